@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+
+/** Schema migrations, run at start. Text timestamps (ISO 8601) keep SQLite and PostgreSQL alike. */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('products')
+        .addColumn('sku', 'varchar(20)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('price_cents', 'integer', (c) => c.notNull())
+        .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+        .addColumn('stock', 'integer', (c) => c.notNull().check(sqlCheck('stock >= 0')))
+        .execute();
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('customer_id', 'varchar(200)', (c) => c.notNull())
+        .addColumn('status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('total_cents', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+        .addColumn('payment_token', 'varchar(40)', (c) => c.notNull())
+        .addColumn('payment_status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('rejection_reason', 'varchar(60)')
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(30)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('orders_customer_id').on('orders').columns(['customer_id', 'id']).execute();
+      await db.schema.createIndex('orders_status').on('orders').columns(['status']).execute();
+      await db.schema
+        .createTable('order_items')
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull().references('orders.id'))
+        .addColumn('sku', 'varchar(20)', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addColumn('unit_price_cents', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('order_items_pk', ['order_id', 'sku'])
+        .execute();
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('customer_id', 'varchar(200)', (c) => c.notNull())
+        .addColumn('key', 'varchar(200)', (c) => c.notNull())
+        .addColumn('request_hash', 'varchar(64)', (c) => c.notNull())
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['customer_id', 'key'])
+        .execute();
+      await db.schema
+        .createTable('payments')
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(10)', (c) => c.notNull())
+        .addColumn('status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('amount_cents', 'bigint', (c) => c.notNull())
+        .addColumn('provider_ref', 'varchar(60)')
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addUniqueConstraint('payments_once_per_kind', ['order_id', 'kind'])
+        .execute();
+      await db.schema
+        .createTable('shipments')
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull().unique())
+        .addColumn('status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+function sqlCheck(expression: string) {
+  return sql.raw(expression);
+}

@@ -1,0 +1,4 @@
+/** Catalog / inventory module: the only entry other modules may import. */
+export { createCatalog } from './service';
+export type { Catalog, PricedItem } from './service';
+export { catalogAdminRoutes, catalogRoutes } from './routes';

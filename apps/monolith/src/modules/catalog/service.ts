@@ -1,0 +1,97 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Product } from '@archbench/contracts/schemas';
+import { seedCatalog } from '@archbench/domain/catalog';
+import { AppError } from '@archbench/observability/errors';
+import type { Tables } from '../../db/schema';
+
+export interface PricedItem {
+  sku: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+type Db = Kysely<Tables> | Transaction<Tables>;
+
+const toProduct = (row: Tables['products']): Product => ({
+  sku: row.sku,
+  name: row.name,
+  priceCents: Number(row.price_cents),
+  currency: 'EUR',
+  stock: Number(row.stock),
+});
+
+/** Catalog and inventory: products, prices and available stock. Owns the `products` table. */
+export function createCatalog(db: Kysely<Tables>) {
+  return {
+    async list(limit: number, afterSku?: string): Promise<{ items: Product[]; next: string | null }> {
+      let query = db.selectFrom('products').selectAll().orderBy('sku').limit(limit + 1);
+      if (afterSku) query = query.where('sku', '>', afterSku);
+      const rows = await query.execute();
+      const items = rows.slice(0, limit).map(toProduct);
+      return { items, next: rows.length > limit ? items[items.length - 1]!.sku : null };
+    },
+
+    async get(sku: string): Promise<Product | undefined> {
+      const row = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+      return row ? toProduct(row) : undefined;
+    },
+
+    /**
+     * Prices the items and takes them out of available stock, inside the caller's transaction.
+     * Throws unknown-sku (422) or insufficient-stock (409); the caller's rollback undoes any
+     * partial reservation.
+     */
+    async reserve(trx: Transaction<Tables>, items: Array<{ sku: string; quantity: number }>): Promise<PricedItem[]> {
+      const skus = items.map((i) => i.sku);
+      const rows = await trx.selectFrom('products').select(['sku', 'price_cents']).where('sku', 'in', skus).execute();
+      const prices = new Map(rows.map((r) => [r.sku, Number(r.price_cents)]));
+      const unknown = items.flatMap((item, index) => (prices.has(item.sku) ? [] : [{ path: `items.${index}.sku`, message: `unknown SKU ${item.sku}` }]));
+      if (unknown.length > 0) {
+        throw new AppError('unknown-sku', unknown.map((u) => u.message).join('; '), { errors: unknown });
+      }
+      // Sorted by SKU so concurrent orders lock rows in the same order (no deadlocks on PostgreSQL).
+      for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
+        const result = await trx
+          .updateTable('products')
+          .set((eb) => ({ stock: eb('stock', '-', item.quantity) }))
+          .where('sku', '=', item.sku)
+          .where('stock', '>=', item.quantity)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) {
+          throw new AppError('insufficient-stock', `not enough stock of ${item.sku} for ${item.quantity} units`);
+        }
+      }
+      return items.map((item) => ({ ...item, unitPriceCents: prices.get(item.sku)! }));
+    },
+
+    /** Puts units back into available stock (rejected or cancelled orders), in the caller's transaction. */
+    async release(trx: Db, items: Array<{ sku: string; quantity: number }>): Promise<void> {
+      for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
+        await trx
+          .updateTable('products')
+          .set((eb) => ({ stock: eb('stock', '+', item.quantity) }))
+          .where('sku', '=', item.sku)
+          .execute();
+      }
+    },
+
+    async restock(sku: string, quantity: number): Promise<Product> {
+      await this.release(db, [{ sku, quantity }]);
+      const product = await this.get(sku);
+      if (!product) throw new AppError('not-found', `unknown SKU ${sku}`);
+      return product;
+    },
+
+    /** Inserts the deterministic catalog where missing; existing products keep their stock. */
+    async seed(): Promise<number> {
+      const products = seedCatalog();
+      for (let i = 0; i < products.length; i += 200) {
+        const chunk = products.slice(i, i + 200).map((p) => ({ sku: p.sku, name: p.name, price_cents: p.priceCents, currency: p.currency, stock: p.stock }));
+        await db.insertInto('products').values(chunk).onConflict((oc) => oc.column('sku').doNothing()).execute();
+      }
+      return products.length;
+    },
+  };
+}
+
+export type Catalog = ReturnType<typeof createCatalog>;

@@ -1,0 +1,4 @@
+/** Orders module: the only entry other modules may import. */
+export { createOrders } from './service';
+export type { Orders, PlaceResult } from './service';
+export { orderRoutes } from './routes';

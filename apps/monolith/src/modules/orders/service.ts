@@ -1,0 +1,255 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
+import { newId } from '@archbench/domain/ids';
+import { isTerminal, orderTotal, requestHash, canCancel } from '@archbench/domain/orders';
+import { AppError } from '@archbench/observability/errors';
+import type { Logger } from '@archbench/observability/logging';
+import { isUniqueViolation } from '@archbench/server-kit/db';
+import type { Tables } from '../../db/schema';
+import type { EventBus } from '../../shared/events';
+import { nowIso } from '../../shared/events';
+import type { Catalog } from '../catalog';
+import type { Payments } from '../payments';
+
+export interface OrdersDeps {
+  db: Kysely<Tables>;
+  catalog: Catalog;
+  payments: Payments;
+  events: EventBus;
+  logger: Logger;
+}
+
+export interface PlaceResult {
+  order: Order;
+  /** True when the Idempotency-Key matched an earlier request. */
+  replayed: boolean;
+}
+
+/**
+ * Orders: places orders (reserve + create atomically, pay outside any transaction, then confirm
+ * or release atomically), lists them and cancels them. Owns `orders`, `order_items` and
+ * `idempotency_keys`.
+ */
+export function createOrders({ db, catalog, payments, events, logger }: OrdersDeps) {
+  /** Payment processing in flight, by order id, so `Prefer: wait` can await it. */
+  const inFlight = new Map<string, Promise<void>>();
+
+  async function load(id: string, customerId?: string): Promise<Order | undefined> {
+    let query = db.selectFrom('orders').selectAll().where('id', '=', id);
+    if (customerId !== undefined) query = query.where('customer_id', '=', customerId);
+    const row = await query.executeTakeFirst();
+    if (!row) return undefined;
+    const items = await db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('sku').execute();
+    return toOrder(row, items);
+  }
+
+  async function settle(orderId: string, outcome: 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'DUPLICATE'): Promise<void> {
+    if (outcome === 'DUPLICATE') return;
+    const now = nowIso();
+    if (outcome === 'SUCCEEDED') {
+      const row = await db
+        .updateTable('orders')
+        .set({ status: 'CONFIRMED', payment_status: 'CAPTURED', updated_at: now })
+        .where('id', '=', orderId)
+        .where('status', '=', 'PENDING')
+        .returning(['customer_id', 'total_cents'])
+        .executeTakeFirst();
+      if (row) await events.publish({ type: 'OrderConfirmed', orderId, customerId: row.customer_id, totalCents: Number(row.total_cents) });
+      return;
+    }
+    const reason: RejectionReason = outcome === 'DECLINED' ? 'payment_declined' : 'payment_provider_error';
+    await db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('orders')
+        .set({ status: 'REJECTED', payment_status: outcome, rejection_reason: reason, updated_at: now })
+        .where('id', '=', orderId)
+        .where('status', '=', 'PENDING')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return;
+      const items = await trx.selectFrom('order_items').select(['sku', 'quantity']).where('order_id', '=', orderId).execute();
+      await catalog.release(trx, items);
+    });
+  }
+
+  function process(orderId: string, token: PaymentToken, totalCents: number): Promise<void> {
+    const run = (async () => {
+      try {
+        await settle(orderId, await payments.charge(orderId, token, totalCents));
+      } catch (error) {
+        logger.error({ err: error, orderId }, 'payment step failed; the order is resumed at next start');
+      } finally {
+        inFlight.delete(orderId);
+      }
+    })();
+    inFlight.set(orderId, run);
+    return run;
+  }
+
+  async function waitFor(order: Order, waitSeconds: number | undefined): Promise<Order> {
+    if (!waitSeconds || isTerminal(order.status)) return order;
+    const running = inFlight.get(order.id);
+    if (running) await Promise.race([running, sleep(waitSeconds * 1000)]);
+    return (await load(order.id)) ?? order;
+  }
+
+  return {
+    async place(customerId: string, body: CreateOrderRequest, options: { idempotencyKey?: string; waitSeconds?: number }): Promise<PlaceResult> {
+      const hash = options.idempotencyKey === undefined ? undefined : requestHash(body);
+      const replay = async (): Promise<PlaceResult | undefined> => {
+        if (options.idempotencyKey === undefined) return undefined;
+        const existing = await db
+          .selectFrom('idempotency_keys')
+          .select(['request_hash', 'order_id'])
+          .where('customer_id', '=', customerId)
+          .where('key', '=', options.idempotencyKey)
+          .executeTakeFirst();
+        if (!existing) return undefined;
+        if (existing.request_hash !== hash) {
+          throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
+        }
+        const order = await load(existing.order_id);
+        if (!order) throw new AppError('internal-error', 'idempotency key refers to a missing order');
+        return { order: await waitFor(order, options.waitSeconds), replayed: true };
+      };
+
+      const earlier = await replay();
+      if (earlier) return earlier;
+
+      const id = newId('ord');
+      const now = nowIso();
+      let totalCents = 0;
+      try {
+        await db.transaction().execute(async (trx) => {
+          const items = await catalog.reserve(trx, body.items);
+          totalCents = orderTotal(items);
+          await trx
+            .insertInto('orders')
+            .values({
+              id,
+              customer_id: customerId,
+              status: 'PENDING',
+              total_cents: totalCents,
+              currency: 'EUR',
+              payment_token: body.payment.token,
+              payment_status: 'PENDING',
+              rejection_reason: null,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
+          await trx.insertInto('order_items').values(items.map((i) => ({ order_id: id, sku: i.sku, quantity: i.quantity, unit_price_cents: i.unitPriceCents }))).execute();
+          if (options.idempotencyKey !== undefined && hash !== undefined) {
+            await trx.insertInto('idempotency_keys').values({ customer_id: customerId, key: options.idempotencyKey, request_hash: hash, order_id: id, created_at: now }).execute();
+          }
+        });
+      } catch (error) {
+        // A concurrent request with the same key won the race: answer as its replay.
+        if (isUniqueViolation(error)) {
+          const raced = await replay();
+          if (raced) return raced;
+          throw new AppError('idempotency-in-progress', 'a request with this Idempotency-Key is in progress');
+        }
+        throw error;
+      }
+      const running = process(id, body.payment.token, totalCents);
+      if (options.waitSeconds) await Promise.race([running, sleep(options.waitSeconds * 1000)]);
+      const order = await load(id);
+      return { order: order!, replayed: false };
+    },
+
+    async get(customerId: string, id: string, waitSeconds?: number): Promise<Order> {
+      const order = await load(id, customerId);
+      if (!order) throw new AppError('not-found', `no order ${id.slice(0, 60)}`);
+      return waitFor(order, waitSeconds);
+    },
+
+    async list(customerId: string, limit: number, status?: OrderStatus, beforeId?: string): Promise<{ items: Order[]; next: string | null }> {
+      let query = db.selectFrom('orders').selectAll().where('customer_id', '=', customerId).orderBy('id', 'desc').limit(limit + 1);
+      if (status) query = query.where('status', '=', status);
+      if (beforeId) query = query.where('id', '<', beforeId);
+      const rows = await query.execute();
+      const page = rows.slice(0, limit);
+      const ids = page.map((r) => r.id);
+      const items = ids.length === 0 ? [] : await db.selectFrom('order_items').selectAll().where('order_id', 'in', ids).orderBy('sku').execute();
+      const byOrder = new Map<string, Array<Tables['order_items']>>();
+      for (const item of items) byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
+      return {
+        items: page.map((row) => toOrder(row, byOrder.get(row.id) ?? [])),
+        next: rows.length > limit ? page[page.length - 1]!.id : null,
+      };
+    },
+
+    /** Customer cancel of a confirmed order: status, restock and the refund record change together. */
+    async cancel(customerId: string, id: string): Promise<Order> {
+      const order = await load(id, customerId);
+      if (!order) throw new AppError('not-found', `no order ${id.slice(0, 60)}`);
+      if (!canCancel(order.status)) {
+        throw new AppError('order-not-cancellable', `order is ${order.status}; only CONFIRMED orders can be cancelled`);
+      }
+      const cancelled = await db.transaction().execute(async (trx) => {
+        const updated = await trx
+          .updateTable('orders')
+          .set({ status: 'CANCELLED', payment_status: 'REFUNDED', updated_at: nowIso() })
+          .where('id', '=', id)
+          .where('status', '=', 'CONFIRMED')
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) return false;
+        await catalog.release(trx, order.items);
+        return true;
+      });
+      if (!cancelled) throw new AppError('order-not-cancellable', 'order was cancelled concurrently');
+      await payments.refund(id, order.totalCents);
+      await events.publish({ type: 'OrderCancelled', orderId: id, customerId });
+      return (await load(id))!;
+    },
+
+    /**
+     * After a restart: finishes orders left PENDING. An order whose charge was never attempted
+     * is charged now; one whose charge was in flight when the process died is rejected as a
+     * provider error (the simulated provider cannot be asked), and confirmed orders without a
+     * shipment get their OrderConfirmed again.
+     */
+    async resume(): Promise<number> {
+      const pending = await db.selectFrom('orders').select(['id', 'payment_token', 'total_cents']).where('status', '=', 'PENDING').execute();
+      for (const row of pending) {
+        const status = await payments.chargeStatus(row.id);
+        if (status === undefined) await process(row.id, row.payment_token as PaymentToken, Number(row.total_cents));
+        else await settle(row.id, status === 'PENDING' ? 'FAILED' : (status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
+      }
+      const unshipped = await db
+        .selectFrom('orders')
+        .leftJoin('shipments', 'shipments.order_id', 'orders.id')
+        .select(['orders.id', 'orders.customer_id', 'orders.total_cents'])
+        .where('orders.status', '=', 'CONFIRMED')
+        .where('shipments.id', 'is', null)
+        .execute();
+      for (const row of unshipped) {
+        await events.publish({ type: 'OrderConfirmed', orderId: row.id, customerId: row.customer_id, totalCents: Number(row.total_cents) });
+      }
+      return pending.length;
+    },
+
+    /** Resolves when payment work in flight has finished (graceful shutdown). */
+    async drain(): Promise<void> {
+      await Promise.allSettled([...inFlight.values()]);
+    },
+  };
+}
+
+function toOrder(row: Tables['orders'], items: Array<Tables['order_items']>): Order {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    status: row.status as Order['status'],
+    items: items.map((i) => ({ sku: i.sku, quantity: Number(i.quantity), unitPriceCents: Number(i.unit_price_cents) })),
+    totalCents: Number(row.total_cents),
+    currency: 'EUR',
+    paymentStatus: row.payment_status as Order['paymentStatus'],
+    rejectionReason: (row.rejection_reason as Order['rejectionReason']) ?? null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export type Orders = ReturnType<typeof createOrders>;

@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
+import { newId } from '@archbench/domain/ids';
+import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-provider';
+import { isUniqueViolation } from '@archbench/server-kit/db';
+import type { Tables } from '../../db/schema';
+import { nowIso } from '../../shared/events';
+
+const toRecord = (row: Tables['payments']): PaymentRecord => ({
+  id: row.id,
+  orderId: row.order_id,
+  kind: row.kind as PaymentRecord['kind'],
+  status: (row.status === 'PENDING' ? 'FAILED' : row.status) as PaymentRecord['status'],
+  amountCents: Number(row.amount_cents),
+  createdAt: row.created_at,
+});
+
+/**
+ * Payments: talks to the (simulated) provider, outside any database transaction, and records
+ * every charge and refund. The unique (order_id, kind) row is written before the provider call,
+ * so a second charge for the same order can never reach the provider: at most one capture.
+ */
+export function createPayments(db: Kysely<Tables>, provider: PaymentProvider) {
+  async function once(orderId: string, kind: 'charge' | 'refund', amountCents: number, call: () => Promise<{ outcome: ChargeOutcome; providerRef: string }>): Promise<ChargeOutcome | 'DUPLICATE'> {
+    const id = newId('pay');
+    try {
+      await db
+        .insertInto('payments')
+        .values({ id, order_id: orderId, kind, status: 'PENDING', amount_cents: amountCents, provider_ref: null, created_at: nowIso() })
+        .execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'DUPLICATE';
+      throw error;
+    }
+    const result = await call();
+    await db.updateTable('payments').set({ status: result.outcome, provider_ref: result.providerRef }).where('id', '=', id).execute();
+    return result.outcome;
+  }
+
+  return {
+    /** Charges an order once; 'DUPLICATE' when a charge for it was already attempted. */
+    charge(orderId: string, token: PaymentToken, amountCents: number) {
+      return once(orderId, 'charge', amountCents, () => provider.charge(token, amountCents));
+    },
+    /** Refunds an order's captured charge once. */
+    refund(orderId: string, amountCents: number) {
+      return once(orderId, 'refund', amountCents, () => provider.refund(amountCents));
+    },
+    /** Outcome of an earlier charge attempt (after a restart), or undefined when none was made. */
+    async chargeStatus(orderId: string): Promise<string | undefined> {
+      const row = await db.selectFrom('payments').select('status').where('order_id', '=', orderId).where('kind', '=', 'charge').executeTakeFirst();
+      return row?.status;
+    },
+    async listForOrder(orderId: string): Promise<PaymentRecord[]> {
+      const rows = await db.selectFrom('payments').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
+      return rows.map(toRecord);
+    },
+  };
+}
+
+export type Payments = ReturnType<typeof createPayments>;

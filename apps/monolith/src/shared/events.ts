@@ -1,0 +1,40 @@
+import type { Logger } from '@archbench/observability/logging';
+
+/** Domain events that cross module boundaries inside the monolith. */
+export type DomainEvent =
+  | { type: 'OrderConfirmed'; orderId: string; customerId: string; totalCents: number }
+  | { type: 'OrderCancelled'; orderId: string; customerId: string };
+
+type Handler<E extends DomainEvent> = (event: E) => Promise<void> | void;
+
+/**
+ * In-process event bus. Events are published only after the transaction that caused them
+ * committed, so a subscriber never sees an event for a rolled-back change. Handlers run
+ * sequentially; a failing handler is logged and does not fail the publisher.
+ */
+export class EventBus {
+  readonly #handlers = new Map<DomainEvent['type'], Handler<any>[]>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  subscribe<T extends DomainEvent['type']>(type: T, handler: Handler<Extract<DomainEvent, { type: T }>>): void {
+    const list = this.#handlers.get(type) ?? [];
+    list.push(handler);
+    this.#handlers.set(type, list);
+  }
+
+  async publish(event: DomainEvent): Promise<void> {
+    for (const handler of this.#handlers.get(event.type) ?? []) {
+      try {
+        await handler(event);
+      } catch (error) {
+        this.#logger.error({ err: error, event: event.type, orderId: event.orderId }, 'event handler failed');
+      }
+    }
+  }
+}
+
+export const nowIso = (): string => new Date().toISOString();

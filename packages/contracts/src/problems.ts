@@ -1,0 +1,30 @@
+/**
+ * The stable error codes of the public API, with the HTTP status each one is sent with.
+ * A problem's `type` is `${PROBLEM_BASE}${code}`.
+ */
+export const PROBLEM_BASE = 'https://archbench.dev/problems/';
+
+export const PROBLEM_CODES = {
+  'malformed-json': 400,
+  'invalid-query': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'insufficient-stock': 409,
+  'order-not-cancellable': 409,
+  'idempotency-in-progress': 409,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  'validation-failed': 422,
+  'unknown-sku': 422,
+  'idempotency-key-reused': 422,
+  'internal-error': 500,
+  'dependency-failed': 502,
+  overloaded: 503,
+  'not-ready': 503,
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_CODES;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

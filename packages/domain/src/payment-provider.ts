@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PaymentToken } from '@archbench/contracts/schemas';
+
+/**
+ * The simulated third-party payment provider. `tok_ok` succeeds, `tok_decline` is declined,
+ * `tok_error` fails like a broken provider (its 5xx), `tok_slow` succeeds after `slowMs`.
+ * `latencyMs` and `failureRate` apply to every call, to show how a slow or flaky dependency
+ * spreads through each architecture.
+ */
+export interface PaymentProviderOptions {
+  /** Base latency of every call, ms. */
+  latencyMs?: number;
+  /** Latency of `tok_slow`, ms. */
+  slowMs?: number;
+  /** Share of calls (0..1) that fail like a 5xx regardless of token. */
+  failureRate?: number;
+  random?: () => number;
+}
+
+export type ChargeOutcome = 'SUCCEEDED' | 'DECLINED' | 'FAILED';
+
+export interface ProviderResult {
+  outcome: ChargeOutcome;
+  providerRef: string;
+}
+
+export class PaymentProvider {
+  readonly #latencyMs: number;
+  readonly #slowMs: number;
+  readonly #failureRate: number;
+  readonly #random: () => number;
+  #seq = 0;
+
+  constructor(options: PaymentProviderOptions = {}) {
+    this.#latencyMs = options.latencyMs ?? 0;
+    this.#slowMs = options.slowMs ?? 1500;
+    this.#failureRate = options.failureRate ?? 0;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Charges (authorizes and captures) `amountCents`; never throws. */
+  async charge(token: PaymentToken, _amountCents: number): Promise<ProviderResult> {
+    const ref = `prov_${++this.#seq}`;
+    if (this.#latencyMs > 0) await sleep(this.#latencyMs);
+    if (token === 'tok_slow') await sleep(this.#slowMs);
+    if (token === 'tok_error' || (this.#failureRate > 0 && this.#random() < this.#failureRate)) {
+      return { outcome: 'FAILED', providerRef: ref };
+    }
+    if (token === 'tok_decline') return { outcome: 'DECLINED', providerRef: ref };
+    return { outcome: 'SUCCEEDED', providerRef: ref };
+  }
+
+  /** Refunds a captured charge; the simulated provider always accepts refunds. */
+  async refund(_amountCents: number): Promise<ProviderResult> {
+    if (this.#latencyMs > 0) await sleep(this.#latencyMs);
+    return { outcome: 'SUCCEEDED', providerRef: `prov_${++this.#seq}` };
+  }
+}

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Migration } from 'kysely';
+import { Migrator } from 'kysely';
+import pg from 'pg';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; when absent a SQLite file in `dataDir` is used. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** SQLite file name inside dataDir, e.g. `monolith.db`. */
+  fileName: string;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+export interface Database<DB> {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** Where the data lives, for logs (`file:...` or the URL without password). */
+  location: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database of a server: better-sqlite3 in WAL mode by default, PostgreSQL when a URL is
+ * given. Every query goes through Kysely, so queries are parameterised and dialect-neutral.
+ * @example const { db } = openDatabase<Tables>({ dataDir: 'data', fileName: 'monolith.db' })
+ */
+export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const url = new URL(options.databaseUrl);
+    url.password = '';
+    return { db, dialect: 'postgres', location: url.toString(), close: () => db.destroy() };
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const file = join(options.dataDir, options.fileName);
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', location: `file:${file}`, close: () => db.destroy() };
+}
+
+/** Runs migrations given in code (name → migration), in name order; throws on failure. */
+export async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** True when the database answers a trivial query (for readiness). */
+export async function ping(db: Kysely<any>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Postgres error code for unique violations, and SQLite's equivalent, normalised. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string } | null;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { DEV_AUTH_SECRET } from '@archbench/contracts/tokens';
+
+/**
+ * The environment every archbench server honours. Each app's `env.ts` extends this schema and
+ * is the only place that reads `process.env`.
+ */
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default('data'),
+  DATABASE_URL: z.string().url().optional(),
+  AUTH_SECRET: z.string().min(16, 'AUTH_SECRET must be at least 16 characters').default(DEV_AUTH_SECRET),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean)),
+  /** Requests in flight beyond which the server answers 503 + Retry-After. */
+  MAX_IN_FLIGHT: z.coerce.number().int().positive().default(512),
+  /** Simulated payment provider: base latency, tok_slow latency, random failure share. */
+  PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  PAYMENT_SLOW_MS: z.coerce.number().int().min(0).default(1500),
+  PAYMENT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+});
+export type BaseEnv = z.infer<typeof baseEnvSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the environment with a schema; throws ConfigError listing every bad variable.
+ * Refuses the development AUTH_SECRET when NODE_ENV=production.
+ */
+export function parseEnv<S extends z.ZodType<BaseEnv>>(schema: S, source: NodeJS.ProcessEnv): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  const env = result.data as BaseEnv;
+  if (env.NODE_ENV === 'production' && env.AUTH_SECRET === DEV_AUTH_SECRET) {
+    throw new ConfigError('AUTH_SECRET is the development default; set a real secret when NODE_ENV=production');
+  }
+  return result.data;
+}
+
+/** True when the server runs with the public development secret (callers log a loud warning). */
+export function usesDevSecret(env: BaseEnv): boolean {
+  return env.AUTH_SECRET === DEV_AUTH_SECRET;
+}

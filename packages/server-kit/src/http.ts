@@ -1,0 +1,93 @@
+import type { Context, Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { z } from 'zod';
+import { LIMITS, toFieldErrors } from '@archbench/contracts/schemas';
+import { AppError, toProblem } from '@archbench/observability/errors';
+import type { Logger } from '@archbench/observability/logging';
+
+/**
+ * Reads a JSON request body: 415 unless the content type is JSON, 413 past the size limit
+ * (checked on the bytes actually read, not only Content-Length), 400 for malformed JSON (deeply
+ * nested input included), 422 with field errors when the schema rejects it.
+ */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number = LIMITS.maxBodyBytes): Promise<z.infer<S>> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    throw new AppError('unsupported-media-type', `expected Content-Type: application/json, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
+  }
+  const declared = Number(c.req.header('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new AppError('payload-too-large', `request body is ${declared} bytes; the limit is ${maxBytes}`);
+  }
+  const buffer = await c.req.arrayBuffer();
+  if (buffer.byteLength > maxBytes) {
+    throw new AppError('payload-too-large', `request body is over the ${maxBytes}-byte limit`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buffer));
+  } catch {
+    throw new AppError('malformed-json', 'request body is not valid JSON');
+  }
+  return validate(schema, data);
+}
+
+/** Validates data with a schema or throws a 422 validation problem naming each field. */
+export function validate<S extends z.ZodType>(schema: S, data: unknown, code: 'validation-failed' | 'invalid-query' = 'validation-failed'): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const errors = toFieldErrors(result.error);
+    const summary = errors.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ');
+    throw new AppError(code, summary, { errors });
+  }
+  return result.data;
+}
+
+export interface OverloadGuardOptions {
+  maxInFlight: number;
+  retryAfterSeconds?: number;
+  /** Paths never shed (health checks and metrics must answer under load). */
+  exempt?: (path: string) => boolean;
+}
+
+/**
+ * Sheds load past a bounded number of in-flight requests with 503 + Retry-After, so latency of
+ * admitted requests stays bounded instead of collapsing for everyone.
+ */
+export function overloadGuard(options: OverloadGuardOptions) {
+  let inFlight = 0;
+  const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const exempt = options.exempt ?? ((path: string) => path === '/health' || path === '/ready' || path === '/metrics');
+  return createMiddleware(async (c, next) => {
+    if (exempt(c.req.path)) return next();
+    if (inFlight >= options.maxInFlight) {
+      throw new AppError('overloaded', `more than ${options.maxInFlight} requests in flight; retry later`, {
+        headers: { 'retry-after': retryAfter },
+      });
+    }
+    inFlight++;
+    try {
+      await next();
+    } finally {
+      inFlight--;
+    }
+  });
+}
+
+/**
+ * Installs the one error mapping of a server: typed errors become their problem+json, unknown
+ * errors a generic 500 with the cause logged (never sent); unknown routes a 404 problem.
+ */
+export function installProblemHandlers(app: Hono<any>, logger: Logger): void {
+  app.onError((error, c) => {
+    const problem = toProblem(error, c.req.path);
+    if (problem.status >= 500 && problem.status !== 503) {
+      logger.error({ err: error, path: c.req.path, method: c.req.method }, 'request failed');
+    }
+    return c.body(JSON.stringify(problem.body), problem.status as 500, problem.headers);
+  });
+  app.notFound((c) => {
+    const problem = toProblem(new AppError('not-found', `no route for ${c.req.method} ${c.req.path}`), c.req.path);
+    return c.body(JSON.stringify(problem.body), 404, problem.headers);
+  });
+}

@@ -1,0 +1,48 @@
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from '@archbench/observability/logging';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  logger: Logger;
+  /** Called after the server stopped accepting and drained; close databases here. */
+  onShutdown?: () => Promise<void>;
+  /** Longest wait for in-flight requests on shutdown, ms. */
+  drainTimeoutMs?: number;
+}
+
+/**
+ * Serves a Hono app on node:http with graceful shutdown: on SIGTERM/SIGINT it stops accepting,
+ * lets in-flight requests finish (bounded), runs `onShutdown`, then exits.
+ * Resolves with the bound port once listening.
+ */
+export function serveWithShutdown(app: Hono<any>, options: ServeOptions): Promise<number> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, (info) => resolve(info.port));
+    server.keepAliveTimeout = 65_000;
+    let closing = false;
+    const shutdown = (signal: string) => {
+      if (closing) return;
+      closing = true;
+      options.logger.info({ signal }, 'shutting down');
+      const timer = setTimeout(() => {
+        options.logger.warn('drain timeout reached; closing remaining connections');
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }, options.drainTimeoutMs ?? 10_000);
+      timer.unref();
+      (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      server.close(async () => {
+        try {
+          await options.onShutdown?.();
+        } catch (error) {
+          options.logger.error({ err: error }, 'error during shutdown');
+        }
+        options.logger.flush?.();
+        process.exit(0);
+      });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}

@@ -4,13 +4,19 @@ import {
   Health,
   Order,
   OrderPage,
+  OrderStatus,
   PaymentList,
+  PaymentRecord,
+  PaymentStatus,
+  PaymentToken,
   Problem,
   Product,
   ProductPage,
+  RejectionReason,
   RestockRequest,
   SeedResult,
   Shipment,
+  Sku,
 } from './schemas';
 import { LIMITS } from './schemas';
 
@@ -35,7 +41,8 @@ const common = {
 
 /** The component schemas, generated from the zod schemas (JSON Schema 2020-12, as OpenAPI 3.1 uses). */
 function componentSchemas(): Record<string, unknown> {
-  const schemas = [Product, ProductPage, Order, OrderPage, CreateOrderRequest, Shipment, PaymentList, Problem, Health, RestockRequest, SeedResult];
+  // Every schema with an id is listed: one left out lands in a `__shared` bucket that $refs cannot address.
+  const schemas = [Sku, OrderStatus, PaymentStatus, RejectionReason, PaymentToken, PaymentRecord, Product, ProductPage, Order, OrderPage, CreateOrderRequest, Shipment, PaymentList, Problem, Health, RestockRequest, SeedResult];
   const registry = z.registry<{ id: string }>();
   for (const schema of schemas) {
     const id = (schema.meta() as { id?: string } | undefined)?.id;
@@ -44,7 +51,8 @@ function componentSchemas(): Record<string, unknown> {
   const out = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, io: 'output', unrepresentable: 'any' });
   const result: Record<string, unknown> = {};
   for (const [id, schema] of Object.entries(out.schemas)) {
-    const { $schema: _drop, ...rest } = schema as Record<string, unknown>;
+    // $id is dropped too: a fragment-only $id is not allowed in JSON Schema 2020-12.
+    const { $schema: _drop, $id: _id, ...rest } = schema as Record<string, unknown>;
     result[id] = rest;
   }
   return result;

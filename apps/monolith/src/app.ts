@@ -51,7 +51,8 @@ export function createApp({ env, db, logger, provider }: AppDeps) {
     bodyLimit({
       maxSize: LIMITS.maxBodyBytes,
       onError: () => {
-        throw new AppError('payload-too-large', `request body is over the ${LIMITS.maxBodyBytes}-byte limit`);
+        // The body is left unread, so the connection cannot be reused safely: close it.
+        throw new AppError('payload-too-large', `request body is over the ${LIMITS.maxBodyBytes}-byte limit`, { headers: { connection: 'close' } });
       },
     }),
   );

@@ -17,7 +17,8 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    throw new AppError('payload-too-large', `request body is ${declared} bytes; the limit is ${maxBytes}`);
+    // Answered before the body is read: close the connection so no client reuses it mid-body.
+    throw new AppError('payload-too-large', `request body is ${declared} bytes; the limit is ${maxBytes}`, { headers: { connection: 'close' } });
   }
   const buffer = await c.req.arrayBuffer();
   if (buffer.byteLength > maxBytes) {

@@ -1,31 +1,60 @@
+import type { MiddlewareHandler } from 'hono';
 import { pino } from 'pino';
 import type { Logger, LoggerOptions } from 'pino';
+import { activeIds } from './context';
+import { httpObservability } from './middleware';
+import type { HttpObservabilityOptions, ObservabilityEnv } from './middleware';
 
 export type { Logger };
 
 export interface LoggerFactoryOptions {
   service: string;
   level?: string;
-  /** Where lines go; defaults to stdout. */
+  /** Where lines go; defaults to stdout, written synchronously. */
   destination?: pino.DestinationStream;
+  /**
+   * Add `trace_id`, `span_id` and `request_id` of the active request to every line (default
+   * true). Read from the active OpenTelemetry context, so loggers handed to modules at startup
+   * correlate too, not only `c.var.logger`.
+   */
+  correlate?: boolean;
 }
 
 /** Paths that never reach a log line. */
 export const REDACTED_PATHS = [
   'authorization',
+  '*.authorization',
   'headers.authorization',
+  '*.headers.authorization',
   'req.headers.authorization',
   'request.headers.authorization',
+  'cookie',
+  'headers.cookie',
+  '*.headers.cookie',
   'token',
+  '*.token',
   'payment.token',
   '*.payment.token',
   'body.payment.token',
+  '*.body.payment.token',
   'paymentToken',
   '*.paymentToken',
 ];
 
+function correlationMixin(): Record<string, string> {
+  const ids = activeIds();
+  // pino merges into the returned object, so it must be fresh on every call.
+  const out: Record<string, string> = {};
+  if (ids.traceId !== undefined) {
+    out.trace_id = ids.traceId;
+    out.span_id = ids.spanId!;
+  }
+  if (ids.requestId !== undefined) out.request_id = ids.requestId;
+  return out;
+}
+
 /**
- * Structured JSON logs (pino) with secrets redacted.
+ * Structured JSON logs (pino) with secrets redacted and request correlation ids on each line.
  * @example const log = createLogger({ service: 'monolith', level: 'info' })
  */
 export function createLogger(options: LoggerFactoryOptions): Logger {
@@ -34,6 +63,17 @@ export function createLogger(options: LoggerFactoryOptions): Logger {
     base: { service: options.service },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    ...(options.correlate === false ? {} : { mixin: correlationMixin }),
   };
   return options.destination ? pino(config, options.destination) : pino(config);
+}
+
+/**
+ * Request-logging middleware: honours or generates `X-Request-Id` (echoed on the response),
+ * sets `c.var.logger` and `c.var.requestId`, and logs one line per request at `accessLog`
+ * (default `debug`, so nothing at `info` unless asked). `observe()` includes it.
+ * @example app.use(requestLogging({ logger, accessLog: 'info' }))
+ */
+export function requestLogging(options: { logger: Logger } & Pick<HttpObservabilityOptions, 'accessLog' | 'ignorePaths'>): MiddlewareHandler<ObservabilityEnv> {
+  return httpObservability({ logger: options.logger, accessLog: options.accessLog, ignorePaths: options.ignorePaths });
 }

@@ -1,0 +1,54 @@
+// Internal: the pieces of request context that tracing, logging and the HTTP client share.
+// Kept in one module so none of them imports another's runtime code in a cycle.
+import { context, createContextKey, trace } from '@opentelemetry/api';
+import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+
+/** Where the request id of the current request lives in the active context. */
+export const REQUEST_ID_KEY = createContextKey('archbench.request_id');
+
+/**
+ * Used directly rather than through the global propagation API, so two tracer setups in one
+ * process (tests) agree on the format without depending on which registered first.
+ */
+export const propagator = new W3CTraceContextPropagator();
+
+/** Reads and writes header tables: plain objects (AMQP) with string or Buffer values. */
+export const recordGetter: TextMapGetter<Record<string, unknown>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => {
+    const value = carrier[key];
+    if (typeof value === 'string') return value;
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+    return undefined;
+  },
+};
+
+export const recordSetter: TextMapSetter<Record<string, unknown>> = {
+  set: (carrier, key, value) => {
+    carrier[key] = value;
+  },
+};
+
+let contextManagerInstalled = false;
+
+/**
+ * Installs the AsyncLocalStorage context manager once per process; without one,
+ * `context.with` does not carry the active span across awaits.
+ */
+export function ensureContextManager(): void {
+  if (contextManagerInstalled) return;
+  contextManagerInstalled = true;
+  // Returns false when something else installed one first; that one is used then.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+
+/** Trace, span and request id of the active context, for log lines and outgoing headers. */
+export function activeIds(ctx: Context = context.active()): { traceId?: string; spanId?: string; requestId?: string } {
+  const span = trace.getSpan(ctx);
+  const requestId = ctx.getValue(REQUEST_ID_KEY) as string | undefined;
+  if (!span) return requestId === undefined ? {} : { requestId };
+  const sc = span.spanContext();
+  return { traceId: sc.traceId, spanId: sc.spanId, requestId };
+}

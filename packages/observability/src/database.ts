@@ -1,0 +1,137 @@
+import { performance } from 'node:perf_hooks';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type { Metrics } from './metrics';
+import type { Tracing } from './tracing';
+
+export interface DatabaseObserverOptions {
+  /** Spans per query; omitted or disabled: none. */
+  tracing?: Tracing;
+  /** `db_query_duration_seconds{operation,table}`; omitted: not recorded. */
+  metrics?: Pick<Metrics, 'dbQueryDuration'>;
+  /** `db.system.name`: `sqlite` or `postgresql`. */
+  system: string;
+}
+
+const OPERATIONS: Record<string, string> = {
+  SelectQueryNode: 'SELECT',
+  InsertQueryNode: 'INSERT',
+  UpdateQueryNode: 'UPDATE',
+  DeleteQueryNode: 'DELETE',
+  MergeQueryNode: 'MERGE',
+  RawNode: 'RAW',
+};
+
+interface NodeLike {
+  kind?: string;
+  table?: NodeLike;
+  node?: NodeLike;
+  identifier?: { name?: string };
+  into?: NodeLike;
+  from?: { froms?: NodeLike[] };
+}
+
+function tableName(node: NodeLike | undefined): string | undefined {
+  if (!node) return undefined;
+  if (node.kind === 'AliasNode') return tableName(node.node);
+  if (node.kind === 'TableNode') return node.table?.identifier?.name;
+  return undefined;
+}
+
+/** Operation and main table of a query, from Kysely's operation tree (no SQL parsing). */
+function describe(node: RootOperationNode): { operation: string; table: string } {
+  const n = node as unknown as NodeLike;
+  const operation = OPERATIONS[n.kind ?? ''] ?? 'OTHER';
+  const table = tableName(n.into) ?? tableName(n.from?.froms?.[0]) ?? tableName(n.table) ?? '';
+  return { operation, table };
+}
+
+interface Pending {
+  start: number;
+  ctx: Context;
+  operation: string;
+  table: string;
+}
+
+/**
+ * A Kysely plugin recording one CLIENT span (`SELECT products`, with `db.system.name`,
+ * `db.operation.name`, `db.collection.name`) and one `db_query_duration_seconds` sample per
+ * executed query, under the span active when the query was built. Kysely calls no plugin hook
+ * for a query that fails, so failed queries are not recorded here; use `traceQuery` for those.
+ * @example const db = database.db.withPlugin(kyselyObserver({ tracing, metrics, system: 'sqlite' }))
+ */
+export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
+  const tracer: Tracer | undefined = options.tracing?.enabled ? options.tracing.tracer : undefined;
+  const histogram = options.metrics?.dbQueryDuration;
+  // Weak: a built but never executed query (a subquery, a compile()) leaves nothing behind.
+  const pending = new WeakMap<object, Pending>();
+  return {
+    transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+      if (tracer !== undefined || histogram !== undefined) {
+        const { operation, table } = describe(args.node);
+        pending.set(args.queryId, { start: performance.now(), ctx: context.active(), operation, table });
+      }
+      return args.node;
+    },
+    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      const p = pending.get(args.queryId);
+      if (p !== undefined) {
+        pending.delete(args.queryId);
+        const end = performance.now();
+        histogram?.observe({ operation: p.operation, table: p.table }, (end - p.start) / 1000);
+        // The span is made after the fact with the measured start, so queries that are built
+        // but never run make no span at all.
+        if (tracer !== undefined && trace.getSpan(p.ctx) !== undefined) {
+          const span = tracer.startSpan(
+            p.table ? `${p.operation} ${p.table}` : p.operation,
+            {
+              kind: SpanKind.CLIENT,
+              startTime: performance.timeOrigin + p.start,
+              attributes: { 'db.system.name': options.system, 'db.operation.name': p.operation, 'db.collection.name': p.table || undefined },
+            },
+            p.ctx,
+          );
+          span.end(performance.timeOrigin + end);
+        }
+      }
+      return args.result;
+    },
+  };
+}
+
+export interface TraceQueryOptions {
+  tracing?: Tracing;
+  metrics?: Pick<Metrics, 'dbQueryDuration'>;
+  /** `db.system.name`, default `sqlite`. */
+  system?: string;
+  /** Histogram labels; default operation `OTHER`, table empty. */
+  operation?: string;
+  table?: string;
+}
+
+/**
+ * Runs a database call in a CLIENT span named `name` and times it; a thrown error marks the
+ * span failed and is rethrown.
+ * @example const rows = await traceQuery('reserve stock', () => trx.updateTable('products')…execute(), { tracing, metrics })
+ */
+export async function traceQuery<T>(name: string, fn: () => Promise<T>, options: TraceQueryOptions = {}): Promise<T> {
+  const start = performance.now();
+  const tracer = options.tracing ? (options.tracing.enabled ? options.tracing.tracer : undefined) : trace.getTracer('@archbench/observability');
+  const span = tracer?.startSpan(name, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'db.system.name': options.system ?? 'sqlite', 'db.operation.name': options.operation, 'db.collection.name': options.table },
+  });
+  try {
+    return span ? await context.with(trace.setSpan(context.active(), span), fn) : await fn();
+  } catch (error) {
+    if (span?.isRecording()) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
+    throw error;
+  } finally {
+    span?.end();
+    options.metrics?.dbQueryDuration.observe({ operation: options.operation ?? 'OTHER', table: options.table ?? '' }, (performance.now() - start) / 1000);
+  }
+}

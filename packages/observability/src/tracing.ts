@@ -1,0 +1,335 @@
+import { ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { MiddlewareHandler } from 'hono';
+import { activeIds, ensureContextManager, propagator, recordGetter, recordSetter } from './context';
+import type { Metrics } from './metrics';
+import { httpObservability } from './middleware';
+import type { HttpObservabilityOptions } from './middleware';
+
+export { InMemorySpanExporter };
+export type { ReadableSpan, SpanExporter, Sampler };
+
+/** Sampler names of OTEL_TRACES_SAMPLER that archbench understands. */
+export const OTEL_SAMPLER_NAMES = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type SamplerName = (typeof OTEL_SAMPLER_NAMES)[number];
+
+export interface SamplerConfig {
+  name: SamplerName;
+  /** Ratio in [0, 1] for the `*traceidratio` samplers (default 1). */
+  arg?: number;
+}
+
+export interface TracingOptions {
+  serviceName: string;
+  serviceVersion?: string;
+  /** False turns tracing off entirely: no spans, no propagation (OTEL_SDK_DISABLED=true). */
+  enabled?: boolean;
+  /** Base OTLP/HTTP endpoint; spans go to `<endpoint>/v1/traces` in batches. */
+  otlpEndpoint?: string;
+  /** Full traces URL; wins over `otlpEndpoint` (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
+  otlpTracesEndpoint?: string;
+  /** Extra headers for the OTLP exporter, e.g. an API key of a hosted backend. */
+  otlpHeaders?: Record<string, string>;
+  /** A custom exporter (tests: `new InMemorySpanExporter()`). */
+  exporter?: SpanExporter;
+  /** How spans reach `exporter`: `simple` exports each span at end (default for a custom exporter). */
+  processor?: 'batch' | 'simple';
+  /** A sampler or its OTel env-style description; default parent-based always-on. */
+  sampler?: Sampler | SamplerConfig;
+  /** Extra resource attributes (OTEL_RESOURCE_ATTRIBUTES), e.g. `deployment.environment.name`. */
+  resourceAttributes?: Record<string, string>;
+  /** Register as the global tracer provider and propagator (default true). */
+  registerGlobal?: boolean;
+}
+
+/** A tracing setup: pass it to middleware and helpers; `shutdown()` flushes pending spans. */
+export interface Tracing {
+  readonly enabled: boolean;
+  readonly serviceName: string;
+  readonly tracer: Tracer;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export class TracingConfigError extends Error {
+  override readonly name = 'TracingConfigError';
+}
+
+// A provider with no delegate hands out no-op tracers, whatever is registered globally later.
+const DISABLED_TRACER = new ProxyTracerProvider().getTracer('disabled');
+
+function samplerFrom(config: Sampler | SamplerConfig | undefined): Sampler {
+  if (config === undefined) return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  if (!('name' in config) || typeof config.name !== 'string' || !OTEL_SAMPLER_NAMES.includes(config.name as SamplerName)) {
+    return config as Sampler;
+  }
+  const ratio = (config as SamplerConfig).arg ?? 1;
+  switch ((config as SamplerConfig).name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+/**
+ * Sets up tracing for one service: resource (service.name, service.version), sampler, and
+ * an exporter (OTLP/HTTP in batches when an endpoint is given, a custom one otherwise). Without
+ * an exporter spans are still made, so trace ids reach logs and peers.
+ * @example const tracing = initTracing({ serviceName: 'orders', ...tracingOptionsFromEnv(env) })
+ */
+export function initTracing(options: TracingOptions): Tracing {
+  if (options.enabled === false) {
+    return { enabled: false, serviceName: options.serviceName, tracer: DISABLED_TRACER, forceFlush: async () => {}, shutdown: async () => {} };
+  }
+  ensureContextManager();
+  const processors: SpanProcessor[] = [];
+  const tracesUrl = options.otlpTracesEndpoint ?? (options.otlpEndpoint ? `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (tracesUrl) {
+    const exporter = new OTLPTraceExporter({ url: tracesUrl, headers: options.otlpHeaders });
+    // Batching keeps export off the request path: one POST per 512 spans or 1 s.
+    processors.push(new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000 }));
+  }
+  if (options.exporter) {
+    processors.push(options.processor === 'batch' ? new BatchSpanProcessor(options.exporter) : new SimpleSpanProcessor(options.exporter));
+  }
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({
+      ...options.resourceAttributes,
+      [ATTR_SERVICE_NAME]: options.serviceName,
+      ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
+    }),
+    sampler: samplerFrom(options.sampler),
+    spanProcessors: processors,
+  });
+  if (options.registerGlobal !== false) {
+    // Both return false when already set (a second setup in one process); this one stays usable.
+    trace.setGlobalTracerProvider(provider);
+    propagation.setGlobalPropagator(propagator);
+  }
+  const tracer = provider.getTracer('@archbench/observability', '0.1.0');
+  return {
+    enabled: true,
+    serviceName: options.serviceName,
+    tracer,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** The OpenTelemetry variables `tracingOptionsFromEnv` reads. */
+export interface TracingEnv {
+  OTEL_SDK_DISABLED?: string | boolean;
+  OTEL_SERVICE_NAME?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+  OTEL_TRACES_SAMPLER?: string;
+  OTEL_TRACES_SAMPLER_ARG?: string | number;
+  OTEL_RESOURCE_ATTRIBUTES?: string;
+}
+
+export type TracingEnvOptions = Pick<TracingOptions, 'enabled' | 'otlpEndpoint' | 'otlpTracesEndpoint' | 'otlpHeaders' | 'sampler' | 'resourceAttributes'> & {
+  serviceName?: string;
+};
+
+function parseKeyValues(raw: string, variable: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of raw.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new TracingConfigError(`${variable}: expected key=value pairs separated by commas, got ${JSON.stringify(part.slice(0, 60))}`);
+    out[decodeURIComponent(part.slice(0, eq).trim())] = decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+function checkUrl(value: string, variable: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+    return value;
+  } catch {
+    throw new TracingConfigError(`${variable} must be an http(s) URL, got ${JSON.stringify(value.slice(0, 100))}`);
+  }
+}
+
+/**
+ * Maps the OpenTelemetry environment variables (as named by the OTel spec) to `initTracing`
+ * options. Call it from an app's env.ts, which is the one place reading `process.env`.
+ * Throws TracingConfigError naming the variable on a bad value.
+ * @example initTracing({ serviceName: 'orders', ...tracingOptionsFromEnv(process.env) })
+ */
+export function tracingOptionsFromEnv(env: TracingEnv): TracingEnvOptions {
+  const out: TracingEnvOptions = {};
+  const disabled = env.OTEL_SDK_DISABLED;
+  if (disabled !== undefined && disabled !== '') {
+    const value = String(disabled).trim().toLowerCase();
+    if (value !== 'true' && value !== 'false') throw new TracingConfigError(`OTEL_SDK_DISABLED must be true or false, got ${JSON.stringify(String(disabled))}`);
+    out.enabled = value !== 'true';
+  }
+  if (env.OTEL_SERVICE_NAME) out.serviceName = env.OTEL_SERVICE_NAME;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) out.otlpEndpoint = checkUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) out.otlpTracesEndpoint = checkUrl(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (env.OTEL_EXPORTER_OTLP_HEADERS) out.otlpHeaders = parseKeyValues(env.OTEL_EXPORTER_OTLP_HEADERS, 'OTEL_EXPORTER_OTLP_HEADERS');
+  if (env.OTEL_RESOURCE_ATTRIBUTES) out.resourceAttributes = parseKeyValues(env.OTEL_RESOURCE_ATTRIBUTES, 'OTEL_RESOURCE_ATTRIBUTES');
+  if (env.OTEL_TRACES_SAMPLER) {
+    const name = env.OTEL_TRACES_SAMPLER.trim().toLowerCase();
+    if (!OTEL_SAMPLER_NAMES.includes(name as SamplerName)) {
+      throw new TracingConfigError(`OTEL_TRACES_SAMPLER must be one of ${OTEL_SAMPLER_NAMES.join(', ')}; got ${JSON.stringify(env.OTEL_TRACES_SAMPLER)}`);
+    }
+    out.sampler = { name: name as SamplerName };
+  }
+  const rawArg = env.OTEL_TRACES_SAMPLER_ARG;
+  if (rawArg !== undefined && rawArg !== '') {
+    const arg = Number(rawArg);
+    if (!Number.isFinite(arg) || arg < 0 || arg > 1) throw new TracingConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number in [0, 1], got ${JSON.stringify(String(rawArg))}`);
+    // The spec: the argument applies to the ratio samplers; the default sampler ignores it.
+    out.sampler = { name: out.sampler && 'name' in out.sampler ? out.sampler.name : 'parentbased_always_on', arg };
+  }
+  return out;
+}
+
+/**
+ * Hono middleware making one SERVER span per request, named by route template
+ * (`GET /orders/:id`), child of an incoming W3C `traceparent`.
+ * `observe()` installs the combined middleware instead; use this one to trace only.
+ * @example app.use(tracingMiddleware(tracing))
+ */
+export function tracingMiddleware(tracing: Tracing, options: Pick<HttpObservabilityOptions, 'ignorePaths'> = {}): MiddlewareHandler {
+  return httpObservability({ tracing, ignorePaths: options.ignorePaths });
+}
+
+/** Trace and span id of the active span, and the request id, if any. */
+export function currentTraceIds(): { traceId?: string; spanId?: string; requestId?: string } {
+  return activeIds();
+}
+
+/**
+ * Writes `traceparent` / `tracestate` of a context (the active one by default) into a header
+ * table (AMQP message headers, a plain object of HTTP headers). Returns the same object.
+ * @example channel.publish(ex, key, body, { headers: injectContext({}) })
+ */
+export function injectContext<H extends Record<string, unknown>>(headers: H, ctx: Context = context.active()): H {
+  propagator.inject(ctx, headers, recordSetter);
+  return headers;
+}
+
+/**
+ * Reads `traceparent` / `tracestate` from a header table into a context to start spans under.
+ * Missing or malformed headers give the root context (a new trace).
+ * @example const parent = extractContext(msg.properties.headers)
+ */
+export function extractContext(headers: Record<string, unknown> | undefined | null): Context {
+  if (!headers) return ROOT_CONTEXT;
+  return propagator.extract(ROOT_CONTEXT, headers, recordGetter);
+}
+
+export interface MessagingSpanOptions {
+  /** Defaults to the global tracer provider's tracer. */
+  tracing?: Tracing;
+  /** Counts `archbench_internal_calls_total{transport}` for each produced message. */
+  metrics?: Pick<Metrics, 'internalCallsTotal'>;
+  /** `messaging.system`, default `rabbitmq`. */
+  system?: string;
+  /** Counts as an internal call (default true for producers): set false for fan-out events you do not want counted as hops. */
+  countAsInternalCall?: boolean;
+  /** Extra span attributes (e.g. `messaging.message.conversation_id`). */
+  attributes?: Attributes;
+}
+
+function tracerOf(tracing: Tracing | undefined): Tracer {
+  if (tracing) return tracing.tracer;
+  return trace.getTracer('@archbench/observability');
+}
+
+async function runInSpan<T>(span: Span, ctx: Context, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await context.with(ctx, fn);
+  } catch (error) {
+    if (span.isRecording()) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * Runs `fn` in a PRODUCER span named `send <destination>`; `fn` gets a header table already
+ * carrying the span's `traceparent`, to publish the message with.
+ * @example await withProducerSpan('orders.commands', (headers) => publish(body, { headers }), { tracing, metrics })
+ */
+export async function withProducerSpan<T>(destination: string, fn: (headers: Record<string, unknown>) => Promise<T> | T, options: MessagingSpanOptions = {}): Promise<T> {
+  if (options.countAsInternalCall !== false) options.metrics?.internalCallsTotal.inc({ transport: 'amqp' });
+  if (options.tracing && !options.tracing.enabled) return fn({});
+  const span = tracerOf(options.tracing).startSpan(`send ${destination}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': options.system ?? 'rabbitmq',
+      'messaging.destination.name': destination,
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
+      ...options.attributes,
+    },
+  });
+  const ctx = trace.setSpan(context.active(), span);
+  const headers = injectContext({}, ctx);
+  return runInSpan(span, ctx, async () => fn(headers));
+}
+
+/**
+ * Runs a message handler in a CONSUMER span named `process <source>`, child of the context the
+ * producer put in the message headers, so the trace continues across the broker.
+ * @example await withConsumerSpan('inventory.reserve', msg.properties.headers, () => handle(msg), { tracing })
+ */
+export async function withConsumerSpan<T>(source: string, headers: Record<string, unknown> | undefined | null, fn: () => Promise<T> | T, options: Omit<MessagingSpanOptions, 'metrics' | 'countAsInternalCall'> = {}): Promise<T> {
+  if (options.tracing && !options.tracing.enabled) return fn();
+  const parent = extractContext(headers);
+  const span = tracerOf(options.tracing).startSpan(
+    `process ${source}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': options.system ?? 'rabbitmq',
+        'messaging.destination.name': source,
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        ...options.attributes,
+      },
+    },
+    parent,
+  );
+  return runInSpan(span, trace.setSpan(parent, span), async () => fn());
+}

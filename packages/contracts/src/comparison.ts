@@ -46,6 +46,8 @@ export const ScenarioResult = z.object({
   dropped: z.number().int().nonnegative().default(0),
   thresholds: z.array(ThresholdResult),
   thresholdsPassed: z.boolean(),
+  /** `open` (arrival rate: throughput is the offered rate) or `closed` (fixed VUs: throughput is the maximum sustained). */
+  loadModel: z.enum(['open', 'closed']).optional(),
 });
 export type ScenarioResult = z.infer<typeof ScenarioResult>;
 
@@ -94,6 +96,10 @@ export const Comparison = z.object({
   machine: MachineInfo,
   topologies: z.array(TopologyResult).min(1),
   scenarios: z.array(ScenarioResult).min(1),
+  /** Interleaved rounds each scenario ran per topology. */
+  rounds: z.number().int().positive().optional(),
+  /** Topologies that were asked for (or defaulted) but could not run here, and why. */
+  skippedTopologies: z.array(z.object({ name: TopologyName, reason: z.string() })).optional(),
 });
 export type Comparison = z.infer<typeof Comparison>;
 

@@ -1,0 +1,92 @@
+// Maps archbench's scenario definitions (../src/scenarios, shared with the embedded engine) to a
+// k6 script. k6 >= 1.0 runs this TypeScript directly; it cannot import Node modules or bare
+// package names, so everything comes from k6 modules and relative .ts paths.
+import crypto from 'k6/crypto';
+import encoding from 'k6/encoding';
+import http from 'k6/http';
+import { Counter } from 'k6/metrics';
+import {
+  DEV_AUTH_SECRET_FOR_K6,
+  K6_STATUS_BUCKETS,
+  LOAD_CUSTOMERS,
+  PROFILES,
+  afterResponse,
+  buildRequest,
+  createVuState,
+  customerId,
+  needsBody,
+  pickRequest,
+  toK6Options,
+} from '../src/scenarios/index.ts';
+import type { K6Options, ProfileName, ScenarioDefinition, VuState } from '../src/scenarios/index.ts';
+
+interface SetupData {
+  tokens: string[];
+}
+
+const statusCounters = new Map<number, Counter>(K6_STATUS_BUCKETS.map((s) => [s, new Counter(`archbench_status_${s}`)]));
+const transportErrors = new Counter('archbench_status_0');
+const otherStatuses = new Counter('archbench_status_other');
+const ordersPlaced = new Counter('archbench_orders_placed');
+
+function mintToken(secret: string, sub: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const header = encoding.b64encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'rawurl');
+  const payload = encoding.b64encode(JSON.stringify({ sub, role: 'customer', iat: now, exp: now + 6 * 3600 }), 'rawurl');
+  return `${header}.${payload}.${crypto.hmac('sha256', secret, `${header}.${payload}`, 'base64rawurl')}`;
+}
+
+function findScenario(profileName: string, scenarioName: string): ScenarioDefinition {
+  const profile = PROFILES[profileName as ProfileName];
+  if (!profile) throw new Error(`unknown PROFILE ${profileName}; use one of ${Object.keys(PROFILES).join(', ')}`);
+  const scenario = profile.scenarios.find((s) => s.name === scenarioName);
+  if (!scenario) throw new Error(`profile ${profileName} has no scenario ${scenarioName}; it has ${profile.scenarios.map((s) => s.name).join(', ')}`);
+  return scenario;
+}
+
+export interface K6Script {
+  options: K6Options;
+  setup: () => SetupData;
+  iteration: (data: SetupData) => void;
+  handleSummary: (data: unknown) => Record<string, string>;
+}
+
+/**
+ * Builds a k6 script for one archbench scenario. Environment (k6 `-e NAME=value`):
+ * BASE_URL (default http://127.0.0.1:3000), PROFILE (default standard, which has every scenario), AUTH_SECRET (default: the
+ * development secret), TOKENS (comma-separated bearer tokens, minted here when absent),
+ * SUMMARY_JSON (where handleSummary writes its data, default k6-summary.json), SCENARIO_JSON (a whole
+ * scenario definition, overriding the named one).
+ */
+export function script(scenarioName: string): K6Script {
+  const baseUrl = (__ENV.BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+  // `pnpm compare` passes the exact definition it runs (SCENARIO_JSON), e.g. for its warm-up.
+  const scenario: ScenarioDefinition = __ENV.SCENARIO_JSON ? (JSON.parse(__ENV.SCENARIO_JSON) as ScenarioDefinition) : findScenario(__ENV.PROFILE ?? 'standard', scenarioName);
+  let vu: VuState | undefined;
+
+  return {
+    options: toK6Options(scenario),
+    setup: () => {
+      if (__ENV.TOKENS) return { tokens: __ENV.TOKENS.split(',').filter(Boolean) };
+      const secret = __ENV.AUTH_SECRET ?? DEV_AUTH_SECRET_FOR_K6;
+      return { tokens: Array.from({ length: LOAD_CUSTOMERS }, (_, i) => mintToken(secret, customerId(i))) };
+    },
+    iteration: (data) => {
+      vu ??= createVuState(__VU, data.tokens);
+      const kind = pickRequest(scenario.mix, vu.random);
+      const spec = buildRequest(kind, vu);
+      const response = http.request(spec.method, `${baseUrl}${spec.path}`, spec.body ?? null, {
+        headers: spec.headers,
+        tags: { name: kind },
+        responseCallback: http.expectedStatuses(...spec.expectedStatuses),
+      });
+      (statusCounters.get(response.status) ?? (response.status === 0 ? transportErrors : otherStatuses)).add(1);
+      if (kind === 'place-order' && spec.expectedStatuses.includes(response.status)) ordersPlaced.add(1);
+      afterResponse(kind, vu, response.status, needsBody(kind) && typeof response.body === 'string' ? response.body : null);
+    },
+    handleSummary: (data) => ({
+      [__ENV.SUMMARY_JSON ?? 'k6-summary.json']: JSON.stringify(data, null, 2),
+      stdout: `archbench: ${scenario.name} finished; summary data written to ${__ENV.SUMMARY_JSON ?? 'k6-summary.json'}\n`,
+    }),
+  };
+}

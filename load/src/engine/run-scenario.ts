@@ -1,0 +1,195 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { afterResponse, buildRequest, createVuState, needsBody, pickRequest } from '../scenarios/requests.ts';
+import type { VuState } from '../scenarios/requests.ts';
+import { loadDurationSeconds, loadModelOf } from '../scenarios/definitions.ts';
+import type { LoadModel, ScenarioDefinition } from '../scenarios/types.ts';
+import { LatencyHistogram } from './histogram';
+import { arrivalSchedule } from './schedule';
+
+export interface RunScenarioOptions {
+  /** Origin of the topology, e.g. `http://127.0.0.1:4100`. */
+  baseUrl: string;
+  scenario: ScenarioDefinition;
+  /** Customer bearer tokens; VU n acts as customer n mod tokens.length. */
+  tokens: string[];
+  /** Called about once a second while running. */
+  onProgress?: (progress: RunProgress) => void;
+  /** Per-request timeout, ms (a timed-out request counts as a transport error, status 0). */
+  requestTimeoutMs?: number;
+}
+
+export interface RunProgress {
+  scenario: string;
+  elapsedSeconds: number;
+  requests: number;
+  rps: number;
+}
+
+/** Figures of one run of one scenario (one round against one topology), histogram included. */
+export interface SegmentResult {
+  scenario: string;
+  loadModel: LoadModel;
+  startedAt: string;
+  /** Seconds from the first scheduled request to the last response. */
+  durationSeconds: number;
+  requests: number;
+  failed: number;
+  statusCounts: Record<string, number>;
+  dropped: number;
+  /** Successful POST /orders (201). */
+  ordersPlaced: number;
+  /** Encoded HdrHistogram of latencies (µs); absent for k6 runs, which only report percentiles. */
+  histogram?: string;
+  latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number; mean?: number };
+  /** Threshold outcomes when the engine evaluated them itself (k6); else computed from the histogram. */
+  thresholds?: { metric: string; expression: string; passed: boolean }[];
+}
+
+interface Tally {
+  requests: number;
+  failed: number;
+  ordersPlaced: number;
+  statusCounts: Map<number, number>;
+  histogram: LatencyHistogram;
+  lastCompletion: number;
+}
+
+async function send(pool: Pool, vu: VuState, scenario: ScenarioDefinition, timeoutMs: number): Promise<{ status: number; kind: string; ok: boolean }> {
+  const kind = pickRequest(scenario.mix, vu.random);
+  const spec = buildRequest(kind, vu);
+  let status = 0;
+  let body: string | null = null;
+  try {
+    const response = await pool.request({
+      method: spec.method,
+      path: spec.path,
+      headers: spec.headers,
+      body: spec.body,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    status = response.statusCode;
+    // Reading the whole body is part of the request, as in k6's http_req_duration.
+    const text = await response.body.text();
+    body = needsBody(kind) ? text : null;
+  } catch {
+    status = 0;
+  }
+  afterResponse(kind, vu, status, body);
+  return { status, kind, ok: spec.expectedStatuses.includes(status) };
+}
+
+function record(tally: Tally, result: { status: number; kind: string; ok: boolean }, latencyMs: number) {
+  tally.requests++;
+  if (!result.ok) tally.failed++;
+  if (result.ok && result.kind === 'place-order') tally.ordersPlaced++;
+  tally.statusCounts.set(result.status, (tally.statusCounts.get(result.status) ?? 0) + 1);
+  tally.histogram.recordMs(latencyMs);
+  tally.lastCompletion = performance.now();
+}
+
+/**
+ * Runs one scenario against a base URL and returns its figures.
+ *
+ * Open model (arrival-rate executors): iteration i is due at a fixed time from the schedule; it
+ * runs on a free VU, and its latency counts from the *due* time, so time spent waiting for a
+ * connection, or for this process's own event loop, is charged to the request (no coordinated
+ * omission). When all `maxVUs` are busy the iteration is dropped and counted, as in k6.
+ * Closed model (constant-vus): each VU sends back to back; latency is from send to last byte.
+ * @example await runScenario({ baseUrl: 'http://127.0.0.1:3000', scenario: browse(50, 5), tokens })
+ */
+export async function runScenario(options: RunScenarioOptions): Promise<SegmentResult> {
+  const { scenario } = options;
+  const load = scenario.load;
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const maxVUs = load.executor === 'constant-vus' ? load.vus : load.maxVUs;
+  // One connection per VU, as k6 keeps one connection per VU: a VU never waits for another's socket.
+  const pool = new Pool(options.baseUrl, { connections: maxVUs, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
+  const tally: Tally = { requests: 0, failed: 0, ordersPlaced: 0, statusCounts: new Map(), histogram: new LatencyHistogram(), lastCompletion: 0 };
+  const startedAt = new Date().toISOString();
+  const start = performance.now();
+  tally.lastCompletion = start;
+  const durationMs = loadDurationSeconds(load) * 1000;
+  let dropped = 0;
+
+  const progressTimer = options.onProgress
+    ? setInterval(() => {
+        const elapsedSeconds = (performance.now() - start) / 1000;
+        options.onProgress!({ scenario: scenario.name, elapsedSeconds, requests: tally.requests, rps: elapsedSeconds > 0 ? tally.requests / elapsedSeconds : 0 });
+      }, 1000)
+    : undefined;
+
+  try {
+    if (load.executor === 'constant-vus') {
+      const end = start + durationMs;
+      const vus = Array.from({ length: load.vus }, (_, i) => createVuState(i + 1, options.tokens));
+      await Promise.all(
+        vus.map(async (vu) => {
+          while (performance.now() < end) {
+            const sentAt = performance.now();
+            const result = await send(pool, vu, scenario, timeoutMs);
+            record(tally, result, performance.now() - sentAt);
+          }
+        }),
+      );
+    } else {
+      const schedule = arrivalSchedule(load);
+      const free: VuState[] = Array.from({ length: load.preAllocatedVUs }, (_, i) => createVuState(i + 1, options.tokens));
+      let created = free.length;
+      const inFlight = new Set<Promise<void>>();
+      const iterate = (vu: VuState, dueAt: number) => {
+        const task = send(pool, vu, scenario, timeoutMs).then((result) => {
+          record(tally, result, performance.now() - dueAt);
+          free.push(vu);
+          inFlight.delete(task);
+        });
+        inFlight.add(task);
+      };
+      let index = 0;
+      let firedWithoutYield = 0;
+      for (;;) {
+        const offset = schedule(index);
+        if (offset === null) break;
+        const dueAt = start + offset * 1000;
+        const wait = dueAt - performance.now();
+        if (wait > 1) {
+          await sleep(wait);
+          firedWithoutYield = 0;
+        } else if (++firedWithoutYield >= 16) {
+          // Behind schedule: still let responses be processed, or VUs would never come back.
+          await yieldToLoop();
+          firedWithoutYield = 0;
+        }
+        // Every iteration already due goes out now; late ones keep their original due time.
+        let vu = free.pop();
+        if (!vu && created < load.maxVUs) vu = createVuState(++created, options.tokens);
+        if (vu) iterate(vu, dueAt);
+        else dropped++;
+        index++;
+      }
+      await Promise.all(inFlight);
+    }
+  } finally {
+    if (progressTimer) clearInterval(progressTimer);
+    await pool.close().catch(() => undefined);
+  }
+
+  const durationSeconds = Math.max((tally.lastCompletion - start) / 1000, durationMs / 1000, 0.001);
+  const statusCounts: Record<string, number> = {};
+  for (const [status, count] of [...tally.statusCounts].sort((a, b) => a[0] - b[0])) statusCounts[String(status)] = count;
+  return {
+    scenario: scenario.name,
+    loadModel: loadModelOf(load),
+    startedAt,
+    durationSeconds,
+    requests: tally.requests,
+    failed: tally.failed,
+    statusCounts,
+    dropped,
+    ordersPlaced: tally.ordersPlaced,
+    histogram: tally.histogram.encode(),
+    latencyMs: tally.histogram.summary(),
+  };
+}

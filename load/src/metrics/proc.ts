@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU and memory of a process tree from Linux /proc. Used for every topology because it needs
+ * nothing from the servers and also counts helper processes that have no /metrics endpoint.
+ */
+export interface ProcSnapshot {
+  pids: number[];
+  /** user + system CPU seconds of the live processes (and their reaped children). */
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times; 100 on every mainstream Linux build. */
+const CLOCK_TICKS = 100;
+
+interface StatLine {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  cpuTicks: number;
+}
+
+function readStat(pid: number): StatLine | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may contain spaces: parse after the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime=14, stime=15, cutime=16, cstime=17.
+    const at = (field: number) => Number(fields[field - 3]);
+    return { pid, ppid: at(4), pgrp: at(5), cpuTicks: at(14) + at(15) + at(16) + at(17) };
+  } catch {
+    return undefined;
+  }
+}
+
+function readRssBytes(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** True where /proc can be read (Linux). */
+export function procAvailable(): boolean {
+  try {
+    readFileSync('/proc/self/stat');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The process `root` and all its descendants (by parent pid, plus its process group, so a
+ * re-parented grandchild still counts).
+ * @example processTree(child.pid!) // [1234, 1240, 1241]
+ */
+export function processTree(root: number): StatLine[] {
+  const all: StatLine[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat) all.push(stat);
+  }
+  const members = new Set<number>([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const s of all) {
+      if (!members.has(s.pid) && (members.has(s.ppid) || s.pgrp === root)) {
+        members.add(s.pid);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((s) => members.has(s.pid));
+}
+
+/** CPU seconds and resident memory summed over a process tree. */
+export function snapshotTree(root: number): ProcSnapshot {
+  const tree = processTree(root);
+  let ticks = 0;
+  let rss = 0;
+  for (const s of tree) {
+    ticks += s.cpuTicks;
+    rss += readRssBytes(s.pid);
+  }
+  return { pids: tree.map((s) => s.pid), cpuSeconds: ticks / CLOCK_TICKS, rssBytes: rss };
+}

@@ -1,0 +1,21 @@
+export type { LoadModel, LoadShape, Profile, ProfileName, RateStage, RequestKind, ScenarioDefinition, ThresholdDefinition, WeightedRequest } from './types.ts';
+export { BROWSE_MIX, CHECKOUT_MIX, DEFAULT_THRESHOLDS, MIXED_MIX, PROFILES, PROFILE_NAMES, browse, checkout, loadDurationSeconds, loadModelOf, mixed, spike } from './definitions.ts';
+export {
+  DEV_AUTH_SECRET_FOR_K6,
+  EXPECTED_STATUSES,
+  K6_STATUS_BUCKETS,
+  LOAD_CUSTOMERS,
+  ORDER_SKU_COUNT,
+  ORDER_WAIT_SECONDS,
+  PRODUCTS_PAGE_SIZE,
+  afterResponse,
+  buildRequest,
+  createVuState,
+  customerId,
+  needsBody,
+  pickRequest,
+  seededRandom,
+} from './requests.ts';
+export type { RequestSpec, VuState } from './requests.ts';
+export { K6_TREND_STATS, toK6Options } from './k6-options.ts';
+export type { K6Options } from './k6-options.ts';

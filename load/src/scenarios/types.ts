@@ -1,0 +1,77 @@
+// Shared by the embedded engine (Node) and the k6 scripts (k6's JS runtime): keep this folder free
+// of Node imports and bare package imports, and import siblings with explicit `.ts` extensions,
+// because k6 resolves modules by path only.
+
+/** One kind of public request a workload sends. */
+export type RequestKind = 'list-products' | 'get-product' | 'place-order';
+
+/** A request kind with its share of a workload's iterations (weights are relative). */
+export interface WeightedRequest {
+  kind: RequestKind;
+  weight: number;
+}
+
+/** One stage of a ramping arrival rate: move linearly to `target` iterations/s over `durationSeconds`. */
+export interface RateStage {
+  target: number;
+  durationSeconds: number;
+}
+
+/**
+ * How load is offered, named after k6's executors. Arrival-rate executors are open-model runs
+ * (iterations start on schedule whether or not earlier ones finished; latency counts from the
+ * scheduled time); `constant-vus` is a closed model that measures maximum throughput.
+ */
+export type LoadShape =
+  | {
+      executor: 'constant-arrival-rate';
+      /** Iterations per second. */
+      rate: number;
+      durationSeconds: number;
+      preAllocatedVUs: number;
+      /** Iterations that find all `maxVUs` busy are dropped and counted, as k6 does. */
+      maxVUs: number;
+    }
+  | {
+      executor: 'ramping-arrival-rate';
+      startRate: number;
+      stages: RateStage[];
+      preAllocatedVUs: number;
+      maxVUs: number;
+    }
+  | {
+      executor: 'constant-vus';
+      vus: number;
+      durationSeconds: number;
+    };
+
+export type LoadModel = 'open' | 'closed';
+
+/** A k6-style threshold: `metric` is `http_req_duration` (ms) or `http_req_failed` (rate 0..1). */
+export interface ThresholdDefinition {
+  metric: 'http_req_duration' | 'http_req_failed';
+  /** k6 expression such as `p(95)<100` or `rate<0.01`. */
+  expression: string;
+}
+
+/** A workload: what requests it sends, how load is offered, and what counts as passing. */
+export interface ScenarioDefinition {
+  name: string;
+  description: string;
+  mix: WeightedRequest[];
+  load: LoadShape;
+  thresholds: ThresholdDefinition[];
+}
+
+export type ProfileName = 'smoke' | 'quick' | 'standard';
+
+/** A set of scenarios with their sizes, run in `rounds` interleaved rounds per topology. */
+export interface Profile {
+  name: ProfileName;
+  description: string;
+  /** Each scenario runs once per round against each topology (A B A B ...). */
+  rounds: number;
+  /** Unrecorded load per topology before the first round, so JIT and caches are warm. */
+  warmupSeconds: number;
+  scenarios: ScenarioDefinition[];
+}

@@ -1,0 +1,108 @@
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { proxy } from 'hono/proxy';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { PROBLEM_BASE, PROBLEM_CONTENT_TYPE } from '@archbench/contracts/problems';
+import type { ProblemCode } from '@archbench/contracts/problems';
+import { mintToken } from '@archbench/contracts/tokens';
+import { BACKEND_LABELS, BackendId, DevTokenRequest } from '../src/api/config-schema';
+import type { FrontendConfig } from '../src/api/config-schema';
+import { devLoginEnabled } from './env';
+import type { FrontendEnv } from './env';
+
+/** Lifetime of a demo token: long enough for a session at the console, short enough to expire. */
+const DEV_TOKEN_SECONDS = 8 * 3600;
+
+export interface FrontendServerOptions {
+  env: Pick<FrontendEnv, 'MONOLITH_URL' | 'MICROSERVICES_URL' | 'AUTH_SECRET' | 'DEV_LOGIN'>;
+  /** Absolute path of the built app; omit to serve only the API routes (Vite dev mounts those). */
+  distDir?: string;
+  /** Replaces fetch towards the backends (tests use a real server instead where they can). */
+  fetchUpstream?: (request: Request) => Promise<Response>;
+}
+
+function problem(c: Context, status: 400 | 403 | 404 | 415 | 422 | 502, code: ProblemCode, title: string, detail: string, errors?: { path: string; message: string }[]) {
+  return c.body(JSON.stringify({ type: `${PROBLEM_BASE}${code}`, title, status, detail, code, ...(errors ? { errors } : {}) }), status, {
+    'content-type': PROBLEM_CONTENT_TYPE,
+  });
+}
+
+/**
+ * The frontend's small server: `GET /config.json`, `POST /dev/token` (demo sign-in without
+ * giving the browser the AUTH_SECRET), `/api/<backend>/*` proxied to each reference app, and
+ * the built single-page app. Serving is done by server.ts; tests call `app.request()`.
+ * @example createFrontendServer({ env: loadEnv(), distDir: resolve('dist') }).fetch(request)
+ */
+export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendServerOptions) {
+  const upstreams: Partial<Record<BackendId, string>> = {};
+  if (env.MONOLITH_URL) upstreams.monolith = env.MONOLITH_URL;
+  if (env.MICROSERVICES_URL) upstreams.microservices = env.MICROSERVICES_URL;
+  const config: FrontendConfig = {
+    backends: (Object.keys(upstreams) as BackendId[]).map((id) => ({ id, ...BACKEND_LABELS[id] })),
+    devLogin: devLoginEnabled(env),
+  };
+
+  const app = new Hono();
+
+  app.get('/config.json', (c) => c.json(config, 200, { 'cache-control': 'no-store' }));
+
+  app.post('/dev/token', async (c) => {
+    if (!config.devLogin) {
+      return problem(c, 403, 'forbidden', 'Demo sign-in is off', 'This server has a real AUTH_SECRET; sign in with a token issued for it (or start the server with DEV_LOGIN=1).');
+    }
+    if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
+      return problem(c, 415, 'unsupported-media-type', 'Unsupported media type', 'send the body as application/json');
+    }
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return problem(c, 400, 'malformed-json', 'Malformed JSON', 'the request body is not valid JSON');
+    }
+    const parsed = DevTokenRequest.safeParse(body);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+      return problem(c, 422, 'validation-failed', 'Validation failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const token = mintToken(env.AUTH_SECRET, { sub: parsed.data.customerId, role: 'customer', expiresInSeconds: DEV_TOKEN_SECONDS, now });
+    return c.json(
+      { token, customerId: parsed.data.customerId, expiresAt: new Date((now + DEV_TOKEN_SECONDS) * 1000).toISOString() },
+      200,
+      { 'cache-control': 'no-store' },
+    );
+  });
+
+  app.all('/api/:backend/*', async (c) => {
+    const id = BackendId.safeParse(c.req.param('backend'));
+    const base = id.success ? upstreams[id.data] : undefined;
+    if (!id.success || !base) {
+      return problem(c, 404, 'not-found', 'Unknown backend', `no backend named ${JSON.stringify(c.req.param('backend'))} is configured; see /config.json`);
+    }
+    const url = new URL(c.req.url);
+    const rest = url.pathname.slice(`/api/${id.data}`.length) || '/';
+    const target = `${base}${rest}${url.search}`;
+    try {
+      return await proxy(target, {
+        raw: c.req.raw,
+        method: c.req.method,
+        body: c.req.raw.body,
+        headers: { ...c.req.header(), host: undefined, 'x-forwarded-host': c.req.header('host') },
+        ...(fetchUpstream ? { customFetch: fetchUpstream } : {}),
+        // Node's fetch needs this to stream a request body.
+        ...({ duplex: 'half' } as object),
+      });
+    } catch (error) {
+      return problem(c, 502, 'dependency-failed', `${BACKEND_LABELS[id.data].label} is unreachable`, `the console's server could not reach ${base} (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}); is it running?`);
+    }
+  });
+
+  if (distDir) {
+    app.use('/*', serveStatic({ root: distDir }));
+    // Views live in the URL hash, so every other GET that wants a page gets the app shell.
+    app.get('*', serveStatic({ root: distDir, path: 'index.html' }));
+  }
+
+  app.notFound((c) => problem(c, 404, 'not-found', 'Not found', `nothing at ${new URL(c.req.url).pathname}`));
+  return app;
+}

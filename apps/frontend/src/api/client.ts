@@ -1,0 +1,88 @@
+import type { z } from 'zod';
+import { Health, Order, OrderPage, Product, ProductPage } from '@archbench/contracts/schemas';
+import type { CreateOrderRequest } from '@archbench/contracts/schemas';
+import { DevTokenResponse, FrontendConfig } from './config-schema';
+import type { BackendId } from './config-schema';
+import { ApiError, networkProblem, readProblem } from './problem';
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+const defaultFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
+
+async function call<S extends z.ZodType>(fetchFn: FetchLike, url: string, schema: S, init: RequestInit = {}): Promise<z.infer<S>> {
+  let response: Response;
+  try {
+    response = await fetchFn(url, init);
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new ApiError(networkProblem(error));
+  }
+  if (!response.ok) throw new ApiError(await readProblem(response));
+  const body: unknown = await response.json().catch(() => undefined);
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new ApiError({
+      title: 'Unexpected answer from the server',
+      detail: `${url} answered with a body that does not match the API contract (${parsed.error.issues[0]?.message ?? 'unknown'})`,
+      status: response.status,
+      code: 'contract-mismatch',
+    });
+  }
+  return parsed.data;
+}
+
+/** Loads the console's configuration from its server. */
+export function loadConfig(fetchFn: FetchLike = defaultFetch): Promise<FrontendConfig> {
+  return call(fetchFn, '/config.json', FrontendConfig);
+}
+
+/**
+ * Asks the console's server for a demo customer token (the server holds the AUTH_SECRET).
+ * @example const { token } = await requestDevToken('alice')
+ */
+export function requestDevToken(customerId: string, fetchFn: FetchLike = defaultFetch): Promise<DevTokenResponse> {
+  return call(fetchFn, '/dev/token', DevTokenResponse, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customerId }),
+  });
+}
+
+export interface PlaceOrderOptions {
+  /** The same key on a retry returns the first result instead of a second order. */
+  idempotencyKey: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * The public order API of one backend, through the console's proxy at `/api/<backend>`.
+ * @example const api = createApiClient({ backend: 'monolith', token }); await api.listProducts()
+ */
+export function createApiClient({ backend, token, fetch: fetchFn = defaultFetch }: { backend: BackendId; token: string | null; fetch?: FetchLike }) {
+  const base = `/api/${backend}`;
+  const auth = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+  return {
+    backend,
+    health: (signal?: AbortSignal) => call(fetchFn, `${base}/health`, Health, { signal }),
+    listProducts: (cursor?: string | null, limit = 100, signal?: AbortSignal) =>
+      call(fetchFn, `${base}/products?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, ProductPage, { signal }),
+    getProduct: (sku: string, signal?: AbortSignal) => call(fetchFn, `${base}/products/${encodeURIComponent(sku)}`, Product, { signal }),
+    listOrders: (signal?: AbortSignal) => call(fetchFn, `${base}/orders?limit=50`, OrderPage, { headers: auth(), signal }),
+    placeOrder: (body: CreateOrderRequest, options: PlaceOrderOptions) =>
+      call(fetchFn, `${base}/orders`, Order, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json', 'idempotency-key': options.idempotencyKey },
+        body: JSON.stringify(body),
+        signal: options.signal,
+      }),
+    /** With waitSeconds the server holds the answer until the order is terminal (RFC 7240 Prefer: wait). */
+    getOrder: (id: string, waitSeconds?: number, signal?: AbortSignal) =>
+      call(fetchFn, `${base}/orders/${encodeURIComponent(id)}`, Order, {
+        headers: { ...auth(), ...(waitSeconds ? { prefer: `wait=${waitSeconds}` } : {}) },
+        signal,
+      }),
+    cancelOrder: (id: string) => call(fetchFn, `${base}/orders/${encodeURIComponent(id)}/cancel`, Order, { method: 'POST', headers: auth() }),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * What `GET /config.json` tells the app: the backends it may talk to (each proxied at
+ * `/api/<id>/`) and whether the server mints demo-customer tokens at `POST /dev/token`.
+ * Shared by the browser app and the Node server so both agree on the shape.
+ */
+export const BackendId = z.enum(['monolith', 'microservices']);
+export type BackendId = z.infer<typeof BackendId>;
+
+export const FrontendConfig = z.object({
+  backends: z.array(z.object({ id: BackendId, label: z.string(), description: z.string() })).min(1),
+  devLogin: z.boolean(),
+});
+export type FrontendConfig = z.infer<typeof FrontendConfig>;
+
+export const BACKEND_LABELS: Record<BackendId, { label: string; description: string }> = {
+  monolith: { label: 'Modular monolith', description: 'One process, one database, one transaction per order step.' },
+  microservices: {
+    label: 'Microservices',
+    description: 'Gateway plus inventory, orders, payments and shipping services; a saga places each order.',
+  },
+};
+
+/** Demo customer ids: short and URL-safe, so they are safe to put in a token subject. */
+export const DevTokenRequest = z.strictObject({
+  customerId: z
+    .string({ error: 'customerId must be a string' })
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "-" or "_"'),
+});
+export type DevTokenRequest = z.infer<typeof DevTokenRequest>;
+
+export const DevTokenResponse = z.object({ token: z.string(), customerId: z.string(), expiresAt: z.string() });
+export type DevTokenResponse = z.infer<typeof DevTokenResponse>;

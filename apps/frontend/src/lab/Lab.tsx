@@ -1,0 +1,275 @@
+import { memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore, useTransition } from 'react';
+import type { ReactNode } from 'react';
+import { formatEuros, formatNumber } from '../ui/format';
+import { filterOrders, generateOrders } from './generate';
+import type { LabOrder } from './generate';
+import { InputDelayMeter, LAB_MODES } from './input-delay';
+import type { LabMode, LabStats } from './input-delay';
+
+export const LAB_ORDER_COUNT = 20_000;
+/** Rows rendered for the current filter; enough that rendering them is the expensive part. */
+export const LAB_ROWS = 250;
+/** Iterations of the per-row scoring loop: the deliberate cost of rendering one row. */
+export const ROW_WORK = 6_000;
+
+const MODE_TEXT: Record<LabMode, { label: string; why: string }> = {
+  urgent: {
+    label: 'Urgent (plain state)',
+    why: 'Typing sets the filter in an urgent update: React renders every row before the browser may paint the keystroke, so the letter appears only after the whole list is done.',
+  },
+  transition: {
+    label: 'useTransition',
+    why: 'The input value is urgent, the filter is set inside startTransition: React renders the list in 5 ms slices, yields to the browser between them and throws stale work away when the next key arrives, so the letter paints at once and the list catches up.',
+  },
+  deferred: {
+    label: 'useDeferredValue',
+    why: 'The list renders from a deferred copy of the text: React first paints with the old value, then renders the new list in the background (interruptibly, like a transition), showing the old list dimmed meanwhile.',
+  },
+};
+
+/** A deliberately non-trivial computation per row: a risk score from iterated hashing. */
+function riskScore(order: LabOrder): number {
+  let h = order.seed ^ 0x811c9dc5;
+  for (let i = 0; i < ROW_WORK; i++) {
+    h = Math.imul(h ^ (i + order.items), 16777619);
+    h ^= h >>> 13;
+  }
+  return (h >>> 0) % 100;
+}
+
+function HeavyRow({ order }: { order: LabOrder }) {
+  const score = riskScore(order);
+  return (
+    <tr>
+      <td>
+        <code>{order.id}</code>
+      </td>
+      <td>{order.customer}</td>
+      <td>{order.city}</td>
+      <td>{order.status}</td>
+      <td className="num">{formatEuros(order.totalCents)}</td>
+      <td className="num">
+        <meter min={0} max={100} low={40} high={70} optimum={0} value={score} aria-label={`risk ${score}`} /> {score}
+      </td>
+    </tr>
+  );
+}
+
+// Memoised on (orders, query) only: the pending flag is shown by a wrapper, because a prop
+// change here would re-render every heavy row in the urgent pass and undo the transition.
+const Results = memo(function Results({ orders, query }: { orders: LabOrder[]; query: string }) {
+  const matches = filterOrders(orders, query);
+  return (
+    <div data-testid="lab-results" data-query={query}>
+      <p className="muted">
+        {formatNumber(matches.length, 0)} of {formatNumber(orders.length, 0)} orders match “{query}”; showing {Math.min(LAB_ROWS, matches.length)}.
+      </p>
+      <table className="lab-table">
+        <thead>
+          <tr>
+            <th scope="col">Order</th>
+            <th scope="col">Customer</th>
+            <th scope="col">City</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="num">Total</th>
+            <th scope="col" className="num">Risk</th>
+          </tr>
+        </thead>
+        <tbody>
+          {matches.slice(0, LAB_ROWS).map((order) => (
+            <HeavyRow key={order.id} order={order} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+});
+
+function ResultsFrame({ stale, children }: { stale: boolean; children: ReactNode }) {
+  return (
+    <div className={stale ? 'lab-results stale' : 'lab-results'} aria-busy={stale}>
+      {children}
+    </div>
+  );
+}
+
+interface FilterProps {
+  orders: LabOrder[];
+  meter: InputDelayMeter;
+  inputId: string;
+}
+
+function FilterInput({ id, value, onChange, meter, pending }: { id: string; value: string; onChange: (v: string) => void; meter: InputDelayMeter; pending: ReactNode }) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => (ref.current ? meter.attach(ref.current) : undefined), [meter]);
+  return (
+    <div className="row">
+      <label htmlFor={id}>Filter orders</label>
+      <input
+        ref={ref}
+        id={id}
+        type="search"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        placeholder="try: alice berlin rejected"
+        autoComplete="off"
+        spellCheck={false}
+        data-testid="lab-filter"
+      />
+      {pending}
+    </div>
+  );
+}
+
+function UrgentFilter({ orders, meter, inputId }: FilterProps) {
+  const [query, setQuery] = useState('');
+  return (
+    <>
+      <FilterInput id={inputId} value={query} onChange={setQuery} meter={meter} pending={null} />
+      <ResultsFrame stale={false}>
+        <Results orders={orders} query={query} />
+      </ResultsFrame>
+    </>
+  );
+}
+
+function TransitionFilter({ orders, meter, inputId }: FilterProps) {
+  const [text, setText] = useState('');
+  const [query, setQuery] = useState('');
+  const [isPending, startTransition] = useTransition();
+  return (
+    <>
+      <FilterInput
+        id={inputId}
+        value={text}
+        onChange={(value) => {
+          setText(value);
+          startTransition(() => setQuery(value));
+        }}
+        meter={meter}
+        pending={<Pending visible={isPending} />}
+      />
+      <ResultsFrame stale={isPending}>
+        <Results orders={orders} query={query} />
+      </ResultsFrame>
+    </>
+  );
+}
+
+function DeferredFilter({ orders, meter, inputId }: FilterProps) {
+  const [text, setText] = useState('');
+  const deferred = useDeferredValue(text);
+  const stale = deferred !== text;
+  return (
+    <>
+      <FilterInput id={inputId} value={text} onChange={setText} meter={meter} pending={<Pending visible={stale} />} />
+      <ResultsFrame stale={stale}>
+        <Results orders={orders} query={deferred} />
+      </ResultsFrame>
+    </>
+  );
+}
+
+function Pending({ visible }: { visible: boolean }) {
+  return (
+    <span className="pending" role="status" data-pending={visible}>
+      {visible ? (
+        <>
+          <span className="spinner" aria-hidden="true" /> Updating the list…
+        </>
+      ) : (
+        ''
+      )}
+    </span>
+  );
+}
+
+function fmt(ms: number) {
+  return Number.isFinite(ms) ? `${formatNumber(ms, 0)} ms` : '–';
+}
+
+function StatsTable({ meter, mode }: { meter: InputDelayMeter; mode: LabMode }) {
+  const stats: LabStats = useSyncExternalStore(meter.subscribe, meter.getSnapshot);
+  return (
+    <table className="lab-stats" data-testid="lab-stats">
+      <caption>Keystroke to next paint, per mode (lower is better)</caption>
+      <thead>
+        <tr>
+          <th scope="col">Mode</th>
+          <th scope="col" className="num">Keystrokes</th>
+          <th scope="col" className="num">p50</th>
+          <th scope="col" className="num">p95</th>
+          <th scope="col" className="num">max</th>
+          <th scope="col" className="num">via Event Timing</th>
+        </tr>
+      </thead>
+      <tbody>
+        {LAB_MODES.map((m) => {
+          const s = stats[m];
+          return (
+            <tr
+              key={m}
+              aria-current={m === mode ? 'true' : undefined}
+              data-mode={m}
+              data-count={s.count}
+              data-p50={Number.isFinite(s.p50) ? s.p50.toFixed(1) : ''}
+              data-p95={Number.isFinite(s.p95) ? s.p95.toFixed(1) : ''}
+              data-max={Number.isFinite(s.max) ? s.max.toFixed(1) : ''}
+              data-event-timing={s.fromEventTiming}
+            >
+              <th scope="row">{MODE_TEXT[m].label}</th>
+              <td className="num">{s.count}</td>
+              <td className="num">{fmt(s.p50)}</td>
+              <td className="num">{fmt(s.p95)}</td>
+              <td className="num">{fmt(s.max)}</td>
+              <td className="num">{s.fromEventTiming}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** The concurrency lab: one heavy filter, three ways to update it, and the measured input delay of each. */
+export function Lab() {
+  const orders = useMemo(() => generateOrders(LAB_ORDER_COUNT), []);
+  const meter = useMemo(() => new InputDelayMeter(), []);
+  const [mode, setMode] = useState<LabMode>('urgent');
+  const id = useId();
+  useEffect(() => meter.setMode(mode), [meter, mode]);
+
+  const Filter = mode === 'urgent' ? UrgentFilter : mode === 'transition' ? TransitionFilter : DeferredFilter;
+
+  return (
+    <div className="lab" data-mode={mode}>
+      <section className="card" aria-labelledby={`${id}-h`}>
+        <h2 id={`${id}-h`}>Concurrency lab: urgent updates vs useTransition vs useDeferredValue</h2>
+        <p>
+          {formatNumber(orders.length, 0)} generated orders; each visible row computes a risk score on purpose, so rendering {LAB_ROWS} rows costs tens of
+          milliseconds (hundreds with the CPU throttled). Type in the filter and compare how long each keystroke takes to appear.
+        </p>
+        <fieldset className="row">
+          <legend>Update mode</legend>
+          {LAB_MODES.map((m) => (
+            <label key={m} className="choice">
+              <input type="radio" name={`${id}-mode`} value={m} checked={mode === m} onChange={() => setMode(m)} data-testid={`lab-mode-${m}`} />
+              {MODE_TEXT[m].label}
+            </label>
+          ))}
+        </fieldset>
+        <p className="why">{MODE_TEXT[mode].why}</p>
+        <StatsTable meter={meter} mode={mode} />
+        <p className="muted small">
+          Measured with {meter.eventTimingSupported ? 'the Event Timing API (keystrokes under 16 ms fall back to requestAnimationFrame)' : 'requestAnimationFrame (this browser has no Event Timing API)'}.{' '}
+          <button type="button" className="link-button" onClick={() => meter.reset(mode)}>
+            Reset this mode’s figures
+          </button>
+        </p>
+      </section>
+      <section className="card" aria-label="Filtered orders">
+        <Filter key={mode} orders={orders} meter={meter} inputId={`${id}-filter`} />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+import { useId } from 'react';
+import type { FormEvent } from 'react';
+import { LIMITS } from '@archbench/contracts/schemas';
+import type { PaymentToken } from '@archbench/contracts/schemas';
+import type { ProblemInfo } from '../api/problem';
+import { ProblemView } from '../ui/ProblemView';
+import { formatEuros } from '../ui/format';
+
+export interface CartLine {
+  sku: string;
+  name: string;
+  priceCents: number;
+  quantity: number;
+}
+
+export const PAYMENT_CHOICES: { token: PaymentToken; label: string; hint: string }[] = [
+  { token: 'tok_ok', label: 'Good card', hint: 'tok_ok: the payment succeeds' },
+  { token: 'tok_decline', label: 'Declined card', hint: 'tok_decline: the issuer declines it' },
+  { token: 'tok_error', label: 'Broken provider', hint: 'tok_error: the provider fails like a 5xx' },
+  { token: 'tok_slow', label: 'Slow provider', hint: 'tok_slow: succeeds after a long wait' },
+];
+
+export interface CartProps {
+  lines: CartLine[];
+  payment: PaymentToken;
+  busy: boolean;
+  signedIn: boolean;
+  problem: ProblemInfo | null;
+  onQuantity: (sku: string, quantity: number) => void;
+  onRemove: (sku: string) => void;
+  onPayment: (token: PaymentToken) => void;
+  onPlace: () => void;
+  onDismissProblem: () => void;
+}
+
+/** The cart: quantities, a payment token of the simulated provider, and the place-order button. */
+export function Cart(props: CartProps) {
+  const { lines, payment, busy, signedIn, problem } = props;
+  const id = useId();
+  const total = lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    props.onPlace();
+  }
+
+  return (
+    <section className="card cart" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>Cart</h2>
+      <form onSubmit={submit}>
+        {lines.length === 0 ? (
+          <p className="muted">The cart is empty: add products from the catalog.</p>
+        ) : (
+          <ul className="cart-lines">
+            {lines.map((line) => (
+              <li key={line.sku} data-sku={line.sku}>
+                <span>
+                  <code>{line.sku}</code> {line.name}
+                </span>
+                <label htmlFor={`${id}-${line.sku}`} className="visually-hidden">
+                  Quantity of {line.sku}
+                </label>
+                <input
+                  id={`${id}-${line.sku}`}
+                  type="number"
+                  className="qty"
+                  min={1}
+                  max={LIMITS.maxQuantity}
+                  value={line.quantity}
+                  onChange={(e) => props.onQuantity(line.sku, e.target.valueAsNumber)}
+                />
+                <span className="num">{formatEuros(line.priceCents * (Number.isFinite(line.quantity) ? line.quantity : 0))}</span>
+                <button type="button" className="link-button" onClick={() => props.onRemove(line.sku)} aria-label={`Remove ${line.sku} from cart`}>
+                  Remove
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <fieldset className="payment">
+          <legend>Payment</legend>
+          {PAYMENT_CHOICES.map((choice) => (
+            <label key={choice.token} className="choice">
+              <input type="radio" name={`${id}-payment`} value={choice.token} checked={payment === choice.token} onChange={() => props.onPayment(choice.token)} />
+              {choice.label} <span className="muted">({choice.hint})</span>
+            </label>
+          ))}
+        </fieldset>
+        <p>
+          Total: <strong>{formatEuros(total)}</strong>
+        </p>
+        {problem && <ProblemView problem={problem} onDismiss={props.onDismissProblem} />}
+        <button type="submit" className="primary" disabled={busy || lines.length === 0 || !signedIn}>
+          {busy ? 'Placing order…' : 'Place order'}
+        </button>
+        {!signedIn && <p className="muted">Sign in to place orders.</p>}
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,134 @@
+import { useEffect, useId, useMemo, useState } from 'react';
+import type { Product } from '@archbench/contracts/schemas';
+import type { ApiClient } from '../api/client';
+import { ApiError } from '../api/problem';
+import type { ProblemInfo } from '../api/problem';
+import { ProblemView } from '../ui/ProblemView';
+import { formatEuros } from '../ui/format';
+
+const SHOWN = 200;
+
+/** Filters loaded products by SKU or name, case-insensitively; every word must match. */
+export function filterProducts(products: readonly Product[], query: string): Product[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [...products];
+  return products.filter((p) => {
+    const hay = `${p.sku} ${p.name}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+}
+
+/** Browse and search the catalog of the selected backend, page by page. */
+export function Catalog({ api, onAdd }: { api: ApiClient; onAdd: (product: Product) => void }) {
+  const [products, setProducts] = useState<Product[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [problem, setProblem] = useState<ProblemInfo | null>(null);
+  const [query, setQuery] = useState('');
+  const searchId = useId();
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setProducts([]);
+    setCursor(null);
+    setLoading(true);
+    setProblem(null);
+    api
+      .listProducts(null, 100, controller.signal)
+      .then((page) => {
+        setProducts(page.items);
+        setCursor(page.nextCursor);
+      })
+      .catch((error: unknown) => {
+        if (!controller.signal.aborted) setProblem(error instanceof ApiError ? error.problem : { title: 'Could not load the catalog', detail: String(error), status: 0, code: 'unknown' });
+      })
+      .finally(() => {
+        if (!controller.signal.aborted) setLoading(false);
+      });
+    return () => controller.abort();
+  }, [api]);
+
+  async function loadMore() {
+    if (!cursor) return;
+    setLoading(true);
+    try {
+      const page = await api.listProducts(cursor, 100);
+      setProducts((current) => [...current, ...page.items]);
+      setCursor(page.nextCursor);
+    } catch (error) {
+      setProblem(error instanceof ApiError ? error.problem : { title: 'Could not load more products', detail: String(error), status: 0, code: 'unknown' });
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  async function lookUp(sku: string) {
+    setProblem(null);
+    try {
+      const product = await api.getProduct(sku);
+      setProducts((current) => (current.some((p) => p.sku === product.sku) ? current : [...current, product]));
+    } catch (error) {
+      setProblem(error instanceof ApiError ? error.problem : { title: 'Lookup failed', detail: String(error), status: 0, code: 'unknown' });
+    }
+  }
+
+  const matches = useMemo(() => filterProducts(products, query), [products, query]);
+  const skuQuery = /^sku-\d{4}$/i.test(query.trim()) ? query.trim().toUpperCase() : null;
+
+  return (
+    <section className="card catalog" aria-labelledby={`${searchId}-h`}>
+      <h2 id={`${searchId}-h`}>Catalog</h2>
+      <div className="row">
+        <label htmlFor={searchId}>Search by SKU or name</label>
+        <input id={searchId} type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="e.g. kettle or SKU-0042" />
+        {skuQuery && matches.length === 0 && (
+          <button type="button" onClick={() => void lookUp(skuQuery)}>
+            Look up {skuQuery}
+          </button>
+        )}
+      </div>
+      <p className="muted" aria-live="polite">
+        {loading ? 'Loading products…' : `${matches.length} of ${products.length} loaded products match${cursor ? ' (more can be loaded)' : ''}.`}
+      </p>
+      {problem && <ProblemView problem={problem} onDismiss={() => setProblem(null)} />}
+      <div className="table-scroll" tabIndex={0} aria-label="Products">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">SKU</th>
+              <th scope="col">Name</th>
+              <th scope="col" className="num">Price</th>
+              <th scope="col" className="num">Stock</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {matches.slice(0, SHOWN).map((p) => (
+              <tr key={p.sku} data-sku={p.sku}>
+                <td>
+                  <code>{p.sku}</code>
+                </td>
+                <td>{p.name}</td>
+                <td className="num">{formatEuros(p.priceCents)}</td>
+                <td className="num">{p.stock}</td>
+                <td>
+                  <button type="button" onClick={() => onAdd(p)} aria-label={`Add ${p.sku} ${p.name} to cart`}>
+                    Add
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {matches.length > SHOWN && <p className="muted">Showing the first {SHOWN}; refine the search to see others.</p>}
+      {cursor && (
+        <button type="button" onClick={() => void loadMore()} disabled={loading}>
+          Load more products
+        </button>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,63 @@
+import { useId } from 'react';
+import type { Order } from '@archbench/contracts/schemas';
+import { rejectionMessage } from '../api/problem';
+import { formatEuros } from '../ui/format';
+
+const STATUS_TEXT: Record<Order['status'], string> = {
+  PENDING: 'Pending: payment in progress',
+  CONFIRMED: 'Confirmed',
+  REJECTED: 'Rejected',
+  CANCELLED: 'Cancelled (refunded and restocked)',
+};
+
+export interface OrderListProps {
+  orders: Order[];
+  cancelling: ReadonlySet<string>;
+  onCancel: (id: string) => void;
+  onRefresh: () => void;
+}
+
+/** The customer's orders, newest first, with live status and a cancel button where allowed. */
+export function OrderList({ orders, cancelling, onCancel, onRefresh }: OrderListProps) {
+  const id = useId();
+  return (
+    <section className="card orders" aria-labelledby={`${id}-h`}>
+      <div className="row spread">
+        <h2 id={`${id}-h`}>Your orders</h2>
+        <button type="button" onClick={onRefresh}>
+          Refresh
+        </button>
+      </div>
+      {orders.length === 0 ? (
+        <p className="muted">No orders yet.</p>
+      ) : (
+        <ol className="order-list">
+          {orders.map((order) => (
+            <li key={order.id} className={`order status-${order.status.toLowerCase()}`} data-order-id={order.id} data-status={order.status}>
+              <div className="row spread">
+                <span>
+                  <code>{order.id}</code> · {order.items.length} item{order.items.length === 1 ? '' : 's'} · {formatEuros(order.totalCents)}
+                </span>
+                <span className={`badge badge-${order.status.toLowerCase()}`}>{order.status}</span>
+              </div>
+              <p className="order-status-text">
+                {STATUS_TEXT[order.status]}
+                {order.status === 'PENDING' && <span className="spinner" aria-hidden="true" />}
+              </p>
+              {order.status === 'REJECTED' && <p className="rejection">{rejectionMessage(order.rejectionReason)}</p>}
+              <p className="muted small">
+                {order.items.map((i) => `${i.quantity} × ${i.sku}`).join(', ')} · placed {new Date(order.createdAt).toLocaleTimeString()} · payment{' '}
+                {order.paymentStatus.toLowerCase()}
+              </p>
+              {order.status === 'CONFIRMED' && (
+                <button type="button" onClick={() => onCancel(order.id)} disabled={cancelling.has(order.id)} aria-label={`Cancel order ${order.id}`}>
+                  {cancelling.has(order.id) ? 'Cancelling…' : 'Cancel order'}
+                </button>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

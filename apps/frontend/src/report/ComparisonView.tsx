@@ -1,0 +1,199 @@
+import type { Comparison, ScenarioResult, TopologyResult } from '@archbench/contracts/comparison';
+import { formatMiB, formatNumber } from '../ui/format';
+import { BarChart } from './BarChart';
+import { formatRatio, ratio } from './ratios';
+
+function ms(value: number) {
+  return `${formatNumber(value, value < 10 ? 2 : 1)} ms`;
+}
+
+/** The baseline of every ratio: the monolith when the run has one, else the first topology. */
+export function baselineOf(comparison: Comparison): TopologyResult {
+  return comparison.topologies.find((t) => t.name === 'monolith') ?? comparison.topologies[0]!;
+}
+
+function ScenarioSection({ name, results, baseline, series }: { name: string; results: ScenarioResult[]; baseline: string; series: string[] }) {
+  const base = results.find((r) => r.topology === baseline);
+  return (
+    <section className="card scenario" aria-labelledby={`scenario-${name}`} data-scenario={name}>
+      <h3 id={`scenario-${name}`}>
+        Scenario <code>{name}</code>
+      </h3>
+      <div className="table-scroll" tabIndex={0} aria-label={`Figures of scenario ${name}`}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Topology</th>
+              <th scope="col" className="num">Throughput</th>
+              <th scope="col" className="num">p50</th>
+              <th scope="col" className="num">p95</th>
+              <th scope="col" className="num">p99</th>
+              <th scope="col" className="num">Errors</th>
+              <th scope="col">Thresholds</th>
+            </tr>
+          </thead>
+          <tbody>
+            {results.map((r) => (
+              <tr key={r.topology} data-topology={r.topology}>
+                <th scope="row">{r.topology}</th>
+                <td className="num">
+                  {formatNumber(r.throughputRps)} req/s
+                  <span className="ratio block">{r.topology === baseline ? 'baseline' : formatRatio(ratio(r.throughputRps, base?.throughputRps), baseline)}</span>
+                </td>
+                <td className="num">{ms(r.latencyMs.p50)}</td>
+                <td className="num">
+                  {ms(r.latencyMs.p95)}
+                  <span className="ratio block" data-testid={`p95-ratio-${name}-${r.topology}`}>
+                    {r.topology === baseline ? 'baseline' : formatRatio(ratio(r.latencyMs.p95, base?.latencyMs.p95), baseline)}
+                  </span>
+                </td>
+                <td className="num">{ms(r.latencyMs.p99)}</td>
+                <td className="num">{formatNumber(r.errorRate * 100, 2)} %</td>
+                <td>
+                  {r.thresholds.length === 0
+                    ? '–'
+                    : r.thresholds.map((t) => (
+                        <span key={`${t.metric}-${t.expression}`} className={t.passed ? 'pass block' : 'fail block'}>
+                          {t.passed ? '✓' : '✗'} {t.metric} {t.expression}
+                        </span>
+                      ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="charts">
+        <BarChart
+          title={`Latency of ${name}`}
+          note="lower is better"
+          series={series}
+          format={ms}
+          groups={(['p50', 'p95', 'p99'] as const).map((p) => ({ label: p, bars: results.map((r) => ({ series: r.topology, value: r.latencyMs[p] })) }))}
+        />
+        <BarChart
+          title={`Throughput of ${name}`}
+          note="higher is better"
+          series={series}
+          format={(v) => `${formatNumber(v)} req/s`}
+          groups={[{ label: 'req/s', bars: results.map((r) => ({ series: r.topology, value: r.throughputRps })) }]}
+        />
+      </div>
+    </section>
+  );
+}
+
+/** Everything in a comparison.json: run facts, server-side cost per topology, client figures per scenario. */
+export function ComparisonView({ comparison }: { comparison: Comparison }) {
+  const base = baselineOf(comparison);
+  const series = comparison.topologies.map((t) => t.name);
+  const scenarios = [...new Set(comparison.scenarios.map((s) => s.scenario))];
+  const seconds = (Date.parse(comparison.finishedAt) - Date.parse(comparison.startedAt)) / 1000;
+
+  return (
+    <div className="comparison" data-testid="comparison">
+      <section className="card" aria-labelledby="run-h">
+        <h3 id="run-h">The run</h3>
+        <dl className="facts">
+          <div>
+            <dt>Profile</dt>
+            <dd>{comparison.profile}</dd>
+          </div>
+          <div>
+            <dt>Engine</dt>
+            <dd>{comparison.engine}</dd>
+          </div>
+          <div>
+            <dt>Started</dt>
+            <dd>
+              <time dateTime={comparison.startedAt}>{new Date(comparison.startedAt).toLocaleString()}</time> ({formatNumber(seconds, 0)} s)
+            </dd>
+          </div>
+          <div>
+            <dt>Machine</dt>
+            <dd>
+              {comparison.machine.cores} cores, {formatMiB(comparison.machine.memoryBytes)}, Node {comparison.machine.node}, {comparison.machine.platform}/{comparison.machine.arch}
+              {comparison.machine.cpuModel ? `, ${comparison.machine.cpuModel}` : ''}
+            </dd>
+          </div>
+          <div>
+            <dt>Ratios against</dt>
+            <dd>{base.name}</dd>
+          </div>
+        </dl>
+      </section>
+
+      <section className="card" aria-labelledby="cost-h">
+        <h3 id="cost-h">Server-side cost per topology</h3>
+        <div className="table-scroll" tabIndex={0} aria-label="Server-side cost per topology">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Topology</th>
+                <th scope="col" className="num">Processes</th>
+                <th scope="col" className="num">CPU s / 1,000 orders</th>
+                <th scope="col" className="num">Peak memory</th>
+                <th scope="col" className="num">Idle memory</th>
+                <th scope="col" className="num">Internal hops / request</th>
+                <th scope="col" className="num">Orders placed</th>
+                <th scope="col">Consistency</th>
+              </tr>
+            </thead>
+            <tbody>
+              {comparison.topologies.map((t) => (
+                <tr key={t.name} data-topology={t.name}>
+                  <th scope="row">{t.name}</th>
+                  <td className="num">{t.processCount}</td>
+                  <td className="num">
+                    {t.cpuSecondsPer1kOrders === null ? 'n/a' : formatNumber(t.cpuSecondsPer1kOrders, 2)}
+                    <span className="ratio block" data-testid={`cpu-ratio-${t.name}`}>
+                      {t === base ? 'baseline' : formatRatio(ratio(t.cpuSecondsPer1kOrders, base.cpuSecondsPer1kOrders), base.name)}
+                    </span>
+                  </td>
+                  <td className="num">
+                    {formatMiB(t.peakRssBytes)}
+                    <span className="ratio block" data-testid={`memory-ratio-${t.name}`}>
+                      {t === base ? 'baseline' : formatRatio(ratio(t.peakRssBytes, base.peakRssBytes), base.name)}
+                    </span>
+                  </td>
+                  <td className="num">{t.idleRssBytes === undefined ? 'n/a' : formatMiB(t.idleRssBytes)}</td>
+                  <td className="num">{t.hopsPerRequest === null ? 'n/a' : formatNumber(t.hopsPerRequest, 2)}</td>
+                  <td className="num">{formatNumber(t.ordersPlaced, 0)}</td>
+                  <td>
+                    {t.consistency
+                      ? `${t.consistency.compensations ?? 'n/a'} compensations, ${t.consistency.stuckOrders ?? 'n/a'} stuck, ${t.consistency.duplicateCharges ?? 'n/a'} duplicate charges`
+                      : 'not measured'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <div className="charts">
+          <BarChart
+            title="CPU seconds per 1,000 orders"
+            note="lower is better"
+            series={series}
+            format={(v) => `${formatNumber(v, 2)} s`}
+            groups={[{ label: 'CPU', bars: comparison.topologies.map((t) => ({ series: t.name, value: t.cpuSecondsPer1kOrders })) }]}
+          />
+          <BarChart
+            title="Memory, summed over processes"
+            note="lower is better"
+            series={series}
+            format={(v) => formatMiB(v)}
+            groups={[
+              { label: 'peak', bars: comparison.topologies.map((t) => ({ series: t.name, value: t.peakRssBytes })) },
+              { label: 'idle', bars: comparison.topologies.map((t) => ({ series: t.name, value: t.idleRssBytes ?? null })) },
+            ]}
+          />
+        </div>
+      </section>
+
+      <h3 className="section-title">Scenarios</h3>
+      {scenarios.map((name) => (
+        <ScenarioSection key={name} name={name} results={comparison.scenarios.filter((s) => s.scenario === name)} baseline={base.name} series={series} />
+      ))}
+    </div>
+  );
+}

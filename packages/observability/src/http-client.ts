@@ -14,7 +14,7 @@ export interface HttpClientOptions {
   baseUrl: string;
   /** Peer name: the `peer` metric label, `peer.service` on spans, and in error messages. */
   name: string;
-  /** Bound on waiting for the response headers and between body chunks, ms (default 5000). */
+  /** Bound on a whole call, response body included, ms (default 5000). */
   timeoutMs?: number;
   /** Bound on opening a connection, ms (default 2000). */
   connectTimeoutMs?: number;
@@ -106,9 +106,8 @@ function expand(template: string, params: HttpRequestOptions['params'], query: H
   return path;
 }
 
-function failureMessage(name: string, error: unknown, timeoutMs: number): string {
+function failureMessage(name: string, error: unknown): string {
   const code = (error as { code?: string } | null)?.code ?? '';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `${name} did not answer within ${timeoutMs} ms`;
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return `${name} did not accept a connection in time`;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${name} is unreachable (${code})`;
   if ((error as { name?: string } | null)?.name === 'AbortError') return `call to ${name} was aborted`;
@@ -177,15 +176,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const start = performance.now();
     let status = 0;
     let errorType: string | undefined;
+    // undici's own headers/body timeouts tick at a 1 s resolution; an abort signal is exact.
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
       const res = await pool.request({
         method: method as Dispatcher.HttpMethod,
         path,
         headers,
         body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: req.signal,
+        signal: req.signal ? AbortSignal.any([deadline, req.signal]) : deadline,
       });
       const text = await res.body.text();
       status = res.statusCode;
@@ -198,9 +197,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         json: <T>() => (text === '' ? undefined : JSON.parse(text)) as T,
       };
     } catch (error) {
-      errorType = (error as { code?: string } | null)?.code ?? (error instanceof Error ? error.name : 'error');
+      const timedOut = deadline.aborted && !req.signal?.aborted;
+      errorType = timedOut ? 'timeout' : ((error as { code?: string } | null)?.code ?? (error instanceof Error ? error.name : 'error'));
       span?.recordException(error instanceof Error ? error : String(error));
-      throw new DependencyError(peer, failureMessage(peer, error, timeoutMs), { cause: error });
+      throw new DependencyError(peer, timedOut ? `${peer} did not answer within ${timeoutMs} ms` : failureMessage(peer, error), { cause: error });
     } finally {
       histogram?.observe({ peer, route: template, method, status_class: statusClass(status) }, (performance.now() - start) / 1000);
       if (span !== undefined) {

@@ -1,0 +1,77 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observe } from './hono';
+import { createLogger } from './logging';
+import { captureLogs } from './test-support';
+import { initTracing, tracingOptionsFromEnv } from './tracing';
+
+interface Received {
+  path: string;
+  contentType: string;
+  body: unknown;
+}
+
+/** A minimal OTLP/HTTP receiver: keeps every POSTed body, answers 200 like a collector. */
+const received: Received[] = [];
+const receiver = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const raw = Buffer.concat(chunks).toString('utf8');
+    received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: raw ? JSON.parse(raw) : undefined });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+});
+let endpoint = '';
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+interface OtlpAttribute {
+  key: string;
+  value: { stringValue?: string; intValue?: string | number };
+}
+interface OtlpSpan {
+  name: string;
+  traceId: string;
+  kind: number;
+  attributes: OtlpAttribute[];
+}
+interface OtlpExport {
+  resourceSpans: Array<{ resource: { attributes: OtlpAttribute[] }; scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
+}
+
+describe('OTLP/HTTP export', () => {
+  it('sends the spans of real requests to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces with the service name', async () => {
+    const tracing = initTracing({ serviceName: 'otlp-test', serviceVersion: '9.9.9', registerGlobal: false, ...tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }) });
+    const app = new Hono();
+    observe(app, { service: 'otlp-test', logger: createLogger({ service: 'otlp-test', destination: captureLogs().destination }), tracing });
+    app.get('/things/:id', (c) => c.json({ id: c.req.param('id') }));
+    app.post('/things', (c) => c.json({}, 201));
+    expect((await app.request('http://localhost/things/7')).status).toBe(200);
+    expect((await app.request('http://localhost/things', { method: 'POST' })).status).toBe(201);
+    // Batched: nothing has to be sent yet; a flush (as on shutdown) sends it.
+    await tracing.shutdown();
+
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.every((r) => r.path === '/v1/traces')).toBe(true);
+    expect(received[0]!.contentType).toMatch(/^application\/json/);
+    const exports = received.map((r) => r.body as OtlpExport);
+    const resourceSpans = exports.flatMap((e) => e.resourceSpans);
+    const attr = (attrs: OtlpAttribute[], key: string) => attrs.find((a) => a.key === key)?.value;
+    expect(attr(resourceSpans[0]!.resource.attributes, 'service.name')?.stringValue).toBe('otlp-test');
+    expect(attr(resourceSpans[0]!.resource.attributes, 'service.version')?.stringValue).toBe('9.9.9');
+    const spans = resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+    expect(spans.map((s) => s.name).sort()).toEqual(['GET /things/:id', 'POST /things']);
+    const get = spans.find((s) => s.name === 'GET /things/:id')!;
+    expect(get.kind).toBe(2); // SPAN_KIND_SERVER in OTLP numbering
+    expect(get.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(attr(get.attributes, 'http.route')?.stringValue).toBe('/things/:id');
+    expect(Number(attr(get.attributes, 'http.response.status_code')?.intValue)).toBe(200);
+  });
+});

@@ -146,7 +146,7 @@ export const PaymentRecord = z
     id: z.string(),
     orderId: z.string(),
     kind: z.enum(['charge', 'refund']),
-    status: z.enum(['SUCCEEDED', 'DECLINED', 'FAILED']),
+    status: z.enum(['PENDING', 'SUCCEEDED', 'DECLINED', 'FAILED']).describe('PENDING while the provider call is in flight.'),
     amountCents: z.number().int().nonnegative(),
     createdAt: z.iso.datetime(),
   })

@@ -15,7 +15,7 @@ describe('conformanceChecks', () => {
 
   it('filters by exact name and by group prefix', () => {
     const names = conformanceChecks({ baseUrl: 'http://127.0.0.1:9', authSecret, only: ['health', 'cancel'] }).map((c) => c.name);
-    expect(names).toEqual(['health', 'cancel.confirmed', 'cancel.twice', 'cancel.rejected', 'cancel.pending']);
+    expect(names).toEqual(['health', 'cancel.confirmed', 'cancel.twice', 'cancel.concurrent', 'cancel.rejected', 'cancel.pending']);
   });
 
   it('refuses unknown check names and says which', () => {

@@ -7,6 +7,7 @@ import { idempotencyChecks } from './checks/idempotency';
 import { metaChecks } from './checks/meta';
 import { orderChecks } from './checks/orders';
 import { paginationChecks } from './checks/pagination';
+import { paymentChecks } from './checks/payments';
 import { productChecks } from './checks/products';
 import { stockChecks } from './checks/stock';
 import type { CheckDefinition } from './checks/types';
@@ -44,6 +45,7 @@ const ALL_CHECKS: readonly CheckDefinition[] = [
   ...productChecks,
   ...orderChecks,
   ...cancelChecks,
+  ...paymentChecks,
   ...authChecks,
   ...idempotencyChecks,
   ...paginationChecks,

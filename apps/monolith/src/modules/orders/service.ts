@@ -215,7 +215,10 @@ export function createOrders({ db, catalog, payments, events, logger }: OrdersDe
       for (const row of pending) {
         const status = await payments.chargeStatus(row.id);
         if (status === undefined) await process(row.id, row.payment_token as PaymentToken, Number(row.total_cents));
-        else await settle(row.id, status === 'PENDING' ? 'FAILED' : (status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
+        else {
+          if (status === 'PENDING') await payments.abandonCharge(row.id);
+          await settle(row.id, status === 'PENDING' ? 'FAILED' : (status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
+        }
       }
       const unshipped = await db
         .selectFrom('orders')

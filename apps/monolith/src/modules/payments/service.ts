@@ -10,7 +10,7 @@ const toRecord = (row: Tables['payments']): PaymentRecord => ({
   id: row.id,
   orderId: row.order_id,
   kind: row.kind as PaymentRecord['kind'],
-  status: (row.status === 'PENDING' ? 'FAILED' : row.status) as PaymentRecord['status'],
+  status: row.status as PaymentRecord['status'],
   amountCents: Number(row.amount_cents),
   createdAt: row.created_at,
 });
@@ -50,6 +50,10 @@ export function createPayments(db: Kysely<Tables>, provider: PaymentProvider) {
     async chargeStatus(orderId: string): Promise<string | undefined> {
       const row = await db.selectFrom('payments').select('status').where('order_id', '=', orderId).where('kind', '=', 'charge').executeTakeFirst();
       return row?.status;
+    },
+    /** Marks a charge left in flight by a crash as failed (the simulated provider cannot be asked). */
+    async abandonCharge(orderId: string): Promise<void> {
+      await db.updateTable('payments').set({ status: 'FAILED' }).where('order_id', '=', orderId).where('kind', '=', 'charge').where('status', '=', 'PENDING').execute();
     },
     async listForOrder(orderId: string): Promise<PaymentRecord[]> {
       const rows = await db.selectFrom('payments').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();

@@ -60,6 +60,19 @@ export const cancelChecks: CheckDefinition[] = [
     },
   },
   {
+    name: 'cancel.concurrent',
+    async run(ctx) {
+      const { customer, sku, before, order } = await confirmedOrder(ctx, 'cancelc');
+      const responses = await Promise.all(Array.from({ length: 5 }, () => ctx.api.post(`/orders/${order.id}/cancel`, { token: customer.token })));
+      const won = responses.filter((res) => res.status === 200);
+      check(won.length === 1, `5 concurrent cancels of one order: ${won.length} answered 200, expected exactly 1 (statuses ${responses.map((r) => r.status).join(', ')})`);
+      expectBody(won[0]!, 200, Order);
+      for (const res of responses.filter((r) => r.status !== 200)) expectProblem(res, 409, { code: 'order-not-cancellable' });
+      await expectPayments(ctx, order.id, order.totalCents, 1);
+      await ctx.expectStock(sku, before, 'after 5 concurrent cancels (restocked once)');
+    },
+  },
+  {
     name: 'cancel.rejected',
     async run(ctx) {
       const customer = ctx.api.newCustomer('cancelrej');

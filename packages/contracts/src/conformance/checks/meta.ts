@@ -85,6 +85,9 @@ export const metaChecks: CheckDefinition[] = [
     name: 'unknown-route',
     async run({ api }) {
       expectProblem(await api.get('/no-such-route'), 404, { code: 'not-found' });
+      const customer = api.newCustomer('route');
+      expectProblem(await api.request('DELETE', '/orders', { token: customer.token }), [404, 405], { code: ['not-found', 'method-not-allowed'] });
+      expectProblem(await api.request('PUT', '/products/SKU-0001', { json: { stock: 0 } }), [404, 405], { code: ['not-found', 'method-not-allowed'] });
     },
   },
 ];

@@ -1,0 +1,113 @@
+/** Help texts: one per command, each with examples. */
+export const HELP: Record<string, string> = {
+  main: `archbench — decide between a modular monolith, microservices, serverless or a hybrid from answers and measured evidence
+
+Usage: archbench <command> [options]
+
+Commands:
+  decide             questionnaire (or --answers) → recommendation → ADR (+ optional HTML report)
+  score              score answers + evidence; a table, or --json
+  verify             re-check an ADR's confirmation criteria against a newer comparison.json
+  report             write a self-contained HTML report
+  answers-template   write a commented YAML answers template
+  adr                manage the decision log: new, list, status, supersede, index
+
+Run \`archbench <command> --help\` for options and examples.
+Exit codes: 0 ok, 1 verify found a failed criterion, 2 bad input (nothing written), 130 cancelled.`,
+
+  decide: `Usage: archbench decide [--answers FILE] [evidence options] [options]
+
+Asks the questionnaire (or reads --answers), scores the options, and writes an MADR 4.0 record
+NNNN-title.md into the decisions folder, updating its README.md index. Nothing is written when any
+input is invalid, and an existing record is never overwritten.
+
+Options:
+  --answers FILE          answers (YAML or JSON); without it the questionnaire is asked
+  --save-answers FILE     also save the answers given interactively (refuses to overwrite)
+  --dir DIR               decisions folder (default docs/decisions)
+  --title TEXT            ADR title (default: "Use <option> for <project name>")
+  --status STATUS         proposed (default), accepted, rejected or deprecated
+  --decision-makers LIST  comma-separated; also --consulted LIST, --informed LIST
+  --supersedes ADR        mark an existing ADR (number or file) superseded by the new one
+  --html FILE             also write the HTML report there
+  --dry-run               print the ADR instead of writing anything
+  --date YYYY-MM-DD       date in the front matter (default today)
+@EVIDENCE@
+
+Examples:
+  archbench decide
+  archbench decide --answers answers.yaml --comparison results/comparison.json --html results/decision.html
+  archbench decide --answers answers.yaml --k6 monolith=k6-mono.json --k6 microservices-http=k6-ms.json --dry-run`,
+
+  score: `Usage: archbench score --answers FILE [evidence options] [--json]
+
+Scores every option: a ranking, the breakdown by criterion, and the sensitivity analysis.
+
+Options:
+  --answers FILE   answers (YAML or JSON), required
+  --json           machine-readable output
+@EVIDENCE@
+
+Examples:
+  archbench score --answers answers.yaml
+  archbench score --answers answers.yaml --comparison results/comparison.json --json`,
+
+  verify: `Usage: archbench verify ADR --comparison FILE [--k6 TOPOLOGY=FILE] [--dir DIR]
+
+Re-checks the thresholds recorded in an ADR's Confirmation block against newer evidence.
+Exits 0 when every criterion holds, 1 listing each failed criterion, 2 on bad input.
+ADR is a path, or a number looked up in --dir (default docs/decisions).
+
+Examples:
+  archbench verify docs/decisions/0003-use-a-modular-monolith.md --comparison results/comparison.json
+  archbench verify 3 --comparison results/comparison.json`,
+
+  report: `Usage: archbench report --answers FILE [evidence options] --out FILE
+
+Writes one self-contained HTML file (inline CSS and SVG charts, no network needed): latency
+percentiles, throughput, cost and memory per topology, and the score breakdown.
+
+@EVIDENCE@
+
+Examples:
+  archbench report --answers answers.yaml --comparison results/comparison.json --out results/report.html`,
+
+  'answers-template': `Usage: archbench answers-template [--out FILE] [--force]
+
+Writes a commented YAML answers template (every question, its help and allowed values, filled
+with defaults) to FILE or stdout. Refuses to overwrite FILE unless --force.
+The JSON Schema of the file is schema/answers.schema.json in this package.
+
+Examples:
+  archbench answers-template --out answers.yaml
+  archbench answers-template > answers.yaml`,
+
+  adr: `Usage: archbench adr <new|list|status|supersede|index> [options]
+
+  adr new TITLE [--status STATUS] [--decision-makers LIST]   a blank MADR 4.0 record, next number
+  adr list [--json]                                          number, status, date and title
+  adr status ADR STATUS                                      proposed, accepted, rejected, deprecated
+  adr supersede OLD NEW                                      OLD becomes "superseded by ADR-NEW"; both link to each other
+  adr index                                                  rewrite README.md in the folder
+
+All take --dir DIR (default docs/decisions). ADR is a number (3 or 0003) or a file name.
+
+Examples:
+  archbench adr new "Use PostgreSQL for orders"
+  archbench adr status 2 accepted
+  archbench adr supersede 2 5 --dir docs/decisions`,
+};
+
+const EVIDENCE = `Evidence options:
+  --comparison FILE       comparison.json from \`pnpm compare\` (repeatable)
+  --k6 TOPOLOGY=FILE[:SCENARIO]
+                          a k6 summary (--summary-export or handleSummary JSON) for a topology
+                          (monolith, microservices-http, microservices-amqp); repeatable
+  --scenario NAME         only these scenarios count as latency evidence (repeatable; default all)
+  --vcpu-hour-eur N       price of a vCPU-hour for the cost estimate (default 0.0405)
+  --gb-hour-eur N         price of a GB-hour of memory (default 0.0045)`;
+
+/** Help text for a command, with the shared evidence options expanded. */
+export function helpFor(command: string): string {
+  return (HELP[command] ?? HELP.main!).replaceAll('@EVIDENCE@', EVIDENCE);
+}

@@ -1,0 +1,402 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import pkg from '../../package.json' with { type: 'json' };
+import { ADR_STATUSES, decisionTitle, pad, renderDecisionAdr, renderTemplateAdr } from '../core/adr';
+import { buildConfirmation, checkConfirmation, extractConfirmation } from '../core/confirmation';
+import { ConflictError, exitCodeOf, InputError, UsageError, VerificationFailedError } from '../core/errors';
+import type { Evidence, Prices } from '../core/evidence';
+import { MODEL_V1, optionTitle, OPTION_IDS } from '../core/model';
+import { eur } from '../core/markdown';
+import { renderHtmlReport } from '../core/report-html';
+import { score, type ScoreResult } from '../core/scoring';
+import { analyseSensitivity, describeFlip, type Sensitivity } from '../core/sensitivity';
+import { answersTemplate } from '../core/template';
+import type { Answers } from '../core/answers';
+import { AdrLog } from '../io/adr-log';
+import { loadEvidence, readAnswersFile, readText, writeFileAtomic } from '../io/files';
+import { runQuestionnaire } from '../io/questionnaire';
+import { helpFor } from './help';
+
+/** Where the CLI reads and writes; tests pass their own. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  cwd: string;
+  /** Today, for ADR dates. */
+  now: () => Date;
+}
+
+const GENERATOR = `${pkg.name} ${pkg.version}`;
+const model = MODEL_V1;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const EVIDENCE_OPTIONS: Options = {
+  comparison: { type: 'string', multiple: true },
+  k6: { type: 'string', multiple: true },
+  scenario: { type: 'string', multiple: true },
+  'vcpu-hour-eur': { type: 'string' },
+  'gb-hour-eur': { type: 'string' },
+};
+
+function parse(command: string, args: string[], options: Options, allowPositionals = false): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    return { values: parsed.values as Record<string, unknown>, positionals: parsed.positionals };
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message.replace(/\. To specify a positional.*$/s, '')}`, command);
+  }
+}
+
+function price(value: unknown, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number of euros, at least 0 (got ${JSON.stringify(value)})`);
+  return n;
+}
+
+function list(value: unknown): string[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+function isoDate(value: unknown, io: CliIo): string {
+  if (value === undefined) return io.now().toISOString().slice(0, 10);
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new UsageError(`--date must be YYYY-MM-DD (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+interface Inputs {
+  evidence: Evidence;
+  prices: Prices;
+  scenarios: string[] | undefined;
+}
+
+function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
+  const abs = (p: string) => resolve(io.cwd, p);
+  const comparisons = ((values.comparison as string[] | undefined) ?? []).map(abs);
+  const k6 = ((values.k6 as string[] | undefined) ?? []).map((spec) => {
+    const eq = spec.indexOf('=');
+    return eq > 0 ? `${spec.slice(0, eq)}=${abs(spec.slice(eq + 1))}` : spec;
+  });
+  const prices = {
+    vcpuHourEur: price(values['vcpu-hour-eur'], 'vcpu-hour-eur', model.cost.vcpuHourEur),
+    gbHourEur: price(values['gb-hour-eur'], 'gb-hour-eur', model.cost.gbHourEur),
+  };
+  const evidence = loadEvidence(comparisons, k6);
+  // Show paths relative to where the user ran the command.
+  const display = (p: string) => (isAbsolute(p) ? relative(io.cwd, p) || p : p);
+  const shown: Evidence = { ...evidence, sources: evidence.sources.map((s) => ({ ...s, path: display(s.path), description: s.description.replaceAll(s.path, display(s.path)) })) };
+  const scenarios = values.scenario as string[] | undefined;
+  if (scenarios?.length) {
+    const known = new Set(evidence.topologies.flatMap((t) => t.scenarios.map((s) => s.scenario)));
+    const unknown = scenarios.filter((s) => !known.has(s));
+    if (unknown.length) throw new UsageError(`--scenario ${unknown.join(', ')}: not in the evidence (scenarios: ${[...known].join(', ') || 'none'})`);
+  }
+  return { evidence: shown, prices, scenarios };
+}
+
+function requireAnswers(values: Record<string, unknown>, command: string, io: CliIo): { answers: Answers; source: string } {
+  if (typeof values.answers !== 'string') throw new UsageError(`${command} needs --answers FILE (start one with \`archbench answers-template --out answers.yaml\`)`, command);
+  return { answers: readAnswersFile(resolve(io.cwd, values.answers)), source: values.answers };
+}
+
+function evaluate(answers: Answers, inputs: Inputs): { result: ScoreResult; sensitivity: Sensitivity } {
+  const options = { model, prices: inputs.prices, scenarios: inputs.scenarios };
+  const result = score(answers, inputs.evidence, options);
+  return { result, sensitivity: analyseSensitivity(answers, inputs.evidence, options, result) };
+}
+
+const title = (id: (typeof OPTION_IDS)[number]) => optionTitle(model, id);
+
+function pad2(s: string, n: number, right = false) {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+function summaryText(result: ScoreResult, sensitivity: Sensitivity, breakdown: boolean): string {
+  const lines = [`Recommendation: ${title(result.recommendation)} (${result.ranking[0]!.score.toFixed(1)}/100), ahead of ${title(result.runnerUp)} by ${result.margin.toFixed(1)} points — model v${result.modelVersion}`, ''];
+  lines.push(`  #  ${pad2('Option', 18)} ${pad2('Score', 6, true)}  Evidence`);
+  result.ranking.forEach((o, i) => lines.push(`  ${i + 1}  ${pad2(o.title, 18)} ${pad2(o.score.toFixed(1), 6, true)}  ${o.measuredAs ? `measured as ${o.measuredAs}` : 'answers and priors only'}`));
+  if (breakdown) {
+    lines.push('', 'Breakdown (fit 0-5 → points; m = measured, p = prior):');
+    lines.push(`  ${pad2('Criterion', 30)} ${pad2('Weight', 6, true)}  ${OPTION_IDS.map((id) => pad2(title(id).slice(0, 16), 16)).join(' ')}`);
+    for (const c of result.criteria) {
+      const cells = OPTION_IDS.map((id) => {
+        const f = c.fits[id];
+        return pad2(`${f.fit}/5 → ${f.points.toFixed(1)}${f.source === 'measured' ? ' m' : f.source === 'prior' ? ' p' : ''}`, 16);
+      });
+      lines.push(`  ${pad2(c.title.slice(0, 30), 30)} ${pad2(c.weight.toFixed(2), 6, true)}  ${cells.join(' ')}`);
+    }
+  }
+  if (result.assessments.length) {
+    lines.push('', 'Evidence:');
+    for (const a of result.assessments) {
+      const cost = a.cost ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders` : `cost: ${a.costReason}`;
+      lines.push(`  ${a.topology}: latency ${a.latency.status} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}`);
+    }
+  }
+  lines.push('', `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one or two answers flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}.`);
+  for (const note of result.notes) lines.push(`Note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function cmdDecide(args: string[], io: CliIo): Promise<number> {
+  const { values } = parse('decide', args, {
+    ...EVIDENCE_OPTIONS,
+    answers: { type: 'string' },
+    'save-answers': { type: 'string' },
+    dir: { type: 'string', default: 'docs/decisions' },
+    title: { type: 'string' },
+    status: { type: 'string', default: 'proposed' },
+    'decision-makers': { type: 'string' },
+    consulted: { type: 'string' },
+    informed: { type: 'string' },
+    supersedes: { type: 'string' },
+    html: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    date: { type: 'string' },
+  });
+  if (values.help) return help(io, 'decide');
+  const status = String(values.status);
+  if (!(ADR_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(status)})`);
+  const date = isoDate(values.date, io);
+  // Validate every input before asking questions or writing anything.
+  const inputs = evidenceInputs(values, io);
+  const log = new AdrLog(resolve(io.cwd, String(values.dir)));
+  const superseded = typeof values.supersedes === 'string' ? log.find(values.supersedes) : undefined;
+  const saveAnswers = typeof values['save-answers'] === 'string' ? resolve(io.cwd, values['save-answers']) : undefined;
+  if (saveAnswers && existsSync(saveAnswers)) throw new ConflictError(`${values['save-answers']} already exists; refusing to overwrite it`);
+
+  let answers: Answers;
+  let source: string;
+  if (typeof values.answers === 'string') {
+    ({ answers, source } = requireAnswers(values, 'decide', io));
+  } else {
+    answers = await runQuestionnaire({ input: io.stdin, output: io.stdout });
+    source = saveAnswers ? String(values['save-answers']) : 'interactive questionnaire';
+  }
+  const { result, sensitivity } = evaluate(answers, inputs);
+  const { confirmation, notes } = buildConfirmation(answers, result, inputs.evidence, model, inputs.scenarios);
+  const adrTitle = typeof values.title === 'string' && values.title.trim() ? values.title.trim() : decisionTitle(result.recommendation, model, answers);
+  const people = {
+    decisionMakers: list(values['decision-makers']) ?? answers.people?.decisionMakers,
+    consulted: list(values.consulted) ?? answers.people?.consulted,
+    informed: list(values.informed) ?? answers.people?.informed,
+  };
+  const render = (file: string) =>
+    renderDecisionAdr({
+      title: adrTitle,
+      date,
+      status,
+      people,
+      answers,
+      answersSource: source,
+      result,
+      sensitivity,
+      evidence: inputs.evidence,
+      confirmation,
+      confirmationNotes: notes,
+      model,
+      generator: GENERATOR,
+      path: relative(io.cwd, resolve(log.dir, file)) || file,
+    });
+
+  io.stdout.write(summaryText(result, sensitivity, false));
+  if (values['dry-run']) {
+    io.stdout.write(`\n--- dry run: nothing written ---\n\n${render('NNNN-dry-run.md')}`);
+    return 0;
+  }
+  if (saveAnswers) writeFileAtomic(saveAnswers, answersTemplate(answers), { exclusive: true });
+  const entry = log.create(adrTitle, (_n, file) => render(file));
+  io.stdout.write(`\nWrote ${relative(io.cwd, log.path(entry))} (ADR-${pad(entry.number)}, ${entry.status}) and ${relative(io.cwd, resolve(log.dir, 'README.md'))}\n`);
+  if (superseded) {
+    log.supersede(String(superseded.number), String(entry.number), date);
+    io.stdout.write(`ADR-${pad(superseded.number)} is now superseded by ADR-${pad(entry.number)}\n`);
+  }
+  if (typeof values.html === 'string') {
+    const path = resolve(io.cwd, values.html);
+    writeFileAtomic(path, renderHtmlReport({ title: adrTitle, date, answers, result, sensitivity, evidence: inputs.evidence, model, generator: GENERATOR }));
+    io.stdout.write(`Wrote ${values.html}\n`);
+  }
+  if (saveAnswers) io.stdout.write(`Saved answers to ${values['save-answers']}\n`);
+  return 0;
+}
+
+function cmdScore(args: string[], io: CliIo): number {
+  const { values } = parse('score', args, { ...EVIDENCE_OPTIONS, answers: { type: 'string' }, json: { type: 'boolean', default: false } });
+  if (values.help) return help(io, 'score');
+  const inputs = evidenceInputs(values, io);
+  const { answers } = requireAnswers(values, 'score', io);
+  const { result, sensitivity } = evaluate(answers, inputs);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ ...result, sensitivity, sensitivityText: sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : null }, null, 2)}\n`);
+  } else {
+    io.stdout.write(summaryText(result, sensitivity, true));
+  }
+  return 0;
+}
+
+function cmdReport(args: string[], io: CliIo): number {
+  const { values } = parse('report', args, { ...EVIDENCE_OPTIONS, answers: { type: 'string' }, out: { type: 'string' }, title: { type: 'string' } });
+  if (values.help) return help(io, 'report');
+  if (typeof values.out !== 'string') throw new UsageError('report needs --out FILE', 'report');
+  const inputs = evidenceInputs(values, io);
+  const { answers } = requireAnswers(values, 'report', io);
+  const { result, sensitivity } = evaluate(answers, inputs);
+  const date = io.now().toISOString().slice(0, 10);
+  const reportTitle = typeof values.title === 'string' ? values.title : `Architecture options for the ${answers.project?.name ?? 'order-processing system'}`;
+  writeFileAtomic(resolve(io.cwd, values.out), renderHtmlReport({ title: reportTitle, date, answers, result, sensitivity, evidence: inputs.evidence, model, generator: GENERATOR }));
+  io.stdout.write(`Wrote ${values.out}: ${title(result.recommendation)} leads with ${result.ranking[0]!.score.toFixed(1)}/100\n`);
+  return 0;
+}
+
+function cmdVerify(args: string[], io: CliIo): number {
+  const { values, positionals } = parse('verify', args, { comparison: EVIDENCE_OPTIONS.comparison!, k6: EVIDENCE_OPTIONS.k6!, dir: { type: 'string', default: 'docs/decisions' } }, true);
+  if (values.help) return help(io, 'verify');
+  if (positionals.length !== 1) throw new UsageError('verify needs exactly one ADR (a path, or a number in --dir)', 'verify');
+  if (!(values.comparison as string[] | undefined)?.length && !(values.k6 as string[] | undefined)?.length) throw new UsageError('verify needs --comparison FILE (or --k6 TOPOLOGY=FILE) with the newer evidence', 'verify');
+  const ref = positionals[0]!;
+  const path = /^\d+$/.test(ref) ? new AdrLog(resolve(io.cwd, String(values.dir))).path(new AdrLog(resolve(io.cwd, String(values.dir))).find(ref)) : resolve(io.cwd, ref);
+  const confirmation = extractConfirmation(readText(path, 'ADR'), relative(io.cwd, path) || path);
+  const { evidence } = evidenceInputs(values, io);
+  const checks = checkConfirmation(confirmation, evidence);
+  const shown = relative(io.cwd, path) || path;
+  if (checks.length === 0) {
+    io.stdout.write(`${shown}: no machine-checkable criteria recorded (the chosen option was not measured); nothing to verify\n`);
+    return 0;
+  }
+  for (const c of checks) io.stdout.write(`${c.passed ? '✓' : '✗'} ${c.criterion.id}: ${c.criterion.description} — ${c.detail}\n`);
+  const failed = checks.filter((c) => !c.passed);
+  if (failed.length) {
+    throw new VerificationFailedError(`${shown}: ${failed.length} of ${checks.length} confirmation criteria no longer hold: ${failed.map((c) => c.criterion.id).join(', ')}`);
+  }
+  io.stdout.write(`${shown}: all ${checks.length} confirmation criteria hold\n`);
+  return 0;
+}
+
+function cmdTemplate(args: string[], io: CliIo): number {
+  const { values } = parse('answers-template', args, { out: { type: 'string' }, force: { type: 'boolean', default: false } });
+  if (values.help) return help(io, 'answers-template');
+  const text = answersTemplate();
+  if (typeof values.out !== 'string') {
+    io.stdout.write(text);
+    return 0;
+  }
+  writeFileAtomic(resolve(io.cwd, values.out), text, { exclusive: !values.force });
+  io.stdout.write(`Wrote ${values.out}\n`);
+  return 0;
+}
+
+function cmdAdr(args: string[], io: CliIo): number {
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') return help(io, 'adr');
+  const { values, positionals } = parse(`adr ${sub}`, rest, { dir: { type: 'string', default: 'docs/decisions' }, status: { type: 'string', default: 'proposed' }, 'decision-makers': { type: 'string' }, consulted: { type: 'string' }, informed: { type: 'string' }, json: { type: 'boolean', default: false }, date: { type: 'string' } }, true);
+  if (values.help) return help(io, 'adr');
+  const log = new AdrLog(resolve(io.cwd, String(values.dir)));
+  const date = isoDate(values.date, io);
+  const shown = (file: string) => relative(io.cwd, resolve(log.dir, file));
+  switch (sub) {
+    case 'new': {
+      const adrTitle = positionals.join(' ').trim();
+      if (!adrTitle) throw new UsageError('adr new needs a TITLE, e.g. archbench adr new "Use PostgreSQL for orders"', 'adr');
+      const status = String(values.status);
+      if (!(ADR_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(status)})`, 'adr');
+      const entry = log.create(adrTitle, () => renderTemplateAdr({ title: adrTitle, date, status, people: { decisionMakers: list(values['decision-makers']), consulted: list(values.consulted), informed: list(values.informed) } }));
+      io.stdout.write(`Wrote ${shown(entry.file)} (ADR-${pad(entry.number)})\n`);
+      return 0;
+    }
+    case 'list': {
+      const entries = log.list();
+      if (values.json) io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      else if (entries.length === 0) io.stdout.write(`No ADRs in ${shown('.') || '.'}\n`);
+      else for (const e of entries) io.stdout.write(`${pad(e.number)}  ${pad2(e.status, 24)} ${e.date}  ${e.title}\n`);
+      return 0;
+    }
+    case 'status': {
+      const [ref, status] = positionals;
+      if (!ref || !status) throw new UsageError(`adr status needs ADR and STATUS (${ADR_STATUSES.join(', ')})`, 'adr');
+      if (status.startsWith('superseded')) throw new UsageError('use `archbench adr supersede OLD NEW` to supersede a record, so both link to each other', 'adr');
+      if (!(ADR_STATUSES as readonly string[]).includes(status)) throw new UsageError(`STATUS must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(status)})`, 'adr');
+      const entry = log.setStatus(ref, status, date);
+      io.stdout.write(`ADR-${pad(entry.number)} is now ${entry.status}\n`);
+      return 0;
+    }
+    case 'supersede': {
+      const [oldRef, newRef] = positionals;
+      if (!oldRef || !newRef) throw new UsageError('adr supersede needs OLD and NEW, e.g. archbench adr supersede 2 5', 'adr');
+      const { old, replacement } = log.supersede(oldRef, newRef, date);
+      io.stdout.write(`ADR-${pad(old.number)} is now ${old.status}; ADR-${pad(replacement.number)} links back to it\n`);
+      return 0;
+    }
+    case 'index': {
+      const path = log.writeIndex();
+      io.stdout.write(`Wrote ${relative(io.cwd, path)}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown adr subcommand ${JSON.stringify(sub)} (new, list, status, supersede, index)`, 'adr');
+  }
+}
+
+function help(io: CliIo, command: string): number {
+  io.stdout.write(`${helpFor(command)}\n`);
+  return 0;
+}
+
+/**
+ * Runs the CLI. The one place where errors become exit codes: InputError (bad flags, files,
+ * conflicts) → 2, VerificationFailedError → 1, a cancelled prompt → 130, anything else → 70.
+ * @example process.exitCode = await main(process.argv.slice(2));
+ */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        return help(io, args[0] ?? 'main');
+      case '--version':
+      case '-v':
+        io.stdout.write(`${pkg.version}\n`);
+        return 0;
+      case 'decide':
+        return await cmdDecide(args, io);
+      case 'score':
+        return cmdScore(args, io);
+      case 'report':
+        return cmdReport(args, io);
+      case 'verify':
+        return cmdVerify(args, io);
+      case 'answers-template':
+        return cmdTemplate(args, io);
+      case 'adr':
+        return cmdAdr(args, io);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExitPromptError') {
+      io.stderr.write('\nCancelled; nothing written.\n');
+      return 130;
+    }
+    const code = exitCodeOf(error);
+    if (error instanceof UsageError) {
+      io.stderr.write(`archbench: ${error.message}\nRun \`archbench ${error.command ? `${error.command} ` : ''}--help\` for usage.\n`);
+    } else if (error instanceof InputError || error instanceof VerificationFailedError) {
+      io.stderr.write(`archbench: ${error.message}\n`);
+    } else {
+      io.stderr.write(`archbench: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    return code;
+  }
+}
+
+/** The process's own streams and working directory. */
+export function defaultIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), now: () => new Date() };
+}

@@ -1,0 +1,355 @@
+import type { Comparison } from '@archbench/contracts/comparison';
+import type { Answers } from './answers';
+import type { Model, ModelBand } from './model';
+
+/** Client-side figures of one scenario against one topology. */
+export interface ScenarioEvidence {
+  scenario: string;
+  /** Where it came from: `comparison` or `k6`. */
+  source: 'comparison' | 'k6';
+  throughputRps: number;
+  durationSeconds: number;
+  requests: number;
+  p50Ms: number;
+  p90Ms: number | null;
+  p95Ms: number;
+  p99Ms: number | null;
+  maxMs: number | null;
+  errorRate: number;
+  thresholdsPassed: boolean | null;
+  /** Failed thresholds, k6 style (`http_req_duration: p(95)<100`). */
+  failedThresholds: string[];
+}
+
+/** Everything measured about one topology; null means "not measured", never zero. */
+export interface TopologyEvidence {
+  topology: string;
+  scenarios: ScenarioEvidence[];
+  processCount: number | null;
+  cpuSecondsPer1kOrders: number | null;
+  peakRssBytes: number | null;
+  ordersPlaced: number | null;
+  hopsPerRequest: number | null;
+  consistency: { compensations: number | null; stuckOrders: number | null; duplicateCharges: number | null } | null;
+}
+
+export interface EvidenceSource {
+  kind: 'comparison' | 'k6';
+  path: string;
+  description: string;
+}
+
+/** Measured evidence from comparison files and k6 summaries. */
+export interface Evidence {
+  sources: EvidenceSource[];
+  topologies: TopologyEvidence[];
+}
+
+/** Evidence when nothing was measured: every option is scored from answers alone. */
+export const NO_EVIDENCE: Evidence = { sources: [], topologies: [] };
+
+/**
+ * Converts a parsed comparison.json into evidence.
+ * @example evidenceFromComparison(parseComparison(json), 'results/comparison.json')
+ */
+export function evidenceFromComparison(comparison: Comparison, path: string): Evidence {
+  const scenariosOf = (topology: string): ScenarioEvidence[] =>
+    comparison.scenarios
+      .filter((s) => s.topology === topology)
+      .map((s) => ({
+        scenario: s.scenario,
+        source: 'comparison',
+        throughputRps: s.throughputRps,
+        durationSeconds: s.durationSeconds,
+        requests: s.requests,
+        p50Ms: s.latencyMs.p50,
+        p90Ms: s.latencyMs.p90,
+        p95Ms: s.latencyMs.p95,
+        p99Ms: s.latencyMs.p99,
+        maxMs: s.latencyMs.max,
+        errorRate: s.errorRate,
+        thresholdsPassed: s.thresholdsPassed,
+        failedThresholds: s.thresholds.filter((x) => !x.passed).map((x) => `${x.metric}: ${x.expression}`),
+      }));
+  const topologies = comparison.topologies.map<TopologyEvidence>((t) => ({
+    topology: t.name,
+    scenarios: scenariosOf(t.name),
+    processCount: t.processCount,
+    cpuSecondsPer1kOrders: t.cpuSecondsPer1kOrders,
+    peakRssBytes: t.peakRssBytes,
+    ordersPlaced: t.ordersPlaced,
+    hopsPerRequest: t.hopsPerRequest,
+    consistency: t.consistency ?? null,
+  }));
+  // Scenarios of a topology without server-side figures still count as client-side evidence.
+  for (const name of new Set(comparison.scenarios.map((s) => s.topology))) {
+    if (!topologies.some((t) => t.topology === name)) topologies.push({ ...emptyTopology(name), scenarios: scenariosOf(name) });
+  }
+  const machine = comparison.machine;
+  return {
+    sources: [
+      {
+        kind: 'comparison',
+        path,
+        description: `\`${path}\`: profile ${comparison.profile}, ${comparison.engine} engine, started ${comparison.startedAt}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GB memory, Node ${machine.node} on ${machine.platform}/${machine.arch}`,
+      },
+    ],
+    topologies,
+  };
+}
+
+function emptyTopology(topology: string): TopologyEvidence {
+  return {
+    topology,
+    scenarios: [],
+    processCount: null,
+    cpuSecondsPer1kOrders: null,
+    peakRssBytes: null,
+    ordersPlaced: null,
+    hopsPerRequest: null,
+    consistency: null,
+  };
+}
+
+/**
+ * Adds client-side scenarios (from a k6 summary) to a topology's evidence.
+ * @example addScenarios(evidence, 'monolith', [scenario], { kind: 'k6', path, description })
+ */
+export function addScenarios(evidence: Evidence, topology: string, scenarios: ScenarioEvidence[], source: EvidenceSource): Evidence {
+  const existing = evidence.topologies.find((t) => t.topology === topology);
+  const topologies = existing
+    ? evidence.topologies.map((t) => (t === existing ? { ...t, scenarios: [...t.scenarios, ...scenarios] } : t))
+    : [...evidence.topologies, { ...emptyTopology(topology), scenarios }];
+  return { sources: [...evidence.sources, source], topologies };
+}
+
+/** Combines evidence from several files; topologies with the same name are merged. */
+export function mergeEvidence(a: Evidence, b: Evidence): Evidence {
+  let merged: Evidence = { sources: [...a.sources], topologies: [...a.topologies] };
+  for (const t of b.topologies) {
+    const existing = merged.topologies.find((x) => x.topology === t.topology);
+    if (!existing) {
+      merged = { ...merged, topologies: [...merged.topologies, t] };
+      continue;
+    }
+    merged = {
+      ...merged,
+      topologies: merged.topologies.map((x) =>
+        x === existing
+          ? {
+              ...x,
+              scenarios: [...x.scenarios, ...t.scenarios],
+              processCount: x.processCount ?? t.processCount,
+              cpuSecondsPer1kOrders: x.cpuSecondsPer1kOrders ?? t.cpuSecondsPer1kOrders,
+              peakRssBytes: x.peakRssBytes ?? t.peakRssBytes,
+              ordersPlaced: x.ordersPlaced ?? t.ordersPlaced,
+              hopsPerRequest: x.hopsPerRequest ?? t.hopsPerRequest,
+              consistency: x.consistency ?? t.consistency,
+            }
+          : x,
+      ),
+    };
+  }
+  return { ...merged, sources: [...merged.sources, ...b.sources] };
+}
+
+/** Prices used to turn CPU and memory into money. */
+export interface Prices {
+  vcpuHourEur: number;
+  gbHourEur: number;
+}
+
+export type LatencyStatus = 'meets' | 'fails' | 'not-demonstrated' | 'unmeasured';
+
+export interface LatencyAssessment {
+  status: LatencyStatus;
+  budgetMs: number;
+  rps: number;
+  /** Worst p95 among the scenarios that reached the rate (or of the fastest scenario when none did). */
+  p95Ms: number | null;
+  throughputRps: number | null;
+  scenario: string | null;
+  errorRate: number | null;
+  /** (budget - p95) / budget; negative when over budget. */
+  headroom: number | null;
+  /** Highest throughput measured in any scenario. */
+  maxMeasuredRps: number | null;
+  reason: string;
+}
+
+export interface CostAssessment {
+  cpuEurPer1kOrders: number;
+  memoryEurPer1kOrders: number;
+  totalEurPer1kOrders: number;
+  /** Share of requests that placed an order in the measured mix. */
+  orderShare: number;
+  peakMemoryGb: number;
+  assumptions: string[];
+}
+
+export interface TopologyAssessment {
+  topology: string;
+  latency: LatencyAssessment;
+  latencyAtPeak: LatencyAssessment;
+  cost: CostAssessment | null;
+  costReason: string;
+  processCount: number | null;
+  consistency: { verdict: 'clean' | 'compensated' | 'broken'; detail: string } | null;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/**
+ * Judges whether a topology meets a p95 budget at a rate, using only the scenarios that reached
+ * that rate (within the model's tolerance) — a run at a lower rate proves nothing either way.
+ * @example assessLatency(topologyEvidence, 200, 100, MODEL_V1, ['browse'])
+ */
+export function assessLatency(
+  t: TopologyEvidence | undefined,
+  budgetMs: number,
+  rps: number,
+  model: Model,
+  scenarioFilter?: readonly string[],
+): LatencyAssessment {
+  const base = { budgetMs, rps, p95Ms: null, throughputRps: null, scenario: null, errorRate: null, headroom: null, maxMeasuredRps: null };
+  const scenarios = (t?.scenarios ?? []).filter((s) => !scenarioFilter?.length || scenarioFilter.includes(s.scenario));
+  if (!t || scenarios.length === 0) {
+    return { ...base, status: 'unmeasured', reason: 'not measured' };
+  }
+  const maxMeasuredRps = Math.max(...scenarios.map((s) => s.throughputRps));
+  const counted = scenarios.filter((s) => s.throughputRps >= rps * model.evidence.rateTolerance);
+  if (counted.length === 0) {
+    const fastest = scenarios.reduce((a, b) => (b.throughputRps > a.throughputRps ? b : a));
+    return {
+      ...base,
+      status: 'not-demonstrated',
+      p95Ms: fastest.p95Ms,
+      throughputRps: fastest.throughputRps,
+      scenario: fastest.scenario,
+      errorRate: fastest.errorRate,
+      headroom: (budgetMs - fastest.p95Ms) / budgetMs,
+      maxMeasuredRps,
+      reason: `measured only up to ${fmt(maxMeasuredRps, 1)} rps (p95 ${fmt(fastest.p95Ms, 1)} ms in ${fastest.scenario}), below ${fmt(rps)} rps`,
+    };
+  }
+  const worst = counted.reduce((a, b) => (b.p95Ms > a.p95Ms ? b : a));
+  const erroring = counted.find((s) => s.errorRate > model.evidence.maxErrorRate);
+  const headroom = (budgetMs - worst.p95Ms) / budgetMs;
+  const where = `${worst.scenario} at ${fmt(worst.throughputRps, 1)} rps`;
+  if (erroring) {
+    return {
+      ...base,
+      status: 'fails',
+      p95Ms: worst.p95Ms,
+      throughputRps: worst.throughputRps,
+      scenario: worst.scenario,
+      errorRate: erroring.errorRate,
+      headroom,
+      maxMeasuredRps,
+      reason: `${fmt(erroring.errorRate * 100, 2)}% errors in ${erroring.scenario} (allowed ${fmt(model.evidence.maxErrorRate * 100, 2)}%)`,
+    };
+  }
+  const meets = worst.p95Ms <= budgetMs;
+  return {
+    ...base,
+    status: meets ? 'meets' : 'fails',
+    p95Ms: worst.p95Ms,
+    throughputRps: worst.throughputRps,
+    scenario: worst.scenario,
+    errorRate: worst.errorRate,
+    headroom,
+    maxMeasuredRps,
+    reason: meets
+      ? `p95 ${fmt(worst.p95Ms, 1)} ms in ${where} is within the ${fmt(budgetMs)} ms budget (${fmt(headroom * 100)}% headroom)`
+      : `p95 ${fmt(worst.p95Ms, 1)} ms in ${where} exceeds the ${fmt(budgetMs)} ms budget by ${fmt(-headroom * 100)}%`,
+  };
+}
+
+/**
+ * Estimates CPU and memory cost per 1,000 orders at the expected request rate. Assumptions (all
+ * stated in the result): CPU scales with orders as measured; memory stays at the measured peak
+ * for as long as it takes to receive 1,000 orders at the expected rate with the measured mix.
+ * @example assessCost(topologyEvidence, 50, { vcpuHourEur: 0.0405, gbHourEur: 0.0045 })
+ */
+export function assessCost(t: TopologyEvidence | undefined, expectedRps: number, prices: Prices): { cost: CostAssessment | null; reason: string } {
+  if (!t) return { cost: null, reason: 'not measured' };
+  if (t.cpuSecondsPer1kOrders === null || t.peakRssBytes === null || !t.ordersPlaced) {
+    return { cost: null, reason: 'no server-side CPU/memory figures or no orders placed in the run' };
+  }
+  const requests = t.scenarios.filter((s) => s.source === 'comparison').reduce((sum, s) => sum + s.requests, 0);
+  if (requests <= 0) return { cost: null, reason: 'no requests recorded alongside the server-side figures' };
+  const orderShare = Math.min(1, t.ordersPlaced / requests);
+  const ordersPerSecond = expectedRps * orderShare;
+  const hoursPer1k = 1000 / ordersPerSecond / 3600;
+  const peakMemoryGb = t.peakRssBytes / 2 ** 30;
+  const cpu = (t.cpuSecondsPer1kOrders / 3600) * prices.vcpuHourEur;
+  const memory = peakMemoryGb * hoursPer1k * prices.gbHourEur;
+  return {
+    cost: {
+      cpuEurPer1kOrders: cpu,
+      memoryEurPer1kOrders: memory,
+      totalEurPer1kOrders: cpu + memory,
+      orderShare,
+      peakMemoryGb,
+      assumptions: [
+        `€${prices.vcpuHourEur} per vCPU-hour and €${prices.gbHourEur} per GB-hour (1 GB = 2^30 bytes)`,
+        `CPU: ${fmt(t.cpuSecondsPer1kOrders, 2)} CPU seconds per 1,000 orders as measured`,
+        `memory: the measured peak of ${fmt(peakMemoryGb, 2)} GB held for the ${fmt(hoursPer1k * 60, 1)} minutes 1,000 orders take at ${fmt(expectedRps)} rps with ${fmt(orderShare * 100, 1)}% of requests placing an order (the measured mix)`,
+      ],
+    },
+    reason: 'estimated from measured CPU and peak memory',
+  };
+}
+
+/**
+ * Judges every measured topology against the answers: latency at the expected and peak rates,
+ * cost per 1,000 orders, process count and consistency under faults.
+ * @example assessTopologies(evidence, answers, MODEL_V1, prices)
+ */
+export function assessTopologies(
+  evidence: Evidence,
+  answers: Answers,
+  model: Model,
+  prices: Prices,
+  scenarioFilter?: readonly string[],
+): TopologyAssessment[] {
+  return evidence.topologies.map((t) => {
+    const { cost, reason } = assessCost(t, answers.load.expectedRps, prices);
+    return {
+      topology: t.topology,
+      latency: assessLatency(t, answers.load.p95BudgetMs, answers.load.expectedRps, model, scenarioFilter),
+      latencyAtPeak: assessLatency(t, answers.load.p95BudgetMs, answers.load.peakRps, model, scenarioFilter),
+      cost,
+      costReason: reason,
+      processCount: t.processCount,
+      consistency: judgeConsistency(t),
+    };
+  });
+}
+
+function judgeConsistency(t: TopologyEvidence): TopologyAssessment['consistency'] {
+  const c = t.consistency;
+  if (!c || (c.compensations === null && c.stuckOrders === null && c.duplicateCharges === null)) return null;
+  const parts = [
+    c.stuckOrders !== null ? `${c.stuckOrders} stuck orders` : null,
+    c.duplicateCharges !== null ? `${c.duplicateCharges} duplicate charges` : null,
+    c.compensations !== null ? `${c.compensations} compensations` : null,
+  ].filter(Boolean);
+  const detail = parts.join(', ');
+  if ((c.stuckOrders ?? 0) > 0 || (c.duplicateCharges ?? 0) > 0) return { verdict: 'broken', detail };
+  if ((c.compensations ?? 0) > 0) return { verdict: 'compensated', detail };
+  return { verdict: 'clean', detail };
+}
+
+/**
+ * The fit of the first band a value falls in (`max` inclusive upper bound, `min` inclusive lower).
+ * @example bandFit([{ max: 1, fit: 5 }, { fit: 1 }], 3) // 1
+ */
+export function bandFit(bands: readonly ModelBand[], value: number): number {
+  for (const band of bands) {
+    if (band.max !== undefined && value > band.max) continue;
+    if (band.min !== undefined && value < band.min) continue;
+    return band.fit;
+  }
+  return bands[bands.length - 1]?.fit ?? 0;
+}

@@ -1,0 +1,30 @@
+/** Escapes a value for a Markdown table cell. */
+export function cell(value: unknown): string {
+  return String(value ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/**
+ * Renders a GitHub-flavoured Markdown table.
+ * @example table(['a', 'b'], [[1, 2]], ['left', 'right'])
+ */
+export function table(headers: readonly string[], rows: ReadonlyArray<readonly unknown[]>, align?: ReadonlyArray<'left' | 'right'>): string {
+  const sep = headers.map((_, i) => (align?.[i] === 'right' ? '---:' : '---'));
+  return [headers, sep, ...rows].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
+}
+
+/** Fixed-digit number formatting with thousands separators; `—` for null. */
+export function num(value: number | null | undefined, digits = 0): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/**
+ * Euros with two significant digits for small amounts (costs per 1,000 orders are often fractions of a cent).
+ * @example eur(0.0000451) // '€0.000045'
+ */
+export function eur(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  if (value === 0) return '€0';
+  if (Math.abs(value) >= 1) return `€${value.toFixed(2)}`;
+  return `€${Number(value.toPrecision(2)).toFixed(Math.max(2, 1 - Math.floor(Math.log10(Math.abs(value)))))}`;
+}

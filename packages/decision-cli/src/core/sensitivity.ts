@@ -1,0 +1,169 @@
+import { AnswersSchema, enumValuesOf, getAnswer, withAnswer, type Answers } from './answers';
+import type { Evidence } from './evidence';
+import type { Model, OptionId } from './model';
+import { matchLevel, score, type ScoreOptions, type ScoreResult } from './scoring';
+
+/** One answer changed to another value. */
+export interface AnswerChange {
+  path: string;
+  from: unknown;
+  to: unknown;
+  /** Ordinal steps along the answer's values (enum order, or the model's bands for numbers). */
+  steps: number;
+}
+
+export interface Flip {
+  changes: AnswerChange[];
+  /** The option that would win instead. */
+  winner: OptionId;
+  /** The option that would come second after the change. */
+  runnerUp: OptionId;
+  /** The winner's lead over the runner-up after the change (0 when the tie-break decides). */
+  margin: number;
+}
+
+export interface Sensitivity {
+  recommendation: OptionId;
+  runnerUp: OptionId;
+  margin: number;
+  /** The smallest change that flips the recommendation; null when no change of one or two answers does. */
+  smallestFlip: Flip | null;
+  /** Every single-answer change that flips it, smallest first. */
+  singleFlips: Flip[];
+  /** When nothing flips: the single change that narrows the margin most. */
+  closest: { change: AnswerChange; margin: number } | null;
+}
+
+interface Candidate extends AnswerChange {
+  /** |to - from| / |from| for numbers, 0 for enums; breaks ties between equal step counts. */
+  relative: number;
+}
+
+/** Answer paths the model reads, plus the load figures the evidence is judged at. */
+function relevantPaths(model: Model): string[] {
+  const paths = new Set<string>();
+  for (const c of model.criteria) {
+    if (c.answer) paths.add(c.answer);
+    if (c.weightBy) paths.add(c.weightBy.answer);
+  }
+  paths.add('load.expectedRps');
+  paths.add('load.p95BudgetMs');
+  return [...paths];
+}
+
+/** Numbers worth trying for a numeric answer: the nearest value inside each other band of the
+ * criteria that read it, plus values where the measured evidence changes its verdict. */
+function numericCandidates(path: string, current: number, model: Model, evidence: Evidence): Candidate[] {
+  const values = new Map<number, number>(); // value -> steps
+  const criteria = model.criteria.filter((c) => c.answer === path);
+  for (const criterion of criteria) {
+    const maxes = criterion.levels.map((l) => (l.when && 'max' in l.when ? l.when.max : Infinity));
+    const here = matchLevel(criterion, current).index;
+    maxes.forEach((max, i) => {
+      if (i === here) return;
+      const lower = i === 0 ? 1 : (maxes[i - 1] ?? 0) + 1;
+      const value = i < here ? max : lower;
+      if (Number.isFinite(value) && value > 0) values.set(value, Math.min(values.get(value) ?? Infinity, Math.abs(i - here)));
+    });
+  }
+  // Evidence breakpoints: just below each measured p95 (a budget the topology would then miss),
+  // and just above each measured rate (a rate no longer demonstrated).
+  for (const t of evidence.topologies) {
+    for (const s of t.scenarios) {
+      if (path === 'load.p95BudgetMs') {
+        for (const v of [Math.floor(s.p95Ms) - 1, Math.ceil(s.p95Ms * 1.01), Math.ceil(s.p95Ms / (1 - 0.5)), Math.ceil(s.p95Ms / (1 - 0.25)), Math.ceil(s.p95Ms / (1 - 0.1))]) {
+          if (v > 0 && v !== current) values.set(v, Math.min(values.get(v) ?? Infinity, 1));
+        }
+      }
+      if (path === 'load.expectedRps' || path === 'load.peakRps') {
+        const v = Math.floor(s.throughputRps / model.evidence.rateTolerance) + 1;
+        if (v > 0 && v !== current) values.set(v, Math.min(values.get(v) ?? Infinity, 1));
+      }
+    }
+  }
+  values.delete(current);
+  return [...values].map(([to, steps]) => ({ path, from: current, to, steps: Math.max(1, steps), relative: Math.abs(to - current) / Math.abs(current || 1) }));
+}
+
+function candidatesFor(path: string, answers: Answers, model: Model, evidence: Evidence): Candidate[] {
+  const current = getAnswer(answers, path);
+  const values = enumValuesOf(path);
+  if (values) {
+    const here = values.indexOf(String(current));
+    return values.filter((v) => v !== current).map((to) => ({ path, from: current, to, steps: Math.abs(values.indexOf(to) - here), relative: 0 }));
+  }
+  if (typeof current === 'number') return numericCandidates(path, current, model, evidence);
+  return [];
+}
+
+function valid(answers: Answers): boolean {
+  return AnswersSchema.safeParse(answers).success;
+}
+
+const bySize = (a: { changes: Candidate[] }, b: { changes: Candidate[] }) => {
+  const steps = (x: { changes: Candidate[] }) => x.changes.reduce((s, c) => s + c.steps, 0);
+  const rel = (x: { changes: Candidate[] }) => x.changes.reduce((s, c) => s + c.relative, 0);
+  return steps(a) - steps(b) || rel(a) - rel(b) || a.changes.map((c) => c.path).join().localeCompare(b.changes.map((c) => c.path).join());
+};
+
+const strip = (c: Candidate): AnswerChange => ({ path: c.path, from: c.from, to: c.to, steps: c.steps });
+
+/**
+ * Finds the smallest change in answers that flips the recommendation: every single-answer change
+ * first (fewest ordinal steps, then smallest relative change), then pairs of one-step changes.
+ * @example analyseSensitivity(answers, evidence, { model: MODEL_V1 }).smallestFlip
+ */
+export function analyseSensitivity(answers: Answers, evidence: Evidence, options: ScoreOptions, base?: ScoreResult): Sensitivity {
+  const baseline = base ?? score(answers, evidence, options);
+  const candidates = relevantPaths(options.model).flatMap((p) => candidatesFor(p, answers, options.model, evidence));
+  const singles: Array<{ changes: Candidate[]; winner: OptionId; runnerUp: OptionId; margin: number }> = [];
+  let closest: Sensitivity['closest'] = null;
+  for (const c of candidates) {
+    const changed = withAnswer(answers, c.path, c.to);
+    if (!valid(changed)) continue;
+    const r = score(changed, evidence, options);
+    if (r.recommendation !== baseline.recommendation) {
+      singles.push({ changes: [c], winner: r.recommendation, runnerUp: r.runnerUp, margin: r.margin });
+    } else if (!closest || r.margin < closest.margin) {
+      closest = { change: strip(c), margin: r.margin };
+    }
+  }
+  singles.sort(bySize);
+  let smallest = singles[0] ?? null;
+  if (!smallest) {
+    const oneStep = candidates.filter((c) => c.steps === 1);
+    const pairs: typeof singles = [];
+    for (let i = 0; i < oneStep.length; i++) {
+      for (let j = i + 1; j < oneStep.length; j++) {
+        const a = oneStep[i]!;
+        const b = oneStep[j]!;
+        if (a.path === b.path) continue;
+        const changed = withAnswer(withAnswer(answers, a.path, a.to), b.path, b.to);
+        if (!valid(changed)) continue;
+        const r = score(changed, evidence, options);
+        if (r.recommendation !== baseline.recommendation) pairs.push({ changes: [a, b], winner: r.recommendation, runnerUp: r.runnerUp, margin: r.margin });
+      }
+    }
+    pairs.sort(bySize);
+    smallest = pairs[0] ?? null;
+  }
+  const toFlip = (f: (typeof singles)[number]): Flip => ({ changes: f.changes.map(strip), winner: f.winner, runnerUp: f.runnerUp, margin: f.margin });
+  return {
+    recommendation: baseline.recommendation,
+    runnerUp: baseline.runnerUp,
+    margin: baseline.margin,
+    smallestFlip: smallest ? toFlip(smallest) : null,
+    singleFlips: singles.map(toFlip),
+    closest: singles.length ? null : closest,
+  };
+}
+
+/**
+ * One sentence describing a flip, e.g.
+ * `if change.independentReleases were "most" instead of "some", Microservices would lead by 3.1 points`.
+ */
+export function describeFlip(flip: Flip, title: (id: OptionId) => string): string {
+  const what = flip.changes.map((c) => `${c.path} were ${JSON.stringify(c.to)} instead of ${JSON.stringify(c.from)}`).join(' and ');
+  if (flip.margin < 0.05) return `if ${what}, ${title(flip.winner)} would draw level with ${title(flip.runnerUp)} and win the tie-break (simpler option first)`;
+  return `if ${what}, ${title(flip.winner)} would lead ${title(flip.runnerUp)} by ${flip.margin.toFixed(1)} points`;
+}

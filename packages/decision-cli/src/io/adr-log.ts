@@ -1,0 +1,106 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { addMoreInformation, pad, parseAdr, renderIndex, setAdrStatus, slugify, type AdrEntry } from '../core/adr';
+import { ConflictError, InputError } from '../core/errors';
+import { readText, writeFileAtomic } from './files';
+
+const ADR_FILE = /^(\d{4})-(.+)\.md$/;
+
+/**
+ * A folder of MADR records named NNNN-title.md with a README.md index.
+ * @example const log = new AdrLog('docs/decisions'); log.create('Use PostgreSQL', (n) => text);
+ */
+export class AdrLog {
+  constructor(readonly dir: string) {}
+
+  /** Every record, oldest first. */
+  list(): AdrEntry[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .map((file) => ({ file, match: ADR_FILE.exec(file) }))
+      .filter((x): x is { file: string; match: RegExpExecArray } => x.match !== null)
+      .map(({ file, match }) => {
+        const { frontMatter, title } = parseAdr(readText(join(this.dir, file), 'ADR'), join(this.dir, file));
+        return {
+          number: Number(match[1]),
+          file,
+          title,
+          status: String(frontMatter.status ?? 'unknown'),
+          date: frontMatter.date instanceof Date ? frontMatter.date.toISOString().slice(0, 10) : String(frontMatter.date ?? ''),
+        };
+      })
+      .sort((a, b) => a.number - b.number);
+  }
+
+  /** Finds a record by number (`3`, `0003`) or file name/path. */
+  find(ref: string): AdrEntry {
+    const entries = this.list();
+    const byNumber = /^\d+$/.test(ref) ? entries.find((e) => e.number === Number(ref)) : undefined;
+    const base = ref.split(/[\\/]/).pop();
+    const found = byNumber ?? entries.find((e) => e.file === base);
+    if (!found) throw new InputError(`no ADR ${JSON.stringify(ref)} in ${this.dir}${entries.length ? ` (have ${entries.map((e) => pad(e.number)).join(', ')})` : ' (the folder has no records)'}`);
+    return found;
+  }
+
+  path(entry: AdrEntry): string {
+    return join(this.dir, entry.file);
+  }
+
+  read(entry: AdrEntry): string {
+    return readText(this.path(entry), 'ADR');
+  }
+
+  /**
+   * Writes a new record under the next free number; never overwrites. When another writer takes
+   * the number first, tries the next one.
+   */
+  create(title: string, render: (number: number, file: string) => string): AdrEntry {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const number = (this.list().at(-1)?.number ?? 0) + 1 + attempt;
+      const file = `${pad(number)}-${slugify(title)}.md`;
+      try {
+        writeFileAtomic(join(this.dir, file), render(number, file), { exclusive: true });
+      } catch (error) {
+        if (error instanceof ConflictError) continue;
+        throw error;
+      }
+      this.writeIndex();
+      return this.find(String(number));
+    }
+    throw new ConflictError(`could not find a free ADR number in ${this.dir}`);
+  }
+
+  /** Changes a record's status (and date), then the index. */
+  setStatus(ref: string, status: string, date: string): AdrEntry {
+    const entry = this.find(ref);
+    writeFileAtomic(this.path(entry), setAdrStatus(this.read(entry), status, entry.file, date));
+    this.writeIndex();
+    return this.find(ref);
+  }
+
+  /** Marks `oldRef` superseded by `newRef` and links both records to each other. */
+  supersede(oldRef: string, newRef: string, date: string): { old: AdrEntry; replacement: AdrEntry } {
+    const old = this.find(oldRef);
+    const replacement = this.find(newRef);
+    if (old.number === replacement.number) throw new InputError(`an ADR cannot supersede itself (${pad(old.number)})`);
+    const already = /^superseded by ADR-(\d+)/.exec(old.status);
+    if (already && Number(already[1]) !== replacement.number) {
+      throw new InputError(`ADR-${pad(old.number)} is already superseded by ADR-${already[1]}`);
+    }
+    // Prepare both texts before writing either, so a bad record leaves both untouched.
+    let oldText = setAdrStatus(this.read(old), `superseded by ADR-${pad(replacement.number)}`, old.file, date);
+    oldText = addMoreInformation(oldText, `Superseded by [ADR-${pad(replacement.number)}](${replacement.file}).`);
+    const newText = addMoreInformation(this.read(replacement), `Supersedes [ADR-${pad(old.number)}](${old.file}).`);
+    writeFileAtomic(this.path(old), oldText);
+    writeFileAtomic(this.path(replacement), newText);
+    this.writeIndex();
+    return { old: this.find(String(old.number)), replacement: this.find(String(replacement.number)) };
+  }
+
+  /** Rewrites README.md from the records. */
+  writeIndex(): string {
+    const path = join(this.dir, 'README.md');
+    writeFileAtomic(path, renderIndex(this.list()));
+    return path;
+  }
+}

@@ -6,11 +6,16 @@ import type { Kysely } from 'kysely';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { LIMITS } from '@archbench/contracts/schemas';
 import { PaymentProvider } from '@archbench/domain/payment-provider';
+import { kyselyObserver } from '@archbench/observability/database';
 import { AppError } from '@archbench/observability/errors';
+import { observe } from '@archbench/observability/hono';
 import type { Logger } from '@archbench/observability/logging';
+import { createMetrics } from '@archbench/observability/metrics';
+import type { Metrics } from '@archbench/observability/metrics';
+import type { Tracing } from '@archbench/observability/tracing';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import { ping } from '@archbench/server-kit/db';
-import { installProblemHandlers, overloadGuard } from '@archbench/server-kit/http';
+import { overloadGuard } from '@archbench/server-kit/http';
 import type { Tables } from './db/schema';
 import type { Env } from './env';
 import { catalogAdminRoutes, catalogRoutes, createCatalog } from './modules/catalog';
@@ -25,28 +30,45 @@ export interface AppDeps {
   logger: Logger;
   /** Replace the simulated provider's settings (tests). */
   provider?: PaymentProvider;
+  /** Server and query spans; made by main.ts (one per process). Omitted: no spans. */
+  tracing?: Tracing;
+  /** Omitted: made here unless METRICS_ENABLED=false. */
+  metrics?: Metrics;
 }
 
 /**
  * Composes the modular monolith: four modules wired in-process over one database.
  * Serving is done by main.ts; tests call `app.request()`.
  */
-export function createApp({ env, db, logger, provider }: AppDeps) {
+export function createApp({ env, db: rawDb, logger, provider, tracing, metrics = env.METRICS_ENABLED ? createMetrics({ service: env.SERVICE_NAME }) : undefined }: AppDeps) {
+  // Every module query gets a span and a histogram sample; without either, the plain instance.
+  const db = tracing?.enabled || metrics ? rawDb.withPlugin(kyselyObserver({ tracing, metrics, system: env.DATABASE_URL ? 'postgresql' : 'sqlite' })) : rawDb;
   const events = new EventBus(logger);
   const catalog = createCatalog(db);
   const payments = createPayments(
     db,
     provider ?? new PaymentProvider({ latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE }),
+    metrics,
   );
   const shipping = createShipping(db, events);
-  const orders = createOrders({ db, catalog, payments, events, logger });
+  const orders = createOrders({ db, catalog, payments, events, logger, metrics });
   const openapi = JSON.stringify(buildOpenApiDocument({ title: 'archbench order API (monolith)' }));
 
   const app = new Hono();
-  installProblemHandlers(app, logger);
-  app.use(secureHeaders());
-  if (env.CORS_ORIGINS.length > 0) app.use(cors({ origin: env.CORS_ORIGINS, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied'] }));
-  app.use(overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }));
+  // Errors, request span/metrics/logger, then the shared middleware, /metrics, /health, /ready.
+  observe(app, {
+    service: env.SERVICE_NAME,
+    logger,
+    metrics,
+    tracing,
+    accessLog: env.ACCESS_LOG === 'off' ? false : env.ACCESS_LOG,
+    health: { checks: { database: () => ping(rawDb) } },
+    use: [
+      secureHeaders(),
+      ...(env.CORS_ORIGINS.length > 0 ? [cors({ origin: env.CORS_ORIGINS, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied', 'X-Request-Id'] })] : []),
+      overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }),
+    ],
+  });
   app.use(
     bodyLimit({
       maxSize: LIMITS.maxBodyBytes,
@@ -57,11 +79,6 @@ export function createApp({ env, db, logger, provider }: AppDeps) {
     }),
   );
 
-  app.get('/health', (c) => c.json({ status: 'ok', service: env.SERVICE_NAME }));
-  app.get('/ready', async (c) => {
-    if (!(await ping(db))) throw new AppError('not-ready', 'database is not reachable');
-    return c.json({ status: 'ok', service: env.SERVICE_NAME, checks: { database: 'ok' } });
-  });
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
 
   app.route('/', catalogRoutes(catalog));
@@ -75,7 +92,7 @@ export function createApp({ env, db, logger, provider }: AppDeps) {
   app.route('/admin', catalogAdminRoutes(catalog));
   app.route('/admin', paymentsAdminRoutes(payments));
 
-  return { app, catalog, orders };
+  return { app, catalog, orders, metrics };
 }
 
 export type MonolithApp = ReturnType<typeof createApp>;

@@ -1,9 +1,12 @@
 import { createLogger } from '@archbench/observability/logging';
+import { initTracing } from '@archbench/observability/tracing';
 import { ConfigError, usesDevSecret } from '@archbench/server-kit/env';
 import { serveWithShutdown } from '@archbench/server-kit/serve';
 import { createApp } from './app';
 import { openMonolithDatabase } from './db';
 import { loadEnv } from './env';
+
+const SERVICE_VERSION = '0.1.0';
 
 async function main() {
   const env = loadEnv();
@@ -11,8 +14,10 @@ async function main() {
   if (usesDevSecret(env)) {
     logger.warn('AUTH_SECRET is the public development default: anyone can mint tokens. Set AUTH_SECRET before exposing this server.');
   }
+  // One tracer provider per process; OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = initTracing({ serviceName: env.SERVICE_NAME, serviceVersion: SERVICE_VERSION, ...env.tracing });
   const database = await openMonolithDatabase(env);
-  const { app, catalog, orders } = createApp({ env, db: database.db, logger });
+  const { app, catalog, orders } = createApp({ env, db: database.db, logger, tracing });
   await catalog.seed();
   const resumed = await orders.resume();
   const port = await serveWithShutdown(app, {
@@ -22,6 +27,7 @@ async function main() {
     onShutdown: async () => {
       await orders.drain();
       await database.close();
+      await tracing.shutdown();
     },
   });
   logger.info({ port, database: database.location, resumed }, `monolith listening on http://${env.HOST}:${port}`);

@@ -1,5 +1,5 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Context, Env, ErrorHandler, Hono, NotFoundHandler, Schema } from 'hono';
+import type { Context, Env, ErrorHandler, Hono, MiddlewareHandler, NotFoundHandler, Schema } from 'hono';
 import type { Logger } from 'pino';
 import { AppError, classifyError, toProblem } from './errors';
 import { healthRoutes } from './health';
@@ -73,13 +73,18 @@ export interface ObserveOptions {
   health?: { checks?: Record<string, HealthCheck>; timeoutMs?: number } | false;
   /** Paths neither traced nor timed; default /health, /ready, /metrics. */
   ignorePaths?: readonly string[];
+  /**
+   * Middleware to run inside the request middleware and before /metrics, /health and /ready
+   * (secure headers, CORS, load shedding), so those routes get it too.
+   */
+  use?: MiddlewareHandler[];
 }
 
 /**
  * Installs all of observability on an app, in order: problem+json error and not-found
  * handlers, the request middleware (request id, server span, duration histogram,
- * `c.var.logger`), `GET /metrics`, `GET /health` and `GET /ready`. Call it right after
- * `new Hono()`, before any other `app.use`, so the span covers every other middleware.
+ * `c.var.logger`), the `use` middleware, `GET /metrics`, `GET /health` and `GET /ready`. Call it
+ * right after `new Hono()`, before any other `app.use`, so the span covers every other middleware.
  * @example observe(app, { service: 'orders', logger, metrics, tracing, health: { checks: { database: () => ping(db) } } })
  */
 export function observe<E extends Env, S extends Schema, B extends string>(target: Hono<E, S, B>, options: ObserveOptions): Hono<E, S, B> {
@@ -96,6 +101,7 @@ export function observe<E extends Env, S extends Schema, B extends string>(targe
       ignorePaths: options.ignorePaths,
     }),
   );
+  for (const middleware of options.use ?? []) app.use(middleware);
   if (options.metrics) app.get('/metrics', metricsHandler(options.metrics));
   if (options.health !== false) {
     app.route('/', healthRoutes({ service: options.service, checks: options.health?.checks, timeoutMs: options.health?.timeoutMs }));

@@ -16,7 +16,7 @@ const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 const DB_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 export type OrderOutcome = 'confirmed' | 'rejected' | 'cancelled';
-export type PaymentResult = 'succeeded' | 'declined' | 'failed' | 'refunded';
+export type PaymentResult = 'succeeded' | 'declined' | 'failed' | 'refunded' | 'refund_failed';
 
 /** One app's registry and its instruments. */
 export interface Metrics {

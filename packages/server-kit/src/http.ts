@@ -1,9 +1,11 @@
-import type { Context, Hono } from 'hono';
+import type { Context, Env, Hono, Schema } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { z } from 'zod';
 import { LIMITS, toFieldErrors } from '@archbench/contracts/schemas';
-import { AppError, toProblem } from '@archbench/observability/errors';
+import { AppError } from '@archbench/observability/errors';
+import { notFoundHandler, problemHandler } from '@archbench/observability/hono';
 import type { Logger } from '@archbench/observability/logging';
+import type { Metrics } from '@archbench/observability/metrics';
 
 /**
  * Reads a JSON request body: 415 unless the content type is JSON, 413 past the size limit
@@ -77,18 +79,16 @@ export function overloadGuard(options: OverloadGuardOptions) {
 
 /**
  * Installs the one error mapping of a server: typed errors become their problem+json, unknown
- * errors a generic 500 with the cause logged (never sent); unknown routes a 404 problem.
+ * errors a generic 500 with the cause logged (never sent); unknown routes a 404 problem. Delegates
+ * to @archbench/observability's problemHandler, so with `metrics` each answer is counted in
+ * `archbench_errors_total{kind,code}` (observe() installs the same handlers).
+ * @example installProblemHandlers(app, logger, { metrics })
  */
-export function installProblemHandlers(app: Hono<any>, logger: Logger): void {
-  app.onError((error, c) => {
-    const problem = toProblem(error, c.req.path);
-    if (problem.status >= 500 && problem.status !== 503) {
-      logger.error({ err: error, path: c.req.path, method: c.req.method }, 'request failed');
-    }
-    return c.body(JSON.stringify(problem.body), problem.status as 500, problem.headers);
-  });
-  app.notFound((c) => {
-    const problem = toProblem(new AppError('not-found', `no route for ${c.req.method} ${c.req.path}`), c.req.path);
-    return c.body(JSON.stringify(problem.body), 404, problem.headers);
-  });
+export function installProblemHandlers<E extends Env, S extends Schema, B extends string>(
+  app: Hono<E, S, B>,
+  logger: Logger,
+  options: { metrics?: Pick<Metrics, 'errorsTotal'> } = {},
+): void {
+  app.onError(problemHandler({ logger, metrics: options.metrics }));
+  app.notFound(notFoundHandler({ metrics: options.metrics }));
 }

@@ -5,6 +5,7 @@ import { newId } from '@archbench/domain/ids';
 import { isTerminal, orderTotal, requestHash, canCancel } from '@archbench/domain/orders';
 import { AppError } from '@archbench/observability/errors';
 import type { Logger } from '@archbench/observability/logging';
+import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import type { Tables } from '../../db/schema';
 import type { EventBus } from '../../shared/events';
@@ -18,6 +19,8 @@ export interface OrdersDeps {
   payments: Payments;
   events: EventBus;
   logger: Logger;
+  /** archbench_orders_total{outcome}; omitted when metrics are off. */
+  metrics?: Pick<Metrics, 'ordersTotal'>;
 }
 
 export interface PlaceResult {
@@ -31,7 +34,7 @@ export interface PlaceResult {
  * or release atomically), lists them and cancels them. Owns `orders`, `order_items` and
  * `idempotency_keys`.
  */
-export function createOrders({ db, catalog, payments, events, logger }: OrdersDeps) {
+export function createOrders({ db, catalog, payments, events, logger, metrics }: OrdersDeps) {
   /** Payment processing in flight, by order id, so `Prefer: wait` can await it. */
   const inFlight = new Map<string, Promise<void>>();
 
@@ -55,21 +58,26 @@ export function createOrders({ db, catalog, payments, events, logger }: OrdersDe
         .where('status', '=', 'PENDING')
         .returning(['customer_id', 'total_cents'])
         .executeTakeFirst();
-      if (row) await events.publish({ type: 'OrderConfirmed', orderId, customerId: row.customer_id, totalCents: Number(row.total_cents) });
+      if (row) {
+        metrics?.ordersTotal.inc({ outcome: 'confirmed' });
+        await events.publish({ type: 'OrderConfirmed', orderId, customerId: row.customer_id, totalCents: Number(row.total_cents) });
+      }
       return;
     }
     const reason: RejectionReason = outcome === 'DECLINED' ? 'payment_declined' : 'payment_provider_error';
-    await db.transaction().execute(async (trx) => {
+    const rejected = await db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('orders')
         .set({ status: 'REJECTED', payment_status: outcome, rejection_reason: reason, updated_at: now })
         .where('id', '=', orderId)
         .where('status', '=', 'PENDING')
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) return;
+      if (Number(updated.numUpdatedRows) !== 1) return false;
       const items = await trx.selectFrom('order_items').select(['sku', 'quantity']).where('order_id', '=', orderId).execute();
       await catalog.release(trx, items);
+      return true;
     });
+    if (rejected) metrics?.ordersTotal.inc({ outcome: 'rejected' });
   }
 
   function process(orderId: string, token: PaymentToken, totalCents: number): Promise<void> {
@@ -199,6 +207,7 @@ export function createOrders({ db, catalog, payments, events, logger }: OrdersDe
         return true;
       });
       if (!cancelled) throw new AppError('order-not-cancellable', 'order was cancelled concurrently');
+      metrics?.ordersTotal.inc({ outcome: 'cancelled' });
       await payments.refund(id, order.totalCents);
       await events.publish({ type: 'OrderCancelled', orderId: id, customerId });
       return (await load(id))!;

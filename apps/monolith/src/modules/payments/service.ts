@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-provider';
+import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import type { Tables } from '../../db/schema';
 import { nowIso } from '../../shared/events';
@@ -20,7 +21,7 @@ const toRecord = (row: Tables['payments']): PaymentRecord => ({
  * every charge and refund. The unique (order_id, kind) row is written before the provider call,
  * so a second charge for the same order can never reach the provider: at most one capture.
  */
-export function createPayments(db: Kysely<Tables>, provider: PaymentProvider) {
+export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, metrics?: Pick<Metrics, 'paymentsTotal'>) {
   async function once(orderId: string, kind: 'charge' | 'refund', amountCents: number, call: () => Promise<{ outcome: ChargeOutcome; providerRef: string }>): Promise<ChargeOutcome | 'DUPLICATE'> {
     const id = newId('pay');
     try {
@@ -33,6 +34,7 @@ export function createPayments(db: Kysely<Tables>, provider: PaymentProvider) {
       throw error;
     }
     const result = await call();
+    metrics?.paymentsTotal.inc({ result: kind === 'charge' ? (result.outcome.toLowerCase() as 'succeeded' | 'declined' | 'failed') : result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
     await db.updateTable('payments').set({ status: result.outcome, provider_ref: result.providerRef }).where('id', '=', id).execute();
     return result.outcome;
   }

@@ -1,0 +1,57 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import { buildOpenApiDocument } from '@archbench/contracts/openapi';
+import { LIMITS } from '@archbench/contracts/schemas';
+import { AppError } from '@archbench/observability/errors';
+import type { Logger } from '@archbench/observability/logging';
+import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
+import { overloadGuard } from '@archbench/server-kit/http';
+import { SERVICE_NAMES, serviceUrls } from '../env';
+import type { Env } from '../env';
+import type { InternalHttpClient } from '../shared/http-client';
+import { createServiceApp } from '../shared/service-app';
+import { gatewayRoutes } from './routes';
+
+export interface GatewayAppDeps {
+  env: Env;
+  logger: Logger;
+  client: InternalHttpClient;
+}
+
+/**
+ * The gateway: the public API of the microservices topology. Verifies tokens, validates bodies,
+ * sheds load past MAX_IN_FLIGHT (503 + Retry-After), refuses bodies over 64 KiB (413), and routes
+ * to the services. Ready when every service is.
+ */
+export function createGatewayApp({ env, logger, client }: GatewayAppDeps) {
+  const urls = serviceUrls(env);
+  const openapi = JSON.stringify(buildOpenApiDocument({ title: 'archbench order API (microservices)' }));
+  const checks = Object.fromEntries(
+    SERVICE_NAMES.map((service) => [
+      service,
+      async () => (await client.request(urls[service], { method: 'GET', path: '/ready', attempts: 1, timeoutMs: 2000 })).status === 200,
+    ]),
+  );
+  const middleware: MiddlewareHandler[] = [secureHeaders()];
+  if (env.CORS_ORIGINS.length > 0) middleware.push(cors({ origin: env.CORS_ORIGINS, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied'] }));
+  middleware.push(
+    overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }),
+    bodyLimit({
+      maxSize: LIMITS.maxBodyBytes,
+      onError: () => {
+        // The body is left unread, so the connection cannot be reused safely: close it.
+        throw new AppError('payload-too-large', `request body is over the ${LIMITS.maxBodyBytes}-byte limit`, { headers: { connection: 'close' } });
+      },
+    }),
+  );
+  const app = createServiceApp({ service: 'gateway', logger, checks, middleware });
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  const auth = authenticate(env.AUTH_SECRET);
+  app.use('/orders', auth);
+  app.use('/orders/*', auth);
+  app.use('/admin/*', auth, requireAdmin());
+  app.route('/', gatewayRoutes({ client, urls }));
+  return { app };
+}

@@ -1,0 +1,108 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { CreateOrderRequest, LIMITS, RestockRequest, parsePreferWait } from '@archbench/contracts/schemas';
+import type { Order, Shipment } from '@archbench/contracts/schemas';
+import { AppError } from '@archbench/observability/errors';
+import type { AuthVariables } from '@archbench/server-kit/auth';
+import { readJson } from '@archbench/server-kit/http';
+import type { ServiceName } from '../env';
+import { CUSTOMER_HEADER } from '../orders/routes';
+import type { InternalHttpClient, InternalRequest, InternalResponse } from '../shared/http-client';
+
+const MAX_KEY_LENGTH = 200;
+/** Response headers of a service that the public answer carries. */
+const FORWARDED = ['content-type', 'location', 'preference-applied', 'idempotent-replayed', 'retry-after', 'www-authenticate'];
+/** How long the gateway lets shipping catch up with an order event it has not applied yet, ms. */
+const SHIPMENT_CATCH_UP_MS = 3000;
+
+export interface GatewayRoutesOptions {
+  client: InternalHttpClient;
+  urls: Record<ServiceName, string>;
+}
+
+type Ctx = Context<{ Variables: AuthVariables }>;
+
+/**
+ * The public API, routed to the services. Tokens and bodies are checked here; the services answer
+ * with the public shapes (and problem+json), which are passed through with the headers clients see.
+ */
+export function gatewayRoutes({ client, urls }: GatewayRoutesOptions) {
+  const call = (service: ServiceName, request: InternalRequest) => client.request(urls[service], request);
+  const pass = (c: Ctx | Context, response: InternalResponse) => {
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED) if (response.headers[name] !== undefined) headers[name] = response.headers[name]!;
+    return c.body(response.text, response.status as 200, headers);
+  };
+  const pathAndQuery = (c: Context) => {
+    const url = new URL(c.req.url);
+    return `${url.pathname}${url.search}`;
+  };
+  const waitTimeout = (c: Context) => ((parsePreferWait(c.req.header('prefer')) ?? 0) + 10) * 1000;
+
+  return new Hono<{ Variables: AuthVariables }>()
+    .get('/products', async (c) => pass(c, await call('inventory', { method: 'GET', path: pathAndQuery(c), retry: 'always' })))
+    .get('/products/:sku', async (c) => pass(c, await call('inventory', { method: 'GET', path: pathAndQuery(c), retry: 'always' })))
+    .post('/orders', async (c) => {
+      const key = c.req.header('idempotency-key');
+      if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
+        throw new AppError('validation-failed', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`, {
+          errors: [{ path: 'header.Idempotency-Key', message: `must be 1 to ${MAX_KEY_LENGTH} characters` }],
+        });
+      }
+      const body = await readJson(c, CreateOrderRequest);
+      const response = await call('orders', {
+        method: 'POST',
+        path: '/orders',
+        body: JSON.stringify(body),
+        headers: { [CUSTOMER_HEADER]: c.var.auth.sub, 'idempotency-key': key, prefer: c.req.header('prefer') },
+        // Without a key a resent POST could place a second order: only retry when it never left.
+        retry: key === undefined ? 'connect' : 'always',
+        timeoutMs: waitTimeout(c),
+      });
+      return pass(c, response);
+    })
+    .get('/orders', async (c) =>
+      pass(c, await call('orders', { method: 'GET', path: pathAndQuery(c), headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'always' })),
+    )
+    .get('/orders/:id', async (c) =>
+      pass(
+        c,
+        await call('orders', {
+          method: 'GET',
+          path: pathAndQuery(c),
+          headers: { [CUSTOMER_HEADER]: c.var.auth.sub, prefer: c.req.header('prefer') },
+          retry: 'always',
+          timeoutMs: waitTimeout(c),
+        }),
+      ),
+    )
+    .post('/orders/:id/cancel', async (c) =>
+      pass(c, await call('orders', { method: 'POST', path: pathAndQuery(c), headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'connect', timeoutMs: 20_000 })),
+    )
+    .get('/orders/:id/shipment', async (c) => {
+      const id = c.req.param('id');
+      const orderResponse = await call('orders', { method: 'GET', path: `/orders/${encodeURIComponent(id)}`, headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'always' });
+      if (orderResponse.status !== 200) return pass(c, orderResponse);
+      const order = JSON.parse(orderResponse.text) as Order;
+      // Shipping learns about the order from an event; give it a moment to catch up with what the customer already sees.
+      const deadline = Date.now() + (order.status === 'CONFIRMED' || order.status === 'CANCELLED' ? SHIPMENT_CATCH_UP_MS : 0);
+      for (;;) {
+        const response = await call('shipping', { method: 'GET', path: `/shipments/${encodeURIComponent(order.id)}`, retry: 'always' });
+        if (response.status !== 200 && response.status !== 404) return pass(c, response);
+        const shipment = response.status === 200 ? (JSON.parse(response.text) as Shipment) : undefined;
+        const caughtUp = shipment !== undefined && (order.status !== 'CANCELLED' || shipment.status === 'CANCELLED');
+        if (caughtUp || Date.now() >= deadline) {
+          if (!shipment) throw new AppError('not-found', `order ${order.id} has no shipment (it is ${order.status})`);
+          return c.json(shipment);
+        }
+        await sleep(25);
+      }
+    })
+    .post('/admin/seed', async (c) => pass(c, await call('inventory', { method: 'POST', path: '/admin/seed', retry: 'always', timeoutMs: 60_000 })))
+    .post('/admin/products/:sku/restock', async (c) => {
+      const body = await readJson(c, RestockRequest, LIMITS.maxBodyBytes);
+      return pass(c, await call('inventory', { method: 'POST', path: pathAndQuery(c), body: JSON.stringify(body), retry: 'connect' }));
+    })
+    .get('/admin/orders/:id/payments', async (c) => pass(c, await call('payments', { method: 'GET', path: pathAndQuery(c), retry: 'always' })));
+}

@@ -1,0 +1,12 @@
+import { openServiceDatabase } from '../shared/database';
+import { runProcess } from '../shared/run';
+import { createInventoryApp } from './app';
+import { migrations } from './schema';
+import type { InventoryTables } from './schema';
+
+runProcess('inventory', async ({ env, logger, transport, internalToken }) => {
+  const database = await openServiceDatabase<InventoryTables>(env, 'inventory', migrations);
+  const service = createInventoryApp({ db: database.db, logger, transport: transport!, internalToken });
+  await service.inventory.seed();
+  return { app: service.app, start: service.start, stop: () => database.close() };
+});

@@ -1,0 +1,18 @@
+import { openServiceDatabase } from '../shared/database';
+import { runProcess } from '../shared/run';
+import { createOrdersApp } from './app';
+import { migrations } from './schema';
+import type { OrdersTables } from './schema';
+
+runProcess('orders', async ({ env, logger, transport, internalToken }) => {
+  const database = await openServiceDatabase<OrdersTables>(env, 'orders', migrations);
+  const service = createOrdersApp({ db: database.db, logger, transport: transport!, internalToken, sweepMs: env.SAGA_SWEEP_MS });
+  return {
+    app: service.app,
+    start: service.start,
+    stop: async () => {
+      await service.stop();
+      await database.close();
+    },
+  };
+});

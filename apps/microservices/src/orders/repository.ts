@@ -1,0 +1,129 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Order, OrderStatus } from '@archbench/contracts/schemas';
+import { newId } from '@archbench/domain/ids';
+import { nowIso } from '../shared/database';
+import type { NewEvent, PricedItem } from '../shared/messages';
+import type { OrdersTables } from './schema';
+
+type Db = Kysely<OrdersTables> | Transaction<OrdersTables>;
+export type SagaRow = OrdersTables['sagas'];
+
+/** Saga states; the last four are terminal. */
+export const ACTIVE_SAGA_STATES = ['RESERVING', 'ABORTING', 'PAYING', 'RELEASING', 'CANCELLING'] as const;
+export type SagaState = (typeof ACTIVE_SAGA_STATES)[number] | 'REFUSED' | 'ABORTED' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
+
+function toOrder(row: OrdersTables['orders'], items: Array<OrdersTables['order_items']>): Order {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    status: row.status as Order['status'],
+    items: items.map((i) => ({ sku: i.sku, quantity: Number(i.quantity), unitPriceCents: Number(i.unit_price_cents) })),
+    totalCents: Number(row.total_cents),
+    currency: 'EUR',
+    paymentStatus: row.payment_status as Order['paymentStatus'],
+    rejectionReason: (row.rejection_reason as Order['rejectionReason']) ?? null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Table access of the orders service. */
+export function createOrdersRepository(db: Kysely<OrdersTables>) {
+  return {
+    db,
+    async load(id: string, customerId?: string): Promise<Order | undefined> {
+      let query = db.selectFrom('orders').selectAll().where('id', '=', id);
+      if (customerId !== undefined) query = query.where('customer_id', '=', customerId);
+      const row = await query.executeTakeFirst();
+      if (!row) return undefined;
+      const items = await db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('sku').execute();
+      return toOrder(row, items);
+    },
+    async list(customerId: string, limit: number, status?: OrderStatus, beforeId?: string): Promise<{ items: Order[]; next: string | null }> {
+      let query = db.selectFrom('orders').selectAll().where('customer_id', '=', customerId).orderBy('id', 'desc').limit(limit + 1);
+      if (status) query = query.where('status', '=', status);
+      if (beforeId) query = query.where('id', '<', beforeId);
+      const rows = await query.execute();
+      const page = rows.slice(0, limit);
+      const ids = page.map((r) => r.id);
+      const items = ids.length === 0 ? [] : await db.selectFrom('order_items').selectAll().where('order_id', 'in', ids).orderBy('sku').execute();
+      const byOrder = new Map<string, Array<OrdersTables['order_items']>>();
+      for (const item of items) byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
+      return { items: page.map((row) => toOrder(row, byOrder.get(row.id) ?? [])), next: rows.length > limit ? page[page.length - 1]!.id : null };
+    },
+    async idempotencyKey(customerId: string, key: string) {
+      return db.selectFrom('idempotency_keys').select(['request_hash', 'order_id']).where('customer_id', '=', customerId).where('key', '=', key).executeTakeFirst();
+    },
+    async insertSaga(saga: Omit<SagaRow, 'created_at' | 'updated_at' | 'total_cents' | 'charge_outcome'>): Promise<void> {
+      const now = nowIso();
+      await db.insertInto('sagas').values({ ...saga, total_cents: null, charge_outcome: null, created_at: now, updated_at: now }).execute();
+    },
+    async saga(orderId: string): Promise<SagaRow | undefined> {
+      return db.selectFrom('sagas').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+    },
+    /** Moves a saga on, optionally only from an expected state; false when it was elsewhere. */
+    async setSaga(trx: Db, orderId: string, state: SagaState, from?: SagaState, extra: Partial<Pick<SagaRow, 'charge_outcome' | 'total_cents'>> = {}): Promise<boolean> {
+      let query = trx.updateTable('sagas').set({ state, updated_at: nowIso(), ...extra }).where('order_id', '=', orderId);
+      if (from) query = query.where('state', '=', from);
+      return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
+    },
+    async activeSagas(limit: number): Promise<SagaRow[]> {
+      return db.selectFrom('sagas').selectAll().where('state', 'in', [...ACTIVE_SAGA_STATES]).orderBy('order_id').limit(limit).execute();
+    },
+    async sagaCounts(): Promise<Record<string, number>> {
+      const rows = await db.selectFrom('sagas').select(['state']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('state').execute();
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+    },
+    async insertOrder(trx: Db, order: { id: string; customerId: string; token: string; totalCents: number; items: PricedItem[]; idempotency?: { key: string; hash: string } }): Promise<void> {
+      const now = nowIso();
+      await trx
+        .insertInto('orders')
+        .values({
+          id: order.id,
+          customer_id: order.customerId,
+          status: 'PENDING',
+          total_cents: order.totalCents,
+          currency: 'EUR',
+          payment_token: order.token,
+          payment_status: 'PENDING',
+          rejection_reason: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await trx.insertInto('order_items').values(order.items.map((i) => ({ order_id: order.id, sku: i.sku, quantity: i.quantity, unit_price_cents: i.unitPriceCents }))).execute();
+      if (order.idempotency) {
+        await trx
+          .insertInto('idempotency_keys')
+          .values({ customer_id: order.customerId, key: order.idempotency.key, request_hash: order.idempotency.hash, order_id: order.id, created_at: now })
+          .execute();
+      }
+    },
+    async setOrderStatus(
+      trx: Db,
+      id: string,
+      from: OrderStatus,
+      to: { status: OrderStatus; paymentStatus: string; rejectionReason?: string | null },
+    ): Promise<boolean> {
+      const result = await trx
+        .updateTable('orders')
+        .set({ status: to.status, payment_status: to.paymentStatus, rejection_reason: to.rejectionReason ?? null, updated_at: nowIso() })
+        .where('id', '=', id)
+        .where('status', '=', from)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async addToOutbox(trx: Db, event: NewEvent): Promise<void> {
+      const id = newId('evt');
+      await trx.insertInto('outbox').values({ id, type: event.type, payload: JSON.stringify({ ...event, id }), created_at: nowIso(), published_at: null }).execute();
+    },
+    async unpublished(limit: number) {
+      return db.selectFrom('outbox').select(['id', 'payload', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(limit).execute();
+    },
+    async markPublished(id: string): Promise<void> {
+      await db.updateTable('outbox').set({ published_at: nowIso() }).where('id', '=', id).execute();
+    },
+  };
+}
+
+export type OrdersRepository = ReturnType<typeof createOrdersRepository>;

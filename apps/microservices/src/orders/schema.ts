@@ -1,0 +1,95 @@
+import type { Kysely, Migration } from 'kysely';
+
+/** The orders service's own database: orders, idempotency keys, saga state and the outbox. */
+export interface OrdersTables {
+  orders: {
+    id: string;
+    customer_id: string;
+    status: string;
+    total_cents: number;
+    currency: string;
+    payment_token: string;
+    payment_status: string;
+    rejection_reason: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  order_items: { order_id: string; sku: string; quantity: number; unit_price_cents: number };
+  idempotency_keys: { customer_id: string; key: string; request_hash: string; order_id: string; created_at: string };
+  /** One saga per order id; `state` says which step runs next (see SAGA_STATES). */
+  sagas: {
+    order_id: string;
+    customer_id: string;
+    state: string;
+    /** The requested items (JSON), needed to reserve before any order row exists. */
+    items: string;
+    payment_token: string;
+    total_cents: number | null;
+    /** Outcome of the charge once known (drives REJECTED's payment status and reason). */
+    charge_outcome: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  /** Transactional outbox: events written with the change that caused them, sent by the relay. */
+  outbox: { id: string; type: string; payload: string; created_at: string; published_at: string | null };
+}
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('customer_id', 'varchar(200)', (c) => c.notNull())
+        .addColumn('status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('total_cents', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'varchar(3)', (c) => c.notNull())
+        .addColumn('payment_token', 'varchar(40)', (c) => c.notNull())
+        .addColumn('payment_status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('rejection_reason', 'varchar(60)')
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(30)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('orders_customer_id').on('orders').columns(['customer_id', 'id']).execute();
+      await db.schema
+        .createTable('order_items')
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull().references('orders.id'))
+        .addColumn('sku', 'varchar(20)', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addColumn('unit_price_cents', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('order_items_pk', ['order_id', 'sku'])
+        .execute();
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('customer_id', 'varchar(200)', (c) => c.notNull())
+        .addColumn('key', 'varchar(200)', (c) => c.notNull())
+        .addColumn('request_hash', 'varchar(64)', (c) => c.notNull())
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['customer_id', 'key'])
+        .execute();
+      await db.schema
+        .createTable('sagas')
+        .addColumn('order_id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('customer_id', 'varchar(200)', (c) => c.notNull())
+        .addColumn('state', 'varchar(20)', (c) => c.notNull())
+        .addColumn('items', 'text', (c) => c.notNull())
+        .addColumn('payment_token', 'varchar(40)', (c) => c.notNull())
+        .addColumn('total_cents', 'bigint')
+        .addColumn('charge_outcome', 'varchar(20)')
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(30)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sagas_state').on('sagas').columns(['state']).execute();
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('type', 'varchar(40)', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addColumn('published_at', 'varchar(30)')
+        .execute();
+      await db.schema.createIndex('outbox_unpublished').on('outbox').columns(['published_at', 'id']).execute();
+    },
+  },
+};

@@ -1,0 +1,279 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
+import { newId } from '@archbench/domain/ids';
+import { canCancel, isTerminal, requestHash } from '@archbench/domain/orders';
+import { AppError, DependencyError } from '@archbench/observability/errors';
+import type { Logger } from '@archbench/observability/logging';
+import { isUniqueViolation } from '@archbench/server-kit/db';
+import { backoff } from '../shared/http-client';
+import type { ChargeOutcome } from '../shared/messages';
+import type { Transport } from '../shared/transport';
+import type { OutboxRelay } from './outbox-relay';
+import type { OrdersRepository, SagaRow, SagaState } from './repository';
+
+export interface OrdersDeps {
+  repo: OrdersRepository;
+  transport: Transport;
+  relay: OutboxRelay;
+  logger: Logger;
+  /** Business outcomes and compensations, for metrics. */
+  onOutcome?: (outcome: 'confirmed' | 'rejected' | 'cancelled') => void;
+  onCompensation?: () => void;
+  /** How long a customer cancel waits for its refund and restock before answering, ms. */
+  cancelWaitMs?: number;
+}
+
+export interface PlaceResult {
+  order: Order;
+  /** True when the Idempotency-Key matched an earlier request. */
+  replayed: boolean;
+}
+
+const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, { paymentStatus: string; reason: RejectionReason }> = {
+  DECLINED: { paymentStatus: 'DECLINED', reason: 'payment_declined' },
+  FAILED: { paymentStatus: 'FAILED', reason: 'payment_provider_error' },
+  UNAVAILABLE: { paymentStatus: 'FAILED', reason: 'payment_provider_unavailable' },
+};
+
+/**
+ * Orders and the orchestrated saga that places and cancels them.
+ *
+ * Place: RESERVING (reserve command, synchronous, so unknown SKUs and missing stock answer the
+ * POST as in the monolith) → PAYING (order PENDING) → CONFIRMED (+ OrderConfirmed in the outbox)
+ * or RELEASING (compensation: release stock) → REJECTED. A reserve that fails in transport goes
+ * ABORTING → ABORTED (release). Cancel: CONFIRMED → CANCELLING (refund, release) → CANCELLED
+ * (+ OrderCancelled). Every state is persisted before its command is sent, every command id is
+ * derived from the order id, so a saga can be driven again after a crash (`resume`) with no
+ * second effect anywhere.
+ */
+export function createOrders({ repo, transport, relay, logger, onOutcome, onCompensation, cancelWaitMs = 10_000 }: OrdersDeps) {
+  /** Sagas being driven by this process, by order id (so `Prefer: wait` can await them). */
+  const driving = new Map<string, Promise<void>>();
+  /** Orders whose POST is still reserving: the sweeper leaves them alone. */
+  const reserving = new Set<string>();
+  let stopping = false;
+
+  /** Sends a saga command until it gets a reply; commands are idempotent, so resending is safe. */
+  async function command<T>(send: () => Promise<T>, what: string): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (error) {
+        if (stopping) throw error;
+        if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: error, attempt }, `${what} failed; retrying`);
+        await backoff(Math.min(attempt, 6), 100, 2000);
+      }
+    }
+  }
+
+  async function step(saga: SagaRow): Promise<SagaState | undefined> {
+    const id = saga.order_id;
+    switch (saga.state as SagaState) {
+      case 'RESERVING':
+        // Only after a crash or a failed POST: the reservation may or may not exist, give it back.
+        await repo.setSaga(repo.db, id, 'ABORTING', 'RESERVING');
+        return 'ABORTING';
+      case 'ABORTING':
+        await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
+        await repo.setSaga(repo.db, id, 'ABORTED', 'ABORTING');
+        onCompensation?.();
+        return 'ABORTED';
+      case 'PAYING': {
+        const token = saga.payment_token as PaymentToken;
+        const amountCents = Number(saga.total_cents);
+        const reply = await command(() => transport.send({ type: 'ChargePayment', id: `charge:${id}`, orderId: id, token, amountCents }), `charge ${id}`);
+        if (reply.outcome === 'SUCCEEDED') {
+          await repo.db.transaction().execute(async (trx) => {
+            if (!(await repo.setSaga(trx, id, 'CONFIRMED', 'PAYING', { charge_outcome: 'SUCCEEDED' }))) return;
+            await repo.setOrderStatus(trx, id, 'PENDING', { status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
+            await repo.addToOutbox(trx, { type: 'OrderConfirmed', orderId: id, customerId: saga.customer_id, totalCents: amountCents });
+          });
+          void relay.kick();
+          onOutcome?.('confirmed');
+          return 'CONFIRMED';
+        }
+        await repo.setSaga(repo.db, id, 'RELEASING', 'PAYING', { charge_outcome: reply.outcome });
+        return 'RELEASING';
+      }
+      case 'RELEASING': {
+        await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
+        const { paymentStatus, reason } = REASONS[(saga.charge_outcome ?? 'FAILED') as keyof typeof REASONS] ?? REASONS.FAILED;
+        await repo.db.transaction().execute(async (trx) => {
+          if (!(await repo.setSaga(trx, id, 'REJECTED', 'RELEASING'))) return;
+          await repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus, rejectionReason: reason });
+        });
+        onCompensation?.();
+        onOutcome?.('rejected');
+        return 'REJECTED';
+      }
+      case 'CANCELLING': {
+        const amountCents = Number(saga.total_cents);
+        await command(async () => {
+          const reply = await transport.send({ type: 'RefundPayment', id: `refund:${id}`, orderId: id, amountCents });
+          if (reply.outcome === 'FAILED') throw new Error(`refund of ${id} failed`);
+          return reply;
+        }, `refund ${id}`);
+        await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
+        await repo.db.transaction().execute(async (trx) => {
+          if (!(await repo.setSaga(trx, id, 'CANCELLED', 'CANCELLING'))) return;
+          await repo.setOrderStatus(trx, id, 'CONFIRMED', { status: 'CANCELLED', paymentStatus: 'REFUNDED' });
+          await repo.addToOutbox(trx, { type: 'OrderCancelled', orderId: id, customerId: saga.customer_id });
+        });
+        void relay.kick();
+        onOutcome?.('cancelled');
+        return 'CANCELLED';
+      }
+      default:
+        return undefined; // terminal
+    }
+  }
+
+  /** Drives a saga to a terminal state; one driver per saga in this process. */
+  function drive(orderId: string): Promise<void> {
+    const existing = driving.get(orderId);
+    if (existing) return existing;
+    const run = (async () => {
+      for (;;) {
+        const saga = await repo.saga(orderId);
+        if (!saga || stopping) return;
+        const next = await step(saga);
+        if (next === undefined || !['RESERVING', 'ABORTING', 'PAYING', 'RELEASING', 'CANCELLING'].includes(next)) return;
+      }
+    })()
+      .catch((error: unknown) => {
+        if (!stopping) logger.error({ err: error, orderId }, 'saga step failed; the sweeper resumes it');
+      })
+      .finally(() => driving.delete(orderId));
+    driving.set(orderId, run);
+    return run;
+  }
+
+  async function waitFor(order: Order, waitSeconds: number | undefined): Promise<Order> {
+    if (!waitSeconds || isTerminal(order.status)) return order;
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const running = driving.get(order.id);
+      const left = deadline - Date.now();
+      if (running) await Promise.race([running, sleep(left)]);
+      else await sleep(Math.min(100, left));
+      const current = (await repo.load(order.id)) ?? order;
+      if (isTerminal(current.status) || Date.now() >= deadline) return current;
+    }
+  }
+
+  return {
+    async place(customerId: string, body: CreateOrderRequest, options: { idempotencyKey?: string; waitSeconds?: number }): Promise<PlaceResult> {
+      const hash = options.idempotencyKey === undefined ? undefined : requestHash(body);
+      const replay = async (): Promise<PlaceResult | undefined> => {
+        if (options.idempotencyKey === undefined) return undefined;
+        const existing = await repo.idempotencyKey(customerId, options.idempotencyKey);
+        if (!existing) return undefined;
+        if (existing.request_hash !== hash) throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
+        const order = await repo.load(existing.order_id);
+        if (!order) throw new AppError('internal-error', 'idempotency key refers to a missing order');
+        return { order: await waitFor(order, options.waitSeconds), replayed: true };
+      };
+
+      const earlier = await replay();
+      if (earlier) return earlier;
+
+      const id = newId('ord');
+      reserving.add(id);
+      try {
+        await repo.insertSaga({ order_id: id, customer_id: customerId, state: 'RESERVING', items: JSON.stringify(body.items), payment_token: body.payment.token });
+        let reply;
+        try {
+          reply = await transport.send({ type: 'ReserveStock', id: `reserve:${id}`, orderId: id, items: body.items });
+        } catch (error) {
+          // The reservation may have happened: compensate in the background, answer 502 now.
+          await repo.setSaga(repo.db, id, 'ABORTING', 'RESERVING');
+          void drive(id);
+          throw error instanceof AppError ? error : new DependencyError('inventory', 'inventory did not answer', { cause: error });
+        }
+        if (!reply.ok) {
+          await repo.setSaga(repo.db, id, 'REFUSED', 'RESERVING');
+          if (reply.code === 'already-released') throw new AppError('internal-error', reply.detail);
+          throw new AppError(reply.code, reply.detail, reply.errors ? { errors: reply.errors } : {});
+        }
+        const totalCents = reply.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+        try {
+          await repo.db.transaction().execute(async (trx) => {
+            await repo.insertOrder(trx, {
+              id,
+              customerId,
+              token: body.payment.token,
+              totalCents,
+              items: reply.items,
+              idempotency: options.idempotencyKey !== undefined && hash !== undefined ? { key: options.idempotencyKey, hash } : undefined,
+            });
+            await repo.setSaga(trx, id, 'PAYING', 'RESERVING', { total_cents: totalCents });
+          });
+        } catch (error) {
+          await repo.setSaga(repo.db, id, 'ABORTING', 'RESERVING');
+          void drive(id);
+          // A concurrent request with the same key won the race: answer as its replay.
+          if (isUniqueViolation(error)) {
+            const raced = await replay();
+            if (raced) return raced;
+            throw new AppError('idempotency-in-progress', 'a request with this Idempotency-Key is in progress');
+          }
+          throw error;
+        }
+      } finally {
+        reserving.delete(id);
+      }
+      const running = drive(id);
+      if (options.waitSeconds) await Promise.race([running, sleep(options.waitSeconds * 1000)]);
+      return { order: (await repo.load(id))!, replayed: false };
+    },
+
+    async get(customerId: string, id: string, waitSeconds?: number): Promise<Order> {
+      const order = await repo.load(id, customerId);
+      if (!order) throw new AppError('not-found', `no order ${id.slice(0, 60)}`);
+      return waitFor(order, waitSeconds);
+    },
+
+    list(customerId: string, limit: number, status?: OrderStatus, beforeId?: string) {
+      return repo.list(customerId, limit, status, beforeId);
+    },
+
+    /** Customer cancel of a confirmed order: refund and restock, then CANCELLED. */
+    async cancel(customerId: string, id: string): Promise<Order> {
+      const order = await repo.load(id, customerId);
+      if (!order) throw new AppError('not-found', `no order ${id.slice(0, 60)}`);
+      if (!canCancel(order.status)) throw new AppError('order-not-cancellable', `order is ${order.status}; only CONFIRMED orders can be cancelled`);
+      if (!(await repo.setSaga(repo.db, id, 'CANCELLING', 'CONFIRMED'))) throw new AppError('order-not-cancellable', 'order was cancelled concurrently');
+      await Promise.race([drive(id), sleep(cancelWaitMs)]);
+      const after = (await repo.load(id))!;
+      if (after.status !== 'CANCELLED') {
+        throw new DependencyError('payments', 'the refund or restock is taking longer than expected; the cancellation completes in the background');
+      }
+      return after;
+    },
+
+    /**
+     * Drives every unfinished saga this process is not already driving: at start (resume after a
+     * crash) and periodically (a driver that gave up). Returns how many it picked up.
+     */
+    async sweep(): Promise<number> {
+      const sagas = await repo.activeSagas(500);
+      let picked = 0;
+      for (const saga of sagas) {
+        if (driving.has(saga.order_id) || reserving.has(saga.order_id)) continue;
+        picked++;
+        void drive(saga.order_id);
+      }
+      return picked;
+    },
+
+    sagaCounts: () => repo.sagaCounts(),
+
+    /** Stops driving (graceful shutdown); unfinished sagas are resumed at next start. */
+    async drain(timeoutMs = 5000): Promise<void> {
+      await Promise.race([Promise.allSettled([...driving.values()]), sleep(timeoutMs)]);
+      stopping = true;
+    },
+  };
+}
+
+export type Orders = ReturnType<typeof createOrders>;

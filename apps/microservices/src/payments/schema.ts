@@ -1,0 +1,36 @@
+import type { Kysely, Migration } from 'kysely';
+
+/** The payments service's own database. */
+export interface PaymentsTables {
+  /** One charge and at most one refund per order (unique order_id + kind): at most one capture. */
+  payments: {
+    id: string;
+    order_id: string;
+    kind: string;
+    /** PENDING while the provider call runs; SUCCEEDED, DECLINED, FAILED or UNAVAILABLE after. */
+    status: string;
+    amount_cents: number;
+    provider_ref: string | null;
+    command_id: string;
+    created_at: string;
+  };
+}
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('payments')
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(10)', (c) => c.notNull())
+        .addColumn('status', 'varchar(20)', (c) => c.notNull())
+        .addColumn('amount_cents', 'bigint', (c) => c.notNull())
+        .addColumn('provider_ref', 'varchar(60)')
+        .addColumn('command_id', 'varchar(80)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addUniqueConstraint('payments_once_per_kind', ['order_id', 'kind'])
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,127 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PaymentProvider } from '@archbench/domain/payment-provider';
+import type { PaymentProviderOptions } from '@archbench/domain/payment-provider';
+import { AppError } from '@archbench/observability/errors';
+import type { Logger } from '@archbench/observability/logging';
+import { isUniqueViolation } from '@archbench/server-kit/db';
+import type { ChargeCommand, ChargeOutcome, ChargeReply, Command, RefundCommand, RefundReply, Reply } from '../shared/messages';
+import { CircuitBreaker } from './circuit-breaker';
+import type { BreakerState, CircuitBreakerOptions } from './circuit-breaker';
+import type { PaymentsRepository } from './repository';
+
+export interface PaymentsOptions {
+  repo: PaymentsRepository;
+  provider: PaymentProviderOptions;
+  /** A provider call slower than this counts as failed and the order is not charged, ms. */
+  timeoutMs: number;
+  breaker: Omit<CircuitBreakerOptions, 'onStateChange' | 'now'>;
+  logger: Logger;
+  onOutcome?: (kind: 'charge' | 'refund', outcome: string) => void;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * Payments: charges and refunds against the simulated provider, behind a circuit breaker and a
+ * call timeout. At most one charge per order: the unique (order, kind) row is written before the
+ * provider is called, a duplicate command waits for or returns the first attempt's outcome, and
+ * an attempt left PENDING by a crash is settled as FAILED (the simulated provider cannot be
+ * asked what happened, so nothing is charged a second time).
+ */
+export function createPayments(options: PaymentsOptions) {
+  const { repo, logger } = options;
+  let providerSettings: PaymentProviderOptions = { ...options.provider };
+  let provider = new PaymentProvider(providerSettings);
+  const breaker = new CircuitBreaker({ ...options.breaker, onStateChange: (state) => logger.warn({ state }, `payment provider circuit ${state}`) });
+  const inFlight = new Map<string, Promise<string>>();
+
+  async function attempt(
+    command: ChargeCommand | RefundCommand,
+    kind: 'charge' | 'refund',
+    call: () => Promise<{ outcome: string; providerRef: string | null }>,
+  ): Promise<string> {
+    const key = `${kind}:${command.orderId}`;
+    for (;;) {
+      const running = inFlight.get(key);
+      if (running) return running;
+      const existing = await repo.find(command.orderId, kind);
+      if (existing && existing.status !== 'PENDING') return existing.status;
+      if (existing) {
+        // PENDING with nothing in flight here: the process that made the call died.
+        if (kind === 'charge') {
+          await repo.finish(existing.id, 'FAILED', existing.provider_ref);
+          return 'FAILED';
+        }
+        return run(key, existing.id, call);
+      }
+      let id: string;
+      try {
+        id = await repo.insertPending(command.orderId, kind, command.amountCents, command.id);
+      } catch (error) {
+        if (isUniqueViolation(error)) continue; // a concurrent duplicate won; read its outcome
+        throw error;
+      }
+      return run(key, id, call);
+    }
+  }
+
+  function run(key: string, id: string, call: () => Promise<{ outcome: string; providerRef: string | null }>): Promise<string> {
+    const work = (async () => {
+      const result = await call();
+      await repo.finish(id, result.outcome, result.providerRef);
+      options.onOutcome?.(key.startsWith('charge') ? 'charge' : 'refund', result.outcome);
+      return result.outcome;
+    })().finally(() => inFlight.delete(key));
+    inFlight.set(key, work);
+    return work;
+  }
+
+  async function charge(command: ChargeCommand): Promise<ChargeReply> {
+    const outcome = await attempt(command, 'charge', async () => {
+      if (!breaker.tryAcquire()) return { outcome: 'UNAVAILABLE', providerRef: 'circuit-open' };
+      const result = await Promise.race([provider.charge(command.token, command.amountCents), sleep(options.timeoutMs, TIMED_OUT)]);
+      if (result === TIMED_OUT) {
+        breaker.record(false);
+        // The simulated provider has no void call; a real integration would void the authorization here.
+        return { outcome: 'UNAVAILABLE', providerRef: 'timeout' };
+      }
+      breaker.record(result.outcome !== 'FAILED');
+      return result;
+    });
+    return { ok: true, outcome: outcome as ChargeOutcome };
+  }
+
+  async function refund(command: RefundCommand): Promise<RefundReply> {
+    const charged = await repo.find(command.orderId, 'charge');
+    if (charged?.status !== 'SUCCEEDED') return { ok: true, outcome: 'NOTHING_TO_REFUND' };
+    // Refunds are not gated by the breaker: a cancel must eventually give the money back.
+    const outcome = await attempt(command, 'refund', () => provider.refund(command.amountCents));
+    if (outcome !== 'SUCCEEDED') throw new Error(`refund of ${command.orderId} ended ${outcome}; it will be retried`);
+    return { ok: true, outcome: 'SUCCEEDED' };
+  }
+
+  return {
+    charge,
+    refund,
+    listForOrder: repo.listForOrder,
+    async handle(command: Command): Promise<Reply> {
+      if (command.type === 'ChargePayment') return charge(command);
+      if (command.type === 'RefundPayment') return refund(command);
+      throw new AppError('validation-failed', `payments does not handle ${command.type}`);
+    },
+    /** Changes the simulated provider at run time (fault drills); the breaker keeps its state. */
+    configureProvider(settings: PaymentProviderOptions): PaymentProviderOptions {
+      providerSettings = { ...providerSettings, ...settings };
+      provider = new PaymentProvider(providerSettings);
+      return providerSettings;
+    },
+    status(): { provider: PaymentProviderOptions; breaker: BreakerState } {
+      return { provider: providerSettings, breaker: breaker.state };
+    },
+    async drain(): Promise<void> {
+      await Promise.allSettled([...inFlight.values()]);
+    },
+  };
+}
+
+export type Payments = ReturnType<typeof createPayments>;

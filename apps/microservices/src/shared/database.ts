@@ -1,0 +1,57 @@
+import type { Migration } from 'kysely';
+import pg from 'pg';
+import { migrate, openDatabase } from '@archbench/server-kit/db';
+import type { Database } from '@archbench/server-kit/db';
+import type { Env, ServiceName } from '../env';
+
+const SPECIFIC = {
+  inventory: 'DATABASE_URL_INVENTORY',
+  orders: 'DATABASE_URL_ORDERS',
+  payments: 'DATABASE_URL_PAYMENTS',
+  shipping: 'DATABASE_URL_SHIPPING',
+} as const satisfies Record<ServiceName, keyof Env>;
+
+/**
+ * Where a service keeps its data: DATABASE_URL_<SERVICE> when set; else, when DATABASE_URL is
+ * set, a database named `<its name>_<service>` on the same server (created when missing); else
+ * undefined, meaning the SQLite file `<service>.db` in DATA_DIR.
+ * @example await databaseUrlFor(env, 'orders') // 'postgres://postgres@127.0.0.1:5432/archbench_orders'
+ */
+export async function databaseUrlFor(env: Env, service: ServiceName): Promise<string | undefined> {
+  const specific = env[SPECIFIC[service]];
+  if (specific) return specific;
+  if (!env.DATABASE_URL) return undefined;
+  const url = new URL(env.DATABASE_URL);
+  const name = `${decodeURIComponent(url.pathname.slice(1)) || 'archbench'}_${service}`;
+  await ensurePostgresDatabase(env.DATABASE_URL, name);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Creates a PostgreSQL database unless it exists (connecting to the server's `postgres` database). */
+export async function ensurePostgresDatabase(serverUrl: string, name: string): Promise<void> {
+  if (!/^[\w-]{1,63}$/.test(name)) throw new Error(`database name ${JSON.stringify(name)} is not allowed (letters, digits, _ and -, at most 63)`);
+  const admin = new URL(serverUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount === 0) {
+      await client.query(`create database "${name}"`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // created concurrently
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Opens a service's own database and brings its schema up to date. */
+export async function openServiceDatabase<T>(env: Env, service: ServiceName, migrations: Record<string, Migration>): Promise<Database<T>> {
+  const database = openDatabase<T>({ databaseUrl: await databaseUrlFor(env, service), dataDir: env.DATA_DIR, fileName: `${service}.db` });
+  await migrate(database.db, migrations);
+  return database;
+}
+
+export const nowIso = (): string => new Date().toISOString();

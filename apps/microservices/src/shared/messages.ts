@@ -1,0 +1,91 @@
+import type { FieldError, PaymentToken } from '@archbench/contracts/schemas';
+import type { ServiceName } from '../env';
+
+/**
+ * The messages services exchange. Every command carries an `id` derived from the order it is
+ * about (`reserve:<orderId>`), so a retried or redelivered command is recognised and has no
+ * second effect.
+ */
+export type ReserveCommand = { type: 'ReserveStock'; id: string; orderId: string; items: Array<{ sku: string; quantity: number }> };
+export type ReleaseCommand = { type: 'ReleaseStock'; id: string; orderId: string };
+export type ChargeCommand = { type: 'ChargePayment'; id: string; orderId: string; token: PaymentToken; amountCents: number };
+export type RefundCommand = { type: 'RefundPayment'; id: string; orderId: string; amountCents: number };
+export type Command = ReserveCommand | ReleaseCommand | ChargeCommand | RefundCommand;
+
+export type PricedItem = { sku: string; quantity: number; unitPriceCents: number };
+
+export type ReserveReply =
+  | { ok: true; items: PricedItem[] }
+  | { ok: false; code: 'unknown-sku' | 'insufficient-stock' | 'already-released'; detail: string; errors?: FieldError[] };
+export type ReleaseReply = { ok: true; released: number };
+/** UNAVAILABLE: the circuit breaker refused or the provider timed out; nothing was captured. */
+export type ChargeOutcome = 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'UNAVAILABLE';
+export type ChargeReply = { ok: true; outcome: ChargeOutcome };
+export type RefundReply = { ok: true; outcome: 'SUCCEEDED' | 'FAILED' | 'NOTHING_TO_REFUND' };
+
+export type ReplyOf<C extends Command> = C extends ReserveCommand
+  ? ReserveReply
+  : C extends ReleaseCommand
+    ? ReleaseReply
+    : C extends ChargeCommand
+      ? ChargeReply
+      : C extends RefundCommand
+        ? RefundReply
+        : never;
+export type Reply = ReserveReply | ReleaseReply | ChargeReply | RefundReply;
+
+/** Which service handles each command. */
+export const COMMAND_TARGET: Record<Command['type'], ServiceName> = {
+  ReserveStock: 'inventory',
+  ReleaseStock: 'inventory',
+  ChargePayment: 'payments',
+  RefundPayment: 'payments',
+};
+
+export type OrderConfirmed = { type: 'OrderConfirmed'; id: string; orderId: string; customerId: string; totalCents: number };
+export type OrderCancelled = { type: 'OrderCancelled'; id: string; orderId: string; customerId: string };
+export type DomainEvent = OrderConfirmed | OrderCancelled;
+/** An event before the outbox gives it its id. */
+export type NewEvent = Omit<OrderConfirmed, 'id'> | Omit<OrderCancelled, 'id'>;
+
+/** Which services consume each event (HTTP pushes to them; AMQP binds their queues). */
+export const EVENT_SUBSCRIBERS: Record<DomainEvent['type'], ServiceName[]> = {
+  OrderConfirmed: ['shipping'],
+  OrderCancelled: ['shipping'],
+};
+
+/** Trace context carried with a message (W3C traceparent), so one order is one trace. */
+export type MessageHeaders = Record<string, string>;
+
+export interface CommandHandler {
+  (command: Command, headers: MessageHeaders): Promise<Reply>;
+}
+export interface EventHandler {
+  (event: DomainEvent, headers: MessageHeaders): Promise<void>;
+}
+
+/** A command or event failing in a way a retry cannot fix (bad shape): dead-letter it. */
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError';
+}
+
+const COMMAND_TYPES = new Set<string>(Object.keys(COMMAND_TARGET));
+const EVENT_TYPES = new Set<string>(Object.keys(EVENT_SUBSCRIBERS));
+
+/** Checks the envelope of a received command; throws PoisonMessageError when it is not one. */
+export function parseCommand(data: unknown): Command {
+  const c = data as Partial<Command> | null;
+  if (!c || typeof c !== 'object' || typeof c.type !== 'string' || !COMMAND_TYPES.has(c.type) || typeof c.id !== 'string' || typeof c.orderId !== 'string') {
+    throw new PoisonMessageError('not a command: needs type, id and orderId');
+  }
+  return c as Command;
+}
+
+/** Checks the envelope of a received event; throws PoisonMessageError when it is not one. */
+export function parseEvent(data: unknown): DomainEvent {
+  const e = data as Partial<DomainEvent> | null;
+  if (!e || typeof e !== 'object' || typeof e.type !== 'string' || !EVENT_TYPES.has(e.type) || typeof e.id !== 'string' || typeof e.orderId !== 'string') {
+    throw new PoisonMessageError('not an event: needs type, id and orderId');
+  }
+  return e as DomainEvent;
+}

@@ -1,0 +1,77 @@
+import type { Hono } from 'hono';
+import { createLogger } from '@archbench/observability/logging';
+import type { Logger } from '@archbench/observability/logging';
+import { ConfigError, usesDevSecret } from '@archbench/server-kit/env';
+import { serveWithShutdown } from '@archbench/server-kit/serve';
+import { loadEnv, transportOf } from '../env';
+import type { Env, ServiceName } from '../env';
+import { InternalHttpClient } from './http-client';
+import { internalToken } from './service-app';
+import { createTransport } from './transport';
+import type { Transport } from './transport';
+
+export interface ProcessContext {
+  env: Env;
+  logger: Logger;
+  client: InternalHttpClient;
+  /** Undefined for the gateway, which talks to services over HTTP only. */
+  transport?: Transport;
+  internalToken: string;
+}
+
+export interface Running {
+  app: Hono;
+  /** After the server listens: start consumers, resume sagas. */
+  start?: () => Promise<unknown>;
+  /** On SIGTERM/SIGINT, after the server stopped accepting: stop background work, close databases. */
+  stop?: () => Promise<void>;
+}
+
+/**
+ * The entry of every process: reads the environment, builds the app, serves it with graceful
+ * shutdown, exits 1 with a clear message when it cannot start.
+ * @example await runProcess('inventory', async (ctx) => ({ app: createInventoryApp(...).app }))
+ */
+export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessContext) => Promise<Running>): void {
+  const main = async () => {
+    const env = loadEnv();
+    const logger = createLogger({ service: name, level: env.LOG_LEVEL });
+    if (name === 'gateway' && usesDevSecret(env)) {
+      logger.warn('AUTH_SECRET is the public development default: anyone can mint tokens. Set AUTH_SECRET before exposing this server.');
+    }
+    const token = internalToken(env.AUTH_SECRET);
+    const client = new InternalHttpClient({ timeoutMs: env.INTERNAL_TIMEOUT_MS, attempts: env.INTERNAL_ATTEMPTS, internalToken: token });
+    const transport =
+      name === 'gateway'
+        ? undefined
+        : await createTransport({
+            env,
+            self: name,
+            logger,
+            client,
+            onFatal: (error) => {
+              logger.fatal({ err: error }, 'broker connection lost; exiting so the process is restarted');
+              process.exit(1);
+            },
+          });
+    const running = await setup({ env, logger, client, transport, internalToken: token });
+    const port = await serveWithShutdown(running.app, {
+      port: env.PORT,
+      host: env.HOST,
+      logger,
+      onShutdown: async () => {
+        await running.stop?.();
+        await transport?.close();
+        await client.close();
+      },
+    });
+    // Started by the launcher: stop when it goes away, whatever killed it.
+    if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    const started = await running.start?.();
+    logger.info({ port, transport: name === 'gateway' ? undefined : transportOf(env), started }, `${name} listening on http://${env.HOST}:${port}`);
+  };
+  main().catch((error: unknown) => {
+    process.stderr.write(`${name} failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,79 @@
+import { Hono } from 'hono';
+import { AppError, DependencyError } from '@archbench/observability/errors';
+import type { ServiceName } from '../../env';
+import type { InternalHttpClient } from '../http-client';
+import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
+import type { Command, DomainEvent, MessageHeaders, ReplyOf } from '../messages';
+import type { Handlers, SendOptions, Transport } from './types';
+
+export interface HttpTransportOptions {
+  client: InternalHttpClient;
+  urls: Record<ServiceName, string>;
+}
+
+/**
+ * Commands as `POST /internal/commands` and events as `POST /internal/events` on the target
+ * service, over the keep-alive pools of InternalHttpClient (timeouts, retries with backoff).
+ * @example const transport = createHttpTransport({ client, urls: serviceUrls(env) })
+ */
+export function createHttpTransport({ client, urls }: HttpTransportOptions): Transport {
+  return {
+    kind: 'http',
+    async send<C extends Command>(command: C, options: SendOptions = {}): Promise<ReplyOf<C>> {
+      const target = COMMAND_TARGET[command.type];
+      const response = await client.request(urls[target], {
+        method: 'POST',
+        path: '/internal/commands',
+        body: JSON.stringify(command),
+        retry: 'always',
+        timeoutMs: options.timeoutMs,
+        attempts: options.attempts,
+      });
+      if (response.status !== 200) {
+        throw new DependencyError(target, `${command.type} ${command.id} answered ${response.status}: ${response.text.slice(0, 200)}`);
+      }
+      return JSON.parse(response.text) as ReplyOf<C>;
+    },
+    async publish(event: DomainEvent): Promise<void> {
+      for (const subscriber of EVENT_SUBSCRIBERS[event.type]) {
+        const response = await client.request(urls[subscriber], { method: 'POST', path: '/internal/events', body: JSON.stringify(event), retry: 'always' });
+        if (response.status >= 300) throw new DependencyError(subscriber, `${event.type} ${event.id} answered ${response.status}`);
+      }
+    },
+    async listen() {
+      // HTTP receives through internalRoutes(), mounted by each service's app.
+    },
+    healthy: () => true,
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+/**
+ * The receiving side of the HTTP transport, mounted by every service app. A handler that throws
+ * answers 500 (the sender retries); a body that is not a message answers 422 (no retry).
+ */
+export function internalRoutes(handlers: Handlers) {
+  return new Hono()
+    .post('/internal/commands', async (c) => {
+      if (!handlers.command) throw new AppError('not-found', 'this service takes no commands');
+      const command = asMessage(parseCommand, await c.req.json().catch(() => null));
+      return c.json(await handlers.command(command, c.req.header() as MessageHeaders));
+    })
+    .post('/internal/events', async (c) => {
+      if (!handlers.event) throw new AppError('not-found', 'this service takes no events');
+      const event = asMessage(parseEvent, await c.req.json().catch(() => null));
+      await handlers.event(event, c.req.header() as MessageHeaders);
+      return c.body(null, 204);
+    });
+}
+
+function asMessage<T>(parser: (data: unknown) => T, data: unknown): T {
+  try {
+    return parser(data);
+  } catch (error) {
+    if (error instanceof PoisonMessageError) throw new AppError('validation-failed', error.message);
+    throw error;
+  }
+}

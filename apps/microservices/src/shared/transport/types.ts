@@ -1,0 +1,31 @@
+import type { ServiceName } from '../../env';
+import type { Command, CommandHandler, DomainEvent, EventHandler, ReplyOf } from '../messages';
+
+export interface SendOptions {
+  /** Per-attempt timeout, ms. */
+  timeoutMs?: number;
+  /** Attempts, including the first; every command is idempotent, so resending is safe. */
+  attempts?: number;
+}
+
+export interface Handlers {
+  command?: CommandHandler;
+  event?: EventHandler;
+}
+
+/**
+ * How services exchange saga commands (request/reply) and events. The saga code is the same for
+ * both implementations; configuration picks HTTP (default) or RabbitMQ.
+ */
+export interface Transport {
+  readonly kind: 'http' | 'amqp';
+  /** Sends a command to the service that owns it and waits for the reply. */
+  send<C extends Command>(command: C, options?: SendOptions): Promise<ReplyOf<C>>;
+  /** Delivers an event to every subscriber (at least once); throws when it could not be handed over. */
+  publish(event: DomainEvent): Promise<void>;
+  /** Starts receiving commands/events for `service` (AMQP consumers; HTTP serves them via `internalRoutes`). */
+  listen(service: ServiceName, handlers: Handlers): Promise<void>;
+  /** True while the transport can carry messages (readiness). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}

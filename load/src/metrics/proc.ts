@@ -16,6 +16,8 @@ const CLOCK_TICKS = 100;
 
 interface StatLine {
   pid: number;
+  /** Executable name (from the parentheses of /proc/<pid>/stat). */
+  comm: string;
   ppid: number;
   pgrp: number;
   cpuTicks: number;
@@ -25,10 +27,11 @@ function readStat(pid: number): StatLine | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may contain spaces: parse after the last ')'.
+    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); utime=14, stime=15, cutime=16, cstime=17.
     const at = (field: number) => Number(fields[field - 3]);
-    return { pid, ppid: at(4), pgrp: at(5), cpuTicks: at(14) + at(15) + at(16) + at(17) };
+    return { pid, comm, ppid: at(4), pgrp: at(5), cpuTicks: at(14) + at(15) + at(16) + at(17) };
   } catch {
     return undefined;
   }

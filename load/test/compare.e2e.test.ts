@@ -1,0 +1,116 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseComparison } from '@archbench/contracts/comparison';
+
+const LOAD_DIR = fileURLToPath(new URL('..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'archbench-compare-e2e-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function cli(script: 'compare' | 'check-results', args: string[], extraEnv: Record<string, string> = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
+  delete env.INIT_CWD;
+  delete env.AMQP_URL;
+  delete env.GITHUB_STEP_SUMMARY;
+  Object.assign(env, extraEnv);
+  const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(LOAD_DIR, `src/cli/${script}.ts`), ...args], {
+    cwd: LOAD_DIR,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', () => {
+  const out = join(work, 'run1');
+  const stepSummary = join(work, 'step-summary.md');
+  let first: ReturnType<typeof cli>;
+
+  it('writes a schema-valid comparison.json and summary.md, and stops the server', async () => {
+    first = cli('compare', ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'monolith', '--out', out], { GITHUB_STEP_SUMMARY: stepSummary });
+    expect(first.stderr).toContain('started monolith');
+    expect(first.code, first.stderr).toBe(0);
+    const comparison = parseComparison(JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8')));
+    expect(comparison.engine).toBe('embedded');
+    expect(comparison.profile).toBe('smoke');
+    expect(comparison.topologies.map((t) => t.name)).toEqual(['monolith']);
+    const mono = comparison.topologies[0]!;
+    expect(mono.processCount).toBe(1);
+    expect(mono.ordersPlaced).toBeGreaterThan(10);
+    expect(mono.cpuSecondsPer1kOrders).toBeGreaterThan(0);
+    expect(mono.peakRssBytes).toBeGreaterThan(30 * 1024 * 1024);
+    expect(mono.hopsPerRequest).toBe(0);
+    expect(comparison.scenarios.map((s) => s.scenario)).toEqual(['browse', 'checkout']);
+    for (const s of comparison.scenarios) {
+      expect(s.requests).toBeGreaterThan(10);
+      expect(s.errorRate).toBe(0);
+      expect(s.latencyMs.p95).toBeGreaterThan(0);
+    }
+    const browse = comparison.scenarios[0]!;
+    expect(browse.loadModel).toBe('open');
+    expect(browse.statusCounts).toEqual({ '200': browse.requests });
+    expect(comparison.scenarios[1]!.statusCounts).toEqual({ '201': comparison.scenarios[1]!.requests });
+
+    const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+    expect(summary).toMatch(/\| browse \| monolith \| open \|/);
+    expect(first.stdout).toContain('### Server side');
+    expect(readFileSync(stepSummary, 'utf8')).toBe(summary);
+
+    const port = Number(/started monolith at http:\/\/127\.0\.0\.1:(\d+)/.exec(first.stderr)![1]);
+    expect(await portOpen(port)).toBe(false);
+  });
+
+  it('check-results accepts the file and rejects a damaged one', () => {
+    const ok = cli('check-results', [join(out, 'comparison.json')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/valid comparison/);
+    const damaged = join(work, 'damaged.json');
+    writeFileSync(damaged, readFileSync(join(out, 'comparison.json'), 'utf8').replace('"throughputRps"', '"throughput"'));
+    const bad = cli('check-results', [damaged]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/throughputRps/);
+    expect(cli('check-results', []).code).toBe(2);
+  });
+
+  it('exits 1 and lists the regression when a figure is worse than the baseline', () => {
+    // A baseline that is generous on every figure except the monolith's checkout throughput.
+    const baseline = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
+    for (const s of baseline.scenarios) Object.assign(s, { throughputRps: 0, errorRate: 1, latencyMs: { ...s.latencyMs, p95: 1e6 } });
+    for (const t of baseline.topologies) Object.assign(t, { cpuSecondsPer1kOrders: 1e6, peakRssBytes: 1e12 });
+    baseline.scenarios.find((s: { scenario: string }) => s.scenario === 'checkout').throughputRps = 1e6;
+    const baselineFile = join(work, 'baseline.json');
+    writeFileSync(baselineFile, JSON.stringify(baseline));
+    const second = cli('compare', ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'monolith', '--out', join(work, 'run2'), '--baseline', baselineFile, '--tolerance', '50']);
+    expect(second.code, second.stderr).toBe(1);
+    expect(second.stdout).toMatch(/REGRESSION checkout\/monolith throughput \(req\/s\)/);
+    expect(second.stdout.match(/REGRESSION/g)).toHaveLength(1);
+    expect(readFileSync(join(work, 'run2', 'summary.md'), 'utf8')).toContain('Baseline check (tolerance 50%)');
+  });
+
+  it('bad arguments exit 2 with a message and write nothing', () => {
+    const target = join(work, 'never');
+    const bad = cli('compare', ['--profile', 'huge', '--out', target]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--profile must be one of/);
+    const missingBaseline = cli('compare', ['--baseline', join(work, 'nope.json'), '--out', target]);
+    expect(missingBaseline.code).toBe(2);
+    expect(missingBaseline.stderr).toMatch(/cannot read --baseline .*ENOENT/);
+    expect(existsSync(target)).toBe(false);
+  });
+});

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { K6SummaryError, parseK6Summary } from '../src/k6/summary';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+
+describe('k6 --summary-export format', () => {
+  it('reads requests, latency percentiles, failures, drops and archbench counters', () => {
+    const s = parseK6Summary(fixture('k6-summary-export.json'));
+    expect(s.format).toBe('summary-export');
+    expect(s.requests).toBe(1200);
+    expect(s.durationSeconds).toBeCloseTo(1200 / 199.93, 3);
+    expect(s.latencyMs).toEqual({ p50: 9.84, p90: 20.1, p95: 35.2, p99: 120.7, max: 250.4, mean: 12.31 });
+    // http_req_failed is a rate metric: its "passes" are the failed requests.
+    expect(s.failed).toBe(3);
+    expect(s.dropped).toBe(4);
+    expect(s.statusCounts).toEqual({ '200': 1197, '500': 3 });
+  });
+
+  it('treats threshold value true as FAILED and false as passed', () => {
+    const passing = parseK6Summary(fixture('k6-summary-export.json'));
+    expect(passing.thresholds).toEqual([
+      { metric: 'http_req_duration', expression: 'p(95)<100', passed: true },
+      { metric: 'http_req_failed', expression: 'rate<0.01', passed: true },
+    ]);
+    const failing = parseK6Summary(fixture('k6-summary-export-failed.json'));
+    expect(failing.thresholds).toEqual([
+      { metric: 'http_req_duration', expression: 'p(95)<100', passed: false },
+      { metric: 'http_req_duration', expression: 'p(50)<200', passed: true },
+      { metric: 'http_req_failed', expression: 'rate<0.01', passed: false },
+    ]);
+    expect(failing.ordersPlaced).toBe(450);
+    expect(failing.failed).toBe(50);
+  });
+});
+
+describe('k6 handleSummary data format', () => {
+  it('reads values and { ok } thresholds, and the run duration from state', () => {
+    const s = parseK6Summary(fixture('k6-handle-summary.json'));
+    expect(s.format).toBe('handle-summary');
+    expect(s.durationSeconds).toBeCloseTo(6.0125, 4);
+    expect(s.requests).toBe(962);
+    expect(s.latencyMs.p95).toBe(104.6);
+    expect(s.latencyMs.p99).toBe(220.4);
+    expect(s.failed).toBe(0);
+    expect(s.ordersPlaced).toBe(962);
+    expect(s.thresholds).toEqual([
+      { metric: 'http_req_duration', expression: 'p(95)<100', passed: false },
+      { metric: 'http_req_failed', expression: 'rate<0.01', passed: true },
+    ]);
+  });
+});
+
+describe('bad summaries', () => {
+  it('a truncated file gives a clear error', () => {
+    expect(() => parseK6Summary(fixture('k6-handle-summary-truncated.json'), 'summary.json')).toThrow(/cannot read summary\.json: it is not complete JSON \(truncated/);
+    expect(() => parseK6Summary('', 'x.json')).toThrow(/x\.json: it is empty/);
+  });
+
+  it('names a missing percentile and how to get it', () => {
+    const data = JSON.parse(fixture('k6-handle-summary.json'));
+    delete data.metrics.http_req_duration.values['p(99)'];
+    expect(() => parseK6Summary(JSON.stringify(data))).toThrow(K6SummaryError);
+    expect(() => parseK6Summary(JSON.stringify(data))).toThrow(/http_req_duration has no numeric "p\(99\)".*summary-trend-stats/);
+  });
+
+  it('refuses JSON that is not a k6 summary', () => {
+    expect(() => parseK6Summary('{"hello": 1}')).toThrow(/no "metrics" object/);
+    expect(() => parseK6Summary('{"metrics": {"vus": {"value": 1}}}')).toThrow(/no http_req_duration/);
+  });
+
+  it('refuses a threshold outcome of the wrong shape', () => {
+    const data = JSON.parse(fixture('k6-handle-summary.json'));
+    data.metrics.http_req_failed.thresholds['rate<0.01'] = true;
+    expect(() => parseK6Summary(JSON.stringify(data))).toThrow(/has no boolean "ok"/);
+  });
+});

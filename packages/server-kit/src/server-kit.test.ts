@@ -1,0 +1,117 @@
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DEV_AUTH_SECRET, mintToken } from '@archbench/contracts/tokens';
+import { toProblem } from '@archbench/observability/errors';
+import { authenticate, requireAdmin } from './auth';
+import { ConfigError, baseEnvSchema, parseEnv } from './env';
+import { overloadGuard, readJson } from './http';
+
+const secret = 'a-test-secret-of-enough-length';
+
+function appWith(setup: (app: Hono<any>) => void) {
+  const app = new Hono<any>();
+  app.onError((error, c) => {
+    const p = toProblem(error);
+    return c.body(JSON.stringify(p.body), p.status as 400, p.headers);
+  });
+  setup(app);
+  return app;
+}
+
+describe('env', () => {
+  it('applies defaults that need nothing but Node.js', () => {
+    const env = parseEnv(baseEnvSchema, {});
+    expect(env).toMatchObject({ PORT: 3000, DATA_DIR: 'data', LOG_LEVEL: 'info', AUTH_SECRET: DEV_AUTH_SECRET });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('names every bad variable', () => {
+    expect(() => parseEnv(baseEnvSchema, { PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/);
+  });
+
+  it('refuses the development secret in production', () => {
+    expect(() => parseEnv(baseEnvSchema, { NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(parseEnv(baseEnvSchema, { NODE_ENV: 'production', AUTH_SECRET: secret }).AUTH_SECRET).toBe(secret);
+  });
+});
+
+describe('authenticate', () => {
+  const app = appWith((a) => {
+    a.use('/admin/*', authenticate(secret), requireAdmin());
+    a.use('/me', authenticate(secret));
+    a.get('/me', (c) => c.json(c.var.auth));
+    a.get('/admin/x', (c) => c.text('ok'));
+  });
+
+  it('accepts a valid token and exposes its claims', async () => {
+    const res = await app.request('/me', { headers: { authorization: `Bearer ${mintToken(secret, { sub: 'alice' })}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ sub: 'alice', role: 'customer' });
+  });
+
+  it.each([
+    ['no header', undefined],
+    ['not bearer', 'Basic abc'],
+    ['forged', `Bearer ${mintToken('another-secret-entirely', { sub: 'alice' })}`],
+    ['expired', `Bearer ${mintToken(secret, { sub: 'alice', expiresInSeconds: -10 })}`],
+    ['garbage', 'Bearer a.b.c'],
+  ])('rejects %s with 401 problem+json', async (_name, header) => {
+    const res = await app.request('/me', { headers: header ? { authorization: header } : {} });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('forbids customers on admin routes', async () => {
+    const customer = await app.request('/admin/x', { headers: { authorization: `Bearer ${mintToken(secret, { sub: 'c' })}` } });
+    expect(customer.status).toBe(403);
+    const admin = await app.request('/admin/x', { headers: { authorization: `Bearer ${mintToken(secret, { sub: 'ops', role: 'admin' })}` } });
+    expect(admin.status).toBe(200);
+  });
+});
+
+describe('readJson', () => {
+  const app = appWith((a) => a.post('/', async (c) => c.json(await readJson(c, z.strictObject({ n: z.number().int() })))));
+  const post = (body: string, type = 'application/json') => app.request('/', { method: 'POST', body, headers: { 'content-type': type } });
+
+  it('parses and validates', async () => {
+    expect(await (await post('{"n":1}')).json()).toEqual({ n: 1 });
+  });
+
+  it('maps each kind of bad input to its problem', async () => {
+    expect((await post('{"n":1}', 'text/plain')).status).toBe(415);
+    expect((await post('{"n":')).status).toBe(400);
+    expect((await post('['.repeat(20_000))).status).toBe(400);
+    const deep = await post('['.repeat(10_000) + ']'.repeat(10_000));
+    expect([400, 422]).toContain(deep.status);
+    const invalid = await post('{"n":1.5}');
+    expect(invalid.status).toBe(422);
+    expect((await invalid.json()).errors[0].path).toBe('n');
+    expect((await post(JSON.stringify({ n: 1, pad: 'x'.repeat(70_000) }))).status).toBe(413);
+  });
+});
+
+describe('overloadGuard', () => {
+  it('sheds requests past the bound with 503 and Retry-After, and exempts health', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const app = appWith((a) => {
+      a.use(overloadGuard({ maxInFlight: 2, retryAfterSeconds: 3 }));
+      a.get('/slow', async (c) => {
+        await gate;
+        return c.text('ok');
+      });
+      a.get('/health', (c) => c.text('ok'));
+    });
+    const inFlight = [app.request('/slow'), app.request('/slow')];
+    await new Promise((r) => setTimeout(r, 10));
+    const shed = await app.request('/slow');
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('3');
+    expect((await app.request('/health')).status).toBe(200);
+    release();
+    expect((await Promise.all(inFlight)).map((r) => r.status)).toEqual([200, 200]);
+    expect((await app.request('/slow')).status).toBe(200);
+  });
+});

@@ -111,11 +111,7 @@ export const DEFAULT_ANSWERS: Answers = {
 
 /** JSON Schema (draft 2020-12) of the answers file; committed as schema/answers.schema.json. */
 export function answersJsonSchema(): Record<string, unknown> {
-  return {
-    $id: 'https://archbench.dev/schema/answers.schema.json',
-    title: 'archbench decision answers',
-    ...z.toJSONSchema(AnswersSchema, { target: 'draft-2020-12', io: 'input' }),
-  };
+  return { title: 'archbench decision answers', ...z.toJSONSchema(AnswersSchema, { target: 'draft-2020-12', io: 'input' }) };
 }
 
 type AnySchema = z.core.$ZodType;

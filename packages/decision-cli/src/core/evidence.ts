@@ -1,4 +1,3 @@
-import type { Comparison } from '@archbench/contracts/comparison';
 import type { Answers } from './answers';
 import type { Model, ModelBand } from './model';
 
@@ -45,6 +44,38 @@ export interface Evidence {
   topologies: TopologyEvidence[];
 }
 
+/**
+ * The parts of a comparison.json (schema in @archbench/contracts/comparison, validated with
+ * parseComparison before it gets here) that the decision needs. Declared structurally so the
+ * published package's types do not depend on the private contracts package.
+ */
+export interface ComparisonInput {
+  profile: string;
+  engine: string;
+  startedAt: string;
+  machine: { cores: number; memoryBytes: number; node: string; platform: string; arch: string };
+  topologies: ReadonlyArray<{
+    name: string;
+    processCount: number;
+    cpuSecondsPer1kOrders: number | null;
+    ordersPlaced: number;
+    peakRssBytes: number;
+    hopsPerRequest: number | null;
+    consistency?: { compensations: number | null; stuckOrders: number | null; duplicateCharges: number | null } | undefined;
+  }>;
+  scenarios: ReadonlyArray<{
+    scenario: string;
+    topology: string;
+    durationSeconds: number;
+    requests: number;
+    throughputRps: number;
+    latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
+    errorRate: number;
+    thresholds: ReadonlyArray<{ metric: string; expression: string; passed: boolean }>;
+    thresholdsPassed: boolean;
+  }>;
+}
+
 /** Evidence when nothing was measured: every option is scored from answers alone. */
 export const NO_EVIDENCE: Evidence = { sources: [], topologies: [] };
 
@@ -52,7 +83,7 @@ export const NO_EVIDENCE: Evidence = { sources: [], topologies: [] };
  * Converts a parsed comparison.json into evidence.
  * @example evidenceFromComparison(parseComparison(json), 'results/comparison.json')
  */
-export function evidenceFromComparison(comparison: Comparison, path: string): Evidence {
+export function evidenceFromComparison(comparison: ComparisonInput, path: string): Evidence {
   const scenariosOf = (topology: string): ScenarioEvidence[] =>
     comparison.scenarios
       .filter((s) => s.topology === topology)

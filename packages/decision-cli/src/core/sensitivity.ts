@@ -100,10 +100,17 @@ function valid(answers: Answers): boolean {
   return AnswersSchema.safeParse(answers).success;
 }
 
-const bySize = (a: { changes: Candidate[] }, b: { changes: Candidate[] }) => {
+// Smallest first: fewest ordinal steps, then smallest relative change of a number; among equally
+// small changes the one that flips most decisively (largest new margin), then by path for determinism.
+const bySize = (a: { changes: Candidate[]; margin: number }, b: { changes: Candidate[]; margin: number }) => {
   const steps = (x: { changes: Candidate[] }) => x.changes.reduce((s, c) => s + c.steps, 0);
   const rel = (x: { changes: Candidate[] }) => x.changes.reduce((s, c) => s + c.relative, 0);
-  return steps(a) - steps(b) || rel(a) - rel(b) || a.changes.map((c) => c.path).join().localeCompare(b.changes.map((c) => c.path).join());
+  return (
+    steps(a) - steps(b) ||
+    rel(a) - rel(b) ||
+    b.margin - a.margin ||
+    a.changes.map((c) => c.path).join().localeCompare(b.changes.map((c) => c.path).join())
+  );
 };
 
 const strip = (c: Candidate): AnswerChange => ({ path: c.path, from: c.from, to: c.to, steps: c.steps });

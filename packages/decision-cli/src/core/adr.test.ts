@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { comparisonFixture } from '../../test/fixtures/comparison';
+import { IDLE_BURSTY_EVENTS, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
+import { decisionInput } from '../../test/fixtures/decision';
+import { addMoreInformation, MADR_HEADINGS, parseAdr, renderDecisionAdr, renderIndex, renderTemplateAdr, setAdrStatus, slugify } from './adr';
+import { extractConfirmation } from './confirmation';
+import { evidenceFromComparison, NO_EVIDENCE } from './evidence';
+
+const evidence = evidenceFromComparison(comparisonFixture(), 'results/comparison.json');
+
+function headingsOf(body: string): string[] {
+  return body.split('\n').filter((l) => /^#{2,3} /.test(l));
+}
+
+describe('renderDecisionAdr', () => {
+  const text = renderDecisionAdr(decisionInput(SMALL_TEAM_MVP, evidence));
+  const { frontMatter, body, title } = parseAdr(text, 'adr.md');
+
+  it('writes MADR 4.0 front matter', () => {
+    expect(frontMatter).toEqual({ status: 'proposed', date: '2025-05-01', 'decision-makers': 'Ana, Ben', consulted: 'Ops', informed: '' });
+    expect(title).toBe('Use a modular monolith for the order-processing MVP');
+  });
+
+  it('has the MADR headings in order', () => {
+    const found = headingsOf(body).filter((h) => (MADR_HEADINGS as readonly string[]).includes(h));
+    expect(found).toEqual([...MADR_HEADINGS]);
+  });
+
+  it('states the chosen option with its justification, the answers, the measured table, the model version and the sensitivity', () => {
+    expect(body).toMatch(/^Chosen option: "Modular monolith", because it scores \d+\.\d\/100 against \d+\.\d for Hybrid \(margin \d+\.\d points\) under archbench decision model v1/m);
+    expect(body).toContain('| Team and organisation | How many teams will build and run the system? | 1 | `team.teams` |');
+    expect(body).toMatch(/\| `monolith` \| browse \| 80\.0 \| 4\.0 \| 12\.0 \| 19\.2 \| 0\.00% \| passed \|/);
+    expect(body).toMatch(/`microservices-http` \| meets \(68% headroom\)/);
+    expect(body).toMatch(/Sensitivity: The recommendation leads Hybrid by \d+\.\d points/);
+    expect(body).toContain('Serverless is not one of the measured topologies: it is scored from the answers alone');
+    expect(body).toMatch(/Cost estimate assumptions: €0\.0405 per vCPU-hour/);
+  });
+
+  it('lists pros and cons for every option', () => {
+    for (const option of ['Modular monolith', 'Microservices', 'Serverless', 'Hybrid']) expect(headingsOf(body)).toContain(`### ${option}`);
+    expect(body).toMatch(/\* Good, because it suits one team \(Number of teams, fit 5\/5\)/);
+    expect(body).toMatch(/\* Bad, because it suits strong consistency needed poorly \(Consistency across contexts, fit 1\/5\)/);
+  });
+
+  it('records a machine-checkable confirmation block that parses back', () => {
+    const confirmation = extractConfirmation(text, 'adr.md');
+    expect(confirmation.option).toBe('modular-monolith');
+    expect(confirmation.criteria.map((c) => c.id)).toEqual(['monolith-p95', 'monolith-errors', 'monolith-cpu', 'monolith-memory', 'monolith-processes', 'monolith-stuck-orders', 'monolith-duplicate-charges']);
+    expect(confirmation.criteria[0]).toMatchObject({ metric: 'p95Ms', max: 300, atLeastRps: 20 });
+  });
+
+  it('says plainly when there is no evidence and nothing to confirm', () => {
+    const t = renderDecisionAdr(decisionInput(IDLE_BURSTY_EVENTS, NO_EVIDENCE, { title: 'Use serverless' }));
+    expect(t).toContain('_No measured evidence was given; every option is scored from the answers alone._');
+    expect(t).toContain('Chosen option: "Serverless"');
+    expect(extractConfirmation(t, 'x.md').criteria).toEqual([]);
+    expect(t).toMatch(/nothing machine-checkable yet/);
+  });
+});
+
+describe('record edits', () => {
+  const template = renderTemplateAdr({ title: 'Use PostgreSQL', date: '2025-01-31', status: 'proposed', people: {} });
+
+  it('a blank template has the MADR headings and parses', () => {
+    const { frontMatter, body, title } = parseAdr(template, 't.md');
+    expect(title).toBe('Use PostgreSQL');
+    expect(frontMatter.status).toBe('proposed');
+    expect(headingsOf(body).filter((h) => (MADR_HEADINGS as readonly string[]).includes(h))).toEqual([...MADR_HEADINGS]);
+  });
+
+  it('setAdrStatus changes only status and date', () => {
+    const changed = parseAdr(setAdrStatus(template, 'accepted', 't.md', '2025-02-01'), 't.md');
+    expect(changed.frontMatter).toMatchObject({ status: 'accepted', date: '2025-02-01' });
+    expect(changed.body).toBe(parseAdr(template, 't.md').body);
+  });
+
+  it('addMoreInformation appends to the section once', () => {
+    const once = addMoreInformation(template, 'Superseded by [ADR-0002](0002-x.md).');
+    expect(addMoreInformation(once, 'Superseded by [ADR-0002](0002-x.md).')).toBe(once);
+    expect(once.slice(once.indexOf('## More Information'))).toContain('Superseded by [ADR-0002](0002-x.md).');
+    expect(addMoreInformation('---\nstatus: x\n---\n# T\n', 'line')).toMatch(/## More Information\n\nline\n$/);
+  });
+
+  it('parseAdr rejects a file without front matter', () => {
+    expect(() => parseAdr('# Title\n', 'x.md')).toThrow(/x\.md: no YAML front matter/);
+  });
+
+  it('slugify and the index', () => {
+    expect(slugify('Use a Modular Monolith — for Orders!')).toBe('use-a-modular-monolith-for-orders');
+    expect(renderIndex([{ number: 2, file: '0002-b.md', title: 'B', status: 'accepted', date: '2025-01-02' }, { number: 1, file: '0001-a.md', title: 'A', status: 'superseded by ADR-0002', date: '2025-01-01' }])).toContain(
+      '| [0001](0001-a.md) | A | superseded by ADR-0002 | 2025-01-01 |\n| [0002](0002-b.md) | B | accepted | 2025-01-02 |',
+    );
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from './errors';
+import { parseK6Summary } from './k6';
+
+// Shapes as k6 writes them: `k6 run --summary-export=x.json` and the handleSummary(data) object.
+const EXPORT = {
+  root_group: { name: '', path: '', id: 'd41d8cd98f00b204e9800998ecf8427e', groups: {}, checks: {} },
+  options: { summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'], summaryTimeUnit: '', noColor: false },
+  state: { isStdOutTTY: false, isStdErrTTY: false, testRunDurationMs: 30012.5 },
+  metrics: {
+    http_req_duration: { avg: 21.3, min: 2.1, med: 15.2, max: 310.4, 'p(90)': 40.1, 'p(95)': 61.7, 'p(99)': 120.9, thresholds: { 'p(95)<50': true } },
+    http_reqs: { count: 3000, rate: 99.96 },
+    http_req_failed: { passes: 3, fails: 2997, value: 0.001, thresholds: { 'rate<0.01': false } },
+  },
+};
+
+const SUMMARY_DATA = {
+  state: { isStdOutTTY: false, isStdErrTTY: false, testRunDurationMs: 10000 },
+  metrics: {
+    http_req_duration: { type: 'trend', contains: 'time', values: { avg: 8, min: 1, med: 6, max: 90, 'p(90)': 12, 'p(95)': 14.5 }, thresholds: { 'p(95)<100': { ok: true } } },
+    http_reqs: { type: 'counter', contains: 'default', values: { count: 500, rate: 50 } },
+    http_req_failed: { type: 'rate', contains: 'default', values: { rate: 0, passes: 0, fails: 500 }, thresholds: { 'rate<0.01': { ok: true } } },
+  },
+};
+
+describe('parseK6Summary', () => {
+  it('reads --summary-export, where a threshold value of true means it FAILED', () => {
+    const s = parseK6Summary(JSON.stringify(EXPORT), 'export.json', 'browse');
+    expect(s).toMatchObject({ scenario: 'browse', source: 'k6', throughputRps: 99.96, requests: 3000, p50Ms: 15.2, p95Ms: 61.7, p99Ms: 120.9, errorRate: 0.001, durationSeconds: 30.0125 });
+    expect(s.thresholdsPassed).toBe(false);
+    expect(s.failedThresholds).toEqual(['http_req_duration: p(95)<50']);
+  });
+
+  it('reads handleSummary data, where thresholds carry { ok }', () => {
+    const s = parseK6Summary(JSON.stringify(SUMMARY_DATA), 'summary.json');
+    expect(s).toMatchObject({ scenario: 'k6', throughputRps: 50, p95Ms: 14.5, p99Ms: null, errorRate: 0, thresholdsPassed: true, failedThresholds: [] });
+  });
+
+  it.each([
+    { name: 'truncated JSON', text: JSON.stringify(EXPORT).slice(0, 200), expected: /export\.json: not valid JSON .*truncated/ },
+    { name: 'no metrics', text: '{"foo": 1}', expected: /not a k6 summary \(no "metrics" object\)/ },
+    { name: 'no http_req_duration', text: JSON.stringify({ metrics: { http_reqs: { count: 1, rate: 1 } } }), expected: /no http_req_duration metric/ },
+    { name: 'a metric cut short', text: JSON.stringify({ metrics: { http_req_duration: { med: 1 }, http_reqs: { count: 1, rate: 1 } } }), expected: /k6 metric http_req_duration is incomplete \(p\(95\)/ },
+  ])('rejects $name with InputError', ({ text, expected }) => {
+    expect(() => parseK6Summary(text, 'export.json')).toThrow(InputError);
+    expect(() => parseK6Summary(text, 'export.json')).toThrow(expected);
+  });
+});

@@ -5,18 +5,18 @@ import { secureHeaders } from 'hono/secure-headers';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { LIMITS } from '@archbench/contracts/schemas';
 import { AppError } from '@archbench/observability/errors';
-import type { Logger } from '@archbench/observability/logging';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import { overloadGuard } from '@archbench/server-kit/http';
-import { SERVICE_NAMES, serviceUrls } from '../env';
+import { SERVICE_NAMES } from '../env';
 import type { Env } from '../env';
 import type { InternalHttpClient } from '../shared/http-client';
 import { createServiceApp } from '../shared/service-app';
+import type { Observability } from '../shared/service-app';
 import { gatewayRoutes } from './routes';
 
 export interface GatewayAppDeps {
   env: Env;
-  logger: Logger;
+  obs: Observability;
   client: InternalHttpClient;
 }
 
@@ -25,13 +25,12 @@ export interface GatewayAppDeps {
  * sheds load past MAX_IN_FLIGHT (503 + Retry-After), refuses bodies over 64 KiB (413), and routes
  * to the services. Ready when every service is.
  */
-export function createGatewayApp({ env, logger, client }: GatewayAppDeps) {
-  const urls = serviceUrls(env);
+export function createGatewayApp({ env, obs, client }: GatewayAppDeps) {
   const openapi = JSON.stringify(buildOpenApiDocument({ title: 'archbench order API (microservices)' }));
   const checks = Object.fromEntries(
     SERVICE_NAMES.map((service) => [
       service,
-      async () => (await client.request(urls[service], { method: 'GET', path: '/ready', attempts: 1, timeoutMs: 2000 })).status === 200,
+      async () => (await client.request(service, { method: 'GET', path: '/ready', attempts: 1, timeoutMs: 2000 })).status === 200,
     ]),
   );
   const middleware: MiddlewareHandler[] = [secureHeaders()];
@@ -46,12 +45,12 @@ export function createGatewayApp({ env, logger, client }: GatewayAppDeps) {
       },
     }),
   );
-  const app = createServiceApp({ service: 'gateway', logger, checks, middleware });
+  const app = createServiceApp({ service: 'gateway', ...obs, checks, middleware });
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   const auth = authenticate(env.AUTH_SECRET);
   app.use('/orders', auth);
   app.use('/orders/*', auth);
   app.use('/admin/*', auth, requireAdmin());
-  app.route('/', gatewayRoutes({ client, urls }));
+  app.route('/', gatewayRoutes({ client }));
   return { app };
 }

@@ -1,4 +1,4 @@
 import { runProcess } from '../shared/run';
 import { createGatewayApp } from './app';
 
-runProcess('gateway', async ({ env, logger, client }) => ({ app: createGatewayApp({ env, logger, client }).app }));
+runProcess('gateway', async ({ env, obs, client }) => ({ app: createGatewayApp({ env, obs, client }).app }));

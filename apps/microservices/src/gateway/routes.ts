@@ -17,8 +17,8 @@ const FORWARDED = ['content-type', 'location', 'preference-applied', 'idempotent
 const SHIPMENT_CATCH_UP_MS = 3000;
 
 export interface GatewayRoutesOptions {
+  /** Knows every service's URL; keep-alive pools, retries, trace context. */
   client: InternalHttpClient;
-  urls: Record<ServiceName, string>;
 }
 
 type Ctx = Context<{ Variables: AuthVariables }>;
@@ -27,22 +27,20 @@ type Ctx = Context<{ Variables: AuthVariables }>;
  * The public API, routed to the services. Tokens and bodies are checked here; the services answer
  * with the public shapes (and problem+json), which are passed through with the headers clients see.
  */
-export function gatewayRoutes({ client, urls }: GatewayRoutesOptions) {
-  const call = (service: ServiceName, request: InternalRequest) => client.request(urls[service], request);
+export function gatewayRoutes({ client }: GatewayRoutesOptions) {
+  const call = (service: ServiceName, request: InternalRequest) => client.request(service, request);
   const pass = (c: Ctx | Context, response: InternalResponse) => {
     const headers: Record<string, string> = {};
     for (const name of FORWARDED) if (response.headers[name] !== undefined) headers[name] = response.headers[name]!;
     return c.body(response.text, response.status as 200, headers);
   };
-  const pathAndQuery = (c: Context) => {
-    const url = new URL(c.req.url);
-    return `${url.pathname}${url.search}`;
-  };
   const waitTimeout = (c: Context) => ((parsePreferWait(c.req.header('prefer')) ?? 0) + 10) * 1000;
 
   return new Hono<{ Variables: AuthVariables }>()
-    .get('/products', async (c) => pass(c, await call('inventory', { method: 'GET', path: pathAndQuery(c), retry: 'always' })))
-    .get('/products/:sku', async (c) => pass(c, await call('inventory', { method: 'GET', path: pathAndQuery(c), retry: 'always' })))
+    .get('/products', async (c) => pass(c, await call('inventory', { method: 'GET', path: '/products', query: c.req.query(), retry: 'always' })))
+    .get('/products/:sku', async (c) =>
+      pass(c, await call('inventory', { method: 'GET', path: '/products/:sku', params: { sku: c.req.param('sku') }, retry: 'always' })),
+    )
     .post('/orders', async (c) => {
       const key = c.req.header('idempotency-key');
       if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
@@ -63,14 +61,15 @@ export function gatewayRoutes({ client, urls }: GatewayRoutesOptions) {
       return pass(c, response);
     })
     .get('/orders', async (c) =>
-      pass(c, await call('orders', { method: 'GET', path: pathAndQuery(c), headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'always' })),
+      pass(c, await call('orders', { method: 'GET', path: '/orders', query: c.req.query(), headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'always' })),
     )
     .get('/orders/:id', async (c) =>
       pass(
         c,
         await call('orders', {
           method: 'GET',
-          path: pathAndQuery(c),
+          path: '/orders/:id',
+          params: { id: c.req.param('id') },
           headers: { [CUSTOMER_HEADER]: c.var.auth.sub, prefer: c.req.header('prefer') },
           retry: 'always',
           timeoutMs: waitTimeout(c),
@@ -78,17 +77,20 @@ export function gatewayRoutes({ client, urls }: GatewayRoutesOptions) {
       ),
     )
     .post('/orders/:id/cancel', async (c) =>
-      pass(c, await call('orders', { method: 'POST', path: pathAndQuery(c), headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'connect', timeoutMs: 20_000 })),
+      pass(
+        c,
+        await call('orders', { method: 'POST', path: '/orders/:id/cancel', params: { id: c.req.param('id') }, headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'connect', timeoutMs: 20_000 }),
+      ),
     )
     .get('/orders/:id/shipment', async (c) => {
       const id = c.req.param('id');
-      const orderResponse = await call('orders', { method: 'GET', path: `/orders/${encodeURIComponent(id)}`, headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'always' });
+      const orderResponse = await call('orders', { method: 'GET', path: '/orders/:id', params: { id }, headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'always' });
       if (orderResponse.status !== 200) return pass(c, orderResponse);
       const order = JSON.parse(orderResponse.text) as Order;
       // Shipping learns about the order from an event; give it a moment to catch up with what the customer already sees.
       const deadline = Date.now() + (order.status === 'CONFIRMED' || order.status === 'CANCELLED' ? SHIPMENT_CATCH_UP_MS : 0);
       for (;;) {
-        const response = await call('shipping', { method: 'GET', path: `/shipments/${encodeURIComponent(order.id)}`, retry: 'always' });
+        const response = await call('shipping', { method: 'GET', path: '/shipments/:orderId', params: { orderId: order.id }, retry: 'always' });
         if (response.status !== 200 && response.status !== 404) return pass(c, response);
         const shipment = response.status === 200 ? (JSON.parse(response.text) as Shipment) : undefined;
         const caughtUp = shipment !== undefined && (order.status !== 'CANCELLED' || shipment.status === 'CANCELLED');
@@ -102,7 +104,9 @@ export function gatewayRoutes({ client, urls }: GatewayRoutesOptions) {
     .post('/admin/seed', async (c) => pass(c, await call('inventory', { method: 'POST', path: '/admin/seed', retry: 'always', timeoutMs: 60_000 })))
     .post('/admin/products/:sku/restock', async (c) => {
       const body = await readJson(c, RestockRequest, LIMITS.maxBodyBytes);
-      return pass(c, await call('inventory', { method: 'POST', path: pathAndQuery(c), body: JSON.stringify(body), retry: 'connect' }));
+      return pass(c, await call('inventory', { method: 'POST', path: '/admin/products/:sku/restock', params: { sku: c.req.param('sku') }, body: JSON.stringify(body), retry: 'connect' }));
     })
-    .get('/admin/orders/:id/payments', async (c) => pass(c, await call('payments', { method: 'GET', path: pathAndQuery(c), retry: 'always' })));
+    .get('/admin/orders/:id/payments', async (c) =>
+      pass(c, await call('payments', { method: 'GET', path: '/admin/orders/:id/payments', params: { id: c.req.param('id') }, retry: 'always' })),
+    );
 }

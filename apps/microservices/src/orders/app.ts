@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '@archbench/observability/logging';
 import { ping } from '@archbench/server-kit/db';
 import { createServiceApp } from '../shared/service-app';
+import type { Observability } from '../shared/service-app';
+import { observedDb } from '../shared/database';
 import type { Transport } from '../shared/transport';
 import { createOutboxRelay } from './outbox-relay';
 import { createOrdersRepository } from './repository';
@@ -11,21 +12,27 @@ import { createOrders } from './service';
 
 export interface OrdersAppDeps {
   db: Kysely<OrdersTables>;
-  logger: Logger;
+  obs: Observability;
+  dialect: 'sqlite' | 'postgres';
   transport: Transport;
   internalToken: string;
   sweepMs: number;
-  onOutcome?: (outcome: 'confirmed' | 'rejected' | 'cancelled') => void;
-  onCompensation?: () => void;
-  onOutboxLag?: (seconds: number) => void;
 }
 
 /** The orders service: orders, the saga orchestrator, the outbox relay. */
-export function createOrdersApp({ db, logger, transport, internalToken, sweepMs, onOutcome, onCompensation, onOutboxLag }: OrdersAppDeps) {
-  const repo = createOrdersRepository(db);
-  const relay = createOutboxRelay({ repo, transport, logger, onLag: onOutboxLag });
-  const orders = createOrders({ repo, transport, relay, logger, onOutcome, onCompensation });
-  const app = createServiceApp({ service: 'orders', logger, internalToken, checks: { database: () => ping(db), transport: () => transport.healthy() } });
+export function createOrdersApp({ db: rawDb, obs, dialect, transport, internalToken, sweepMs }: OrdersAppDeps) {
+  const { logger, metrics, tracing } = obs;
+  const repo = createOrdersRepository(observedDb(rawDb, obs, dialect));
+  const relay = createOutboxRelay({ repo, transport, logger, tracing, onLag: (seconds) => metrics?.outboxLagSeconds.set(seconds) });
+  const orders = createOrders({
+    repo,
+    transport,
+    relay,
+    logger,
+    onOutcome: (outcome) => metrics?.ordersTotal.inc({ outcome }),
+    onCompensation: () => metrics?.sagaCompensationsTotal.inc(),
+  });
+  const app = createServiceApp({ service: 'orders', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', orderRoutes(orders));
   let sweeper: NodeJS.Timeout | undefined;
   return {

@@ -4,9 +4,9 @@ import { createOrdersApp } from './app';
 import { migrations } from './schema';
 import type { OrdersTables } from './schema';
 
-runProcess('orders', async ({ env, logger, transport, internalToken }) => {
+runProcess('orders', async ({ env, obs, transport, internalToken }) => {
   const database = await openServiceDatabase<OrdersTables>(env, 'orders', migrations);
-  const service = createOrdersApp({ db: database.db, logger, transport: transport!, internalToken, sweepMs: env.SAGA_SWEEP_MS });
+  const service = createOrdersApp({ db: database.db, obs, dialect: database.dialect, transport: transport!, internalToken, sweepMs: env.SAGA_SWEEP_MS });
   return {
     app: service.app,
     start: service.start,

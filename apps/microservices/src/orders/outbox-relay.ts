@@ -1,4 +1,6 @@
 import type { Logger } from '@archbench/observability/logging';
+import { withConsumerSpan } from '@archbench/observability/tracing';
+import type { Tracing } from '@archbench/observability/tracing';
 import type { DomainEvent } from '../shared/messages';
 import type { Transport } from '../shared/transport';
 import type { OrdersRepository } from './repository';
@@ -7,6 +9,7 @@ export interface OutboxRelayOptions {
   repo: OrdersRepository;
   transport: Transport;
   logger: Logger;
+  tracing?: Tracing;
   /** Poll interval when nothing kicks the relay, ms. */
   intervalMs?: number;
   /** Seconds the oldest event waited before it was handed over (metrics). */
@@ -20,7 +23,7 @@ export interface OutboxRelayOptions {
  * deduplicate by event id.
  * @example const relay = createOutboxRelay({ repo, transport, logger }); relay.start(); relay.kick()
  */
-export function createOutboxRelay({ repo, transport, logger, intervalMs = 500, onLag }: OutboxRelayOptions) {
+export function createOutboxRelay({ repo, transport, logger, tracing, intervalMs = 500, onLag }: OutboxRelayOptions) {
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
@@ -32,7 +35,9 @@ export function createOutboxRelay({ repo, transport, logger, intervalMs = 500, o
       const batch = await repo.unpublished(100);
       for (const row of batch) {
         try {
-          await transport.publish(JSON.parse(row.payload) as DomainEvent);
+          // Delivered inside the trace of the change that wrote the event (one trace per order).
+          const event = JSON.parse(row.payload) as DomainEvent;
+          await withConsumerSpan('orders.outbox', JSON.parse(row.headers) as Record<string, unknown>, () => transport.publish(event), { tracing, system: 'outbox' });
           failures = 0;
         } catch (error) {
           failures++;

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Order, OrderStatus } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
+import { injectContext } from '@archbench/observability/tracing';
 import { nowIso } from '../shared/database';
 import type { NewEvent, PricedItem } from '../shared/messages';
 import type { OrdersTables } from './schema';
@@ -115,10 +116,11 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
     },
     async addToOutbox(trx: Db, event: NewEvent): Promise<void> {
       const id = newId('evt');
-      await trx.insertInto('outbox').values({ id, type: event.type, payload: JSON.stringify({ ...event, id }), created_at: nowIso(), published_at: null }).execute();
+      const headers = JSON.stringify(injectContext({}));
+      await trx.insertInto('outbox').values({ id, type: event.type, payload: JSON.stringify({ ...event, id }), headers, created_at: nowIso(), published_at: null }).execute();
     },
     async unpublished(limit: number) {
-      return db.selectFrom('outbox').select(['id', 'payload', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(limit).execute();
+      return db.selectFrom('outbox').select(['id', 'payload', 'headers', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(limit).execute();
     },
     async markPublished(id: string): Promise<void> {
       await db.updateTable('outbox').set({ published_at: nowIso() }).where('id', '=', id).execute();

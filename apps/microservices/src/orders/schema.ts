@@ -31,7 +31,7 @@ export interface OrdersTables {
     updated_at: string;
   };
   /** Transactional outbox: events written with the change that caused them, sent by the relay. */
-  outbox: { id: string; type: string; payload: string; created_at: string; published_at: string | null };
+  outbox: { id: string; type: string; payload: string; /** Trace context of the change (JSON), so delivery joins the order's trace. */ headers: string; created_at: string; published_at: string | null };
 }
 
 export const migrations: Record<string, Migration> = {
@@ -86,6 +86,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
         .addColumn('type', 'varchar(40)', (c) => c.notNull())
         .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('headers', 'text', (c) => c.notNull())
         .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
         .addColumn('published_at', 'varchar(30)')
         .execute();

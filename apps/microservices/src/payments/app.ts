@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '@archbench/observability/logging';
+import type { PaymentResult } from '@archbench/observability/metrics';
 import { ping } from '@archbench/server-kit/db';
 import type { Env } from '../env';
 import { createServiceApp } from '../shared/service-app';
+import type { Observability } from '../shared/service-app';
+import { observedDb } from '../shared/database';
 import { internalRoutes } from '../shared/transport';
 import type { Transport } from '../shared/transport';
 import { createPaymentsRepository } from './repository';
@@ -13,16 +15,19 @@ import { createPayments } from './service';
 export interface PaymentsAppDeps {
   env: Env;
   db: Kysely<PaymentsTables>;
-  logger: Logger;
+  obs: Observability;
+  dialect: 'sqlite' | 'postgres';
   transport: Transport;
   internalToken: string;
-  onOutcome?: (kind: 'charge' | 'refund', outcome: string) => void;
 }
 
 /** The payments service: charge/refund commands behind a circuit breaker, admin payment records. */
-export function createPaymentsApp({ env, db, logger, transport, internalToken, onOutcome }: PaymentsAppDeps) {
+const RESULTS: Record<string, PaymentResult> = { SUCCEEDED: 'succeeded', DECLINED: 'declined', FAILED: 'failed', UNAVAILABLE: 'failed' };
+
+export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, internalToken }: PaymentsAppDeps) {
+  const { logger, metrics } = obs;
   const payments = createPayments({
-    repo: createPaymentsRepository(db),
+    repo: createPaymentsRepository(observedDb(rawDb, obs, dialect)),
     provider: { latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE },
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
     breaker: {
@@ -32,9 +37,12 @@ export function createPaymentsApp({ env, db, logger, transport, internalToken, o
       openMs: env.PAYMENT_BREAKER_OPEN_MS,
     },
     logger,
-    onOutcome,
+    onOutcome: (kind, outcome) => {
+      if (kind === 'refund') metrics?.paymentsTotal.inc({ result: outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
+      else metrics?.paymentsTotal.inc({ result: RESULTS[outcome] ?? 'failed' });
+    },
   });
-  const app = createServiceApp({ service: 'payments', logger, internalToken, checks: { database: () => ping(db), transport: () => transport.healthy() } });
+  const app = createServiceApp({ service: 'payments', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', paymentsRoutes(payments));
   app.route('/', internalRoutes({ command: (command) => payments.handle(command) }));
   return { app, payments, start: () => transport.listen('payments', { command: (command) => payments.handle(command) }) };

@@ -1,8 +1,10 @@
-import type { Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+import { kyselyObserver } from '@archbench/observability/database';
 import pg from 'pg';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
 import type { Env, ServiceName } from '../env';
+import type { Observability } from './service-app';
 
 const SPECIFIC = {
   inventory: 'DATABASE_URL_INVENTORY',
@@ -55,3 +57,12 @@ export async function openServiceDatabase<T>(env: Env, service: ServiceName, mig
 }
 
 export const nowIso = (): string => new Date().toISOString();
+
+/**
+ * The instance services query through: every query gets a span and a histogram sample when
+ * tracing or metrics are on (as in the monolith, so both topologies pay the same), else the plain one.
+ */
+export function observedDb<T>(db: Kysely<T>, obs: Pick<Observability, 'tracing' | 'metrics'>, dialect: 'sqlite' | 'postgres'): Kysely<T> {
+  if (!obs.tracing?.enabled && !obs.metrics) return db;
+  return db.withPlugin(kyselyObserver({ tracing: obs.tracing, metrics: obs.metrics, system: dialect === 'postgres' ? 'postgresql' : 'sqlite' }));
+}

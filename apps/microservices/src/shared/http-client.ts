@@ -1,26 +1,30 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
 import { DependencyError } from '@archbench/observability/errors';
+import { createHttpClient } from '@archbench/observability/http-client';
+import type { HttpClient } from '@archbench/observability/http-client';
+import type { Metrics } from '@archbench/observability/metrics';
+import type { Tracing } from '@archbench/observability/tracing';
 
 export interface InternalHttpClientOptions {
-  /** Per-attempt timeout (headers and body), ms. */
+  /** Base URL of each peer by name (the name labels metrics and spans). */
+  peers: Record<string, string>;
+  /** Per-attempt timeout, ms. */
   timeoutMs: number;
   /** Attempts per call, including the first. */
   attempts: number;
   /** Sent as `x-archbench-internal` so services accept only calls from inside the system. */
   internalToken: string;
-  /** Keep-alive connections per target. */
-  connections?: number;
-  /** Called once per attempt (metrics: internal calls by transport). */
-  onAttempt?: (target: string) => void;
-  /** Extra headers per call, e.g. the trace context of the current span. */
-  contextHeaders?: () => Record<string, string>;
+  tracing?: Tracing;
+  /** Client histogram and `archbench_internal_calls_total{transport="http"}` (one per attempt). */
+  metrics?: Metrics;
 }
 
 export interface InternalRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path template, e.g. `/orders/:id` (the metric label and span name); values in `params`. */
   path: string;
+  params?: Record<string, string>;
+  query?: Record<string, string | undefined>;
   headers?: Record<string, string | undefined>;
   body?: string;
   /**
@@ -42,67 +46,67 @@ const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 /** Failures where the request certainly never reached the peer. */
 function notSent(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
+  const cause = (error as { cause?: { code?: string } } | null)?.cause;
+  const code = cause?.code ?? (error as { code?: string } | null)?.code;
   return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND';
 }
 
 /**
- * Calls between services over keep-alive connection pools (one undici Pool per target), with a
- * timeout per attempt and retries with exponential backoff and jitter. Gives up with a
- * DependencyError naming the target.
- * @example const client = new InternalHttpClient({ timeoutMs: 5000, attempts: 4, internalToken })
- *          const res = await client.request('http://127.0.0.1:3101', { method: 'GET', path: '/products' })
+ * Calls between services: the observability HTTP client per peer (keep-alive undici pool,
+ * trace context, client spans and metrics) plus a timeout per attempt and retries with
+ * exponential backoff and jitter. Gives up with a DependencyError naming the peer.
+ * @example const client = new InternalHttpClient({ peers: { inventory: 'http://127.0.0.1:3101' }, timeoutMs: 5000, attempts: 4, internalToken })
+ *          const res = await client.request('inventory', { method: 'GET', path: '/products/:sku', params: { sku } })
  */
 export class InternalHttpClient {
-  readonly #pools = new Map<string, Pool>();
+  readonly #clients = new Map<string, HttpClient>();
   readonly #options: InternalHttpClientOptions;
 
   constructor(options: InternalHttpClientOptions) {
     this.#options = options;
   }
 
-  #pool(origin: string): Pool {
-    let pool = this.#pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connections: this.#options.connections ?? 64,
-        keepAliveTimeout: 30_000,
-        keepAliveMaxTimeout: 60_000,
-        pipelining: 1,
+  #client(peer: string): HttpClient {
+    let client = this.#clients.get(peer);
+    if (!client) {
+      const baseUrl = this.#options.peers[peer];
+      if (!baseUrl) throw new Error(`no URL configured for ${peer}`);
+      client = createHttpClient({
+        baseUrl,
+        name: peer,
+        timeoutMs: this.#options.timeoutMs,
+        connections: 64,
+        headers: { 'x-archbench-internal': this.#options.internalToken },
+        tracing: this.#options.tracing,
+        metrics: this.#options.metrics,
       });
-      this.#pools.set(origin, pool);
+      this.#clients.set(peer, client);
     }
-    return pool;
+    return client;
   }
 
-  async request(baseUrl: string, request: InternalRequest): Promise<InternalResponse> {
+  async request(peer: string, request: InternalRequest): Promise<InternalResponse> {
+    const client = this.#client(peer);
     const attempts = request.attempts ?? this.#options.attempts;
-    const timeoutMs = request.timeoutMs ?? this.#options.timeoutMs;
-    const pool = this.#pool(baseUrl);
-    const headers: Record<string, string> = { 'x-archbench-internal': this.#options.internalToken, ...this.#options.contextHeaders?.() };
+    const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers ?? {})) if (value !== undefined) headers[name] = value;
     if (request.body !== undefined) headers['content-type'] ??= 'application/json';
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      this.#options.onAttempt?.(baseUrl);
       try {
-        const response = await pool.request({
-          origin: baseUrl,
-          method: request.method,
-          path: request.path,
+        const response = await client.request(request.method, request.path, {
+          params: request.params,
+          query: request.query,
           headers,
           body: request.body,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
+          timeoutMs: request.timeoutMs ?? this.#options.timeoutMs,
         });
-        const text = await response.body.text();
-        const result = { status: response.statusCode, headers: flatten(response.headers), text };
-        if (request.retry === 'always' && RETRYABLE_STATUS.has(result.status) && attempt < attempts) {
-          lastError = new Error(`${baseUrl}${request.path} answered ${result.status}`);
+        if (request.retry === 'always' && RETRYABLE_STATUS.has(response.status) && attempt < attempts) {
+          lastError = new Error(`${peer} answered ${response.status}`);
           await backoff(attempt);
           continue;
         }
-        return result;
+        return { status: response.status, headers: flatten(response.headers), text: response.text };
       } catch (error) {
         lastError = error;
         const retryable = request.retry === 'always' || (request.retry === 'connect' && notSent(error));
@@ -110,16 +114,17 @@ export class InternalHttpClient {
         await backoff(attempt);
       }
     }
-    throw new DependencyError(serviceOf(baseUrl), `${request.method} ${baseUrl}${request.path} failed: ${describe(lastError)}`, { cause: lastError });
+    if (lastError instanceof DependencyError) throw lastError;
+    throw new DependencyError(peer, `${request.method} ${request.path} to ${peer} failed: ${lastError instanceof Error ? lastError.message : String(lastError)}`, { cause: lastError });
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#pools.values()].map((pool) => pool.close()));
-    this.#pools.clear();
+    await Promise.allSettled([...this.#clients.values()].map((client) => client.close()));
+    this.#clients.clear();
   }
 }
 
-function flatten(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -127,20 +132,8 @@ function flatten(headers: Dispatcher.ResponseData['headers']): Record<string, st
   return out;
 }
 
-/** 50 ms, 100 ms, 200 ms ... capped at 1 s, with full jitter so retries of many callers spread out. */
+/** 50 ms, 100 ms, 200 ms ... capped at 1 s, with jitter so retries of many callers spread out. */
 export function backoff(attempt: number, baseMs = 50, capMs = 1000): Promise<void> {
   const ceiling = Math.min(capMs, baseMs * 2 ** (attempt - 1));
   return sleep(ceiling / 2 + Math.random() * (ceiling / 2));
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    return code ? `${code} ${error.message}` : error.message;
-  }
-  return String(error);
-}
-
-function serviceOf(baseUrl: string): string {
-  return new URL(baseUrl).host;
 }

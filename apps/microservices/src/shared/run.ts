@@ -1,18 +1,22 @@
 import type { Hono } from 'hono';
 import { createLogger } from '@archbench/observability/logging';
-import type { Logger } from '@archbench/observability/logging';
+import { createMetrics } from '@archbench/observability/metrics';
+import { initTracing } from '@archbench/observability/tracing';
 import { ConfigError, usesDevSecret } from '@archbench/server-kit/env';
 import { serveWithShutdown } from '@archbench/server-kit/serve';
-import { loadEnv, transportOf } from '../env';
+import { loadEnv, serviceUrls, transportOf } from '../env';
 import type { Env, ServiceName } from '../env';
 import { InternalHttpClient } from './http-client';
 import { internalToken } from './service-app';
+import type { Observability } from './service-app';
 import { createTransport } from './transport';
 import type { Transport } from './transport';
 
+const SERVICE_VERSION = '0.1.0';
+
 export interface ProcessContext {
   env: Env;
-  logger: Logger;
+  obs: Observability;
   client: InternalHttpClient;
   /** Undefined for the gateway, which talks to services over HTTP only. */
   transport?: Transport;
@@ -28,9 +32,9 @@ export interface Running {
 }
 
 /**
- * The entry of every process: reads the environment, builds the app, serves it with graceful
- * shutdown, exits 1 with a clear message when it cannot start.
- * @example await runProcess('inventory', async (ctx) => ({ app: createInventoryApp(...).app }))
+ * The entry of every process: reads the environment, sets up logs, metrics and tracing, builds
+ * the app, serves it with graceful shutdown, exits 1 with a clear message when it cannot start.
+ * @example runProcess('inventory', async (ctx) => ({ app: createInventoryApp(...).app }))
  */
 export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessContext) => Promise<Running>): void {
   const main = async () => {
@@ -39,22 +43,26 @@ export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessCo
     if (name === 'gateway' && usesDevSecret(env)) {
       logger.warn('AUTH_SECRET is the public development default: anyone can mint tokens. Set AUTH_SECRET before exposing this server.');
     }
+    // One tracer provider per process; OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    const tracing = initTracing({ serviceName: name, serviceVersion: SERVICE_VERSION, ...env.tracing });
+    const metrics = env.METRICS_ENABLED ? createMetrics({ service: name }) : undefined;
+    const obs: Observability = { logger, metrics, tracing, accessLog: env.ACCESS_LOG === 'off' ? false : env.ACCESS_LOG };
     const token = internalToken(env.AUTH_SECRET);
-    const client = new InternalHttpClient({ timeoutMs: env.INTERNAL_TIMEOUT_MS, attempts: env.INTERNAL_ATTEMPTS, internalToken: token });
+    const client = new InternalHttpClient({ peers: serviceUrls(env), timeoutMs: env.INTERNAL_TIMEOUT_MS, attempts: env.INTERNAL_ATTEMPTS, internalToken: token, tracing, metrics });
     const transport =
       name === 'gateway'
         ? undefined
         : await createTransport({
             env,
             self: name,
-            logger,
+            obs,
             client,
             onFatal: (error) => {
               logger.fatal({ err: error }, 'broker connection lost; exiting so the process is restarted');
               process.exit(1);
             },
           });
-    const running = await setup({ env, logger, client, transport, internalToken: token });
+    const running = await setup({ env, obs, client, transport, internalToken: token });
     const port = await serveWithShutdown(running.app, {
       port: env.PORT,
       host: env.HOST,
@@ -63,6 +71,7 @@ export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessCo
         await running.stop?.();
         await transport?.close();
         await client.close();
+        await tracing.shutdown();
       },
     });
     // Started by the launcher: stop when it goes away, whatever killed it.

@@ -1,18 +1,26 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
-import { createMiddleware } from 'hono/factory';
 import type { MiddlewareHandler } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { AppError } from '@archbench/observability/errors';
+import { observe } from '@archbench/observability/hono';
+import type { HealthCheck } from '@archbench/observability/health';
 import type { Logger } from '@archbench/observability/logging';
-import { installProblemHandlers } from '@archbench/server-kit/http';
+import type { Metrics } from '@archbench/observability/metrics';
+import type { Tracing } from '@archbench/observability/tracing';
 
-export type Check = () => boolean | Promise<boolean>;
-
-export interface ServiceAppOptions {
-  service: string;
+/** What every process's app is built with (made once per process by run.ts; tests pass their own). */
+export interface Observability {
   logger: Logger;
+  metrics?: Metrics;
+  tracing?: Tracing;
+  accessLog?: 'info' | 'debug' | false;
+}
+
+export interface ServiceAppOptions extends Observability {
+  service: string;
   /** Readiness checks by name (database, broker, peers). */
-  checks?: Record<string, Check>;
+  checks?: Record<string, HealthCheck>;
   /** When set, every route but /health, /ready and /metrics needs this `x-archbench-internal` value. */
   internalToken?: string;
   /** Middleware that must run for every route, /health included (secure headers, shedding). */
@@ -31,36 +39,34 @@ export function internalToken(authSecret: string): string {
 
 const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
 
+function requireInternal(token: string): MiddlewareHandler {
+  const expected = Buffer.from(token);
+  return createMiddleware(async (c, next) => {
+    if (OPEN_PATHS.has(c.req.path)) return next();
+    const given = Buffer.from(c.req.header('x-archbench-internal') ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new AppError('unauthorized', 'internal endpoint: calls must come from inside the system');
+    }
+    await next();
+  });
+}
+
 /**
- * A Hono app with what every process has: problem+json errors, /health, /ready and, for
- * services, the internal-caller check.
- * @example const app = createServiceApp({ service: 'inventory', logger, checks: { database: () => ping(db) }, internalToken: token })
+ * A Hono app with what every process has, through @archbench/observability: problem+json errors,
+ * a server span per request (continuing the caller's trace), request metrics and `/metrics`,
+ * `/health`, `/ready`; for services also the internal-caller check.
+ * @example const app = createServiceApp({ service: 'inventory', logger, metrics, tracing, checks: { database: () => ping(db) }, internalToken: token })
  */
 export function createServiceApp(options: ServiceAppOptions): Hono {
   const app = new Hono();
-  installProblemHandlers(app, options.logger);
-  for (const middleware of options.middleware ?? []) app.use(middleware);
-  if (options.internalToken !== undefined) {
-    const expected = Buffer.from(options.internalToken);
-    app.use(
-      createMiddleware(async (c, next) => {
-        if (OPEN_PATHS.has(c.req.path)) return next();
-        const given = Buffer.from(c.req.header('x-archbench-internal') ?? '');
-        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-          throw new AppError('unauthorized', 'internal endpoint: calls must come from inside the system');
-        }
-        await next();
-      }),
-    );
-  }
-  app.get('/health', (c) => c.json({ status: 'ok', service: options.service }));
-  app.get('/ready', async (c) => {
-    const results = await Promise.all(
-      Object.entries(options.checks ?? {}).map(async ([name, check]) => [name, await Promise.resolve(check()).catch(() => false)] as const),
-    );
-    const failed = results.filter(([, ok]) => !ok).map(([name]) => name);
-    if (failed.length > 0) throw new AppError('not-ready', `not ready: ${failed.join(', ')} unavailable`);
-    return c.json({ status: 'ok', service: options.service, checks: Object.fromEntries(results.map(([name]) => [name, 'ok'])) });
+  observe(app, {
+    service: options.service,
+    logger: options.logger,
+    metrics: options.metrics,
+    tracing: options.tracing,
+    accessLog: options.accessLog,
+    health: { checks: options.checks },
+    use: [...(options.middleware ?? []), ...(options.internalToken === undefined ? [] : [requireInternal(options.internalToken)])],
   });
   return app;
 }

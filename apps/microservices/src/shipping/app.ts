@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { Logger } from '@archbench/observability/logging';
 import { ping } from '@archbench/server-kit/db';
 import type { DomainEvent } from '../shared/messages';
 import { createServiceApp } from '../shared/service-app';
+import type { Observability } from '../shared/service-app';
+import { observedDb } from '../shared/database';
 import { internalRoutes } from '../shared/transport';
 import type { Transport } from '../shared/transport';
 import { shippingRoutes } from './routes';
@@ -11,19 +12,21 @@ import { createShipping } from './service';
 
 export interface ShippingAppDeps {
   db: Kysely<ShippingTables>;
-  logger: Logger;
+  obs: Observability;
+  dialect: 'sqlite' | 'postgres';
   transport: Transport;
   internalToken: string;
 }
 
 /** The shipping service: consumes OrderConfirmed / OrderCancelled, serves shipments by order. */
-export function createShippingApp({ db, logger, transport, internalToken }: ShippingAppDeps) {
-  const shipping = createShipping(db);
+export function createShippingApp({ db: rawDb, obs, dialect, transport, internalToken }: ShippingAppDeps) {
+  const { logger } = obs;
+  const shipping = createShipping(observedDb(rawDb, obs, dialect));
   const onEvent = async (event: DomainEvent) => {
     const applied = await shipping.apply(event);
     if (!applied) logger.debug({ eventId: event.id, type: event.type }, 'duplicate event ignored');
   };
-  const app = createServiceApp({ service: 'shipping', logger, internalToken, checks: { database: () => ping(db), transport: () => transport.healthy() } });
+  const app = createServiceApp({ service: 'shipping', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', shippingRoutes(shipping));
   app.route('/', internalRoutes({ event: onEvent }));
   return { app, shipping, start: () => transport.listen('shipping', { event: onEvent }) };

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { DependencyError } from '@archbench/observability/errors';
-import type { Logger } from '@archbench/observability/logging';
+import { withConsumerSpan, withProducerSpan } from '@archbench/observability/tracing';
 import type { ServiceName } from '../../env';
 import { backoff } from '../http-client';
+import type { Observability } from '../service-app';
 import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
 import type { Command, DomainEvent, MessageHeaders, Reply, ReplyOf } from '../messages';
 import type { Handlers, SendOptions, Transport } from './types';
@@ -20,11 +21,8 @@ export interface AmqpTransportOptions {
   maxDeliveries: number;
   timeoutMs: number;
   attempts: number;
-  logger: Logger;
-  /** Called for every command or event message sent (metrics). */
-  onMessage?: () => void;
-  /** Headers to send with each message, e.g. the trace context. */
-  contextHeaders?: () => Record<string, string>;
+  /** Logger; producer/consumer spans carry the trace through the broker; sends count as internal calls. */
+  obs: Observability;
   /** Called when the broker connection is lost for good; the process should exit and be restarted. */
   onFatal?: (error: Error) => void;
 }
@@ -51,10 +49,11 @@ const DELIVERIES_HEADER = 'x-archbench-deliveries';
  */
 export async function createAmqpTransport(options: AmqpTransportOptions): Promise<Transport> {
   const names = amqpNames(options.prefix);
+  const { logger, tracing, metrics } = options.obs;
   const connection: ChannelModel = await connect(options.url);
   let open = true;
   let closing = false;
-  connection.on('error', (error: Error) => options.logger.error({ err: error }, 'AMQP connection error'));
+  connection.on('error', (error: Error) => logger.error({ err: error }, 'AMQP connection error'));
   connection.on('close', (error?: Error) => {
     open = false;
     if (!closing) options.onFatal?.(error ?? new Error('AMQP connection closed'));
@@ -100,7 +99,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
           try {
             waiter.resolve(JSON.parse(message.content.toString('utf8')) as Reply);
           } catch (error) {
-            options.logger.warn({ err: error }, 'unreadable reply dropped');
+            logger.warn({ err: error }, 'unreadable reply dropped');
           }
         },
         { noAck: true },
@@ -123,7 +122,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       } catch {
         throw new PoisonMessageError('message body is not JSON');
       }
-      const reply = await handle(data, stringHeaders(headers));
+      const reply = await withConsumerSpan(queue, headers, () => handle(data, stringHeaders(headers)), { tracing });
       if (reply !== undefined && message.properties.replyTo) {
         await publishConfirmed('', message.properties.replyTo as string, Buffer.from(JSON.stringify(reply)), {
           correlationId: message.properties.correlationId as string,
@@ -134,11 +133,11 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
     } catch (error) {
       if (closing) return; // unacked: the broker redelivers to the next consumer
       if (error instanceof PoisonMessageError || deliveries >= options.maxDeliveries) {
-        options.logger.error({ err: error, queue, deliveries, messageId: message.properties.messageId }, 'message dead-lettered');
+        logger.error({ err: error, queue, deliveries, messageId: message.properties.messageId }, 'message dead-lettered');
         consumer.nack(message, false, false);
         return;
       }
-      options.logger.warn({ err: error, queue, deliveries, messageId: message.properties.messageId }, 'message failed; retrying');
+      logger.warn({ err: error, queue, deliveries, messageId: message.properties.messageId }, 'message failed; retrying');
       await backoff(deliveries, 100, 2000);
       await publishConfirmed('', queue, message.content, { ...message.properties, headers: { ...headers, [DELIVERIES_HEADER]: deliveries } });
       consumer.ack(message);
@@ -148,7 +147,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
   async function consume(queue: string, handle: (data: unknown, headers: MessageHeaders) => Promise<Reply | void>) {
     const { consumerTag } = await consumer.consume(queue, (message) => {
       if (!message) return;
-      const work = deliver(queue, message, handle).catch((error: unknown) => options.logger.error({ err: error, queue }, 'message handling failed'));
+      const work = deliver(queue, message, handle).catch((error: unknown) => logger.error({ err: error, queue }, 'message handling failed'));
       inFlight.add(work);
       void work.finally(() => inFlight.delete(work));
     });
@@ -167,14 +166,12 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       const answer = new Promise<Reply>((resolve) => pending.set(correlationId, { resolve }));
       try {
         for (let attempt = 1; attempt <= attempts; attempt++) {
-          options.onMessage?.();
-          await publishConfirmed('', names.commands(target), Buffer.from(JSON.stringify(command)), {
-            replyTo,
-            correlationId,
-            messageId: command.id,
-            type: command.type,
-            headers: options.contextHeaders?.() ?? {},
-          });
+          const queue = names.commands(target);
+          await withProducerSpan(
+            queue,
+            (headers) => publishConfirmed('', queue, Buffer.from(JSON.stringify(command)), { replyTo, correlationId, messageId: command.id, type: command.type, headers }),
+            { tracing, metrics, attributes: { 'messaging.message.id': command.id } },
+          );
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
           const result = await Promise.race([answer, timeout]);
@@ -187,12 +184,11 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       }
     },
     async publish(event: DomainEvent): Promise<void> {
-      options.onMessage?.();
-      await publishConfirmed(names.events, event.type, Buffer.from(JSON.stringify(event)), {
-        messageId: event.id,
-        type: event.type,
-        headers: options.contextHeaders?.() ?? {},
-      });
+      await withProducerSpan(
+        names.events,
+        (headers) => publishConfirmed(names.events, event.type, Buffer.from(JSON.stringify(event)), { messageId: event.id, type: event.type, headers }),
+        { tracing, metrics, attributes: { 'messaging.message.id': event.id } },
+      );
     },
     async listen(service: ServiceName, handlers: Handlers): Promise<void> {
       const { command, event } = handlers;

@@ -1,27 +1,26 @@
 import { Hono } from 'hono';
 import { AppError, DependencyError } from '@archbench/observability/errors';
-import type { ServiceName } from '../../env';
 import type { InternalHttpClient } from '../http-client';
 import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
 import type { Command, DomainEvent, MessageHeaders, ReplyOf } from '../messages';
 import type { Handlers, SendOptions, Transport } from './types';
 
 export interface HttpTransportOptions {
+  /** Knows every service's URL; propagates trace context and counts internal calls. */
   client: InternalHttpClient;
-  urls: Record<ServiceName, string>;
 }
 
 /**
  * Commands as `POST /internal/commands` and events as `POST /internal/events` on the target
  * service, over the keep-alive pools of InternalHttpClient (timeouts, retries with backoff).
- * @example const transport = createHttpTransport({ client, urls: serviceUrls(env) })
+ * @example const transport = createHttpTransport({ client })
  */
-export function createHttpTransport({ client, urls }: HttpTransportOptions): Transport {
+export function createHttpTransport({ client }: HttpTransportOptions): Transport {
   return {
     kind: 'http',
     async send<C extends Command>(command: C, options: SendOptions = {}): Promise<ReplyOf<C>> {
       const target = COMMAND_TARGET[command.type];
-      const response = await client.request(urls[target], {
+      const response = await client.request(target, {
         method: 'POST',
         path: '/internal/commands',
         body: JSON.stringify(command),
@@ -36,7 +35,7 @@ export function createHttpTransport({ client, urls }: HttpTransportOptions): Tra
     },
     async publish(event: DomainEvent): Promise<void> {
       for (const subscriber of EVENT_SUBSCRIBERS[event.type]) {
-        const response = await client.request(urls[subscriber], { method: 'POST', path: '/internal/events', body: JSON.stringify(event), retry: 'always' });
+        const response = await client.request(subscriber, { method: 'POST', path: '/internal/events', body: JSON.stringify(event), retry: 'always' });
         if (response.status >= 300) throw new DependencyError(subscriber, `${event.type} ${event.id} answered ${response.status}`);
       }
     },

@@ -1,7 +1,7 @@
-import type { Logger } from '@archbench/observability/logging';
-import { serviceUrls, transportOf } from '../../env';
+import { transportOf } from '../../env';
 import type { Env, ServiceName } from '../../env';
 import type { InternalHttpClient } from '../http-client';
+import type { Observability } from '../service-app';
 import { createAmqpTransport } from './amqp';
 import { createHttpTransport } from './http';
 import type { Transport } from './types';
@@ -13,10 +13,8 @@ export { amqpNames, deleteAmqpTopology } from './amqp';
 export interface CreateTransportOptions {
   env: Env;
   self: ServiceName | 'gateway';
-  logger: Logger;
+  obs: Observability;
   client: InternalHttpClient;
-  onMessage?: () => void;
-  contextHeaders?: () => Record<string, string>;
   onFatal?: (error: Error) => void;
 }
 
@@ -27,7 +25,7 @@ export interface CreateTransportOptions {
  */
 export async function createTransport(options: CreateTransportOptions): Promise<Transport> {
   const { env } = options;
-  if (transportOf(env) === 'http') return createHttpTransport({ client: options.client, urls: serviceUrls(env) });
+  if (transportOf(env) === 'http') return createHttpTransport({ client: options.client });
   if (!env.AMQP_URL) throw new Error('TRANSPORT=amqp needs AMQP_URL');
   return createAmqpTransport({
     url: env.AMQP_URL,
@@ -37,9 +35,7 @@ export async function createTransport(options: CreateTransportOptions): Promise<
     maxDeliveries: env.AMQP_MAX_DELIVERIES,
     timeoutMs: env.INTERNAL_TIMEOUT_MS,
     attempts: env.INTERNAL_ATTEMPTS,
-    logger: options.logger,
-    onMessage: options.onMessage,
-    contextHeaders: options.contextHeaders,
+    obs: options.obs,
     onFatal: options.onFatal,
   });
 }

@@ -164,6 +164,11 @@ export class InputDelayMeter {
     for (const listener of this.#listeners) listener();
   }
 
+  /** The raw samples of a mode, for debugging the figures. */
+  samples(mode: LabMode): readonly Readonly<Sample>[] {
+    return this.#samples[mode];
+  }
+
   /** Measured figures per mode (a new object after each change). */
   getSnapshot = (): LabStats => this.#stats;
 

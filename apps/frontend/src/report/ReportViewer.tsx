@@ -6,6 +6,16 @@ import type { FetchLike } from '../api/client';
 import { ComparisonView } from './ComparisonView';
 import { renderMarkdown } from './markdown';
 
+/** Reads a picked file as text (FileReader: works in every browser and in jsdom). */
+function readText(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error ?? new Error('the file could not be read'));
+    reader.readAsText(file);
+  });
+}
+
 interface Adr {
   name: string;
   text: string;
@@ -72,12 +82,12 @@ export function ReportViewer({ initialUrl, fetch = (input, init) => globalThis.f
 
   async function onComparisonFile(event: ChangeEvent<HTMLInputElement>) {
     const file = event.target.files?.[0];
-    if (file) accept(await file.text(), file.name);
+    if (file) accept(await readText(file), file.name);
   }
 
   async function onAdrFiles(event: ChangeEvent<HTMLInputElement>) {
     const files = [...(event.target.files ?? [])];
-    const loaded = await Promise.all(files.map(async (file) => ({ name: file.name, text: await file.text() })));
+    const loaded = await Promise.all(files.map(async (file) => ({ name: file.name, text: await readText(file) })));
     setAdrs((current) => [...current.filter((a) => !loaded.some((l) => l.name === a.name)), ...loaded].sort((a, b) => a.name.localeCompare(b.name)));
   }
 

@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { MICROSERVICES_LAUNCH, SCREENSHOT_DIR, launchChromium, startStack } from './helpers';
+import type { Stack } from './helpers';
+
+const hasMicroservices = existsSync(MICROSERVICES_LAUNCH);
+if (!hasMicroservices) {
+  console.warn(`[e2e] microservices flow SKIPPED: ${MICROSERVICES_LAUNCH} does not exist yet, so there is no gateway to start.`);
+}
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startStack({ microservices: hasMicroservices });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function orderIds(page: Page): Promise<string[]> {
+  return page.locator('li.order').evaluateAll((items) => items.map((li) => li.getAttribute('data-order-id') ?? ''));
+}
+
+/** Adds one product, picks a payment token, places the order and returns the new order's row. */
+async function placeOrder(page: Page, sku: string, paymentLabel: RegExp, quantity = 1) {
+  const before = await orderIds(page);
+  await page.getByRole('button', { name: new RegExp(`^Add ${sku} `) }).click();
+  if (quantity !== 1) await page.getByLabel(`Quantity of ${sku}`).fill(String(quantity));
+  await page.getByRole('radio', { name: paymentLabel }).check();
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await page.waitForFunction((known) => [...document.querySelectorAll('li.order')].some((li) => !known.includes(li.getAttribute('data-order-id') ?? '')), before, { timeout: 30_000 });
+  const id = (await orderIds(page)).find((x) => !before.includes(x))!;
+  return { id, row: page.locator(`li.order[data-order-id="${id}"]`) };
+}
+
+async function signIn(page: Page, backend: 'monolith' | 'microservices', customerId: string) {
+  await page.goto(`${stack.frontendUrl}/#/orders`);
+  await page.getByRole('radio', { name: backend === 'monolith' ? /Modular monolith/ : /^Microservices/ }).check();
+  await page.getByLabel('Demo customer id').fill(customerId);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByTestId('signed-in-as').textContent(), { timeout: 15_000 }).toBe(customerId);
+  await page.getByRole('button', { name: /^Add SKU-0001 / }).waitFor({ timeout: 30_000 });
+}
+
+for (const backend of ['monolith', 'microservices'] as const) {
+  describe.skipIf(backend === 'microservices' && !hasMicroservices)(`order console against the ${backend}`, () => {
+    it('signs in, places an order, sees it confirmed and cancels it', async () => {
+      const page = await browser.newPage();
+      const customer = `e2e-${backend}-${Date.now()}`;
+      await signIn(page, backend, customer);
+
+      const { id, row } = await placeOrder(page, 'SKU-0001', /Good card/);
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('CONFIRMED');
+      expect(await row.textContent()).toContain('Confirmed');
+      expect(await page.getByTestId('announcer').textContent()).toContain(`Order ${id} is confirmed.`);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `orders-${backend}-confirmed.png`), fullPage: true });
+
+      await page.getByRole('button', { name: `Cancel order ${id}` }).click();
+      await expect.poll(() => row.getAttribute('data-status'), { timeout: 30_000 }).toBe('CANCELLED');
+      expect(await row.textContent()).toContain('Cancelled (refunded and restocked)');
+
+      // The order is really stored on that backend: a reload lists it from the server.
+      await page.reload();
+      await expect.poll(() => page.locator(`li.order[data-order-id="${id}"]`).getAttribute('data-status'), { timeout: 15_000 }).toBe('CANCELLED');
+      await page.close();
+    });
+
+    it('shows a declined payment and a slow provider readably', async () => {
+      const page = await browser.newPage();
+      await signIn(page, backend, `e2e-${backend}-decline-${Date.now()}`);
+
+      const declined = await placeOrder(page, 'SKU-0002', /Declined card/);
+      await expect.poll(() => declined.row.getAttribute('data-status'), { timeout: 30_000 }).toBe('REJECTED');
+      expect(await declined.row.locator('.rejection').textContent()).toMatch(/^Payment declined by the card issuer/);
+
+      // tok_slow: the order is seen PENDING first, then confirmed once the provider answers.
+      const slow = await placeOrder(page, 'SKU-0003', /Slow provider/);
+      expect(await slow.row.getAttribute('data-status')).toBe('PENDING');
+      await expect.poll(() => slow.row.getAttribute('data-status'), { timeout: 30_000 }).toBe('CONFIRMED');
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `orders-${backend}-declined.png`), fullPage: true });
+      await page.close();
+    });
+
+    it('shows the API’s problem when there is not enough stock, and places nothing', async () => {
+      const page = await browser.newPage();
+      await signIn(page, backend, `e2e-${backend}-stock-${Date.now()}`);
+      const before = await orderIds(page);
+      await page.getByLabel('Search by SKU or name').fill('SKU-0995');
+      await page.getByRole('button', { name: 'Look up SKU-0995' }).click();
+      await page.getByRole('button', { name: /^Add SKU-0995 / }).click();
+      await page.getByLabel('Quantity of SKU-0995').fill('10');
+      await page.getByRole('button', { name: 'Place order' }).click();
+      const alert = page.locator('.cart [role="alert"]');
+      await alert.waitFor({ timeout: 15_000 });
+      expect(await alert.getAttribute('data-problem-code')).toBe('insufficient-stock');
+      expect(await alert.textContent()).toMatch(/HTTP 409/);
+      expect(await orderIds(page)).toEqual(before);
+      await page.close();
+    });
+  });
+}

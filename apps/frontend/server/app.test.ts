@@ -1,0 +1,120 @@
+// @vitest-environment node
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_AUTH_SECRET, verifyToken } from '@archbench/contracts/tokens';
+import { createFrontendServer } from './app';
+import { ConfigError, loadEnv } from './env';
+
+// A real upstream HTTP server that echoes what reached it, standing in for a backend app.
+let upstream: Server;
+let upstreamUrl: string;
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const echo: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string } = { method: req.method, url: req.url, headers: req.headers, body };
+      res.writeHead(req.url === '/missing' ? 404 : 201, { 'content-type': req.url === '/missing' ? 'application/problem+json' : 'application/json', 'preference-applied': 'wait=3' });
+      res.end(JSON.stringify(req.url === '/missing' ? { title: 'Not found', status: 404, detail: 'no such order', code: 'not-found' } : echo));
+    });
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+
+const REAL_SECRET = 'a-real-secret-of-enough-length-123';
+
+function server(overrides: Partial<Parameters<typeof createFrontendServer>[0]['env']> = {}) {
+  return createFrontendServer({ env: { MONOLITH_URL: upstreamUrl, MICROSERVICES_URL: null, AUTH_SECRET: DEV_AUTH_SECRET, DEV_LOGIN: false, ...overrides } });
+}
+
+const postJson = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('GET /config.json', () => {
+  it('lists only the configured backends and whether demo sign-in is on', async () => {
+    const res = await server().request('/config.json');
+    expect(res.status).toBe(200);
+    const config = (await res.json()) as { backends: { id: string }[]; devLogin: boolean };
+    expect(config.backends.map((b) => b.id)).toEqual(['monolith']);
+    expect(config.devLogin).toBe(true);
+    const both = (await (await server({ MICROSERVICES_URL: 'http://127.0.0.1:1' }).request('/config.json')).json()) as { backends: { id: string }[] };
+    expect(both.backends.map((b) => b.id)).toEqual(['monolith', 'microservices']);
+  });
+});
+
+describe('POST /dev/token', () => {
+  it('mints a customer token the backends accept, with the dev secret', async () => {
+    const res = await server().request('/dev/token', postJson({ customerId: 'alice' }));
+    expect(res.status).toBe(200);
+    const { token, customerId } = (await res.json()) as { token: string; customerId: string };
+    expect(customerId).toBe('alice');
+    expect(verifyToken(token, DEV_AUTH_SECRET)).toMatchObject({ ok: true, claims: { sub: 'alice', role: 'customer' } });
+  });
+
+  it('mints with a real secret only when DEV_LOGIN is on', async () => {
+    const refused = await server({ AUTH_SECRET: REAL_SECRET }).request('/dev/token', postJson({ customerId: 'alice' }));
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await refused.json()) as { title: string }).title).toBe('Demo sign-in is off');
+    expect(((await (await server({ AUTH_SECRET: REAL_SECRET }).request('/config.json')).json()) as { devLogin: boolean }).devLogin).toBe(false);
+
+    const allowed = await server({ AUTH_SECRET: REAL_SECRET, DEV_LOGIN: true }).request('/dev/token', postJson({ customerId: 'bob' }));
+    const { token } = (await allowed.json()) as { token: string };
+    expect(verifyToken(token, REAL_SECRET).ok).toBe(true);
+    expect(verifyToken(token, DEV_AUTH_SECRET).ok).toBe(false);
+  });
+
+  it('rejects a bad customer id with field errors, and bad bodies with 4xx', async () => {
+    const bad = await server().request('/dev/token', postJson({ customerId: 'a b' }));
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { errors: unknown[] }).errors).toEqual([{ path: 'customerId', message: 'use 1 to 64 letters, digits, "-" or "_"' }]);
+    const malformed = await server().request('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    expect(malformed.status).toBe(400);
+    const text = await server().request('/dev/token', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'alice' });
+    expect(text.status).toBe(415);
+  });
+});
+
+describe('/api/<backend>/*', () => {
+  it('forwards method, path, query, headers and body to the backend, and its answer back', async () => {
+    const res = await server().request('/api/monolith/orders?limit=5', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer t', prefer: 'wait=3', 'idempotency-key': 'k1' },
+      body: JSON.stringify({ items: [] }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('preference-applied')).toBe('wait=3');
+    const echo = (await res.json()) as { method: string; url: string; headers: Record<string, string>; body: string };
+    expect(echo).toMatchObject({ method: 'POST', url: '/orders?limit=5', body: '{"items":[]}' });
+    expect(echo.headers).toMatchObject({ authorization: 'Bearer t', prefer: 'wait=3', 'idempotency-key': 'k1' });
+  });
+
+  it('passes a backend problem through unchanged', async () => {
+    const res = await server().request('/api/monolith/missing');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await res.json()) as { detail: string }).detail).toBe('no such order');
+  });
+
+  it('answers 404 for a backend that is not configured and 502 for one that is down', async () => {
+    const unknown = await server().request('/api/microservices/health');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { title: string }).title).toBe('Unknown backend');
+    const down = await server({ MONOLITH_URL: 'http://127.0.0.1:1' }).request('/api/monolith/health');
+    expect(down.status).toBe(502);
+    expect(((await down.json()) as { title: string }).title).toBe('Modular monolith is unreachable');
+  });
+});
+
+describe('loadEnv', () => {
+  it('has working defaults, switches a backend off with "off", and names bad variables', () => {
+    const env = loadEnv({});
+    expect(env).toMatchObject({ PORT: 5173, MONOLITH_URL: 'http://127.0.0.1:3000', MICROSERVICES_URL: 'http://127.0.0.1:3100', DEV_LOGIN: false });
+    expect(loadEnv({ MICROSERVICES_URL: 'off' }).MICROSERVICES_URL).toBeNull();
+    expect(() => loadEnv({ MONOLITH_URL: 'not a url', PORT: '-1' })).toThrow(ConfigError);
+    expect(() => loadEnv({ MONOLITH_URL: 'not a url' })).toThrow(/MONOLITH_URL: must be a URL/);
+  });
+});

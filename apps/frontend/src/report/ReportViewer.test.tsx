@@ -1,0 +1,71 @@
+import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { FetchLike } from '../api/client';
+import SAMPLE from '../../public/sample-comparison.json?raw';
+import { ReportViewer } from './ReportViewer';
+
+
+const serveSample: FetchLike = async (input) =>
+  input === '/reports/comparison.json' ? new Response(SAMPLE, { headers: { 'content-type': 'application/json' } }) : new Response('missing', { status: 404, statusText: 'Not Found' });
+
+describe('ReportViewer', () => {
+  it('shows a comparison from ?report= with per-topology figures and ratios against the monolith', async () => {
+    render(<ReportViewer initialUrl="/reports/comparison.json" fetch={serveSample} />);
+    await screen.findByTestId('comparison');
+
+    // server side: microservices used 3.3 vs 1.2 CPU s per 1k orders, 550 vs 150 MiB peak
+    expect(screen.getByTestId('cpu-ratio-microservices-http').textContent).toBe('2.75× monolith');
+    expect(screen.getByTestId('memory-ratio-microservices-http').textContent).toBe('3.67× monolith');
+    expect(screen.getByTestId('cpu-ratio-monolith').textContent).toBe('baseline');
+
+    // client side, per scenario: p95 37 vs 20 ms when placing orders
+    expect(screen.getByTestId('p95-ratio-place-order-microservices-http').textContent).toBe('1.85× monolith');
+    const placeOrder = screen.getByRole('heading', { name: 'Scenario place-order' }).closest('section')!;
+    const row = within(placeOrder).getByRole('row', { name: /^microservices-http/ });
+    expect(row.textContent).toContain('300 req/s');
+    expect(row.textContent).toContain('2 %');
+    expect(row.textContent).toContain('✗ http_req_failed rate<0.01');
+
+    // charts are images with a text alternative naming every value
+    const latency = screen.getByRole('img', { name: 'Latency of place-order (lower is better)' });
+    expect(latency.querySelector('desc')?.textContent).toContain('p95: monolith 20 ms, microservices-http 37 ms');
+    expect(screen.getByRole('img', { name: /CPU seconds per 1,000 orders/ })).toBeTruthy();
+    expect(screen.getByRole('img', { name: /Memory, summed over processes/ })).toBeTruthy();
+  });
+
+  it('refuses a file of another schema version with a message saying so', async () => {
+    const user = userEvent.setup();
+    render(<ReportViewer fetch={serveSample} />);
+    const file = new File([JSON.stringify({ ...JSON.parse(SAMPLE), schemaVersion: 99 })], 'old.json', { type: 'application/json' });
+    await user.upload(screen.getByLabelText('Comparison file (comparison.json)'), file);
+    const error = await screen.findByTestId('report-error');
+    expect(error.textContent).toContain('old.json: comparison file has schemaVersion 99; this version of archbench reads schemaVersion 1');
+    expect(screen.queryByTestId('comparison')).toBeNull();
+  });
+
+  it('names the invalid field of a broken file, and says when a URL cannot be loaded', async () => {
+    const user = userEvent.setup();
+    render(<ReportViewer fetch={serveSample} />);
+    const broken = JSON.parse(SAMPLE) as { scenarios: { latencyMs: { p95: unknown } }[] };
+    broken.scenarios[0]!.latencyMs.p95 = 'fast';
+    await user.upload(screen.getByLabelText('Comparison file (comparison.json)'), new File([JSON.stringify(broken)], 'broken.json'));
+    expect((await screen.findByTestId('report-error')).textContent).toContain('scenarios.0.latencyMs.p95');
+
+    await user.type(screen.getByLabelText('…or its URL'), '/nope.json');
+    await user.click(screen.getByRole('button', { name: 'Load' }));
+    expect((await screen.findByText(/could not load \/nope\.json: HTTP 404 Not Found/)).closest('[role="alert"]')).toBeTruthy();
+  });
+
+  it('renders ADR markdown files as readable documents', async () => {
+    const user = userEvent.setup();
+    render(<ReportViewer fetch={serveSample} />);
+    const adr = '---\nstatus: accepted\ndate: 2025-01-15\n---\n# Use a modular monolith\n\n## Decision Outcome\n\nChosen option: **modular monolith**, because p95 is `1.85×` lower.\n\n* Good, because one deploy\n* Bad, because one database\n';
+    await user.upload(screen.getByLabelText('ADR files (markdown)'), new File([adr], '0001-use-a-modular-monolith.md', { type: 'text/markdown' }));
+    const article = await screen.findByRole('article', { name: 'ADR 0001-use-a-modular-monolith.md' });
+    expect(within(article).getByRole('heading', { name: 'Use a modular monolith' })).toBeTruthy();
+    expect(within(article).getByText('modular monolith', { selector: 'strong' })).toBeTruthy();
+    expect(within(article).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['Good, because one deploy', 'Bad, because one database']);
+    expect(within(article).getByText('accepted')).toBeTruthy();
+  });
+});

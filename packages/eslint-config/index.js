@@ -10,6 +10,12 @@ export function config(options = {}) {
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
+      // Config files such as .dependency-cruiser.cjs are CommonJS run by Node.
+      files: ['**/*.cjs'],
+      languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+      rules: { '@typescript-eslint/no-require-imports': 'off' },
+    },
+    {
       rules: {
         'no-console': options.allowConsole ? 'off' : 'error',
         '@typescript-eslint/consistent-type-imports': 'error',

@@ -46,8 +46,29 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', location: `file:${file}`, close: () => db.destroy() };
+}
+
+/**
+ * Kysely's SQLite driver prepares every query afresh, and preparing costs more than running a
+ * point query. Statements are reusable, so keep them by SQL text (bounded: `in (...)` lists of
+ * many lengths would otherwise grow the cache without end).
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, maxEntries = 1000) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText);
+      if (!statement) {
+        if (cache.size >= maxEntries) cache.clear();
+        statement = sqlite.prepare(sqlText);
+        cache.set(sqlText, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 /** Runs migrations given in code (name → migration), in name order; throws on failure. */

@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import type { Server as HttpServer } from 'node:http';
 import type { Hono } from 'hono';
 import type { Logger } from '@archbench/observability/logging';
 
@@ -20,7 +21,8 @@ export interface ServeOptions {
 export function serveWithShutdown(app: Hono<any>, options: ServeOptions): Promise<number> {
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, (info) => resolve(info.port));
-    server.keepAliveTimeout = 65_000;
+    // Longer than common client/proxy idle timeouts, so keep-alive sockets are closed by the client side.
+    (server as HttpServer).keepAliveTimeout = 65_000;
     let closing = false;
     const shutdown = (signal: string) => {
       if (closing) return;

@@ -4,7 +4,7 @@ import type { Kysely, Migration } from 'kysely';
 /** Schema migrations, run at start. Text timestamps (ISO 8601) keep SQLite and PostgreSQL alike. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('products')
         .addColumn('sku', 'varchar(20)', (c) => c.primaryKey())

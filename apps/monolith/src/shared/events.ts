@@ -13,7 +13,7 @@ type Handler<E extends DomainEvent> = (event: E) => Promise<void> | void;
  * sequentially; a failing handler is logged and does not fail the publisher.
  */
 export class EventBus {
-  readonly #handlers = new Map<DomainEvent['type'], Handler<any>[]>();
+  readonly #handlers = new Map<DomainEvent['type'], Handler<DomainEvent>[]>();
   readonly #logger: Logger;
 
   constructor(logger: Logger) {
@@ -22,7 +22,7 @@ export class EventBus {
 
   subscribe<T extends DomainEvent['type']>(type: T, handler: Handler<Extract<DomainEvent, { type: T }>>): void {
     const list = this.#handlers.get(type) ?? [];
-    list.push(handler);
+    list.push(handler as Handler<DomainEvent>);
     this.#handlers.set(type, list);
   }
 

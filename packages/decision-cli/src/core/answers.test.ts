@@ -10,6 +10,8 @@ import { QUESTIONS } from './questions';
 import { answersTemplate } from './template';
 
 const clone = <T>(x: T): T => structuredClone(x);
+/** Answers as plain data, to break them on purpose. */
+type Loose = { team: Record<string, unknown>; load: Record<string, unknown>; cost: Record<string, unknown>; [k: string]: unknown };
 
 function messageOf(data: unknown): string {
   try {
@@ -27,17 +29,17 @@ describe('parseAnswers', () => {
   });
 
   it.each([
-    { name: 'an unknown field, naming the allowed ones', mutate: (a: any) => (a.team.squads = 3), expected: /team\.squads: unknown field; allowed fields in team: teams, engineers, onCall, platformMaturity/ },
-    { name: 'an unknown top-level field', mutate: (a: any) => (a.budget = 1), expected: /budget: unknown field; allowed fields: version, project, people, team/ },
-    { name: 'a value outside an enum, listing the allowed values', mutate: (a: any) => (a.team.onCall = 'always'), expected: /team\.onCall: must be one of none, shared-rotation, per-team \(got "always"\)/ },
-    { name: 'a missing field', mutate: (a: any) => delete a.load.p95BudgetMs, expected: /load\.p95BudgetMs: is required; expected a number/ },
-    { name: 'a missing enum field', mutate: (a: any) => delete a.timeToMarket, expected: /timeToMarket: is required; expected one of relaxed, normal, urgent/ },
-    { name: 'a wrong type', mutate: (a: any) => (a.team.teams = 'three'), expected: /team\.teams: must be a whole number >= 1 <= 1000 \(got "three"\)/ },
-    { name: 'a fraction where a whole number is needed', mutate: (a: any) => (a.team.teams = 2.5), expected: /team\.teams: must be a whole number/ },
-    { name: 'a peak below the expected rate', mutate: (a: any) => (a.load.peakRps = 1), expected: /load\.peakRps: must be at least expectedRps/ },
-    { name: 'a wrong version', mutate: (a: any) => (a.version = 2), expected: /version: must be 1 \(got 2\)/ },
+    { name: 'an unknown field, naming the allowed ones', mutate: (a: Loose) => (a.team.squads = 3), expected: /team\.squads: unknown field; allowed fields in team: teams, engineers, onCall, platformMaturity/ },
+    { name: 'an unknown top-level field', mutate: (a: Loose) => (a.budget = 1), expected: /budget: unknown field; allowed fields: version, project, people, team/ },
+    { name: 'a value outside an enum, listing the allowed values', mutate: (a: Loose) => (a.team.onCall = 'always'), expected: /team\.onCall: must be one of none, shared-rotation, per-team \(got "always"\)/ },
+    { name: 'a missing field', mutate: (a: Loose) => delete a.load.p95BudgetMs, expected: /load\.p95BudgetMs: is required; expected a number/ },
+    { name: 'a missing enum field', mutate: (a: Loose) => delete a.timeToMarket, expected: /timeToMarket: is required; expected one of relaxed, normal, urgent/ },
+    { name: 'a wrong type', mutate: (a: Loose) => (a.team.teams = 'three'), expected: /team\.teams: must be a whole number >= 1 <= 1000 \(got "three"\)/ },
+    { name: 'a fraction where a whole number is needed', mutate: (a: Loose) => (a.team.teams = 2.5), expected: /team\.teams: must be a whole number/ },
+    { name: 'a peak below the expected rate', mutate: (a: Loose) => (a.load.peakRps = 1), expected: /load\.peakRps: must be at least expectedRps/ },
+    { name: 'a wrong version', mutate: (a: Loose) => (a.version = 2), expected: /version: must be 1 \(got 2\)/ },
   ])('rejects $name', ({ mutate, expected }) => {
-    const a = clone(SMALL_TEAM_MVP);
+    const a = clone(SMALL_TEAM_MVP) as unknown as Loose;
     mutate(a);
     expect(messageOf(a)).toMatch(expected);
   });
@@ -48,7 +50,7 @@ describe('parseAnswers', () => {
   });
 
   it('lists every problem at once', () => {
-    const a: any = clone(SMALL_TEAM_MVP);
+    const a = clone(SMALL_TEAM_MVP) as unknown as Loose;
     a.team.onCall = 'x';
     a.cost.sensitivity = 'y';
     const message = messageOf(a);

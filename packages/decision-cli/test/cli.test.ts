@@ -1,0 +1,180 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAdr } from '../src/core/adr';
+import { answersTemplate } from '../src/core/template';
+import { comparisonFixture } from './fixtures/comparison';
+import { SMALL_TEAM_MVP } from './fixtures/answers';
+import { runCli, spawnCli, tempDir } from './helpers';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+  tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP));
+  tmp.write('comparison.json', JSON.stringify(comparisonFixture(), null, 2));
+});
+afterEach(() => tmp.cleanup());
+
+const files = () => readdirSync(tmp.dir, { recursive: true }).map(String).sort();
+const decide = ['decide', '--answers', 'answers.yaml', '--comparison', 'comparison.json'];
+
+describe('archbench decide --answers', () => {
+  it('writes the ADR, the index and the HTML report, and prints the recommendation', async () => {
+    const r = await runCli([...decide, '--html', 'out/report.html', '--decision-makers', 'Ana,Ben'], tmp.dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Recommendation: Modular monolith \(\d+\.\d\/100\), ahead of Hybrid by/);
+    expect(r.stdout).toContain('Wrote docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.md (ADR-0001, proposed)');
+    const adr = readFileSync(join(tmp.dir, 'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8');
+    expect(parseAdr(adr, 'adr').frontMatter).toMatchObject({ status: 'proposed', date: '2025-05-01', 'decision-makers': 'Ana, Ben' });
+    expect(adr).toContain('archbench verify docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.md --comparison');
+    expect(readFileSync(join(tmp.dir, 'docs/decisions/README.md'), 'utf8')).toContain('[0001](0001-use-a-modular-monolith-for-the-order-processing-mvp.md)');
+    expect(readFileSync(join(tmp.dir, 'out/report.html'), 'utf8')).toMatch(/^<!doctype html>/);
+  });
+
+  it('never overwrites: a second run gets the next number', async () => {
+    await runCli(decide, tmp.dir);
+    const first = readFileSync(join(tmp.dir, 'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8');
+    const r = await runCli([...decide, '--date', '2025-06-01', '--supersedes', '1'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('ADR-0001 is now superseded by ADR-0002');
+    const oldNow = readFileSync(join(tmp.dir, 'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8');
+    expect(oldNow).not.toBe(first);
+    expect(parseAdr(oldNow, 'x').frontMatter.status).toBe('superseded by ADR-0002');
+    expect(readFileSync(join(tmp.dir, 'docs/decisions/0002-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8')).toContain('Supersedes [ADR-0001]');
+  });
+
+  it('--dry-run prints the ADR and writes nothing', async () => {
+    const before = files();
+    const r = await runCli([...decide, '--dry-run'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--- dry run: nothing written ---');
+    expect(r.stdout).toContain('## Decision Outcome');
+    expect(files()).toEqual(before);
+  });
+});
+
+describe('bad input: a clear message, exit code 2, nothing written', () => {
+  const cases: Array<{ name: string; setup?: () => void; args: string[]; message: RegExp }> = [
+    { name: 'malformed answers YAML', setup: () => tmp.write('answers.yaml', 'team: [unclosed\n'), args: decide, message: /answers\.yaml: not valid YAML or JSON/ },
+    { name: 'an unknown answers field', setup: () => tmp.write('answers.yaml', `${answersTemplate(SMALL_TEAM_MVP)}\nsquads: 4\n`), args: decide, message: /squads: unknown field; allowed fields: version, project/ },
+    { name: 'an enum value out of range', setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('onCall: none', 'onCall: sometimes')), args: decide, message: /team\.onCall: must be one of none, shared-rotation, per-team \(got "sometimes"\)/ },
+    { name: 'a missing answers file', args: ['decide', '--answers', 'nope.yaml'], message: /answers file .*nope\.yaml does not exist/ },
+    { name: 'a comparison of another schema version', setup: () => tmp.write('comparison.json', JSON.stringify({ ...comparisonFixture(), schemaVersion: 2 })), args: decide, message: /comparison\.json: comparison file has schemaVersion 2; this version of archbench reads schemaVersion 1/ },
+    { name: 'a truncated comparison', setup: () => tmp.write('comparison.json', JSON.stringify(comparisonFixture()).slice(0, 300)), args: decide, message: /comparison\.json: not valid JSON .*truncated/ },
+    { name: 'a truncated k6 summary', setup: () => tmp.write('k6.json', '{"metrics":{"http_req_duration":{"med":1,'), args: [...decide, '--k6', 'monolith=k6.json'], message: /k6\.json: not valid JSON .*truncated/ },
+    { name: 'a malformed --k6 flag', args: [...decide, '--k6', 'k6.json'], message: /--k6 k6\.json: expected TOPOLOGY=FILE/ },
+    { name: 'an unknown flag', args: [...decide, '--frobnicate'], message: /decide: Unknown option '--frobnicate'/ },
+    { name: 'a bad status', args: [...decide, '--status', 'maybe'], message: /--status must be one of proposed, accepted, rejected, deprecated/ },
+    { name: 'a negative price', args: [...decide, '--vcpu-hour-eur=-1'], message: /--vcpu-hour-eur must be a number of euros/ },
+    { name: 'an unknown scenario', args: [...decide, '--scenario', 'spike'], message: /--scenario spike: not in the evidence \(scenarios: browse, checkout\)/ },
+    { name: 'superseding an ADR that does not exist', args: [...decide, '--supersedes', '7'], message: /no ADR "7" in/ },
+    { name: 'an unknown command', args: ['decidee'], message: /unknown command "decidee"/ },
+    { name: 'score without answers', args: ['score'], message: /score needs --answers FILE/ },
+  ];
+  it.each(cases)('$name', async ({ setup, args, message }) => {
+    setup?.();
+    const before = files();
+    const r = await runCli(args, tmp.dir);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/^archbench: /);
+    expect(r.code).toBe(2);
+    expect(files()).toEqual(before);
+  });
+
+  it('answers-template --out refuses to overwrite', async () => {
+    const r = await runCli(['answers-template', '--out', 'answers.yaml'], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/answers\.yaml already exists; refusing to overwrite it/);
+    expect(readFileSync(join(tmp.dir, 'answers.yaml'), 'utf8')).toBe(answersTemplate(SMALL_TEAM_MVP));
+  });
+});
+
+describe('archbench verify', () => {
+  it('exits 0 while the recorded criteria hold and 1 listing each failed one when the evidence moves', async () => {
+    await runCli(decide, tmp.dir);
+    const adr = 'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.md';
+    const ok = await runCli(['verify', adr, '--comparison', 'comparison.json'], tmp.dir);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/all 7 confirmation criteria hold/);
+
+    tmp.write('newer.json', JSON.stringify(comparisonFixture({ monolithP95: 500, monolithCpuPer1k: 10 })));
+    const bad = await runCli(['verify', '1', '--comparison', 'newer.json'], tmp.dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/✗ monolith-p95: .* — 500\.0 ms in browse at 80\.0 rps \(max 300\)/);
+    expect(bad.stdout).toMatch(/✗ monolith-cpu: .* — 10\.000 CPU s per 1,000 orders \(max 5\)/);
+    expect(bad.stdout).toMatch(/✓ monolith-memory/);
+    expect(bad.stderr).toContain('2 of 7 confirmation criteria no longer hold: monolith-p95, monolith-cpu');
+  });
+
+  it('exits 2 for an ADR without a confirmation block or a comparison of the wrong version', async () => {
+    await runCli(['adr', 'new', 'Hand written'], tmp.dir);
+    const none = await runCli(['verify', '1', '--comparison', 'comparison.json'], tmp.dir);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no archbench confirmation block/);
+    await runCli(decide, tmp.dir);
+    tmp.write('v2.json', JSON.stringify({ ...comparisonFixture(), schemaVersion: 2 }));
+    const wrong = await runCli(['verify', '2', '--comparison', 'v2.json'], tmp.dir);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/schemaVersion 2/);
+  });
+});
+
+describe('archbench adr', () => {
+  it('new, list, status, supersede and index', async () => {
+    expect((await runCli(['adr', 'new', 'Use', 'PostgreSQL', '--dir', 'adr'], tmp.dir)).stdout).toBe('Wrote adr/0001-use-postgresql.md (ADR-0001)\n');
+    await runCli(['adr', 'new', 'Use SQLite by default', '--dir', 'adr'], tmp.dir);
+    expect((await runCli(['adr', 'status', '1', 'accepted', '--dir', 'adr'], tmp.dir)).stdout).toBe('ADR-0001 is now accepted\n');
+    expect((await runCli(['adr', 'supersede', '1', '2', '--dir', 'adr'], tmp.dir)).stdout).toBe('ADR-0001 is now superseded by ADR-0002; ADR-0002 links back to it\n');
+    const list = await runCli(['adr', 'list', '--dir', 'adr', '--json'], tmp.dir);
+    expect(JSON.parse(list.stdout).map((e: { status: string }) => e.status)).toEqual(['superseded by ADR-0002', 'proposed']);
+    writeFileSync(join(tmp.dir, 'adr/README.md'), 'stale');
+    expect((await runCli(['adr', 'index', '--dir', 'adr'], tmp.dir)).stdout).toBe('Wrote adr/README.md\n');
+    expect(readFileSync(join(tmp.dir, 'adr/README.md'), 'utf8')).toContain('| [0002](0002-use-sqlite-by-default.md) | Use SQLite by default | proposed |');
+    const bad = await runCli(['adr', 'status', '2', 'superseded', '--dir', 'adr'], tmp.dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/use `archbench adr supersede OLD NEW`/);
+  });
+});
+
+describe('help', () => {
+  it.each(['decide', 'score', 'verify', 'report', 'answers-template', 'adr'])('%s --help shows usage and examples', async (command) => {
+    const r = await runCli([command, '--help'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: archbench ${command}`));
+    expect(r.stdout).toMatch(/Examples:\n {2}archbench /);
+    expect(r.stdout).not.toContain('@EVIDENCE@');
+  });
+});
+
+describe('score and report', () => {
+  it('score --json is machine-readable', async () => {
+    const r = await runCli(['score', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--json'], tmp.dir);
+    const json = JSON.parse(r.stdout);
+    expect(json.recommendation).toBe('modular-monolith');
+    expect(json.ranking).toHaveLength(4);
+    expect(json.criteria[0].fits['modular-monolith']).toMatchObject({ fit: 5, source: 'answers' });
+    expect(json.sensitivity.margin).toBeCloseTo(json.margin, 9);
+  });
+
+  it('report writes one HTML file', async () => {
+    const r = await runCli(['report', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--out', 'r.html'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(tmp.dir, 'r.html'))).toBe(true);
+  });
+});
+
+describe('the real bin in a child process', () => {
+  it('exits 0 / 2 / 1 like main', async () => {
+    const ok = await spawnCli(decide, tmp.dir);
+    expect(ok.code).toBe(0);
+    tmp.write('bad.yaml', 'version: 1\nteam: {teams: 0}\n');
+    const bad = await spawnCli(['score', '--answers', 'bad.yaml'], tmp.dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/team\.teams: must be a whole number >= 1/);
+    tmp.write('newer.json', JSON.stringify(comparisonFixture({ monolithP95: 900 })));
+    const failed = await spawnCli(['verify', '1', '--comparison', 'newer.json'], tmp.dir);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/✗ monolith-p95/);
+  }, 60_000);
+});

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { parseAnswers } from '../src/core/answers';
+import { BIN, tempDir } from './helpers';
+
+// The real CLI in a child process, its stdin a pipe: @inquirer/prompts reads keypresses from any
+// readable stream, so no pseudo-terminal is needed. Each step waits until its prompt is on screen
+// before typing, which keeps the test independent of machine speed.
+const TSX = import.meta.resolve('tsx');
+// eslint-disable-next-line no-control-regex -- stripping terminal escape sequences is the point
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const ENTER = '\r';
+
+class Session {
+  output = '';
+  private consumed = 0;
+  readonly exited: Promise<number | null>;
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.on('data', (d) => (this.output += String(d)));
+    child.stderr.on('data', (d) => (this.output += String(d)));
+    this.exited = new Promise((resolve) => child.on('close', resolve));
+  }
+  get screen() {
+    return this.output.replace(ANSI, '');
+  }
+  /** Waits for text to appear after everything already answered. */
+  async waitFor(text: string, timeoutMs = 30_000): Promise<void> {
+    const start = Date.now();
+    for (;;) {
+      const at = this.screen.indexOf(text, this.consumed);
+      if (at >= 0) {
+        this.consumed = at + text.length;
+        return;
+      }
+      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${JSON.stringify(text)}; screen so far:\n${this.screen.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  type(keys: string) {
+    this.child.stdin.write(keys);
+  }
+  async answer(prompt: string, keys: string) {
+    await this.waitFor(prompt);
+    this.type(keys);
+  }
+}
+
+function start(args: string[], cwd: string): Session {
+  return new Session(spawn(process.execPath, ['--import', TSX, BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } }));
+}
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => (tmp = tempDir()));
+afterEach(() => tmp.cleanup());
+
+describe('interactive questionnaire (child process, keystrokes piped to stdin)', () => {
+  it('asks every group, validates, and writes the ADR and the answers', async () => {
+    const s = start(['decide', '--date', '2025-05-01', '--save-answers', 'answers.yaml'], tmp.dir);
+    await s.answer('What are you deciding for?', `Checkout MVP${ENTER}`);
+    await s.waitFor('── Team and organisation ──');
+    await s.answer('How many teams will build and run the system?', `1${ENTER}`);
+    await s.answer('How many engineers are in those teams?', `4${ENTER}`);
+    await s.answer('Who is on call when production breaks?', `1${ENTER}`); // 1st choice: none
+    await s.answer('How mature is your delivery platform?', `1${ENTER}`); // none
+    await s.waitFor('── Domain ──');
+    await s.answer('How many bounded contexts does the domain have?', `3${ENTER}`);
+    await s.answer('How consistent must changes across contexts be?', `1${ENTER}`); // strong
+    await s.answer('How do parts of the system mostly interact?', ENTER); // default: request-response
+    await s.waitFor('── Load ──');
+    await s.answer('Expected request rate at the public API', `20${ENTER}`);
+    await s.answer('Peak request rate you must serve', `5${ENTER}`);
+    await s.waitFor('The peak must be at least the expected rate (20 rps)');
+    s.type(`\x7f100${ENTER}`);
+    await s.answer('What does traffic look like over a day?', ENTER); // default: daily-peaks
+    await s.answer('Do some parts need far more capacity than others?', `1${ENTER}`); // uniform
+    await s.answer('p95 latency budget of a public request (ms)?', `250${ENTER}`);
+    await s.waitFor('── Change ──');
+    await s.answer('How often do you release to production?', ENTER); // weekly
+    await s.answer('Must parts of the system be released independently', `1${ENTER}`); // none
+    await s.waitFor('── Operations ──');
+    await s.answer('What is your Kubernetes', `1${ENTER}`);
+    await s.answer('What observability do you have today?', ENTER);
+    await s.waitFor('── Cost ──');
+    await s.answer('How much does running cost weigh in this decision?', ENTER);
+    await s.waitFor('── Time to market ──');
+    await s.answer('How urgent is the first release?', `3${ENTER}`); // urgent
+    expect(await s.exited).toBe(0);
+
+    expect(s.screen).toMatch(/Recommendation: Modular monolith/);
+    const adrFile = 'docs/decisions/0001-use-a-modular-monolith-for-the-checkout-mvp.md';
+    expect(s.screen).toContain(`Wrote ${adrFile}`);
+    const adr = readFileSync(join(tmp.dir, adrFile), 'utf8');
+    expect(adr).toContain('| Load | Peak request rate you must serve (requests/s)? | 100 rps | `load.peakRps` |');
+    expect(adr).toContain('The team answered the archbench questionnaire (`answers.yaml`)');
+    const saved = parseAnswers(YAML.parse(readFileSync(join(tmp.dir, 'answers.yaml'), 'utf8')));
+    expect(saved).toMatchObject({
+      project: { name: 'Checkout MVP' },
+      team: { teams: 1, engineers: 4, onCall: 'none', platformMaturity: 'none' },
+      domain: { boundedContexts: 3, crossContextConsistency: 'strong', interaction: 'request-response' },
+      load: { expectedRps: 20, peakRps: 100, burstiness: 'daily-peaks', scalingProfile: 'uniform', p95BudgetMs: 250 },
+      change: { releaseFrequency: 'weekly', independentReleases: 'none' },
+      operations: { kubernetes: 'none', tracing: 'logs-metrics' },
+      cost: { sensitivity: 'medium' },
+      timeToMarket: 'urgent',
+    });
+  }, 120_000);
+
+  it('Ctrl+C cancels with exit code 130 and writes nothing', async () => {
+    const s = start(['decide', '--save-answers', 'answers.yaml'], tmp.dir);
+    await s.answer('What are you deciding for?', `x${ENTER}`);
+    await s.waitFor('How many teams will build and run the system?');
+    s.type('\x03');
+    expect(await s.exited).toBe(130);
+    expect(s.screen).toContain('Cancelled; nothing written.');
+    expect(readdirSync(tmp.dir)).toEqual([]);
+    expect(existsSync(join(tmp.dir, 'docs'))).toBe(false);
+  }, 60_000);
+});

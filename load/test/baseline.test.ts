@@ -104,3 +104,11 @@ describe('compare arguments', () => {
     expect(() => parseCompareArgs(argv)).toThrow(message);
   });
 });
+
+describe('summary headline', () => {
+  it('refuses to state a ratio when one side mostly failed', () => {
+    const c = comparison();
+    c.scenarios[1]!.errorRate = 0.5;
+    expect(renderSummary(c)).toMatch(/checkout: not comparable, too many failed requests \(microservices-http 50\.00%/);
+  });
+});

@@ -30,3 +30,10 @@ describe('.github/workflows/compare.yml', () => {
     expect(uses.findIndex((u) => u.startsWith('grafana/setup-k6-action@'))).toBeLessThan(steps.indexOf(run!));
   });
 });
+
+describe('load/comparison.schema.json', () => {
+  it('is the JSON Schema generated from the contracts (run `pnpm --filter @archbench/load json-schema` after changing it)', async () => {
+    const { renderJsonSchema } = await import('../src/cli/json-schema');
+    expect(readFileSync(new URL('../comparison.schema.json', import.meta.url), 'utf8')).toBe(renderJsonSchema());
+  });
+});

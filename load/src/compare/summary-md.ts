@@ -72,7 +72,12 @@ export function renderSummary(comparison: Comparison): string {
     lines.push('');
     for (const s of closed) {
       const base = monolithScenario(s);
-      if (base) lines.push(`- ${s.scenario}: ${s.topology} sustains ${ratio(s.throughputRps, base.throughputRps)} the monolith's maximum throughput (${rps(s.throughputRps)} vs ${rps(base.throughputRps)} req/s).`);
+      if (!base) continue;
+      if (s.errorRate > 0.01 || base.errorRate > 0.01) {
+        lines.push(`- ${s.scenario}: not comparable, too many failed requests (${s.topology} ${pct(s.errorRate)}, monolith ${pct(base.errorRate)}); see the server logs.`);
+      } else {
+        lines.push(`- ${s.scenario}: ${s.topology} sustains ${ratio(s.throughputRps, base.throughputRps)} the monolith's maximum throughput (${rps(s.throughputRps)} vs ${rps(base.throughputRps)} req/s).`);
+      }
     }
     lines.push('');
   }

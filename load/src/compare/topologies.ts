@@ -27,6 +27,8 @@ interface TopologyPlan {
   entry: string;
   /** Ports: the public one first, then internal services (each serves /metrics). */
   portCount: number;
+  /** The entry only supervises the real servers (left out of CPU, memory and process count). */
+  supervisor: boolean;
   extraEnv: (env: TopologyEnv) => Record<string, string>;
   /** Why it cannot run here, or undefined. */
   unavailable: (env: TopologyEnv, root: string) => string | undefined;
@@ -39,6 +41,7 @@ const PLANS: Record<TopologyName, TopologyPlan> = {
     name: 'monolith',
     entry: 'apps/monolith/src/main.ts',
     portCount: 1,
+    supervisor: false,
     extraEnv: () => ({}),
     unavailable: (_env, root) => (existsSync(join(root, 'apps/monolith/src/main.ts')) ? undefined : 'apps/monolith/src/main.ts is missing'),
   },
@@ -46,6 +49,7 @@ const PLANS: Record<TopologyName, TopologyPlan> = {
     name: 'microservices-http',
     entry: MICROSERVICES_ENTRY,
     portCount: 5,
+    supervisor: true,
     extraEnv: () => ({ TRANSPORT: 'http' }),
     unavailable: (_env, root) => (existsSync(join(root, MICROSERVICES_ENTRY)) ? undefined : `${MICROSERVICES_ENTRY} does not exist yet`),
   },
@@ -53,6 +57,7 @@ const PLANS: Record<TopologyName, TopologyPlan> = {
     name: 'microservices-amqp',
     entry: MICROSERVICES_ENTRY,
     portCount: 5,
+    supervisor: true,
     extraEnv: (env) => ({ TRANSPORT: 'amqp', AMQP_URL: env.amqpUrl ?? '' }),
     unavailable: (env, root) => {
       if (!existsSync(join(root, MICROSERVICES_ENTRY))) return `${MICROSERVICES_ENTRY} does not exist yet`;
@@ -126,6 +131,7 @@ export class RunningTopology {
     private readonly child: ChildProcess,
     private readonly dataDir: string,
     readonly logFile: string,
+    private readonly supervisor = false,
   ) {
     live.add(this);
     child.once('exit', () => {
@@ -143,7 +149,7 @@ export class RunningTopology {
 
   /** CPU seconds and RSS summed over the topology's process tree. */
   snapshot(): ProcSnapshot {
-    return snapshotTree(this.pid);
+    return snapshotTree(this.pid, this.supervisor);
   }
 
   /** Scrapes /metrics of every process; a process without the endpoint yields undefined. */
@@ -239,7 +245,7 @@ export async function startTopology(name: TopologyName, options: StartTopologyOp
     stdio: ['ignore', log, log],
   });
   closeSync(log);
-  const topology = new RunningTopology(name, `http://127.0.0.1:${ports[0]}`, ports, child, dataDir, logFile);
+  const topology = new RunningTopology(name, `http://127.0.0.1:${ports[0]}`, ports, child, dataDir, logFile, plan.supervisor);
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
   while (Date.now() < deadline) {
     if (!topology.alive) {

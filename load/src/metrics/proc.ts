@@ -82,9 +82,19 @@ export function processTree(root: number): StatLine[] {
   return all.filter((s) => members.has(s.pid));
 }
 
-/** CPU seconds and resident memory summed over a process tree. */
-export function snapshotTree(root: number): ProcSnapshot {
-  const tree = processTree(root);
+/**
+ * Helpers of the TypeScript loader (tsx starts an esbuild service process): not part of the
+ * application, and absent when the apps run compiled, so they are left out of every figure.
+ */
+const TOOLING = new Set(['esbuild']);
+
+/**
+ * CPU seconds and resident memory summed over a process tree, without tooling helpers;
+ * `excludeRoot` leaves out the root itself (a supervisor such as the microservices launcher,
+ * which no deployment has).
+ */
+export function snapshotTree(root: number, excludeRoot = false): ProcSnapshot {
+  const tree = processTree(root).filter((s) => !TOOLING.has(s.comm) && !(excludeRoot && s.pid === root));
   let ticks = 0;
   let rss = 0;
   for (const s of tree) {

@@ -93,9 +93,9 @@ export const PROFILES: Record<ProfileName, Profile> = {
   quick: {
     name: 'quick',
     description: 'about two minutes: browse at a moderate fixed rate, checkout at maximum throughput',
-    rounds: 3,
-    warmupSeconds: 4,
-    scenarios: [browse(80, 6), checkout(8, 6)],
+    rounds: 4,
+    warmupSeconds: 6,
+    scenarios: [browse(60, 4), checkout(8, 5)],
   },
   standard: {
     name: 'standard',

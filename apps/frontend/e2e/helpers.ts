@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,7 +28,11 @@ export const CHROMIUM_ARGS = [
 
 /** Chromium from the system (never downloaded); CHROMIUM_PATH overrides /usr/bin/chromium. */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    throw new Error(`no Chromium at ${executablePath}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH; browsers are never downloaded`);
+  }
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
 }
 
 function portIsFree(port: number): Promise<boolean> {
@@ -105,6 +109,12 @@ export async function startTsx(entry: string, env: Record<string, string>, url: 
   }
   await stop();
   throw new Error(`${entry} was not ready at ${url}${readyPath} within ${timeoutMs} ms:\n${log}`);
+}
+
+/** Only the console's server (the lab and the report viewer need no backend). */
+export async function startFrontendOnly(): Promise<Started> {
+  const port = await freePort();
+  return startTsx(join(FRONTEND_DIR, 'server.ts'), { PORT: String(port), MONOLITH_URL: 'off', MICROSERVICES_URL: 'off', LOG_LEVEL: 'warn' }, `http://127.0.0.1:${port}`, '/config.json');
 }
 
 export function tempDir(prefix: string): { path: string; remove: () => void } {

@@ -8,6 +8,7 @@ export interface ModeFigures {
   p95: number;
   max: number;
   eventTiming: number;
+  delays: number[];
 }
 
 /** What a person types: words that narrow the list, then deleting them again. */
@@ -17,7 +18,8 @@ export const LAB_PHRASE = 'alice berlin';
 export async function readFigures(page: Page, mode: LabMode): Promise<ModeFigures> {
   const row = page.locator(`[data-testid="lab-stats"] tr[data-mode="${mode}"]`);
   const attr = async (name: string) => Number((await row.getAttribute(name)) ?? 'NaN');
-  return { mode, count: await attr('data-count'), p50: await attr('data-p50'), p95: await attr('data-p95'), max: await attr('data-max'), eventTiming: await attr('data-event-timing') };
+  const delays = ((await row.getAttribute('data-delays')) ?? '').split(',').filter(Boolean).map(Number);
+  return { mode, count: await attr('data-count'), p50: await attr('data-p50'), p95: await attr('data-p95'), max: await attr('data-max'), eventTiming: await attr('data-event-timing'), delays };
 }
 
 /**

@@ -69,7 +69,11 @@ export function App({ fetch }: { fetch?: FetchLike }) {
       </header>
       <main id="main" tabIndex={-1}>
         {view === 'orders' &&
-          (config ? (
+          (config && config.backends.length === 0 ? (
+            <p className="card">
+              The console's server has no backend configured (MONOLITH_URL and MICROSERVICES_URL are off). The concurrency lab and the report viewer still work.
+            </p>
+          ) : config ? (
             <OrderConsole config={config} fetch={fetch} />
           ) : configProblem ? (
             <ProblemView problem={configProblem} />

@@ -9,7 +9,7 @@ export const BackendId = z.enum(['monolith', 'microservices']);
 export type BackendId = z.infer<typeof BackendId>;
 
 export const FrontendConfig = z.object({
-  backends: z.array(z.object({ id: BackendId, label: z.string(), description: z.string() })).min(1),
+  backends: z.array(z.object({ id: BackendId, label: z.string(), description: z.string() })),
   devLogin: z.boolean(),
 });
 export type FrontendConfig = z.infer<typeof FrontendConfig>;

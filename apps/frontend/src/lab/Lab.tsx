@@ -221,6 +221,7 @@ function StatsTable({ meter, mode }: { meter: InputDelayMeter; mode: LabMode }) 
               data-p95={Number.isFinite(s.p95) ? s.p95.toFixed(1) : ''}
               data-max={Number.isFinite(s.max) ? s.max.toFixed(1) : ''}
               data-event-timing={s.fromEventTiming}
+              data-delays={s.delays.map((d) => d.toFixed(1)).join(',')}
             >
               <th scope="row">{MODE_TEXT[m].label}</th>
               <td className="num">{s.count}</td>

@@ -18,6 +18,8 @@ interface Sample {
 export interface ModeStats extends DelaySummary {
   /** Samples whose figure came from Event Timing (the rest from the rAF fallback). */
   fromEventTiming: number;
+  /** Every measured delay, ms, in keystroke order. */
+  delays: number[];
 }
 
 export type LabStats = Record<LabMode, ModeStats>;
@@ -138,7 +140,7 @@ export class InputDelayMeter {
     for (const mode of LAB_MODES) {
       const samples = this.#samples[mode];
       const delays = samples.map(delayOf).filter((d): d is number => d !== null);
-      stats[mode] = { ...summarize(delays), fromEventTiming: samples.filter((s) => s.eventTimingEnd !== null).length };
+      stats[mode] = { ...summarize(delays), fromEventTiming: samples.filter((s) => s.eventTimingEnd !== null).length, delays };
     }
     return stats;
   }
@@ -162,11 +164,6 @@ export class InputDelayMeter {
   #flush() {
     this.#stats = this.#compute();
     for (const listener of this.#listeners) listener();
-  }
-
-  /** The raw samples of a mode, for debugging the figures. */
-  samples(mode: LabMode): readonly Readonly<Sample>[] {
-    return this.#samples[mode];
   }
 
   /** Measured figures per mode (a new object after each change). */

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { FormEvent } from 'react';
+import type { FormEvent, Ref } from 'react';
 import { LIMITS } from '@archbench/contracts/schemas';
 import type { PaymentToken } from '@archbench/contracts/schemas';
 import type { ProblemInfo } from '../api/problem';
@@ -21,6 +21,8 @@ export const PAYMENT_CHOICES: { token: PaymentToken; label: string; hint: string
 ];
 
 export interface CartProps {
+  /** Receives the cart heading, so the console can move keyboard focus to the cart. */
+  headingRef?: Ref<HTMLHeadingElement>;
   lines: CartLine[];
   payment: PaymentToken;
   busy: boolean;
@@ -46,7 +48,9 @@ export function Cart(props: CartProps) {
 
   return (
     <section className="card cart" aria-labelledby={`${id}-h`}>
-      <h2 id={`${id}-h`}>Cart</h2>
+      <h2 id={`${id}-h`} ref={props.headingRef} tabIndex={-1}>
+        Cart
+      </h2>
       <form onSubmit={submit}>
         {lines.length === 0 ? (
           <p className="muted">The cart is empty: add products from the catalog.</p>

@@ -19,7 +19,7 @@ export function filterProducts(products: readonly Product[], query: string): Pro
 }
 
 /** Browse and search the catalog of the selected backend, page by page. */
-export function Catalog({ api, onAdd }: { api: ApiClient; onAdd: (product: Product) => void }) {
+export function Catalog({ api, onAdd, onSkipToCart }: { api: ApiClient; onAdd: (product: Product) => void; onSkipToCart: () => void }) {
   const [products, setProducts] = useState<Product[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -81,6 +81,9 @@ export function Catalog({ api, onAdd }: { api: ApiClient; onAdd: (product: Produ
       <div className="row">
         <label htmlFor={searchId}>Search by SKU or name</label>
         <input id={searchId} type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="e.g. kettle or SKU-0042" />
+        <button type="button" className="link-button" onClick={onSkipToCart}>
+          Skip the product list to the cart
+        </button>
         {skuQuery && matches.length === 0 && (
           <button type="button" onClick={() => void lookUp(skuQuery)}>
             Look up {skuQuery}

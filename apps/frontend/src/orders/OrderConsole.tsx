@@ -49,6 +49,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const [cancelling, setCancelling] = useState<ReadonlySet<string>>(new Set());
   const [announcement, setAnnouncement] = useState('');
   const watching = useRef(new Map<string, AbortController>());
+  const cartHeading = useRef<HTMLHeadingElement>(null);
 
   const api = useMemo(() => createApiClient({ backend, token: session?.token ?? null, fetch }), [backend, session, fetch]);
 
@@ -150,6 +151,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
 
   function addToCart(product: Product) {
     setCartProblem(null);
+    setAnnouncement(`Added ${product.sku} ${product.name} to the cart.`);
     setCart((lines) => {
       const existing = lines.find((l) => l.sku === product.sku);
       if (existing) return lines.map((l) => (l.sku === product.sku ? { ...l, quantity: l.quantity + 1 } : l));
@@ -210,9 +212,10 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
       </section>
       <SignIn devLogin={config.devLogin} session={session} onSignIn={signIn} onSignOut={signOut} fetch={fetch} />
       <div className="grid-2">
-        <Catalog api={api} onAdd={addToCart} />
+        <Catalog api={api} onAdd={addToCart} onSkipToCart={() => cartHeading.current?.focus()} />
         <div>
           <Cart
+            headingRef={cartHeading}
             lines={cart}
             payment={payment}
             busy={placing}

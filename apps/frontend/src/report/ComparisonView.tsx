@@ -19,6 +19,13 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
       <h3 id={`scenario-${name}`}>
         Scenario <code>{name}</code>
       </h3>
+      {results[0]?.loadModel && (
+        <p className="muted small">
+          {results[0].loadModel === 'open'
+            ? 'Open model (fixed arrival rate): throughput is the offered rate, so compare latency and errors.'
+            : 'Closed model (fixed virtual users): throughput is the most each topology sustained.'}
+        </p>
+      )}
       <div className="table-scroll" tabIndex={0} aria-label={`Figures of scenario ${name}`}>
         <table>
           <thead>
@@ -120,7 +127,27 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
             <dt>Ratios against</dt>
             <dd>{base.name}</dd>
           </div>
+          {comparison.rounds !== undefined && (
+            <div>
+              <dt>Interleaved rounds</dt>
+              <dd>{comparison.rounds}</dd>
+            </div>
+          )}
         </dl>
+        {comparison.skippedTopologies && comparison.skippedTopologies.length > 0 && (
+          <div className="skipped">
+            <p>
+              <strong>Not measured in this run:</strong>
+            </p>
+            <ul>
+              {comparison.skippedTopologies.map((t) => (
+                <li key={t.name}>
+                  <code>{t.name}</code>: {t.reason}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
       </section>
 
       <section className="card" aria-labelledby="cost-h">

@@ -32,6 +32,10 @@ describe('ReportViewer', () => {
     expect(latency.querySelector('desc')?.textContent).toContain('p95: monolith 20 ms, microservices-http 37 ms');
     expect(screen.getByRole('img', { name: /CPU seconds per 1,000 orders/ })).toBeTruthy();
     expect(screen.getByRole('img', { name: /Memory, summed over processes/ })).toBeTruthy();
+
+    // what the run could not measure is said, not silently left out
+    expect(screen.getByText(/AMQP_URL is not set/).closest('li')?.textContent).toBe('microservices-amqp: AMQP_URL is not set (RabbitMQ not configured)');
+    expect(within(placeOrder).getByText(/^Open model/)).toBeTruthy();
   });
 
   it('refuses a file of another schema version with a message saying so', async () => {

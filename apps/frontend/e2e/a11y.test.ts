@@ -1,0 +1,128 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { SCREENSHOT_DIR, launchChromium, startStack } from './helpers';
+import type { Stack } from './helpers';
+
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startStack({ microservices: false });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core in the page; returns the serious and critical violations, readably. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE_PATH });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: unknown[] }> } }).axe;
+    return (await axe.run(document, { resultTypes: ['violations'] })).violations;
+  });
+  return (violations as AxeViolation[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Presses Tab until the focused element matches, as a keyboard user would. */
+async function tabTo(page: Page, describe: string, matches: (el: Element) => boolean, maxTabs = 60, key = 'Tab') {
+  for (let i = 0; i < maxTabs; i++) {
+    await page.keyboard.press(key);
+    const found = await page.evaluate((src) => {
+      const el = document.activeElement;
+      return el ? (new Function('el', `return (${src})(el)`) as (e: Element) => boolean)(el) : false;
+    }, matches.toString());
+    if (found) return;
+  }
+  throw new Error(`could not reach ${describe} with ${maxTabs} presses of Tab`);
+}
+
+describe('keyboard use and accessibility of the main screens', () => {
+  it('runs the order flow with the keyboard alone, and axe finds nothing serious', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${stack.frontendUrl}/#/orders`);
+    await page.getByLabel('Demo customer id').waitFor();
+
+    await tabTo(page, 'the customer id field', (el) => el.getAttribute('name') === 'customerId');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('keyboard-user');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('signed-in-as').waitFor();
+    await page.getByRole('button', { name: /^Add SKU-0001 / }).waitFor();
+
+    await tabTo(page, 'the first Add button', (el) => (el.getAttribute('aria-label') ?? '').startsWith('Add SKU-0000'));
+    await page.keyboard.press('Enter');
+    expect(await page.getByTestId('announcer').textContent()).toMatch(/^Added SKU-0000 .* to the cart\.$/);
+    // A hundred Add buttons lie between the catalog and the cart: the skip button jumps them.
+    await tabTo(page, 'the skip-to-cart button', (el) => el.textContent === 'Skip the product list to the cart', 5, 'Shift+Tab');
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'the Place order button', (el) => el.textContent === 'Place order', 12);
+    await page.keyboard.press('Enter');
+    await page.locator('li.order[data-status="CONFIRMED"]').waitFor({ timeout: 30_000 });
+
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'orders.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('moves between views from the navigation by keyboard; the lab and report viewer pass axe', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${stack.frontendUrl}/`);
+    await page.getByRole('navigation', { name: 'Views' }).waitFor();
+
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+
+    await tabTo(page, 'the Concurrency lab link', (el) => el.textContent === 'Concurrency lab');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('lab-filter').waitFor();
+    expect(await page.title()).toBe('Concurrency lab · archbench');
+    // Mode radios are one tab stop; arrow keys move between them.
+    await tabTo(page, 'the mode radios', (el) => el.getAttribute('data-testid') === 'lab-mode-urgent');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByTestId('lab-mode-transition').isChecked()).toBe(true);
+    await page.getByTestId('lab-filter').fill('berlin');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'lab.png'), fullPage: false });
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await tabTo(page, 'the Report viewer link', (el) => el.textContent === 'Report viewer');
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'the Load the sample button', (el) => el.textContent === 'Load the sample');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('comparison').waitFor();
+    expect(await page.getByTestId('cpu-ratio-microservices-http').textContent()).toBe('2.75× monolith');
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'report.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('the axe check itself reports an unlabelled field (so a clean result means something)', async () => {
+    const page = await browser.newPage();
+    await page.setContent('<!doctype html><html lang="en"><head><title>control</title></head><body><main><input type="text"></main></body></html>');
+    expect((await seriousViolations(page)).some((v) => v.includes(' label: '))).toBe(true);
+    await page.close();
+  });
+
+  it('opens a report from ?report= in the URL', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.frontendUrl}/?report=/sample-comparison.json`);
+    await page.getByTestId('comparison').waitFor();
+    expect(await page.locator('[data-scenario]').evaluateAll((els) => els.map((e) => e.getAttribute('data-scenario')))).toEqual(['browse', 'place-order']);
+    await page.close();
+  });
+});

@@ -44,6 +44,13 @@ describe('archbench decide --answers', () => {
     expect(readFileSync(join(tmp.dir, 'docs/decisions/0002-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8')).toContain('Supersedes [ADR-0001]');
   });
 
+  it('runs decide when no command is given (`pnpm decide --answers ...`)', async () => {
+    const r = await runCli(['--answers', 'answers.yaml', '--dry-run'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Recommendation: Modular monolith/);
+    expect(r.stdout).toContain('_No measured evidence was given; every option is scored from the answers alone._');
+  });
+
   it('--dry-run prints the ADR and writes nothing', async () => {
     const before = files();
     const r = await runCli([...decide, '--dry-run'], tmp.dir);

@@ -3,6 +3,7 @@ export const HELP: Record<string, string> = {
   main: `archbench — decide between a modular monolith, microservices, serverless or a hybrid from answers and measured evidence
 
 Usage: archbench <command> [options]
+       archbench [decide options]      (no command: decide)
 
 Commands:
   decide             questionnaire (or --answers) → recommendation → ADR (+ optional HTML report)

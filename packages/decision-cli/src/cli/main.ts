@@ -89,7 +89,7 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
   const evidence = loadEvidence(comparisons, k6);
   // Show paths relative to where the user ran the command.
   const display = (p: string) => (isAbsolute(p) ? relative(io.cwd, p) || p : p);
-  const shown: Evidence = { ...evidence, sources: evidence.sources.map((s) => ({ ...s, path: display(s.path), description: s.description.replaceAll(s.path, display(s.path)) })) };
+  const shown: Evidence = { ...evidence, sources: evidence.sources.map((s) => ({ ...s, path: display(s.path) })) };
   const scenarios = values.scenario as string[] | undefined;
   if (scenarios?.length) {
     const known = new Set(evidence.topologies.flatMap((t) => t.scenarios.map((s) => s.scenario)));
@@ -352,10 +352,12 @@ function help(io: CliIo, command: string): number {
  * @example process.exitCode = await main(process.argv.slice(2));
  */
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
-  const [command, ...args] = argv;
+  // Without a subcommand (or starting with an option), run `decide`: `pnpm decide` asks the
+  // questionnaire, `pnpm decide --answers a.yaml` decides from a file.
+  const implicit = argv.length === 0 || (argv[0]!.startsWith('-') && !['--help', '-h', '--version', '-v'].includes(argv[0]!));
+  const [command, ...args] = implicit ? ['decide', ...argv] : argv;
   try {
     switch (command) {
-      case undefined:
       case 'help':
       case '--help':
       case '-h':

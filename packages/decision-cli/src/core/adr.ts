@@ -335,7 +335,7 @@ The team answered the archbench questionnaire (\`${input.answersSource}\`):
 
 ${answersTable(answers)}
 
-${evidence.sources.length ? `Measured evidence:\n\n${evidence.sources.map((s) => `* ${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} ${s.description}`).join('\n')}\n\n${measuredTable(result, evidence)}` : '_No measured evidence was given; every option is scored from the answers alone._'}
+${evidence.sources.length ? `Measured evidence:\n\n${evidence.sources.map((s) => `* ${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} \`${s.path}\`: ${s.description}`).join('\n')}\n\n${measuredTable(result, evidence)}` : '_No measured evidence was given; every option is scored from the answers alone._'}
 
 ## Decision Drivers
 

@@ -131,7 +131,7 @@ function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: C
     case 'peakRssMiB':
       return t.peakRssBytes === null ? { actual: null, detail: 'not measured' } : { actual: t.peakRssBytes / 2 ** 20, detail: `${(t.peakRssBytes / 2 ** 20).toFixed(1)} MiB` };
     case 'processCount':
-      return { actual: t.processCount, detail: t.processCount === null ? 'not measured' : `${t.processCount} processes` };
+      return { actual: t.processCount, detail: t.processCount === null ? 'not measured' : `${t.processCount} process${t.processCount === 1 ? '' : 'es'}` };
     case 'stuckOrders':
     case 'duplicateCharges': {
       const v = t.consistency?.[c.metric] ?? null;

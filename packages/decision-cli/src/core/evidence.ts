@@ -35,6 +35,7 @@ export interface TopologyEvidence {
 export interface EvidenceSource {
   kind: 'comparison' | 'k6';
   path: string;
+  /** Plain text without the path, e.g. `profile quick, embedded engine, ...`. */
   description: string;
 }
 
@@ -122,7 +123,7 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
       {
         kind: 'comparison',
         path,
-        description: `\`${path}\`: profile ${comparison.profile}, ${comparison.engine} engine, started ${comparison.startedAt}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GB memory, Node ${machine.node} on ${machine.platform}/${machine.arch}`,
+        description: `profile ${comparison.profile}, ${comparison.engine} engine, started ${comparison.startedAt}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GB memory, Node ${machine.node} on ${machine.platform}/${machine.arch}`,
       },
     ],
     topologies,

@@ -20,6 +20,9 @@ export interface HtmlReportInput {
 
 const n = (v: number | null | undefined, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
 
+// Two measurement charts side by side within the page's 1040 px.
+const CHART_WIDTH = 500;
+
 const CSS = `
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1040px;padding:24px;color:#1d2329;background:#fff}
 h1{font-size:1.6em;margin:.2em 0}h2{margin-top:2em;border-bottom:1px solid #dde2e7;padding-bottom:.2em}
@@ -54,6 +57,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
           categories: topoNames,
           series: (['p50Ms', 'p95Ms', 'p99Ms'] as const).map((k) => ({ name: k.replace('Ms', ''), values: topoNames.map((t) => scenarioOf(t, scenario)?.[k] ?? null) })),
           reference: { value: answers.load.p95BudgetMs, label: `p95 budget ${answers.load.p95BudgetMs} ms` },
+          width: CHART_WIDTH,
         }),
       );
     }
@@ -64,6 +68,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         categories: scenarioNames,
         series: topoNames.map((t) => ({ name: t, values: scenarioNames.map((s) => scenarioOf(t, s)?.throughputRps ?? null) })),
         reference: { value: answers.load.expectedRps, label: `expected ${answers.load.expectedRps} rps` },
+        width: CHART_WIDTH,
       }),
     );
     charts.push(
@@ -72,6 +77,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         unit: '€',
         categories: topoNames,
         series: [{ name: 'cost per 1,000 orders', values: topoNames.map((t) => result.assessments.find((a) => a.topology === t)?.cost?.totalEurPer1kOrders ?? null) }],
+        width: CHART_WIDTH,
       }),
     );
     charts.push(
@@ -80,6 +86,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         unit: 'MiB',
         categories: topoNames,
         series: [{ name: 'peak RSS', values: topoNames.map((t) => { const b = evidence.topologies.find((x) => x.topology === t)?.peakRssBytes; return b ? b / 2 ** 20 : null; }) }],
+        width: CHART_WIDTH,
       }),
     );
   }
@@ -154,7 +161,7 @@ ${result.notes.length ? `<ul class="note">${result.notes.map((x) => `<li>${esc(x
 <h2>Measured evidence</h2>
 ${
   evidence.sources.length
-    ? `<ul>${evidence.sources.map((s) => `<li>${esc(s.description)}</li>`).join('')}</ul>
+    ? `<ul>${evidence.sources.map((s) => `<li>${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} <code>${esc(s.path)}</code>: ${esc(s.description)}</li>`).join('')}</ul>
 <div class="charts">${charts.join('\n')}</div>
 <table><thead><tr><th>Topology</th><th>Scenario</th><th>Throughput (rps)</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>Errors</th></tr></thead><tbody>${measuredRows}</tbody></table>
 <table><thead><tr><th>Topology</th><th>p95 budget at ${esc(answers.load.expectedRps)} rps</th><th>Processes</th><th>CPU s / 1k orders</th><th>Peak MiB</th><th>Cost / 1k orders</th><th>Consistency under faults</th></tr></thead><tbody>${assessRows}</tbody></table>

@@ -115,7 +115,7 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
     const rest = spec.slice(eq + 1);
     const [file, scenario] = /^(.*?)(?::([A-Za-z0-9_-]+))?$/.exec(rest)!.slice(1) as [string, string | undefined];
     const scenarioEvidence = parseK6Summary(readText(file, 'k6 summary'), file, scenario ?? 'k6');
-    evidence = addScenarios(evidence, topology, [scenarioEvidence], { kind: 'k6', path: file, description: `\`${file}\` (${topology}, scenario ${scenarioEvidence.scenario})` });
+    evidence = addScenarios(evidence, topology, [scenarioEvidence], { kind: 'k6', path: file, description: `${topology}, scenario ${scenarioEvidence.scenario}` });
   }
   return evidence;
 }

@@ -72,8 +72,8 @@ function withStatementCache(sqlite: BetterSqlite3.Database, maxEntries = 1000) {
 }
 
 /** Runs migrations given in code (name → migration), in name order; throws on failure. */
-export async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+export async function migrate<DB>(db: Kysely<DB>, migrations: Record<string, Migration>): Promise<void> {
+  const migrator = new Migrator({ db: db as Kysely<unknown>, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
@@ -82,7 +82,7 @@ export async function migrate(db: Kysely<any>, migrations: Record<string, Migrat
 }
 
 /** True when the database answers a trivial query (for readiness). */
-export async function ping(db: Kysely<any>): Promise<boolean> {
+export async function ping<DB>(db: Kysely<DB>): Promise<boolean> {
   try {
     await sql`select 1`.execute(db);
     return true;

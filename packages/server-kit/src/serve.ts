@@ -1,6 +1,5 @@
 import { serve } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
-import type { Hono } from 'hono';
 import type { Logger } from '@archbench/observability/logging';
 
 export interface ServeOptions {
@@ -18,7 +17,7 @@ export interface ServeOptions {
  * lets in-flight requests finish (bounded), runs `onShutdown`, then exits.
  * Resolves with the bound port once listening.
  */
-export function serveWithShutdown(app: Hono<any>, options: ServeOptions): Promise<number> {
+export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fetch'] }, options: ServeOptions): Promise<number> {
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, (info) => resolve(info.port));
     // Longer than common client/proxy idle timeouts, so keep-alive sockets are closed by the client side.

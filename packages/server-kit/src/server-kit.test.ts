@@ -4,13 +4,14 @@ import { z } from 'zod';
 import { DEV_AUTH_SECRET, mintToken } from '@archbench/contracts/tokens';
 import { toProblem } from '@archbench/observability/errors';
 import { authenticate, requireAdmin } from './auth';
+import type { AuthVariables } from './auth';
 import { ConfigError, baseEnvSchema, parseEnv } from './env';
 import { overloadGuard, readJson } from './http';
 
 const secret = 'a-test-secret-of-enough-length';
 
-function appWith(setup: (app: Hono<any>) => void) {
-  const app = new Hono<any>();
+function appWith(setup: (app: Hono<{ Variables: AuthVariables }>) => void) {
+  const app = new Hono<{ Variables: AuthVariables }>();
   app.onError((error, c) => {
     const p = toProblem(error);
     return c.body(JSON.stringify(p.body), p.status as 400, p.headers);
@@ -87,7 +88,7 @@ describe('readJson', () => {
     expect([400, 422]).toContain(deep.status);
     const invalid = await post('{"n":1.5}');
     expect(invalid.status).toBe(422);
-    expect((await invalid.json()).errors[0].path).toBe('n');
+    expect(((await invalid.json()) as { errors: Array<{ path: string }> }).errors[0]?.path).toBe('n');
     expect((await post(JSON.stringify({ n: 1, pad: 'x'.repeat(70_000) }))).status).toBe(413);
   });
 });

@@ -259,7 +259,8 @@ function cmdVerify(args: string[], io: CliIo): number {
   if (positionals.length !== 1) throw new UsageError('verify needs exactly one ADR (a path, or a number in --dir)', 'verify');
   if (!(values.comparison as string[] | undefined)?.length && !(values.k6 as string[] | undefined)?.length) throw new UsageError('verify needs --comparison FILE (or --k6 TOPOLOGY=FILE) with the newer evidence', 'verify');
   const ref = positionals[0]!;
-  const path = /^\d+$/.test(ref) ? new AdrLog(resolve(io.cwd, String(values.dir))).path(new AdrLog(resolve(io.cwd, String(values.dir))).find(ref)) : resolve(io.cwd, ref);
+  const log = new AdrLog(resolve(io.cwd, String(values.dir)));
+  const path = /^\d+$/.test(ref) ? log.path(log.find(ref)) : resolve(io.cwd, ref);
   const confirmation = extractConfirmation(readText(path, 'ADR'), relative(io.cwd, path) || path);
   const { evidence } = evidenceInputs(values, io);
   const checks = checkConfirmation(confirmation, evidence);

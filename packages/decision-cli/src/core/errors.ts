@@ -3,15 +3,21 @@
  * codes: input problems are 2, a failed `verify` is 1, anything unexpected is 70 (EX_SOFTWARE).
  */
 
-/** Something the user gave us is wrong: a flag, an answers file, a comparison file, a k6 summary. */
+/**
+ * Something the user gave us is wrong: a flag, an answers file, a comparison file, a k6 summary.
+ * @example throw new InputError('answers.yaml: team.teams: must be a whole number >= 1 (got 0)');
+ */
 export class InputError extends Error {
-  override readonly name = 'InputError';
-  readonly exitCode = 2;
+  override name = 'InputError';
+  readonly exitCode: number = 2;
 }
 
-/** A command was called the wrong way (unknown subcommand, missing argument). */
+/**
+ * A command was called the wrong way (unknown subcommand, missing argument).
+ * @example throw new UsageError('verify needs exactly one ADR', 'verify');
+ */
 export class UsageError extends InputError {
-  override readonly name = 'UsageError' as 'InputError';
+  override name = 'UsageError';
   constructor(
     message: string,
     /** The command whose help text is worth pointing at. */
@@ -21,20 +27,28 @@ export class UsageError extends InputError {
   }
 }
 
-/** Refusing to write because a file already exists (an ADR is never overwritten). */
+/**
+ * Refusing to write because a file already exists (an ADR is never overwritten).
+ * @example throw new ConflictError('docs/decisions/0001-x.md already exists; refusing to overwrite it');
+ */
 export class ConflictError extends InputError {
-  override readonly name = 'ConflictError' as 'InputError';
+  override name = 'ConflictError';
 }
 
-/** `verify` found recorded confirmation criteria that no longer hold. */
+/**
+ * `verify` found recorded confirmation criteria that no longer hold.
+ * @example throw new VerificationFailedError('2 of 7 confirmation criteria no longer hold');
+ */
 export class VerificationFailedError extends Error {
-  override readonly name = 'VerificationFailedError';
-  readonly exitCode = 1;
+  override name = 'VerificationFailedError';
+  readonly exitCode: number = 1;
 }
 
-/** Exit code for an error, following the mapping above. */
+/**
+ * Exit code for an error, following the mapping above.
+ * @example process.exitCode = exitCodeOf(error);
+ */
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof InputError) return error.exitCode;
-  if (error instanceof VerificationFailedError) return error.exitCode;
+  if (error instanceof InputError || error instanceof VerificationFailedError) return error.exitCode;
   return 70;
 }

@@ -44,6 +44,13 @@ describe('archbench decide --answers', () => {
     expect(readFileSync(join(tmp.dir, 'docs/decisions/0002-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8')).toContain('Supersedes [ADR-0001]');
   });
 
+  it('reads JSON answers too', async () => {
+    tmp.write('answers.json', JSON.stringify(SMALL_TEAM_MVP));
+    const r = await runCli(['score', '--answers', 'answers.json', '--json'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).recommendation).toBe('modular-monolith');
+  });
+
   it('runs decide when no command is given (`pnpm decide --answers ...`)', async () => {
     const r = await runCli(['--answers', 'answers.yaml', '--dry-run'], tmp.dir);
     expect(r.code).toBe(0);

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAdr } from '../src/core/adr';
 import { answersTemplate } from '../src/core/template';
 import { comparisonFixture } from './fixtures/comparison';
-import { SMALL_TEAM_MVP } from './fixtures/answers';
+import { IDLE_BURSTY_EVENTS, SMALL_TEAM_MVP } from './fixtures/answers';
 import { runCli, spawnCli, tempDir } from './helpers';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -83,6 +83,7 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
     { name: 'a negative price', args: [...decide, '--vcpu-hour-eur=-1'], message: /--vcpu-hour-eur must be a number of euros/ },
     { name: 'an unknown scenario', args: [...decide, '--scenario', 'spike'], message: /--scenario spike: not in the evidence \(scenarios: browse, checkout\)/ },
     { name: 'superseding an ADR that does not exist', args: [...decide, '--supersedes', '7'], message: /no ADR "7" in/ },
+    { name: 'a decisions --dir that is a file', args: [...decide, '--dir', 'answers.yaml'], message: /answers\.yaml is not a folder; pass the decisions folder with --dir/ },
     { name: 'an unknown command', args: ['decidee'], message: /unknown command "decidee"/ },
     { name: 'score without answers', args: ['score'], message: /score needs --answers FILE/ },
   ];
@@ -119,6 +120,14 @@ describe('archbench verify', () => {
     expect(bad.stdout).toMatch(/✗ monolith-cpu: .* — 10\.000 CPU s per 1,000 orders \(max 5\)/);
     expect(bad.stdout).toMatch(/✓ monolith-memory/);
     expect(bad.stderr).toContain('2 of 7 confirmation criteria no longer hold: monolith-p95, monolith-cpu');
+  });
+
+  it('exits 0 and says so when the chosen option was not measured (nothing to check)', async () => {
+    tmp.write('idle.yaml', answersTemplate(IDLE_BURSTY_EVENTS));
+    await runCli(['decide', '--answers', 'idle.yaml', '--comparison', 'comparison.json'], tmp.dir);
+    const r = await runCli(['verify', '1', '--comparison', 'comparison.json'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/no machine-checkable criteria recorded \(the chosen option was not measured\)/);
   });
 
   it('exits 2 for an ADR without a confirmation block or a comparison of the wrong version', async () => {

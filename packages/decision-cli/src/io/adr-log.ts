@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { addMoreInformation, pad, parseAdr, renderIndex, setAdrStatus, slugify, type AdrEntry } from '../core/adr';
 import { ConflictError, InputError } from '../core/errors';
@@ -16,6 +16,7 @@ export class AdrLog {
   /** Every record, oldest first. */
   list(): AdrEntry[] {
     if (!existsSync(this.dir)) return [];
+    if (!statSync(this.dir).isDirectory()) throw new InputError(`${this.dir} is not a folder; pass the decisions folder with --dir`);
     return readdirSync(this.dir)
       .map((file) => ({ file, match: ADR_FILE.exec(file) }))
       .filter((x): x is { file: string; match: RegExpExecArray } => x.match !== null)

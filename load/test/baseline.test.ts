@@ -112,3 +112,17 @@ describe('summary headline', () => {
     expect(renderSummary(c)).toMatch(/checkout: not comparable, too many failed requests \(microservices-http 50\.00%/);
   });
 });
+
+describe('paired throughput ratio', () => {
+  it('is the median of per-round ratios, so one disturbed round barely moves it', async () => {
+    const { pairedThroughputRatio } = await import('@archbench/contracts/comparison');
+    const c = comparison();
+    const [mono, micro] = c.scenarios as [Comparison['scenarios'][number], Comparison['scenarios'][number]];
+    mono.roundThroughputRps = [200, 210, 600, 190, 205]; // round 3: the machine was briefly quiet for the monolith
+    micro.roundThroughputRps = [40, 42, 45, 38, 41];
+    expect(pairedThroughputRatio(micro, mono)).toBeCloseTo(0.2, 5);
+    expect(renderSummary(c)).toContain('microservices-http sustains 0.20× the monolith');
+    delete micro.roundThroughputRps;
+    expect(pairedThroughputRatio(micro, mono)).toBeCloseTo(166 / 277, 5);
+  });
+});

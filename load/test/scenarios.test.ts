@@ -107,7 +107,7 @@ describe('k6 mapping', () => {
   it('maps open-model scenarios to arrival-rate executors and thresholds by metric', () => {
     const browse = PROFILES.quick.scenarios.find((s) => s.name === 'browse')!;
     const options = toK6Options(browse);
-    expect(options.scenarios.browse).toMatchObject({ executor: 'constant-arrival-rate', rate: 60, timeUnit: '1s', duration: '4s' });
+    expect(options.scenarios.browse).toMatchObject({ executor: 'constant-arrival-rate', rate: 60, timeUnit: '1s', duration: '3s' });
     expect(options.thresholds).toEqual({ http_req_duration: ['p(95)<100'], http_req_failed: ['rate<0.01'] });
     expect(options.summaryTrendStats).toContain('p(99)');
     const ramp = toK6Options(spike(10, 100, 4)).scenarios.spike!;

@@ -2,7 +2,7 @@
 // `pnpm compare`: the paired load comparison. Pure parts live in src/compare; this file does the
 // I/O (arguments, files, terminal) and maps failures to exit codes: 1 regression, 2 bad
 // arguments, 3 the run failed.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ComparisonFormatError, parseComparison } from '@archbench/contracts/comparison';
 import type { Comparison } from '@archbench/contracts/comparison';
@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const env = loadCompareEnv();
   const base = env.INIT_CWD ?? process.cwd();
   const outDir = resolve(base, options.outDir);
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir} exists and is not a folder`);
 
   let baseline: Comparison | undefined;
   if (options.baseline) {

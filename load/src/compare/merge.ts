@@ -70,5 +70,6 @@ export function mergeSegments(scenario: ScenarioDefinition, topology: TopologyNa
     thresholds,
     thresholdsPassed: thresholds.every((t) => t.passed),
     loadModel: segments[0]!.loadModel,
+    roundThroughputRps: segments.map((s) => s.requests / s.durationSeconds),
   };
 }

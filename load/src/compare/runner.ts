@@ -83,7 +83,7 @@ function internalCalls(scrapes: (PromSample[] | undefined)[]): number | undefine
 }
 
 function warmupScenario(seconds: number): ScenarioDefinition {
-  return { name: 'warmup', description: 'unrecorded warm-up', mix: MIXED_MIX, load: { executor: 'constant-vus', vus: 4, durationSeconds: seconds }, thresholds: [] };
+  return { name: 'warmup', description: 'unrecorded warm-up', mix: MIXED_MIX, load: { executor: 'constant-vus', vus: 8, durationSeconds: seconds }, thresholds: [] };
 }
 
 /**
@@ -122,7 +122,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     const failedStart = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failedStart) throw failedStart.reason;
     for (const topology of running) {
-      const idle = topology.snapshot();
+      const idle = await topology.snapshot();
       tallies.set(topology.name, {
         segments: new Map(),
         cpuSeconds: 0,
@@ -140,8 +140,12 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     reporter.info(`all topologies ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     if (profile.warmupSeconds > 0) {
-      reporter.info(`warming up ${running.map((t) => t.name).join(', ')} for ${profile.warmupSeconds} s`);
-      await Promise.all(running.map((topology) => options.engine.run(topology.baseUrl, warmupScenario(profile.warmupSeconds), tokens)));
+      // One at a time and at full load, as in the measured rounds: JIT and caches of every
+      // process warm up on the same paths the measurement takes.
+      for (const topology of running) {
+        reporter.info(`warming up ${topology.name} for ${profile.warmupSeconds} s`);
+        await options.engine.run(topology.baseUrl, warmupScenario(profile.warmupSeconds), tokens);
+      }
     }
 
     for (let round = 1; round <= profile.rounds; round++) {
@@ -158,10 +162,13 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
 
   async function runSegment(topology: RunningTopology, scenario: ScenarioDefinition, round: number) {
     const tally = tallies.get(topology.name)!;
-    const before = topology.snapshot();
+    const before = await topology.snapshot();
     const metricsBefore = await topology.scrapeMetrics();
     const sampler = setInterval(() => {
-      tally.peakRssBytes = Math.max(tally.peakRssBytes, topology.snapshot().rssBytes);
+      void topology.snapshot().then(
+        (s) => (tally.peakRssBytes = Math.max(tally.peakRssBytes, s.rssBytes)),
+        () => undefined,
+      );
     }, options.sampleIntervalMs ?? 250);
     let result: SegmentResult;
     try {
@@ -172,7 +179,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
       clearInterval(sampler);
     }
     if (!topology.alive) throw new CompareRunError(`${topology.name} died during ${scenario.name}; last log lines:\n${topology.logTail()}`);
-    const after = topology.snapshot();
+    const after = await topology.snapshot();
     const metricsAfter = await topology.scrapeMetrics();
     tally.peakRssBytes = Math.max(tally.peakRssBytes, after.rssBytes);
     const cpu = Math.max(0, after.cpuSeconds - before.cpuSeconds);

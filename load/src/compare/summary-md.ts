@@ -1,3 +1,4 @@
+import { pairedThroughputRatio } from '@archbench/contracts/comparison';
 import type { Comparison, ScenarioResult, TopologyResult } from '@archbench/contracts/comparison';
 
 function ms(value: number): string {
@@ -40,14 +41,14 @@ export function renderSummary(comparison: Comparison): string {
   const monolithScenario = (s: ScenarioResult) => comparison.scenarios.find((x) => x.scenario === s.scenario && x.topology === 'monolith');
   lines.push('### Client side');
   lines.push('');
-  lines.push('| Scenario | Topology | Model | Throughput (req/s) | p50 ms | p95 ms | p99 ms | Errors | Dropped | Thresholds | Throughput vs monolith | p95 vs monolith |');
+  lines.push('| Scenario | Topology | Model | Throughput (req/s) | p50 ms | p95 ms | p99 ms | Errors | Dropped | Thresholds | Throughput vs monolith (paired) | p95 vs monolith |');
   lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
   for (const s of comparison.scenarios) {
     const base = monolithScenario(s);
     const failed = s.thresholds.filter((t) => !t.passed).map((t) => `${t.metric} ${t.expression}`);
     lines.push(
       `| ${s.scenario} | ${s.topology} | ${s.loadModel ?? '—'} | ${rps(s.throughputRps)} | ${ms(s.latencyMs.p50)} | ${ms(s.latencyMs.p95)} | ${ms(s.latencyMs.p99)} | ${pct(s.errorRate)} | ${s.dropped} | ` +
-        `${s.thresholdsPassed ? 'pass' : `FAIL: ${failed.join(', ')}`} | ${ratio(s.throughputRps, base?.throughputRps)} | ${ratio(s.latencyMs.p95, base?.latencyMs.p95)} |`,
+        `${s.thresholdsPassed ? 'pass' : `FAIL: ${failed.join(', ')}`} | ${base ? ratio(pairedThroughputRatio(s, base), 1) : '—'} | ${ratio(s.latencyMs.p95, base?.latencyMs.p95)} |`,
     );
   }
   lines.push('');
@@ -76,7 +77,10 @@ export function renderSummary(comparison: Comparison): string {
       if (s.errorRate > 0.01 || base.errorRate > 0.01) {
         lines.push(`- ${s.scenario}: not comparable, too many failed requests (${s.topology} ${pct(s.errorRate)}, monolith ${pct(base.errorRate)}); see the server logs.`);
       } else {
-        lines.push(`- ${s.scenario}: ${s.topology} sustains ${ratio(s.throughputRps, base.throughputRps)} the monolith's maximum throughput (${rps(s.throughputRps)} vs ${rps(base.throughputRps)} req/s).`);
+        lines.push(
+          `- ${s.scenario}: ${s.topology} sustains ${ratio(pairedThroughputRatio(s, base), 1)} the monolith's maximum throughput ` +
+            `(median of per-round paired ratios; totals ${rps(s.throughputRps)} vs ${rps(base.throughputRps)} req/s).`,
+        );
       }
     }
     lines.push('');

@@ -8,9 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { TopologyName } from '@archbench/contracts/comparison';
 import { tsxExecArgv } from '../engine/embedded-engine';
-import { parsePromText } from '../metrics/prom-text';
+import { parsePromText, sumMetric } from '../metrics/prom-text';
 import type { PromSample } from '../metrics/prom-text';
-import { processTree, snapshotTree } from '../metrics/proc';
+import { procAvailable, processTree, snapshotTree } from '../metrics/proc';
 import type { ProcSnapshot } from '../metrics/proc';
 
 /** The repository root (load/ lives directly below it). */
@@ -104,6 +104,7 @@ export class TopologyStartError extends Error {
 }
 
 const live = new Set<RunningTopology>();
+const PROC = procAvailable();
 
 /**
  * Kills every topology still running, synchronously (SIGKILL to each process group): for the
@@ -147,9 +148,19 @@ export class RunningTopology {
     return !this.exited;
   }
 
-  /** CPU seconds and RSS summed over the topology's process tree. */
-  snapshot(): ProcSnapshot {
-    return snapshotTree(this.pid, this.supervisor);
+  /**
+   * CPU seconds and RSS summed over the topology's processes: from /proc where there is one
+   * (Linux; counts every process, needs nothing from the servers), else from the servers' own
+   * prom-client metrics (process_cpu_seconds_total, process_resident_memory_bytes).
+   */
+  async snapshot(): Promise<ProcSnapshot> {
+    if (PROC) return snapshotTree(this.pid, this.supervisor);
+    const scrapes = (await this.scrapeMetrics()).filter((s): s is PromSample[] => s !== undefined);
+    return {
+      pids: scrapes.map((_, i) => i),
+      cpuSeconds: scrapes.reduce((sum, s) => sum + (sumMetric(s, 'process_cpu_seconds_total') ?? 0), 0),
+      rssBytes: scrapes.reduce((sum, s) => sum + (sumMetric(s, 'process_resident_memory_bytes') ?? 0), 0),
+    };
   }
 
   /** Scrapes /metrics of every process; a process without the endpoint yields undefined. */
@@ -188,7 +199,7 @@ export class RunningTopology {
         // the group is already gone
       }
     };
-    const remaining = () => processTree(pgid).filter((p) => p.pid === pgid || p.pgrp === pgid).length;
+    const remaining = () => (PROC ? processTree(pgid).filter((p) => p.pid === pgid || p.pgrp === pgid).length : 0);
     signalGroup('SIGTERM');
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && (!this.exited || remaining() > 0)) await sleep(100);

@@ -93,9 +93,9 @@ export const PROFILES: Record<ProfileName, Profile> = {
   quick: {
     name: 'quick',
     description: 'about two minutes: browse at a moderate fixed rate, checkout at maximum throughput',
-    rounds: 4,
-    warmupSeconds: 6,
-    scenarios: [browse(60, 4), checkout(8, 5)],
+    rounds: 5,
+    warmupSeconds: 5,
+    scenarios: [browse(60, 3), checkout(8, 4)],
   },
   standard: {
     name: 'standard',

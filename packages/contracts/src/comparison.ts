@@ -48,8 +48,28 @@ export const ScenarioResult = z.object({
   thresholdsPassed: z.boolean(),
   /** `open` (arrival rate: throughput is the offered rate) or `closed` (fixed VUs: throughput is the maximum sustained). */
   loadModel: z.enum(['open', 'closed']).optional(),
+  /** Throughput of each interleaved round, in round order (for paired ratios, see pairedThroughputRatio). */
+  roundThroughputRps: z.array(z.number().nonnegative()).optional(),
 });
 export type ScenarioResult = z.infer<typeof ScenarioResult>;
+
+/**
+ * Throughput ratio of `candidate` to `baseline` (same scenario, two topologies): the median of
+ * the per-round ratios, since round i of both ran back to back on the same machine state; a
+ * round disturbed by other load on the machine then moves the result far less than it moves the
+ * plain ratio of totals. Falls back to the ratio of totals when rounds are not recorded.
+ * @example pairedThroughputRatio(microservicesCheckout, monolithCheckout) // 0.23
+ */
+export function pairedThroughputRatio(candidate: ScenarioResult, baseline: ScenarioResult): number | null {
+  const a = candidate.roundThroughputRps;
+  const b = baseline.roundThroughputRps;
+  const ratios: number[] = [];
+  if (a && b) for (let i = 0; i < Math.min(a.length, b.length); i++) if (b[i]! > 0) ratios.push(a[i]! / b[i]!);
+  if (ratios.length === 0) return baseline.throughputRps > 0 ? candidate.throughputRps / baseline.throughputRps : null;
+  ratios.sort((x, y) => x - y);
+  const mid = Math.floor(ratios.length / 2);
+  return ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+}
 
 /** Server-side figures of one topology, scraped from /metrics of every process. */
 export const TopologyResult = z.object({

@@ -10,7 +10,8 @@ const SERVICE_VERSION = '0.1.0';
 
 async function main() {
   const env = loadEnv();
-  const logger = createLogger({ service: env.SERVICE_NAME, level: env.LOG_LEVEL });
+  // Asynchronous stdout: under load, lines batch into few writes instead of one syscall each.
+  const logger = createLogger({ service: env.SERVICE_NAME, level: env.LOG_LEVEL, sync: false });
   if (usesDevSecret(env)) {
     logger.warn('AUTH_SECRET is the public development default: anyone can mint tokens. Set AUTH_SECRET before exposing this server.');
   }

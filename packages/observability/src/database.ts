@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Context, Tracer } from '@opentelemetry/api';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type { BoundHistogram, FastHistogram } from './histogram';
 import type { Metrics } from './metrics';
 import type { Tracing } from './tracing';
 
@@ -54,6 +55,20 @@ interface Pending {
   table: string;
 }
 
+/** Histogram series by `operation table`, bound once per distinct query shape. */
+function seriesCache(histogram: FastHistogram<'operation' | 'table'>) {
+  const cache = new Map<string, BoundHistogram>();
+  return (operation: string, table: string): BoundHistogram => {
+    const key = `${operation} ${table}`;
+    let series = cache.get(key);
+    if (series === undefined) {
+      series = histogram.bind({ operation, table });
+      cache.set(key, series);
+    }
+    return series;
+  };
+}
+
 /**
  * A Kysely plugin recording one CLIENT span (`SELECT products`, with `db.system.name`,
  * `db.operation.name`, `db.collection.name`) and one `db_query_duration_seconds` sample per
@@ -64,6 +79,7 @@ interface Pending {
 export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
   const tracer: Tracer | undefined = options.tracing?.enabled ? options.tracing.tracer : undefined;
   const histogram = options.metrics?.dbQueryDuration;
+  const series = histogram === undefined ? undefined : seriesCache(histogram);
   // Weak: a built but never executed query (a subquery, a compile()) leaves nothing behind.
   const pending = new WeakMap<object, Pending>();
   return {
@@ -79,7 +95,7 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
       if (p !== undefined) {
         pending.delete(args.queryId);
         const end = performance.now();
-        histogram?.observe({ operation: p.operation, table: p.table }, (end - p.start) / 1000);
+        series?.(p.operation, p.table).observe((end - p.start) / 1000);
         // The span is made after the fact with the measured start, so queries that are built
         // but never run make no span at all.
         if (tracer !== undefined && trace.getSpan(p.ctx) !== undefined) {

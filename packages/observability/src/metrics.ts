@@ -1,4 +1,8 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram } from './histogram';
+
+export { FastHistogram };
+export type { BoundHistogram } from './histogram';
 import type { Handler } from 'hono';
 
 export interface MetricsOptions {
@@ -22,9 +26,9 @@ export type PaymentResult = 'succeeded' | 'declined' | 'failed' | 'refunded' | '
 export interface Metrics {
   readonly service: string;
   readonly registry: Registry;
-  readonly httpServerDuration: Histogram<'route' | 'method' | 'status_class'>;
-  readonly httpClientDuration: Histogram<'peer' | 'route' | 'method' | 'status_class'>;
-  readonly dbQueryDuration: Histogram<'operation' | 'table'>;
+  readonly httpServerDuration: FastHistogram<'route' | 'method' | 'status_class'>;
+  readonly httpClientDuration: FastHistogram<'peer' | 'route' | 'method' | 'status_class'>;
+  readonly dbQueryDuration: FastHistogram<'operation' | 'table'>;
   /** Orders reaching a terminal-or-cancelled state, by outcome. */
   readonly ordersTotal: Counter<'outcome'>;
   /** Calls to the payment provider, by result. */
@@ -53,21 +57,21 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const metrics: Metrics = {
     service: options.service,
     registry,
-    httpServerDuration: new Histogram({
+    httpServerDuration: new FastHistogram({
       name: 'http_server_request_duration_seconds',
       help: 'Duration of HTTP requests served, by route template',
       labelNames: ['route', 'method', 'status_class'] as const,
       buckets: httpBuckets,
       registers,
     }),
-    httpClientDuration: new Histogram({
+    httpClientDuration: new FastHistogram({
       name: 'http_client_request_duration_seconds',
       help: 'Duration of HTTP requests made to other services, by peer and route template',
       labelNames: ['peer', 'route', 'method', 'status_class'] as const,
       buckets: httpBuckets,
       registers,
     }),
-    dbQueryDuration: new Histogram({
+    dbQueryDuration: new FastHistogram({
       name: 'db_query_duration_seconds',
       help: 'Duration of database queries, by operation and table',
       labelNames: ['operation', 'table'] as const,

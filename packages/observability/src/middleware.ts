@@ -9,6 +9,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import { REQUEST_ID_KEY, ensureContextManager, propagator } from './context';
+import type { BoundHistogram } from './histogram';
 import type { Metrics } from './metrics';
 import { statusClass } from './metrics';
 import type { Tracing } from './tracing';
@@ -48,28 +49,28 @@ const honoGetter: TextMapGetter<Context> = {
 interface RouteInfo {
   route: string;
   spanName: string;
+  /** Histogram series of this route by method + status class, bound once. */
+  series: Map<string, BoundHistogram>;
 }
-
-const UNMATCHED: RouteInfo = { route: 'unmatched', spanName: '' };
 
 /**
  * The route template that answered: the last matched route that is not a `*` middleware.
  * Router route objects are stable per registration, so the label strings are made once.
  */
-function routeInfo(c: Context, method: string, cache: WeakMap<object, RouteInfo>): RouteInfo {
+function routeInfo(c: Context, method: string, cache: WeakMap<object, RouteInfo>, unmatched: RouteInfo): RouteInfo {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     const r = routes[i]!;
     if (r.method === 'ALL' && r.path.endsWith('*')) continue;
     let info = cache.get(r);
     if (info === undefined) {
-      info = { route: r.path, spanName: `${r.method === 'ALL' ? method : r.method} ${r.path}` };
+      info = { route: r.path, spanName: `${r.method === 'ALL' ? method : r.method} ${r.path}`, series: new Map() };
       cache.set(r, info);
     }
     // HEAD is served by GET routes; keep the name honest without caching a second entry.
-    return info.spanName.startsWith(method) ? info : { route: info.route, spanName: `${method} ${info.route}` };
+    return info.spanName.startsWith(method) ? info : { route: info.route, spanName: `${method} ${info.route}`, series: info.series };
   }
-  return UNMATCHED;
+  return unmatched;
 }
 
 function hostParts(host: string | undefined): [string | undefined, number | undefined] {
@@ -93,9 +94,11 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
   const logger = options.logger;
   const accessLevel = options.accessLog ?? 'debug';
   const ignored = new Set(options.ignorePaths ?? DEFAULT_IGNORED_PATHS);
-  const useContext = tracer !== undefined || logger !== undefined;
+  // The active context only feeds spans and log correlation; a silent logger needs none of it.
+  const useContext = tracer !== undefined || (logger !== undefined && logger.level !== 'silent');
   if (useContext) ensureContextManager();
   const cache = new WeakMap<object, RouteInfo>();
+  const unmatched: RouteInfo = { route: 'unmatched', spanName: '', series: new Map() };
 
   return async function observability(c, next) {
     const incoming = c.req.header('x-request-id');
@@ -122,7 +125,6 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
             'url.scheme': c.req.url.startsWith('https:') ? 'https' : 'http',
             'server.address': address,
             'server.port': port,
-            'user_agent.original': c.req.header('user-agent'),
           },
         },
         ctx,
@@ -140,10 +142,10 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       throw error;
     } finally {
       const status = threw ? 500 : c.res.status;
-      const info = routeInfo(c, method, cache);
+      const info = routeInfo(c, method, cache, unmatched);
       if (span !== undefined) {
         if (span.isRecording()) {
-          if (info !== UNMATCHED) {
+          if (info !== unmatched) {
             span.updateName(info.spanName);
             span.setAttribute('http.route', info.route);
           }
@@ -156,7 +158,16 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
         span.end();
       }
       const seconds = (performance.now() - start) / 1000;
-      histogram?.observe({ route: info.route, method, status_class: statusClass(status) }, seconds);
+      if (histogram !== undefined) {
+        const cls = statusClass(status);
+        const key = method + cls;
+        let series = info.series.get(key);
+        if (series === undefined) {
+          series = histogram.bind({ route: info.route, method, status_class: cls });
+          info.series.set(key, series);
+        }
+        series.observe(seconds);
+      }
       if (logger !== undefined && accessLevel !== false && logger.isLevelEnabled(accessLevel)) {
         context.with(ctx, () =>
           logger[accessLevel](

@@ -1,0 +1,215 @@
+/**
+ * `pnpm --filter @archbench/observability bench`: what observability costs the monolith.
+ *
+ * Starts the monolith several times in one run, all at once on SQLite, differing only in env:
+ *   off       OTEL_SDK_DISABLED=true, METRICS_ENABLED=false, LOG_LEVEL=silent
+ *   full      100 % sampling with OTLP/HTTP export to a local sink, metrics, info logs to a file
+ *   tracing   tracing + export only          metrics   metrics only
+ *   access    info logs with one access line per request (ACCESS_LOG=info), to a file
+ * and load-tests GET /products/{sku} with autocannon, interleaving the variants round by round
+ * so drift of this shared machine hurts all alike. Prints throughput per variant as a ratio to
+ * `off`. Target: `full` loses at most 10 %.
+ *
+ * Flags: --duration 5 (s per round) --rounds 3 --connections 16 --variants off,full,tracing,metrics,access
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+    variants: { type: 'string', default: 'off,full,tracing,metrics,access' },
+  },
+});
+const duration = Number(args.duration);
+const rounds = Number(args.rounds);
+const connections = Number(args.connections);
+const monolithRoot = resolve(import.meta.dirname, '../../../apps/monolith');
+
+/** Stands in for a collector: counts spans and bytes, answers 200 like one. */
+function startSink(): Promise<{ url: string; spans: () => number; bytes: () => number; close: () => void }> {
+  let spans = 0;
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      bytes += body.length;
+      // Counting a key is enough and keeps the sink from competing for CPU with a JSON.parse.
+      for (let i = body.indexOf('"spanId"'); i !== -1; i = body.indexOf('"spanId"', i + 8)) spans++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  return new Promise((done) =>
+    server.listen(0, '127.0.0.1', () =>
+      done({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans: () => spans, bytes: () => bytes, close: () => server.close() }),
+    ),
+  );
+}
+
+function freePort(): Promise<number> {
+  const probe = createServer();
+  return new Promise((done) =>
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => done(port));
+    }),
+  );
+}
+
+interface Instance {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  logFile: string;
+}
+
+async function startMonolith(name: string, env: Record<string, string>, workDir: string): Promise<Instance> {
+  const port = await freePort();
+  const logFile = join(workDir, `${name}.log`);
+  const fd = openSync(logFile, 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: monolithRoot,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(workDir, name), NODE_ENV: 'development', ...env },
+    stdio: ['ignore', fd, 'inherit'],
+  });
+  closeSync(fd);
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? -1));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (exited !== null) throw new Error(`monolith "${name}" exited with ${exited}; see ${logFile}`);
+    try {
+      if ((await fetch(`${url}/ready`)).ok) return { name, url, child, logFile };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill('SIGTERM');
+  throw new Error(`monolith "${name}" did not become ready in 30 s`);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+interface Run {
+  rps: number;
+  /** Server CPU microseconds per request: steadier than rps on a machine shared with others. */
+  cpuUs: number;
+  requests: number;
+  p50: number;
+  p99: number;
+  failed: number;
+}
+
+async function load(url: string, pid: number, seconds: number): Promise<Run> {
+  let n = 0;
+  const cpuBefore = cpuSeconds(pid);
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/products/SKU-${String((n++ % 900) + 1).padStart(4, '0')}` }) }],
+  });
+  const cpuUs = ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.requests.total);
+  return { rps: result.requests.average, cpuUs, requests: result.requests.total, p50: result.latency.p50, p99: result.latency.p99, failed: result.non2xx + result.errors };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main() {
+  const workDir = mkdtempSync(join(tmpdir(), 'archbench-obs-bench-'));
+  const sink = await startSink();
+  const variants: Record<string, Record<string, string>> = {
+    off: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    full: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on', METRICS_ENABLED: 'true', LOG_LEVEL: 'info' },
+    tracing: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    metrics: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'true', LOG_LEVEL: 'silent' },
+    access: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'info', ACCESS_LOG: 'info' },
+  };
+  const chosen = args.variants.split(',').map((v) => v.trim());
+  for (const name of chosen) if (!variants[name]) throw new Error(`unknown variant ${name}; known: ${Object.keys(variants).join(', ')}`);
+  if (!chosen.includes('off')) chosen.unshift('off');
+
+  const instances: Instance[] = [];
+  const results: Record<string, Run[]> = {};
+  const spansBy: Record<string, number> = {};
+  try {
+    for (const name of chosen) instances.push(await startMonolith(name, variants[name]!, workDir));
+    process.stderr.write(`warming up ${instances.length} monoliths (${connections} connections)…\n`);
+    for (const instance of instances) await load(instance.url, instance.child.pid!, 2);
+    await sleep(1500);
+    for (let round = 1; round <= rounds; round++) {
+      // Rotate the order each round so no variant always runs first or last.
+      const order = instances.map((_, i) => instances[(i + round) % instances.length]!);
+      for (const instance of order) {
+        process.stderr.write(`round ${round}/${rounds}: ${instance.name} (${duration}s)\n`);
+        const before = sink.spans();
+        const run = await load(instance.url, instance.child.pid!, duration);
+        (results[instance.name] ??= []).push(run);
+        // Export is batched: give the last batch a moment to arrive before the next variant.
+        await sleep(1200);
+        spansBy[instance.name] = (spansBy[instance.name] ?? 0) + (sink.spans() - before);
+      }
+    }
+  } finally {
+    for (const instance of instances) instance.child.kill('SIGTERM');
+    sink.close();
+  }
+
+  const base = median(results.off!.map((r) => r.rps));
+  const baseCpu = median(results.off!.map((r) => r.cpuUs));
+  const lines = [
+    '',
+    `observability overhead on the monolith — GET /products/{sku}, ${rounds} interleaved rounds × ${duration}s, ${connections} connections, medians`,
+    '',
+    '| variant | rps | ratio to off | loss | server CPU µs/request | CPU ratio to off | p50 / p99 ms | failed | spans exported per request | log bytes |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const instance of instances) {
+    const runs = results[instance.name]!;
+    const rps = median(runs.map((r) => r.rps));
+    const cpuUs = median(runs.map((r) => r.cpuUs));
+    const requests = runs.reduce((s, r) => s + r.requests, 0);
+    const failed = runs.reduce((s, r) => s + r.failed, 0);
+    const spans = spansBy[instance.name] ?? 0;
+    const logBytes = statSync(instance.logFile).size;
+    lines.push(
+      `| ${instance.name} | ${rps.toFixed(0)} | ${(rps / base).toFixed(3)} | ${((1 - rps / base) * 100).toFixed(1)} % | ${cpuUs.toFixed(0)} | ${(cpuUs / baseCpu).toFixed(3)} | ${median(runs.map((r) => r.p50))} / ${median(runs.map((r) => r.p99))} | ${failed} | ${(spans / requests).toFixed(2)} | ${logBytes} |`,
+    );
+  }
+  const full = results.full ? median(results.full.map((r) => r.rps)) / base : undefined;
+  lines.push('');
+  if (full !== undefined) {
+    const loss = (1 - full) * 100;
+    const cpuLoss = (1 - baseCpu / median(results.full!.map((r) => r.cpuUs))) * 100;
+    lines.push(`full observability: ${full.toFixed(3)}× the throughput of off, ${loss.toFixed(1)} % loss (target ≤ 10 %): ${loss <= 10 ? 'met' : 'MISSED'}`);
+    lines.push(`by server CPU per request (the CPU-bound throughput it implies): ${cpuLoss.toFixed(1)} % loss`);
+    lines.push('anchors: Express + OpenTelemetry −47 %, mercurius −31 %, ASP.NET Core −15 %');
+  }
+  lines.push('');
+  process.stdout.write(lines.join('\n'));
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -51,6 +51,8 @@ export const envSchema = baseEnvSchema.extend({
   PAYMENT_BREAKER_MIN_CALLS: z.coerce.number().int().positive().default(10),
   PAYMENT_BREAKER_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.5),
   PAYMENT_BREAKER_OPEN_MS: z.coerce.number().int().positive().default(5000),
+  /** How the launcher runs each process: an esbuild bundle on plain Node (default), or through tsx. */
+  RUNNER: z.enum(['bundle', 'tsx']).default('bundle'),
   /** How often the orders service sweeps for sagas that need driving, ms. */
   SAGA_SWEEP_MS: z.coerce.number().int().positive().default(1000),
   /** false: no /metrics, no request or query histograms, no process metrics. */

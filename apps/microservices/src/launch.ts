@@ -17,6 +17,7 @@ async function main() {
     env: childEnv,
     port: env.PORT,
     host: env.HOST,
+    runner: env.RUNNER,
     ports: { inventory: env.INVENTORY_PORT, orders: env.ORDERS_PORT, payments: env.PAYMENTS_PORT, shipping: env.SHIPPING_PORT },
     onExit: (name, code, signal) => {
       if (!stopping) process.stderr.write(`launch: ${name} exited (code ${code}, signal ${signal}); the others keep running\n`);

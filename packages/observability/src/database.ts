@@ -84,10 +84,12 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
   const pending = new WeakMap<object, Pending>();
   return {
     transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-      if (tracer !== undefined || histogram !== undefined) {
-        const { operation, table } = describe(args.node);
-        pending.set(args.queryId, { start: performance.now(), ctx: context.active(), operation, table });
-      }
+      if (tracer === undefined && histogram === undefined) return args.node;
+      const ctx = context.active();
+      // No histogram and no sampled request around it (startup work, an unsampled trace): nothing to record.
+      if (histogram === undefined && !trace.getSpan(ctx)?.isRecording()) return args.node;
+      const { operation, table } = describe(args.node);
+      pending.set(args.queryId, { start: performance.now(), ctx, operation, table });
       return args.node;
     },
     async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
@@ -98,7 +100,7 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
         series?.(p.operation, p.table).observe((end - p.start) / 1000);
         // The span is made after the fact with the measured start, so queries that are built
         // but never run make no span at all.
-        if (tracer !== undefined && trace.getSpan(p.ctx) !== undefined) {
+        if (tracer !== undefined && trace.getSpan(p.ctx)?.isRecording()) {
           const span = tracer.startSpan(
             p.table ? `${p.operation} ${p.table}` : p.operation,
             {

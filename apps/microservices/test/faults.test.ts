@@ -90,11 +90,15 @@ async function checkInvariants(system: Running, initial: Map<string, number>, pl
   expect(orders.some((o) => o.status === 'REJECTED' && o.rejectionReason === 'payment_declined')).toBe(true);
 }
 
-const transports: Setup['transport'][] = ['http', 'amqp'];
+const faultSetups: Array<Pick<Setup, 'transport' | 'database'>> = [
+  { transport: 'http', database: 'sqlite' },
+  { transport: 'amqp', database: 'sqlite' },
+  { transport: 'http', database: 'postgres' },
+];
 
-for (const transport of transports) {
-  describe(`faults (${transport} + sqlite)`, async () => {
-    const setup: Setup = { transport, database: 'sqlite', env: { PAYMENT_LATENCY_MS: '40', INTERNAL_TIMEOUT_MS: '2000' } };
+for (const { transport, database } of faultSetups) {
+  describe(`faults (${transport} + ${database})`, async () => {
+    const setup: Setup = { transport, database, env: { PAYMENT_LATENCY_MS: '40', INTERNAL_TIMEOUT_MS: '2000' } };
     const skip = await skipSetup(setup);
     let system: Running | undefined;
     beforeAll(async () => {

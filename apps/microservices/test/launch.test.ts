@@ -69,7 +69,7 @@ describe('launch.ts', () => {
       expect(run.output()).toContain(`${name.padEnd(9)}  http://127.0.0.1:${port + i + 1}`);
       expect((await fetch(`http://127.0.0.1:${port + i + 1}/metrics`)).status).toBe(200);
     }
-    expect((await (await fetch(`http://127.0.0.1:${port}/ready`)).json()).status).toBe('ok');
+    expect(((await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as { status: string }).status).toBe('ok');
     const pids = [...run.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(4);
     run.child.kill('SIGTERM');

@@ -63,6 +63,9 @@ function startSink(): Promise<{ url: string; spans: () => number; bytes: () => n
   );
 }
 
+/** Set when the bench stops its monoliths, so their exits are not reported as failures. */
+let stopping = false;
+
 function freePort(): Promise<number> {
   const probe = createServer();
   return new Promise((done) =>
@@ -98,7 +101,7 @@ async function startMonolith(name: string, env: Record<string, string>, workDir:
     try {
       if ((await fetch(`${url}/ready`)).ok) {
         // Something else on this shared machine may stop it (a SIGTERM shows as "shutting down" in its log).
-        child.on('exit', (code, signal) => process.stderr.write(`monolith "${name}" exited (${signal ?? code}) during the run; see ${logFile}\n`));
+        child.on('exit', (code, signal) => stopping || process.stderr.write(`monolith "${name}" exited (${signal ?? code}) during the run; see ${logFile}\n`));
         return { name, url, child, logFile };
       }
     } catch {
@@ -193,6 +196,7 @@ async function main() {
       for (const [name, run] of runs) if (name !== 'off') (pairs[name] ??= []).push({ rps: run.rps / offRun.rps, cpu: run.cpuUs / offRun.cpuUs });
     }
   } finally {
+    stopping = true;
     for (const instance of instances.values()) instance.child.kill('SIGTERM');
     sink.close();
   }

@@ -5,6 +5,7 @@ import type { Server } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SERVER_NODE_FLAGS } from '@archbench/server-kit/bundle';
 import { bundleProcesses } from './bundle';
 import { SERVICE_NAMES } from './env';
 import type { ServiceName } from './env';
@@ -45,7 +46,7 @@ const appRoot = fileURLToPath(new URL('..', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const entry = (name: ProcessName) => fileURLToPath(new URL(`./${name}/main.ts`, import.meta.url));
 let bundles: Promise<Record<ProcessName, string>> | undefined;
-export const DEFAULT_NODE_FLAGS = ['--max-semi-space-size=4'];
+export const DEFAULT_NODE_FLAGS = SERVER_NODE_FLAGS;
 
 /** Ports the OS says are free now, distinct from each other (for tests and PORT=0). */
 export async function freePorts(count: number): Promise<number[]> {

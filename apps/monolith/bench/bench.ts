@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DEV_AUTH_SECRET, mintToken } from '@archbench/contracts/tokens';
+import { SERVER_NODE_FLAGS, bundleEntries } from '@archbench/server-kit/bundle';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,7 +46,9 @@ async function freePort(): Promise<number> {
 async function start(script: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // Both servers run on plain Node with the flags every archbench server uses (no tsx loader).
+  const bundled = (await bundleEntries({ server: resolve(appRoot, script) })).server;
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, bundled], {
     cwd: appRoot,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -69,15 +69,15 @@ export function createApp({ env, db: rawDb, logger, provider, tracing, metrics =
       overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }),
     ],
   });
-  app.use(
-    bodyLimit({
-      maxSize: LIMITS.maxBodyBytes,
-      onError: () => {
-        // The body is left unread, so the connection cannot be reused safely: close it.
-        throw new AppError('payload-too-large', `request body is over the ${LIMITS.maxBodyBytes}-byte limit`, { headers: { connection: 'close' } });
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: LIMITS.maxBodyBytes,
+    onError: () => {
+      // The body is left unread, so the connection cannot be reused safely: close it.
+      throw new AppError('payload-too-large', `request body is over the ${LIMITS.maxBodyBytes}-byte limit`, { headers: { connection: 'close' } });
+    },
+  });
+  // Only requests that may carry a body pay for the limit (it wraps the request stream).
+  app.use((c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
 

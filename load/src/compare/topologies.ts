@@ -35,15 +35,17 @@ interface TopologyPlan {
 }
 
 const MICROSERVICES_ENTRY = 'apps/microservices/src/launch.ts';
+const MONOLITH_ENTRY = 'apps/monolith/src/launch.ts';
 
 const PLANS: Record<TopologyName, TopologyPlan> = {
   monolith: {
     name: 'monolith',
-    entry: 'apps/monolith/src/main.ts',
+    // Like the microservices launcher, it runs the server bundled on plain Node with the same flags.
+    entry: MONOLITH_ENTRY,
     portCount: 1,
-    supervisor: false,
+    supervisor: true,
     extraEnv: () => ({}),
-    unavailable: (_env, root) => (existsSync(join(root, 'apps/monolith/src/main.ts')) ? undefined : 'apps/monolith/src/main.ts is missing'),
+    unavailable: (_env, root) => (existsSync(join(root, MONOLITH_ENTRY)) ? undefined : `${MONOLITH_ENTRY} is missing`),
   },
   'microservices-http': {
     name: 'microservices-http',

@@ -212,7 +212,9 @@ describe('tracingOptionsFromEnv', () => {
       serviceName: 'renamed',
     });
     expect(tracingOptionsFromEnv({ OTEL_SDK_DISABLED: 'true' })).toEqual({ enabled: false });
-    expect(tracingOptionsFromEnv({})).toEqual({});
+    expect(tracingOptionsFromEnv({})).toEqual({ enabled: false });
+    expect(tracingOptionsFromEnv({ OTEL_SDK_DISABLED: 'false' })).toEqual({ enabled: true });
+    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).enabled).toBeUndefined();
   });
 
   it('names the variable of a bad value', () => {

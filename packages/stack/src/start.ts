@@ -27,7 +27,7 @@ function parts(): Part[] {
     {
       name: 'monolith',
       cwd: 'apps/monolith',
-      args: [...tsx, 'src/main.ts'],
+      args: [...tsx, 'src/launch.ts'],
       env: { ...base, PORT: String(ports.monolith), DATA_DIR: resolve(dataDir, 'monolith') },
       readyUrl: `${url(ports.monolith)}/ready`,
       url: url(ports.monolith),

@@ -42,24 +42,26 @@ export function createCatalog(db: Kysely<Tables>) {
      * partial reservation.
      */
     async reserve(trx: Transaction<Tables>, items: Array<{ sku: string; quantity: number }>): Promise<PricedItem[]> {
-      const skus = items.map((i) => i.sku);
-      const rows = await trx.selectFrom('products').select(['sku', 'price_cents']).where('sku', 'in', skus).execute();
-      const prices = new Map(rows.map((r) => [r.sku, Number(r.price_cents)]));
-      const unknown = items.flatMap((item, index) => (prices.has(item.sku) ? [] : [{ path: `items.${index}.sku`, message: `unknown SKU ${item.sku}` }]));
-      if (unknown.length > 0) {
-        throw new AppError('unknown-sku', unknown.map((u) => u.message).join('; '), { errors: unknown });
-      }
+      const prices = new Map<string, number>();
       // Sorted by SKU so concurrent orders lock rows in the same order (no deadlocks on PostgreSQL).
+      // One conditional update per item both takes the stock and reads the price; only when it
+      // matches nothing do we look closer to say whether the SKU is unknown or short of stock.
       for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
-        const result = await trx
+        const row = await trx
           .updateTable('products')
           .set((eb) => ({ stock: eb('stock', '-', item.quantity) }))
           .where('sku', '=', item.sku)
           .where('stock', '>=', item.quantity)
+          .returning('price_cents')
           .executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) {
-          throw new AppError('insufficient-stock', `not enough stock of ${item.sku} for ${item.quantity} units`);
+        if (row) {
+          prices.set(item.sku, Number(row.price_cents));
+          continue;
         }
+        const known = new Set((await trx.selectFrom('products').select('sku').where('sku', 'in', items.map((i) => i.sku)).execute()).map((r) => r.sku));
+        const unknown = items.flatMap((i, index) => (known.has(i.sku) ? [] : [{ path: `items.${index}.sku`, message: `unknown SKU ${i.sku}` }]));
+        if (unknown.length > 0) throw new AppError('unknown-sku', unknown.map((u) => u.message).join('; '), { errors: unknown });
+        throw new AppError('insufficient-stock', `not enough stock of ${item.sku} for ${item.quantity} units`);
       }
       return items.map((item) => ({ ...item, unitPriceCents: prices.get(item.sku)! }));
     },

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
@@ -10,7 +9,7 @@ import { isUniqueViolation } from '@archbench/server-kit/db';
 import type { Tables } from '../../db/schema';
 import type { EventBus } from '../../shared/events';
 import { nowIso } from '../../shared/events';
-import type { Catalog } from '../catalog';
+import type { Catalog, PricedItem } from '../catalog';
 import type { Payments } from '../payments';
 
 export interface OrdersDeps {
@@ -36,7 +35,7 @@ export interface PlaceResult {
  */
 export function createOrders({ db, catalog, payments, events, logger, metrics }: OrdersDeps) {
   /** Payment processing in flight, by order id, so `Prefer: wait` can await it. */
-  const inFlight = new Map<string, Promise<void>>();
+  const inFlight = new Map<string, Promise<Order | undefined>>();
 
   async function load(id: string, customerId?: string): Promise<Order | undefined> {
     let query = db.selectFrom('orders').selectAll().where('id', '=', id);
@@ -47,57 +46,59 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
     return toOrder(row, items);
   }
 
-  async function settle(orderId: string, outcome: 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'DUPLICATE'): Promise<void> {
-    if (outcome === 'DUPLICATE') return;
+  /** Applies a charge outcome to a PENDING order; returns the order as it now is, or undefined when it was no longer PENDING. */
+  async function settle(order: Order, outcome: 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'DUPLICATE'): Promise<Order | undefined> {
+    if (outcome === 'DUPLICATE') return undefined;
     const now = nowIso();
     if (outcome === 'SUCCEEDED') {
-      const row = await db
+      const updated = await db
         .updateTable('orders')
         .set({ status: 'CONFIRMED', payment_status: 'CAPTURED', updated_at: now })
-        .where('id', '=', orderId)
+        .where('id', '=', order.id)
         .where('status', '=', 'PENDING')
-        .returning(['customer_id', 'total_cents'])
         .executeTakeFirst();
-      if (row) {
-        metrics?.ordersTotal.inc({ outcome: 'confirmed' });
-        await events.publish({ type: 'OrderConfirmed', orderId, customerId: row.customer_id, totalCents: Number(row.total_cents) });
-      }
-      return;
+      if (Number(updated.numUpdatedRows) !== 1) return undefined;
+      metrics?.ordersTotal.inc({ outcome: 'confirmed' });
+      await events.publish({ type: 'OrderConfirmed', orderId: order.id, customerId: order.customerId, totalCents: order.totalCents });
+      return { ...order, status: 'CONFIRMED', paymentStatus: 'CAPTURED', updatedAt: now };
     }
     const reason: RejectionReason = outcome === 'DECLINED' ? 'payment_declined' : 'payment_provider_error';
     const rejected = await db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('orders')
         .set({ status: 'REJECTED', payment_status: outcome, rejection_reason: reason, updated_at: now })
-        .where('id', '=', orderId)
+        .where('id', '=', order.id)
         .where('status', '=', 'PENDING')
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) return false;
-      const items = await trx.selectFrom('order_items').select(['sku', 'quantity']).where('order_id', '=', orderId).execute();
-      await catalog.release(trx, items);
+      await catalog.release(trx, order.items);
       return true;
     });
-    if (rejected) metrics?.ordersTotal.inc({ outcome: 'rejected' });
+    if (!rejected) return undefined;
+    metrics?.ordersTotal.inc({ outcome: 'rejected' });
+    return { ...order, status: 'REJECTED', paymentStatus: outcome, rejectionReason: reason, updatedAt: now };
   }
 
-  function process(orderId: string, token: PaymentToken, totalCents: number): Promise<void> {
+  /** Takes payment for a PENDING order in the background; resolves with the settled order. */
+  function process(order: Order, token: PaymentToken): Promise<Order | undefined> {
     const run = (async () => {
       try {
-        await settle(orderId, await payments.charge(orderId, token, totalCents));
+        return await settle(order, await payments.charge(order.id, token, order.totalCents));
       } catch (error) {
-        logger.error({ err: error, orderId }, 'payment step failed; the order is resumed at next start');
+        logger.error({ err: error, orderId: order.id }, 'payment step failed; the order is resumed at next start');
+        return undefined;
       } finally {
-        inFlight.delete(orderId);
+        inFlight.delete(order.id);
       }
     })();
-    inFlight.set(orderId, run);
+    inFlight.set(order.id, run);
     return run;
   }
 
   async function waitFor(order: Order, waitSeconds: number | undefined): Promise<Order> {
     if (!waitSeconds || isTerminal(order.status)) return order;
     const running = inFlight.get(order.id);
-    if (running) await Promise.race([running, sleep(waitSeconds * 1000)]);
+    if (running) await within(running, waitSeconds * 1000);
     return (await load(order.id)) ?? order;
   }
 
@@ -127,9 +128,11 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
       const id = newId('ord');
       const now = nowIso();
       let totalCents = 0;
+      let priced: PricedItem[] = [];
       try {
         await db.transaction().execute(async (trx) => {
           const items = await catalog.reserve(trx, body.items);
+          priced = items;
           totalCents = orderTotal(items);
           await trx
             .insertInto('orders')
@@ -160,10 +163,23 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
         }
         throw error;
       }
-      const running = process(id, body.payment.token, totalCents);
-      if (options.waitSeconds) await Promise.race([running, sleep(options.waitSeconds * 1000)]);
-      const order = await load(id);
-      return { order: order!, replayed: false };
+      const pending: Order = {
+        id,
+        customerId,
+        status: 'PENDING',
+        items: [...priced].sort((a, b) => a.sku.localeCompare(b.sku)),
+        totalCents,
+        currency: 'EUR',
+        paymentStatus: 'PENDING',
+        rejectionReason: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const running = process(pending, body.payment.token);
+      if (!options.waitSeconds) return { order: pending, replayed: false };
+      // The settled order comes back from memory; only a timeout or a lost race reads it again.
+      const settled = await within(running, options.waitSeconds * 1000);
+      return { order: settled ?? (await load(id)) ?? pending, replayed: false };
     },
 
     async get(customerId: string, id: string, waitSeconds?: number): Promise<Order> {
@@ -222,11 +238,12 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
     async resume(): Promise<number> {
       const pending = await db.selectFrom('orders').select(['id', 'payment_token', 'total_cents']).where('status', '=', 'PENDING').execute();
       for (const row of pending) {
+        const order = (await load(row.id))!;
         const status = await payments.chargeStatus(row.id);
-        if (status === undefined) await process(row.id, row.payment_token as PaymentToken, Number(row.total_cents));
+        if (status === undefined) await process(order, row.payment_token as PaymentToken);
         else {
           if (status === 'PENDING') await payments.abandonCharge(row.id);
-          await settle(row.id, status === 'PENDING' ? 'FAILED' : (status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
+          await settle(order, status === 'PENDING' ? 'FAILED' : (status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
         }
       }
       const unshipped = await db
@@ -247,6 +264,17 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
       await Promise.allSettled([...inFlight.values()]);
     },
   };
+}
+
+/** Resolves with the promise's value, or undefined once `ms` passed; the timer never outlives the race. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function toOrder(row: Tables['orders'], items: Array<Tables['order_items']>): Order {

@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { secureHeaders } from 'hono/secure-headers';
 import type { Kysely } from 'kysely';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { LIMITS } from '@archbench/contracts/schemas';
@@ -15,7 +14,7 @@ import type { Metrics } from '@archbench/observability/metrics';
 import type { Tracing } from '@archbench/observability/tracing';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import { ping } from '@archbench/server-kit/db';
-import { overloadGuard } from '@archbench/server-kit/http';
+import { apiSecurityHeaders, overloadGuard } from '@archbench/server-kit/http';
 import type { Tables } from './db/schema';
 import type { Env } from './env';
 import { catalogAdminRoutes, catalogRoutes, createCatalog } from './modules/catalog';
@@ -64,7 +63,7 @@ export function createApp({ env, db: rawDb, logger, provider, tracing, metrics =
     accessLog: env.ACCESS_LOG === 'off' ? false : env.ACCESS_LOG,
     health: { checks: { database: () => ping(rawDb) } },
     use: [
-      secureHeaders(),
+      apiSecurityHeaders(),
       ...(env.CORS_ORIGINS.length > 0 ? [cors({ origin: env.CORS_ORIGINS, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied', 'X-Request-Id'] })] : []),
       overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }),
     ],

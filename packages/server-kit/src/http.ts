@@ -92,3 +92,26 @@ export function installProblemHandlers<E extends Env, S extends Schema, B extend
   app.onError(problemHandler({ logger, metrics: options.metrics }));
   app.notFound(notFoundHandler({ metrics: options.metrics }));
 }
+
+/**
+ * The response headers OWASP recommends for a JSON API, set once per response: no sniffing, no
+ * framing, no referrer, HTTPS pinning (ignored over plain HTTP) and a CSP that forbids any
+ * content, since an API response is never a document. Leaner than a browser-app header set,
+ * which matters on cheap requests.
+ * @example app.use(apiSecurityHeaders())
+ */
+export function apiSecurityHeaders() {
+  const headers: Array<[string, string]> = [
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'DENY'],
+    ['content-security-policy', "default-src 'none'; frame-ancestors 'none'"],
+    ['referrer-policy', 'no-referrer'],
+    ['strict-transport-security', 'max-age=15552000; includeSubDomains'],
+  ];
+  return createMiddleware(async (c, next) => {
+    // Set before the handler builds its response: headers added afterwards would force a copy of
+    // the finished response and lose the Node adapter's fast path.
+    for (const [name, value] of headers) c.header(name, value);
+    await next();
+  });
+}

@@ -1,12 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { secureHeaders } from 'hono/secure-headers';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { LIMITS } from '@archbench/contracts/schemas';
 import { AppError } from '@archbench/observability/errors';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
-import { overloadGuard } from '@archbench/server-kit/http';
+import { apiSecurityHeaders, overloadGuard } from '@archbench/server-kit/http';
 import { SERVICE_NAMES } from '../env';
 import type { Env } from '../env';
 import type { InternalHttpClient } from '../shared/http-client';
@@ -33,7 +32,7 @@ export function createGatewayApp({ env, obs, client }: GatewayAppDeps) {
       async () => (await client.request(service, { method: 'GET', path: '/ready', attempts: 1, timeoutMs: 2000 })).status === 200,
     ]),
   );
-  const middleware: MiddlewareHandler[] = [secureHeaders()];
+  const middleware: MiddlewareHandler[] = [apiSecurityHeaders()];
   if (env.CORS_ORIGINS.length > 0) middleware.push(cors({ origin: env.CORS_ORIGINS, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied'] }));
   middleware.push(
     overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }),

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Order, Product, Shipment } from '@archbench/contracts/schemas';
+import { mintToken } from '@archbench/contracts/tokens';
+import { PaymentProvider } from '@archbench/domain/payment-provider';
+import { createLogger } from '@archbench/observability/logging';
+import { createApp } from '../src/app';
+import { openMonolithDatabase } from '../src/db';
+import { loadEnv } from '../src/env';
+
+/**
+ * Crash recovery: a monolith that died with orders in flight finishes them at the next start
+ * (`orders.resume()`), keeping stock conserved and charging at most once.
+ */
+const secret = 'restart-test-secret-0123456789';
+const token = mintToken(secret, { sub: 'restart-customer' });
+const admin = mintToken(secret, { sub: 'ops', role: 'admin' });
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A provider that never answers: the process "dies" while the charge is in flight. */
+class HangingProvider extends PaymentProvider {
+  override charge(): ReturnType<PaymentProvider['charge']> {
+    return new Promise(() => {});
+  }
+}
+
+async function boot(dataDir: string, provider?: PaymentProvider) {
+  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, AUTH_SECRET: secret, LOG_LEVEL: 'silent', METRICS_ENABLED: 'false' });
+  const database = await openMonolithDatabase(env);
+  const monolith = createApp({ env, db: database.db, logger: createLogger({ service: 'restart', level: 'silent' }), provider });
+  await monolith.catalog.seed();
+  const call = async <T>(path: string, init: RequestInit = {}, bearer = token) => {
+    const res = await monolith.app.request(path, { ...init, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers } });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  return { ...monolith, database, call };
+}
+
+const stock = async (app: Awaited<ReturnType<typeof boot>>, sku: string) => (await app.call<Product>(`/products/${sku}`)).body.stock;
+
+describe('monolith restart', () => {
+  it('rejects an order whose charge was in flight at the crash, releasing its stock', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-restart-'));
+    dirs.push(dataDir);
+    const first = await boot(dataDir, new HangingProvider());
+    const before = await stock(first, 'SKU-0042');
+    const placed = await first.call<Order>('/orders', { method: 'POST', body: JSON.stringify({ items: [{ sku: 'SKU-0042', quantity: 3 }], payment: { token: 'tok_ok' } }) });
+    expect(placed.status).toBe(202);
+    expect(await stock(first, 'SKU-0042')).toBe(before - 3);
+    // The "crash": the first instance is abandoned with its charge pending.
+
+    const second = await boot(dataDir);
+    expect(await second.orders.resume()).toBe(1);
+    const order = (await second.call<Order>(`/orders/${placed.body.id}`)).body;
+    expect(order).toMatchObject({ status: 'REJECTED', rejectionReason: 'payment_provider_error' });
+    expect(await stock(second, 'SKU-0042')).toBe(before);
+    const payments = (await second.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${order.id}/payments`, {}, admin)).body.items;
+    expect(payments).toEqual([expect.objectContaining({ kind: 'charge', status: 'FAILED' })]);
+    await second.database.close();
+  });
+
+  it('charges and confirms an order that crashed before its charge started, then ships it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-restart-'));
+    dirs.push(dataDir);
+    const first = await boot(dataDir, new HangingProvider());
+    const placed = await first.call<Order>('/orders', { method: 'POST', body: JSON.stringify({ items: [{ sku: 'SKU-0043', quantity: 1 }], payment: { token: 'tok_ok' } }) });
+    // As if the process died between committing the order and recording the charge attempt.
+    await sql`delete from payments where order_id = ${placed.body.id}`.execute(first.database.db);
+
+    const second = await boot(dataDir);
+    expect(await second.orders.resume()).toBe(1);
+    const order = (await second.call<Order>(`/orders/${placed.body.id}`)).body;
+    expect(order).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
+    const shipment = await second.call<Shipment>(`/orders/${order.id}/shipment`);
+    expect(shipment.status).toBe(200);
+    const payments = (await second.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${order.id}/payments`, {}, admin)).body.items;
+    expect(payments).toEqual([expect.objectContaining({ kind: 'charge', status: 'SUCCEEDED' })]);
+    // A second restart finds nothing left to do and charges nothing again.
+    const third = await boot(dataDir);
+    expect(await third.orders.resume()).toBe(0);
+    expect((await third.call<{ items: unknown[] }>(`/admin/orders/${order.id}/payments`, {}, admin)).body.items).toHaveLength(1);
+    await second.database.close();
+    await third.database.close();
+  });
+});

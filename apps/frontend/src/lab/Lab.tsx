@@ -13,7 +13,7 @@ function tuning(name: string, fallback: number): number {
 }
 
 /** Rows rendered for the current filter (`?rows=` overrides, to tune the lab to a machine). */
-export const LAB_ROWS = tuning('rows', 60);
+export const LAB_ROWS = tuning('rows', 100);
 /** Iterations of the per-row scoring loop, the deliberate cost of one row (`?work=` overrides). */
 export const ROW_WORK = tuning('work', 35_000);
 

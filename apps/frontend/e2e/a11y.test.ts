@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { SCREENSHOT_DIR, launchChromium, startStack } from './helpers';
+import { FRONTEND_DIR, SCREENSHOT_DIR, launchChromium, startStack } from './helpers';
 import type { Stack } from './helpers';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -123,6 +124,27 @@ describe('keyboard use and accessibility of the main screens', () => {
     await page.goto(`${stack.frontendUrl}/?report=/sample-comparison.json`);
     await page.getByTestId('comparison').waitFor();
     expect(await page.locator('[data-scenario]').evaluateAll((els) => els.map((e) => e.getAttribute('data-scenario')))).toEqual(['browse', 'place-order']);
+    await page.close();
+  });
+
+  it('renders a real measured comparison (pnpm compare --profile quick on this machine) with its ratios', async () => {
+    // public/measured-comparison.json is a real run, not an illustration; the expectations are
+    // computed from the file so the test holds for any re-measured copy.
+    const measured = JSON.parse(readFileSync(join(FRONTEND_DIR, 'public/measured-comparison.json'), 'utf8')) as {
+      scenarios: Array<{ scenario: string }>;
+      topologies: Array<{ name: string; cpuSecondsPer1kOrders: number | null; peakRssBytes: number }>;
+    };
+    const page = await browser.newPage();
+    await page.goto(`${stack.frontendUrl}/?report=/measured-comparison.json`);
+    await page.getByTestId('comparison').waitFor();
+    const scenarios = [...new Set(measured.scenarios.map((s) => s.scenario))];
+    expect(await page.locator('[data-scenario]').evaluateAll((els) => els.map((e) => e.getAttribute('data-scenario')))).toEqual(scenarios);
+    const mono = measured.topologies.find((t) => t.name === 'monolith')!;
+    for (const t of measured.topologies.filter((x) => x.name !== 'monolith')) {
+      const ratio = t.peakRssBytes / mono.peakRssBytes;
+      expect(await page.getByTestId(`memory-ratio-${t.name}`).textContent()).toBe(`${ratio.toFixed(2)}× monolith`);
+    }
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'report-measured.png'), fullPage: true });
     await page.close();
   });
 });

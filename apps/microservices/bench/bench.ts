@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { mintToken } from '@archbench/contracts/tokens';
+import { SERVER_NODE_FLAGS, bundleEntries } from '@archbench/server-kit/bundle';
 import { freePort, startTopology } from '../src/launcher';
 import type { Topology } from '../src/launcher';
 import { internalToken } from '../src/shared/service-app';
@@ -45,7 +46,6 @@ if (![seconds, rounds, concurrency, hopRequests].every((n) => Number.isInteger(n
 const SECRET = 'microservices-bench-secret-0123456789';
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const monolithMain = fileURLToPath(new URL('../../monolith/src/main.ts', import.meta.url));
-const tsxLoader = import.meta.resolve('tsx');
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -65,7 +65,9 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function startMonolith(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', tsxLoader, monolithMain], {
+  // Bundled on plain Node with the same flags as every microservice, so memory compares like with like.
+  const bundled = (await bundleEntries({ monolith: monolithMain })).monolith;
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, bundled], {
     env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, AUTH_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -28,6 +28,13 @@ class HangingProvider extends PaymentProvider {
   }
 }
 
+/** Charges succeed, refunds never answer: the process "dies" right after a cancel committed. */
+class HangingRefundProvider extends PaymentProvider {
+  override refund(): ReturnType<PaymentProvider['refund']> {
+    return new Promise(() => {});
+  }
+}
+
 async function boot(dataDir: string, provider?: PaymentProvider) {
   const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, AUTH_SECRET: secret, LOG_LEVEL: 'silent', METRICS_ENABLED: 'false' });
   const database = await openMonolithDatabase(env);
@@ -85,5 +92,27 @@ describe('monolith restart', () => {
     expect((await third.call<{ items: unknown[] }>(`/admin/orders/${order.id}/payments`, {}, admin)).body.items).toHaveLength(1);
     await second.database.close();
     await third.database.close();
+  });
+
+  it('finishes the refund of a cancel that crashed after its commit, and cancels the shipment', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-restart-'));
+    dirs.push(dataDir);
+    const first = await boot(dataDir, new HangingRefundProvider());
+    const before = await stock(first, 'SKU-0044');
+    const placed = await first.call<Order>('/orders', { method: 'POST', headers: { prefer: 'wait=5' }, body: JSON.stringify({ items: [{ sku: 'SKU-0044', quantity: 2 }], payment: { token: 'tok_ok' } }) });
+    expect(placed.body.status).toBe('CONFIRMED');
+    // The cancel commits, then hangs at the provider: the "crash" leaves it there.
+    void first.call(`/orders/${placed.body.id}/cancel`, { method: 'POST' });
+    for (let i = 0; i < 50 && (await first.call<Order>(`/orders/${placed.body.id}`)).body.status !== 'CANCELLED'; i++) await new Promise((r) => setTimeout(r, 20));
+    const pendingRefund = (await first.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${placed.body.id}/payments`, {}, admin)).body.items;
+    expect(pendingRefund).toContainEqual(expect.objectContaining({ kind: 'refund', status: 'PENDING' }));
+
+    const second = await boot(dataDir);
+    await second.orders.resume();
+    const payments = (await second.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${placed.body.id}/payments`, {}, admin)).body.items;
+    expect(payments.map((p) => `${p.kind}:${p.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
+    expect((await second.call<Shipment>(`/orders/${placed.body.id}/shipment`)).body.status).toBe('CANCELLED');
+    expect(await stock(second, 'SKU-0044')).toBe(before);
+    await second.database.close();
   });
 });

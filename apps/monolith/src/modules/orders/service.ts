@@ -220,11 +220,12 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) return false;
         await catalog.release(trx, order.items);
+        await payments.recordRefund(trx, id, order.totalCents);
         return true;
       });
       if (!cancelled) throw new AppError('order-not-cancellable', 'order was cancelled concurrently');
       metrics?.ordersTotal.inc({ outcome: 'cancelled' });
-      await payments.refund(id, order.totalCents);
+      await payments.completeRefunds(id);
       await events.publish({ type: 'OrderCancelled', orderId: id, customerId });
       return (await load(id))!;
     },
@@ -233,7 +234,9 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
      * After a restart: finishes orders left PENDING. An order whose charge was never attempted
      * is charged now; one whose charge was in flight when the process died is rejected as a
      * provider error (the simulated provider cannot be asked), and confirmed orders without a
-     * shipment get their OrderConfirmed again.
+     * shipment get their OrderConfirmed again. Refunds recorded by a cancel that crashed before
+     * reaching the provider are sent, and cancelled orders whose shipment is still active get
+     * their OrderCancelled again.
      */
     async resume(): Promise<number> {
       const pending = await db.selectFrom('orders').select(['id', 'payment_token', 'total_cents']).where('status', '=', 'PENDING').execute();
@@ -256,6 +259,15 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
       for (const row of unshipped) {
         await events.publish({ type: 'OrderConfirmed', orderId: row.id, customerId: row.customer_id, totalCents: Number(row.total_cents) });
       }
+      await payments.completeRefunds();
+      const stillShipping = await db
+        .selectFrom('orders')
+        .innerJoin('shipments', 'shipments.order_id', 'orders.id')
+        .select(['orders.id', 'orders.customer_id'])
+        .where('orders.status', '=', 'CANCELLED')
+        .where('shipments.status', '!=', 'CANCELLED')
+        .execute();
+      for (const row of stillShipping) await events.publish({ type: 'OrderCancelled', orderId: row.id, customerId: row.customer_id });
       return pending.length;
     },
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-provider';
@@ -22,7 +22,7 @@ const toRecord = (row: Tables['payments']): PaymentRecord => ({
  * so a second charge for the same order can never reach the provider: at most one capture.
  */
 export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, metrics?: Pick<Metrics, 'paymentsTotal'>) {
-  async function once(orderId: string, kind: 'charge' | 'refund', amountCents: number, call: () => Promise<{ outcome: ChargeOutcome; providerRef: string }>): Promise<ChargeOutcome | 'DUPLICATE'> {
+  async function once(orderId: string, kind: 'charge', amountCents: number, call: () => Promise<{ outcome: ChargeOutcome; providerRef: string }>): Promise<ChargeOutcome | 'DUPLICATE'> {
     const id = newId('pay');
     try {
       await db
@@ -34,7 +34,7 @@ export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, me
       throw error;
     }
     const result = await call();
-    metrics?.paymentsTotal.inc({ result: kind === 'charge' ? (result.outcome.toLowerCase() as 'succeeded' | 'declined' | 'failed') : result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
+    metrics?.paymentsTotal.inc({ result: result.outcome.toLowerCase() as 'succeeded' | 'declined' | 'failed' });
     await db.updateTable('payments').set({ status: result.outcome, provider_ref: result.providerRef }).where('id', '=', id).execute();
     return result.outcome;
   }
@@ -44,9 +44,27 @@ export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, me
     charge(orderId: string, token: PaymentToken, amountCents: number) {
       return once(orderId, 'charge', amountCents, () => provider.charge(token, amountCents));
     },
-    /** Refunds an order's captured charge once. */
-    refund(orderId: string, amountCents: number) {
-      return once(orderId, 'refund', amountCents, () => provider.refund(amountCents));
+    /**
+     * Records the refund of a cancelled order inside the cancel's own transaction, so a crash
+     * after the commit still leaves a PENDING refund that `completeRefunds` finishes.
+     */
+    async recordRefund(trx: Transaction<Tables>, orderId: string, amountCents: number): Promise<void> {
+      await trx
+        .insertInto('payments')
+        .values({ id: newId('pay'), order_id: orderId, kind: 'refund', status: 'PENDING', amount_cents: amountCents, provider_ref: null, created_at: nowIso() })
+        .execute();
+    },
+    /** Sends recorded refunds to the provider: one order's (after its cancel) or every pending one (at start). */
+    async completeRefunds(orderId?: string): Promise<number> {
+      let query = db.selectFrom('payments').select(['id', 'amount_cents']).where('kind', '=', 'refund').where('status', '=', 'PENDING');
+      if (orderId !== undefined) query = query.where('order_id', '=', orderId);
+      const pending = await query.execute();
+      for (const row of pending) {
+        const result = await provider.refund(Number(row.amount_cents));
+        metrics?.paymentsTotal.inc({ result: result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
+        await db.updateTable('payments').set({ status: result.outcome, provider_ref: result.providerRef }).where('id', '=', row.id).where('status', '=', 'PENDING').execute();
+      }
+      return pending.length;
     },
     /** Outcome of an earlier charge attempt (after a restart), or undefined when none was made. */
     async chargeStatus(orderId: string): Promise<string | undefined> {

@@ -16,6 +16,8 @@ export interface DatabaseOptions {
   fileName: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** Told when an idle PostgreSQL connection is lost (the pool replaces it). */
+  onIdleClientError?: (error: Error) => void;
 }
 
 export interface Database<DB> {
@@ -34,6 +36,10 @@ export interface Database<DB> {
 export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle client that loses its connection (server restart, terminated backend) is dropped
+    // from the pool and emits 'error' here; unhandled, that would crash the process. The next
+    // query simply takes a fresh client, and a real outage shows up in that query and /ready.
+    pool.on('error', (error) => options.onIdleClientError?.(error));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     const url = new URL(options.databaseUrl);
     url.password = '';

@@ -116,3 +116,31 @@ describe('overloadGuard', () => {
     expect((await app.request('/slow')).status).toBe(200);
   });
 });
+
+describe('openDatabase on PostgreSQL', () => {
+  it('survives idle connections being terminated by the server, and keeps answering', async () => {
+    const { postgresReachable, shouldSkip, createTestDatabase } = await import('./testing');
+    if (await shouldSkip('PostgreSQL', postgresReachable)) return;
+    const { openDatabase, ping } = await import('./db');
+    const { sql } = await import('kysely');
+    const test = await createTestDatabase('archbench_serverkit');
+    const lost: Error[] = [];
+    const database = openDatabase({ databaseUrl: test.url, dataDir: '.', fileName: 'unused', onIdleClientError: (e) => lost.push(e) });
+    try {
+      expect(await ping(database.db)).toBe(true);
+      // Another session kills our idle backend, as a database restart would.
+      const pg = (await import('pg')).default;
+      const admin = new pg.Client({ connectionString: test.url });
+      await admin.connect();
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      await admin.end();
+      for (let i = 0; i < 50 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(lost.length).toBeGreaterThan(0);
+      const result = await sql<{ one: number }>`select 1 as one`.execute(database.db);
+      expect(result.rows[0]?.one).toBe(1);
+    } finally {
+      await database.close();
+      await test.drop();
+    }
+  });
+});

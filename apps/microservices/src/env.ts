@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { TracingConfigError, tracingOptionsFromEnv } from '@archbench/observability/tracing';
-import type { TracingEnvOptions } from '@archbench/observability/tracing';
-import { ConfigError, baseEnvSchema, parseEnv } from '@archbench/server-kit/env';
+import { baseEnvSchema, loadServerEnv } from '@archbench/server-kit/env';
+import type { ServerEnv } from '@archbench/server-kit/env';
 
 export const SERVICE_NAMES = ['inventory', 'orders', 'payments', 'shipping'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -55,37 +54,12 @@ export const envSchema = baseEnvSchema.extend({
   RUNNER: z.enum(['bundle', 'tsx']).default('bundle'),
   /** How often the orders service sweeps for sagas that need driving, ms. */
   SAGA_SWEEP_MS: z.coerce.number().int().positive().default(1000),
-  /** false: no /metrics, no request or query histograms, no process metrics. */
-  METRICS_ENABLED: z
-    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
-    .transform((value) => value === 'true' || value === '1')
-    .default(true),
-  /** Level of the one log line per request; `debug` keeps the hot path silent at LOG_LEVEL=info. */
-  ACCESS_LOG: z.enum(['info', 'debug', 'off']).default('debug'),
-  // OpenTelemetry's own variables, checked by tracingOptionsFromEnv below.
-  OTEL_SDK_DISABLED: z.string().optional(),
-  OTEL_SERVICE_NAME: z.string().optional(),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
-  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
-  OTEL_TRACES_SAMPLER: z.string().optional(),
-  OTEL_TRACES_SAMPLER_ARG: z.string().optional(),
-  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
 });
-export type Env = z.infer<typeof envSchema> & {
-  /** initTracing options from the OTEL_* variables. */
-  tracing: TracingEnvOptions;
-};
+export type Env = ServerEnv<typeof envSchema>;
 
 /** Reads and validates the environment; throws ConfigError listing every bad variable. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const env = parseEnv(envSchema, source);
-  try {
-    return { ...env, tracing: tracingOptionsFromEnv(env) };
-  } catch (error) {
-    if (error instanceof TracingConfigError) throw new ConfigError(`invalid environment:\n  ${error.message}`);
-    throw error;
-  }
+  return loadServerEnv(envSchema, source);
 }
 
 /** The transport in force: TRANSPORT when given, else amqp when AMQP_URL is set, else http. */

@@ -43,3 +43,11 @@ export function seedCatalog(count = SEED_PRODUCT_COUNT): SeedProduct[] {
   }
   return products;
 }
+
+/** The seed catalog as `products` rows, in chunks small enough for one multi-row insert each. */
+export function seedProductRowChunks(chunkSize = 200): Array<Array<{ sku: string; name: string; price_cents: number; currency: string; stock: number }>> {
+  const rows = seedCatalog().map((p) => ({ sku: p.sku, name: p.name, price_cents: p.priceCents, currency: p.currency, stock: p.stock }));
+  const chunks = [];
+  for (let i = 0; i < rows.length; i += chunkSize) chunks.push(rows.slice(i, i + chunkSize));
+  return chunks;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SCARCE_FROM, SCARCE_STOCK, SEED_STOCK, seedCatalog } from './catalog';
+import { SCARCE_FROM, SCARCE_STOCK, SEED_STOCK, seedCatalog, seedProductRowChunks } from './catalog';
 import { newId } from './ids';
-import { canCancel, decodeCursor, encodeCursor, isTerminal, orderTotal, requestHash } from './orders';
+import { canCancel, decodeCursor, encodeCursor, isTerminal, ordersFromRows, orderTotal, requestHash } from './orders';
 import { PaymentProvider } from './payment-provider';
 
 describe('seed catalog', () => {
@@ -63,5 +63,27 @@ describe('simulated payment provider', () => {
   it('fails the configured share of calls', async () => {
     const provider = new PaymentProvider({ failureRate: 1 });
     expect((await provider.charge('tok_ok', 100)).outcome).toBe('FAILED');
+  });
+});
+
+describe('stored rows', () => {
+  it('seed rows come in bounded chunks covering the whole catalog', () => {
+    const chunks = seedProductRowChunks(300);
+    expect(chunks.every((c) => c.length <= 300)).toBe(true);
+    expect(chunks.flat().map((r) => r.sku)).toEqual(seedCatalog().map((p) => p.sku));
+    expect(chunks[0]![1]).toEqual({ sku: 'SKU-0001', name: seedCatalog()[1]!.name, price_cents: seedCatalog()[1]!.priceCents, currency: 'EUR', stock: SEED_STOCK });
+  });
+
+  it('orders are rebuilt from rows with their own items and numbers (PostgreSQL returns bigints as strings)', () => {
+    const row = (id: string) => ({ id, customer_id: 'c', status: 'CONFIRMED', total_cents: '300', payment_status: 'CAPTURED', rejection_reason: null, created_at: 't', updated_at: 't' });
+    const orders = ordersFromRows([row('a'), row('b')], [
+      { order_id: 'b', sku: 'SKU-0002', quantity: '1', unit_price_cents: 100 },
+      { order_id: 'a', sku: 'SKU-0001', quantity: 3, unit_price_cents: '100' },
+    ]);
+    expect(orders.map((o) => [o.id, o.totalCents, o.items])).toEqual([
+      ['a', 300, [{ sku: 'SKU-0001', quantity: 3, unitPriceCents: 100 }]],
+      ['b', 300, [{ sku: 'SKU-0002', quantity: 1, unitPriceCents: 100 }]],
+    ]);
+    expect(orders[0]).toMatchObject({ currency: 'EUR', rejectionReason: null, status: 'CONFIRMED' });
   });
 });

@@ -38,3 +38,50 @@ export function decodeCursor(cursor: string): string | undefined {
 }
 
 export type OrderView = Order;
+
+/** An `orders` row as both apps store it (numbers may come back as strings from PostgreSQL). */
+export interface OrderRow {
+  id: string;
+  customer_id: string;
+  status: string;
+  total_cents: number | string;
+  payment_status: string;
+  rejection_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An `order_items` row as both apps store it. */
+export interface OrderItemRow {
+  order_id: string;
+  sku: string;
+  quantity: number | string;
+  unit_price_cents: number | string;
+}
+
+/** The public Order of a stored order and its items. */
+export function orderFromRows(row: OrderRow, items: readonly OrderItemRow[]): Order {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    status: row.status as Order['status'],
+    items: items.map((i) => ({ sku: i.sku, quantity: Number(i.quantity), unitPriceCents: Number(i.unit_price_cents) })),
+    totalCents: Number(row.total_cents),
+    currency: 'EUR',
+    paymentStatus: row.payment_status as Order['paymentStatus'],
+    rejectionReason: (row.rejection_reason as Order['rejectionReason']) ?? null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** A page of orders from its rows and the items of all of them (one query for the items). */
+export function ordersFromRows(rows: readonly OrderRow[], items: readonly OrderItemRow[]): Order[] {
+  const byOrder = new Map<string, OrderItemRow[]>();
+  for (const item of items) {
+    const list = byOrder.get(item.order_id);
+    if (list) list.push(item);
+    else byOrder.set(item.order_id, [item]);
+  }
+  return rows.map((row) => orderFromRows(row, byOrder.get(row.id) ?? []));
+}

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DEV_AUTH_SECRET } from '@archbench/contracts/tokens';
+import { TracingConfigError, tracingOptionsFromEnv } from '@archbench/observability/tracing';
+import type { TracingEnvOptions } from '@archbench/observability/tracing';
 
 /**
  * The environment every archbench server honours. Each app's `env.ts` extends this schema and
@@ -23,6 +25,22 @@ export const baseEnvSchema = z.object({
   PAYMENT_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   PAYMENT_SLOW_MS: z.coerce.number().int().min(0).default(1500),
   PAYMENT_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** false: no /metrics, no request or query histograms, no process metrics. */
+  METRICS_ENABLED: z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .transform((value) => value === 'true' || value === '1')
+    .default(true),
+  /** Level of the one log line per request; `debug` keeps the hot path silent at LOG_LEVEL=info. */
+  ACCESS_LOG: z.enum(['info', 'debug', 'off']).default('debug'),
+  // OpenTelemetry's own variables, checked by tracingOptionsFromEnv in loadServerEnv.
+  OTEL_SDK_DISABLED: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_TRACES_SAMPLER: z.string().optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.string().optional(),
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
 
@@ -45,6 +63,24 @@ export function parseEnv<S extends z.ZodType<BaseEnv>>(schema: S, source: NodeJS
     throw new ConfigError('AUTH_SECRET is the development default; set a real secret when NODE_ENV=production');
   }
   return result.data;
+}
+
+/** A server's parsed environment plus its tracing options (from the OTEL_* variables). */
+export type ServerEnv<S extends z.ZodType<BaseEnv>> = z.infer<S> & { tracing: TracingEnvOptions };
+
+/**
+ * Parses a server's environment (see parseEnv) and derives its tracing options; a bad OTEL_*
+ * value is a ConfigError like any other bad variable.
+ * @example export const loadEnv = (source = process.env) => loadServerEnv(envSchema, source)
+ */
+export function loadServerEnv<S extends z.ZodType<BaseEnv>>(schema: S, source: NodeJS.ProcessEnv): ServerEnv<S> {
+  const env = parseEnv(schema, source);
+  try {
+    return { ...env, tracing: tracingOptionsFromEnv(env as BaseEnv) };
+  } catch (error) {
+    if (error instanceof TracingConfigError) throw new ConfigError(`invalid environment:\n  ${error.message}`);
+    throw error;
+  }
 }
 
 /** True when the server runs with the public development secret (callers log a loud warning). */

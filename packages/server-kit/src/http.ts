@@ -2,6 +2,8 @@ import type { Context, Env, Hono, Schema } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { z } from 'zod';
 import { LIMITS, toFieldErrors } from '@archbench/contracts/schemas';
+import type { Order } from '@archbench/contracts/schemas';
+import { decodeCursor, isTerminal } from '@archbench/domain/orders';
 import { AppError } from '@archbench/observability/errors';
 import { notFoundHandler, problemHandler } from '@archbench/observability/hono';
 import type { Logger } from '@archbench/observability/logging';
@@ -114,4 +116,36 @@ export function apiSecurityHeaders() {
     for (const [name, value] of headers) c.header(name, value);
     await next();
   });
+}
+
+/** Longest Idempotency-Key accepted (the contract's limit). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+/** The request's Idempotency-Key, or undefined; 422 when it is empty or longer than the limit. */
+export function readIdempotencyKey(c: Context): string | undefined {
+  const key = c.req.header('idempotency-key');
+  if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    const message = `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
+    throw new AppError('validation-failed', `Idempotency-Key ${message}`, { errors: [{ path: 'header.Idempotency-Key', message }] });
+  }
+  return key;
+}
+
+/** Decodes a page cursor of the query string; 400 invalid-query when it was sent but is not one of ours. */
+export function readCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const value = decodeCursor(cursor);
+  if (value === undefined) throw new AppError('invalid-query', 'cursor is not valid');
+  return value;
+}
+
+/**
+ * Answers POST /orders as the contract says: 200 for an idempotent replay, 201 when the order
+ * reached a terminal status, else 202; with Location, Preference-Applied and Idempotent-Replayed.
+ */
+export function placedOrderResponse(c: Context, placed: { order: Order; replayed: boolean }, waitSeconds: number | undefined) {
+  if (waitSeconds !== undefined) c.header('preference-applied', `wait=${waitSeconds}`);
+  if (placed.replayed) c.header('idempotent-replayed', 'true');
+  c.header('location', `/orders/${placed.order.id}`);
+  return c.json(placed.order, placed.replayed ? 200 : isTerminal(placed.order.status) ? 201 : 202);
 }

@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DEV_AUTH_SECRET, mintToken } from '@archbench/contracts/tokens';
+import { DEV_AUTH_SECRET, mintToken, verifyToken } from '@archbench/contracts/tokens';
 import { toProblem } from '@archbench/observability/errors';
 import { authenticate, requireAdmin } from './auth';
 import type { AuthVariables } from './auth';
 import { ConfigError, baseEnvSchema, parseEnv } from './env';
 import { overloadGuard, readJson } from './http';
+import { runTokenCli } from './token-cli';
 
 const secret = 'a-test-secret-of-enough-length';
 
@@ -142,5 +143,38 @@ describe('openDatabase on PostgreSQL', () => {
       await database.close();
       await test.drop();
     }
+  });
+});
+
+describe('runTokenCli', () => {
+  const run = (args: string[], loadSecret: () => string = () => secret) => {
+    const io = { stdout: '', stderr: '' };
+    const code = runTokenCli(args, loadSecret, { out: (t) => (io.stdout += t), err: (t) => (io.stderr += t) });
+    return { code, ...io };
+  };
+
+  it('mints a token the server accepts, with the role and lifetime asked for', () => {
+    const { code, stdout } = run(['--sub', 'ops', '--role', 'admin', '--ttl', '60']);
+    expect(code).toBe(0);
+    const verified = verifyToken(stdout.trim(), secret);
+    expect(verified).toMatchObject({ ok: true, claims: { sub: 'ops', role: 'admin' } });
+    if (verified.ok) expect(verified.claims.exp - Date.now() / 1000).toBeLessThanOrEqual(60);
+  });
+
+  it.each([
+    [['--role', 'root'], /--role must be customer or admin/],
+    [['--ttl', '0'], /--ttl must be a positive whole number/],
+    [['--colour', 'blue'], /Unknown option '--colour'[\s\S]*usage:/],
+  ])('exits 2 with a message for %j and prints no token', (args, message) => {
+    const { code, stdout, stderr } = run(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+  });
+
+  it('exits 2 naming the bad environment', () => {
+    const { code, stderr } = run([], () => parseEnv(baseEnvSchema, { NODE_ENV: 'production' }).AUTH_SECRET);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/AUTH_SECRET is the development default/);
   });
 });

@@ -5,12 +5,11 @@ import { CreateOrderRequest, LIMITS, RestockRequest, parsePreferWait } from '@ar
 import type { Order, Shipment } from '@archbench/contracts/schemas';
 import { AppError } from '@archbench/observability/errors';
 import type { AuthVariables } from '@archbench/server-kit/auth';
-import { readJson } from '@archbench/server-kit/http';
+import { readIdempotencyKey, readJson } from '@archbench/server-kit/http';
 import type { ServiceName } from '../env';
 import { CUSTOMER_HEADER } from '../orders/routes';
 import type { InternalHttpClient, InternalRequest, InternalResponse } from '../shared/http-client';
 
-const MAX_KEY_LENGTH = 200;
 /** Response headers of a service that the public answer carries. */
 const FORWARDED = ['content-type', 'location', 'preference-applied', 'idempotent-replayed', 'retry-after', 'www-authenticate'];
 /** How long the gateway lets shipping catch up with an order event it has not applied yet, ms. */
@@ -42,12 +41,7 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
       pass(c, await call('inventory', { method: 'GET', path: '/products/:sku', params: { sku: c.req.param('sku') }, retry: 'always' })),
     )
     .post('/orders', async (c) => {
-      const key = c.req.header('idempotency-key');
-      if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
-        throw new AppError('validation-failed', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`, {
-          errors: [{ path: 'header.Idempotency-Key', message: `must be 1 to ${MAX_KEY_LENGTH} characters` }],
-        });
-      }
+      const key = readIdempotencyKey(c);
       const body = await readJson(c, CreateOrderRequest);
       const response = await call('orders', {
         method: 'POST',

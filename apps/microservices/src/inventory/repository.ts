@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Product } from '@archbench/contracts/schemas';
-import { seedCatalog } from '@archbench/domain/catalog';
+import { seedProductRowChunks } from '@archbench/domain/catalog';
 import { nowIso } from '../shared/database';
 import type { PricedItem } from '../shared/messages';
 import type { InventoryTables } from './schema';
@@ -77,12 +77,12 @@ export function createInventoryRepository(db: Kysely<InventoryTables>) {
     },
     /** Inserts the deterministic catalog where missing; existing products keep their stock. */
     async seed(): Promise<number> {
-      const products = seedCatalog();
-      for (let i = 0; i < products.length; i += 200) {
-        const chunk = products.slice(i, i + 200).map((p) => ({ sku: p.sku, name: p.name, price_cents: p.priceCents, currency: p.currency, stock: p.stock }));
+      let count = 0;
+      for (const chunk of seedProductRowChunks()) {
         await db.insertInto('products').values(chunk).onConflict((oc) => oc.column('sku').doNothing()).execute();
+        count += chunk.length;
       }
-      return products.length;
+      return count;
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Order, OrderStatus } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
+import { orderFromRows, ordersFromRows } from '@archbench/domain/orders';
 import { injectContext } from '@archbench/observability/tracing';
 import { nowIso } from '../shared/database';
 import type { NewEvent, PricedItem } from '../shared/messages';
@@ -13,20 +14,6 @@ export type SagaRow = OrdersTables['sagas'];
 export const ACTIVE_SAGA_STATES = ['RESERVING', 'ABORTING', 'PAYING', 'RELEASING', 'CANCELLING'] as const;
 export type SagaState = (typeof ACTIVE_SAGA_STATES)[number] | 'REFUSED' | 'ABORTED' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
 
-function toOrder(row: OrdersTables['orders'], items: Array<OrdersTables['order_items']>): Order {
-  return {
-    id: row.id,
-    customerId: row.customer_id,
-    status: row.status as Order['status'],
-    items: items.map((i) => ({ sku: i.sku, quantity: Number(i.quantity), unitPriceCents: Number(i.unit_price_cents) })),
-    totalCents: Number(row.total_cents),
-    currency: 'EUR',
-    paymentStatus: row.payment_status as Order['paymentStatus'],
-    rejectionReason: (row.rejection_reason as Order['rejectionReason']) ?? null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 /** Table access of the orders service. */
 export function createOrdersRepository(db: Kysely<OrdersTables>) {
@@ -38,7 +25,7 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       const row = await query.executeTakeFirst();
       if (!row) return undefined;
       const items = await db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('sku').execute();
-      return toOrder(row, items);
+      return orderFromRows(row, items);
     },
     async list(customerId: string, limit: number, status?: OrderStatus, beforeId?: string): Promise<{ items: Order[]; next: string | null }> {
       let query = db.selectFrom('orders').selectAll().where('customer_id', '=', customerId).orderBy('id', 'desc').limit(limit + 1);
@@ -48,9 +35,7 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       const page = rows.slice(0, limit);
       const ids = page.map((r) => r.id);
       const items = ids.length === 0 ? [] : await db.selectFrom('order_items').selectAll().where('order_id', 'in', ids).orderBy('sku').execute();
-      const byOrder = new Map<string, Array<OrdersTables['order_items']>>();
-      for (const item of items) byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
-      return { items: page.map((row) => toOrder(row, byOrder.get(row.id) ?? [])), next: rows.length > limit ? page[page.length - 1]!.id : null };
+      return { items: ordersFromRows(page, items), next: rows.length > limit ? page[page.length - 1]!.id : null };
     },
     async idempotencyKey(customerId: string, key: string) {
       return db.selectFrom('idempotency_keys').select(['request_hash', 'order_id']).where('customer_id', '=', customerId).where('key', '=', key).executeTakeFirst();

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { PageQuery, RestockRequest, Sku } from '@archbench/contracts/schemas';
-import { decodeCursor, encodeCursor } from '@archbench/domain/orders';
+import { encodeCursor } from '@archbench/domain/orders';
 import { AppError } from '@archbench/observability/errors';
-import { readJson, validate } from '@archbench/server-kit/http';
+import { readCursor, readJson, validate } from '@archbench/server-kit/http';
 import type { Catalog } from './service';
 
 /** Public catalog routes: GET /products, GET /products/:sku. */
@@ -10,8 +10,7 @@ export function catalogRoutes(catalog: Catalog) {
   return new Hono()
     .get('/products', async (c) => {
       const query = validate(PageQuery, c.req.query(), 'invalid-query');
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (query.cursor !== undefined && after === undefined) throw new AppError('invalid-query', 'cursor is not valid');
+      const after = readCursor(query.cursor);
       const page = await catalog.list(query.limit, after);
       return c.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
     })

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
-import { isTerminal, orderTotal, requestHash, canCancel } from '@archbench/domain/orders';
+import { canCancel, isTerminal, orderFromRows, ordersFromRows, orderTotal, requestHash } from '@archbench/domain/orders';
 import { AppError } from '@archbench/observability/errors';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
@@ -43,7 +43,7 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
     const row = await query.executeTakeFirst();
     if (!row) return undefined;
     const items = await db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('sku').execute();
-    return toOrder(row, items);
+    return orderFromRows(row, items);
   }
 
   /** Applies a charge outcome to a PENDING order; returns the order as it now is, or undefined when it was no longer PENDING. */
@@ -196,10 +196,8 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
       const page = rows.slice(0, limit);
       const ids = page.map((r) => r.id);
       const items = ids.length === 0 ? [] : await db.selectFrom('order_items').selectAll().where('order_id', 'in', ids).orderBy('sku').execute();
-      const byOrder = new Map<string, Array<Tables['order_items']>>();
-      for (const item of items) byOrder.set(item.order_id, [...(byOrder.get(item.order_id) ?? []), item]);
       return {
-        items: page.map((row) => toOrder(row, byOrder.get(row.id) ?? [])),
+        items: ordersFromRows(page, items),
         next: rows.length > limit ? page[page.length - 1]!.id : null,
       };
     },
@@ -287,21 +285,6 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
   } finally {
     clearTimeout(timer);
   }
-}
-
-function toOrder(row: Tables['orders'], items: Array<Tables['order_items']>): Order {
-  return {
-    id: row.id,
-    customerId: row.customer_id,
-    status: row.status as Order['status'],
-    items: items.map((i) => ({ sku: i.sku, quantity: Number(i.quantity), unitPriceCents: Number(i.unit_price_cents) })),
-    totalCents: Number(row.total_cents),
-    currency: 'EUR',
-    paymentStatus: row.payment_status as Order['paymentStatus'],
-    rejectionReason: (row.rejection_reason as Order['rejectionReason']) ?? null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 export type Orders = ReturnType<typeof createOrders>;

@@ -2,11 +2,11 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEV_AUTH_SECRET, mintToken, verifyToken } from '@archbench/contracts/tokens';
-import { toProblem } from '@archbench/observability/errors';
+import { AppError, toProblem } from '@archbench/observability/errors';
 import { authenticate, requireAdmin } from './auth';
 import type { AuthVariables } from './auth';
 import { ConfigError, baseEnvSchema, parseEnv } from './env';
-import { overloadGuard, readJson } from './http';
+import { apiSecurityHeaders, overloadGuard, readJson } from './http';
 import { runTokenCli } from './token-cli';
 
 const secret = 'a-test-secret-of-enough-length';
@@ -176,5 +176,24 @@ describe('runTokenCli', () => {
     const { code, stderr } = run([], () => parseEnv(baseEnvSchema, { NODE_ENV: 'production' }).AUTH_SECRET);
     expect(code).toBe(2);
     expect(stderr).toMatch(/AUTH_SECRET is the development default/);
+  });
+});
+
+describe('apiSecurityHeaders', () => {
+  it('puts the API header set on answers and on problem responses alike', async () => {
+    const app = appWith((a) => {
+      a.use(apiSecurityHeaders());
+      a.get('/ok', (c) => c.json({ ok: true }));
+      a.get('/boom', () => {
+        throw new AppError('not-found', 'nothing here');
+      });
+    });
+    for (const path of ['/ok', '/boom']) {
+      const res = await app.request(path);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    }
   });
 });

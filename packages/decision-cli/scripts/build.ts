@@ -15,7 +15,7 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   sourcemap: true,
   external: Object.keys(pkg.dependencies),
   logLevel: 'warning',

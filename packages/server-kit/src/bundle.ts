@@ -46,7 +46,7 @@ export async function bundleEntries<N extends string>(entries: Record<N, string>
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     // Resolve third-party packages exactly as Node would (no bundler-only `module` entries).
     mainFields: ['main'],
     conditions: [],

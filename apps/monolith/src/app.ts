@@ -21,7 +21,15 @@ import { catalogAdminRoutes, catalogRoutes, createCatalog } from './modules/cata
 import { createOrders, orderRoutes } from './modules/orders';
 import { createPayments, paymentsAdminRoutes } from './modules/payments';
 import { createShipping } from './modules/shipping';
+import type { ShipmentReader } from './modules/shipping';
 import { EventBus } from './shared/events';
+
+/** What a shipping implementation is built from: the app's database and its event bus. */
+export interface ShippingContext {
+  db: Kysely<Tables>;
+  events: EventBus;
+  logger: Logger;
+}
 
 export interface AppDeps {
   env: Env;
@@ -33,13 +41,30 @@ export interface AppDeps {
   tracing?: Tracing;
   /** Omitted: made here unless METRICS_ENABLED=false. */
   metrics?: Metrics;
+  /**
+   * Where OrderConfirmed / OrderCancelled go and where `GET /orders/{id}/shipment` reads from.
+   * Omitted: the in-process shipping module. The hybrid passes an outbox to its extracted
+   * shipping service here; the other modules do not notice the difference.
+   */
+  shipping?: (context: ShippingContext) => ShipmentReader;
+  /** Names the app in its OpenAPI title. Default: monolith. */
+  name?: string;
 }
 
 /**
  * Composes the modular monolith: four modules wired in-process over one database.
  * Serving is done by main.ts; tests call `app.request()`.
  */
-export function createApp({ env, db: rawDb, logger, provider, tracing, metrics = env.METRICS_ENABLED ? createMetrics({ service: env.SERVICE_NAME }) : undefined }: AppDeps) {
+export function createApp({
+  env,
+  db: rawDb,
+  logger,
+  provider,
+  tracing,
+  metrics = env.METRICS_ENABLED ? createMetrics({ service: env.SERVICE_NAME }) : undefined,
+  shipping: makeShipping = ({ db, events }) => createShipping(db, events),
+  name = 'monolith',
+}: AppDeps) {
   // Every module query gets a span and a histogram sample; without either, the plain instance.
   const db = tracing?.enabled || metrics ? rawDb.withPlugin(kyselyObserver({ tracing, metrics, system: env.DATABASE_URL ? 'postgresql' : 'sqlite' })) : rawDb;
   const events = new EventBus(logger);
@@ -49,9 +74,9 @@ export function createApp({ env, db: rawDb, logger, provider, tracing, metrics =
     provider ?? new PaymentProvider({ latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE }),
     metrics,
   );
-  const shipping = createShipping(db, events);
+  const shipping = makeShipping({ db, events, logger });
   const orders = createOrders({ db, catalog, payments, events, logger, metrics });
-  const openapi = JSON.stringify(buildOpenApiDocument({ title: 'archbench order API (monolith)' }));
+  const openapi = JSON.stringify(buildOpenApiDocument({ title: `archbench order API (${name})` }));
 
   const app = new Hono();
   // Errors, request span/metrics/logger, then the shared middleware, /metrics, /health, /ready.

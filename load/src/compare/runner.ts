@@ -233,5 +233,8 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     scenarios,
     rounds: profile.rounds,
     skippedTopologies: skipped.length > 0 ? skipped : undefined,
+    mode: 'started',
+    experiments: ['load'],
+    faults: [],
   };
 }

@@ -5,7 +5,8 @@ function ms(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 }
 
-function bytes(value: number): string {
+function bytes(value: number | null | undefined): string {
+  if (value === null || value === undefined) return 'not measured';
   return `${(value / 1024 / 1024).toFixed(0)} MiB`;
 }
 
@@ -61,7 +62,7 @@ export function renderSummary(comparison: Comparison): string {
   const hops = (t: TopologyResult) => (t.hopsPerRequest === null ? 'not measured' : t.hopsPerRequest.toFixed(2));
   for (const t of comparison.topologies) {
     lines.push(
-      `| ${t.name} | ${t.processCount} | ${t.cpuSecondsPer1kOrders === null ? '—' : t.cpuSecondsPer1kOrders.toFixed(2)} | ${bytes(t.peakRssBytes)} | ${t.idleRssBytes === undefined ? '—' : bytes(t.idleRssBytes)} | ${hops(t)} | ` +
+      `| ${t.name} | ${t.processCount ?? 'not measured'} | ${t.cpuSecondsPer1kOrders === null ? '—' : t.cpuSecondsPer1kOrders.toFixed(2)} | ${bytes(t.peakRssBytes)} | ${t.idleRssBytes === undefined ? '—' : bytes(t.idleRssBytes)} | ${hops(t)} | ` +
         `${ratio(t.cpuSecondsPer1kOrders, mono?.cpuSecondsPer1kOrders)} | ${ratio(t.peakRssBytes, mono?.peakRssBytes)} |`,
     );
   }

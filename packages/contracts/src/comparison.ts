@@ -3,12 +3,32 @@ import { z } from 'zod';
 /**
  * The result file of `pnpm compare` (`comparison.json`), written by both load engines and read
  * by the decision CLI and the frontend's report viewer. Bump COMPARISON_SCHEMA_VERSION on any
- * incompatible change; readers refuse other versions with a clear message.
+ * incompatible change; readers accept every version in READABLE_COMPARISON_SCHEMA_VERSIONS and
+ * refuse others with a clear message.
+ *
+ * Version 2 (this one) adds: `hybrid` and `serverless`; free topology names for `--target`
+ * runs; `faults[]` (fault experiments); `cost` (monthly estimates at load profiles, every price
+ * a stated assumption); per topology `idle`, `perRequest` and `coldStart`; and server-side
+ * figures that may be `null` ("not measured", e.g. a target without a metrics URL).
+ * Version 1 files still parse: they simply have none of the version 2 sections.
  */
-export const COMPARISON_SCHEMA_VERSION = 1;
+export const COMPARISON_SCHEMA_VERSION = 2;
+/** Versions readers accept (version 1 files lack the version 2 sections). */
+export const READABLE_COMPARISON_SCHEMA_VERSIONS = [1, 2] as const;
 
-export const TopologyName = z.enum(['monolith', 'microservices-http', 'microservices-amqp']);
+/** The topologies archbench ships and starts itself. */
+export const TopologyName = z.enum(['monolith', 'microservices-http', 'microservices-amqp', 'hybrid', 'serverless']);
 export type TopologyName = z.infer<typeof TopologyName>;
+
+/**
+ * The name of a measured topology in a result: one of TopologyName for what compare started, or
+ * the NAME of `--target NAME=URL` (kebab-case) for a deployment that already runs elsewhere.
+ * Readers that map results to options (the decision CLI) match on the TopologyName values.
+ */
+export const TopologyId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a topology name is kebab-case: lowercase letters, digits and dashes');
+export type TopologyId = z.infer<typeof TopologyId>;
 
 export const LatencySummary = z.object({
   p50: z.number().nonnegative(),
@@ -32,7 +52,7 @@ export type ThresholdResult = z.infer<typeof ThresholdResult>;
 /** Client-side figures of one scenario against one topology (all rounds merged). */
 export const ScenarioResult = z.object({
   scenario: z.string(),
-  topology: TopologyName,
+  topology: TopologyId,
   durationSeconds: z.number().positive(),
   requests: z.number().int().nonnegative(),
   /** Completed requests per second. */
@@ -71,18 +91,75 @@ export function pairedThroughputRatio(candidate: ScenarioResult, baseline: Scena
   return ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
 }
 
+/** A small sample distribution in milliseconds (cold starts): every value, its median and maximum. */
+export const MsDistribution = z.object({
+  samples: z.number().int().positive(),
+  p50Ms: z.number().nonnegative(),
+  maxMs: z.number().nonnegative(),
+  valuesMs: z.array(z.number().nonnegative()),
+});
+export type MsDistribution = z.infer<typeof MsDistribution>;
+
+/** What the topology costs while nobody uses it (measured after start, before any load). */
+export const IdleFigures = z.object({
+  /** CPU in use at rest, in cores (0.01 = 1 % of one core), summed over processes. */
+  cpuCores: z.number().nonnegative(),
+  /** Resident memory at rest, summed over processes, bytes. */
+  rssBytes: z.number().int().nonnegative(),
+  /** How long the rest was measured, seconds. */
+  measuredSeconds: z.number().positive(),
+  /**
+   * Whether a deployment of this topology pays for compute at rest. false for serverless
+   * (scale to zero: the local runtime's idle figures are shown but cost nothing on the platform).
+   */
+  billedAtRest: z.boolean(),
+});
+export type IdleFigures = z.infer<typeof IdleFigures>;
+
+/** The per-request figures a pay-per-use cost model needs (from the checkout and browse runs). */
+export const PerRequestFigures = z.object({
+  /** Server CPU per public request, ms, summed over processes (browse + checkout requests). */
+  cpuMs: z.number().nonnegative(),
+  /** Server CPU per order (checkout only), ms. */
+  cpuMsPerOrder: z.number().nonnegative().nullable(),
+  /** Mean wall time of a public request as the client saw it, ms. */
+  wallMs: z.number().nonnegative(),
+  /** Invocations one order costs: the public request plus every internal request or consumer call. Null when unmeasured. */
+  requestsPerOrder: z.number().nonnegative().nullable(),
+  /** Queue/broker messages one order sends. 0 where there is no queue; null when unmeasured. */
+  queueMessagesPerOrder: z.number().nonnegative().nullable(),
+  /** Resident memory per process at peak, bytes (what one replica needs). */
+  rssBytesPerProcess: z.number().nonnegative().nullable(),
+});
+export type PerRequestFigures = z.infer<typeof PerRequestFigures>;
+
+/** Cold start: how long a user waits when the topology has just started or has been idle. */
+export const ColdStartFigures = z.object({
+  /** Process spawn to the first successful public answer, over several starts. */
+  startToFirstResponse: MsDistribution,
+  /** Latency of the first public request once the topology reported ready, over several starts. */
+  firstRequest: MsDistribution,
+  /** Latency of the first request after `idleSeconds` without traffic. */
+  afterIdle: MsDistribution.extend({ idleSeconds: z.number().nonnegative() }),
+  /** Median latency of the same request once warm, for comparison, ms. */
+  warmMs: z.number().nonnegative(),
+});
+export type ColdStartFigures = z.infer<typeof ColdStartFigures>;
+
 /** Server-side figures of one topology, scraped from /metrics of every process. */
 export const TopologyResult = z.object({
-  name: TopologyName,
-  processCount: z.number().int().positive(),
-  /** CPU seconds of all processes per 1,000 orders placed; null when no orders were placed. */
+  name: TopologyId,
+  /** Server processes; null when not measured (a target without a metrics URL). */
+  processCount: z.number().int().positive().nullable(),
+  /** CPU seconds of all processes per 1,000 orders placed; null when no orders were placed or not measured. */
   cpuSecondsPer1kOrders: z.number().nonnegative().nullable(),
-  cpuSeconds: z.number().nonnegative(),
+  /** Null when not measured. */
+  cpuSeconds: z.number().nonnegative().nullable(),
   ordersPlaced: z.number().int().nonnegative(),
-  /** Peak resident memory summed over processes, bytes. */
-  peakRssBytes: z.number().int().nonnegative(),
+  /** Peak resident memory summed over processes, bytes; null when not measured. */
+  peakRssBytes: z.number().int().nonnegative().nullable(),
   /** Resident memory summed over processes at rest (before the runs), bytes. */
-  idleRssBytes: z.number().int().nonnegative().optional(),
+  idleRssBytes: z.number().int().nonnegative().nullable().optional(),
   /** Internal requests per public request; 0 for the monolith. Null when unmeasured. */
   hopsPerRequest: z.number().nonnegative().nullable(),
   /** Consistency cost seen during the run; null fields are unmeasured. */
@@ -93,8 +170,133 @@ export const TopologyResult = z.object({
       duplicateCharges: z.number().int().nonnegative().nullable(),
     })
     .optional(),
+  /** v2: `started` (compare started it) or `target` (already running at `baseUrl`). */
+  source: z.enum(['started', 'target']).optional(),
+  /** v2: public URL measured (targets only; started topologies run on ephemeral ports). */
+  baseUrl: z.string().optional(),
+  /** v2: where the server-side figures come from: /proc of the process tree, the given metrics URLs, or nowhere. */
+  serverSide: z.enum(['proc', 'metrics-url', 'not-measured']).optional(),
+  /** v2: CPU and memory at rest. */
+  idle: IdleFigures.nullable().optional(),
+  /** v2: per-request inputs of the cost model. */
+  perRequest: PerRequestFigures.nullable().optional(),
+  /** v2: cold start; null when not measured (targets, or a profile without it). */
+  coldStart: ColdStartFigures.nullable().optional(),
 });
 export type TopologyResult = z.infer<typeof TopologyResult>;
+
+/** The faults `pnpm compare --experiments faults` injects. */
+export const FaultName = z.enum(['dependency-crash', 'provider-outage', 'broker-loss']);
+export type FaultName = z.infer<typeof FaultName>;
+
+/**
+ * One fault experiment on one topology, under a steady mixed open-model load: inject at a fixed
+ * time, keep the load going, lift the fault, keep measuring until quiet, then read the real state.
+ */
+export const FaultResult = z.object({
+  topology: TopologyId,
+  fault: FaultName,
+  /** Share of browse requests (catalog reads) answered successfully during the fault window, 0..1. */
+  browseAvailability: z.number().min(0).max(1),
+  /** Share of orders sent during the fault window that were accepted and ended CONFIRMED, 0..1. */
+  checkoutSuccess: z.number().min(0).max(1),
+  /** Accepted orders (the client got an id) that are missing or not terminal at the deadline. */
+  ordersLost: z.number().int().nonnegative(),
+  /** Orders the client got no id for that sit non-terminal at the deadline, plus CONFIRMED orders without a shipment. */
+  ordersStuck: z.number().int().nonnegative(),
+  /** Orders with more than one captured payment. */
+  duplicateCharges: z.number().int().nonnegative(),
+  /** Units of stock taken but not accounted for by a live order (or returned twice), summed over SKUs. */
+  stockDrift: z.number().int().nonnegative(),
+  /** From the fault being lifted to the start of the first `recoveryWindowSeconds` of normal success, s. */
+  recoverySeconds: z.number().nonnegative(),
+  /** p95 latency of requests scheduled during the fault window, ms (from the scheduled time). */
+  p95DuringFaultMs: z.number().nonnegative(),
+  /** false when normal success never returned before the deadline (recoverySeconds is then the time observed). */
+  recovered: z.boolean().optional(),
+  /** Fault window length, s (crash: from the kill; outage and broker loss: until lifted). */
+  faultSeconds: z.number().nonnegative().optional(),
+  recoveryWindowSeconds: z.number().nonnegative().optional(),
+  /** Orders sent / accepted / confirmed over the whole experiment. */
+  orders: z.object({ sent: z.number().int().nonnegative(), accepted: z.number().int().nonnegative(), confirmed: z.number().int().nonnegative() }).optional(),
+  /** What was done and the proof it happened (e.g. pid before/after and restart count, provider failures seen). */
+  injection: z.object({ method: z.string(), verified: z.boolean(), detail: z.string() }).optional(),
+});
+export type FaultResult = z.infer<typeof FaultResult>;
+
+/** One price the cost model uses: a stated, overridable assumption with its source and date. */
+export const PriceAssumption = z.object({
+  id: z.string(),
+  description: z.string(),
+  value: z.number().nonnegative(),
+  /** e.g. `USD per vCPU-hour`. */
+  unit: z.string(),
+  /** The provider price list it came from. */
+  source: z.string(),
+  /** Date of that price list (YYYY-MM-DD). */
+  date: z.string(),
+  /** Set when the user overrode the default (the flag or answer that did). */
+  overriddenBy: z.string().optional(),
+});
+export type PriceAssumption = z.infer<typeof PriceAssumption>;
+
+/** A team's traffic: the rate of a busy hour, the peak to provision for, and hours of traffic a day. */
+export const LoadProfile = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  /** Requests per second during the busy hours. */
+  busyRps: z.number().nonnegative(),
+  /** The highest rate to serve without degrading (provisioned topologies size for it). */
+  peakRps: z.number().nonnegative(),
+  /** Hours per day at the busy rate; the rest of the day is at `quietRps`. */
+  hoursPerDay: z.number().min(0).max(24),
+  /** Requests per second outside the busy hours (default 0). */
+  quietRps: z.number().nonnegative().default(0),
+  /** Share of requests that are orders (POST /orders), 0..1. */
+  orderShare: z.number().min(0).max(1),
+});
+export type LoadProfile = z.infer<typeof LoadProfile>;
+
+/** One line of a cost estimate: quantity × unit price. */
+export const CostLine = z.object({
+  item: z.string(),
+  quantity: z.number().nonnegative(),
+  unit: z.string(),
+  /** Id of the PriceAssumption used. */
+  priceId: z.string(),
+  usd: z.number().nonnegative(),
+});
+export type CostLine = z.infer<typeof CostLine>;
+
+/** The monthly estimate of one topology at one load profile. */
+export const CostEstimate = z.object({
+  topology: TopologyId,
+  profile: z.string(),
+  /** `provisioned`: replicas sized for the peak, paid all month; `per-request`: pay per request and CPU time. */
+  model: z.enum(['provisioned', 'per-request']),
+  /** Null when an input was not measured (see notes). */
+  monthlyUsd: z.number().nonnegative().nullable(),
+  /** Of that, what the topology costs with no traffic at all (provisioned: the minimum replicas; serverless: the plan fee). */
+  idleMonthlyUsd: z.number().nonnegative().nullable(),
+  lines: z.array(CostLine),
+  /** Provisioned only: vCPUs and memory provisioned for the peak. */
+  provisioned: z.object({ vcpus: z.number().nonnegative(), memoryGiB: z.number().nonnegative(), replicas: z.number().int().nonnegative() }).optional(),
+  notes: z.array(z.string()),
+});
+export type CostEstimate = z.infer<typeof CostEstimate>;
+
+export const CostSection = z.object({
+  currency: z.literal('USD'),
+  hoursPerMonth: z.number().positive(),
+  /** Provisioned capacity = peak need × (1 + headroom). */
+  headroom: z.number().nonnegative(),
+  /** CPU utilisation a provisioned replica is planned at (e.g. 0.6). */
+  targetUtilization: z.number().positive().max(1),
+  prices: z.array(PriceAssumption),
+  profiles: z.array(LoadProfile),
+  estimates: z.array(CostEstimate),
+});
+export type CostSection = z.infer<typeof CostSection>;
 
 export const MachineInfo = z.object({
   cores: z.number().int().positive(),
@@ -107,7 +309,7 @@ export const MachineInfo = z.object({
 export type MachineInfo = z.infer<typeof MachineInfo>;
 
 export const Comparison = z.object({
-  schemaVersion: z.literal(COMPARISON_SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(1), z.literal(2)]),
   tool: z.literal('archbench'),
   profile: z.string(),
   engine: z.enum(['k6', 'embedded']),
@@ -119,7 +321,17 @@ export const Comparison = z.object({
   /** Interleaved rounds each scenario ran per topology. */
   rounds: z.number().int().positive().optional(),
   /** Topologies that were asked for (or defaulted) but could not run here, and why. */
-  skippedTopologies: z.array(z.object({ name: TopologyName, reason: z.string() })).optional(),
+  skippedTopologies: z.array(z.object({ name: TopologyId, reason: z.string() })).optional(),
+  /** v2: `started` (compare started the topologies) or `target` (measured what already runs). */
+  mode: z.enum(['started', 'target']).optional(),
+  /** v2: experiments that ran, e.g. `load`, `faults`, `coldstart`. */
+  experiments: z.array(z.string()).optional(),
+  /** v2: fault experiments; empty when none ran (and in every version 1 file). */
+  faults: z.array(FaultResult).default([]),
+  /** v2: faults that were asked for but not run, and why (e.g. broker loss on a topology without a broker). */
+  skippedFaults: z.array(z.object({ topology: TopologyId, fault: FaultName, reason: z.string() })).optional(),
+  /** v2: monthly cost estimates at load profiles. */
+  cost: CostSection.optional(),
 });
 export type Comparison = z.infer<typeof Comparison>;
 
@@ -133,9 +345,9 @@ export class ComparisonFormatError extends Error {
  */
 export function parseComparison(data: unknown): Comparison {
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version !== COMPARISON_SCHEMA_VERSION) {
+  if (!(READABLE_COMPARISON_SCHEMA_VERSIONS as readonly unknown[]).includes(version)) {
     throw new ComparisonFormatError(
-      `comparison file has schemaVersion ${JSON.stringify(version)}; this version of archbench reads schemaVersion ${COMPARISON_SCHEMA_VERSION}`,
+      `comparison file has schemaVersion ${JSON.stringify(version)}; this version of archbench reads schemaVersion ${READABLE_COMPARISON_SCHEMA_VERSIONS.join(' or ')}`,
     );
   }
   const result = Comparison.safeParse(data);
@@ -146,7 +358,10 @@ export function parseComparison(data: unknown): Comparison {
   return result.data;
 }
 
-/** JSON Schema of the comparison file, for users and other tools. */
+/**
+ * JSON Schema of the comparison file, for users and other tools: what readers accept (the input
+ * side, so defaulted sections such as `faults` may be absent, as in version 1 files).
+ */
 export function comparisonJsonSchema() {
-  return z.toJSONSchema(Comparison, { target: 'draft-2020-12' });
+  return z.toJSONSchema(Comparison, { target: 'draft-2020-12', io: 'input' });
 }

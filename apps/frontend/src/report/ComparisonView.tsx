@@ -170,7 +170,7 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
               {comparison.topologies.map((t) => (
                 <tr key={t.name} data-topology={t.name}>
                   <th scope="row">{t.name}</th>
-                  <td className="num">{t.processCount}</td>
+                  <td className="num">{t.processCount ?? 'not measured'}</td>
                   <td className="num">
                     {t.cpuSecondsPer1kOrders === null ? 'n/a' : formatNumber(t.cpuSecondsPer1kOrders, 2)}
                     <span className="ratio block" data-testid={`cpu-ratio-${t.name}`}>
@@ -178,12 +178,12 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
                     </span>
                   </td>
                   <td className="num">
-                    {formatMiB(t.peakRssBytes)}
+                    {t.peakRssBytes === null ? 'not measured' : formatMiB(t.peakRssBytes)}
                     <span className="ratio block" data-testid={`memory-ratio-${t.name}`}>
                       {t === base ? 'baseline' : formatRatio(ratio(t.peakRssBytes, base.peakRssBytes), base.name)}
                     </span>
                   </td>
-                  <td className="num">{t.idleRssBytes === undefined ? 'n/a' : formatMiB(t.idleRssBytes)}</td>
+                  <td className="num">{t.idleRssBytes === undefined || t.idleRssBytes === null ? 'n/a' : formatMiB(t.idleRssBytes)}</td>
                   <td className="num">{t.hopsPerRequest === null ? 'n/a' : formatNumber(t.hopsPerRequest, 2)}</td>
                   <td className="num">{formatNumber(t.ordersPlaced, 0)}</td>
                   <td>

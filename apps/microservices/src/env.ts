@@ -54,6 +54,15 @@ export const envSchema = baseEnvSchema.extend({
   RUNNER: z.enum(['bundle', 'tsx']).default('bundle'),
   /** How often the orders service sweeps for sagas that need driving, ms. */
   SAGA_SWEEP_MS: z.coerce.number().int().positive().default(1000),
+  /**
+   * How long a saga may take from the order's creation before it gives up, ms: past it, an order
+   * still waiting for its payment is REJECTED, its stock released and its charge voided or
+   * refunded. Derived from the stored creation time, so it holds across restarts.
+   */
+  SAGA_DEADLINE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  /** First and longest wait between attempts to reconnect to RabbitMQ, ms. */
+  AMQP_RECONNECT_MIN_MS: z.coerce.number().int().positive().default(250),
+  AMQP_RECONNECT_MAX_MS: z.coerce.number().int().positive().default(10_000),
 });
 export type Env = ServerEnv<typeof envSchema>;
 

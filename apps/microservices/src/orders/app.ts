@@ -17,10 +17,12 @@ export interface OrdersAppDeps {
   transport: Transport;
   internalToken: string;
   sweepMs: number;
+  /** SAGA_DEADLINE_MS. */
+  deadlineMs?: number;
 }
 
 /** The orders service: orders, the saga orchestrator, the outbox relay. */
-export function createOrdersApp({ db: rawDb, obs, dialect, transport, internalToken, sweepMs }: OrdersAppDeps) {
+export function createOrdersApp({ db: rawDb, obs, dialect, transport, internalToken, sweepMs, deadlineMs }: OrdersAppDeps) {
   const { logger, metrics, tracing } = obs;
   const repo = createOrdersRepository(observedDb(rawDb, obs, dialect));
   const relay = createOutboxRelay({ repo, transport, logger, tracing, onLag: (seconds) => metrics?.outboxLagSeconds.set(seconds) });
@@ -31,6 +33,7 @@ export function createOrdersApp({ db: rawDb, obs, dialect, transport, internalTo
     logger,
     onOutcome: (outcome) => metrics?.ordersTotal.inc({ outcome }),
     onCompensation: () => metrics?.sagaCompensationsTotal.inc(),
+    deadlineMs,
   });
   const app = createServiceApp({ service: 'orders', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', orderRoutes(orders));

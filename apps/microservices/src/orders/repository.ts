@@ -5,15 +5,12 @@ import { orderFromRows, ordersFromRows } from '@archbench/domain/orders';
 import { injectContext } from '@archbench/observability/tracing';
 import { nowIso } from '../shared/database';
 import type { NewEvent, PricedItem } from '../shared/messages';
+import { ACTIVE_SAGA_STATES, canMove } from './saga';
+import type { SagaState } from './saga';
 import type { OrdersTables } from './schema';
 
 type Db = Kysely<OrdersTables> | Transaction<OrdersTables>;
 export type SagaRow = OrdersTables['sagas'];
-
-/** Saga states; the last four are terminal. */
-export const ACTIVE_SAGA_STATES = ['RESERVING', 'ABORTING', 'PAYING', 'RELEASING', 'CANCELLING'] as const;
-export type SagaState = (typeof ACTIVE_SAGA_STATES)[number] | 'REFUSED' | 'ABORTED' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
-
 
 /** Table access of the orders service. */
 export function createOrdersRepository(db: Kysely<OrdersTables>) {
@@ -47,11 +44,15 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
     async saga(orderId: string): Promise<SagaRow | undefined> {
       return db.selectFrom('sagas').selectAll().where('order_id', '=', orderId).executeTakeFirst();
     },
-    /** Moves a saga on, optionally only from an expected state; false when it was elsewhere. */
-    async setSaga(trx: Db, orderId: string, state: SagaState, from?: SagaState, extra: Partial<Pick<SagaRow, 'charge_outcome' | 'total_cents'>> = {}): Promise<boolean> {
-      let query = trx.updateTable('sagas').set({ state, updated_at: nowIso(), ...extra }).where('order_id', '=', orderId);
-      if (from) query = query.where('state', '=', from);
+    /** Moves a saga on from an expected state (a move SAGA_TRANSITIONS allows); false when it was elsewhere. */
+    async setSaga(trx: Db, orderId: string, state: SagaState, from: SagaState, extra: Partial<Pick<SagaRow, 'charge_outcome' | 'total_cents'>> = {}): Promise<boolean> {
+      if (!canMove(from, state)) throw new Error(`saga move ${from} -> ${state} is not in SAGA_TRANSITIONS`);
+      const query = trx.updateTable('sagas').set({ state, updated_at: nowIso(), ...extra }).where('order_id', '=', orderId).where('state', '=', from);
       return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
+    },
+    /** Sets the payment status of an order that is already in `status` (a compensation finished later). */
+    async setPaymentStatus(trx: Db, id: string, status: OrderStatus, paymentStatus: string): Promise<void> {
+      await trx.updateTable('orders').set({ payment_status: paymentStatus, updated_at: nowIso() }).where('id', '=', id).where('status', '=', status).execute();
     },
     async activeSagas(limit: number): Promise<SagaRow[]> {
       return db.selectFrom('sagas').selectAll().where('state', 'in', [...ACTIVE_SAGA_STATES]).orderBy('order_id').limit(limit).execute();

@@ -9,7 +9,9 @@ import { backoff } from '../shared/http-client';
 import type { ChargeOutcome } from '../shared/messages';
 import type { Transport } from '../shared/transport';
 import type { OutboxRelay } from './outbox-relay';
-import type { OrdersRepository, SagaRow, SagaState } from './repository';
+import type { OrdersRepository, SagaRow } from './repository';
+import { deadlineOf, isActive } from './saga';
+import type { SagaState } from './saga';
 
 export interface OrdersDeps {
   repo: OrdersRepository;
@@ -21,7 +23,15 @@ export interface OrdersDeps {
   onCompensation?: () => void;
   /** How long a customer cancel waits for its refund and restock before answering, ms. */
   cancelWaitMs?: number;
+  /** SAGA_DEADLINE_MS: time from an order's creation after which a saga that has not finished gives up. */
+  deadlineMs?: number;
 }
+
+/** A saga step's command did not get its answer before the saga's deadline. */
+class DeadlinePassed extends Error {
+  override readonly name = 'DeadlinePassed';
+}
+const DEADLINE = Symbol('deadline');
 
 export interface PlaceResult {
   order: Order;
@@ -33,6 +43,7 @@ const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, { paymentStatus: stri
   DECLINED: { paymentStatus: 'DECLINED', reason: 'payment_declined' },
   FAILED: { paymentStatus: 'FAILED', reason: 'payment_provider_error' },
   UNAVAILABLE: { paymentStatus: 'FAILED', reason: 'payment_provider_unavailable' },
+  EXPIRED: { paymentStatus: 'FAILED', reason: 'payment_provider_unavailable' },
 };
 
 /**
@@ -44,22 +55,38 @@ const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, { paymentStatus: stri
  * ABORTING → ABORTED (release). Cancel: CONFIRMED → CANCELLING (refund, release) → CANCELLED
  * (+ OrderCancelled). Every state is persisted before its command is sent, every command id is
  * derived from the order id, so a saga can be driven again after a crash (`resume`) with no
- * second effect anywhere.
+ * second effect anywhere. The table of moves is SAGA_TRANSITIONS (saga.ts).
+ *
+ * Deadline: an order still PENDING `deadlineMs` after its creation is REJECTED at once
+ * (`payment_provider_unavailable`) and the saga turns to EXPIRING, which releases the stock and
+ * voids the charge (refunding it if it had captured) whenever inventory and payments answer.
+ * Charges carry the deadline as `notAfter`, so payments never starts one after it.
  */
-export function createOrders({ repo, transport, relay, logger, onOutcome, onCompensation, cancelWaitMs = 10_000 }: OrdersDeps) {
+export function createOrders({ repo, transport, relay, logger, onOutcome, onCompensation, cancelWaitMs = 10_000, deadlineMs = 60_000 }: OrdersDeps) {
   /** Sagas being driven by this process, by order id (so `Prefer: wait` can await them). */
   const driving = new Map<string, Promise<void>>();
   /** Orders whose POST is still reserving: the sweeper leaves them alone. */
   const reserving = new Set<string>();
   let stopping = false;
 
-  /** Sends a saga command until it gets a reply; commands are idempotent, so resending is safe. */
-  async function command<T>(send: () => Promise<T>, what: string): Promise<T> {
+  /**
+   * Sends a saga command until it gets a reply; commands are idempotent, so resending is safe.
+   * With a deadline, throws DeadlinePassed once it is reached (an attempt still running then is
+   * abandoned; its late reply is ignored).
+   */
+  async function command<T>(send: () => Promise<T>, what: string, deadline?: number): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await send();
+        if (deadline === undefined) return await send();
+        if (Date.now() >= deadline) throw new DeadlinePassed(`${what}: saga deadline passed`);
+        const sending = send();
+        sending.catch(() => undefined); // an abandoned attempt must not become an unhandled rejection
+        const timer = new AbortController();
+        const result = await Promise.race([sending, sleep(deadline - Date.now(), DEADLINE, { signal: timer.signal }).catch(() => undefined)]).finally(() => timer.abort());
+        if (result === DEADLINE) throw new DeadlinePassed(`${what}: saga deadline passed`);
+        return result as T;
       } catch (error) {
-        if (stopping) throw error;
+        if (error instanceof DeadlinePassed || stopping) throw error;
         if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: error, attempt }, `${what} failed; retrying`);
         await backoff(Math.min(attempt, 6), 100, 2000);
       }
@@ -81,7 +108,18 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       case 'PAYING': {
         const token = saga.payment_token as PaymentToken;
         const amountCents = Number(saga.total_cents);
-        const reply = await command(() => transport.send({ type: 'ChargePayment', id: `charge:${id}`, orderId: id, token, amountCents }), `charge ${id}`);
+        const deadline = deadlineOf(saga.created_at, deadlineMs);
+        let reply;
+        try {
+          reply = await command(
+            () => transport.send({ type: 'ChargePayment', id: `charge:${id}`, orderId: id, token, amountCents, notAfter: deadline }),
+            `charge ${id}`,
+            deadline,
+          );
+        } catch (error) {
+          if (!(error instanceof DeadlinePassed)) throw error;
+          return expire(saga);
+        }
         if (reply.outcome === 'SUCCEEDED') {
           await repo.db.transaction().execute(async (trx) => {
             if (!(await repo.setSaga(trx, id, 'CONFIRMED', 'PAYING', { charge_outcome: 'SUCCEEDED' }))) return;
@@ -96,15 +134,38 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         return 'RELEASING';
       }
       case 'RELEASING': {
-        await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
         const { paymentStatus, reason } = REASONS[(saga.charge_outcome ?? 'FAILED') as keyof typeof REASONS] ?? REASONS.FAILED;
+        const reject = (trx: typeof repo.db) => repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus, rejectionReason: reason });
+        const release = () => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id });
+        let rejected = false;
+        try {
+          // Normally the order turns REJECTED only once its stock is back...
+          await command(release, `release ${id}`, deadlineOf(saga.created_at, deadlineMs));
+        } catch (error) {
+          if (!(error instanceof DeadlinePassed)) throw error;
+          // ...but past the deadline the customer gets the answer now; the stock follows when inventory answers.
+          rejected = await reject(repo.db);
+          if (rejected) logger.warn({ orderId: id }, 'saga deadline passed while releasing stock; order rejected, release continues');
+          await command(release, `release ${id}`);
+        }
         await repo.db.transaction().execute(async (trx) => {
           if (!(await repo.setSaga(trx, id, 'REJECTED', 'RELEASING'))) return;
-          await repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus, rejectionReason: reason });
+          if (await reject(trx)) rejected = true;
         });
         onCompensation?.();
-        onOutcome?.('rejected');
+        if (rejected) onOutcome?.('rejected');
         return 'REJECTED';
+      }
+      case 'EXPIRING': {
+        // The order is already REJECTED; give back what the saga may still hold, for as long as it takes.
+        await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
+        const voided = await command(() => transport.send({ type: 'VoidPayment', id: `void:${id}`, orderId: id }), `void ${id}`);
+        await repo.db.transaction().execute(async (trx) => {
+          if (!(await repo.setSaga(trx, id, 'EXPIRED', 'EXPIRING'))) return;
+          await repo.setPaymentStatus(trx, id, 'REJECTED', voided.outcome === 'REFUNDED' ? 'REFUNDED' : 'FAILED');
+        });
+        onCompensation?.();
+        return 'EXPIRED';
       }
       case 'CANCELLING': {
         const amountCents = Number(saga.total_cents);
@@ -128,6 +189,24 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
     }
   }
 
+  /**
+   * PAYING past the deadline: the order is REJECTED now (its payment status stays PENDING until
+   * the void says what happened) and EXPIRING compensates.
+   */
+  async function expire(saga: SagaRow): Promise<SagaState> {
+    const id = saga.order_id;
+    const expired = await repo.db.transaction().execute(async (trx) => {
+      if (!(await repo.setSaga(trx, id, 'EXPIRING', 'PAYING', { charge_outcome: 'EXPIRED' }))) return false;
+      await repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus: 'PENDING', rejectionReason: REASONS.EXPIRED.reason });
+      return true;
+    });
+    if (expired) {
+      logger.warn({ orderId: id, deadlineMs }, 'saga deadline passed before the payment was settled; order rejected, stock release and void follow');
+      onOutcome?.('rejected');
+    }
+    return 'EXPIRING';
+  }
+
   /** Drives a saga to a terminal state; one driver per saga in this process. */
   function drive(orderId: string): Promise<void> {
     const existing = driving.get(orderId);
@@ -137,7 +216,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         const saga = await repo.saga(orderId);
         if (!saga || stopping) return;
         const next = await step(saga);
-        if (next === undefined || !['RESERVING', 'ABORTING', 'PAYING', 'RELEASING', 'CANCELLING'].includes(next)) return;
+        if (next === undefined || !isActive(next)) return;
       }
     })()
       .catch((error: unknown) => {

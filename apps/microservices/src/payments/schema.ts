@@ -7,7 +7,7 @@ export interface PaymentsTables {
     id: string;
     order_id: string;
     kind: string;
-    /** PENDING while the provider call runs; SUCCEEDED, DECLINED, FAILED or UNAVAILABLE after. */
+    /** PENDING while the provider call runs; SUCCEEDED, DECLINED, FAILED or UNAVAILABLE after; EXPIRED or VOIDED when refused past the saga's deadline (no call). */
     status: string;
     amount_cents: number;
     provider_ref: string | null;

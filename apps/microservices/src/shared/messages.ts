@@ -8,9 +8,19 @@ import type { ServiceName } from '../env';
  */
 export type ReserveCommand = { type: 'ReserveStock'; id: string; orderId: string; items: Array<{ sku: string; quantity: number }> };
 export type ReleaseCommand = { type: 'ReleaseStock'; id: string; orderId: string };
-export type ChargeCommand = { type: 'ChargePayment'; id: string; orderId: string; token: PaymentToken; amountCents: number };
+/**
+ * `notAfter` (epoch ms) is the saga's deadline: payments starts no provider call after it and
+ * answers EXPIRED, so a charge delivered late (queued while payments was down) cannot capture
+ * money for an order the saga already gave up on.
+ */
+export type ChargeCommand = { type: 'ChargePayment'; id: string; orderId: string; token: PaymentToken; amountCents: number; notAfter?: number };
 export type RefundCommand = { type: 'RefundPayment'; id: string; orderId: string; amountCents: number };
-export type Command = ReserveCommand | ReleaseCommand | ChargeCommand | RefundCommand;
+/**
+ * Sent by a saga past its deadline: no charge of the order may start from now on, one in flight
+ * is waited for, and one that captured is refunded.
+ */
+export type VoidCommand = { type: 'VoidPayment'; id: string; orderId: string };
+export type Command = ReserveCommand | ReleaseCommand | ChargeCommand | RefundCommand | VoidCommand;
 
 export type PricedItem = { sku: string; quantity: number; unitPriceCents: number };
 
@@ -18,10 +28,15 @@ export type ReserveReply =
   | { ok: true; items: PricedItem[] }
   | { ok: false; code: 'unknown-sku' | 'insufficient-stock' | 'already-released'; detail: string; errors?: FieldError[] };
 export type ReleaseReply = { ok: true; released: number };
-/** UNAVAILABLE: the circuit breaker refused or the provider timed out; nothing was captured. */
-export type ChargeOutcome = 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'UNAVAILABLE';
+/**
+ * UNAVAILABLE: the circuit breaker refused or the provider timed out; nothing was captured.
+ * EXPIRED: the charge arrived after its `notAfter` or after a void; the provider was not called.
+ */
+export type ChargeOutcome = 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'UNAVAILABLE' | 'EXPIRED';
 export type ChargeReply = { ok: true; outcome: ChargeOutcome };
 export type RefundReply = { ok: true; outcome: 'SUCCEEDED' | 'FAILED' | 'NOTHING_TO_REFUND' };
+/** NOTHING_CAPTURED: no charge ran or it did not capture; REFUNDED: it had captured and was refunded. */
+export type VoidReply = { ok: true; outcome: 'NOTHING_CAPTURED' | 'REFUNDED' };
 
 export type ReplyOf<C extends Command> = C extends ReserveCommand
   ? ReserveReply
@@ -31,8 +46,10 @@ export type ReplyOf<C extends Command> = C extends ReserveCommand
       ? ChargeReply
       : C extends RefundCommand
         ? RefundReply
-        : never;
-export type Reply = ReserveReply | ReleaseReply | ChargeReply | RefundReply;
+        : C extends VoidCommand
+          ? VoidReply
+          : never;
+export type Reply = ReserveReply | ReleaseReply | ChargeReply | RefundReply | VoidReply;
 
 /** Which service handles each command. */
 export const COMMAND_TARGET: Record<Command['type'], ServiceName> = {
@@ -40,6 +57,7 @@ export const COMMAND_TARGET: Record<Command['type'], ServiceName> = {
   ReleaseStock: 'inventory',
   ChargePayment: 'payments',
   RefundPayment: 'payments',
+  VoidPayment: 'payments',
 };
 
 export type OrderConfirmed = { type: 'OrderConfirmed'; id: string; orderId: string; customerId: string; totalCents: number };

@@ -52,16 +52,8 @@ export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessCo
     const transport =
       name === 'gateway'
         ? undefined
-        : await createTransport({
-            env,
-            self: name,
-            obs,
-            client,
-            onFatal: (error) => {
-              logger.fatal({ err: error }, 'broker connection lost; exiting so the process is restarted');
-              process.exit(1);
-            },
-          });
+        : // A lost broker connection is reconnected inside the transport, not fatal to the process.
+          await createTransport({ env, self: name, obs, client });
     const running = await setup({ env, obs, client, transport, internalToken: token });
     const port = await serveWithShutdown(running.app, {
       port: env.PORT,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { DependencyError } from '@archbench/observability/errors';
@@ -23,8 +24,10 @@ export interface AmqpTransportOptions {
   attempts: number;
   /** Logger; producer/consumer spans carry the trace through the broker; sends count as internal calls. */
   obs: Observability;
-  /** Called when the broker connection is lost for good; the process should exit and be restarted. */
-  onFatal?: (error: Error) => void;
+  /** First wait before reconnecting after the connection is lost, ms (doubles per failed try, with jitter). */
+  reconnectMinMs?: number;
+  /** Longest wait between reconnect tries, ms. */
+  reconnectMaxMs?: number;
 }
 
 /** Every queue and exchange name for a prefix, so setup and test cleanup agree. */
@@ -41,78 +44,200 @@ export function amqpNames(prefix: string) {
 
 const DELIVERIES_HEADER = 'x-archbench-deliveries';
 
+/** One live connection with its two channels; replaced as a whole when any part of it fails. */
+interface Link {
+  connection: ChannelModel;
+  publisher: ConfirmChannel;
+  consumer: Channel;
+}
+
+type OnMessage = (channel: Channel, message: ConsumeMessage) => void;
+
 /**
  * Saga commands and replies on durable queues, events on a topic exchange, RabbitMQ style:
  * publisher confirms on every message, a prefetch limit per consumer, and a dead-letter exchange
  * + queue for messages that fail `maxDeliveries` times or are not messages at all.
+ *
+ * A lost connection (broker restart, network cut, forced close) is not fatal: the transport
+ * reconnects with exponential backoff, declares the topology again and resumes every consumer.
+ * Nothing is lost meanwhile: a publish is only done once the broker confirmed it (senders and the
+ * outbox relay retry what was not), a delivery is acked only after its handler ran (the broker
+ * redelivers the rest; handlers are idempotent), and replies wait in a durable queue.
  * @example const transport = await createAmqpTransport({ url, prefix: 'archbench', self: 'orders', ... })
  */
 export async function createAmqpTransport(options: AmqpTransportOptions): Promise<Transport> {
   const names = amqpNames(options.prefix);
   const { logger, tracing, metrics } = options.obs;
-  const connection: ChannelModel = await connect(options.url);
-  let open = true;
+  const reconnectMinMs = options.reconnectMinMs ?? 250;
+  const reconnectMaxMs = options.reconnectMaxMs ?? 10_000;
+  let link: Link | undefined;
   let closing = false;
-  connection.on('error', (error: Error) => logger.error({ err: error }, 'AMQP connection error'));
-  connection.on('close', (error?: Error) => {
-    open = false;
-    if (!closing) options.onFatal?.(error ?? new Error('AMQP connection closed'));
-  });
-  const publisher: ConfirmChannel = await connection.createConfirmChannel();
-  const consumer: Channel = await connection.createChannel();
-  await consumer.prefetch(options.prefetch);
+  let reconnecting: Promise<void> | undefined;
+  let waiters: Array<() => void> = [];
+  /** Queues this process consumes, by name: subscribed again on every new connection. */
+  const subscriptions = new Map<string, { onMessage: OnMessage; noAck: boolean }>();
+  const consumerTags = new Map<string, string>();
 
-  const queueOptions: Options.AssertQueue = { durable: true, deadLetterExchange: names.dlx };
-  await publisher.assertExchange(names.dlx, 'fanout', { durable: true });
-  await publisher.assertQueue(names.dlq, { durable: true });
-  await publisher.bindQueue(names.dlq, names.dlx, '');
-  await publisher.assertExchange(names.events, 'topic', { durable: true });
-  // Declared by every process, so a message sent before its consumer started is kept, not dropped.
-  for (const target of new Set(Object.values(COMMAND_TARGET))) await publisher.assertQueue(names.commands(target), queueOptions);
-  for (const [type, subscribers] of Object.entries(EVENT_SUBSCRIBERS)) {
-    for (const subscriber of subscribers) {
-      await publisher.assertQueue(names.eventQueue(subscriber), queueOptions);
-      await publisher.bindQueue(names.eventQueue(subscriber), names.events, type);
+  async function declareTopology(channel: ConfirmChannel): Promise<void> {
+    const queueOptions: Options.AssertQueue = { durable: true, deadLetterExchange: names.dlx };
+    await channel.assertExchange(names.dlx, 'fanout', { durable: true });
+    await channel.assertQueue(names.dlq, { durable: true });
+    await channel.bindQueue(names.dlq, names.dlx, '');
+    await channel.assertExchange(names.events, 'topic', { durable: true });
+    // Declared by every process, so a message sent before its consumer started is kept, not dropped.
+    for (const target of new Set(Object.values(COMMAND_TARGET))) await channel.assertQueue(names.commands(target), queueOptions);
+    for (const [type, subscribers] of Object.entries(EVENT_SUBSCRIBERS)) {
+      for (const subscriber of subscribers) {
+        await channel.assertQueue(names.eventQueue(subscriber), queueOptions);
+        await channel.bindQueue(names.eventQueue(subscriber), names.events, type);
+      }
+    }
+    await channel.assertQueue(names.replies(options.self), { durable: true });
+  }
+
+  async function subscribe(current: Link, queue: string, onMessage: OnMessage, noAck: boolean): Promise<void> {
+    const { consumerTag } = await current.consumer.consume(
+      queue,
+      (message) => {
+        if (message) onMessage(current.consumer, message);
+      },
+      { noAck },
+    );
+    consumerTags.set(queue, consumerTag);
+  }
+
+  /** Connects, opens both channels, declares the topology and resumes every consumer. */
+  async function open(): Promise<Link> {
+    const connection = await connect(options.url);
+    // Without a listener an 'error' event would crash the process; 'close' (below) handles it.
+    connection.on('error', (error: Error) => logger.warn({ err: error }, 'AMQP connection error'));
+    try {
+      const publisher = await connection.createConfirmChannel();
+      const consumer = await connection.createChannel();
+      for (const channel of [publisher, consumer]) channel.on('error', (error: Error) => logger.warn({ err: error }, 'AMQP channel error'));
+      await consumer.prefetch(options.prefetch);
+      await declareTopology(publisher);
+      const current: Link = { connection, publisher, consumer };
+      for (const [queue, { onMessage, noAck }] of subscriptions) await subscribe(current, queue, onMessage, noAck);
+      return current;
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
     }
   }
 
-  const publishConfirmed = (exchange: string, routingKey: string, content: Buffer, properties: Options.Publish): Promise<void> =>
-    new Promise((resolve, reject) => {
+  function attach(current: Link): void {
+    const lost = (error?: Error) => {
+      if (link !== current) return;
+      link = undefined;
+      if (closing) return;
+      logger.warn({ err: error }, 'AMQP connection lost; reconnecting');
+      void reconnect();
+    };
+    current.connection.on('close', lost);
+    // A channel closed by the broker (an error on it) takes the whole link down, so both channels
+    // and every consumer come back together.
+    for (const channel of [current.publisher, current.consumer]) {
+      channel.on('close', () => {
+        if (link !== current || closing) return;
+        lost(new Error('AMQP channel closed'));
+        void current.connection.close().catch(() => undefined);
+      });
+    }
+    link = current;
+    for (const wake of waiters.splice(0)) wake();
+  }
+
+  function reconnect(): Promise<void> {
+    reconnecting ??= (async () => {
+      for (let attempt = 1; !closing; attempt++) {
+        const cap = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(attempt - 1, 20));
+        await sleep(cap / 2 + (Math.random() * cap) / 2);
+        if (closing) return;
+        try {
+          const current = await open();
+          if (closing) {
+            await current.connection.close().catch(() => undefined);
+            return;
+          }
+          attach(current);
+          logger.info({ attempt }, 'AMQP reconnected; topology declared, consumers resumed');
+          return;
+        } catch (error) {
+          if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: error, attempt }, 'AMQP reconnect failed; retrying');
+        }
+      }
+    })().finally(() => {
+      reconnecting = undefined;
+    });
+    return reconnecting;
+  }
+
+  /** The live link, waiting up to `waitMs` for a reconnect. */
+  function current(waitMs = options.timeoutMs): Promise<Link> {
+    if (link) return Promise.resolve(link);
+    if (closing) return Promise.reject(new DependencyError('rabbitmq', 'the AMQP transport is closed'));
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(link!);
+      };
+      const timer = setTimeout(() => {
+        waiters = waiters.filter((w) => w !== wake);
+        reject(new DependencyError('rabbitmq', `no connection to RabbitMQ for ${waitMs} ms; reconnecting`));
+      }, waitMs);
+      waiters.push(wake);
+    });
+  }
+
+  attach(await open());
+
+  const publishConfirmed = async (exchange: string, routingKey: string, content: Buffer, properties: Options.Publish): Promise<void> => {
+    const { publisher } = await current();
+    await new Promise<void>((resolve, reject) => {
+      // Throws at once on a closed channel; a confirm lost with the connection calls back with an error.
       publisher.publish(exchange, routingKey, content, { persistent: true, contentType: 'application/json', ...properties }, (error) =>
         error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
       );
     });
+  };
 
   const pending = new Map<string, { resolve: (reply: Reply) => void }>();
   let replies: Promise<string> | undefined;
   const replyQueue = (): Promise<string> => {
     replies ??= (async () => {
       const queue = names.replies(options.self);
-      await publisher.assertQueue(queue, { durable: true });
-      await consumer.consume(
-        queue,
-        (message) => {
-          if (!message) return;
-          const waiter = pending.get(message.properties.correlationId as string);
-          // Replies to a previous life of this process (or to an attempt already answered) are dropped.
-          if (!waiter) return;
-          try {
-            waiter.resolve(JSON.parse(message.content.toString('utf8')) as Reply);
-          } catch (error) {
-            logger.warn({ err: error }, 'unreadable reply dropped');
-          }
-        },
-        { noAck: true },
-      );
+      const onMessage: OnMessage = (_channel, message) => {
+        const waiter = pending.get(message.properties.correlationId as string);
+        // Replies to a previous life of this process (or to an attempt already answered) are dropped.
+        if (!waiter) return;
+        try {
+          waiter.resolve(JSON.parse(message.content.toString('utf8')) as Reply);
+        } catch (error) {
+          logger.warn({ err: error }, 'unreadable reply dropped');
+        }
+      };
+      subscriptions.set(queue, { onMessage, noAck: true });
+      // A link lost meanwhile is no failure here: the reconnect subscribes every registered queue.
+      if (link) await subscribe(link, queue, onMessage, true).catch((error: unknown) => logger.warn({ err: error, queue }, 'consume failed; resumed on reconnect'));
       return queue;
     })();
     return replies;
   };
 
   const inFlight = new Set<Promise<void>>();
-  const consumerTags: string[] = [];
 
-  async function deliver(queue: string, message: ConsumeMessage, handle: (data: unknown, headers: MessageHeaders) => Promise<Reply | void>) {
+  /** Acks or nacks on the channel that delivered the message; on a dead channel the broker redelivers it anyway. */
+  const settle = (channel: Channel, message: ConsumeMessage, ack: boolean) => {
+    try {
+      if (ack) channel.ack(message);
+      else channel.nack(message, false, false);
+    } catch {
+      // The channel closed after the delivery: the message is requeued by the broker.
+    }
+  };
+
+  async function deliver(queue: string, channel: Channel, message: ConsumeMessage, handle: (data: unknown, headers: MessageHeaders) => Promise<Reply | void>) {
     const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
     const deliveries = Number(headers[DELIVERIES_HEADER] ?? 0) + 1;
     try {
@@ -129,29 +254,35 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
           persistent: false,
         });
       }
-      consumer.ack(message);
+      settle(channel, message, true);
     } catch (error) {
       if (closing) return; // unacked: the broker redelivers to the next consumer
       if (error instanceof PoisonMessageError || deliveries >= options.maxDeliveries) {
         logger.error({ err: error, queue, deliveries, messageId: message.properties.messageId }, 'message dead-lettered');
-        consumer.nack(message, false, false);
+        settle(channel, message, false);
         return;
       }
       logger.warn({ err: error, queue, deliveries, messageId: message.properties.messageId }, 'message failed; retrying');
       await backoff(deliveries, 100, 2000);
-      await publishConfirmed('', queue, message.content, { ...message.properties, headers: { ...headers, [DELIVERIES_HEADER]: deliveries } });
-      consumer.ack(message);
+      try {
+        await publishConfirmed('', queue, message.content, { ...message.properties, headers: { ...headers, [DELIVERIES_HEADER]: deliveries } });
+      } catch (republishError) {
+        // Not acked: the broker redelivers the original once this channel is gone.
+        logger.warn({ err: republishError, queue }, 'could not requeue a failed message; the broker redelivers it');
+        return;
+      }
+      settle(channel, message, true);
     }
   }
 
   async function consume(queue: string, handle: (data: unknown, headers: MessageHeaders) => Promise<Reply | void>) {
-    const { consumerTag } = await consumer.consume(queue, (message) => {
-      if (!message) return;
-      const work = deliver(queue, message, handle).catch((error: unknown) => logger.error({ err: error, queue }, 'message handling failed'));
+    const onMessage: OnMessage = (channel, message) => {
+      const work = deliver(queue, channel, message, handle).catch((error: unknown) => logger.error({ err: error, queue }, 'message handling failed'));
       inFlight.add(work);
       void work.finally(() => inFlight.delete(work));
-    });
-    consumerTags.push(consumerTag);
+    };
+    subscriptions.set(queue, { onMessage, noAck: false });
+    if (link) await subscribe(link, queue, onMessage, false).catch((error: unknown) => logger.warn({ err: error, queue }, 'consume failed; resumed on reconnect'));
   }
 
   return {
@@ -195,12 +326,13 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       if (command) await consume(names.commands(service), (data, headers) => command(parseCommand(data), headers));
       if (event) await consume(names.eventQueue(service), (data, headers) => event(parseEvent(data), headers));
     },
-    healthy: () => open,
+    healthy: () => link !== undefined,
     async close() {
       closing = true;
-      for (const tag of consumerTags) await consumer.cancel(tag).catch(() => undefined);
+      const last = link;
+      if (last) for (const tag of consumerTags.values()) await last.consumer.cancel(tag).catch(() => undefined);
       await Promise.allSettled([...inFlight]);
-      await connection.close().catch(() => undefined);
+      await last?.connection.close().catch(() => undefined);
     },
   };
 }

@@ -15,7 +15,6 @@ export interface CreateTransportOptions {
   self: ServiceName | 'gateway';
   obs: Observability;
   client: InternalHttpClient;
-  onFatal?: (error: Error) => void;
 }
 
 /**
@@ -36,6 +35,7 @@ export async function createTransport(options: CreateTransportOptions): Promise<
     timeoutMs: env.INTERNAL_TIMEOUT_MS,
     attempts: env.INTERNAL_ATTEMPTS,
     obs: options.obs,
-    onFatal: options.onFatal,
+    reconnectMinMs: env.AMQP_RECONNECT_MIN_MS,
+    reconnectMaxMs: env.AMQP_RECONNECT_MAX_MS,
   });
 }

@@ -33,7 +33,7 @@ export const DEPLOYABLES: readonly Deployable[] = [
   { name: 'orders', entry: 'apps/microservices/src/orders/main.ts', port: 3102, health: '/health', ready: '/ready', dockerfile: 'server.Dockerfile', stateful: true },
   { name: 'payments', entry: 'apps/microservices/src/payments/main.ts', port: 3103, health: '/health', ready: '/ready', dockerfile: 'server.Dockerfile', stateful: true },
   { name: 'shipping', entry: 'apps/microservices/src/shipping/main.ts', port: 3104, health: '/health', ready: '/ready', dockerfile: 'server.Dockerfile', stateful: true },
-  { name: 'hybrid-core', entry: 'apps/hybrid/src/core/main.ts', port: 3200, health: '/health', ready: '/ready', dockerfile: 'server.Dockerfile', stateful: true },
+  { name: 'hybrid-core', entry: 'apps/hybrid/src/main.ts', port: 3200, health: '/health', ready: '/ready', dockerfile: 'server.Dockerfile', stateful: true },
   { name: 'hybrid-shipping', entry: 'apps/hybrid/src/shipping/main.ts', port: 3204, health: '/health', ready: '/ready', dockerfile: 'server.Dockerfile', stateful: true },
   // The console's server has no /health of its own (its SPA fallback would answer any path with
   // index.html); /config.json is answered by the server itself, so it proves the process is up.

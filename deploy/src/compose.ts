@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
+import { REPO_ROOT } from './deployables';
+
+export const COMPOSE_DIR = join(REPO_ROOT, 'deploy/compose');
+export const COMPOSE_FILE = join(COMPOSE_DIR, 'compose.yaml');
+
+export interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile?: string; args?: Record<string, string> };
+  profiles?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  ports?: string[];
+  volumes?: string[];
+  command?: string[];
+  [extension: `x-${string}`]: unknown;
+}
+
+export interface ComposeFile {
+  name?: string;
+  services: Record<string, ComposeService>;
+  [key: string]: unknown;
+}
+
+/**
+ * Replaces `${VAR}`, `${VAR:-default}` and `${VAR-default}` as Compose does, from `variables`
+ * (an unset variable without a default becomes empty, as Compose warns and does).
+ */
+export function interpolate(text: string, variables: Record<string, string | undefined> = {}): string {
+  return text.replace(/\$\{(\w+)(?:(:?-)([^}]*))?\}/g, (_match, name: string, operator: string | undefined, fallback: string | undefined) => {
+    const value = variables[name];
+    if (operator === ':-') return value ? value : (fallback ?? '');
+    if (operator === '-') return value ?? fallback ?? '';
+    return value ?? '';
+  });
+}
+
+/** Reads compose.yaml: variables interpolated (defaults only unless given), YAML merge keys applied. */
+export function loadCompose(file = COMPOSE_FILE, variables: Record<string, string | undefined> = {}): ComposeFile {
+  return parse(interpolate(readFileSync(file, 'utf8'), variables), { merge: true }) as ComposeFile;
+}
+
+/**
+ * Validates against the Compose Specification's JSON schema (vendored in deploy/compose/schema
+ * with its license). Returns one line per violation.
+ */
+export function schemaErrors(compose: unknown): string[] {
+  const { $schema: _dialect, ...schema } = withoutDraft4Ids(JSON.parse(readFileSync(join(COMPOSE_DIR, 'schema/compose-spec.json'), 'utf8'))) as Record<string, unknown>;
+  // The file names its dialect with a non-canonical URI (http://…/draft/2019-09/schema#) that Ajv
+  // does not know, so the dialect is set by using Ajv2019 instead. Its draft-04 style `id`
+  // annotations (string values, never referenced) are dropped: Ajv refuses that keyword.
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  // Formats the Compose implementation defines for itself (Go durations, not ISO 8601 ones).
+  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
+  ajv.addFormat('ports', /^(\d{1,5}(-\d{1,5})?|((\S+:)?\d{1,5}(-\d{1,5})?:\d{1,5}(-\d{1,5})?))(\/(tcp|udp))?$/);
+  ajv.addFormat('expose', /^\d{1,5}(-\d{1,5})?(\/(tcp|udp))?$/);
+  ajv.addFormat('subnet_ip_address', /^[\d.:a-fA-F]+\/\d{1,3}$/);
+  const validate = ajv.compile(schema);
+  if (validate(compose)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+}
+
+function withoutDraft4Ids(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutDraft4Ids);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(Object.entries(node).filter(([key, value]) => !(key === 'id' && typeof value === 'string')).map(([key, value]) => [key, withoutDraft4Ids(value)]));
+}
+
+/**
+ * The project's own rules: every service has a healthcheck (or says in `x-healthcheck-exempt`
+ * why its image cannot run one), and every dependency waits for health, never just for start.
+ */
+export function projectRuleProblems(compose: ComposeFile): string[] {
+  const problems: string[] = [];
+  for (const [name, service] of Object.entries(compose.services)) {
+    const exempt = service['x-healthcheck-exempt'];
+    const test = service.healthcheck?.test;
+    if (service.healthcheck?.disable) problems.push(`${name}: healthcheck disabled`);
+    else if (!test && !(typeof exempt === 'string' && exempt.length > 20)) problems.push(`${name}: no healthcheck`);
+    if (test && !(Array.isArray(test) && test[0] === 'CMD')) problems.push(`${name}: healthcheck test should be ["CMD", ...] (images may have no shell)`);
+    const deps = service.depends_on;
+    if (Array.isArray(deps)) problems.push(`${name}: depends_on as a list waits for start only; use condition: service_healthy`);
+    else if (deps) {
+      for (const [dep, spec] of Object.entries(deps)) {
+        if (!compose.services[dep]) problems.push(`${name}: depends on unknown service ${dep}`);
+        else if (spec.condition !== 'service_healthy') problems.push(`${name}: depends_on ${dep} with condition ${spec.condition ?? '(none)'}; use service_healthy`);
+        else if (!compose.services[dep]!.healthcheck?.test) problems.push(`${name}: waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Environment of a service as compose hands it to the container. */
+export function serviceEnvironment(compose: ComposeFile, name: string): Record<string, string> {
+  const service = compose.services[name];
+  if (!service) throw new Error(`compose has no service ${name}`);
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
+}

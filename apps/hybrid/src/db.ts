@@ -1,0 +1,74 @@
+import { Migrator } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+import { migrations as monolithMigrations } from '@archbench/monolith/db';
+import type { Tables } from '@archbench/monolith/db';
+import { migrate, openDatabase } from '@archbench/server-kit/db';
+import type { Database } from '@archbench/server-kit/db';
+import type { Env } from './env';
+
+/** Events waiting to be handed to the shipping service (written with the change that caused them). */
+export interface OutboxTable {
+  id: string;
+  type: string;
+  order_id: string;
+  payload: string;
+  /** Trace context of the change, so delivery continues the order's trace. */
+  headers: string;
+  created_at: string;
+  published_at: string | null;
+}
+
+/**
+ * The core's one database holds the monolith's tables, owned by its modules (the `shipments`
+ * table is the outbox ledger here, see shipping/outbox.ts), plus the hybrid's `outbox`. The
+ * modules get the database typed with their tables only; the outbox code widens it.
+ */
+export type CoreTables = Tables & { outbox: OutboxTable };
+export type { Tables };
+
+/** The same database, typed with the outbox too. */
+export function withOutbox(db: Kysely<Tables>): Kysely<CoreTables> {
+  return db.withTables<{ outbox: OutboxTable }>();
+}
+
+/**
+ * The hybrid's own migrations, tracked in their own table so the monolith's migration list can
+ * grow without the two interleaving.
+ */
+const hybridMigrations: Record<string, Migration> = {
+  '0001_outbox': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('type', 'varchar(40)', (c) => c.notNull())
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('headers', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addColumn('published_at', 'varchar(30)')
+        .execute();
+      await db.schema.createIndex('outbox_unpublished').on('outbox').columns(['published_at', 'id']).execute();
+    },
+  },
+};
+
+/** Opens the core's database (`core.db` in DATA_DIR, or DATABASE_URL) and brings both schemas up to date. */
+export async function openCoreDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Database<Tables>> {
+  const database = openDatabase<Tables>({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, fileName: 'core.db' });
+  try {
+    await migrate(database.db, monolithMigrations);
+    const migrator = new Migrator({
+      db: database.db as Kysely<unknown>,
+      provider: { getMigrations: async () => hybridMigrations },
+      migrationTableName: 'hybrid_migration',
+      migrationLockTableName: 'hybrid_migration_lock',
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw new Error(`hybrid migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}

@@ -1,0 +1,60 @@
+import { InternalHttpClient } from '@archbench/microservices/http-client';
+import { internalToken } from '@archbench/microservices/service-app';
+import { createLogger } from '@archbench/observability/logging';
+import { createMetrics } from '@archbench/observability/metrics';
+import { initTracing } from '@archbench/observability/tracing';
+import { ConfigError, usesDevSecret } from '@archbench/server-kit/env';
+import { serveWithShutdown } from '@archbench/server-kit/serve';
+import { createApp } from './app';
+import { openCoreDatabase } from './db';
+import { loadEnv } from './env';
+import { createEventPublisher } from './shipping/publisher';
+
+const SERVICE_VERSION = '0.1.0';
+
+/** The hybrid's core process: catalog, orders and payments in one process, shipping reached through the outbox. */
+async function main() {
+  const env = loadEnv();
+  const logger = createLogger({ service: env.SERVICE_NAME, level: env.LOG_LEVEL, sync: false });
+  if (usesDevSecret(env)) {
+    logger.warn('AUTH_SECRET is the public development default: anyone can mint tokens. Set AUTH_SECRET before exposing this server.');
+  }
+  const tracing = initTracing({ serviceName: env.SERVICE_NAME, serviceVersion: SERVICE_VERSION, ...env.tracing });
+  const metrics = env.METRICS_ENABLED ? createMetrics({ service: env.SERVICE_NAME }) : undefined;
+  const client = new InternalHttpClient({
+    peers: { shipping: env.SHIPPING_URL },
+    timeoutMs: env.INTERNAL_TIMEOUT_MS,
+    attempts: env.INTERNAL_ATTEMPTS,
+    internalToken: internalToken(env.AUTH_SECRET),
+    tracing,
+    metrics,
+  });
+  const publisher = createEventPublisher({ env, obs: { logger, metrics, tracing }, client });
+  const database = await openCoreDatabase(env);
+  const { app, catalog, orders, relay } = createApp({ env, db: database.db, logger, tracing, metrics, publisher, client });
+  await catalog.seed();
+  // Finishes orders a crash left PENDING and re-sends events whose outbox write it cut off.
+  const resumed = await orders.resume();
+  const port = await serveWithShutdown(app, {
+    port: env.PORT,
+    host: env.HOST,
+    logger,
+    onShutdown: async () => {
+      await orders.drain();
+      await relay.stop();
+      await publisher.close();
+      await client.close();
+      await database.close();
+      await tracing.shutdown();
+    },
+  });
+  relay.start();
+  // Started by a supervisor: stop when it goes away, whatever killed it.
+  if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  logger.info({ port, database: database.location, resumed, transport: publisher.kind, shipping: env.SHIPPING_URL }, `hybrid core listening on http://${env.HOST}:${port}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`hybrid core failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import { Shipment } from '@archbench/contracts/schemas';
+import type { Shipment as ShipmentType } from '@archbench/contracts/schemas';
+import { newId } from '@archbench/domain/ids';
+import type { InternalHttpClient } from '@archbench/microservices/http-client';
+import type { DomainEvent as ShippingEvent } from '@archbench/microservices/messages';
+import type { DomainEvent, EventBus } from '@archbench/monolith/events';
+import type { ShipmentReader } from '@archbench/monolith/modules/shipping';
+import { DependencyError } from '@archbench/observability/errors';
+import type { Logger } from '@archbench/observability/logging';
+import { injectContext } from '@archbench/observability/tracing';
+import { withOutbox } from '../db';
+import type { Tables } from '../db';
+
+export interface ShippingOutboxOptions {
+  /** The core's database, as the modules see it (the monolith's tables). */
+  db: Kysely<Tables>;
+  events: EventBus;
+  logger: Logger;
+  /** Reaches the shipping service's internal `GET /shipments/:orderId` (peer `shipping`). */
+  client: InternalHttpClient;
+  /** Told after each event is written, so delivery starts at once instead of at the next poll. */
+  onEnqueued: () => void;
+  /** How long a read waits for shipping to apply an event the core already sent, ms. */
+  catchUpMs: number;
+}
+
+const nowIso = () => new Date().toISOString();
+
+/**
+ * Shipping as the core sees it once the service is extracted: OrderConfirmed / OrderCancelled
+ * from the monolith's event bus go into the `outbox` table, and shipments are read from the
+ * shipping service.
+ *
+ * The core's `shipments` table (the monolith's) becomes the outbox ledger: one row per order
+ * saying which event was last handed to the outbox (PREPARING after OrderConfirmed, CANCELLED
+ * after OrderCancelled), written in the same transaction as the outbox row. The monolith's
+ * restart recovery (`orders.resume()`) re-publishes OrderConfirmed for confirmed orders without a
+ * ledger row and OrderCancelled for cancelled orders whose row is not CANCELLED, which closes the
+ * gap between an order's commit and its event's outbox write; the ledger makes that repeat a no-op.
+ * @example createApp({ ..., shipping: (ctx) => createShippingOutbox({ ...ctx, client, onEnqueued: relay.kick, catchUpMs: 3000 }) })
+ */
+export function createShippingOutbox({ db: moduleDb, events, logger, client, onEnqueued, catchUpMs }: ShippingOutboxOptions): ShipmentReader {
+  const db = withOutbox(moduleDb);
+
+  async function enqueue(event: DomainEvent): Promise<void> {
+    const queued = await db.transaction().execute(async (trx) => {
+      const ledger = await trx.selectFrom('shipments').select('status').where('order_id', '=', event.orderId).executeTakeFirst();
+      const status = event.type === 'OrderConfirmed' ? 'PREPARING' : 'CANCELLED';
+      // Already handed over (a repeat from restart recovery), or a confirm after its cancel.
+      if (ledger && (ledger.status === status || ledger.status === 'CANCELLED')) return false;
+      if (ledger) await trx.updateTable('shipments').set({ status }).where('order_id', '=', event.orderId).execute();
+      else await trx.insertInto('shipments').values({ id: newId('shp'), order_id: event.orderId, status, created_at: nowIso() }).execute();
+      const id = newId('evt');
+      const message: ShippingEvent =
+        event.type === 'OrderConfirmed'
+          ? { type: event.type, id, orderId: event.orderId, customerId: event.customerId, totalCents: event.totalCents }
+          : { type: event.type, id, orderId: event.orderId, customerId: event.customerId };
+      await trx
+        .insertInto('outbox')
+        .values({ id, type: event.type, order_id: event.orderId, payload: JSON.stringify(message), headers: JSON.stringify(injectContext({})), created_at: nowIso(), published_at: null })
+        .execute();
+      return true;
+    });
+    if (queued) onEnqueued();
+  }
+
+  /** A failed write is retried briefly; if it still fails, restart recovery re-sends the event. */
+  async function enqueueWithRetry(event: DomainEvent): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await enqueue(event);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        logger.warn({ err: error, orderId: event.orderId, event: event.type, attempt }, 'outbox write failed; retrying');
+        await sleep(50 * attempt);
+      }
+    }
+  }
+
+  events.subscribe('OrderConfirmed', enqueueWithRetry);
+  events.subscribe('OrderCancelled', enqueueWithRetry);
+
+  async function fetchShipment(orderId: string): Promise<ShipmentType | undefined> {
+    const response = await client.request('shipping', { method: 'GET', path: '/shipments/:orderId', params: { orderId }, retry: 'always' });
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw new DependencyError('shipping', `GET /shipments/${orderId} answered ${response.status}`);
+    return Shipment.parse(JSON.parse(response.text));
+  }
+
+  return {
+    /**
+     * The shipping service's shipment of an order. When the core has already sent an event for
+     * the order, waits up to `catchUpMs` for shipping to have applied it, so a customer who sees
+     * the order confirmed (or cancelled) sees the matching shipment.
+     */
+    async get(orderId: string): Promise<ShipmentType | undefined> {
+      const ledger = await db.selectFrom('shipments').select('status').where('order_id', '=', orderId).executeTakeFirst();
+      const deadline = Date.now() + (ledger ? catchUpMs : 0);
+      for (;;) {
+        const shipment = await fetchShipment(orderId);
+        const caughtUp = !ledger || (shipment !== undefined && (ledger.status !== 'CANCELLED' || shipment.status === 'CANCELLED'));
+        if (caughtUp || Date.now() >= deadline) return shipment;
+        await sleep(25);
+      }
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { LauncherConfigError, childEnvironment, loadLauncherEnv } from './env';
+import { serveSupervisorMetrics } from './metrics';
+import { watchParent } from './parent';
+import { REPO_ROOT, UnknownTopologyError, getTopology, topologyNames } from './registry';
+import { TopologyStartError, TopologyUnavailableError, startTopology } from './start-topology';
+import type { RunningTopology } from './start-topology';
+import { describeEvent, describeTopology } from './describe';
+
+/**
+ * `pnpm start:<topology>` (bin `archbench-topology <topology>`): starts one topology supervised
+ * by this process, prints its processes, restarts any that crash (with backoff, each restart
+ * logged), serves the restart counts on SUPERVISOR_PORT (default PORT+9), and stops every
+ * process on Ctrl-C, SIGTERM, or when its parent (pnpm) goes away.
+ * Exit codes: 0 stopped by a signal, 1 a process could not start, 2 bad arguments or environment.
+ */
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.length !== 1 || argv[0]!.startsWith('-')) {
+    throw new UsageError(`usage: archbench-topology <topology>   (known: ${topologyNames().join(', ')}, microservices)`);
+  }
+  const env = loadLauncherEnv();
+  const childEnv = childEnvironment();
+  const definition = getTopology(argv[0]!, childEnv);
+  const base = env.INIT_CWD ?? process.cwd();
+  const dataDir = env.DATA_DIR ? (isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(base, env.DATA_DIR)) : join(REPO_ROOT, definition.app, 'data');
+  const port = env.PORT ?? definition.defaultPort;
+
+  // Set once started; the signal handlers are installed before, so a Ctrl-C during startup stops what runs.
+  const running: { topology?: RunningTopology } = {};
+  let stopping = false;
+  let closeMetrics: (() => Promise<void>) | undefined;
+  const shutdown = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    err(`launcher: ${why}, stopping every process`);
+    await closeMetrics?.();
+    await running.topology?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  watchParent(() => void shutdown('parent process exited'));
+
+  const topology = await startTopology(definition, {
+    port,
+    host: env.HOST,
+    env: childEnv,
+    dataDir,
+    runner: env.RUNNER,
+    output: 'inherit',
+    onEvent: (event) => {
+      const line = describeEvent(event);
+      if (line && !stopping) err(line);
+    },
+  });
+  running.topology = topology;
+  if (stopping) return void (await topology.stop());
+  let supervisorUrl: string | undefined;
+  if (env.SUPERVISOR_PORT !== 'off') {
+    const wanted = env.SUPERVISOR_PORT ?? (port === 0 ? 0 : port + 9);
+    try {
+      const served = await serveSupervisorMetrics(() => [topology], wanted, env.HOST);
+      closeMetrics = served.close;
+      supervisorUrl = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${served.port}`;
+    } catch (error) {
+      err(`launcher: no supervisor metrics endpoint (${error instanceof Error ? error.message : String(error)}); set SUPERVISOR_PORT`);
+    }
+  }
+  out(describeTopology(topology, supervisorUrl));
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || error instanceof UnknownTopologyError || error instanceof LauncherConfigError || error instanceof TopologyUnavailableError) {
+    err(`archbench-topology: ${error.message}`);
+    process.exit(2);
+  }
+  err(`archbench-topology: ${error instanceof TopologyStartError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * The launcher's configuration (`pnpm start:<topology>`), the only place this package reads
+ * process.env. Everything else in the environment passes through to the children unchanged
+ * (AUTH_SECRET, DATABASE_URL, AMQP_URL, TRANSPORT, PAYMENT_*, OTEL_* …).
+ */
+export const launcherEnvSchema = z.object({
+  /** Public port; the other processes take PORT+1..PORT+4. Default: the topology's own. */
+  PORT: port.optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Databases (SQLite files); default `data/<topology>` under the directory you started from. */
+  DATA_DIR: z.string().min(1).optional(),
+  /** The supervisor's GET /metrics and /processes; default PORT+9, `off` for none. */
+  SUPERVISOR_PORT: z.union([z.literal('off'), port]).optional(),
+  RUNNER: z.enum(['bundle', 'tsx']).default('bundle'),
+  /** Where `pnpm` was started from (pnpm sets it), so a relative DATA_DIR means what the user meant. */
+  INIT_CWD: z.string().optional(),
+});
+export type LauncherEnv = z.infer<typeof launcherEnvSchema>;
+
+export class LauncherConfigError extends Error {
+  override readonly name = 'LauncherConfigError';
+}
+
+/** Parses the launcher's environment; throws LauncherConfigError naming every bad variable. */
+export function loadLauncherEnv(source: NodeJS.ProcessEnv = process.env): LauncherEnv {
+  const result = launcherEnvSchema.safeParse(source);
+  if (!result.success) {
+    throw new LauncherConfigError(`invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return result.data;
+}
+
+/** The environment the children start from (everything, unchanged). */
+export function childEnvironment(): NodeJS.ProcessEnv {
+  return { ...process.env };
+}

@@ -1,0 +1,16 @@
+/**
+ * `@archbench/topologies`: the one definition of every runnable topology and the supervisor
+ * that runs them. See README.md for the API, the port scheme and how to add a topology.
+ */
+export { PORT_OFFSETS, defineTopology } from './types';
+export type { AvailabilityContext, Capability, ProcessDefinition, TopologyContext, TopologyDefinition } from './types';
+export { REPO_ROOT, UnknownTopologyError, getTopology, listTopologies, processForCapability, topologyNames, topologyUnavailable } from './registry';
+export { RunningTopology, TopologyStartError, TopologyUnavailableError, killAllTopologiesNow, startTopology } from './start-topology';
+export type { ProcessInfo, ProcessMetrics, StartTopologyOptions, TopologyEvent } from './start-topology';
+export { DEFAULT_RESTART_POLICY, ProcessStartError, ProcessSupervisor, backoffDelay } from './supervisor';
+export type { OutputMode, ProcessSpec, ProcessState, RestartPolicy, SupervisorEvent, SupervisorOptions } from './supervisor';
+export { freePort, freePortRange, freePorts, portFree } from './ports';
+export { serveSupervisorMetrics, supervisorMetricsText } from './metrics';
+export type { ProcSnapshot } from './proc';
+export { watchParent } from './parent';
+export { describeEvent, describeTopology } from './describe';

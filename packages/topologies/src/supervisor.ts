@@ -1,0 +1,315 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Restart policy of a supervised process, like a platform's (systemd, Kubernetes' CrashLoopBackOff). */
+export interface RestartPolicy {
+  /** Delay before the first restart, ms (doubles with each crash in a row). */
+  initialDelayMs: number;
+  /** Longest delay between restarts, ms. */
+  maxDelayMs: number;
+  /** A process that ran this long before it exited starts again at the initial delay. */
+  resetAfterMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 250, maxDelayMs: 10_000, resetAfterMs: 60_000 };
+
+/** The delay before restart number `crashesInARow` (1-based) under `policy`. @example backoffDelay(3, DEFAULT_RESTART_POLICY) // 1000 */
+export function backoffDelay(crashesInARow: number, policy: RestartPolicy): number {
+  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(0, crashesInARow - 1));
+}
+
+/** What a supervisor reports; the caller decides where it goes (the CLI prints it). */
+export type SupervisorEvent =
+  | { type: 'started'; process: string; pid: number; restarts: number }
+  | { type: 'ready'; process: string; pid: number; restarts: number; startMs: number; sinceExitMs: number | undefined }
+  | { type: 'exited'; process: string; pid: number; code: number | null; signal: NodeJS.Signals | null; restarts: number; restartInMs: number | undefined; uptimeMs: number };
+
+/**
+ * Where a child's output goes: `inherit` shares this process's stdout/stderr; `capture` keeps the
+ * last lines only (for error messages and `logTail()`); `prefix` also writes them to `stream`
+ * with a `[name] ` prefix; `{ file }` appends both streams to a file.
+ */
+export type OutputMode = 'inherit' | 'capture' | { prefix: NodeJS.WritableStream } | { file: string };
+
+export interface ProcessSpec {
+  name: string;
+  /** Executable and arguments (node, flags, entry). */
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Answers 200 once the process can serve. */
+  readyUrl: string;
+  /** How its output lines are prefixed in `prefix` mode (default: the name). */
+  label?: string;
+}
+
+export interface SupervisorOptions {
+  output: OutputMode;
+  /** False: an exit is final (tests that restart by hand); else the policy. */
+  restart: RestartPolicy | false;
+  onEvent?: (event: SupervisorEvent) => void;
+  /** Lines of output kept for `tail()`. */
+  tailLines?: number;
+}
+
+export type ProcessState = 'starting' | 'ready' | 'backoff' | 'exited' | 'stopped';
+
+export class ProcessStartError extends Error {
+  override readonly name = 'ProcessStartError';
+}
+
+const isAlive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** Signals a whole process group (each child leads its own, so helpers it spawned go too). */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone (never fall back to the bare pid: it may belong to someone else by now)
+  }
+}
+
+/**
+ * One supervised child process: spawns it in its own process group with an IPC channel (so it
+ * stops when this process dies, even by SIGKILL), waits for its ready URL, and restarts it with
+ * exponential backoff when it exits unexpectedly.
+ */
+export class ProcessSupervisor {
+  readonly spec: ProcessSpec;
+  #options: SupervisorOptions;
+  #child: ChildProcess | undefined;
+  #state: ProcessState = 'exited';
+  #restarts = 0;
+  #crashesInARow = 0;
+  #startedAt = 0;
+  #lastExitAt: number | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #tail: string[] = [];
+  #partial = '';
+  #readyWaiters: (() => void)[] = [];
+  #generation = 0;
+
+  constructor(spec: ProcessSpec, options: SupervisorOptions) {
+    this.spec = spec;
+    this.#options = options;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+  get pid(): number | undefined {
+    return this.#child && isAlive(this.#child) ? this.#child.pid : undefined;
+  }
+  get state(): ProcessState {
+    return this.#state;
+  }
+  /** Times this process was started again after an unexpected exit. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** The last lines the process wrote (stdout and stderr), oldest first. */
+  tail(lines = 40): string[] {
+    const all = this.#partial ? [...this.#tail, this.#partial] : this.#tail;
+    return all.slice(-lines);
+  }
+
+  #keep(text: string): void {
+    const lines = (this.#partial + text).split('\n');
+    this.#partial = lines.pop() ?? '';
+    this.#tail.push(...lines);
+    const max = this.#options.tailLines ?? 200;
+    if (this.#tail.length > max) this.#tail.splice(0, this.#tail.length - max);
+  }
+
+  #spawn(): ChildProcess {
+    const output = this.#options.output;
+    let stdio: ('ignore' | 'inherit' | 'pipe' | 'ipc' | number)[];
+    let fd: number | undefined;
+    if (output === 'inherit') stdio = ['ignore', 'inherit', 'inherit', 'ipc'];
+    else if (typeof output === 'object' && 'file' in output) {
+      fd = openSync(output.file, 'a');
+      stdio = ['ignore', fd, fd, 'ipc'];
+    } else stdio = ['ignore', 'pipe', 'pipe', 'ipc'];
+    const child = spawn(this.spec.command, this.spec.args, {
+      cwd: this.spec.cwd,
+      env: this.spec.env,
+      stdio,
+      // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops the
+      // children in order, and a signal to the group also reaches helpers the child spawned.
+      detached: true,
+    });
+    if (fd !== undefined) closeSync(fd);
+    const prefix = typeof output === 'object' && 'prefix' in output ? output.prefix : undefined;
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.#keep(text);
+      prefix?.write(text.replace(/^(?=.)/gm, `[${this.spec.label ?? this.spec.name}] `));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    // A child that never uses the channel must not keep this process alive.
+    child.channel?.unref();
+    child.on('error', (error) => this.#keep(`spawn error: ${error.message}\n`));
+    return child;
+  }
+
+  /**
+   * Starts the process and resolves once its ready URL answers 200; rejects (and leaves it
+   * stopped) when it exits first or is not ready within `timeoutMs`.
+   */
+  async start(timeoutMs: number): Promise<void> {
+    if (this.#child && isAlive(this.#child)) return this.waitReady(timeoutMs);
+    clearTimeout(this.#restartTimer);
+    const generation = ++this.#generation;
+    this.#launch(generation);
+    const child = this.#child!;
+    const deadline = Date.now() + timeoutMs;
+    while (this.#generation === generation && isAlive(child) && this.#state === 'starting') {
+      if (Date.now() > deadline) {
+        await this.stop(2000);
+        throw new ProcessStartError(`${this.name} was not ready at ${this.spec.readyUrl} within ${Math.round(timeoutMs / 1000)} s${this.#tailText()}`);
+      }
+      await sleep(100);
+    }
+    if (this.#state === 'ready') return;
+    const exit = child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
+    this.#state = 'stopped';
+    clearTimeout(this.#restartTimer);
+    throw new ProcessStartError(`${this.name} exited during startup (${exit})${this.#tailText()}`);
+  }
+
+  #tailText(): string {
+    const lines = this.tail(15);
+    return lines.length ? `; its last output:\n${lines.join('\n')}` : '';
+  }
+
+  /** Spawns and starts polling readiness; exits are handled by #onExit. */
+  #launch(generation: number): void {
+    this.#state = 'starting';
+    this.#startedAt = Date.now();
+    const child = this.#spawn();
+    this.#child = child;
+    this.#options.onEvent?.({ type: 'started', process: this.name, pid: child.pid ?? -1, restarts: this.#restarts });
+    child.once('exit', (code, signal) => this.#onExit(child, generation, code, signal));
+    void this.#pollReady(child, generation);
+  }
+
+  async #pollReady(child: ChildProcess, generation: number): Promise<void> {
+    while (this.#generation === generation && isAlive(child) && this.#state === 'starting') {
+      if (await answers(this.spec.readyUrl)) {
+        if (this.#generation !== generation || !isAlive(child) || this.#state !== 'starting') return;
+        this.#state = 'ready';
+        const now = Date.now();
+        this.#options.onEvent?.({
+          type: 'ready',
+          process: this.name,
+          pid: child.pid ?? -1,
+          restarts: this.#restarts,
+          startMs: now - this.#startedAt,
+          sinceExitMs: this.#lastExitAt === undefined ? undefined : now - this.#lastExitAt,
+        });
+        for (const wake of this.#readyWaiters.splice(0)) wake();
+        return;
+      }
+      await sleep(100);
+    }
+  }
+
+  #onExit(child: ChildProcess, generation: number, code: number | null, signal: NodeJS.Signals | null): void {
+    // Helpers the child left behind in its group go with it.
+    if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+    if (generation !== this.#generation || this.#state === 'stopped') return;
+    const now = Date.now();
+    const uptimeMs = now - this.#startedAt;
+    this.#lastExitAt = now;
+    const wasReady = this.#state === 'ready';
+    // Before the first ready there is nothing to restart: start() reports the failure.
+    const supervise = this.#options.restart !== false && (wasReady || this.#restarts > 0 || this.#crashesInARow > 0);
+    if (!supervise) {
+      this.#state = 'exited';
+      this.#options.onEvent?.({ type: 'exited', process: this.name, pid: child.pid ?? -1, code, signal, restarts: this.#restarts, restartInMs: undefined, uptimeMs });
+      return;
+    }
+    const policy = this.#options.restart as RestartPolicy;
+    if (uptimeMs >= policy.resetAfterMs) this.#crashesInARow = 0;
+    this.#crashesInARow++;
+    const delay = backoffDelay(this.#crashesInARow, policy);
+    this.#state = 'backoff';
+    this.#options.onEvent?.({ type: 'exited', process: this.name, pid: child.pid ?? -1, code, signal, restarts: this.#restarts, restartInMs: delay, uptimeMs });
+    this.#restartTimer = setTimeout(() => {
+      if (this.#generation !== generation || this.#state !== 'backoff') return;
+      this.#restarts++;
+      this.#launch(generation);
+    }, delay);
+  }
+
+  /** Resolves when the process is ready (now or after a restart); rejects after `timeoutMs`. */
+  waitReady(timeoutMs: number): Promise<void> {
+    if (this.#state === 'ready') return Promise.resolve();
+    if (this.#state === 'stopped' || this.#state === 'exited') return Promise.reject(new ProcessStartError(`${this.name} is not running (${this.#state})`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#readyWaiters = this.#readyWaiters.filter((w) => w !== wake);
+        reject(new ProcessStartError(`${this.name} was not ready within ${Math.round(timeoutMs / 1000)} s (state ${this.#state})${this.#tailText()}`));
+      }, timeoutMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#readyWaiters.push(wake);
+    });
+  }
+
+  /**
+   * Sends `signal` to the process (a fault drill: SIGKILL) and resolves once it has exited. The
+   * exit counts as unexpected, so a supervised process is restarted after its backoff.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.#child;
+    if (!child || !isAlive(child)) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await gone;
+  }
+
+  /** Stops the process for good: SIGTERM to its group, SIGKILL after `graceMs`; no restart. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.#state = 'stopped';
+    this.#generation++;
+    clearTimeout(this.#restartTimer);
+    const child = this.#child;
+    for (const wake of this.#readyWaiters.splice(0)) wake();
+    if (!child || child.pid === undefined) return;
+    if (isAlive(child)) {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      signalGroup(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), graceMs);
+      await gone;
+      clearTimeout(timer);
+    }
+    signalGroup(child.pid, 'SIGKILL');
+  }
+
+  /** SIGKILL to the process group now, synchronously (for an exit handler with no time left). */
+  killNow(): void {
+    this.#state = 'stopped';
+    this.#generation++;
+    clearTimeout(this.#restartTimer);
+    if (this.#child?.pid !== undefined) signalGroup(this.#child.pid, 'SIGKILL');
+  }
+}
+
+/** True when `url` answers 200 within 2 s. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}

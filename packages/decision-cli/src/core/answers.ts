@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { InputError } from './errors';
 
-/** Version of the answers file format; bump on incompatible changes. */
-export const ANSWERS_VERSION = 1;
+/** Version of the answers file format written today; version-1 files are still read unchanged. */
+export const ANSWERS_VERSION = 2;
+
+/** Any answer may be `unknown`: it is scored from the model's prior and listed as an assumption. */
+export const UNKNOWN = 'unknown';
 
 // Enum values are listed in ordinal order (least to most): the sensitivity analysis counts
 // "steps" along this order, so keep it meaningful when adding values.
@@ -18,12 +21,22 @@ export const Kubernetes = z.enum(['none', 'learning', 'production']);
 export const Tracing = z.enum(['none', 'logs-metrics', 'distributed']);
 export const CostSensitivity = z.enum(['low', 'medium', 'high']);
 export const TimeToMarket = z.enum(['relaxed', 'normal', 'urgent']);
+export const CurrentArchitecture = z.enum(['none', 'monolith', 'microservices', 'serverless']);
+export const Broker = z.enum(['none', 'yes']);
+export const Pain = z.enum(['none', 'deploy-coupling', 'transaction-timeouts', 'tracing-cost', 'scaling-cost']);
 
 const people = z.array(z.string().min(1)).describe('Names or roles');
 
+// Upper bounds keep every figure finite and physically plausible (`1e308` rps is a typo, not a
+// load profile); the numbers are far above anything one order-processing system serves.
+const MAX_RPS = 10_000_000;
+const orUnknown = <T extends z.ZodType>(schema: T) => z.union([schema, z.literal(UNKNOWN)]);
+const whole = (max: number) => orUnknown(z.number().int().min(1).max(max));
+const rate = () => orUnknown(z.number().positive().max(MAX_RPS));
+
 export const AnswersSchema = z
   .object({
-    version: z.literal(ANSWERS_VERSION).describe('Answers file format version'),
+    version: z.union([z.literal(1), z.literal(ANSWERS_VERSION)]).describe('Answers file format version (1 or 2; 2 adds `today`, `load.busyHoursPerDay` and `unknown`)'),
     project: z
       .object({
         name: z.string().min(1).describe('What is being built, used in the ADR title'),
@@ -42,52 +55,73 @@ export const AnswersSchema = z
       .describe('ADR front matter: who decides, who is consulted, who is informed'),
     team: z
       .object({
-        teams: z.number().int().min(1).max(1000).describe('Teams that will build and run the system'),
-        engineers: z.number().int().min(1).max(100000).describe('Engineers in those teams'),
-        onCall: OnCall.describe('none; one shared-rotation; or per-team on-call'),
-        platformMaturity: PlatformMaturity.describe('Self-service deploys, pipelines, observability: none, basic or mature'),
+        teams: whole(1000).describe('Teams that will build and run the system'),
+        engineers: whole(100000).describe('Engineers in those teams'),
+        onCall: orUnknown(OnCall).describe('none; one shared-rotation; or per-team on-call'),
+        platformMaturity: orUnknown(PlatformMaturity).describe('Self-service deploys, pipelines, observability: none, basic or mature'),
       })
       .strict(),
     domain: z
       .object({
-        boundedContexts: z.number().int().min(1).max(500).describe('Bounded contexts (catalog, orders, payments, ...)'),
-        crossContextConsistency: Consistency.describe('Must changes across contexts commit together (strong) or may they converge (eventual)?'),
-        interaction: Interaction.describe('Mostly synchronous request-response, event-driven, or mixed'),
+        boundedContexts: whole(500).describe('Bounded contexts (catalog, orders, payments, ...)'),
+        crossContextConsistency: orUnknown(Consistency).describe('Must changes across contexts commit together (strong) or may they converge (eventual)?'),
+        interaction: orUnknown(Interaction).describe('Mostly synchronous request-response, event-driven, or mixed'),
       })
       .strict(),
     load: z
       .object({
-        expectedRps: z.number().positive().describe('Requests per second at the public API in a normal busy hour'),
-        peakRps: z.number().positive().describe('Requests per second at the highest peak you must serve'),
-        burstiness: Burstiness.describe('steady, daily-peaks, spiky, or mostly-idle (idle most of the time, with bursts)'),
-        scalingProfile: ScalingProfile.describe('Do some parts need far more capacity than others (uneven)?'),
-        p95BudgetMs: z.number().positive().describe('p95 latency budget of a public request, milliseconds'),
+        expectedRps: rate().describe('Requests per second at the public API in a normal busy hour'),
+        peakRps: rate().describe('Requests per second at the highest peak you must serve'),
+        burstiness: orUnknown(Burstiness).describe('steady, daily-peaks, spiky, or mostly-idle (idle most of the time, with bursts)'),
+        scalingProfile: orUnknown(ScalingProfile).describe('Do some parts need far more capacity than others (uneven)?'),
+        p95BudgetMs: orUnknown(z.number().positive().max(600_000)).describe('p95 latency budget of a public request, milliseconds'),
+        busyHoursPerDay: orUnknown(z.number().min(0).max(24))
+          .optional()
+          .describe('Hours a day at about the expected rate (the rest near idle); optional, derived from burstiness when absent'),
       })
-      .strict()
-      .refine((load) => load.peakRps >= load.expectedRps, {
-        message: 'must be at least expectedRps',
-        path: ['peakRps'],
-      }),
+      .strict(),
     change: z
       .object({
-        releaseFrequency: ReleaseFrequency.describe('How often you release to production'),
-        independentReleases: IndependentReleases.describe('How many parts must release independently of the others'),
+        releaseFrequency: orUnknown(ReleaseFrequency).describe('How often you release to production'),
+        independentReleases: orUnknown(IndependentReleases).describe('How many parts must release independently of the others'),
       })
       .strict(),
     operations: z
       .object({
-        kubernetes: Kubernetes.describe('Kubernetes experience: none, learning, or production'),
-        tracing: Tracing.describe('Observability today: none, logs-metrics, or distributed tracing'),
+        kubernetes: orUnknown(Kubernetes).describe('Kubernetes experience: none, learning, or production'),
+        tracing: orUnknown(Tracing).describe('Observability today: none, logs-metrics, or distributed tracing'),
       })
       .strict(),
     cost: z
       .object({
-        sensitivity: CostSensitivity.describe('How much running cost weighs in the decision'),
+        sensitivity: orUnknown(CostSensitivity).describe('How much running cost weighs in the decision'),
       })
       .strict(),
-    timeToMarket: TimeToMarket.describe('relaxed, normal, or urgent (an MVP that must ship soon)'),
+    timeToMarket: orUnknown(TimeToMarket).describe('relaxed, normal, or urgent (an MVP that must ship soon)'),
+    today: z
+      .object({
+        architecture: orUnknown(CurrentArchitecture).optional().describe('What runs today: none (greenfield), monolith, microservices or serverless'),
+        broker: orUnknown(Broker).optional().describe('Is a message broker (RabbitMQ, Kafka, SQS, ...) already in production: none or yes'),
+        pain: orUnknown(Pain)
+          .optional()
+          .describe('The pain that triggered this decision: none, deploy-coupling, transaction-timeouts, tracing-cost or scaling-cost'),
+      })
+      .strict()
+      .optional()
+      .describe('Where you stand today (optional; missing fields count as unknown)'),
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => {
+    // Coherence across fields; each rule only applies when both answers are known.
+    const { teams, engineers } = a.team;
+    if (typeof teams === 'number' && typeof engineers === 'number' && teams > engineers) {
+      ctx.addIssue({ code: 'custom', path: ['team', 'teams'], message: `${teams} teams cannot be made of ${engineers} engineers (teams must be at most engineers)`, input: teams });
+    }
+    const { expectedRps, peakRps } = a.load;
+    if (typeof expectedRps === 'number' && typeof peakRps === 'number' && peakRps < expectedRps) {
+      ctx.addIssue({ code: 'custom', path: ['load', 'peakRps'], message: 'must be at least expectedRps', input: peakRps });
+    }
+  });
 
 /** A complete, validated set of questionnaire answers. */
 export type Answers = z.infer<typeof AnswersSchema>;
@@ -107,6 +141,7 @@ export const DEFAULT_ANSWERS: Answers = {
   operations: { kubernetes: 'none', tracing: 'logs-metrics' },
   cost: { sensitivity: 'medium' },
   timeToMarket: 'normal',
+  today: { architecture: 'none', broker: 'none', pain: 'none' },
 };
 
 /** JSON Schema (draft 2020-12) of the answers file; committed as schema/answers.schema.json. */
@@ -129,15 +164,38 @@ function schemaAt(path: readonly PropertyKey[]): AnySchema | undefined {
 
 function unwrap(schema: AnySchema | undefined): AnySchema | undefined {
   let current = schema;
-  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) {
-    current = current.unwrap() as AnySchema;
+  for (;;) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) current = current.unwrap() as AnySchema;
+    else if (current instanceof z.ZodPipe) current = current.in as AnySchema;
+    else if (current instanceof z.ZodUnion && isUnknownUnion(current)) current = knownPart(current);
+    else return current;
   }
-  return current;
+}
+
+// `orUnknown(x)` unions: the part that is not the `unknown` literal.
+function isUnknownUnion(schema: z.ZodUnion): boolean {
+  return schema.options.some((o) => o instanceof z.ZodLiteral && o.values.has(UNKNOWN)) && schema.options.length === 2;
+}
+function knownPart(schema: z.ZodUnion): AnySchema {
+  return schema.options.find((o) => !(o instanceof z.ZodLiteral && o.values.has(UNKNOWN))) as AnySchema;
+}
+
+/** Whether the field at a path accepts `unknown`. */
+function acceptsUnknown(path: readonly PropertyKey[]): boolean {
+  let current: AnySchema | undefined = AnswersSchema;
+  for (const key of path) {
+    current = unwrap(current);
+    if (!(current instanceof z.ZodObject)) return false;
+    current = (current.shape as Record<string, AnySchema>)[String(key)];
+  }
+  while (current instanceof z.ZodOptional) current = current.unwrap() as AnySchema;
+  return current instanceof z.ZodUnion && isUnknownUnion(current);
 }
 
 function describeAllowed(schema: AnySchema | undefined): string {
   if (schema instanceof z.ZodEnum) return `one of ${(schema.options as string[]).join(', ')}`;
   if (schema instanceof z.ZodLiteral) return `${JSON.stringify([...schema.values][0])}`;
+  if (schema instanceof z.ZodUnion) return schema.options.map((o) => describeAllowed(o as AnySchema)).join(' or ');
   if (schema instanceof z.ZodNumber) {
     const parts = [schema.format === 'safeint' ? 'a whole number' : 'a number'];
     if (schema.minValue !== null && Number.isFinite(schema.minValue)) parts.push(`>= ${schema.minValue}`);
@@ -169,11 +227,10 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
         .join('\n');
     }
     const schema = schemaAt(issue.path);
-    if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
-      return `${field}: is required; expected ${describeAllowed(schema)}`;
-    }
+    const allowed = `${describeAllowed(schema)}${acceptsUnknown(issue.path) ? ', or unknown' : ''}`;
     if (issue.code === 'custom') return `${field}: ${issue.message}`;
-    return `${field}: must be ${describeAllowed(schema)} (got ${show(issue.input)})`;
+    if (issue.input === undefined) return `${field}: is required; expected ${allowed}`;
+    return `${field}: must be ${allowed} (got ${show(issue.input)})`;
   });
 }
 
@@ -218,10 +275,53 @@ export function withAnswer(answers: Answers, path: AnswerPath, value: unknown): 
   const keys = path.split('.');
   const copy = structuredClone(answers) as unknown as Record<string, unknown>;
   let current = copy;
-  for (const key of keys.slice(0, -1)) current = current[key] as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    if (current[key] === undefined || current[key] === null) current[key] = {};
+    current = current[key] as Record<string, unknown>;
+  }
   current[keys[keys.length - 1] as string] = value;
   return copy as unknown as Answers;
 }
+
+/** Whether an answer is missing or `unknown` (scored from the model's prior). */
+export function isUnknown(value: unknown): boolean {
+  return value === undefined || value === null || value === UNKNOWN;
+}
+
+/**
+ * A numeric answer, or null when it is unknown.
+ * @example knownNumber(answers, 'load.expectedRps') // 50
+ */
+export function knownNumber(answers: Answers, path: AnswerPath): number | null {
+  const v = getAnswer(answers, path);
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Every answer path the questionnaire asks, in order (for listing unknowns and diffs). */
+export const ANSWER_PATHS: readonly AnswerPath[] = [
+  'team.teams',
+  'team.engineers',
+  'team.onCall',
+  'team.platformMaturity',
+  'domain.boundedContexts',
+  'domain.crossContextConsistency',
+  'domain.interaction',
+  'load.expectedRps',
+  'load.peakRps',
+  'load.burstiness',
+  'load.scalingProfile',
+  'load.p95BudgetMs',
+  'load.busyHoursPerDay',
+  'change.releaseFrequency',
+  'change.independentReleases',
+  'operations.kubernetes',
+  'operations.tracing',
+  'cost.sensitivity',
+  'timeToMarket',
+  'today.architecture',
+  'today.broker',
+  'today.pain',
+];
 
 /** Allowed values of an enum answer, in ordinal order; undefined for numeric answers. */
 export function enumValuesOf(path: AnswerPath): readonly string[] | undefined {

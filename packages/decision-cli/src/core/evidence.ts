@@ -1,4 +1,4 @@
-import type { Answers } from './answers';
+import { getAnswer, knownNumber, type Answers } from './answers';
 import type { Model, ModelBand } from './model';
 
 /** Client-side figures of one scenario against one topology. */
@@ -30,6 +30,38 @@ export interface TopologyEvidence {
   ordersPlaced: number | null;
   hopsPerRequest: number | null;
   consistency: { compensations: number | null; stuckOrders: number | null; duplicateCharges: number | null } | null;
+  /** CPU seconds of all processes over the whole run (for CPU per request); null when unknown. */
+  cpuSeconds?: number | null;
+  /** Resident memory at rest, summed over processes. */
+  idleRssBytes?: number | null;
+  /** CPU cores used at rest (idle CPU), when the comparison recorded it. */
+  idleCpuCores?: number | null;
+  /** false: the platform bills nothing at rest (scale to zero); null: not recorded. */
+  billedAtRest?: boolean | null;
+  /** Server CPU per public request, ms (schema 2). */
+  cpuMsPerRequest?: number | null;
+  /** Resident memory one process needs at peak (one more replica), bytes. */
+  rssBytesPerProcess?: number | null;
+  /** Fault experiments (comparison schema 2). */
+  faults?: FaultEvidence[];
+  /** The comparison's own monthly estimates at its load profiles, shown for reference. */
+  reportedMonthly?: Array<{ profile: string; amount: number; currency: string }>;
+}
+
+/** What one fault experiment did to one topology; null fields were not measured. */
+export interface FaultEvidence {
+  fault: string;
+  /** Share of browse requests that succeeded during the fault (what did not fail), 0..1. */
+  browseAvailability: number | null;
+  checkoutSuccess: number | null;
+  ordersLost: number | null;
+  ordersStuck: number | null;
+  duplicateCharges: number | null;
+  stockDrift: number | null;
+  /** Seconds until the topology served normally again; null when it never recovered. */
+  recoverySeconds: number | null;
+  recovered: boolean;
+  p95DuringFaultMs: number | null;
 }
 
 export interface EvidenceSource {
@@ -57,13 +89,33 @@ export interface ComparisonInput {
   machine: { cores: number; memoryBytes: number; node: string; platform: string; arch: string };
   topologies: ReadonlyArray<{
     name: string;
-    processCount: number;
+    processCount: number | null;
     cpuSecondsPer1kOrders: number | null;
+    cpuSeconds?: number | null | undefined;
     ordersPlaced: number;
-    peakRssBytes: number;
+    peakRssBytes: number | null;
+    idleRssBytes?: number | null | undefined;
     hopsPerRequest: number | null;
     consistency?: { compensations: number | null; stuckOrders: number | null; duplicateCharges: number | null } | undefined;
+    idle?: { cpuCores: number; rssBytes: number; billedAtRest: boolean } | null | undefined;
+    perRequest?: { cpuMs: number; rssBytesPerProcess: number | null } | null | undefined;
   }>;
+  /** Schema 2: fault experiments (absent or empty in version 1 files). */
+  faults?: ReadonlyArray<{
+    topology: string;
+    fault: string;
+    browseAvailability: number;
+    checkoutSuccess: number;
+    ordersLost: number;
+    ordersStuck: number;
+    duplicateCharges: number;
+    stockDrift: number;
+    recoverySeconds: number;
+    p95DuringFaultMs: number;
+    recovered?: boolean | undefined;
+  }> | undefined;
+  /** Schema 2: the comparison's own monthly estimates (USD) at its load profiles, shown for reference. */
+  cost?: { currency: string; estimates: ReadonlyArray<{ topology: string; profile: string; monthlyUsd: number | null }> } | undefined;
   scenarios: ReadonlyArray<{
     scenario: string;
     topology: string;
@@ -112,6 +164,29 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
     ordersPlaced: t.ordersPlaced,
     hopsPerRequest: t.hopsPerRequest,
     consistency: t.consistency ?? null,
+    cpuSeconds: t.cpuSeconds ?? null,
+    idleRssBytes: t.idle?.rssBytes ?? t.idleRssBytes ?? null,
+    idleCpuCores: t.idle?.cpuCores ?? null,
+    billedAtRest: t.idle ? t.idle.billedAtRest : null,
+    cpuMsPerRequest: t.perRequest?.cpuMs ?? null,
+    rssBytesPerProcess: t.perRequest?.rssBytesPerProcess ?? null,
+    faults: (comparison.faults ?? [])
+      .filter((f) => f.topology === t.name)
+      .map((f) => ({
+        fault: f.fault,
+        browseAvailability: f.browseAvailability,
+        checkoutSuccess: f.checkoutSuccess,
+        ordersLost: f.ordersLost,
+        ordersStuck: f.ordersStuck,
+        duplicateCharges: f.duplicateCharges,
+        stockDrift: f.stockDrift,
+        recoverySeconds: f.recovered === false ? null : f.recoverySeconds,
+        recovered: f.recovered ?? true,
+        p95DuringFaultMs: f.p95DuringFaultMs,
+      })),
+    reportedMonthly: (comparison.cost?.estimates ?? [])
+      .filter((e) => e.topology === t.name && e.monthlyUsd !== null)
+      .map((e) => ({ profile: e.profile, amount: e.monthlyUsd!, currency: comparison.cost?.currency ?? 'USD' })),
   }));
   // Scenarios of a topology without server-side figures still count as client-side evidence.
   for (const name of new Set(comparison.scenarios.map((s) => s.topology))) {
@@ -177,6 +252,14 @@ export function mergeEvidence(a: Evidence, b: Evidence): Evidence {
               ordersPlaced: x.ordersPlaced ?? t.ordersPlaced,
               hopsPerRequest: x.hopsPerRequest ?? t.hopsPerRequest,
               consistency: x.consistency ?? t.consistency,
+              cpuSeconds: x.cpuSeconds ?? t.cpuSeconds ?? null,
+              idleRssBytes: x.idleRssBytes ?? t.idleRssBytes ?? null,
+              idleCpuCores: x.idleCpuCores ?? t.idleCpuCores ?? null,
+              billedAtRest: x.billedAtRest ?? t.billedAtRest ?? null,
+              cpuMsPerRequest: x.cpuMsPerRequest ?? t.cpuMsPerRequest ?? null,
+              rssBytesPerProcess: x.rssBytesPerProcess ?? t.rssBytesPerProcess ?? null,
+              faults: [...(x.faults ?? []), ...(t.faults ?? [])],
+              reportedMonthly: [...(x.reportedMonthly ?? []), ...(t.reportedMonthly ?? [])],
             }
           : x,
       ),
@@ -191,7 +274,7 @@ export interface Prices {
   gbHourEur: number;
 }
 
-export type LatencyStatus = 'meets' | 'fails' | 'not-demonstrated' | 'unmeasured';
+export type LatencyStatus = 'meets' | 'fails' | 'not-demonstrated' | 'unknown-answer' | 'unmeasured';
 
 export interface LatencyAssessment {
   status: LatencyStatus;
@@ -219,14 +302,40 @@ export interface CostAssessment {
   assumptions: string[];
 }
 
+/** Monthly cost at the answers' load profile (model v2). */
+export interface MonthlyCost {
+  billing: 'always-on' | 'pay-per-use';
+  monthlyEur: number;
+  cpuEur: number;
+  memoryEur: number;
+  requestsEur: number;
+  requestsPerMonth: number;
+  cpuSecondsPerRequest: number;
+  /** Always-on: vCPU provisioned for the peak. */
+  vcpu: number | null;
+  assumptions: string[];
+}
+
+export interface FaultAssessment {
+  /** Worst availability of what did not fail, and in which fault. */
+  worstAvailability: { value: number; fault: string } | null;
+  /** Worst recovery time, and in which fault. */
+  slowestRecovery: { value: number; fault: string } | null;
+  /** Lost/stuck orders, duplicate charges or stock drift in any fault. */
+  broken: string[];
+}
+
 export interface TopologyAssessment {
   topology: string;
   latency: LatencyAssessment;
   latencyAtPeak: LatencyAssessment;
   cost: CostAssessment | null;
   costReason: string;
+  monthly: MonthlyCost | null;
+  monthlyReason: string;
   processCount: number | null;
   consistency: { verdict: 'clean' | 'compensated' | 'broken'; detail: string } | null;
+  faults: FaultAssessment | null;
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -238,15 +347,18 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
  */
 export function assessLatency(
   t: TopologyEvidence | undefined,
-  budgetMs: number,
-  rps: number,
+  budgetMs: number | null,
+  rps: number | null,
   model: Model,
   scenarioFilter?: readonly string[],
 ): LatencyAssessment {
-  const base = { budgetMs, rps, p95Ms: null, throughputRps: null, scenario: null, errorRate: null, headroom: null, maxMeasuredRps: null };
+  const base = { budgetMs: budgetMs ?? 0, rps: rps ?? 0, p95Ms: null, throughputRps: null, scenario: null, errorRate: null, headroom: null, maxMeasuredRps: null };
   const scenarios = (t?.scenarios ?? []).filter((s) => !scenarioFilter?.length || scenarioFilter.includes(s.scenario));
   if (!t || scenarios.length === 0) {
     return { ...base, status: 'unmeasured', reason: 'not measured' };
+  }
+  if (budgetMs === null || rps === null) {
+    return { ...base, status: 'unknown-answer', reason: `the ${budgetMs === null ? 'p95 budget' : 'request rate'} is unknown, so the measured latency cannot be judged` };
   }
   const maxMeasuredRps = Math.max(...scenarios.map((s) => s.throughputRps));
   const counted = scenarios.filter((s) => s.throughputRps >= rps * model.evidence.rateTolerance);
@@ -303,8 +415,9 @@ export function assessLatency(
  * for as long as it takes to receive 1,000 orders at the expected rate with the measured mix.
  * @example assessCost(topologyEvidence, 50, { vcpuHourEur: 0.0405, gbHourEur: 0.0045 })
  */
-export function assessCost(t: TopologyEvidence | undefined, expectedRps: number, prices: Prices): { cost: CostAssessment | null; reason: string } {
+export function assessCost(t: TopologyEvidence | undefined, expectedRps: number | null, prices: Prices): { cost: CostAssessment | null; reason: string } {
   if (!t) return { cost: null, reason: 'not measured' };
+  if (expectedRps === null) return { cost: null, reason: 'the expected request rate is unknown' };
   if (t.cpuSecondsPer1kOrders === null || t.peakRssBytes === null || !t.ordersPlaced) {
     return { cost: null, reason: 'no server-side CPU/memory figures or no orders placed in the run' };
   }
@@ -345,23 +458,136 @@ export function assessTopologies(
   prices: Prices,
   scenarioFilter?: readonly string[],
 ): TopologyAssessment[] {
+  const expected = knownNumber(answers, 'load.expectedRps');
+  const peak = knownNumber(answers, 'load.peakRps');
+  const budget = knownNumber(answers, 'load.p95BudgetMs');
   return evidence.topologies.map((t) => {
-    const { cost, reason } = assessCost(t, answers.load.expectedRps, prices);
+    const { cost, reason } = assessCost(t, expected, prices);
+    const monthly = assessMonthlyCost(t, answers, model, prices);
     return {
       topology: t.topology,
-      latency: assessLatency(t, answers.load.p95BudgetMs, answers.load.expectedRps, model, scenarioFilter),
-      latencyAtPeak: assessLatency(t, answers.load.p95BudgetMs, answers.load.peakRps, model, scenarioFilter),
+      latency: assessLatency(t, budget, expected, model, scenarioFilter),
+      latencyAtPeak: assessLatency(t, budget, peak, model, scenarioFilter),
       cost,
       costReason: reason,
+      monthly: monthly.cost,
+      monthlyReason: monthly.reason,
       processCount: t.processCount,
       consistency: judgeConsistency(t),
+      faults: judgeFaults(t),
     };
   });
 }
 
+/** The load profile the monthly estimate is made at; null (with why) when an answer it needs is unknown. */
+export function loadProfile(answers: Answers, model: Model): { profile: { expectedRps: number; peakRps: number; busyHours: number; offHoursShare: number } | null; reason: string } {
+  const m = model.cost.monthly;
+  if (!m) return { profile: null, reason: 'this model estimates cost per 1,000 orders' };
+  const expectedRps = knownNumber(answers, 'load.expectedRps');
+  const peakRps = knownNumber(answers, 'load.peakRps');
+  const burstiness = getAnswer(answers, 'load.burstiness');
+  const busy = knownNumber(answers, 'load.busyHoursPerDay');
+  const unknown = [expectedRps === null && 'load.expectedRps', peakRps === null && 'load.peakRps', typeof burstiness !== 'string' || !(burstiness in m.offHoursShareByBurstiness) ? 'load.burstiness' : false].filter(Boolean);
+  if (unknown.length || expectedRps === null || peakRps === null) return { profile: null, reason: `${unknown.join(' and ')} unknown, so the monthly cost cannot be estimated` };
+  const b = String(burstiness);
+  return { profile: { expectedRps, peakRps, busyHours: busy ?? m.busyHoursByBurstiness[b] ?? 8, offHoursShare: m.offHoursShareByBurstiness[b] ?? 0 }, reason: '' };
+}
+
+/**
+ * Monthly cost at the answers' load profile, recomputed from the measured CPU per request and
+ * memory: always-on topologies pay for the vCPU the peak needs (and one replica's measured memory
+ * per vCPU) around the clock; pay-per-use topologies pay for CPU time used and per request.
+ * @example assessMonthlyCost(topologyEvidence, answers, MODEL_V2, prices).cost?.monthlyEur
+ */
+export function assessMonthlyCost(t: TopologyEvidence, answers: Answers, model: Model, prices: Prices): { cost: MonthlyCost | null; reason: string } {
+  const m = model.cost.monthly;
+  if (!m) return { cost: null, reason: 'this model estimates cost per 1,000 orders' };
+  const { profile, reason } = loadProfile(answers, model);
+  if (!profile) return { cost: null, reason };
+  const requests = t.scenarios.filter((s) => s.source === 'comparison').reduce((sum, s) => sum + s.requests, 0);
+  const cpuSeconds = t.cpuSeconds ?? (t.cpuSecondsPer1kOrders !== null && t.ordersPlaced ? (t.cpuSecondsPer1kOrders * t.ordersPlaced) / 1000 : null);
+  const perRequest = t.cpuMsPerRequest != null ? t.cpuMsPerRequest / 1000 : cpuSeconds !== null && requests > 0 ? cpuSeconds / requests : null;
+  if (perRequest === null || t.peakRssBytes === null) return { cost: null, reason: 'no server-side CPU per request and memory figures' };
+  const days = m.hoursPerMonth / 24;
+  const perDay = profile.expectedRps * 3600 * (profile.busyHours + profile.offHoursShare * (24 - profile.busyHours));
+  const requestsPerMonth = perDay * days;
+  const gb = t.peakRssBytes / 2 ** 30;
+  const rate = `${fmt(profile.expectedRps, 1)} rps for ${fmt(profile.busyHours, 1)} h a day${profile.offHoursShare > 0 ? ` and ${fmt(profile.offHoursShare * 100)}% of it the rest of the day` : ', idle the rest of the day'}`;
+  const common = [`${fmt(requestsPerMonth / 1e6, 2)} million requests a month (${rate})`, `${fmt(perRequest * 1000, 3)} CPU ms per request as measured`];
+  if (m.payPerUse.includes(t.topology) || t.billedAtRest === false) {
+    const cpuEur = ((requestsPerMonth * perRequest) / 3600) * m.payPerUseVcpuHourEur;
+    const requestsEur = (requestsPerMonth / 1e6) * m.perMillionRequestsEur;
+    const memoryEur = 0;
+    return {
+      cost: {
+        billing: 'pay-per-use',
+        monthlyEur: cpuEur + requestsEur + memoryEur,
+        cpuEur,
+        memoryEur,
+        requestsEur,
+        requestsPerMonth,
+        cpuSecondsPerRequest: perRequest,
+        vcpu: null,
+        assumptions: [...common, `billed per use: €${m.payPerUseVcpuHourEur} per vCPU-hour of CPU time and €${m.perMillionRequestsEur} per million requests, nothing while idle`],
+      },
+      reason: 'estimated from measured CPU per request',
+    };
+  }
+  const vcpu = Math.max(m.minVcpu, (profile.peakRps * perRequest) / m.targetUtilisation, t.idleCpuCores ?? 0);
+  // One replica set holds the measured peak memory; each further vCPU the peak needs adds one
+  // more process of the measured per-process size.
+  const replicas = Math.max(1, Math.ceil(vcpu));
+  const perProcessGb = (t.rssBytesPerProcess ?? t.peakRssBytes / Math.max(1, t.processCount ?? 1)) / 2 ** 30;
+  const memoryGb = gb + (replicas - 1) * perProcessGb;
+  const cpuEur = vcpu * m.hoursPerMonth * prices.vcpuHourEur;
+  const memoryEur = memoryGb * m.hoursPerMonth * prices.gbHourEur;
+  return {
+    cost: {
+      billing: 'always-on',
+      monthlyEur: cpuEur + memoryEur,
+      cpuEur,
+      memoryEur,
+      requestsEur: 0,
+      requestsPerMonth,
+      cpuSecondsPerRequest: perRequest,
+      vcpu,
+      assumptions: [
+        ...common,
+        `always on: ${fmt(vcpu, 2)} vCPU for the ${fmt(profile.peakRps)} rps peak at ${fmt(m.targetUtilisation * 100)}% utilisation and ${fmt(memoryGb, 2)} GB memory (measured peak plus one process per further vCPU), ${m.hoursPerMonth} h a month at €${prices.vcpuHourEur} per vCPU-hour and €${prices.gbHourEur} per GB-hour`,
+      ],
+    },
+    reason: 'estimated from measured CPU per request and peak memory',
+  };
+}
+
+function judgeFaults(t: TopologyEvidence): FaultAssessment | null {
+  const faults = t.faults ?? [];
+  if (faults.length === 0) return null;
+  let worstAvailability: FaultAssessment['worstAvailability'] = null;
+  let slowestRecovery: FaultAssessment['slowestRecovery'] = null;
+  const broken: string[] = [];
+  for (const f of faults) {
+    if (f.browseAvailability !== null && (!worstAvailability || f.browseAvailability < worstAvailability.value)) worstAvailability = { value: f.browseAvailability, fault: f.fault };
+    const seconds = f.recoverySeconds ?? Infinity; // never recovered is the slowest recovery there is
+    if (!slowestRecovery || seconds > slowestRecovery.value) slowestRecovery = { value: seconds, fault: f.fault };
+    const bad = [
+      f.ordersLost ? `${f.ordersLost} orders lost` : null,
+      f.ordersStuck ? `${f.ordersStuck} orders stuck` : null,
+      f.duplicateCharges ? `${f.duplicateCharges} duplicate charges` : null,
+      f.stockDrift ? `stock drift ${f.stockDrift}` : null,
+    ].filter((x): x is string => x !== null);
+    if (bad.length) broken.push(`${f.fault}: ${bad.join(', ')}`);
+  }
+  return { worstAvailability, slowestRecovery, broken };
+}
+
 function judgeConsistency(t: TopologyEvidence): TopologyAssessment['consistency'] {
   const c = t.consistency;
-  if (!c || (c.compensations === null && c.stuckOrders === null && c.duplicateCharges === null)) return null;
+  const faultBroken = judgeFaults(t)?.broken ?? [];
+  if (faultBroken.length) return { verdict: 'broken', detail: `under faults: ${faultBroken.join('; ')}` };
+  if (!c || (c.compensations === null && c.stuckOrders === null && c.duplicateCharges === null)) {
+    return (t.faults ?? []).length ? { verdict: 'clean', detail: `no lost or stuck orders, duplicate charges or stock drift in ${t.faults!.length} fault experiment${t.faults!.length === 1 ? '' : 's'}` } : null;
+  }
   const parts = [
     c.stuckOrders !== null ? `${c.stuckOrders} stuck orders` : null,
     c.duplicateCharges !== null ? `${c.duplicateCharges} duplicate charges` : null,

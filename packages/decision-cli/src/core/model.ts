@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import modelV1 from '../../model/v1.json' with { type: 'json' };
+import modelV2 from '../../model/v2.json' with { type: 'json' };
 
 export const OptionId = z.enum(['modular-monolith', 'microservices', 'serverless', 'hybrid']);
 /** The architecture options archbench scores. */
@@ -23,7 +24,7 @@ const Criterion = z
     group: z.string(),
     answer: z.string().optional(),
     weight: z.number().positive(),
-    evidence: z.enum(['latency', 'cost', 'processes', 'consistency']).optional(),
+    evidence: z.enum(['latency', 'cost', 'processes', 'consistency', 'failure-isolation', 'recovery']).optional(),
     weightBy: z.object({ answer: z.string(), factors: z.record(z.string(), z.number().nonnegative()) }).strict().optional(),
     why: z.string(),
     levels: z.array(Level).min(1),
@@ -52,10 +53,54 @@ export const ModelSchema = z
         costRatio: z.array(Band),
         processCount: z.array(Band),
         consistency: z.object({ clean: Fit, compensated: Fit, broken: Fit }).strict(),
+        /**
+         * How criteria whose measurement is only meaningful relative to other options (cost) are
+         * scored: `best-measured` (v1: the cheapest measured option scores best, unmeasured options
+         * keep their prior) or `all-or-prior` (v2: only when every option was measured; otherwise
+         * the prior for every option, so measured and unmeasured options share one scale).
+         */
+        relative: z.enum(['best-measured', 'all-or-prior']).default('best-measured'),
+        /** Worst availability of what did not fail, across fault experiments (min inclusive). */
+        availability: z.array(Band).optional(),
+        /** Worst time to recover after a fault, seconds (max inclusive). */
+        recoverySeconds: z.array(Band).optional(),
+        /** Fit when a fault experiment never recovered. */
+        neverRecoveredFit: Fit.optional(),
       })
       .strict(),
-    cost: z.object({ vcpuHourEur: z.number().nonnegative(), gbHourEur: z.number().nonnegative(), source: z.string() }).strict(),
+    cost: z
+      .object({
+        vcpuHourEur: z.number().nonnegative(),
+        gbHourEur: z.number().nonnegative(),
+        source: z.string(),
+        /** Monthly cost at the answers' load profile (v2); absent: cost per 1,000 orders (v1). */
+        monthly: z
+          .object({
+            hoursPerMonth: z.number().positive(),
+            /** Always-on capacity is sized for the peak at this CPU utilisation. */
+            targetUtilisation: z.number().positive().max(1),
+            /** Smallest always-on footprint in vCPU (one small instance). */
+            minVcpu: z.number().nonnegative(),
+            /** Busy hours a day by burstiness when the answers do not say. */
+            busyHoursByBurstiness: z.record(z.string(), z.number().min(0).max(24)),
+            /** Request rate outside the busy hours, as a share of the expected rate. */
+            offHoursShareByBurstiness: z.record(z.string(), z.number().min(0).max(1)),
+            /** Topologies billed per use (scale to zero) rather than for provisioned capacity. */
+            payPerUse: z.array(z.string()),
+            payPerUseVcpuHourEur: z.number().nonnegative(),
+            payPerUseGbHourEur: z.number().nonnegative(),
+            perMillionRequestsEur: z.number().nonnegative(),
+            source: z.string(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
     regressionAllowance: z.number().nonnegative(),
+    /** Allowed growth of a measured p95 before `verify` fails (latency is noisier than CPU). */
+    latencyRegressionAllowance: z.number().nonnegative().optional(),
+    /** Results closer than this many points, or flipped by a one-step change, are too close to call. */
+    confidence: z.object({ marginPoints: z.number().nonnegative() }).strict().optional(),
   })
   .strict();
 
@@ -64,9 +109,31 @@ export type Model = z.infer<typeof ModelSchema>;
 export type ModelCriterion = Model['criteria'][number];
 export type ModelLevel = ModelCriterion['levels'][number];
 export type ModelBand = Model['evidence']['costRatio'][number];
+/** Fit of an option from a criterion's level; `unknown` answers use the mean over the levels. */
+export type Fits = Record<OptionId, number>;
 
-/** The current model, validated when this module loads so a bad edit fails every test at once. */
+/** Model version 1, validated when this module loads so a bad edit fails every test at once. */
 export const MODEL_V1: Model = ModelSchema.parse(modelV1);
+/** Model version 2 (current): fair relative evidence, faults, monthly cost, large organisations. */
+export const MODEL_V2: Model = ModelSchema.parse(modelV2);
+/** The model new decisions use. */
+export const CURRENT_MODEL: Model = MODEL_V2;
+
+const MODELS: ReadonlyMap<number, Model> = new Map([
+  [1, MODEL_V1],
+  [2, MODEL_V2],
+]);
+
+/**
+ * The model of a version, e.g. the one an ADR was decided with; undefined when unknown.
+ * @example modelVersion(1) === MODEL_V1
+ */
+export function modelVersion(version: number): Model | undefined {
+  return MODELS.get(version);
+}
+
+/** Versions this build can score with. */
+export const MODEL_VERSIONS: readonly number[] = [...MODELS.keys()];
 
 /** Every option in display order. */
 export const OPTION_IDS: readonly OptionId[] = OptionId.options;

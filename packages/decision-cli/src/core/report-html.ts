@@ -56,7 +56,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
           unit: 'ms',
           categories: topoNames,
           series: (['p50Ms', 'p95Ms', 'p99Ms'] as const).map((k) => ({ name: k.replace('Ms', ''), values: topoNames.map((t) => scenarioOf(t, scenario)?.[k] ?? null) })),
-          reference: { value: answers.load.p95BudgetMs, label: `p95 budget ${answers.load.p95BudgetMs} ms` },
+          reference: typeof answers.load.p95BudgetMs === 'number' ? { value: answers.load.p95BudgetMs, label: `p95 budget ${answers.load.p95BudgetMs} ms` } : undefined,
           width: CHART_WIDTH,
         }),
       );
@@ -67,7 +67,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         unit: 'requests/s',
         categories: scenarioNames,
         series: topoNames.map((t) => ({ name: t, values: scenarioNames.map((s) => scenarioOf(t, s)?.throughputRps ?? null) })),
-        reference: { value: answers.load.expectedRps, label: `expected ${answers.load.expectedRps} rps` },
+        reference: typeof answers.load.expectedRps === 'number' ? { value: answers.load.expectedRps, label: `expected ${answers.load.expectedRps} rps` } : undefined,
         width: CHART_WIDTH,
       }),
     );

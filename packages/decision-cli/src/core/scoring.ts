@@ -1,9 +1,9 @@
-import { getAnswer, type Answers } from './answers';
+import { getAnswer, isUnknown, type Answers } from './answers';
 import { assessTopologies, bandFit, type Evidence, type Prices, type TopologyAssessment } from './evidence';
 import { eur } from './markdown';
 import { OPTION_IDS, type Model, type ModelCriterion, type ModelLevel, type OptionId } from './model';
 
-export type FitSource = 'answers' | 'measured' | 'prior';
+export type FitSource = 'answers' | 'measured' | 'prior' | 'unknown';
 
 export interface OptionFit {
   fit: number;
@@ -52,6 +52,8 @@ export interface ScoreResult {
   prices: Prices;
   /** Plain statements about missing evidence, for the report. */
   notes: string[];
+  /** Answers the model reads that were `unknown` (or not given): scored from the prior. */
+  unknowns: string[];
 }
 
 export interface ScoreOptions {
@@ -80,16 +82,27 @@ export function matchLevel(criterion: ModelCriterion, value: unknown): { level: 
 
 function effectiveWeight(criterion: ModelCriterion, answers: Answers): number {
   if (!criterion.weightBy) return criterion.weight;
-  const factor = criterion.weightBy.factors[String(getAnswer(answers, criterion.weightBy.answer))];
+  const value = getAnswer(answers, criterion.weightBy.answer);
+  const factors = Object.values(criterion.weightBy.factors);
+  // An unknown answer weighs the criterion by the mean factor: no reason to favour either end.
+  const factor = isUnknown(value) ? factors.reduce((a, b) => a + b, 0) / Math.max(1, factors.length) : criterion.weightBy.factors[String(value)];
   return criterion.weight * (factor ?? 1);
 }
 
-const STATUS_RANK = { meets: 3, 'not-demonstrated': 2, fails: 1, unmeasured: 0 } as const;
+/** The prior for an unknown answer: each option's mean fit over the criterion's levels. */
+function unknownLevel(criterion: ModelCriterion): ModelLevel {
+  const fit = Object.fromEntries(
+    OPTION_IDS.map((id) => [id, Math.round((criterion.levels.reduce((sum, l) => sum + l.fit[id], 0) / criterion.levels.length) * 100) / 100]),
+  ) as ModelLevel['fit'];
+  return { label: 'unknown (mean over the answers)', fit };
+}
+
+const STATUS_RANK = { meets: 3, 'not-demonstrated': 2, 'unknown-answer': 2, fails: 1, unmeasured: 0 } as const;
 
 /** Picks the measured topology that stands for an option: the one that best meets the budget. */
 function representative(model: Model, option: OptionId, assessments: TopologyAssessment[]): TopologyAssessment | undefined {
   const names = model.options.find((o) => o.id === option)?.measuredAs ?? [];
-  const candidates = assessments.filter((a) => names.includes(a.topology) && a.latency.status !== 'unmeasured');
+  const candidates = assessments.filter((a) => names.includes(a.topology) && (a.latency.status !== 'unmeasured' || a.processCount !== null || a.faults !== null));
   return candidates.sort(
     (a, b) =>
       STATUS_RANK[b.latency.status] - STATUS_RANK[a.latency.status] ||
@@ -100,14 +113,23 @@ function representative(model: Model, option: OptionId, assessments: TopologyAss
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+interface CostBasis {
+  /** The cheapest cost among the options that count; null: the criterion uses priors. */
+  cheapest: number | null;
+  /** Why the priors are used for every option (all-or-prior), shown in the notes. */
+  priorsBecause: string | null;
+  of: (a: TopologyAssessment) => number | null;
+}
+
 function evidenceFit(
   criterion: ModelCriterion,
   model: Model,
   rep: TopologyAssessment | undefined,
-  cheapest: number | null,
-  prior: { fit: number; note: string },
+  costBasis: CostBasis,
+  prior: { fit: number; note: string; source: FitSource },
 ): { fit: number; source: FitSource; note: string } {
-  const priorBecause = (why: string) => ({ fit: prior.fit, source: 'prior' as const, note: criterion.answer ? `${why}; model prior for ${prior.note}` : `${why}; model prior` });
+  const priorBecause = (why: string) => ({ fit: prior.fit, source: prior.source === 'unknown' ? ('unknown' as const) : ('prior' as const), note: criterion.answer ? `${why}; model prior for ${prior.note}` : `${why}; model prior` });
+  if (criterion.evidence === 'cost' && costBasis.priorsBecause) return priorBecause(costBasis.priorsBecause);
   if (!rep) return priorBecause('not measured');
   switch (criterion.evidence) {
     case 'latency': {
@@ -117,13 +139,28 @@ function evidenceFit(
       return priorBecause(`${rep.topology}: ${l.reason}`);
     }
     case 'cost': {
-      if (!rep.cost || cheapest === null) return priorBecause(`${rep.topology}: cost ${rep.costReason}`);
-      const ratio = rep.cost.totalEurPer1kOrders / cheapest;
+      const value = costBasis.of(rep);
+      const cheapest = costBasis.cheapest;
+      if (value === null || cheapest === null) return priorBecause(`${rep.topology}: cost ${model.cost.monthly ? rep.monthlyReason : rep.costReason}`);
+      const ratio = cheapest > 0 ? value / cheapest : 1;
       return {
         fit: bandFit(model.evidence.costRatio, ratio),
         source: 'measured',
-        note: `${rep.topology}: ${eur(rep.cost.totalEurPer1kOrders)} per 1,000 orders (${fmt(ratio, 2)}× the cheapest measured)`,
+        note: model.cost.monthly
+          ? `${rep.topology}: ${eur(value)} a month at your load profile (${fmt(ratio, 2)}× the cheapest option)`
+          : `${rep.topology}: ${eur(value)} per 1,000 orders (${fmt(ratio, 2)}× the cheapest measured)`,
       };
+    }
+    case 'failure-isolation': {
+      const w = rep.faults?.worstAvailability;
+      if (!w || !model.evidence.availability) return priorBecause(`${rep.topology}: no fault experiments`);
+      return { fit: bandFit(model.evidence.availability, w.value), source: 'measured', note: `${rep.topology}: browse availability ${fmt(w.value * 100, 1)}% during ${w.fault}` };
+    }
+    case 'recovery': {
+      const r = rep.faults?.slowestRecovery;
+      if (!r || !model.evidence.recoverySeconds) return priorBecause(`${rep.topology}: no recovery time measured`);
+      if (!Number.isFinite(r.value)) return { fit: model.evidence.neverRecoveredFit ?? 0, source: 'measured', note: `${rep.topology}: did not recover from ${r.fault} before the deadline` };
+      return { fit: bandFit(model.evidence.recoverySeconds, r.value), source: 'measured', note: `${rep.topology}: whole again ${fmt(r.value, 1)} s after ${r.fault}` };
     }
     case 'processes': {
       if (rep.processCount === null) return priorBecause(`${rep.topology}: process count not measured`);
@@ -139,6 +176,31 @@ function evidenceFit(
 }
 
 /**
+ * What the cost criterion compares. Model v1 (`best-measured`) compares the measured options'
+ * cost per 1,000 orders with the cheapest measured one. Model v2 (`all-or-prior`) compares the
+ * monthly cost at the answers' load profile, and only when every option has one: a relative
+ * "cheapest measured = best" next to absolute priors would favour whatever was measured.
+ */
+function costBasisOf(model: Model, reps: Map<OptionId, TopologyAssessment | undefined>): CostBasis {
+  const of = model.cost.monthly ? (a: TopologyAssessment) => a.monthly?.monthlyEur ?? null : (a: TopologyAssessment) => a.cost?.totalEurPer1kOrders ?? null;
+  const values = OPTION_IDS.map((id) => ({ id, rep: reps.get(id), value: reps.get(id) ? of(reps.get(id)!) : null }));
+  const present = values.filter((v): v is { id: OptionId; rep: TopologyAssessment; value: number } => v.value !== null && v.value >= 0);
+  if (model.evidence.relative === 'all-or-prior') {
+    const missing = values.filter((v) => v.value === null);
+    if (missing.length) {
+      const measured = present.map((v) => v.rep.topology);
+      return {
+        cheapest: null,
+        of,
+        priorsBecause: `${measured.length ? `measured for ${measured.join(', ')} but not` : 'not measured'} for ${missing.map((v) => v.id).join(', ')}; cost is only meaningful relative to the other options, so every option uses the model's prior until all are measured`,
+      };
+    }
+  }
+  const positive = present.map((v) => v.value).filter((v) => v > 0);
+  return { cheapest: positive.length ? Math.min(...positive) : null, of, priorsBecause: null };
+}
+
+/**
  * Scores every option against the answers and the evidence. Pure: same inputs, same result.
  * Score = sum(weight x fit) / sum(weight x 5) x 100, per the model file.
  * @example const result = score(answers, NO_EVIDENCE, { model: MODEL_V1 }); result.recommendation
@@ -148,22 +210,26 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
   const prices = options.prices ?? { vcpuHourEur: model.cost.vcpuHourEur, gbHourEur: model.cost.gbHourEur };
   const assessments = assessTopologies(evidence, answers, model, prices, options.scenarios);
   const reps = new Map(OPTION_IDS.map((id) => [id, representative(model, id, assessments)]));
-  const costs = [...reps.values()].map((r) => r?.cost?.totalEurPer1kOrders).filter((c): c is number => c !== undefined && c > 0);
-  const cheapest = costs.length ? Math.min(...costs) : null;
+  const costBasis = costBasisOf(model, reps);
+  const unknowns = new Set<string>();
 
   const raw = model.criteria.map((criterion) => {
     const answerValue = criterion.answer ? getAnswer(answers, criterion.answer) : null;
-    const { level } = matchLevel(criterion, answerValue);
+    const unknown = criterion.answer !== undefined && isUnknown(answerValue);
+    if (unknown) unknowns.add(criterion.answer!);
+    if (criterion.weightBy && isUnknown(getAnswer(answers, criterion.weightBy.answer))) unknowns.add(criterion.weightBy.answer);
+    const level = unknown ? unknownLevel(criterion) : matchLevel(criterion, answerValue).level;
     const weight = effectiveWeight(criterion, answers);
     const fits = Object.fromEntries(
       OPTION_IDS.map((id) => {
-        const prior = { fit: level.fit[id], note: level.label };
-        const f = criterion.evidence ? evidenceFit(criterion, model, reps.get(id), cheapest, prior) : { fit: prior.fit, source: 'answers' as const, note: level.label };
+        const prior = { fit: level.fit[id], note: level.label, source: (unknown ? 'unknown' : 'answers') as FitSource };
+        const f = criterion.evidence ? evidenceFit(criterion, model, reps.get(id), costBasis, prior) : { fit: prior.fit, source: prior.source, note: level.label };
         return [id, { ...f, points: 0 }];
       }),
     ) as Record<OptionId, OptionFit>;
-    return { criterion, answerValue, level, weight, fits };
+    return { criterion, answerValue: unknown ? 'unknown' : answerValue, level, weight, fits };
   });
+  for (const path of ['load.expectedRps', 'load.p95BudgetMs']) if (evidence.topologies.length && isUnknown(getAnswer(answers, path))) unknowns.add(path);
   const maxTotal = raw.reduce((sum, r) => sum + r.weight * model.scale.max, 0);
   const criteria: CriterionScore[] = raw.map(({ criterion, answerValue, level, weight, fits }) => {
     for (const id of OPTION_IDS) fits[id].points = (weight * fits[id].fit * 100) / maxTotal;
@@ -206,8 +272,11 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
       );
     }
   }
+  if (costBasis.priorsBecause && model.criteria.some((c) => c.evidence === 'cost') && evidence.topologies.length) notes.push(`Running cost: ${costBasis.priorsBecause}.`);
+  for (const path of unknowns) notes.push(`${path} is unknown: scored from the model's prior (each option's mean fit over the possible answers); an assumption to confirm.`);
   return {
     modelVersion: model.version,
+    unknowns: [...unknowns],
     ranking,
     recommendation: first.option,
     runnerUp: second.option,

@@ -1,4 +1,4 @@
-import { enumValuesOf, getAnswer, withAnswer, type Answers } from './answers';
+import { enumValuesOf, getAnswer, isUnknown, knownNumber, withAnswer, type Answers } from './answers';
 import type { Evidence } from './evidence';
 import type { Model, OptionId } from './model';
 import { matchLevel, score, type ScoreOptions, type ScoreResult } from './scoring';
@@ -48,6 +48,10 @@ function relevantPaths(model: Model): string[] {
   }
   paths.add('load.expectedRps');
   paths.add('load.p95BudgetMs');
+  if (model.cost.monthly) {
+    paths.add('load.peakRps');
+    paths.add('load.busyHoursPerDay');
+  }
   return [...paths];
 }
 
@@ -85,8 +89,26 @@ function numericCandidates(path: string, current: number, model: Model, evidence
   return [...values].map(([to, steps]) => ({ path, from: current, to, steps: Math.max(1, steps), relative: Math.abs(to - current) / Math.abs(current || 1) }));
 }
 
+/** Values an unknown answer could take: every enum value, or one number in each band of the criteria that read it. */
+function unknownCandidates(path: string, model: Model): Candidate[] {
+  const current = 'unknown';
+  const values = enumValuesOf(path);
+  if (values) return values.map((to) => ({ path, from: current, to, steps: 1, relative: 0 }));
+  const numbers = new Set<number>();
+  for (const criterion of model.criteria.filter((c) => c.answer === path)) {
+    let lower = 1;
+    for (const level of criterion.levels) {
+      const max = level.when && 'max' in level.when ? level.when.max : undefined;
+      numbers.add(max ?? lower * 2);
+      if (max !== undefined) lower = max + 1;
+    }
+  }
+  return [...numbers].map((to) => ({ path, from: current, to, steps: 1, relative: 0 }));
+}
+
 function candidatesFor(path: string, answers: Answers, model: Model, evidence: Evidence): Candidate[] {
   const current = getAnswer(answers, path);
+  if (isUnknown(current)) return unknownCandidates(path, model);
   const values = enumValuesOf(path);
   if (values) {
     const here = values.indexOf(String(current));
@@ -99,7 +121,11 @@ function candidatesFor(path: string, answers: Answers, model: Model, evidence: E
 // Candidates are allowed enum values or positive numbers, so the only rule a single change can
 // break is the cross-field one; checking it directly keeps the pair search fast.
 function valid(answers: Answers): boolean {
-  return answers.load.peakRps >= answers.load.expectedRps;
+  const peak = knownNumber(answers, 'load.peakRps');
+  const expected = knownNumber(answers, 'load.expectedRps');
+  const teams = knownNumber(answers, 'team.teams');
+  const engineers = knownNumber(answers, 'team.engineers');
+  return (peak === null || expected === null || peak >= expected) && (teams === null || engineers === null || teams <= engineers);
 }
 
 // Smallest first: fewest ordinal steps, then smallest relative change of a number; among equally
@@ -175,4 +201,64 @@ export function describeFlip(flip: Flip, title: (id: OptionId) => string): strin
   const what = flip.changes.map((c) => `${c.path} were ${JSON.stringify(c.to)} instead of ${JSON.stringify(c.from)}`).join(' and ');
   if (flip.margin < 0.05) return `if ${what}, ${title(flip.winner)} would draw level with ${title(flip.runnerUp)} and win the tie-break (simpler option first)`;
   return `if ${what}, ${title(flip.winner)} would lead ${title(flip.runnerUp)} by ${flip.margin.toFixed(1)} points`;
+}
+
+/** How sure the recommendation is: a margin below the model's threshold, a flip by one step of one answer, or an unknown answer whose value would decide it make it too close to call. */
+export interface Confidence {
+  level: 'clear' | 'too-close';
+  /** Points the recommendation leads by, and the threshold it is judged against. */
+  margin: number;
+  threshold: number;
+  /** Why it is too close (empty when clear). */
+  reasons: string[];
+  /** Answers that would decide it, e.g. `team.teams (9 instead of 8 → Microservices)`. */
+  deciding: string[];
+  /** Answers that were unknown (scored from the prior). */
+  unknowns: string[];
+  /** The criteria that put the recommendation ahead of the runner-up most, with their answers. */
+  drivers: Array<{ criterion: string; answerPath: string | null; answer: unknown; points: number }>;
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/**
+ * Judges whether the recommendation is clear or too close to call, and names what decides it.
+ * @example assessConfidence(result, sensitivity, MODEL_V2).level // 'too-close'
+ */
+export function assessConfidence(result: ScoreResult, sensitivity: Sensitivity, model: Model, title: (id: OptionId) => string = (id) => id): Confidence {
+  const threshold = model.confidence?.marginPoints ?? 0;
+  const reasons: string[] = [];
+  const deciding = new Map<string, string>();
+  const oneStep = sensitivity.singleFlips.filter((f) => f.changes.length === 1 && f.changes[0]!.steps <= 1);
+  if (threshold > 0 && result.margin < threshold) reasons.push(`the margin of ${result.margin.toFixed(1)} points is below the ${threshold}-point threshold`);
+  const unknownFlips = oneStep.filter((f) => result.unknowns.includes(f.changes[0]!.path));
+  const knownFlips = oneStep.filter((f) => !result.unknowns.includes(f.changes[0]!.path));
+  if (threshold > 0 && knownFlips.length) reasons.push(`${knownFlips.length} one-step change${knownFlips.length === 1 ? '' : 's'} of a single answer flip${knownFlips.length === 1 ? 's' : ''} it`);
+  if (threshold > 0 && unknownFlips.length) reasons.push(`the unknown ${[...new Set(unknownFlips.map((f) => f.changes[0]!.path))].join(', ')} would decide it`);
+  for (const f of [...unknownFlips, ...knownFlips, ...sensitivity.singleFlips]) {
+    const c = f.changes[0]!;
+    if (!deciding.has(c.path)) deciding.set(c.path, `${c.path} (${show(c.to)} instead of ${show(c.from)} → ${title(f.winner)})`);
+  }
+  const runner = result.runnerUp;
+  const drivers = result.criteria
+    .map((c) => ({ criterion: c.title, answerPath: c.answerPath, answer: c.answerValue, points: c.fits[result.recommendation].points - c.fits[runner].points }))
+    .filter((d) => d.points > 0.05)
+    .sort((a, b) => b.points - a.points)
+    .slice(0, 4);
+  return {
+    level: reasons.length ? 'too-close' : 'clear',
+    margin: result.margin,
+    threshold,
+    reasons,
+    deciding: [...deciding.values()].slice(0, 5),
+    unknowns: result.unknowns,
+    drivers,
+  };
+}
+
+/** One line for terminal and reports, e.g. `Too close to call: ... Deciding answers: ...`. */
+export function describeConfidence(c: Confidence): string {
+  const drivers = c.drivers.length ? ` Ahead mostly on ${c.drivers.map((d) => `${d.criterion.toLowerCase()}${d.answerPath ? ` (${d.answerPath}: ${show(d.answer)})` : ''} +${d.points.toFixed(1)}`).join(', ')}.` : '';
+  if (c.level === 'clear') return `Clear: ahead by ${c.margin.toFixed(1)} points (threshold ${c.threshold}) and no one-step change of a single answer flips it.${drivers}`;
+  return `Too close to call: ${c.reasons.join('; ')}.${c.deciding.length ? ` Deciding answers: ${c.deciding.join(', ')}.` : ''}${drivers}`;
 }

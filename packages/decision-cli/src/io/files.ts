@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseComparison, ComparisonFormatError } from '@archbench/contracts/comparison';
+import { ComparisonFormatError, parseComparison } from '@archbench/contracts/comparison';
 import YAML from 'yaml';
 import { parseAnswers, type Answers } from '../core/answers';
 import { ConflictError, InputError } from '../core/errors';

@@ -1,0 +1,155 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { COMPOSE_DIR, interpolate, loadCompose, projectRuleProblems, schemaErrors } from '../src/compose';
+import type { ComposeFile } from '../src/compose';
+import { DASHBOARDS, DASHBOARD_DIR, dashboardFile, renderDashboard } from '../src/dashboards';
+import { DEPLOYABLES } from '../src/deployables';
+
+const compose = loadCompose();
+const services = compose.services;
+const appServices = Object.entries(services).filter(([, s]) => s.image?.includes('${') === false && /^archbench\//.test(s.image ?? ''));
+const clone = (): ComposeFile => structuredClone(compose);
+
+describe('deploy/compose/compose.yaml', () => {
+  it('is valid against the Compose Specification JSON schema', () => {
+    expect(schemaErrors(compose)).toEqual([]);
+  });
+
+  it('the schema check rejects what Compose would reject', () => {
+    const typo = clone();
+    (typo.services.monolith as Record<string, unknown>).imagee = 'x';
+    expect(schemaErrors(typo).join('\n')).toMatch(/additional properties/);
+    const badCondition = clone();
+    badCondition.services.monolith!.depends_on = { postgres: { condition: 'service_ready' } };
+    expect(schemaErrors(badCondition).join('\n')).toMatch(/depends_on/);
+  });
+
+  it('follows the project rules: every service health-checked, dependencies wait for health', () => {
+    expect(projectRuleProblems(compose)).toEqual([]);
+  });
+
+  it('the project rules catch a missing healthcheck and a dependency on start only', () => {
+    const broken = clone();
+    delete broken.services.inventory!.healthcheck;
+    broken.services.gateway!.depends_on = { orders: { condition: 'service_started' } };
+    broken.services.orders!.depends_on = ['postgres'];
+    const problems = projectRuleProblems(broken).join('\n');
+    expect(problems).toMatch(/inventory: no healthcheck/);
+    expect(problems).toMatch(/gateway: depends_on orders with condition service_started/);
+    expect(problems).toMatch(/orders: depends_on as a list/);
+  });
+
+  it('runs every deployable from the image its Dockerfile builds, under a profile of its own and "all"', () => {
+    for (const d of DEPLOYABLES) {
+      const service = services[d.name];
+      expect(service, d.name).toBeDefined();
+      expect(service!.image).toBe(`archbench/${d.name}:dev`);
+      expect(service!.build?.dockerfile).toBe(`deploy/docker/${d.dockerfile}`);
+      expect(resolve(COMPOSE_DIR, service!.build!.context)).toBe(resolve(COMPOSE_DIR, '../..'));
+      if (d.dockerfile === 'server.Dockerfile') expect(service!.build?.args).toEqual({ APP: d.name, PORT: String(d.port) });
+      expect(service!.environment?.PORT).toBe(String(d.port));
+      expect(service!.profiles).toContain('all');
+    }
+    const profiles = new Set(Object.values(services).flatMap((s) => s.profiles ?? []));
+    for (const p of ['monolith', 'microservices-http', 'microservices-amqp', 'hybrid', 'frontend', 'all']) expect(profiles).toContain(p);
+  });
+
+  it('the AMQP microservices reuse the HTTP images and differ only in transport, broker and database', () => {
+    for (const name of ['gateway', 'inventory', 'orders', 'payments', 'shipping']) {
+      const http = services[name]!;
+      const amqp = services[`${name}-amqp`]!;
+      expect(amqp.image).toBe(http.image);
+      expect(amqp.environment?.TRANSPORT).toBe('amqp');
+      expect(http.environment?.TRANSPORT).toBe('http');
+      expect(amqp.environment?.AMQP_URL).toMatch(/^amqp:\/\/\w+:\w+@rabbitmq:5672$/);
+      expect(amqp.environment?.DATABASE_URL).not.toBe(http.environment?.DATABASE_URL);
+    }
+  });
+
+  it('service URLs in the environment name compose services at the ports they listen on', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        const url = /^(https?|amqp|postgres):\/\/(?:[^@/]*@)?([\w-]+):(\d+)/.exec(String(value));
+        if (!url) continue;
+        const target = services[url[2]!];
+        expect(target, `${name}.${key} -> ${url[2]}`).toBeDefined();
+        const listens = target!.environment?.PORT;
+        if (listens) expect(url[3], `${name}.${key}`).toBe(listens);
+      }
+    }
+  });
+
+  it('mounts files that exist', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0]!;
+        if (source.startsWith('.')) expect(existsSync(resolve(COMPOSE_DIR, source)), `${name}: ${source}`).toBe(true);
+      }
+    }
+  });
+
+  it('interpolates like Compose: defaults, overrides and empty values', () => {
+    expect(interpolate('${A:-x}/${B-y}/${C}', { A: '', B: '', C: 'c' })).toBe('x//c');
+    expect(interpolate('${A:-x}', { A: 'set' })).toBe('set');
+  });
+});
+
+describe('Prometheus, collector and Grafana configuration', () => {
+  const prometheus = parse(readFileSync(join(COMPOSE_DIR, 'prometheus/prometheus.yaml'), 'utf8')) as {
+    scrape_configs: { job_name: string; static_configs: { targets: string[]; labels?: Record<string, string> }[] }[];
+  };
+  const targets = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets.map((t) => ({ job: job.job_name, target: t, topology: c.labels?.topology }))));
+
+  it('scrapes /metrics of every server process in compose, at the port it listens on, with a topology label', () => {
+    const servers = appServices.filter(([name]) => name !== 'frontend');
+    expect(servers.length).toBeGreaterThanOrEqual(13);
+    for (const [name, service] of servers) {
+      const found = targets.find((t) => t.target === `${name}:${service.environment?.PORT}`);
+      expect(found, name).toBeDefined();
+      expect(found!.topology, name).toBeTruthy();
+    }
+  });
+
+  it('scrapes nothing that compose does not run', () => {
+    for (const { target } of targets) expect(services[target.split(':')[0]!], target).toBeDefined();
+  });
+
+  it('the collector pipeline uses only components it defines and exports to a compose service', () => {
+    const config = parse(readFileSync(join(COMPOSE_DIR, 'otel-collector/config.yaml'), 'utf8')) as Record<string, Record<string, unknown>> & {
+      service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
+    };
+    for (const pipeline of Object.values(config.service.pipelines)) {
+      for (const kind of ['receivers', 'processors', 'exporters'] as const) {
+        for (const component of pipeline[kind]) expect(Object.keys(config[kind] ?? {}), `${kind} ${component}`).toContain(component);
+      }
+    }
+    const exporter = (config.exporters as Record<string, { endpoint: string }>)['otlp/jaeger']!;
+    expect(services[exporter.endpoint.split(':')[0]!]).toBeDefined();
+    // Every server sends its spans to the collector's OTLP/HTTP receiver.
+    const receiver = ((config.receivers as Record<string, { protocols: { http: { endpoint: string } } }>).otlp!.protocols.http.endpoint).split(':')[1];
+    for (const [name, service] of appServices.filter(([n]) => n !== 'frontend')) expect(service.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe(`http://otel-collector:${receiver}`);
+  });
+
+  it('Grafana loads the dashboards folder compose mounts, with the datasources they use', () => {
+    const provider = parse(readFileSync(join(COMPOSE_DIR, 'grafana/provisioning/dashboards/dashboards.yaml'), 'utf8')) as { providers: { options: { path: string } }[] };
+    const mounts = services.grafana!.volumes ?? [];
+    expect(mounts).toContain(`./grafana/dashboards:${provider.providers[0]!.options.path}:ro`);
+    expect(mounts.some((m) => m.startsWith('./grafana/provisioning:/etc/grafana/provisioning'))).toBe(true);
+    const datasources = parse(readFileSync(join(COMPOSE_DIR, 'grafana/provisioning/datasources/datasources.yaml'), 'utf8')) as { datasources: { uid: string; url: string }[] };
+    const uids = datasources.datasources.map((d) => d.uid);
+    for (const file of readdirSync(DASHBOARD_DIR)) {
+      const text = readFileSync(join(DASHBOARD_DIR, file), 'utf8');
+      for (const match of text.matchAll(/"uid": "([^"]+)"/g)) if (match[1] !== JSON.parse(text).uid) expect(uids, file).toContain(match[1]);
+    }
+    for (const d of datasources.datasources) expect(services[new URL(d.url).hostname], d.url).toBeDefined();
+  });
+
+  it('the checked-in dashboards are what `pnpm --filter @archbench/deploy dashboards` writes', () => {
+    expect(readdirSync(DASHBOARD_DIR).sort()).toEqual(DASHBOARDS.map(dashboardFile).sort());
+    for (const spec of DASHBOARDS) {
+      expect(readFileSync(join(DASHBOARD_DIR, dashboardFile(spec)), 'utf8'), spec.uid).toBe(`${JSON.stringify(renderDashboard(spec), null, 2)}\n`);
+    }
+  });
+});

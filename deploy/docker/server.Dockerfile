@@ -19,7 +19,7 @@ RUN npm install -g "pnpm@$(node -p "require('./package.json').packageManager.spl
 COPY . .
 RUN pnpm install --offline --frozen-lockfile
 ARG APP
-# Bundles src/<APP>'s entry with server-kit's bundler and traces the node_modules files it
+# Bundles src/<APP>'s entry with the launchers' bundler (@archbench/topologies/bundle) and traces the node_modules files it
 # loads at run time into /out/$APP/rootfs (laid out as the runtime's `/`).
 RUN test -n "$APP" && pnpm --filter @archbench/deploy bundle -- --out /out "$APP"
 

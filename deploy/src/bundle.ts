@@ -1,7 +1,7 @@
 import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { nodeFileTrace } from '@vercel/nft';
-import { bundleEntries } from '@archbench/server-kit/bundle';
+import { bundleEntries } from '@archbench/topologies/bundle';
 import { REPO_ROOT, deployable } from './deployables';
 
 /** Where the bundle sits in the image (and, under rootfs/, in the build output). */
@@ -25,7 +25,7 @@ export interface Standalone {
 }
 
 /**
- * Builds what one image runs: the entry bundled by server-kit's bundler (the same bundle the
+ * Builds what one image runs: the entry bundled by the launchers' bundler (@archbench/topologies/bundle) (the same bundle the
  * launchers run), plus exactly the files of node_modules that bundle loads at run time, traced
  * with @vercel/nft (native addons such as better-sqlite3's `.node` file included). The bundle
  * imports third-party packages by absolute path, so the traced files keep their absolute paths

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
-import { SERVER_NODE_FLAGS } from '@archbench/server-kit/bundle';
+import { SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
 import { buildStandalone } from '../src/bundle';
 import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
 import { checkDockerfile } from '../src/dockerfile-rules';

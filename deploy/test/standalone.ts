@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { SERVER_NODE_FLAGS } from '@archbench/server-kit/bundle';
+import { SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
 import type { Standalone } from '../src/bundle';
 import { REPO_ROOT } from '../src/deployables';
 

@@ -1,0 +1,3 @@
+import { config } from '@archbench/eslint-config';
+
+export default config({ allowConsole: false });

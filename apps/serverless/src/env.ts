@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { baseEnvSchema, parseEnv } from '@archbench/server-kit/env';
+
+/**
+ * The serverless launcher's configuration; the only place it reads process.env. The workers
+ * themselves never see process.env: these values reach them as bindings (vars and the secret).
+ */
+export const envSchema = baseEnvSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3300),
+  /** esbuild bundles go here (default: a fresh temp directory removed at exit). */
+  BUNDLE_DIR: z.string().optional(),
+});
+export type Env = z.infer<typeof envSchema>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  return parseEnv(envSchema, source);
+}

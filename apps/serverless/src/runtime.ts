@@ -1,0 +1,148 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { D1Database } from '@cloudflare/workers-types';
+import { Log, LogLevel, Miniflare } from 'miniflare';
+import type { WorkerOptions } from 'miniflare';
+import { APP_ROOT, bundleWorkers } from './bundle';
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS, CONSUMER_SETTINGS, D1_DATABASE, WORKERS } from './topology';
+import { createCatalog } from './workers/api/catalog/service';
+
+export interface ServerlessOptions {
+  /** Public port; 0 picks a free one. */
+  port: number;
+  host?: string;
+  /** Root of miniflare's persistence (D1 files, queue state); omitted: in a temp dir dropped at stop. */
+  persistDir?: string;
+  authSecret: string;
+  /** Simulated provider settings, passed to the payment step as vars. */
+  paymentLatencyMs?: number;
+  paymentSlowMs?: number;
+  paymentFailureRate?: number;
+  maxInFlight?: number;
+  logLevel?: string;
+  bundleDir?: string;
+  /** Consumer retry delay override in seconds (tests use 0 to reach the dead-letter queue fast). */
+  retryDelaySeconds?: number;
+}
+
+export interface RunningServerless {
+  url: string;
+  port: number;
+  miniflare: Miniflare;
+  /** Milliseconds: bundling, workerd start to ready, schema + seed. */
+  timings: { bundleMs: number; runtimeMs: number; seedMs: number };
+  stop(): Promise<void>;
+}
+
+/** The migrations folder wrangler's `d1 migrations apply` reads (wrangler.jsonc `migrations_dir`). */
+export const MIGRATIONS_DIR = join(APP_ROOT, 'migrations');
+
+/** SQL statements of one migration file (comments dropped, split at statement ends). */
+export function migrationStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n')
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Applies migrations/*.sql not yet applied, keeping wrangler's own `d1_migrations` table, so a
+ * database migrated here and one migrated by `wrangler d1 migrations apply` agree.
+ */
+export async function applyMigrations(db: D1Database): Promise<string[]> {
+  await db.prepare('CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)').run();
+  const done = new Set((await db.prepare('SELECT name FROM d1_migrations').all<{ name: string }>()).results.map((r) => r.name));
+  const applied: string[] = [];
+  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) {
+    if (done.has(file)) continue;
+    const statements = migrationStatements(readFileSync(join(MIGRATIONS_DIR, file), 'utf8')).map((s) => db.prepare(s));
+    await db.batch([...statements, db.prepare('INSERT INTO d1_migrations (name) VALUES (?1)').bind(file)]);
+    applied.push(file);
+  }
+  return applied;
+}
+
+/** miniflare options for the workers of topology.ts: the same bindings and consumers the wrangler configs declare. */
+export function workerOptions(bundles: Record<string, string>, options: ServerlessOptions): WorkerOptions[] {
+  const vars: Record<string, string> = {
+    AUTH_SECRET: options.authSecret,
+    PAYMENT_LATENCY_MS: String(options.paymentLatencyMs ?? 0),
+    PAYMENT_SLOW_MS: String(options.paymentSlowMs ?? 1500),
+    PAYMENT_FAILURE_RATE: String(options.paymentFailureRate ?? 0),
+    MAX_IN_FLIGHT: String(options.maxInFlight ?? 512),
+    LOG_LEVEL: options.logLevel ?? 'info',
+  };
+  return WORKERS.map((worker) => ({
+    name: worker.name,
+    modules: true,
+    scriptPath: bundles[worker.name]!,
+    // Module names are relative to this; the bundles live outside the working directory.
+    modulesRoot: dirname(bundles[worker.name]!),
+    compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: [...COMPATIBILITY_FLAGS],
+    bindings: vars,
+    d1Databases: { [D1_DATABASE.binding]: D1_DATABASE.name },
+    queueProducers: Object.fromEntries(Object.entries(worker.producers).map(([binding, queueName]) => [binding, { queueName }])),
+    queueConsumers: Object.fromEntries(
+      worker.consumers.map((consumer) => [
+        consumer.queue,
+        {
+          maxBatchSize: CONSUMER_SETTINGS.maxBatchSize,
+          maxBatchTimeout: CONSUMER_SETTINGS.maxBatchTimeout,
+          maxRetries: CONSUMER_SETTINGS.maxRetries,
+          retryDelay: options.retryDelaySeconds ?? CONSUMER_SETTINGS.retryDelay,
+          ...(consumer.deadLetterQueue ? { deadLetterQueue: consumer.deadLetterQueue } : {}),
+        },
+      ]),
+    ),
+    serviceBindings: { ...worker.services },
+  }));
+}
+
+/**
+ * Bundles the workers, starts them on workerd through miniflare (the API worker on `port`),
+ * applies the D1 migrations and seeds the catalog straight into D1 (not through the API worker,
+ * so its isolate is still cold for the first real request).
+ * @example const app = await startServerless({ port: 3300, authSecret }); …; await app.stop()
+ */
+export async function startServerless(options: ServerlessOptions): Promise<RunningServerless> {
+  const t0 = performance.now();
+  const bundles = await bundleWorkers(WORKERS, options.bundleDir);
+  const t1 = performance.now();
+  const miniflare = new Miniflare({
+    host: options.host ?? '127.0.0.1',
+    port: options.port,
+    ...(options.persistDir ? { defaultPersistRoot: options.persistDir } : {}),
+    log: new Log(options.logLevel === 'debug' ? LogLevel.DEBUG : LogLevel.WARN),
+    // No request.cf lookup at Cloudflare: this runs offline.
+    cf: false,
+    workers: workerOptions(bundles, options),
+  });
+  let url: URL;
+  try {
+    url = await miniflare.ready;
+  } catch (error) {
+    await miniflare.dispose().catch(() => {});
+    throw error;
+  }
+  const t2 = performance.now();
+  try {
+    const db = (await miniflare.getD1Database(D1_DATABASE.binding, 'api')) as unknown as D1Database;
+    await applyMigrations(db);
+    await createCatalog(db).seed();
+  } catch (error) {
+    await miniflare.dispose().catch(() => {});
+    throw error;
+  }
+  const t3 = performance.now();
+  return {
+    url: url.origin,
+    port: Number(url.port),
+    miniflare,
+    timings: { bundleMs: Math.round(t1 - t0), runtimeMs: Math.round(t2 - t1), seedMs: Math.round(t3 - t2) },
+    stop: () => miniflare.dispose(),
+  };
+}

@@ -1,0 +1,88 @@
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { buildOpenApiDocument } from '@archbench/contracts/openapi';
+import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
+import { apiSecurityHeaders, overloadGuard } from '@archbench/server-kit/http';
+import type { ApiBindings } from '../../shared/bindings';
+import { numberVar } from '../../shared/bindings';
+import { createLogger } from '../../shared/log';
+import type { WorkerMetrics } from '../../shared/metrics';
+import { observeWorker, peerSnapshot } from '../../shared/observe';
+import { adminRoutes } from './admin/routes';
+import { catalogAdminRoutes, catalogRoutes } from './catalog/routes';
+import { createCatalog } from './catalog/service';
+import { orderRoutes } from './orders/routes';
+import { createOrders } from './orders/service';
+
+export interface AppDeps {
+  service: string;
+  metrics: WorkerMetrics;
+  /** Origins allowed by CORS (the frontend console); empty: no CORS headers. */
+  corsOrigins?: string[];
+}
+
+interface ShipmentRow {
+  id: string;
+  order_id: string;
+  status: string;
+  created_at: string;
+}
+
+/**
+ * The HTTP API worker: the same public API as the monolith, on D1 and Queues. Bindings arrive
+ * per request as `c.env`, so the app is built once per isolate and used as the worker's fetch.
+ */
+export function createApp({ service, metrics, corsOrigins = [] }: AppDeps) {
+  const openapi = JSON.stringify(buildOpenApiDocument({ title: 'archbench order API (serverless)' }));
+  const app = new Hono<{ Bindings: ApiBindings }>();
+  const logger = (env: ApiBindings) => createLogger(service, env.LOG_LEVEL);
+  let guard: ReturnType<typeof overloadGuard> | undefined;
+
+  observeWorker(
+    app,
+    {
+      service,
+      metrics,
+      logger: (c) => logger(c.env as ApiBindings),
+      ready: { database: (c) => createCatalog((c.env as ApiBindings).DB).seeded() },
+      peers: async (c) => {
+        const env = c.env as ApiBindings;
+        const snapshots = await Promise.all([peerSnapshot(env.PAYMENTS_WORKER), peerSnapshot(env.SHIPPING_WORKER)]);
+        return snapshots.filter((s) => s !== undefined);
+      },
+    },
+    [
+      apiSecurityHeaders(),
+      ...(corsOrigins.length > 0 ? [cors({ origin: corsOrigins, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied', 'X-Request-Id'] })] : []),
+      // Per isolate, as every Node process has its own; the limit comes from vars, known only per request.
+      (c, next) => (guard ??= overloadGuard({ maxInFlight: numberVar((c.env as ApiBindings).MAX_IN_FLIGHT, 512) }))(c, next),
+    ],
+  );
+
+  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  app.route('/', catalogRoutes());
+
+  // The secret is a binding, known from the first request on; one middleware per isolate.
+  let verify: ReturnType<typeof authenticate> | undefined;
+  const auth = (c: Parameters<ReturnType<typeof authenticate>>[0], next: Parameters<ReturnType<typeof authenticate>>[1]) =>
+    (verify ??= authenticate((c.env as ApiBindings).AUTH_SECRET))(c, next);
+  app.use('/orders', auth);
+  app.use('/orders/*', auth);
+  app.route(
+    '/',
+    orderRoutes(
+      (env) => createOrders({ env, metrics, logger: logger(env) }),
+      async (env, orderId) => {
+        const row = await env.DB.prepare('SELECT * FROM shipments WHERE order_id = ?1').bind(orderId).first<ShipmentRow>();
+        return row ? { id: row.id, orderId: row.order_id, status: row.status, createdAt: row.created_at } : undefined;
+      },
+    ),
+  );
+
+  app.use('/admin/*', auth, requireAdmin());
+  app.route('/admin', catalogAdminRoutes());
+  app.route('/admin', adminRoutes());
+  return app;
+}
+
+export type ApiApp = ReturnType<typeof createApp>;

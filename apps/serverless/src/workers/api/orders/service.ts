@@ -1,0 +1,209 @@
+import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types';
+import type { CreateOrderRequest, Order, OrderStatus } from '@archbench/contracts/schemas';
+import { newId } from '@archbench/domain/ids';
+import { canCancel, isTerminal, orderTotal, ordersFromRows, requestHash } from '@archbench/domain/orders';
+import type { OrderItemRow, OrderRow } from '@archbench/domain/orders';
+import { AppError } from '@archbench/observability/errors';
+import type { ApiBindings } from '../../../shared/bindings';
+import type { WorkerLogger } from '../../../shared/log';
+import type { WorkerMetrics } from '../../../shared/metrics';
+import { QUEUES } from '../../../topology';
+import { isConstraintError, loadOrder, nowIso, rejectPending, releaseStockIf } from '../../../shared/orders-store';
+
+export interface PlaceResult {
+  order: Order;
+  /** True when the Idempotency-Key matched an earlier request. */
+  replayed: boolean;
+}
+
+export interface OrdersDeps {
+  env: ApiBindings;
+  metrics: WorkerMetrics;
+  logger: WorkerLogger;
+  /** Runs work after the response (ExecutionContext.waitUntil); defaults to awaiting it. */
+  waitUntil?: (work: Promise<unknown>) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Orders on D1: reserve + create in one atomic batch inside the request (docs/adr/0002), then
+ * hand the payment step to the payments queue; `Prefer: wait` polls D1 until the saga settles.
+ */
+export function createOrders({ env, metrics, logger }: OrdersDeps) {
+  const db: D1Database = env.DB;
+
+  /** Waits for a terminal status by polling D1 (no shared memory with the consumer), backing off from 10 to 100 ms. */
+  async function waitFor(order: Order, waitSeconds: number | undefined, customerId?: string): Promise<Order> {
+    if (!waitSeconds || isTerminal(order.status)) return order;
+    const deadline = Date.now() + waitSeconds * 1000;
+    let delay = 10;
+    let current = order;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return current;
+      await sleep(Math.min(delay, left));
+      delay = Math.min(delay * 2, 100);
+      current = (await loadOrder(db, order.id, customerId)) ?? current;
+      if (isTerminal(current.status)) return current;
+    }
+  }
+
+  async function replay(customerId: string, key: string | undefined, hash: string | undefined, waitSeconds: number | undefined): Promise<PlaceResult | undefined> {
+    if (key === undefined) return undefined;
+    const existing = await db
+      .prepare('SELECT request_hash, order_id FROM idempotency_keys WHERE customer_id = ?1 AND key = ?2')
+      .bind(customerId, key)
+      .first<{ request_hash: string; order_id: string }>();
+    if (!existing) return undefined;
+    if (existing.request_hash !== hash) throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
+    const order = await loadOrder(db, existing.order_id);
+    if (!order) throw new AppError('internal-error', 'idempotency key refers to a missing order');
+    return { order: await waitFor(order, waitSeconds), replayed: true };
+  }
+
+  async function send(queue: 'PAYMENTS_QUEUE' | 'EVENTS_QUEUE', body: Parameters<ApiBindings['PAYMENTS_QUEUE']['send']>[0] | Parameters<ApiBindings['EVENTS_QUEUE']['send']>[0]) {
+    if (queue === 'PAYMENTS_QUEUE') await env.PAYMENTS_QUEUE.send(body as Parameters<ApiBindings['PAYMENTS_QUEUE']['send']>[0], { contentType: 'json' });
+    else await env.EVENTS_QUEUE.send(body as Parameters<ApiBindings['EVENTS_QUEUE']['send']>[0], { contentType: 'json' });
+    metrics.sent(queue === 'PAYMENTS_QUEUE' ? QUEUES.payments : QUEUES.orderEvents);
+  }
+
+  return {
+    async place(customerId: string, body: CreateOrderRequest, options: { idempotencyKey?: string; waitSeconds?: number }): Promise<PlaceResult> {
+      const key = options.idempotencyKey;
+      const hash = key === undefined ? undefined : requestHash(body);
+      const earlier = await replay(customerId, key, hash, options.waitSeconds);
+      if (earlier) return earlier;
+
+      // Prices, and which SKUs exist (products are never deleted, so this read cannot go stale).
+      const skus = body.items.map((i) => i.sku);
+      const found = await db
+        .prepare(`SELECT sku, price_cents FROM products WHERE sku IN (${skus.map((_, i) => `?${i + 1}`).join(',')})`)
+        .bind(...skus)
+        .all<{ sku: string; price_cents: number }>();
+      const prices = new Map(found.results.map((r) => [r.sku, Number(r.price_cents)]));
+      const unknown = body.items.flatMap((item, index) => (prices.has(item.sku) ? [] : [{ path: `items.${index}.sku`, message: `unknown SKU ${item.sku}` }]));
+      if (unknown.length > 0) throw new AppError('unknown-sku', unknown.map((u) => u.message).join('; '), { errors: unknown });
+
+      const id = newId('ord');
+      const now = nowIso();
+      const priced = body.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: prices.get(item.sku)! }));
+      const totalCents = orderTotal(priced);
+      const sorted = [...priced].sort((a, b) => a.sku.localeCompare(b.sku));
+      // One atomic batch: take the stock (the CHECK stock >= 0 fails the whole batch when any item
+      // is short, so nothing is half-reserved), write the order, its items and the key.
+      const statements: D1PreparedStatement[] = [
+        ...sorted.map((item) => db.prepare('UPDATE products SET stock = stock - ?1 WHERE sku = ?2').bind(item.quantity, item.sku)),
+        db
+          .prepare(
+            "INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'PENDING', ?3, 'EUR', ?4, 'PENDING', NULL, ?5, ?5)",
+          )
+          .bind(id, customerId, totalCents, body.payment.token, now),
+        ...sorted.map((item) => db.prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, ?3, ?4)').bind(id, item.sku, item.quantity, item.unitPriceCents)),
+      ];
+      if (key !== undefined && hash !== undefined) {
+        statements.push(db.prepare('INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)').bind(customerId, key, hash, id, now));
+      }
+      try {
+        await db.batch(statements);
+      } catch (error) {
+        if (isConstraintError(error, 'CHECK')) {
+          const stock = await db
+            .prepare(`SELECT sku, stock FROM products WHERE sku IN (${sorted.map((_, i) => `?${i + 1}`).join(',')})`)
+            .bind(...sorted.map((i) => i.sku))
+            .all<{ sku: string; stock: number }>();
+          const levels = new Map(stock.results.map((r) => [r.sku, Number(r.stock)]));
+          const short = sorted.find((item) => (levels.get(item.sku) ?? 0) < item.quantity) ?? sorted[0]!;
+          throw new AppError('insufficient-stock', `not enough stock of ${short.sku} for ${short.quantity} units`);
+        }
+        if (isConstraintError(error, 'UNIQUE', 'idempotency_keys') || isConstraintError(error, 'PRIMARY KEY', 'idempotency_keys')) {
+          // A concurrent request with the same key won the race: answer as its replay.
+          const raced = await replay(customerId, key, hash, options.waitSeconds);
+          if (raced) return raced;
+          throw new AppError('idempotency-in-progress', 'a request with this Idempotency-Key is in progress');
+        }
+        throw error;
+      }
+
+      const pending: Order = {
+        id,
+        customerId,
+        status: 'PENDING',
+        items: sorted,
+        totalCents,
+        currency: 'EUR',
+        paymentStatus: 'PENDING',
+        rejectionReason: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await send('PAYMENTS_QUEUE', { kind: 'charge', orderId: id });
+      } catch (error) {
+        // Without the command no step would ever settle the order: reject it now and give the stock back.
+        logger.error({ err: error, orderId: id }, 'could not enqueue the payment step; order rejected');
+        await rejectPending(db, id, 'FAILED', 'payment_provider_unavailable');
+        metrics.inc('orders', { outcome: 'rejected' });
+        return { order: (await loadOrder(db, id)) ?? pending, replayed: false };
+      }
+      return { order: await waitFor(pending, options.waitSeconds), replayed: false };
+    },
+
+    async get(customerId: string, id: string, waitSeconds?: number): Promise<Order> {
+      const order = id.length <= 64 ? await loadOrder(db, id, customerId) : undefined;
+      if (!order) throw new AppError('not-found', `no order ${id.slice(0, 60)}`);
+      return waitFor(order, waitSeconds, customerId);
+    },
+
+    async list(customerId: string, limit: number, status?: OrderStatus, beforeId?: string): Promise<{ items: Order[]; next: string | null }> {
+      const where = ['customer_id = ?1'];
+      const params: Array<string | number> = [customerId];
+      if (status) {
+        params.push(status);
+        where.push(`status = ?${params.length}`);
+      }
+      if (beforeId) {
+        params.push(beforeId);
+        where.push(`id < ?${params.length}`);
+      }
+      params.push(limit + 1);
+      const rows = (await db.prepare(`SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?${params.length}`).bind(...params).all<OrderRow>()).results;
+      const page = rows.slice(0, limit);
+      const ids = page.map((r) => r.id);
+      const items =
+        ids.length === 0
+          ? []
+          : (await db.prepare(`SELECT * FROM order_items WHERE order_id IN (${ids.map((_, i) => `?${i + 1}`).join(',')}) ORDER BY sku`).bind(...ids).all<OrderItemRow>()).results;
+      return { items: ordersFromRows(page, items), next: rows.length > limit ? page[page.length - 1]!.id : null };
+    },
+
+    /** Customer cancel of a confirmed order: restock, refund record and status change in one batch; the refund itself goes to the payment step. */
+    async cancel(customerId: string, id: string): Promise<Order> {
+      const order = id.length <= 64 ? await loadOrder(db, id, customerId) : undefined;
+      if (!order) throw new AppError('not-found', `no order ${id.slice(0, 60)}`);
+      if (!canCancel(order.status)) throw new AppError('order-not-cancellable', `order is ${order.status}; only CONFIRMED orders can be cancelled`);
+      const now = nowIso();
+      const results = await db.batch([
+        releaseStockIf(db, id, 'CONFIRMED'),
+        db
+          .prepare(
+            "INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) SELECT ?1, id, 'refund', 'PENDING', total_cents, NULL, ?2 FROM orders WHERE id = ?3 AND status = 'CONFIRMED'",
+          )
+          .bind(newId('pay'), now, id),
+        db.prepare("UPDATE orders SET status = 'CANCELLED', payment_status = 'REFUNDED', updated_at = ?2 WHERE id = ?1 AND status = 'CONFIRMED'").bind(id, now),
+      ]);
+      if (results[2]?.meta.changes !== 1) throw new AppError('order-not-cancellable', 'order was cancelled concurrently');
+      metrics.inc('orders', { outcome: 'cancelled' });
+      try {
+        await send('PAYMENTS_QUEUE', { kind: 'refund', orderId: id });
+        await send('EVENTS_QUEUE', { type: 'OrderCancelled', orderId: id, customerId });
+      } catch (error) {
+        // The cancel itself is committed; the refund record stays PENDING for an operator to see.
+        logger.error({ err: error, orderId: id }, 'could not enqueue the refund or OrderCancelled');
+      }
+      return { ...order, status: 'CANCELLED', paymentStatus: 'REFUNDED', updatedAt: now };
+    },
+  };
+}
+
+export type Orders = ReturnType<typeof createOrders>;

@@ -9,19 +9,15 @@
  *     target ≤ 600 MB for the microservices.
  * Options: --seconds 8 --rounds 2 --concurrency 16 --transport http|amqp --hop-requests 2000
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { mintToken } from '@archbench/contracts/tokens';
-import { SERVER_NODE_FLAGS, bundleEntries } from '@archbench/server-kit/bundle';
-import { freePort, startTopology } from '../src/launcher';
-import type { Topology } from '../src/launcher';
+import { startTopology } from '@archbench/topologies';
+import type { RunningTopology } from '@archbench/topologies';
 import { internalToken } from '../src/shared/service-app';
 
 const { values: args } = parseArgs({
@@ -45,7 +41,6 @@ if (![seconds, rounds, concurrency, hopRequests].every((n) => Number.isInteger(n
 
 const SECRET = 'microservices-bench-secret-0123456789';
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const monolithMain = fileURLToPath(new URL('../../monolith/src/main.ts', import.meta.url));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -62,27 +57,6 @@ function rssOf(pid: number): number {
 }
 const sumRss = (pids: number[]) => pids.reduce((sum, pid) => sum + rssOf(pid), 0);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-
-async function startMonolith(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  // Bundled on plain Node with the same flags as every microservice, so memory compares like with like.
-  const bundled = (await bundleEntries({ monolith: monolithMain })).monolith;
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, bundled], {
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, AUTH_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`monolith exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/ready`)).status === 200) return { url, child };
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error('monolith did not become ready');
-}
 
 interface LoadResult {
   ok: number;
@@ -137,10 +111,10 @@ async function sequential(url: string, path: string, headers: Record<string, str
   return latencies;
 }
 
-async function internalCalls(topology: Topology): Promise<number> {
+async function internalCalls(topology: RunningTopology): Promise<number> {
   let total = 0;
-  for (const name of ['gateway', 'inventory', 'orders', 'payments', 'shipping'] as const) {
-    const text = await (await fetch(`${topology.urls[name]}/metrics`)).text();
+  for (const url of Object.values(topology.urls)) {
+    const text = await (await fetch(`${url}/metrics`)).text();
     for (const match of text.matchAll(/^archbench_internal_calls_total\{[^}]*\} (\d+(?:\.\d+)?)/gm)) total += Number(match[1]);
   }
   return total;
@@ -151,32 +125,22 @@ async function main() {
   const msDir = mkdtempSync(join(tmpdir(), 'archbench-bench-ms-'));
   const prefix = `archbench-bench-${Date.now().toString(36)}`;
   out(`archbench microservices bench: ${seconds}s x ${rounds} rounds, concurrency ${concurrency}, transport ${transport}, SQLite`);
-  const monolith = await startMonolith(monolithDir);
-  const stopMonolith = async () => {
-    if (monolith.child.exitCode !== null) return;
-    monolith.child.kill('SIGTERM');
-    await new Promise((resolve) => monolith.child.once('exit', resolve));
-  };
-  const topology = await startTopology({
-    env: {
-      ...process.env,
-      DATA_DIR: msDir,
-      AUTH_SECRET: SECRET,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      TRANSPORT: transport,
-      ...(transport === 'amqp' ? { AMQP_URL: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', AMQP_PREFIX: prefix } : {}),
-    },
-    port: 0,
-    stdio: 'inherit',
-  }).catch(async (error: unknown) => {
+  // Both bundled on plain Node with the same flags (the topology supervisor's default), so
+  // memory compares like with like.
+  const common = { ...process.env, AUTH_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+  const monolithTopology = await startTopology('monolith', { env: common, port: 0, dataDir: monolithDir, output: { prefix: process.stderr }, restart: false });
+  const monolith = { url: monolithTopology.baseUrl };
+  const stopMonolith = () => monolithTopology.stop();
+  const amqp = transport === 'amqp' ? { AMQP_URL: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', AMQP_PREFIX: prefix } : {};
+  const topology = await startTopology(`microservices-${transport}`, { env: { ...common, ...amqp }, port: 0, dataDir: msDir, output: { prefix: process.stderr }, restart: false }).catch(async (error: unknown) => {
     await stopMonolith();
     throw error;
   });
+  const urls = { gateway: topology.baseUrl, inventory: topology.urls.inventory! };
   out(`   monolith ${monolith.url}; microservices ${Object.entries(topology.urls).map(([n, u]) => `${n} ${u}`).join(', ')}`);
   try {
     const msPids = topology.pids();
-    const monoPids = [monolith.child.pid!];
+    const monoPids = monolithTopology.pids();
     await sleep(2000);
     const rest = { monolith: sumRss(monoPids), microservices: sumRss(msPids) };
 
@@ -186,13 +150,13 @@ async function main() {
     const direct: number[] = [];
     const viaGateway: number[] = [];
     const viaMonolith: number[] = [];
-    await sequential(topology.urls.gateway, path, {}, 200); // warm-up
-    await sequential(topology.urls.inventory, path, internal, 200);
+    await sequential(urls.gateway, path, {}, 200); // warm-up
+    await sequential(urls.inventory, path, internal, 200);
     await sequential(monolith.url, path, {}, 200);
     const blocks = 4;
     for (let b = 0; b < blocks; b++) {
-      direct.push(...(await sequential(topology.urls.inventory, path, internal, hopRequests / blocks)));
-      viaGateway.push(...(await sequential(topology.urls.gateway, path, {}, hopRequests / blocks)));
+      direct.push(...(await sequential(urls.inventory, path, internal, hopRequests / blocks)));
+      viaGateway.push(...(await sequential(urls.gateway, path, {}, hopRequests / blocks)));
       viaMonolith.push(...(await sequential(monolith.url, path, {}, hopRequests / blocks)));
     }
     for (const list of [direct, viaGateway, viaMonolith]) list.sort((a, b) => a - b);
@@ -214,7 +178,7 @@ async function main() {
     let msOrders = 0;
     for (let round = 0; round < rounds; round++) {
       results.monolith.push(await load(monolith.url, order, () => (peak.monolith = Math.max(peak.monolith, sumRss(monoPids)))));
-      const ms = await load(topology.urls.gateway, order, () => (peak.microservices = Math.max(peak.microservices, sumRss(msPids))));
+      const ms = await load(urls.gateway, order, () => (peak.microservices = Math.max(peak.microservices, sumRss(msPids))));
       results.microservices.push(ms);
       msOrders += ms.ok;
     }

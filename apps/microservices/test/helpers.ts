@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { mintToken } from '@archbench/contracts/tokens';
 import { AMQP_TEST_URL, PG_ADMIN_URL, createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
+import { startTopology } from '@archbench/topologies';
+import type { RunningTopology } from '@archbench/topologies';
 import { SERVICE_NAMES } from '../src/env';
-import { startTopology } from '../src/launcher';
-import type { Topology } from '../src/launcher';
+import type { ServiceName } from '../src/env';
 import { deleteAmqpTopology } from '../src/shared/transport';
 import { internalToken } from '../src/shared/service-app';
 
@@ -18,10 +19,18 @@ export interface Setup {
   database: 'sqlite' | 'postgres';
   /** Extra environment for every process (PAYMENT_*, breaker settings ...). */
   env?: Record<string, string>;
+  /**
+   * Restart a process that exits, as the launcher does (default true); false leaves a killed
+   * process down until the test calls `topology.start(name)`.
+   */
+  supervise?: boolean;
 }
 
+/** The supervised microservices: `urls.<process>`, `kill(name, signal)`, `start(name)`, `processes` (restarts). */
+export type MicroservicesTopology = RunningTopology & { readonly urls: Readonly<Record<'gateway' | ServiceName, string>> };
+
 export interface Running {
-  topology: Topology;
+  topology: MicroservicesTopology;
   gateway: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
@@ -46,7 +55,10 @@ export async function skipSetup(setup: Setup): Promise<boolean> {
   return false;
 }
 
-/** Starts gateway + services on free ports with a temp DATA_DIR (and a fresh PostgreSQL database / AMQP prefix when asked). */
+/**
+ * Starts gateway + services through @archbench/topologies (the launcher's own definition and
+ * supervisor) on free ports with a temp DATA_DIR (and a fresh PostgreSQL database / AMQP prefix when asked).
+ */
 export async function startSystem(setup: Setup): Promise<Running> {
   const dataDir = mkdtempSync(join(tmpdir(), 'archbench-ms-'));
   const prefix = `archbench-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -62,9 +74,15 @@ export async function startSystem(setup: Setup): Promise<Running> {
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...setup.env,
   };
-  let topology: Topology;
+  let topology: MicroservicesTopology;
   try {
-    topology = await startTopology({ env, port: 0, stdio: process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore' });
+    topology = (await startTopology(`microservices-${setup.transport}`, {
+      env,
+      port: 0,
+      dataDir,
+      output: process.env.TEST_LOG_LEVEL ? 'inherit' : 'capture',
+      restart: setup.supervise === false ? false : undefined,
+    })) as MicroservicesTopology;
   } catch (error) {
     await cleanup();
     throw error;
@@ -79,7 +97,7 @@ export async function startSystem(setup: Setup): Promise<Running> {
   }
   return {
     topology,
-    gateway: topology.urls.gateway,
+    gateway: topology.baseUrl,
     dataDir,
     env,
     async stop() {

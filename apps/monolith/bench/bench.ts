@@ -4,18 +4,14 @@
  * plus the monolith's peak RSS under that load. Rounds are interleaved (bare, monolith, bare, …)
  * so machine drift hurts both alike. Targets: GET ≥ 0.5×, POST ≥ 0.15×, RSS ≤ 150 MB.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DEV_AUTH_SECRET, mintToken } from '@archbench/contracts/tokens';
-import { SERVER_NODE_FLAGS, bundleEntries } from '@archbench/server-kit/bundle';
+import { defineTopology, startTopology } from '@archbench/topologies';
+import type { TopologyDefinition } from '@archbench/topologies';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,44 +23,30 @@ const { values: args } = parseArgs({
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);
 const connections = Number(args.connections);
-const appRoot = resolve(import.meta.dirname, '..');
 
 interface Server {
   url: string;
-  child: ChildProcess;
+  pid: number;
+  stop: () => Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+/** The baseline as a one-process topology, so it runs exactly like the monolith (bundled, same Node flags). */
+const BARE: TopologyDefinition = defineTopology({
+  name: 'bare',
+  title: 'bare node:http',
+  description: 'a fixed JSON answer to every request: the ceiling of any Node HTTP server here',
+  app: 'apps/monolith',
+  defaultPort: 0,
+  publicProcess: 'bare',
+  processes: [{ name: 'bare', entry: 'bench/bare-server.ts', portOffset: 0, capabilities: [], readyPath: '/health', metricsPath: null }],
+  storage: 'none',
+  transport: 'none',
+});
 
-/** Starts a server script in its own process and resolves once it answers HTTP. */
-async function start(script: string, env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // Both servers run on plain Node with the flags every archbench server uses (no tsx loader).
-  const bundled = (await bundleEntries({ server: resolve(appRoot, script) })).server;
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, bundled], {
-    cwd: appRoot,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  for (let i = 0; i < 300 && !exited; i++) {
-    try {
-      await fetch(`${url}/health`);
-      return { url, child };
-    } catch {
-      await sleep(100);
-    }
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${script} did not start listening on ${url}`);
+/** Starts a server through the topology supervisor and resolves once it is ready. */
+async function start(topology: 'monolith' | TopologyDefinition, env: Record<string, string>): Promise<Server> {
+  const running = await startTopology(topology, { port: 0, env: { ...process.env, ...env }, restart: false });
+  return { url: running.baseUrl, pid: running.pids()[0]!, stop: () => running.stop() };
 }
 
 function rssBytes(pid: number): number {
@@ -116,26 +98,26 @@ function median(values: number[]): number {
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'archbench-bench-'));
-  const bare = await start('bench/bare-server.ts', {});
-  const mono = await start('src/main.ts', { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  const bare = await start(BARE, {});
+  const mono = await start('monolith', { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
   const peak = { rss: 0 };
   const results: Record<string, Run[]> = {};
   const record = (key: string, run: Run) => (results[key] ??= []).push(run);
   try {
     process.stderr.write(`warming up (${connections} connections)…\n`);
-    await load(mono.url, '/products/SKU-0001', 'GET', mono.child.pid!, { rss: 0 });
+    await load(mono.url, '/products/SKU-0001', 'GET', mono.pid, { rss: 0 });
     for (let round = 1; round <= rounds; round++) {
       for (const [target, server] of [['bare', bare], ['monolith', mono]] as const) {
         for (const method of ['GET', 'POST'] as const) {
           process.stderr.write(`round ${round}/${rounds}: ${method} ${target} (${duration}s)\n`);
-          const run = await load(server.url, method === 'GET' ? '/products/SKU-0001' : '/orders', method, server.child.pid!, target === 'monolith' ? peak : { rss: 0 });
+          const run = await load(server.url, method === 'GET' ? '/products/SKU-0001' : '/orders', method, server.pid, target === 'monolith' ? peak : { rss: 0 });
           record(`${target} ${method}`, run);
         }
       }
     }
   } finally {
-    bare.child.kill('SIGTERM');
-    mono.child.kill('SIGTERM');
+    await bare.stop();
+    await mono.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
   const summary = (key: string) => {

@@ -17,16 +17,16 @@
  *
  * Flags: --duration 3 (s per run) --rounds 5 --connections 16 --variants off,full,tracing,unsampled,metrics,access,context
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { startTopology } from '@archbench/topologies';
+import type { RunningTopology } from '@archbench/topologies';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,7 +39,6 @@ const { values: args } = parseArgs({
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);
 const connections = Number(args.connections);
-const monolithRoot = resolve(import.meta.dirname, '../../../apps/monolith');
 
 /** Stands in for a collector: counts spans and bytes, answers 200 like one. */
 function startSink(): Promise<{ url: string; spans: () => number; bytes: () => number; close: () => void }> {
@@ -66,51 +65,30 @@ function startSink(): Promise<{ url: string; spans: () => number; bytes: () => n
 /** Set when the bench stops its monoliths, so their exits are not reported as failures. */
 let stopping = false;
 
-function freePort(): Promise<number> {
-  const probe = createServer();
-  return new Promise((done) =>
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => done(port));
-    }),
-  );
-}
-
 interface Instance {
   name: string;
   url: string;
-  child: ChildProcess;
+  pid: number;
+  topology: RunningTopology;
   logFile: string;
 }
 
 async function startMonolith(name: string, env: Record<string, string>, workDir: string): Promise<Instance> {
-  const port = await freePort();
   const logFile = join(workDir, `${name}.log`);
-  const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: monolithRoot,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(workDir, name), NODE_ENV: 'development', ...env },
-    stdio: ['ignore', fd, 'inherit'],
+  // Through tsx, as before, with stdout and stderr in the log file; no restarts: a crash must show.
+  const topology = await startTopology('monolith', {
+    port: 0,
+    env: { ...process.env, HOST: '127.0.0.1', NODE_ENV: 'development', ...env },
+    dataDir: join(workDir, name),
+    runner: 'tsx',
+    nodeFlags: [],
+    output: { file: logFile },
+    restart: false,
+    readyTimeoutMs: 30_000,
+    // Something else on this shared machine may stop it (a SIGTERM shows as "shutting down" in its log).
+    onEvent: (event) => event.type === 'exited' && !stopping && process.stderr.write(`monolith "${name}" exited (${event.signal ?? event.code}) during the run; see ${logFile}\n`),
   });
-  closeSync(fd);
-  let exited: string | null = null;
-  child.on('exit', (code, signal) => (exited = signal ?? String(code)));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (exited !== null) throw new Error(`monolith "${name}" exited (${exited}) before it was ready; see ${logFile}`);
-    try {
-      if ((await fetch(`${url}/ready`)).ok) {
-        // Something else on this shared machine may stop it (a SIGTERM shows as "shutting down" in its log).
-        child.on('exit', (code, signal) => stopping || process.stderr.write(`monolith "${name}" exited (${signal ?? code}) during the run; see ${logFile}\n`));
-        return { name, url, child, logFile };
-      }
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  child.kill('SIGTERM');
-  throw new Error(`monolith "${name}" did not become ready in 30 s`);
+  return { name, url: topology.baseUrl, pid: topology.pids()[0]!, topology, logFile };
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
@@ -170,9 +148,9 @@ async function main() {
   const pairs: Record<string, Array<{ rps: number; cpu: number }>> = {};
   const spansBy: Record<string, number> = {};
   const measure = async (instance: Instance): Promise<Run> => {
-    await load(instance.url, instance.child.pid!, 1);
+    await load(instance.url, instance.pid, 1);
     const before = sink.spans();
-    const run = await load(instance.url, instance.child.pid!, duration);
+    const run = await load(instance.url, instance.pid, duration);
     (results[instance.name] ??= []).push(run);
     // Export is batched: let the last batch arrive before the next run so spans are attributed right.
     await sleep(1100);
@@ -182,7 +160,7 @@ async function main() {
   try {
     for (const name of chosen) instances.set(name, await startMonolith(name, variants[name]!, workDir));
     process.stderr.write(`warming up ${instances.size} monoliths (${connections} connections)…\n`);
-    for (const instance of instances.values()) await load(instance.url, instance.child.pid!, 2);
+    for (const instance of instances.values()) await load(instance.url, instance.pid, 2);
     await sleep(1500);
     const all = [...instances.values()];
     for (let round = 1; round <= rounds; round++) {
@@ -197,7 +175,7 @@ async function main() {
     }
   } finally {
     stopping = true;
-    for (const instance of instances.values()) instance.child.kill('SIGTERM');
+    await Promise.all([...instances.values()].map((instance) => instance.topology.stop()));
     sink.close();
   }
 

@@ -45,7 +45,7 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
-    // Started by a supervisor with an IPC channel (runBundled): stop when it goes away, even after a SIGKILL.
+    // Started by a supervisor with an IPC channel (@archbench/topologies): stop when it goes away, even after a SIGKILL.
     if (process.send) process.once('disconnect', () => shutdown('supervisor gone'));
   });
 }

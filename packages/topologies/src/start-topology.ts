@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SERVER_NODE_FLAGS, bundleEntries } from '@archbench/server-kit/bundle';
+import { SERVER_NODE_FLAGS, bundleEntries } from './bundle';
 import { freePortRange } from './ports';
 import { procAvailable, snapshotTree } from './proc';
 import type { ProcSnapshot } from './proc';

@@ -1,0 +1,19 @@
+import { defineTopology } from '../types';
+
+/**
+ * The serverless app: an HTTP API worker, the payment step and shipping as queue consumers, one
+ * D1 database, on workerd (Cloudflare's Workers runtime) through miniflare. One Node launcher
+ * bundles the workers and starts one workerd process that runs all three isolates; compare
+ * measures CPU and memory of that process tree from /proc (workerd has no process metrics inside).
+ */
+export default defineTopology({
+  name: 'serverless',
+  title: 'Serverless',
+  description: 'Cloudflare Workers on workerd: API worker + payment and shipping queue consumers, D1, Queues with a dead-letter queue',
+  app: 'apps/serverless',
+  defaultPort: 3300,
+  publicProcess: 'api',
+  processes: [{ name: 'api', entry: 'src/launch.ts', portOffset: 0, capabilities: ['gateway', 'catalog', 'orders', 'payments', 'shipping'] }],
+  storage: 'D1 (SQLite files under DATA_DIR/workerd); on Cloudflare, a D1 database',
+  transport: 'Cloudflare Queues (miniflare runs them in workerd)',
+});

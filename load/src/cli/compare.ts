@@ -13,14 +13,15 @@ import { findK6, K6Engine } from '../compare/k6-engine';
 import { CompareRunError, runComparison } from '../compare/runner';
 import type { LoadEngine } from '../compare/runner';
 import { renderSummary } from '../compare/summary-md';
-import { killAllTopologiesNow, TopologyStartError } from '../compare/topologies';
+import { killAllTopologiesNow, topologyNames, TopologyStartError } from '../compare/topologies';
+import { DEFAULT_PRICES, PriceError, withOverrides } from '../cost/prices';
 import { EmbeddedEngine } from '../engine/embedded-engine';
 import { PROFILES } from '../scenarios/definitions.ts';
 import { loadCompareEnv } from './env';
 import { terminalReporter } from './terminal-reporter';
 
 async function main(argv: string[]): Promise<number> {
-  const options = parseCompareArgs(argv);
+  const options = parseCompareArgs(argv, topologyNames());
   if (options.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -46,6 +47,29 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
+  let prices;
+  try {
+    prices = withOverrides(DEFAULT_PRICES, options.prices);
+  } catch (error) {
+    if (error instanceof PriceError) throw new UsageError(error.message);
+    throw error;
+  }
+  let tokens: { customers: string[]; admin: string | undefined } | undefined;
+  if (options.tokenFile) {
+    const path = resolve(base, options.tokenFile);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read --token-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
+    const admin = lines.find((l) => l.startsWith('admin:'))?.slice('admin:'.length).trim();
+    const customers = lines.filter((l) => !l.startsWith('admin:'));
+    if (customers.length === 0) throw new UsageError(`--token-file ${path} has no customer token (one bearer token per line)`);
+    tokens = { customers, admin };
+  }
+
   const k6Path = findK6(env.PATH);
   if (options.engine === 'k6' && !k6Path) {
     throw new UsageError('--engine k6: k6 is not on PATH (install k6 >= 1.0, see load/README.md, or use --engine embedded)');
@@ -55,6 +79,9 @@ async function main(argv: string[]): Promise<number> {
   const profile = PROFILES[options.profile];
   reporter.info(`profile ${profile.name} (${profile.description}), engine ${engineName}`);
   const engine: LoadEngine = engineName === 'k6' ? new K6Engine(k6Path!, profile.name) : await EmbeddedEngine.start();
+  const experiments = options.experiments ?? profile.experiments;
+  // Fault experiments need per-request events, which only the embedded engine records.
+  const faultEngine: LoadEngine | undefined = engineName === 'k6' && experiments.includes('faults') ? await EmbeddedEngine.start() : undefined;
 
   let comparison: Comparison;
   const wallStart = Date.now();
@@ -63,12 +90,19 @@ async function main(argv: string[]): Promise<number> {
       profile,
       engineName,
       engine,
+      faultEngine,
       topologies: options.topologies,
-      env: { authSecret: env.AUTH_SECRET, amqpUrl: env.AMQP_URL },
+      targets: options.targets,
+      experiments,
+      env: { authSecret: options.authSecret ?? env.AUTH_SECRET, amqpUrl: env.AMQP_URL },
       reporter,
+      prices,
+      loadProfiles: options.loadProfiles,
+      tokens,
     });
   } finally {
     await engine.close();
+    await faultEngine?.close();
   }
   // Validate before writing: a file that readers would refuse is never written.
   comparison = parseComparison(JSON.parse(JSON.stringify(comparison)));

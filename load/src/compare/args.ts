@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
-import { TopologyName } from '@archbench/contracts/comparison';
+import type { LoadProfile } from '@archbench/contracts/comparison';
+import { TopologyId } from '@archbench/contracts/comparison';
+import { PriceError, parseLoadProfile } from '../cost/prices';
 import { PROFILE_NAMES } from '../scenarios/definitions.ts';
-import type { ProfileName } from '../scenarios/types.ts';
+import type { ExperimentName, ProfileName } from '../scenarios/types.ts';
 
 /** A bad command line; the CLI prints the message and exits with code 2. */
 export class UsageError extends Error {
@@ -10,11 +12,29 @@ export class UsageError extends Error {
 
 export type EngineChoice = 'k6' | 'embedded' | 'auto';
 
+/** `--target NAME=URL` with its `--metrics-url` and `--fault-cmd`. */
+export interface TargetOption {
+  name: string;
+  url: string;
+  metricsUrls: string[];
+  faultCmd?: string;
+}
+
 export interface CompareOptions {
   profile: ProfileName;
   engine: EngineChoice;
   /** Topologies asked for explicitly; undefined means "all that can run here". */
-  topologies: TopologyName[] | undefined;
+  topologies: string[] | undefined;
+  /** Experiments besides the load rounds; undefined = the profile's. */
+  experiments: ExperimentName[] | undefined;
+  targets: TargetOption[];
+  /** AUTH_SECRET of the servers (mints tokens); overrides the environment. */
+  authSecret: string | undefined;
+  /** File of bearer tokens (one per line; `admin:TOKEN` for the admin token). */
+  tokenFile: string | undefined;
+  /** `ID=VALUE` price overrides. */
+  prices: string[];
+  loadProfiles: LoadProfile[] | undefined;
   outDir: string;
   baseline: string | undefined;
   /** Percent. */
@@ -26,8 +46,20 @@ export const USAGE = `usage: pnpm compare [options]
 
   --profile smoke|quick|standard   workload size (default quick)
   --engine k6|embedded             load engine (default: k6 when on PATH, else embedded)
-  --topologies a,b,...             monolith, microservices-http, microservices-amqp
-                                   (default: all that can run here; amqp needs AMQP_URL)
+  --topologies a,b,...             monolith, microservices-http, microservices-amqp, hybrid,
+                                   serverless (default: all that can run here; amqp needs AMQP_URL)
+  --experiments a,b|none           besides the load rounds: faults, coldstart
+                                   (default: smoke none, quick coldstart, standard coldstart,faults)
+  --target NAME=URL                measure a deployment that already runs (repeatable); starts nothing
+  --metrics-url NAME=URL           Prometheus text of one of NAME's processes (repeatable); without
+                                   it NAME's CPU and memory are "not measured"
+  --fault-cmd NAME=CMD             hook that injects faults into a target (see load/README.md)
+  --auth-secret SECRET             the servers' AUTH_SECRET, to mint tokens (default: $AUTH_SECRET)
+  --token-file FILE                bearer tokens instead, one per line (admin:TOKEN for the admin one)
+  --load-profile NAME=busy:R,peak:R,hours:H[,quiet:R][,orders:S]
+                                   price at this traffic (repeatable; default steady 200 req/s and
+                                   mostly idle with 2,000 req/s bursts)
+  --price ID=VALUE                 override one price of the cost model (repeatable; ids in README)
   --out DIR                        where comparison.json and summary.md go (default results)
   --baseline FILE                  a previous comparison.json to check for regressions
   --tolerance P                    allowed regression in percent (default 10; needs --baseline)
@@ -39,7 +71,7 @@ exit codes: 0 done, 1 regression against the baseline, 2 bad arguments, 3 run fa
  * Parses `pnpm compare` arguments; throws UsageError with a one-line reason.
  * @example parseCompareArgs(['--profile', 'quick', '--engine', 'embedded'])
  */
-export function parseCompareArgs(argv: string[]): CompareOptions {
+export function parseCompareArgs(argv: string[], known: readonly string[] = ['monolith', 'microservices-http', 'microservices-amqp', 'hybrid', 'serverless']): CompareOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -53,6 +85,14 @@ export function parseCompareArgs(argv: string[]): CompareOptions {
         out: { type: 'string' },
         baseline: { type: 'string' },
         tolerance: { type: 'string' },
+        experiments: { type: 'string' },
+        target: { type: 'string', multiple: true },
+        'metrics-url': { type: 'string', multiple: true },
+        'fault-cmd': { type: 'string', multiple: true },
+        'auth-secret': { type: 'string' },
+        'token-file': { type: 'string' },
+        'load-profile': { type: 'string', multiple: true },
+        price: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -64,15 +104,68 @@ export function parseCompareArgs(argv: string[]): CompareOptions {
   if (!PROFILE_NAMES.includes(profile as ProfileName)) throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got ${JSON.stringify(profile)}`);
   const engine = v.engine ?? 'auto';
   if (engine !== 'k6' && engine !== 'embedded' && engine !== 'auto') throw new UsageError(`--engine must be k6 or embedded, got ${JSON.stringify(engine)}`);
-  let topologies: TopologyName[] | undefined;
+  let topologies: string[] | undefined;
   if (v.topologies !== undefined) {
     const names = v.topologies.split(',').map((s) => s.trim()).filter(Boolean);
     if (names.length === 0) throw new UsageError('--topologies needs at least one name');
     for (const name of names) {
-      if (!TopologyName.safeParse(name).success) throw new UsageError(`unknown topology ${JSON.stringify(name)}; use ${TopologyName.options.join(', ')}`);
+      if (!known.includes(name)) throw new UsageError(`unknown topology ${JSON.stringify(name)}; use ${known.join(', ')}`);
     }
     if (new Set(names).size !== names.length) throw new UsageError('--topologies lists a topology twice');
-    topologies = names as TopologyName[];
+    topologies = names;
+  }
+  let experiments: ExperimentName[] | undefined;
+  if (v.experiments !== undefined) {
+    const list = v.experiments.split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 1 && list[0] === 'none') experiments = [];
+    else {
+      for (const e of list) if (e !== 'faults' && e !== 'coldstart') throw new UsageError(`--experiments: unknown experiment ${JSON.stringify(e)}; use faults, coldstart or none`);
+      if (list.length === 0) throw new UsageError('--experiments needs faults, coldstart or none');
+      experiments = [...new Set(list)] as ExperimentName[];
+    }
+  }
+  const pairs = (flag: string, values: string[] | undefined) =>
+    (values ?? []).map((raw) => {
+      const eq = raw.indexOf('=');
+      const name = raw.slice(0, eq);
+      const value = raw.slice(eq + 1);
+      if (eq <= 0 || value === '') throw new UsageError(`${flag} ${raw}: use NAME=VALUE`);
+      if (!TopologyId.safeParse(name).success) throw new UsageError(`${flag} ${raw}: NAME must be kebab-case (lowercase letters, digits, dashes)`);
+      return { name, value };
+    });
+  const url = (flag: string, raw: string) => {
+    try {
+      const parsed = new URL(raw);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+      return raw.replace(/\/+$/, '');
+    } catch {
+      throw new UsageError(`${flag}: ${JSON.stringify(raw)} is not an http(s) URL`);
+    }
+  };
+  const targets: TargetOption[] = [];
+  for (const { name, value } of pairs('--target', v.target)) {
+    if (targets.some((t) => t.name === name)) throw new UsageError(`--target ${name} is given twice`);
+    targets.push({ name, url: url(`--target ${name}`, value), metricsUrls: [] });
+  }
+  for (const { name, value } of pairs('--metrics-url', v['metrics-url'])) {
+    const target = targets.find((t) => t.name === name);
+    if (!target) throw new UsageError(`--metrics-url ${name}=…: there is no --target ${name}`);
+    target.metricsUrls.push(url(`--metrics-url ${name}`, value));
+  }
+  for (const { name, value } of pairs('--fault-cmd', v['fault-cmd'])) {
+    const target = targets.find((t) => t.name === name);
+    if (!target) throw new UsageError(`--fault-cmd ${name}=…: there is no --target ${name}`);
+    target.faultCmd = value;
+  }
+  if (targets.length > 0 && v.topologies !== undefined) throw new UsageError('--target and --topologies do not mix: targets are measured, topologies are started');
+  if (v['auth-secret'] !== undefined && v['auth-secret'].length < 16) throw new UsageError('--auth-secret must be at least 16 characters');
+  if (v['auth-secret'] !== undefined && v['token-file'] !== undefined) throw new UsageError('use --auth-secret or --token-file, not both');
+  let loadProfiles: LoadProfile[] | undefined;
+  try {
+    if (v['load-profile'] !== undefined) loadProfiles = v['load-profile'].map((raw) => parseLoadProfile(raw));
+  } catch (error) {
+    if (error instanceof PriceError) throw new UsageError(error.message);
+    throw error;
   }
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out must not be empty');
   let tolerance = 10;
@@ -81,5 +174,19 @@ export function parseCompareArgs(argv: string[]): CompareOptions {
     tolerance = Number(v.tolerance.replace(/%$/, ''));
     if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1000) throw new UsageError(`--tolerance must be a percentage between 0 and 1000, got ${JSON.stringify(v.tolerance)}`);
   }
-  return { profile: profile as ProfileName, engine, topologies, outDir: v.out ?? 'results', baseline: v.baseline, tolerance, help: v.help ?? false };
+  return {
+    profile: profile as ProfileName,
+    engine,
+    topologies,
+    experiments,
+    targets,
+    authSecret: v['auth-secret'],
+    tokenFile: v['token-file'],
+    prices: v.price ?? [],
+    loadProfiles,
+    outDir: v.out ?? 'results',
+    baseline: v.baseline,
+    tolerance,
+    help: v.help ?? false,
+  };
 }

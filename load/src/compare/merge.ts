@@ -1,4 +1,4 @@
-import type { LatencySummary, ScenarioResult, ThresholdResult, TopologyName } from '@archbench/contracts/comparison';
+import type { LatencySummary, ScenarioResult, ThresholdResult } from '@archbench/contracts/comparison';
 import { LatencyHistogram } from '../engine/histogram';
 import type { SegmentResult } from '../engine/run-scenario';
 import { evaluateThreshold } from '../scenarios/thresholds.ts';
@@ -11,7 +11,7 @@ import type { ScenarioDefinition } from '../scenarios/types.ts';
  * in every round.
  * @example mergeSegments(browse(80, 6), 'monolith', [round1, round2])
  */
-export function mergeSegments(scenario: ScenarioDefinition, topology: TopologyName, segments: SegmentResult[]): ScenarioResult {
+export function mergeSegments(scenario: ScenarioDefinition, topology: string, segments: SegmentResult[]): ScenarioResult {
   if (segments.length === 0) throw new Error(`no rounds of ${scenario.name} on ${topology}`);
   const requests = segments.reduce((s, x) => s + x.requests, 0);
   const failed = segments.reduce((s, x) => s + x.failed, 0);

@@ -1,45 +1,77 @@
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { Comparison, MachineInfo, TopologyName, TopologyResult } from '@archbench/contracts/comparison';
-import { COMPARISON_SCHEMA_VERSION, TopologyName as TopologyNameSchema } from '@archbench/contracts/comparison';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ColdStartFigures, Comparison, FaultName, FaultResult, LoadProfile, MachineInfo, PriceAssumption, TopologyResult } from '@archbench/contracts/comparison';
+import { COMPARISON_SCHEMA_VERSION } from '@archbench/contracts/comparison';
 import { mintToken } from '@archbench/contracts/tokens';
+import { costSection } from '../cost/model';
+import type { RunExtras } from '../engine/embedded-engine';
 import type { RunProgress, SegmentResult } from '../engine/run-scenario';
+import { FaultSkipped, runFaultExperiment } from '../faults/experiment';
+import { RabbitControl, amqpUser, withVhost } from '../faults/rabbit';
 import { sumMetric } from '../metrics/prom-text';
 import type { PromSample } from '../metrics/prom-text';
 import { LOAD_CUSTOMERS, customerId } from '../scenarios/requests.ts';
 import { MIXED_MIX, loadDurationSeconds } from '../scenarios/definitions.ts';
-import type { Profile, ScenarioDefinition } from '../scenarios/types.ts';
+import type { ExperimentName, Profile, ScenarioDefinition } from '../scenarios/types.ts';
+import { distribution, firstSuccess, measuredStarted, measuredTarget, timedGet } from './measured';
+import type { Measured } from './measured';
 import { mergeSegments } from './merge';
-import { startTopology, topologyUnavailable } from './topologies';
+import { startTopology, topologyNames, topologyUnavailable } from './topologies';
 import type { RunningTopology, TopologyEnv } from './topologies';
 
 /** What the runner needs from a load engine; the embedded engine and K6Engine both fit. */
 export interface LoadEngine {
-  run(baseUrl: string, scenario: ScenarioDefinition, tokens: string[], onProgress?: (p: RunProgress) => void): Promise<SegmentResult>;
+  run(baseUrl: string, scenario: ScenarioDefinition, tokens: string[], onProgress?: (p: RunProgress) => void, extra?: RunExtras): Promise<SegmentResult>;
   close(): Promise<void>;
 }
 
 /** Where the runner reports what it is doing (the CLI draws it on the terminal). */
 export interface Reporter {
   info(message: string): void;
-  progress(state: { round: number; rounds: number; scenario: string; topology: TopologyName; elapsedSeconds: number; durationSeconds: number; requests: number; rps: number }): void;
-  segmentDone(state: { round: number; scenario: string; topology: TopologyName; result: SegmentResult }): void;
+  progress(state: { round: number; rounds: number; scenario: string; topology: string; elapsedSeconds: number; durationSeconds: number; requests: number; rps: number }): void;
+  segmentDone(state: { round: number; scenario: string; topology: string; result: SegmentResult }): void;
+}
+
+/** A deployment to measure instead of starting one (`--target NAME=URL`). */
+export interface TargetSpec {
+  name: string;
+  url: string;
+  metricsUrls: string[];
+  faultCmd?: string;
 }
 
 export interface RunComparisonOptions {
   profile: Profile;
   engineName: 'k6' | 'embedded';
   engine: LoadEngine;
+  /**
+   * The engine fault experiments use (they need per-request events, which only the embedded
+   * engine records); defaults to `engine`.
+   */
+  faultEngine?: LoadEngine;
   /** Asked for explicitly; undefined = every topology that can run here. */
-  topologies: TopologyName[] | undefined;
+  topologies: string[] | undefined;
+  /** Measure these deployments; nothing is started. */
+  targets?: TargetSpec[];
+  /** Experiments besides the load rounds; default the profile's. */
+  experiments?: ExperimentName[];
   env: TopologyEnv;
   reporter: Reporter;
   /** Folder for server logs (default: a new temporary folder). */
   logDir?: string;
   /** Interval of RSS sampling during runs, ms. */
   sampleIntervalMs?: number;
+  /** Cost model inputs (defaults: DEFAULT_PRICES, DEFAULT_LOAD_PROFILES). */
+  prices?: PriceAssumption[];
+  loadProfiles?: LoadProfile[];
+  /** Faults to run (default all three, each where it applies). */
+  faults?: FaultName[];
+  /** Bearer tokens from a --token-file instead of tokens minted with env.authSecret. */
+  tokens?: { customers: string[]; admin: string | undefined };
 }
 
 /** A run that could not produce a result (nothing could start, a server died mid-run). */
@@ -49,16 +81,27 @@ export class CompareRunError extends Error {
 
 interface Tally {
   segments: Map<string, SegmentResult[]>;
-  cpuSeconds: number;
+  cpuSeconds: number | null;
   ordersPlaced: number;
   /** CPU and orders of order-only scenarios (checkout), for CPU per 1,000 orders. */
   orderCpuSeconds: number;
   orderOnlyOrders: number;
+  /** CPU and requests of read-only scenarios (browse). */
+  readCpuSeconds: number;
+  readRequests: number;
   publicRequests: number;
   internalCalls: number | undefined;
-  peakRssBytes: number;
-  idleRssBytes: number;
-  processCount: number;
+  /** Deltas of serverless counters over order-only scenarios. */
+  orderInvocations: number | undefined;
+  orderQueueMessages: number | undefined;
+  orderInternalCalls: number | undefined;
+  latencySumMs: number;
+  peakRssBytes: number | null;
+  idleRssBytes: number | null;
+  idleCpuCores: number | null;
+  idleSeconds: number;
+  processCount: number | null;
+  coldStart: { startToFirst: number[]; first: number[]; afterIdle: number[]; warm: number[] };
 }
 
 export function machineInfo(): MachineInfo {
@@ -73,153 +116,303 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-function internalCalls(scrapes: (PromSample[] | undefined)[]): number | undefined {
+function counter(scrapes: readonly PromSample[][], name: string): number | undefined {
   let total: number | undefined;
   for (const samples of scrapes) {
-    const value = samples ? sumMetric(samples, 'archbench_internal_calls_total') : undefined;
+    const value = sumMetric(samples, name);
     if (value !== undefined) total = (total ?? 0) + value;
   }
   return total;
+}
+
+function delta(before: number | undefined, after: number | undefined): number | undefined {
+  return before === undefined || after === undefined ? undefined : Math.max(0, after - before);
 }
 
 function warmupScenario(seconds: number): ScenarioDefinition {
   return { name: 'warmup', description: 'unrecorded warm-up', mix: MIXED_MIX, load: { executor: 'constant-vus', vus: 8, durationSeconds: seconds }, thresholds: [] };
 }
 
+/** The public request cold start and idle figures time (a product page: catalog only). */
+const PROBE_PATH = '/products/SKU-0001';
+const FAULT_ORDER: FaultName[] = ['provider-outage', 'broker-loss', 'dependency-crash'];
+const FAULT_CUSTOMERS = 10;
+
+function newTally(): Tally {
+  return {
+    segments: new Map(),
+    cpuSeconds: 0,
+    ordersPlaced: 0,
+    orderCpuSeconds: 0,
+    orderOnlyOrders: 0,
+    readCpuSeconds: 0,
+    readRequests: 0,
+    publicRequests: 0,
+    internalCalls: undefined,
+    orderInvocations: undefined,
+    orderQueueMessages: undefined,
+    orderInternalCalls: undefined,
+    latencySumMs: 0,
+    peakRssBytes: null,
+    idleRssBytes: null,
+    idleCpuCores: null,
+    idleSeconds: 0,
+    processCount: null,
+    coldStart: { startToFirst: [], first: [], afterIdle: [], warm: [] },
+  };
+}
+
 /**
- * Runs a paired comparison: starts every topology fresh and seeded, warms each up, then runs each
- * scenario in rounds, alternating the topology order every round (A B, B A, ...) so a drifting
- * machine hurts every topology alike; measures CPU and memory of each process tree and scrapes
- * /metrics around every run; stops everything at the end, also on failure.
+ * Runs a paired comparison: starts every topology fresh and seeded (one at a time, timing the
+ * cold start), measures it at rest, warms each up, then runs each scenario in rounds, alternating
+ * the topology order every round (A B, B A, ...) so a drifting machine hurts every topology alike;
+ * measures CPU and memory of each process tree and scrapes /metrics around every run; then runs
+ * the fault experiments and further cold starts the profile asks for, prices every topology at
+ * the load profiles, and stops everything at the end, also on failure. With `targets` it starts
+ * nothing and measures those URLs instead.
  * @example const comparison = await runComparison({ profile: PROFILES.quick, engineName: 'embedded', engine, topologies: undefined, env, reporter });
  */
 export async function runComparison(options: RunComparisonOptions): Promise<Comparison> {
   const { profile, reporter } = options;
-  const wanted = options.topologies ?? TopologyNameSchema.options;
-  const skipped: { name: TopologyName; reason: string }[] = [];
-  const names: TopologyName[] = [];
-  for (const name of wanted) {
-    const reason = topologyUnavailable(name, options.env);
-    if (reason) {
-      skipped.push({ name, reason });
-      reporter.info(`skipping ${name}: ${reason}`);
-    } else names.push(name);
+  const experiments = new Set<ExperimentName>(options.experiments ?? profile.experiments);
+  const targetMode = (options.targets?.length ?? 0) > 0;
+  const skipped: { name: string; reason: string }[] = [];
+  const names: string[] = [];
+  if (!targetMode) {
+    const wanted = options.topologies ?? topologyNames();
+    for (const name of wanted) {
+      const reason = topologyUnavailable(name, options.env);
+      if (reason) {
+        skipped.push({ name, reason });
+        reporter.info(`skipping ${name}: ${reason}`);
+      } else names.push(name);
+    }
+    if (names.length === 0) throw new CompareRunError(`no topology can run here (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`);
   }
-  if (names.length === 0) throw new CompareRunError(`no topology can run here (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`);
 
-  const tokens = Array.from({ length: LOAD_CUSTOMERS }, (_, i) => mintToken(options.env.authSecret, { sub: customerId(i), expiresInSeconds: 6 * 3600 }));
+  const secret = options.env.authSecret;
+  const tokens = options.tokens?.customers ?? Array.from({ length: LOAD_CUSTOMERS }, (_, i) => mintToken(secret, { sub: customerId(i), expiresInSeconds: 12 * 3600 }));
+  const adminToken = options.tokens ? options.tokens.admin : mintToken(secret, { sub: 'archbench-compare', role: 'admin', expiresInSeconds: 12 * 3600 });
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'archbench-logs-'));
   const startedAt = new Date().toISOString();
-  const running: RunningTopology[] = [];
-  const tallies = new Map<TopologyName, Tally>();
+  const measured: Measured[] = [];
+  const started = new Map<string, RunningTopology>();
+  const tallies = new Map<string, Tally>();
+  const faults: FaultResult[] = [];
+  const skippedFaults: { topology: string; fault: FaultName; reason: string }[] = [];
+  const runId = randomBytes(3).toString('hex');
+  const rabbit = new RabbitControl();
+  const vhosts = new Map<string, string>();
+  const rabbitUsable = !targetMode && options.env.amqpUrl !== undefined && (await rabbit.available());
+  if (!targetMode && options.env.amqpUrl && !rabbitUsable) reporter.info('rabbitmqctl is not available: topologies share the AMQP_URL vhost and broker-loss experiments are skipped');
+
+  const envFor = async (name: string): Promise<TopologyEnv> => {
+    if (!rabbitUsable || !options.env.amqpUrl) return options.env;
+    // A fresh vhost per topology start: no queue is shared, and a broker loss hits one topology.
+    const vhost = `archbench-${runId}-${name}-${vhosts.size}`;
+    await rabbit.createVhost(vhost, amqpUser(options.env.amqpUrl));
+    vhosts.set(name, vhost);
+    return { ...options.env, amqpUrl: withVhost(options.env.amqpUrl, vhost) };
+  };
+
+  const startOne = async (name: string): Promise<Measured> => {
+    const topology = await startTopology(name, { env: await envFor(name), logDir });
+    started.set(name, topology);
+    const vhost = vhosts.get(name);
+    const m = measuredStarted(topology, { adminToken: adminToken ?? '', authSecret: secret, rabbit: vhost ? { control: rabbit, vhost } : undefined, amqpConfigured: options.env.amqpUrl !== undefined });
+    const tally = tallies.get(name)!;
+    // Cold start: the first public answer after the first process was spawned, then the first request proper.
+    tally.coldStart.startToFirst.push(await firstSuccess(`${topology.baseUrl}${PROBE_PATH}`, topology.spawnedAt));
+    tally.coldStart.first.push(await timedGet(`${topology.baseUrl}${PROBE_PATH}`));
+    return m;
+  };
+
+  /** Idle period: CPU and memory at rest over it, then the first request after it. */
+  const idlePeriod = async (list: readonly Measured[], seconds: number) => {
+    const before = await Promise.all(list.map((m) => m.snapshot()));
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const elapsed = (performance.now() - t0) / 1000;
+    const after = await Promise.all(list.map((m) => m.snapshot()));
+    for (const [i, m] of list.entries()) {
+      const tally = tallies.get(m.name)!;
+      const b = before[i];
+      const a = after[i];
+      if (b && a && tally.idleCpuCores === null) {
+        tally.idleCpuCores = Math.max(0, a.cpuSeconds - b.cpuSeconds) / elapsed;
+        tally.idleRssBytes = a.rssBytes;
+        tally.idleSeconds = elapsed;
+        tally.processCount = a.processCount;
+      }
+      if (m.source !== 'started') continue;
+      tally.coldStart.afterIdle.push(await timedGet(`${m.baseUrl}${PROBE_PATH}`));
+      // The same request warm, for comparison (a few, once the first after idle has been served).
+      for (let i = 0; i < 5; i++) tally.coldStart.warm.push(await timedGet(`${m.baseUrl}${PROBE_PATH}`));
+    }
+  };
 
   try {
-    // Start (and warm up) all topologies at once: that is not measured, and it keeps the quick
-    // profile inside its time budget when the microservices take long to boot.
     const t0 = Date.now();
-    const starts = await Promise.allSettled(names.map((name) => startTopology(name, { env: options.env, logDir })));
-    for (const start of starts) if (start.status === 'fulfilled') running.push(start.value);
-    const failedStart = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failedStart) throw failedStart.reason;
-    for (const topology of running) {
-      const idle = await topology.snapshot();
-      tallies.set(topology.name, {
-        segments: new Map(),
-        cpuSeconds: 0,
-        ordersPlaced: 0,
-        orderCpuSeconds: 0,
-        orderOnlyOrders: 0,
-        publicRequests: 0,
-        internalCalls: undefined,
-        peakRssBytes: idle.rssBytes,
-        idleRssBytes: idle.rssBytes,
-        processCount: idle.pids.length,
-      });
-      reporter.info(`started ${topology.name} at ${topology.baseUrl} (${idle.pids.length} process${idle.pids.length === 1 ? '' : 'es'}, log ${topology.logFile})`);
+    if (targetMode) {
+      for (const target of options.targets!) {
+        tallies.set(target.name, newTally());
+        measured.push(measuredTarget(target.name, target.url, target.metricsUrls, target.faultCmd));
+        await timedGet(`${target.url}${PROBE_PATH}`).catch((error: unknown) => {
+          throw new CompareRunError(`--target ${target.name}=${target.url} does not answer GET ${PROBE_PATH}: ${(error as Error).message}`);
+        });
+        reporter.info(`target ${target.name} at ${target.url} (${target.metricsUrls.length > 0 ? `metrics from ${target.metricsUrls.join(', ')}` : 'server side not measured: no --metrics-url'})`);
+      }
+    } else {
+      // One at a time, so each start is timed without the others competing for the cores.
+      for (const name of names) {
+        tallies.set(name, newTally());
+        const m = await startOne(name);
+        measured.push(m);
+        const tally = tallies.get(name)!;
+        reporter.info(`started ${name} at ${m.baseUrl}: first answer ${tally.coldStart.startToFirst[0]!.toFixed(0)} ms after spawn (log ${started.get(name)!.logFile})`);
+      }
+      reporter.info(`all topologies ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
-    reporter.info(`all topologies ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    reporter.info(`measuring at rest for ${profile.idleSeconds} s`);
+    await idlePeriod(measured, profile.idleSeconds);
+    for (const m of measured) {
+      const tally = tallies.get(m.name)!;
+      tally.peakRssBytes = tally.idleRssBytes;
+    }
 
     if (profile.warmupSeconds > 0) {
       // One at a time and at full load, as in the measured rounds: JIT and caches of every
       // process warm up on the same paths the measurement takes.
-      for (const topology of running) {
-        reporter.info(`warming up ${topology.name} for ${profile.warmupSeconds} s`);
-        await options.engine.run(topology.baseUrl, warmupScenario(profile.warmupSeconds), tokens);
+      for (const m of measured) {
+        reporter.info(`warming up ${m.name} for ${profile.warmupSeconds} s`);
+        await options.engine.run(m.baseUrl, warmupScenario(profile.warmupSeconds), tokens);
       }
     }
 
     for (let round = 1; round <= profile.rounds; round++) {
-      const order = round % 2 === 1 ? running : [...running].reverse();
+      const order = round % 2 === 1 ? measured : [...measured].reverse();
       for (const scenario of profile.scenarios) {
-        for (const topology of order) {
-          await runSegment(topology, scenario, round);
+        for (const m of order) await runSegment(m, scenario, round);
+      }
+    }
+
+    if (experiments.has('faults')) await runFaults();
+
+    if (experiments.has('coldstart') && !targetMode && profile.coldStartSamples > 1) {
+      for (let sample = 2; sample <= profile.coldStartSamples; sample++) {
+        reporter.info(`cold start sample ${sample}/${profile.coldStartSamples}: restarting every topology`);
+        const again: Measured[] = [];
+        for (const [index, m] of measured.entries()) {
+          await m.stop();
+          await dropVhost(m.name);
+          const fresh = await startOne(m.name);
+          measured[index] = fresh;
+          again.push(fresh);
         }
+        await idlePeriod(again, profile.idleSeconds);
       }
     }
   } finally {
-    await Promise.all(running.map((t) => t.stop()));
+    await Promise.all(measured.map((m) => m.stop().catch(() => undefined)));
+    for (const name of [...vhosts.keys()]) await dropVhost(name);
   }
 
-  async function runSegment(topology: RunningTopology, scenario: ScenarioDefinition, round: number) {
-    const tally = tallies.get(topology.name)!;
-    const before = await topology.snapshot();
-    const metricsBefore = await topology.scrapeMetrics();
+  async function dropVhost(name: string) {
+    const vhost = vhosts.get(name);
+    if (!vhost) return;
+    vhosts.delete(name);
+    await rabbit.deleteVhost(vhost);
+  }
+
+  async function runFaults() {
+    const engine = options.faultEngine ?? options.engine;
+    const plan = profile.faultPlan;
+    for (const fault of options.faults ?? FAULT_ORDER) {
+      for (const m of measured) {
+        const subject = m.faultSubject();
+        if ('skip' in subject || adminToken === undefined) {
+          const reason = 'skip' in subject ? subject.skip : 'the --token-file has no admin token (admin:TOKEN), so payments cannot be audited';
+          skippedFaults.push({ topology: m.name, fault, reason });
+          reporter.info(`fault ${fault} on ${m.name} skipped: ${reason}`);
+          continue;
+        }
+        // Fresh customers per experiment (their orders are exactly the experiment's); a token file's customers otherwise.
+        const customers = options.tokens
+          ? options.tokens.customers.slice(0, FAULT_CUSTOMERS)
+          : Array.from({ length: FAULT_CUSTOMERS }, (_, i) => mintToken(secret, { sub: `fault-${runId}-${m.name}-${fault}-${i}`, expiresInSeconds: 12 * 3600 }));
+        reporter.info(`fault ${fault} on ${m.name}: mixed load ${plan.rate}/s for ${plan.durationSeconds} s, fault at ${plan.injectAtSeconds} s`);
+        try {
+          faults.push(await runFaultExperiment({ engine, subject, fault, plan, customerTokens: customers, adminToken, log: (line) => reporter.info(line) }));
+        } catch (error) {
+          if (error instanceof FaultSkipped) {
+            skippedFaults.push({ topology: m.name, fault, reason: error.message });
+            reporter.info(`fault ${fault} on ${m.name} skipped: ${error.message}`);
+          } else {
+            throw new CompareRunError(`fault ${fault} on ${m.name} failed: ${(error as Error).message}; last log lines:\n${m.logTail()}`);
+          }
+        }
+      }
+    }
+  }
+
+  async function runSegment(m: Measured, scenario: ScenarioDefinition, round: number) {
+    const tally = tallies.get(m.name)!;
+    const before = await m.snapshot();
+    const metricsBefore = await m.scrapeMetrics();
     const sampler = setInterval(() => {
-      void topology.snapshot().then(
-        (s) => (tally.peakRssBytes = Math.max(tally.peakRssBytes, s.rssBytes)),
+      void m.snapshot().then(
+        (s) => {
+          if (s) tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, s.rssBytes);
+        },
         () => undefined,
       );
     }, options.sampleIntervalMs ?? 250);
     let result: SegmentResult;
     try {
-      result = await options.engine.run(topology.baseUrl, scenario, tokens, (p) =>
-        reporter.progress({ round, rounds: profile.rounds, scenario: scenario.name, topology: topology.name, elapsedSeconds: p.elapsedSeconds, durationSeconds: loadDurationSeconds(scenario.load), requests: p.requests, rps: p.rps }),
+      result = await options.engine.run(m.baseUrl, scenario, tokens, (p) =>
+        reporter.progress({ round, rounds: profile.rounds, scenario: scenario.name, topology: m.name, elapsedSeconds: p.elapsedSeconds, durationSeconds: loadDurationSeconds(scenario.load), requests: p.requests, rps: p.rps }),
       );
     } finally {
       clearInterval(sampler);
     }
-    if (!topology.alive) throw new CompareRunError(`${topology.name} died during ${scenario.name}; last log lines:\n${topology.logTail()}`);
-    const after = await topology.snapshot();
-    const metricsAfter = await topology.scrapeMetrics();
-    tally.peakRssBytes = Math.max(tally.peakRssBytes, after.rssBytes);
-    const cpu = Math.max(0, after.cpuSeconds - before.cpuSeconds);
-    tally.cpuSeconds += cpu;
+    if (!m.alive) throw new CompareRunError(`${m.name} died during ${scenario.name}; last log lines:\n${m.logTail()}`);
+    const after = await m.snapshot();
+    const metricsAfter = await m.scrapeMetrics();
     tally.ordersPlaced += result.ordersPlaced;
-    if (scenario.mix.every((m) => m.kind === 'place-order')) {
-      tally.orderCpuSeconds += cpu;
-      tally.orderOnlyOrders += result.ordersPlaced;
-    }
     tally.publicRequests += result.requests;
-    const callsBefore = internalCalls(metricsBefore);
-    const callsAfter = internalCalls(metricsAfter);
-    if (callsBefore !== undefined && callsAfter !== undefined) tally.internalCalls = (tally.internalCalls ?? 0) + Math.max(0, callsAfter - callsBefore);
+    tally.latencySumMs += (result.latencyMs.mean ?? result.latencyMs.p50) * result.requests;
+    const orderOnly = scenario.mix.every((x) => x.kind === 'place-order');
+    const readOnly = scenario.mix.every((x) => x.kind !== 'place-order');
+    if (before && after) {
+      tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, after.rssBytes);
+      const cpu = Math.max(0, after.cpuSeconds - before.cpuSeconds);
+      if (tally.cpuSeconds !== null) tally.cpuSeconds += cpu;
+      if (orderOnly) tally.orderCpuSeconds += cpu;
+      if (readOnly) tally.readCpuSeconds += cpu;
+    } else tally.cpuSeconds = null;
+    if (orderOnly) tally.orderOnlyOrders += result.ordersPlaced;
+    if (readOnly) tally.readRequests += result.requests;
+    const calls = delta(counter(metricsBefore, 'archbench_internal_calls_total'), counter(metricsAfter, 'archbench_internal_calls_total'));
+    if (calls !== undefined) tally.internalCalls = (tally.internalCalls ?? 0) + calls;
+    if (orderOnly) {
+      const add = (key: 'orderInvocations' | 'orderQueueMessages' | 'orderInternalCalls', metric: string) => {
+        const d = delta(counter(metricsBefore, metric), counter(metricsAfter, metric));
+        if (d !== undefined) tally[key] = (tally[key] ?? 0) + d;
+      };
+      add('orderInvocations', 'archbench_worker_invocations_total');
+      add('orderQueueMessages', 'archbench_queue_messages_sent_total');
+      add('orderInternalCalls', 'archbench_internal_calls_total');
+    }
     const list = tally.segments.get(scenario.name) ?? [];
     list.push(result);
     tally.segments.set(scenario.name, list);
-    reporter.segmentDone({ round, scenario: scenario.name, topology: topology.name, result });
+    reporter.segmentDone({ round, scenario: scenario.name, topology: m.name, result });
   }
 
   const finishedAt = new Date().toISOString();
-  const topologies: TopologyResult[] = names.map((name) => {
-    const t = tallies.get(name)!;
-    const useOrderOnly = t.orderOnlyOrders > 0;
-    const cpu = useOrderOnly ? t.orderCpuSeconds : t.cpuSeconds;
-    const orders = useOrderOnly ? t.orderOnlyOrders : t.ordersPlaced;
-    let hops: number | null = null;
-    if (t.internalCalls !== undefined && t.publicRequests > 0) hops = t.internalCalls / t.publicRequests;
-    else if (name === 'monolith') hops = 0; // one process: no internal calls by construction
-    return {
-      name,
-      processCount: Math.max(1, t.processCount),
-      cpuSecondsPer1kOrders: orders > 0 ? (cpu / orders) * 1000 : null,
-      cpuSeconds: t.cpuSeconds,
-      ordersPlaced: t.ordersPlaced,
-      peakRssBytes: Math.round(t.peakRssBytes),
-      idleRssBytes: Math.round(t.idleRssBytes),
-      hopsPerRequest: hops,
-    };
-  });
-  const scenarios = profile.scenarios.flatMap((scenario) => names.map((name) => mergeSegments(scenario, name, tallies.get(name)!.segments.get(scenario.name) ?? [])));
+  const topologies: TopologyResult[] = measured.map((m) => topologyResult(m, tallies.get(m.name)!));
+  const scenarios = profile.scenarios.flatMap((scenario) => measured.map((m) => mergeSegments(scenario, m.name, tallies.get(m.name)!.segments.get(scenario.name) ?? [])));
+  const billing = new Map(measured.map((m) => [m.name, m.billing]));
 
   return {
     schemaVersion: COMPARISON_SCHEMA_VERSION,
@@ -233,8 +426,66 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     scenarios,
     rounds: profile.rounds,
     skippedTopologies: skipped.length > 0 ? skipped : undefined,
-    mode: 'started',
-    experiments: ['load'],
-    faults: [],
+    mode: targetMode ? 'target' : 'started',
+    experiments: ['load', ...[...experiments].sort()],
+    faults,
+    skippedFaults: skippedFaults.length > 0 ? skippedFaults : undefined,
+    cost: costSection(topologies, (t) => billing.get(t.name) ?? 'provisioned', { prices: options.prices, profiles: options.loadProfiles }),
+  };
+}
+
+function topologyResult(m: Measured, t: Tally): TopologyResult {
+  const measuredServer = t.cpuSeconds !== null && m.serverSide !== 'not-measured';
+  const useOrderOnly = t.orderOnlyOrders > 0;
+  const cpu = useOrderOnly ? t.orderCpuSeconds : (t.cpuSeconds ?? 0);
+  const orders = useOrderOnly ? t.orderOnlyOrders : t.ordersPlaced;
+  let hops: number | null = null;
+  if (t.internalCalls !== undefined && t.publicRequests > 0) hops = t.internalCalls / t.publicRequests;
+  else if (measuredServer && t.processCount === 1 && m.billing === 'provisioned') hops = 0; // one process: no internal calls by construction
+
+  let requestsPerOrder: number | null = null;
+  if (t.orderOnlyOrders > 0) {
+    if (t.orderInvocations !== undefined) requestsPerOrder = t.orderInvocations / t.orderOnlyOrders;
+    else if (t.orderInternalCalls !== undefined) requestsPerOrder = 1 + t.orderInternalCalls / t.orderOnlyOrders;
+    else if (hops === 0) requestsPerOrder = 1;
+  }
+  const queueMessagesPerOrder = t.orderQueueMessages !== undefined && t.orderOnlyOrders > 0 ? t.orderQueueMessages / t.orderOnlyOrders : null;
+  const cs = t.coldStart;
+  const coldStart: ColdStartFigures | null =
+    cs.startToFirst.length > 0 && cs.afterIdle.length > 0
+      ? {
+          startToFirstResponse: distribution(cs.startToFirst),
+          firstRequest: distribution(cs.first),
+          afterIdle: { ...distribution(cs.afterIdle), idleSeconds: Math.round(t.idleSeconds * 10) / 10 },
+          warmMs: distribution(cs.warm).p50Ms,
+        }
+      : null;
+  const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    name: m.name,
+    processCount: measuredServer ? Math.max(1, t.processCount ?? 1) : null,
+    cpuSecondsPer1kOrders: measuredServer && orders > 0 ? (cpu / orders) * 1000 : null,
+    cpuSeconds: measuredServer ? t.cpuSeconds : null,
+    ordersPlaced: t.ordersPlaced,
+    peakRssBytes: measuredServer && t.peakRssBytes !== null ? Math.round(t.peakRssBytes) : null,
+    idleRssBytes: measuredServer && t.idleRssBytes !== null ? Math.round(t.idleRssBytes) : null,
+    hopsPerRequest: hops,
+    source: m.source,
+    ...(m.source === 'target' ? { baseUrl: m.baseUrl } : {}),
+    serverSide: m.serverSide,
+    idle:
+      measuredServer && t.idleCpuCores !== null && t.idleRssBytes !== null
+        ? { cpuCores: r3(t.idleCpuCores), rssBytes: Math.round(t.idleRssBytes), measuredSeconds: Math.round(t.idleSeconds * 10) / 10, billedAtRest: m.billedAtRest }
+        : null,
+    perRequest: {
+      cpuMs: measuredServer && t.publicRequests > 0 ? r3(((t.cpuSeconds ?? 0) * 1000) / t.publicRequests) : 0,
+      cpuMsPerRead: measuredServer && t.readRequests > 0 ? r3((t.readCpuSeconds * 1000) / t.readRequests) : null,
+      cpuMsPerOrder: measuredServer && t.orderOnlyOrders > 0 ? r3((t.orderCpuSeconds * 1000) / t.orderOnlyOrders) : null,
+      wallMs: t.publicRequests > 0 ? r3(t.latencySumMs / t.publicRequests) : 0,
+      requestsPerOrder: requestsPerOrder === null ? null : r3(requestsPerOrder),
+      queueMessagesPerOrder: queueMessagesPerOrder === null ? null : r3(queueMessagesPerOrder),
+      rssBytesPerProcess: measuredServer && t.peakRssBytes !== null && t.processCount ? Math.round(t.peakRssBytes / t.processCount) : null,
+    },
+    coldStart,
   };
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TopologyName } from '@archbench/contracts/comparison';
-import { REPO_ROOT, TopologyStartError, getTopology, killAllTopologiesNow, startTopology as startDefined, topologyUnavailable as unavailableHere } from '@archbench/topologies';
+import { performance } from 'node:perf_hooks';
+import { REPO_ROOT, TopologyStartError, getTopology, killAllTopologiesNow, startTopology as startDefined, topologyNames, topologyUnavailable as unavailableHere } from '@archbench/topologies';
 import type { ProcSnapshot, RunningTopology as SupervisedTopology } from '@archbench/topologies';
 import { parsePromText } from '../metrics/prom-text';
 import type { PromSample } from '../metrics/prom-text';
@@ -12,7 +12,7 @@ import type { PromSample } from '../metrics/prom-text';
  * folder, and parses what it scrapes. The definitions, ports, readiness, restarts and /proc
  * figures all live in that package.
  */
-export { REPO_ROOT, TopologyStartError, killAllTopologiesNow };
+export { REPO_ROOT, TopologyStartError, killAllTopologiesNow, topologyNames };
 
 export interface TopologyEnv {
   authSecret: string;
@@ -35,7 +35,7 @@ function serverEnv(env: TopologyEnv): NodeJS.ProcessEnv {
 }
 
 /** Why a topology cannot run on this machine, or undefined when it can. */
-export function topologyUnavailable(name: TopologyName, env: TopologyEnv, root = REPO_ROOT): string | undefined {
+export function topologyUnavailable(name: string, env: TopologyEnv, root = REPO_ROOT): string | undefined {
   try {
     return unavailableHere(getTopology(name), serverEnv(env), root);
   } catch (error) {
@@ -48,10 +48,12 @@ export class RunningTopology {
   constructor(
     readonly supervised: SupervisedTopology,
     readonly logFile: string,
+    /** performance.now() when the first process was spawned (after bundling), for cold start. */
+    readonly spawnedAt: number,
   ) {}
 
-  get name(): TopologyName {
-    return this.supervised.name as TopologyName;
+  get name(): string {
+    return this.supervised.name;
   }
 
   get baseUrl(): string {
@@ -101,15 +103,20 @@ export interface StartTopologyOptions {
  * supervised by this process; resolves once every process answers /ready.
  * @example const t = await startTopology('monolith', { env, logDir }); ...; await t.stop();
  */
-export async function startTopology(name: TopologyName, options: StartTopologyOptions): Promise<RunningTopology> {
+export async function startTopology(name: string, options: StartTopologyOptions): Promise<RunningTopology> {
   const logFile = join(options.logDir, `${name}.log`);
-  writeFileSync(logFile, '');
+  writeFileSync(logFile, '', { flag: 'a' });
+  let spawnedAt: number | undefined;
   const supervised = await startDefined(name, {
     port: 0,
     env: serverEnv(options.env),
     root: options.root,
     readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
     output: { file: logFile },
+    // Cold start counts from the first spawn, not from bundling (a build step, done once).
+    onEvent: (event) => {
+      if (event.type === 'started' && spawnedAt === undefined) spawnedAt = performance.now();
+    },
   });
-  return new RunningTopology(supervised, logFile);
+  return new RunningTopology(supervised, logFile, spawnedAt ?? performance.now());
 }

@@ -9,6 +9,12 @@ export function tsxExecArgv(): string[] {
   return ['--import', import.meta.resolve('tsx')];
 }
 
+/** Options of a run beyond the scenario: per-request events (fault experiments), request timeout. */
+export interface RunExtras {
+  recordEvents?: boolean;
+  requestTimeoutMs?: number;
+}
+
 /**
  * The embedded load engine: one child process that runs scenarios on request.
  * @example
@@ -54,11 +60,11 @@ export class EmbeddedEngine {
     return new EmbeddedEngine(child);
   }
 
-  run(baseUrl: string, scenario: ScenarioDefinition, tokens: string[], onProgress?: (p: RunProgress) => void): Promise<SegmentResult> {
+  run(baseUrl: string, scenario: ScenarioDefinition, tokens: string[], onProgress?: (p: RunProgress) => void, extra: RunExtras = {}): Promise<SegmentResult> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
-      const request: WorkerRequest = { type: 'run', id, baseUrl, scenario, tokens };
+      const request: WorkerRequest = { type: 'run', id, baseUrl, scenario, tokens, ...extra };
       this.child.send(request);
     });
   }

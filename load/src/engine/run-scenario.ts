@@ -18,6 +18,26 @@ export interface RunScenarioOptions {
   onProgress?: (progress: RunProgress) => void;
   /** Per-request timeout, ms (a timed-out request counts as a transport error, status 0). */
   requestTimeoutMs?: number;
+  /**
+   * Keep one event per request (time, kind, status, latency, order id): fault experiments need
+   * the time line and the ids of accepted orders. Off for ordinary runs (a histogram suffices).
+   */
+  recordEvents?: boolean;
+}
+
+/**
+ * One request of a run with `recordEvents`: `at` is ms from the start of the run to the request's
+ * scheduled (open model) or send (closed model) time; `ms` its latency; for orders the id and
+ * status the API answered with (absent when it gave none).
+ */
+export interface RequestEvent {
+  at: number;
+  kind: 'browse' | 'order';
+  status: number;
+  ok: boolean;
+  ms: number;
+  orderId?: string;
+  orderStatus?: string;
 }
 
 export interface RunProgress {
@@ -45,6 +65,8 @@ export interface SegmentResult {
   latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number; mean?: number };
   /** Threshold outcomes when the engine evaluated them itself (k6); else computed from the histogram. */
   thresholds?: { metric: string; expression: string; passed: boolean }[];
+  /** Every request, with `recordEvents` (embedded engine only). */
+  events?: RequestEvent[];
 }
 
 interface Tally {
@@ -54,13 +76,24 @@ interface Tally {
   statusCounts: Map<number, number>;
   histogram: LatencyHistogram;
   lastCompletion: number;
+  events: RequestEvent[] | undefined;
+  start: number;
 }
 
-async function send(pool: Pool, vu: VuState, scenario: ScenarioDefinition, timeoutMs: number): Promise<{ status: number; kind: string; ok: boolean }> {
+interface SendResult {
+  status: number;
+  kind: string;
+  ok: boolean;
+  orderId?: string;
+  orderStatus?: string;
+}
+
+async function send(pool: Pool, vu: VuState, scenario: ScenarioDefinition, timeoutMs: number, keepOrder: boolean): Promise<SendResult> {
   const kind = pickRequest(scenario.mix, vu.random);
   const spec = buildRequest(kind, vu);
   let status = 0;
   let body: string | null = null;
+  let order: { id?: unknown; status?: unknown } | undefined;
   try {
     const response = await pool.request({
       method: spec.method,
@@ -74,20 +107,36 @@ async function send(pool: Pool, vu: VuState, scenario: ScenarioDefinition, timeo
     // Reading the whole body is part of the request, as in k6's http_req_duration.
     const text = await response.body.text();
     body = needsBody(kind) ? text : null;
+    if (keepOrder && kind === 'place-order' && (status === 201 || status === 202 || status === 200)) {
+      try {
+        order = JSON.parse(text) as { id?: unknown; status?: unknown };
+      } catch {
+        order = undefined;
+      }
+    }
   } catch {
     status = 0;
   }
   afterResponse(kind, vu, status, body);
-  return { status, kind, ok: spec.expectedStatuses.includes(status) };
+  const result: SendResult = { status, kind, ok: spec.expectedStatuses.includes(status) };
+  if (typeof order?.id === 'string') result.orderId = order.id;
+  if (typeof order?.status === 'string') result.orderStatus = order.status;
+  return result;
 }
 
-function record(tally: Tally, result: { status: number; kind: string; ok: boolean }, latencyMs: number) {
+function record(tally: Tally, result: SendResult, latencyMs: number, startedAt: number) {
   tally.requests++;
   if (!result.ok) tally.failed++;
   if (result.ok && result.kind === 'place-order') tally.ordersPlaced++;
   tally.statusCounts.set(result.status, (tally.statusCounts.get(result.status) ?? 0) + 1);
   tally.histogram.recordMs(latencyMs);
   tally.lastCompletion = performance.now();
+  if (tally.events) {
+    const event: RequestEvent = { at: Math.round((startedAt - tally.start) * 10) / 10, kind: result.kind === 'place-order' ? 'order' : 'browse', status: result.status, ok: result.ok, ms: Math.round(latencyMs * 100) / 100 };
+    if (result.orderId !== undefined) event.orderId = result.orderId;
+    if (result.orderStatus !== undefined) event.orderStatus = result.orderStatus;
+    tally.events.push(event);
+  }
 }
 
 /**
@@ -107,10 +156,10 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
   const maxVUs = load.executor === 'constant-vus' ? load.vus : load.maxVUs;
   // One connection per VU, as k6 keeps one connection per VU: a VU never waits for another's socket.
   const pool = new Pool(options.baseUrl, { connections: maxVUs, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
-  const tally: Tally = { requests: 0, failed: 0, ordersPlaced: 0, statusCounts: new Map(), histogram: new LatencyHistogram(), lastCompletion: 0 };
   const startedAt = new Date().toISOString();
   const start = performance.now();
-  tally.lastCompletion = start;
+  const keep = options.recordEvents === true;
+  const tally: Tally = { requests: 0, failed: 0, ordersPlaced: 0, statusCounts: new Map(), histogram: new LatencyHistogram(), lastCompletion: start, events: keep ? [] : undefined, start };
   const durationMs = loadDurationSeconds(load) * 1000;
   let dropped = 0;
 
@@ -129,8 +178,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
         vus.map(async (vu) => {
           while (performance.now() < end) {
             const sentAt = performance.now();
-            const result = await send(pool, vu, scenario, timeoutMs);
-            record(tally, result, performance.now() - sentAt);
+            const result = await send(pool, vu, scenario, timeoutMs, keep);
+            record(tally, result, performance.now() - sentAt, sentAt);
           }
         }),
       );
@@ -140,8 +189,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
       let created = free.length;
       const inFlight = new Set<Promise<void>>();
       const iterate = (vu: VuState, dueAt: number) => {
-        const task = send(pool, vu, scenario, timeoutMs).then((result) => {
-          record(tally, result, performance.now() - dueAt);
+        const task = send(pool, vu, scenario, timeoutMs, keep).then((result) => {
+          record(tally, result, performance.now() - dueAt, dueAt);
           free.push(vu);
           inFlight.delete(task);
         });
@@ -191,5 +240,6 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
     ordersPlaced: tally.ordersPlaced,
     histogram: tally.histogram.encode(),
     latencyMs: tally.histogram.summary(),
+    ...(tally.events ? { events: tally.events } : {}),
   };
 }

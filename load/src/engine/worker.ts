@@ -10,7 +10,14 @@ function reply(message: WorkerMessage) {
 process.on('message', (raw: WorkerRequest) => {
   if (raw?.type !== 'run') return;
   const { id } = raw;
-  runScenario({ baseUrl: raw.baseUrl, scenario: raw.scenario, tokens: raw.tokens, onProgress: (progress) => reply({ type: 'progress', id, progress }) })
+  runScenario({
+    baseUrl: raw.baseUrl,
+    scenario: raw.scenario,
+    tokens: raw.tokens,
+    recordEvents: raw.recordEvents,
+    requestTimeoutMs: raw.requestTimeoutMs,
+    onProgress: (progress) => reply({ type: 'progress', id, progress }),
+  })
     .then((result) => reply({ type: 'result', id, result }))
     .catch((error: unknown) => reply({ type: 'error', id, message: error instanceof Error ? error.message : String(error) }));
 });

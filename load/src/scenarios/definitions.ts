@@ -89,6 +89,10 @@ export const PROFILES: Record<ProfileName, Profile> = {
     rounds: 1,
     warmupSeconds: 1,
     scenarios: [browse(20, 2), checkout(2, 2)],
+    experiments: [],
+    idleSeconds: 1,
+    coldStartSamples: 1,
+    faultPlan: { rate: 20, durationSeconds: 12, injectAtSeconds: 3, faultSeconds: 3, recoveryWindowSeconds: 2, quietDeadlineSeconds: 15 },
   },
   quick: {
     name: 'quick',
@@ -97,6 +101,10 @@ export const PROFILES: Record<ProfileName, Profile> = {
     warmupSeconds: 4,
     // 6 s checkout rounds: with 4 s the AMQP ratio of two runs in a row differed by 17 %, with 6 s by 9 %.
     scenarios: [browse(60, 3), checkout(8, 6)],
+    experiments: ['coldstart'],
+    idleSeconds: 5,
+    coldStartSamples: 1,
+    faultPlan: { rate: 30, durationSeconds: 24, injectAtSeconds: 6, faultSeconds: 5, recoveryWindowSeconds: 3, quietDeadlineSeconds: 20 },
   },
   standard: {
     name: 'standard',
@@ -104,6 +112,10 @@ export const PROFILES: Record<ProfileName, Profile> = {
     rounds: 3,
     warmupSeconds: 10,
     scenarios: [browse(150, 30), checkout(16, 30), mixed(100, 30), spike(40, 300, 10)],
+    experiments: ['coldstart', 'faults'],
+    idleSeconds: 30,
+    coldStartSamples: 3,
+    faultPlan: { rate: 50, durationSeconds: 50, injectAtSeconds: 10, faultSeconds: 10, recoveryWindowSeconds: 10, quietDeadlineSeconds: 45 },
   },
 };
 

@@ -65,6 +65,25 @@ export interface ScenarioDefinition {
 
 export type ProfileName = 'smoke' | 'quick' | 'standard';
 
+/** Experiments `pnpm compare` can run besides the load rounds (which always run). */
+export type ExperimentName = 'faults' | 'coldstart';
+
+/** Sizes of each fault experiment: a mixed open-model load with one fault in it. */
+export interface FaultPlanDefinition {
+  /** Mixed load, iterations/s. */
+  rate: number;
+  /** Length of the load run, s. */
+  durationSeconds: number;
+  /** Fault injected at this second of the run. */
+  injectAtSeconds: number;
+  /** Fault window, s: how long an outage lasts and over how long availability is measured. */
+  faultSeconds: number;
+  /** Seconds of normal success that count as recovered. */
+  recoveryWindowSeconds: number;
+  /** How long to wait after the load for every order to settle, s. */
+  quietDeadlineSeconds: number;
+}
+
 /** A set of scenarios with their sizes, run in `rounds` interleaved rounds per topology. */
 export interface Profile {
   name: ProfileName;
@@ -74,4 +93,11 @@ export interface Profile {
   /** Unrecorded load per topology before the first round, so JIT and caches are warm. */
   warmupSeconds: number;
   scenarios: ScenarioDefinition[];
+  /** Experiments run unless `--experiments` says otherwise. */
+  experiments: ExperimentName[];
+  /** Idle period after start (idle CPU/RSS, then the first request after idle), s. */
+  idleSeconds: number;
+  /** Starts per topology measured for cold start (the first is the run's own start). */
+  coldStartSamples: number;
+  faultPlan: FaultPlanDefinition;
 }

@@ -120,6 +120,8 @@ export type IdleFigures = z.infer<typeof IdleFigures>;
 export const PerRequestFigures = z.object({
   /** Server CPU per public request, ms, summed over processes (browse + checkout requests). */
   cpuMs: z.number().nonnegative(),
+  /** Server CPU per catalog read (browse only), ms. */
+  cpuMsPerRead: z.number().nonnegative().nullable().optional(),
   /** Server CPU per order (checkout only), ms. */
   cpuMsPerOrder: z.number().nonnegative().nullable(),
   /** Mean wall time of a public request as the client saw it, ms. */

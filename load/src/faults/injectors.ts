@@ -1,0 +1,242 @@
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FaultName } from '@archbench/contracts/comparison';
+import type { RunningTopology as SupervisedTopology } from '@archbench/topologies';
+import type { FaultInjector, FaultSubject } from './experiment';
+import type { RabbitControl } from './rabbit';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Dependency crash: SIGKILL to the process that runs payments (the payments service; in the
+ * monolith the whole process, in the hybrid its core), which the supervisor then restarts.
+ * Verified when the old pid is gone and the process is ready again as a new pid, one restart later.
+ */
+export function crashInjector(topology: SupervisedTopology): FaultInjector {
+  const name = topology.processFor('payments');
+  const info = () => topology.processes.find((p) => p.name === name)!;
+  let pidBefore: number | undefined;
+  let restartsBefore = 0;
+  return {
+    method: `SIGKILL ${name} (runs payments); the supervisor restarts it`,
+    sustained: false,
+    inject: async () => {
+      const p = info();
+      pidBefore = p.pid;
+      restartsBefore = p.restarts;
+      await topology.kill(name, 'SIGKILL');
+    },
+    lift: async () => undefined,
+    verify: async () => {
+      await topology.waitReady(60_000).catch(() => undefined);
+      const p = info();
+      const died = pidBefore !== undefined && !alive(pidBefore);
+      const restarted = p.pid !== undefined && p.pid !== pidBefore && p.restarts === restartsBefore + 1 && p.state === 'ready';
+      return { verified: died && restarted, detail: `${name} pid ${pidBefore} ${died ? 'died' : 'still alive'}; now pid ${p.pid} (${p.state}), restarts ${restartsBefore} -> ${p.restarts}` };
+    },
+  };
+}
+
+/**
+ * The token services use for calls from inside the system, derived from AUTH_SECRET exactly as
+ * the microservices derive it (apps/microservices shared/service-app.ts), so compare can reach a
+ * service's internal admin routes without any extra configuration.
+ */
+export function internalToken(authSecret: string): string {
+  return createHmac('sha256', authSecret).update('archbench-internal-v1').digest('hex');
+}
+
+interface ProviderSwitch {
+  url: string;
+  headers: Record<string, string>;
+}
+
+async function tryGet(url: string, headers: Record<string, string>): Promise<boolean> {
+  try {
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+    await response.text();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds the runtime switch of the simulated payment provider: `PUT /admin/payments/provider` on
+ * the public API (admin token), else `PUT /admin/provider` on the process that runs payments
+ * (internal token, as the microservices' payments service has it).
+ */
+export async function findProviderSwitch(topology: SupervisedTopology, adminToken: string, authSecret: string): Promise<ProviderSwitch | undefined> {
+  const admin = { authorization: `Bearer ${adminToken}` };
+  if (await tryGet(`${topology.baseUrl}/admin/payments/provider`, admin)) return { url: `${topology.baseUrl}/admin/payments/provider`, headers: admin };
+  const name = topology.processFor('payments');
+  const url = topology.urls[name];
+  const internal = { 'x-archbench-internal': internalToken(authSecret) };
+  if (url && (await tryGet(`${url}/admin/provider`, internal))) return { url: `${url}/admin/provider`, headers: internal };
+  return undefined;
+}
+
+async function putProvider(target: ProviderSwitch, settings: Record<string, number>): Promise<unknown> {
+  const response = await fetch(target.url, { method: 'PUT', headers: { ...target.headers, 'content-type': 'application/json' }, body: JSON.stringify(settings), signal: AbortSignal.timeout(5000) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`PUT ${target.url}: ${response.status} ${text.slice(0, 200)}`);
+  return JSON.parse(text) as unknown;
+}
+
+/**
+ * Provider outage: the simulated payment provider fails every call (failureRate 1) until lifted.
+ * Verified when the switch confirmed it and the payment records show failed provider calls.
+ */
+export function outageInjector(target: ProviderSwitch): FaultInjector {
+  let confirmed = false;
+  return {
+    method: `payment provider fails every call (PUT ${new URL(target.url).pathname} failureRate 1)`,
+    sustained: true,
+    inject: async () => {
+      const answer = JSON.stringify(await putProvider(target, { failureRate: 1 }));
+      confirmed = /"failureRate":1\b/.test(answer);
+    },
+    lift: async () => {
+      await putProvider(target, { failureRate: 0 });
+    },
+    verify: async (audit) => ({
+      verified: confirmed && audit.failedCharges > 0,
+      detail: `switch ${confirmed ? 'confirmed failureRate 1' : 'did not confirm'}; ${audit.failedCharges} provider call${audit.failedCharges === 1 ? '' : 's'} failed`,
+    }),
+  };
+}
+
+/**
+ * Broker loss: every connection of the topology's own vhost is closed on the broker
+ * (rabbitmqctl close_all_connections); clients must reconnect. Verified when connections were
+ * open before, were closed, and are open again afterwards.
+ */
+export function brokerInjector(rabbit: RabbitControl, vhost: string, before: number): FaultInjector {
+  return {
+    method: `close all RabbitMQ connections of vhost ${vhost} (rabbitmqctl close_all_connections)`,
+    sustained: false,
+    inject: async () => {
+      await rabbit.closeAll(vhost, 'archbench compare: broker loss experiment');
+    },
+    lift: async () => undefined,
+    verify: async () => {
+      let after = 0;
+      for (let i = 0; i < 10 && after === 0; i++) {
+        after = await rabbit.connections(vhost);
+        if (after === 0) await sleep(1000);
+      }
+      return { verified: before > 0 && after > 0, detail: `${before} connection${before === 1 ? '' : 's'} closed; ${after} open again afterwards` };
+    },
+  };
+}
+
+export interface StartedSubjectOptions {
+  adminToken: string;
+  authSecret: string;
+  /** RabbitMQ control and the topology's vhost, when it runs with a broker. */
+  rabbit?: { control: RabbitControl; vhost: string };
+  /** AMQP_URL was given (so a missing `rabbit` means rabbitmqctl is missing). */
+  amqpConfigured?: boolean;
+}
+
+/** A topology compare started, as a fault subject: every fault it can take, or why not. */
+export function startedSubject(topology: SupervisedTopology, options: StartedSubjectOptions): FaultSubject {
+  return {
+    name: topology.name,
+    baseUrl: topology.baseUrl,
+    injector: async (fault: FaultName) => {
+      switch (fault) {
+        case 'dependency-crash':
+          return crashInjector(topology);
+        case 'provider-outage': {
+          const target = await findProviderSwitch(topology, options.adminToken, options.authSecret);
+          if (!target) return { skip: `no runtime switch for the simulated payment provider (neither PUT /admin/payments/provider on the API nor PUT /admin/provider on ${topology.processFor('payments')})` };
+          return outageInjector(target);
+        }
+        case 'broker-loss': {
+          if (!options.rabbit) return { skip: options.amqpConfigured ? 'rabbitmqctl is not available to cut the broker connections' : 'uses no message broker (AMQP_URL is not set)' };
+          const open = await options.rabbit.control.connections(options.rabbit.vhost).catch(() => 0);
+          if (open === 0) return { skip: 'uses no message broker' };
+          return brokerInjector(options.rabbit.control, options.rabbit.vhost, open);
+        }
+      }
+    },
+    settle: async () => {
+      await topology.waitReady(60_000);
+      for (let i = 0; i < 60; i++) {
+        try {
+          const response = await fetch(`${topology.baseUrl}/ready`, { signal: AbortSignal.timeout(2000) });
+          await response.text();
+          if (response.ok) return;
+        } catch {
+          // not yet
+        }
+        await sleep(500);
+      }
+    },
+  };
+}
+
+function runHook(command: string, env: Record<string, string>): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', (error) => resolve({ code: 127, output: error.message }));
+    child.on('close', (code) => resolve({ code: code ?? 1, output: output.trim() }));
+  });
+}
+
+/**
+ * A `--target` as a fault subject through its `--fault-cmd` hook: `sh -c CMD` with
+ * ARCHBENCH_FAULT (dependency-crash | provider-outage | broker-loss), ARCHBENCH_PHASE
+ * (check | inject | lift | verify), ARCHBENCH_TARGET and ARCHBENCH_URL. `check` exits 0 when the
+ * fault applies (any other code: skipped, its output as the reason); `inject`/`lift` exit 0 when
+ * done; `verify` exits 0 when the fault really happened (its output is the detail).
+ */
+export function hookSubject(name: string, baseUrl: string, command: string): FaultSubject {
+  const env = (fault: FaultName, phase: string) => ({ ARCHBENCH_FAULT: fault, ARCHBENCH_PHASE: phase, ARCHBENCH_TARGET: name, ARCHBENCH_URL: baseUrl });
+  return {
+    name,
+    baseUrl,
+    injector: async (fault) => {
+      const check = await runHook(command, env(fault, 'check'));
+      if (check.code !== 0) return { skip: `--fault-cmd check: ${check.output || `exit ${check.code}`}` };
+      const step = async (phase: string) => {
+        const r = await runHook(command, env(fault, phase));
+        if (r.code !== 0) throw new Error(`--fault-cmd ${name} ${fault} ${phase} exited ${r.code}: ${r.output}`);
+      };
+      return {
+        method: `--fault-cmd hook (${command})`,
+        sustained: fault === 'provider-outage',
+        inject: () => step('inject'),
+        lift: async () => (fault === 'provider-outage' ? step('lift') : undefined),
+        verify: async () => {
+          const r = await runHook(command, env(fault, 'verify'));
+          return { verified: r.code === 0, detail: r.output || `verify exit ${r.code}` };
+        },
+      };
+    },
+    settle: async () => {
+      for (let i = 0; i < 120; i++) {
+        try {
+          const response = await fetch(`${baseUrl}/ready`, { signal: AbortSignal.timeout(2000) });
+          await response.text();
+          if (response.ok) return;
+        } catch {
+          // not yet
+        }
+        await sleep(500);
+      }
+    },
+  };
+}

@@ -86,10 +86,119 @@ export function renderSummary(comparison: Comparison): string {
     }
     lines.push('');
   }
+  lines.push(...renderExtras(comparison));
   if (comparison.skippedTopologies?.length) {
     lines.push(`Skipped: ${comparison.skippedTopologies.map((s) => `${s.name} (${s.reason})`).join('; ')}.`);
     lines.push('');
   }
   lines.push('Open-model scenarios offer a fixed arrival rate (throughput is the offered rate; latency counts from each request\'s scheduled time). Closed-model scenarios measure the maximum sustained throughput.');
   return `${lines.join('\n')}\n`;
+}
+
+function usd(value: number | null): string {
+  if (value === null) return 'not estimated';
+  return value >= 100 ? `$${value.toFixed(0)}` : `$${value.toFixed(2)}`;
+}
+
+function share(value: number): string {
+  return `${(value * 100).toFixed(1)} %`;
+}
+
+function n(value: number | null | undefined, digits = 2): string {
+  return value === null || value === undefined ? 'not measured' : value.toFixed(digits);
+}
+
+const FAULT_TITLES: Record<string, string> = {
+  'dependency-crash': 'dependency crash (SIGKILL payments)',
+  'provider-outage': 'payment provider outage',
+  'broker-loss': 'broker connections lost',
+};
+
+/**
+ * The version 2 sections: fault experiments, monthly cost at load profiles with the prices used,
+ * idle and cold start, per-request figures. Empty for version 1 files.
+ */
+export function renderExtras(comparison: Comparison): string[] {
+  const lines: string[] = [];
+  if (comparison.faults.length > 0 || comparison.skippedFaults?.length) {
+    lines.push('### Faults');
+    lines.push('');
+    lines.push('Each under a steady mixed load (open model); availability and p95 over the fault window; lost/stuck/duplicates/drift read from the real state after the deadline.');
+    lines.push('');
+    lines.push('| Topology | Fault | Browse available | Checkout succeeded | Orders lost | Orders stuck | Duplicate charges | Stock drift | Recovery | p95 during fault | Injection |');
+    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const f of comparison.faults) {
+      const recovery = f.recovered === false ? `not within ${f.recoverySeconds.toFixed(0)} s` : `${f.recoverySeconds.toFixed(1)} s`;
+      const injection = f.injection ? `${f.injection.verified ? 'verified' : 'NOT VERIFIED'}: ${f.injection.detail}` : '—';
+      lines.push(
+        `| ${f.topology} | ${FAULT_TITLES[f.fault] ?? f.fault} | ${share(f.browseAvailability)} | ${share(f.checkoutSuccess)} | ${f.ordersLost} | ${f.ordersStuck} | ${f.duplicateCharges} | ${f.stockDrift} | ${recovery} | ${ms(f.p95DuringFaultMs)} ms | ${injection.replace(/\|/g, '/')} |`,
+      );
+    }
+    if (comparison.skippedFaults?.length) {
+      lines.push('');
+      lines.push(`Not run: ${comparison.skippedFaults.map((s) => `${s.topology} / ${s.fault} (${s.reason})`).join('; ')}.`);
+    }
+    lines.push('');
+  }
+
+  const cost = comparison.cost;
+  if (cost) {
+    lines.push('### Monthly cost');
+    lines.push('');
+    lines.push(
+      `${cost.currency}, ${cost.hoursPerMonth} h a month. Provisioned topologies are sized for the peak (CPU at ${cost.targetUtilization * 100} % target utilisation, memory = peak RSS × ${1 + cost.headroom}) and pay for it all month; serverless pays per request and CPU time. Prices are assumptions (listed below, with source and date; override with \`--price ID=VALUE\`).`,
+    );
+    lines.push('');
+    for (const profile of cost.profiles) {
+      lines.push(`**${profile.name}**${profile.description ? `: ${profile.description}` : ''} (busy ${profile.busyRps} req/s for ${profile.hoursPerDay} h/day, peak ${profile.peakRps} req/s, quiet ${profile.quietRps} req/s, ${share(profile.orderShare)} orders)`);
+      lines.push('');
+      lines.push('| Topology | Model | Per month | With no traffic | Provisioned | Basis |');
+      lines.push('| --- | --- | ---: | ---: | --- | --- |');
+      for (const e of cost.estimates.filter((x) => x.profile === profile.name)) {
+        const provisioned = e.provisioned ? `${e.provisioned.vcpus.toFixed(2)} vCPU, ${e.provisioned.memoryGiB.toFixed(2)} GiB` : '—';
+        lines.push(`| ${e.topology} | ${e.model} | ${usd(e.monthlyUsd)} | ${usd(e.idleMonthlyUsd)} | ${provisioned} | ${e.notes.join('; ').replace(/\|/g, '/')} |`);
+      }
+      lines.push('');
+    }
+    lines.push('<details><summary>Price assumptions</summary>');
+    lines.push('');
+    lines.push('| Id | Value | Unit | What | Source | Price list date |');
+    lines.push('| --- | ---: | --- | --- | --- | --- |');
+    for (const p of cost.prices) lines.push(`| ${p.id} | ${p.value} | ${p.unit} | ${p.description}${p.overriddenBy ? ` (set by ${p.overriddenBy})` : ''} | ${p.source} | ${p.date} |`);
+    lines.push('');
+    lines.push('</details>');
+    lines.push('');
+  }
+
+  const withRest = comparison.topologies.filter((t) => t.idle || t.coldStart);
+  if (withRest.length > 0) {
+    lines.push('### At rest and cold start');
+    lines.push('');
+    lines.push('| Topology | Idle CPU | Idle RSS | Compute paid at rest | Spawn → first answer (p50 / max) | First request | First request after idle | Warm request | Starts |');
+    lines.push('| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const t of withRest) {
+      const c = t.coldStart;
+      lines.push(
+        `| ${t.name} | ${t.idle ? `${(t.idle.cpuCores * 100).toFixed(1)} % of a core` : 'not measured'} | ${t.idle ? bytes(t.idle.rssBytes) : 'not measured'} | ${t.idle ? (t.idle.billedAtRest ? 'yes' : 'no (scales to zero)') : '—'} | ` +
+          (c
+            ? `${ms(c.startToFirstResponse.p50Ms)} / ${ms(c.startToFirstResponse.maxMs)} ms | ${ms(c.firstRequest.p50Ms)} ms | ${ms(c.afterIdle.p50Ms)} ms after ${c.afterIdle.idleSeconds} s | ${ms(c.warmMs)} ms | ${c.startToFirstResponse.samples} |`
+            : 'not measured | — | — | — | — |'),
+      );
+    }
+    lines.push('');
+  }
+
+  const withPerRequest = comparison.topologies.filter((t) => t.perRequest);
+  if (withPerRequest.length > 0) {
+    lines.push('### Per request (cost model inputs)');
+    lines.push('');
+    lines.push('| Topology | CPU-ms / read | CPU-ms / order | Wall ms / request | Invocations / order | Queue messages / order | RSS / process |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const t of withPerRequest) {
+      const p = t.perRequest!;
+      lines.push(`| ${t.name} | ${n(p.cpuMsPerRead)} | ${n(p.cpuMsPerOrder)} | ${n(p.wallMs)} | ${n(p.requestsPerOrder)} | ${n(p.queueMessagesPerOrder)} | ${bytes(p.rssBytesPerProcess)} |`);
+    }
+    lines.push('');
+  }
+  return lines;
 }

@@ -2,7 +2,7 @@ import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { getRequestListener } from '@hono/node-server';
-import { loadEnv } from './server/env';
+import { backendsOf, loadEnv } from './server/env';
 import { createFrontendServer } from './server/app';
 
 /**
@@ -27,8 +27,8 @@ function consoleServer(): Plugin {
 
 const env = loadEnv();
 const proxy: Record<string, { target: string; changeOrigin: boolean; rewrite: (path: string) => string }> = {};
-for (const [id, target] of [['monolith', env.MONOLITH_URL], ['microservices', env.MICROSERVICES_URL]] as const) {
-  if (target) proxy[`/api/${id}`] = { target, changeOrigin: true, rewrite: (path) => path.slice(`/api/${id}`.length) || '/' };
+for (const { id, url: target } of backendsOf(env)) {
+  proxy[`/api/${id}`] = { target, changeOrigin: true, rewrite: (path) => path.slice(`/api/${id}`.length) || '/' };
 }
 
 export default defineConfig({

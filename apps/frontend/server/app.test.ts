@@ -43,6 +43,20 @@ describe('GET /config.json', () => {
     const both = (await (await server({ MICROSERVICES_URL: 'http://127.0.0.1:1' }).request('/config.json')).json()) as { backends: { id: string }[] };
     expect(both.backends.map((b) => b.id)).toEqual(['monolith', 'microservices']);
   });
+
+  it('offers every backend of BACKENDS in order, a topology it has no label for by its name, and proxies to each', async () => {
+    const env = loadEnv({ BACKENDS: `monolith=http://127.0.0.1:1, hybrid=${upstreamUrl}/,future-one=http://127.0.0.1:2` });
+    const app = createFrontendServer({ env });
+    const config = (await (await app.request('/config.json')).json()) as { backends: { id: string; label: string }[] };
+    expect(config.backends).toMatchObject([
+      { id: 'monolith', label: 'Modular monolith' },
+      { id: 'hybrid', label: 'Hybrid' },
+      { id: 'future-one', label: 'future-one' },
+    ]);
+    const proxied = await app.request('/api/hybrid/health');
+    expect(((await proxied.json()) as { url: string }).url).toBe('/health');
+    expect((await app.request('/api/microservices/health')).status).toBe(404);
+  });
 });
 
 describe('POST /dev/token', () => {
@@ -116,5 +130,7 @@ describe('loadEnv', () => {
     expect(loadEnv({ MICROSERVICES_URL: 'off' }).MICROSERVICES_URL).toBeNull();
     expect(() => loadEnv({ MONOLITH_URL: 'not a url', PORT: '-1' })).toThrow(ConfigError);
     expect(() => loadEnv({ MONOLITH_URL: 'not a url' })).toThrow(/MONOLITH_URL: must be a URL/);
+    expect(() => loadEnv({ BACKENDS: 'hybrid:http://x' })).toThrow(/BACKENDS: each entry must look like name=http/);
+    expect(() => loadEnv({ BACKENDS: 'a=http://127.0.0.1:1,a=http://127.0.0.1:2' })).toThrow(/a is listed twice/);
   });
 });

@@ -5,16 +5,16 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { PROBLEM_BASE, PROBLEM_CONTENT_TYPE } from '@archbench/contracts/problems';
 import type { ProblemCode } from '@archbench/contracts/problems';
 import { mintToken } from '@archbench/contracts/tokens';
-import { BACKEND_LABELS, BackendId, DevTokenRequest } from '../src/api/config-schema';
+import { BackendId, DevTokenRequest, backendLabel } from '../src/api/config-schema';
 import type { FrontendConfig } from '../src/api/config-schema';
-import { devLoginEnabled } from './env';
+import { backendsOf, devLoginEnabled } from './env';
 import type { FrontendEnv } from './env';
 
 /** Lifetime of a demo token: long enough for a session at the console, short enough to expire. */
 const DEV_TOKEN_SECONDS = 8 * 3600;
 
 export interface FrontendServerOptions {
-  env: Pick<FrontendEnv, 'MONOLITH_URL' | 'MICROSERVICES_URL' | 'AUTH_SECRET' | 'DEV_LOGIN'>;
+  env: Pick<FrontendEnv, 'MONOLITH_URL' | 'MICROSERVICES_URL' | 'AUTH_SECRET' | 'DEV_LOGIN'> & { BACKENDS?: FrontendEnv['BACKENDS'] };
   /** Absolute path of the built app; omit to serve only the API routes (Vite dev mounts those). */
   distDir?: string;
   /** Replaces fetch towards the backends (tests use a real server instead where they can). */
@@ -34,11 +34,10 @@ function problem(c: Context, status: 400 | 403 | 404 | 415 | 422 | 502, code: Pr
  * @example createFrontendServer({ env: loadEnv(), distDir: resolve('dist') }).fetch(request)
  */
 export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendServerOptions) {
-  const upstreams: Partial<Record<BackendId, string>> = {};
-  if (env.MONOLITH_URL) upstreams.monolith = env.MONOLITH_URL;
-  if (env.MICROSERVICES_URL) upstreams.microservices = env.MICROSERVICES_URL;
+  const backends = backendsOf(env);
+  const upstreams = new Map(backends.map((b) => [b.id, b.url]));
   const config: FrontendConfig = {
-    backends: (Object.keys(upstreams) as BackendId[]).map((id) => ({ id, ...BACKEND_LABELS[id] })),
+    backends: backends.map(({ id }) => ({ id, ...backendLabel(id) })),
     devLogin: devLoginEnabled(env),
   };
 
@@ -75,7 +74,7 @@ export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendSe
 
   app.all('/api/:backend/*', async (c) => {
     const id = BackendId.safeParse(c.req.param('backend'));
-    const base = id.success ? upstreams[id.data] : undefined;
+    const base = id.success ? upstreams.get(id.data) : undefined;
     if (!id.success || !base) {
       return problem(c, 404, 'not-found', 'Unknown backend', `no backend named ${JSON.stringify(c.req.param('backend'))} is configured; see /config.json`);
     }
@@ -93,7 +92,7 @@ export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendSe
         ...({ duplex: 'half' } as object),
       });
     } catch (error) {
-      return problem(c, 502, 'dependency-failed', `${BACKEND_LABELS[id.data].label} is unreachable`, `the console's server could not reach ${base} (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}); is it running?`);
+      return problem(c, 502, 'dependency-failed', `${backendLabel(id.data).label} is unreachable`, `the console's server could not reach ${base} (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}); is it running?`);
     }
   });
 

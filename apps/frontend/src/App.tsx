@@ -71,7 +71,7 @@ export function App({ fetch }: { fetch?: FetchLike }) {
         {view === 'orders' &&
           (config && config.backends.length === 0 ? (
             <p className="card">
-              The console's server has no backend configured (MONOLITH_URL and MICROSERVICES_URL are off). The concurrency lab and the report viewer still work.
+              The console's server has no backend configured (BACKENDS is empty, MONOLITH_URL and MICROSERVICES_URL are off). The concurrency lab and the report viewer still work.
             </p>
           ) : config ? (
             <OrderConsole config={config} fetch={fetch} />

@@ -1,34 +1,70 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, freePortRange, listTopologies } from '@archbench/topologies';
 import { describe, expect, it } from 'vitest';
-import { StackError, startPart, stopParts } from './stack';
+import { StackError, describeStack, frontendBackends, planStack, startStack } from './stack';
 
 const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-describe('stack parts', () => {
-  it('waits for readiness, then stops the process', async () => {
-    const port = await freePort();
-    const script = `setTimeout(() => require('node:http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1'), 300)`;
-    const part = { name: 'demo', cwd: '.', args: ['-e', script], env: process.env, readyUrl: `http://127.0.0.1:${port}/`, url: '' };
-    const running = await startPart(part, 10_000, sink);
-    expect((await fetch(part.readyUrl)).status).toBe(200);
-    await stopParts([running]);
-    expect(running.child.signalCode ?? running.child.exitCode).not.toBeNull();
-    await expect(fetch(part.readyUrl)).rejects.toThrow();
+describe('planStack', () => {
+  it('runs one topology per family from the registry, each on its own port scheme', () => {
+    const plan = planStack({});
+    const ids = plan.topologies.map((t) => t.id);
+    expect(ids.slice(0, 2)).toEqual(['monolith', 'microservices']);
+    // Every registered topology is either planned or a variant of a planned family.
+    for (const d of listTopologies()) expect(ids).toContain(d.family ?? d.name);
+    expect(plan.topologies.find((t) => t.id === 'microservices')?.definition.name).toBe('microservices-http');
+    expect(plan.topologies.map((t) => t.port).slice(0, 2)).toEqual([3000, 3100]);
+    expect(plan.frontendPort).toBe(5173);
+    expect(plan.supervisorPort).toBe(3009);
   });
 
-  it('reports a part that dies before it is ready, with its output', async () => {
-    const part = { name: 'broken', cwd: '.', args: ['-e', "console.error('no database'); process.exit(3)"], env: process.env, readyUrl: 'http://127.0.0.1:9/', url: '' };
-    const error = await startPart(part, 10_000, sink).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StackError);
-    expect(String((error as Error).message)).toMatch(/broken exited with code 3[\s\S]*no database/);
+  it('picks the RabbitMQ microservices when AMQP_URL is set, and takes <NAME>_PORT', () => {
+    const plan = planStack({ AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672', MICROSERVICES_PORT: '4100', SUPERVISOR_PORT: 'off' });
+    const ms = plan.topologies.find((t) => t.id === 'microservices')!;
+    expect(ms.definition.name).toBe('microservices-amqp');
+    expect(ms.port).toBe(4100);
+    expect(ms.skip).toBeUndefined();
+    expect(plan.supervisorPort).toBeUndefined();
+  });
+
+  it('rejects a bad port and an unknown topology with a clear message', () => {
+    expect(() => planStack({ HYBRID_PORT: '70000' })).toThrow(StackError);
+    expect(() => planStack({ FRONTEND_PORT: 'x' })).toThrow(/FRONTEND_PORT must be a port number/);
+    expect(() => planStack({ TOPOLOGIES: 'monolith,nope' })).toThrow(/unknown topologies: nope/);
+  });
+});
+
+describe('startStack', () => {
+  it('starts the monolith and the frontend with BACKENDS from the registry, proxies to it, and stops every process', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-stack-'));
+    // The console's server only needs a built index.html to serve; the real build is not under test.
+    const distDir = mkdtempSync(join(dataDir, 'dist-'));
+    writeFileSync(join(distDir, 'index.html'), '<!doctype html><title>console</title>');
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, TOPOLOGIES: 'monolith', DATA_DIR: dataDir, MONOLITH_PORT: String(await freePortRange(1)), FRONTEND_PORT: String(await freePort()), DIST_DIR: distDir, LOG_LEVEL: 'warn' };
+    const plan = planStack(env);
+    const stack = await startStack(plan, { env, output: sink });
+    try {
+      const config = (await (await fetch(`${stack.frontendUrl}/config.json`)).json()) as { backends: { id: string; label: string }[] };
+      expect(config.backends).toEqual([expect.objectContaining({ id: 'monolith', label: 'Modular monolith' })]);
+      expect(frontendBackends(stack.topologies)).toBe(`monolith=http://127.0.0.1:${env.MONOLITH_PORT}`);
+      const products = await fetch(`${stack.frontendUrl}/api/monolith/products?limit=2`);
+      expect(products.status).toBe(200);
+      expect(describeStack(stack, undefined)).toMatch(/monolith\s+http:\/\/127\.0\.0\.1:\d+ {3}pid \d+ {3}restarts 0/);
+    } finally {
+      const pids = [...stack.topologies.flatMap((t) => t.topology.pids()), stack.frontend.pid!];
+      await stack.stop();
+      expect(pids.filter(alive)).toEqual([]);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,73 +1,182 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-/** The repository root, from packages/stack/src. */
-export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
-
-export interface Part {
-  name: string;
-  /** App folder relative to the repo root; the script runs with it as cwd. */
-  cwd: string;
-  /** Arguments after `node`. */
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  /** URL answered with 2xx once the part is ready. */
-  readyUrl: string;
-  /** What to print for it. */
-  url: string;
-}
-
-export interface RunningPart {
-  part: Part;
-  child: ChildProcess;
-}
+import { join, resolve } from 'node:path';
+import { DEFAULT_RESTART_POLICY, ProcessSupervisor, REPO_ROOT, TopologyStartError, displayName, runnableSideBySide, startTopology, topologyUnavailable } from '@archbench/topologies';
+import type { RunningTopology, TopologyDefinition, TopologyEvent } from '@archbench/topologies';
 
 export class StackError extends Error {
   override readonly name = 'StackError';
 }
 
-/** Starts one part and resolves once its ready URL answers, or rejects when it exits first or times out. */
-export async function startPart(part: Part, timeoutMs = 120_000, output: NodeJS.WritableStream = process.stderr): Promise<RunningPart> {
-  const child = spawn(process.execPath, part.args, {
-    cwd: resolve(REPO_ROOT, part.cwd),
-    env: part.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const tail: string[] = [];
-  const keep = (chunk: Buffer) => {
-    tail.push(chunk.toString());
-    if (tail.length > 40) tail.shift();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', (chunk: Buffer) => {
-    keep(chunk);
-    output.write(chunk.toString().replace(/^(?=.)/gm, `[${part.name}] `));
-  });
-  let exit: string | undefined;
-  child.once('exit', (code, signal) => (exit = `exited with code ${code}${signal ? ` (${signal})` : ''}`));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exit) throw new StackError(`${part.name} ${exit} before it was ready:\n${tail.join('').slice(-2000)}`);
-    try {
-      const res = await fetch(part.readyUrl, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return { part, child };
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  child.kill('SIGKILL');
-  throw new StackError(`${part.name} was not ready at ${part.readyUrl} within ${timeoutMs / 1000}s`);
+/** One topology of `pnpm start`: where it listens and keeps its data, or why it is left out. */
+export interface PlannedTopology {
+  definition: TopologyDefinition;
+  /** What the frontend and the table call it: the family name (`microservices`) or the topology name. */
+  id: string;
+  port: number;
+  dataDir: string;
+  /** Why it cannot run here (it is skipped), or undefined. */
+  skip: string | undefined;
 }
 
-/** Sends SIGTERM to every part, then SIGKILL to what is still running after the grace period. */
-export async function stopParts(parts: RunningPart[], graceMs = 10_000): Promise<void> {
-  const alive = parts.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
-  const exits = alive.map((p) => new Promise<void>((r) => p.child.once('exit', () => r())));
-  for (const p of alive) p.child.kill('SIGTERM');
-  const timer = setTimeout(() => alive.forEach((p) => p.child.kill('SIGKILL')), graceMs);
-  await Promise.all(exits);
-  clearTimeout(timer);
+export interface StackPlan {
+  host: string;
+  topologies: PlannedTopology[];
+  frontendPort: number;
+  /** The supervisor's /metrics (archbench_process_restarts_total) and /processes. */
+  supervisorPort: number | undefined;
+  dataDir: string;
+}
+
+const portOf = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new StackError(`${name} must be a port number, got ${JSON.stringify(value)}`);
+  return port;
+};
+
+/** `MICROSERVICES_PORT` for `microservices`, `HYBRID_PORT` for `hybrid` … */
+export const portVariable = (id: string) => `${id.toUpperCase().replace(/-/g, '_')}_PORT`;
+
+/**
+ * What `pnpm start` runs, from the topology registry and the environment: one topology per family
+ * (the variant the environment picks, e.g. microservices over RabbitMQ when AMQP_URL is set), each
+ * on `<NAME>_PORT` (default its own port), with its data in DATA_DIR/<name>; the frontend on
+ * FRONTEND_PORT (5173); the supervisor's metrics on SUPERVISOR_PORT (3009, `off` for none).
+ * TOPOLOGIES=monolith,hybrid limits it to some.
+ * @example planStack({}).topologies.map((t) => `${t.id}:${t.port}`) // ['monolith:3000', 'microservices:3100', …]
+ */
+export function planStack(env: Readonly<NodeJS.ProcessEnv>): StackPlan {
+  const host = env.HOST || '127.0.0.1';
+  const dataDir = resolve(REPO_ROOT, env.DATA_DIR ?? 'data');
+  const wanted = env.TOPOLOGIES ? env.TOPOLOGIES.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+  const all = runnableSideBySide(env);
+  if (wanted) {
+    const unknown = wanted.filter((w) => !all.some((d) => d.name === w || displayName(d) === w));
+    if (unknown.length) throw new StackError(`TOPOLOGIES names unknown topologies: ${unknown.join(', ')} (known: ${all.map(displayName).join(', ')})`);
+  }
+  const topologies = all
+    .filter((d) => !wanted || wanted.includes(d.name) || wanted.includes(displayName(d)))
+    .map((definition) => {
+      const id = displayName(definition);
+      return {
+        definition,
+        id,
+        port: portOf(portVariable(id), env[portVariable(id)], definition.defaultPort),
+        dataDir: join(dataDir, id),
+        skip: topologyUnavailable(definition, env),
+      };
+    });
+  const supervisor = env.SUPERVISOR_PORT === 'off' ? undefined : portOf('SUPERVISOR_PORT', env.SUPERVISOR_PORT, 3009);
+  return { host, topologies, frontendPort: portOf('FRONTEND_PORT', env.FRONTEND_PORT, 5173), supervisorPort: supervisor, dataDir };
+}
+
+/** `BACKENDS` for the frontend: `id=url` of every running topology, in registry order. */
+export function frontendBackends(running: readonly { id: string; topology: RunningTopology }[]): string {
+  return running.map(({ id, topology }) => `${id}=${topology.baseUrl}`).join(',');
+}
+
+export interface RunningStack {
+  topologies: { id: string; topology: RunningTopology }[];
+  /** Topologies left out, with the reason (cannot run here, or failed to start). */
+  skipped: { id: string; reason: string }[];
+  frontend: ProcessSupervisor;
+  frontendUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface StartStackOptions {
+  env: NodeJS.ProcessEnv;
+  /** Each process's output lines, prefixed with its name. */
+  output: NodeJS.WritableStream;
+  onEvent?: (event: TopologyEvent) => void;
+  /** Progress lines (`starting hybrid…`). */
+  progress?: (line: string) => void;
+}
+
+/**
+ * Starts every planned topology (one after another: a 2-core machine starts them faster that
+ * way than all at once), then the frontend with BACKENDS listing the ones that came up. A
+ * topology that fails to start is reported and left out; the stack fails only if none starts.
+ */
+export async function startStack(plan: StackPlan, options: StartStackOptions): Promise<RunningStack> {
+  const progress = options.progress ?? (() => undefined);
+  const topologies: { id: string; topology: RunningTopology }[] = [];
+  const skipped: { id: string; reason: string }[] = [];
+  const base = { ...options.env, LOG_LEVEL: options.env.LOG_LEVEL ?? 'warn' };
+  const stopAll = async () => {
+    await Promise.all(topologies.map(({ topology }) => topology.stop()));
+  };
+  for (const planned of plan.topologies) {
+    if (planned.skip) {
+      skipped.push({ id: planned.id, reason: planned.skip });
+      continue;
+    }
+    progress(`starting ${planned.id} (${planned.definition.name})…`);
+    try {
+      const topology = await startTopology(planned.definition, {
+        port: planned.port,
+        host: plan.host,
+        env: base,
+        dataDir: planned.dataDir,
+        output: { prefix: options.output },
+        onEvent: options.onEvent,
+      });
+      topologies.push({ id: planned.id, topology });
+    } catch (error) {
+      if (!(error instanceof TopologyStartError)) {
+        await stopAll();
+        throw error;
+      }
+      skipped.push({ id: planned.id, reason: `did not start: ${error.message}` });
+      progress(`${planned.id} did not start; continuing without it:\n${error.message}`);
+    }
+  }
+  if (topologies.length === 0) throw new StackError(`no topology started (${skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')})`);
+
+  const frontendUrl = `http://${plan.host}:${plan.frontendPort}`;
+  const frontendDir = join(REPO_ROOT, 'apps/frontend');
+  const frontend = new ProcessSupervisor(
+    {
+      name: 'frontend',
+      command: process.execPath,
+      args: ['--import', import.meta.resolve('tsx'), join(frontendDir, 'server.ts')],
+      cwd: frontendDir,
+      env: { ...base, HOST: plan.host, PORT: String(plan.frontendPort), BACKENDS: frontendBackends(topologies) },
+      readyUrl: `${frontendUrl}/config.json`,
+    },
+    { output: { prefix: options.output }, restart: DEFAULT_RESTART_POLICY, onEvent: options.onEvent ? (e) => options.onEvent!({ ...e, topology: 'stack' }) : undefined },
+  );
+  progress('starting the frontend…');
+  try {
+    await frontend.start(60_000);
+  } catch (error) {
+    await stopAll();
+    throw new StackError(`the frontend did not start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return {
+    topologies,
+    skipped,
+    frontend,
+    frontendUrl,
+    async stop() {
+      await frontend.stop();
+      await stopAll();
+    },
+  };
+}
+
+/** The table `pnpm start` prints: each topology's public URL, processes, pids and restarts. */
+export function describeStack(stack: RunningStack, supervisorUrl: string | undefined): string {
+  const lines = ['', 'archbench is running:', `  frontend        ${stack.frontendUrl}   order console, concurrency lab, report viewer   pid ${stack.frontend.pid}   restarts ${stack.frontend.restarts}`];
+  for (const { id, topology } of stack.topologies) {
+    lines.push(`  ${id.padEnd(14)}  ${topology.baseUrl}   public API (GET /openapi.json)   ${topology.definition.name}`);
+    for (const p of topology.processes) lines.push(`      ${p.name.padEnd(10)}  ${p.url}   pid ${p.pid}   restarts ${p.restarts}   ${p.capabilities.join(', ')}`);
+  }
+  for (const s of stack.skipped) lines.push(`  ${s.id.padEnd(14)}  skipped: ${s.reason.split('\n')[0]}`);
+  lines.push(
+    '',
+    supervisorUrl ? `restarts: ${supervisorUrl}/metrics (archbench_process_restarts_total), ${supervisorUrl}/processes` : 'restarts: SUPERVISOR_PORT=off',
+    'tokens: pnpm token --sub alice        stop: Ctrl-C',
+    '',
+  );
+  return lines.join('\n');
 }

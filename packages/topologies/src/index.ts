@@ -4,7 +4,7 @@
  */
 export { PORT_OFFSETS, defineTopology } from './types';
 export type { AvailabilityContext, Capability, ProcessDefinition, TopologyContext, TopologyDefinition } from './types';
-export { REPO_ROOT, UnknownTopologyError, getTopology, listTopologies, processForCapability, topologyNames, topologyUnavailable } from './registry';
+export { REPO_ROOT, UnknownTopologyError, displayName, getTopology, listTopologies, processForCapability, runnableSideBySide, topologyNames, topologyUnavailable } from './registry';
 export { RunningTopology, TopologyStartError, TopologyUnavailableError, killAllTopologiesNow, startTopology } from './start-topology';
 export type { ProcessInfo, ProcessMetrics, StartTopologyOptions, TopologyEvent } from './start-topology';
 export { DEFAULT_RESTART_POLICY, ProcessStartError, ProcessSupervisor, backoffDelay } from './supervisor';

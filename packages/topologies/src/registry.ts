@@ -29,23 +29,52 @@ async function discover(): Promise<TopologyDefinition[]> {
 const DEFINITIONS: readonly TopologyDefinition[] = await discover();
 
 /**
- * Names a user may type for a family of topologies: `microservices` is microservices-amqp when
- * AMQP_URL is set (and TRANSPORT is not `http`), else microservices-http.
+ * A family name picks its variant from the environment: the variant named `<family>-<TRANSPORT>`
+ * when TRANSPORT is set, else `<family>-amqp` when AMQP_URL is set, else the first variant that
+ * needs nothing more (`microservices` is microservices-amqp with AMQP_URL, else microservices-http).
  */
-const ALIASES: Record<string, (env: Readonly<NodeJS.ProcessEnv>) => string> = {
-  microservices: (env) => ((env.TRANSPORT ?? (env.AMQP_URL ? 'amqp' : 'http')) === 'amqp' ? 'microservices-amqp' : 'microservices-http'),
-};
+function resolveFamily(family: string, env: Readonly<NodeJS.ProcessEnv>): string | undefined {
+  const variants = DEFINITIONS.filter((d) => d.family === family);
+  if (variants.length === 0) return undefined;
+  const transport = env.TRANSPORT ?? (env.AMQP_URL ? 'amqp' : undefined);
+  const named = transport ? variants.find((d) => d.name === `${family}-${transport}`) : undefined;
+  return (named ?? variants.find((d) => !d.unavailable?.({ env, root: REPO_ROOT })) ?? variants[0]!).name;
+}
+
+/** The family names (aliases) next to the topology names. */
+function familyNames(): string[] {
+  return [...new Set(DEFINITIONS.flatMap((d) => (d.family && d.family !== d.name ? [d.family] : [])))];
+}
 
 export class UnknownTopologyError extends Error {
   override readonly name = 'UnknownTopologyError';
   constructor(readonly requested: string) {
-    super(`unknown topology "${requested}"; known: ${[...topologyNames(), ...Object.keys(ALIASES)].sort().join(', ')}`);
+    super(`unknown topology "${requested}"; known: ${[...topologyNames(), ...familyNames()].sort().join(', ')}`);
   }
 }
 
 /** Every registered topology, in default-port order. @example listTopologies().map((t) => t.name) */
 export function listTopologies(): readonly TopologyDefinition[] {
   return DEFINITIONS;
+}
+
+/**
+ * One topology per family (and every topology without one), each variant chosen from `env` as
+ * `getTopology(family, env)` would: what `pnpm start` runs side by side.
+ * @example runnableSideBySide(process.env).map((t) => t.name) // ['monolith', 'microservices-http', 'hybrid', …]
+ */
+export function runnableSideBySide(env: Readonly<NodeJS.ProcessEnv>): TopologyDefinition[] {
+  const chosen: TopologyDefinition[] = [];
+  for (const d of DEFINITIONS) {
+    const pick = d.family ? getTopology(d.family, env) : d;
+    if (!chosen.includes(pick)) chosen.push(pick);
+  }
+  return chosen;
+}
+
+/** The name the frontend and tables use: the family name, else the topology name. */
+export function displayName(definition: TopologyDefinition): string {
+  return definition.family ?? definition.name;
 }
 
 /** Names of every registered topology. @example topologyNames() // ['monolith', 'microservices-amqp', …] */
@@ -58,7 +87,7 @@ export function topologyNames(): string[] {
  * @example getTopology('microservices', process.env).name // 'microservices-http'
  */
 export function getTopology(name: string, env: Readonly<NodeJS.ProcessEnv> = {}): TopologyDefinition {
-  const resolved = ALIASES[name]?.(env) ?? name;
+  const resolved = DEFINITIONS.some((d) => d.name === name) ? name : (resolveFamily(name, env) ?? name);
   const definition = DEFINITIONS.find((d) => d.name === resolved);
   if (!definition) throw new UnknownTopologyError(name);
   return definition;

@@ -58,6 +58,12 @@ export interface ProcessDefinition {
 export interface TopologyDefinition {
   /** Registry key and `pnpm compare` topology name: `monolith`, `microservices-http` … */
   name: string;
+  /**
+   * Variants of one app that share ports (microservices-http and -amqp are family
+   * `microservices`): `pnpm start` runs one per family, the frontend calls it by the family name,
+   * and the family name is an alias that picks the variant from the environment.
+   */
+  family?: string;
   /** Short label for tables and the frontend's backend selector. */
   title: string;
   /** One line on what it is. */

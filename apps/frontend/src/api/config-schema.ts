@@ -5,7 +5,11 @@ import { z } from 'zod';
  * `/api/<id>/`) and whether the server mints demo-customer tokens at `POST /dev/token`.
  * Shared by the browser app and the Node server so both agree on the shape.
  */
-export const BackendId = z.enum(['monolith', 'microservices']);
+/**
+ * A backend's id: the topology name the console's server was given (`monolith`, `microservices`,
+ * `hybrid`, `serverless` …), so a new topology appears without a change here.
+ */
+export const BackendId = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'a backend id is 1 to 40 lower-case letters, digits or "-", starting with a letter');
 export type BackendId = z.infer<typeof BackendId>;
 
 export const FrontendConfig = z.object({
@@ -14,13 +18,24 @@ export const FrontendConfig = z.object({
 });
 export type FrontendConfig = z.infer<typeof FrontendConfig>;
 
-export const BACKEND_LABELS: Record<BackendId, { label: string; description: string }> = {
+export const BACKEND_LABELS: Record<string, { label: string; description: string }> = {
   monolith: { label: 'Modular monolith', description: 'One process, one database, one transaction per order step.' },
   microservices: {
     label: 'Microservices',
     description: 'Gateway plus inventory, orders, payments and shipping services; a saga places each order.',
   },
+  hybrid: { label: 'Hybrid', description: 'Catalog, orders and payments in one core process; shipping extracted as a service.' },
+  serverless: { label: 'Serverless', description: 'Workers on workerd: an API worker, queue consumers for payment and shipping, D1.' },
 };
+
+/**
+ * Label and description of a backend; an id without an entry above (a topology added later) is
+ * shown by its name.
+ * @example backendLabel('hybrid').label // 'Hybrid'
+ */
+export function backendLabel(id: string): { label: string; description: string } {
+  return BACKEND_LABELS[id] ?? { label: id, description: `The ${id} topology.` };
+}
 
 /** Demo customer ids: short and URL-safe, so they are safe to put in a token subject. */
 export const DevTokenRequest = z.strictObject({

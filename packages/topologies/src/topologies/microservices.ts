@@ -15,6 +15,7 @@ const SERVICES: readonly { name: 'inventory' | 'orders' | 'payments' | 'shipping
 export function microservicesTopology(transport: 'http' | 'amqp'): TopologyDefinition {
   return defineTopology({
     name: `microservices-${transport}`,
+    family: 'microservices',
     title: transport === 'http' ? 'Microservices (HTTP)' : 'Microservices (RabbitMQ)',
     description: `gateway + inventory, orders, payments and shipping services, a database each, an orchestrated saga over ${transport === 'http' ? 'HTTP' : 'RabbitMQ'}`,
     app: 'apps/microservices',

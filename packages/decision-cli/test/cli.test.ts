@@ -72,9 +72,9 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
   const cases: Array<{ name: string; setup?: () => void; args: string[]; message: RegExp }> = [
     { name: 'malformed answers YAML', setup: () => tmp.write('answers.yaml', 'team: [unclosed\n'), args: decide, message: /answers\.yaml: not valid YAML or JSON/ },
     { name: 'an unknown answers field', setup: () => tmp.write('answers.yaml', `${answersTemplate(SMALL_TEAM_MVP)}\nsquads: 4\n`), args: decide, message: /squads: unknown field; allowed fields: version, project/ },
-    { name: 'an enum value out of range', setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('onCall: none', 'onCall: sometimes')), args: decide, message: /team\.onCall: must be one of none, shared-rotation, per-team \(got "sometimes"\)/ },
+    { name: 'an enum value out of range', setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('onCall: none', 'onCall: sometimes')), args: decide, message: /team\.onCall: must be one of none, shared-rotation, per-team, or unknown \(got "sometimes"\)/ },
     { name: 'a missing answers file', args: ['decide', '--answers', 'nope.yaml'], message: /answers file .*nope\.yaml does not exist/ },
-    { name: 'a comparison of another schema version', setup: () => tmp.write('comparison.json', JSON.stringify({ ...comparisonFixture(), schemaVersion: 2 })), args: decide, message: /comparison\.json: comparison file has schemaVersion 2; this version of archbench reads schemaVersion 1/ },
+    { name: 'a comparison of another schema version', setup: () => tmp.write('comparison.json', JSON.stringify({ ...comparisonFixture(), schemaVersion: 3 })), args: decide, message: /comparison\.json: comparison file has schemaVersion 3; this version of archbench reads schemaVersion 1 or 2/ },
     { name: 'a truncated comparison', setup: () => tmp.write('comparison.json', JSON.stringify(comparisonFixture()).slice(0, 300)), args: decide, message: /comparison\.json: not valid JSON .*truncated/ },
     { name: 'a truncated k6 summary', setup: () => tmp.write('k6.json', '{"metrics":{"http_req_duration":{"med":1,'), args: [...decide, '--k6', 'monolith=k6.json'], message: /k6\.json: not valid JSON .*truncated/ },
     { name: 'a malformed --k6 flag', args: [...decide, '--k6', 'k6.json'], message: /--k6 k6\.json: expected TOPOLOGY=FILE/ },
@@ -83,7 +83,7 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
     { name: 'a negative price', args: [...decide, '--vcpu-hour-eur=-1'], message: /--vcpu-hour-eur must be a number of euros/ },
     { name: 'an unknown scenario', args: [...decide, '--scenario', 'spike'], message: /--scenario spike: not in the evidence \(scenarios: browse, checkout\)/ },
     { name: 'superseding an ADR that does not exist', args: [...decide, '--supersedes', '7'], message: /no ADR "7" in/ },
-    { name: 'a decisions --dir that is a file', args: [...decide, '--dir', 'answers.yaml'], message: /answers\.yaml is not a folder; pass the decisions folder with --dir/ },
+    { name: 'a decisions --dir that is a file', args: [...decide, '--dir', 'answers.yaml'], message: /--dir answers\.yaml: is a file, not a folder/ },
     { name: 'an unknown command', args: ['decidee'], message: /unknown command "decidee"/ },
     { name: 'score without answers', args: ['score'], message: /score needs --answers FILE/ },
   ];
@@ -111,7 +111,7 @@ describe('archbench verify', () => {
     const adr = 'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.md';
     const ok = await runCli(['verify', adr, '--comparison', 'comparison.json'], tmp.dir);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/all 7 confirmation criteria hold/);
+    expect(ok.stdout).toMatch(/all 8 confirmation criteria hold/);
 
     tmp.write('newer.json', JSON.stringify(comparisonFixture({ monolithP95: 500, monolithCpuPer1k: 10 })));
     const bad = await runCli(['verify', '1', '--comparison', 'newer.json'], tmp.dir);
@@ -119,15 +119,29 @@ describe('archbench verify', () => {
     expect(bad.stdout).toMatch(/✗ monolith-p95: .* — 500\.0 ms in browse at 80\.0 rps \(max 300\)/);
     expect(bad.stdout).toMatch(/✗ monolith-cpu: .* — 10\.000 CPU s per 1,000 orders \(max 5\)/);
     expect(bad.stdout).toMatch(/✓ monolith-memory/);
-    expect(bad.stderr).toContain('2 of 7 confirmation criteria no longer hold: monolith-p95, monolith-cpu');
+    expect(bad.stdout).toMatch(/✗ monolith-p95-measured: .* — 500\.0 ms in browse at 80\.0 rps \(max 67\.5\)/);
+    expect(bad.stderr).toContain('3 of 8 confirmation criteria no longer hold: monolith-p95, monolith-p95-measured, monolith-cpu');
   });
 
-  it('exits 0 and says so when the chosen option was not measured (nothing to check)', async () => {
+  it('catches a 5x latency regression that stays within the budget', async () => {
+    await runCli(decide, tmp.dir);
+    const slower = comparisonFixture();
+    for (const sc of slower.scenarios) for (const k of ['p50', 'p90', 'p95', 'p99', 'max'] as const) sc.latencyMs[k] *= 5;
+    tmp.write('slower.json', JSON.stringify(slower));
+    const r = await runCli(['verify', '1', '--comparison', 'slower.json'], tmp.dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✓ monolith-p95: .* \(max 300\)/);
+    expect(r.stdout).toMatch(/✗ monolith-p95-measured: .* — 225\.0 ms in checkout/);
+  });
+
+  it('exits 3 and says so for an ADR decided without evidence for the chosen option', async () => {
     tmp.write('idle.yaml', answersTemplate(IDLE_BURSTY_EVENTS));
     await runCli(['decide', '--answers', 'idle.yaml', '--comparison', 'comparison.json'], tmp.dir);
     const r = await runCli(['verify', '1', '--comparison', 'comparison.json'], tmp.dir);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/no machine-checkable criteria recorded \(the chosen option was not measured\)/);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/was decided without evidence for the chosen option .* nothing to verify/);
+    const noFlag = await runCli(['verify', '1'], tmp.dir);
+    expect(noFlag.code).toBe(3);
   });
 
   it('exits 2 for an ADR without a confirmation block or a comparison of the wrong version', async () => {
@@ -136,10 +150,10 @@ describe('archbench verify', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no archbench confirmation block/);
     await runCli(decide, tmp.dir);
-    tmp.write('v2.json', JSON.stringify({ ...comparisonFixture(), schemaVersion: 2 }));
-    const wrong = await runCli(['verify', '2', '--comparison', 'v2.json'], tmp.dir);
+    tmp.write('v3.json', JSON.stringify({ ...comparisonFixture(), schemaVersion: 3 }));
+    const wrong = await runCli(['verify', '2', '--comparison', 'v3.json'], tmp.dir);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/schemaVersion 2/);
+    expect(wrong.stderr).toMatch(/schemaVersion 3/);
   });
 });
 

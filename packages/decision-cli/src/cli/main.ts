@@ -1,20 +1,23 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pkg from '../../package.json' with { type: 'json' };
-import { ADR_STATUSES, decisionTitle, pad, renderDecisionAdr, renderTemplateAdr } from '../core/adr';
+import { ADR_STATUSES, decisionTitle, pad, renderDecisionAdr, renderIndex, renderTemplateAdr } from '../core/adr';
 import { buildConfirmation, checkConfirmation, extractConfirmation } from '../core/confirmation';
 import { ConflictError, exitCodeOf, InputError, UsageError, VerificationFailedError } from '../core/errors';
 import type { Evidence, Prices } from '../core/evidence';
-import { MODEL_V1, optionTitle, OPTION_IDS } from '../core/model';
+import { CURRENT_MODEL, modelVersion, MODEL_VERSIONS, optionTitle, OPTION_IDS, type Model } from '../core/model';
 import { eur } from '../core/markdown';
 import { renderHtmlReport } from '../core/report-html';
 import { score, type ScoreResult } from '../core/scoring';
-import { analyseSensitivity, describeFlip, type Sensitivity } from '../core/sensitivity';
+import { analyseSensitivity, assessConfidence, describeConfidence, describeFlip, type Confidence, type Sensitivity } from '../core/sensitivity';
+import { diffDecisions, renderDiff } from '../core/diff';
+import { answersFromAdr } from '../core/adr';
 import { answersTemplate } from '../core/template';
-import type { Answers } from '../core/answers';
+import { parseAnswers, type Answers } from '../core/answers';
 import { AdrLog } from '../io/adr-log';
 import { loadEvidence, readAnswersFile, readText, writeFileAtomic } from '../io/files';
+import { checkOutputDir, checkOutputFile, OutputBatch } from '../io/outputs';
 import { runQuestionnaire } from '../io/questionnaire';
 import { helpFor } from './help';
 
@@ -26,10 +29,15 @@ export interface CliIo {
   cwd: string;
   /** Today, for ADR dates. */
   now: () => Date;
+  /** Whether stdin is a terminal; the questionnaire needs one unless --interactive forces it. */
+  interactive?: boolean;
 }
 
+/** `verify` of an ADR decided without evidence: nothing machine-checkable was recorded. */
+export const EXIT_NO_EVIDENCE = 3;
+
 const GENERATOR = `${pkg.name} ${pkg.version}`;
-const model = MODEL_V1;
+const model = CURRENT_MODEL;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -65,8 +73,11 @@ function list(value: unknown): string[] | undefined {
 
 function isoDate(value: unknown, io: CliIo): string {
   if (value === undefined) return io.now().toISOString().slice(0, 10);
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new UsageError(`--date must be YYYY-MM-DD (got ${JSON.stringify(value)})`);
-  return value;
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
+  // Date.parse rolls 2026-02-30 over to March; a real date survives the round trip unchanged.
+  const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  if (!m || !d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) throw new UsageError(`--date must be a real date as YYYY-MM-DD (got ${JSON.stringify(value)})`);
+  return String(value);
 }
 
 interface Inputs {
@@ -104,29 +115,44 @@ function requireAnswers(values: Record<string, unknown>, command: string, io: Cl
   return { answers: readAnswersFile(resolve(io.cwd, values.answers)), source: values.answers };
 }
 
-function evaluate(answers: Answers, inputs: Inputs): { result: ScoreResult; sensitivity: Sensitivity } {
-  const options = { model, prices: inputs.prices, scenarios: inputs.scenarios };
+interface Evaluation {
+  result: ScoreResult;
+  sensitivity: Sensitivity;
+  confidence: Confidence;
+}
+
+function evaluate(answers: Answers, inputs: Inputs, withModel: Model = model): Evaluation {
+  const options = { model: withModel, prices: inputs.prices, scenarios: inputs.scenarios };
   const result = score(answers, inputs.evidence, options);
-  return { result, sensitivity: analyseSensitivity(answers, inputs.evidence, options, result) };
+  const sensitivity = analyseSensitivity(answers, inputs.evidence, options, result);
+  return { result, sensitivity, confidence: assessConfidence(result, sensitivity, withModel, title) };
 }
 
 const title = (id: (typeof OPTION_IDS)[number]) => optionTitle(model, id);
+
+function warn(io: CliIo, warnings: readonly string[]): void {
+  for (const w of warnings) io.stderr.write(`archbench: warning: ${w}\n`);
+}
 
 function pad2(s: string, n: number, right = false) {
   return right ? s.padStart(n) : s.padEnd(n);
 }
 
-function summaryText(result: ScoreResult, sensitivity: Sensitivity, breakdown: boolean): string {
-  const lines = [`Recommendation: ${title(result.recommendation)} (${result.ranking[0]!.score.toFixed(1)}/100), ahead of ${title(result.runnerUp)} by ${result.margin.toFixed(1)} points — model v${result.modelVersion}`, ''];
+function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown: boolean): string {
+  const head =
+    confidence.level === 'too-close'
+      ? `Too close to call: ${title(result.recommendation)} (${result.ranking[0]!.score.toFixed(1)}/100) leads ${title(result.runnerUp)} by only ${result.margin.toFixed(1)} points — model v${result.modelVersion}`
+      : `Recommendation: ${title(result.recommendation)} (${result.ranking[0]!.score.toFixed(1)}/100), ahead of ${title(result.runnerUp)} by ${result.margin.toFixed(1)} points — model v${result.modelVersion}`;
+  const lines = [head, ''];
   lines.push(`  #  ${pad2('Option', 18)} ${pad2('Score', 6, true)}  Evidence`);
   result.ranking.forEach((o, i) => lines.push(`  ${i + 1}  ${pad2(o.title, 18)} ${pad2(o.score.toFixed(1), 6, true)}  ${o.measuredAs ? `measured as ${o.measuredAs}` : 'answers and priors only'}`));
   if (breakdown) {
-    lines.push('', 'Breakdown (fit 0-5 → points; m = measured, p = prior):');
+    lines.push('', 'Breakdown (fit 0-5 → points; m = measured, p = prior, ? = unknown answer):');
     lines.push(`  ${pad2('Criterion', 30)} ${pad2('Weight', 6, true)}  ${OPTION_IDS.map((id) => pad2(title(id).slice(0, 16), 16)).join(' ')}`);
     for (const c of result.criteria) {
       const cells = OPTION_IDS.map((id) => {
         const f = c.fits[id];
-        return pad2(`${f.fit}/5 → ${f.points.toFixed(1)}${f.source === 'measured' ? ' m' : f.source === 'prior' ? ' p' : ''}`, 16);
+        return pad2(`${f.fit}/5 → ${f.points.toFixed(1)}${f.source === 'measured' ? ' m' : f.source === 'prior' ? ' p' : f.source === 'unknown' ? ' ?' : ''}`, 16);
       });
       lines.push(`  ${pad2(c.title.slice(0, 30), 30)} ${pad2(c.weight.toFixed(2), 6, true)}  ${cells.join(' ')}`);
     }
@@ -134,11 +160,13 @@ function summaryText(result: ScoreResult, sensitivity: Sensitivity, breakdown: b
   if (result.assessments.length) {
     lines.push('', 'Evidence:');
     for (const a of result.assessments) {
-      const cost = a.cost ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders` : `cost: ${a.costReason}`;
-      lines.push(`  ${a.topology}: latency ${a.latency.status} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}`);
+      const cost = a.monthly ? `${eur(a.monthly.monthlyEur)} a month (${a.monthly.billing})` : a.cost ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders` : `cost: ${a.costReason}`;
+      const faults = a.faults ? `; faults: worst browse availability ${a.faults.worstAvailability ? `${(a.faults.worstAvailability.value * 100).toFixed(1)}% (${a.faults.worstAvailability.fault})` : '—'}, slowest recovery ${a.faults.slowestRecovery ? (Number.isFinite(a.faults.slowestRecovery.value) ? `${a.faults.slowestRecovery.value.toFixed(1)} s` : 'never') : '—'}${a.faults.broken.length ? `, ${a.faults.broken.join('; ')}` : ''}` : '';
+      lines.push(`  ${a.topology}: latency ${a.latency.status} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}${faults}`);
     }
   }
   lines.push('', `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one or two answers flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}.`);
+  lines.push(`Confidence: ${describeConfidence(confidence)}`);
   for (const note of result.notes) lines.push(`Note: ${note}`);
   return `${lines.join('\n')}\n`;
 }
@@ -148,6 +176,8 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
     ...EVIDENCE_OPTIONS,
     answers: { type: 'string' },
     'save-answers': { type: 'string' },
+    'no-save-answers': { type: 'boolean', default: false },
+    interactive: { type: 'boolean', default: false },
     dir: { type: 'string', default: 'docs/decisions' },
     title: { type: 'string' },
     status: { type: 'string', default: 'proposed' },
@@ -160,25 +190,45 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
     date: { type: 'string' },
   });
   if (values.help) return help(io, 'decide');
-  const status = String(values.status);
-  if (!(ADR_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(status)})`);
+  const requestedStatus = String(values.status);
+  if (!(ADR_STATUSES as readonly string[]).includes(requestedStatus)) throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(requestedStatus)})`);
   const date = isoDate(values.date, io);
-  // Validate every input before asking questions or writing anything.
+  const dryRun = Boolean(values['dry-run']);
+  // Validate every input and every output path before asking questions, scoring or writing.
   const inputs = evidenceInputs(values, io);
-  const log = new AdrLog(resolve(io.cwd, String(values.dir)));
-  const superseded = typeof values.supersedes === 'string' ? log.find(values.supersedes) : undefined;
+  const dirFlag = String(values.dir);
+  const log = new AdrLog(resolve(io.cwd, dirFlag));
+  const htmlPath = typeof values.html === 'string' ? resolve(io.cwd, values.html) : undefined;
   const saveAnswers = typeof values['save-answers'] === 'string' ? resolve(io.cwd, values['save-answers']) : undefined;
-  if (saveAnswers && existsSync(saveAnswers)) throw new ConflictError(`${values['save-answers']} already exists; refusing to overwrite it`);
+  if (!dryRun) {
+    checkOutputDir(log.dir, `--dir ${dirFlag}`);
+    if (htmlPath) checkOutputFile(htmlPath, `--html ${String(values.html)}`);
+    if (saveAnswers) checkOutputFile(saveAnswers, `--save-answers ${String(values['save-answers'])}`, { exclusive: true });
+  }
+  log.list();
+  warn(io, log.warnings);
+  const superseded = typeof values.supersedes === 'string' ? log.find(values.supersedes) : undefined;
 
   let answers: Answers;
   let source: string;
   if (typeof values.answers === 'string') {
     ({ answers, source } = requireAnswers(values, 'decide', io));
   } else {
-    answers = await runQuestionnaire({ input: io.stdin, output: io.stdout });
-    source = saveAnswers ? String(values['save-answers']) : 'interactive questionnaire';
+    if (!values.interactive && io.interactive === false) {
+      throw new UsageError('stdin is not a terminal, so the questionnaire cannot be asked; pass --answers FILE (start one with `archbench answers-template --out answers.yaml`), or --interactive to answer through the pipe', 'decide');
+    }
+    const asked = await runQuestionnaire({ input: io.stdin, output: io.stdout, models: model.options });
+    if (asked === null) {
+      io.stderr.write('Cancelled at the review; nothing written.\n');
+      return 130;
+    }
+    answers = asked;
+    source = 'interactive questionnaire';
   }
-  const { result, sensitivity } = evaluate(answers, inputs);
+  const evaluation = evaluate(answers, inputs);
+  const { result, sensitivity, confidence } = evaluation;
+  // A near-tie is not a decision: the record stays proposed until someone settles the deciding answers.
+  const status = confidence.level === 'too-close' && requestedStatus === 'accepted' ? 'proposed' : requestedStatus;
   const { confirmation, notes } = buildConfirmation(answers, result, inputs.evidence, model, inputs.scenarios);
   const adrTitle = typeof values.title === 'string' && values.title.trim() ? values.title.trim() : decisionTitle(result.recommendation, model, answers);
   const people = {
@@ -186,42 +236,57 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
     consulted: list(values.consulted) ?? answers.people?.consulted,
     informed: list(values.informed) ?? answers.people?.informed,
   };
-  const render = (file: string) =>
+  const { number, file } = log.next(adrTitle);
+  const adrPath = join(log.dir, file);
+  // Answers are kept beside the record by default, so `diff` and a later re-decision can start from them.
+  const answersPath = saveAnswers ?? (values['no-save-answers'] ? undefined : join(log.dir, file.replace(/\.md$/, '.answers.yaml')));
+  const answersShown = answersPath ? relative(io.cwd, answersPath) || answersPath : source;
+  const render = (path: string) =>
     renderDecisionAdr({
       title: adrTitle,
       date,
       status,
       people,
       answers,
-      answersSource: source,
+      answersSource: typeof values.answers === 'string' ? source : answersShown,
       result,
       sensitivity,
+      confidence,
       evidence: inputs.evidence,
       confirmation,
       confirmationNotes: notes,
       model,
       generator: GENERATOR,
-      path: relative(io.cwd, resolve(log.dir, file)) || file,
+      path,
     });
 
-  io.stdout.write(summaryText(result, sensitivity, false));
-  if (values['dry-run']) {
+  io.stdout.write(summaryText(evaluation, false));
+  if (status !== requestedStatus) io.stdout.write(`\nThe result is too close to call, so the ADR stays ${status} (not ${requestedStatus}).\n`);
+  if (dryRun) {
     io.stdout.write(`\n--- dry run: nothing written ---\n\n${render('NNNN-dry-run.md')}`);
     return 0;
   }
-  if (saveAnswers) writeFileAtomic(saveAnswers, answersTemplate(answers), { exclusive: true });
-  const entry = log.create(adrTitle, (_n, file) => render(file));
-  io.stdout.write(`\nWrote ${relative(io.cwd, log.path(entry))} (ADR-${pad(entry.number)}, ${entry.status}) and ${relative(io.cwd, resolve(log.dir, 'README.md'))}\n`);
+  const batch = new OutputBatch();
+  let adrText = render(relative(io.cwd, adrPath) || adrPath);
   if (superseded) {
-    log.supersede(String(superseded.number), String(entry.number), date);
-    io.stdout.write(`ADR-${pad(superseded.number)} is now superseded by ADR-${pad(entry.number)}\n`);
+    const { oldText, newText } = log.supersedeTexts(superseded, { number, file }, adrText, date);
+    adrText = newText;
+    batch.add(log.path(superseded), oldText);
   }
-  if (typeof values.html === 'string') {
-    const path = resolve(io.cwd, values.html);
-    writeFileAtomic(path, renderHtmlReport({ title: adrTitle, date, answers, result, sensitivity, evidence: inputs.evidence, model, generator: GENERATOR }));
-    io.stdout.write(`Wrote ${values.html}\n`);
-  }
-  if (saveAnswers) io.stdout.write(`Saved answers to ${values['save-answers']}\n`);
+  batch.add(adrPath, adrText, { exclusive: true });
+  if (answersPath) batch.add(answersPath, answersTemplate(answers), { exclusive: true });
+  const entries = log.list().filter((e) => e.file !== file);
+  const supersededStatus = superseded ? `superseded by ADR-${pad(number)}` : undefined;
+  batch.add(
+    join(log.dir, 'README.md'),
+    renderIndex([...entries.map((e) => (superseded && e.file === superseded.file ? { ...e, status: supersededStatus!, date } : e)), { number, file, title: adrTitle, status, date }]),
+  );
+  if (htmlPath) batch.add(htmlPath, renderHtmlReport({ title: adrTitle, date, answers, result, sensitivity, confidence, evidence: inputs.evidence, model, generator: GENERATOR }));
+  batch.commit();
+  io.stdout.write(`\nWrote ${relative(io.cwd, adrPath)} (ADR-${pad(number)}, ${status}) and ${relative(io.cwd, resolve(log.dir, 'README.md'))}\n`);
+  if (superseded) io.stdout.write(`ADR-${pad(superseded.number)} is now superseded by ADR-${pad(number)}\n`);
+  if (htmlPath) io.stdout.write(`Wrote ${String(values.html)}\n`);
+  if (answersPath) io.stdout.write(`Saved answers to ${relative(io.cwd, answersPath) || answersPath}\n`);
   return 0;
 }
 
@@ -230,11 +295,12 @@ function cmdScore(args: string[], io: CliIo): number {
   if (values.help) return help(io, 'score');
   const inputs = evidenceInputs(values, io);
   const { answers } = requireAnswers(values, 'score', io);
-  const { result, sensitivity } = evaluate(answers, inputs);
+  const evaluation = evaluate(answers, inputs);
+  const { result, sensitivity, confidence } = evaluation;
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ ...result, sensitivity, sensitivityText: sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : null }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ ...result, sensitivity, sensitivityText: sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : null, confidence, confidenceText: describeConfidence(confidence) }, null, 2)}\n`);
   } else {
-    io.stdout.write(summaryText(result, sensitivity, true));
+    io.stdout.write(summaryText(evaluation, true));
   }
   return 0;
 }
@@ -243,12 +309,13 @@ function cmdReport(args: string[], io: CliIo): number {
   const { values } = parse('report', args, { ...EVIDENCE_OPTIONS, answers: { type: 'string' }, out: { type: 'string' }, title: { type: 'string' } });
   if (values.help) return help(io, 'report');
   if (typeof values.out !== 'string') throw new UsageError('report needs --out FILE', 'report');
+  checkOutputFile(resolve(io.cwd, values.out), `--out ${values.out}`);
   const inputs = evidenceInputs(values, io);
   const { answers } = requireAnswers(values, 'report', io);
-  const { result, sensitivity } = evaluate(answers, inputs);
+  const { result, sensitivity, confidence } = evaluate(answers, inputs);
   const date = io.now().toISOString().slice(0, 10);
   const reportTitle = typeof values.title === 'string' ? values.title : `Architecture options for the ${answers.project?.name ?? 'order-processing system'}`;
-  writeFileAtomic(resolve(io.cwd, values.out), renderHtmlReport({ title: reportTitle, date, answers, result, sensitivity, evidence: inputs.evidence, model, generator: GENERATOR }));
+  writeFileAtomic(resolve(io.cwd, values.out), renderHtmlReport({ title: reportTitle, date, answers, result, sensitivity, confidence, evidence: inputs.evidence, model, generator: GENERATOR }));
   io.stdout.write(`Wrote ${values.out}: ${title(result.recommendation)} leads with ${result.ranking[0]!.score.toFixed(1)}/100\n`);
   return 0;
 }
@@ -257,17 +324,17 @@ function cmdVerify(args: string[], io: CliIo): number {
   const { values, positionals } = parse('verify', args, { comparison: EVIDENCE_OPTIONS.comparison!, k6: EVIDENCE_OPTIONS.k6!, dir: { type: 'string', default: 'docs/decisions' } }, true);
   if (values.help) return help(io, 'verify');
   if (positionals.length !== 1) throw new UsageError('verify needs exactly one ADR (a path, or a number in --dir)', 'verify');
-  if (!(values.comparison as string[] | undefined)?.length && !(values.k6 as string[] | undefined)?.length) throw new UsageError('verify needs --comparison FILE (or --k6 TOPOLOGY=FILE) with the newer evidence', 'verify');
   const ref = positionals[0]!;
   const log = new AdrLog(resolve(io.cwd, String(values.dir)));
   const path = /^\d+$/.test(ref) ? log.path(log.find(ref)) : resolve(io.cwd, ref);
   const confirmation = extractConfirmation(readText(path, 'ADR'), relative(io.cwd, path) || path);
-  const { evidence } = evidenceInputs(values, io);
-  const checks = checkConfirmation(confirmation, evidence);
   const shown = relative(io.cwd, path) || path;
+  if (confirmation.criteria.length && !(values.comparison as string[] | undefined)?.length && !(values.k6 as string[] | undefined)?.length) throw new UsageError('verify needs --comparison FILE (or --k6 TOPOLOGY=FILE) with the newer evidence', 'verify');
+  const { evidence } = confirmation.criteria.length ? evidenceInputs(values, io) : { evidence: { sources: [], topologies: [] } };
+  const checks = checkConfirmation(confirmation, evidence);
   if (checks.length === 0) {
-    io.stdout.write(`${shown}: no machine-checkable criteria recorded (the chosen option was not measured); nothing to verify\n`);
-    return 0;
+    io.stderr.write(`archbench: ${shown} was decided without evidence for the chosen option (model v${confirmation.modelVersion}): no measured thresholds were recorded, so there is nothing to verify; decide again with --comparison to record some\n`);
+    return EXIT_NO_EVIDENCE;
   }
   for (const c of checks) io.stdout.write(`${c.passed ? '✓' : '✗'} ${c.criterion.id}: ${c.criterion.description} — ${c.detail}\n`);
   const failed = checks.filter((c) => !c.passed);
@@ -275,6 +342,38 @@ function cmdVerify(args: string[], io: CliIo): number {
     throw new VerificationFailedError(`${shown}: ${failed.length} of ${checks.length} confirmation criteria no longer hold: ${failed.map((c) => c.criterion.id).join(', ')}`);
   }
   io.stdout.write(`${shown}: all ${checks.length} confirmation criteria hold\n`);
+  return 0;
+}
+
+/** Answers from an answers file, or from the answers block an ADR carries (or the answers file saved beside it). */
+function answersFrom(ref: string, io: CliIo): { answers: Answers; label: string; modelVersion: number | null } {
+  const path = resolve(io.cwd, ref);
+  if (!/\.md$/i.test(path)) return { answers: readAnswersFile(path), label: ref, modelVersion: null };
+  const text = readText(path, 'ADR');
+  const embedded = answersFromAdr(text, ref);
+  if (embedded) return { answers: parseAnswers(embedded.answers, ref), label: ref, modelVersion: embedded.modelVersion };
+  const beside = join(dirname(path), basename(path).replace(/\.md$/i, '.answers.yaml'));
+  if (existsSync(beside)) return { answers: readAnswersFile(beside), label: ref, modelVersion: null };
+  throw new InputError(`${ref}: the ADR carries no answers block and there is no ${basename(beside)} beside it; pass the answers file instead`);
+}
+
+function cmdDiff(args: string[], io: CliIo): number {
+  const { values, positionals } = parse('diff', args, { ...EVIDENCE_OPTIONS, json: { type: 'boolean', default: false }, model: { type: 'string' } }, true);
+  if (values.help) return help(io, 'diff');
+  if (positionals.length !== 2) throw new UsageError('diff needs two inputs, A and B: answers files or ADRs', 'diff');
+  const inputs = evidenceInputs(values, io);
+  const a = answersFrom(positionals[0]!, io);
+  const b = answersFrom(positionals[1]!, io);
+  let withModel = model;
+  if (typeof values.model === 'string') {
+    const m = modelVersion(Number(values.model));
+    if (!m) throw new UsageError(`--model must be one of ${MODEL_VERSIONS.join(', ')} (got ${JSON.stringify(values.model)})`, 'diff');
+    withModel = m;
+  }
+  const options = { model: withModel, prices: inputs.prices, scenarios: inputs.scenarios };
+  const diff = diffDecisions(a.answers, b.answers, inputs.evidence, options);
+  if (values.json) io.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
+  else io.stdout.write(renderDiff(diff, a.label, b.label, (id) => optionTitle(withModel, id)));
   return 0;
 }
 
@@ -299,6 +398,8 @@ function cmdAdr(args: string[], io: CliIo): number {
   const log = new AdrLog(resolve(io.cwd, String(values.dir)));
   const date = isoDate(values.date, io);
   const shown = (file: string) => relative(io.cwd, resolve(log.dir, file));
+  log.list();
+  warn(io, log.warnings);
   switch (sub) {
     case 'new': {
       const adrTitle = positionals.join(' ').trim();
@@ -375,6 +476,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         return cmdReport(args, io);
       case 'verify':
         return cmdVerify(args, io);
+      case 'diff':
+        return cmdDiff(args, io);
       case 'answers-template':
         return cmdTemplate(args, io);
       case 'adr':
@@ -401,5 +504,5 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
 /** The process's own streams and working directory. */
 export function defaultIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), now: () => new Date() };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), now: () => new Date(), interactive: Boolean(process.stdin.isTTY) };
 }

@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { type Answers } from './answers';
+import { getAnswer, type Answers } from './answers';
 import { renderConfirmationBlock, type Confirmation } from './confirmation';
 import { InputError } from './errors';
 import type { Evidence } from './evidence';
@@ -7,7 +7,7 @@ import { eur, num, table } from './markdown';
 import { OPTION_IDS, optionTitle, type Model, type OptionId } from './model';
 import { answerLabel, QUESTION_GROUPS, QUESTIONS } from './questions';
 import type { CriterionScore, ScoreResult } from './scoring';
-import { describeFlip, type Sensitivity } from './sensitivity';
+import { describeConfidence, describeFlip, type Confidence, type Sensitivity } from './sensitivity';
 
 /** Statuses an ADR can be set to directly; `superseded by ADR-NNNN` is set by `adr supersede`. */
 export const ADR_STATUSES = ['proposed', 'accepted', 'rejected', 'deprecated'] as const;
@@ -35,14 +35,19 @@ export interface ParsedAdr {
   frontMatter: Record<string, unknown>;
   body: string;
   title: string;
+  hasFrontMatter: boolean;
 }
 
 /**
  * Splits an ADR into YAML front matter, body and title; throws InputError when it has none.
  * @example parseAdr(readFileSync('docs/decisions/0001-use-x.md', 'utf8'), '0001-use-x.md').frontMatter.status
  */
-export function parseAdr(text: string, source: string): ParsedAdr {
+export function parseAdr(text: string, source: string, options: { frontMatterOptional?: boolean } = {}): ParsedAdr {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
+  if (!match && options.frontMatterOptional) {
+    // MADR makes front matter optional: a hand-written record may start with its title.
+    return { frontMatter: {}, body: text, title: /^# (.+)$/m.exec(text)?.[1]?.trim() ?? source, hasFrontMatter: false };
+  }
   if (!match) throw new InputError(`${source}: no YAML front matter (a block between --- lines at the top)`);
   let frontMatter: unknown;
   try {
@@ -53,7 +58,7 @@ export function parseAdr(text: string, source: string): ParsedAdr {
   if (!frontMatter || typeof frontMatter !== 'object' || Array.isArray(frontMatter)) throw new InputError(`${source}: front matter is not a mapping`);
   const body = text.slice(match[0].length);
   const title = /^# (.+)$/m.exec(body)?.[1]?.trim() ?? source;
-  return { frontMatter: frontMatter as Record<string, unknown>, body, title };
+  return { frontMatter: frontMatter as Record<string, unknown>, body, title, hasFrontMatter: true };
 }
 
 /** Joins front matter and body back into a record. */
@@ -77,7 +82,7 @@ function frontMatterOf(status: string, date: string, people: AdrPeople): Record<
  * @example setAdrStatus(text, 'accepted', '0003-x.md', '2025-05-01')
  */
 export function setAdrStatus(text: string, status: string, source: string, date?: string): string {
-  const { frontMatter, body } = parseAdr(text, source);
+  const { frontMatter, body } = parseAdr(text, source, { frontMatterOptional: true });
   return serializeAdr({ ...frontMatter, status, ...(date ? { date } : {}) }, body);
 }
 
@@ -174,6 +179,8 @@ export interface DecisionAdrInput {
   answersSource: string;
   result: ScoreResult;
   sensitivity: Sensitivity;
+  /** How sure the result is; absent for callers that predate it (treated as not assessed). */
+  confidence?: Confidence;
   evidence: Evidence;
   confirmation: Confirmation;
   confirmationNotes: readonly string[];
@@ -218,18 +225,34 @@ export function measuredTable(result: ScoreResult, evidence: Evidence): string {
       num(t?.cpuSecondsPer1kOrders ?? null, 2),
       t?.peakRssBytes ? num(t.peakRssBytes / 2 ** 20) : '—',
       t?.hopsPerRequest === null || t?.hopsPerRequest === undefined ? '—' : num(t.hopsPerRequest, 2),
-      a.cost ? eur(a.cost.totalEurPer1kOrders) : '—',
+      a.monthly ? `${eur(a.monthly.monthlyEur)}/month (${a.monthly.billing})` : a.cost ? eur(a.cost.totalEurPer1kOrders) : '—',
       a.consistency ? `${a.consistency.verdict} (${a.consistency.detail})` : '—',
     ];
   });
+  const faultRows = evidence.topologies.flatMap((t) =>
+    (t.faults ?? []).map((f) => [
+      f.fault,
+      `\`${t.topology}\``,
+      f.browseAvailability === null ? '—' : `${num(f.browseAvailability * 100, 1)}%`,
+      f.checkoutSuccess === null ? '—' : `${num(f.checkoutSuccess * 100, 1)}%`,
+      num(f.ordersLost),
+      num(f.ordersStuck),
+      num(f.duplicateCharges),
+      num(f.stockDrift),
+      f.recoverySeconds === null ? 'never' : num(f.recoverySeconds, 1),
+    ]),
+  );
   return [
     table(['Topology', 'Scenario', 'Throughput (rps)', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'Errors', 'Thresholds'], rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left']),
     '',
     table(
-      ['Topology', 'p95 budget at expected rate', 'at peak rate', 'Processes', 'CPU s / 1k orders', 'Peak memory (MiB)', 'Hops / request', 'Est. cost / 1k orders', 'Consistency under faults'],
+      ['Topology', 'p95 budget at expected rate', 'at peak rate', 'Processes', 'CPU s / 1k orders', 'Peak memory (MiB)', 'Hops / request', 'Est. cost', 'Consistency under faults'],
       server,
       ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
+    ...(faultRows.length
+      ? ['', 'Fault experiments:', '', table(['Fault', 'Topology', 'Browse available', 'Checkout succeeded', 'Orders lost', 'Orders stuck', 'Duplicate charges', 'Stock drift', 'Recovery (s)'], faultRows, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'])]
+      : []),
   ].join('\n');
 }
 
@@ -241,7 +264,7 @@ export function breakdownTable(result: ScoreResult, model: Model): string {
     c.weight === c.baseWeight ? num(c.weight, 2) : `${num(c.weight, 2)} (base ${c.baseWeight})`,
     ...OPTION_IDS.map((id) => {
       const f = c.fits[id];
-      const mark = f.source === 'measured' ? ' (measured)' : f.source === 'prior' ? ' (prior)' : '';
+      const mark = f.source === 'measured' ? ' (measured)' : f.source === 'prior' ? ' (prior)' : f.source === 'unknown' ? ' (unknown)' : '';
       return `${f.fit}/5 → ${pts(f.points)}${mark}`;
     }),
   ]);
@@ -252,9 +275,7 @@ export function breakdownTable(result: ScoreResult, model: Model): string {
 function answersTable(answers: Answers): string {
   const rows = QUESTION_GROUPS.flatMap((group) =>
     QUESTIONS.filter((q) => q.group === group).map((q) => {
-      let value: unknown = answers;
-      for (const key of q.path.split('.')) value = (value as Record<string, unknown>)[key];
-      return [group, q.message, answerLabel(q.path, value), `\`${q.path}\``];
+      return [group, q.message, answerLabel(q.path, getAnswer(answers, q.path)), `\`${q.path}\``];
     }),
   );
   return table(['Group', 'Question', 'Answer', 'Field'], rows);
@@ -305,7 +326,8 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
     : `The recommendation leads ${title(sensitivity.runnerUp)} by ${pts(sensitivity.margin)} points, and no change of one or two answers flips it${sensitivity.closest ? ` (the closest single change, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${pts(sensitivity.closest.margin)} points)` : ''}.`;
 
   const missing = result.notes.map((n) => `* ${n}`).join('\n');
-  const costAssumptions = result.assessments.find((a) => a.cost)?.cost?.assumptions ?? [];
+  const monthly = result.assessments.filter((a) => a.monthly);
+  const costAssumptions = monthly.length ? monthly.map((a) => `${a.topology} ${a.monthly!.billing}, ${eur(a.monthly!.monthlyEur)} a month: ${a.monthly!.assumptions.join(', ')}`) : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []);
 
   const prosCons = result.ranking
     .map((o) => {
@@ -325,6 +347,12 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
     .join('\n\n');
 
   const verifyCmd = `archbench verify ${input.path ?? '<this file>'} --comparison <comparison.json>`;
+  const confidence = input.confidence;
+  const tooClose = confidence?.level === 'too-close';
+  const confidenceText = confidence ? describeConfidence(confidence) : '';
+  const assumptions = result.unknowns.length
+    ? `\n\nAssumptions: ${result.unknowns.map((p) => `\`${p}\``).join(', ')} ${result.unknowns.length === 1 ? 'was' : 'were'} answered \`unknown\` and scored from the model's prior (each option's mean fit over the possible answers). Confirm ${result.unknowns.length === 1 ? 'it' : 'them'} before accepting this decision.`
+    : '';
   const body = `# ${input.title}
 
 ## Context and Problem Statement
@@ -350,9 +378,9 @@ ${result.ranking.map((o) => `* ${title(o.option)}`).join('\n')}
 
 ## Decision Outcome
 
-Chosen option: "${title(chosen)}", because it scores ${pts(chosenScore.score)}/100 against ${pts(runner.score)} for ${title(runner.option)} (margin ${pts(result.margin)} points) under archbench decision model v${model.version}${strongest.length ? `; it is ahead most on ${strongest.join(', ')}` : ''}.
+${tooClose ? `**Too close to call.** ${confidenceText} The record stays proposed until the deciding answers are settled.\n\n` : ''}Chosen option: "${title(chosen)}", because it scores ${pts(chosenScore.score)}/100 against ${pts(runner.score)} for ${title(runner.option)} (margin ${pts(result.margin)} points) under archbench decision model v${model.version}${strongest.length ? `; it is ahead most on ${strongest.join(', ')}` : ''}.
 
-${sensitivityText}
+${sensitivityText}${confidence && !tooClose ? `\n\nConfidence: ${confidenceText}` : ''}${assumptions}
 
 ### Consequences
 
@@ -377,11 +405,41 @@ ${costAssumptions.length ? `* Cost estimate assumptions: ${costAssumptions.join(
 
 ### Score breakdown
 
-Fit is 0 (poor) to 5 (excellent); points are the criterion's share of the 100-point score. "(measured)" fits come from the evidence, "(prior)" fits are the model's assumption for an option that was not measured.
+Fit is 0 (poor) to 5 (excellent); points are the criterion's share of the 100-point score. "(measured)" fits come from the evidence, "(prior)" fits are the model's assumption for an option that was not measured, "(unknown)" fits the prior for an answer given as unknown.
 
 ${breakdownTable(result, model)}
+
+### Answers
+
+The answers this decision was scored from (\`archbench diff\` reads them back):
+
+${renderAnswersBlock(answers, model.version)}
 `;
   return serializeAdr(frontMatterOf(input.status, input.date, input.people), body);
+}
+
+const ANSWERS_MARK = '# archbench-answers';
+
+/** The answers as a fenced YAML block, marked so `answersFromAdr` finds it again. */
+export function renderAnswersBlock(answers: Answers, modelVersion: number): string {
+  return ['```yaml', `${ANSWERS_MARK} (decided with model v${modelVersion})`, YAML.stringify(answers, { lineWidth: 0 }).trimEnd(), '```'].join('\n');
+}
+
+/**
+ * The answers block of a decision ADR, or null when it has none (ADRs written before it existed).
+ * @example answersFromAdr(text, '0003-x.md')?.answers
+ */
+export function answersFromAdr(markdown: string, source: string): { answers: unknown; modelVersion: number | null } | null {
+  for (const match of markdown.matchAll(/```ya?ml[^\n]*\n([\s\S]*?)```/g)) {
+    const body = match[1] ?? '';
+    if (!body.startsWith(ANSWERS_MARK)) continue;
+    try {
+      return { answers: YAML.parse(body), modelVersion: Number(/model v(\d+)/.exec(body)?.[1] ?? NaN) || null };
+    } catch (error) {
+      throw new InputError(`${source}: the answers block is not valid YAML (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+  return null;
 }
 
 /** One record in the decision log. */

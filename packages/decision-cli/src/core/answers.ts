@@ -118,7 +118,7 @@ export const AnswersSchema = z
       ctx.addIssue({ code: 'custom', path: ['team', 'teams'], message: `${teams} teams cannot be made of ${engineers} engineers (teams must be at most engineers)`, input: teams });
     }
     const { expectedRps, peakRps } = a.load;
-    if (typeof expectedRps === 'number' && typeof peakRps === 'number' && peakRps < expectedRps) {
+    if (typeof expectedRps === 'number' && typeof peakRps === 'number' && expectedRps <= MAX_RPS && peakRps < expectedRps) {
       ctx.addIssue({ code: 'custom', path: ['load', 'peakRps'], message: 'must be at least expectedRps', input: peakRps });
     }
   });

@@ -6,13 +6,15 @@ export interface Question {
   message: string;
   help: string;
   kind: 'int' | 'number' | 'enum';
+  /** Optional in the answers file (missing counts as unknown). */
+  optional?: boolean;
   unit?: string;
   choices?: Array<{ value: string; name: string; description: string }>;
 }
 
-export type QuestionGroup = 'Team and organisation' | 'Domain' | 'Load' | 'Change' | 'Operations' | 'Cost' | 'Time to market';
+export type QuestionGroup = 'Team and organisation' | 'Domain' | 'Load' | 'Change' | 'Operations' | 'Cost' | 'Time to market' | 'Where you stand today';
 
-export const QUESTION_GROUPS: readonly QuestionGroup[] = ['Team and organisation', 'Domain', 'Load', 'Change', 'Operations', 'Cost', 'Time to market'];
+export const QUESTION_GROUPS: readonly QuestionGroup[] = ['Team and organisation', 'Domain', 'Load', 'Change', 'Operations', 'Cost', 'Time to market', 'Where you stand today'];
 
 /** The questionnaire, in the order it is asked. Choice values match the answers schema. */
 export const QUESTIONS: readonly Question[] = [
@@ -94,6 +96,7 @@ export const QUESTIONS: readonly Question[] = [
     ],
   },
   { path: 'load.p95BudgetMs', group: 'Load', kind: 'number', unit: 'ms', message: 'p95 latency budget of a public request (ms)?', help: '95% of requests must finish within this many milliseconds.' },
+  { path: 'load.busyHoursPerDay', group: 'Load', kind: 'number', unit: 'h', optional: true, message: 'Hours a day at about the expected rate (0-24)?', help: 'The rest of the day counts as near idle; the monthly cost estimate uses it. Unknown: derived from the traffic shape.' },
   {
     path: 'change.releaseFrequency',
     group: 'Change',
@@ -167,6 +170,47 @@ export const QUESTIONS: readonly Question[] = [
       { value: 'urgent', name: 'Urgent (MVP)', description: 'Must ship in weeks.' },
     ],
   },
+  {
+    path: 'today.architecture',
+    group: 'Where you stand today',
+    kind: 'enum',
+    optional: true,
+    message: 'What runs today?',
+    help: 'Moving from what exists costs time; extracting from a monolith is incremental.',
+    choices: [
+      { value: 'none', name: 'Nothing yet (greenfield)', description: 'A new system.' },
+      { value: 'monolith', name: 'A monolith', description: 'One deployable today.' },
+      { value: 'microservices', name: 'Microservices', description: 'Several services today.' },
+      { value: 'serverless', name: 'Serverless', description: 'Functions and managed services today.' },
+    ],
+  },
+  {
+    path: 'today.broker',
+    group: 'Where you stand today',
+    kind: 'enum',
+    optional: true,
+    message: 'Is a message broker (RabbitMQ, Kafka, SQS, ...) already in production?',
+    help: 'Asynchronous sagas and events need a broker someone already runs.',
+    choices: [
+      { value: 'none', name: 'No', description: 'No broker in production.' },
+      { value: 'yes', name: 'Yes', description: 'A broker is run and on call.' },
+    ],
+  },
+  {
+    path: 'today.pain',
+    group: 'Where you stand today',
+    kind: 'enum',
+    optional: true,
+    message: 'What pain triggered this decision?',
+    help: 'The decision should remove the pain that started it.',
+    choices: [
+      { value: 'none', name: 'No particular pain', description: 'A new system, or a routine review.' },
+      { value: 'deploy-coupling', name: 'Deploy coupling', description: 'Teams wait for each other to release.' },
+      { value: 'transaction-timeouts', name: 'Transaction timeouts', description: 'Cross-service transactions or sagas time out.' },
+      { value: 'tracing-cost', name: 'Tracing cost', description: 'Following a request across services is slow or expensive.' },
+      { value: 'scaling-cost', name: 'Scaling cost', description: 'Paying for capacity that sits idle, or scaling everything for one part.' },
+    ],
+  },
 ];
 
 /**
@@ -174,6 +218,7 @@ export const QUESTIONS: readonly Question[] = [
  * @example answerLabel('team.onCall', 'per-team')
  */
 export function answerLabel(path: string, value: unknown): string {
+  if (value === undefined || value === null || value === 'unknown') return 'unknown';
   const q = QUESTIONS.find((x) => x.path === path);
   if (q?.choices) return q.choices.find((c) => c.value === value)?.name ?? String(value);
   return q?.unit ? `${String(value)} ${q.unit}` : String(value);

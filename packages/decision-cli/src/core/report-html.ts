@@ -1,9 +1,9 @@
-import type { Answers } from './answers';
+import { getAnswer, type Answers } from './answers';
 import type { Evidence } from './evidence';
 import { OPTION_IDS, optionTitle, type Model, type OptionId } from './model';
 import { answerLabel, QUESTION_GROUPS, QUESTIONS } from './questions';
 import type { ScoreResult } from './scoring';
-import { describeFlip, type Sensitivity } from './sensitivity';
+import { describeFlip, type Confidence, type Sensitivity } from './sensitivity';
 import { eur } from './markdown';
 import { barChart, esc, stackedBars } from './svg';
 
@@ -13,6 +13,8 @@ export interface HtmlReportInput {
   answers: Answers;
   result: ScoreResult;
   sensitivity: Sensitivity;
+  /** Shown as the Confidence section when given. */
+  confidence?: Confidence;
   evidence: Evidence;
   model: Model;
   generator: string;
@@ -32,6 +34,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f5f7}
 .measured{background:#e2efff}.prior{background:#fff1df}
 .charts{display:flex;flex-wrap:wrap;gap:16px}svg{max-width:100%;height:auto;background:#fbfcfd;border:1px solid #e6eaee}
 .chart-title{font-weight:600;font-size:14px}.tick{font-size:11px;fill:#4a5560}.grid{stroke:#e3e7eb}.na{font-size:10px;fill:#99a}
+.close{background:#fde8e4;border:1px solid #e4a59a;padding:8px 12px;border-radius:6px}.clear{background:#e7f3ea;border:1px solid #9cc9a7;padding:8px 12px;border-radius:6px}
 .reference{stroke:#c0392b;stroke-dasharray:6 4;stroke-width:1.5}.reference-label{font-size:11px;fill:#c0392b}
 @media (prefers-color-scheme:dark){body{background:#15191d;color:#e3e7eb}th{background:#222a31}th,td{border-color:#33404b}svg{background:#1b2126;border-color:#33404b}.tick{fill:#b9c3cc}.winner{background:#1f3a27}.measured{background:#1d2d44}.prior{background:#3d2f1b}}
 `;
@@ -80,6 +83,17 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         width: CHART_WIDTH,
       }),
     );
+    if (result.assessments.some((a) => a.monthly)) {
+      charts.push(
+        barChart({
+          title: 'Estimated monthly cost at your load profile',
+          unit: '€ / month',
+          categories: topoNames,
+          series: [{ name: 'monthly cost', values: topoNames.map((t) => result.assessments.find((a) => a.topology === t)?.monthly?.monthlyEur ?? null) }],
+          width: CHART_WIDTH,
+        }),
+      );
+    }
     charts.push(
       barChart({
         title: 'Peak memory (all processes)',
@@ -90,6 +104,47 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       }),
     );
   }
+
+  // One chart per fault experiment: what stayed available, and how fast each topology was whole again.
+  const faultNames = [...new Set(evidence.topologies.flatMap((t) => (t.faults ?? []).map((f) => f.fault)))];
+  const faultOf = (topology: string, fault: string) => evidence.topologies.find((t) => t.topology === topology)?.faults?.find((f) => f.fault === fault);
+  const faultTopos = (fault: string) => topoNames.filter((t) => faultOf(t, fault));
+  const faultCharts = faultNames.map((fault) =>
+    barChart({
+      title: `Fault: ${fault} — availability during the fault`,
+      unit: '%',
+      categories: faultTopos(fault),
+      series: [
+        { name: 'browse available', values: faultTopos(fault).map((t) => (faultOf(t, fault)?.browseAvailability ?? null) === null ? null : faultOf(t, fault)!.browseAvailability! * 100) },
+        { name: 'checkout succeeded', values: faultTopos(fault).map((t) => (faultOf(t, fault)?.checkoutSuccess ?? null) === null ? null : faultOf(t, fault)!.checkoutSuccess! * 100) },
+      ],
+      width: CHART_WIDTH,
+    }),
+  );
+  const faultRows = faultNames
+    .flatMap((fault) =>
+      faultTopos(fault).map((t) => {
+        const f = faultOf(t, fault)!;
+        return `<tr><td>${esc(fault)}</td><td><code>${esc(t)}</code></td><td class="num">${n(f.browseAvailability === null ? null : f.browseAvailability * 100)}%</td><td class="num">${n(f.checkoutSuccess === null ? null : f.checkoutSuccess * 100)}%</td><td class="num">${f.ordersLost ?? '—'}</td><td class="num">${f.ordersStuck ?? '—'}</td><td class="num">${f.duplicateCharges ?? '—'}</td><td class="num">${f.stockDrift ?? '—'}</td><td class="num">${f.recoverySeconds === null ? 'never' : n(f.recoverySeconds)}</td><td class="num">${n(f.p95DuringFaultMs)}</td></tr>`;
+      }),
+    )
+    .join('');
+  const faultSection = faultNames.length
+    ? `<h2>Faults</h2>
+<p class="note">Fault experiments from the comparison: the share of browsing (what did not fail) and of checkouts that succeeded during each fault, and what was left broken afterwards. Failure isolation and recovery are scored from these.</p>
+<div class="charts">${faultCharts.join('\n')}</div>
+<table><thead><tr><th>Fault</th><th>Topology</th><th>Browse available</th><th>Checkout succeeded</th><th>Orders lost</th><th>Orders stuck</th><th>Duplicate charges</th><th>Stock drift</th><th>Recovery (s)</th><th>p95 during fault (ms)</th></tr></thead><tbody>${faultRows}</tbody></table>`
+    : '';
+
+  const conf = input.confidence;
+  const confidenceSection = conf
+    ? `<h2>Confidence</h2>
+<div class="${conf.level === 'too-close' ? 'close' : 'clear'}"><strong>${conf.level === 'too-close' ? 'Too close to call' : 'Clear recommendation'}</strong>: ${esc(title(result.recommendation))} leads ${esc(title(result.runnerUp))} by ${n(conf.margin)} points (threshold ${n(conf.threshold)}).
+${conf.reasons.length ? `<ul>${conf.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}</div>
+${conf.deciding.length ? `<p>Answers that would decide it:</p><ul>${conf.deciding.map((d) => `<li><code>${esc(d)}</code></li>`).join('')}</ul>` : ''}
+${conf.drivers.length ? `<p>Where ${esc(title(result.recommendation))} gains most over ${esc(title(result.runnerUp))}:</p><table><thead><tr><th>Criterion</th><th>Answer</th><th>Points ahead</th></tr></thead><tbody>${conf.drivers.map((d) => `<tr><td>${esc(d.criterion)}</td><td>${d.answerPath ? `<code>${esc(d.answerPath)}</code>: ${esc(answerLabel(d.answerPath, d.answer))}` : 'measured'}</td><td class="num">${n(d.points)}</td></tr>`).join('')}</tbody></table>` : ''}
+${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prior; confirm before accepting): ${conf.unknowns.map((u) => `<code>${esc(u)}</code>`).join(', ')}.</p>` : ''}`
+    : '';
 
   const groups = [...new Set(result.criteria.map((c) => c.group))];
   const scoreChart = stackedBars({
@@ -126,20 +181,19 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const assessRows = result.assessments
     .map((a) => {
       const t = evidence.topologies.find((x) => x.topology === a.topology);
-      return `<tr><td><code>${esc(a.topology)}</code></td><td>${esc(a.latency.status)}: ${esc(a.latency.reason)}</td><td class="num">${t?.processCount ?? '—'}</td><td class="num">${n(t?.cpuSecondsPer1kOrders ?? null, 2)}</td><td class="num">${t?.peakRssBytes ? n(t.peakRssBytes / 2 ** 20, 0) : '—'}</td><td class="num">${a.cost ? eur(a.cost.totalEurPer1kOrders) : `— <span class="note">(${esc(a.costReason)})</span>`}</td><td>${a.consistency ? esc(`${a.consistency.verdict}: ${a.consistency.detail}`) : '—'}</td></tr>`;
+      return `<tr><td><code>${esc(a.topology)}</code></td><td>${esc(a.latency.status)}: ${esc(a.latency.reason)}</td><td class="num">${t?.processCount ?? '—'}</td><td class="num">${n(t?.cpuSecondsPer1kOrders ?? null, 2)}</td><td class="num">${t?.peakRssBytes ? n(t.peakRssBytes / 2 ** 20, 0) : '—'}</td><td class="num">${a.monthly ? `${eur(a.monthly.monthlyEur)} / month (${a.monthly.billing})` : a.cost ? eur(a.cost.totalEurPer1kOrders) : `— <span class="note">(${esc(a.costReason)})</span>`}</td><td>${a.consistency ? esc(`${a.consistency.verdict}: ${a.consistency.detail}`) : '—'}</td></tr>`;
     })
     .join('');
 
   const answersRows = QUESTION_GROUPS.flatMap((g) =>
     QUESTIONS.filter((q) => q.group === g).map((q) => {
-      let v: unknown = answers;
-      for (const k of q.path.split('.')) v = (v as Record<string, unknown>)[k];
+      const v = getAnswer(answers, q.path);
       return `<tr><td>${esc(g)}</td><td>${esc(q.message)}</td><td>${esc(answerLabel(q.path, v))}</td></tr>`;
     }),
   ).join('');
 
   const flip = sensitivity.smallestFlip ? esc(describeFlip(sensitivity.smallestFlip, title)) : 'no change of one or two answers flips it';
-  const assumptions = result.assessments.find((a) => a.cost)?.cost?.assumptions ?? [];
+  const assumptions = result.assessments.flatMap((a) => (a.monthly ? [`${a.topology}: ${a.monthly.assumptions.join(', ')}`] : [])).concat(result.assessments.some((a) => a.monthly) ? [] : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []));
 
   return `<!doctype html>
 <html lang="en">
@@ -152,8 +206,9 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 <body>
 <p class="note">archbench decision report · ${esc(input.date)} · model v${model.version}</p>
 <h1>${esc(input.title)}</h1>
-<p><strong>Recommendation: ${esc(title(result.recommendation))}</strong>, ${n(result.ranking[0]?.score)}/100, ahead of ${esc(title(result.runnerUp))} by ${n(result.margin)} points.</p>
+<p><strong>${conf?.level === 'too-close' ? 'Too close to call' : 'Recommendation'}: ${esc(title(result.recommendation))}</strong>, ${n(result.ranking[0]?.score)}/100, ahead of ${esc(title(result.runnerUp))} by ${n(result.margin)} points.</p>
 <p>Sensitivity: ${flip}.</p>
+${confidenceSection}
 <h2>Scores</h2>
 <table><thead><tr><th>#</th><th>Option</th><th>Score</th><th>Evidence</th></tr></thead><tbody>${ranking}</tbody></table>
 ${scoreChart}
@@ -164,10 +219,11 @@ ${
     ? `<ul>${evidence.sources.map((s) => `<li>${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} <code>${esc(s.path)}</code>: ${esc(s.description)}</li>`).join('')}</ul>
 <div class="charts">${charts.join('\n')}</div>
 <table><thead><tr><th>Topology</th><th>Scenario</th><th>Throughput (rps)</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>Errors</th></tr></thead><tbody>${measuredRows}</tbody></table>
-<table><thead><tr><th>Topology</th><th>p95 budget at ${esc(answers.load.expectedRps)} rps</th><th>Processes</th><th>CPU s / 1k orders</th><th>Peak MiB</th><th>Cost / 1k orders</th><th>Consistency under faults</th></tr></thead><tbody>${assessRows}</tbody></table>
+<table><thead><tr><th>Topology</th><th>p95 budget at ${esc(String(answers.load.expectedRps))} rps</th><th>Processes</th><th>CPU s / 1k orders</th><th>Peak MiB</th><th>Cost</th><th>Consistency under faults</th></tr></thead><tbody>${assessRows}</tbody></table>
 ${assumptions.length ? `<p class="note">Cost assumptions: ${assumptions.map(esc).join('; ')}.</p>` : ''}`
     : '<p>No measured evidence was given: every option is scored from the answers alone.</p>'
 }
+${faultSection}
 <h2>Score breakdown</h2>
 <p class="note">Fit 0–5 · points of 100. <span class="badge measured">measured</span> from the evidence, <span class="badge prior">prior</span> the model's assumption for an unmeasured option; hover a cell for the reason.</p>
 <table><thead><tr><th>Criterion</th><th>Answer</th><th>Weight</th>${OPTION_IDS.map((id) => `<th>${esc(title(id))}</th>`).join('')}</tr></thead><tbody>${breakdown}</tbody></table>

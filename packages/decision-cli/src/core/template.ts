@@ -3,6 +3,7 @@ import { DEFAULT_ANSWERS, getAnswer, type Answers } from './answers';
 import { QUESTIONS } from './questions';
 
 const SECTIONS = ['team', 'domain', 'load', 'change', 'operations', 'cost'] as const;
+const LATER = ['today'] as const;
 
 function comment(text: string, indent: string): string {
   return text
@@ -26,6 +27,7 @@ export function answersTemplate(answers: Answers = DEFAULT_ANSWERS, schemaPath =
     '# archbench decision answers. Fill in, then run:',
     '#   archbench decide --answers answers.yaml --comparison results/comparison.json',
     '# Unknown fields are rejected; every field below is required unless marked optional.',
+    '# Any answer may be `unknown`: it is scored from the model prior and listed as an assumption.',
     `version: ${answers.version}`,
     '',
     '# What is being decided (optional); the name goes into the ADR title.',
@@ -41,16 +43,28 @@ export function answersTemplate(answers: Answers = DEFAULT_ANSWERS, schemaPath =
   ];
   const describe = (path: string) => {
     const q = QUESTIONS.find((x) => x.path === path)!;
-    const allowed = q.choices ? `\nOne of: ${q.choices.map((c) => `${c.value} (${c.name})`).join(', ')}` : q.kind === 'int' ? '\nA whole number, at least 1.' : '\nA number above 0.';
-    return `${q.message} ${q.help}${allowed}`;
+    const allowed = q.choices ? `\nOne of: ${q.choices.map((c) => `${c.value} (${c.name})`).join(', ')}, or unknown.` : q.kind === 'int' ? '\nA whole number, at least 1, or unknown.' : '\nA number above 0, or unknown.';
+    return `${q.message} ${q.help}${allowed}${q.optional ? ' Optional.' : ''}`;
+  };
+  const field = (q: (typeof QUESTIONS)[number]) => {
+    const value = getAnswer(answers, q.path);
+    const key = q.path.split('.')[1];
+    // Optional answers that were not given stay commented out, so the file parses back unchanged.
+    return value === undefined ? `  # ${key}: unknown` : `  ${key}: ${scalar(value)}`;
   };
   for (const section of SECTIONS) {
     const group = QUESTIONS.find((q) => q.path.startsWith(`${section}.`))?.group ?? section;
     lines.push('', `# ── ${group} ──`, `${section}:`);
-    for (const q of QUESTIONS.filter((x) => x.path.startsWith(`${section}.`))) {
-      lines.push(comment(describe(q.path), '  '), `  ${q.path.split('.')[1]}: ${scalar(getAnswer(answers, q.path))}`);
-    }
+    for (const q of QUESTIONS.filter((x) => x.path.startsWith(`${section}.`))) lines.push(comment(describe(q.path), '  '), field(q));
   }
-  lines.push('', '# ── Time to market ──', comment(describe('timeToMarket'), ''), `timeToMarket: ${scalar(answers.timeToMarket)}`, '');
+  lines.push('', '# ── Time to market ──', comment(describe('timeToMarket'), ''), `timeToMarket: ${scalar(answers.timeToMarket)}`);
+  for (const section of LATER) {
+    const qs = QUESTIONS.filter((x) => x.path.startsWith(`${section}.`));
+    const group = qs[0]?.group ?? section;
+    const given = qs.some((q) => getAnswer(answers, q.path) !== undefined);
+    lines.push('', `# ── ${group} (optional; missing answers count as unknown) ──`, given ? `${section}:` : `# ${section}:`);
+    for (const q of qs) lines.push(comment(describe(q.path), '  '), given ? field(q) : `  # ${q.path.split('.')[1]}: unknown`);
+  }
+  lines.push('');
   return lines.join('\n');
 }

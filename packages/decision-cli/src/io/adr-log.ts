@@ -13,15 +13,30 @@ const ADR_FILE = /^(\d{4})-(.+)\.md$/;
 export class AdrLog {
   constructor(readonly dir: string) {}
 
+  /**
+   * Problems found while listing that do not stop anything: records without front matter
+   * (optional in MADR; listed with status `unknown`) and numbers used twice.
+   */
+  warnings: string[] = [];
+
   /** Every record, oldest first. */
   list(): AdrEntry[] {
     if (!existsSync(this.dir)) return [];
     if (!statSync(this.dir).isDirectory()) throw new InputError(`${this.dir} is not a folder; pass the decisions folder with --dir`);
-    return readdirSync(this.dir)
+    const warnings: string[] = [];
+    const entries = readdirSync(this.dir)
       .map((file) => ({ file, match: ADR_FILE.exec(file) }))
       .filter((x): x is { file: string; match: RegExpExecArray } => x.match !== null)
       .map(({ file, match }) => {
-        const { frontMatter, title } = parseAdr(readText(join(this.dir, file), 'ADR'), join(this.dir, file));
+        let parsed: ReturnType<typeof parseAdr>;
+        try {
+          parsed = parseAdr(readText(join(this.dir, file), 'ADR'), file, { frontMatterOptional: true });
+        } catch (error) {
+          warnings.push(`${file}: ${(error as Error).message.replace(`${file}: `, '')}; listed with status unknown`);
+          parsed = { frontMatter: {}, body: '', title: file, hasFrontMatter: false };
+        }
+        if (!parsed.hasFrontMatter && !warnings.some((w) => w.startsWith(`${file}:`))) warnings.push(`${file} has no YAML front matter; listed with status unknown`);
+        const { frontMatter, title } = parsed;
         return {
           number: Number(match[1]),
           file,
@@ -30,13 +45,26 @@ export class AdrLog {
           date: frontMatter.date instanceof Date ? frontMatter.date.toISOString().slice(0, 10) : String(frontMatter.date ?? ''),
         };
       })
-      .sort((a, b) => a.number - b.number);
+      .sort((a, b) => a.number - b.number || a.file.localeCompare(b.file));
+    const seen = new Map<number, string[]>();
+    for (const e of entries) seen.set(e.number, [...(seen.get(e.number) ?? []), e.file]);
+    for (const [n, files] of seen) if (files.length > 1) warnings.push(`ADR number ${pad(n)} is used ${files.length} times (${files.join(', ')}); renumber all but one`);
+    this.warnings = warnings;
+    return entries;
+  }
+
+  /** The number and file a new record with this title would get. */
+  next(title: string): { number: number; file: string } {
+    const number = (this.list().at(-1)?.number ?? 0) + 1;
+    return { number, file: `${pad(number)}-${slugify(title)}.md` };
   }
 
   /** Finds a record by number (`3`, `0003`) or file name/path. */
   find(ref: string): AdrEntry {
     const entries = this.list();
-    const byNumber = /^\d+$/.test(ref) ? entries.find((e) => e.number === Number(ref)) : undefined;
+    const sameNumber = /^\d+$/.test(ref) ? entries.filter((e) => e.number === Number(ref)) : [];
+    if (sameNumber.length > 1) throw new InputError(`ADR number ${pad(Number(ref))} is ambiguous (${sameNumber.map((e) => e.file).join(', ')}); pass the file name`);
+    const byNumber = sameNumber[0];
     const base = ref.split(/[\\/]/).pop();
     const found = byNumber ?? entries.find((e) => e.file === base);
     if (!found) throw new InputError(`no ADR ${JSON.stringify(ref)} in ${this.dir}${entries.length ? ` (have ${entries.map((e) => pad(e.number)).join(', ')})` : ' (the folder has no records)'}`);
@@ -77,6 +105,16 @@ export class AdrLog {
     writeFileAtomic(this.path(entry), setAdrStatus(this.read(entry), status, entry.file, date));
     this.writeIndex();
     return this.find(ref);
+  }
+
+  /** The texts `supersede` would write, without writing them (for an all-or-nothing batch). */
+  supersedeTexts(old: AdrEntry, replacement: { number: number; file: string }, replacementText: string, date: string): { oldText: string; newText: string } {
+    const already = /^superseded by ADR-(\d+)/.exec(old.status);
+    if (already && Number(already[1]) !== replacement.number) throw new InputError(`ADR-${pad(old.number)} is already superseded by ADR-${already[1]}`);
+    let oldText = setAdrStatus(this.read(old), `superseded by ADR-${pad(replacement.number)}`, old.file, date);
+    oldText = addMoreInformation(oldText, `Superseded by [ADR-${pad(replacement.number)}](${replacement.file}).`);
+    const newText = addMoreInformation(replacementText, `Supersedes [ADR-${pad(old.number)}](${old.file}).`);
+    return { oldText, newText };
   }
 
   /** Marks `oldRef` superseded by `newRef` and links both records to each other. */

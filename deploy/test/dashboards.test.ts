@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
-import { buildStandalone } from '../src/bundle';
 import { loadCompose, serviceEnvironment } from '../src/compose';
+import { startLocalStack } from '../src/local-stack';
 import { DASHBOARD_DIR, EXTERNAL_METRICS, dashboardExpressions, metricNames } from '../src/dashboards';
 import type { renderDashboard } from '../src/dashboards';
 import { REPO_ROOT, deployable } from '../src/deployables';
-import { freePort, runStandalone } from './standalone';
-import type { RunningServer } from './standalone';
+import type { RunningServer } from '../src/standalone';
 
 /**
  * Every metric a dashboard queries must exist in what the servers really expose. The servers run
@@ -52,22 +51,7 @@ async function traffic(base: string) {
 }
 
 beforeAll(async () => {
-  const ports = new Map<string, number>();
-  for (const name of groups.flat()) ports.set(name, await freePort());
-  for (const group of groups) {
-    for (const name of group) {
-      const env = serviceEnvironment(compose, name);
-      delete env.DATABASE_URL;
-      delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
-      for (const [key, value] of Object.entries(env)) {
-        env[key] = value.replace(/^http:\/\/([\w-]+):\d+/, (match, host: string) => (ports.has(host) ? `http://127.0.0.1:${ports.get(host)}` : match));
-      }
-      if (env.SHIPPING_PORT) env.SHIPPING_PORT = String(ports.get(name));
-      const standalone = await buildStandalone(name, { outDir: out });
-      const dataDir = mkdtempSync(join(out, `data-${name}-`));
-      running.set(name, await runStandalone(standalone, { ...env, PORT: String(ports.get(name)), DATA_DIR: dataDir, LOG_LEVEL: 'warn' }));
-    }
-  }
+  for (const group of groups) for (const [name, server] of await startLocalStack(group, { workDir: out, compose })) running.set(name, server);
   await traffic(running.get('monolith')!.url);
   await traffic(running.get('gateway')!.url);
   if (hybridBuilt) await traffic(running.get('hybrid-core')!.url);

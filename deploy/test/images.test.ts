@@ -7,7 +7,7 @@ import { SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
 import { buildStandalone } from '../src/bundle';
 import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
 import { checkDockerfile } from '../src/dockerfile-rules';
-import { runStandalone } from './standalone';
+import { runStandalone } from '../src/standalone';
 
 const dockerDir = join(REPO_ROOT, 'deploy/docker');
 const dockerfiles = readdirSync(dockerDir).filter((f) => f.endsWith('.Dockerfile'));

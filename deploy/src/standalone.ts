@@ -3,8 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
-import type { Standalone } from '../src/bundle';
-import { REPO_ROOT } from '../src/deployables';
+import type { Standalone } from './bundle';
+import { REPO_ROOT } from './deployables';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,189 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
+import { allowedEdges, podSpec, quantity, schemaProblem, workloadProblems, workloads } from '../src/kubernetes-rules';
+import type { K8sObject } from '../src/kustomize';
+import { applyJsonPatch, renderKustomization } from '../src/kustomize';
+
+const K8S = join(REPO_ROOT, 'deploy/kubernetes');
+const overlays = readdirSync(join(K8S, 'overlays')).sort();
+const rendered = new Map(overlays.map((o) => [o, renderKustomization(join(K8S, 'overlays', o))]));
+const base = renderKustomization(join(K8S, 'base'));
+const byName = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+const env = (o: K8sObject) => Object.fromEntries((podSpec(o).containers[0]!.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+
+/** The calls the architecture makes, per transport. Nothing else may be allowed. */
+const CALLS = [
+  'frontend->monolith:3000', 'frontend->gateway:3100',
+  'gateway->inventory:3101', 'gateway->orders:3102', 'gateway->payments:3103', 'gateway->shipping:3104',
+  'orders->inventory:3101', 'orders->payments:3103', 'orders->shipping:3104',
+  'hybrid-core->hybrid-shipping:3204',
+];
+const DB_OWNERS = ['monolith', 'inventory', 'orders', 'payments', 'shipping', 'hybrid-core', 'hybrid-shipping'];
+const BROKER_USERS = ['inventory', 'orders', 'payments', 'shipping', 'hybrid-core', 'hybrid-shipping'];
+
+describe('Kubernetes manifests (Kustomize, rendered here)', () => {
+  it('has the three overlays', () => {
+    expect(overlays).toEqual(['amqp', 'postgres', 'sqlite-single-node']);
+  });
+
+  describe.each([['base', base] as const, ...[...rendered].map(([n, o]) => [`overlays/${n}`, o] as const)])('%s', (_name, objects) => {
+    it('every object is valid against the Kubernetes OpenAPI schema of its kind', () => {
+      expect(objects.length).toBeGreaterThan(20);
+      expect(objects.map((o) => [`${o.kind}/${o.metadata.name}`, schemaProblem(o)]).filter(([, p]) => p)).toEqual([]);
+    });
+
+    it('every workload follows the project rules (probes, requests and limits, non-root, read-only root, Service, PDB)', () => {
+      expect(workloadProblems(objects)).toEqual([]);
+    });
+
+    it('runs every deployable with readiness on /ready and liveness on /health at its port', () => {
+      for (const d of DEPLOYABLES) {
+        const deployment = byName(objects, 'Deployment', d.name);
+        expect(deployment, d.name).toBeDefined();
+        const c = podSpec(deployment!).containers[0]!;
+        expect(c.image.split(':')[0]).toMatch(new RegExp(`(^|/)(archbench[/-])${d.name}$`));
+        expect(c.readinessProbe?.httpGet).toEqual({ path: d.ready, port: 'http' });
+        expect(c.livenessProbe?.httpGet).toEqual({ path: d.health, port: 'http' });
+        expect(c.ports).toEqual([{ name: 'http', containerPort: d.port }]);
+        expect(env(deployment!).PORT).toBe(String(d.port));
+        const service = byName(objects, 'Service', d.name)!;
+        expect((service.spec as { ports: { port: number }[] }).ports[0]!.port).toBe(d.port);
+        // A read-only root needs writable /tmp (and /data for SQLite).
+        expect(c.volumeMounts?.map((m) => m.mountPath)).toContain('/tmp');
+        if (d.stateful) expect(c.volumeMounts?.map((m) => m.mountPath)).toContain('/data');
+      }
+    });
+
+    it('every namespaced object lands in the archbench namespace', () => {
+      for (const o of objects) if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('archbench');
+    });
+  });
+
+  it('the project rules catch a missing probe, a missing limit and a root container', () => {
+    const objects = structuredClone(base);
+    const gateway = byName(objects, 'Deployment', 'gateway')!;
+    delete podSpec(gateway).containers[0]!.readinessProbe;
+    delete podSpec(gateway).containers[0]!.resources!.limits!.memory;
+    podSpec(gateway).securityContext!.runAsNonRoot = false;
+    const problems = workloadProblems(objects).join('\n');
+    expect(problems).toMatch(/gateway container gateway: no readinessProbe/);
+    expect(problems).toMatch(/gateway container gateway: no memory limits/);
+    expect(problems).toMatch(/gateway: pod securityContext.runAsNonRoot is not true/);
+  });
+
+  it('the schema check rejects a malformed object', () => {
+    const deployment = structuredClone(byName(base, 'Deployment', 'monolith')!);
+    (podSpec(deployment).containers[0]!.ports![0] as { containerPort: unknown }).containerPort = 'three thousand';
+    expect(schemaProblem(deployment)).toMatch(/containerPort must be integer/);
+  });
+
+  it('sqlite-single-node keeps each SQLite folder on its own volume and never runs two pods on it', () => {
+    const objects = rendered.get('sqlite-single-node')!;
+    for (const name of DB_OWNERS) {
+      const d = byName(objects, 'Deployment', name)!;
+      expect(podSpec(d).volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName).toBe(`${name}-data`);
+      expect(byName(objects, 'PersistentVolumeClaim', `${name}-data`)).toBeDefined();
+      expect((d.spec as { strategy?: { type: string } }).strategy?.type).toBe('Recreate');
+      expect((d.spec as { replicas?: number }).replicas).toBe(1);
+    }
+    expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+  });
+
+  it.each(['postgres', 'amqp'])('%s: every database owner gets DATABASE_URL for the PostgreSQL it deploys, its password from a Secret', (overlay) => {
+    const objects = rendered.get(overlay)!;
+    expect(byName(objects, 'StatefulSet', 'postgres')).toBeDefined();
+    for (const name of DB_OWNERS) {
+      const e = env(byName(objects, 'Deployment', name)!);
+      expect(e.DATABASE_URL, name).toMatch(/^postgres:\/\/postgres:\$\(POSTGRES_PASSWORD\)@postgres:5432\/archbench_\w+$/);
+      expect(e.POSTGRES_PASSWORD).toEqual({ secretKeyRef: { name: 'archbench-postgres', key: 'POSTGRES_PASSWORD' } });
+      // $(VAR) expands only from variables defined earlier in the list.
+      const names = podSpec(byName(objects, 'Deployment', name)!).containers[0]!.env!.map((v) => v.name);
+      expect(names.indexOf('POSTGRES_PASSWORD')).toBeLessThan(names.indexOf('DATABASE_URL'));
+    }
+    // The init script creates the databases the apps do not create themselves.
+    const init = (byName(objects, 'ConfigMap', 'postgres-init')!.data as Record<string, string>)['10-archbench.sql']!;
+    for (const name of ['monolith', 'hybrid-core']) expect(init).toContain(`CREATE DATABASE ${env(byName(objects, 'Deployment', name)!).DATABASE_URL!.toString().split('/').pop()};`);
+  });
+
+  it('amqp switches every saga process to RabbitMQ and leaves the gateway on HTTP', () => {
+    const objects = rendered.get('amqp')!;
+    for (const name of BROKER_USERS) {
+      const e = env(byName(objects, 'Deployment', name)!);
+      expect(e.TRANSPORT, name).toBe('amqp');
+      expect(e.AMQP_URL).toBe('amqp://archbench:$(RABBITMQ_PASSWORD)@rabbitmq:5672');
+    }
+    expect(env(byName(objects, 'Deployment', 'gateway')!).AMQP_URL).toBeUndefined();
+    for (const name of BROKER_USERS) expect(env(byName(rendered.get('postgres')!, 'Deployment', name)!).TRANSPORT).toBe('http');
+  });
+
+  it.each(['postgres', 'amqp'])('%s: the gateway and inventory reads autoscale, and the HPA owns their replica count', (overlay) => {
+    const objects = rendered.get(overlay)!;
+    const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+    expect(hpas.map((h) => h.metadata.name).sort()).toEqual(['gateway', 'inventory']);
+    for (const hpa of hpas) {
+      const spec = hpa.spec as { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
+      const target = byName(objects, spec.scaleTargetRef.kind, spec.scaleTargetRef.name)!;
+      expect(target).toBeDefined();
+      expect((target.spec as { replicas?: number }).replicas).toBeUndefined();
+      expect(spec.minReplicas).toBeGreaterThanOrEqual(2);
+      // Inventory shares one database between replicas only with PostgreSQL.
+      expect(env(target).DATABASE_URL ?? 'stateless').toBeTruthy();
+    }
+  });
+
+  it.each(['sqlite-single-node', 'postgres', 'amqp'])('%s: NetworkPolicies deny everything but the calls the architecture makes', (overlay) => {
+    const objects = rendered.get(overlay)!;
+    const denyAll = byName(objects, 'NetworkPolicy', 'deny-all')!;
+    expect(denyAll.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    for (const w of workloads(objects)) expect(byName(objects, 'NetworkPolicy', w.metadata.name), w.metadata.name).toBeDefined();
+    const edges = allowedEdges(objects).map((e) => `${e.from}->${e.to}:${e.port}`);
+    const expected = [...CALLS, ...DB_OWNERS.map((n) => `${n}->postgres:5432`), ...BROKER_USERS.map((n) => `${n}->rabbitmq:5672`)];
+    expect(edges.sort()).toEqual(expected.sort());
+  });
+
+  it('resources come from the measured RSS and CPU (measured-resources.json, `pnpm --filter @archbench/deploy measure`)', () => {
+    const measured = JSON.parse(readFileSync(join(K8S, 'measured-resources.json'), 'utf8')) as { groups: { processes: { name: string; peakRssMiB: number; loadCpuCores: number }[] }[] };
+    const figures = new Map(measured.groups.flatMap((g) => g.processes.map((p) => [p.name, p] as const)));
+    for (const d of DEPLOYABLES) {
+      const f = figures.get(d.name);
+      expect(f, `${d.name} was measured`).toBeDefined();
+      const r = podSpec(byName(base, 'Deployment', d.name)!).containers[0]!.resources!;
+      const peak = f!.peakRssMiB * 1024 ** 2;
+      // Request what it was seen to use, with headroom; limit well above it (a V8 heap grows under load).
+      expect(quantity(r.requests!.memory!), d.name).toBeGreaterThanOrEqual(1.1 * peak);
+      expect(quantity(r.limits!.memory!), d.name).toBeGreaterThanOrEqual(2 * peak);
+      expect(quantity(r.requests!.cpu!), d.name).toBeGreaterThanOrEqual(f!.loadCpuCores);
+      expect(quantity(r.limits!.cpu!), d.name).toBeGreaterThanOrEqual(Math.max(0.5, 2 * f!.loadCpuCores));
+    }
+  });
+});
+
+describe('the Kustomize renderer', () => {
+  it('applies JSON 6902 add, replace, remove and test like kustomize', () => {
+    const doc = { a: { list: [1, 2] }, b: 'x' };
+    applyJsonPatch(doc, [
+      { op: 'test', path: '/b', value: 'x' },
+      { op: 'add', path: '/a/list/-', value: 3 },
+      { op: 'replace', path: '/b', value: 'y' },
+      { op: 'remove', path: '/a/list/0' },
+    ], 'unit');
+    expect(doc).toEqual({ a: { list: [2, 3] }, b: 'y' });
+    expect(() => applyJsonPatch(doc, [{ op: 'test', path: '/b', value: 'x' }], 'unit')).toThrow(/test \/b failed/);
+    expect(() => applyJsonPatch(doc, [{ op: 'replace', path: '/a/nope/x', value: 1 }], 'unit')).toThrow(/nope does not exist/);
+  });
+
+  it('every kustomization uses only what the renderer implements', () => {
+    const dirs = [join(K8S, 'base'), ...readdirSync(join(K8S, 'components')).map((c) => join(K8S, 'components', c)), ...overlays.map((o) => join(K8S, 'overlays', o))];
+    for (const dir of dirs) {
+      const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Record<string, unknown>;
+      expect(Object.keys(k).every((key) => ['apiVersion', 'kind', 'namespace', 'resources', 'components', 'patches', 'images'].includes(key)), dir).toBe(true);
+    }
+  });
+
+  it('every component has a README saying when to use it', () => {
+    for (const c of readdirSync(join(K8S, 'components'))) expect(readFileSync(join(K8S, 'components', c, 'README.md'), 'utf8').length, c).toBeGreaterThan(200);
+  });
+});

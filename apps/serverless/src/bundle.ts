@@ -1,28 +1,40 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { WorkerDefinition, WorkerName } from './topology';
 
-/** apps/serverless, where the worker entries in topology.ts are relative to. */
-export const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
+function isAppRoot(dir: string): boolean {
+  try {
+    return existsSync(join(dir, 'migrations')) && (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === '@archbench/serverless';
+  } catch {
+    return false;
+  }
+}
 
-/**
- * Module aliases the worker bundles need, shared with the wrangler configs' `alias`: the Node
- * observability stack (prom-client, pino, OpenTelemetry's Node context manager) cannot run on
- * workerd, and server-kit's HTTP helpers only reach it for their problem handlers.
- */
-export const WORKER_ALIASES: Record<string, string> = {
-  '@archbench/observability/hono': './src/shims/observability-hono.ts',
-};
+function findAppRoot(): string {
+  // From this file when run as source; from the working directory (the supervisor starts every
+  // process in its app folder) when the launcher itself was bundled into a temp directory.
+  for (let dir of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
+    for (;;) {
+      if (isAppRoot(dir)) return dir;
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  throw new Error('cannot find apps/serverless (run from the app folder or the repository)');
+}
+
+/** apps/serverless, where the worker entries in topology.ts and the migrations are relative to. */
+export const APP_ROOT = findAppRoot();
 
 /**
  * Bundles each worker into one ES module for workerd, as wrangler would: workspace packages
  * (TypeScript source) and npm packages inlined, `node:*` left to the runtime's nodejs_compat.
- * @example const files = await bundleWorkers(WORKERS) // { api: '/tmp/…/api.mjs', … }
+ * @example const files = await bundleWorkers(WORKERS, '/tmp/bundles') // { api: '/tmp/…/api.mjs', … }
  */
-export async function bundleWorkers(workers: readonly WorkerDefinition[], outdir = mkdtempSync(join(tmpdir(), 'archbench-serverless-'))): Promise<Record<WorkerName, string>> {
+export async function bundleWorkers(workers: readonly WorkerDefinition[], outdir: string): Promise<Record<WorkerName, string>> {
   await build({
     entryPoints: Object.fromEntries(workers.map((w) => [w.name, join(APP_ROOT, w.entry)])),
     outdir,
@@ -34,7 +46,6 @@ export async function bundleWorkers(workers: readonly WorkerDefinition[], outdir
     conditions: ['workerd', 'worker', 'browser', 'import'],
     mainFields: ['module', 'main'],
     external: ['node:*', 'cloudflare:*'],
-    alias: Object.fromEntries(Object.entries(WORKER_ALIASES).map(([from, to]) => [from, join(APP_ROOT, to)])),
     logLevel: 'error',
     // Readable stack traces in workerd's logs.
     minify: false,

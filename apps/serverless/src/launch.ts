@@ -34,6 +34,8 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  // Started by a supervisor with an IPC channel: stop with it, even when it was SIGKILLed.
+  if (process.connected) process.on('disconnect', () => void stop());
   const { bundleMs, runtimeMs, seedMs } = app.timings;
   write(`serverless (workerd) listening on ${app.url} — bundle ${bundleMs} ms, workerd ready ${runtimeMs} ms, migrate+seed ${seedMs} ms; state in ${persistDir}`);
 }

@@ -1,10 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { D1Database } from '@cloudflare/workers-types';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import type { WorkerOptions } from 'miniflare';
 import { APP_ROOT, bundleWorkers } from './bundle';
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS, CONSUMER_SETTINGS, D1_DATABASE, WORKERS } from './topology';
+import type { WorkerName } from './topology';
 import { createCatalog } from './workers/api/catalog/service';
 
 export interface ServerlessOptions {
@@ -23,6 +25,8 @@ export interface ServerlessOptions {
   bundleDir?: string;
   /** Consumer retry delay override in seconds (tests use 0 to reach the dead-letter queue fast). */
   retryDelaySeconds?: number;
+  /** Run these bundles instead of bundling (e.g. what `wrangler deploy --dry-run --outdir` built). */
+  bundles?: Record<WorkerName, string>;
 }
 
 export interface RunningServerless {
@@ -110,7 +114,10 @@ export function workerOptions(bundles: Record<string, string>, options: Serverle
  */
 export async function startServerless(options: ServerlessOptions): Promise<RunningServerless> {
   const t0 = performance.now();
-  const bundles = await bundleWorkers(WORKERS, options.bundleDir);
+  // Bundles in a private temp dir unless told where; removed again at stop.
+  const ownDir = options.bundles || options.bundleDir ? undefined : mkdtempSync(join(tmpdir(), 'archbench-serverless-'));
+  const cleanup = () => ownDir && rmSync(ownDir, { recursive: true, force: true });
+  const bundles = options.bundles ?? (await bundleWorkers(WORKERS, (options.bundleDir ?? ownDir)!));
   const t1 = performance.now();
   const miniflare = new Miniflare({
     host: options.host ?? '127.0.0.1',
@@ -126,6 +133,7 @@ export async function startServerless(options: ServerlessOptions): Promise<Runni
     url = await miniflare.ready;
   } catch (error) {
     await miniflare.dispose().catch(() => {});
+    cleanup();
     throw error;
   }
   const t2 = performance.now();
@@ -135,6 +143,7 @@ export async function startServerless(options: ServerlessOptions): Promise<Runni
     await createCatalog(db).seed();
   } catch (error) {
     await miniflare.dispose().catch(() => {});
+    cleanup();
     throw error;
   }
   const t3 = performance.now();
@@ -143,6 +152,9 @@ export async function startServerless(options: ServerlessOptions): Promise<Runni
     port: Number(url.port),
     miniflare,
     timings: { bundleMs: Math.round(t1 - t0), runtimeMs: Math.round(t2 - t1), seedMs: Math.round(t3 - t2) },
-    stop: () => miniflare.dispose(),
+    async stop() {
+      await miniflare.dispose();
+      cleanup();
+    },
   };
 }

@@ -2,9 +2,9 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
-import { apiSecurityHeaders, overloadGuard } from '@archbench/server-kit/http';
 import type { ApiBindings } from '../../shared/bindings';
 import { numberVar } from '../../shared/bindings';
+import { apiSecurityHeaders, overloadGuard } from '../../shared/http';
 import { createLogger } from '../../shared/log';
 import type { WorkerMetrics } from '../../shared/metrics';
 import { observeWorker, peerSnapshot } from '../../shared/observe';
@@ -36,7 +36,7 @@ export function createApp({ service, metrics, corsOrigins = [] }: AppDeps) {
   const openapi = JSON.stringify(buildOpenApiDocument({ title: 'archbench order API (serverless)' }));
   const app = new Hono<{ Bindings: ApiBindings }>();
   const logger = (env: ApiBindings) => createLogger(service, env.LOG_LEVEL);
-  let guard: ReturnType<typeof overloadGuard> | undefined;
+  let maxInFlight = 512;
 
   observeWorker(
     app,
@@ -54,8 +54,12 @@ export function createApp({ service, metrics, corsOrigins = [] }: AppDeps) {
     [
       apiSecurityHeaders(),
       ...(corsOrigins.length > 0 ? [cors({ origin: corsOrigins, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied', 'X-Request-Id'] })] : []),
-      // Per isolate, as every Node process has its own; the limit comes from vars, known only per request.
-      (c, next) => (guard ??= overloadGuard({ maxInFlight: numberVar((c.env as ApiBindings).MAX_IN_FLIGHT, 512) }))(c, next),
+      // The limit is a var, known from the request's env; the count is per isolate, as per Node process.
+      async (c, next) => {
+        maxInFlight = numberVar((c.env as ApiBindings).MAX_IN_FLIGHT, 512);
+        await next();
+      },
+      overloadGuard(() => maxInFlight),
     ],
   );
 

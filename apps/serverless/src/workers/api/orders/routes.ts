@@ -3,7 +3,7 @@ import { CreateOrderRequest, OrderListQuery, parsePreferWait } from '@archbench/
 import { encodeCursor } from '@archbench/domain/orders';
 import { AppError } from '@archbench/observability/errors';
 import type { AuthVariables } from '@archbench/server-kit/auth';
-import { placedOrderResponse, readCursor, readIdempotencyKey, readJson, validate } from '@archbench/server-kit/http';
+import { placedOrderResponse, readCursor, readIdempotencyKey, readJson, validate } from '../../../shared/http';
 import type { ApiBindings } from '../../../shared/bindings';
 import type { Orders } from './service';
 

@@ -57,36 +57,49 @@ beforeEach(() => (tmp = tempDir()));
 afterEach(() => tmp.cleanup());
 
 describe('interactive questionnaire (child process, keystrokes piped to stdin)', () => {
-  it('asks every group, validates, and writes the ADR and the answers', async () => {
-    const s = start(['decide', '--date', '2025-05-01', '--save-answers', 'answers.yaml'], tmp.dir);
-    await s.answer('What are you deciding for?', `Checkout MVP${ENTER}`);
+  it('explains the options, counts questions, goes back, reviews, and writes the ADR with the answers beside it', async () => {
+    const s = start(['decide', '--interactive', '--date', '2025-05-01'], tmp.dir);
+    await s.waitFor('archbench weighs four ways to build the system:');
+    await s.waitFor('Serverless: Managed functions');
+    await s.answer('[question 1 of 27] What are you deciding for?', `Checkout MVP${ENTER}`);
+    await s.answer('[question 2 of 27] The problem in a sentence or two', `Orders time out at peak.${ENTER}`);
+    await s.answer('[question 3 of 27] Who decides?', `Ana, Ben${ENTER}`);
+    await s.answer('[question 4 of 27] Who is consulted?', ENTER);
+    await s.answer('[question 5 of 27] Who is informed?', `Ops${ENTER}`);
     await s.waitFor('── Team and organisation ──');
-    await s.answer('How many teams will build and run the system?', `1${ENTER}`);
-    await s.answer('How many engineers are in those teams?', `4${ENTER}`);
+    await s.answer('[question 6 of 27] How many teams will build and run the system?', `\x7f1${ENTER}`);
+    // Go back from engineers to teams, change the answer, then carry on.
+    await s.answer('[question 7 of 27] How many engineers are in those teams?', `\x7f\x7fb${ENTER}`);
+    await s.answer('[question 6 of 27] How many teams will build and run the system?', `\x7f1${ENTER}`);
+    await s.answer('[question 7 of 27] How many engineers are in those teams?', `\x7f\x7f4${ENTER}`);
     await s.answer('Who is on call when production breaks?', `1${ENTER}`); // 1st choice: none
     await s.answer('How mature is your delivery platform?', `1${ENTER}`); // none
-    await s.waitFor('── Domain ──');
-    await s.answer('How many bounded contexts does the domain have?', `3${ENTER}`);
+    await s.answer('How many bounded contexts does the domain have?', `\x7f3${ENTER}`);
     await s.answer('How consistent must changes across contexts be?', `1${ENTER}`); // strong
     await s.answer('How do parts of the system mostly interact?', ENTER); // default: request-response
-    await s.waitFor('── Load ──');
-    await s.answer('Expected request rate at the public API', `20${ENTER}`);
-    await s.answer('Peak request rate you must serve', `5${ENTER}`);
+    await s.answer('Expected request rate at the public API', `\x7f\x7f20${ENTER}`);
+    await s.answer('Peak request rate you must serve', `\x7f\x7f\x7f5${ENTER}`);
     await s.waitFor('The peak must be at least the expected rate (20 rps)');
     s.type(`\x7f100${ENTER}`);
     await s.answer('What does traffic look like over a day?', ENTER); // default: daily-peaks
     await s.answer('Do some parts need far more capacity than others?', `1${ENTER}`); // uniform
-    await s.answer('p95 latency budget of a public request (ms)?', `250${ENTER}`);
-    await s.waitFor('── Change ──');
+    await s.answer('p95 latency budget of a public request (ms)?', `\x7f\x7f\x7f250${ENTER}`);
+    await s.answer('Hours a day at about the expected rate', ENTER); // default: ? (unknown)
     await s.answer('How often do you release to production?', ENTER); // weekly
     await s.answer('Must parts of the system be released independently', `1${ENTER}`); // none
-    await s.waitFor('── Operations ──');
     await s.answer('What is your Kubernetes', `1${ENTER}`);
     await s.answer('What observability do you have today?', ENTER);
-    await s.waitFor('── Cost ──');
     await s.answer('How much does running cost weigh in this decision?', ENTER);
-    await s.waitFor('── Time to market ──');
     await s.answer('How urgent is the first release?', `3${ENTER}`); // urgent
+    await s.answer('What runs today?', `1${ENTER}`); // none
+    // The Back choice of a list question returns to the previous one.
+    await s.answer('[question 26 of 27] Is a message broker', `4${ENTER}`); // 4th choice: back
+    await s.answer('[question 25 of 27] What runs today?', `1${ENTER}`);
+    await s.answer('[question 26 of 27] Is a message broker', `1${ENTER}`); // none
+    await s.answer('What pain triggered this decision?', `1${ENTER}`); // none
+    await s.waitFor('── Review your answers ──');
+    await s.waitFor('Who is on call when production breaks? Nobody (best effort)');
+    await s.answer('Write the decision with these answers?', ENTER);
     expect(await s.exited).toBe(0);
 
     expect(s.screen).toMatch(/Recommendation: Modular monolith/);
@@ -94,24 +107,37 @@ describe('interactive questionnaire (child process, keystrokes piped to stdin)',
     expect(s.screen).toContain(`Wrote ${adrFile}`);
     const adr = readFileSync(join(tmp.dir, adrFile), 'utf8');
     expect(adr).toContain('| Load | Peak request rate you must serve (requests/s)? | 100 rps | `load.peakRps` |');
-    expect(adr).toContain('The team answered the archbench questionnaire (`answers.yaml`)');
-    const saved = parseAnswers(YAML.parse(readFileSync(join(tmp.dir, 'answers.yaml'), 'utf8')));
+    expect(adr).toContain('Orders time out at peak.');
+    expect(adr).toContain("decision-makers: Ana, Ben");
+    expect(adr).toContain('The team answered the archbench questionnaire (`docs/decisions/0001-use-a-modular-monolith-for-the-checkout-mvp.answers.yaml`)');
+    const saved = parseAnswers(YAML.parse(readFileSync(join(tmp.dir, 'docs/decisions/0001-use-a-modular-monolith-for-the-checkout-mvp.answers.yaml'), 'utf8')));
     expect(saved).toMatchObject({
-      project: { name: 'Checkout MVP' },
+      project: { name: 'Checkout MVP', problem: 'Orders time out at peak.' },
+      people: { decisionMakers: ['Ana', 'Ben'], consulted: [], informed: ['Ops'] },
       team: { teams: 1, engineers: 4, onCall: 'none', platformMaturity: 'none' },
       domain: { boundedContexts: 3, crossContextConsistency: 'strong', interaction: 'request-response' },
-      load: { expectedRps: 20, peakRps: 100, burstiness: 'daily-peaks', scalingProfile: 'uniform', p95BudgetMs: 250 },
+      load: { expectedRps: 20, peakRps: 100, burstiness: 'daily-peaks', scalingProfile: 'uniform', p95BudgetMs: 250, busyHoursPerDay: 'unknown' },
       change: { releaseFrequency: 'weekly', independentReleases: 'none' },
       operations: { kubernetes: 'none', tracing: 'logs-metrics' },
       cost: { sensitivity: 'medium' },
       timeToMarket: 'urgent',
+      today: { architecture: 'none', broker: 'none', pain: 'none' },
     });
-  }, 120_000);
+  }, 180_000);
+
+  it('refuses a non-interactive stdin without --answers: a clear message, exit 2, nothing written', async () => {
+    const s = start(['decide'], tmp.dir);
+    s.child.stdin.end();
+    expect(await s.exited).toBe(2);
+    expect(s.screen).toMatch(/stdin is not a terminal, so the questionnaire cannot be asked; pass --answers FILE/);
+    expect(s.screen).not.toContain('Cancelled');
+    expect(readdirSync(tmp.dir)).toEqual([]);
+  }, 60_000);
 
   it('Ctrl+C cancels with exit code 130 and writes nothing', async () => {
-    const s = start(['decide', '--save-answers', 'answers.yaml'], tmp.dir);
+    const s = start(['decide', '--interactive'], tmp.dir);
     await s.answer('What are you deciding for?', `x${ENTER}`);
-    await s.waitFor('How many teams will build and run the system?');
+    await s.waitFor('The problem in a sentence or two');
     s.type('\x03');
     expect(await s.exited).toBe(130);
     expect(s.screen).toContain('Cancelled; nothing written.');

@@ -13,6 +13,8 @@ function comment(text: string, indent: string): string {
 }
 
 function scalar(value: unknown): string {
+  // Lists stay on the key's line as a flow sequence (JSON is valid YAML).
+  if (Array.isArray(value)) return JSON.stringify(value);
   return YAML.stringify(value).trimEnd();
 }
 

@@ -2,6 +2,7 @@ import type { Comparison, ScenarioResult, TopologyResult } from '@archbench/cont
 import { formatMiB, formatNumber } from '../ui/format';
 import { BarChart } from './BarChart';
 import { formatRatio, ratio } from './ratios';
+import { CostSection, FaultsSection, RestSection } from './ResilienceAndCost';
 
 function ms(value: number) {
   return `${formatNumber(value, value < 10 ? 2 : 1)} ms`;
@@ -216,6 +217,10 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
           />
         </div>
       </section>
+
+      <FaultsSection comparison={comparison} series={series} />
+      <CostSection comparison={comparison} />
+      <RestSection comparison={comparison} />
 
       <h3 className="section-title">Scenarios</h3>
       {scenarios.map((name) => (

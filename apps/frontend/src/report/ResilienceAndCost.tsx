@@ -1,0 +1,248 @@
+import type { Comparison, FaultResult } from '@archbench/contracts/comparison';
+import { formatMiB, formatNumber } from '../ui/format';
+import { BarChart } from './BarChart';
+
+const FAULT_TITLES: Record<string, string> = {
+  'dependency-crash': 'Dependency crash (payments process killed)',
+  'provider-outage': 'Payment provider outage',
+  'broker-loss': 'Broker connections lost',
+};
+
+function percent(value: number) {
+  return `${formatNumber(value * 100, 1)} %`;
+}
+
+function usd(value: number | null) {
+  if (value === null) return 'not estimated';
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: value >= 100 ? 0 : 2 }).format(value);
+}
+
+function ms(value: number) {
+  return `${formatNumber(value, value < 10 ? 2 : 0)} ms`;
+}
+
+function FaultTable({ fault, results, series }: { fault: string; results: FaultResult[]; series: string[] }) {
+  const title = FAULT_TITLES[fault] ?? fault;
+  return (
+    <section className="fault" aria-labelledby={`fault-${fault}`} data-fault={fault}>
+      <h4 id={`fault-${fault}`}>{title}</h4>
+      <div className="table-scroll" tabIndex={0} aria-label={`Figures of the ${title.toLowerCase()} experiment`}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Topology</th>
+              <th scope="col" className="num">Browse available</th>
+              <th scope="col" className="num">Checkout succeeded</th>
+              <th scope="col" className="num">Orders lost</th>
+              <th scope="col" className="num">Orders stuck</th>
+              <th scope="col" className="num">Duplicate charges</th>
+              <th scope="col" className="num">Stock drift</th>
+              <th scope="col" className="num">Recovery</th>
+              <th scope="col" className="num">p95 during fault</th>
+              <th scope="col">Injection</th>
+            </tr>
+          </thead>
+          <tbody>
+            {results.map((f) => {
+              const harm = f.ordersLost + f.ordersStuck + f.duplicateCharges + f.stockDrift;
+              return (
+                <tr key={f.topology} data-topology={f.topology}>
+                  <th scope="row">{f.topology}</th>
+                  <td className="num">{percent(f.browseAvailability)}</td>
+                  <td className="num">{percent(f.checkoutSuccess)}</td>
+                  <td className={`num${f.ordersLost > 0 ? ' fail' : ''}`} data-testid={`lost-${fault}-${f.topology}`}>
+                    {f.ordersLost}
+                  </td>
+                  <td className={`num${f.ordersStuck > 0 ? ' fail' : ''}`}>{f.ordersStuck}</td>
+                  <td className={`num${f.duplicateCharges > 0 ? ' fail' : ''}`}>{f.duplicateCharges}</td>
+                  <td className={`num${f.stockDrift > 0 ? ' fail' : ''}`}>{f.stockDrift}</td>
+                  <td className="num">{f.recovered === false ? `not within ${formatNumber(f.recoverySeconds, 0)} s` : `${formatNumber(f.recoverySeconds, 1)} s`}</td>
+                  <td className="num">{ms(f.p95DuringFaultMs)}</td>
+                  <td>
+                    {f.injection ? (
+                      <span className={f.injection.verified ? 'pass' : 'fail'} title={f.injection.method}>
+                        {f.injection.verified ? '✓ happened' : '✗ not verified'}: {f.injection.detail}
+                      </span>
+                    ) : (
+                      '–'
+                    )}
+                    {harm === 0 ? null : <span className="fail block">consistency harmed</span>}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <BarChart
+        title={`${title}: what kept working`}
+        note="higher is better"
+        series={series}
+        format={percent}
+        groups={[
+          { label: 'browse', bars: results.map((f) => ({ series: f.topology, value: f.browseAvailability })) },
+          { label: 'checkout', bars: results.map((f) => ({ series: f.topology, value: f.checkoutSuccess })) },
+        ]}
+      />
+    </section>
+  );
+}
+
+/** Fault experiments: one table and chart per fault, and what was not run. */
+export function FaultsSection({ comparison, series }: { comparison: Comparison; series: string[] }) {
+  if (comparison.faults.length === 0 && !comparison.skippedFaults?.length) return null;
+  const faults = [...new Set(comparison.faults.map((f) => f.fault))];
+  return (
+    <section className="card" aria-labelledby="faults-h" data-testid="faults">
+      <h3 id="faults-h">Under faults</h3>
+      <p className="muted small">
+        Each topology under a steady mixed load while one part fails. Availability and p95 are over the fault window; lost and stuck orders, duplicate charges and stock drift are read from
+        the real state after the deadline.
+      </p>
+      {faults.map((fault) => (
+        <FaultTable key={fault} fault={fault} results={comparison.faults.filter((f) => f.fault === fault)} series={series} />
+      ))}
+      {comparison.skippedFaults && comparison.skippedFaults.length > 0 && (
+        <div className="skipped">
+          <p>
+            <strong>Not run:</strong>
+          </p>
+          <ul>
+            {comparison.skippedFaults.map((s) => (
+              <li key={`${s.topology}-${s.fault}`}>
+                <code>{s.topology}</code> / {s.fault}: {s.reason}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** Monthly cost at each load profile, with every price assumption, its source and date. */
+export function CostSection({ comparison }: { comparison: Comparison }) {
+  const cost = comparison.cost;
+  if (!cost) return null;
+  return (
+    <section className="card" aria-labelledby="monthly-h" data-testid="monthly-cost">
+      <h3 id="monthly-h">Monthly cost at your load</h3>
+      <p className="muted small">
+        Provisioned topologies are sized for the peak (CPU at {formatNumber(cost.targetUtilization * 100, 0)} % utilisation, memory = peak RSS × {formatNumber(1 + cost.headroom, 2)}) and pay for
+        it all month; serverless pays per request and CPU time. Every price is an assumption listed below.
+      </p>
+      {cost.profiles.map((profile) => (
+        <div key={profile.name} data-profile={profile.name}>
+          <h4>
+            {profile.name}
+            {profile.description ? `: ${profile.description}` : ''}
+          </h4>
+          <p className="muted small">
+            busy {formatNumber(profile.busyRps, 1)} req/s for {formatNumber(profile.hoursPerDay, 2)} h a day, peak {formatNumber(profile.peakRps, 0)} req/s, {percent(profile.orderShare)} orders
+          </p>
+          <div className="table-scroll" tabIndex={0} aria-label={`Monthly cost at ${profile.name}`}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Topology</th>
+                  <th scope="col">Paid</th>
+                  <th scope="col" className="num">Per month</th>
+                  <th scope="col" className="num">With no traffic</th>
+                  <th scope="col">How</th>
+                </tr>
+              </thead>
+              <tbody>
+                {cost.estimates
+                  .filter((e) => e.profile === profile.name)
+                  .map((e) => (
+                    <tr key={e.topology} data-topology={e.topology}>
+                      <th scope="row">{e.topology}</th>
+                      <td>{e.model === 'provisioned' ? 'provisioned for the peak' : 'per request'}</td>
+                      <td className="num" data-testid={`monthly-${profile.name}-${e.topology}`}>
+                        {usd(e.monthlyUsd)}
+                      </td>
+                      <td className="num">{usd(e.idleMonthlyUsd)}</td>
+                      <td className="small">{e.notes.join('; ')}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      ))}
+      <details>
+        <summary>Price assumptions ({cost.prices.length})</summary>
+        <div className="table-scroll" tabIndex={0} aria-label="Price assumptions">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Price</th>
+                <th scope="col" className="num">Value</th>
+                <th scope="col">Source</th>
+                <th scope="col">Price list date</th>
+              </tr>
+            </thead>
+            <tbody>
+              {cost.prices.map((p) => (
+                <tr key={p.id}>
+                  <th scope="row">
+                    <code>{p.id}</code> {p.description}
+                    {p.overriddenBy ? <span className="block muted">set by {p.overriddenBy}</span> : null}
+                  </th>
+                  <td className="num">
+                    {p.value} {p.unit}
+                  </td>
+                  <td className="small">{p.source}</td>
+                  <td>{p.date}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </section>
+  );
+}
+
+/** Idle CPU and memory, and cold start (first request after start and after an idle period). */
+export function RestSection({ comparison }: { comparison: Comparison }) {
+  const rows = comparison.topologies.filter((t) => t.idle || t.coldStart);
+  if (rows.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby="rest-h" data-testid="rest">
+      <h3 id="rest-h">At rest and cold start</h3>
+      <div className="table-scroll" tabIndex={0} aria-label="Idle cost and cold start per topology">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Topology</th>
+              <th scope="col" className="num">Idle CPU</th>
+              <th scope="col" className="num">Idle memory</th>
+              <th scope="col">Compute paid at rest</th>
+              <th scope="col" className="num">Start to first answer (p50 / max)</th>
+              <th scope="col" className="num">First request</th>
+              <th scope="col" className="num">After idle</th>
+              <th scope="col" className="num">Warm</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((t) => (
+              <tr key={t.name} data-topology={t.name}>
+                <th scope="row">{t.name}</th>
+                <td className="num">{t.idle ? `${formatNumber(t.idle.cpuCores * 100, 1)} % of a core` : 'not measured'}</td>
+                <td className="num">{t.idle ? formatMiB(t.idle.rssBytes) : 'not measured'}</td>
+                <td>{t.idle ? (t.idle.billedAtRest ? 'yes' : 'no: scales to zero') : '–'}</td>
+                <td className="num" data-testid={`cold-start-${t.name}`}>
+                  {t.coldStart ? `${ms(t.coldStart.startToFirstResponse.p50Ms)} / ${ms(t.coldStart.startToFirstResponse.maxMs)} (${t.coldStart.startToFirstResponse.samples} starts)` : 'not measured'}
+                </td>
+                <td className="num">{t.coldStart ? ms(t.coldStart.firstRequest.p50Ms) : '–'}</td>
+                <td className="num">{t.coldStart ? `${ms(t.coldStart.afterIdle.p50Ms)} after ${formatNumber(t.coldStart.afterIdle.idleSeconds, 0)} s` : '–'}</td>
+                <td className="num">{t.coldStart ? ms(t.coldStart.warmMs) : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

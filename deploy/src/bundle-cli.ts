@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildStandalone } from './bundle';
 import { DEPLOYABLES } from './deployables';
+import { loadDeployEnv } from './env';
 
 /**
  * `pnpm --filter @archbench/deploy bundle -- --out DIR [name ...]`: the build stage of every
@@ -16,7 +17,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bundle: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
-  const out = resolve(process.env.INIT_CWD ?? process.cwd(), parsed.values.out ?? 'deploy/dist');
+  const out = resolve(loadDeployEnv().INIT_CWD ?? process.cwd(), parsed.values.out ?? 'deploy/dist');
   const known = new Set(DEPLOYABLES.map((d) => d.name));
   const unknown = parsed.positionals.filter((n) => !known.has(n));
   if (unknown.length > 0) {

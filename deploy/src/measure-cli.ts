@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCompose, serviceEnvironment } from './compose';
 import { REPO_ROOT } from './deployables';
+import { loadDeployEnv } from './env';
 import { startLocalStack } from './local-stack';
 import { machine, measureGroup } from './measure';
 import type { GroupFigures } from './measure';
@@ -22,7 +23,7 @@ const GROUPS: { group: string; names: string[]; entry: string; readOnlyPaths?: s
 ];
 
 async function main() {
-  const seconds = Number(process.env.MEASURE_SECONDS ?? 15);
+  const seconds = loadDeployEnv().MEASURE_SECONDS;
   const compose = loadCompose();
   const authSecret = serviceEnvironment(compose, 'monolith').AUTH_SECRET!;
   const results: GroupFigures[] = [];

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
 import type { Standalone } from './bundle';
 import { REPO_ROOT } from './deployables';
+import { loadDeployEnv } from './env';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,7 +40,7 @@ export async function runStandalone(standalone: Standalone, env: Record<string, 
   let output = '';
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, standalone.server], {
     cwd: standalone.rootfs,
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { PATH: loadDeployEnv().PATH, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,7 +1,7 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
 import { allowedEdges, podSpec, quantity, schemaProblem, workloadProblems, workloads } from '../src/kubernetes-rules';
 import type { K8sObject } from '../src/kustomize';
@@ -185,5 +185,44 @@ describe('the Kustomize renderer', () => {
 
   it('every component has a README saying when to use it', () => {
     for (const c of readdirSync(join(K8S, 'components'))) expect(readFileSync(join(K8S, 'components', c, 'README.md'), 'utf8').length, c).toBeGreaterThan(200);
+  });
+});
+
+describe('k6-operator TestRun (deploy/kubernetes/k6)', () => {
+  const docs = readdirSync(join(K8S, 'k6')).flatMap((f) => parseAllDocuments(readFileSync(join(K8S, 'k6', f), 'utf8')).map((d) => d.toJS() as K8sObject));
+  const testRun = docs.find((d) => d.kind === 'TestRun')!;
+  const spec = testRun.spec as {
+    parallelism: number;
+    script: { configMap: { name: string; file: string } };
+    arguments: string;
+    runner: { image: string; env: { name: string; valueFrom?: { secretKeyRef: { name: string } } }[]; securityContext: { runAsNonRoot: boolean }; resources: { limits: Record<string, string> } };
+  };
+
+  it('is a k6.io/v1alpha1 TestRun in a namespace of its own, with N runners', () => {
+    expect(testRun.apiVersion).toBe('k6.io/v1alpha1');
+    const namespace = docs.find((d) => d.kind === 'Namespace')!;
+    expect(schemaProblem(namespace)).toBeUndefined();
+    expect(testRun.metadata.namespace).toBe(namespace.metadata.name);
+    expect(spec.parallelism).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs an archive of one of the repository\'s k6 scripts against an in-cluster entry point', () => {
+    const script = spec.script.configMap.file.replace(/\.tar$/, '.ts');
+    expect(existsSync(join(REPO_ROOT, 'load/k6', script))).toBe(true);
+    const baseUrl = /-e BASE_URL=(\S+)/.exec(spec.arguments)![1]!;
+    const url = new URL(baseUrl);
+    const [service, namespace] = url.hostname.split('.');
+    expect(namespace).toBe('archbench');
+    const svc = byName(base, 'Service', service!)!;
+    expect((svc.spec as { ports: { port: number }[] }).ports[0]!.port).toBe(Number(url.port));
+    expect(spec.arguments).toMatch(/-e SUMMARY_JSON=\/dev\/stdout/);
+    expect(spec.arguments).toMatch(/-e PROFILE=(smoke|quick|standard)\b/);
+  });
+
+  it('mints tokens with the cluster\'s secret and runs non-root with limits, on a pinned k6', () => {
+    expect(spec.runner.env.find((e) => e.name === 'AUTH_SECRET')?.valueFrom?.secretKeyRef.name).toBe('archbench-auth');
+    expect(spec.runner.securityContext.runAsNonRoot).toBe(true);
+    expect(spec.runner.resources.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(spec.runner.image).toMatch(/^grafana\/k6:\d+\.\d+\.\d+$/);
   });
 });

@@ -100,7 +100,15 @@ export const ModelSchema = z
     /** Allowed growth of a measured p95 before `verify` fails (latency is noisier than CPU). */
     latencyRegressionAllowance: z.number().nonnegative().optional(),
     /** Results closer than this many points, or flipped by a one-step change, are too close to call. */
-    confidence: z.object({ marginPoints: z.number().nonnegative() }).strict().optional(),
+    confidence: z
+      .object({
+        /** A lead below this many points is too close to call. */
+        marginPoints: z.number().nonnegative(),
+        /** Below this lead, a flip by a one-step change of one answer (or by an unknown answer) also makes it too close. */
+        flipMarginPoints: z.number().nonnegative(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -175,6 +175,22 @@ function evidenceFit(
   }
 }
 
+// Assessments depend only on the evidence, the load answers, the model and the prices; the
+// sensitivity analysis scores hundreds of answer variants that share them.
+const assessmentCache = new WeakMap<Evidence, Map<string, TopologyAssessment[]>>();
+function cachedAssessments(evidence: Evidence, answers: Answers, model: Model, prices: Prices, scenarios?: readonly string[]): TopologyAssessment[] {
+  const key = JSON.stringify([answers.load, model.version, prices, scenarios ?? null]);
+  let byKey = assessmentCache.get(evidence);
+  if (!byKey) assessmentCache.set(evidence, (byKey = new Map()));
+  let hit = byKey.get(key);
+  if (!hit) {
+    hit = assessTopologies(evidence, answers, model, prices, scenarios);
+    if (byKey.size > 500) byKey.clear();
+    byKey.set(key, hit);
+  }
+  return hit;
+}
+
 /**
  * What the cost criterion compares. Model v1 (`best-measured`) compares the measured options'
  * cost per 1,000 orders with the cheapest measured one. Model v2 (`all-or-prior`) compares the
@@ -208,7 +224,7 @@ function costBasisOf(model: Model, reps: Map<OptionId, TopologyAssessment | unde
 export function score(answers: Answers, evidence: Evidence, options: ScoreOptions): ScoreResult {
   const { model } = options;
   const prices = options.prices ?? { vcpuHourEur: model.cost.vcpuHourEur, gbHourEur: model.cost.gbHourEur };
-  const assessments = assessTopologies(evidence, answers, model, prices, options.scenarios);
+  const assessments = cachedAssessments(evidence, answers, model, prices, options.scenarios);
   const reps = new Map(OPTION_IDS.map((id) => [id, representative(model, id, assessments)]));
   const costBasis = costBasisOf(model, reps);
   const unknowns = new Set<string>();

@@ -153,20 +153,27 @@ export function analyseSensitivity(answers: Answers, evidence: Evidence, options
   const candidates = relevantPaths(options.model).flatMap((p) => candidatesFor(p, answers, options.model, evidence));
   const singles: Array<{ changes: Candidate[]; winner: OptionId; runnerUp: OptionId; margin: number }> = [];
   let closest: Sensitivity['closest'] = null;
+  const narrowing: Array<{ c: Candidate; margin: number }> = [];
   for (const c of candidates) {
     const changed = withAnswer(answers, c.path, c.to);
     if (!valid(changed)) continue;
     const r = score(changed, evidence, options);
     if (r.recommendation !== baseline.recommendation) {
       singles.push({ changes: [c], winner: r.recommendation, runnerUp: r.runnerUp, margin: r.margin });
-    } else if (!closest || r.margin < closest.margin) {
-      closest = { change: strip(c), margin: r.margin };
+    } else {
+      if (!closest || r.margin < closest.margin) closest = { change: strip(c), margin: r.margin };
+      if (c.steps === 1 && r.margin < baseline.margin) narrowing.push({ c, margin: r.margin });
     }
   }
   singles.sort(bySize);
   let smallest = singles[0] ?? null;
   if (!smallest) {
-    const oneStep = candidates.filter((c) => c.steps === 1);
+    // Only one-step changes that narrow the lead can add up to a flip; the dozen that narrow it
+    // most are paired (every pair of every candidate would cost thousands of scorings).
+    const oneStep = narrowing
+      .sort((a, b) => a.margin - b.margin)
+      .slice(0, 12)
+      .map((x) => x.c);
     const pairs: typeof singles = [];
     for (let i = 0; i < oneStep.length; i++) {
       for (let j = i + 1; j < oneStep.length; j++) {
@@ -227,14 +234,16 @@ const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
  */
 export function assessConfidence(result: ScoreResult, sensitivity: Sensitivity, model: Model, title: (id: OptionId) => string = (id) => id): Confidence {
   const threshold = model.confidence?.marginPoints ?? 0;
+  // Big answers legitimately decide: a one-step flip only marks a near-tie while the lead is small.
+  const flipsCount = threshold > 0 && result.margin < (model.confidence?.flipMarginPoints ?? threshold);
   const reasons: string[] = [];
   const deciding = new Map<string, string>();
   const oneStep = sensitivity.singleFlips.filter((f) => f.changes.length === 1 && f.changes[0]!.steps <= 1);
   if (threshold > 0 && result.margin < threshold) reasons.push(`the margin of ${result.margin.toFixed(1)} points is below the ${threshold}-point threshold`);
   const unknownFlips = oneStep.filter((f) => result.unknowns.includes(f.changes[0]!.path));
   const knownFlips = oneStep.filter((f) => !result.unknowns.includes(f.changes[0]!.path));
-  if (threshold > 0 && knownFlips.length) reasons.push(`${knownFlips.length} one-step change${knownFlips.length === 1 ? '' : 's'} of a single answer flip${knownFlips.length === 1 ? 's' : ''} it`);
-  if (threshold > 0 && unknownFlips.length) reasons.push(`the unknown ${[...new Set(unknownFlips.map((f) => f.changes[0]!.path))].join(', ')} would decide it`);
+  if (flipsCount && knownFlips.length) reasons.push(`${knownFlips.length} one-step change${knownFlips.length === 1 ? '' : 's'} of a single answer flip${knownFlips.length === 1 ? 's' : ''} it`);
+  if (flipsCount && unknownFlips.length) reasons.push(`the unknown ${[...new Set(unknownFlips.map((f) => f.changes[0]!.path))].join(', ')} would decide it`);
   for (const f of [...unknownFlips, ...knownFlips, ...sensitivity.singleFlips]) {
     const c = f.changes[0]!;
     if (!deciding.has(c.path)) deciding.set(c.path, `${c.path} (${show(c.to)} instead of ${show(c.from)} → ${title(f.winner)})`);
@@ -259,6 +268,6 @@ export function assessConfidence(result: ScoreResult, sensitivity: Sensitivity, 
 /** One line for terminal and reports, e.g. `Too close to call: ... Deciding answers: ...`. */
 export function describeConfidence(c: Confidence): string {
   const drivers = c.drivers.length ? ` Ahead mostly on ${c.drivers.map((d) => `${d.criterion.toLowerCase()}${d.answerPath ? ` (${d.answerPath}: ${show(d.answer)})` : ''} +${d.points.toFixed(1)}`).join(', ')}.` : '';
-  if (c.level === 'clear') return `Clear: ahead by ${c.margin.toFixed(1)} points (threshold ${c.threshold}) and no one-step change of a single answer flips it.${drivers}`;
+  if (c.level === 'clear') return `Clear: ahead by ${c.margin.toFixed(1)} points (threshold ${c.threshold})${c.deciding.length ? `; the nearest flips need a bigger change: ${c.deciding.slice(0, 2).join(', ')}` : ''}.${drivers}`;
   return `Too close to call: ${c.reasons.join('; ')}.${c.deciding.length ? ` Deciding answers: ${c.deciding.join(', ')}.` : ''}${drivers}`;
 }

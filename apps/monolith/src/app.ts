@@ -1,12 +1,10 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { LIMITS } from '@archbench/contracts/schemas';
 import { PaymentProvider } from '@archbench/domain/payment-provider';
 import { kyselyObserver } from '@archbench/observability/database';
-import { AppError } from '@archbench/observability/errors';
 import { observe } from '@archbench/observability/hono';
 import type { Logger } from '@archbench/observability/logging';
 import { createMetrics } from '@archbench/observability/metrics';
@@ -14,7 +12,7 @@ import type { Metrics } from '@archbench/observability/metrics';
 import type { Tracing } from '@archbench/observability/tracing';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import { ping } from '@archbench/server-kit/db';
-import { apiSecurityHeaders, overloadGuard } from '@archbench/server-kit/http';
+import { apiSecurityHeaders, limitBody, overloadGuard } from '@archbench/server-kit/http';
 import type { Tables } from './db/schema';
 import type { Env } from './env';
 import { catalogAdminRoutes, catalogRoutes, createCatalog } from './modules/catalog';
@@ -93,15 +91,8 @@ export function createApp({
       overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }),
     ],
   });
-  const limitBody = bodyLimit({
-    maxSize: LIMITS.maxBodyBytes,
-    onError: () => {
-      // The body is left unread, so the connection cannot be reused safely: close it.
-      throw new AppError('payload-too-large', `request body is over the ${LIMITS.maxBodyBytes}-byte limit`, { headers: { connection: 'close' } });
-    },
-  });
-  // Only requests that may carry a body pay for the limit (it wraps the request stream).
-  app.use((c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
+  // A declared length is checked up front, a chunked body while it streams; GET and HEAD pass.
+  app.use(limitBody(LIMITS.maxBodyBytes));
 
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
 

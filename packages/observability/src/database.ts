@@ -40,12 +40,25 @@ function tableName(node: NodeLike | undefined): string | undefined {
   return undefined;
 }
 
+interface Shape {
+  operation: string;
+  table: string;
+}
+
+/** Prepared queries run the same tree many times: describe each tree once. */
+const shapes = new WeakMap<object, Shape>();
+
 /** Operation and main table of a query, from Kysely's operation tree (no SQL parsing). */
-function describe(node: RootOperationNode): { operation: string; table: string } {
-  const n = node as unknown as NodeLike;
-  const operation = OPERATIONS[n.kind ?? ''] ?? 'OTHER';
-  const table = tableName(n.into) ?? tableName(n.from?.froms?.[0]) ?? tableName(n.table) ?? '';
-  return { operation, table };
+function describe(node: RootOperationNode): Shape {
+  let shape = shapes.get(node);
+  if (shape === undefined) {
+    const n = node as unknown as NodeLike;
+    const operation = OPERATIONS[n.kind ?? ''] ?? 'OTHER';
+    const table = tableName(n.into) ?? tableName(n.from?.froms?.[0]) ?? tableName(n.table) ?? '';
+    shape = { operation, table };
+    shapes.set(node, shape);
+  }
+  return shape;
 }
 
 interface Pending {

@@ -12,6 +12,7 @@ import { REQUEST_ID_KEY, ensureContextManager, propagator } from './context';
 import type { BoundHistogram } from './histogram';
 import type { Metrics } from './metrics';
 import { statusClass } from './metrics';
+import { setResponseHeader } from './response-headers';
 import type { Tracing } from './tracing';
 
 /** What the middleware puts on the Hono context: `c.var.logger`, `c.var.requestId`. */
@@ -103,7 +104,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
   return async function observability(c, next) {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming !== undefined && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
-    c.header('x-request-id', requestId);
+    setResponseHeader(c, 'x-request-id', requestId);
     c.set('requestId', requestId);
     if (logger) c.set('logger', logger);
     if (ignored.has(c.req.path)) return next();

@@ -1,13 +1,60 @@
 import type { Context, Env, Hono, Schema } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import type { z } from 'zod';
 import { LIMITS, toFieldErrors } from '@archbench/contracts/schemas';
 import type { Order } from '@archbench/contracts/schemas';
 import { decodeCursor, isTerminal } from '@archbench/domain/orders';
 import { AppError } from '@archbench/observability/errors';
-import { notFoundHandler, problemHandler } from '@archbench/observability/hono';
+import { notFoundHandler, problemHandler, setResponseHeader, setResponseHeaders } from '@archbench/observability/hono';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** Stateless with `stream` unset, so one decoder serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function tooLarge(declared: number, maxBytes: number): AppError {
+  // Answered before the body is read: close the connection so no client reuses it mid-body.
+  return new AppError('payload-too-large', `request body is ${declared} bytes; the limit is ${maxBytes}`, { headers: { connection: 'close' } });
+}
+
+/**
+ * The body's bytes, never more than `maxBytes` in memory. With a Content-Length the length is
+ * known and checked up front, and the adapter reads exactly that many bytes (its fast path on
+ * Node: no web stream); without one (chunked) the stream is read with a running count.
+ */
+async function readBody(c: Context, maxBytes: number): Promise<Uint8Array | ArrayBuffer> {
+  const length = c.req.header('content-length');
+  if (length !== undefined) {
+    const declared = Number(length);
+    if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(declared, maxBytes);
+    return c.req.arrayBuffer();
+  }
+  const stream = c.req.raw.body;
+  if (stream === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new AppError('payload-too-large', `request body is over the ${maxBytes}-byte limit`, { headers: { connection: 'close' } });
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
 
 /**
  * Reads a JSON request body: 415 unless the content type is JSON, 413 past the size limit
@@ -16,25 +63,48 @@ import type { Metrics } from '@archbench/observability/metrics';
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number = LIMITS.maxBodyBytes): Promise<z.infer<S>> {
   const type = c.req.header('content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+  if (!JSON_TYPE.test(type)) {
     throw new AppError('unsupported-media-type', `expected Content-Type: application/json, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
   }
-  const declared = Number(c.req.header('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    // Answered before the body is read: close the connection so no client reuses it mid-body.
-    throw new AppError('payload-too-large', `request body is ${declared} bytes; the limit is ${maxBytes}`, { headers: { connection: 'close' } });
-  }
-  const buffer = await c.req.arrayBuffer();
+  const buffer = await readBody(c, maxBytes);
   if (buffer.byteLength > maxBytes) {
     throw new AppError('payload-too-large', `request body is over the ${maxBytes}-byte limit`);
   }
   let data: unknown;
   try {
-    data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buffer));
+    data = JSON.parse(UTF8.decode(buffer));
   } catch {
     throw new AppError('malformed-json', 'request body is not valid JSON');
   }
   return validate(schema, data);
+}
+
+/**
+ * Bounds every request body at `maxBytes` (413 problem, connection closed) without reading it:
+ * a declared Content-Length is checked up front; a chunked body is cut off while it streams.
+ * Unlike hono/body-limit it leaves a body with a Content-Length untouched, so the Node adapter
+ * keeps reading it on its fast path (no web stream per request). GET and HEAD pass through.
+ * @example app.use(limitBody(LIMITS.maxBodyBytes))
+ */
+export function limitBody(maxBytes: number) {
+  const chunked = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new AppError('payload-too-large', `request body is over the ${maxBytes}-byte limit`, { headers: { connection: 'close' } });
+    },
+  });
+  return createMiddleware(async (c, next) => {
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
+    const length = c.req.header('content-length');
+    if (length !== undefined) {
+      const declared = Number(length);
+      if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(declared, maxBytes);
+      return next();
+    }
+    // Chunked: hono's body limit counts the bytes as they stream in.
+    return c.req.raw.body === null ? next() : chunked(c, next);
+  });
 }
 
 /** Validates data with a schema or throws a 422 validation problem naming each field. */
@@ -113,7 +183,7 @@ export function apiSecurityHeaders() {
   return createMiddleware(async (c, next) => {
     // Set before the handler builds its response: headers added afterwards would force a copy of
     // the finished response and lose the Node adapter's fast path.
-    for (const [name, value] of headers) c.header(name, value);
+    setResponseHeaders(c, headers);
     await next();
   });
 }
@@ -144,8 +214,8 @@ export function readCursor(cursor: string | undefined): string | undefined {
  * reached a terminal status, else 202; with Location, Preference-Applied and Idempotent-Replayed.
  */
 export function placedOrderResponse(c: Context, placed: { order: Order; replayed: boolean }, waitSeconds: number | undefined) {
-  if (waitSeconds !== undefined) c.header('preference-applied', `wait=${waitSeconds}`);
-  if (placed.replayed) c.header('idempotent-replayed', 'true');
-  c.header('location', `/orders/${placed.order.id}`);
+  if (waitSeconds !== undefined) setResponseHeader(c, 'preference-applied', `wait=${waitSeconds}`);
+  if (placed.replayed) setResponseHeader(c, 'idempotent-replayed', 'true');
+  setResponseHeader(c, 'location', `/orders/${placed.order.id}`);
   return c.json(placed.order, placed.replayed ? 200 : isTerminal(placed.order.status) ? 201 : 202);
 }

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { DEV_AUTH_SECRET, mintToken, verifyToken } from '@archbench/contracts/tokens';
 import { AppError, toProblem } from '@archbench/observability/errors';
@@ -63,6 +63,23 @@ describe('authenticate', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('refuses a remembered token once it expired, and a forged one that differs only in its signature', async () => {
+    const token = mintToken(secret, { sub: 'bob', expiresInSeconds: 60 });
+    const me = (t: string) => app.request('/me', { headers: { authorization: `Bearer ${t}` } });
+    expect((await me(token)).status).toBe(200);
+    expect((await me(token)).status).toBe(200);
+    const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(43)}`;
+    expect((await me(forged)).status).toBe(401);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
+    try {
+      const expired = await me(token);
+      expect(expired.status).toBe(401);
+      expect(((await expired.json()) as { detail: string }).detail).toMatch(/expired/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('forbids customers on admin routes', async () => {

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Product } from '@archbench/contracts/schemas';
 import { seedProductRowChunks } from '@archbench/domain/catalog';
 import { AppError } from '@archbench/observability/errors';
+import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { Tables } from '../../db/schema';
 
 export interface PricedItem {
@@ -20,8 +21,30 @@ const toProduct = (row: Tables['products']): Product => ({
   stock: Number(row.stock),
 });
 
+/** The items in SKU order (a copy only when there is more than one). */
+function bySku<T extends { sku: string }>(items: readonly T[]): readonly T[] {
+  return items.length < 2 ? items : [...items].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+}
+
 /** Catalog and inventory: products, prices and available stock. Owns the `products` table. */
 export function createCatalog(db: Kysely<Tables>) {
+  // The hot paths (product page, stock reservation) run queries compiled once.
+  const productBySku = prepareQuery(db, (q, $: { sku: string }) => q.selectFrom('products').selectAll().where('sku', '=', $.sku));
+  const takeStock = prepareQuery(db, (q, $: { sku: string; quantity: number }) =>
+    q
+      .updateTable('products')
+      .set((eb) => ({ stock: eb('stock', '-', $.quantity) }))
+      .where('sku', '=', $.sku)
+      .where('stock', '>=', $.quantity)
+      .returning('price_cents'),
+  );
+  const putBackStock = prepareQuery(db, (q, $: { sku: string; quantity: number }) =>
+    q
+      .updateTable('products')
+      .set((eb) => ({ stock: eb('stock', '+', $.quantity) }))
+      .where('sku', '=', $.sku),
+  );
+
   return {
     async list(limit: number, afterSku?: string): Promise<{ items: Product[]; next: string | null }> {
       let query = db.selectFrom('products').selectAll().orderBy('sku').limit(limit + 1);
@@ -32,7 +55,7 @@ export function createCatalog(db: Kysely<Tables>) {
     },
 
     async get(sku: string): Promise<Product | undefined> {
-      const row = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+      const row = await productBySku.executeTakeFirst(db, { sku });
       return row ? toProduct(row) : undefined;
     },
 
@@ -42,20 +65,14 @@ export function createCatalog(db: Kysely<Tables>) {
      * partial reservation.
      */
     async reserve(trx: Transaction<Tables>, items: Array<{ sku: string; quantity: number }>): Promise<PricedItem[]> {
-      const prices = new Map<string, number>();
+      const priced: PricedItem[] = [];
       // Sorted by SKU so concurrent orders lock rows in the same order (no deadlocks on PostgreSQL).
       // One conditional update per item both takes the stock and reads the price; only when it
       // matches nothing do we look closer to say whether the SKU is unknown or short of stock.
-      for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
-        const row = await trx
-          .updateTable('products')
-          .set((eb) => ({ stock: eb('stock', '-', item.quantity) }))
-          .where('sku', '=', item.sku)
-          .where('stock', '>=', item.quantity)
-          .returning('price_cents')
-          .executeTakeFirst();
+      for (const item of bySku(items)) {
+        const row = await takeStock.executeTakeFirst(trx, item);
         if (row) {
-          prices.set(item.sku, Number(row.price_cents));
+          priced.push({ sku: item.sku, quantity: item.quantity, unitPriceCents: Number(row.price_cents) });
           continue;
         }
         const known = new Set((await trx.selectFrom('products').select('sku').where('sku', 'in', items.map((i) => i.sku)).execute()).map((r) => r.sku));
@@ -63,18 +80,12 @@ export function createCatalog(db: Kysely<Tables>) {
         if (unknown.length > 0) throw new AppError('unknown-sku', unknown.map((u) => u.message).join('; '), { errors: unknown });
         throw new AppError('insufficient-stock', `not enough stock of ${item.sku} for ${item.quantity} units`);
       }
-      return items.map((item) => ({ ...item, unitPriceCents: prices.get(item.sku)! }));
+      return priced;
     },
 
     /** Puts units back into available stock (rejected or cancelled orders), in the caller's transaction. */
     async release(trx: Db, items: Array<{ sku: string; quantity: number }>): Promise<void> {
-      for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
-        await trx
-          .updateTable('products')
-          .set((eb) => ({ stock: eb('stock', '+', item.quantity) }))
-          .where('sku', '=', item.sku)
-          .execute();
-      }
+      for (const item of bySku(items)) await putBackStock.execute(trx, { sku: item.sku, quantity: item.quantity });
     },
 
     async restock(sku: string, quantity: number): Promise<Product> {

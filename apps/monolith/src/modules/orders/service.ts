@@ -6,10 +6,12 @@ import { AppError } from '@archbench/observability/errors';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
+import { prepareQuery } from '@archbench/server-kit/prepared';
+import type { PreparedQuery } from '@archbench/server-kit/prepared';
 import type { Tables } from '../../db/schema';
 import type { EventBus } from '../../shared/events';
 import { nowIso } from '../../shared/events';
-import type { Catalog, PricedItem } from '../catalog';
+import type { Catalog } from '../catalog';
 import type { Payments } from '../payments';
 
 export interface OrdersDeps {
@@ -36,46 +38,92 @@ export interface PlaceResult {
 export function createOrders({ db, catalog, payments, events, logger, metrics }: OrdersDeps) {
   /** Payment processing in flight, by order id, so `Prefer: wait` can await it. */
   const inFlight = new Map<string, Promise<Order | undefined>>();
+  const counted = {
+    confirmed: metrics?.ordersTotal.labels({ outcome: 'confirmed' }),
+    rejected: metrics?.ordersTotal.labels({ outcome: 'rejected' }),
+    cancelled: metrics?.ordersTotal.labels({ outcome: 'cancelled' }),
+  };
+
+  // Every order runs these; they are compiled once (see prepareQuery).
+  const orderById = prepareQuery(db, (q, $: { id: string }) => q.selectFrom('orders').selectAll().where('id', '=', $.id));
+  const customerOrderById = prepareQuery(db, (q, $: { id: string; customer_id: string }) =>
+    q.selectFrom('orders').selectAll().where('id', '=', $.id).where('customer_id', '=', $.customer_id),
+  );
+  const itemsOfOrder = prepareQuery(db, (q, $: { order_id: string }) => q.selectFrom('order_items').selectAll().where('order_id', '=', $.order_id).orderBy('sku'));
+  const insertOrder = prepareQuery(db, (q, $: { id: string; customer_id: string; total_cents: number; payment_token: string; now: string }) =>
+    q.insertInto('orders').values({
+      id: $.id,
+      customer_id: $.customer_id,
+      status: 'PENDING',
+      total_cents: $.total_cents,
+      currency: 'EUR',
+      payment_token: $.payment_token,
+      payment_status: 'PENDING',
+      rejection_reason: null,
+      created_at: $.now,
+      updated_at: $.now,
+    }),
+  );
+  /** Multi-row inserts of order items, one prepared statement per item count (bounded by the contract's item limit). */
+  const insertItems = new Map<number, PreparedQuery<Record<string, string | number>, unknown>>();
+  const insertItemsOf = (count: number) => {
+    let query = insertItems.get(count);
+    if (query === undefined) {
+      query = prepareQuery(db, (q, $: Record<string, string | number>) =>
+        q
+          .insertInto('order_items')
+          .values(Array.from({ length: count }, (_, i) => ({ order_id: $.order_id as string, sku: $[`sku${i}`] as string, quantity: $[`quantity${i}`] as number, unit_price_cents: $[`price${i}`] as number }))),
+      );
+      insertItems.set(count, query);
+    }
+    return query;
+  };
+  const confirmOrder = prepareQuery(db, (q, $: { id: string; now: string }) =>
+    q.updateTable('orders').set({ status: 'CONFIRMED', payment_status: 'CAPTURED', updated_at: $.now }).where('id', '=', $.id).where('status', '=', 'PENDING'),
+  );
+  const rejectOrder = prepareQuery(db, (q, $: { id: string; payment_status: string; reason: string; now: string }) =>
+    q
+      .updateTable('orders')
+      .set({ status: 'REJECTED', payment_status: $.payment_status, rejection_reason: $.reason, updated_at: $.now })
+      .where('id', '=', $.id)
+      .where('status', '=', 'PENDING'),
+  );
 
   async function load(id: string, customerId?: string): Promise<Order | undefined> {
-    let query = db.selectFrom('orders').selectAll().where('id', '=', id);
-    if (customerId !== undefined) query = query.where('customer_id', '=', customerId);
-    const row = await query.executeTakeFirst();
+    const row = customerId === undefined ? await orderById.executeTakeFirst(db, { id }) : await customerOrderById.executeTakeFirst(db, { id, customer_id: customerId });
     if (!row) return undefined;
-    const items = await db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('sku').execute();
-    return orderFromRows(row, items);
+    return orderFromRows(row, await itemsOfOrder.execute(db, { order_id: id }));
   }
 
-  /** Applies a charge outcome to a PENDING order; returns the order as it now is, or undefined when it was no longer PENDING. */
-  async function settle(order: Order, outcome: 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'DUPLICATE'): Promise<Order | undefined> {
+  type Charge = Exclude<Awaited<ReturnType<Payments['attempt']>>, 'DUPLICATE'>;
+
+  /**
+   * Applies a charge outcome to a PENDING order; returns the order as it now is, or undefined when
+   * it was no longer PENDING. A fresh provider answer (`charge`) is recorded in the same
+   * transaction as the order's new status, so one commit settles both.
+   */
+  async function settle(order: Order, outcome: 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'DUPLICATE', charge?: Charge): Promise<Order | undefined> {
     if (outcome === 'DUPLICATE') return undefined;
     const now = nowIso();
     if (outcome === 'SUCCEEDED') {
-      const updated = await db
-        .updateTable('orders')
-        .set({ status: 'CONFIRMED', payment_status: 'CAPTURED', updated_at: now })
-        .where('id', '=', order.id)
-        .where('status', '=', 'PENDING')
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) return undefined;
-      metrics?.ordersTotal.inc({ outcome: 'confirmed' });
+      const confirmed = await db.transaction().execute(async (trx) => {
+        if (charge) await payments.recordCharge(trx, charge);
+        return (await confirmOrder.executeAffected(trx, { id: order.id, now })) === 1;
+      });
+      if (!confirmed) return undefined;
+      counted.confirmed?.inc();
       await events.publish({ type: 'OrderConfirmed', orderId: order.id, customerId: order.customerId, totalCents: order.totalCents });
       return { ...order, status: 'CONFIRMED', paymentStatus: 'CAPTURED', updatedAt: now };
     }
     const reason: RejectionReason = outcome === 'DECLINED' ? 'payment_declined' : 'payment_provider_error';
     const rejected = await db.transaction().execute(async (trx) => {
-      const updated = await trx
-        .updateTable('orders')
-        .set({ status: 'REJECTED', payment_status: outcome, rejection_reason: reason, updated_at: now })
-        .where('id', '=', order.id)
-        .where('status', '=', 'PENDING')
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) return false;
+      if (charge) await payments.recordCharge(trx, charge);
+      if ((await rejectOrder.executeAffected(trx, { id: order.id, payment_status: outcome, reason, now })) !== 1) return false;
       await catalog.release(trx, order.items);
       return true;
     });
     if (!rejected) return undefined;
-    metrics?.ordersTotal.inc({ outcome: 'rejected' });
+    counted.rejected?.inc();
     return { ...order, status: 'REJECTED', paymentStatus: outcome, rejectionReason: reason, updatedAt: now };
   }
 
@@ -83,7 +131,8 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
   function process(order: Order, token: PaymentToken): Promise<Order | undefined> {
     const run = (async () => {
       try {
-        return await settle(order, await payments.charge(order.id, token, order.totalCents));
+        const charge = await payments.attempt(order.id, token, order.totalCents);
+        return charge === 'DUPLICATE' ? undefined : await settle(order, charge.outcome, charge);
       } catch (error) {
         logger.error({ err: error, orderId: order.id }, 'payment step failed; the order is resumed at next start');
         return undefined;
@@ -127,29 +176,21 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
 
       const id = newId('ord');
       const now = nowIso();
-      let totalCents = 0;
-      let priced: PricedItem[] = [];
+      let pending: Order | undefined;
       try {
         await db.transaction().execute(async (trx) => {
+          // In SKU order: the order's items as stored and as answered.
           const items = await catalog.reserve(trx, body.items);
-          priced = items;
-          totalCents = orderTotal(items);
-          await trx
-            .insertInto('orders')
-            .values({
-              id,
-              customer_id: customerId,
-              status: 'PENDING',
-              total_cents: totalCents,
-              currency: 'EUR',
-              payment_token: body.payment.token,
-              payment_status: 'PENDING',
-              rejection_reason: null,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
-          await trx.insertInto('order_items').values(items.map((i) => ({ order_id: id, sku: i.sku, quantity: i.quantity, unit_price_cents: i.unitPriceCents }))).execute();
+          const totalCents = orderTotal(items);
+          await insertOrder.execute(trx, { id, customer_id: customerId, total_cents: totalCents, payment_token: body.payment.token, now });
+          const rows: Record<string, string | number> = { order_id: id };
+          items.forEach((item, i) => {
+            rows[`sku${i}`] = item.sku;
+            rows[`quantity${i}`] = item.quantity;
+            rows[`price${i}`] = item.unitPriceCents;
+          });
+          await insertItemsOf(items.length).execute(trx, rows);
+          pending = { id, customerId, status: 'PENDING', items, totalCents, currency: 'EUR', paymentStatus: 'PENDING', rejectionReason: null, createdAt: now, updatedAt: now };
           if (options.idempotencyKey !== undefined && hash !== undefined) {
             await trx.insertInto('idempotency_keys').values({ customer_id: customerId, key: options.idempotencyKey, request_hash: hash, order_id: id, created_at: now }).execute();
           }
@@ -163,18 +204,7 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
         }
         throw error;
       }
-      const pending: Order = {
-        id,
-        customerId,
-        status: 'PENDING',
-        items: [...priced].sort((a, b) => a.sku.localeCompare(b.sku)),
-        totalCents,
-        currency: 'EUR',
-        paymentStatus: 'PENDING',
-        rejectionReason: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      if (pending === undefined) throw new AppError('internal-error', 'order transaction finished without an order');
       const running = process(pending, body.payment.token);
       if (!options.waitSeconds) return { order: pending, replayed: false };
       // The settled order comes back from memory; only a timeout or a lost race reads it again.
@@ -209,10 +239,11 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
       if (!canCancel(order.status)) {
         throw new AppError('order-not-cancellable', `order is ${order.status}; only CONFIRMED orders can be cancelled`);
       }
+      const now = nowIso();
       const cancelled = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('orders')
-          .set({ status: 'CANCELLED', payment_status: 'REFUNDED', updated_at: nowIso() })
+          .set({ status: 'CANCELLED', payment_status: 'REFUNDED', updated_at: now })
           .where('id', '=', id)
           .where('status', '=', 'CONFIRMED')
           .executeTakeFirst();
@@ -222,10 +253,11 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
         return true;
       });
       if (!cancelled) throw new AppError('order-not-cancellable', 'order was cancelled concurrently');
-      metrics?.ordersTotal.inc({ outcome: 'cancelled' });
+      counted.cancelled?.inc();
       await payments.completeRefunds(id);
       await events.publish({ type: 'OrderCancelled', orderId: id, customerId });
-      return (await load(id))!;
+      // What the cancel transaction wrote; nothing else changes a cancelled order.
+      return { ...order, status: 'CANCELLED', paymentStatus: 'REFUNDED', updatedAt: now };
     },
 
     /**

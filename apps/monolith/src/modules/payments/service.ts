@@ -4,6 +4,7 @@ import { newId } from '@archbench/domain/ids';
 import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-provider';
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
+import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { Tables } from '../../db/schema';
 import { nowIso } from '../../shared/events';
 
@@ -16,34 +17,69 @@ const toRecord = (row: Tables['payments']): PaymentRecord => ({
   createdAt: row.created_at,
 });
 
+/** A charge the provider answered, not yet recorded: `recordCharge` writes it. */
+export interface ChargeAttempt {
+  paymentId: string;
+  outcome: ChargeOutcome;
+  providerRef: string;
+}
+
 /**
  * Payments: talks to the (simulated) provider, outside any database transaction, and records
  * every charge and refund. The unique (order_id, kind) row is written before the provider call,
  * so a second charge for the same order can never reach the provider: at most one capture.
  */
 export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, metrics?: Pick<Metrics, 'paymentsTotal'>) {
-  async function once(orderId: string, kind: 'charge', amountCents: number, call: () => Promise<{ outcome: ChargeOutcome; providerRef: string }>): Promise<ChargeOutcome | 'DUPLICATE'> {
-    const id = newId('pay');
+  // Every order writes these two; compiled once.
+  const insertPayment = prepareQuery(db, (q, $: { id: string; order_id: string; kind: string; amount_cents: number; created_at: string }) =>
+    q.insertInto('payments').values({ id: $.id, order_id: $.order_id, kind: $.kind, status: 'PENDING', amount_cents: $.amount_cents, provider_ref: null, created_at: $.created_at }),
+  );
+  const setOutcome = prepareQuery(db, (q, $: { id: string; status: string; provider_ref: string }) =>
+    q.updateTable('payments').set({ status: $.status, provider_ref: $.provider_ref }).where('id', '=', $.id),
+  );
+  const results = {
+    SUCCEEDED: metrics?.paymentsTotal.labels({ result: 'succeeded' }),
+    DECLINED: metrics?.paymentsTotal.labels({ result: 'declined' }),
+    FAILED: metrics?.paymentsTotal.labels({ result: 'failed' }),
+  };
+
+  /**
+   * Writes the PENDING charge row (committed before the provider is called, so a second charge for
+   * the same order can never reach it), then calls the provider. 'DUPLICATE' when a charge for the
+   * order was already attempted.
+   */
+  async function attempt(orderId: string, token: PaymentToken, amountCents: number): Promise<ChargeAttempt | 'DUPLICATE'> {
+    const paymentId = newId('pay');
     try {
-      await db
-        .insertInto('payments')
-        .values({ id, order_id: orderId, kind, status: 'PENDING', amount_cents: amountCents, provider_ref: null, created_at: nowIso() })
-        .execute();
+      await insertPayment.execute(db, { id: paymentId, order_id: orderId, kind: 'charge', amount_cents: amountCents, created_at: nowIso() });
     } catch (error) {
       if (isUniqueViolation(error)) return 'DUPLICATE';
       throw error;
     }
-    const result = await call();
-    metrics?.paymentsTotal.inc({ result: result.outcome.toLowerCase() as 'succeeded' | 'declined' | 'failed' });
-    await db.updateTable('payments').set({ status: result.outcome, provider_ref: result.providerRef }).where('id', '=', id).execute();
-    return result.outcome;
+    const result = await provider.charge(token, amountCents);
+    results[result.outcome]?.inc();
+    return { paymentId, outcome: result.outcome, providerRef: result.providerRef };
+  }
+
+  /** Records a provider answer; pass the caller's transaction to commit it with what follows from it. */
+  async function recordCharge(trx: Kysely<Tables>, charge: ChargeAttempt): Promise<void> {
+    await setOutcome.execute(trx, { id: charge.paymentId, status: charge.outcome, provider_ref: charge.providerRef });
   }
 
   return {
-    /** Charges an order once; 'DUPLICATE' when a charge for it was already attempted. */
-    charge(orderId: string, token: PaymentToken, amountCents: number) {
-      return once(orderId, 'charge', amountCents, () => provider.charge(token, amountCents));
+    /** Charges an order once and records the outcome; 'DUPLICATE' when a charge for it was already attempted. */
+    async charge(orderId: string, token: PaymentToken, amountCents: number): Promise<ChargeOutcome | 'DUPLICATE'> {
+      const result = await attempt(orderId, token, amountCents);
+      if (result === 'DUPLICATE') return result;
+      await recordCharge(db, result);
+      return result.outcome;
     },
+    /**
+     * The two halves of `charge`, for a caller that records the outcome in its own transaction
+     * together with what follows from it (the order's confirmation): one commit instead of two.
+     */
+    attempt,
+    recordCharge,
     /**
      * Records the refund of a cancelled order inside the cancel's own transaction, so a crash
      * after the commit still leaves a PENDING refund that `completeRefunds` finishes.

@@ -1,0 +1,79 @@
+import { createQueryId } from 'kysely';
+import type { CompiledQuery, Compilable, Kysely, QueryExecutor, QueryResult, RootOperationNode } from 'kysely';
+
+/** Stands in for a parameter while a prepared query is built; replaced by the real value per call. */
+class Placeholder {
+  constructor(readonly name: string) {}
+}
+
+type Slot = { name: string } | { value: unknown };
+
+/** Where a prepared query runs: a Kysely instance or a transaction of it (any database type). */
+export interface QueryTarget {
+  getExecutor(): QueryExecutor;
+}
+
+/**
+ * A query built and compiled once, run many times with new parameter values: the SQL text, the
+ * operation tree and the parameter layout are kept, so a call costs a parameter array and the
+ * driver round trip instead of Kysely's builder and compiler (tens of µs per query).
+ */
+export interface PreparedQuery<P, R> {
+  /** The compiled SQL (the same for every call). */
+  readonly sql: string;
+  /** All result rows. */
+  execute(db: QueryTarget, params: P): Promise<R[]>;
+  /** The first row, or undefined. */
+  executeTakeFirst(db: QueryTarget, params: P): Promise<R | undefined>;
+  /** Rows inserted, updated or deleted (for statements without RETURNING). */
+  executeAffected(db: QueryTarget, params: P): Promise<number>;
+}
+
+/**
+ * Prepares a query whose shape never changes: `build` gets the Kysely instance and a parameter
+ * object whose properties stand for values given at each call. Only scalar values (strings,
+ * numbers, null) can be parameters; a list for `in (...)` changes the SQL and needs a query of its own.
+ * Run it on the instance or on a transaction (`trx`): the connection is the one Kysely would use,
+ * so a prepared query inside a transaction is part of it. Plugins of `db` see every call as if the
+ * query had been built then (they observe; the SQL is fixed at preparation).
+ * @example
+ * const productBySku = prepareQuery(db, (q, $: { sku: string }) => q.selectFrom('products').selectAll().where('sku', '=', $.sku))
+ * const product = await productBySku.executeTakeFirst(db, { sku: 'SKU-0001' })
+ */
+export function prepareQuery<DB, P extends Record<string, unknown>, R>(db: Kysely<DB>, build: (query: Kysely<DB>, params: P) => Compilable<R>): PreparedQuery<P, R> {
+  const placeholders = new Proxy({} as P, {
+    get: (_target, name) => (typeof name === 'string' ? new Placeholder(name) : undefined),
+  });
+  const compiled = build(db, placeholders).compile();
+  const slots: Slot[] = compiled.parameters.map((value) => (value instanceof Placeholder ? { name: value.name } : { value }));
+  const node: RootOperationNode = compiled.query;
+  const sql = compiled.sql;
+  const bind = (params: P): unknown[] => {
+    const values = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      values[i] = 'name' in slot ? params[slot.name] : slot.value;
+    }
+    return values;
+  };
+  const run = (target: QueryTarget, params: P): Promise<QueryResult<R>> => {
+    const executor = target.getExecutor();
+    const queryId = createQueryId();
+    // Plugins observe the run (spans, histograms) exactly as for a query built now.
+    executor.transformQuery(node, queryId);
+    const query: CompiledQuery<R> = { sql, parameters: bind(params), query: node, queryId };
+    return executor.executeQuery<R>(query);
+  };
+  return {
+    sql,
+    async execute(target, params) {
+      return (await run(target, params)).rows;
+    },
+    async executeTakeFirst(target, params) {
+      return (await run(target, params)).rows[0];
+    },
+    async executeAffected(target, params) {
+      return Number((await run(target, params)).numAffectedRows ?? 0n);
+    },
+  };
+}

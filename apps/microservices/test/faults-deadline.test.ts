@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order, PaymentRecord } from '@archbench/contracts/schemas';
-import { adminToken, api, customerToken, skipSetup, startSystem } from './helpers';
+import { adminToken, api, customerToken, internalHeaders, skipSetup, startSystem } from './helpers';
 import type { Running, Setup } from './helpers';
 import { burst, checkInvariants, sagaStates, stockOf, waitSagasSettled, waitTerminal } from './faults-kit';
 
@@ -15,6 +15,7 @@ const DEADLINE_MS = 4000;
 /** Slack on top of the deadline for the sweep interval, retries and a noisy 2-core machine. */
 const SLACK_MS = 8000;
 const SKUS = ['SKU-0111', 'SKU-0112', 'SKU-0113'];
+const PROVIDER_MS = 2000;
 
 const setups: Array<Pick<Setup, 'transport' | 'database'>> = [
   { transport: 'http', database: 'sqlite' },
@@ -25,6 +26,20 @@ function pidOf(system: Running, name: string): number {
   const pid = system.topology.processes.find((p) => p.name === name)?.pid;
   if (pid === undefined) throw new Error(`${name} has no pid`);
   return pid;
+}
+
+/** Resolves once some order of `token`'s customer has a charge mid-call at the provider (max 10 s). */
+async function chargeInFlight(system: Running, token: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const mine = (await api<{ items: Order[] }>(system.gateway, 'GET', '/orders?limit=5', { token })).body.items;
+    for (const order of mine) {
+      const records = (await api<{ items: PaymentRecord[] }>(system.gateway, 'GET', `/admin/orders/${order.id}/payments`, { token: adminToken() })).body.items;
+      if (records.some((r) => r.kind === 'charge' && r.status === 'PENDING')) return;
+    }
+    await sleep(50);
+  }
+  throw new Error('no charge reached the provider within 10 s');
 }
 
 async function pendingCount(system: Running, placed: Array<{ id: string; token: string }>): Promise<number> {
@@ -51,7 +66,8 @@ for (const { transport, database } of setups) {
     const setup: Setup = {
       transport,
       database,
-      env: { SAGA_DEADLINE_MS: String(DEADLINE_MS), SAGA_SWEEP_MS: '500', PAYMENT_LATENCY_MS: '40', INTERNAL_TIMEOUT_MS: '1000' },
+      // A 2 s provider: when payments hangs, some charges are surely mid-call (they capture late).
+      env: { SAGA_DEADLINE_MS: String(DEADLINE_MS), SAGA_SWEEP_MS: '500', PAYMENT_LATENCY_MS: String(PROVIDER_MS), INTERNAL_TIMEOUT_MS: '1000' },
     };
     const skip = await skipSetup(setup);
     let system: Running | undefined;
@@ -82,7 +98,7 @@ for (const { transport, database } of setups) {
       let payments = 0;
       let hungAt = 0;
       const placed = await burst(gateway, token, { count: 30, skus: SKUS }, async () => {
-        await sleep(200);
+        await chargeInFlight(system!, token);
         payments = stop('payments');
         hungAt = Date.now();
       });
@@ -111,6 +127,9 @@ for (const { transport, database } of setups) {
       ).flat();
       const refunded = records.filter((r) => r.kind === 'refund' && r.status === 'SUCCEEDED').length;
       expect(records.filter((r) => r.kind === 'charge' && r.status === 'SUCCEEDED').length, 'captures of expired orders, each refunded').toBe(refunded);
+      // The charges that were mid-call when payments hung captured after the deadline: refunded, not kept.
+      expect(refunded, 'late captures refunded').toBeGreaterThan(0);
+      expect(settled.filter((o) => o.paymentStatus === 'REFUNDED').length).toBe(refunded);
       process.stderr.write(
         `saga deadline (${transport}): ${orders.length} orders, ${expired.length} expired, all terminal ${at - hungAt} ms after payments hung (deadline ${DEADLINE_MS} ms), ${refunded} late captures refunded\n`,
       );
@@ -142,6 +161,34 @@ for (const { transport, database } of setups) {
       await checkInvariants({ gateway, ordersUrl, initial, placed, orders: settled, skus: SKUS, expectMix: false });
       expect(settled.every((o) => o.paymentStatus === 'FAILED'), 'nothing was charged: every void found no capture').toBe(true);
       process.stderr.write(`saga deadline across an orders restart (${transport}): ${orders.length} orders terminal ${at - readyAt} ms after the new orders process was ready\n`);
+    });
+
+    it.skipIf(skip)('inventory hangs while declined orders give their stock back: the orders are REJECTED at the deadline, the stock follows', async () => {
+      const gateway = system!.gateway;
+      const ordersUrl = system!.topology.urls.orders;
+      const provider = (latencyMs: number) => api(system!.topology.urls.payments, 'PUT', '/admin/provider', { headers: internalHeaders(), json: { latencyMs } });
+      const initial = await stockOf(gateway, SKUS);
+      const token = customerToken();
+      await provider(1500); // the declines arrive after inventory hangs
+      const placed = await Promise.all(
+        SKUS.map(async (sku) => {
+          const response = await api<Order>(gateway, 'POST', '/orders', { token, json: { items: [{ sku, quantity: 2 }], payment: { token: 'tok_decline' } } });
+          expect(response.status).toBe(202);
+          return { id: response.body.id, token, sku, quantity: 2 };
+        }),
+      );
+      const inventory = stop('inventory');
+      try {
+        const { orders } = await waitTerminal(gateway, placed, DEADLINE_MS + SLACK_MS);
+        expect(orders.map((o) => `${o.status}/${o.rejectionReason}/${o.paymentStatus}`)).toEqual(orders.map(() => 'REJECTED/payment_declined/DECLINED'));
+        expect((await sagaStates(ordersUrl)).RELEASING ?? 0, 'releases waiting for inventory').toBe(placed.length);
+      } finally {
+        resume(inventory);
+        await provider(PROVIDER_MS);
+      }
+      await waitSagasSettled(ordersUrl, 30_000);
+      const settled = (await waitTerminal(gateway, placed, 1000)).orders;
+      await checkInvariants({ gateway, ordersUrl, initial, placed, orders: settled, skus: SKUS, expectMix: false });
     });
   });
 }

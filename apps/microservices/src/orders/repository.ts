@@ -54,8 +54,11 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
     async setPaymentStatus(trx: Db, id: string, status: OrderStatus, paymentStatus: string): Promise<void> {
       await trx.updateTable('orders').set({ payment_status: paymentStatus, updated_at: nowIso() }).where('id', '=', id).where('status', '=', status).execute();
     },
-    async activeSagas(limit: number): Promise<SagaRow[]> {
-      return db.selectFrom('sagas').selectAll().where('state', 'in', [...ACTIVE_SAGA_STATES]).orderBy('order_id').limit(limit).execute();
+    /** Sagas with a step to run, in order id order, after `afterId` (keyset pages). */
+    async activeSagas(limit: number, afterId?: string): Promise<SagaRow[]> {
+      let query = db.selectFrom('sagas').selectAll().where('state', 'in', [...ACTIVE_SAGA_STATES]);
+      if (afterId !== undefined) query = query.where('order_id', '>', afterId);
+      return query.orderBy('order_id').limit(limit).execute();
     },
     async sagaCounts(): Promise<Record<string, number>> {
       const rows = await db.selectFrom('sagas').select(['state']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('state').execute();

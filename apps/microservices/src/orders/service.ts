@@ -335,14 +335,19 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
      * crash) and periodically (a driver that gave up). Returns how many it picked up.
      */
     async sweep(): Promise<number> {
-      const sagas = await repo.activeSagas(500);
       let picked = 0;
-      for (const saga of sagas) {
-        if (driving.has(saga.order_id) || reserving.has(saga.order_id)) continue;
-        picked++;
-        void drive(saga.order_id);
+      // Every page, not just the first: sagas stuck on a dead dependency must not hide newer ones
+      // from the sweep (they would miss their deadline after a restart).
+      for (let after: string | undefined; ; ) {
+        const sagas = await repo.activeSagas(500, after);
+        for (const saga of sagas) {
+          if (driving.has(saga.order_id) || reserving.has(saga.order_id)) continue;
+          picked++;
+          void drive(saga.order_id);
+        }
+        if (sagas.length < 500) return picked;
+        after = sagas[sagas.length - 1]!.order_id;
       }
-      return picked;
     },
 
     sagaCounts: () => repo.sagaCounts(),

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { DEFAULT_RESTART_POLICY, ProcessSupervisor, REPO_ROOT, TopologyStartError, displayName, runnableSideBySide, startTopology, topologyUnavailable } from '@archbench/topologies';
+import { DEFAULT_RESTART_POLICY, ProcessSupervisor, REPO_ROOT, TSX_LOADER, TopologyStartError, displayName, runnableSideBySide, startTopology, topologyUnavailable } from '@archbench/topologies';
 import type { RunningTopology, TopologyDefinition, TopologyEvent } from '@archbench/topologies';
 
 export class StackError extends Error {
@@ -138,7 +138,7 @@ export async function startStack(plan: StackPlan, options: StartStackOptions): P
     {
       name: 'frontend',
       command: process.execPath,
-      args: ['--import', import.meta.resolve('tsx'), join(frontendDir, 'server.ts')],
+      args: ['--import', TSX_LOADER, join(frontendDir, 'server.ts')],
       cwd: frontendDir,
       env: { ...base, HOST: plan.host, PORT: String(plan.frontendPort), BACKENDS: frontendBackends(topologies) },
       readyUrl: `${frontendUrl}/config.json`,

@@ -5,7 +5,7 @@
 export { PORT_OFFSETS, defineTopology } from './types';
 export type { AvailabilityContext, Capability, ProcessDefinition, TopologyContext, TopologyDefinition } from './types';
 export { REPO_ROOT, UnknownTopologyError, displayName, getTopology, listTopologies, processForCapability, runnableSideBySide, topologyNames, topologyUnavailable } from './registry';
-export { RunningTopology, TopologyStartError, TopologyUnavailableError, killAllTopologiesNow, startTopology } from './start-topology';
+export { RunningTopology, TSX_LOADER, TopologyStartError, TopologyUnavailableError, killAllTopologiesNow, startTopology } from './start-topology';
 export type { ProcessInfo, ProcessMetrics, StartTopologyOptions, TopologyEvent } from './start-topology';
 export { DEFAULT_RESTART_POLICY, ProcessStartError, ProcessSupervisor, backoffDelay } from './supervisor';
 export type { OutputMode, ProcessSpec, ProcessState, RestartPolicy, SupervisorEvent, SupervisorOptions } from './supervisor';

@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SERVER_NODE_FLAGS, bundleEntries } from './bundle';
 import { freePortRange } from './ports';
 import { procAvailable, snapshotTree } from './proc';
@@ -77,7 +79,11 @@ export class TopologyUnavailableError extends TopologyStartError {
 
 const PROC = procAvailable();
 const live = new Set<RunningTopology>();
-const tsxLoader = import.meta.resolve('tsx');
+/**
+ * The tsx loader for `node --import` (a file URL, resolved from this package so a child needs no
+ * tsx of its own); resolved through require because some module runners (Vite's) lack import.meta.resolve.
+ */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const bundles = new Map<string, Promise<Record<string, string>>>();
 
 /** Bundles once per set of entries and process, so restarts and later starts reuse the files. */
@@ -332,7 +338,7 @@ async function startOnce(definition: TopologyDefinition, options: StartTopologyO
   const output = options.output ?? 'capture';
   const supervisors = new Map<string, ProcessSupervisor>();
   for (const p of definition.processes) {
-    const entryArgs = runnerOf(p) === 'bundle' ? [files[`${definition.name}-${p.name}`]!] : ['--import', tsxLoader, join(appDir, p.entry)];
+    const entryArgs = runnerOf(p) === 'bundle' ? [files[`${definition.name}-${p.name}`]!] : ['--import', TSX_LOADER, join(appDir, p.entry)];
     const env = { ...baseEnv, ...topologyEnv, ...p.env?.(context), HOST: host, PORT: String(ports[p.name]), SERVICE_NAME: p.name };
     supervisors.set(
       p.name,

@@ -9,7 +9,7 @@ export interface RestartPolicy {
   initialDelayMs: number;
   /** Longest delay between restarts, ms. */
   maxDelayMs: number;
-  /** A process that ran this long before it exited starts again at the initial delay. */
+  /** A process that was ready this long before it exited starts again at the initial delay. */
   resetAfterMs: number;
 }
 
@@ -85,6 +85,7 @@ export class ProcessSupervisor {
   #restarts = 0;
   #crashesInARow = 0;
   #startedAt = 0;
+  #readyAt: number | undefined;
   #lastExitAt: number | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #tail: string[] = [];
@@ -191,6 +192,7 @@ export class ProcessSupervisor {
   #launch(generation: number): void {
     this.#state = 'starting';
     this.#startedAt = Date.now();
+    this.#readyAt = undefined;
     const child = this.#spawn();
     this.#child = child;
     this.#options.onEvent?.({ type: 'started', process: this.name, pid: child.pid ?? -1, restarts: this.#restarts });
@@ -204,6 +206,7 @@ export class ProcessSupervisor {
         if (this.#generation !== generation || !isAlive(child) || this.#state !== 'starting') return;
         this.#state = 'ready';
         const now = Date.now();
+        this.#readyAt = now;
         this.#options.onEvent?.({
           type: 'ready',
           process: this.name,
@@ -235,7 +238,8 @@ export class ProcessSupervisor {
       return;
     }
     const policy = this.#options.restart as RestartPolicy;
-    if (uptimeMs >= policy.resetAfterMs) this.#crashesInARow = 0;
+    // Healthy time counts from ready: a process that crash-loops during startup never resets.
+    if (this.#readyAt !== undefined && now - this.#readyAt >= policy.resetAfterMs) this.#crashesInARow = 0;
     this.#crashesInARow++;
     const delay = backoffDelay(this.#crashesInARow, policy);
     this.#state = 'backoff';

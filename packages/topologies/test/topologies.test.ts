@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { getTopology, listTopologies, startTopology, topologyUnavailable } from '../src/index';
+import type { TopologyDefinition } from '../src/index';
+import { AMQP_TEST_URL, skipWithoutAmqp } from './services';
+
+const AUTH_SECRET = 'topologies-test-secret-0123456789';
+
+function envFor(definition: TopologyDefinition): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AUTH_SECRET,
+    LOG_LEVEL: 'warn',
+    ...(definition.name.endsWith('-amqp') ? { AMQP_URL: AMQP_TEST_URL, AMQP_PREFIX: `archbench-topologies-${randomBytes(4).toString('hex')}` } : {}),
+  };
+}
+
+describe('registry', () => {
+  it('has the three original topologies, each process on the port scheme, and says why one cannot run', () => {
+    const names = listTopologies().map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['monolith', 'microservices-http', 'microservices-amqp']));
+    const ms = getTopology('microservices-http');
+    expect(Object.fromEntries(ms.processes.map((p) => [p.name, p.portOffset]))).toEqual({ gateway: 0, inventory: 1, orders: 2, payments: 3, shipping: 4 });
+    expect(getTopology('microservices', {}).name).toBe('microservices-http');
+    expect(getTopology('microservices', { AMQP_URL: AMQP_TEST_URL }).name).toBe('microservices-amqp');
+    expect(getTopology('microservices', { AMQP_URL: AMQP_TEST_URL, TRANSPORT: 'http' }).name).toBe('microservices-http');
+    expect(topologyUnavailable(getTopology('microservices-amqp'), {})).toMatch(/AMQP_URL is not set/);
+    expect(() => getTopology('nope')).toThrow(/unknown topology "nope"; known: .*monolith/);
+    // Every definition keeps to the scheme: public on PORT, the rest at their fixed offsets.
+    const offsets: Record<string, number> = { inventory: 1, orders: 2, payments: 3, shipping: 4 };
+    for (const d of listTopologies()) {
+      expect(d.processes.find((p) => p.name === d.publicProcess)?.portOffset).toBe(0);
+      for (const p of d.processes) if (p.name in offsets) expect(p.portOffset).toBe(offsets[p.name]);
+    }
+  });
+});
+
+// Every registered topology, started through its definition: /ready on the public URL, /metrics of each process.
+for (const definition of listTopologies()) {
+  describe(`${definition.name} through its definition`, async () => {
+    const skip = definition.name.endsWith('-amqp') && (await skipWithoutAmqp());
+    it.skipIf(skip)('starts on free ports of the scheme, is ready, measures its processes, and stops with none left', async () => {
+      const topology = await startTopology(definition, { port: 0, env: envFor(definition) });
+      const pids = topology.pids();
+      try {
+        const ready = await fetch(`${topology.baseUrl}/ready`);
+        expect(ready.status).toBe(200);
+        expect((await fetch(`${topology.baseUrl}/products?limit=1`)).status).toBe(200);
+        for (const p of topology.processes) {
+          expect(p.port).toBe(topology.port + definition.processes.find((d) => d.name === p.name)!.portOffset);
+          expect(p.state).toBe('ready');
+        }
+        expect(pids).toHaveLength(definition.processes.length);
+        const snapshot = await topology.snapshot();
+        expect(snapshot.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+        expect(snapshot.pids).toEqual(expect.arrayContaining(pids));
+        const scraped = await topology.scrapeMetrics();
+        for (const m of scraped) expect(m.text, `${m.process} /metrics`).toBeDefined();
+        expect(topology.processFor('payments')).toBe(definition.processes.find((p) => p.capabilities.includes('payments'))!.name);
+      } finally {
+        await topology.stop();
+      }
+      const alive = pids.filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(alive).toEqual([]);
+    });
+  });
+}
+
+describe('restart after SIGKILL', () => {
+  for (const name of ['monolith', 'microservices-http']) {
+    it(`${name}: the process running payments comes back by itself and the API answers again`, async () => {
+      const topology = await startTopology(name, { port: 0, env: envFor(getTopology(name)) });
+      try {
+        const victim = topology.processFor('payments');
+        const before = topology.processes.find((p) => p.name === victim)!.pid!;
+        const killedAt = Date.now();
+        await topology.kill(victim, 'SIGKILL');
+        await topology.waitReady(60_000);
+        const readyAfterMs = Date.now() - killedAt;
+        process.stdout.write(`restart figure: ${name}/${victim} SIGKILL -> ready again in ${readyAfterMs} ms\n`);
+        const after = topology.processes.find((p) => p.name === victim)!;
+        expect(after.restarts).toBe(1);
+        expect(after.pid).not.toBe(before);
+        expect((await fetch(`${topology.baseUrl}/ready`)).status).toBe(200);
+        expect((await fetch(`${topology.baseUrl}/products?limit=1`)).status).toBe(200);
+      } finally {
+        await topology.stop();
+      }
+    });
+  }
+});

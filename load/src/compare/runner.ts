@@ -95,6 +95,7 @@ interface Tally {
   orderInvocations: number | undefined;
   orderQueueMessages: number | undefined;
   orderInternalCalls: number | undefined;
+  orderRowsWritten: number | undefined;
   latencySumMs: number;
   peakRssBytes: number | null;
   idleRssBytes: number | null;
@@ -152,6 +153,7 @@ function newTally(): Tally {
     orderInvocations: undefined,
     orderQueueMessages: undefined,
     orderInternalCalls: undefined,
+    orderRowsWritten: undefined,
     latencySumMs: 0,
     peakRssBytes: null,
     idleRssBytes: null,
@@ -244,7 +246,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
         tally.idleSeconds = elapsed;
         tally.processCount = a.processCount;
       }
-      if (m.source !== 'started') continue;
+      if (m.source !== 'started' || !experiments.has('coldstart')) continue;
       tally.coldStart.afterIdle.push(await timedGet(`${m.baseUrl}${PROBE_PATH}`));
       // The same request warm, for comparison (a few, once the first after idle has been served).
       for (let i = 0; i < 5; i++) tally.coldStart.warm.push(await timedGet(`${m.baseUrl}${PROBE_PATH}`));
@@ -263,13 +265,25 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
         reporter.info(`target ${target.name} at ${target.url} (${target.metricsUrls.length > 0 ? `metrics from ${target.metricsUrls.join(', ')}` : 'server side not measured: no --metrics-url'})`);
       }
     } else {
-      // One at a time, so each start is timed without the others competing for the cores.
-      for (const name of names) {
-        tallies.set(name, newTally());
-        const m = await startOne(name);
-        measured.push(m);
-        const tally = tallies.get(name)!;
-        reporter.info(`started ${name} at ${m.baseUrl}: first answer ${tally.coldStart.startToFirst[0]!.toFixed(0)} ms after spawn (log ${started.get(name)!.logFile})`);
+      if (experiments.has('coldstart')) {
+        // One at a time, so each start is timed without the others competing for the cores.
+        for (const name of names) {
+          tallies.set(name, newTally());
+          const m = await startOne(name);
+          measured.push(m);
+          reporter.info(`started ${name} at ${m.baseUrl}: first answer ${tallies.get(name)!.coldStart.startToFirst[0]!.toFixed(0)} ms after spawn (log ${started.get(name)!.logFile})`);
+        }
+      } else {
+        // All at once (not measured): the quick profile has no time for sequential starts.
+        for (const name of names) tallies.set(name, newTally());
+        const starts = await Promise.allSettled(names.map((name) => startOne(name)));
+        for (const start of starts) if (start.status === 'fulfilled') measured.push(start.value);
+        const failed = starts.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+        if (failed) throw failed.reason;
+        for (const m of measured) {
+          tallies.get(m.name)!.coldStart = { startToFirst: [], first: [], afterIdle: [], warm: [] };
+          reporter.info(`started ${m.name} at ${m.baseUrl} (log ${started.get(m.name)!.logFile})`);
+        }
       }
       reporter.info(`all topologies ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
@@ -314,7 +328,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     }
   } finally {
     await Promise.all(measured.map((m) => m.stop().catch(() => undefined)));
-    for (const name of [...vhosts.keys()]) await dropVhost(name);
+    await Promise.all([...vhosts.keys()].map((name) => dropVhost(name)));
   }
 
   async function dropVhost(name: string) {
@@ -395,13 +409,14 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     const calls = delta(counter(metricsBefore, 'archbench_internal_calls_total'), counter(metricsAfter, 'archbench_internal_calls_total'));
     if (calls !== undefined) tally.internalCalls = (tally.internalCalls ?? 0) + calls;
     if (orderOnly) {
-      const add = (key: 'orderInvocations' | 'orderQueueMessages' | 'orderInternalCalls', metric: string) => {
+      const add = (key: 'orderInvocations' | 'orderQueueMessages' | 'orderInternalCalls' | 'orderRowsWritten', metric: string) => {
         const d = delta(counter(metricsBefore, metric), counter(metricsAfter, metric));
         if (d !== undefined) tally[key] = (tally[key] ?? 0) + d;
       };
       add('orderInvocations', 'archbench_worker_invocations_total');
       add('orderQueueMessages', 'archbench_queue_messages_sent_total');
       add('orderInternalCalls', 'archbench_internal_calls_total');
+      add('orderRowsWritten', 'archbench_db_rows_written_total');
     }
     const list = tally.segments.get(scenario.name) ?? [];
     list.push(result);
@@ -485,6 +500,7 @@ function topologyResult(m: Measured, t: Tally): TopologyResult {
       requestsPerOrder: requestsPerOrder === null ? null : r3(requestsPerOrder),
       queueMessagesPerOrder: queueMessagesPerOrder === null ? null : r3(queueMessagesPerOrder),
       rssBytesPerProcess: measuredServer && t.peakRssBytes !== null && t.processCount ? Math.round(t.peakRssBytes / t.processCount) : null,
+      ...(t.orderRowsWritten !== undefined && t.orderOnlyOrders > 0 ? { rowsWrittenPerOrder: r3(t.orderRowsWritten / t.orderOnlyOrders) } : {}),
     },
     coldStart,
   };

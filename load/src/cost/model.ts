@@ -25,6 +25,8 @@ export interface CostInputs {
   /** Invocations per order (the public request + consumer/internal calls); null: assume 1. */
   requestsPerOrder: number | null;
   queueMessagesPerOrder: number | null;
+  /** Measured database rows written per order; null: the `d1-rows-written-per-order` assumption. */
+  rowsWrittenPerOrder?: number | null;
 }
 
 export interface CostOptions {
@@ -61,6 +63,7 @@ export function costInputsOf(t: TopologyResult, billing: BillingModel): CostInpu
     idleRssBytes: t.idle?.rssBytes ?? t.idleRssBytes ?? null,
     requestsPerOrder: pr?.requestsPerOrder ?? null,
     queueMessagesPerOrder: pr?.queueMessagesPerOrder ?? null,
+    rowsWrittenPerOrder: pr?.rowsWrittenPerOrder ?? null,
   };
 }
 
@@ -147,7 +150,9 @@ export function estimateCost(inputs: CostInputs, profile: LoadProfile, options: 
   const queueOps = orders * (inputs.queueMessagesPerOrder ?? 0) * 3;
   if (inputs.queueMessagesPerOrder === null) notes.push('queue messages per order not measured: queue operations not priced');
   const extraQueueOps = Math.max(0, queueOps - priceOf(prices, 'queue-included-operations'));
-  const rowsWritten = orders * priceOf(prices, 'd1-rows-written-per-order');
+  const measuredRows = inputs.rowsWrittenPerOrder ?? null;
+  const rowsWritten = orders * (measuredRows ?? priceOf(prices, 'd1-rows-written-per-order'));
+  notes.push(measuredRows === null ? `D1 rows per order: the assumption d1-rows-written-per-order (${priceOf(prices, 'd1-rows-written-per-order')}), not measured` : `D1 rows per order measured: ${round(measuredRows, 2)}`);
   const extraRows = Math.max(0, rowsWritten - priceOf(prices, 'd1-included-rows-written'));
   const lines = [
     line('Workers Paid plan', 1, 'month', 'workers-plan-month', plan),

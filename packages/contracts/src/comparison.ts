@@ -132,6 +132,8 @@ export const PerRequestFigures = z.object({
   queueMessagesPerOrder: z.number().nonnegative().nullable(),
   /** Resident memory per process at peak, bytes (what one replica needs). */
   rssBytesPerProcess: z.number().nonnegative().nullable(),
+  /** Database rows one order writes (from `archbench_db_rows_written_total` where a server counts them; D1 bills per row). */
+  rowsWrittenPerOrder: z.number().nonnegative().nullable().optional(),
 });
 export type PerRequestFigures = z.infer<typeof PerRequestFigures>;
 

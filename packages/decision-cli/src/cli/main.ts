@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pkg from '../../package.json' with { type: 'json' };
 import { ADR_STATUSES, decisionTitle, pad, renderDecisionAdr, renderIndex, renderTemplateAdr } from '../core/adr';
 import { buildConfirmation, checkConfirmation, extractConfirmation } from '../core/confirmation';
-import { ConflictError, exitCodeOf, InputError, UsageError, VerificationFailedError } from '../core/errors';
+import { exitCodeOf, InputError, UsageError, VerificationFailedError } from '../core/errors';
 import type { Evidence, Prices } from '../core/evidence';
 import { CURRENT_MODEL, modelVersion, MODEL_VERSIONS, optionTitle, OPTION_IDS, type Model } from '../core/model';
 import { eur } from '../core/markdown';

@@ -135,7 +135,7 @@ describe('unknown answers', () => {
 
   it('the answers about today move the model the way they should', () => {
     const base = with_(FOURTEEN_TEAMS, { 'today.architecture': 'none', 'today.broker': 'none', 'today.pain': 'none' });
-    const s = (a: Answers) => Object.fromEntries(score(a, NO_EVIDENCE, { model: MODEL_V2 }).ranking.map((o) => [o.option, o.score]));
+    const s = (a: Answers) => Object.fromEntries(score(a, NO_EVIDENCE, { model: MODEL_V2 }).ranking.map((o) => [o.option, o.score])) as Record<OptionId, number>;
     expect(s(with_(base, { 'today.pain': 'deploy-coupling' })).microservices).toBeGreaterThan(s(base).microservices);
     expect(s(with_(base, { 'today.pain': 'transaction-timeouts' }))['modular-monolith']).toBeGreaterThan(s(base)['modular-monolith']);
     expect(s(with_(base, { 'today.broker': 'yes' })).microservices).toBeGreaterThan(s(base).microservices);

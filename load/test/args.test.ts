@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { parseCompareArgs, UsageError } from '../src/compare/args';
+
+describe('parseCompareArgs: targets, experiments, cost flags', () => {
+  it('collects targets with their metrics URLs and fault hooks', () => {
+    const o = parseCompareArgs([
+      '--target', 'shop=https://shop.example/', '--metrics-url', 'shop=https://shop.example:9464/metrics', '--metrics-url', 'shop=https://pay.example/metrics',
+      '--fault-cmd', 'shop=./inject.sh', '--target', 'serverless=https://x.workers.dev', '--auth-secret', 'a-secret-of-16-chars',
+    ]);
+    expect(o.targets).toEqual([
+      { name: 'shop', url: 'https://shop.example', metricsUrls: ['https://shop.example:9464/metrics', 'https://pay.example/metrics'], faultCmd: './inject.sh' },
+      { name: 'serverless', url: 'https://x.workers.dev', metricsUrls: [] },
+    ]);
+    expect(o.authSecret).toBe('a-secret-of-16-chars');
+  });
+
+  it('reads experiments and load profiles, and keeps the profile default when not given', () => {
+    expect(parseCompareArgs([]).experiments).toBeUndefined();
+    expect(parseCompareArgs(['--experiments', 'faults']).experiments).toEqual(['faults']);
+    expect(parseCompareArgs(['--experiments', 'none']).experiments).toEqual([]);
+    expect(parseCompareArgs(['--load-profile', 'team=busy:20,peak:300,hours:8']).loadProfiles).toEqual([{ name: 'team', busyRps: 20, peakRps: 300, hoursPerDay: 8, quietRps: 0, orderShare: 0.2 }]);
+    expect(parseCompareArgs(['--topologies', 'hybrid,serverless']).topologies).toEqual(['hybrid', 'serverless']);
+  });
+
+  it.each([
+    [['--target', 'shop'], /--target shop: use NAME=VALUE/],
+    [['--target', 'Shop=https://a'], /kebab-case/],
+    [['--target', 'shop=ftp://a'], /not an http\(s\) URL/],
+    [['--target', 'shop=https://a', '--target', 'shop=https://b'], /given twice/],
+    [['--metrics-url', 'shop=https://a/metrics'], /there is no --target shop/],
+    [['--fault-cmd', 'shop=x'], /there is no --target shop/],
+    [['--target', 'shop=https://a', '--topologies', 'monolith'], /do not mix/],
+    [['--experiments', 'chaos'], /unknown experiment "chaos"/],
+    [['--auth-secret', 'short'], /at least 16 characters/],
+    [['--auth-secret', 'a-secret-of-16-chars', '--token-file', 't.txt'], /not both/],
+    [['--load-profile', 'team=busy:20'], /hours are required/],
+    [['--topologies', 'mainframe'], /unknown topology "mainframe"/],
+  ])('refuses %j with a one-line reason', (argv, message) => {
+    expect(() => parseCompareArgs(argv)).toThrow(UsageError);
+    expect(() => parseCompareArgs(argv)).toThrow(message);
+  });
+});

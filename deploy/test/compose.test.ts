@@ -6,6 +6,7 @@ import { COMPOSE_DIR, interpolate, loadCompose, projectRuleProblems, schemaError
 import type { ComposeFile } from '../src/compose';
 import { DASHBOARDS, DASHBOARD_DIR, dashboardFile, renderDashboard } from '../src/dashboards';
 import { DEPLOYABLES } from '../src/deployables';
+import { checkDockerfile } from '../src/dockerfile-rules';
 
 const compose = loadCompose();
 const services = compose.services;
@@ -81,6 +82,13 @@ describe('deploy/compose/compose.yaml', () => {
     }
   });
 
+  it('health-checks each app exactly as its image\'s HEALTHCHECK does', () => {
+    for (const d of DEPLOYABLES) {
+      const { facts } = checkDockerfile(readFileSync(join(COMPOSE_DIR, '../docker', d.dockerfile), 'utf8'));
+      expect(services[d.name]!.healthcheck?.test, d.name).toEqual(['CMD', ...facts.healthcheck!]);
+    }
+  });
+
   it('mounts files that exist', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const volume of service.volumes ?? []) {
@@ -144,6 +152,9 @@ describe('Prometheus, collector and Grafana configuration', () => {
       for (const match of text.matchAll(/"uid": "([^"]+)"/g)) if (match[1] !== JSON.parse(text).uid) expect(uids, file).toContain(match[1]);
     }
     for (const d of datasources.datasources) expect(services[new URL(d.url).hostname], d.url).toBeDefined();
+    const home = services.grafana!.environment!.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
+    expect(home.startsWith(`${provider.providers[0]!.options.path}/`)).toBe(true);
+    expect(existsSync(join(DASHBOARD_DIR, home.split('/').pop()!))).toBe(true);
   });
 
   it('the checked-in dashboards are what `pnpm --filter @archbench/deploy dashboards` writes', () => {

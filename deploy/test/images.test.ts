@@ -37,6 +37,13 @@ describe('Dockerfiles', () => {
       expect(facts.finalCommand?.[0]).toBe('node');
     });
 
+    it('installs from the lockfile and the repository\'s .npmrc in a layer of its own (cached until they change)', () => {
+      const copies = text.split('\n').filter((l) => l.startsWith('COPY '));
+      expect(copies[0]).toBe('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./');
+      for (const file of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.npmrc']) expect(existsSync(join(REPO_ROOT, file)), file).toBe(true);
+      expect(facts.buildRuns.join('\n')).toMatch(/pnpm fetch/);
+    });
+
     it('has a .dockerignore (BuildKit: <name>.dockerignore) that keeps node_modules and local data out of the context', () => {
       const ignore = readFileSync(join(dockerDir, `${file}.dockerignore`), 'utf8').split('\n');
       for (const entry of ['**/node_modules', '**/data', '.git', '.env']) expect(ignore).toContain(entry);

@@ -49,8 +49,6 @@ async function main() {
     },
   });
   relay.start();
-  // Started by a supervisor: stop when it goes away, whatever killed it.
-  if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   logger.info({ port, database: database.location, resumed, transport: publisher.kind, shipping: env.SHIPPING_URL }, `hybrid core listening on http://${env.HOST}:${port}`);
 }
 

@@ -168,6 +168,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         parent,
       );
       propagator.inject(trace.setSpan(parent, span), headers, recordSetter);
+    } else {
+      // No client spans here: pass on the trace context this call runs in (a caller's traceparent).
+      propagator.inject(parent, headers, recordSetter);
     }
     const requestId = activeIds(parent).requestId;
     if (requestId !== undefined) headers['x-request-id'] ??= requestId;

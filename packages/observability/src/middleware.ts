@@ -95,7 +95,8 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
   const logger = options.logger;
   const accessLevel = options.accessLog ?? 'debug';
   const ignored = new Set(options.ignorePaths ?? DEFAULT_IGNORED_PATHS);
-  // The active context only feeds spans and log correlation; a silent logger needs none of it.
+  // The active context feeds spans, log correlation and the trace context of outgoing calls. A
+  // request with no traceparent, no tracer and a silent logger needs none of it: no context then.
   const useContext = tracer !== undefined || (logger !== undefined && logger.level !== 'silent');
   if (useContext) ensureContextManager();
   const cache = new WeakMap<object, RouteInfo>();
@@ -113,8 +114,15 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
     const start = performance.now();
     let ctx: OtelContext = ROOT_CONTEXT.setValue(REQUEST_ID_KEY, requestId);
     let span: Span | undefined;
+    // The caller's trace context is kept whether or not this service makes spans of its own, so
+    // log lines carry the caller's trace id and outgoing calls pass it on (W3C: a hop that does
+    // not trace forwards the traceparent it was given).
+    const traced = c.req.header('traceparent') !== undefined;
+    if (traced) {
+      ctx = propagator.extract(ctx, c, honoGetter);
+      if (!useContext) ensureContextManager();
+    }
     if (tracer) {
-      if (c.req.header('traceparent') !== undefined) ctx = propagator.extract(ctx, c, honoGetter);
       const [address, port] = hostParts(c.req.header('host'));
       span = tracer.startSpan(
         method,
@@ -135,7 +143,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
 
     let threw = false;
     try {
-      if (useContext) await context.with(ctx, next);
+      if (useContext || traced) await context.with(ctx, next);
       else await next();
     } catch (error) {
       threw = true;

@@ -48,7 +48,7 @@ interface OtlpExport {
 
 describe('OTLP/HTTP export', () => {
   it('sends the spans of real requests to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces with the service name', async () => {
-    const tracing = initTracing({ serviceName: 'otlp-test', serviceVersion: '9.9.9', registerGlobal: false, ...tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }) });
+    const tracing = initTracing({ serviceName: 'otlp-test', serviceVersion: '9.9.9', registerGlobal: false, ...tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' }) });
     const app = new Hono();
     observe(app, { service: 'otlp-test', logger: createLogger({ service: 'otlp-test', destination: captureLogs().destination }), tracing });
     app.get('/things/:id', (c) => c.json({ id: c.req.param('id') }));

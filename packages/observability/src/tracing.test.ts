@@ -215,6 +215,10 @@ describe('tracingOptionsFromEnv', () => {
     expect(tracingOptionsFromEnv({})).toEqual({ enabled: false });
     expect(tracingOptionsFromEnv({ OTEL_SDK_DISABLED: 'false' })).toEqual({ enabled: true });
     expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).enabled).toBeUndefined();
+    // Exporting without a sampler chosen: the production default, parent-based 10 %.
+    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).sampler).toEqual({ name: 'parentbased_traceidratio', arg: 0.1 });
+    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_SAMPLER_ARG: '0.5' }).sampler).toEqual({ name: 'parentbased_traceidratio', arg: 0.5 });
+    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_SAMPLER: 'parentbased_always_on' }).sampler).toEqual({ name: 'parentbased_always_on' });
   });
 
   it('names the variable of a bad value', () => {

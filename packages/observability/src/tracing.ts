@@ -146,6 +146,13 @@ export function initTracing(options: TracingOptions): Tracing {
   };
 }
 
+/**
+ * The sampler when spans are exported and OTEL_TRACES_SAMPLER is not set: parent-based, 10 % of
+ * new traces. OTEL_TRACES_SAMPLER_ARG alone changes the ratio; OTEL_TRACES_SAMPLER=parentbased_always_on
+ * keeps every trace.
+ */
+export const DEFAULT_EXPORT_SAMPLER: Readonly<SamplerConfig> = Object.freeze({ name: 'parentbased_traceidratio', arg: 0.1 });
+
 /** The OpenTelemetry variables `tracingOptionsFromEnv` reads. */
 export interface TracingEnv {
   OTEL_SDK_DISABLED?: string | boolean;
@@ -202,6 +209,7 @@ export function tracingOptionsFromEnv(env: TracingEnv): TracingEnvOptions {
     // request's throughput. OTEL_SDK_DISABLED=false turns them on anyway (trace ids in logs).
     out.enabled = false;
   }
+  const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   if (env.OTEL_SERVICE_NAME) out.serviceName = env.OTEL_SERVICE_NAME;
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) out.otlpEndpoint = checkUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) out.otlpTracesEndpoint = checkUrl(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
@@ -219,8 +227,11 @@ export function tracingOptionsFromEnv(env: TracingEnv): TracingEnvOptions {
     const arg = Number(rawArg);
     if (!Number.isFinite(arg) || arg < 0 || arg > 1) throw new TracingConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number in [0, 1], got ${JSON.stringify(String(rawArg))}`);
     // The spec: the argument applies to the ratio samplers; the default sampler ignores it.
-    out.sampler = { name: out.sampler && 'name' in out.sampler ? out.sampler.name : 'parentbased_always_on', arg };
+    out.sampler = { name: out.sampler && 'name' in out.sampler ? out.sampler.name : exporting ? DEFAULT_EXPORT_SAMPLER.name : 'parentbased_always_on', arg };
   }
+  // Exporting with no sampler chosen: the production default keeps 1 trace in 10 (and every trace
+  // a caller sampled), so span export costs a few percent of a cheap request, not a quarter.
+  if (exporting && out.sampler === undefined && out.enabled !== false) out.sampler = { ...DEFAULT_EXPORT_SAMPLER };
   return out;
 }
 
@@ -298,7 +309,8 @@ async function runInSpan<T>(span: Span, ctx: Context, fn: () => Promise<T>): Pro
  */
 export async function withProducerSpan<T>(destination: string, fn: (headers: Record<string, unknown>) => Promise<T> | T, options: MessagingSpanOptions = {}): Promise<T> {
   if (options.countAsInternalCall !== false) options.metrics?.internalCallsTotal.inc({ transport: 'amqp' });
-  if (options.tracing && !options.tracing.enabled) return fn({});
+  // No spans here, but the trace this runs in (a caller's traceparent) still travels with the message.
+  if (options.tracing && !options.tracing.enabled) return fn(injectContext({}));
   const span = tracerOf(options.tracing).startSpan(`send ${destination}`, {
     kind: SpanKind.PRODUCER,
     attributes: {
@@ -320,8 +332,13 @@ export async function withProducerSpan<T>(destination: string, fn: (headers: Rec
  * @example await withConsumerSpan('inventory.reserve', msg.properties.headers, () => handle(msg), { tracing })
  */
 export async function withConsumerSpan<T>(source: string, headers: Record<string, unknown> | undefined | null, fn: () => Promise<T> | T, options: Omit<MessagingSpanOptions, 'metrics' | 'countAsInternalCall'> = {}): Promise<T> {
-  if (options.tracing && !options.tracing.enabled) return fn();
   const parent = extractContext(headers);
+  // No spans here, but the handler's log lines and onward calls keep the producer's trace.
+  if (options.tracing && !options.tracing.enabled) {
+    if (parent === ROOT_CONTEXT) return fn();
+    ensureContextManager();
+    return context.with(parent, fn);
+  }
   const span = tracerOf(options.tracing).startSpan(
     `process ${source}`,
     {

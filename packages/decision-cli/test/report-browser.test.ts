@@ -5,7 +5,9 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evidenceFromComparison } from '../src/core/evidence';
 import { renderHtmlReport } from '../src/core/report-html';
-import { comparisonFixture } from './fixtures/comparison';
+import { comparisonFixture, comparisonV2Fixture } from './fixtures/comparison';
+import { FOURTEEN_TEAMS } from './fixtures/profiles';
+import { MODEL_V2 } from '../src/core/model';
 import { SMALL_TEAM_MVP } from './fixtures/answers';
 import { decisionInput } from './fixtures/decision';
 import { tempDir } from './helpers';
@@ -65,6 +67,24 @@ describe.skipIf(!available)('HTML report in headless Chromium, offline', () => {
     const boxes = await page.locator('.charts svg').evaluateAll((svgs) => svgs.map((s) => s.getBoundingClientRect().top));
     expect(new Set(boxes.map(Math.round)).size).toBeLessThan(boxes.length);
     await expect(page.locator('table').count()).resolves.toBe(5);
+    await context.close();
+  });
+
+  it('renders the confidence and fault sections of a version-2 comparison', async () => {
+    const evidence = evidenceFromComparison(comparisonV2Fixture(), 'results/comparison.json');
+    const d = decisionInput(FOURTEEN_TEAMS, evidence, {}, MODEL_V2);
+    const file = join(tmp.dir, 'report-v2.html');
+    writeFileSync(file, renderHtmlReport({ title: 'Report v2', date: d.date, answers: d.answers, result: d.result, sensitivity: d.sensitivity, confidence: d.confidence, evidence, model: d.model, generator: 'test' }));
+    const context = await browser.newContext({ offline: true });
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(file).href);
+    await expect(page.locator('h2', { hasText: 'Confidence' }).isVisible()).resolves.toBe(true);
+    const fault = page.locator('svg[aria-label="Fault: dependency-crash — availability during the fault"]');
+    await expect(fault.count()).resolves.toBe(1);
+    const box = await fault.boundingBox();
+    expect(box?.width).toBeGreaterThan(300);
+    // Five topologies, two series each.
+    await expect(fault.locator('rect').count()).resolves.toBeGreaterThanOrEqual(10);
     await context.close();
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonFixture } from '../../test/fixtures/comparison';
+import { comparisonFixture, comparisonV2Fixture } from '../../test/fixtures/comparison';
+import { FOURTEEN_TEAMS } from '../../test/fixtures/profiles';
+import { MODEL_V2 } from './model';
 import { SMALL_TEAM_MVP } from '../../test/fixtures/answers';
 import { decisionInput } from '../../test/fixtures/decision';
 import { evidenceFromComparison, NO_EVIDENCE } from './evidence';
@@ -41,5 +43,28 @@ describe('renderHtmlReport', () => {
     const bare = report(NO_EVIDENCE, 'x');
     expect(bare).toContain('No measured evidence was given');
     expect([...bare.matchAll(/<svg /g)]).toHaveLength(1);
+  });
+});
+
+describe('renderHtmlReport with model v2 and a version-2 comparison', () => {
+  const evidence = evidenceFromComparison(comparisonV2Fixture(), 'c2.json');
+  const close = { ...FOURTEEN_TEAMS, team: { ...FOURTEEN_TEAMS.team, teams: 7 } };
+  const d = decisionInput(close, evidence, {}, MODEL_V2);
+  const html = renderHtmlReport({ title: 'T', date: d.date, answers: d.answers, result: d.result, sensitivity: d.sensitivity, confidence: d.confidence, evidence, model: d.model, generator: 'test' });
+
+  it('has a Confidence section that says too close to call and names the deciding answers', () => {
+    expect(d.confidence?.level).toBe('too-close');
+    expect(html).toMatch(/<h2>Confidence<\/h2>\n<div class="close"><strong>Too close to call<\/strong>/);
+    expect(html).toContain('Answers that would decide it:');
+    expect(html).toMatch(/<li><code>[a-zA-Z.]+ \(.* instead of .* → .*\)<\/code><\/li>/);
+    expect(html).toMatch(/<p><strong>Too close to call: /);
+  });
+
+  it('has a Faults section with one chart per fault and the table of what was left broken', () => {
+    const titles = [...html.matchAll(/<svg [^>]*aria-label="([^"]+)"/g)].map((m) => m[1]);
+    expect(titles).toContain('Fault: dependency-crash — availability during the fault');
+    expect(titles).toContain('Estimated monthly cost at your load profile');
+    expect(html).toContain('<h2>Faults</h2>');
+    expect(html).toMatch(/<td>dependency-crash<\/td><td><code>monolith<\/code><\/td><td class="num">2\.0%<\/td>/);
   });
 });

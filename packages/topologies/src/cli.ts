@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { LauncherConfigError, childEnvironment, loadLauncherEnv } from './env';
+import { LauncherConfigError, childEnvironment, loadLauncherEnv, processPorts } from './env';
 import { serveSupervisorMetrics } from './metrics';
 import { watchParent } from './parent';
 import { REPO_ROOT, UnknownTopologyError, getTopology, topologyNames } from './registry';
@@ -31,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
   const base = env.INIT_CWD ?? process.cwd();
   const dataDir = env.DATA_DIR ? (isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(base, env.DATA_DIR)) : join(REPO_ROOT, definition.app, 'data');
   const port = env.PORT ?? definition.defaultPort;
+  const ports = processPorts(definition.processes.filter((p) => p.name !== definition.publicProcess).map((p) => p.name));
 
   // Set once started; the signal handlers are installed before, so a Ctrl-C during startup stops what runs.
   const running: { topology?: RunningTopology } = {};
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
 
   const topology = await startTopology(definition, {
     port,
+    ports,
     host: env.HOST,
     env: childEnv,
     dataDir,

@@ -34,6 +34,23 @@ export function loadLauncherEnv(source: NodeJS.ProcessEnv = process.env): Launch
   return result.data;
 }
 
+/**
+ * `<PROCESS>_PORT` (INVENTORY_PORT, PAYMENTS_PORT …) for each non-public process that has one:
+ * a port instead of PORT+offset.
+ * @example processPorts(['inventory'], { INVENTORY_PORT: '4001' }) // { inventory: 4001 }
+ */
+export function processPorts(names: readonly string[], source: NodeJS.ProcessEnv = process.env): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const name of names) {
+    const variable = `${name.toUpperCase().replace(/-/g, '_')}_PORT`;
+    if (source[variable] === undefined || source[variable] === '') continue;
+    const parsed = port.safeParse(source[variable]);
+    if (!parsed.success) throw new LauncherConfigError(`invalid environment: ${variable} must be a port number, got ${JSON.stringify(source[variable])}`);
+    ports[name] = parsed.data;
+  }
+  return ports;
+}
+
 /** The environment the children start from (everything, unchanged). */
 export function childEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env };

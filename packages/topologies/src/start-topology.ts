@@ -15,6 +15,8 @@ import type { Capability, TopologyContext, TopologyDefinition } from './types';
 export interface StartTopologyOptions {
   /** Public port; the others follow the port scheme (PORT+offset). Default: the topology's; 0 = free ports. */
   port?: number;
+  /** A port for a process other than the public one, instead of PORT+offset (`{ payments: 4003 }`). */
+  ports?: Readonly<Record<string, number | undefined>>;
   /** Interface every process listens on (default 127.0.0.1). */
   host?: string;
   /** Environment every child starts from (default: this process's). */
@@ -124,10 +126,12 @@ export class RunningTopology {
   /** The file children write to, when output went to a file. */
   readonly logFile: string | undefined;
   readonly #supervisors: Map<string, ProcessSupervisor>;
+  readonly #ports: Readonly<Record<string, number>>;
   readonly #ownsDataDir: boolean;
   #stopped = false;
 
-  constructor(init: { definition: TopologyDefinition; port: number; host: string; dataDir: string; ownsDataDir: boolean; urls: Record<string, string>; supervisors: Map<string, ProcessSupervisor>; logFile: string | undefined }) {
+  constructor(init: { definition: TopologyDefinition; port: number; ports: Record<string, number>; host: string; dataDir: string; ownsDataDir: boolean; urls: Record<string, string>; supervisors: Map<string, ProcessSupervisor>; logFile: string | undefined }) {
+    this.#ports = init.ports;
     this.definition = init.definition;
     this.name = init.definition.name;
     this.port = init.port;
@@ -145,7 +149,7 @@ export class RunningTopology {
   get processes(): ProcessInfo[] {
     return this.definition.processes.map((p) => {
       const supervisor = this.#supervisor(p.name);
-      return { name: p.name, pid: supervisor.pid, port: this.port + p.portOffset, url: this.urls[p.name]!, state: supervisor.state, restarts: supervisor.restarts, capabilities: p.capabilities };
+      return { name: p.name, pid: supervisor.pid, port: this.#ports[p.name]!, url: this.urls[p.name]!, state: supervisor.state, restarts: supervisor.restarts, capabilities: p.capabilities };
     });
   }
 
@@ -319,8 +323,8 @@ async function startOnce(definition: TopologyDefinition, options: StartTopologyO
   baseEnv.DATA_DIR = dataDir;
   // Clients reach a server listening on every interface through loopback.
   const reachHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const ports = Object.fromEntries(definition.processes.map((p) => [p.name, port + p.portOffset]));
-  const urls = Object.fromEntries(definition.processes.map((p) => [p.name, `http://${reachHost}:${port + p.portOffset}`]));
+  const ports = Object.fromEntries(definition.processes.map((p) => [p.name, (p.name !== definition.publicProcess ? options.ports?.[p.name] : undefined) ?? port + p.portOffset]));
+  const urls = Object.fromEntries(definition.processes.map((p) => [p.name, `http://${reachHost}:${ports[p.name]}`]));
   const context: TopologyContext = { env: baseEnv, host, port, ports, urls, root };
   const topologyEnv = definition.env?.(context) ?? {};
   const appDir = join(root, definition.app);
@@ -348,7 +352,7 @@ async function startOnce(definition: TopologyDefinition, options: StartTopologyO
       ),
     );
   }
-  const topology = new RunningTopology({ definition, port, host, dataDir, ownsDataDir, urls, supervisors, logFile: typeof output === 'object' && 'file' in output ? output.file : undefined });
+  const topology = new RunningTopology({ definition, port, ports, host, dataDir, ownsDataDir, urls, supervisors, logFile: typeof output === 'object' && 'file' in output ? output.file : undefined });
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   try {
     // In waves: each process starts once every process it comes `after` is ready.

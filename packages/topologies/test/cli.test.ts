@@ -61,15 +61,18 @@ describe('archbench-topology (pnpm start:<topology>)', () => {
     expect(amqp.output()).toMatch(/microservices-amqp cannot run here: AMQP_URL is not set/);
   });
 
-  it('serves the microservices on PORT..PORT+4, restarts a SIGKILLed service, counts it on PORT+9, and SIGTERM stops every process', async () => {
+  it('serves the microservices on PORT..PORT+4 (SHIPPING_PORT moves one), restarts a SIGKILLed service, counts it on PORT+9, and SIGTERM stops every process', async () => {
     const port = await freePortRange(10);
-    const launcher = cli(['microservices-http'], { PORT: String(port), DATA_DIR: dataDir() });
+    const launcher = cli(['microservices-http'], { PORT: String(port), DATA_DIR: dataDir(), SHIPPING_PORT: String(port + 7) });
     await launcher.until(/supervisor metrics: /);
     const table = launcher.output();
     for (const [i, name] of ['gateway', 'inventory', 'orders', 'payments', 'shipping'].entries()) {
-      expect(table).toMatch(new RegExp(`${name}\\s+http://127\\.0\\.0\\.1:${port + i}\\s+pid \\d+`));
-      expect((await fetch(`http://127.0.0.1:${port + i}/metrics`)).status).toBe(200);
+      const expected = name === 'shipping' ? port + 7 : port + i;
+      expect(table).toMatch(new RegExp(`${name}\\s+http://127\\.0\\.0\\.1:${expected}\\s+pid \\d+`));
+      expect((await fetch(`http://127.0.0.1:${expected}/metrics`)).status).toBe(200);
     }
+    // The gateway's /ready asks every service's /ready, so it answers 200 only if it found shipping where it moved.
+    expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
     const payments = Number(new RegExp(`payments\\s+http://127\\.0\\.0\\.1:${port + 3}\\s+pid (\\d+)`).exec(table)![1]);
     process.kill(payments, 'SIGKILL');
     await launcher.until(/payments \(pid \d+\) exited with signal SIGKILL after [\d.]+ s; restart #1 in 250 ms/);

@@ -175,7 +175,7 @@ describe('archbench adr', () => {
 });
 
 describe('help', () => {
-  it.each(['decide', 'score', 'verify', 'report', 'answers-template', 'adr'])('%s --help shows usage and examples', async (command) => {
+  it.each(['decide', 'score', 'verify', 'report', 'answers-template', 'adr', 'diff'])('%s --help shows usage and examples', async (command) => {
     const r = await runCli([command, '--help'], tmp.dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: archbench ${command}`));

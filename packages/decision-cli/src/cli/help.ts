@@ -9,22 +9,29 @@ Commands:
   decide             questionnaire (or --answers) → recommendation → ADR (+ optional HTML report)
   score              score answers + evidence; a table, or --json
   verify             re-check an ADR's confirmation criteria against a newer comparison.json
+  diff               what changed between two answer sets (answers files or ADRs) and what it moved
   report             write a self-contained HTML report
   answers-template   write a commented YAML answers template
   adr                manage the decision log: new, list, status, supersede, index
 
 Run \`archbench <command> --help\` for options and examples.
-Exit codes: 0 ok, 1 verify found a failed criterion, 2 bad input (nothing written), 130 cancelled.`,
+Exit codes: 0 ok, 1 verify found a failed criterion, 2 bad input or an output that cannot be written
+(one line, nothing written), 3 verify of an ADR decided without evidence (nothing to check), 130 cancelled.`,
 
   decide: `Usage: archbench decide [--answers FILE] [evidence options] [options]
 
 Asks the questionnaire (or reads --answers), scores the options, and writes an MADR 4.0 record
-NNNN-title.md into the decisions folder, updating its README.md index. Nothing is written when any
-input is invalid, and an existing record is never overwritten.
+NNNN-title.md into the decisions folder with the answers beside it (NNNN-title.answers.yaml),
+updating its README.md index. Every output path is checked before scoring, and all files are
+written at the end, all or nothing: an invalid input or an output that cannot be written exits 2
+with one line and nothing written. An existing record is never overwritten. A result that is too
+close to call stays proposed, whatever --status says.
 
 Options:
-  --answers FILE          answers (YAML or JSON); without it the questionnaire is asked
-  --save-answers FILE     also save the answers given interactively (refuses to overwrite)
+  --answers FILE          answers (YAML or JSON); without it the questionnaire is asked (needs a
+                          terminal; --interactive asks through a pipe anyway)
+  --save-answers FILE     save the answers there instead of beside the ADR (refuses to overwrite)
+  --no-save-answers       do not save the answers beside the ADR
   --dir DIR               decisions folder (default docs/decisions)
   --title TEXT            ADR title (default: "Use <option> for <project name>")
   --status STATUS         proposed (default), accepted, rejected or deprecated
@@ -55,8 +62,12 @@ Examples:
 
   verify: `Usage: archbench verify ADR --comparison FILE [--k6 TOPOLOGY=FILE] [--dir DIR]
 
-Re-checks the thresholds recorded in an ADR's Confirmation block against newer evidence.
-Exits 0 when every criterion holds, 1 listing each failed criterion, 2 on bad input.
+Re-checks the thresholds recorded in an ADR's Confirmation block against newer evidence: p95
+within the budget and within 50% of the measured p95, errors, CPU and memory within 25%, process
+count, and each fault experiment's availability, recovery time, lost/stuck orders, duplicate
+charges and stock drift when they were recorded. ADRs of every model version are read.
+Exits 0 when every criterion holds, 1 listing each failed criterion, 2 on bad input, 3 when the
+ADR was decided without evidence for the chosen option (nothing to verify).
 ADR is a path, or a number looked up in --dir (default docs/decisions).
 
 Examples:
@@ -65,13 +76,25 @@ Examples:
 
   report: `Usage: archbench report --answers FILE [evidence options] --out FILE
 
-Writes one self-contained HTML file (inline CSS and SVG charts, no network needed): latency
-percentiles, throughput, cost and memory per topology, and the score breakdown.
+Writes one self-contained HTML file (inline CSS and SVG charts, no network needed): the
+confidence of the result, latency percentiles, throughput, cost and memory per topology, a chart
+per fault experiment, and the score breakdown.
 
 @EVIDENCE@
 
 Examples:
   archbench report --answers answers.yaml --comparison results/comparison.json --out results/report.html`,
+
+  diff: `Usage: archbench diff A B [evidence options] [--model VERSION] [--json]
+
+Scores two answer sets with the same model (default: the current one) and evidence and shows
+what changed: the scores of each option, each answer that differs with the points it alone moves
+between the two leading options, and the criteria whose points moved. A and B are answers files
+(YAML or JSON) or decision ADRs (their answers block, or the answers file saved beside them).
+
+Examples:
+  archbench diff answers-2024.yaml answers-2025.yaml
+  archbench diff docs/decisions/0002-use-a-modular-monolith.md docs/decisions/0005-use-a-hybrid.md --comparison results/comparison.json`,
 
   'answers-template': `Usage: archbench answers-template [--out FILE] [--force]
 
@@ -103,7 +126,8 @@ const EVIDENCE = `Evidence options:
   --comparison FILE       comparison.json from \`pnpm compare\` (repeatable)
   --k6 TOPOLOGY=FILE[:SCENARIO]
                           a k6 summary (--summary-export or handleSummary JSON) for a topology
-                          (monolith, microservices-http, microservices-amqp); repeatable
+                          (monolith, microservices-http, microservices-amqp, hybrid, serverless);
+                          repeatable
   --scenario NAME         only these scenarios count as latency evidence (repeatable; default all)
   --vcpu-hour-eur N       price of a vCPU-hour for the cost estimate (default 0.0405)
   --gb-hour-eur N         price of a GB-hour of memory (default 0.0045)`;

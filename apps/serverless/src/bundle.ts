@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import type { WorkerDefinition, WorkerName } from './topology';
 
 function isAppRoot(dir: string): boolean {
@@ -51,5 +51,8 @@ export async function bundleWorkers(workers: readonly WorkerDefinition[], outdir
     minify: false,
     sourcemap: false,
   });
+  // esbuild keeps a service process alive for further builds; there are none, and a stray child
+  // would count in the memory and CPU measured for this topology.
+  await stop();
   return Object.fromEntries(workers.map((w) => [w.name, join(outdir, `${w.name}.mjs`)])) as Record<WorkerName, string>;
 }

@@ -59,7 +59,7 @@ export function checkOutputFile(path: string, shown: string, options: { exclusiv
   const abs = resolve(path);
   if (existsSync(abs)) {
     const stat = statSync(abs);
-    if (stat.isDirectory()) throw new InputError(`${shown}: is a folder; give a file name, e.g. ${join(path, 'decision.html')}`);
+    if (stat.isDirectory()) throw new InputError(`${shown}: is a folder; give a file name inside it`);
     if (options.exclusive) throw new ConflictError(`${shown}: already exists; refusing to overwrite it`);
     try {
       accessSync(abs, constants.W_OK);

@@ -1,19 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, freePortRange, listTopologies } from '@archbench/topologies';
+import { freePort, freePortRange, listTopologies, pidAlive } from '@archbench/topologies';
 import { describe, expect, it } from 'vitest';
 import { StackError, describeStack, frontendBackends, planStack, startStack } from './stack';
 
 const sink = { write: () => true } as unknown as NodeJS.WritableStream;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = pidAlive;
 
 describe('planStack', () => {
   it('runs one topology per family from the registry, each on its own port scheme', () => {

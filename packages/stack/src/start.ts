@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { REPO_ROOT, describeEvent, serveSupervisorMetrics, watchParent } from '@archbench/topologies';
+import { REPO_ROOT, describeEvent, serveSupervisorMetrics, stopOnSignals } from '@archbench/topologies';
 import type { RunningStack } from './stack';
 import { StackError, describeStack, planStack, startStack } from './stack';
 
@@ -29,10 +29,7 @@ async function main() {
     await state.stack?.stop();
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGHUP', () => void stop('SIGHUP'));
-  watchParent(() => void stop('parent process exited'));
+  stopOnSignals((why) => void stop(why));
 
   const stack = await startStack(plan, {
     env,

@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { LauncherConfigError, childEnvironment, loadLauncherEnv, processPorts } from './env';
 import { serveSupervisorMetrics } from './metrics';
-import { watchParent } from './parent';
+import { stopOnSignals } from './parent';
 import { REPO_ROOT, UnknownTopologyError, getTopology, topologyNames } from './registry';
 import { TopologyStartError, TopologyUnavailableError, startTopology } from './start-topology';
 import type { RunningTopology } from './start-topology';
@@ -45,10 +45,7 @@ async function main(argv: string[]): Promise<void> {
     await running.topology?.stop();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGHUP', () => void shutdown('SIGHUP'));
-  watchParent(() => void shutdown('parent process exited'));
+  stopOnSignals((why) => void shutdown(why));
 
   const topology = await startTopology(definition, {
     port,

@@ -12,5 +12,6 @@ export type { OutputMode, ProcessSpec, ProcessState, RestartPolicy, SupervisorEv
 export { freePort, freePortRange, freePorts, portFree } from './ports';
 export { serveSupervisorMetrics, supervisorMetricsText } from './metrics';
 export type { ProcSnapshot } from './proc';
-export { watchParent } from './parent';
+export { stopOnSignals, watchParent } from './parent';
+export { pidAlive } from './proc';
 export { describeEvent, describeTopology } from './describe';

@@ -15,3 +15,13 @@ export function watchParent(onGone: () => void, intervalMs = 500): () => void {
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/**
+ * Calls `stop(why)` on Ctrl-C, SIGTERM, SIGHUP, or when the parent (pnpm) exits: what a
+ * launcher that owns child processes must listen to so that none outlives it.
+ * @example stopOnSignals((why) => void shutdown(why))
+ */
+export function stopOnSignals(stop: (why: string) => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  watchParent(() => stop('parent process exited'));
+}

@@ -103,3 +103,16 @@ export function snapshotTree(root: number, excludeRoot = false): ProcSnapshot {
   }
   return { pids: tree.map((s) => s.pid), cpuSeconds: ticks / CLOCK_TICKS, rssBytes: rss };
 }
+
+/**
+ * Whether a process with this pid exists (signal 0 probes without touching it).
+ * @example pidAlive(process.pid) // true
+ */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

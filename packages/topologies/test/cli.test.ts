@@ -6,21 +6,14 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePortRange, portFree } from '../src/ports';
-import { processTree } from '../src/proc';
+import { pidAlive, processTree } from '../src/proc';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
 const REPO_ROOT = resolve(PACKAGE_ROOT, '..', '..');
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = pidAlive;
 
 /** Runs a command with output collected; `until(text)` waits for a pattern in it. */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = PACKAGE_ROOT) {

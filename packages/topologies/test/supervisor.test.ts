@@ -3,20 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backoffDelay, defineTopology, startTopology, supervisorMetricsText } from '../src/index';
+import { backoffDelay, defineTopology, pidAlive, startTopology, supervisorMetricsText } from '../src/index';
 import type { RunningTopology, TopologyEvent } from '../src/index';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = pidAlive;
 
 /** A one-process topology of the crashing fixture, from this package's test folder. */
 const crashy = defineTopology({

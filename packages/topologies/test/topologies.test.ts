@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { getTopology, listTopologies, startTopology, topologyUnavailable } from '../src/index';
+import { getTopology, listTopologies, pidAlive, startTopology, topologyUnavailable } from '../src/index';
 import type { TopologyDefinition } from '../src/index';
 import { AMQP_TEST_URL, skipWithoutAmqp } from './services';
 
@@ -61,15 +61,7 @@ for (const definition of listTopologies()) {
       } finally {
         await topology.stop();
       }
-      const alive = pids.filter((pid) => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      });
-      expect(alive).toEqual([]);
+      expect(pids.filter(pidAlive)).toEqual([]);
     });
   });
 }

@@ -35,19 +35,24 @@ export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, inte
     do {
       again = false;
       const batch = await db.selectFrom('outbox').select(['id', 'payload', 'headers']).where('published_at', 'is', null).orderBy('id').limit(BATCH).execute();
-      for (const row of batch) {
-        try {
+      const delivered: string[] = [];
+      try {
+        for (const row of batch) {
           const event = JSON.parse(row.payload) as DomainEvent;
           // Delivered inside the trace of the change that wrote it, so one order is one trace.
           await withConsumerSpan('core.outbox', JSON.parse(row.headers) as Record<string, unknown>, () => publish(event), { tracing, system: 'outbox' });
+          delivered.push(row.id);
           failures = 0;
-        } catch (error) {
-          failures++;
-          if (failures === 1 || failures % 20 === 0) logger.warn({ err: error, eventId: row.id, failures }, 'outbox relay could not hand over an event; retrying');
-          return;
         }
-        await db.updateTable('outbox').set({ published_at: new Date().toISOString() }).where('id', '=', row.id).execute();
+      } catch (error) {
+        failures++;
+        if (failures === 1 || failures % 20 === 0) logger.warn({ err: error, eventId: batch[delivered.length]?.id, failures }, 'outbox relay could not hand over an event; retrying');
+        again = false;
+      } finally {
+        // One write for the batch; a crash before it only means those events are sent again.
+        if (delivered.length > 0) await db.updateTable('outbox').set({ published_at: new Date().toISOString() }).where('id', 'in', delivered).execute();
       }
+      if (delivered.length < batch.length) return;
       if (batch.length === BATCH) again = true;
     } while (again);
   }

@@ -46,12 +46,26 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
 
   async function enqueue(event: DomainEvent): Promise<void> {
     const queued = await db.transaction().execute(async (trx) => {
-      const ledger = await trx.selectFrom('shipments').select('status').where('order_id', '=', event.orderId).executeTakeFirst();
-      const status = event.type === 'OrderConfirmed' ? 'PREPARING' : 'CANCELLED';
-      // Already handed over (a repeat from restart recovery), or a confirm after its cancel.
-      if (ledger && (ledger.status === status || ledger.status === 'CANCELLED')) return false;
-      if (ledger) await trx.updateTable('shipments').set({ status }).where('order_id', '=', event.orderId).execute();
-      else await trx.insertInto('shipments').values({ id: newId('shp'), order_id: event.orderId, status, created_at: nowIso() }).execute();
+      // The ledger row says which event this order last handed over; a repeat (restart
+      // recovery) or a confirm after its cancel changes nothing and queues nothing.
+      if (event.type === 'OrderConfirmed') {
+        const inserted = await trx
+          .insertInto('shipments')
+          .values({ id: newId('shp'), order_id: event.orderId, status: 'PREPARING', created_at: nowIso() })
+          .onConflict((oc) => oc.column('order_id').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+      } else {
+        const updated = await trx.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', event.orderId).where('status', '!=', 'CANCELLED').executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) {
+          const inserted = await trx
+            .insertInto('shipments')
+            .values({ id: newId('shp'), order_id: event.orderId, status: 'CANCELLED', created_at: nowIso() })
+            .onConflict((oc) => oc.column('order_id').doNothing())
+            .executeTakeFirst();
+          if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
+        }
+      }
       const id = newId('evt');
       const message: ShippingEvent =
         event.type === 'OrderConfirmed'

@@ -165,7 +165,7 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
       lines.push(`  ${a.topology}: latency ${a.latency.status} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}${faults}`);
     }
   }
-  lines.push('', `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one or two answers flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}.`);
+  lines.push('', `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one or two answers flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}${confidence.drivers.length ? `; the lead comes mostly from ${confidence.drivers.filter((d) => d.answerPath).slice(0, 3).map((d) => `${d.answerPath} = ${typeof d.answer === 'string' ? d.answer : JSON.stringify(d.answer)}`).join(', ')}` : ''}.`);
   lines.push(`Confidence: ${describeConfidence(confidence)}`);
   for (const note of result.notes) lines.push(`Note: ${note}`);
   return `${lines.join('\n')}\n`;

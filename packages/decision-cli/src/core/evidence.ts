@@ -18,6 +18,8 @@ export interface ScenarioEvidence {
   thresholdsPassed: boolean | null;
   /** Failed thresholds, k6 style (`http_req_duration: p(95)<100`). */
   failedThresholds: string[];
+  /** `closed`: fixed virtual users, so the latency is the one at the saturated rate. */
+  loadModel?: 'open' | 'closed' | undefined;
 }
 
 /** Everything measured about one topology; null means "not measured", never zero. */
@@ -126,6 +128,7 @@ export interface ComparisonInput {
     errorRate: number;
     thresholds: ReadonlyArray<{ metric: string; expression: string; passed: boolean }>;
     thresholdsPassed: boolean;
+    loadModel?: 'open' | 'closed' | undefined;
   }>;
 }
 
@@ -154,6 +157,7 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
         errorRate: s.errorRate,
         thresholdsPassed: s.thresholdsPassed,
         failedThresholds: s.thresholds.filter((x) => !x.passed).map((x) => `${x.metric}: ${x.expression}`),
+        loadModel: s.loadModel,
       }));
   const topologies = comparison.topologies.map<TopologyEvidence>((t) => ({
     topology: t.name,
@@ -379,7 +383,9 @@ export function assessLatency(
   const worst = counted.reduce((a, b) => (b.p95Ms > a.p95Ms ? b : a));
   const erroring = counted.find((s) => s.errorRate > model.evidence.maxErrorRate);
   const headroom = (budgetMs - worst.p95Ms) / budgetMs;
-  const where = `${worst.scenario} at ${fmt(worst.throughputRps, 1)} rps`;
+  // A closed-model scenario runs as fast as the topology can: its p95 is the one at saturation,
+  // an upper bound for the expected rate; say so rather than silently mixing the two.
+  const where = `${worst.scenario} at ${fmt(worst.throughputRps, 1)} rps${worst.loadModel === 'closed' ? ' (closed model: at saturation)' : ''}`;
   if (erroring) {
     return {
       ...base,

@@ -304,3 +304,24 @@ export function dashboardExpressions(dashboard: ReturnType<typeof renderDashboar
   const variables = dashboard.templating.list.map((v) => /^label_values\((.*),\s*\w+\)$/.exec(v.query.query)?.[1] ?? v.query.query);
   return [...targets, ...variables];
 }
+
+/** Labels Prometheus adds at scrape time (deploy/compose/prometheus/prometheus.yaml), not the servers. */
+export const SCRAPE_LABELS = new Set(['topology', 'instance', 'job']);
+
+/**
+ * Which labels an expression expects on which metric: label matchers belong to the selector
+ * they are written on; `by (...)` / `without (...)` labels to every metric of the expression.
+ * @example labelUses('sum by (route) (rate(x_count{a="b"}[1m]))') // [{ metric: 'x_count', label: 'a' }, { metric: 'x_count', label: 'route' }]
+ */
+export function labelUses(expr: string): { metric: string; label: string }[] {
+  const withoutStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const uses: { metric: string; label: string }[] = [];
+  for (const selector of withoutStrings.matchAll(/([a-zA-Z_:][\w:]*)\s*\{([^}]*)\}/g)) {
+    for (const matcher of selector[2]!.matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g)) uses.push({ metric: selector[1]!, label: matcher[1]! });
+  }
+  const metrics = metricNames(expr);
+  for (const grouping of withoutStrings.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
+    for (const label of grouping[1]!.split(',').map((l) => l.trim()).filter(Boolean)) for (const metric of metrics) uses.push({ metric, label });
+  }
+  return uses;
+}

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
 import { loadCompose, serviceEnvironment } from '../src/compose';
 import { startLocalStack } from '../src/local-stack';
-import { DASHBOARD_DIR, EXTERNAL_METRICS, dashboardExpressions, metricNames } from '../src/dashboards';
+import { DASHBOARD_DIR, EXTERNAL_METRICS, SCRAPE_LABELS, dashboardExpressions, labelUses, metricNames } from '../src/dashboards';
 import type { renderDashboard } from '../src/dashboards';
 import { REPO_ROOT, deployable } from '../src/deployables';
 import type { RunningServer } from '../src/standalone';
@@ -22,13 +22,21 @@ const groups: string[][] = [['monolith'], ['inventory', 'orders', 'payments', 's
 const out = mkdtempSync(join(tmpdir(), 'archbench-deploy-metrics-'));
 const running = new Map<string, RunningServer>();
 const exposed = new Set<string>();
+/** Label names seen on each metric in the servers' /metrics. */
+const labelsOf = new Map<string, Set<string>>();
 const secret = serviceEnvironment(compose, 'monolith').AUTH_SECRET!;
 
 function sampleNames(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => /^[a-zA-Z_:][\w:]*/.exec(line)?.[0] ?? '');
+  const names: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const name = /^[a-zA-Z_:][\w:]*/.exec(line)?.[0] ?? '';
+    names.push(name);
+    const labels = labelsOf.get(name) ?? labelsOf.set(name, new Set()).get(name)!;
+    const body = line.slice(name.length).startsWith('{') ? line.slice(name.length + 1, line.lastIndexOf('}')) : '';
+    for (const match of body.matchAll(/(\w+)="/g)) labels.add(match[1]!);
+  }
+  return names;
 }
 
 async function call(base: string, method: string, path: string, body?: unknown) {
@@ -37,14 +45,17 @@ async function call(base: string, method: string, path: string, body?: unknown) 
     headers: { authorization: `Bearer ${mintToken(secret, { sub: 'dash-test' })}`, 'content-type': 'application/json', prefer: 'wait=10' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json().catch(() => undefined)) as { id?: string; status?: string } | undefined };
+  const text = await response.text();
+  return { status: response.status, text, body: (JSON.parse(text || 'null') ?? undefined) as { id?: string; status?: string } | undefined };
 }
 
 async function traffic(base: string) {
   expect((await call(base, 'GET', '/products?limit=5')).status).toBe(200);
   expect((await call(base, 'GET', '/products/SKU-9999')).status).toBe(404);
   const ok = await call(base, 'POST', '/orders', { items: [{ sku: 'SKU-0001', quantity: 1 }], payment: { token: 'tok_ok' } });
-  expect(ok.body?.status).toBe('CONFIRMED');
+  // On failure, say what the server answered and what every process logged.
+  const logs = () => [...running].map(([name, s]) => `--- ${name}\n${s.output().slice(-2000)}`).join('\n');
+  expect(ok.body?.status, `${base} answered ${ok.status} ${ok.text.slice(0, 500)}\n${logs()}`).toBe('CONFIRMED');
   expect((await call(base, 'POST', '/orders', { items: [{ sku: 'SKU-0002', quantity: 1 }], payment: { token: 'tok_decline' } })).body?.status).toBe('REJECTED');
   expect((await call(base, 'POST', `/orders/${ok.body!.id}/cancel`)).status).toBe(200);
   await call(base, 'GET', `/orders/${ok.body!.id}/shipment`);
@@ -81,6 +92,25 @@ describe('dashboards against the servers\' real /metrics', () => {
     expect(used.size).toBeGreaterThan(3);
     const missing = [...used].filter((name) => !exposed.has(name) && !(name in EXTERNAL_METRICS));
     expect(missing).toEqual([]);
+  });
+
+  it.each(dashboards.map((d) => [d.file, d.json] as const))('%s: every label it filters or groups by exists on that metric (or is added by the scrape)', (_file, json) => {
+    const wrong = dashboardExpressions(json)
+      .flatMap(labelUses)
+      .filter(({ metric, label }) => !(metric in EXTERNAL_METRICS) && !SCRAPE_LABELS.has(label) && !labelsOf.get(metric)?.has(label))
+      .map(({ metric, label }) => `${metric} has no label ${label}`);
+    expect([...new Set(wrong)]).toEqual([]);
+  });
+
+  it('the label check would catch a label the metric does not have', () => {
+    const uses = labelUses('sum by (service, path) (rate(http_server_request_duration_seconds_count{status="500"}[1m]))');
+    expect(uses).toEqual([
+      { metric: 'http_server_request_duration_seconds_count', label: 'status' },
+      { metric: 'http_server_request_duration_seconds_count', label: 'service' },
+      { metric: 'http_server_request_duration_seconds_count', label: 'path' },
+    ]);
+    expect(labelsOf.get('http_server_request_duration_seconds_count')?.has('route')).toBe(true);
+    expect(labelsOf.get('http_server_request_duration_seconds_count')?.has('path')).toBe(false);
   });
 
   it('the metrics that come from elsewhere are named where they come from', () => {

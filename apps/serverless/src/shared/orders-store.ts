@@ -56,8 +56,9 @@ export async function confirmPending(db: D1Database, orderId: string, extra: D1P
 }
 
 /** True for a D1 error raised by a constraint (the message is the only signal D1 gives). */
-export function isConstraintError(error: unknown, kind: 'CHECK' | 'UNIQUE' | 'PRIMARY KEY', table?: string): boolean {
+export function isConstraintError(error: unknown, kind: 'CHECK' | 'UNIQUE' | 'NOT NULL', table?: string): boolean {
   const message = error instanceof Error ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ''}` : String(error);
-  if (!message.includes(`${kind === 'PRIMARY KEY' ? 'UNIQUE' : kind} constraint failed`)) return false;
-  return table === undefined || message.includes(`${table}.`) || (kind === 'CHECK' && message.includes(table));
+  // SQLite names primary-key violations UNIQUE too, e.g. "UNIQUE constraint failed: idempotency_keys.customer_id, …".
+  if (!message.includes(`${kind} constraint failed`)) return false;
+  return table === undefined || message.includes(`${table}.`);
 }

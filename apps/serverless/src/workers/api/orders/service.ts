@@ -68,6 +68,19 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
     metrics.sent(queue === 'PAYMENTS_QUEUE' ? QUEUES.payments : QUEUES.orderEvents);
   }
 
+  /** Why a reservation batch failed, in the monolith's order: unknown SKUs (422) before short stock (409). */
+  async function refusal(sorted: Array<{ sku: string; quantity: number }>, items: Array<{ sku: string; quantity: number }>): Promise<AppError> {
+    const rows = await db
+      .prepare(`SELECT sku, stock FROM products WHERE sku IN (${sorted.map((_, i) => `?${i + 1}`).join(',')})`)
+      .bind(...sorted.map((i) => i.sku))
+      .all<{ sku: string; stock: number }>();
+    const levels = new Map(rows.results.map((r) => [r.sku, Number(r.stock)]));
+    const unknown = items.flatMap((item, index) => (levels.has(item.sku) ? [] : [{ path: `items.${index}.sku`, message: `unknown SKU ${item.sku}` }]));
+    if (unknown.length > 0) return new AppError('unknown-sku', unknown.map((u) => u.message).join('; '), { errors: unknown });
+    const short = sorted.find((item) => (levels.get(item.sku) ?? 0) < item.quantity) ?? sorted[0]!;
+    return new AppError('insufficient-stock', `not enough stock of ${short.sku} for ${short.quantity} units`);
+  }
+
   return {
     async place(customerId: string, body: CreateOrderRequest, options: { idempotencyKey?: string; waitSeconds?: number }): Promise<PlaceResult> {
       const key = options.idempotencyKey;
@@ -75,48 +88,35 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
       const earlier = await replay(customerId, key, hash, options.waitSeconds);
       if (earlier) return earlier;
 
-      // Prices, and which SKUs exist (products are never deleted, so this read cannot go stale).
-      const skus = body.items.map((i) => i.sku);
-      const found = await db
-        .prepare(`SELECT sku, price_cents FROM products WHERE sku IN (${skus.map((_, i) => `?${i + 1}`).join(',')})`)
-        .bind(...skus)
-        .all<{ sku: string; price_cents: number }>();
-      const prices = new Map(found.results.map((r) => [r.sku, Number(r.price_cents)]));
-      const unknown = body.items.flatMap((item, index) => (prices.has(item.sku) ? [] : [{ path: `items.${index}.sku`, message: `unknown SKU ${item.sku}` }]));
-      if (unknown.length > 0) throw new AppError('unknown-sku', unknown.map((u) => u.message).join('; '), { errors: unknown });
-
       const id = newId('ord');
       const now = nowIso();
-      const priced = body.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: prices.get(item.sku)! }));
-      const totalCents = orderTotal(priced);
-      const sorted = [...priced].sort((a, b) => a.sku.localeCompare(b.sku));
-      // One atomic batch: take the stock (the CHECK stock >= 0 fails the whole batch when any item
-      // is short, so nothing is half-reserved), write the order, its items and the key.
+      const sorted = [...body.items].sort((a, b) => a.sku.localeCompare(b.sku));
+      // One atomic batch, one round trip: take the stock (CHECK stock >= 0 fails the whole batch
+      // when any item is short), write the order, its items priced from the catalog (a NOT NULL
+      // price fails the batch for an unknown SKU), the total and the key. Nothing is half-written.
       const statements: D1PreparedStatement[] = [
         ...sorted.map((item) => db.prepare('UPDATE products SET stock = stock - ?1 WHERE sku = ?2').bind(item.quantity, item.sku)),
         db
           .prepare(
-            "INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'PENDING', ?3, 'EUR', ?4, 'PENDING', NULL, ?5, ?5)",
+            "INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'PENDING', 0, 'EUR', ?3, 'PENDING', NULL, ?4, ?4)",
           )
-          .bind(id, customerId, totalCents, body.payment.token, now),
-        ...sorted.map((item) => db.prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, ?3, ?4)').bind(id, item.sku, item.quantity, item.unitPriceCents)),
+          .bind(id, customerId, body.payment.token, now),
+        ...sorted.map((item) =>
+          db
+            .prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, ?3, (SELECT price_cents FROM products WHERE sku = ?2)) RETURNING unit_price_cents')
+            .bind(id, item.sku, item.quantity),
+        ),
+        db.prepare('UPDATE orders SET total_cents = (SELECT SUM(quantity * unit_price_cents) FROM order_items WHERE order_id = ?1) WHERE id = ?1').bind(id),
       ];
       if (key !== undefined && hash !== undefined) {
         statements.push(db.prepare('INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)').bind(customerId, key, hash, id, now));
       }
+      let results: Awaited<ReturnType<D1Database['batch']>>;
       try {
-        await db.batch(statements);
+        results = await db.batch(statements);
       } catch (error) {
-        if (isConstraintError(error, 'CHECK')) {
-          const stock = await db
-            .prepare(`SELECT sku, stock FROM products WHERE sku IN (${sorted.map((_, i) => `?${i + 1}`).join(',')})`)
-            .bind(...sorted.map((i) => i.sku))
-            .all<{ sku: string; stock: number }>();
-          const levels = new Map(stock.results.map((r) => [r.sku, Number(r.stock)]));
-          const short = sorted.find((item) => (levels.get(item.sku) ?? 0) < item.quantity) ?? sorted[0]!;
-          throw new AppError('insufficient-stock', `not enough stock of ${short.sku} for ${short.quantity} units`);
-        }
-        if (isConstraintError(error, 'UNIQUE', 'idempotency_keys') || isConstraintError(error, 'PRIMARY KEY', 'idempotency_keys')) {
+        if (isConstraintError(error, 'CHECK') || isConstraintError(error, 'NOT NULL')) throw await refusal(sorted, body.items);
+        if (isConstraintError(error, 'UNIQUE', 'idempotency_keys')) {
           // A concurrent request with the same key won the race: answer as its replay.
           const raced = await replay(customerId, key, hash, options.waitSeconds);
           if (raced) return raced;
@@ -124,12 +124,14 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
         }
         throw error;
       }
+      const priced = sorted.map((item, i) => ({ ...item, unitPriceCents: Number((results[sorted.length + 1 + i]?.results[0] as { unit_price_cents: number }).unit_price_cents) }));
+      const totalCents = orderTotal(priced);
 
       const pending: Order = {
         id,
         customerId,
         status: 'PENDING',
-        items: sorted,
+        items: priced,
         totalCents,
         currency: 'EUR',
         paymentStatus: 'PENDING',

@@ -89,6 +89,19 @@ describe('deploy/compose/compose.yaml', () => {
     }
   });
 
+  it('every DATABASE_URL names a database that exists at start: created by init.sql, or derived and created by the microservices', () => {
+    const init = readFileSync(join(COMPOSE_DIR, 'postgres/init.sql'), 'utf8');
+    for (const [name, service] of Object.entries(services)) {
+      const url = service.environment?.DATABASE_URL;
+      if (!url) continue;
+      const database = new URL(url).pathname.slice(1);
+      // The microservices' shipping process (also the hybrid's) derives <name>_<service> and creates it.
+      const derives = ['gateway', 'inventory', 'orders', 'payments', 'shipping', 'hybrid-shipping'].includes(name.replace(/-amqp$/, ''));
+      if (!derives) expect(init, `${name}: ${database}`).toContain(`CREATE DATABASE ${database};`);
+      expect(new URL(url).hostname, name).toBe('postgres');
+    }
+  });
+
   it('mounts files that exist', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const volume of service.volumes ?? []) {

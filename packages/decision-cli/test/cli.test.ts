@@ -100,7 +100,7 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
   it('answers-template --out refuses to overwrite', async () => {
     const r = await runCli(['answers-template', '--out', 'answers.yaml'], tmp.dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/answers\.yaml already exists; refusing to overwrite it/);
+    expect(r.stderr).toMatch(/answers\.yaml: already exists; refusing to overwrite it/);
     expect(readFileSync(join(tmp.dir, 'answers.yaml'), 'utf8')).toBe(answersTemplate(SMALL_TEAM_MVP));
   });
 });

@@ -31,6 +31,8 @@ describe('bad outputs: one line, exit 2, nothing written', () => {
     { name: 'rps 1e308', setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('expectedRps: 20', 'expectedRps: 1e308')), args: decide, message: /load\.expectedRps: must be a number >= 0 <= 10000000, or unknown \(got 1e\+308\)/ },
     { name: 'more teams than engineers', setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('teams: 1', 'teams: 9')), args: decide, message: /team\.teams: 9 teams cannot be made of 5 engineers/ },
     { name: '--date 2026-02-30', args: [...decide, '--date', '2026-02-30'], message: /--date must be a real date as YYYY-MM-DD \(got "2026-02-30"\)/ },
+    { name: 'answers-template --out pointing at a folder', setup: () => mkdirSync(join(tmp.dir, 't')), args: ['answers-template', '--out', 't', '--force'], message: /--out t: is a folder/ },
+    { name: 'adr new in /proc', args: ['adr', 'new', 'X', '--dir', '/proc/archbench'], message: /--dir \/proc\/archbench: .*kernel pseudo-filesystem/ },
     { name: 'report --out pointing at a folder', setup: () => mkdirSync(join(tmp.dir, 'r')), args: ['report', '--answers', 'answers.yaml', '--out', 'r'], message: /--out r: is a folder/ },
   ];
   it.each(cases)('$name', async ({ setup, args, message }) => {

@@ -385,6 +385,7 @@ function cmdTemplate(args: string[], io: CliIo): number {
     io.stdout.write(text);
     return 0;
   }
+  checkOutputFile(resolve(io.cwd, values.out), `--out ${values.out}`, { exclusive: !values.force });
   writeFileAtomic(resolve(io.cwd, values.out), text, { exclusive: !values.force });
   io.stdout.write(`Wrote ${values.out}\n`);
   return 0;
@@ -398,6 +399,8 @@ function cmdAdr(args: string[], io: CliIo): number {
   const log = new AdrLog(resolve(io.cwd, String(values.dir)));
   const date = isoDate(values.date, io);
   const shown = (file: string) => relative(io.cwd, resolve(log.dir, file));
+  // Every subcommand but list writes: check the folder first, so /proc and friends fail fast.
+  if (sub !== 'list') checkOutputDir(log.dir, `--dir ${String(values.dir)}`);
   log.list();
   warn(io, log.warnings);
   switch (sub) {

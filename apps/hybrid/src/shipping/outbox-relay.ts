@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DomainEvent } from '@archbench/microservices/messages';
 import type { Logger } from '@archbench/observability/logging';
 import { withConsumerSpan } from '@archbench/observability/tracing';
+import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { Tracing } from '@archbench/observability/tracing';
 import { withOutbox } from '../db';
 import type { Tables } from '../db';
@@ -26,6 +27,8 @@ const BATCH = 100;
  */
 export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, intervalMs = 250 }: OutboxRelayOptions) {
   const db = withOutbox(moduleDb);
+  // Run at every kick and tick: compiled once.
+  const unpublished = prepareQuery(db, (q) => q.selectFrom('outbox').select(['id', 'payload', 'headers']).where('published_at', 'is', null).orderBy('id').limit(BATCH));
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
@@ -34,7 +37,7 @@ export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, inte
   async function drain(): Promise<void> {
     do {
       again = false;
-      const batch = await db.selectFrom('outbox').select(['id', 'payload', 'headers']).where('published_at', 'is', null).orderBy('id').limit(BATCH).execute();
+      const batch = await unpublished.execute(db, {});
       const delivered: string[] = [];
       try {
         for (const row of batch) {

@@ -10,6 +10,7 @@ import type { ShipmentReader } from '@archbench/monolith/modules/shipping';
 import { DependencyError } from '@archbench/observability/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { injectContext } from '@archbench/observability/tracing';
+import { prepareQuery } from '@archbench/server-kit/prepared';
 import { withOutbox } from '../db';
 import type { Tables } from '../db';
 
@@ -44,37 +45,34 @@ const nowIso = () => new Date().toISOString();
 export function createShippingOutbox({ db: moduleDb, events, logger, client, onEnqueued, catchUpMs }: ShippingOutboxOptions): ShipmentReader {
   const db = withOutbox(moduleDb);
 
+  // One or two of these per confirmed or cancelled order: compiled once.
+  const insertLedger = prepareQuery(db, (q, $: { id: string; order_id: string; status: string; created_at: string }) =>
+    q.insertInto('shipments').values({ id: $.id, order_id: $.order_id, status: $.status, created_at: $.created_at }).onConflict((oc) => oc.column('order_id').doNothing()),
+  );
+  const cancelLedger = prepareQuery(db, (q, $: { order_id: string }) =>
+    q.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', $.order_id).where('status', '!=', 'CANCELLED'),
+  );
+  const insertOutbox = prepareQuery(db, (q, $: { id: string; type: string; order_id: string; payload: string; headers: string; created_at: string }) =>
+    q.insertInto('outbox').values({ id: $.id, type: $.type, order_id: $.order_id, payload: $.payload, headers: $.headers, created_at: $.created_at, published_at: null }),
+  );
+  const ledgerStatus = prepareQuery(db, (q, $: { order_id: string }) => q.selectFrom('shipments').select('status').where('order_id', '=', $.order_id));
+
   async function enqueue(event: DomainEvent): Promise<void> {
     const queued = await db.transaction().execute(async (trx) => {
       // The ledger row says which event this order last handed over; a repeat (restart
       // recovery) or a confirm after its cancel changes nothing and queues nothing.
+      const ledger = { id: newId('shp'), order_id: event.orderId, created_at: nowIso() };
       if (event.type === 'OrderConfirmed') {
-        const inserted = await trx
-          .insertInto('shipments')
-          .values({ id: newId('shp'), order_id: event.orderId, status: 'PREPARING', created_at: nowIso() })
-          .onConflict((oc) => oc.column('order_id').doNothing())
-          .executeTakeFirst();
-        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
-      } else {
-        const updated = await trx.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', event.orderId).where('status', '!=', 'CANCELLED').executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) {
-          const inserted = await trx
-            .insertInto('shipments')
-            .values({ id: newId('shp'), order_id: event.orderId, status: 'CANCELLED', created_at: nowIso() })
-            .onConflict((oc) => oc.column('order_id').doNothing())
-            .executeTakeFirst();
-          if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
-        }
+        if ((await insertLedger.executeAffected(trx, { ...ledger, status: 'PREPARING' })) !== 1) return false;
+      } else if ((await cancelLedger.executeAffected(trx, { order_id: event.orderId })) !== 1) {
+        if ((await insertLedger.executeAffected(trx, { ...ledger, status: 'CANCELLED' })) !== 1) return false;
       }
       const id = newId('evt');
       const message: ShippingEvent =
         event.type === 'OrderConfirmed'
           ? { type: event.type, id, orderId: event.orderId, customerId: event.customerId, totalCents: event.totalCents }
           : { type: event.type, id, orderId: event.orderId, customerId: event.customerId };
-      await trx
-        .insertInto('outbox')
-        .values({ id, type: event.type, order_id: event.orderId, payload: JSON.stringify(message), headers: JSON.stringify(injectContext({})), created_at: nowIso(), published_at: null })
-        .execute();
+      await insertOutbox.execute(trx, { id, type: event.type, order_id: event.orderId, payload: JSON.stringify(message), headers: JSON.stringify(injectContext({})), created_at: nowIso() });
       return true;
     });
     if (queued) onEnqueued();
@@ -110,7 +108,7 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
      * the order confirmed (or cancelled) sees the matching shipment.
      */
     async get(orderId: string): Promise<ShipmentType | undefined> {
-      const ledger = await db.selectFrom('shipments').select('status').where('order_id', '=', orderId).executeTakeFirst();
+      const ledger = await ledgerStatus.executeTakeFirst(db, { order_id: orderId });
       const deadline = Date.now() + (ledger ? catchUpMs : 0);
       for (;;) {
         const shipment = await fetchShipment(orderId);

@@ -192,6 +192,25 @@ describe('archbench diff', () => {
   });
 });
 
+describe('unknown answers end to end', () => {
+  it('decide accepts unknown for numbers and choices, lists them as assumptions, and still records what it can check', async () => {
+    const text = answersTemplate(SMALL_TEAM_MVP).replace('expectedRps: 20', 'expectedRps: unknown').replace('p95BudgetMs: 300', 'p95BudgetMs: unknown').replace('onCall: none', 'onCall: unknown');
+    tmp.write('unknown.yaml', text);
+    tmp.write('v2.json', JSON.stringify(comparisonV2Fixture()));
+    const r = await runCli(['decide', '--answers', 'unknown.yaml', '--comparison', 'v2.json'], tmp.dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Note: load\.expectedRps is unknown/);
+    const file = readdirSync(join(tmp.dir, 'docs/decisions')).find((f) => /^0001-.*\.md$/.test(f))!;
+    const adr = readFileSync(join(tmp.dir, 'docs/decisions', file), 'utf8');
+    expect(adr).toMatch(/Assumptions: .*`team\.onCall`.*`load\.expectedRps`.*are unknown/);
+    expect(adr).toContain('The expected rate is unknown: the latency criteria are recorded at');
+    expect(adr).toContain('The p95 budget is unknown: only the measured p95 (plus tolerance) is recorded.');
+    const v = await runCli(['verify', '1', '--comparison', 'v2.json'], tmp.dir);
+    expect(v.code).toBe(0);
+  });
+});
+
 describe('the webhook profile end to end', () => {
   it('gets serverless with and without a measured comparison', async () => {
     tmp.write('webhook.yaml', answersTemplate(WEBHOOK_BURSTS));

@@ -351,7 +351,7 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
   const tooClose = confidence?.level === 'too-close';
   const confidenceText = confidence ? describeConfidence(confidence) : '';
   const assumptions = result.unknowns.length
-    ? `\n\nAssumptions: ${result.unknowns.map((p) => `\`${p}\``).join(', ')} ${result.unknowns.length === 1 ? 'was' : 'were'} answered \`unknown\` and scored from the model's prior (each option's mean fit over the possible answers). Confirm ${result.unknowns.length === 1 ? 'it' : 'them'} before accepting this decision.`
+    ? `\n\nAssumptions: ${result.unknowns.map((p) => `\`${p}\``).join(', ')} ${result.unknowns.length === 1 ? 'is' : 'are'} unknown (answered \`unknown\` or not given) and scored from the model's prior (each option's mean fit over the possible answers). Confirm ${result.unknowns.length === 1 ? 'it' : 'them'} before accepting this decision.`
     : '';
   const body = `# ${input.title}
 

@@ -186,8 +186,19 @@ export async function createTestVhost(): Promise<TestVhost> {
   return { name, url: url.toString(), drop: async () => void (await rabbitmqctl('delete_vhost', name).catch(() => '')) };
 }
 
-/** Client connections the broker has open in a vhost. */
-export async function connectionCount(vhost: string): Promise<number> {
-  const out = await rabbitmqctl('list_connections', '-p', vhost, 'name');
-  return out.split('\n').filter((line) => line.trim() !== '' && line.trim() !== 'name').length;
+export interface BrokerConnection {
+  /** The client's connection_name: `<prefix>.<service> (pid n)`. */
+  client: string;
+  /** The broker's name for it (`client address:port -> broker address:port`): new on every reconnect. */
+  name: string;
+}
+
+/** The client connections the broker has open in a vhost. */
+export async function brokerConnections(vhost: string): Promise<BrokerConnection[]> {
+  // list_connections has no vhost filter: list them all with their vhost and keep ours.
+  const out = await rabbitmqctl('list_connections', 'vhost', 'name', 'client_properties');
+  return out
+    .split('\n')
+    .filter((line) => line.startsWith(`${vhost}\t`))
+    .map((line) => ({ name: line.split('\t')[1] ?? '', client: /connection_name","?([^"]*)"/.exec(line)?.[1] ?? '' }));
 }

@@ -4,7 +4,7 @@ import type { Order } from '@archbench/contracts/schemas';
 import { shouldSkip } from '@archbench/server-kit/testing';
 import { api, customerToken, skipSetup, startSystem } from './helpers';
 import type { Running, Setup } from './helpers';
-import { burst, checkInvariants, connectionCount, createTestVhost, rabbitmqctl, rabbitmqctlWorks, stockOf, waitSagasSettled, waitTerminal } from './faults-kit';
+import { brokerConnections, burst, checkInvariants, createTestVhost, rabbitmqctl, rabbitmqctlWorks, stockOf, waitSagasSettled, waitTerminal } from './faults-kit';
 import type { TestVhost } from './faults-kit';
 
 /**
@@ -33,11 +33,14 @@ describe('RabbitMQ connections force-closed during a burst', async () => {
     await vhost?.drop();
   });
 
-  /** Waits until every service has its connection back; returns how long that took. */
-  async function reconnected(boundMs: number): Promise<number> {
+  const services = (connections: Array<{ client: string }>) => connections.map((c) => /\.(\w+) \(pid/.exec(c.client)?.[1] ?? c.client).sort();
+
+  /** Waits until every service has a new connection (none of `before` left); returns how long that took. */
+  async function reconnected(before: Set<string>, boundMs: number): Promise<number> {
     const started = Date.now();
     for (;;) {
-      if ((await connectionCount(vhost!.name)) >= SERVICES.length) return Date.now() - started;
+      const now = await brokerConnections(vhost!.name);
+      if (now.every((c) => !before.has(c.name)) && services(now).join() === SERVICES.join()) return Date.now() - started;
       if (Date.now() - started > boundMs) throw new Error(`services did not reconnect within ${boundMs} ms`);
       await sleep(100);
     }
@@ -46,7 +49,7 @@ describe('RabbitMQ connections force-closed during a burst', async () => {
   it.skipIf(skip)('services reconnect on their own; every order terminal, nothing lost or duplicated, no process restarted', async () => {
     const gateway = system!.gateway;
     const ordersUrl = system!.topology.urls.orders;
-    expect(await connectionCount(vhost!.name), 'the services use the test vhost').toBe(SERVICES.length);
+    expect(services(await brokerConnections(vhost!.name)), 'one connection per service in the test vhost').toEqual(SERVICES);
     const pidsBefore = system!.topology.processes.map((p) => `${p.name}:${p.pid}`);
     const initial = await stockOf(gateway);
     const token = customerToken();
@@ -54,8 +57,9 @@ describe('RabbitMQ connections force-closed during a burst', async () => {
     const placed = await burst(gateway, token, { count: 80, spacingMs: 25 }, async () => {
       for (let round = 0; round < 2; round++) {
         await sleep(400);
+        const before = new Set((await brokerConnections(vhost!.name)).map((c) => c.name));
         await rabbitmqctl('close_all_connections', '--vhost', vhost!.name, 'archbench fault drill');
-        reconnectMs.push(await reconnected(30_000));
+        reconnectMs.push(await reconnected(before, 30_000));
       }
     });
     const { orders } = await waitTerminal(gateway, placed, 30_000);
@@ -65,6 +69,8 @@ describe('RabbitMQ connections force-closed during a burst', async () => {
     // Nobody restarted anything: the same processes, all ready, on new connections.
     expect(system!.topology.processes.map((p) => `${p.name}:${p.pid}`)).toEqual(pidsBefore);
     expect(system!.topology.processes.every((p) => p.restarts === 0)).toBe(true);
+    // One connection per service again: reconnecting replaced the lost ones, it did not pile up new ones.
+    expect(services(await brokerConnections(vhost!.name))).toEqual(SERVICES);
     for (const service of SERVICES) expect((await api(system!.topology.urls[service as 'orders'], 'GET', '/ready')).status, `${service} ready`).toBe(200);
     const after = await api<Order>(gateway, 'POST', '/orders', {
       token,

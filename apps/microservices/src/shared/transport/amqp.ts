@@ -108,7 +108,8 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
 
   /** Connects, opens both channels, declares the topology and resumes every consumer. */
   async function open(): Promise<Link> {
-    const connection = await connect(options.url);
+    // Named, so the broker's connection list says which process holds which connection.
+    const connection = await connect(options.url, { clientProperties: { connection_name: `${options.prefix}.${options.self} (pid ${process.pid})` } });
     // Without a listener an 'error' event would crash the process; 'close' (below) handles it.
     connection.on('error', (error: Error) => logger.warn({ err: error }, 'AMQP connection error'));
     try {

@@ -372,8 +372,9 @@ function cmdDiff(args: string[], io: CliIo): number {
   }
   const options = { model: withModel, prices: inputs.prices, scenarios: inputs.scenarios };
   const diff = diffDecisions(a.answers, b.answers, inputs.evidence, options);
-  if (values.json) io.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
-  else io.stdout.write(renderDiff(diff, a.label, b.label, (id) => optionTitle(withModel, id)));
+  const decidedWith = [a, b].filter((x) => x.modelVersion !== null && x.modelVersion !== withModel.version).map((x) => `${x.label} was decided with model v${x.modelVersion}`);
+  if (values.json) io.stdout.write(`${JSON.stringify({ ...diff, notes: decidedWith }, null, 2)}\n`);
+  else io.stdout.write(`${renderDiff(diff, a.label, b.label, (id) => optionTitle(withModel, id))}${decidedWith.map((n) => `Note: ${n}; both are scored with model v${withModel.version} here (--model N re-scores with another).\n`).join('')}`);
   return 0;
 }
 

@@ -31,7 +31,7 @@ h1{font-size:1.6em;margin:.2em 0}h2{margin-top:2em;border-bottom:1px solid #dde2
 table{border-collapse:collapse;margin:.8em 0;font-size:.92em}th,td{border:1px solid #dde2e7;padding:4px 8px;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f5f7}
 .winner{background:#e7f3ea}.note{color:#5a6570}.badge{display:inline-block;padding:0 6px;border-radius:4px;font-size:.85em;background:#eef1f4}
-.measured{background:#e2efff}.prior{background:#fff1df}
+.measured{background:#e2efff}.prior{background:#fff1df}.unknown{background:#efe8fb}
 .charts{display:flex;flex-wrap:wrap;gap:16px}svg{max-width:100%;height:auto;background:#fbfcfd;border:1px solid #e6eaee}
 .chart-title{font-weight:600;font-size:14px}.tick{font-size:11px;fill:#4a5560}.grid{stroke:#e3e7eb}.na{font-size:10px;fill:#99a}
 .close{background:#fde8e4;border:1px solid #e4a59a;padding:8px 12px;border-radius:6px}.clear{background:#e7f3ea;border:1px solid #9cc9a7;padding:8px 12px;border-radius:6px}
@@ -225,7 +225,7 @@ ${assumptions.length ? `<p class="note">Cost assumptions: ${assumptions.map(esc)
 }
 ${faultSection}
 <h2>Score breakdown</h2>
-<p class="note">Fit 0–5 · points of 100. <span class="badge measured">measured</span> from the evidence, <span class="badge prior">prior</span> the model's assumption for an unmeasured option; hover a cell for the reason.</p>
+<p class="note">Fit 0–5 · points of 100. <span class="badge measured">measured</span> from the evidence, <span class="badge prior">prior</span> the model's assumption for an unmeasured option, <span class="badge unknown">unknown</span> the prior for an answer given as unknown; hover a cell for the reason.</p>
 <table><thead><tr><th>Criterion</th><th>Answer</th><th>Weight</th>${OPTION_IDS.map((id) => `<th>${esc(title(id))}</th>`).join('')}</tr></thead><tbody>${breakdown}</tbody></table>
 <h2>Answers</h2>
 <table><thead><tr><th>Group</th><th>Question</th><th>Answer</th></tr></thead><tbody>${answersRows}</tbody></table>

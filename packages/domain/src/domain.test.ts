@@ -21,6 +21,13 @@ describe('ids', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it('keep their shape and a random tail across refills of the random pool', () => {
+    const ids = Array.from({ length: 3000 }, () => newId('pay'));
+    expect(ids.every((id) => /^pay_[0-9a-f]{24}$/.test(id))).toBe(true);
+    const tails = new Set(ids.map((id) => id.slice(-6)));
+    expect(tails.size).toBeGreaterThan(2900);
+  });
 });
 
 describe('order rules', () => {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Context, Tracer } from '@opentelemetry/api';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import type { BoundHistogram, FastHistogram } from './histogram';
@@ -43,6 +43,8 @@ function tableName(node: NodeLike | undefined): string | undefined {
 interface Shape {
   operation: string;
   table: string;
+  /** The histogram series of this shape, by histogram (an app may have several observers). */
+  series?: WeakMap<object, BoundHistogram>;
 }
 
 /** Prepared queries run the same tree many times: describe each tree once. */
@@ -64,22 +66,18 @@ function describe(node: RootOperationNode): Shape {
 interface Pending {
   start: number;
   ctx: Context;
-  operation: string;
-  table: string;
+  shape: Shape;
 }
 
-/** Histogram series by `operation table`, bound once per distinct query shape. */
-function seriesCache(histogram: FastHistogram<'operation' | 'table'>) {
-  const cache = new Map<string, BoundHistogram>();
-  return (operation: string, table: string): BoundHistogram => {
-    const key = `${operation} ${table}`;
-    let series = cache.get(key);
-    if (series === undefined) {
-      series = histogram.bind({ operation, table });
-      cache.set(key, series);
-    }
-    return series;
-  };
+/** The histogram series of a query shape, bound once per shape (FastHistogram dedupes by labels). */
+function seriesOf(histogram: FastHistogram<'operation' | 'table'>, shape: Shape): BoundHistogram {
+  shape.series ??= new WeakMap();
+  let series = shape.series.get(histogram);
+  if (series === undefined) {
+    series = histogram.bind({ operation: shape.operation, table: shape.table });
+    shape.series.set(histogram, series);
+  }
+  return series;
 }
 
 /**
@@ -92,17 +90,15 @@ function seriesCache(histogram: FastHistogram<'operation' | 'table'>) {
 export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
   const tracer: Tracer | undefined = options.tracing?.enabled ? options.tracing.tracer : undefined;
   const histogram = options.metrics?.dbQueryDuration;
-  const series = histogram === undefined ? undefined : seriesCache(histogram);
   // Weak: a built but never executed query (a subquery, a compile()) leaves nothing behind.
   const pending = new WeakMap<object, Pending>();
   return {
     transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
       if (tracer === undefined && histogram === undefined) return args.node;
-      const ctx = context.active();
+      const ctx = tracer === undefined ? ROOT_CONTEXT : context.active();
       // No histogram and no sampled request around it (startup work, an unsampled trace): nothing to record.
       if (histogram === undefined && !trace.getSpan(ctx)?.isRecording()) return args.node;
-      const { operation, table } = describe(args.node);
-      pending.set(args.queryId, { start: performance.now(), ctx, operation, table });
+      pending.set(args.queryId, { start: performance.now(), ctx, shape: describe(args.node) });
       return args.node;
     },
     async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
@@ -110,16 +106,17 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
       if (p !== undefined) {
         pending.delete(args.queryId);
         const end = performance.now();
-        series?.(p.operation, p.table).observe((end - p.start) / 1000);
+        if (histogram !== undefined) seriesOf(histogram, p.shape).observe((end - p.start) / 1000);
+        const { operation, table } = p.shape;
         // The span is made after the fact with the measured start, so queries that are built
         // but never run make no span at all.
         if (tracer !== undefined && trace.getSpan(p.ctx)?.isRecording()) {
           const span = tracer.startSpan(
-            p.table ? `${p.operation} ${p.table}` : p.operation,
+            table ? `${operation} ${table}` : operation,
             {
               kind: SpanKind.CLIENT,
               startTime: performance.timeOrigin + p.start,
-              attributes: { 'db.system.name': options.system, 'db.operation.name': p.operation, 'db.collection.name': p.table || undefined },
+              attributes: { 'db.system.name': options.system, 'db.operation.name': operation, 'db.collection.name': table || undefined },
             },
             p.ctx,
           );

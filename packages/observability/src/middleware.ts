@@ -123,21 +123,13 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       if (!useContext) ensureContextManager();
     }
     if (tracer) {
-      const [address, port] = hostParts(c.req.header('host'));
-      span = tracer.startSpan(
-        method,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            'http.request.method': method,
-            'url.path': c.req.path,
-            'url.scheme': c.req.url.startsWith('https:') ? 'https' : 'http',
-            'server.address': address,
-            'server.port': port,
-          },
-        },
-        ctx,
-      );
+      // Method and path suffice for the samplers archbench configures; the attributes that need the
+      // full URL or the Host header are only worked out for a span that is recorded (1 in 10 by default).
+      span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': c.req.path } }, ctx);
+      if (span.isRecording()) {
+        const [address, port] = hostParts(c.req.header('host'));
+        span.setAttributes({ 'url.scheme': c.req.url.startsWith('https:') ? 'https' : 'http', 'server.address': address, 'server.port': port });
+      }
       ctx = trace.setSpan(ctx, span);
     }
 

@@ -37,4 +37,15 @@ export class EventBus {
   }
 }
 
-export const nowIso = (): string => new Date().toISOString();
+let lastMs = 0;
+let lastIso = new Date(0).toISOString();
+
+/** The current time as ISO 8601; formatted once per millisecond (an order stamps it several times). */
+export const nowIso = (): string => {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+};

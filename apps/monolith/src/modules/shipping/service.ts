@@ -2,17 +2,22 @@ import type { Kysely } from 'kysely';
 import type { Shipment } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { isUniqueViolation } from '@archbench/server-kit/db';
+import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { Tables } from '../../db/schema';
 import type { EventBus } from '../../shared/events';
 import { nowIso } from '../../shared/events';
 
 /** Shipping: creates a shipment when an order is confirmed, cancels it when the order is. Owns `shipments`. */
 export function createShipping(db: Kysely<Tables>, events: EventBus) {
+  // One per confirmed order: compiled once.
+  const insertShipment = prepareQuery(db, (q, $: { id: string; order_id: string; created_at: string }) =>
+    q.insertInto('shipments').values({ id: $.id, order_id: $.order_id, status: 'PREPARING', created_at: $.created_at }),
+  );
   const shipping = {
     /** Idempotent: a second OrderConfirmed for the same order creates nothing. */
     async createFor(orderId: string): Promise<void> {
       try {
-        await db.insertInto('shipments').values({ id: newId('shp'), order_id: orderId, status: 'PREPARING', created_at: nowIso() }).execute();
+        await insertShipment.execute(db, { id: newId('shp'), order_id: orderId, created_at: nowIso() });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
       }

@@ -87,6 +87,8 @@ async function perOrder(name: Name, topology: RunningTopology) {
     requests: await metric(topology, 'http_server_request_duration_seconds_count'),
     sent: await metric(topology, 'archbench_queue_messages_sent_total'),
     queueInvocations: await metric(topology, 'archbench_worker_invocations_total', { handler: 'queue' }),
+    rowsWritten: await metric(topology, 'archbench_db_rows_written_total'),
+    rowsRead: await metric(topology, 'archbench_db_rows_read_total'),
   };
   let next = 0;
   const worker = async () => {
@@ -108,6 +110,8 @@ async function perOrder(name: Name, topology: RunningTopology) {
     requestsPerOrder: round(((await metric(topology, 'http_server_request_duration_seconds_count')) - m0.requests) / ORDERS, 2),
     queueMessagesPerOrder: round(((await metric(topology, 'archbench_queue_messages_sent_total')) - m0.sent) / ORDERS, 2),
     queueInvocationsPerOrder: round(((await metric(topology, 'archbench_worker_invocations_total', { handler: 'queue' })) - m0.queueInvocations) / ORDERS, 2),
+    d1RowsWrittenPerOrder: round(((await metric(topology, 'archbench_db_rows_written_total')) - m0.rowsWritten) / ORDERS, 2),
+    d1RowsReadPerOrder: round(((await metric(topology, 'archbench_db_rows_read_total')) - m0.rowsRead) / ORDERS, 2),
   };
 }
 

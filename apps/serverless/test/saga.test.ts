@@ -167,6 +167,9 @@ describe('serverless saga on workerd', () => {
       expect(delta('http_server_request_duration_seconds_count', { route: '/orders', method: 'POST' })).toBe(orders);
       expect(delta('archbench_worker_invocations_total', { service: 'serverless-api', handler: 'fetch' })).toBe(orders);
       expect(delta('archbench_orders_total', { outcome: 'confirmed' })).toBe(orders);
+      // D1's billed units, measured: every order writes its row, items, stock, payment and shipment rows.
+      expect(delta('archbench_db_rows_written_total')).toBeGreaterThanOrEqual(5 * orders);
+      expect(delta('archbench_db_rows_read_total')).toBeGreaterThan(0);
     });
     // One registry per worker, merged: one HELP/TYPE per family, every worker labelled.
     const text = await api.metrics();

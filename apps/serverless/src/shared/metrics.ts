@@ -127,6 +127,9 @@ export const SERIES = {
   queueConsumed: ['archbench_queue_messages_consumed_total', 'Queue messages handled, by queue and outcome (ack, retry)'],
   deadLetters: ['archbench_queue_dead_letters_total', 'Messages received on the dead-letter queue'],
   internalCalls: ['archbench_internal_calls_total', 'Service-to-service calls and command messages, by transport'],
+  dbQueries: ['archbench_db_queries_total', 'D1 statements run'],
+  dbRowsRead: ['archbench_db_rows_read_total', 'D1 rows read (a billed unit)'],
+  dbRowsWritten: ['archbench_db_rows_written_total', 'D1 rows written (a billed unit)'],
   orders: ['archbench_orders_total', 'Orders by outcome'],
   payments: ['archbench_payments_total', 'Payment provider calls by result'],
   sagaCompensations: ['archbench_saga_compensations_total', 'Saga compensation steps run'],
@@ -158,6 +161,12 @@ export function createWorkerMetrics(service: string) {
     sent(queue: string, count = 1) {
       registry.inc(SERIES.queueSent[0], SERIES.queueSent[1], { queue }, count);
       registry.inc(SERIES.internalCalls[0], SERIES.internalCalls[1], { transport: 'queue' }, count);
+    },
+    /** One D1 statement's usage (see meteredD1). */
+    d1(usage: { rows_read?: number; rows_written?: number }) {
+      registry.inc(SERIES.dbQueries[0], SERIES.dbQueries[1]);
+      registry.inc(SERIES.dbRowsRead[0], SERIES.dbRowsRead[1], {}, usage.rows_read ?? 0);
+      registry.inc(SERIES.dbRowsWritten[0], SERIES.dbRowsWritten[1], {}, usage.rows_written ?? 0);
     },
     http(route: string, method: string, status: number, seconds: number) {
       registry.observe(SERIES.httpDuration[0], SERIES.httpDuration[1], HTTP_BUCKETS, { route, method, status_class: `${Math.floor(status / 100)}xx` }, seconds);

@@ -2,6 +2,7 @@ import type { ExecutionContext, MessageBatch } from '@cloudflare/workers-types';
 import { newId } from '@archbench/domain/ids';
 import type { ApiBindings } from '../../shared/bindings';
 import { createLogger } from '../../shared/log';
+import { meteredD1 } from '../../shared/metered-d1';
 import { createWorkerMetrics } from '../../shared/metrics';
 import { QUEUES } from '../../topology';
 import { createApp } from './app';
@@ -11,6 +12,10 @@ const PROBES = /^\/(?:health|ready|metrics)$/;
 
 // Module scope lives as long as the isolate: one app and one registry per isolate.
 const metrics = createWorkerMetrics(SERVICE);
+
+/** The bindings with D1 metered into this worker's registry (rows read/written per invocation). */
+const metered = (env: ApiBindings): ApiBindings => ({ ...env, DB: meteredD1(env.DB, (usage) => metrics.d1(usage)) });
+
 const app = createApp({ service: SERVICE, metrics });
 
 /** Which queue a dead letter came from, told by its shape (the DLQ batch only names itself). */
@@ -30,14 +35,15 @@ export default {
   async fetch(request: Request, env: ApiBindings, ctx: ExecutionContext): Promise<Response> {
     const started = Date.now();
     try {
-      return await app.fetch(request, env, ctx);
+      return await app.fetch(request, metered(env), ctx);
     } finally {
       if (!PROBES.test(new URL(request.url).pathname)) metrics.invocation('fetch', (Date.now() - started) / 1000);
     }
   },
 
-  async queue(batch: MessageBatch<unknown>, env: ApiBindings): Promise<void> {
+  async queue(batch: MessageBatch<unknown>, rawEnv: ApiBindings): Promise<void> {
     const started = Date.now();
+    const env = metered(rawEnv);
     const logger = createLogger(SERVICE, env.LOG_LEVEL);
     try {
       for (const message of batch.messages) {

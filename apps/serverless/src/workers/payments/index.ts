@@ -4,6 +4,7 @@ import { PaymentProvider } from '@archbench/domain/payment-provider';
 import type { PaymentsBindings } from '../../shared/bindings';
 import { numberVar } from '../../shared/bindings';
 import { createLogger } from '../../shared/log';
+import { meteredD1 } from '../../shared/metered-d1';
 import { PaymentCommand, parseMessage } from '../../shared/messages';
 import { createWorkerMetrics } from '../../shared/metrics';
 import { observeWorker } from '../../shared/observe';
@@ -12,6 +13,10 @@ import { RetryLaterError, createPaymentStep } from './service';
 
 const SERVICE = 'serverless-payments';
 const metrics = createWorkerMetrics(SERVICE);
+
+/** The bindings with D1 metered into this worker's registry (rows read/written per invocation). */
+const metered = (env: PaymentsBindings): PaymentsBindings => ({ ...env, DB: meteredD1(env.DB, (usage) => metrics.d1(usage)) });
+
 let provider: PaymentProvider | undefined;
 
 /** Its own /health and /metrics (the API worker merges the metrics into its /metrics). */
@@ -26,8 +31,9 @@ observeWorker(app, { service: SERVICE, metrics, logger: (c) => createLogger(SERV
 export default {
   fetch: app.fetch,
 
-  async queue(batch: MessageBatch<unknown>, env: PaymentsBindings): Promise<void> {
+  async queue(batch: MessageBatch<unknown>, rawEnv: PaymentsBindings): Promise<void> {
     const started = Date.now();
+    const env = metered(rawEnv);
     const logger = createLogger(SERVICE, env.LOG_LEVEL);
     provider ??= new PaymentProvider({
       latencyMs: numberVar(env.PAYMENT_LATENCY_MS, 0),

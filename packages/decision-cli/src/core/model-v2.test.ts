@@ -174,3 +174,25 @@ describe('model versions', () => {
     expect(MODEL_V2.options.find((o) => o.id === 'serverless')!.measuredAs).toEqual(['serverless']);
   });
 });
+
+describe('latency measured at saturation', () => {
+  // Serverless checkout over the budget in a closed-model run at 150 rps, far above the expected 20.
+  const slow = () => {
+    const c = comparisonV2Fixture({ p95: { serverless: 400 } });
+    for (const s of c.scenarios) if (s.scenario === 'checkout') s.loadModel = 'closed';
+    return evidenceFromComparison(c, 'closed.json');
+  };
+  const answers = with_(SMALL_TEAM_MVP, { 'load.p95BudgetMs': 500 }); // browse 400 ms meets, checkout 800 ms does not
+
+  it('a closed-model run far above the expected rate cannot prove a budget missed (model v2)', () => {
+    const a = score(answers, slow(), { model: MODEL_V2 }).assessments.find((x) => x.topology === 'serverless')!;
+    expect(a.latency.status).toBe('not-demonstrated');
+    expect(a.latency.reason).toMatch(/measured at 7\.5× the expected 20 rps; that proves nothing either way/);
+  });
+
+  it('but it still fails when a run at about the expected rate misses the budget, and model v1 keeps its verdict', () => {
+    const tight = with_(answers, { 'load.p95BudgetMs': 300 }); // browse (open model, 80 rps) misses it too
+    expect(score(tight, slow(), { model: MODEL_V2 }).assessments.find((x) => x.topology === 'serverless')!.latency.status).toBe('fails');
+    expect(score(answers, slow(), { model: MODEL_V1 }).assessments.find((x) => x.topology === 'serverless')!.latency.status).toBe('fails');
+  });
+});

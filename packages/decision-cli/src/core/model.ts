@@ -64,6 +64,11 @@ export const ModelSchema = z
         availability: z.array(Band).optional(),
         /** Worst time to recover after a fault, seconds (max inclusive). */
         recoverySeconds: z.array(Band).optional(),
+        /**
+         * A closed-model scenario above this multiple of the expected rate measured latency at
+         * saturation: it can show a budget is met, not that it is missed (absent: v1, no distinction).
+         */
+        closedModelSaturation: z.number().min(1).optional(),
         /** Fit when a fault experiment never recovered. */
         neverRecoveredFit: Fit.optional(),
       })

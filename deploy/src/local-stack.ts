@@ -11,6 +11,8 @@ export interface LocalStackOptions {
   workDir: string;
   compose?: ComposeFile;
   logLevel?: string;
+  /** Variables set after compose's (e.g. the broker of this machine, a fresh AMQP_PREFIX, a DATABASE_URL). */
+  overrides?: Record<string, string>;
 }
 
 /**
@@ -33,9 +35,12 @@ export async function startLocalStack(names: readonly string[], options: LocalSt
         env[key] = value.replace(/^http:\/\/([\w-]+):\d+/, (match, host: string) => (ports.has(host) ? `http://127.0.0.1:${ports.get(host)}` : match));
       }
       if (env.SHIPPING_PORT) env.SHIPPING_PORT = String(ports.get(name));
-      const standalone = await buildStandalone(name, { outDir: options.workDir });
+      // The image a compose service runs names its deployable (gateway-amqp runs archbench/gateway).
+      const image = /^[\w.-]+\/([\w-]+):/.exec(compose.services[name]?.image ?? '')?.[1];
+      if (!image) throw new Error(`compose service ${name} runs no archbench image`);
+      const standalone = await buildStandalone(image, { outDir: join(options.workDir, name) });
       const dataDir = mkdtempSync(join(options.workDir, `data-${name}-`));
-      running.set(name, await runStandalone(standalone, { ...env, PORT: String(ports.get(name)), DATA_DIR: dataDir, LOG_LEVEL: options.logLevel ?? 'warn' }));
+      running.set(name, await runStandalone(standalone, { ...env, PORT: String(ports.get(name)), DATA_DIR: dataDir, LOG_LEVEL: options.logLevel ?? 'warn', ...options.overrides }));
     }
   } catch (error) {
     await Promise.all([...running.values()].map((s) => s.stop().catch(() => null)));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -114,6 +114,7 @@ export function machineInfo(): MachineInfo {
     platform: process.platform,
     arch: process.arch,
     cpuModel: list[0]?.model.trim() || undefined,
+    ...(process.platform === 'win32' ? {} : { loadAverage: loadavg().map((v) => Math.round(v * 100) / 100) }),
   };
 }
 
@@ -132,6 +133,14 @@ function delta(before: number | undefined, after: number | undefined): number | 
 
 function warmupScenario(seconds: number): ScenarioDefinition {
   return { name: 'warmup', description: 'unrecorded warm-up', mix: MIXED_MIX, load: { executor: 'constant-vus', vus: 8, durationSeconds: seconds }, thresholds: [] };
+}
+
+function readLogOf(logDir: string, name: string): string {
+  try {
+    return readFileSync(join(logDir, `${name}.log`), 'utf8').slice(-4000);
+  } catch {
+    return '';
+  }
 }
 
 /** The public request cold start and idle figures time (a product page: catalog only). */
@@ -197,6 +206,8 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
   const adminToken = options.tokens ? options.tokens.admin : mintToken(secret, { sub: 'archbench-compare', role: 'admin', expiresInSeconds: 12 * 3600 });
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'archbench-logs-'));
   const startedAt = new Date().toISOString();
+  // The machine as it was when the run started (its load says how much else competed).
+  const machine = machineInfo();
   const measured: Measured[] = [];
   const started = new Map<string, RunningTopology>();
   const tallies = new Map<string, Tally>();
@@ -208,6 +219,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
   const rabbitUsable = !targetMode && options.env.amqpUrl !== undefined && (await rabbit.available());
   if (!targetMode && options.env.amqpUrl && !rabbitUsable) reporter.info('rabbitmqctl is not available: topologies share the AMQP_URL vhost and broker-loss experiments are skipped');
 
+  const readLog = (name: string) => readLogOf(logDir, name);
   const envFor = async (name: string): Promise<TopologyEnv> => {
     if (!rabbitUsable || !options.env.amqpUrl) return options.env;
     // A fresh vhost per topology start: no queue is shared, and a broker loss hits one topology.
@@ -218,7 +230,16 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
   };
 
   const startOne = async (name: string): Promise<Measured> => {
-    const topology = await startTopology(name, { env: await envFor(name), logDir });
+    const env = await envFor(name);
+    let topology: RunningTopology;
+    try {
+      topology = await startTopology(name, { env, logDir });
+    } catch (error) {
+      // Parallel starts can race for free ports (probe, then bind): one more try, alone.
+      if (!/EADDRINUSE|exited during startup/.test(`${(error as Error).message} ${readLog(name)}`)) throw error;
+      reporter.info(`${name} did not start (${(error as Error).message.split('\n')[0]}); trying once more`);
+      topology = await startTopology(name, { env, logDir });
+    }
     started.set(name, topology);
     const vhost = vhosts.get(name);
     const m = measuredStarted(topology, { adminToken: adminToken ?? '', authSecret: secret, rabbit: vhost ? { control: rabbit, vhost } : undefined, amqpConfigured: options.env.amqpUrl !== undefined });
@@ -436,7 +457,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     engine: options.engineName,
     startedAt,
     finishedAt,
-    machine: machineInfo(),
+    machine,
     topologies,
     scenarios,
     rounds: profile.rounds,

@@ -38,6 +38,12 @@ export function renderSummary(comparison: Comparison): string {
       `${comparison.startedAt} to ${comparison.finishedAt}${comparison.rounds ? `, ${comparison.rounds} interleaved round${comparison.rounds === 1 ? '' : 's'} per scenario` : ''}.`,
   );
   lines.push('');
+  if (m.loadAverage && m.loadAverage[0]! > m.cores) {
+    lines.push(
+      `> **Busy machine**: load average ${m.loadAverage.join(' / ')} on ${m.cores} cores when the run started. Other work competed with the servers and the load generator; ratios from this run are noisier than usual.`,
+    );
+    lines.push('');
+  }
 
   const monolithScenario = (s: ScenarioResult) => comparison.scenarios.find((x) => x.scenario === s.scenario && x.topology === 'monolith');
   lines.push('### Client side');

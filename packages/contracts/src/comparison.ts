@@ -309,6 +309,8 @@ export const MachineInfo = z.object({
   platform: z.string(),
   arch: z.string(),
   cpuModel: z.string().optional(),
+  /** v2: 1, 5 and 15 minute load averages when the run started (above `cores`: other work competed with the measurement). */
+  loadAverage: z.array(z.number().nonnegative()).length(3).optional(),
 });
 export type MachineInfo = z.infer<typeof MachineInfo>;
 

@@ -196,10 +196,20 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
   const publishConfirmed = async (exchange: string, routingKey: string, content: Buffer, properties: Options.Publish): Promise<void> => {
     const { publisher } = await current();
     await new Promise<void>((resolve, reject) => {
-      // Throws at once on a closed channel; a confirm lost with the connection calls back with an error.
-      publisher.publish(exchange, routingKey, content, { persistent: true, contentType: 'application/json', ...properties }, (error) =>
-        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
-      );
+      // A broker that neither confirms nor drops the connection (memory alarm, blocked) must not
+      // hang the caller for ever: it gives up and retries (every message is idempotent).
+      const timer = setTimeout(() => reject(new DependencyError('rabbitmq', `no publisher confirm within ${options.timeoutMs} ms`)), options.timeoutMs);
+      try {
+        // Throws at once on a closed channel; a confirm lost with the connection calls back with an error.
+        publisher.publish(exchange, routingKey, content, { persistent: true, contentType: 'application/json', ...properties }, (error) => {
+          clearTimeout(timer);
+          if (error) reject(error instanceof Error ? error : new Error(String(error)));
+          else resolve();
+        });
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   };
 

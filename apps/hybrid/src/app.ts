@@ -31,7 +31,15 @@ export interface AppDeps {
  * extracted shipping service. Serving is done by main.ts; call `relay.start()` once it listens.
  */
 export function createApp({ env, db, logger, publisher, client, provider, tracing, metrics }: AppDeps) {
-  const relay = createOutboxRelay({ db, publish: (event) => publisher.publish(event), logger, tracing, intervalMs: env.OUTBOX_INTERVAL_MS });
+  const relay = createOutboxRelay({
+    db,
+    publish: (event) => publisher.publish(event),
+    logger,
+    tracing,
+    intervalMs: env.OUTBOX_INTERVAL_MS,
+    // archbench_outbox_lag_seconds, as the microservices' orders service reports it.
+    onLag: (seconds) => core.metrics?.outboxLagSeconds.set(seconds),
+  });
   const core = createMonolithApp({
     env,
     db,

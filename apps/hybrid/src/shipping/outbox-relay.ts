@@ -15,6 +15,8 @@ export interface OutboxRelayOptions {
   tracing?: Tracing;
   /** Poll interval when nothing kicks the relay, ms. */
   intervalMs?: number;
+  /** Age of the oldest event not handed over yet, seconds (0 when none), at every round. */
+  onLag?: (seconds: number) => void;
 }
 
 const BATCH = 100;
@@ -25,10 +27,10 @@ const BATCH = 100;
  * lost; the shipping service applies each event id once (its inbox).
  * @example const relay = createOutboxRelay({ db, publish, logger }); relay.start(); relay.kick()
  */
-export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, intervalMs = 250 }: OutboxRelayOptions) {
+export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, intervalMs = 250, onLag }: OutboxRelayOptions) {
   const db = withOutbox(moduleDb);
   // Run at every kick and tick: compiled once.
-  const unpublished = prepareQuery(db, (q) => q.selectFrom('outbox').select(['id', 'payload', 'headers']).where('published_at', 'is', null).orderBy('id').limit(BATCH));
+  const unpublished = prepareQuery(db, (q) => q.selectFrom('outbox').select(['id', 'payload', 'headers', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(BATCH));
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
@@ -38,6 +40,7 @@ export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, inte
     do {
       again = false;
       const batch = await unpublished.execute(db, {});
+      onLag?.(batch[0] ? Math.max(0, (Date.now() - Date.parse(batch[0].created_at)) / 1000) : 0);
       const delivered: string[] = [];
       try {
         for (const row of batch) {

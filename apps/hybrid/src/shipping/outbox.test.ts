@@ -23,8 +23,8 @@ const token = mintToken(secret, { sub: 'outbox-customer' });
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function boot(dataDir: string, publish: (event: DomainEvent) => Promise<void>) {
-  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, AUTH_SECRET: secret, LOG_LEVEL: 'silent', METRICS_ENABLED: 'false', OUTBOX_INTERVAL_MS: '20' });
+async function boot(dataDir: string, publish: (event: DomainEvent) => Promise<void>, metrics = false) {
+  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, AUTH_SECRET: secret, LOG_LEVEL: 'silent', METRICS_ENABLED: String(metrics), OUTBOX_INTERVAL_MS: '20' });
   const database = await openCoreDatabase(env);
   // Shipments are not read in these tests; nothing listens on this port.
   const client = new InternalHttpClient({ peers: { shipping: 'http://127.0.0.1:9' }, timeoutMs: 100, attempts: 1, internalToken: 'unused' });
@@ -80,19 +80,26 @@ describe('shipping outbox', () => {
     dirs.push(dataDir);
     let broken = true;
     const sent: DomainEvent[] = [];
-    const core = await boot(dataDir, async (event) => {
-      if (broken) throw new Error('shipping unreachable');
-      sent.push(event);
-    });
+    const core = await boot(
+      dataDir,
+      async (event) => {
+        if (broken) throw new Error('shipping unreachable');
+        sent.push(event);
+      },
+      true,
+    );
+    const lag = async () => Number(/^archbench_outbox_lag_seconds(?:\{[^}]*\})? (\S+)$/m.exec(await (await core.app.request('/metrics')).text())?.[1]);
     core.relay.start();
     const first = await core.placeConfirmed('SKU-0302');
     const second = await core.placeConfirmed('SKU-0303');
     await sleep(100);
     expect(sent).toHaveLength(0);
     expect(await core.relay.backlog()).toBe(2);
+    expect(await lag()).toBeGreaterThan(0.05);
     broken = false;
     await until(() => sent.length === 2, 'both events after recovery');
     expect(sent.map((e) => e.orderId)).toEqual([first.id, second.id]);
+    await until(async () => (await lag()) === 0, 'the outbox lag back at 0');
     await core.close();
   });
 

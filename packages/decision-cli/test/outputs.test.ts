@@ -211,6 +211,16 @@ describe('unknown answers end to end', () => {
   });
 });
 
+describe('the 14-team profile end to end', () => {
+  it('gets the hybrid, and the sensitivity line names the answers that moved it', async () => {
+    tmp.write('fourteen.yaml', answersTemplate(FOURTEEN_TEAMS));
+    const r = await runCli(['score', '--answers', 'fourteen.yaml'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^(Recommendation|Too close to call): Hybrid/);
+    expect(r.stdout).toMatch(/\nSensitivity: .*; the lead comes mostly from team\.teams = 14, change\.independentReleases = most/);
+  });
+});
+
 describe('the webhook profile end to end', () => {
   it('gets serverless with and without a measured comparison', async () => {
     tmp.write('webhook.yaml', answersTemplate(WEBHOOK_BURSTS));

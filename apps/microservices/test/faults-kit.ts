@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { connect as connectTcp, createServer } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -201,4 +203,64 @@ export async function brokerConnections(vhost: string): Promise<BrokerConnection
     .split('\n')
     .filter((line) => line.startsWith(`${vhost}\t`))
     .map((line) => ({ name: line.split('\t')[1] ?? '', client: /connection_name","?([^"]*)"/.exec(line)?.[1] ?? '' }));
+}
+
+/**
+ * A TCP proxy between the services and the broker, so a test can cut the network: `down()`
+ * drops every connection and refuses new ones until `up()`.
+ */
+export class TcpProxy {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  #down = false;
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+    const server = createServer();
+    const proxy = new TcpProxy(server);
+    server.on('connection', (client) => proxy.#accept(client, target));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  #accept(client: Socket, target: { host: string; port: number }): void {
+    if (this.#down) {
+      client.destroy();
+      return;
+    }
+    const upstream = connectTcp(target.port, target.host);
+    for (const socket of [client, upstream]) {
+      this.#sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        this.#sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  /** Cuts every connection and refuses new ones. */
+  down(): void {
+    this.#down = true;
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  up(): void {
+    this.#down = false;
+  }
+
+  async close(): Promise<void> {
+    this.down();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
 }

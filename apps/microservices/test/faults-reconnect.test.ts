@@ -5,6 +5,7 @@ import { shouldSkip } from '@archbench/server-kit/testing';
 import { api, customerToken, skipSetup, startSystem } from './helpers';
 import type { Running, Setup } from './helpers';
 import { brokerConnections, burst, checkInvariants, createTestVhost, rabbitmqctl, rabbitmqctlWorks, stockOf, waitSagasSettled, waitTerminal } from './faults-kit';
+import { TcpProxy } from './faults-kit';
 import type { TestVhost } from './faults-kit';
 
 /**
@@ -14,22 +15,28 @@ import type { TestVhost } from './faults-kit';
  */
 const SERVICES = ['inventory', 'orders', 'payments', 'shipping'];
 
-describe('RabbitMQ connections force-closed during a burst', async () => {
+describe('RabbitMQ connections lost during a burst', async () => {
   const skip = (await skipSetup({ transport: 'amqp', database: 'sqlite' })) || (await shouldSkip('rabbitmqctl (local broker admin)', rabbitmqctlWorks));
   let vhost: TestVhost | undefined;
+  let proxy: TcpProxy | undefined;
   let system: Running | undefined;
   beforeAll(async () => {
     if (skip) return;
     vhost = await createTestVhost();
+    // The services reach the broker through a proxy the test can cut (network failure).
+    const broker = new URL(vhost.url);
+    proxy = await TcpProxy.start({ host: broker.hostname, port: Number(broker.port || 5672) });
+    broker.host = `127.0.0.1:${proxy.port}`;
     const setup: Setup = {
       transport: 'amqp',
       database: 'sqlite',
-      env: { AMQP_URL: vhost.url, AMQP_RECONNECT_MIN_MS: '100', AMQP_RECONNECT_MAX_MS: '2000', PAYMENT_LATENCY_MS: '20', INTERNAL_TIMEOUT_MS: '2000' },
+      env: { AMQP_URL: broker.toString(), AMQP_RECONNECT_MIN_MS: '100', AMQP_RECONNECT_MAX_MS: '2000', PAYMENT_LATENCY_MS: '20', INTERNAL_TIMEOUT_MS: '2000' },
     };
     system = await startSystem(setup);
   });
   afterAll(async () => {
     await system?.stop();
+    await proxy?.close();
     await vhost?.drop();
   });
 
@@ -81,6 +88,37 @@ describe('RabbitMQ connections force-closed during a burst', async () => {
     const confirmed = orders.filter((o) => o.status === 'CONFIRMED').length;
     process.stderr.write(
       `amqp reconnect: ${orders.length} orders (${confirmed} confirmed), connections force-closed twice, back after ${reconnectMs.join(' and ')} ms, 0 restarts\n`,
+    );
+  });
+
+  it.skipIf(skip)('the broker is unreachable for 3 s: services report not ready, keep retrying, and finish every order once it is back', async () => {
+    const gateway = system!.gateway;
+    const ordersUrl = system!.topology.urls.orders;
+    const pidsBefore = system!.topology.processes.map((p) => `${p.name}:${p.pid}`);
+    const initial = await stockOf(gateway);
+    const token = customerToken();
+    let readyDuringOutage = 0;
+    let outageEndedAt = 0;
+    let back = 0;
+    const placed = await burst(gateway, token, { count: 60, spacingMs: 25 }, async () => {
+      await sleep(400);
+      const before = new Set((await brokerConnections(vhost!.name)).map((c) => c.name));
+      proxy!.down();
+      await sleep(500);
+      readyDuringOutage = (await api(ordersUrl, 'GET', '/ready')).status;
+      await sleep(2500);
+      proxy!.up();
+      outageEndedAt = Date.now();
+      back = await reconnected(before, 30_000);
+    });
+    expect(readyDuringOutage, 'orders is not ready without its broker').toBe(503);
+    const { orders, at } = await waitTerminal(gateway, placed, 30_000);
+    await waitSagasSettled(ordersUrl, 30_000);
+    await checkInvariants({ gateway, ordersUrl, initial, placed, orders });
+    expect(system!.topology.processes.map((p) => `${p.name}:${p.pid}`)).toEqual(pidsBefore);
+    expect(services(await brokerConnections(vhost!.name))).toEqual(SERVICES);
+    process.stderr.write(
+      `amqp outage: ${orders.length} orders, broker unreachable 3 s, every service reconnected ${back} ms after it was reachable again, all terminal ${at - outageEndedAt} ms after, 0 restarts\n`,
     );
   });
 });

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { REPO_ROOT, TopologyStartError, getTopology, killAllTopologiesNow, startTopology as startDefined, topologyNames, topologyUnavailable as unavailableHere } from '@archbench/topologies';
+import { REPO_ROOT, TopologyStartError, describeEvent, getTopology, killAllTopologiesNow, startTopology as startDefined, topologyNames, topologyUnavailable as unavailableHere } from '@archbench/topologies';
 import type { ProcSnapshot, RunningTopology as SupervisedTopology } from '@archbench/topologies';
 import { parsePromText } from '../metrics/prom-text';
 import type { PromSample } from '../metrics/prom-text';
@@ -116,6 +116,9 @@ export async function startTopology(name: string, options: StartTopologyOptions)
     // Cold start counts from the first spawn, not from bundling (a build step, done once).
     onEvent: (event) => {
       if (event.type === 'started' && spawnedAt === undefined) spawnedAt = performance.now();
+      // Exits and restarts go in the topology's log beside its servers' own lines.
+      const line = describeEvent(event);
+      if (line) appendFileSync(logFile, `${line}\n`);
     },
   });
   return new RunningTopology(supervised, logFile, spawnedAt ?? performance.now());

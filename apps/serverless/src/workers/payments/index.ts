@@ -8,8 +8,8 @@ import { meteredD1 } from '../../shared/metered-d1';
 import { PaymentCommand, parseMessage } from '../../shared/messages';
 import { createWorkerMetrics } from '../../shared/metrics';
 import { observeWorker } from '../../shared/observe';
-import { CONSUMER_SETTINGS } from '../../topology';
 import { RetryLaterError, createPaymentStep } from './service';
+import type { Outcome } from './service';
 
 const SERVICE = 'serverless-payments';
 const metrics = createWorkerMetrics(SERVICE);
@@ -42,20 +42,35 @@ export default {
     });
     const step = createPaymentStep({ env, provider, metrics, logger });
     try {
-      await Promise.all(
-        batch.messages.map(async (message) => {
-          try {
-            await step.handle(parseMessage(PaymentCommand, message.body), message.attempts);
-            message.ack();
-            metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'ack' });
-          } catch (error) {
-            const level = error instanceof RetryLaterError ? 'warn' : 'error';
-            logger[level]({ err: error, messageId: message.id, attempts: message.attempts }, 'payment step failed; message will be retried');
-            message.retry({ delaySeconds: CONSUMER_SETTINGS.retryDelay });
-            metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'retry' });
-          }
-        }),
-      );
+      // Bodies that do not parse are poison: retried like any failure, then dead-lettered.
+      const parsed = batch.messages.map((message) => {
+        try {
+          return { command: parseMessage(PaymentCommand, message.body), attempts: message.attempts };
+        } catch (error) {
+          return error as Error;
+        }
+      });
+      const valid = parsed.filter((p): p is Exclude<typeof p, Error> => !(p instanceof Error));
+      let outcomes: Outcome[];
+      try {
+        outcomes = await step.handle(valid);
+      } catch (error) {
+        // The batch's D1 round trip or send failed: every command is retried (each step is idempotent).
+        outcomes = valid.map(() => error as Error);
+      }
+      let next = 0;
+      batch.messages.forEach((message, i) => {
+        const outcome = parsed[i] instanceof Error ? parsed[i] : outcomes[next++]!;
+        if (outcome === 'ack') {
+          message.ack();
+          metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'ack' });
+          return;
+        }
+        logger[outcome instanceof RetryLaterError ? 'warn' : 'error']({ err: outcome, messageId: message.id, attempts: message.attempts }, 'payment step failed; message will be retried');
+        // The consumer's retry_delay applies (same setting locally and in wrangler*.jsonc).
+        message.retry();
+        metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'retry' });
+      });
     } finally {
       metrics.invocation('queue', (Date.now() - started) / 1000);
     }

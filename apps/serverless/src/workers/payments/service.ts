@@ -1,13 +1,13 @@
-import type { D1Database } from '@cloudflare/workers-types';
-import type { PaymentToken } from '@archbench/contracts/schemas';
+import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types';
+import type { PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-provider';
 import type { PaymentsBindings } from '../../shared/bindings';
 import type { WorkerLogger } from '../../shared/log';
-import type { PaymentCommand } from '../../shared/messages';
+import type { OrderEvent, PaymentCommand } from '../../shared/messages';
 import { PoisonMessageError } from '../../shared/messages';
 import type { WorkerMetrics } from '../../shared/metrics';
-import { confirmPending, isConstraintError, nowIso, rejectPending } from '../../shared/orders-store';
+import { nowIso, releaseStockIf } from '../../shared/orders-store';
 import { QUEUES } from '../../topology';
 
 /** A charge left PENDING this long was cut off mid-call (the invocation died): give up on it rather than risk a second capture. */
@@ -25,6 +25,15 @@ export interface PaymentsDeps {
   logger: WorkerLogger;
 }
 
+/** One delivered command: what it says and how often it was delivered. */
+export interface Delivery {
+  command: PaymentCommand;
+  attempts: number;
+}
+
+/** Per delivery: done (ack) or the error to retry it for. */
+export type Outcome = 'ack' | Error;
+
 interface OrderRow {
   id: string;
   customer_id: string;
@@ -33,87 +42,168 @@ interface OrderRow {
   payment_token: string;
 }
 
+interface ChargeRow {
+  id: string;
+  status: string;
+  created_at: string;
+}
+
+/** A settlement to write: the payment row's outcome and what it does to the order. */
+interface Settlement {
+  index: number;
+  order: OrderRow;
+  paymentId: string;
+  outcome: ChargeOutcome;
+  providerRef: string | null;
+  redelivered: boolean;
+}
+
+const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, RejectionReason> = { DECLINED: 'payment_declined', FAILED: 'payment_provider_error' };
+
 /**
- * The payment step of the order saga, as a queue consumer. Every step is safe to run twice (queues
- * deliver at least once): the unique (order_id, kind) payment row is written before the provider
- * is called, so a redelivered charge never reaches the provider again, and order updates are
- * guarded by status.
+ * The payment step of the order saga, as a queue consumer that works a whole batch at a time:
+ * one D1 round trip reads the orders and claims a charge row for each (the unique (order_id, kind)
+ * row is written before the provider is called, so a redelivered message never charges twice),
+ * the provider calls run concurrently, one D1 round trip settles every order (status-guarded, a
+ * reject releasing its stock in the same batch) and one `sendBatch` emits the OrderConfirmed
+ * events. Every step is safe to repeat: queues deliver at least once.
  */
 export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDeps) {
   const db: D1Database = env.DB;
 
-  async function emitConfirmed(order: OrderRow) {
-    await env.EVENTS_QUEUE.send({ type: 'OrderConfirmed', orderId: order.id, customerId: order.customer_id, totalCents: Number(order.total_cents) }, { contentType: 'json' });
-    metrics.sent(QUEUES.orderEvents);
+  function settleStatements(s: Settlement): D1PreparedStatement[] {
+    const now = nowIso();
+    const record = db.prepare("UPDATE payments SET status = ?2, provider_ref = COALESCE(?3, provider_ref) WHERE id = ?1 AND status = 'PENDING'").bind(s.paymentId, s.outcome, s.providerRef);
+    if (s.outcome === 'SUCCEEDED') {
+      return [record, db.prepare("UPDATE orders SET status = 'CONFIRMED', payment_status = 'CAPTURED', updated_at = ?2 WHERE id = ?1 AND status = 'PENDING'").bind(s.order.id, now)];
+    }
+    return [
+      record,
+      releaseStockIf(db, s.order.id, 'PENDING'),
+      db
+        .prepare("UPDATE orders SET status = 'REJECTED', payment_status = ?2, rejection_reason = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'PENDING'")
+        .bind(s.order.id, s.outcome, REASONS[s.outcome], now),
+    ];
   }
 
-  /** Applies a charge outcome to the order (and the payment row, in the same batch); emits OrderConfirmed when this call confirmed it. */
-  async function settle(order: OrderRow, paymentId: string, outcome: ChargeOutcome, providerRef: string | null, redelivered: boolean) {
-    const record = db.prepare("UPDATE payments SET status = ?2, provider_ref = COALESCE(?3, provider_ref) WHERE id = ?1 AND status = 'PENDING'").bind(paymentId, outcome, providerRef);
-    if (outcome === 'SUCCEEDED') {
-      const confirmed = await confirmPending(db, order.id, [record]);
-      if (confirmed) metrics.inc('orders', { outcome: 'confirmed' });
-      // A redelivery after a crash between confirm and send must still tell shipping (it is idempotent).
-      if (confirmed || (redelivered && (await currentStatus(order.id)) === 'CONFIRMED')) await emitConfirmed(order);
-      return;
-    }
-    const rejected = await rejectPending(db, order.id, outcome, outcome === 'DECLINED' ? 'payment_declined' : 'payment_provider_error', [record]);
-    if (rejected) {
-      metrics.inc('orders', { outcome: 'rejected' });
-      metrics.inc('sagaCompensations');
-    }
-  }
-
-  async function currentStatus(orderId: string): Promise<string | undefined> {
-    return (await db.prepare('SELECT status FROM orders WHERE id = ?1').bind(orderId).first<{ status: string }>())?.status;
-  }
-
-  async function charge(orderId: string, attempts: number) {
-    const order = await db.prepare('SELECT id, customer_id, status, total_cents, payment_token FROM orders WHERE id = ?1').bind(orderId).first<OrderRow>();
-    if (!order) throw new PoisonMessageError(`no order ${orderId}`);
-    const redelivered = attempts > 1;
-    if (order.status !== 'PENDING') {
-      if (order.status === 'CONFIRMED' && redelivered) await emitConfirmed(order);
-      return;
-    }
-    const paymentId = newId('pay');
-    try {
-      await db
-        .prepare("INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) VALUES (?1, ?2, 'charge', 'PENDING', ?3, NULL, ?4)")
-        .bind(paymentId, order.id, Number(order.total_cents), nowIso())
-        .run();
-    } catch (error) {
-      if (!isConstraintError(error, 'UNIQUE')) throw error;
-      // A charge was already attempted: never call the provider again, finish from its record.
-      const existing = await db.prepare("SELECT id, status, created_at FROM payments WHERE order_id = ?1 AND kind = 'charge'").bind(order.id).first<{ id: string; status: string; created_at: string }>();
-      if (!existing) throw error;
-      if (existing.status === 'PENDING') {
-        if (Date.now() - Date.parse(existing.created_at) < STALE_CHARGE_MS) throw new RetryLaterError(`charge of ${order.id} is still in flight`);
-        logger.warn({ orderId: order.id }, 'charge was cut off mid-call; rejecting the order instead of charging twice');
-        await settle(order, existing.id, 'FAILED', null, true);
-        return;
-      }
-      await settle(order, existing.id, existing.status as ChargeOutcome, null, true);
-      return;
-    }
-    const result = await provider.charge(order.payment_token as PaymentToken, Number(order.total_cents));
-    metrics.inc('payments', { result: result.outcome.toLowerCase() });
-    await settle(order, paymentId, result.outcome, result.providerRef, redelivered);
-  }
-
-  async function refund(orderId: string) {
-    const pending = await db.prepare("SELECT id, amount_cents FROM payments WHERE order_id = ?1 AND kind = 'refund' AND status = 'PENDING'").bind(orderId).first<{ id: string; amount_cents: number }>();
-    if (!pending) return;
-    const result = await provider.refund(Number(pending.amount_cents));
-    metrics.inc('payments', { result: result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
-    await db.prepare("UPDATE payments SET status = ?2, provider_ref = ?3 WHERE id = ?1 AND status = 'PENDING'").bind(pending.id, result.outcome, result.providerRef).run();
-  }
+  const confirmed = (order: OrderRow): OrderEvent => ({ type: 'OrderConfirmed', orderId: order.id, customerId: order.customer_id, totalCents: Number(order.total_cents) });
 
   return {
-    /** Runs one command; throws to have it retried (and, after the last retry, dead-lettered). */
-    async handle(command: PaymentCommand, attempts: number): Promise<void> {
-      if (command.kind === 'charge') await charge(command.orderId, attempts);
-      else await refund(command.orderId);
+    /** Runs a batch of commands; returns, per delivery, 'ack' or the error to retry it for. */
+    async handle(deliveries: readonly Delivery[]): Promise<Outcome[]> {
+      const outcomes: Outcome[] = deliveries.map(() => 'ack');
+      if (deliveries.length === 0) return outcomes;
+      const now = nowIso();
+      const claims = deliveries.map((d) => (d.command.kind === 'charge' ? newId('pay') : ''));
+
+      // Round trip 1: per charge, the order, a claimed charge row (or none), the charge row as it
+      // now is; per refund, its pending refund row.
+      const reads: D1PreparedStatement[] = deliveries.flatMap((d, i): D1PreparedStatement[] =>
+        d.command.kind === 'charge'
+          ? [
+              db.prepare('SELECT id, customer_id, status, total_cents, payment_token FROM orders WHERE id = ?1').bind(d.command.orderId),
+              db
+                .prepare(
+                  "INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) SELECT ?2, id, 'charge', 'PENDING', total_cents, NULL, ?3 FROM orders WHERE id = ?1 AND status = 'PENDING' ON CONFLICT (order_id, kind) DO NOTHING RETURNING id",
+                )
+                .bind(d.command.orderId, claims[i], now),
+              db.prepare("SELECT id, status, created_at FROM payments WHERE order_id = ?1 AND kind = 'charge'").bind(d.command.orderId),
+            ]
+          : [db.prepare("SELECT id, amount_cents FROM payments WHERE order_id = ?1 AND kind = 'refund' AND status = 'PENDING'").bind(d.command.orderId)],
+      );
+      const results = await db.batch(reads);
+
+      const settlements: Settlement[] = [];
+      const refunds: Array<{ index: number; id: string; amountCents: number }> = [];
+      const events: OrderEvent[] = [];
+      const calls: Array<Promise<void>> = [];
+      let cursor = 0;
+      deliveries.forEach((d, index) => {
+        const redelivered = d.attempts > 1;
+        if (d.command.kind === 'refund') {
+          const row = results[cursor++]?.results[0] as { id: string; amount_cents: number } | undefined;
+          if (row) refunds.push({ index, id: row.id, amountCents: Number(row.amount_cents) });
+          return;
+        }
+        const order = results[cursor]?.results[0] as OrderRow | undefined;
+        const claimed = (results[cursor + 1]?.results.length ?? 0) > 0;
+        const charge = results[cursor + 2]?.results[0] as ChargeRow | undefined;
+        cursor += 3;
+        if (!order) {
+          outcomes[index] = new PoisonMessageError(`no order ${d.command.orderId}`);
+          return;
+        }
+        if (order.status !== 'PENDING') {
+          // Settled already; a redelivery after a crash between confirm and send must still tell shipping (it is idempotent).
+          if (order.status === 'CONFIRMED' && redelivered) events.push(confirmed(order));
+          return;
+        }
+        if (claimed && charge !== undefined && charge.id === claims[index]) {
+          const paymentId = charge.id;
+          calls.push(
+            provider.charge(order.payment_token as PaymentToken, Number(order.total_cents)).then((result) => {
+              metrics.inc('payments', { result: result.outcome.toLowerCase() });
+              settlements.push({ index, order, paymentId, outcome: result.outcome, providerRef: result.providerRef, redelivered });
+            }),
+          );
+          return;
+        }
+        if (!charge) {
+          outcomes[index] = new RetryLaterError(`charge of ${order.id} could not be claimed`);
+          return;
+        }
+        // A charge was already attempted: never call the provider again, finish from its record.
+        if (charge.status === 'PENDING') {
+          if (Date.now() - Date.parse(charge.created_at) < STALE_CHARGE_MS) {
+            outcomes[index] = new RetryLaterError(`charge of ${order.id} is still in flight`);
+            return;
+          }
+          logger.warn({ orderId: order.id }, 'charge was cut off mid-call; rejecting the order instead of charging twice');
+          settlements.push({ index, order, paymentId: charge.id, outcome: 'FAILED', providerRef: null, redelivered: true });
+          return;
+        }
+        settlements.push({ index, order, paymentId: charge.id, outcome: charge.status as ChargeOutcome, providerRef: null, redelivered: true });
+      });
+      for (const refund of refunds) {
+        calls.push(
+          provider.refund(refund.amountCents).then(async (result) => {
+            metrics.inc('payments', { result: result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
+            Object.assign(refund, { outcome: result.outcome, providerRef: result.providerRef });
+          }),
+        );
+      }
+      await Promise.all(calls);
+
+      // Round trip 2: every settlement and refund outcome, each guarded by status.
+      const writes: D1PreparedStatement[] = [];
+      const orderUpdateAt = new Map<Settlement, number>();
+      for (const s of settlements) {
+        const statements = settleStatements(s);
+        writes.push(...statements);
+        orderUpdateAt.set(s, writes.length - 1);
+      }
+      for (const refund of refunds as Array<(typeof refunds)[number] & { outcome?: string; providerRef?: string }>) {
+        writes.push(db.prepare("UPDATE payments SET status = ?2, provider_ref = ?3 WHERE id = ?1 AND status = 'PENDING'").bind(refund.id, refund.outcome ?? 'FAILED', refund.providerRef ?? null));
+      }
+      if (writes.length > 0) {
+        const written = await db.batch(writes);
+        for (const s of settlements) {
+          const changed = written[orderUpdateAt.get(s)!]?.meta.changes === 1;
+          if (s.outcome === 'SUCCEEDED') {
+            if (changed) metrics.inc('orders', { outcome: 'confirmed' });
+            // The order may have been confirmed by an earlier delivery that died before sending.
+            if (changed || s.redelivered) events.push(confirmed(s.order));
+          } else if (changed) {
+            metrics.inc('orders', { outcome: 'rejected' });
+            metrics.inc('sagaCompensations');
+          }
+        }
+      }
+      if (events.length > 0) {
+        await env.EVENTS_QUEUE.sendBatch(events.map((body) => ({ body, contentType: 'json' as const })));
+        metrics.sent(QUEUES.orderEvents, events.length);
+      }
+      return outcomes;
     },
   };
 }

@@ -6,7 +6,6 @@ import { meteredD1 } from '../../shared/metered-d1';
 import { OrderEvent, parseMessage } from '../../shared/messages';
 import { createWorkerMetrics } from '../../shared/metrics';
 import { observeWorker } from '../../shared/observe';
-import { CONSUMER_SETTINGS } from '../../topology';
 import { createShipping } from './service';
 
 const SERVICE = 'serverless-shipping';
@@ -29,19 +28,31 @@ export default {
     const logger = createLogger(SERVICE, env.LOG_LEVEL);
     const shipping = createShipping(env.DB);
     try {
-      await Promise.all(
-        batch.messages.map(async (message) => {
-          try {
-            await shipping.handle(parseMessage(OrderEvent, message.body));
-            message.ack();
-            metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'ack' });
-          } catch (error) {
-            logger.error({ err: error, messageId: message.id, attempts: message.attempts }, 'shipping step failed; message will be retried');
-            message.retry({ delaySeconds: CONSUMER_SETTINGS.retryDelay });
-            metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'retry' });
-          }
-        }),
-      );
+      const parsed = batch.messages.map((message) => {
+        try {
+          return parseMessage(OrderEvent, message.body);
+        } catch (error) {
+          return error as Error;
+        }
+      });
+      let failure: unknown;
+      try {
+        await shipping.handle(parsed.filter((p): p is OrderEvent => !(p instanceof Error)));
+      } catch (error) {
+        failure = error;
+      }
+      batch.messages.forEach((message, i) => {
+        const error = parsed[i] instanceof Error ? parsed[i] : failure;
+        if (error === undefined) {
+          message.ack();
+          metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'ack' });
+          return;
+        }
+        logger.error({ err: error, messageId: message.id, attempts: message.attempts }, 'shipping step failed; message will be retried');
+        // The consumer's retry_delay applies (same setting locally and in wrangler*.jsonc).
+        message.retry();
+        metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'retry' });
+      });
     } finally {
       metrics.invocation('queue', (Date.now() - started) / 1000);
     }

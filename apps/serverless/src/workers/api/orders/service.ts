@@ -33,19 +33,22 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createOrders({ env, metrics, logger }: OrdersDeps) {
   const db: D1Database = env.DB;
 
-  /** Waits for a terminal status by polling D1 (no shared memory with the consumer), backing off from 10 to 100 ms. */
+  /**
+   * Waits for a terminal status by polling D1 (no shared memory with the consumer): one small
+   * status read per poll, backing off from 10 to 100 ms, the full order only once it settled.
+   */
   async function waitFor(order: Order, waitSeconds: number | undefined, customerId?: string): Promise<Order> {
     if (!waitSeconds || isTerminal(order.status)) return order;
     const deadline = Date.now() + waitSeconds * 1000;
+    const status = db.prepare('SELECT status FROM orders WHERE id = ?1').bind(order.id);
     let delay = 10;
-    let current = order;
     for (;;) {
       const left = deadline - Date.now();
-      if (left <= 0) return current;
+      if (left <= 0) return (await loadOrder(db, order.id, customerId)) ?? order;
       await sleep(Math.min(delay, left));
       delay = Math.min(delay * 2, 100);
-      current = (await loadOrder(db, order.id, customerId)) ?? current;
-      if (isTerminal(current.status)) return current;
+      const current = await status.first<{ status: OrderStatus }>();
+      if (current && isTerminal(current.status)) return (await loadOrder(db, order.id, customerId)) ?? order;
     }
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { runConformance } from '@archbench/contracts/conformance';
 import { describe, expect, it } from 'vitest';
 import { getTopology, listTopologies, pidAlive, startTopology, topologyUnavailable } from '../src/index';
 import type { TopologyDefinition } from '../src/index';
@@ -40,7 +41,7 @@ describe('registry', () => {
 for (const definition of listTopologies()) {
   describe(`${definition.name} through its definition`, async () => {
     const skip = definition.name.endsWith('-amqp') && (await skipWithoutAmqp());
-    it.skipIf(skip)('starts on free ports of the scheme, is ready, measures its processes, and stops with none left', async () => {
+    it.skipIf(skip)('starts on free ports of the scheme, is ready, passes the conformance suite, measures its processes, and stops with none left', async () => {
       const topology = await startTopology(definition, { port: 0, env: envFor(definition) });
       const pids = topology.pids();
       try {
@@ -58,6 +59,10 @@ for (const definition of listTopologies()) {
         const scraped = await topology.scrapeMetrics();
         for (const m of scraped) expect(m.text, `${m.process} /metrics`).toBeDefined();
         expect(topology.processFor('payments')).toBe(definition.processes.find((p) => p.capabilities.includes('payments'))!.name);
+        // The public API of every topology is the same contract.
+        const report = await runConformance({ baseUrl: topology.baseUrl, authSecret: AUTH_SECRET });
+        expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+        expect(report.checks.length).toBeGreaterThan(40);
       } finally {
         await topology.stop();
       }

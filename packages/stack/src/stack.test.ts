@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, freePortRange, listTopologies, pidAlive } from '@archbench/topologies';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT, freePort, freePortRange, listTopologies, pidAlive } from '@archbench/topologies';
+import { processTree } from '@archbench/topologies/proc';
 import { describe, expect, it } from 'vitest';
 import { StackError, describeStack, frontendBackends, planStack, startStack } from './stack';
 
@@ -57,6 +60,50 @@ describe('startStack', () => {
       const pids = [...stack.topologies.flatMap((t) => t.topology.pids()), stack.frontend.pid!];
       await stack.stop();
       expect(pids.filter(alive)).toEqual([]);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pnpm start', () => {
+  it('prints the table with pids and restarts, and SIGTERM to the pnpm process leaves no server behind', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-pnpm-start-'));
+    const distDir = mkdtempSync(join(dataDir, 'dist-'));
+    writeFileSync(join(distDir, 'index.html'), '<!doctype html><title>console</title>');
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TOPOLOGIES: 'monolith',
+      DATA_DIR: dataDir,
+      DIST_DIR: distDir,
+      MONOLITH_PORT: String(await freePortRange(1)),
+      FRONTEND_PORT: String(await freePort()),
+      SUPERVISOR_PORT: String(await freePort()),
+    };
+    const pnpm = spawn('pnpm', ['start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    pnpm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    pnpm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((done) => pnpm.once('exit', done));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!/tokens: pnpm token/.test(output)) {
+        if (Date.now() > deadline || pnpm.exitCode !== null) throw new Error(`pnpm start did not get ready:\n${output}`);
+        await sleep(200);
+      }
+      expect(output).toMatch(new RegExp(`frontend\\s+http://127\\.0\\.0\\.1:${env.FRONTEND_PORT}`));
+      expect(output).toMatch(new RegExp(`monolith\\s+http://127\\.0\\.0\\.1:${env.MONOLITH_PORT}\\s+pid \\d+\\s+restarts 0`));
+      const metrics = await (await fetch(`http://127.0.0.1:${env.SUPERVISOR_PORT}/metrics`)).text();
+      expect(metrics).toContain('archbench_process_restarts_total{topology="monolith",process="monolith"} 0');
+      const tree = processTree(pnpm.pid!).map((p) => p.pid).filter((pid) => pid !== pnpm.pid);
+      expect(tree.length).toBeGreaterThanOrEqual(3); // the launcher, the monolith, the frontend
+      pnpm.kill('SIGTERM');
+      await exited;
+      const gone = Date.now() + 20_000;
+      while (tree.some(pidAlive) && Date.now() < gone) await sleep(200);
+      expect(tree.filter(pidAlive)).toEqual([]);
+    } finally {
+      pnpm.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

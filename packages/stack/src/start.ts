@@ -9,16 +9,19 @@ import { StackError, describeStack, planStack, startStack } from './stack';
  * 3300; `<NAME>_PORT` moves one) and the frontend (FRONTEND_PORT, 5173) side by side, seeded,
  * supervised (a crashed process is restarted with backoff), and prints their URLs, pids and
  * restarts. Ctrl-C, SIGTERM, or its parent (pnpm) going away stops every process.
- * DATA_DIR (default ./data) holds each topology's databases; TOPOLOGIES=a,b starts only those.
+ * DATA_DIR (default ./data) holds each topology's databases; TOPOLOGIES=a,b starts only those;
+ * DIST_DIR=<folder> serves an existing frontend build instead of building one.
  */
 // The launcher is the entry that configures its children, so it reads the environment here.
 const env = process.env;
 
 async function main() {
   const plan = planStack(env);
-  process.stderr.write('building the frontend…\n');
-  const build = spawnSync('pnpm', ['--filter', '@archbench/frontend', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (build.status !== 0) throw new StackError('the frontend build failed (see above)');
+  if (!env.DIST_DIR) {
+    process.stderr.write('building the frontend…\n');
+    const build = spawnSync('pnpm', ['--filter', '@archbench/frontend', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (build.status !== 0) throw new StackError('the frontend build failed (see above)');
+  }
 
   const state: { stack?: RunningStack; stopping: boolean; closeMetrics?: () => Promise<void> } = { stopping: false };
   const stop = async (why: string) => {

@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
       err(`launcher: no supervisor metrics endpoint (${error instanceof Error ? error.message : String(error)}); set SUPERVISOR_PORT`);
     }
   }
-  out(describeTopology(topology, supervisorUrl));
+  out(describeTopology(topology, supervisorUrl, Boolean(childEnv.DATABASE_URL)));
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -17,12 +17,12 @@ export function describeEvent(event: TopologyEvent): string | undefined {
 }
 
 /** The startup table: public URL, then each process with its port, pid and capabilities. */
-export function describeTopology(topology: RunningTopology, supervisorUrl: string | undefined): string {
+export function describeTopology(topology: RunningTopology, supervisorUrl: string | undefined, postgres = false): string {
   const d = topology.definition;
   const width = Math.max(...topology.processes.map((p) => p.name.length));
   const lines = [
     `archbench ${d.name} ready: ${topology.baseUrl}   (public API, GET /openapi.json)`,
-    `  storage: ${topology.definition.storage}; DATA_DIR ${topology.dataDir}${process.env.DATABASE_URL ? ' (DATABASE_URL set: PostgreSQL)' : ''}`,
+    `  storage: ${topology.definition.storage}; DATA_DIR ${topology.dataDir}${postgres ? ' (DATABASE_URL set: PostgreSQL)' : ''}`,
     `  transport: ${d.transport}`,
     ...topology.processes.map((p) => `  ${p.name.padEnd(width)}  ${p.url}   pid ${p.pid}   restarts ${p.restarts}   ${p.capabilities.join(', ')}`),
     supervisorUrl ? `  supervisor metrics: ${supervisorUrl}/metrics (archbench_process_restarts_total), ${supervisorUrl}/processes` : '  supervisor metrics: off',

@@ -7,6 +7,8 @@ import { baseEnvSchema, parseEnv } from '@archbench/server-kit/env';
  */
 export const envSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3300),
+  /** How often the launcher fires the workers' Cron Triggers (Cloudflare: every minute), ms. */
+  CRON_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
   /** esbuild bundles go here (default: a fresh temp directory removed at exit). */
   BUNDLE_DIR: z.string().optional(),
 });

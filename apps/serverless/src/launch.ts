@@ -24,6 +24,7 @@ async function main() {
     maxInFlight: env.MAX_IN_FLIGHT,
     logLevel: env.LOG_LEVEL,
     bundleDir: env.BUNDLE_DIR,
+    cronEveryMs: env.CRON_INTERVAL_MS,
   });
   let stopping = false;
   const stop = async () => {

@@ -25,6 +25,8 @@ export interface ServerlessOptions {
   bundleDir?: string;
   /** Consumer retry delay override in seconds (tests use 0 to reach the dead-letter queue fast). */
   retryDelaySeconds?: number;
+  /** How often to fire the workers' Cron Triggers (miniflare does not), ms; 0: only once at start. Default 30 s. */
+  cronEveryMs?: number;
   /** Run these bundles instead of bundling (e.g. what `wrangler deploy --dry-run --outdir` built). */
   bundles?: Record<WorkerName, string>;
 }
@@ -147,12 +149,28 @@ export async function startServerless(options: ServerlessOptions): Promise<Runni
     throw error;
   }
   const t3 = performance.now();
+  // Cron Triggers: once now (`@startup` sweeps whatever a previous run left behind), then on a timer.
+  const cronWorkers = WORKERS.filter((w) => w.crons.length > 0);
+  const fire = async (cron: string) => {
+    for (const worker of cronWorkers) {
+      try {
+        await (await miniflare.getWorker(worker.name)).scheduled({ cron });
+      } catch {
+        // The worker logs its own failures; the next tick tries again.
+      }
+    }
+  };
+  await fire('@startup');
+  const cronEveryMs = options.cronEveryMs ?? 30_000;
+  const timer = cronEveryMs > 0 ? setInterval(() => void fire(cronWorkers[0]?.crons[0] ?? '* * * * *'), cronEveryMs) : undefined;
+  timer?.unref();
   return {
     url: url.origin,
     port: Number(url.port),
     miniflare,
     timings: { bundleMs: Math.round(t1 - t0), runtimeMs: Math.round(t2 - t1), seedMs: Math.round(t3 - t2) },
     async stop() {
+      clearInterval(timer);
       await miniflare.dispose();
       cleanup();
     },

@@ -43,6 +43,8 @@ export interface WorkerDefinition {
   consumers: Array<{ queue: string; deadLetterQueue?: string }>;
   /** Service binding name -> worker it calls (only for GET /metrics aggregation). */
   services: Record<string, WorkerName>;
+  /** Cron Triggers of its `scheduled` handler (the local launcher fires them itself). */
+  crons: string[];
 }
 
 export const WORKERS: readonly WorkerDefinition[] = [
@@ -53,6 +55,7 @@ export const WORKERS: readonly WorkerDefinition[] = [
     producers: { PAYMENTS_QUEUE: QUEUES.payments, EVENTS_QUEUE: QUEUES.orderEvents },
     consumers: [{ queue: QUEUES.deadLetters }],
     services: { PAYMENTS_WORKER: 'payments', SHIPPING_WORKER: 'shipping' },
+    crons: [],
   },
   {
     name: 'payments',
@@ -61,6 +64,8 @@ export const WORKERS: readonly WorkerDefinition[] = [
     producers: { EVENTS_QUEUE: QUEUES.orderEvents },
     consumers: [{ queue: QUEUES.payments, deadLetterQueue: QUEUES.deadLetters }],
     services: {},
+    // The sweep that resumes saga work a queue lost (src/workers/payments/reconcile.ts).
+    crons: ['* * * * *'],
   },
   {
     name: 'shipping',
@@ -69,6 +74,7 @@ export const WORKERS: readonly WorkerDefinition[] = [
     producers: {},
     consumers: [{ queue: QUEUES.orderEvents, deadLetterQueue: QUEUES.deadLetters }],
     services: {},
+    crons: [],
   },
 ];
 

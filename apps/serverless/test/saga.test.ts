@@ -151,6 +151,37 @@ describe('serverless saga on workerd', () => {
     expect(await db.prepare('SELECT id FROM orders WHERE id = ?1').bind(marker).first()).toBeNull();
   });
 
+  it('the cron sweep finishes orders whose queue message was lost, without charging twice', async () => {
+    // Two orders as a crash would leave them: the reservation batch committed but the charge
+    // command never sent; and one whose charge call was cut off mid-flight a minute ago.
+    const customer = api.customer('sweep');
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const lost = `ord_lost_${randomUUID().slice(0, 8)}`;
+    const cutOff = `ord_cut_${randomUUID().slice(0, 8)}`;
+    const sku = 'SKU-0654';
+    const before = (await api.product(sku)).stock;
+    const { priceCents } = await api.product(sku);
+    for (const id of [lost, cutOff]) {
+      await db.batch([
+        db.prepare('UPDATE products SET stock = stock - 1 WHERE sku = ?1').bind(sku),
+        db
+          .prepare("INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'PENDING', ?3, 'EUR', 'tok_ok', 'PENDING', NULL, ?4, ?4)")
+          .bind(id, customer.id, priceCents, past),
+        db.prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, 1, ?3)').bind(id, sku, priceCents),
+      ]);
+    }
+    await db.prepare("INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) VALUES (?1, ?2, 'charge', 'PENDING', ?3, NULL, ?4)").bind(`pay_${cutOff}`, cutOff, priceCents, past).run();
+    await (await app.miniflare.getWorker('payments')).scheduled({ cron: '* * * * *' });
+    expect((await api.order(customer.token, lost)).status).toBe('CONFIRMED');
+    const rejected = await api.order(customer.token, cutOff);
+    expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'payment_provider_error' });
+    expect((await api.payments(cutOff)).map((p) => `${p.kind}:${p.status}`)).toEqual(['charge:FAILED']);
+    expect((await api.payments(lost)).map((p) => `${p.kind}:${p.status}`)).toEqual(['charge:SUCCEEDED']);
+    await eventually(async () => expect(((await api.request('GET', `/orders/${lost}/shipment`, { token: customer.token })).body as { status: string }).status).toBe('PREPARING'));
+    // The cut-off order gave its unit back; the confirmed one keeps it.
+    expect((await api.product(sku)).stock).toBe(before - 1);
+  });
+
   it('counts requests and queue messages per order in /metrics', async () => {
     const before = await api.metrics();
     const customer = api.customer('metrics');

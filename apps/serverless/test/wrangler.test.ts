@@ -30,6 +30,7 @@ interface WranglerConfig {
     consumers?: Array<{ queue: string; max_batch_size: number; max_batch_timeout: number; max_retries: number; retry_delay: number; dead_letter_queue?: string }>;
   };
   services?: Array<{ binding: string; service: string }>;
+  triggers?: { crons?: string[] };
 }
 
 /** JSONC as the configs use it: whole-line // comments and trailing commas never appear. */
@@ -72,6 +73,7 @@ describe('wrangler configs', () => {
     for (const consumer of config.queues.consumers ?? []) {
       expect({ maxBatchSize: consumer.max_batch_size, maxBatchTimeout: consumer.max_batch_timeout, maxRetries: consumer.max_retries, retryDelay: consumer.retry_delay }).toEqual(CONSUMER_SETTINGS);
     }
+    expect(config.triggers?.crons ?? []).toEqual(worker.crons);
     const scriptOf = (name: WorkerName) => WORKERS.find((w) => w.name === name)!.scriptName;
     expect(Object.fromEntries((config.services ?? []).map((s) => [s.binding, s.service]))).toEqual(Object.fromEntries(Object.entries(worker.services).map(([b, w]) => [b, scriptOf(w)])));
   });

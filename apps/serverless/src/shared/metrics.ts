@@ -120,7 +120,7 @@ export const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 /** The series every worker records, named as in the Node apps where one exists there. */
 export const SERIES = {
   httpDuration: ['http_server_request_duration_seconds', 'Duration of HTTP requests served, by route template'],
-  invocations: ['archbench_worker_invocations_total', 'Worker invocations by handler (fetch, queue)'],
+  invocations: ['archbench_worker_invocations_total', 'Worker invocations by handler (fetch, queue, scheduled)'],
   invocationSeconds: ['archbench_worker_invocation_wall_seconds_total', 'Wall time of worker invocations, seconds (workerd clocks advance only across I/O)'],
   coldStarts: ['archbench_worker_cold_starts_total', 'Isolates started: first invocation served by a fresh isolate'],
   queueSent: ['archbench_queue_messages_sent_total', 'Queue messages sent, by queue'],
@@ -149,7 +149,7 @@ export function createWorkerMetrics(service: string) {
       registry.inc(name, help, labels, by);
     },
     /** Counts an invocation and its wall time; the first one of this isolate is its cold start. */
-    invocation(handler: 'fetch' | 'queue', seconds: number) {
+    invocation(handler: 'fetch' | 'queue' | 'scheduled', seconds: number) {
       if (!invoked) {
         invoked = true;
         registry.inc(SERIES.coldStarts[0], SERIES.coldStarts[1]);

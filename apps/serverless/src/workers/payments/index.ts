@@ -1,4 +1,4 @@
-import type { MessageBatch } from '@cloudflare/workers-types';
+import type { MessageBatch, ScheduledController } from '@cloudflare/workers-types';
 import { Hono } from 'hono';
 import { PaymentProvider } from '@archbench/domain/payment-provider';
 import type { PaymentsBindings } from '../../shared/bindings';
@@ -8,6 +8,7 @@ import { meteredD1 } from '../../shared/metered-d1';
 import { PaymentCommand, parseMessage } from '../../shared/messages';
 import { createWorkerMetrics } from '../../shared/metrics';
 import { observeWorker } from '../../shared/observe';
+import { sweep } from './reconcile';
 import { RetryLaterError, createPaymentStep } from './service';
 import type { Outcome } from './service';
 
@@ -18,6 +19,15 @@ const metrics = createWorkerMetrics(SERVICE);
 const metered = (env: PaymentsBindings): PaymentsBindings => ({ ...env, DB: meteredD1(env.DB, (usage) => metrics.d1(usage)) });
 
 let provider: PaymentProvider | undefined;
+
+function stepFor(env: PaymentsBindings) {
+  provider ??= new PaymentProvider({
+    latencyMs: numberVar(env.PAYMENT_LATENCY_MS, 0),
+    slowMs: numberVar(env.PAYMENT_SLOW_MS, 1500),
+    failureRate: numberVar(env.PAYMENT_FAILURE_RATE, 0),
+  });
+  return createPaymentStep({ env, provider, metrics, logger: createLogger(SERVICE, env.LOG_LEVEL) });
+}
 
 /** Its own /health and /metrics (the API worker merges the metrics into its /metrics). */
 const app = new Hono<{ Bindings: PaymentsBindings }>();
@@ -31,16 +41,23 @@ observeWorker(app, { service: SERVICE, metrics, logger: (c) => createLogger(SERV
 export default {
   fetch: app.fetch,
 
+  /** The Cron Trigger: sweeps work the queues lost (see reconcile.ts). `@startup` (the local launcher) also takes fresh work. */
+  async scheduled(controller: ScheduledController, rawEnv: PaymentsBindings): Promise<void> {
+    const started = Date.now();
+    const env = metered(rawEnv);
+    try {
+      const result = await sweep(env, stepFor(env), metrics, controller.cron === '@startup' ? 0 : undefined);
+      if (result.charges + result.refunds + result.shipped + result.cancelled > 0) createLogger(SERVICE, env.LOG_LEVEL).warn({ ...result }, 'sweep resumed saga work the queues had lost');
+    } finally {
+      metrics.invocation('scheduled', (Date.now() - started) / 1000);
+    }
+  },
+
   async queue(batch: MessageBatch<unknown>, rawEnv: PaymentsBindings): Promise<void> {
     const started = Date.now();
     const env = metered(rawEnv);
     const logger = createLogger(SERVICE, env.LOG_LEVEL);
-    provider ??= new PaymentProvider({
-      latencyMs: numberVar(env.PAYMENT_LATENCY_MS, 0),
-      slowMs: numberVar(env.PAYMENT_SLOW_MS, 1500),
-      failureRate: numberVar(env.PAYMENT_FAILURE_RATE, 0),
-    });
-    const step = createPaymentStep({ env, provider, metrics, logger });
+    const step = stepFor(env);
     try {
       // Bodies that do not parse are poison: retried like any failure, then dead-lettered.
       const parsed = batch.messages.map((message) => {

@@ -127,11 +127,15 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
     return { ...order, status: 'REJECTED', paymentStatus: outcome, rejectionReason: reason, updatedAt: now };
   }
 
-  /** Takes payment for a PENDING order in the background; resolves with the settled order. */
-  function process(order: Order, token: PaymentToken): Promise<Order | undefined> {
+  /**
+   * Takes payment for a PENDING order in the background; resolves with the settled order.
+   * `paymentId`: the charge was already opened in the order's own transaction (a new order);
+   * without it (an order resumed after a restart) the charge is opened here first.
+   */
+  function process(order: Order, token: PaymentToken, paymentId?: string): Promise<Order | undefined> {
     const run = (async () => {
       try {
-        const charge = await payments.attempt(order.id, token, order.totalCents);
+        const charge = paymentId === undefined ? await payments.attempt(order.id, token, order.totalCents) : await payments.send(paymentId, token, order.totalCents);
         return charge === 'DUPLICATE' ? undefined : await settle(order, charge.outcome, charge);
       } catch (error) {
         logger.error({ err: error, orderId: order.id }, 'payment step failed; the order is resumed at next start');
@@ -177,6 +181,7 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
       const id = newId('ord');
       const now = nowIso();
       let pending: Order | undefined;
+      let paymentId: string | undefined;
       try {
         await db.transaction().execute(async (trx) => {
           // In SKU order: the order's items as stored and as answered.
@@ -190,6 +195,8 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
             rows[`price${i}`] = item.unitPriceCents;
           });
           await insertItemsOf(items.length).execute(trx, rows);
+          // The charge row commits with the order: one commit for both (see payments.openCharge).
+          paymentId = await payments.openCharge(trx, id, totalCents);
           pending = { id, customerId, status: 'PENDING', items, totalCents, currency: 'EUR', paymentStatus: 'PENDING', rejectionReason: null, createdAt: now, updatedAt: now };
           if (options.idempotencyKey !== undefined && hash !== undefined) {
             await trx.insertInto('idempotency_keys').values({ customer_id: customerId, key: options.idempotencyKey, request_hash: hash, order_id: id, created_at: now }).execute();
@@ -205,7 +212,7 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
         throw error;
       }
       if (pending === undefined) throw new AppError('internal-error', 'order transaction finished without an order');
-      const running = process(pending, body.payment.token);
+      const running = process(pending, body.payment.token, paymentId);
       if (!options.waitSeconds) return { order: pending, replayed: false };
       // The settled order comes back from memory; only a timeout or a lost race reads it again.
       const settled = await within(running, options.waitSeconds * 1000);
@@ -261,9 +268,10 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
     },
 
     /**
-     * After a restart: finishes orders left PENDING. An order whose charge was never attempted
-     * is charged now; one whose charge was in flight when the process died is rejected as a
-     * provider error (the simulated provider cannot be asked), and confirmed orders without a
+     * After a restart: finishes orders left PENDING. An order whose charge was never opened (one
+     * written before charges were opened in the order's own transaction) is charged now; one whose
+     * charge was open or in flight when the process died is rejected as a provider error (the
+     * simulated provider cannot be asked), and confirmed orders without a
      * shipment get their OrderConfirmed again. Refunds recorded by a cancel that crashed before
      * reaching the provider are sent, and cancelled orders whose shipment is still active get
      * their OrderCancelled again.

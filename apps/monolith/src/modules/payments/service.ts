@@ -5,6 +5,7 @@ import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-p
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { prepareQuery } from '@archbench/server-kit/prepared';
+import type { QueryTarget } from '@archbench/server-kit/prepared';
 import type { Tables } from '../../db/schema';
 import { nowIso } from '../../shared/events';
 
@@ -49,20 +50,37 @@ export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, me
    * order was already attempted.
    */
   async function attempt(orderId: string, token: PaymentToken, amountCents: number): Promise<ChargeAttempt | 'DUPLICATE'> {
-    const paymentId = newId('pay');
+    let paymentId: string;
     try {
-      await insertPayment.execute(db, { id: paymentId, order_id: orderId, kind: 'charge', amount_cents: amountCents, created_at: nowIso() });
+      paymentId = await openCharge(db, orderId, amountCents);
     } catch (error) {
       if (isUniqueViolation(error)) return 'DUPLICATE';
       throw error;
     }
+    return send(paymentId, token, amountCents);
+  }
+
+  /**
+   * Writes the PENDING charge row of an order, in the caller's transaction when one is given: from
+   * then on a second charge for the order cannot reach the provider. Once that row is committed, a
+   * crash before the provider answered leaves the charge in flight, which restart recovery fails
+   * (the simulated provider cannot be asked). Returns the payment id for `send`.
+   */
+  async function openCharge(trx: QueryTarget, orderId: string, amountCents: number): Promise<string> {
+    const paymentId = newId('pay');
+    await insertPayment.execute(trx, { id: paymentId, order_id: orderId, kind: 'charge', amount_cents: amountCents, created_at: nowIso() });
+    return paymentId;
+  }
+
+  /** Calls the provider for a charge opened with `openCharge` (after its row is committed); records nothing. */
+  async function send(paymentId: string, token: PaymentToken, amountCents: number): Promise<ChargeAttempt> {
     const result = await provider.charge(token, amountCents);
     results[result.outcome]?.inc();
     return { paymentId, outcome: result.outcome, providerRef: result.providerRef };
   }
 
   /** Records a provider answer; pass the caller's transaction to commit it with what follows from it. */
-  async function recordCharge(trx: Kysely<Tables>, charge: ChargeAttempt): Promise<void> {
+  async function recordCharge(trx: QueryTarget, charge: ChargeAttempt): Promise<void> {
     await setOutcome.execute(trx, { id: charge.paymentId, status: charge.outcome, provider_ref: charge.providerRef });
   }
 
@@ -80,6 +98,9 @@ export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, me
      */
     attempt,
     recordCharge,
+    /** `attempt` split at the commit: open the charge in the order's own transaction, send it after. */
+    openCharge,
+    send,
     /**
      * Records the refund of a cancelled order inside the cancel's own transaction, so a crash
      * after the commit still leaves a PENDING refund that `completeRefunds` finishes.

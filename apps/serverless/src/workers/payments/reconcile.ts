@@ -7,6 +7,8 @@ import type { Delivery, createPaymentStep } from './service';
 
 /** Work left older than this is picked up by the sweep (younger work is still on its way through the queues). */
 export const SWEEP_AFTER_MS = 30_000;
+/** Settled orders are rechecked for shipping this long after their last change (older ones were checked by earlier sweeps). */
+const SETTLED_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Most items one sweep takes on, so one invocation stays short. */
 const SWEEP_LIMIT = 100;
 
@@ -29,15 +31,16 @@ export interface SweepResult {
 export async function sweep(env: PaymentsBindings, step: ReturnType<typeof createPaymentStep>, metrics: WorkerMetrics, olderThanMs = SWEEP_AFTER_MS): Promise<SweepResult> {
   const db: D1Database = env.DB;
   const before = new Date(Date.now() - olderThanMs).toISOString();
+  const since = new Date(Date.now() - SETTLED_WINDOW_MS).toISOString();
   const [pending, refunds, unshipped, uncancelled] = await db.batch([
     db.prepare("SELECT id FROM orders WHERE status = 'PENDING' AND created_at < ?1 ORDER BY created_at LIMIT ?2").bind(before, SWEEP_LIMIT),
     db.prepare("SELECT order_id FROM payments WHERE kind = 'refund' AND status = 'PENDING' AND created_at < ?1 LIMIT ?2").bind(before, SWEEP_LIMIT),
     db
-      .prepare("SELECT o.id, o.customer_id, o.total_cents FROM orders o LEFT JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CONFIRMED' AND s.id IS NULL AND o.updated_at < ?1 LIMIT ?2")
-      .bind(before, SWEEP_LIMIT),
+      .prepare("SELECT o.id, o.customer_id, o.total_cents FROM orders o LEFT JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CONFIRMED' AND o.updated_at BETWEEN ?3 AND ?1 AND s.id IS NULL LIMIT ?2")
+      .bind(before, SWEEP_LIMIT, since),
     db
-      .prepare("SELECT o.id, o.customer_id FROM orders o JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CANCELLED' AND s.status != 'CANCELLED' AND o.updated_at < ?1 LIMIT ?2")
-      .bind(before, SWEEP_LIMIT),
+      .prepare("SELECT o.id, o.customer_id FROM orders o JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CANCELLED' AND o.updated_at BETWEEN ?3 AND ?1 AND s.status != 'CANCELLED' LIMIT ?2")
+      .bind(before, SWEEP_LIMIT, since),
   ]);
   const deliveries: Delivery[] = [
     ...(pending?.results as Array<{ id: string }>).map((r) => ({ command: { kind: 'charge' as const, orderId: r.id }, attempts: 2 })),

@@ -149,6 +149,5 @@ describe('a deliberately broken consumer: orders it swallows are reported lost',
     expect(open.length).toBeGreaterThan(0);
     expect(result.ordersLost).toBe(open.length);
     expect(result.ordersLost).toBeLessThanOrEqual(swallowed);
-    expect(result.checkoutSuccess).toBeLessThan(1);
   });
 });

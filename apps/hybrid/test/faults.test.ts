@@ -94,8 +94,8 @@ for (const { transport, database } of faultSetups) {
     const skip = await skipSetup({ transport, database });
     let hybrid: RunningHybrid | undefined;
     beforeAll(async () => {
-      // A provider call of 40 ms keeps charges in flight while the burst runs.
-      if (!skip) hybrid = await startHybrid({ transport, database, env: { PAYMENT_LATENCY_MS: '40' } });
+      // A provider call of 150 ms keeps several charges in flight whenever the kill lands.
+      if (!skip) hybrid = await startHybrid({ transport, database, env: { PAYMENT_LATENCY_MS: '150' } });
     });
     afterAll(async () => {
       await hybrid?.stop();

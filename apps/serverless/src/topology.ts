@@ -64,8 +64,9 @@ export const WORKERS: readonly WorkerDefinition[] = [
     producers: { EVENTS_QUEUE: QUEUES.orderEvents },
     consumers: [{ queue: QUEUES.payments, deadLetterQueue: QUEUES.deadLetters }],
     services: {},
-    // The sweep that resumes saga work a queue lost (src/workers/payments/reconcile.ts).
-    crons: ['* * * * *'],
+    // The sweeps that resume saga work a queue lost (src/workers/payments/reconcile.ts): PENDING
+    // orders every minute, everything daily.
+    crons: ['* * * * *', '0 3 * * *'],
   },
   {
     name: 'shipping',

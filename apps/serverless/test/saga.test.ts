@@ -171,7 +171,9 @@ describe('serverless saga on workerd', () => {
       ]);
     }
     await db.prepare("INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) VALUES (?1, ?2, 'charge', 'PENDING', ?3, NULL, ?4)").bind(`pay_${cutOff}`, cutOff, priceCents, past).run();
+    // The every-minute sweep settles both orders; the daily one tells shipping.
     await (await app.miniflare.getWorker('payments')).scheduled({ cron: '* * * * *' });
+    await (await app.miniflare.getWorker('payments')).scheduled({ cron: '0 3 * * *' });
     expect((await api.order(customer.token, lost)).status).toBe('CONFIRMED');
     const rejected = await api.order(customer.token, cutOff);
     expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'payment_provider_error' });

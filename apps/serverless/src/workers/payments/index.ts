@@ -8,7 +8,7 @@ import { meteredD1 } from '../../shared/metered-d1';
 import { PaymentCommand, parseMessage } from '../../shared/messages';
 import { createWorkerMetrics } from '../../shared/metrics';
 import { observeWorker } from '../../shared/observe';
-import { sweep } from './reconcile';
+import { FULL_SWEEP_CRON, sweep } from './reconcile';
 import { RetryLaterError, createPaymentStep } from './service';
 import type { Outcome } from './service';
 
@@ -41,12 +41,13 @@ observeWorker(app, { service: SERVICE, metrics, logger: (c) => createLogger(SERV
 export default {
   fetch: app.fetch,
 
-  /** The Cron Trigger: sweeps work the queues lost (see reconcile.ts). `@startup` (the local launcher) also takes fresh work. */
+  /** The Cron Triggers: sweep work the queues lost (see reconcile.ts). `@startup` (the local launcher) runs the full sweep on everything. */
   async scheduled(controller: ScheduledController, rawEnv: PaymentsBindings): Promise<void> {
     const started = Date.now();
     const env = metered(rawEnv);
     try {
-      const result = await sweep(env, stepFor(env), metrics, controller.cron === '@startup' ? 0 : undefined);
+      const startup = controller.cron === '@startup';
+      const result = await sweep(env, stepFor(env), metrics, { olderThanMs: startup ? 0 : undefined, full: startup || controller.cron === FULL_SWEEP_CRON });
       if (result.charges + result.refunds + result.shipped + result.cancelled > 0) createLogger(SERVICE, env.LOG_LEVEL).warn({ ...result }, 'sweep resumed saga work the queues had lost');
     } finally {
       metrics.invocation('scheduled', (Date.now() - started) / 1000);

@@ -7,8 +7,8 @@ import type { Delivery, createPaymentStep } from './service';
 
 /** Work left older than this is picked up by the sweep (younger work is still on its way through the queues). */
 export const SWEEP_AFTER_MS = 30_000;
-/** Settled orders are rechecked for shipping this long after their last change (older ones were checked by earlier sweeps). */
-const SETTLED_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** The daily Cron Trigger: the full sweep (the every-minute one only resumes PENDING orders). */
+export const FULL_SWEEP_CRON = '0 3 * * *';
 /** Most items one sweep takes on, so one invocation stays short. */
 const SWEEP_LIMIT = 100;
 
@@ -20,27 +20,41 @@ export interface SweepResult {
 }
 
 /**
- * The saga's safety net, run by a Cron Trigger (every minute on Cloudflare; the local launcher
- * fires it at start and every 30 s): queues deliver at least once, but a message can still be
+ * The saga's safety net, run by Cron Triggers (on Cloudflare every minute for PENDING orders and
+ * daily in full; the local launcher fires the full sweep at start and the short one every 30 s): queues deliver at least once, but a message can still be
  * lost before it is sent (a crash between the D1 batch and `send`) or, locally, with the
  * in-memory queue broker of a killed workerd. So every order reaches a terminal state: orders
  * PENDING too long run the payment step again (idempotent: a claimed charge is never repeated),
  * pending refunds are sent, and shipping is told again about confirmed orders without a shipment
  * and cancelled orders whose shipment is still active.
  */
-export async function sweep(env: PaymentsBindings, step: ReturnType<typeof createPaymentStep>, metrics: WorkerMetrics, olderThanMs = SWEEP_AFTER_MS): Promise<SweepResult> {
+export async function sweep(
+  env: PaymentsBindings,
+  step: ReturnType<typeof createPaymentStep>,
+  metrics: WorkerMetrics,
+  options: { olderThanMs?: number; full?: boolean } = {},
+): Promise<SweepResult> {
   const db: D1Database = env.DB;
-  const before = new Date(Date.now() - olderThanMs).toISOString();
-  const since = new Date(Date.now() - SETTLED_WINDOW_MS).toISOString();
+  const before = new Date(Date.now() - (options.olderThanMs ?? SWEEP_AFTER_MS)).toISOString();
+  // PENDING orders are few and indexed by status: cheap every minute. The other three scan
+  // settled orders and payments (D1 bills rows read), so they run daily and at start only —
+  // D1 and Cloudflare Queues are durable, and what they cover is a send lost to a crash.
+  const pendingQuery = db.prepare("SELECT id FROM orders WHERE status = 'PENDING' AND created_at < ?1 ORDER BY created_at LIMIT ?2").bind(before, SWEEP_LIMIT);
+  if (!options.full) {
+    const [pending] = await db.batch([pendingQuery]);
+    const deliveries: Delivery[] = (pending?.results as Array<{ id: string }>).map((r) => ({ command: { kind: 'charge' as const, orderId: r.id }, attempts: 2 }));
+    if (deliveries.length > 0) await step.handle(deliveries);
+    return { charges: deliveries.length, refunds: 0, shipped: 0, cancelled: 0 };
+  }
   const [pending, refunds, unshipped, uncancelled] = await db.batch([
-    db.prepare("SELECT id FROM orders WHERE status = 'PENDING' AND created_at < ?1 ORDER BY created_at LIMIT ?2").bind(before, SWEEP_LIMIT),
+    pendingQuery,
     db.prepare("SELECT order_id FROM payments WHERE kind = 'refund' AND status = 'PENDING' AND created_at < ?1 LIMIT ?2").bind(before, SWEEP_LIMIT),
     db
-      .prepare("SELECT o.id, o.customer_id, o.total_cents FROM orders o LEFT JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CONFIRMED' AND o.updated_at BETWEEN ?3 AND ?1 AND s.id IS NULL LIMIT ?2")
-      .bind(before, SWEEP_LIMIT, since),
+      .prepare("SELECT o.id, o.customer_id, o.total_cents FROM orders o LEFT JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CONFIRMED' AND s.id IS NULL AND o.updated_at < ?1 LIMIT ?2")
+      .bind(before, SWEEP_LIMIT),
     db
-      .prepare("SELECT o.id, o.customer_id FROM orders o JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CANCELLED' AND o.updated_at BETWEEN ?3 AND ?1 AND s.status != 'CANCELLED' LIMIT ?2")
-      .bind(before, SWEEP_LIMIT, since),
+      .prepare("SELECT o.id, o.customer_id FROM orders o JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CANCELLED' AND s.status != 'CANCELLED' AND o.updated_at < ?1 LIMIT ?2")
+      .bind(before, SWEEP_LIMIT),
   ]);
   const deliveries: Delivery[] = [
     ...(pending?.results as Array<{ id: string }>).map((r) => ({ command: { kind: 'charge' as const, orderId: r.id }, attempts: 2 })),

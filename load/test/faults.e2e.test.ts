@@ -99,7 +99,7 @@ describe('provider outage on the microservices: the provider really fails, the c
   });
 });
 
-describe('a deliberately broken consumer: orders it swallows are reported lost', async () => {
+describe('RabbitMQ: broker connections really cut, and a deliberately broken consumer reported as losing orders', async () => {
   const rabbit = new RabbitControl();
   const skip = await shouldSkip('RabbitMQ (with rabbitmqctl)', async () => rabbit.available());
   const vhost = `archbench-faults-test-${randomBytes(3).toString('hex')}`;
@@ -118,7 +118,23 @@ describe('a deliberately broken consumer: orders it swallows are reported lost',
     if (!skip) await rabbit.deleteVhost(vhost);
   });
 
-  it.skipIf(skip)('counts exactly the accepted orders that never reached a terminal state', async () => {
+  it.skipIf(skip)('broker loss: the topology\'s connections are closed on the broker and come back, no order lost', async () => {
+    const result = await runFaultExperiment({
+      engine,
+      subject: startedSubject(topology, { adminToken: ADMIN, authSecret: SECRET, rabbit: { control: rabbit, vhost } }),
+      fault: 'broker-loss',
+      plan: PLAN,
+      customerTokens: customers('broker'),
+      adminToken: ADMIN,
+    });
+    expect(result.injection).toMatchObject({ verified: true });
+    expect(result.injection!.detail).toMatch(/^[1-9]\d* connections? closed; [1-9]\d* open again/);
+    expect(result.ordersLost).toBe(0);
+    expect(result.duplicateCharges).toBe(0);
+    expect(result.stockDrift).toBe(0);
+  });
+
+  it.skipIf(skip)('a broken consumer: counts exactly the accepted orders that never reached a terminal state', async () => {
     let swallowed = 0;
     const subject: FaultSubject = {
       name: topology?.name ?? 'microservices-amqp',

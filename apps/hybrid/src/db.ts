@@ -1,5 +1,6 @@
 import { Migrator } from 'kysely';
 import type { Kysely, Migration } from 'kysely';
+import { ensurePostgresDatabase } from '@archbench/microservices/database';
 import { migrations as monolithMigrations } from '@archbench/monolith/db';
 import type { Tables } from '@archbench/monolith/db';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
@@ -53,8 +54,23 @@ const hybridMigrations: Record<string, Migration> = {
   },
 };
 
-/** Opens the core's database (`core.db` in DATA_DIR, or DATABASE_URL) and brings both schemas up to date. */
+/**
+ * Opens the core's database (`core.db` in DATA_DIR, or DATABASE_URL) and brings both schemas up
+ * to date. A PostgreSQL database that does not exist yet is created, as the shipping service
+ * creates its own.
+ */
 export async function openCoreDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Database<Tables>> {
+  try {
+    return await openAndMigrate(env);
+  } catch (error) {
+    const missing = (error as { cause?: { code?: string } }).cause?.code === '3D000' || (error as { code?: string }).code === '3D000';
+    if (!env.DATABASE_URL || !missing) throw error;
+    await ensurePostgresDatabase(env.DATABASE_URL, decodeURIComponent(new URL(env.DATABASE_URL).pathname.slice(1)));
+    return openAndMigrate(env);
+  }
+}
+
+async function openAndMigrate(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Database<Tables>> {
   const database = openDatabase<Tables>({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, fileName: 'core.db' });
   try {
     await migrate(database.db, monolithMigrations);

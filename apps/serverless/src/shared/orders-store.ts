@@ -46,15 +46,6 @@ export async function rejectPending(db: D1Database, orderId: string, paymentStat
   return results[results.length - 1]?.meta.changes === 1;
 }
 
-/** PENDING -> CONFIRMED (payment captured). Returns true when this call confirmed it. */
-export async function confirmPending(db: D1Database, orderId: string, extra: D1PreparedStatement[] = []): Promise<boolean> {
-  const results = await db.batch([
-    ...extra,
-    db.prepare("UPDATE orders SET status = 'CONFIRMED', payment_status = 'CAPTURED', updated_at = ?2 WHERE id = ?1 AND status = 'PENDING'").bind(orderId, nowIso()),
-  ]);
-  return results[results.length - 1]?.meta.changes === 1;
-}
-
 /** True for a D1 error raised by a constraint (the message is the only signal D1 gives). */
 export function isConstraintError(error: unknown, kind: 'CHECK' | 'UNIQUE' | 'NOT NULL', table?: string): boolean {
   const message = error instanceof Error ? `${error.message} ${error.cause instanceof Error ? error.cause.message : ''}` : String(error);

@@ -50,7 +50,6 @@ interface ChargeRow {
 
 /** A settlement to write: the payment row's outcome and what it does to the order. */
 interface Settlement {
-  index: number;
   order: OrderRow;
   paymentId: string;
   outcome: ChargeOutcome;
@@ -114,7 +113,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       const results = await db.batch(reads);
 
       const settlements: Settlement[] = [];
-      const refunds: Array<{ index: number; id: string; amountCents: number }> = [];
+      const refunds: Array<{ id: string; amountCents: number; outcome?: ChargeOutcome; providerRef?: string }> = [];
       const events: OrderEvent[] = [];
       const calls: Array<Promise<void>> = [];
       let cursor = 0;
@@ -122,7 +121,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         const redelivered = d.attempts > 1;
         if (d.command.kind === 'refund') {
           const row = results[cursor++]?.results[0] as { id: string; amount_cents: number } | undefined;
-          if (row) refunds.push({ index, id: row.id, amountCents: Number(row.amount_cents) });
+          if (row) refunds.push({ id: row.id, amountCents: Number(row.amount_cents) });
           return;
         }
         const order = results[cursor]?.results[0] as OrderRow | undefined;
@@ -143,7 +142,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
           calls.push(
             provider.charge(order.payment_token as PaymentToken, Number(order.total_cents)).then((result) => {
               metrics.inc('payments', { result: result.outcome.toLowerCase() });
-              settlements.push({ index, order, paymentId, outcome: result.outcome, providerRef: result.providerRef, redelivered });
+              settlements.push({ order, paymentId, outcome: result.outcome, providerRef: result.providerRef, redelivered });
             }),
           );
           return;
@@ -159,16 +158,17 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
             return;
           }
           logger.warn({ orderId: order.id }, 'charge was cut off mid-call; rejecting the order instead of charging twice');
-          settlements.push({ index, order, paymentId: charge.id, outcome: 'FAILED', providerRef: null, redelivered: true });
+          settlements.push({ order, paymentId: charge.id, outcome: 'FAILED', providerRef: null, redelivered: true });
           return;
         }
-        settlements.push({ index, order, paymentId: charge.id, outcome: charge.status as ChargeOutcome, providerRef: null, redelivered: true });
+        settlements.push({ order, paymentId: charge.id, outcome: charge.status as ChargeOutcome, providerRef: null, redelivered: true });
       });
       for (const refund of refunds) {
         calls.push(
-          provider.refund(refund.amountCents).then(async (result) => {
+          provider.refund(refund.amountCents).then((result) => {
             metrics.inc('payments', { result: result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
-            Object.assign(refund, { outcome: result.outcome, providerRef: result.providerRef });
+            refund.outcome = result.outcome;
+            refund.providerRef = result.providerRef;
           }),
         );
       }
@@ -182,7 +182,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         writes.push(...statements);
         orderUpdateAt.set(s, writes.length - 1);
       }
-      for (const refund of refunds as Array<(typeof refunds)[number] & { outcome?: string; providerRef?: string }>) {
+      for (const refund of refunds) {
         writes.push(db.prepare("UPDATE payments SET status = ?2, provider_ref = ?3 WHERE id = ?1 AND status = 'PENDING'").bind(refund.id, refund.outcome ?? 'FAILED', refund.providerRef ?? null));
       }
       if (writes.length > 0) {

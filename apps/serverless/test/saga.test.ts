@@ -184,6 +184,15 @@ describe('serverless saga on workerd', () => {
     expect((await api.product(sku)).stock).toBe(before - 1);
   });
 
+  it('tags every answer, problems included, with an X-Request-Id (kept when the client sent one)', async () => {
+    const ok = await api.request('GET', '/products/SKU-0001');
+    expect(ok.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const problem = await api.request('GET', '/no-such-route', { headers: { 'x-request-id': 'trace-me-42' } });
+    expect(problem.status).toBe(404);
+    expect(problem.headers.get('content-type')).toContain('application/problem+json');
+    expect(problem.headers.get('x-request-id')).toBe('trace-me-42');
+  });
+
   it('counts requests and queue messages per order in /metrics', async () => {
     const before = await api.metrics();
     const customer = api.customer('metrics');

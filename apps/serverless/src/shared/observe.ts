@@ -4,6 +4,9 @@ import { AppError, classifyError, toProblem } from '@archbench/observability/err
 import type { WorkerLogger } from './log';
 import type { MetricsSnapshot, WorkerMetrics } from './metrics';
 
+/** An incoming X-Request-Id is kept when it looks like one, as the Node apps do. */
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Paths neither timed nor counted as requests (probes and scrapes). */
 const IGNORED = new Set(['/health', '/ready', '/metrics']);
 
@@ -34,12 +37,16 @@ export function observeWorker<E extends Env>(app: Hono<E>, options: ObserveWorke
   app.onError((error, c) => {
     const { kind, status } = classifyError(error);
     // 503 is load shedding or not-ready: expected under stress, not an error line each time.
-    if (kind !== 'client') options.logger(c)[status === 503 ? 'debug' : 'error']({ err: error, method: c.req.method, path: c.req.path }, kind === 'dependency' ? 'dependency failed' : 'request failed');
+    if (kind !== 'client') {
+      options.logger(c)[status === 503 ? 'debug' : 'error']({ err: error, method: c.req.method, path: c.req.path, requestId: c.res.headers.get('x-request-id') ?? c.req.header('x-request-id') }, kind === 'dependency' ? 'dependency failed' : 'request failed');
+    }
     return respond(c, error, metrics);
   });
   app.notFound((c) => respond(c, new AppError('not-found', `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), metrics));
   app.use(async (c, next) => {
     const started = Date.now();
+    const incoming = c.req.header('x-request-id');
+    c.header('x-request-id', incoming !== undefined && REQUEST_ID_RE.test(incoming) ? incoming : crypto.randomUUID());
     await next();
     if (IGNORED.has(c.req.path)) return;
     const route = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1)?.path ?? 'unmatched';

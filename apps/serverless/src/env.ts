@@ -9,7 +9,7 @@ export const envSchema = baseEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3300),
   /** How often the launcher fires the workers' Cron Triggers (Cloudflare: every minute), ms. */
   CRON_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
-  /** esbuild bundles go here (default: a fresh temp directory removed at exit). */
+  /** esbuild bundles go here (default: DATA_DIR/workerd/bundles). */
   BUNDLE_DIR: z.string().optional(),
 });
 export type Env = z.infer<typeof envSchema>;

@@ -23,7 +23,8 @@ async function main() {
     paymentFailureRate: env.PAYMENT_FAILURE_RATE,
     maxInFlight: env.MAX_IN_FLIGHT,
     logLevel: env.LOG_LEVEL,
-    bundleDir: env.BUNDLE_DIR,
+    // Beside the state, rewritten at each start: a launcher killed with SIGKILL leaves no temp dir behind.
+    bundleDir: env.BUNDLE_DIR ?? join(persistDir, 'bundles'),
     cronEveryMs: env.CRON_INTERVAL_MS,
   });
   let stopping = false;

@@ -2,11 +2,11 @@ import type { MessageBatch, ScheduledController } from '@cloudflare/workers-type
 import { Hono } from 'hono';
 import { PaymentProvider } from '@archbench/domain/payment-provider';
 import type { PaymentsBindings } from '../../shared/bindings';
-import { numberVar } from '../../shared/bindings';
 import { createLogger } from '../../shared/log';
 import { meteredD1 } from '../../shared/metered-d1';
 import { PaymentCommand, parseMessage } from '../../shared/messages';
 import { createWorkerMetrics } from '../../shared/metrics';
+import { providerDefaults, readProviderSettings } from '../../shared/provider-settings';
 import { observeWorker } from '../../shared/observe';
 import { FULL_SWEEP_CRON, sweep } from './reconcile';
 import { RetryLaterError, createPaymentStep } from './service';
@@ -18,15 +18,26 @@ const metrics = createWorkerMetrics(SERVICE);
 /** The bindings with D1 metered into this worker's registry (rows read/written per invocation). */
 const metered = (env: PaymentsBindings): PaymentsBindings => ({ ...env, DB: meteredD1(env.DB, (usage) => metrics.d1(usage)) });
 
-let provider: PaymentProvider | undefined;
+/**
+ * How long an isolate trusts the provider settings it read from D1: a switch (PUT
+ * /admin/payments/provider on the API worker) takes effect within this, at one small read per
+ * isolate per interval under load and none while idle.
+ */
+const PROVIDER_SETTINGS_TTL_MS = 500;
 
-function stepFor(env: PaymentsBindings) {
-  provider ??= new PaymentProvider({
-    latencyMs: numberVar(env.PAYMENT_LATENCY_MS, 0),
-    slowMs: numberVar(env.PAYMENT_SLOW_MS, 1500),
-    failureRate: numberVar(env.PAYMENT_FAILURE_RATE, 0),
-  });
-  return createPaymentStep({ env, provider, metrics, logger: createLogger(SERVICE, env.LOG_LEVEL) });
+let cached: { key: string; provider: PaymentProvider; readAt: number } | undefined;
+
+async function providerFor(env: PaymentsBindings): Promise<PaymentProvider> {
+  if (cached && Date.now() - cached.readAt < PROVIDER_SETTINGS_TTL_MS) return cached.provider;
+  const { provider: settings } = await readProviderSettings(env.DB, providerDefaults(env));
+  const key = JSON.stringify(settings);
+  // Unchanged settings keep the provider (and its reference sequence); changed ones replace it.
+  cached = { key, provider: cached?.key === key ? cached.provider : new PaymentProvider(settings), readAt: Date.now() };
+  return cached.provider;
+}
+
+async function stepFor(env: PaymentsBindings) {
+  return createPaymentStep({ env, provider: await providerFor(env), metrics, logger: createLogger(SERVICE, env.LOG_LEVEL) });
 }
 
 /** Its own /health and /metrics (the API worker merges the metrics into its /metrics). */
@@ -47,7 +58,7 @@ export default {
     const env = metered(rawEnv);
     try {
       const startup = controller.cron === '@startup';
-      const result = await sweep(env, stepFor(env), metrics, { olderThanMs: startup ? 0 : undefined, full: startup || controller.cron === FULL_SWEEP_CRON });
+      const result = await sweep(env, await stepFor(env), metrics, { olderThanMs: startup ? 0 : undefined, full: startup || controller.cron === FULL_SWEEP_CRON });
       if (result.charges + result.refunds + result.shipped + result.cancelled > 0) createLogger(SERVICE, env.LOG_LEVEL).warn({ ...result }, 'sweep resumed saga work the queues had lost');
     } finally {
       metrics.invocation('scheduled', (Date.now() - started) / 1000);
@@ -58,8 +69,8 @@ export default {
     const started = Date.now();
     const env = metered(rawEnv);
     const logger = createLogger(SERVICE, env.LOG_LEVEL);
-    const step = stepFor(env);
     try {
+      const step = await stepFor(env);
       // Bodies that do not parse are poison: retried like any failure, then dead-lettered.
       const parsed = batch.messages.map((message) => {
         try {

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import type { PaymentRecord } from '@archbench/contracts/schemas';
 import type { ApiBindings } from '../../../shared/bindings';
+import { readJson } from '../../../shared/http';
+import { ProviderSettingsPatch, providerDefaults, readProviderSettings, writeProviderSettings } from '../../../shared/provider-settings';
 
 interface PaymentRow {
   id: string;
@@ -11,7 +13,11 @@ interface PaymentRow {
   created_at: string;
 }
 
-/** Admin views: payment records of an order (at-most-once capture) and the dead letters. */
+/**
+ * Admin views: payment records of an order (at-most-once capture), the dead letters, and the
+ * simulated provider's settings for fault drills (`pnpm compare --experiments faults` switches
+ * failureRate to 1 and back). The payment step reads the settings from D1 (cached under a second).
+ */
 export function adminRoutes() {
   return new Hono<{ Bindings: ApiBindings }>()
     .get('/orders/:id/payments', async (c) => {
@@ -25,6 +31,11 @@ export function adminRoutes() {
         createdAt: row.created_at,
       }));
       return c.json({ items });
+    })
+    .get('/payments/provider', async (c) => c.json(await readProviderSettings(c.env.DB, providerDefaults(c.env))))
+    .put('/payments/provider', async (c) => {
+      const patch = await readJson(c, ProviderSettingsPatch);
+      return c.json(await writeProviderSettings(c.env.DB, patch, providerDefaults(c.env)));
     })
     .get('/dead-letters', async (c) => {
       const rows = await c.env.DB.prepare('SELECT * FROM dead_letters ORDER BY received_at DESC LIMIT 100').all<{ id: string; queue: string; body: string; attempts: number; received_at: string }>();

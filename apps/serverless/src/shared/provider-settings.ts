@@ -1,0 +1,60 @@
+import type { D1Database } from '@cloudflare/workers-types';
+import { z } from 'zod';
+import type { PaymentProviderOptions } from '@archbench/domain/payment-provider';
+import { numberVar } from './bindings';
+
+/** What `PUT /admin/payments/provider` accepts: any subset, nothing else (the microservices' payments service takes the same). */
+export const ProviderSettingsPatch = z.strictObject({
+  latencyMs: z.number().int().min(0).max(120_000).optional(),
+  slowMs: z.number().int().min(0).max(120_000).optional(),
+  failureRate: z.number().min(0).max(1).optional(),
+});
+export type ProviderSettingsPatch = z.infer<typeof ProviderSettingsPatch>;
+
+export type ProviderSettings = Required<Pick<PaymentProviderOptions, 'latencyMs' | 'slowMs' | 'failureRate'>>;
+
+/** The row in `meta` that holds the run-time overrides (a JSON object; absent = the vars apply). */
+export const PROVIDER_SETTINGS_KEY = 'payment_provider';
+
+/** The provider settings the deployment was configured with (`vars`), before any override. */
+export function providerDefaults(vars: { PAYMENT_LATENCY_MS?: string; PAYMENT_SLOW_MS?: string; PAYMENT_FAILURE_RATE?: string }): ProviderSettings {
+  return {
+    latencyMs: numberVar(vars.PAYMENT_LATENCY_MS, 0),
+    slowMs: numberVar(vars.PAYMENT_SLOW_MS, 1500),
+    failureRate: numberVar(vars.PAYMENT_FAILURE_RATE, 0),
+  };
+}
+
+function overrides(value: string | null | undefined): ProviderSettingsPatch {
+  if (!value) return {};
+  // A row that no longer parses (hand-edited) must not stop payments: the vars apply then.
+  const parsed = ProviderSettingsPatch.safeParse(JSON.parse(value));
+  return parsed.success ? parsed.data : {};
+}
+
+export interface StoredProviderSettings {
+  provider: ProviderSettings;
+  /** Only the fields set at run time (absent ones come from the vars). */
+  overrides: ProviderSettingsPatch;
+}
+
+/**
+ * The settings in force: the vars, overridden by the D1 row. In D1 rather than in an isolate's
+ * memory because the API worker that takes the switch shares no memory with the payment step's
+ * isolates (on Cloudflare, many of them, anywhere).
+ */
+export async function readProviderSettings(db: D1Database, defaults: ProviderSettings): Promise<StoredProviderSettings> {
+  const row = await db.prepare('SELECT value FROM meta WHERE key = ?1').bind(PROVIDER_SETTINGS_KEY).first<{ value: string }>();
+  const set = overrides(row?.value);
+  return { provider: { ...defaults, ...set }, overrides: set };
+}
+
+/** Merges a patch into the D1 row in one statement (json_patch), so concurrent switches cannot lose each other's fields. */
+export async function writeProviderSettings(db: D1Database, patch: ProviderSettingsPatch, defaults: ProviderSettings): Promise<StoredProviderSettings> {
+  const row = await db
+    .prepare('INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = json_patch(meta.value, excluded.value) RETURNING value')
+    .bind(PROVIDER_SETTINGS_KEY, JSON.stringify(patch))
+    .first<{ value: string }>();
+  const set = overrides(row?.value);
+  return { provider: { ...defaults, ...set }, overrides: set };
+}

@@ -1,0 +1,106 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Order } from '@archbench/contracts/schemas';
+import type { RunningServerless } from '../src/runtime';
+import type { Client } from './helpers';
+import { client, eventually, startTestServerless } from './helpers';
+
+interface ProviderAnswer {
+  provider: { latencyMs: number; slowMs: number; failureRate: number };
+  overrides: Record<string, number>;
+}
+
+/**
+ * The provider-outage fault of `pnpm compare --experiments faults`, on real workerd: the switch
+ * on the API worker reaches the payment step (another worker, another isolate) through D1, so
+ * orders placed while it is on are rejected for the provider's failure, and confirm again after.
+ */
+describe('serverless payment provider switch', () => {
+  let app: RunningServerless;
+  let api: Client;
+
+  beforeAll(async () => {
+    app = await startTestServerless({ paymentSlowMs: 300 });
+    api = client(app.url);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  const put = (json: unknown, token = api.admin) => api.request('PUT', '/admin/payments/provider', { token, json });
+
+  it('shows the configured settings and takes only an admin token', async () => {
+    const shown = await api.request('GET', '/admin/payments/provider', { token: api.admin });
+    expect(shown.status).toBe(200);
+    expect(shown.body).toEqual({ provider: { latencyMs: 0, slowMs: 300, failureRate: 0 }, overrides: {} });
+    expect((await api.request('GET', '/admin/payments/provider')).status).toBe(401);
+    expect((await put({ failureRate: 1 }, api.customer().token)).status).toBe(403);
+  });
+
+  it('refuses bad settings with problem+json and changes nothing', async () => {
+    const cases: Array<[unknown, number]> = [
+      [{ failureRate: 2 }, 422],
+      [{ failureRate: '1' }, 422],
+      [{ latencyMs: -1 }, 422],
+      [{ failureRate: 1, surprise: true }, 422],
+      [[1], 422],
+    ];
+    for (const [json, status] of cases) {
+      const answer = await put(json);
+      expect(answer.status, JSON.stringify(json)).toBe(status);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect((answer.body as { detail: string }).detail).toBeTruthy();
+    }
+    const malformed = await fetch(`${app.url}/admin/payments/provider`, { method: 'PUT', headers: { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }, body: '{"failureRate":' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    await malformed.text();
+    const shown = await api.request('GET', '/admin/payments/provider', { token: api.admin });
+    expect((shown.body as ProviderAnswer).overrides).toEqual({});
+  });
+
+  it('failureRate 1 rejects every order for the provider error; switching back confirms again', async () => {
+    const sku = 'SKU-0042';
+    const stockBefore = (await api.product(sku)).stock;
+    const on = await put({ failureRate: 1 });
+    expect(on.status).toBe(200);
+    // The exact shape compare's outageInjector checks for.
+    expect(JSON.stringify(on.body)).toMatch(/"failureRate":1\b/);
+    expect((on.body as ProviderAnswer).provider).toEqual({ latencyMs: 0, slowMs: 300, failureRate: 1 });
+    // The payment step caches the settings for under a second.
+    await sleep(1100);
+
+    const customer = api.customer('outage');
+    const placed = await Promise.all(Array.from({ length: 4 }, () => api.place(customer.token, [{ sku, quantity: 1 }], { wait: 10 })));
+    for (const answer of placed) expect(answer.status).toBeLessThan(300);
+    const rejected = await Promise.all(
+      placed.map((answer) =>
+        eventually(async () => {
+          const order = await api.order(customer.token, (answer.body as Order).id, 5);
+          expect(order.status).toBe('REJECTED');
+          return order;
+        }),
+      ),
+    );
+    for (const order of rejected) {
+      expect(order.rejectionReason).toBe('payment_provider_error');
+      const records = await api.payments(order.id);
+      expect(records.map((r) => [r.kind, r.status])).toEqual([['charge', 'FAILED']]);
+    }
+    // Rejected orders gave their stock back.
+    await eventually(async () => expect((await api.product(sku)).stock).toBe(stockBefore));
+
+    const off = await put({ failureRate: 0 });
+    expect((off.body as ProviderAnswer).provider.failureRate).toBe(0);
+    // Other fields set earlier survive a partial switch.
+    expect((await put({ latencyMs: 5 })).body).toMatchObject({ provider: { latencyMs: 5, failureRate: 0 }, overrides: { latencyMs: 5, failureRate: 0 } });
+    await sleep(1100);
+    const after = await api.place(customer.token, [{ sku, quantity: 1 }], { wait: 10 });
+    const order = await eventually(async () => {
+      const o = await api.order(customer.token, (after.body as Order).id, 5);
+      expect(o.status).toBe('CONFIRMED');
+      return o;
+    });
+    expect((await api.payments(order.id)).map((r) => [r.kind, r.status])).toEqual([['charge', 'SUCCEEDED']]);
+  });
+});

@@ -1,12 +1,48 @@
 // Internal: the pieces of request context that tracing, logging and the HTTP client share.
 // Kept in one module so none of them imports another's runtime code in a cycle.
-import { context, createContextKey, trace } from '@opentelemetry/api';
-import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, createContextKey, trace } from '@opentelemetry/api';
+import type { Context, Span, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /** Where the request id of the current request lives in the active context. */
 export const REQUEST_ID_KEY = createContextKey('archbench.request_id');
+
+/** The key `trace.setSpan` uses (the API makes keys with Symbol.for, so this is the same symbol). */
+const SPAN_KEY = createContextKey('OpenTelemetry Context Key SPAN');
+
+/**
+ * The context of one server request: its request id and server span over the caller's context.
+ * Reads like `parent.setValue(REQUEST_ID_KEY, id).setValue(SPAN_KEY, span)` but allocates one
+ * object instead of two contexts with a Map each, per request; anything that derives a context
+ * from it gets an ordinary one.
+ */
+export class RequestContext implements Context {
+  constructor(
+    readonly requestId: string,
+    readonly span: Span | undefined,
+    readonly parent: Context = ROOT_CONTEXT,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    if (key === REQUEST_ID_KEY) return this.requestId;
+    if (key === SPAN_KEY && this.span !== undefined) return this.span;
+    return this.parent.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return this.#plain().setValue(key, value);
+  }
+
+  deleteValue(key: symbol): Context {
+    return this.#plain().deleteValue(key);
+  }
+
+  #plain(): Context {
+    const withId = this.parent.setValue(REQUEST_ID_KEY, this.requestId);
+    return this.span === undefined ? withId : withId.setValue(SPAN_KEY, this.span);
+  }
+}
 
 /**
  * Used directly rather than through the global propagation API, so two tracer setups in one

@@ -90,21 +90,24 @@ function seriesOf(histogram: FastHistogram<'operation' | 'table'>, shape: Shape)
 export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
   const tracer: Tracer | undefined = options.tracing?.enabled ? options.tracing.tracer : undefined;
   const histogram = options.metrics?.dbQueryDuration;
-  // Weak: a built but never executed query (a subquery, a compile()) leaves nothing behind.
-  const pending = new WeakMap<object, Pending>();
+  // Kept on the query's own id object (per plugin): a built but never executed query (a subquery,
+  // a compile()) leaves nothing behind, and no WeakMap entry per query for the GC to trace.
+  const pendingKey = Symbol('archbench.query.pending');
+  type Carrier = { [pendingKey]?: Pending };
   return {
     transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
       if (tracer === undefined && histogram === undefined) return args.node;
       const ctx = tracer === undefined ? ROOT_CONTEXT : context.active();
       // No histogram and no sampled request around it (startup work, an unsampled trace): nothing to record.
       if (histogram === undefined && !trace.getSpan(ctx)?.isRecording()) return args.node;
-      pending.set(args.queryId, { start: performance.now(), ctx, shape: describe(args.node) });
+      (args.queryId as Carrier)[pendingKey] = { start: performance.now(), ctx, shape: describe(args.node) };
       return args.node;
     },
     async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-      const p = pending.get(args.queryId);
+      const carrier = args.queryId as Carrier;
+      const p = carrier[pendingKey];
       if (p !== undefined) {
-        pending.delete(args.queryId);
+        carrier[pendingKey] = undefined;
         const end = performance.now();
         if (histogram !== undefined) seriesOf(histogram, p.shape).observe((end - p.start) / 1000);
         const { operation, table } = p.shape;

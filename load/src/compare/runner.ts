@@ -379,12 +379,12 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
         try {
           faults.push(await runFaultExperiment({ engine, subject, fault, plan, customerTokens: customers, adminToken, log: (line) => reporter.info(line) }));
         } catch (error) {
-          if (error instanceof FaultSkipped) {
-            skippedFaults.push({ topology: m.name, fault, reason: error.message });
-            reporter.info(`fault ${fault} on ${m.name} skipped: ${error.message}`);
-          } else {
-            throw new CompareRunError(`fault ${fault} on ${m.name} failed: ${(error as Error).message}; last log lines:\n${m.logTail()}`);
-          }
+          // One experiment that cannot finish (a topology that does not come back) must not cost the
+          // whole run: it is reported, with the reason, and the next experiment starts.
+          const reason = error instanceof FaultSkipped ? error.message : `the experiment failed: ${(error as Error).message.split('\n')[0]}`;
+          skippedFaults.push({ topology: m.name, fault, reason });
+          reporter.info(`fault ${fault} on ${m.name} not recorded: ${reason}${error instanceof FaultSkipped ? '' : `; last log lines:\n${m.logTail(10)}`}`);
+          if (!(error instanceof FaultSkipped)) await subject.settle().catch(() => undefined);
         }
       }
     }

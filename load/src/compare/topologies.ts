@@ -1,4 +1,5 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REPO_ROOT, TopologyStartError, describeEvent, getTopology, killAllTopologiesNow, startTopology as startDefined, topologyNames, topologyUnavailable as unavailableHere } from '@archbench/topologies';
@@ -50,6 +51,7 @@ export class RunningTopology {
     readonly logFile: string,
     /** performance.now() when the first process was spawned (after bundling), for cold start. */
     readonly spawnedAt: number,
+    private readonly dataDir?: string,
   ) {}
 
   get name(): string {
@@ -85,8 +87,9 @@ export class RunningTopology {
     return this.supervised.logTail(lines);
   }
 
-  stop(timeoutMs = 10_000): Promise<void> {
-    return this.supervised.stop(timeoutMs);
+  async stop(timeoutMs = 10_000): Promise<void> {
+    await this.supervised.stop(timeoutMs);
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -107,8 +110,12 @@ export async function startTopology(name: string, options: StartTopologyOptions)
   const logFile = join(options.logDir, `${name}.log`);
   writeFileSync(logFile, '', { flag: 'a' });
   let spawnedAt: number | undefined;
-  const supervised = await startDefined(name, {
+  // A data folder of compare's own naming: sweeps of stale archbench-<topology>-* folders by
+  // other tools must not delete the state of a topology in the middle of a run.
+  const dataDir = mkdtempSync(join(tmpdir(), `abcompare-${name}-`));
+  const started = startDefined(name, {
     port: 0,
+    dataDir,
     env: serverEnv(options.env),
     root: options.root,
     readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
@@ -121,5 +128,9 @@ export async function startTopology(name: string, options: StartTopologyOptions)
       if (line) appendFileSync(logFile, `${line}\n`);
     },
   });
-  return new RunningTopology(supervised, logFile, spawnedAt ?? performance.now());
+  const supervised = await started.catch((error: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+  return new RunningTopology(supervised, logFile, spawnedAt ?? performance.now(), dataDir);
 }

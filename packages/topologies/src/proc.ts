@@ -90,8 +90,10 @@ const TOOLING = new Set(['esbuild']);
 
 /**
  * CPU seconds and resident memory summed over a process tree, without tooling helpers;
- * `excludeRoot` leaves out the root itself (a supervisor such as the microservices launcher,
- * which no deployment has).
+ * `excludeRoot` leaves out the root itself, its memory and all its CPU time (a launcher such as
+ * the serverless Node host around workerd, which no deployment has). The root's CPU includes what
+ * its reaped children used; with `excludeRoot` that is left out too (its own time cannot be told
+ * apart from it), so the CPU of a child that exited no longer counts once it is gone.
  */
 export function snapshotTree(root: number, excludeRoot = false): ProcSnapshot {
   const tree = processTree(root).filter((s) => !TOOLING.has(s.comm) && !(excludeRoot && s.pid === root));

@@ -205,11 +205,17 @@ export class RunningTopology {
    * CPU seconds and resident memory summed over the server processes (each with anything it
    * spawned): from /proc where there is one (Linux), else from each process's /metrics
    * (process_cpu_seconds_total, process_resident_memory_bytes). The supervisor, which no
-   * deployment has, is not counted.
+   * deployment has, is not counted, nor is a process defined with `measure: 'children'` (only
+   * what it spawned is).
    */
   async snapshot(): Promise<ProcSnapshot> {
     if (PROC) {
-      const snapshots = this.pids().map((pid) => snapshotTree(pid));
+      const snapshots = [...this.#supervisors.entries()].flatMap(([name, supervisor]) => {
+        if (supervisor.pid === undefined) return [];
+        // `measure: 'children'`: a launcher no deployment has; only what it runs is counted.
+        const childrenOnly = this.definition.processes.find((p) => p.name === name)?.measure === 'children';
+        return [snapshotTree(supervisor.pid, childrenOnly)];
+      });
       return {
         pids: snapshots.flatMap((s) => s.pids),
         cpuSeconds: snapshots.reduce((sum, s) => sum + s.cpuSeconds, 0),

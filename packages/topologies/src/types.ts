@@ -53,6 +53,12 @@ export interface ProcessDefinition {
   metricsPath?: string | null;
   /** Processes that must be ready before this one starts (the gateway waits for the services). */
   after?: readonly string[];
+  /**
+   * What `snapshot()` counts for it: `tree` (default) the process and everything it spawned;
+   * `children` only what it spawned, for a local launcher that a deployment does not have (the
+   * serverless Node host around workerd): neither its memory nor its own CPU time is counted.
+   */
+  measure?: 'tree' | 'children';
 }
 
 export interface TopologyDefinition {

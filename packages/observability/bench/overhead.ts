@@ -5,7 +5,8 @@
  *   off       OTEL_SDK_DISABLED=true, METRICS_ENABLED=false, LOG_LEVEL=silent
  *   default   the documented production default: metrics, info logs (trace and request ids on every
  *             line) to a file, W3C context, spans sampled parent-based at 10 % and exported over
- *             OTLP/HTTP to a local receiver (OTEL_EXPORTER_OTLP_ENDPOINT alone)
+ *             OTLP/HTTP (protobuf) to a local receiver (OTEL_EXPORTER_OTLP_ENDPOINT alone)
+ * (every variant with NODE_ENV=production, which selects those sampling and protocol defaults)
  *   full      everything at 100 % sampling: as default with OTEL_TRACES_SAMPLER=always_on
  *   tracing   tracing + export only          metrics   metrics only
  *   access    info logs with one access line per request (ACCESS_LOG=info), to a file
@@ -20,6 +21,7 @@
  *
  * Flags: --duration 3 (s per run) --rounds 5 --connections 16 --variants off,default,full,tracing,unsampled,metrics,access,context
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startTopology } from '@archbench/topologies';
+import { otlpProtobufSpans } from '../src/test-support';
 import type { RunningTopology } from '@archbench/topologies';
 
 const { values: args } = parseArgs({
@@ -51,9 +54,16 @@ function startSink(): Promise<{ url: string; spans: () => number; bytes: () => n
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      bytes += body.length;
+      const raw = Buffer.concat(chunks);
+      bytes += raw.length;
+      if (req.headers['content-type'] === 'application/x-protobuf') {
+        // The default protocol: walking the message's length-delimited fields is enough.
+        spans += otlpProtobufSpans(raw).length;
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        return;
+      }
       // Counting a key is enough and keeps the sink from competing for CPU with a JSON.parse.
+      const body = raw.toString('utf8');
       for (let i = body.indexOf('"spanId"'); i !== -1; i = body.indexOf('"spanId"', i + 8)) spans++;
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
@@ -130,6 +140,9 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'archbench-obs-bench-'));
   const sink = await startSink();
+  // Every variant runs as in production (NODE_ENV=production, so a real AUTH_SECRET); that is
+  // where the 10 % sampler and protobuf export are the defaults.
+  const production = { NODE_ENV: 'production', AUTH_SECRET: randomBytes(24).toString('hex') };
   const variants: Record<string, Record<string, string>> = {
     off: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
     // Only the endpoint: the sampler is the production default (parent-based, 10 %).
@@ -143,6 +156,7 @@ async function main() {
     // Log correlation alone: the request context carried through awaits (AsyncLocalStorage), no lines.
     context: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'info' },
   };
+  for (const name of Object.keys(variants)) variants[name] = { ...variants[name], ...production };
   const chosen = args.variants.split(',').map((v) => v.trim());
   for (const name of chosen) if (!variants[name]) throw new Error(`unknown variant ${name}; known: ${Object.keys(variants).join(', ')}`);
   if (!chosen.includes('off')) chosen.unshift('off');

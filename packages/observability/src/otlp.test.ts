@@ -4,12 +4,13 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observe } from './hono';
 import { createLogger } from './logging';
-import { captureLogs } from './test-support';
+import { captureLogs, otlpProtobufSpans } from './test-support';
 import { initTracing, tracingOptionsFromEnv } from './tracing';
 
 interface Received {
   path: string;
   contentType: string;
+  raw: Buffer;
   body: unknown;
 }
 
@@ -19,8 +20,9 @@ const receiver = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    const raw = Buffer.concat(chunks).toString('utf8');
-    received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: raw ? JSON.parse(raw) : undefined });
+    const raw = Buffer.concat(chunks);
+    const contentType = req.headers['content-type'] ?? '';
+    received.push({ path: req.url ?? '', contentType, raw, body: contentType.startsWith('application/json') && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined });
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
 });
@@ -47,8 +49,8 @@ interface OtlpExport {
 }
 
 describe('OTLP/HTTP export', () => {
-  it('sends the spans of real requests to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces with the service name', async () => {
-    const tracing = initTracing({ serviceName: 'otlp-test', serviceVersion: '9.9.9', registerGlobal: false, ...tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_always_on' }) });
+  it('sends the spans of real requests as JSON to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces with the service name (JSON outside production)', async () => {
+    const tracing = initTracing({ serviceName: 'otlp-test', serviceVersion: '9.9.9', registerGlobal: false, ...tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }) });
     const app = new Hono();
     observe(app, { service: 'otlp-test', logger: createLogger({ service: 'otlp-test', destination: captureLogs().destination }), tracing });
     app.get('/things/:id', (c) => c.json({ id: c.req.param('id') }));
@@ -73,5 +75,21 @@ describe('OTLP/HTTP export', () => {
     expect(get.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(attr(get.attributes, 'http.route')?.stringValue).toBe('/things/:id');
     expect(Number(attr(get.attributes, 'http.response.status_code')?.intValue)).toBe(200);
+  });
+
+  it('sends protobuf in production (the OTel default protocol), one span per request', async () => {
+    received.length = 0;
+    const tracing = initTracing({ serviceName: 'otlp-proto', registerGlobal: false, ...tracingOptionsFromEnv({ NODE_ENV: 'production', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'always_on' }) });
+    const app = new Hono();
+    observe(app, { service: 'otlp-proto', logger: createLogger({ service: 'otlp-proto', destination: captureLogs().destination }), tracing });
+    app.get('/things/:id', (c) => c.json({ id: c.req.param('id') }));
+    for (const id of ['1', '2', '3']) expect((await app.request(`http://localhost/things/${id}`)).status).toBe(200);
+    await tracing.shutdown();
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.every((r) => r.path === '/v1/traces' && r.contentType === 'application/x-protobuf')).toBe(true);
+    const names = received.flatMap((r) => otlpProtobufSpans(r.raw));
+    expect(names).toEqual(['GET /things/:id', 'GET /things/:id', 'GET /things/:id']);
+    expect(Buffer.concat(received.map((r) => r.raw)).includes('otlp-proto')).toBe(true);
+    expect(() => tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be one of/);
   });
 });

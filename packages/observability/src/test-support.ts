@@ -37,3 +37,49 @@ export function captureLogs(): { destination: { write(line: string): void }; raw
         .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
+
+/** Reads a protobuf varint at `offset`; returns [value, next offset]. */
+function varint(buf: Uint8Array, offset: number): [number, number] {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = buf[offset++]!;
+    value += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return [value, offset];
+    shift += 7;
+  }
+}
+
+/** The length-delimited fields numbered `field` of a protobuf message, as slices. */
+function fieldsOf(buf: Uint8Array, field: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let offset = 0;
+  while (offset < buf.length) {
+    const [tag, afterTag] = varint(buf, offset);
+    const wire = tag & 7;
+    offset = afterTag;
+    if (wire === 0) offset = varint(buf, offset)[1];
+    else if (wire === 1) offset += 8;
+    else if (wire === 5) offset += 4;
+    else if (wire === 2) {
+      const [length, start] = varint(buf, offset);
+      if (tag >>> 3 === field) out.push(buf.subarray(start, start + length));
+      offset = start + length;
+    } else throw new Error(`unsupported protobuf wire type ${wire}`);
+  }
+  return out;
+}
+
+/**
+ * Spans in an OTLP/HTTP protobuf export body (ExportTraceServiceRequest: resource_spans = 1,
+ * scope_spans = 2, spans = 2), and the UTF-8 names of them (Span.name = 5).
+ */
+export function otlpProtobufSpans(body: Uint8Array): string[] {
+  const names: string[] = [];
+  for (const resourceSpans of fieldsOf(body, 1)) {
+    for (const scopeSpans of fieldsOf(resourceSpans, 2)) {
+      for (const span of fieldsOf(scopeSpans, 2)) names.push(Buffer.from(fieldsOf(span, 5)[0] ?? new Uint8Array()).toString('utf8'));
+    }
+  }
+  return names;
+}

@@ -208,6 +208,7 @@ describe('tracingOptionsFromEnv', () => {
       enabled: true,
       otlpEndpoint: 'http://127.0.0.1:4318',
       otlpHeaders: { 'x-api-key': 'abc=', tenant: 't1' },
+      otlpProtocol: 'http/json',
       sampler: { name: 'parentbased_traceidratio', arg: 0.25 },
       serviceName: 'renamed',
     });
@@ -215,10 +216,15 @@ describe('tracingOptionsFromEnv', () => {
     expect(tracingOptionsFromEnv({})).toEqual({ enabled: false });
     expect(tracingOptionsFromEnv({ OTEL_SDK_DISABLED: 'false' })).toEqual({ enabled: true });
     expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).enabled).toBeUndefined();
-    // Exporting without a sampler chosen: the production default, parent-based 10 %.
-    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).sampler).toEqual({ name: 'parentbased_traceidratio', arg: 0.1 });
-    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_SAMPLER_ARG: '0.5' }).sampler).toEqual({ name: 'parentbased_traceidratio', arg: 0.5 });
-    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_SAMPLER: 'parentbased_always_on' }).sampler).toEqual({ name: 'parentbased_always_on' });
+    // Exporting in production without a sampler chosen: parent-based 10 %, protobuf.
+    const prod = { NODE_ENV: 'production', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    expect(tracingOptionsFromEnv(prod)).toMatchObject({ sampler: { name: 'parentbased_traceidratio', arg: 0.1 }, otlpProtocol: 'http/protobuf' });
+    expect(tracingOptionsFromEnv({ ...prod, OTEL_TRACES_SAMPLER_ARG: '0.5' }).sampler).toEqual({ name: 'parentbased_traceidratio', arg: 0.5 });
+    expect(tracingOptionsFromEnv({ ...prod, OTEL_TRACES_SAMPLER: 'parentbased_always_on' }).sampler).toEqual({ name: 'parentbased_always_on' });
+    expect(tracingOptionsFromEnv({ ...prod, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).otlpProtocol).toBe('http/json');
+    // Elsewhere every trace is kept and exported as JSON (the OTel sampler default).
+    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })).toMatchObject({ otlpProtocol: 'http/json' });
+    expect(tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).sampler).toBeUndefined();
   });
 
   it('names the variable of a bad value', () => {

@@ -1,6 +1,7 @@
 import { ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -34,6 +35,10 @@ export const OTEL_SAMPLER_NAMES = [
 ] as const;
 export type SamplerName = (typeof OTEL_SAMPLER_NAMES)[number];
 
+/** Values of OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL that archbench can export with. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
 export interface SamplerConfig {
   name: SamplerName;
   /** Ratio in [0, 1] for the `*traceidratio` samplers (default 1). */
@@ -51,6 +56,12 @@ export interface TracingOptions {
   otlpTracesEndpoint?: string;
   /** Extra headers for the OTLP exporter, e.g. an API key of a hosted backend. */
   otlpHeaders?: Record<string, string>;
+  /**
+   * OTLP/HTTP encoding: `http/protobuf` (the default here and in OTel; written straight to bytes,
+   * several times cheaper per span than JSON) or `http/json`. `tracingOptionsFromEnv` picks JSON
+   * outside production.
+   */
+  otlpProtocol?: OtlpProtocol;
   /** A custom exporter (tests: `new InMemorySpanExporter()`). */
   exporter?: SpanExporter;
   /** How spans reach `exporter`: `simple` exports each span at end (default for a custom exporter). */
@@ -115,7 +126,8 @@ export function initTracing(options: TracingOptions): Tracing {
   const processors: SpanProcessor[] = [];
   const tracesUrl = options.otlpTracesEndpoint ?? (options.otlpEndpoint ? `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces` : undefined);
   if (tracesUrl) {
-    const exporter = new OTLPTraceExporter({ url: tracesUrl, headers: options.otlpHeaders });
+    const config = { url: tracesUrl, headers: options.otlpHeaders };
+    const exporter = options.otlpProtocol === 'http/json' ? new OTLPJsonTraceExporter(config) : new OTLPProtobufTraceExporter(config);
     // Batching keeps export off the request path: one POST per 512 spans or 1 s.
     processors.push(new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000 }));
   }
@@ -147,25 +159,29 @@ export function initTracing(options: TracingOptions): Tracing {
 }
 
 /**
- * The sampler when spans are exported and OTEL_TRACES_SAMPLER is not set: parent-based, 10 % of
- * new traces. OTEL_TRACES_SAMPLER_ARG alone changes the ratio; OTEL_TRACES_SAMPLER=parentbased_always_on
- * keeps every trace.
+ * The sampler when spans are exported with NODE_ENV=production and OTEL_TRACES_SAMPLER is not set:
+ * parent-based, 10 % of new traces. OTEL_TRACES_SAMPLER_ARG alone changes the ratio;
+ * OTEL_TRACES_SAMPLER=parentbased_always_on keeps every trace.
  */
 export const DEFAULT_EXPORT_SAMPLER: Readonly<SamplerConfig> = Object.freeze({ name: 'parentbased_traceidratio', arg: 0.1 });
 
 /** The OpenTelemetry variables `tracingOptionsFromEnv` reads. */
 export interface TracingEnv {
+  /** `production` selects the production defaults (10 % sampling, protobuf); see tracingOptionsFromEnv. */
+  NODE_ENV?: string;
   OTEL_SDK_DISABLED?: string | boolean;
   OTEL_SERVICE_NAME?: string;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
   OTEL_EXPORTER_OTLP_HEADERS?: string;
+  OTEL_EXPORTER_OTLP_PROTOCOL?: string;
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;
   OTEL_TRACES_SAMPLER?: string;
   OTEL_TRACES_SAMPLER_ARG?: string | number;
   OTEL_RESOURCE_ATTRIBUTES?: string;
 }
 
-export type TracingEnvOptions = Pick<TracingOptions, 'enabled' | 'otlpEndpoint' | 'otlpTracesEndpoint' | 'otlpHeaders' | 'sampler' | 'resourceAttributes'> & {
+export type TracingEnvOptions = Pick<TracingOptions, 'enabled' | 'otlpEndpoint' | 'otlpTracesEndpoint' | 'otlpHeaders' | 'otlpProtocol' | 'sampler' | 'resourceAttributes'> & {
   serviceName?: string;
 };
 
@@ -210,10 +226,20 @@ export function tracingOptionsFromEnv(env: TracingEnv): TracingEnvOptions {
     out.enabled = false;
   }
   const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const production = env.NODE_ENV === 'production';
   if (env.OTEL_SERVICE_NAME) out.serviceName = env.OTEL_SERVICE_NAME;
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) out.otlpEndpoint = checkUrl(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) out.otlpTracesEndpoint = checkUrl(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
   if (env.OTEL_EXPORTER_OTLP_HEADERS) out.otlpHeaders = parseKeyValues(env.OTEL_EXPORTER_OTLP_HEADERS, 'OTEL_EXPORTER_OTLP_HEADERS');
+  for (const variable of ['OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] as const) {
+    const value = env[variable]?.trim();
+    if (!value) continue;
+    if (!OTLP_PROTOCOLS.includes(value as OtlpProtocol)) {
+      throw new TracingConfigError(`${variable} must be one of ${OTLP_PROTOCOLS.join(', ')} (grpc is not supported); got ${JSON.stringify(value.slice(0, 40))}`);
+    }
+    // The traces-specific variable wins (it is read second).
+    out.otlpProtocol = value as OtlpProtocol;
+  }
   if (env.OTEL_RESOURCE_ATTRIBUTES) out.resourceAttributes = parseKeyValues(env.OTEL_RESOURCE_ATTRIBUTES, 'OTEL_RESOURCE_ATTRIBUTES');
   if (env.OTEL_TRACES_SAMPLER) {
     const name = env.OTEL_TRACES_SAMPLER.trim().toLowerCase();
@@ -227,11 +253,15 @@ export function tracingOptionsFromEnv(env: TracingEnv): TracingEnvOptions {
     const arg = Number(rawArg);
     if (!Number.isFinite(arg) || arg < 0 || arg > 1) throw new TracingConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number in [0, 1], got ${JSON.stringify(String(rawArg))}`);
     // The spec: the argument applies to the ratio samplers; the default sampler ignores it.
-    out.sampler = { name: out.sampler && 'name' in out.sampler ? out.sampler.name : exporting ? DEFAULT_EXPORT_SAMPLER.name : 'parentbased_always_on', arg };
+    out.sampler = { name: out.sampler && 'name' in out.sampler ? out.sampler.name : exporting && production ? DEFAULT_EXPORT_SAMPLER.name : 'parentbased_always_on', arg };
   }
-  // Exporting with no sampler chosen: the production default keeps 1 trace in 10 (and every trace
-  // a caller sampled), so span export costs a few percent of a cheap request, not a quarter.
-  if (exporting && out.sampler === undefined && out.enabled !== false) out.sampler = { ...DEFAULT_EXPORT_SAMPLER };
+  // Exporting in production with no sampler chosen: keep 1 trace in 10 (and every trace a caller
+  // sampled), so span export costs a few percent of a cheap request, not a quarter. Elsewhere
+  // (development, tests) every trace is kept, as the OTel default says.
+  if (exporting && production && out.sampler === undefined && out.enabled !== false) out.sampler = { ...DEFAULT_EXPORT_SAMPLER };
+  // Protobuf is the OTel default protocol and much cheaper to write; outside production JSON stays
+  // the default, readable by any HTTP receiver a developer points the endpoint at.
+  if (exporting && out.otlpProtocol === undefined) out.otlpProtocol = production ? 'http/protobuf' : 'http/json';
   return out;
 }
 

@@ -1,11 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { LIMITS } from '@archbench/contracts/schemas';
-import { AppError } from '@archbench/observability/errors';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
-import { apiSecurityHeaders, overloadGuard } from '@archbench/server-kit/http';
+import { apiSecurityHeaders, limitBody, overloadGuard } from '@archbench/server-kit/http';
 import { SERVICE_NAMES } from '../env';
 import type { Env } from '../env';
 import type { InternalHttpClient } from '../shared/http-client';
@@ -36,13 +34,8 @@ export function createGatewayApp({ env, obs, client }: GatewayAppDeps) {
   if (env.CORS_ORIGINS.length > 0) middleware.push(cors({ origin: env.CORS_ORIGINS, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied'] }));
   middleware.push(
     overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }),
-    bodyLimit({
-      maxSize: LIMITS.maxBodyBytes,
-      onError: () => {
-        // The body is left unread, so the connection cannot be reused safely: close it.
-        throw new AppError('payload-too-large', `request body is over the ${LIMITS.maxBodyBytes}-byte limit`, { headers: { connection: 'close' } });
-      },
-    }),
+    // As in the monolith: a declared length is checked up front, a chunked body while it streams.
+    limitBody(LIMITS.maxBodyBytes),
   );
   const app = createServiceApp({ service: 'gateway', ...obs, checks, middleware });
   app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Product } from '@archbench/contracts/schemas';
 import { seedProductRowChunks } from '@archbench/domain/catalog';
+import { prepareQuery } from '@archbench/server-kit/prepared';
 import { nowIso } from '../shared/database';
 import type { PricedItem } from '../shared/messages';
 import type { InventoryTables } from './schema';
@@ -17,6 +18,21 @@ const toProduct = (row: InventoryTables['products']): Product => ({
 
 /** Table access of the inventory service. */
 export function createInventoryRepository(db: Kysely<InventoryTables>) {
+  // The product page and every reservation run these: compiled once, as in the monolith's catalog.
+  const productBySku = prepareQuery(db, (q, $: { sku: string }) => q.selectFrom('products').selectAll().where('sku', '=', $.sku));
+  const takeStock = prepareQuery(db, (q, $: { sku: string; quantity: number }) =>
+    q
+      .updateTable('products')
+      .set((eb) => ({ stock: eb('stock', '-', $.quantity) }))
+      .where('sku', '=', $.sku)
+      .where('stock', '>=', $.quantity),
+  );
+  const giveStock = prepareQuery(db, (q, $: { sku: string; quantity: number }) =>
+    q
+      .updateTable('products')
+      .set((eb) => ({ stock: eb('stock', '+', $.quantity) }))
+      .where('sku', '=', $.sku),
+  );
   return {
     db,
     async listProducts(limit: number, afterSku?: string) {
@@ -27,7 +43,7 @@ export function createInventoryRepository(db: Kysely<InventoryTables>) {
       return { items, next: rows.length > limit ? items[items.length - 1]!.sku : null };
     },
     async getProduct(sku: string): Promise<Product | undefined> {
-      const row = await db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+      const row = await productBySku.executeTakeFirst(db, { sku });
       return row ? toProduct(row) : undefined;
     },
     async prices(trx: Db, skus: string[]): Promise<Map<string, number>> {
@@ -36,21 +52,10 @@ export function createInventoryRepository(db: Kysely<InventoryTables>) {
     },
     /** Takes units out of stock unless fewer are left; false when there were not enough. */
     async take(trx: Db, sku: string, quantity: number): Promise<boolean> {
-      const result = await trx
-        .updateTable('products')
-        .set((eb) => ({ stock: eb('stock', '-', quantity) }))
-        .where('sku', '=', sku)
-        .where('stock', '>=', quantity)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      return (await takeStock.executeAffected(trx, { sku, quantity })) === 1;
     },
     async give(trx: Db, sku: string, quantity: number): Promise<number> {
-      const result = await trx
-        .updateTable('products')
-        .set((eb) => ({ stock: eb('stock', '+', quantity) }))
-        .where('sku', '=', sku)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+      return giveStock.executeAffected(trx, { sku, quantity });
     },
     async reservation(trx: Db, orderId: string): Promise<{ status: string; items: PricedItem[] } | undefined> {
       const row = await trx.selectFrom('reservations').select(['status', 'items']).where('order_id', '=', orderId).executeTakeFirst();

@@ -3,7 +3,7 @@ import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { LIMITS } from '@archbench/contracts/schemas';
-import { PaymentProvider } from '@archbench/domain/payment-provider';
+import type { PaymentProvider } from '@archbench/domain/payment-provider';
 import { kyselyObserver } from '@archbench/observability/database';
 import { observe } from '@archbench/observability/hono';
 import type { Logger } from '@archbench/observability/logging';
@@ -33,7 +33,7 @@ export interface AppDeps {
   env: Env;
   db: Kysely<Tables>;
   logger: Logger;
-  /** Replace the simulated provider's settings (tests). */
+  /** Replace the simulated provider (tests); `PUT /admin/payments/provider` swaps it for one with the new settings. */
   provider?: PaymentProvider;
   /** Server and query spans; made by main.ts (one per process). Omitted: no spans. */
   tracing?: Tracing;
@@ -69,7 +69,7 @@ export function createApp({
   const catalog = createCatalog(db);
   const payments = createPayments(
     db,
-    provider ?? new PaymentProvider({ latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE }),
+    { settings: { latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE }, provider },
     metrics,
   );
   const shipping = makeShipping({ db, events, logger });

@@ -1,7 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
-import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-provider';
+import { PaymentProvider } from '@archbench/domain/payment-provider';
+import type { ChargeOutcome } from '@archbench/domain/payment-provider';
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { prepareQuery } from '@archbench/server-kit/prepared';
@@ -25,12 +26,28 @@ export interface ChargeAttempt {
   providerRef: string;
 }
 
+/** Settings of the simulated provider that can change at run time (fault drills). */
+export interface ProviderSettings {
+  latencyMs: number;
+  slowMs: number;
+  failureRate: number;
+}
+
+export interface PaymentsProviderOptions {
+  /** The settings in force at start (from PAYMENT_* env). */
+  settings: ProviderSettings;
+  /** A provider to use until the first `configureProvider` (tests); default: one built from `settings`. */
+  provider?: PaymentProvider;
+}
+
 /**
  * Payments: talks to the (simulated) provider, outside any database transaction, and records
  * every charge and refund. The unique (order_id, kind) row is written before the provider call,
  * so a second charge for the same order can never reach the provider: at most one capture.
  */
-export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, metrics?: Pick<Metrics, 'paymentsTotal'>) {
+export function createPayments(db: Kysely<Tables>, providerOptions: PaymentsProviderOptions, metrics?: Pick<Metrics, 'paymentsTotal'>) {
+  let settings: ProviderSettings = { ...providerOptions.settings };
+  let provider = providerOptions.provider ?? new PaymentProvider(settings);
   // Every order writes these two; compiled once.
   const insertPayment = prepareQuery(db, (q, $: { id: string; order_id: string; kind: string; amount_cents: number; created_at: string }) =>
     q.insertInto('payments').values({ id: $.id, order_id: $.order_id, kind: $.kind, status: 'PENDING', amount_cents: $.amount_cents, provider_ref: null, created_at: $.created_at }),
@@ -131,6 +148,19 @@ export function createPayments(db: Kysely<Tables>, provider: PaymentProvider, me
     /** Marks a charge left in flight by a crash as failed (the simulated provider cannot be asked). */
     async abandonCharge(orderId: string): Promise<void> {
       await db.updateTable('payments').set({ status: 'FAILED' }).where('order_id', '=', orderId).where('kind', '=', 'charge').where('status', '=', 'PENDING').execute();
+    },
+    /** The provider settings in force. */
+    providerSettings(): ProviderSettings {
+      return { ...settings };
+    },
+    /**
+     * Changes the simulated provider at run time (fault drills such as a provider outage); calls
+     * already at the provider finish with the settings they started with.
+     */
+    configureProvider(patch: Partial<ProviderSettings>): ProviderSettings {
+      settings = { latencyMs: patch.latencyMs ?? settings.latencyMs, slowMs: patch.slowMs ?? settings.slowMs, failureRate: patch.failureRate ?? settings.failureRate };
+      provider = new PaymentProvider(settings);
+      return { ...settings };
     },
     async listForOrder(orderId: string): Promise<PaymentRecord[]> {
       const rows = await db.selectFrom('payments').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();

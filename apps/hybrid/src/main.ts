@@ -49,6 +49,8 @@ async function main() {
     },
   });
   relay.start();
+  // The monolith's deadline sweeper (SAGA_DEADLINE_MS): no order stays PENDING while the core runs.
+  orders.startDeadlineSweeper(env.SAGA_SWEEP_MS);
   logger.info({ port, database: database.location, resumed, transport: publisher.kind, shipping: env.SHIPPING_URL }, `hybrid core listening on http://${env.HOST}:${port}`);
 }
 

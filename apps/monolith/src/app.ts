@@ -73,7 +73,7 @@ export function createApp({
     metrics,
   );
   const shipping = makeShipping({ db, events, logger });
-  const orders = createOrders({ db, catalog, payments, events, logger, metrics });
+  const orders = createOrders({ db, catalog, payments, events, logger, metrics, deadlineMs: env.SAGA_DEADLINE_MS });
   const openapi = JSON.stringify(buildOpenApiDocument({ title: `archbench order API (${name})` }));
 
   const app = new Hono();

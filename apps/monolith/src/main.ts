@@ -20,7 +20,6 @@ async function main() {
   const database = await openMonolithDatabase(env);
   const { app, catalog, orders } = createApp({ env, db: database.db, logger, tracing });
   await catalog.seed();
-  const resumed = await orders.resume();
   const port = await serveWithShutdown(app, {
     port: env.PORT,
     host: env.HOST,
@@ -31,7 +30,14 @@ async function main() {
       await tracing.shutdown();
     },
   });
-  logger.info({ port, database: database.location, resumed }, `monolith listening on http://${env.HOST}:${port}`);
+  logger.info({ port, database: database.location }, `monolith listening on http://${env.HOST}:${port}`);
+  // Recovery runs after listening, so a long backlog (pending orders × provider latency) cannot
+  // hold readiness past the supervisor's start timeout; it only takes orders of earlier processes.
+  orders
+    .resume()
+    .then((resumed) => logger.info({ resumed }, 'orders left by the previous process finished'))
+    .catch((error: unknown) => logger.error({ err: error }, 'resuming orders failed; the deadline sweeper settles what is left'));
+  orders.startDeadlineSweeper(env.SAGA_SWEEP_MS);
 }
 
 main().catch((error: unknown) => {

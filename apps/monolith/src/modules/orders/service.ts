@@ -22,7 +22,17 @@ export interface OrdersDeps {
   logger: Logger;
   /** archbench_orders_total{outcome}; omitted when metrics are off. */
   metrics?: Pick<Metrics, 'ordersTotal'>;
+  /**
+   * How long an order may stay PENDING from its creation, ms (SAGA_DEADLINE_MS): past it the
+   * deadline sweeper rejects it and compensates. Default 60 s.
+   */
+  deadlineMs?: number;
 }
+
+/** Orders resumed at start at once: bounded so a long backlog cannot flood the provider or the pool. */
+const RESUME_CONCURRENCY = 8;
+/** Orders the deadline sweeper settles per pass (the next pass takes the rest). */
+const SWEEP_BATCH = 100;
 
 export interface PlaceResult {
   order: Order;
@@ -35,9 +45,19 @@ export interface PlaceResult {
  * or release atomically), lists them and cancels them. Owns `orders`, `order_items` and
  * `idempotency_keys`.
  */
-export function createOrders({ db, catalog, payments, events, logger, metrics }: OrdersDeps) {
+export function createOrders({ db, catalog, payments, events, logger, metrics, deadlineMs = 60_000 }: OrdersDeps) {
   /** Payment processing in flight, by order id, so `Prefer: wait` can await it. */
   const inFlight = new Map<string, Promise<Order | undefined>>();
+  /**
+   * Provider answers whose settle step failed (say, a database error): the money may be taken
+   * while the order is still PENDING. The deadline sweeper settles these from memory, so a capture
+   * is refunded rather than forgotten.
+   */
+  const unsettled = new Map<string, Charge>();
+  /** Orders created before this instant are a previous process's; resume() takes only those. */
+  const startedAt = nowIso();
+  let sweeper: NodeJS.Timeout | undefined;
+  let sweeping: Promise<number> | undefined;
   const counted = {
     confirmed: metrics?.ordersTotal.labels({ outcome: 'confirmed' }),
     rejected: metrics?.ordersTotal.labels({ outcome: 'rejected' }),
@@ -110,7 +130,11 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
         if (charge) await payments.recordCharge(trx, charge);
         return (await confirmOrder.executeAffected(trx, { id: order.id, now })) === 1;
       });
-      if (!confirmed) return undefined;
+      if (!confirmed) {
+        // The deadline rejected the order while the provider was still answering: give the money back.
+        if (charge) await refundLateCapture(order);
+        return undefined;
+      }
       counted.confirmed?.inc();
       await events.publish({ type: 'OrderConfirmed', orderId: order.id, customerId: order.customerId, totalCents: order.totalCents });
       return { ...order, status: 'CONFIRMED', paymentStatus: 'CAPTURED', updatedAt: now };
@@ -133,12 +157,20 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
    * without it (an order resumed after a restart) the charge is opened here first.
    */
   function process(order: Order, token: PaymentToken, paymentId?: string): Promise<Order | undefined> {
+    let answered: Charge | undefined;
     const run = (async () => {
       try {
         const charge = paymentId === undefined ? await payments.attempt(order.id, token, order.totalCents) : await payments.send(paymentId, token, order.totalCents);
-        return charge === 'DUPLICATE' ? undefined : await settle(order, charge.outcome, charge);
+        if (charge === 'DUPLICATE') return undefined;
+        answered = charge;
+        return await settle(order, charge.outcome, charge);
       } catch (error) {
-        logger.error({ err: error, orderId: order.id }, 'payment step failed; the order is resumed at next start');
+        if (answered) {
+          unsettled.set(order.id, answered);
+          // Best effort: with the outcome stored, a restart knows the money was taken too.
+          await payments.recordCharge(db, answered).catch(() => undefined);
+        }
+        logger.error({ err: error, orderId: order.id }, 'payment step failed; the deadline sweeper settles the order');
         return undefined;
       } finally {
         inFlight.delete(order.id);
@@ -146,6 +178,63 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
     })();
     inFlight.set(order.id, run);
     return run;
+  }
+
+  /** Records and sends the refund of a capture whose order was rejected meanwhile (at most one refund per order). */
+  async function refundLateCapture(order: Order): Promise<void> {
+    const recorded = await db.transaction().execute(async (trx) => {
+      try {
+        await payments.recordRefund(trx, order.id, order.totalCents);
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+      await trx.updateTable('orders').set({ payment_status: 'REFUNDED', updated_at: nowIso() }).where('id', '=', order.id).where('status', '=', 'REJECTED').execute();
+      return true;
+    });
+    if (recorded) await payments.completeRefunds(order.id);
+    logger.warn({ orderId: order.id }, 'payment captured after the order was rejected; refunded');
+  }
+
+  /**
+   * Ends a PENDING order that outlived its deadline: REJECTED with its stock released in one
+   * transaction, its charge settled from what is known — a provider answer kept in memory, else
+   * the stored outcome; a charge still open is abandoned (a late answer is refunded by settle) —
+   * and a captured charge refunded. Never charges. True when this call rejected it.
+   */
+  async function expire(id: string): Promise<boolean> {
+    const order = await load(id);
+    if (!order || order.status !== 'PENDING') return false;
+    const known = unsettled.get(id);
+    const stored = known?.outcome ?? (await payments.chargeStatus(id));
+    const captured = stored === 'SUCCEEDED';
+    const reason: RejectionReason = stored === 'DECLINED' ? 'payment_declined' : stored === 'FAILED' ? 'payment_provider_error' : 'payment_provider_unavailable';
+    const paymentStatus = captured ? 'REFUNDED' : stored === 'DECLINED' ? 'DECLINED' : 'FAILED';
+    const now = nowIso();
+    const rejected = await db.transaction().execute(async (trx) => {
+      // The order first: when a settle won the race, nothing else here changes.
+      if ((await rejectOrder.executeAffected(trx, { id, payment_status: paymentStatus, reason, now })) !== 1) return false;
+      await catalog.release(trx, order.items);
+      if (known) await payments.recordCharge(trx, known);
+      else if (stored === 'PENDING') await payments.abandonCharge(id, trx);
+      if (captured) await payments.recordRefund(trx, id, order.totalCents);
+      return true;
+    });
+    unsettled.delete(id);
+    if (!rejected) return false;
+    counted.rejected?.inc();
+    logger.warn({ orderId: id, reason, refunded: captured }, 'order passed its deadline while PENDING; rejected');
+    if (captured) await payments.completeRefunds(id);
+    return true;
+  }
+
+  /** One pass of the deadline sweeper: rejects orders PENDING for longer than `deadlineMs`. */
+  async function sweep(): Promise<number> {
+    const cutoff = new Date(Date.now() - deadlineMs).toISOString();
+    const rows = await db.selectFrom('orders').select('id').where('status', '=', 'PENDING').where('created_at', '<', cutoff).orderBy('created_at').limit(SWEEP_BATCH).execute();
+    let rejected = 0;
+    for (const row of rows) if (await expire(row.id)) rejected++;
+    return rejected;
   }
 
   async function waitFor(order: Order, waitSeconds: number | undefined): Promise<Order> {
@@ -277,16 +366,21 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
      * their OrderCancelled again.
      */
     async resume(): Promise<number> {
-      const pending = await db.selectFrom('orders').select(['id', 'payment_token', 'total_cents']).where('status', '=', 'PENDING').execute();
-      for (const row of pending) {
-        const order = (await load(row.id))!;
+      // Only a previous process's orders: this one's may be at the provider right now (resume
+      // runs after the server listens).
+      const pending = (
+        await db.selectFrom('orders').select(['id', 'payment_token', 'total_cents']).where('status', '=', 'PENDING').where('created_at', '<', startedAt).execute()
+      ).filter((row) => !inFlight.has(row.id));
+      await eachBounded(pending, RESUME_CONCURRENCY, async (row) => {
+        const order = await load(row.id);
+        if (!order || order.status !== 'PENDING') return;
         const status = await payments.chargeStatus(row.id);
         if (status === undefined) await process(order, row.payment_token as PaymentToken);
         else {
           if (status === 'PENDING') await payments.abandonCharge(row.id);
           await settle(order, status === 'PENDING' ? 'FAILED' : (status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
         }
-      }
+      });
       const unshipped = await db
         .selectFrom('orders')
         .leftJoin('shipments', 'shipments.order_id', 'orders.id')
@@ -309,11 +403,50 @@ export function createOrders({ db, catalog, payments, events, logger, metrics }:
       return pending.length;
     },
 
-    /** Resolves when payment work in flight has finished (graceful shutdown). */
+    /**
+     * Starts the deadline sweeper: every `intervalMs`, orders PENDING for longer than the deadline
+     * are rejected and compensated (see expire). Stopped by drain(). Returns a function that stops it.
+     */
+    startDeadlineSweeper(intervalMs = 1000): () => void {
+      if (sweeper === undefined) {
+        sweeper = setInterval(() => {
+          if (sweeping) return;
+          sweeping = sweep()
+            .catch((error: unknown) => {
+              logger.error({ err: error }, 'deadline sweep failed; retried at the next pass');
+              return 0;
+            })
+            .finally(() => (sweeping = undefined));
+        }, intervalMs);
+        // The sweeper alone never keeps the process alive.
+        sweeper.unref();
+      }
+      return () => {
+        clearInterval(sweeper);
+        sweeper = undefined;
+      };
+    },
+
+    /** One sweeper pass now; the number of orders it rejected (tests, operators). */
+    sweep,
+
+    /** Resolves when payment work in flight has finished (graceful shutdown); stops the sweeper. */
     async drain(): Promise<void> {
+      clearInterval(sweeper);
+      sweeper = undefined;
+      await sweeping;
       await Promise.allSettled([...inFlight.values()]);
     },
   };
+}
+
+/** Runs `task` over the items with at most `limit` at a time. */
+async function eachBounded<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Resolves with the promise's value, or undefined once `ms` passed; the timer never outlives the race. */

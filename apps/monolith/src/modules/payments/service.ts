@@ -146,8 +146,8 @@ export function createPayments(db: Kysely<Tables>, providerOptions: PaymentsProv
       return row?.status;
     },
     /** Marks a charge left in flight by a crash as failed (the simulated provider cannot be asked). */
-    async abandonCharge(orderId: string): Promise<void> {
-      await db.updateTable('payments').set({ status: 'FAILED' }).where('order_id', '=', orderId).where('kind', '=', 'charge').where('status', '=', 'PENDING').execute();
+    async abandonCharge(orderId: string, trx: Kysely<Tables> | Transaction<Tables> = db): Promise<void> {
+      await trx.updateTable('payments').set({ status: 'FAILED' }).where('order_id', '=', orderId).where('kind', '=', 'charge').where('status', '=', 'PENDING').execute();
     },
     /** The provider settings in force. */
     providerSettings(): ProviderSettings {

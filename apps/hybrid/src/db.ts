@@ -27,8 +27,8 @@ export interface OutboxTable {
 export type CoreTables = Tables & { outbox: OutboxTable };
 export type { Tables };
 
-/** The same database, typed with the outbox too. */
-export function withOutbox(db: Kysely<Tables>): Kysely<CoreTables> {
+/** The same database, typed with the outbox too (the core's full handle, or shipping's narrowed one). */
+export function withOutbox<DB>(db: Kysely<DB>): Kysely<DB & { outbox: OutboxTable }> {
   return db.withTables<{ outbox: OutboxTable }>();
 }
 

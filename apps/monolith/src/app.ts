@@ -13,18 +13,22 @@ import type { Tracing } from '@archbench/observability/tracing';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import { ping } from '@archbench/server-kit/db';
 import { apiSecurityHeaders, limitBody, overloadGuard } from '@archbench/server-kit/http';
-import type { Tables } from './db/schema';
+import { forModule } from './db';
+import type { Tables } from './db';
 import type { Env } from './env';
 import { catalogAdminRoutes, catalogRoutes, createCatalog } from './modules/catalog';
+import type { CatalogTables } from './modules/catalog';
 import { createOrders, orderRoutes } from './modules/orders';
+import type { OrdersTables } from './modules/orders';
 import { createPayments, paymentsAdminRoutes } from './modules/payments';
+import type { PaymentsTables } from './modules/payments';
 import { createShipping } from './modules/shipping';
-import type { ShipmentReader } from './modules/shipping';
+import type { ShipmentReader, ShippingTables } from './modules/shipping';
 import { EventBus } from './shared/events';
 
-/** What a shipping implementation is built from: the app's database and its event bus. */
+/** What a shipping implementation is built from: the database as shipping sees it (its tables only) and the event bus. */
 export interface ShippingContext {
-  db: Kysely<Tables>;
+  db: Kysely<ShippingTables>;
   events: EventBus;
   logger: Logger;
 }
@@ -66,14 +70,15 @@ export function createApp({
   // Every module query gets a span and a histogram sample; without either, the plain instance.
   const db = tracing?.enabled || metrics ? rawDb.withPlugin(kyselyObserver({ tracing, metrics, system: env.DATABASE_URL ? 'postgresql' : 'sqlite' })) : rawDb;
   const events = new EventBus(logger);
-  const catalog = createCatalog(db);
+  // Each module gets the one database typed with its own tables only (see forModule).
+  const catalog = createCatalog(forModule<CatalogTables>(db));
   const payments = createPayments(
-    db,
+    forModule<PaymentsTables>(db),
     { settings: { latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE }, provider },
     metrics,
   );
-  const shipping = makeShipping({ db, events, logger });
-  const orders = createOrders({ db, catalog, payments, events, logger, metrics, deadlineMs: env.SAGA_DEADLINE_MS });
+  const shipping = makeShipping({ db: forModule<ShippingTables>(db), events, logger });
+  const orders = createOrders({ db: forModule<OrdersTables>(db), catalog, payments, shipping, events, logger, metrics, deadlineMs: env.SAGA_DEADLINE_MS });
   const openapi = JSON.stringify(buildOpenApiDocument({ title: `archbench order API (${name})` }));
 
   const app = new Hono();

@@ -54,6 +54,38 @@ describe('module boundaries', () => {
     expect(result.output).toContain('src/modules/orders/service.ts');
   }, 60_000);
 
+  it('fail when a module depends on a module the matrix does not allow, even through its entry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depcruise-'));
+    dirs.push(dir);
+    writeTree(dir, {
+      'tsconfig.json': '{"compilerOptions":{"module":"Preserve","moduleResolution":"Bundler"}}',
+      'src/modules/orders/index.ts': "export { place } from './service';\n",
+      'src/modules/orders/service.ts': 'export const place = () => 1;\n',
+      'src/modules/catalog/index.ts': "export { reserve } from './service';\n",
+      // The violation: catalog (allowed: no other module) depends on orders.
+      'src/modules/catalog/service.ts': "import { place } from '../orders';\nexport const reserve = () => place();\n",
+    });
+    const result = await cruise(dir);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('module-matrix');
+    expect(result.output).toContain('src/modules/catalog/service.ts');
+    expect(result.output).not.toContain('module-entry-only');
+  }, 60_000);
+
+  it('fail when a module reaches for the whole schema instead of its own tables', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'depcruise-'));
+    dirs.push(dir);
+    writeTree(dir, {
+      'tsconfig.json': '{"compilerOptions":{"module":"Preserve","moduleResolution":"Bundler"}}',
+      'src/db/schema.ts': 'export const tables = ["products", "shipments"];\n',
+      'src/modules/catalog/index.ts': "export { reserve } from './service';\n",
+      'src/modules/catalog/service.ts': "import { tables } from '../../db/schema';\nexport const reserve = () => tables.length;\n",
+    });
+    const result = await cruise(dir);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('module-own-tables-only');
+  }, 60_000);
+
   it('allow imports through the entry', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'depcruise-'));
     dirs.push(dir);

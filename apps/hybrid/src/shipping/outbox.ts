@@ -6,17 +6,16 @@ import { newId } from '@archbench/domain/ids';
 import type { InternalHttpClient } from '@archbench/microservices/http-client';
 import type { DomainEvent as ShippingEvent } from '@archbench/microservices/messages';
 import type { DomainEvent, EventBus } from '@archbench/monolith/events';
-import type { ShipmentReader } from '@archbench/monolith/modules/shipping';
+import type { ShipmentReader, ShippingTables } from '@archbench/monolith/modules/shipping';
 import { DependencyError } from '@archbench/observability/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { injectContext } from '@archbench/observability/tracing';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import { withOutbox } from '../db';
-import type { Tables } from '../db';
 
 export interface ShippingOutboxOptions {
-  /** The core's database, as the modules see it (the monolith's tables). */
-  db: Kysely<Tables>;
+  /** The core's database as the monolith's shipping module sees it (its `shipments` table, the ledger here). */
+  db: Kysely<ShippingTables>;
   events: EventBus;
   logger: Logger;
   /** Reaches the shipping service's internal `GET /shipments/:orderId` (peer `shipping`). */
@@ -116,6 +115,24 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
         if (caughtUp || Date.now() >= deadline) return shipment;
         await sleep(25);
       }
+    },
+    /** Restart recovery: of these confirmed orders, those with no ledger row (their OrderConfirmed never reached the outbox). */
+    async unshipped(orderIds: readonly string[]): Promise<string[]> {
+      const handed = new Set<string>();
+      for (let i = 0; i < orderIds.length; i += 500) {
+        const rows = await db.selectFrom('shipments').select('order_id').where('order_id', 'in', orderIds.slice(i, i + 500)).execute();
+        for (const row of rows) handed.add(row.order_id);
+      }
+      return orderIds.filter((id) => !handed.has(id));
+    },
+    /** Restart recovery: of these cancelled orders, those whose ledger row does not say CANCELLED yet. */
+    async stillShipping(orderIds: readonly string[]): Promise<string[]> {
+      const found: string[] = [];
+      for (let i = 0; i < orderIds.length; i += 500) {
+        const rows = await db.selectFrom('shipments').select('order_id').where('order_id', 'in', orderIds.slice(i, i + 500)).where('status', '!=', 'CANCELLED').execute();
+        found.push(...rows.map((r) => r.order_id));
+      }
+      return found;
     },
   };
 }

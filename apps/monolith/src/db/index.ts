@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
 import type { Env } from '../env';
@@ -12,4 +13,13 @@ export async function openMonolithDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA
   const database = openDatabase<Tables>({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, fileName: 'monolith.db' });
   await migrate(database.db, migrations);
   return database;
+}
+
+/**
+ * The database as one module sees it: the same pool, typed with that module's tables only, so a
+ * query on another module's table does not compile. `T` must be part of the schema.
+ * @example createCatalog(forModule<CatalogTables>(db))
+ */
+export function forModule<T>(db: Kysely<Tables & T>): Kysely<T> {
+  return db as unknown as Kysely<T>;
 }

@@ -1,62 +1,13 @@
-/** Table types of the monolith's one database. Each module owns its tables (see module READMEs). */
-export interface ProductsTable {
-  sku: string;
-  name: string;
-  price_cents: number;
-  currency: string;
-  stock: number;
-}
+import type { CatalogTables, ProductsTable } from '../modules/catalog/tables';
+import type { IdempotencyKeysTable, OrderItemsTable, OrdersTable, OrdersTables } from '../modules/orders/tables';
+import type { PaymentsTable, PaymentsTables } from '../modules/payments/tables';
+import type { ShipmentsTable, ShippingTables } from '../modules/shipping/tables';
 
-export interface OrdersTable {
-  id: string;
-  customer_id: string;
-  status: string;
-  total_cents: number;
-  currency: string;
-  payment_token: string;
-  payment_status: string;
-  rejection_reason: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type { IdempotencyKeysTable, OrderItemsTable, OrdersTable, PaymentsTable, ProductsTable, ShipmentsTable };
+export type { CatalogTables, OrdersTables, PaymentsTables, ShippingTables };
 
-export interface OrderItemsTable {
-  order_id: string;
-  sku: string;
-  quantity: number;
-  unit_price_cents: number;
-}
-
-export interface IdempotencyKeysTable {
-  customer_id: string;
-  key: string;
-  request_hash: string;
-  order_id: string;
-  created_at: string;
-}
-
-export interface PaymentsTable {
-  id: string;
-  order_id: string;
-  kind: string;
-  status: string;
-  amount_cents: number;
-  provider_ref: string | null;
-  created_at: string;
-}
-
-export interface ShipmentsTable {
-  id: string;
-  order_id: string;
-  status: string;
-  created_at: string;
-}
-
-export interface Tables {
-  products: ProductsTable;
-  orders: OrdersTable;
-  order_items: OrderItemsTable;
-  idempotency_keys: IdempotencyKeysTable;
-  payments: PaymentsTable;
-  shipments: ShipmentsTable;
-}
+/**
+ * The monolith's one database: the union of the modules' own tables (each module declares its
+ * tables in its `tables.ts` and is handed a handle typed with those only; see forModule).
+ */
+export type Tables = CatalogTables & OrdersTables & PaymentsTables & ShippingTables;

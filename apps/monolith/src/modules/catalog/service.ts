@@ -1,9 +1,12 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Product } from '@archbench/contracts/schemas';
 import { seedProductRowChunks } from '@archbench/domain/catalog';
 import { AppError } from '@archbench/observability/errors';
 import { prepareQuery } from '@archbench/server-kit/prepared';
-import type { Tables } from '../../db/schema';
+import type { QueryTarget } from '@archbench/server-kit/prepared';
+import { joinTransaction } from '../../shared/transaction';
+import type { SharedTransaction } from '../../shared/transaction';
+import type { CatalogTables, ProductsTable } from './tables';
 
 export interface PricedItem {
   sku: string;
@@ -11,9 +14,7 @@ export interface PricedItem {
   unitPriceCents: number;
 }
 
-type Db = Kysely<Tables> | Transaction<Tables>;
-
-const toProduct = (row: Tables['products']): Product => ({
+const toProduct = (row: ProductsTable): Product => ({
   sku: row.sku,
   name: row.name,
   priceCents: Number(row.price_cents),
@@ -27,7 +28,7 @@ function bySku<T extends { sku: string }>(items: readonly T[]): readonly T[] {
 }
 
 /** Catalog and inventory: products, prices and available stock. Owns the `products` table. */
-export function createCatalog(db: Kysely<Tables>) {
+export function createCatalog(db: Kysely<CatalogTables>) {
   // The hot paths (product page, stock reservation) run queries compiled once.
   const productBySku = prepareQuery(db, (q, $: { sku: string }) => q.selectFrom('products').selectAll().where('sku', '=', $.sku));
   const takeStock = prepareQuery(db, (q, $: { sku: string; quantity: number }) =>
@@ -64,7 +65,8 @@ export function createCatalog(db: Kysely<Tables>) {
      * Throws unknown-sku (422) or insufficient-stock (409); the caller's rollback undoes any
      * partial reservation.
      */
-    async reserve(trx: Transaction<Tables>, items: Array<{ sku: string; quantity: number }>): Promise<PricedItem[]> {
+    async reserve(shared: SharedTransaction, items: Array<{ sku: string; quantity: number }>): Promise<PricedItem[]> {
+      const trx = joinTransaction<CatalogTables>(shared);
       const priced: PricedItem[] = [];
       // Sorted by SKU so concurrent orders lock rows in the same order (no deadlocks on PostgreSQL).
       // One conditional update per item both takes the stock and reads the price; only when it
@@ -84,7 +86,7 @@ export function createCatalog(db: Kysely<Tables>) {
     },
 
     /** Puts units back into available stock (rejected or cancelled orders), in the caller's transaction. */
-    async release(trx: Db, items: Array<{ sku: string; quantity: number }>): Promise<void> {
+    async release(trx: QueryTarget, items: Array<{ sku: string; quantity: number }>): Promise<void> {
       for (const item of bySku(items)) await putBackStock.execute(trx, { sku: item.sku, quantity: item.quantity });
     },
 

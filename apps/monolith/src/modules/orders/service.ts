@@ -8,16 +8,20 @@ import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { PreparedQuery } from '@archbench/server-kit/prepared';
-import type { Tables } from '../../db/schema';
 import type { EventBus } from '../../shared/events';
 import { nowIso } from '../../shared/events';
+import { shareTransaction } from '../../shared/transaction';
 import type { Catalog } from '../catalog';
 import type { Payments } from '../payments';
+import type { ShipmentReader } from '../shipping';
+import type { OrdersTables } from './tables';
 
 export interface OrdersDeps {
-  db: Kysely<Tables>;
+  db: Kysely<OrdersTables>;
   catalog: Catalog;
   payments: Payments;
+  /** Asked at restart which orders still need their OrderConfirmed / OrderCancelled (it owns shipments). */
+  shipping: Pick<ShipmentReader, 'unshipped' | 'stillShipping'>;
   events: EventBus;
   logger: Logger;
   /** archbench_orders_total{outcome}; omitted when metrics are off. */
@@ -45,7 +49,7 @@ export interface PlaceResult {
  * or release atomically), lists them and cancels them. Owns `orders`, `order_items` and
  * `idempotency_keys`.
  */
-export function createOrders({ db, catalog, payments, events, logger, metrics, deadlineMs = 60_000 }: OrdersDeps) {
+export function createOrders({ db, catalog, payments, shipping, events, logger, metrics, deadlineMs = 60_000 }: OrdersDeps) {
   /** Payment processing in flight, by order id, so `Prefer: wait` can await it. */
   const inFlight = new Map<string, Promise<Order | undefined>>();
   /**
@@ -184,7 +188,7 @@ export function createOrders({ db, catalog, payments, events, logger, metrics, d
   async function refundLateCapture(order: Order): Promise<void> {
     const recorded = await db.transaction().execute(async (trx) => {
       try {
-        await payments.recordRefund(trx, order.id, order.totalCents);
+        await payments.recordRefund(shareTransaction(trx), order.id, order.totalCents);
       } catch (error) {
         if (isUniqueViolation(error)) return false;
         throw error;
@@ -216,8 +220,8 @@ export function createOrders({ db, catalog, payments, events, logger, metrics, d
       if ((await rejectOrder.executeAffected(trx, { id, payment_status: paymentStatus, reason, now })) !== 1) return false;
       await catalog.release(trx, order.items);
       if (known) await payments.recordCharge(trx, known);
-      else if (stored === 'PENDING') await payments.abandonCharge(id, trx);
-      if (captured) await payments.recordRefund(trx, id, order.totalCents);
+      else if (stored === 'PENDING') await payments.abandonCharge(id, shareTransaction(trx));
+      if (captured) await payments.recordRefund(shareTransaction(trx), id, order.totalCents);
       return true;
     });
     unsettled.delete(id);
@@ -274,7 +278,7 @@ export function createOrders({ db, catalog, payments, events, logger, metrics, d
       try {
         await db.transaction().execute(async (trx) => {
           // In SKU order: the order's items as stored and as answered.
-          const items = await catalog.reserve(trx, body.items);
+          const items = await catalog.reserve(shareTransaction(trx), body.items);
           const totalCents = orderTotal(items);
           await insertOrder.execute(trx, { id, customer_id: customerId, total_cents: totalCents, payment_token: body.payment.token, now });
           const rows: Record<string, string | number> = { order_id: id };
@@ -345,7 +349,7 @@ export function createOrders({ db, catalog, payments, events, logger, metrics, d
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) return false;
         await catalog.release(trx, order.items);
-        await payments.recordRefund(trx, id, order.totalCents);
+        await payments.recordRefund(shareTransaction(trx), id, order.totalCents);
         return true;
       });
       if (!cancelled) throw new AppError('order-not-cancellable', 'order was cancelled concurrently');
@@ -381,25 +385,16 @@ export function createOrders({ db, catalog, payments, events, logger, metrics, d
           await settle(order, status === 'PENDING' ? 'FAILED' : (status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
         }
       });
-      const unshipped = await db
-        .selectFrom('orders')
-        .leftJoin('shipments', 'shipments.order_id', 'orders.id')
-        .select(['orders.id', 'orders.customer_id', 'orders.total_cents'])
-        .where('orders.status', '=', 'CONFIRMED')
-        .where('shipments.id', 'is', null)
-        .execute();
-      for (const row of unshipped) {
-        await events.publish({ type: 'OrderConfirmed', orderId: row.id, customerId: row.customer_id, totalCents: Number(row.total_cents) });
+      // Shipments are shipping's: ask it which orders it has not heard about, never join its table.
+      const confirmed = await db.selectFrom('orders').select(['id', 'customer_id', 'total_cents']).where('status', '=', 'CONFIRMED').execute();
+      const unshipped = new Set(await shipping.unshipped(confirmed.map((r) => r.id)));
+      for (const row of confirmed) {
+        if (unshipped.has(row.id)) await events.publish({ type: 'OrderConfirmed', orderId: row.id, customerId: row.customer_id, totalCents: Number(row.total_cents) });
       }
       await payments.completeRefunds();
-      const stillShipping = await db
-        .selectFrom('orders')
-        .innerJoin('shipments', 'shipments.order_id', 'orders.id')
-        .select(['orders.id', 'orders.customer_id'])
-        .where('orders.status', '=', 'CANCELLED')
-        .where('shipments.status', '!=', 'CANCELLED')
-        .execute();
-      for (const row of stillShipping) await events.publish({ type: 'OrderCancelled', orderId: row.id, customerId: row.customer_id });
+      const cancelled = await db.selectFrom('orders').select(['id', 'customer_id']).where('status', '=', 'CANCELLED').execute();
+      const stillShipping = new Set(await shipping.stillShipping(cancelled.map((r) => r.id)));
+      for (const row of cancelled) if (stillShipping.has(row.id)) await events.publish({ type: 'OrderCancelled', orderId: row.id, customerId: row.customer_id });
       return pending.length;
     },
 

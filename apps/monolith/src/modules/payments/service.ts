@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { PaymentProvider } from '@archbench/domain/payment-provider';
@@ -7,10 +7,12 @@ import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { QueryTarget } from '@archbench/server-kit/prepared';
-import type { Tables } from '../../db/schema';
 import { nowIso } from '../../shared/events';
+import { joinTransaction } from '../../shared/transaction';
+import type { SharedTransaction } from '../../shared/transaction';
+import type { PaymentsTable, PaymentsTables } from './tables';
 
-const toRecord = (row: Tables['payments']): PaymentRecord => ({
+const toRecord = (row: PaymentsTable): PaymentRecord => ({
   id: row.id,
   orderId: row.order_id,
   kind: row.kind as PaymentRecord['kind'],
@@ -45,7 +47,7 @@ export interface PaymentsProviderOptions {
  * every charge and refund. The unique (order_id, kind) row is written before the provider call,
  * so a second charge for the same order can never reach the provider: at most one capture.
  */
-export function createPayments(db: Kysely<Tables>, providerOptions: PaymentsProviderOptions, metrics?: Pick<Metrics, 'paymentsTotal'>) {
+export function createPayments(db: Kysely<PaymentsTables>, providerOptions: PaymentsProviderOptions, metrics?: Pick<Metrics, 'paymentsTotal'>) {
   let settings: ProviderSettings = { ...providerOptions.settings };
   let provider = providerOptions.provider ?? new PaymentProvider(settings);
   // Every order writes these two; compiled once.
@@ -122,8 +124,8 @@ export function createPayments(db: Kysely<Tables>, providerOptions: PaymentsProv
      * Records the refund of a cancelled order inside the cancel's own transaction, so a crash
      * after the commit still leaves a PENDING refund that `completeRefunds` finishes.
      */
-    async recordRefund(trx: Transaction<Tables>, orderId: string, amountCents: number): Promise<void> {
-      await trx
+    async recordRefund(shared: SharedTransaction, orderId: string, amountCents: number): Promise<void> {
+      await joinTransaction<PaymentsTables>(shared)
         .insertInto('payments')
         .values({ id: newId('pay'), order_id: orderId, kind: 'refund', status: 'PENDING', amount_cents: amountCents, provider_ref: null, created_at: nowIso() })
         .execute();
@@ -146,8 +148,9 @@ export function createPayments(db: Kysely<Tables>, providerOptions: PaymentsProv
       return row?.status;
     },
     /** Marks a charge left in flight by a crash as failed (the simulated provider cannot be asked). */
-    async abandonCharge(orderId: string, trx: Kysely<Tables> | Transaction<Tables> = db): Promise<void> {
-      await trx.updateTable('payments').set({ status: 'FAILED' }).where('order_id', '=', orderId).where('kind', '=', 'charge').where('status', '=', 'PENDING').execute();
+    async abandonCharge(orderId: string, shared?: SharedTransaction): Promise<void> {
+      await (shared ? joinTransaction<PaymentsTables>(shared) : db)
+        .updateTable('payments').set({ status: 'FAILED' }).where('order_id', '=', orderId).where('kind', '=', 'charge').where('status', '=', 'PENDING').execute();
     },
     /** The provider settings in force. */
     providerSettings(): ProviderSettings {

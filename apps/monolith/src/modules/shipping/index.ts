@@ -3,5 +3,9 @@ import type { Shipping } from './service';
 
 export { createShipping } from './service';
 export type { Shipping };
-/** All the rest of the app reads from shipping; an extracted shipping service can answer it too. */
-export type ShipmentReader = Pick<Shipping, 'get'>;
+export type { ShippingTables } from './tables';
+/**
+ * What the rest of the app asks shipping (the customer's shipment read, and restart recovery's
+ * "which orders still need their event"); an extracted shipping service (the hybrid) answers it too.
+ */
+export type ShipmentReader = Pick<Shipping, 'get' | 'unshipped' | 'stillShipping'>;

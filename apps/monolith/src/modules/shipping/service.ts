@@ -3,12 +3,21 @@ import type { Shipment } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { prepareQuery } from '@archbench/server-kit/prepared';
-import type { Tables } from '../../db/schema';
 import type { EventBus } from '../../shared/events';
 import { nowIso } from '../../shared/events';
+import type { ShippingTables } from './tables';
+
+/** Ids per query when recovery asks about many orders (well under SQLite's bound-parameter limit). */
+const CHUNK = 500;
+
+async function inChunks(ids: readonly string[], query: (chunk: string[]) => Promise<string[]>): Promise<string[]> {
+  const found: string[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) found.push(...(await query(ids.slice(i, i + CHUNK))));
+  return found;
+}
 
 /** Shipping: creates a shipment when an order is confirmed, cancels it when the order is. Owns `shipments`. */
-export function createShipping(db: Kysely<Tables>, events: EventBus) {
+export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
   // One per confirmed order: compiled once.
   const insertShipment = prepareQuery(db, (q, $: { id: string; order_id: string; created_at: string }) =>
     q.insertInto('shipments').values({ id: $.id, order_id: $.order_id, status: 'PREPARING', created_at: $.created_at }),
@@ -28,6 +37,17 @@ export function createShipping(db: Kysely<Tables>, events: EventBus) {
     async get(orderId: string): Promise<Shipment | undefined> {
       const row = await db.selectFrom('shipments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
       return row ? { id: row.id, orderId: row.order_id, status: row.status as Shipment['status'], createdAt: row.created_at } : undefined;
+    },
+    /** Of these confirmed orders, the ones shipping has no shipment for (restart recovery re-sends their OrderConfirmed). */
+    async unshipped(orderIds: readonly string[]): Promise<string[]> {
+      const known = new Set(await inChunks(orderIds, async (chunk) => (await db.selectFrom('shipments').select('order_id').where('order_id', 'in', chunk).execute()).map((r) => r.order_id)));
+      return orderIds.filter((id) => !known.has(id));
+    },
+    /** Of these cancelled orders, the ones whose shipment is not cancelled yet (restart recovery re-sends their OrderCancelled). */
+    async stillShipping(orderIds: readonly string[]): Promise<string[]> {
+      return inChunks(orderIds, async (chunk) =>
+        (await db.selectFrom('shipments').select('order_id').where('order_id', 'in', chunk).where('status', '!=', 'CANCELLED').execute()).map((r) => r.order_id),
+      );
     },
   };
   events.subscribe('OrderConfirmed', (e) => shipping.createFor(e.orderId));

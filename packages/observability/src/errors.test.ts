@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { AppError, DependencyError, classifyError, toProblem } from './errors';
+import { classifyError, toProblem } from './errors';
+import { AppError, DependencyError } from '@archbench/domain/errors';
 import { observe } from './hono';
 import { createLogger } from './logging';
 import { createMetrics } from './metrics';

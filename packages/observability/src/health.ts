@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { AppError, toProblem } from './errors';
+import { toProblem } from './errors';
+import { AppError } from '@archbench/domain/errors';
 
 /** A readiness check: true when the dependency answers. Throwing counts as failing. */
 export type HealthCheck = () => Promise<boolean> | boolean;

@@ -1,7 +1,8 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Env, ErrorHandler, Hono, MiddlewareHandler, NotFoundHandler, Schema } from 'hono';
 import type { Logger } from 'pino';
-import { AppError, classifyError, toProblem } from './errors';
+import { classifyError, toProblem } from './errors';
+import { AppError } from '@archbench/domain/errors';
 import { healthRoutes } from './health';
 import type { HealthCheck } from './health';
 import type { Metrics } from './metrics';

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DependencyError, toProblem } from './errors';
+import { toProblem } from './errors';
+import { DependencyError } from '@archbench/domain/errors';
 import { HttpStatusError, createHttpClient } from './http-client';
 import type { HttpClient } from './http-client';
 import { createMetrics } from './metrics';

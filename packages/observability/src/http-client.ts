@@ -4,7 +4,7 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { activeIds, propagator, recordSetter } from './context';
-import { DependencyError } from './errors';
+import { DependencyError } from '@archbench/domain/errors';
 import type { Metrics } from './metrics';
 import { statusClass } from './metrics';
 import type { Tracing } from './tracing';

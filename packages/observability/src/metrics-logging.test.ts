@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from './errors';
+import { AppError } from '@archbench/domain/errors';
 import { observe } from './hono';
 import type { ObservabilityEnv } from './hono';
 import { createHttpClient } from './http-client';

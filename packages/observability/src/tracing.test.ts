@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kyselyObserver } from './database';
-import { AppError } from './errors';
+import { AppError } from '@archbench/domain/errors';
 import { observe } from './hono';
 import { createHttpClient } from './http-client';
 import { createLogger } from './logging';

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { verifyToken } from '@archbench/contracts/tokens';
 import type { TokenClaims } from '@archbench/contracts/tokens';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 
 export type AuthVariables = { auth: TokenClaims };
 

@@ -5,7 +5,7 @@ import type { ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import { observe } from '@archbench/observability/hono';
 import { createLogger } from '@archbench/observability/logging';
 import { apiSecurityHeaders, limitBody, placedOrderResponse, readJson } from './http';

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { LIMITS, toFieldErrors } from '@archbench/contracts/schemas';
 import type { Order } from '@archbench/contracts/schemas';
 import { decodeCursor, isTerminal } from '@archbench/domain/orders';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import { notFoundHandler, problemHandler, setResponseHeader, setResponseHeaders } from '@archbench/observability/hono';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';

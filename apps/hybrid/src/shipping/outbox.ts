@@ -7,7 +7,7 @@ import type { InternalHttpClient } from '@archbench/microservices/http-client';
 import type { DomainEvent as ShippingEvent } from '@archbench/microservices/messages';
 import type { DomainEvent, EventBus } from '@archbench/monolith/events';
 import type { ShipmentReader, ShippingTables } from '@archbench/monolith/modules/shipping';
-import { DependencyError } from '@archbench/observability/errors';
+import { DependencyError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { injectContext } from '@archbench/observability/tracing';
 import { prepareQuery } from '@archbench/server-kit/prepared';

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { CreateOrderRequest, LIMITS, RestockRequest, parsePreferWait } from '@archbench/contracts/schemas';
 import type { Order, Shipment } from '@archbench/contracts/schemas';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import type { AuthVariables } from '@archbench/server-kit/auth';
 import { readIdempotencyKey, readJson } from '@archbench/server-kit/http';
 import type { ServiceName } from '../env';

@@ -1,4 +1,4 @@
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import type { Command, PricedItem, Reply, ReleaseCommand, ReleaseReply, ReserveCommand, ReserveReply } from '../shared/messages';
 import type { InventoryRepository } from './repository';

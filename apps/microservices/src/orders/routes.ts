@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { CreateOrderRequest, OrderListQuery, parsePreferWait } from '@archbench/contracts/schemas';
 import { encodeCursor } from '@archbench/domain/orders';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import { placedOrderResponse, readCursor, readIdempotencyKey, validate } from '@archbench/server-kit/http';
 import type { Orders } from './service';
 

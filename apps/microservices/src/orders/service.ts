@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { canCancel, isTerminal, requestHash } from '@archbench/domain/orders';
-import { AppError, DependencyError } from '@archbench/observability/errors';
+import { AppError, DependencyError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { backoff } from '../shared/http-client';

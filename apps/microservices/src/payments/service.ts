@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PaymentProvider } from '@archbench/domain/payment-provider';
 import type { PaymentProviderOptions } from '@archbench/domain/payment-provider';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import type { ChargeCommand, ChargeOutcome, ChargeReply, Command, RefundCommand, RefundReply, Reply, VoidCommand, VoidReply } from '../shared/messages';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DependencyError } from '@archbench/observability/errors';
+import { DependencyError } from '@archbench/domain/errors';
 import { createHttpClient } from '@archbench/observability/http-client';
 import type { HttpClient } from '@archbench/observability/http-client';
 import type { Metrics } from '@archbench/observability/metrics';

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import { observe } from '@archbench/observability/hono';
 import type { HealthCheck } from '@archbench/observability/health';
 import type { Logger } from '@archbench/observability/logging';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import type { Shipping } from './service';
 
 /** Internal read of a shipment by order id (the gateway checks ownership first). */

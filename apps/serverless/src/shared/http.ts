@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { LIMITS, toFieldErrors } from '@archbench/contracts/schemas';
 import type { Order } from '@archbench/contracts/schemas';
 import { decodeCursor, isTerminal } from '@archbench/domain/orders';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 
 /**
  * The HTTP contract helpers of @archbench/server-kit/http, for workerd. That module also exports

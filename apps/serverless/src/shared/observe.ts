@@ -1,6 +1,7 @@
 import type { Context, Env, Hono, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { AppError, classifyError, toProblem } from '@archbench/observability/errors';
+import { classifyError, toProblem } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import type { WorkerLogger } from './log';
 import type { MetricsSnapshot, WorkerMetrics } from './metrics';
 

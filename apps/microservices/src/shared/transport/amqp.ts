@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { DependencyError } from '@archbench/observability/errors';
+import { DependencyError } from '@archbench/domain/errors';
 import { withConsumerSpan, withProducerSpan } from '@archbench/observability/tracing';
 import type { ServiceName } from '../../env';
 import { backoff } from '../http-client';

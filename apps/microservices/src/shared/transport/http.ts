@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { AppError, DependencyError } from '@archbench/observability/errors';
+import { AppError, DependencyError } from '@archbench/domain/errors';
 import type { InternalHttpClient } from '../http-client';
 import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
 import type { Command, DomainEvent, MessageHeaders, ReplyOf } from '../messages';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { PageQuery, RestockRequest, Sku } from '@archbench/contracts/schemas';
 import { encodeCursor } from '@archbench/domain/orders';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import { readCursor, readJson, validate } from '@archbench/server-kit/http';
 import type { Catalog } from './service';
 

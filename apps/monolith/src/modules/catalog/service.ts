@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Product } from '@archbench/contracts/schemas';
 import { seedProductRowChunks } from '@archbench/domain/catalog';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { QueryTarget } from '@archbench/server-kit/prepared';
 import { joinTransaction } from '../../shared/transaction';

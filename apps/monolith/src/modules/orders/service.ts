@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { canCancel, isTerminal, orderFromRows, ordersFromRows, orderTotal, requestHash } from '@archbench/domain/orders';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';

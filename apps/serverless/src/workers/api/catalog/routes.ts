@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { PageQuery, RestockRequest, Sku } from '@archbench/contracts/schemas';
 import { encodeCursor } from '@archbench/domain/orders';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import { readCursor, readJson, validate } from '../../../shared/http';
 import type { ApiBindings } from '../../../shared/bindings';
 import { createCatalog } from './service';

@@ -1,7 +1,7 @@
 import type { D1Database } from '@cloudflare/workers-types';
 import type { Product } from '@archbench/contracts/schemas';
 import { seedProductRowChunks } from '@archbench/domain/catalog';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 
 interface ProductRow {
   sku: string;

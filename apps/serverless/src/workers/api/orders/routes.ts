@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { CreateOrderRequest, OrderListQuery, parsePreferWait } from '@archbench/contracts/schemas';
 import { encodeCursor } from '@archbench/domain/orders';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import type { AuthVariables } from '@archbench/server-kit/auth';
 import { placedOrderResponse, readCursor, readIdempotencyKey, readJson, validate } from '../../../shared/http';
 import type { ApiBindings } from '../../../shared/bindings';

@@ -3,7 +3,7 @@ import type { CreateOrderRequest, Order, OrderStatus } from '@archbench/contract
 import { newId } from '@archbench/domain/ids';
 import { canCancel, isTerminal, orderTotal, ordersFromRows, requestHash } from '@archbench/domain/orders';
 import type { OrderItemRow, OrderRow } from '@archbench/domain/orders';
-import { AppError } from '@archbench/observability/errors';
+import { AppError } from '@archbench/domain/errors';
 import type { ApiBindings } from '../../../shared/bindings';
 import type { WorkerLogger } from '../../../shared/log';
 import type { WorkerMetrics } from '../../../shared/metrics';

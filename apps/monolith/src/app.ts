@@ -1,8 +1,5 @@
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import type { Kysely } from 'kysely';
-import { buildOpenApiDocument } from '@archbench/contracts/openapi';
-import { LIMITS } from '@archbench/contracts/schemas';
 import type { PaymentProvider } from '@archbench/domain/payment-provider';
 import { kyselyObserver } from '@archbench/observability/database';
 import { observe } from '@archbench/observability/hono';
@@ -12,7 +9,7 @@ import type { Metrics } from '@archbench/observability/metrics';
 import type { Tracing } from '@archbench/observability/tracing';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import { ping } from '@archbench/server-kit/db';
-import { apiSecurityHeaders, limitBody, overloadGuard } from '@archbench/server-kit/http';
+import { openApiHandler, publicEdge } from '@archbench/server-kit/edge';
 import { forModule } from './db';
 import type { Tables } from './db';
 import type { Env } from './env';
@@ -79,10 +76,9 @@ export function createApp({
   );
   const shipping = makeShipping({ db: forModule<ShippingTables>(db), events, logger });
   const orders = createOrders({ db: forModule<OrdersTables>(db), catalog, payments, shipping, events, logger, metrics, deadlineMs: env.SAGA_DEADLINE_MS });
-  const openapi = JSON.stringify(buildOpenApiDocument({ title: `archbench order API (${name})` }));
 
   const app = new Hono();
-  // Errors, request span/metrics/logger, then the shared middleware, /metrics, /health, /ready.
+  // Errors, request span/metrics/logger, the public edge (shared with every public server), /metrics, /health, /ready.
   observe(app, {
     service: env.SERVICE_NAME,
     logger,
@@ -90,16 +86,9 @@ export function createApp({
     tracing,
     accessLog: env.ACCESS_LOG === 'off' ? false : env.ACCESS_LOG,
     health: { checks: { database: () => ping(rawDb) } },
-    use: [
-      apiSecurityHeaders(),
-      ...(env.CORS_ORIGINS.length > 0 ? [cors({ origin: env.CORS_ORIGINS, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied', 'X-Request-Id'] })] : []),
-      overloadGuard({ maxInFlight: env.MAX_IN_FLIGHT }),
-    ],
+    use: [publicEdge({ corsOrigins: env.CORS_ORIGINS, maxInFlight: env.MAX_IN_FLIGHT })],
   });
-  // A declared length is checked up front, a chunked body while it streams; GET and HEAD pass.
-  app.use(limitBody(LIMITS.maxBodyBytes));
-
-  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  app.get('/openapi.json', openApiHandler(`archbench order API (${name})`));
 
   app.route('/', catalogRoutes(catalog));
 

@@ -85,3 +85,35 @@ export function ordersFromRows(rows: readonly OrderRow[], items: readonly OrderI
   }
   return rows.map((row) => orderFromRows(row, byOrder.get(row.id) ?? []));
 }
+
+/** An order line with the unit price the catalog charged when it reserved the stock. */
+export interface PricedItem {
+  sku: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+/** An order reached CONFIRMED: shipping starts. */
+export interface OrderConfirmed {
+  type: 'OrderConfirmed';
+  orderId: string;
+  customerId: string;
+  totalCents: number;
+}
+
+/** An order was cancelled: shipping stops (or never starts). */
+export interface OrderCancelled {
+  type: 'OrderCancelled';
+  orderId: string;
+  customerId: string;
+}
+
+/**
+ * The events an order publishes to shipping, the same in every topology (in-process bus,
+ * outbox over HTTP or RabbitMQ, Queues).
+ * @example const event: DomainEvent = { type: 'OrderCancelled', orderId, customerId }
+ */
+export type DomainEvent = OrderConfirmed | OrderCancelled;
+
+/** A DomainEvent as an outbox stores and delivers it: its id lets a consumer drop a redelivery. */
+export type StoredEvent = DomainEvent & { id: string };

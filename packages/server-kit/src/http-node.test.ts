@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { AppError } from '@archbench/domain/errors';
 import { observe } from '@archbench/observability/hono';
 import { createLogger } from '@archbench/observability/logging';
-import { apiSecurityHeaders, limitBody, placedOrderResponse, readJson } from './http';
+import { publicEdge } from './edge';
+import { placedOrderResponse, readJson } from './http';
 
 /**
  * The same middleware as in server-kit.test.ts, but served by @hono/node-server over a real
@@ -21,8 +22,7 @@ let base: string;
 
 beforeAll(async () => {
   const app = new Hono();
-  observe(app, { service: 'http-node-test', logger: createLogger({ service: 'http-node-test', level: 'silent' }), use: [apiSecurityHeaders()] });
-  app.use(limitBody(MAX));
+  observe(app, { service: 'http-node-test', logger: createLogger({ service: 'http-node-test', level: 'silent' }), use: [publicEdge({ maxInFlight: 100, maxBodyBytes: MAX })] });
   app.post('/echo', async (c) => c.json(await readJson(c, z.strictObject({ text: z.string() }), MAX)));
   app.post('/ignore', (c) => c.json({ ignored: true }));
   app.get('/own-header', (c) => c.json({ ok: true }, 200, { 'x-frame-options': 'SAMEORIGIN' }));

@@ -7,7 +7,8 @@ import { AppError } from '@archbench/domain/errors';
 import { authenticate, requireAdmin } from './auth';
 import type { AuthVariables } from './auth';
 import { ConfigError, baseEnvSchema, parseEnv } from './env';
-import { apiSecurityHeaders, overloadGuard, readJson } from './http';
+import { publicEdge } from './edge';
+import { readJson } from './http';
 import { runTokenCli } from './token-cli';
 
 const secret = 'a-test-secret-of-enough-length';
@@ -112,12 +113,12 @@ describe('readJson', () => {
   });
 });
 
-describe('overloadGuard', () => {
+describe('publicEdge: overload guard', () => {
   it('sheds requests past the bound with 503 and Retry-After, and exempts health', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const app = appWith((a) => {
-      a.use(overloadGuard({ maxInFlight: 2, retryAfterSeconds: 3 }));
+      a.use(publicEdge({ maxInFlight: 2, retryAfterSeconds: 3 }));
       a.get('/slow', async (c) => {
         await gate;
         return c.text('ok');
@@ -197,10 +198,10 @@ describe('runTokenCli', () => {
   });
 });
 
-describe('apiSecurityHeaders', () => {
+describe('publicEdge: security headers', () => {
   it('puts the API header set on answers and on problem responses alike', async () => {
     const app = appWith((a) => {
-      a.use(apiSecurityHeaders());
+      a.use(publicEdge({ maxInFlight: 100 }));
       a.get('/ok', (c) => c.json({ ok: true }));
       a.get('/boom', () => {
         throw new AppError('not-found', 'nothing here');

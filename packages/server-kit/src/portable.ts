@@ -1,0 +1,266 @@
+// Runtime-neutral part of the public edge and the HTTP contract helpers: Fetch API, Hono and the
+// shared error model only, no node:* modules, prom-client, pino or OpenTelemetry's Node context
+// manager. The Node servers use it through ./edge and ./http; workerd imports it directly.
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+import { buildOpenApiDocument } from '@archbench/contracts/openapi';
+import { LIMITS, toFieldErrors } from '@archbench/contracts/schemas';
+import type { Order } from '@archbench/contracts/schemas';
+import { AppError } from '@archbench/domain/errors';
+import { decodeCursor, isTerminal } from '@archbench/domain/orders';
+
+/**
+ * The response headers OWASP recommends for a JSON API: no sniffing, no framing, no referrer,
+ * HTTPS pinning (ignored over plain HTTP) and a CSP that forbids any content, since an API
+ * response is never a document.
+ */
+export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['content-security-policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['referrer-policy', 'no-referrer'],
+  ['strict-transport-security', 'max-age=15552000; includeSubDomains'],
+];
+
+/** The response headers a browser client may read across origins: the one list of every public server. */
+export const EXPOSED_HEADERS = ['Location', 'Retry-After', 'Preference-Applied', 'Idempotent-Replayed', 'X-Request-Id'] as const;
+
+const ALLOWED_METHODS = 'GET,HEAD,POST,PUT,DELETE,OPTIONS';
+const EXPOSED = EXPOSED_HEADERS.join(',');
+/** Health, readiness and metrics answer under any load. */
+const UNGUARDED_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/** Sets response headers before the handler answers; the Node edge passes a faster one. */
+export type HeaderSetter = (c: Context, headers: ReadonlyArray<readonly [string, string]>) => void;
+
+const setWithContext: HeaderSetter = (c, headers) => {
+  for (const [name, value] of headers) c.header(name, value);
+};
+
+export interface PublicEdgeOptions {
+  /** Origins allowed by CORS (the frontend console); empty or omitted: no CORS headers. */
+  corsOrigins?: readonly string[];
+  /** Requests in flight past which the server sheds with 503 + Retry-After; a function when it is known per request (workerd vars). */
+  maxInFlight: number | (() => number);
+  /** Largest request body, bytes; default the contract's limit. */
+  maxBodyBytes?: number;
+  retryAfterSeconds?: number;
+}
+
+function tooLarge(detail: string): AppError {
+  // Answered before the body is read: close the connection so no client reuses it mid-body.
+  return new AppError('payload-too-large', detail, { headers: { connection: 'close' } });
+}
+
+/**
+ * The public edge of every archbench server as one middleware: security headers, CORS with one
+ * list of exposed headers (preflights answered here), the body limit, then the overload guard.
+ * One layer instead of four, header lists made once; a plain GET pays a header write, a set
+ * lookup and a counter.
+ *
+ * Body limit, the same rule everywhere: it applies to requests that have a body, whatever the
+ * method. A declared Content-Length over the limit is a 413 before anything is read (the body
+ * is left to the adapter's fast path otherwise); a chunked body is counted while it streams;
+ * a request with neither header has no body and passes.
+ *
+ * Install it inside observe()'s `use`, so errors become problem+json and /health, /ready and
+ * /metrics get the headers too (they are never shed).
+ * @example observe(app, { ..., use: [publicEdge({ corsOrigins: env.CORS_ORIGINS, maxInFlight: env.MAX_IN_FLIGHT })] })
+ */
+export function publicEdge(options: PublicEdgeOptions, setHeaders: HeaderSetter = setWithContext): MiddlewareHandler {
+  const maxBytes = options.maxBodyBytes ?? LIMITS.maxBodyBytes;
+  const origins = new Set(options.corsOrigins ?? []);
+  const cors = origins.size > 0;
+  const limit = options.maxInFlight;
+  const overloadHeaders = { 'retry-after': String(options.retryAfterSeconds ?? 1) };
+  const vary: ReadonlyArray<readonly [string, string]> = [['vary', 'Origin']];
+  const chunked = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw tooLarge(`request body is over the ${maxBytes}-byte limit`);
+    },
+  });
+  let inFlight = 0;
+
+  return async function edge(c, next) {
+    setHeaders(c, SECURITY_HEADERS);
+    if (cors) {
+      const origin = c.req.header('origin');
+      const allowed = origin !== undefined && origins.has(origin);
+      if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined) {
+        // A preflight: answered here, never routed, shed or counted.
+        const headers: Record<string, string> = { vary: 'Origin' };
+        if (allowed) {
+          headers['access-control-allow-origin'] = origin;
+          headers['access-control-allow-methods'] = ALLOWED_METHODS;
+          headers['access-control-allow-headers'] = c.req.header('access-control-request-headers') ?? '';
+          headers['access-control-max-age'] = '600';
+        }
+        return c.body(null, 204, headers);
+      }
+      setHeaders(c, allowed ? [['access-control-allow-origin', origin], ['access-control-expose-headers', EXPOSED], ['vary', 'Origin']] : vary);
+    }
+
+    const length = c.req.header('content-length');
+    if (length !== undefined) {
+      const declared = Number(length);
+      if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(`request body is ${declared} bytes; the limit is ${maxBytes}`);
+    } else if (c.req.header('transfer-encoding') !== undefined) {
+      // Chunked: no length to check up front, so the bytes are counted as they stream in.
+      return guarded(c, () => chunked(c, next));
+    }
+    return guarded(c, next);
+  };
+
+  async function guarded(c: Context, next: () => Promise<unknown>): Promise<void> {
+    if (UNGUARDED_PATHS.has(c.req.path)) {
+      await next();
+      return;
+    }
+    const max = typeof limit === 'number' ? limit : limit();
+    if (inFlight >= max) throw new AppError('overloaded', `more than ${max} requests in flight; retry later`, { headers: overloadHeaders });
+    inFlight++;
+    try {
+      await next();
+    } finally {
+      inFlight--;
+    }
+  }
+}
+
+/**
+ * `GET /openapi.json`: the contract's document under this server's title, built on first request
+ * (a cold start does not pay for it) and kept.
+ * @example app.get('/openapi.json', openApiHandler('archbench order API (monolith)'))
+ */
+export function openApiHandler(title: string) {
+  let document: string | undefined;
+  return (c: Context) => c.body((document ??= JSON.stringify(buildOpenApiDocument({ title }))), 200, { 'content-type': 'application/json' });
+}
+
+/**
+ * Waits for `promise` at most `ms`: its value, or undefined when the time ran out first. The
+ * timer is cleared as soon as either side settles, so a `Prefer: wait=30` request that finished
+ * early leaves no 30-second timer behind.
+ * @example const settled = await within(running, waitSeconds * 1000)
+ */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** Stateless with `stream` unset, so one decoder serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body's bytes, never more than `maxBytes` in memory. With a Content-Length the length is
+ * known and checked up front, and the adapter reads exactly that many bytes (its fast path on
+ * Node: no web stream); without one (chunked) the stream is read with a running count.
+ */
+async function readBody(c: Context, maxBytes: number): Promise<Uint8Array | ArrayBuffer> {
+  const length = c.req.header('content-length');
+  if (length !== undefined) {
+    const declared = Number(length);
+    if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(`request body is ${declared} bytes; the limit is ${maxBytes}`);
+    return c.req.arrayBuffer();
+  }
+  const stream = c.req.raw.body;
+  if (stream === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(`request body is over the ${maxBytes}-byte limit`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/**
+ * Reads a JSON request body: 415 unless the content type is JSON, 413 past the size limit
+ * (checked on the bytes actually read, not only Content-Length), 400 for malformed JSON (deeply
+ * nested input included), 422 with field errors when the schema rejects it.
+ */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number = LIMITS.maxBodyBytes): Promise<z.infer<S>> {
+  const type = c.req.header('content-type') ?? '';
+  if (!JSON_TYPE.test(type)) {
+    throw new AppError('unsupported-media-type', `expected Content-Type: application/json, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
+  }
+  const buffer = await readBody(c, maxBytes);
+  if (buffer.byteLength > maxBytes) {
+    throw new AppError('payload-too-large', `request body is over the ${maxBytes}-byte limit`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(UTF8.decode(buffer));
+  } catch {
+    throw new AppError('malformed-json', 'request body is not valid JSON');
+  }
+  return validate(schema, data);
+}
+
+/** Validates data with a schema or throws a 422 (or 400 for queries) problem naming each field. */
+export function validate<S extends z.ZodType>(schema: S, data: unknown, code: 'validation-failed' | 'invalid-query' = 'validation-failed'): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const errors = toFieldErrors(result.error);
+    const summary = errors.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ');
+    throw new AppError(code, summary, { errors });
+  }
+  return result.data;
+}
+
+/** Longest Idempotency-Key accepted (the contract's limit). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+/** The request's Idempotency-Key, or undefined; 422 when it is empty or longer than the limit. */
+export function readIdempotencyKey(c: Context): string | undefined {
+  const key = c.req.header('idempotency-key');
+  if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    const message = `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
+    throw new AppError('validation-failed', `Idempotency-Key ${message}`, { errors: [{ path: 'header.Idempotency-Key', message }] });
+  }
+  return key;
+}
+
+/** Decodes a page cursor of the query string; 400 invalid-query when it was sent but is not one of ours. */
+export function readCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const value = decodeCursor(cursor);
+  if (value === undefined) throw new AppError('invalid-query', 'cursor is not valid');
+  return value;
+}
+
+/**
+ * Answers POST /orders as the contract says: 200 for an idempotent replay, 201 when the order
+ * reached a terminal status, else 202; with Location, Preference-Applied and Idempotent-Replayed.
+ */
+export function placedOrderResponse(c: Context, placed: { order: Order; replayed: boolean }, waitSeconds: number | undefined, setHeaders: HeaderSetter = setWithContext) {
+  const headers: Array<readonly [string, string]> = [['location', `/orders/${placed.order.id}`]];
+  if (waitSeconds !== undefined) headers.push(['preference-applied', `wait=${waitSeconds}`]);
+  if (placed.replayed) headers.push(['idempotent-replayed', 'true']);
+  setHeaders(c, headers);
+  return c.json(placed.order, placed.replayed ? 200 : isTerminal(placed.order.status) ? 201 : 202);
+}

@@ -7,8 +7,8 @@ import { AppError } from '@archbench/domain/errors';
 import type { AuthVariables } from '@archbench/server-kit/auth';
 import { readIdempotencyKey, readJson } from '@archbench/server-kit/http';
 import type { ServiceName } from '../env';
-import { CUSTOMER_HEADER } from '../orders/routes';
 import type { InternalHttpClient, InternalRequest, InternalResponse } from '../shared/http-client';
+import { CUSTOMER_HEADER } from '../shared/service-app';
 
 /** Response headers of a service that the public answer carries. */
 const FORWARDED = ['content-type', 'location', 'preference-applied', 'idempotent-replayed', 'retry-after', 'www-authenticate'];

@@ -3,7 +3,7 @@ import { ping } from '@archbench/server-kit/db';
 import { createServiceApp } from '../shared/service-app';
 import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
-import { internalRoutes } from '../shared/transport';
+import { bindService } from '../shared/transport';
 import type { Transport } from '../shared/transport';
 import { createInventoryRepository } from './repository';
 import { inventoryRoutes } from './routes';
@@ -18,11 +18,10 @@ export interface InventoryAppDeps {
   internalToken: string;
 }
 
-/** The inventory service: catalog routes, reserve/release commands (HTTP routes; AMQP via transport.listen). */
+/** The inventory service: catalog routes, reserve/release commands (bound once: HTTP routes and AMQP consumers). */
 export function createInventoryApp({ db: rawDb, obs, dialect, transport, internalToken }: InventoryAppDeps) {
   const inventory = createInventory(createInventoryRepository(observedDb(rawDb, obs, dialect)));
   const app = createServiceApp({ service: 'inventory', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', inventoryRoutes(inventory));
-  app.route('/', internalRoutes({ command: (command) => inventory.handle(command) }));
-  return { app, inventory, start: () => transport.listen('inventory', { command: (command) => inventory.handle(command) }) };
+  return { app, inventory, start: bindService(app, transport, 'inventory', { command: (command) => inventory.handle(command) }) };
 }

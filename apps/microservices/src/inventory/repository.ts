@@ -6,7 +6,7 @@ import { nowIso } from '../shared/database';
 import type { PricedItem } from '../shared/messages';
 import type { InventoryTables } from './schema';
 
-type Db = Kysely<InventoryTables> | Transaction<InventoryTables>;
+export type Db = Kysely<InventoryTables> | Transaction<InventoryTables>;
 
 const toProduct = (row: InventoryTables['products']): Product => ({
   sku: row.sku,
@@ -35,6 +35,10 @@ export function createInventoryRepository(db: Kysely<InventoryTables>) {
   );
   return {
     db,
+    /** Runs `work` in one database transaction; the service never reaches for the Kysely handle to do it. */
+    transaction<T>(work: (trx: Transaction<InventoryTables>) => Promise<T>): Promise<T> {
+      return db.transaction().execute(work);
+    },
     async listProducts(limit: number, afterSku?: string) {
       let query = db.selectFrom('products').selectAll().orderBy('sku').limit(limit + 1);
       if (afterSku) query = query.where('sku', '>', afterSku);

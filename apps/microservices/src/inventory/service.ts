@@ -20,7 +20,7 @@ export function createInventory(repo: InventoryRepository) {
   async function reserve(command: ReserveCommand): Promise<ReserveReply> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await repo.db.transaction().execute(async (trx) => {
+        return await repo.transaction(async (trx) => {
           const done = await repo.processedReply(trx, command.id);
           if (done) return JSON.parse(done) as ReserveReply;
           const existing = await repo.reservation(trx, command.orderId);
@@ -60,7 +60,7 @@ export function createInventory(repo: InventoryRepository) {
   async function release(command: ReleaseCommand): Promise<ReleaseReply> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await repo.db.transaction().execute(async (trx) => {
+        return await repo.transaction(async (trx) => {
           const done = await repo.processedReply(trx, command.id);
           if (done) return JSON.parse(done) as ReleaseReply;
           const existing = await repo.reservation(trx, command.orderId);

@@ -9,13 +9,17 @@ import { ACTIVE_SAGA_STATES, canMove } from './saga';
 import type { SagaState } from './saga';
 import type { OrdersTables } from './schema';
 
-type Db = Kysely<OrdersTables> | Transaction<OrdersTables>;
+export type Db = Kysely<OrdersTables> | Transaction<OrdersTables>;
 export type SagaRow = OrdersTables['sagas'];
 
 /** Table access of the orders service. */
 export function createOrdersRepository(db: Kysely<OrdersTables>) {
   return {
     db,
+    /** Runs `work` in one database transaction; the service never reaches for the Kysely handle to do it. */
+    transaction<T>(work: (trx: Transaction<OrdersTables>) => Promise<T>): Promise<T> {
+      return db.transaction().execute(work);
+    },
     async load(id: string, customerId?: string): Promise<Order | undefined> {
       let query = db.selectFrom('orders').selectAll().where('id', '=', id);
       if (customerId !== undefined) query = query.where('customer_id', '=', customerId);

@@ -4,10 +4,8 @@ import { CreateOrderRequest, OrderListQuery, parsePreferWait } from '@archbench/
 import { encodeCursor } from '@archbench/domain/orders';
 import { AppError } from '@archbench/domain/errors';
 import { placedOrderResponse, readCursor, readIdempotencyKey, validate } from '@archbench/server-kit/http';
+import { CUSTOMER_HEADER } from '../shared/service-app';
 import type { Orders } from './service';
-
-/** Set by the gateway after it verified the customer's token. */
-export const CUSTOMER_HEADER = 'x-archbench-customer';
 
 function customerOf(c: Context): string {
   const customer = c.req.header(CUSTOMER_HEADER);

@@ -35,7 +35,7 @@ describe('saga transition table', () => {
   });
 
   it('sweeps exactly the states with a step to run', () => {
-    expect(states.filter(isActive).sort()).toEqual([...ACTIVE_SAGA_STATES].sort());
+    expect(states.filter(isActive).sort()).toEqual(['ABORTING', 'CANCELLING', 'EXPIRING', 'PAYING', 'RELEASING', 'RESERVING']);
     expect(isActive('CONFIRMED')).toBe(false); // waits for a customer, not for the sweeper
   });
 

@@ -15,25 +15,31 @@
  *
  * REFUSED, ABORTED, REJECTED, EXPIRED and CANCELLED are final.
  */
-export const SAGA_TRANSITIONS = {
-  RESERVING: ['PAYING', 'REFUSED', 'ABORTING'],
-  ABORTING: ['ABORTED'],
-  PAYING: ['CONFIRMED', 'RELEASING', 'EXPIRING'],
-  RELEASING: ['REJECTED'],
-  EXPIRING: ['EXPIRED'],
-  CONFIRMED: ['CANCELLING'],
-  CANCELLING: ['CANCELLED'],
-  REFUSED: [],
-  ABORTED: [],
-  REJECTED: [],
-  EXPIRED: [],
-  CANCELLED: [],
-} as const satisfies Record<string, readonly string[]>;
+export const SAGA = {
+  RESERVING: { next: ['PAYING', 'REFUSED', 'ABORTING'], swept: true },
+  ABORTING: { next: ['ABORTED'], swept: true },
+  PAYING: { next: ['CONFIRMED', 'RELEASING', 'EXPIRING'], swept: true },
+  RELEASING: { next: ['REJECTED'], swept: true },
+  EXPIRING: { next: ['EXPIRED'], swept: true },
+  // Waits for a customer's cancel, not for the sweeper.
+  CONFIRMED: { next: ['CANCELLING'], swept: false },
+  CANCELLING: { next: ['CANCELLED'], swept: true },
+  REFUSED: { next: [], swept: false },
+  ABORTED: { next: [], swept: false },
+  REJECTED: { next: [], swept: false },
+  EXPIRED: { next: [], swept: false },
+  CANCELLED: { next: [], swept: false },
+} as const satisfies Record<string, { next: readonly string[]; swept: boolean }>;
 
-export type SagaState = keyof typeof SAGA_TRANSITIONS;
+export type SagaState = keyof typeof SAGA;
 
-/** States with a step still to run: the sweeper drives sagas in these to the next state. */
-export const ACTIVE_SAGA_STATES = ['RESERVING', 'ABORTING', 'PAYING', 'RELEASING', 'EXPIRING', 'CANCELLING'] as const satisfies readonly SagaState[];
+/** The moves of the table above, by state. */
+export const SAGA_TRANSITIONS = Object.fromEntries(Object.entries(SAGA).map(([state, row]) => [state, row.next])) as {
+  [S in SagaState]: (typeof SAGA)[S]['next'];
+};
+
+/** States with a step still to run (`swept` in the table): the sweeper drives sagas in these to the next state. */
+export const ACTIVE_SAGA_STATES = (Object.keys(SAGA) as SagaState[]).filter((state) => SAGA[state].swept);
 
 export function isActive(state: string): boolean {
   return (ACTIVE_SAGA_STATES as readonly string[]).includes(state);

@@ -16,7 +16,7 @@ export interface OrdersTables {
   };
   order_items: { order_id: string; sku: string; quantity: number; unit_price_cents: number };
   idempotency_keys: { customer_id: string; key: string; request_hash: string; order_id: string; created_at: string };
-  /** One saga per order id; `state` says which step runs next (see SAGA_STATES). */
+  /** One saga per order id; `state` says which step runs next (the states and moves are SAGA_TRANSITIONS in saga.ts). */
   sagas: {
     order_id: string;
     customer_id: string;

@@ -9,7 +9,7 @@ import { backoff } from '../shared/http-client';
 import type { ChargeOutcome } from '../shared/messages';
 import type { Transport } from '../shared/transport';
 import type { OutboxRelay } from './outbox-relay';
-import type { OrdersRepository, SagaRow } from './repository';
+import type { Db, OrdersRepository, SagaRow } from './repository';
 import { deadlineOf, isActive } from './saga';
 import type { SagaState } from './saga';
 
@@ -121,7 +121,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
           return expire(saga);
         }
         if (reply.outcome === 'SUCCEEDED') {
-          await repo.db.transaction().execute(async (trx) => {
+          await repo.transaction(async (trx) => {
             if (!(await repo.setSaga(trx, id, 'CONFIRMED', 'PAYING', { charge_outcome: 'SUCCEEDED' }))) return;
             await repo.setOrderStatus(trx, id, 'PENDING', { status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
             await repo.addToOutbox(trx, { type: 'OrderConfirmed', orderId: id, customerId: saga.customer_id, totalCents: amountCents });
@@ -135,7 +135,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       }
       case 'RELEASING': {
         const { paymentStatus, reason } = REASONS[(saga.charge_outcome ?? 'FAILED') as keyof typeof REASONS] ?? REASONS.FAILED;
-        const reject = (trx: typeof repo.db) => repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus, rejectionReason: reason });
+        const reject = (trx: Db) => repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus, rejectionReason: reason });
         const release = () => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id });
         let rejected = false;
         try {
@@ -148,7 +148,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
           if (rejected) logger.warn({ orderId: id }, 'saga deadline passed while releasing stock; order rejected, release continues');
           await command(release, `release ${id}`);
         }
-        await repo.db.transaction().execute(async (trx) => {
+        await repo.transaction(async (trx) => {
           if (!(await repo.setSaga(trx, id, 'REJECTED', 'RELEASING'))) return;
           if (await reject(trx)) rejected = true;
         });
@@ -160,7 +160,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         // The order is already REJECTED; give back what the saga may still hold, for as long as it takes.
         await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
         const voided = await command(() => transport.send({ type: 'VoidPayment', id: `void:${id}`, orderId: id }), `void ${id}`);
-        await repo.db.transaction().execute(async (trx) => {
+        await repo.transaction(async (trx) => {
           if (!(await repo.setSaga(trx, id, 'EXPIRED', 'EXPIRING'))) return;
           await repo.setPaymentStatus(trx, id, 'REJECTED', voided.outcome === 'REFUNDED' ? 'REFUNDED' : 'FAILED');
         });
@@ -175,7 +175,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
           return reply;
         }, `refund ${id}`);
         await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
-        await repo.db.transaction().execute(async (trx) => {
+        await repo.transaction(async (trx) => {
           if (!(await repo.setSaga(trx, id, 'CANCELLED', 'CANCELLING'))) return;
           await repo.setOrderStatus(trx, id, 'CONFIRMED', { status: 'CANCELLED', paymentStatus: 'REFUNDED' });
           await repo.addToOutbox(trx, { type: 'OrderCancelled', orderId: id, customerId: saga.customer_id });
@@ -195,7 +195,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
    */
   async function expire(saga: SagaRow): Promise<SagaState> {
     const id = saga.order_id;
-    const expired = await repo.db.transaction().execute(async (trx) => {
+    const expired = await repo.transaction(async (trx) => {
       if (!(await repo.setSaga(trx, id, 'EXPIRING', 'PAYING', { charge_outcome: 'EXPIRED' }))) return false;
       await repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus: 'PENDING', rejectionReason: REASONS.EXPIRED.reason });
       return true;
@@ -276,7 +276,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         }
         const totalCents = reply.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
         try {
-          await repo.db.transaction().execute(async (trx) => {
+          await repo.transaction(async (trx) => {
             await repo.insertOrder(trx, {
               id,
               customerId,

@@ -5,7 +5,7 @@ import type { Env } from '../env';
 import { createServiceApp } from '../shared/service-app';
 import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
-import { internalRoutes } from '../shared/transport';
+import { bindService } from '../shared/transport';
 import type { Transport } from '../shared/transport';
 import { createPaymentsRepository } from './repository';
 import { paymentsRoutes } from './routes';
@@ -44,6 +44,5 @@ export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, int
   });
   const app = createServiceApp({ service: 'payments', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', paymentsRoutes(payments));
-  app.route('/', internalRoutes({ command: (command) => payments.handle(command) }));
-  return { app, payments, start: () => transport.listen('payments', { command: (command) => payments.handle(command) }) };
+  return { app, payments, start: bindService(app, transport, 'payments', { command: (command) => payments.handle(command) }) };
 }

@@ -37,6 +37,9 @@ export function internalToken(authSecret: string): string {
   return createHmac('sha256', authSecret).update('archbench-internal-v1').digest('hex');
 }
 
+/** The customer a gateway call acts for (the verified token's subject); only the gateway sets it. */
+export const CUSTOMER_HEADER = 'x-archbench-customer';
+
 const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
 
 function requireInternal(token: string): MiddlewareHandler {

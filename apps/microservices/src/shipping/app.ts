@@ -4,7 +4,7 @@ import type { DomainEvent } from '../shared/messages';
 import { createServiceApp } from '../shared/service-app';
 import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
-import { internalRoutes } from '../shared/transport';
+import { bindService } from '../shared/transport';
 import type { Transport } from '../shared/transport';
 import { shippingRoutes } from './routes';
 import type { ShippingTables } from './schema';
@@ -28,6 +28,5 @@ export function createShippingApp({ db: rawDb, obs, dialect, transport, internal
   };
   const app = createServiceApp({ service: 'shipping', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', shippingRoutes(shipping));
-  app.route('/', internalRoutes({ event: onEvent }));
-  return { app, shipping, start: () => transport.listen('shipping', { event: onEvent }) };
+  return { app, shipping, start: bindService(app, transport, 'shipping', { event: onEvent }) };
 }

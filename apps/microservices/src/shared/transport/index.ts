@@ -4,10 +4,11 @@ import type { InternalHttpClient } from '../http-client';
 import type { Observability } from '../service-app';
 import { createAmqpTransport } from './amqp';
 import { createHttpTransport } from './http';
-import type { Transport } from './types';
+import type { Hono } from 'hono';
+import { internalRoutes } from './http';
+import type { Handlers, Transport } from './types';
 
 export type { Handlers, SendOptions, Transport } from './types';
-export { internalRoutes } from './http';
 export { amqpNames, deleteAmqpTopology } from './amqp';
 
 export interface CreateTransportOptions {
@@ -38,4 +39,16 @@ export async function createTransport(options: CreateTransportOptions): Promise<
     reconnectMinMs: env.AMQP_RECONNECT_MIN_MS,
     reconnectMaxMs: env.AMQP_RECONNECT_MAX_MS,
   });
+}
+
+/**
+ * Binds a service's command/event handlers to the transport in one call: the same handlers serve
+ * `/internal/*` on the service's app (the HTTP transport's receiving side) and, once started, the
+ * transport's consumers (RabbitMQ queues), so the two can never disagree. Call the returned `start`
+ * after the server listens.
+ * @example const start = bindService(app, transport, 'inventory', { command: (c) => inventory.handle(c) })
+ */
+export function bindService(app: Hono, transport: Transport, service: ServiceName, handlers: Handlers): () => Promise<void> {
+  app.route('/', internalRoutes(handlers));
+  return () => transport.listen(service, handlers);
 }

@@ -94,7 +94,8 @@ export function publicEdge(options: PublicEdgeOptions, setHeaders: HeaderSetter 
         if (allowed) {
           headers['access-control-allow-origin'] = origin;
           headers['access-control-allow-methods'] = ALLOWED_METHODS;
-          headers['access-control-allow-headers'] = c.req.header('access-control-request-headers') ?? '';
+          const asked = c.req.header('access-control-request-headers');
+          if (asked !== undefined) headers['access-control-allow-headers'] = asked;
           headers['access-control-max-age'] = '600';
         }
         return c.body(null, 204, headers);

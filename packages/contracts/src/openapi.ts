@@ -107,7 +107,7 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
             'Reserves stock and creates the order atomically, then takes payment. Without `Prefer: wait` the answer is 202 with the PENDING order; with `Prefer: wait=N` the server waits up to N seconds for a terminal status (201) before answering 202.',
           security: bearer,
           parameters: [
-            { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, description: 'A retry with the same key returns the first order (200) and never charges twice.' },
+            { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: LIMITS.maxIdempotencyKeyLength }, description: 'A retry with the same key returns the first order (200) and never charges twice.' },
             { name: 'Prefer', in: 'header', schema: { type: 'string', example: 'wait=5' } },
           ],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateOrderRequest' } } } },

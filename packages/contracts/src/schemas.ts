@@ -15,6 +15,8 @@ export const LIMITS = {
   defaultPageSize: 20,
   /** Upper bound for `Prefer: wait=N`, in seconds. Larger values are clamped. */
   maxWaitSeconds: 30,
+  /** Longest `Idempotency-Key` header accepted, in characters; longer keys get 422. */
+  maxIdempotencyKeyLength: 200,
 } as const;
 
 export const Sku = z

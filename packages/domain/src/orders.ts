@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { TERMINAL_STATUSES } from '@archbench/contracts/schemas';
 import type { CreateOrderRequest, Order, OrderStatus } from '@archbench/contracts/schemas';
 
-/** Statuses from which nothing changes any more (for `Prefer: wait`). */
+/** Statuses from which nothing changes any more (for `Prefer: wait`): the contract's TERMINAL_STATUSES. */
 export function isTerminal(status: OrderStatus): boolean {
-  return status !== 'PENDING';
+  return TERMINAL_STATUSES.includes(status);
 }
 
 /** Only a confirmed order can be cancelled by its customer (refund + restock). */

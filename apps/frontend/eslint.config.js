@@ -2,7 +2,7 @@ import { config } from '@archbench/eslint-config';
 import reactHooks from 'eslint-plugin-react-hooks';
 
 export default [
-  ...config({ allowConsole: false }),
+  ...config({ allowConsole: false, tsconfigRootDir: import.meta.dirname, project: ['./tsconfig.json', './tsconfig.node.json'] }),
   {
     files: ['src/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },

@@ -1,3 +1,3 @@
 import { config } from '@archbench/eslint-config';
 
-export default config({ allowConsole: false });
+export default config({ allowConsole: false, tsconfigRootDir: import.meta.dirname });

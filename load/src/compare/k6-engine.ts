@@ -9,6 +9,7 @@ import { loadModelOf } from '../scenarios/definitions.ts';
 import type { ProfileName, ScenarioDefinition } from '../scenarios/types.ts';
 
 /** The k6 executable on PATH, or undefined. */
+// eslint-disable-next-line no-restricted-properties -- PATH lookup like a shell's, overridable by the caller
 export function findK6(path = process.env.PATH ?? ''): string | undefined {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;

@@ -25,7 +25,10 @@ export interface TopologyEnv {
 /** Only what the servers need: nothing from the shell that runs compare leaks into a measurement. */
 function serverEnv(env: TopologyEnv): NodeJS.ProcessEnv {
   return {
+    // Only what a child needs to find binaries; everything else is set explicitly below.
+    // eslint-disable-next-line no-restricted-properties -- pass-through to the child
     PATH: process.env.PATH,
+    // eslint-disable-next-line no-restricted-properties -- pass-through to the child
     HOME: process.env.HOME,
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',

@@ -187,6 +187,7 @@ export function startedSubject(topology: SupervisedTopology, options: StartedSub
 
 function runHook(command: string, env: Record<string, string>): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
+    // eslint-disable-next-line no-restricted-properties -- the user's hook runs with the user's environment
     const child = spawn('sh', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));

@@ -33,7 +33,7 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
       }, options.drainTimeoutMs ?? 10_000);
       timer.unref();
       (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-      server.close(async () => {
+      const finish = async () => {
         try {
           await options.onShutdown?.();
         } catch (error) {
@@ -41,7 +41,8 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
         }
         options.logger.flush?.();
         process.exit(0);
-      });
+      };
+      server.close(() => void finish());
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));

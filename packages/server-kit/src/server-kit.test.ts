@@ -125,7 +125,7 @@ describe('publicEdge: overload guard', () => {
       });
       a.get('/health', (c) => c.text('ok'));
     });
-    const inFlight = [app.request('/slow'), app.request('/slow')];
+    const inFlight = [Promise.resolve(app.request('/slow')), Promise.resolve(app.request('/slow'))];
     await new Promise((r) => setTimeout(r, 10));
     const shed = await app.request('/slow');
     expect(shed.status).toBe(503);

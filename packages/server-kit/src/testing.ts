@@ -7,6 +7,7 @@ import pg from 'pg';
  * unreachable server fails the run instead.
  */
 // Tests are the one place besides env.ts that read the environment: they configure themselves.
+// eslint-disable-next-line no-restricted-properties -- test-only module, imported by tests alone
 const env = process.env;
 
 export const PG_ADMIN_URL = env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

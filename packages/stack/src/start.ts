@@ -13,6 +13,7 @@ import { StackError, describeStack, planStack, startStack } from './stack';
  * DIST_DIR=<folder> serves an existing frontend build instead of building one.
  */
 // The launcher is the entry that configures its children, so it reads the environment here.
+// eslint-disable-next-line no-restricted-properties -- entry file: hands the whole env to planStack and the children
 const env = process.env;
 
 async function main() {

@@ -298,6 +298,7 @@ function gaugeValue(text: string, name: string): number | undefined {
  * await t.waitReady(); await t.stop();
  */
 export async function startTopology(nameOrDefinition: string | TopologyDefinition, options: StartTopologyOptions = {}): Promise<RunningTopology> {
+  // eslint-disable-next-line no-restricted-properties -- children inherit the caller's environment unless options.env replaces it
   const baseEnv: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
   if (options.databaseUrl !== undefined) baseEnv.DATABASE_URL = options.databaseUrl;
   if (options.amqpUrl !== undefined) baseEnv.AMQP_URL = options.amqpUrl;

@@ -70,7 +70,7 @@ export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch }: SignIn
     <section className="card sign-in" aria-labelledby={`${idField}-h`}>
       <h2 id={`${idField}-h`}>Sign in</h2>
       {devLogin ? (
-        <form onSubmit={signInDemo} className="row">
+        <form onSubmit={(event) => void signInDemo(event)} className="row">
           <label htmlFor={idField}>Demo customer id</label>
           <input
             id={idField}

@@ -2,6 +2,7 @@
 import { runCli } from './run-cli';
 
 // The one place the CLI touches the process: arguments, environment, streams, exit code.
+// eslint-disable-next-line no-restricted-properties -- entry file: runCli parses the env itself
 runCli(process.argv.slice(2), process.env, {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),

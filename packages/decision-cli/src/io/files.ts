@@ -1,56 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ComparisonFormatError, parseComparison } from '@archbench/contracts/comparison';
+import { FileExistsError, writeFileAtomic as writeAtomic } from '@archbench/contracts/files';
 import YAML from 'yaml';
 import { parseAnswers, type Answers } from '../core/answers';
 import { ConflictError, InputError } from '../core/errors';
 import { addScenarios, evidenceFromComparison, mergeEvidence, NO_EVIDENCE, type Evidence } from '../core/evidence';
 import { parseK6Summary } from '../core/k6';
 
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
-function writeTemp(path: string, content: string): string {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = tempPathFor(path);
-  const fd = openSync(temp, 'wx');
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return temp;
-}
-
 /**
- * Writes a file atomically (temp file + rename), so readers never see half a file.
- * With `exclusive`, refuses to replace an existing file (ConflictError) — link(2) fails
- * atomically when the target exists, so two writers cannot both win.
+ * Writes a file atomically (`@archbench/contracts/files`); with `exclusive`, an existing target
+ * is a ConflictError (exit code of a conflict, not a crash).
  * @example writeFileAtomic('docs/decisions/0001-x.md', text, { exclusive: true })
  */
 export function writeFileAtomic(path: string, content: string, options: { exclusive?: boolean } = {}): void {
-  const temp = writeTemp(path, content);
   try {
-    if (options.exclusive) {
-      try {
-        linkSync(temp, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ConflictError(`${path} already exists; refusing to overwrite it`);
-        throw error;
-      }
-      unlinkSync(temp);
-    } else {
-      renameSync(temp, path);
-    }
+    writeAtomic(path, content, options);
   } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already gone (renamed or linked and removed)
-    }
+    if (error instanceof FileExistsError) throw new ConflictError(error.message);
     throw error;
   }
 }

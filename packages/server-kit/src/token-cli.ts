@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { mintToken } from '@archbench/contracts/tokens';
 import { ConfigError } from './env';
 
-const USAGE = 'usage: pnpm token [--sub ID] [--role customer|admin] [--ttl SECONDS]\n';
+const USAGE = 'usage: pnpm dev-token [--sub ID] [--role customer|admin] [--ttl SECONDS]\n';
 
 export interface TokenCliIo {
   out: (text: string) => void;
@@ -10,10 +10,10 @@ export interface TokenCliIo {
 }
 
 /**
- * `pnpm token`: mints a development token with the server's AUTH_SECRET. Returns the exit code:
+ * `pnpm dev-token`: mints a development token with the server's AUTH_SECRET. Returns the exit code:
  * 0, or 2 for bad arguments or a bad environment (with a message, nothing printed on stdout).
- *   pnpm token --sub alice            customer token, 1 hour
- *   pnpm token --sub ops --role admin --ttl 86400
+ *   pnpm dev-token --sub alice            customer token, 1 hour
+ *   pnpm dev-token --sub ops --role admin --ttl 86400
  * @example process.exitCode = runTokenCli(process.argv.slice(2), () => loadEnv().AUTH_SECRET)
  */
 export function runTokenCli(args: string[], loadSecret: () => string, io: TokenCliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): number {

@@ -87,7 +87,7 @@ describe('pnpm start', () => {
     const exited = new Promise((done) => pnpm.once('exit', done));
     try {
       const deadline = Date.now() + 120_000;
-      while (!/tokens: pnpm token/.test(output)) {
+      while (!/tokens: pnpm dev-token/.test(output)) {
         if (Date.now() > deadline || pnpm.exitCode !== null) throw new Error(`pnpm start did not get ready:\n${output}`);
         await sleep(200);
       }

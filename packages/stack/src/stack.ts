@@ -175,7 +175,7 @@ export function describeStack(stack: RunningStack, supervisorUrl: string | undef
   lines.push(
     '',
     supervisorUrl ? `restarts: ${supervisorUrl}/metrics (archbench_process_restarts_total), ${supervisorUrl}/processes` : 'restarts: SUPERVISOR_PORT=off',
-    'tokens: pnpm token --sub alice        stop: Ctrl-C',
+    'tokens: pnpm dev-token --sub alice    stop: Ctrl-C',
     '',
   );
   return lines.join('\n');

@@ -90,7 +90,7 @@ export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch }: SignIn
       ) : (
         <form onSubmit={signInWithToken} className="column">
           <p className="muted">
-            Demo sign-in is off on this server. Paste a customer token (<code>pnpm token --sub alice</code>).
+            Demo sign-in is off on this server. Paste a customer token (<code>pnpm dev-token --sub alice</code>).
           </p>
           <label htmlFor={tokenField}>Bearer token</label>
           <textarea id={tokenField} value={pasted} onChange={(e) => setPasted(e.target.value)} rows={3} />

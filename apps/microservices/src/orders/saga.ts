@@ -15,7 +15,7 @@
  *
  * REFUSED, ABORTED, REJECTED, EXPIRED and CANCELLED are final.
  */
-export const SAGA = {
+const SAGA = {
   RESERVING: { next: ['PAYING', 'REFUSED', 'ABORTING'], swept: true },
   ABORTING: { next: ['ABORTED'], swept: true },
   PAYING: { next: ['CONFIRMED', 'RELEASING', 'EXPIRING'], swept: true },

@@ -5,7 +5,7 @@ import { canCancel, isTerminal, requestHash } from '@archbench/domain/orders';
 import { AppError, DependencyError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { isUniqueViolation } from '@archbench/server-kit/db';
-import { backoff } from '../shared/http-client';
+import { retryPolicy } from '../shared/retry';
 import type { ChargeOutcome } from '../shared/messages';
 import type { Transport } from '../shared/transport';
 import type { OutboxRelay } from './outbox-relay';
@@ -75,22 +75,22 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
    * abandoned; its late reply is ignored).
    */
   async function command<T>(send: () => Promise<T>, what: string, deadline?: number): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (deadline === undefined) return await send();
-        if (Date.now() >= deadline) throw new DeadlinePassed(`${what}: saga deadline passed`);
-        const sending = send();
-        sending.catch(() => undefined); // an abandoned attempt must not become an unhandled rejection
-        const timer = new AbortController();
-        const result = await Promise.race([sending, sleep(deadline - Date.now(), DEADLINE, { signal: timer.signal }).catch(() => undefined)]).finally(() => timer.abort());
-        if (result === DEADLINE) throw new DeadlinePassed(`${what}: saga deadline passed`);
-        return result as T;
-      } catch (error) {
-        if (error instanceof DeadlinePassed || stopping) throw error;
-        if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: error, attempt }, `${what} failed; retrying`);
-        await backoff(Math.min(attempt, 6), 100, 2000);
-      }
-    }
+    // Until it answers: only the deadline or a stopping process ends a saga command's retries.
+    const commandRetry = retryPolicy({ attempts: Infinity, retryable: (error) => !(error instanceof DeadlinePassed) && !stopping, firstDelayMs: 100, maxDelayMs: 2000 });
+    const once = async (): Promise<T> => {
+      if (deadline === undefined) return await send();
+      if (Date.now() >= deadline) throw new DeadlinePassed(`${what}: saga deadline passed`);
+      const sending = send();
+      sending.catch(() => undefined); // an abandoned attempt must not become an unhandled rejection
+      const timer = new AbortController();
+      const result = await Promise.race([sending, sleep(deadline - Date.now(), DEADLINE, { signal: timer.signal }).catch(() => undefined)]).finally(() => timer.abort());
+      if (result === DEADLINE) throw new DeadlinePassed(`${what}: saga deadline passed`);
+      return result as T;
+    };
+    commandRetry.onRetry((event) => {
+      if ('error' in event && (event.attempt === 1 || event.attempt % 10 === 0)) logger.warn({ err: event.error, attempt: event.attempt }, `${what} failed; retrying`);
+    });
+    return commandRetry.execute(once);
   }
 
   async function step(saga: SagaRow): Promise<SagaState | undefined> {

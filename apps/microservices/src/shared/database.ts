@@ -19,7 +19,7 @@ const SPECIFIC = {
  * undefined, meaning the SQLite file `<service>.db` in DATA_DIR.
  * @example await databaseUrlFor(env, 'orders') // 'postgres://postgres@127.0.0.1:5432/archbench_orders'
  */
-export async function databaseUrlFor(env: Env, service: ServiceName): Promise<string | undefined> {
+async function databaseUrlFor(env: Env, service: ServiceName): Promise<string | undefined> {
   const specific = env[SPECIFIC[service]];
   if (specific) return specific;
   if (!env.DATABASE_URL) return undefined;

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyError } from '@archbench/domain/errors';
 import { createHttpClient } from '@archbench/observability/http-client';
 import type { HttpClient } from '@archbench/observability/http-client';
 import type { Metrics } from '@archbench/observability/metrics';
 import type { Tracing } from '@archbench/observability/tracing';
+import { retryPolicy } from './retry';
 
 export interface InternalHttpClientOptions {
   /** Base URL of each peer by name (the name labels metrics and spans). */
@@ -53,8 +53,8 @@ function notSent(error: unknown): boolean {
 
 /**
  * Calls between services: the observability HTTP client per peer (keep-alive undici pool,
- * trace context, client spans and metrics) plus a timeout per attempt and retries with
- * exponential backoff and jitter. Gives up with a DependencyError naming the peer.
+ * trace context, client spans and metrics) plus a timeout per attempt and retries by the
+ * services' one retry policy (shared/retry.ts). Gives up with a DependencyError naming the peer.
  * @example const client = new InternalHttpClient({ peers: { inventory: 'http://127.0.0.1:3101' }, timeoutMs: 5000, attempts: 4, internalToken })
  *          const res = await client.request('inventory', { method: 'GET', path: '/products/:sku', params: { sku } })
  */
@@ -91,31 +91,26 @@ export class InternalHttpClient {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers ?? {})) if (value !== undefined) headers[name] = value;
     if (request.body !== undefined) headers['content-type'] ??= 'application/json';
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const response = await client.request(request.method, request.path, {
+    const policy = retryPolicy({
+      attempts,
+      retryable: (error) => request.retry === 'always' || (request.retry === 'connect' && notSent(error)),
+      retryResult: (response) => request.retry === 'always' && RETRYABLE_STATUS.has((response as { status: number }).status),
+    });
+    try {
+      const response = await policy.execute(() =>
+        client.request(request.method, request.path, {
           params: request.params,
           query: request.query,
           headers,
           body: request.body,
           timeoutMs: request.timeoutMs ?? this.#options.timeoutMs,
-        });
-        if (request.retry === 'always' && RETRYABLE_STATUS.has(response.status) && attempt < attempts) {
-          lastError = new Error(`${peer} answered ${response.status}`);
-          await backoff(attempt);
-          continue;
-        }
-        return { status: response.status, headers: flatten(response.headers), text: response.text };
-      } catch (error) {
-        lastError = error;
-        const retryable = request.retry === 'always' || (request.retry === 'connect' && notSent(error));
-        if (!retryable || attempt >= attempts) break;
-        await backoff(attempt);
-      }
+        }),
+      );
+      return { status: response.status, headers: flatten(response.headers), text: response.text };
+    } catch (error) {
+      if (error instanceof DependencyError) throw error;
+      throw new DependencyError(peer, `${request.method} ${request.path} to ${peer} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    if (lastError instanceof DependencyError) throw lastError;
-    throw new DependencyError(peer, `${request.method} ${request.path} to ${peer} failed: ${lastError instanceof Error ? lastError.message : String(lastError)}`, { cause: lastError });
   }
 
   async close(): Promise<void> {
@@ -130,10 +125,4 @@ function flatten(headers: Record<string, string | string[] | undefined>): Record
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
-}
-
-/** 50 ms, 100 ms, 200 ms ... capped at 1 s, with jitter so retries of many callers spread out. */
-export function backoff(attempt: number, baseMs = 50, capMs = 1000): Promise<void> {
-  const ceiling = Math.min(capMs, baseMs * 2 ** (attempt - 1));
-  return sleep(ceiling / 2 + Math.random() * (ceiling / 2));
 }

@@ -5,7 +5,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } f
 import { DependencyError } from '@archbench/domain/errors';
 import { withConsumerSpan, withProducerSpan } from '@archbench/observability/tracing';
 import type { ServiceName } from '../../env';
-import { backoff } from '../http-client';
+import { backoff, backoffMs } from '../retry';
 import type { Observability } from '../service-app';
 import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
 import type { Command, DomainEvent, MessageHeaders, Reply, ReplyOf } from '../messages';
@@ -152,8 +152,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
   function reconnect(): Promise<void> {
     reconnecting ??= (async () => {
       for (let attempt = 1; !closing; attempt++) {
-        const cap = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(attempt - 1, 20));
-        await sleep(cap / 2 + (Math.random() * cap) / 2);
+        await sleep(backoffMs(attempt, reconnectMinMs, reconnectMaxMs));
         if (closing) return;
         try {
           const current = await open();

@@ -1,9 +1,9 @@
+import type { DomainEvent } from '@archbench/domain/orders';
 import type { Logger } from '@archbench/observability/logging';
 
-/** Domain events that cross module boundaries inside the monolith. */
-export type DomainEvent =
-  | { type: 'OrderConfirmed'; orderId: string; customerId: string; totalCents: number }
-  | { type: 'OrderCancelled'; orderId: string; customerId: string };
+// One definition for every topology, so the monolith and the orders service cannot drift apart.
+export type { DomainEvent } from '@archbench/domain/orders';
+export { nowIso } from '@archbench/domain/ids';
 
 type Handler<E extends DomainEvent> = (event: E) => Promise<void> | void;
 
@@ -36,16 +36,3 @@ export class EventBus {
     }
   }
 }
-
-let lastMs = 0;
-let lastIso = new Date(0).toISOString();
-
-/** The current time as ISO 8601; formatted once per millisecond (an order stamps it several times). */
-export const nowIso = (): string => {
-  const now = Date.now();
-  if (now !== lastMs) {
-    lastMs = now;
-    lastIso = new Date(now).toISOString();
-  }
-  return lastIso;
-};

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Product } from '@archbench/contracts/schemas';
 import { seedProductRowChunks } from '@archbench/domain/catalog';
+import type { PricedItem } from '@archbench/domain/orders';
 import { AppError } from '@archbench/domain/errors';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { QueryTarget } from '@archbench/server-kit/prepared';
@@ -8,11 +9,7 @@ import { joinTransaction } from '../../shared/transaction';
 import type { SharedTransaction } from '../../shared/transaction';
 import type { CatalogTables, ProductsTable } from './tables';
 
-export interface PricedItem {
-  sku: string;
-  quantity: number;
-  unitPriceCents: number;
-}
+export type { PricedItem } from '@archbench/domain/orders';
 
 const toProduct = (row: ProductsTable): Product => ({
   sku: row.sku,

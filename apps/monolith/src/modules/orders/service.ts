@@ -6,6 +6,7 @@ import { AppError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
+import { within } from '@archbench/server-kit/portable';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { PreparedQuery } from '@archbench/server-kit/prepared';
 import type { EventBus } from '../../shared/events';
@@ -442,17 +443,6 @@ async function eachBounded<T>(items: readonly T[], limit: number, task: (item: T
     while (next < items.length) await task(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/** Resolves with the promise's value, or undefined once `ms` passed; the timer never outlives the race. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export type Orders = ReturnType<typeof createOrders>;

@@ -1,3 +1,3 @@
-export { HOURS_PER_MONTH, costInputsOf, costSection, estimateCost, monthlyRequests } from './model';
-export type { BillingModel, CostInputs, CostOptions } from './model';
-export { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, PriceError, parseLoadProfile, withOverrides } from './prices';
+// The cost model lives in @archbench/contracts/cost (shared with the decision CLI); re-exported
+// here so `@archbench/load/cost` keeps working.
+export * from '@archbench/contracts/cost';

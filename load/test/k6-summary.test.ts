@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { K6SummaryError, parseK6Summary } from '../src/k6/summary';
+import { K6SummaryError, parseK6Summary } from '@archbench/contracts/k6-summary';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 

@@ -8,7 +8,7 @@ import { ComparisonFormatError, parseComparison } from '@archbench/contracts/com
 import type { Comparison } from '@archbench/contracts/comparison';
 import { parseCompareArgs, USAGE, UsageError } from '../compare/args';
 import { compareWithBaseline, renderRegressions } from '../compare/baseline';
-import { writeFileAtomic } from '../compare/files';
+import { writeFileAtomic } from '@archbench/contracts/files';
 import { findK6, K6Engine } from '../compare/k6-engine';
 import { CompareRunError, runComparison } from '../compare/runner';
 import type { LoadEngine } from '../compare/runner';

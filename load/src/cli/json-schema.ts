@@ -1,7 +1,7 @@
 // Writes the JSON Schema of comparison.json (generated from the zod schema in
 // @archbench/contracts/comparison) to stdout, or to the file given as the only argument.
 import { comparisonJsonSchema } from '@archbench/contracts/comparison';
-import { writeFileAtomic } from '../compare/files';
+import { writeFileAtomic } from '@archbench/contracts/files';
 
 export function renderJsonSchema(): string {
   return `${JSON.stringify(comparisonJsonSchema(), null, 2)}\n`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunProgress, SegmentResult } from '../engine/run-scenario';
-import { parseK6Summary } from '../k6/summary';
+import { parseK6Summary } from '@archbench/contracts/k6-summary';
 import { loadModelOf } from '../scenarios/definitions.ts';
 import type { ProfileName, ScenarioDefinition } from '../scenarios/types.ts';
 

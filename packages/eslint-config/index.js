@@ -10,7 +10,7 @@ const tsFiles = ['**/*.{ts,tsx,mts,cts}'];
 // Config files vitest/vite load are in no tsconfig; projectService gives them a default project.
 const defaultProjectFiles = ['*.config.ts', 'vitest.*.config.ts'];
 
-// Where reading process.env directly is the honest answer (see README of this package):
+// Where reading process.env directly is the honest answer:
 // an app's env.ts (the one validated read), tests and their helpers (PG_TEST_URL, AMQP_TEST_URL,
 // ARCHBENCH_REQUIRE_SERVICES), benchmarks and build scripts (run by hand, not shipped), and
 // tool config files.

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { Shipment } from '@archbench/contracts/schemas';
 import type { Shipment as ShipmentType } from '@archbench/contracts/schemas';
-import { newId } from '@archbench/domain/ids';
+import { newId, nowIso } from '@archbench/domain/ids';
 import type { InternalHttpClient } from '@archbench/microservices/http-client';
 import type { DomainEvent as ShippingEvent } from '@archbench/microservices/messages';
 import type { DomainEvent, EventBus } from '@archbench/monolith/events';
@@ -25,8 +25,6 @@ export interface ShippingOutboxOptions {
   /** How long a read waits for shipping to apply an event the core already sent, ms. */
   catchUpMs: number;
 }
-
-const nowIso = () => new Date().toISOString();
 
 /**
  * Shipping as the core sees it once the service is extracted: OrderConfirmed / OrderCancelled

@@ -129,8 +129,10 @@ const EVIDENCE = `Evidence options:
                           (monolith, microservices-http, microservices-amqp, hybrid, serverless);
                           repeatable
   --scenario NAME         only these scenarios count as latency evidence (repeatable; default all)
-  --vcpu-hour-eur N       price of a vCPU-hour for the cost estimate (default 0.0405)
-  --gb-hour-eur N         price of a GB-hour of memory (default 0.0045)`;
+  --price ID=VALUE        override one price of the monthly estimate (model v2), the same price
+                          list and flag as \`pnpm compare\` (USD; repeatable; ids in the ADR)
+  --vcpu-hour-eur N       model v1 only: price of a vCPU-hour per 1,000 orders (default 0.0405)
+  --gb-hour-eur N         model v1 only: price of a GB-hour of memory (default 0.0045)`;
 
 /** Help text for a command, with the shared evidence options expanded. */
 export function helpFor(command: string): string {

@@ -5,7 +5,8 @@ import pkg from '../../package.json' with { type: 'json' };
 import { ADR_STATUSES, decisionTitle, pad, renderDecisionAdr, renderIndex, renderTemplateAdr } from '../core/adr';
 import { buildConfirmation, checkConfirmation, extractConfirmation } from '../core/confirmation';
 import { exitCodeOf, InputError, UsageError, VerificationFailedError } from '../core/errors';
-import type { Evidence, Prices } from '../core/evidence';
+import { DEFAULT_PRICES, PriceError, withOverrides } from '@archbench/contracts/cost';
+import { usd, type Evidence, type PriceItem, type Prices } from '../core/evidence';
 import { CURRENT_MODEL, modelVersion, MODEL_VERSIONS, optionTitle, OPTION_IDS, type Model } from '../core/model';
 import { eur } from '../core/markdown';
 import { renderHtmlReport } from '../core/report-html';
@@ -47,6 +48,7 @@ const EVIDENCE_OPTIONS: Options = {
   scenario: { type: 'string', multiple: true },
   'vcpu-hour-eur': { type: 'string' },
   'gb-hour-eur': { type: 'string' },
+  price: { type: 'string', multiple: true },
 };
 
 function parse(command: string, args: string[], options: Options, allowPositionals = false): { values: Record<string, unknown>; positionals: string[] } {
@@ -63,6 +65,18 @@ function price(value: unknown, flag: string, fallback: number): number {
   const n = Number(value);
   if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number of euros, at least 0 (got ${JSON.stringify(value)})`);
   return n;
+}
+
+/** `--price ID=VALUE` overrides of the shared price list (the same flag as `pnpm compare`). */
+function priceOverrides(value: unknown): PriceItem[] | undefined {
+  const raw = value as string[] | undefined;
+  if (!raw?.length) return undefined;
+  try {
+    return withOverrides(DEFAULT_PRICES, raw);
+  } catch (error) {
+    if (error instanceof PriceError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function list(value: unknown): string[] | undefined {
@@ -96,6 +110,7 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
   const prices = {
     vcpuHourEur: price(values['vcpu-hour-eur'], 'vcpu-hour-eur', model.cost.vcpuHourEur),
     gbHourEur: price(values['gb-hour-eur'], 'gb-hour-eur', model.cost.gbHourEur),
+    list: priceOverrides(values.price),
   };
   const evidence = loadEvidence(comparisons, k6);
   // Show paths relative to where the user ran the command.
@@ -160,7 +175,7 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
   if (result.assessments.length) {
     lines.push('', 'Evidence:');
     for (const a of result.assessments) {
-      const cost = a.monthly ? `${eur(a.monthly.monthlyEur)} a month (${a.monthly.billing})` : a.cost ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders` : `cost: ${a.costReason}`;
+      const cost = a.monthly ? `${usd(a.monthly.monthlyUsd)} a month (${a.monthly.billing})` : a.cost ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders` : `cost: ${a.costReason}`;
       const faults = a.faults ? `; faults: worst browse availability ${a.faults.worstAvailability ? `${(a.faults.worstAvailability.value * 100).toFixed(1)}% (${a.faults.worstAvailability.fault})` : '—'}, slowest recovery ${a.faults.slowestRecovery ? (Number.isFinite(a.faults.slowestRecovery.value) ? `${a.faults.slowestRecovery.value.toFixed(1)} s` : 'never') : '—'}${a.faults.broken.length ? `, ${a.faults.broken.join('; ')}` : ''}` : '';
       lines.push(`  ${a.topology}: latency ${a.latency.status} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}${faults}`);
     }

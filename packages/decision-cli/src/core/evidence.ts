@@ -1,3 +1,4 @@
+import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, estimateCost } from '@archbench/contracts/cost';
 import { getAnswer, knownNumber, type Answers } from './answers';
 import type { Model, ModelBand } from './model';
 
@@ -46,8 +47,20 @@ export interface TopologyEvidence {
   rssBytesPerProcess?: number | null;
   /** Fault experiments (comparison schema 2). */
   faults?: FaultEvidence[];
+  /** Per-request figures the shared cost model prices (comparison schema 2); null: not measured. */
+  costFigures?: CostFigures | null;
   /** The comparison's own monthly estimates at its load profiles, shown for reference. */
   reportedMonthly?: Array<{ profile: string; amount: number; currency: string }>;
+}
+
+/** What the shared cost model (@archbench/contracts/cost) needs beyond CPU per request and memory. */
+export interface CostFigures {
+  cpuMsPerRead: number | null;
+  cpuMsPerOrder: number | null;
+  wallMs: number | null;
+  requestsPerOrder: number | null;
+  queueMessagesPerOrder: number | null;
+  rowsWrittenPerOrder: number | null;
 }
 
 /** What one fault experiment did to one topology; null fields were not measured. */
@@ -100,7 +113,19 @@ export interface ComparisonInput {
     hopsPerRequest: number | null;
     consistency?: { compensations: number | null; stuckOrders: number | null; duplicateCharges: number | null } | undefined;
     idle?: { cpuCores: number; rssBytes: number; billedAtRest: boolean } | null | undefined;
-    perRequest?: { cpuMs: number; rssBytesPerProcess: number | null } | null | undefined;
+    perRequest?:
+      | {
+          cpuMs: number;
+          rssBytesPerProcess: number | null;
+          cpuMsPerRead?: number | null | undefined;
+          cpuMsPerOrder?: number | null | undefined;
+          wallMs?: number | undefined;
+          requestsPerOrder?: number | null | undefined;
+          queueMessagesPerOrder?: number | null | undefined;
+          rowsWrittenPerOrder?: number | null | undefined;
+        }
+      | null
+      | undefined;
   }>;
   /** Schema 2: fault experiments (absent or empty in version 1 files). */
   faults?: ReadonlyArray<{
@@ -174,6 +199,16 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
     billedAtRest: t.idle ? t.idle.billedAtRest : null,
     cpuMsPerRequest: t.perRequest?.cpuMs ?? null,
     rssBytesPerProcess: t.perRequest?.rssBytesPerProcess ?? null,
+    costFigures: t.perRequest
+      ? {
+          cpuMsPerRead: t.perRequest.cpuMsPerRead ?? t.perRequest.cpuMs,
+          cpuMsPerOrder: t.perRequest.cpuMsPerOrder ?? t.cpuSecondsPer1kOrders,
+          wallMs: t.perRequest.wallMs ?? null,
+          requestsPerOrder: t.perRequest.requestsPerOrder ?? null,
+          queueMessagesPerOrder: t.perRequest.queueMessagesPerOrder ?? null,
+          rowsWrittenPerOrder: t.perRequest.rowsWrittenPerOrder ?? null,
+        }
+      : null,
     faults: (comparison.faults ?? [])
       .filter((f) => f.topology === t.name)
       .map((f) => ({
@@ -262,6 +297,7 @@ export function mergeEvidence(a: Evidence, b: Evidence): Evidence {
               billedAtRest: x.billedAtRest ?? t.billedAtRest ?? null,
               cpuMsPerRequest: x.cpuMsPerRequest ?? t.cpuMsPerRequest ?? null,
               rssBytesPerProcess: x.rssBytesPerProcess ?? t.rssBytesPerProcess ?? null,
+              costFigures: x.costFigures ?? t.costFigures ?? null,
               faults: [...(x.faults ?? []), ...(t.faults ?? [])],
               reportedMonthly: [...(x.reportedMonthly ?? []), ...(t.reportedMonthly ?? [])],
             }
@@ -272,10 +308,37 @@ export function mergeEvidence(a: Evidence, b: Evidence): Evidence {
   return { ...merged, sources: [...merged.sources, ...b.sources] };
 }
 
-/** Prices used to turn CPU and memory into money. */
+/**
+ * One stated price assumption of the shared cost model (structurally the PriceAssumption of
+ * @archbench/contracts/comparison, declared here so the published types stand alone).
+ */
+export interface PriceItem {
+  id: string;
+  description: string;
+  value: number;
+  unit: string;
+  /** The provider price list it came from. */
+  source: string;
+  /** Date of that price list (YYYY-MM-DD). */
+  date: string;
+  /** Set when the user overrode the default (the flag that did). */
+  overriddenBy?: string | undefined;
+}
+
+/**
+ * Prices used to turn CPU and memory into money. `vcpuHourEur`/`gbHourEur` price the cost per
+ * 1,000 orders of model v1; `list` is the price list of the monthly estimate (model v2), the same
+ * one `pnpm compare` uses (default: DEFAULT_PRICES of @archbench/contracts/cost, in USD).
+ */
 export interface Prices {
   vcpuHourEur: number;
   gbHourEur: number;
+  list?: readonly PriceItem[] | undefined;
+}
+
+/** The price list of the monthly estimate: the given one, or the shared default. */
+export function priceList(prices: Prices): readonly PriceItem[] {
+  return prices.list ?? DEFAULT_PRICES;
 }
 
 export type LatencyStatus = 'meets' | 'fails' | 'not-demonstrated' | 'unknown-answer' | 'unmeasured';
@@ -306,15 +369,29 @@ export interface CostAssessment {
   assumptions: string[];
 }
 
-/** Monthly cost at the answers' load profile (model v2). */
+/** One line of a monthly estimate: quantity × the unit price `priceId` of the price list. */
+export interface MonthlyCostLine {
+  item: string;
+  quantity: number;
+  unit: string;
+  priceId: string;
+  usd: number;
+}
+
+/**
+ * Monthly cost at the answers' load profile (model v2), estimated by the shared cost model of
+ * `pnpm compare` (@archbench/contracts/cost), in its currency (USD).
+ */
 export interface MonthlyCost {
   billing: 'always-on' | 'pay-per-use';
-  monthlyEur: number;
-  cpuEur: number;
-  memoryEur: number;
-  requestsEur: number;
+  currency: 'USD';
+  monthlyUsd: number;
+  /** What the topology costs with no traffic at all (serverless: the plan fee only). */
+  idleMonthlyUsd: number | null;
+  lines: MonthlyCostLine[];
+  /** The load profile it was priced at (from the answers). */
+  profile: { busyRps: number; peakRps: number; hoursPerDay: number; quietRps: number; orderShare: number };
   requestsPerMonth: number;
-  cpuSecondsPerRequest: number;
   /** Always-on: vCPU provisioned for the peak. */
   vcpu: number | null;
   assumptions: string[];
@@ -518,10 +595,13 @@ export function loadProfile(answers: Answers, model: Model): { profile: { expect
 }
 
 /**
- * Monthly cost at the answers' load profile, recomputed from the measured CPU per request and
- * memory: always-on topologies pay for the vCPU the peak needs (and one replica's measured memory
- * per vCPU) around the clock; pay-per-use topologies pay for CPU time used and per request.
- * @example assessMonthlyCost(topologyEvidence, answers, MODEL_V2, prices).cost?.monthlyEur
+ * Monthly cost at the answers' load profile, priced by the same model and price list as
+ * `pnpm compare` (@archbench/contracts/cost): provisioned topologies pay for the vCPUs and memory
+ * the peak needs, all month; pay-per-use topologies (the model's `payPerUse` list, or a topology
+ * measured as billing nothing at rest) pay per request, CPU-ms, queue operation and row written.
+ * The busy-hour rate is the expected rate, the rest of the day runs at the burstiness' off-hours
+ * share of it, and the order share is the one the comparison's own profiles use.
+ * @example assessMonthlyCost(topologyEvidence, answers, MODEL_V2, prices).cost?.monthlyUsd
  */
 export function assessMonthlyCost(t: TopologyEvidence, answers: Answers, model: Model, prices: Prices): { cost: MonthlyCost | null; reason: string } {
   const m = model.cost.monthly;
@@ -530,58 +610,72 @@ export function assessMonthlyCost(t: TopologyEvidence, answers: Answers, model: 
   if (!profile) return { cost: null, reason };
   const requests = t.scenarios.filter((s) => s.source === 'comparison').reduce((sum, s) => sum + s.requests, 0);
   const cpuSeconds = t.cpuSeconds ?? (t.cpuSecondsPer1kOrders !== null && t.ordersPlaced ? (t.cpuSecondsPer1kOrders * t.ordersPlaced) / 1000 : null);
-  const perRequest = t.cpuMsPerRequest != null ? t.cpuMsPerRequest / 1000 : cpuSeconds !== null && requests > 0 ? cpuSeconds / requests : null;
-  if (perRequest === null || t.peakRssBytes === null) return { cost: null, reason: 'no server-side CPU per request and memory figures' };
+  const cpuMs = t.cpuMsPerRequest ?? (cpuSeconds !== null && requests > 0 ? (cpuSeconds * 1000) / requests : null);
+  if (cpuMs === null || t.peakRssBytes === null) return { cost: null, reason: 'no server-side CPU per request and memory figures' };
+  const f = t.costFigures ?? null;
+  const billing = m.payPerUse.includes(t.topology) || t.billedAtRest === false ? 'per-request' : 'provisioned';
+  const orderShare = DEFAULT_LOAD_PROFILES[0]?.orderShare ?? 0.2;
+  const priced = {
+    name: 'answers',
+    busyRps: profile.expectedRps,
+    peakRps: Math.max(profile.peakRps, profile.expectedRps),
+    hoursPerDay: Math.min(24, profile.busyHours),
+    quietRps: profile.expectedRps * profile.offHoursShare,
+    orderShare,
+  };
+  const estimate = estimateCost(
+    {
+      topology: t.topology,
+      billing,
+      processCount: t.processCount,
+      // Without the split by request kind, every request costs the measured mean.
+      cpuMsPerRead: f?.cpuMsPerRead ?? cpuMs,
+      cpuMsPerOrder: f?.cpuMsPerOrder ?? cpuMs,
+      wallMs: f?.wallMs ?? null,
+      peakRssBytes: t.peakRssBytes,
+      idleRssBytes: t.idleRssBytes ?? null,
+      requestsPerOrder: f?.requestsPerOrder ?? null,
+      queueMessagesPerOrder: f?.queueMessagesPerOrder ?? null,
+      rowsWrittenPerOrder: f?.rowsWrittenPerOrder ?? null,
+    },
+    priced,
+    { prices: priceList(prices), targetUtilization: m.targetUtilisation },
+  );
+  if (estimate.monthlyUsd === null) return { cost: null, reason: estimate.notes[0] ?? 'not estimated' };
   const days = m.hoursPerMonth / 24;
-  const perDay = profile.expectedRps * 3600 * (profile.busyHours + profile.offHoursShare * (24 - profile.busyHours));
-  const requestsPerMonth = perDay * days;
-  const gb = t.peakRssBytes / 2 ** 30;
-  const rate = `${fmt(profile.expectedRps, 1)} rps for ${fmt(profile.busyHours, 1)} h a day${profile.offHoursShare > 0 ? ` and ${fmt(profile.offHoursShare * 100)}% of it the rest of the day` : ', idle the rest of the day'}`;
-  const common = [`${fmt(requestsPerMonth / 1e6, 2)} million requests a month (${rate})`, `${fmt(perRequest * 1000, 3)} CPU ms per request as measured`];
-  if (m.payPerUse.includes(t.topology) || t.billedAtRest === false) {
-    const cpuEur = ((requestsPerMonth * perRequest) / 3600) * m.payPerUseVcpuHourEur;
-    const requestsEur = (requestsPerMonth / 1e6) * m.perMillionRequestsEur;
-    const memoryEur = 0;
-    return {
-      cost: {
-        billing: 'pay-per-use',
-        monthlyEur: cpuEur + requestsEur + memoryEur,
-        cpuEur,
-        memoryEur,
-        requestsEur,
-        requestsPerMonth,
-        cpuSecondsPerRequest: perRequest,
-        vcpu: null,
-        assumptions: [...common, `billed per use: €${m.payPerUseVcpuHourEur} per vCPU-hour of CPU time and €${m.perMillionRequestsEur} per million requests, nothing while idle`],
-      },
-      reason: 'estimated from measured CPU per request',
-    };
-  }
-  const vcpu = Math.max(m.minVcpu, (profile.peakRps * perRequest) / m.targetUtilisation, t.idleCpuCores ?? 0);
-  // One replica set holds the measured peak memory; each further vCPU the peak needs adds one
-  // more process of the measured per-process size.
-  const replicas = Math.max(1, Math.ceil(vcpu));
-  const perProcessGb = (t.rssBytesPerProcess ?? t.peakRssBytes / Math.max(1, t.processCount ?? 1)) / 2 ** 30;
-  const memoryGb = gb + (replicas - 1) * perProcessGb;
-  const cpuEur = vcpu * m.hoursPerMonth * prices.vcpuHourEur;
-  const memoryEur = memoryGb * m.hoursPerMonth * prices.gbHourEur;
+  const requestsPerMonth = (priced.busyRps * priced.hoursPerDay + priced.quietRps * (24 - priced.hoursPerDay)) * 3600 * days;
+  const rate = `${fmt(profile.expectedRps, 1)} rps for ${fmt(priced.hoursPerDay, 1)} h a day${profile.offHoursShare > 0 && priced.hoursPerDay < 24 ? ` and ${fmt(profile.offHoursShare * 100)}% of it the rest of the day` : priced.hoursPerDay < 24 ? ', idle the rest of the day' : ''}, peak ${fmt(priced.peakRps)} rps, ${fmt(orderShare * 100)}% of requests orders`;
   return {
     cost: {
-      billing: 'always-on',
-      monthlyEur: cpuEur + memoryEur,
-      cpuEur,
-      memoryEur,
-      requestsEur: 0,
+      billing: billing === 'per-request' ? 'pay-per-use' : 'always-on',
+      currency: 'USD',
+      monthlyUsd: estimate.monthlyUsd,
+      idleMonthlyUsd: estimate.idleMonthlyUsd,
+      lines: estimate.lines.map((l) => ({ ...l })),
+      profile: { busyRps: priced.busyRps, peakRps: priced.peakRps, hoursPerDay: priced.hoursPerDay, quietRps: priced.quietRps, orderShare },
       requestsPerMonth,
-      cpuSecondsPerRequest: perRequest,
-      vcpu,
-      assumptions: [
-        ...common,
-        `always on: ${fmt(vcpu, 2)} vCPU for the ${fmt(profile.peakRps)} rps peak at ${fmt(m.targetUtilisation * 100)}% utilisation and ${fmt(memoryGb, 2)} GB memory (measured peak plus one process per further vCPU), ${m.hoursPerMonth} h a month at €${prices.vcpuHourEur} per vCPU-hour and €${prices.gbHourEur} per GB-hour`,
-      ],
+      vcpu: estimate.provisioned?.vcpus ?? null,
+      assumptions: [`${fmt(requestsPerMonth / 1e6, 2)} million requests a month (${rate})`, ...estimate.lines.filter((l) => l.usd > 0).map((l) => `${l.item}: ${usd(l.usd)}`), ...estimate.notes],
     },
-    reason: 'estimated from measured CPU per request and peak memory',
+    reason: 'estimated with the shared cost model from measured CPU and memory',
   };
+}
+
+/**
+ * US dollars as the comparison's summary.md prints them (two decimals).
+ * @example usd(9.012) // '$9.01'
+ */
+export function usd(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/**
+ * The price assumptions as `id = value unit (source, date)` lines, for the ADR and the report.
+ * @example priceAssumptionLines(DEFAULT_PRICES)[0]
+ */
+export function priceAssumptionLines(list: readonly PriceItem[]): string[] {
+  return list.map((p) => `${p.id} = ${p.value} ${p.unit}${p.overriddenBy ? ` (set by ${p.overriddenBy}; default from ${p.source}, ${p.date})` : ` (${p.source}, ${p.date})`}`);
 }
 
 function judgeFaults(t: TopologyEvidence): FaultAssessment | null {

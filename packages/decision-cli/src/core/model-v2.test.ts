@@ -93,11 +93,11 @@ describe('evidence compares like with like', () => {
     expect(idleCost.fits['modular-monolith'].fit).toBeLessThan(5);
     const monthly = (r: typeof idle, t: string) => r.assessments.find((a) => a.topology === t)!.monthly!;
     expect(monthly(idle, 'serverless').billing).toBe('pay-per-use');
-    expect(monthly(idle, 'serverless').monthlyEur).toBeLessThan(monthly(idle, 'monolith').monthlyEur);
+    expect(monthly(idle, 'serverless').monthlyUsd).toBeLessThan(monthly(idle, 'monolith').monthlyUsd);
 
     const steady = with_(SMALL_TEAM_MVP, { 'load.burstiness': 'steady', 'load.expectedRps': 300, 'load.peakRps': 400 });
     const busy = score(steady, allFour, { model: MODEL_V2 });
-    expect(monthly(busy, 'monolith').monthlyEur).toBeLessThan(monthly(busy, 'serverless').monthlyEur);
+    expect(monthly(busy, 'monolith').monthlyUsd).toBeLessThan(monthly(busy, 'serverless').monthlyUsd);
     expect(busy.criteria.find((c) => c.evidence === 'cost')!.fits['modular-monolith']).toMatchObject({ fit: 5, source: 'measured' });
   });
 

@@ -1,5 +1,5 @@
 import { getAnswer, type Answers } from './answers';
-import type { Evidence } from './evidence';
+import { priceAssumptionLines, priceList, usd, type Evidence } from './evidence';
 import { OPTION_IDS, optionTitle, type Model, type OptionId } from './model';
 import { answerLabel, QUESTION_GROUPS, QUESTIONS } from './questions';
 import type { ScoreResult } from './scoring';
@@ -87,9 +87,9 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       charts.push(
         barChart({
           title: 'Estimated monthly cost at your load profile',
-          unit: '€ / month',
+          unit: '$ / month',
           categories: topoNames,
-          series: [{ name: 'monthly cost', values: topoNames.map((t) => result.assessments.find((a) => a.topology === t)?.monthly?.monthlyEur ?? null) }],
+          series: [{ name: 'monthly cost', values: topoNames.map((t) => result.assessments.find((a) => a.topology === t)?.monthly?.monthlyUsd ?? null) }],
           width: CHART_WIDTH,
         }),
       );
@@ -181,7 +181,7 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
   const assessRows = result.assessments
     .map((a) => {
       const t = evidence.topologies.find((x) => x.topology === a.topology);
-      return `<tr><td><code>${esc(a.topology)}</code></td><td>${esc(a.latency.status)}: ${esc(a.latency.reason)}</td><td class="num">${t?.processCount ?? '—'}</td><td class="num">${n(t?.cpuSecondsPer1kOrders ?? null, 2)}</td><td class="num">${t?.peakRssBytes ? n(t.peakRssBytes / 2 ** 20, 0) : '—'}</td><td class="num">${a.monthly ? `${eur(a.monthly.monthlyEur)} / month (${a.monthly.billing})` : a.cost ? eur(a.cost.totalEurPer1kOrders) : `— <span class="note">(${esc(a.costReason)})</span>`}</td><td>${a.consistency ? esc(`${a.consistency.verdict}: ${a.consistency.detail}`) : '—'}</td></tr>`;
+      return `<tr><td><code>${esc(a.topology)}</code></td><td>${esc(a.latency.status)}: ${esc(a.latency.reason)}</td><td class="num">${t?.processCount ?? '—'}</td><td class="num">${n(t?.cpuSecondsPer1kOrders ?? null, 2)}</td><td class="num">${t?.peakRssBytes ? n(t.peakRssBytes / 2 ** 20, 0) : '—'}</td><td class="num">${a.monthly ? `${usd(a.monthly.monthlyUsd)} / month (${a.monthly.billing})` : a.cost ? eur(a.cost.totalEurPer1kOrders) : `— <span class="note">(${esc(a.costReason)})</span>`}</td><td>${a.consistency ? esc(`${a.consistency.verdict}: ${a.consistency.detail}`) : '—'}</td></tr>`;
     })
     .join('');
 
@@ -220,7 +220,7 @@ ${
 <div class="charts">${charts.join('\n')}</div>
 <table><thead><tr><th>Topology</th><th>Scenario</th><th>Throughput (rps)</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>Errors</th></tr></thead><tbody>${measuredRows}</tbody></table>
 <table><thead><tr><th>Topology</th><th>p95 budget at ${esc(String(answers.load.expectedRps))} rps</th><th>Processes</th><th>CPU s / 1k orders</th><th>Peak MiB</th><th>Cost</th><th>Consistency under faults</th></tr></thead><tbody>${assessRows}</tbody></table>
-${assumptions.length ? `<p class="note">Cost assumptions: ${assumptions.map(esc).join('; ')}.</p>` : ''}`
+${assumptions.length ? `<p class="note">Cost assumptions: ${assumptions.map(esc).join('; ')}.</p>` : ''}${result.assessments.some((a) => a.monthly) ? `<details><summary>Price assumptions (USD, the cost model of <code>pnpm compare</code>; override with <code>--price ID=VALUE</code>)</summary><ul>${priceAssumptionLines(priceList(result.prices)).map((l) => `<li>${esc(l)}</li>`).join('')}</ul></details>` : ''}`
     : '<p>No measured evidence was given: every option is scored from the answers alone.</p>'
 }
 ${faultSection}

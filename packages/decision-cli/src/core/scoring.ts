@@ -1,5 +1,5 @@
 import { getAnswer, isUnknown, type Answers } from './answers';
-import { assessTopologies, bandFit, type Evidence, type Prices, type TopologyAssessment } from './evidence';
+import { assessTopologies, bandFit, usd, type Evidence, type Prices, type TopologyAssessment } from './evidence';
 import { eur } from './markdown';
 import { OPTION_IDS, type Model, type ModelCriterion, type ModelLevel, type OptionId } from './model';
 
@@ -147,7 +147,7 @@ function evidenceFit(
         fit: bandFit(model.evidence.costRatio, ratio),
         source: 'measured',
         note: model.cost.monthly
-          ? `${rep.topology}: ${eur(value)} a month at your load profile (${fmt(ratio, 2)}× the cheapest option)`
+          ? `${rep.topology}: ${usd(value)} a month at your load profile (${fmt(ratio, 2)}× the cheapest option)`
           : `${rep.topology}: ${eur(value)} per 1,000 orders (${fmt(ratio, 2)}× the cheapest measured)`,
       };
     }
@@ -198,7 +198,7 @@ function cachedAssessments(evidence: Evidence, answers: Answers, model: Model, p
  * "cheapest measured = best" next to absolute priors would favour whatever was measured.
  */
 function costBasisOf(model: Model, reps: Map<OptionId, TopologyAssessment | undefined>): CostBasis {
-  const of = model.cost.monthly ? (a: TopologyAssessment) => a.monthly?.monthlyEur ?? null : (a: TopologyAssessment) => a.cost?.totalEurPer1kOrders ?? null;
+  const of = model.cost.monthly ? (a: TopologyAssessment) => a.monthly?.monthlyUsd ?? null : (a: TopologyAssessment) => a.cost?.totalEurPer1kOrders ?? null;
   const values = OPTION_IDS.map((id) => ({ id, rep: reps.get(id), value: reps.get(id) ? of(reps.get(id)!) : null }));
   const present = values.filter((v): v is { id: OptionId; rep: TopologyAssessment; value: number } => v.value !== null && v.value >= 0);
   if (model.evidence.relative === 'all-or-prior') {

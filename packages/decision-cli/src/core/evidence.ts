@@ -1,4 +1,4 @@
-import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, estimateCost } from '@archbench/contracts/cost';
+import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, estimateCost, monthlyRequests } from '@archbench/contracts/cost';
 import { getAnswer, knownNumber, type Answers } from './answers';
 import type { Model, ModelBand } from './model';
 
@@ -642,8 +642,7 @@ export function assessMonthlyCost(t: TopologyEvidence, answers: Answers, model: 
     { prices: priceList(prices), targetUtilization: m.targetUtilisation },
   );
   if (estimate.monthlyUsd === null) return { cost: null, reason: estimate.notes[0] ?? 'not estimated' };
-  const days = m.hoursPerMonth / 24;
-  const requestsPerMonth = (priced.busyRps * priced.hoursPerDay + priced.quietRps * (24 - priced.hoursPerDay)) * 3600 * days;
+  const requestsPerMonth = monthlyRequests(priced);
   const rate = `${fmt(profile.expectedRps, 1)} rps for ${fmt(priced.hoursPerDay, 1)} h a day${profile.offHoursShare > 0 && priced.hoursPerDay < 24 ? ` and ${fmt(profile.offHoursShare * 100)}% of it the rest of the day` : priced.hoursPerDay < 24 ? ', idle the rest of the day' : ''}, peak ${fmt(priced.peakRps)} rps, ${fmt(orderShare * 100)}% of requests orders`;
   return {
     cost: {

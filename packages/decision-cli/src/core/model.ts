@@ -84,17 +84,18 @@ export const ModelSchema = z
             hoursPerMonth: z.number().positive(),
             /** Always-on capacity is sized for the peak at this CPU utilisation. */
             targetUtilisation: z.number().positive().max(1),
-            /** Smallest always-on footprint in vCPU (one small instance). */
-            minVcpu: z.number().nonnegative(),
+            /** Legacy (before the shared cost model): ignored; the price list's min-vcpu-per-process applies. */
+            minVcpu: z.number().nonnegative().optional(),
             /** Busy hours a day by burstiness when the answers do not say. */
             busyHoursByBurstiness: z.record(z.string(), z.number().min(0).max(24)),
             /** Request rate outside the busy hours, as a share of the expected rate. */
             offHoursShareByBurstiness: z.record(z.string(), z.number().min(0).max(1)),
             /** Topologies billed per use (scale to zero) rather than for provisioned capacity. */
             payPerUse: z.array(z.string()),
-            payPerUseVcpuHourEur: z.number().nonnegative(),
-            payPerUseGbHourEur: z.number().nonnegative(),
-            perMillionRequestsEur: z.number().nonnegative(),
+            /** Legacy EUR prices (before the shared cost model): ignored; pay-per-use is priced by the shared price list. */
+            payPerUseVcpuHourEur: z.number().nonnegative().optional(),
+            payPerUseGbHourEur: z.number().nonnegative().optional(),
+            perMillionRequestsEur: z.number().nonnegative().optional(),
             source: z.string(),
           })
           .strict()

@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import type { ApiBindings } from '../../shared/bindings';
 import { numberVar } from '../../shared/bindings';
-import { apiSecurityHeaders, overloadGuard } from '../../shared/http';
+import { publicEdge } from '../../shared/http';
 import { createLogger } from '../../shared/log';
 import type { WorkerMetrics } from '../../shared/metrics';
 import { observeWorker, peerSnapshot } from '../../shared/observe';
@@ -53,14 +52,13 @@ export function createApp({ service, metrics, corsOrigins = [] }: AppDeps) {
       },
     },
     [
-      apiSecurityHeaders(),
-      ...(corsOrigins.length > 0 ? [cors({ origin: corsOrigins, credentials: false, exposeHeaders: ['Location', 'Retry-After', 'Preference-Applied', 'X-Request-Id'] })] : []),
       // The limit is a var, known from the request's env; the count is per isolate, as per Node process.
       async (c, next) => {
         maxInFlight = numberVar((c.env as ApiBindings).MAX_IN_FLIGHT, 512);
         await next();
       },
-      overloadGuard(() => maxInFlight),
+      // Security headers, CORS (one exposed-headers list), body limit and overload guard: the same edge as the Node servers.
+      publicEdge({ corsOrigins, maxInFlight: () => maxInFlight }),
     ],
   );
 

@@ -1,5 +1,6 @@
 import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types';
 import type { Order, OrderStatus, PaymentStatus, RejectionReason } from '@archbench/contracts/schemas';
+import { nowIso } from '@archbench/domain/ids';
 import { orderFromRows } from '@archbench/domain/orders';
 import type { OrderItemRow, OrderRow } from '@archbench/domain/orders';
 
@@ -9,7 +10,8 @@ import type { OrderItemRow, OrderRow } from '@archbench/domain/orders';
  * (atomic) whose statements are guarded by the order's status: whichever batch changes the status
  * first also does the stock and payment writes, and a second one changes nothing.
  */
-export const nowIso = (): string => new Date().toISOString();
+// The one clock of every topology's repositories (@archbench/domain), re-exported for both workers.
+export { nowIso } from '@archbench/domain/ids';
 
 /** The order with its items in one round trip (D1 batches are one call); undefined when absent or another customer's. */
 export async function loadOrder(db: D1Database, id: string, customerId?: string): Promise<Order | undefined> {

@@ -22,6 +22,7 @@ async function main() {
     paymentSlowMs: env.PAYMENT_SLOW_MS,
     paymentFailureRate: env.PAYMENT_FAILURE_RATE,
     maxInFlight: env.MAX_IN_FLIGHT,
+    corsOrigins: env.CORS_ORIGINS,
     logLevel: env.LOG_LEVEL,
     // Beside the state, rewritten at each start: a launcher killed with SIGKILL leaves no temp dir behind.
     bundleDir: env.BUNDLE_DIR ?? join(persistDir, 'bundles'),

@@ -21,6 +21,8 @@ export interface ServerlessOptions {
   paymentSlowMs?: number;
   paymentFailureRate?: number;
   maxInFlight?: number;
+  /** Origins the API worker allows by CORS (the CORS_ORIGINS var); empty: none. */
+  corsOrigins?: readonly string[];
   logLevel?: string;
   bundleDir?: string;
   /** Consumer retry delay override in seconds (tests use 0 to reach the dead-letter queue fast). */
@@ -79,6 +81,7 @@ export function workerOptions(bundles: Record<string, string>, options: Serverle
     PAYMENT_SLOW_MS: String(options.paymentSlowMs ?? 1500),
     PAYMENT_FAILURE_RATE: String(options.paymentFailureRate ?? 0),
     MAX_IN_FLIGHT: String(options.maxInFlight ?? 512),
+    CORS_ORIGINS: (options.corsOrigins ?? []).join(','),
     LOG_LEVEL: options.logLevel ?? 'info',
   };
   return WORKERS.map((worker) => ({
@@ -116,6 +119,8 @@ export function workerOptions(bundles: Record<string, string>, options: Serverle
  */
 export async function startServerless(options: ServerlessOptions): Promise<RunningServerless> {
   const t0 = performance.now();
+  // Wall clock of this start: charges claimed before it belong to a previous, dead runtime.
+  const startedAt = Date.now();
   // Bundles in a private temp dir unless told where; removed again at stop.
   const ownDir = options.bundles || options.bundleDir ? undefined : mkdtempSync(join(tmpdir(), 'archbench-serverless-'));
   const cleanup = () => ownDir && rmSync(ownDir, { recursive: true, force: true });
@@ -154,7 +159,7 @@ export async function startServerless(options: ServerlessOptions): Promise<Runni
   const fire = async (cron: string) => {
     for (const worker of cronWorkers) {
       try {
-        await (await miniflare.getWorker(worker.name)).scheduled({ cron });
+        await (await miniflare.getWorker(worker.name)).scheduled(cron === '@startup' ? { cron, scheduledTime: new Date(startedAt) } : { cron });
       } catch {
         // The worker logs its own failures; the next tick tries again.
       }

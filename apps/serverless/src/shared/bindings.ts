@@ -18,13 +18,15 @@ export interface Bindings {
   PAYMENT_SLOW_MS?: string;
   PAYMENT_FAILURE_RATE?: string;
   MAX_IN_FLIGHT?: string;
+  /** Origins allowed by CORS, comma-separated (the API worker); empty: no CORS headers. */
+  CORS_ORIGINS?: string;
   LOG_LEVEL?: string;
 }
 
 // The API worker reads the PAYMENT_* vars only to answer GET/PUT /admin/payments/provider with the settings in force.
 export type ApiBindings = Pick<
   Bindings,
-  'DB' | 'PAYMENTS_QUEUE' | 'EVENTS_QUEUE' | 'PAYMENTS_WORKER' | 'SHIPPING_WORKER' | 'AUTH_SECRET' | 'PAYMENT_LATENCY_MS' | 'PAYMENT_SLOW_MS' | 'PAYMENT_FAILURE_RATE' | 'MAX_IN_FLIGHT' | 'LOG_LEVEL'
+  'DB' | 'PAYMENTS_QUEUE' | 'EVENTS_QUEUE' | 'PAYMENTS_WORKER' | 'SHIPPING_WORKER' | 'AUTH_SECRET' | 'PAYMENT_LATENCY_MS' | 'PAYMENT_SLOW_MS' | 'PAYMENT_FAILURE_RATE' | 'MAX_IN_FLIGHT' | 'CORS_ORIGINS' | 'LOG_LEVEL'
 >;
 export type PaymentsBindings = Pick<Bindings, 'DB' | 'EVENTS_QUEUE' | 'PAYMENT_LATENCY_MS' | 'PAYMENT_SLOW_MS' | 'PAYMENT_FAILURE_RATE' | 'LOG_LEVEL'>;
 export type ShippingBindings = Pick<Bindings, 'DB' | 'LOG_LEVEL'>;
@@ -34,4 +36,12 @@ export function numberVar(value: string | undefined, fallback: number): number {
   if (value === undefined || value.trim() === '') return fallback;
   const parsed = Number(value);
   return Number.isFinite(parsed) ? parsed : fallback;
+}
+
+/** A comma-separated var as a list (blank entries dropped), as CORS_ORIGINS reads on the Node servers. */
+export function listVar(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

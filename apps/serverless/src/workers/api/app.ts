@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import type { ApiBindings } from '../../shared/bindings';
-import { numberVar } from '../../shared/bindings';
+import { listVar, numberVar } from '../../shared/bindings';
 import { publicEdge } from '../../shared/http';
 import { createLogger } from '../../shared/log';
 import type { WorkerMetrics } from '../../shared/metrics';
@@ -16,7 +17,7 @@ import { createOrders } from './orders/service';
 export interface AppDeps {
   service: string;
   metrics: WorkerMetrics;
-  /** Origins allowed by CORS (the frontend console); empty: no CORS headers. */
+  /** Origins allowed by CORS (the frontend console); empty: no CORS headers. Unset: the CORS_ORIGINS var (comma-separated). */
   corsOrigins?: string[];
 }
 
@@ -31,12 +32,14 @@ interface ShipmentRow {
  * The HTTP API worker: the same public API as the monolith, on D1 and Queues. Bindings arrive
  * per request as `c.env`, so the app is built once per isolate and used as the worker's fetch.
  */
-export function createApp({ service, metrics, corsOrigins = [] }: AppDeps) {
+export function createApp({ service, metrics, corsOrigins }: AppDeps) {
   // Built on first use, not at isolate start: start-up time is what a cold start pays.
   let openapi: string | undefined;
   const app = new Hono<{ Bindings: ApiBindings }>();
   const logger = (env: ApiBindings) => createLogger(service, env.LOG_LEVEL);
   let maxInFlight = 512;
+  // The CORS origins are a var, known from the first request on: the edge is built then, once per isolate.
+  let edge: MiddlewareHandler | undefined;
 
   observeWorker(
     app,
@@ -53,12 +56,13 @@ export function createApp({ service, metrics, corsOrigins = [] }: AppDeps) {
     },
     [
       // The limit is a var, known from the request's env; the count is per isolate, as per Node process.
-      async (c, next) => {
-        maxInFlight = numberVar((c.env as ApiBindings).MAX_IN_FLIGHT, 512);
-        await next();
-      },
       // Security headers, CORS (one exposed-headers list), body limit and overload guard: the same edge as the Node servers.
-      publicEdge({ corsOrigins, maxInFlight: () => maxInFlight }),
+      async (c, next) => {
+        const env = c.env as ApiBindings;
+        maxInFlight = numberVar(env.MAX_IN_FLIGHT, 512);
+        edge ??= publicEdge({ corsOrigins: corsOrigins ?? listVar(env.CORS_ORIGINS), maxInFlight: () => maxInFlight });
+        return edge(c, next);
+      },
     ],
   );
 

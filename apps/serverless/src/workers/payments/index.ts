@@ -58,7 +58,13 @@ export default {
     const env = metered(rawEnv);
     try {
       const startup = controller.cron === '@startup';
-      const result = await sweep(env, await stepFor(env), metrics, { olderThanMs: startup ? 0 : undefined, full: startup || controller.cron === FULL_SWEEP_CRON });
+      // At start, scheduledTime is the launcher's start (before workerd ran): charges claimed before
+      // it were cut off by the crash and are settled now, not 30 s later.
+      const result = await sweep(env, await stepFor(env), metrics, {
+        olderThanMs: startup ? 0 : undefined,
+        full: startup || controller.cron === FULL_SWEEP_CRON,
+        orphanedBefore: startup ? controller.scheduledTime : undefined,
+      });
       if (result.charges + result.refunds + result.shipped + result.cancelled > 0) createLogger(SERVICE, env.LOG_LEVEL).warn({ ...result }, 'sweep resumed saga work the queues had lost');
     } finally {
       metrics.invocation('scheduled', (Date.now() - started) / 1000);

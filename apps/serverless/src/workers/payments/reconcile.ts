@@ -32,7 +32,7 @@ export async function sweep(
   env: PaymentsBindings,
   step: ReturnType<typeof createPaymentStep>,
   metrics: WorkerMetrics,
-  options: { olderThanMs?: number; full?: boolean } = {},
+  options: { olderThanMs?: number; full?: boolean; orphanedBefore?: number } = {},
 ): Promise<SweepResult> {
   const db: D1Database = env.DB;
   const before = new Date(Date.now() - (options.olderThanMs ?? SWEEP_AFTER_MS)).toISOString();
@@ -43,7 +43,7 @@ export async function sweep(
   if (!options.full) {
     const [pending] = await db.batch([pendingQuery]);
     const deliveries: Delivery[] = (pending?.results as Array<{ id: string }>).map((r) => ({ command: { kind: 'charge' as const, orderId: r.id }, attempts: 2 }));
-    if (deliveries.length > 0) await step.handle(deliveries);
+    if (deliveries.length > 0) await step.handle(deliveries, { orphanedBefore: options.orphanedBefore });
     return { charges: deliveries.length, refunds: 0, shipped: 0, cancelled: 0 };
   }
   const [pending, refunds, unshipped, uncancelled] = await db.batch([
@@ -60,7 +60,7 @@ export async function sweep(
     ...(pending?.results as Array<{ id: string }>).map((r) => ({ command: { kind: 'charge' as const, orderId: r.id }, attempts: 2 })),
     ...(refunds?.results as Array<{ order_id: string }>).map((r) => ({ command: { kind: 'refund' as const, orderId: r.order_id }, attempts: 2 })),
   ];
-  if (deliveries.length > 0) await step.handle(deliveries);
+  if (deliveries.length > 0) await step.handle(deliveries, { orphanedBefore: options.orphanedBefore });
   const events: OrderEvent[] = [
     ...(unshipped?.results as Array<{ id: string; customer_id: string; total_cents: number }>).map((r) => ({ type: 'OrderConfirmed' as const, orderId: r.id, customerId: r.customer_id, totalCents: Number(r.total_cents) })),
     ...(uncancelled?.results as Array<{ id: string; customer_id: string }>).map((r) => ({ type: 'OrderCancelled' as const, orderId: r.id, customerId: r.customer_id })),

@@ -89,7 +89,13 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
 
   return {
     /** Runs a batch of commands; returns, per delivery, 'ack' or the error to retry it for. */
-    async handle(deliveries: readonly Delivery[]): Promise<Outcome[]> {
+    /**
+     * `orphanedBefore`: a charge row still PENDING that was claimed before this instant belongs to
+     * a runtime that is gone (the launcher's start sweep passes its own start time): no invocation
+     * will ever settle it, so it is finished now instead of after STALE_CHARGE_MS, which could run
+     * past the saga deadline.
+     */
+    async handle(deliveries: readonly Delivery[], options: { orphanedBefore?: number } = {}): Promise<Outcome[]> {
       const outcomes: Outcome[] = deliveries.map(() => 'ack');
       if (deliveries.length === 0) return outcomes;
       const now = nowIso();
@@ -153,7 +159,9 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         }
         // A charge was already attempted: never call the provider again, finish from its record.
         if (charge.status === 'PENDING') {
-          if (Date.now() - Date.parse(charge.created_at) < STALE_CHARGE_MS) {
+          const claimedAt = Date.parse(charge.created_at);
+          const orphaned = options.orphanedBefore !== undefined && claimedAt < options.orphanedBefore;
+          if (!orphaned && Date.now() - claimedAt < STALE_CHARGE_MS) {
             outcomes[index] = new RetryLaterError(`charge of ${order.id} is still in flight`);
             return;
           }

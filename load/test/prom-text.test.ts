@@ -27,6 +27,14 @@ describe('parsePromText', () => {
     expect(samples[6]!.value).toBeNaN();
   });
 
+  it('reads Inf and NaN in any case, as Prometheus does (prom-client writes an empty histogram stddev as "Nan")', () => {
+    const samples = parsePromText('nodejs_eventloop_lag_stddev_seconds{service="monolith"} Nan\na +inf\nb -Inf\nprocess_cpu_seconds_total 2.5\n');
+    expect(samples[0]!.value).toBeNaN();
+    expect(samples[1]!.value).toBe(Number.POSITIVE_INFINITY);
+    expect(samples[2]!.value).toBe(Number.NEGATIVE_INFINITY);
+    expect(sumMetric(samples, 'process_cpu_seconds_total')).toBe(2.5);
+  });
+
   it('sums a metric over label sets, optionally filtered', () => {
     const samples = parsePromText(SAMPLE);
     expect(sumMetric(samples, 'archbench_internal_calls_total')).toBe(201);

@@ -33,8 +33,6 @@ async function main() {
   const database = await openCoreDatabase(env);
   const { app, catalog, orders, relay } = createApp({ env, db: database.db, logger, tracing, metrics, publisher, client });
   await catalog.seed();
-  // Finishes orders a crash left PENDING and re-sends events whose outbox write it cut off.
-  const resumed = await orders.resume();
   const port = await serveWithShutdown(app, {
     port: env.PORT,
     host: env.HOST,
@@ -49,9 +47,16 @@ async function main() {
     },
   });
   relay.start();
+  // Recovery runs after listening, as in the monolith, so a long backlog cannot hold readiness past
+  // the supervisor's start timeout: it finishes orders a crash left PENDING and re-sends events
+  // whose outbox write it cut off (the relay delivers them as they land in the outbox).
+  orders
+    .resume()
+    .then((resumed) => logger.info({ resumed }, 'orders left by the previous process finished'))
+    .catch((error: unknown) => logger.error({ err: error }, 'resuming orders failed; the deadline sweeper settles what is left'));
   // The monolith's deadline sweeper (SAGA_DEADLINE_MS): no order stays PENDING while the core runs.
   orders.startDeadlineSweeper(env.SAGA_SWEEP_MS);
-  logger.info({ port, database: database.location, resumed, transport: publisher.kind, shipping: env.SHIPPING_URL }, `hybrid core listening on http://${env.HOST}:${port}`);
+  logger.info({ port, database: database.location, transport: publisher.kind, shipping: env.SHIPPING_URL }, `hybrid core listening on http://${env.HOST}:${port}`);
 }
 
 main().catch((error: unknown) => {

@@ -77,14 +77,21 @@ export function measuredStarted(topology: RunningTopology, options: StartedOptio
   };
 }
 
+/**
+ * One /metrics scrape, tried three times: a single slow answer on a busy host would otherwise
+ * void the CPU and memory figures of the whole run (one missing snapshot makes them "not measured").
+ */
 async function scrape(url: string): Promise<PromSample[] | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    if (!response.ok) return undefined;
-    return parsePromText(await response.text());
-  } catch {
-    return undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (response.ok) return parsePromText(await response.text());
+      await response.body?.cancel();
+    } catch {
+      // retried below
+    }
   }
+  return undefined;
 }
 
 /**

@@ -12,12 +12,16 @@ export class PromTextError extends Error {
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 
 function parseValue(raw: string, line: number): number {
-  switch (raw) {
-    case '+Inf':
+  // Prometheus reads values with Go's ParseFloat, which takes Inf and NaN in any case; prom-client
+  // writes an empty event-loop histogram's stddev as "Nan", so a strict match would reject a
+  // healthy server's /metrics and leave its CPU and memory "not measured".
+  switch (raw.toLowerCase()) {
+    case '+inf':
+    case 'inf':
       return Number.POSITIVE_INFINITY;
-    case '-Inf':
+    case '-inf':
       return Number.NEGATIVE_INFINITY;
-    case 'NaN':
+    case 'nan':
       return Number.NaN;
   }
   const value = Number(raw);

@@ -14,7 +14,8 @@ module.exports = {
     {
       name: 'service-imports-shared-only',
       severity: 'error',
-      comment: 'A service imports its own folder, src/shared/, src/env.ts and packages only; what two services need goes to src/shared/ or @archbench/contracts.',
+      comment:
+        'A service imports its own folder, src/shared/, src/env.ts and packages only; what two services need goes to src/shared/ or @archbench/contracts.',
       from: { path: `^src/(${SERVICES.join('|')})/` },
       // Workspace packages resolve to ../../packages/…, outside ^src/, so they stay allowed.
       to: { path: '^src/', pathNot: ['^src/$1/', '^src/shared/', '^src/env\\.ts$'] },

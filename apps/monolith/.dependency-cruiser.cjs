@@ -58,7 +58,7 @@ module.exports = {
     {
       name: 'shared-does-not-import-modules',
       severity: 'error',
-      comment: 'src/shared and src/db are below the modules; src/db may only compose the modules\' tables.ts into the schema.',
+      comment: "src/shared and src/db are below the modules; src/db may only compose the modules' tables.ts into the schema.",
       from: { path: '(^|/)src/(shared|db)/' },
       to: { path: '(^|/)src/modules/', pathNot: '(^|/)src/modules/[^/]+/tables\\.ts$' },
     },

@@ -50,7 +50,10 @@ export function loadCompose(file = COMPOSE_FILE, variables: Record<string, strin
  * with its license). Returns one line per violation.
  */
 export function schemaErrors(compose: unknown): string[] {
-  const { $schema: _dialect, ...schema } = withoutDraft4Ids(JSON.parse(readFileSync(join(COMPOSE_DIR, 'schema/compose-spec.json'), 'utf8'))) as Record<string, unknown>;
+  const { $schema: _dialect, ...schema } = withoutDraft4Ids(JSON.parse(readFileSync(join(COMPOSE_DIR, 'schema/compose-spec.json'), 'utf8'))) as Record<
+    string,
+    unknown
+  >;
   // The file names its dialect with a non-canonical URI (http://…/draft/2019-09/schema#) that Ajv
   // does not know, so the dialect is set by using Ajv2019 instead. Its draft-04 style `id`
   // annotations (string values, never referenced) are dropped: Ajv refuses that keyword.
@@ -69,7 +72,11 @@ export function schemaErrors(compose: unknown): string[] {
 function withoutDraft4Ids(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutDraft4Ids);
   if (node === null || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([key, value]) => !(key === 'id' && typeof value === 'string')).map(([key, value]) => [key, withoutDraft4Ids(value)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key, value]) => !(key === 'id' && typeof value === 'string'))
+      .map(([key, value]) => [key, withoutDraft4Ids(value)]),
+  );
 }
 
 /**
@@ -89,7 +96,8 @@ export function projectRuleProblems(compose: ComposeFile): string[] {
     else if (deps) {
       for (const [dep, spec] of Object.entries(deps)) {
         if (!compose.services[dep]) problems.push(`${name}: depends on unknown service ${dep}`);
-        else if (spec.condition !== 'service_healthy') problems.push(`${name}: depends_on ${dep} with condition ${spec.condition ?? '(none)'}; use service_healthy`);
+        else if (spec.condition !== 'service_healthy')
+          problems.push(`${name}: depends_on ${dep} with condition ${spec.condition ?? '(none)'}; use service_healthy`);
         else if (!compose.services[dep]!.healthcheck?.test) problems.push(`${name}: waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
       }
     }

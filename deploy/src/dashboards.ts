@@ -45,11 +45,16 @@ const red: DashboardSpec = {
       title: 'Requests per second by service and route',
       description: 'Completed requests; /health, /ready and /metrics are not counted.',
       unit: 'reqps',
-      queries: [{ expr: `sum by (topology, service, route) (rate(http_server_request_duration_seconds_count{${SCOPE}}[${RATE}]))`, legend: '{{topology}} {{service}} {{route}}' }],
+      queries: [
+        {
+          expr: `sum by (topology, service, route) (rate(http_server_request_duration_seconds_count{${SCOPE}}[${RATE}]))`,
+          legend: '{{topology}} {{service}} {{route}}',
+        },
+      ],
     },
     {
       title: 'Server errors (5xx share) by service and route',
-      description: '5xx answers over all answers. 4xx are the caller\'s mistakes and are shown by code below.',
+      description: "5xx answers over all answers. 4xx are the caller's mistakes and are shown by code below.",
       unit: 'percentunit',
       queries: [
         {
@@ -62,13 +67,23 @@ const red: DashboardSpec = {
       title: 'p95 duration by service and route',
       description: 'From the request histogram; the order POST with Prefer: wait includes the whole saga.',
       unit: 's',
-      queries: [{ expr: `histogram_quantile(0.95, sum by (topology, service, route, le) (rate(http_server_request_duration_seconds_bucket{${SCOPE}}[${RATE}])))`, legend: '{{topology}} {{service}} {{route}}' }],
+      queries: [
+        {
+          expr: `histogram_quantile(0.95, sum by (topology, service, route, le) (rate(http_server_request_duration_seconds_bucket{${SCOPE}}[${RATE}])))`,
+          legend: '{{topology}} {{service}} {{route}}',
+        },
+      ],
     },
     {
       title: 'p99 duration by service and route',
       description: 'Tail latency; a slow dependency shows here first.',
       unit: 's',
-      queries: [{ expr: `histogram_quantile(0.99, sum by (topology, service, route, le) (rate(http_server_request_duration_seconds_bucket{${SCOPE}}[${RATE}])))`, legend: '{{topology}} {{service}} {{route}}' }],
+      queries: [
+        {
+          expr: `histogram_quantile(0.99, sum by (topology, service, route, le) (rate(http_server_request_duration_seconds_bucket{${SCOPE}}[${RATE}])))`,
+          legend: '{{topology}} {{service}} {{route}}',
+        },
+      ],
     },
     {
       title: 'Errors answered by kind and code',
@@ -80,17 +95,27 @@ const red: DashboardSpec = {
       title: 'Internal calls: p95 by caller and peer',
       description: 'Client side of service-to-service HTTP (microservices, hybrid); empty for the monolith.',
       unit: 's',
-      queries: [{ expr: `histogram_quantile(0.95, sum by (topology, service, peer, le) (rate(http_client_request_duration_seconds_bucket{${SCOPE}}[${RATE}])))`, legend: '{{topology}} {{service}} → {{peer}}' }],
+      queries: [
+        {
+          expr: `histogram_quantile(0.95, sum by (topology, service, peer, le) (rate(http_client_request_duration_seconds_bucket{${SCOPE}}[${RATE}])))`,
+          legend: '{{topology}} {{service}} → {{peer}}',
+        },
+      ],
     },
     {
       title: 'Database query p95 by operation and table',
       description: 'Every query the servers run, timed around the driver call.',
       unit: 's',
-      queries: [{ expr: `histogram_quantile(0.95, sum by (topology, service, operation, table, le) (rate(db_query_duration_seconds_bucket{${SCOPE}}[${RATE}])))`, legend: '{{service}} {{operation}} {{table}}' }],
+      queries: [
+        {
+          expr: `histogram_quantile(0.95, sum by (topology, service, operation, table, le) (rate(db_query_duration_seconds_bucket{${SCOPE}}[${RATE}])))`,
+          legend: '{{service}} {{operation}} {{table}}',
+        },
+      ],
     },
     {
       title: 'Scrape targets up',
-      description: '1 when Prometheus reached the process\'s /metrics. Targets of compose profiles that are not running show 0.',
+      description: "1 when Prometheus reached the process's /metrics. Targets of compose profiles that are not running show 0.",
       unit: 'short',
       queries: [{ expr: 'up{topology=~"$topology"}', legend: '{{topology}} {{instance}}' }],
     },
@@ -141,7 +166,12 @@ const saga: DashboardSpec = {
       title: 'Internal calls by transport',
       description: 'HTTP calls and AMQP messages between services.',
       unit: 'ops',
-      queries: [{ expr: `sum by (topology, service, transport) (rate(archbench_internal_calls_total{${SCOPE}}[${RATE}]))`, legend: '{{topology}} {{service}} {{transport}}' }],
+      queries: [
+        {
+          expr: `sum by (topology, service, transport) (rate(archbench_internal_calls_total{${SCOPE}}[${RATE}]))`,
+          legend: '{{topology}} {{service}} {{transport}}',
+        },
+      ],
     },
   ],
 };
@@ -195,7 +225,12 @@ const processes: DashboardSpec = {
       description: 'From kube-state-metrics, when this Prometheus scrapes a cluster: the kubelet restarts containers there.',
       unit: 'short',
       type: 'stat',
-      queries: [{ expr: 'sum by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{namespace=~"archbench.*"}[1h]))', legend: '{{pod}} {{container}}' }],
+      queries: [
+        {
+          expr: 'sum by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{namespace=~"archbench.*"}[1h]))',
+          legend: '{{pod}} {{container}}',
+        },
+      ],
     },
     {
       title: 'Supervisor restarts in the last hour (pnpm start)',
@@ -250,7 +285,10 @@ export function renderDashboard(spec: DashboardSpec) {
       datasource: PROMETHEUS,
       gridPos,
       fieldConfig: { defaults: { unit: panel.unit }, overrides: [] },
-      options: panel.type === 'stat' ? { reduceOptions: { calcs: ['lastNotNull'] } } : { legend: { displayMode: 'table', placement: 'bottom', calcs: ['mean', 'max'] } },
+      options:
+        panel.type === 'stat'
+          ? { reduceOptions: { calcs: ['lastNotNull'] } }
+          : { legend: { displayMode: 'table', placement: 'bottom', calcs: ['mean', 'max'] } },
       targets: panel.queries.map((q, i) => ({ refId: String.fromCharCode(65 + i), datasource: PROMETHEUS, expr: q.expr, legendFormat: q.legend })),
     };
   });
@@ -266,7 +304,10 @@ export function renderDashboard(spec: DashboardSpec) {
     time: { from: 'now-30m', to: 'now' },
     timezone: 'browser',
     templating: {
-      list: [variable('topology', 'label_values(up, topology)'), variable('service', 'label_values(process_start_time_seconds{topology=~"$topology"}, service)')],
+      list: [
+        variable('topology', 'label_values(up, topology)'),
+        variable('service', 'label_values(process_start_time_seconds{topology=~"$topology"}, service)'),
+      ],
     },
     panels,
   };
@@ -321,7 +362,11 @@ export function labelUses(expr: string): { metric: string; label: string }[] {
   }
   const metrics = metricNames(expr);
   for (const grouping of withoutStrings.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)) {
-    for (const label of grouping[1]!.split(',').map((l) => l.trim()).filter(Boolean)) for (const metric of metrics) uses.push({ metric, label });
+    for (const label of grouping[1]!
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean))
+      for (const metric of metrics) uses.push({ metric, label });
   }
   return uses;
 }

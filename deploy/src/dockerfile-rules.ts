@@ -102,7 +102,8 @@ export function checkDockerfile(text: string): DockerfileReport {
     const flag = (copy as unknown as { getFlags(): { getName(): string; getValue(): string | null }[] }).getFlags().find((f) => f.getName() === 'from');
     return flag?.getValue() ? [flag.getValue()!] : [];
   });
-  if (!finalCopiesFrom.some((source) => stages.slice(0, -1).includes(source))) problems.push('final stage copies nothing from a build stage (COPY --from=<stage>)');
+  if (!finalCopiesFrom.some((source) => stages.slice(0, -1).includes(source)))
+    problems.push('final stage copies nothing from a build stage (COPY --from=<stage>)');
 
   const finalRuns = of(final, 'RUN').map(argumentText);
   for (const run of finalRuns) {

@@ -95,7 +95,8 @@ export function workloadProblems(objects: K8sObject[]): string[] {
       }
       if (c.securityContext?.allowPrivilegeEscalation !== false) problems.push(`${cid}: allowPrivilegeEscalation is not false`);
       if (!c.securityContext?.capabilities?.drop?.includes('ALL')) problems.push(`${cid}: capabilities do not drop ALL`);
-      if (c.securityContext?.readOnlyRootFilesystem !== true && !WRITABLE_ROOT_ALLOWED.has(w.metadata.name)) problems.push(`${cid}: root filesystem is writable`);
+      if (c.securityContext?.readOnlyRootFilesystem !== true && !WRITABLE_ROOT_ALLOWED.has(w.metadata.name))
+        problems.push(`${cid}: root filesystem is writable`);
       if (!/:[\w.-]+$/.test(c.image) || c.image.endsWith(':latest')) problems.push(`${cid}: image ${c.image} is not pinned to a tag`);
     }
     const labels = (w.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
@@ -103,8 +104,14 @@ export function workloadProblems(objects: K8sObject[]): string[] {
       const selector = path(o);
       return selector !== undefined && Object.entries(selector).every(([k, v]) => labels[k] === v);
     };
-    if (!objects.some((o) => o.kind === 'Service' && selects(o, (s) => (s.spec as { selector?: Record<string, string> }).selector))) problems.push(`${id}: no Service selects its pods`);
-    if (w.kind === 'Deployment' && !objects.some((o) => o.kind === 'PodDisruptionBudget' && selects(o, (p) => (p.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels))) {
+    if (!objects.some((o) => o.kind === 'Service' && selects(o, (s) => (s.spec as { selector?: Record<string, string> }).selector)))
+      problems.push(`${id}: no Service selects its pods`);
+    if (
+      w.kind === 'Deployment' &&
+      !objects.some(
+        (o) => o.kind === 'PodDisruptionBudget' && selects(o, (p) => (p.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels),
+      )
+    ) {
       problems.push(`${id}: no PodDisruptionBudget`);
     }
   }

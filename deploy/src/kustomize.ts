@@ -45,9 +45,11 @@ function readKustomization(dir: string, expected: 'Kustomization' | 'Component')
   if (!existsSync(file)) throw new KustomizeError(`${dir}: no kustomization.yaml`);
   const k = parse(readFileSync(file, 'utf8')) as Kustomization;
   const unsupported = Object.keys(k).filter((key) => !SUPPORTED.has(key));
-  if (unsupported.length > 0) throw new KustomizeError(`${file}: ${unsupported.join(', ')} not supported by this renderer; extend deploy/src/kustomize.ts first`);
+  if (unsupported.length > 0)
+    throw new KustomizeError(`${file}: ${unsupported.join(', ')} not supported by this renderer; extend deploy/src/kustomize.ts first`);
   const apiVersion = expected === 'Component' ? 'kustomize.config.k8s.io/v1alpha1' : 'kustomize.config.k8s.io/v1beta1';
-  if (k.kind !== expected || k.apiVersion !== apiVersion) throw new KustomizeError(`${file}: expected ${apiVersion} ${expected}, found ${k.apiVersion} ${k.kind}`);
+  if (k.kind !== expected || k.apiVersion !== apiVersion)
+    throw new KustomizeError(`${file}: expected ${apiVersion} ${expected}, found ${k.apiVersion} ${k.kind}`);
   return k;
 }
 
@@ -89,17 +91,20 @@ export function applyJsonPatch(document: unknown, ops: JsonPatchOp[], where: str
     }
     if (Array.isArray(parent)) {
       const index = last === '-' ? parent.length : Number(last);
-      if (!Number.isInteger(index) || index < 0 || index > parent.length || (op.op !== 'add' && index >= parent.length)) throw new KustomizeError(`${where}: ${op.op} ${op.path}: no index ${last}`);
+      if (!Number.isInteger(index) || index < 0 || index > parent.length || (op.op !== 'add' && index >= parent.length))
+        throw new KustomizeError(`${where}: ${op.op} ${op.path}: no index ${last}`);
       if (op.op === 'add') parent.splice(index, 0, structuredClone(op.value));
       else if (op.op === 'replace') parent[index] = structuredClone(op.value);
       else if (op.op === 'remove') parent.splice(index, 1);
-      else if (JSON.stringify(parent[index]) !== JSON.stringify(op.value)) throw new KustomizeError(`${where}: test ${op.path} failed: ${JSON.stringify(parent[index])} is not ${JSON.stringify(op.value)}`);
+      else if (JSON.stringify(parent[index]) !== JSON.stringify(op.value))
+        throw new KustomizeError(`${where}: test ${op.path} failed: ${JSON.stringify(parent[index])} is not ${JSON.stringify(op.value)}`);
     } else {
       const record = parent as Record<string, unknown>;
       if (op.op !== 'add' && !(last in record)) throw new KustomizeError(`${where}: ${op.op} ${op.path}: ${last} does not exist`);
       if (op.op === 'add' || op.op === 'replace') record[last] = structuredClone(op.value);
       else if (op.op === 'remove') delete record[last];
-      else if (JSON.stringify(record[last]) !== JSON.stringify(op.value)) throw new KustomizeError(`${where}: test ${op.path} failed: ${JSON.stringify(record[last])} is not ${JSON.stringify(op.value)}`);
+      else if (JSON.stringify(record[last]) !== JSON.stringify(op.value))
+        throw new KustomizeError(`${where}: test ${op.path} failed: ${JSON.stringify(record[last])} is not ${JSON.stringify(op.value)}`);
     }
   }
 }

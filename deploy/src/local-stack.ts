@@ -40,7 +40,16 @@ export async function startLocalStack(names: readonly string[], options: LocalSt
       if (!image) throw new Error(`compose service ${name} runs no archbench image`);
       const standalone = await buildStandalone(image, { outDir: join(options.workDir, name) });
       const dataDir = mkdtempSync(join(options.workDir, `data-${name}-`));
-      running.set(name, await runStandalone(standalone, { ...env, PORT: String(ports.get(name)), DATA_DIR: dataDir, LOG_LEVEL: options.logLevel ?? 'warn', ...options.overrides }));
+      running.set(
+        name,
+        await runStandalone(standalone, {
+          ...env,
+          PORT: String(ports.get(name)),
+          DATA_DIR: dataDir,
+          LOG_LEVEL: options.logLevel ?? 'warn',
+          ...options.overrides,
+        }),
+      );
     }
   } catch (error) {
     await Promise.all([...running.values()].map((s) => s.stop().catch(() => null)));

@@ -39,11 +39,18 @@ async function main() {
   }
   const file = join(REPO_ROOT, 'deploy/kubernetes/measured-resources.json');
   if (existsSync(join(REPO_ROOT, 'deploy/kubernetes'))) {
-    writeFileSync(file, `${JSON.stringify({ measuredAt: new Date().toISOString(), machine: machine(), load: { seconds, concurrency: 8, mix: '80% GET /products/{sku}, 20% POST /orders (tok_ok, Prefer: wait=5)' }, groups: results }, null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ measuredAt: new Date().toISOString(), machine: machine(), load: { seconds, concurrency: 8, mix: '80% GET /products/{sku}, 20% POST /orders (tok_ok, Prefer: wait=5)' }, groups: results }, null, 2)}\n`,
+    );
   }
-  const lines = ['| topology | process | idle RSS MiB | peak RSS MiB | CPU cores under load | group req/s | errors |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| topology | process | idle RSS MiB | peak RSS MiB | CPU cores under load | group req/s | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const g of results) {
-    for (const p of g.processes) lines.push(`| ${g.group} | ${p.name} | ${p.idleRssMiB} | ${p.peakRssMiB} | ${p.loadCpuCores} | ${Math.round(g.requests / g.seconds)} | ${g.errors} |`);
+    for (const p of g.processes)
+      lines.push(`| ${g.group} | ${p.name} | ${p.idleRssMiB} | ${p.peakRssMiB} | ${p.loadCpuCores} | ${Math.round(g.requests / g.seconds)} | ${g.errors} |`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -34,8 +34,16 @@ async function amqpReachable(): Promise<boolean> {
 }
 
 async function placeAndCancel(base: string) {
-  const headers = { authorization: `Bearer ${mintToken(secret, { sub: `backends-${randomBytes(3).toString('hex')}` })}`, 'content-type': 'application/json', prefer: 'wait=10' };
-  const placed = await fetch(`${base}/orders`, { method: 'POST', headers, body: JSON.stringify({ items: [{ sku: 'SKU-0003', quantity: 2 }], payment: { token: 'tok_ok' } }) });
+  const headers = {
+    authorization: `Bearer ${mintToken(secret, { sub: `backends-${randomBytes(3).toString('hex')}` })}`,
+    'content-type': 'application/json',
+    prefer: 'wait=10',
+  };
+  const placed = await fetch(`${base}/orders`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ items: [{ sku: 'SKU-0003', quantity: 2 }], payment: { token: 'tok_ok' } }),
+  });
   const order = (await placed.json()) as { id: string; status: string };
   expect(placed.status).toBe(201);
   expect(order.status).toBe('CONFIRMED');
@@ -73,7 +81,11 @@ describe('image file sets on the backends compose and Kubernetes give them', () 
     const prefix = `archbench-deploy-${randomBytes(4).toString('hex')}`;
     const names = ['inventory-amqp', 'orders-amqp', 'payments-amqp', 'shipping-amqp', 'gateway-amqp'];
     for (const name of names) expect(serviceEnvironment(compose, name).TRANSPORT).toBe('amqp');
-    const servers = await startLocalStack(names, { workDir: join(work, 'amqp'), compose, overrides: { AMQP_URL: AMQP_TEST_URL, AMQP_PREFIX: prefix, DATABASE_URL: database.url } });
+    const servers = await startLocalStack(names, {
+      workDir: join(work, 'amqp'),
+      compose,
+      overrides: { AMQP_URL: AMQP_TEST_URL, AMQP_PREFIX: prefix, DATABASE_URL: database.url },
+    });
     try {
       await placeAndCancel(servers.get('gateway-amqp')!.url);
       const metrics = await (await fetch(`${servers.get('orders-amqp')!.url}/metrics`)).text();

@@ -82,7 +82,7 @@ describe('deploy/compose/compose.yaml', () => {
     }
   });
 
-  it('health-checks each app exactly as its image\'s HEALTHCHECK does', () => {
+  it("health-checks each app exactly as its image's HEALTHCHECK does", () => {
     for (const d of DEPLOYABLES) {
       const { facts } = checkDockerfile(readFileSync(join(COMPOSE_DIR, '../docker', d.dockerfile), 'utf8'));
       expect(services[d.name]!.healthcheck?.test, d.name).toEqual(['CMD', ...facts.healthcheck!]);
@@ -121,7 +121,9 @@ describe('Prometheus, collector and Grafana configuration', () => {
   const prometheus = parse(readFileSync(join(COMPOSE_DIR, 'prometheus/prometheus.yaml'), 'utf8')) as {
     scrape_configs: { job_name: string; static_configs: { targets: string[]; labels?: Record<string, string> }[] }[];
   };
-  const targets = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets.map((t) => ({ job: job.job_name, target: t, topology: c.labels?.topology }))));
+  const targets = prometheus.scrape_configs.flatMap((job) =>
+    job.static_configs.flatMap((c) => c.targets.map((t) => ({ job: job.job_name, target: t, topology: c.labels?.topology }))),
+  );
 
   it('scrapes /metrics of every server process in compose, at the port it listens on, with a topology label', () => {
     const servers = appServices.filter(([name]) => name !== 'frontend');
@@ -149,16 +151,21 @@ describe('Prometheus, collector and Grafana configuration', () => {
     const exporter = (config.exporters as Record<string, { endpoint: string }>)['otlp/jaeger']!;
     expect(services[exporter.endpoint.split(':')[0]!]).toBeDefined();
     // Every server sends its spans to the collector's OTLP/HTTP receiver.
-    const receiver = ((config.receivers as Record<string, { protocols: { http: { endpoint: string } } }>).otlp!.protocols.http.endpoint).split(':')[1];
-    for (const [name, service] of appServices.filter(([n]) => n !== 'frontend')) expect(service.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe(`http://otel-collector:${receiver}`);
+    const receiver = (config.receivers as Record<string, { protocols: { http: { endpoint: string } } }>).otlp!.protocols.http.endpoint.split(':')[1];
+    for (const [name, service] of appServices.filter(([n]) => n !== 'frontend'))
+      expect(service.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe(`http://otel-collector:${receiver}`);
   });
 
   it('Grafana loads the dashboards folder compose mounts, with the datasources they use', () => {
-    const provider = parse(readFileSync(join(COMPOSE_DIR, 'grafana/provisioning/dashboards/dashboards.yaml'), 'utf8')) as { providers: { options: { path: string } }[] };
+    const provider = parse(readFileSync(join(COMPOSE_DIR, 'grafana/provisioning/dashboards/dashboards.yaml'), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
     const mounts = services.grafana!.volumes ?? [];
     expect(mounts).toContain(`./grafana/dashboards:${provider.providers[0]!.options.path}:ro`);
     expect(mounts.some((m) => m.startsWith('./grafana/provisioning:/etc/grafana/provisioning'))).toBe(true);
-    const datasources = parse(readFileSync(join(COMPOSE_DIR, 'grafana/provisioning/datasources/datasources.yaml'), 'utf8')) as { datasources: { uid: string; url: string }[] };
+    const datasources = parse(readFileSync(join(COMPOSE_DIR, 'grafana/provisioning/datasources/datasources.yaml'), 'utf8')) as {
+      datasources: { uid: string; url: string }[];
+    };
     const uids = datasources.datasources.map((d) => d.uid);
     for (const file of readdirSync(DASHBOARD_DIR)) {
       const text = readFileSync(join(DASHBOARD_DIR, file), 'utf8');

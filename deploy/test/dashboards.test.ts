@@ -18,7 +18,11 @@ import type { RunningServer } from '../src/standalone';
  */
 const compose = loadCompose();
 const hybridBuilt = existsSync(join(REPO_ROOT, deployable('hybrid-core').entry)) && existsSync(join(REPO_ROOT, deployable('hybrid-shipping').entry));
-const groups: string[][] = [['monolith'], ['inventory', 'orders', 'payments', 'shipping', 'gateway'], ...(hybridBuilt ? [['hybrid-shipping', 'hybrid-core']] : [])];
+const groups: string[][] = [
+  ['monolith'],
+  ['inventory', 'orders', 'payments', 'shipping', 'gateway'],
+  ...(hybridBuilt ? [['hybrid-shipping', 'hybrid-core']] : []),
+];
 const out = mkdtempSync(join(tmpdir(), 'archbench-deploy-metrics-'));
 const running = new Map<string, RunningServer>();
 const exposed = new Set<string>();
@@ -78,11 +82,20 @@ afterAll(async () => {
   expect(codes.every((c) => c === 0)).toBe(true);
 });
 
-describe('dashboards against the servers\' real /metrics', () => {
-  const dashboards = readdirSync(DASHBOARD_DIR).map((file) => ({ file, json: JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')) as ReturnType<typeof renderDashboard> }));
+describe("dashboards against the servers' real /metrics", () => {
+  const dashboards = readdirSync(DASHBOARD_DIR).map((file) => ({
+    file,
+    json: JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')) as ReturnType<typeof renderDashboard>,
+  }));
 
   it('the servers expose the series the dashboards are built on', () => {
-    for (const name of ['http_server_request_duration_seconds_bucket', 'archbench_orders_total', 'archbench_saga_compensations_total', 'archbench_outbox_lag_seconds', 'process_resident_memory_bytes']) {
+    for (const name of [
+      'http_server_request_duration_seconds_bucket',
+      'archbench_orders_total',
+      'archbench_saga_compensations_total',
+      'archbench_outbox_lag_seconds',
+      'process_resident_memory_bytes',
+    ]) {
       expect(exposed, name).toContain(name);
     }
   });
@@ -94,13 +107,16 @@ describe('dashboards against the servers\' real /metrics', () => {
     expect(missing).toEqual([]);
   });
 
-  it.each(dashboards.map((d) => [d.file, d.json] as const))('%s: every label it filters or groups by exists on that metric (or is added by the scrape)', (_file, json) => {
-    const wrong = dashboardExpressions(json)
-      .flatMap(labelUses)
-      .filter(({ metric, label }) => !(metric in EXTERNAL_METRICS) && !SCRAPE_LABELS.has(label) && !labelsOf.get(metric)?.has(label))
-      .map(({ metric, label }) => `${metric} has no label ${label}`);
-    expect([...new Set(wrong)]).toEqual([]);
-  });
+  it.each(dashboards.map((d) => [d.file, d.json] as const))(
+    '%s: every label it filters or groups by exists on that metric (or is added by the scrape)',
+    (_file, json) => {
+      const wrong = dashboardExpressions(json)
+        .flatMap(labelUses)
+        .filter(({ metric, label }) => !(metric in EXTERNAL_METRICS) && !SCRAPE_LABELS.has(label) && !labelsOf.get(metric)?.has(label))
+        .map(({ metric, label }) => `${metric} has no label ${label}`);
+      expect([...new Set(wrong)]).toEqual([]);
+    },
+  );
 
   it('the label check would catch a label the metric does not have', () => {
     const uses = labelUses('sum by (service, path) (rate(http_server_request_duration_seconds_count{status="500"}[1m]))');
@@ -121,7 +137,9 @@ describe('dashboards against the servers\' real /metrics', () => {
   });
 
   it('the name check would catch a misspelt metric', () => {
-    const names = metricNames('histogram_quantile(0.95, sum by (service, le) (rate(http_server_request_duration_secs_bucket{route="/x"}[$__rate_interval]))) / on (service) group_left up');
+    const names = metricNames(
+      'histogram_quantile(0.95, sum by (service, le) (rate(http_server_request_duration_secs_bucket{route="/x"}[$__rate_interval]))) / on (service) group_left up',
+    );
     expect(names.sort()).toEqual(['http_server_request_duration_secs_bucket', 'up']);
     expect(exposed.has('http_server_request_duration_secs_bucket')).toBe(false);
   });

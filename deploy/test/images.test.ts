@@ -37,7 +37,7 @@ describe('Dockerfiles', () => {
       expect(facts.finalCommand?.[0]).toBe('node');
     });
 
-    it('installs from the lockfile and the repository\'s .npmrc in a layer of its own (cached until they change)', () => {
+    it("installs from the lockfile and the repository's .npmrc in a layer of its own (cached until they change)", () => {
       const copies = text.split('\n').filter((l) => l.startsWith('COPY '));
       expect(copies[0]).toBe('COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./');
       for (const file of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.npmrc']) expect(existsSync(join(REPO_ROOT, file)), file).toBe(true);
@@ -97,7 +97,10 @@ describe('what the server image contains (deploy bundler output, run without the
     expect(files.some((f) => f.endsWith('better_sqlite3.node'))).toBe(true);
     // ... and no development tool or workspace source is.
     for (const dev of ['/vitest@', '/typescript@', '/eslint@', '/esbuild@', '/tsx@', '/@types+', '/vite@']) {
-      expect(files.filter((f) => f.includes(dev)), dev).toEqual([]);
+      expect(
+        files.filter((f) => f.includes(dev)),
+        dev,
+      ).toEqual([]);
     }
     expect(files.filter((f) => !f.includes('/node_modules/'))).toEqual([]);
     expect(existsSync(standalone.server)).toBe(true);

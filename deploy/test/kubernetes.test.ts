@@ -16,9 +16,15 @@ const env = (o: K8sObject) => Object.fromEntries((podSpec(o).containers[0]!.env 
 
 /** The calls the architecture makes, per transport. Nothing else may be allowed. */
 const CALLS = [
-  'frontend->monolith:3000', 'frontend->gateway:3100',
-  'gateway->inventory:3101', 'gateway->orders:3102', 'gateway->payments:3103', 'gateway->shipping:3104',
-  'orders->inventory:3101', 'orders->payments:3103', 'orders->shipping:3104',
+  'frontend->monolith:3000',
+  'frontend->gateway:3100',
+  'gateway->inventory:3101',
+  'gateway->orders:3102',
+  'gateway->payments:3103',
+  'gateway->shipping:3104',
+  'orders->inventory:3101',
+  'orders->payments:3103',
+  'orders->shipping:3104',
   'hybrid-core->hybrid-shipping:3204',
 ];
 const DB_OWNERS = ['monolith', 'inventory', 'orders', 'payments', 'shipping', 'hybrid-core', 'hybrid-shipping'];
@@ -105,7 +111,13 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
     }
     // The init script creates the databases the apps do not create themselves.
     const init = (byName(objects, 'ConfigMap', 'postgres-init')!.data as Record<string, string>)['10-archbench.sql']!;
-    for (const name of ['monolith', 'hybrid-core']) expect(init).toContain(`CREATE DATABASE ${env(byName(objects, 'Deployment', name)!).DATABASE_URL!.toString().split('/').pop()};`);
+    for (const name of ['monolith', 'hybrid-core'])
+      expect(init).toContain(
+        `CREATE DATABASE ${env(byName(objects, 'Deployment', name)!)
+          .DATABASE_URL!.toString()
+          .split('/')
+          .pop()};`,
+      );
   });
 
   it('amqp switches every saga process to RabbitMQ and leaves the gateway on HTTP', () => {
@@ -145,7 +157,9 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
   });
 
   it('resources come from the measured RSS and CPU (measured-resources.json, `pnpm --filter @archbench/deploy measure`)', () => {
-    const measured = JSON.parse(readFileSync(join(K8S, 'measured-resources.json'), 'utf8')) as { groups: { processes: { name: string; peakRssMiB: number; loadCpuCores: number }[] }[] };
+    const measured = JSON.parse(readFileSync(join(K8S, 'measured-resources.json'), 'utf8')) as {
+      groups: { processes: { name: string; peakRssMiB: number; loadCpuCores: number }[] }[];
+    };
     const figures = new Map(measured.groups.flatMap((g) => g.processes.map((p) => [p.name, p] as const)));
     for (const d of DEPLOYABLES) {
       const f = figures.get(d.name);
@@ -164,22 +178,33 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
 describe('the Kustomize renderer', () => {
   it('applies JSON 6902 add, replace, remove and test like kustomize', () => {
     const doc = { a: { list: [1, 2] }, b: 'x' };
-    applyJsonPatch(doc, [
-      { op: 'test', path: '/b', value: 'x' },
-      { op: 'add', path: '/a/list/-', value: 3 },
-      { op: 'replace', path: '/b', value: 'y' },
-      { op: 'remove', path: '/a/list/0' },
-    ], 'unit');
+    applyJsonPatch(
+      doc,
+      [
+        { op: 'test', path: '/b', value: 'x' },
+        { op: 'add', path: '/a/list/-', value: 3 },
+        { op: 'replace', path: '/b', value: 'y' },
+        { op: 'remove', path: '/a/list/0' },
+      ],
+      'unit',
+    );
     expect(doc).toEqual({ a: { list: [2, 3] }, b: 'y' });
     expect(() => applyJsonPatch(doc, [{ op: 'test', path: '/b', value: 'x' }], 'unit')).toThrow(/test \/b failed/);
     expect(() => applyJsonPatch(doc, [{ op: 'replace', path: '/a/nope/x', value: 1 }], 'unit')).toThrow(/nope does not exist/);
   });
 
   it('every kustomization uses only what the renderer implements', () => {
-    const dirs = [join(K8S, 'base'), ...readdirSync(join(K8S, 'components')).map((c) => join(K8S, 'components', c)), ...overlays.map((o) => join(K8S, 'overlays', o))];
+    const dirs = [
+      join(K8S, 'base'),
+      ...readdirSync(join(K8S, 'components')).map((c) => join(K8S, 'components', c)),
+      ...overlays.map((o) => join(K8S, 'overlays', o)),
+    ];
     for (const dir of dirs) {
       const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Record<string, unknown>;
-      expect(Object.keys(k).every((key) => ['apiVersion', 'kind', 'namespace', 'resources', 'components', 'patches', 'images'].includes(key)), dir).toBe(true);
+      expect(
+        Object.keys(k).every((key) => ['apiVersion', 'kind', 'namespace', 'resources', 'components', 'patches', 'images'].includes(key)),
+        dir,
+      ).toBe(true);
     }
   });
 
@@ -195,7 +220,12 @@ describe('k6-operator TestRun (deploy/kubernetes/k6)', () => {
     parallelism: number;
     script: { configMap: { name: string; file: string } };
     arguments: string;
-    runner: { image: string; env: { name: string; valueFrom?: { secretKeyRef: { name: string } } }[]; securityContext: { runAsNonRoot: boolean }; resources: { limits: Record<string, string> } };
+    runner: {
+      image: string;
+      env: { name: string; valueFrom?: { secretKeyRef: { name: string } } }[];
+      securityContext: { runAsNonRoot: boolean };
+      resources: { limits: Record<string, string> };
+    };
   };
 
   it('is a k6.io/v1alpha1 TestRun in a namespace of its own, with N runners', () => {
@@ -206,7 +236,7 @@ describe('k6-operator TestRun (deploy/kubernetes/k6)', () => {
     expect(spec.parallelism).toBeGreaterThanOrEqual(2);
   });
 
-  it('runs an archive of one of the repository\'s k6 scripts against an in-cluster entry point', () => {
+  it("runs an archive of one of the repository's k6 scripts against an in-cluster entry point", () => {
     const script = spec.script.configMap.file.replace(/\.tar$/, '.ts');
     expect(existsSync(join(REPO_ROOT, 'load/k6', script))).toBe(true);
     const baseUrl = /-e BASE_URL=(\S+)/.exec(spec.arguments)![1]!;
@@ -219,7 +249,7 @@ describe('k6-operator TestRun (deploy/kubernetes/k6)', () => {
     expect(spec.arguments).toMatch(/-e PROFILE=(smoke|quick|standard)\b/);
   });
 
-  it('mints tokens with the cluster\'s secret and runs non-root with limits, on a pinned k6', () => {
+  it("mints tokens with the cluster's secret and runs non-root with limits, on a pinned k6", () => {
     expect(spec.runner.env.find((e) => e.name === 'AUTH_SECRET')?.valueFrom?.secretKeyRef.name).toBe('archbench-auth');
     expect(spec.runner.securityContext.runAsNonRoot).toBe(true);
     expect(spec.runner.resources.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });

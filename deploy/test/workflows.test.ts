@@ -85,7 +85,10 @@ describe('.github/workflows', () => {
         const filtered = /pnpm --filter (@archbench\/[\w-]+) (\w[\w:-]*)/.exec(line);
         if (filtered) {
           const dir = filtered[1] === '@archbench/load' ? 'load' : filtered[1] === '@archbench/deploy' ? 'deploy' : undefined;
-          if (dir) expect(Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, dir, 'package.json'), 'utf8')) as { scripts: object }).scripts), line).toContain(filtered[2]);
+          if (dir)
+            expect(Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, dir, 'package.json'), 'utf8')) as { scripts: object }).scripts), line).toContain(
+              filtered[2],
+            );
           continue;
         }
         const direct = /^\s*pnpm (?!install|--)(\w[\w:-]*)/.exec(line);
@@ -119,7 +122,10 @@ describe('.github/workflows', () => {
     // The flags exist in the compare CLI this repository ships.
     const usage = readFileSync(join(REPO_ROOT, 'load/src/compare/args.ts'), 'utf8');
     for (const flag of ['--engine', '--profile', '--out', '--baseline', '--tolerance']) expect(usage).toContain(`${flag} `);
-    expect(job.steps.find((s) => s.uses?.startsWith('marocchino/sticky-pull-request-comment@'))?.with).toMatchObject({ header: 'archbench-compare', path: 'results/summary.md' });
+    expect(job.steps.find((s) => s.uses?.startsWith('marocchino/sticky-pull-request-comment@'))?.with).toMatchObject({
+      header: 'archbench-compare',
+      path: 'results/summary.md',
+    });
     expect(workflow.permissions?.['pull-requests']).toBe('write');
     const fail = job.steps.at(-1)!;
     expect(fail.if).toBe("steps.compare.outputs.exit != '0'");
@@ -131,7 +137,8 @@ describe('.github/workflows', () => {
     const workflow = workflows.get('images.yml')!;
     const matrix = workflow.jobs.build!.strategy!.matrix.include;
     expect(matrix.map((m) => m.app).sort()).toEqual(DEPLOYABLES.map((d) => d.name).sort());
-    for (const d of DEPLOYABLES) expect(matrix.find((m) => m.app === d.name)).toEqual({ app: d.name, dockerfile: `deploy/docker/${d.dockerfile}`, port: String(d.port) });
+    for (const d of DEPLOYABLES)
+      expect(matrix.find((m) => m.app === d.name)).toEqual({ app: d.name, dockerfile: `deploy/docker/${d.dockerfile}`, port: String(d.port) });
     const kind = workflow.jobs.kind!;
     expect(kind.needs).toBe('build');
     expect(kind.steps.some((s) => s.uses?.startsWith('helm/kind-action@'))).toBe(true);

@@ -61,7 +61,9 @@ export interface K6Script {
 export function script(scenarioName: string): K6Script {
   const baseUrl = (__ENV.BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
   // `pnpm compare` passes the exact definition it runs (SCENARIO_JSON), e.g. for its warm-up.
-  const scenario: ScenarioDefinition = __ENV.SCENARIO_JSON ? (JSON.parse(__ENV.SCENARIO_JSON) as ScenarioDefinition) : findScenario(__ENV.PROFILE ?? 'standard', scenarioName);
+  const scenario: ScenarioDefinition = __ENV.SCENARIO_JSON
+    ? (JSON.parse(__ENV.SCENARIO_JSON) as ScenarioDefinition)
+    : findScenario(__ENV.PROFILE ?? 'standard', scenarioName);
   let vu: VuState | undefined;
 
   return {

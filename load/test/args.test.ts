@@ -4,8 +4,18 @@ import { parseCompareArgs, UsageError } from '../src/compare/args';
 describe('parseCompareArgs: targets, experiments, cost flags', () => {
   it('collects targets with their metrics URLs and fault hooks', () => {
     const o = parseCompareArgs([
-      '--target', 'shop=https://shop.example/', '--metrics-url', 'shop=https://shop.example:9464/metrics', '--metrics-url', 'shop=https://pay.example/metrics',
-      '--fault-cmd', 'shop=./inject.sh', '--target', 'serverless=https://x.workers.dev', '--auth-secret', 'a-secret-of-16-chars',
+      '--target',
+      'shop=https://shop.example/',
+      '--metrics-url',
+      'shop=https://shop.example:9464/metrics',
+      '--metrics-url',
+      'shop=https://pay.example/metrics',
+      '--fault-cmd',
+      'shop=./inject.sh',
+      '--target',
+      'serverless=https://x.workers.dev',
+      '--auth-secret',
+      'a-secret-of-16-chars',
     ]);
     expect(o.targets).toEqual([
       { name: 'shop', url: 'https://shop.example', metricsUrls: ['https://shop.example:9464/metrics', 'https://pay.example/metrics'], faultCmd: './inject.sh' },
@@ -18,7 +28,9 @@ describe('parseCompareArgs: targets, experiments, cost flags', () => {
     expect(parseCompareArgs([]).experiments).toBeUndefined();
     expect(parseCompareArgs(['--experiments', 'faults']).experiments).toEqual(['faults']);
     expect(parseCompareArgs(['--experiments', 'none']).experiments).toEqual([]);
-    expect(parseCompareArgs(['--load-profile', 'team=busy:20,peak:300,hours:8']).loadProfiles).toEqual([{ name: 'team', busyRps: 20, peakRps: 300, hoursPerDay: 8, quietRps: 0, orderShare: 0.2 }]);
+    expect(parseCompareArgs(['--load-profile', 'team=busy:20,peak:300,hours:8']).loadProfiles).toEqual([
+      { name: 'team', busyRps: 20, peakRps: 300, hoursPerDay: 8, quietRps: 0, orderShare: 0.2 },
+    ]);
     expect(parseCompareArgs(['--topologies', 'hybrid,serverless']).topologies).toEqual(['hybrid', 'serverless']);
   });
 

@@ -20,8 +20,32 @@ function comparison(): Comparison {
       { name: 'microservices-http', processCount: 5, cpuSecondsPer1kOrders: 6, cpuSeconds: 20, ordersPlaced: 3000, peakRssBytes: 600e6, hopsPerRequest: 2.5 },
     ],
     scenarios: [
-      { scenario: 'checkout', topology: 'monolith', durationSeconds: 18, requests: 5000, throughputRps: 277, latencyMs: latency(40), errorRate: 0, statusCounts: { '201': 5000 }, thresholds: [], thresholdsPassed: true, loadModel: 'closed' },
-      { scenario: 'checkout', topology: 'microservices-http', durationSeconds: 18, requests: 3000, throughputRps: 166, latencyMs: latency(70), errorRate: 0.002, statusCounts: { '201': 2994, '503': 6 }, thresholds: [], thresholdsPassed: true, loadModel: 'closed' },
+      {
+        scenario: 'checkout',
+        topology: 'monolith',
+        durationSeconds: 18,
+        requests: 5000,
+        throughputRps: 277,
+        latencyMs: latency(40),
+        errorRate: 0,
+        statusCounts: { '201': 5000 },
+        thresholds: [],
+        thresholdsPassed: true,
+        loadModel: 'closed',
+      },
+      {
+        scenario: 'checkout',
+        topology: 'microservices-http',
+        durationSeconds: 18,
+        requests: 3000,
+        throughputRps: 166,
+        latencyMs: latency(70),
+        errorRate: 0.002,
+        statusCounts: { '201': 2994, '503': 6 },
+        thresholds: [],
+        thresholdsPassed: true,
+        loadModel: 'closed',
+      },
     ],
   });
 }
@@ -78,7 +102,22 @@ describe('summary markdown', () => {
 
 describe('compare arguments', () => {
   it('parses the documented options', () => {
-    expect(parseCompareArgs(['--profile', 'standard', '--engine', 'embedded', '--topologies', 'monolith,microservices-http', '--out', 'x', '--baseline', 'b.json', '--tolerance', '5%'])).toEqual({
+    expect(
+      parseCompareArgs([
+        '--profile',
+        'standard',
+        '--engine',
+        'embedded',
+        '--topologies',
+        'monolith,microservices-http',
+        '--out',
+        'x',
+        '--baseline',
+        'b.json',
+        '--tolerance',
+        '5%',
+      ]),
+    ).toEqual({
       profile: 'standard',
       engine: 'embedded',
       topologies: ['monolith', 'microservices-http'],

@@ -96,7 +96,20 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
     baseline.scenarios.find((s: { scenario: string }) => s.scenario === 'checkout').throughputRps = 1e6;
     const baselineFile = join(work, 'baseline.json');
     writeFileSync(baselineFile, JSON.stringify(baseline));
-    const second = cli('compare', ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'monolith', '--out', join(work, 'run2'), '--baseline', baselineFile, '--tolerance', '50']);
+    const second = cli('compare', [
+      '--profile',
+      'smoke',
+      '--engine',
+      'embedded',
+      '--topologies',
+      'monolith',
+      '--out',
+      join(work, 'run2'),
+      '--baseline',
+      baselineFile,
+      '--tolerance',
+      '50',
+    ]);
     expect(second.code, second.stderr).toBe(1);
     expect(second.stdout).toMatch(/REGRESSION checkout\/monolith throughput \(req\/s\)/);
     expect(second.stdout.match(/REGRESSION/g)).toHaveLength(1);

@@ -47,7 +47,10 @@ describe('monthly cost', () => {
     const rare = { ...bursts, hoursPerDay: 5 / 60 };
     expect(estimateCost(serverless, rare).monthlyUsd!).toBeLessThan(estimateCost(inputs(), rare).monthlyUsd! / 2);
     const b = estimateCost(serverless, bursts);
-    expect(b.monthlyUsd).toBeCloseTo(b.lines.reduce((sum, l) => sum + l.usd, 0), 1);
+    expect(b.monthlyUsd).toBeCloseTo(
+      b.lines.reduce((sum, l) => sum + l.usd, 0),
+      1,
+    );
     // 2000 req/s for 0.5 h a day plus 0.5 req/s the rest, over 730 h.
     expect(monthlyRequests(bursts)).toBeCloseTo((2000 * 0.5 + 0.5 * 23.5) * 3600 * (730 / 24), -3);
     const requests = b.lines.find((l) => l.priceId === 'workers-request-million')!;
@@ -84,7 +87,14 @@ describe('monthly cost', () => {
   });
 
   it('parses load profiles and refuses bad ones with a clear message', () => {
-    expect(parseLoadProfile('team=busy:50,peak:400,hours:10')).toEqual({ name: 'team', busyRps: 50, peakRps: 400, hoursPerDay: 10, quietRps: 0, orderShare: 0.2 });
+    expect(parseLoadProfile('team=busy:50,peak:400,hours:10')).toEqual({
+      name: 'team',
+      busyRps: 50,
+      peakRps: 400,
+      hoursPerDay: 10,
+      quietRps: 0,
+      orderShare: 0.2,
+    });
     expect(() => parseLoadProfile('team=busy:50')).toThrow(/hours are required/);
     expect(() => parseLoadProfile('team=busy:50,hours:30')).toThrow(/0..24/);
     expect(() => parseLoadProfile('team=busy:500,peak:100,hours:1')).toThrow(/peak must be at least busy/);

@@ -30,7 +30,10 @@ afterEach(() => {
 });
 
 async function startChildServer(delayMs: number): Promise<TinyServer & { child: ChildProcess }> {
-  const child = fork(new URL('./fixtures/tiny-server.ts', import.meta.url), [String(delayMs)], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./fixtures/tiny-server.ts', import.meta.url), [String(delayMs)], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.push(child);
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   return {
@@ -153,7 +156,9 @@ describe('embedded engine, closed model and child process', () => {
     const engine = await EmbeddedEngine.start();
     try {
       const progress: number[] = [];
-      const result = await engine.run(url, { ...openScenario(1, 1), load: { executor: 'constant-vus', vus: 4, durationSeconds: 1.5 } }, tokens, (p) => progress.push(p.requests));
+      const result = await engine.run(url, { ...openScenario(1, 1), load: { executor: 'constant-vus', vus: 4, durationSeconds: 1.5 } }, tokens, (p) =>
+        progress.push(p.requests),
+      );
       expect(result.loadModel).toBe('closed');
       // 4 VUs at ~5 ms per request: hundreds of requests in 1.5 s.
       expect(result.requests).toBeGreaterThan(100);

@@ -9,7 +9,14 @@ function timeline(seconds: number, fail: (at: number, kind: 'browse' | 'order') 
     const at = i * 100;
     const kind = i % 2 === 0 ? 'browse' : 'order';
     const bad = fail(at, kind);
-    events.push({ at, kind, status: bad ? 503 : kind === 'order' ? 201 : 200, ok: !bad, ms: 5 + (bad ? slowMs : 0), ...(kind === 'order' && !bad ? { orderId: `o${i}`, orderStatus: 'CONFIRMED' } : {}) });
+    events.push({
+      at,
+      kind,
+      status: bad ? 503 : kind === 'order' ? 201 : 200,
+      ok: !bad,
+      ms: 5 + (bad ? slowMs : 0),
+      ...(kind === 'order' && !bad ? { orderId: `o${i}`, orderStatus: 'CONFIRMED' } : {}),
+    });
   }
   return events;
 }

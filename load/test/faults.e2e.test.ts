@@ -24,7 +24,11 @@ function customers(tag: string): string[] {
 }
 
 function start(name: string, env: NodeJS.ProcessEnv = {}): Promise<RunningTopology> {
-  return startTopology(name, { port: 0, env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', LOG_LEVEL: 'warn', AUTH_SECRET: SECRET, ...env }, output: 'capture' });
+  return startTopology(name, {
+    port: 0,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', LOG_LEVEL: 'warn', AUTH_SECRET: SECRET, ...env },
+    output: 'capture',
+  });
 }
 
 let engine: EmbeddedEngine;
@@ -118,7 +122,7 @@ describe('RabbitMQ: broker connections really cut, and a deliberately broken con
     if (!skip) await rabbit.deleteVhost(vhost);
   });
 
-  it.skipIf(skip)('broker loss: the topology\'s connections are closed on the broker and come back, no order lost', async () => {
+  it.skipIf(skip)("broker loss: the topology's connections are closed on the broker and come back, no order lost", async () => {
     const result = await runFaultExperiment({
       engine,
       subject: startedSubject(topology, { adminToken: ADMIN, authSecret: SECRET, rabbit: { control: rabbit, vhost } }),
@@ -158,7 +162,14 @@ describe('RabbitMQ: broker connections really cut, and a deliberately broken con
       }),
     };
     const tokens = customers('broken');
-    const result = await runFaultExperiment({ engine, subject, fault: 'broker-loss', plan: { ...PLAN, quietDeadlineSeconds: 8 }, customerTokens: tokens, adminToken: ADMIN });
+    const result = await runFaultExperiment({
+      engine,
+      subject,
+      fault: 'broker-loss',
+      plan: { ...PLAN, quietDeadlineSeconds: 8 },
+      customerTokens: tokens,
+      adminToken: ADMIN,
+    });
     expect(result.injection).toMatchObject({ verified: true });
     // Independently of the audit: the accepted orders that are still not terminal.
     const open = (await Promise.all(tokens.map((t) => listOrders(topology.baseUrl, t)))).flat().filter((o) => o.status === 'PENDING');

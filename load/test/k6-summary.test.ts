@@ -53,7 +53,9 @@ describe('k6 handleSummary data format', () => {
 
 describe('bad summaries', () => {
   it('a truncated file gives a clear error', () => {
-    expect(() => parseK6Summary(fixture('k6-handle-summary-truncated.json'), 'summary.json')).toThrow(/cannot read summary\.json: it is not complete JSON \(truncated/);
+    expect(() => parseK6Summary(fixture('k6-handle-summary-truncated.json'), 'summary.json')).toThrow(
+      /cannot read summary\.json: it is not complete JSON \(truncated/,
+    );
     expect(() => parseK6Summary('', 'x.json')).toThrow(/x\.json: it is empty/);
   });
 

@@ -20,7 +20,13 @@ import { parseThreshold } from '../src/scenarios/thresholds';
 
 const Positive = z.number().positive();
 const LoadShapeSchema = z.discriminatedUnion('executor', [
-  z.object({ executor: z.literal('constant-arrival-rate'), rate: Positive, durationSeconds: Positive, preAllocatedVUs: z.number().int().positive(), maxVUs: z.number().int().positive() }),
+  z.object({
+    executor: z.literal('constant-arrival-rate'),
+    rate: Positive,
+    durationSeconds: Positive,
+    preAllocatedVUs: z.number().int().positive(),
+    maxVUs: z.number().int().positive(),
+  }),
   z.object({
     executor: z.literal('ramping-arrival-rate'),
     startRate: z.number().nonnegative(),
@@ -108,7 +114,12 @@ describe('k6 mapping', () => {
   it('maps open-model scenarios to arrival-rate executors and thresholds by metric', () => {
     const browse = PROFILES.quick.scenarios.find((s) => s.name === 'browse')!;
     const options = toK6Options(browse);
-    expect(options.scenarios.browse).toMatchObject({ executor: 'constant-arrival-rate', rate: 60, timeUnit: '1s', duration: `${loadDurationSeconds(browse.load)}s` });
+    expect(options.scenarios.browse).toMatchObject({
+      executor: 'constant-arrival-rate',
+      rate: 60,
+      timeUnit: '1s',
+      duration: `${loadDurationSeconds(browse.load)}s`,
+    });
     expect(options.thresholds).toEqual({ http_req_duration: ['p(95)<100'], http_req_failed: ['rate<0.01'] });
     expect(options.summaryTrendStats).toContain('p(99)');
     const ramp = toK6Options(spike(10, 100, 4)).scenarios.spike!;
@@ -138,7 +149,16 @@ describe('arrival schedule', () => {
   });
 
   it('follows a linear ramp (arrivals = area under the rate curve)', () => {
-    const load = { executor: 'ramping-arrival-rate' as const, startRate: 0, stages: [{ target: 100, durationSeconds: 2 }, { target: 100, durationSeconds: 1 }], preAllocatedVUs: 1, maxVUs: 1 };
+    const load = {
+      executor: 'ramping-arrival-rate' as const,
+      startRate: 0,
+      stages: [
+        { target: 100, durationSeconds: 2 },
+        { target: 100, durationSeconds: 1 },
+      ],
+      preAllocatedVUs: 1,
+      maxVUs: 1,
+    };
     const schedule = arrivalSchedule(load);
     expect(count(schedule)).toBe(200); // 100 in the ramp + 100 at the plateau
     // Half of the ramp's arrivals come in its last 29% (rate grows linearly).

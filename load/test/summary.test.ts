@@ -15,7 +15,11 @@ describe('summary.md of a version 2 comparison', () => {
     const rows = md.split('\n').filter((l) => / \| (dependency crash|payment provider outage|broker connections lost)/.test(l));
     expect(rows).toHaveLength(comparison.faults.length);
     for (const f of comparison.faults) {
-      const row = rows.find((r) => r.startsWith(`| ${f.topology} |`) && r.includes(f.fault === 'dependency-crash' ? 'dependency crash' : f.fault === 'provider-outage' ? 'provider outage' : 'broker'))!;
+      const row = rows.find(
+        (r) =>
+          r.startsWith(`| ${f.topology} |`) &&
+          r.includes(f.fault === 'dependency-crash' ? 'dependency crash' : f.fault === 'provider-outage' ? 'provider outage' : 'broker'),
+      )!;
       expect(row).toContain(`| ${f.ordersLost} | ${f.ordersStuck} | ${f.duplicateCharges} | ${f.stockDrift} |`);
       expect(row).toContain(f.injection!.verified ? 'verified' : 'NOT VERIFIED');
     }

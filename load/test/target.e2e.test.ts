@@ -34,7 +34,10 @@ describe('pnpm compare --target: measures servers that already run and starts no
   let micro: RunningTopology;
   beforeAll(async () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', LOG_LEVEL: 'warn', AUTH_SECRET: SECRET };
-    [mono, micro] = await Promise.all([startTopology('monolith', { port: 0, env, output: 'capture' }), startTopology('microservices-http', { port: 0, env, output: 'capture' })]);
+    [mono, micro] = await Promise.all([
+      startTopology('monolith', { port: 0, env, output: 'capture' }),
+      startTopology('microservices-http', { port: 0, env, output: 'capture' }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([mono?.stop(), micro?.stop()]);
@@ -48,9 +51,24 @@ describe('pnpm compare --target: measures servers that already run and starts no
     const hook = `case "$ARCHBENCH_PHASE" in check) [ "$ARCHBENCH_FAULT" = dependency-crash ] || { echo "only crashes here"; exit 3; } ;; inject) kill -9 ${pid} ;; verify) ! kill -0 ${pid} 2>/dev/null && echo "pid ${pid} is gone" ;; esac`;
     const out = join(work, 'run');
     const result = await compare([
-      '--profile', 'smoke', '--engine', 'embedded', '--experiments', 'faults', '--out', out, '--auth-secret', SECRET,
-      '--target', `shop=${mono.baseUrl}`, '--metrics-url', `shop=${mono.baseUrl}/metrics`, '--fault-cmd', `shop=${hook}`,
-      '--target', `staging=${micro.baseUrl}`,
+      '--profile',
+      'smoke',
+      '--engine',
+      'embedded',
+      '--experiments',
+      'faults',
+      '--out',
+      out,
+      '--auth-secret',
+      SECRET,
+      '--target',
+      `shop=${mono.baseUrl}`,
+      '--metrics-url',
+      `shop=${mono.baseUrl}/metrics`,
+      '--fault-cmd',
+      `shop=${hook}`,
+      '--target',
+      `staging=${micro.baseUrl}`,
     ]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/started (monolith|microservices)/);

@@ -19,7 +19,15 @@ export async function readFigures(page: Page, mode: LabMode): Promise<ModeFigure
   const row = page.locator(`[data-testid="lab-stats"] tr[data-mode="${mode}"]`);
   const attr = async (name: string) => Number((await row.getAttribute(name)) ?? 'NaN');
   const delays = ((await row.getAttribute('data-delays')) ?? '').split(',').filter(Boolean).map(Number);
-  return { mode, count: await attr('data-count'), p50: await attr('data-p50'), p95: await attr('data-p95'), max: await attr('data-max'), eventTiming: await attr('data-event-timing'), delays };
+  return {
+    mode,
+    count: await attr('data-count'),
+    p50: await attr('data-p50'),
+    p95: await attr('data-p95'),
+    max: await attr('data-max'),
+    eventTiming: await attr('data-event-timing'),
+    delays,
+  };
 }
 
 /**
@@ -31,7 +39,9 @@ export async function typeInMode(page: Page, mode: LabMode, keyDelayMs = 120): P
   const input = page.getByTestId('lab-filter');
   await input.click();
   await page.keyboard.type(LAB_PHRASE, { delay: keyDelayMs });
-  await page.waitForFunction((phrase) => document.querySelector('[data-testid="lab-results"]')?.getAttribute('data-query') === phrase, LAB_PHRASE, { timeout: 60_000 });
+  await page.waitForFunction((phrase) => document.querySelector('[data-testid="lab-results"]')?.getAttribute('data-query') === phrase, LAB_PHRASE, {
+    timeout: 60_000,
+  });
   for (let i = 0; i < LAB_PHRASE.length; i++) {
     await page.keyboard.press('Backspace', { delay: 10 });
     await page.waitForTimeout(keyDelayMs);

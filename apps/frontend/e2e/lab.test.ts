@@ -50,7 +50,8 @@ describe('concurrency lab under 4x CPU throttling', () => {
     }
     const summary = Object.fromEntries(MODES.map((m) => [m, { p50: percentile(delays[m], 50), p95: percentile(delays[m], 95), n: delays[m].length }]));
     console.log(`[lab] keystroke-to-paint at ${CPU_THROTTLING}x CPU throttling, ${ROUNDS} rounds pooled:`);
-    for (const m of MODES) console.log(`[lab]   ${m.padEnd(10)} p50 ${summary[m]!.p50.toFixed(1)} ms  p95 ${summary[m]!.p95.toFixed(1)} ms  (n=${summary[m]!.n})`);
+    for (const m of MODES)
+      console.log(`[lab]   ${m.padEnd(10)} p50 ${summary[m]!.p50.toFixed(1)} ms  p95 ${summary[m]!.p95.toFixed(1)} ms  (n=${summary[m]!.n})`);
     console.log('[lab]   goal on an idle machine: transition p95 <= 100 ms, urgent p95 > 200 ms (only the comparison is asserted)');
 
     expect(summary.transition!.p95).toBeLessThan(summary.urgent!.p95);

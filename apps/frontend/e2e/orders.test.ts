@@ -34,7 +34,11 @@ async function placeOrder(page: Page, sku: string, paymentLabel: RegExp, quantit
   if (quantity !== 1) await page.getByLabel(`Quantity of ${sku}`).fill(String(quantity));
   await page.getByRole('radio', { name: paymentLabel }).check();
   await page.getByRole('button', { name: 'Place order' }).click();
-  await page.waitForFunction((known) => [...document.querySelectorAll('li.order')].some((li) => !known.includes(li.getAttribute('data-order-id') ?? '')), before, { timeout: 30_000 });
+  await page.waitForFunction(
+    (known) => [...document.querySelectorAll('li.order')].some((li) => !known.includes(li.getAttribute('data-order-id') ?? '')),
+    before,
+    { timeout: 30_000 },
+  );
   const id = (await orderIds(page)).find((x) => !before.includes(x))!;
   return { id, row: page.locator(`li.order[data-order-id="${id}"]`) };
 }

@@ -15,8 +15,16 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const echo: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string } = { method: req.method, url: req.url, headers: req.headers, body };
-      res.writeHead(req.url === '/missing' ? 404 : 201, { 'content-type': req.url === '/missing' ? 'application/problem+json' : 'application/json', 'preference-applied': 'wait=3' });
+      const echo: { method?: string; url?: string; headers: IncomingHttpHeaders; body: string } = {
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body,
+      };
+      res.writeHead(req.url === '/missing' ? 404 : 201, {
+        'content-type': req.url === '/missing' ? 'application/problem+json' : 'application/json',
+        'preference-applied': 'wait=3',
+      });
       res.end(JSON.stringify(req.url === '/missing' ? { title: 'Not found', status: 404, detail: 'no such order', code: 'not-found' } : echo));
     });
   });

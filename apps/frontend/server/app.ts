@@ -21,7 +21,14 @@ export interface FrontendServerOptions {
   fetchUpstream?: (request: Request) => Promise<Response>;
 }
 
-function problem(c: Context, status: 400 | 403 | 404 | 415 | 422 | 502, code: ProblemCode, title: string, detail: string, errors?: { path: string; message: string }[]) {
+function problem(
+  c: Context,
+  status: 400 | 403 | 404 | 415 | 422 | 502,
+  code: ProblemCode,
+  title: string,
+  detail: string,
+  errors?: { path: string; message: string }[],
+) {
   return c.body(JSON.stringify({ type: `${PROBLEM_BASE}${code}`, title, status, detail, code, ...(errors ? { errors } : {}) }), status, {
     'content-type': PROBLEM_CONTENT_TYPE,
   });
@@ -47,7 +54,13 @@ export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendSe
 
   app.post('/dev/token', async (c) => {
     if (!config.devLogin) {
-      return problem(c, 403, 'forbidden', 'Demo sign-in is off', 'This server has a real AUTH_SECRET; sign in with a token issued for it (or start the server with DEV_LOGIN=1).');
+      return problem(
+        c,
+        403,
+        'forbidden',
+        'Demo sign-in is off',
+        'This server has a real AUTH_SECRET; sign in with a token issued for it (or start the server with DEV_LOGIN=1).',
+      );
     }
     if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
       return problem(c, 415, 'unsupported-media-type', 'Unsupported media type', 'send the body as application/json');
@@ -65,11 +78,9 @@ export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendSe
     }
     const now = Math.floor(Date.now() / 1000);
     const token = mintToken(env.AUTH_SECRET, { sub: parsed.data.customerId, role: 'customer', expiresInSeconds: DEV_TOKEN_SECONDS, now });
-    return c.json(
-      { token, customerId: parsed.data.customerId, expiresAt: new Date((now + DEV_TOKEN_SECONDS) * 1000).toISOString() },
-      200,
-      { 'cache-control': 'no-store' },
-    );
+    return c.json({ token, customerId: parsed.data.customerId, expiresAt: new Date((now + DEV_TOKEN_SECONDS) * 1000).toISOString() }, 200, {
+      'cache-control': 'no-store',
+    });
   });
 
   app.all('/api/:backend/*', async (c) => {
@@ -92,7 +103,13 @@ export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendSe
         ...({ duplex: 'half' } as object),
       });
     } catch (error) {
-      return problem(c, 502, 'dependency-failed', `${backendLabel(id.data).label} is unreachable`, `the console's server could not reach ${base} (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}); is it running?`);
+      return problem(
+        c,
+        502,
+        'dependency-failed',
+        `${backendLabel(id.data).label} is unreachable`,
+        `the console's server could not reach ${base} (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}); is it running?`,
+      );
     }
   });
 

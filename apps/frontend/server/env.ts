@@ -24,7 +24,10 @@ const backendList = z
   .trim()
   .transform((value, ctx) => {
     const backends: { id: string; url: string }[] = [];
-    for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const pair of value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const at = pair.indexOf('=');
       const id = at > 0 ? pair.slice(0, at).trim() : '';
       const url = at > 0 ? pair.slice(at + 1).trim() : '';
@@ -51,7 +54,10 @@ export const envSchema = z.object({
   /** Must equal the backends' AUTH_SECRET for minted tokens to be accepted. */
   AUTH_SECRET: z.string().min(16, 'AUTH_SECRET must be at least 16 characters').default(DEV_AUTH_SECRET),
   /** Mint demo tokens even with a real AUTH_SECRET (never on a public server). */
-  DEV_LOGIN: z.enum(['0', '1', 'true', 'false', '']).default('').transform((v) => v === '1' || v === 'true'),
+  DEV_LOGIN: z
+    .enum(['0', '1', 'true', 'false', ''])
+    .default('')
+    .transform((v) => v === '1' || v === 'true'),
   DIST_DIR: z.string().default('dist'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -78,7 +84,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): FrontendEnv {
  * The backends the console offers: BACKENDS when given, else MONOLITH_URL and MICROSERVICES_URL.
  * @example backendsOf(loadEnv({ BACKENDS: 'hybrid=http://127.0.0.1:3200' })) // [{ id: 'hybrid', url: 'http://127.0.0.1:3200' }]
  */
-export function backendsOf(env: Pick<FrontendEnv, 'MONOLITH_URL' | 'MICROSERVICES_URL'> & { BACKENDS?: FrontendEnv['BACKENDS'] }): { id: string; url: string }[] {
+export function backendsOf(
+  env: Pick<FrontendEnv, 'MONOLITH_URL' | 'MICROSERVICES_URL'> & { BACKENDS?: FrontendEnv['BACKENDS'] },
+): { id: string; url: string }[] {
   if (env.BACKENDS) return env.BACKENDS;
   const backends: { id: string; url: string }[] = [];
   if (env.MONOLITH_URL) backends.push({ id: 'monolith', url: env.MONOLITH_URL });

@@ -39,7 +39,11 @@ export function App({ fetch }: { fetch?: FetchLike }) {
   useEffect(() => {
     loadConfig(fetch)
       .then(setConfig)
-      .catch((error: unknown) => setConfigProblem(error instanceof ApiError ? error.problem : { title: 'Could not load /config.json', detail: String(error), status: 0, code: 'unknown' }));
+      .catch((error: unknown) =>
+        setConfigProblem(
+          error instanceof ApiError ? error.problem : { title: 'Could not load /config.json', detail: String(error), status: 0, code: 'unknown' },
+        ),
+      );
   }, [fetch]);
 
   useEffect(() => {
@@ -71,7 +75,8 @@ export function App({ fetch }: { fetch?: FetchLike }) {
         {view === 'orders' &&
           (config && config.backends.length === 0 ? (
             <p className="card">
-              The console's server has no backend configured (BACKENDS is empty, MONOLITH_URL and MICROSERVICES_URL are off). The concurrency lab and the report viewer still work.
+              The console's server has no backend configured (BACKENDS is empty, MONOLITH_URL and MICROSERVICES_URL are off). The concurrency lab and the report
+              viewer still work.
             </p>
           ) : config ? (
             <OrderConsole config={config} fetch={fetch} />

@@ -56,10 +56,15 @@ async function main() {
     .catch((error: unknown) => logger.error({ err: error }, 'resuming orders failed; the deadline sweeper settles what is left'));
   // The monolith's deadline sweeper (SAGA_DEADLINE_MS): no order stays PENDING while the core runs.
   orders.startDeadlineSweeper(env.SAGA_SWEEP_MS);
-  logger.info({ port, database: database.location, transport: publisher.kind, shipping: env.SHIPPING_URL }, `hybrid core listening on http://${env.HOST}:${port}`);
+  logger.info(
+    { port, database: database.location, transport: publisher.kind, shipping: env.SHIPPING_URL },
+    `hybrid core listening on http://${env.HOST}:${port}`,
+  );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`hybrid core failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `hybrid core failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

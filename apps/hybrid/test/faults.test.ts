@@ -70,7 +70,9 @@ async function checkInvariants(base: string, initial: Map<string, number>, place
 
   const admin = adminToken();
   for (const order of orders) {
-    const charges = (await api<{ items: PaymentRecord[] }>(base, 'GET', `/admin/orders/${order.id}/payments`, { token: admin })).body.items.filter((r) => r.kind === 'charge');
+    const charges = (await api<{ items: PaymentRecord[] }>(base, 'GET', `/admin/orders/${order.id}/payments`, { token: admin })).body.items.filter(
+      (r) => r.kind === 'charge',
+    );
     expect(charges.length, `charges of ${order.id}`).toBeLessThanOrEqual(1);
     expect(charges.filter((r) => r.status === 'SUCCEEDED').length, `captures of ${order.status} order ${order.id}`).toBe(order.status === 'CONFIRMED' ? 1 : 0);
   }
@@ -101,37 +103,40 @@ for (const { transport, database } of faultSetups) {
       await hybrid?.stop();
     });
 
-    it.skipIf(skip)('core (payments) SIGKILLed mid-burst, restarted by the supervisor: every order terminal, stock conserved, one capture at most, confirmed orders shipped', async () => {
-      const { topology, baseUrl } = hybrid!;
-      const initial = await stockOf(baseUrl);
-      const token = customerToken();
-      const victim = topology.processFor('payments');
-      expect(victim).toBe('core');
-      const restartsBefore = topology.restarts;
-      let pendingAtKill = 0;
-      let downMs = 0;
-      const { placed, retried } = await burst(baseUrl, token, async () => {
-        await sleep(400);
-        pendingAtKill = (await api<{ items: Order[] }>(baseUrl, 'GET', '/orders?status=PENDING&limit=100', { token })).body.items.length;
-        const killedAt = performance.now();
-        await topology.kill(victim, 'SIGKILL');
-        // No manual restart: the supervisor brings it back.
-        await topology.waitReady(60_000);
-        downMs = performance.now() - killedAt;
-      });
-      // The kill must have cut orders mid-way, or this test proves nothing.
-      expect(pendingAtKill).toBeGreaterThan(0);
-      expect(topology.restarts).toBe(restartsBefore + 1);
-      const settledFrom = performance.now();
-      const orders = await waitTerminal(baseUrl, placed, TERMINAL_BOUND_MS);
-      await checkInvariants(baseUrl, initial, placed, orders);
-      const counts = Object.fromEntries(['CONFIRMED', 'REJECTED'].map((s) => [s, orders.filter((o) => o.status === s).length]));
-      process.stderr.write(
-        `hybrid ${database}+${transport}: core SIGKILL → ready again in ${Math.round(downMs)} ms; ${pendingAtKill} PENDING at the kill, ${retried} requests retried; ` +
-          `all ${orders.length} terminal ${Math.round(performance.now() - settledFrom)} ms after; ${JSON.stringify(counts)}; ` +
-          `provider errors (charge cut by the kill): ${orders.filter((o) => o.rejectionReason === 'payment_provider_error').length}\n`,
-      );
-    });
+    it.skipIf(skip)(
+      'core (payments) SIGKILLed mid-burst, restarted by the supervisor: every order terminal, stock conserved, one capture at most, confirmed orders shipped',
+      async () => {
+        const { topology, baseUrl } = hybrid!;
+        const initial = await stockOf(baseUrl);
+        const token = customerToken();
+        const victim = topology.processFor('payments');
+        expect(victim).toBe('core');
+        const restartsBefore = topology.restarts;
+        let pendingAtKill = 0;
+        let downMs = 0;
+        const { placed, retried } = await burst(baseUrl, token, async () => {
+          await sleep(400);
+          pendingAtKill = (await api<{ items: Order[] }>(baseUrl, 'GET', '/orders?status=PENDING&limit=100', { token })).body.items.length;
+          const killedAt = performance.now();
+          await topology.kill(victim, 'SIGKILL');
+          // No manual restart: the supervisor brings it back.
+          await topology.waitReady(60_000);
+          downMs = performance.now() - killedAt;
+        });
+        // The kill must have cut orders mid-way, or this test proves nothing.
+        expect(pendingAtKill).toBeGreaterThan(0);
+        expect(topology.restarts).toBe(restartsBefore + 1);
+        const settledFrom = performance.now();
+        const orders = await waitTerminal(baseUrl, placed, TERMINAL_BOUND_MS);
+        await checkInvariants(baseUrl, initial, placed, orders);
+        const counts = Object.fromEntries(['CONFIRMED', 'REJECTED'].map((s) => [s, orders.filter((o) => o.status === s).length]));
+        process.stderr.write(
+          `hybrid ${database}+${transport}: core SIGKILL → ready again in ${Math.round(downMs)} ms; ${pendingAtKill} PENDING at the kill, ${retried} requests retried; ` +
+            `all ${orders.length} terminal ${Math.round(performance.now() - settledFrom)} ms after; ${JSON.stringify(counts)}; ` +
+            `provider errors (charge cut by the kill): ${orders.filter((o) => o.rejectionReason === 'payment_provider_error').length}\n`,
+        );
+      },
+    );
   });
 }
 
@@ -152,7 +157,11 @@ describe('hybrid faults: shipping down (sqlite + http)', async () => {
     await topology.kill('shipping', 'SIGKILL');
     const confirmed: Order[] = [];
     for (let i = 0; i < 5; i++) {
-      const response = await api<Order>(baseUrl, 'POST', '/orders', { token, headers: { prefer: 'wait=5' }, json: { items: [{ sku: 'SKU-0120', quantity: 1 }], payment: { token: 'tok_ok' } } });
+      const response = await api<Order>(baseUrl, 'POST', '/orders', {
+        token,
+        headers: { prefer: 'wait=5' },
+        json: { items: [{ sku: 'SKU-0120', quantity: 1 }], payment: { token: 'tok_ok' } },
+      });
       expect(response.status).toBe(201);
       expect(response.body.status).toBe('CONFIRMED');
       confirmed.push(response.body);

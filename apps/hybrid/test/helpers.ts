@@ -63,7 +63,13 @@ export async function startHybrid(setup: Setup): Promise<RunningHybrid> {
       logLevel: process.env.TEST_LOG_LEVEL ?? 'warn',
       databaseUrl: database?.url,
       amqpUrl: setup.transport === 'amqp' ? AMQP_TEST_URL : undefined,
-      env: { PATH: process.env.PATH, NODE_ENV: 'test', TRANSPORT: setup.transport, ...(setup.transport === 'amqp' ? { AMQP_PREFIX: prefix } : {}), ...setup.env },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        TRANSPORT: setup.transport,
+        ...(setup.transport === 'amqp' ? { AMQP_PREFIX: prefix } : {}),
+        ...setup.env,
+      },
       output: process.env.TEST_LOG_LEVEL ? 'inherit' : 'capture',
       restart: setup.restart,
     });
@@ -95,7 +101,12 @@ export const customerToken = (sub = `c-${randomBytes(4).toString('hex')}`) => mi
 export const adminToken = () => mintToken(AUTH_SECRET, { sub: 'ops', role: 'admin' });
 
 /** A JSON call with a bearer token; returns status, headers and parsed body. */
-export async function api<T = unknown>(base: string, method: string, path: string, options: { token?: string; json?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}) {
+export async function api<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; json?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+) {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.json !== undefined) headers['content-type'] = 'application/json';

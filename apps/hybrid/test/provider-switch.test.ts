@@ -20,7 +20,12 @@ describe('hybrid provider switch (sqlite + http)', () => {
     const base = hybrid.baseUrl;
     const admin = adminToken();
     const token = customerToken();
-    const place = () => api<Order>(base, 'POST', '/orders', { token, headers: { prefer: 'wait=10' }, json: { items: [{ sku: 'SKU-0121', quantity: 1 }], payment: { token: 'tok_ok' } } });
+    const place = () =>
+      api<Order>(base, 'POST', '/orders', {
+        token,
+        headers: { prefer: 'wait=10' },
+        json: { items: [{ sku: 'SKU-0121', quantity: 1 }], payment: { token: 'tok_ok' } },
+      });
     const stock = async () => (await api<Product>(base, 'GET', '/products/SKU-0121')).body.stock;
 
     const outage = await api<Record<string, unknown>>(base, 'PUT', '/admin/payments/provider', { token: admin, json: { failureRate: 1 } });
@@ -35,7 +40,9 @@ describe('hybrid provider switch (sqlite + http)', () => {
     expect(bad.status).toBeGreaterThanOrEqual(400);
     expect(bad.status).toBeLessThan(500);
 
-    expect((await api<Record<string, unknown>>(base, 'PUT', '/admin/payments/provider', { token: admin, json: { failureRate: 0 } })).body).toMatchObject({ failureRate: 0 });
+    expect((await api<Record<string, unknown>>(base, 'PUT', '/admin/payments/provider', { token: admin, json: { failureRate: 0 } })).body).toMatchObject({
+      failureRate: 0,
+    });
     expect((await place()).body).toMatchObject({ status: 'CONFIRMED' });
     expect(await stock()).toBe(before - 1);
   });

@@ -22,7 +22,13 @@ describe('hybrid core public edge', () => {
     try {
       // No shipping service runs: the edge answers every case before shipping is asked anything.
       const client = new InternalHttpClient({ peers: {}, timeoutMs: 100, attempts: 1, internalToken: 'unused' });
-      const { app } = createApp({ env, db: database.db, logger: createLogger({ service: 'edge-test', level: 'silent' }), publisher: { publish: async () => {} }, client });
+      const { app } = createApp({
+        env,
+        db: database.db,
+        logger: createLogger({ service: 'edge-test', level: 'silent' }),
+        publisher: { publish: async () => {} },
+        client,
+      });
       expect(await publicEdgeMismatches((path, init) => app.request(path, init), ORIGIN)).toEqual([]);
     } finally {
       await database.close();

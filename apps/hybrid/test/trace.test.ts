@@ -6,7 +6,10 @@ import { api, customerToken, skipSetup, startHybrid } from './helpers';
 import type { RunningHybrid, Setup } from './helpers';
 
 interface OtlpExport {
-  resourceSpans?: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: Array<{ name: string; traceId: string }> }> }>;
+  resourceSpans?: Array<{
+    resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> };
+    scopeSpans: Array<{ spans: Array<{ name: string; traceId: string }> }>;
+  }>;
 }
 interface Span {
   service: string;
@@ -77,7 +80,10 @@ for (const setup of setups) {
         if (shippingSpans.some((name) => /insert.*shipments/i.test(name))) break;
         await sleep(250);
       }
-      expect(shippingSpans.some((name) => /insert.*shipments/i.test(name)), `shipping spans in the POST's trace: ${shippingSpans.join(', ')}`).toBe(true);
+      expect(
+        shippingSpans.some((name) => /insert.*shipments/i.test(name)),
+        `shipping spans in the POST's trace: ${shippingSpans.join(', ')}`,
+      ).toBe(true);
     });
   });
 }

@@ -67,7 +67,11 @@ interface LoadResult {
 }
 
 /** Closed loop: `concurrency` workers send requests back to back for `seconds`. */
-async function load(url: string, request: () => { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string }, onTick?: () => void): Promise<LoadResult> {
+async function load(
+  url: string,
+  request: () => { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string },
+  onTick?: () => void,
+): Promise<LoadResult> {
   const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
   const latencies: number[] = [];
   let errors = 0;
@@ -132,12 +136,22 @@ async function main() {
   const monolith = { url: monolithTopology.baseUrl };
   const stopMonolith = () => monolithTopology.stop();
   const amqp = transport === 'amqp' ? { AMQP_URL: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', AMQP_PREFIX: prefix } : {};
-  const topology = await startTopology(`microservices-${transport}`, { env: { ...common, ...amqp }, port: 0, dataDir: msDir, output: { prefix: process.stderr }, restart: false }).catch(async (error: unknown) => {
+  const topology = await startTopology(`microservices-${transport}`, {
+    env: { ...common, ...amqp },
+    port: 0,
+    dataDir: msDir,
+    output: { prefix: process.stderr },
+    restart: false,
+  }).catch(async (error: unknown) => {
     await stopMonolith();
     throw error;
   });
   const urls = { gateway: topology.baseUrl, inventory: topology.urls.inventory! };
-  out(`   monolith ${monolith.url}; microservices ${Object.entries(topology.urls).map(([n, u]) => `${n} ${u}`).join(', ')}`);
+  out(
+    `   monolith ${monolith.url}; microservices ${Object.entries(topology.urls)
+      .map(([n, u]) => `${n} ${u}`)
+      .join(', ')}`,
+  );
   try {
     const msPids = topology.pids();
     const monoPids = monolithTopology.pids();
@@ -200,17 +214,25 @@ async function main() {
     out(`   inventory direct  p50 ${percentile(direct, 50).toFixed(3)} ms  p90 ${percentile(direct, 90).toFixed(3)} ms`);
     out(`   via gateway       p50 ${percentile(viaGateway, 50).toFixed(3)} ms  p90 ${percentile(viaGateway, 90).toFixed(3)} ms`);
     out(`   monolith          p50 ${percentile(viaMonolith, 50).toFixed(3)} ms  p90 ${percentile(viaMonolith, 90).toFixed(3)} ms`);
-    out(`   added by one hop  p50 ${hopP50.toFixed(3)} ms  p90 ${hopP90.toFixed(3)} ms   target p50 <= 1 ms: ${hopP50 <= 1 ? 'MET' : 'MISSED'} (Istio sidecar: 2.65 ms P90 per hop)`);
+    out(
+      `   added by one hop  p50 ${hopP50.toFixed(3)} ms  p90 ${hopP90.toFixed(3)} ms   target p50 <= 1 ms: ${hopP50 <= 1 ? 'MET' : 'MISSED'} (Istio sidecar: 2.65 ms P90 per hop)`,
+    );
     out();
     out(`2. POST /orders (tok_ok, one item, Prefer: wait=10), ${concurrency} connections, mean of ${rounds} interleaved rounds`);
-    out(`   monolith       ${mono.rps.toFixed(1)} orders/s  p50 ${mono.p50.toFixed(1)} ms  p99 ${mono.p99.toFixed(1)} ms  errors ${mono.errors}/${mono.ok + mono.errors}`);
-    out(`   microservices  ${micro.rps.toFixed(1)} orders/s  p50 ${micro.p50.toFixed(1)} ms  p99 ${micro.p99.toFixed(1)} ms  errors ${micro.errors}/${micro.ok + micro.errors}`);
+    out(
+      `   monolith       ${mono.rps.toFixed(1)} orders/s  p50 ${mono.p50.toFixed(1)} ms  p99 ${mono.p99.toFixed(1)} ms  errors ${mono.errors}/${mono.ok + mono.errors}`,
+    );
+    out(
+      `   microservices  ${micro.rps.toFixed(1)} orders/s  p50 ${micro.p50.toFixed(1)} ms  p99 ${micro.p99.toFixed(1)} ms  errors ${micro.errors}/${micro.ok + micro.errors}`,
+    );
     out(`   ratio microservices/monolith: throughput ${(micro.rps / mono.rps).toFixed(2)}x, p99 ${(micro.p99 / mono.p99).toFixed(2)}x`);
     out(`   internal calls per order (${transport}): ${hopsPerOrder.toFixed(2)}`);
     out();
     out('3. Resident memory, summed over processes');
     out(`   monolith (1 process)       at rest ${mb(rest.monolith)}  peak under load ${mb(peak.monolith)}`);
-    out(`   microservices (5 processes) at rest ${mb(rest.microservices)}  peak under load ${mb(peak.microservices)}   target <= 600 MB: ${peak.microservices <= 600 * 1024 * 1024 ? 'MET' : 'MISSED'}`);
+    out(
+      `   microservices (5 processes) at rest ${mb(rest.microservices)}  peak under load ${mb(peak.microservices)}   target <= 600 MB: ${peak.microservices <= 600 * 1024 * 1024 ? 'MET' : 'MISSED'}`,
+    );
     out(`   ratio at rest ${(rest.microservices / rest.monolith).toFixed(2)}x, under load ${(peak.microservices / peak.monolith).toFixed(2)}x`);
   } finally {
     await topology.stop();
@@ -225,6 +247,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${error instanceof Error && error.cause ? `\ncaused by: ${String(error.cause)}` : ''}\n`);
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${error instanceof Error && error.cause ? `\ncaused by: ${String(error.cause)}` : ''}\n`,
+  );
   process.exit(1);
 });

@@ -37,7 +37,10 @@ export const envSchema = baseEnvSchema.extend({
   TRANSPORT: z.enum(['http', 'amqp']).optional(),
   AMQP_URL: optionalUrl,
   /** Prefix of every queue and exchange, so parallel runs do not share names. */
-  AMQP_PREFIX: z.string().regex(/^[\w.-]{1,100}$/).default('archbench'),
+  AMQP_PREFIX: z
+    .string()
+    .regex(/^[\w.-]{1,100}$/)
+    .default('archbench'),
   AMQP_PREFETCH: z.coerce.number().int().min(1).max(1000).default(32),
   /** Deliveries of one message before it is dead-lettered. */
   AMQP_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),

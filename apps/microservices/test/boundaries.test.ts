@@ -47,7 +47,11 @@ describe('service boundaries', () => {
   }, 60_000);
 
   it('allow a service to import shared/ and env.ts', async () => {
-    const dir = writeTree({ ...base, 'src/gateway/routes.ts': "import { CUSTOMER_HEADER } from '../shared/service-app';\nimport { PORT } from '../env';\nexport const x = [CUSTOMER_HEADER, PORT];\n" });
+    const dir = writeTree({
+      ...base,
+      'src/gateway/routes.ts':
+        "import { CUSTOMER_HEADER } from '../shared/service-app';\nimport { PORT } from '../env';\nexport const x = [CUSTOMER_HEADER, PORT];\n",
+    });
     dirs.push(dir);
     const result = await cruise(dir);
     expect(result.code).toBe(0);

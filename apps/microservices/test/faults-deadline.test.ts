@@ -123,7 +123,11 @@ for (const { transport, database } of setups) {
       expect(settled.map((o) => o.status)).toEqual(orders.map((o) => o.status));
       await checkInvariants({ gateway, ordersUrl, initial, placed, orders: settled, skus: SKUS, expectMix: false });
       const records = (
-        await Promise.all(expired.map(async (o) => (await api<{ items: PaymentRecord[] }>(gateway, 'GET', `/admin/orders/${o.id}/payments`, { token: adminToken() })).body.items))
+        await Promise.all(
+          expired.map(
+            async (o) => (await api<{ items: PaymentRecord[] }>(gateway, 'GET', `/admin/orders/${o.id}/payments`, { token: adminToken() })).body.items,
+          ),
+        )
       ).flat();
       const refunded = records.filter((r) => r.kind === 'refund' && r.status === 'SUCCEEDED').length;
       expect(records.filter((r) => r.kind === 'charge' && r.status === 'SUCCEEDED').length, 'captures of expired orders, each refunded').toBe(refunded);
@@ -159,14 +163,20 @@ for (const { transport, database } of setups) {
       await waitSagasSettled(ordersUrl, 30_000);
       const settled = (await waitTerminal(gateway, placed, 1000)).orders;
       await checkInvariants({ gateway, ordersUrl, initial, placed, orders: settled, skus: SKUS, expectMix: false });
-      expect(settled.every((o) => o.paymentStatus === 'FAILED'), 'nothing was charged: every void found no capture').toBe(true);
-      process.stderr.write(`saga deadline across an orders restart (${transport}): ${orders.length} orders terminal ${at - readyAt} ms after the new orders process was ready\n`);
+      expect(
+        settled.every((o) => o.paymentStatus === 'FAILED'),
+        'nothing was charged: every void found no capture',
+      ).toBe(true);
+      process.stderr.write(
+        `saga deadline across an orders restart (${transport}): ${orders.length} orders terminal ${at - readyAt} ms after the new orders process was ready\n`,
+      );
     });
 
     it.skipIf(skip)('inventory hangs while declined orders give their stock back: the orders are REJECTED at the deadline, the stock follows', async () => {
       const gateway = system!.gateway;
       const ordersUrl = system!.topology.urls.orders;
-      const provider = (latencyMs: number) => api(system!.topology.urls.payments, 'PUT', '/admin/provider', { headers: internalHeaders(), json: { latencyMs } });
+      const provider = (latencyMs: number) =>
+        api(system!.topology.urls.payments, 'PUT', '/admin/provider', { headers: internalHeaders(), json: { latencyMs } });
       const initial = await stockOf(gateway, SKUS);
       const token = customerToken();
       await provider(1500); // the declines arrive after inventory hangs

@@ -82,7 +82,13 @@ export async function waitTerminal(gateway: string, placed: Placed[], boundMs: n
     }
     const pending = orders.filter((o) => o.status === 'PENDING');
     if (pending.length === 0) return { orders, at: Date.now() };
-    if (Date.now() > deadline) throw new Error(`${pending.length} orders still PENDING after ${boundMs} ms: ${pending.slice(0, 10).map((o) => o.id).join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${pending.length} orders still PENDING after ${boundMs} ms: ${pending
+          .slice(0, 10)
+          .map((o) => o.id)
+          .join(', ')}`,
+      );
     await sleep(250);
   }
 }

@@ -4,7 +4,17 @@ import type { Order } from '@archbench/contracts/schemas';
 import { shouldSkip } from '@archbench/server-kit/testing';
 import { api, customerToken, skipSetup, startSystem } from './helpers';
 import type { Running, Setup } from './helpers';
-import { brokerConnections, burst, checkInvariants, createTestVhost, rabbitmqctl, rabbitmqctlWorks, stockOf, waitSagasSettled, waitTerminal } from './faults-kit';
+import {
+  brokerConnections,
+  burst,
+  checkInvariants,
+  createTestVhost,
+  rabbitmqctl,
+  rabbitmqctlWorks,
+  stockOf,
+  waitSagasSettled,
+  waitTerminal,
+} from './faults-kit';
 import { TcpProxy } from './faults-kit';
 import type { TestVhost } from './faults-kit';
 

@@ -42,36 +42,39 @@ for (const { transport, database, crashBurst } of faultSetups) {
       await system?.stop();
     });
 
-    it.skipIf(skip)(`payments SIGKILLed during a ${crashBurst}-order burst, restarted by the supervisor alone: every order terminal, stock conserved, one capture at most, confirmed orders shipped`, async () => {
-      const gateway = system!.gateway;
-      const initial = await stockOf(gateway);
-      const token = customerToken();
-      const restartsBefore = Object.fromEntries(system!.topology.processes.map((p) => [p.name, p.restarts]));
-      let pendingAtKill = 0;
-      let killedAt = 0;
-      let readyAt = 0;
-      const placed = await burst(gateway, token, { count: crashBurst, spacingMs: 15, acceptWithinMs: 120_000 }, async () => {
-        await sleep(Math.min(1000, crashBurst * 5));
-        killedAt = Date.now();
-        await system!.topology.kill('payments', 'SIGKILL');
-        // The kill must have cut sagas mid-way, or this test proves nothing.
-        const list = await api<{ items: Order[] }>(gateway, 'GET', '/orders?status=PENDING&limit=100', { token });
-        pendingAtKill = list.body.items.length;
-        // No manual start: the supervisor brings payments back.
-        readyAt = await backUp(system!, 'payments', restartsBefore.payments! + 1, 60_000);
-      });
-      expect(pendingAtKill).toBeGreaterThan(0);
-      const { orders, at } = await waitTerminal(gateway, placed, 60_000);
-      await waitSagasSettled(system!.topology.urls.orders, TERMINAL_BOUND_MS);
-      await checkInvariants({ gateway, ordersUrl: system!.topology.urls.orders, initial, placed, orders });
-      const restarts = Object.fromEntries(system!.topology.processes.map((p) => [p.name, p.restarts - restartsBefore[p.name]!]));
-      expect(restarts).toEqual({ gateway: 0, inventory: 0, orders: 0, payments: 1, shipping: 0 });
-      const count = (status: string) => orders.filter((o) => o.status === status).length;
-      process.stderr.write(
-        `supervised crash (${transport} + ${database}): ${orders.length} orders (${count('CONFIRMED')} confirmed, ${count('REJECTED')} rejected), ` +
-          `${pendingAtKill}+ pending at SIGKILL, payments ready again ${readyAt - killedAt} ms after SIGKILL, all terminal ${at - killedAt} ms after SIGKILL, restarts ${JSON.stringify(restarts)}\n`,
-      );
-    });
+    it.skipIf(skip)(
+      `payments SIGKILLed during a ${crashBurst}-order burst, restarted by the supervisor alone: every order terminal, stock conserved, one capture at most, confirmed orders shipped`,
+      async () => {
+        const gateway = system!.gateway;
+        const initial = await stockOf(gateway);
+        const token = customerToken();
+        const restartsBefore = Object.fromEntries(system!.topology.processes.map((p) => [p.name, p.restarts]));
+        let pendingAtKill = 0;
+        let killedAt = 0;
+        let readyAt = 0;
+        const placed = await burst(gateway, token, { count: crashBurst, spacingMs: 15, acceptWithinMs: 120_000 }, async () => {
+          await sleep(Math.min(1000, crashBurst * 5));
+          killedAt = Date.now();
+          await system!.topology.kill('payments', 'SIGKILL');
+          // The kill must have cut sagas mid-way, or this test proves nothing.
+          const list = await api<{ items: Order[] }>(gateway, 'GET', '/orders?status=PENDING&limit=100', { token });
+          pendingAtKill = list.body.items.length;
+          // No manual start: the supervisor brings payments back.
+          readyAt = await backUp(system!, 'payments', restartsBefore.payments! + 1, 60_000);
+        });
+        expect(pendingAtKill).toBeGreaterThan(0);
+        const { orders, at } = await waitTerminal(gateway, placed, 60_000);
+        await waitSagasSettled(system!.topology.urls.orders, TERMINAL_BOUND_MS);
+        await checkInvariants({ gateway, ordersUrl: system!.topology.urls.orders, initial, placed, orders });
+        const restarts = Object.fromEntries(system!.topology.processes.map((p) => [p.name, p.restarts - restartsBefore[p.name]!]));
+        expect(restarts).toEqual({ gateway: 0, inventory: 0, orders: 0, payments: 1, shipping: 0 });
+        const count = (status: string) => orders.filter((o) => o.status === status).length;
+        process.stderr.write(
+          `supervised crash (${transport} + ${database}): ${orders.length} orders (${count('CONFIRMED')} confirmed, ${count('REJECTED')} rejected), ` +
+            `${pendingAtKill}+ pending at SIGKILL, payments ready again ${readyAt - killedAt} ms after SIGKILL, all terminal ${at - killedAt} ms after SIGKILL, restarts ${JSON.stringify(restarts)}\n`,
+        );
+      },
+    );
 
     it.skipIf(skip)('orders SIGKILLed during a burst, restarted by the supervisor: sagas resume to terminal states, nothing leaks', async () => {
       const gateway = system!.gateway;

@@ -91,7 +91,10 @@ for (const setup of setups) {
       // The shipment was written inside the order's trace (the event carried it), not in a new one.
       const post = receiver.spans.find((s) => s.service === 'gateway' && s.name === 'POST /orders')!;
       const shippingSpans = receiver.spans.filter((s) => s.service === 'shipping' && s.traceId === post.traceId).map((s) => s.name);
-      expect(shippingSpans.some((name) => /insert.*shipments/i.test(name)), shippingSpans.join(', ')).toBe(true);
+      expect(
+        shippingSpans.some((name) => /insert.*shipments/i.test(name)),
+        shippingSpans.join(', '),
+      ).toBe(true);
 
       const metrics = await (await fetch(`${system!.topology.urls.orders}/metrics`)).text();
       const calls = new RegExp(`archbench_internal_calls_total\\{[^}]*transport="${setup.transport}"[^}]*\\} (\\d+)`).exec(metrics);

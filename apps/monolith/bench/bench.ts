@@ -88,16 +88,17 @@ async function load(url: string, path: string, method: 'GET' | 'POST', pid: numb
     connections,
     duration: seconds,
     method,
-    headers:
-      method === 'POST'
-        ? { authorization: `Bearer ${token}`, 'content-type': 'application/json', prefer: 'wait=5' }
-        : undefined,
+    headers: method === 'POST' ? { authorization: `Bearer ${token}`, 'content-type': 'application/json', prefer: 'wait=5' } : undefined,
     requests: [
       {
         method,
         setupRequest: (req) => {
           if (method === 'GET') return { ...req, path: `/products/SKU-${String(n++ % 900).padStart(4, '0')}` };
-          return { ...req, path: '/orders', body: JSON.stringify({ items: [{ sku: `SKU-${String(n++ % 900).padStart(4, '0')}`, quantity: 1 }], payment: { token: 'tok_ok' } }) };
+          return {
+            ...req,
+            path: '/orders',
+            body: JSON.stringify({ items: [{ sku: `SKU-${String(n++ % 900).padStart(4, '0')}`, quantity: 1 }], payment: { token: 'tok_ok' } }),
+          };
         },
       },
     ],
@@ -128,7 +129,16 @@ async function main() {
     for (const method of ['GET', 'POST'] as const) await load(mono.url, pathOf(method), method, mono.pid, { rss: 0 }, 3);
     for (let round = 1; round <= rounds; round++) {
       for (const method of ['GET', 'POST'] as const) {
-        const order = round % 2 === 1 ? ([['bare', bare], ['monolith', mono]] as const) : ([['monolith', mono], ['bare', bare]] as const);
+        const order =
+          round % 2 === 1
+            ? ([
+                ['bare', bare],
+                ['monolith', mono],
+              ] as const)
+            : ([
+                ['monolith', mono],
+                ['bare', bare],
+              ] as const);
         const runs: Record<string, Run> = {};
         for (const [target, server] of order) {
           process.stderr.write(`round ${round}/${rounds}: ${method} ${target} (${duration}s)\n`);
@@ -153,13 +163,20 @@ async function main() {
       failed: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
     };
   };
-  const lines = ['', `monolith (SQLite) vs bare node:http — ${rounds} interleaved rounds × ${duration}s, ${connections} connections, medians (ratio: median of per-round ratios)`, ''];
+  const lines = [
+    '',
+    `monolith (SQLite) vs bare node:http — ${rounds} interleaved rounds × ${duration}s, ${connections} connections, medians (ratio: median of per-round ratios)`,
+    '',
+  ];
   lines.push(
     '| request | bare rps | monolith rps | ratio (range) | target | verdict | CPU µs/request bare / monolith | monolith p50 / p99 ms | failed |',
     '|---|---|---|---|---|---|---|---|---|',
   );
   const verdicts: boolean[] = [];
-  for (const [method, target] of [['GET', 0.6], ['POST', 0.15]] as const) {
+  for (const [method, target] of [
+    ['GET', 0.6],
+    ['POST', 0.15],
+  ] as const) {
     const b = summary(`bare ${method}`);
     const m = summary(`monolith ${method}`);
     const perRound = ratios[method]!;

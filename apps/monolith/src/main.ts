@@ -41,6 +41,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`monolith failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `monolith failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

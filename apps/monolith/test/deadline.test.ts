@@ -75,13 +75,17 @@ async function boot(dialect: Dialect, provider?: PaymentProvider) {
     rmSync(dataDir, { recursive: true, force: true });
   });
   const call = async <T>(path: string, init: RequestInit = {}, bearer = customer) => {
-    const res = await monolith.app.request(path, { ...init, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers } });
+    const res = await monolith.app.request(path, {
+      ...init,
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers },
+    });
     return { status: res.status, body: (await res.json()) as T };
   };
   const stock = async (sku: string) => (await call<Product>(`/products/${sku}`)).body.stock;
   const place = (sku: string, quantity: number, token: PaymentToken) =>
     call<Order>('/orders', { method: 'POST', body: JSON.stringify({ items: [{ sku, quantity }], payment: { token } }) });
-  const paymentsOf = async (id: string) => (await call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${id}/payments`, {}, admin)).body.items;
+  const paymentsOf = async (id: string) =>
+    (await call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${id}/payments`, {}, admin)).body.items;
   /** Polls until none of the orders is PENDING (or the bound passed); returns them as they are. */
   const settled = async (ids: string[]) => {
     const until = Date.now() + TERMINAL_BOUND_MS;
@@ -97,9 +101,13 @@ async function boot(dialect: Dialect, provider?: PaymentProvider) {
 /** A real database error in every settle transaction that would confirm an order. */
 async function failConfirmations(app: Awaited<ReturnType<typeof boot>>) {
   if (app.dialect === 'sqlite') {
-    await sql`create trigger fail_confirm before update of status on orders when new.status = 'CONFIRMED' begin select raise(abort, 'injected: settle failed'); end`.execute(app.database.db);
+    await sql`create trigger fail_confirm before update of status on orders when new.status = 'CONFIRMED' begin select raise(abort, 'injected: settle failed'); end`.execute(
+      app.database.db,
+    );
   } else {
-    await sql`create function fail_confirm() returns trigger language plpgsql as $$ begin if new.status = 'CONFIRMED' then raise exception 'injected: settle failed'; end if; return new; end $$`.execute(app.database.db);
+    await sql`create function fail_confirm() returns trigger language plpgsql as $$ begin if new.status = 'CONFIRMED' then raise exception 'injected: settle failed'; end if; return new; end $$`.execute(
+      app.database.db,
+    );
     await sql`create trigger fail_confirm before update on orders for each row execute function fail_confirm()`.execute(app.database.db);
   }
 }
@@ -113,9 +121,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const skus = ['SKU-0061', 'SKU-0062'];
       const before = await Promise.all(skus.map((s) => app.stock(s)));
       await failConfirmations(app);
-      const placed = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => app.place(skus[i % 2]!, 1 + (i % 3), i % 4 === 3 ? 'tok_decline' : 'tok_ok')),
-      );
+      const placed = await Promise.all(Array.from({ length: 8 }, (_, i) => app.place(skus[i % 2]!, 1 + (i % 3), i % 4 === 3 ? 'tok_decline' : 'tok_ok')));
       expect(placed.every((p) => p.status === 202)).toBe(true);
       const orders = await app.settled(placed.map((p) => p.body.id));
 
@@ -159,7 +165,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 }
 
 describe('monolith startup recovery', () => {
-  it('runs beside new orders without touching them (it resumes only an earlier process\'s orders)', async () => {
+  it("runs beside new orders without touching them (it resumes only an earlier process's orders)", async () => {
     const provider = new GatedProvider();
     const app = await boot('sqlite', provider);
     const placed = await app.place('SKU-0064', 1, 'tok_ok');

@@ -86,7 +86,12 @@ describe('monolith observability', () => {
     const off = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, METRICS_ENABLED: 'false', OTEL_SDK_DISABLED: 'true' });
     expect(off.METRICS_ENABLED).toBe(false);
     expect(off.tracing.enabled).toBe(false);
-    const bare = createApp({ env: off, db: database.db, logger: createLogger({ service: 'monolith', level: 'silent' }), tracing: initTracing({ serviceName: 'x', ...off.tracing }) });
+    const bare = createApp({
+      env: off,
+      db: database.db,
+      logger: createLogger({ service: 'monolith', level: 'silent' }),
+      tracing: initTracing({ serviceName: 'x', ...off.tracing }),
+    });
     expect((await bare.app.request('/metrics')).status).toBe(404);
     expect((await bare.app.request('/products/SKU-0001')).status).toBe(200);
     expect(() => loadEnv({ OTEL_TRACES_SAMPLER: 'often' })).toThrow(/OTEL_TRACES_SAMPLER must be one of/);

@@ -39,13 +39,20 @@ describe('monolith provider switch', () => {
   });
 
   const call = async <T>(path: string, init: RequestInit = {}, bearer = customer) => {
-    const res = await monolith.app.request(path, { ...init, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers } });
+    const res = await monolith.app.request(path, {
+      ...init,
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers },
+    });
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: (await res.json()) as T };
   };
   const setProvider = (body: unknown) => call<Record<string, unknown>>('/admin/payments/provider', { method: 'PUT', body: JSON.stringify(body) }, admin);
   const stock = async (sku: string) => (await call<Product>(`/products/${sku}`)).body.stock;
   const order = (sku: string) =>
-    call<Order>('/orders', { method: 'POST', headers: { prefer: 'wait=10' }, body: JSON.stringify({ items: [{ sku, quantity: 2 }], payment: { token: 'tok_ok' } }) });
+    call<Order>('/orders', {
+      method: 'POST',
+      headers: { prefer: 'wait=10' },
+      body: JSON.stringify({ items: [{ sku, quantity: 2 }], payment: { token: 'tok_ok' } }),
+    });
 
   it('answers the settings in force, to admins only', async () => {
     const current = await call<Record<string, unknown>>('/admin/payments/provider', {}, admin);

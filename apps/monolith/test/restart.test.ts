@@ -41,7 +41,10 @@ async function boot(dataDir: string, provider?: PaymentProvider) {
   const monolith = createApp({ env, db: database.db, logger: createLogger({ service: 'restart', level: 'silent' }), provider });
   await monolith.catalog.seed();
   const call = async <T>(path: string, init: RequestInit = {}, bearer = token) => {
-    const res = await monolith.app.request(path, { ...init, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers } });
+    const res = await monolith.app.request(path, {
+      ...init,
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...init.headers },
+    });
     return { status: res.status, body: (await res.json()) as T };
   };
   return { ...monolith, database, call };
@@ -55,7 +58,10 @@ describe('monolith restart', () => {
     dirs.push(dataDir);
     const first = await boot(dataDir, new HangingProvider());
     const before = await stock(first, 'SKU-0042');
-    const placed = await first.call<Order>('/orders', { method: 'POST', body: JSON.stringify({ items: [{ sku: 'SKU-0042', quantity: 3 }], payment: { token: 'tok_ok' } }) });
+    const placed = await first.call<Order>('/orders', {
+      method: 'POST',
+      body: JSON.stringify({ items: [{ sku: 'SKU-0042', quantity: 3 }], payment: { token: 'tok_ok' } }),
+    });
     expect(placed.status).toBe(202);
     expect(await stock(first, 'SKU-0042')).toBe(before - 3);
     // The "crash": the first instance is abandoned with its charge pending.
@@ -74,7 +80,10 @@ describe('monolith restart', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'archbench-restart-'));
     dirs.push(dataDir);
     const first = await boot(dataDir, new HangingProvider());
-    const placed = await first.call<Order>('/orders', { method: 'POST', body: JSON.stringify({ items: [{ sku: 'SKU-0043', quantity: 1 }], payment: { token: 'tok_ok' } }) });
+    const placed = await first.call<Order>('/orders', {
+      method: 'POST',
+      body: JSON.stringify({ items: [{ sku: 'SKU-0043', quantity: 1 }], payment: { token: 'tok_ok' } }),
+    });
     // As if the process died between committing the order and recording the charge attempt.
     await sql`delete from payments where order_id = ${placed.body.id}`.execute(first.database.db);
 
@@ -99,12 +108,18 @@ describe('monolith restart', () => {
     dirs.push(dataDir);
     const first = await boot(dataDir, new HangingRefundProvider());
     const before = await stock(first, 'SKU-0044');
-    const placed = await first.call<Order>('/orders', { method: 'POST', headers: { prefer: 'wait=5' }, body: JSON.stringify({ items: [{ sku: 'SKU-0044', quantity: 2 }], payment: { token: 'tok_ok' } }) });
+    const placed = await first.call<Order>('/orders', {
+      method: 'POST',
+      headers: { prefer: 'wait=5' },
+      body: JSON.stringify({ items: [{ sku: 'SKU-0044', quantity: 2 }], payment: { token: 'tok_ok' } }),
+    });
     expect(placed.body.status).toBe('CONFIRMED');
     // The cancel commits, then hangs at the provider: the "crash" leaves it there.
     void first.call(`/orders/${placed.body.id}/cancel`, { method: 'POST' });
-    for (let i = 0; i < 50 && (await first.call<Order>(`/orders/${placed.body.id}`)).body.status !== 'CANCELLED'; i++) await new Promise((r) => setTimeout(r, 20));
-    const pendingRefund = (await first.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${placed.body.id}/payments`, {}, admin)).body.items;
+    for (let i = 0; i < 50 && (await first.call<Order>(`/orders/${placed.body.id}`)).body.status !== 'CANCELLED'; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const pendingRefund = (await first.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${placed.body.id}/payments`, {}, admin)).body
+      .items;
     expect(pendingRefund).toContainEqual(expect.objectContaining({ kind: 'refund', status: 'PENDING' }));
 
     const second = await boot(dataDir);

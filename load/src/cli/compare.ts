@@ -63,8 +63,14 @@ async function main(argv: string[]): Promise<number> {
     } catch (error) {
       throw new UsageError(`cannot read --token-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
-    const admin = lines.find((l) => l.startsWith('admin:'))?.slice('admin:'.length).trim();
+    const lines = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0 && !l.startsWith('#'));
+    const admin = lines
+      .find((l) => l.startsWith('admin:'))
+      ?.slice('admin:'.length)
+      .trim();
     const customers = lines.filter((l) => !l.startsWith('admin:'));
     if (customers.length === 0) throw new UsageError(`--token-file ${path} has no customer token (one bearer token per line)`);
     tokens = { customers, admin };
@@ -138,7 +144,9 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     const known = error instanceof CompareRunError || error instanceof TopologyStartError || error instanceof ComparisonFormatError;
-    process.stderr.write(`archbench compare failed: ${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `archbench compare failed: ${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(3);
   },
 );

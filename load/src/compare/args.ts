@@ -71,7 +71,10 @@ exit codes: 0 done, 1 regression against the baseline, 2 bad arguments, 3 run fa
  * Parses `pnpm compare` arguments; throws UsageError with a one-line reason.
  * @example parseCompareArgs(['--profile', 'quick', '--engine', 'embedded'])
  */
-export function parseCompareArgs(argv: string[], known: readonly string[] = ['monolith', 'microservices-http', 'microservices-amqp', 'hybrid', 'serverless']): CompareOptions {
+export function parseCompareArgs(
+  argv: string[],
+  known: readonly string[] = ['monolith', 'microservices-http', 'microservices-amqp', 'hybrid', 'serverless'],
+): CompareOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -101,12 +104,16 @@ export function parseCompareArgs(argv: string[], known: readonly string[] = ['mo
   }
   const v = parsed.values;
   const profile = v.profile ?? 'quick';
-  if (!PROFILE_NAMES.includes(profile as ProfileName)) throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got ${JSON.stringify(profile)}`);
+  if (!PROFILE_NAMES.includes(profile as ProfileName))
+    throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got ${JSON.stringify(profile)}`);
   const engine = v.engine ?? 'auto';
   if (engine !== 'k6' && engine !== 'embedded' && engine !== 'auto') throw new UsageError(`--engine must be k6 or embedded, got ${JSON.stringify(engine)}`);
   let topologies: string[] | undefined;
   if (v.topologies !== undefined) {
-    const names = v.topologies.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = v.topologies
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (names.length === 0) throw new UsageError('--topologies needs at least one name');
     for (const name of names) {
       if (!known.includes(name)) throw new UsageError(`unknown topology ${JSON.stringify(name)}; use ${known.join(', ')}`);
@@ -116,10 +123,14 @@ export function parseCompareArgs(argv: string[], known: readonly string[] = ['mo
   }
   let experiments: ExperimentName[] | undefined;
   if (v.experiments !== undefined) {
-    const list = v.experiments.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = v.experiments
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (list.length === 1 && list[0] === 'none') experiments = [];
     else {
-      for (const e of list) if (e !== 'faults' && e !== 'coldstart') throw new UsageError(`--experiments: unknown experiment ${JSON.stringify(e)}; use faults, coldstart or none`);
+      for (const e of list)
+        if (e !== 'faults' && e !== 'coldstart') throw new UsageError(`--experiments: unknown experiment ${JSON.stringify(e)}; use faults, coldstart or none`);
       if (list.length === 0) throw new UsageError('--experiments needs faults, coldstart or none');
       experiments = [...new Set(list)] as ExperimentName[];
     }
@@ -157,7 +168,8 @@ export function parseCompareArgs(argv: string[], known: readonly string[] = ['mo
     if (!target) throw new UsageError(`--fault-cmd ${name}=…: there is no --target ${name}`);
     target.faultCmd = value;
   }
-  if (targets.length > 0 && v.topologies !== undefined) throw new UsageError('--target and --topologies do not mix: targets are measured, topologies are started');
+  if (targets.length > 0 && v.topologies !== undefined)
+    throw new UsageError('--target and --topologies do not mix: targets are measured, topologies are started');
   if (v['auth-secret'] !== undefined && v['auth-secret'].length < 16) throw new UsageError('--auth-secret must be at least 16 characters');
   if (v['auth-secret'] !== undefined && v['token-file'] !== undefined) throw new UsageError('use --auth-secret or --token-file, not both');
   let loadProfiles: LoadProfile[] | undefined;
@@ -172,7 +184,8 @@ export function parseCompareArgs(argv: string[], known: readonly string[] = ['mo
   if (v.tolerance !== undefined) {
     if (v.baseline === undefined) throw new UsageError('--tolerance only makes sense with --baseline FILE');
     tolerance = Number(v.tolerance.replace(/%$/, ''));
-    if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1000) throw new UsageError(`--tolerance must be a percentage between 0 and 1000, got ${JSON.stringify(v.tolerance)}`);
+    if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1000)
+      throw new UsageError(`--tolerance must be a percentage between 0 and 1000, got ${JSON.stringify(v.tolerance)}`);
   }
   return {
     profile: profile as ProfileName,

@@ -29,7 +29,8 @@ export function compareWithBaseline(current: Comparison, baseline: Comparison, t
   const regressions: Regression[] = [];
   const notes: string[] = [];
   const limit = tolerancePercent / 100;
-  if (current.profile !== baseline.profile) notes.push(`baseline profile is ${baseline.profile}, this run is ${current.profile}: figures may not be comparable`);
+  if (current.profile !== baseline.profile)
+    notes.push(`baseline profile is ${baseline.profile}, this run is ${current.profile}: figures may not be comparable`);
   if (current.engine !== baseline.engine) notes.push(`baseline engine is ${baseline.engine}, this run used ${current.engine}`);
 
   const check = (figure: string, base: number | null | undefined, now: number | null | undefined, higherIsWorse: boolean, floor = 0) => {
@@ -69,7 +70,9 @@ export function renderRegressions(check: BaselineCheck, tolerancePercent: number
   const lines = [`### Baseline check (tolerance ${tolerancePercent}%)`, ''];
   if (check.regressions.length === 0) lines.push('No regressions.');
   for (const r of check.regressions) {
-    lines.push(`- REGRESSION ${r.figure}: ${format(r.baseline)} -> ${format(r.current)} (${Number.isFinite(r.worseByPercent) ? `${r.worseByPercent.toFixed(1)}% worse` : 'was 0'})`);
+    lines.push(
+      `- REGRESSION ${r.figure}: ${format(r.baseline)} -> ${format(r.current)} (${Number.isFinite(r.worseByPercent) ? `${r.worseByPercent.toFixed(1)}% worse` : 'was 0'})`,
+    );
   }
   for (const note of check.notes) lines.push(`- note: ${note}`);
   return `${lines.join('\n')}\n`;

@@ -44,10 +44,20 @@ export class K6Engine {
     const summaryJson = join(this.workDir, `summary-${n}.json`);
     const exportJson = join(this.workDir, `export-${n}.json`);
     const args = ['run', '--quiet', '--no-color', `--summary-export=${exportJson}`];
-    for (const [k, v] of Object.entries({ BASE_URL: baseUrl, SCENARIO: scenario.name, PROFILE: this.profile, TOKENS: tokens.join(','), SUMMARY_JSON: summaryJson, SCENARIO_JSON: JSON.stringify(scenario) })) args.push('-e', `${k}=${v}`);
+    for (const [k, v] of Object.entries({
+      BASE_URL: baseUrl,
+      SCENARIO: scenario.name,
+      PROFILE: this.profile,
+      TOKENS: tokens.join(','),
+      SUMMARY_JSON: summaryJson,
+      SCENARIO_JSON: JSON.stringify(scenario),
+    }))
+      args.push('-e', `${k}=${v}`);
     args.push(SCRIPT);
     const startedAt = new Date();
-    const timer = onProgress ? setInterval(() => onProgress({ scenario: scenario.name, elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000, requests: 0, rps: 0 }), 1000) : undefined;
+    const timer = onProgress
+      ? setInterval(() => onProgress({ scenario: scenario.name, elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000, requests: 0, rps: 0 }), 1000)
+      : undefined;
     let stderr = '';
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(this.k6Path, args, { stdio: ['ignore', 'ignore', 'pipe'] });

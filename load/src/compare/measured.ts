@@ -114,12 +114,19 @@ export function measuredTarget(name: string, baseUrl: string, metricsUrls: reado
       const cpu = scrapes.map((s) => sumMetric(s, 'process_cpu_seconds_total'));
       const rss = scrapes.map((s) => sumMetric(s, 'process_resident_memory_bytes'));
       if (scrapes.length === 0 || cpu.every((v) => v === undefined)) return null;
-      return { processCount: scrapes.length, cpuSeconds: cpu.reduce<number>((a, v) => a + (v ?? 0), 0), rssBytes: rss.reduce<number>((a, v) => a + (v ?? 0), 0) };
+      return {
+        processCount: scrapes.length,
+        cpuSeconds: cpu.reduce<number>((a, v) => a + (v ?? 0), 0),
+        rssBytes: rss.reduce<number>((a, v) => a + (v ?? 0), 0),
+      };
     },
     scrapeMetrics: async () => (await Promise.all(metricsUrls.map(scrape))).filter((s): s is PromSample[] => s !== undefined),
     alive: true,
     logTail: () => '(a --target: its logs are wherever it runs)',
-    faultSubject: () => (faultCmd ? hookSubject(name, baseUrl, faultCmd) : { skip: 'a --target without --fault-cmd: faults are not injected into deployments compare does not own' }),
+    faultSubject: () =>
+      faultCmd
+        ? hookSubject(name, baseUrl, faultCmd)
+        : { skip: 'a --target without --fault-cmd: faults are not injected into deployments compare does not own' },
     stop: async () => undefined,
   };
 }

@@ -4,7 +4,16 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ColdStartFigures, Comparison, FaultName, FaultResult, LoadProfile, MachineInfo, PriceAssumption, TopologyResult } from '@archbench/contracts/comparison';
+import type {
+  ColdStartFigures,
+  Comparison,
+  FaultName,
+  FaultResult,
+  LoadProfile,
+  MachineInfo,
+  PriceAssumption,
+  TopologyResult,
+} from '@archbench/contracts/comparison';
 import { COMPARISON_SCHEMA_VERSION } from '@archbench/contracts/comparison';
 import { mintToken } from '@archbench/contracts/tokens';
 import { costSection } from '../cost/model';
@@ -32,7 +41,16 @@ export interface LoadEngine {
 /** Where the runner reports what it is doing (the CLI draws it on the terminal). */
 export interface Reporter {
   info(message: string): void;
-  progress(state: { round: number; rounds: number; scenario: string; topology: string; elapsedSeconds: number; durationSeconds: number; requests: number; rps: number }): void;
+  progress(state: {
+    round: number;
+    rounds: number;
+    scenario: string;
+    topology: string;
+    elapsedSeconds: number;
+    durationSeconds: number;
+    requests: number;
+    rps: number;
+  }): void;
   segmentDone(state: { round: number; scenario: string; topology: string; result: SegmentResult }): void;
 }
 
@@ -132,7 +150,13 @@ function delta(before: number | undefined, after: number | undefined): number | 
 }
 
 function warmupScenario(seconds: number): ScenarioDefinition {
-  return { name: 'warmup', description: 'unrecorded warm-up', mix: MIXED_MIX, load: { executor: 'constant-vus', vus: 8, durationSeconds: seconds }, thresholds: [] };
+  return {
+    name: 'warmup',
+    description: 'unrecorded warm-up',
+    mix: MIXED_MIX,
+    load: { executor: 'constant-vus', vus: 8, durationSeconds: seconds },
+    thresholds: [],
+  };
 }
 
 function readLogOf(logDir: string, name: string): string {
@@ -202,7 +226,8 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
   }
 
   const secret = options.env.authSecret;
-  const tokens = options.tokens?.customers ?? Array.from({ length: LOAD_CUSTOMERS }, (_, i) => mintToken(secret, { sub: customerId(i), expiresInSeconds: 12 * 3600 }));
+  const tokens =
+    options.tokens?.customers ?? Array.from({ length: LOAD_CUSTOMERS }, (_, i) => mintToken(secret, { sub: customerId(i), expiresInSeconds: 12 * 3600 }));
   const adminToken = options.tokens ? options.tokens.admin : mintToken(secret, { sub: 'archbench-compare', role: 'admin', expiresInSeconds: 12 * 3600 });
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'archbench-logs-'));
   const startedAt = new Date().toISOString();
@@ -217,7 +242,8 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
   const rabbit = new RabbitControl();
   const vhosts = new Map<string, string>();
   const rabbitUsable = !targetMode && options.env.amqpUrl !== undefined && (await rabbit.available());
-  if (!targetMode && options.env.amqpUrl && !rabbitUsable) reporter.info('rabbitmqctl is not available: topologies share the AMQP_URL vhost and broker-loss experiments are skipped');
+  if (!targetMode && options.env.amqpUrl && !rabbitUsable)
+    reporter.info('rabbitmqctl is not available: topologies share the AMQP_URL vhost and broker-loss experiments are skipped');
 
   const readLog = (name: string) => readLogOf(logDir, name);
   const envFor = async (name: string): Promise<TopologyEnv> => {
@@ -242,7 +268,12 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     }
     started.set(name, topology);
     const vhost = vhosts.get(name);
-    const m = measuredStarted(topology, { adminToken: adminToken ?? '', authSecret: secret, rabbit: vhost ? { control: rabbit, vhost } : undefined, amqpConfigured: options.env.amqpUrl !== undefined });
+    const m = measuredStarted(topology, {
+      adminToken: adminToken ?? '',
+      authSecret: secret,
+      rabbit: vhost ? { control: rabbit, vhost } : undefined,
+      amqpConfigured: options.env.amqpUrl !== undefined,
+    });
     const tally = tallies.get(name)!;
     // Cold start: the first public answer after the first process was spawned, then the first request proper.
     tally.coldStart.startToFirst.push(await firstSuccess(`${topology.baseUrl}${PROBE_PATH}`, topology.spawnedAt));
@@ -283,7 +314,9 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
         await timedGet(`${target.url}${PROBE_PATH}`).catch((error: unknown) => {
           throw new CompareRunError(`--target ${target.name}=${target.url} does not answer GET ${PROBE_PATH}: ${(error as Error).message}`);
         });
-        reporter.info(`target ${target.name} at ${target.url} (${target.metricsUrls.length > 0 ? `metrics from ${target.metricsUrls.join(', ')}` : 'server side not measured: no --metrics-url'})`);
+        reporter.info(
+          `target ${target.name} at ${target.url} (${target.metricsUrls.length > 0 ? `metrics from ${target.metricsUrls.join(', ')}` : 'server side not measured: no --metrics-url'})`,
+        );
       }
     } else {
       if (experiments.has('coldstart')) {
@@ -292,7 +325,9 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
           tallies.set(name, newTally());
           const m = await startOne(name);
           measured.push(m);
-          reporter.info(`started ${name} at ${m.baseUrl}: first answer ${tallies.get(name)!.coldStart.startToFirst[0]!.toFixed(0)} ms after spawn (log ${started.get(name)!.logFile})`);
+          reporter.info(
+            `started ${name} at ${m.baseUrl}: first answer ${tallies.get(name)!.coldStart.startToFirst[0]!.toFixed(0)} ms after spawn (log ${started.get(name)!.logFile})`,
+          );
         }
       } else {
         // All at once (not measured): the quick profile has no time for sequential starts.
@@ -374,7 +409,9 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
         // Fresh customers per experiment (their orders are exactly the experiment's); a token file's customers otherwise.
         const customers = options.tokens
           ? options.tokens.customers.slice(0, FAULT_CUSTOMERS)
-          : Array.from({ length: FAULT_CUSTOMERS }, (_, i) => mintToken(secret, { sub: `fault-${runId}-${m.name}-${fault}-${i}`, expiresInSeconds: 12 * 3600 }));
+          : Array.from({ length: FAULT_CUSTOMERS }, (_, i) =>
+              mintToken(secret, { sub: `fault-${runId}-${m.name}-${fault}-${i}`, expiresInSeconds: 12 * 3600 }),
+            );
         reporter.info(`fault ${fault} on ${m.name}: mixed load ${plan.rate}/s for ${plan.durationSeconds} s, fault at ${plan.injectAtSeconds} s`);
         try {
           faults.push(await runFaultExperiment({ engine, subject, fault, plan, customerTokens: customers, adminToken, log: (line) => reporter.info(line) }));
@@ -405,7 +442,16 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     let result: SegmentResult;
     try {
       result = await options.engine.run(m.baseUrl, scenario, tokens, (p) =>
-        reporter.progress({ round, rounds: profile.rounds, scenario: scenario.name, topology: m.name, elapsedSeconds: p.elapsedSeconds, durationSeconds: loadDurationSeconds(scenario.load), requests: p.requests, rps: p.rps }),
+        reporter.progress({
+          round,
+          rounds: profile.rounds,
+          scenario: scenario.name,
+          topology: m.name,
+          elapsedSeconds: p.elapsedSeconds,
+          durationSeconds: loadDurationSeconds(scenario.load),
+          requests: p.requests,
+          rps: p.rps,
+        }),
       );
     } finally {
       clearInterval(sampler);
@@ -447,7 +493,9 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
 
   const finishedAt = new Date().toISOString();
   const topologies: TopologyResult[] = measured.map((m) => topologyResult(m, tallies.get(m.name)!));
-  const scenarios = profile.scenarios.flatMap((scenario) => measured.map((m) => mergeSegments(scenario, m.name, tallies.get(m.name)!.segments.get(scenario.name) ?? [])));
+  const scenarios = profile.scenarios.flatMap((scenario) =>
+    measured.map((m) => mergeSegments(scenario, m.name, tallies.get(m.name)!.segments.get(scenario.name) ?? [])),
+  );
   const billing = new Map(measured.map((m) => [m.name, m.billing]));
 
   return {
@@ -511,7 +559,12 @@ function topologyResult(m: Measured, t: Tally): TopologyResult {
     serverSide: m.serverSide,
     idle:
       measuredServer && t.idleCpuCores !== null && t.idleRssBytes !== null
-        ? { cpuCores: r3(t.idleCpuCores), rssBytes: Math.round(t.idleRssBytes), measuredSeconds: Math.round(t.idleSeconds * 10) / 10, billedAtRest: m.billedAtRest }
+        ? {
+            cpuCores: r3(t.idleCpuCores),
+            rssBytes: Math.round(t.idleRssBytes),
+            measuredSeconds: Math.round(t.idleSeconds * 10) / 10,
+            billedAtRest: m.billedAtRest,
+          }
         : null,
     perRequest: {
       cpuMs: measuredServer && t.publicRequests > 0 ? r3(((t.cpuSeconds ?? 0) * 1000) / t.publicRequests) : 0,

@@ -48,7 +48,9 @@ export function renderSummary(comparison: Comparison): string {
   const monolithScenario = (s: ScenarioResult) => comparison.scenarios.find((x) => x.scenario === s.scenario && x.topology === 'monolith');
   lines.push('### Client side');
   lines.push('');
-  lines.push('| Scenario | Topology | Model | Throughput (req/s) | p50 ms | p95 ms | p99 ms | Errors | Dropped | Thresholds | Throughput vs monolith (paired) | p95 vs monolith |');
+  lines.push(
+    '| Scenario | Topology | Model | Throughput (req/s) | p50 ms | p95 ms | p99 ms | Errors | Dropped | Thresholds | Throughput vs monolith (paired) | p95 vs monolith |',
+  );
   lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
   for (const s of comparison.scenarios) {
     const base = monolithScenario(s);
@@ -82,7 +84,9 @@ export function renderSummary(comparison: Comparison): string {
       const base = monolithScenario(s);
       if (!base) continue;
       if (s.errorRate > 0.01 || base.errorRate > 0.01) {
-        lines.push(`- ${s.scenario}: not comparable, too many failed requests (${s.topology} ${pct(s.errorRate)}, monolith ${pct(base.errorRate)}); see the server logs.`);
+        lines.push(
+          `- ${s.scenario}: not comparable, too many failed requests (${s.topology} ${pct(s.errorRate)}, monolith ${pct(base.errorRate)}); see the server logs.`,
+        );
       } else {
         lines.push(
           `- ${s.scenario}: ${s.topology} sustains ${ratio(pairedThroughputRatio(s, base), 1)} the monolith's maximum throughput ` +
@@ -97,7 +101,9 @@ export function renderSummary(comparison: Comparison): string {
     lines.push(`Skipped: ${comparison.skippedTopologies.map((s) => `${s.name} (${s.reason})`).join('; ')}.`);
     lines.push('');
   }
-  lines.push('Open-model scenarios offer a fixed arrival rate (throughput is the offered rate; latency counts from each request\'s scheduled time). Closed-model scenarios measure the maximum sustained throughput.');
+  lines.push(
+    "Open-model scenarios offer a fixed arrival rate (throughput is the offered rate; latency counts from each request's scheduled time). Closed-model scenarios measure the maximum sustained throughput.",
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -129,9 +135,13 @@ export function renderExtras(comparison: Comparison): string[] {
   if (comparison.faults.length > 0 || comparison.skippedFaults?.length) {
     lines.push('### Faults');
     lines.push('');
-    lines.push('Each under a steady mixed load (open model); availability and p95 over the fault window; lost/stuck/duplicates/drift read from the real state after the deadline.');
+    lines.push(
+      'Each under a steady mixed load (open model); availability and p95 over the fault window; lost/stuck/duplicates/drift read from the real state after the deadline.',
+    );
     lines.push('');
-    lines.push('| Topology | Fault | Browse available | Checkout succeeded | Orders lost | Orders stuck | Duplicate charges | Stock drift | Recovery | p95 during fault | Injection |');
+    lines.push(
+      '| Topology | Fault | Browse available | Checkout succeeded | Orders lost | Orders stuck | Duplicate charges | Stock drift | Recovery | p95 during fault | Injection |',
+    );
     lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const f of comparison.faults) {
       const recovery = f.recovered === false ? `not within ${f.recoverySeconds.toFixed(0)} s` : `${f.recoverySeconds.toFixed(1)} s`;
@@ -156,13 +166,17 @@ export function renderExtras(comparison: Comparison): string[] {
     );
     lines.push('');
     for (const profile of cost.profiles) {
-      lines.push(`**${profile.name}**${profile.description ? `: ${profile.description}` : ''} (busy ${profile.busyRps} req/s for ${profile.hoursPerDay} h/day, peak ${profile.peakRps} req/s, quiet ${profile.quietRps} req/s, ${share(profile.orderShare)} orders)`);
+      lines.push(
+        `**${profile.name}**${profile.description ? `: ${profile.description}` : ''} (busy ${profile.busyRps} req/s for ${profile.hoursPerDay} h/day, peak ${profile.peakRps} req/s, quiet ${profile.quietRps} req/s, ${share(profile.orderShare)} orders)`,
+      );
       lines.push('');
       lines.push('| Topology | Model | Per month | With no traffic | Provisioned | Basis |');
       lines.push('| --- | --- | ---: | ---: | --- | --- |');
       for (const e of cost.estimates.filter((x) => x.profile === profile.name)) {
         const provisioned = e.provisioned ? `${e.provisioned.vcpus.toFixed(2)} vCPU, ${e.provisioned.memoryGiB.toFixed(2)} GiB` : '—';
-        lines.push(`| ${e.topology} | ${e.model} | ${usd(e.monthlyUsd)} | ${usd(e.idleMonthlyUsd)} | ${provisioned} | ${e.notes.join('; ').replace(/\|/g, '/')} |`);
+        lines.push(
+          `| ${e.topology} | ${e.model} | ${usd(e.monthlyUsd)} | ${usd(e.idleMonthlyUsd)} | ${provisioned} | ${e.notes.join('; ').replace(/\|/g, '/')} |`,
+        );
       }
       lines.push('');
     }
@@ -170,7 +184,8 @@ export function renderExtras(comparison: Comparison): string[] {
     lines.push('');
     lines.push('| Id | Value | Unit | What | Source | Price list date |');
     lines.push('| --- | ---: | --- | --- | --- | --- |');
-    for (const p of cost.prices) lines.push(`| ${p.id} | ${p.value} | ${p.unit} | ${p.description}${p.overriddenBy ? ` (set by ${p.overriddenBy})` : ''} | ${p.source} | ${p.date} |`);
+    for (const p of cost.prices)
+      lines.push(`| ${p.id} | ${p.value} | ${p.unit} | ${p.description}${p.overriddenBy ? ` (set by ${p.overriddenBy})` : ''} | ${p.source} | ${p.date} |`);
     lines.push('');
     lines.push('</details>');
     lines.push('');
@@ -180,7 +195,9 @@ export function renderExtras(comparison: Comparison): string[] {
   if (withRest.length > 0) {
     lines.push('### At rest and cold start');
     lines.push('');
-    lines.push('| Topology | Idle CPU | Idle RSS | Compute paid at rest | Spawn → first answer (p50 / max) | First request | First request after idle | Warm request | Starts |');
+    lines.push(
+      '| Topology | Idle CPU | Idle RSS | Compute paid at rest | Spawn → first answer (p50 / max) | First request | First request after idle | Warm request | Starts |',
+    );
     lines.push('| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
     for (const t of withRest) {
       const c = t.coldStart;
@@ -202,7 +219,9 @@ export function renderExtras(comparison: Comparison): string[] {
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const t of withPerRequest) {
       const p = t.perRequest!;
-      lines.push(`| ${t.name} | ${n(p.cpuMsPerRead)} | ${n(p.cpuMsPerOrder)} | ${n(p.wallMs)} | ${n(p.requestsPerOrder)} | ${n(p.queueMessagesPerOrder)} | ${bytes(p.rssBytesPerProcess)} |`);
+      lines.push(
+        `| ${t.name} | ${n(p.cpuMsPerRead)} | ${n(p.cpuMsPerOrder)} | ${n(p.wallMs)} | ${n(p.requestsPerOrder)} | ${n(p.queueMessagesPerOrder)} | ${bytes(p.rssBytesPerProcess)} |`,
+      );
     }
     lines.push('');
   }

@@ -2,7 +2,16 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { REPO_ROOT, TopologyStartError, describeEvent, getTopology, killAllTopologiesNow, startTopology as startDefined, topologyNames, topologyUnavailable as unavailableHere } from '@archbench/topologies';
+import {
+  REPO_ROOT,
+  TopologyStartError,
+  describeEvent,
+  getTopology,
+  killAllTopologiesNow,
+  startTopology as startDefined,
+  topologyNames,
+  topologyUnavailable as unavailableHere,
+} from '@archbench/topologies';
 import type { ProcSnapshot, RunningTopology as SupervisedTopology } from '@archbench/topologies';
 import { parsePromText } from '../metrics/prom-text';
 import type { PromSample } from '../metrics/prom-text';

@@ -13,7 +13,9 @@ export class LatencyHistogram {
   private readonly histogram: hdr.Histogram;
 
   constructor(histogram?: hdr.Histogram) {
-    this.histogram = histogram ?? hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, autoResize: true });
+    this.histogram =
+      histogram ??
+      hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, autoResize: true });
   }
 
   static decode(encoded: string): LatencyHistogram {

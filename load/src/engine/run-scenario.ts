@@ -132,7 +132,13 @@ function record(tally: Tally, result: SendResult, latencyMs: number, startedAt: 
   tally.histogram.recordMs(latencyMs);
   tally.lastCompletion = performance.now();
   if (tally.events) {
-    const event: RequestEvent = { at: Math.round((startedAt - tally.start) * 10) / 10, kind: result.kind === 'place-order' ? 'order' : 'browse', status: result.status, ok: result.ok, ms: Math.round(latencyMs * 100) / 100 };
+    const event: RequestEvent = {
+      at: Math.round((startedAt - tally.start) * 10) / 10,
+      kind: result.kind === 'place-order' ? 'order' : 'browse',
+      status: result.status,
+      ok: result.ok,
+      ms: Math.round(latencyMs * 100) / 100,
+    };
     if (result.orderId !== undefined) event.orderId = result.orderId;
     if (result.orderStatus !== undefined) event.orderStatus = result.orderStatus;
     tally.events.push(event);
@@ -159,14 +165,28 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
   const startedAt = new Date().toISOString();
   const start = performance.now();
   const keep = options.recordEvents === true;
-  const tally: Tally = { requests: 0, failed: 0, ordersPlaced: 0, statusCounts: new Map(), histogram: new LatencyHistogram(), lastCompletion: start, events: keep ? [] : undefined, start };
+  const tally: Tally = {
+    requests: 0,
+    failed: 0,
+    ordersPlaced: 0,
+    statusCounts: new Map(),
+    histogram: new LatencyHistogram(),
+    lastCompletion: start,
+    events: keep ? [] : undefined,
+    start,
+  };
   const durationMs = loadDurationSeconds(load) * 1000;
   let dropped = 0;
 
   const progressTimer = options.onProgress
     ? setInterval(() => {
         const elapsedSeconds = (performance.now() - start) / 1000;
-        options.onProgress!({ scenario: scenario.name, elapsedSeconds, requests: tally.requests, rps: elapsedSeconds > 0 ? tally.requests / elapsedSeconds : 0 });
+        options.onProgress!({
+          scenario: scenario.name,
+          elapsedSeconds,
+          requests: tally.requests,
+          rps: elapsedSeconds > 0 ? tally.requests / elapsedSeconds : 0,
+        });
       }, 1000)
     : undefined;
 

@@ -53,7 +53,13 @@ export function requestSucceeded(event: RequestEvent, finalStatus: ReadonlyMap<s
  *   `recovered: false` and the time observed after the lift.
  * @example analyzeTimeline(events, { injectAt: 5000, liftAt: 5000, windowEnd: 10000, runEnd: 25000 }, finalStatus, 5000)
  */
-export function analyzeTimeline(events: readonly RequestEvent[], window: FaultWindow, finalStatus: ReadonlyMap<string, string>, recoveryWindowMs: number, bucketMs = 1000): TimelineFigures {
+export function analyzeTimeline(
+  events: readonly RequestEvent[],
+  window: FaultWindow,
+  finalStatus: ReadonlyMap<string, string>,
+  recoveryWindowMs: number,
+  bucketMs = 1000,
+): TimelineFigures {
   const during = events.filter((e) => e.at >= window.injectAt && e.at < window.windowEnd);
   const browse = during.filter((e) => e.kind === 'browse');
   const orders = during.filter((e) => e.kind === 'order');
@@ -62,7 +68,13 @@ export function analyzeTimeline(events: readonly RequestEvent[], window: FaultWi
   // "Normal" is what this topology did before the fault, skipping the first second (connections opening).
   const before = events.filter((e) => e.at >= Math.min(bucketMs, window.injectAt / 2) && e.at < window.injectAt);
   const normalRate = before.length === 0 ? 1 : share(before);
-  const normalP95 = before.length === 0 ? 0 : percentile(before.map((e) => e.ms), 95);
+  const normalP95 =
+    before.length === 0
+      ? 0
+      : percentile(
+          before.map((e) => e.ms),
+          95,
+        );
   const minRate = normalRate * 0.99;
   const maxP95 = Math.max(normalP95 * 3, normalP95 + 100);
 
@@ -78,7 +90,13 @@ export function analyzeTimeline(events: readonly RequestEvent[], window: FaultWi
   const normalBucket = (index: number) => {
     const list = buckets.get(index);
     if (!list || list.length === 0) return true;
-    return share(list) >= minRate && percentile(list.map((e) => e.ms), 95) <= maxP95;
+    return (
+      share(list) >= minRate &&
+      percentile(
+        list.map((e) => e.ms),
+        95,
+      ) <= maxP95
+    );
   };
   const needed = Math.max(1, Math.round(recoveryWindowMs / bucketMs));
   let recoveredAt: number | undefined;
@@ -93,7 +111,10 @@ export function analyzeTimeline(events: readonly RequestEvent[], window: FaultWi
   return {
     browseAvailability: share(browse),
     checkoutSuccess: share(orders),
-    p95DuringFaultMs: percentile(during.map((e) => e.ms), 95),
+    p95DuringFaultMs: percentile(
+      during.map((e) => e.ms),
+      95,
+    ),
     recoverySeconds: recoveredAt === undefined ? Math.max(0, window.runEnd - window.liftAt) / 1000 : (recoveredAt * bucketMs) / 1000,
     recovered: recoveredAt !== undefined,
     normal: { successRate: normalRate, p95Ms: normalP95 },

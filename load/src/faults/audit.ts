@@ -46,7 +46,10 @@ async function getJson(url: string, token: string | undefined, timeoutMs: number
   // A read right after a fault may meet a process that is still restarting: retry a few times.
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const response = await fetch(url, { headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(url, {
+        headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const text = await response.text();
       if (response.status >= 500) {
         lastError = new AuditError(`GET ${url}: ${response.status}`);
@@ -122,7 +125,9 @@ export async function waitUntilQuiet(options: AuditOptions, deadlineMs: number, 
   const started = Date.now();
   while (Date.now() - started < deadlineMs) {
     try {
-      const orders = (await Promise.all(options.customerTokens.map((t) => listOrders(options.baseUrl, t, options.requestTimeoutMs)))).flat().filter((o) => !preexisting.has(o.id));
+      const orders = (await Promise.all(options.customerTokens.map((t) => listOrders(options.baseUrl, t, options.requestTimeoutMs))))
+        .flat()
+        .filter((o) => !preexisting.has(o.id));
       if (orders.every((o) => TERMINAL.has(o.status))) return (Date.now() - started) / 1000;
     } catch {
       // still recovering: keep polling until the deadline
@@ -142,7 +147,12 @@ export async function waitUntilQuiet(options: AuditOptions, deadlineMs: number, 
  * - stock drift: per SKU, |units taken − units held by CONFIRMED or PENDING orders|, summed.
  * @example const audit = await auditState(options, events, stockBefore)
  */
-export async function auditState(options: AuditOptions, events: readonly RequestEvent[], stockBefore: ReadonlyMap<string, number>, preexisting: ReadonlySet<string> = new Set()): Promise<StateAudit> {
+export async function auditState(
+  options: AuditOptions,
+  events: readonly RequestEvent[],
+  stockBefore: ReadonlyMap<string, number>,
+  preexisting: ReadonlySet<string> = new Set(),
+): Promise<StateAudit> {
   const concurrency = options.concurrency ?? 8;
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
   // Orders the customers had before the experiment are not part of it (a --token-file may reuse customers).

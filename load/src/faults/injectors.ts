@@ -40,7 +40,10 @@ export function crashInjector(topology: SupervisedTopology): FaultInjector {
       const p = info();
       const died = pidBefore !== undefined && !alive(pidBefore);
       const restarted = p.pid !== undefined && p.pid !== pidBefore && p.restarts === restartsBefore + 1 && p.state === 'ready';
-      return { verified: died && restarted, detail: `${name} pid ${pidBefore} ${died ? 'died' : 'still alive'}; now pid ${p.pid} (${p.state}), restarts ${restartsBefore} -> ${p.restarts}` };
+      return {
+        verified: died && restarted,
+        detail: `${name} pid ${pidBefore} ${died ? 'died' : 'still alive'}; now pid ${p.pid} (${p.state}), restarts ${restartsBefore} -> ${p.restarts}`,
+      };
     },
   };
 }
@@ -85,7 +88,12 @@ export async function findProviderSwitch(topology: SupervisedTopology, adminToke
 }
 
 async function putProvider(target: ProviderSwitch, settings: Record<string, number>): Promise<unknown> {
-  const response = await fetch(target.url, { method: 'PUT', headers: { ...target.headers, 'content-type': 'application/json' }, body: JSON.stringify(settings), signal: AbortSignal.timeout(5000) });
+  const response = await fetch(target.url, {
+    method: 'PUT',
+    headers: { ...target.headers, 'content-type': 'application/json' },
+    body: JSON.stringify(settings),
+    signal: AbortSignal.timeout(5000),
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`PUT ${target.url}: ${response.status} ${text.slice(0, 200)}`);
   return JSON.parse(text) as unknown;
@@ -158,11 +166,17 @@ export function startedSubject(topology: SupervisedTopology, options: StartedSub
           return crashInjector(topology);
         case 'provider-outage': {
           const target = await findProviderSwitch(topology, options.adminToken, options.authSecret);
-          if (!target) return { skip: `no runtime switch for the simulated payment provider (neither PUT /admin/payments/provider on the API nor PUT /admin/provider on ${topology.processFor('payments')})` };
+          if (!target)
+            return {
+              skip: `no runtime switch for the simulated payment provider (neither PUT /admin/payments/provider on the API nor PUT /admin/provider on ${topology.processFor('payments')})`,
+            };
           return outageInjector(target);
         }
         case 'broker-loss': {
-          if (!options.rabbit) return { skip: options.amqpConfigured ? 'rabbitmqctl is not available to cut the broker connections' : 'uses no message broker (AMQP_URL is not set)' };
+          if (!options.rabbit)
+            return {
+              skip: options.amqpConfigured ? 'rabbitmqctl is not available to cut the broker connections' : 'uses no message broker (AMQP_URL is not set)',
+            };
           const open = await options.rabbit.control.connections(options.rabbit.vhost).catch(() => 0);
           if (open === 0) return { skip: 'uses no message broker' };
           return brokerInjector(options.rabbit.control, options.rabbit.vhost, open);

@@ -1,5 +1,18 @@
 export type { LoadModel, LoadShape, Profile, ProfileName, RateStage, RequestKind, ScenarioDefinition, ThresholdDefinition, WeightedRequest } from './types.ts';
-export { BROWSE_MIX, CHECKOUT_MIX, DEFAULT_THRESHOLDS, MIXED_MIX, PROFILES, PROFILE_NAMES, browse, checkout, loadDurationSeconds, loadModelOf, mixed, spike } from './definitions.ts';
+export {
+  BROWSE_MIX,
+  CHECKOUT_MIX,
+  DEFAULT_THRESHOLDS,
+  MIXED_MIX,
+  PROFILES,
+  PROFILE_NAMES,
+  browse,
+  checkout,
+  loadDurationSeconds,
+  loadModelOf,
+  mixed,
+  spike,
+} from './definitions.ts';
 export {
   DEV_AUTH_SECRET_FOR_K6,
   EXPECTED_STATUSES,

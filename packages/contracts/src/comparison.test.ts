@@ -10,7 +10,9 @@ function v1File() {
     startedAt: '2026-11-30T10:00:00.000Z',
     finishedAt: '2026-11-30T10:02:00.000Z',
     machine: { cores: 2, memoryBytes: 8 * 2 ** 30, node: 'v24.1.0', platform: 'linux', arch: 'x64' },
-    topologies: [{ name: 'monolith', processCount: 1, cpuSecondsPer1kOrders: 4, cpuSeconds: 12, ordersPlaced: 3000, peakRssBytes: 180 * 2 ** 20, hopsPerRequest: 0 }],
+    topologies: [
+      { name: 'monolith', processCount: 1, cpuSecondsPer1kOrders: 4, cpuSeconds: 12, ordersPlaced: 3000, peakRssBytes: 180 * 2 ** 20, hopsPerRequest: 0 },
+    ],
     scenarios: [
       {
         scenario: 'checkout',
@@ -43,7 +45,17 @@ function v2File() {
       },
       { name: 'serverless', processCount: 2, cpuSecondsPer1kOrders: 6, cpuSeconds: 20, ordersPlaced: 2000, peakRssBytes: 300 * 2 ** 20, hopsPerRequest: null },
       // A --target without a metrics URL: server-side figures are not measured.
-      { name: 'staging-eu', processCount: null, cpuSecondsPer1kOrders: null, cpuSeconds: null, ordersPlaced: 1800, peakRssBytes: null, hopsPerRequest: null, source: 'target', serverSide: 'not-measured' },
+      {
+        name: 'staging-eu',
+        processCount: null,
+        cpuSecondsPer1kOrders: null,
+        cpuSeconds: null,
+        ordersPlaced: 1800,
+        peakRssBytes: null,
+        hopsPerRequest: null,
+        source: 'target',
+        serverSide: 'not-measured',
+      },
     ],
     faults: [
       {

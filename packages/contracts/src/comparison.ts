@@ -25,9 +25,7 @@ export type TopologyName = z.infer<typeof TopologyName>;
  * the NAME of `--target NAME=URL` (kebab-case) for a deployment that already runs elsewhere.
  * Readers that map results to options (the decision CLI) match on the TopologyName values.
  */
-export const TopologyId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a topology name is kebab-case: lowercase letters, digits and dashes');
+export const TopologyId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a topology name is kebab-case: lowercase letters, digits and dashes');
 export type TopologyId = z.infer<typeof TopologyId>;
 
 export const LatencySummary = z.object({

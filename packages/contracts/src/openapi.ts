@@ -42,7 +42,25 @@ const common = {
 /** The component schemas, generated from the zod schemas (JSON Schema 2020-12, as OpenAPI 3.1 uses). */
 function componentSchemas(): Record<string, unknown> {
   // Every schema with an id is listed: one left out lands in a `__shared` bucket that $refs cannot address.
-  const schemas = [Sku, OrderStatus, PaymentStatus, RejectionReason, PaymentToken, PaymentRecord, Product, ProductPage, Order, OrderPage, CreateOrderRequest, Shipment, PaymentList, Problem, Health, RestockRequest, SeedResult];
+  const schemas = [
+    Sku,
+    OrderStatus,
+    PaymentStatus,
+    RejectionReason,
+    PaymentToken,
+    PaymentRecord,
+    Product,
+    ProductPage,
+    Order,
+    OrderPage,
+    CreateOrderRequest,
+    Shipment,
+    PaymentList,
+    Problem,
+    Health,
+    RestockRequest,
+    SeedResult,
+  ];
   const registry = z.registry<{ id: string }>();
   for (const schema of schemas) {
     const id = (schema.meta() as { id?: string } | undefined)?.id;
@@ -68,8 +86,7 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
     info: {
       title: options.title ?? 'archbench order API',
       version: options.version ?? '1.0.0',
-      description:
-        'The order-processing API that both archbench reference apps (modular monolith and microservices) implement identically.',
+      description: 'The order-processing API that both archbench reference apps (modular monolith and microservices) implement identically.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     components: {
@@ -107,7 +124,12 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
             'Reserves stock and creates the order atomically, then takes payment. Without `Prefer: wait` the answer is 202 with the PENDING order; with `Prefer: wait=N` the server waits up to N seconds for a terminal status (201) before answering 202.',
           security: bearer,
           parameters: [
-            { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: LIMITS.maxIdempotencyKeyLength }, description: 'A retry with the same key returns the first order (200) and never charges twice.' },
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              schema: { type: 'string', maxLength: LIMITS.maxIdempotencyKeyLength },
+              description: 'A retry with the same key returns the first order (200) and never charges twice.',
+            },
             { name: 'Prefer', in: 'header', schema: { type: 'string', example: 'wait=5' } },
           ],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateOrderRequest' } } } },
@@ -143,7 +165,12 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
           summary: 'Cancel a confirmed order: refund and restock',
           security: bearer,
           parameters: [orderId],
-          responses: { '200': json('Order', 'The cancelled order'), ...common, '404': problem('No such order'), '409': problem('Not cancellable in its status') },
+          responses: {
+            '200': json('Order', 'The cancelled order'),
+            ...common,
+            '404': problem('No such order'),
+            '409': problem('Not cancellable in its status'),
+          },
         },
       },
       '/orders/{id}/shipment': {
@@ -155,7 +182,11 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
         },
       },
       '/admin/seed': {
-        post: { summary: 'Insert the deterministic catalog where missing (admin)', security: bearer, responses: { '200': json('SeedResult', 'Seeded'), ...common, '403': problem('Not an admin') } },
+        post: {
+          summary: 'Insert the deterministic catalog where missing (admin)',
+          security: bearer,
+          responses: { '200': json('SeedResult', 'Seeded'), ...common, '403': problem('Not an admin') },
+        },
       },
       '/admin/products/{sku}/restock': {
         post: {
@@ -163,7 +194,13 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
           security: bearer,
           parameters: [{ name: 'sku', in: 'path', required: true, schema: { type: 'string' } }],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/RestockRequest' } } } },
-          responses: { '200': json('Product', 'The product after restock'), ...common, '403': problem('Not an admin'), '404': problem('Unknown SKU'), '422': problem('Validation failed') },
+          responses: {
+            '200': json('Product', 'The product after restock'),
+            ...common,
+            '403': problem('Not an admin'),
+            '404': problem('Unknown SKU'),
+            '422': problem('Validation failed'),
+          },
         },
       },
       '/admin/orders/{id}/payments': {

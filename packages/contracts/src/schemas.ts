@@ -36,12 +36,7 @@ export const Product = z
 export type Product = z.infer<typeof Product>;
 
 export const PageQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(LIMITS.maxPageSize)
-    .default(LIMITS.defaultPageSize),
+  limit: z.coerce.number().int().min(1).max(LIMITS.maxPageSize).default(LIMITS.defaultPageSize),
   cursor: z.string().max(200).optional(),
 });
 export type PageQuery = z.infer<typeof PageQuery>;
@@ -58,15 +53,11 @@ export const OrderStatus = z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLE
 export type OrderStatus = z.infer<typeof OrderStatus>;
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['CONFIRMED', 'REJECTED', 'CANCELLED'];
 
-export const PaymentStatus = z
-  .enum(['PENDING', 'CAPTURED', 'DECLINED', 'FAILED', 'REFUNDED'])
-  .meta({ id: 'PaymentStatus' });
+export const PaymentStatus = z.enum(['PENDING', 'CAPTURED', 'DECLINED', 'FAILED', 'REFUNDED']).meta({ id: 'PaymentStatus' });
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
 
 /** Why an order was rejected; stable codes a client can switch on. */
-export const RejectionReason = z
-  .enum(['payment_declined', 'payment_provider_error', 'payment_provider_unavailable'])
-  .meta({ id: 'RejectionReason' });
+export const RejectionReason = z.enum(['payment_declined', 'payment_provider_error', 'payment_provider_unavailable']).meta({ id: 'RejectionReason' });
 export type RejectionReason = z.infer<typeof RejectionReason>;
 
 /** Card tokens of the simulated payment provider. */
@@ -128,9 +119,7 @@ export type Order = z.infer<typeof Order>;
 export const OrderListQuery = PageQuery.extend({ status: OrderStatus.optional() });
 export type OrderListQuery = z.infer<typeof OrderListQuery>;
 
-export const OrderPage = z
-  .object({ items: z.array(Order), nextCursor: z.string().nullable() })
-  .meta({ id: 'OrderPage' });
+export const OrderPage = z.object({ items: z.array(Order), nextCursor: z.string().nullable() }).meta({ id: 'OrderPage' });
 export type OrderPage = z.infer<typeof OrderPage>;
 
 export const Shipment = z
@@ -158,9 +147,7 @@ export type PaymentRecord = z.infer<typeof PaymentRecord>;
 export const PaymentList = z.object({ items: z.array(PaymentRecord) }).meta({ id: 'PaymentList' });
 export type PaymentList = z.infer<typeof PaymentList>;
 
-export const RestockRequest = z
-  .strictObject({ quantity: z.number().int().min(1).max(1_000_000) })
-  .meta({ id: 'RestockRequest' });
+export const RestockRequest = z.strictObject({ quantity: z.number().int().min(1).max(1_000_000) }).meta({ id: 'RestockRequest' });
 export type RestockRequest = z.infer<typeof RestockRequest>;
 
 export const SeedResult = z.object({ products: z.number().int() }).meta({ id: 'SeedResult' });

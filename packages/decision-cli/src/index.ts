@@ -10,8 +10,30 @@ export { ANSWERS_VERSION, AnswersSchema, DEFAULT_ANSWERS, UNKNOWN, answersJsonSc
 export type { Answers } from './core/answers';
 export { CURRENT_MODEL, MODEL_V1, MODEL_V2, MODEL_VERSIONS, ModelSchema, OPTION_IDS, modelVersion, optionTitle } from './core/model';
 export type { Model, OptionId } from './core/model';
-export { NO_EVIDENCE, assessCost, assessLatency, assessMonthlyCost, evidenceFromComparison, mergeEvidence, priceAssumptionLines, priceList, usd } from './core/evidence';
-export type { ComparisonInput, CostFigures, Evidence, FaultEvidence, MonthlyCost, MonthlyCostLine, PriceItem, Prices, ScenarioEvidence, TopologyAssessment, TopologyEvidence } from './core/evidence';
+export {
+  NO_EVIDENCE,
+  assessCost,
+  assessLatency,
+  assessMonthlyCost,
+  evidenceFromComparison,
+  mergeEvidence,
+  priceAssumptionLines,
+  priceList,
+  usd,
+} from './core/evidence';
+export type {
+  ComparisonInput,
+  CostFigures,
+  Evidence,
+  FaultEvidence,
+  MonthlyCost,
+  MonthlyCostLine,
+  PriceItem,
+  Prices,
+  ScenarioEvidence,
+  TopologyAssessment,
+  TopologyEvidence,
+} from './core/evidence';
 export { parseK6Summary } from './core/k6';
 export { score } from './core/scoring';
 export type { CriterionScore, OptionScore, ScoreResult } from './core/scoring';

@@ -41,7 +41,9 @@ describe('archbench decide --answers', () => {
     const oldNow = readFileSync(join(tmp.dir, 'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8');
     expect(oldNow).not.toBe(first);
     expect(parseAdr(oldNow, 'x').frontMatter.status).toBe('superseded by ADR-0002');
-    expect(readFileSync(join(tmp.dir, 'docs/decisions/0002-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8')).toContain('Supersedes [ADR-0001]');
+    expect(readFileSync(join(tmp.dir, 'docs/decisions/0002-use-a-modular-monolith-for-the-order-processing-mvp.md'), 'utf8')).toContain(
+      'Supersedes [ADR-0001]',
+    );
   });
 
   it('reads JSON answers too', async () => {
@@ -70,13 +72,43 @@ describe('archbench decide --answers', () => {
 
 describe('bad input: a clear message, exit code 2, nothing written', () => {
   const cases: Array<{ name: string; setup?: () => void; args: string[]; message: RegExp }> = [
-    { name: 'malformed answers YAML', setup: () => tmp.write('answers.yaml', 'team: [unclosed\n'), args: decide, message: /answers\.yaml: not valid YAML or JSON/ },
-    { name: 'an unknown answers field', setup: () => tmp.write('answers.yaml', `${answersTemplate(SMALL_TEAM_MVP)}\nsquads: 4\n`), args: decide, message: /squads: unknown field; allowed fields: version, project/ },
-    { name: 'an enum value out of range', setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('onCall: none', 'onCall: sometimes')), args: decide, message: /team\.onCall: must be one of none, shared-rotation, per-team, or unknown \(got "sometimes"\)/ },
+    {
+      name: 'malformed answers YAML',
+      setup: () => tmp.write('answers.yaml', 'team: [unclosed\n'),
+      args: decide,
+      message: /answers\.yaml: not valid YAML or JSON/,
+    },
+    {
+      name: 'an unknown answers field',
+      setup: () => tmp.write('answers.yaml', `${answersTemplate(SMALL_TEAM_MVP)}\nsquads: 4\n`),
+      args: decide,
+      message: /squads: unknown field; allowed fields: version, project/,
+    },
+    {
+      name: 'an enum value out of range',
+      setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('onCall: none', 'onCall: sometimes')),
+      args: decide,
+      message: /team\.onCall: must be one of none, shared-rotation, per-team, or unknown \(got "sometimes"\)/,
+    },
     { name: 'a missing answers file', args: ['decide', '--answers', 'nope.yaml'], message: /answers file .*nope\.yaml does not exist/ },
-    { name: 'a comparison of another schema version', setup: () => tmp.write('comparison.json', JSON.stringify({ ...comparisonFixture(), schemaVersion: 3 })), args: decide, message: /comparison\.json: comparison file has schemaVersion 3; this version of archbench reads schemaVersion 1 or 2/ },
-    { name: 'a truncated comparison', setup: () => tmp.write('comparison.json', JSON.stringify(comparisonFixture()).slice(0, 300)), args: decide, message: /comparison\.json: not valid JSON .*truncated/ },
-    { name: 'a truncated k6 summary', setup: () => tmp.write('k6.json', '{"metrics":{"http_req_duration":{"med":1,'), args: [...decide, '--k6', 'monolith=k6.json'], message: /cannot read .*k6\.json: it is not complete JSON \(truncated/ },
+    {
+      name: 'a comparison of another schema version',
+      setup: () => tmp.write('comparison.json', JSON.stringify({ ...comparisonFixture(), schemaVersion: 3 })),
+      args: decide,
+      message: /comparison\.json: comparison file has schemaVersion 3; this version of archbench reads schemaVersion 1 or 2/,
+    },
+    {
+      name: 'a truncated comparison',
+      setup: () => tmp.write('comparison.json', JSON.stringify(comparisonFixture()).slice(0, 300)),
+      args: decide,
+      message: /comparison\.json: not valid JSON .*truncated/,
+    },
+    {
+      name: 'a truncated k6 summary',
+      setup: () => tmp.write('k6.json', '{"metrics":{"http_req_duration":{"med":1,'),
+      args: [...decide, '--k6', 'monolith=k6.json'],
+      message: /cannot read .*k6\.json: it is not complete JSON \(truncated/,
+    },
     { name: 'a malformed --k6 flag', args: [...decide, '--k6', 'k6.json'], message: /--k6 k6\.json: expected TOPOLOGY=FILE/ },
     { name: 'an unknown flag', args: [...decide, '--frobnicate'], message: /decide: Unknown option '--frobnicate'/ },
     { name: 'a bad status', args: [...decide, '--status', 'maybe'], message: /--status must be one of proposed, accepted, rejected, deprecated/ },
@@ -162,7 +194,9 @@ describe('archbench adr', () => {
     expect((await runCli(['adr', 'new', 'Use', 'PostgreSQL', '--dir', 'adr'], tmp.dir)).stdout).toBe('Wrote adr/0001-use-postgresql.md (ADR-0001)\n');
     await runCli(['adr', 'new', 'Use SQLite by default', '--dir', 'adr'], tmp.dir);
     expect((await runCli(['adr', 'status', '1', 'accepted', '--dir', 'adr'], tmp.dir)).stdout).toBe('ADR-0001 is now accepted\n');
-    expect((await runCli(['adr', 'supersede', '1', '2', '--dir', 'adr'], tmp.dir)).stdout).toBe('ADR-0001 is now superseded by ADR-0002; ADR-0002 links back to it\n');
+    expect((await runCli(['adr', 'supersede', '1', '2', '--dir', 'adr'], tmp.dir)).stdout).toBe(
+      'ADR-0001 is now superseded by ADR-0002; ADR-0002 links back to it\n',
+    );
     const list = await runCli(['adr', 'list', '--dir', 'adr', '--json'], tmp.dir);
     expect(JSON.parse(list.stdout).map((e: { status: string }) => e.status)).toEqual(['superseded by ADR-0002', 'proposed']);
     writeFileSync(join(tmp.dir, 'adr/README.md'), 'stale');

@@ -51,4 +51,3 @@ export function tempDir(prefix = 'archbench-decision-'): { dir: string; cleanup:
     },
   };
 }
-

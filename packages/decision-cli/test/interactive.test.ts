@@ -108,7 +108,7 @@ describe('interactive questionnaire (child process, keystrokes piped to stdin)',
     const adr = readFileSync(join(tmp.dir, adrFile), 'utf8');
     expect(adr).toContain('| Load | Peak request rate you must serve (requests/s)? | 100 rps | `load.peakRps` |');
     expect(adr).toContain('Orders time out at peak.');
-    expect(adr).toContain("decision-makers: Ana, Ben");
+    expect(adr).toContain('decision-makers: Ana, Ben');
     expect(adr).toContain('The team answered the archbench questionnaire (`docs/decisions/0001-use-a-modular-monolith-for-the-checkout-mvp.answers.yaml`)');
     const saved = parseAnswers(YAML.parse(readFileSync(join(tmp.dir, 'docs/decisions/0001-use-a-modular-monolith-for-the-checkout-mvp.answers.yaml'), 'utf8')));
     expect(saved).toMatchObject({

@@ -22,18 +22,59 @@ const ADR = 'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing
 
 describe('bad outputs: one line, exit 2, nothing written', () => {
   const cases: Array<{ name: string; setup?: () => void; args: string[]; message: RegExp }> = [
-    { name: '--html pointing at a folder', setup: () => mkdirSync(join(tmp.dir, 'out')), args: [...decide, '--html', 'out'], message: /^archbench: --html out: is a folder; give a file name/ },
-    { name: '--dir under a file (cannot be created)', args: [...decide, '--dir', 'answers.yaml/decisions'], message: /^archbench: --dir answers\.yaml\/decisions: .*answers\.yaml is a file, so no folder can be created under it/ },
-    { name: '--dir in /proc', args: [...decide, '--dir', '/proc/archbench-decisions'], message: /^archbench: --dir \/proc\/archbench-decisions: \/proc\/archbench-decisions is on a kernel pseudo-filesystem/ },
+    {
+      name: '--html pointing at a folder',
+      setup: () => mkdirSync(join(tmp.dir, 'out')),
+      args: [...decide, '--html', 'out'],
+      message: /^archbench: --html out: is a folder; give a file name/,
+    },
+    {
+      name: '--dir under a file (cannot be created)',
+      args: [...decide, '--dir', 'answers.yaml/decisions'],
+      message: /^archbench: --dir answers\.yaml\/decisions: .*answers\.yaml is a file, so no folder can be created under it/,
+    },
+    {
+      name: '--dir in /proc',
+      args: [...decide, '--dir', '/proc/archbench-decisions'],
+      message: /^archbench: --dir \/proc\/archbench-decisions: \/proc\/archbench-decisions is on a kernel pseudo-filesystem/,
+    },
     { name: '--dir in /proc/self', args: [...decide, '--dir', '/proc/self/decisions'], message: /kernel pseudo-filesystem/ },
-    { name: '--html under a file', args: [...decide, '--html', 'answers.yaml/report.html'], message: /^archbench: --html answers\.yaml\/report\.html: .*is a file/ },
-    { name: '--save-answers over an existing file', args: [...decide, '--save-answers', 'comparison.json'], message: /--save-answers comparison\.json: already exists; refusing to overwrite it/ },
-    { name: 'rps 1e308', setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('expectedRps: 20', 'expectedRps: 1e308')), args: decide, message: /load\.expectedRps: must be a number >= 0 <= 10000000, or unknown \(got 1e\+308\)/ },
-    { name: 'more teams than engineers', setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('teams: 1', 'teams: 9')), args: decide, message: /team\.teams: 9 teams cannot be made of 5 engineers/ },
+    {
+      name: '--html under a file',
+      args: [...decide, '--html', 'answers.yaml/report.html'],
+      message: /^archbench: --html answers\.yaml\/report\.html: .*is a file/,
+    },
+    {
+      name: '--save-answers over an existing file',
+      args: [...decide, '--save-answers', 'comparison.json'],
+      message: /--save-answers comparison\.json: already exists; refusing to overwrite it/,
+    },
+    {
+      name: 'rps 1e308',
+      setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('expectedRps: 20', 'expectedRps: 1e308')),
+      args: decide,
+      message: /load\.expectedRps: must be a number >= 0 <= 10000000, or unknown \(got 1e\+308\)/,
+    },
+    {
+      name: 'more teams than engineers',
+      setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('teams: 1', 'teams: 9')),
+      args: decide,
+      message: /team\.teams: 9 teams cannot be made of 5 engineers/,
+    },
     { name: '--date 2026-02-30', args: [...decide, '--date', '2026-02-30'], message: /--date must be a real date as YYYY-MM-DD \(got "2026-02-30"\)/ },
-    { name: 'answers-template --out pointing at a folder', setup: () => mkdirSync(join(tmp.dir, 't')), args: ['answers-template', '--out', 't', '--force'], message: /--out t: is a folder/ },
+    {
+      name: 'answers-template --out pointing at a folder',
+      setup: () => mkdirSync(join(tmp.dir, 't')),
+      args: ['answers-template', '--out', 't', '--force'],
+      message: /--out t: is a folder/,
+    },
     { name: 'adr new in /proc', args: ['adr', 'new', 'X', '--dir', '/proc/archbench'], message: /--dir \/proc\/archbench: .*kernel pseudo-filesystem/ },
-    { name: 'report --out pointing at a folder', setup: () => mkdirSync(join(tmp.dir, 'r')), args: ['report', '--answers', 'answers.yaml', '--out', 'r'], message: /--out r: is a folder/ },
+    {
+      name: 'report --out pointing at a folder',
+      setup: () => mkdirSync(join(tmp.dir, 'r')),
+      args: ['report', '--answers', 'answers.yaml', '--out', 'r'],
+      message: /--out r: is a folder/,
+    },
   ];
   it.each(cases)('$name', async ({ setup, args, message }) => {
     setup?.();
@@ -79,7 +120,12 @@ describe('decide writes everything at once', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Saved answers to docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.answers.yaml');
     expect(files()).toEqual(
-      expect.arrayContaining([ADR, 'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.answers.yaml', 'docs/decisions/README.md', 'out/report.html']),
+      expect.arrayContaining([
+        ADR,
+        'docs/decisions/0001-use-a-modular-monolith-for-the-order-processing-mvp.answers.yaml',
+        'docs/decisions/README.md',
+        'out/report.html',
+      ]),
     );
     expect(files().some((f) => f.endsWith('.tmp') || f.includes('.bak'))).toBe(false);
     const adr = readFileSync(join(tmp.dir, ADR), 'utf8');
@@ -166,7 +212,10 @@ describe('verify', () => {
 describe('archbench diff', () => {
   it('shows which answers and which criteria moved the ranking (answers files or ADRs)', async () => {
     tmp.write('a.yaml', answersTemplate(FOURTEEN_TEAMS));
-    tmp.write('b.yaml', answersTemplate({ ...FOURTEEN_TEAMS, team: { ...FOURTEEN_TEAMS.team, teams: 2 }, change: { ...FOURTEEN_TEAMS.change, independentReleases: 'none' } }));
+    tmp.write(
+      'b.yaml',
+      answersTemplate({ ...FOURTEEN_TEAMS, team: { ...FOURTEEN_TEAMS.team, teams: 2 }, change: { ...FOURTEEN_TEAMS.change, independentReleases: 'none' } }),
+    );
     const r = await runCli(['diff', 'a.yaml', 'b.yaml'], tmp.dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^A a\.yaml: Hybrid by \d+\.\d points\nB b\.yaml: Modular monolith by \d+\.\d points \(the recommendation changed\)/);
@@ -176,7 +225,10 @@ describe('archbench diff', () => {
     // The same from two ADRs (their answers blocks).
     await runCli(['decide', '--answers', 'a.yaml'], tmp.dir);
     await runCli(['decide', '--answers', 'b.yaml'], tmp.dir);
-    const adrs = readdirSync(join(tmp.dir, 'docs/decisions')).filter((f) => /^\d{4}-.*\.md$/.test(f)).sort().map((f) => `docs/decisions/${f}`);
+    const adrs = readdirSync(join(tmp.dir, 'docs/decisions'))
+      .filter((f) => /^\d{4}-.*\.md$/.test(f))
+      .sort()
+      .map((f) => `docs/decisions/${f}`);
     const fromAdrs = await runCli(['diff', adrs[0]!, adrs[1]!, '--json'], tmp.dir);
     expect(fromAdrs.code).toBe(0);
     const json = JSON.parse(fromAdrs.stdout);
@@ -194,7 +246,10 @@ describe('archbench diff', () => {
 
 describe('unknown answers end to end', () => {
   it('decide accepts unknown for numbers and choices, lists them as assumptions, and still records what it can check', async () => {
-    const text = answersTemplate(SMALL_TEAM_MVP).replace('expectedRps: 20', 'expectedRps: unknown').replace('p95BudgetMs: 300', 'p95BudgetMs: unknown').replace('onCall: none', 'onCall: unknown');
+    const text = answersTemplate(SMALL_TEAM_MVP)
+      .replace('expectedRps: 20', 'expectedRps: unknown')
+      .replace('p95BudgetMs: 300', 'p95BudgetMs: unknown')
+      .replace('onCall: none', 'onCall: unknown');
     tmp.write('unknown.yaml', text);
     tmp.write('v2.json', JSON.stringify(comparisonV2Fixture()));
     const r = await runCli(['decide', '--answers', 'unknown.yaml', '--comparison', 'v2.json'], tmp.dir);

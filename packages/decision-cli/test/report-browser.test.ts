@@ -33,7 +33,19 @@ describe.skipIf(!available)('HTML report in headless Chromium, offline', () => {
     const evidence = evidenceFromComparison(comparisonFixture(), 'results/comparison.json');
     const d = decisionInput(SMALL_TEAM_MVP, evidence);
     const file = join(tmp.dir, 'report.html');
-    writeFileSync(file, renderHtmlReport({ title: 'Report', date: d.date, answers: d.answers, result: d.result, sensitivity: d.sensitivity, evidence, model: d.model, generator: 'test' }));
+    writeFileSync(
+      file,
+      renderHtmlReport({
+        title: 'Report',
+        date: d.date,
+        answers: d.answers,
+        result: d.result,
+        sensitivity: d.sensitivity,
+        evidence,
+        model: d.model,
+        generator: 'test',
+      }),
+    );
 
     const context = await browser.newContext({ offline: true });
     const page = await context.newPage();
@@ -58,7 +70,14 @@ describe.skipIf(!available)('HTML report in headless Chromium, offline', () => {
         return { label: svg.getAttribute('aria-label'), width: Math.round(box.width), bars: svg.querySelectorAll('rect').length };
       }),
     );
-    expect(charts.map((c) => c.label)).toEqual(['Score by criterion group (points of 100)', 'Latency percentiles: browse', 'Latency percentiles: checkout', 'Throughput by scenario', 'Estimated cost per 1,000 orders', 'Peak memory (all processes)']);
+    expect(charts.map((c) => c.label)).toEqual([
+      'Score by criterion group (points of 100)',
+      'Latency percentiles: browse',
+      'Latency percentiles: checkout',
+      'Throughput by scenario',
+      'Estimated cost per 1,000 orders',
+      'Peak memory (all processes)',
+    ]);
     for (const c of charts) {
       expect(c.width).toBeGreaterThan(300);
       expect(c.bars).toBeGreaterThan(1);
@@ -74,7 +93,20 @@ describe.skipIf(!available)('HTML report in headless Chromium, offline', () => {
     const evidence = evidenceFromComparison(comparisonV2Fixture(), 'results/comparison.json');
     const d = decisionInput(FOURTEEN_TEAMS, evidence, {}, MODEL_V2);
     const file = join(tmp.dir, 'report-v2.html');
-    writeFileSync(file, renderHtmlReport({ title: 'Report v2', date: d.date, answers: d.answers, result: d.result, sensitivity: d.sensitivity, confidence: d.confidence, evidence, model: d.model, generator: 'test' }));
+    writeFileSync(
+      file,
+      renderHtmlReport({
+        title: 'Report v2',
+        date: d.date,
+        answers: d.answers,
+        result: d.result,
+        sensitivity: d.sensitivity,
+        confidence: d.confidence,
+        evidence,
+        model: d.model,
+        generator: 'test',
+      }),
+    );
     const context = await browser.newContext({ offline: true });
     const page = await context.newPage();
     await page.goto(pathToFileURL(file).href);

@@ -40,7 +40,12 @@ describe('order rules', () => {
   });
 
   it('totals quantities times unit prices', () => {
-    expect(orderTotal([{ quantity: 2, unitPriceCents: 150 }, { quantity: 1, unitPriceCents: 99 }])).toBe(399);
+    expect(
+      orderTotal([
+        { quantity: 2, unitPriceCents: 150 },
+        { quantity: 1, unitPriceCents: 99 },
+      ]),
+    ).toBe(399);
   });
 
   it('hashes equal requests equally and different ones differently', () => {
@@ -78,15 +83,33 @@ describe('stored rows', () => {
     const chunks = seedProductRowChunks(300);
     expect(chunks.every((c) => c.length <= 300)).toBe(true);
     expect(chunks.flat().map((r) => r.sku)).toEqual(seedCatalog().map((p) => p.sku));
-    expect(chunks[0]![1]).toEqual({ sku: 'SKU-0001', name: seedCatalog()[1]!.name, price_cents: seedCatalog()[1]!.priceCents, currency: 'EUR', stock: SEED_STOCK });
+    expect(chunks[0]![1]).toEqual({
+      sku: 'SKU-0001',
+      name: seedCatalog()[1]!.name,
+      price_cents: seedCatalog()[1]!.priceCents,
+      currency: 'EUR',
+      stock: SEED_STOCK,
+    });
   });
 
   it('orders are rebuilt from rows with their own items and numbers (PostgreSQL returns bigints as strings)', () => {
-    const row = (id: string) => ({ id, customer_id: 'c', status: 'CONFIRMED', total_cents: '300', payment_status: 'CAPTURED', rejection_reason: null, created_at: 't', updated_at: 't' });
-    const orders = ordersFromRows([row('a'), row('b')], [
-      { order_id: 'b', sku: 'SKU-0002', quantity: '1', unit_price_cents: 100 },
-      { order_id: 'a', sku: 'SKU-0001', quantity: 3, unit_price_cents: '100' },
-    ]);
+    const row = (id: string) => ({
+      id,
+      customer_id: 'c',
+      status: 'CONFIRMED',
+      total_cents: '300',
+      payment_status: 'CAPTURED',
+      rejection_reason: null,
+      created_at: 't',
+      updated_at: 't',
+    });
+    const orders = ordersFromRows(
+      [row('a'), row('b')],
+      [
+        { order_id: 'b', sku: 'SKU-0002', quantity: '1', unit_price_cents: 100 },
+        { order_id: 'a', sku: 'SKU-0001', quantity: 3, unit_price_cents: '100' },
+      ],
+    );
     expect(orders.map((o) => [o.id, o.totalCents, o.items])).toEqual([
       ['a', 300, [{ sku: 'SKU-0001', quantity: 3, unitPriceCents: 100 }]],
       ['b', 300, [{ sku: 'SKU-0002', quantity: 1, unitPriceCents: 100 }]],

@@ -99,7 +99,10 @@ async function startMonolith(name: string, env: Record<string, string>, workDir:
     restart: false,
     readyTimeoutMs: 30_000,
     // Something else on this shared machine may stop it (a SIGTERM shows as "shutting down" in its log).
-    onEvent: (event) => event.type === 'exited' && !stopping && process.stderr.write(`monolith "${name}" exited (${event.signal ?? event.code}) during the run; see ${logFile}\n`),
+    onEvent: (event) =>
+      event.type === 'exited' &&
+      !stopping &&
+      process.stderr.write(`monolith "${name}" exited (${event.signal ?? event.code}) during the run; see ${logFile}\n`),
   });
   return { name, url: topology.baseUrl, pid: topology.pids()[0]!, topology, logFile };
 }
@@ -132,7 +135,14 @@ async function load(url: string, pid: number, seconds: number): Promise<Run> {
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/products/SKU-${String((n++ % 900) + 1).padStart(4, '0')}` }) }],
   });
   const cpuUs = ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.requests.total);
-  return { rps: result.requests.average, cpuUs, requests: result.requests.total, p50: result.latency.p50, p99: result.latency.p99, failed: result.non2xx + result.errors };
+  return {
+    rps: result.requests.average,
+    cpuUs,
+    requests: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failed: result.non2xx + result.errors,
+  };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -230,7 +240,9 @@ async function main() {
         failed,
         ((spansBy[name] ?? 0) / requests).toFixed(2),
         statSync(instance.logFile).size,
-      ].join(' | ').replace(/^/, '| ') + ' |',
+      ]
+        .join(' | ')
+        .replace(/^/, '| ') + ' |',
     );
   }
   lines.push('');
@@ -243,7 +255,9 @@ async function main() {
     if (!ratios) continue;
     const loss = (1 - median(ratios.map((p) => p.rps))) * 100;
     const cpuLoss = (1 - 1 / median(ratios.map((p) => p.cpu))) * 100;
-    lines.push(`${name}: ${label}: ${loss.toFixed(1)} % throughput loss (target ≤ ${target} %): ${loss <= target ? 'met' : 'MISSED'}; by server CPU per request: ${cpuLoss.toFixed(1)} %`);
+    lines.push(
+      `${name}: ${label}: ${loss.toFixed(1)} % throughput loss (target ≤ ${target} %): ${loss <= target ? 'met' : 'MISSED'}; by server CPU per request: ${cpuLoss.toFixed(1)} %`,
+    );
   }
   if (pairs.default || pairs.full) lines.push('anchors: Express + OpenTelemetry −47 %, mercurius −31 %, ASP.NET Core −15 %');
   lines.push('');

@@ -24,7 +24,8 @@ function setup(checks?: Record<string, () => Promise<boolean> | boolean>) {
   app.get('/busy', () => {
     throw new AppError('overloaded', 'too busy', { headers: { 'retry-after': '1' } });
   });
-  const count = async (kind: string, code: string) => (await metrics.errorsTotal.get()).values.find((v) => v.labels.kind === kind && v.labels.code === code)?.value ?? 0;
+  const count = async (kind: string, code: string) =>
+    (await metrics.errorsTotal.get()).values.find((v) => v.labels.kind === kind && v.labels.code === code)?.value ?? 0;
   return { app, logs, count };
 }
 

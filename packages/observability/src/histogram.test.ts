@@ -10,7 +10,11 @@ function normalise(text: string): string[] {
     .map((line) => {
       const open = line.indexOf('{');
       const close = line.lastIndexOf('}');
-      const labels = line.slice(open + 1, close).split(',').sort().join(',');
+      const labels = line
+        .slice(open + 1, close)
+        .split(',')
+        .sort()
+        .join(',');
       return `${line.slice(0, open)}{${labels}}${line.slice(close + 1)}`;
     })
     .sort();

@@ -22,7 +22,9 @@ beforeAll(async () => {
   });
   app.get('/items/:id', (c) => c.json({ id: c.req.param('id') }));
   app.post('/echo', async (c) => c.json({ got: await c.req.json() }, 201));
-  app.get('/conflict', (c) => c.body(JSON.stringify({ code: 'insufficient-stock', detail: 'only 1 left', status: 409 }), 409, { 'content-type': 'application/problem+json' }));
+  app.get('/conflict', (c) =>
+    c.body(JSON.stringify({ code: 'insufficient-stock', detail: 'only 1 left', status: 409 }), 409, { 'content-type': 'application/problem+json' }),
+  );
   app.get('/slow', async (c) => {
     await sleep(500);
     return c.json({});

@@ -130,7 +130,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     connect: { timeout: options.connectTimeoutMs ?? 2000 },
   });
   const defaultTimeout = options.timeoutMs ?? 5000;
-  const tracer: Tracer | undefined = options.tracing ? (options.tracing.enabled ? options.tracing.tracer : undefined) : trace.getTracer('@archbench/observability');
+  const tracer: Tracer | undefined = options.tracing
+    ? options.tracing.enabled
+      ? options.tracing.tracer
+      : undefined
+    : trace.getTracer('@archbench/observability');
   const histogram = options.metrics?.httpClientDuration;
   const calls = options.countAsInternalCall === false ? undefined : options.metrics?.internalCallsTotal;
   const peer = options.name;

@@ -30,7 +30,16 @@ export interface LoggerFactoryOptions {
  * Keys whose values never reach a log line, at any depth of the logged object (compared
  * case-insensitively): `{ headers: { authorization } }`, `{ order: { payment: { token } } }`…
  */
-export const REDACTED_KEYS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'token', 'paymenttoken', 'password', 'secret']);
+export const REDACTED_KEYS: ReadonlySet<string> = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'token',
+  'paymenttoken',
+  'password',
+  'secret',
+]);
 
 const CENSOR = '[redacted]';
 const MAX_DEPTH = 8;

@@ -78,16 +78,28 @@ describe('metrics after real requests', () => {
   });
 
   it('times server requests by route template, method and status class', () => {
-    expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/products/:sku', method: 'GET', status_class: '2xx' })).toBe(3);
+    expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/products/:sku', method: 'GET', status_class: '2xx' })).toBe(
+      3,
+    );
     expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/conflict', method: 'GET', status_class: '4xx' })).toBe(1);
     expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: 'unmatched', method: 'GET', status_class: '4xx' })).toBe(1);
-    expect(sample(text, 'http_server_request_duration_seconds_bucket', { service: 'shop', route: '/products/:sku', method: 'GET', status_class: '2xx', le: '+Inf' })).toBe(3);
+    expect(
+      sample(text, 'http_server_request_duration_seconds_bucket', { service: 'shop', route: '/products/:sku', method: 'GET', status_class: '2xx', le: '+Inf' }),
+    ).toBe(3);
     // /metrics itself is not timed.
     expect(text).not.toMatch(/route="\/metrics"/);
   });
 
   it('times client calls by peer and route template, and counts them as internal calls', () => {
-    expect(sample(text, 'http_client_request_duration_seconds_count', { service: 'shop', peer: 'inventory', route: '/stock/:sku', method: 'GET', status_class: '2xx' })).toBe(3);
+    expect(
+      sample(text, 'http_client_request_duration_seconds_count', {
+        service: 'shop',
+        peer: 'inventory',
+        route: '/stock/:sku',
+        method: 'GET',
+        status_class: '2xx',
+      }),
+    ).toBe(3);
     expect(sample(text, 'archbench_internal_calls_total', { service: 'shop', transport: 'http' })).toBe(3);
   });
 

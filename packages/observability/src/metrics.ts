@@ -88,7 +88,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
       labelNames: ['transport'] as const,
       registers,
     }),
-    errorsTotal: new Counter({ name: 'archbench_errors_total', help: 'Errors answered, by kind and stable code', labelNames: ['kind', 'code'] as const, registers }),
+    errorsTotal: new Counter({
+      name: 'archbench_errors_total',
+      help: 'Errors answered, by kind and stable code',
+      labelNames: ['kind', 'code'] as const,
+      registers,
+    }),
     render: () => registry.metrics(),
   };
   return metrics;

@@ -22,7 +22,12 @@ const receiver = createServer((req, res) => {
   req.on('end', () => {
     const raw = Buffer.concat(chunks);
     const contentType = req.headers['content-type'] ?? '';
-    received.push({ path: req.url ?? '', contentType, raw, body: contentType.startsWith('application/json') && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined });
+    received.push({
+      path: req.url ?? '',
+      contentType,
+      raw,
+      body: contentType.startsWith('application/json') && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined,
+    });
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   });
 });
@@ -50,7 +55,12 @@ interface OtlpExport {
 
 describe('OTLP/HTTP export', () => {
   it('sends the spans of real requests as JSON to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces with the service name (JSON outside production)', async () => {
-    const tracing = initTracing({ serviceName: 'otlp-test', serviceVersion: '9.9.9', registerGlobal: false, ...tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }) });
+    const tracing = initTracing({
+      serviceName: 'otlp-test',
+      serviceVersion: '9.9.9',
+      registerGlobal: false,
+      ...tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }),
+    });
     const app = new Hono();
     observe(app, { service: 'otlp-test', logger: createLogger({ service: 'otlp-test', destination: captureLogs().destination }), tracing });
     app.get('/things/:id', (c) => c.json({ id: c.req.param('id') }));
@@ -79,7 +89,11 @@ describe('OTLP/HTTP export', () => {
 
   it('sends protobuf in production (the OTel default protocol), one span per request', async () => {
     received.length = 0;
-    const tracing = initTracing({ serviceName: 'otlp-proto', registerGlobal: false, ...tracingOptionsFromEnv({ NODE_ENV: 'production', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'always_on' }) });
+    const tracing = initTracing({
+      serviceName: 'otlp-proto',
+      registerGlobal: false,
+      ...tracingOptionsFromEnv({ NODE_ENV: 'production', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'always_on' }),
+    });
     const app = new Hono();
     observe(app, { service: 'otlp-proto', logger: createLogger({ service: 'otlp-proto', destination: captureLogs().destination }), tracing });
     app.get('/things/:id', (c) => c.json({ id: c.req.param('id') }));

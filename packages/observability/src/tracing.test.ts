@@ -38,7 +38,11 @@ let messageHeaders: Record<string, unknown> = {};
 const logs = captureLogs();
 
 beforeAll(async () => {
-  await baseDb.schema.createTable('items').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('name', 'text').execute();
+  await baseDb.schema
+    .createTable('items')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('name', 'text')
+    .execute();
   await baseDb.insertInto('items').values({ id: 'i-1', name: 'first' }).execute();
 
   const appB = new Hono();
@@ -188,7 +192,9 @@ describe('a request from app A to app B through the HTTP client', () => {
   });
 
   it('records a failing consumer as an error and rethrows', async () => {
-    await expect(withConsumerSpan('q', injectContext({}), async () => Promise.reject(new Error('bad message')), { tracing: tracingB })).rejects.toThrow('bad message');
+    await expect(withConsumerSpan('q', injectContext({}), async () => Promise.reject(new Error('bad message')), { tracing: tracingB })).rejects.toThrow(
+      'bad message',
+    );
     expect(byName(exporterB.getFinishedSpans(), 'process q').status.code).toBe(SpanStatusCode.ERROR);
   });
 });

@@ -181,7 +181,10 @@ export interface TracingEnv {
   OTEL_RESOURCE_ATTRIBUTES?: string;
 }
 
-export type TracingEnvOptions = Pick<TracingOptions, 'enabled' | 'otlpEndpoint' | 'otlpTracesEndpoint' | 'otlpHeaders' | 'otlpProtocol' | 'sampler' | 'resourceAttributes'> & {
+export type TracingEnvOptions = Pick<
+  TracingOptions,
+  'enabled' | 'otlpEndpoint' | 'otlpTracesEndpoint' | 'otlpHeaders' | 'otlpProtocol' | 'sampler' | 'resourceAttributes'
+> & {
   serviceName?: string;
 };
 
@@ -235,7 +238,9 @@ export function tracingOptionsFromEnv(env: TracingEnv): TracingEnvOptions {
     const value = env[variable]?.trim();
     if (!value) continue;
     if (!OTLP_PROTOCOLS.includes(value as OtlpProtocol)) {
-      throw new TracingConfigError(`${variable} must be one of ${OTLP_PROTOCOLS.join(', ')} (grpc is not supported); got ${JSON.stringify(value.slice(0, 40))}`);
+      throw new TracingConfigError(
+        `${variable} must be one of ${OTLP_PROTOCOLS.join(', ')} (grpc is not supported); got ${JSON.stringify(value.slice(0, 40))}`,
+      );
     }
     // The traces-specific variable wins (it is read second).
     out.otlpProtocol = value as OtlpProtocol;
@@ -251,9 +256,13 @@ export function tracingOptionsFromEnv(env: TracingEnv): TracingEnvOptions {
   const rawArg = env.OTEL_TRACES_SAMPLER_ARG;
   if (rawArg !== undefined && rawArg !== '') {
     const arg = Number(rawArg);
-    if (!Number.isFinite(arg) || arg < 0 || arg > 1) throw new TracingConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number in [0, 1], got ${JSON.stringify(String(rawArg))}`);
+    if (!Number.isFinite(arg) || arg < 0 || arg > 1)
+      throw new TracingConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number in [0, 1], got ${JSON.stringify(String(rawArg))}`);
     // The spec: the argument applies to the ratio samplers; the default sampler ignores it.
-    out.sampler = { name: out.sampler && 'name' in out.sampler ? out.sampler.name : exporting && production ? DEFAULT_EXPORT_SAMPLER.name : 'parentbased_always_on', arg };
+    out.sampler = {
+      name: out.sampler && 'name' in out.sampler ? out.sampler.name : exporting && production ? DEFAULT_EXPORT_SAMPLER.name : 'parentbased_always_on',
+      arg,
+    };
   }
   // Exporting in production with no sampler chosen: keep 1 trace in 10 (and every trace a caller
   // sampled), so span export costs a few percent of a cheap request, not a quarter. Elsewhere
@@ -337,7 +346,11 @@ async function runInSpan<T>(span: Span, ctx: Context, fn: () => Promise<T>): Pro
  * carrying the span's `traceparent`, to publish the message with.
  * @example await withProducerSpan('orders.commands', (headers) => publish(body, { headers }), { tracing, metrics })
  */
-export async function withProducerSpan<T>(destination: string, fn: (headers: Record<string, unknown>) => Promise<T> | T, options: MessagingSpanOptions = {}): Promise<T> {
+export async function withProducerSpan<T>(
+  destination: string,
+  fn: (headers: Record<string, unknown>) => Promise<T> | T,
+  options: MessagingSpanOptions = {},
+): Promise<T> {
   if (options.countAsInternalCall !== false) options.metrics?.internalCallsTotal.inc({ transport: 'amqp' });
   // No spans here, but the trace this runs in (a caller's traceparent) still travels with the message.
   if (options.tracing && !options.tracing.enabled) return fn(injectContext({}));
@@ -361,7 +374,12 @@ export async function withProducerSpan<T>(destination: string, fn: (headers: Rec
  * producer put in the message headers, so the trace continues across the broker.
  * @example await withConsumerSpan('inventory.reserve', msg.properties.headers, () => handle(msg), { tracing })
  */
-export async function withConsumerSpan<T>(source: string, headers: Record<string, unknown> | undefined | null, fn: () => Promise<T> | T, options: Omit<MessagingSpanOptions, 'metrics' | 'countAsInternalCall'> = {}): Promise<T> {
+export async function withConsumerSpan<T>(
+  source: string,
+  headers: Record<string, unknown> | undefined | null,
+  fn: () => Promise<T> | T,
+  options: Omit<MessagingSpanOptions, 'metrics' | 'countAsInternalCall'> = {},
+): Promise<T> {
   const parent = extractContext(headers);
   // No spans here, but the handler's log lines and onward calls keep the producer's trace.
   if (options.tracing && !options.tracing.enabled) {

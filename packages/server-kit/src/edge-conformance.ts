@@ -33,7 +33,11 @@ export async function publicEdgeMismatches(request: EdgeRequest, allowedOrigin: 
 
   const allowed = await request('/openapi.json', { headers: { origin: allowedOrigin } });
   expect('allowed origin: access-control-allow-origin', allowed.headers.get('access-control-allow-origin'), allowedOrigin);
-  expect('allowed origin: access-control-expose-headers', allowed.headers.get('access-control-expose-headers')?.toLowerCase(), EXPOSED_HEADERS.join(',').toLowerCase());
+  expect(
+    'allowed origin: access-control-expose-headers',
+    allowed.headers.get('access-control-expose-headers')?.toLowerCase(),
+    EXPOSED_HEADERS.join(',').toLowerCase(),
+  );
   const other = await request('/openapi.json', { headers: { origin: 'http://elsewhere.test' } });
   expect('other origin: access-control-allow-origin', other.headers.get('access-control-allow-origin'), null);
 

@@ -18,7 +18,12 @@ export const baseEnvSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** Requests in flight beyond which the server answers 503 + Retry-After. */
   MAX_IN_FLIGHT: z.coerce.number().int().positive().default(512),
   /** Simulated payment provider: base latency, tok_slow latency, random failure share. */

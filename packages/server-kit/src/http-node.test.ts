@@ -22,7 +22,11 @@ let base: string;
 
 beforeAll(async () => {
   const app = new Hono();
-  observe(app, { service: 'http-node-test', logger: createLogger({ service: 'http-node-test', level: 'silent' }), use: [publicEdge({ maxInFlight: 100, maxBodyBytes: MAX })] });
+  observe(app, {
+    service: 'http-node-test',
+    logger: createLogger({ service: 'http-node-test', level: 'silent' }),
+    use: [publicEdge({ maxInFlight: 100, maxBodyBytes: MAX })],
+  });
   app.post('/echo', async (c) => c.json(await readJson(c, z.strictObject({ text: z.string() }), MAX)));
   app.post('/ignore', (c) => c.json({ ignored: true }));
   app.get('/own-header', (c) => c.json({ ok: true }, 200, { 'x-frame-options': 'SAMEORIGIN' }));
@@ -30,7 +34,18 @@ beforeAll(async () => {
     placedOrderResponse(
       c,
       {
-        order: { id: 'ord_1', customerId: 'c', status: 'CONFIRMED', items: [], totalCents: 0, currency: 'EUR', paymentStatus: 'CAPTURED', rejectionReason: null, createdAt: '', updatedAt: '' },
+        order: {
+          id: 'ord_1',
+          customerId: 'c',
+          status: 'CONFIRMED',
+          items: [],
+          totalCents: 0,
+          currency: 'EUR',
+          paymentStatus: 'CAPTURED',
+          rejectionReason: null,
+          createdAt: '',
+          updatedAt: '',
+        },
         replayed: true,
       },
       2,
@@ -50,7 +65,11 @@ afterAll(async () => {
 });
 
 /** A raw request, so the body can be sent chunked (no Content-Length) or with a declared length. */
-function send(path: string, chunks: string[], headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function send(
+  path: string,
+  chunks: string[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let body = '';

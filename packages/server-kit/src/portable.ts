@@ -100,7 +100,16 @@ export function publicEdge(options: PublicEdgeOptions, setHeaders: HeaderSetter 
         }
         return c.body(null, 204, headers);
       }
-      setHeaders(c, allowed ? [['access-control-allow-origin', origin], ['access-control-expose-headers', EXPOSED], ['vary', 'Origin']] : vary);
+      setHeaders(
+        c,
+        allowed
+          ? [
+              ['access-control-allow-origin', origin],
+              ['access-control-expose-headers', EXPOSED],
+              ['vary', 'Origin'],
+            ]
+          : vary,
+      );
     }
 
     const length = c.req.header('content-length');
@@ -227,7 +236,10 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, code: 'v
   const result = schema.safeParse(data);
   if (!result.success) {
     const errors = toFieldErrors(result.error);
-    const summary = errors.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ');
+    const summary = errors
+      .slice(0, 3)
+      .map((e) => `${e.path}: ${e.message}`)
+      .join('; ');
     throw new AppError(code, summary, { errors });
   }
   return result.data;
@@ -258,7 +270,12 @@ export function readCursor(cursor: string | undefined): string | undefined {
  * Answers POST /orders as the contract says: 200 for an idempotent replay, 201 when the order
  * reached a terminal status, else 202; with Location, Preference-Applied and Idempotent-Replayed.
  */
-export function placedOrderResponse(c: Context, placed: { order: Order; replayed: boolean }, waitSeconds: number | undefined, setHeaders: HeaderSetter = setWithContext) {
+export function placedOrderResponse(
+  c: Context,
+  placed: { order: Order; replayed: boolean },
+  waitSeconds: number | undefined,
+  setHeaders: HeaderSetter = setWithContext,
+) {
   const headers: Array<readonly [string, string]> = [['location', `/orders/${placed.order.id}`]];
   if (waitSeconds !== undefined) headers.push(['preference-applied', `wait=${waitSeconds}`]);
   if (placed.replayed) headers.push(['idempotent-replayed', 'true']);

@@ -26,8 +26,18 @@ function countingPlugin(seen: string[]): KyselyPlugin {
 
 async function exercise(database: Database<Tables>) {
   const raw = database.db;
-  await raw.schema.createTable('items').addColumn('sku', 'varchar(20)', (c) => c.primaryKey()).addColumn('stock', 'integer', (c) => c.notNull()).execute();
-  await raw.insertInto('items').values([{ sku: 'A', stock: 5 }, { sku: 'B', stock: 1 }]).execute();
+  await raw.schema
+    .createTable('items')
+    .addColumn('sku', 'varchar(20)', (c) => c.primaryKey())
+    .addColumn('stock', 'integer', (c) => c.notNull())
+    .execute();
+  await raw
+    .insertInto('items')
+    .values([
+      { sku: 'A', stock: 5 },
+      { sku: 'B', stock: 1 },
+    ])
+    .execute();
   const seen: string[] = [];
   const db: Kysely<Tables> = raw.withPlugin(countingPlugin(seen));
 
@@ -72,7 +82,18 @@ async function exercise(database: Database<Tables>) {
   expect((await sql<{ stock: number }>`select stock from items where sku = 'B'`.execute(raw)).rows[0]?.stock).toBe(5);
 
   // Plugins saw every run, as the query kind it is.
-  expect(seen).toEqual(['SelectQueryNode', 'SelectQueryNode', 'SelectQueryNode', 'UpdateQueryNode', 'UpdateQueryNode', 'UpdateQueryNode', 'UpdateQueryNode', 'UpdateQueryNode', 'SelectQueryNode', 'SelectQueryNode']);
+  expect(seen).toEqual([
+    'SelectQueryNode',
+    'SelectQueryNode',
+    'SelectQueryNode',
+    'UpdateQueryNode',
+    'UpdateQueryNode',
+    'UpdateQueryNode',
+    'UpdateQueryNode',
+    'UpdateQueryNode',
+    'SelectQueryNode',
+    'SelectQueryNode',
+  ]);
 }
 
 describe('prepareQuery on SQLite', () => {

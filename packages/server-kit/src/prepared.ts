@@ -40,7 +40,10 @@ export interface PreparedQuery<P, R> {
  * const productBySku = prepareQuery(db, (q, $: { sku: string }) => q.selectFrom('products').selectAll().where('sku', '=', $.sku))
  * const product = await productBySku.executeTakeFirst(db, { sku: 'SKU-0001' })
  */
-export function prepareQuery<DB, P extends Record<string, unknown>, R>(db: Kysely<DB>, build: (query: Kysely<DB>, params: P) => Compilable<R>): PreparedQuery<P, R> {
+export function prepareQuery<DB, P extends Record<string, unknown>, R>(
+  db: Kysely<DB>,
+  build: (query: Kysely<DB>, params: P) => Compilable<R>,
+): PreparedQuery<P, R> {
   const placeholders = new Proxy({} as P, {
     get: (_target, name) => (typeof name === 'string' ? new Placeholder(name) : undefined),
   });

@@ -16,7 +16,11 @@ export interface TokenCliIo {
  *   pnpm dev-token --sub ops --role admin --ttl 86400
  * @example process.exitCode = runTokenCli(process.argv.slice(2), () => loadEnv().AUTH_SECRET)
  */
-export function runTokenCli(args: string[], loadSecret: () => string, io: TokenCliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): number {
+export function runTokenCli(
+  args: string[],
+  loadSecret: () => string,
+  io: TokenCliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+): number {
   let values: { sub: string; role: string; ttl: string; help?: boolean };
   try {
     ({ values } = parseArgs({

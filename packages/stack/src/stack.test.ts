@@ -46,7 +46,16 @@ describe('startStack', () => {
     // The console's server only needs a built index.html to serve; the real build is not under test.
     const distDir = mkdtempSync(join(dataDir, 'dist-'));
     writeFileSync(join(distDir, 'index.html'), '<!doctype html><title>console</title>');
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, TOPOLOGIES: 'monolith', DATA_DIR: dataDir, MONOLITH_PORT: String(await freePortRange(1)), FRONTEND_PORT: String(await freePort()), DIST_DIR: distDir, LOG_LEVEL: 'warn' };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TOPOLOGIES: 'monolith',
+      DATA_DIR: dataDir,
+      MONOLITH_PORT: String(await freePortRange(1)),
+      FRONTEND_PORT: String(await freePort()),
+      DIST_DIR: distDir,
+      LOG_LEVEL: 'warn',
+    };
     const plan = planStack(env);
     const stack = await startStack(plan, { env, output: sink });
     try {
@@ -95,7 +104,9 @@ describe('pnpm start', () => {
       expect(output).toMatch(new RegExp(`monolith\\s+http://127\\.0\\.0\\.1:${env.MONOLITH_PORT}\\s+pid \\d+\\s+restarts 0`));
       const metrics = await (await fetch(`http://127.0.0.1:${env.SUPERVISOR_PORT}/metrics`)).text();
       expect(metrics).toContain('archbench_process_restarts_total{topology="monolith",process="monolith"} 0');
-      const tree = processTree(pnpm.pid!).map((p) => p.pid).filter((pid) => pid !== pnpm.pid);
+      const tree = processTree(pnpm.pid!)
+        .map((p) => p.pid)
+        .filter((pid) => pid !== pnpm.pid);
       expect(tree.length).toBeGreaterThanOrEqual(3); // the launcher, the monolith, the frontend
       pnpm.kill('SIGTERM');
       await exited;

@@ -1,5 +1,15 @@
 import { join, resolve } from 'node:path';
-import { DEFAULT_RESTART_POLICY, ProcessSupervisor, REPO_ROOT, TSX_LOADER, TopologyStartError, displayName, runnableSideBySide, startTopology, topologyUnavailable } from '@archbench/topologies';
+import {
+  DEFAULT_RESTART_POLICY,
+  ProcessSupervisor,
+  REPO_ROOT,
+  TSX_LOADER,
+  TopologyStartError,
+  displayName,
+  runnableSideBySide,
+  startTopology,
+  topologyUnavailable,
+} from '@archbench/topologies';
 import type { RunningTopology, TopologyDefinition, TopologyEvent } from '@archbench/topologies';
 
 export class StackError extends Error {
@@ -47,7 +57,11 @@ export const portVariable = (id: string) => `${id.toUpperCase().replace(/-/g, '_
 export function planStack(env: Readonly<NodeJS.ProcessEnv>): StackPlan {
   const host = env.HOST || '127.0.0.1';
   const dataDir = resolve(REPO_ROOT, env.DATA_DIR ?? 'data');
-  const wanted = env.TOPOLOGIES ? env.TOPOLOGIES.split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+  const wanted = env.TOPOLOGIES
+    ? env.TOPOLOGIES.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+    : undefined;
   const all = runnableSideBySide(env);
   if (wanted) {
     const unknown = wanted.filter((w) => !all.some((d) => d.name === w || displayName(d) === w));
@@ -143,7 +157,11 @@ export async function startStack(plan: StackPlan, options: StartStackOptions): P
       env: { ...base, HOST: plan.host, PORT: String(plan.frontendPort), BACKENDS: frontendBackends(topologies) },
       readyUrl: `${frontendUrl}/config.json`,
     },
-    { output: { prefix: options.output }, restart: DEFAULT_RESTART_POLICY, onEvent: options.onEvent ? (e) => options.onEvent!({ ...e, topology: 'stack' }) : undefined },
+    {
+      output: { prefix: options.output },
+      restart: DEFAULT_RESTART_POLICY,
+      onEvent: options.onEvent ? (e) => options.onEvent!({ ...e, topology: 'stack' }) : undefined,
+    },
   );
   progress('starting the frontend…');
   try {
@@ -166,10 +184,15 @@ export async function startStack(plan: StackPlan, options: StartStackOptions): P
 
 /** The table `pnpm start` prints: each topology's public URL, processes, pids and restarts. */
 export function describeStack(stack: RunningStack, supervisorUrl: string | undefined): string {
-  const lines = ['', 'archbench is running:', `  frontend        ${stack.frontendUrl}   order console, concurrency lab, report viewer   pid ${stack.frontend.pid}   restarts ${stack.frontend.restarts}`];
+  const lines = [
+    '',
+    'archbench is running:',
+    `  frontend        ${stack.frontendUrl}   order console, concurrency lab, report viewer   pid ${stack.frontend.pid}   restarts ${stack.frontend.restarts}`,
+  ];
   for (const { id, topology } of stack.topologies) {
     lines.push(`  ${id.padEnd(14)}  ${topology.baseUrl}   public API (GET /openapi.json)   ${topology.definition.name}`);
-    for (const p of topology.processes) lines.push(`      ${p.name.padEnd(10)}  ${p.url}   pid ${p.pid}   restarts ${p.restarts}   ${p.capabilities.join(', ')}`);
+    for (const p of topology.processes)
+      lines.push(`      ${p.name.padEnd(10)}  ${p.url}   pid ${p.pid}   restarts ${p.restarts}   ${p.capabilities.join(', ')}`);
   }
   for (const s of stack.skipped) lines.push(`  ${s.id.padEnd(14)}  skipped: ${s.reason.split('\n')[0]}`);
   lines.push(

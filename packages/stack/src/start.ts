@@ -53,7 +53,9 @@ async function main() {
       state.closeMetrics = served.close;
       supervisorUrl = `http://${plan.host}:${served.port}`;
     } catch (error) {
-      process.stderr.write(`no supervisor metrics endpoint on ${plan.supervisorPort} (${error instanceof Error ? error.message : String(error)}); set SUPERVISOR_PORT\n`);
+      process.stderr.write(
+        `no supervisor metrics endpoint on ${plan.supervisorPort} (${error instanceof Error ? error.message : String(error)}); set SUPERVISOR_PORT\n`,
+      );
     }
   }
   process.stdout.write(describeStack(stack, supervisorUrl));

@@ -77,7 +77,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof UnknownTopologyError || error instanceof LauncherConfigError || error instanceof TopologyUnavailableError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof UnknownTopologyError ||
+    error instanceof LauncherConfigError ||
+    error instanceof TopologyUnavailableError
+  ) {
     err(`archbench-topology: ${error.message}`);
     process.exit(2);
   }

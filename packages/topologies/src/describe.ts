@@ -25,7 +25,9 @@ export function describeTopology(topology: RunningTopology, supervisorUrl: strin
     `  storage: ${topology.definition.storage}; DATA_DIR ${topology.dataDir}${postgres ? ' (DATABASE_URL set: PostgreSQL)' : ''}`,
     `  transport: ${d.transport}`,
     ...topology.processes.map((p) => `  ${p.name.padEnd(width)}  ${p.url}   pid ${p.pid}   restarts ${p.restarts}   ${p.capabilities.join(', ')}`),
-    supervisorUrl ? `  supervisor metrics: ${supervisorUrl}/metrics (archbench_process_restarts_total), ${supervisorUrl}/processes` : '  supervisor metrics: off',
+    supervisorUrl
+      ? `  supervisor metrics: ${supervisorUrl}/metrics (archbench_process_restarts_total), ${supervisorUrl}/processes`
+      : '  supervisor metrics: off',
   ];
   return lines.join('\n');
 }

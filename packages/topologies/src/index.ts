@@ -4,7 +4,17 @@
  */
 export { PORT_OFFSETS, defineTopology } from './types';
 export type { AvailabilityContext, Capability, ProcessDefinition, TopologyContext, TopologyDefinition } from './types';
-export { REPO_ROOT, UnknownTopologyError, displayName, getTopology, listTopologies, processForCapability, runnableSideBySide, topologyNames, topologyUnavailable } from './registry';
+export {
+  REPO_ROOT,
+  UnknownTopologyError,
+  displayName,
+  getTopology,
+  listTopologies,
+  processForCapability,
+  runnableSideBySide,
+  topologyNames,
+  topologyUnavailable,
+} from './registry';
 export { RunningTopology, TSX_LOADER, TopologyStartError, TopologyUnavailableError, killAllTopologiesNow, startTopology } from './start-topology';
 export type { ProcessInfo, ProcessMetrics, StartTopologyOptions, TopologyEvent } from './start-topology';
 export { DEFAULT_RESTART_POLICY, ProcessStartError, ProcessSupervisor, backoffDelay } from './supervisor';

@@ -130,7 +130,17 @@ export class RunningTopology {
   readonly #ownsDataDir: boolean;
   #stopped = false;
 
-  constructor(init: { definition: TopologyDefinition; port: number; ports: Record<string, number>; host: string; dataDir: string; ownsDataDir: boolean; urls: Record<string, string>; supervisors: Map<string, ProcessSupervisor>; logFile: string | undefined }) {
+  constructor(init: {
+    definition: TopologyDefinition;
+    port: number;
+    ports: Record<string, number>;
+    host: string;
+    dataDir: string;
+    ownsDataDir: boolean;
+    urls: Record<string, string>;
+    supervisors: Map<string, ProcessSupervisor>;
+    logFile: string | undefined;
+  }) {
     this.#ports = init.ports;
     this.definition = init.definition;
     this.name = init.definition.name;
@@ -149,7 +159,15 @@ export class RunningTopology {
   get processes(): ProcessInfo[] {
     return this.definition.processes.map((p) => {
       const supervisor = this.#supervisor(p.name);
-      return { name: p.name, pid: supervisor.pid, port: this.#ports[p.name]!, url: this.urls[p.name]!, state: supervisor.state, restarts: supervisor.restarts, capabilities: p.capabilities };
+      return {
+        name: p.name,
+        pid: supervisor.pid,
+        port: this.#ports[p.name]!,
+        url: this.urls[p.name]!,
+        state: supervisor.state,
+        restarts: supervisor.restarts,
+        capabilities: p.capabilities,
+      };
     });
   }
 
@@ -321,7 +339,13 @@ export async function startTopology(nameOrDefinition: string | TopologyDefinitio
   }
 }
 
-async function startOnce(definition: TopologyDefinition, options: StartTopologyOptions, baseEnv: NodeJS.ProcessEnv, root: string, requestedPort: number): Promise<RunningTopology> {
+async function startOnce(
+  definition: TopologyDefinition,
+  options: StartTopologyOptions,
+  baseEnv: NodeJS.ProcessEnv,
+  root: string,
+  requestedPort: number,
+): Promise<RunningTopology> {
   const host = options.host ?? '127.0.0.1';
   const span = Math.max(...definition.processes.map((p) => p.portOffset)) + 1;
   const port = requestedPort === 0 ? await freePortRange(span, host === '0.0.0.0' ? '127.0.0.1' : host) : requestedPort;
@@ -330,13 +354,17 @@ async function startOnce(definition: TopologyDefinition, options: StartTopologyO
   baseEnv.DATA_DIR = dataDir;
   // Clients reach a server listening on every interface through loopback.
   const reachHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const ports = Object.fromEntries(definition.processes.map((p) => [p.name, (p.name !== definition.publicProcess ? options.ports?.[p.name] : undefined) ?? port + p.portOffset]));
+  const ports = Object.fromEntries(
+    definition.processes.map((p) => [p.name, (p.name !== definition.publicProcess ? options.ports?.[p.name] : undefined) ?? port + p.portOffset]),
+  );
   const urls = Object.fromEntries(definition.processes.map((p) => [p.name, `http://${reachHost}:${ports[p.name]}`]));
   const context: TopologyContext = { env: baseEnv, host, port, ports, urls, root };
   const topologyEnv = definition.env?.(context) ?? {};
   const appDir = join(root, definition.app);
   const runnerOf = (p: TopologyDefinition['processes'][number]) => p.runner ?? options.runner ?? 'bundle';
-  const toBundle = Object.fromEntries(definition.processes.filter((p) => runnerOf(p) === 'bundle').map((p) => [`${definition.name}-${p.name}`, join(appDir, p.entry)]));
+  const toBundle = Object.fromEntries(
+    definition.processes.filter((p) => runnerOf(p) === 'bundle').map((p) => [`${definition.name}-${p.name}`, join(appDir, p.entry)]),
+  );
   let files: Record<string, string> = {};
   try {
     if (Object.keys(toBundle).length > 0) files = await bundle(toBundle);
@@ -354,12 +382,30 @@ async function startOnce(definition: TopologyDefinition, options: StartTopologyO
     supervisors.set(
       p.name,
       new ProcessSupervisor(
-        { name: p.name, command: process.execPath, args: [...nodeFlags, ...entryArgs], cwd: appDir, env, readyUrl: `${urls[p.name]}${p.readyPath ?? '/ready'}`, label: definition.processes.length === 1 ? definition.name : `${definition.name}/${p.name}` },
+        {
+          name: p.name,
+          command: process.execPath,
+          args: [...nodeFlags, ...entryArgs],
+          cwd: appDir,
+          env,
+          readyUrl: `${urls[p.name]}${p.readyPath ?? '/ready'}`,
+          label: definition.processes.length === 1 ? definition.name : `${definition.name}/${p.name}`,
+        },
         { output, restart, onEvent: options.onEvent ? (event) => options.onEvent!({ ...event, topology: definition.name }) : undefined },
       ),
     );
   }
-  const topology = new RunningTopology({ definition, port, ports, host, dataDir, ownsDataDir, urls, supervisors, logFile: typeof output === 'object' && 'file' in output ? output.file : undefined });
+  const topology = new RunningTopology({
+    definition,
+    port,
+    ports,
+    host,
+    dataDir,
+    ownsDataDir,
+    urls,
+    supervisors,
+    logFile: typeof output === 'object' && 'file' in output ? output.file : undefined,
+  });
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   try {
     // In waves: each process starts once every process it comes `after` is ready.
@@ -377,4 +423,3 @@ async function startOnce(definition: TopologyDefinition, options: StartTopologyO
   }
   return topology;
 }
-

@@ -24,7 +24,16 @@ export function backoffDelay(crashesInARow: number, policy: RestartPolicy): numb
 export type SupervisorEvent =
   | { type: 'started'; process: string; pid: number; restarts: number }
   | { type: 'ready'; process: string; pid: number; restarts: number; startMs: number; sinceExitMs: number | undefined }
-  | { type: 'exited'; process: string; pid: number; code: number | null; signal: NodeJS.Signals | null; restarts: number; restartInMs: number | undefined; uptimeMs: number };
+  | {
+      type: 'exited';
+      process: string;
+      pid: number;
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      restarts: number;
+      restartInMs: number | undefined;
+      uptimeMs: number;
+    };
 
 /**
  * Where a child's output goes: `inherit` shares this process's stdout/stderr; `capture` keeps the
@@ -234,7 +243,16 @@ export class ProcessSupervisor {
     const supervise = this.#options.restart !== false && (wasReady || this.#restarts > 0 || this.#crashesInARow > 0);
     if (!supervise) {
       this.#state = 'exited';
-      this.#options.onEvent?.({ type: 'exited', process: this.name, pid: child.pid ?? -1, code, signal, restarts: this.#restarts, restartInMs: undefined, uptimeMs });
+      this.#options.onEvent?.({
+        type: 'exited',
+        process: this.name,
+        pid: child.pid ?? -1,
+        code,
+        signal,
+        restarts: this.#restarts,
+        restartInMs: undefined,
+        uptimeMs,
+      });
       return;
     }
     const policy = this.#options.restart as RestartPolicy;

@@ -17,7 +17,11 @@ const alive = pidAlive;
 
 /** Runs a command with output collected; `until(text)` waits for a pattern in it. */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = PACKAGE_ROOT) {
-  const child = spawn(command, args, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', AUTH_SECRET: 'cli-test-secret-0123456789', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', AUTH_SECRET: 'cli-test-secret-0123456789', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -114,7 +118,9 @@ describe('archbench-topology (pnpm start:<topology>)', () => {
     const pnpm = run('pnpm', ['start:monolith'], { PORT: String(port), DATA_DIR: dataDir() }, REPO_ROOT);
     await pnpm.until(/supervisor metrics: /);
     // Everything pnpm started: its shell, the launcher, the server.
-    const tree = processTree(pnpm.child.pid!).map((p) => p.pid).filter((pid) => pid !== pnpm.child.pid);
+    const tree = processTree(pnpm.child.pid!)
+      .map((p) => p.pid)
+      .filter((pid) => pid !== pnpm.child.pid);
     const [server] = pidsIn(pnpm.output());
     expect(tree).toContain(server);
     expect(tree.length).toBeGreaterThanOrEqual(2);

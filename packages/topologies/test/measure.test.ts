@@ -18,7 +18,10 @@ function rssBytes(pid: number): number {
 describe("measure: 'children'", () => {
   it('serverless: snapshot() counts workerd, not the Node launcher around it (neither its memory nor its CPU)', async () => {
     expect(getTopology('serverless').processes.find((p) => p.name === 'api')?.measure).toBe('children');
-    const topology = await startTopology('serverless', { port: 0, env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTH_SECRET: 'measure-test-secret-0123456789abc', LOG_LEVEL: 'warn' } });
+    const topology = await startTopology('serverless', {
+      port: 0,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTH_SECRET: 'measure-test-secret-0123456789abc', LOG_LEVEL: 'warn' },
+    });
     try {
       const [launcher] = topology.pids();
       expect(launcher).toBeDefined();
@@ -53,7 +56,10 @@ describe("measure: 'children'", () => {
   });
 
   it('a topology without it still counts each process itself', async () => {
-    const topology = await startTopology('monolith', { port: 0, env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTH_SECRET: 'measure-test-secret-0123456789abc', LOG_LEVEL: 'warn' } });
+    const topology = await startTopology('monolith', {
+      port: 0,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTH_SECRET: 'measure-test-secret-0123456789abc', LOG_LEVEL: 'warn' },
+    });
     try {
       const snapshot = await topology.snapshot();
       expect(snapshot.pids).toEqual(expect.arrayContaining(topology.pids()));

@@ -26,7 +26,8 @@ export function amqpReachable(): Promise<boolean> {
 /** True (after saying why) when RabbitMQ is missing and not required. */
 export async function skipWithoutAmqp(): Promise<boolean> {
   if (await amqpReachable()) return false;
-  if (process.env.ARCHBENCH_REQUIRE_SERVICES === '1') throw new Error(`RabbitMQ is required (ARCHBENCH_REQUIRE_SERVICES=1) but ${AMQP_TEST_URL} is unreachable`);
+  if (process.env.ARCHBENCH_REQUIRE_SERVICES === '1')
+    throw new Error(`RabbitMQ is required (ARCHBENCH_REQUIRE_SERVICES=1) but ${AMQP_TEST_URL} is unreachable`);
   process.stderr.write(`SKIP: RabbitMQ at ${AMQP_TEST_URL} is unreachable; set ARCHBENCH_REQUIRE_SERVICES=1 to make this a failure\n`);
   return true;
 }

@@ -79,7 +79,11 @@ describe('stop', () => {
   it('SIGTERMs every process and leaves none behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'archbench-crashy-'));
     dirs.push(dir);
-    const topology: RunningTopology = await startTopology(crashy, { root: PACKAGE_ROOT, port: 0, env: { PATH: process.env.PATH, RUN_COUNTER: join(dir, 'runs') } });
+    const topology: RunningTopology = await startTopology(crashy, {
+      root: PACKAGE_ROOT,
+      port: 0,
+      env: { PATH: process.env.PATH, RUN_COUNTER: join(dir, 'runs') },
+    });
     const [pid] = topology.pids();
     expect(alive(pid!)).toBe(true);
     await topology.stop(3000);

@@ -41,42 +41,47 @@ describe('registry', () => {
 for (const definition of listTopologies()) {
   describe(`${definition.name} through its definition`, async () => {
     const skip = definition.name.endsWith('-amqp') && (await skipWithoutAmqp());
-    it.skipIf(skip)('starts on free ports of the scheme, is ready, passes the conformance suite, measures its processes, and stops with none left', async () => {
-      const topology = await startTopology(definition, { port: 0, env: envFor(definition) });
-      const pids = topology.pids();
-      try {
-        const ready = await fetch(`${topology.baseUrl}/ready`);
-        expect(ready.status).toBe(200);
-        expect((await fetch(`${topology.baseUrl}/products?limit=1`)).status).toBe(200);
-        for (const p of topology.processes) {
-          expect(p.port).toBe(topology.port + definition.processes.find((d) => d.name === p.name)!.portOffset);
-          expect(p.state).toBe('ready');
+    it.skipIf(skip)(
+      'starts on free ports of the scheme, is ready, passes the conformance suite, measures its processes, and stops with none left',
+      async () => {
+        const topology = await startTopology(definition, { port: 0, env: envFor(definition) });
+        const pids = topology.pids();
+        try {
+          const ready = await fetch(`${topology.baseUrl}/ready`);
+          expect(ready.status).toBe(200);
+          expect((await fetch(`${topology.baseUrl}/products?limit=1`)).status).toBe(200);
+          for (const p of topology.processes) {
+            expect(p.port).toBe(topology.port + definition.processes.find((d) => d.name === p.name)!.portOffset);
+            expect(p.state).toBe('ready');
+          }
+          expect(pids).toHaveLength(definition.processes.length);
+          const snapshot = await topology.snapshot();
+          expect(snapshot.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
+          // A process defined with measure: 'children' (the serverless launcher) is measured by what it spawned only.
+          const measured = topology.processes.filter((p) => definition.processes.find((d) => d.name === p.name)?.measure !== 'children').map((p) => p.pid!);
+          expect(snapshot.pids).toEqual(expect.arrayContaining(measured));
+          for (const p of topology.processes) if (!measured.includes(p.pid!)) expect(snapshot.pids).not.toContain(p.pid);
+          const scraped = await topology.scrapeMetrics();
+          for (const m of scraped) expect(m.text, `${m.process} /metrics`).toBeDefined();
+          expect(topology.processFor('payments')).toBe(definition.processes.find((p) => p.capabilities.includes('payments'))!.name);
+          // The public API of every topology is the same contract.
+          const report = await runConformance({ baseUrl: topology.baseUrl, authSecret: AUTH_SECRET });
+          expect(report.checks.filter((c) => !c.passed)).toEqual([]);
+          expect(report.checks.length).toBeGreaterThan(40);
+        } finally {
+          await topology.stop();
         }
-        expect(pids).toHaveLength(definition.processes.length);
-        const snapshot = await topology.snapshot();
-        expect(snapshot.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
-        // A process defined with measure: 'children' (the serverless launcher) is measured by what it spawned only.
-        const measured = topology.processes.filter((p) => definition.processes.find((d) => d.name === p.name)?.measure !== 'children').map((p) => p.pid!);
-        expect(snapshot.pids).toEqual(expect.arrayContaining(measured));
-        for (const p of topology.processes) if (!measured.includes(p.pid!)) expect(snapshot.pids).not.toContain(p.pid);
-        const scraped = await topology.scrapeMetrics();
-        for (const m of scraped) expect(m.text, `${m.process} /metrics`).toBeDefined();
-        expect(topology.processFor('payments')).toBe(definition.processes.find((p) => p.capabilities.includes('payments'))!.name);
-        // The public API of every topology is the same contract.
-        const report = await runConformance({ baseUrl: topology.baseUrl, authSecret: AUTH_SECRET });
-        expect(report.checks.filter((c) => !c.passed)).toEqual([]);
-        expect(report.checks.length).toBeGreaterThan(40);
-      } finally {
-        await topology.stop();
-      }
-      expect(pids.filter(pidAlive)).toEqual([]);
-    });
+        expect(pids.filter(pidAlive)).toEqual([]);
+      },
+    );
   });
 }
 
 describe('restart after SIGKILL', () => {
   // Every topology that needs no broker: the figures the issue asks for, one run.
-  for (const name of listTopologies().filter((d) => !d.name.endsWith('-amqp')).map((d) => d.name)) {
+  for (const name of listTopologies()
+    .filter((d) => !d.name.endsWith('-amqp'))
+    .map((d) => d.name)) {
     it(`${name}: the process running payments comes back by itself and the API answers again`, async () => {
       const topology = await startTopology(name, { port: 0, env: envFor(getTopology(name)) });
       try {

@@ -39,9 +39,7 @@ export function backendLabel(id: string): { label: string; description: string }
 
 /** Demo customer ids: short and URL-safe, so they are safe to put in a token subject. */
 export const DevTokenRequest = z.strictObject({
-  customerId: z
-    .string({ error: 'customerId must be a string' })
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "-" or "_"'),
+  customerId: z.string({ error: 'customerId must be a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1 to 64 letters, digits, "-" or "_"'),
 });
 export type DevTokenRequest = z.infer<typeof DevTokenRequest>;
 

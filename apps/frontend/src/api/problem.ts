@@ -49,7 +49,11 @@ export async function readProblem(response: Response): Promise<ProblemInfo> {
       ...(errors && errors.length > 0 ? { errors } : {}),
     };
   }
-  const snippet = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
+  const snippet = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
   return {
     title: `Request failed (HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''})`,
     detail: snippet || 'the server sent no explanation',

@@ -53,9 +53,7 @@ function HeavyRow({ order }: { order: LabOrder }) {
       <td>{order.city}</td>
       <td>{order.status}</td>
       <td className="num">{formatEuros(order.totalCents)}</td>
-      <td className="num">
-        {score}
-      </td>
+      <td className="num">{score}</td>
     </tr>
   );
 }
@@ -76,8 +74,12 @@ const Results = memo(function Results({ orders, query }: { orders: LabOrder[]; q
             <th scope="col">Customer</th>
             <th scope="col">City</th>
             <th scope="col">Status</th>
-            <th scope="col" className="num">Total</th>
-            <th scope="col" className="num">Risk</th>
+            <th scope="col" className="num">
+              Total
+            </th>
+            <th scope="col" className="num">
+              Risk
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -104,7 +106,19 @@ interface FilterProps {
   inputId: string;
 }
 
-function FilterInput({ id, value, onChange, meter, pending }: { id: string; value: string; onChange: (v: string) => void; meter: InputDelayMeter; pending: ReactNode }) {
+function FilterInput({
+  id,
+  value,
+  onChange,
+  meter,
+  pending,
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+  meter: InputDelayMeter;
+  pending: ReactNode;
+}) {
   const ref = useRef<HTMLInputElement>(null);
   useEffect(() => (ref.current ? meter.attach(ref.current) : undefined), [meter]);
   return (
@@ -201,11 +215,21 @@ function StatsTable({ meter, mode }: { meter: InputDelayMeter; mode: LabMode }) 
       <thead>
         <tr>
           <th scope="col">Mode</th>
-          <th scope="col" className="num">Keystrokes</th>
-          <th scope="col" className="num">p50</th>
-          <th scope="col" className="num">p95</th>
-          <th scope="col" className="num">max</th>
-          <th scope="col" className="num">via Event Timing</th>
+          <th scope="col" className="num">
+            Keystrokes
+          </th>
+          <th scope="col" className="num">
+            p50
+          </th>
+          <th scope="col" className="num">
+            p95
+          </th>
+          <th scope="col" className="num">
+            max
+          </th>
+          <th scope="col" className="num">
+            via Event Timing
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -252,8 +276,8 @@ export function Lab() {
       <section className="card" aria-labelledby={`${id}-h`}>
         <h2 id={`${id}-h`}>Concurrency lab: urgent updates vs useTransition vs useDeferredValue</h2>
         <p>
-          {formatNumber(orders.length, 0)} generated orders; each visible row computes a risk score on purpose, so rendering the first {LAB_ROWS} matches costs tens of
-          milliseconds (hundreds with the CPU throttled). Type in the filter and compare how long each keystroke takes to appear.
+          {formatNumber(orders.length, 0)} generated orders; each visible row computes a risk score on purpose, so rendering the first {LAB_ROWS} matches costs
+          tens of milliseconds (hundreds with the CPU throttled). Type in the filter and compare how long each keystroke takes to appear.
         </p>
         <fieldset className="row">
           <legend>Update mode</legend>
@@ -267,7 +291,11 @@ export function Lab() {
         <p className="why">{MODE_TEXT[mode].why}</p>
         <StatsTable meter={meter} mode={mode} />
         <p className="muted small">
-          Measured with {meter.eventTimingSupported ? 'the Event Timing API (keystrokes under 16 ms fall back to requestAnimationFrame)' : 'requestAnimationFrame (this browser has no Event Timing API)'}.{' '}
+          Measured with{' '}
+          {meter.eventTimingSupported
+            ? 'the Event Timing API (keystrokes under 16 ms fall back to requestAnimationFrame)'
+            : 'requestAnimationFrame (this browser has no Event Timing API)'}
+          .{' '}
           <button type="button" className="link-button" onClick={() => meter.reset(mode)}>
             Reset this mode’s figures
           </button>

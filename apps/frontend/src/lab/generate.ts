@@ -11,8 +11,52 @@ export interface LabOrder {
   haystack: string;
 }
 
-const FIRST = ['alice', 'bob', 'chloe', 'dmitri', 'emma', 'farid', 'grace', 'hiro', 'ines', 'jonas', 'kemal', 'lena', 'mateo', 'nora', 'oskar', 'priya', 'quinn', 'rosa', 'sven', 'tariq', 'ula', 'viktor', 'wen', 'ximena', 'yusuf', 'zoe'];
-const CITIES = ['Amsterdam', 'Berlin', 'Copenhagen', 'Dublin', 'Edinburgh', 'Florence', 'Geneva', 'Helsinki', 'Istanbul', 'Lisbon', 'Madrid', 'Oslo', 'Prague', 'Riga', 'Vienna', 'Warsaw'];
+const FIRST = [
+  'alice',
+  'bob',
+  'chloe',
+  'dmitri',
+  'emma',
+  'farid',
+  'grace',
+  'hiro',
+  'ines',
+  'jonas',
+  'kemal',
+  'lena',
+  'mateo',
+  'nora',
+  'oskar',
+  'priya',
+  'quinn',
+  'rosa',
+  'sven',
+  'tariq',
+  'ula',
+  'viktor',
+  'wen',
+  'ximena',
+  'yusuf',
+  'zoe',
+];
+const CITIES = [
+  'Amsterdam',
+  'Berlin',
+  'Copenhagen',
+  'Dublin',
+  'Edinburgh',
+  'Florence',
+  'Geneva',
+  'Helsinki',
+  'Istanbul',
+  'Lisbon',
+  'Madrid',
+  'Oslo',
+  'Prague',
+  'Riga',
+  'Vienna',
+  'Warsaw',
+];
 const STATUSES: LabOrder['status'][] = ['CONFIRMED', 'CONFIRMED', 'CONFIRMED', 'PENDING', 'REJECTED', 'CANCELLED'];
 
 /** Small deterministic PRNG (mulberry32) so every run filters the same data. */
@@ -42,7 +86,17 @@ export function generateOrders(count: number, seed = 42): LabOrder[] {
     const totalCents = items * (199 + Math.floor(random() * 25_000));
     const sku = `SKU-${String(Math.floor(random() * 1000)).padStart(4, '0')}`;
     const id = `ord-${String(i + 1).padStart(5, '0')}`;
-    orders.push({ id, customer, city, status, items, totalCents, sku, seed: Math.floor(random() * 2 ** 31), haystack: `${id} ${customer} ${city} ${status} ${sku}`.toLowerCase() });
+    orders.push({
+      id,
+      customer,
+      city,
+      status,
+      items,
+      totalCents,
+      sku,
+      seed: Math.floor(random() * 2 ** 31),
+      haystack: `${id} ${customer} ${city} ${status} ${sku}`.toLowerCase(),
+    });
   }
   return orders;
 }

@@ -79,7 +79,13 @@ export class InputDelayMeter {
     // A native listener on the input runs before React's delegated onChange, so the frame
     // requested here is the first one after whatever work this keystroke triggers.
     const onInput = (event: Event) => {
-      const sample: Sample = { start: pendingKeydown ?? event.timeStamp, keydownTs: pendingKeydown, inputTs: event.timeStamp, frameDelay: null, eventTimingEnd: null };
+      const sample: Sample = {
+        start: pendingKeydown ?? event.timeStamp,
+        keydownTs: pendingKeydown,
+        inputTs: event.timeStamp,
+        frameDelay: null,
+        eventTimingEnd: null,
+      };
       pendingKeydown = null;
       this.#samples[this.#mode].push(sample);
       requestAnimationFrame(() => {

@@ -8,7 +8,12 @@ describe('percentile', () => {
     expect(percentile([40, 10, 30, 20], 0)).toBe(10);
     expect(percentile([40, 10, 30, 20], 100)).toBe(40);
     // rank 0.95 * 19 = 18.05 -> between the 19th (19) and 20th (20) values
-    expect(percentile(Array.from({ length: 20 }, (_, i) => i + 1), 95)).toBeCloseTo(19.05, 10);
+    expect(
+      percentile(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+        95,
+      ),
+    ).toBeCloseTo(19.05, 10);
   });
 
   it('does not depend on input order and ignores non-finite values', () => {

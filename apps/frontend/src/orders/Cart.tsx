@@ -85,7 +85,13 @@ export function Cart(props: CartProps) {
           <legend>Payment</legend>
           {PAYMENT_CHOICES.map((choice) => (
             <label key={choice.token} className="choice">
-              <input type="radio" name={`${id}-payment`} value={choice.token} checked={payment === choice.token} onChange={() => props.onPayment(choice.token)} />
+              <input
+                type="radio"
+                name={`${id}-payment`}
+                value={choice.token}
+                checked={payment === choice.token}
+                onChange={() => props.onPayment(choice.token)}
+              />
               {choice.label} <span className="muted">({choice.hint})</span>
             </label>
           ))}

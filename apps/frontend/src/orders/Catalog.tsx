@@ -40,7 +40,8 @@ export function Catalog({ api, onAdd, onSkipToCart }: { api: ApiClient; onAdd: (
         setCursor(page.nextCursor);
       })
       .catch((error: unknown) => {
-        if (!controller.signal.aborted) setProblem(error instanceof ApiError ? error.problem : { title: 'Could not load the catalog', detail: String(error), status: 0, code: 'unknown' });
+        if (!controller.signal.aborted)
+          setProblem(error instanceof ApiError ? error.problem : { title: 'Could not load the catalog', detail: String(error), status: 0, code: 'unknown' });
       })
       .finally(() => {
         if (!controller.signal.aborted) setLoading(false);
@@ -100,8 +101,12 @@ export function Catalog({ api, onAdd, onSkipToCart }: { api: ApiClient; onAdd: (
             <tr>
               <th scope="col">SKU</th>
               <th scope="col">Name</th>
-              <th scope="col" className="num">Price</th>
-              <th scope="col" className="num">Stock</th>
+              <th scope="col" className="num">
+                Price
+              </th>
+              <th scope="col" className="num">
+                Stock
+              </th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>

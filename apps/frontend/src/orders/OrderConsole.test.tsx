@@ -47,7 +47,8 @@ function stubServer(routes: Record<string, (call: Call) => Response>) {
     calls.push(call);
     const path = input.split('?')[0]!;
     const handler = routes[`${call.method} ${path}`];
-    if (!handler) return json({ title: 'Not found', status: 404, detail: `no stub for ${call.method} ${path}`, code: 'not-found' }, 404, 'application/problem+json');
+    if (!handler)
+      return json({ title: 'Not found', status: 404, detail: `no stub for ${call.method} ${path}`, code: 'not-found' }, 404, 'application/problem+json');
     return handler(call);
   };
   return { fetch, calls };
@@ -63,7 +64,12 @@ describe('sign-in and ordering in the console', () => {
   it('signs in as a demo customer through the server and uses the minted token', async () => {
     const server = stubServer({
       ...base,
-      'POST /dev/token': (call) => json({ token: 'header.payload-for-' + (call.body as { customerId: string }).customerId + '.sig', customerId: 'bob', expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+      'POST /dev/token': (call) =>
+        json({
+          token: 'header.payload-for-' + (call.body as { customerId: string }).customerId + '.sig',
+          customerId: 'bob',
+          expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        }),
       'GET /api/monolith/orders': (call) =>
         call.headers.authorization === 'Bearer header.payload-for-bob.sig'
           ? json({ items: [order('CONFIRMED')], nextCursor: null })
@@ -90,7 +96,17 @@ describe('sign-in and ordering in the console', () => {
     const server = stubServer({
       ...base,
       'POST /dev/token': () =>
-        json({ type: 'https://archbench.dev/problems/forbidden', title: 'Demo sign-in is off', status: 403, detail: 'This server has a real AUTH_SECRET', code: 'forbidden' }, 403, 'application/problem+json'),
+        json(
+          {
+            type: 'https://archbench.dev/problems/forbidden',
+            title: 'Demo sign-in is off',
+            status: 403,
+            detail: 'This server has a real AUTH_SECRET',
+            code: 'forbidden',
+          },
+          403,
+          'application/problem+json',
+        ),
     });
     const user = userEvent.setup();
     render(<App fetch={server.fetch} />);
@@ -139,7 +155,13 @@ describe('sign-in and ordering in the console', () => {
       'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
       'POST /api/monolith/orders': () =>
         json(
-          { type: 'https://archbench.dev/problems/insufficient-stock', title: 'Insufficient stock', status: 409, detail: 'SKU-0002 has 3 units left', code: 'insufficient-stock' },
+          {
+            type: 'https://archbench.dev/problems/insufficient-stock',
+            title: 'Insufficient stock',
+            status: 409,
+            detail: 'SKU-0002 has 3 units left',
+            code: 'insufficient-stock',
+          },
           409,
           'application/problem+json',
         ),

@@ -204,7 +204,10 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
           {config.backends.map((b) => (
             <label key={b.id} className="choice">
               <input type="radio" name="backend" value={b.id} checked={backend === b.id} onChange={() => chooseBackend(b.id)} />
-              <strong>{b.label}</strong> <span className={`health health-${health[b.id] ?? 'checking'}`}>{health[b.id] === 'up' ? 'up' : health[b.id] === 'down' ? 'unreachable' : 'checking…'}</span>
+              <strong>{b.label}</strong>{' '}
+              <span className={`health health-${health[b.id] ?? 'checking'}`}>
+                {health[b.id] === 'up' ? 'up' : health[b.id] === 'down' ? 'unreachable' : 'checking…'}
+              </span>
               <span className="muted block">{b.description}</span>
             </label>
           ))}

@@ -59,7 +59,12 @@ export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch }: SignIn
     event.preventDefault();
     const next = sessionFromToken(pasted);
     if (!next) {
-      setProblem({ title: 'That is not a token', detail: 'paste a JWT of three dot-separated parts with sub and exp claims', status: 0, code: 'invalid-token' });
+      setProblem({
+        title: 'That is not a token',
+        detail: 'paste a JWT of three dot-separated parts with sub and exp claims',
+        status: 0,
+        code: 'invalid-token',
+      });
       return;
     }
     setProblem(null);

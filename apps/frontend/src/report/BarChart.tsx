@@ -52,7 +52,14 @@ export function BarChart({ title, groups, series, format, note }: BarChartProps)
           </li>
         ))}
       </ul>
-      <svg role="img" aria-labelledby={`${id}-t`} aria-describedby={`${id}-d`} viewBox={`0 0 ${WIDTH} ${height}`} width="100%" preserveAspectRatio="xMinYMin meet">
+      <svg
+        role="img"
+        aria-labelledby={`${id}-t`}
+        aria-describedby={`${id}-d`}
+        viewBox={`0 0 ${WIDTH} ${height}`}
+        width="100%"
+        preserveAspectRatio="xMinYMin meet"
+      >
         <desc id={`${id}-d`}>{description}</desc>
         {groups.map((g) => {
           const top = y;

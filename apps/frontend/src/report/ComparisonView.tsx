@@ -32,11 +32,21 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
           <thead>
             <tr>
               <th scope="col">Topology</th>
-              <th scope="col" className="num">Throughput</th>
-              <th scope="col" className="num">p50</th>
-              <th scope="col" className="num">p95</th>
-              <th scope="col" className="num">p99</th>
-              <th scope="col" className="num">Errors</th>
+              <th scope="col" className="num">
+                Throughput
+              </th>
+              <th scope="col" className="num">
+                p50
+              </th>
+              <th scope="col" className="num">
+                p95
+              </th>
+              <th scope="col" className="num">
+                p99
+              </th>
+              <th scope="col" className="num">
+                Errors
+              </th>
               <th scope="col">Thresholds</th>
             </tr>
           </thead>
@@ -46,7 +56,9 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
                 <th scope="row">{r.topology}</th>
                 <td className="num">
                   {formatNumber(r.throughputRps)} req/s
-                  <span className="ratio block">{r.topology === baseline ? 'baseline' : formatRatio(ratio(r.throughputRps, base?.throughputRps), baseline)}</span>
+                  <span className="ratio block">
+                    {r.topology === baseline ? 'baseline' : formatRatio(ratio(r.throughputRps, base?.throughputRps), baseline)}
+                  </span>
                 </td>
                 <td className="num">{ms(r.latencyMs.p50)}</td>
                 <td className="num">
@@ -120,7 +132,8 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
           <div>
             <dt>Machine</dt>
             <dd>
-              {comparison.machine.cores} cores, {formatMiB(comparison.machine.memoryBytes)}, Node {comparison.machine.node}, {comparison.machine.platform}/{comparison.machine.arch}
+              {comparison.machine.cores} cores, {formatMiB(comparison.machine.memoryBytes)}, Node {comparison.machine.node}, {comparison.machine.platform}/
+              {comparison.machine.arch}
               {comparison.machine.cpuModel ? `, ${comparison.machine.cpuModel}` : ''}
             </dd>
           </div>
@@ -158,12 +171,24 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
             <thead>
               <tr>
                 <th scope="col">Topology</th>
-                <th scope="col" className="num">Processes</th>
-                <th scope="col" className="num">CPU s / 1,000 orders</th>
-                <th scope="col" className="num">Peak memory</th>
-                <th scope="col" className="num">Idle memory</th>
-                <th scope="col" className="num">Internal hops / request</th>
-                <th scope="col" className="num">Orders placed</th>
+                <th scope="col" className="num">
+                  Processes
+                </th>
+                <th scope="col" className="num">
+                  CPU s / 1,000 orders
+                </th>
+                <th scope="col" className="num">
+                  Peak memory
+                </th>
+                <th scope="col" className="num">
+                  Idle memory
+                </th>
+                <th scope="col" className="num">
+                  Internal hops / request
+                </th>
+                <th scope="col" className="num">
+                  Orders placed
+                </th>
                 <th scope="col">Consistency</th>
               </tr>
             </thead>

@@ -5,9 +5,10 @@ import type { FetchLike } from '../api/client';
 import SAMPLE from '../../public/sample-comparison.json?raw';
 import { ReportViewer } from './ReportViewer';
 
-
 const serveSample: FetchLike = async (input) =>
-  input === '/reports/comparison.json' ? new Response(SAMPLE, { headers: { 'content-type': 'application/json' } }) : new Response('missing', { status: 404, statusText: 'Not Found' });
+  input === '/reports/comparison.json'
+    ? new Response(SAMPLE, { headers: { 'content-type': 'application/json' } })
+    : new Response('missing', { status: 404, statusText: 'Not Found' });
 
 describe('ReportViewer', () => {
   it('shows a comparison from ?report= with per-topology figures and ratios against the monolith', async () => {
@@ -64,12 +65,17 @@ describe('ReportViewer', () => {
   it('renders ADR markdown files as readable documents', async () => {
     const user = userEvent.setup();
     render(<ReportViewer fetch={serveSample} />);
-    const adr = '---\nstatus: accepted\ndate: 2025-01-15\n---\n# Use a modular monolith\n\n## Decision Outcome\n\nChosen option: **modular monolith**, because p95 is `1.85×` lower.\n\n* Good, because one deploy\n* Bad, because one database\n';
+    const adr =
+      '---\nstatus: accepted\ndate: 2025-01-15\n---\n# Use a modular monolith\n\n## Decision Outcome\n\nChosen option: **modular monolith**, because p95 is `1.85×` lower.\n\n* Good, because one deploy\n* Bad, because one database\n';
     await user.upload(screen.getByLabelText('ADR files (markdown)'), new File([adr], '0001-use-a-modular-monolith.md', { type: 'text/markdown' }));
     const article = await screen.findByRole('article', { name: 'ADR 0001-use-a-modular-monolith.md' });
     expect(within(article).getByRole('heading', { name: 'Use a modular monolith' })).toBeTruthy();
     expect(within(article).getByText('modular monolith', { selector: 'strong' })).toBeTruthy();
-    expect(within(article).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['Good, because one deploy', 'Bad, because one database']);
+    expect(
+      within(article)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual(['Good, because one deploy', 'Bad, because one database']);
     expect(within(article).getByText('accepted')).toBeTruthy();
   });
 });

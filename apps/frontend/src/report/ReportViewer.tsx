@@ -101,7 +101,8 @@ export function ReportViewer({ initialUrl, fetch = (input, init) => globalThis.f
       <section className="card" aria-labelledby={`${id}-h`}>
         <h2 id={`${id}-h`}>Report viewer</h2>
         <p className="muted">
-          Open the <code>comparison.json</code> written by <code>pnpm compare</code> and the ADRs written by <code>pnpm decide</code>. Files stay in this browser.
+          Open the <code>comparison.json</code> written by <code>pnpm compare</code> and the ADRs written by <code>pnpm decide</code>. Files stay in this
+          browser.
         </p>
         <div className="loaders">
           <div className="column">

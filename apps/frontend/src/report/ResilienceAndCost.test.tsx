@@ -38,18 +38,47 @@ function v2() {
         },
       },
     ],
-    faults: [fault('monolith', { browseAvailability: 0.2, checkoutSuccess: 0.3 }), fault('microservices-http', { ordersLost: 2, recovered: false, recoverySeconds: 30 })],
+    faults: [
+      fault('monolith', { browseAvailability: 0.2, checkoutSuccess: 0.3 }),
+      fault('microservices-http', { ordersLost: 2, recovered: false, recoverySeconds: 30 }),
+    ],
     skippedFaults: [{ topology: 'monolith', fault: 'broker-loss', reason: 'uses no message broker' }],
     cost: {
       currency: 'USD',
       hoursPerMonth: 730,
       headroom: 0.3,
       targetUtilization: 0.6,
-      prices: [{ id: 'vcpu-hour', description: 'vCPU', value: 0.04048, unit: 'USD per vCPU-hour', source: 'AWS Fargate pricing', date: '2024-06-01', overriddenBy: '--price vcpu-hour=0.04048' }],
+      prices: [
+        {
+          id: 'vcpu-hour',
+          description: 'vCPU',
+          value: 0.04048,
+          unit: 'USD per vCPU-hour',
+          source: 'AWS Fargate pricing',
+          date: '2024-06-01',
+          overriddenBy: '--price vcpu-hour=0.04048',
+        },
+      ],
       profiles: [{ name: 'steady-200', description: 'steady 200 req/s', busyRps: 200, peakRps: 200, hoursPerDay: 24, quietRps: 0, orderShare: 0.2 }],
       estimates: [
-        { topology: 'monolith', profile: 'steady-200', model: 'provisioned', monthlyUsd: 17.19, idleMonthlyUsd: 9.01, lines: [], notes: ['sized for 200 req/s'] },
-        { topology: 'microservices-http', profile: 'steady-200', model: 'provisioned', monthlyUsd: null, idleMonthlyUsd: null, lines: [], notes: ['not estimated: peak memory not measured'] },
+        {
+          topology: 'monolith',
+          profile: 'steady-200',
+          model: 'provisioned',
+          monthlyUsd: 17.19,
+          idleMonthlyUsd: 9.01,
+          lines: [],
+          notes: ['sized for 200 req/s'],
+        },
+        {
+          topology: 'microservices-http',
+          profile: 'steady-200',
+          model: 'provisioned',
+          monthlyUsd: null,
+          idleMonthlyUsd: null,
+          lines: [],
+          notes: ['not estimated: peak memory not measured'],
+        },
       ],
     },
   });
@@ -59,7 +88,9 @@ describe('report viewer, version 2 sections', () => {
   it('shows each fault with what kept working, a lost order as harm, and what was not run', () => {
     render(<ComparisonView comparison={v2()} />);
     const faults = screen.getByTestId('faults');
-    const crash = within(faults).getByRole('heading', { name: /Dependency crash/ }).closest('section')!;
+    const crash = within(faults)
+      .getByRole('heading', { name: /Dependency crash/ })
+      .closest('section')!;
     const mono = within(crash).getByRole('row', { name: /^monolith/ });
     expect(mono.textContent).toContain('20 %');
     expect(mono.textContent).toContain('✓ happened: pid 10 died; now pid 11');
@@ -70,7 +101,11 @@ describe('report viewer, version 2 sections', () => {
     expect(micro.textContent).toContain('consistency harmed');
     const chart = within(crash).getByRole('img', { name: /what kept working/ });
     expect(chart.querySelector('desc')?.textContent).toContain('browse: monolith 20 %, microservices-http 100 %');
-    expect(within(faults).getByText(/uses no message broker/).closest('li')?.textContent).toBe('monolith / broker-loss: uses no message broker');
+    expect(
+      within(faults)
+        .getByText(/uses no message broker/)
+        .closest('li')?.textContent,
+    ).toBe('monolith / broker-loss: uses no message broker');
   });
 
   it('shows monthly cost per load profile with its price assumptions, and says when a figure is not estimated', () => {

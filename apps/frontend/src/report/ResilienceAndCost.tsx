@@ -31,14 +31,30 @@ function FaultTable({ fault, results, series }: { fault: string; results: FaultR
           <thead>
             <tr>
               <th scope="col">Topology</th>
-              <th scope="col" className="num">Browse available</th>
-              <th scope="col" className="num">Checkout succeeded</th>
-              <th scope="col" className="num">Orders lost</th>
-              <th scope="col" className="num">Orders stuck</th>
-              <th scope="col" className="num">Duplicate charges</th>
-              <th scope="col" className="num">Stock drift</th>
-              <th scope="col" className="num">Recovery</th>
-              <th scope="col" className="num">p95 during fault</th>
+              <th scope="col" className="num">
+                Browse available
+              </th>
+              <th scope="col" className="num">
+                Checkout succeeded
+              </th>
+              <th scope="col" className="num">
+                Orders lost
+              </th>
+              <th scope="col" className="num">
+                Orders stuck
+              </th>
+              <th scope="col" className="num">
+                Duplicate charges
+              </th>
+              <th scope="col" className="num">
+                Stock drift
+              </th>
+              <th scope="col" className="num">
+                Recovery
+              </th>
+              <th scope="col" className="num">
+                p95 during fault
+              </th>
               <th scope="col">Injection</th>
             </tr>
           </thead>
@@ -56,7 +72,9 @@ function FaultTable({ fault, results, series }: { fault: string; results: FaultR
                   <td className={`num${f.ordersStuck > 0 ? ' fail' : ''}`}>{f.ordersStuck}</td>
                   <td className={`num${f.duplicateCharges > 0 ? ' fail' : ''}`}>{f.duplicateCharges}</td>
                   <td className={`num${f.stockDrift > 0 ? ' fail' : ''}`}>{f.stockDrift}</td>
-                  <td className="num">{f.recovered === false ? `not within ${formatNumber(f.recoverySeconds, 0)} s` : `${formatNumber(f.recoverySeconds, 1)} s`}</td>
+                  <td className="num">
+                    {f.recovered === false ? `not within ${formatNumber(f.recoverySeconds, 0)} s` : `${formatNumber(f.recoverySeconds, 1)} s`}
+                  </td>
                   <td className="num">{ms(f.p95DuringFaultMs)}</td>
                   <td>
                     {f.injection ? (
@@ -96,8 +114,8 @@ export function FaultsSection({ comparison, series }: { comparison: Comparison; 
     <section className="card" aria-labelledby="faults-h" data-testid="faults">
       <h3 id="faults-h">Under faults</h3>
       <p className="muted small">
-        Each topology under a steady mixed load while one part fails. Availability and p95 are over the fault window; lost and stuck orders, duplicate charges and stock drift are read from
-        the real state after the deadline.
+        Each topology under a steady mixed load while one part fails. Availability and p95 are over the fault window; lost and stuck orders, duplicate charges
+        and stock drift are read from the real state after the deadline.
       </p>
       {faults.map((fault) => (
         <FaultTable key={fault} fault={fault} results={comparison.faults.filter((f) => f.fault === fault)} series={series} />
@@ -128,8 +146,8 @@ export function CostSection({ comparison }: { comparison: Comparison }) {
     <section className="card" aria-labelledby="monthly-h" data-testid="monthly-cost">
       <h3 id="monthly-h">Monthly cost at your load</h3>
       <p className="muted small">
-        Provisioned topologies are sized for the peak (CPU at {formatNumber(cost.targetUtilization * 100, 0)} % utilisation, memory = peak RSS × {formatNumber(1 + cost.headroom, 2)}) and pay for
-        it all month; serverless pays per request and CPU time. Every price is an assumption listed below.
+        Provisioned topologies are sized for the peak (CPU at {formatNumber(cost.targetUtilization * 100, 0)} % utilisation, memory = peak RSS ×{' '}
+        {formatNumber(1 + cost.headroom, 2)}) and pay for it all month; serverless pays per request and CPU time. Every price is an assumption listed below.
       </p>
       {cost.profiles.map((profile) => (
         <div key={profile.name} data-profile={profile.name}>
@@ -138,7 +156,8 @@ export function CostSection({ comparison }: { comparison: Comparison }) {
             {profile.description ? `: ${profile.description}` : ''}
           </h4>
           <p className="muted small">
-            busy {formatNumber(profile.busyRps, 1)} req/s for {formatNumber(profile.hoursPerDay, 2)} h a day, peak {formatNumber(profile.peakRps, 0)} req/s, {percent(profile.orderShare)} orders
+            busy {formatNumber(profile.busyRps, 1)} req/s for {formatNumber(profile.hoursPerDay, 2)} h a day, peak {formatNumber(profile.peakRps, 0)} req/s,{' '}
+            {percent(profile.orderShare)} orders
           </p>
           <div className="table-scroll" tabIndex={0} aria-label={`Monthly cost at ${profile.name}`}>
             <table>
@@ -146,8 +165,12 @@ export function CostSection({ comparison }: { comparison: Comparison }) {
                 <tr>
                   <th scope="col">Topology</th>
                   <th scope="col">Paid</th>
-                  <th scope="col" className="num">Per month</th>
-                  <th scope="col" className="num">With no traffic</th>
+                  <th scope="col" className="num">
+                    Per month
+                  </th>
+                  <th scope="col" className="num">
+                    With no traffic
+                  </th>
                   <th scope="col">How</th>
                 </tr>
               </thead>
@@ -177,7 +200,9 @@ export function CostSection({ comparison }: { comparison: Comparison }) {
             <thead>
               <tr>
                 <th scope="col">Price</th>
-                <th scope="col" className="num">Value</th>
+                <th scope="col" className="num">
+                  Value
+                </th>
                 <th scope="col">Source</th>
                 <th scope="col">Price list date</th>
               </tr>
@@ -216,13 +241,25 @@ export function RestSection({ comparison }: { comparison: Comparison }) {
           <thead>
             <tr>
               <th scope="col">Topology</th>
-              <th scope="col" className="num">Idle CPU</th>
-              <th scope="col" className="num">Idle memory</th>
+              <th scope="col" className="num">
+                Idle CPU
+              </th>
+              <th scope="col" className="num">
+                Idle memory
+              </th>
               <th scope="col">Compute paid at rest</th>
-              <th scope="col" className="num">Start to first answer (p50 / max)</th>
-              <th scope="col" className="num">First request</th>
-              <th scope="col" className="num">After idle</th>
-              <th scope="col" className="num">Warm</th>
+              <th scope="col" className="num">
+                Start to first answer (p50 / max)
+              </th>
+              <th scope="col" className="num">
+                First request
+              </th>
+              <th scope="col" className="num">
+                After idle
+              </th>
+              <th scope="col" className="num">
+                Warm
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -233,10 +270,14 @@ export function RestSection({ comparison }: { comparison: Comparison }) {
                 <td className="num">{t.idle ? formatMiB(t.idle.rssBytes) : 'not measured'}</td>
                 <td>{t.idle ? (t.idle.billedAtRest ? 'yes' : 'no: scales to zero') : '–'}</td>
                 <td className="num" data-testid={`cold-start-${t.name}`}>
-                  {t.coldStart ? `${ms(t.coldStart.startToFirstResponse.p50Ms)} / ${ms(t.coldStart.startToFirstResponse.maxMs)} (${t.coldStart.startToFirstResponse.samples} starts)` : 'not measured'}
+                  {t.coldStart
+                    ? `${ms(t.coldStart.startToFirstResponse.p50Ms)} / ${ms(t.coldStart.startToFirstResponse.maxMs)} (${t.coldStart.startToFirstResponse.samples} starts)`
+                    : 'not measured'}
                 </td>
                 <td className="num">{t.coldStart ? ms(t.coldStart.firstRequest.p50Ms) : '–'}</td>
-                <td className="num">{t.coldStart ? `${ms(t.coldStart.afterIdle.p50Ms)} after ${formatNumber(t.coldStart.afterIdle.idleSeconds, 0)} s` : '–'}</td>
+                <td className="num">
+                  {t.coldStart ? `${ms(t.coldStart.afterIdle.p50Ms)} after ${formatNumber(t.coldStart.afterIdle.idleSeconds, 0)} s` : '–'}
+                </td>
                 <td className="num">{t.coldStart ? ms(t.coldStart.warmMs) : '–'}</td>
               </tr>
             ))}

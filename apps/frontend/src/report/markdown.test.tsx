@@ -8,7 +8,9 @@ function html(markdown: string) {
 
 describe('renderMarkdown', () => {
   it('renders headings one level below the page title, lists, tables and code', () => {
-    const c = html('# Title\n\nText with `code` and *emphasis*.\n\n1. one\n2. two\n\n| Option | Score |\n|---|---:|\n| monolith | 8 |\n\n```\npnpm compare\n```');
+    const c = html(
+      '# Title\n\nText with `code` and *emphasis*.\n\n1. one\n2. two\n\n| Option | Score |\n|---|---:|\n| monolith | 8 |\n\n```\npnpm compare\n```',
+    );
     expect(c.querySelector('h2')?.textContent).toBe('Title');
     expect(c.querySelector('p code')?.textContent).toBe('code');
     expect(c.querySelector('em')?.textContent).toBe('emphasis');

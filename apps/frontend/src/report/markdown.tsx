@@ -20,7 +20,10 @@ export function renderMarkdown(source: string): ReactNode[] {
   if (lines[0] === '---') {
     const end = lines.indexOf('---', 1);
     if (end > 0) {
-      const pairs = lines.slice(1, end).map((l) => l.split(/:\s*/, 2) as [string, string?]).filter(([k]) => k.trim());
+      const pairs = lines
+        .slice(1, end)
+        .map((l) => l.split(/:\s*/, 2) as [string, string?])
+        .filter(([k]) => k.trim());
       blocks.push(
         <dl key={next()} className="front-matter">
           {pairs.map(([k, v], index) => (
@@ -75,7 +78,10 @@ export function renderMarkdown(source: string): ReactNode[] {
     if (line.startsWith('|')) {
       const rows: string[][] = [];
       while (i < lines.length && lines[i]!.startsWith('|')) {
-        const cells = lines[i]!.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+        const cells = lines[i]!.trim()
+          .replace(/^\||\|$/g, '')
+          .split('|')
+          .map((c) => c.trim());
         if (!cells.every((c) => /^:?-{2,}:?$/.test(c))) rows.push(cells);
         i++;
       }

@@ -30,7 +30,9 @@ const BATCH = 100;
 export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, intervalMs = 250, onLag }: OutboxRelayOptions) {
   const db = withOutbox(moduleDb);
   // Run at every kick and tick: compiled once.
-  const unpublished = prepareQuery(db, (q) => q.selectFrom('outbox').select(['id', 'payload', 'headers', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(BATCH));
+  const unpublished = prepareQuery(db, (q) =>
+    q.selectFrom('outbox').select(['id', 'payload', 'headers', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(BATCH),
+  );
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
@@ -52,7 +54,8 @@ export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, inte
         }
       } catch (error) {
         failures++;
-        if (failures === 1 || failures % 20 === 0) logger.warn({ err: error, eventId: batch[delivered.length]?.id, failures }, 'outbox relay could not hand over an event; retrying');
+        if (failures === 1 || failures % 20 === 0)
+          logger.warn({ err: error, eventId: batch[delivered.length]?.id, failures }, 'outbox relay could not hand over an event; retrying');
         again = false;
       } finally {
         // One write for the batch; a crash before it only means those events are sent again.
@@ -81,7 +84,11 @@ export function createOutboxRelay({ db: moduleDb, publish, logger, tracing, inte
     kick,
     /** Events not yet handed over (readiness detail, tests). */
     async backlog(): Promise<number> {
-      const row = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string | number>().as('n')).where('published_at', 'is', null).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('published_at', 'is', null)
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
     start() {

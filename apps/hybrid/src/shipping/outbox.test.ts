@@ -24,7 +24,14 @@ const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function boot(dataDir: string, publish: (event: DomainEvent) => Promise<void>, metrics = false) {
-  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, AUTH_SECRET: secret, LOG_LEVEL: 'silent', METRICS_ENABLED: String(metrics), OUTBOX_INTERVAL_MS: '20' });
+  const env = loadEnv({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    AUTH_SECRET: secret,
+    LOG_LEVEL: 'silent',
+    METRICS_ENABLED: String(metrics),
+    OUTBOX_INTERVAL_MS: '20',
+  });
   const database = await openCoreDatabase(env);
   // Shipments are not read in these tests; nothing listens on this port.
   const client = new InternalHttpClient({ peers: { shipping: 'http://127.0.0.1:9' }, timeoutMs: 100, attempts: 1, internalToken: 'unused' });
@@ -35,7 +42,11 @@ async function boot(dataDir: string, publish: (event: DomainEvent) => Promise<vo
     return { status: res.status, body: (await res.json()) as T };
   };
   const placeConfirmed = async (sku: string) => {
-    const placed = await call<Order>('/orders', { method: 'POST', headers: { prefer: 'wait=5' }, body: JSON.stringify({ items: [{ sku, quantity: 1 }], payment: { token: 'tok_ok' } }) });
+    const placed = await call<Order>('/orders', {
+      method: 'POST',
+      headers: { prefer: 'wait=5' },
+      body: JSON.stringify({ items: [{ sku, quantity: 1 }], payment: { token: 'tok_ok' } }),
+    });
     expect(placed.body.status).toBe('CONFIRMED');
     return placed.body;
   };
@@ -103,7 +114,7 @@ describe('shipping outbox', () => {
     await core.close();
   });
 
-  it('after a crash between an order\'s commit and its outbox write, the restart sends the event, and only once', async () => {
+  it("after a crash between an order's commit and its outbox write, the restart sends the event, and only once", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'archbench-outbox-'));
     dirs.push(dataDir);
     const first = await boot(dataDir, async () => {});

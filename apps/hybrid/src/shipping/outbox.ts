@@ -44,13 +44,18 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
 
   // One or two of these per confirmed or cancelled order: compiled once.
   const insertLedger = prepareQuery(db, (q, $: { id: string; order_id: string; status: string; created_at: string }) =>
-    q.insertInto('shipments').values({ id: $.id, order_id: $.order_id, status: $.status, created_at: $.created_at }).onConflict((oc) => oc.column('order_id').doNothing()),
+    q
+      .insertInto('shipments')
+      .values({ id: $.id, order_id: $.order_id, status: $.status, created_at: $.created_at })
+      .onConflict((oc) => oc.column('order_id').doNothing()),
   );
   const cancelLedger = prepareQuery(db, (q, $: { order_id: string }) =>
     q.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', $.order_id).where('status', '!=', 'CANCELLED'),
   );
   const insertOutbox = prepareQuery(db, (q, $: { id: string; type: string; order_id: string; payload: string; headers: string; created_at: string }) =>
-    q.insertInto('outbox').values({ id: $.id, type: $.type, order_id: $.order_id, payload: $.payload, headers: $.headers, created_at: $.created_at, published_at: null }),
+    q
+      .insertInto('outbox')
+      .values({ id: $.id, type: $.type, order_id: $.order_id, payload: $.payload, headers: $.headers, created_at: $.created_at, published_at: null }),
   );
   const ledgerStatus = prepareQuery(db, (q, $: { order_id: string }) => q.selectFrom('shipments').select('status').where('order_id', '=', $.order_id));
 
@@ -69,7 +74,14 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
         event.type === 'OrderConfirmed'
           ? { type: event.type, id, orderId: event.orderId, customerId: event.customerId, totalCents: event.totalCents }
           : { type: event.type, id, orderId: event.orderId, customerId: event.customerId };
-      await insertOutbox.execute(trx, { id, type: event.type, order_id: event.orderId, payload: JSON.stringify(message), headers: JSON.stringify(injectContext({})), created_at: nowIso() });
+      await insertOutbox.execute(trx, {
+        id,
+        type: event.type,
+        order_id: event.orderId,
+        payload: JSON.stringify(message),
+        headers: JSON.stringify(injectContext({})),
+        created_at: nowIso(),
+      });
       return true;
     });
     if (queued) onEnqueued();
@@ -118,7 +130,11 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
     async unshipped(orderIds: readonly string[]): Promise<string[]> {
       const handed = new Set<string>();
       for (let i = 0; i < orderIds.length; i += 500) {
-        const rows = await db.selectFrom('shipments').select('order_id').where('order_id', 'in', orderIds.slice(i, i + 500)).execute();
+        const rows = await db
+          .selectFrom('shipments')
+          .select('order_id')
+          .where('order_id', 'in', orderIds.slice(i, i + 500))
+          .execute();
         for (const row of rows) handed.add(row.order_id);
       }
       return orderIds.filter((id) => !handed.has(id));
@@ -127,7 +143,12 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
     async stillShipping(orderIds: readonly string[]): Promise<string[]> {
       const found: string[] = [];
       for (let i = 0; i < orderIds.length; i += 500) {
-        const rows = await db.selectFrom('shipments').select('order_id').where('order_id', 'in', orderIds.slice(i, i + 500)).where('status', '!=', 'CANCELLED').execute();
+        const rows = await db
+          .selectFrom('shipments')
+          .select('order_id')
+          .where('order_id', 'in', orderIds.slice(i, i + 500))
+          .where('status', '!=', 'CANCELLED')
+          .execute();
         found.push(...rows.map((r) => r.order_id));
       }
       return found;

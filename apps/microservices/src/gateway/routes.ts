@@ -73,12 +73,25 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
     .post('/orders/:id/cancel', async (c) =>
       pass(
         c,
-        await call('orders', { method: 'POST', path: '/orders/:id/cancel', params: { id: c.req.param('id') }, headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'connect', timeoutMs: 20_000 }),
+        await call('orders', {
+          method: 'POST',
+          path: '/orders/:id/cancel',
+          params: { id: c.req.param('id') },
+          headers: { [CUSTOMER_HEADER]: c.var.auth.sub },
+          retry: 'connect',
+          timeoutMs: 20_000,
+        }),
       ),
     )
     .get('/orders/:id/shipment', async (c) => {
       const id = c.req.param('id');
-      const orderResponse = await call('orders', { method: 'GET', path: '/orders/:id', params: { id }, headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'always' });
+      const orderResponse = await call('orders', {
+        method: 'GET',
+        path: '/orders/:id',
+        params: { id },
+        headers: { [CUSTOMER_HEADER]: c.var.auth.sub },
+        retry: 'always',
+      });
       if (orderResponse.status !== 200) return pass(c, orderResponse);
       const order = JSON.parse(orderResponse.text) as Order;
       // Shipping learns about the order from an event; give it a moment to catch up with what the customer already sees.
@@ -98,7 +111,16 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
     .post('/admin/seed', async (c) => pass(c, await call('inventory', { method: 'POST', path: '/admin/seed', retry: 'always', timeoutMs: 60_000 })))
     .post('/admin/products/:sku/restock', async (c) => {
       const body = await readJson(c, RestockRequest, LIMITS.maxBodyBytes);
-      return pass(c, await call('inventory', { method: 'POST', path: '/admin/products/:sku/restock', params: { sku: c.req.param('sku') }, body: JSON.stringify(body), retry: 'connect' }));
+      return pass(
+        c,
+        await call('inventory', {
+          method: 'POST',
+          path: '/admin/products/:sku/restock',
+          params: { sku: c.req.param('sku') },
+          body: JSON.stringify(body),
+          retry: 'connect',
+        }),
+      );
     })
     .get('/admin/orders/:id/payments', async (c) =>
       pass(c, await call('payments', { method: 'GET', path: '/admin/orders/:id/payments', params: { id: c.req.param('id') }, retry: 'always' })),

@@ -40,7 +40,11 @@ export function createInventoryRepository(db: Kysely<InventoryTables>) {
       return db.transaction().execute(work);
     },
     async listProducts(limit: number, afterSku?: string) {
-      let query = db.selectFrom('products').selectAll().orderBy('sku').limit(limit + 1);
+      let query = db
+        .selectFrom('products')
+        .selectAll()
+        .orderBy('sku')
+        .limit(limit + 1);
       if (afterSku) query = query.where('sku', '>', afterSku);
       const rows = await query.execute();
       const items = rows.slice(0, limit).map(toProduct);
@@ -66,7 +70,10 @@ export function createInventoryRepository(db: Kysely<InventoryTables>) {
       return row ? { status: row.status, items: JSON.parse(row.items) as PricedItem[] } : undefined;
     },
     async insertReservation(trx: Db, orderId: string, status: 'RESERVED' | 'RELEASED', items: PricedItem[]): Promise<void> {
-      await trx.insertInto('reservations').values({ order_id: orderId, status, items: JSON.stringify(items), updated_at: nowIso() }).execute();
+      await trx
+        .insertInto('reservations')
+        .values({ order_id: orderId, status, items: JSON.stringify(items), updated_at: nowIso() })
+        .execute();
     },
     async markReleased(trx: Db, orderId: string): Promise<boolean> {
       const result = await trx
@@ -82,13 +89,20 @@ export function createInventoryRepository(db: Kysely<InventoryTables>) {
       return row?.reply;
     },
     async recordReply(trx: Db, commandId: string, reply: unknown): Promise<void> {
-      await trx.insertInto('processed_commands').values({ command_id: commandId, reply: JSON.stringify(reply), created_at: nowIso() }).execute();
+      await trx
+        .insertInto('processed_commands')
+        .values({ command_id: commandId, reply: JSON.stringify(reply), created_at: nowIso() })
+        .execute();
     },
     /** Inserts the deterministic catalog where missing; existing products keep their stock. */
     async seed(): Promise<number> {
       let count = 0;
       for (const chunk of seedProductRowChunks()) {
-        await db.insertInto('products').values(chunk).onConflict((oc) => oc.column('sku').doNothing()).execute();
+        await db
+          .insertInto('products')
+          .values(chunk)
+          .onConflict((oc) => oc.column('sku').doNothing())
+          .execute();
         count += chunk.length;
       }
       return count;

@@ -45,7 +45,10 @@ export function createInventory(repo: InventoryRepository) {
   }
 
   async function take(trx: Parameters<InventoryRepository['take']>[0], items: ReserveCommand['items']): Promise<PricedItem[]> {
-    const prices = await repo.prices(trx, items.map((i) => i.sku));
+    const prices = await repo.prices(
+      trx,
+      items.map((i) => i.sku),
+    );
     const unknown = items.flatMap((item, index) => (prices.has(item.sku) ? [] : [{ path: `items.${index}.sku`, message: `unknown SKU ${item.sku}` }]));
     if (unknown.length > 0) throw new Refused({ ok: false, code: 'unknown-sku', detail: unknown.map((u) => u.message).join('; '), errors: unknown });
     // Sorted by SKU so concurrent reservations lock rows in the same order (no deadlocks on PostgreSQL).

@@ -37,11 +37,15 @@ export function createOutboxRelay({ repo, transport, logger, tracing, intervalMs
         try {
           // Delivered inside the trace of the change that wrote the event (one trace per order).
           const event = JSON.parse(row.payload) as DomainEvent;
-          await withConsumerSpan('orders.outbox', JSON.parse(row.headers) as Record<string, unknown>, () => transport.publish(event), { tracing, system: 'outbox' });
+          await withConsumerSpan('orders.outbox', JSON.parse(row.headers) as Record<string, unknown>, () => transport.publish(event), {
+            tracing,
+            system: 'outbox',
+          });
           failures = 0;
         } catch (error) {
           failures++;
-          if (failures === 1 || failures % 20 === 0) logger.warn({ err: error, eventId: row.id, failures }, 'outbox relay could not hand over an event; retrying');
+          if (failures === 1 || failures % 20 === 0)
+            logger.warn({ err: error, eventId: row.id, failures }, 'outbox relay could not hand over an event; retrying');
           return;
         }
         await repo.markPublished(row.id);

@@ -29,7 +29,12 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       return orderFromRows(row, items);
     },
     async list(customerId: string, limit: number, status?: OrderStatus, beforeId?: string): Promise<{ items: Order[]; next: string | null }> {
-      let query = db.selectFrom('orders').selectAll().where('customer_id', '=', customerId).orderBy('id', 'desc').limit(limit + 1);
+      let query = db
+        .selectFrom('orders')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .orderBy('id', 'desc')
+        .limit(limit + 1);
       if (status) query = query.where('status', '=', status);
       if (beforeId) query = query.where('id', '<', beforeId);
       const rows = await query.execute();
@@ -39,19 +44,37 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       return { items: ordersFromRows(page, items), next: rows.length > limit ? page[page.length - 1]!.id : null };
     },
     async idempotencyKey(customerId: string, key: string) {
-      return db.selectFrom('idempotency_keys').select(['request_hash', 'order_id']).where('customer_id', '=', customerId).where('key', '=', key).executeTakeFirst();
+      return db
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'order_id'])
+        .where('customer_id', '=', customerId)
+        .where('key', '=', key)
+        .executeTakeFirst();
     },
     async insertSaga(saga: Omit<SagaRow, 'created_at' | 'updated_at' | 'total_cents' | 'charge_outcome'>): Promise<void> {
       const now = nowIso();
-      await db.insertInto('sagas').values({ ...saga, total_cents: null, charge_outcome: null, created_at: now, updated_at: now }).execute();
+      await db
+        .insertInto('sagas')
+        .values({ ...saga, total_cents: null, charge_outcome: null, created_at: now, updated_at: now })
+        .execute();
     },
     async saga(orderId: string): Promise<SagaRow | undefined> {
       return db.selectFrom('sagas').selectAll().where('order_id', '=', orderId).executeTakeFirst();
     },
     /** Moves a saga on from an expected state (a move SAGA_TRANSITIONS allows); false when it was elsewhere. */
-    async setSaga(trx: Db, orderId: string, state: SagaState, from: SagaState, extra: Partial<Pick<SagaRow, 'charge_outcome' | 'total_cents'>> = {}): Promise<boolean> {
+    async setSaga(
+      trx: Db,
+      orderId: string,
+      state: SagaState,
+      from: SagaState,
+      extra: Partial<Pick<SagaRow, 'charge_outcome' | 'total_cents'>> = {},
+    ): Promise<boolean> {
       if (!canMove(from, state)) throw new Error(`saga move ${from} -> ${state} is not in SAGA_TRANSITIONS`);
-      const query = trx.updateTable('sagas').set({ state, updated_at: nowIso(), ...extra }).where('order_id', '=', orderId).where('state', '=', from);
+      const query = trx
+        .updateTable('sagas')
+        .set({ state, updated_at: nowIso(), ...extra })
+        .where('order_id', '=', orderId)
+        .where('state', '=', from);
       return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
     },
     /** Sets the payment status of an order that is already in `status` (a compensation finished later). */
@@ -60,15 +83,26 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
     },
     /** Sagas with a step to run, in order id order, after `afterId` (keyset pages). */
     async activeSagas(limit: number, afterId?: string): Promise<SagaRow[]> {
-      let query = db.selectFrom('sagas').selectAll().where('state', 'in', [...ACTIVE_SAGA_STATES]);
+      let query = db
+        .selectFrom('sagas')
+        .selectAll()
+        .where('state', 'in', [...ACTIVE_SAGA_STATES]);
       if (afterId !== undefined) query = query.where('order_id', '>', afterId);
       return query.orderBy('order_id').limit(limit).execute();
     },
     async sagaCounts(): Promise<Record<string, number>> {
-      const rows = await db.selectFrom('sagas').select(['state']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('state').execute();
+      const rows = await db
+        .selectFrom('sagas')
+        .select(['state'])
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .groupBy('state')
+        .execute();
       return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
     },
-    async insertOrder(trx: Db, order: { id: string; customerId: string; token: string; totalCents: number; items: PricedItem[]; idempotency?: { key: string; hash: string } }): Promise<void> {
+    async insertOrder(
+      trx: Db,
+      order: { id: string; customerId: string; token: string; totalCents: number; items: PricedItem[]; idempotency?: { key: string; hash: string } },
+    ): Promise<void> {
       const now = nowIso();
       await trx
         .insertInto('orders')
@@ -85,7 +119,10 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
           updated_at: now,
         })
         .execute();
-      await trx.insertInto('order_items').values(order.items.map((i) => ({ order_id: order.id, sku: i.sku, quantity: i.quantity, unit_price_cents: i.unitPriceCents }))).execute();
+      await trx
+        .insertInto('order_items')
+        .values(order.items.map((i) => ({ order_id: order.id, sku: i.sku, quantity: i.quantity, unit_price_cents: i.unitPriceCents })))
+        .execute();
       if (order.idempotency) {
         await trx
           .insertInto('idempotency_keys')
@@ -110,7 +147,10 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
     async addToOutbox(trx: Db, event: NewEvent): Promise<void> {
       const id = newId('evt');
       const headers = JSON.stringify(injectContext({}));
-      await trx.insertInto('outbox').values({ id, type: event.type, payload: JSON.stringify({ ...event, id }), headers, created_at: nowIso(), published_at: null }).execute();
+      await trx
+        .insertInto('outbox')
+        .values({ id, type: event.type, payload: JSON.stringify({ ...event, id }), headers, created_at: nowIso(), published_at: null })
+        .execute();
     },
     async unpublished(limit: number) {
       return db.selectFrom('outbox').select(['id', 'payload', 'headers', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(limit).execute();

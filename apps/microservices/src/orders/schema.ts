@@ -31,7 +31,14 @@ export interface OrdersTables {
     updated_at: string;
   };
   /** Transactional outbox: events written with the change that caused them, sent by the relay. */
-  outbox: { id: string; type: string; payload: string; /** Trace context of the change (JSON), so delivery joins the order's trace. */ headers: string; created_at: string; published_at: string | null };
+  outbox: {
+    id: string;
+    type: string;
+    payload: string;
+    /** Trace context of the change (JSON), so delivery joins the order's trace. */ headers: string;
+    created_at: string;
+    published_at: string | null;
+  };
 }
 
 export const migrations: Record<string, Migration> = {

@@ -76,19 +76,27 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
    */
   async function command<T>(send: () => Promise<T>, what: string, deadline?: number): Promise<T> {
     // Until it answers: only the deadline or a stopping process ends a saga command's retries.
-    const commandRetry = retryPolicy({ attempts: Infinity, retryable: (error) => !(error instanceof DeadlinePassed) && !stopping, firstDelayMs: 100, maxDelayMs: 2000 });
+    const commandRetry = retryPolicy({
+      attempts: Infinity,
+      retryable: (error) => !(error instanceof DeadlinePassed) && !stopping,
+      firstDelayMs: 100,
+      maxDelayMs: 2000,
+    });
     const once = async (): Promise<T> => {
       if (deadline === undefined) return await send();
       if (Date.now() >= deadline) throw new DeadlinePassed(`${what}: saga deadline passed`);
       const sending = send();
       sending.catch(() => undefined); // an abandoned attempt must not become an unhandled rejection
       const timer = new AbortController();
-      const result = await Promise.race([sending, sleep(deadline - Date.now(), DEADLINE, { signal: timer.signal }).catch(() => undefined)]).finally(() => timer.abort());
+      const result = await Promise.race([sending, sleep(deadline - Date.now(), DEADLINE, { signal: timer.signal }).catch(() => undefined)]).finally(() =>
+        timer.abort(),
+      );
       if (result === DEADLINE) throw new DeadlinePassed(`${what}: saga deadline passed`);
       return result as T;
     };
     commandRetry.onRetry((event) => {
-      if ('error' in event && (event.attempt === 1 || event.attempt % 10 === 0)) logger.warn({ err: event.error, attempt: event.attempt }, `${what} failed; retrying`);
+      if ('error' in event && (event.attempt === 1 || event.attempt % 10 === 0))
+        logger.warn({ err: event.error, attempt: event.attempt }, `${what} failed; retrying`);
     });
     return commandRetry.execute(once);
   }
@@ -259,7 +267,13 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       const id = newId('ord');
       reserving.add(id);
       try {
-        await repo.insertSaga({ order_id: id, customer_id: customerId, state: 'RESERVING', items: JSON.stringify(body.items), payment_token: body.payment.token });
+        await repo.insertSaga({
+          order_id: id,
+          customer_id: customerId,
+          state: 'RESERVING',
+          items: JSON.stringify(body.items),
+          payment_token: body.payment.token,
+        });
         let reply;
         try {
           reply = await transport.send({ type: 'ReserveStock', id: `reserve:${id}`, orderId: id, items: body.items });
@@ -338,7 +352,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       let picked = 0;
       // Every page, not just the first: sagas stuck on a dead dependency must not hide newer ones
       // from the sweep (they would miss their deadline after a restart).
-      for (let after: string | undefined; ; ) {
+      for (let after: string | undefined; ;) {
         const sagas = await repo.activeSagas(500, after);
         for (const saga of sagas) {
           if (driving.has(saga.order_id) || reserving.has(saga.order_id)) continue;

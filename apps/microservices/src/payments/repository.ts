@@ -28,7 +28,13 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
      * Inserts the PENDING attempt (or a charge refused before any call: EXPIRED, VOIDED); throws a
      * unique violation when one exists for the order.
      */
-    async insertPending(orderId: string, kind: 'charge' | 'refund', amountCents: number, commandId: string, status: 'PENDING' | 'EXPIRED' | 'VOIDED' = 'PENDING'): Promise<string> {
+    async insertPending(
+      orderId: string,
+      kind: 'charge' | 'refund',
+      amountCents: number,
+      commandId: string,
+      status: 'PENDING' | 'EXPIRED' | 'VOIDED' = 'PENDING',
+    ): Promise<string> {
       const id = newId('pay');
       await db
         .insertInto('payments')

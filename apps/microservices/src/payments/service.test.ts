@@ -38,7 +38,14 @@ describe('payments: charges past the saga deadline and voids', () => {
     });
     return service;
   }
-  const charge = (orderId: string, notAfter?: number) => ({ type: 'ChargePayment' as const, id: `charge:${orderId}`, orderId, token: 'tok_ok' as const, amountCents: 500, notAfter });
+  const charge = (orderId: string, notAfter?: number) => ({
+    type: 'ChargePayment' as const,
+    id: `charge:${orderId}`,
+    orderId,
+    token: 'tok_ok' as const,
+    amountCents: 500,
+    notAfter,
+  });
   const voidOf = (orderId: string) => ({ type: 'VoidPayment' as const, id: `void:${orderId}`, orderId });
 
   it('refuses a charge delivered after its notAfter without calling the provider, and keeps refusing it', async () => {
@@ -49,7 +56,7 @@ describe('payments: charges past the saga deadline and voids', () => {
     expect((await p.listForOrder('o1')).map((r) => `${r.kind}:${r.status}`)).toEqual(['charge:FAILED']);
   });
 
-  it('a void before any charge takes the order\'s charge slot: a late charge captures nothing', async () => {
+  it("a void before any charge takes the order's charge slot: a late charge captures nothing", async () => {
     const p = payments();
     expect(await p.handle(voidOf('o2'))).toEqual({ ok: true, outcome: 'NOTHING_CAPTURED' });
     expect(await p.charge(charge('o2', Date.now() + 60_000))).toEqual({ ok: true, outcome: 'EXPIRED' });
@@ -77,7 +84,10 @@ describe('payments: charges past the saga deadline and voids', () => {
   it('settles a charge left PENDING by a dead process as FAILED on void, never calling the provider', async () => {
     const repo = createPaymentsRepository(database.db);
     await repo.insertPending('o5', 'charge', 500, 'charge:o5');
-    await database.db.updateTable('payments').set({ created_at: new Date(Date.now() - 5000).toISOString() }).execute();
+    await database.db
+      .updateTable('payments')
+      .set({ created_at: new Date(Date.now() - 5000).toISOString() })
+      .execute();
     const p = payments();
     expect(await p.handle(voidOf('o5'))).toEqual({ ok: true, outcome: 'NOTHING_CAPTURED' });
     expect(calls).toEqual([]);

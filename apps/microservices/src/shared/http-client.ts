@@ -109,7 +109,9 @@ export class InternalHttpClient {
       return { status: response.status, headers: flatten(response.headers), text: response.text };
     } catch (error) {
       if (error instanceof DependencyError) throw error;
-      throw new DependencyError(peer, `${request.method} ${request.path} to ${peer} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new DependencyError(peer, `${request.method} ${request.path} to ${peer} failed: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
   }
 

@@ -25,8 +25,7 @@ export type Command = ReserveCommand | ReleaseCommand | ChargeCommand | RefundCo
 export type PricedItem = { sku: string; quantity: number; unitPriceCents: number };
 
 export type ReserveReply =
-  | { ok: true; items: PricedItem[] }
-  | { ok: false; code: 'unknown-sku' | 'insufficient-stock' | 'already-released'; detail: string; errors?: FieldError[] };
+  { ok: true; items: PricedItem[] } | { ok: false; code: 'unknown-sku' | 'insufficient-stock' | 'already-released'; detail: string; errors?: FieldError[] };
 export type ReleaseReply = { ok: true; released: number };
 /**
  * UNAVAILABLE: the circuit breaker refused or the provider timed out; nothing was captured.

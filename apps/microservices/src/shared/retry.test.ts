@@ -29,7 +29,13 @@ describe('retryPolicy', () => {
   it('retries a retryable result and returns the last one when attempts run out', async () => {
     const statuses = [503, 503, 502];
     let calls = 0;
-    const policy = retryPolicy({ attempts: 3, retryable: () => false, retryResult: (r) => (r as { status: number }).status >= 502, firstDelayMs: 1, maxDelayMs: 2 });
+    const policy = retryPolicy({
+      attempts: 3,
+      retryable: () => false,
+      retryResult: (r) => (r as { status: number }).status >= 502,
+      firstDelayMs: 1,
+      maxDelayMs: 2,
+    });
     const result = await policy.execute(() => ({ status: statuses[calls++]! }));
     expect(result).toEqual({ status: 502 });
     expect(calls).toBe(3);

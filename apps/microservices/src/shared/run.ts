@@ -48,7 +48,14 @@ export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessCo
     const metrics = env.METRICS_ENABLED ? createMetrics({ service: name }) : undefined;
     const obs: Observability = { logger, metrics, tracing, accessLog: env.ACCESS_LOG === 'off' ? false : env.ACCESS_LOG };
     const token = internalToken(env.AUTH_SECRET);
-    const client = new InternalHttpClient({ peers: serviceUrls(env), timeoutMs: env.INTERNAL_TIMEOUT_MS, attempts: env.INTERNAL_ATTEMPTS, internalToken: token, tracing, metrics });
+    const client = new InternalHttpClient({
+      peers: serviceUrls(env),
+      timeoutMs: env.INTERNAL_TIMEOUT_MS,
+      attempts: env.INTERNAL_ATTEMPTS,
+      internalToken: token,
+      tracing,
+      metrics,
+    });
     const transport =
       name === 'gateway'
         ? undefined
@@ -72,7 +79,9 @@ export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessCo
     logger.info({ port, transport: name === 'gateway' ? undefined : transportOf(env), started }, `${name} listening on http://${env.HOST}:${port}`);
   };
   main().catch((error: unknown) => {
-    process.stderr.write(`${name} failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `${name} failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

@@ -18,9 +18,16 @@ export function createShipping(db: Kysely<ShippingTables>) {
         await trx.insertInto('inbox').values({ event_id: event.id, type: event.type, received_at: nowIso() }).execute();
         const existing = await trx.selectFrom('shipments').select(['id', 'status']).where('order_id', '=', event.orderId).executeTakeFirst();
         if (event.type === 'OrderConfirmed') {
-          if (!existing) await trx.insertInto('shipments').values({ id: newId('shp'), order_id: event.orderId, status: 'PREPARING', created_at: nowIso() }).execute();
+          if (!existing)
+            await trx
+              .insertInto('shipments')
+              .values({ id: newId('shp'), order_id: event.orderId, status: 'PREPARING', created_at: nowIso() })
+              .execute();
         } else if (!existing) {
-          await trx.insertInto('shipments').values({ id: newId('shp'), order_id: event.orderId, status: 'CANCELLED', created_at: nowIso() }).execute();
+          await trx
+            .insertInto('shipments')
+            .values({ id: newId('shp'), order_id: event.orderId, status: 'CANCELLED', created_at: nowIso() })
+            .execute();
         } else {
           await trx.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', event.orderId).execute();
         }

@@ -10,11 +10,7 @@ Runs the archbench API conformance suite against a running server.
   --list               print the check names and exit
 Exit codes: 0 all checks passed, 1 a check failed, 2 bad arguments or unreachable server.`;
 
-export type CliArgs =
-  | { kind: 'run'; options: Omit<ConformanceOptions, 'log'> }
-  | { kind: 'help' }
-  | { kind: 'list' }
-  | { kind: 'error'; message: string };
+export type CliArgs = { kind: 'run'; options: Omit<ConformanceOptions, 'log'> } | { kind: 'help' } | { kind: 'list' } | { kind: 'error'; message: string };
 
 /**
  * Parses the CLI's arguments (pure: the environment is passed in).
@@ -60,7 +56,10 @@ export function parseCliArgs(argv: readonly string[], env: Record<string, string
   const authSecret = values['auth-secret'] ?? env.AUTH_SECRET ?? DEV_AUTH_SECRET;
   if (authSecret.length === 0) return { kind: 'error', message: 'the auth secret is empty' };
 
-  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (values.only !== undefined && only?.length === 0) return { kind: 'error', message: '--only needs at least one check name' };
   return { kind: 'run', options: { baseUrl: url.toString().replace(/\/+$/, ''), authSecret, ...(only ? { only } : {}) } };
 }

@@ -106,7 +106,8 @@ export class CheckContext {
       if (query.status !== undefined) params.set('status', query.status);
       if (cursor !== null) params.set('cursor', cursor);
       const body = expectBody(await this.api.get(`/orders?${params}`, { token: customer.token }), 200, OrderPage);
-      if (query.limit !== undefined) check(body.items.length <= query.limit, `GET /orders?${params}: ${body.items.length} items on a page of limit ${query.limit}`);
+      if (query.limit !== undefined)
+        check(body.items.length <= query.limit, `GET /orders?${params}: ${body.items.length} items on a page of limit ${query.limit}`);
       all.push(...body.items);
       if (body.nextCursor === null) return all;
       check(body.items.length > 0, `GET /orders?${params}: an empty page must not have a nextCursor`);

@@ -24,7 +24,20 @@ const problem = (overrides: Record<string, unknown> = {}) => ({
 describe('expectProblem', () => {
   it('accepts a contract problem (no false alarms on ordinary details and instances)', () => {
     expect(expectProblem(response(422, problem()), [400, 422], { code: 'validation-failed' }).code).toBe('validation-failed');
-    expectProblem(response(404, problem({ type: 'https://archbench.dev/problems/not-found', title: 'Not found', status: 404, code: 'not-found', detail: 'no order ord_01a2', instance: '/orders/ord_01a2' })), 404);
+    expectProblem(
+      response(
+        404,
+        problem({
+          type: 'https://archbench.dev/problems/not-found',
+          title: 'Not found',
+          status: 404,
+          code: 'not-found',
+          detail: 'no order ord_01a2',
+          instance: '/orders/ord_01a2',
+        }),
+      ),
+      404,
+    );
   });
 
   it.each([
@@ -34,7 +47,11 @@ describe('expectProblem', () => {
     ['a missing detail', response(422, { ...problem(), detail: undefined }), 'detail'],
     ['a status mismatch', response(422, problem({ status: 400 })), 'problem.status 400 differs from the HTTP status 422'],
     ['an unknown code', response(422, problem({ code: 'oops', type: 'https://archbench.dev/problems/oops' })), 'is not one of the contract'],
-    ['a code of another status', response(422, problem({ code: 'malformed-json', type: 'https://archbench.dev/problems/malformed-json' })), 'belongs with status 400'],
+    [
+      'a code of another status',
+      response(422, problem({ code: 'malformed-json', type: 'https://archbench.dev/problems/malformed-json' })),
+      'belongs with status 400',
+    ],
     ['a wrong type', response(422, problem({ type: 'about:blank' })), 'problem type should be https://archbench.dev/problems/validation-failed'],
     ['a stack frame', response(422, problem({ detail: 'TypeError: x\n    at readJson (/app/dist/http.js:20:11)' })), 'leaks a stack frame'],
     ['a file path', response(422, problem({ detail: "ENOENT: open '/home/app/data/monolith.db'" })), 'leaks a server file path'],
@@ -62,6 +79,8 @@ describe('eventually', () => {
   });
 
   it('gives up with the last message and the time waited', async () => {
-    await expect(eventually(() => Promise.reject(new Error('stock is 4')), { timeoutMs: 30, intervalMs: 5 })).rejects.toThrow('stock is 4 (still so after 30 ms)');
+    await expect(eventually(() => Promise.reject(new Error('stock is 4')), { timeoutMs: 30, intervalMs: 5 })).rejects.toThrow(
+      'stock is 4 (still so after 30 ms)',
+    );
   });
 });

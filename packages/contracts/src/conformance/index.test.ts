@@ -70,7 +70,9 @@ describe('runConformance against a deliberately wrong server', () => {
   });
 
   it('insists on application/problem+json for errors', () => {
-    expect(result('products.bad-limit').error).toMatch(/GET \/products\?limit=0: a 400 must be application\/problem\+json, got Content-Type "application\/json"/);
+    expect(result('products.bad-limit').error).toMatch(
+      /GET \/products\?limit=0: a 400 must be application\/problem\+json, got Content-Type "application\/json"/,
+    );
   });
 
   it('catches a missing auth check', () => {
@@ -78,7 +80,9 @@ describe('runConformance against a deliberately wrong server', () => {
   });
 
   it('catches a stack trace leaked in a problem body', () => {
-    expect(result('bad-input.malformed-json').error).toMatch(/POST \/orders: the 400 body leaks (a stack frame|a server file path|a source file location|a node_modules path)/);
+    expect(result('bad-input.malformed-json').error).toMatch(
+      /POST \/orders: the 400 body leaks (a stack frame|a server file path|a source file location|a node_modules path)/,
+    );
   });
 
   it('logs one ✓/✗ line per check with its time, and the reason under a failure', () => {

@@ -129,7 +129,13 @@ export function estimateCost(inputs: CostInputs, profile: LoadProfile, options: 
       topology: inputs.topology,
       profile: profile.name,
       model: 'provisioned',
-      monthlyUsd: missing.length > 0 ? null : round(lines.reduce((s, l) => s + l.usd, 0), 2),
+      monthlyUsd:
+        missing.length > 0
+          ? null
+          : round(
+              lines.reduce((s, l) => s + l.usd, 0),
+              2,
+            ),
       idleMonthlyUsd: missing.length > 0 ? null : round(idleMonthly, 2),
       lines,
       provisioned: { vcpus: round(vcpus, 3), memoryGiB: round((memoryGb * GB) / 2 ** 30, 3), replicas },
@@ -152,22 +158,58 @@ export function estimateCost(inputs: CostInputs, profile: LoadProfile, options: 
   const extraQueueOps = Math.max(0, queueOps - priceOf(prices, 'queue-included-operations'));
   const measuredRows = inputs.rowsWrittenPerOrder ?? null;
   const rowsWritten = orders * (measuredRows ?? priceOf(prices, 'd1-rows-written-per-order'));
-  notes.push(measuredRows === null ? `D1 rows per order: the assumption d1-rows-written-per-order (${priceOf(prices, 'd1-rows-written-per-order')}), not measured` : `D1 rows per order measured: ${round(measuredRows, 2)}`);
+  notes.push(
+    measuredRows === null
+      ? `D1 rows per order: the assumption d1-rows-written-per-order (${priceOf(prices, 'd1-rows-written-per-order')}), not measured`
+      : `D1 rows per order measured: ${round(measuredRows, 2)}`,
+  );
   const extraRows = Math.max(0, rowsWritten - priceOf(prices, 'd1-included-rows-written'));
   const lines = [
     line('Workers Paid plan', 1, 'month', 'workers-plan-month', plan),
-    line(`${round(invocations / 1e6, 2)} M invocations (${round(extraRequests / 1e6, 2)} M beyond the plan)`, extraRequests / 1e6, 'million requests', 'workers-request-million', (extraRequests / 1e6) * priceOf(prices, 'workers-request-million')),
-    line(`${round(cpuMs / 1e6, 2)} M CPU-ms (${round(extraCpuMs / 1e6, 2)} M beyond the plan)`, extraCpuMs / 1e6, 'million CPU-ms', 'workers-cpu-ms-million', (extraCpuMs / 1e6) * priceOf(prices, 'workers-cpu-ms-million')),
+    line(
+      `${round(invocations / 1e6, 2)} M invocations (${round(extraRequests / 1e6, 2)} M beyond the plan)`,
+      extraRequests / 1e6,
+      'million requests',
+      'workers-request-million',
+      (extraRequests / 1e6) * priceOf(prices, 'workers-request-million'),
+    ),
+    line(
+      `${round(cpuMs / 1e6, 2)} M CPU-ms (${round(extraCpuMs / 1e6, 2)} M beyond the plan)`,
+      extraCpuMs / 1e6,
+      'million CPU-ms',
+      'workers-cpu-ms-million',
+      (extraCpuMs / 1e6) * priceOf(prices, 'workers-cpu-ms-million'),
+    ),
     line(`${round(gbSeconds, 0)} GB-s`, gbSeconds, 'GB-seconds', 'gb-second', gbSeconds * priceOf(prices, 'gb-second')),
-    line(`${round(queueOps / 1e6, 2)} M queue operations`, extraQueueOps / 1e6, 'million operations', 'queue-operation-million', (extraQueueOps / 1e6) * priceOf(prices, 'queue-operation-million')),
-    line(`${round(rowsWritten / 1e6, 2)} M D1 rows written`, extraRows / 1e6, 'million rows', 'd1-rows-written-million', (extraRows / 1e6) * priceOf(prices, 'd1-rows-written-million')),
+    line(
+      `${round(queueOps / 1e6, 2)} M queue operations`,
+      extraQueueOps / 1e6,
+      'million operations',
+      'queue-operation-million',
+      (extraQueueOps / 1e6) * priceOf(prices, 'queue-operation-million'),
+    ),
+    line(
+      `${round(rowsWritten / 1e6, 2)} M D1 rows written`,
+      extraRows / 1e6,
+      'million rows',
+      'd1-rows-written-million',
+      (extraRows / 1e6) * priceOf(prices, 'd1-rows-written-million'),
+    ),
   ];
-  notes.push(`${round(requests / 1e6, 2)} M requests a month at ${round(cpuMsPerRequest, 3)} CPU-ms each (measured on the local workerd, which includes runtime overhead the platform does not bill); nothing paid for idle compute`);
+  notes.push(
+    `${round(requests / 1e6, 2)} M requests a month at ${round(cpuMsPerRequest, 3)} CPU-ms each (measured on the local workerd, which includes runtime overhead the platform does not bill); nothing paid for idle compute`,
+  );
   return {
     topology: inputs.topology,
     profile: profile.name,
     model: 'per-request',
-    monthlyUsd: missing.length > 0 ? null : round(lines.reduce((s, l) => s + l.usd, 0), 2),
+    monthlyUsd:
+      missing.length > 0
+        ? null
+        : round(
+            lines.reduce((s, l) => s + l.usd, 0),
+            2,
+          ),
     idleMonthlyUsd: round(plan, 2),
     lines,
     notes: missing.length > 0 ? [`not estimated: ${missing.join(', ')} not measured`, ...notes] : notes,
@@ -194,7 +236,9 @@ export function costSection(
     targetUtilization,
     prices,
     profiles,
-    estimates: profiles.flatMap((profile) => topologies.map((t) => estimateCost(costInputsOf(t, billingOf(t)), profile, { prices, headroom, targetUtilization }))),
+    estimates: profiles.flatMap((profile) =>
+      topologies.map((t) => estimateCost(costInputsOf(t, billingOf(t)), profile, { prices, headroom, targetUtilization })),
+    ),
   };
 }
 

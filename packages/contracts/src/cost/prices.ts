@@ -185,13 +185,16 @@ export function withOverrides(prices: readonly PriceAssumption[], overrides: rea
 export function parseLoadProfile(raw: string): LoadProfile {
   const eq = raw.indexOf('=');
   const name = raw.slice(0, eq).trim();
-  if (eq <= 0 || !/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new PriceError(`--load-profile ${raw}: use NAME=busy:RPS,peak:RPS,hours:H[,quiet:RPS][,orders:SHARE] with a kebab-case NAME`);
+  if (eq <= 0 || !/^[a-z0-9][a-z0-9-]*$/.test(name))
+    throw new PriceError(`--load-profile ${raw}: use NAME=busy:RPS,peak:RPS,hours:H[,quiet:RPS][,orders:SHARE] with a kebab-case NAME`);
   const fields = new Map<string, number>();
   for (const part of raw.slice(eq + 1).split(',')) {
     const [key, value] = part.split(':').map((s) => s.trim());
     const number = Number(value);
-    if (!key || value === undefined || !Number.isFinite(number) || number < 0) throw new PriceError(`--load-profile ${raw}: ${JSON.stringify(part)} is not KEY:NUMBER`);
-    if (!['busy', 'peak', 'hours', 'quiet', 'orders'].includes(key)) throw new PriceError(`--load-profile ${raw}: unknown key ${key} (busy, peak, hours, quiet, orders)`);
+    if (!key || value === undefined || !Number.isFinite(number) || number < 0)
+      throw new PriceError(`--load-profile ${raw}: ${JSON.stringify(part)} is not KEY:NUMBER`);
+    if (!['busy', 'peak', 'hours', 'quiet', 'orders'].includes(key))
+      throw new PriceError(`--load-profile ${raw}: unknown key ${key} (busy, peak, hours, quiet, orders)`);
     fields.set(key, number);
   }
   const busy = fields.get('busy');

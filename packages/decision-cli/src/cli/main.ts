@@ -63,7 +63,8 @@ function parse(command: string, args: string[], options: Options, allowPositiona
 function price(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number of euros, at least 0 (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`--${flag} must be a number of euros, at least 0 (got ${JSON.stringify(value)})`);
   return n;
 }
 
@@ -81,7 +82,10 @@ function priceOverrides(value: unknown): PriceItem[] | undefined {
 
 function list(value: unknown): string[] | undefined {
   if (typeof value !== 'string') return undefined;
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return items.length ? items : undefined;
 }
 
@@ -90,7 +94,8 @@ function isoDate(value: unknown, io: CliIo): string {
   const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
   // Date.parse rolls 2026-02-30 over to March; a real date survives the round trip unchanged.
   const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
-  if (!m || !d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) throw new UsageError(`--date must be a real date as YYYY-MM-DD (got ${JSON.stringify(value)})`);
+  if (!m || !d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value)
+    throw new UsageError(`--date must be a real date as YYYY-MM-DD (got ${JSON.stringify(value)})`);
   return String(value);
 }
 
@@ -126,7 +131,8 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
 }
 
 function requireAnswers(values: Record<string, unknown>, command: string, io: CliIo): { answers: Answers; source: string } {
-  if (typeof values.answers !== 'string') throw new UsageError(`${command} needs --answers FILE (start one with \`archbench answers-template --out answers.yaml\`)`, command);
+  if (typeof values.answers !== 'string')
+    throw new UsageError(`${command} needs --answers FILE (start one with \`archbench answers-template --out answers.yaml\`)`, command);
   return { answers: readAnswersFile(resolve(io.cwd, values.answers)), source: values.answers };
 }
 
@@ -160,14 +166,21 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
       : `Recommendation: ${title(result.recommendation)} (${result.ranking[0]!.score.toFixed(1)}/100), ahead of ${title(result.runnerUp)} by ${result.margin.toFixed(1)} points — model v${result.modelVersion}`;
   const lines = [head, ''];
   lines.push(`  #  ${pad2('Option', 18)} ${pad2('Score', 6, true)}  Evidence`);
-  result.ranking.forEach((o, i) => lines.push(`  ${i + 1}  ${pad2(o.title, 18)} ${pad2(o.score.toFixed(1), 6, true)}  ${o.measuredAs ? `measured as ${o.measuredAs}` : 'answers and priors only'}`));
+  result.ranking.forEach((o, i) =>
+    lines.push(
+      `  ${i + 1}  ${pad2(o.title, 18)} ${pad2(o.score.toFixed(1), 6, true)}  ${o.measuredAs ? `measured as ${o.measuredAs}` : 'answers and priors only'}`,
+    ),
+  );
   if (breakdown) {
     lines.push('', 'Breakdown (fit 0-5 → points; m = measured, p = prior, ? = unknown answer):');
     lines.push(`  ${pad2('Criterion', 30)} ${pad2('Weight', 6, true)}  ${OPTION_IDS.map((id) => pad2(title(id).slice(0, 16), 16)).join(' ')}`);
     for (const c of result.criteria) {
       const cells = OPTION_IDS.map((id) => {
         const f = c.fits[id];
-        return pad2(`${f.fit}/5 → ${f.points.toFixed(1)}${f.source === 'measured' ? ' m' : f.source === 'prior' ? ' p' : f.source === 'unknown' ? ' ?' : ''}`, 16);
+        return pad2(
+          `${f.fit}/5 → ${f.points.toFixed(1)}${f.source === 'measured' ? ' m' : f.source === 'prior' ? ' p' : f.source === 'unknown' ? ' ?' : ''}`,
+          16,
+        );
       });
       lines.push(`  ${pad2(c.title.slice(0, 30), 30)} ${pad2(c.weight.toFixed(2), 6, true)}  ${cells.join(' ')}`);
     }
@@ -175,12 +188,31 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
   if (result.assessments.length) {
     lines.push('', 'Evidence:');
     for (const a of result.assessments) {
-      const cost = a.monthly ? `${usd(a.monthly.monthlyUsd)} a month (${a.monthly.billing})` : a.cost ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders` : `cost: ${a.costReason}`;
-      const faults = a.faults ? `; faults: worst browse availability ${a.faults.worstAvailability ? `${(a.faults.worstAvailability.value * 100).toFixed(1)}% (${a.faults.worstAvailability.fault})` : '—'}, slowest recovery ${a.faults.slowestRecovery ? (Number.isFinite(a.faults.slowestRecovery.value) ? `${a.faults.slowestRecovery.value.toFixed(1)} s` : 'never') : '—'}${a.faults.broken.length ? `, ${a.faults.broken.join('; ')}` : ''}` : '';
-      lines.push(`  ${a.topology}: latency ${a.latency.status} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}${faults}`);
+      const cost = a.monthly
+        ? `${usd(a.monthly.monthlyUsd)} a month (${a.monthly.billing})`
+        : a.cost
+          ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders`
+          : `cost: ${a.costReason}`;
+      const faults = a.faults
+        ? `; faults: worst browse availability ${a.faults.worstAvailability ? `${(a.faults.worstAvailability.value * 100).toFixed(1)}% (${a.faults.worstAvailability.fault})` : '—'}, slowest recovery ${a.faults.slowestRecovery ? (Number.isFinite(a.faults.slowestRecovery.value) ? `${a.faults.slowestRecovery.value.toFixed(1)} s` : 'never') : '—'}${a.faults.broken.length ? `, ${a.faults.broken.join('; ')}` : ''}`
+        : '';
+      lines.push(
+        `  ${a.topology}: latency ${a.latency.status} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}${faults}`,
+      );
     }
   }
-  lines.push('', `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one or two answers flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}${confidence.drivers.length ? `; the lead comes mostly from ${confidence.drivers.filter((d) => d.answerPath).slice(0, 3).map((d) => `${d.answerPath} = ${typeof d.answer === 'string' ? d.answer : JSON.stringify(d.answer)}`).join(', ')}` : ''}.`);
+  lines.push(
+    '',
+    `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one or two answers flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}${
+      confidence.drivers.length
+        ? `; the lead comes mostly from ${confidence.drivers
+            .filter((d) => d.answerPath)
+            .slice(0, 3)
+            .map((d) => `${d.answerPath} = ${typeof d.answer === 'string' ? d.answer : JSON.stringify(d.answer)}`)
+            .join(', ')}`
+        : ''
+    }.`,
+  );
   lines.push(`Confidence: ${describeConfidence(confidence)}`);
   for (const note of result.notes) lines.push(`Note: ${note}`);
   return `${lines.join('\n')}\n`;
@@ -206,7 +238,8 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
   });
   if (values.help) return help(io, 'decide');
   const requestedStatus = String(values.status);
-  if (!(ADR_STATUSES as readonly string[]).includes(requestedStatus)) throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(requestedStatus)})`);
+  if (!(ADR_STATUSES as readonly string[]).includes(requestedStatus))
+    throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(requestedStatus)})`);
   const date = isoDate(values.date, io);
   const dryRun = Boolean(values['dry-run']);
   // Validate every input and every output path before asking questions, scoring or writing.
@@ -230,7 +263,10 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
     ({ answers, source } = requireAnswers(values, 'decide', io));
   } else {
     if (!values.interactive && io.interactive === false) {
-      throw new UsageError('stdin is not a terminal, so the questionnaire cannot be asked; pass --answers FILE (start one with `archbench answers-template --out answers.yaml`), or --interactive to answer through the pipe', 'decide');
+      throw new UsageError(
+        'stdin is not a terminal, so the questionnaire cannot be asked; pass --answers FILE (start one with `archbench answers-template --out answers.yaml`), or --interactive to answer through the pipe',
+        'decide',
+      );
     }
     const asked = await runQuestionnaire({ input: io.stdin, output: io.stdout, models: model.options });
     if (asked === null) {
@@ -294,9 +330,16 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
   const supersededStatus = superseded ? `superseded by ADR-${pad(number)}` : undefined;
   batch.add(
     join(log.dir, 'README.md'),
-    renderIndex([...entries.map((e) => (superseded && e.file === superseded.file ? { ...e, status: supersededStatus!, date } : e)), { number, file, title: adrTitle, status, date }]),
+    renderIndex([
+      ...entries.map((e) => (superseded && e.file === superseded.file ? { ...e, status: supersededStatus!, date } : e)),
+      { number, file, title: adrTitle, status, date },
+    ]),
   );
-  if (htmlPath) batch.add(htmlPath, renderHtmlReport({ title: adrTitle, date, answers, result, sensitivity, confidence, evidence: inputs.evidence, model, generator: GENERATOR }));
+  if (htmlPath)
+    batch.add(
+      htmlPath,
+      renderHtmlReport({ title: adrTitle, date, answers, result, sensitivity, confidence, evidence: inputs.evidence, model, generator: GENERATOR }),
+    );
   batch.commit();
   io.stdout.write(`\nWrote ${relative(io.cwd, adrPath)} (ADR-${pad(number)}, ${status}) and ${relative(io.cwd, resolve(log.dir, 'README.md'))}\n`);
   if (superseded) io.stdout.write(`ADR-${pad(superseded.number)} is now superseded by ADR-${pad(number)}\n`);
@@ -313,7 +356,9 @@ function cmdScore(args: string[], io: CliIo): number {
   const evaluation = evaluate(answers, inputs);
   const { result, sensitivity, confidence } = evaluation;
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ ...result, sensitivity, sensitivityText: sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : null, confidence, confidenceText: describeConfidence(confidence) }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ ...result, sensitivity, sensitivityText: sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : null, confidence, confidenceText: describeConfidence(confidence) }, null, 2)}\n`,
+    );
   } else {
     io.stdout.write(summaryText(evaluation, true));
   }
@@ -330,13 +375,21 @@ function cmdReport(args: string[], io: CliIo): number {
   const { result, sensitivity, confidence } = evaluate(answers, inputs);
   const date = io.now().toISOString().slice(0, 10);
   const reportTitle = typeof values.title === 'string' ? values.title : `Architecture options for the ${answers.project?.name ?? 'order-processing system'}`;
-  writeFileAtomic(resolve(io.cwd, values.out), renderHtmlReport({ title: reportTitle, date, answers, result, sensitivity, confidence, evidence: inputs.evidence, model, generator: GENERATOR }));
+  writeFileAtomic(
+    resolve(io.cwd, values.out),
+    renderHtmlReport({ title: reportTitle, date, answers, result, sensitivity, confidence, evidence: inputs.evidence, model, generator: GENERATOR }),
+  );
   io.stdout.write(`Wrote ${values.out}: ${title(result.recommendation)} leads with ${result.ranking[0]!.score.toFixed(1)}/100\n`);
   return 0;
 }
 
 function cmdVerify(args: string[], io: CliIo): number {
-  const { values, positionals } = parse('verify', args, { comparison: EVIDENCE_OPTIONS.comparison!, k6: EVIDENCE_OPTIONS.k6!, dir: { type: 'string', default: 'docs/decisions' } }, true);
+  const { values, positionals } = parse(
+    'verify',
+    args,
+    { comparison: EVIDENCE_OPTIONS.comparison!, k6: EVIDENCE_OPTIONS.k6!, dir: { type: 'string', default: 'docs/decisions' } },
+    true,
+  );
   if (values.help) return help(io, 'verify');
   if (positionals.length !== 1) throw new UsageError('verify needs exactly one ADR (a path, or a number in --dir)', 'verify');
   const ref = positionals[0]!;
@@ -344,17 +397,22 @@ function cmdVerify(args: string[], io: CliIo): number {
   const path = /^\d+$/.test(ref) ? log.path(log.find(ref)) : resolve(io.cwd, ref);
   const confirmation = extractConfirmation(readText(path, 'ADR'), relative(io.cwd, path) || path);
   const shown = relative(io.cwd, path) || path;
-  if (confirmation.criteria.length && !(values.comparison as string[] | undefined)?.length && !(values.k6 as string[] | undefined)?.length) throw new UsageError('verify needs --comparison FILE (or --k6 TOPOLOGY=FILE) with the newer evidence', 'verify');
+  if (confirmation.criteria.length && !(values.comparison as string[] | undefined)?.length && !(values.k6 as string[] | undefined)?.length)
+    throw new UsageError('verify needs --comparison FILE (or --k6 TOPOLOGY=FILE) with the newer evidence', 'verify');
   const { evidence } = confirmation.criteria.length ? evidenceInputs(values, io) : { evidence: { sources: [], topologies: [] } };
   const checks = checkConfirmation(confirmation, evidence);
   if (checks.length === 0) {
-    io.stderr.write(`archbench: ${shown} was decided without evidence for the chosen option (model v${confirmation.modelVersion}): no measured thresholds were recorded, so there is nothing to verify; decide again with --comparison to record some\n`);
+    io.stderr.write(
+      `archbench: ${shown} was decided without evidence for the chosen option (model v${confirmation.modelVersion}): no measured thresholds were recorded, so there is nothing to verify; decide again with --comparison to record some\n`,
+    );
     return EXIT_NO_EVIDENCE;
   }
   for (const c of checks) io.stdout.write(`${c.passed ? '✓' : '✗'} ${c.criterion.id}: ${c.criterion.description} — ${c.detail}\n`);
   const failed = checks.filter((c) => !c.passed);
   if (failed.length) {
-    throw new VerificationFailedError(`${shown}: ${failed.length} of ${checks.length} confirmation criteria no longer hold: ${failed.map((c) => c.criterion.id).join(', ')}`);
+    throw new VerificationFailedError(
+      `${shown}: ${failed.length} of ${checks.length} confirmation criteria no longer hold: ${failed.map((c) => c.criterion.id).join(', ')}`,
+    );
   }
   io.stdout.write(`${shown}: all ${checks.length} confirmation criteria hold\n`);
   return 0;
@@ -387,9 +445,14 @@ function cmdDiff(args: string[], io: CliIo): number {
   }
   const options = { model: withModel, prices: inputs.prices, scenarios: inputs.scenarios };
   const diff = diffDecisions(a.answers, b.answers, inputs.evidence, options);
-  const decidedWith = [a, b].filter((x) => x.modelVersion !== null && x.modelVersion !== withModel.version).map((x) => `${x.label} was decided with model v${x.modelVersion}`);
+  const decidedWith = [a, b]
+    .filter((x) => x.modelVersion !== null && x.modelVersion !== withModel.version)
+    .map((x) => `${x.label} was decided with model v${x.modelVersion}`);
   if (values.json) io.stdout.write(`${JSON.stringify({ ...diff, notes: decidedWith }, null, 2)}\n`);
-  else io.stdout.write(`${renderDiff(diff, a.label, b.label, (id) => optionTitle(withModel, id))}${decidedWith.map((n) => `Note: ${n}; both are scored with model v${withModel.version} here (--model N re-scores with another).\n`).join('')}`);
+  else
+    io.stdout.write(
+      `${renderDiff(diff, a.label, b.label, (id) => optionTitle(withModel, id))}${decidedWith.map((n) => `Note: ${n}; both are scored with model v${withModel.version} here (--model N re-scores with another).\n`).join('')}`,
+    );
   return 0;
 }
 
@@ -410,7 +473,20 @@ function cmdTemplate(args: string[], io: CliIo): number {
 function cmdAdr(args: string[], io: CliIo): number {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') return help(io, 'adr');
-  const { values, positionals } = parse(`adr ${sub}`, rest, { dir: { type: 'string', default: 'docs/decisions' }, status: { type: 'string', default: 'proposed' }, 'decision-makers': { type: 'string' }, consulted: { type: 'string' }, informed: { type: 'string' }, json: { type: 'boolean', default: false }, date: { type: 'string' } }, true);
+  const { values, positionals } = parse(
+    `adr ${sub}`,
+    rest,
+    {
+      dir: { type: 'string', default: 'docs/decisions' },
+      status: { type: 'string', default: 'proposed' },
+      'decision-makers': { type: 'string' },
+      consulted: { type: 'string' },
+      informed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      date: { type: 'string' },
+    },
+    true,
+  );
   if (values.help) return help(io, 'adr');
   const log = new AdrLog(resolve(io.cwd, String(values.dir)));
   const date = isoDate(values.date, io);
@@ -424,8 +500,16 @@ function cmdAdr(args: string[], io: CliIo): number {
       const adrTitle = positionals.join(' ').trim();
       if (!adrTitle) throw new UsageError('adr new needs a TITLE, e.g. archbench adr new "Use PostgreSQL for orders"', 'adr');
       const status = String(values.status);
-      if (!(ADR_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(status)})`, 'adr');
-      const entry = log.create(adrTitle, () => renderTemplateAdr({ title: adrTitle, date, status, people: { decisionMakers: list(values['decision-makers']), consulted: list(values.consulted), informed: list(values.informed) } }));
+      if (!(ADR_STATUSES as readonly string[]).includes(status))
+        throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(status)})`, 'adr');
+      const entry = log.create(adrTitle, () =>
+        renderTemplateAdr({
+          title: adrTitle,
+          date,
+          status,
+          people: { decisionMakers: list(values['decision-makers']), consulted: list(values.consulted), informed: list(values.informed) },
+        }),
+      );
       io.stdout.write(`Wrote ${shown(entry.file)} (ADR-${pad(entry.number)})\n`);
       return 0;
     }
@@ -439,8 +523,10 @@ function cmdAdr(args: string[], io: CliIo): number {
     case 'status': {
       const [ref, status] = positionals;
       if (!ref || !status) throw new UsageError(`adr status needs ADR and STATUS (${ADR_STATUSES.join(', ')})`, 'adr');
-      if (status.startsWith('superseded')) throw new UsageError('use `archbench adr supersede OLD NEW` to supersede a record, so both link to each other', 'adr');
-      if (!(ADR_STATUSES as readonly string[]).includes(status)) throw new UsageError(`STATUS must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(status)})`, 'adr');
+      if (status.startsWith('superseded'))
+        throw new UsageError('use `archbench adr supersede OLD NEW` to supersede a record, so both link to each other', 'adr');
+      if (!(ADR_STATUSES as readonly string[]).includes(status))
+        throw new UsageError(`STATUS must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(status)})`, 'adr');
       const entry = log.setStatus(ref, status, date);
       io.stdout.write(`ADR-${pad(entry.number)} is now ${entry.status}\n`);
       return 0;
@@ -523,5 +609,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
 /** The process's own streams and working directory. */
 export function defaultIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), now: () => new Date(), interactive: Boolean(process.stdin.isTTY) };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    now: () => new Date(),
+    interactive: Boolean(process.stdin.isTTY),
+  };
 }

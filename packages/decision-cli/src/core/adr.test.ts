@@ -27,7 +27,9 @@ describe('renderDecisionAdr', () => {
   });
 
   it('states the chosen option with its justification, the answers, the measured table, the model version and the sensitivity', () => {
-    expect(body).toMatch(/^Chosen option: "Modular monolith", because it scores \d+\.\d\/100 against \d+\.\d for Hybrid \(margin \d+\.\d points\) under archbench decision model v1/m);
+    expect(body).toMatch(
+      /^Chosen option: "Modular monolith", because it scores \d+\.\d\/100 against \d+\.\d for Hybrid \(margin \d+\.\d points\) under archbench decision model v1/m,
+    );
     expect(body).toContain('| Team and organisation | How many teams will build and run the system? | 1 | `team.teams` |');
     expect(body).toMatch(/\| `monolith` \| browse \| 80\.0 \| 4\.0 \| 12\.0 \| 19\.2 \| 0\.00% \| passed \|/);
     expect(body).toMatch(/`microservices-http` \| meets \(68% headroom\)/);
@@ -45,7 +47,15 @@ describe('renderDecisionAdr', () => {
   it('records a machine-checkable confirmation block that parses back', () => {
     const confirmation = extractConfirmation(text, 'adr.md');
     expect(confirmation.option).toBe('modular-monolith');
-    expect(confirmation.criteria.map((c) => c.id)).toEqual(['monolith-p95', 'monolith-errors', 'monolith-cpu', 'monolith-memory', 'monolith-processes', 'monolith-stuck-orders', 'monolith-duplicate-charges']);
+    expect(confirmation.criteria.map((c) => c.id)).toEqual([
+      'monolith-p95',
+      'monolith-errors',
+      'monolith-cpu',
+      'monolith-memory',
+      'monolith-processes',
+      'monolith-stuck-orders',
+      'monolith-duplicate-charges',
+    ]);
     expect(confirmation.criteria[0]).toMatchObject({ metric: 'p95Ms', max: 300, atLeastRps: 20 });
   });
 
@@ -87,8 +97,11 @@ describe('record edits', () => {
 
   it('slugify and the index', () => {
     expect(slugify('Use a Modular Monolith — for Orders!')).toBe('use-a-modular-monolith-for-orders');
-    expect(renderIndex([{ number: 2, file: '0002-b.md', title: 'B', status: 'accepted', date: '2025-01-02' }, { number: 1, file: '0001-a.md', title: 'A', status: 'superseded by ADR-0002', date: '2025-01-01' }])).toContain(
-      '| [0001](0001-a.md) | A | superseded by ADR-0002 | 2025-01-01 |\n| [0002](0002-b.md) | B | accepted | 2025-01-02 |',
-    );
+    expect(
+      renderIndex([
+        { number: 2, file: '0002-b.md', title: 'B', status: 'accepted', date: '2025-01-02' },
+        { number: 1, file: '0001-a.md', title: 'A', status: 'superseded by ADR-0002', date: '2025-01-01' },
+      ]),
+    ).toContain('| [0001](0001-a.md) | A | superseded by ADR-0002 | 2025-01-01 |\n| [0002](0002-b.md) | B | accepted | 2025-01-02 |');
   });
 });

@@ -243,15 +243,43 @@ export function measuredTable(result: ScoreResult, evidence: Evidence): string {
     ]),
   );
   return [
-    table(['Topology', 'Scenario', 'Throughput (rps)', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'Errors', 'Thresholds'], rows, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left']),
+    table(['Topology', 'Scenario', 'Throughput (rps)', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'Errors', 'Thresholds'], rows, [
+      'left',
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'left',
+    ]),
     '',
     table(
-      ['Topology', 'p95 budget at expected rate', 'at peak rate', 'Processes', 'CPU s / 1k orders', 'Peak memory (MiB)', 'Hops / request', 'Est. cost', 'Consistency under faults'],
+      [
+        'Topology',
+        'p95 budget at expected rate',
+        'at peak rate',
+        'Processes',
+        'CPU s / 1k orders',
+        'Peak memory (MiB)',
+        'Hops / request',
+        'Est. cost',
+        'Consistency under faults',
+      ],
       server,
       ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
     ...(faultRows.length
-      ? ['', 'Fault experiments:', '', table(['Fault', 'Topology', 'Browse available', 'Checkout succeeded', 'Orders lost', 'Orders stuck', 'Duplicate charges', 'Stock drift', 'Recovery (s)'], faultRows, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'])]
+      ? [
+          '',
+          'Fault experiments:',
+          '',
+          table(
+            ['Fault', 'Topology', 'Browse available', 'Checkout succeeded', 'Orders lost', 'Orders stuck', 'Duplicate charges', 'Stock drift', 'Recovery (s)'],
+            faultRows,
+            ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+          ),
+        ]
       : []),
   ].join('\n');
 }
@@ -294,9 +322,18 @@ function arguments_(result: ScoreResult, option: OptionId, limit = { good: 5, ne
     return `${phrase} ${tag}`;
   };
   return {
-    good: ranked.filter((c) => c.fits[option].fit >= 4).slice(0, limit.good).map((c) => line(c, 'good')),
-    neutral: ranked.filter((c) => c.fits[option].fit === 3).slice(0, limit.neutral).map((c) => line(c, 'neutral')),
-    bad: ranked.filter((c) => c.fits[option].fit <= 2).slice(0, limit.bad).map((c) => line(c, 'bad')),
+    good: ranked
+      .filter((c) => c.fits[option].fit >= 4)
+      .slice(0, limit.good)
+      .map((c) => line(c, 'good')),
+    neutral: ranked
+      .filter((c) => c.fits[option].fit === 3)
+      .slice(0, limit.neutral)
+      .map((c) => line(c, 'neutral')),
+    bad: ranked
+      .filter((c) => c.fits[option].fit <= 2)
+      .slice(0, limit.bad)
+      .map((c) => line(c, 'bad')),
   };
 }
 
@@ -327,7 +364,9 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
 
   const missing = result.notes.map((n) => `* ${n}`).join('\n');
   const monthly = result.assessments.filter((a) => a.monthly);
-  const costAssumptions = monthly.length ? monthly.map((a) => `${a.topology} ${a.monthly!.billing}, ${usd(a.monthly!.monthlyUsd)} a month: ${a.monthly!.assumptions.join(', ')}`) : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []);
+  const costAssumptions = monthly.length
+    ? monthly.map((a) => `${a.topology} ${a.monthly!.billing}, ${usd(a.monthly!.monthlyUsd)} a month: ${a.monthly!.assumptions.join(', ')}`)
+    : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []);
   // The same price list, sources and dates as the comparison's summary.md (one shared model).
   const priceLines = monthly.length ? priceAssumptionLines(priceList(result.prices)) : [];
 
@@ -458,9 +497,7 @@ export interface AdrEntry {
  * @example renderIndex([{ number: 1, file: '0001-x.md', title: 'X', status: 'accepted', date: '2025-01-01' }])
  */
 export function renderIndex(entries: readonly AdrEntry[]): string {
-  const rows = [...entries]
-    .sort((a, b) => a.number - b.number)
-    .map((e) => [`[${pad(e.number)}](${e.file})`, e.title, e.status, e.date]);
+  const rows = [...entries].sort((a, b) => a.number - b.number).map((e) => [`[${pad(e.number)}](${e.file})`, e.title, e.status, e.date]);
   return `# Decision log
 
 Architecture decision records (MADR 4.0), oldest first. This index is written by \`archbench adr index\` (and by every \`archbench adr\` and \`archbench decide\` command); edit the records, not this table.
@@ -468,4 +505,3 @@ Architecture decision records (MADR 4.0), oldest first. This index is written by
 ${rows.length ? table(['ADR', 'Decision', 'Status', 'Date'], rows) : '_No decisions recorded yet._'}
 `;
 }
-

@@ -29,19 +29,47 @@ describe('parseAnswers', () => {
   });
 
   it.each([
-    { name: 'an unknown field, naming the allowed ones', mutate: (a: Loose) => (a.team.squads = 3), expected: /team\.squads: unknown field; allowed fields in team: teams, engineers, onCall, platformMaturity/ },
-    { name: 'an unknown top-level field', mutate: (a: Loose) => (a.budget = 1), expected: /budget: unknown field; allowed fields: version, project, people, team/ },
-    { name: 'a value outside an enum, listing the allowed values', mutate: (a: Loose) => (a.team.onCall = 'always'), expected: /team\.onCall: must be one of none, shared-rotation, per-team, or unknown \(got "always"\)/ },
+    {
+      name: 'an unknown field, naming the allowed ones',
+      mutate: (a: Loose) => (a.team.squads = 3),
+      expected: /team\.squads: unknown field; allowed fields in team: teams, engineers, onCall, platformMaturity/,
+    },
+    {
+      name: 'an unknown top-level field',
+      mutate: (a: Loose) => (a.budget = 1),
+      expected: /budget: unknown field; allowed fields: version, project, people, team/,
+    },
+    {
+      name: 'a value outside an enum, listing the allowed values',
+      mutate: (a: Loose) => (a.team.onCall = 'always'),
+      expected: /team\.onCall: must be one of none, shared-rotation, per-team, or unknown \(got "always"\)/,
+    },
     { name: 'a missing field', mutate: (a: Loose) => delete a.load.p95BudgetMs, expected: /load\.p95BudgetMs: is required; expected a number/ },
-    { name: 'a missing enum field', mutate: (a: Loose) => delete a.timeToMarket, expected: /timeToMarket: is required; expected one of relaxed, normal, urgent/ },
-    { name: 'a wrong type', mutate: (a: Loose) => (a.team.teams = 'three'), expected: /team\.teams: must be a whole number >= 1 <= 1000, or unknown \(got "three"\)/ },
+    {
+      name: 'a missing enum field',
+      mutate: (a: Loose) => delete a.timeToMarket,
+      expected: /timeToMarket: is required; expected one of relaxed, normal, urgent/,
+    },
+    {
+      name: 'a wrong type',
+      mutate: (a: Loose) => (a.team.teams = 'three'),
+      expected: /team\.teams: must be a whole number >= 1 <= 1000, or unknown \(got "three"\)/,
+    },
     { name: 'a fraction where a whole number is needed', mutate: (a: Loose) => (a.team.teams = 2.5), expected: /team\.teams: must be a whole number/ },
     { name: 'a peak below the expected rate', mutate: (a: Loose) => (a.load.peakRps = 1), expected: /load\.peakRps: must be at least expectedRps/ },
     { name: 'a wrong version', mutate: (a: Loose) => (a.version = 3), expected: /version: must be 1 or 2 \(got 3\)/ },
-    { name: 'an absurd rate (1e308)', mutate: (a: Loose) => (a.load.expectedRps = 1e308), expected: /load\.expectedRps: must be a number >= 0 <= 10000000, or unknown \(got 1e\+308\)/ },
+    {
+      name: 'an absurd rate (1e308)',
+      mutate: (a: Loose) => (a.load.expectedRps = 1e308),
+      expected: /load\.expectedRps: must be a number >= 0 <= 10000000, or unknown \(got 1e\+308\)/,
+    },
     { name: 'an infinite rate', mutate: (a: Loose) => (a.load.peakRps = Infinity), expected: /load\.peakRps: must be a number/ },
     { name: 'more teams than engineers', mutate: (a: Loose) => (a.team.teams = 20), expected: /team\.teams: 20 teams cannot be made of 5 engineers/ },
-    { name: 'an unknown value for a new field', mutate: (a: Loose) => (a.today = { pain: 'boredom' }), expected: /today\.pain: must be one of none, deploy-coupling, transaction-timeouts, tracing-cost, scaling-cost, or unknown/ },
+    {
+      name: 'an unknown value for a new field',
+      mutate: (a: Loose) => (a.today = { pain: 'boredom' }),
+      expected: /today\.pain: must be one of none, deploy-coupling, transaction-timeouts, tracing-cost, scaling-cost, or unknown/,
+    },
   ])('rejects $name', ({ mutate, expected }) => {
     const a = clone(SMALL_TEAM_MVP) as unknown as Loose;
     mutate(a);
@@ -95,7 +123,12 @@ describe('questions and model stay in step with the schema', () => {
     for (const c of [...MODEL_V1.criteria, ...MODEL_V2.criteria]) {
       for (const path of [c.answer, c.weightBy?.answer].filter((p): p is string => !!p)) {
         const values = enumValuesOf(path);
-        if (path === c.answer && values) for (const v of values) expect(c.levels.some((l) => !l.when || ('equals' in l.when && l.when.equals === v)), `${c.id}: ${v}`).toBe(true);
+        if (path === c.answer && values)
+          for (const v of values)
+            expect(
+              c.levels.some((l) => !l.when || ('equals' in l.when && l.when.equals === v)),
+              `${c.id}: ${v}`,
+            ).toBe(true);
         if (path === c.weightBy?.answer && values) expect(Object.keys(c.weightBy.factors).sort()).toEqual([...values].sort());
       }
       if (c.levels.some((l) => l.when && 'max' in l.when)) expect(c.levels.at(-1)?.when, `${c.id} needs an open-ended last band`).toBeUndefined();

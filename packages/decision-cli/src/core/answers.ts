@@ -36,7 +36,9 @@ const rate = () => orUnknown(z.number().positive().max(MAX_RPS));
 
 export const AnswersSchema = z
   .object({
-    version: z.union([z.literal(1), z.literal(ANSWERS_VERSION)]).describe('Answers file format version (1 or 2; 2 adds `today`, `load.busyHoursPerDay` and `unknown`)'),
+    version: z
+      .union([z.literal(1), z.literal(ANSWERS_VERSION)])
+      .describe('Answers file format version (1 or 2; 2 adds `today`, `load.busyHoursPerDay` and `unknown`)'),
     project: z
       .object({
         name: z.string().min(1).describe('What is being built, used in the ADR title'),
@@ -115,7 +117,12 @@ export const AnswersSchema = z
     // Coherence across fields; each rule only applies when both answers are known.
     const { teams, engineers } = a.team;
     if (typeof teams === 'number' && typeof engineers === 'number' && teams > engineers) {
-      ctx.addIssue({ code: 'custom', path: ['team', 'teams'], message: `${teams} teams cannot be made of ${engineers} engineers (teams must be at most engineers)`, input: teams });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['team', 'teams'],
+        message: `${teams} teams cannot be made of ${engineers} engineers (teams must be at most engineers)`,
+        input: teams,
+      });
     }
     const { expectedRps, peakRps } = a.load;
     if (typeof expectedRps === 'number' && typeof peakRps === 'number' && expectedRps <= MAX_RPS && peakRps < expectedRps) {

@@ -32,7 +32,10 @@ describe('confirmation', () => {
 
   it('fails when the newer evidence no longer reaches the recorded rate or lacks the topology', () => {
     const { confirmation } = confirmationFor();
-    const slowRun = evidenceFromComparison({ ...comparisonFixture(), scenarios: comparisonFixture().scenarios.map((s) => ({ ...s, throughputRps: 5 })) }, 'c.json');
+    const slowRun = evidenceFromComparison(
+      { ...comparisonFixture(), scenarios: comparisonFixture().scenarios.map((s) => ({ ...s, throughputRps: 5 })) },
+      'c.json',
+    );
     const p95 = checkConfirmation(confirmation, slowRun).find((c) => c.criterion.id === 'monolith-p95')!;
     expect(p95).toMatchObject({ passed: false, detail: 'no monolith scenario reached 20 rps (highest: 5.0 rps)' });
     const noMonolith = { ...ev(), topologies: ev().topologies.filter((t) => t.topology !== 'monolith') };
@@ -59,7 +62,9 @@ describe('confirmation', () => {
     const { confirmation } = confirmationFor();
     const md = `# x\n\n${renderConfirmationBlock(confirmation)}\n`;
     expect(extractConfirmation(md, 'x.md')).toEqual(confirmation);
-    expect(() => extractConfirmation(md.replace('metric: p95Ms', 'metric: vibes'), 'x.md')).toThrow(/x\.md: the confirmation block is not valid \(criteria\.0\.metric/);
+    expect(() => extractConfirmation(md.replace('metric: p95Ms', 'metric: vibes'), 'x.md')).toThrow(
+      /x\.md: the confirmation block is not valid \(criteria\.0\.metric/,
+    );
     expect(() => extractConfirmation('# nothing here', 'x.md')).toThrow(/no archbench confirmation block/);
   });
 });

@@ -63,7 +63,13 @@ const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 *
  * so far), and CPU, memory and process count do not grow past the model's regression allowance.
  * @example buildConfirmation(answers, result, evidence, MODEL_V1)
  */
-export function buildConfirmation(answers: Answers, result: ScoreResult, evidence: Evidence, model: Model, scenarios?: readonly string[]): { confirmation: Confirmation; notes: string[] } {
+export function buildConfirmation(
+  answers: Answers,
+  result: ScoreResult,
+  evidence: Evidence,
+  model: Model,
+  scenarios?: readonly string[],
+): { confirmation: Confirmation; notes: string[] } {
   const option = result.recommendation;
   const topology = confirmingTopology(option, result);
   const confirmation: Confirmation = {
@@ -79,10 +85,14 @@ export function buildConfirmation(answers: Answers, result: ScoreResult, evidenc
   const budget = knownNumber(answers, 'load.p95BudgetMs');
   const expected = knownNumber(answers, 'load.expectedRps');
   if (!topology || !t) {
-    notes.push(`The chosen option has no measured topology, so there is nothing machine-checkable yet; confirm it by measuring a prototype against the ${budget ?? '(unknown)'} ms p95 budget at ${expected ?? '(unknown)'} rps.`);
+    notes.push(
+      `The chosen option has no measured topology, so there is nothing machine-checkable yet; confirm it by measuring a prototype against the ${budget ?? '(unknown)'} ms p95 budget at ${expected ?? '(unknown)'} rps.`,
+    );
     return { confirmation, notes };
   }
-  const maxMeasured = t.scenarios.length ? Math.max(...t.scenarios.filter((s) => !scenarios?.length || scenarios.includes(s.scenario)).map((s) => s.throughputRps)) : null;
+  const maxMeasured = t.scenarios.length
+    ? Math.max(...t.scenarios.filter((s) => !scenarios?.length || scenarios.includes(s.scenario)).map((s) => s.throughputRps))
+    : null;
   const latency = assessLatency(t, budget ?? Number.MAX_VALUE, expected ?? 0, model, scenarios);
   let rate = expected ?? 0;
   if (expected === null && maxMeasured !== null && Number.isFinite(maxMeasured)) {
@@ -91,12 +101,22 @@ export function buildConfirmation(answers: Answers, result: ScoreResult, evidenc
   } else if (latency.status === 'not-demonstrated' && latency.maxMeasuredRps !== null) {
     // 80% of the highest measured rate leaves room for run-to-run noise in closed-model scenarios.
     rate = Math.max(1, Math.floor(latency.maxMeasuredRps * 0.8));
-    notes.push(`The evidence reaches only ${latency.maxMeasuredRps.toFixed(1)} rps, below the expected ${expected} rps: the latency criteria are recorded at ${rate} rps (80% of the highest measured rate). Re-run the comparison at the expected rate to confirm them there.`);
+    notes.push(
+      `The evidence reaches only ${latency.maxMeasuredRps.toFixed(1)} rps, below the expected ${expected} rps: the latency criteria are recorded at ${rate} rps (80% of the highest measured rate). Re-run the comparison at the expected rate to confirm them there.`,
+    );
   }
-  if (latency.status === 'fails') notes.push(`${topology} does not meet this criterion on the current evidence (${latency.reason}); verify will fail until it does.`);
+  if (latency.status === 'fails')
+    notes.push(`${topology} does not meet this criterion on the current evidence (${latency.reason}); verify will fail until it does.`);
   const add = (c: ConfirmationCriterion) => confirmation.criteria.push(c);
   if (budget !== null) {
-    add({ id: `${topology}-p95`, description: `p95 of every ${topology} scenario at >= ${rate} rps stays within the ${budget} ms budget`, topology, metric: 'p95Ms', max: budget, atLeastRps: rate });
+    add({
+      id: `${topology}-p95`,
+      description: `p95 of every ${topology} scenario at >= ${rate} rps stays within the ${budget} ms budget`,
+      topology,
+      metric: 'p95Ms',
+      max: budget,
+      atLeastRps: rate,
+    });
   } else {
     notes.push('The p95 budget is unknown: only the measured p95 (plus tolerance) is recorded.');
   }
@@ -106,20 +126,52 @@ export function buildConfirmation(answers: Answers, result: ScoreResult, evidenc
   if (model.latencyRegressionAllowance !== undefined && counted.length) {
     const worst = Math.max(...counted.map((s) => s.p95Ms));
     const allowed = round(Math.max(worst * (1 + model.latencyRegressionAllowance), worst + 1), 1);
-    add({ id: `${topology}-p95-measured`, description: `p95 of every ${topology} scenario at >= ${rate} rps grows no more than ${Math.round(model.latencyRegressionAllowance * 100)}% over the ${round(worst, 1)} ms measured`, topology, metric: 'p95Ms', max: allowed, atLeastRps: rate });
+    add({
+      id: `${topology}-p95-measured`,
+      description: `p95 of every ${topology} scenario at >= ${rate} rps grows no more than ${Math.round(model.latencyRegressionAllowance * 100)}% over the ${round(worst, 1)} ms measured`,
+      topology,
+      metric: 'p95Ms',
+      max: allowed,
+      atLeastRps: rate,
+    });
   }
-  add({ id: `${topology}-errors`, description: `error rate of every ${topology} scenario at >= ${rate} rps stays at or below ${model.evidence.maxErrorRate * 100}%`, topology, metric: 'errorRate', max: model.evidence.maxErrorRate, atLeastRps: rate });
+  add({
+    id: `${topology}-errors`,
+    description: `error rate of every ${topology} scenario at >= ${rate} rps stays at or below ${model.evidence.maxErrorRate * 100}%`,
+    topology,
+    metric: 'errorRate',
+    max: model.evidence.maxErrorRate,
+    atLeastRps: rate,
+  });
   const allowance = 1 + model.regressionAllowance;
   const pct = `${Math.round(model.regressionAllowance * 100)}%`;
   if (t.cpuSecondsPer1kOrders !== null) {
-    add({ id: `${topology}-cpu`, description: `CPU seconds per 1,000 orders grow no more than ${pct} over the ${round(t.cpuSecondsPer1kOrders, 2)} measured`, topology, metric: 'cpuSecondsPer1kOrders', max: round(t.cpuSecondsPer1kOrders * allowance, 3) });
+    add({
+      id: `${topology}-cpu`,
+      description: `CPU seconds per 1,000 orders grow no more than ${pct} over the ${round(t.cpuSecondsPer1kOrders, 2)} measured`,
+      topology,
+      metric: 'cpuSecondsPer1kOrders',
+      max: round(t.cpuSecondsPer1kOrders * allowance, 3),
+    });
   }
   if (t.peakRssBytes !== null && t.peakRssBytes > 0) {
     const mib = t.peakRssBytes / 2 ** 20;
-    add({ id: `${topology}-memory`, description: `peak memory grows no more than ${pct} over the ${round(mib, 0)} MiB measured`, topology, metric: 'peakRssMiB', max: round(mib * allowance, 1) });
+    add({
+      id: `${topology}-memory`,
+      description: `peak memory grows no more than ${pct} over the ${round(mib, 0)} MiB measured`,
+      topology,
+      metric: 'peakRssMiB',
+      max: round(mib * allowance, 1),
+    });
   }
   if (t.processCount !== null) {
-    add({ id: `${topology}-processes`, description: `no more processes than the ${t.processCount} measured`, topology, metric: 'processCount', max: t.processCount });
+    add({
+      id: `${topology}-processes`,
+      description: `no more processes than the ${t.processCount} measured`,
+      topology,
+      metric: 'processCount',
+      max: t.processCount,
+    });
   }
   if (t.consistency?.stuckOrders !== null && t.consistency?.stuckOrders !== undefined) {
     add({ id: `${topology}-stuck-orders`, description: 'no order stays non-terminal', topology, metric: 'stuckOrders', max: 0 });
@@ -131,10 +183,23 @@ export function buildConfirmation(answers: Answers, result: ScoreResult, evidenc
     const base = { topology, metric: 'fault' as const, fault: f.fault };
     const measured = f.browseAvailability;
     const availability = measured === null ? null : Math.max(0, round(measured - 0.05, 3));
-    if (measured !== null && availability !== null) add({ ...base, id: `${topology}-${f.fault}-availability`, description: `during ${f.fault}, browsing stays at least ${round(availability * 100, 1)}% available (measured ${round(measured * 100, 1)}% less 5 points)`, faultMetric: 'browseAvailability', min: availability });
+    if (measured !== null && availability !== null)
+      add({
+        ...base,
+        id: `${topology}-${f.fault}-availability`,
+        description: `during ${f.fault}, browsing stays at least ${round(availability * 100, 1)}% available (measured ${round(measured * 100, 1)}% less 5 points)`,
+        faultMetric: 'browseAvailability',
+        min: availability,
+      });
     if (f.recoverySeconds !== null) {
       const allowed = round(Math.max(f.recoverySeconds * (1 + model.regressionAllowance), f.recoverySeconds + 2), 1);
-      add({ ...base, id: `${topology}-${f.fault}-recovery`, description: `after ${f.fault}, whole again within ${allowed} s (measured ${round(f.recoverySeconds, 1)} s)`, faultMetric: 'recoverySeconds', max: allowed });
+      add({
+        ...base,
+        id: `${topology}-${f.fault}-recovery`,
+        description: `after ${f.fault}, whole again within ${allowed} s (measured ${round(f.recoverySeconds, 1)} s)`,
+        faultMetric: 'recoverySeconds',
+        max: allowed,
+      });
     }
     for (const k of ['ordersLost', 'ordersStuck', 'duplicateCharges', 'stockDrift'] as const) {
       const v = f[k];
@@ -169,9 +234,14 @@ function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: C
       return { actual: worst[key], detail: `${shown} in ${worst.scenario} at ${worst.throughputRps.toFixed(1)} rps` };
     }
     case 'cpuSecondsPer1kOrders':
-      return { actual: t.cpuSecondsPer1kOrders, detail: t.cpuSecondsPer1kOrders === null ? 'not measured' : `${t.cpuSecondsPer1kOrders.toFixed(3)} CPU s per 1,000 orders` };
+      return {
+        actual: t.cpuSecondsPer1kOrders,
+        detail: t.cpuSecondsPer1kOrders === null ? 'not measured' : `${t.cpuSecondsPer1kOrders.toFixed(3)} CPU s per 1,000 orders`,
+      };
     case 'peakRssMiB':
-      return t.peakRssBytes === null ? { actual: null, detail: 'not measured' } : { actual: t.peakRssBytes / 2 ** 20, detail: `${(t.peakRssBytes / 2 ** 20).toFixed(1)} MiB` };
+      return t.peakRssBytes === null
+        ? { actual: null, detail: 'not measured' }
+        : { actual: t.peakRssBytes / 2 ** 20, detail: `${(t.peakRssBytes / 2 ** 20).toFixed(1)} MiB` };
     case 'processCount':
       return { actual: t.processCount, detail: t.processCount === null ? 'not measured' : `${t.processCount} process${t.processCount === 1 ? '' : 'es'}` };
     case 'stuckOrders':
@@ -184,7 +254,12 @@ function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: C
       if (!f || !c.faultMetric) return { actual: null, detail: `fault experiment ${c.fault ?? '?'} not in the evidence` };
       if (c.faultMetric === 'recoverySeconds' && f.recoverySeconds === null) return { actual: null, detail: `did not recover from ${f.fault}` };
       const v = f[c.faultMetric];
-      const shown = c.faultMetric === 'browseAvailability' ? `${((v ?? 0) * 100).toFixed(1)}% available` : c.faultMetric === 'recoverySeconds' ? `${(v ?? 0).toFixed(1)} s` : `${v}`;
+      const shown =
+        c.faultMetric === 'browseAvailability'
+          ? `${((v ?? 0) * 100).toFixed(1)}% available`
+          : c.faultMetric === 'recoverySeconds'
+            ? `${(v ?? 0).toFixed(1)} s`
+            : `${v}`;
       return { actual: v, detail: `${shown} in ${f.fault}` };
     }
   }
@@ -202,7 +277,9 @@ export function checkConfirmation(confirmation: Confirmation, evidence: Evidence
     const { actual, detail } = actualOf(criterion, t, confirmation);
     if (actual === null) return { criterion, passed: false, actual, detail };
     const passed = (criterion.max === undefined || actual <= criterion.max) && (criterion.min === undefined || actual >= criterion.min);
-    const bounds = [criterion.min !== undefined ? `min ${criterion.min}` : null, criterion.max !== undefined ? `max ${criterion.max}` : null].filter(Boolean).join(', ');
+    const bounds = [criterion.min !== undefined ? `min ${criterion.min}` : null, criterion.max !== undefined ? `max ${criterion.max}` : null]
+      .filter(Boolean)
+      .join(', ');
     return { criterion, passed, actual, detail: `${detail} (${bounds})` };
   });
 }

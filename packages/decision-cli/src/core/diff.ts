@@ -94,10 +94,16 @@ export function renderDiff(d: DecisionDiff, labelA: string, labelB: string, titl
     `(both scored with model v${d.modelVersion})`,
     '',
     'Scores:',
-    ...OPTION_IDS.map((id) => `  ${title(id).padEnd(18)} ${d.a.scores[id].toFixed(1).padStart(5)} → ${d.b.scores[id].toFixed(1).padStart(5)}  (${signed(d.b.scores[id] - d.a.scores[id])})`),
+    ...OPTION_IDS.map(
+      (id) =>
+        `  ${title(id).padEnd(18)} ${d.a.scores[id].toFixed(1).padStart(5)} → ${d.b.scores[id].toFixed(1).padStart(5)}  (${signed(d.b.scores[id] - d.a.scores[id])})`,
+    ),
     '',
   ];
-  const [lead, second] = [d.b.recommendation, d.a.recommendation !== d.b.recommendation ? d.a.recommendation : Object.entries(d.b.scores).sort((x, y) => y[1] - x[1])[1]![0] as OptionId];
+  const [lead, second] = [
+    d.b.recommendation,
+    d.a.recommendation !== d.b.recommendation ? d.a.recommendation : (Object.entries(d.b.scores).sort((x, y) => y[1] - x[1])[1]![0] as OptionId),
+  ];
   if (d.answers.length === 0) lines.push('No answer differs.');
   else {
     lines.push(`Answers that differ (effect of each alone on ${title(lead)} vs ${title(second)}, points):`);
@@ -105,7 +111,10 @@ export function renderDiff(d: DecisionDiff, labelA: string, labelB: string, titl
   }
   if (d.criteria.length) {
     lines.push('', 'Criteria that moved (points, A → B):');
-    for (const c of d.criteria.slice(0, 8)) lines.push(`  ${c.title}: ${title(lead)} ${c.a[lead].toFixed(1)} → ${c.b[lead].toFixed(1)}, ${title(second)} ${c.a[second].toFixed(1)} → ${c.b[second].toFixed(1)}`);
+    for (const c of d.criteria.slice(0, 8))
+      lines.push(
+        `  ${c.title}: ${title(lead)} ${c.a[lead].toFixed(1)} → ${c.b[lead].toFixed(1)}, ${title(second)} ${c.a[second].toFixed(1)} → ${c.b[second].toFixed(1)}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -128,19 +128,21 @@ export interface ComparisonInput {
       | undefined;
   }>;
   /** Schema 2: fault experiments (absent or empty in version 1 files). */
-  faults?: ReadonlyArray<{
-    topology: string;
-    fault: string;
-    browseAvailability: number;
-    checkoutSuccess: number;
-    ordersLost: number;
-    ordersStuck: number;
-    duplicateCharges: number;
-    stockDrift: number;
-    recoverySeconds: number;
-    p95DuringFaultMs: number;
-    recovered?: boolean | undefined;
-  }> | undefined;
+  faults?:
+    | ReadonlyArray<{
+        topology: string;
+        fault: string;
+        browseAvailability: number;
+        checkoutSuccess: number;
+        ordersLost: number;
+        ordersStuck: number;
+        duplicateCharges: number;
+        stockDrift: number;
+        recoverySeconds: number;
+        p95DuringFaultMs: number;
+        recovered?: boolean | undefined;
+      }>
+    | undefined;
   /** Schema 2: the comparison's own monthly estimates (USD) at its load profiles, shown for reference. */
   cost?: { currency: string; estimates: ReadonlyArray<{ topology: string; profile: string; monthlyUsd: number | null }> } | undefined;
   scenarios: ReadonlyArray<{
@@ -433,13 +435,26 @@ export function assessLatency(
   model: Model,
   scenarioFilter?: readonly string[],
 ): LatencyAssessment {
-  const base = { budgetMs: budgetMs ?? 0, rps: rps ?? 0, p95Ms: null, throughputRps: null, scenario: null, errorRate: null, headroom: null, maxMeasuredRps: null };
+  const base = {
+    budgetMs: budgetMs ?? 0,
+    rps: rps ?? 0,
+    p95Ms: null,
+    throughputRps: null,
+    scenario: null,
+    errorRate: null,
+    headroom: null,
+    maxMeasuredRps: null,
+  };
   const scenarios = (t?.scenarios ?? []).filter((s) => !scenarioFilter?.length || scenarioFilter.includes(s.scenario));
   if (!t || scenarios.length === 0) {
     return { ...base, status: 'unmeasured', reason: 'not measured' };
   }
   if (budgetMs === null || rps === null) {
-    return { ...base, status: 'unknown-answer', reason: `the ${budgetMs === null ? 'p95 budget' : 'request rate'} is unknown, so the measured latency cannot be judged` };
+    return {
+      ...base,
+      status: 'unknown-answer',
+      reason: `the ${budgetMs === null ? 'p95 budget' : 'request rate'} is unknown, so the measured latency cannot be judged`,
+    };
   }
   const maxMeasuredRps = Math.max(...scenarios.map((s) => s.throughputRps));
   const counted = scenarios.filter((s) => s.throughputRps >= rps * model.evidence.rateTolerance);
@@ -552,13 +567,7 @@ export function assessCost(t: TopologyEvidence | undefined, expectedRps: number 
  * cost per 1,000 orders, process count and consistency under faults.
  * @example assessTopologies(evidence, answers, MODEL_V1, prices)
  */
-export function assessTopologies(
-  evidence: Evidence,
-  answers: Answers,
-  model: Model,
-  prices: Prices,
-  scenarioFilter?: readonly string[],
-): TopologyAssessment[] {
+export function assessTopologies(evidence: Evidence, answers: Answers, model: Model, prices: Prices, scenarioFilter?: readonly string[]): TopologyAssessment[] {
   const expected = knownNumber(answers, 'load.expectedRps');
   const peak = knownNumber(answers, 'load.peakRps');
   const budget = knownNumber(answers, 'load.p95BudgetMs');
@@ -581,17 +590,28 @@ export function assessTopologies(
 }
 
 /** The load profile the monthly estimate is made at; null (with why) when an answer it needs is unknown. */
-export function loadProfile(answers: Answers, model: Model): { profile: { expectedRps: number; peakRps: number; busyHours: number; offHoursShare: number } | null; reason: string } {
+export function loadProfile(
+  answers: Answers,
+  model: Model,
+): { profile: { expectedRps: number; peakRps: number; busyHours: number; offHoursShare: number } | null; reason: string } {
   const m = model.cost.monthly;
   if (!m) return { profile: null, reason: 'this model estimates cost per 1,000 orders' };
   const expectedRps = knownNumber(answers, 'load.expectedRps');
   const peakRps = knownNumber(answers, 'load.peakRps');
   const burstiness = getAnswer(answers, 'load.burstiness');
   const busy = knownNumber(answers, 'load.busyHoursPerDay');
-  const unknown = [expectedRps === null && 'load.expectedRps', peakRps === null && 'load.peakRps', typeof burstiness !== 'string' || !(burstiness in m.offHoursShareByBurstiness) ? 'load.burstiness' : false].filter(Boolean);
-  if (unknown.length || expectedRps === null || peakRps === null) return { profile: null, reason: `${unknown.join(' and ')} unknown, so the monthly cost cannot be estimated` };
+  const unknown = [
+    expectedRps === null && 'load.expectedRps',
+    peakRps === null && 'load.peakRps',
+    typeof burstiness !== 'string' || !(burstiness in m.offHoursShareByBurstiness) ? 'load.burstiness' : false,
+  ].filter(Boolean);
+  if (unknown.length || expectedRps === null || peakRps === null)
+    return { profile: null, reason: `${unknown.join(' and ')} unknown, so the monthly cost cannot be estimated` };
   const b = String(burstiness);
-  return { profile: { expectedRps, peakRps, busyHours: busy ?? m.busyHoursByBurstiness[b] ?? 8, offHoursShare: m.offHoursShareByBurstiness[b] ?? 0 }, reason: '' };
+  return {
+    profile: { expectedRps, peakRps, busyHours: busy ?? m.busyHoursByBurstiness[b] ?? 8, offHoursShare: m.offHoursShareByBurstiness[b] ?? 0 },
+    reason: '',
+  };
 }
 
 /**
@@ -654,7 +674,11 @@ export function assessMonthlyCost(t: TopologyEvidence, answers: Answers, model: 
       profile: { busyRps: priced.busyRps, peakRps: priced.peakRps, hoursPerDay: priced.hoursPerDay, quietRps: priced.quietRps, orderShare },
       requestsPerMonth,
       vcpu: estimate.provisioned?.vcpus ?? null,
-      assumptions: [`${fmt(requestsPerMonth / 1e6, 2)} million requests a month (${rate})`, ...estimate.lines.filter((l) => l.usd > 0).map((l) => `${l.item}: ${usd(l.usd)}`), ...estimate.notes],
+      assumptions: [
+        `${fmt(requestsPerMonth / 1e6, 2)} million requests a month (${rate})`,
+        ...estimate.lines.filter((l) => l.usd > 0).map((l) => `${l.item}: ${usd(l.usd)}`),
+        ...estimate.notes,
+      ],
     },
     reason: 'estimated with the shared cost model from measured CPU and memory',
   };
@@ -674,7 +698,9 @@ export function usd(value: number | null | undefined): string {
  * @example priceAssumptionLines(DEFAULT_PRICES)[0]
  */
 export function priceAssumptionLines(list: readonly PriceItem[]): string[] {
-  return list.map((p) => `${p.id} = ${p.value} ${p.unit}${p.overriddenBy ? ` (set by ${p.overriddenBy}; default from ${p.source}, ${p.date})` : ` (${p.source}, ${p.date})`}`);
+  return list.map(
+    (p) => `${p.id} = ${p.value} ${p.unit}${p.overriddenBy ? ` (set by ${p.overriddenBy}; default from ${p.source}, ${p.date})` : ` (${p.source}, ${p.date})`}`,
+  );
 }
 
 function judgeFaults(t: TopologyEvidence): FaultAssessment | null {
@@ -684,7 +710,8 @@ function judgeFaults(t: TopologyEvidence): FaultAssessment | null {
   let slowestRecovery: FaultAssessment['slowestRecovery'] = null;
   const broken: string[] = [];
   for (const f of faults) {
-    if (f.browseAvailability !== null && (!worstAvailability || f.browseAvailability < worstAvailability.value)) worstAvailability = { value: f.browseAvailability, fault: f.fault };
+    if (f.browseAvailability !== null && (!worstAvailability || f.browseAvailability < worstAvailability.value))
+      worstAvailability = { value: f.browseAvailability, fault: f.fault };
     const seconds = f.recoverySeconds ?? Infinity; // never recovered is the slowest recovery there is
     if (!slowestRecovery || seconds > slowestRecovery.value) slowestRecovery = { value: seconds, fault: f.fault };
     const bad = [
@@ -703,7 +730,12 @@ function judgeConsistency(t: TopologyEvidence): TopologyAssessment['consistency'
   const faultBroken = judgeFaults(t)?.broken ?? [];
   if (faultBroken.length) return { verdict: 'broken', detail: `under faults: ${faultBroken.join('; ')}` };
   if (!c || (c.compensations === null && c.stuckOrders === null && c.duplicateCharges === null)) {
-    return (t.faults ?? []).length ? { verdict: 'clean', detail: `no lost or stuck orders, duplicate charges or stock drift in ${t.faults!.length} fault experiment${t.faults!.length === 1 ? '' : 's'}` } : null;
+    return (t.faults ?? []).length
+      ? {
+          verdict: 'clean',
+          detail: `no lost or stuck orders, duplicate charges or stock drift in ${t.faults!.length} fault experiment${t.faults!.length === 1 ? '' : 's'}`,
+        }
+      : null;
   }
   const parts = [
     c.stuckOrders !== null ? `${c.stuckOrders} stuck orders` : null,

@@ -17,7 +17,12 @@ const EXPORT = {
 const SUMMARY_DATA = {
   state: { isStdOutTTY: false, isStdErrTTY: false, testRunDurationMs: 10000 },
   metrics: {
-    http_req_duration: { type: 'trend', contains: 'time', values: { avg: 8, min: 1, med: 6, max: 90, 'p(90)': 12, 'p(95)': 14.5 }, thresholds: { 'p(95)<100': { ok: true } } },
+    http_req_duration: {
+      type: 'trend',
+      contains: 'time',
+      values: { avg: 8, min: 1, med: 6, max: 90, 'p(90)': 12, 'p(95)': 14.5 },
+      thresholds: { 'p(95)<100': { ok: true } },
+    },
     http_reqs: { type: 'counter', contains: 'default', values: { count: 500, rate: 50 } },
     http_req_failed: { type: 'rate', contains: 'default', values: { rate: 0, passes: 0, fails: 500 }, thresholds: { 'rate<0.01': { ok: true } } },
   },
@@ -26,7 +31,17 @@ const SUMMARY_DATA = {
 describe('parseK6Summary', () => {
   it('reads --summary-export, where a threshold value of true means it FAILED', () => {
     const s = parseK6Summary(JSON.stringify(EXPORT), 'export.json', 'browse');
-    expect(s).toMatchObject({ scenario: 'browse', source: 'k6', throughputRps: 99.96, requests: 3000, p50Ms: 15.2, p95Ms: 61.7, p99Ms: 120.9, errorRate: 0.001, durationSeconds: 30.0125 });
+    expect(s).toMatchObject({
+      scenario: 'browse',
+      source: 'k6',
+      throughputRps: 99.96,
+      requests: 3000,
+      p50Ms: 15.2,
+      p95Ms: 61.7,
+      p99Ms: 120.9,
+      errorRate: 0.001,
+      durationSeconds: 30.0125,
+    });
     expect(s.thresholdsPassed).toBe(false);
     expect(s.failedThresholds).toEqual(['http_req_duration: p(95)<50']);
   });
@@ -40,7 +55,11 @@ describe('parseK6Summary', () => {
     { name: 'truncated JSON', text: JSON.stringify(EXPORT).slice(0, 200), expected: /cannot read export\.json: it is not complete JSON \(truncated/ },
     { name: 'no metrics', text: '{"foo": 1}', expected: /export\.json has no "metrics" object; is it a k6 summary\?/ },
     { name: 'no http_req_duration', text: JSON.stringify({ metrics: { http_reqs: { count: 1, rate: 1 } } }), expected: /no http_req_duration metric/ },
-    { name: 'a metric cut short', text: JSON.stringify({ metrics: { http_req_duration: { med: 1 }, http_reqs: { count: 1, rate: 1 } } }), expected: /export\.json: http_req_duration has no numeric "p\(95\)"/ },
+    {
+      name: 'a metric cut short',
+      text: JSON.stringify({ metrics: { http_req_duration: { med: 1 }, http_reqs: { count: 1, rate: 1 } } }),
+      expected: /export\.json: http_req_duration has no numeric "p\(95\)"/,
+    },
   ])('rejects $name with InputError', ({ text, expected }) => {
     expect(() => parseK6Summary(text, 'export.json')).toThrow(InputError);
     expect(() => parseK6Summary(text, 'export.json')).toThrow(expected);

@@ -27,22 +27,46 @@ const winner = (a: Answers, e: Evidence = NO_EVIDENCE) => score(a, e, { model: M
 const SEED_TABLE: Array<{ row: string; answers: Answers; expected: OptionId[] }> = [
   { row: 'team size: one small team building an MVP, strong consistency → modular monolith', answers: SMALL_TEAM_MVP, expected: ['modular-monolith'] },
   { row: 'team size: many teams that must release independently, mature platform → microservices', answers: MANY_TEAMS_PLATFORM, expected: ['microservices'] },
-  { row: 'consistency: 14 teams releasing independently, strong consistency in 3 contexts → hybrid (a monolith core)', answers: FOURTEEN_TEAMS, expected: ['hybrid'] },
+  {
+    row: 'consistency: 14 teams releasing independently, strong consistency in 3 contexts → hybrid (a monolith core)',
+    answers: FOURTEEN_TEAMS,
+    expected: ['hybrid'],
+  },
   {
     row: 'consistency: many teams, eventual consistency across many contexts → microservices or hybrid',
-    answers: with_(FOURTEEN_TEAMS, { 'domain.crossContextConsistency': 'eventual', 'domain.boundedContexts': 12, 'team.onCall': 'per-team', 'team.platformMaturity': 'mature', 'operations.kubernetes': 'production', 'operations.tracing': 'distributed', timeToMarket: 'normal' }),
+    answers: with_(FOURTEEN_TEAMS, {
+      'domain.crossContextConsistency': 'eventual',
+      'domain.boundedContexts': 12,
+      'team.onCall': 'per-team',
+      'team.platformMaturity': 'mature',
+      'operations.kubernetes': 'production',
+      'operations.tracing': 'distributed',
+      timeToMarket: 'normal',
+    }),
     expected: ['microservices', 'hybrid'],
   },
   { row: 'scaling: mostly idle, event-driven, bursty → serverless', answers: IDLE_BURSTY_EVENTS, expected: ['serverless'] },
   { row: 'scaling: the webhook team (bursts of 2,000 rps, idle otherwise) → serverless', answers: WEBHOOK_BURSTS, expected: ['serverless'] },
-  { row: 'ops maturity: no platform, no on-call, no Kubernetes, a small team → modular monolith', answers: with_(SMALL_TEAM_MVP, { timeToMarket: 'normal', 'domain.crossContextConsistency': 'mixed' }), expected: ['modular-monolith'] },
+  {
+    row: 'ops maturity: no platform, no on-call, no Kubernetes, a small team → modular monolith',
+    answers: with_(SMALL_TEAM_MVP, { timeToMarket: 'normal', 'domain.crossContextConsistency': 'mixed' }),
+    expected: ['modular-monolith'],
+  },
   {
     row: 'ops maturity: mature platform, per-team on-call, Kubernetes in production, 6 teams with independent releases → microservices or hybrid',
     answers: with_(MANY_TEAMS_PLATFORM, { 'team.teams': 6, 'team.engineers': 40 }),
     expected: ['microservices', 'hybrid'],
   },
-  { row: 'cost: high cost sensitivity with steady traffic, one team → modular monolith', answers: with_(SMALL_TEAM_MVP, { 'cost.sensitivity': 'high', 'load.burstiness': 'steady', timeToMarket: 'normal' }), expected: ['modular-monolith'] },
-  { row: 'cost: high cost sensitivity, mostly idle, event-driven → serverless', answers: with_(IDLE_BURSTY_EVENTS, { 'change.independentReleases': 'none' }), expected: ['serverless'] },
+  {
+    row: 'cost: high cost sensitivity with steady traffic, one team → modular monolith',
+    answers: with_(SMALL_TEAM_MVP, { 'cost.sensitivity': 'high', 'load.burstiness': 'steady', timeToMarket: 'normal' }),
+    expected: ['modular-monolith'],
+  },
+  {
+    row: 'cost: high cost sensitivity, mostly idle, event-driven → serverless',
+    answers: with_(IDLE_BURSTY_EVENTS, { 'change.independentReleases': 'none' }),
+    expected: ['serverless'],
+  },
 ];
 
 describe('model v2 against the seed table (every row, with any subset of measured options)', () => {
@@ -111,7 +135,9 @@ describe('evidence compares like with like', () => {
     const lost = score(FOURTEEN_TEAMS, evidenceFromComparison(comparisonV2Fixture({ ordersLost: { hybrid: 3 } }), 'x.json'), { model: MODEL_V2 });
     expect(lost.criteria.find((c) => c.evidence === 'consistency')!.fits.hybrid).toMatchObject({ fit: 0, source: 'measured' });
     // Without fault experiments the priors stand.
-    expect(score(FOURTEEN_TEAMS, v1Comparison, { model: MODEL_V2 }).criteria.find((c) => c.evidence === 'failure-isolation')!.fits['modular-monolith'].source).toBe('prior');
+    expect(
+      score(FOURTEEN_TEAMS, v1Comparison, { model: MODEL_V2 }).criteria.find((c) => c.evidence === 'failure-isolation')!.fits['modular-monolith'].source,
+    ).toBe('prior');
   });
 });
 
@@ -135,7 +161,8 @@ describe('unknown answers', () => {
 
   it('the answers about today move the model the way they should', () => {
     const base = with_(FOURTEEN_TEAMS, { 'today.architecture': 'none', 'today.broker': 'none', 'today.pain': 'none' });
-    const s = (a: Answers) => Object.fromEntries(score(a, NO_EVIDENCE, { model: MODEL_V2 }).ranking.map((o) => [o.option, o.score])) as Record<OptionId, number>;
+    const s = (a: Answers) =>
+      Object.fromEntries(score(a, NO_EVIDENCE, { model: MODEL_V2 }).ranking.map((o) => [o.option, o.score])) as Record<OptionId, number>;
     expect(s(with_(base, { 'today.pain': 'deploy-coupling' })).microservices).toBeGreaterThan(s(base).microservices);
     expect(s(with_(base, { 'today.pain': 'transaction-timeouts' }))['modular-monolith']).toBeGreaterThan(s(base)['modular-monolith']);
     expect(s(with_(base, { 'today.broker': 'yes' })).microservices).toBeGreaterThan(s(base).microservices);

@@ -25,7 +25,10 @@ const Criterion = z
     answer: z.string().optional(),
     weight: z.number().positive(),
     evidence: z.enum(['latency', 'cost', 'processes', 'consistency', 'failure-isolation', 'recovery']).optional(),
-    weightBy: z.object({ answer: z.string(), factors: z.record(z.string(), z.number().nonnegative()) }).strict().optional(),
+    weightBy: z
+      .object({ answer: z.string(), factors: z.record(z.string(), z.number().nonnegative()) })
+      .strict()
+      .optional(),
     why: z.string(),
     levels: z.array(Level).min(1),
   })
@@ -39,9 +42,7 @@ export const ModelSchema = z
     version: z.number().int().positive(),
     title: z.string(),
     scale: z.object({ min: z.literal(0), max: z.literal(5) }),
-    options: z.array(
-      z.object({ id: OptionId, title: z.string(), summary: z.string(), measuredAs: z.array(z.string()) }).strict(),
-    ),
+    options: z.array(z.object({ id: OptionId, title: z.string(), summary: z.string(), measuredAs: z.array(z.string()) }).strict()),
     tieOrder: z.array(OptionId),
     criteria: z.array(Criterion).min(1),
     evidence: z

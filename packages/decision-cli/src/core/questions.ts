@@ -14,12 +14,33 @@ export interface Question {
 
 export type QuestionGroup = 'Team and organisation' | 'Domain' | 'Load' | 'Change' | 'Operations' | 'Cost' | 'Time to market' | 'Where you stand today';
 
-export const QUESTION_GROUPS: readonly QuestionGroup[] = ['Team and organisation', 'Domain', 'Load', 'Change', 'Operations', 'Cost', 'Time to market', 'Where you stand today'];
+export const QUESTION_GROUPS: readonly QuestionGroup[] = [
+  'Team and organisation',
+  'Domain',
+  'Load',
+  'Change',
+  'Operations',
+  'Cost',
+  'Time to market',
+  'Where you stand today',
+];
 
 /** The questionnaire, in the order it is asked. Choice values match the answers schema. */
 export const QUESTIONS: readonly Question[] = [
-  { path: 'team.teams', group: 'Team and organisation', kind: 'int', message: 'How many teams will build and run the system?', help: 'Count teams that would own a part of the system, not individuals.' },
-  { path: 'team.engineers', group: 'Team and organisation', kind: 'int', message: 'How many engineers are in those teams?', help: 'Everyone who writes or operates the code.' },
+  {
+    path: 'team.teams',
+    group: 'Team and organisation',
+    kind: 'int',
+    message: 'How many teams will build and run the system?',
+    help: 'Count teams that would own a part of the system, not individuals.',
+  },
+  {
+    path: 'team.engineers',
+    group: 'Team and organisation',
+    kind: 'int',
+    message: 'How many engineers are in those teams?',
+    help: 'Everyone who writes or operates the code.',
+  },
   {
     path: 'team.onCall',
     group: 'Team and organisation',
@@ -44,7 +65,13 @@ export const QUESTIONS: readonly Question[] = [
       { value: 'mature', name: 'Mature', description: 'A new service with pipeline, dashboards and alerts takes an hour.' },
     ],
   },
-  { path: 'domain.boundedContexts', group: 'Domain', kind: 'int', message: 'How many bounded contexts does the domain have?', help: 'Areas with their own language and rules, e.g. catalog, orders, payments, shipping = 4.' },
+  {
+    path: 'domain.boundedContexts',
+    group: 'Domain',
+    kind: 'int',
+    message: 'How many bounded contexts does the domain have?',
+    help: 'Areas with their own language and rules, e.g. catalog, orders, payments, shipping = 4.',
+  },
   {
     path: 'domain.crossContextConsistency',
     group: 'Domain',
@@ -69,8 +96,22 @@ export const QUESTIONS: readonly Question[] = [
       { value: 'event-driven', name: 'Event-driven', description: 'Most work reacts to events or queues.' },
     ],
   },
-  { path: 'load.expectedRps', group: 'Load', kind: 'number', unit: 'rps', message: 'Expected request rate at the public API in a normal busy hour (requests/s)?', help: 'Measured evidence is judged at this rate.' },
-  { path: 'load.peakRps', group: 'Load', kind: 'number', unit: 'rps', message: 'Peak request rate you must serve (requests/s)?', help: 'The highest short-term rate, at least the expected rate.' },
+  {
+    path: 'load.expectedRps',
+    group: 'Load',
+    kind: 'number',
+    unit: 'rps',
+    message: 'Expected request rate at the public API in a normal busy hour (requests/s)?',
+    help: 'Measured evidence is judged at this rate.',
+  },
+  {
+    path: 'load.peakRps',
+    group: 'Load',
+    kind: 'number',
+    unit: 'rps',
+    message: 'Peak request rate you must serve (requests/s)?',
+    help: 'The highest short-term rate, at least the expected rate.',
+  },
   {
     path: 'load.burstiness',
     group: 'Load',
@@ -95,8 +136,23 @@ export const QUESTIONS: readonly Question[] = [
       { value: 'uneven', name: 'Yes, scaling is uneven', description: 'Some parts need to scale on their own.' },
     ],
   },
-  { path: 'load.p95BudgetMs', group: 'Load', kind: 'number', unit: 'ms', message: 'p95 latency budget of a public request (ms)?', help: '95% of requests must finish within this many milliseconds.' },
-  { path: 'load.busyHoursPerDay', group: 'Load', kind: 'number', unit: 'h', optional: true, message: 'Hours a day at about the expected rate (0-24)?', help: 'The rest of the day counts as near idle; the monthly cost estimate uses it. Unknown: derived from the traffic shape.' },
+  {
+    path: 'load.p95BudgetMs',
+    group: 'Load',
+    kind: 'number',
+    unit: 'ms',
+    message: 'p95 latency budget of a public request (ms)?',
+    help: '95% of requests must finish within this many milliseconds.',
+  },
+  {
+    path: 'load.busyHoursPerDay',
+    group: 'Load',
+    kind: 'number',
+    unit: 'h',
+    optional: true,
+    message: 'Hours a day at about the expected rate (0-24)?',
+    help: 'The rest of the day counts as near idle; the monthly cost estimate uses it. Unknown: derived from the traffic shape.',
+  },
   {
     path: 'change.releaseFrequency',
     group: 'Change',

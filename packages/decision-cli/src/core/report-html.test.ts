@@ -9,7 +9,16 @@ import { renderHtmlReport } from './report-html';
 
 function report(evidence = evidenceFromComparison(comparisonFixture(), 'c.json'), title = 'Decision <report> & more') {
   const d = decisionInput(SMALL_TEAM_MVP, evidence);
-  return renderHtmlReport({ title, date: d.date, answers: d.answers, result: d.result, sensitivity: d.sensitivity, evidence, model: d.model, generator: 'test' });
+  return renderHtmlReport({
+    title,
+    date: d.date,
+    answers: d.answers,
+    result: d.result,
+    sensitivity: d.sensitivity,
+    evidence,
+    model: d.model,
+    generator: 'test',
+  });
 }
 
 describe('renderHtmlReport', () => {
@@ -24,7 +33,14 @@ describe('renderHtmlReport', () => {
 
   it('has the charts: latency percentiles per scenario, throughput, cost, memory, and the score breakdown', () => {
     const titles = [...html.matchAll(/<svg [^>]*aria-label="([^"]+)"/g)].map((m) => m[1]);
-    expect(titles).toEqual(['Score by criterion group (points of 100)', 'Latency percentiles: browse', 'Latency percentiles: checkout', 'Throughput by scenario', 'Estimated cost per 1,000 orders', 'Peak memory (all processes)']);
+    expect(titles).toEqual([
+      'Score by criterion group (points of 100)',
+      'Latency percentiles: browse',
+      'Latency percentiles: checkout',
+      'Throughput by scenario',
+      'Estimated cost per 1,000 orders',
+      'Peak memory (all processes)',
+    ]);
     expect(html).toContain('p95 budget 300 ms');
     expect(html).toContain('<title>p95 · monolith: 12 ms</title>');
   });
@@ -50,7 +66,17 @@ describe('renderHtmlReport with model v2 and a version-2 comparison', () => {
   const evidence = evidenceFromComparison(comparisonV2Fixture(), 'c2.json');
   const close = { ...FOURTEEN_TEAMS, team: { ...FOURTEEN_TEAMS.team, teams: 7 } };
   const d = decisionInput(close, evidence, {}, MODEL_V2);
-  const html = renderHtmlReport({ title: 'T', date: d.date, answers: d.answers, result: d.result, sensitivity: d.sensitivity, confidence: d.confidence, evidence, model: d.model, generator: 'test' });
+  const html = renderHtmlReport({
+    title: 'T',
+    date: d.date,
+    answers: d.answers,
+    result: d.result,
+    sensitivity: d.sensitivity,
+    confidence: d.confidence,
+    evidence,
+    model: d.model,
+    generator: 'test',
+  });
 
   it('has a Confidence section that says too close to call and names the deciding answers', () => {
     expect(d.confidence?.level).toBe('too-close');

@@ -20,7 +20,8 @@ export interface HtmlReportInput {
   generator: string;
 }
 
-const n = (v: number | null | undefined, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const n = (v: number | null | undefined, d = 1) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 // Two measurement charts side by side within the page's 1040 px.
 const CHART_WIDTH = 500;
@@ -48,7 +49,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const title = (id: OptionId) => optionTitle(model, id);
   const scenarioNames = [...new Set(evidence.topologies.flatMap((t) => t.scenarios.map((s) => s.scenario)))];
   const topoNames = evidence.topologies.map((t) => t.topology);
-  const scenarioOf = (topology: string, scenario: string) => evidence.topologies.find((t) => t.topology === topology)?.scenarios.find((s) => s.scenario === scenario);
+  const scenarioOf = (topology: string, scenario: string) =>
+    evidence.topologies.find((t) => t.topology === topology)?.scenarios.find((s) => s.scenario === scenario);
 
   const charts: string[] = [];
   if (scenarioNames.length) {
@@ -58,8 +60,12 @@ export function renderHtmlReport(input: HtmlReportInput): string {
           title: `Latency percentiles: ${scenario}`,
           unit: 'ms',
           categories: topoNames,
-          series: (['p50Ms', 'p95Ms', 'p99Ms'] as const).map((k) => ({ name: k.replace('Ms', ''), values: topoNames.map((t) => scenarioOf(t, scenario)?.[k] ?? null) })),
-          reference: typeof answers.load.p95BudgetMs === 'number' ? { value: answers.load.p95BudgetMs, label: `p95 budget ${answers.load.p95BudgetMs} ms` } : undefined,
+          series: (['p50Ms', 'p95Ms', 'p99Ms'] as const).map((k) => ({
+            name: k.replace('Ms', ''),
+            values: topoNames.map((t) => scenarioOf(t, scenario)?.[k] ?? null),
+          })),
+          reference:
+            typeof answers.load.p95BudgetMs === 'number' ? { value: answers.load.p95BudgetMs, label: `p95 budget ${answers.load.p95BudgetMs} ms` } : undefined,
           width: CHART_WIDTH,
         }),
       );
@@ -70,7 +76,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         unit: 'requests/s',
         categories: scenarioNames,
         series: topoNames.map((t) => ({ name: t, values: scenarioNames.map((s) => scenarioOf(t, s)?.throughputRps ?? null) })),
-        reference: typeof answers.load.expectedRps === 'number' ? { value: answers.load.expectedRps, label: `expected ${answers.load.expectedRps} rps` } : undefined,
+        reference:
+          typeof answers.load.expectedRps === 'number' ? { value: answers.load.expectedRps, label: `expected ${answers.load.expectedRps} rps` } : undefined,
         width: CHART_WIDTH,
       }),
     );
@@ -79,7 +86,9 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         title: 'Estimated cost per 1,000 orders',
         unit: '€',
         categories: topoNames,
-        series: [{ name: 'cost per 1,000 orders', values: topoNames.map((t) => result.assessments.find((a) => a.topology === t)?.cost?.totalEurPer1kOrders ?? null) }],
+        series: [
+          { name: 'cost per 1,000 orders', values: topoNames.map((t) => result.assessments.find((a) => a.topology === t)?.cost?.totalEurPer1kOrders ?? null) },
+        ],
         width: CHART_WIDTH,
       }),
     );
@@ -99,7 +108,15 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         title: 'Peak memory (all processes)',
         unit: 'MiB',
         categories: topoNames,
-        series: [{ name: 'peak RSS', values: topoNames.map((t) => { const b = evidence.topologies.find((x) => x.topology === t)?.peakRssBytes; return b ? b / 2 ** 20 : null; }) }],
+        series: [
+          {
+            name: 'peak RSS',
+            values: topoNames.map((t) => {
+              const b = evidence.topologies.find((x) => x.topology === t)?.peakRssBytes;
+              return b ? b / 2 ** 20 : null;
+            }),
+          },
+        ],
         width: CHART_WIDTH,
       }),
     );
@@ -115,8 +132,16 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       unit: '%',
       categories: faultTopos(fault),
       series: [
-        { name: 'browse available', values: faultTopos(fault).map((t) => (faultOf(t, fault)?.browseAvailability ?? null) === null ? null : faultOf(t, fault)!.browseAvailability! * 100) },
-        { name: 'checkout succeeded', values: faultTopos(fault).map((t) => (faultOf(t, fault)?.checkoutSuccess ?? null) === null ? null : faultOf(t, fault)!.checkoutSuccess! * 100) },
+        {
+          name: 'browse available',
+          values: faultTopos(fault).map((t) =>
+            (faultOf(t, fault)?.browseAvailability ?? null) === null ? null : faultOf(t, fault)!.browseAvailability! * 100,
+          ),
+        },
+        {
+          name: 'checkout succeeded',
+          values: faultTopos(fault).map((t) => ((faultOf(t, fault)?.checkoutSuccess ?? null) === null ? null : faultOf(t, fault)!.checkoutSuccess! * 100)),
+        },
       ],
       width: CHART_WIDTH,
     }),
@@ -157,16 +182,21 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
   });
 
   const ranking = result.ranking
-    .map((o, i) => `<tr class="${i === 0 ? 'winner' : ''}"><td>${i + 1}</td><td>${esc(o.title)}</td><td class="num">${n(o.score)}</td><td>${o.measuredAs ? `measured as <code>${esc(o.measuredAs)}</code>` : 'not measured: answers and model priors only'}</td></tr>`)
+    .map(
+      (o, i) =>
+        `<tr class="${i === 0 ? 'winner' : ''}"><td>${i + 1}</td><td>${esc(o.title)}</td><td class="num">${n(o.score)}</td><td>${o.measuredAs ? `measured as <code>${esc(o.measuredAs)}</code>` : 'not measured: answers and model priors only'}</td></tr>`,
+    )
     .join('');
 
   const breakdown = result.criteria
     .map(
       (c) =>
-        `<tr><td>${esc(c.title)}</td><td>${esc(c.answerPath ? answerLabel(c.answerPath, c.answerValue) : c.level)}</td><td class="num">${n(c.weight, 2)}</td>${OPTION_IDS.map((id) => {
-          const f = c.fits[id];
-          return `<td class="num ${f.source === 'answers' ? '' : f.source}" title="${esc(f.note)}">${f.fit}/5 · ${n(f.points)}</td>`;
-        }).join('')}</tr>`,
+        `<tr><td>${esc(c.title)}</td><td>${esc(c.answerPath ? answerLabel(c.answerPath, c.answerValue) : c.level)}</td><td class="num">${n(c.weight, 2)}</td>${OPTION_IDS.map(
+          (id) => {
+            const f = c.fits[id];
+            return `<td class="num ${f.source === 'answers' ? '' : f.source}" title="${esc(f.note)}">${f.fit}/5 · ${n(f.points)}</td>`;
+          },
+        ).join('')}</tr>`,
     )
     .join('');
 
@@ -193,7 +223,9 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
   ).join('');
 
   const flip = sensitivity.smallestFlip ? esc(describeFlip(sensitivity.smallestFlip, title)) : 'no change of one or two answers flips it';
-  const assumptions = result.assessments.flatMap((a) => (a.monthly ? [`${a.topology}: ${a.monthly.assumptions.join(', ')}`] : [])).concat(result.assessments.some((a) => a.monthly) ? [] : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []));
+  const assumptions = result.assessments
+    .flatMap((a) => (a.monthly ? [`${a.topology}: ${a.monthly.assumptions.join(', ')}`] : []))
+    .concat(result.assessments.some((a) => a.monthly) ? [] : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []));
 
   return `<!doctype html>
 <html lang="en">
@@ -220,7 +252,15 @@ ${
 <div class="charts">${charts.join('\n')}</div>
 <table><thead><tr><th>Topology</th><th>Scenario</th><th>Throughput (rps)</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>Errors</th></tr></thead><tbody>${measuredRows}</tbody></table>
 <table><thead><tr><th>Topology</th><th>p95 budget at ${esc(String(answers.load.expectedRps))} rps</th><th>Processes</th><th>CPU s / 1k orders</th><th>Peak MiB</th><th>Cost</th><th>Consistency under faults</th></tr></thead><tbody>${assessRows}</tbody></table>
-${assumptions.length ? `<p class="note">Cost assumptions: ${assumptions.map(esc).join('; ')}.</p>` : ''}${result.assessments.some((a) => a.monthly) ? `<details><summary>Price assumptions (USD, the cost model of <code>pnpm compare</code>; override with <code>--price ID=VALUE</code>)</summary><ul>${priceAssumptionLines(priceList(result.prices)).map((l) => `<li>${esc(l)}</li>`).join('')}</ul></details>` : ''}`
+${assumptions.length ? `<p class="note">Cost assumptions: ${assumptions.map(esc).join('; ')}.</p>` : ''}${
+        result.assessments.some((a) => a.monthly)
+          ? `<details><summary>Price assumptions (USD, the cost model of <code>pnpm compare</code>; override with <code>--price ID=VALUE</code>)</summary><ul>${priceAssumptionLines(
+              priceList(result.prices),
+            )
+              .map((l) => `<li>${esc(l)}</li>`)
+              .join('')}</ul></details>`
+          : ''
+      }`
     : '<p>No measured evidence was given: every option is scored from the answers alone.</p>'
 }
 ${faultSection}

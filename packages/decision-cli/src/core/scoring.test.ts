@@ -12,13 +12,23 @@ describe('score: agrees with well-known guidance', () => {
   const cases: Array<{ name: string; answers: Answers; evidence: Evidence; expected: OptionId }> = [
     { name: 'small team, MVP, strong consistency → modular monolith', answers: SMALL_TEAM_MVP, evidence: NO_EVIDENCE, expected: 'modular-monolith' },
     { name: 'same, with measured evidence → modular monolith', answers: SMALL_TEAM_MVP, evidence: evidence(), expected: 'modular-monolith' },
-    { name: 'many teams, independent releases, uneven scaling, mature platform → microservices', answers: MANY_TEAMS_PLATFORM, evidence: NO_EVIDENCE, expected: 'microservices' },
+    {
+      name: 'many teams, independent releases, uneven scaling, mature platform → microservices',
+      answers: MANY_TEAMS_PLATFORM,
+      evidence: NO_EVIDENCE,
+      expected: 'microservices',
+    },
     { name: 'same, with measured evidence → microservices', answers: MANY_TEAMS_PLATFORM, evidence: evidence({ browseRps: 900 }), expected: 'microservices' },
     { name: 'event-driven, mostly idle, bursty, cost focus → serverless', answers: IDLE_BURSTY_EVENTS, evidence: NO_EVIDENCE, expected: 'serverless' },
     { name: 'same, with measured evidence → serverless', answers: IDLE_BURSTY_EVENTS, evidence: evidence(), expected: 'serverless' },
     {
       name: 'a few teams, a few parts released alone → hybrid',
-      answers: { ...DEFAULT_ANSWERS, team: { teams: 3, engineers: 25, onCall: 'shared-rotation', platformMaturity: 'basic' }, change: { releaseFrequency: 'daily', independentReleases: 'some' }, load: { ...DEFAULT_ANSWERS.load, scalingProfile: 'uneven' } },
+      answers: {
+        ...DEFAULT_ANSWERS,
+        team: { teams: 3, engineers: 25, onCall: 'shared-rotation', platformMaturity: 'basic' },
+        change: { releaseFrequency: 'daily', independentReleases: 'some' },
+        load: { ...DEFAULT_ANSWERS.load, scalingProfile: 'uneven' },
+      },
       evidence: NO_EVIDENCE,
       expected: 'hybrid',
     },
@@ -44,20 +54,30 @@ describe('score: arithmetic and breakdown', () => {
   });
 
   it('gives 100 to an option with a perfect fit everywhere and 0 with no fit', () => {
-    const all = (fit: number) => ({ ...MODEL_V1, criteria: MODEL_V1.criteria.map((c) => ({ ...c, levels: c.levels.map((l) => ({ ...l, fit: { ...l.fit, hybrid: fit } })) })) });
+    const all = (fit: number) => ({
+      ...MODEL_V1,
+      criteria: MODEL_V1.criteria.map((c) => ({ ...c, levels: c.levels.map((l) => ({ ...l, fit: { ...l.fit, hybrid: fit } })) })),
+    });
     expect(score(DEFAULT_ANSWERS, NO_EVIDENCE, { model: all(5) }).ranking.find((o) => o.option === 'hybrid')?.score).toBeCloseTo(100);
     expect(score(DEFAULT_ANSWERS, NO_EVIDENCE, { model: all(0) }).ranking.find((o) => o.option === 'hybrid')?.score).toBeCloseTo(0);
   });
 
   it('breaks ties towards the simpler option (tieOrder)', () => {
-    const flat = { ...MODEL_V1, criteria: MODEL_V1.criteria.map((c) => ({ ...c, levels: c.levels.map((l) => ({ ...l, fit: { 'modular-monolith': 3, microservices: 3, serverless: 3, hybrid: 3 } })) })) };
+    const flat = {
+      ...MODEL_V1,
+      criteria: MODEL_V1.criteria.map((c) => ({
+        ...c,
+        levels: c.levels.map((l) => ({ ...l, fit: { 'modular-monolith': 3, microservices: 3, serverless: 3, hybrid: 3 } })),
+      })),
+    };
     const result = score(DEFAULT_ANSWERS, NO_EVIDENCE, { model: flat });
     expect(result.ranking.map((o) => o.option)).toEqual(MODEL_V1.tieOrder);
     expect(result.margin).toBe(0);
   });
 
   it('scales the running-cost weight with cost sensitivity', () => {
-    const weight = (s: 'low' | 'medium' | 'high') => score(withAnswer(DEFAULT_ANSWERS, 'cost.sensitivity', s), NO_EVIDENCE, { model: MODEL_V1 }).criteria.find((c) => c.id === 'resource-cost')?.weight;
+    const weight = (s: 'low' | 'medium' | 'high') =>
+      score(withAnswer(DEFAULT_ANSWERS, 'cost.sensitivity', s), NO_EVIDENCE, { model: MODEL_V1 }).criteria.find((c) => c.id === 'resource-cost')?.weight;
     expect([weight('low'), weight('medium'), weight('high')]).toEqual([1, 2, 4]);
   });
 });

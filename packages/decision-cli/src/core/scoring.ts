@@ -102,7 +102,9 @@ const STATUS_RANK = { meets: 3, 'not-demonstrated': 2, 'unknown-answer': 2, fail
 /** Picks the measured topology that stands for an option: the one that best meets the budget. */
 function representative(model: Model, option: OptionId, assessments: TopologyAssessment[]): TopologyAssessment | undefined {
   const names = model.options.find((o) => o.id === option)?.measuredAs ?? [];
-  const candidates = assessments.filter((a) => names.includes(a.topology) && (a.latency.status !== 'unmeasured' || a.processCount !== null || a.faults !== null));
+  const candidates = assessments.filter(
+    (a) => names.includes(a.topology) && (a.latency.status !== 'unmeasured' || a.processCount !== null || a.faults !== null),
+  );
   return candidates.sort(
     (a, b) =>
       STATUS_RANK[b.latency.status] - STATUS_RANK[a.latency.status] ||
@@ -128,13 +130,18 @@ function evidenceFit(
   costBasis: CostBasis,
   prior: { fit: number; note: string; source: FitSource },
 ): { fit: number; source: FitSource; note: string } {
-  const priorBecause = (why: string) => ({ fit: prior.fit, source: prior.source === 'unknown' ? ('unknown' as const) : ('prior' as const), note: criterion.answer ? `${why}; model prior for ${prior.note}` : `${why}; model prior` });
+  const priorBecause = (why: string) => ({
+    fit: prior.fit,
+    source: prior.source === 'unknown' ? ('unknown' as const) : ('prior' as const),
+    note: criterion.answer ? `${why}; model prior for ${prior.note}` : `${why}; model prior`,
+  });
   if (criterion.evidence === 'cost' && costBasis.priorsBecause) return priorBecause(costBasis.priorsBecause);
   if (!rep) return priorBecause('not measured');
   switch (criterion.evidence) {
     case 'latency': {
       const l = rep.latency;
-      if (l.status === 'meets') return { fit: bandFit(model.evidence.latencyHeadroom, l.headroom ?? 0), source: 'measured', note: `${rep.topology}: ${l.reason}` };
+      if (l.status === 'meets')
+        return { fit: bandFit(model.evidence.latencyHeadroom, l.headroom ?? 0), source: 'measured', note: `${rep.topology}: ${l.reason}` };
       if (l.status === 'fails') return { fit: model.evidence.latencyFailFit, source: 'measured', note: `${rep.topology}: ${l.reason}` };
       return priorBecause(`${rep.topology}: ${l.reason}`);
     }
@@ -154,17 +161,30 @@ function evidenceFit(
     case 'failure-isolation': {
       const w = rep.faults?.worstAvailability;
       if (!w || !model.evidence.availability) return priorBecause(`${rep.topology}: no fault experiments`);
-      return { fit: bandFit(model.evidence.availability, w.value), source: 'measured', note: `${rep.topology}: browse availability ${fmt(w.value * 100, 1)}% during ${w.fault}` };
+      return {
+        fit: bandFit(model.evidence.availability, w.value),
+        source: 'measured',
+        note: `${rep.topology}: browse availability ${fmt(w.value * 100, 1)}% during ${w.fault}`,
+      };
     }
     case 'recovery': {
       const r = rep.faults?.slowestRecovery;
       if (!r || !model.evidence.recoverySeconds) return priorBecause(`${rep.topology}: no recovery time measured`);
-      if (!Number.isFinite(r.value)) return { fit: model.evidence.neverRecoveredFit ?? 0, source: 'measured', note: `${rep.topology}: did not recover from ${r.fault} before the deadline` };
-      return { fit: bandFit(model.evidence.recoverySeconds, r.value), source: 'measured', note: `${rep.topology}: whole again ${fmt(r.value, 1)} s after ${r.fault}` };
+      if (!Number.isFinite(r.value))
+        return { fit: model.evidence.neverRecoveredFit ?? 0, source: 'measured', note: `${rep.topology}: did not recover from ${r.fault} before the deadline` };
+      return {
+        fit: bandFit(model.evidence.recoverySeconds, r.value),
+        source: 'measured',
+        note: `${rep.topology}: whole again ${fmt(r.value, 1)} s after ${r.fault}`,
+      };
     }
     case 'processes': {
       if (rep.processCount === null) return priorBecause(`${rep.topology}: process count not measured`);
-      return { fit: bandFit(model.evidence.processCount, rep.processCount), source: 'measured', note: `${rep.topology}: ${rep.processCount} process${rep.processCount === 1 ? '' : 'es'} to run` };
+      return {
+        fit: bandFit(model.evidence.processCount, rep.processCount),
+        source: 'measured',
+        note: `${rep.topology}: ${rep.processCount} process${rep.processCount === 1 ? '' : 'es'} to run`,
+      };
     }
     case 'consistency': {
       if (!rep.consistency) return priorBecause(`${rep.topology}: consistency under faults not measured`);
@@ -239,7 +259,9 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
     const fits = Object.fromEntries(
       OPTION_IDS.map((id) => {
         const prior = { fit: level.fit[id], note: level.label, source: (unknown ? 'unknown' : 'answers') as FitSource };
-        const f = criterion.evidence ? evidenceFit(criterion, model, reps.get(id), costBasis, prior) : { fit: prior.fit, source: prior.source, note: level.label };
+        const f = criterion.evidence
+          ? evidenceFit(criterion, model, reps.get(id), costBasis, prior)
+          : { fit: prior.fit, source: prior.source, note: level.label };
         return [id, { ...f, points: 0 }];
       }),
     ) as Record<OptionId, OptionFit>;
@@ -277,7 +299,8 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
   const [first, second] = ranking as [OptionScore, OptionScore];
 
   const notes: string[] = [];
-  if (evidence.topologies.length === 0) notes.push('No measured evidence was given: every option is scored from the answers alone (evidence criteria use the model priors).');
+  if (evidence.topologies.length === 0)
+    notes.push('No measured evidence was given: every option is scored from the answers alone (evidence criteria use the model priors).');
   for (const id of OPTION_IDS) {
     const o = model.options.find((x) => x.id === id);
     if (!reps.get(id)) {
@@ -288,8 +311,10 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
       );
     }
   }
-  if (costBasis.priorsBecause && model.criteria.some((c) => c.evidence === 'cost') && evidence.topologies.length) notes.push(`Running cost: ${costBasis.priorsBecause}.`);
-  for (const path of unknowns) notes.push(`${path} is unknown: scored from the model's prior (each option's mean fit over the possible answers); an assumption to confirm.`);
+  if (costBasis.priorsBecause && model.criteria.some((c) => c.evidence === 'cost') && evidence.topologies.length)
+    notes.push(`Running cost: ${costBasis.priorsBecause}.`);
+  for (const path of unknowns)
+    notes.push(`${path} is unknown: scored from the model's prior (each option's mean fit over the possible answers); an assumption to confirm.`);
   return {
     modelVersion: model.version,
     unknowns: [...unknowns],

@@ -75,7 +75,13 @@ function numericCandidates(path: string, current: number, model: Model, evidence
   for (const t of evidence.topologies) {
     for (const s of t.scenarios) {
       if (path === 'load.p95BudgetMs') {
-        for (const v of [Math.floor(s.p95Ms) - 1, Math.ceil(s.p95Ms * 1.01), Math.ceil(s.p95Ms / (1 - 0.5)), Math.ceil(s.p95Ms / (1 - 0.25)), Math.ceil(s.p95Ms / (1 - 0.1))]) {
+        for (const v of [
+          Math.floor(s.p95Ms) - 1,
+          Math.ceil(s.p95Ms * 1.01),
+          Math.ceil(s.p95Ms / (1 - 0.5)),
+          Math.ceil(s.p95Ms / (1 - 0.25)),
+          Math.ceil(s.p95Ms / (1 - 0.1)),
+        ]) {
           if (v > 0 && v !== current) values.set(v, Math.min(values.get(v) ?? Infinity, 1));
         }
       }
@@ -137,7 +143,10 @@ const bySize = (a: { changes: Candidate[]; margin: number }, b: { changes: Candi
     steps(a) - steps(b) ||
     rel(a) - rel(b) ||
     b.margin - a.margin ||
-    a.changes.map((c) => c.path).join().localeCompare(b.changes.map((c) => c.path).join())
+    a.changes
+      .map((c) => c.path)
+      .join()
+      .localeCompare(b.changes.map((c) => c.path).join())
   );
 };
 
@@ -242,7 +251,8 @@ export function assessConfidence(result: ScoreResult, sensitivity: Sensitivity, 
   if (threshold > 0 && result.margin < threshold) reasons.push(`the margin of ${result.margin.toFixed(1)} points is below the ${threshold}-point threshold`);
   const unknownFlips = oneStep.filter((f) => result.unknowns.includes(f.changes[0]!.path));
   const knownFlips = oneStep.filter((f) => !result.unknowns.includes(f.changes[0]!.path));
-  if (flipsCount && knownFlips.length) reasons.push(`${knownFlips.length} one-step change${knownFlips.length === 1 ? '' : 's'} of a single answer flip${knownFlips.length === 1 ? 's' : ''} it`);
+  if (flipsCount && knownFlips.length)
+    reasons.push(`${knownFlips.length} one-step change${knownFlips.length === 1 ? '' : 's'} of a single answer flip${knownFlips.length === 1 ? 's' : ''} it`);
   if (flipsCount && unknownFlips.length) reasons.push(`the unknown ${[...new Set(unknownFlips.map((f) => f.changes[0]!.path))].join(', ')} would decide it`);
   for (const f of [...unknownFlips, ...knownFlips, ...sensitivity.singleFlips]) {
     const c = f.changes[0]!;
@@ -267,7 +277,10 @@ export function assessConfidence(result: ScoreResult, sensitivity: Sensitivity, 
 
 /** One line for terminal and reports, e.g. `Too close to call: ... Deciding answers: ...`. */
 export function describeConfidence(c: Confidence): string {
-  const drivers = c.drivers.length ? ` Ahead mostly on ${c.drivers.map((d) => `${d.criterion.toLowerCase()}${d.answerPath ? ` (${d.answerPath}: ${show(d.answer)})` : ''} +${d.points.toFixed(1)}`).join(', ')}.` : '';
-  if (c.level === 'clear') return `Clear: ahead by ${c.margin.toFixed(1)} points (threshold ${c.threshold})${c.deciding.length ? `; the nearest flips need a bigger change: ${c.deciding.slice(0, 2).join(', ')}` : ''}.${drivers}`;
+  const drivers = c.drivers.length
+    ? ` Ahead mostly on ${c.drivers.map((d) => `${d.criterion.toLowerCase()}${d.answerPath ? ` (${d.answerPath}: ${show(d.answer)})` : ''} +${d.points.toFixed(1)}`).join(', ')}.`
+    : '';
+  if (c.level === 'clear')
+    return `Clear: ahead by ${c.margin.toFixed(1)} points (threshold ${c.threshold})${c.deciding.length ? `; the nearest flips need a bigger change: ${c.deciding.slice(0, 2).join(', ')}` : ''}.${drivers}`;
   return `Too close to call: ${c.reasons.join('; ')}.${c.deciding.length ? ` Deciding answers: ${c.deciding.join(', ')}.` : ''}${drivers}`;
 }

@@ -69,14 +69,22 @@ export function barChart(o: BarChartOptions): string {
         `<rect x="${x.toFixed(1)}" y="${yy.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(m.top + plotH - yy).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(`${s.name} · ${category}: ${fmtTick(v)} ${o.unit}`)}</title></rect>`,
       );
     });
-    parts.push(`<text x="${(m.left + ci * groupW + groupW / 2).toFixed(1)}" y="${m.top + plotH + 16}" text-anchor="middle" class="tick">${esc(category)}</text>`);
+    parts.push(
+      `<text x="${(m.left + ci * groupW + groupW / 2).toFixed(1)}" y="${m.top + plotH + 16}" text-anchor="middle" class="tick">${esc(category)}</text>`,
+    );
   });
   if (o.reference) {
     const ry = y(o.reference.value).toFixed(1);
     parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${ry}" y2="${ry}" class="reference"/>`);
     parts.push(`<text x="${width - m.right}" y="${(Number(ry) - 4).toFixed(1)}" text-anchor="end" class="reference-label">${esc(o.reference.label)}</text>`);
   }
-  parts.push(legend(o.series.map((s) => s.name), m.left, height - 24));
+  parts.push(
+    legend(
+      o.series.map((s) => s.name),
+      m.left,
+      height - 24,
+    ),
+  );
   return `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(o.title)}">${parts.join('')}</svg>`;
 }
 
@@ -120,7 +128,9 @@ export function stackedBars(o: { title: string; max: number; rows: readonly Stac
     for (const seg of row.segments) {
       const w = (seg.value / o.max) * plotW;
       const color = PALETTE[names.indexOf(seg.name) % PALETTE.length];
-      parts.push(`<rect x="${x.toFixed(1)}" y="${yy + 4}" width="${Math.max(0, w).toFixed(1)}" height="${rowH - 8}" fill="${color}"><title>${esc(`${row.label} · ${seg.name}: ${seg.value.toFixed(1)}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${yy + 4}" width="${Math.max(0, w).toFixed(1)}" height="${rowH - 8}" fill="${color}"><title>${esc(`${row.label} · ${seg.name}: ${seg.value.toFixed(1)}`)}</title></rect>`,
+      );
       x += w;
     }
     const total = row.segments.reduce((s, v) => s + v.value, 0);

@@ -45,7 +45,11 @@ export function answersTemplate(answers: Answers = DEFAULT_ANSWERS, schemaPath =
   ];
   const describe = (path: string) => {
     const q = QUESTIONS.find((x) => x.path === path)!;
-    const allowed = q.choices ? `\nOne of: ${q.choices.map((c) => `${c.value} (${c.name})`).join(', ')}, or unknown.` : q.kind === 'int' ? '\nA whole number, at least 1, or unknown.' : '\nA number above 0, or unknown.';
+    const allowed = q.choices
+      ? `\nOne of: ${q.choices.map((c) => `${c.value} (${c.name})`).join(', ')}, or unknown.`
+      : q.kind === 'int'
+        ? '\nA whole number, at least 1, or unknown.'
+        : '\nA number above 0, or unknown.';
     return `${q.message} ${q.help}${allowed}${q.optional ? ' Optional.' : ''}`;
   };
   const field = (q: (typeof QUESTIONS)[number]) => {

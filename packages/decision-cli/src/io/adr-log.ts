@@ -35,7 +35,8 @@ export class AdrLog {
           warnings.push(`${file}: ${(error as Error).message.replace(`${file}: `, '')}; listed with status unknown`);
           parsed = { frontMatter: {}, body: '', title: file, hasFrontMatter: false };
         }
-        if (!parsed.hasFrontMatter && !warnings.some((w) => w.startsWith(`${file}:`))) warnings.push(`${file} has no YAML front matter; listed with status unknown`);
+        if (!parsed.hasFrontMatter && !warnings.some((w) => w.startsWith(`${file}:`)))
+          warnings.push(`${file} has no YAML front matter; listed with status unknown`);
         const { frontMatter, title } = parsed;
         return {
           number: Number(match[1]),
@@ -48,7 +49,8 @@ export class AdrLog {
       .sort((a, b) => a.number - b.number || a.file.localeCompare(b.file));
     const seen = new Map<number, string[]>();
     for (const e of entries) seen.set(e.number, [...(seen.get(e.number) ?? []), e.file]);
-    for (const [n, files] of seen) if (files.length > 1) warnings.push(`ADR number ${pad(n)} is used ${files.length} times (${files.join(', ')}); renumber all but one`);
+    for (const [n, files] of seen)
+      if (files.length > 1) warnings.push(`ADR number ${pad(n)} is used ${files.length} times (${files.join(', ')}); renumber all but one`);
     this.warnings = warnings;
     return entries;
   }
@@ -63,11 +65,15 @@ export class AdrLog {
   find(ref: string): AdrEntry {
     const entries = this.list();
     const sameNumber = /^\d+$/.test(ref) ? entries.filter((e) => e.number === Number(ref)) : [];
-    if (sameNumber.length > 1) throw new InputError(`ADR number ${pad(Number(ref))} is ambiguous (${sameNumber.map((e) => e.file).join(', ')}); pass the file name`);
+    if (sameNumber.length > 1)
+      throw new InputError(`ADR number ${pad(Number(ref))} is ambiguous (${sameNumber.map((e) => e.file).join(', ')}); pass the file name`);
     const byNumber = sameNumber[0];
     const base = ref.split(/[\\/]/).pop();
     const found = byNumber ?? entries.find((e) => e.file === base);
-    if (!found) throw new InputError(`no ADR ${JSON.stringify(ref)} in ${this.dir}${entries.length ? ` (have ${entries.map((e) => pad(e.number)).join(', ')})` : ' (the folder has no records)'}`);
+    if (!found)
+      throw new InputError(
+        `no ADR ${JSON.stringify(ref)} in ${this.dir}${entries.length ? ` (have ${entries.map((e) => pad(e.number)).join(', ')})` : ' (the folder has no records)'}`,
+      );
     return found;
   }
 

@@ -76,12 +76,18 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
     const eq = spec.indexOf('=');
     const topology = spec.slice(0, eq);
     if (eq <= 0 || !TOPOLOGY.test(topology)) {
-      throw new InputError(`--k6 ${spec}: expected TOPOLOGY=FILE, e.g. --k6 monolith=results/k6-monolith.json (topologies: monolith, microservices-http, microservices-amqp)`);
+      throw new InputError(
+        `--k6 ${spec}: expected TOPOLOGY=FILE, e.g. --k6 monolith=results/k6-monolith.json (topologies: monolith, microservices-http, microservices-amqp)`,
+      );
     }
     const rest = spec.slice(eq + 1);
     const [file, scenario] = /^(.*?)(?::([A-Za-z0-9_-]+))?$/.exec(rest)!.slice(1) as [string, string | undefined];
     const scenarioEvidence = parseK6Summary(readText(file, 'k6 summary'), file, scenario ?? 'k6');
-    evidence = addScenarios(evidence, topology, [scenarioEvidence], { kind: 'k6', path: file, description: `${topology}, scenario ${scenarioEvidence.scenario}` });
+    evidence = addScenarios(evidence, topology, [scenarioEvidence], {
+      kind: 'k6',
+      path: file,
+      description: `${topology}, scenario ${scenarioEvidence.scenario}`,
+    });
   }
   return evidence;
 }

@@ -1,5 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ConflictError, InputError } from '../core/errors';
 
@@ -34,7 +48,8 @@ function probe(dir: string, shown: string): void {
  */
 export function checkOutputDir(path: string, shown: string): void {
   const abs = resolve(path);
-  if (PSEUDO.some((p) => abs === p || abs.startsWith(`${p}${sep}`))) throw new InputError(`${shown}: ${abs} is on a kernel pseudo-filesystem; choose a normal folder`);
+  if (PSEUDO.some((p) => abs === p || abs.startsWith(`${p}${sep}`)))
+    throw new InputError(`${shown}: ${abs} is on a kernel pseudo-filesystem; choose a normal folder`);
   const existing = nearestExisting(abs);
   let stat;
   try {
@@ -42,7 +57,8 @@ export function checkOutputDir(path: string, shown: string): void {
   } catch (error) {
     throw new InputError(`${shown}: cannot use ${existing} (${(error as NodeJS.ErrnoException).code})`);
   }
-  if (!stat.isDirectory()) throw new InputError(existing === abs ? `${shown}: is a file, not a folder` : `${shown}: ${existing} is a file, so no folder can be created under it`);
+  if (!stat.isDirectory())
+    throw new InputError(existing === abs ? `${shown}: is a file, not a folder` : `${shown}: ${existing} is a file, so no folder can be created under it`);
   try {
     accessSync(existing, constants.W_OK | constants.X_OK);
   } catch {
@@ -133,7 +149,9 @@ export class OutputBatch {
       }
     } catch (error) {
       this.undo();
-      throw error instanceof InputError ? error : new InputError(`cannot write ${this.current() ?? 'the outputs'}: ${(error as Error).message}; nothing was written`);
+      throw error instanceof InputError
+        ? error
+        : new InputError(`cannot write ${this.current() ?? 'the outputs'}: ${(error as Error).message}; nothing was written`);
     }
     for (const f of this.files) if (f.backup) tryUnlink(f.backup);
   }

@@ -48,7 +48,12 @@ function setText(answers: Answers, key: Extract<Step, { kind: 'text' }>['key'], 
     const { problem: _drop, ...rest } = answers.project ?? { name: 'order-processing system' };
     return { ...answers, project: v ? { ...rest, problem: v } : rest };
   }
-  const list = v ? v.split(',').map((x) => x.trim()).filter(Boolean) : [];
+  const list = v
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
   return { ...answers, people: { ...answers.people, [key]: list } };
 }
 
@@ -70,7 +75,11 @@ async function askStep(step: Step, answers: Answers, progress: string, ctx: Ctx,
   const q = step.q;
   const current = getAnswer(answers, q.path);
   if (q.kind === 'enum') {
-    const choices: Array<{ value: string | symbol; name: string; description?: string }> = (q.choices ?? []).map((c) => ({ value: c.value, name: c.name, description: `${c.description} ${q.help}` }));
+    const choices: Array<{ value: string | symbol; name: string; description?: string }> = (q.choices ?? []).map((c) => ({
+      value: c.value,
+      name: c.name,
+      description: `${c.description} ${q.help}`,
+    }));
     choices.push({ value: UNKNOWN, name: "Don't know (scored from the model's prior, listed as an assumption)" });
     if (canGoBack) choices.push({ value: BACK, name: '← Back to the previous question' });
     return select({ message: `${progress} ${q.message}`, choices, default: current ?? UNKNOWN, pageSize: 8 }, ctx as Parameters<typeof select>[1]);
@@ -91,7 +100,8 @@ async function askStep(step: Step, answers: Answers, progress: string, ctx: Ctx,
         if (n > limits.max) return `Please enter at most ${limits.max}`;
         const expected = answers.load.expectedRps;
         if (q.path === 'load.peakRps' && typeof expected === 'number' && n < expected) return `The peak must be at least the expected rate (${expected} rps)`;
-        if (q.path === 'team.engineers' && typeof answers.team.teams === 'number' && n < answers.team.teams) return `There must be at least one engineer per team (${answers.team.teams} teams)`;
+        if (q.path === 'team.engineers' && typeof answers.team.teams === 'number' && n < answers.team.teams)
+          return `There must be at least one engineer per team (${answers.team.teams} teams)`;
         return true;
       },
     },
@@ -111,7 +121,8 @@ function apply(step: Step, answers: Answers, value: unknown): Answers {
 function reviewLines(answers: Answers): string {
   const lines = ['', '── Review your answers ──', `  Deciding for: ${answers.project?.name ?? ''}`];
   if (answers.project?.problem) lines.push(`  Problem: ${answers.project.problem}`);
-  for (const key of ['decisionMakers', 'consulted', 'informed'] as const) if (answers.people?.[key]?.length) lines.push(`  ${key}: ${answers.people[key]!.join(', ')}`);
+  for (const key of ['decisionMakers', 'consulted', 'informed'] as const)
+    if (answers.people?.[key]?.length) lines.push(`  ${key}: ${answers.people[key]!.join(', ')}`);
   QUESTIONS.forEach((q, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${q.message} ${answerLabel(q.path, getAnswer(answers, q.path))}`));
   return `${lines.join('\n')}\n\n`;
 }

@@ -16,7 +16,9 @@ export default defineTopology({
   publicProcess: 'api',
   // The Node launcher (esbuild, miniflare's host: ≈280 MB) is local scaffolding Cloudflare does
   // not run, so only workerd, its child, is measured.
-  processes: [{ name: 'api', entry: 'src/launch.ts', portOffset: 0, capabilities: ['gateway', 'catalog', 'orders', 'payments', 'shipping'], measure: 'children' }],
+  processes: [
+    { name: 'api', entry: 'src/launch.ts', portOffset: 0, capabilities: ['gateway', 'catalog', 'orders', 'payments', 'shipping'], measure: 'children' },
+  ],
   storage: 'D1 (SQLite files under DATA_DIR/workerd); on Cloudflare, a D1 database',
   transport: 'Cloudflare Queues (miniflare runs them in workerd)',
 });

@@ -229,7 +229,8 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       };
       subscriptions.set(queue, { onMessage, noAck: true });
       // A link lost meanwhile is no failure here: the reconnect subscribes every registered queue.
-      if (link) await subscribe(link, queue, onMessage, true).catch((error: unknown) => logger.warn({ err: error, queue }, 'consume failed; resumed on reconnect'));
+      if (link)
+        await subscribe(link, queue, onMessage, true).catch((error: unknown) => logger.warn({ err: error, queue }, 'consume failed; resumed on reconnect'));
       return queue;
     })();
     return replies;
@@ -292,7 +293,8 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       void work.finally(() => inFlight.delete(work));
     };
     subscriptions.set(queue, { onMessage, noAck: false });
-    if (link) await subscribe(link, queue, onMessage, false).catch((error: unknown) => logger.warn({ err: error, queue }, 'consume failed; resumed on reconnect'));
+    if (link)
+      await subscribe(link, queue, onMessage, false).catch((error: unknown) => logger.warn({ err: error, queue }, 'consume failed; resumed on reconnect'));
   }
 
   return {
@@ -310,7 +312,8 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
           const queue = names.commands(target);
           await withProducerSpan(
             queue,
-            (headers) => publishConfirmed('', queue, Buffer.from(JSON.stringify(command)), { replyTo, correlationId, messageId: command.id, type: command.type, headers }),
+            (headers) =>
+              publishConfirmed('', queue, Buffer.from(JSON.stringify(command)), { replyTo, correlationId, messageId: command.id, type: command.type, headers }),
             { tracing, metrics, attributes: { 'messaging.message.id': command.id } },
           );
           let timer: NodeJS.Timeout | undefined;

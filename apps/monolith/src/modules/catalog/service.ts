@@ -45,7 +45,11 @@ export function createCatalog(db: Kysely<CatalogTables>) {
 
   return {
     async list(limit: number, afterSku?: string): Promise<{ items: Product[]; next: string | null }> {
-      let query = db.selectFrom('products').selectAll().orderBy('sku').limit(limit + 1);
+      let query = db
+        .selectFrom('products')
+        .selectAll()
+        .orderBy('sku')
+        .limit(limit + 1);
       if (afterSku) query = query.where('sku', '>', afterSku);
       const rows = await query.execute();
       const items = rows.slice(0, limit).map(toProduct);
@@ -74,7 +78,19 @@ export function createCatalog(db: Kysely<CatalogTables>) {
           priced.push({ sku: item.sku, quantity: item.quantity, unitPriceCents: Number(row.price_cents) });
           continue;
         }
-        const known = new Set((await trx.selectFrom('products').select('sku').where('sku', 'in', items.map((i) => i.sku)).execute()).map((r) => r.sku));
+        const known = new Set(
+          (
+            await trx
+              .selectFrom('products')
+              .select('sku')
+              .where(
+                'sku',
+                'in',
+                items.map((i) => i.sku),
+              )
+              .execute()
+          ).map((r) => r.sku),
+        );
         const unknown = items.flatMap((i, index) => (known.has(i.sku) ? [] : [{ path: `items.${index}.sku`, message: `unknown SKU ${i.sku}` }]));
         if (unknown.length > 0) throw new AppError('unknown-sku', unknown.map((u) => u.message).join('; '), { errors: unknown });
         throw new AppError('insufficient-stock', `not enough stock of ${item.sku} for ${item.quantity} units`);
@@ -98,7 +114,11 @@ export function createCatalog(db: Kysely<CatalogTables>) {
     async seed(): Promise<number> {
       let count = 0;
       for (const chunk of seedProductRowChunks()) {
-        await db.insertInto('products').values(chunk).onConflict((oc) => oc.column('sku').doNothing()).execute();
+        await db
+          .insertInto('products')
+          .values(chunk)
+          .onConflict((oc) => oc.column('sku').doNothing())
+          .execute();
         count += chunk.length;
       }
       return count;

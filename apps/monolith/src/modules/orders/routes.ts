@@ -7,7 +7,6 @@ import { placedOrderResponse, readCursor, readIdempotencyKey, readJson, validate
 import type { ShipmentReader } from '../shipping';
 import type { Orders } from './service';
 
-
 /** Order routes of a signed-in customer (mounted behind authenticate). */
 export function orderRoutes(orders: Orders, shipping: ShipmentReader) {
   return new Hono<{ Variables: AuthVariables }>()

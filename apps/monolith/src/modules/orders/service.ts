@@ -74,7 +74,9 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
   const customerOrderById = prepareQuery(db, (q, $: { id: string; customer_id: string }) =>
     q.selectFrom('orders').selectAll().where('id', '=', $.id).where('customer_id', '=', $.customer_id),
   );
-  const itemsOfOrder = prepareQuery(db, (q, $: { order_id: string }) => q.selectFrom('order_items').selectAll().where('order_id', '=', $.order_id).orderBy('sku'));
+  const itemsOfOrder = prepareQuery(db, (q, $: { order_id: string }) =>
+    q.selectFrom('order_items').selectAll().where('order_id', '=', $.order_id).orderBy('sku'),
+  );
   const insertOrder = prepareQuery(db, (q, $: { id: string; customer_id: string; total_cents: number; payment_token: string; now: string }) =>
     q.insertInto('orders').values({
       id: $.id,
@@ -97,7 +99,14 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       query = prepareQuery(db, (q, $: Record<string, string | number>) =>
         q
           .insertInto('order_items')
-          .values(Array.from({ length: count }, (_, i) => ({ order_id: $.order_id as string, sku: $[`sku${i}`] as string, quantity: $[`quantity${i}`] as number, unit_price_cents: $[`price${i}`] as number }))),
+          .values(
+            Array.from({ length: count }, (_, i) => ({
+              order_id: $.order_id as string,
+              sku: $[`sku${i}`] as string,
+              quantity: $[`quantity${i}`] as number,
+              unit_price_cents: $[`price${i}`] as number,
+            })),
+          ),
       );
       insertItems.set(count, query);
     }
@@ -115,7 +124,8 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
   );
 
   async function load(id: string, customerId?: string): Promise<Order | undefined> {
-    const row = customerId === undefined ? await orderById.executeTakeFirst(db, { id }) : await customerOrderById.executeTakeFirst(db, { id, customer_id: customerId });
+    const row =
+      customerId === undefined ? await orderById.executeTakeFirst(db, { id }) : await customerOrderById.executeTakeFirst(db, { id, customer_id: customerId });
     if (!row) return undefined;
     return orderFromRows(row, await itemsOfOrder.execute(db, { order_id: id }));
   }
@@ -165,7 +175,8 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     let answered: Charge | undefined;
     const run = (async () => {
       try {
-        const charge = paymentId === undefined ? await payments.attempt(order.id, token, order.totalCents) : await payments.send(paymentId, token, order.totalCents);
+        const charge =
+          paymentId === undefined ? await payments.attempt(order.id, token, order.totalCents) : await payments.send(paymentId, token, order.totalCents);
         if (charge === 'DUPLICATE') return undefined;
         answered = charge;
         return await settle(order, charge.outcome, charge);
@@ -194,7 +205,12 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
         if (isUniqueViolation(error)) return false;
         throw error;
       }
-      await trx.updateTable('orders').set({ payment_status: 'REFUNDED', updated_at: nowIso() }).where('id', '=', order.id).where('status', '=', 'REJECTED').execute();
+      await trx
+        .updateTable('orders')
+        .set({ payment_status: 'REFUNDED', updated_at: nowIso() })
+        .where('id', '=', order.id)
+        .where('status', '=', 'REJECTED')
+        .execute();
       return true;
     });
     if (recorded) await payments.completeRefunds(order.id);
@@ -213,7 +229,8 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     const known = unsettled.get(id);
     const stored = known?.outcome ?? (await payments.chargeStatus(id));
     const captured = stored === 'SUCCEEDED';
-    const reason: RejectionReason = stored === 'DECLINED' ? 'payment_declined' : stored === 'FAILED' ? 'payment_provider_error' : 'payment_provider_unavailable';
+    const reason: RejectionReason =
+      stored === 'DECLINED' ? 'payment_declined' : stored === 'FAILED' ? 'payment_provider_error' : 'payment_provider_unavailable';
     const paymentStatus = captured ? 'REFUNDED' : stored === 'DECLINED' ? 'DECLINED' : 'FAILED';
     const now = nowIso();
     const rejected = await db.transaction().execute(async (trx) => {
@@ -236,7 +253,14 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
   /** One pass of the deadline sweeper: rejects orders PENDING for longer than `deadlineMs`. */
   async function sweep(): Promise<number> {
     const cutoff = new Date(Date.now() - deadlineMs).toISOString();
-    const rows = await db.selectFrom('orders').select('id').where('status', '=', 'PENDING').where('created_at', '<', cutoff).orderBy('created_at').limit(SWEEP_BATCH).execute();
+    const rows = await db
+      .selectFrom('orders')
+      .select('id')
+      .where('status', '=', 'PENDING')
+      .where('created_at', '<', cutoff)
+      .orderBy('created_at')
+      .limit(SWEEP_BATCH)
+      .execute();
     let rejected = 0;
     for (const row of rows) if (await expire(row.id)) rejected++;
     return rejected;
@@ -291,9 +315,23 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
           await insertItemsOf(items.length).execute(trx, rows);
           // The charge row commits with the order: one commit for both (see payments.openCharge).
           paymentId = await payments.openCharge(trx, id, totalCents);
-          pending = { id, customerId, status: 'PENDING', items, totalCents, currency: 'EUR', paymentStatus: 'PENDING', rejectionReason: null, createdAt: now, updatedAt: now };
+          pending = {
+            id,
+            customerId,
+            status: 'PENDING',
+            items,
+            totalCents,
+            currency: 'EUR',
+            paymentStatus: 'PENDING',
+            rejectionReason: null,
+            createdAt: now,
+            updatedAt: now,
+          };
           if (options.idempotencyKey !== undefined && hash !== undefined) {
-            await trx.insertInto('idempotency_keys').values({ customer_id: customerId, key: options.idempotencyKey, request_hash: hash, order_id: id, created_at: now }).execute();
+            await trx
+              .insertInto('idempotency_keys')
+              .values({ customer_id: customerId, key: options.idempotencyKey, request_hash: hash, order_id: id, created_at: now })
+              .execute();
           }
         });
       } catch (error) {
@@ -320,7 +358,12 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     },
 
     async list(customerId: string, limit: number, status?: OrderStatus, beforeId?: string): Promise<{ items: Order[]; next: string | null }> {
-      let query = db.selectFrom('orders').selectAll().where('customer_id', '=', customerId).orderBy('id', 'desc').limit(limit + 1);
+      let query = db
+        .selectFrom('orders')
+        .selectAll()
+        .where('customer_id', '=', customerId)
+        .orderBy('id', 'desc')
+        .limit(limit + 1);
       if (status) query = query.where('status', '=', status);
       if (beforeId) query = query.where('id', '<', beforeId);
       const rows = await query.execute();
@@ -374,7 +417,12 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       // Only a previous process's orders: this one's may be at the provider right now (resume
       // runs after the server listens).
       const pending = (
-        await db.selectFrom('orders').select(['id', 'payment_token', 'total_cents']).where('status', '=', 'PENDING').where('created_at', '<', startedAt).execute()
+        await db
+          .selectFrom('orders')
+          .select(['id', 'payment_token', 'total_cents'])
+          .where('status', '=', 'PENDING')
+          .where('created_at', '<', startedAt)
+          .execute()
       ).filter((row) => !inFlight.has(row.id));
       await eachBounded(pending, RESUME_CONCURRENCY, async (row) => {
         const order = await load(row.id);
@@ -390,12 +438,14 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       const confirmed = await db.selectFrom('orders').select(['id', 'customer_id', 'total_cents']).where('status', '=', 'CONFIRMED').execute();
       const unshipped = new Set(await shipping.unshipped(confirmed.map((r) => r.id)));
       for (const row of confirmed) {
-        if (unshipped.has(row.id)) await events.publish({ type: 'OrderConfirmed', orderId: row.id, customerId: row.customer_id, totalCents: Number(row.total_cents) });
+        if (unshipped.has(row.id))
+          await events.publish({ type: 'OrderConfirmed', orderId: row.id, customerId: row.customer_id, totalCents: Number(row.total_cents) });
       }
       await payments.completeRefunds();
       const cancelled = await db.selectFrom('orders').select(['id', 'customer_id']).where('status', '=', 'CANCELLED').execute();
       const stillShipping = new Set(await shipping.stillShipping(cancelled.map((r) => r.id)));
-      for (const row of cancelled) if (stillShipping.has(row.id)) await events.publish({ type: 'OrderCancelled', orderId: row.id, customerId: row.customer_id });
+      for (const row of cancelled)
+        if (stillShipping.has(row.id)) await events.publish({ type: 'OrderCancelled', orderId: row.id, customerId: row.customer_id });
       return pending.length;
     },
 

@@ -52,7 +52,9 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
   let provider = providerOptions.provider ?? new PaymentProvider(settings);
   // Every order writes these two; compiled once.
   const insertPayment = prepareQuery(db, (q, $: { id: string; order_id: string; kind: string; amount_cents: number; created_at: string }) =>
-    q.insertInto('payments').values({ id: $.id, order_id: $.order_id, kind: $.kind, status: 'PENDING', amount_cents: $.amount_cents, provider_ref: null, created_at: $.created_at }),
+    q
+      .insertInto('payments')
+      .values({ id: $.id, order_id: $.order_id, kind: $.kind, status: 'PENDING', amount_cents: $.amount_cents, provider_ref: null, created_at: $.created_at }),
   );
   const setOutcome = prepareQuery(db, (q, $: { id: string; status: string; provider_ref: string }) =>
     q.updateTable('payments').set({ status: $.status, provider_ref: $.provider_ref }).where('id', '=', $.id),
@@ -138,7 +140,12 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
       for (const row of pending) {
         const result = await provider.refund(Number(row.amount_cents));
         metrics?.paymentsTotal.inc({ result: result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
-        await db.updateTable('payments').set({ status: result.outcome, provider_ref: result.providerRef }).where('id', '=', row.id).where('status', '=', 'PENDING').execute();
+        await db
+          .updateTable('payments')
+          .set({ status: result.outcome, provider_ref: result.providerRef })
+          .where('id', '=', row.id)
+          .where('status', '=', 'PENDING')
+          .execute();
       }
       return pending.length;
     },
@@ -150,7 +157,12 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
     /** Marks a charge left in flight by a crash as failed (the simulated provider cannot be asked). */
     async abandonCharge(orderId: string, shared?: SharedTransaction): Promise<void> {
       await (shared ? joinTransaction<PaymentsTables>(shared) : db)
-        .updateTable('payments').set({ status: 'FAILED' }).where('order_id', '=', orderId).where('kind', '=', 'charge').where('status', '=', 'PENDING').execute();
+        .updateTable('payments')
+        .set({ status: 'FAILED' })
+        .where('order_id', '=', orderId)
+        .where('kind', '=', 'charge')
+        .where('status', '=', 'PENDING')
+        .execute();
     },
     /** The provider settings in force. */
     providerSettings(): ProviderSettings {
@@ -161,7 +173,11 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
      * already at the provider finish with the settings they started with.
      */
     configureProvider(patch: Partial<ProviderSettings>): ProviderSettings {
-      settings = { latencyMs: patch.latencyMs ?? settings.latencyMs, slowMs: patch.slowMs ?? settings.slowMs, failureRate: patch.failureRate ?? settings.failureRate };
+      settings = {
+        latencyMs: patch.latencyMs ?? settings.latencyMs,
+        slowMs: patch.slowMs ?? settings.slowMs,
+        failureRate: patch.failureRate ?? settings.failureRate,
+      };
       provider = new PaymentProvider(settings);
       return { ...settings };
     },

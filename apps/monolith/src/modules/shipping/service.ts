@@ -40,13 +40,19 @@ export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
     },
     /** Of these confirmed orders, the ones shipping has no shipment for (restart recovery re-sends their OrderConfirmed). */
     async unshipped(orderIds: readonly string[]): Promise<string[]> {
-      const known = new Set(await inChunks(orderIds, async (chunk) => (await db.selectFrom('shipments').select('order_id').where('order_id', 'in', chunk).execute()).map((r) => r.order_id)));
+      const known = new Set(
+        await inChunks(orderIds, async (chunk) =>
+          (await db.selectFrom('shipments').select('order_id').where('order_id', 'in', chunk).execute()).map((r) => r.order_id),
+        ),
+      );
       return orderIds.filter((id) => !known.has(id));
     },
     /** Of these cancelled orders, the ones whose shipment is not cancelled yet (restart recovery re-sends their OrderCancelled). */
     async stillShipping(orderIds: readonly string[]): Promise<string[]> {
       return inChunks(orderIds, async (chunk) =>
-        (await db.selectFrom('shipments').select('order_id').where('order_id', 'in', chunk).where('status', '!=', 'CANCELLED').execute()).map((r) => r.order_id),
+        (await db.selectFrom('shipments').select('order_id').where('order_id', 'in', chunk).where('status', '!=', 'CANCELLED').execute()).map(
+          (r) => r.order_id,
+        ),
       );
     },
   };

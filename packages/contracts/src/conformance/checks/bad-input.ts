@@ -57,7 +57,16 @@ const cases: BadInputCase[] = [
   { name: 'bad-input.empty-body', send: (ctx, c) => raw(ctx, c, ''), status: 400, code: 'malformed-json' },
   {
     name: 'bad-input.invalid-utf8',
-    send: (ctx, c, sku) => raw(ctx, c, Buffer.concat([Buffer.from(`{"items":[{"sku":"${sku}","quantity":1}],"payment":{"token":"tok_ok"},"x":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])),
+    send: (ctx, c, sku) =>
+      raw(
+        ctx,
+        c,
+        Buffer.concat([
+          Buffer.from(`{"items":[{"sku":"${sku}","quantity":1}],"payment":{"token":"tok_ok"},"x":"`),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from('"}'),
+        ]),
+      ),
     status: [400, 422],
   },
   {
@@ -79,7 +88,11 @@ const cases: BadInputCase[] = [
   },
   {
     name: 'bad-input.51-items',
-    send: (ctx, c) => post(ctx, c, { items: Array.from({ length: LIMITS.maxItemsPerOrder + 1 }, (_, i) => ({ sku: skuOf(100 + i), quantity: 1 })), payment: { token: 'tok_ok' } }),
+    send: (ctx, c) =>
+      post(ctx, c, {
+        items: Array.from({ length: LIMITS.maxItemsPerOrder + 1 }, (_, i) => ({ sku: skuOf(100 + i), quantity: 1 })),
+        payment: { token: 'tok_ok' },
+      }),
     status: 422,
     code: 'validation-failed',
     verify: expectFieldError('items'),
@@ -93,7 +106,14 @@ const cases: BadInputCase[] = [
   ...quantityCases,
   {
     name: 'bad-input.unknown-sku',
-    send: (ctx, c, sku) => post(ctx, c, { items: [{ sku: 'SKU-9999', quantity: 1 }, { sku, quantity: 1 }], payment: { token: 'tok_ok' } }),
+    send: (ctx, c, sku) =>
+      post(ctx, c, {
+        items: [
+          { sku: 'SKU-9999', quantity: 1 },
+          { sku, quantity: 1 },
+        ],
+        payment: { token: 'tok_ok' },
+      }),
     status: 422,
     code: 'unknown-sku',
     verify: expectFieldError('items.0.sku'),
@@ -110,7 +130,14 @@ const cases: BadInputCase[] = [
   },
   {
     name: 'bad-input.duplicate-sku',
-    send: (ctx, c, sku) => post(ctx, c, { items: [{ sku, quantity: 1 }, { sku, quantity: 2 }], payment: { token: 'tok_ok' } }),
+    send: (ctx, c, sku) =>
+      post(ctx, c, {
+        items: [
+          { sku, quantity: 1 },
+          { sku, quantity: 2 },
+        ],
+        payment: { token: 'tok_ok' },
+      }),
     status: 422,
     code: 'validation-failed',
   },

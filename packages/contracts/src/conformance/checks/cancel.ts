@@ -14,7 +14,10 @@ async function expectPayments(ctx: CheckContext, orderId: string, totalCents: nu
     const summary = records.map((r) => `${r.kind}:${r.status}:${r.amountCents}`).join(', ') || 'none';
     check(charges.length === 1 && charges[0]!.status === 'SUCCEEDED', `order ${orderId}: expected exactly one SUCCEEDED charge, payments are [${summary}]`);
     check(refunded.length === refunds, `order ${orderId}: expected ${refunds} refund(s), payments are [${summary}]`);
-    check(records.every((r) => r.orderId === orderId), `order ${orderId}: payment records of another order were returned`);
+    check(
+      records.every((r) => r.orderId === orderId),
+      `order ${orderId}: payment records of another order were returned`,
+    );
     check(
       records.every((r) => r.amountCents === totalCents),
       `order ${orderId}: every charge and refund should be for the order total ${totalCents}, payments are [${summary}]`,
@@ -65,7 +68,10 @@ export const cancelChecks: CheckDefinition[] = [
       const { customer, sku, before, order } = await confirmedOrder(ctx, 'cancelc');
       const responses = await Promise.all(Array.from({ length: 5 }, () => ctx.api.post(`/orders/${order.id}/cancel`, { token: customer.token })));
       const won = responses.filter((res) => res.status === 200);
-      check(won.length === 1, `5 concurrent cancels of one order: ${won.length} answered 200, expected exactly 1 (statuses ${responses.map((r) => r.status).join(', ')})`);
+      check(
+        won.length === 1,
+        `5 concurrent cancels of one order: ${won.length} answered 200, expected exactly 1 (statuses ${responses.map((r) => r.status).join(', ')})`,
+      );
       expectBody(won[0]!, 200, Order);
       for (const res of responses.filter((r) => r.status !== 200)) expectProblem(res, 409, { code: 'order-not-cancellable' });
       await expectPayments(ctx, order.id, order.totalCents, 1);

@@ -66,14 +66,23 @@ export const metaChecks: CheckDefinition[] = [
       } catch {
         fail('GET /openapi.json: body is not JSON');
       }
-      check(typeof doc.openapi === 'string' && /^3\.1\.\d+$/.test(doc.openapi), `GET /openapi.json: "openapi" must be 3.1.x, is ${JSON.stringify(doc.openapi)}`);
+      check(
+        typeof doc.openapi === 'string' && /^3\.1\.\d+$/.test(doc.openapi),
+        `GET /openapi.json: "openapi" must be 3.1.x, is ${JSON.stringify(doc.openapi)}`,
+      );
       const validator = new Validator();
       const result = await validator.validate(structuredClone(doc));
       if (!result.valid) fail(`GET /openapi.json: not a valid OpenAPI 3.1 document: ${JSON.stringify(result.errors).slice(0, 500)}`);
       const refs: Array<{ ref: string; at: string }> = [];
       localRefs(doc, '#', refs);
       const broken = refs.filter((r) => resolvePointer(doc, r.ref) === undefined);
-      check(broken.length === 0, `GET /openapi.json: unresolvable $ref: ${broken.slice(0, 5).map((b) => `${b.ref} (at ${b.at})`).join(', ')}`);
+      check(
+        broken.length === 0,
+        `GET /openapi.json: unresolvable $ref: ${broken
+          .slice(0, 5)
+          .map((b) => `${b.ref} (at ${b.at})`)
+          .join(', ')}`,
+      );
       const paths = (doc.paths ?? {}) as Record<string, Record<string, unknown>>;
       const missing = Object.entries(REQUIRED_PATHS).flatMap(([path, methods]) =>
         methods.filter((m) => !paths[path]?.[m]).map((m) => `${m.toUpperCase()} ${path}`),

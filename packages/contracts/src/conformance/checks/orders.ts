@@ -10,7 +10,10 @@ import type { CheckDefinition } from './types';
 export function expectLocation(res: ApiResponse, orderId: string): string {
   const location = res.headers.get('location');
   check(location !== null, `POST /orders: the ${res.status} answer has no Location header`);
-  check(new URL(location, 'http://base').pathname === `/orders/${orderId}`, `POST /orders: Location ${JSON.stringify(location)} should point at /orders/${orderId}`);
+  check(
+    new URL(location, 'http://base').pathname === `/orders/${orderId}`,
+    `POST /orders: Location ${JSON.stringify(location)} should point at /orders/${orderId}`,
+  );
   return location;
 }
 
@@ -52,7 +55,14 @@ export const orderChecks: CheckDefinition[] = [
       const skuA = ctx.plentifulSku();
       const skuB = ctx.plentifulSku([skuA]);
       const [a, b] = [await ctx.product(skuA), await ctx.product(skuB)];
-      const res = await ctx.placeRaw(customer, [{ sku: skuA, quantity: 2 }, { sku: skuB, quantity: 1 }], { wait: 5 });
+      const res = await ctx.placeRaw(
+        customer,
+        [
+          { sku: skuA, quantity: 2 },
+          { sku: skuB, quantity: 1 },
+        ],
+        { wait: 5 },
+      );
       const order = expectBody(res, 201, Order);
       expectLocation(res, order.id);
       expectOrderFor(order, customer);

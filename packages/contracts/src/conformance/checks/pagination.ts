@@ -34,9 +34,15 @@ export const paginationChecks: CheckDefinition[] = [
       for (const status of ['CONFIRMED', 'REJECTED'] as const) {
         const expected = newestFirst.filter((id) => created.find((o) => o.id === id)!.status === status);
         const filtered = await ctx.listOrders(customer, { limit: 3, status });
-        check(filtered.every((o) => o.status === status), `GET /orders?status=${status} returned orders of another status`);
         check(
-          sameList(filtered.map((o) => o.id), expected),
+          filtered.every((o) => o.status === status),
+          `GET /orders?status=${status} returned orders of another status`,
+        );
+        check(
+          sameList(
+            filtered.map((o) => o.id),
+            expected,
+          ),
           `GET /orders?status=${status} (limit 3, paged) should list the ${expected.length} ${status} orders newest first, got ${filtered.length}`,
         );
       }

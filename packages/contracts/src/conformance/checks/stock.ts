@@ -43,15 +43,23 @@ export const stockChecks: CheckDefinition[] = [
         const expected = token === 'tok_ok' ? 'CONFIRMED' : 'REJECTED';
         check(final[i]!.status === expected, `a ${token} order in the burst ended ${final[i]!.status}, expected ${expected}`);
       });
-      ctx.log(`${sku}: ${LEVEL + EXTRA} concurrent orders for stock ${LEVEL}: ${confirmed.length} confirmed, ${final.length - confirmed.length} rejected, ${outOfStock} out of stock`);
+      ctx.log(
+        `${sku}: ${LEVEL + EXTRA} concurrent orders for stock ${LEVEL}: ${confirmed.length} confirmed, ${final.length - confirmed.length} rejected, ${outOfStock} out of stock`,
+      );
       check(confirmed.length <= LEVEL, `${confirmed.length} orders were confirmed for ${LEVEL} units in stock`);
       check(outOfStock > 0, `none of ${LEVEL + EXTRA} concurrent orders for ${LEVEL} units was refused for insufficient stock`);
       await eventually(async () => {
         const stock = await ctx.stock(sku);
-        check(stock === LEVEL - confirmed.length, `final stock of ${sku} should be ${LEVEL} − ${confirmed.length} confirmed = ${LEVEL - confirmed.length}, is ${stock}`);
+        check(
+          stock === LEVEL - confirmed.length,
+          `final stock of ${sku} should be ${LEVEL} − ${confirmed.length} confirmed = ${LEVEL - confirmed.length}, is ${stock}`,
+        );
       });
       const listed = await ctx.listOrders(customer);
-      check(listed.length === accepted.length, `the customer has ${listed.length} orders but ${accepted.length} were accepted; a refused order must leave nothing behind`);
+      check(
+        listed.length === accepted.length,
+        `the customer has ${listed.length} orders but ${accepted.length} were accepted; a refused order must leave nothing behind`,
+      );
     },
   },
 ];

@@ -133,7 +133,17 @@ async function main() {
     TOPOLOGIES.map((name) => {
       const s = starts[name];
       const pick = (k: keyof StartResult) => ({ p50: round(median(s.map((r) => r[k]))), max: round(max(s.map((r) => r[k]))) });
-      return [name, { readyMs: pick('readyMs'), firstGetMs: pick('firstGetMs'), warmGetMs: pick('warmGetMs'), firstOrderMs: pick('firstOrderMs'), warmOrderMs: pick('warmOrderMs'), ...load[name] }];
+      return [
+        name,
+        {
+          readyMs: pick('readyMs'),
+          firstGetMs: pick('firstGetMs'),
+          warmGetMs: pick('warmGetMs'),
+          firstOrderMs: pick('firstOrderMs'),
+          warmOrderMs: pick('warmOrderMs'),
+          ...load[name],
+        },
+      ];
     }),
   );
   const ratio = (key: string) => {
@@ -143,8 +153,12 @@ async function main() {
     };
     return round(value('serverless') / value('monolith'), 2);
   };
-  const ratios = Object.fromEntries(['readyMs', 'firstGetMs', 'firstOrderMs', 'warmOrderMs', 'cpuMsPerOrder', 'rssMb', 'ordersPerSecond'].map((k) => [k, ratio(k)]));
-  process.stdout.write(`${JSON.stringify({ starts: STARTS, orders: ORDERS, concurrency: CONCURRENCY, summary, ratiosServerlessToMonolith: ratios }, null, 2)}\n`);
+  const ratios = Object.fromEntries(
+    ['readyMs', 'firstGetMs', 'firstOrderMs', 'warmOrderMs', 'cpuMsPerOrder', 'rssMb', 'ordersPerSecond'].map((k) => [k, ratio(k)]),
+  );
+  process.stdout.write(
+    `${JSON.stringify({ starts: STARTS, orders: ORDERS, concurrency: CONCURRENCY, summary, ratiosServerlessToMonolith: ratios }, null, 2)}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -6,7 +6,9 @@ import type { WorkerDefinition, WorkerName } from './topology';
 
 function isAppRoot(dir: string): boolean {
   try {
-    return existsSync(join(dir, 'migrations')) && (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === '@archbench/serverless';
+    return (
+      existsSync(join(dir, 'migrations')) && (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === '@archbench/serverless'
+    );
   } catch {
     return false;
   }

@@ -11,7 +11,8 @@ import { startServerless } from './runtime';
 async function main() {
   const env = loadEnv();
   const write = (line: string) => process.stderr.write(`${JSON.stringify({ level: 30, time: Date.now(), service: 'serverless', msg: line })}\n`);
-  if (env.AUTH_SECRET === DEV_AUTH_SECRET) write('AUTH_SECRET is the public development default: anyone can mint tokens. Set AUTH_SECRET before exposing this server.');
+  if (env.AUTH_SECRET === DEV_AUTH_SECRET)
+    write('AUTH_SECRET is the public development default: anyone can mint tokens. Set AUTH_SECRET before exposing this server.');
   const persistDir = join(resolve(env.DATA_DIR), 'workerd');
   const app = await startServerless({
     port: env.PORT,
@@ -40,10 +41,14 @@ async function main() {
   // Started by a supervisor with an IPC channel: stop with it, even when it was SIGKILLed.
   if (process.connected) process.on('disconnect', () => void stop());
   const { bundleMs, runtimeMs, seedMs } = app.timings;
-  write(`serverless (workerd) listening on ${app.url} — bundle ${bundleMs} ms, workerd ready ${runtimeMs} ms, migrate+seed ${seedMs} ms; state in ${persistDir}`);
+  write(
+    `serverless (workerd) listening on ${app.url} — bundle ${bundleMs} ms, workerd ready ${runtimeMs} ms, migrate+seed ${seedMs} ms; state in ${persistDir}`,
+  );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`serverless failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `serverless failed to start: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -61,10 +61,16 @@ export function migrationStatements(sql: string): string[] {
  * database migrated here and one migrated by `wrangler d1 migrations apply` agree.
  */
 export async function applyMigrations(db: D1Database): Promise<string[]> {
-  await db.prepare('CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)').run();
+  await db
+    .prepare(
+      'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
+    )
+    .run();
   const done = new Set((await db.prepare('SELECT name FROM d1_migrations').all<{ name: string }>()).results.map((r) => r.name));
   const applied: string[] = [];
-  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     if (done.has(file)) continue;
     const statements = migrationStatements(readFileSync(join(MIGRATIONS_DIR, file), 'utf8')).map((s) => db.prepare(s));
     await db.batch([...statements, db.prepare('INSERT INTO d1_migrations (name) VALUES (?1)').bind(file)]);

@@ -17,8 +17,16 @@ export interface Client {
   baseUrl: string;
   customer(label?: string): { id: string; token: string };
   admin: string;
-  request(method: string, path: string, options?: { token?: string; json?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: unknown; headers: Headers }>;
-  place(token: string, items: Array<{ sku: string; quantity: number }>, options?: { payment?: string; wait?: number; key?: string }): Promise<{ status: number; body: unknown; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; json?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
+  place(
+    token: string,
+    items: Array<{ sku: string; quantity: number }>,
+    options?: { payment?: string; wait?: number; key?: string },
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
   product(sku: string): Promise<Product>;
   order(token: string, id: string, wait?: number): Promise<Order>;
   payments(orderId: string): Promise<PaymentRecord[]>;

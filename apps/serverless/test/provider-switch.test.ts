@@ -51,7 +51,11 @@ describe('serverless payment provider switch', () => {
       expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect((answer.body as { detail: string }).detail).toBeTruthy();
     }
-    const malformed = await fetch(`${app.url}/admin/payments/provider`, { method: 'PUT', headers: { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' }, body: '{"failureRate":' });
+    const malformed = await fetch(`${app.url}/admin/payments/provider`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${api.admin}`, 'content-type': 'application/json' },
+      body: '{"failureRate":',
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     await malformed.text();

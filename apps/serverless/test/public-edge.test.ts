@@ -54,7 +54,13 @@ describe('serverless API public edge', () => {
     });
 
     it('keeps the same edge: the CORS_ORIGINS var reaches the running API worker', async () => {
-      topology = await startTopology('serverless', { port: 0, authSecret: AUTH_SECRET, logLevel: 'error', output: 'capture', env: { CORS_ORIGINS: ` ${ORIGIN} , http://other.test` } });
+      topology = await startTopology('serverless', {
+        port: 0,
+        authSecret: AUTH_SECRET,
+        logLevel: 'error',
+        output: 'capture',
+        env: { CORS_ORIGINS: ` ${ORIGIN} , http://other.test` },
+      });
       const base = topology.baseUrl;
       expect(await publicEdgeMismatches(overHttp(base), ORIGIN)).toEqual([]);
       const second = await fetch(`${base}/products`, { headers: { origin: 'http://other.test' } });

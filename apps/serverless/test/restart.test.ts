@@ -32,7 +32,9 @@ describe('serverless after SIGKILL', () => {
       const customer = api.customer(`crash-${round}`);
       const before = (await api.product(sku)).stock;
       // No Prefer: the answers come before the saga ran.
-      const placed = await Promise.all(Array.from({ length: 12 }, (_, i) => api.place(customer.token, [{ sku, quantity: 1 }], { payment: i % 3 === 0 ? 'tok_slow' : 'tok_ok' })));
+      const placed = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => api.place(customer.token, [{ sku, quantity: 1 }], { payment: i % 3 === 0 ? 'tok_slow' : 'tok_ok' })),
+      );
       expect(placed.map((p) => p.status).every((s) => s === 201 || s === 202)).toBe(true);
       await sleep(delayMs);
       const killedAt = Date.now();

@@ -40,18 +40,24 @@ describe('serverless saga on workerd', () => {
     expect(statuses.every((s) => s === 201 || s === 202 || s === 409)).toBe(true);
     expect(statuses.filter((s) => s === 409).length).toBeGreaterThan(0);
     const accepted = answers.filter((a) => a.status !== 409).map((a) => a.body as Order);
-    const final = await Promise.all(accepted.map((o) => eventually(async () => {
-      const order = await api.order(customer.token, o.id, 5);
-      expect(order.status).not.toBe('PENDING');
-      return order;
-    })));
+    const final = await Promise.all(
+      accepted.map((o) =>
+        eventually(async () => {
+          const order = await api.order(customer.token, o.id, 5);
+          expect(order.status).not.toBe('PENDING');
+          return order;
+        }),
+      ),
+    );
     const sold = final.filter((o) => o.status === 'CONFIRMED').reduce((sum, o) => sum + o.items[0]!.quantity, 0);
     await eventually(async () => expect((await api.product(sku)).stock).toBe(initial - sold));
     expect(sold).toBeGreaterThan(0);
     expect(sold).toBeLessThanOrEqual(initial);
     // And in D1 itself: stock plus units held by live (confirmed) orders is the initial stock.
     const held = await db
-      .prepare("SELECT COALESCE(SUM(oi.quantity), 0) AS units FROM order_items oi JOIN orders o ON o.id = oi.order_id WHERE oi.sku = ?1 AND o.status IN ('PENDING', 'CONFIRMED')")
+      .prepare(
+        "SELECT COALESCE(SUM(oi.quantity), 0) AS units FROM order_items oi JOIN orders o ON o.id = oi.order_id WHERE oi.sku = ?1 AND o.status IN ('PENDING', 'CONFIRMED')",
+      )
       .bind(sku)
       .first<{ units: number }>();
     const stock = await db.prepare('SELECT stock FROM products WHERE sku = ?1').bind(sku).first<{ stock: number }>();
@@ -91,16 +97,23 @@ describe('serverless saga on workerd', () => {
     expect(placed.status).toBe(201);
     const order = placed.body as Order;
     expect(order.status).toBe('CONFIRMED');
-    await eventually(async () => expect(((await api.request('GET', `/orders/${order.id}/shipment`, { token: customer.token })).body as { status: string }).status).toBe('PREPARING'));
+    await eventually(async () =>
+      expect(((await api.request('GET', `/orders/${order.id}/shipment`, { token: customer.token })).body as { status: string }).status).toBe('PREPARING'),
+    );
     const cancelled = await api.request('POST', `/orders/${order.id}/cancel`, { token: customer.token });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ id: order.id, status: 'CANCELLED', paymentStatus: 'REFUNDED' });
     expect((await api.product(sku)).stock).toBe(before);
     await eventually(async () => {
       const records = await api.payments(order.id);
-      expect(records.map((r) => `${r.kind}:${r.status}:${r.amountCents}`).sort()).toEqual([`charge:SUCCEEDED:${order.totalCents}`, `refund:SUCCEEDED:${order.totalCents}`]);
+      expect(records.map((r) => `${r.kind}:${r.status}:${r.amountCents}`).sort()).toEqual([
+        `charge:SUCCEEDED:${order.totalCents}`,
+        `refund:SUCCEEDED:${order.totalCents}`,
+      ]);
     });
-    await eventually(async () => expect(((await api.request('GET', `/orders/${order.id}/shipment`, { token: customer.token })).body as { status: string }).status).toBe('CANCELLED'));
+    await eventually(async () =>
+      expect(((await api.request('GET', `/orders/${order.id}/shipment`, { token: customer.token })).body as { status: string }).status).toBe('CANCELLED'),
+    );
     const again = await api.request('POST', `/orders/${order.id}/cancel`, { token: customer.token });
     expect(again.status).toBe(409);
     expect((await api.product(sku)).stock).toBe(before);
@@ -111,7 +124,8 @@ describe('serverless saga on workerd', () => {
     const placed = await api.place(customer.token, [{ sku: 'SKU-0321', quantity: 1 }], { wait: 5 });
     const order = placed.body as Order;
     expect(order.status).toBe('CONFIRMED');
-    const consumed = () => api.metrics().then((text) => metricValue(text, 'archbench_queue_messages_consumed_total', { queue: QUEUES.payments, outcome: 'ack' }));
+    const consumed = () =>
+      api.metrics().then((text) => metricValue(text, 'archbench_queue_messages_consumed_total', { queue: QUEUES.payments, outcome: 'ack' }));
     const ackedBefore = await consumed();
     const producer = await app.miniflare.getQueueProducer('PAYMENTS_QUEUE', 'api');
     await producer.send({ kind: 'charge', orderId: order.id });
@@ -135,7 +149,9 @@ describe('serverless saga on workerd', () => {
     await producer.send({ kind: 'ship-it', orderId: marker }); // not a command at all
     const letters = await eventually(async () => {
       const res = await api.request('GET', '/admin/dead-letters', { token: api.admin });
-      const items = (res.body as { items: Array<{ queue: string; body: { kind: string; orderId: string }; attempts: number }> }).items.filter((i) => i.body?.orderId === marker);
+      const items = (res.body as { items: Array<{ queue: string; body: { kind: string; orderId: string }; attempts: number }> }).items.filter(
+        (i) => i.body?.orderId === marker,
+      );
       expect(items.length).toBe(2);
       return items;
     }, 30_000);
@@ -145,7 +161,9 @@ describe('serverless saga on workerd', () => {
     }
     const text = await api.metrics();
     // Each poison message was tried 1 + maxRetries times before it was dead-lettered.
-    expect(metricValue(text, 'archbench_queue_messages_consumed_total', { queue: QUEUES.payments, outcome: 'retry' }) - retriesBefore).toBe(2 * (1 + CONSUMER_SETTINGS.maxRetries));
+    expect(metricValue(text, 'archbench_queue_messages_consumed_total', { queue: QUEUES.payments, outcome: 'retry' }) - retriesBefore).toBe(
+      2 * (1 + CONSUMER_SETTINGS.maxRetries),
+    );
     expect(metricValue(text, 'archbench_queue_dead_letters_total', { queue: QUEUES.payments })).toBeGreaterThanOrEqual(2);
     // Nothing else was touched: no order with that id exists.
     expect(await db.prepare('SELECT id FROM orders WHERE id = ?1').bind(marker).first()).toBeNull();
@@ -165,12 +183,17 @@ describe('serverless saga on workerd', () => {
       await db.batch([
         db.prepare('UPDATE products SET stock = stock - 1 WHERE sku = ?1').bind(sku),
         db
-          .prepare("INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'PENDING', ?3, 'EUR', 'tok_ok', 'PENDING', NULL, ?4, ?4)")
+          .prepare(
+            "INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'PENDING', ?3, 'EUR', 'tok_ok', 'PENDING', NULL, ?4, ?4)",
+          )
           .bind(id, customer.id, priceCents, past),
         db.prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, 1, ?3)').bind(id, sku, priceCents),
       ]);
     }
-    await db.prepare("INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) VALUES (?1, ?2, 'charge', 'PENDING', ?3, NULL, ?4)").bind(`pay_${cutOff}`, cutOff, priceCents, past).run();
+    await db
+      .prepare("INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) VALUES (?1, ?2, 'charge', 'PENDING', ?3, NULL, ?4)")
+      .bind(`pay_${cutOff}`, cutOff, priceCents, past)
+      .run();
     // The every-minute sweep settles both orders; the daily one tells shipping.
     await (await app.miniflare.getWorker('payments')).scheduled({ cron: '* * * * *' });
     await (await app.miniflare.getWorker('payments')).scheduled({ cron: '0 3 * * *' });
@@ -179,7 +202,9 @@ describe('serverless saga on workerd', () => {
     expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'payment_provider_error' });
     expect((await api.payments(cutOff)).map((p) => `${p.kind}:${p.status}`)).toEqual(['charge:FAILED']);
     expect((await api.payments(lost)).map((p) => `${p.kind}:${p.status}`)).toEqual(['charge:SUCCEEDED']);
-    await eventually(async () => expect(((await api.request('GET', `/orders/${lost}/shipment`, { token: customer.token })).body as { status: string }).status).toBe('PREPARING'));
+    await eventually(async () =>
+      expect(((await api.request('GET', `/orders/${lost}/shipment`, { token: customer.token })).body as { status: string }).status).toBe('PREPARING'),
+    );
     // The cut-off order gave its unit back; the confirmed one keeps it.
     expect((await api.product(sku)).stock).toBe(before - 1);
   });

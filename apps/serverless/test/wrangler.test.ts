@@ -27,7 +27,14 @@ interface WranglerConfig {
   d1_databases: Array<{ binding: string; database_name: string; migrations_dir: string }>;
   queues: {
     producers?: Array<{ binding: string; queue: string }>;
-    consumers?: Array<{ queue: string; max_batch_size: number; max_batch_timeout: number; max_retries: number; retry_delay: number; dead_letter_queue?: string }>;
+    consumers?: Array<{
+      queue: string;
+      max_batch_size: number;
+      max_batch_timeout: number;
+      max_retries: number;
+      retry_delay: number;
+      dead_letter_queue?: string;
+    }>;
   };
   services?: Array<{ binding: string; service: string }>;
   triggers?: { crons?: string[] };
@@ -69,24 +76,37 @@ describe('wrangler configs', () => {
     expect(config.compatibility_flags).toEqual([...COMPATIBILITY_FLAGS]);
     expect(config.d1_databases.map((d) => [d.binding, d.database_name, d.migrations_dir])).toEqual([[D1_DATABASE.binding, D1_DATABASE.name, 'migrations']]);
     expect(Object.fromEntries((config.queues.producers ?? []).map((p) => [p.binding, p.queue]))).toEqual(worker.producers);
-    expect((config.queues.consumers ?? []).map((c) => ({ queue: c.queue, deadLetterQueue: c.dead_letter_queue }))).toEqual(worker.consumers.map((c) => ({ queue: c.queue, deadLetterQueue: c.deadLetterQueue })));
+    expect((config.queues.consumers ?? []).map((c) => ({ queue: c.queue, deadLetterQueue: c.dead_letter_queue }))).toEqual(
+      worker.consumers.map((c) => ({ queue: c.queue, deadLetterQueue: c.deadLetterQueue })),
+    );
     for (const consumer of config.queues.consumers ?? []) {
-      expect({ maxBatchSize: consumer.max_batch_size, maxBatchTimeout: consumer.max_batch_timeout, maxRetries: consumer.max_retries, retryDelay: consumer.retry_delay }).toEqual(CONSUMER_SETTINGS);
+      expect({
+        maxBatchSize: consumer.max_batch_size,
+        maxBatchTimeout: consumer.max_batch_timeout,
+        maxRetries: consumer.max_retries,
+        retryDelay: consumer.retry_delay,
+      }).toEqual(CONSUMER_SETTINGS);
     }
     expect(config.triggers?.crons ?? []).toEqual(worker.crons);
     const scriptOf = (name: WorkerName) => WORKERS.find((w) => w.name === name)!.scriptName;
-    expect(Object.fromEntries((config.services ?? []).map((s) => [s.binding, s.service]))).toEqual(Object.fromEntries(Object.entries(worker.services).map(([b, w]) => [b, scriptOf(w)])));
+    expect(Object.fromEntries((config.services ?? []).map((s) => [s.binding, s.service]))).toEqual(
+      Object.fromEntries(Object.entries(worker.services).map(([b, w]) => [b, scriptOf(w)])),
+    );
   });
 
   const built: Partial<Record<WorkerName, string>> = {};
-  it.each(WORKERS.map((w) => w.name))('%s: `wrangler deploy --dry-run` builds offline', async (name) => {
-    const outdir = join(outRoot, name);
-    const { code, output } = await dryRun(CONFIGS[name], outdir);
-    expect(code, output).toBe(0);
-    expect(output).toContain('--dry-run: exiting now');
-    expect(existsSync(join(outdir, 'index.js'))).toBe(true);
-    built[name] = join(outdir, 'index.js');
-  }, 120_000);
+  it.each(WORKERS.map((w) => w.name))(
+    '%s: `wrangler deploy --dry-run` builds offline',
+    async (name) => {
+      const outdir = join(outRoot, name);
+      const { code, output } = await dryRun(CONFIGS[name], outdir);
+      expect(code, output).toBe(0);
+      expect(output).toContain('--dry-run: exiting now');
+      expect(existsSync(join(outdir, 'index.js'))).toBe(true);
+      built[name] = join(outdir, 'index.js');
+    },
+    120_000,
+  );
 
   it("runs wrangler's own bundles on workerd: an order is placed, paid and shipped", async () => {
     expect(Object.keys(built).sort()).toEqual(['api', 'payments', 'shipping']);

@@ -26,7 +26,18 @@ export interface Bindings {
 // The API worker reads the PAYMENT_* vars only to answer GET/PUT /admin/payments/provider with the settings in force.
 export type ApiBindings = Pick<
   Bindings,
-  'DB' | 'PAYMENTS_QUEUE' | 'EVENTS_QUEUE' | 'PAYMENTS_WORKER' | 'SHIPPING_WORKER' | 'AUTH_SECRET' | 'PAYMENT_LATENCY_MS' | 'PAYMENT_SLOW_MS' | 'PAYMENT_FAILURE_RATE' | 'MAX_IN_FLIGHT' | 'CORS_ORIGINS' | 'LOG_LEVEL'
+  | 'DB'
+  | 'PAYMENTS_QUEUE'
+  | 'EVENTS_QUEUE'
+  | 'PAYMENTS_WORKER'
+  | 'SHIPPING_WORKER'
+  | 'AUTH_SECRET'
+  | 'PAYMENT_LATENCY_MS'
+  | 'PAYMENT_SLOW_MS'
+  | 'PAYMENT_FAILURE_RATE'
+  | 'MAX_IN_FLIGHT'
+  | 'CORS_ORIGINS'
+  | 'LOG_LEVEL'
 >;
 export type PaymentsBindings = Pick<Bindings, 'DB' | 'EVENTS_QUEUE' | 'PAYMENT_LATENCY_MS' | 'PAYMENT_SLOW_MS' | 'PAYMENT_FAILURE_RATE' | 'LOG_LEVEL'>;
 export type ShippingBindings = Pick<Bindings, 'DB' | 'LOG_LEVEL'>;

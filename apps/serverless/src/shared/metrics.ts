@@ -20,7 +20,13 @@ interface Family {
 
 /** A plain-JSON copy of a registry, so another worker can merge it into its own /metrics. */
 export interface MetricsSnapshot {
-  families: Array<{ name: string; help: string; type: 'counter' | 'histogram'; buckets?: number[]; series: Array<{ labels: Labels; value: number; buckets?: number[]; sum?: number }> }>;
+  families: Array<{
+    name: string;
+    help: string;
+    type: 'counter' | 'histogram';
+    buckets?: number[];
+    series: Array<{ labels: Labels; value: number; buckets?: number[]; sum?: number }>;
+  }>;
 }
 
 const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

@@ -39,7 +39,11 @@ export function observeWorker<E extends Env>(app: Hono<E>, options: ObserveWorke
     const { kind, status } = classifyError(error);
     // 503 is load shedding or not-ready: expected under stress, not an error line each time.
     if (kind !== 'client') {
-      options.logger(c)[status === 503 ? 'debug' : 'error']({ err: error, method: c.req.method, path: c.req.path, requestId: c.res.headers.get('x-request-id') ?? c.req.header('x-request-id') }, kind === 'dependency' ? 'dependency failed' : 'request failed');
+      const log = options.logger(c);
+      const line = { err: error, method: c.req.method, path: c.req.path, requestId: c.res.headers.get('x-request-id') ?? c.req.header('x-request-id') };
+      const message = kind === 'dependency' ? 'dependency failed' : 'request failed';
+      if (status === 503) log.debug(line, message);
+      else log.error(line, message);
     }
     return respond(c, error, metrics);
   });
@@ -50,7 +54,10 @@ export function observeWorker<E extends Env>(app: Hono<E>, options: ObserveWorke
     c.header('x-request-id', incoming !== undefined && REQUEST_ID_RE.test(incoming) ? incoming : crypto.randomUUID());
     await next();
     if (IGNORED.has(c.req.path)) return;
-    const route = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1)?.path ?? 'unmatched';
+    const route =
+      matchedRoutes(c)
+        .filter((r) => r.method !== 'ALL')
+        .at(-1)?.path ?? 'unmatched';
     metrics.http(route, c.req.method, c.res.status, (Date.now() - started) / 1000);
   });
   for (const middleware of use) app.use(middleware);
@@ -62,7 +69,14 @@ export function observeWorker<E extends Env>(app: Hono<E>, options: ObserveWorke
   app.get('/health', (c) => c.json({ status: 'ok', service: options.service }));
   app.get('/ready', async (c) => {
     const entries = Object.entries(options.ready ?? {});
-    const states = await Promise.all(entries.map(([, check]) => check(c).then((ok) => (ok ? 'ok' : 'failed'), () => 'failed')));
+    const states = await Promise.all(
+      entries.map(([, check]) =>
+        check(c).then(
+          (ok) => (ok ? 'ok' : 'failed'),
+          () => 'failed',
+        ),
+      ),
+    );
     const checks = Object.fromEntries(entries.map(([name], i) => [name, states[i]!]));
     const failed = entries.filter((_, i) => states[i] !== 'ok').map(([name]) => name);
     if (failed.length === 0) return c.json({ status: 'ok', service: options.service, checks });
@@ -74,7 +88,9 @@ export function observeWorker<E extends Env>(app: Hono<E>, options: ObserveWorke
 }
 
 /** Fetches another worker's metrics snapshot over its service binding; a missing or failing peer is left out. */
-export async function peerSnapshot(fetcher: { fetch: (input: string) => Promise<{ ok: boolean; json: () => Promise<unknown> }> } | undefined): Promise<MetricsSnapshot | undefined> {
+export async function peerSnapshot(
+  fetcher: { fetch: (input: string) => Promise<{ ok: boolean; json: () => Promise<unknown> }> } | undefined,
+): Promise<MetricsSnapshot | undefined> {
   if (!fetcher) return undefined;
   try {
     const res = await fetcher.fetch('https://internal/metrics?format=json');

@@ -37,7 +37,13 @@ export function releaseStockIf(db: D1Database, orderId: string, status: OrderSta
 }
 
 /** PENDING -> REJECTED with the stock released, atomically and at most once. Returns true when this call rejected it. */
-export async function rejectPending(db: D1Database, orderId: string, paymentStatus: PaymentStatus, reason: RejectionReason, extra: D1PreparedStatement[] = []): Promise<boolean> {
+export async function rejectPending(
+  db: D1Database,
+  orderId: string,
+  paymentStatus: PaymentStatus,
+  reason: RejectionReason,
+  extra: D1PreparedStatement[] = [],
+): Promise<boolean> {
   const results = await db.batch([
     ...extra,
     releaseStockIf(db, orderId, 'PENDING'),

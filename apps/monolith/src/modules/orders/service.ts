@@ -97,16 +97,14 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     let query = insertItems.get(count);
     if (query === undefined) {
       query = prepareQuery(db, (q, $: Record<string, string | number>) =>
-        q
-          .insertInto('order_items')
-          .values(
-            Array.from({ length: count }, (_, i) => ({
-              order_id: $.order_id as string,
-              sku: $[`sku${i}`] as string,
-              quantity: $[`quantity${i}`] as number,
-              unit_price_cents: $[`price${i}`] as number,
-            })),
-          ),
+        q.insertInto('order_items').values(
+          Array.from({ length: count }, (_, i) => ({
+            order_id: $.order_id as string,
+            sku: $[`sku${i}`] as string,
+            quantity: $[`quantity${i}`] as number,
+            unit_price_cents: $[`price${i}`] as number,
+          })),
+        ),
       );
       insertItems.set(count, query);
     }

@@ -66,7 +66,9 @@ export function createApp({ service, metrics, corsOrigins }: AppDeps) {
     ],
   );
 
-  app.get('/openapi.json', (c) => c.body((openapi ??= JSON.stringify(buildOpenApiDocument({ title: 'archbench order API (serverless)' }))), 200, { 'content-type': 'application/json' }));
+  app.get('/openapi.json', (c) =>
+    c.body((openapi ??= JSON.stringify(buildOpenApiDocument({ title: 'archbench order API (serverless)' }))), 200, { 'content-type': 'application/json' }),
+  );
   app.route('/', catalogRoutes());
 
   // The secret is a binding, known from the first request on; one middleware per isolate.

@@ -65,7 +65,8 @@ export default {
         full: startup || controller.cron === FULL_SWEEP_CRON,
         orphanedBefore: startup ? controller.scheduledTime : undefined,
       });
-      if (result.charges + result.refunds + result.shipped + result.cancelled > 0) createLogger(SERVICE, env.LOG_LEVEL).warn({ ...result }, 'sweep resumed saga work the queues had lost');
+      if (result.charges + result.refunds + result.shipped + result.cancelled > 0)
+        createLogger(SERVICE, env.LOG_LEVEL).warn({ ...result }, 'sweep resumed saga work the queues had lost');
     } finally {
       metrics.invocation('scheduled', (Date.now() - started) / 1000);
     }
@@ -101,7 +102,10 @@ export default {
           metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'ack' });
           return;
         }
-        logger[outcome instanceof RetryLaterError ? 'warn' : 'error']({ err: outcome, messageId: message.id, attempts: message.attempts }, 'payment step failed; message will be retried');
+        logger[outcome instanceof RetryLaterError ? 'warn' : 'error'](
+          { err: outcome, messageId: message.id, attempts: message.attempts },
+          'payment step failed; message will be retried',
+        );
         // The consumer's retry_delay applies (same setting locally and in wrangler*.jsonc).
         message.retry();
         metrics.inc('queueConsumed', { queue: batch.queue, outcome: 'retry' });

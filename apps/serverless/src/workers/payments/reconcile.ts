@@ -42,7 +42,10 @@ export async function sweep(
   const pendingQuery = db.prepare("SELECT id FROM orders WHERE status = 'PENDING' AND created_at < ?1 ORDER BY created_at LIMIT ?2").bind(before, SWEEP_LIMIT);
   if (!options.full) {
     const [pending] = await db.batch([pendingQuery]);
-    const deliveries: Delivery[] = (pending?.results as Array<{ id: string }>).map((r) => ({ command: { kind: 'charge' as const, orderId: r.id }, attempts: 2 }));
+    const deliveries: Delivery[] = (pending?.results as Array<{ id: string }>).map((r) => ({
+      command: { kind: 'charge' as const, orderId: r.id },
+      attempts: 2,
+    }));
     if (deliveries.length > 0) await step.handle(deliveries, { orphanedBefore: options.orphanedBefore });
     return { charges: deliveries.length, refunds: 0, shipped: 0, cancelled: 0 };
   }
@@ -50,10 +53,14 @@ export async function sweep(
     pendingQuery,
     db.prepare("SELECT order_id FROM payments WHERE kind = 'refund' AND status = 'PENDING' AND created_at < ?1 LIMIT ?2").bind(before, SWEEP_LIMIT),
     db
-      .prepare("SELECT o.id, o.customer_id, o.total_cents FROM orders o LEFT JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CONFIRMED' AND s.id IS NULL AND o.updated_at < ?1 LIMIT ?2")
+      .prepare(
+        "SELECT o.id, o.customer_id, o.total_cents FROM orders o LEFT JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CONFIRMED' AND s.id IS NULL AND o.updated_at < ?1 LIMIT ?2",
+      )
       .bind(before, SWEEP_LIMIT),
     db
-      .prepare("SELECT o.id, o.customer_id FROM orders o JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CANCELLED' AND s.status != 'CANCELLED' AND o.updated_at < ?1 LIMIT ?2")
+      .prepare(
+        "SELECT o.id, o.customer_id FROM orders o JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CANCELLED' AND s.status != 'CANCELLED' AND o.updated_at < ?1 LIMIT ?2",
+      )
       .bind(before, SWEEP_LIMIT),
   ]);
   const deliveries: Delivery[] = [
@@ -62,12 +69,26 @@ export async function sweep(
   ];
   if (deliveries.length > 0) await step.handle(deliveries, { orphanedBefore: options.orphanedBefore });
   const events: OrderEvent[] = [
-    ...(unshipped?.results as Array<{ id: string; customer_id: string; total_cents: number }>).map((r) => ({ type: 'OrderConfirmed' as const, orderId: r.id, customerId: r.customer_id, totalCents: Number(r.total_cents) })),
-    ...(uncancelled?.results as Array<{ id: string; customer_id: string }>).map((r) => ({ type: 'OrderCancelled' as const, orderId: r.id, customerId: r.customer_id })),
+    ...(unshipped?.results as Array<{ id: string; customer_id: string; total_cents: number }>).map((r) => ({
+      type: 'OrderConfirmed' as const,
+      orderId: r.id,
+      customerId: r.customer_id,
+      totalCents: Number(r.total_cents),
+    })),
+    ...(uncancelled?.results as Array<{ id: string; customer_id: string }>).map((r) => ({
+      type: 'OrderCancelled' as const,
+      orderId: r.id,
+      customerId: r.customer_id,
+    })),
   ];
   if (events.length > 0) {
     await env.EVENTS_QUEUE.sendBatch(events.map((body) => ({ body, contentType: 'json' as const })));
     metrics.sent(QUEUES.orderEvents, events.length);
   }
-  return { charges: pending?.results.length ?? 0, refunds: refunds?.results.length ?? 0, shipped: unshipped?.results.length ?? 0, cancelled: uncancelled?.results.length ?? 0 };
+  return {
+    charges: pending?.results.length ?? 0,
+    refunds: refunds?.results.length ?? 0,
+    shipped: unshipped?.results.length ?? 0,
+    cancelled: uncancelled?.results.length ?? 0,
+  };
 }

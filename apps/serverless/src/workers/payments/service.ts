@@ -72,9 +72,16 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
 
   function settleStatements(s: Settlement): D1PreparedStatement[] {
     const now = nowIso();
-    const record = db.prepare("UPDATE payments SET status = ?2, provider_ref = COALESCE(?3, provider_ref) WHERE id = ?1 AND status = 'PENDING'").bind(s.paymentId, s.outcome, s.providerRef);
+    const record = db
+      .prepare("UPDATE payments SET status = ?2, provider_ref = COALESCE(?3, provider_ref) WHERE id = ?1 AND status = 'PENDING'")
+      .bind(s.paymentId, s.outcome, s.providerRef);
     if (s.outcome === 'SUCCEEDED') {
-      return [record, db.prepare("UPDATE orders SET status = 'CONFIRMED', payment_status = 'CAPTURED', updated_at = ?2 WHERE id = ?1 AND status = 'PENDING'").bind(s.order.id, now)];
+      return [
+        record,
+        db
+          .prepare("UPDATE orders SET status = 'CONFIRMED', payment_status = 'CAPTURED', updated_at = ?2 WHERE id = ?1 AND status = 'PENDING'")
+          .bind(s.order.id, now),
+      ];
     }
     return [
       record,
@@ -85,7 +92,12 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
     ];
   }
 
-  const confirmed = (order: OrderRow): OrderEvent => ({ type: 'OrderConfirmed', orderId: order.id, customerId: order.customer_id, totalCents: Number(order.total_cents) });
+  const confirmed = (order: OrderRow): OrderEvent => ({
+    type: 'OrderConfirmed',
+    orderId: order.id,
+    customerId: order.customer_id,
+    totalCents: Number(order.total_cents),
+  });
 
   return {
     /** Runs a batch of commands; returns, per delivery, 'ack' or the error to retry it for. */
@@ -191,7 +203,11 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         orderUpdateAt.set(s, writes.length - 1);
       }
       for (const refund of refunds) {
-        writes.push(db.prepare("UPDATE payments SET status = ?2, provider_ref = ?3 WHERE id = ?1 AND status = 'PENDING'").bind(refund.id, refund.outcome ?? 'FAILED', refund.providerRef ?? null));
+        writes.push(
+          db
+            .prepare("UPDATE payments SET status = ?2, provider_ref = ?3 WHERE id = ?1 AND status = 'PENDING'")
+            .bind(refund.id, refund.outcome ?? 'FAILED', refund.providerRef ?? null),
+        );
       }
       if (writes.length > 0) {
         const written = await db.batch(writes);

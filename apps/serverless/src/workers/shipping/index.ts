@@ -14,7 +14,6 @@ const metrics = createWorkerMetrics(SERVICE);
 /** The bindings with D1 metered into this worker's registry (rows read/written per invocation). */
 const metered = (env: ShippingBindings): ShippingBindings => ({ ...env, DB: meteredD1(env.DB, (usage) => metrics.d1(usage)) });
 
-
 const app = new Hono<{ Bindings: ShippingBindings }>();
 observeWorker(app, { service: SERVICE, metrics, logger: (c) => createLogger(SERVICE, (c.env as ShippingBindings).LOG_LEVEL) });
 

@@ -15,7 +15,9 @@ export function createShipping(db: D1Database) {
         .bind(newId('shp'), event.orderId, now);
     }
     return db
-      .prepare("INSERT INTO shipments (id, order_id, status, created_at) VALUES (?1, ?2, 'CANCELLED', ?3) ON CONFLICT (order_id) DO UPDATE SET status = 'CANCELLED'")
+      .prepare(
+        "INSERT INTO shipments (id, order_id, status, created_at) VALUES (?1, ?2, 'CANCELLED', ?3) ON CONFLICT (order_id) DO UPDATE SET status = 'CANCELLED'",
+      )
       .bind(newId('shp'), event.orderId, now);
   }
 

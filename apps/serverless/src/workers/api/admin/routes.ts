@@ -38,9 +38,21 @@ export function adminRoutes() {
       return c.json(await writeProviderSettings(c.env.DB, patch, providerDefaults(c.env)));
     })
     .get('/dead-letters', async (c) => {
-      const rows = await c.env.DB.prepare('SELECT * FROM dead_letters ORDER BY received_at DESC LIMIT 100').all<{ id: string; queue: string; body: string; attempts: number; received_at: string }>();
+      const rows = await c.env.DB.prepare('SELECT * FROM dead_letters ORDER BY received_at DESC LIMIT 100').all<{
+        id: string;
+        queue: string;
+        body: string;
+        attempts: number;
+        received_at: string;
+      }>();
       return c.json({
-        items: rows.results.map((r) => ({ id: r.id, queue: r.queue, body: JSON.parse(r.body) as unknown, attempts: Number(r.attempts), receivedAt: r.received_at })),
+        items: rows.results.map((r) => ({
+          id: r.id,
+          queue: r.queue,
+          body: JSON.parse(r.body) as unknown,
+          attempts: Number(r.attempts),
+          receivedAt: r.received_at,
+        })),
       });
     });
 }

@@ -10,7 +10,13 @@ interface ProductRow {
   stock: number;
 }
 
-const toProduct = (row: ProductRow): Product => ({ sku: row.sku, name: row.name, priceCents: Number(row.price_cents), currency: 'EUR', stock: Number(row.stock) });
+const toProduct = (row: ProductRow): Product => ({
+  sku: row.sku,
+  name: row.name,
+  priceCents: Number(row.price_cents),
+  currency: 'EUR',
+  stock: Number(row.stock),
+});
 
 /** D1 allows 100 bound parameters per statement: 20 rows of 5 columns. */
 const SEED_ROWS_PER_STATEMENT = 20;
@@ -20,8 +26,14 @@ export function createCatalog(db: D1Database) {
   return {
     async list(limit: number, afterSku?: string): Promise<{ items: Product[]; next: string | null }> {
       const rows = afterSku
-        ? await db.prepare('SELECT sku, name, price_cents, stock FROM products WHERE sku > ?1 ORDER BY sku LIMIT ?2').bind(afterSku, limit + 1).all<ProductRow>()
-        : await db.prepare('SELECT sku, name, price_cents, stock FROM products ORDER BY sku LIMIT ?1').bind(limit + 1).all<ProductRow>();
+        ? await db
+            .prepare('SELECT sku, name, price_cents, stock FROM products WHERE sku > ?1 ORDER BY sku LIMIT ?2')
+            .bind(afterSku, limit + 1)
+            .all<ProductRow>()
+        : await db
+            .prepare('SELECT sku, name, price_cents, stock FROM products ORDER BY sku LIMIT ?1')
+            .bind(limit + 1)
+            .all<ProductRow>();
       const items = rows.results.slice(0, limit).map(toProduct);
       return { items, next: rows.results.length > limit ? items[items.length - 1]!.sku : null };
     },
@@ -43,10 +55,14 @@ export function createCatalog(db: D1Database) {
       const rows = seedProductRowChunks(SEED_ROWS_PER_STATEMENT);
       const statements = rows.map((chunk) =>
         db
-          .prepare(`INSERT INTO products (sku, name, price_cents, currency, stock) VALUES ${chunk.map((_, i) => `(?${i * 5 + 1}, ?${i * 5 + 2}, ?${i * 5 + 3}, ?${i * 5 + 4}, ?${i * 5 + 5})`).join(', ')} ON CONFLICT (sku) DO NOTHING`)
+          .prepare(
+            `INSERT INTO products (sku, name, price_cents, currency, stock) VALUES ${chunk.map((_, i) => `(?${i * 5 + 1}, ?${i * 5 + 2}, ?${i * 5 + 3}, ?${i * 5 + 4}, ?${i * 5 + 5})`).join(', ')} ON CONFLICT (sku) DO NOTHING`,
+          )
           .bind(...chunk.flatMap((r) => [r.sku, r.name, r.price_cents, r.currency, r.stock])),
       );
-      statements.push(db.prepare("INSERT INTO meta (key, value) VALUES ('seeded', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value").bind(new Date().toISOString()));
+      statements.push(
+        db.prepare("INSERT INTO meta (key, value) VALUES ('seeded', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value").bind(new Date().toISOString()),
+      );
       await db.batch(statements);
       return rows.reduce((sum, chunk) => sum + chunk.length, 0);
     },

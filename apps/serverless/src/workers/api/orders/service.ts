@@ -52,7 +52,12 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
     }
   }
 
-  async function replay(customerId: string, key: string | undefined, hash: string | undefined, waitSeconds: number | undefined): Promise<PlaceResult | undefined> {
+  async function replay(
+    customerId: string,
+    key: string | undefined,
+    hash: string | undefined,
+    waitSeconds: number | undefined,
+  ): Promise<PlaceResult | undefined> {
     if (key === undefined) return undefined;
     const existing = await db
       .prepare('SELECT request_hash, order_id FROM idempotency_keys WHERE customer_id = ?1 AND key = ?2')
@@ -65,7 +70,10 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
     return { order: await waitFor(order, waitSeconds), replayed: true };
   }
 
-  async function send(queue: 'PAYMENTS_QUEUE' | 'EVENTS_QUEUE', body: Parameters<ApiBindings['PAYMENTS_QUEUE']['send']>[0] | Parameters<ApiBindings['EVENTS_QUEUE']['send']>[0]) {
+  async function send(
+    queue: 'PAYMENTS_QUEUE' | 'EVENTS_QUEUE',
+    body: Parameters<ApiBindings['PAYMENTS_QUEUE']['send']>[0] | Parameters<ApiBindings['EVENTS_QUEUE']['send']>[0],
+  ) {
     if (queue === 'PAYMENTS_QUEUE') await env.PAYMENTS_QUEUE.send(body as Parameters<ApiBindings['PAYMENTS_QUEUE']['send']>[0], { contentType: 'json' });
     else await env.EVENTS_QUEUE.send(body as Parameters<ApiBindings['EVENTS_QUEUE']['send']>[0], { contentType: 'json' });
     metrics.sent(queue === 'PAYMENTS_QUEUE' ? QUEUES.payments : QUEUES.orderEvents);
@@ -106,13 +114,19 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
           .bind(id, customerId, body.payment.token, now),
         ...sorted.map((item) =>
           db
-            .prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, ?3, (SELECT price_cents FROM products WHERE sku = ?2)) RETURNING unit_price_cents')
+            .prepare(
+              'INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, ?3, (SELECT price_cents FROM products WHERE sku = ?2)) RETURNING unit_price_cents',
+            )
             .bind(id, item.sku, item.quantity),
         ),
         db.prepare('UPDATE orders SET total_cents = (SELECT SUM(quantity * unit_price_cents) FROM order_items WHERE order_id = ?1) WHERE id = ?1').bind(id),
       ];
       if (key !== undefined && hash !== undefined) {
-        statements.push(db.prepare('INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)').bind(customerId, key, hash, id, now));
+        statements.push(
+          db
+            .prepare('INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)')
+            .bind(customerId, key, hash, id, now),
+        );
       }
       let results: Awaited<ReturnType<D1Database['batch']>>;
       try {
@@ -127,7 +141,10 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
         }
         throw error;
       }
-      const priced = sorted.map((item, i) => ({ ...item, unitPriceCents: Number((results[sorted.length + 1 + i]?.results[0] as { unit_price_cents: number }).unit_price_cents) }));
+      const priced = sorted.map((item, i) => ({
+        ...item,
+        unitPriceCents: Number((results[sorted.length + 1 + i]?.results[0] as { unit_price_cents: number }).unit_price_cents),
+      }));
       const totalCents = orderTotal(priced);
 
       const pending: Order = {
@@ -172,13 +189,23 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
         where.push(`id < ?${params.length}`);
       }
       params.push(limit + 1);
-      const rows = (await db.prepare(`SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?${params.length}`).bind(...params).all<OrderRow>()).results;
+      const rows = (
+        await db
+          .prepare(`SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?${params.length}`)
+          .bind(...params)
+          .all<OrderRow>()
+      ).results;
       const page = rows.slice(0, limit);
       const ids = page.map((r) => r.id);
       const items =
         ids.length === 0
           ? []
-          : (await db.prepare(`SELECT * FROM order_items WHERE order_id IN (${ids.map((_, i) => `?${i + 1}`).join(',')}) ORDER BY sku`).bind(...ids).all<OrderItemRow>()).results;
+          : (
+              await db
+                .prepare(`SELECT * FROM order_items WHERE order_id IN (${ids.map((_, i) => `?${i + 1}`).join(',')}) ORDER BY sku`)
+                .bind(...ids)
+                .all<OrderItemRow>()
+            ).results;
       return { items: ordersFromRows(page, items), next: rows.length > limit ? page[page.length - 1]!.id : null };
     },
 

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TERMINAL_STATUSES } from '@archbench/contracts/schemas';
+import type { OrderStatus } from '@archbench/contracts/schemas';
 import type { RequestEvent } from '../engine/run-scenario';
 
 /** A minimal view of an order as GET /orders returns it. */
@@ -114,7 +116,7 @@ export async function listOrders(baseUrl: string, token: string, timeoutMs = 10_
   return orders;
 }
 
-const TERMINAL = new Set(['CONFIRMED', 'REJECTED', 'CANCELLED']);
+const TERMINAL: ReadonlySet<string> = new Set<OrderStatus>(TERMINAL_STATUSES);
 
 /**
  * Waits until every order of the audited customers is terminal and every confirmed one has its

@@ -246,7 +246,7 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, code: 'v
 }
 
 /** Longest Idempotency-Key accepted (the contract's limit). */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = LIMITS.maxIdempotencyKeyLength;
 
 /** The request's Idempotency-Key, or undefined; 422 when it is empty or longer than the limit. */
 export function readIdempotencyKey(c: Context): string | undefined {

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Product } from '@archbench/contracts/schemas';
 import { seedProductRowChunks } from '@archbench/domain/catalog';
 import { prepareQuery } from '@archbench/server-kit/prepared';
-import { nowIso } from '../shared/database';
+import { nowIso } from '@archbench/domain/ids';
 import type { PricedItem } from '../shared/messages';
 import type { InventoryTables } from './schema';
 

@@ -3,7 +3,7 @@ import type { Order, OrderStatus } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { orderFromRows, ordersFromRows } from '@archbench/domain/orders';
 import { injectContext } from '@archbench/observability/tracing';
-import { nowIso } from '../shared/database';
+import { nowIso } from '@archbench/domain/ids';
 import type { NewEvent, PricedItem } from '../shared/messages';
 import { ACTIVE_SAGA_STATES, canMove } from './saga';
 import type { SagaState } from './saga';

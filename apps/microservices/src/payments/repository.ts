@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { PaymentRecord } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
-import { nowIso } from '../shared/database';
+import { nowIso } from '@archbench/domain/ids';
 import type { PaymentsTables } from './schema';
 
 type Row = PaymentsTables['payments'];

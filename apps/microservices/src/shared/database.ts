@@ -56,8 +56,6 @@ export async function openServiceDatabase<T>(env: Env, service: ServiceName, mig
   return database;
 }
 
-export const nowIso = (): string => new Date().toISOString();
-
 /**
  * The instance services query through: every query gets a span and a histogram sample when
  * tracing or metrics are on (as in the monolith, so both topologies pay the same), else the plain one.

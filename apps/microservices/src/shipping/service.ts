@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Shipment } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { isUniqueViolation } from '@archbench/server-kit/db';
-import { nowIso } from '../shared/database';
+import { nowIso } from '@archbench/domain/ids';
 import type { DomainEvent } from '../shared/messages';
 import type { ShippingTables } from './schema';
 

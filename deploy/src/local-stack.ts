@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { buildStandalone } from './bundle';
 import { loadCompose, serviceEnvironment } from './compose';
 import type { ComposeFile } from './compose';
-import { freePort, runStandalone } from './standalone';
+import { freePort } from '@archbench/topologies';
+import { runStandalone } from './standalone';
 import type { RunningServer } from './standalone';
 
 export interface LocalStackOptions {

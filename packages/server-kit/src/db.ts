@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Migration } from 'kysely';
 import { Migrator } from 'kysely';
 import pg from 'pg';
+import { GroupCommitSqliteDialect } from './sqlite-group-commit';
+import type { GroupCommitStats, SqliteHandle } from './sqlite-group-commit';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -25,6 +27,8 @@ export interface Database<DB> {
   dialect: Dialect;
   /** Where the data lives, for logs (`file:...` or the URL without password). */
   location: string;
+  /** SQLite only: transactions committed and the COMMITs they shared (group commit). */
+  commitStats?: Readonly<GroupCommitStats>;
   close(): Promise<void>;
 }
 
@@ -52,8 +56,10 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', location: `file:${file}`, close: () => db.destroy() };
+  // Transactions that arrive together share one COMMIT (see sqlite-group-commit.ts).
+  const dialect = new GroupCommitSqliteDialect(withStatementCache(sqlite));
+  const db = new Kysely<DB>({ dialect });
+  return { db, dialect: 'sqlite', location: `file:${file}`, commitStats: dialect.driver.stats, close: () => db.destroy() };
 }
 
 /**
@@ -61,10 +67,13 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
  * point query. Statements are reusable, so keep them by SQL text (bounded: `in (...)` lists of
  * many lengths would otherwise grow the cache without end).
  */
-function withStatementCache(sqlite: BetterSqlite3.Database, maxEntries = 1000) {
+function withStatementCache(sqlite: BetterSqlite3.Database, maxEntries = 1000): SqliteHandle {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
+    get inTransaction() {
+      return sqlite.inTransaction;
+    },
     prepare(sqlText: string) {
       let statement = cache.get(sqlText);
       if (!statement) {

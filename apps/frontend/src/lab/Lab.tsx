@@ -1,5 +1,6 @@
 import { memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore, useTransition } from 'react';
 import type { ReactNode } from 'react';
+import { TableHead, num } from '../ui/Table';
 import { formatEuros, formatNumber } from '../ui/format';
 import { filterOrders, generateOrders } from './generate';
 import type { LabOrder } from './generate';
@@ -58,6 +59,9 @@ function HeavyRow({ order }: { order: LabOrder }) {
   );
 }
 
+const RESULT_COLUMNS = ['Order', 'Customer', 'City', 'Status', num('Total'), num('Risk')];
+const STATS_COLUMNS = ['Mode', num('Keystrokes'), num('p50'), num('p95'), num('max'), num('via Event Timing')];
+
 // Memoised on (orders, query) only: the pending flag is shown by a wrapper, because a prop
 // change here would re-render every heavy row in the urgent pass and undo the transition.
 const Results = memo(function Results({ orders, query }: { orders: LabOrder[]; query: string }) {
@@ -68,20 +72,7 @@ const Results = memo(function Results({ orders, query }: { orders: LabOrder[]; q
         {formatNumber(matches.length, 0)} of {formatNumber(orders.length, 0)} orders match “{query}”; showing {Math.min(LAB_ROWS, matches.length)}.
       </p>
       <table className="lab-table">
-        <thead>
-          <tr>
-            <th scope="col">Order</th>
-            <th scope="col">Customer</th>
-            <th scope="col">City</th>
-            <th scope="col">Status</th>
-            <th scope="col" className="num">
-              Total
-            </th>
-            <th scope="col" className="num">
-              Risk
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={RESULT_COLUMNS} />
         <tbody>
           {matches.slice(0, LAB_ROWS).map((order) => (
             <HeavyRow key={order.id} order={order} />
@@ -140,53 +131,50 @@ function FilterInput({
   );
 }
 
-function UrgentFilter({ orders, meter, inputId }: FilterProps) {
-  const [query, setQuery] = useState('');
+/**
+ * The filter input above its results. `stale` dims the results; with `showPending` a status
+ * next to the input says the list is being updated (the urgent mode never is).
+ */
+function FilteredResults({
+  orders,
+  meter,
+  inputId,
+  text,
+  onText,
+  query,
+  stale,
+  showPending,
+}: FilterProps & { text: string; onText: (v: string) => void; query: string; stale: boolean; showPending: boolean }) {
   return (
     <>
-      <FilterInput id={inputId} value={query} onChange={setQuery} meter={meter} pending={null} />
-      <ResultsFrame stale={false}>
+      <FilterInput id={inputId} value={text} onChange={onText} meter={meter} pending={showPending ? <Pending visible={stale} /> : null} />
+      <ResultsFrame stale={stale}>
         <Results orders={orders} query={query} />
       </ResultsFrame>
     </>
   );
 }
 
-function TransitionFilter({ orders, meter, inputId }: FilterProps) {
+function UrgentFilter(props: FilterProps) {
+  const [query, setQuery] = useState('');
+  return <FilteredResults {...props} text={query} onText={setQuery} query={query} stale={false} showPending={false} />;
+}
+
+function TransitionFilter(props: FilterProps) {
   const [text, setText] = useState('');
   const [query, setQuery] = useState('');
   const [isPending, startTransition] = useTransition();
-  return (
-    <>
-      <FilterInput
-        id={inputId}
-        value={text}
-        onChange={(value) => {
-          setText(value);
-          startTransition(() => setQuery(value));
-        }}
-        meter={meter}
-        pending={<Pending visible={isPending} />}
-      />
-      <ResultsFrame stale={isPending}>
-        <Results orders={orders} query={query} />
-      </ResultsFrame>
-    </>
-  );
+  const onText = (value: string) => {
+    setText(value);
+    startTransition(() => setQuery(value));
+  };
+  return <FilteredResults {...props} text={text} onText={onText} query={query} stale={isPending} showPending />;
 }
 
-function DeferredFilter({ orders, meter, inputId }: FilterProps) {
+function DeferredFilter(props: FilterProps) {
   const [text, setText] = useState('');
   const deferred = useDeferredValue(text);
-  const stale = deferred !== text;
-  return (
-    <>
-      <FilterInput id={inputId} value={text} onChange={setText} meter={meter} pending={<Pending visible={stale} />} />
-      <ResultsFrame stale={stale}>
-        <Results orders={orders} query={deferred} />
-      </ResultsFrame>
-    </>
-  );
+  return <FilteredResults {...props} text={text} onText={setText} query={deferred} stale={deferred !== text} showPending />;
 }
 
 function Pending({ visible }: { visible: boolean }) {
@@ -207,31 +195,17 @@ function fmt(ms: number) {
   return Number.isFinite(ms) ? `${formatNumber(ms, 0)} ms` : '–';
 }
 
+/** A delay as a data attribute for the e2e driver: one decimal, empty when there is none yet. */
+function attr(ms: number) {
+  return Number.isFinite(ms) ? ms.toFixed(1) : '';
+}
+
 function StatsTable({ meter, mode }: { meter: InputDelayMeter; mode: LabMode }) {
   const stats: LabStats = useSyncExternalStore(meter.subscribe, meter.getSnapshot);
   return (
     <table className="lab-stats" data-testid="lab-stats">
       <caption>Keystroke to next paint, per mode (lower is better)</caption>
-      <thead>
-        <tr>
-          <th scope="col">Mode</th>
-          <th scope="col" className="num">
-            Keystrokes
-          </th>
-          <th scope="col" className="num">
-            p50
-          </th>
-          <th scope="col" className="num">
-            p95
-          </th>
-          <th scope="col" className="num">
-            max
-          </th>
-          <th scope="col" className="num">
-            via Event Timing
-          </th>
-        </tr>
-      </thead>
+      <TableHead columns={STATS_COLUMNS} />
       <tbody>
         {LAB_MODES.map((m) => {
           const s = stats[m];
@@ -241,9 +215,9 @@ function StatsTable({ meter, mode }: { meter: InputDelayMeter; mode: LabMode }) 
               aria-current={m === mode ? 'true' : undefined}
               data-mode={m}
               data-count={s.count}
-              data-p50={Number.isFinite(s.p50) ? s.p50.toFixed(1) : ''}
-              data-p95={Number.isFinite(s.p95) ? s.p95.toFixed(1) : ''}
-              data-max={Number.isFinite(s.max) ? s.max.toFixed(1) : ''}
+              data-p50={attr(s.p50)}
+              data-p95={attr(s.p95)}
+              data-max={attr(s.max)}
               data-event-timing={s.fromEventTiming}
               data-delays={s.delays.map((d) => d.toFixed(1)).join(',')}
             >

@@ -4,9 +4,11 @@ import type { ApiClient } from '../api/client';
 import { ApiError } from '../api/problem';
 import type { ProblemInfo } from '../api/problem';
 import { ProblemView } from '../ui/ProblemView';
+import { ScrollTable, num } from '../ui/Table';
 import { formatEuros } from '../ui/format';
 
 const SHOWN = 200;
+const COLUMNS = ['SKU', 'Name', num('Price'), num('Stock'), { label: <span className="visually-hidden">Actions</span>, num: false }];
 
 /** Filters loaded products by SKU or name, case-insensitively; every word must match. */
 export function filterProducts(products: readonly Product[], query: string): Product[] {
@@ -95,42 +97,23 @@ export function Catalog({ api, onAdd, onSkipToCart }: { api: ApiClient; onAdd: (
         {loading ? 'Loading products…' : `${matches.length} of ${products.length} loaded products match${cursor ? ' (more can be loaded)' : ''}.`}
       </p>
       {problem && <ProblemView problem={problem} onDismiss={() => setProblem(null)} />}
-      <div className="table-scroll" tabIndex={0} aria-label="Products">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">SKU</th>
-              <th scope="col">Name</th>
-              <th scope="col" className="num">
-                Price
-              </th>
-              <th scope="col" className="num">
-                Stock
-              </th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {matches.slice(0, SHOWN).map((p) => (
-              <tr key={p.sku} data-sku={p.sku}>
-                <td>
-                  <code>{p.sku}</code>
-                </td>
-                <td>{p.name}</td>
-                <td className="num">{formatEuros(p.priceCents)}</td>
-                <td className="num">{p.stock}</td>
-                <td>
-                  <button type="button" onClick={() => onAdd(p)} aria-label={`Add ${p.sku} ${p.name} to cart`}>
-                    Add
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ScrollTable label="Products" columns={COLUMNS}>
+        {matches.slice(0, SHOWN).map((p) => (
+          <tr key={p.sku} data-sku={p.sku}>
+            <td>
+              <code>{p.sku}</code>
+            </td>
+            <td>{p.name}</td>
+            <td className="num">{formatEuros(p.priceCents)}</td>
+            <td className="num">{p.stock}</td>
+            <td>
+              <button type="button" onClick={() => onAdd(p)} aria-label={`Add ${p.sku} ${p.name} to cart`}>
+                Add
+              </button>
+            </td>
+          </tr>
+        ))}
+      </ScrollTable>
       {matches.length > SHOWN && <p className="muted">Showing the first {SHOWN}; refine the search to see others.</p>}
       {cursor && (
         <button type="button" onClick={() => void loadMore()} disabled={loading}>

@@ -1,11 +1,45 @@
 import type { Comparison, ScenarioResult, TopologyResult } from '@archbench/contracts/comparison';
-import { formatMiB, formatNumber } from '../ui/format';
+import { formatMiB, formatMs, formatNumber } from '../ui/format';
+import { ScrollTable, num } from '../ui/Table';
 import { BarChart } from './BarChart';
 import { formatRatio, ratio } from './ratios';
 import { CostSection, FaultsSection, RestSection } from './ResilienceAndCost';
 
 function ms(value: number) {
-  return `${formatNumber(value, value < 10 ? 2 : 1)} ms`;
+  return formatMs(value, 1);
+}
+
+const SCENARIO_COLUMNS = ['Topology', num('Throughput'), num('p50'), num('p95'), num('p99'), num('Errors'), 'Thresholds'];
+const COST_COLUMNS = [
+  'Topology',
+  num('Processes'),
+  num('CPU s / 1,000 orders'),
+  num('Peak memory'),
+  num('Idle memory'),
+  num('Internal hops / request'),
+  num('Orders placed'),
+  'Consistency',
+];
+
+/** A figure's ratio to the baseline's, under the figure ("baseline" in the baseline's own row). */
+function RatioNote({
+  isBaseline,
+  value,
+  base,
+  baseName,
+  testId,
+}: {
+  isBaseline: boolean;
+  value: number | null;
+  base: number | null | undefined;
+  baseName: string;
+  testId?: string;
+}) {
+  return (
+    <span className="ratio block" data-testid={testId}>
+      {isBaseline ? 'baseline' : formatRatio(ratio(value, base), baseName)}
+    </span>
+  );
 }
 
 /** The baseline of every ratio: the monolith when the run has one, else the first topology. */
@@ -27,62 +61,39 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
             : 'Closed model (fixed virtual users): throughput is the most each topology sustained.'}
         </p>
       )}
-      <div className="table-scroll" tabIndex={0} aria-label={`Figures of scenario ${name}`}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Topology</th>
-              <th scope="col" className="num">
-                Throughput
-              </th>
-              <th scope="col" className="num">
-                p50
-              </th>
-              <th scope="col" className="num">
-                p95
-              </th>
-              <th scope="col" className="num">
-                p99
-              </th>
-              <th scope="col" className="num">
-                Errors
-              </th>
-              <th scope="col">Thresholds</th>
-            </tr>
-          </thead>
-          <tbody>
-            {results.map((r) => (
-              <tr key={r.topology} data-topology={r.topology}>
-                <th scope="row">{r.topology}</th>
-                <td className="num">
-                  {formatNumber(r.throughputRps)} req/s
-                  <span className="ratio block">
-                    {r.topology === baseline ? 'baseline' : formatRatio(ratio(r.throughputRps, base?.throughputRps), baseline)}
-                  </span>
-                </td>
-                <td className="num">{ms(r.latencyMs.p50)}</td>
-                <td className="num">
-                  {ms(r.latencyMs.p95)}
-                  <span className="ratio block" data-testid={`p95-ratio-${name}-${r.topology}`}>
-                    {r.topology === baseline ? 'baseline' : formatRatio(ratio(r.latencyMs.p95, base?.latencyMs.p95), baseline)}
-                  </span>
-                </td>
-                <td className="num">{ms(r.latencyMs.p99)}</td>
-                <td className="num">{formatNumber(r.errorRate * 100, 2)} %</td>
-                <td>
-                  {r.thresholds.length === 0
-                    ? '–'
-                    : r.thresholds.map((t) => (
-                        <span key={`${t.metric}-${t.expression}`} className={t.passed ? 'pass block' : 'fail block'}>
-                          {t.passed ? '✓' : '✗'} {t.metric} {t.expression}
-                        </span>
-                      ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ScrollTable label={`Figures of scenario ${name}`} columns={SCENARIO_COLUMNS}>
+        {results.map((r) => (
+          <tr key={r.topology} data-topology={r.topology}>
+            <th scope="row">{r.topology}</th>
+            <td className="num">
+              {formatNumber(r.throughputRps)} req/s
+              <RatioNote isBaseline={r.topology === baseline} value={r.throughputRps} base={base?.throughputRps} baseName={baseline} />
+            </td>
+            <td className="num">{ms(r.latencyMs.p50)}</td>
+            <td className="num">
+              {ms(r.latencyMs.p95)}
+              <RatioNote
+                isBaseline={r.topology === baseline}
+                value={r.latencyMs.p95}
+                base={base?.latencyMs.p95}
+                baseName={baseline}
+                testId={`p95-ratio-${name}-${r.topology}`}
+              />
+            </td>
+            <td className="num">{ms(r.latencyMs.p99)}</td>
+            <td className="num">{formatNumber(r.errorRate * 100, 2)} %</td>
+            <td>
+              {r.thresholds.length === 0
+                ? '–'
+                : r.thresholds.map((t) => (
+                    <span key={`${t.metric}-${t.expression}`} className={t.passed ? 'pass block' : 'fail block'}>
+                      {t.passed ? '✓' : '✗'} {t.metric} {t.expression}
+                    </span>
+                  ))}
+            </td>
+          </tr>
+        ))}
+      </ScrollTable>
       <div className="charts">
         <BarChart
           title={`Latency of ${name}`}
@@ -166,62 +177,36 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
 
       <section className="card" aria-labelledby="cost-h">
         <h3 id="cost-h">Server-side cost per topology</h3>
-        <div className="table-scroll" tabIndex={0} aria-label="Server-side cost per topology">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Topology</th>
-                <th scope="col" className="num">
-                  Processes
-                </th>
-                <th scope="col" className="num">
-                  CPU s / 1,000 orders
-                </th>
-                <th scope="col" className="num">
-                  Peak memory
-                </th>
-                <th scope="col" className="num">
-                  Idle memory
-                </th>
-                <th scope="col" className="num">
-                  Internal hops / request
-                </th>
-                <th scope="col" className="num">
-                  Orders placed
-                </th>
-                <th scope="col">Consistency</th>
-              </tr>
-            </thead>
-            <tbody>
-              {comparison.topologies.map((t) => (
-                <tr key={t.name} data-topology={t.name}>
-                  <th scope="row">{t.name}</th>
-                  <td className="num">{t.processCount ?? 'not measured'}</td>
-                  <td className="num">
-                    {t.cpuSecondsPer1kOrders === null ? 'n/a' : formatNumber(t.cpuSecondsPer1kOrders, 2)}
-                    <span className="ratio block" data-testid={`cpu-ratio-${t.name}`}>
-                      {t === base ? 'baseline' : formatRatio(ratio(t.cpuSecondsPer1kOrders, base.cpuSecondsPer1kOrders), base.name)}
-                    </span>
-                  </td>
-                  <td className="num">
-                    {t.peakRssBytes === null ? 'not measured' : formatMiB(t.peakRssBytes)}
-                    <span className="ratio block" data-testid={`memory-ratio-${t.name}`}>
-                      {t === base ? 'baseline' : formatRatio(ratio(t.peakRssBytes, base.peakRssBytes), base.name)}
-                    </span>
-                  </td>
-                  <td className="num">{t.idleRssBytes === undefined || t.idleRssBytes === null ? 'n/a' : formatMiB(t.idleRssBytes)}</td>
-                  <td className="num">{t.hopsPerRequest === null ? 'n/a' : formatNumber(t.hopsPerRequest, 2)}</td>
-                  <td className="num">{formatNumber(t.ordersPlaced, 0)}</td>
-                  <td>
-                    {t.consistency
-                      ? `${t.consistency.compensations ?? 'n/a'} compensations, ${t.consistency.stuckOrders ?? 'n/a'} stuck, ${t.consistency.duplicateCharges ?? 'n/a'} duplicate charges`
-                      : 'not measured'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable label="Server-side cost per topology" columns={COST_COLUMNS}>
+          {comparison.topologies.map((t) => (
+            <tr key={t.name} data-topology={t.name}>
+              <th scope="row">{t.name}</th>
+              <td className="num">{t.processCount ?? 'not measured'}</td>
+              <td className="num">
+                {t.cpuSecondsPer1kOrders === null ? 'n/a' : formatNumber(t.cpuSecondsPer1kOrders, 2)}
+                <RatioNote
+                  isBaseline={t === base}
+                  value={t.cpuSecondsPer1kOrders}
+                  base={base.cpuSecondsPer1kOrders}
+                  baseName={base.name}
+                  testId={`cpu-ratio-${t.name}`}
+                />
+              </td>
+              <td className="num">
+                {t.peakRssBytes === null ? 'not measured' : formatMiB(t.peakRssBytes)}
+                <RatioNote isBaseline={t === base} value={t.peakRssBytes} base={base.peakRssBytes} baseName={base.name} testId={`memory-ratio-${t.name}`} />
+              </td>
+              <td className="num">{t.idleRssBytes === undefined || t.idleRssBytes === null ? 'n/a' : formatMiB(t.idleRssBytes)}</td>
+              <td className="num">{t.hopsPerRequest === null ? 'n/a' : formatNumber(t.hopsPerRequest, 2)}</td>
+              <td className="num">{formatNumber(t.ordersPlaced, 0)}</td>
+              <td>
+                {t.consistency
+                  ? `${t.consistency.compensations ?? 'n/a'} compensations, ${t.consistency.stuckOrders ?? 'n/a'} stuck, ${t.consistency.duplicateCharges ?? 'n/a'} duplicate charges`
+                  : 'not measured'}
+              </td>
+            </tr>
+          ))}
+        </ScrollTable>
         <div className="charts">
           <BarChart
             title="CPU seconds per 1,000 orders"

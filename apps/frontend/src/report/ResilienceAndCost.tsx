@@ -1,5 +1,6 @@
 import type { Comparison, FaultResult } from '@archbench/contracts/comparison';
-import { formatMiB, formatNumber } from '../ui/format';
+import { formatMiB, formatMs as ms, formatNumber } from '../ui/format';
+import { NumCell, ScrollTable, num } from '../ui/Table';
 import { BarChart } from './BarChart';
 
 const FAULT_TITLES: Record<string, string> = {
@@ -17,81 +18,68 @@ function usd(value: number | null) {
   return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: value >= 100 ? 0 : 2 }).format(value);
 }
 
-function ms(value: number) {
-  return `${formatNumber(value, value < 10 ? 2 : 0)} ms`;
-}
+const FAULT_COLUMNS = [
+  'Topology',
+  num('Browse available'),
+  num('Checkout succeeded'),
+  num('Orders lost'),
+  num('Orders stuck'),
+  num('Duplicate charges'),
+  num('Stock drift'),
+  num('Recovery'),
+  num('p95 during fault'),
+  'Injection',
+];
+const COST_COLUMNS = ['Topology', 'Paid', num('Per month'), num('With no traffic'), 'How'];
+const PRICE_COLUMNS = ['Price', num('Value'), 'Source', 'Price list date'];
+const REST_COLUMNS = [
+  'Topology',
+  num('Idle CPU'),
+  num('Idle memory'),
+  'Compute paid at rest',
+  num('Start to first answer (p50 / max)'),
+  num('First request'),
+  num('After idle'),
+  num('Warm'),
+];
 
 function FaultTable({ fault, results, series }: { fault: string; results: FaultResult[]; series: string[] }) {
   const title = FAULT_TITLES[fault] ?? fault;
   return (
     <section className="fault" aria-labelledby={`fault-${fault}`} data-fault={fault}>
       <h4 id={`fault-${fault}`}>{title}</h4>
-      <div className="table-scroll" tabIndex={0} aria-label={`Figures of the ${title.toLowerCase()} experiment`}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Topology</th>
-              <th scope="col" className="num">
-                Browse available
-              </th>
-              <th scope="col" className="num">
-                Checkout succeeded
-              </th>
-              <th scope="col" className="num">
-                Orders lost
-              </th>
-              <th scope="col" className="num">
-                Orders stuck
-              </th>
-              <th scope="col" className="num">
-                Duplicate charges
-              </th>
-              <th scope="col" className="num">
-                Stock drift
-              </th>
-              <th scope="col" className="num">
-                Recovery
-              </th>
-              <th scope="col" className="num">
-                p95 during fault
-              </th>
-              <th scope="col">Injection</th>
+      <ScrollTable label={`Figures of the ${title.toLowerCase()} experiment`} columns={FAULT_COLUMNS}>
+        {results.map((f) => {
+          const harm = f.ordersLost + f.ordersStuck + f.duplicateCharges + f.stockDrift;
+          return (
+            <tr key={f.topology} data-topology={f.topology}>
+              <th scope="row">{f.topology}</th>
+              <td className="num">{percent(f.browseAvailability)}</td>
+              <td className="num">{percent(f.checkoutSuccess)}</td>
+              <NumCell bad={f.ordersLost > 0} testId={`lost-${fault}-${f.topology}`}>
+                {f.ordersLost}
+              </NumCell>
+              <NumCell bad={f.ordersStuck > 0}>{f.ordersStuck}</NumCell>
+              <NumCell bad={f.duplicateCharges > 0}>{f.duplicateCharges}</NumCell>
+              <NumCell bad={f.stockDrift > 0}>{f.stockDrift}</NumCell>
+              <td className="num">
+                {f.recovered === false ? `not within ${formatNumber(f.recoverySeconds, 0)} s` : `${formatNumber(f.recoverySeconds, 1)} s`}
+              </td>
+              <td className="num">{ms(f.p95DuringFaultMs)}</td>
+              <td>
+                {f.injection ? (
+                  <span className={f.injection.verified ? 'pass' : 'fail'} title={f.injection.method}>
+                    {f.injection.verified ? '✓ happened' : '✗ not verified'}: {f.injection.detail}
+                  </span>
+                ) : (
+                  '–'
+                )}
+                {harm === 0 ? null : <span className="fail block">consistency harmed</span>}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {results.map((f) => {
-              const harm = f.ordersLost + f.ordersStuck + f.duplicateCharges + f.stockDrift;
-              return (
-                <tr key={f.topology} data-topology={f.topology}>
-                  <th scope="row">{f.topology}</th>
-                  <td className="num">{percent(f.browseAvailability)}</td>
-                  <td className="num">{percent(f.checkoutSuccess)}</td>
-                  <td className={`num${f.ordersLost > 0 ? ' fail' : ''}`} data-testid={`lost-${fault}-${f.topology}`}>
-                    {f.ordersLost}
-                  </td>
-                  <td className={`num${f.ordersStuck > 0 ? ' fail' : ''}`}>{f.ordersStuck}</td>
-                  <td className={`num${f.duplicateCharges > 0 ? ' fail' : ''}`}>{f.duplicateCharges}</td>
-                  <td className={`num${f.stockDrift > 0 ? ' fail' : ''}`}>{f.stockDrift}</td>
-                  <td className="num">
-                    {f.recovered === false ? `not within ${formatNumber(f.recoverySeconds, 0)} s` : `${formatNumber(f.recoverySeconds, 1)} s`}
-                  </td>
-                  <td className="num">{ms(f.p95DuringFaultMs)}</td>
-                  <td>
-                    {f.injection ? (
-                      <span className={f.injection.verified ? 'pass' : 'fail'} title={f.injection.method}>
-                        {f.injection.verified ? '✓ happened' : '✗ not verified'}: {f.injection.detail}
-                      </span>
-                    ) : (
-                      '–'
-                    )}
-                    {harm === 0 ? null : <span className="fail block">consistency harmed</span>}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </ScrollTable>
       <BarChart
         title={`${title}: what kept working`}
         note="higher is better"
@@ -159,71 +147,38 @@ export function CostSection({ comparison }: { comparison: Comparison }) {
             busy {formatNumber(profile.busyRps, 1)} req/s for {formatNumber(profile.hoursPerDay, 2)} h a day, peak {formatNumber(profile.peakRps, 0)} req/s,{' '}
             {percent(profile.orderShare)} orders
           </p>
-          <div className="table-scroll" tabIndex={0} aria-label={`Monthly cost at ${profile.name}`}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Topology</th>
-                  <th scope="col">Paid</th>
-                  <th scope="col" className="num">
-                    Per month
-                  </th>
-                  <th scope="col" className="num">
-                    With no traffic
-                  </th>
-                  <th scope="col">How</th>
+          <ScrollTable label={`Monthly cost at ${profile.name}`} columns={COST_COLUMNS}>
+            {cost.estimates
+              .filter((e) => e.profile === profile.name)
+              .map((e) => (
+                <tr key={e.topology} data-topology={e.topology}>
+                  <th scope="row">{e.topology}</th>
+                  <td>{e.model === 'provisioned' ? 'provisioned for the peak' : 'per request'}</td>
+                  <NumCell testId={`monthly-${profile.name}-${e.topology}`}>{usd(e.monthlyUsd)}</NumCell>
+                  <td className="num">{usd(e.idleMonthlyUsd)}</td>
+                  <td className="small">{e.notes.join('; ')}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {cost.estimates
-                  .filter((e) => e.profile === profile.name)
-                  .map((e) => (
-                    <tr key={e.topology} data-topology={e.topology}>
-                      <th scope="row">{e.topology}</th>
-                      <td>{e.model === 'provisioned' ? 'provisioned for the peak' : 'per request'}</td>
-                      <td className="num" data-testid={`monthly-${profile.name}-${e.topology}`}>
-                        {usd(e.monthlyUsd)}
-                      </td>
-                      <td className="num">{usd(e.idleMonthlyUsd)}</td>
-                      <td className="small">{e.notes.join('; ')}</td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+          </ScrollTable>
         </div>
       ))}
       <details>
         <summary>Price assumptions ({cost.prices.length})</summary>
-        <div className="table-scroll" tabIndex={0} aria-label="Price assumptions">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Price</th>
-                <th scope="col" className="num">
-                  Value
-                </th>
-                <th scope="col">Source</th>
-                <th scope="col">Price list date</th>
-              </tr>
-            </thead>
-            <tbody>
-              {cost.prices.map((p) => (
-                <tr key={p.id}>
-                  <th scope="row">
-                    <code>{p.id}</code> {p.description}
-                    {p.overriddenBy ? <span className="block muted">set by {p.overriddenBy}</span> : null}
-                  </th>
-                  <td className="num">
-                    {p.value} {p.unit}
-                  </td>
-                  <td className="small">{p.source}</td>
-                  <td>{p.date}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable label="Price assumptions" columns={PRICE_COLUMNS}>
+          {cost.prices.map((p) => (
+            <tr key={p.id}>
+              <th scope="row">
+                <code>{p.id}</code> {p.description}
+                {p.overriddenBy ? <span className="block muted">set by {p.overriddenBy}</span> : null}
+              </th>
+              <td className="num">
+                {p.value} {p.unit}
+              </td>
+              <td className="small">{p.source}</td>
+              <td>{p.date}</td>
+            </tr>
+          ))}
+        </ScrollTable>
       </details>
     </section>
   );
@@ -236,54 +191,24 @@ export function RestSection({ comparison }: { comparison: Comparison }) {
   return (
     <section className="card" aria-labelledby="rest-h" data-testid="rest">
       <h3 id="rest-h">At rest and cold start</h3>
-      <div className="table-scroll" tabIndex={0} aria-label="Idle cost and cold start per topology">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Topology</th>
-              <th scope="col" className="num">
-                Idle CPU
-              </th>
-              <th scope="col" className="num">
-                Idle memory
-              </th>
-              <th scope="col">Compute paid at rest</th>
-              <th scope="col" className="num">
-                Start to first answer (p50 / max)
-              </th>
-              <th scope="col" className="num">
-                First request
-              </th>
-              <th scope="col" className="num">
-                After idle
-              </th>
-              <th scope="col" className="num">
-                Warm
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((t) => (
-              <tr key={t.name} data-topology={t.name}>
-                <th scope="row">{t.name}</th>
-                <td className="num">{t.idle ? `${formatNumber(t.idle.cpuCores * 100, 1)} % of a core` : 'not measured'}</td>
-                <td className="num">{t.idle ? formatMiB(t.idle.rssBytes) : 'not measured'}</td>
-                <td>{t.idle ? (t.idle.billedAtRest ? 'yes' : 'no: scales to zero') : '–'}</td>
-                <td className="num" data-testid={`cold-start-${t.name}`}>
-                  {t.coldStart
-                    ? `${ms(t.coldStart.startToFirstResponse.p50Ms)} / ${ms(t.coldStart.startToFirstResponse.maxMs)} (${t.coldStart.startToFirstResponse.samples} starts)`
-                    : 'not measured'}
-                </td>
-                <td className="num">{t.coldStart ? ms(t.coldStart.firstRequest.p50Ms) : '–'}</td>
-                <td className="num">
-                  {t.coldStart ? `${ms(t.coldStart.afterIdle.p50Ms)} after ${formatNumber(t.coldStart.afterIdle.idleSeconds, 0)} s` : '–'}
-                </td>
-                <td className="num">{t.coldStart ? ms(t.coldStart.warmMs) : '–'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ScrollTable label="Idle cost and cold start per topology" columns={REST_COLUMNS}>
+        {rows.map((t) => (
+          <tr key={t.name} data-topology={t.name}>
+            <th scope="row">{t.name}</th>
+            <td className="num">{t.idle ? `${formatNumber(t.idle.cpuCores * 100, 1)} % of a core` : 'not measured'}</td>
+            <td className="num">{t.idle ? formatMiB(t.idle.rssBytes) : 'not measured'}</td>
+            <td>{t.idle ? (t.idle.billedAtRest ? 'yes' : 'no: scales to zero') : '–'}</td>
+            <NumCell testId={`cold-start-${t.name}`}>
+              {t.coldStart
+                ? `${ms(t.coldStart.startToFirstResponse.p50Ms)} / ${ms(t.coldStart.startToFirstResponse.maxMs)} (${t.coldStart.startToFirstResponse.samples} starts)`
+                : 'not measured'}
+            </NumCell>
+            <td className="num">{t.coldStart ? ms(t.coldStart.firstRequest.p50Ms) : '–'}</td>
+            <td className="num">{t.coldStart ? `${ms(t.coldStart.afterIdle.p50Ms)} after ${formatNumber(t.coldStart.afterIdle.idleSeconds, 0)} s` : '–'}</td>
+            <td className="num">{t.coldStart ? ms(t.coldStart.warmMs) : '–'}</td>
+          </tr>
+        ))}
+      </ScrollTable>
     </section>
   );
 }

@@ -12,3 +12,8 @@ export function formatNumber(value: number, decimals = 1): string {
 export function formatMiB(bytes: number): string {
   return `${formatNumber(bytes / (1024 * 1024), 0)} MiB`;
 }
+
+/** Formats milliseconds, with 2 decimals under 10 ms and `decimals` above, e.g. 3.456 -> "3.46 ms". */
+export function formatMs(value: number, decimals = 0): string {
+  return `${formatNumber(value, value < 10 ? 2 : decimals)} ms`;
+}

@@ -83,3 +83,12 @@ export function otlpProtobufSpans(body: Uint8Array): string[] {
   }
   return names;
 }
+
+/** How many spans an OTLP/HTTP protobuf export body holds, without decoding them. */
+export function otlpProtobufSpanCount(body: Uint8Array): number {
+  let count = 0;
+  for (const resourceSpans of fieldsOf(body, 1)) {
+    for (const scopeSpans of fieldsOf(resourceSpans, 2)) count += fieldsOf(scopeSpans, 2).length;
+  }
+  return count;
+}

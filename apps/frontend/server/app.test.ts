@@ -1,7 +1,10 @@
 // @vitest-environment node
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_AUTH_SECRET, verifyToken } from '@archbench/contracts/tokens';
 import { createFrontendServer } from './app';
@@ -40,6 +43,24 @@ function server(overrides: Partial<Parameters<typeof createFrontendServer>[0]['e
 }
 
 const postJson = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('GET /health', () => {
+  it('answers 200 JSON of its own, also where the built app would answer any path with index.html', async () => {
+    const dist = mkdtempSync(join(tmpdir(), 'frontend-dist-'));
+    try {
+      writeFileSync(join(dist, 'index.html'), '<!doctype html><title>console</title>');
+      const app = createFrontendServer({ env: loadEnv({}), distDir: dist });
+      const res = await app.request('/health');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({ status: 'ok', service: 'frontend' });
+      // The SPA fallback is still there for every other page, so /health is not it by accident.
+      expect(await (await app.request('/orders')).text()).toContain('<title>console</title>');
+    } finally {
+      rmSync(dist, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('GET /config.json', () => {
   it('lists only the configured backends and whether demo sign-in is on', async () => {

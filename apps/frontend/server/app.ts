@@ -35,7 +35,8 @@ function problem(
 }
 
 /**
- * The frontend's small server: `GET /config.json`, `POST /dev/token` (demo sign-in without
+ * The frontend's small server: `GET /health` (liveness, for the image's HEALTHCHECK and the
+ * cluster's probes; answered before the SPA fallback, which would answer any path), `GET /config.json`, `POST /dev/token` (demo sign-in without
  * giving the browser the AUTH_SECRET), `/api/<backend>/*` proxied to each reference app, and
  * the built single-page app. Serving is done by server.ts; tests call `app.request()`.
  * @example createFrontendServer({ env: loadEnv(), distDir: resolve('dist') }).fetch(request)
@@ -49,6 +50,9 @@ export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendSe
   };
 
   const app = new Hono();
+
+  // The same shape as the API servers' /health (@archbench/observability's healthRoutes).
+  app.get('/health', (c) => c.json({ status: 'ok', service: 'frontend' }, 200, { 'cache-control': 'no-store' }));
 
   app.get('/config.json', (c) => c.json(config, 200, { 'cache-control': 'no-store' }));
 

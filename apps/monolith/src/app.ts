@@ -20,7 +20,7 @@ import type { OrdersTables } from './modules/orders';
 import { createPayments, paymentsAdminRoutes } from './modules/payments';
 import type { PaymentsTables } from './modules/payments';
 import { createShipping } from './modules/shipping';
-import type { ShipmentReader, ShippingTables } from './modules/shipping';
+import type { ShippingSeam, ShippingTables } from './modules/shipping';
 import { EventBus } from './shared/events';
 
 /** What a shipping implementation is built from: the database as shipping sees it (its tables only) and the event bus. */
@@ -41,11 +41,12 @@ export interface AppDeps {
   /** Omitted: made here unless METRICS_ENABLED=false. */
   metrics?: Metrics;
   /**
-   * Where OrderConfirmed / OrderCancelled go and where `GET /orders/{id}/shipment` reads from.
+   * Where a confirmed order's shipment is written (in the confirming transaction, `createIn`),
+   * where OrderCancelled goes (the event bus) and where `GET /orders/{id}/shipment` reads from.
    * Omitted: the in-process shipping module. The hybrid passes an outbox to its extracted
    * shipping service here; the other modules do not notice the difference.
    */
-  shipping?: (context: ShippingContext) => ShipmentReader;
+  shipping?: (context: ShippingContext) => ShippingSeam;
   /** Names the app in its OpenAPI title. Default: monolith. */
   name?: string;
 }

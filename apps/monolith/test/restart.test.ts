@@ -35,8 +35,8 @@ class HangingRefundProvider extends PaymentProvider {
   }
 }
 
-async function boot(dataDir: string, provider?: PaymentProvider) {
-  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, AUTH_SECRET: secret, LOG_LEVEL: 'silent', METRICS_ENABLED: 'false' });
+async function boot(dataDir: string, provider?: PaymentProvider, extraEnv: Record<string, string> = {}) {
+  const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, AUTH_SECRET: secret, LOG_LEVEL: 'silent', METRICS_ENABLED: 'false', ...extraEnv });
   const database = await openMonolithDatabase(env);
   const monolith = createApp({ env, db: database.db, logger: createLogger({ service: 'restart', level: 'silent' }), provider });
   await monolith.catalog.seed();
@@ -129,5 +129,31 @@ describe('monolith restart', () => {
     expect((await second.call<Shipment>(`/orders/${placed.body.id}/shipment`)).body.status).toBe('CANCELLED');
     expect(await stock(second, 'SKU-0044')).toBe(before);
     await second.database.close();
+  });
+
+  it('writes the shipment in the commit that confirms the order: when it cannot be written, the order is not confirmed but rejected and refunded', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-restart-'));
+    dirs.push(dataDir);
+    const app = await boot(dataDir, undefined, { SAGA_DEADLINE_MS: '1000' });
+    const before = await stock(app, 'SKU-0045');
+    await sql`create trigger fail_shipment before insert on shipments begin select raise(abort, 'injected: shipment write failed'); end`.execute(
+      app.database.db,
+    );
+    const placed = await app.call<Order>('/orders', {
+      method: 'POST',
+      headers: { prefer: 'wait=5' },
+      body: JSON.stringify({ items: [{ sku: 'SKU-0045', quantity: 2 }], payment: { token: 'tok_ok' } }),
+    });
+    // The confirmation rolled back with the shipment: never a confirmed order without one.
+    expect(placed.body.status).toBe('PENDING');
+    expect((await app.call(`/orders/${placed.body.id}/shipment`)).status).toBe(404);
+    await sql`drop trigger fail_shipment`.execute(app.database.db);
+    // Past its deadline, the sweeper gives the captured money back and the stock.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await app.orders.sweep()).toBe(1);
+    expect((await app.call<Order>(`/orders/${placed.body.id}`)).body).toMatchObject({ status: 'REJECTED', paymentStatus: 'REFUNDED' });
+    expect(await stock(app, 'SKU-0045')).toBe(before);
+    expect((await app.call(`/orders/${placed.body.id}/shipment`)).status).toBe(404);
+    await app.database.close();
   });
 });

@@ -1,17 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { Shipment } from '@archbench/contracts/schemas';
 import type { Shipment as ShipmentType } from '@archbench/contracts/schemas';
 import { newId, nowIso } from '@archbench/domain/ids';
 import type { InternalHttpClient } from '@archbench/microservices/http-client';
 import type { DomainEvent as ShippingEvent } from '@archbench/microservices/messages';
 import type { DomainEvent, EventBus } from '@archbench/monolith/events';
-import type { ShipmentReader, ShippingTables } from '@archbench/monolith/modules/shipping';
+import type { ShippingSeam, ShippingTables } from '@archbench/monolith/modules/shipping';
+import { joinTransaction } from '@archbench/monolith/transaction';
+import type { SharedTransaction } from '@archbench/monolith/transaction';
 import { DependencyError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { injectContext } from '@archbench/observability/tracing';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import { withOutbox } from '../db';
+import type { OutboxTable } from '../db';
 
 export interface ShippingOutboxOptions {
   /** The core's database as the monolith's shipping module sees it (its `shipments` table, the ledger here). */
@@ -20,26 +23,28 @@ export interface ShippingOutboxOptions {
   logger: Logger;
   /** Reaches the shipping service's internal `GET /shipments/:orderId` (peer `shipping`). */
   client: InternalHttpClient;
-  /** Told after each event is written, so delivery starts at once instead of at the next poll. */
+  /** Told after each event is committed, so delivery starts at once instead of at the next poll. */
   onEnqueued: () => void;
   /** How long a read waits for shipping to apply an event the core already sent, ms. */
   catchUpMs: number;
 }
 
 /**
- * Shipping as the core sees it once the service is extracted: OrderConfirmed / OrderCancelled
- * from the monolith's event bus go into the `outbox` table, and shipments are read from the
- * shipping service.
+ * Shipping as the core sees it once the service is extracted: OrderConfirmed goes into the
+ * `outbox` table in the transaction that confirms the order (a transactional outbox: the event
+ * commits with the change or not at all), OrderCancelled from the monolith's event bus in a
+ * transaction of its own, and shipments are read from the shipping service.
  *
  * The core's `shipments` table (the monolith's) becomes the outbox ledger: one row per order
  * saying which event was last handed to the outbox (PREPARING after OrderConfirmed, CANCELLED
  * after OrderCancelled), written in the same transaction as the outbox row. The monolith's
- * restart recovery (`orders.resume()`) re-publishes OrderConfirmed for confirmed orders without a
- * ledger row and OrderCancelled for cancelled orders whose row is not CANCELLED, which closes the
- * gap between an order's commit and its event's outbox write; the ledger makes that repeat a no-op.
+ * restart recovery (`orders.resume()`) calls `createIn` for confirmed orders without a ledger row
+ * (none since confirmations carry their outbox row; orders confirmed by an older core) and
+ * re-publishes OrderCancelled for cancelled orders whose row is not CANCELLED, which closes the
+ * gap between a cancel's commit and its outbox write; the ledger makes a repeat a no-op.
  * @example createApp({ ..., shipping: (ctx) => createShippingOutbox({ ...ctx, client, onEnqueued: relay.kick, catchUpMs: 3000 }) })
  */
-export function createShippingOutbox({ db: moduleDb, events, logger, client, onEnqueued, catchUpMs }: ShippingOutboxOptions): ShipmentReader {
+export function createShippingOutbox({ db: moduleDb, events, logger, client, onEnqueued, catchUpMs }: ShippingOutboxOptions): ShippingSeam {
   const db = withOutbox(moduleDb);
 
   // One or two of these per confirmed or cancelled order: compiled once.
@@ -59,32 +64,36 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
   );
   const ledgerStatus = prepareQuery(db, (q, $: { order_id: string }) => q.selectFrom('shipments').select('status').where('order_id', '=', $.order_id));
 
-  async function enqueue(event: DomainEvent): Promise<void> {
-    const queued = await db.transaction().execute(async (trx) => {
-      // The ledger row says which event this order last handed over; a repeat (restart
-      // recovery) or a confirm after its cancel changes nothing and queues nothing.
-      const ledger = { id: newId('shp'), order_id: event.orderId, created_at: nowIso() };
-      if (event.type === 'OrderConfirmed') {
-        if ((await insertLedger.executeAffected(trx, { ...ledger, status: 'PREPARING' })) !== 1) return false;
-      } else if ((await cancelLedger.executeAffected(trx, { order_id: event.orderId })) !== 1) {
-        if ((await insertLedger.executeAffected(trx, { ...ledger, status: 'CANCELLED' })) !== 1) return false;
-      }
-      const id = newId('evt');
-      const message: ShippingEvent =
-        event.type === 'OrderConfirmed'
-          ? { type: event.type, id, orderId: event.orderId, customerId: event.customerId, totalCents: event.totalCents }
-          : { type: event.type, id, orderId: event.orderId, customerId: event.customerId };
-      await insertOutbox.execute(trx, {
-        id,
-        type: event.type,
-        order_id: event.orderId,
-        payload: JSON.stringify(message),
-        headers: JSON.stringify(injectContext({})),
-        created_at: nowIso(),
-      });
-      return true;
+  /**
+   * Writes the event and its ledger row in `trx`; false when the ledger says it was handed over
+   * already. The ledger row says which event this order last handed over; a repeat (restart
+   * recovery) or a confirm after its cancel changes nothing and queues nothing.
+   */
+  async function enqueueIn(trx: Transaction<ShippingTables & { outbox: OutboxTable }>, event: DomainEvent): Promise<boolean> {
+    const ledger = { id: newId('shp'), order_id: event.orderId, created_at: nowIso() };
+    if (event.type === 'OrderConfirmed') {
+      if ((await insertLedger.executeAffected(trx, { ...ledger, status: 'PREPARING' })) !== 1) return false;
+    } else if ((await cancelLedger.executeAffected(trx, { order_id: event.orderId })) !== 1) {
+      if ((await insertLedger.executeAffected(trx, { ...ledger, status: 'CANCELLED' })) !== 1) return false;
+    }
+    const id = newId('evt');
+    const message: ShippingEvent =
+      event.type === 'OrderConfirmed'
+        ? { type: event.type, id, orderId: event.orderId, customerId: event.customerId, totalCents: event.totalCents }
+        : { type: event.type, id, orderId: event.orderId, customerId: event.customerId };
+    await insertOutbox.execute(trx, {
+      id,
+      type: event.type,
+      order_id: event.orderId,
+      payload: JSON.stringify(message),
+      headers: JSON.stringify(injectContext({})),
+      created_at: nowIso(),
     });
-    if (queued) onEnqueued();
+    return true;
+  }
+
+  async function enqueue(event: DomainEvent): Promise<void> {
+    if (await db.transaction().execute((trx) => enqueueIn(trx, event))) onEnqueued();
   }
 
   /** A failed write is retried briefly; if it still fails, restart recovery re-sends the event. */
@@ -100,7 +109,9 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
     }
   }
 
-  events.subscribe('OrderConfirmed', enqueueWithRetry);
+  // OrderConfirmed is in the outbox already (createIn, in the confirming transaction): its event,
+  // published after that commit, only starts delivery.
+  events.subscribe('OrderConfirmed', onEnqueued);
   events.subscribe('OrderCancelled', enqueueWithRetry);
 
   async function fetchShipment(orderId: string): Promise<ShipmentType | undefined> {
@@ -111,6 +122,13 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
   }
 
   return {
+    /**
+     * In the transaction that confirms the order: its OrderConfirmed goes into the outbox (and
+     * the ledger) with the confirmation, one commit for both.
+     */
+    async createIn(trx: SharedTransaction, order: Omit<Extract<DomainEvent, { type: 'OrderConfirmed' }>, 'type'>): Promise<void> {
+      await enqueueIn(joinTransaction<ShippingTables & { outbox: OutboxTable }>(trx), { type: 'OrderConfirmed', ...order });
+    },
     /**
      * The shipping service's shipment of an order. When the core has already sent an event for
      * the order, waits up to `catchUpMs` for shipping to have applied it, so a customer who sees
@@ -126,7 +144,7 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
         await sleep(25);
       }
     },
-    /** Restart recovery: of these confirmed orders, those with no ledger row (their OrderConfirmed never reached the outbox). */
+    /** Restart recovery: of these confirmed orders, those with no ledger row (their OrderConfirmed is not in the outbox). */
     async unshipped(orderIds: readonly string[]): Promise<string[]> {
       const handed = new Set<string>();
       for (let i = 0; i < orderIds.length; i += 500) {

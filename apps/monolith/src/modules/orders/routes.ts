@@ -4,11 +4,11 @@ import { encodeCursor } from '@archbench/domain/orders';
 import { AppError } from '@archbench/domain/errors';
 import type { AuthVariables } from '@archbench/server-kit/auth';
 import { placedOrderResponse, readCursor, readIdempotencyKey, readJson, validate } from '@archbench/server-kit/http';
-import type { ShipmentReader } from '../shipping';
+import type { ShippingSeam } from '../shipping';
 import type { Orders } from './service';
 
 /** Order routes of a signed-in customer (mounted behind authenticate). */
-export function orderRoutes(orders: Orders, shipping: ShipmentReader) {
+export function orderRoutes(orders: Orders, shipping: ShippingSeam) {
   return new Hono<{ Variables: AuthVariables }>()
     .post('/orders', async (c) => {
       const key = readIdempotencyKey(c);

@@ -14,15 +14,18 @@ import { nowIso } from '../../shared/events';
 import { shareTransaction } from '../../shared/transaction';
 import type { Catalog } from '../catalog';
 import type { Payments } from '../payments';
-import type { ShipmentReader } from '../shipping';
+import type { ShippingSeam } from '../shipping';
 import type { OrdersTables } from './tables';
 
 export interface OrdersDeps {
   db: Kysely<OrdersTables>;
   catalog: Catalog;
   payments: Payments;
-  /** Asked at restart which orders still need their OrderConfirmed / OrderCancelled (it owns shipments). */
-  shipping: Pick<ShipmentReader, 'unshipped' | 'stillShipping'>;
+  /**
+   * Writes a confirmed order's shipment in the confirming transaction; asked at restart which
+   * orders still need their shipment or OrderCancelled (it owns shipments).
+   */
+  shipping: Pick<ShippingSeam, 'createIn' | 'unshipped' | 'stillShipping'>;
   events: EventBus;
   logger: Logger;
   /** archbench_orders_total{outcome}; omitted when metrics are off. */
@@ -133,15 +136,19 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
   /**
    * Applies a charge outcome to a PENDING order; returns the order as it now is, or undefined when
    * it was no longer PENDING. A fresh provider answer (`charge`) is recorded in the same
-   * transaction as the order's new status, so one commit settles both.
+   * transaction as the order's new status, and a confirmed order's shipment too (shipping writes
+   * it in the shared transaction), so one commit settles all of it.
    */
   async function settle(order: Order, outcome: 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'DUPLICATE', charge?: Charge): Promise<Order | undefined> {
     if (outcome === 'DUPLICATE') return undefined;
     const now = nowIso();
     if (outcome === 'SUCCEEDED') {
+      const event = { type: 'OrderConfirmed', orderId: order.id, customerId: order.customerId, totalCents: order.totalCents } as const;
       const confirmed = await db.transaction().execute(async (trx) => {
         if (charge) await payments.recordCharge(trx, charge);
-        return (await confirmOrder.executeAffected(trx, { id: order.id, now })) === 1;
+        if ((await confirmOrder.executeAffected(trx, { id: order.id, now })) !== 1) return false;
+        await shipping.createIn(shareTransaction(trx), event);
+        return true;
       });
       if (!confirmed) {
         // The deadline rejected the order while the provider was still answering: give the money back.
@@ -149,7 +156,8 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
         return undefined;
       }
       counted.confirmed?.inc();
-      await events.publish({ type: 'OrderConfirmed', orderId: order.id, customerId: order.customerId, totalCents: order.totalCents });
+      // After the commit, for whoever wants to hear of it (the hybrid's relay starts delivering).
+      await events.publish(event);
       return { ...order, status: 'CONFIRMED', paymentStatus: 'CAPTURED', updatedAt: now };
     }
     const reason: RejectionReason = outcome === 'DECLINED' ? 'payment_declined' : 'payment_provider_error';
@@ -406,8 +414,8 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
      * After a restart: finishes orders left PENDING. An order whose charge was never opened (one
      * written before charges were opened in the order's own transaction) is charged now; one whose
      * charge was open or in flight when the process died is rejected as a provider error (the
-     * simulated provider cannot be asked), and confirmed orders without a
-     * shipment get their OrderConfirmed again. Refunds recorded by a cancel that crashed before
+     * simulated provider cannot be asked), and confirmed orders without a shipment (written
+     * before shipments committed with the confirmation) get it now. Refunds recorded by a cancel that crashed before
      * reaching the provider are sent, and cancelled orders whose shipment is still active get
      * their OrderCancelled again.
      */
@@ -436,8 +444,10 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       const confirmed = await db.selectFrom('orders').select(['id', 'customer_id', 'total_cents']).where('status', '=', 'CONFIRMED').execute();
       const unshipped = new Set(await shipping.unshipped(confirmed.map((r) => r.id)));
       for (const row of confirmed) {
-        if (unshipped.has(row.id))
-          await events.publish({ type: 'OrderConfirmed', orderId: row.id, customerId: row.customer_id, totalCents: Number(row.total_cents) });
+        if (!unshipped.has(row.id)) continue;
+        const event = { type: 'OrderConfirmed', orderId: row.id, customerId: row.customer_id, totalCents: Number(row.total_cents) } as const;
+        await db.transaction().execute((trx) => shipping.createIn(shareTransaction(trx), event));
+        await events.publish(event);
       }
       await payments.completeRefunds();
       const cancelled = await db.selectFrom('orders').select(['id', 'customer_id']).where('status', '=', 'CANCELLED').execute();

@@ -5,7 +5,8 @@ export { createShipping } from './service';
 export type { Shipping };
 export type { ShippingTables } from './tables';
 /**
- * What the rest of the app asks shipping (the customer's shipment read, and restart recovery's
- * "which orders still need their event"); an extracted shipping service (the hybrid) answers it too.
+ * What the rest of the app asks shipping: create a confirmed order's shipment in the confirming
+ * transaction, the customer's shipment read, and restart recovery's "which orders still need
+ * their shipment / cancel". An extracted shipping service (the hybrid's outbox) answers it too.
  */
-export type ShipmentReader = Pick<Shipping, 'get' | 'unshipped' | 'stillShipping'>;
+export type ShippingSeam = Pick<Shipping, 'createIn' | 'get' | 'unshipped' | 'stillShipping'>;

@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Shipment } from '@archbench/contracts/schemas';
+import type { OrderConfirmed } from '@archbench/domain/orders';
 import { newId } from '@archbench/domain/ids';
-import { isUniqueViolation } from '@archbench/server-kit/db';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { EventBus } from '../../shared/events';
 import { nowIso } from '../../shared/events';
+import { joinTransaction } from '../../shared/transaction';
+import type { SharedTransaction } from '../../shared/transaction';
 import type { ShippingTables } from './tables';
 
 /** Ids per query when recovery asks about many orders (well under SQLite's bound-parameter limit). */
@@ -16,20 +18,27 @@ async function inChunks(ids: readonly string[], query: (chunk: string[]) => Prom
   return found;
 }
 
-/** Shipping: creates a shipment when an order is confirmed, cancels it when the order is. Owns `shipments`. */
+/**
+ * Shipping: creates an order's shipment in the transaction that confirms the order (one commit
+ * for both), cancels it when the order is cancelled. Owns `shipments`.
+ */
 export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
-  // One per confirmed order: compiled once.
+  // One per confirmed order: compiled once. A repeat (restart recovery) inserts nothing; `on
+  // conflict do nothing` rather than catching the violation, which would abort a PostgreSQL transaction.
   const insertShipment = prepareQuery(db, (q, $: { id: string; order_id: string; created_at: string }) =>
-    q.insertInto('shipments').values({ id: $.id, order_id: $.order_id, status: 'PREPARING', created_at: $.created_at }),
+    q
+      .insertInto('shipments')
+      .values({ id: $.id, order_id: $.order_id, status: 'PREPARING', created_at: $.created_at })
+      .onConflict((oc) => oc.column('order_id').doNothing()),
   );
   const shipping = {
-    /** Idempotent: a second OrderConfirmed for the same order creates nothing. */
-    async createFor(orderId: string): Promise<void> {
-      try {
-        await insertShipment.execute(db, { id: newId('shp'), order_id: orderId, created_at: nowIso() });
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-      }
+    /**
+     * In the transaction that confirms the order (orders opens it and shares it): the order's
+     * shipment commits with its confirmation, so no crash can leave a confirmed order unshipped.
+     * Idempotent: a second call for the same order creates nothing.
+     */
+    async createIn(trx: SharedTransaction, order: Omit<OrderConfirmed, 'type'>): Promise<void> {
+      await insertShipment.execute(joinTransaction<ShippingTables>(trx), { id: newId('shp'), order_id: order.orderId, created_at: nowIso() });
     },
     async cancelFor(orderId: string): Promise<void> {
       await db.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', orderId).execute();
@@ -38,7 +47,7 @@ export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
       const row = await db.selectFrom('shipments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
       return row ? { id: row.id, orderId: row.order_id, status: row.status as Shipment['status'], createdAt: row.created_at } : undefined;
     },
-    /** Of these confirmed orders, the ones shipping has no shipment for (restart recovery re-sends their OrderConfirmed). */
+    /** Of these confirmed orders, the ones shipping has no shipment for (restart recovery creates theirs). */
     async unshipped(orderIds: readonly string[]): Promise<string[]> {
       const known = new Set(
         await inChunks(orderIds, async (chunk) =>
@@ -56,7 +65,6 @@ export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
       );
     },
   };
-  events.subscribe('OrderConfirmed', (e) => shipping.createFor(e.orderId));
   events.subscribe('OrderCancelled', (e) => shipping.cancelFor(e.orderId));
   return shipping;
 }

@@ -4,7 +4,8 @@ import { newId } from '@archbench/domain/ids';
 import { orderFromRows, ordersFromRows } from '@archbench/domain/orders';
 import { injectContext } from '@archbench/observability/tracing';
 import { nowIso } from '@archbench/domain/ids';
-import type { NewEvent, PricedItem } from '../shared/messages';
+import { prepareQuery } from '@archbench/server-kit/prepared';
+import type { DomainEvent, PricedItem } from '@archbench/domain/orders';
 import { ACTIVE_SAGA_STATES, canMove } from './saga';
 import type { SagaState } from './saga';
 import type { OrdersTables } from './schema';
@@ -14,6 +15,89 @@ export type SagaRow = OrdersTables['sagas'];
 
 /** Table access of the orders service. */
 export function createOrdersRepository(db: Kysely<OrdersTables>) {
+  // What every order runs, compiled once (see prepareQuery); listings and sweeps build their queries.
+  const orderById = prepareQuery(db, (q, $: { id: string }) => q.selectFrom('orders').selectAll().where('id', '=', $.id));
+  const customerOrderById = prepareQuery(db, (q, $: { id: string; customer_id: string }) =>
+    q.selectFrom('orders').selectAll().where('id', '=', $.id).where('customer_id', '=', $.customer_id),
+  );
+  const itemsOfOrder = prepareQuery(db, (q, $: { order_id: string }) =>
+    q.selectFrom('order_items').selectAll().where('order_id', '=', $.order_id).orderBy('sku'),
+  );
+  const idempotencyByKey = prepareQuery(db, (q, $: { customer_id: string; key: string }) =>
+    q.selectFrom('idempotency_keys').select(['request_hash', 'order_id']).where('customer_id', '=', $.customer_id).where('key', '=', $.key),
+  );
+  const insertSagaRow = prepareQuery(db, (q, $: Omit<SagaRow, 'total_cents' | 'charge_outcome'>) =>
+    q.insertInto('sagas').values({
+      order_id: $.order_id,
+      customer_id: $.customer_id,
+      state: $.state,
+      items: $.items,
+      payment_token: $.payment_token,
+      total_cents: null,
+      charge_outcome: null,
+      created_at: $.created_at,
+      updated_at: $.updated_at,
+    }),
+  );
+  const sagaByOrder = prepareQuery(db, (q, $: { order_id: string }) => q.selectFrom('sagas').selectAll().where('order_id', '=', $.order_id));
+  const moveSaga = prepareQuery(db, (q, $: { order_id: string; state: string; from: string; now: string }) =>
+    q.updateTable('sagas').set({ state: $.state, updated_at: $.now }).where('order_id', '=', $.order_id).where('state', '=', $.from),
+  );
+  const moveSagaWithOutcome = prepareQuery(db, (q, $: { order_id: string; state: string; from: string; now: string; charge_outcome: string }) =>
+    q
+      .updateTable('sagas')
+      .set({ state: $.state, updated_at: $.now, charge_outcome: $.charge_outcome })
+      .where('order_id', '=', $.order_id)
+      .where('state', '=', $.from),
+  );
+  const moveSagaWithTotal = prepareQuery(db, (q, $: { order_id: string; state: string; from: string; now: string; total_cents: number }) =>
+    q
+      .updateTable('sagas')
+      .set({ state: $.state, updated_at: $.now, total_cents: $.total_cents })
+      .where('order_id', '=', $.order_id)
+      .where('state', '=', $.from),
+  );
+  const setPaymentStatusOf = prepareQuery(db, (q, $: { id: string; status: string; payment_status: string; now: string }) =>
+    q.updateTable('orders').set({ payment_status: $.payment_status, updated_at: $.now }).where('id', '=', $.id).where('status', '=', $.status),
+  );
+  const insertOrderRow = prepareQuery(db, (q, $: { id: string; customer_id: string; total_cents: number; payment_token: string; now: string }) =>
+    q.insertInto('orders').values({
+      id: $.id,
+      customer_id: $.customer_id,
+      status: 'PENDING',
+      total_cents: $.total_cents,
+      currency: 'EUR',
+      payment_token: $.payment_token,
+      payment_status: 'PENDING',
+      rejection_reason: null,
+      created_at: $.now,
+      updated_at: $.now,
+    }),
+  );
+  const insertItem = prepareQuery(db, (q, $: OrdersTables['order_items']) =>
+    q.insertInto('order_items').values({ order_id: $.order_id, sku: $.sku, quantity: $.quantity, unit_price_cents: $.unit_price_cents }),
+  );
+  const insertIdempotencyKey = prepareQuery(db, (q, $: OrdersTables['idempotency_keys']) =>
+    q
+      .insertInto('idempotency_keys')
+      .values({ customer_id: $.customer_id, key: $.key, request_hash: $.request_hash, order_id: $.order_id, created_at: $.created_at }),
+  );
+  const setStatus = prepareQuery(
+    db,
+    (q, $: { id: string; from: string; status: string; payment_status: string; rejection_reason: string | null; now: string }) =>
+      q
+        .updateTable('orders')
+        .set({ status: $.status, payment_status: $.payment_status, rejection_reason: $.rejection_reason, updated_at: $.now })
+        .where('id', '=', $.id)
+        .where('status', '=', $.from),
+  );
+  const insertEvent = prepareQuery(db, (q, $: Omit<OrdersTables['outbox'], 'published_at'>) =>
+    q.insertInto('outbox').values({ id: $.id, type: $.type, payload: $.payload, headers: $.headers, created_at: $.created_at, published_at: null }),
+  );
+  const markEventPublished = prepareQuery(db, (q, $: { id: string; now: string }) =>
+    q.updateTable('outbox').set({ published_at: $.now }).where('id', '=', $.id),
+  );
+
   return {
     db,
     /** Runs `work` in one database transaction; the service never reaches for the Kysely handle to do it. */
@@ -21,12 +105,10 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       return db.transaction().execute(work);
     },
     async load(id: string, customerId?: string): Promise<Order | undefined> {
-      let query = db.selectFrom('orders').selectAll().where('id', '=', id);
-      if (customerId !== undefined) query = query.where('customer_id', '=', customerId);
-      const row = await query.executeTakeFirst();
+      const row =
+        customerId === undefined ? await orderById.executeTakeFirst(db, { id }) : await customerOrderById.executeTakeFirst(db, { id, customer_id: customerId });
       if (!row) return undefined;
-      const items = await db.selectFrom('order_items').selectAll().where('order_id', '=', id).orderBy('sku').execute();
-      return orderFromRows(row, items);
+      return orderFromRows(row, await itemsOfOrder.execute(db, { order_id: id }));
     },
     async list(customerId: string, limit: number, status?: OrderStatus, beforeId?: string): Promise<{ items: Order[]; next: string | null }> {
       let query = db
@@ -44,22 +126,14 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       return { items: ordersFromRows(page, items), next: rows.length > limit ? page[page.length - 1]!.id : null };
     },
     async idempotencyKey(customerId: string, key: string) {
-      return db
-        .selectFrom('idempotency_keys')
-        .select(['request_hash', 'order_id'])
-        .where('customer_id', '=', customerId)
-        .where('key', '=', key)
-        .executeTakeFirst();
+      return idempotencyByKey.executeTakeFirst(db, { customer_id: customerId, key });
     },
     async insertSaga(saga: Omit<SagaRow, 'created_at' | 'updated_at' | 'total_cents' | 'charge_outcome'>): Promise<void> {
       const now = nowIso();
-      await db
-        .insertInto('sagas')
-        .values({ ...saga, total_cents: null, charge_outcome: null, created_at: now, updated_at: now })
-        .execute();
+      await insertSagaRow.execute(db, { ...saga, created_at: now, updated_at: now });
     },
     async saga(orderId: string): Promise<SagaRow | undefined> {
-      return db.selectFrom('sagas').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+      return sagaByOrder.executeTakeFirst(db, { order_id: orderId });
     },
     /** Moves a saga on from an expected state (a move SAGA_TRANSITIONS allows); false when it was elsewhere. */
     async setSaga(
@@ -70,16 +144,18 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       extra: Partial<Pick<SagaRow, 'charge_outcome' | 'total_cents'>> = {},
     ): Promise<boolean> {
       if (!canMove(from, state)) throw new Error(`saga move ${from} -> ${state} is not in SAGA_TRANSITIONS`);
-      const query = trx
-        .updateTable('sagas')
-        .set({ state, updated_at: nowIso(), ...extra })
-        .where('order_id', '=', orderId)
-        .where('state', '=', from);
-      return Number((await query.executeTakeFirst()).numUpdatedRows) === 1;
+      const move = { order_id: orderId, state, from, now: nowIso() };
+      const { charge_outcome: outcome, total_cents: total } = extra;
+      if (outcome != null && total != null) throw new Error('setSaga sets the charge outcome or the total, not both at once');
+      let changed: number;
+      if (outcome != null) changed = await moveSagaWithOutcome.executeAffected(trx, { ...move, charge_outcome: outcome });
+      else if (total != null) changed = await moveSagaWithTotal.executeAffected(trx, { ...move, total_cents: total });
+      else changed = await moveSaga.executeAffected(trx, move);
+      return changed === 1;
     },
     /** Sets the payment status of an order that is already in `status` (a compensation finished later). */
     async setPaymentStatus(trx: Db, id: string, status: OrderStatus, paymentStatus: string): Promise<void> {
-      await trx.updateTable('orders').set({ payment_status: paymentStatus, updated_at: nowIso() }).where('id', '=', id).where('status', '=', status).execute();
+      await setPaymentStatusOf.execute(trx, { id, status, payment_status: paymentStatus, now: nowIso() });
     },
     /** Sagas with a step to run, in order id order, after `afterId` (keyset pages). */
     async activeSagas(limit: number, afterId?: string): Promise<SagaRow[]> {
@@ -104,30 +180,16 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       order: { id: string; customerId: string; token: string; totalCents: number; items: PricedItem[]; idempotency?: { key: string; hash: string } },
     ): Promise<void> {
       const now = nowIso();
-      await trx
-        .insertInto('orders')
-        .values({
-          id: order.id,
-          customer_id: order.customerId,
-          status: 'PENDING',
-          total_cents: order.totalCents,
-          currency: 'EUR',
-          payment_token: order.token,
-          payment_status: 'PENDING',
-          rejection_reason: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      await trx
-        .insertInto('order_items')
-        .values(order.items.map((i) => ({ order_id: order.id, sku: i.sku, quantity: i.quantity, unit_price_cents: i.unitPriceCents })))
-        .execute();
+      await insertOrderRow.execute(trx, { id: order.id, customer_id: order.customerId, total_cents: order.totalCents, payment_token: order.token, now });
+      for (const i of order.items) await insertItem.execute(trx, { order_id: order.id, sku: i.sku, quantity: i.quantity, unit_price_cents: i.unitPriceCents });
       if (order.idempotency) {
-        await trx
-          .insertInto('idempotency_keys')
-          .values({ customer_id: order.customerId, key: order.idempotency.key, request_hash: order.idempotency.hash, order_id: order.id, created_at: now })
-          .execute();
+        await insertIdempotencyKey.execute(trx, {
+          customer_id: order.customerId,
+          key: order.idempotency.key,
+          request_hash: order.idempotency.hash,
+          order_id: order.id,
+          created_at: now,
+        });
       }
     },
     async setOrderStatus(
@@ -136,27 +198,26 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       from: OrderStatus,
       to: { status: OrderStatus; paymentStatus: string; rejectionReason?: string | null },
     ): Promise<boolean> {
-      const result = await trx
-        .updateTable('orders')
-        .set({ status: to.status, payment_status: to.paymentStatus, rejection_reason: to.rejectionReason ?? null, updated_at: nowIso() })
-        .where('id', '=', id)
-        .where('status', '=', from)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      const changed = await setStatus.executeAffected(trx, {
+        id,
+        from,
+        status: to.status,
+        payment_status: to.paymentStatus,
+        rejection_reason: to.rejectionReason ?? null,
+        now: nowIso(),
+      });
+      return changed === 1;
     },
-    async addToOutbox(trx: Db, event: NewEvent): Promise<void> {
+    async addToOutbox(trx: Db, event: DomainEvent): Promise<void> {
       const id = newId('evt');
       const headers = JSON.stringify(injectContext({}));
-      await trx
-        .insertInto('outbox')
-        .values({ id, type: event.type, payload: JSON.stringify({ ...event, id }), headers, created_at: nowIso(), published_at: null })
-        .execute();
+      await insertEvent.execute(trx, { id, type: event.type, payload: JSON.stringify({ ...event, id }), headers, created_at: nowIso() });
     },
     async unpublished(limit: number) {
       return db.selectFrom('outbox').select(['id', 'payload', 'headers', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(limit).execute();
     },
     async markPublished(id: string): Promise<void> {
-      await db.updateTable('outbox').set({ published_at: nowIso() }).where('id', '=', id).execute();
+      await markEventPublished.execute(db, { id, now: nowIso() });
     },
   };
 }

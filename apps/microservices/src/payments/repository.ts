@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { PaymentRecord } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { nowIso } from '@archbench/domain/ids';
+import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { PaymentsTables } from './schema';
 
 type Row = PaymentsTables['payments'];
@@ -20,9 +21,31 @@ const toRecord = (row: Row): PaymentRecord => ({
 
 /** Table access of the payments service. */
 export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
+  // Every charge runs these; compiled once (see prepareQuery).
+  const byOrderAndKind = prepareQuery(db, (q, $: { order_id: string; kind: string }) =>
+    q.selectFrom('payments').selectAll().where('order_id', '=', $.order_id).where('kind', '=', $.kind),
+  );
+  const insertPayment = prepareQuery(db, (q, $: Row) =>
+    q.insertInto('payments').values({
+      id: $.id,
+      order_id: $.order_id,
+      kind: $.kind,
+      status: $.status,
+      amount_cents: $.amount_cents,
+      provider_ref: $.provider_ref,
+      command_id: $.command_id,
+      created_at: $.created_at,
+    }),
+  );
+  const finishPayment = prepareQuery(db, (q, $: { id: string; status: string; provider_ref: string | null }) =>
+    q.updateTable('payments').set({ status: $.status, provider_ref: $.provider_ref }).where('id', '=', $.id),
+  );
+  const paymentsOfOrder = prepareQuery(db, (q, $: { order_id: string }) =>
+    q.selectFrom('payments').selectAll().where('order_id', '=', $.order_id).orderBy('created_at'),
+  );
   return {
     async find(orderId: string, kind: 'charge' | 'refund'): Promise<Row | undefined> {
-      return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('kind', '=', kind).executeTakeFirst();
+      return byOrderAndKind.executeTakeFirst(db, { order_id: orderId, kind });
     },
     /**
      * Inserts the PENDING attempt (or a charge refused before any call: EXPIRED, VOIDED); throws a
@@ -36,17 +59,23 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
       status: 'PENDING' | 'EXPIRED' | 'VOIDED' = 'PENDING',
     ): Promise<string> {
       const id = newId('pay');
-      await db
-        .insertInto('payments')
-        .values({ id, order_id: orderId, kind, status, amount_cents: amountCents, provider_ref: null, command_id: commandId, created_at: nowIso() })
-        .execute();
+      await insertPayment.execute(db, {
+        id,
+        order_id: orderId,
+        kind,
+        status,
+        amount_cents: amountCents,
+        provider_ref: null,
+        command_id: commandId,
+        created_at: nowIso(),
+      });
       return id;
     },
     async finish(id: string, status: string, providerRef: string | null): Promise<void> {
-      await db.updateTable('payments').set({ status, provider_ref: providerRef }).where('id', '=', id).execute();
+      await finishPayment.execute(db, { id, status, provider_ref: providerRef });
     },
     async listForOrder(orderId: string): Promise<PaymentRecord[]> {
-      const rows = await db.selectFrom('payments').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
+      const rows = await paymentsOfOrder.execute(db, { order_id: orderId });
       return rows.map(toRecord);
     },
   };

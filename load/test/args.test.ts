@@ -24,6 +24,15 @@ describe('parseCompareArgs: targets, experiments, cost flags', () => {
     expect(o.authSecret).toBe('a-secret-of-16-chars');
   });
 
+  it('reads how each target is billed, left undefined where not said', () => {
+    const o = parseCompareArgs(['--target', 'edge=https://edge.example', '--target', 'vm=https://vm.example', '--billing', 'edge=per-request']);
+    expect(o.targets).toEqual([
+      { name: 'edge', url: 'https://edge.example', metricsUrls: [], billing: 'per-request' },
+      { name: 'vm', url: 'https://vm.example', metricsUrls: [] },
+    ]);
+    expect(parseCompareArgs(['--target', 'vm=https://vm.example', '--billing', 'vm=provisioned']).targets[0]?.billing).toBe('provisioned');
+  });
+
   it('reads experiments and load profiles, and keeps the profile default when not given', () => {
     expect(parseCompareArgs([]).experiments).toBeUndefined();
     expect(parseCompareArgs(['--experiments', 'faults']).experiments).toEqual(['faults']);
@@ -41,6 +50,9 @@ describe('parseCompareArgs: targets, experiments, cost flags', () => {
     [['--target', 'shop=https://a', '--target', 'shop=https://b'], /given twice/],
     [['--metrics-url', 'shop=https://a/metrics'], /there is no --target shop/],
     [['--fault-cmd', 'shop=x'], /there is no --target shop/],
+    [['--billing', 'shop=per-request'], /there is no --target shop/],
+    [['--target', 'shop=https://a', '--billing', 'shop=free'], /use provisioned or per-request, got "free"/],
+    [['--target', 'shop=https://a', '--billing', 'shop=provisioned', '--billing', 'shop=per-request'], /--billing shop is given twice/],
     [['--target', 'shop=https://a', '--topologies', 'monolith'], /do not mix/],
     [['--experiments', 'chaos'], /unknown experiment "chaos"/],
     [['--auth-secret', 'short'], /at least 16 characters/],

@@ -46,6 +46,7 @@ const BARE: TopologyDefinition = defineTopology({
   processes: [{ name: 'bare', entry: 'bench/bare-server.ts', portOffset: 0, capabilities: [], readyPath: '/health', metricsPath: null }],
   storage: 'none',
   transport: 'none',
+  billing: 'provisioned',
 });
 
 /** Starts a server through the topology supervisor and resolves once it is ready. */

@@ -18,6 +18,8 @@ export interface TargetOption {
   url: string;
   metricsUrls: string[];
   faultCmd?: string;
+  /** `--billing NAME=provisioned|per-request`: how the target is paid for (prices its monthly cost). */
+  billing?: 'provisioned' | 'per-request';
 }
 
 export interface CompareOptions {
@@ -54,6 +56,9 @@ export const USAGE = `usage: pnpm compare [options]
   --metrics-url NAME=URL           Prometheus text of one of NAME's processes (repeatable); without
                                    it NAME's CPU and memory are "not measured"
   --fault-cmd NAME=CMD             hook that injects faults into a target (see load/README.md)
+  --billing NAME=provisioned|per-request
+                                   how target NAME is paid for (default: as the topology of that
+                                   name, so serverless per request; any other name provisioned)
   --auth-secret SECRET             the servers' AUTH_SECRET, to mint tokens (default: $AUTH_SECRET)
   --token-file FILE                bearer tokens instead, one per line (admin:TOKEN for the admin one)
   --load-profile NAME=busy:R,peak:R,hours:H[,quiet:R][,orders:S]
@@ -92,6 +97,7 @@ export function parseCompareArgs(
         target: { type: 'string', multiple: true },
         'metrics-url': { type: 'string', multiple: true },
         'fault-cmd': { type: 'string', multiple: true },
+        billing: { type: 'string', multiple: true },
         'auth-secret': { type: 'string' },
         'token-file': { type: 'string' },
         'load-profile': { type: 'string', multiple: true },
@@ -158,15 +164,21 @@ export function parseCompareArgs(
     if (targets.some((t) => t.name === name)) throw new UsageError(`--target ${name} is given twice`);
     targets.push({ name, url: url(`--target ${name}`, value), metricsUrls: [] });
   }
-  for (const { name, value } of pairs('--metrics-url', v['metrics-url'])) {
+  /** The `--target` a per-target flag (`--metrics-url NAME=…` …) names, or a UsageError. */
+  const targetFor = (flag: string, name: string) => {
     const target = targets.find((t) => t.name === name);
-    if (!target) throw new UsageError(`--metrics-url ${name}=…: there is no --target ${name}`);
-    target.metricsUrls.push(url(`--metrics-url ${name}`, value));
-  }
-  for (const { name, value } of pairs('--fault-cmd', v['fault-cmd'])) {
-    const target = targets.find((t) => t.name === name);
-    if (!target) throw new UsageError(`--fault-cmd ${name}=…: there is no --target ${name}`);
-    target.faultCmd = value;
+    if (!target) throw new UsageError(`${flag} ${name}=…: there is no --target ${name}`);
+    return target;
+  };
+  for (const { name, value } of pairs('--metrics-url', v['metrics-url']))
+    targetFor('--metrics-url', name).metricsUrls.push(url(`--metrics-url ${name}`, value));
+  for (const { name, value } of pairs('--fault-cmd', v['fault-cmd'])) targetFor('--fault-cmd', name).faultCmd = value;
+  for (const { name, value } of pairs('--billing', v.billing)) {
+    const target = targetFor('--billing', name);
+    if (value !== 'provisioned' && value !== 'per-request')
+      throw new UsageError(`--billing ${name}: use provisioned or per-request, got ${JSON.stringify(value)}`);
+    if (target.billing !== undefined) throw new UsageError(`--billing ${name} is given twice`);
+    target.billing = value;
   }
   if (targets.length > 0 && v.topologies !== undefined)
     throw new UsageError('--target and --topologies do not mix: targets are measured, topologies are started');

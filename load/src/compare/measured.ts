@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { MsDistribution } from '@archbench/contracts/comparison';
+import { listTopologies } from '@archbench/topologies';
+import type { TopologyDefinition } from '@archbench/topologies';
 import type { FaultSubject } from '../faults/experiment';
 import { hookSubject, startedSubject } from '../faults/injectors';
 import type { RabbitControl } from '../faults/rabbit';
@@ -38,12 +40,15 @@ export interface Measured {
   stop(): Promise<void>;
 }
 
-/** Whether a topology definition is billed per request (a serverless platform) or provisioned. */
-function billingOf(topology: RunningTopology): 'provisioned' | 'per-request' {
-  const declared = (topology.supervised.definition as { billing?: unknown }).billing;
-  if (declared === 'per-request' || declared === 'provisioned') return declared;
-  // Definitions do not (yet) declare billing; the serverless app is the one that runs on workerd.
-  return topology.supervised.definition.app === 'apps/serverless' ? 'per-request' : 'provisioned';
+/** How a topology is paid for: `provisioned` capacity or `per-request` (a serverless platform). */
+export type Billing = TopologyDefinition['billing'];
+
+/**
+ * The billing of a `--target` nobody declared one for: that of the topology definition of the same
+ * name (or family), so `--target serverless=…` is priced per request; provisioned for any other name.
+ */
+export function targetBilling(name: string, declared: Billing | undefined): Billing {
+  return declared ?? listTopologies().find((d) => d.name === name || d.family === name)?.billing ?? 'provisioned';
 }
 
 export interface StartedOptions {
@@ -55,7 +60,7 @@ export interface StartedOptions {
 
 /** A topology compare started through @archbench/topologies. */
 export function measuredStarted(topology: RunningTopology, options: StartedOptions): Measured {
-  const billing = billingOf(topology);
+  const billing = topology.supervised.definition.billing;
   return {
     name: topology.name,
     baseUrl: topology.baseUrl,
@@ -99,15 +104,22 @@ async function scrape(url: string): Promise<PromSample[] | undefined> {
  * Prometheus text at `metricsUrls` (process_cpu_seconds_total, process_resident_memory_bytes,
  * summed over the URLs, one per process) or are not measured; faults only through a hook.
  */
-export function measuredTarget(name: string, baseUrl: string, metricsUrls: readonly string[], faultCmd: string | undefined): Measured {
+export function measuredTarget(
+  name: string,
+  baseUrl: string,
+  metricsUrls: readonly string[],
+  faultCmd: string | undefined,
+  declaredBilling?: Billing,
+): Measured {
   const measured = metricsUrls.length > 0;
+  const billing = targetBilling(name, declaredBilling);
   return {
     name,
     baseUrl,
     source: 'target',
     serverSide: measured ? 'metrics-url' : 'not-measured',
-    billing: name === 'serverless' ? 'per-request' : 'provisioned',
-    billedAtRest: name !== 'serverless',
+    billing,
+    billedAtRest: billing === 'provisioned',
     snapshot: async () => {
       if (!measured) return null;
       const scrapes = (await Promise.all(metricsUrls.map(scrape))).filter((s): s is PromSample[] => s !== undefined);

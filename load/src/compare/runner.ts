@@ -60,6 +60,8 @@ export interface TargetSpec {
   url: string;
   metricsUrls: string[];
   faultCmd?: string;
+  /** `--billing NAME=…`; default: that of the topology of the same name, else provisioned. */
+  billing?: 'provisioned' | 'per-request';
 }
 
 export interface RunComparisonOptions {
@@ -310,7 +312,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     if (targetMode) {
       for (const target of options.targets!) {
         tallies.set(target.name, newTally());
-        measured.push(measuredTarget(target.name, target.url, target.metricsUrls, target.faultCmd));
+        measured.push(measuredTarget(target.name, target.url, target.metricsUrls, target.faultCmd, target.billing));
         await timedGet(`${target.url}${PROBE_PATH}`).catch((error: unknown) => {
           throw new CompareRunError(`--target ${target.name}=${target.url} does not answer GET ${PROBE_PATH}: ${(error as Error).message}`);
         });

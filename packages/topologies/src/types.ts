@@ -10,6 +10,13 @@ export type Capability = 'catalog' | 'orders' | 'payments' | 'shipping' | 'gatew
 /** Ports after the public one, in this order, in every topology (tools and runbooks rely on it). */
 export const PORT_OFFSETS = { public: 0, inventory: 1, orders: 2, payments: 3, shipping: 4 } as const;
 
+/**
+ * How a deployment of the topology is paid for, in the terms of the cost model
+ * (`BillingModel` in @archbench/contracts/cost): `provisioned` capacity sized for the peak and paid
+ * all month, or `per-request` (a serverless platform: requests and CPU time, nothing at rest).
+ */
+export type Billing = 'provisioned' | 'per-request';
+
 /** What a definition's hooks get to compute environments and availability. */
 export interface TopologyContext {
   /** The environment every child starts from (already holding PORT-independent settings). */
@@ -85,6 +92,8 @@ export interface TopologyDefinition {
   storage: string;
   /** How processes talk: `in-process`, `http`, `amqp` (needs AMQP_URL) … */
   transport: string;
+  /** How it is paid for when deployed; `pnpm compare` prices it with this model. */
+  billing: Billing;
   /** Environment of every process of the topology (e.g. TRANSPORT). */
   env?: (context: TopologyContext) => Record<string, string>;
   /** Why it cannot run here (e.g. AMQP_URL missing), or undefined when it can. */

@@ -22,6 +22,7 @@ const crashy = defineTopology({
   processes: [{ name: 'worker', entry: 'crashy.ts', portOffset: 0, capabilities: ['payments'] }],
   storage: 'none',
   transport: 'none',
+  billing: 'provisioned',
 });
 
 describe('backoffDelay', () => {

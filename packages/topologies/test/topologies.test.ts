@@ -37,6 +37,22 @@ describe('registry', () => {
   });
 });
 
+describe('billing', () => {
+  it('every definition says how it is paid for; only serverless is billed per request', () => {
+    // pnpm compare prices each topology with this field (load/src/compare/measured.ts), so a
+    // definition without it, or with a value the cost model does not know, fails here.
+    for (const d of listTopologies()) expect(['provisioned', 'per-request'], d.name).toContain(d.billing);
+    const billing = Object.fromEntries(listTopologies().map((d) => [d.name, d.billing]));
+    expect(billing).toMatchObject({
+      monolith: 'provisioned',
+      'microservices-amqp': 'provisioned',
+      'microservices-http': 'provisioned',
+      hybrid: 'provisioned',
+      serverless: 'per-request',
+    });
+  });
+});
+
 // Every registered topology, started through its definition: /ready on the public URL, /metrics of each process.
 for (const definition of listTopologies()) {
   describe(`${definition.name} through its definition`, async () => {

@@ -21,6 +21,7 @@ export default defineTopology({
   ],
   storage: 'SQLite files core.db and shipping.db in DATA_DIR, or the PostgreSQL database DATABASE_URL names (core) and <its name>_shipping',
   transport: 'http, or RabbitMQ when AMQP_URL is set (core → shipping events only)',
+  billing: 'provisioned',
   env: ({ urls, env }) => ({ SHIPPING_URL: urls.shipping!, TRANSPORT: env.TRANSPORT ?? (env.AMQP_URL ? 'amqp' : 'http') }),
   unavailable: ({ env }) =>
     env.TRANSPORT === 'amqp' && !env.AMQP_URL ? 'TRANSPORT=amqp needs AMQP_URL (e.g. AMQP_URL=amqp://guest:guest@127.0.0.1:5672)' : undefined,

@@ -33,6 +33,7 @@ export function microservicesTopology(transport: 'http' | 'amqp'): TopologyDefin
     ],
     storage: 'one SQLite file per service in DATA_DIR, or one PostgreSQL database per service derived from DATABASE_URL',
     transport,
+    billing: 'provisioned',
     env: ({ urls }) => ({
       TRANSPORT: transport,
       INVENTORY_URL: urls.inventory!,

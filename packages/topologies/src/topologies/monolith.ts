@@ -11,4 +11,5 @@ export default defineTopology({
   processes: [{ name: 'monolith', entry: 'src/main.ts', portOffset: 0, capabilities: ['catalog', 'orders', 'payments', 'shipping'] }],
   storage: 'one SQLite file in DATA_DIR, or the PostgreSQL database DATABASE_URL names',
   transport: 'in-process',
+  billing: 'provisioned',
 });

@@ -21,4 +21,6 @@ export default defineTopology({
   ],
   storage: 'D1 (SQLite files under DATA_DIR/workerd); on Cloudflare, a D1 database',
   transport: 'Cloudflare Queues (miniflare runs them in workerd)',
+  // Workers bill requests and CPU time; nothing runs (or is paid for) at rest.
+  billing: 'per-request',
 });

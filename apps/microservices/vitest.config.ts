@@ -1,12 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { realServerSuite } from '@archbench/server-kit/testing';
 
-// Each test file starts five real processes; running files one at a time keeps a shared 2-core
-// machine from turning timeouts into flakes.
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-  },
-});
+// Each test file starts five real processes: files run one at a time (see realServerSuite).
+export default defineConfig({ test: realServerSuite });

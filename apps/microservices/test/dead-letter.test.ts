@@ -1,25 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
 import { AMQP_TEST_URL } from '@archbench/server-kit/testing';
 import { amqpNames } from '../src/shared/transport';
-import { api, customerToken, skipSetup, startSystem } from './helpers';
-import type { Running, Setup } from './helpers';
+import { api, customerToken, useSystem } from './helpers';
+import type { Setup } from './helpers';
 
 describe('RabbitMQ: poison messages are dead-lettered, the rest keeps flowing', async () => {
   const setup: Setup = { transport: 'amqp', database: 'sqlite', env: { AMQP_MAX_DELIVERIES: '3' } };
-  const skip = await skipSetup(setup);
-  let system: Running | undefined;
-  beforeAll(async () => {
-    if (!skip) system = await startSystem(setup);
-  });
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const { skip, system } = await useSystem(setup);
 
   it.skipIf(skip)('sends a non-JSON message at once and a command that keeps failing after 3 deliveries to the DLQ', async () => {
-    const names = amqpNames(system!.env.AMQP_PREFIX!);
+    const names = amqpNames(system().env.AMQP_PREFIX!);
     const connection = await connect(AMQP_TEST_URL);
     try {
       const channel = await connection.createConfirmChannel();
@@ -47,7 +40,7 @@ describe('RabbitMQ: poison messages are dead-lettered, the rest keeps flowing', 
     } finally {
       await connection.close();
     }
-    const placed = await api<Order>(system!.gateway, 'POST', '/orders', {
+    const placed = await api<Order>(system().gateway, 'POST', '/orders', {
       token: customerToken(),
       headers: { prefer: 'wait=10' },
       json: { items: [{ sku: 'SKU-0300', quantity: 1 }], payment: { token: 'tok_ok' } },

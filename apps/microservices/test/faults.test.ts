@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
-import { api, customerToken, internalHeaders, skipSetup, startSystem } from './helpers';
+import { api, customerToken, internalHeaders, useSystem } from './helpers';
 import type { Running, Setup } from './helpers';
 import { burst, checkInvariants, stockOf, waitSagasSettled, waitTerminal } from './faults-kit';
 
@@ -33,40 +33,33 @@ async function backUp(system: Running, name: string, restarts: number, boundMs: 
 for (const { transport, database, crashBurst } of faultSetups) {
   describe(`faults (${transport} + ${database})`, async () => {
     const setup: Setup = { transport, database, env: { PAYMENT_LATENCY_MS: '40', INTERNAL_TIMEOUT_MS: '2000' } };
-    const skip = await skipSetup(setup);
-    let system: Running | undefined;
-    beforeAll(async () => {
-      if (!skip) system = await startSystem(setup);
-    });
-    afterAll(async () => {
-      await system?.stop();
-    });
+    const { skip, system } = await useSystem(setup);
 
     it.skipIf(skip)(
       `payments SIGKILLed during a ${crashBurst}-order burst, restarted by the supervisor alone: every order terminal, stock conserved, one capture at most, confirmed orders shipped`,
       async () => {
-        const gateway = system!.gateway;
+        const gateway = system().gateway;
         const initial = await stockOf(gateway);
         const token = customerToken();
-        const restartsBefore = Object.fromEntries(system!.topology.processes.map((p) => [p.name, p.restarts]));
+        const restartsBefore = Object.fromEntries(system().topology.processes.map((p) => [p.name, p.restarts]));
         let pendingAtKill = 0;
         let killedAt = 0;
         let readyAt = 0;
         const placed = await burst(gateway, token, { count: crashBurst, spacingMs: 15, acceptWithinMs: 120_000 }, async () => {
           await sleep(Math.min(1000, crashBurst * 5));
           killedAt = Date.now();
-          await system!.topology.kill('payments', 'SIGKILL');
+          await system().topology.kill('payments', 'SIGKILL');
           // The kill must have cut sagas mid-way, or this test proves nothing.
           const list = await api<{ items: Order[] }>(gateway, 'GET', '/orders?status=PENDING&limit=100', { token });
           pendingAtKill = list.body.items.length;
           // No manual start: the supervisor brings payments back.
-          readyAt = await backUp(system!, 'payments', restartsBefore.payments! + 1, 60_000);
+          readyAt = await backUp(system(), 'payments', restartsBefore.payments! + 1, 60_000);
         });
         expect(pendingAtKill).toBeGreaterThan(0);
         const { orders, at } = await waitTerminal(gateway, placed, 60_000);
-        await waitSagasSettled(system!.topology.urls.orders, TERMINAL_BOUND_MS);
-        await checkInvariants({ gateway, ordersUrl: system!.topology.urls.orders, initial, placed, orders });
-        const restarts = Object.fromEntries(system!.topology.processes.map((p) => [p.name, p.restarts - restartsBefore[p.name]!]));
+        await waitSagasSettled(system().topology.urls.orders, TERMINAL_BOUND_MS);
+        await checkInvariants({ gateway, ordersUrl: system().topology.urls.orders, initial, placed, orders });
+        const restarts = Object.fromEntries(system().topology.processes.map((p) => [p.name, p.restarts - restartsBefore[p.name]!]));
         expect(restarts).toEqual({ gateway: 0, inventory: 0, orders: 0, payments: 1, shipping: 0 });
         const count = (status: string) => orders.filter((o) => o.status === status).length;
         process.stderr.write(
@@ -77,19 +70,19 @@ for (const { transport, database, crashBurst } of faultSetups) {
     );
 
     it.skipIf(skip)('orders SIGKILLed during a burst, restarted by the supervisor: sagas resume to terminal states, nothing leaks', async () => {
-      const gateway = system!.gateway;
+      const gateway = system().gateway;
       const initial = await stockOf(gateway);
       const token = customerToken();
-      const restarts = system!.topology.processes.find((p) => p.name === 'orders')!.restarts;
+      const restarts = system().topology.processes.find((p) => p.name === 'orders')!.restarts;
       const placed = await burst(gateway, token, { count: BURST }, async () => {
         await sleep(300);
-        await system!.topology.kill('orders', 'SIGKILL');
-        await backUp(system!, 'orders', restarts + 1, 60_000);
+        await system().topology.kill('orders', 'SIGKILL');
+        await backUp(system(), 'orders', restarts + 1, 60_000);
       });
       const { orders } = await waitTerminal(gateway, placed, TERMINAL_BOUND_MS);
       // Requests cut off mid-reserve left sagas behind; their compensation must finish too.
-      await waitSagasSettled(system!.topology.urls.orders, TERMINAL_BOUND_MS);
-      await checkInvariants({ gateway, ordersUrl: system!.topology.urls.orders, initial, placed, orders });
+      await waitSagasSettled(system().topology.urls.orders, TERMINAL_BOUND_MS);
+      await checkInvariants({ gateway, ordersUrl: system().topology.urls.orders, initial, placed, orders });
     });
   });
 }
@@ -100,18 +93,11 @@ describe('slow payment provider: the circuit opens, orders fail fast, then it re
     database: 'sqlite',
     env: { PAYMENT_TIMEOUT_MS: '300', PAYMENT_BREAKER_MIN_CALLS: '4', PAYMENT_BREAKER_FAILURE_RATE: '0.5', PAYMENT_BREAKER_OPEN_MS: '2000' },
   };
-  const skip = await skipSetup(setup);
-  let system: Running | undefined;
-  beforeAll(async () => {
-    if (!skip) system = await startSystem(setup);
-  });
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const { skip, system } = await useSystem(setup);
 
   const order = async (token: string) => {
     const started = performance.now();
-    const response = await api<Order>(system!.gateway, 'POST', '/orders', {
+    const response = await api<Order>(system().gateway, 'POST', '/orders', {
       token,
       headers: { prefer: 'wait=10' },
       json: { items: [{ sku: 'SKU-0200', quantity: 1 }], payment: { token: 'tok_ok' } },
@@ -119,7 +105,7 @@ describe('slow payment provider: the circuit opens, orders fail fast, then it re
     return { order: response.body, ms: performance.now() - started };
   };
   const provider = (json?: unknown) =>
-    api<{ breaker: string }>(system!.topology.urls.payments, json === undefined ? 'GET' : 'PUT', '/admin/provider', { headers: internalHeaders(), json });
+    api<{ breaker: string }>(system().topology.urls.payments, json === undefined ? 'GET' : 'PUT', '/admin/provider', { headers: internalHeaders(), json });
 
   it.skipIf(skip)('rejects with payment_provider_unavailable without waiting once open, and confirms again after a successful probe', async () => {
     const token = customerToken();

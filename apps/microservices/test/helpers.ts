@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { mintToken } from '@archbench/contracts/tokens';
-import { AMQP_TEST_URL, PG_ADMIN_URL, createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
+import { afterAll, beforeAll } from 'vitest';
+import { AMQP_TEST_URL, createTestDatabase, dropDatabases, skipUnlessReachable, testTokens } from '@archbench/server-kit/testing';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
 import { SERVICE_NAMES } from '../src/env';
@@ -37,23 +36,9 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function amqpReachable(): Promise<boolean> {
-  const { connect } = await import('amqplib');
-  try {
-    const connection = await connect(AMQP_TEST_URL);
-    await connection.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+export { api } from '@archbench/server-kit/testing';
 /** True (after saying why) when the setup needs a server that is not there. */
-export async function skipSetup(setup: Setup): Promise<boolean> {
-  if (setup.database === 'postgres' && (await shouldSkip('PostgreSQL', postgresReachable))) return true;
-  if (setup.transport === 'amqp' && (await shouldSkip('RabbitMQ', amqpReachable))) return true;
-  return false;
-}
+export const skipSetup = (setup: Pick<Setup, 'transport' | 'database'>) => skipUnlessReachable(setup);
 
 /**
  * Starts gateway + services through @archbench/topologies (the launcher's own definition and
@@ -91,7 +76,8 @@ export async function startSystem(setup: Setup): Promise<Running> {
     rmSync(dataDir, { recursive: true, force: true });
     if (setup.transport === 'amqp') await deleteAmqpTopology(AMQP_TEST_URL, prefix).catch(() => undefined);
     if (database) {
-      await dropDerivedDatabases(new URL(database.url).pathname.slice(1));
+      const base = new URL(database.url).pathname.slice(1);
+      await dropDatabases(SERVICE_NAMES.map((service) => `${base}_${service}`));
       await database.drop();
     }
   }
@@ -107,37 +93,29 @@ export async function startSystem(setup: Setup): Promise<Running> {
   };
 }
 
-async function dropDerivedDatabases(base: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    for (const service of SERVICE_NAMES) await client.query(`drop database if exists "${base}_${service}" with (force)`);
-  } finally {
-    await client.end();
-  }
-}
+export const { customerToken, adminToken } = testTokens(AUTH_SECRET);
 
-export const customerToken = (sub = `c-${randomBytes(4).toString('hex')}`) => mintToken(AUTH_SECRET, { sub });
-export const adminToken = () => mintToken(AUTH_SECRET, { sub: 'ops', role: 'admin' });
-
-/** A JSON call with a bearer token; returns status, headers and parsed body. */
-export async function api<T = unknown>(
-  base: string,
-  method: string,
-  path: string,
-  options: { token?: string; json?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
-) {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.json !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: options.json === undefined ? undefined : JSON.stringify(options.json),
-    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+/**
+ * Starts the system for the suite (unless its servers are missing) and stops it after; `system()`
+ * is the running system inside a test.
+ * @example const { skip, system } = await useSystem(setup); it.skipIf(skip)('…', async () => system().gateway)
+ */
+export async function useSystem(setup: Setup): Promise<{ skip: boolean; system: () => Running }> {
+  const skip = await skipSetup(setup);
+  let running: Running | undefined;
+  beforeAll(async () => {
+    if (!skip) running = await startSystem(setup);
   });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return {
+    skip,
+    system: () => {
+      if (!running) throw new Error('the system is not running (skipped, or beforeAll failed)');
+      return running;
+    },
+  };
 }
 
 /** A call straight to a service, as another service would make it. */

@@ -1,5 +1,15 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import pg from 'pg';
+import { mintToken } from '@archbench/contracts/tokens';
 
 /**
  * Test helpers for real servers. Tests that need PostgreSQL or RabbitMQ skip with a clear
@@ -61,3 +71,193 @@ export async function createTestDatabase(prefix = 'archbench'): Promise<TestData
     },
   };
 }
+
+/** Whether RabbitMQ (AMQP_TEST_URL) accepts a TCP connection. */
+export function amqpReachable(): Promise<boolean> {
+  const url = new URL(AMQP_TEST_URL);
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port || 5672), timeout: 2000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** The servers a topology suite runs on. */
+export interface ServicesNeeded {
+  database?: 'sqlite' | 'postgres';
+  transport?: 'http' | 'amqp';
+}
+
+/** True (after saying why) when the suite needs PostgreSQL or RabbitMQ and it is not there; see `shouldSkip`. */
+export async function skipUnlessReachable(setup: ServicesNeeded): Promise<boolean> {
+  if (setup.database === 'postgres' && (await shouldSkip('PostgreSQL', postgresReachable))) return true;
+  if (setup.transport === 'amqp' && (await shouldSkip('RabbitMQ', amqpReachable))) return true;
+  return false;
+}
+
+/** Drops PostgreSQL databases a test's processes created (e.g. the per-service `<name>_<service>`). */
+export async function dropDatabases(names: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    for (const name of names) await client.query(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Token minters for a topology started with `secret`: a fresh customer each call, or the admin. */
+export function testTokens(secret: string) {
+  return {
+    customerToken: (sub = `c-${randomBytes(4).toString('hex')}`) => mintToken(secret, { sub }),
+    adminToken: () => mintToken(secret, { sub: 'ops', role: 'admin' }),
+  };
+}
+
+export interface ApiOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Sent as the JSON body. */
+  json?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * A JSON call as a client makes it; returns status, headers and the parsed body.
+ * @example const { status, body } = await api<Order>(baseUrl, 'POST', '/orders', { token, json })
+ */
+export async function api<T = unknown>(base: string, method: string, path: string, options: ApiOptions = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.json !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: options.json === undefined ? undefined : JSON.stringify(options.json),
+    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** A span as an OTLP/HTTP exporter sent it, with the `service.name` of its process. */
+export interface ExportedSpan {
+  service: string;
+  name: string;
+  traceId: string;
+}
+
+interface OtlpExport {
+  resourceSpans?: Array<{
+    resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> };
+    scopeSpans: Array<{ spans: Array<{ name: string; traceId: string }> }>;
+  }>;
+}
+
+/**
+ * A minimal OTLP/HTTP (JSON) receiver that every process of a topology can export to
+ * (OTEL_EXPORTER_OTLP_ENDPOINT = what `listen()` returns); `spans` grows as exports arrive.
+ */
+export function otlpReceiver() {
+  const spans: ExportedSpan[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as OtlpExport;
+      for (const resource of body.resourceSpans ?? []) {
+        const service = resource.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '?';
+        for (const scope of resource.scopeSpans) for (const span of scope.spans) spans.push({ service, name: span.name, traceId: span.traceId });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  return {
+    spans,
+    async listen(): Promise<string> {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export type OtlpReceiver = ReturnType<typeof otlpReceiver>;
+
+/** True when the shipping service wrote the shipment inside this trace. */
+export const shipmentWritten = (trace: ExportedSpan[]) => trace.some((s) => s.service === 'shipping' && /insert.*shipments/i.test(s.name));
+
+/**
+ * Places a paid order (`Prefer: wait=10`), reads its shipment, then waits until the trace that
+ * `root`'s `POST /orders` server span started satisfies `complete` (default: the shipment was
+ * written in it), or `timeoutMs` passed. Returns the order, the shipment's status and that trace
+ * (empty when the POST's span never arrived), for the caller to assert on.
+ * @example const { order, trace } = await traceOfOrder(receiver, { baseUrl, token, root: 'gateway' })
+ */
+export async function traceOfOrder(
+  receiver: OtlpReceiver,
+  options: { baseUrl: string; token: string; root: string; complete?: (trace: ExportedSpan[]) => boolean; timeoutMs?: number },
+) {
+  const placed = await api<{ id: string; status: string }>(options.baseUrl, 'POST', '/orders', {
+    token: options.token,
+    headers: { prefer: 'wait=10' },
+    json: { items: [{ sku: 'SKU-0042', quantity: 1 }], payment: { token: 'tok_ok' } },
+  });
+  const shipment = await api(options.baseUrl, 'GET', `/orders/${placed.body.id}/shipment`, { token: options.token });
+  const complete = options.complete ?? shipmentWritten;
+  let trace: ExportedSpan[] = [];
+  for (const deadline = Date.now() + (options.timeoutMs ?? 15_000); Date.now() < deadline; await sleep(250)) {
+    const post = receiver.spans.find((s) => s.service === options.root && s.name === 'POST /orders');
+    trace = post ? receiver.spans.filter((s) => s.traceId === post.traceId) : [];
+    if (complete(trace)) break;
+  }
+  return { status: placed.status, order: placed.body, shipmentStatus: shipment.status, trace };
+}
+
+const BUNDLER_TSCONFIG = '{"compilerOptions":{"module":"Preserve","moduleResolution":"Bundler"}}';
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs dependency-cruiser with an app's own `.dependency-cruiser.cjs` over `src` of the app itself
+ * or, given `tree` (path → content), of a throwaway tree written to a temp dir (removed after):
+ * how a boundary test proves its rules catch a violation. Without `tsconfig.json` in `tree`, a
+ * minimal bundler-resolution one is added.
+ * @example expect((await depcruise(appRoot, { 'src/a/x.ts': "import '../b/y';" })).output).toContain('rule-name')
+ */
+export async function depcruise(appRoot: string, tree?: Record<string, string>): Promise<{ code: number; output: string }> {
+  const cwd = tree ? mkdtempSync(join(tmpdir(), 'archbench-depcruise-')) : appRoot;
+  try {
+    for (const [path, content] of Object.entries(tree ? { 'tsconfig.json': BUNDLER_TSCONFIG, ...tree } : {})) {
+      mkdirSync(dirname(join(cwd, path)), { recursive: true });
+      writeFileSync(join(cwd, path), content);
+    }
+    const bin = join(appRoot, 'node_modules', '.bin', 'depcruise');
+    const { stdout, stderr } = await execFileAsync(bin, ['src', '--config', join(appRoot, '.dependency-cruiser.cjs'), '--output-type', 'err'], { cwd });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, output: e.stdout + e.stderr };
+  } finally {
+    if (tree) rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Vitest options of a suite that starts real processes and databases: one file at a time (a
+ * shared 2-core machine turns parallel starts into timeouts) and generous timeouts.
+ * @example export default defineConfig({ test: realServerSuite })
+ */
+export const realServerSuite = {
+  include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+  fileParallelism: false,
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+};

@@ -3,7 +3,7 @@ import type { Product } from '@archbench/contracts/schemas';
 import { seedProductRowChunks } from '@archbench/domain/catalog';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import { nowIso } from '@archbench/domain/ids';
-import type { PricedItem } from '../shared/messages';
+import type { PricedItem } from '@archbench/domain/orders';
 import type { InventoryTables } from './schema';
 
 export type Db = Kysely<InventoryTables> | Transaction<InventoryTables>;

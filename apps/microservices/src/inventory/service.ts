@@ -1,6 +1,7 @@
 import { AppError } from '@archbench/domain/errors';
 import { isUniqueViolation } from '@archbench/server-kit/db';
-import type { Command, PricedItem, Reply, ReleaseCommand, ReleaseReply, ReserveCommand, ReserveReply } from '../shared/messages';
+import type { PricedItem } from '@archbench/domain/orders';
+import type { Command, Reply, ReleaseCommand, ReleaseReply, ReserveCommand, ReserveReply } from '../shared/messages';
 import type { InventoryRepository } from './repository';
 
 /** A reservation refused for a business reason: the transaction rolls back, the reply says why. */

@@ -7,7 +7,7 @@ import type { Logger } from '@archbench/observability/logging';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { retryPolicy } from '../shared/retry';
 import type { ChargeOutcome } from '../shared/messages';
-import type { Transport } from '../shared/transport';
+import type { SendOptions, Transport } from '../shared/transport';
 import type { OutboxRelay } from './outbox-relay';
 import type { Db, OrdersRepository, SagaRow } from './repository';
 import { deadlineOf, isActive } from './saga';
@@ -32,6 +32,8 @@ class DeadlinePassed extends Error {
   override readonly name = 'DeadlinePassed';
 }
 const DEADLINE = Symbol('deadline');
+/** How a saga step sends: one transport attempt, the saga's loop retries (see `command`). */
+const SAGA_SEND: SendOptions = { attempts: 1 };
 
 export interface PlaceResult {
   order: Order;
@@ -73,8 +75,16 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
    * Sends a saga command until it gets a reply; commands are idempotent, so resending is safe.
    * With a deadline, throws DeadlinePassed once it is reached (an attempt still running then is
    * abandoned; its late reply is ignored).
+   *
+   * One retry layer: this loop owns the retries of a saga step, and `send` gets SAGA_SEND (one
+   * transport attempt), so the HTTP client and the AMQP send do not retry underneath it. Only the
+   * saga knows when to stop (the deadline, a stopping process) and it retries for as long as that
+   * allows, so transport retries would only multiply the calls a struggling dependency receives
+   * (INTERNAL_ATTEMPTS per saga attempt). The POST's ReserveStock is not a saga step: the request
+   * waits for it, so the transport's bounded INTERNAL_ATTEMPTS own its retries, and the saga does
+   * not resend it (a failed reserve is compensated by ABORTING instead).
    */
-  async function command<T>(send: () => Promise<T>, what: string, deadline?: number): Promise<T> {
+  async function command<T>(send: (options: SendOptions) => Promise<T>, what: string, deadline?: number): Promise<T> {
     // Until it answers: only the deadline or a stopping process ends a saga command's retries.
     const commandRetry = retryPolicy({
       attempts: Infinity,
@@ -83,9 +93,9 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       maxDelayMs: 2000,
     });
     const once = async (): Promise<T> => {
-      if (deadline === undefined) return await send();
+      if (deadline === undefined) return await send(SAGA_SEND);
       if (Date.now() >= deadline) throw new DeadlinePassed(`${what}: saga deadline passed`);
-      const sending = send();
+      const sending = send(SAGA_SEND);
       sending.catch(() => undefined); // an abandoned attempt must not become an unhandled rejection
       const timer = new AbortController();
       const result = await Promise.race([sending, sleep(deadline - Date.now(), DEADLINE, { signal: timer.signal }).catch(() => undefined)]).finally(() =>
@@ -109,7 +119,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         await repo.setSaga(repo.db, id, 'ABORTING', 'RESERVING');
         return 'ABORTING';
       case 'ABORTING':
-        await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
+        await command((once) => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }, once), `release ${id}`);
         await repo.setSaga(repo.db, id, 'ABORTED', 'ABORTING');
         onCompensation?.();
         return 'ABORTED';
@@ -120,7 +130,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         let reply;
         try {
           reply = await command(
-            () => transport.send({ type: 'ChargePayment', id: `charge:${id}`, orderId: id, token, amountCents, notAfter: deadline }),
+            (once) => transport.send({ type: 'ChargePayment', id: `charge:${id}`, orderId: id, token, amountCents, notAfter: deadline }, once),
             `charge ${id}`,
             deadline,
           );
@@ -144,7 +154,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       case 'RELEASING': {
         const { paymentStatus, reason } = REASONS[(saga.charge_outcome ?? 'FAILED') as keyof typeof REASONS] ?? REASONS.FAILED;
         const reject = (trx: Db) => repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus, rejectionReason: reason });
-        const release = () => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id });
+        const release = (once: SendOptions) => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }, once);
         let rejected = false;
         try {
           // Normally the order turns REJECTED only once its stock is back...
@@ -166,8 +176,8 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       }
       case 'EXPIRING': {
         // The order is already REJECTED; give back what the saga may still hold, for as long as it takes.
-        await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
-        const voided = await command(() => transport.send({ type: 'VoidPayment', id: `void:${id}`, orderId: id }), `void ${id}`);
+        await command((once) => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }, once), `release ${id}`);
+        const voided = await command((once) => transport.send({ type: 'VoidPayment', id: `void:${id}`, orderId: id }, once), `void ${id}`);
         await repo.transaction(async (trx) => {
           if (!(await repo.setSaga(trx, id, 'EXPIRED', 'EXPIRING'))) return;
           await repo.setPaymentStatus(trx, id, 'REJECTED', voided.outcome === 'REFUNDED' ? 'REFUNDED' : 'FAILED');
@@ -177,12 +187,12 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       }
       case 'CANCELLING': {
         const amountCents = Number(saga.total_cents);
-        await command(async () => {
-          const reply = await transport.send({ type: 'RefundPayment', id: `refund:${id}`, orderId: id, amountCents });
+        await command(async (once) => {
+          const reply = await transport.send({ type: 'RefundPayment', id: `refund:${id}`, orderId: id, amountCents }, once);
           if (reply.outcome === 'FAILED') throw new Error(`refund of ${id} failed`);
           return reply;
         }, `refund ${id}`);
-        await command(() => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }), `release ${id}`);
+        await command((once) => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }, once), `release ${id}`);
         await repo.transaction(async (trx) => {
           if (!(await repo.setSaga(trx, id, 'CANCELLED', 'CANCELLING'))) return;
           await repo.setOrderStatus(trx, id, 'CONFIRMED', { status: 'CANCELLED', paymentStatus: 'REFUNDED' });
@@ -276,6 +286,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         });
         let reply;
         try {
+          // Not a saga step: the request waits for it, so the transport's INTERNAL_ATTEMPTS are its one retry layer.
           reply = await transport.send({ type: 'ReserveStock', id: `reserve:${id}`, orderId: id, items: body.items });
         } catch (error) {
           // The reservation may have happened: compensate in the background, answer 502 now.

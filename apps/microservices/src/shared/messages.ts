@@ -1,4 +1,5 @@
 import type { FieldError, PaymentToken } from '@archbench/contracts/schemas';
+import type { PricedItem, StoredEvent } from '@archbench/domain/orders';
 import type { ServiceName } from '../env';
 
 /**
@@ -21,8 +22,6 @@ export type RefundCommand = { type: 'RefundPayment'; id: string; orderId: string
  */
 export type VoidCommand = { type: 'VoidPayment'; id: string; orderId: string };
 export type Command = ReserveCommand | ReleaseCommand | ChargeCommand | RefundCommand | VoidCommand;
-
-export type PricedItem = { sku: string; quantity: number; unitPriceCents: number };
 
 export type ReserveReply =
   { ok: true; items: PricedItem[] } | { ok: false; code: 'unknown-sku' | 'insufficient-stock' | 'already-released'; detail: string; errors?: FieldError[] };
@@ -59,11 +58,11 @@ export const COMMAND_TARGET: Record<Command['type'], ServiceName> = {
   VoidPayment: 'payments',
 };
 
-export type OrderConfirmed = { type: 'OrderConfirmed'; id: string; orderId: string; customerId: string; totalCents: number };
-export type OrderCancelled = { type: 'OrderCancelled'; id: string; orderId: string; customerId: string };
-export type DomainEvent = OrderConfirmed | OrderCancelled;
-/** An event before the outbox gives it its id. */
-export type NewEvent = Omit<OrderConfirmed, 'id'> | Omit<OrderCancelled, 'id'>;
+/**
+ * An event as services exchange it: @archbench/domain's `StoredEvent` (the order's DomainEvent
+ * plus the id the outbox gave it, by which shipping drops a redelivery).
+ */
+export type DomainEvent = StoredEvent;
 
 /** Which services consume each event (HTTP pushes to them; AMQP binds their queues). */
 export const EVENT_SUBSCRIBERS: Record<DomainEvent['type'], ServiceName[]> = {

@@ -4,7 +4,11 @@ import type { Command, CommandHandler, DomainEvent, EventHandler, ReplyOf } from
 export interface SendOptions {
   /** Per-attempt timeout, ms. */
   timeoutMs?: number;
-  /** Attempts, including the first; every command is idempotent, so resending is safe. */
+  /**
+   * Attempts, including the first (default INTERNAL_ATTEMPTS); every command is idempotent, so
+   * resending is safe. A saga step passes 1: the saga's own loop owns its retries, so the two
+   * layers do not multiply (orders/service.ts, `command`).
+   */
   attempts?: number;
 }
 

@@ -1,0 +1,756 @@
+// OTLP/HTTP protobuf export of spans: an encoder writing an ExportTraceServiceRequest straight from
+// the SDK's ReadableSpans into one buffer, and a SpanExporter POSTing it like the official
+// OTLP exporter (headers, timeout, retries on 429/502/503/504 honouring Retry-After).
+//
+// The bytes are the same as @opentelemetry/otlp-transformer's ProtobufTraceSerializer writes
+// (same fields, same order, same conditions; otlp-protobuf.test.ts compares them byte for byte),
+// at a fraction of the CPU: one pass instead of a size-estimating pass plus a writing pass, ids
+// written from hex without a Uint8Array each, and the resource and scope encoded once per object.
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { TraceFlags, diag } from '@opentelemetry/api';
+import type { Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
+import { ExportResultCode, globalErrorHandler } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+
+type Resource = ReadableSpan['resource'];
+type Scope = ReadableSpan['instrumentationScope'];
+
+const MIN_64_BIT_INT = -(2 ** 63);
+const MAX_64_BIT_INT = 2 ** 63;
+const SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK = 0x100;
+const SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK = 0x200;
+
+/** Hex digit values, as otlp-transformer's hexToBinary reads them (0-9, a-f, A-F). */
+const HEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < 128; i++) HEX[i] = i >= 48 && i <= 57 ? i - 48 : i >= 97 && i <= 102 ? i - 87 : i - 55;
+
+function varintSize(value: number): number {
+  if (value < 0) return 10;
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  if (value <= 0xffffffff) return 5;
+  let size = 5;
+  let high = (value / 0x100000000) >>> 0;
+  while (high > 0) {
+    size++;
+    high >>>= 7;
+  }
+  return size;
+}
+
+/** A growable protobuf writer over one Buffer, reused across exports. */
+class Writer {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  ensure(bytes: number): void {
+    const needed = this.pos + bytes;
+    if (needed <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < needed) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Same encoding as otlp-transformer's ProtobufWriter.writeVarint (negatives as 10-byte two's complement). */
+  varint(value: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    if (value >= 0 && value <= 0xffffffff) {
+      let v = value >>> 0;
+      while (v > 0x7f) {
+        buf[this.pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[this.pos++] = v;
+      return;
+    }
+    let low: number;
+    let high: number;
+    if (value >= 0) {
+      low = value >>> 0;
+      high = (value / 0x100000000) >>> 0;
+    } else {
+      const abs = Math.abs(value);
+      low = ~(abs >>> 0) >>> 0;
+      high = ~((abs / 0x100000000) >>> 0) >>> 0;
+      low = (low + 1) >>> 0;
+      if (low === 0) high = (high + 1) >>> 0;
+    }
+    while (high > 0 || low > 0x7f) {
+      buf[this.pos++] = (low & 0x7f) | 0x80;
+      low = ((low >>> 7) | (high << 25)) >>> 0;
+      high >>>= 7;
+    }
+    buf[this.pos++] = low & 0x7f;
+  }
+
+  /** A tag of a field below 16 is one byte. */
+  tag1(tag: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = tag;
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /** HrTime [seconds, nanos] as fixed64 nanoseconds, with otlp-transformer's arithmetic. */
+  hrTime(time: HrTime): void {
+    const seconds = time[0];
+    const nanos = time[1];
+    const lowerNanos = (seconds & 0xffff) * 1_000_000_000;
+    const upperNanos = ((seconds / 0x10000) >>> 0) * 1_000_000_000;
+    const low = (lowerNanos >>> 0) + (((upperNanos & 0xffff) * 0x10000) >>> 0) + nanos;
+    const high = (Math.floor(lowerNanos / 0x100000000) + ((upperNanos / 0x10000) >>> 0) + Math.floor(low / 0x100000000)) >>> 0;
+    this.ensure(8);
+    this.buf.writeUInt32LE(low >>> 0, this.pos);
+    this.buf.writeUInt32LE(high, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** A hex id as length-delimited bytes (what hexToBinary + writeBytes write). */
+  hexBytes(hex: string): void {
+    const n = hex.length >>> 1;
+    this.varint(n);
+    this.ensure(n);
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) {
+      const hi = hex.charCodeAt(2 * i);
+      const lo = hex.charCodeAt(2 * i + 1);
+      buf[this.pos++] = (((hi < 128 ? HEX[hi]! : hi - 55) << 4) | (lo < 128 ? HEX[lo]! : lo - 55)) & 0xff;
+    }
+  }
+
+  bytes(bytes: Uint8Array): void {
+    this.varint(bytes.length);
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** A length-delimited UTF-8 string. */
+  string(str: string): void {
+    const n = str.length;
+    if (n < 128) {
+      // ASCII fast path: length byte, then one byte per char; any other char: start over below.
+      this.ensure(n + 1);
+      const buf = this.buf;
+      const start = this.pos;
+      let p = start + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = str.charCodeAt(i);
+        if (c > 127) break;
+        buf[p++] = c;
+      }
+      if (i === n) {
+        buf[start] = n;
+        this.pos = p;
+        return;
+      }
+    }
+    const length = Buffer.byteLength(str, 'utf8');
+    this.varint(length);
+    this.ensure(length);
+    this.pos += this.buf.write(str, this.pos, length, 'utf8');
+  }
+
+  /** Reserves `reserved` bytes for the length of the message that follows; returns where. */
+  begin(reserved: number): number {
+    this.ensure(reserved);
+    const start = this.pos;
+    this.pos += reserved;
+    return start;
+  }
+
+  /** Writes the length of the message begun at `start`, moving it when its varint is not `reserved` bytes. */
+  end(start: number, reserved: number): void {
+    const length = this.pos - start - reserved;
+    const size = varintSize(length);
+    if (size !== reserved) {
+      this.ensure(size - reserved);
+      this.buf.copyWithin(start + size, start + reserved, this.pos);
+      this.pos += size - reserved;
+    }
+    let v = length;
+    let p = start;
+    while (v > 0x7f) {
+      this.buf[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[p] = v;
+  }
+
+  /** A copy of what was written, for a request body (the writer is reused). */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+}
+
+function anyValue(w: Writer, value: unknown): void {
+  const t = typeof value;
+  if (t === 'string') {
+    w.tag1((1 << 3) | 2);
+    w.string(value as string);
+  } else if (t === 'boolean') {
+    w.tag1((2 << 3) | 0);
+    w.varint(value ? 1 : 0);
+  } else if (t === 'number') {
+    const n = value as number;
+    if (Number.isInteger(n) && n >= MIN_64_BIT_INT && n < MAX_64_BIT_INT) {
+      w.tag1((3 << 3) | 0);
+      w.varint(n);
+    } else {
+      w.tag1((4 << 3) | 1);
+      w.double(n);
+    }
+  } else if (value instanceof Uint8Array) {
+    w.tag1((7 << 3) | 2);
+    w.bytes(value);
+  } else if (Array.isArray(value)) {
+    w.tag1((5 << 3) | 2);
+    const array = w.begin(1);
+    for (const item of value) {
+      w.tag1((1 << 3) | 2);
+      const itemStart = w.begin(1);
+      anyValue(w, item);
+      w.end(itemStart, 1);
+    }
+    w.end(array, 1);
+  } else if (t === 'object' && value != null) {
+    w.tag1((6 << 3) | 2);
+    const list = w.begin(1);
+    const obj = value as Record<string, unknown>;
+    for (const key in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
+      w.tag1((1 << 3) | 2);
+      keyValue(w, key, obj[key]);
+    }
+    w.end(list, 1);
+  }
+  // Anything else (undefined, functions…): an empty AnyValue, as otlp-transformer writes.
+}
+
+/** A KeyValue message body with its length (the caller wrote the tag). */
+function keyValue(w: Writer, key: string, value: unknown): void {
+  const kv = w.begin(1);
+  w.tag1((1 << 3) | 2);
+  w.string(key);
+  w.tag1((2 << 3) | 2);
+  const v = w.begin(1);
+  anyValue(w, value);
+  w.end(v, 1);
+  w.end(kv, 1);
+}
+
+function attributes(w: Writer, attrs: Attributes, field: number): void {
+  const tag = (field << 3) | 2;
+  for (const key in attrs) {
+    if (!Object.prototype.hasOwnProperty.call(attrs, key)) continue;
+    w.varint(tag);
+    keyValue(w, key, attrs[key]);
+  }
+}
+
+function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
+  return (traceFlags & 0xff) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK | (isRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK : 0);
+}
+
+function event(w: Writer, e: TimedEvent): void {
+  const start = w.begin(1);
+  w.tag1((1 << 3) | 1);
+  w.hrTime(e.time);
+  w.tag1((2 << 3) | 2);
+  w.string(e.name);
+  if (e.attributes) attributes(w, e.attributes, 3);
+  w.tag1((4 << 3) | 0);
+  w.varint(e.droppedAttributesCount || 0);
+  w.end(start, 1);
+}
+
+function link(w: Writer, l: Link & { droppedAttributesCount?: number }): void {
+  const start = w.begin(1);
+  const ctx: SpanContext = l.context;
+  w.tag1((1 << 3) | 2);
+  w.hexBytes(ctx.traceId);
+  w.tag1((2 << 3) | 2);
+  w.hexBytes(ctx.spanId);
+  const traceState = ctx.traceState?.serialize();
+  if (traceState) {
+    w.tag1((3 << 3) | 2);
+    w.string(traceState);
+  }
+  if (l.attributes) attributes(w, l.attributes, 4);
+  w.tag1((5 << 3) | 0);
+  w.varint(l.droppedAttributesCount || 0);
+  w.tag1((6 << 3) | 5);
+  w.fixed32(spanFlags(ctx.traceFlags, ctx.isRemote));
+  w.end(start, 1);
+}
+
+function span(w: Writer, s: ReadableSpan): void {
+  // Most spans are 128 B – 16 KiB long: a two-byte length.
+  const start = w.begin(2);
+  const ctx = s.spanContext();
+  w.tag1((1 << 3) | 2);
+  w.hexBytes(ctx.traceId);
+  w.tag1((2 << 3) | 2);
+  w.hexBytes(ctx.spanId);
+  const traceState = ctx.traceState?.serialize();
+  if (traceState) {
+    w.tag1((3 << 3) | 2);
+    w.string(traceState);
+  }
+  const parent = s.parentSpanContext;
+  if (parent?.spanId) {
+    w.tag1((4 << 3) | 2);
+    w.hexBytes(parent.spanId);
+  }
+  w.tag1((5 << 3) | 2);
+  w.string(s.name);
+  // The API's kinds start at 0 (INTERNAL); OTLP's at 1 (0 is unspecified).
+  const kind = (s.kind as number | null | undefined) == null ? 0 : s.kind + 1;
+  if (kind !== 0) {
+    w.tag1((6 << 3) | 0);
+    w.varint(kind);
+  }
+  w.tag1((7 << 3) | 1);
+  w.hrTime(s.startTime);
+  w.tag1((8 << 3) | 1);
+  w.hrTime(s.endTime);
+  if ((s.attributes as Attributes | undefined) !== undefined) attributes(w, s.attributes, 9);
+  w.tag1((10 << 3) | 0);
+  w.varint(s.droppedAttributesCount);
+  for (const e of s.events) {
+    w.tag1((11 << 3) | 2);
+    event(w, e);
+  }
+  w.tag1((12 << 3) | 0);
+  w.varint(s.droppedEventsCount);
+  for (const l of s.links) {
+    w.tag1((13 << 3) | 2);
+    link(w, l);
+  }
+  w.tag1((14 << 3) | 0);
+  w.varint(s.droppedLinksCount);
+  w.tag1((15 << 3) | 2);
+  const status = w.begin(1);
+  if (s.status.message) {
+    w.tag1((2 << 3) | 2);
+    w.string(s.status.message);
+  }
+  w.tag1((3 << 3) | 0);
+  w.varint(s.status.code);
+  w.end(status, 1);
+  // Field 16: a two-byte tag.
+  w.ensure(2);
+  w.buf[w.pos++] = 0x85;
+  w.buf[w.pos++] = 0x01;
+  w.fixed32(spanFlags(ctx.traceFlags, parent?.isRemote));
+  w.end(start, 2);
+}
+
+/** Encoded `resource` (field 1 of ResourceSpans) and scope (field 1 of ScopeSpans) messages, once per object. */
+const resourceBytes = new WeakMap<object, Buffer>();
+const scopeBytes = new WeakMap<object, Buffer>();
+const scratch = new Writer();
+
+function encodedOnce<T extends object>(cache: WeakMap<object, Buffer>, key: T, cacheable: boolean, write: (w: Writer, key: T) => void): Buffer {
+  let bytes = cache.get(key);
+  if (bytes === undefined) {
+    write(scratch, key);
+    bytes = scratch.take();
+    if (cacheable) cache.set(key, bytes);
+  }
+  return bytes;
+}
+
+function writeResource(w: Writer, resource: Resource): void {
+  w.tag1((1 << 3) | 2);
+  const start = w.begin(1);
+  if ((resource.attributes as Attributes | undefined) !== undefined) attributes(w, resource.attributes, 1);
+  w.tag1((2 << 3) | 0);
+  w.varint(0);
+  w.end(start, 1);
+}
+
+function writeScope(w: Writer, scope: Scope): void {
+  w.tag1((1 << 3) | 2);
+  const start = w.begin(1);
+  w.tag1((1 << 3) | 2);
+  w.string(scope.name);
+  if (scope.version) {
+    w.tag1((2 << 3) | 2);
+    w.string(scope.version);
+  }
+  const scoped = scope as Scope & { attributes?: Attributes; droppedAttributesCount?: number };
+  if (scoped.attributes) attributes(w, scoped.attributes, 3);
+  if (scoped.droppedAttributesCount) {
+    w.tag1((4 << 3) | 0);
+    w.varint(scoped.droppedAttributesCount);
+  }
+  w.end(start, 1);
+}
+
+function raw(w: Writer, bytes: Buffer): void {
+  w.ensure(bytes.length);
+  bytes.copy(w.buf, w.pos);
+  w.pos += bytes.length;
+}
+
+const writer = new Writer();
+
+/**
+ * An OTLP ExportTraceServiceRequest (protobuf) of spans, grouped by resource and scope as the
+ * official serializer groups them (by object identity, in order of first appearance).
+ * @example const body = encodeTraceExportRequest(spans) // POST to /v1/traces as application/x-protobuf
+ */
+export function encodeTraceExportRequest(spans: readonly ReadableSpan[]): Buffer {
+  const byResource = new Map<Resource, Map<Scope, ReadableSpan[]>>();
+  if (spans.length === 0) return Buffer.alloc(0);
+  for (const s of spans) {
+    let byScope = byResource.get(s.resource);
+    if (byScope === undefined) {
+      byScope = new Map();
+      byResource.set(s.resource, byScope);
+    }
+    let list = byScope.get(s.instrumentationScope);
+    if (list === undefined) {
+      list = [];
+      byScope.set(s.instrumentationScope, list);
+    }
+    list.push(s);
+  }
+  const w = writer;
+  w.pos = 0;
+  for (const [resource, byScope] of byResource) {
+    w.tag1((1 << 3) | 2);
+    // A batch of spans is far longer than 16 KiB only with large batches: three bytes cover 2 MiB.
+    const resourceSpans = w.begin(3);
+    raw(w, encodedOnce(resourceBytes, resource, resource.asyncAttributesPending !== true, writeResource));
+    for (const [scope, list] of byScope) {
+      w.tag1((2 << 3) | 2);
+      const scopeSpans = w.begin(3);
+      raw(w, encodedOnce(scopeBytes, scope, true, writeScope));
+      for (const s of list) {
+        w.tag1((2 << 3) | 2);
+        span(w, s);
+      }
+      if (scope.schemaUrl) {
+        w.tag1((3 << 3) | 2);
+        w.string(scope.schemaUrl);
+      }
+      w.end(scopeSpans, 3);
+    }
+    if (resource.schemaUrl) {
+      w.tag1((3 << 3) | 2);
+      w.string(resource.schemaUrl);
+    }
+    w.end(resourceSpans, 3);
+  }
+  return w.take();
+}
+
+export interface OtlpProtobufExporterOptions {
+  /** Full traces URL, e.g. `http://127.0.0.1:4318/v1/traces`. */
+  url: string;
+  /** Extra headers (API keys of hosted backends). */
+  headers?: Record<string, string>;
+  /** Longest time one export may take, retries included, ms (OTel default 10 000). */
+  timeoutMillis?: number;
+  /** Exports in flight at most; more fail at once, as the official exporter does (default 30). */
+  concurrencyLimit?: number;
+}
+
+const MAX_ATTEMPTS = 5;
+const INITIAL_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 5000;
+const BACKOFF_MULTIPLIER = 1.5;
+const JITTER = 0.2;
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const RETRYABLE_NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+const USER_AGENT = 'archbench-observability/0.1.0 (OTLP/HTTP protobuf)';
+
+type Attempt = { ok: true } | { ok: false; retryable: boolean; retryInMs?: number; error: Error };
+
+/** Retry-After as milliseconds: seconds or an HTTP date (the spec's two forms). */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * A SpanExporter sending OTLP/HTTP protobuf like `@opentelemetry/exporter-trace-otlp-proto`:
+ * POST `application/x-protobuf` with the configured headers, a timeout per export, and up to 5
+ * attempts with exponential backoff (1 s ×1.5, ±20 % jitter, at most 5 s, or the receiver's
+ * Retry-After) on 429, 502, 503, 504 and connection errors, all within the timeout. Encoding is
+ * `encodeTraceExportRequest` (same bytes, less CPU).
+ * @example new BatchSpanProcessor(new OtlpProtobufSpanExporter({ url: 'http://127.0.0.1:4318/v1/traces' }))
+ */
+export class OtlpProtobufSpanExporter implements SpanExporter {
+  readonly url: URL;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  readonly #limit: number;
+  readonly #agent: HttpAgent;
+  readonly #request: typeof httpRequest;
+  readonly #pending = new Set<Promise<void>>();
+  #shutdown = false;
+
+  constructor(options: OtlpProtobufExporterOptions) {
+    this.url = new URL(options.url);
+    this.#headers = { ...options.headers, 'content-type': 'application/x-protobuf', 'user-agent': USER_AGENT };
+    this.#timeoutMs = options.timeoutMillis ?? 10_000;
+    this.#limit = options.concurrencyLimit ?? 30;
+    const https = this.url.protocol === 'https:';
+    this.#agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.#request = https ? (httpsRequest as typeof httpRequest) : httpRequest;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    if (this.#shutdown) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('exporter is shut down') });
+      return;
+    }
+    if (this.#pending.size >= this.#limit) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('concurrent export limit reached') });
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = encodeTraceExportRequest(spans);
+    } catch (error) {
+      resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      return;
+    }
+    void this.send(body).then(resultCallback);
+  }
+
+  /**
+   * POSTs an encoded ExportTraceServiceRequest, retrying as described above; never rejects.
+   * forceFlush and shutdown wait for it.
+   */
+  send(body: Buffer): Promise<ExportResult> {
+    const done = this.#send(body).then(
+      (attempt): ExportResult => (attempt.ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: attempt.error }),
+      (error: unknown): ExportResult => ({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    const pending = done.then(() => undefined);
+    this.#pending.add(pending);
+    void pending.finally(() => this.#pending.delete(pending));
+    return done;
+  }
+
+  async #send(body: Buffer): Promise<Attempt> {
+    const deadline = Date.now() + this.#timeoutMs;
+    let backoff = INITIAL_BACKOFF_MS;
+    let result = await this.#post(body, this.#timeoutMs);
+    for (let attempt = 1; !result.ok && result.retryable && attempt < MAX_ATTEMPTS; attempt++) {
+      const jittered = Math.max(Math.min(backoff * (1 + (Math.random() * 2 - 1) * JITTER), MAX_BACKOFF_MS), 0);
+      backoff *= BACKOFF_MULTIPLIER;
+      const wait = result.retryInMs ?? jittered;
+      const remaining = deadline - Date.now();
+      if (wait > remaining) return result;
+      await new Promise((resolve) => setTimeout(resolve, wait).unref());
+      result = await this.#post(body, deadline - Date.now());
+    }
+    return result;
+  }
+
+  #post(body: Buffer, timeoutMs: number): Promise<Attempt> {
+    return new Promise((resolve) => {
+      const req = this.#request(
+        this.url,
+        { method: 'POST', agent: this.#agent, headers: { ...this.#headers, 'content-length': String(body.length) } },
+        (res: IncomingMessage) => {
+          const status = res.statusCode ?? 0;
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => {
+            if (status >= 300) chunks.push(chunk);
+          });
+          res.on('error', (error) => resolve({ ok: false, retryable: false, error }));
+          res.on('end', () => {
+            if (status >= 200 && status < 300) resolve({ ok: true });
+            else {
+              const text = Buffer.concat(chunks).toString('utf8').slice(0, 500);
+              const error = new Error(`OTLP export to ${this.url.href} answered ${status}${text ? `: ${text}` : ''}`);
+              const retryAfter = res.headers['retry-after'];
+              resolve({ ok: false, retryable: RETRYABLE_STATUS.has(status), retryInMs: parseRetryAfter(retryAfter), error });
+            }
+          });
+        },
+      );
+      req.setTimeout(Math.max(1, timeoutMs), () => {
+        req.destroy();
+        resolve({ ok: false, retryable: true, error: new Error(`OTLP export to ${this.url.href} timed out`) });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, retryable: RETRYABLE_NETWORK_ERRORS.has(error.code ?? ''), error }));
+      req.end(body);
+    });
+  }
+
+  /** Waits for every export in flight. */
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.#pending]);
+  }
+
+  /** Refuses new exports, waits for those in flight, closes the connections. */
+  async shutdown(): Promise<void> {
+    this.#shutdown = true;
+    await this.forceFlush();
+    this.#agent.destroy();
+  }
+}
+
+export interface OtlpProtobufSpanProcessorOptions {
+  /** Spans held at once, encoded or on their way; more are dropped (default 2048, as the BatchSpanProcessor). */
+  maxQueueSize?: number;
+  /** Spans per export request (default 512). */
+  maxExportBatchSize?: number;
+  /** Longest a span waits for its batch to fill, ms (default 5000). */
+  scheduledDelayMillis?: number;
+}
+
+/**
+ * A batching span processor for OTLP/HTTP protobuf that encodes each sampled span when it ends,
+ * into the batch's buffer, instead of keeping the span object until the batch is exported. The
+ * requests are the same bytes the BatchSpanProcessor + official exporter would send for the same
+ * batches (same grouping by resource and scope, same order); what changes is that a span object
+ * dies with its request, so the garbage collector never promotes thousands of queued spans.
+ * Batches go out when `maxExportBatchSize` spans are waiting or after `scheduledDelayMillis`.
+ * @example new BasicTracerProvider({ spanProcessors: [new OtlpProtobufSpanProcessor(new OtlpProtobufSpanExporter({ url }))] })
+ */
+export class OtlpProtobufSpanProcessor implements SpanProcessor {
+  readonly #exporter: OtlpProtobufSpanExporter;
+  readonly #maxQueue: number;
+  readonly #batchSize: number;
+  readonly #delayMs: number;
+  /** Encoded spans of the batch being filled, by resource and scope in order of first appearance. */
+  #groups = new Map<Resource, Map<Scope, Writer>>();
+  #spare: Writer[] = [];
+  #batched = 0;
+  /** Spans in requests not answered yet. */
+  #sending = 0;
+  #dropped = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #shutdown = false;
+
+  constructor(exporter: OtlpProtobufSpanExporter, options: OtlpProtobufSpanProcessorOptions = {}) {
+    this.#exporter = exporter;
+    this.#maxQueue = options.maxQueueSize ?? 2048;
+    this.#batchSize = Math.min(options.maxExportBatchSize ?? 512, this.#maxQueue);
+    this.#delayMs = options.scheduledDelayMillis ?? 5000;
+  }
+
+  onStart(): void {}
+
+  onEnd(s: ReadableSpan): void {
+    if (this.#shutdown || (s.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.#batched + this.#sending >= this.#maxQueue) {
+      if (this.#dropped++ === 0) diag.warn('OtlpProtobufSpanProcessor: maxQueueSize reached, dropping spans');
+      return;
+    }
+    let byScope = this.#groups.get(s.resource);
+    if (byScope === undefined) {
+      byScope = new Map();
+      this.#groups.set(s.resource, byScope);
+    }
+    let w = byScope.get(s.instrumentationScope);
+    if (w === undefined) {
+      w = this.#spare.pop() ?? new Writer(16 * 1024);
+      byScope.set(s.instrumentationScope, w);
+    }
+    w.tag1((2 << 3) | 2);
+    span(w, s);
+    // #flush never rejects (send reports failures through its result).
+    if (++this.#batched >= this.#batchSize) void this.#flush();
+    else this.#timer ??= setTimeout(() => void this.#flush(), this.#delayMs).unref();
+  }
+
+  /** Sends the batch being filled, if any; resolves when it was answered. */
+  #flush(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#batched === 0) return Promise.resolve();
+    const count = this.#batched;
+    const groups = this.#groups;
+    this.#groups = new Map();
+    this.#batched = 0;
+    const w = writer;
+    w.pos = 0;
+    for (const [resource, byScope] of groups) {
+      w.tag1((1 << 3) | 2);
+      const resourceSpans = w.begin(3);
+      raw(w, encodedOnce(resourceBytes, resource, resource.asyncAttributesPending !== true, writeResource));
+      for (const [scope, spans] of byScope) {
+        w.tag1((2 << 3) | 2);
+        const scopeSpans = w.begin(3);
+        raw(w, encodedOnce(scopeBytes, scope, true, writeScope));
+        w.ensure(spans.pos);
+        spans.buf.copy(w.buf, w.pos, 0, spans.pos);
+        w.pos += spans.pos;
+        spans.pos = 0;
+        this.#spare.push(spans);
+        if (scope.schemaUrl) {
+          w.tag1((3 << 3) | 2);
+          w.string(scope.schemaUrl);
+        }
+        w.end(scopeSpans, 3);
+      }
+      if (resource.schemaUrl) {
+        w.tag1((3 << 3) | 2);
+        w.string(resource.schemaUrl);
+      }
+      w.end(resourceSpans, 3);
+    }
+    const body = w.take();
+    this.#sending += count;
+    return this.#exporter.send(body).then((result) => {
+      this.#sending -= count;
+      if (result.code !== ExportResultCode.SUCCESS) globalErrorHandler(result.error ?? new Error('OTLP span export failed'));
+      if (this.#dropped > 0) {
+        diag.warn(`OtlpProtobufSpanProcessor: dropped ${this.#dropped} spans because maxQueueSize was reached`);
+        this.#dropped = 0;
+      }
+    });
+  }
+
+  /** Sends what is waiting and waits for every request in flight. */
+  async forceFlush(): Promise<void> {
+    await this.#flush();
+    await this.#exporter.forceFlush();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#shutdown) return;
+    await this.forceFlush();
+    this.#shutdown = true;
+    await this.#exporter.shutdown();
+  }
+}

@@ -1,0 +1,89 @@
+import { ROOT_CONTEXT, SamplingDecision, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import { InMemorySpanExporter, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { initTracing } from './tracing';
+
+function setup(sampler: Parameters<typeof initTracing>[0]['sampler']) {
+  const exporter = new InMemorySpanExporter();
+  const tracing = initTracing({ serviceName: 'sampling-first', exporter, sampler, registerGlobal: false });
+  return { tracing, exporter };
+}
+
+describe('sampling before the SDK makes a span', () => {
+  it('records exactly the root spans the configured ratio sampler chooses by trace id, at about that ratio', () => {
+    const { tracing, exporter } = setup({ name: 'parentbased_traceidratio', arg: 0.25 });
+    const reference = new TraceIdRatioBasedSampler(0.25);
+    let recorded = 0;
+    const traceIds = new Set<string>();
+    for (let i = 0; i < 4000; i++) {
+      const span = tracing.tracer.startSpan('GET /x', { kind: SpanKind.SERVER }, ROOT_CONTEXT);
+      const { traceId, spanId, traceFlags } = span.spanContext();
+      expect(trace.isSpanContextValid(span.spanContext())).toBe(true);
+      traceIds.add(traceId);
+      const chosen = reference.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+      expect(span.isRecording()).toBe(chosen);
+      expect(traceFlags).toBe(chosen ? TraceFlags.SAMPLED : TraceFlags.NONE);
+      expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+      if (chosen) recorded++;
+      span.end();
+    }
+    expect(traceIds.size).toBe(4000);
+    expect(recorded / 4000).toBeGreaterThan(0.2);
+    expect(recorded / 4000).toBeLessThan(0.3);
+    // Every recorded span was exported, with the trace id the decision was made on.
+    const exported = exporter.getFinishedSpans();
+    expect(exported).toHaveLength(recorded);
+    for (const s of exported) expect(reference.shouldSample(ROOT_CONTEXT, s.spanContext().traceId).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+  });
+
+  it("follows the caller's decision: an unsampled parent gives a non-recording span in its trace, keeping its tracestate", () => {
+    const { tracing, exporter } = setup({ name: 'parentbased_traceidratio', arg: 1 });
+    const traceState = new TraceState('vendor=1');
+    const unsampled = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.NONE,
+      isRemote: true,
+      traceState,
+    });
+    const span = tracing.tracer.startSpan('GET /x', { kind: SpanKind.SERVER }, unsampled);
+    expect(span.isRecording()).toBe(false);
+    expect(span.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(span.spanContext().spanId).not.toBe('b7ad6b7169203331');
+    expect(span.spanContext().traceState?.serialize()).toBe('vendor=1');
+    span.end();
+
+    const sampled = trace.setSpanContext(ROOT_CONTEXT, { ...trace.getSpanContext(unsampled)!, traceFlags: TraceFlags.SAMPLED });
+    const child = tracing.tracer.startSpan('GET /y', { kind: SpanKind.SERVER }, sampled);
+    expect(child.isRecording()).toBe(true);
+    child.end();
+    const [exported] = exporter.getFinishedSpans() as ReadableSpan[];
+    expect(exported!.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(exported!.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(exported!.spanContext().traceState?.serialize()).toBe('vendor=1');
+  });
+
+  it('always_off records nothing but still gives every span fresh valid ids; `root: true` ignores the active parent', () => {
+    const { tracing, exporter } = setup({ name: 'always_off' });
+    const a = tracing.tracer.startSpan('a', {}, ROOT_CONTEXT);
+    const b = tracing.tracer.startSpan('b', { root: true }, trace.setSpan(ROOT_CONTEXT, a));
+    expect(a.isRecording() || b.isRecording()).toBe(false);
+    expect(b.spanContext().traceId).not.toBe(a.spanContext().traceId);
+    const c = tracing.tracer.startSpan('c', {}, trace.setSpan(ROOT_CONTEXT, a));
+    expect(c.spanContext().traceId).toBe(a.spanContext().traceId);
+    for (const s of [a, b, c]) s.end();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
+  it('startActiveSpan runs the function with the span active', () => {
+    const { tracing } = setup({ name: 'always_on' });
+    const seen = tracing.tracer.startActiveSpan('outer', (span) => {
+      const active = trace.getActiveSpan();
+      span.end();
+      return active === span;
+    });
+    expect(seen).toBe(true);
+  });
+});

@@ -27,7 +27,7 @@ COPY --from=build /out/frontend/rootfs/ /
 USER node
 WORKDIR /app
 EXPOSE 5173
-# The console's server answers /config.json itself (any other path may be the SPA's index.html).
+# The console's server answers /health itself (before the SPA fallback that answers other paths).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/config.json').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "/app/server.mjs"]

@@ -83,14 +83,14 @@ export const DEPLOYABLES: readonly Deployable[] = [
     dockerfile: 'server.Dockerfile',
     stateful: true,
   },
-  // The console's server has no /health of its own (its SPA fallback would answer any path with
-  // index.html); /config.json is answered by the server itself, so it proves the process is up.
+  // The console's server answers /health itself (before its SPA fallback); it has no dependency
+  // to wait for (a backend that is down is a 502 on that backend's requests), so ready = alive.
   {
     name: 'frontend',
     entry: 'apps/frontend/server.ts',
     port: 5173,
-    health: '/config.json',
-    ready: '/config.json',
+    health: '/health',
+    ready: '/health',
     dockerfile: 'frontend.Dockerfile',
     stateful: false,
   },

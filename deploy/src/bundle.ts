@@ -5,7 +5,7 @@ import { bundleEntries } from '@archbench/topologies/bundle';
 import { REPO_ROOT, deployable } from './deployables';
 
 /** Where the bundle sits in the image (and, under rootfs/, in the build output). */
-export const SERVER_FILE = 'server.mjs';
+const SERVER_FILE = 'server.mjs';
 
 export interface StandaloneOptions {
   /** Output folder; each deployable gets `<out>/<name>/rootfs/`. */

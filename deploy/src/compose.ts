@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { REPO_ROOT } from './deployables';
 
 export const COMPOSE_DIR = join(REPO_ROOT, 'deploy/compose');
-export const COMPOSE_FILE = join(COMPOSE_DIR, 'compose.yaml');
+const COMPOSE_FILE = join(COMPOSE_DIR, 'compose.yaml');
 
 export interface ComposeService {
   image?: string;

@@ -62,7 +62,7 @@ export const podSpec = (o: K8sObject) => (o.spec as { template: { spec: PodSpec 
 export const workloads = (objects: K8sObject[]) => objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
 
 /** Backing services whose images write outside their volumes (a writable root is documented there). */
-export const WRITABLE_ROOT_ALLOWED = new Set(['postgres', 'rabbitmq']);
+const WRITABLE_ROOT_ALLOWED = new Set(['postgres', 'rabbitmq']);
 
 /** Parses a Kubernetes quantity (`250m`, `1`, `160Mi`, `1Gi`) into cores or bytes. */
 export function quantity(value: string): number {

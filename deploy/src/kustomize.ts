@@ -36,7 +36,7 @@ interface Kustomization {
 const SUPPORTED = new Set(['apiVersion', 'kind', 'namespace', 'resources', 'components', 'patches', 'images']);
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass']);
 
-export class KustomizeError extends Error {
+class KustomizeError extends Error {
   override readonly name = 'KustomizeError';
 }
 

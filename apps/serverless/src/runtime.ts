@@ -43,10 +43,10 @@ export interface RunningServerless {
 }
 
 /** The migrations folder wrangler's `d1 migrations apply` reads (wrangler.jsonc `migrations_dir`). */
-export const MIGRATIONS_DIR = join(APP_ROOT, 'migrations');
+const MIGRATIONS_DIR = join(APP_ROOT, 'migrations');
 
 /** SQL statements of one migration file (comments dropped, split at statement ends). */
-export function migrationStatements(sql: string): string[] {
+function migrationStatements(sql: string): string[] {
   return sql
     .split('\n')
     .filter((line) => !line.trim().startsWith('--'))
@@ -60,7 +60,7 @@ export function migrationStatements(sql: string): string[] {
  * Applies migrations/*.sql not yet applied, keeping wrangler's own `d1_migrations` table, so a
  * database migrated here and one migrated by `wrangler d1 migrations apply` agree.
  */
-export async function applyMigrations(db: D1Database): Promise<string[]> {
+async function applyMigrations(db: D1Database): Promise<string[]> {
   await db
     .prepare(
       'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
@@ -80,7 +80,7 @@ export async function applyMigrations(db: D1Database): Promise<string[]> {
 }
 
 /** miniflare options for the workers of topology.ts: the same bindings and consumers the wrangler configs declare. */
-export function workerOptions(bundles: Record<string, string>, options: ServerlessOptions): WorkerOptions[] {
+function workerOptions(bundles: Record<string, string>, options: ServerlessOptions): WorkerOptions[] {
   const vars: Record<string, string> = {
     AUTH_SECRET: options.authSecret,
     PAYMENT_LATENCY_MS: String(options.paymentLatencyMs ?? 0),

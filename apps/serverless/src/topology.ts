@@ -78,6 +78,3 @@ export const WORKERS: readonly WorkerDefinition[] = [
     crons: [],
   },
 ];
-
-/** Plain-text settings every worker gets as `vars` (secrets such as AUTH_SECRET are separate). */
-export const VAR_NAMES = ['PAYMENT_LATENCY_MS', 'PAYMENT_SLOW_MS', 'PAYMENT_FAILURE_RATE', 'MAX_IN_FLIGHT', 'CORS_ORIGINS', 'LOG_LEVEL'] as const;

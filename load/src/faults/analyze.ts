@@ -35,7 +35,7 @@ function percentile(values: number[], p: number): number {
  * CONFIRMED (its final status comes from the state read after the deadline, since an order the
  * API accepted as PENDING may still have been confirmed, or lost, later).
  */
-export function requestSucceeded(event: RequestEvent, finalStatus: ReadonlyMap<string, string>): boolean {
+function requestSucceeded(event: RequestEvent, finalStatus: ReadonlyMap<string, string>): boolean {
   if (event.kind === 'browse') return event.ok;
   if (event.orderId === undefined) return false;
   return (finalStatus.get(event.orderId) ?? event.orderStatus) === 'CONFIRMED';

@@ -39,7 +39,7 @@ export interface StateAudit {
   duplicateIds: string[];
 }
 
-export class AuditError extends Error {
+class AuditError extends Error {
   override readonly name = 'AuditError';
 }
 

@@ -68,7 +68,7 @@ export class FaultSkipped extends Error {
 }
 
 /** The mixed workload of a fault experiment: 80 % browse, 20 % orders at a fixed rate (open model). */
-export function faultLoad(plan: FaultPlan): ScenarioDefinition {
+function faultLoad(plan: FaultPlan): ScenarioDefinition {
   const base = mixed(plan.rate, plan.durationSeconds);
   return { ...base, name: 'fault', description: `mixed load at ${plan.rate}/s during a fault experiment` };
 }

@@ -20,7 +20,7 @@ function alive(pid: number): boolean {
  * monolith the whole process, in the hybrid its core), which the supervisor then restarts.
  * Verified when the old pid is gone and the process is ready again as a new pid, one restart later.
  */
-export function crashInjector(topology: SupervisedTopology): FaultInjector {
+function crashInjector(topology: SupervisedTopology): FaultInjector {
   const name = topology.processFor('payments');
   const info = () => topology.processes.find((p) => p.name === name)!;
   let pidBefore: number | undefined;
@@ -77,7 +77,7 @@ async function tryGet(url: string, headers: Record<string, string>): Promise<boo
  * the public API (admin token), else `PUT /admin/provider` on the process that runs payments
  * (internal token, as the microservices' payments service has it).
  */
-export async function findProviderSwitch(topology: SupervisedTopology, adminToken: string, authSecret: string): Promise<ProviderSwitch | undefined> {
+async function findProviderSwitch(topology: SupervisedTopology, adminToken: string, authSecret: string): Promise<ProviderSwitch | undefined> {
   const admin = { authorization: `Bearer ${adminToken}` };
   if (await tryGet(`${topology.baseUrl}/admin/payments/provider`, admin)) return { url: `${topology.baseUrl}/admin/payments/provider`, headers: admin };
   const name = topology.processFor('payments');
@@ -103,7 +103,7 @@ async function putProvider(target: ProviderSwitch, settings: Record<string, numb
  * Provider outage: the simulated payment provider fails every call (failureRate 1) until lifted.
  * Verified when the switch confirmed it and the payment records show failed provider calls.
  */
-export function outageInjector(target: ProviderSwitch): FaultInjector {
+function outageInjector(target: ProviderSwitch): FaultInjector {
   let confirmed = false;
   return {
     method: `payment provider fails every call (PUT ${new URL(target.url).pathname} failureRate 1)`,
@@ -127,7 +127,7 @@ export function outageInjector(target: ProviderSwitch): FaultInjector {
  * (rabbitmqctl close_all_connections); clients must reconnect. Verified when connections were
  * open before, were closed, and are open again afterwards.
  */
-export function brokerInjector(rabbit: RabbitControl, vhost: string, before: number): FaultInjector {
+function brokerInjector(rabbit: RabbitControl, vhost: string, before: number): FaultInjector {
   return {
     method: `close all RabbitMQ connections of vhost ${vhost} (rabbitmqctl close_all_connections)`,
     sustained: false,

@@ -4,16 +4,4 @@
  * the error model only; its Node part loads prom-client, pino and OpenTelemetry's Node context
  * manager, none of which load on workerd), so workerd and the Node servers run the same code.
  */
-export {
-  EXPOSED_HEADERS,
-  MAX_IDEMPOTENCY_KEY_LENGTH,
-  SECURITY_HEADERS,
-  openApiHandler,
-  placedOrderResponse,
-  publicEdge,
-  readCursor,
-  readIdempotencyKey,
-  readJson,
-  validate,
-  within,
-} from '@archbench/server-kit/portable';
+export { placedOrderResponse, publicEdge, readCursor, readIdempotencyKey, readJson, validate } from '@archbench/server-kit/portable';

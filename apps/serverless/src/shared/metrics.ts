@@ -35,7 +35,7 @@ const renderLabels = (labels: Labels) => {
   return entries.length === 0 ? '' : `{${entries.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}`;
 };
 
-export class MetricsRegistry {
+class MetricsRegistry {
   readonly #families = new Map<string, Family>();
   readonly #defaultLabels: Labels;
 
@@ -121,10 +121,10 @@ export class MetricsRegistry {
   }
 }
 
-export const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
 /** The series every worker records, named as in the Node apps where one exists there. */
-export const SERIES = {
+const SERIES = {
   httpDuration: ['http_server_request_duration_seconds', 'Duration of HTTP requests served, by route template'],
   invocations: ['archbench_worker_invocations_total', 'Worker invocations by handler (fetch, queue, scheduled)'],
   invocationSeconds: ['archbench_worker_invocation_wall_seconds_total', 'Wall time of worker invocations, seconds (workerd clocks advance only across I/O)'],

@@ -14,7 +14,7 @@ export type ProviderSettingsPatch = z.infer<typeof ProviderSettingsPatch>;
 export type ProviderSettings = Required<Pick<PaymentProviderOptions, 'latencyMs' | 'slowMs' | 'failureRate'>>;
 
 /** The row in `meta` that holds the run-time overrides (a JSON object; absent = the vars apply). */
-export const PROVIDER_SETTINGS_KEY = 'payment_provider';
+const PROVIDER_SETTINGS_KEY = 'payment_provider';
 
 /** The provider settings the deployment was configured with (`vars`), before any override. */
 export function providerDefaults(vars: { PAYMENT_LATENCY_MS?: string; PAYMENT_SLOW_MS?: string; PAYMENT_FAILURE_RATE?: string }): ProviderSettings {

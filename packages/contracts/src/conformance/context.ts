@@ -8,7 +8,7 @@ import { check, eventually, expectBody, fail } from './expect';
 
 /** SKUs of the seed catalog: SKU-0000 .. SKU-0999; the last ten start with stock 5. */
 export const SEED_SKU_COUNT = 1000;
-export const SCARCE_SKU_FROM = 990;
+const SCARCE_SKU_FROM = 990;
 export const skuOf = (index: number): string => `SKU-${String(index).padStart(4, '0')}`;
 
 export interface OrderItemInput {

@@ -17,7 +17,7 @@ export function check(condition: unknown, message: string): asserts condition {
 }
 
 /** A short, single-line excerpt of a response body for failure messages. */
-export function excerpt(text: string, max = 300): string {
+function excerpt(text: string, max = 300): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat || '(empty body)';
 }
@@ -67,7 +67,7 @@ const LEAKS: Array<[RegExp, string]> = [
 ];
 
 /** Asserts a body leaks no stack trace or file path. */
-export function expectNoLeak(res: ApiResponse): void {
+function expectNoLeak(res: ApiResponse): void {
   for (const [pattern, what] of LEAKS) {
     const match = pattern.exec(res.text);
     if (match) fail(`${describe(res)}: the ${res.status} body leaks ${what} (${JSON.stringify(match[0])}): ${excerpt(res.text)}`);

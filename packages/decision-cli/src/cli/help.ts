@@ -1,5 +1,5 @@
 /** Help texts: one per command, each with examples. */
-export const HELP: Record<string, string> = {
+const HELP: Record<string, string> = {
   main: `archbench — decide between a modular monolith, microservices, serverless or a hybrid from answers and measured evidence
 
 Usage: archbench <command> [options]

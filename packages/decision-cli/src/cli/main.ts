@@ -608,7 +608,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 }
 
 /** The process's own streams and working directory. */
-export function defaultIo(): CliIo {
+function defaultIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -62,7 +62,7 @@ export function parseAdr(text: string, source: string, options: { frontMatterOpt
 }
 
 /** Joins front matter and body back into a record. */
-export function serializeAdr(frontMatter: Record<string, unknown>, body: string): string {
+function serializeAdr(frontMatter: Record<string, unknown>, body: string): string {
   return `---\n${YAML.stringify(frontMatter, { lineWidth: 0 }).trimEnd()}\n---\n\n${body.replace(/^\n+/, '')}`;
 }
 
@@ -201,7 +201,7 @@ export function decisionTitle(option: OptionId, model: Model, answers: Answers):
 const pts = (n: number) => n.toFixed(1);
 
 /** The measured table: one row per topology and scenario. */
-export function measuredTable(result: ScoreResult, evidence: Evidence): string {
+function measuredTable(result: ScoreResult, evidence: Evidence): string {
   if (evidence.topologies.length === 0) return '_No measured evidence was given._';
   const rows = evidence.topologies.flatMap((t) =>
     t.scenarios.map((s) => [
@@ -285,7 +285,7 @@ export function measuredTable(result: ScoreResult, evidence: Evidence): string {
 }
 
 /** Criterion x option breakdown: fit (0-5) and points. */
-export function breakdownTable(result: ScoreResult, model: Model): string {
+function breakdownTable(result: ScoreResult, model: Model): string {
   const rows = result.criteria.map((c) => [
     c.title,
     c.answerPath ? `${answerLabel(c.answerPath, c.answerValue)}` : '—',
@@ -462,7 +462,7 @@ ${renderAnswersBlock(answers, model.version)}
 const ANSWERS_MARK = '# archbench-answers';
 
 /** The answers as a fenced YAML block, marked so `answersFromAdr` finds it again. */
-export function renderAnswersBlock(answers: Answers, modelVersion: number): string {
+function renderAnswersBlock(answers: Answers, modelVersion: number): string {
   return ['```yaml', `${ANSWERS_MARK} (decided with model v${modelVersion})`, YAML.stringify(answers, { lineWidth: 0 }).trimEnd(), '```'].join('\n');
 }
 

@@ -9,21 +9,21 @@ export const UNKNOWN = 'unknown';
 
 // Enum values are listed in ordinal order (least to most): the sensitivity analysis counts
 // "steps" along this order, so keep it meaningful when adding values.
-export const OnCall = z.enum(['none', 'shared-rotation', 'per-team']);
-export const PlatformMaturity = z.enum(['none', 'basic', 'mature']);
-export const Consistency = z.enum(['strong', 'mixed', 'eventual']);
-export const Interaction = z.enum(['request-response', 'mixed', 'event-driven']);
-export const Burstiness = z.enum(['steady', 'daily-peaks', 'spiky', 'mostly-idle']);
-export const ScalingProfile = z.enum(['uniform', 'uneven']);
-export const ReleaseFrequency = z.enum(['monthly', 'weekly', 'daily', 'on-demand']);
-export const IndependentReleases = z.enum(['none', 'some', 'most']);
-export const Kubernetes = z.enum(['none', 'learning', 'production']);
-export const Tracing = z.enum(['none', 'logs-metrics', 'distributed']);
-export const CostSensitivity = z.enum(['low', 'medium', 'high']);
-export const TimeToMarket = z.enum(['relaxed', 'normal', 'urgent']);
-export const CurrentArchitecture = z.enum(['none', 'monolith', 'microservices', 'serverless']);
-export const Broker = z.enum(['none', 'yes']);
-export const Pain = z.enum(['none', 'deploy-coupling', 'transaction-timeouts', 'tracing-cost', 'scaling-cost']);
+const OnCall = z.enum(['none', 'shared-rotation', 'per-team']);
+const PlatformMaturity = z.enum(['none', 'basic', 'mature']);
+const Consistency = z.enum(['strong', 'mixed', 'eventual']);
+const Interaction = z.enum(['request-response', 'mixed', 'event-driven']);
+const Burstiness = z.enum(['steady', 'daily-peaks', 'spiky', 'mostly-idle']);
+const ScalingProfile = z.enum(['uniform', 'uneven']);
+const ReleaseFrequency = z.enum(['monthly', 'weekly', 'daily', 'on-demand']);
+const IndependentReleases = z.enum(['none', 'some', 'most']);
+const Kubernetes = z.enum(['none', 'learning', 'production']);
+const Tracing = z.enum(['none', 'logs-metrics', 'distributed']);
+const CostSensitivity = z.enum(['low', 'medium', 'high']);
+const TimeToMarket = z.enum(['relaxed', 'normal', 'urgent']);
+const CurrentArchitecture = z.enum(['none', 'monolith', 'microservices', 'serverless']);
+const Broker = z.enum(['none', 'yes']);
+const Pain = z.enum(['none', 'deploy-coupling', 'transaction-timeouts', 'tracing-cost', 'scaling-cost']);
 
 const people = z.array(z.string().min(1)).describe('Names or roles');
 

@@ -7,12 +7,12 @@ import type { Model, OptionId } from './model';
 import type { ScoreResult } from './scoring';
 
 /** Format written today; v1 blocks (model v1 ADRs) are still read and checked. */
-export const CONFIRMATION_FORMAT = 'archbench-confirmation/v2';
+const CONFIRMATION_FORMAT = 'archbench-confirmation/v2';
 const CONFIRMATION_FORMATS = ['archbench-confirmation/v1', CONFIRMATION_FORMAT] as const;
 
-export const FaultMetric = z.enum(['browseAvailability', 'recoverySeconds', 'ordersLost', 'ordersStuck', 'duplicateCharges', 'stockDrift']);
-export const Metric = z.enum(['p95Ms', 'errorRate', 'cpuSecondsPer1kOrders', 'peakRssMiB', 'processCount', 'stuckOrders', 'duplicateCharges', 'fault']);
-export type Metric = z.infer<typeof Metric>;
+const FaultMetric = z.enum(['browseAvailability', 'recoverySeconds', 'ordersLost', 'ordersStuck', 'duplicateCharges', 'stockDrift']);
+const Metric = z.enum(['p95Ms', 'errorRate', 'cpuSecondsPer1kOrders', 'peakRssMiB', 'processCount', 'stuckOrders', 'duplicateCharges', 'fault']);
+type Metric = z.infer<typeof Metric>;
 
 export const ConfirmationCriterion = z
   .object({

@@ -590,7 +590,7 @@ export function assessTopologies(evidence: Evidence, answers: Answers, model: Mo
 }
 
 /** The load profile the monthly estimate is made at; null (with why) when an answer it needs is unknown. */
-export function loadProfile(
+function loadProfile(
   answers: Answers,
   model: Model,
 ): { profile: { expectedRps: number; peakRps: number; busyHours: number; offHoursShare: number } | null; reason: string } {

@@ -1,5 +1,5 @@
 /** Escapes a value for a Markdown table cell. */
-export function cell(value: unknown): string {
+function cell(value: unknown): string {
   return String(value ?? '')
     .replace(/\|/g, '\\|')
     .replace(/\r?\n/g, ' ');

@@ -1,6 +1,6 @@
 /** Small dependency-free SVG charts for the self-contained HTML report. */
 
-export const PALETTE = ['#2f6fb0', '#d9822b', '#3a9a5b', '#b5485d', '#7d5ba6', '#8c8c3a', '#3aa6a6', '#a0522d'];
+const PALETTE = ['#2f6fb0', '#d9822b', '#3a9a5b', '#b5485d', '#7d5ba6', '#8c8c3a', '#3aa6a6', '#a0522d'];
 
 /** Escapes text for HTML and SVG. */
 export function esc(value: unknown): string {

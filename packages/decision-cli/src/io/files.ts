@@ -47,7 +47,7 @@ export function readAnswersFile(path: string): Answers {
 }
 
 /** Reads and validates a comparison.json written by `pnpm compare`. */
-export function readComparisonFile(path: string): Evidence {
+function readComparisonFile(path: string): Evidence {
   const text = readText(path, 'comparison file');
   let data: unknown;
   try {

@@ -4,7 +4,7 @@ import { check, expectBody, expectProblem, fail } from '../expect';
 import type { CheckDefinition } from './types';
 
 /** The paths (and methods) DESIGN.md promises in the public API. */
-export const REQUIRED_PATHS: Record<string, string[]> = {
+const REQUIRED_PATHS: Record<string, string[]> = {
   '/health': ['get'],
   '/ready': ['get'],
   '/openapi.json': ['get'],

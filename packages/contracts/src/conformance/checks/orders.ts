@@ -7,7 +7,7 @@ import { check, eventually, expectBody, expectProblem, fail } from '../expect';
 import type { CheckDefinition } from './types';
 
 /** Asserts the Location header of a POST /orders answer points at the order. */
-export function expectLocation(res: ApiResponse, orderId: string): string {
+function expectLocation(res: ApiResponse, orderId: string): string {
   const location = res.headers.get('location');
   check(location !== null, `POST /orders: the ${res.status} answer has no Location header`);
   check(

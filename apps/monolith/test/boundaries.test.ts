@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { depcruise } from '@archbench/server-kit/testing';
+import { dependencyViolations } from '@archbench/server-kit/testing';
+import type { DependencyViolation } from '@archbench/server-kit/testing';
 
 const appRoot = resolve(import.meta.dirname, '..');
 
@@ -12,51 +13,39 @@ const modules = {
   'src/modules/orders/service.ts': 'export const place = () => 1;\n',
 };
 
-describe('module boundaries', () => {
-  it('the monolith itself respects them', async () => {
-    const result = await depcruise(appRoot);
-    expect(result.output).toContain('no dependency violations');
-    expect(result.code).toBe(0);
-  }, 60_000);
-
-  it('fail when a module reaches into another module past its index', async () => {
-    const result = await depcruise(appRoot, {
+/** Each case: a tree (undefined: the monolith itself) and the violations the rules must report in it. */
+const cases: Array<{ name: string; tree?: Record<string, string>; violations: DependencyViolation[] }> = [
+  { name: 'the monolith itself respects them', violations: [] },
+  {
+    // The violation: orders imports catalog's internals instead of its entry.
+    name: 'fail when a module reaches into another module past its index',
+    tree: { ...modules, 'src/modules/orders/service.ts': "import { reserve } from '../catalog/service';\nexport const place = () => reserve();\n" },
+    violations: [{ rule: 'module-entry-only', from: 'src/modules/orders/service.ts', to: 'src/modules/catalog/service.ts' }],
+  },
+  {
+    // The violation: catalog (allowed: no other module) depends on orders.
+    name: 'fail when a module depends on a module the matrix does not allow, even through its entry',
+    tree: { ...modules, 'src/modules/catalog/service.ts': "import { place } from '../orders';\nexport const reserve = () => place();\n" },
+    violations: [{ rule: 'module-matrix', from: 'src/modules/catalog/service.ts', to: 'src/modules/orders/index.ts' }],
+  },
+  {
+    name: 'fail when a module reaches for the whole schema instead of its own tables',
+    tree: {
       ...modules,
-      // The violation: orders imports catalog's internals instead of its entry.
-      'src/modules/orders/service.ts': "import { reserve } from '../catalog/service';\nexport const place = () => reserve();\n",
-    });
-    expect(result.code).not.toBe(0);
-    expect(result.output).toContain('module-entry-only');
-    expect(result.output).toContain('src/modules/orders/service.ts');
-  }, 60_000);
-
-  it('fail when a module depends on a module the matrix does not allow, even through its entry', async () => {
-    const result = await depcruise(appRoot, {
-      ...modules,
-      // The violation: catalog (allowed: no other module) depends on orders.
-      'src/modules/catalog/service.ts': "import { place } from '../orders';\nexport const reserve = () => place();\n",
-    });
-    expect(result.code).not.toBe(0);
-    expect(result.output).toContain('module-matrix');
-    expect(result.output).toContain('src/modules/catalog/service.ts');
-    expect(result.output).not.toContain('module-entry-only');
-  }, 60_000);
-
-  it('fail when a module reaches for the whole schema instead of its own tables', async () => {
-    const result = await depcruise(appRoot, {
       'src/db/schema.ts': 'export const tables = ["products", "shipments"];\n',
-      'src/modules/catalog/index.ts': modules['src/modules/catalog/index.ts'],
       'src/modules/catalog/service.ts': "import { tables } from '../../db/schema';\nexport const reserve = () => tables.length;\n",
-    });
-    expect(result.code).not.toBe(0);
-    expect(result.output).toContain('module-own-tables-only');
-  }, 60_000);
+    },
+    violations: [{ rule: 'module-own-tables-only', from: 'src/modules/catalog/service.ts', to: 'src/db/schema.ts' }],
+  },
+  {
+    name: 'allow imports through the entry',
+    tree: { ...modules, 'src/modules/orders/service.ts': "import { reserve } from '../catalog';\nexport const place = () => reserve();\n" },
+    violations: [],
+  },
+];
 
-  it('allow imports through the entry', async () => {
-    const result = await depcruise(appRoot, {
-      ...modules,
-      'src/modules/orders/service.ts': "import { reserve } from '../catalog';\nexport const place = () => reserve();\n",
-    });
-    expect(result.code).toBe(0);
-  }, 60_000);
+describe('module boundaries', () => {
+  for (const { name, tree, violations } of cases) {
+    it(name, async () => expect(await dependencyViolations(appRoot, tree)).toEqual(violations), 60_000);
+  }
 });

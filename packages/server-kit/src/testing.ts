@@ -225,14 +225,21 @@ export async function traceOfOrder(
 const BUNDLER_TSCONFIG = '{"compilerOptions":{"module":"Preserve","moduleResolution":"Bundler"}}';
 const execFileAsync = promisify(execFile);
 
+/** A dependency a rule of `.dependency-cruiser.cjs` forbids, paths relative to the cruised root. */
+export interface DependencyViolation {
+  rule: string;
+  from: string;
+  to: string;
+}
+
 /**
  * Runs dependency-cruiser with an app's own `.dependency-cruiser.cjs` over `src` of the app itself
- * or, given `tree` (path → content), of a throwaway tree written to a temp dir (removed after):
- * how a boundary test proves its rules catch a violation. Without `tsconfig.json` in `tree`, a
- * minimal bundler-resolution one is added.
- * @example expect((await depcruise(appRoot, { 'src/a/x.ts': "import '../b/y';" })).output).toContain('rule-name')
+ * or, given `tree` (path → content), of a throwaway tree written to a temp dir (removed after),
+ * and returns the violations: how a boundary test proves its rules hold and catch a violation.
+ * Without `tsconfig.json` in `tree`, a minimal bundler-resolution one is added.
+ * @example expect(await dependencyViolations(appRoot, { 'src/a/x.ts': "import '../b/y';\n" })).toEqual([{ rule, from, to }])
  */
-export async function depcruise(appRoot: string, tree?: Record<string, string>): Promise<{ code: number; output: string }> {
+export async function dependencyViolations(appRoot: string, tree?: Record<string, string>): Promise<DependencyViolation[]> {
   const cwd = tree ? mkdtempSync(join(tmpdir(), 'archbench-depcruise-')) : appRoot;
   try {
     for (const [path, content] of Object.entries(tree ? { 'tsconfig.json': BUNDLER_TSCONFIG, ...tree } : {})) {
@@ -240,11 +247,11 @@ export async function depcruise(appRoot: string, tree?: Record<string, string>):
       writeFileSync(join(cwd, path), content);
     }
     const bin = join(appRoot, 'node_modules', '.bin', 'depcruise');
-    const { stdout, stderr } = await execFileAsync(bin, ['src', '--config', join(appRoot, '.dependency-cruiser.cjs'), '--output-type', 'err'], { cwd });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, output: e.stdout + e.stderr };
+    const config = join(appRoot, '.dependency-cruiser.cjs');
+    // The JSON report of a whole app runs to megabytes.
+    const { stdout } = await execFileAsync(bin, ['src', '--config', config, '--output-type', 'json'], { cwd, maxBuffer: 256 * 1024 * 1024 });
+    const report = JSON.parse(stdout) as { summary: { violations: Array<{ from: string; to: string; rule: { name: string } }> } };
+    return report.summary.violations.map((v) => ({ rule: v.rule.name, from: v.from, to: v.to }));
   } finally {
     if (tree) rmSync(cwd, { recursive: true, force: true });
   }

@@ -1,25 +1,13 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { FRONTEND_DIR, SCREENSHOT_DIR, launchChromium, startStack } from './helpers';
-import type { Stack } from './helpers';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { FRONTEND_DIR, SCREENSHOT_DIR, serverAndBrowser, startStack } from './helpers';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-let stack: Stack;
-let browser: Browser;
-
-beforeAll(async () => {
-  stack = await startStack({ microservices: false });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const e2e = serverAndBrowser(() => startStack({ microservices: false }));
 
 interface AxeViolation {
   id: string;
@@ -55,8 +43,8 @@ async function tabTo(page: Page, describe: string, matches: (el: Element) => boo
 
 describe('keyboard use and accessibility of the main screens', () => {
   it('runs the order flow with the keyboard alone, and axe finds nothing serious', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${stack.frontendUrl}/#/orders`);
+    const page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${e2e.server.frontendUrl}/#/orders`);
     await page.getByLabel('Demo customer id').waitFor();
 
     await tabTo(page, 'the customer id field', (el) => el.getAttribute('name') === 'customerId');
@@ -82,8 +70,8 @@ describe('keyboard use and accessibility of the main screens', () => {
   });
 
   it('moves between views from the navigation by keyboard; the lab and report viewer pass axe', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${stack.frontendUrl}/`);
+    const page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${e2e.server.frontendUrl}/`);
     await page.getByRole('navigation', { name: 'Views' }).waitFor();
 
     await page.keyboard.press('Tab');
@@ -113,15 +101,15 @@ describe('keyboard use and accessibility of the main screens', () => {
   });
 
   it('the axe check itself reports an unlabelled field (so a clean result means something)', async () => {
-    const page = await browser.newPage();
+    const page = await e2e.browser.newPage();
     await page.setContent('<!doctype html><html lang="en"><head><title>control</title></head><body><main><input type="text"></main></body></html>');
     expect((await seriousViolations(page)).some((v) => v.includes(' label: '))).toBe(true);
     await page.close();
   });
 
   it('opens a report from ?report= in the URL', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${stack.frontendUrl}/?report=/sample-comparison.json`);
+    const page = await e2e.browser.newPage();
+    await page.goto(`${e2e.server.frontendUrl}/?report=/sample-comparison.json`);
     await page.getByTestId('comparison').waitFor();
     expect(await page.locator('[data-scenario]').evaluateAll((els) => els.map((e) => e.getAttribute('data-scenario')))).toEqual(['browse', 'place-order']);
     await page.close();
@@ -134,8 +122,8 @@ describe('keyboard use and accessibility of the main screens', () => {
       scenarios: Array<{ scenario: string }>;
       topologies: Array<{ name: string; cpuSecondsPer1kOrders: number | null; peakRssBytes: number }>;
     };
-    const page = await browser.newPage();
-    await page.goto(`${stack.frontendUrl}/?report=/measured-comparison.json`);
+    const page = await e2e.browser.newPage();
+    await page.goto(`${e2e.server.frontendUrl}/?report=/measured-comparison.json`);
     await page.getByTestId('comparison').waitFor();
     const scenarios = [...new Set(measured.scenarios.map((s) => s.scenario))];
     expect(await page.locator('[data-scenario]').evaluateAll((els) => els.map((e) => e.getAttribute('data-scenario')))).toEqual(scenarios);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { ProcessSupervisor, TSX_LOADER, freePort, startTopology } from '@archbench/topologies';
 
@@ -30,6 +31,25 @@ export function launchChromium(): Promise<Browser> {
     throw new Error(`no Chromium at ${executablePath}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH; browsers are never downloaded`);
   }
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * Starts what a test file runs against (`startStack`, `startFrontendOnly`) and Chromium before
+ * the file's tests and stops both after them. Tests read `.server` and `.browser` (set by then).
+ * @example const e2e = serverAndBrowser(startFrontendOnly); // … e2e.browser.newPage(), e2e.server.url
+ */
+export function serverAndBrowser<T extends { stop: () => Promise<void> }>(start: () => Promise<T>): { server: T; browser: Browser } {
+  const started = {} as { server: T; browser: Browser };
+  beforeAll(async () => {
+    started.server = await start();
+    started.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    // Either may be missing when a start failed.
+    await (started.browser as Browser | undefined)?.close();
+    await (started.server as T | undefined)?.stop();
+  });
+  return started;
 }
 
 export interface Started {

@@ -1,10 +1,8 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { percentile } from '../src/lab/percentile';
 import type { LabMode } from '../src/lab/input-delay';
-import { SCREENSHOT_DIR, launchChromium, startFrontendOnly } from './helpers';
-import type { Started } from './helpers';
+import { SCREENSHOT_DIR, serverAndBrowser, startFrontendOnly } from './helpers';
 import { LAB_PHRASE, typeInMode } from './lab-driver';
 
 const CPU_THROTTLING = 4;
@@ -12,18 +10,7 @@ const CPU_THROTTLING = 4;
 const ROUNDS = 2;
 const MODES: LabMode[] = ['urgent', 'transition', 'deferred'];
 
-let frontend: Started;
-let browser: Browser;
-
-beforeAll(async () => {
-  frontend = await startFrontendOnly();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await frontend?.stop();
-});
+const e2e = serverAndBrowser(startFrontendOnly);
 
 describe('concurrency lab under 4x CPU throttling', () => {
   it('keeps keystrokes responsive with useTransition where plain state janks', async () => {
@@ -31,9 +18,9 @@ describe('concurrency lab under 4x CPU throttling', () => {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of MODES) {
         // A fresh page per mode: typing in one mode must not leave work or garbage for the next.
-        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        const page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
         const cdp = await page.context().newCDPSession(page);
-        await page.goto(`${frontend.url}/#/lab`);
+        await page.goto(`${e2e.server.url}/#/lab`);
         await page.getByTestId('lab-filter').waitFor();
         await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_THROTTLING });
         const figures = await typeInMode(page, mode);

@@ -1,27 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { MICROSERVICES_LAUNCH, SCREENSHOT_DIR, launchChromium, startStack } from './helpers';
-import type { Stack } from './helpers';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { MICROSERVICES_LAUNCH, SCREENSHOT_DIR, serverAndBrowser, startStack } from './helpers';
 
 const hasMicroservices = existsSync(MICROSERVICES_LAUNCH);
 if (!hasMicroservices) {
   console.warn(`[e2e] microservices flow SKIPPED: ${MICROSERVICES_LAUNCH} does not exist yet, so there is no gateway to start.`);
 }
 
-let stack: Stack;
-let browser: Browser;
-
-beforeAll(async () => {
-  stack = await startStack({ microservices: hasMicroservices });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const e2e = serverAndBrowser(() => startStack({ microservices: hasMicroservices }));
 
 async function orderIds(page: Page): Promise<string[]> {
   return page.locator('li.order').evaluateAll((items) => items.map((li) => li.getAttribute('data-order-id') ?? ''));
@@ -44,7 +32,7 @@ async function placeOrder(page: Page, sku: string, paymentLabel: RegExp, quantit
 }
 
 async function signIn(page: Page, backend: 'monolith' | 'microservices', customerId: string) {
-  await page.goto(`${stack.frontendUrl}/#/orders`);
+  await page.goto(`${e2e.server.frontendUrl}/#/orders`);
   await page.getByRole('radio', { name: backend === 'monolith' ? /Modular monolith/ : /^Microservices/ }).check();
   await page.getByLabel('Demo customer id').fill(customerId);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -55,7 +43,7 @@ async function signIn(page: Page, backend: 'monolith' | 'microservices', custome
 for (const backend of ['monolith', 'microservices'] as const) {
   describe.skipIf(backend === 'microservices' && !hasMicroservices)(`order console against the ${backend}`, () => {
     it('signs in, places an order, sees it confirmed and cancels it', async () => {
-      const page = await browser.newPage();
+      const page = await e2e.browser.newPage();
       const customer = `e2e-${backend}-${Date.now()}`;
       await signIn(page, backend, customer);
 
@@ -76,7 +64,7 @@ for (const backend of ['monolith', 'microservices'] as const) {
     });
 
     it('shows a declined payment and a slow provider readably', async () => {
-      const page = await browser.newPage();
+      const page = await e2e.browser.newPage();
       await signIn(page, backend, `e2e-${backend}-decline-${Date.now()}`);
 
       const declined = await placeOrder(page, 'SKU-0002', /Declined card/);
@@ -92,7 +80,7 @@ for (const backend of ['monolith', 'microservices'] as const) {
     });
 
     it('shows the API’s problem when there is not enough stock, and places nothing', async () => {
-      const page = await browser.newPage();
+      const page = await e2e.browser.newPage();
       await signIn(page, backend, `e2e-${backend}-stock-${Date.now()}`);
       const before = await orderIds(page);
       await page.getByLabel('Search by SKU or name').fill('SKU-0995');

@@ -39,6 +39,14 @@ function json(body: unknown, status = 200, type = 'application/json') {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': type } });
 }
 
+/** A problem+json answer of the API, e.g. problem(409, 'insufficient-stock', 'Insufficient stock', 'SKU-0002 has 3 units left'). */
+function problem(status: number, code: string, title: string, detail: string) {
+  return json({ type: `https://archbench.dev/problems/${code}`, title, status, detail, code }, status, 'application/problem+json');
+}
+
+/** The demo sign-in's answer: a token for bob, valid for an hour. */
+const SIGNED_IN = { 'POST /dev/token': () => json({ token: 'a.b.c', customerId: 'bob', expiresAt: new Date(Date.now() + 3600_000).toISOString() }) };
+
 function stubServer(routes: Record<string, (call: Call) => Response>) {
   const calls: Call[] = [];
   const fetch: FetchLike = async (input, init = {}) => {
@@ -95,18 +103,7 @@ describe('sign-in and ordering in the console', () => {
   it('shows the server’s problem when demo sign-in is refused', async () => {
     const server = stubServer({
       ...base,
-      'POST /dev/token': () =>
-        json(
-          {
-            type: 'https://archbench.dev/problems/forbidden',
-            title: 'Demo sign-in is off',
-            status: 403,
-            detail: 'This server has a real AUTH_SECRET',
-            code: 'forbidden',
-          },
-          403,
-          'application/problem+json',
-        ),
+      'POST /dev/token': () => problem(403, 'forbidden', 'Demo sign-in is off', 'This server has a real AUTH_SECRET'),
     });
     const user = userEvent.setup();
     render(<App fetch={server.fetch} />);
@@ -121,7 +118,7 @@ describe('sign-in and ordering in the console', () => {
     let polls = 0;
     const server = stubServer({
       ...base,
-      'POST /dev/token': () => json({ token: 'a.b.c', customerId: 'bob', expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+      ...SIGNED_IN,
       'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
       'POST /api/monolith/orders': () => json(order('PENDING'), 202),
       'GET /api/monolith/orders/ord_1': () => {
@@ -151,20 +148,9 @@ describe('sign-in and ordering in the console', () => {
   it('shows an order problem with its field errors and keeps the cart', async () => {
     const server = stubServer({
       ...base,
-      'POST /dev/token': () => json({ token: 'a.b.c', customerId: 'bob', expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+      ...SIGNED_IN,
       'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
-      'POST /api/monolith/orders': () =>
-        json(
-          {
-            type: 'https://archbench.dev/problems/insufficient-stock',
-            title: 'Insufficient stock',
-            status: 409,
-            detail: 'SKU-0002 has 3 units left',
-            code: 'insufficient-stock',
-          },
-          409,
-          'application/problem+json',
-        ),
+      'POST /api/monolith/orders': () => problem(409, 'insufficient-stock', 'Insufficient stock', 'SKU-0002 has 3 units left'),
     });
     const user = userEvent.setup();
     render(<App fetch={server.fetch} />);

@@ -103,7 +103,9 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
       (args.queryId as Carrier)[pendingKey] = { start: performance.now(), ctx, shape: describe(args.node) };
       return args.node;
     },
-    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    // Not async: Kysely awaits whatever this returns, and an async function would add a promise
+    // and a tick of its own to every query.
+    transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
       const carrier = args.queryId as Carrier;
       const p = carrier[pendingKey];
       if (p !== undefined) {
@@ -126,7 +128,7 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
           span.end(performance.timeOrigin + end);
         }
       }
-      return args.result;
+      return Promise.resolve(args.result);
     },
   };
 }

@@ -41,7 +41,8 @@ beforeAll(async () => {
     if (body.payment.token === 'tok_error') throw new Error(`provider failed for token ${'[not logged]'}`);
     return c.json({ ok: true }, 201);
   });
-  app.get('/conflict', () => {
+  app.get('/conflict', (c) => {
+    if (c.req.query('ok') !== undefined) return c.json({ ok: true });
     throw new AppError('insufficient-stock', 'only 2 left');
   });
   server = await serveApp(app);
@@ -69,6 +70,9 @@ describe('metrics after real requests', () => {
   let text = '';
   beforeAll(async () => {
     for (const sku of ['SKU-1', 'SKU-2', 'SKU-3']) expect((await fetch(`${server.url}/products/${sku}`)).status).toBe(200);
+    // One route answering 409, 200, 409: each lands in its own status class.
+    expect((await fetch(`${server.url}/conflict`)).status).toBe(409);
+    expect((await fetch(`${server.url}/conflict?ok`)).status).toBe(200);
     expect((await fetch(`${server.url}/conflict`)).status).toBe(409);
     expect((await fetch(`${server.url}/no/such/route`)).status).toBe(404);
     const res = await fetch(`${server.url}/metrics`);
@@ -81,7 +85,8 @@ describe('metrics after real requests', () => {
     expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/products/:sku', method: 'GET', status_class: '2xx' })).toBe(
       3,
     );
-    expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/conflict', method: 'GET', status_class: '4xx' })).toBe(1);
+    expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/conflict', method: 'GET', status_class: '4xx' })).toBe(2);
+    expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/conflict', method: 'GET', status_class: '2xx' })).toBe(1);
     expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: 'unmatched', method: 'GET', status_class: '4xx' })).toBe(1);
     expect(
       sample(text, 'http_server_request_duration_seconds_bucket', { service: 'shop', route: '/products/:sku', method: 'GET', status_class: '2xx', le: '+Inf' }),
@@ -104,7 +109,7 @@ describe('metrics after real requests', () => {
   });
 
   it('counts answered errors by kind and code', () => {
-    expect(sample(text, 'archbench_errors_total', { service: 'shop', kind: 'client', code: 'insufficient-stock' })).toBe(1);
+    expect(sample(text, 'archbench_errors_total', { service: 'shop', kind: 'client', code: 'insufficient-stock' })).toBe(2);
     expect(sample(text, 'archbench_errors_total', { service: 'shop', kind: 'client', code: 'not-found' })).toBe(1);
   });
 
@@ -166,6 +171,9 @@ describe('logs', () => {
 
   it('log server errors at error with the cause, but not client errors', async () => {
     const before = logs.lines().length;
+    // One route answering 409, 200, 409: each lands in its own status class.
+    expect((await fetch(`${server.url}/conflict`)).status).toBe(409);
+    expect((await fetch(`${server.url}/conflict?ok`)).status).toBe(200);
     expect((await fetch(`${server.url}/conflict`)).status).toBe(409);
     const after = logs.lines().slice(before);
     expect(after.filter((l) => (l.level as number) >= 50)).toHaveLength(0);

@@ -54,6 +54,10 @@ interface RouteInfo {
   spanName: string;
   /** Histogram series of this route by method + status class, bound once. */
   series: Map<string, BoundHistogram>;
+  /** The series the last request of this route went to, with its method and status: most requests repeat it. */
+  lastMethod?: string;
+  lastStatus?: number;
+  lastSeries?: BoundHistogram;
 }
 
 /**
@@ -67,7 +71,14 @@ function routeInfo(c: Context, method: string, cache: WeakMap<object, RouteInfo>
     if (r.method === 'ALL' && r.path.endsWith('*')) continue;
     let info = cache.get(r);
     if (info === undefined) {
-      info = { route: r.path, spanName: `${r.method === 'ALL' ? method : r.method} ${r.path}`, series: new Map() };
+      info = {
+        route: r.path,
+        spanName: `${r.method === 'ALL' ? method : r.method} ${r.path}`,
+        series: new Map(),
+        lastMethod: undefined,
+        lastStatus: undefined,
+        lastSeries: undefined,
+      };
       cache.set(r, info);
     }
     // HEAD is served by GET routes; keep the name honest without caching a second entry.
@@ -102,7 +113,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
   const useContext = tracer !== undefined || (logger !== undefined && logger.level !== 'silent');
   if (useContext) ensureContextManager();
   const cache = new WeakMap<object, RouteInfo>();
-  const unmatched: RouteInfo = { route: 'unmatched', spanName: '', series: new Map() };
+  const unmatched: RouteInfo = { route: 'unmatched', spanName: '', series: new Map(), lastMethod: undefined, lastStatus: undefined, lastSeries: undefined };
 
   return async function observability(c, next) {
     const incoming = c.req.header('x-request-id');
@@ -168,12 +179,18 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       }
       const seconds = (performance.now() - start) / 1000;
       if (histogram !== undefined) {
-        const cls = statusClass(status);
-        const key = method + cls;
-        let series = info.series.get(key);
-        if (series === undefined) {
-          series = histogram.bind({ route: info.route, method, status_class: cls });
-          info.series.set(key, series);
+        let series = info.lastSeries;
+        if (series === undefined || info.lastStatus !== status || info.lastMethod !== method) {
+          const cls = statusClass(status);
+          const key = method + cls;
+          series = info.series.get(key);
+          if (series === undefined) {
+            series = histogram.bind({ route: info.route, method, status_class: cls });
+            info.series.set(key, series);
+          }
+          info.lastMethod = method;
+          info.lastStatus = status;
+          info.lastSeries = series;
         }
         series.observe(seconds);
       }

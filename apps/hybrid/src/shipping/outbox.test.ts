@@ -114,12 +114,32 @@ describe('shipping outbox', () => {
     await core.close();
   });
 
-  it("after a crash between an order's commit and its outbox write, the restart sends the event, and only once", async () => {
+  it('writes OrderConfirmed in the commit that confirms the order: when the outbox cannot be written, the order is not confirmed', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-outbox-'));
+    dirs.push(dataDir);
+    const sent: DomainEvent[] = [];
+    const core = await boot(dataDir, async (event) => void sent.push(event));
+    core.relay.start();
+    await sql`create trigger fail_outbox before insert on outbox begin select raise(abort, 'injected: outbox write failed'); end`.execute(core.database.db);
+    const placed = await core.call<Order>('/orders', {
+      method: 'POST',
+      headers: { prefer: 'wait=5' },
+      body: JSON.stringify({ items: [{ sku: 'SKU-0305', quantity: 1 }], payment: { token: 'tok_ok' } }),
+    });
+    // Rolled back with its event (the deadline sweeper refunds it later): never confirmed without one.
+    expect(placed.body.status).toBe('PENDING');
+    expect((await core.call<Order>(`/orders/${placed.body.id}`)).body.status).toBe('PENDING');
+    await sleep(100);
+    expect(sent).toHaveLength(0);
+    await core.close();
+  });
+
+  it('a confirmed order without its event (confirmed by a core older than the transactional outbox) gets it at restart, and only once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'archbench-outbox-'));
     dirs.push(dataDir);
     const first = await boot(dataDir, async () => {});
     const order = await first.placeConfirmed('SKU-0304');
-    // As if the process died right after the CONFIRMED commit: no ledger row, no outbox row.
+    // As an older core could leave it, dying right after the CONFIRMED commit: no ledger row, no outbox row.
     await sql`delete from outbox where order_id = ${order.id}`.execute(first.database.db);
     await sql`delete from shipments where order_id = ${order.id}`.execute(first.database.db);
     await first.close();

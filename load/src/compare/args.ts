@@ -72,6 +72,14 @@ export const USAGE = `usage: pnpm compare [options]
 
 exit codes: 0 done, 1 regression against the baseline, 2 bad arguments, 3 run failed`;
 
+/** `a, b,,c` -> ['a', 'b', 'c']. */
+function commaList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /**
  * Parses `pnpm compare` arguments; throws UsageError with a one-line reason.
  * @example parseCompareArgs(['--profile', 'quick', '--engine', 'embedded'])
@@ -116,10 +124,7 @@ export function parseCompareArgs(
   if (engine !== 'k6' && engine !== 'embedded' && engine !== 'auto') throw new UsageError(`--engine must be k6 or embedded, got ${JSON.stringify(engine)}`);
   let topologies: string[] | undefined;
   if (v.topologies !== undefined) {
-    const names = v.topologies
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+    const names = commaList(v.topologies);
     if (names.length === 0) throw new UsageError('--topologies needs at least one name');
     for (const name of names) {
       if (!known.includes(name)) throw new UsageError(`unknown topology ${JSON.stringify(name)}; use ${known.join(', ')}`);
@@ -129,10 +134,7 @@ export function parseCompareArgs(
   }
   let experiments: ExperimentName[] | undefined;
   if (v.experiments !== undefined) {
-    const list = v.experiments
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+    const list = commaList(v.experiments);
     if (list.length === 1 && list[0] === 'none') experiments = [];
     else {
       for (const e of list)

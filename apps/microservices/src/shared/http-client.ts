@@ -28,7 +28,7 @@ export interface InternalRequest {
   headers?: Record<string, string | undefined>;
   body?: string;
   /**
-   * `always`: the call is idempotent, retry on any transport failure and on 502/503/504.
+   * `always`: the call is idempotent, retry on any transport failure and on 503/504 (not 502, see RETRYABLE_STATUS).
    * `connect`: retry only when the connection was refused (the request never left).
    */
   retry?: 'always' | 'connect';
@@ -42,7 +42,13 @@ export interface InternalResponse {
   text: string;
 }
 
-const RETRYABLE_STATUS = new Set([502, 503, 504]);
+/**
+ * Answers worth another attempt: the peer refused the work (503: overloaded, not ready) or timed
+ * out in front of it (504). Not 502: the peer's own dependency failed after the peer's own
+ * retries, so resending would nest a second retry layer over the first (a POST /orders resent by
+ * the gateway would repeat every reserve attempt orders already made).
+ */
+const RETRYABLE_STATUS = new Set([503, 504]);
 
 /** Failures where the request certainly never reached the peer. */
 function notSent(error: unknown): boolean {

@@ -4,28 +4,38 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { serve } from '@hono/node-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mintToken } from '@archbench/contracts/tokens';
 import { createLogger } from '@archbench/observability/logging';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
-import { InternalHttpClient } from '../shared/http-client';
-import type { Command } from '../shared/messages';
-import { createHttpTransport } from '../shared/transport/http';
-import type { Transport } from '../shared/transport';
-import { createOutboxRelay } from './outbox-relay';
-import { createOrdersRepository } from './repository';
-import { migrations } from './schema';
-import type { OrdersTables } from './schema';
-import { createOrders } from './service';
+import { InternalHttpClient } from '../src/shared/http-client';
+import type { Command } from '../src/shared/messages';
+import { createHttpTransport } from '../src/shared/transport/http';
+import type { Transport } from '../src/shared/transport';
+import { createOutboxRelay } from '../src/orders/outbox-relay';
+import { createOrdersRepository } from '../src/orders/repository';
+import { migrations } from '../src/orders/schema';
+import type { OrdersTables } from '../src/orders/schema';
+import { createOrders } from '../src/orders/service';
+import { createOrdersApp } from '../src/orders/app';
+import { createGatewayApp } from '../src/gateway/app';
+import { loadEnv } from '../src/env';
 
 /** What the fake inventory + payments server received, by command type. */
 type Received = Partial<Record<Command['type'], number>>;
 
+/** Which requests of each command type the fake dependency answers 503 (n counts from 1). */
+type Failures = Partial<Record<Command['type'], (n: number) => boolean>>;
+
 /**
  * A real HTTP server standing in for inventory and payments (one port for both): it counts every
- * command request it receives and answers 503 to a ChargePayment while `chargeFails` says so.
+ * command request it receives and answers 503 (overloaded) to those `fails` picks.
  */
-async function dependencies(chargeFails: (n: number) => boolean): Promise<{ url: string; received: Received; server: Server }> {
+async function dependencies(fails: Failures): Promise<{ url: string; received: Received; server: Server }> {
   const received: Received = {};
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,12 +44,12 @@ async function dependencies(chargeFails: (n: number) => boolean): Promise<{ url:
       if (req.url !== '/internal/commands') return void res.writeHead(204).end();
       const command = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Command;
       const n = (received[command.type] = (received[command.type] ?? 0) + 1);
+      if (fails[command.type]?.(n)) return void res.writeHead(503, { 'content-type': 'text/plain' }).end('overloaded');
       const reply = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       switch (command.type) {
         case 'ReserveStock':
           return reply({ ok: true, items: command.items.map((item) => ({ ...item, unitPriceCents: 1000 })) });
         case 'ChargePayment':
-          if (chargeFails(n)) return void res.writeHead(503, { 'content-type': 'text/plain' }).end('payments overloaded');
           return reply({ ok: true, outcome: 'SUCCEEDED' });
         case 'ReleaseStock':
           return reply({ ok: true, released: 1 });
@@ -59,7 +69,7 @@ async function dependencies(chargeFails: (n: number) => boolean): Promise<{ url:
  * transport underneath makes one attempt per send. Counted where a user of the system would see
  * it: the requests a struggling dependency receives, against the sends the saga made.
  */
-describe('orders saga over HTTP: one retry layer per saga step', () => {
+describe('one retry layer per call, counted on a real HTTP dependency', () => {
   let dir: string;
   let database: Database<OrdersTables>;
   let server: Server | undefined;
@@ -78,8 +88,8 @@ describe('orders saga over HTTP: one retry layer per saga step', () => {
   });
 
   /** The orders service in-process, over the real HTTP transport, with the production INTERNAL_ATTEMPTS (4). */
-  async function ordersAgainst(chargeFails: (n: number) => boolean, deadlineMs: number) {
-    const deps = await dependencies(chargeFails);
+  async function ordersAgainst(fails: Failures, deadlineMs: number) {
+    const deps = await dependencies(fails);
     server = deps.server;
     const client = new InternalHttpClient({
       peers: { inventory: deps.url, payments: deps.url, shipping: deps.url },
@@ -101,13 +111,13 @@ describe('orders saga over HTTP: one retry layer per saga step', () => {
     const repo = createOrdersRepository(database.db);
     const logger = createLogger({ service: 'orders-test', level: 'silent' });
     const orders = createOrders({ repo, transport: counting, relay: createOutboxRelay({ repo, transport: counting, logger }), logger, deadlineMs });
-    return { orders, received: deps.received, sent };
+    return { orders, received: deps.received, sent, http, logger };
   }
 
   const order = { items: [{ sku: 'SKU-0001', quantity: 1 }], payment: { token: 'tok_ok' as const } };
 
   it('payments failing with 503 until the deadline: it receives one charge request per saga attempt, not INTERNAL_ATTEMPTS of them', async () => {
-    const { orders, received, sent } = await ordersAgainst(() => true, 1500);
+    const { orders, received, sent } = await ordersAgainst({ ChargePayment: () => true }, 1500);
     const { order: placed } = await orders.place('c-1', order, { waitSeconds: 10 });
     expect(placed.status).toBe('REJECTED');
     expect(placed.rejectionReason).toBe('payment_provider_unavailable');
@@ -118,7 +128,7 @@ describe('orders saga over HTTP: one retry layer per saga step', () => {
   });
 
   it('payments failing its first 3 charges: the saga retries, the order confirms after exactly 4 charge requests', async () => {
-    const { orders, received, sent } = await ordersAgainst((n) => n <= 3, 30_000);
+    const { orders, received, sent } = await ordersAgainst({ ChargePayment: (n) => n <= 3 }, 30_000);
     const { order: placed } = await orders.place('c-2', order, { waitSeconds: 10 });
     expect(placed.status).toBe('CONFIRMED');
     await orders.drain(10_000);
@@ -126,5 +136,43 @@ describe('orders saga over HTTP: one retry layer per saga step', () => {
     expect(sent.ChargePayment).toBe(4);
     // The POST's reserve is not a saga step: the transport's bounded retries own it (one request here).
     expect(received.ReserveStock).toBe(1);
+  });
+
+  it('inventory failing with 503: a POST /orders with an Idempotency-Key through the gateway makes INTERNAL_ATTEMPTS reserve requests, not their square', async () => {
+    const deps = await dependencies({ ReserveStock: () => true });
+    server = deps.server;
+    const logger = createLogger({ service: 'retries-test', level: 'silent' });
+    const client = new InternalHttpClient({
+      peers: { inventory: deps.url, payments: deps.url, shipping: deps.url },
+      timeoutMs: 2000,
+      attempts: 4,
+      internalToken: 'test',
+    });
+    transport = createHttpTransport({ client });
+    const orders = createOrdersApp({ db: database.db, obs: { logger }, dialect: 'sqlite', transport, internalToken: 'test', sweepMs: 60_000 });
+    const ordersServer = serve({ fetch: orders.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await once(ordersServer, 'listening');
+    const gatewayClient = new InternalHttpClient({
+      peers: { orders: `http://127.0.0.1:${(ordersServer.address() as AddressInfo).port}` },
+      timeoutMs: 5000,
+      attempts: 4,
+      internalToken: 'test',
+    });
+    try {
+      const env = loadEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+      const { app } = createGatewayApp({ env, obs: { logger }, client: gatewayClient });
+      const response = await app.request('/orders', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${mintToken(env.AUTH_SECRET, { sub: 'c-3' })}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: JSON.stringify(order),
+      });
+      expect(response.status).toBe(502);
+      // Orders' transport retried the reserve; the gateway did not resend the POST on top of that.
+      expect(deps.received.ReserveStock).toBe(4);
+    } finally {
+      await orders.stop();
+      await gatewayClient.close();
+      await new Promise((resolve) => ordersServer.close(resolve));
+    }
   });
 });

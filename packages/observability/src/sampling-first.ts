@@ -19,6 +19,12 @@ export class PresetIdGenerator implements IdGenerator {
   /** The trace id the next `generateTraceId` returns (then cleared). */
   preset: string | undefined;
 
+  /**
+   * What TraceIdRatioBasedSampler computes from the last trace id drawn here (the XOR of its four
+   * 32-bit words), read from the bytes instead of parsed back from the hex.
+   */
+  lastAccumulation = 0;
+
   #hex(bytes: number): string {
     for (;;) {
       if (this.#offset + bytes > POOL_BYTES) {
@@ -30,6 +36,15 @@ export class PresetIdGenerator implements IdGenerator {
       // All zeros is the invalid id; draw again (1 in 2^64 or 2^128).
       for (let i = start; i < start + bytes; i++) if (this.#pool[i] !== 0) return this.#pool.toString('hex', start, start + bytes);
     }
+  }
+
+  /** A fresh trace id (never the preset), with `lastAccumulation` set for it. */
+  drawTraceId(): string {
+    const id = this.#hex(16);
+    const pool = this.#pool;
+    const at = this.#offset - 16;
+    this.lastAccumulation = (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
+    return id;
   }
 
   generateTraceId(): string {
@@ -55,27 +70,44 @@ export class PresetIdGenerator implements IdGenerator {
  * the same trace id, so it decides the same way.
  */
 export class SamplingFirstTracer implements Tracer {
+  /** For a root span under a trace-id-ratio sampler: the SDK's bound, compared with the id's accumulation directly. */
+  readonly #rootUpperBound: number | undefined;
+
+  /**
+   * @param rootRatio the ratio of the TraceIdRatioBasedSampler deciding root spans, when the
+   *   sampler is `traceidratio` or `parentbased_traceidratio` (decided from the id's bytes then)
+   */
   constructor(
     private readonly sdk: Tracer,
     private readonly sampler: Sampler,
     private readonly ids: PresetIdGenerator,
-  ) {}
+    rootRatio?: number,
+  ) {
+    if (rootRatio !== undefined) {
+      // TraceIdRatioBasedSampler's normalisation and bound, as in @opentelemetry/sdk-trace-base.
+      const ratio = typeof rootRatio !== 'number' || Number.isNaN(rootRatio) ? 0 : rootRatio >= 1 ? 1 : rootRatio <= 0 ? 0 : rootRatio;
+      this.#rootUpperBound = ratio === 1 ? 0x100000000 : Math.floor(ratio * 0xffffffff);
+    }
+  }
 
   startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
     if (options.root) ctx = trace.deleteSpan(ctx);
     if (isTracingSuppressed(ctx)) return this.sdk.startSpan(name, options, ctx);
     const parent = trace.getSpanContext(ctx);
     const validParent = parent !== undefined && trace.isSpanContextValid(parent);
-    const traceId = validParent ? parent.traceId : this.ids.generateTraceId();
-    const result = this.sampler.shouldSample(ctx, traceId, name, options.kind ?? SpanKind.INTERNAL, options.attributes ?? {}, options.links ?? []);
-    if (result.decision === SamplingDecision.NOT_RECORD) {
-      return trace.wrapSpanContext({
-        traceId,
-        spanId: this.ids.generateSpanId(),
-        traceFlags: TraceFlags.NONE,
-        traceState: result.traceState ?? (validParent ? parent.traceState : undefined),
-      });
+    let traceId: string;
+    let record: boolean;
+    let traceState = validParent ? parent.traceState : undefined;
+    if (!validParent && this.#rootUpperBound !== undefined) {
+      traceId = this.ids.drawTraceId();
+      record = this.ids.lastAccumulation < this.#rootUpperBound;
+    } else {
+      traceId = validParent ? parent.traceId : this.ids.generateTraceId();
+      const result = this.sampler.shouldSample(ctx, traceId, name, options.kind ?? SpanKind.INTERNAL, options.attributes ?? {}, options.links ?? []);
+      record = result.decision !== SamplingDecision.NOT_RECORD;
+      traceState = result.traceState ?? traceState;
     }
+    if (!record) return trace.wrapSpanContext({ traceId, spanId: this.ids.generateSpanId(), traceFlags: TraceFlags.NONE, traceState });
     if (!validParent) this.ids.preset = traceId;
     try {
       return this.sdk.startSpan(name, options, ctx);

@@ -161,7 +161,9 @@ export function initTracing(options: TracingOptions): Tracing {
     propagation.setGlobalPropagator(propagator);
   }
   const sdkTracer = provider.getTracer('@archbench/observability', '0.1.0');
-  const tracer = ownSampler ? new SamplingFirstTracer(sdkTracer, sampler, ids) : sdkTracer;
+  const named = options.sampler !== undefined && 'name' in options.sampler ? (options.sampler as SamplerConfig) : undefined;
+  const rootRatio = named?.name === 'traceidratio' || named?.name === 'parentbased_traceidratio' ? (named.arg ?? 1) : undefined;
+  const tracer = ownSampler ? new SamplingFirstTracer(sdkTracer, sampler, ids, rootRatio) : sdkTracer;
   return {
     enabled: true,
     serviceName: options.serviceName,

@@ -6,14 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve } from '@hono/node-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
 import { createLogger } from '@archbench/observability/logging';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
+import { AMQP_TEST_URL, skipUnlessReachable } from '@archbench/server-kit/testing';
 import type { Database } from '@archbench/server-kit/db';
 import { InternalHttpClient } from '../src/shared/http-client';
-import type { Command } from '../src/shared/messages';
+import type { Command, Reply } from '../src/shared/messages';
+import { createAmqpTransport } from '../src/shared/transport/amqp';
+import { deleteAmqpTopology } from '../src/shared/transport';
 import { createHttpTransport } from '../src/shared/transport/http';
 import type { Transport } from '../src/shared/transport';
 import { createOutboxRelay } from '../src/orders/outbox-relay';
@@ -24,6 +28,8 @@ import { createOrders } from '../src/orders/service';
 import { createOrdersApp } from '../src/orders/app';
 import { createGatewayApp } from '../src/gateway/app';
 import { loadEnv } from '../src/env';
+
+const silent = createLogger({ service: 'retries-test', level: 'silent' });
 
 /** What the fake inventory + payments server received, by command type. */
 type Received = Partial<Record<Command['type'], number>>;
@@ -69,7 +75,8 @@ async function dependencies(fails: Failures): Promise<{ url: string; received: R
  * transport underneath makes one attempt per send. Counted where a user of the system would see
  * it: the requests a struggling dependency receives, against the sends the saga made.
  */
-describe('one retry layer per call, counted on a real HTTP dependency', () => {
+describe('one retry layer per call, counted on a real dependency', async () => {
+  const noBroker = await skipUnlessReachable({ transport: 'amqp' });
   let dir: string;
   let database: Database<OrdersTables>;
   let server: Server | undefined;
@@ -87,7 +94,23 @@ describe('one retry layer per call, counted on a real HTTP dependency', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The orders service in-process, over the real HTTP transport, with the production INTERNAL_ATTEMPTS (4). */
+  /** The orders service in-process over `over` (the real transport), counting the sends the saga makes through it. */
+  function ordersOver(over: Transport, deadlineMs: number) {
+    const sent: Received = {};
+    const counting: Transport = {
+      ...over,
+      send: (command, options) => {
+        sent[command.type] = (sent[command.type] ?? 0) + 1;
+        return over.send(command, options);
+      },
+    };
+    const repo = createOrdersRepository(database.db);
+    const logger = createLogger({ service: 'orders-test', level: 'silent' });
+    const orders = createOrders({ repo, transport: counting, relay: createOutboxRelay({ repo, transport: counting, logger }), logger, deadlineMs });
+    return { orders, sent };
+  }
+
+  /** The same over the real HTTP transport, with the production INTERNAL_ATTEMPTS (4), against `dependencies(fails)`. */
   async function ordersAgainst(fails: Failures, deadlineMs: number) {
     const deps = await dependencies(fails);
     server = deps.server;
@@ -97,21 +120,8 @@ describe('one retry layer per call, counted on a real HTTP dependency', () => {
       attempts: 4,
       internalToken: 'test',
     });
-    const http = createHttpTransport({ client });
-    transport = http;
-    // Counts the sends the saga makes; every one goes through the real transport.
-    const sent: Received = {};
-    const counting: Transport = {
-      ...http,
-      send: (command, options) => {
-        sent[command.type] = (sent[command.type] ?? 0) + 1;
-        return http.send(command, options);
-      },
-    };
-    const repo = createOrdersRepository(database.db);
-    const logger = createLogger({ service: 'orders-test', level: 'silent' });
-    const orders = createOrders({ repo, transport: counting, relay: createOutboxRelay({ repo, transport: counting, logger }), logger, deadlineMs });
-    return { orders, received: deps.received, sent, http, logger };
+    transport = createHttpTransport({ client });
+    return { ...ordersOver(transport, deadlineMs), received: deps.received };
   }
 
   const order = { items: [{ sku: 'SKU-0001', quantity: 1 }], payment: { token: 'tok_ok' as const } };
@@ -173,6 +183,36 @@ describe('one retry layer per call, counted on a real HTTP dependency', () => {
       await orders.stop();
       await gatewayClient.close();
       await new Promise((resolve) => ordersServer.close(resolve));
+    }
+  });
+
+  it.skipIf(noBroker)('RabbitMQ, payments slower than INTERNAL_TIMEOUT_MS: one charge message per saga attempt, not INTERNAL_ATTEMPTS of them', async () => {
+    const prefix = `archbench-retries-${randomUUID().slice(0, 8)}`;
+    const amqp = (self: 'orders' | 'payments') =>
+      createAmqpTransport({ url: AMQP_TEST_URL, prefix, self, prefetch: 32, maxDeliveries: 5, timeoutMs: 200, attempts: 4, obs: { logger: silent } });
+    const ordersSide = await amqp('orders');
+    const dependency = await amqp('payments');
+    try {
+      let charges = 0;
+      // Inventory and payments on one connection; the first 3 charges answer after the 200 ms send timeout.
+      const handle = async (command: Command): Promise<Reply> => {
+        if (command.type === 'ReserveStock') return { ok: true, items: command.items.map((item) => ({ ...item, unitPriceCents: 1000 })) };
+        if (command.type !== 'ChargePayment') return { ok: true, released: 1 };
+        if (++charges <= 3) await sleep(500);
+        return { ok: true, outcome: 'SUCCEEDED' };
+      };
+      await dependency.listen('inventory', { command: handle });
+      await dependency.listen('payments', { command: handle });
+      const { orders, sent } = ordersOver(ordersSide, 30_000);
+      const { order: placed } = await orders.place('c-4', order, { waitSeconds: 15 });
+      expect(placed.status).toBe('CONFIRMED');
+      await orders.drain(10_000);
+      expect(sent.ChargePayment).toBeGreaterThanOrEqual(2); // the saga did retry
+      expect(charges).toBe(sent.ChargePayment);
+    } finally {
+      await ordersSide.close();
+      await dependency.close();
+      await deleteAmqpTopology(AMQP_TEST_URL, prefix);
     }
   });
 });

@@ -105,13 +105,13 @@ describe('one retry layer per call, counted on a real dependency', async () => {
       },
     };
     const repo = createOrdersRepository(database.db);
-    const logger = createLogger({ service: 'orders-test', level: 'silent' });
-    const orders = createOrders({ repo, transport: counting, relay: createOutboxRelay({ repo, transport: counting, logger }), logger, deadlineMs });
+    const relay = createOutboxRelay({ repo, transport: counting, logger: silent });
+    const orders = createOrders({ repo, transport: counting, relay, logger: silent, deadlineMs });
     return { orders, sent };
   }
 
-  /** The same over the real HTTP transport, with the production INTERNAL_ATTEMPTS (4), against `dependencies(fails)`. */
-  async function ordersAgainst(fails: Failures, deadlineMs: number) {
+  /** The real HTTP transport, with the production INTERNAL_ATTEMPTS (4), to `dependencies(fails)`. */
+  async function httpTo(fails: Failures) {
     const deps = await dependencies(fails);
     server = deps.server;
     const client = new InternalHttpClient({
@@ -121,7 +121,12 @@ describe('one retry layer per call, counted on a real dependency', async () => {
       internalToken: 'test',
     });
     transport = createHttpTransport({ client });
-    return { ...ordersOver(transport, deadlineMs), received: deps.received };
+    return { transport, received: deps.received };
+  }
+
+  async function ordersAgainst(fails: Failures, deadlineMs: number) {
+    const http = await httpTo(fails);
+    return { ...ordersOver(http.transport, deadlineMs), received: http.received };
   }
 
   const order = { items: [{ sku: 'SKU-0001', quantity: 1 }], payment: { token: 'tok_ok' as const } };
@@ -149,17 +154,9 @@ describe('one retry layer per call, counted on a real dependency', async () => {
   });
 
   it('inventory failing with 503: a POST /orders with an Idempotency-Key through the gateway makes INTERNAL_ATTEMPTS reserve requests, not their square', async () => {
-    const deps = await dependencies({ ReserveStock: () => true });
-    server = deps.server;
-    const logger = createLogger({ service: 'retries-test', level: 'silent' });
-    const client = new InternalHttpClient({
-      peers: { inventory: deps.url, payments: deps.url, shipping: deps.url },
-      timeoutMs: 2000,
-      attempts: 4,
-      internalToken: 'test',
-    });
-    transport = createHttpTransport({ client });
-    const orders = createOrdersApp({ db: database.db, obs: { logger }, dialect: 'sqlite', transport, internalToken: 'test', sweepMs: 60_000 });
+    const http = await httpTo({ ReserveStock: () => true });
+    const obs = { logger: silent };
+    const orders = createOrdersApp({ db: database.db, obs, dialect: 'sqlite', transport: http.transport, internalToken: 'test', sweepMs: 60_000 });
     const ordersServer = serve({ fetch: orders.app.fetch, port: 0, hostname: '127.0.0.1' });
     await once(ordersServer, 'listening');
     const gatewayClient = new InternalHttpClient({
@@ -170,7 +167,7 @@ describe('one retry layer per call, counted on a real dependency', async () => {
     });
     try {
       const env = loadEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
-      const { app } = createGatewayApp({ env, obs: { logger }, client: gatewayClient });
+      const { app } = createGatewayApp({ env, obs, client: gatewayClient });
       const response = await app.request('/orders', {
         method: 'POST',
         headers: { authorization: `Bearer ${mintToken(env.AUTH_SECRET, { sub: 'c-3' })}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
@@ -178,7 +175,7 @@ describe('one retry layer per call, counted on a real dependency', async () => {
       });
       expect(response.status).toBe(502);
       // Orders' transport retried the reserve; the gateway did not resend the POST on top of that.
-      expect(deps.received.ReserveStock).toBe(4);
+      expect(http.received.ReserveStock).toBe(4);
     } finally {
       await orders.stop();
       await gatewayClient.close();

@@ -41,8 +41,8 @@ export interface AppDeps {
   /** Omitted: made here unless METRICS_ENABLED=false. */
   metrics?: Metrics;
   /**
-   * Where a confirmed order's shipment is written (in the confirming transaction, `createIn`),
-   * where OrderCancelled goes (the event bus) and where `GET /orders/{id}/shipment` reads from.
+   * Where an order's shipment is created and cancelled (in the transaction that confirms or
+   * cancels the order: `createIn`, `cancelIn`) and where `GET /orders/{id}/shipment` reads from.
    * Omitted: the in-process shipping module. The hybrid passes an outbox to its extracted
    * shipping service here; the other modules do not notice the difference.
    */
@@ -62,7 +62,7 @@ export function createApp({
   provider,
   tracing,
   metrics = env.METRICS_ENABLED ? createMetrics({ service: env.SERVICE_NAME }) : undefined,
-  shipping: makeShipping = ({ db, events }) => createShipping(db, events),
+  shipping: makeShipping = ({ db }) => createShipping(db),
   name = 'monolith',
 }: AppDeps) {
   // Every module query gets a span and a histogram sample; without either, the plain instance.

@@ -156,4 +156,29 @@ describe('monolith restart', () => {
     expect((await app.call(`/orders/${placed.body.id}/shipment`)).status).toBe(404);
     await app.database.close();
   });
+
+  it('cancels the shipment in the commit that cancels the order: when it cannot be cancelled, the order stays confirmed and unrefunded', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-restart-'));
+    dirs.push(dataDir);
+    const app = await boot(dataDir);
+    const placed = await app.call<Order>('/orders', {
+      method: 'POST',
+      headers: { prefer: 'wait=5' },
+      body: JSON.stringify({ items: [{ sku: 'SKU-0046', quantity: 1 }], payment: { token: 'tok_ok' } }),
+    });
+    expect(placed.body.status).toBe('CONFIRMED');
+    const held = await stock(app, 'SKU-0046');
+    await sql`create trigger fail_cancel before update on shipments begin select raise(abort, 'injected: shipment cancel failed'); end`.execute(
+      app.database.db,
+    );
+    expect((await app.call(`/orders/${placed.body.id}/cancel`, { method: 'POST' })).status).toBe(500);
+    expect((await app.call<Order>(`/orders/${placed.body.id}`)).body.status).toBe('CONFIRMED');
+    expect(await stock(app, 'SKU-0046')).toBe(held);
+    const payments = (await app.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${placed.body.id}/payments`, {}, admin)).body.items;
+    expect(payments.map((p) => p.kind)).toEqual(['charge']);
+    await sql`drop trigger fail_cancel`.execute(app.database.db);
+    expect((await app.call<Order>(`/orders/${placed.body.id}/cancel`, { method: 'POST' })).body.status).toBe('CANCELLED');
+    expect((await app.call<Shipment>(`/orders/${placed.body.id}/shipment`)).body.status).toBe('CANCELLED');
+    await app.database.close();
+  });
 });

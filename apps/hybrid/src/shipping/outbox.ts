@@ -10,7 +10,6 @@ import type { ShippingSeam, ShippingTables } from '@archbench/monolith/modules/s
 import { joinTransaction } from '@archbench/monolith/transaction';
 import type { SharedTransaction } from '@archbench/monolith/transaction';
 import { DependencyError } from '@archbench/domain/errors';
-import type { Logger } from '@archbench/observability/logging';
 import { injectContext } from '@archbench/observability/tracing';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import { withOutbox } from '../db';
@@ -20,31 +19,29 @@ export interface ShippingOutboxOptions {
   /** The core's database as the monolith's shipping module sees it (its `shipments` table, the ledger here). */
   db: Kysely<ShippingTables>;
   events: EventBus;
-  logger: Logger;
   /** Reaches the shipping service's internal `GET /shipments/:orderId` (peer `shipping`). */
   client: InternalHttpClient;
-  /** Told after each event is committed, so delivery starts at once instead of at the next poll. */
+  /** Told after each event's commit, so delivery starts at once instead of at the next poll. */
   onEnqueued: () => void;
   /** How long a read waits for shipping to apply an event the core already sent, ms. */
   catchUpMs: number;
 }
 
 /**
- * Shipping as the core sees it once the service is extracted: OrderConfirmed goes into the
- * `outbox` table in the transaction that confirms the order (a transactional outbox: the event
- * commits with the change or not at all), OrderCancelled from the monolith's event bus in a
- * transaction of its own, and shipments are read from the shipping service.
+ * Shipping as the core sees it once the service is extracted: OrderConfirmed / OrderCancelled go
+ * into the `outbox` table in the transaction that confirms / cancels the order (a transactional
+ * outbox: the event commits with the change or not at all), and shipments are read from the
+ * shipping service. The events the monolith publishes after those commits only start delivery.
  *
  * The core's `shipments` table (the monolith's) becomes the outbox ledger: one row per order
  * saying which event was last handed to the outbox (PREPARING after OrderConfirmed, CANCELLED
  * after OrderCancelled), written in the same transaction as the outbox row. The monolith's
- * restart recovery (`orders.resume()`) calls `createIn` for confirmed orders without a ledger row
- * (none since confirmations carry their outbox row; orders confirmed by an older core) and
- * re-publishes OrderCancelled for cancelled orders whose row is not CANCELLED, which closes the
- * gap between a cancel's commit and its outbox write; the ledger makes a repeat a no-op.
+ * restart recovery (`orders.resume()`) calls `createIn` / `cancelIn` for confirmed orders without
+ * a ledger row and cancelled orders whose row is not CANCELLED, which only a core older than the
+ * transactional outbox leaves; the ledger makes a repeat a no-op.
  * @example createApp({ ..., shipping: (ctx) => createShippingOutbox({ ...ctx, client, onEnqueued: relay.kick, catchUpMs: 3000 }) })
  */
-export function createShippingOutbox({ db: moduleDb, events, logger, client, onEnqueued, catchUpMs }: ShippingOutboxOptions): ShippingSeam {
+export function createShippingOutbox({ db: moduleDb, events, client, onEnqueued, catchUpMs }: ShippingOutboxOptions): ShippingSeam {
   const db = withOutbox(moduleDb);
 
   // One or two of these per confirmed or cancelled order: compiled once.
@@ -92,27 +89,10 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
     return true;
   }
 
-  async function enqueue(event: DomainEvent): Promise<void> {
-    if (await db.transaction().execute((trx) => enqueueIn(trx, event))) onEnqueued();
-  }
-
-  /** A failed write is retried briefly; if it still fails, restart recovery re-sends the event. */
-  async function enqueueWithRetry(event: DomainEvent): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await enqueue(event);
-      } catch (error) {
-        if (attempt >= 3) throw error;
-        logger.warn({ err: error, orderId: event.orderId, event: event.type, attempt }, 'outbox write failed; retrying');
-        await sleep(50 * attempt);
-      }
-    }
-  }
-
-  // OrderConfirmed is in the outbox already (createIn, in the confirming transaction): its event,
-  // published after that commit, only starts delivery.
+  // Both are in the outbox already (createIn / cancelIn, in the order's transaction): the events,
+  // published after that commit, only start delivery.
   events.subscribe('OrderConfirmed', onEnqueued);
-  events.subscribe('OrderCancelled', enqueueWithRetry);
+  events.subscribe('OrderCancelled', onEnqueued);
 
   async function fetchShipment(orderId: string): Promise<ShipmentType | undefined> {
     const response = await client.request('shipping', { method: 'GET', path: '/shipments/:orderId', params: { orderId }, retry: 'always' });
@@ -128,6 +108,10 @@ export function createShippingOutbox({ db: moduleDb, events, logger, client, onE
      */
     async createIn(trx: SharedTransaction, order: Omit<Extract<DomainEvent, { type: 'OrderConfirmed' }>, 'type'>): Promise<void> {
       await enqueueIn(joinTransaction<ShippingTables & { outbox: OutboxTable }>(trx), { type: 'OrderConfirmed', ...order });
+    },
+    /** In the transaction that cancels the order: its OrderCancelled goes into the outbox (and the ledger) with the cancel. */
+    async cancelIn(trx: SharedTransaction, order: Omit<Extract<DomainEvent, { type: 'OrderCancelled' }>, 'type'>): Promise<void> {
+      await enqueueIn(joinTransaction<ShippingTables & { outbox: OutboxTable }>(trx), { type: 'OrderCancelled', ...order });
     },
     /**
      * The shipping service's shipment of an order. When the core has already sent an event for

@@ -22,10 +22,10 @@ export interface OrdersDeps {
   catalog: Catalog;
   payments: Payments;
   /**
-   * Writes a confirmed order's shipment in the confirming transaction; asked at restart which
-   * orders still need their shipment or OrderCancelled (it owns shipments).
+   * Creates or cancels an order's shipment in the transaction that confirms or cancels the order;
+   * asked at restart which orders still need either (it owns shipments).
    */
-  shipping: Pick<ShippingSeam, 'createIn' | 'unshipped' | 'stillShipping'>;
+  shipping: Pick<ShippingSeam, 'createIn' | 'cancelIn' | 'unshipped' | 'stillShipping'>;
   events: EventBus;
   logger: Logger;
   /** archbench_orders_total{outcome}; omitted when metrics are off. */
@@ -382,7 +382,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       };
     },
 
-    /** Customer cancel of a confirmed order: status, restock and the refund record change together. */
+    /** Customer cancel of a confirmed order: status, restock, the refund record and the shipment change together. */
     async cancel(customerId: string, id: string): Promise<Order> {
       const order = await load(id, customerId);
       if (!order) throw new AppError('not-found', `no order ${id.slice(0, 60)}`);
@@ -400,6 +400,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
         if (Number(updated.numUpdatedRows) !== 1) return false;
         await catalog.release(trx, order.items);
         await payments.recordRefund(shareTransaction(trx), id, order.totalCents);
+        await shipping.cancelIn(shareTransaction(trx), { orderId: id, customerId });
         return true;
       });
       if (!cancelled) throw new AppError('order-not-cancellable', 'order was cancelled concurrently');
@@ -416,8 +417,8 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
      * charge was open or in flight when the process died is rejected as a provider error (the
      * simulated provider cannot be asked), and confirmed orders without a shipment (written
      * before shipments committed with the confirmation) get it now. Refunds recorded by a cancel that crashed before
-     * reaching the provider are sent, and cancelled orders whose shipment is still active get
-     * their OrderCancelled again.
+     * reaching the provider are sent, and cancelled orders whose shipment is still active (cancelled
+     * before shipments were cancelled in the same commit) get it cancelled.
      */
     async resume(): Promise<number> {
       // Only a previous process's orders: this one's may be at the provider right now (resume
@@ -452,8 +453,12 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       await payments.completeRefunds();
       const cancelled = await db.selectFrom('orders').select(['id', 'customer_id']).where('status', '=', 'CANCELLED').execute();
       const stillShipping = new Set(await shipping.stillShipping(cancelled.map((r) => r.id)));
-      for (const row of cancelled)
-        if (stillShipping.has(row.id)) await events.publish({ type: 'OrderCancelled', orderId: row.id, customerId: row.customer_id });
+      for (const row of cancelled) {
+        if (!stillShipping.has(row.id)) continue;
+        const event = { type: 'OrderCancelled', orderId: row.id, customerId: row.customer_id } as const;
+        await db.transaction().execute((trx) => shipping.cancelIn(shareTransaction(trx), event));
+        await events.publish(event);
+      }
       return pending.length;
     },
 

@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Shipment } from '@archbench/contracts/schemas';
-import type { OrderConfirmed } from '@archbench/domain/orders';
+import type { OrderCancelled, OrderConfirmed } from '@archbench/domain/orders';
 import { newId } from '@archbench/domain/ids';
 import { prepareQuery } from '@archbench/server-kit/prepared';
-import type { EventBus } from '../../shared/events';
 import { nowIso } from '../../shared/events';
 import { joinTransaction } from '../../shared/transaction';
 import type { SharedTransaction } from '../../shared/transaction';
@@ -19,10 +18,10 @@ async function inChunks(ids: readonly string[], query: (chunk: string[]) => Prom
 }
 
 /**
- * Shipping: creates an order's shipment in the transaction that confirms the order (one commit
- * for both), cancels it when the order is cancelled. Owns `shipments`.
+ * Shipping: creates an order's shipment in the transaction that confirms the order and cancels
+ * it in the transaction that cancels the order (one commit for both, each time). Owns `shipments`.
  */
-export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
+export function createShipping(db: Kysely<ShippingTables>) {
   // One per confirmed order: compiled once. A repeat (restart recovery) inserts nothing; `on
   // conflict do nothing` rather than catching the violation, which would abort a PostgreSQL transaction.
   const insertShipment = prepareQuery(db, (q, $: { id: string; order_id: string; created_at: string }) =>
@@ -31,7 +30,10 @@ export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
       .values({ id: $.id, order_id: $.order_id, status: 'PREPARING', created_at: $.created_at })
       .onConflict((oc) => oc.column('order_id').doNothing()),
   );
-  const shipping = {
+  const cancelShipment = prepareQuery(db, (q, $: { order_id: string }) =>
+    q.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', $.order_id),
+  );
+  return {
     /**
      * In the transaction that confirms the order (orders opens it and shares it): the order's
      * shipment commits with its confirmation, so no crash can leave a confirmed order unshipped.
@@ -40,8 +42,9 @@ export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
     async createIn(trx: SharedTransaction, order: Omit<OrderConfirmed, 'type'>): Promise<void> {
       await insertShipment.execute(joinTransaction<ShippingTables>(trx), { id: newId('shp'), order_id: order.orderId, created_at: nowIso() });
     },
-    async cancelFor(orderId: string): Promise<void> {
-      await db.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', orderId).execute();
+    /** In the transaction that cancels the order: its shipment is cancelled in the same commit. Idempotent. */
+    async cancelIn(trx: SharedTransaction, order: Omit<OrderCancelled, 'type'>): Promise<void> {
+      await cancelShipment.execute(joinTransaction<ShippingTables>(trx), { order_id: order.orderId });
     },
     async get(orderId: string): Promise<Shipment | undefined> {
       const row = await db.selectFrom('shipments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
@@ -56,7 +59,7 @@ export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
       );
       return orderIds.filter((id) => !known.has(id));
     },
-    /** Of these cancelled orders, the ones whose shipment is not cancelled yet (restart recovery re-sends their OrderCancelled). */
+    /** Of these cancelled orders, the ones whose shipment is not cancelled yet (restart recovery cancels theirs). */
     async stillShipping(orderIds: readonly string[]): Promise<string[]> {
       return inChunks(orderIds, async (chunk) =>
         (await db.selectFrom('shipments').select('order_id').where('order_id', 'in', chunk).where('status', '!=', 'CANCELLED').execute()).map(
@@ -65,8 +68,6 @@ export function createShipping(db: Kysely<ShippingTables>, events: EventBus) {
       );
     },
   };
-  events.subscribe('OrderCancelled', (e) => shipping.cancelFor(e.orderId));
-  return shipping;
 }
 
 export type Shipping = ReturnType<typeof createShipping>;

@@ -47,7 +47,7 @@ export type Billing = TopologyDefinition['billing'];
  * The billing of a `--target` nobody declared one for: that of the topology definition of the same
  * name (or family), so `--target serverless=…` is priced per request; provisioned for any other name.
  */
-export function targetBilling(name: string, declared: Billing | undefined): Billing {
+function targetBilling(name: string, declared: Billing | undefined): Billing {
   return declared ?? listTopologies().find((d) => d.name === name || d.family === name)?.billing ?? 'provisioned';
 }
 

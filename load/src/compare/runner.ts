@@ -125,7 +125,7 @@ interface Tally {
   coldStart: { startToFirst: number[]; first: number[]; afterIdle: number[]; warm: number[] };
 }
 
-export function machineInfo(): MachineInfo {
+function machineInfo(): MachineInfo {
   const list = cpus();
   return {
     cores: availableParallelism(),

@@ -130,7 +130,7 @@ const FAULT_TITLES: Record<string, string> = {
  * The version 2 sections: fault experiments, monthly cost at load profiles with the prices used,
  * idle and cold start, per-request figures. Empty for version 1 files.
  */
-export function renderExtras(comparison: Comparison): string[] {
+function renderExtras(comparison: Comparison): string[] {
   const lines: string[] = [];
   if (comparison.faults.length > 0 || comparison.skippedFaults?.length) {
     lines.push('### Faults');

@@ -22,7 +22,7 @@ import type { PromSample } from '../metrics/prom-text';
  * folder, and parses what it scrapes. The definitions, ports, readiness, restarts and /proc
  * figures all live in that package.
  */
-export { REPO_ROOT, TopologyStartError, killAllTopologiesNow, topologyNames };
+export { TopologyStartError, killAllTopologiesNow, topologyNames };
 
 export interface TopologyEnv {
   authSecret: string;

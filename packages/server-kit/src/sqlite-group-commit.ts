@@ -78,7 +78,7 @@ interface Waiter {
  * - Inside a transaction, reads see the transactions before it in the group, as they would after
  *   their commits in a serial run; all of them commit or fail together.
  */
-export class GroupCommitSqliteDriver implements Driver {
+class GroupCommitSqliteDriver implements Driver {
   readonly #db: SqliteHandle;
   readonly #lock = new FifoLock();
   readonly #waiters: Waiter[] = [];

@@ -44,7 +44,7 @@ const portOf = (name: string, value: string | undefined, fallback: number): numb
 };
 
 /** `MICROSERVICES_PORT` for `microservices`, `HYBRID_PORT` for `hybrid` … */
-export const portVariable = (id: string) => `${id.toUpperCase().replace(/-/g, '_')}_PORT`;
+const portVariable = (id: string) => `${id.toUpperCase().replace(/-/g, '_')}_PORT`;
 
 /**
  * What `pnpm start` runs, from the topology registry and the environment: one topology per family

@@ -7,7 +7,7 @@ const port = z.coerce.number().int().min(0).max(65535);
  * process.env. Everything else in the environment passes through to the children unchanged
  * (AUTH_SECRET, DATABASE_URL, AMQP_URL, TRANSPORT, PAYMENT_*, OTEL_* …).
  */
-export const launcherEnvSchema = z.object({
+const launcherEnvSchema = z.object({
   /** Public port; the other processes take PORT+1..PORT+4. Default: the topology's own. */
   PORT: port.optional(),
   HOST: z.string().min(1).default('127.0.0.1'),

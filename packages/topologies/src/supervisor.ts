@@ -326,7 +326,7 @@ export class ProcessSupervisor {
 }
 
 /** True when `url` answers 200 within 2 s. */
-export async function answers(url: string): Promise<boolean> {
+async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
     await response.arrayBuffer();

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 // Tests configure themselves from the environment, like server-kit's test helpers.
 export const AMQP_TEST_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-export function amqpReachable(): Promise<boolean> {
+function amqpReachable(): Promise<boolean> {
   const url = new URL(AMQP_TEST_URL);
   return new Promise((resolve) => {
     const socket = connect({ host: url.hostname, port: Number(url.port || 5672), timeout: 2000 });

@@ -18,7 +18,7 @@ export const FrontendConfig = z.object({
 });
 export type FrontendConfig = z.infer<typeof FrontendConfig>;
 
-export const BACKEND_LABELS: Record<string, { label: string; description: string }> = {
+const BACKEND_LABELS: Record<string, { label: string; description: string }> = {
   monolith: { label: 'Modular monolith', description: 'One process, one database, one transaction per order step.' },
   microservices: {
     label: 'Microservices',

@@ -7,16 +7,16 @@ import type { LabOrder } from './generate';
 import { InputDelayMeter, LAB_MODES } from './input-delay';
 import type { LabMode, LabStats } from './input-delay';
 
-export const LAB_ORDER_COUNT = 20_000;
+const LAB_ORDER_COUNT = 20_000;
 function tuning(name: string, fallback: number): number {
   const value = Number(new URLSearchParams(globalThis.location?.search ?? '').get(name));
   return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
 /** Rows rendered for the current filter (`?rows=` overrides, to tune the lab to a machine). */
-export const LAB_ROWS = tuning('rows', 100);
+const LAB_ROWS = tuning('rows', 100);
 /** Iterations of the per-row scoring loop, the deliberate cost of one row (`?work=` overrides). */
-export const ROW_WORK = tuning('work', 35_000);
+const ROW_WORK = tuning('work', 35_000);
 
 const MODE_TEXT: Record<LabMode, { label: string; why: string }> = {
   urgent: {

@@ -180,5 +180,3 @@ export class InputDelayMeter {
     return () => this.#listeners.delete(listener);
   };
 }
-
-export { EVENT_TIMING_THRESHOLD_MS };

@@ -13,7 +13,7 @@ export interface CartLine {
   quantity: number;
 }
 
-export const PAYMENT_CHOICES: { token: PaymentToken; label: string; hint: string }[] = [
+const PAYMENT_CHOICES: { token: PaymentToken; label: string; hint: string }[] = [
   { token: 'tok_ok', label: 'Good card', hint: 'tok_ok: the payment succeeds' },
   { token: 'tok_decline', label: 'Declined card', hint: 'tok_decline: the issuer declines it' },
   { token: 'tok_error', label: 'Broken provider', hint: 'tok_error: the provider fails like a 5xx' },

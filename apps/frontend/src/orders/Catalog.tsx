@@ -11,7 +11,7 @@ const SHOWN = 200;
 const COLUMNS = ['SKU', 'Name', num('Price'), num('Stock'), { label: <span className="visually-hidden">Actions</span>, num: false }];
 
 /** Filters loaded products by SKU or name, case-insensitively; every word must match. */
-export function filterProducts(products: readonly Product[], query: string): Product[] {
+function filterProducts(products: readonly Product[], query: string): Product[] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return [...products];
   return products.filter((p) => {

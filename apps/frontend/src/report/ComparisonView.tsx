@@ -43,7 +43,7 @@ function RatioNote({
 }
 
 /** The baseline of every ratio: the monolith when the run has one, else the first topology. */
-export function baselineOf(comparison: Comparison): TopologyResult {
+function baselineOf(comparison: Comparison): TopologyResult {
   return comparison.topologies.find((t) => t.name === 'monolith') ?? comparison.topologies[0]!;
 }
 

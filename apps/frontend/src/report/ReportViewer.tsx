@@ -25,7 +25,7 @@ interface Adr {
  * Parses comparison.json text; returns the comparison or a message saying what is wrong.
  * @example readComparison('{"schemaVersion":1,...}') // { ok: true, comparison }
  */
-export function readComparison(text: string, source: string): { ok: true; comparison: Comparison } | { ok: false; message: string } {
+function readComparison(text: string, source: string): { ok: true; comparison: Comparison } | { ok: false; message: string } {
   let data: unknown;
   try {
     data = JSON.parse(text);

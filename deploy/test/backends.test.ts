@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
 import { deleteAmqpTopology } from '@archbench/microservices/transport';
-import { AMQP_TEST_URL, PG_ADMIN_URL, createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
+import { AMQP_TEST_URL, PG_ADMIN_URL, amqpReachable, createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
 import { loadCompose, serviceEnvironment } from '../src/compose';
 import { startLocalStack } from '../src/local-stack';
 import type { RunningServer } from '../src/standalone';
@@ -21,17 +20,6 @@ const compose = loadCompose();
 const secret = serviceEnvironment(compose, 'monolith').AUTH_SECRET!;
 const work = mkdtempSync(join(tmpdir(), 'archbench-deploy-backends-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function amqpReachable(): Promise<boolean> {
-  const url = new URL(AMQP_TEST_URL);
-  return new Promise((resolve) => {
-    const socket = connect(Number(url.port || 5672), url.hostname);
-    socket.setTimeout(2000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
 
 async function placeAndCancel(base: string) {
   const headers = {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TERMINAL_STATUSES } from '@archbench/contracts/schemas';
-import type { CreateOrderRequest, Order, OrderStatus } from '@archbench/contracts/schemas';
+import type { CreateOrderRequest, Order, OrderStatus, PaymentRecord } from '@archbench/contracts/schemas';
 
 /** Statuses from which nothing changes any more (for `Prefer: wait`): the contract's TERMINAL_STATUSES. */
 export function isTerminal(status: OrderStatus): boolean {
@@ -73,6 +73,44 @@ export function orderFromRows(row: OrderRow, items: readonly OrderItemRow[]): Or
     rejectionReason: (row.rejection_reason as Order['rejectionReason']) ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/** A just-placed order as every topology answers it before its payment is known. */
+export function pendingOrder(order: { id: string; customerId: string; items: Order['items']; totalCents: number; now: string }): Order {
+  return {
+    id: order.id,
+    customerId: order.customerId,
+    status: 'PENDING',
+    items: order.items,
+    totalCents: order.totalCents,
+    currency: 'EUR',
+    paymentStatus: 'PENDING',
+    rejectionReason: null,
+    createdAt: order.now,
+    updatedAt: order.now,
+  };
+}
+
+/** A `payments` row as every topology stores it (amounts may come back as strings from PostgreSQL). */
+export interface PaymentRow {
+  id: string;
+  order_id: string;
+  kind: string;
+  status: string;
+  amount_cents: number | string;
+  created_at: string;
+}
+
+/** The public PaymentRecord of a stored payment; `status` may be mapped first (see the microservices). */
+export function paymentFromRow(row: PaymentRow): PaymentRecord {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    kind: row.kind as PaymentRecord['kind'],
+    status: row.status as PaymentRecord['status'],
+    amountCents: Number(row.amount_cents),
+    createdAt: row.created_at,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { PaymentRecord } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
+import { paymentFromRow } from '@archbench/domain/orders';
 import { nowIso } from '@archbench/domain/ids';
 import { prepareQuery } from '@archbench/server-kit/prepared';
 import type { PaymentsTables } from './schema';
@@ -8,16 +9,9 @@ import type { PaymentsTables } from './schema';
 type Row = PaymentsTables['payments'];
 const NOTHING_CAPTURED = new Set(['UNAVAILABLE', 'EXPIRED', 'VOIDED']);
 
-const toRecord = (row: Row): PaymentRecord => ({
-  id: row.id,
-  orderId: row.order_id,
-  kind: row.kind as PaymentRecord['kind'],
-  // A charge the breaker refused, that timed out, or that was refused or voided past the saga's
-  // deadline captured nothing: it shows as FAILED.
-  status: (NOTHING_CAPTURED.has(row.status) ? 'FAILED' : row.status) as PaymentRecord['status'],
-  amountCents: Number(row.amount_cents),
-  createdAt: row.created_at,
-});
+// A charge the breaker refused, that timed out, or that was refused or voided past the saga's
+// deadline captured nothing: it shows as FAILED.
+const toRecord = (row: Row): PaymentRecord => paymentFromRow(NOTHING_CAPTURED.has(row.status) ? { ...row, status: 'FAILED' } : row);
 
 /** Table access of the payments service. */
 export function createPaymentsRepository(db: Kysely<PaymentsTables>) {

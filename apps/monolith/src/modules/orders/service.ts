@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
-import { canCancel, isTerminal, orderFromRows, ordersFromRows, orderTotal, requestHash } from '@archbench/domain/orders';
+import { canCancel, isTerminal, orderFromRows, ordersFromRows, orderTotal, pendingOrder, requestHash } from '@archbench/domain/orders';
 import { AppError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
@@ -321,18 +321,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
           await insertItemsOf(items.length).execute(trx, rows);
           // The charge row commits with the order: one commit for both (see payments.openCharge).
           paymentId = await payments.openCharge(trx, id, totalCents);
-          pending = {
-            id,
-            customerId,
-            status: 'PENDING',
-            items,
-            totalCents,
-            currency: 'EUR',
-            paymentStatus: 'PENDING',
-            rejectionReason: null,
-            createdAt: now,
-            updatedAt: now,
-          };
+          pending = pendingOrder({ id, customerId, items, totalCents, now });
           if (options.idempotencyKey !== undefined && hash !== undefined) {
             await trx
               .insertInto('idempotency_keys')

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
+import { paymentFromRow } from '@archbench/domain/orders';
 import { PaymentProvider } from '@archbench/domain/payment-provider';
 import type { ChargeOutcome } from '@archbench/domain/payment-provider';
 import type { Metrics } from '@archbench/observability/metrics';
@@ -10,16 +11,7 @@ import type { QueryTarget } from '@archbench/server-kit/prepared';
 import { nowIso } from '../../shared/events';
 import { joinTransaction } from '../../shared/transaction';
 import type { SharedTransaction } from '../../shared/transaction';
-import type { PaymentsTable, PaymentsTables } from './tables';
-
-const toRecord = (row: PaymentsTable): PaymentRecord => ({
-  id: row.id,
-  orderId: row.order_id,
-  kind: row.kind as PaymentRecord['kind'],
-  status: row.status as PaymentRecord['status'],
-  amountCents: Number(row.amount_cents),
-  createdAt: row.created_at,
-});
+import type { PaymentsTables } from './tables';
 
 /** A charge the provider answered, not yet recorded: `recordCharge` writes it. */
 export interface ChargeAttempt {
@@ -183,7 +175,7 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
     },
     async listForOrder(orderId: string): Promise<PaymentRecord[]> {
       const rows = await db.selectFrom('payments').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
-      return rows.map(toRecord);
+      return rows.map(paymentFromRow);
     },
   };
 }

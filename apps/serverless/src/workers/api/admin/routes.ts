@@ -1,17 +1,9 @@
 import { Hono } from 'hono';
-import type { PaymentRecord } from '@archbench/contracts/schemas';
+import { paymentFromRow } from '@archbench/domain/orders';
+import type { PaymentRow } from '@archbench/domain/orders';
 import type { ApiBindings } from '../../../shared/bindings';
 import { readJson } from '../../../shared/http';
 import { ProviderSettingsPatch, providerDefaults, readProviderSettings, writeProviderSettings } from '../../../shared/provider-settings';
-
-interface PaymentRow {
-  id: string;
-  order_id: string;
-  kind: string;
-  status: string;
-  amount_cents: number;
-  created_at: string;
-}
 
 /**
  * Admin views: payment records of an order (at-most-once capture), the dead letters, and the
@@ -22,14 +14,7 @@ export function adminRoutes() {
   return new Hono<{ Bindings: ApiBindings }>()
     .get('/orders/:id/payments', async (c) => {
       const rows = await c.env.DB.prepare('SELECT * FROM payments WHERE order_id = ?1 ORDER BY created_at, kind').bind(c.req.param('id')).all<PaymentRow>();
-      const items: PaymentRecord[] = rows.results.map((row) => ({
-        id: row.id,
-        orderId: row.order_id,
-        kind: row.kind as PaymentRecord['kind'],
-        status: row.status as PaymentRecord['status'],
-        amountCents: Number(row.amount_cents),
-        createdAt: row.created_at,
-      }));
+      const items = rows.results.map(paymentFromRow);
       return c.json({ items });
     })
     .get('/payments/provider', async (c) => c.json(await readProviderSettings(c.env.DB, providerDefaults(c.env))))

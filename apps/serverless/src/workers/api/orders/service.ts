@@ -1,7 +1,7 @@
 import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types';
 import type { CreateOrderRequest, Order, OrderStatus } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
-import { canCancel, isTerminal, orderTotal, ordersFromRows, requestHash } from '@archbench/domain/orders';
+import { canCancel, isTerminal, orderTotal, ordersFromRows, pendingOrder, requestHash } from '@archbench/domain/orders';
 import type { OrderItemRow, OrderRow } from '@archbench/domain/orders';
 import { AppError } from '@archbench/domain/errors';
 import type { ApiBindings } from '../../../shared/bindings';
@@ -147,18 +147,7 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
       }));
       const totalCents = orderTotal(priced);
 
-      const pending: Order = {
-        id,
-        customerId,
-        status: 'PENDING',
-        items: priced,
-        totalCents,
-        currency: 'EUR',
-        paymentStatus: 'PENDING',
-        rejectionReason: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const pending = pendingOrder({ id, customerId, items: priced, totalCents, now });
       try {
         await send('PAYMENTS_QUEUE', { kind: 'charge', orderId: id });
       } catch (error) {

@@ -684,8 +684,16 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
       w = this.#spare.pop() ?? new Writer(16 * 1024);
       byScope.set(s.instrumentationScope, w);
     }
-    w.tag1((2 << 3) | 2);
-    span(w, s);
+    const mark = w.pos;
+    try {
+      w.tag1((2 << 3) | 2);
+      span(w, s);
+    } catch (error) {
+      // Never from span.end() into the app: the span is left out, the batch stays whole.
+      w.pos = mark;
+      globalErrorHandler(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     // #flush never rejects (send reports failures through its result).
     if (++this.#batched >= this.#batchSize) void this.#flush();
     else this.#timer ??= setTimeout(() => void this.#flush(), this.#delayMs).unref();
@@ -702,6 +710,27 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
     const groups = this.#groups;
     this.#groups = new Map();
     this.#batched = 0;
+    let body: Buffer;
+    try {
+      body = this.#encodeBatch(groups);
+    } catch (error) {
+      // Runs in a timer too: a throw here must not reach the event loop.
+      globalErrorHandler(error instanceof Error ? error : new Error(String(error)));
+      return Promise.resolve();
+    }
+    this.#sending += count;
+    return this.#exporter.send(body).then((result) => {
+      this.#sending -= count;
+      if (result.code !== ExportResultCode.SUCCESS) globalErrorHandler(result.error ?? new Error('OTLP span export failed'));
+      if (this.#dropped > 0) {
+        diag.warn(`OtlpProtobufSpanProcessor: dropped ${this.#dropped} spans because maxQueueSize was reached`);
+        this.#dropped = 0;
+      }
+    });
+  }
+
+  /** The ExportTraceServiceRequest of the spans encoded so far; their buffers go back to the spares. */
+  #encodeBatch(groups: Map<Resource, Map<Scope, Writer>>): Buffer {
     const w = writer;
     w.pos = 0;
     for (const [resource, byScope] of groups) {
@@ -729,16 +758,7 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
       }
       w.end(resourceSpans, 3);
     }
-    const body = w.take();
-    this.#sending += count;
-    return this.#exporter.send(body).then((result) => {
-      this.#sending -= count;
-      if (result.code !== ExportResultCode.SUCCESS) globalErrorHandler(result.error ?? new Error('OTLP span export failed'));
-      if (this.#dropped > 0) {
-        diag.warn(`OtlpProtobufSpanProcessor: dropped ${this.#dropped} spans because maxQueueSize was reached`);
-        this.#dropped = 0;
-      }
-    });
+    return w.take();
   }
 
   /** Sends what is waiting and waits for every request in flight. */

@@ -39,7 +39,8 @@ describe('sampling before the SDK makes a span', () => {
   });
 
   it("follows the caller's decision: an unsampled parent gives a non-recording span in its trace, keeping its tracestate", () => {
-    const { tracing, exporter } = setup({ name: 'parentbased_traceidratio', arg: 1 });
+    // Ratio 0: only the caller's sampled flag can make a span recorded here.
+    const { tracing, exporter } = setup({ name: 'parentbased_traceidratio', arg: 0 });
     const traceState = new TraceState('vendor=1');
     const unsampled = trace.setSpanContext(ROOT_CONTEXT, {
       traceId: '0af7651916cd43dd8448eb211c80319c',

@@ -82,6 +82,8 @@ export class SamplingFirstTracer implements Tracer {
     private readonly sampler: Sampler,
     private readonly ids: PresetIdGenerator,
     rootRatio?: number,
+    /** The sampler is one of the `parentbased_*` ones with default delegates: a valid parent's sampled flag decides. */
+    private readonly parentDecides = false,
   ) {
     if (rootRatio !== undefined) {
       // TraceIdRatioBasedSampler's normalisation and bound, as in @opentelemetry/sdk-trace-base.
@@ -98,7 +100,10 @@ export class SamplingFirstTracer implements Tracer {
     let traceId: string;
     let record: boolean;
     let traceState = validParent ? parent.traceState : undefined;
-    if (!validParent && this.#rootUpperBound !== undefined) {
+    if (validParent && this.parentDecides) {
+      traceId = parent.traceId;
+      record = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
+    } else if (!validParent && this.#rootUpperBound !== undefined) {
       traceId = this.ids.drawTraceId();
       record = this.ids.lastAccumulation < this.#rootUpperBound;
     } else {

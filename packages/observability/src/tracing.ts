@@ -163,7 +163,9 @@ export function initTracing(options: TracingOptions): Tracing {
   const sdkTracer = provider.getTracer('@archbench/observability', '0.1.0');
   const named = options.sampler !== undefined && 'name' in options.sampler ? (options.sampler as SamplerConfig) : undefined;
   const rootRatio = named?.name === 'traceidratio' || named?.name === 'parentbased_traceidratio' ? (named.arg ?? 1) : undefined;
-  const tracer = ownSampler ? new SamplingFirstTracer(sdkTracer, sampler, ids, rootRatio) : sdkTracer;
+  // samplerFrom builds every parentbased_* sampler with the default delegates (follow the parent).
+  const parentDecides = options.sampler === undefined || (named?.name.startsWith('parentbased_') ?? false);
+  const tracer = ownSampler ? new SamplingFirstTracer(sdkTracer, sampler, ids, rootRatio, parentDecides) : sdkTracer;
   return {
     enabled: true,
     serviceName: options.serviceName,

@@ -5,6 +5,8 @@ import { SamplingDecision, SpanKind, TraceFlags, context as contextApi, trace } 
 import type { Context, Span, SpanOptions, Tracer } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import type { IdGenerator, Sampler } from '@opentelemetry/sdk-trace-base';
+import { LightSpan } from './light-span';
+import type { LightSpanSetup } from './light-span';
 
 const POOL_BYTES = 8 * 1024;
 
@@ -84,6 +86,8 @@ export class SamplingFirstTracer implements Tracer {
     rootRatio?: number,
     /** The sampler is one of the `parentbased_*` ones with default delegates: a valid parent's sampled flag decides. */
     private readonly parentDecides = false,
+    /** When spans go only to the protobuf processor: recorded spans are LightSpans, not the SDK's. */
+    private readonly light?: LightSpanSetup,
   ) {
     if (rootRatio !== undefined) {
       // TraceIdRatioBasedSampler's normalisation and bound, as in @opentelemetry/sdk-trace-base.
@@ -99,6 +103,7 @@ export class SamplingFirstTracer implements Tracer {
     const validParent = parent !== undefined && trace.isSpanContextValid(parent);
     let traceId: string;
     let record: boolean;
+    let sampled = true;
     let traceState = validParent ? parent.traceState : undefined;
     if (validParent && this.parentDecides) {
       traceId = parent.traceId;
@@ -110,9 +115,31 @@ export class SamplingFirstTracer implements Tracer {
       traceId = validParent ? parent.traceId : this.ids.generateTraceId();
       const result = this.sampler.shouldSample(ctx, traceId, name, options.kind ?? SpanKind.INTERNAL, options.attributes ?? {}, options.links ?? []);
       record = result.decision !== SamplingDecision.NOT_RECORD;
+      sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
       traceState = result.traceState ?? traceState;
+      if (record && this.light !== undefined && result.attributes !== undefined) {
+        // A sampler adding attributes: the SDK merges them; leave that to it.
+        return this.#sdkSpan(name, options, ctx, validParent, traceId);
+      }
     }
     if (!record) return trace.wrapSpanContext({ traceId, spanId: this.ids.generateSpanId(), traceFlags: TraceFlags.NONE, traceState });
+    if (this.light !== undefined) {
+      const spanContext = { traceId, spanId: this.ids.generateSpanId(), traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState };
+      return new LightSpan(
+        this.light,
+        spanContext,
+        name,
+        options.kind ?? SpanKind.INTERNAL,
+        validParent ? parent : undefined,
+        options.attributes,
+        options.links,
+        options.startTime,
+      );
+    }
+    return this.#sdkSpan(name, options, ctx, validParent, traceId);
+  }
+
+  #sdkSpan(name: string, options: SpanOptions, ctx: Context, validParent: boolean, traceId: string): Span {
     if (!validParent) this.ids.preset = traceId;
     try {
       return this.sdk.startSpan(name, options, ctx);

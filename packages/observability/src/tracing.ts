@@ -12,9 +12,10 @@ import {
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Sampler, SpanExporter, SpanLimits, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { MiddlewareHandler } from 'hono';
+import type { LightSpanSetup } from './light-span';
 import { activeIds, ensureContextManager, propagator, recordGetter, recordSetter } from './context';
 import type { Metrics } from './metrics';
 import { httpObservability } from './middleware';
@@ -165,7 +166,9 @@ export function initTracing(options: TracingOptions): Tracing {
   const rootRatio = named?.name === 'traceidratio' || named?.name === 'parentbased_traceidratio' ? (named.arg ?? 1) : undefined;
   // samplerFrom builds every parentbased_* sampler with the default delegates (follow the parent).
   const parentDecides = options.sampler === undefined || (named?.name.startsWith('parentbased_') ?? false);
-  const tracer = ownSampler ? new SamplingFirstTracer(sdkTracer, sampler, ids, rootRatio, parentDecides) : sdkTracer;
+  // Spans going only to the protobuf processor are made as LightSpans (same data, same bytes).
+  const light = processors.length === 1 && processors[0] instanceof OtlpProtobufSpanProcessor ? lightSetup(sdkTracer, processors[0]) : undefined;
+  const tracer = ownSampler ? new SamplingFirstTracer(sdkTracer, sampler, ids, rootRatio, parentDecides, light) : sdkTracer;
   return {
     enabled: true,
     serviceName: options.serviceName,
@@ -173,6 +176,13 @@ export function initTracing(options: TracingOptions): Tracing {
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
+}
+
+/** The SDK tracer's resource, scope and limits (as the provider resolved them), for LightSpans; undefined if it has none. */
+function lightSetup(sdkTracer: Tracer, processor: OtlpProtobufSpanProcessor): LightSpanSetup | undefined {
+  const t = sdkTracer as unknown as { _resource?: LightSpanSetup['resource']; instrumentationScope?: LightSpanSetup['scope']; _spanLimits?: SpanLimits };
+  if (t._resource === undefined || t.instrumentationScope === undefined || t._spanLimits === undefined) return undefined;
+  return { resource: t._resource, scope: t.instrumentationScope, limits: t._spanLimits, processor };
 }
 
 /**

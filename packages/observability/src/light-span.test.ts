@@ -1,0 +1,268 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import type { Attributes, Link, Span, SpanOptions } from '@opentelemetry/api';
+import { TraceState, hrTimeToMilliseconds } from '@opentelemetry/core';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanLimits } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LightSpan } from './light-span';
+import { encodeTraceExportRequest } from './otlp-protobuf';
+import { initTracing } from './tracing';
+
+const EVERY_TYPE: Attributes = {
+  'str.ascii': 'GET /products/:sku',
+  'str.empty': '',
+  'str.utf8': 'Grüße, 東京 🚀',
+  'bool.true': true,
+  'int.small': 200,
+  'int.negative': -42,
+  'int.big': 2 ** 40 + 7,
+  'double.fraction': 3.25,
+  'arr.str': ['a', 'ü', ''],
+  'arr.int': [1, -1, 2 ** 33],
+  'arr.empty': [],
+};
+
+const LINKS: Link[] = [
+  { context: { traceId: 'abcdef0123456789abcdef0123456789', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.NONE } },
+  {
+    context: {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+      traceState: new TraceState('k=v'),
+    },
+    attributes: { 'link.kind': 'follows', 'link.n': 2, 'link.long': 'y'.repeat(40) },
+  },
+];
+
+// Made once: a stack trace names the line an error was made on.
+const BOOM = new Error('boom: überlastet');
+const CODED = Object.assign(new Error('coded'), { code: 'E_CODE' });
+
+interface Scenario {
+  name: string;
+  options: SpanOptions;
+  parent?: boolean;
+  act: (span: Span) => void;
+}
+
+/** What the middleware, the query observer, the messaging helpers and error handling do to spans, with explicit times. */
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'GET',
+    options: { kind: SpanKind.SERVER, startTime: [1_700_000_000, 100] },
+    act: (s) => {
+      s.setAttributes({ 'http.request.method': 'GET', 'url.path': '/products/SKU-1', 'server.address': undefined, 'server.port': 3000 });
+      s.updateName('GET /products/:sku');
+      s.setAttribute('http.route', '/products/:sku');
+      s.setAttribute('http.response.status_code', 503);
+      s.setAttribute('error.type', '503');
+      s.setStatus({ code: SpanStatusCode.ERROR });
+      s.setStatus({ code: SpanStatusCode.UNSET });
+      s.end([1_700_000_000, 900_000_100]);
+    },
+  },
+  {
+    name: 'SELECT products',
+    parent: true,
+    options: {
+      kind: SpanKind.CLIENT,
+      startTime: 1_700_000_000_123.456,
+      attributes: { 'db.system.name': 'sqlite', 'db.collection.name': 'products', 'bad.value': {} as never },
+    },
+    act: (s) => {
+      s.addEvent('row read', { rows: 1, 'cache.hit': false }, new Date(1_700_000_000_200));
+      s.addEvent('timed', [1_700_000_000, 5]);
+      s.recordException(BOOM, [1_700_000_000, 7]);
+      s.recordException('a string', [1_700_000_000, 8]);
+      s.recordException(CODED, [1_700_000_000, 9]);
+      s.setStatus({ code: SpanStatusCode.ERROR, message: 'query failed — timeout' });
+      s.end(1_700_000_000_456.5);
+    },
+  },
+  {
+    name: 'process orders.commands',
+    options: { kind: SpanKind.CONSUMER, links: LINKS, attributes: EVERY_TYPE, startTime: [1_700_000_001, 5] },
+    act: (s) => {
+      s.addLink({ context: LINKS[0]!.context, attributes: { late: true } });
+      s.addLinks([{ context: LINKS[1]!.context }]);
+      s.setStatus({ code: SpanStatusCode.OK });
+      s.setStatus({ code: SpanStatusCode.ERROR, message: 'ignored after OK' });
+      s.end([1_700_000_002, 999_999_999]);
+      // After end: ignored (with a warning), as by the SDK.
+      s.setAttribute('late', 1);
+      s.updateName('renamed late');
+      s.end();
+    },
+  },
+  {
+    name: 'over limits',
+    options: { startTime: [1_700_000_003, 0], attributes: { a: 1, b: 'long string value', c: 3, d: 4, e: 5 }, links: [...LINKS, ...LINKS] },
+    act: (s) => {
+      s.setAttribute('a', 'replaced (existing key, kept)');
+      s.setAttribute('z', 'new key past the limit');
+      for (let i = 0; i < 4; i++) s.addEvent(`event ${i}`, { i, x: 1, y: 2, z: 3 }, [1_700_000_003, i]);
+      s.end([1_700_000_002, 0]); // before the start: duration 0, end = start
+    },
+  },
+];
+
+function sdkProvider(spanLimits: SpanLimits) {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'light-span-test', 'service.version': '1.0.0' }),
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanLimits,
+  });
+  return { provider, exporter };
+}
+
+/** The same calls on the SDK's spans and on LightSpans made with the SDK's ids, resource, scope and limits. */
+function bothWays(spanLimits: SpanLimits): { sdk: ReadableSpan[]; light: ReadableSpan[] } {
+  const { provider, exporter } = sdkProvider(spanLimits);
+  const tracer = provider.getTracer('@archbench/observability', '0.1.0');
+  const light: ReadableSpan[] = [];
+  const setupFor = (s: ReadableSpan) => ({
+    resource: s.resource,
+    scope: s.instrumentationScope,
+    limits: (tracer as unknown as { _spanLimits: SpanLimits })._spanLimits,
+    processor: { onEnd: (span: ReadableSpan) => light.push(span) },
+  });
+  const remote = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+    traceState: new TraceState('vendor=abc'),
+  });
+  let parentSdk: Span | undefined;
+  for (const scenario of SCENARIOS) {
+    const ctx = scenario.parent && parentSdk ? trace.setSpan(ROOT_CONTEXT, parentSdk) : remote;
+    const sdkSpan = tracer.startSpan(scenario.name, scenario.options, ctx);
+    parentSdk ??= sdkSpan;
+    const readable = sdkSpan as unknown as ReadableSpan;
+    const lightSpan = new LightSpan(
+      setupFor(readable),
+      sdkSpan.spanContext(),
+      scenario.name,
+      scenario.options.kind ?? SpanKind.INTERNAL,
+      readable.parentSpanContext,
+      scenario.options.attributes,
+      scenario.options.links,
+      scenario.options.startTime,
+    );
+    scenario.act(sdkSpan);
+    scenario.act(lightSpan);
+  }
+  return { sdk: exporter.getFinishedSpans(), light };
+}
+
+describe('LightSpan', () => {
+  it('holds the same span data as the SDK span for the same calls, so both encode to the same bytes (and as the official serializer does)', () => {
+    for (const limits of [
+      {},
+      { attributeCountLimit: 3, eventCountLimit: 2, linkCountLimit: 2, attributePerEventCountLimit: 2, attributeValueLengthLimit: 10 },
+    ]) {
+      const { sdk, light } = bothWays(limits);
+      expect(light).toHaveLength(SCENARIOS.length);
+      for (let i = 0; i < sdk.length; i++) {
+        const [a, b] = [sdk[i]!, light[i]!];
+        expect({ ...b, attributes: b.attributes, events: b.events, links: b.links, status: b.status, duration: b.duration }).toMatchObject({
+          name: a.name,
+          kind: a.kind,
+          startTime: a.startTime,
+          endTime: a.endTime,
+          duration: a.duration,
+          attributes: a.attributes,
+          events: a.events,
+          links: a.links,
+          status: a.status,
+          droppedAttributesCount: a.droppedAttributesCount,
+          droppedEventsCount: a.droppedEventsCount,
+          droppedLinksCount: a.droppedLinksCount,
+          ended: true,
+        });
+        expect(b.parentSpanContext).toEqual(a.parentSpanContext);
+      }
+      const expected = Buffer.from(ProtobufTraceSerializer.serializeRequest(sdk)!);
+      expect(encodeTraceExportRequest(light).equals(expected)).toBe(true);
+      expect(Buffer.from(ProtobufTraceSerializer.serializeRequest(light)!).equals(expected)).toBe(true);
+    }
+  });
+
+  it('times a span without explicit times from the wall clock at start plus the monotonic time elapsed', async () => {
+    const { sdk } = bothWays({});
+    const before = Date.now();
+    const span = new LightSpan(
+      { resource: sdk[0]!.resource, scope: sdk[0]!.instrumentationScope, limits: { attributeValueLengthLimit: Infinity }, processor: { onEnd: () => {} } },
+      sdk[0]!.spanContext(),
+      'timed',
+      SpanKind.INTERNAL,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    span.end();
+    const start = hrTimeToMilliseconds(span.startTime);
+    expect(start).toBeGreaterThanOrEqual(before);
+    expect(start).toBeLessThanOrEqual(before + 10);
+    const elapsed = hrTimeToMilliseconds(span.duration);
+    expect(elapsed).toBeGreaterThanOrEqual(18);
+    expect(hrTimeToMilliseconds(span.endTime) - start).toBeCloseTo(elapsed, 3);
+    expect(span.isRecording()).toBe(false);
+  });
+});
+
+describe('initTracing with OTLP protobuf export', () => {
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  it('makes recorded spans as LightSpans, child of their parent, and exports them as the official serializer would', async () => {
+    const bodies: Buffer[] = [];
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const tracing = initTracing({
+      serviceName: 'light',
+      serviceVersion: '0.1.0',
+      otlpEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      otlpProtocol: 'http/protobuf',
+      sampler: { name: 'parentbased_always_on' },
+      registerGlobal: false,
+    });
+    const root = tracing.tracer.startSpan('GET /products/:sku', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET' } }, ROOT_CONTEXT);
+    const child = tracing.tracer.startSpan('SELECT products', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, root));
+    expect(root).toBeInstanceOf(LightSpan);
+    expect(child).toBeInstanceOf(LightSpan);
+    expect(child.spanContext().traceId).toBe(root.spanContext().traceId);
+    expect(root.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
+    expect((child as LightSpan).parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    child.recordException(new Error('slow'));
+    child.end();
+    root.end();
+    await tracing.forceFlush();
+    expect(bodies).toHaveLength(1);
+    const spans = [child, root] as LightSpan[];
+    expect(spans.map((s) => s.resource.attributes)).toEqual([
+      { 'service.name': 'light', 'service.version': '0.1.0' },
+      { 'service.name': 'light', 'service.version': '0.1.0' },
+    ]);
+    expect(bodies[0]!.equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!))).toBe(true);
+    await tracing.shutdown();
+  });
+});

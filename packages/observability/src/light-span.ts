@@ -1,0 +1,269 @@
+// Internal: the recording span archbench's tracer makes when spans go only to the OTLP protobuf
+// processor. It keeps the data the SDK's SpanImpl keeps, with the same rules (attribute, event and
+// link limits, value truncation, time arithmetic, status precedence, warnings after end), so the
+// encoder writes the same bytes for it; what it leaves out is the SDK tracer's second sampler call,
+// the attribute and link copies made before sampling, the span processor fan-out, self-metrics,
+// and the per-span bookkeeping fields, which made a span several times dearer than its encoding.
+import { SpanStatusCode, diag } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Exception, HrTime, Link, Span, SpanContext, SpanKind, SpanStatus, TimeInput } from '@opentelemetry/api';
+import {
+  addHrTimes,
+  hrTime,
+  hrTimeDuration,
+  isAttributeValue,
+  isTimeInput,
+  isTimeInputHrTime,
+  millisToHrTime,
+  otperformance,
+  sanitizeAttributes,
+} from '@opentelemetry/core';
+import type { ReadableSpan, SpanLimits, TimedEvent } from '@opentelemetry/sdk-trace-base';
+
+type Resource = ReadableSpan['resource'];
+type Scope = ReadableSpan['instrumentationScope'];
+
+/** What every light span of one tracer shares: where it belongs and where it goes when it ends. */
+export interface LightSpanSetup {
+  readonly resource: Resource;
+  readonly scope: Scope;
+  /** The provider's limits (the SDK's defaults and OTEL_*_LIMIT variables already applied). */
+  readonly limits: SpanLimits;
+  /** The one span processor; only `onEnd` is called (the protobuf processor does nothing on start). */
+  readonly processor: { onEnd(span: ReadableSpan): void };
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A recording span with SpanImpl's behaviour, handed straight to the processor at end. */
+export class LightSpan implements Span, ReadableSpan {
+  name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  readonly attributes: Attributes = {};
+  readonly links: Link[] = [];
+  readonly events: TimedEvent[] = [];
+  readonly startTime: HrTime;
+  endTime: HrTime = [0, 0];
+  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  droppedAttributesCount = 0;
+  droppedEventsCount = 0;
+  droppedLinksCount = 0;
+  ended = false;
+  duration: HrTime = [-1, -1];
+  readonly #setup: LightSpanSetup;
+  readonly #context: SpanContext;
+  #attributeCount = 0;
+  readonly #performanceStart: number;
+  readonly #performanceOffset: number;
+  readonly #startTimeProvided: boolean;
+
+  constructor(
+    setup: LightSpanSetup,
+    spanContext: SpanContext,
+    name: string,
+    kind: SpanKind,
+    parentSpanContext: SpanContext | undefined,
+    attributes: Attributes | undefined,
+    links: Link[] | undefined,
+    startTime: TimeInput | undefined,
+  ) {
+    const now = Date.now();
+    this.#setup = setup;
+    this.#context = spanContext;
+    this.#performanceStart = otperformance.now();
+    this.#performanceOffset = now - (this.#performanceStart + otperformance.timeOrigin);
+    this.#startTimeProvided = startTime != null;
+    this.name = name;
+    this.kind = kind;
+    this.parentSpanContext = parentSpanContext;
+    // The SDK tracer sanitizes links and attributes once before sampling (copying arrays), then
+    // the span applies its limits; sanitizing is idempotent, so once here gives the same result.
+    if (links !== undefined) for (const link of links) this.addLink(link);
+    this.startTime = this.#time(startTime ?? now);
+    if (attributes != null) this.setAttributes(sanitizeAttributes(attributes));
+  }
+
+  get resource(): Resource {
+    return this.#setup.resource;
+  }
+
+  get instrumentationScope(): Scope {
+    return this.#setup.scope;
+  }
+
+  spanContext(): SpanContext {
+    return this.#context;
+  }
+
+  isRecording(): boolean {
+    return !this.ended;
+  }
+
+  setAttribute(key: string, value: AttributeValue | undefined): this {
+    if (value == null || this.#endedWarn()) return this;
+    if (key.length === 0) {
+      diag.warn(`Invalid attribute key: ${key}`);
+      return this;
+    }
+    if (!isAttributeValue(value)) {
+      diag.warn(`Invalid attribute value set for key: ${key}`);
+      return this;
+    }
+    const limit = this.#setup.limits.attributeCountLimit;
+    const isNew = !hasOwn.call(this.attributes, key);
+    if (limit !== undefined && this.#attributeCount >= limit && isNew) {
+      this.droppedAttributesCount++;
+      return this;
+    }
+    this.attributes[key] = this.#truncate(value);
+    if (isNew) this.#attributeCount++;
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) if (hasOwn.call(attributes, key)) this.setAttribute(key, attributes[key]);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrStartTime?: Attributes | TimeInput, timeStamp?: TimeInput): this {
+    if (this.#endedWarn()) return this;
+    const { eventCountLimit, attributePerEventCountLimit } = this.#setup.limits;
+    if (eventCountLimit === 0) {
+      diag.warn('No events allowed.');
+      this.droppedEventsCount++;
+      return this;
+    }
+    if (eventCountLimit !== undefined && this.events.length >= eventCountLimit) {
+      if (this.droppedEventsCount === 0) diag.debug('Dropping extra events.');
+      this.events.shift();
+      this.droppedEventsCount++;
+    }
+    if (isTimeInput(attributesOrStartTime)) {
+      if (!isTimeInput(timeStamp)) timeStamp = attributesOrStartTime;
+      attributesOrStartTime = undefined;
+    }
+    const { attributes, dropped } = this.#limited(sanitizeAttributes(attributesOrStartTime), attributePerEventCountLimit);
+    this.events.push({ name, attributes, time: this.#time(timeStamp), droppedAttributesCount: dropped });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.#endedWarn()) return this;
+    const { linkCountLimit, attributePerLinkCountLimit } = this.#setup.limits;
+    if (linkCountLimit === 0) {
+      this.droppedLinksCount++;
+      return this;
+    }
+    if (linkCountLimit !== undefined && this.links.length >= linkCountLimit) {
+      if (this.droppedLinksCount === 0) diag.debug('Dropping extra links.');
+      this.links.shift();
+      this.droppedLinksCount++;
+    }
+    const { attributes, dropped, count } = this.#limited(sanitizeAttributes(link.attributes), attributePerLinkCountLimit);
+    const processed: Link = { context: link.context };
+    if (count > 0) processed.attributes = attributes;
+    if (dropped > 0) processed.droppedAttributesCount = dropped;
+    this.links.push(processed);
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.#endedWarn()) return this;
+    if (status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
+    const next: SpanStatus = { code: status.code };
+    if (status.code === SpanStatusCode.ERROR) {
+      if (typeof status.message === 'string') next.message = status.message;
+      else if (status.message != null) diag.warn(`Dropping invalid status.message of type '${typeof status.message}', expected 'string'`);
+    }
+    this.status = next;
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (this.#endedWarn()) return this;
+    this.name = name;
+    return this;
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.ended) {
+      diag.error(`${this.name} ${this.#context.traceId}-${this.#context.spanId} - You can only call end() on a span once.`);
+      return;
+    }
+    this.endTime = this.#time(endTime);
+    this.duration = hrTimeDuration(this.startTime, this.endTime);
+    if (this.duration[0] < 0) {
+      diag.warn('Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.', this.startTime, this.endTime);
+      this.endTime = this.startTime.slice() as HrTime;
+      this.duration = [0, 0];
+    }
+    if (this.droppedEventsCount > 0) diag.warn(`Dropped ${this.droppedEventsCount} events because eventCountLimit reached`);
+    if (this.droppedLinksCount > 0) diag.warn(`Dropped ${this.droppedLinksCount} links because linkCountLimit reached`);
+    this.ended = true;
+    this.#setup.processor.onEnd(this);
+  }
+
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') attributes['exception.message'] = exception;
+    else if (exception) {
+      if (exception.code) attributes['exception.type'] = exception.code.toString();
+      else if (exception.name) attributes['exception.type'] = exception.name;
+      if (exception.message) attributes['exception.message'] = exception.message;
+      if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
+    }
+    if (attributes['exception.type'] || attributes['exception.message']) this.addEvent('exception', attributes, time);
+    else diag.warn(`Failed to record an exception ${String(exception)}`);
+  }
+
+  /** SpanImpl's time rules: performance timestamps corrected to the epoch, else relative to the start. */
+  #time(input: TimeInput | undefined): HrTime {
+    if (typeof input === 'number' && input <= otperformance.now()) return hrTime(input + this.#performanceOffset);
+    if (typeof input === 'number') return millisToHrTime(input);
+    if (input instanceof Date) return millisToHrTime(input.getTime());
+    if (isTimeInputHrTime(input)) return input;
+    if (this.#startTimeProvided) return millisToHrTime(Date.now());
+    return addHrTimes(this.startTime, millisToHrTime(otperformance.now() - this.#performanceStart));
+  }
+
+  #limited(sanitized: Attributes, limit: number | undefined): { attributes: Attributes; dropped: number; count: number } {
+    const attributes: Attributes = {};
+    let dropped = 0;
+    let count = 0;
+    for (const key in sanitized) {
+      if (!hasOwn.call(sanitized, key)) continue;
+      if (limit !== undefined && count >= limit) {
+        dropped++;
+        continue;
+      }
+      attributes[key] = this.#truncate(sanitized[key]!);
+      count++;
+    }
+    return { attributes, dropped, count };
+  }
+
+  #truncate(value: AttributeValue): AttributeValue {
+    const limit = this.#setup.limits.attributeValueLengthLimit ?? 0;
+    if (limit <= 0) {
+      diag.warn(`Attribute value limit must be positive, got ${limit}`);
+      return value;
+    }
+    if (typeof value === 'string') return value.length <= limit ? value : value.substring(0, limit);
+    if (Array.isArray(value)) return value.map((v: unknown) => (typeof v === 'string' && v.length > limit ? v.substring(0, limit) : v)) as AttributeValue;
+    return value;
+  }
+
+  #endedWarn(): boolean {
+    if (this.ended) {
+      const { traceId, spanId } = this.#context;
+      const error = new Error(`Operation attempted on ended Span {traceId: ${traceId}, spanId: ${spanId}}`);
+      diag.warn(`Cannot execute the operation on ended Span {traceId: ${traceId}, spanId: ${spanId}}`, error);
+    }
+    return this.ended;
+  }
+}

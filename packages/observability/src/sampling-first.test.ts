@@ -3,7 +3,7 @@ import { TraceState } from '@opentelemetry/core';
 import { InMemorySpanExporter, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { initTracing } from './tracing';
+import { initTracing, injectContext } from './tracing';
 
 function setup(sampler: Parameters<typeof initTracing>[0]['sampler']) {
   const exporter = new InMemorySpanExporter();
@@ -76,6 +76,32 @@ describe('sampling before the SDK makes a span', () => {
     expect(c.spanContext().traceId).toBe(a.spanContext().traceId);
     for (const s of [a, b, c]) s.end();
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
+  it('gives unsampled spans ids made on first read, the same on every read and in the traceparent they propagate, unique across spans', () => {
+    for (const sampler of [{ name: 'always_off' }, { name: 'parentbased_traceidratio', arg: 0 }, { name: 'parentbased_always_off' }] as const) {
+      const { tracing } = setup(sampler);
+      const traceIds = new Set<string>();
+      const spanIds = new Set<string>();
+      for (let i = 0; i < 2000; i++) {
+        const root = tracing.tracer.startSpan('GET /x', { kind: SpanKind.SERVER }, ROOT_CONTEXT);
+        const child = tracing.tracer.startSpan('SELECT x', {}, trace.setSpan(ROOT_CONTEXT, root));
+        const sc = root.spanContext();
+        expect(root.spanContext()).toBe(sc);
+        expect(sc.traceId).toMatch(/^[0-9a-f]{32}$/);
+        expect(sc.spanId).toMatch(/^[0-9a-f]{16}$/);
+        expect(sc.traceFlags).toBe(TraceFlags.NONE);
+        expect(child.spanContext().traceId).toBe(sc.traceId);
+        expect(child.spanContext().spanId).not.toBe(sc.spanId);
+        const headers = injectContext({}, trace.setSpan(ROOT_CONTEXT, child));
+        expect(headers).toEqual({ traceparent: `00-${sc.traceId}-${child.spanContext().spanId}-00` });
+        traceIds.add(sc.traceId);
+        spanIds.add(sc.spanId).add(child.spanContext().spanId);
+        root.end();
+      }
+      expect(traceIds.size).toBe(2000);
+      expect(spanIds.size).toBe(4000);
+    }
   });
 
   it('startActiveSpan runs the function with the span active', () => {

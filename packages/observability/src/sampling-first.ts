@@ -2,7 +2,7 @@
 // be recorded (9 requests in 10 under the production default) costs two ids and one small object.
 import { randomFillSync } from 'node:crypto';
 import { SamplingDecision, SpanKind, TraceFlags, context as contextApi, trace } from '@opentelemetry/api';
-import type { Context, Span, SpanOptions, Tracer } from '@opentelemetry/api';
+import type { Context, Span, SpanContext, SpanOptions, TraceState, Tracer } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import type { IdGenerator, Sampler } from '@opentelemetry/sdk-trace-base';
 import { LightSpan } from './light-span';
@@ -28,6 +28,14 @@ export class PresetIdGenerator implements IdGenerator {
   lastAccumulation = 0;
 
   #hex(bytes: number): string {
+    return this.hexAt(this.#draw(bytes), bytes);
+  }
+
+  /**
+   * Reserves `bytes` non-zero random bytes of the pool and returns where they start; they stay
+   * valid until the next draw (`UnsampledSpan` copies them out as numbers at once).
+   */
+  #draw(bytes: number): number {
     for (;;) {
       if (this.#offset + bytes > POOL_BYTES) {
         randomFillSync(this.#pool);
@@ -36,17 +44,36 @@ export class PresetIdGenerator implements IdGenerator {
       const start = this.#offset;
       this.#offset += bytes;
       // All zeros is the invalid id; draw again (1 in 2^64 or 2^128).
-      for (let i = start; i < start + bytes; i++) if (this.#pool[i] !== 0) return this.#pool.toString('hex', start, start + bytes);
+      for (let i = start; i < start + bytes; i++) if (this.#pool[i] !== 0) return start;
     }
+  }
+
+  /** The 32-bit big-endian word of the pool at `at`. */
+  word(at: number): number {
+    const p = this.#pool;
+    return ((p[at]! << 24) | (p[at + 1]! << 16) | (p[at + 2]! << 8) | p[at + 3]!) >>> 0;
+  }
+
+  /** Draws a trace id as bytes (see `word`), with `lastAccumulation` set for it; returns its offset. */
+  drawTraceBytes(): number {
+    const at = this.#draw(16);
+    this.lastAccumulation = (this.word(at) ^ this.word(at + 4) ^ this.word(at + 8) ^ this.word(at + 12)) >>> 0;
+    return at;
+  }
+
+  /** Draws a span id as bytes (see `word`); returns its offset. */
+  drawSpanBytes(): number {
+    return this.#draw(8);
+  }
+
+  /** The hex of pool bytes drawn last. */
+  hexAt(at: number, bytes: number): string {
+    return this.#pool.toString('hex', at, at + bytes);
   }
 
   /** A fresh trace id (never the preset), with `lastAccumulation` set for it. */
   drawTraceId(): string {
-    const id = this.#hex(16);
-    const pool = this.#pool;
-    const at = this.#offset - 16;
-    this.lastAccumulation = (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
-    return id;
+    return this.hexAt(this.drawTraceBytes(), 16);
   }
 
   generateTraceId(): string {
@@ -61,6 +88,82 @@ export class PresetIdGenerator implements IdGenerator {
   generateSpanId(): string {
     return this.#hex(8);
   }
+}
+
+const HEX_SCRATCH = Buffer.allocUnsafe(16);
+
+function wordsHex(a: number, b: number, c?: number, d?: number): string {
+  HEX_SCRATCH.writeUInt32BE(a, 0);
+  HEX_SCRATCH.writeUInt32BE(b, 4);
+  if (c === undefined || d === undefined) return HEX_SCRATCH.toString('hex', 0, 8);
+  HEX_SCRATCH.writeUInt32BE(c, 8);
+  HEX_SCRATCH.writeUInt32BE(d, 12);
+  return HEX_SCRATCH.toString('hex', 0, 16);
+}
+
+/**
+ * A non-recording span, as `trace.wrapSpanContext` makes, whose new ids are kept as numbers until
+ * `spanContext()` is first read: most unsampled requests never read them (no log line, no
+ * outgoing call), so the hex strings are not made for them.
+ */
+export class UnsampledSpan implements Span {
+  #context: SpanContext | undefined;
+  /** The trace id when it came as hex (from the parent); else t0..t3 hold it. */
+  readonly #traceId: string | undefined;
+  readonly #t0: number;
+  readonly #t1: number;
+  readonly #t2: number;
+  readonly #t3: number;
+  readonly #s0: number;
+  readonly #s1: number;
+  readonly #traceState: TraceState | undefined;
+
+  constructor(traceId: string | undefined, t0: number, t1: number, t2: number, t3: number, s0: number, s1: number, traceState: TraceState | undefined) {
+    this.#traceId = traceId;
+    this.#t0 = t0;
+    this.#t1 = t1;
+    this.#t2 = t2;
+    this.#t3 = t3;
+    this.#s0 = s0;
+    this.#s1 = s1;
+    this.#traceState = traceState;
+  }
+
+  spanContext(): SpanContext {
+    return (this.#context ??= {
+      traceId: this.#traceId ?? wordsHex(this.#t0, this.#t1, this.#t2, this.#t3),
+      spanId: wordsHex(this.#s0, this.#s1),
+      traceFlags: TraceFlags.NONE,
+      traceState: this.#traceState,
+    });
+  }
+
+  setAttribute(): this {
+    return this;
+  }
+  setAttributes(): this {
+    return this;
+  }
+  addEvent(): this {
+    return this;
+  }
+  addLink(): this {
+    return this;
+  }
+  addLinks(): this {
+    return this;
+  }
+  setStatus(): this {
+    return this;
+  }
+  updateName(): this {
+    return this;
+  }
+  end(): void {}
+  isRecording(): boolean {
+    return false;
+  }
+  recordException(): void {}
 }
 
 /**
@@ -88,6 +191,8 @@ export class SamplingFirstTracer implements Tracer {
     private readonly parentDecides = false,
     /** When spans go only to the protobuf processor: recorded spans are LightSpans, not the SDK's. */
     private readonly light?: LightSpanSetup,
+    /** The sampler's decision for every root span, when it is a constant (always_on/off and their parent-based forms). */
+    private readonly rootRecords?: boolean,
   ) {
     if (rootRatio !== undefined) {
       // TraceIdRatioBasedSampler's normalisation and bound, as in @opentelemetry/sdk-trace-base.
@@ -108,9 +213,16 @@ export class SamplingFirstTracer implements Tracer {
     if (validParent && this.parentDecides) {
       traceId = parent.traceId;
       record = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
+      if (!record) return this.#unsampled(parent.traceId, -1, traceState);
     } else if (!validParent && this.#rootUpperBound !== undefined) {
-      traceId = this.ids.drawTraceId();
+      const at = this.ids.drawTraceBytes();
       record = this.ids.lastAccumulation < this.#rootUpperBound;
+      if (!record) return this.#unsampled(undefined, at, undefined);
+      traceId = this.ids.hexAt(at, 16);
+    } else if (!validParent && this.rootRecords !== undefined) {
+      if (!this.rootRecords) return this.#unsampled(undefined, this.ids.drawTraceBytes(), undefined);
+      traceId = this.ids.generateTraceId();
+      record = true;
     } else {
       traceId = validParent ? parent.traceId : this.ids.generateTraceId();
       const result = this.sampler.shouldSample(ctx, traceId, name, options.kind ?? SpanKind.INTERNAL, options.attributes ?? {}, options.links ?? []);
@@ -122,7 +234,7 @@ export class SamplingFirstTracer implements Tracer {
         return this.#sdkSpan(name, options, ctx, validParent, traceId);
       }
     }
-    if (!record) return trace.wrapSpanContext({ traceId, spanId: this.ids.generateSpanId(), traceFlags: TraceFlags.NONE, traceState });
+    if (!record) return this.#unsampled(traceId, -1, traceState);
     if (this.light !== undefined) {
       const spanContext = { traceId, spanId: this.ids.generateSpanId(), traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState };
       return new LightSpan(
@@ -137,6 +249,17 @@ export class SamplingFirstTracer implements Tracer {
       );
     }
     return this.#sdkSpan(name, options, ctx, validParent, traceId);
+  }
+
+  /** A non-recording span in the trace `traceId`, or in the one drawn at `at` of the pool, with a new span id. */
+  #unsampled(traceId: string | undefined, at: number, traceState: TraceState | undefined): Span {
+    const ids = this.ids;
+    const t0 = traceId === undefined ? ids.word(at) : 0;
+    const t1 = traceId === undefined ? ids.word(at + 4) : 0;
+    const t2 = traceId === undefined ? ids.word(at + 8) : 0;
+    const t3 = traceId === undefined ? ids.word(at + 12) : 0;
+    const s = ids.drawSpanBytes();
+    return new UnsampledSpan(traceId, t0, t1, t2, t3, ids.word(s), ids.word(s + 4), traceState);
   }
 
   #sdkSpan(name: string, options: SpanOptions, ctx: Context, validParent: boolean, traceId: string): Span {

@@ -168,7 +168,10 @@ export function initTracing(options: TracingOptions): Tracing {
   const parentDecides = options.sampler === undefined || (named?.name.startsWith('parentbased_') ?? false);
   // Spans going only to the protobuf processor are made as LightSpans (same data, same bytes).
   const light = processors.length === 1 && processors[0] instanceof OtlpProtobufSpanProcessor ? lightSetup(sdkTracer, processors[0]) : undefined;
-  const tracer = ownSampler ? new SamplingFirstTracer(sdkTracer, sampler, ids, rootRatio, parentDecides, light) : sdkTracer;
+  // always_on / always_off and their parent-based forms decide every root span alike.
+  const rootName = options.sampler === undefined ? 'always_on' : named?.name.replace(/^parentbased_/, '');
+  const rootRecords = rootName === 'always_on' ? true : rootName === 'always_off' ? false : undefined;
+  const tracer = ownSampler ? new SamplingFirstTracer(sdkTracer, sampler, ids, rootRatio, parentDecides, light, rootRecords) : sdkTracer;
   return {
     enabled: true,
     serviceName: options.serviceName,

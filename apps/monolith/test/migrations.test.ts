@@ -9,7 +9,7 @@ import type { Tables } from '../src/db';
 
 const at = '2026-11-30T12:00:00.000Z';
 
-describe('SQLite schema upgrade (0002: orders, payments and shipments keyed by id)', () => {
+describe('SQLite schema upgrade (0002: orders, payments and shipments keyed by id; 0003: an index of pending orders)', () => {
   it('keeps the rows, constraints and indexes of a database written before it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'archbench-migrations-'));
     const open = () => openDatabase<Tables>({ dataDir, fileName: 'monolith.db' });
@@ -62,7 +62,12 @@ describe('SQLite schema upgrade (0002: orders, payments and shipments keyed by i
           ['shipments', true],
         ]);
         const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and sql is not null order by name`.execute(db);
-        expect(indexes.rows.map((i) => i.name)).toEqual(['orders_customer_id', 'orders_status']);
+        expect(indexes.rows.map((i) => i.name)).toEqual(['orders_customer_id', 'orders_pending']);
+        // 0003: the deadline sweeper's query (PENDING orders by age) reads the index of pending orders, not the table.
+        const plan = await sql<{
+          detail: string;
+        }>`explain query plan select id from orders where status = ${'PENDING'} and created_at < ${at} order by created_at limit 100`.execute(db);
+        expect(plan.rows.map((r) => r.detail)).toEqual(['SEARCH orders USING COVERING INDEX orders_pending (created_at<?)']);
 
         // The constraints came along: one charge per order, one shipment per order, items only of known orders.
         const charge = db

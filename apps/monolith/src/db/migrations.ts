@@ -87,6 +87,16 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0003_orders_pending_index': {
+    // The deadline sweeper and resume() look up PENDING orders by age; nothing reads the other
+    // statuses through an index (resume's CONFIRMED and CANCELLED passes read them once at start).
+    // An index of PENDING orders only gets one entry per order, removed when it settles, instead
+    // of an entry per status it passes through.
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex('orders_status').execute();
+      await db.schema.createIndex('orders_pending').on('orders').column('created_at').where(sql.ref('status'), '=', 'PENDING').execute();
+    },
+  },
 };
 
 /** Recreates a SQLite table as WITHOUT ROWID with the same columns, constraints, rows and indexes. */

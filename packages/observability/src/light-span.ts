@@ -34,22 +34,30 @@ export interface LightSpanSetup {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+// Most spans have no links nor events, and every span starts unset and unended: these shared,
+// frozen values stand in until the span gets its own (five allocations fewer per span).
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
+const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
+
 /** A recording span with SpanImpl's behaviour, handed straight to the processor at end. */
 export class LightSpan implements Span, ReadableSpan {
   name: string;
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
   readonly attributes: Attributes = {};
-  readonly links: Link[] = [];
-  readonly events: TimedEvent[] = [];
+  links: Link[] = NO_LINKS;
+  events: TimedEvent[] = NO_EVENTS;
   readonly startTime: HrTime;
-  endTime: HrTime = [0, 0];
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  endTime: HrTime = NOT_ENDED;
+  status: SpanStatus = UNSET;
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
   droppedLinksCount = 0;
   ended = false;
-  duration: HrTime = [-1, -1];
+  duration: HrTime = NO_DURATION;
   readonly #setup: LightSpanSetup;
   readonly #context: SpanContext;
   #attributeCount = 0;
@@ -135,7 +143,7 @@ export class LightSpan implements Span, ReadableSpan {
     }
     if (eventCountLimit !== undefined && this.events.length >= eventCountLimit) {
       if (this.droppedEventsCount === 0) diag.debug('Dropping extra events.');
-      this.events.shift();
+      if (this.events.length > 0) this.events.shift();
       this.droppedEventsCount++;
     }
     if (isTimeInput(attributesOrStartTime)) {
@@ -143,6 +151,7 @@ export class LightSpan implements Span, ReadableSpan {
       attributesOrStartTime = undefined;
     }
     const { attributes, dropped } = this.#limited(sanitizeAttributes(attributesOrStartTime), attributePerEventCountLimit);
+    if (this.events === NO_EVENTS) this.events = [];
     this.events.push({ name, attributes, time: this.#time(timeStamp), droppedAttributesCount: dropped });
     return this;
   }
@@ -156,13 +165,14 @@ export class LightSpan implements Span, ReadableSpan {
     }
     if (linkCountLimit !== undefined && this.links.length >= linkCountLimit) {
       if (this.droppedLinksCount === 0) diag.debug('Dropping extra links.');
-      this.links.shift();
+      if (this.links.length > 0) this.links.shift();
       this.droppedLinksCount++;
     }
     const { attributes, dropped, count } = this.#limited(sanitizeAttributes(link.attributes), attributePerLinkCountLimit);
     const processed: Link = { context: link.context };
     if (count > 0) processed.attributes = attributes;
     if (dropped > 0) processed.droppedAttributesCount = dropped;
+    if (this.links === NO_LINKS) this.links = [];
     this.links.push(processed);
     return this;
   }

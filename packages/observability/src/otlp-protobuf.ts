@@ -443,21 +443,31 @@ export function encodeTraceExportRequest(spans: readonly ReadableSpan[]): Buffer
     }
     list.push(s);
   }
+  return writeExportRequest(byResource, (w, list) => {
+    for (const s of list) {
+      w.tag1((2 << 3) | 2);
+      span(w, s);
+    }
+  });
+}
+
+/**
+ * The ExportTraceServiceRequest framing (resource spans, scope spans, schema URLs) around spans
+ * grouped by resource and scope; `writeSpans` writes the span fields of one scope.
+ */
+function writeExportRequest<T>(groups: Map<Resource, Map<Scope, T>>, writeSpans: (w: Writer, spans: T) => void): Buffer {
   const w = writer;
   w.pos = 0;
-  for (const [resource, byScope] of byResource) {
+  for (const [resource, byScope] of groups) {
     w.tag1((1 << 3) | 2);
     // A batch of spans is far longer than 16 KiB only with large batches: three bytes cover 2 MiB.
     const resourceSpans = w.begin(3);
     raw(w, encodedOnce(resourceBytes, resource, resource.asyncAttributesPending !== true, writeResource));
-    for (const [scope, list] of byScope) {
+    for (const [scope, spans] of byScope) {
       w.tag1((2 << 3) | 2);
       const scopeSpans = w.begin(3);
       raw(w, encodedOnce(scopeBytes, scope, true, writeScope));
-      for (const s of list) {
-        w.tag1((2 << 3) | 2);
-        span(w, s);
-      }
+      writeSpans(w, spans);
       if (scope.schemaUrl) {
         w.tag1((3 << 3) | 2);
         w.string(scope.schemaUrl);
@@ -731,34 +741,13 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
 
   /** The ExportTraceServiceRequest of the spans encoded so far; their buffers go back to the spares. */
   #encodeBatch(groups: Map<Resource, Map<Scope, Writer>>): Buffer {
-    const w = writer;
-    w.pos = 0;
-    for (const [resource, byScope] of groups) {
-      w.tag1((1 << 3) | 2);
-      const resourceSpans = w.begin(3);
-      raw(w, encodedOnce(resourceBytes, resource, resource.asyncAttributesPending !== true, writeResource));
-      for (const [scope, spans] of byScope) {
-        w.tag1((2 << 3) | 2);
-        const scopeSpans = w.begin(3);
-        raw(w, encodedOnce(scopeBytes, scope, true, writeScope));
-        w.ensure(spans.pos);
-        spans.buf.copy(w.buf, w.pos, 0, spans.pos);
-        w.pos += spans.pos;
-        spans.pos = 0;
-        this.#spare.push(spans);
-        if (scope.schemaUrl) {
-          w.tag1((3 << 3) | 2);
-          w.string(scope.schemaUrl);
-        }
-        w.end(scopeSpans, 3);
-      }
-      if (resource.schemaUrl) {
-        w.tag1((3 << 3) | 2);
-        w.string(resource.schemaUrl);
-      }
-      w.end(resourceSpans, 3);
-    }
-    return w.take();
+    return writeExportRequest(groups, (w, spans) => {
+      w.ensure(spans.pos);
+      spans.buf.copy(w.buf, w.pos, 0, spans.pos);
+      w.pos += spans.pos;
+      spans.pos = 0;
+      this.#spare.push(spans);
+    });
   }
 
   /** Sends what is waiting and waits for every request in flight. */

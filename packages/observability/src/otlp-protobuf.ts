@@ -290,9 +290,8 @@ function event(w: Writer, e: TimedEvent): void {
   w.end(start, 1);
 }
 
-function link(w: Writer, l: Link & { droppedAttributesCount?: number }): void {
-  const start = w.begin(1);
-  const ctx: SpanContext = l.context;
+/** Fields 1–3 of a Span and of a Link alike: trace id, span id, trace state. */
+function writeContext(w: Writer, ctx: SpanContext): void {
   w.tag1((1 << 3) | 2);
   w.hexBytes(ctx.traceId);
   w.tag1((2 << 3) | 2);
@@ -302,6 +301,12 @@ function link(w: Writer, l: Link & { droppedAttributesCount?: number }): void {
     w.tag1((3 << 3) | 2);
     w.string(traceState);
   }
+}
+
+function link(w: Writer, l: Link & { droppedAttributesCount?: number }): void {
+  const start = w.begin(1);
+  const ctx: SpanContext = l.context;
+  writeContext(w, ctx);
   if (l.attributes) attributes(w, l.attributes, 4);
   w.tag1((5 << 3) | 0);
   w.varint(l.droppedAttributesCount || 0);
@@ -314,15 +319,7 @@ function span(w: Writer, s: ReadableSpan): void {
   // Most spans are 128 B – 16 KiB long: a two-byte length.
   const start = w.begin(2);
   const ctx = s.spanContext();
-  w.tag1((1 << 3) | 2);
-  w.hexBytes(ctx.traceId);
-  w.tag1((2 << 3) | 2);
-  w.hexBytes(ctx.spanId);
-  const traceState = ctx.traceState?.serialize();
-  if (traceState) {
-    w.tag1((3 << 3) | 2);
-    w.string(traceState);
-  }
+  writeContext(w, ctx);
   const parent = s.parentSpanContext;
   if (parent?.spanId) {
     w.tag1((4 << 3) | 2);

@@ -1,9 +1,10 @@
-import { Migrator } from 'kysely';
+import { Migrator, SqliteAdapter, sql } from 'kysely';
 import type { Kysely, Migration } from 'kysely';
 import { ensurePostgresDatabase } from '@archbench/microservices/database';
 import { migrations as monolithMigrations } from '@archbench/monolith/db';
 import type { Tables } from '@archbench/monolith/db';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
+import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 import type { Database } from '@archbench/server-kit/db';
 import type { Env } from './env';
 
@@ -36,7 +37,7 @@ export function withOutbox<DB>(db: Kysely<DB>): Kysely<DB & { outbox: OutboxTabl
  * The hybrid's own migrations, tracked in their own table so the monolith's migration list can
  * grow without the two interleaving.
  */
-const hybridMigrations: Record<string, Migration> = {
+export const hybridMigrations: Record<string, Migration> = {
   '0001_outbox': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -50,6 +51,26 @@ const hybridMigrations: Record<string, Migration> = {
         .addColumn('published_at', 'varchar(30)')
         .execute();
       await db.schema.createIndex('outbox_unpublished').on('outbox').columns(['published_at', 'id']).execute();
+    },
+  },
+  '0002_sqlite_outbox_keyed_by_id': {
+    // As the monolith's 0002 (which the core runs for its own tables): every order inserts an
+    // outbox event and marks it published by its text id; on SQLite, WITHOUT ROWID keeps the rows
+    // in the primary key's b-tree instead of a rowid table plus a primary-key index. PostgreSQL:
+    // nothing to do.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+      await rebuildTablesWithoutRowid(db, ['outbox']);
+    },
+  },
+  '0003_outbox_unpublished_only': {
+    // The relay reads unpublished events in id order and counts them (backlog); nothing reads
+    // published ones through an index. An index of the unpublished ones only gets an entry per
+    // event, removed when it is published, instead of keeping every event forever (SQLite and
+    // PostgreSQL).
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex('outbox_unpublished').execute();
+      await db.schema.createIndex('outbox_unsent').on('outbox').column('id').where(sql.ref('published_at'), 'is', null).execute();
     },
   },
 };

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { SqliteAdapter, sql } from 'kysely';
 import type { Kysely, Migration } from 'kysely';
+import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 
 /** The inventory service's own database: products and reservations by order. */
 export interface InventoryTables {
@@ -34,6 +35,17 @@ export const migrations: Record<string, Migration> = {
         .addColumn('reply', 'text', (c) => c.notNull())
         .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
         .execute();
+    },
+  },
+  '0002_sqlite_tables_keyed_by_id': {
+    // As the monolith's 0002: every order inserts a reservation and a processed command (and
+    // updates the reservation when stock is given back), keyed by text; on SQLite, WITHOUT ROWID
+    // keeps the rows in the primary key's b-tree instead of a rowid table plus a primary-key index.
+    // products stays a rowid table, as in the monolith: an order only updates its stock in place,
+    // which writes the one table page either way. PostgreSQL: nothing to do.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+      await rebuildTablesWithoutRowid(db, ['reservations', 'processed_commands']);
     },
   },
 };

@@ -1,4 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
+import { SqliteAdapter, sql } from 'kysely';
+import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 
 /** The orders service's own database: orders, idempotency keys, saga state and the outbox. */
 export interface OrdersTables {
@@ -98,6 +100,29 @@ export const migrations: Record<string, Migration> = {
         .addColumn('published_at', 'varchar(30)')
         .execute();
       await db.schema.createIndex('outbox_unpublished').on('outbox').columns(['published_at', 'id']).execute();
+    },
+  },
+  '0002_sqlite_tables_keyed_by_id': {
+    // As the monolith's migrations 0002 and 0004: every order inserts into (and mostly updates)
+    // these tables by their text keys; a SQLite table keyed by text is a rowid b-tree plus a
+    // primary-key index, WITHOUT ROWID keeps the rows in the primary key's b-tree, one b-tree
+    // fewer written per change. order_items references orders (the foreign key check is off while
+    // they are rebuilt, and run over every row before the commit). PostgreSQL: nothing to do.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+      await rebuildTablesWithoutRowid(db, ['orders', 'order_items', 'idempotency_keys', 'sagas', 'outbox']);
+    },
+  },
+  '0003_outbox_unpublished_only': {
+    // The relay reads unpublished events in id order (published_at is null order by id); nothing
+    // reads published ones through an index. An index of the unpublished ones only gets an entry
+    // per event, removed when it is published, instead of keeping every event forever (SQLite and
+    // PostgreSQL). sagas_state stays an index of every state: the sweeper's query binds the active
+    // states as parameters (state in (?, ...)), which SQLite cannot match against a partial index's
+    // `state in ('PAYING', ...)` (EXPLAIN QUERY PLAN: it reads the primary key instead).
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex('outbox_unpublished').execute();
+      await db.schema.createIndex('outbox_unsent').on('outbox').column('id').where(sql.ref('published_at'), 'is', null).execute();
     },
   },
 };

@@ -1,4 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
+import { SqliteAdapter } from 'kysely';
+import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 
 /** The payments service's own database. */
 export interface PaymentsTables {
@@ -31,6 +33,15 @@ export const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
         .addUniqueConstraint('payments_once_per_kind', ['order_id', 'kind'])
         .execute();
+    },
+  },
+  '0002_sqlite_tables_keyed_by_id': {
+    // As the monolith's 0002: a charge (and a refund) is inserted and updated by its text id; on
+    // SQLite, WITHOUT ROWID keeps the rows in the primary key's b-tree instead of a rowid table
+    // plus a primary-key index. PostgreSQL: nothing to do.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+      await rebuildTablesWithoutRowid(db, ['payments']);
     },
   },
 };

@@ -1,4 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
+import { SqliteAdapter } from 'kysely';
+import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 
 /** The shipping service's own database. */
 export interface ShippingTables {
@@ -23,6 +25,15 @@ export const migrations: Record<string, Migration> = {
         .addColumn('type', 'varchar(40)', (c) => c.notNull())
         .addColumn('received_at', 'varchar(30)', (c) => c.notNull())
         .execute();
+    },
+  },
+  '0002_sqlite_tables_keyed_by_id': {
+    // As the monolith's 0002: every shipment event inserts an inbox row and a shipment (or updates
+    // it), both keyed by text; on SQLite, WITHOUT ROWID keeps the rows in the primary key's b-tree
+    // instead of a rowid table plus a primary-key index. PostgreSQL: nothing to do.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+      await rebuildTablesWithoutRowid(db, ['shipments', 'inbox']);
     },
   },
 };

@@ -1,5 +1,6 @@
 import { SqliteAdapter, sql } from 'kysely';
 import type { Kysely, Migration } from 'kysely';
+import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 
 /** Schema migrations, run at start. Text timestamps (ISO 8601) keep SQLite and PostgreSQL alike. */
 export const migrations: Record<string, Migration> = {
@@ -73,18 +74,9 @@ export const migrations: Record<string, Migration> = {
     // tables are heaps either way: nothing to do there.
     async up(db: Kysely<unknown>) {
       if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
-      // order_items references orders: the check is off while orders is rebuilt (a pragma that
-      // only takes effect outside a transaction), and run over every row before the commit.
-      await sql`pragma foreign_keys = off`.execute(db);
-      try {
-        await db.transaction().execute(async (trx) => {
-          for (const table of ['orders', 'payments', 'shipments']) await rebuildWithoutRowid(trx, table);
-          const violations = await sql`pragma foreign_key_check`.execute(trx);
-          if (violations.rows.length > 0) throw new Error(`foreign key violations after rebuilding the tables: ${JSON.stringify(violations.rows)}`);
-        });
-      } finally {
-        await sql`pragma foreign_keys = on`.execute(db);
-      }
+      // order_items references orders: the foreign key check is off while orders is rebuilt and
+      // run over every row before the commit (see rebuildTablesWithoutRowid).
+      await rebuildTablesWithoutRowid(db, ['orders', 'payments', 'shipments']);
     },
   },
   '0003_orders_pending_index': {
@@ -97,23 +89,16 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('orders_pending').on('orders').column('created_at').where(sql.ref('status'), '=', 'PENDING').execute();
     },
   },
+  '0004_sqlite_items_and_keys_keyed': {
+    // As 0002 for the two other tables every order inserts into, keyed by text pairs (order and
+    // sku; customer and idempotency key): the rows in the primary key's b-tree, one b-tree fewer
+    // per insert. The microservices' orders service does the same to its copies of these tables.
+    async up(db: Kysely<unknown>) {
+      if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
+      await rebuildTablesWithoutRowid(db, ['order_items', 'idempotency_keys']);
+    },
+  },
 };
-
-/** Recreates a SQLite table as WITHOUT ROWID with the same columns, constraints, rows and indexes. */
-async function rebuildWithoutRowid(db: Kysely<unknown>, table: string): Promise<void> {
-  const schema = await sql<{ type: string; sql: string | null }>`select type, sql from sqlite_master where tbl_name = ${table}`.execute(db);
-  const created = schema.rows.find((row) => row.type === 'table')?.sql;
-  if (!created) throw new Error(`no table ${table}`);
-  if (/without rowid\s*$/i.test(created)) return;
-  // Indexes the constraints do not create themselves (those have no SQL of their own).
-  const indexes = schema.rows.filter((row) => row.type === 'index' && row.sql !== null).map((row) => row.sql!);
-  const rebuilt = `${table}_rebuilt`;
-  await sql`${sql.raw(`create table "${rebuilt}" ${created.slice(created.indexOf('('))} without rowid`)}`.execute(db);
-  await sql`insert into ${sql.table(rebuilt)} select * from ${sql.table(table)}`.execute(db);
-  await sql`drop table ${sql.table(table)}`.execute(db);
-  await sql`alter table ${sql.table(rebuilt)} rename to ${sql.table(table)}`.execute(db);
-  for (const index of indexes) await sql`${sql.raw(index)}`.execute(db);
-}
 
 function sqlCheck(expression: string) {
   return sql.raw(expression);

@@ -110,6 +110,107 @@ describe('prepareQuery on SQLite', () => {
   });
 });
 
+describe('prepareQuery on SQLite, run straight on the connection', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'archbench-prepared-direct-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function setUp(name: string) {
+    const database = openDatabase<Tables>({ dataDir: dir, fileName: `${name}.db` });
+    await database.db.schema
+      .createTable('items')
+      .addColumn('sku', 'varchar(20)', (c) => c.primaryKey())
+      .addColumn('stock', 'integer', (c) => c.notNull())
+      .execute();
+    await database.db.insertInto('items').values({ sku: 'A', stock: 5 }).execute();
+    const seen: string[] = [];
+    const results: unknown[] = [];
+    const db = database.db.withPlugin({
+      transformQuery: (args) => {
+        seen.push(args.node.kind);
+        return args.node;
+      },
+      transformResult: async (args) => {
+        results.push(args.result.rows);
+        return args.result;
+      },
+    });
+    const stockOf = prepareQuery(db, (q, $: { sku: string }) => q.selectFrom('items').select('stock').where('sku', '=', $.sku));
+    const setStock = prepareQuery(db, (q, $: { sku: string; stock: number }) => q.updateTable('items').set({ stock: $.stock }).where('sku', '=', $.sku));
+    // Preparing compiles each query once, which plugins see too; count the runs only.
+    seen.length = 0;
+    return { database, db, seen, results, stockOf, setStock };
+  }
+
+  it('does not let a query outside a transaction read or join what the transaction has not committed', async () => {
+    const { database, db, stockOf, setStock } = await setUp('isolation');
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let inside!: () => void;
+      const started = new Promise<void>((resolve) => (inside = resolve));
+      const transaction = db.transaction().execute(async (trx) => {
+        await setStock.executeAffected(trx, { sku: 'A', stock: 0 });
+        inside();
+        await held;
+        throw new Error('roll back');
+      });
+      await started;
+      // The transaction holds the connection: this read waits its turn instead of seeing stock 0.
+      const read = stockOf.executeTakeFirst(db, { sku: 'A' });
+      const write = setStock.executeAffected(db, { sku: 'A', stock: 7 });
+      release();
+      await expect(transaction).rejects.toThrow('roll back');
+      expect(await read).toEqual({ stock: 5 });
+      expect(await write).toBe(1);
+      expect(await stockOf.executeTakeFirst(db, { sku: 'A' })).toEqual({ stock: 7 });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('refuses a transaction that is over, as Kysely does, instead of running in whatever runs now', async () => {
+    const { database, db, stockOf, setStock } = await setUp('stale');
+    try {
+      let stale: Parameters<Parameters<ReturnType<typeof db.transaction>['execute']>[0]>[0] | undefined;
+      await db.transaction().execute(async (trx) => {
+        stale = trx;
+        await stockOf.executeTakeFirst(trx, { sku: 'A' });
+      });
+      let inside!: () => void;
+      const started = new Promise<void>((resolve) => (inside = resolve));
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const other = db.transaction().execute(async (trx) => {
+        await setStock.executeAffected(trx, { sku: 'A', stock: 1 });
+        inside();
+        await held;
+      });
+      await started;
+      await expect(setStock.executeAffected(stale!, { sku: 'A', stock: 99 })).rejects.toThrow(/already committed/);
+      release();
+      await other;
+      expect(await stockOf.executeTakeFirst(db, { sku: 'A' })).toEqual({ stock: 1 });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('shows plugins every query and its result, inside and outside transactions', async () => {
+    const { database, db, seen, results, stockOf, setStock } = await setUp('plugins');
+    try {
+      await stockOf.executeTakeFirst(db, { sku: 'A' });
+      await db.transaction().execute(async (trx) => {
+        await setStock.executeAffected(trx, { sku: 'A', stock: 2 });
+        await stockOf.executeTakeFirst(trx, { sku: 'A' });
+      });
+      expect(seen).toEqual(['SelectQueryNode', 'UpdateQueryNode', 'SelectQueryNode']);
+      expect(results).toEqual([[{ stock: 5 }], [], [{ stock: 2 }]]);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe('prepareQuery on PostgreSQL', () => {
   it('runs one compiled query with new values each call, in and out of transactions', async () => {
     if (await shouldSkip('PostgreSQL', postgresReachable)) return;

@@ -1,5 +1,5 @@
-import { createQueryId } from 'kysely';
-import type { CompiledQuery, Compilable, Kysely, QueryExecutor, QueryResult, RootOperationNode } from 'kysely';
+import type { CompiledQuery, Compilable, Kysely, QueryExecutor, QueryId, QueryResult, RootOperationNode } from 'kysely';
+import { executeDirect } from './sqlite-group-commit';
 
 /** Stands in for a parameter while a prepared query is built; replaced by the real value per call. */
 class Placeholder {
@@ -8,9 +8,14 @@ class Placeholder {
 
 type Slot = { name: string } | { value: unknown };
 
+/** Query ids only need to be distinct objects (plugins key their per-query state on them); a counter is cheaper than Kysely's random string. */
+let runs = 0;
+const nextQueryId = (): QueryId => ({ queryId: `p${++runs}` });
+
 /** Where a prepared query runs: a Kysely instance or a transaction of it (any database type). */
 export interface QueryTarget {
   getExecutor(): QueryExecutor;
+  readonly isTransaction: boolean;
 }
 
 /**
@@ -61,11 +66,12 @@ export function prepareQuery<DB, P extends Record<string, unknown>, R>(
   };
   const run = (target: QueryTarget, params: P): Promise<QueryResult<R>> => {
     const executor = target.getExecutor();
-    const queryId = createQueryId();
+    const queryId = nextQueryId();
     // Plugins observe the run (spans, histograms) exactly as for a query built now.
     executor.transformQuery(node, queryId);
     const query: CompiledQuery<R> = { sql, parameters: bind(params), query: node, queryId };
-    return executor.executeQuery<R>(query);
+    // On SQLite, straight to the connection when it is ours to use now (see executeDirect).
+    return executeDirect<R>(executor, query, target.isTransaction) ?? executor.executeQuery<R>(query);
   };
   return {
     sql,

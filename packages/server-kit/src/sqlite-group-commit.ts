@@ -1,5 +1,5 @@
 import { SelectQueryNode, SqliteDialect } from 'kysely';
-import type { CompiledQuery } from 'kysely';
+import type { CompiledQuery, DialectAdapter, QueryExecutor } from 'kysely';
 import type { DatabaseConnection, Driver, QueryResult, TransactionSettings } from 'kysely';
 
 /** What the driver needs of a better-sqlite3 database (the statement cache in db.ts provides it). */
@@ -43,6 +43,9 @@ class Lease implements DatabaseConnection {
 class FifoLock {
   #held = false;
   readonly #queue: Array<() => void> = [];
+  get held(): boolean {
+    return this.#held;
+  }
   lock(): Promise<void> {
     if (!this.#held) {
       this.#held = true;
@@ -86,6 +89,8 @@ class GroupCommitSqliteDriver implements Driver {
   #open = false;
   /** A Kysely transaction is running on the connection (its savepoint is open). */
   #inUnit = false;
+  /** The lease of the Kysely transaction running now (set while `#inUnit`). */
+  #unitLease: Lease | undefined;
   #flushScheduled = false;
   readonly stats: GroupCommitStats = { transactions: 0, commits: 0 };
 
@@ -107,7 +112,7 @@ class GroupCommitSqliteDriver implements Driver {
     this.#lock.unlock();
   }
 
-  async beginTransaction(_connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     if (settings.isolationLevel || settings.accessMode) throw new Error('SQLite transactions are serializable; isolation level and access mode cannot be set');
     if (!this.#open) {
       this.#exec('begin');
@@ -115,11 +120,13 @@ class GroupCommitSqliteDriver implements Driver {
     }
     this.#exec(`savepoint ${UNIT}`);
     this.#inUnit = true;
+    this.#unitLease = connection as Lease;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     this.#exec(`release ${UNIT}`);
     this.#inUnit = false;
+    this.#unitLease = undefined;
     this.stats.transactions++;
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     // Hand the connection on now: the next transaction joins this group while we wait for its COMMIT.
@@ -132,6 +139,7 @@ class GroupCommitSqliteDriver implements Driver {
     // Already handed on: the group COMMIT failed and rolled back everything; nothing to undo here.
     if ((connection as Lease).released) return;
     this.#inUnit = false;
+    this.#unitLease = undefined;
     if (!this.#db.inTransaction) {
       // SQLite rolled the whole transaction back by itself (disk full, I/O error): the group is gone.
       this.#failGroup(new Error('SQLite rolled back the open transaction after an error; its transactions were not committed'));
@@ -170,6 +178,16 @@ class GroupCommitSqliteDriver implements Driver {
     if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
     const { changes, lastInsertRowid } = statement.run(query.parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  /**
+   * Runs a query now, without waiting for the connection, when that is what the lock would give:
+   * inside the transaction that holds `lease`, or, with no lease, when nobody holds the connection.
+   * Undefined when the query must wait its turn (the caller then goes through Kysely).
+   */
+  tryRun<R>(query: CompiledQuery, lease: Lease | undefined): QueryResult<R> | undefined {
+    if (lease === undefined ? this.#lock.held : lease.released || lease !== this.#unitLease) return undefined;
+    return this.run<R>(query);
   }
 
   async *stream<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
@@ -221,6 +239,11 @@ class GroupCommitSqliteDriver implements Driver {
   }
 }
 
+/** The group-commit driver behind each adapter our dialect made (Kysely shares one adapter per database). */
+const drivers = new WeakMap<DialectAdapter, GroupCommitSqliteDriver>();
+/** The lease a transaction's executor runs on, learnt on its first direct query. */
+const leases = new WeakMap<QueryExecutor, Lease>();
+
 /** Kysely's SQLite dialect with the group-commit driver. */
 export class GroupCommitSqliteDialect extends SqliteDialect {
   readonly driver: GroupCommitSqliteDriver;
@@ -231,4 +254,45 @@ export class GroupCommitSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     return this.driver;
   }
+  override createAdapter(): DialectAdapter {
+    const adapter = super.createAdapter();
+    drivers.set(adapter, this.driver);
+    return adapter;
+  }
+}
+
+/**
+ * Runs a compiled query on the group-commit SQLite connection directly when it can: better-sqlite3
+ * is synchronous, and Kysely's way to a connection (a connection provider, an executor and a few
+ * promises per query, per layer) cost more than a point query itself and made most of the
+ * garbage of a request. Inside a transaction the query runs at once on the transaction's
+ * connection; outside one it runs at once when nobody holds the connection. Plugins see it as
+ * Kysely shows them a query (the caller has called `transformQuery`; here `transformResult`).
+ * Undefined when the executor is not on this driver: the caller runs the query through Kysely.
+ */
+export function executeDirect<R>(executor: QueryExecutor, query: CompiledQuery, inTransaction: boolean): Promise<QueryResult<R>> | undefined {
+  const driver = drivers.get(executor.adapter);
+  if (driver === undefined) return undefined;
+  if (!inTransaction) return finish(executor, query, driver.tryRun<R>(query, undefined));
+  const lease = leases.get(executor);
+  return lease === undefined ? learnLeaseAndRun<R>(driver, executor, query) : finish(executor, query, driver.tryRun<R>(query, lease));
+}
+
+/** The first direct query of a transaction: Kysely's own way to its connection (which also checks it is still open), once. */
+async function learnLeaseAndRun<R>(driver: GroupCommitSqliteDriver, executor: QueryExecutor, query: CompiledQuery): Promise<QueryResult<R>> {
+  const lease = await executor.provideConnection(async (connection) => connection as Lease);
+  leases.set(executor, lease);
+  return finish(executor, query, driver.tryRun<R>(query, lease));
+}
+
+/** Hands a direct result to the plugins, as Kysely does (no promise per layer when there is nothing to await). */
+function finish<R>(executor: QueryExecutor, query: CompiledQuery, direct: QueryResult<R> | undefined): Promise<QueryResult<R>> {
+  // Not run directly (the connection is busy, or the transaction is over): Kysely queues it or says why not.
+  if (direct === undefined) return executor.executeQuery<R>(query);
+  const plugins = executor.plugins;
+  if (plugins.length === 0) return Promise.resolve(direct);
+  const transform = (plugin: (typeof plugins)[number], result: QueryResult<R>) =>
+    plugin.transformResult({ result: result as QueryResult<Record<string, unknown>>, queryId: query.queryId }) as Promise<QueryResult<R>>;
+  if (plugins.length === 1) return transform(plugins[0]!, direct);
+  return plugins.reduce((previous, plugin) => previous.then((result) => transform(plugin, result)), Promise.resolve(direct));
 }

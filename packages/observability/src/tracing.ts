@@ -1,6 +1,7 @@
 import { ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -117,6 +118,35 @@ function samplerFrom(config: Sampler | SamplerConfig | undefined): Sampler {
 }
 
 /**
+ * The official OTLP/JSON exporter, loaded with its dependencies (1.3 MB of heap) when the first
+ * batch leaves: most processes export protobuf, or nothing, and never need it.
+ */
+class LazyOtlpJsonExporter implements SpanExporter {
+  #exporter: Promise<SpanExporter> | undefined;
+  constructor(private readonly config: { url: string; headers?: Record<string, string> }) {}
+
+  #load(): Promise<SpanExporter> {
+    this.#exporter ??= import('@opentelemetry/exporter-trace-otlp-http').then(({ OTLPTraceExporter }) => new OTLPTraceExporter(this.config));
+    return this.#exporter;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.#load().then(
+      (exporter) => exporter.export(spans, resultCallback),
+      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#exporter) await (await this.#exporter).shutdown();
+  }
+
+  async forceFlush(): Promise<void> {
+    if (this.#exporter) await (await this.#exporter).forceFlush?.();
+  }
+}
+
+/**
  * Sets up tracing for one service: resource (service.name, service.version), sampler, and
  * an exporter (OTLP/HTTP in batches when an endpoint is given, a custom one otherwise). Without
  * an exporter spans are still made, so trace ids reach logs and peers.
@@ -133,7 +163,7 @@ export function initTracing(options: TracingOptions): Tracing {
     const config = { url: tracesUrl, headers: options.otlpHeaders };
     // Batching keeps export off the request path: one POST per 512 spans or 1 s.
     const batching = { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000 };
-    if (options.otlpProtocol === 'http/json') processors.push(new BatchSpanProcessor(new OTLPJsonTraceExporter(config), batching));
+    if (options.otlpProtocol === 'http/json') processors.push(new BatchSpanProcessor(new LazyOtlpJsonExporter(config), batching));
     // Protobuf: each span is encoded when it ends, by archbench's encoder (the same bytes as the
     // official exporter's, at a fraction of the CPU, and no span objects queued for the GC to
     // promote; see otlp-protobuf.ts), and sent in the same batches.

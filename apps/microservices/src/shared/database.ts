@@ -1,6 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
 import { kyselyObserver } from '@archbench/observability/database';
-import pg from 'pg';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
 import type { Env, ServiceName } from '../env';
@@ -35,6 +34,7 @@ export async function ensurePostgresDatabase(serverUrl: string, name: string): P
   if (!/^[\w-]{1,63}$/.test(name)) throw new Error(`database name ${JSON.stringify(name)} is not allowed (letters, digits, _ and -, at most 63)`);
   const admin = new URL(serverUrl);
   admin.pathname = '/postgres';
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
   await client.connect();
   try {

@@ -43,7 +43,7 @@ export interface RunningServerless {
 }
 
 /** The migrations folder wrangler's `d1 migrations apply` reads (wrangler.jsonc `migrations_dir`). */
-const MIGRATIONS_DIR = join(APP_ROOT, 'migrations');
+export const MIGRATIONS_DIR = join(APP_ROOT, 'migrations');
 
 /** SQL statements of one migration file (comments dropped, split at statement ends). */
 function migrationStatements(sql: string): string[] {
@@ -57,10 +57,13 @@ function migrationStatements(sql: string): string[] {
 }
 
 /**
- * Applies migrations/*.sql not yet applied, keeping wrangler's own `d1_migrations` table, so a
- * database migrated here and one migrated by `wrangler d1 migrations apply` agree.
+ * Applies migrations/*.sql not yet applied, each file in one batch (one transaction on D1, as
+ * `wrangler d1 migrations apply` runs it), keeping wrangler's own `d1_migrations` table, so a
+ * database migrated here and one migrated by wrangler agree. Returns the files it applied.
+ * `dir`: another folder of migrations (tests: a database left at an earlier one).
+ * @example await applyMigrations(db) // ['0001_initial.sql', '0002_tables_keyed_by_id.sql'] on a new database
  */
-async function applyMigrations(db: D1Database): Promise<string[]> {
+export async function applyMigrations(db: D1Database, dir: string = MIGRATIONS_DIR): Promise<string[]> {
   await db
     .prepare(
       'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
@@ -68,11 +71,11 @@ async function applyMigrations(db: D1Database): Promise<string[]> {
     .run();
   const done = new Set((await db.prepare('SELECT name FROM d1_migrations').all<{ name: string }>()).results.map((r) => r.name));
   const applied: string[] = [];
-  for (const file of readdirSync(MIGRATIONS_DIR)
+  for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
     .sort()) {
     if (done.has(file)) continue;
-    const statements = migrationStatements(readFileSync(join(MIGRATIONS_DIR, file), 'utf8')).map((s) => db.prepare(s));
+    const statements = migrationStatements(readFileSync(join(dir, file), 'utf8')).map((s) => db.prepare(s));
     await db.batch([...statements, db.prepare('INSERT INTO d1_migrations (name) VALUES (?1)').bind(file)]);
     applied.push(file);
   }

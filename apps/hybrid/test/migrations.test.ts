@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompiledQuery, Migrator, sql } from 'kysely';
 import type { Compilable, Kysely } from 'kysely';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { migrations as monolithMigrations } from '@archbench/monolith/db';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
-import { PG_ADMIN_URL, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
+import { createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
 import { hybridMigrations, openCoreDatabase, withOutbox } from '../src/db';
 import type { CoreTables } from '../src/db';
 
@@ -131,18 +129,12 @@ const skipPostgres = await shouldSkip('PostgreSQL', postgresReachable);
 
 describe.skipIf(skipPostgres)('core database upgrade on PostgreSQL', () => {
   it('migrates a database the previous release wrote: the outbox index holds the unpublished events only', async () => {
-    const name = `archbench_hybrid_mig_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`create database "${name}"`);
-    await admin.end();
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${name}`;
+    const test = await createTestDatabase('archbench_hybrid_mig');
     try {
-      const before = openDatabase<CoreTables>({ databaseUrl: url.toString(), dataDir: 'unused', fileName: 'core.db' });
+      const before = openDatabase<CoreTables>({ databaseUrl: test.url, dataDir: 'unused', fileName: 'core.db' });
       await migrateToPreviousRelease(before.db as Kysely<unknown>);
       await before.close();
-      const after = await openCoreDatabase({ DATABASE_URL: url.toString(), DATA_DIR: 'unused' });
+      const after = await openCoreDatabase({ DATABASE_URL: test.url, DATA_DIR: 'unused' });
       try {
         const index = await sql<{
           indexname: string;
@@ -155,10 +147,7 @@ describe.skipIf(skipPostgres)('core database upgrade on PostgreSQL', () => {
         await after.close();
       }
     } finally {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`drop database if exists "${name}" with (force)`);
-      await c.end();
+      await test.drop();
     }
   });
 });

@@ -138,28 +138,36 @@ describe('prepareQuery on SQLite, run straight on the connection', () => {
     const setStock = prepareQuery(db, (q, $: { sku: string; stock: number }) => q.updateTable('items').set({ stock: $.stock }).where('sku', '=', $.sku));
     // Preparing compiles each query once, which plugins see too; count the runs only.
     seen.length = 0;
-    return { database, db, seen, results, stockOf, setStock };
-  }
-
-  it('does not let a query outside a transaction read or join what the transaction has not committed', async () => {
-    const { database, db, stockOf, setStock } = await setUp('isolation');
-    try {
+    /**
+     * Opens a transaction that sets A's stock and then holds the connection until `release()`;
+     * resolves once it holds it. `done` settles with the transaction (rejected when `rollBack`).
+     */
+    const holdTransaction = async (stock: number, rollBack: boolean) => {
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
       let inside!: () => void;
       const started = new Promise<void>((resolve) => (inside = resolve));
-      const transaction = db.transaction().execute(async (trx) => {
-        await setStock.executeAffected(trx, { sku: 'A', stock: 0 });
+      const done = db.transaction().execute(async (trx) => {
+        await setStock.executeAffected(trx, { sku: 'A', stock });
         inside();
         await held;
-        throw new Error('roll back');
+        if (rollBack) throw new Error('roll back');
       });
       await started;
+      return { done, release };
+    };
+    return { database, db, seen, results, stockOf, setStock, holdTransaction };
+  }
+
+  it('does not let a query outside a transaction read or join what the transaction has not committed', async () => {
+    const { database, db, stockOf, setStock, holdTransaction } = await setUp('isolation');
+    try {
+      const transaction = await holdTransaction(0, true);
       // The transaction holds the connection: this read waits its turn instead of seeing stock 0.
       const read = stockOf.executeTakeFirst(db, { sku: 'A' });
       const write = setStock.executeAffected(db, { sku: 'A', stock: 7 });
-      release();
-      await expect(transaction).rejects.toThrow('roll back');
+      transaction.release();
+      await expect(transaction.done).rejects.toThrow('roll back');
       expect(await read).toEqual({ stock: 5 });
       expect(await write).toBe(1);
       expect(await stockOf.executeTakeFirst(db, { sku: 'A' })).toEqual({ stock: 7 });
@@ -169,26 +177,17 @@ describe('prepareQuery on SQLite, run straight on the connection', () => {
   });
 
   it('refuses a transaction that is over, as Kysely does, instead of running in whatever runs now', async () => {
-    const { database, db, stockOf, setStock } = await setUp('stale');
+    const { database, db, stockOf, setStock, holdTransaction } = await setUp('stale');
     try {
       let stale: Parameters<Parameters<ReturnType<typeof db.transaction>['execute']>[0]>[0] | undefined;
       await db.transaction().execute(async (trx) => {
         stale = trx;
         await stockOf.executeTakeFirst(trx, { sku: 'A' });
       });
-      let inside!: () => void;
-      const started = new Promise<void>((resolve) => (inside = resolve));
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      const other = db.transaction().execute(async (trx) => {
-        await setStock.executeAffected(trx, { sku: 'A', stock: 1 });
-        inside();
-        await held;
-      });
-      await started;
+      const other = await holdTransaction(1, false);
       await expect(setStock.executeAffected(stale!, { sku: 'A', stock: 99 })).rejects.toThrow(/already committed/);
-      release();
-      await other;
+      other.release();
+      await other.done;
       expect(await stockOf.executeTakeFirst(db, { sku: 'A' })).toEqual({ stock: 1 });
     } finally {
       await database.close();

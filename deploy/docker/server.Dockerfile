@@ -28,6 +28,7 @@ FROM node:24.22.3-bookworm-slim AS runtime
 ARG APP
 ARG PORT=3000
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     HOST=0.0.0.0 \
     PORT=${PORT} \
     DATA_DIR=/data
@@ -42,4 +43,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself; every server drains and closes its
 # databases on SIGTERM (server-kit's serveWithShutdown). Same flags as the launchers.
-CMD ["node", "--max-semi-space-size=4", "/app/server.mjs"]
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=256", "/app/server.mjs"]

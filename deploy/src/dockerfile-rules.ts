@@ -1,5 +1,5 @@
 import { DockerfileParser } from 'dockerfile-ast';
-import type { From, Instruction } from 'dockerfile-ast';
+import type { Env, From, Instruction } from 'dockerfile-ast';
 
 export interface DockerfileFacts {
   /** Stage names in order (`''` for an unnamed stage). */
@@ -9,6 +9,8 @@ export interface DockerfileFacts {
   /** The final stage's user, CMD/ENTRYPOINT (exec form, parsed) and HEALTHCHECK command. */
   finalUser: string | undefined;
   finalCommand: string[] | undefined;
+  /** Variables the final stage's ENV instructions set (the last value of each). */
+  finalEnv: Record<string, string>;
   healthcheck: string[] | undefined;
   /** Sources of the final stage's `COPY --from=`. */
   finalCopiesFrom: string[];
@@ -88,6 +90,9 @@ export function checkDockerfile(text: string): DockerfileReport {
     else finalCommand = [...(finalCommand ?? []), ...parsed];
   }
 
+  const finalEnv: Record<string, string> = {};
+  for (const env of of(final, 'ENV') as Env[]) for (const property of env.getProperties()) finalEnv[property.getName()] = property.getValue() ?? '';
+
   const healthchecks = of(final, 'HEALTHCHECK');
   let healthcheck: string[] | undefined;
   if (healthchecks.length === 0) problems.push('final stage has no HEALTHCHECK');
@@ -116,6 +121,7 @@ export function checkDockerfile(text: string): DockerfileReport {
       bases: froms.map((f) => f.getImage() ?? ''),
       finalUser,
       finalCommand,
+      finalEnv,
       healthcheck,
       finalCopiesFrom,
       buildRuns: of(earlierPart, 'RUN').map(argumentText),

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '@archbench/topologies';
-import { SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
+import { SERVER_ENV, SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
 import type { Standalone } from './bundle';
 import { REPO_ROOT } from './deployables';
 import { loadDeployEnv } from './env';
@@ -29,7 +29,7 @@ export async function runStandalone(standalone: Standalone, env: Record<string, 
   let output = '';
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, standalone.server], {
     cwd: standalone.rootfs,
-    env: { PATH: loadDeployEnv().PATH, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...SERVER_ENV, PATH: loadDeployEnv().PATH, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
-import { SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
+import { SERVER_ENV, SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
 import { buildStandalone } from '../src/bundle';
 import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
 import { checkDockerfile } from '../src/dockerfile-rules';
@@ -56,9 +56,11 @@ describe('Dockerfiles', () => {
     });
   });
 
-  it('server images run with the same Node flags as the launchers', () => {
+  it('server images run with the same Node flags and memory settings as the launchers', () => {
     const { facts } = checkDockerfile(readFileSync(join(dockerDir, 'server.Dockerfile'), 'utf8'));
     expect(facts.finalCommand).toEqual(['node', ...SERVER_NODE_FLAGS, '/app/server.mjs']);
+    expect(Object.keys(SERVER_ENV)).not.toHaveLength(0);
+    for (const [name, value] of Object.entries(SERVER_ENV)) expect(facts.finalEnv[name], name).toBe(value);
   });
 });
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SERVER_NODE_FLAGS, bundleEntries } from './bundle';
+import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from './bundle';
 import { freePortRange } from './ports';
 import { procAvailable, snapshotTree } from './proc';
 import type { ProcSnapshot } from './proc';
@@ -378,7 +378,7 @@ async function startOnce(
   const supervisors = new Map<string, ProcessSupervisor>();
   for (const p of definition.processes) {
     const entryArgs = runnerOf(p) === 'bundle' ? [files[`${definition.name}-${p.name}`]!] : ['--import', TSX_LOADER, join(appDir, p.entry)];
-    const env = { ...baseEnv, ...topologyEnv, ...p.env?.(context), HOST: host, PORT: String(ports[p.name]), SERVICE_NAME: p.name };
+    const env = { ...SERVER_ENV, ...baseEnv, ...topologyEnv, ...p.env?.(context), HOST: host, PORT: String(ports[p.name]), SERVICE_NAME: p.name };
     supervisors.set(
       p.name,
       new ProcessSupervisor(

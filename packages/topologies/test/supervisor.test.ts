@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SERVER_ENV, SERVER_NODE_FLAGS } from '../src/bundle';
 import { backoffDelay, defineTopology, pidAlive, startTopology, supervisorMetricsText } from '../src/index';
 import type { RunningTopology, TopologyEvent } from '../src/index';
 
@@ -91,5 +92,27 @@ describe('stop', () => {
     expect(alive(pid!)).toBe(false);
     expect(topology.alive).toBe(false);
     await expect(fetch(`${topology.baseUrl}/ready`)).rejects.toThrow();
+  });
+});
+
+describe('server runtime settings', () => {
+  const runtimeOf = async (env: Record<string, string | undefined>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'archbench-crashy-'));
+    dirs.push(dir);
+    const topology = await startTopology(crashy, { root: PACKAGE_ROOT, port: 0, env: { PATH: process.env.PATH, RUN_COUNTER: join(dir, 'runs'), ...env } });
+    try {
+      return (await (await fetch(`${topology.baseUrl}/runtime`)).json()) as { execArgv: string[]; heapSizeLimit: number; mallocArenaMax: string | null };
+    } finally {
+      await topology.stop(3000);
+    }
+  };
+
+  it('every process runs with the server flags: a heap capped to fit its container, and two malloc arenas unless the caller says otherwise', async () => {
+    const runtime = await runtimeOf({});
+    for (const flag of SERVER_NODE_FLAGS) expect(runtime.execArgv).toContain(flag);
+    // Node's own default here is a quarter of the machine's memory; the flags cap the heap at 256 MiB of old space.
+    expect(runtime.heapSizeLimit / 2 ** 20).toBeLessThan(320);
+    expect(runtime.mallocArenaMax).toBe(SERVER_ENV.MALLOC_ARENA_MAX);
+    expect((await runtimeOf({ MALLOC_ARENA_MAX: '8' })).mallocArenaMax).toBe('8');
   });
 });

@@ -13,21 +13,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { mintToken } from '@archbench/contracts/tokens';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
 import { internalToken } from '../src/shared/service-app';
+import { benchArgs } from '@archbench/topologies/bench-args';
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '2' },
-    concurrency: { type: 'string', default: '16' },
-    transport: { type: 'string', default: 'http' },
-    'hop-requests': { type: 'string', default: '2000' },
-  },
+const args = benchArgs({
+  seconds: { type: 'string', default: '8' },
+  rounds: { type: 'string', default: '2' },
+  concurrency: { type: 'string', default: '16' },
+  transport: { type: 'string', default: 'http' },
+  'hop-requests': { type: 'string', default: '2000' },
 });
 const seconds = Number(args.seconds);
 const rounds = Number(args.rounds);

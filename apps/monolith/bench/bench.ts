@@ -12,18 +12,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DEV_AUTH_SECRET, mintToken } from '@archbench/contracts/tokens';
 import { defineTopology, startTopology } from '@archbench/topologies';
 import type { TopologyDefinition } from '@archbench/topologies';
+import { benchArgs } from '@archbench/topologies/bench-args';
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '32' },
-  },
+const args = benchArgs({
+  duration: { type: 'string', default: '5' },
+  rounds: { type: 'string', default: '3' },
+  connections: { type: 'string', default: '32' },
 });
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);

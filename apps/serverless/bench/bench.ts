@@ -7,17 +7,15 @@
  *   messages per order (from /metrics), resident memory after the orders.
  * Ratios are serverless / monolith. Usage: bench.ts [--starts 3] [--orders 200] [--concurrency 8]
  */
-import { parseArgs } from 'node:util';
 import { mintToken } from '@archbench/contracts/tokens';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
+import { benchArgs } from '@archbench/topologies/bench-args';
 
-const { values: args } = parseArgs({
-  options: {
-    starts: { type: 'string', default: '3' },
-    orders: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '8' },
-  },
+const args = benchArgs({
+  starts: { type: 'string', default: '3' },
+  orders: { type: 'string', default: '200' },
+  concurrency: { type: 'string', default: '8' },
 });
 const STARTS = Number(args.starts);
 const ORDERS = Number(args.orders);

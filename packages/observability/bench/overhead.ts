@@ -33,20 +33,18 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startTopology } from '@archbench/topologies';
 import { otlpProtobufSpanCount } from '../src/test-support';
 import type { RunningTopology } from '@archbench/topologies';
+import { benchArgs } from '@archbench/topologies/bench-args';
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '5' },
-    connections: { type: 'string', default: '32' },
-    warmup: { type: 'string', default: '1' },
-    variants: { type: 'string', default: 'off,default,full,unsampled,metrics,context' },
-  },
+const args = benchArgs({
+  duration: { type: 'string', default: '3' },
+  rounds: { type: 'string', default: '5' },
+  connections: { type: 'string', default: '32' },
+  warmup: { type: 'string', default: '1' },
+  variants: { type: 'string', default: 'off,default,full,unsampled,metrics,context' },
 });
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);

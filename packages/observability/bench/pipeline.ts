@@ -17,21 +17,19 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { initTracing } from '../src/tracing';
+import { benchArgs } from '@archbench/topologies/bench-args';
 
-const { values: args } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '2' },
-    child: { type: 'string' },
-    sink: { type: 'string' },
-  },
+const args = benchArgs({
+  rounds: { type: 'string', default: '5' },
+  seconds: { type: 'string', default: '2' },
+  child: { type: 'string' },
+  sink: { type: 'string' },
 });
 
 const VARIANTS = ['stock-always_on', 'archbench-always_on', 'stock-default', 'archbench-default'] as const;

@@ -10,9 +10,9 @@ import type { Plugin } from 'esbuild';
  * - a small young generation keeps resident memory low at a negligible throughput cost;
  * - a heap limit that fits the containers the Kubernetes manifests give a server (320-384 MiB), so
  *   V8 collects before the kernel's OOM killer steps in. V8 also scales how far it lets the old
- *   generation grow between full collections by this limit: with Node's default (a quarter of the
- *   machine's memory, 4 GiB here) it grows to about four times the live heap, with 256 MiB to about
- *   1.3 times. With SERVER_ENV too, the monolith's peak RSS under continuous load went 183-191 MB
+ *   generation grow between full collections by this limit: with Node's default (set from the
+ *   machine's memory, 4 GiB here) up to four times the live heap, with 256 MiB up to about 1.3
+ *   times. With SERVER_ENV too, the monolith's peak RSS under continuous load went 183-191 MB
  *   -> 132-138 MB (apps/monolith/bench/README.md, "Fourth pass").
  */
 export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=256'];

@@ -110,7 +110,7 @@ describe('server runtime settings', () => {
   it('every process runs with the server flags: a heap capped to fit its container, and two malloc arenas unless the caller says otherwise', async () => {
     const runtime = await runtimeOf({});
     for (const flag of SERVER_NODE_FLAGS) expect(runtime.execArgv).toContain(flag);
-    // Node's own default here is a quarter of the machine's memory; the flags cap the heap at 256 MiB of old space.
+    // Node's own default is set from the machine's memory (4 GiB on a 24 GiB machine); the flags cap old space at 256 MiB.
     expect(runtime.heapSizeLimit / 2 ** 20).toBeLessThan(320);
     expect(runtime.mallocArenaMax).toBe(SERVER_ENV.MALLOC_ARENA_MAX);
     expect((await runtimeOf({ MALLOC_ARENA_MAX: '8' })).mallocArenaMax).toBe('8');

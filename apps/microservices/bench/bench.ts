@@ -17,8 +17,8 @@ import { Pool } from 'undici';
 import { mintToken } from '@archbench/contracts/tokens';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
-import { internalToken } from '../src/shared/service-app';
 import { benchArgs } from '@archbench/topologies/bench-args';
+import { internalToken } from '../src/shared/service-app';
 
 const args = benchArgs({
   seconds: { type: 'string', default: '8' },

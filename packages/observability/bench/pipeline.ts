@@ -22,8 +22,8 @@ import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import { initTracing } from '../src/tracing';
 import { benchArgs } from '@archbench/topologies/bench-args';
+import { initTracing } from '../src/tracing';
 
 const args = benchArgs({
   rounds: { type: 'string', default: '5' },

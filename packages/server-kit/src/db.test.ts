@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { assertSqliteRuntime } from './db';
 
 /**
  * Opens a SQLite database and queries it in a fresh Node process, recording every module specifier
@@ -33,5 +35,44 @@ describe('openDatabase', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([]);
+  });
+});
+
+describe('assertSqliteRuntime', () => {
+  it('passes on Node-API 10 and later, and names the Node version and the fix below it', () => {
+    expect(() => assertSqliteRuntime()).not.toThrow();
+    expect(() => assertSqliteRuntime({ node: '24.22.3', napi: '10' })).not.toThrow();
+    expect(() => assertSqliteRuntime({ node: '26.0.0', napi: '11' })).not.toThrow();
+    expect(() => assertSqliteRuntime({ node: '22.13.1', napi: '9' })).toThrow(
+      /needs Node\.js >= 22\.14 \(Node-API 10\); this is Node 22\.13\.1 \(Node-API 9\).*scripts\/node24\.sh/,
+    );
+    expect(() => assertSqliteRuntime({ node: '12.0.0' })).toThrow(/Node-API none/);
+  });
+});
+
+/** An older Node on this machine (Debian's, on the machines CI runs on), if there is one. */
+const OLD_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => {
+  if (!existsSync(path) || path === process.execPath) return false;
+  const probe = spawnSync(path, ['-p', 'process.versions.napi'], { encoding: 'utf8' });
+  return probe.status === 0 && Number(probe.stdout.trim()) < 10;
+});
+
+describe.skipIf(OLD_NODE === undefined)(`openDatabase on an older Node (${OLD_NODE ?? 'none here'})`, () => {
+  it('stops with the message and exit code 1 instead of a segmentation fault', () => {
+    const script = `
+      const { openDatabase } = await import(process.env.DB_MODULE);
+      try { openDatabase({ dataDir: process.env.DATA_DIR, fileName: 'old-node.db' }); }
+      catch (error) { process.stderr.write(error.message); process.exit(1); }
+      process.stdout.write('opened');`;
+    const result = spawnSync(OLD_NODE!, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, DB_MODULE: new URL('./db.ts', import.meta.url).href, DATA_DIR: fileURLToPath(new URL('../.old-node-probe', import.meta.url)) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/needs Node\.js >= 22\.14/);
+    expect(result.stdout).toBe('');
   });
 });

@@ -33,6 +33,19 @@ export interface Database<DB> {
 }
 
 /**
+ * Throws a clear error where better-sqlite3 cannot run: its binary is built for Node-API 10, which
+ * Node has since 22.14, and on an older Node the first `new Database()` kills the process with a
+ * segmentation fault instead of an error.
+ */
+export function assertSqliteRuntime(versions: { node: string; napi?: string } = process.versions): void {
+  if (Number(versions.napi) >= 10) return;
+  throw new Error(
+    `SQLite (better-sqlite3) needs Node.js >= 22.14 (Node-API 10); this is Node ${versions.node} (Node-API ${versions.napi ?? 'none'}). ` +
+      'Run it on Node.js 24 LTS: `. scripts/node24.sh` fetches it into ~/.cache/archbench and puts it first on PATH.',
+  );
+}
+
+/**
  * Opens the database of a server: better-sqlite3 in WAL mode by default, PostgreSQL when a URL is
  * given. Every query goes through Kysely, so queries are parameterised and dialect-neutral.
  * @example const { db } = openDatabase<Tables>({ dataDir: 'data', fileName: 'monolith.db' })
@@ -55,6 +68,7 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
     url.password = '';
     return { db, dialect: 'postgres', location: url.toString(), close: () => db.destroy() };
   }
+  assertSqliteRuntime();
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, options.fileName);
   const sqlite = new BetterSqlite3(file);

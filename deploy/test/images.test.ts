@@ -113,6 +113,14 @@ describe('what the server image contains (deploy bundler output, run without the
     const server = await runStandalone(standalone, { NODE_ENV: 'production', AUTH_SECRET: secret, DATA_DIR: dataDir });
     try {
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      if (process.platform === 'linux') {
+        // It runs as the image's CMD and ENV do: the server's Node flags and its malloc setting.
+        const pid = server.child.pid!;
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        expect(argv.slice(1, 1 + SERVER_NODE_FLAGS.length)).toEqual(SERVER_NODE_FLAGS);
+        for (const [name, value] of Object.entries(SERVER_ENV)) expect(environ).toContain(`${name}=${value}`);
+      }
       const placed = await fetch(`${server.url}/orders`, {
         method: 'POST',
         headers: { authorization: `Bearer ${mintToken(secret, { sub: 'image-test' })}`, 'content-type': 'application/json', prefer: 'wait=5' },

@@ -7,10 +7,10 @@
 
 # ---- build: the workspace with its dev tools, the same esbuild bundle the launchers run -------
 FROM node:24.22.3-bookworm-slim AS build
-# better-sqlite3 ships prebuilt Node-API binaries (linux x64/arm64, glibc and musl) and compiles
-# nothing; the toolchain stays for a native dependency that has no binary for this platform.
+# No compiler: nothing in the workspace builds from source (better-sqlite3 ships prebuilt Node-API
+# binaries for linux x64/arm64, esbuild and workerd download theirs).
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+  && apt-get install -y --no-install-recommends ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./

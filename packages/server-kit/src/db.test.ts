@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { assertSqliteRuntime } from './db';
@@ -24,14 +26,19 @@ rmSync(dataDir, { recursive: true, force: true });
 process.stdout.write(JSON.stringify(resolved.filter((s) => /(^|\\/)pg(\\/|$)/.test(s))));
 `;
 
+/** Runs `script` as an ES module under `node` (with tsx), `DB_MODULE` pointing at db.ts. */
+function runProbe(node: string, script: string, env: Record<string, string> = {}) {
+  return spawnSync(node, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, DB_MODULE: new URL('./db.ts', import.meta.url).href, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
 describe('openDatabase', () => {
   it('never loads the PostgreSQL driver for a SQLite database', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', PROBE], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, DB_MODULE: new URL('./db.ts', import.meta.url).href },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const result = runProbe(process.execPath, PROBE);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([]);
@@ -64,12 +71,9 @@ describe.skipIf(OLD_NODE === undefined)(`openDatabase on an older Node (${OLD_NO
       try { openDatabase({ dataDir: process.env.DATA_DIR, fileName: 'old-node.db' }); }
       catch (error) { process.stderr.write(error.message); process.exit(1); }
       process.stdout.write('opened');`;
-    const result = spawnSync(OLD_NODE!, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, DB_MODULE: new URL('./db.ts', import.meta.url).href, DATA_DIR: fileURLToPath(new URL('../.old-node-probe', import.meta.url)) },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-old-node-'));
+    const result = runProbe(OLD_NODE!, script, { DATA_DIR: dataDir });
+    rmSync(dataDir, { recursive: true, force: true });
     expect(result.signal).toBeNull();
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/needs Node\.js >= 22\.14/);

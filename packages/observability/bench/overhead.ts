@@ -11,6 +11,7 @@
  *   tracing   tracing + export at 100 %, no metrics, no logs      metrics   metrics only
  *   unsampled tracing on with OTEL_TRACES_SAMPLER=always_off: context and span plumbing, no spans
  *   ratio0    tracing on with the default sampler at ratio 0: the non-recording path of `default`
+ *   sampled   the default's tracing alone (10 % recorded and exported), no metrics, no logs
  *   context   info logs but no line per request: the cost of carrying the request context
  *   access    info logs with one access line per request (ACCESS_LOG=info)
  * (every variant with NODE_ENV=production, which selects those sampling and protocol defaults)
@@ -204,6 +205,8 @@ async function main() {
     unsampled: { ...exporting, OTEL_TRACES_SAMPLER: 'always_off', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
     // The default sampler (parent-based ratio) deciding "no" every time: default's 90 % path.
     ratio0: { ...exporting, OTEL_TRACES_SAMPLER_ARG: '0', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    // The default's tracing alone: 10 % of traces recorded and exported, no metrics, no logs.
+    sampled: { ...exporting, METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
     // Log correlation alone: the request context carried through awaits (AsyncLocalStorage), no lines.
     context: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'info' },
   };

@@ -9,10 +9,10 @@ import type { Metrics } from './metrics';
 import { metricsHandler } from './metrics';
 import { DEFAULT_IGNORED_PATHS, httpObservability } from './middleware';
 import type { HttpObservabilityOptions, ObservabilityEnv, ObservabilityVariables } from './middleware';
-import { setResponseHeader, setResponseHeaders } from './response-headers';
+import { requestHeader, setResponseHeader, setResponseHeaders } from './response-headers';
 import type { Tracing } from './tracing';
 
-export { httpObservability, DEFAULT_IGNORED_PATHS, setResponseHeader, setResponseHeaders };
+export { httpObservability, DEFAULT_IGNORED_PATHS, requestHeader, setResponseHeader, setResponseHeaders };
 export type { HttpObservabilityOptions, ObservabilityEnv, ObservabilityVariables };
 
 export interface ProblemHandlerOptions {

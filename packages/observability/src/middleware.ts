@@ -12,7 +12,7 @@ import { RequestContext, ensureContextManager, propagator } from './context';
 import type { BoundHistogram } from './histogram';
 import type { Metrics } from './metrics';
 import { statusClass } from './metrics';
-import { setResponseHeader } from './response-headers';
+import { requestHeader, setResponseHeader } from './response-headers';
 import type { Tracing } from './tracing';
 
 /** What the middleware puts on the Hono context: `c.var.logger`, `c.var.requestId`. */
@@ -46,7 +46,7 @@ const SERVER_SPAN = { kind: SpanKind.SERVER } as const;
 
 const honoGetter: TextMapGetter<Context> = {
   keys: () => [],
-  get: (c, key) => c.req.header(key),
+  get: (c, key) => requestHeader(c, key),
 };
 
 interface RouteInfo {
@@ -116,7 +116,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
   const unmatched: RouteInfo = { route: 'unmatched', spanName: '', series: new Map(), lastMethod: undefined, lastStatus: undefined, lastSeries: undefined };
 
   return async function observability(c, next) {
-    const incoming = c.req.header('x-request-id');
+    const incoming = requestHeader(c, 'x-request-id');
     const requestId = incoming !== undefined && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     setResponseHeader(c, 'x-request-id', requestId);
     c.set('requestId', requestId);
@@ -130,7 +130,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
     // The caller's trace context is kept whether or not this service makes spans of its own, so
     // log lines carry the caller's trace id and outgoing calls pass it on (W3C: a hop that does
     // not trace forwards the traceparent it was given).
-    const traced = c.req.header('traceparent') !== undefined;
+    const traced = requestHeader(c, 'traceparent') !== undefined;
     if (traced) {
       parent = propagator.extract(parent, c, honoGetter);
       if (!useContext) ensureContextManager();

@@ -1,7 +1,8 @@
 // The public edge of the Node servers: ./portable's edge with response headers written straight
-// onto node:http's response (see setResponseHeaders), so the answer keeps the adapter's fast path.
+// onto node:http's response (see setResponseHeaders), so the answer keeps the adapter's fast path,
+// and request headers read from node's own (see requestHeader).
 import type { MiddlewareHandler } from 'hono';
-import { setResponseHeaders } from '@archbench/observability/hono';
+import { requestHeader, setResponseHeaders } from '@archbench/observability/hono';
 import { publicEdge as portableEdge } from './portable';
 import type { PublicEdgeOptions } from './portable';
 
@@ -17,5 +18,5 @@ export type { PublicEdgeOptions } from './portable';
  * app.get('/openapi.json', openApiHandler('archbench order API (monolith)'));
  */
 export function publicEdge(options: PublicEdgeOptions): MiddlewareHandler {
-  return portableEdge(options, setResponseHeaders);
+  return portableEdge(options, setResponseHeaders, requestHeader);
 }

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from '@archbench/observability/logging';
+import { DeferredHeadersResponse } from '@archbench/observability/node-response';
 
 export interface ServeOptions {
   port: number;
@@ -19,7 +20,10 @@ export interface ServeOptions {
  */
 export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fetch'] }, options: ServeOptions): Promise<number> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, (info) => resolve(info.port));
+    // DeferredHeadersResponse: headers set by middleware are written with the handler's in one writeHead.
+    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host, serverOptions: { ServerResponse: DeferredHeadersResponse } }, (info) =>
+      resolve(info.port),
+    );
     // Longer than common client/proxy idle timeouts, so keep-alive sockets are closed by the client side.
     (server as HttpServer).keepAliveTimeout = 65_000;
     let closing = false;

@@ -121,10 +121,13 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
     setResponseHeader(c, 'x-request-id', requestId);
     c.set('requestId', requestId);
     if (logger) c.set('logger', logger);
-    if (ignored.has(c.req.path)) return next();
+    const path = c.req.path;
+    if (ignored.has(path)) return next();
 
     const method = c.req.method;
-    const start = performance.now();
+    // Only the histogram and the access line use the duration; spans keep their own times.
+    const logAccess = logger !== undefined && accessLevel !== false && logger.isLevelEnabled(accessLevel);
+    const start = histogram !== undefined || logAccess ? performance.now() : 0;
     let parent: OtelContext = ROOT_CONTEXT;
     let span: Span | undefined;
     // The caller's trace context is kept whether or not this service makes spans of its own, so
@@ -140,21 +143,22 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       // attributes are worked out only for a span that is recorded (1 in 10 by default).
       span = tracer.startSpan(method, SERVER_SPAN, parent);
       if (span.isRecording()) {
-        const [address, port] = hostParts(c.req.header('host'));
+        const [address, port] = hostParts(requestHeader(c, 'host'));
         span.setAttributes({
           'http.request.method': method,
-          'url.path': c.req.path,
+          'url.path': path,
           'url.scheme': c.req.url.startsWith('https:') ? 'https' : 'http',
           'server.address': address,
           'server.port': port,
         });
       }
     }
-    const ctx = new RequestContext(requestId, span, parent);
+    // No context at all for a request nothing reads it for (no tracer, silent logs, no traceparent).
+    const ctx = useContext || traced ? new RequestContext(requestId, span, parent) : undefined;
 
     let threw = false;
     try {
-      if (useContext || traced) await context.with(ctx, next);
+      if (ctx !== undefined) await context.with(ctx, next);
       else await next();
     } catch (error) {
       threw = true;
@@ -162,9 +166,11 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       throw error;
     } finally {
       const status = threw ? 500 : c.res.status;
-      const info = routeInfo(c, method, cache, unmatched);
+      const recording = span !== undefined && span.isRecording();
+      // The route template names spans, labels the histogram and goes in the access line.
+      const info = recording || histogram !== undefined || logAccess ? routeInfo(c, method, cache, unmatched) : unmatched;
       if (span !== undefined) {
-        if (span.isRecording()) {
+        if (recording) {
           if (info !== unmatched) {
             span.updateName(info.spanName);
             span.setAttribute('http.route', info.route);
@@ -177,7 +183,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
         }
         span.end();
       }
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = histogram !== undefined || logAccess ? (performance.now() - start) / 1000 : 0;
       if (histogram !== undefined) {
         let series = info.lastSeries;
         if (series === undefined || info.lastStatus !== status || info.lastMethod !== method) {
@@ -194,13 +200,11 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
         }
         series.observe(seconds);
       }
-      if (logger !== undefined && accessLevel !== false && logger.isLevelEnabled(accessLevel)) {
-        context.with(ctx, () =>
-          logger[accessLevel](
-            { req: { method, path: c.req.path, route: info.route }, res: { status }, duration_ms: Math.round(seconds * 1e5) / 100 },
-            'request completed',
-          ),
-        );
+      if (logAccess) {
+        const line = () =>
+          logger[accessLevel]({ req: { method, path, route: info.route }, res: { status }, duration_ms: Math.round(seconds * 1e5) / 100 }, 'request completed');
+        if (ctx !== undefined) context.with(ctx, line);
+        else line();
       }
     }
   };

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Context, Tracer } from '@opentelemetry/api';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { activeContext } from './context';
 import type { BoundHistogram, FastHistogram } from './histogram';
 import type { Metrics } from './metrics';
 import type { Tracing } from './tracing';
@@ -97,7 +98,7 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
   return {
     transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
       if (tracer === undefined && histogram === undefined) return args.node;
-      const ctx = tracer === undefined ? ROOT_CONTEXT : context.active();
+      const ctx = tracer === undefined ? ROOT_CONTEXT : activeContext();
       // No histogram and no sampled request around it (startup work, an unsampled trace): nothing to record.
       if (histogram === undefined && !trace.getSpan(ctx)?.isRecording()) return args.node;
       (args.queryId as Carrier)[pendingKey] = { start: performance.now(), ctx, shape: describe(args.node) };

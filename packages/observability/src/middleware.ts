@@ -3,12 +3,12 @@
 // instead of three nested middleware each paying for its own.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Context as OtelContext, Span, TextMapGetter } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
-import { RequestContext, ensureContextManager, propagator } from './context';
+import { RequestContext, ensureContextManager, propagator, withContext } from './context';
 import type { BoundHistogram } from './histogram';
 import type { Metrics } from './metrics';
 import { statusClass } from './metrics';
@@ -158,7 +158,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
 
     let threw = false;
     try {
-      if (ctx !== undefined) await context.with(ctx, next);
+      if (ctx !== undefined) await withContext(ctx, next);
       else await next();
     } catch (error) {
       threw = true;
@@ -203,7 +203,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       if (logAccess) {
         const line = () =>
           logger[accessLevel]({ req: { method, path, route: info.route }, res: { status }, duration_ms: Math.round(seconds * 1e5) / 100 }, 'request completed');
-        if (ctx !== undefined) context.with(ctx, line);
+        if (ctx !== undefined) withContext(ctx, line);
         else line();
       }
     }

@@ -5,6 +5,7 @@ import { SamplingDecision, SpanKind, TraceFlags, context as contextApi, trace } 
 import type { Context, Span, SpanContext, SpanOptions, TraceState, Tracer } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import type { IdGenerator, Sampler } from '@opentelemetry/sdk-trace-base';
+import { activeContext } from './context';
 import { LightSpan } from './light-span';
 import type { LightSpanSetup } from './light-span';
 
@@ -201,7 +202,7 @@ export class SamplingFirstTracer implements Tracer {
     }
   }
 
-  startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
+  startSpan(name: string, options: SpanOptions = {}, ctx: Context = activeContext()): Span {
     if (options.root) ctx = trace.deleteSpan(ctx);
     if (isTracingSuppressed(ctx)) return this.sdk.startSpan(name, options, ctx);
     const parent = trace.getSpanContext(ctx);
@@ -276,7 +277,7 @@ export class SamplingFirstTracer implements Tracer {
   startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, ctx: Context, fn: F): ReturnType<F>;
   startActiveSpan<F extends (span: Span) => unknown>(name: string, a2: F | SpanOptions, a3?: F | Context, a4?: F): ReturnType<F> {
     let options: SpanOptions = {};
-    let ctx: Context = contextApi.active();
+    let ctx: Context = activeContext();
     let fn: F;
     if (typeof a2 === 'function') fn = a2;
     else if (typeof a3 === 'function') {

@@ -156,9 +156,12 @@ describe('encodeTraceExportRequest', () => {
     expect(encodeTraceExportRequest(bulk).equals(official(bulk))).toBe(true);
   });
 
-  it('gives the same bytes again for the same spans (the resource and scope encoded once are reused)', () => {
+  it('gives the same bytes again for the same spans (resource, scope and repeated attributes encoded once are reused)', () => {
     const spans = variedSpans();
-    expect(encodeTraceExportRequest(spans).equals(encodeTraceExportRequest(spans))).toBe(true);
+    const first = encodeTraceExportRequest(spans);
+    const second = encodeTraceExportRequest(spans);
+    expect(second.equals(first)).toBe(true);
+    expect(second.equals(official(spans))).toBe(true);
   });
 });
 

@@ -265,12 +265,40 @@ function keyValue(w: Writer, key: string, value: unknown): void {
   w.end(kv, 1);
 }
 
+/**
+ * Encoded KeyValue messages (with their length) of scalar attributes, by key and value: most
+ * attributes repeat from span to span (`db.system.name: sqlite`, `http.route`, a status code), and
+ * copying their bytes is cheaper than writing key and value again. Bounded: at most
+ * KV_VALUES_PER_KEY values per key (a path or an id stops being cached) and KV_KEYS keys.
+ */
+const kvCache = new Map<string, Map<unknown, Buffer>>();
+const KV_KEYS = 256;
+const KV_VALUES_PER_KEY = 32;
+
 function attributes(w: Writer, attrs: Attributes, field: number): void {
   const tag = (field << 3) | 2;
   for (const key in attrs) {
     if (!Object.prototype.hasOwnProperty.call(attrs, key)) continue;
     w.varint(tag);
-    keyValue(w, key, attrs[key]);
+    const value = attrs[key];
+    const t = typeof value;
+    if (t !== 'string' && t !== 'number' && t !== 'boolean') {
+      keyValue(w, key, value);
+      continue;
+    }
+    let byValue = kvCache.get(key);
+    const cached = byValue?.get(value);
+    if (cached !== undefined) {
+      raw(w, cached);
+      continue;
+    }
+    const start = w.pos;
+    keyValue(w, key, value);
+    if (byValue === undefined && kvCache.size < KV_KEYS) {
+      byValue = new Map();
+      kvCache.set(key, byValue);
+    }
+    if (byValue !== undefined && byValue.size < KV_VALUES_PER_KEY) byValue.set(value, Buffer.from(w.buf.subarray(start, w.pos)));
   }
 }
 

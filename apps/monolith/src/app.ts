@@ -27,7 +27,6 @@ import { EventBus } from './shared/events';
 export interface ShippingContext {
   db: Kysely<ShippingTables>;
   events: EventBus;
-  logger: Logger;
 }
 
 export interface AppDeps {
@@ -75,7 +74,7 @@ export function createApp({
     { settings: { latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE }, provider },
     metrics,
   );
-  const shipping = makeShipping({ db: forModule<ShippingTables>(db), events, logger });
+  const shipping = makeShipping({ db: forModule<ShippingTables>(db), events });
   const orders = createOrders({ db: forModule<OrdersTables>(db), catalog, payments, shipping, events, logger, metrics, deadlineMs: env.SAGA_DEADLINE_MS });
 
   const app = new Hono();

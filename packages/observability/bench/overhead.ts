@@ -14,18 +14,28 @@
  *   sampled   the default's tracing alone (10 % recorded and exported), no metrics, no logs
  *   context   info logs but no line per request: the cost of carrying the request context
  *   access    info logs with one access line per request (ACCESS_LOG=info)
- * (every variant with NODE_ENV=production, which selects those sampling and protocol defaults)
- * and load-tests GET /products/{sku} with autocannon, ONE server at a time (the others idle): a
- * round runs off, v1, off, v2, …, off (the variant order rotates per round), each run after a short
- * unmeasured warm-up. A variant's ratio in a round is its figure over the mean of the two `off`
- * runs around it; the bench prints the median (and range) over rounds of the throughput ratio and
- * of the server-CPU-per-request ratio. The verdict uses throughput; CPU per request is printed
- * beside it. It prints the load average at start and end and how much CPU other processes took
- * during the runs, and warns when the machine was busy (the figures are then not trustworthy).
+ * (every variant with NODE_ENV=production, which selects those sampling and protocol defaults).
+ *
+ * Each variant runs in --processes separate monoliths (2 by default: one process can be a few per
+ * cent faster or slower than an identical one, from where its heap and code landed), all started
+ * up front and loaded ONE at a time with autocannon on GET /products/{sku}, the others idle. A round
+ * runs every process once, short runs after a short unmeasured warm-up, in an order that rotates
+ * and reverses from round to round. A variant's ratio in a round is its processes' mean over the
+ * mean of the `off` processes in that same round, so slow drift of this shared machine hits both
+ * sides alike; the bench prints the median (and range) over rounds of the throughput ratio and of
+ * the server-CPU-per-request ratio. The verdict uses throughput; CPU per request is printed beside
+ * it. Each variant exports to its own path of the span sink, so spans are counted per variant with
+ * no pause between runs. The bench prints the load average at start and end and how much CPU
+ * other processes took during the runs, and warns when the machine was busy.
  * Targets: `default` loses at most 10 % throughput, `full` at most 25 %.
  *
- * Flags: --duration 3 (s per run) --rounds 5 --connections 32 --warmup 1 (s before each run)
- *        --variants off,default,full,unsampled,metrics,context
+ * V8 keeps optimizing the request path for the first 100-200k requests (about 10 s of load; with
+ * --trace-opt the count of compiled functions levels off there), and variants with more code warm
+ * up later, so each process first gets --initial-warmup seconds of unmeasured load.
+ *
+ * Flags: --duration 2 (s per run) --rounds 8 --processes 2 --connections 32 --warmup 0.5 (s before each run)
+ *        --initial-warmup 8 (s per process, once)
+ *        --variants off,default,full  (any of the names above; `off` is always added)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -41,53 +51,63 @@ import type { RunningTopology } from '@archbench/topologies';
 import { benchArgs } from '@archbench/topologies/bench-args';
 
 const args = benchArgs({
-  duration: { type: 'string', default: '3' },
-  rounds: { type: 'string', default: '5' },
+  duration: { type: 'string', default: '2' },
+  rounds: { type: 'string', default: '8' },
+  processes: { type: 'string', default: '2' },
   connections: { type: 'string', default: '32' },
-  warmup: { type: 'string', default: '1' },
-  variants: { type: 'string', default: 'off,default,full,unsampled,metrics,context' },
+  warmup: { type: 'string', default: '0.5' },
+  'initial-warmup': { type: 'string', default: '8' },
+  variants: { type: 'string', default: 'off,default,full' },
 });
 const duration = Number(args.duration);
 const rounds = Number(args.rounds);
+const processes = Number(args.processes);
 const connections = Number(args.connections);
 const warmup = Number(args.warmup);
-for (const [flag, value] of Object.entries({ duration, rounds, connections })) {
-  if (!Number.isFinite(value) || value <= 0) {
-    process.stderr.write(`--${flag} must be a positive number\n`);
+const initialWarmup = Number(args['initial-warmup']);
+for (const [flag, value] of Object.entries({ duration, rounds, processes, connections })) {
+  if (!Number.isFinite(value) || value <= 0 || (flag !== 'duration' && !Number.isInteger(value))) {
+    process.stderr.write(`--${flag} must be a positive ${flag === 'duration' ? 'number' : 'integer'}\n`);
     process.exit(2);
   }
 }
-if (!Number.isFinite(warmup) || warmup < 0) {
-  process.stderr.write('--warmup must be a number ≥ 0\n');
-  process.exit(2);
+for (const [flag, value] of Object.entries({ warmup, 'initial-warmup': initialWarmup })) {
+  if (!Number.isFinite(value) || value < 0) {
+    process.stderr.write(`--${flag} must be a number ≥ 0\n`);
+    process.exit(2);
+  }
 }
 const CORES = cpus().length;
 
-/** Stands in for a collector: counts spans and bytes, answers 200 like one. */
-function startSink(): Promise<{ url: string; spans: () => number; bytes: () => number; close: () => void }> {
-  let spans = 0;
-  let bytes = 0;
+/**
+ * Stands in for a collector: answers 200 like one and counts spans per first path segment, so
+ * each variant, exporting to `<sink>/<variant>`, has its own count.
+ */
+function startSink(): Promise<{ url: string; spans: (variant: string) => number; close: () => void }> {
+  const spans = new Map<string, number>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      bytes += raw.length;
+      const variant = (req.url ?? '/').split('/')[1] ?? '';
+      let count = 0;
       if (req.headers['content-type'] === 'application/x-protobuf') {
         // The default protocol: walking the message's length-delimited fields is enough.
-        spans += otlpProtobufSpanCount(raw);
+        count = otlpProtobufSpanCount(raw);
         res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-        return;
+      } else {
+        // Counting a key is enough and keeps the sink from competing for CPU with a JSON.parse.
+        const body = raw.toString('utf8');
+        for (let i = body.indexOf('"spanId"'); i !== -1; i = body.indexOf('"spanId"', i + 8)) count++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       }
-      // Counting a key is enough and keeps the sink from competing for CPU with a JSON.parse.
-      const body = raw.toString('utf8');
-      for (let i = body.indexOf('"spanId"'); i !== -1; i = body.indexOf('"spanId"', i + 8)) spans++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      spans.set(variant, (spans.get(variant) ?? 0) + count);
     });
   });
   return new Promise((done) =>
     server.listen(0, '127.0.0.1', () =>
-      done({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans: () => spans, bytes: () => bytes, close: () => server.close() }),
+      done({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans: (v) => spans.get(v) ?? 0, close: () => server.close() }),
     ),
   );
 }
@@ -96,31 +116,33 @@ function startSink(): Promise<{ url: string; spans: () => number; bytes: () => n
 let stopping = false;
 
 interface Instance {
+  /** The variant's name. */
   name: string;
+  /** Which of the variant's processes, from 1. */
+  index: number;
   url: string;
   pid: number;
   topology: RunningTopology;
   logFile: string;
 }
 
-async function startMonolith(name: string, env: Record<string, string>, workDir: string): Promise<Instance> {
-  const logFile = join(workDir, `${name}.log`);
+async function startMonolith(name: string, index: number, env: Record<string, string>, workDir: string): Promise<Instance> {
+  const id = `${name}-${index}`;
+  const logFile = join(workDir, `${id}.log`);
   // Bundled, on plain Node with the default server flags: the production way (`pnpm start`).
   const topology = await startTopology('monolith', {
     port: 0,
     env: { ...process.env, HOST: '127.0.0.1', ...env },
-    dataDir: join(workDir, name),
+    dataDir: join(workDir, id),
     runner: 'bundle',
     output: { file: logFile },
     restart: false,
     readyTimeoutMs: 60_000,
     // Something else on this shared machine may stop it (a SIGTERM shows as "shutting down" in its log).
     onEvent: (event) =>
-      event.type === 'exited' &&
-      !stopping &&
-      process.stderr.write(`monolith "${name}" exited (${event.signal ?? event.code}) during the run; see ${logFile}\n`),
+      event.type === 'exited' && !stopping && process.stderr.write(`monolith "${id}" exited (${event.signal ?? event.code}) during the run; see ${logFile}\n`),
   });
-  return { name, url: topology.baseUrl, pid: topology.pids()[0]!, topology, logFile };
+  return { name, index, url: topology.baseUrl, pid: topology.pids()[0]!, topology, logFile };
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
@@ -192,6 +214,7 @@ async function main() {
   // Every variant runs as in production (NODE_ENV=production, so a real AUTH_SECRET); that is
   // where the 10 % sampler and protobuf export are the defaults.
   const production = { NODE_ENV: 'production', AUTH_SECRET: randomBytes(24).toString('hex') };
+  // Replaced per variant by `<sink>/<variant>` below, so the sink counts each variant's spans.
   const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
   const variants: Record<string, Record<string, string>> = {
     off: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
@@ -210,7 +233,9 @@ async function main() {
     // Log correlation alone: the request context carried through awaits (AsyncLocalStorage), no lines.
     context: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'info' },
   };
-  for (const name of Object.keys(variants)) variants[name] = { ...variants[name], ...production };
+  for (const [name, env] of Object.entries(variants)) {
+    variants[name] = { ...env, ...production, ...(env.OTEL_EXPORTER_OTLP_ENDPOINT ? { OTEL_EXPORTER_OTLP_ENDPOINT: `${sink.url}/${name}` } : {}) };
+  }
   const chosen = args.variants.split(',').map((v) => v.trim());
   for (const name of chosen) {
     if (!variants[name]) {
@@ -225,44 +250,49 @@ async function main() {
     process.stderr.write(`warning: the machine is busy before the bench starts (load ${loadAtStart[0]!.toFixed(2)}); ratios will be noisy\n`);
   }
 
-  const instances = new Map<string, Instance>();
+  const instances: Instance[] = [];
   const results: Record<string, Run[]> = {};
-  /** Per variant: one { rps, cpu } ratio to the `off` runs around it, per round. */
+  /** Per variant: requests sent to its processes, warm-ups included (their spans are exported too). */
+  const sent: Record<string, number> = {};
+  /** Per variant: one { rps, cpu } ratio to the `off` processes of the same round, per round. */
   const ratios: Record<string, Array<{ rps: number; cpu: number }>> = {};
-  const spansBy: Record<string, number> = {};
-  const measure = async (instance: Instance): Promise<Run> => {
-    if (warmup > 0) await load(instance.url, instance.pid, warmup);
-    const before = sink.spans();
-    const run = await load(instance.url, instance.pid, duration);
-    (results[instance.name] ??= []).push(run);
-    // Export is batched (1 s): let the last batch arrive before the next run so spans are attributed right.
-    if (instance.name !== 'off') await sleep(1100);
-    spansBy[instance.name] = (spansBy[instance.name] ?? 0) + (sink.spans() - before);
-    return run;
-  };
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
   try {
-    for (const name of chosen) instances.set(name, await startMonolith(name, variants[name]!, workDir));
-    process.stderr.write(`warming up ${instances.size} monoliths, one at a time (${connections} connections)…\n`);
-    for (const instance of instances.values()) await load(instance.url, instance.pid, 2);
-    await sleep(1500);
-    const off = instances.get('off')!;
-    const others = [...instances.values()].filter((instance) => instance !== off);
+    // Interleaved (off-1, default-1, full-1, off-2, …) so each variant's processes sit apart in the order.
+    for (let index = 1; index <= processes; index++) {
+      for (const name of chosen) instances.push(await startMonolith(name, index, variants[name]!, workDir));
+    }
+    process.stderr.write(
+      `warming up ${instances.length} monoliths (${chosen.length} variants × ${processes}) for ${initialWarmup}s each, one at a time (${connections} connections)…\n`,
+    );
+    for (const instance of instances) {
+      sent[instance.name] ??= 0;
+      if (initialWarmup > 0) sent[instance.name]! += (await load(instance.url, instance.pid, initialWarmup)).requests;
+    }
     for (let round = 1; round <= rounds; round++) {
-      const order = others.map((_, i) => others[(i + round) % others.length]!);
-      process.stderr.write(`round ${round}/${rounds}: off, ${order.map((o) => `${o.name}, off`).join(', ')} (${duration}s each)\n`);
-      let before = await measure(off);
+      const rotated = instances.map((_, i) => instances[(i + round) % instances.length]!);
+      const order = round % 2 === 0 ? rotated.reverse() : rotated;
+      process.stderr.write(`round ${round}/${rounds}: ${order.map((o) => `${o.name}-${o.index}`).join(', ')} (${duration}s each)\n`);
+      const inRound: Record<string, Run[]> = {};
       for (const instance of order) {
-        const run = await measure(instance);
-        const after = await measure(off);
-        const offRps = (before.rps + after.rps) / 2;
-        const offCpu = (before.cpuUs + after.cpuUs) / 2;
-        (ratios[instance.name] ??= []).push({ rps: run.rps / offRps, cpu: run.cpuUs / offCpu });
-        before = after;
+        if (warmup > 0) sent[instance.name]! += (await load(instance.url, instance.pid, warmup)).requests;
+        const run = await load(instance.url, instance.pid, duration);
+        sent[instance.name]! += run.requests;
+        (results[instance.name] ??= []).push(run);
+        (inRound[instance.name] ??= []).push(run);
+      }
+      const offRps = mean(inRound.off!.map((r) => r.rps));
+      const offCpu = mean(inRound.off!.map((r) => r.cpuUs));
+      for (const name of chosen) {
+        if (name === 'off') continue;
+        (ratios[name] ??= []).push({ rps: mean(inRound[name]!.map((r) => r.rps)) / offRps, cpu: mean(inRound[name]!.map((r) => r.cpuUs)) / offCpu });
       }
     }
+    // Export is batched (1 s): let the last batches arrive before counting.
+    await sleep(1500);
   } finally {
     stopping = true;
-    await Promise.all([...instances.values()].map((instance) => instance.topology.stop()));
+    await Promise.all(instances.map((instance) => instance.topology.stop()));
     sink.close();
   }
 
@@ -273,7 +303,7 @@ async function main() {
   const range = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
   const lines = [
     '',
-    `observability overhead on the monolith (bundled, NODE_ENV=production) — GET /products/{sku}; ${rounds} rounds of one server at a time (off, v1, off, v2, … off), ` +
+    `observability overhead on the monolith (bundled, NODE_ENV=production) — GET /products/{sku}; ${rounds} rounds of one server at a time, ${processes} processes per variant, ` +
       `${duration}s per run after ${warmup}s warm-up, ${connections} connections, Node ${process.versions.node}, ${CORES} cores`,
     `load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min; the bench itself keeps about 2 busy); ` +
       `other processes used ${otherCores.toFixed(2)} cores during a run (median; max ${maxOther.toFixed(2)})`,
@@ -281,9 +311,8 @@ async function main() {
     '| variant | rps (median) | throughput ratio to off (median, range) | loss | server CPU µs/request | CPU per request ratio (median, range) | p50 / p99 ms | failed | spans exported per request | log bytes |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
-  for (const [name, instance] of instances) {
+  for (const name of chosen) {
     const runs = results[name]!;
-    const requests = runs.reduce((sum, r) => sum + r.requests, 0);
     const failed = runs.reduce((sum, r) => sum + r.failed, 0);
     const rs = ratios[name];
     const rpsRatio = rs ? median(rs.map((p) => p.rps)) : 1;
@@ -299,8 +328,8 @@ async function main() {
           rs ? `${cpuRatio.toFixed(3)} (${range(rs.map((p) => p.cpu))})` : '1',
           `${median(runs.map((r) => r.p50))} / ${median(runs.map((r) => r.p99))}`,
           failed,
-          ((spansBy[name] ?? 0) / requests).toFixed(3),
-          statSync(instance.logFile).size,
+          (sink.spans(name) / sent[name]!).toFixed(3),
+          instances.filter((instance) => instance.name === name).reduce((sum, instance) => sum + statSync(instance.logFile).size, 0),
         ].join(' | ') +
         ' |',
     );

@@ -35,14 +35,9 @@ export class DeferredHeadersResponse<Request extends IncomingMessage = IncomingM
   /** Sets a response header to be written with the handler's in `writeHead`. */
   deferHeader(headerName: string, value: string): void {
     const name = lower(headerName);
-    const deferred = (this.#deferred ??= []);
-    for (let i = 0; i < deferred.length; i += 2) {
-      if (deferred[i] === name) {
-        deferred[i + 1] = value;
-        return;
-      }
-    }
-    deferred.push(name, value);
+    const at = this.#find(name);
+    if (at !== -1) this.#deferred![at + 1] = value;
+    else (this.#deferred ??= []).push(name, value);
   }
 
   /** Moves the deferred headers onto node's own header store (for the APIs that read it whole). */
@@ -54,10 +49,15 @@ export class DeferredHeadersResponse<Request extends IncomingMessage = IncomingM
     for (let i = 0; i < deferred.length; i += 2) if (!super.hasHeader(deferred[i]!)) super.setHeader(deferred[i]!, deferred[i + 1]!);
   }
 
+  /** Where the deferred header `name` (any case) is in the array, or -1. */
   #indexOf(name: string): number {
+    return this.#deferred === undefined ? -1 : this.#find(lower(name));
+  }
+
+  /** Where the deferred header with the lowercase name `l` is in the array, or -1. */
+  #find(l: string): number {
     const deferred = this.#deferred;
     if (deferred === undefined) return -1;
-    const l = lower(name);
     for (let i = 0; i < deferred.length; i += 2) if (deferred[i] === l) return i;
     return -1;
   }

@@ -1,0 +1,188 @@
+/**
+ * `pnpm --filter @archbench/observability bench:instructions`: what observability costs the
+ * monolith's GET /products/{sku} in machine instructions per request, counted by valgrind's
+ * callgrind. An instruction count is the same for the same work whatever else the machine is
+ * doing, where the throughput bench (`pnpm bench`) swings by more than the 10 % it checks on a
+ * shared machine. It is a proxy, not the target: instructions leave out what the same instructions
+ * cost in time (cache and branch misses, background threads), so read it beside the throughput
+ * bench, not instead of it.
+ *
+ * Each variant (the environments of `pnpm bench`, see bench/variants.ts) runs the bundled monolith
+ * under callgrind, all at once (counts do not depend on contention). Each gets --warmup-requests
+ * unmeasured requests (under valgrind the JIT needs as many requests as at full speed, at about
+ * 1/60 of the rate), then callgrind's counters are zeroed, --requests requests are sent and the
+ * counters dumped, twice. Printed: instructions per request of the main thread (the event loop,
+ * where the request runs: JS, node's C++, the driver, the GC's main-thread part) and of all threads
+ * (adds V8's compiler and GC helper threads and libuv's pool: these vary with when a compile or a
+ * collection lands in the window), and each variant's main-thread ratio to `off`.
+ *
+ * Needs valgrind (`apt-get install valgrind`); about 10 minutes with the defaults.
+ * Flags: --variants off,default,full --warmup-requests 60000 --requests 5000 --connections 8
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { benchArgs } from '@archbench/topologies/bench-args';
+import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
+import { freePorts } from '@archbench/topologies/ports';
+import { chooseVariants, startSink, variantEnvironments } from './variants';
+
+const args = benchArgs({
+  variants: { type: 'string', default: 'off,default,full' },
+  'warmup-requests': { type: 'string', default: '60000' },
+  requests: { type: 'string', default: '5000' },
+  connections: { type: 'string', default: '8' },
+});
+const warmupRequests = Number(args['warmup-requests']);
+const requests = Number(args.requests);
+const connections = Number(args.connections);
+for (const [flag, value] of Object.entries({ 'warmup-requests': warmupRequests, requests, connections })) {
+  if (!Number.isInteger(value) || value <= 0) {
+    process.stderr.write(`--${flag} must be a positive integer\n`);
+    process.exit(2);
+  }
+}
+if (spawnSync('valgrind', ['--version']).status !== 0 || spawnSync('callgrind_control', ['-h']).error) {
+  process.stderr.write('this bench needs valgrind (with callgrind_control) on PATH: apt-get install valgrind\n');
+  process.exit(2);
+}
+
+// valgrind names the pipes callgrind_control talks through after the user and HOST; a container
+// without USER or LOGNAME gets "???" on one side only, so both sides are given the same.
+const user = userInfo().username;
+const HOST = '127.0.0.1';
+const controlEnv = { ...process.env, USER: user, LOGNAME: user, HOST };
+
+interface Server {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  outBase: string;
+}
+
+async function untilReady(server: Server): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`the ${server.name} monolith exited (${server.child.exitCode}) before it was ready`);
+    try {
+      if ((await fetch(`http://${HOST}:${server.port}/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(1000);
+  }
+  throw new Error(`the ${server.name} monolith was not ready after 300 s under valgrind`);
+}
+
+let sku = 0;
+async function send(server: Server, amount: number): Promise<void> {
+  const result = await autocannon({
+    url: `http://${HOST}:${server.port}`,
+    connections,
+    amount,
+    timeout: 120,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/products/SKU-${String((sku++ % 900) + 1).padStart(4, '0')}` }) }],
+  });
+  const failed = result.non2xx + result.errors + result.timeouts;
+  if (failed > 0) throw new Error(`${failed} of ${amount} requests to the ${server.name} monolith failed`);
+}
+
+/** Instructions counted in one thread's dump ("totals:" or "summary:" line). */
+function totalOf(file: string): number {
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('totals:') || l.startsWith('summary:'));
+  return Number(line?.split(/\s+/)[1] ?? 0);
+}
+
+/** Zeroes the counters, sends `requests`, dumps: main-thread and all-thread instructions per request. */
+async function measure(server: Server, window: number): Promise<{ main: number; all: number }> {
+  const pid = String(server.child.pid);
+  execFileSync('callgrind_control', ['-z', pid], { env: controlEnv, stdio: 'ignore' });
+  await send(server, requests);
+  execFileSync('callgrind_control', ['-d', pid], { env: controlEnv, stdio: 'ignore' });
+  // One file per thread: <base>.<pid>.<dump>-<thread>, thread 01 the main thread.
+  const prefix = `${basename(server.outBase)}.${pid}.${window}-`;
+  const dir = dirname(server.outBase);
+  for (let i = 0; i < 50 && !existsSync(join(dir, `${prefix}01`)); i++) await sleep(200);
+  const all = readdirSync(dir)
+    .filter((f) => f.startsWith(prefix))
+    .reduce((sum, f) => sum + totalOf(join(dir, f)), 0);
+  return { main: totalOf(join(dir, `${prefix}01`)) / requests, all: all / requests };
+}
+
+async function main() {
+  const workDir = mkdtempSync(join(tmpdir(), 'archbench-obs-instructions-'));
+  const sink = await startSink();
+  const variants = variantEnvironments(sink.url);
+  const chosen = chooseVariants(args.variants, variants);
+  const servers: Server[] = [];
+  try {
+    process.stderr.write('bundling the monolith…\n');
+    const entry = new URL('../../../apps/monolith/src/main.ts', import.meta.url).pathname;
+    const { monolith } = await bundleEntries({ monolith: entry });
+    const ports = await freePorts(chosen.length);
+    for (const [i, name] of chosen.entries()) {
+      const outBase = join(workDir, name);
+      const child = spawn(
+        'valgrind',
+        [
+          '--tool=callgrind',
+          '--separate-threads=yes',
+          '--smc-check=all-non-file',
+          `--callgrind-out-file=${outBase}.%p`,
+          process.execPath,
+          ...SERVER_NODE_FLAGS,
+          monolith,
+        ],
+        {
+          env: { ...controlEnv, ...SERVER_ENV, ...variants[name], PORT: String(ports[i]), DATA_DIR: join(workDir, `${name}-data`) },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      child.stderr?.resume();
+      servers.push({ name, port: ports[i]!, child, outBase });
+    }
+    process.stderr.write(`starting ${servers.length} monoliths under callgrind (a minute or two)…\n`);
+    await Promise.all(servers.map(untilReady));
+    process.stderr.write(`warming up: ${warmupRequests} requests each, ${connections} connections (several minutes)…\n`);
+    await Promise.all(servers.map((s) => send(s, warmupRequests)));
+    const results = new Map<string, Array<{ main: number; all: number }>>();
+    for (const window of [1, 2]) {
+      process.stderr.write(`measuring window ${window}/2: ${requests} requests each…\n`);
+      const got = await Promise.all(servers.map((s) => measure(s, window)));
+      servers.forEach((s, i) => results.set(s.name, [...(results.get(s.name) ?? []), got[i]!]));
+    }
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const offMain = mean(results.get('off')!.map((r) => r.main));
+    const lines = [
+      '',
+      `instructions per GET /products/{sku} (callgrind), bundled monolith, NODE_ENV=production; ${warmupRequests} warm-up requests, then two windows of ${requests}; Node ${process.versions.node}`,
+      '',
+      '| variant | main thread (window 1 / 2) | main-thread ratio to off | all threads (window 1 / 2) |',
+      '|---|---|---|---|',
+    ];
+    for (const name of chosen) {
+      const r = results.get(name)!;
+      const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
+      lines.push(
+        `| ${name} | ${r.map((w) => k(w.main)).join(' / ')} | ${(mean(r.map((w) => w.main)) / offMain).toFixed(3)} | ${r.map((w) => k(w.all)).join(' / ')} |`,
+      );
+    }
+    lines.push('', 'instructions, not time: read beside `pnpm bench` (throughput), which holds the targets', '');
+    process.stdout.write(lines.join('\n'));
+  } finally {
+    for (const s of servers) s.child.kill('SIGKILL');
+    sink.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

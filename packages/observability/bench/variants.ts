@@ -1,0 +1,85 @@
+// Shared by the observability benches: the variants of the monolith they compare (environment
+// only: the same bundle runs every one) and the span sink the exporting variants send to.
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { otlpProtobufSpanCount } from '../src/test-support';
+
+/**
+ * Stands in for a collector: answers 200 like one and counts spans per first path segment, so
+ * each variant, exporting to `<sink>/<variant>`, has its own count.
+ */
+export function startSink(): Promise<{ url: string; spans: (variant: string) => number; close: () => void }> {
+  const spans = new Map<string, number>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const variant = (req.url ?? '/').split('/')[1] ?? '';
+      let count = 0;
+      if (req.headers['content-type'] === 'application/x-protobuf') {
+        // The default protocol: walking the message's length-delimited fields is enough.
+        count = otlpProtobufSpanCount(raw);
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      } else {
+        // Counting a key is enough and keeps the sink from competing for CPU with a JSON.parse.
+        const body = raw.toString('utf8');
+        for (let i = body.indexOf('"spanId"'); i !== -1; i = body.indexOf('"spanId"', i + 8)) count++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      }
+      spans.set(variant, (spans.get(variant) ?? 0) + count);
+    });
+  });
+  return new Promise((done) =>
+    server.listen(0, '127.0.0.1', () =>
+      done({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans: (v) => spans.get(v) ?? 0, close: () => server.close() }),
+    ),
+  );
+}
+
+/**
+ * The environment of each variant, by name. Every variant runs as in production (NODE_ENV=production,
+ * so a real AUTH_SECRET): that is where the 10 % sampler and protobuf export are the defaults. An
+ * exporting variant sends to `<sink>/<variant>`, so the sink counts its spans apart.
+ */
+export function variantEnvironments(sinkUrl: string): Record<string, Record<string, string>> {
+  const production = { NODE_ENV: 'production', AUTH_SECRET: randomBytes(24).toString('hex') };
+  const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl };
+  const variants: Record<string, Record<string, string>> = {
+    off: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    // Only the endpoint: the sampler is the production default (parent-based, 10 %).
+    default: { ...exporting, METRICS_ENABLED: 'true', LOG_LEVEL: 'info' },
+    full: { ...exporting, OTEL_TRACES_SAMPLER: 'always_on', METRICS_ENABLED: 'true', LOG_LEVEL: 'info' },
+    tracing: { ...exporting, OTEL_TRACES_SAMPLER: 'always_on', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    metrics: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'true', LOG_LEVEL: 'silent' },
+    access: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'info', ACCESS_LOG: 'info' },
+    // Tracing on but every trace dropped by the sampler: the cost of context and span plumbing alone.
+    unsampled: { ...exporting, OTEL_TRACES_SAMPLER: 'always_off', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    // The default sampler (parent-based ratio) deciding "no" every time: default's 90 % path.
+    ratio0: { ...exporting, OTEL_TRACES_SAMPLER_ARG: '0', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    // The default's tracing alone: 10 % of traces recorded and exported, no metrics, no logs.
+    sampled: { ...exporting, METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    // Log correlation alone: the request context carried through awaits (AsyncLocalStorage), no lines.
+    context: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'info' },
+  };
+  for (const [name, env] of Object.entries(variants)) {
+    variants[name] = { ...env, ...production, ...(env.OTEL_EXPORTER_OTLP_ENDPOINT ? { OTEL_EXPORTER_OTLP_ENDPOINT: `${sinkUrl}/${name}` } : {}) };
+  }
+  return variants;
+}
+
+/** The variants a comma-separated flag names, `off` (the baseline) first; exits 2 on an unknown name. */
+export function chooseVariants(flag: string, variants: Record<string, unknown>): string[] {
+  const chosen = flag
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  for (const name of chosen) {
+    if (!variants[name]) {
+      process.stderr.write(`unknown variant ${name}; known: ${Object.keys(variants).join(', ')}\n`);
+      process.exit(2);
+    }
+  }
+  return ['off', ...chosen.filter((name) => name !== 'off')];
+}

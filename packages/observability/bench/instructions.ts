@@ -16,7 +16,7 @@
  * (adds V8's compiler and GC helper threads and libuv's pool: these vary with when a compile or a
  * collection lands in the window), and each variant's main-thread ratio to `off`.
  *
- * Needs valgrind (`apt-get install valgrind`); about 10 minutes with the defaults.
+ * Needs valgrind (`apt-get install valgrind`); 10–20 minutes with the defaults on 2 cores.
  * Flags: --variants off,default,full --warmup-requests 60000 --requests 5000 --connections 8
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';

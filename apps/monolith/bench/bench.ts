@@ -21,7 +21,7 @@ import autocannon from 'autocannon';
 import { DEV_AUTH_SECRET, mintToken } from '@archbench/contracts/tokens';
 import { defineTopology, startTopology } from '@archbench/topologies';
 import type { TopologyDefinition } from '@archbench/topologies';
-import { benchArgs } from '@archbench/topologies/bench-args';
+import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 
 const args = benchArgs({
   duration: { type: 'string', default: '5' },
@@ -29,16 +29,10 @@ const args = benchArgs({
   connections: { type: 'string', default: '32' },
   warmup: { type: 'string', default: '10' },
 });
-const duration = Number(args.duration);
-const rounds = Number(args.rounds);
-const connections = Number(args.connections);
-const warmup = Number(args.warmup);
-for (const [flag, value] of Object.entries({ duration, rounds, connections, warmup })) {
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && flag !== 'warmup')) {
-    process.stderr.write(`--${flag} must be a ${flag === 'warmup' ? 'number ≥ 0' : 'positive number'}\n`);
-    process.exit(2);
-  }
-}
+const duration = benchNumber('duration', args.duration, 'positive');
+const rounds = benchNumber('rounds', args.rounds, 'count');
+const connections = benchNumber('connections', args.connections, 'count');
+const warmup = benchNumber('warmup', args.warmup, 'non-negative');
 
 interface Server {
   url: string;

@@ -26,10 +26,10 @@ import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { benchArgs } from '@archbench/topologies/bench-args';
+import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
-import { chooseVariants, startSink, variantEnvironments } from './variants';
+import { chooseVariants, nextProductPath, startSink, variantEnvironments } from './variants';
 
 const args = benchArgs({
   variants: { type: 'string', default: 'off,default,full' },
@@ -37,15 +37,9 @@ const args = benchArgs({
   requests: { type: 'string', default: '5000' },
   connections: { type: 'string', default: '8' },
 });
-const warmupRequests = Number(args['warmup-requests']);
-const requests = Number(args.requests);
-const connections = Number(args.connections);
-for (const [flag, value] of Object.entries({ 'warmup-requests': warmupRequests, requests, connections })) {
-  if (!Number.isInteger(value) || value <= 0) {
-    process.stderr.write(`--${flag} must be a positive integer\n`);
-    process.exit(2);
-  }
-}
+const warmupRequests = benchNumber('warmup-requests', args['warmup-requests'], 'count');
+const requests = benchNumber('requests', args.requests, 'count');
+const connections = benchNumber('connections', args.connections, 'count');
 if (spawnSync('valgrind', ['--version']).status !== 0 || spawnSync('callgrind_control', ['-h']).error) {
   process.stderr.write('this bench needs valgrind (with callgrind_control) on PATH: apt-get install valgrind\n');
   process.exit(2);
@@ -62,12 +56,16 @@ interface Server {
   port: number;
   child: ChildProcess;
   outBase: string;
+  /** The end of valgrind's and the server's stderr, for the error when it exits early. */
+  stderrTail: string;
 }
 
 async function untilReady(server: Server): Promise<void> {
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`the ${server.name} monolith exited (${server.child.exitCode}) before it was ready`);
+    if (server.child.exitCode !== null) {
+      throw new Error(`the ${server.name} monolith exited (${server.child.exitCode}) before it was ready; its stderr ended:\n${server.stderrTail}`);
+    }
     try {
       if ((await fetch(`http://${HOST}:${server.port}/ready`)).ok) return;
     } catch {
@@ -78,14 +76,13 @@ async function untilReady(server: Server): Promise<void> {
   throw new Error(`the ${server.name} monolith was not ready after 300 s under valgrind`);
 }
 
-let sku = 0;
 async function send(server: Server, amount: number): Promise<void> {
   const result = await autocannon({
     url: `http://${HOST}:${server.port}`,
     connections,
     amount,
     timeout: 120,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/products/SKU-${String((sku++ % 900) + 1).padStart(4, '0')}` }) }],
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: nextProductPath() }) }],
   });
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) throw new Error(`${failed} of ${amount} requests to the ${server.name} monolith failed`);
@@ -144,8 +141,9 @@ async function main() {
           stdio: ['ignore', 'ignore', 'pipe'],
         },
       );
-      child.stderr?.resume();
-      servers.push({ name, port: ports[i]!, child, outBase });
+      const server: Server = { name, port: ports[i]!, child, outBase, stderrTail: '' };
+      child.stderr?.on('data', (chunk: Buffer) => (server.stderrTail = (server.stderrTail + chunk.toString('utf8')).slice(-2000)));
+      servers.push(server);
     }
     process.stderr.write(`starting ${servers.length} monoliths under callgrind (a minute or two)…\n`);
     await Promise.all(servers.map(untilReady));

@@ -44,8 +44,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
-import { benchArgs } from '@archbench/topologies/bench-args';
-import { chooseVariants, startSink, variantEnvironments } from './variants';
+import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
+import { chooseVariants, nextProductPath, startSink, variantEnvironments } from './variants';
 
 const args = benchArgs({
   duration: { type: 'string', default: '2' },
@@ -56,24 +56,12 @@ const args = benchArgs({
   'initial-warmup': { type: 'string', default: '8' },
   variants: { type: 'string', default: 'off,default,full' },
 });
-const duration = Number(args.duration);
-const rounds = Number(args.rounds);
-const processes = Number(args.processes);
-const connections = Number(args.connections);
-const warmup = Number(args.warmup);
-const initialWarmup = Number(args['initial-warmup']);
-for (const [flag, value] of Object.entries({ duration, rounds, processes, connections })) {
-  if (!Number.isFinite(value) || value <= 0 || (flag !== 'duration' && !Number.isInteger(value))) {
-    process.stderr.write(`--${flag} must be a positive ${flag === 'duration' ? 'number' : 'integer'}\n`);
-    process.exit(2);
-  }
-}
-for (const [flag, value] of Object.entries({ warmup, 'initial-warmup': initialWarmup })) {
-  if (!Number.isFinite(value) || value < 0) {
-    process.stderr.write(`--${flag} must be a number ≥ 0\n`);
-    process.exit(2);
-  }
-}
+const duration = benchNumber('duration', args.duration, 'positive');
+const rounds = benchNumber('rounds', args.rounds, 'count');
+const processes = benchNumber('processes', args.processes, 'count');
+const connections = benchNumber('connections', args.connections, 'count');
+const warmup = benchNumber('warmup', args.warmup, 'non-negative');
+const initialWarmup = benchNumber('initial-warmup', args['initial-warmup'], 'non-negative');
 const CORES = cpus().length;
 
 /** Set when the bench stops its monoliths, so their exits are not reported as failures. */
@@ -136,7 +124,6 @@ interface Run {
   failed: number;
 }
 
-let sku = 0;
 async function load(url: string, pid: number, seconds: number): Promise<Run> {
   const cpuBefore = cpuSeconds(pid);
   const selfBefore = cpuSeconds('self');
@@ -146,7 +133,7 @@ async function load(url: string, pid: number, seconds: number): Promise<Run> {
     url,
     connections,
     duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/products/SKU-${String((sku++ % 900) + 1).padStart(4, '0')}` }) }],
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: nextProductPath() }) }],
   });
   const wall = (performance.now() - t0) / 1000;
   const server = cpuSeconds(pid) - cpuBefore;

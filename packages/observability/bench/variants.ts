@@ -1,9 +1,16 @@
 // Shared by the observability benches: the variants of the monolith they compare (environment
-// only: the same bundle runs every one) and the span sink the exporting variants send to.
+// only: the same bundle runs every one), the span sink the exporting variants send to, and the
+// requests they send.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { otlpProtobufSpanCount } from '../src/test-support';
+
+let sku = 0;
+/** The next GET the benches send: `/products/SKU-0001` … `/products/SKU-0900` in turn (the seeded catalog). */
+export function nextProductPath(): string {
+  return `/products/SKU-${String((sku++ % 900) + 1).padStart(4, '0')}`;
+}
 
 /**
  * Stands in for a collector: answers 200 like one and counts spans per first path segment, so

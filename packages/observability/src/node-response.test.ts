@@ -40,6 +40,24 @@ describe('DeferredHeadersResponse', () => {
     expect(response.headers.get('vary')).toBe('Accept');
   });
 
+  it('a header deferred again replaces the earlier value, whatever the case', async () => {
+    const seen: Record<string, unknown> = {};
+    const url = await start((res) => {
+      res.deferHeader('X-Request-Id', 'first');
+      res.deferHeader('x-request-id', 'second');
+      seen.get = res.getHeader('x-request-id');
+      res.deferHeader('x-gone', 'a');
+      res.deferHeader('X-Gone', 'b');
+      res.removeHeader('x-gone');
+      seen.hasGone = res.hasHeader('x-gone');
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+    const response = await fetch(url);
+    expect(seen).toEqual({ get: 'second', hasGone: false });
+    expect(response.headers.get('x-request-id')).toBe('second');
+    expect(response.headers.has('x-gone')).toBe(false);
+  });
+
   it('keeps deferred headers on an implicit head (end without writeHead) and with a status message', async () => {
     const implicit = await start((res) => {
       res.deferHeader('x-request-id', 'req-2');

@@ -46,3 +46,36 @@ export function benchArgs<O extends BenchOptions>(options: O): Values<O> {
     process.exit(2);
   }
 }
+
+/** What a numeric flag may hold: `positive` (> 0), `non-negative` (≥ 0) or `count` (a whole number ≥ 1). */
+export type BenchNumberKind = 'positive' | 'non-negative' | 'count';
+
+const NUMBER_RULES: Record<BenchNumberKind, { ok: (n: number) => boolean; says: string }> = {
+  positive: { ok: (n) => n > 0, says: 'a number > 0' },
+  'non-negative': { ok: (n) => n >= 0, says: 'a number ≥ 0' },
+  count: { ok: (n) => Number.isInteger(n) && n >= 1, says: 'a whole number ≥ 1' },
+};
+
+/**
+ * The number a bench flag holds, checked against its kind; throws BenchArgsError naming the flag.
+ * @example parseBenchNumber('rounds', '3', 'count') // 3
+ */
+export function parseBenchNumber(flag: string, raw: string, kind: BenchNumberKind): number {
+  const value = raw.trim() === '' ? Number.NaN : Number(raw);
+  const rule = NUMBER_RULES[kind];
+  if (!Number.isFinite(value) || !rule.ok(value)) throw new BenchArgsError(`--${flag} must be ${rule.says}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/**
+ * `parseBenchNumber` for a script: a bad value prints the message and exits with code 2.
+ * @example const rounds = benchNumber('rounds', args.rounds, 'count')
+ */
+export function benchNumber(flag: string, raw: string, kind: BenchNumberKind): number {
+  try {
+    return parseBenchNumber(flag, raw, kind);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+}

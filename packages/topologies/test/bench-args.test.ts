@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BenchArgsError, benchUsage, parseBenchArgs } from '../src/bench-args';
+import { BenchArgsError, benchUsage, parseBenchArgs, parseBenchNumber } from '../src/bench-args';
 import { TSX_LOADER } from '../src/start-topology';
 
 const options = { rounds: { type: 'string', default: '3' }, variants: { type: 'string' }, verbose: { type: 'boolean' } } as const;
@@ -22,6 +22,23 @@ describe('parseBenchArgs', () => {
 
   it('shows every flag with its default', () => {
     expect(benchUsage(options)).toBe('[--rounds 3] [--variants <value>] [--verbose]');
+  });
+});
+
+describe('parseBenchNumber', () => {
+  it('reads a number of each kind', () => {
+    expect(parseBenchNumber('duration', '2.5', 'positive')).toBe(2.5);
+    expect(parseBenchNumber('warmup', '0', 'non-negative')).toBe(0);
+    expect(parseBenchNumber('rounds', '8', 'count')).toBe(8);
+  });
+
+  it('names the flag and what it must be when the value does not fit', () => {
+    expect(() => parseBenchNumber('duration', '0', 'positive')).toThrow('--duration must be a number > 0, got "0"');
+    expect(() => parseBenchNumber('warmup', '-1', 'non-negative')).toThrow('--warmup must be a number ≥ 0, got "-1"');
+    expect(() => parseBenchNumber('rounds', '2.5', 'count')).toThrow('--rounds must be a whole number ≥ 1, got "2.5"');
+    expect(() => parseBenchNumber('rounds', 'five', 'count')).toThrow(BenchArgsError);
+    expect(() => parseBenchNumber('rounds', '', 'count')).toThrow(BenchArgsError);
+    expect(() => parseBenchNumber('duration', 'Infinity', 'positive')).toThrow(BenchArgsError);
   });
 });
 

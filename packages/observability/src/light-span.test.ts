@@ -61,6 +61,9 @@ const SCENARIOS: Scenario[] = [
       s.setAttributes({ 'http.request.method': 'GET', 'url.path': '/products/SKU-1', 'server.address': undefined, 'server.port': 3000 });
       s.updateName('GET /products/:sku');
       s.setAttribute('http.route', '/products/:sku');
+      // A key an object lists first (array index), and one an object never holds.
+      s.setAttribute('7', 'seventh');
+      s.setAttribute('__proto__', 'ignored');
       s.setAttribute('http.response.status_code', 503);
       s.setAttribute('error.type', '503');
       s.setStatus({ code: SpanStatusCode.ERROR });
@@ -252,13 +255,22 @@ describe('initTracing with OTLP protobuf export', () => {
     expect(child.spanContext().traceId).toBe(root.spanContext().traceId);
     expect(root.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
     expect((child as LightSpan).parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    // A span under a caller's context: its trace id arrives as hex, not from the id pool.
+    const remoteParent = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED, isRemote: true };
+    const served = tracing.tracer.startSpan('GET /orders/:id', { kind: SpanKind.SERVER }, trace.setSpanContext(ROOT_CONTEXT, remoteParent));
+    expect(served).toBeInstanceOf(LightSpan);
+    expect(served.spanContext().traceId).toBe(remoteParent.traceId);
+    expect(served.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect((served as LightSpan).parentSpanContext?.spanId).toBe(remoteParent.spanId);
     child.recordException(new Error('slow'));
     child.end();
     root.end();
+    served.end();
     await tracing.forceFlush();
     expect(bodies).toHaveLength(1);
-    const spans = [child, root] as LightSpan[];
+    const spans = [child, root, served] as LightSpan[];
     expect(spans.map((s) => s.resource.attributes)).toEqual([
+      { 'service.name': 'light', 'service.version': '0.1.0' },
       { 'service.name': 'light', 'service.version': '0.1.0' },
       { 'service.name': 'light', 'service.version': '0.1.0' },
     ]);

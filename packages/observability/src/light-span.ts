@@ -47,7 +47,18 @@ export class LightSpan implements Span, ReadableSpan {
   name: string;
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
-  readonly attributes: Attributes = {};
+  /**
+   * The attributes in the order first set, as keys and values: what `attributes` holds, without
+   * an object whose shape changes with every key set (a megamorphic store and lookup each).
+   */
+  readonly attributeKeys: string[] = [];
+  readonly attributeValues: AttributeValue[] = [];
+  /**
+   * False once a key starts with a digit: an object lists array-index keys first, so only
+   * `attributes` has the order the SDK's span (a plain object) gives them.
+   */
+  attributesInOrder = true;
+  #attributes: Attributes | undefined;
   links: Link[] = NO_LINKS;
   events: TimedEvent[] = NO_EVENTS;
   readonly startTime: HrTime;
@@ -60,7 +71,6 @@ export class LightSpan implements Span, ReadableSpan {
   duration: HrTime = NO_DURATION;
   readonly #setup: LightSpanSetup;
   readonly #context: SpanContext;
-  #attributeCount = 0;
   readonly #performanceStart: number;
   readonly #performanceOffset: number;
   readonly #startTimeProvided: boolean;
@@ -88,7 +98,19 @@ export class LightSpan implements Span, ReadableSpan {
     // the span applies its limits; sanitizing is idempotent, so once here gives the same result.
     if (links !== undefined) for (const link of links) this.addLink(link);
     this.startTime = this.#time(startTime ?? now);
-    if (attributes != null) this.setAttributes(sanitizeAttributes(attributes));
+    // The SDK sanitizes these first (the same checks and warnings setAttribute makes) and copies
+    // array values, which #truncate copies here too.
+    if (attributes != null) this.setAttributes(attributes);
+  }
+
+  /** The attributes as an object (ReadableSpan's form), made when first read after a change. */
+  get attributes(): Attributes {
+    if (this.#attributes === undefined) {
+      const object: Attributes = {};
+      for (let i = 0; i < this.attributeKeys.length; i++) object[this.attributeKeys[i]!] = this.attributeValues[i];
+      this.#attributes = object;
+    }
+    return this.#attributes;
   }
 
   get resource(): Resource {
@@ -113,18 +135,29 @@ export class LightSpan implements Span, ReadableSpan {
       diag.warn(`Invalid attribute key: ${key}`);
       return this;
     }
-    if (!isAttributeValue(value)) {
+    const type = typeof value;
+    if (type !== 'string' && type !== 'number' && type !== 'boolean' && !isAttributeValue(value)) {
       diag.warn(`Invalid attribute value set for key: ${key}`);
       return this;
     }
-    const limit = this.#setup.limits.attributeCountLimit;
-    const isNew = !hasOwn.call(this.attributes, key);
-    if (limit !== undefined && this.#attributeCount >= limit && isNew) {
-      this.droppedAttributesCount++;
-      return this;
+    const keys = this.attributeKeys;
+    const at = keys.indexOf(key);
+    if (at !== -1) {
+      this.attributeValues[at] = this.#truncate(value);
+    } else {
+      const limit = this.#setup.limits.attributeCountLimit;
+      if (limit !== undefined && keys.length >= limit) {
+        this.droppedAttributesCount++;
+        return this;
+      }
+      // The SDK's plain object takes this as its prototype (or ignores it): never an attribute.
+      if (key === '__proto__') return this;
+      const first = key.charCodeAt(0);
+      if (first >= 48 && first <= 57) this.attributesInOrder = false;
+      keys.push(key);
+      this.attributeValues.push(this.#truncate(value));
     }
-    this.attributes[key] = this.#truncate(value);
-    if (isNew) this.#attributeCount++;
+    this.#attributes = undefined;
     return this;
   }
 

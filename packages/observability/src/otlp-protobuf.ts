@@ -14,6 +14,8 @@ import type { Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { LightSpan } from './light-span';
+import { PooledSpanContext } from './span-context';
 
 type Resource = ReadableSpan['resource'];
 type Scope = ReadableSpan['instrumentationScope'];
@@ -103,8 +105,18 @@ class Writer {
 
   fixed32(value: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(value >>> 0, this.pos);
-    this.pos += 4;
+    this.#uint32LE(value >>> 0);
+  }
+
+  /** Four bytes, little-endian (Buffer#writeUInt32LE is a call that checks its arguments). */
+  #uint32LE(value: number): void {
+    const buf = this.buf;
+    const at = this.pos;
+    buf[at] = value & 0xff;
+    buf[at + 1] = (value >>> 8) & 0xff;
+    buf[at + 2] = (value >>> 16) & 0xff;
+    buf[at + 3] = value >>> 24;
+    this.pos = at + 4;
   }
 
   double(value: number): void {
@@ -122,9 +134,8 @@ class Writer {
     const low = (lowerNanos >>> 0) + (((upperNanos & 0xffff) * 0x10000) >>> 0) + nanos;
     const high = (Math.floor(lowerNanos / 0x100000000) + ((upperNanos / 0x10000) >>> 0) + Math.floor(low / 0x100000000)) >>> 0;
     this.ensure(8);
-    this.buf.writeUInt32LE(low >>> 0, this.pos);
-    this.buf.writeUInt32LE(high, this.pos + 4);
-    this.pos += 8;
+    this.#uint32LE(low >>> 0);
+    this.#uint32LE(high);
   }
 
   /** A hex id as length-delimited bytes (what hexToBinary + writeBytes write). */
@@ -268,37 +279,63 @@ function keyValue(w: Writer, key: string, value: unknown): void {
 /**
  * Encoded KeyValue messages (with their length) of scalar attributes, by key and value: most
  * attributes repeat from span to span (`db.system.name: sqlite`, `http.route`, a status code), and
- * copying their bytes is cheaper than writing key and value again. Bounded: at most
+ * copying their bytes is cheaper than writing key and value again. Each key remembers the value
+ * it was last written with, so a repeat costs one map lookup. Bounded: at most
  * KV_VALUES_PER_KEY values per key (a path or an id stops being cached) and KV_KEYS keys.
  */
-const kvCache = new Map<string, Map<unknown, Buffer>>();
+interface KeyCache {
+  /** The value written last and its bytes. */
+  value: unknown;
+  bytes: Buffer;
+  byValue: Map<unknown, Buffer>;
+}
+const kvCache = new Map<string, KeyCache>();
 const KV_KEYS = 256;
 const KV_VALUES_PER_KEY = 32;
+
+/** One attribute as field `tag` (a KeyValue, from the cache when it was written before). */
+function attribute(w: Writer, tag: number, key: string, value: unknown): void {
+  w.tag1(tag);
+  const t = typeof value;
+  if (t !== 'string' && t !== 'number' && t !== 'boolean') {
+    keyValue(w, key, value);
+    return;
+  }
+  let entry = kvCache.get(key);
+  if (entry !== undefined) {
+    // === and the map's SameValueZero differ only for NaN (looked up in the map) and ±0 (the same bytes).
+    if (entry.value === value) {
+      raw(w, entry.bytes);
+      return;
+    }
+    const cached = entry.byValue.get(value);
+    if (cached !== undefined) {
+      entry.value = value;
+      entry.bytes = cached;
+      raw(w, cached);
+      return;
+    }
+  }
+  const start = w.pos;
+  keyValue(w, key, value);
+  if (entry === undefined && kvCache.size < KV_KEYS) {
+    entry = { value: undefined, bytes: EMPTY, byValue: new Map() };
+    kvCache.set(key, entry);
+  }
+  if (entry !== undefined && entry.byValue.size < KV_VALUES_PER_KEY) {
+    const bytes = Buffer.from(w.buf.subarray(start, w.pos));
+    entry.byValue.set(value, bytes);
+    entry.value = value;
+    entry.bytes = bytes;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 function attributes(w: Writer, attrs: Attributes, field: number): void {
   const tag = (field << 3) | 2;
   for (const key in attrs) {
-    if (!Object.prototype.hasOwnProperty.call(attrs, key)) continue;
-    w.varint(tag);
-    const value = attrs[key];
-    const t = typeof value;
-    if (t !== 'string' && t !== 'number' && t !== 'boolean') {
-      keyValue(w, key, value);
-      continue;
-    }
-    let byValue = kvCache.get(key);
-    const cached = byValue?.get(value);
-    if (cached !== undefined) {
-      raw(w, cached);
-      continue;
-    }
-    const start = w.pos;
-    keyValue(w, key, value);
-    if (byValue === undefined && kvCache.size < KV_KEYS) {
-      byValue = new Map();
-      kvCache.set(key, byValue);
-    }
-    if (byValue !== undefined && byValue.size < KV_VALUES_PER_KEY) byValue.set(value, Buffer.from(w.buf.subarray(start, w.pos)));
+    if (Object.prototype.hasOwnProperty.call(attrs, key)) attribute(w, tag, key, attrs[key]);
   }
 }
 
@@ -320,10 +357,29 @@ function event(w: Writer, e: TimedEvent): void {
 
 /** Fields 1–3 of a Span and of a Link alike: trace id, span id, trace state. */
 function writeContext(w: Writer, ctx: SpanContext): void {
-  w.tag1((1 << 3) | 2);
-  w.hexBytes(ctx.traceId);
-  w.tag1((2 << 3) | 2);
-  w.hexBytes(ctx.spanId);
+  if (ctx instanceof PooledSpanContext) {
+    // Ids kept as bytes: copied as they are, no hex to read back.
+    if (ctx.traceBytesKnown) {
+      w.ensure(18);
+      w.buf[w.pos] = (1 << 3) | 2;
+      w.buf[w.pos + 1] = 16;
+      ctx.writeTraceId(w.buf, w.pos + 2);
+      w.pos += 18;
+    } else {
+      w.tag1((1 << 3) | 2);
+      w.hexBytes(ctx.traceId);
+    }
+    w.ensure(10);
+    w.buf[w.pos] = (2 << 3) | 2;
+    w.buf[w.pos + 1] = 8;
+    ctx.writeSpanId(w.buf, w.pos + 2);
+    w.pos += 10;
+  } else {
+    w.tag1((1 << 3) | 2);
+    w.hexBytes(ctx.traceId);
+    w.tag1((2 << 3) | 2);
+    w.hexBytes(ctx.spanId);
+  }
   const traceState = ctx.traceState?.serialize();
   if (traceState) {
     w.tag1((3 << 3) | 2);
@@ -349,7 +405,13 @@ function span(w: Writer, s: ReadableSpan): void {
   const ctx = s.spanContext();
   writeContext(w, ctx);
   const parent = s.parentSpanContext;
-  if (parent?.spanId) {
+  if (parent instanceof PooledSpanContext) {
+    w.ensure(10);
+    w.buf[w.pos] = (4 << 3) | 2;
+    w.buf[w.pos + 1] = 8;
+    parent.writeSpanId(w.buf, w.pos + 2);
+    w.pos += 10;
+  } else if (parent?.spanId) {
     w.tag1((4 << 3) | 2);
     w.hexBytes(parent.spanId);
   }
@@ -365,7 +427,11 @@ function span(w: Writer, s: ReadableSpan): void {
   w.hrTime(s.startTime);
   w.tag1((8 << 3) | 1);
   w.hrTime(s.endTime);
-  if ((s.attributes as Attributes | undefined) !== undefined) attributes(w, s.attributes, 9);
+  if (s instanceof LightSpan && s.attributesInOrder) {
+    const keys = s.attributeKeys;
+    const values = s.attributeValues;
+    for (let i = 0; i < keys.length; i++) attribute(w, (9 << 3) | 2, keys[i]!, values[i]);
+  } else if ((s.attributes as Attributes | undefined) !== undefined) attributes(w, s.attributes, 9);
   w.tag1((10 << 3) | 0);
   w.varint(s.droppedAttributesCount);
   for (const e of s.events) {
@@ -440,9 +506,14 @@ function writeScope(w: Writer, scope: Scope): void {
 }
 
 function raw(w: Writer, bytes: Buffer): void {
-  w.ensure(bytes.length);
-  bytes.copy(w.buf, w.pos);
-  w.pos += bytes.length;
+  const n = bytes.length;
+  w.ensure(n);
+  const buf = w.buf;
+  const at = w.pos;
+  // A call into C++ costs more than copying a few dozen bytes here.
+  if (n <= 64) for (let i = 0; i < n; i++) buf[at + i] = bytes[i]!;
+  else bytes.copy(buf, at);
+  w.pos = at + n;
 }
 
 const writer = new Writer();

@@ -1,12 +1,13 @@
 // Internal: a Tracer that asks the sampler before the SDK makes anything, so a span that will not
-// be recorded (9 requests in 10 under the production default) costs two ids and one small object.
+// be recorded (9 requests in 10 under the production default) costs its ids and two small objects.
 import { randomFillSync } from 'node:crypto';
 import { SamplingDecision, SpanKind, TraceFlags, context as contextApi, trace } from '@opentelemetry/api';
-import type { Context, Span, SpanContext, SpanOptions, TraceState, Tracer } from '@opentelemetry/api';
+import type { Context, Span, SpanContext, SpanOptions, Tracer } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import type { IdGenerator, Sampler } from '@opentelemetry/sdk-trace-base';
 import { activeContext } from './context';
 import { LightSpan } from './light-span';
+import { PooledSpanContext } from './span-context';
 import type { LightSpanSetup } from './light-span';
 
 const POOL_BYTES = 8 * 1024;
@@ -34,7 +35,7 @@ export class PresetIdGenerator implements IdGenerator {
 
   /**
    * Reserves `bytes` non-zero random bytes of the pool and returns where they start; they stay
-   * valid until the next draw (`UnsampledSpan` copies them out as numbers at once).
+   * valid until the next draw (a PooledSpanContext copies them out at once).
    */
   #draw(bytes: number): number {
     for (;;) {
@@ -49,20 +50,36 @@ export class PresetIdGenerator implements IdGenerator {
     }
   }
 
+  /** The pool the offsets returned by the draws point into (refilled in place). */
+  get pool(): Buffer {
+    return this.#pool;
+  }
+
   /** The 32-bit big-endian word of the pool at `at`. */
-  word(at: number): number {
+  #word(at: number): number {
     const p = this.#pool;
     return ((p[at]! << 24) | (p[at + 1]! << 16) | (p[at + 2]! << 8) | p[at + 3]!) >>> 0;
   }
 
-  /** Draws a trace id as bytes (see `word`), with `lastAccumulation` set for it; returns its offset. */
-  drawTraceBytes(): number {
-    const at = this.#draw(16);
-    this.lastAccumulation = (this.word(at) ^ this.word(at + 4) ^ this.word(at + 8) ^ this.word(at + 12)) >>> 0;
-    return at;
+  /**
+   * Draws the ids of a root span together: 16 bytes of trace id then 8 of span id, neither all
+   * zeros, with `lastAccumulation` set for the trace id; returns the offset of the trace id.
+   */
+  drawRootBytes(): number {
+    for (;;) {
+      const at = this.#draw(24);
+      const p = this.#pool;
+      let span = 0;
+      for (let i = at + 16; i < at + 24; i++) span |= p[i]!;
+      let trace = 0;
+      for (let i = at; i < at + 16; i++) trace |= p[i]!;
+      if (span === 0 || trace === 0) continue;
+      this.lastAccumulation = (this.#word(at) ^ this.#word(at + 4) ^ this.#word(at + 8) ^ this.#word(at + 12)) >>> 0;
+      return at;
+    }
   }
 
-  /** Draws a span id as bytes (see `word`); returns its offset. */
+  /** Draws a span id as bytes; returns its offset. */
   drawSpanBytes(): number {
     return this.#draw(8);
   }
@@ -70,11 +87,6 @@ export class PresetIdGenerator implements IdGenerator {
   /** The hex of pool bytes drawn last. */
   hexAt(at: number, bytes: number): string {
     return this.#pool.toString('hex', at, at + bytes);
-  }
-
-  /** A fresh trace id (never the preset), with `lastAccumulation` set for it. */
-  drawTraceId(): string {
-    return this.hexAt(this.drawTraceBytes(), 16);
   }
 
   generateTraceId(): string {
@@ -91,52 +103,16 @@ export class PresetIdGenerator implements IdGenerator {
   }
 }
 
-const HEX_SCRATCH = Buffer.allocUnsafe(16);
-
-function wordsHex(a: number, b: number, c?: number, d?: number): string {
-  HEX_SCRATCH.writeUInt32BE(a, 0);
-  HEX_SCRATCH.writeUInt32BE(b, 4);
-  if (c === undefined || d === undefined) return HEX_SCRATCH.toString('hex', 0, 8);
-  HEX_SCRATCH.writeUInt32BE(c, 8);
-  HEX_SCRATCH.writeUInt32BE(d, 12);
-  return HEX_SCRATCH.toString('hex', 0, 16);
-}
-
-/**
- * A non-recording span, as `trace.wrapSpanContext` makes, whose new ids are kept as numbers until
- * `spanContext()` is first read: most unsampled requests never read them (no log line, no
- * outgoing call), so the hex strings are not made for them.
- */
+/** A non-recording span, as `trace.wrapSpanContext` makes, over a context whose ids become hex only when read. */
 export class UnsampledSpan implements Span {
-  #context: SpanContext | undefined;
-  /** The trace id when it came as hex (from the parent); else t0..t3 hold it. */
-  readonly #traceId: string | undefined;
-  readonly #t0: number;
-  readonly #t1: number;
-  readonly #t2: number;
-  readonly #t3: number;
-  readonly #s0: number;
-  readonly #s1: number;
-  readonly #traceState: TraceState | undefined;
+  readonly #context: PooledSpanContext;
 
-  constructor(traceId: string | undefined, t0: number, t1: number, t2: number, t3: number, s0: number, s1: number, traceState: TraceState | undefined) {
-    this.#traceId = traceId;
-    this.#t0 = t0;
-    this.#t1 = t1;
-    this.#t2 = t2;
-    this.#t3 = t3;
-    this.#s0 = s0;
-    this.#s1 = s1;
-    this.#traceState = traceState;
+  constructor(context: PooledSpanContext) {
+    this.#context = context;
   }
 
   spanContext(): SpanContext {
-    return (this.#context ??= {
-      traceId: this.#traceId ?? wordsHex(this.#t0, this.#t1, this.#t2, this.#t3),
-      spanId: wordsHex(this.#s0, this.#s1),
-      traceFlags: TraceFlags.NONE,
-      traceState: this.#traceState,
-    });
+    return this.#context;
   }
 
   setAttribute(): this {
@@ -173,7 +149,8 @@ export class UnsampledSpan implements Span {
  * trace id the span would get; a span that is not to be recorded becomes a non-recording span
  * carrying those ids, exactly what the SDK would return, without the SDK's attribute sanitizing,
  * link copying, self-metrics and id generation. A span to be recorded is made by the SDK, handed
- * the same trace id, so it decides the same way.
+ * the same trace id, so it decides the same way, or, when spans go only to the protobuf
+ * processor, as a LightSpan.
  */
 export class SamplingFirstTracer implements Tracer {
   /** For a root span under a trace-id-ratio sampler: the SDK's bound, compared with the id's accumulation directly. */
@@ -206,61 +183,39 @@ export class SamplingFirstTracer implements Tracer {
     if (options.root) ctx = trace.deleteSpan(ctx);
     if (isTracingSuppressed(ctx)) return this.sdk.startSpan(name, options, ctx);
     const parent = trace.getSpanContext(ctx);
-    const validParent = parent !== undefined && trace.isSpanContextValid(parent);
-    let traceId: string;
-    let record: boolean;
-    let sampled = true;
-    let traceState = validParent ? parent.traceState : undefined;
+    // A context made here is valid by construction; any other is checked as the SDK checks it.
+    const validParent = parent !== undefined && (parent instanceof PooledSpanContext || trace.isSpanContextValid(parent));
+    const ids = this.ids;
     if (validParent && this.parentDecides) {
-      traceId = parent.traceId;
-      record = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
-      if (!record) return this.#unsampled(parent.traceId, -1, traceState);
-    } else if (!validParent && this.#rootUpperBound !== undefined) {
-      const at = this.ids.drawTraceBytes();
-      record = this.ids.lastAccumulation < this.#rootUpperBound;
-      if (!record) return this.#unsampled(undefined, at, undefined);
-      traceId = this.ids.hexAt(at, 16);
-    } else if (!validParent && this.rootRecords !== undefined) {
-      if (!this.rootRecords) return this.#unsampled(undefined, this.ids.drawTraceBytes(), undefined);
-      traceId = this.ids.generateTraceId();
-      record = true;
-    } else {
-      traceId = validParent ? parent.traceId : this.ids.generateTraceId();
-      const result = this.sampler.shouldSample(ctx, traceId, name, options.kind ?? SpanKind.INTERNAL, options.attributes ?? {}, options.links ?? []);
-      record = result.decision !== SamplingDecision.NOT_RECORD;
-      sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
-      traceState = result.traceState ?? traceState;
-      if (record && this.light !== undefined && result.attributes !== undefined) {
-        // A sampler adding attributes: the SDK merges them; leave that to it.
-        return this.#sdkSpan(name, options, ctx, validParent, traceId);
-      }
+      const sampled = (parent.traceFlags & TraceFlags.SAMPLED) !== 0;
+      if (sampled && this.light === undefined) return this.#sdkSpan(name, options, ctx, true, parent.traceId);
+      const trace = parent instanceof PooledSpanContext ? parent : parent.traceId;
+      const own = new PooledSpanContext(trace, ids.pool, ids.drawSpanBytes(), sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, parent.traceState);
+      return sampled ? this.#lightSpan(name, options, own, parent) : new UnsampledSpan(own);
     }
-    if (!record) return this.#unsampled(traceId, -1, traceState);
-    if (this.light !== undefined) {
-      const spanContext = { traceId, spanId: this.ids.generateSpanId(), traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState };
-      return new LightSpan(
-        this.light,
-        spanContext,
-        name,
-        options.kind ?? SpanKind.INTERNAL,
-        validParent ? parent : undefined,
-        options.attributes,
-        options.links,
-        options.startTime,
-      );
+    if (!validParent && (this.#rootUpperBound !== undefined || this.rootRecords !== undefined)) {
+      // A root span decided from its trace id alone (ratio) or always the same way (always_on/off).
+      const at = ids.drawRootBytes();
+      const record = this.#rootUpperBound !== undefined ? ids.lastAccumulation < this.#rootUpperBound : this.rootRecords!;
+      const own = new PooledSpanContext(at, ids.pool, at + 16, record ? TraceFlags.SAMPLED : TraceFlags.NONE, undefined);
+      if (!record) return new UnsampledSpan(own);
+      if (this.light !== undefined) return this.#lightSpan(name, options, own, undefined);
+      return this.#sdkSpan(name, options, ctx, false, own.traceId);
     }
-    return this.#sdkSpan(name, options, ctx, validParent, traceId);
+    const traceId = validParent ? parent.traceId : ids.generateTraceId();
+    const result = this.sampler.shouldSample(ctx, traceId, name, options.kind ?? SpanKind.INTERNAL, options.attributes ?? {}, options.links ?? []);
+    const record = result.decision !== SamplingDecision.NOT_RECORD;
+    const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const traceState = result.traceState ?? (validParent ? parent.traceState : undefined);
+    // A sampler adding attributes: the SDK merges them; leave that to it.
+    if (record && (this.light === undefined || result.attributes !== undefined)) return this.#sdkSpan(name, options, ctx, validParent, traceId);
+    const own = new PooledSpanContext(traceId, ids.pool, ids.drawSpanBytes(), sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState);
+    if (!record) return new UnsampledSpan(own);
+    return this.#lightSpan(name, options, own, validParent ? parent : undefined);
   }
 
-  /** A non-recording span in the trace `traceId`, or in the one drawn at `at` of the pool, with a new span id. */
-  #unsampled(traceId: string | undefined, at: number, traceState: TraceState | undefined): Span {
-    const ids = this.ids;
-    const t0 = traceId === undefined ? ids.word(at) : 0;
-    const t1 = traceId === undefined ? ids.word(at + 4) : 0;
-    const t2 = traceId === undefined ? ids.word(at + 8) : 0;
-    const t3 = traceId === undefined ? ids.word(at + 12) : 0;
-    const s = ids.drawSpanBytes();
-    return new UnsampledSpan(traceId, t0, t1, t2, t3, ids.word(s), ids.word(s + 4), traceState);
+  #lightSpan(name: string, options: SpanOptions, spanContext: PooledSpanContext, parent: SpanContext | undefined): Span {
+    return new LightSpan(this.light!, spanContext, name, options.kind ?? SpanKind.INTERNAL, parent, options.attributes, options.links, options.startTime);
   }
 
   #sdkSpan(name: string, options: SpanOptions, ctx: Context, validParent: boolean, traceId: string): Span {

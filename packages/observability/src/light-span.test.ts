@@ -240,41 +240,50 @@ describe('initTracing with OTLP protobuf export', () => {
       });
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const tracing = initTracing({
-      serviceName: 'light',
-      serviceVersion: '0.1.0',
-      otlpEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      otlpProtocol: 'http/protobuf',
-      sampler: { name: 'parentbased_always_on' },
-      registerGlobal: false,
-    });
-    const root = tracing.tracer.startSpan('GET /products/:sku', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET' } }, ROOT_CONTEXT);
-    const child = tracing.tracer.startSpan('SELECT products', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, root));
-    expect(root).toBeInstanceOf(LightSpan);
-    expect(child).toBeInstanceOf(LightSpan);
-    expect(child.spanContext().traceId).toBe(root.spanContext().traceId);
-    expect(root.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
-    expect((child as LightSpan).parentSpanContext?.spanId).toBe(root.spanContext().spanId);
-    // A span under a caller's context: its trace id arrives as hex, not from the id pool.
-    const remoteParent = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED, isRemote: true };
-    const served = tracing.tracer.startSpan('GET /orders/:id', { kind: SpanKind.SERVER }, trace.setSpanContext(ROOT_CONTEXT, remoteParent));
-    expect(served).toBeInstanceOf(LightSpan);
-    expect(served.spanContext().traceId).toBe(remoteParent.traceId);
-    expect(served.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
-    expect((served as LightSpan).parentSpanContext?.spanId).toBe(remoteParent.spanId);
-    child.recordException(new Error('slow'));
-    child.end();
-    root.end();
-    served.end();
-    await tracing.forceFlush();
-    expect(bodies).toHaveLength(1);
-    const spans = [child, root, served] as LightSpan[];
-    expect(spans.map((s) => s.resource.attributes)).toEqual([
-      { 'service.name': 'light', 'service.version': '0.1.0' },
-      { 'service.name': 'light', 'service.version': '0.1.0' },
-      { 'service.name': 'light', 'service.version': '0.1.0' },
-    ]);
-    expect(bodies[0]!.equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!))).toBe(true);
-    await tracing.shutdown();
+    // Parent-based (children follow the parent) and plain always_on (children decided alike).
+    for (const name of ['parentbased_always_on', 'always_on'] as const) {
+      const tracing = initTracing({
+        serviceName: 'light',
+        serviceVersion: '0.1.0',
+        otlpEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        otlpProtocol: 'http/protobuf',
+        sampler: { name },
+        registerGlobal: false,
+      });
+      const root = tracing.tracer.startSpan('GET /products/:sku', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET' } }, ROOT_CONTEXT);
+      const child = tracing.tracer.startSpan('SELECT products', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, root));
+      expect(root).toBeInstanceOf(LightSpan);
+      expect(child).toBeInstanceOf(LightSpan);
+      expect(child.spanContext().traceId).toBe(root.spanContext().traceId);
+      expect(root.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
+      expect((child as LightSpan).parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+      // A span under a caller's context: its trace id arrives as hex, not from the id pool.
+      const remoteParent = {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: TraceFlags.SAMPLED,
+        isRemote: true,
+        traceState: new TraceState('vendor=abc'),
+      };
+      const served = tracing.tracer.startSpan('GET /orders/:id', { kind: SpanKind.SERVER }, trace.setSpanContext(ROOT_CONTEXT, remoteParent));
+      expect(served).toBeInstanceOf(LightSpan);
+      expect(served.spanContext().traceId).toBe(remoteParent.traceId);
+      expect(served.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
+      expect((served as LightSpan).parentSpanContext?.spanId).toBe(remoteParent.spanId);
+      child.recordException(new Error('slow'));
+      child.end();
+      root.end();
+      served.end();
+      await tracing.forceFlush();
+      expect(bodies).toHaveLength(name === 'always_on' ? 2 : 1);
+      const spans = [child, root, served] as LightSpan[];
+      expect(spans.map((s) => s.resource.attributes)).toEqual([
+        { 'service.name': 'light', 'service.version': '0.1.0' },
+        { 'service.name': 'light', 'service.version': '0.1.0' },
+        { 'service.name': 'light', 'service.version': '0.1.0' },
+      ]);
+      expect(bodies.at(-1)!.equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!))).toBe(true);
+      await tracing.shutdown();
+    }
   });
 });

@@ -160,29 +160,22 @@ class Writer {
 
   /** A length-delimited UTF-8 string. */
   string(str: string): void {
-    const n = str.length;
-    if (n < 128) {
-      // ASCII fast path: length byte, then one byte per char; any other char: start over below.
-      this.ensure(n + 1);
-      const buf = this.buf;
-      const start = this.pos;
-      let p = start + 1;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = str.charCodeAt(i);
-        if (c > 127) break;
-        buf[p++] = c;
-      }
-      if (i === n) {
-        buf[start] = n;
-        this.pos = p;
-        return;
-      }
+    // Written by node's UTF-8 encoder after a one-byte length, moved on when the bytes turn out
+    // to need a longer one: reading the string a char at a time in JS costs several times more.
+    const most = str.length * 3;
+    this.ensure(most + 5);
+    const start = this.pos;
+    const length = this.buf.write(str, start + 1, most, 'utf8');
+    if (length < 0x80) {
+      this.buf[start] = length;
+      this.pos = start + 1 + length;
+      return;
     }
-    const length = Buffer.byteLength(str, 'utf8');
+    const size = varintSize(length);
+    this.buf.copyWithin(start + size, start + 1, start + 1 + length);
+    this.pos = start;
     this.varint(length);
-    this.ensure(length);
-    this.pos += this.buf.write(str, this.pos, length, 'utf8');
+    this.pos += length;
   }
 
   /** Reserves `reserved` bytes for the length of the message that follows; returns where. */
@@ -339,6 +332,24 @@ function attributes(w: Writer, attrs: Attributes, field: number): void {
   }
 }
 
+/**
+ * Encoded span names (length and UTF-8): names are few by convention (`GET /products/:sku`,
+ * `SELECT products`), so most are copied. Bounded at SPAN_NAMES names.
+ */
+const spanNames = new Map<string, Buffer>();
+const SPAN_NAMES = 512;
+
+function spanName(w: Writer, name: string): void {
+  const cached = spanNames.get(name);
+  if (cached !== undefined) {
+    raw(w, cached);
+    return;
+  }
+  const start = w.pos;
+  w.string(name);
+  if (spanNames.size < SPAN_NAMES) spanNames.set(name, Buffer.from(w.buf.subarray(start, w.pos)));
+}
+
 function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK | (isRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK : 0);
 }
@@ -416,7 +427,7 @@ function span(w: Writer, s: ReadableSpan): void {
     w.hexBytes(parent.spanId);
   }
   w.tag1((5 << 3) | 2);
-  w.string(s.name);
+  spanName(w, s.name);
   // The API's kinds start at 0 (INTERNAL); OTLP's at 1 (0 is unspecified).
   const kind = (s.kind as number | null | undefined) == null ? 0 : s.kind + 1;
   if (kind !== 0) {
@@ -510,9 +521,9 @@ function raw(w: Writer, bytes: Buffer): void {
   w.ensure(n);
   const buf = w.buf;
   const at = w.pos;
-  // A call into C++ costs more than copying a few dozen bytes here.
-  if (n <= 64) for (let i = 0; i < n; i++) buf[at + i] = bytes[i]!;
-  else bytes.copy(buf, at);
+  // Buffer#copy is a JS wrapper around TypedArray#set; a few bytes are copied fastest here.
+  if (n <= 16) for (let i = 0; i < n; i++) buf[at + i] = bytes[i]!;
+  else buf.set(bytes, at);
   w.pos = at + n;
 }
 

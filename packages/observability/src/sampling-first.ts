@@ -193,6 +193,14 @@ export class SamplingFirstTracer implements Tracer {
       const own = new PooledSpanContext(trace, ids.pool, ids.drawSpanBytes(), sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, parent.traceState);
       return sampled ? this.#lightSpan(name, options, own, parent) : new UnsampledSpan(own);
     }
+    if (this.rootRecords !== undefined && validParent) {
+      // always_on / always_off (not parent-based, or the parent would have decided above): the
+      // same decision for a child as for a root, in the parent's trace with its tracestate.
+      if (this.rootRecords && this.light === undefined) return this.#sdkSpan(name, options, ctx, true, parent.traceId);
+      const trace = parent instanceof PooledSpanContext ? parent : parent.traceId;
+      const own = new PooledSpanContext(trace, ids.pool, ids.drawSpanBytes(), this.rootRecords ? TraceFlags.SAMPLED : TraceFlags.NONE, parent.traceState);
+      return this.rootRecords ? this.#lightSpan(name, options, own, parent) : new UnsampledSpan(own);
+    }
     if (!validParent && (this.#rootUpperBound !== undefined || this.rootRecords !== undefined)) {
       // A root span decided from its trace id alone (ratio) or always the same way (always_on/off).
       const at = ids.drawRootBytes();

@@ -11,6 +11,7 @@
  *   tracing   tracing + export at 100 %, no metrics, no logs      metrics   metrics only
  *   unsampled tracing on with OTEL_TRACES_SAMPLER=always_off: context and span plumbing, no spans
  *   ratio0    tracing on with the default sampler at ratio 0: the non-recording path of `default`
+ *   nosampled the default with the ratio at 0: all of the default but the recorded 10 % and its export
  *   sampled   the default's tracing alone (10 % recorded and exported), no metrics, no logs
  *   context   info logs but no line per request: the cost of carrying the request context
  *   access    info logs with one access line per request (ACCESS_LOG=info)

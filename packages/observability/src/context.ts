@@ -1,5 +1,6 @@
 // Internal: the pieces of request context that tracing, logging and the HTTP client share.
 // Kept in one module so none of them imports another's runtime code in a cycle.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, context, createContextKey, trace } from '@opentelemetry/api';
 import type { Context, Span, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -70,6 +71,8 @@ export const recordSetter: TextMapSetter<Record<string, unknown>> = {
 let contextManagerInstalled = false;
 /** The context manager installed here, while it is the global one. */
 let manager: AsyncLocalStorageContextManager | undefined;
+/** Its AsyncLocalStorage (a field the OpenTelemetry class keeps public in JS), for enterContext. */
+let storage: AsyncLocalStorage<Context> | undefined;
 
 /**
  * Installs the AsyncLocalStorage context manager once per process; without one,
@@ -80,7 +83,11 @@ export function ensureContextManager(): void {
   contextManagerInstalled = true;
   const ours = new AsyncLocalStorageContextManager().enable();
   // Returns false when something else installed one first; that one is used then.
-  if (context.setGlobalContextManager(ours)) manager = ours;
+  if (context.setGlobalContextManager(ours)) {
+    manager = ours;
+    const field = (ours as unknown as { _asyncLocalStorage?: unknown })._asyncLocalStorage;
+    storage = field instanceof AsyncLocalStorage ? (field as AsyncLocalStorage<Context>) : undefined;
+  }
 }
 
 /**
@@ -95,6 +102,22 @@ export function activeContext(): Context {
 /** `context.with(ctx, fn)` through the installed manager directly (see activeContext). */
 export function withContext<T>(ctx: Context, fn: () => T): T {
   return manager !== undefined ? manager.with(ctx, fn) : context.with(ctx, fn);
+}
+
+/**
+ * Makes `ctx` the active context from here on in the calling async function, through its awaits
+ * and everything it starts, like `withContext(ctx, rest)` but without a callback: Node's
+ * AsyncLocalStorage#run makes two context frames per call (one to enter, one to restore), this
+ * one. Nothing restores the previous context, so the caller's code that runs on synchronously
+ * (up to the end of the current callback from the event loop) sees `ctx` as well: call it only
+ * where that code belongs to the same work, as in the request middleware, first in its chain.
+ * Returns false, changing nothing, when archbench's context manager is not the global one (use
+ * withContext then).
+ */
+export function enterContext(ctx: Context): boolean {
+  if (storage === undefined) return false;
+  storage.enterWith(ctx);
+  return true;
 }
 
 /** Trace, span and request id of the active context, for log lines and outgoing headers. */

@@ -41,6 +41,12 @@ beforeAll(async () => {
     if (body.payment.token === 'tok_error') throw new Error(`provider failed for token ${'[not logged]'}`);
     return c.json({ ok: true }, 201);
   });
+  app.get('/slow/:ms', async (c) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(c.req.param('ms'))));
+    // The root logger, not c.var.logger: it finds the request through the active context.
+    logger.info({ ms: c.req.param('ms') }, 'slow work done');
+    return c.json({ ok: true });
+  });
   app.get('/conflict', (c) => {
     if (c.req.query('ok') !== undefined) return c.json({ ok: true });
     throw new AppError('insufficient-stock', 'only 2 left');
@@ -70,6 +76,9 @@ describe('metrics after real requests', () => {
   let text = '';
   beforeAll(async () => {
     for (const sku of ['SKU-1', 'SKU-2', 'SKU-3']) expect((await fetch(`${server.url}/products/${sku}`)).status).toBe(200);
+    // HEAD is answered by the GET route, between GETs of it: labelled HEAD, the GETs stay GET.
+    expect((await fetch(`${server.url}/products/SKU-1`, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(`${server.url}/products/SKU-4`)).status).toBe(200);
     // One route answering 409, 200, 409: each lands in its own status class.
     expect((await fetch(`${server.url}/conflict`)).status).toBe(409);
     expect((await fetch(`${server.url}/conflict?ok`)).status).toBe(200);
@@ -83,14 +92,17 @@ describe('metrics after real requests', () => {
 
   it('times server requests by route template, method and status class', () => {
     expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/products/:sku', method: 'GET', status_class: '2xx' })).toBe(
-      3,
+      4,
+    );
+    expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/products/:sku', method: 'HEAD', status_class: '2xx' })).toBe(
+      1,
     );
     expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/conflict', method: 'GET', status_class: '4xx' })).toBe(2);
     expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: '/conflict', method: 'GET', status_class: '2xx' })).toBe(1);
     expect(sample(text, 'http_server_request_duration_seconds_count', { service: 'shop', route: 'unmatched', method: 'GET', status_class: '4xx' })).toBe(1);
     expect(
       sample(text, 'http_server_request_duration_seconds_bucket', { service: 'shop', route: '/products/:sku', method: 'GET', status_class: '2xx', le: '+Inf' }),
-    ).toBe(3);
+    ).toBe(4);
     // /metrics itself is not timed.
     expect(text).not.toMatch(/route="\/metrics"/);
   });
@@ -104,8 +116,8 @@ describe('metrics after real requests', () => {
         method: 'GET',
         status_class: '2xx',
       }),
-    ).toBe(3);
-    expect(sample(text, 'archbench_internal_calls_total', { service: 'shop', transport: 'http' })).toBe(3);
+    ).toBe(5);
+    expect(sample(text, 'archbench_internal_calls_total', { service: 'shop', transport: 'http' })).toBe(5);
   });
 
   it('counts answered errors by kind and code', () => {
@@ -138,6 +150,23 @@ describe('logs', () => {
     }
     const access = mine.find((l) => l.msg === 'request completed')!;
     expect(access).toMatchObject({ req: { method: 'GET', path: '/products/SKU-9', route: '/products/:sku' }, res: { status: 200 } });
+  });
+
+  it('keep each request its own ids when requests overlap, after awaits, through the root logger', async () => {
+    // Twenty requests at once, finishing in the reverse of the order they started.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => fetch(`${server.url}/slow/${(20 - i) * 5}`, { headers: { 'x-request-id': `overlap-${i}` } })),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const lines = logs.lines().filter((l) => typeof l.request_id === 'string' && l.request_id.startsWith('overlap-'));
+    const done = lines.filter((l) => l.msg === 'slow work done');
+    expect(done).toHaveLength(20);
+    for (const line of done) expect(line.request_id).toBe(`overlap-${20 - Number(line.ms) / 5}`);
+    const completed = lines.filter((l) => l.msg === 'request completed');
+    expect(completed).toHaveLength(20);
+    for (const line of completed) expect(line.request_id).toBe(`overlap-${20 - Number((line.req as { path: string }).path.split('/')[2]) / 5}`);
+    // Every request its own trace: 20 distinct trace ids.
+    expect(new Set(done.map((l) => l.trace_id)).size).toBe(20);
   });
 
   it('generate a request id when none or a malformed one is sent', async () => {

@@ -6,9 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Context as OtelContext, Span, TextMapGetter } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
+import { HonoRequest } from 'hono/request';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
-import { RequestContext, ensureContextManager, propagator, withContext } from './context';
+import { RequestContext, ensureContextManager, enterContext, propagator, withContext } from './context';
 import type { BoundHistogram } from './histogram';
 import type { Metrics } from './metrics';
 import { statusClass } from './metrics';
@@ -51,6 +52,8 @@ const honoGetter: TextMapGetter<Context> = {
 
 interface RouteInfo {
   route: string;
+  /** The request method this info names spans for (`ALL` routes: the first method seen). */
+  method: string;
   spanName: string;
   /** Histogram series of this route by method + status class, bound once. */
   series: Map<string, BoundHistogram>;
@@ -61,10 +64,38 @@ interface RouteInfo {
 }
 
 /**
- * The route template that answered: the last matched route that is not a `*` middleware.
- * Router route objects are stable per registration, so the label strings are made once.
+ * The key of Hono's match result on a request (a symbol-keyed getter of HonoRequest, which
+ * `matchedRoutes` reads): its first element, the list of matched handlers, is the same array for
+ * every request of a route under Hono's default router, so the route found for it is kept by it.
  */
-function routeInfo(c: Context, method: string, cache: WeakMap<object, RouteInfo>, unmatched: RouteInfo): RouteInfo {
+const MATCH_RESULT: symbol | undefined = Object.getOwnPropertySymbols(HonoRequest.prototype).find(
+  (key) => typeof Object.getOwnPropertyDescriptor(HonoRequest.prototype, key)?.get === 'function',
+);
+
+/** The handlers Hono matched for this request, when they can be read (see MATCH_RESULT). */
+function matchedHandlers(c: Context): object | undefined {
+  const result = MATCH_RESULT === undefined ? undefined : (c.req as unknown as Record<symbol, unknown>)[MATCH_RESULT];
+  const handlers = Array.isArray(result) ? (result[0] as unknown) : undefined;
+  return Array.isArray(handlers) ? handlers : undefined;
+}
+
+/**
+ * The route template that answered: the last matched route that is not a `*` middleware.
+ * Router route objects are stable per registration, so the label strings are made once, and the
+ * answer is kept by the matched handler list, so a repeat costs one lookup.
+ */
+function routeInfo(c: Context, method: string, cache: WeakMap<object, RouteInfo>, unmatched: RouteInfo, byHandlers: WeakMap<object, RouteInfo>): RouteInfo {
+  const handlers = matchedHandlers(c);
+  if (handlers !== undefined) {
+    const known = byHandlers.get(handlers);
+    if (known !== undefined && known.method === method) return known;
+  }
+  const info = findRoute(c, method, cache, unmatched);
+  if (handlers !== undefined && info.method === method) byHandlers.set(handlers, info);
+  return info;
+}
+
+function findRoute(c: Context, method: string, cache: WeakMap<object, RouteInfo>, unmatched: RouteInfo): RouteInfo {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     const r = routes[i]!;
@@ -73,6 +104,7 @@ function routeInfo(c: Context, method: string, cache: WeakMap<object, RouteInfo>
     if (info === undefined) {
       info = {
         route: r.path,
+        method: r.method === 'ALL' ? method : r.method,
         spanName: `${r.method === 'ALL' ? method : r.method} ${r.path}`,
         series: new Map(),
         lastMethod: undefined,
@@ -82,7 +114,7 @@ function routeInfo(c: Context, method: string, cache: WeakMap<object, RouteInfo>
       cache.set(r, info);
     }
     // HEAD is served by GET routes; keep the name honest without caching a second entry.
-    return info.spanName.startsWith(method) ? info : { route: info.route, spanName: `${method} ${info.route}`, series: info.series };
+    return info.method === method ? info : { route: info.route, method, spanName: `${method} ${info.route}`, series: info.series };
   }
   return unmatched;
 }
@@ -113,7 +145,16 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
   const useContext = tracer !== undefined || (logger !== undefined && logger.level !== 'silent');
   if (useContext) ensureContextManager();
   const cache = new WeakMap<object, RouteInfo>();
-  const unmatched: RouteInfo = { route: 'unmatched', spanName: '', series: new Map(), lastMethod: undefined, lastStatus: undefined, lastSeries: undefined };
+  const unmatched: RouteInfo = {
+    route: 'unmatched',
+    method: '',
+    spanName: '',
+    series: new Map(),
+    lastMethod: undefined,
+    lastStatus: undefined,
+    lastSeries: undefined,
+  };
+  const byHandlers = new WeakMap<object, RouteInfo>();
 
   return async function observability(c, next) {
     const incoming = requestHeader(c, 'x-request-id');
@@ -156,9 +197,11 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
     // No context at all for a request nothing reads it for (no tracer, silent logs, no traceparent).
     const ctx = useContext || traced ? new RequestContext(requestId, span, parent) : undefined;
 
+    // The request's context stays active after the await below, for the span's end and the access line.
+    const entered = ctx !== undefined && enterContext(ctx);
     let threw = false;
     try {
-      if (ctx !== undefined) await withContext(ctx, next);
+      if (ctx !== undefined && !entered) await withContext(ctx, next);
       else await next();
     } catch (error) {
       threw = true;
@@ -168,7 +211,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       const status = threw ? 500 : c.res.status;
       const recording = span !== undefined && span.isRecording();
       // The route template names spans, labels the histogram and goes in the access line.
-      const info = recording || histogram !== undefined || logAccess ? routeInfo(c, method, cache, unmatched) : unmatched;
+      const info = recording || histogram !== undefined || logAccess ? routeInfo(c, method, cache, unmatched, byHandlers) : unmatched;
       if (span !== undefined) {
         if (recording) {
           if (info !== unmatched) {
@@ -203,7 +246,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       if (logAccess) {
         const line = () =>
           logger[accessLevel]({ req: { method, path, route: info.route }, res: { status }, duration_ms: Math.round(seconds * 1e5) / 100 }, 'request completed');
-        if (ctx !== undefined) withContext(ctx, line);
+        if (ctx !== undefined && !entered) withContext(ctx, line);
         else line();
       }
     }

@@ -176,6 +176,12 @@ describe('a request from app A to app B through the HTTP client', () => {
     expect(names).toEqual(['GET']);
   });
 
+  it('names a HEAD answered by a GET route by HEAD, and the GETs around it by GET', async () => {
+    for (const method of ['GET', 'HEAD', 'GET']) expect((await fetch(`${a.url}/proxy/i-1`, { method })).status).toBe(200);
+    const servers = exporterA.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER);
+    expect(servers.map((s) => s.name)).toEqual(['GET /proxy/:id', 'HEAD /proxy/:id', 'GET /proxy/:id']);
+  });
+
   it('carries the context through message headers: producer span → consumer span', async () => {
     expect((await fetch(`${a.url}/publish`, { method: 'POST' })).status).toBe(202);
     expect(String(messageHeaders.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);

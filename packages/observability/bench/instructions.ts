@@ -18,6 +18,7 @@
  *
  * Needs valgrind (`apt-get install valgrind`); 10–20 minutes with the defaults on 2 cores.
  * Flags: --variants off,default,full --warmup-requests 60000 --requests 5000 --connections 8
+ *        --cache-sim (also simulate the caches and branch predictor: misses and an estimated cycle count; slower)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -36,7 +37,9 @@ const args = benchArgs({
   'warmup-requests': { type: 'string', default: '60000' },
   requests: { type: 'string', default: '5000' },
   connections: { type: 'string', default: '8' },
+  'cache-sim': { type: 'boolean', default: false },
 });
+const cacheSim = args['cache-sim'];
 const warmupRequests = benchNumber('warmup-requests', args['warmup-requests'], 'count');
 const requests = benchNumber('requests', args.requests, 'count');
 const connections = benchNumber('connections', args.connections, 'count');
@@ -88,16 +91,31 @@ async function send(server: Server, amount: number): Promise<void> {
   if (failed > 0) throw new Error(`${failed} of ${amount} requests to the ${server.name} monolith failed`);
 }
 
-/** Instructions counted in one thread's dump ("totals:" or "summary:" line). */
+/** One thread's dump: its events (Ir, and with --cache-sim the misses) by name, from the "events:" and "totals:" lines. */
+function countsOf(file: string): Record<string, number> {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const names = (lines.find((l) => l.startsWith('events:')) ?? 'events: Ir').split(/\s+/).slice(1);
+  const values = (lines.find((l) => l.startsWith('totals:') || l.startsWith('summary:')) ?? '').split(/\s+/).slice(1);
+  return Object.fromEntries(names.map((name, i) => [name, Number(values[i] ?? 0)]));
+}
+
 function totalOf(file: string): number {
-  const line = readFileSync(file, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('totals:') || l.startsWith('summary:'));
-  return Number(line?.split(/\s+/)[1] ?? 0);
+  return countsOf(file).Ir ?? 0;
+}
+
+/**
+ * A rough cycle count from callgrind's simulated events: an instruction a cycle, plus 10 cycles per
+ * L1 miss, 100 per last-level miss and 15 per mispredicted branch. The weights are typical of a
+ * current x86 core, not measured here: read it as a ranking of variants, not as time.
+ */
+function estimatedCycles(c: Record<string, number>): number {
+  const l1 = (c.I1mr ?? 0) + (c.D1mr ?? 0) + (c.D1mw ?? 0);
+  const ll = (c.ILmr ?? 0) + (c.DLmr ?? 0) + (c.DLmw ?? 0);
+  return (c.Ir ?? 0) + 10 * l1 + 100 * ll + 15 * ((c.Bcm ?? 0) + (c.Bim ?? 0));
 }
 
 /** Zeroes the counters, sends `requests`, dumps: main-thread and all-thread instructions per request. */
-async function measure(server: Server, window: number): Promise<{ main: number; all: number }> {
+async function measure(server: Server, window: number): Promise<{ main: number; all: number; events: Record<string, number> }> {
   const pid = String(server.child.pid);
   execFileSync('callgrind_control', ['-z', pid], { env: controlEnv, stdio: 'ignore' });
   await send(server, requests);
@@ -109,7 +127,9 @@ async function measure(server: Server, window: number): Promise<{ main: number; 
   const all = readdirSync(dir)
     .filter((f) => f.startsWith(prefix))
     .reduce((sum, f) => sum + totalOf(join(dir, f)), 0);
-  return { main: totalOf(join(dir, `${prefix}01`)) / requests, all: all / requests };
+  const main = countsOf(join(dir, `${prefix}01`));
+  const events = Object.fromEntries(Object.entries(main).map(([name, value]) => [name, value / requests]));
+  return { main: (main.Ir ?? 0) / requests, all: all / requests, events };
 }
 
 async function main() {
@@ -130,6 +150,7 @@ async function main() {
         [
           '--tool=callgrind',
           '--separate-threads=yes',
+          ...(cacheSim ? ['--cache-sim=yes', '--branch-sim=yes'] : []),
           '--smc-check=all-non-file',
           `--callgrind-out-file=${outBase}.%p`,
           process.execPath,
@@ -149,7 +170,7 @@ async function main() {
     await Promise.all(servers.map(untilReady));
     process.stderr.write(`warming up: ${warmupRequests} requests each, ${connections} connections (several minutes)…\n`);
     await Promise.all(servers.map((s) => send(s, warmupRequests)));
-    const results = new Map<string, Array<{ main: number; all: number }>>();
+    const results = new Map<string, Array<{ main: number; all: number; events: Record<string, number> }>>();
     for (const window of [1, 2]) {
       process.stderr.write(`measuring window ${window}/2: ${requests} requests each…\n`);
       const got = await Promise.all(servers.map((s) => measure(s, window)));
@@ -170,6 +191,28 @@ async function main() {
       lines.push(
         `| ${name} | ${r.map((w) => k(w.main)).join(' / ')} | ${(mean(r.map((w) => w.main)) / offMain).toFixed(3)} | ${r.map((w) => k(w.all)).join(' / ')} |`,
       );
+    }
+    if (cacheSim) {
+      const offEvents = results.get('off')!;
+      const perRequest = (name: string, pick: (e: Record<string, number>) => number) => mean(results.get(name)!.map((w) => pick(w.events)));
+      const offCycles = perRequest('off', estimatedCycles);
+      lines.push(
+        '',
+        `simulated caches and branches (main thread, per request, mean of ${offEvents.length} windows)`,
+        '',
+        '| variant | L1 instruction misses | L1 data misses | last-level misses | mispredicted branches | estimated cycles | ratio to off |',
+        '|---|---|---|---|---|---|---|',
+      );
+      for (const name of chosen) {
+        const k = (n: number) => `${(n / 1000).toFixed(2)}k`;
+        const cycles = perRequest(name, estimatedCycles);
+        lines.push(
+          `| ${name} | ${k(perRequest(name, (e) => e.I1mr ?? 0))} | ${k(perRequest(name, (e) => (e.D1mr ?? 0) + (e.D1mw ?? 0)))} | ${k(
+            perRequest(name, (e) => (e.ILmr ?? 0) + (e.DLmr ?? 0) + (e.DLmw ?? 0)),
+          )} | ${k(perRequest(name, (e) => (e.Bcm ?? 0) + (e.Bim ?? 0)))} | ${k(cycles)} | ${(cycles / offCycles).toFixed(3)} |`,
+        );
+      }
+      lines.push('', 'estimated cycles = instructions + 10 per L1 miss + 100 per last-level miss + 15 per mispredicted branch (typical weights, not measured)');
     }
     lines.push('', 'instructions, not time: read beside `pnpm bench` (throughput), which holds the targets', '');
     process.stdout.write(lines.join('\n'));

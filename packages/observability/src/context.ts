@@ -71,7 +71,7 @@ export const recordSetter: TextMapSetter<Record<string, unknown>> = {
 let contextManagerInstalled = false;
 /** The context manager installed here, while it is the global one. */
 let manager: AsyncLocalStorageContextManager | undefined;
-/** Its AsyncLocalStorage (a field the OpenTelemetry class keeps public in JS), for enterContext. */
+/** Its AsyncLocalStorage (a field the OpenTelemetry class keeps public in JS), for withContext. */
 let storage: AsyncLocalStorage<Context> | undefined;
 
 /**
@@ -99,25 +99,13 @@ export function activeContext(): Context {
   return manager !== undefined ? manager.active() : context.active();
 }
 
-/** `context.with(ctx, fn)` through the installed manager directly (see activeContext). */
-export function withContext<T>(ctx: Context, fn: () => T): T {
-  return manager !== undefined ? manager.with(ctx, fn) : context.with(ctx, fn);
-}
-
 /**
- * Makes `ctx` the active context from here on in the calling async function, through its awaits
- * and everything it starts, like `withContext(ctx, rest)` but without a callback: Node's
- * AsyncLocalStorage#run makes two context frames per call (one to enter, one to restore), this
- * one. Nothing restores the previous context, so the caller's code that runs on synchronously
- * (up to the end of the current callback from the event loop) sees `ctx` as well: call it only
- * where that code belongs to the same work, as in the request middleware, first in its chain.
- * Returns false, changing nothing, when archbench's context manager is not the global one (use
- * withContext then).
+ * `context.with(ctx, fn)` through the installed manager's AsyncLocalStorage directly (see
+ * activeContext; the manager's `with` also copies its arguments into a rest array each call).
  */
-export function enterContext(ctx: Context): boolean {
-  if (storage === undefined) return false;
-  storage.enterWith(ctx);
-  return true;
+export function withContext<T>(ctx: Context, fn: () => T): T {
+  if (storage !== undefined) return storage.run(ctx, fn);
+  return manager !== undefined ? manager.with(ctx, fn) : context.with(ctx, fn);
 }
 
 /** Trace, span and request id of the active context, for log lines and outgoing headers. */

@@ -71,6 +71,8 @@ export class LightSpan implements Span, ReadableSpan {
   duration: HrTime = NO_DURATION;
   readonly #setup: LightSpanSetup;
   readonly #context: SpanContext;
+  /** New keys set, as the SDK counts them against the limit (`__proto__` included). */
+  #attributeCount = 0;
   readonly #performanceStart: number;
   readonly #performanceOffset: number;
   readonly #startTimeProvided: boolean;
@@ -146,11 +148,13 @@ export class LightSpan implements Span, ReadableSpan {
       this.attributeValues[at] = this.#truncate(value);
     } else {
       const limit = this.#setup.limits.attributeCountLimit;
-      if (limit !== undefined && keys.length >= limit) {
+      if (limit !== undefined && this.#attributeCount >= limit) {
         this.droppedAttributesCount++;
         return this;
       }
-      // The SDK's plain object takes this as its prototype (or ignores it): never an attribute.
+      this.#attributeCount++;
+      // The SDK's plain object takes this as its prototype (or ignores it), yet counts it against
+      // the limit: never an attribute, but counted the same.
       if (key === '__proto__') return this;
       const first = key.charCodeAt(0);
       if (first >= 48 && first <= 57) this.attributesInOrder = false;

@@ -9,7 +9,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { HonoRequest } from 'hono/request';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
-import { RequestContext, ensureContextManager, enterContext, propagator, withContext } from './context';
+import { RequestContext, ensureContextManager, propagator, withContext } from './context';
 import type { BoundHistogram } from './histogram';
 import type { Metrics } from './metrics';
 import { statusClass } from './metrics';
@@ -197,11 +197,9 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
     // No context at all for a request nothing reads it for (no tracer, silent logs, no traceparent).
     const ctx = useContext || traced ? new RequestContext(requestId, span, parent) : undefined;
 
-    // The request's context stays active after the await below, for the span's end and the access line.
-    const entered = ctx !== undefined && enterContext(ctx);
     let threw = false;
     try {
-      if (ctx !== undefined && !entered) await withContext(ctx, next);
+      if (ctx !== undefined) await withContext(ctx, next);
       else await next();
     } catch (error) {
       threw = true;
@@ -246,7 +244,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       if (logAccess) {
         const line = () =>
           logger[accessLevel]({ req: { method, path, route: info.route }, res: { status }, duration_ms: Math.round(seconds * 1e5) / 100 }, 'request completed');
-        if (ctx !== undefined && !entered) withContext(ctx, line);
+        if (ctx !== undefined) withContext(ctx, line);
         else line();
       }
     }

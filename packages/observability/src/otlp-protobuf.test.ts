@@ -156,6 +156,18 @@ describe('encodeTraceExportRequest', () => {
     expect(encodeTraceExportRequest(bulk).equals(official(bulk))).toBe(true);
   });
 
+  it('refuses a span whose event name is not a string, leaving the next batch as it would be', () => {
+    const { provider: p, exporter } = provider({});
+    const bad = p.getTracer('bad').startSpan('bad');
+    bad.addEvent(404 as unknown as string);
+    bad.end();
+    // Refused before anything is reserved for it: node's writer would throw too, but only after the
+    // buffer was sized from the NaN length (doubled on every such span).
+    expect(() => encodeTraceExportRequest(exporter.getFinishedSpans())).toThrow(/expected a string, got number/);
+    const spans = variedSpans();
+    expect(encodeTraceExportRequest(spans).equals(official(spans))).toBe(true);
+  });
+
   it('gives the same bytes again for the same spans (resource, scope and repeated attributes encoded once are reused)', () => {
     const spans = variedSpans();
     const first = encodeTraceExportRequest(spans);

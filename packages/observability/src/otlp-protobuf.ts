@@ -164,7 +164,10 @@ class Writer {
   string(str: string): void {
     // Written by node's UTF-8 encoder after a one-byte length, moved on when the bytes turn out
     // to need a longer one: reading the string a char at a time in JS costs several times more.
-    const most = str.length * 3;
+    if (typeof str !== 'string') throw new TypeError(`expected a string, got ${typeof str}`);
+    // Room for the worst case (3 bytes a UTF-16 unit) when short; a long string is measured, so
+    // the reused buffers do not grow to three times the longest one.
+    const most = str.length <= 1024 ? str.length * 3 : Buffer.byteLength(str, 'utf8');
     this.ensure(most + 5);
     const start = this.pos;
     const length = this.buf.write(str, start + 1, most, 'utf8');

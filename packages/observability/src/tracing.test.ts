@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -12,7 +14,7 @@ import { observe } from './hono';
 import { createHttpClient } from './http-client';
 import { createLogger } from './logging';
 import { createMetrics } from './metrics';
-import { captureLogs, serveApp } from './test-support';
+import { captureLogs, otlpProtobufSpanCount, serveApp } from './test-support';
 import type { Served } from './test-support';
 import { InMemorySpanExporter, initTracing, injectContext, tracingOptionsFromEnv, withConsumerSpan, withProducerSpan } from './tracing';
 import type { ReadableSpan } from './tracing';
@@ -244,6 +246,44 @@ describe('tracingOptionsFromEnv', () => {
     expect(() => tracingOptionsFromEnv({ OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
     expect(() => tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL/);
     expect(() => tracingOptionsFromEnv({ OTEL_SDK_DISABLED: 'yes' })).toThrow(/OTEL_SDK_DISABLED/);
+    expect(() => tracingOptionsFromEnv({ OTEL_BSP_SCHEDULE_DELAY: 'soon' })).toThrow(/OTEL_BSP_SCHEDULE_DELAY must be a whole number ≥ 0, got "soon"/);
+    expect(() => tracingOptionsFromEnv({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '0' })).toThrow(/OTEL_BSP_MAX_EXPORT_BATCH_SIZE must be a whole number ≥ 1/);
+    expect(() => tracingOptionsFromEnv({ OTEL_BSP_MAX_QUEUE_SIZE: '2.5' })).toThrow(/OTEL_BSP_MAX_QUEUE_SIZE/);
+  });
+
+  it('batches OTLP export as the OTEL_BSP_* variables say: a full batch leaves at once, the rest waits for the delay', async () => {
+    const bodies: Buffer[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const options = tracingOptionsFromEnv({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+    });
+    expect(options.batch).toEqual({ scheduledDelayMillis: 60_000, maxExportBatchSize: 2, maxQueueSize: 100 });
+    const tracing = initTracing({ serviceName: 'batched', registerGlobal: false, ...options });
+    try {
+      for (let i = 0; i < 3; i++) tracing.tracer.startSpan(`span ${i}`).end();
+      for (let i = 0; i < 50 && bodies.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Two spans filled a batch and left; the third waits for the 60 s delay, or a flush.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(bodies.map(otlpProtobufSpanCount)).toEqual([2]);
+      await tracing.forceFlush();
+      expect(bodies.map(otlpProtobufSpanCount)).toEqual([2, 1]);
+    } finally {
+      await tracing.shutdown();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   it('always_off sampling makes no spans', async () => {

@@ -48,6 +48,9 @@ export const baseEnvSchema = z.object({
   OTEL_TRACES_SAMPLER: z.string().optional(),
   OTEL_TRACES_SAMPLER_ARG: z.string().optional(),
   OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  OTEL_BSP_SCHEDULE_DELAY: z.string().optional(),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: z.string().optional(),
+  OTEL_BSP_MAX_QUEUE_SIZE: z.string().optional(),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
 

@@ -371,6 +371,15 @@ function event(w: Writer, e: TimedEvent): void {
   w.end(start, 1);
 }
 
+/** The span id of a context made here as length-delimited field `field`: its 8 bytes copied. */
+function pooledSpanId(w: Writer, field: number, ctx: PooledSpanContext): void {
+  w.ensure(10);
+  w.buf[w.pos] = (field << 3) | 2;
+  w.buf[w.pos + 1] = 8;
+  ctx.writeSpanId(w.buf, w.pos + 2);
+  w.pos += 10;
+}
+
 /** Fields 1–3 of a Span and of a Link alike: trace id, span id, trace state. */
 function writeContext(w: Writer, ctx: SpanContext): void {
   if (ctx instanceof PooledSpanContext) {
@@ -385,11 +394,7 @@ function writeContext(w: Writer, ctx: SpanContext): void {
       w.tag1((1 << 3) | 2);
       w.hexBytes(ctx.traceId);
     }
-    w.ensure(10);
-    w.buf[w.pos] = (2 << 3) | 2;
-    w.buf[w.pos + 1] = 8;
-    ctx.writeSpanId(w.buf, w.pos + 2);
-    w.pos += 10;
+    pooledSpanId(w, 2, ctx);
   } else {
     w.tag1((1 << 3) | 2);
     w.hexBytes(ctx.traceId);
@@ -421,13 +426,8 @@ function span(w: Writer, s: ReadableSpan): void {
   const ctx = s.spanContext();
   writeContext(w, ctx);
   const parent = s.parentSpanContext;
-  if (parent instanceof PooledSpanContext) {
-    w.ensure(10);
-    w.buf[w.pos] = (4 << 3) | 2;
-    w.buf[w.pos + 1] = 8;
-    parent.writeSpanId(w.buf, w.pos + 2);
-    w.pos += 10;
-  } else if (parent?.spanId) {
+  if (parent instanceof PooledSpanContext) pooledSpanId(w, 4, parent);
+  else if (parent?.spanId) {
     w.tag1((4 << 3) | 2);
     w.hexBytes(parent.spanId);
   }

@@ -30,7 +30,7 @@ export class PresetIdGenerator implements IdGenerator {
   lastAccumulation = 0;
 
   #hex(bytes: number): string {
-    return this.hexAt(this.#draw(bytes), bytes);
+    return this.#hexAt(this.#draw(bytes), bytes);
   }
 
   /**
@@ -85,7 +85,7 @@ export class PresetIdGenerator implements IdGenerator {
   }
 
   /** The hex of pool bytes drawn last. */
-  hexAt(at: number, bytes: number): string {
+  #hexAt(at: number, bytes: number): string {
     return this.#pool.toString('hex', at, at + bytes);
   }
 

@@ -95,7 +95,7 @@ export interface BatchOptions {
 }
 
 /** archbench's batching: one POST per 512 spans or 1 s, keeping export off the request path. */
-export const DEFAULT_BATCH: Readonly<Required<BatchOptions>> = Object.freeze({ scheduledDelayMillis: 1000, maxExportBatchSize: 512, maxQueueSize: 8192 });
+const DEFAULT_BATCH: Readonly<Required<BatchOptions>> = Object.freeze({ scheduledDelayMillis: 1000, maxExportBatchSize: 512, maxQueueSize: 8192 });
 
 /** A tracing setup: pass it to middleware and helpers; `shutdown()` flushes pending spans. */
 export interface Tracing {

@@ -17,7 +17,7 @@ import { Pool } from 'undici';
 import { mintToken } from '@archbench/contracts/tokens';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
-import { benchArgs } from '@archbench/topologies/bench-args';
+import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { internalToken } from '../src/shared/service-app';
 
 const args = benchArgs({
@@ -27,13 +27,13 @@ const args = benchArgs({
   transport: { type: 'string', default: 'http' },
   'hop-requests': { type: 'string', default: '2000' },
 });
-const seconds = Number(args.seconds);
-const rounds = Number(args.rounds);
-const concurrency = Number(args.concurrency);
-const hopRequests = Number(args['hop-requests']);
+const seconds = benchNumber('seconds', args.seconds, 'count');
+const rounds = benchNumber('rounds', args.rounds, 'count');
+const concurrency = benchNumber('concurrency', args.concurrency, 'count');
+const hopRequests = benchNumber('hop-requests', args['hop-requests'], 'count');
 const transport = args.transport;
-if (![seconds, rounds, concurrency, hopRequests].every((n) => Number.isInteger(n) && n > 0) || (transport !== 'http' && transport !== 'amqp')) {
-  process.stderr.write('usage: pnpm bench [--seconds N] [--rounds N] [--concurrency N] [--hop-requests N] [--transport http|amqp]\n');
+if (transport !== 'http' && transport !== 'amqp') {
+  process.stderr.write(`--transport must be http or amqp, got ${JSON.stringify(transport)}\n`);
   process.exit(2);
 }
 

@@ -10,16 +10,16 @@
 import { mintToken } from '@archbench/contracts/tokens';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
-import { benchArgs } from '@archbench/topologies/bench-args';
+import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 
 const args = benchArgs({
   starts: { type: 'string', default: '3' },
   orders: { type: 'string', default: '200' },
   concurrency: { type: 'string', default: '8' },
 });
-const STARTS = Number(args.starts);
-const ORDERS = Number(args.orders);
-const CONCURRENCY = Number(args.concurrency);
+const STARTS = benchNumber('starts', args.starts, 'count');
+const ORDERS = benchNumber('orders', args.orders, 'count');
+const CONCURRENCY = benchNumber('concurrency', args.concurrency, 'count');
 const SECRET = 'bench-secret-0123456789abcdef';
 const TOPOLOGIES = ['monolith', 'serverless'] as const;
 type Name = (typeof TOPOLOGIES)[number];

@@ -22,7 +22,7 @@ import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import { benchArgs } from '@archbench/topologies/bench-args';
+import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { initTracing } from '../src/tracing';
 
 const args = benchArgs({
@@ -108,8 +108,8 @@ async function child(variant: Variant, sink: string, seconds: number) {
 }
 
 async function main() {
-  const rounds = Number(args.rounds);
-  const seconds = Number(args.seconds);
+  const rounds = benchNumber('rounds', args.rounds, 'count');
+  const seconds = benchNumber('seconds', args.seconds, 'positive');
   // The sink runs in this process; children do the measured work.
   const sink = createServer((req, res) => {
     req.on('data', () => {});
@@ -148,5 +148,5 @@ async function main() {
   }
 }
 
-if (args.child) await child(args.child as Variant, args.sink!, Number(args.seconds));
+if (args.child) await child(args.child as Variant, args.sink!, benchNumber('seconds', args.seconds, 'positive'));
 else await main();

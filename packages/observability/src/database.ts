@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
-import type { Context, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Tracer } from '@opentelemetry/api';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { activeContext } from './context';
 import type { BoundHistogram, FastHistogram } from './histogram';
@@ -44,8 +44,12 @@ function tableName(node: NodeLike | undefined): string | undefined {
 interface Shape {
   operation: string;
   table: string;
+  /** The span name, `SELECT products` (made once: a new string per span costs a hash each time it is looked up). */
+  spanName: string;
   /** The histogram series of this shape, by histogram (an app may have several observers). */
   series?: WeakMap<object, BoundHistogram>;
+  /** The span attributes of this shape, by `db.system.name` (one object for every span of the shape). */
+  attributes?: Map<string, Attributes>;
 }
 
 /** Prepared queries run the same tree many times: describe each tree once. */
@@ -58,7 +62,7 @@ function describe(node: RootOperationNode): Shape {
     const n = node as unknown as NodeLike;
     const operation = OPERATIONS[n.kind ?? ''] ?? 'OTHER';
     const table = tableName(n.into) ?? tableName(n.from?.froms?.[0]) ?? tableName(n.table) ?? '';
-    shape = { operation, table };
+    shape = { operation, table, spanName: table ? `${operation} ${table}` : operation };
     shapes.set(node, shape);
   }
   return shape;
@@ -79,6 +83,17 @@ function seriesOf(histogram: FastHistogram<'operation' | 'table'>, shape: Shape)
     shape.series.set(histogram, series);
   }
   return series;
+}
+
+/** The attributes of every span of a shape, made once per database system (the span copies them). */
+function spanAttributes(shape: Shape, system: string): Attributes {
+  shape.attributes ??= new Map();
+  let attributes = shape.attributes.get(system);
+  if (attributes === undefined) {
+    attributes = Object.freeze({ 'db.system.name': system, 'db.operation.name': shape.operation, 'db.collection.name': shape.table || undefined });
+    shape.attributes.set(system, attributes);
+  }
+  return attributes;
 }
 
 /**
@@ -113,17 +128,12 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
         carrier[pendingKey] = undefined;
         const end = performance.now();
         if (histogram !== undefined) seriesOf(histogram, p.shape).observe((end - p.start) / 1000);
-        const { operation, table } = p.shape;
         // The span is made after the fact with the measured start, so queries that are built
         // but never run make no span at all.
         if (tracer !== undefined && trace.getSpan(p.ctx)?.isRecording()) {
           const span = tracer.startSpan(
-            table ? `${operation} ${table}` : operation,
-            {
-              kind: SpanKind.CLIENT,
-              startTime: performance.timeOrigin + p.start,
-              attributes: { 'db.system.name': options.system, 'db.operation.name': operation, 'db.collection.name': table || undefined },
-            },
+            p.shape.spanName,
+            { kind: SpanKind.CLIENT, startTime: performance.timeOrigin + p.start, attributes: spanAttributes(p.shape, options.system) },
             p.ctx,
           );
           span.end(performance.timeOrigin + end);

@@ -119,14 +119,23 @@ function findRoute(c: Context, method: string, cache: WeakMap<object, RouteInfo>
   return unmatched;
 }
 
-function hostParts(host: string | undefined): [string | undefined, number | undefined] {
-  if (!host) return [undefined, undefined];
+const NO_HOST: readonly [undefined, undefined] = [undefined, undefined];
+/** The last Host header split, and its parts: nearly every request of a server names the same host. */
+let lastHost: string | undefined;
+let lastHostParts: readonly [string | undefined, number | undefined] = NO_HOST;
+
+function hostParts(host: string | undefined): readonly [string | undefined, number | undefined] {
+  if (!host) return NO_HOST;
+  if (host === lastHost) return lastHostParts;
   const colon = host.lastIndexOf(':');
+  let parts: [string | undefined, number | undefined] = [host, undefined];
   if (colon > 0 && !host.endsWith(']')) {
     const port = Number(host.slice(colon + 1));
-    return [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
+    parts = [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
   }
-  return [host, undefined];
+  lastHost = host;
+  lastHostParts = parts;
+  return parts;
 }
 
 /**
@@ -184,14 +193,13 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       // attributes are worked out only for a span that is recorded (1 in 10 by default).
       span = tracer.startSpan(method, SERVER_SPAN, parent);
       if (span.isRecording()) {
-        const [address, port] = hostParts(requestHeader(c, 'host'));
-        span.setAttributes({
-          'http.request.method': method,
-          'url.path': path,
-          'url.scheme': c.req.url.startsWith('https:') ? 'https' : 'http',
-          'server.address': address,
-          'server.port': port,
-        });
+        const host = hostParts(requestHeader(c, 'host'));
+        // One call per attribute, in this order (what setAttributes of one object would do, without the object).
+        span.setAttribute('http.request.method', method);
+        span.setAttribute('url.path', path);
+        span.setAttribute('url.scheme', c.req.url.startsWith('https:') ? 'https' : 'http');
+        if (host[0] !== undefined) span.setAttribute('server.address', host[0]);
+        if (host[1] !== undefined) span.setAttribute('server.port', host[1]);
       }
     }
     // No context at all for a request nothing reads it for (no tracer, silent logs, no traceparent).

@@ -17,7 +17,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OtlpProtobufSpanExporter, OtlpProtobufSpanProcessor, encodeTraceExportRequest, parseRetryAfter } from './otlp-protobuf';
+import { parseRetryAfter } from './export-thread';
+import { OtlpProtobufSpanExporter, OtlpProtobufSpanProcessor, encodeTraceExportRequest } from './otlp-protobuf';
 import { otlpProtobufSpans } from './test-support';
 
 /** Attributes of every type OTel allows, with values that hit every varint and string path. */

@@ -8,14 +8,12 @@
 // of archbench's own spans copied as bytes (others written from hex without a Uint8Array each),
 // repeated attributes and span names copied from their first encoding, and the resource and scope
 // encoded once per object.
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { TraceFlags, diag } from '@opentelemetry/api';
 import type { Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { ExportThread } from './export-thread';
 import { LightSpan } from './light-span';
 import { PooledSpanContext } from './span-context';
 
@@ -274,6 +272,17 @@ function keyValue(w: Writer, key: string, value: unknown): void {
   w.end(kv, 1);
 }
 
+/** keyValue with the key field already encoded (KeyCache.keyField). */
+function keyValueAfterKey(w: Writer, keyField: Buffer, value: unknown): void {
+  const kv = w.begin(1);
+  raw(w, keyField);
+  w.tag1((2 << 3) | 2);
+  const v = w.begin(1);
+  anyValue(w, value);
+  w.end(v, 1);
+  w.end(kv, 1);
+}
+
 /**
  * Encoded KeyValue messages (with their length) of scalar attributes, by key and value: most
  * attributes repeat from span to span (`db.system.name: sqlite`, `http.route`, a status code), and
@@ -286,8 +295,12 @@ interface KeyCache {
   value: unknown;
   bytes: Buffer;
   byValue: Map<unknown, Buffer>;
+  /** Field 1 of the KeyValue (tag, length, key): what a value not cached yet (a path, an id) is written after. */
+  keyField: Buffer;
 }
 const kvCache = new Map<string, KeyCache>();
+/** Where a key field is encoded for its KeyCache (the resource's attributes are written into `scratch` meanwhile). */
+const keyScratch = new Writer(256);
 const KV_KEYS = 256;
 const KV_VALUES_PER_KEY = 32;
 
@@ -315,9 +328,12 @@ function attribute(w: Writer, tag: number, key: string, value: unknown): void {
     }
   }
   const start = w.pos;
-  keyValue(w, key, value);
+  if (entry !== undefined) keyValueAfterKey(w, entry.keyField, value);
+  else keyValue(w, key, value);
   if (entry === undefined && kvCache.size < KV_KEYS) {
-    entry = { value: undefined, bytes: EMPTY, byValue: new Map() };
+    keyScratch.tag1((1 << 3) | 2);
+    keyScratch.string(key);
+    entry = { value: undefined, bytes: EMPTY, byValue: new Map(), keyField: keyScratch.take() };
     kvCache.set(key, entry);
   }
   if (entry !== undefined && entry.byValue.size < KV_VALUES_PER_KEY) {
@@ -420,6 +436,19 @@ function link(w: Writer, l: Link & { droppedAttributesCount?: number }): void {
   w.end(start, 1);
 }
 
+/** A varint field whose value is usually below 128: one tag byte and one value byte, inline. */
+function smallVarintField(w: Writer, tag: number, value: number): void {
+  if (value >= 0 && value < 0x80) {
+    w.ensure(2);
+    w.buf[w.pos] = tag;
+    w.buf[w.pos + 1] = value;
+    w.pos += 2;
+  } else {
+    w.tag1(tag);
+    w.varint(value);
+  }
+}
+
 function span(w: Writer, s: ReadableSpan): void {
   // Most spans are 128 B – 16 KiB long: a two-byte length.
   const start = w.begin(2);
@@ -433,46 +462,65 @@ function span(w: Writer, s: ReadableSpan): void {
   }
   w.tag1((5 << 3) | 2);
   spanName(w, s.name);
+  // Kind and the two times, in one reservation: 2 + 9 + 9 bytes at most (a kind is below 128).
+  w.ensure(20);
   // The API's kinds start at 0 (INTERNAL); OTLP's at 1 (0 is unspecified).
   const kind = (s.kind as number | null | undefined) == null ? 0 : s.kind + 1;
   if (kind !== 0) {
-    w.tag1((6 << 3) | 0);
-    w.varint(kind);
+    w.buf[w.pos] = (6 << 3) | 0;
+    w.buf[w.pos + 1] = kind;
+    w.pos += 2;
   }
-  w.tag1((7 << 3) | 1);
+  w.buf[w.pos++] = (7 << 3) | 1;
   w.hrTime(s.startTime);
-  w.tag1((8 << 3) | 1);
+  w.buf[w.pos++] = (8 << 3) | 1;
   w.hrTime(s.endTime);
   if (s instanceof LightSpan && s.attributesInOrder) {
     const keys = s.attributeKeys;
     const values = s.attributeValues;
     for (let i = 0; i < keys.length; i++) attribute(w, (9 << 3) | 2, keys[i]!, values[i]);
   } else if ((s.attributes as Attributes | undefined) !== undefined) attributes(w, s.attributes, 9);
-  w.tag1((10 << 3) | 0);
-  w.varint(s.droppedAttributesCount);
-  for (const e of s.events) {
+  smallVarintField(w, (10 << 3) | 0, s.droppedAttributesCount);
+  // Most spans have neither events nor links: no iterator for an empty list.
+  const events = s.events;
+  for (let i = 0; i < events.length; i++) {
     w.tag1((11 << 3) | 2);
-    event(w, e);
+    event(w, events[i]!);
   }
-  w.tag1((12 << 3) | 0);
-  w.varint(s.droppedEventsCount);
-  for (const l of s.links) {
+  smallVarintField(w, (12 << 3) | 0, s.droppedEventsCount);
+  const links = s.links;
+  for (let i = 0; i < links.length; i++) {
     w.tag1((13 << 3) | 2);
-    link(w, l);
+    link(w, links[i]!);
   }
-  w.tag1((14 << 3) | 0);
-  w.varint(s.droppedLinksCount);
-  w.tag1((15 << 3) | 2);
-  const status = w.begin(1);
-  if (s.status.message) {
+  smallVarintField(w, (14 << 3) | 0, s.droppedLinksCount);
+  const status = s.status;
+  if (status.message) {
+    w.tag1((15 << 3) | 2);
+    const at = w.begin(1);
     w.tag1((2 << 3) | 2);
-    w.string(s.status.message);
+    w.string(status.message);
+    smallVarintField(w, (3 << 3) | 0, status.code);
+    w.end(at, 1);
+  } else {
+    // Status without a message: field 15, length 2, field 3 and its code (0–2), one reservation.
+    w.ensure(4);
+    const code = status.code;
+    if (code >= 0 && code < 0x80) {
+      w.buf[w.pos] = (15 << 3) | 2;
+      w.buf[w.pos + 1] = 2;
+      w.buf[w.pos + 2] = (3 << 3) | 0;
+      w.buf[w.pos + 3] = code;
+      w.pos += 4;
+    } else {
+      w.tag1((15 << 3) | 2);
+      const at = w.begin(1);
+      smallVarintField(w, (3 << 3) | 0, code);
+      w.end(at, 1);
+    }
   }
-  w.tag1((3 << 3) | 0);
-  w.varint(s.status.code);
-  w.end(status, 1);
-  // Field 16: a two-byte tag.
-  w.ensure(2);
+  // Field 16 (a two-byte tag) and its fixed32 flags.
+  w.ensure(6);
   w.buf[w.pos++] = 0x85;
   w.buf[w.pos++] = 0x01;
   w.fixed32(spanFlags(ctx.traceFlags, parent?.isRemote));
@@ -480,9 +528,9 @@ function span(w: Writer, s: ReadableSpan): void {
 }
 
 /** Encoded `resource` (field 1 of ResourceSpans) and scope (field 1 of ScopeSpans) messages, once per object. */
+const scratch = new Writer();
 const resourceBytes = new WeakMap<object, Buffer>();
 const scopeBytes = new WeakMap<object, Buffer>();
-const scratch = new Writer();
 
 function encodedOnce<T extends object>(cache: WeakMap<object, Buffer>, key: T, cacheable: boolean, write: (w: Writer, key: T) => void): Buffer {
   let bytes = cache.get(key);
@@ -606,51 +654,32 @@ export interface OtlpProtobufExporterOptions {
   concurrencyLimit?: number;
 }
 
-const MAX_ATTEMPTS = 5;
-const INITIAL_BACKOFF_MS = 1000;
-const MAX_BACKOFF_MS = 5000;
-const BACKOFF_MULTIPLIER = 1.5;
-const JITTER = 0.2;
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-const RETRYABLE_NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 const USER_AGENT = 'archbench-observability/0.1.0 (OTLP/HTTP protobuf)';
-
-type Attempt = { ok: true } | { ok: false; retryable: boolean; retryInMs?: number; error: Error };
-
-/** Retry-After as milliseconds: seconds or an HTTP date (the spec's two forms). */
-export function parseRetryAfter(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
 /**
  * A SpanExporter sending OTLP/HTTP protobuf like `@opentelemetry/exporter-trace-otlp-proto`:
  * POST `application/x-protobuf` with the configured headers, a timeout per export, and up to 5
  * attempts with exponential backoff (1 s ×1.5, ±20 % jitter, at most 5 s, or the receiver's
  * Retry-After) on 429, 502, 503, 504 and connection errors, all within the timeout. Encoding is
- * `encodeTraceExportRequest` (same bytes, less CPU).
+ * `encodeTraceExportRequest` (same bytes, less CPU). The POSTs are made from a worker thread
+ * (export-thread.ts): node's HTTP client in the server's own thread slows every request it serves.
  * @example new BatchSpanProcessor(new OtlpProtobufSpanExporter({ url: 'http://127.0.0.1:4318/v1/traces' }))
  */
 export class OtlpProtobufSpanExporter implements SpanExporter {
   readonly url: URL;
-  readonly #headers: Record<string, string>;
-  readonly #timeoutMs: number;
   readonly #limit: number;
-  readonly #agent: HttpAgent;
-  readonly #request: typeof httpRequest;
+  readonly #thread: ExportThread;
   readonly #pending = new Set<Promise<void>>();
   #shutdown = false;
 
   constructor(options: OtlpProtobufExporterOptions) {
     this.url = new URL(options.url);
-    this.#headers = { ...options.headers, 'content-type': 'application/x-protobuf', 'user-agent': USER_AGENT };
-    this.#timeoutMs = options.timeoutMillis ?? 10_000;
     this.#limit = options.concurrencyLimit ?? 30;
-    const https = this.url.protocol === 'https:';
-    this.#agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-    this.#request = https ? (httpsRequest as typeof httpRequest) : httpRequest;
+    this.#thread = new ExportThread({
+      url: this.url.href,
+      headers: { ...options.headers, 'content-type': 'application/x-protobuf', 'user-agent': USER_AGENT },
+      timeoutMs: options.timeoutMillis ?? 10_000,
+    });
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -673,66 +702,18 @@ export class OtlpProtobufSpanExporter implements SpanExporter {
   }
 
   /**
-   * POSTs an encoded ExportTraceServiceRequest, retrying as described above; never rejects.
-   * forceFlush and shutdown wait for it.
+   * POSTs an encoded ExportTraceServiceRequest from the export thread, retrying as described
+   * above; never rejects. The body is handed to the thread: do not use it after. forceFlush and
+   * shutdown wait for it.
    */
-  send(body: Buffer): Promise<ExportResult> {
-    const done = this.#send(body).then(
-      (attempt): ExportResult => (attempt.ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: attempt.error }),
-      (error: unknown): ExportResult => ({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
-    );
+  send(body: Uint8Array): Promise<ExportResult> {
+    const done = this.#thread
+      .send(body)
+      .then((outcome): ExportResult => (outcome.ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: outcome.error }));
     const pending = done.then(() => undefined);
     this.#pending.add(pending);
     void pending.finally(() => this.#pending.delete(pending));
     return done;
-  }
-
-  async #send(body: Buffer): Promise<Attempt> {
-    const deadline = Date.now() + this.#timeoutMs;
-    let backoff = INITIAL_BACKOFF_MS;
-    let result = await this.#post(body, this.#timeoutMs);
-    for (let attempt = 1; !result.ok && result.retryable && attempt < MAX_ATTEMPTS; attempt++) {
-      const jittered = Math.max(Math.min(backoff * (1 + (Math.random() * 2 - 1) * JITTER), MAX_BACKOFF_MS), 0);
-      backoff *= BACKOFF_MULTIPLIER;
-      const wait = result.retryInMs ?? jittered;
-      const remaining = deadline - Date.now();
-      if (wait > remaining) return result;
-      await new Promise((resolve) => setTimeout(resolve, wait).unref());
-      result = await this.#post(body, deadline - Date.now());
-    }
-    return result;
-  }
-
-  #post(body: Buffer, timeoutMs: number): Promise<Attempt> {
-    return new Promise((resolve) => {
-      const req = this.#request(
-        this.url,
-        { method: 'POST', agent: this.#agent, headers: { ...this.#headers, 'content-length': String(body.length) } },
-        (res: IncomingMessage) => {
-          const status = res.statusCode ?? 0;
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => {
-            if (status >= 300) chunks.push(chunk);
-          });
-          res.on('error', (error) => resolve({ ok: false, retryable: false, error }));
-          res.on('end', () => {
-            if (status >= 200 && status < 300) resolve({ ok: true });
-            else {
-              const text = Buffer.concat(chunks).toString('utf8').slice(0, 500);
-              const error = new Error(`OTLP export to ${this.url.href} answered ${status}${text ? `: ${text}` : ''}`);
-              const retryAfter = res.headers['retry-after'];
-              resolve({ ok: false, retryable: RETRYABLE_STATUS.has(status), retryInMs: parseRetryAfter(retryAfter), error });
-            }
-          });
-        },
-      );
-      req.setTimeout(Math.max(1, timeoutMs), () => {
-        req.destroy();
-        resolve({ ok: false, retryable: true, error: new Error(`OTLP export to ${this.url.href} timed out`) });
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, retryable: RETRYABLE_NETWORK_ERRORS.has(error.code ?? ''), error }));
-      req.end(body);
-    });
   }
 
   /** Waits for every export in flight. */
@@ -740,11 +721,11 @@ export class OtlpProtobufSpanExporter implements SpanExporter {
     await Promise.all([...this.#pending]);
   }
 
-  /** Refuses new exports, waits for those in flight, closes the connections. */
+  /** Refuses new exports, waits for those in flight, stops the export thread (and its connections). */
   async shutdown(): Promise<void> {
     this.#shutdown = true;
     await this.forceFlush();
-    this.#agent.destroy();
+    await this.#thread.close();
   }
 }
 

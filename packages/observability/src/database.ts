@@ -48,6 +48,9 @@ interface Shape {
   spanName: string;
   /** The histogram series of this shape, by histogram (an app may have several observers). */
   series?: WeakMap<object, BoundHistogram>;
+  /** The histogram last recorded to and its series (nearly always the one observer). */
+  lastHistogram?: object;
+  lastSeries?: BoundHistogram;
   /** The span attributes of this shape, by `db.system.name` (one object for every span of the shape). */
   attributes?: Map<string, Attributes>;
 }
@@ -56,15 +59,30 @@ interface Shape {
 const shapes = new WeakMap<object, Shape>();
 
 /** Operation and main table of a query, from Kysely's operation tree (no SQL parsing). */
+/** The tree described last and its shape: a hot path runs the same prepared query again and again. */
+let lastNode: RootOperationNode | undefined;
+let lastShape: Shape | undefined;
+
 function describe(node: RootOperationNode): Shape {
+  if (node === lastNode) return lastShape!;
   let shape = shapes.get(node);
   if (shape === undefined) {
     const n = node as unknown as NodeLike;
     const operation = OPERATIONS[n.kind ?? ''] ?? 'OTHER';
     const table = tableName(n.into) ?? tableName(n.from?.froms?.[0]) ?? tableName(n.table) ?? '';
-    shape = { operation, table, spanName: table ? `${operation} ${table}` : operation };
+    shape = {
+      operation,
+      table,
+      spanName: table ? `${operation} ${table}` : operation,
+      series: undefined,
+      attributes: undefined,
+      lastHistogram: undefined,
+      lastSeries: undefined,
+    };
     shapes.set(node, shape);
   }
+  lastNode = node;
+  lastShape = shape;
   return shape;
 }
 
@@ -76,12 +94,15 @@ interface Pending {
 
 /** The histogram series of a query shape, bound once per shape (FastHistogram dedupes by labels). */
 function seriesOf(histogram: FastHistogram<'operation' | 'table'>, shape: Shape): BoundHistogram {
+  if (shape.lastHistogram === histogram) return shape.lastSeries!;
   shape.series ??= new WeakMap();
   let series = shape.series.get(histogram);
   if (series === undefined) {
     series = histogram.bind({ operation: shape.operation, table: shape.table });
     shape.series.set(histogram, series);
   }
+  shape.lastHistogram = histogram;
+  shape.lastSeries = series;
   return series;
 }
 

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { bundleEntries } from '@archbench/topologies/bundle';
 import { ExportThread } from './export-thread';
 
 let server: Server | undefined;
@@ -50,11 +54,9 @@ describe('ExportThread', () => {
     await thread.close();
   });
 
-  it('fails the exports in flight when stopped, with a message saying so, and starts again on the next export', async () => {
-    let hold = true;
-    const { url } = await receiver((_req, res) => {
-      if (!hold) res.writeHead(200).end();
-      // held requests never get an answer
+  it('fails the exports in flight when closed, with a message saying so, and every export after at once', async () => {
+    const { url } = await receiver(() => {
+      // never answers
     });
     const thread = new ExportThread({ url, headers: {}, timeoutMs: 60_000 });
     const held = thread.send(Buffer.from('held'));
@@ -63,10 +65,49 @@ describe('ExportThread', () => {
     const outcome = await held;
     expect(outcome.ok).toBe(false);
     expect(!outcome.ok && outcome.error.message).toMatch(/OTLP export thread stopped/);
-    hold = false;
-    expect(await thread.send(Buffer.from('again'))).toEqual({ ok: true });
-    await thread.close();
+    const later = await thread.send(Buffer.from('later'));
+    expect(!later.ok && later.error.message).toBe('the OTLP export thread is closed');
     server!.closeAllConnections();
+  });
+
+  it('copies a view that starts its ArrayBuffer but does not fill it (the rest stays usable)', async () => {
+    const { url, bodies } = await receiver((_req, res) => res.writeHead(200).end());
+    const thread = new ExportThread({ url, headers: {}, timeoutMs: 5000 });
+    const whole = new Uint8Array(64).fill(9);
+    expect(await thread.send(whole.subarray(0, 16))).toEqual({ ok: true });
+    expect(whole.byteLength).toBe(64);
+    expect(whole[63]).toBe(9);
+    expect(bodies[0]!.length).toBe(16);
+    await thread.close();
+  });
+
+  it("fails an export node cannot even start (a refused header) with node's message, and keeps answering", async () => {
+    const { url, bodies } = await receiver((_req, res) => res.writeHead(200).end());
+    const thread = new ExportThread({ url, headers: { 'bad header': 'x' }, timeoutMs: 5000 });
+    for (let i = 0; i < 2; i++) {
+      const outcome = await thread.send(Buffer.from('x'));
+      expect(!outcome.ok && outcome.error.message).toMatch(/Header name must be a valid HTTP token/);
+      // Failed as an export, not by taking the thread down with it.
+      expect(!outcome.ok && outcome.error.message).not.toMatch(/export thread/);
+    }
+    expect(bodies).toHaveLength(0);
+    await thread.close();
+  });
+
+  it('gives up on a receiver that refuses connections within the timeout, with the error code', async () => {
+    const { url } = await receiver(() => undefined);
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    const thread = new ExportThread({ url, headers: {}, timeoutMs: 1500 });
+    const started = Date.now();
+    const outcome = await thread.send(Buffer.from('x'));
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && (outcome.error as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(!outcome.ok && outcome.error.message).toMatch(/OTLP export to .* failed: connect ECONNREFUSED/);
+    // Retried once after about a second, then the next backoff would pass the timeout.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    expect(Date.now() - started).toBeLessThan(1500);
+    await thread.close();
   });
 
   it('keeps the process alive while an export is in flight, and lets it exit once answered', async () => {
@@ -97,4 +138,53 @@ describe('ExportThread', () => {
     expect(outcome).toEqual({ ok: true });
     expect(ms).toBeGreaterThanOrEqual(350);
   }, 20_000);
+
+  it('does not keep the process alive while waiting out a retry backoff', async () => {
+    // The receiver answers 503 with Retry-After: 3; the child, with nothing else to do, exits
+    // during the wait instead of sitting it out (as with the official exporter's unref'd timer).
+    const { url, bodies } = await receiver((_req, res) => res.writeHead(503, { 'retry-after': '3' }).end());
+    const script = `
+      const { ExportThread } = await import(process.env.MODULE);
+      void new ExportThread({ url: process.env.URL, headers: {}, timeoutMs: 10000 }).send(Buffer.from('x'));
+    `;
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, MODULE: new URL('./export-thread.ts', import.meta.url).href, URL: url },
+      stdio: 'ignore',
+    });
+    const killer = setTimeout(() => child.kill(), 15_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(bodies).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(2900);
+  }, 20_000);
+
+  it("still runs its thread from the servers' esbuild bundle (its program travels as source text)", async () => {
+    const { url, bodies } = await receiver((_req, res) => res.writeHead(200).end());
+    const dir = mkdtempSync(join(tmpdir(), 'export-thread-bundle-'));
+    try {
+      const entry = join(dir, 'entry.ts');
+      writeFileSync(
+        entry,
+        `import { ExportThread } from ${JSON.stringify(fileURLToPath(new URL('./export-thread.ts', import.meta.url)))};
+         const thread = new ExportThread({ url: process.env.URL!, headers: {}, timeoutMs: 5000 });
+         thread.send(Buffer.from('bundled')).then((outcome) => process.stdout.write(JSON.stringify(outcome)));`,
+      );
+      const { entry: bundle } = await bundleEntries({ entry });
+      const child = spawn(process.execPath, [bundle], { env: { ...process.env, URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toEqual({ ok: true });
+      expect(bodies.map((b) => b.toString())).toEqual(['bundled']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

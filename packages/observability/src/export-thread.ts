@@ -31,7 +31,14 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-type Reply = { id: number; ok: true } | { id: number; ok: false; message: string };
+/**
+ * What the thread says about an export: its outcome (`done`), or that it is waiting out a retry
+ * backoff (`backoff`: true while waiting), during which it does not keep the process alive.
+ */
+type Reply =
+  | { id: number; kind: 'done'; ok: true }
+  | { id: number; kind: 'done'; ok: false; message: string; code: string | undefined }
+  | { id: number; kind: 'backoff'; waiting: boolean };
 
 /**
  * The thread's program. It is sent as source text (`String(threadMain)`), so it may use only its
@@ -56,7 +63,7 @@ function threadMain(retryAfterMs: (value: string | undefined) => number | undefi
   const MAX_BACKOFF_MS = 5000;
   const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
   const RETRYABLE_NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
-  type Attempt = { ok: true } | { ok: false; retryable: boolean; retryInMs?: number; message: string };
+  type Attempt = { ok: true } | { ok: false; retryable: boolean; retryInMs?: number; message: string; code?: string };
 
   function post(body: Uint8Array, timeoutMs: number): Promise<Attempt> {
     return new Promise((resolve) => {
@@ -66,7 +73,7 @@ function threadMain(retryAfterMs: (value: string | undefined) => number | undefi
         res.on('data', (chunk: Buffer) => {
           if (status >= 300) chunks.push(chunk);
         });
-        res.on('error', (error) => resolve({ ok: false, retryable: false, message: error.message }));
+        res.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, retryable: false, message: error.message, code: error.code }));
         res.on('end', () => {
           if (status >= 200 && status < 300) resolve({ ok: true });
           else {
@@ -86,13 +93,18 @@ function threadMain(retryAfterMs: (value: string | undefined) => number | undefi
         resolve({ ok: false, retryable: true, message: `OTLP export to ${url.href} timed out` });
       });
       req.on('error', (error: NodeJS.ErrnoException) =>
-        resolve({ ok: false, retryable: RETRYABLE_NETWORK_ERRORS.has(error.code ?? ''), message: `OTLP export to ${url.href} failed: ${error.message}` }),
+        resolve({
+          ok: false,
+          retryable: RETRYABLE_NETWORK_ERRORS.has(error.code ?? ''),
+          message: `OTLP export to ${url.href} failed: ${error.message}`,
+          code: error.code,
+        }),
       );
       req.end(body);
     });
   }
 
-  async function send(body: Uint8Array): Promise<Attempt> {
+  async function send(id: number, body: Uint8Array): Promise<Attempt> {
     const deadline = Date.now() + config.timeoutMs;
     let backoff = 1000;
     let result = await post(body, config.timeoutMs);
@@ -101,17 +113,25 @@ function threadMain(retryAfterMs: (value: string | undefined) => number | undefi
       backoff *= 1.5;
       const wait = result.retryInMs ?? jittered;
       if (wait > deadline - Date.now()) return result;
+      // As the official exporter's backoff timer, the wait does not keep the process alive.
+      port.postMessage({ id, kind: 'backoff', waiting: true } satisfies Reply);
       await new Promise((resolve) => setTimeout(resolve, wait));
+      port.postMessage({ id, kind: 'backoff', waiting: false } satisfies Reply);
       result = await post(body, deadline - Date.now());
     }
     return result;
   }
 
   port.on('message', (message: { id: number; body: Uint8Array }) => {
-    void send(message.body).then((result) => {
-      const reply: Reply = result.ok ? { id: message.id, ok: true } : { id: message.id, ok: false, message: result.message };
-      port.postMessage(reply);
-    });
+    // A throw while making the request (a header node refuses, say) fails this export, not the thread.
+    void send(message.id, message.body)
+      .catch((error: unknown): Attempt => ({ ok: false, retryable: false, message: error instanceof Error ? error.message : String(error) }))
+      .then((result) => {
+        const reply: Reply = result.ok
+          ? { id: message.id, kind: 'done', ok: true }
+          : { id: message.id, kind: 'done', ok: false, message: result.message, code: result.code };
+        port.postMessage(reply);
+      });
   });
 }
 
@@ -125,9 +145,10 @@ const SOURCE = `const __name = (target) => target;\n(${String(threadMain)})(${St
  */
 export class ExportThread {
   readonly #config: ExportThreadConfig;
-  /** The running thread and the exports it has not answered yet, by id. */
-  #running: { worker: Worker; waiting: Map<number, (outcome: ExportOutcome) => void> } | undefined;
+  /** The running thread, the exports it has not answered yet (by id), and those of them waiting out a backoff. */
+  #running: Running | undefined;
   #next = 0;
+  #closed = false;
 
   constructor(config: ExportThreadConfig) {
     this.#config = config;
@@ -135,46 +156,73 @@ export class ExportThread {
 
   /** POSTs `body` (retrying as threadMain says); never rejects. `body` is handed over: do not use it after. */
   send(body: Uint8Array): Promise<ExportOutcome> {
-    const { worker, waiting } = (this.#running ??= this.#start());
+    if (this.#closed) return Promise.resolve({ ok: false, error: new Error('the OTLP export thread is closed') });
+    const running = (this.#running ??= this.#start());
     const id = this.#next++;
     return new Promise((resolve) => {
-      waiting.set(id, resolve);
-      if (waiting.size === 1) worker.ref();
-      // A body with an ArrayBuffer of its own moves to the thread; a view into a shared pool is copied.
+      running.waiting.set(id, resolve);
+      running.keepAlive();
+      // A body with an ArrayBuffer of its own moves to the thread; a view into a larger one (node's
+      // pool of small buffers) is copied.
       const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
-      worker.postMessage({ id, body }, own ? [body.buffer as ArrayBuffer] : []);
+      try {
+        running.worker.postMessage({ id, body }, own ? [body.buffer as ArrayBuffer] : []);
+      } catch (error) {
+        running.waiting.delete(id);
+        running.keepAlive();
+        resolve({ ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+      }
     });
   }
 
-  /** Stops the thread; exports it has not answered fail. */
+  /** Stops the thread for good; exports it has not answered fail, later ones fail at once. */
   async close(): Promise<void> {
+    this.#closed = true;
     const running = this.#running;
     this.#running = undefined;
     if (running !== undefined) await running.worker.terminate();
   }
 
-  #start(): { worker: Worker; waiting: Map<number, (outcome: ExportOutcome) => void> } {
+  #start(): Running {
     const worker = new Worker(SOURCE, { eval: true, workerData: this.#config, name: 'archbench OTLP export' });
     const waiting = new Map<number, (outcome: ExportOutcome) => void>();
-    const running = { worker, waiting };
+    const backingOff = new Set<number>();
+    // Alive while an export is being sent; not while none is, nor while all wait out a backoff.
+    const keepAlive = () => (waiting.size > backingOff.size ? worker.ref() : worker.unref());
+    const running: Running = { worker, waiting, keepAlive };
     worker.on('message', (reply: Reply) => {
+      if (reply.kind === 'backoff') {
+        if (reply.waiting) backingOff.add(reply.id);
+        else backingOff.delete(reply.id);
+        keepAlive();
+        return;
+      }
       const resolve = waiting.get(reply.id);
       if (resolve === undefined) return;
       waiting.delete(reply.id);
-      if (waiting.size === 0) worker.unref();
-      resolve(reply.ok ? { ok: true } : { ok: false, error: new Error(reply.message) });
+      backingOff.delete(reply.id);
+      keepAlive();
+      resolve(reply.ok ? { ok: true } : { ok: false, error: Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }) });
     });
     // A thread that dies fails what it held; the next export starts another.
     const fail = (error: Error) => {
       if (this.#running === running) this.#running = undefined;
       const pending = [...waiting.values()];
       waiting.clear();
+      backingOff.clear();
       for (const resolve of pending) resolve({ ok: false, error });
     };
     worker.on('error', (error) => fail(new Error(`the OTLP export thread failed: ${error.message}`)));
     worker.on('exit', (code) => fail(new Error(`the OTLP export thread stopped (exit code ${code})`)));
     // After the listeners: adding a 'message' listener refs the thread's port again.
-    worker.unref();
+    keepAlive();
     return running;
   }
+}
+
+interface Running {
+  worker: Worker;
+  waiting: Map<number, (outcome: ExportOutcome) => void>;
+  /** Refs the thread while an export is being sent, unrefs it otherwise. */
+  keepAlive: () => void;
 }

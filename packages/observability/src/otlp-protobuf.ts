@@ -462,15 +462,16 @@ function span(w: Writer, s: ReadableSpan): void {
   }
   w.tag1((5 << 3) | 2);
   spanName(w, s.name);
-  // Kind and the two times, in one reservation: 2 + 9 + 9 bytes at most (a kind is below 128).
-  w.ensure(20);
+  // Kind and the two times, in one reservation: 2 + 9 + 9 bytes for an API kind (below 128), 11
+  // + 9 + 9 for any other number.
+  w.ensure(29);
   // The API's kinds start at 0 (INTERNAL); OTLP's at 1 (0 is unspecified).
   const kind = (s.kind as number | null | undefined) == null ? 0 : s.kind + 1;
-  if (kind !== 0) {
+  if (kind > 0 && kind < 0x80) {
     w.buf[w.pos] = (6 << 3) | 0;
     w.buf[w.pos + 1] = kind;
     w.pos += 2;
-  }
+  } else if (kind !== 0) smallVarintField(w, (6 << 3) | 0, kind);
   w.buf[w.pos++] = (7 << 3) | 1;
   w.hrTime(s.startTime);
   w.buf[w.pos++] = (8 << 3) | 1;

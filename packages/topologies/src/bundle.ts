@@ -65,7 +65,9 @@ export async function bundleEntries<N extends string>(entries: Record<N, string>
     // Resolve third-party packages exactly as Node would (no bundler-only `module` entries).
     mainFields: ['main'],
     conditions: [],
-    // Not minified: stack traces stay readable.
+    // Not minified: stack traces stay readable. (Also: the OTLP export thread's program is sent to
+    // its worker as source text, which a minifier's or an older target's helpers would break;
+    // export-thread.test.ts runs it from this bundle.)
     logLevel: 'error',
     plugins: [externalPackages],
   });

@@ -9,7 +9,7 @@
 // dropped, though its POSTs themselves come once per ~2,500 requests. In a thread of its own the
 // client has its own isolate and its own feedback. The main thread encodes the batch and hands
 // the bytes over (transferred, not copied); the thread POSTs and retries.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 /** What the thread is told once, at start. */
 export interface ExportThreadConfig {
@@ -184,6 +184,9 @@ export class ExportThread {
   }
 
   #start(): Running {
+    // Loaded here, not imported: node's worker module costs about 2 MB of memory in every process
+    // that loads it, and a server that exports no spans never needs it.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const worker = new Worker(SOURCE, { eval: true, workerData: this.#config, name: 'archbench OTLP export' });
     const waiting = new Map<number, (outcome: ExportOutcome) => void>();
     const backingOff = new Set<number>();

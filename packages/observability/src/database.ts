@@ -58,11 +58,11 @@ interface Shape {
 /** Prepared queries run the same tree many times: describe each tree once. */
 const shapes = new WeakMap<object, Shape>();
 
-/** Operation and main table of a query, from Kysely's operation tree (no SQL parsing). */
 /** The tree described last and its shape: a hot path runs the same prepared query again and again. */
 let lastNode: RootOperationNode | undefined;
 let lastShape: Shape | undefined;
 
+/** Operation and main table of a query, from Kysely's operation tree (no SQL parsing). */
 function describe(node: RootOperationNode): Shape {
   if (node === lastNode) return lastShape!;
   let shape = shapes.get(node);

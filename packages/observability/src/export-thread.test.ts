@@ -1,40 +1,29 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bundleEntries } from '@archbench/topologies/bundle';
 import { ExportThread } from './export-thread';
+import { startReceiver } from './test-support';
+import type { Receiver } from './test-support';
 
-let server: Server | undefined;
-afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+let opened: Receiver | undefined;
+afterEach(async () => {
+  await opened?.close();
+  opened = undefined;
+});
 
-/** A receiver on loopback: what it got, and `answer` deciding each reply. */
-async function receiver(answer: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<{ url: string; bodies: Buffer[] }> {
-  const bodies: Buffer[] = [];
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(Buffer.concat(chunks));
-      answer(req, res, bodies.at(-1)!);
-    });
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/v1/traces`, bodies };
+/** A receiver for one test, closed after it. */
+async function receiver(answer?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  opened = await startReceiver(answer);
+  return opened;
 }
 
 describe('ExportThread', () => {
   it('POSTs from its thread with the configured headers; a body with its own memory moves there, a pooled one is copied', async () => {
-    let headers: IncomingMessage['headers'] = {};
-    const { url, bodies } = await receiver((req, res) => {
-      headers = req.headers;
-      res.writeHead(200).end();
-    });
+    const { tracesUrl: url, bodies, requests } = await receiver();
     const thread = new ExportThread({ url, headers: { 'content-type': 'application/x-protobuf', authorization: 'Bearer k' }, timeoutMs: 5000 });
     const own = Buffer.from(new Uint8Array(8192).fill(7).buffer);
     expect(await thread.send(own)).toEqual({ ok: true });
@@ -49,13 +38,13 @@ describe('ExportThread', () => {
     expect(neighbour.toString()).toBe('neighbour');
     expect(bodies.map((b) => b.length)).toEqual([8192, 11]);
     expect(bodies[1]!.toString()).toBe('pooled body');
-    expect(headers['content-type']).toBe('application/x-protobuf');
-    expect(headers.authorization).toBe('Bearer k');
+    expect(requests[0]!.headers['content-type']).toBe('application/x-protobuf');
+    expect(requests[0]!.headers.authorization).toBe('Bearer k');
     await thread.close();
   });
 
   it('fails the exports in flight when closed, with a message saying so, and every export after at once', async () => {
-    const { url } = await receiver(() => {
+    const { tracesUrl: url } = await receiver(() => {
       // never answers
     });
     const thread = new ExportThread({ url, headers: {}, timeoutMs: 60_000 });
@@ -67,11 +56,10 @@ describe('ExportThread', () => {
     expect(!outcome.ok && outcome.error.message).toMatch(/OTLP export thread stopped/);
     const later = await thread.send(Buffer.from('later'));
     expect(!later.ok && later.error.message).toBe('the OTLP export thread is closed');
-    server!.closeAllConnections();
   });
 
   it('copies a view that starts its ArrayBuffer but does not fill it (the rest stays usable)', async () => {
-    const { url, bodies } = await receiver((_req, res) => res.writeHead(200).end());
+    const { tracesUrl: url, bodies } = await receiver();
     const thread = new ExportThread({ url, headers: {}, timeoutMs: 5000 });
     const whole = new Uint8Array(64).fill(9);
     expect(await thread.send(whole.subarray(0, 16))).toEqual({ ok: true });
@@ -82,7 +70,7 @@ describe('ExportThread', () => {
   });
 
   it("fails an export node cannot even start (a refused header) with node's message, and keeps answering", async () => {
-    const { url, bodies } = await receiver((_req, res) => res.writeHead(200).end());
+    const { tracesUrl: url, bodies } = await receiver();
     const thread = new ExportThread({ url, headers: { 'bad header': 'x' }, timeoutMs: 5000 });
     for (let i = 0; i < 2; i++) {
       const outcome = await thread.send(Buffer.from('x'));
@@ -95,9 +83,9 @@ describe('ExportThread', () => {
   });
 
   it('gives up on a receiver that refuses connections within the timeout, with the error code', async () => {
-    const { url } = await receiver(() => undefined);
-    await new Promise<void>((resolve) => server!.close(() => resolve()));
-    server = undefined;
+    const { tracesUrl: url } = await receiver();
+    await opened!.close();
+    opened = undefined;
     const thread = new ExportThread({ url, headers: {}, timeoutMs: 1500 });
     const started = Date.now();
     const outcome = await thread.send(Buffer.from('x'));
@@ -113,7 +101,7 @@ describe('ExportThread', () => {
   it('keeps the process alive while an export is in flight, and lets it exit once answered', async () => {
     // The receiver is here, the exporting process a child with nothing else to keep it alive: it
     // must live to see the answer (sent after 400 ms), then exit on its own.
-    const { url } = await receiver((_req, res) => setTimeout(() => res.writeHead(200).end(), 400));
+    const { tracesUrl: url } = await receiver((_req, res) => setTimeout(() => res.writeHead(200).end(), 400));
     const script = `
       const { ExportThread } = await import(process.env.MODULE);
       const thread = new ExportThread({ url: process.env.URL, headers: {}, timeoutMs: 5000 });
@@ -142,7 +130,7 @@ describe('ExportThread', () => {
   it('does not keep the process alive while waiting out a retry backoff', async () => {
     // The receiver answers 503 with Retry-After: 3; the child, with nothing else to do, exits
     // during the wait instead of sitting it out (as with the official exporter's unref'd timer).
-    const { url, bodies } = await receiver((_req, res) => res.writeHead(503, { 'retry-after': '3' }).end());
+    const { tracesUrl: url, bodies } = await receiver((_req, res) => res.writeHead(503, { 'retry-after': '3' }).end());
     const script = `
       const { ExportThread } = await import(process.env.MODULE);
       void new ExportThread({ url: process.env.URL, headers: {}, timeoutMs: 10000 }).send(Buffer.from('x'));
@@ -162,7 +150,7 @@ describe('ExportThread', () => {
   }, 20_000);
 
   it("still runs its thread from the servers' esbuild bundle (its program travels as source text)", async () => {
-    const { url, bodies } = await receiver((_req, res) => res.writeHead(200).end());
+    const { tracesUrl: url, bodies } = await receiver();
     const dir = mkdtempSync(join(tmpdir(), 'export-thread-bundle-'));
     try {
       const entry = join(dir, 'entry.ts');

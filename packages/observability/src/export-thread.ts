@@ -141,11 +141,12 @@ const SOURCE = `const __name = (target) => target;\n(${String(threadMain)})(${St
 
 /**
  * One worker thread POSTing export requests for one exporter. Started at the first export; it
- * keeps the process alive only while an export is in flight, as a pending HTTP request would.
+ * keeps the process alive only while an export is being sent (as a pending HTTP request would),
+ * not while none is nor while a retry waits.
  */
 export class ExportThread {
   readonly #config: ExportThreadConfig;
-  /** The running thread, the exports it has not answered yet (by id), and those of them waiting out a backoff. */
+  /** The running thread and the exports it has not answered yet (by id). */
   #running: Running | undefined;
   #next = 0;
   #closed = false;

@@ -1,6 +1,3 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import type { Attributes, Link, Span, SpanOptions } from '@opentelemetry/api';
 import { TraceState, hrTimeToMilliseconds } from '@opentelemetry/core';
@@ -10,6 +7,8 @@ import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanP
 import type { ReadableSpan, SpanLimits } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LightSpan } from './light-span';
+import { startReceiver } from './test-support';
+import type { Receiver } from './test-support';
 import { encodeTraceExportRequest } from './otlp-protobuf';
 import { initTracing } from './tracing';
 
@@ -227,26 +226,18 @@ describe('LightSpan', () => {
 });
 
 describe('initTracing with OTLP protobuf export', () => {
-  let server: Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+  let receiver: Receiver | undefined;
+  afterEach(() => receiver?.close());
 
   it('makes recorded spans as LightSpans, child of their parent, and exports them as the official serializer would', async () => {
-    const bodies: Buffer[] = [];
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        bodies.push(Buffer.concat(chunks));
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    receiver = await startReceiver();
+    const { bodies } = receiver;
     // Parent-based (children follow the parent) and plain always_on (children decided alike).
     for (const name of ['parentbased_always_on', 'always_on'] as const) {
       const tracing = initTracing({
         serviceName: 'light',
         serviceVersion: '0.1.0',
-        otlpEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        otlpEndpoint: receiver.url,
         otlpProtocol: 'http/protobuf',
         sampler: { name },
         registerGlobal: false,

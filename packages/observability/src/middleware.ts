@@ -126,16 +126,13 @@ let lastHostParts: readonly [string | undefined, number | undefined] = NO_HOST;
 
 function hostParts(host: string | undefined): readonly [string | undefined, number | undefined] {
   if (!host) return NO_HOST;
-  if (host === lastHost) return lastHostParts;
-  const colon = host.lastIndexOf(':');
-  let parts: [string | undefined, number | undefined] = [host, undefined];
-  if (colon > 0 && !host.endsWith(']')) {
-    const port = Number(host.slice(colon + 1));
-    parts = [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
+  if (host !== lastHost) {
+    const colon = host.lastIndexOf(':');
+    const port = colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) : undefined;
+    lastHostParts = port === undefined ? [host, undefined] : [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
+    lastHost = host;
   }
-  lastHost = host;
-  lastHostParts = parts;
-  return parts;
+  return lastHostParts;
 }
 
 /**

@@ -1,6 +1,3 @@
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import type { Attributes, Link } from '@opentelemetry/api';
 import { ExportResultCode, TraceState } from '@opentelemetry/core';
@@ -19,7 +16,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRetryAfter } from './export-thread';
 import { OtlpProtobufSpanExporter, OtlpProtobufSpanProcessor, encodeTraceExportRequest } from './otlp-protobuf';
-import { otlpProtobufSpans } from './test-support';
+import { otlpProtobufSpans, startReceiver } from './test-support';
+import type { Receiver } from './test-support';
 
 /** Attributes of every type OTel allows, with values that hit every varint and string path. */
 const EVERY_TYPE: Attributes = {
@@ -189,28 +187,21 @@ describe('parseRetryAfter', () => {
   });
 });
 
-interface Request {
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
+/** The receiver of the running test, closed after it. */
+let opened: Receiver | undefined;
+afterEach(async () => {
+  await opened?.close();
+  opened = undefined;
+});
 
 describe('OtlpProtobufSpanExporter', () => {
-  let server: Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
-
-  async function receiver(statuses: Array<[number, Record<string, string>?]>): Promise<{ url: string; requests: Request[] }> {
-    const requests: Request[] = [];
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        requests.push({ headers: req.headers, body: Buffer.concat(chunks) });
-        const [status, headers] = statuses[Math.min(requests.length - 1, statuses.length - 1)]!;
-        res.writeHead(status, { 'content-type': 'application/x-protobuf', ...headers }).end(status >= 400 ? 'nope' : '');
-      });
+  /** A receiver answering its n-th request with the n-th status (the last one from then on). */
+  async function receiver(statuses: Array<[number, Record<string, string>?]>): Promise<{ url: string; requests: Receiver['requests'] }> {
+    opened = await startReceiver((_req, res, index) => {
+      const [status, headers] = statuses[Math.min(index, statuses.length - 1)]!;
+      res.writeHead(status, { 'content-type': 'application/x-protobuf', ...headers }).end(status >= 400 ? 'nope' : '');
     });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/v1/traces`, requests };
+    return { url: opened.tracesUrl, requests: opened.requests };
   }
 
   const exportOnce = (exporter: OtlpProtobufSpanExporter, spans: ReadableSpan[]) => new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
@@ -262,21 +253,9 @@ describe('OtlpProtobufSpanExporter', () => {
 });
 
 describe('OtlpProtobufSpanProcessor', () => {
-  let server: Server | undefined;
-  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
-
   async function collector(): Promise<{ url: string; bodies: Buffer[] }> {
-    const bodies: Buffer[] = [];
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        bodies.push(Buffer.concat(chunks));
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-      });
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/v1/traces`, bodies };
+    opened = await startReceiver();
+    return { url: opened.tracesUrl, bodies: opened.bodies };
   }
 
   /** A provider exporting through the processor and, beside it, keeping the same spans in memory. */

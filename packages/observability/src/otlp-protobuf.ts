@@ -265,10 +265,7 @@ function keyValue(w: Writer, key: string, value: unknown): void {
   const kv = w.begin(1);
   w.tag1((1 << 3) | 2);
   w.string(key);
-  w.tag1((2 << 3) | 2);
-  const v = w.begin(1);
-  anyValue(w, value);
-  w.end(v, 1);
+  valueField(w, value);
   w.end(kv, 1);
 }
 
@@ -276,11 +273,16 @@ function keyValue(w: Writer, key: string, value: unknown): void {
 function keyValueAfterKey(w: Writer, keyField: Buffer, value: unknown): void {
   const kv = w.begin(1);
   raw(w, keyField);
+  valueField(w, value);
+  w.end(kv, 1);
+}
+
+/** Field 2 of a KeyValue: the AnyValue message with its tag and length. */
+function valueField(w: Writer, value: unknown): void {
   w.tag1((2 << 3) | 2);
   const v = w.begin(1);
   anyValue(w, value);
   w.end(v, 1);
-  w.end(kv, 1);
 }
 
 /**
@@ -462,16 +464,11 @@ function span(w: Writer, s: ReadableSpan): void {
   }
   w.tag1((5 << 3) | 2);
   spanName(w, s.name);
-  // Kind and the two times, in one reservation: 2 + 9 + 9 bytes for an API kind (below 128), 11
-  // + 9 + 9 for any other number.
-  w.ensure(29);
   // The API's kinds start at 0 (INTERNAL); OTLP's at 1 (0 is unspecified).
   const kind = (s.kind as number | null | undefined) == null ? 0 : s.kind + 1;
-  if (kind > 0 && kind < 0x80) {
-    w.buf[w.pos] = (6 << 3) | 0;
-    w.buf[w.pos + 1] = kind;
-    w.pos += 2;
-  } else if (kind !== 0) smallVarintField(w, (6 << 3) | 0, kind);
+  if (kind !== 0) smallVarintField(w, (6 << 3) | 0, kind);
+  // The two times, tag and fixed64 each, in one reservation.
+  w.ensure(18);
   w.buf[w.pos++] = (7 << 3) | 1;
   w.hrTime(s.startTime);
   w.buf[w.pos++] = (8 << 3) | 1;
@@ -495,31 +492,14 @@ function span(w: Writer, s: ReadableSpan): void {
     link(w, links[i]!);
   }
   smallVarintField(w, (14 << 3) | 0, s.droppedLinksCount);
-  const status = s.status;
-  if (status.message) {
-    w.tag1((15 << 3) | 2);
-    const at = w.begin(1);
+  w.tag1((15 << 3) | 2);
+  const status = w.begin(1);
+  if (s.status.message) {
     w.tag1((2 << 3) | 2);
-    w.string(status.message);
-    smallVarintField(w, (3 << 3) | 0, status.code);
-    w.end(at, 1);
-  } else {
-    // Status without a message: field 15, length 2, field 3 and its code (0–2), one reservation.
-    w.ensure(4);
-    const code = status.code;
-    if (code >= 0 && code < 0x80) {
-      w.buf[w.pos] = (15 << 3) | 2;
-      w.buf[w.pos + 1] = 2;
-      w.buf[w.pos + 2] = (3 << 3) | 0;
-      w.buf[w.pos + 3] = code;
-      w.pos += 4;
-    } else {
-      w.tag1((15 << 3) | 2);
-      const at = w.begin(1);
-      smallVarintField(w, (3 << 3) | 0, code);
-      w.end(at, 1);
-    }
+    w.string(s.status.message);
   }
+  smallVarintField(w, (3 << 3) | 0, s.status.code);
+  w.end(status, 1);
   // Field 16 (a two-byte tag) and its fixed32 flags.
   w.ensure(6);
   w.buf[w.pos++] = 0x85;

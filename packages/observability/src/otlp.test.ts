@@ -1,10 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observe } from './hono';
 import { createLogger } from './logging';
-import { captureLogs, otlpProtobufSpans } from './test-support';
+import { captureLogs, otlpProtobufSpans, startReceiver } from './test-support';
+import type { Receiver } from './test-support';
 import { initTracing, tracingOptionsFromEnv } from './tracing';
 
 interface Received {
@@ -15,29 +14,21 @@ interface Received {
 }
 
 /** A minimal OTLP/HTTP receiver: keeps every POSTed body, answers 200 like a collector. */
-const received: Received[] = [];
-const receiver = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const raw = Buffer.concat(chunks);
-    const contentType = req.headers['content-type'] ?? '';
-    received.push({
-      path: req.url ?? '',
-      contentType,
-      raw,
-      body: contentType.startsWith('application/json') && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined,
-    });
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-  });
-});
+let receiver: Receiver;
 let endpoint = '';
+/** What it received so far, JSON bodies parsed. */
+function received(): Received[] {
+  return receiver.requests.map(({ path, headers, body: raw }) => {
+    const contentType = headers['content-type'] ?? '';
+    return { path, contentType, raw, body: contentType.startsWith('application/json') && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined };
+  });
+}
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startReceiver((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  endpoint = receiver.url;
 });
-afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+afterAll(() => receiver.close());
 
 interface OtlpAttribute {
   key: string;
@@ -70,10 +61,11 @@ describe('OTLP/HTTP export', () => {
     // Batched: nothing has to be sent yet; a flush (as on shutdown) sends it.
     await tracing.shutdown();
 
-    expect(received.length).toBeGreaterThan(0);
-    expect(received.every((r) => r.path === '/v1/traces')).toBe(true);
-    expect(received[0]!.contentType).toMatch(/^application\/json/);
-    const exports = received.map((r) => r.body as OtlpExport);
+    const got = received();
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.every((r) => r.path === '/v1/traces')).toBe(true);
+    expect(got[0]!.contentType).toMatch(/^application\/json/);
+    const exports = got.map((r) => r.body as OtlpExport);
     const resourceSpans = exports.flatMap((e) => e.resourceSpans);
     const attr = (attrs: OtlpAttribute[], key: string) => attrs.find((a) => a.key === key)?.value;
     expect(attr(resourceSpans[0]!.resource.attributes, 'service.name')?.stringValue).toBe('otlp-test');
@@ -88,7 +80,7 @@ describe('OTLP/HTTP export', () => {
   });
 
   it('sends protobuf in production (the OTel default protocol), one span per request', async () => {
-    received.length = 0;
+    receiver.requests.length = 0;
     const tracing = initTracing({
       serviceName: 'otlp-proto',
       registerGlobal: false,
@@ -99,11 +91,12 @@ describe('OTLP/HTTP export', () => {
     app.get('/things/:id', (c) => c.json({ id: c.req.param('id') }));
     for (const id of ['1', '2', '3']) expect((await app.request(`http://localhost/things/${id}`)).status).toBe(200);
     await tracing.shutdown();
-    expect(received.length).toBeGreaterThan(0);
-    expect(received.every((r) => r.path === '/v1/traces' && r.contentType === 'application/x-protobuf')).toBe(true);
-    const names = received.flatMap((r) => otlpProtobufSpans(r.raw));
+    const got = received();
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.every((r) => r.path === '/v1/traces' && r.contentType === 'application/x-protobuf')).toBe(true);
+    const names = got.flatMap((r) => otlpProtobufSpans(r.raw));
     expect(names).toEqual(['GET /things/:id', 'GET /things/:id', 'GET /things/:id']);
-    expect(Buffer.concat(received.map((r) => r.raw)).includes('otlp-proto')).toBe(true);
+    expect(Buffer.concat(got.map((r) => r.raw)).includes('otlp-proto')).toBe(true);
     expect(() => tracingOptionsFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL must be one of/);
   });
 });

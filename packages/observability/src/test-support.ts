@@ -1,4 +1,6 @@
 // Helpers for this package's tests: serve Hono apps on ephemeral ports and capture log lines.
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 
@@ -21,6 +23,55 @@ export function serveApp(app: { fetch: (request: Request) => Response | Promise<
       });
     });
   });
+}
+
+/** A stand-in collector on 127.0.0.1 (see startReceiver): what it received, and how to stop it. */
+export interface Receiver {
+  /** The base URL, `http://127.0.0.1:<port>` (an OTLP endpoint). */
+  url: string;
+  /** `<url>/v1/traces`, where an OTLP exporter posts spans. */
+  tracesUrl: string;
+  /** Every request, in arrival order, with its path and whole body. */
+  requests: Array<{ path: string; headers: IncomingHttpHeaders; body: Buffer }>;
+  /** The bodies alone, in the same order. */
+  bodies: Buffer[];
+  /** Closes the server and every connection still open (a request never answered included). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an HTTP receiver that keeps each request and its body, then lets `answer` reply (`index`:
+ * the request's place, from 0). Without `answer` it replies 200 like a collector.
+ * @example const receiver = await startReceiver((_req, res, index) => res.writeHead(index === 0 ? 503 : 200).end())
+ */
+export async function startReceiver(
+  answer: (req: IncomingMessage, res: ServerResponse, index: number) => void = (_req, res) => void res.writeHead(200).end(),
+): Promise<Receiver> {
+  const requests: Receiver['requests'] = [];
+  const bodies: Buffer[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ path: req.url ?? '', headers: req.headers, body });
+      bodies.push(body);
+      answer(req, res, requests.length - 1);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    tracesUrl: `${url}/v1/traces`,
+    requests,
+    bodies,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** A pino destination keeping every line, parsed. */

@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -14,7 +12,7 @@ import { observe } from './hono';
 import { createHttpClient } from './http-client';
 import { createLogger } from './logging';
 import { createMetrics } from './metrics';
-import { captureLogs, otlpProtobufSpanCount, serveApp } from './test-support';
+import { captureLogs, otlpProtobufSpanCount, serveApp, startReceiver } from './test-support';
 import type { Served } from './test-support';
 import { InMemorySpanExporter, initTracing, injectContext, tracingOptionsFromEnv, withConsumerSpan, withProducerSpan } from './tracing';
 import type { ReadableSpan } from './tracing';
@@ -252,18 +250,10 @@ describe('tracingOptionsFromEnv', () => {
   });
 
   it('batches OTLP export as the OTEL_BSP_* variables say: a full batch leaves at once, the rest waits for the delay', async () => {
-    const bodies: Buffer[] = [];
-    const receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        bodies.push(Buffer.concat(chunks));
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiver = await startReceiver();
+    const { bodies } = receiver;
     const options = tracingOptionsFromEnv({
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_TRACES_SAMPLER: 'always_on',
       OTEL_BSP_SCHEDULE_DELAY: '60000',
@@ -282,7 +272,7 @@ describe('tracingOptionsFromEnv', () => {
       expect(bodies.map(otlpProtobufSpanCount)).toEqual([2, 1]);
     } finally {
       await tracing.shutdown();
-      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      await receiver.close();
     }
   });
 

@@ -40,6 +40,18 @@ const LINKS: Link[] = [
   },
 ];
 
+/** Frozen attributes objects, as the query observer and the request middleware pass them: taken as one block. */
+const QUERY_SHAPE: Attributes = Object.freeze({ 'db.system.name': 'sqlite', 'db.operation.name': 'SELECT', 'db.collection.name': undefined });
+const ROUTE_BLOCK: Attributes = Object.freeze({
+  'http.request.method': 'GET',
+  'url.scheme': 'http',
+  'server.port': 3000,
+  'http.route': '/products/:sku',
+  'http.response.status_code': 200,
+});
+/** Frozen but not a block: an array value (the span copies arrays). */
+const NOT_A_BLOCK: Attributes = Object.freeze({ 'db.system.name': 'sqlite', 'arr.str': ['a', 'b'] });
+
 // Made once: a stack trace names the line an error was made on.
 const BOOM = new Error('boom: überlastet');
 const CODED = Object.assign(new Error('coded'), { code: 'E_CODE' });
@@ -103,6 +115,35 @@ const SCENARIOS: Scenario[] = [
       s.updateName('renamed late');
       s.end();
     },
+  },
+  {
+    name: 'SELECT (a frozen block)',
+    options: { kind: SpanKind.CLIENT, startTime: [1_700_000_004, 0], attributes: QUERY_SHAPE },
+    act: (s) => s.end([1_700_000_004, 5_000]),
+  },
+  {
+    name: 'GET (a block, then more)',
+    options: { kind: SpanKind.SERVER, startTime: [1_700_000_005, 0] },
+    act: (s) => {
+      s.setAttributes(ROUTE_BLOCK);
+      s.setAttribute('url.path', '/products/SKU-2');
+      s.setAttributes(QUERY_SHAPE);
+      s.end([1_700_000_005, 7_000]);
+    },
+  },
+  {
+    name: 'GET (a block, one of its keys set again)',
+    options: { kind: SpanKind.SERVER, startTime: [1_700_000_006, 0] },
+    act: (s) => {
+      s.setAttributes(ROUTE_BLOCK);
+      s.setAttribute('http.response.status_code', 503);
+      s.end([1_700_000_006, 7_000]);
+    },
+  },
+  {
+    name: 'frozen, not a block',
+    options: { startTime: [1_700_000_007, 0], attributes: NOT_A_BLOCK },
+    act: (s) => s.end([1_700_000_007, 1]),
   },
   {
     name: 'over limits',
@@ -171,6 +212,7 @@ describe('LightSpan', () => {
   it('holds the same span data as the SDK span for the same calls, so both encode to the same bytes (and as the official serializer does)', () => {
     for (const limits of [
       {},
+      { attributeCountLimit: 3 },
       { attributeCountLimit: 3, eventCountLimit: 2, linkCountLimit: 2, attributePerEventCountLimit: 2, attributeValueLengthLimit: 10 },
     ]) {
       const { sdk, light } = bothWays(limits);
@@ -198,6 +240,25 @@ describe('LightSpan', () => {
       expect(encodeTraceExportRequest(light).equals(expected)).toBe(true);
       expect(Buffer.from(ProtobufTraceSerializer.serializeRequest(light)!).equals(expected)).toBe(true);
     }
+  });
+
+  it('takes a frozen attributes object as one block only while setting its entries one by one would keep them all', () => {
+    const block = (limits: SpanLimits) => {
+      const light = bothWays(limits).light as LightSpan[];
+      return Object.fromEntries(light.map((span) => [span.name, span.attributeBlock === undefined ? 0 : span.attributeBlockSize]));
+    };
+    expect(block({ attributeValueLengthLimit: Infinity })).toMatchObject({
+      'SELECT (a frozen block)': 2,
+      'GET (a block, then more)': 5,
+      'GET (a block, one of its keys set again)': 0,
+      'frozen, not a block': 0,
+    });
+    // Past the count limit (5 keys, limit 3) or the value length limit (a 14-character route, limit 10): one by one.
+    expect(block({ attributeCountLimit: 3, attributeValueLengthLimit: Infinity })).toMatchObject({
+      'SELECT (a frozen block)': 2,
+      'GET (a block, then more)': 0,
+    });
+    expect(block({ attributeValueLengthLimit: 10 })).toMatchObject({ 'SELECT (a frozen block)': 2, 'GET (a block, then more)': 0 });
   });
 
   it('times a span without explicit times from the wall clock at start plus the monotonic time elapsed', async () => {

@@ -42,6 +42,47 @@ const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
 const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
 
+/**
+ * A frozen attributes object that a span can take in one step: its defined entries, in the order
+ * `setAttributes` would set them, all plain (a non-empty key not led by a digit nor `__proto__`, a
+ * string, number or boolean value), and the longest string value.
+ */
+interface AttributeBlock {
+  readonly keys: string[];
+  readonly values: AttributeValue[];
+  readonly longestString: number;
+}
+
+/** Blocks by object; `null`: the object does not qualify. Frozen objects cannot change, so once is enough. */
+const blocks = new WeakMap<object, AttributeBlock | null>();
+
+function blockOf(attributes: Attributes): AttributeBlock | null {
+  const known = blocks.get(attributes);
+  if (known !== undefined) return known;
+  const keys: string[] = [];
+  const values: AttributeValue[] = [];
+  let longestString = 0;
+  let plain = true;
+  for (const key in attributes) {
+    if (!hasOwn.call(attributes, key)) continue;
+    const value = attributes[key];
+    // What setAttribute skips without counting it.
+    if (value == null) continue;
+    const type = typeof value;
+    const first = key.charCodeAt(0);
+    if (key.length === 0 || key === '__proto__' || (first >= 48 && first <= 57) || (type !== 'string' && type !== 'number' && type !== 'boolean')) {
+      plain = false;
+      break;
+    }
+    keys.push(key);
+    values.push(value);
+    if (type === 'string') longestString = Math.max(longestString, (value as string).length);
+  }
+  const block = plain ? { keys, values, longestString } : null;
+  blocks.set(attributes, block);
+  return block;
+}
+
 /** A recording span with SpanImpl's behaviour, handed straight to the processor at end. */
 export class LightSpan implements Span, ReadableSpan {
   name: string;
@@ -58,6 +99,13 @@ export class LightSpan implements Span, ReadableSpan {
    * `attributes` has the order the SDK's span (a plain object) gives them.
    */
   attributesInOrder = true;
+  /**
+   * The frozen object the first `attributeBlockSize` attributes were taken from in one step (see
+   * setAttributes), while they are still exactly its entries: the encoder copies its bytes, encoded
+   * once per object, instead of writing each attribute.
+   */
+  attributeBlock: Attributes | undefined = undefined;
+  attributeBlockSize = 0;
   #attributes: Attributes | undefined;
   links: Link[] = NO_LINKS;
   events: TimedEvent[] = NO_EVENTS;
@@ -146,6 +194,7 @@ export class LightSpan implements Span, ReadableSpan {
     const at = keys.indexOf(key);
     if (at !== -1) {
       this.attributeValues[at] = this.#truncate(value);
+      if (at < this.attributeBlockSize) this.attributeBlock = undefined;
     } else {
       const limit = this.#setup.limits.attributeCountLimit;
       if (limit !== undefined && this.#attributeCount >= limit) {
@@ -166,6 +215,30 @@ export class LightSpan implements Span, ReadableSpan {
   }
 
   setAttributes(attributes: Attributes): this {
+    // The first attributes of a span from a frozen object (a query shape's, a route's): taken in one
+    // step when setting them one by one would keep them all unchanged (within the limits, no key
+    // the SDK treats specially), as the SDK's span ends up holding them.
+    if (this.#attributeCount === 0 && !this.ended && Object.isFrozen(attributes)) {
+      const block = blockOf(attributes);
+      const { attributeCountLimit, attributeValueLengthLimit } = this.#setup.limits;
+      if (
+        block !== null &&
+        (attributeCountLimit === undefined || block.keys.length <= attributeCountLimit) &&
+        attributeValueLengthLimit !== undefined &&
+        attributeValueLengthLimit > 0 &&
+        block.longestString <= attributeValueLengthLimit
+      ) {
+        for (let i = 0; i < block.keys.length; i++) {
+          this.attributeKeys.push(block.keys[i]!);
+          this.attributeValues.push(block.values[i]!);
+        }
+        this.#attributeCount = block.keys.length;
+        this.attributeBlock = attributes;
+        this.attributeBlockSize = block.keys.length;
+        this.#attributes = undefined;
+        return this;
+      }
+    }
     for (const key in attributes) if (hasOwn.call(attributes, key)) this.setAttribute(key, attributes[key]);
     return this;
   }

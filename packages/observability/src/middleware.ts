@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { Context as OtelContext, Span, TextMapGetter } from '@opentelemetry/api';
+import type { Attributes, Context as OtelContext, Span, TextMapGetter } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HonoRequest } from 'hono/request';
 import { matchedRoutes } from 'hono/route';
@@ -61,7 +61,19 @@ interface RouteInfo {
   lastMethod?: string;
   lastStatus?: number;
   lastSeries?: BoundHistogram;
+  /** The server span attributes of this route by status (see serverAttributes). */
+  spanAttributes?: Map<number, ServerAttributes>;
 }
+
+/** A frozen attributes object for the server spans of one route, method, status, scheme and Host header. */
+interface ServerAttributes {
+  method: string;
+  host: string | undefined;
+  https: boolean;
+  attributes: Attributes;
+}
+/** Statuses a route keeps attributes for; more are made per span (only a route answering dozens of statuses). */
+const STATUSES_KEPT = 16;
 
 /**
  * The key of Hono's match result on a request (a symbol-keyed getter of HonoRequest, which
@@ -110,6 +122,7 @@ function findRoute(c: Context, method: string, cache: WeakMap<object, RouteInfo>
         lastMethod: undefined,
         lastStatus: undefined,
         lastSeries: undefined,
+        spanAttributes: undefined,
       };
       cache.set(r, info);
     }
@@ -136,6 +149,27 @@ function hostParts(host: string | undefined): readonly [string | undefined, numb
 }
 
 /**
+ * The attributes of a recorded server span but its path, as one frozen object per route, method,
+ * status, scheme and Host header: the same object for nearly every span of a route, which the span
+ * takes in one step and the OTLP encoder copies as bytes encoded once (light-span.ts).
+ */
+function serverAttributes(info: RouteInfo, matched: boolean, method: string, status: number, host: string | undefined, https: boolean): Attributes {
+  const known = info.spanAttributes?.get(status);
+  if (known !== undefined && known.method === method && known.host === host && known.https === https) return known.attributes;
+  const [address, port] = hostParts(host);
+  const attributes: Attributes = { 'http.request.method': method, 'url.scheme': https ? 'https' : 'http' };
+  if (address !== undefined) attributes['server.address'] = address;
+  if (port !== undefined) attributes['server.port'] = port;
+  if (matched) attributes['http.route'] = info.route;
+  attributes['http.response.status_code'] = status;
+  if (status >= 500) attributes['error.type'] = String(status);
+  Object.freeze(attributes);
+  info.spanAttributes ??= new Map();
+  if (info.spanAttributes.size < STATUSES_KEPT || info.spanAttributes.has(status)) info.spanAttributes.set(status, { method, host, https, attributes });
+  return attributes;
+}
+
+/**
  * One middleware for request id, server span, duration histogram and request logger.
  * Install it first so it covers every other middleware.
  * @example app.use(httpObservability({ tracing, metrics, logger }))
@@ -159,6 +193,7 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
     lastMethod: undefined,
     lastStatus: undefined,
     lastSeries: undefined,
+    spanAttributes: undefined,
   };
   const byHandlers = new WeakMap<object, RouteInfo>();
 
@@ -185,20 +220,9 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       parent = propagator.extract(parent, c, honoGetter);
       if (!useContext) ensureContextManager();
     }
-    if (tracer) {
-      // The samplers archbench configures (parent-based, ratio) decide on the trace alone, so the
-      // attributes are worked out only for a span that is recorded (1 in 10 by default).
-      span = tracer.startSpan(method, SERVER_SPAN, parent);
-      if (span.isRecording()) {
-        const host = hostParts(requestHeader(c, 'host'));
-        // One call per attribute, in this order (what setAttributes of one object would do, without the object).
-        span.setAttribute('http.request.method', method);
-        span.setAttribute('url.path', path);
-        span.setAttribute('url.scheme', c.req.url.startsWith('https:') ? 'https' : 'http');
-        if (host[0] !== undefined) span.setAttribute('server.address', host[0]);
-        if (host[1] !== undefined) span.setAttribute('server.port', host[1]);
-      }
-    }
+    // The samplers archbench configures (parent-based, ratio) decide on the trace alone, so the
+    // attributes are worked out only for a span that is recorded (1 in 10 by default), at its end.
+    if (tracer) span = tracer.startSpan(method, SERVER_SPAN, parent);
     // No context at all for a request nothing reads it for (no tracer, silent logs, no traceparent).
     const ctx = useContext || traced ? new RequestContext(requestId, span, parent) : undefined;
 
@@ -217,15 +241,11 @@ export function httpObservability(options: HttpObservabilityOptions): Middleware
       const info = recording || histogram !== undefined || logAccess ? routeInfo(c, method, cache, unmatched, byHandlers) : unmatched;
       if (span !== undefined) {
         if (recording) {
-          if (info !== unmatched) {
-            span.updateName(info.spanName);
-            span.setAttribute('http.route', info.route);
-          }
-          span.setAttribute('http.response.status_code', status);
-          if (status >= 500) {
-            span.setAttribute('error.type', String(status));
-            span.setStatus({ code: SpanStatusCode.ERROR });
-          }
+          const matched = info !== unmatched;
+          if (matched) span.updateName(info.spanName);
+          span.setAttributes(serverAttributes(info, matched, method, status, requestHeader(c, 'host'), c.req.url.startsWith('https:')));
+          span.setAttribute('url.path', path);
+          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         }
         span.end();
       }

@@ -348,6 +348,26 @@ function attribute(w: Writer, tag: number, key: string, value: unknown): void {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The attributes of a LightSpan's attribute block (its first `size` attributes, the entries of one
+ * frozen object), as span fields 9 with their tags: encoded once per object, then copied.
+ */
+const blockCache = new WeakMap<object, Buffer>();
+/** Where a block is encoded (attribute() itself may use keyScratch meanwhile). */
+const blockScratch = new Writer(256);
+
+function blockBytes(block: object, keys: readonly string[], values: readonly unknown[], size: number): Buffer {
+  let bytes = blockCache.get(block);
+  if (bytes === undefined) {
+    const w = blockScratch;
+    w.pos = 0;
+    for (let i = 0; i < size; i++) attribute(w, (9 << 3) | 2, keys[i]!, values[i]);
+    bytes = w.take();
+    blockCache.set(block, bytes);
+  }
+  return bytes;
+}
+
 function attributes(w: Writer, attrs: Attributes, field: number): void {
   const tag = (field << 3) | 2;
   for (const key in attrs) {
@@ -476,7 +496,13 @@ function span(w: Writer, s: ReadableSpan): void {
   if (s instanceof LightSpan && s.attributesInOrder) {
     const keys = s.attributeKeys;
     const values = s.attributeValues;
-    for (let i = 0; i < keys.length; i++) attribute(w, (9 << 3) | 2, keys[i]!, values[i]);
+    let i = 0;
+    const block = s.attributeBlock;
+    if (block !== undefined) {
+      raw(w, blockBytes(block, keys, values, s.attributeBlockSize));
+      i = s.attributeBlockSize;
+    }
+    for (; i < keys.length; i++) attribute(w, (9 << 3) | 2, keys[i]!, values[i]);
   } else if ((s.attributes as Attributes | undefined) !== undefined) attributes(w, s.attributes, 9);
   smallVarintField(w, (10 << 3) | 0, s.droppedAttributesCount);
   // Most spans have neither events nor links: no iterator for an empty list.

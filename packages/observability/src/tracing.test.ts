@@ -132,6 +132,7 @@ describe('a request from app A to app B through the HTTP client', () => {
       'url.path': '/proxy/i-1',
       'url.scheme': 'http',
       'server.address': '127.0.0.1',
+      'server.port': Number(new URL(a.url).port),
     });
     expect(clientA.attributes).toMatchObject({ 'peer.service': 'svc-b', 'http.response.status_code': 200, 'url.template': '/items/:id' });
     expect(String(clientA.attributes['url.full'])).toBe(`${b.url}/items/i-1`);
@@ -157,6 +158,7 @@ describe('a request from app A to app B through the HTTP client', () => {
     const serverB = byName(exporterB.getFinishedSpans(), 'GET /boom');
     expect(serverB.status.code).toBe(SpanStatusCode.ERROR);
     expect(serverB.attributes['http.response.status_code']).toBe(500);
+    expect(serverB.attributes['error.type']).toBe('500');
     expect(serverB.events.some((e) => e.name === 'exception')).toBe(true);
     const clientA = byName(exporterA.getFinishedSpans(), 'GET /boom');
     expect(clientA.status.code).toBe(SpanStatusCode.ERROR);
@@ -167,6 +169,12 @@ describe('a request from app A to app B through the HTTP client', () => {
     const notFound = byName(exporterB.getFinishedSpans(), 'GET /items/:id');
     expect(notFound.status.code).toBe(SpanStatusCode.UNSET);
     expect(notFound.attributes['http.response.status_code']).toBe(404);
+    expect(notFound.attributes['error.type']).toBeUndefined();
+
+    // The same route answering 200 again: its own status, whatever the route answered before.
+    exporterB.reset();
+    expect((await fetch(`${b.url}/items/i-1`)).status).toBe(200);
+    expect(byName(exporterB.getFinishedSpans(), 'GET /items/:id').attributes).toMatchObject({ 'http.route': '/items/:id', 'http.response.status_code': 200 });
   });
 
   it('names unmatched requests by method only and does not trace /health', async () => {

@@ -54,9 +54,12 @@ class Writer {
     this.buf = Buffer.allocUnsafe(size);
   }
 
+  /** Room for `bytes` more. Kept this small so V8 inlines it into every writer however large (the growing is apart). */
   ensure(bytes: number): void {
-    const needed = this.pos + bytes;
-    if (needed <= this.buf.length) return;
+    if (this.pos + bytes > this.buf.length) this.grow(this.pos + bytes);
+  }
+
+  grow(needed: number): void {
     let size = this.buf.length * 2;
     while (size < needed) size *= 2;
     const next = Buffer.allocUnsafe(size);
@@ -761,6 +764,10 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
   readonly #delayMs: number;
   /** Encoded spans of the batch being filled, by resource and scope in order of first appearance. */
   #groups = new Map<Resource, Map<Scope, Writer>>();
+  /** The resource and scope of the span ended last and their writer: nearly every span has the same. */
+  #lastResource: Resource | undefined;
+  #lastScope: Scope | undefined;
+  #lastWriter: Writer | undefined;
   #spare: Writer[] = [];
   #batched = 0;
   /** Spans in requests not answered yet. */
@@ -784,15 +791,23 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
       if (this.#dropped++ === 0) diag.warn('OtlpProtobufSpanProcessor: maxQueueSize reached, dropping spans');
       return;
     }
-    let byScope = this.#groups.get(s.resource);
-    if (byScope === undefined) {
-      byScope = new Map();
-      this.#groups.set(s.resource, byScope);
-    }
-    let w = byScope.get(s.instrumentationScope);
-    if (w === undefined) {
-      w = this.#spare.pop() ?? new Writer(16 * 1024);
-      byScope.set(s.instrumentationScope, w);
+    const resource = s.resource;
+    const scope = s.instrumentationScope;
+    let w = this.#lastWriter;
+    if (w === undefined || resource !== this.#lastResource || scope !== this.#lastScope) {
+      let byScope = this.#groups.get(resource);
+      if (byScope === undefined) {
+        byScope = new Map();
+        this.#groups.set(resource, byScope);
+      }
+      w = byScope.get(scope);
+      if (w === undefined) {
+        w = this.#spare.pop() ?? new Writer(16 * 1024);
+        byScope.set(scope, w);
+      }
+      this.#lastResource = resource;
+      this.#lastScope = scope;
+      this.#lastWriter = w;
     }
     const mark = w.pos;
     try {
@@ -819,6 +834,7 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
     const count = this.#batched;
     const groups = this.#groups;
     this.#groups = new Map();
+    this.#lastWriter = undefined;
     this.#batched = 0;
     let body: Buffer;
     try {

@@ -28,7 +28,9 @@ export class RequestContext implements Context {
   getValue(key: symbol): unknown {
     if (key === REQUEST_ID_KEY) return this.requestId;
     if (key === SPAN_KEY && this.span !== undefined) return this.span;
-    return this.parent.getValue(key);
+    // The root context holds nothing, ever (contexts are immutable): no map lookup for the usual
+    // request without a caller's context (isTracingSuppressed asks once per span).
+    return this.parent === ROOT_CONTEXT ? undefined : this.parent.getValue(key);
   }
 
   setValue(key: symbol, value: unknown): Context {

@@ -55,6 +55,9 @@ interface Shape {
   attributes?: Map<string, Attributes>;
 }
 
+/** The epoch time of performance.now()'s zero: fixed for the process (a getter call each time it is read). */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** Prepared queries run the same tree many times: describe each tree once. */
 const shapes = new WeakMap<object, Shape>();
 
@@ -154,10 +157,10 @@ export function kyselyObserver(options: DatabaseObserverOptions): KyselyPlugin {
         if (tracer !== undefined && trace.getSpan(p.ctx)?.isRecording()) {
           const span = tracer.startSpan(
             p.shape.spanName,
-            { kind: SpanKind.CLIENT, startTime: performance.timeOrigin + p.start, attributes: spanAttributes(p.shape, options.system) },
+            { kind: SpanKind.CLIENT, startTime: TIME_ORIGIN + p.start, attributes: spanAttributes(p.shape, options.system) },
             p.ctx,
           );
-          span.end(performance.timeOrigin + end);
+          span.end(TIME_ORIGIN + end);
         }
       }
       return Promise.resolve(args.result);

@@ -94,8 +94,8 @@ export class LightSpan implements Span, ReadableSpan {
    * The attributes in the order first set, as keys and values: what `attributes` holds, without
    * an object whose shape changes with every key set (a megamorphic store and lookup each).
    */
-  readonly attributeKeys: string[] = [];
-  readonly attributeValues: AttributeValue[] = [];
+  attributeKeys: string[] = [];
+  attributeValues: AttributeValue[] = [];
   /**
    * False once a key starts with a digit: an object lists array-index keys first, so only
    * `attributes` has the order the SDK's span (a plain object) gives them.
@@ -230,10 +230,9 @@ export class LightSpan implements Span, ReadableSpan {
         attributeValueLengthLimit > 0 &&
         block.longestString <= attributeValueLengthLimit
       ) {
-        for (let i = 0; i < block.keys.length; i++) {
-          this.attributeKeys.push(block.keys[i]!);
-          this.attributeValues.push(block.values[i]!);
-        }
+        // The span has no attributes yet: copies of the block's lists are its lists.
+        this.attributeKeys = block.keys.slice();
+        this.attributeValues = block.values.slice();
         this.#attributeCount = block.keys.length;
         this.attributeBlock = attributes;
         this.attributeBlockSize = block.keys.length;

@@ -141,6 +141,11 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'not frozen',
+    options: { startTime: [1_700_000_008, 0], attributes: { 'db.system.name': 'sqlite' } },
+    act: (s) => s.end([1_700_000_008, 1]),
+  },
+  {
     name: 'frozen, not a block',
     options: { startTime: [1_700_000_007, 0], attributes: NOT_A_BLOCK },
     act: (s) => s.end([1_700_000_007, 1]),
@@ -252,6 +257,8 @@ describe('LightSpan', () => {
       'GET (a block, then more)': 5,
       'GET (a block, one of its keys set again)': 0,
       'frozen, not a block': 0,
+      // An object that can still change is never taken as a block (its bytes are kept by object).
+      'not frozen': 0,
     });
     // Past the count limit (5 keys, limit 3) or the value length limit (a 14-character route, limit 10): one by one.
     expect(block({ attributeCountLimit: 3, attributeValueLengthLimit: Infinity })).toMatchObject({
@@ -305,6 +312,8 @@ describe('initTracing with OTLP protobuf export', () => {
       });
       const root = tracing.tracer.startSpan('GET /products/:sku', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET' } }, ROOT_CONTEXT);
       const child = tracing.tracer.startSpan('SELECT products', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, root));
+      // The usual recorded span: ids from the pool, a block of attributes, no events.
+      const query = tracing.tracer.startSpan('SELECT orders', { kind: SpanKind.CLIENT, attributes: QUERY_SHAPE }, trace.setSpan(ROOT_CONTEXT, root));
       expect(root).toBeInstanceOf(LightSpan);
       expect(child).toBeInstanceOf(LightSpan);
       expect(child.spanContext().traceId).toBe(root.spanContext().traceId);
@@ -325,12 +334,15 @@ describe('initTracing with OTLP protobuf export', () => {
       expect((served as LightSpan).parentSpanContext?.spanId).toBe(remoteParent.spanId);
       child.recordException(new Error('slow'));
       child.end();
+      query.end();
+      root.setStatus({ code: SpanStatusCode.ERROR });
       root.end();
       served.end();
       await tracing.forceFlush();
       expect(bodies).toHaveLength(name === 'always_on' ? 2 : 1);
-      const spans = [child, root, served] as LightSpan[];
+      const spans = [child, query, root, served] as LightSpan[];
       expect(spans.map((s) => s.resource.attributes)).toEqual([
+        { 'service.name': 'light', 'service.version': '0.1.0' },
         { 'service.name': 'light', 'service.version': '0.1.0' },
         { 'service.name': 'light', 'service.version': '0.1.0' },
         { 'service.name': 'light', 'service.version': '0.1.0' },

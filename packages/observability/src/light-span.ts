@@ -55,12 +55,18 @@ interface AttributeBlock {
   readonly longestString: number;
 }
 
-/** Blocks by object; `null`: the object does not qualify. Frozen objects cannot change, so once is enough. */
+/**
+ * Blocks by object, for frozen objects only; `null`: the object does not qualify. A frozen object
+ * cannot change (nor be unfrozen), so once is enough, and a hit needs no Object.isFrozen (a call
+ * into the runtime).
+ */
 const blocks = new WeakMap<object, AttributeBlock | null>();
 
+/** The block of a frozen attributes object, null when it does not qualify or is not frozen. */
 function blockOf(attributes: Attributes): AttributeBlock | null {
   const known = blocks.get(attributes);
   if (known !== undefined) return known;
+  if (!Object.isFrozen(attributes)) return null;
   const keys: string[] = [];
   const values: AttributeValue[] = [];
   let longestString = 0;
@@ -220,7 +226,7 @@ export class LightSpan implements Span, ReadableSpan {
     // The first attributes of a span from a frozen object (a query shape's, a route's): taken in one
     // step when setting them one by one would keep them all unchanged (within the limits, no key
     // the SDK treats specially), as the SDK's span ends up holding them.
-    if (this.#attributeCount === 0 && !this.ended && Object.isFrozen(attributes)) {
+    if (this.#attributeCount === 0 && !this.ended) {
       const block = blockOf(attributes);
       const { attributeCountLimit, attributeValueLengthLimit } = this.#setup.limits;
       if (

@@ -475,11 +475,30 @@ function smallVarintField(w: Writer, tag: number, value: number): void {
 }
 
 function span(w: Writer, s: ReadableSpan): void {
+  const ctx = s.spanContext();
+  const parent = s.parentSpanContext;
+  if (
+    s instanceof LightSpan &&
+    ctx instanceof PooledSpanContext &&
+    ctx.traceBytesKnown &&
+    ctx.traceState === undefined &&
+    (parent === undefined || parent instanceof PooledSpanContext) &&
+    s.events.length === 0 &&
+    s.links.length === 0 &&
+    !s.status.message &&
+    s.status.code >= 0 &&
+    s.status.code < 0x80 &&
+    s.droppedAttributesCount < 0x80 &&
+    s.droppedEventsCount < 0x80 &&
+    s.droppedLinksCount < 0x80 &&
+    s.attributesInOrder
+  ) {
+    pooledLightSpan(w, s, ctx, parent);
+    return;
+  }
   // Most spans are 128 B – 16 KiB long: a two-byte length.
   const start = w.begin(2);
-  const ctx = s.spanContext();
   writeContext(w, ctx);
-  const parent = s.parentSpanContext;
   if (parent instanceof PooledSpanContext) pooledSpanId(w, 4, parent);
   else if (parent?.spanId) {
     w.tag1((4 << 3) | 2);
@@ -496,17 +515,8 @@ function span(w: Writer, s: ReadableSpan): void {
   w.hrTime(s.startTime);
   w.buf[w.pos++] = (8 << 3) | 1;
   w.hrTime(s.endTime);
-  if (s instanceof LightSpan && s.attributesInOrder) {
-    const keys = s.attributeKeys;
-    const values = s.attributeValues;
-    let i = 0;
-    const block = s.attributeBlock;
-    if (block !== undefined) {
-      raw(w, blockBytes(block, keys, values, s.attributeBlockSize));
-      i = s.attributeBlockSize;
-    }
-    for (; i < keys.length; i++) attribute(w, (9 << 3) | 2, keys[i]!, values[i]);
-  } else if ((s.attributes as Attributes | undefined) !== undefined) attributes(w, s.attributes, 9);
+  if (s instanceof LightSpan && s.attributesInOrder) lightSpanAttributes(w, s);
+  else if ((s.attributes as Attributes | undefined) !== undefined) attributes(w, s.attributes, 9);
   smallVarintField(w, (10 << 3) | 0, s.droppedAttributesCount);
   // Most spans have neither events nor links: no iterator for an empty list.
   const events = s.events;
@@ -534,6 +544,81 @@ function span(w: Writer, s: ReadableSpan): void {
   w.buf[w.pos++] = 0x85;
   w.buf[w.pos++] = 0x01;
   w.fixed32(spanFlags(ctx.traceFlags, parent?.isRemote));
+  w.end(start, 2);
+}
+
+/** A LightSpan's attributes (in the order set) as span fields 9: its block's bytes, then one by one. */
+function lightSpanAttributes(w: Writer, s: LightSpan): void {
+  const keys = s.attributeKeys;
+  const values = s.attributeValues;
+  let i = 0;
+  const block = s.attributeBlock;
+  if (block !== undefined) {
+    raw(w, blockBytes(block, keys, values, s.attributeBlockSize));
+    i = s.attributeBlockSize;
+  }
+  for (; i < keys.length; i++) attribute(w, (9 << 3) | 2, keys[i]!, values[i]);
+}
+
+/**
+ * What span() writes for the usual recorded span of this process: a LightSpan with ids from the
+ * pool, no trace state, events or links, a status without a message and small counts. Its
+ * fixed-size fields are written straight into the buffer after one reservation per run of them
+ * (before the name, between name and attributes, after the attributes), not field by field.
+ */
+function pooledLightSpan(w: Writer, s: LightSpan, ctx: PooledSpanContext, parent: PooledSpanContext | undefined): void {
+  // The length (two bytes, as span() reserves), trace id, span id, parent span id, the name's tag.
+  w.ensure(2 + 18 + 10 + 10 + 1);
+  let buf = w.buf;
+  const start = w.pos;
+  let p = start + 2;
+  buf[p] = (1 << 3) | 2;
+  buf[p + 1] = 16;
+  ctx.writeTraceId(buf, p + 2);
+  buf[p + 18] = (2 << 3) | 2;
+  buf[p + 19] = 8;
+  ctx.writeSpanId(buf, p + 20);
+  p += 28;
+  if (parent !== undefined) {
+    buf[p] = (4 << 3) | 2;
+    buf[p + 1] = 8;
+    parent.writeSpanId(buf, p + 2);
+    p += 10;
+  }
+  buf[p] = (5 << 3) | 2;
+  w.pos = p + 1;
+  spanName(w, s.name);
+  // Kind (OTLP's numbering, as in span()) and the two times.
+  w.ensure(2 + 18);
+  const kind = (s.kind as number | null | undefined) == null ? 0 : s.kind + 1;
+  if (kind !== 0) {
+    w.buf[w.pos] = (6 << 3) | 0;
+    w.buf[w.pos + 1] = kind;
+    w.pos += 2;
+  }
+  w.buf[w.pos++] = (7 << 3) | 1;
+  w.hrTime(s.startTime);
+  w.buf[w.pos++] = (8 << 3) | 1;
+  w.hrTime(s.endTime);
+  lightSpanAttributes(w, s);
+  // The three dropped counts, the status (its code alone), field 16 and its fixed32 flags.
+  w.ensure(16);
+  buf = w.buf;
+  p = w.pos;
+  buf[p] = (10 << 3) | 0;
+  buf[p + 1] = s.droppedAttributesCount;
+  buf[p + 2] = (12 << 3) | 0;
+  buf[p + 3] = s.droppedEventsCount;
+  buf[p + 4] = (14 << 3) | 0;
+  buf[p + 5] = s.droppedLinksCount;
+  buf[p + 6] = (15 << 3) | 2;
+  buf[p + 7] = 2;
+  buf[p + 8] = (3 << 3) | 0;
+  buf[p + 9] = s.status.code;
+  buf[p + 10] = 0x85;
+  buf[p + 11] = 0x01;
+  w.pos = p + 12;
+  w.fixed32(spanFlags(ctx.traceFlags, undefined));
   w.end(start, 2);
 }
 

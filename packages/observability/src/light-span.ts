@@ -36,11 +36,15 @@ const hasOwn = Object.prototype.hasOwnProperty;
 /** The epoch time of otperformance.now()'s zero: fixed for the process (a getter call each time it is read). */
 const TIME_ORIGIN = otperformance.timeOrigin;
 
-// Most spans have no links nor events, and every span starts unset and unended: these shared,
-// frozen values stand in until the span gets its own (five allocations fewer per span).
+// Most spans have no links nor events, and every span starts unset, unended and without
+// attributes: these shared, frozen values stand in until the span gets its own (seven allocations
+// fewer per span).
 const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+// Shared by spans without attributes until their first (a span given a block gets copies of its lists).
+const NO_KEYS: string[] = Object.freeze([]) as unknown as string[];
+const NO_VALUES: AttributeValue[] = Object.freeze([]) as unknown as AttributeValue[];
 const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
 const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
 
@@ -100,8 +104,8 @@ export class LightSpan implements Span, ReadableSpan {
    * The attributes in the order first set, as keys and values: what `attributes` holds, without
    * an object whose shape changes with every key set (a megamorphic store and lookup each).
    */
-  attributeKeys: string[] = [];
-  attributeValues: AttributeValue[] = [];
+  attributeKeys: string[] = NO_KEYS;
+  attributeValues: AttributeValue[] = NO_VALUES;
   /**
    * False once a key starts with a digit: an object lists array-index keys first, so only
    * `attributes` has the order the SDK's span (a plain object) gives them.
@@ -215,8 +219,13 @@ export class LightSpan implements Span, ReadableSpan {
       if (key === '__proto__') return this;
       const first = key.charCodeAt(0);
       if (first >= 48 && first <= 57) this.attributesInOrder = false;
-      keys.push(key);
-      this.attributeValues.push(this.#truncate(value));
+      if (keys === NO_KEYS) {
+        this.attributeKeys = [key];
+        this.attributeValues = [this.#truncate(value)];
+      } else {
+        keys.push(key);
+        this.attributeValues.push(this.#truncate(value));
+      }
     }
     this.#attributes = undefined;
     return this;

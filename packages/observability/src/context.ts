@@ -104,7 +104,7 @@ export function activeContext(): Context {
 /** AsyncResource options: no destroy hook to register for a resource that only scopes one call. */
 const SCOPE_ONLY = { requireManualDestroy: true } as const;
 
-/** Makes `ctx` the active context for the rest of the call that runWith scopes (see withContext). */
+/** Makes `ctx` the active context for the rest of the call that runInAsyncScope scopes (see withContext). */
 function enterAndCall<T>(this: AsyncLocalStorage<Context>, ctx: Context, fn: () => T): T {
   this.enterWith(ctx);
   return fn();

@@ -314,6 +314,8 @@ describe('initTracing with OTLP protobuf export', () => {
       const child = tracing.tracer.startSpan('SELECT products', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, root));
       // The usual recorded span: ids from the pool, a block of attributes, no events.
       const query = tracing.tracer.startSpan('SELECT orders', { kind: SpanKind.CLIENT, attributes: QUERY_SHAPE }, trace.setSpan(ROOT_CONTEXT, root));
+      // A kind past the API's (a varint of two bytes): written as the official serializer writes it.
+      const odd = tracing.tracer.startSpan('odd kind', { kind: 200 as SpanKind }, ROOT_CONTEXT);
       expect(root).toBeInstanceOf(LightSpan);
       expect(child).toBeInstanceOf(LightSpan);
       expect(child.spanContext().traceId).toBe(root.spanContext().traceId);
@@ -335,13 +337,15 @@ describe('initTracing with OTLP protobuf export', () => {
       child.recordException(new Error('slow'));
       child.end();
       query.end();
+      odd.end();
       root.setStatus({ code: SpanStatusCode.ERROR });
       root.end();
       served.end();
       await tracing.forceFlush();
       expect(bodies).toHaveLength(name === 'always_on' ? 2 : 1);
-      const spans = [child, query, root, served] as LightSpan[];
+      const spans = [child, query, odd, root, served] as LightSpan[];
       expect(spans.map((s) => s.resource.attributes)).toEqual([
+        { 'service.name': 'light', 'service.version': '0.1.0' },
         { 'service.name': 'light', 'service.version': '0.1.0' },
         { 'service.name': 'light', 'service.version': '0.1.0' },
         { 'service.name': 'light', 'service.version': '0.1.0' },

@@ -237,14 +237,7 @@ export class LightSpan implements Span, ReadableSpan {
     // the SDK treats specially), as the SDK's span ends up holding them.
     if (this.#attributeCount === 0 && !this.ended) {
       const block = blockOf(attributes);
-      const { attributeCountLimit, attributeValueLengthLimit } = this.#setup.limits;
-      if (
-        block !== null &&
-        (attributeCountLimit === undefined || block.keys.length <= attributeCountLimit) &&
-        attributeValueLengthLimit !== undefined &&
-        attributeValueLengthLimit > 0 &&
-        block.longestString <= attributeValueLengthLimit
-      ) {
+      if (block !== null && this.#withinLimits(block)) {
         // The span has no attributes yet: copies of the block's lists are its lists.
         this.attributeKeys = block.keys.slice();
         this.attributeValues = block.values.slice();
@@ -365,6 +358,13 @@ export class LightSpan implements Span, ReadableSpan {
     if (isTimeInputHrTime(input)) return input;
     if (this.#startTimeProvided) return millisToHrTime(Date.now());
     return addHrTimes(this.startTime, millisToHrTime(otperformance.now() - this.#performanceStart));
+  }
+
+  /** Whether setting a block's entries one by one would keep them all, as they are (count and value length limits). */
+  #withinLimits(block: AttributeBlock): boolean {
+    const { attributeCountLimit, attributeValueLengthLimit } = this.#setup.limits;
+    if (attributeCountLimit !== undefined && block.keys.length > attributeCountLimit) return false;
+    return attributeValueLengthLimit !== undefined && attributeValueLengthLimit > 0 && block.longestString <= attributeValueLengthLimit;
   }
 
   #limited(sanitized: Attributes, limit: number | undefined): { attributes: Attributes; dropped: number; count: number } {

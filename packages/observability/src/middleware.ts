@@ -132,20 +132,15 @@ function findRoute(c: Context, method: string, cache: WeakMap<object, RouteInfo>
   return unmatched;
 }
 
-const NO_HOST: readonly [undefined, undefined] = [undefined, undefined];
-/** The last Host header split, and its parts: nearly every request of a server names the same host. */
-let lastHost: string | undefined;
-let lastHostParts: readonly [string | undefined, number | undefined] = NO_HOST;
-
-function hostParts(host: string | undefined): readonly [string | undefined, number | undefined] {
-  if (!host) return NO_HOST;
-  if (host !== lastHost) {
-    const colon = host.lastIndexOf(':');
-    const port = colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) : undefined;
-    lastHostParts = port === undefined ? [host, undefined] : [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
-    lastHost = host;
+/** Host and port of a Host header (`[::1]:3000` keeps its brackets); made once per route attributes object. */
+function hostParts(host: string | undefined): [string | undefined, number | undefined] {
+  if (!host) return [undefined, undefined];
+  const colon = host.lastIndexOf(':');
+  if (colon > 0 && !host.endsWith(']')) {
+    const port = Number(host.slice(colon + 1));
+    return [host.slice(0, colon), Number.isInteger(port) ? port : undefined];
   }
-  return lastHostParts;
+  return [host, undefined];
 }
 
 /**

@@ -351,14 +351,14 @@ function attribute(w: Writer, tag: number, key: string, value: unknown): void {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Encoded attribute blocks by object, and where one is encoded (attribute() itself may use keyScratch meanwhile). */
+const blockCache = new WeakMap<object, Buffer>();
+const blockScratch = new Writer(256);
+
 /**
  * The attributes of a LightSpan's attribute block (its first `size` attributes, the entries of one
  * frozen object), as span fields 9 with their tags: encoded once per object, then copied.
  */
-const blockCache = new WeakMap<object, Buffer>();
-/** Where a block is encoded (attribute() itself may use keyScratch meanwhile). */
-const blockScratch = new Writer(256);
-
 function blockBytes(block: object, keys: readonly string[], values: readonly unknown[], size: number): Buffer {
   let bytes = blockCache.get(block);
   if (bytes === undefined) {
@@ -486,6 +486,8 @@ function span(w: Writer, s: ReadableSpan): void {
     s.events.length === 0 &&
     s.links.length === 0 &&
     !s.status.message &&
+    s.kind >= 0 &&
+    s.kind < 0x7f &&
     s.status.code >= 0 &&
     s.status.code < 0x80 &&
     s.droppedAttributesCount < 0x80 &&
@@ -588,14 +590,11 @@ function pooledLightSpan(w: Writer, s: LightSpan, ctx: PooledSpanContext, parent
   buf[p] = (5 << 3) | 2;
   w.pos = p + 1;
   spanName(w, s.name);
-  // Kind (OTLP's numbering, as in span()) and the two times.
+  // Kind (OTLP's numbering, as in span(): never 0 here) and the two times.
   w.ensure(2 + 18);
-  const kind = (s.kind as number | null | undefined) == null ? 0 : s.kind + 1;
-  if (kind !== 0) {
-    w.buf[w.pos] = (6 << 3) | 0;
-    w.buf[w.pos + 1] = kind;
-    w.pos += 2;
-  }
+  w.buf[w.pos] = (6 << 3) | 0;
+  w.buf[w.pos + 1] = s.kind + 1;
+  w.pos += 2;
   w.buf[w.pos++] = (7 << 3) | 1;
   w.hrTime(s.startTime);
   w.buf[w.pos++] = (8 << 3) | 1;

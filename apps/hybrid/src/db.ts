@@ -80,7 +80,7 @@ export const hybridMigrations: Record<string, Migration> = {
  * to date. A PostgreSQL database that does not exist yet is created, as the shipping service
  * creates its own.
  */
-export async function openCoreDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Database<Tables>> {
+export async function openCoreDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Env, 'SQLITE_LOCKING_MODE'>>): Promise<Database<Tables>> {
   try {
     return await openAndMigrate(env);
   } catch (error) {
@@ -91,8 +91,8 @@ export async function openCoreDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR
   }
 }
 
-async function openAndMigrate(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Database<Tables>> {
-  const database = openDatabase<Tables>({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, fileName: 'core.db' });
+async function openAndMigrate(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Env, 'SQLITE_LOCKING_MODE'>>): Promise<Database<Tables>> {
+  const database = openDatabase<Tables>({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, fileName: 'core.db', lockingMode: env.SQLITE_LOCKING_MODE });
   try {
     await migrate(database.db, monolithMigrations);
     const migrator = new Migrator({

@@ -27,7 +27,8 @@ describe('hybrid core restart (sqlite + http)', async () => {
         transport: 'http',
         database: 'sqlite',
         restart: false,
-        env: { PAYMENT_LATENCY_MS: String(PROVIDER_MS), SAGA_DEADLINE_MS: '600000' },
+        // Shared SQLite locking: the test reads the core's outbox from its own process while the core runs.
+        env: { PAYMENT_LATENCY_MS: String(PROVIDER_MS), SAGA_DEADLINE_MS: '600000', SQLITE_LOCKING_MODE: 'normal' },
       });
   });
   afterAll(async () => {
@@ -80,7 +81,7 @@ describe('hybrid core restart (sqlite + http)', async () => {
         expect(shipment.status, `shipment of ${id}`).toBe(200);
         expect(shipment.body).toMatchObject({ orderId: id, status: 'PREPARING' });
       }
-      const core = await openCoreDatabase({ DATA_DIR: topology.dataDir, DATABASE_URL: undefined });
+      const core = await openCoreDatabase({ DATA_DIR: topology.dataDir, DATABASE_URL: undefined, SQLITE_LOCKING_MODE: 'normal' });
       try {
         const events = await sql<{
           order_id: string;

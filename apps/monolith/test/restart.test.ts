@@ -64,7 +64,9 @@ describe('monolith restart', () => {
     });
     expect(placed.status).toBe(202);
     expect(await stock(first, 'SKU-0042')).toBe(before - 3);
-    // The "crash": the first instance is abandoned with its charge pending.
+    // The "crash": the first instance is abandoned with its charge pending, and its hold on the
+    // database file goes with it (the OS releases a dead process's lock).
+    await first.database.close();
 
     const second = await boot(dataDir);
     expect(await second.orders.resume()).toBe(1);
@@ -86,6 +88,7 @@ describe('monolith restart', () => {
     });
     // As if the process died between committing the order and recording the charge attempt.
     await sql`delete from payments where order_id = ${placed.body.id}`.execute(first.database.db);
+    await first.database.close();
 
     const second = await boot(dataDir);
     expect(await second.orders.resume()).toBe(1);
@@ -96,10 +99,10 @@ describe('monolith restart', () => {
     const payments = (await second.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${order.id}/payments`, {}, admin)).body.items;
     expect(payments).toEqual([expect.objectContaining({ kind: 'charge', status: 'SUCCEEDED' })]);
     // A second restart finds nothing left to do and charges nothing again.
+    await second.database.close();
     const third = await boot(dataDir);
     expect(await third.orders.resume()).toBe(0);
     expect((await third.call<{ items: unknown[] }>(`/admin/orders/${order.id}/payments`, {}, admin)).body.items).toHaveLength(1);
-    await second.database.close();
     await third.database.close();
   });
 
@@ -121,6 +124,7 @@ describe('monolith restart', () => {
     const pendingRefund = (await first.call<{ items: Array<{ kind: string; status: string }> }>(`/admin/orders/${placed.body.id}/payments`, {}, admin)).body
       .items;
     expect(pendingRefund).toContainEqual(expect.objectContaining({ kind: 'refund', status: 'PENDING' }));
+    await first.database.close();
 
     const second = await boot(dataDir);
     await second.orders.resume();

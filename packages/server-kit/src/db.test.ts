@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { assertSqliteRuntime } from './db';
+import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { assertSqliteRuntime, openDatabase } from './db';
 
 /**
  * Opens a SQLite database and queries it in a fresh Node process, recording every module specifier
@@ -42,6 +44,88 @@ describe('openDatabase', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([]);
+  });
+});
+
+/** Where a file descriptor points, or '' once it is closed. */
+function readlinkSafe(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
+describe('SQLite locking mode', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  async function withRow(lockingMode?: 'exclusive' | 'normal') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-locking-'));
+    dirs.push(dataDir);
+    const database = openDatabase<{ t: { v: string } }>({ dataDir, fileName: 'server.db', lockingMode });
+    await sql`create table t (v text not null)`.execute(database.db);
+    await database.db.insertInto('t').values({ v: 'written' }).execute();
+    return { database, file: join(dataDir, 'server.db') };
+  }
+  /** What another process (the sqlite3 shell, a backup) gets when it reads the file. */
+  function readElsewhere(file: string): unknown {
+    const other = new BetterSqlite3(file, { readonly: true, timeout: 50 });
+    try {
+      return other.prepare('select v from t').all();
+    } catch (error) {
+      return (error as { code?: string }).code;
+    } finally {
+      other.close();
+    }
+  }
+
+  it('holds the file alone by default: no shared-memory file, another reader is refused until it closes', async () => {
+    const { database, file } = await withRow();
+    expect(await database.db.selectFrom('t').select('v').execute()).toEqual([{ v: 'written' }]);
+    expect(existsSync(`${file}-shm`)).toBe(false);
+    expect(readElsewhere(file)).toBe('SQLITE_BUSY');
+    await database.close();
+    expect(readElsewhere(file)).toEqual([{ v: 'written' }]);
+  });
+
+  it('stops a second server on the same file with a message that names the file and the way out', async () => {
+    const { database, file } = await withRow();
+    const dataDir = join(file, '..');
+    expect(() => openDatabase({ dataDir, fileName: 'server.db' })).toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is locked by another process.*SQLITE_LOCKING_MODE=normal`),
+    );
+    // The first server is unharmed.
+    await database.db.insertInto('t').values({ v: 'again' }).execute();
+    expect(await database.db.selectFrom('t').select('v').execute()).toHaveLength(2);
+    await database.close();
+  }, 15_000);
+
+  it.skipIf(!existsSync('/proc/self/fd'))('keeps savepoint journals in memory: a big transaction leaves no temporary file open', async () => {
+    const { database } = await withRow();
+    const openTempFiles = () => readdirSync('/proc/self/fd').filter((fd) => /\(deleted\)$/.test(readlinkSafe(`/proc/self/fd/${fd}`))).length;
+    const before = openTempFiles();
+    await database.db
+      .insertInto('t')
+      .values(Array.from({ length: 300 }, (_, i) => ({ v: `${i}`.padEnd(1000, '.') })))
+      .execute();
+    // Each transaction is a savepoint (group commit); rewriting 300 kB of existing pages in one
+    // journals them, past the 64 kB SQLite keeps in memory unless temp_store = MEMORY.
+    await database.db.transaction().execute((trx) =>
+      trx
+        .updateTable('t')
+        .set({ v: sql`v || '!'` })
+        .execute(),
+    );
+    expect(openTempFiles()).toBe(before);
+    await database.close();
+  });
+
+  it('shares the file in normal mode: another process reads what the server committed', async () => {
+    const { database, file } = await withRow('normal');
+    expect(readElsewhere(file)).toEqual([{ v: 'written' }]);
+    await database.close();
   });
 });
 

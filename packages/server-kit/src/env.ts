@@ -13,6 +13,8 @@ export const baseEnvSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   DATA_DIR: z.string().default('data'),
   DATABASE_URL: z.string().url().optional(),
+  /** exclusive: the server holds its SQLite file alone (fewer system calls); normal: others may open it too. */
+  SQLITE_LOCKING_MODE: z.enum(['exclusive', 'normal']).default('exclusive'),
   AUTH_SECRET: z.string().min(16, 'AUTH_SECRET must be at least 16 characters').default(DEV_AUTH_SECRET),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: z

@@ -18,7 +18,8 @@ const open: Array<Database<Tables>> = [];
 async function fresh(): Promise<{ database: Database<Tables>; file: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'archbench-group-commit-'));
   dirs.push(dir);
-  const database = openDatabase<Tables>({ dataDir: dir, fileName: 'test.db' });
+  // Shared locking, so that committedIds can look at the file from a second connection.
+  const database = openDatabase<Tables>({ dataDir: dir, fileName: 'test.db', lockingMode: 'normal' });
   open.push(database);
   await sql`create table orders (id integer primary key, note text not null)`.execute(database.db);
   // A deferred foreign key is checked at COMMIT: the one way to make a COMMIT itself fail here.

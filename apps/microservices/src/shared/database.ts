@@ -51,7 +51,12 @@ export async function ensurePostgresDatabase(serverUrl: string, name: string): P
 
 /** Opens a service's own database and brings its schema up to date. */
 export async function openServiceDatabase<T>(env: Env, service: ServiceName, migrations: Record<string, Migration>): Promise<Database<T>> {
-  const database = openDatabase<T>({ databaseUrl: await databaseUrlFor(env, service), dataDir: env.DATA_DIR, fileName: `${service}.db` });
+  const database = openDatabase<T>({
+    databaseUrl: await databaseUrlFor(env, service),
+    dataDir: env.DATA_DIR,
+    fileName: `${service}.db`,
+    lockingMode: env.SQLITE_LOCKING_MODE,
+  });
   await migrate(database.db, migrations);
   return database;
 }

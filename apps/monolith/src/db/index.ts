@@ -9,8 +9,13 @@ export { migrations };
 export type { Tables };
 
 /** Opens the monolith's database (SQLite file or PostgreSQL) and brings its schema up to date. */
-export async function openMonolithDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Database<Tables>> {
-  const database = openDatabase<Tables>({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, fileName: 'monolith.db' });
+export async function openMonolithDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Env, 'SQLITE_LOCKING_MODE'>>): Promise<Database<Tables>> {
+  const database = openDatabase<Tables>({
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    fileName: 'monolith.db',
+    lockingMode: env.SQLITE_LOCKING_MODE,
+  });
   await migrate(database.db, migrations);
   return database;
 }

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +25,23 @@ describe.skipIf(skip)('core database on PostgreSQL', () => {
       await admin.connect();
       await admin.query(`drop database if exists "${name}" with (force)`);
       await admin.end();
+    }
+  });
+});
+
+describe('core database on SQLite', () => {
+  it('takes SQLITE_LOCKING_MODE: in normal mode a second connection opens core.db beside the first (exclusive would refuse it)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-core-locking-'));
+    try {
+      const env = { DATABASE_URL: undefined, DATA_DIR: dataDir, SQLITE_LOCKING_MODE: 'normal' } as const;
+      const first = await openCoreDatabase(env);
+      const second = await openCoreDatabase(env);
+      const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(second.db);
+      await second.close();
+      await first.close();
+      expect(tables.rows.map((r) => r.name)).toEqual(expect.arrayContaining(['orders', 'outbox']));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

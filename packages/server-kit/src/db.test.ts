@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertSqliteRuntime, openDatabase } from './db';
@@ -69,16 +68,22 @@ describe('SQLite locking mode', () => {
     await database.db.insertInto('t').values({ v: 'written' }).execute();
     return { database, file: join(dataDir, 'server.db') };
   }
-  /** What another process (the sqlite3 shell, a backup) gets when it reads the file. */
+  /** What another process (the sqlite3 shell, a backup) gets when it reads the file: its rows or the error code. */
   function readElsewhere(file: string): unknown {
-    const other = new BetterSqlite3(file, { readonly: true, timeout: 50 });
-    try {
-      return other.prepare('select v from t').all();
-    } catch (error) {
-      return (error as { code?: string }).code;
-    } finally {
-      other.close();
-    }
+    const script = `
+      const Database = require('better-sqlite3');
+      const other = new Database(process.env.DB_FILE, { readonly: true, timeout: 50 });
+      try { process.stdout.write(JSON.stringify(other.prepare('select v from t').all())); }
+      catch (error) { process.stdout.write(JSON.stringify(error.code)); }
+      finally { other.close(); }`;
+    const result = spawnSync(process.execPath, ['-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, DB_FILE: file },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.stderr).toBe('');
+    return JSON.parse(result.stdout) as unknown;
   }
 
   it('holds the file alone by default: no shared-memory file, another reader is refused until it closes', async () => {
@@ -94,7 +99,7 @@ describe('SQLite locking mode', () => {
     const { database, file } = await withRow();
     const dataDir = join(file, '..');
     expect(() => openDatabase({ dataDir, fileName: 'server.db' })).toThrow(
-      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is locked by another process.*SQLITE_LOCKING_MODE=normal`),
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is held by another process.*SQLITE_LOCKING_MODE=exclusive.*SQLITE_LOCKING_MODE=normal`),
     );
     // The first server is unharmed.
     await database.db.insertInto('t').values({ v: 'again' }).execute();

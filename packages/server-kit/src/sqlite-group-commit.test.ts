@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './db';
-import type { Database } from './db';
+import type { Database, SqliteLockingMode } from './db';
 
 interface Tables {
   orders: { id: number; note: string };
@@ -15,11 +15,14 @@ interface Tables {
 const dirs: string[] = [];
 const open: Array<Database<Tables>> = [];
 
-async function fresh(): Promise<{ database: Database<Tables>; file: string }> {
+/**
+ * A fresh database. Shared locking by default, so that committedIds can look at the file from a
+ * second connection while the first is open; the servers' exclusive mode has its own test below.
+ */
+async function fresh(lockingMode: SqliteLockingMode = 'normal'): Promise<{ database: Database<Tables>; file: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'archbench-group-commit-'));
   dirs.push(dir);
-  // Shared locking, so that committedIds can look at the file from a second connection.
-  const database = openDatabase<Tables>({ dataDir: dir, fileName: 'test.db', lockingMode: 'normal' });
+  const database = openDatabase<Tables>({ dataDir: dir, fileName: 'test.db', lockingMode });
   open.push(database);
   await sql`create table orders (id integer primary key, note text not null)`.execute(database.db);
   // A deferred foreign key is checked at COMMIT: the one way to make a COMMIT itself fail here.
@@ -64,6 +67,24 @@ describe('SQLite group commit', () => {
     expect(commits).toBeGreaterThanOrEqual(1);
     expect(commits).toBeLessThan(transactions);
     expect(committedIds(file)).toEqual(ids);
+  });
+
+  it("groups and rolls back the same on an exclusive connection (the servers' default); what it committed is in the file after close", async () => {
+    const { database, file } = await fresh('exclusive');
+    const before = { ...database.commitStats! };
+    const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+    const results = await Promise.allSettled(
+      ids.map((id) =>
+        database.db.transaction().execute(async (trx) => {
+          await trx.insertInto('orders').values({ id, note: 'x' }).execute();
+          if (id === 7) throw new Error('business rule says no');
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(database.commitStats!.commits - before.commits).toBeLessThan(database.commitStats!.transactions - before.transactions);
+    await database.close();
+    expect(committedIds(file)).toEqual(ids.filter((id) => id !== 7));
   });
 
   it('a transaction resolves only after its COMMIT: another connection sees its row by then', async () => {

@@ -6,7 +6,7 @@ import type { Tables } from '@archbench/monolith/db';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 import type { Database } from '@archbench/server-kit/db';
-import type { Env } from './env';
+import type { DatabaseEnv } from '@archbench/server-kit/env';
 
 /** Events waiting to be handed to the shipping service (written with the change that caused them). */
 export interface OutboxTable {
@@ -80,7 +80,7 @@ export const hybridMigrations: Record<string, Migration> = {
  * to date. A PostgreSQL database that does not exist yet is created, as the shipping service
  * creates its own.
  */
-export async function openCoreDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Env, 'SQLITE_LOCKING_MODE'>>): Promise<Database<Tables>> {
+export async function openCoreDatabase(env: DatabaseEnv): Promise<Database<Tables>> {
   try {
     return await openAndMigrate(env);
   } catch (error) {
@@ -91,7 +91,7 @@ export async function openCoreDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR
   }
 }
 
-async function openAndMigrate(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Env, 'SQLITE_LOCKING_MODE'>>): Promise<Database<Tables>> {
+async function openAndMigrate(env: DatabaseEnv): Promise<Database<Tables>> {
   const database = openDatabase<Tables>({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, fileName: 'core.db', lockingMode: env.SQLITE_LOCKING_MODE });
   try {
     await migrate(database.db, monolithMigrations);

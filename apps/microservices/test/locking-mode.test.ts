@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rowsSeenBySecond } from '@archbench/server-kit/testing';
 import { loadEnv } from '../src/env';
 import { migrations as inventoryMigrations } from '../src/inventory/schema';
 import { openServiceDatabase } from '../src/shared/database';
@@ -14,8 +15,11 @@ describe('SQLITE_LOCKING_MODE', () => {
     const env = loadEnv({ NODE_ENV: 'test', DATA_DIR: dataDir, SQLITE_LOCKING_MODE: 'normal' });
     const first = await openServiceDatabase(env, 'inventory', inventoryMigrations);
     const second = await openServiceDatabase(env, 'inventory', inventoryMigrations);
-    await second.close();
-    await first.close();
-    expect(env.SQLITE_LOCKING_MODE).toBe('normal');
+    try {
+      expect(await rowsSeenBySecond(first.db, second.db)).toEqual([{ v: 'from the first' }]);
+    } finally {
+      await second.close();
+      await first.close();
+    }
   });
 });

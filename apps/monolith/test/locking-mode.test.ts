@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rowsSeenBySecond } from '@archbench/server-kit/testing';
 import { openMonolithDatabase } from '../src/db';
 import { loadEnv } from '../src/env';
 
@@ -15,12 +16,7 @@ describe('SQLITE_LOCKING_MODE', () => {
     const first = await openMonolithDatabase(env);
     const second = await openMonolithDatabase(env);
     try {
-      expect(
-        await second.db
-          .selectFrom('products')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirst(),
-      ).toBeDefined();
+      expect(await rowsSeenBySecond(first.db, second.db)).toEqual([{ v: 'from the first' }]);
     } finally {
       await second.close();
       await first.close();

@@ -6,6 +6,7 @@ import type { Migration } from 'kysely';
 import { Migrator } from 'kysely';
 import type { Pool } from 'pg';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit';
+import type { BaseEnv } from './env';
 import type { GroupCommitStats, SqliteHandle } from './sqlite-group-commit';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -29,7 +30,11 @@ export interface DatabaseOptions {
   lockingMode?: SqliteLockingMode;
 }
 
-export type SqliteLockingMode = 'exclusive' | 'normal';
+/** `SQLITE_LOCKING_MODE`, as the base server env parses it. */
+export type SqliteLockingMode = BaseEnv['SQLITE_LOCKING_MODE'];
+
+/** How long a connection waits for a lock another connection holds. */
+const BUSY_TIMEOUT_MS = 5000;
 
 export interface Database<DB> {
   db: Kysely<DB>;
@@ -82,7 +87,7 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
   const file = join(options.dataDir, options.fileName);
   const lockingMode = options.lockingMode ?? 'exclusive';
   const sqlite = new BetterSqlite3(file);
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   // Before the first WAL access: in exclusive mode WAL keeps its index in this process's memory
   // instead of a shared-memory file, and no transaction locks or unlocks the file.
   sqlite.pragma(`locking_mode = ${lockingMode.toUpperCase()}`);
@@ -92,7 +97,7 @@ export function openDatabase<DB>(options: DatabaseOptions): Database<DB> {
     sqlite.close();
     if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw error;
     throw new Error(
-      `${file} is held by another process (waited 5 s): another server on this DATA_DIR, or the sqlite3 shell or a backup tool. ` +
+      `${file} is held by another process (waited ${BUSY_TIMEOUT_MS / 1000} s): another server on this DATA_DIR, or the sqlite3 shell or a backup tool. ` +
         `This one opens it in SQLITE_LOCKING_MODE=${lockingMode}; a server in the default (exclusive) mode holds its file alone. ` +
         'Stop the other process or give each server its own DATA_DIR; to share the file, set SQLITE_LOCKING_MODE=normal on the server.',
       { cause: error },

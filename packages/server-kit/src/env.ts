@@ -55,6 +55,8 @@ export const baseEnvSchema = z.object({
   OTEL_BSP_MAX_QUEUE_SIZE: z.string().optional(),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
+/** What a server's database opener reads: where the data is, and how SQLite locks it (optional for tests). */
+export type DatabaseEnv = Pick<BaseEnv, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<BaseEnv, 'SQLITE_LOCKING_MODE'>>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { mintToken } from '@archbench/contracts/tokens';
 
@@ -268,3 +270,13 @@ export const realServerSuite = {
   testTimeout: 60_000,
   hookTimeout: 120_000,
 };
+
+/**
+ * Writes a row through one connection and returns what another reads back: `[{ v: 'from the first' }]`
+ * when both reach the same file (SQLite in normal locking mode shares it; exclusive refuses the second).
+ */
+export async function rowsSeenBySecond<DB>(first: Kysely<DB>, second: Kysely<DB>): Promise<unknown[]> {
+  await sql`create table probe (v text)`.execute(first);
+  await sql`insert into probe values ('from the first')`.execute(first);
+  return (await sql<{ v: string }>`select v from probe`.execute(second)).rows;
+}

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
-import type { Env } from '../env';
+import type { DatabaseEnv } from '@archbench/server-kit/env';
 import { migrations } from './migrations';
 import type { Tables } from './schema';
 
@@ -9,7 +9,7 @@ export { migrations };
 export type { Tables };
 
 /** Opens the monolith's database (SQLite file or PostgreSQL) and brings its schema up to date. */
-export async function openMonolithDatabase(env: Pick<Env, 'DATABASE_URL' | 'DATA_DIR'> & Partial<Pick<Env, 'SQLITE_LOCKING_MODE'>>): Promise<Database<Tables>> {
+export async function openMonolithDatabase(env: DatabaseEnv): Promise<Database<Tables>> {
   const database = openDatabase<Tables>({
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,

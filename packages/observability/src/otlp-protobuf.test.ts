@@ -301,6 +301,25 @@ describe('OtlpProtobufSpanProcessor', () => {
     await p.shutdown();
   });
 
+  it('encodes ended spans in runs: a batch across several runs, and one span that cannot be encoded, give the official bytes of the others', async () => {
+    const { url, bodies } = await collector();
+    const { provider: p, memory } = setup(url, { scheduledDelayMillis: 60_000 });
+    const tracers = [p.getTracer('scope-a', '1.0.0'), p.getTracer('scope-b')];
+    // 100 spans: three full runs of 32 and four spans waiting when the batch is flushed.
+    for (let i = 0; i < 100; i++) {
+      const span = tracers[i % 2]!.startSpan(`span ${i}`, { kind: SpanKind.CLIENT, attributes: { i, 'db.system.name': 'sqlite' } });
+      // One in the middle of the second run fails to encode (an event name that is not a string).
+      if (i === 40) span.addEvent(404 as unknown as string);
+      span.end();
+    }
+    await p.forceFlush();
+    expect(bodies).toHaveLength(1);
+    const good = memory.getFinishedSpans().filter((s) => s.name !== 'span 40');
+    expect(good).toHaveLength(99);
+    expect(bodies[0]!.equals(official(good))).toBe(true);
+    await p.shutdown();
+  });
+
   it('exports no unsampled span, and drops spans beyond maxQueueSize', async () => {
     const { url, bodies } = await collector();
     const unsampled = setup(url, { scheduledDelayMillis: 60_000 }, false);

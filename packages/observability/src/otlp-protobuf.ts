@@ -833,14 +833,23 @@ export interface OtlpProtobufSpanProcessorOptions {
 }
 
 /**
- * A batching span processor for OTLP/HTTP protobuf that encodes each sampled span when it ends,
- * into the batch's buffer, instead of keeping the span object until the batch is exported. The
+ * A batching span processor for OTLP/HTTP protobuf that encodes sampled spans soon after they end,
+ * into the batch's buffer, instead of keeping the span objects until the batch is exported. The
  * requests are the same bytes the BatchSpanProcessor + official exporter would send for the same
  * batches (same grouping by resource and scope, same order); what changes is that a span object
- * dies with its request, so the garbage collector never promotes thousands of queued spans.
+ * lives only until ENCODE_RUN spans have ended, so the garbage collector never promotes thousands
+ * of queued spans.
+ *
+ * Ended spans are encoded ENCODE_RUN at a time rather than one by one: under the production
+ * default (1 request in 10 recorded) the encoder runs so rarely that its code and data have left
+ * the CPU caches each time, and one span cost 3–4 times what it cost at 100 % sampling
+ * (6.3 µs against 1.7 µs, timed inside the monolith). A run of 32 in a row costs 2.9 µs a span.
  * Batches go out when `maxExportBatchSize` spans are waiting or after `scheduledDelayMillis`.
  * @example new BasicTracerProvider({ spanProcessors: [new OtlpProtobufSpanProcessor(new OtlpProtobufSpanExporter({ url }))] })
  */
+/** Ended spans encoded together (see OtlpProtobufSpanProcessor). */
+const ENCODE_RUN = 32;
+
 export class OtlpProtobufSpanProcessor implements SpanProcessor {
   readonly #exporter: OtlpProtobufSpanExporter;
   readonly #maxQueue: number;
@@ -853,6 +862,9 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
   #lastScope: Scope | undefined;
   #lastWriter: Writer | undefined;
   #spare: Writer[] = [];
+  /** Ended spans not encoded yet (fewer than ENCODE_RUN). */
+  #ended: ReadableSpan[] = [];
+  /** Spans in the batch being filled: encoded, or ended and waiting in #ended. */
   #batched = 0;
   /** Spans in requests not answered yet. */
   #sending = 0;
@@ -875,6 +887,22 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
       if (this.#dropped++ === 0) diag.warn('OtlpProtobufSpanProcessor: maxQueueSize reached, dropping spans');
       return;
     }
+    this.#ended.push(s);
+    if (this.#ended.length >= ENCODE_RUN) this.#encodeEnded();
+    // #flush never rejects (send reports failures through its result).
+    if (++this.#batched >= this.#batchSize) void this.#flush();
+    else this.#timer ??= setTimeout(() => void this.#flush(), this.#delayMs).unref();
+  }
+
+  /** Encodes the spans waiting in #ended into the batch; one that fails to encode is left out of it. */
+  #encodeEnded(): void {
+    const ended = this.#ended;
+    for (let i = 0; i < ended.length; i++) if (!this.#encode(ended[i]!)) this.#batched--;
+    ended.length = 0;
+  }
+
+  /** Appends one span to its resource's and scope's part of the batch; false when it could not be encoded. */
+  #encode(s: ReadableSpan): boolean {
     const resource = s.resource;
     const scope = s.instrumentationScope;
     let w = this.#lastWriter;
@@ -901,11 +929,9 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
       // Never from span.end() into the app: the span is left out, the batch stays whole.
       w.pos = mark;
       globalErrorHandler(error instanceof Error ? error : new Error(String(error)));
-      return;
+      return false;
     }
-    // #flush never rejects (send reports failures through its result).
-    if (++this.#batched >= this.#batchSize) void this.#flush();
-    else this.#timer ??= setTimeout(() => void this.#flush(), this.#delayMs).unref();
+    return true;
   }
 
   /** Sends the batch being filled, if any; resolves when it was answered. */
@@ -914,6 +940,7 @@ export class OtlpProtobufSpanProcessor implements SpanProcessor {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+    if (this.#ended.length > 0) this.#encodeEnded();
     if (this.#batched === 0) return Promise.resolve();
     const count = this.#batched;
     const groups = this.#groups;

@@ -94,7 +94,12 @@ function worktreeOf(revision: string): { dir: string; remove: () => void } {
   return {
     dir,
     remove: () => {
-      execFileSync('git', ['-C', REPO, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' });
+      if (!existsSync(dir)) return;
+      try {
+        execFileSync('git', ['-C', REPO, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' });
+      } catch {
+        // Removed below; `git worktree prune` forgets it.
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -153,6 +158,19 @@ async function main() {
   const base = args.against === undefined ? undefined : worktreeOf(args.against);
   const servers: Server[] = [];
   const work = mkdtempSync(join(tmpdir(), 'archbench-side-by-side-data-'));
+  const cleanUp = () => {
+    for (const s of servers) s.child.kill('SIGKILL');
+    sink.close();
+    base?.remove();
+    rmSync(work, { recursive: true, force: true });
+  };
+  // Ctrl-C: no worktree, data directory or server left behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      process.exit(130);
+    });
+  }
   try {
     process.stderr.write(`bundling the monolith${base ? ` (this checkout and ${args.against})` : ''}…\n`);
     const bundles: Record<string, string> = { '': (await bundleEntries({ monolith: join(REPO, MONOLITH) })).monolith };
@@ -228,10 +246,7 @@ async function main() {
     lines.push('', 'CPU per request of servers sharing the cores: compare ratios, not µs, with `pnpm bench`', '');
     process.stdout.write(lines.join('\n'));
   } finally {
-    for (const s of servers) s.child.kill('SIGKILL');
-    sink.close();
-    base?.remove();
-    rmSync(work, { recursive: true, force: true });
+    cleanUp();
   }
 }
 

@@ -832,6 +832,9 @@ export interface OtlpProtobufSpanProcessorOptions {
   scheduledDelayMillis?: number;
 }
 
+/** Ended spans encoded together (see OtlpProtobufSpanProcessor). */
+const ENCODE_RUN = 32;
+
 /**
  * A batching span processor for OTLP/HTTP protobuf that encodes sampled spans soon after they end,
  * into the batch's buffer, instead of keeping the span objects until the batch is exported. The
@@ -847,9 +850,6 @@ export interface OtlpProtobufSpanProcessorOptions {
  * Batches go out when `maxExportBatchSize` spans are waiting or after `scheduledDelayMillis`.
  * @example new BasicTracerProvider({ spanProcessors: [new OtlpProtobufSpanProcessor(new OtlpProtobufSpanExporter({ url }))] })
  */
-/** Ended spans encoded together (see OtlpProtobufSpanProcessor). */
-const ENCODE_RUN = 32;
-
 export class OtlpProtobufSpanProcessor implements SpanProcessor {
   readonly #exporter: OtlpProtobufSpanExporter;
   readonly #maxQueue: number;

@@ -21,7 +21,6 @@
  *        --cache-sim (also simulate the caches and branch predictor: misses and an estimated cycle count; slower)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -30,7 +29,8 @@ import autocannon from 'autocannon';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
-import { chooseVariants, nextProductPath, startSink, variantEnvironments } from './variants';
+import { PRODUCT_REQUESTS, chooseVariants, startSink, untilReady, variantEnvironments } from './variants';
+import type { BenchServer } from './variants';
 
 const args = benchArgs({
   variants: { type: 'string', default: 'off,default,full' },
@@ -54,38 +54,19 @@ const user = userInfo().username;
 const HOST = '127.0.0.1';
 const controlEnv = { ...process.env, USER: user, LOGNAME: user, HOST };
 
-interface Server {
-  name: string;
+/** A monolith under callgrind (its stderrTail holds the end of valgrind's and the server's stderr). */
+interface Server extends BenchServer {
   port: number;
-  child: ChildProcess;
   outBase: string;
-  /** The end of valgrind's and the server's stderr, for the error when it exits early. */
-  stderrTail: string;
-}
-
-async function untilReady(server: Server): Promise<void> {
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) {
-      throw new Error(`the ${server.name} monolith exited (${server.child.exitCode}) before it was ready; its stderr ended:\n${server.stderrTail}`);
-    }
-    try {
-      if ((await fetch(`http://${HOST}:${server.port}/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(1000);
-  }
-  throw new Error(`the ${server.name} monolith was not ready after 300 s under valgrind`);
 }
 
 async function send(server: Server, amount: number): Promise<void> {
   const result = await autocannon({
-    url: `http://${HOST}:${server.port}`,
+    url: server.url,
     connections,
     amount,
     timeout: 120,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: nextProductPath() }) }],
+    requests: PRODUCT_REQUESTS,
   });
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) throw new Error(`${failed} of ${amount} requests to the ${server.name} monolith failed`);
@@ -172,12 +153,12 @@ async function main() {
           stdio: ['ignore', 'ignore', 'pipe'],
         },
       );
-      const server: Server = { name, port: ports[i]!, child, outBase, stderrTail: '' };
+      const server: Server = { name, port: ports[i]!, url: `http://${HOST}:${ports[i]}`, child, outBase, stderrTail: '' };
       child.stderr?.on('data', (chunk: Buffer) => (server.stderrTail = (server.stderrTail + chunk.toString('utf8')).slice(-2000)));
       servers.push(server);
     }
     process.stderr.write(`starting ${servers.length} monoliths under callgrind (a minute or two)…\n`);
-    await Promise.all(servers.map(untilReady));
+    await Promise.all(servers.map((s) => untilReady(s, 300_000, 1000)));
     process.stderr.write(`warming up: ${warmupRequests} requests each, ${connections} connections (several minutes)…\n`);
     await Promise.all(servers.map((s) => send(s, warmupRequests)));
     const results = new Map<string, Array<{ main: number; all: number; events: Record<string, number> }>>();

@@ -46,7 +46,7 @@ import autocannon from 'autocannon';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
-import { chooseVariants, nextProductPath, startSink, variantEnvironments } from './variants';
+import { PRODUCT_REQUESTS, chooseVariants, median, startSink, variantEnvironments } from './variants';
 
 const args = benchArgs({
   duration: { type: 'string', default: '2' },
@@ -134,7 +134,7 @@ async function load(url: string, pid: number, seconds: number): Promise<Run> {
     url,
     connections,
     duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: nextProductPath() }) }],
+    requests: PRODUCT_REQUESTS,
   });
   const wall = (performance.now() - t0) / 1000;
   const server = cpuSeconds(pid) - cpuBefore;
@@ -150,11 +150,6 @@ async function load(url: string, pid: number, seconds: number): Promise<Run> {
   };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  return sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const loadText = () =>
   loadavg()
     .map((l) => l.toFixed(2))

@@ -29,16 +29,15 @@
  *        --connections 8 --against <revision>
  */
 import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
-import { chooseVariants, nextProductPath, startSink, variantEnvironments } from './variants';
+import { PRODUCT_REQUESTS, chooseVariants, median, startSink, untilReady, variantEnvironments } from './variants';
+import type { BenchServer } from './variants';
 
 const args = benchArgs({
   variants: { type: 'string', default: 'default' },
@@ -56,14 +55,6 @@ const warmup = benchNumber('warmup', args.warmup, 'non-negative');
 const connections = benchNumber('connections', args.connections, 'count');
 const REPO = new URL('../../../', import.meta.url).pathname;
 const MONOLITH = 'apps/monolith/src/main.ts';
-
-interface Server {
-  /** The variant, `<variant>@<revision>` for one from --against. */
-  name: string;
-  url: string;
-  child: ChildProcess;
-  stderrTail: string;
-}
 
 /** A worktree of `revision` beside this checkout, with every node_modules of this checkout linked in. */
 function worktreeOf(revision: string): { dir: string; remove: () => void } {
@@ -119,35 +110,15 @@ function cpuTicks(pid: number): { all: number; main: number } {
   return { all, main };
 }
 
-async function untilReady(server: Server): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null)
-      throw new Error(`the ${server.name} monolith exited (${server.child.exitCode}); its stderr ended:\n${server.stderrTail}`);
-    try {
-      if ((await fetch(`${server.url}/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`the ${server.name} monolith was not ready after 60 s`);
-}
-
-function load(server: Server, seconds: number) {
+function load(server: BenchServer, seconds: number) {
   return autocannon({
     url: server.url,
     connections,
     duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: nextProductPath() }) }],
+    requests: PRODUCT_REQUESTS,
   });
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  return sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 const range = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
 
@@ -156,7 +127,7 @@ async function main() {
   const environments = variantEnvironments(sink.url);
   const chosen = chooseVariants(args.variants, environments);
   const base = args.against === undefined ? undefined : worktreeOf(args.against);
-  const servers: Server[] = [];
+  const servers: BenchServer[] = [];
   const work = mkdtempSync(join(tmpdir(), 'archbench-side-by-side-data-'));
   const cleanUp = () => {
     for (const s of servers) s.child.kill('SIGKILL');
@@ -184,11 +155,11 @@ async function main() {
         env: { ...process.env, ...SERVER_ENV, ...environments[variant], HOST: '127.0.0.1', PORT: String(ports[i]), DATA_DIR: join(work, String(i)) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
-      const server: Server = { name: `${variant}${tree}`, url: `http://127.0.0.1:${ports[i]}`, child, stderrTail: '' };
+      const server: BenchServer = { name: `${variant}${tree}`, url: `http://127.0.0.1:${ports[i]}`, child, stderrTail: '' };
       child.stderr?.on('data', (chunk: Buffer) => (server.stderrTail = (server.stderrTail + chunk.toString('utf8')).slice(-2000)));
       servers.push(server);
     }
-    await Promise.all(servers.map(untilReady));
+    await Promise.all(servers.map((s) => untilReady(s, 60_000, 200)));
     process.stderr.write(
       `load average ${loadavg()
         .map((l) => l.toFixed(2))

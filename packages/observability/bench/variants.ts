@@ -1,15 +1,52 @@
 // Shared by the observability benches: the variants of the monolith they compare (environment
-// only: the same bundle runs every one), the span sink the exporting variants send to, and the
-// requests they send.
+// only: the same bundle runs every one), the span sink the exporting variants send to, the
+// requests they send, waiting for a server, and the median they print.
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { otlpProtobufSpanCount } from '../src/test-support';
 
 let sku = 0;
 /** The next GET the benches send: `/products/SKU-0001` … `/products/SKU-0900` in turn (the seeded catalog). */
 export function nextProductPath(): string {
   return `/products/SKU-${String((sku++ % 900) + 1).padStart(4, '0')}`;
+}
+
+/** autocannon's `requests` for the benches' load: GET /products/{sku}, each request the next SKU. */
+export const PRODUCT_REQUESTS = [{ method: 'GET' as const, setupRequest: (req: object) => ({ ...req, path: nextProductPath() }) }];
+
+/** The median of a non-empty list (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A monolith a bench started: its stderr's end is kept for the error when it exits early. */
+export interface BenchServer {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  stderrTail: string;
+}
+
+/** Waits until the server's `/ready` answers 200; throws when its process exits first or after `timeoutMs`. */
+export async function untilReady(server: BenchServer, timeoutMs: number, pollMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) {
+      throw new Error(`the ${server.name} monolith exited (${server.child.exitCode}) before it was ready; its stderr ended:\n${server.stderrTail}`);
+    }
+    try {
+      if ((await fetch(`${server.url}/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(pollMs);
+  }
+  throw new Error(`the ${server.name} monolith was not ready after ${timeoutMs / 1000} s`);
 }
 
 /**

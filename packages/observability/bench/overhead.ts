@@ -46,7 +46,7 @@ import autocannon from 'autocannon';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
-import { PRODUCT_REQUESTS, chooseVariants, median, startSink, variantEnvironments } from './variants';
+import { PRODUCT_REQUESTS, chooseVariants, median, processCpu, startSink, variantEnvironments } from './variants';
 
 const args = benchArgs({
   duration: { type: 'string', default: '2' },
@@ -98,14 +98,6 @@ async function startMonolith(name: string, index: number, env: Record<string, st
   return { name, index, url: topology.baseUrl, pid: topology.pids()[0]!, topology, logFile };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number | 'self'): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
 /** CPU seconds the whole machine has been busy (all cores), from /proc/stat. */
 function machineBusySeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
@@ -126,8 +118,8 @@ interface Run {
 }
 
 async function load(url: string, pid: number, seconds: number): Promise<Run> {
-  const cpuBefore = cpuSeconds(pid);
-  const selfBefore = cpuSeconds('self');
+  const cpuBefore = processCpu(pid).all;
+  const selfBefore = processCpu(process.pid).all;
   const busyBefore = machineBusySeconds();
   const t0 = performance.now();
   const result = await autocannon({
@@ -137,8 +129,8 @@ async function load(url: string, pid: number, seconds: number): Promise<Run> {
     requests: PRODUCT_REQUESTS,
   });
   const wall = (performance.now() - t0) / 1000;
-  const server = cpuSeconds(pid) - cpuBefore;
-  const other = machineBusySeconds() - busyBefore - server - (cpuSeconds('self') - selfBefore);
+  const server = processCpu(pid).all - cpuBefore;
+  const other = machineBusySeconds() - busyBefore - server - (processCpu(process.pid).all - selfBefore);
   return {
     rps: result.requests.average,
     cpuUs: (server * 1e6) / Math.max(1, result.requests.total),

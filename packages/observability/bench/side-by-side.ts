@@ -29,14 +29,14 @@
  *        --connections 8 --against <revision>
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
-import { PRODUCT_REQUESTS, chooseVariants, median, startSink, untilReady, variantEnvironments } from './variants';
+import { PRODUCT_REQUESTS, chooseVariants, median, processCpu, startSink, untilReady, variantEnvironments } from './variants';
 import type { BenchServer } from './variants';
 
 const args = benchArgs({
@@ -94,20 +94,6 @@ function worktreeOf(revision: string): { dir: string; remove: () => void } {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Ticks (1/100 s) of CPU the process has used: all its threads, and its main thread. */
-function cpuTicks(pid: number): { all: number; main: number } {
-  let all = 0;
-  let main = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    all += ticks;
-    if (Number(tid) === pid) main = ticks;
-  }
-  return { all, main };
 }
 
 function load(server: BenchServer, seconds: number) {
@@ -172,15 +158,15 @@ async function main() {
     for (let round = 1; round <= rounds; round++) {
       // Rotate which server's load starts first.
       const loaded = servers.map((_, i) => servers[(i + round) % servers.length]!);
-      const before = new Map(loaded.map((s) => [s, cpuTicks(s.child.pid!)]));
+      const before = new Map(loaded.map((s) => [s, processCpu(s.child.pid!)]));
       const results = await Promise.all(loaded.map((s) => load(s, duration)));
       const byName = new Map<string, Array<{ all: number; main: number }>>();
       loaded.forEach((s, i) => {
-        const after = cpuTicks(s.child.pid!);
+        const after = processCpu(s.child.pid!);
         const requests = Math.max(1, results[i]!.requests.total);
         const failed = results[i]!.non2xx + results[i]!.errors;
         if (failed > 0) process.stderr.write(`warning: ${failed} failed requests to ${s.name} in round ${round}\n`);
-        const us = { all: ((after.all - before.get(s)!.all) * 1e4) / requests, main: ((after.main - before.get(s)!.main) * 1e4) / requests };
+        const us = { all: ((after.all - before.get(s)!.all) * 1e6) / requests, main: ((after.main - before.get(s)!.main) * 1e6) / requests };
         byName.set(s.name, [...(byName.get(s.name) ?? []), us]);
       });
       for (const [name, list] of byName)

@@ -19,6 +19,8 @@
  * Needs valgrind (`apt-get install valgrind`); 10–20 minutes with the defaults on 2 cores.
  * Flags: --variants off,default,full --warmup-requests 60000 --requests 5000 --connections 8
  *        --cache-sim (also simulate the caches and branch predictor: misses and an estimated cycle count; slower)
+ *        --by-function 25 (also print, per variant, the functions whose instructions per request differ
+ *        most from `off`'s: window 2, main thread, JavaScript named through V8's perf map; 0: not)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +31,7 @@ import autocannon from 'autocannon';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
+import { functionDiff, selfInstructionsOf } from './callgrind-functions';
 import { PRODUCT_REQUESTS, chooseVariants, startSink, untilReady, variantEnvironments } from './variants';
 import type { BenchServer } from './variants';
 
@@ -38,11 +41,13 @@ const args = benchArgs({
   requests: { type: 'string', default: '5000' },
   connections: { type: 'string', default: '8' },
   'cache-sim': { type: 'boolean', default: false },
+  'by-function': { type: 'string', default: '0' },
 });
 const cacheSim = args['cache-sim'];
 const warmupRequests = benchNumber('warmup-requests', args['warmup-requests'], 'count');
 const requests = benchNumber('requests', args.requests, 'count');
 const connections = benchNumber('connections', args.connections, 'count');
+const byFunction = benchNumber('by-function', args['by-function'], 'non-negative');
 if (spawnSync('valgrind', ['--version']).status !== 0 || spawnSync('callgrind_control', ['-h']).error) {
   process.stderr.write('this bench needs valgrind (with callgrind_control) on PATH: apt-get install valgrind\n');
   process.exit(2);
@@ -136,6 +141,8 @@ async function main() {
           `--callgrind-out-file=${outBase}.%p`,
           process.execPath,
           ...SERVER_NODE_FLAGS,
+          // V8 writes /tmp/perf-<pid>.map: which function each range of JIT code holds.
+          ...(byFunction > 0 ? ['--perf-basic-prof'] : []),
           monolith,
         ],
         {
@@ -213,12 +220,39 @@ async function main() {
       const spread = (Math.max(...windows) - Math.min(...windows)) / Math.min(...windows);
       if (spread > 0.05) lines.push(`warning: ${name}'s windows differ by ${(spread * 100).toFixed(0)} %; its process was not steady, run again`);
     }
+    if (byFunction > 0) {
+      // Window 2's main thread of each process, its JIT code named through its perf map.
+      const selfOf = (s: Server) => selfInstructionsOf(join(dirname(s.outBase), `${basename(s.outBase)}.${s.child.pid}.2-01`), `/tmp/perf-${s.child.pid}.map`);
+      const off = selfOf(servers.find((s) => s.name === 'off')!);
+      lines.push(
+        '',
+        `instructions per request by function against off (window 2, main thread, each function's own instructions): the ${byFunction} largest increases, then the largest decreases.`,
+        'Processes inline differently, so a + and a − on related code (a function and its caller) is work that moved, not work added; GC work (v8::internal::…Scaveng…, IterateObjectCache) follows valgrind’s slow clock, not the request count (README, "Eighth pass").',
+      );
+      for (const server of servers.filter((s) => s.name !== 'off')) {
+        const self = selfOf(server);
+        const delta = ([...self.values()].reduce((a, b) => a + b, 0) - [...off.values()].reduce((a, b) => a + b, 0)) / requests;
+        lines.push(
+          '',
+          `${server.name} (${delta >= 0 ? '+' : ''}${(delta / 1000).toFixed(1)}k over off):`,
+          '',
+          '| Δ per request | off | ' + server.name + ' | function |',
+          '|---|---|---|---|',
+        );
+        for (const row of functionDiff(off, self, requests, byFunction)) {
+          lines.push(
+            `| ${row.delta >= 0 ? '+' : ''}${row.delta.toFixed(0)} | ${row.base.toFixed(0)} | ${row.other.toFixed(0)} | ${row.name.replaceAll('|', '\\|')} |`,
+          );
+        }
+      }
+    }
     lines.push('', 'instructions, not time: read beside `pnpm bench` (throughput), which holds the targets', '');
     process.stdout.write(lines.join('\n'));
   } finally {
     for (const s of servers) s.child.kill('SIGKILL');
     sink.close();
     rmSync(workDir, { recursive: true, force: true });
+    if (byFunction > 0) for (const s of servers) rmSync(`/tmp/perf-${s.child.pid}.map`, { force: true });
   }
 }
 

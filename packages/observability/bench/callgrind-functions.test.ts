@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { functionDiff, jsName, parsePerfMap, selfInstructions } from './callgrind-functions';
+
+// The shape of a callgrind dump with name compression, a call and JIT code seen as addresses.
+const DUMP = [
+  'version: 1',
+  'events: Ir Dr',
+  'fl=(1) ???',
+  'fn=(1) 0x0000000000001010',
+  '0 100 7',
+  '+1 20 1',
+  'cfn=(2) Builtins_LoadIC_Megamorphic',
+  'calls=3 0',
+  '0 900 50',
+  'fn=(2)',
+  '0 300 30',
+  'fn=(3) 0x0000000000002008',
+  '0 40',
+  "fn=(5) 0x0000000000002010'2",
+  '0 2',
+  'fn=(4) 0x0000000000009000',
+  '0 5',
+  'fn=(1)',
+  '0 30',
+  'totals: 497',
+].join('\n');
+
+const MAP = parsePerfMap(
+  [
+    "2000 20 JS:*'startSpan file:///tmp/archbench-bundle-Ab1/monolith.mjs:1993:12",
+    "1000 100 JS:+'ServerResponse node:_http_server:204:24",
+    '3000 10 Builtin:LoadIC_Megamorphic',
+    'not a line',
+  ].join('\n'),
+);
+
+describe('callgrind functions', () => {
+  it('counts each function its own instructions, not its calls, naming JIT code through the perf map', () => {
+    const self = selfInstructions(DUMP, MAP);
+    expect(Object.fromEntries(self)).toEqual({
+      'ServerResponse node:_http_server:204': 150,
+      Builtins_LoadIC_Megamorphic: 300,
+      'startSpan monolith.mjs:1993': 42,
+      '(unnamed JIT code)': 5,
+    });
+  });
+
+  it('names functions without tier marks, bundle paths or columns', () => {
+    expect(jsName("JS:~'emit node:events:488:44")).toBe('emit node:events:488');
+    expect(jsName("JS:^' file:///work/x/node_modules/hono/dist/compose.js:23:3")).toBe('(anonymous) compose.js:23');
+    expect(jsName('Builtin:ArrayPrototypePush')).toBe('Builtin:ArrayPrototypePush');
+  });
+
+  it('lists the largest increases per request first, then the largest decreases', () => {
+    const base = new Map([
+      ['a', 1000],
+      ['b', 5000],
+      ['c', 100],
+    ]);
+    const other = new Map([
+      ['a', 3000],
+      ['b', 1000],
+      ['d', 500],
+    ]);
+    expect(functionDiff(base, other, 10, 4)).toEqual([
+      { name: 'a', base: 100, other: 300, delta: 200 },
+      { name: 'd', base: 0, other: 50, delta: 50 },
+      { name: 'b', base: 500, other: 100, delta: -400 },
+    ]);
+  });
+});

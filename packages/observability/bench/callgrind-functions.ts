@@ -1,0 +1,135 @@
+// Instructions per function from a callgrind dump, with V8's JIT code named through the perf map
+// node writes with --perf-basic-prof. callgrind knows the names of native code (node, V8, libc and
+// V8's builtins) but sees JavaScript compiled at run time as bare addresses; V8's map says which
+// function each address range holds. Used by `bench:instructions --by-function`.
+import { readFileSync } from 'node:fs';
+
+/** One range of V8's perf map (`/tmp/perf-<pid>.map`: `<start hex> <size hex> <name>` per line). */
+interface MapEntry {
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** The entries of a perf map, sorted by start. */
+export function parsePerfMap(text: string): MapEntry[] {
+  const entries: MapEntry[] = [];
+  for (const line of text.split('\n')) {
+    const first = line.indexOf(' ');
+    const second = line.indexOf(' ', first + 1);
+    if (first <= 0 || second <= first) continue;
+    const start = Number.parseInt(line.slice(0, first), 16);
+    const size = Number.parseInt(line.slice(first + 1, second), 16);
+    if (Number.isNaN(start) || Number.isNaN(size)) continue;
+    entries.push({ start, end: start + size, name: line.slice(second + 1).trim() });
+  }
+  return entries.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * A readable name for a perf map entry: `JS:*'startSpan file:///tmp/archbench-bundle-x/monolith.mjs:1993:12`
+ * becomes `startSpan monolith.mjs:1993`. The tier mark (`*` TurboFan, `+` Maglev, `^` Sparkplug,
+ * `~` interpreted) goes, so the same function sums across tiers; the line stays, as many functions
+ * share a name (`get`, `end`).
+ */
+export function jsName(entry: string): string {
+  const match = /^JS:[*+^~]?'?(\S*) (\S+?)(?::(\d+))?(?::\d+)?$/.exec(entry);
+  if (match === null) return entry;
+  const [, name, file, line] = match;
+  const short = file!.startsWith('node:') ? file! : file!.slice(file!.lastIndexOf('/') + 1);
+  return `${name || '(anonymous)'} ${short}${line ? `:${line}` : ''}`;
+}
+
+/** The name of the JIT code at `address`, or undefined when no map entry holds it. */
+function lookup(entries: readonly MapEntry[], address: number): string | undefined {
+  let low = 0;
+  let high = entries.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const entry = entries[mid]!;
+    if (address < entry.start) high = mid - 1;
+    else if (address >= entry.end) low = mid + 1;
+    else return entry.name.startsWith('JS:') ? jsName(entry.name) : entry.name;
+  }
+  return undefined;
+}
+
+/**
+ * Self instructions (`Ir`, the first event) per function of one callgrind dump: each function's
+ * own cost lines, not what it called (the line after `calls=` is a call's inclusive cost). Names
+ * that callgrind gives as addresses (`0x…`) are looked up in the perf map; an address no entry
+ * holds counts as `(unnamed JIT code)`.
+ */
+export function selfInstructions(dump: string, perfMap: readonly MapEntry[]): Map<string, number> {
+  // callgrind's name compression: `fn=(12) name` defines id 12, a later `fn=(12)` or `cfn=(12)` reuses it.
+  const names = new Map<string, string>();
+  const named = (spec: string): string => {
+    const match = /^\((\d+)\)(?: (.*))?$/.exec(spec);
+    if (match === null) return spec;
+    if (match[2] !== undefined) names.set(match[1]!, match[2]);
+    return names.get(match[1]!) ?? spec;
+  };
+  const totals = new Map<string, number>();
+  let current = '(unknown)';
+  let callCost = false;
+  for (const line of dump.split('\n')) {
+    if (line.startsWith('fn=')) {
+      current = named(line.slice(3));
+      callCost = false;
+    } else if (line.startsWith('cfn=')) {
+      named(line.slice(4));
+    } else if (line.startsWith('calls=')) {
+      callCost = true;
+    } else if (/^[0-9+\-*]/.test(line)) {
+      if (callCost) {
+        callCost = false;
+        continue;
+      }
+      const ir = Number(line.split(' ')[1] ?? 0);
+      if (ir > 0) totals.set(current, (totals.get(current) ?? 0) + ir);
+    }
+  }
+  const resolved = new Map<string, number>();
+  for (const [name, ir] of totals) {
+    // An address, maybe with callgrind's suffix for a function's second context (`0x…'2`).
+    const address = /^0x([0-9a-f]+)(?:'\d+)?$/i.exec(name);
+    const label = address === null ? name : (lookup(perfMap, Number.parseInt(address[1]!, 16)) ?? '(unnamed JIT code)');
+    resolved.set(label, (resolved.get(label) ?? 0) + ir);
+  }
+  return resolved;
+}
+
+/** selfInstructions of a dump file, named through the perf map of its process (if there is one). */
+export function selfInstructionsOf(dumpFile: string, perfMapFile: string): Map<string, number> {
+  let map: MapEntry[] = [];
+  try {
+    map = parsePerfMap(readFileSync(perfMapFile, 'utf8'));
+  } catch {
+    // No map (node without --perf-basic-prof): JIT code stays unnamed.
+  }
+  return selfInstructions(readFileSync(dumpFile, 'utf8'), map);
+}
+
+/**
+ * The functions whose instructions per request differ most between `base` and `other` (both
+ * totals over `requests`), largest increase first, then the largest decreases.
+ */
+export function functionDiff(
+  base: ReadonlyMap<string, number>,
+  other: ReadonlyMap<string, number>,
+  requests: number,
+  top: number,
+): Array<{ name: string; base: number; other: number; delta: number }> {
+  const rows = [...new Set([...base.keys(), ...other.keys()])].map((name) => {
+    const b = (base.get(name) ?? 0) / requests;
+    const o = (other.get(name) ?? 0) / requests;
+    return { name, base: b, other: o, delta: o - b };
+  });
+  rows.sort((x, y) => y.delta - x.delta);
+  const increases = rows.slice(0, top).filter((r) => r.delta > 0);
+  const decreases = rows
+    .slice(-Math.max(1, Math.floor(top / 4)))
+    .filter((r) => r.delta < 0 && !increases.includes(r))
+    .reverse();
+  return [...increases, ...decreases];
+}

@@ -18,27 +18,34 @@ const DUMP = [
   '0 40',
   "fn=(5) 0x0000000000002010'2",
   '0 2',
+  'fn=(6) 0x0000000000001030',
+  '0 3',
+  'fn=(7) 0x0000000000001024',
+  '0 4',
   'fn=(4) 0x0000000000009000',
   '0 5',
   'fn=(1)',
   '0 30',
-  'totals: 497',
+  'totals: 504',
 ].join('\n');
 
 const MAP = parsePerfMap(
   [
     "2000 20 JS:*'startSpan file:///tmp/archbench-bundle-Ab1/monolith.mjs:1993:12",
+    "1000 100 JS:~'collected node:old:1:1",
     "1000 100 JS:+'ServerResponse node:_http_server:204:24",
+    "1020 8 JS:*'inner node:inner:5:1",
     '3000 10 Builtin:LoadIC_Megamorphic',
     'not a line',
   ].join('\n'),
 );
 
 describe('callgrind functions', () => {
-  it('counts each function its own instructions, not its calls, naming JIT code through the perf map', () => {
+  it('counts each function its own instructions, not its calls, naming JIT code through the perf map (the latest entry of a range, the innermost of overlapping ones)', () => {
     const self = selfInstructions(DUMP, MAP);
     expect(Object.fromEntries(self)).toEqual({
-      'ServerResponse node:_http_server:204': 150,
+      'ServerResponse node:_http_server:204': 153,
+      'inner node:inner:5': 4,
       Builtins_LoadIC_Megamorphic: 300,
       'startSpan monolith.mjs:1993': 42,
       '(unnamed JIT code)': 5,

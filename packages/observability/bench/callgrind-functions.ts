@@ -11,9 +11,12 @@ interface MapEntry {
   name: string;
 }
 
-/** The entries of a perf map, sorted by start. */
+/**
+ * The entries of a perf map, sorted by start. V8 appends an entry whenever it compiles code, so an
+ * address range reused after its code was collected appears again later: the later entry wins.
+ */
 export function parsePerfMap(text: string): MapEntry[] {
-  const entries: MapEntry[] = [];
+  const byStart = new Map<number, MapEntry>();
   for (const line of text.split('\n')) {
     const first = line.indexOf(' ');
     const second = line.indexOf(' ', first + 1);
@@ -21,9 +24,9 @@ export function parsePerfMap(text: string): MapEntry[] {
     const start = Number.parseInt(line.slice(0, first), 16);
     const size = Number.parseInt(line.slice(first + 1, second), 16);
     if (Number.isNaN(start) || Number.isNaN(size)) continue;
-    entries.push({ start, end: start + size, name: line.slice(second + 1).trim() });
+    byStart.set(start, { start, end: start + size, name: line.slice(second + 1).trim() });
   }
-  return entries.sort((a, b) => a.start - b.start);
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
 }
 
 /**
@@ -42,14 +45,17 @@ export function jsName(entry: string): string {
 
 /** The name of the JIT code at `address`, or undefined when no map entry holds it. */
 function lookup(entries: readonly MapEntry[], address: number): string | undefined {
+  // The last entry starting at or before the address, then a few before it (ranges may overlap).
   let low = 0;
-  let high = entries.length - 1;
-  while (low <= high) {
+  let high = entries.length;
+  while (low < high) {
     const mid = (low + high) >> 1;
-    const entry = entries[mid]!;
-    if (address < entry.start) high = mid - 1;
-    else if (address >= entry.end) low = mid + 1;
-    else return entry.name.startsWith('JS:') ? jsName(entry.name) : entry.name;
+    if (entries[mid]!.start <= address) low = mid + 1;
+    else high = mid;
+  }
+  for (let i = low - 1; i >= 0 && i >= low - 8; i--) {
+    const entry = entries[i]!;
+    if (address < entry.end) return entry.name.startsWith('JS:') ? jsName(entry.name) : entry.name;
   }
   return undefined;
 }

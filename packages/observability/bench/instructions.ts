@@ -32,7 +32,7 @@ import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
 import { functionDiff, selfInstructionsOf } from './callgrind-functions';
-import { PRODUCT_REQUESTS, chooseVariants, startSink, untilReady, variantEnvironments } from './variants';
+import { PRODUCT_REQUESTS, chooseVariants, keepStderrTail, mean, startSink, untilReady, variantEnvironments } from './variants';
 import type { BenchServer } from './variants';
 
 const args = benchArgs({
@@ -161,7 +161,7 @@ async function main() {
         },
       );
       const server: Server = { name, port: ports[i]!, url: `http://${HOST}:${ports[i]}`, child, outBase, stderrTail: '' };
-      child.stderr?.on('data', (chunk: Buffer) => (server.stderrTail = (server.stderrTail + chunk.toString('utf8')).slice(-2000)));
+      keepStderrTail(server);
       servers.push(server);
     }
     process.stderr.write(`starting ${servers.length} monoliths under callgrind (a minute or two)…\n`);
@@ -174,7 +174,6 @@ async function main() {
       const got = await Promise.all(servers.map((s) => measure(s, window)));
       servers.forEach((s, i) => results.set(s.name, [...(results.get(s.name) ?? []), got[i]!]));
     }
-    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     const offMain = mean(results.get('off')!.map((r) => r.main));
     const lines = [
       '',

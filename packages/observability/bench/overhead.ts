@@ -46,7 +46,7 @@ import autocannon from 'autocannon';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
-import { PRODUCT_REQUESTS, chooseVariants, median, processCpu, startSink, variantEnvironments } from './variants';
+import { PRODUCT_REQUESTS, chooseVariants, mean, median, processCpu, range, startSink, variantEnvironments } from './variants';
 
 const args = benchArgs({
   duration: { type: 'string', default: '2' },
@@ -164,7 +164,6 @@ async function main() {
   const sent: Record<string, number> = {};
   /** Per variant: one { rps, cpu } ratio to the `off` processes of the same round, per round. */
   const ratios: Record<string, Array<{ rps: number; cpu: number }>> = {};
-  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
   try {
     // Interleaved (off-1, default-1, full-1, off-2, …) so each variant's processes sit apart in the order.
     for (let index = 1; index <= processes; index++) {
@@ -208,7 +207,6 @@ async function main() {
   const allRuns = Object.values(results).flat();
   const otherCores = median(allRuns.map((r) => r.otherCores));
   const maxOther = Math.max(...allRuns.map((r) => r.otherCores));
-  const range = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
   const lines = [
     '',
     `observability overhead on the monolith (bundled, NODE_ENV=production) — GET /products/{sku}; ${rounds} rounds of one server at a time, ${processes} processes per variant, ` +

@@ -36,7 +36,7 @@ import autocannon from 'autocannon';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
-import { PRODUCT_REQUESTS, chooseVariants, median, processCpu, startSink, untilReady, variantEnvironments } from './variants';
+import { PRODUCT_REQUESTS, chooseVariants, keepStderrTail, mean, median, processCpu, range, startSink, untilReady, variantEnvironments } from './variants';
 import type { BenchServer } from './variants';
 
 const args = benchArgs({
@@ -105,9 +105,6 @@ function load(server: BenchServer, seconds: number) {
   });
 }
 
-const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
-const range = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
-
 async function main() {
   const sink = await startSink();
   const environments = variantEnvironments(sink.url);
@@ -142,7 +139,7 @@ async function main() {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       const server: BenchServer = { name: `${variant}${tree}`, url: `http://127.0.0.1:${ports[i]}`, child, stderrTail: '' };
-      child.stderr?.on('data', (chunk: Buffer) => (server.stderrTail = (server.stderrTail + chunk.toString('utf8')).slice(-2000)));
+      keepStderrTail(server);
       servers.push(server);
     }
     await Promise.all(servers.map((s) => untilReady(s, 60_000, 200)));

@@ -1,6 +1,6 @@
 // Shared by the observability benches: the variants of the monolith they compare (environment
 // only: the same bundle runs every one), the span sink the exporting variants send to, the
-// requests they send, waiting for a server, and the median they print.
+// requests they send, waiting for a server, its CPU time, and the statistics they print.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -17,6 +17,16 @@ export function nextProductPath(): string {
 
 /** autocannon's `requests` for the benches' load: GET /products/{sku}, each request the next SKU. */
 export const PRODUCT_REQUESTS = [{ method: 'GET' as const, setupRequest: (req: object) => ({ ...req, path: nextProductPath() }) }];
+
+/** The mean of a non-empty list. */
+export function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+/** `min–max` of a non-empty list of ratios, two decimals. */
+export function range(values: readonly number[]): string {
+  return `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
+}
 
 /** The median of a non-empty list (the mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
@@ -61,6 +71,11 @@ export interface BenchServer {
   url: string;
   child: ChildProcess;
   stderrTail: string;
+}
+
+/** Keeps the last 2,000 characters of the server's stderr in `stderrTail` (for untilReady's error). */
+export function keepStderrTail(server: BenchServer): void {
+  server.child.stderr?.on('data', (chunk: Buffer) => (server.stderrTail = (server.stderrTail + chunk.toString('utf8')).slice(-2000)));
 }
 
 /** Waits until the server's `/ready` answers 200; throws when its process exits first or after `timeoutMs`. */

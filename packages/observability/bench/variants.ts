@@ -35,6 +35,48 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** A reproducible stream of numbers in [0, 1) from a seed (mulberry32), for the bootstrap. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The ratio of two means, `variant` over `baseline` (one value per process), with a bootstrap
+ * interval: both lists are resampled with replacement `iterations` times and the middle `level`
+ * of the resampled ratios kept. Processes are the unit here because identical processes differ
+ * for life, by up to tens of per cent on this kind of machine; the interval says how far another
+ * draw of processes could move the ratio. Seeded, so a given set of numbers always gives the same interval.
+ */
+export function ratioWithInterval(
+  variant: readonly number[],
+  baseline: readonly number[],
+  level = 0.9,
+  iterations = 4000,
+  random = seededRandom(14),
+): { ratio: number; low: number; high: number } {
+  const resampledMean = (values: readonly number[]) => {
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += values[Math.floor(random() * values.length)]!;
+    return sum / values.length;
+  };
+  const ratios = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) ratios[i] = resampledMean(variant) / resampledMean(baseline);
+  ratios.sort();
+  const tail = (1 - level) / 2;
+  return {
+    ratio: mean(variant) / mean(baseline),
+    low: ratios[Math.floor(tail * (iterations - 1))]!,
+    high: ratios[Math.ceil((1 - tail) * (iterations - 1))]!,
+  };
+}
+
 /**
  * CPU seconds a process has used so far: all its threads, and its main thread alone. Read from the
  * scheduler's nanosecond run times (`/proc/<pid>/task/<tid>/schedstat`); `/proc/<pid>/stat` counts

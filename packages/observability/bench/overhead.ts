@@ -30,7 +30,9 @@
  * between rounds cancels), and a variant's ratio is the mean score of its processes over the mean
  * score of the `off` processes, with a 90 % bootstrap interval over processes. The table shows
  * each variant's processes against `off` (for `off` itself: how far identical processes differed,
- * an A/A check). The verdict uses throughput and says when the interval spans the target; CPU per
+ * an A/A check). The interval does not cover the machine's state, which moves a whole run (runs
+ * minutes apart here differed by more than their intervals): a verdict needs runs at different
+ * times. The verdict uses throughput and says when the interval spans the target; CPU per
  * request is printed beside it. Each variant exports to its own path of the span sink, so spans
  * are counted per variant with no pause between runs. The bench prints the load average at start
  * and end and how much CPU other processes took during the runs, and warns when the machine was busy.

@@ -47,11 +47,13 @@
  *        --no-pause (leave the servers not under load running; by default they are paused, see setPaused)
  *        --variants off,default,full  (any of the names above; `off` is always added)
  */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTopology } from '@archbench/topologies';
+import { killAllTopologiesNow, startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { KeepAliveLoad } from './keep-alive-load';
@@ -120,10 +122,9 @@ async function startMonolith(name: string, index: number, env: Record<string, st
  * Stops (SIGSTOP) or continues (SIGCONT) a server's process. An idle monolith is not idle: its
  * timers (prom-client's event-loop monitor wakes it every 10 ms), the span exporter and V8's
  * threads took about 0.01 core each, 0.25 core with 23 of them beside the one under load. Paused,
- * they take none; the warm-up before each run absorbs the timers that fire late when it
- * continues. Should the bench die, the
- * kernel continues and hangs up the paused servers (each runs in its own, then orphaned, process
- * group), so none is left stopped.
+ * they take none; the warm-up before each run absorbs the timers that fire late when it continues.
+ * A paused server cannot notice that the bench is gone, so Ctrl-C kills every server, and a
+ * guardian process continues them should the bench be killed outright (see startGuardian).
  */
 function setPaused(instance: Instance, paused: boolean): void {
   if (!pauseIdle) return;
@@ -135,6 +136,25 @@ function setPaused(instance: Instance, paused: boolean): void {
   } catch {
     // Already gone: its run fails and says so.
   }
+}
+
+/**
+ * A small detached process that, once this bench has gone without cleaning up (SIGKILL),
+ * continues (SIGCONT) the servers, which then see their IPC channel closed and exit instead of
+ * staying stopped, and removes the bench's data directory.
+ */
+function startGuardian(pids: readonly number[], workDir: string): ChildProcess {
+  const code = `const [bench, ...servers] = process.argv.slice(2).map(Number);
+const timer = setInterval(() => {
+  try { process.kill(bench, 0); } catch {
+    clearInterval(timer);
+    for (const pid of servers) { try { process.kill(pid, 'SIGCONT'); } catch {} }
+    setTimeout(() => { require('node:fs').rmSync(process.argv[1], { recursive: true, force: true }); process.exit(0); }, 2000);
+  }
+}, 500);`;
+  const guardian = spawn(process.execPath, ['-e', code, workDir, String(process.pid), ...pids.map(String)], { detached: true, stdio: 'ignore' });
+  guardian.unref();
+  return guardian;
 }
 
 /** CPU seconds the whole machine has been busy (all cores), from /proc/stat. */
@@ -192,11 +212,26 @@ async function main() {
   const instances: Instance[] = [];
   /** Per variant: requests sent to its processes, warm-ups included (their spans are exported too). */
   const sent: Record<string, number> = {};
+  let guardian: ChildProcess | undefined;
+  // Ctrl-C: no server (paused or not), guardian or data directory left behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAllTopologiesNow();
+      guardian?.kill();
+      rmSync(workDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   try {
     // Interleaved (off-1, default-1, full-1, off-2, …) so each variant's processes sit apart in the order.
     for (let index = 1; index <= processes; index++) {
       for (const name of chosen) instances.push(await startMonolith(name, index, variants[name]!, workDir));
     }
+    if (pauseIdle)
+      guardian = startGuardian(
+        instances.map((instance) => instance.pid),
+        workDir,
+      );
     process.stderr.write(
       `warming up ${instances.length} monoliths (${chosen.length} variants × ${processes}) for ${initialWarmup}s each, one at a time (${connections} connections)…\n`,
     );
@@ -237,6 +272,7 @@ async function main() {
     for (const instance of instances) setPaused(instance, false);
     for (const instance of instances) instance.load.close();
     await Promise.all(instances.map((instance) => instance.topology.stop()));
+    guardian?.kill();
     sink.close();
   }
 

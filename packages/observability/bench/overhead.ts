@@ -32,7 +32,8 @@
  * each variant's processes against `off` (for `off` itself: how far identical processes differed,
  * an A/A check). The interval does not cover the machine's state, which moves a whole run (runs
  * minutes apart here differed by more than their intervals): a verdict needs runs at different
- * times. The verdict uses throughput and says when the interval spans the target; CPU per
+ * times, which --runs N gives (N whole runs with fresh processes, one after the other, then the
+ * mean loss with a Student t interval over runs). The verdict uses throughput and says when the interval spans the target; CPU per
  * request is printed beside it. Each variant exports to its own path of the span sink, so spans
  * are counted per variant with no pause between runs. The bench prints the load average at start
  * and end and how much CPU other processes took during the runs, and warns when the machine was busy.
@@ -45,19 +46,31 @@
  * Flags: --duration 2 (s per run) --rounds 4 --processes 4 --connections 32 --warmup 0.5 (s before each run)
  *        --initial-warmup 8 (s per process, once)
  *        --no-pause (leave the servers not under load running; by default they are paused, see setPaused)
+ *        --runs 1 (whole runs with fresh processes; with more than one, a verdict over runs follows)
  *        --variants off,default,full  (any of the names above; `off` is always added)
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { killAllTopologiesNow, startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { KeepAliveLoad } from './keep-alive-load';
-import { chooseVariants, mean, median, nextProductPath, processCpu, range, ratioWithInterval, startSink, variantEnvironments } from './variants';
+import {
+  chooseVariants,
+  mean,
+  meanWithInterval,
+  median,
+  nextProductPath,
+  processCpu,
+  range,
+  ratioWithInterval,
+  startSink,
+  variantEnvironments,
+} from './variants';
 
 const args = benchArgs({
   duration: { type: 'string', default: '2' },
@@ -67,6 +80,7 @@ const args = benchArgs({
   warmup: { type: 'string', default: '0.5' },
   'initial-warmup': { type: 'string', default: '8' },
   'no-pause': { type: 'boolean' },
+  runs: { type: 'string', default: '1' },
   variants: { type: 'string', default: 'off,default,full' },
 });
 const duration = benchNumber('duration', args.duration, 'positive');
@@ -75,7 +89,13 @@ const processes = benchNumber('processes', args.processes, 'count');
 const connections = benchNumber('connections', args.connections, 'count');
 const warmup = benchNumber('warmup', args.warmup, 'non-negative');
 const initialWarmup = benchNumber('initial-warmup', args['initial-warmup'], 'non-negative');
+const runs = benchNumber('runs', args.runs, 'count');
 const CORES = cpus().length;
+/** The variants with a target: name, what it is, the most throughput it may lose (%). */
+const TARGETS: Array<[string, string, number]> = [
+  ['default', 'production default (metrics, logs with ids, W3C context, 10 % of traces exported)', 10],
+  ['full', 'everything at 100 % sampling', 25],
+];
 /** Pause (SIGSTOP) every server but the one loaded, unless --no-pause. */
 const pauseIdle = args['no-pause'] !== true;
 
@@ -193,44 +213,41 @@ async function load(instance: Instance, seconds: number): Promise<Run> {
   };
 }
 
+type Sink = Awaited<ReturnType<typeof startSink>>;
+
 const loadText = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(' / ');
 
-async function main() {
-  const workDir = mkdtempSync(join(tmpdir(), 'archbench-obs-bench-'));
-  const sink = await startSink();
-  const variants = variantEnvironments(sink.url);
-  const chosen = chooseVariants(args.variants, variants);
-  const loadAtStart = loadavg();
-  process.stderr.write(`load average at start (1/5/15 min): ${loadText()} on ${CORES} cores\n`);
-  if (loadAtStart[0]! > CORES * 0.25) {
-    process.stderr.write(`warning: the machine is busy before the bench starts (load ${loadAtStart[0]!.toFixed(2)}); ratios will be noisy\n`);
-  }
+/** What one run of the bench measured: its processes (with their runs), requests sent and spans exported per variant. */
+interface Measured {
+  instances: Instance[];
+  sent: Record<string, number>;
+  spans: Record<string, number>;
+}
 
+/** The detached guardian of the servers of the run under way (see startGuardian). */
+let guardian: ChildProcess | undefined;
+
+/** One run: starts --processes monoliths per variant in `dir`, warms them up, loads them round by round, stops them. */
+async function measure(sink: Sink, variants: Record<string, Record<string, string>>, chosen: string[], dir: string): Promise<Measured> {
+  mkdirSync(dir, { recursive: true });
+  stopping = false;
   const instances: Instance[] = [];
   /** Per variant: requests sent to its processes, warm-ups included (their spans are exported too). */
   const sent: Record<string, number> = {};
-  let guardian: ChildProcess | undefined;
-  // Ctrl-C: no server (paused or not), guardian or data directory left behind.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAllTopologiesNow();
-      guardian?.kill();
-      rmSync(workDir, { recursive: true, force: true });
-      process.exit(130);
-    });
-  }
+  const spansBefore = Object.fromEntries(chosen.map((name) => [name, sink.spans(name)]));
   try {
     // Interleaved (off-1, default-1, full-1, off-2, …) so each variant's processes sit apart in the order.
     for (let index = 1; index <= processes; index++) {
-      for (const name of chosen) instances.push(await startMonolith(name, index, variants[name]!, workDir));
+      for (const name of chosen) instances.push(await startMonolith(name, index, variants[name]!, dir));
     }
     if (pauseIdle)
       guardian = startGuardian(
         instances.map((instance) => instance.pid),
-        workDir,
+        // The bench's data directory, this run's parent.
+        dirname(dir),
       );
     process.stderr.write(
       `warming up ${instances.length} monoliths (${chosen.length} variants × ${processes}) for ${initialWarmup}s each, one at a time (${connections} connections)…\n`,
@@ -273,9 +290,18 @@ async function main() {
     for (const instance of instances) instance.load.close();
     await Promise.all(instances.map((instance) => instance.topology.stop()));
     guardian?.kill();
-    sink.close();
+    guardian = undefined;
   }
+  return { instances, sent, spans: Object.fromEntries(chosen.map((name) => [name, sink.spans(name) - spansBefore[name]!])) };
+}
 
+/** The table and verdict lines of one run, and each variant's throughput comparison with `off`. */
+function report(
+  measured: Measured,
+  chosen: string[],
+  loadAtStart: number[],
+): { lines: string[]; throughput: Record<string, { ratio: number; low: number; high: number }> } {
+  const { instances, sent, spans } = measured;
   const loadAtEnd = loadavg();
   const allRuns = instances.flatMap((instance) => instance.runs);
   const otherCores = median(allRuns.map((r) => r.otherCores));
@@ -321,18 +347,14 @@ async function main() {
           name === 'off' ? '1' : cell(cpu),
           latencies(name),
           runs.reduce((sum, r) => sum + r.failed, 0),
-          (sink.spans(name) / sent[name]!).toFixed(3),
+          (spans[name]! / sent[name]!).toFixed(3),
           own(name).reduce((sum, instance) => sum + statSync(instance.logFile).size, 0),
         ].join(' | ') +
         ' |',
     );
   }
   lines.push('');
-  const targets: Array<[string, string, number]> = [
-    ['default', 'production default (metrics, logs with ids, W3C context, 10 % of traces exported)', 10],
-    ['full', 'everything at 100 % sampling', 25],
-  ];
-  for (const [name, label, target] of targets) {
+  for (const [name, label, target] of TARGETS) {
     if (!chosen.includes(name)) continue;
     const throughput = compare(name, 'rps');
     // Judged on the loss as printed (one decimal), so a printed 25.0 % never reads as a miss of 25 %.
@@ -351,9 +373,61 @@ async function main() {
       `warning: the machine was busy (other processes used ${otherCores.toFixed(2)} cores in a median run, up to ${maxOther.toFixed(2)}): the ratios above are noisy; rerun on a quiet machine before trusting a verdict`,
     );
   }
-  lines.push('');
-  process.stdout.write(lines.join('\n'));
-  rmSync(workDir, { recursive: true, force: true });
+  return { lines, throughput: Object.fromEntries(chosen.filter((name) => name !== 'off').map((name) => [name, compare(name, 'rps')])) };
+}
+
+async function main() {
+  const workDir = mkdtempSync(join(tmpdir(), 'archbench-obs-bench-'));
+  // Ctrl-C: no server (paused or not), guardian or data directory left behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAllTopologiesNow();
+      guardian?.kill();
+      rmSync(workDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
+  const sink = await startSink();
+  const variants = variantEnvironments(sink.url);
+  const chosen = chooseVariants(args.variants, variants);
+  /** Per variant: its throughput ratio to `off` in each run. */
+  const byRun: Record<string, number[]> = {};
+  try {
+    for (let run = 1; run <= runs; run++) {
+      const loadAtStart = loadavg();
+      process.stderr.write(`${runs > 1 ? `run ${run}/${runs}: ` : ''}load average at start (1/5/15 min): ${loadText()} on ${CORES} cores\n`);
+      if (loadAtStart[0]! > CORES * 0.25) {
+        process.stderr.write(`warning: the machine is busy before the bench starts (load ${loadAtStart[0]!.toFixed(2)}); ratios will be noisy\n`);
+      }
+      const measured = await measure(sink, variants, chosen, join(workDir, `run-${run}`));
+      const { lines, throughput } = report(measured, chosen, loadAtStart);
+      if (runs > 1) lines.splice(1, 0, `run ${run} of ${runs}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+      for (const [name, t] of Object.entries(throughput)) (byRun[name] ??= []).push(t.ratio);
+    }
+  } finally {
+    sink.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  if (runs > 1) {
+    const lines = [
+      '',
+      `over ${runs} runs with fresh processes (each run's ratio one sample; the interval is Student's t over runs, so it covers the machine's state from run to run):`,
+    ];
+    for (const [name, label, target] of TARGETS) {
+      const ratios = byRun[name];
+      if (!ratios) continue;
+      const m = meanWithInterval(ratios);
+      const loss = Math.round((1 - m.mean) * 1000) / 10;
+      const [lossLow, lossHigh] = [(1 - m.high) * 100, (1 - m.low) * 100];
+      const straddles = lossLow <= target && lossHigh > target;
+      lines.push(
+        `${name}: ${label}: ${loss.toFixed(1)} % throughput loss (runs: ${ratios.map((r) => `${((1 - r) * 100).toFixed(1)} %`).join(', ')}; 90 % interval ${lossLow.toFixed(1)}–${lossHigh.toFixed(1)} %; target ≤ ${target} %): ` +
+          `${loss <= target ? 'met' : 'MISSED'}${straddles ? ' — the interval spans the target' : ''}`,
+      );
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
 }
 
 main().catch((error: unknown) => {

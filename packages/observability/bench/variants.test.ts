@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, median, processCpu, range, ratioWithInterval, seededRandom } from './variants';
+import { mean, meanWithInterval, median, processCpu, range, ratioWithInterval, seededRandom } from './variants';
 
 describe('bench helpers', () => {
   it('reads CPU time finer than the 10 ms ticks of /proc/<pid>/stat, main thread within all threads', () => {
@@ -43,5 +43,17 @@ describe('bench helpers', () => {
     expect(Math.max(...values)).toBeLessThan(1);
     expect(mean(values)).toBeGreaterThan(0.45);
     expect(mean(values)).toBeLessThan(0.55);
+  });
+
+  it('gives the mean of whole runs with a Student t interval', () => {
+    // Mean 0.86, sample sd 0.06, n 3: half-width 2.92 * 0.06 / sqrt(3).
+    const three = meanWithInterval([0.8, 0.86, 0.92]);
+    expect(three.mean).toBeCloseTo(0.86, 10);
+    expect(three.high - three.mean).toBeCloseTo((2.92 * 0.06) / Math.sqrt(3), 6);
+    expect(three.mean - three.low).toBeCloseTo(three.high - three.mean, 10);
+    expect(meanWithInterval([0.9, 0.9]).low).toBe(0.9);
+    const one = meanWithInterval([0.9]);
+    expect(one.mean).toBe(0.9);
+    expect(one.low).toBeNaN();
   });
 });

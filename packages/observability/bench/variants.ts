@@ -77,6 +77,22 @@ export function ratioWithInterval(
   };
 }
 
+/** Student's t quantiles for a two-sided 90 % interval, by degrees of freedom (1-10; 1.645 beyond). */
+const T90 = [Number.NaN, 6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812];
+
+/**
+ * The mean of a few independent samples (whole runs of a bench) with its two-sided 90 % interval
+ * from Student's t; a single sample has no interval (low and high are NaN).
+ */
+export function meanWithInterval(values: readonly number[]): { mean: number; low: number; high: number } {
+  const m = mean(values);
+  const n = values.length;
+  if (n < 2) return { mean: m, low: Number.NaN, high: Number.NaN };
+  const variance = values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (n - 1);
+  const half = (T90[n - 1] ?? 1.645) * Math.sqrt(variance / n);
+  return { mean: m, low: m - half, high: m + half };
+}
+
 /**
  * CPU seconds a process has used so far: all its threads, and its main thread alone. Read from the
  * scheduler's nanosecond run times (`/proc/<pid>/task/<tid>/schedstat`); `/proc/<pid>/stat` counts

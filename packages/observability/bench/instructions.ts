@@ -141,8 +141,10 @@ async function main() {
           `--callgrind-out-file=${outBase}.%p`,
           process.execPath,
           ...SERVER_NODE_FLAGS,
-          // V8 writes /tmp/perf-<pid>.map: which function each range of JIT code holds.
-          ...(byFunction > 0 ? ['--perf-basic-prof'] : []),
+          // V8 writes /tmp/perf-<pid>.map: which function each range of JIT code holds. The flag
+          // also turns on V8's log, one isolate-*.log per isolate in the working directory unless
+          // it is sent to one file in the bench's data directory.
+          ...(byFunction > 0 ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${outBase}-v8.log`] : []),
           monolith,
         ],
         {

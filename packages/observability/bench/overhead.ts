@@ -213,6 +213,17 @@ async function load(instance: Instance, seconds: number): Promise<Run> {
   };
 }
 
+/**
+ * A throughput ratio to `off` (with its interval) as a loss against a target. Judged on the loss
+ * as printed (one decimal), so a printed 25.0 % never reads as a miss of 25 %; the loss's interval
+ * runs the other way round from the ratio's.
+ */
+function lossVerdict(throughput: { ratio: number; low: number; high: number }, target: number) {
+  const loss = Math.round((1 - throughput.ratio) * 1000) / 10;
+  const [low, high] = [(1 - throughput.high) * 100, (1 - throughput.low) * 100];
+  return { loss, interval: `${low.toFixed(1)}–${high.toFixed(1)} %`, met: loss <= target, straddles: low <= target && high > target };
+}
+
 type Sink = Awaited<ReturnType<typeof startSink>>;
 
 const loadText = () =>
@@ -356,16 +367,11 @@ function report(
   lines.push('');
   for (const [name, label, target] of TARGETS) {
     if (!chosen.includes(name)) continue;
-    const throughput = compare(name, 'rps');
-    // Judged on the loss as printed (one decimal), so a printed 25.0 % never reads as a miss of 25 %.
-    const loss = Math.round((1 - throughput.ratio) * 1000) / 10;
-    // The interval of the loss runs the other way round from the ratio's.
-    const [lossLow, lossHigh] = [(1 - throughput.high) * 100, (1 - throughput.low) * 100];
+    const v = lossVerdict(compare(name, 'rps'), target);
     const cpuMore = (compare(name, 'cpu').ratio - 1) * 100;
-    const straddles = lossLow <= target && lossHigh > target;
     lines.push(
-      `${name}: ${label}: ${loss.toFixed(1)} % throughput loss (90 % interval over processes ${lossLow.toFixed(1)}–${lossHigh.toFixed(1)} %; target ≤ ${target} %): ` +
-        `${loss <= target ? 'met' : 'MISSED'}${straddles ? ' — the interval spans the target, so another draw of processes may say otherwise' : ''}; server CPU per request +${cpuMore.toFixed(1)} %`,
+      `${name}: ${label}: ${v.loss.toFixed(1)} % throughput loss (90 % interval over processes ${v.interval}; target ≤ ${target} %): ` +
+        `${v.met ? 'met' : 'MISSED'}${v.straddles ? ' — the interval spans the target, so another draw of processes may say otherwise' : ''}; server CPU per request +${cpuMore.toFixed(1)} %`,
     );
   }
   if (otherCores > 0.25 || maxOther > 0.75) {
@@ -418,12 +424,10 @@ async function main() {
       const ratios = byRun[name];
       if (!ratios) continue;
       const m = meanWithInterval(ratios);
-      const loss = Math.round((1 - m.mean) * 1000) / 10;
-      const [lossLow, lossHigh] = [(1 - m.high) * 100, (1 - m.low) * 100];
-      const straddles = lossLow <= target && lossHigh > target;
+      const v = lossVerdict({ ratio: m.mean, low: m.low, high: m.high }, target);
       lines.push(
-        `${name}: ${label}: ${loss.toFixed(1)} % throughput loss (runs: ${ratios.map((r) => `${((1 - r) * 100).toFixed(1)} %`).join(', ')}; 90 % interval ${lossLow.toFixed(1)}–${lossHigh.toFixed(1)} %; target ≤ ${target} %): ` +
-          `${loss <= target ? 'met' : 'MISSED'}${straddles ? ' — the interval spans the target' : ''}`,
+        `${name}: ${label}: ${v.loss.toFixed(1)} % throughput loss (runs: ${ratios.map((r) => `${((1 - r) * 100).toFixed(1)} %`).join(', ')}; 90 % interval ${v.interval}; target ≤ ${target} %): ` +
+          `${v.met ? 'met' : 'MISSED'}${v.straddles ? ' — the interval spans the target' : ''}`,
       );
     }
     process.stdout.write(`${lines.join('\n')}\n`);

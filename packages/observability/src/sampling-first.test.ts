@@ -2,6 +2,7 @@ import { ROOT_CONTEXT, SamplingDecision, SpanKind, TraceFlags, trace } from '@op
 import { TraceState } from '@opentelemetry/core';
 import { InMemorySpanExporter, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { Span } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { initTracing, injectContext } from './tracing';
 
@@ -101,6 +102,49 @@ describe('sampling before the SDK makes a span', () => {
       }
       expect(traceIds.size).toBe(2000);
       expect(spanIds.size).toBe(4000);
+    }
+  });
+
+  it('gives a turned-down root span ids when they are first read, even long after, and they are ids the ratio sampler turns down', () => {
+    const { tracing } = setup({ name: 'parentbased_traceidratio', arg: 0.5 });
+    const reference = new TraceIdRatioBasedSampler(0.5);
+    const unread: Span[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const span = tracing.tracer.startSpan('GET /x', { kind: SpanKind.SERVER }, ROOT_CONTEXT);
+      if (!span.isRecording()) unread.push(span);
+      span.end();
+    }
+    expect(unread.length).toBeGreaterThan(400);
+    // Enough other spans, read at once, that the id pool has been refilled several times over.
+    for (let i = 0; i < 3000; i++) expect(tracing.tracer.startSpan('other', {}, ROOT_CONTEXT).spanContext().traceId).toHaveLength(32);
+    const traceIds = new Set<string>();
+    for (const span of unread) {
+      const sc = span.spanContext();
+      expect(trace.isSpanContextValid(sc)).toBe(true);
+      expect(sc.traceFlags).toBe(TraceFlags.NONE);
+      expect(reference.shouldSample(ROOT_CONTEXT, sc.traceId).decision).toBe(SamplingDecision.NOT_RECORD);
+      const child = tracing.tracer.startSpan('SELECT x', {}, trace.setSpan(ROOT_CONTEXT, span));
+      expect(child.spanContext().traceId).toBe(sc.traceId);
+      expect(child.isRecording()).toBe(false);
+      expect(span.spanContext().spanId).toBe(sc.spanId);
+      traceIds.add(sc.traceId);
+    }
+    expect(traceIds.size).toBe(unread.length);
+  });
+
+  it('makes root trace ids whose every hex digit is uniformly spread (the fourth word is computed, not drawn)', () => {
+    const { tracing } = setup({ name: 'parentbased_traceidratio', arg: 0.1 });
+    // Per position of the 32 hex digits, how often each of the 16 values came up.
+    const counts = Array.from({ length: 32 }, () => new Array<number>(16).fill(0));
+    const n = 8000;
+    for (let i = 0; i < n; i++) {
+      const { traceId } = tracing.tracer.startSpan('GET /x', {}, ROOT_CONTEXT).spanContext();
+      for (let d = 0; d < 32; d++) counts[d]![parseInt(traceId[d]!, 16)]!++;
+    }
+    // Expected 500 per cell; a chi-square over 15 degrees of freedom above 45 has p < 1e-4.
+    for (const row of counts) {
+      const chi = row.reduce((sum, c) => sum + (c - n / 16) ** 2 / (n / 16), 0);
+      expect(chi).toBeLessThan(45);
     }
   });
 

@@ -23,12 +23,6 @@ export class PresetIdGenerator implements IdGenerator {
   /** The trace id the next `generateTraceId` returns (then cleared). */
   preset: string | undefined;
 
-  /**
-   * What TraceIdRatioBasedSampler computes from the last trace id drawn here (the XOR of its four
-   * 32-bit words), read from the bytes instead of parsed back from the hex.
-   */
-  lastAccumulation = 0;
-
   #hex(bytes: number): string {
     return this.#hexAt(this.#draw(bytes), bytes);
   }
@@ -39,15 +33,21 @@ export class PresetIdGenerator implements IdGenerator {
    */
   #draw(bytes: number): number {
     for (;;) {
-      if (this.#offset + bytes > POOL_BYTES) {
-        randomFillSync(this.#pool);
-        this.#offset = 0;
-      }
-      const start = this.#offset;
-      this.#offset += bytes;
+      const start = this.#reserve(bytes);
       // All zeros is the invalid id; draw again (1 in 2^64 or 2^128).
       for (let i = start; i < start + bytes; i++) if (this.#pool[i] !== 0) return start;
     }
+  }
+
+  /** Reserves `bytes` random bytes of the pool, any value; returns where they start. */
+  #reserve(bytes: number): number {
+    if (this.#offset + bytes > POOL_BYTES) {
+      randomFillSync(this.#pool);
+      this.#offset = 0;
+    }
+    const start = this.#offset;
+    this.#offset += bytes;
+    return start;
   }
 
   /** The pool the offsets returned by the draws point into (refilled in place). */
@@ -62,19 +62,33 @@ export class PresetIdGenerator implements IdGenerator {
   }
 
   /**
-   * Draws the ids of a root span together: 16 bytes of trace id then 8 of span id, neither all
-   * zeros, with `lastAccumulation` set for the trace id; returns the offset of the trace id.
+   * A uniformly random 32-bit number: a root span's sampling draw, which becomes its trace id's
+   * accumulation when the ids are made (drawRootBytesFor).
    */
-  drawRootBytes(): number {
+  drawAccumulation(): number {
+    return this.#word(this.#reserve(4));
+  }
+
+  /**
+   * Draws the ids of a root span whose trace id has the given accumulation (the XOR of its four
+   * 32-bit words, what the ratio sampler compares): three random words, and the fourth that makes
+   * the XOR come out, then an 8-byte span id; neither id all zeros. For an accumulation drawn
+   * uniformly (drawAccumulation) the trace id is uniformly random, and the ratio sampler decides
+   * on it as it was decided on the accumulation. Returns the trace id's offset.
+   */
+  drawRootBytesFor(accumulation: number): number {
     for (;;) {
-      const at = this.#draw(24);
+      const at = this.#reserve(24);
       const p = this.#pool;
+      const last = (accumulation ^ this.#word(at) ^ this.#word(at + 4) ^ this.#word(at + 8)) >>> 0;
+      p[at + 12] = last >>> 24;
+      p[at + 13] = (last >>> 16) & 0xff;
+      p[at + 14] = (last >>> 8) & 0xff;
+      p[at + 15] = last & 0xff;
       let span = 0;
       for (let i = at + 16; i < at + 24; i++) span |= p[i]!;
-      let trace = 0;
-      for (let i = at; i < at + 16; i++) trace |= p[i]!;
-      if (span === 0 || trace === 0) continue;
-      this.lastAccumulation = (this.#word(at) ^ this.#word(at + 4) ^ this.#word(at + 8) ^ this.#word(at + 12)) >>> 0;
+      // All zeros needs accumulation 0 and three zero words (1 in 2^96 of those): draw again.
+      if (span === 0 || (last | this.#word(at) | this.#word(at + 4) | this.#word(at + 8)) === 0) continue;
       return at;
     }
   }
@@ -103,16 +117,32 @@ export class PresetIdGenerator implements IdGenerator {
   }
 }
 
-/** A non-recording span, as `trace.wrapSpanContext` makes, over a context whose ids become hex only when read. */
+/**
+ * A non-recording span, as `trace.wrapSpanContext` makes, over a context whose ids become hex only
+ * when read. A root span the ratio sampler turned down gets no ids until something reads its
+ * context (a log line, a traceparent, a child span): most such requests never do, and then only its
+ * sampling draw was made.
+ */
 export class UnsampledSpan implements Span {
-  readonly #context: PooledSpanContext;
+  #context: PooledSpanContext | undefined;
+  /** For a deferred root: where its ids will come from, and the accumulation its trace id must have. */
+  readonly #ids: PresetIdGenerator | undefined;
+  readonly #accumulation: number;
 
-  constructor(context: PooledSpanContext) {
+  constructor(context: PooledSpanContext | undefined, ids?: PresetIdGenerator, accumulation = 0) {
     this.#context = context;
+    this.#ids = ids;
+    this.#accumulation = accumulation;
   }
 
   spanContext(): SpanContext {
-    return this.#context;
+    return (this.#context ??= this.#makeRootContext());
+  }
+
+  #makeRootContext(): PooledSpanContext {
+    const ids = this.#ids!;
+    const at = ids.drawRootBytesFor(this.#accumulation);
+    return new PooledSpanContext(at, ids.pool, at + 16, TraceFlags.NONE, undefined);
   }
 
   setAttribute(): this {
@@ -201,10 +231,20 @@ export class SamplingFirstTracer implements Tracer {
       const own = new PooledSpanContext(trace, ids.pool, ids.drawSpanBytes(), this.rootRecords ? TraceFlags.SAMPLED : TraceFlags.NONE, parent.traceState);
       return this.rootRecords ? this.#lightSpan(name, options, own, parent) : new UnsampledSpan(own);
     }
-    if (!validParent && (this.#rootUpperBound !== undefined || this.rootRecords !== undefined)) {
-      // A root span decided from its trace id alone (ratio) or always the same way (always_on/off).
-      const at = ids.drawRootBytes();
-      const record = this.#rootUpperBound !== undefined ? ids.lastAccumulation < this.#rootUpperBound : this.rootRecords!;
+    if (!validParent && this.#rootUpperBound !== undefined) {
+      // A root span decided by the ratio sampler: on the accumulation its trace id will have, so
+      // a span turned down needs no ids until they are read.
+      const accumulation = ids.drawAccumulation();
+      if (accumulation >= this.#rootUpperBound) return new UnsampledSpan(undefined, ids, accumulation);
+      const at = ids.drawRootBytesFor(accumulation);
+      const own = new PooledSpanContext(at, ids.pool, at + 16, TraceFlags.SAMPLED, undefined);
+      if (this.light !== undefined) return this.#lightSpan(name, options, own, undefined);
+      return this.#sdkSpan(name, options, ctx, false, own.traceId);
+    }
+    if (!validParent && this.rootRecords !== undefined) {
+      // A root span decided always the same way (always_on/off).
+      const at = ids.drawRootBytesFor(ids.drawAccumulation());
+      const record = this.rootRecords;
       const own = new PooledSpanContext(at, ids.pool, at + 16, record ? TraceFlags.SAMPLED : TraceFlags.NONE, undefined);
       if (!record) return new UnsampledSpan(own);
       if (this.light !== undefined) return this.#lightSpan(name, options, own, undefined);

@@ -118,6 +118,12 @@ export class PresetIdGenerator implements IdGenerator {
   }
 }
 
+/** The context of a root span with fresh ids whose trace id has the given accumulation (see drawRootBytesFor). */
+function rootSpanContext(ids: PresetIdGenerator, accumulation: number, traceFlags: number): PooledSpanContext {
+  const at = ids.drawRootBytesFor(accumulation);
+  return new PooledSpanContext(at, ids.pool, at + 16, traceFlags, undefined);
+}
+
 /**
  * A non-recording span, as `trace.wrapSpanContext` makes, over a context whose ids become hex only
  * when read. A root span the ratio sampler turned down gets no ids until something reads its
@@ -137,13 +143,7 @@ export class UnsampledSpan implements Span {
   }
 
   spanContext(): SpanContext {
-    return (this.#context ??= this.#makeRootContext());
-  }
-
-  #makeRootContext(): PooledSpanContext {
-    const ids = this.#ids!;
-    const at = ids.drawRootBytesFor(this.#accumulation);
-    return new PooledSpanContext(at, ids.pool, at + 16, TraceFlags.NONE, undefined);
+    return (this.#context ??= rootSpanContext(this.#ids!, this.#accumulation, TraceFlags.NONE));
   }
 
   setAttribute(): this {
@@ -232,22 +232,13 @@ export class SamplingFirstTracer implements Tracer {
       const own = new PooledSpanContext(trace, ids.pool, ids.drawSpanBytes(), this.rootRecords ? TraceFlags.SAMPLED : TraceFlags.NONE, parent.traceState);
       return this.rootRecords ? this.#lightSpan(name, options, own, parent) : new UnsampledSpan(own);
     }
-    if (!validParent && this.#rootUpperBound !== undefined) {
-      // A root span decided by the ratio sampler: on the accumulation its trace id will have, so
-      // a span turned down needs no ids until they are read.
+    if (!validParent && (this.#rootUpperBound !== undefined || this.rootRecords !== undefined)) {
+      // A root span decided on the accumulation its trace id will have (ratio) or always the same
+      // way (always_on/off); one turned down gets its ids only when they are read.
       const accumulation = ids.drawAccumulation();
-      if (accumulation >= this.#rootUpperBound) return new UnsampledSpan(undefined, ids, accumulation);
-      const at = ids.drawRootBytesFor(accumulation);
-      const own = new PooledSpanContext(at, ids.pool, at + 16, TraceFlags.SAMPLED, undefined);
-      if (this.light !== undefined) return this.#lightSpan(name, options, own, undefined);
-      return this.#sdkSpan(name, options, ctx, false, own.traceId);
-    }
-    if (!validParent && this.rootRecords !== undefined) {
-      // A root span decided always the same way (always_on/off).
-      const at = ids.drawRootBytesFor(ids.drawAccumulation());
-      const record = this.rootRecords;
-      const own = new PooledSpanContext(at, ids.pool, at + 16, record ? TraceFlags.SAMPLED : TraceFlags.NONE, undefined);
-      if (!record) return new UnsampledSpan(own);
+      const record = this.#rootUpperBound !== undefined ? accumulation < this.#rootUpperBound : this.rootRecords!;
+      if (!record) return new UnsampledSpan(undefined, ids, accumulation);
+      const own = rootSpanContext(ids, accumulation, TraceFlags.SAMPLED);
       if (this.light !== undefined) return this.#lightSpan(name, options, own, undefined);
       return this.#sdkSpan(name, options, ctx, false, own.traceId);
     }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +126,46 @@ describe('SQLite locking mode', () => {
     expect(openTempFiles()).toBe(before);
     await database.close();
   });
+
+  it.skipIf(spawnSync('strace', ['-V']).status !== 0)(
+    'reads of a reopened database ask the file system nothing (strace: no fstat per query)',
+    async () => {
+      const { database, file } = await withRow();
+      await database.close();
+      // A server restarted on its data: it opens the file, then only reads, 200 point queries.
+      const script = `
+      import { writeSync } from 'node:fs';
+      import { sql } from 'kysely';
+      const { openDatabase } = await import(process.env.DB_MODULE);
+      const database = openDatabase({ dataDir: process.env.DATA_DIR, fileName: 'server.db' });
+      await sql\`select v from t\`.execute(database.db);
+      writeSync(1, 'reads-start\\n');
+      for (let i = 0; i < 200; i++) await sql\`select v from t where rowid = 1\`.execute(database.db);
+      writeSync(1, 'reads-end\\n');
+      await database.close();`;
+      const trace = join(file, '..', 'strace.txt');
+      const result = spawnSync(
+        'strace',
+        ['-f', '-qq', '-e', 'trace=fstat,newfstatat,statx,write', '-o', trace, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+        {
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+          env: { ...process.env, DB_MODULE: new URL('./db.ts', import.meta.url).href, DATA_DIR: join(file, '..') },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('reads-start\nreads-end\n');
+      const lines = readFileSync(trace, 'utf8').split('\n');
+      const during = lines.slice(
+        lines.findIndex((l) => l.includes('reads-start')),
+        lines.findIndex((l) => l.includes('reads-end')),
+      );
+      // Before the fix: one fstat of the database file per query (200).
+      expect(during.filter((l) => /\b(fstat|newfstatat|statx)\(/.test(l)).length).toBeLessThan(10);
+    },
+    60_000,
+  );
 
   it('shares the file in normal mode: another process reads what the server committed', async () => {
     const { database, file } = await withRow('normal');

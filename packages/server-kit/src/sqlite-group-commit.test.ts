@@ -154,6 +154,22 @@ describe('SQLite group commit', () => {
     expect(committedIds(file)).toEqual([5]);
   });
 
+  it('reuses its connection objects: 300 transactions, in turn and together, see a handful', async () => {
+    const { database, file } = await fresh();
+    const seen = new Set<unknown>();
+    const order = (id: number) =>
+      database.db.transaction().execute(async (trx) => {
+        seen.add(await trx.getExecutor().provideConnection(async (connection) => connection));
+        await trx.insertInto('orders').values({ id, note: 'reused' }).execute();
+      });
+    for (let id = 1; id <= 100; id++) await order(id);
+    for (let batch = 0; batch < 10; batch++) await Promise.all(Array.from({ length: 20 }, (_, i) => order(101 + batch * 20 + i)));
+    // Kysely adds every new connection object to a weak set: one per transaction was a young key in
+    // a weak table each time, for the GC to clear. Reused, the 300 transactions share a few.
+    expect(seen.size).toBeLessThanOrEqual(21);
+    expect(committedIds(file)).toHaveLength(300);
+  });
+
   it('controlled transactions: savepoints inside, commit and rollback', async () => {
     const { database, file } = await fresh();
     const trx = await database.db.startTransaction().execute();

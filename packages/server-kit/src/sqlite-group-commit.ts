@@ -27,9 +27,14 @@ const UNIT = 'archbench_unit';
 
 const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-/** One turn on the single SQLite connection; a fresh object per acquisition so releasing is exact. */
+/**
+ * One turn on the single SQLite connection. The driver reuses leases once Kysely has released
+ * them (see GroupCommitSqliteDriver.#spare); `turn` tells one acquisition from the next.
+ */
 class Lease implements DatabaseConnection {
   released = false;
+  /** Counts the acquisitions of this lease: a transaction remembers the turn it ran on. */
+  turn = 0;
   constructor(private readonly driver: GroupCommitSqliteDriver) {}
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     return Promise.resolve(this.driver.run<R>(query));
@@ -92,6 +97,13 @@ class GroupCommitSqliteDriver implements Driver {
   /** The lease of the Kysely transaction running now (set while `#inUnit`). */
   #unitLease: Lease | undefined;
   #flushScheduled = false;
+  /**
+   * Leases Kysely has released, for the next acquisitions. Kysely remembers every connection a
+   * driver hands out in a WeakSet; a new lease per transaction was a young key added to that weak
+   * table each time, which every scavenge then had to clear (about 1 % of an order's CPU in
+   * V8's ephemeron code). A few leases reused stay old and known.
+   */
+  readonly #spare: Lease[] = [];
   readonly stats: GroupCommitStats = { transactions: 0, commits: 0 };
 
   constructor(db: SqliteHandle) {
@@ -102,11 +114,21 @@ class GroupCommitSqliteDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#lock.lock();
-    return new Lease(this);
+    const lease = this.#spare.pop() ?? new Lease(this);
+    lease.released = false;
+    lease.turn++;
+    return lease;
   }
 
+  /** Kysely's release, once per acquisition and last: the lease is free for the next one. */
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     const lease = connection as Lease;
+    this.#unlock(lease);
+    if (this.#spare.length < SPARE_LEASES) this.#spare.push(lease);
+  }
+
+  /** Hands the connection on (once per acquisition: a committed transaction's lease is unlocked early). */
+  #unlock(lease: Lease): void {
     if (lease.released) return;
     lease.released = true;
     this.#lock.unlock();
@@ -130,7 +152,7 @@ class GroupCommitSqliteDriver implements Driver {
     this.stats.transactions++;
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     // Hand the connection on now: the next transaction joins this group while we wait for its COMMIT.
-    await this.releaseConnection(connection);
+    this.#unlock(connection as Lease);
     this.#scheduleFlush();
     return done;
   }
@@ -185,8 +207,8 @@ class GroupCommitSqliteDriver implements Driver {
    * inside the transaction that holds `lease`, or, with no lease, when nobody holds the connection.
    * Undefined when the query must wait its turn (the caller then goes through Kysely).
    */
-  tryRun<R>(query: CompiledQuery, lease: Lease | undefined): QueryResult<R> | undefined {
-    if (lease === undefined ? this.#lock.held : lease.released || lease !== this.#unitLease) return undefined;
+  tryRun<R>(query: CompiledQuery, lease: Lease | undefined, turn = 0): QueryResult<R> | undefined {
+    if (lease === undefined ? this.#lock.held : lease.released || lease !== this.#unitLease || lease.turn !== turn) return undefined;
     return this.run<R>(query);
   }
 
@@ -241,8 +263,17 @@ class GroupCommitSqliteDriver implements Driver {
 
 /** The group-commit driver behind each adapter our dialect made (Kysely shares one adapter per database). */
 const drivers = new WeakMap<DialectAdapter, GroupCommitSqliteDriver>();
-/** The lease a transaction's executor runs on, learnt on its first direct query. */
-const leases = new WeakMap<QueryExecutor, Lease>();
+/**
+ * Where a transaction's executor keeps the lease it runs on and that lease's turn, learnt on its
+ * first direct query. On the executor itself rather than in a WeakMap: an executor per
+ * transaction would be one more young key in a weak table per transaction (see #spare).
+ */
+const LEASE = Symbol('archbench.lease');
+const TURN = Symbol('archbench.lease.turn');
+type LeaseCarrier = QueryExecutor & { [LEASE]?: Lease; [TURN]?: number };
+
+/** Leases a driver keeps for reuse: more than the transactions waiting on one group commit is rare. */
+const SPARE_LEASES = 64;
 
 /** Kysely's SQLite dialect with the group-commit driver. */
 export class GroupCommitSqliteDialect extends SqliteDialect {
@@ -274,15 +305,17 @@ export function executeDirect<R>(executor: QueryExecutor, query: CompiledQuery, 
   const driver = drivers.get(executor.adapter);
   if (driver === undefined) return undefined;
   if (!inTransaction) return finish(executor, query, driver.tryRun<R>(query, undefined));
-  const lease = leases.get(executor);
-  return lease === undefined ? learnLeaseAndRun<R>(driver, executor, query) : finish(executor, query, driver.tryRun<R>(query, lease));
+  const carrier = executor as LeaseCarrier;
+  const lease = carrier[LEASE];
+  return lease === undefined ? learnLeaseAndRun<R>(driver, carrier, query) : finish(executor, query, driver.tryRun<R>(query, lease, carrier[TURN]));
 }
 
 /** The first direct query of a transaction: Kysely's own way to its connection (which also checks it is still open), once. */
-async function learnLeaseAndRun<R>(driver: GroupCommitSqliteDriver, executor: QueryExecutor, query: CompiledQuery): Promise<QueryResult<R>> {
+async function learnLeaseAndRun<R>(driver: GroupCommitSqliteDriver, executor: LeaseCarrier, query: CompiledQuery): Promise<QueryResult<R>> {
   const lease = await executor.provideConnection(async (connection) => connection as Lease);
-  leases.set(executor, lease);
-  return finish(executor, query, driver.tryRun<R>(query, lease));
+  executor[LEASE] = lease;
+  executor[TURN] = lease.turn;
+  return finish(executor, query, driver.tryRun<R>(query, lease, lease.turn));
 }
 
 /** Hands a direct result to the plugins, as Kysely does (no promise per layer when there is nothing to await). */

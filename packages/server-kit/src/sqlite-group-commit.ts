@@ -35,6 +35,8 @@ class Lease implements DatabaseConnection {
   released = false;
   /** Counts the acquisitions of this lease: a transaction remembers the turn it ran on. */
   turn = 0;
+  /** In the driver's spare list (a second release must not list it twice). */
+  spare = false;
   constructor(private readonly driver: GroupCommitSqliteDriver) {}
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     return Promise.resolve(this.driver.run<R>(query));
@@ -115,6 +117,7 @@ class GroupCommitSqliteDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#lock.lock();
     const lease = this.#spare.pop() ?? new Lease(this);
+    lease.spare = false;
     lease.released = false;
     lease.turn++;
     return lease;
@@ -124,7 +127,10 @@ class GroupCommitSqliteDriver implements Driver {
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     const lease = connection as Lease;
     this.#unlock(lease);
-    if (this.#spare.length < SPARE_LEASES) this.#spare.push(lease);
+    if (!lease.spare && this.#spare.length < SPARE_LEASES) {
+      lease.spare = true;
+      this.#spare.push(lease);
+    }
   }
 
   /** Hands the connection on (once per acquisition: a committed transaction's lease is unlocked early). */

@@ -12,6 +12,7 @@
  *   unsampled tracing on with OTEL_TRACES_SAMPLER=always_off: context and span plumbing, no spans
  *   ratio0    tracing on with the default sampler at ratio 0: the non-recording path of `default`
  *   nosampled the default with the ratio at 0: all of the default but the recorded 10 % and its export
+ *   half      the default with the ratio at 0.5: with nosampled, default and full, how the cost grows with the recorded share
  *   sampled   the default's tracing alone (10 % recorded and exported), no metrics, no logs
  *   context   info logs but no line per request: the cost of carrying the request context
  *   access    info logs with one access line per request (ACCESS_LOG=info)

@@ -208,6 +208,9 @@ export function variantEnvironments(sinkUrl: string): Record<string, Record<stri
     ratio0: { ...exporting, OTEL_TRACES_SAMPLER_ARG: '0', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
     // The default with no trace recorded (ratio 0): all of the default but the 10 % path and its export.
     nosampled: { ...exporting, OTEL_TRACES_SAMPLER_ARG: '0', METRICS_ENABLED: 'true', LOG_LEVEL: 'info' },
+    // The default with half of the traces recorded: beside `nosampled`, `default` and `full`, how the
+    // cost grows with the recorded share (linear if a recorded request costs the same at any share).
+    half: { ...exporting, OTEL_TRACES_SAMPLER_ARG: '0.5', METRICS_ENABLED: 'true', LOG_LEVEL: 'info' },
     // The default's tracing alone: 10 % of traces recorded and exported, no metrics, no logs.
     sampled: { ...exporting, METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },
     // Log correlation alone: the request context carried through awaits (AsyncLocalStorage), no lines.

@@ -29,11 +29,11 @@ const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * One turn on the single SQLite connection. The driver reuses leases once Kysely has released
- * them (see GroupCommitSqliteDriver.#spare); `turn` tells one acquisition from the next.
+ * them (see GroupCommitSqliteDriver.#spare); `turn` tells one acquisition from every other.
  */
 class Lease implements DatabaseConnection {
   released = false;
-  /** Counts the acquisitions of this lease: a transaction remembers the turn it ran on. */
+  /** The driver's count of acquisitions when this one was made: a transaction remembers it. */
   turn = 0;
   /** In the driver's spare list (a second release must not list it twice). */
   spare = false;
@@ -106,6 +106,8 @@ class GroupCommitSqliteDriver implements Driver {
    * V8's ephemeron code). A few leases reused stay old and known.
    */
   readonly #spare: Lease[] = [];
+  /** Acquisitions so far: each gets its own turn number, whichever lease it reuses. */
+  #turns = 0;
   readonly stats: GroupCommitStats = { transactions: 0, commits: 0 };
 
   constructor(db: SqliteHandle) {
@@ -119,7 +121,7 @@ class GroupCommitSqliteDriver implements Driver {
     const lease = this.#spare.pop() ?? new Lease(this);
     lease.spare = false;
     lease.released = false;
-    lease.turn++;
+    lease.turn = ++this.#turns;
     return lease;
   }
 
@@ -210,11 +212,13 @@ class GroupCommitSqliteDriver implements Driver {
 
   /**
    * Runs a query now, without waiting for the connection, when that is what the lock would give:
-   * inside the transaction that holds `lease`, or, with no lease, when nobody holds the connection.
-   * Undefined when the query must wait its turn (the caller then goes through Kysely).
+   * inside the transaction that holds the connection on `turn`, or, with no turn, when nobody
+   * holds the connection. Undefined when the query must wait its turn (the caller then goes
+   * through Kysely).
    */
-  tryRun<R>(query: CompiledQuery, lease: Lease | undefined, turn = 0): QueryResult<R> | undefined {
-    if (lease === undefined ? this.#lock.held : lease.released || lease !== this.#unitLease || lease.turn !== turn) return undefined;
+  tryRun<R>(query: CompiledQuery, turn: number | undefined): QueryResult<R> | undefined {
+    const unit = this.#unitLease;
+    if (turn === undefined ? this.#lock.held : unit === undefined || unit.released || unit.turn !== turn) return undefined;
     return this.run<R>(query);
   }
 
@@ -270,13 +274,12 @@ class GroupCommitSqliteDriver implements Driver {
 /** The group-commit driver behind each adapter our dialect made (Kysely shares one adapter per database). */
 const drivers = new WeakMap<DialectAdapter, GroupCommitSqliteDriver>();
 /**
- * Where a transaction's executor keeps the lease it runs on and that lease's turn, learnt on its
- * first direct query. On the executor itself rather than in a WeakMap: an executor per
- * transaction would be one more young key in a weak table per transaction (see #spare).
+ * Where a transaction's executor keeps the turn of the lease it runs on, learnt on its first
+ * direct query. On the executor itself rather than in a WeakMap: an executor per transaction
+ * would be one more young key in a weak table per transaction (see #spare).
  */
-const LEASE = Symbol('archbench.lease');
 const TURN = Symbol('archbench.lease.turn');
-type LeaseCarrier = QueryExecutor & { [LEASE]?: Lease; [TURN]?: number };
+type TurnCarrier = QueryExecutor & { [TURN]?: number };
 
 /** Leases a driver keeps for reuse: more than the transactions waiting on one group commit is rare. */
 const SPARE_LEASES = 64;
@@ -311,17 +314,15 @@ export function executeDirect<R>(executor: QueryExecutor, query: CompiledQuery, 
   const driver = drivers.get(executor.adapter);
   if (driver === undefined) return undefined;
   if (!inTransaction) return finish(executor, query, driver.tryRun<R>(query, undefined));
-  const carrier = executor as LeaseCarrier;
-  const lease = carrier[LEASE];
-  return lease === undefined ? learnLeaseAndRun<R>(driver, carrier, query) : finish(executor, query, driver.tryRun<R>(query, lease, carrier[TURN]));
+  const turn = (executor as TurnCarrier)[TURN];
+  return turn === undefined ? learnTurnAndRun<R>(driver, executor, query) : finish(executor, query, driver.tryRun<R>(query, turn));
 }
 
 /** The first direct query of a transaction: Kysely's own way to its connection (which also checks it is still open), once. */
-async function learnLeaseAndRun<R>(driver: GroupCommitSqliteDriver, executor: LeaseCarrier, query: CompiledQuery): Promise<QueryResult<R>> {
+async function learnTurnAndRun<R>(driver: GroupCommitSqliteDriver, executor: TurnCarrier, query: CompiledQuery): Promise<QueryResult<R>> {
   const lease = await executor.provideConnection(async (connection) => connection as Lease);
-  executor[LEASE] = lease;
   executor[TURN] = lease.turn;
-  return finish(executor, query, driver.tryRun<R>(query, lease, lease.turn));
+  return finish(executor, query, driver.tryRun<R>(query, lease.turn));
 }
 
 /** Hands a direct result to the plugins, as Kysely does (no promise per layer when there is nothing to await). */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bundleEntries } from '@archbench/topologies/bundle';
 import { ExportThread } from './export-thread';
-import { startReceiver } from './test-support';
+import { runScript, startReceiver } from './test-support';
 import type { Receiver } from './test-support';
 
 let opened: Receiver | undefined;
@@ -108,21 +108,10 @@ describe('ExportThread', () => {
       const started = Date.now();
       thread.send(Buffer.from('x')).then((outcome) => process.stdout.write(JSON.stringify({ outcome, ms: Date.now() - started })));
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, MODULE: new URL('./export-thread.ts', import.meta.url).href, URL: url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const killer = setTimeout(() => child.kill(), 15_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    clearTimeout(killer);
-    expect(stderr).toBe('');
-    expect(code).toBe(0); // not killed: it exited by itself
-    const { outcome, ms } = JSON.parse(stdout) as { outcome: unknown; ms: number };
+    const run = await runScript(script, { ...process.env, MODULE: new URL('./export-thread.ts', import.meta.url).href, URL: url });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0); // not killed: it exited by itself
+    const { outcome, ms } = JSON.parse(run.stdout) as { outcome: unknown; ms: number };
     expect(outcome).toEqual({ ok: true });
     expect(ms).toBeGreaterThanOrEqual(350);
   }, 20_000);
@@ -135,18 +124,10 @@ describe('ExportThread', () => {
       const { ExportThread } = await import(process.env.MODULE);
       void new ExportThread({ url: process.env.URL, headers: {}, timeoutMs: 10000 }).send(Buffer.from('x'));
     `;
-    const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, MODULE: new URL('./export-thread.ts', import.meta.url).href, URL: url },
-      stdio: 'ignore',
-    });
-    const killer = setTimeout(() => child.kill(), 15_000);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    clearTimeout(killer);
-    expect(code).toBe(0);
+    const run = await runScript(script, { ...process.env, MODULE: new URL('./export-thread.ts', import.meta.url).href, URL: url });
+    expect(run.code).toBe(0);
     expect(bodies).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(2900);
+    expect(run.ms).toBeLessThan(2900);
   }, 20_000);
 
   it("still runs its thread from the servers' esbuild bundle (its program travels as source text)", async () => {

@@ -1,14 +1,14 @@
-// Internal: the OTLP/HTTP POSTs of OtlpProtobufSpanExporter, made from a worker thread.
+// Internal: the OTLP/HTTP POSTs of OtlpProtobufSpanExporter to an `https:` receiver, made from a
+// worker thread (an `http:` one gets them from otlp-socket.ts, ADR 0011). Also the retry loop
+// both share.
 //
 // Why a thread: node's HTTP client shares its code with the HTTP server (OutgoingMessage,
 // IncomingMessage, streams, timers). A server that also POSTs its spans makes V8 see client
 // objects in the server's functions: their inline caches turn polymorphic or megamorphic and
-// some stop being inlined, so every request pays, not only the export. Measured under callgrind
-// on the monolith's GET (docs/adr/0009-otlp-export-thread.md): the default (10 % sampled) spent
-// about 4k instructions per request more with the POSTs than with the same spans encoded and
-// dropped, though its POSTs themselves come once per ~2,500 requests. In a thread of its own the
-// client has its own isolate and its own feedback. The main thread encodes the batch and hands
-// the bytes over (transferred, not copied); the thread POSTs and retries.
+// some stop being inlined, so every request pays, not only the export (ADR 0009: about 4k
+// instructions per GET under the production default). In a thread of its own the client has its
+// own isolate and its own feedback. The main thread encodes the batch and hands the bytes over
+// (transferred, not copied); the thread POSTs and retries. The thread costs about 15 MB.
 import type { Worker } from 'node:worker_threads';
 
 /** What the thread is told once, at start. */
@@ -31,6 +31,43 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** One try at a POST: done, or why not and whether trying again may help. */
+export type Attempt = { ok: true } | { ok: false; retryable: boolean; retryInMs?: number; message: string; code?: string };
+
+/** Connection errors worth another try (as the official exporter's). */
+export const RETRYABLE_NETWORK_ERRORS: readonly string[] = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'];
+
+/**
+ * Retries as `@opentelemetry/exporter-trace-otlp-proto` does: up to 5 attempts with exponential
+ * backoff (1 s ×1.5, ±20 % jitter, at most 5 s, or the receiver's Retry-After) while the attempt
+ * says it is retryable, all within `timeoutMs`. `post(ms)` makes one attempt within `ms`. The waits
+ * do not keep the process (or thread) alive, as the official exporter's unref'd timer; `onBackoff`
+ * hears when one starts and ends. Sent to the export thread as source text (see threadMain), so it
+ * uses only its arguments and globals.
+ */
+export async function sendWithRetries(
+  post: (timeoutMs: number) => Promise<Attempt>,
+  timeoutMs: number,
+  onBackoff: (waiting: boolean) => void,
+): Promise<Attempt> {
+  const MAX_ATTEMPTS = 5;
+  const MAX_BACKOFF_MS = 5000;
+  const deadline = Date.now() + timeoutMs;
+  let backoff = 1000;
+  let result = await post(timeoutMs);
+  for (let attempt = 1; !result.ok && result.retryable && attempt < MAX_ATTEMPTS; attempt++) {
+    const jittered = Math.max(Math.min(backoff * (1 + (Math.random() * 2 - 1) * 0.2), MAX_BACKOFF_MS), 0);
+    backoff *= 1.5;
+    const wait = result.retryInMs ?? jittered;
+    if (wait > deadline - Date.now()) return result;
+    onBackoff(true);
+    await new Promise((resolve) => setTimeout(resolve, wait).unref());
+    onBackoff(false);
+    result = await post(deadline - Date.now());
+  }
+  return result;
+}
+
 /**
  * What the thread says about an export: its outcome (`done`), or that it is waiting out a retry
  * backoff (`backoff`: true while waiting), during which it does not keep the process alive.
@@ -45,11 +82,13 @@ type Reply =
  * arguments, globals and node's built-in modules (`process.getBuiltinModule`, which works whether
  * the thread's source is read as a script or, under `--input-type=module`, as a module): no import
  * of this module is visible in the thread.
- * Retries as `@opentelemetry/exporter-trace-otlp-proto` does: up to 5 attempts with exponential
- * backoff (1 s ×1.5, ±20 % jitter, at most 5 s, or the receiver's Retry-After) on 429, 502, 503,
- * 504 and connection errors, all within the timeout.
+ * Retries as sendWithRetries says, on 429, 502, 503, 504 and the connection errors listed.
  */
-function threadMain(retryAfterMs: (value: string | undefined) => number | undefined): void {
+function threadMain(
+  retryAfterMs: (value: string | undefined) => number | undefined,
+  retrying: typeof sendWithRetries,
+  retryableNetworkErrors: readonly string[],
+): void {
   const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
   const http = process.getBuiltinModule('node:http');
   const https = process.getBuiltinModule('node:https');
@@ -59,11 +98,8 @@ function threadMain(retryAfterMs: (value: string | undefined) => number | undefi
   const secure = url.protocol === 'https:';
   const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   const request = secure ? (https.request as typeof http.request) : http.request;
-  const MAX_ATTEMPTS = 5;
-  const MAX_BACKOFF_MS = 5000;
   const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-  const RETRYABLE_NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
-  type Attempt = { ok: true } | { ok: false; retryable: boolean; retryInMs?: number; message: string; code?: string };
+  const RETRYABLE_NETWORK_ERRORS = new Set(retryableNetworkErrors);
 
   function post(body: Uint8Array, timeoutMs: number): Promise<Attempt> {
     return new Promise((resolve) => {
@@ -104,23 +140,14 @@ function threadMain(retryAfterMs: (value: string | undefined) => number | undefi
     });
   }
 
-  async function send(id: number, body: Uint8Array): Promise<Attempt> {
-    const deadline = Date.now() + config.timeoutMs;
-    let backoff = 1000;
-    let result = await post(body, config.timeoutMs);
-    for (let attempt = 1; !result.ok && result.retryable && attempt < MAX_ATTEMPTS; attempt++) {
-      const jittered = Math.max(Math.min(backoff * (1 + (Math.random() * 2 - 1) * 0.2), MAX_BACKOFF_MS), 0);
-      backoff *= 1.5;
-      const wait = result.retryInMs ?? jittered;
-      if (wait > deadline - Date.now()) return result;
-      // As the official exporter's backoff timer, the wait does not keep the process alive.
-      port.postMessage({ id, kind: 'backoff', waiting: true } satisfies Reply);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      port.postMessage({ id, kind: 'backoff', waiting: false } satisfies Reply);
-      result = await post(body, deadline - Date.now());
-    }
-    return result;
-  }
+  // As the official exporter's backoff timer, a wait does not keep the process alive (the
+  // main thread unrefs the thread while every export it holds is waiting).
+  const send = (id: number, body: Uint8Array): Promise<Attempt> =>
+    retrying(
+      (timeoutMs) => post(body, timeoutMs),
+      config.timeoutMs,
+      (waiting) => port.postMessage({ id, kind: 'backoff', waiting } satisfies Reply),
+    );
 
   port.on('message', (message: { id: number; body: Uint8Array }) => {
     // A throw while making the request (a header node refuses, say) fails this export, not the thread.
@@ -137,7 +164,7 @@ function threadMain(retryAfterMs: (value: string | undefined) => number | undefi
 
 // `__name`: what esbuild's keepNames (tsx, vitest) wraps nested functions in; the thread has no
 // such helper, so it gets one that keeps the function as it is.
-const SOURCE = `const __name = (target) => target;\n(${String(threadMain)})(${String(parseRetryAfter)});`;
+const SOURCE = `const __name = (target) => target;\n(${String(threadMain)})(${String(parseRetryAfter)}, ${String(sendWithRetries)}, ${JSON.stringify(RETRYABLE_NETWORK_ERRORS)});`;
 
 /**
  * One worker thread POSTing export requests for one exporter. Started at the first export; it

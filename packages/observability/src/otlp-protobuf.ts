@@ -14,6 +14,7 @@ import { ExportResultCode, globalErrorHandler } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { ExportThread } from './export-thread';
+import { SocketPoster } from './otlp-socket';
 import { LightSpan } from './light-span';
 import { PooledSpanContext } from './span-context';
 
@@ -755,25 +756,28 @@ const USER_AGENT = 'archbench-observability/0.1.0 (OTLP/HTTP protobuf)';
  * POST `application/x-protobuf` with the configured headers, a timeout per export, and up to 5
  * attempts with exponential backoff (1 s ×1.5, ±20 % jitter, at most 5 s, or the receiver's
  * Retry-After) on 429, 502, 503, 504 and connection errors, all within the timeout. Encoding is
- * `encodeTraceExportRequest` (same bytes, less CPU). The POSTs are made from a worker thread
- * (export-thread.ts): node's HTTP client in the server's own thread slows every request it serves.
+ * `encodeTraceExportRequest` (same bytes, less CPU). Node's HTTP client in the server's own thread
+ * slows every request it serves (ADR 0009), so an `http:` receiver (a local collector) gets the
+ * POSTs from a small client of this package on a kept-alive socket (otlp-socket.ts), and an
+ * `https:` one from a worker thread (export-thread.ts).
  * @example new BatchSpanProcessor(new OtlpProtobufSpanExporter({ url: 'http://127.0.0.1:4318/v1/traces' }))
  */
 export class OtlpProtobufSpanExporter implements SpanExporter {
   readonly url: URL;
   readonly #limit: number;
-  readonly #thread: ExportThread;
+  readonly #poster: SocketPoster | ExportThread;
   readonly #pending = new Set<Promise<void>>();
   #shutdown = false;
 
   constructor(options: OtlpProtobufExporterOptions) {
     this.url = new URL(options.url);
     this.#limit = options.concurrencyLimit ?? 30;
-    this.#thread = new ExportThread({
+    const config = {
       url: this.url.href,
       headers: { ...options.headers, 'content-type': 'application/x-protobuf', 'user-agent': USER_AGENT },
       timeoutMs: options.timeoutMillis ?? 10_000,
-    });
+    };
+    this.#poster = this.url.protocol === 'http:' ? new SocketPoster(config) : new ExportThread(config);
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -796,12 +800,12 @@ export class OtlpProtobufSpanExporter implements SpanExporter {
   }
 
   /**
-   * POSTs an encoded ExportTraceServiceRequest from the export thread, retrying as described
-   * above; never rejects. The body is handed to the thread: do not use it after. forceFlush and
+   * POSTs an encoded ExportTraceServiceRequest, retrying as described above; never rejects. The
+   * body is handed over (to the export thread, for https): do not use it after. forceFlush and
    * shutdown wait for it.
    */
   send(body: Uint8Array): Promise<ExportResult> {
-    const done = this.#thread
+    const done = this.#poster
       .send(body)
       .then((outcome): ExportResult => (outcome.ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: outcome.error }));
     const pending = done.then(() => undefined);
@@ -815,11 +819,11 @@ export class OtlpProtobufSpanExporter implements SpanExporter {
     await Promise.all([...this.#pending]);
   }
 
-  /** Refuses new exports, waits for those in flight, stops the export thread (and its connections). */
+  /** Refuses new exports, waits for those in flight, closes the connection (or stops the export thread). */
   async shutdown(): Promise<void> {
     this.#shutdown = true;
     await this.forceFlush();
-    await this.#thread.close();
+    await this.#poster.close();
   }
 }
 

@@ -1,7 +1,9 @@
 // Helpers for this package's tests: serve Hono apps on ephemeral ports and capture log lines.
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 
 export interface Served {
@@ -35,6 +37,8 @@ export interface Receiver {
   requests: Array<{ path: string; headers: IncomingHttpHeaders; body: Buffer }>;
   /** The bodies alone, in the same order. */
   bodies: Buffer[];
+  /** Connections accepted so far. */
+  connections(): number;
   /** Closes the server and every connection still open (a request never answered included). */
   close(): Promise<void>;
 }
@@ -59,6 +63,8 @@ export async function startReceiver(
       answer(req, res, requests.length - 1);
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -66,12 +72,35 @@ export async function startReceiver(
     tracesUrl: `${url}/v1/traces`,
     requests,
     bodies,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Runs an ES module `script` in a child node (with tsx, from this package's folder, environment
+ * `env`), killed after 15 s: its exit code, output, and how long it ran.
+ * @example const run = await runScript(`process.stdout.write('hi')`, { ...process.env }) // { code: 0, stdout: 'hi', … }
+ */
+export async function runScript(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const killer = setTimeout(() => child.kill(), 15_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(killer);
+  return { code, stdout, stderr, ms: Date.now() - started };
 }
 
 /** A pino destination keeping every line, parsed. */

@@ -235,3 +235,28 @@ describe('parseHead', () => {
     expect(parseHead('HTTP/2 200')).toBe('malformed status line "HTTP/2 200"');
   });
 });
+
+describe('OtlpProtobufSpanExporter and its transport', () => {
+  it('POSTs to an http: receiver from the process itself (no export thread), and to https: from its thread', async () => {
+    const { tracesUrl: url, bodies } = await receiver();
+    // A fresh process, so that no other test's thread is counted: it sends one body and lists the
+    // threads named after the export thread.
+    const script = `
+      const { OtlpProtobufSpanExporter } = await import(process.env.MODULE);
+      const { readdirSync, readFileSync } = await import('node:fs');
+      const exporter = new OtlpProtobufSpanExporter({ url: process.env.URL, timeoutMillis: 1500 });
+      const result = await exporter.send(Buffer.from('spans'));
+      const threads = readdirSync('/proc/self/task').filter((t) => readFileSync('/proc/self/task/' + t + '/comm', 'utf8').startsWith('archbench OTLP'));
+      await exporter.shutdown();
+      process.stdout.write(JSON.stringify({ code: result.code, exportThreads: threads.length }));
+    `;
+    const run = (target: string) => runScript(script, { ...process.env, MODULE: new URL('./otlp-protobuf.ts', import.meta.url).href, URL: target });
+    const plain = await run(url);
+    expect(plain.stderr).toBe('');
+    expect(JSON.parse(plain.stdout)).toEqual({ code: 0, exportThreads: 0 });
+    expect(bodies.map((b) => b.toString())).toEqual(['spans']);
+    // The same check sees the thread where there is one (TLS against a plain receiver: the export fails).
+    const tls = await run(url.replace('http:', 'https:'));
+    expect(JSON.parse(tls.stdout)).toEqual({ code: 1, exportThreads: 1 });
+  }, 30_000);
+});

@@ -195,7 +195,7 @@ export class SocketPoster {
     const queued = this.#queue.indexOf(job);
     if (queued !== -1) this.#queue.splice(queued, 1);
     else if (this.#current === job)
-      this.#drop(); // the answer may still come: this connection is done
+      this.#drop(job.connection); // the answer may still come: this connection is done
     else return;
     this.#finish(job, { ok: false, retryable: true, message: `OTLP export to ${this.#href} timed out` });
     this.#next();
@@ -259,10 +259,9 @@ export class SocketPoster {
     return connection;
   }
 
-  /** Closes the current connection (its next use opens another). */
-  #drop(): void {
-    const connection = this.#connection;
-    this.#connection = undefined;
+  /** Closes a connection, by default the current one (the next request opens another). */
+  #drop(connection: Connection | undefined = this.#connection): void {
+    if (this.#connection === connection) this.#connection = undefined;
     connection?.socket.destroy();
   }
 
@@ -303,7 +302,7 @@ export class SocketPoster {
     const problem = this.#parse(connection);
     if (problem === 'done') this.#answered(connection, job);
     else if (problem !== undefined) {
-      this.#drop();
+      this.#drop(connection);
       this.#finish(job, { ok: false, retryable: false, message: `OTLP export to ${this.#href} got a malformed answer: ${problem}` });
       this.#next();
     }
@@ -378,7 +377,7 @@ export class SocketPoster {
     c.served++;
     c.idleSince = Date.now();
     c.reuseForMs = Math.max(0, head.keepAliveMs - IDLE_MARGIN_MS);
-    if (!head.keepAlive || c.pending.length > 0) this.#drop();
+    if (!head.keepAlive || c.pending.length > 0) this.#drop(c);
     const { status } = head;
     if (status >= 200 && status < 300) this.#finish(job, { ok: true });
     else {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bundleEntries } from '@archbench/topologies/bundle';
 import { ExportThread } from './export-thread';
-import { runScript, startReceiver } from './test-support';
+import { startReceiver } from './test-support';
 import type { Receiver } from './test-support';
 
 let opened: Receiver | undefined;
@@ -81,54 +81,6 @@ describe('ExportThread', () => {
     expect(bodies).toHaveLength(0);
     await thread.close();
   });
-
-  it('gives up on a receiver that refuses connections within the timeout, with the error code', async () => {
-    const { tracesUrl: url } = await receiver();
-    await opened!.close();
-    opened = undefined;
-    const thread = new ExportThread({ url, headers: {}, timeoutMs: 1500 });
-    const started = Date.now();
-    const outcome = await thread.send(Buffer.from('x'));
-    expect(outcome.ok).toBe(false);
-    expect(!outcome.ok && (outcome.error as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
-    expect(!outcome.ok && outcome.error.message).toMatch(/OTLP export to .* failed: connect ECONNREFUSED/);
-    // Retried once after about a second, then the next backoff would pass the timeout.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
-    expect(Date.now() - started).toBeLessThan(1500);
-    await thread.close();
-  });
-
-  it('keeps the process alive while an export is in flight, and lets it exit once answered', async () => {
-    // The receiver is here, the exporting process a child with nothing else to keep it alive: it
-    // must live to see the answer (sent after 400 ms), then exit on its own.
-    const { tracesUrl: url } = await receiver((_req, res) => setTimeout(() => res.writeHead(200).end(), 400));
-    const script = `
-      const { ExportThread } = await import(process.env.MODULE);
-      const thread = new ExportThread({ url: process.env.URL, headers: {}, timeoutMs: 5000 });
-      const started = Date.now();
-      thread.send(Buffer.from('x')).then((outcome) => process.stdout.write(JSON.stringify({ outcome, ms: Date.now() - started })));
-    `;
-    const run = await runScript(script, { ...process.env, MODULE: new URL('./export-thread.ts', import.meta.url).href, URL: url });
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0); // not killed: it exited by itself
-    const { outcome, ms } = JSON.parse(run.stdout) as { outcome: unknown; ms: number };
-    expect(outcome).toEqual({ ok: true });
-    expect(ms).toBeGreaterThanOrEqual(350);
-  }, 20_000);
-
-  it('does not keep the process alive while waiting out a retry backoff', async () => {
-    // The receiver answers 503 with Retry-After: 3; the child, with nothing else to do, exits
-    // during the wait instead of sitting it out (as with the official exporter's unref'd timer).
-    const { tracesUrl: url, bodies } = await receiver((_req, res) => res.writeHead(503, { 'retry-after': '3' }).end());
-    const script = `
-      const { ExportThread } = await import(process.env.MODULE);
-      void new ExportThread({ url: process.env.URL, headers: {}, timeoutMs: 10000 }).send(Buffer.from('x'));
-    `;
-    const run = await runScript(script, { ...process.env, MODULE: new URL('./export-thread.ts', import.meta.url).href, URL: url });
-    expect(run.code).toBe(0);
-    expect(bodies).toHaveLength(1);
-    expect(run.ms).toBeLessThan(2900);
-  }, 20_000);
 
   it("still runs its thread from the servers' esbuild bundle (its program travels as source text)", async () => {
     const { tracesUrl: url, bodies } = await receiver();

@@ -34,8 +34,8 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
 /** One try at a POST: done, or why not and whether trying again may help. */
 export type Attempt = { ok: true } | { ok: false; retryable: boolean; retryInMs?: number; message: string; code?: string };
 
-/** Connection errors worth another try (as the official exporter's). */
-export const RETRYABLE_NETWORK_ERRORS: readonly string[] = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'];
+/** What is worth another try, as the official exporter says: these statuses and connection errors. */
+export const RETRYABLE = { statuses: [429, 502, 503, 504], networkErrors: ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'] } as const;
 
 /**
  * Retries as `@opentelemetry/exporter-trace-otlp-proto` does: up to 5 attempts with exponential
@@ -82,13 +82,9 @@ type Reply =
  * arguments, globals and node's built-in modules (`process.getBuiltinModule`, which works whether
  * the thread's source is read as a script or, under `--input-type=module`, as a module): no import
  * of this module is visible in the thread.
- * Retries as sendWithRetries says, on 429, 502, 503, 504 and the connection errors listed.
+ * Retries as sendWithRetries says, on the statuses and connection errors RETRYABLE lists.
  */
-function threadMain(
-  retryAfterMs: (value: string | undefined) => number | undefined,
-  retrying: typeof sendWithRetries,
-  retryableNetworkErrors: readonly string[],
-): void {
+function threadMain(retryAfterMs: (value: string | undefined) => number | undefined, retrying: typeof sendWithRetries, retryable: typeof RETRYABLE): void {
   const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
   const http = process.getBuiltinModule('node:http');
   const https = process.getBuiltinModule('node:https');
@@ -98,8 +94,8 @@ function threadMain(
   const secure = url.protocol === 'https:';
   const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   const request = secure ? (https.request as typeof http.request) : http.request;
-  const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-  const RETRYABLE_NETWORK_ERRORS = new Set(retryableNetworkErrors);
+  const RETRYABLE_STATUS = new Set<number>(retryable.statuses);
+  const RETRYABLE_NETWORK_ERRORS = new Set<string>(retryable.networkErrors);
 
   function post(body: Uint8Array, timeoutMs: number): Promise<Attempt> {
     return new Promise((resolve) => {
@@ -164,7 +160,7 @@ function threadMain(
 
 // `__name`: what esbuild's keepNames (tsx, vitest) wraps nested functions in; the thread has no
 // such helper, so it gets one that keeps the function as it is.
-const SOURCE = `const __name = (target) => target;\n(${String(threadMain)})(${String(parseRetryAfter)}, ${String(sendWithRetries)}, ${JSON.stringify(RETRYABLE_NETWORK_ERRORS)});`;
+const SOURCE = `const __name = (target) => target;\n(${String(threadMain)})(${String(parseRetryAfter)}, ${String(sendWithRetries)}, ${JSON.stringify(RETRYABLE)});`;
 
 /**
  * One worker thread POSTing export requests for one exporter. Started at the first export; it

@@ -11,11 +11,11 @@
 // `https:` receiver still goes through the thread (TLS is not reimplemented here).
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { RETRYABLE_NETWORK_ERRORS, parseRetryAfter, sendWithRetries } from './export-thread';
+import { RETRYABLE, parseRetryAfter, sendWithRetries } from './export-thread';
 import type { Attempt, ExportOutcome, ExportThreadConfig } from './export-thread';
 
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-const RETRYABLE_CODES = new Set(RETRYABLE_NETWORK_ERRORS);
+const RETRYABLE_STATUS = new Set<number>(RETRYABLE.statuses);
+const RETRYABLE_CODES = new Set<string>(RETRYABLE.networkErrors);
 /** A token, as RFC 9110 defines header names. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What node refuses in a header value (CR, LF, NUL and other controls but tab). */
@@ -228,17 +228,6 @@ export class SocketPoster {
   }
 
   #open(): Connection {
-    const connection: Connection = {
-      socket: undefined as unknown as Socket,
-      idleSince: Date.now(),
-      reuseForMs: DEFAULT_KEEP_ALIVE_MS - IDLE_MARGIN_MS,
-      served: 0,
-      pending: Buffer.alloc(0),
-      head: undefined,
-      body: [],
-      remaining: 0,
-      chunk: 'size',
-    };
     const socket = connect({
       host: this.#host,
       port: this.#port,
@@ -252,7 +241,17 @@ export class SocketPoster {
         },
       },
     });
-    connection.socket = socket;
+    const connection: Connection = {
+      socket,
+      idleSince: Date.now(),
+      reuseForMs: DEFAULT_KEEP_ALIVE_MS - IDLE_MARGIN_MS,
+      served: 0,
+      pending: Buffer.alloc(0),
+      head: undefined,
+      body: [],
+      remaining: 0,
+      chunk: 'size',
+    };
     socket.on('error', (error: NodeJS.ErrnoException) => this.#lost(connection, error));
     socket.on('close', () => this.#lost(connection, undefined));
     this.#connection = connection;

@@ -77,6 +77,24 @@ async function send(server: Server, amount: number): Promise<void> {
   if (failed > 0) throw new Error(`${failed} of ${amount} requests to the ${server.name} monolith failed`);
 }
 
+/** Warm-up chunks: a progress line after each (under valgrind a chunk of 10,000 takes a minute or more). */
+const WARMUP_CHUNK = 10_000;
+
+/** Sends --warmup-requests to every server, in chunks, saying how far it got and at what rate. */
+async function warmUp(servers: readonly Server[]): Promise<void> {
+  const started = performance.now();
+  for (let done = 0; done < warmupRequests;) {
+    const amount = Math.min(WARMUP_CHUNK, warmupRequests - done);
+    await Promise.all(servers.map((s) => send(s, amount)));
+    done += amount;
+    const rate = done / ((performance.now() - started) / 1000);
+    const left = Math.round((warmupRequests - done) / rate);
+    process.stderr.write(
+      `  warm-up ${done}/${warmupRequests} each (${Math.round(rate)} requests/s per server${done < warmupRequests ? `, about ${left} s left` : ''})\n`,
+    );
+  }
+}
+
 /** One thread's dump: its events (Ir, and with --cache-sim the misses) by name, from the "events:" and "totals:" lines. */
 function countsOf(file: string): Record<string, number> {
   const lines = readFileSync(file, 'utf8').split('\n');
@@ -169,7 +187,7 @@ async function main() {
     process.stderr.write(`starting ${servers.length} monoliths under callgrind (a minute or two)…\n`);
     await Promise.all(servers.map((s) => untilReady(s, 300_000, 1000)));
     process.stderr.write(`warming up: ${warmupRequests} requests each, ${connections} connections (several minutes)…\n`);
-    await Promise.all(servers.map((s) => send(s, warmupRequests)));
+    await warmUp(servers);
     const results = new Map<string, Array<{ main: number; all: number; events: Record<string, number> }>>();
     for (const window of [1, 2]) {
       process.stderr.write(`measuring window ${window}/2: ${requests} requests each…\n`);

@@ -1,11 +1,11 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import type { Attributes, Link, Span, SpanOptions } from '@opentelemetry/api';
-import { TraceState, hrTimeToMilliseconds } from '@opentelemetry/core';
+import { TraceState, hrTimeToMilliseconds, otperformance } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, SpanLimits } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LightSpan } from './light-span';
 import { startReceiver } from './test-support';
 import type { Receiver } from './test-support';
@@ -290,6 +290,50 @@ describe('LightSpan', () => {
     expect(elapsed).toBeGreaterThanOrEqual(18);
     expect(hrTimeToMilliseconds(span.endTime) - start).toBeCloseTo(elapsed, 3);
     expect(span.isRecording()).toBe(false);
+  });
+});
+
+describe('LightSpan clock reads', () => {
+  const setup = {
+    resource: resourceFromAttributes({}),
+    scope: { name: 'test' },
+    limits: { attributeValueLengthLimit: Infinity },
+    processor: { onEnd: () => {} },
+  };
+  const context = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
+  afterEach(() => vi.restoreAllMocks());
+
+  it('reads no clock for a span given its start and end as epoch milliseconds (what the query observer makes)', () => {
+    const dateNow = vi.spyOn(Date, 'now');
+    const performanceNow = vi.spyOn(otperformance, 'now');
+    // As the observer gives them: the time origin plus performance timestamps taken around the query.
+    const start = Math.floor(otperformance.timeOrigin) + 1000.5;
+    const span = new LightSpan(setup, context, 'SELECT products', SpanKind.CLIENT, undefined, undefined, undefined, start);
+    span.end(start + 2.25);
+    expect(dateNow).not.toHaveBeenCalled();
+    expect(performanceNow).not.toHaveBeenCalled();
+    expect(hrTimeToMilliseconds(span.startTime)).toBeCloseTo(start, 6);
+    expect(hrTimeToMilliseconds(span.duration)).toBeCloseTo(2.25, 6);
+  });
+
+  it('still corrects a performance timestamp on a span given its start time, by the offset taken when first needed', () => {
+    const span = new LightSpan(setup, context, 'consume', SpanKind.CONSUMER, undefined, undefined, undefined, [1_700_000_000, 0]);
+    const before = Date.now();
+    span.addEvent('received', otperformance.now());
+    const at = hrTimeToMilliseconds(span.events[0]!.time);
+    expect(at).toBeGreaterThanOrEqual(before - 1);
+    expect(at).toBeLessThanOrEqual(Date.now() + 1);
+  });
+
+  it('reads the wall clock once and the monotonic clock once at the start of a span not given its start time', () => {
+    const dateNow = vi.spyOn(Date, 'now');
+    const performanceNow = vi.spyOn(otperformance, 'now');
+    const span = new LightSpan(setup, context, 'GET', SpanKind.SERVER, undefined, undefined, undefined, undefined);
+    expect(dateNow).toHaveBeenCalledTimes(1);
+    expect(performanceNow).toHaveBeenCalledTimes(1);
+    span.end();
+    expect(performanceNow).toHaveBeenCalledTimes(2);
+    expect(dateNow).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -115,13 +115,46 @@ describe('limitBody and readJson over node:http', () => {
   const text = (n: number) => JSON.stringify({ text: 'x'.repeat(n) });
 
   it('reads bodies with a Content-Length and chunked bodies alike', async () => {
-    const declared = await send('/echo', [text(10)]);
+    const declared = await send('/echo', [text(10)], { 'content-length': String(text(10).length) });
     expect(declared.status).toBe(200);
     expect(JSON.parse(declared.body)).toEqual({ text: 'x'.repeat(10) });
     const body = text(500);
+    // Sent in two writes, so the server reads it in more than one chunk.
+    const split = await send('/echo', [body.slice(0, 100), body.slice(100)], { 'content-length': String(body.length) });
+    expect(split.status).toBe(200);
+    expect(JSON.parse(split.body)).toEqual({ text: 'x'.repeat(500) });
     const chunked = await send('/echo', [body.slice(0, 100), body.slice(100)]);
     expect(chunked.status).toBe(200);
     expect(JSON.parse(chunked.body)).toEqual({ text: 'x'.repeat(500) });
+  });
+
+  it('answers malformed-json to a body that is not UTF-8, with a Content-Length or chunked', async () => {
+    const invalid = '{"text":"\xff"}';
+    for (const headers of [{ 'content-length': String(Buffer.byteLength(invalid, 'latin1')) }, {}]) {
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (r) => {
+          let b = '';
+          r.on('data', (chunk: Buffer) => (b += chunk.toString('utf8')));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: b }));
+        });
+        req.on('error', reject);
+        req.end(Buffer.from(invalid, 'latin1'));
+      });
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'malformed-json' });
+    }
+  });
+
+  it('keeps serving after a client leaves in the middle of a body', async () => {
+    const body = text(500);
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } });
+      req.on('error', () => resolve());
+      req.write(body.slice(0, 100), () => setTimeout(() => (req.destroy(), resolve()), 50));
+    });
+    const after = await send('/echo', [text(10)], { 'content-length': String(text(10).length) });
+    expect(after.status).toBe(200);
+    expect(JSON.parse(after.body)).toEqual({ text: 'x'.repeat(10) });
   });
 
   it('answers 413 and closes the connection past the limit, declared or streamed', async () => {

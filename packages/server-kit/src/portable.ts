@@ -176,18 +176,81 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 /** Stateless with `stream` unset, so one decoder serves every request. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** What readBody uses of node's IncomingMessage (typed here: workerd imports this module too). */
+interface NodeRequestBody {
+  readonly readableDidRead: boolean;
+  readonly readableEnded: boolean;
+  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
+  on(event: 'end' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+/** Node's request under @hono/node-server (`c.env.incoming`), when nothing has read its body yet. */
+function unreadNodeRequest(c: Context): NodeRequestBody | undefined {
+  const incoming = (c.env as { incoming?: Partial<NodeRequestBody> } | undefined)?.incoming;
+  return incoming !== undefined && typeof incoming.on === 'function' && incoming.readableDidRead === false ? (incoming as NodeRequestBody) : undefined;
+}
+
 /**
- * The body's bytes, never more than `maxBytes` in memory. With a Content-Length the length is
- * known and checked up front, and the adapter reads exactly that many bytes (its fast path on
- * Node: no web stream); without one (chunked) the stream is read with a running count.
+ * Reads node's request body into one buffer, with a running count against `maxBytes`. The web
+ * Request's `arrayBuffer()` on the Node adapter reads the same chunks and then copies them into a
+ * new ArrayBuffer (about 1.7 % of a `POST /orders` in a CPU profile); this keeps node's buffer.
+ */
+function readNodeRequest(incoming: NodeRequestBody, maxBytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const stop = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+    };
+    const onData = (chunk: Uint8Array) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        stop();
+        reject(tooLarge(`request body is over the ${maxBytes}-byte limit`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(joinChunks(chunks, size));
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    const onClose = () => {
+      if (incoming.readableEnded) return onEnd();
+      stop();
+      reject(new Error('the client closed the connection before the request body was read'));
+    };
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+  });
+}
+
+/**
+ * The body's bytes, never more than `maxBytes` in memory. A Content-Length over the limit is
+ * refused up front. On Node the request is read straight from node's stream with a running count
+ * (no web stream, no copy); elsewhere (workerd) a declared length is read by the runtime, and a
+ * chunked body from the web stream with a running count.
  */
 async function readBody(c: Context, maxBytes: number): Promise<Uint8Array | ArrayBuffer> {
   const length = c.req.header('content-length');
   if (length !== undefined) {
     const declared = Number(length);
     if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(`request body is ${declared} bytes; the limit is ${maxBytes}`);
-    return c.req.arrayBuffer();
   }
+  const incoming = unreadNodeRequest(c);
+  if (incoming !== undefined) return readNodeRequest(incoming, maxBytes);
+  if (length !== undefined) return c.req.arrayBuffer();
   const stream = c.req.raw.body;
   if (stream === null) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
@@ -203,6 +266,11 @@ async function readBody(c: Context, maxBytes: number): Promise<Uint8Array | Arra
     }
     chunks.push(value);
   }
+  return joinChunks(chunks, size);
+}
+
+/** The chunks of a body as one array (the one chunk itself when there is one). */
+function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const body = new Uint8Array(size);
   let offset = 0;

@@ -56,7 +56,20 @@ async function exercise(database: Database<Tables>) {
       .set((eb) => ({ stock: eb('stock', '+', $.n) }))
       .where('sku', '=', $.sku),
   );
+  // Constants are written into the SQL (escaped), so only the placeholders are bound per call.
+  const restock = prepareQuery(db, (q, $: { stock: number }) => q.insertInto('items').values({ sku: "O'K", stock: $.stock }));
+  const quoted = prepareQuery(db, (q, $: { min: number }) =>
+    q.selectFrom('items').select(['sku', 'stock']).where('sku', '=', "O'K").where('stock', '>=', $.min).where('sku', 'is not', null).limit(1),
+  );
   seen.length = 0;
+
+  expect(restock.sql).toContain(`('O''K', `);
+  expect(restock.sql.match(/\?|\$\d/g)).toHaveLength(1);
+  expect(quoted.sql).toMatch(/"sku" = 'O''K' and "stock" >= (\?|\$1) and "sku" is not null limit 1$/);
+  expect(await restock.executeAffected(db, { stock: 9 })).toBe(1);
+  expect(await quoted.executeTakeFirst(db, { min: 9 })).toEqual({ sku: "O'K", stock: 9 });
+  expect(await quoted.executeTakeFirst(db, { min: 10 })).toBeUndefined();
+  await raw.deleteFrom('items').where('sku', '=', "O'K").execute();
 
   // Each call binds its own values into the one compiled statement.
   expect(await bySku.executeTakeFirst(db, { sku: 'A' })).toEqual({ sku: 'A', stock: 5 });
@@ -83,6 +96,9 @@ async function exercise(database: Database<Tables>) {
 
   // Plugins saw every run, as the query kind it is.
   expect(seen).toEqual([
+    'InsertQueryNode',
+    'SelectQueryNode',
+    'SelectQueryNode',
     'SelectQueryNode',
     'SelectQueryNode',
     'SelectQueryNode',

@@ -19,6 +19,9 @@
  * Needs valgrind (`apt-get install valgrind`); 10–20 minutes with the defaults on 2 cores.
  * Flags: --variants off,default,full --warmup-requests 60000 --requests 5000 --connections 8
  *        --cache-sim (also simulate the caches and branch predictor: misses and an estimated cycle count; slower)
+ *        --last-level-kb 1024 (with --cache-sim: simulate a last-level cache of this size, 16-way, instead
+ *        of valgrind's pick from the CPU, usually the whole L3; a core's own L2 is what a request keeps
+ *        to itself when the L3 is shared with other tenants)
  *        --by-function 25 (also print, per variant, the functions whose instructions per request differ
  *        most from `off`'s: window 2, main thread, JavaScript named through V8's perf map; 0: not)
  */
@@ -41,9 +44,17 @@ const args = benchArgs({
   requests: { type: 'string', default: '5000' },
   connections: { type: 'string', default: '8' },
   'cache-sim': { type: 'boolean', default: false },
+  'last-level-kb': { type: 'string', default: '0' },
   'by-function': { type: 'string', default: '0' },
 });
 const cacheSim = args['cache-sim'];
+const lastLevelKb = benchNumber('last-level-kb', args['last-level-kb'], 'non-negative');
+// valgrind takes a cache whose sets (size / (ways × 64-byte lines)) are a power of two.
+if (lastLevelKb > 0 && (!cacheSim || !Number.isInteger(Math.log2(lastLevelKb)) || lastLevelKb < 64)) {
+  process.stderr.write('--last-level-kb needs --cache-sim and a power of two of at least 64 (say 1024 for a 1 MiB L2)\n');
+  process.exit(2);
+}
+const LAST_LEVEL_WAYS = 16;
 const warmupRequests = benchNumber('warmup-requests', args['warmup-requests'], 'count');
 const requests = benchNumber('requests', args.requests, 'count');
 const connections = benchNumber('connections', args.connections, 'count');
@@ -155,6 +166,7 @@ async function main() {
           '--tool=callgrind',
           '--separate-threads=yes',
           ...(cacheSim ? ['--cache-sim=yes', '--branch-sim=yes'] : []),
+          ...(lastLevelKb > 0 ? [`--LL=${lastLevelKb * 1024},${LAST_LEVEL_WAYS},64`] : []),
           '--smc-check=all-non-file',
           `--callgrind-out-file=${outBase}.%p`,
           process.execPath,
@@ -215,7 +227,9 @@ async function main() {
       const offCycles = perRequest('off', estimatedCycles);
       lines.push(
         '',
-        `simulated caches and branches (main thread, per request, mean of ${offEvents.length} windows)`,
+        `simulated caches and branches (main thread, per request, mean of ${offEvents.length} windows; last level: ${
+          lastLevelKb > 0 ? `${lastLevelKb} KiB, ${LAST_LEVEL_WAYS}-way` : "valgrind's pick from the CPU (its stderr names it)"
+        })`,
         '',
         '| variant | L1 instruction misses | L1 data misses | last-level misses | mispredicted branches | estimated cycles | ratio to off |',
         '|---|---|---|---|---|---|---|',

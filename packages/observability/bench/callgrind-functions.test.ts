@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { functionDiff, jsName, parsePerfMap, selfInstructions } from './callgrind-functions';
+import { functionDiff, jsName, parsePerfMap, selfCost, selfInstructions } from './callgrind-functions';
 
 // The shape of a callgrind dump with name compression, a call and JIT code seen as addresses.
 const DUMP = [
@@ -50,6 +50,15 @@ describe('callgrind functions', () => {
       'startSpan monolith.mjs:1993': 42,
       '(unnamed JIT code)': 5,
     });
+  });
+
+  it('sums the events asked for by the order of the events line, a missing trailing field as zero, an event the dump lacks as nothing', () => {
+    expect(Object.fromEntries(selfCost(DUMP, MAP, ['Dr']))).toEqual({
+      'ServerResponse node:_http_server:204': 8,
+      Builtins_LoadIC_Megamorphic: 30,
+    });
+    expect(selfCost(DUMP, MAP, ['Ir', 'Dr']).get('ServerResponse node:_http_server:204')).toBe(161);
+    expect(selfCost(DUMP, MAP, ['DLmr']).size).toBe(0);
   });
 
   it('names functions without tier marks, bundle paths or columns', () => {

@@ -67,6 +67,22 @@ function lookup(entries: readonly MapEntry[], address: number): string | undefin
  * holds counts as `(unnamed JIT code)`.
  */
 export function selfInstructions(dump: string, perfMap: readonly MapEntry[]): Map<string, number> {
+  return selfCost(dump, perfMap, ['Ir']);
+}
+
+/**
+ * As selfInstructions, for the sum of the named events (the dump's `events:` line gives their
+ * order; a cost line leaves out trailing zeros): `['ILmr', 'DLmr', 'DLmw']` are the last-level
+ * misses of a `--cache-sim` dump. An event the dump does not have counts as zero.
+ */
+export function selfCost(dump: string, perfMap: readonly MapEntry[], events: readonly string[]): Map<string, number> {
+  const header = /^events: (.*)$/m.exec(dump);
+  const order = header === null ? ['Ir'] : header[1]!.trim().split(/\s+/);
+  // Positions in a cost line: the first field is the line number.
+  const positions = events
+    .map((e) => order.indexOf(e))
+    .filter((i) => i >= 0)
+    .map((i) => i + 1);
   // callgrind's name compression: `fn=(12) name` defines id 12, a later `fn=(12)` or `cfn=(12)` reuses it.
   const names = new Map<string, string>();
   const named = (spec: string): string => {
@@ -91,8 +107,10 @@ export function selfInstructions(dump: string, perfMap: readonly MapEntry[]): Ma
         callCost = false;
         continue;
       }
-      const ir = Number(line.split(' ')[1] ?? 0);
-      if (ir > 0) totals.set(current, (totals.get(current) ?? 0) + ir);
+      const fields = line.split(' ');
+      let cost = 0;
+      for (const i of positions) cost += Number(fields[i] ?? 0);
+      if (cost > 0) totals.set(current, (totals.get(current) ?? 0) + cost);
     }
   }
   const resolved = new Map<string, number>();
@@ -105,15 +123,15 @@ export function selfInstructions(dump: string, perfMap: readonly MapEntry[]): Ma
   return resolved;
 }
 
-/** selfInstructions of a dump file, named through the perf map of its process (if there is one). */
-export function selfInstructionsOf(dumpFile: string, perfMapFile: string): Map<string, number> {
+/** selfCost of a dump file (default: instructions), named through the perf map of its process (if there is one). */
+export function selfInstructionsOf(dumpFile: string, perfMapFile: string, events: readonly string[] = ['Ir']): Map<string, number> {
   let map: MapEntry[] = [];
   try {
     map = parsePerfMap(readFileSync(perfMapFile, 'utf8'));
   } catch {
     // No map (node without --perf-basic-prof): JIT code stays unnamed.
   }
-  return selfInstructions(readFileSync(dumpFile, 'utf8'), map);
+  return selfCost(readFileSync(dumpFile, 'utf8'), map, events);
 }
 
 /**

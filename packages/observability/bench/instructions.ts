@@ -23,7 +23,8 @@
  *        of valgrind's pick from the CPU, usually the whole L3; a core's own L2 is what a request keeps
  *        to itself when the L3 is shared with other tenants)
  *        --by-function 25 (also print, per variant, the functions whose instructions per request differ
- *        most from `off`'s: window 2, main thread, JavaScript named through V8's perf map; 0: not)
+ *        most from `off`'s: window 2, main thread, JavaScript named through V8's perf map; 0: not;
+ *        with --cache-sim also the functions whose last-level misses differ most)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -55,6 +56,8 @@ if (lastLevelKb > 0 && (!cacheSim || !Number.isInteger(Math.log2(lastLevelKb)) |
   process.exit(2);
 }
 const LAST_LEVEL_WAYS = 16;
+/** callgrind's last-level miss events: instruction reads, data reads, data writes. */
+const LAST_LEVEL_MISSES = ['ILmr', 'DLmr', 'DLmw'] as const;
 const warmupRequests = benchNumber('warmup-requests', args['warmup-requests'], 'count');
 const requests = benchNumber('requests', args.requests, 'count');
 const connections = benchNumber('connections', args.connections, 'count');
@@ -255,7 +258,8 @@ async function main() {
     }
     if (byFunction > 0) {
       // Window 2's main thread of each process, its JIT code named through its perf map.
-      const selfOf = (s: Server) => selfInstructionsOf(join(dirname(s.outBase), `${basename(s.outBase)}.${s.child.pid}.2-01`), `/tmp/perf-${s.child.pid}.map`);
+      const selfOf = (s: Server, events: readonly string[] = ['Ir']) =>
+        selfInstructionsOf(join(dirname(s.outBase), `${basename(s.outBase)}.${s.child.pid}.2-01`), `/tmp/perf-${s.child.pid}.map`, events);
       const off = selfOf(servers.find((s) => s.name === 'off')!);
       lines.push(
         '',
@@ -276,6 +280,28 @@ async function main() {
           lines.push(
             `| ${row.delta >= 0 ? '+' : ''}${row.delta.toFixed(0)} | ${row.base.toFixed(0)} | ${row.other.toFixed(0)} | ${row.name.replaceAll('|', '\\|')} |`,
           );
+        }
+      }
+      if (cacheSim) {
+        // Where the extra last-level misses land: a function that misses is not always the one that
+        // evicted the line (code that runs after the variant's own code pays for what it pushed out).
+        const offMisses = selfOf(
+          servers.find((s) => s.name === 'off')!,
+          LAST_LEVEL_MISSES,
+        );
+        for (const server of servers.filter((s) => s.name !== 'off')) {
+          lines.push(
+            '',
+            `${server.name}: last-level misses per request by function against off (window 2, main thread; a function pays for lines that other code evicted)`,
+            '',
+            '| Δ per request | off | ' + server.name + ' | function |',
+            '|---|---|---|---|',
+          );
+          for (const row of functionDiff(offMisses, selfOf(server, LAST_LEVEL_MISSES), requests, byFunction)) {
+            lines.push(
+              `| ${row.delta >= 0 ? '+' : ''}${row.delta.toFixed(1)} | ${row.base.toFixed(1)} | ${row.other.toFixed(1)} | ${row.name.replaceAll('|', '\\|')} |`,
+            );
+          }
         }
       }
     }

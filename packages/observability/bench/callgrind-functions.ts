@@ -123,8 +123,8 @@ export function selfCost(dump: string, perfMap: readonly MapEntry[], events: rea
   return resolved;
 }
 
-/** selfCost of a dump file (default: instructions), named through the perf map of its process (if there is one). */
-export function selfInstructionsOf(dumpFile: string, perfMapFile: string, events: readonly string[] = ['Ir']): Map<string, number> {
+/** selfCost of a dump file, named through the perf map of its process (if there is one). */
+export function selfCostOf(dumpFile: string, perfMapFile: string, events: readonly string[]): Map<string, number> {
   let map: MapEntry[] = [];
   try {
     map = parsePerfMap(readFileSync(perfMapFile, 'utf8'));

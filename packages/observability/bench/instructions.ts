@@ -35,7 +35,7 @@ import autocannon from 'autocannon';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
-import { functionDiff, selfInstructionsOf } from './callgrind-functions';
+import { functionDiff, selfCostOf } from './callgrind-functions';
 import { PRODUCT_REQUESTS, chooseVariants, keepStderrTail, mean, startSink, untilReady, variantEnvironments } from './variants';
 import type { BenchServer } from './variants';
 
@@ -128,8 +128,12 @@ function totalOf(file: string): number {
  */
 function estimatedCycles(c: Record<string, number>): number {
   const l1 = (c.I1mr ?? 0) + (c.D1mr ?? 0) + (c.D1mw ?? 0);
-  const ll = (c.ILmr ?? 0) + (c.DLmr ?? 0) + (c.DLmw ?? 0);
-  return (c.Ir ?? 0) + 10 * l1 + 100 * ll + 15 * ((c.Bcm ?? 0) + (c.Bim ?? 0));
+  return (c.Ir ?? 0) + 10 * l1 + 100 * lastLevelMisses(c) + 15 * ((c.Bcm ?? 0) + (c.Bim ?? 0));
+}
+
+/** The last-level misses among callgrind's events (instruction reads, data reads, data writes). */
+function lastLevelMisses(c: Record<string, number>): number {
+  return LAST_LEVEL_MISSES.reduce((sum, event) => sum + (c[event] ?? 0), 0);
 }
 
 /** Zeroes the counters, sends `requests`, dumps: main-thread and all-thread instructions per request. */
@@ -242,7 +246,7 @@ async function main() {
         const cycles = perRequest(name, estimatedCycles);
         lines.push(
           `| ${name} | ${k(perRequest(name, (e) => e.I1mr ?? 0))} | ${k(perRequest(name, (e) => (e.D1mr ?? 0) + (e.D1mw ?? 0)))} | ${k(
-            perRequest(name, (e) => (e.ILmr ?? 0) + (e.DLmr ?? 0) + (e.DLmw ?? 0)),
+            perRequest(name, lastLevelMisses),
           )} | ${k(perRequest(name, (e) => (e.Bcm ?? 0) + (e.Bim ?? 0)))} | ${k(cycles)} | ${(cycles / offCycles).toFixed(3)} |`,
         );
       }
@@ -258,50 +262,42 @@ async function main() {
     }
     if (byFunction > 0) {
       // Window 2's main thread of each process, its JIT code named through its perf map.
-      const selfOf = (s: Server, events: readonly string[] = ['Ir']) =>
-        selfInstructionsOf(join(dirname(s.outBase), `${basename(s.outBase)}.${s.child.pid}.2-01`), `/tmp/perf-${s.child.pid}.map`, events);
-      const off = selfOf(servers.find((s) => s.name === 'off')!);
+      const selfOf = (s: Server, events: readonly string[]) =>
+        selfCostOf(join(dirname(s.outBase), `${basename(s.outBase)}.${s.child.pid}.2-01`), `/tmp/perf-${s.child.pid}.map`, events);
+      const offServer = servers.find((s) => s.name === 'off')!;
+      const others = servers.filter((s) => s.name !== 'off');
+      /** One variant's functions against off's, as a table under `title`. */
+      const diffTable = (title: string, server: Server, base: ReadonlyMap<string, number>, self: ReadonlyMap<string, number>, digits: number) => {
+        lines.push('', title, '', '| Δ per request | off | ' + server.name + ' | function |', '|---|---|---|---|');
+        for (const row of functionDiff(base, self, requests, byFunction)) {
+          lines.push(
+            `| ${row.delta >= 0 ? '+' : ''}${row.delta.toFixed(digits)} | ${row.base.toFixed(digits)} | ${row.other.toFixed(digits)} | ${row.name.replaceAll('|', '\\|')} |`,
+          );
+        }
+      };
+      const off = selfOf(offServer, ['Ir']);
       lines.push(
         '',
         `instructions per request by function against off (window 2, main thread, each function's own instructions): the ${byFunction} largest increases, then the largest decreases.`,
         'Processes inline differently, so a + and a − on related code (a function and its caller) is work that moved, not work added; GC work (v8::internal::…Scaveng…, IterateObjectCache) follows valgrind’s slow clock, not the request count (README, "Eighth pass").',
       );
-      for (const server of servers.filter((s) => s.name !== 'off')) {
-        const self = selfOf(server);
+      for (const server of others) {
+        const self = selfOf(server, ['Ir']);
         const delta = ([...self.values()].reduce((a, b) => a + b, 0) - [...off.values()].reduce((a, b) => a + b, 0)) / requests;
-        lines.push(
-          '',
-          `${server.name} (${delta >= 0 ? '+' : ''}${(delta / 1000).toFixed(1)}k over off):`,
-          '',
-          '| Δ per request | off | ' + server.name + ' | function |',
-          '|---|---|---|---|',
-        );
-        for (const row of functionDiff(off, self, requests, byFunction)) {
-          lines.push(
-            `| ${row.delta >= 0 ? '+' : ''}${row.delta.toFixed(0)} | ${row.base.toFixed(0)} | ${row.other.toFixed(0)} | ${row.name.replaceAll('|', '\\|')} |`,
-          );
-        }
+        diffTable(`${server.name} (${delta >= 0 ? '+' : ''}${(delta / 1000).toFixed(1)}k over off):`, server, off, self, 0);
       }
       if (cacheSim) {
         // Where the extra last-level misses land: a function that misses is not always the one that
         // evicted the line (code that runs after the variant's own code pays for what it pushed out).
-        const offMisses = selfOf(
-          servers.find((s) => s.name === 'off')!,
-          LAST_LEVEL_MISSES,
-        );
-        for (const server of servers.filter((s) => s.name !== 'off')) {
-          lines.push(
-            '',
+        const offMisses = selfOf(offServer, LAST_LEVEL_MISSES);
+        for (const server of others) {
+          diffTable(
             `${server.name}: last-level misses per request by function against off (window 2, main thread; a function pays for lines that other code evicted)`,
-            '',
-            '| Δ per request | off | ' + server.name + ' | function |',
-            '|---|---|---|---|',
+            server,
+            offMisses,
+            selfOf(server, LAST_LEVEL_MISSES),
+            1,
           );
-          for (const row of functionDiff(offMisses, selfOf(server, LAST_LEVEL_MISSES), requests, byFunction)) {
-            lines.push(
-              `| ${row.delta >= 0 ? '+' : ''}${row.delta.toFixed(1)} | ${row.base.toFixed(1)} | ${row.other.toFixed(1)} | ${row.name.replaceAll('|', '\\|')} |`,
-            );
-          }
         }
       }
     }

@@ -67,6 +67,7 @@ import {
   median,
   nextProductPath,
   processCpu,
+  processUserKernel,
   range,
   ratioWithInterval,
   startSink,
@@ -189,6 +190,8 @@ interface Run {
   rps: number;
   /** Server CPU microseconds per request. */
   cpuUs: number;
+  /** The kernel's share of that CPU (system calls, and on loopback the client's receive path and wakeup). */
+  kernelShare: number;
   /** Cores used by processes other than this server and this bench during the run. */
   otherCores: number;
   requests: number;
@@ -197,17 +200,22 @@ interface Run {
 
 async function load(instance: Instance, seconds: number): Promise<Run> {
   const cpuBefore = processCpu(instance.pid).all;
+  const ticksBefore = processUserKernel(instance.pid);
   const selfBefore = processCpu(process.pid).all;
   const busyBefore = machineBusySeconds();
   const t0 = performance.now();
   const slice = await instance.load.run(seconds);
   const wall = (performance.now() - t0) / 1000;
   const server = processCpu(instance.pid).all - cpuBefore;
+  const ticks = processUserKernel(instance.pid);
+  const kernel = ticks.kernel - ticksBefore.kernel;
+  const user = ticks.user - ticksBefore.user;
   const other = machineBusySeconds() - busyBefore - server - (processCpu(process.pid).all - selfBefore);
   const requests = slice.ok + slice.failed;
   return {
     rps: slice.ok / slice.seconds,
     cpuUs: (server * 1e6) / Math.max(1, requests),
+    kernelShare: user + kernel > 0 ? kernel / (user + kernel) : 0,
     otherCores: Math.max(0, other / wall),
     requests,
     failed: slice.failed,
@@ -329,6 +337,12 @@ function report(
       own('off').map((instance) => score(instance, key)),
     );
   const cell = (c: { ratio: number; low: number; high: number }) => `${c.ratio.toFixed(3)} (${c.low.toFixed(2)}–${c.high.toFixed(2)})`;
+  /** Median CPU per request, split by the median kernel share of the runs (`/proc` ticks). */
+  const cpuCell = (runs: Run[]) => {
+    const total = median(runs.map((r) => r.cpuUs));
+    const kernel = total * median(runs.map((r) => r.kernelShare));
+    return `${total.toFixed(1)} (${(total - kernel).toFixed(1)} + ${kernel.toFixed(1)})`;
+  };
   /** p50 / p99 in ms over the variant's processes (the median process). */
   const latencies = (name: string) =>
     `${median(own(name).map((i) => i.load.latencyPercentile(0.5))).toFixed(2)} / ${median(own(name).map((i) => i.load.latencyPercentile(0.99))).toFixed(2)}`;
@@ -339,7 +353,7 @@ function report(
     `load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min; the bench itself keeps about 2 busy); ` +
       `other processes used ${otherCores.toFixed(2)} cores during a run (median; max ${maxOther.toFixed(2)})`,
     '',
-    '| variant | rps (median run) | throughput ratio to off (90 % interval) | its processes against off | loss | server CPU µs/request | CPU per request ratio (90 % interval) | p50 / p99 ms | failed | spans exported per request | log bytes |',
+    '| variant | rps (median run) | throughput ratio to off (90 % interval) | its processes against off | loss | server CPU µs/request (user + kernel) | CPU per request ratio (90 % interval) | p50 / p99 ms | failed | spans exported per request | log bytes |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const name of chosen) {
@@ -355,7 +369,7 @@ function report(
           name === 'off' ? '1' : cell(throughput),
           range(own(name).map((instance) => score(instance, 'rps') / base)),
           name === 'off' ? '—' : `${((1 - throughput.ratio) * 100).toFixed(1)} %`,
-          median(runs.map((r) => r.cpuUs)).toFixed(1),
+          cpuCell(runs),
           name === 'off' ? '1' : cell(cpu),
           latencies(name),
           runs.reduce((sum, r) => sum + r.failed, 0),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, meanWithInterval, median, processCpu, range, ratioWithInterval, seededRandom } from './variants';
+import { mean, meanWithInterval, median, processCpu, processUserKernel, range, ratioWithInterval, seededRandom, userKernelOfStat } from './variants';
 
 describe('bench helpers', () => {
   it('reads CPU time finer than the 10 ms ticks of /proc/<pid>/stat, main thread within all threads', () => {
@@ -10,6 +10,21 @@ describe('bench helpers', () => {
     expect(now.main - start.main).toBeGreaterThan(0);
     expect(now.main - start.main).toBeLessThan(0.005);
     expect(now.all).toBeGreaterThanOrEqual(now.main);
+  });
+
+  it('splits CPU time into user and kernel from /proc/<pid>/stat, whatever the command name holds', () => {
+    // proc(5): pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime …
+    const line = '4242 (node (x) 1) R 1 4242 4242 0 -1 4194304 900 0 2 0 1234 567 0 0 20 0 11 0 100 0 0';
+    expect(userKernelOfStat(line)).toEqual({ user: 12.34, kernel: 5.67 });
+    expect(() => userKernelOfStat('garbage')).toThrow(/not a \/proc\/<pid>\/stat line/);
+    // A loop with no system calls: its CPU lands in user time (ticks of 10 ms, so spin ~80 ms).
+    const before = processUserKernel(process.pid);
+    const start = processCpu(process.pid).main;
+    let x = 0;
+    while (processCpu(process.pid).main - start < 0.08) for (let i = 0; i < 1e5; i++) x = (x * 31 + i) | 0;
+    const after = processUserKernel(process.pid);
+    expect(x).not.toBeNaN();
+    expect(after.user - before.user).toBeGreaterThanOrEqual(0.03);
   });
 
   it('prints the statistics of a round', () => {

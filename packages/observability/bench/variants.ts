@@ -123,6 +123,25 @@ export function processCpu(pid: number): { all: number; main: number } {
   return { all, main };
 }
 
+/**
+ * User and kernel CPU seconds of a process (all its threads) from `/proc/<pid>/stat`, whose
+ * `utime` and `stime` fields count ticks of 10 ms (USER_HZ = 100). Coarse, so the benches take only
+ * the kernel's share from it and the total from `processCpu`'s nanosecond run times.
+ */
+export function processUserKernel(pid: number): { user: number; kernel: number } {
+  return userKernelOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** `utime` and `stime` of a `/proc/<pid>/stat` line, in seconds; the command name may hold spaces and parentheses. */
+export function userKernelOfStat(stat: string): { user: number; kernel: number } {
+  // Fields after the command name: state is field 3, utime 14 and stime 15 (proc(5)).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const user = Number(fields[11]);
+  const kernel = Number(fields[12]);
+  if (!Number.isFinite(user) || !Number.isFinite(kernel)) throw new Error(`not a /proc/<pid>/stat line: ${stat.slice(0, 80)}`);
+  return { user: user / 100, kernel: kernel / 100 };
+}
+
 /** A monolith a bench started: its stderr's end is kept for the error when it exits early. */
 export interface BenchServer {
   name: string;

@@ -107,15 +107,15 @@ export function processCpu(pid: number): { all: number; main: number } {
     try {
       seconds = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ', 1)[0]) / 1e9;
     } catch {
-      // No schedstat (or the thread just ended): utime + stime, in clock ticks (USER_HZ = 100).
+      // No schedstat (or the thread just ended): utime + stime, in ticks of 10 ms.
       let stat: string;
       try {
         stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       } catch {
         continue;
       }
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      const { user, kernel } = userKernelOfStat(stat);
+      seconds = user + kernel;
     }
     all += seconds;
     if (Number(tid) === pid) main = seconds;

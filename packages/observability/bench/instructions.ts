@@ -279,7 +279,7 @@ async function main() {
       lines.push(
         '',
         `instructions per request by function against off (window 2, main thread, each function's own instructions): the ${byFunction} largest increases, then the largest decreases.`,
-        'Processes inline differently, so a + and a − on related code (a function and its caller) is work that moved, not work added; GC work (v8::internal::…Scaveng…, IterateObjectCache) follows valgrind’s slow clock, not the request count (README, "Eighth pass").',
+        'Processes inline differently, so a + and a − on related code (a function and its caller) is work that moved, not work added; GC work (v8::internal::…Scaveng…, IterateObjectCache) follows valgrind’s slow clock, not the request count (bench/README.md, "Eighth pass").',
       );
       for (const server of others) {
         const self = selfOf(server, ['Ir']);

@@ -74,6 +74,36 @@ describe('KeepAliveLoad', () => {
     load.close();
   });
 
+  it('sends a request with a method, headers and a body, whole, and the next one after its answer', async () => {
+    const received: Array<{ method: string; type: string; body: string }> = [];
+    const { url } = await serve((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        received.push({ method: req.method ?? '', type: req.headers['content-type'] ?? '', body });
+        res.writeHead(201, { 'content-length': 2 });
+        res.end('{}');
+      });
+    });
+    let n = 0;
+    // A body with a multi-byte character: content-length counts bytes, not characters.
+    const load = new KeepAliveLoad(url, 2, () => ({
+      method: 'POST',
+      path: '/orders',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: ++n, note: 'crème' }),
+    }));
+    const slice = await load.run(0.1);
+    expect(slice.ok).toBeGreaterThan(2);
+    expect(slice.failed).toBe(0);
+    expect(received.length).toBe(slice.ok);
+    expect(received.every((r) => r.method === 'POST' && r.type === 'application/json')).toBe(true);
+    expect(received.map((r) => (JSON.parse(r.body) as { n: number; note: string }).note)).toEqual(received.map(() => 'crème'));
+    expect(new Set(received.map((r) => r.body)).size).toBe(received.length);
+    load.close();
+  });
+
   it('refuses a response it cannot delimit and says why', async () => {
     const { url } = await serve((_req, res) => {
       res.write('chunked');

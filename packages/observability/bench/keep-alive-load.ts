@@ -1,5 +1,5 @@
 // A closed-loop HTTP/1.1 load generator for the overhead bench: a fixed number of keep-alive
-// connections, each sending one GET, waiting for the whole response and sending the next while
+// connections, each sending one request, waiting for the whole response and sending the next while
 // the load is on. It costs about half autocannon's CPU per request, which on a 2-core machine
 // leaves more of the second core to the server under test, counts throughput exactly (from the
 // first request sent to the last response, not per whole second), and can be stopped and started
@@ -22,6 +22,17 @@ export interface Slice {
   seconds: number;
 }
 
+/** A request other than a bare GET: a method, headers and a body (sent with its content-length). */
+export interface LoadRequest {
+  method: string;
+  path: string;
+  headers?: Readonly<Record<string, string>>;
+  body?: string;
+}
+
+/** What each request is: a path to GET, or a whole request. */
+export type NextRequest = () => string | LoadRequest;
+
 interface Connection {
   socket: Socket | undefined;
   /** Bytes of the response being read. */
@@ -31,14 +42,14 @@ interface Connection {
 }
 
 /**
- * Keeps `connections` keep-alive connections to one server and, while started, a GET in flight on
- * each; `nextPath` gives each request's path. A connection the server closed while idle (its
+ * Keeps `connections` keep-alive connections to one server and, while started, a request in flight
+ * on each; `nextRequest` gives each request (a path to GET, or a method, headers and body). A connection the server closed while idle (its
  * keep-alive timeout) is opened again for the next request.
  */
 export class KeepAliveLoad {
   readonly #host: string;
   readonly #port: number;
-  readonly #nextPath: () => string;
+  readonly #nextRequest: NextRequest;
   readonly #connections: Connection[];
   readonly #latency = new Uint32Array(LATENCY_BUCKETS);
   #on = false;
@@ -51,12 +62,12 @@ export class KeepAliveLoad {
   /** The first failure's description, for the error a caller reports. */
   firstError: string | undefined;
 
-  constructor(url: string, connections: number, nextPath: () => string) {
+  constructor(url: string, connections: number, nextRequest: NextRequest) {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:') throw new Error(`KeepAliveLoad speaks plain HTTP/1.1 only, not ${parsed.protocol} (${url})`);
     this.#host = parsed.hostname;
     this.#port = Number(parsed.port || 80);
-    this.#nextPath = nextPath;
+    this.#nextRequest = nextRequest;
     this.#connections = Array.from({ length: connections }, () => ({ socket: undefined, buffer: EMPTY, sentAt: -1 }));
   }
 
@@ -116,7 +127,16 @@ export class KeepAliveLoad {
     connection.buffer = EMPTY;
     connection.sentAt = performance.now();
     this.#inFlight++;
-    connection.socket!.write(`GET ${this.#nextPath()} HTTP/1.1\r\nhost: ${this.#host}:${this.#port}\r\n\r\n`);
+    connection.socket!.write(this.#format(this.#nextRequest()));
+  }
+
+  #format(request: string | LoadRequest): string {
+    const host = `host: ${this.#host}:${this.#port}\r\n`;
+    if (typeof request === 'string') return `GET ${request} HTTP/1.1\r\n${host}\r\n`;
+    let head = `${request.method} ${request.path} HTTP/1.1\r\n${host}`;
+    for (const [name, value] of Object.entries(request.headers ?? {})) head += `${name}: ${value}\r\n`;
+    if (request.body === undefined) return `${head}\r\n`;
+    return `${head}content-length: ${Buffer.byteLength(request.body)}\r\n\r\n${request.body}`;
   }
 
   #open(connection: Connection): void {

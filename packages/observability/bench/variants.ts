@@ -7,12 +7,52 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mintToken } from '@archbench/contracts/tokens';
 import { otlpProtobufSpanCount } from '../src/test-support';
+import type { NextRequest } from './keep-alive-load';
 
 let sku = 0;
 /** The next GET the benches send: `/products/SKU-0001` … `/products/SKU-0900` in turn (the seeded catalog). */
 export function nextProductPath(): string {
   return `/products/SKU-${String((sku++ % 900) + 1).padStart(4, '0')}`;
+}
+
+/**
+ * The AUTH_SECRET of every monolith the benches start (a production server refuses the development
+ * default), made once per bench process so the tokens of orderRequests pass.
+ */
+export const BENCH_AUTH_SECRET = randomBytes(24).toString('hex');
+
+/**
+ * POST /orders as the monolith bench sends it: one item of the next seeded SKU (stock 100,000
+ * each), paid with `tok_ok`, waiting for the terminal status (`Prefer: wait=5`): the full order path.
+ */
+export function orderRequests(): NextRequest {
+  const token = mintToken(BENCH_AUTH_SECRET, { sub: 'bench-customer', expiresInSeconds: 24 * 3600 });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', prefer: 'wait=5' };
+  let n = 0;
+  return () => ({
+    method: 'POST',
+    path: '/orders',
+    headers,
+    body: JSON.stringify({ items: [{ sku: `SKU-${String(n++ % 900).padStart(4, '0')}`, quantity: 1 }], payment: { token: 'tok_ok' } }),
+  });
+}
+
+/** What the overhead bench can load (`--request`): its label and a maker of each process's requests. */
+export const BENCH_REQUESTS: Record<string, { label: string; requests: () => NextRequest }> = {
+  product: { label: 'GET /products/{sku}', requests: () => nextProductPath },
+  order: { label: 'POST /orders (tok_ok, 1 item, Prefer: wait=5)', requests: orderRequests },
+};
+
+/** The `--request` flag's choice; an unknown name exits with code 2 and the known ones. */
+export function chooseRequest(flag: string): { label: string; requests: () => NextRequest } {
+  const chosen = BENCH_REQUESTS[flag];
+  if (chosen === undefined) {
+    process.stderr.write(`unknown --request ${JSON.stringify(flag)}; known: ${Object.keys(BENCH_REQUESTS).join(', ')}\n`);
+    process.exit(2);
+  }
+  return chosen;
 }
 
 /** autocannon's `requests` for the benches' load: GET /products/{sku}, each request the next SKU. */
@@ -211,7 +251,7 @@ export function startSink(): Promise<{ url: string; spans: (variant: string) => 
  * exporting variant sends to `<sink>/<variant>`, so the sink counts its spans apart.
  */
 export function variantEnvironments(sinkUrl: string): Record<string, Record<string, string>> {
-  const production = { NODE_ENV: 'production', AUTH_SECRET: randomBytes(24).toString('hex') };
+  const production = { NODE_ENV: 'production', AUTH_SECRET: BENCH_AUTH_SECRET };
   const exporting = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl };
   const variants: Record<string, Record<string, string>> = {
     off: { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false', LOG_LEVEL: 'silent' },

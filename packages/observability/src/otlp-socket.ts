@@ -5,8 +5,8 @@
 // the HTTP server, so client objects seen in those functions slow every request the server answers
 // (ADR 0009). Why not the export thread any more: a Worker costs about 15 MB of memory, a second
 // isolate's threads, and its port and stdio objects on the main thread turn node's request and
-// response constructors megamorphic (0.7k instructions per request, observability README,
-// "Thirteenth pass"). This client writes a request head it built as bytes and reads the answer
+// response constructors megamorphic (0.7k instructions per request, observability bench
+// README, "Thirteenth pass"). This client writes a request head it built as bytes and reads the answer
 // through the socket's `onread` buffer, bypassing the streams the server's requests use. An
 // `https:` receiver still goes through the thread (TLS is not reimplemented here).
 import { connect } from 'node:net';

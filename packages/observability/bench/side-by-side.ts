@@ -13,7 +13,8 @@
  * runs in --processes bundled monoliths, started in the order A B … B A, so a variant is not always
  * the first or the last one started: a server's position was measured to move its CPU per request
  * by 1–2 % on this machine, as much as the effects this bench is for. Each round loads all servers
- * for --duration seconds (autocannon, GET /products/{sku}, --connections each, started in an order
+ * for --duration seconds (autocannon, GET /products/{sku} or with --request order POST /orders,
+ * --connections each, started in an order
  * that rotates every round) and reads each server's CPU from /proc (all threads, and the main
  * thread alone). A variant's ratio in a round is its processes' mean CPU per request over that of
  * the `off` processes; printed: the median and range over rounds.
@@ -26,7 +27,7 @@
  * share the cores); the ratios hold, the absolute µs do not compare with `pnpm bench`'s.
  *
  * Flags: --variants default --processes 2 --rounds 20 --duration 3 (s) --warmup 15 (s, once)
- *        --connections 8 --against <revision>
+ *        --connections 8 --against <revision> --request product (or order: POST /orders)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -36,7 +37,19 @@ import autocannon from 'autocannon';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
-import { PRODUCT_REQUESTS, chooseVariants, keepStderrTail, mean, median, processCpu, range, startSink, untilReady, variantEnvironments } from './variants';
+import {
+  autocannonRequests,
+  chooseRequest,
+  chooseVariants,
+  keepStderrTail,
+  mean,
+  median,
+  processCpu,
+  range,
+  startSink,
+  untilReady,
+  variantEnvironments,
+} from './variants';
 import type { BenchServer } from './variants';
 
 const args = benchArgs({
@@ -47,7 +60,9 @@ const args = benchArgs({
   warmup: { type: 'string', default: '15' },
   connections: { type: 'string', default: '8' },
   against: { type: 'string' },
+  request: { type: 'string', default: 'product' },
 });
+const request = chooseRequest(args.request);
 const processes = benchNumber('processes', args.processes, 'count');
 const rounds = benchNumber('rounds', args.rounds, 'count');
 const duration = benchNumber('duration', args.duration, 'positive');
@@ -101,7 +116,7 @@ function load(server: BenchServer, seconds: number) {
     url: server.url,
     connections,
     duration: seconds,
-    requests: PRODUCT_REQUESTS,
+    requests: autocannonRequests(request),
   });
 }
 
@@ -178,7 +193,7 @@ async function main() {
     const ratios = (name: string, to: Array<{ all: number; main: number }>, key: 'all' | 'main') => perRound.get(name)!.map((r, i) => r[key] / to[i]![key]);
     const lines = [
       '',
-      `observability side by side on the monolith (bundled, NODE_ENV=production): GET /products/{sku}, ${servers.length} servers loaded together, ` +
+      `observability side by side on the monolith (bundled, NODE_ENV=production): ${request.label}, ${servers.length} servers loaded together, ` +
         `${processes} processes per variant, ${rounds} rounds of ${duration}s, ${connections} connections each; Node ${process.versions.node}, ${cpus().length} cores`,
       '',
       '| variant | server CPU µs/request (median, all threads) | CPU per request ratio to off (median, range) | main thread only |',

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Request as AutocannonRequest } from 'autocannon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mintToken } from '@archbench/contracts/tokens';
 import { otlpProtobufSpanCount } from '../src/test-support';
@@ -57,6 +58,20 @@ export function chooseRequest(flag: string): { label: string; requests: () => Ne
 
 /** autocannon's `requests` for the benches' load: GET /products/{sku}, each request the next SKU. */
 export const PRODUCT_REQUESTS = [{ method: 'GET' as const, setupRequest: (req: object) => ({ ...req, path: nextProductPath() }) }];
+
+/** autocannon's `requests` for one of BENCH_REQUESTS: each request the next one it makes. */
+export function autocannonRequests(kind: { requests: () => NextRequest }): AutocannonRequest[] {
+  const next = kind.requests();
+  return [
+    {
+      setupRequest: (req) => {
+        const r = next();
+        if (typeof r === 'string') return { ...req, method: 'GET', path: r };
+        return { ...req, method: r.method as AutocannonRequest['method'], path: r.path, headers: { ...req.headers, ...r.headers }, body: r.body };
+      },
+    },
+  ];
+}
 
 /** The mean of a non-empty list. */
 export function mean(values: readonly number[]): number {

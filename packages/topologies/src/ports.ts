@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 
@@ -41,13 +42,45 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * The ports the OS hands to outgoing connections as their local ports (Linux:
+ * /proc/sys/net/ipv4/ip_local_port_range; elsewhere 32768–65535, which covers the 49152–65535 of
+ * macOS and Windows). A server port inside it can be taken by any client socket between the check
+ * that it is free and the server's listen.
+ */
+export function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! <= high!) return [low!, high!];
+  } catch {
+    // Not Linux: the conservative default below.
+  }
+  return [32_768, 65_535];
+}
+
+/**
+ * The bases freePortRange draws from (inclusive) so that all `count` ports stay out of the
+ * ephemeral range: below it from 20000, else above it, else (an OS that gives nearly every port
+ * to clients) 20000–49999 as before.
+ * @example portBaseWindow(10, [32768, 60999]) // { from: 20000, to: 32758 }
+ */
+export function portBaseWindow(count: number, [low, high]: [number, number] = ephemeralPorts()): { from: number; to: number } {
+  // A window of at least this many bases keeps parallel callers apart.
+  const enough = 1_000;
+  if (low - count - 20_000 >= enough) return { from: 20_000, to: low - count };
+  if (65_536 - count - (high + 1) >= enough) return { from: high + 1, to: 65_536 - count };
+  return { from: 20_000, to: 50_000 - count };
+}
+
+/**
  * The first of `count` consecutive free ports, for topologies whose processes listen on PORT,
- * PORT+1 … (the port scheme). Random bases in 20000-49999 keep parallel callers apart.
+ * PORT+1 … (the port scheme). Random bases outside the OS's ephemeral range (see portBaseWindow)
+ * keep parallel callers apart and out of the way of client sockets.
  * @example const base = await freePortRange(5) // gateway base, services base+1..base+4
  */
 export async function freePortRange(count: number, host = '127.0.0.1'): Promise<number> {
+  const { from, to } = portBaseWindow(count);
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = from + Math.floor(Math.random() * (to - from + 1));
     const free = await Promise.all(Array.from({ length: count }, (_, i) => portFree(base + i, host)));
     if (free.every(Boolean)) return base;
   }

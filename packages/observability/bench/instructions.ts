@@ -36,7 +36,7 @@ import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
 import { functionDiff, selfCostOf } from './callgrind-functions';
-import { PRODUCT_REQUESTS, chooseVariants, keepStderrTail, mean, startSink, untilReady, variantEnvironments } from './variants';
+import { BENCH_REQUESTS, autocannonRequests, chooseVariants, keepStderrTail, mean, startSink, untilReady, variantEnvironments } from './variants';
 import type { BenchServer } from './variants';
 
 const args = benchArgs({
@@ -85,7 +85,7 @@ async function send(server: Server, amount: number): Promise<void> {
     connections,
     amount,
     timeout: 120,
-    requests: PRODUCT_REQUESTS,
+    requests: autocannonRequests(BENCH_REQUESTS.product),
   });
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) throw new Error(`${failed} of ${amount} requests to the ${server.name} monolith failed`);

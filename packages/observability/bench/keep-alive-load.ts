@@ -43,8 +43,9 @@ interface Connection {
 
 /**
  * Keeps `connections` keep-alive connections to one server and, while started, a request in flight
- * on each; `nextRequest` gives each request (a path to GET, or a method, headers and body). A connection the server closed while idle (its
- * keep-alive timeout) is opened again for the next request.
+ * on each; `nextRequest` gives each request (a path to GET, or a method, headers and body). A
+ * connection the server closed while idle (its keep-alive timeout) is opened again for the next
+ * request.
  */
 export class KeepAliveLoad {
   readonly #host: string;

@@ -100,6 +100,7 @@ const runs = benchNumber('runs', args.runs, 'count');
 const request = chooseRequest(args.request);
 /** The targets are the issue's, for the cheapest request; another request's losses are printed without a verdict. */
 const judged = args.request === 'product';
+const NO_VERDICT = 'no verdict: the targets are for GET /products/{sku})';
 const CORES = cpus().length;
 /** The variants with a target: name, what it is, the most throughput it may lose (%). */
 const TARGETS: Array<[string, string, number]> = [
@@ -413,12 +414,10 @@ function report(
   for (const [name, label, target] of TARGETS) {
     if (!chosen.includes(name)) continue;
     const v = lossVerdict(compare(name, 'rps'), target);
-    lines.push(
-      judged
-        ? `${name}: ${label}: ${v.loss.toFixed(1)} % throughput loss (90 % interval over processes ${v.interval}; target ≤ ${target} %): ` +
-            `${v.met ? 'met' : 'MISSED'}${v.straddles ? ' — the interval spans the target, so another draw of processes may say otherwise' : ''}; ${cpuAdded(name)}`
-        : `${name}: ${label}: ${v.loss.toFixed(1)} % throughput loss (90 % interval over processes ${v.interval}; no verdict: the targets are for GET /products/{sku}); ${cpuAdded(name)}`,
-    );
+    const judgement = judged
+      ? `target ≤ ${target} %): ${v.met ? 'met' : 'MISSED'}${v.straddles ? ' — the interval spans the target, so another draw of processes may say otherwise' : ''}`
+      : NO_VERDICT;
+    lines.push(`${name}: ${label}: ${v.loss.toFixed(1)} % throughput loss (90 % interval over processes ${v.interval}; ${judgement}; ${cpuAdded(name)}`);
   }
   const failed = instances.filter((instance) => instance.runs.some((r) => r.failed > 0));
   if (failed.length > 0) {
@@ -477,11 +476,9 @@ async function main() {
       if (!ratios) continue;
       const m = meanWithInterval(ratios);
       const v = lossVerdict({ ratio: m.mean, low: m.low, high: m.high }, target);
-      const measuredLoss = `${v.loss.toFixed(1)} % throughput loss (runs: ${ratios.map((r) => `${((1 - r) * 100).toFixed(1)} %`).join(', ')}; 90 % interval ${v.interval}`;
+      const judgement = judged ? `target ≤ ${target} %): ${v.met ? 'met' : 'MISSED'}${v.straddles ? ' — the interval spans the target' : ''}` : NO_VERDICT;
       lines.push(
-        judged
-          ? `${name}: ${label}: ${measuredLoss}; target ≤ ${target} %): ${v.met ? 'met' : 'MISSED'}${v.straddles ? ' — the interval spans the target' : ''}`
-          : `${name}: ${label}: ${measuredLoss}; no verdict: the targets are for GET /products/{sku})`,
+        `${name}: ${label}: ${v.loss.toFixed(1)} % throughput loss (runs: ${ratios.map((r) => `${((1 - r) * 100).toFixed(1)} %`).join(', ')}; 90 % interval ${v.interval}; ${judgement}`,
       );
     }
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,5 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mean, meanWithInterval, median, processCpu, processUserKernel, range, ratioWithInterval, seededRandom, userKernelOfStat } from './variants';
+import { CreateOrderRequest } from '@archbench/contracts/schemas';
+import { verifyToken } from '@archbench/contracts/tokens';
+import { SCARCE_FROM, seedCatalog } from '@archbench/domain/catalog';
+import { TSX_LOADER } from '@archbench/topologies';
+import type { Request as AutocannonRequest } from 'autocannon';
+import type { LoadRequest } from './keep-alive-load';
+import {
+  BENCH_AUTH_SECRET,
+  BENCH_REQUESTS,
+  autocannonRequests,
+  chooseRequest,
+  mean,
+  meanWithInterval,
+  median,
+  processCpu,
+  processUserKernel,
+  range,
+  ratioWithInterval,
+  seededRandom,
+  userKernelOfStat,
+  variantEnvironments,
+} from './variants';
 
 describe('bench helpers', () => {
   it('reads CPU time finer than the 10 ms ticks of /proc/<pid>/stat, main thread within all threads', () => {
@@ -70,5 +93,55 @@ describe('bench helpers', () => {
     const one = meanWithInterval([0.9]);
     expect(one.mean).toBe(0.9);
     expect(one.low).toBeNaN();
+  });
+
+  it('sends orders a production monolith of the bench accepts: its secret, a valid body, seeded SKUs with stock', () => {
+    // Every variant runs with the bench's secret (a token signed with the development one got 401).
+    for (const env of Object.values(variantEnvironments('http://127.0.0.1:1'))) expect(env.AUTH_SECRET).toBe(BENCH_AUTH_SECRET);
+    const next = chooseRequest('order').requests();
+    const stocked = new Set(
+      seedCatalog()
+        .filter((_, i) => i < SCARCE_FROM)
+        .map((p) => p.sku),
+    );
+    const skus = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const request = next() as LoadRequest;
+      expect(request).toMatchObject({ method: 'POST', path: '/orders', headers: { 'content-type': 'application/json', prefer: 'wait=5' } });
+      const token = /^Bearer (.+)$/.exec(request.headers!.authorization!)![1]!;
+      expect(verifyToken(token, BENCH_AUTH_SECRET).ok).toBe(true);
+      const body = CreateOrderRequest.parse(JSON.parse(request.body!));
+      expect(body.payment.token).toBe('tok_ok');
+      for (const item of body.items) {
+        expect(stocked.has(item.sku)).toBe(true);
+        skus.add(item.sku);
+      }
+    }
+    expect(skus.size).toBe(900);
+  });
+
+  it('gives autocannon the same requests: a GET path, or method, headers and body', () => {
+    type Setup = (request: AutocannonRequest, context: object) => AutocannonRequest;
+    const setup = (requests: AutocannonRequest[]) => requests[0]!.setupRequest as Setup;
+    expect(setup(autocannonRequests(BENCH_REQUESTS.product))({ headers: { a: '1' } }, {})).toMatchObject({
+      method: 'GET',
+      path: expect.stringMatching(/^\/products\/SKU-\d{4}$/),
+    });
+    const sent = setup(autocannonRequests(BENCH_REQUESTS.order))({ headers: { a: '1' } }, {});
+    expect(sent).toMatchObject({ method: 'POST', path: '/orders', headers: { a: '1', prefer: 'wait=5' } });
+    expect(CreateOrderRequest.safeParse(JSON.parse(String(sent.body))).success).toBe(true);
+  });
+
+  it('refuses an unknown --request or --variants with exit code 2, inherited object keys too', () => {
+    const bench = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', TSX_LOADER, join(import.meta.dirname, 'overhead.ts'), ...args], { encoding: 'utf8', timeout: 60_000 });
+    for (const name of ['nope', 'toString']) {
+      const r = bench('--request', name);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`unknown --request "${name}"; known: product, order`);
+    }
+    const v = bench('--variants', 'constructor');
+    expect(v.status).toBe(2);
+    expect(v.stderr).toContain('unknown variant constructor');
   });
 });

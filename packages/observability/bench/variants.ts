@@ -9,13 +9,14 @@ import type { AddressInfo } from 'node:net';
 import type { Request as AutocannonRequest } from 'autocannon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mintToken } from '@archbench/contracts/tokens';
+import { skuOf } from '@archbench/domain/catalog';
 import { otlpProtobufSpanCount } from '../src/test-support';
 import type { NextRequest } from './keep-alive-load';
 
 let sku = 0;
 /** The next GET the benches send: `/products/SKU-0001` … `/products/SKU-0900` in turn (the seeded catalog). */
 export function nextProductPath(): string {
-  return `/products/SKU-${String((sku++ % 900) + 1).padStart(4, '0')}`;
+  return `/products/${skuOf((sku++ % 900) + 1)}`;
 }
 
 /**
@@ -36,19 +37,25 @@ export function orderRequests(): NextRequest {
     method: 'POST',
     path: '/orders',
     headers,
-    body: JSON.stringify({ items: [{ sku: `SKU-${String(n++ % 900).padStart(4, '0')}`, quantity: 1 }], payment: { token: 'tok_ok' } }),
+    body: JSON.stringify({ items: [{ sku: skuOf(n++ % 900), quantity: 1 }], payment: { token: 'tok_ok' } }),
   });
 }
 
-/** What the overhead bench can load (`--request`): its label and a maker of each process's requests. */
-export const BENCH_REQUESTS: Record<string, { label: string; requests: () => NextRequest }> = {
+/** A request the benches can load: its label and a maker of each process's requests. */
+export interface BenchRequest {
+  label: string;
+  requests: () => NextRequest;
+}
+
+/** What the benches can load (`--request`). */
+export const BENCH_REQUESTS = {
   product: { label: 'GET /products/{sku}', requests: () => nextProductPath },
   order: { label: 'POST /orders (tok_ok, 1 item, Prefer: wait=5)', requests: orderRequests },
-};
+} satisfies Record<string, BenchRequest>;
 
 /** The `--request` flag's choice; an unknown name exits with code 2 and the known ones. */
-export function chooseRequest(flag: string): { label: string; requests: () => NextRequest } {
-  const chosen = BENCH_REQUESTS[flag];
+export function chooseRequest(flag: string): BenchRequest {
+  const chosen: BenchRequest | undefined = Object.hasOwn(BENCH_REQUESTS, flag) ? BENCH_REQUESTS[flag as keyof typeof BENCH_REQUESTS] : undefined;
   if (chosen === undefined) {
     process.stderr.write(`unknown --request ${JSON.stringify(flag)}; known: ${Object.keys(BENCH_REQUESTS).join(', ')}\n`);
     process.exit(2);
@@ -56,11 +63,8 @@ export function chooseRequest(flag: string): { label: string; requests: () => Ne
   return chosen;
 }
 
-/** autocannon's `requests` for the benches' load: GET /products/{sku}, each request the next SKU. */
-export const PRODUCT_REQUESTS = [{ method: 'GET' as const, setupRequest: (req: object) => ({ ...req, path: nextProductPath() }) }];
-
 /** autocannon's `requests` for one of BENCH_REQUESTS: each request the next one it makes. */
-export function autocannonRequests(kind: { requests: () => NextRequest }): AutocannonRequest[] {
+export function autocannonRequests(kind: BenchRequest): AutocannonRequest[] {
   const next = kind.requests();
   return [
     {
@@ -303,7 +307,7 @@ export function chooseVariants(flag: string, variants: Record<string, unknown>):
     .map((v) => v.trim())
     .filter((v) => v !== '');
   for (const name of chosen) {
-    if (!variants[name]) {
+    if (!Object.hasOwn(variants, name)) {
       process.stderr.write(`unknown variant ${name}; known: ${Object.keys(variants).join(', ')}\n`);
       process.exit(2);
     }

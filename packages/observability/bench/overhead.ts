@@ -74,6 +74,7 @@ import {
   processUserKernel,
   range,
   ratioWithInterval,
+  requireServed,
   startSink,
   variantEnvironments,
 } from './variants';
@@ -224,12 +225,13 @@ async function load(instance: Instance, seconds: number): Promise<Run> {
   const busyBefore = machineBusySeconds();
   const t0 = performance.now();
   const slice = await instance.load.run(seconds);
-  // A server that answers nothing but errors measures nothing: stop and say why.
-  if (slice.ok === 0) {
-    throw new Error(
-      `no request to ${instance.name}-${instance.index} succeeded (${slice.failed} failed; the first: ${instance.load.firstError ?? 'no answer'}); its log: ${instance.logFile}`,
-    );
-  }
+  requireServed({
+    server: `${instance.name}-${instance.index}`,
+    ok: slice.ok,
+    failed: slice.failed,
+    firstFailure: instance.load.firstError,
+    hint: `its log: ${instance.logFile}`,
+  });
   const wall = (performance.now() - t0) / 1000;
   const server = processCpu(instance.pid).all - cpuBefore;
   const ticks = processUserKernel(instance.pid);

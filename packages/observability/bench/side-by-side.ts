@@ -40,11 +40,13 @@ import {
   autocannonRequests,
   chooseRequest,
   chooseVariants,
+  failedStatuses,
   keepStderrTail,
   mean,
   median,
   processCpu,
   range,
+  requireServed,
   startSink,
   untilReady,
   variantEnvironments,
@@ -176,7 +178,16 @@ async function main() {
         const after = processCpu(s.child.pid!);
         const requests = Math.max(1, results[i]!.requests.total);
         const failed = results[i]!.non2xx + results[i]!.errors;
-        if (failed > 0) process.stderr.write(`warning: ${failed} failed requests to ${s.name} in round ${round}\n`);
+        const statuses = failedStatuses(results[i]!.statusCodeStats);
+        // All failed: its CPU per request would be the error path's. Stop, with the server's stderr.
+        requireServed({
+          server: s.name,
+          ok: results[i]!['2xx'],
+          failed,
+          firstFailure: statuses ?? (results[i]!.errors > 0 ? `${results[i]!.errors} connection errors` : undefined),
+          hint: s.stderrTail ? `the end of its stderr:\n${s.stderrTail}` : undefined,
+        });
+        if (failed > 0) process.stderr.write(`warning: ${failed} failed requests to ${s.name} in round ${round}${statuses ? ` (${statuses})` : ''}\n`);
         const us = { all: ((after.all - before.get(s)!.all) * 1e6) / requests, main: ((after.main - before.get(s)!.main) * 1e6) / requests };
         byName.set(s.name, [...(byName.get(s.name) ?? []), us]);
       });

@@ -77,6 +77,34 @@ export function autocannonRequests(kind: BenchRequest): AutocannonRequest[] {
   ];
 }
 
+/** What one load run of one server got back, for requireServed. */
+export interface ServedCount {
+  /** The server as the bench names it (`default-2`). */
+  server: string;
+  ok: number;
+  failed: number;
+  /** The first failure, as the load generator saw it (`status 401`, an error). */
+  firstFailure?: string;
+  /** Where to look next: the server's log file or the end of its stderr. */
+  hint?: string;
+}
+
+/**
+ * Stops a bench at a run in which no request to a server succeeded: its CPU per request and its
+ * ratios would then describe the error path (a 401 costs a tenth of an order), not the request
+ * the bench says it measures. The error names the server, the first failure and where to look.
+ */
+export function requireServed({ server, ok, failed, firstFailure, hint }: ServedCount): void {
+  if (ok > 0) return;
+  throw new Error(`no request to ${server} succeeded (${failed} failed; the first: ${firstFailure ?? 'no answer'})${hint ? `; ${hint}` : ''}`);
+}
+
+/** The status codes of an autocannon result other than 2xx, as `401 × 812, 500 × 3`; undefined when there are none. */
+export function failedStatuses(statusCodeStats: Record<string, { count?: number }> | undefined): string | undefined {
+  const failing = Object.entries(statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2'));
+  return failing.length === 0 ? undefined : failing.map(([code, { count }]) => `${code} × ${count ?? 0}`).join(', ');
+}
+
 /** The mean of a non-empty list. */
 export function mean(values: readonly number[]): number {
   return values.reduce((sum, v) => sum + v, 0) / values.length;

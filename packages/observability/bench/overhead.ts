@@ -67,6 +67,7 @@ import { KeepAliveLoad } from './keep-alive-load';
 import {
   chooseRequest,
   chooseVariants,
+  cpuAddedText,
   mean,
   meanWithInterval,
   median,
@@ -407,12 +408,9 @@ function report(
     );
   }
   lines.push('');
-  /** The CPU a variant adds per request, relative and in µs (medians of the runs). */
-  const cpuAdded = (name: string) => {
-    const more = (compare(name, 'cpu').ratio - 1) * 100;
-    const us = median(own(name).flatMap((i) => i.runs.map((r) => r.cpuUs))) - median(own('off').flatMap((i) => i.runs.map((r) => r.cpuUs)));
-    return `server CPU per request ${more >= 0 ? '+' : ''}${more.toFixed(1)} % (${us >= 0 ? '+' : ''}${us.toFixed(1)} µs)`;
-  };
+  /** The CPU a variant adds per request: its ratio to `off`, and that ratio in µs of `off`'s median run. */
+  const cpuAdded = (name: string) =>
+    `server CPU per request ${cpuAddedText(compare(name, 'cpu').ratio, median(own('off').flatMap((i) => i.runs.map((r) => r.cpuUs))))}`;
   for (const [name, label, target] of TARGETS) {
     if (!chosen.includes(name)) continue;
     const v = lossVerdict(compare(name, 'rps'), target);

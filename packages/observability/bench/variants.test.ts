@@ -16,6 +16,7 @@ import {
   BENCH_REQUESTS,
   autocannonRequests,
   chooseRequest,
+  cpuAddedText,
   failedStatuses,
   mean,
   meanWithInterval,
@@ -61,6 +62,13 @@ describe('bench helpers', () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(range([1.234, 0.9, 1.1])).toBe('0.90–1.23');
+  });
+
+  it('gives the CPU a variant adds in per cent and in µs of off, with the same sign', () => {
+    // A run of this pass printed "+4.6 % (-12.1 µs)": the µs were a difference of medians over rounds.
+    expect(cpuAddedText(1.046, 67.8)).toBe('+4.6 % (+3.1 µs)');
+    expect(cpuAddedText(0.95, 40)).toBe('−5.0 % (−2.0 µs)');
+    expect(cpuAddedText(1, 40)).toBe('+0.0 % (+0.0 µs)');
   });
 
   it('gives a ratio of means with an interval that widens with the spread of the processes', () => {

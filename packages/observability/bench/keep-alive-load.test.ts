@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeepAliveLoad } from './keep-alive-load';
+import { BENCH_REQUESTS, autocannonRequests, failedStatuses, requireServed } from './variants';
 
 let server: Server | undefined;
 
@@ -115,5 +117,37 @@ describe('KeepAliveLoad', () => {
     expect(slice.failed).toBeGreaterThan(0);
     expect(load.firstError).toContain('without content-length');
     load.close();
+  });
+
+  it('stops a bench run in which a server answered nothing but errors, naming the status, from either load generator', async () => {
+    // Refuses every other request at first, then every request (a server with another secret).
+    let n = 0;
+    let refuseAll = false;
+    const { url } = await serve((_req, res) => {
+      const refused = refuseAll || n++ % 2 === 1;
+      res.statusCode = refused ? 401 : 200;
+      res.end(refused ? '{"status":401}' : '{}');
+    });
+    const load = new KeepAliveLoad(url, 4, () => '/products/SKU-0001');
+    const some = await load.run(0.2);
+    expect(some.ok).toBeGreaterThan(0);
+    expect(some.failed).toBeGreaterThan(0);
+    expect(() => requireServed({ server: 'default-1', ok: some.ok, failed: some.failed, firstFailure: load.firstError })).not.toThrow();
+
+    refuseAll = true;
+    const none = await load.run(0.2);
+    load.close();
+    expect(none.ok).toBe(0);
+    expect(() => requireServed({ server: 'default-1', ok: none.ok, failed: none.failed, firstFailure: load.firstError, hint: 'its log: /tmp/x.log' })).toThrow(
+      new RegExp(`^no request to default-1 succeeded \\(${none.failed} failed; the first: .*401.*\\); its log: /tmp/x\\.log$`),
+    );
+
+    const result = await autocannon({ url, connections: 2, amount: 50, requests: autocannonRequests(BENCH_REQUESTS.product) });
+    const statuses = failedStatuses(result.statusCodeStats);
+    expect(statuses).toBe('401 × 50');
+    expect(() => requireServed({ server: 'default', ok: result['2xx'], failed: result.non2xx + result.errors, firstFailure: statuses })).toThrow(
+      'no request to default succeeded (50 failed; the first: 401 × 50)',
+    );
+    expect(failedStatuses({ '200': { count: 9 } })).toBeUndefined();
   });
 });

@@ -14,9 +14,10 @@
  * the first or the last one started: a server's position was measured to move its CPU per request
  * by 1–2 % on this machine, as much as the effects this bench is for. Each round loads all servers
  * for --duration seconds (autocannon, GET /products/{sku} or with --request order POST /orders,
- * --connections each, started in an order that rotates every round) and reads each server's CPU from /proc (all threads, and the main
- * thread alone). A variant's ratio in a round is its processes' mean CPU per request over that of
- * the `off` processes; printed: the median and range over rounds.
+ * --connections each, started in an order that rotates every round) and reads each server's CPU
+ * from /proc (all threads, and the main thread alone). A variant's ratio in a round is its
+ * processes' mean CPU per request over that of the `off` processes; printed: the median and range
+ * over rounds.
  *
  * With `--against <git revision>` each variant also runs from a worktree of that revision (its
  * node_modules linked to this checkout's), named `<variant>@<revision>`, and the bench prints each

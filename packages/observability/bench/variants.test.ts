@@ -1,15 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CreateOrderRequest } from '@archbench/contracts/schemas';
 import { verifyToken } from '@archbench/contracts/tokens';
 import { SCARCE_FROM, seedCatalog } from '@archbench/domain/catalog';
 import { TSX_LOADER } from '@archbench/topologies';
-import autocannon from 'autocannon';
 import type { Request as AutocannonRequest } from 'autocannon';
-import { KeepAliveLoad } from './keep-alive-load';
 import type { LoadRequest } from './keep-alive-load';
 import {
   BENCH_AUTH_SECRET,
@@ -17,7 +13,6 @@ import {
   autocannonRequests,
   chooseRequest,
   cpuAddedText,
-  failedStatuses,
   mean,
   meanWithInterval,
   median,
@@ -25,7 +20,6 @@ import {
   processUserKernel,
   range,
   ratioWithInterval,
-  requireServed,
   seededRandom,
   userKernelOfStat,
   variantEnvironments,
@@ -157,44 +151,5 @@ describe('bench helpers', () => {
     const v = bench('--variants', 'constructor');
     expect(v.status).toBe(2);
     expect(v.stderr).toContain('unknown variant constructor');
-  });
-
-  it('stops a run in which a server answered nothing but errors, naming the status, from either load generator', async () => {
-    // A real server that refuses every other request at first, then every request (a wrong secret).
-    let n = 0;
-    let refuseAll = false;
-    const server = createServer((_req, res) => {
-      const refused = refuseAll || n++ % 2 === 1;
-      res.statusCode = refused ? 401 : 200;
-      res.setHeader('content-type', refused ? 'application/problem+json' : 'application/json');
-      res.end(refused ? '{"status":401}' : '{}');
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      const keepAlive = new KeepAliveLoad(url, 4, () => '/products/SKU-0001');
-      const some = await keepAlive.run(0.2);
-      expect(some.ok).toBeGreaterThan(0);
-      expect(some.failed).toBeGreaterThan(0);
-      expect(() => requireServed({ server: 'default-1', ok: some.ok, failed: some.failed, firstFailure: keepAlive.firstError })).not.toThrow();
-
-      refuseAll = true;
-      const none = await keepAlive.run(0.2);
-      expect(none.ok).toBe(0);
-      expect(() =>
-        requireServed({ server: 'default-1', ok: none.ok, failed: none.failed, firstFailure: keepAlive.firstError, hint: 'its log: /tmp/x.log' }),
-      ).toThrow(new RegExp(`^no request to default-1 succeeded \\(${none.failed} failed; the first: .*401.*\\); its log: /tmp/x\\.log$`));
-
-      const result = await autocannon({ url, connections: 2, amount: 50, requests: autocannonRequests(BENCH_REQUESTS.product) });
-      const statuses = failedStatuses(result.statusCodeStats);
-      expect(statuses).toBe('401 × 50');
-      expect(() => requireServed({ server: 'default', ok: result['2xx'], failed: result.non2xx + result.errors, firstFailure: statuses })).toThrow(
-        'no request to default succeeded (50 failed; the first: 401 × 50)',
-      );
-      expect(failedStatuses({ '200': { count: 9 } })).toBeUndefined();
-    } finally {
-      server.closeAllConnections();
-      await new Promise((done) => server.close(done));
-    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { functionDiff, jsName, parsePerfMap, selfCost, selfInstructions } from './callgrind-functions';
+import { callersOf, functionDiff, jsName, parsePerfMap, selfCost, selfInstructions } from './callgrind-functions';
 
 // The shape of a callgrind dump with name compression, a call and JIT code seen as addresses.
 const DUMP = [
@@ -59,6 +59,41 @@ describe('callgrind functions', () => {
     });
     expect(selfCost(DUMP, MAP, ['Ir', 'Dr']).get('ServerResponse node:_http_server:204')).toBe(161);
     expect(selfCost(DUMP, MAP, ['DLmr']).size).toBe(0);
+  });
+
+  it('lists the callers of the functions a pattern names, JIT callers through the perf map, with their calls and inclusive cost, dearest first', () => {
+    const dump = [
+      'events: Ir Dr',
+      'fn=(1) 0x0000000000002004',
+      '0 10',
+      'cfn=(2) v8::Object::Set(v8::Local<v8::Context>)',
+      'calls=2 0',
+      '0 400 9',
+      'cfn=(3) Builtins_MapConstructor',
+      'calls=1 0',
+      '0 70',
+      'fn=(4) node::AsyncHooks::pop_async_context(double)',
+      '0 5',
+      'cfn=(2)',
+      'calls=5 0',
+      '0 1100',
+      'fn=(1)',
+      'cfn=(2)',
+      'calls=1 0',
+      '0 100 1',
+      'fn=(2)',
+      '0 1600',
+    ].join('\n');
+    expect(callersOf(dump, MAP, /^v8::Object::Set\(/)).toEqual([
+      { callee: 'v8::Object::Set(v8::Local<v8::Context>)', caller: 'node::AsyncHooks::pop_async_context(double)', calls: 5, cost: 1100 },
+      { callee: 'v8::Object::Set(v8::Local<v8::Context>)', caller: 'startSpan monolith.mjs:1993', calls: 3, cost: 500 },
+    ]);
+    // Ranked by the events asked for: by data reads the JIT caller comes first.
+    expect(callersOf(dump, MAP, /^v8::Object::Set\(/, ['Dr']).map((r) => [r.caller, r.cost])).toEqual([
+      ['startSpan monolith.mjs:1993', 10],
+      ['node::AsyncHooks::pop_async_context(double)', 0],
+    ]);
+    expect(callersOf(dump, MAP, /MapConstructor/)).toEqual([{ callee: 'Builtins_MapConstructor', caller: 'startSpan monolith.mjs:1993', calls: 1, cost: 70 }]);
   });
 
   it('names functions without tier marks, bundle paths or columns', () => {

@@ -70,27 +70,52 @@ export function selfInstructions(dump: string, perfMap: readonly MapEntry[]): Ma
   return selfCost(dump, perfMap, ['Ir']);
 }
 
+/** The `events:` line's order of a dump, and the cost-line positions of the named events (field 0 is the line number). */
+function eventPositions(dump: string, events: readonly string[]): number[] {
+  const header = /^events: (.*)$/m.exec(dump);
+  const order = header === null ? ['Ir'] : header[1]!.trim().split(/\s+/);
+  return events
+    .map((e) => order.indexOf(e))
+    .filter((i) => i >= 0)
+    .map((i) => i + 1);
+}
+
+/** The sum of the fields at `positions` of a cost line. */
+function costOf(line: string, positions: readonly number[]): number {
+  const fields = line.split(' ');
+  let cost = 0;
+  for (const i of positions) cost += Number(fields[i] ?? 0);
+  return cost;
+}
+
+/**
+ * Reads callgrind's name compression: `fn=(12) name` defines id 12, a later `fn=(12)` or
+ * `cfn=(12)` reuses it. Returns the name a spec stands for.
+ */
+function nameReader(): (spec: string) => string {
+  const names = new Map<string, string>();
+  return (spec) => {
+    const match = /^\((\d+)\)(?: (.*))?$/.exec(spec);
+    if (match === null) return spec;
+    if (match[2] !== undefined) names.set(match[1]!, match[2]);
+    return names.get(match[1]!) ?? spec;
+  };
+}
+
+/** A function's readable name: callgrind's, or for an address (`0x…`, maybe `0x…'2`) the perf map's. */
+function resolveName(name: string, perfMap: readonly MapEntry[]): string {
+  const address = /^0x([0-9a-f]+)(?:'\d+)?$/i.exec(name);
+  return address === null ? name : (lookup(perfMap, Number.parseInt(address[1]!, 16)) ?? '(unnamed JIT code)');
+}
+
 /**
  * As selfInstructions, for the sum of the named events (the dump's `events:` line gives their
  * order; a cost line leaves out trailing zeros): `['ILmr', 'DLmr', 'DLmw']` are the last-level
  * misses of a `--cache-sim` dump. An event the dump does not have counts as zero.
  */
 export function selfCost(dump: string, perfMap: readonly MapEntry[], events: readonly string[]): Map<string, number> {
-  const header = /^events: (.*)$/m.exec(dump);
-  const order = header === null ? ['Ir'] : header[1]!.trim().split(/\s+/);
-  // Positions in a cost line: the first field is the line number.
-  const positions = events
-    .map((e) => order.indexOf(e))
-    .filter((i) => i >= 0)
-    .map((i) => i + 1);
-  // callgrind's name compression: `fn=(12) name` defines id 12, a later `fn=(12)` or `cfn=(12)` reuses it.
-  const names = new Map<string, string>();
-  const named = (spec: string): string => {
-    const match = /^\((\d+)\)(?: (.*))?$/.exec(spec);
-    if (match === null) return spec;
-    if (match[2] !== undefined) names.set(match[1]!, match[2]);
-    return names.get(match[1]!) ?? spec;
-  };
+  const positions = eventPositions(dump, events);
+  const named = nameReader();
   const totals = new Map<string, number>();
   let current = '(unknown)';
   let callCost = false;
@@ -107,31 +132,80 @@ export function selfCost(dump: string, perfMap: readonly MapEntry[], events: rea
         callCost = false;
         continue;
       }
-      const fields = line.split(' ');
-      let cost = 0;
-      for (const i of positions) cost += Number(fields[i] ?? 0);
+      const cost = costOf(line, positions);
       if (cost > 0) totals.set(current, (totals.get(current) ?? 0) + cost);
     }
   }
   const resolved = new Map<string, number>();
   for (const [name, ir] of totals) {
-    // An address, maybe with callgrind's suffix for a function's second context (`0x…'2`).
-    const address = /^0x([0-9a-f]+)(?:'\d+)?$/i.exec(name);
-    const label = address === null ? name : (lookup(perfMap, Number.parseInt(address[1]!, 16)) ?? '(unnamed JIT code)');
+    const label = resolveName(name, perfMap);
     resolved.set(label, (resolved.get(label) ?? 0) + ir);
   }
   return resolved;
 }
 
+/** One caller of a function: how often it called it and what those calls cost, callees included. */
+export interface CallerRow {
+  callee: string;
+  caller: string;
+  calls: number;
+  /** The calls' inclusive cost in the events asked for. */
+  cost: number;
+}
+
+/**
+ * Who calls the functions whose (resolved) name matches `pattern`, from the call lines of a dump:
+ * each caller–callee pair once, with its calls and their inclusive cost, dearest first. What a
+ * runtime slow path is entered from (`v8::Object::Set` ← `node::AsyncHooks::pop_async_context`),
+ * which a function's own cost does not say.
+ */
+export function callersOf(dump: string, perfMap: readonly MapEntry[], pattern: RegExp, events: readonly string[] = ['Ir']): CallerRow[] {
+  const positions = eventPositions(dump, events);
+  const named = nameReader();
+  const rows = new Map<string, CallerRow>();
+  let current = '(unknown)';
+  let callee = '(unknown)';
+  let calls = 0;
+  let callCost = false;
+  for (const line of dump.split('\n')) {
+    if (line.startsWith('fn=')) {
+      current = resolveName(named(line.slice(3)), perfMap);
+      callCost = false;
+    } else if (line.startsWith('cfn=')) {
+      callee = resolveName(named(line.slice(4)), perfMap);
+    } else if (line.startsWith('calls=')) {
+      calls = Number(line.slice(6).split(' ')[0]);
+      callCost = true;
+    } else if (callCost && /^[0-9+\-*]/.test(line)) {
+      callCost = false;
+      if (!pattern.test(callee)) continue;
+      const key = `${callee}\u0000${current}`;
+      const row = rows.get(key) ?? { callee, caller: current, calls: 0, cost: 0 };
+      row.calls += calls;
+      row.cost += costOf(line, positions);
+      rows.set(key, row);
+    }
+  }
+  return [...rows.values()].sort((a, b) => b.cost - a.cost);
+}
+
+/** The perf map of a process, or none (node without --perf-basic-prof: JIT code stays unnamed). */
+function perfMapOf(perfMapFile: string): MapEntry[] {
+  try {
+    return parsePerfMap(readFileSync(perfMapFile, 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
 /** selfCost of a dump file, named through the perf map of its process (if there is one). */
 export function selfCostOf(dumpFile: string, perfMapFile: string, events: readonly string[]): Map<string, number> {
-  let map: MapEntry[] = [];
-  try {
-    map = parsePerfMap(readFileSync(perfMapFile, 'utf8'));
-  } catch {
-    // No map (node without --perf-basic-prof): JIT code stays unnamed.
-  }
-  return selfCost(readFileSync(dumpFile, 'utf8'), map, events);
+  return selfCost(readFileSync(dumpFile, 'utf8'), perfMapOf(perfMapFile), events);
+}
+
+/** callersOf a dump file, named through the perf map of its process (if there is one). */
+export function callersOfFile(dumpFile: string, perfMapFile: string, pattern: RegExp): CallerRow[] {
+  return callersOf(readFileSync(dumpFile, 'utf8'), perfMapOf(perfMapFile), pattern);
 }
 
 /**

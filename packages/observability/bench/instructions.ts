@@ -25,17 +25,23 @@
  *        --by-function 25 (also print, per variant, the functions whose instructions per request differ
  *        most from `off`'s: window 2, main thread, JavaScript named through V8's perf map; 0: not;
  *        with --cache-sim also the functions whose last-level misses differ most)
+ *        --callers-of REGEX (also print, per variant, who calls the functions whose name matches: calls
+ *        and instructions per request, callees included; window 2, main thread, JavaScript named
+ *        through V8's perf map; say `'v8::Object::Set\('` for where a runtime slow path comes from)
+ *        --keep-output DIR (keep callgrind's files, one per process, window and thread, and with
+ *        --by-function or --callers-of each process's perf map, in DIR, a new or empty folder, for
+ *        `callgrind_annotate --tree=caller` or KCachegrind; by default they are deleted)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { benchArgs, benchNumber } from '@archbench/topologies/bench-args';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from '@archbench/topologies/bundle';
 import { freePorts } from '@archbench/topologies/ports';
-import { functionDiff, selfCostOf } from './callgrind-functions';
+import { callersOfFile, functionDiff, selfCostOf } from './callgrind-functions';
 import { BENCH_REQUESTS, autocannonRequests, chooseVariants, keepStderrTail, mean, startSink, untilReady, variantEnvironments } from './variants';
 import type { BenchServer } from './variants';
 
@@ -47,6 +53,8 @@ const args = benchArgs({
   'cache-sim': { type: 'boolean', default: false },
   'last-level-kb': { type: 'string', default: '0' },
   'by-function': { type: 'string', default: '0' },
+  'callers-of': { type: 'string', default: '' },
+  'keep-output': { type: 'string', default: '' },
 });
 const cacheSim = args['cache-sim'];
 const lastLevelKb = benchNumber('last-level-kb', args['last-level-kb'], 'non-negative');
@@ -56,12 +64,28 @@ if (lastLevelKb > 0 && (!cacheSim || !Number.isInteger(Math.log2(lastLevelKb)) |
   process.exit(2);
 }
 const LAST_LEVEL_WAYS = 16;
+/** Callers listed per variant with --callers-of. */
+const CALLERS_SHOWN = 12;
 /** callgrind's last-level miss events: instruction reads, data reads, data writes. */
 const LAST_LEVEL_MISSES = ['ILmr', 'DLmr', 'DLmw'] as const;
 const warmupRequests = benchNumber('warmup-requests', args['warmup-requests'], 'count');
 const requests = benchNumber('requests', args.requests, 'count');
 const connections = benchNumber('connections', args.connections, 'count');
 const byFunction = benchNumber('by-function', args['by-function'], 'non-negative');
+let callersPattern: RegExp | undefined;
+try {
+  callersPattern = args['callers-of'] === '' ? undefined : new RegExp(args['callers-of']);
+} catch (error) {
+  process.stderr.write(`--callers-of must be a regular expression: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
+/** Whether the servers write V8's perf map, which names JIT code in callgrind's files. */
+const perfMaps = byFunction > 0 || callersPattern !== undefined;
+const keepOutput = args['keep-output'] === '' ? undefined : resolve(args['keep-output']);
+if (keepOutput !== undefined && existsSync(keepOutput) && readdirSync(keepOutput).length > 0) {
+  process.stderr.write(`--keep-output ${keepOutput} is not empty: give a new or empty folder (the bench would mix its files with what is there)\n`);
+  process.exit(2);
+}
 if (spawnSync('valgrind', ['--version']).status !== 0 || spawnSync('callgrind_control', ['-h']).error) {
   process.stderr.write('this bench needs valgrind (with callgrind_control) on PATH: apt-get install valgrind\n');
   process.exit(2);
@@ -155,7 +179,8 @@ async function measure(server: Server, window: number): Promise<{ main: number; 
 }
 
 async function main() {
-  const workDir = mkdtempSync(join(tmpdir(), 'archbench-obs-instructions-'));
+  const workDir = keepOutput ?? mkdtempSync(join(tmpdir(), 'archbench-obs-instructions-'));
+  if (keepOutput !== undefined) mkdirSync(keepOutput, { recursive: true });
   const sink = await startSink();
   const variants = variantEnvironments(sink.url);
   const chosen = chooseVariants(args.variants, variants);
@@ -181,7 +206,7 @@ async function main() {
           // V8 writes /tmp/perf-<pid>.map: which function each range of JIT code holds. The flag
           // also turns on V8's log, one isolate-*.log per isolate in the working directory unless
           // it is sent to one file in the bench's data directory.
-          ...(byFunction > 0 ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${outBase}-v8.log`] : []),
+          ...(perfMaps ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${outBase}-v8.log`] : []),
           monolith,
         ],
         {
@@ -301,13 +326,38 @@ async function main() {
         }
       }
     }
+    if (callersPattern !== undefined) {
+      lines.push(
+        '',
+        `callers of ${String(callersPattern)} (window 2, main thread; per request: calls, and instructions of those calls with what they call), the ${CALLERS_SHOWN} dearest per variant:`,
+      );
+      for (const s of servers) {
+        const rows = callersOfFile(join(dirname(s.outBase), `${basename(s.outBase)}.${s.child.pid}.2-01`), `/tmp/perf-${s.child.pid}.map`, callersPattern);
+        lines.push('', `${s.name}:`, '', '| calls | instructions | function | called from |', '|---|---|---|---|');
+        if (rows.length === 0) lines.push('| – | – | no call matched | – |');
+        for (const row of rows.slice(0, CALLERS_SHOWN)) {
+          const cell = (name: string) => name.replaceAll('|', '\\|');
+          lines.push(`| ${(row.calls / requests).toFixed(2)} | ${(row.cost / requests).toFixed(0)} | ${cell(row.callee)} | ${cell(row.caller)} |`);
+        }
+      }
+    }
     lines.push('', 'instructions, not time: read beside `pnpm bench` (throughput), which holds the targets', '');
     process.stdout.write(lines.join('\n'));
   } finally {
     for (const s of servers) s.child.kill('SIGKILL');
     sink.close();
-    rmSync(workDir, { recursive: true, force: true });
-    if (byFunction > 0) for (const s of servers) rmSync(`/tmp/perf-${s.child.pid}.map`, { force: true });
+    if (keepOutput === undefined) rmSync(workDir, { recursive: true, force: true });
+    else {
+      // The servers' databases are not output; the perf maps name the JIT code in callgrind's files.
+      for (const name of chosen) rmSync(join(workDir, `${name}-data`), { recursive: true, force: true });
+      if (perfMaps)
+        for (const s of servers)
+          if (existsSync(`/tmp/perf-${s.child.pid}.map`)) copyFileSync(`/tmp/perf-${s.child.pid}.map`, `${s.outBase}.${s.child.pid}.perf.map`);
+      process.stderr.write(
+        `callgrind's files are in ${keepOutput}: <variant>.<pid>.<window>-<thread> (thread 01 the main thread)${perfMaps ? ', and <variant>.<pid>.perf.map naming the JIT code' : ''}; read one with callgrind_annotate --tree=caller\n`,
+      );
+    }
+    if (perfMaps) for (const s of servers) rmSync(`/tmp/perf-${s.child.pid}.map`, { force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 // Internal: the pieces of request context that tracing, logging and the HTTP client share.
 // Kept in one module so none of them imports another's runtime code in a cycle.
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { ROOT_CONTEXT, context, createContextKey, trace } from '@opentelemetry/api';
 import type { Context, Span, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -101,21 +101,32 @@ export function activeContext(): Context {
   return manager !== undefined ? manager.active() : context.active();
 }
 
+/** AsyncResource options: no destroy hook to register for a resource that only scopes one call. */
+const SCOPE_ONLY = { requireManualDestroy: true } as const;
+
+/** Makes `ctx` the active context for the rest of the call that runInAsyncScope scopes (see withContext). */
+function enterAndCall<T>(this: AsyncLocalStorage<Context>, ctx: Context, fn: () => T): T {
+  this.enterWith(ctx);
+  return fn();
+}
+
 /**
  * `context.with(ctx, fn)` through the installed manager's AsyncLocalStorage directly (see
  * activeContext; the manager's `with` also copies its arguments into a rest array each call).
  *
- * `run` builds two context frames on Node 24 (one to enter, one to restore the caller's store). An
- * `AsyncResource` restores the caller's frame without building one, and a bench outside a server
- * found it cheaper, but inside a server it is not: its `runInAsyncScope` pushes onto node's
- * JavaScript stack of async resources above the HTTP parser's native entry, and when the parser's
- * callback returns, node's C++ trims that array through V8's generic property path, about 1.1k
- * instructions per request. Counted by callgrind in the monolith (`bench:instructions`), `run`
- * took 0.3k-0.7k fewer instructions per `GET` than the AsyncResource (observability bench README,
- * "Twenty-fourth pass").
+ * Same semantics as `storage.run(ctx, fn)`: there `run` builds two context frames on Node 24
+ * (each a copy of the current one), one to enter and one to restore the caller's store. An
+ * AsyncResource captures the caller's frame as it is and puts exactly that frame back when
+ * `runInAsyncScope` returns, so only the entering frame is built. It has a cost of its own inside
+ * a server: `runInAsyncScope` pushes onto node's JavaScript stack of async resources above the
+ * HTTP parser's native entry, and when the parser's callback returns node's C++ trims that array
+ * through V8's generic property path (about 1.1k instructions per request). Counted without the
+ * GC, `run` executes 0.3k-0.7k fewer instructions per `GET` in all, but three side-by-side runs
+ * did not find it faster (×1.02-×1.035 of this way's CPU on the default; observability bench
+ * README, "Twenty-fourth pass"), so this way stays.
  */
 export function withContext<T>(ctx: Context, fn: () => T): T {
-  if (storage !== undefined) return storage.run(ctx, fn);
+  if (storage !== undefined) return new AsyncResource('archbench.context', SCOPE_ONLY).runInAsyncScope(enterAndCall<T>, storage, ctx, fn);
   return manager !== undefined ? manager.with(ctx, fn) : context.with(ctx, fn);
 }
 

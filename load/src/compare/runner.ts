@@ -29,6 +29,7 @@ import type { ExperimentName, Profile, ScenarioDefinition } from '../scenarios/t
 import { distribution, firstSuccess, measuredStarted, measuredTarget, timedGet } from './measured';
 import type { Measured } from './measured';
 import { mergeSegments } from './merge';
+import { quiesce } from './quiesce';
 import { startTopology, topologyNames, topologyUnavailable } from './topologies';
 import type { RunningTopology, TopologyEnv } from './topologies';
 
@@ -85,6 +86,8 @@ export interface RunComparisonOptions {
   logDir?: string;
   /** Interval of RSS sampling during runs, ms. */
   sampleIntervalMs?: number;
+  /** Longest wait for a topology to come back to rest after a segment, s (default 30). */
+  quiesceTimeoutSeconds?: number;
   /** Cost model inputs (defaults: DEFAULT_PRICES, DEFAULT_LOAD_PROFILES). */
   prices?: PriceAssumption[];
   loadProfiles?: LoadProfile[];
@@ -358,6 +361,8 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
       for (const m of measured) {
         reporter.info(`warming up ${m.name} for ${profile.warmupSeconds} s`);
         await options.engine.run(m.baseUrl, warmupScenario(profile.warmupSeconds), tokens);
+        // The warm-up's own asynchronous work must not spill into the first measured segment.
+        await quiesce(() => m.snapshot(), { idleCpuCores: tallies.get(m.name)!.idleCpuCores, timeoutSeconds: options.quiesceTimeoutSeconds });
       }
     }
 
@@ -459,7 +464,25 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
       clearInterval(sampler);
     }
     if (!m.alive) throw new CompareRunError(`${m.name} died during ${scenario.name}; last log lines:\n${m.logTail()}`);
-    const after = await m.snapshot();
+    // Work the topology finishes after the last response (a relay, a consumer catching up) is this
+    // segment's: wait for rest before the closing figures, and take the wait's idle CPU off.
+    const rest =
+      before !== null
+        ? await quiesce(
+            async () => {
+              const s = await m.snapshot();
+              if (s) tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, s.rssBytes);
+              return s;
+            },
+            { idleCpuCores: tally.idleCpuCores, timeoutSeconds: options.quiesceTimeoutSeconds },
+          )
+        : undefined;
+    if (rest && !rest.settled && rest.snapshot !== null) {
+      reporter.info(`${m.name} was still busy ${rest.seconds.toFixed(0)} s after the ${scenario.name} load; its CPU is counted up to there`);
+    } else if (rest && rest.seconds >= 0.5) {
+      reporter.info(`${m.name} worked ${rest.seconds.toFixed(1)} s after the ${scenario.name} load (asynchronous work of its requests, counted to them)`);
+    }
+    const after = rest?.snapshot ?? (await m.snapshot());
     const metricsAfter = await m.scrapeMetrics();
     tally.ordersPlaced += result.ordersPlaced;
     tally.publicRequests += result.requests;
@@ -468,7 +491,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     const readOnly = scenario.mix.every((x) => x.kind !== 'place-order');
     if (before && after) {
       tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, after.rssBytes);
-      const cpu = Math.max(0, after.cpuSeconds - before.cpuSeconds);
+      const cpu = Math.max(0, after.cpuSeconds - before.cpuSeconds - (tally.idleCpuCores ?? 0) * (rest?.waitedSeconds ?? 0));
       if (tally.cpuSeconds !== null) tally.cpuSeconds += cpu;
       if (orderOnly) tally.orderCpuSeconds += cpu;
       if (readOnly) tally.readCpuSeconds += cpu;

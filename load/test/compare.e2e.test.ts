@@ -127,3 +127,16 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
     expect(existsSync(target)).toBe(false);
   });
 });
+
+describe('pnpm compare counts the work a topology finishes after its last response', () => {
+  it("charges the hybrid's outbox hand-over of each order to checkout: two requests per order, and the wait is reported", () => {
+    const out = join(work, 'hybrid');
+    const run = cli('compare', ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'hybrid', '--out', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const hybrid = parseComparison(JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'))).topologies[0]!;
+    expect(hybrid.ordersPlaced).toBeGreaterThan(10);
+    // The public POST and the relay's hand-over to shipping, for every order: read at rest, not
+    // while the relay is still behind (then some hand-overs fell outside the run).
+    expect(hybrid.perRequest?.requestsPerOrder).toBeGreaterThanOrEqual(1.95);
+  });
+});

@@ -438,13 +438,14 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     const tally = tallies.get(m.name)!;
     const before = await m.snapshot();
     const metricsBefore = await m.scrapeMetrics();
+    /** A snapshot that also raises the peak RSS: the sampler's during the load, quiesce's after it. */
+    const sampled = async () => {
+      const s = await m.snapshot();
+      if (s) tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, s.rssBytes);
+      return s;
+    };
     const sampler = setInterval(() => {
-      void m.snapshot().then(
-        (s) => {
-          if (s) tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, s.rssBytes);
-        },
-        () => undefined,
-      );
+      void sampled().catch(() => undefined);
     }, options.sampleIntervalMs ?? 250);
     let result: SegmentResult;
     try {
@@ -466,17 +467,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     if (!m.alive) throw new CompareRunError(`${m.name} died during ${scenario.name}; last log lines:\n${m.logTail()}`);
     // Work the topology finishes after the last response (a relay, a consumer catching up) is this
     // segment's: wait for rest before the closing figures, and take the wait's idle CPU off.
-    const rest =
-      before !== null
-        ? await quiesce(
-            async () => {
-              const s = await m.snapshot();
-              if (s) tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, s.rssBytes);
-              return s;
-            },
-            { idleCpuCores: tally.idleCpuCores, timeoutSeconds: options.quiesceTimeoutSeconds },
-          )
-        : undefined;
+    const rest = before !== null ? await quiesce(sampled, { idleCpuCores: tally.idleCpuCores, timeoutSeconds: options.quiesceTimeoutSeconds }) : undefined;
     if (rest && !rest.settled && rest.snapshot !== null) {
       reporter.info(`${m.name} was still busy ${rest.seconds.toFixed(0)} s after the ${scenario.name} load; its CPU is counted up to there`);
     } else if (rest && rest.seconds >= 0.5) {

@@ -142,8 +142,8 @@ describe('sampling before the SDK makes a span', () => {
       for (let d = 0; d < 32; d++) counts[d]![parseInt(traceId[d]!, 16)]!++;
     }
     // Expected 500 per cell. A chi-square over 15 degrees of freedom above 70 has p = 4.5e-9, so
-    // 32 uniform positions pass all but once in seven million runs (the bound was 45 until a CI run
-    // drew 48.6: p = 7.7e-5 per position, a false alarm in one run of 400). A digit the id's making
+    // 32 uniform positions pass all but once in seven million runs (the bound was 45, p = 7.7e-5 per
+    // position: a false alarm in one run of 400, and a CI run drew 48.6). A digit the id's making
     // confines to half its values scores 8000, and one value twice as often as it should 533.
     for (const row of counts) {
       const chi = row.reduce((sum, c) => sum + (c - n / 16) ** 2 / (n / 16), 0);

@@ -27,7 +27,7 @@ function memoryOutbox(count: number) {
 const logger = createLogger({ service: 'outbox-test', level: 'silent' });
 
 describe('outbox relay', () => {
-  it('delivers every event once, in id order, over several rounds, marking each round in one write', async () => {
+  it('delivers every event once, started in id order, over several rounds, marking each round in one write', async () => {
     const outbox = memoryOutbox(250);
     const sent: number[] = [];
     const lags: number[] = [];
@@ -50,12 +50,13 @@ describe('outbox relay', () => {
     expect(sent).toHaveLength(250);
   });
 
-  it('stops at a failed hand-over, keeps what was delivered, and resumes from the failed event at the next kick', async () => {
+  it('with concurrency 1, stops at a failed hand-over, keeps what was delivered, and resumes from the failed event at the next kick', async () => {
     const outbox = memoryOutbox(5);
     const sent: number[] = [];
     let failOn: number | undefined = 2;
     const relay = createOutboxRelay<{ n: number }>({
       ...outbox,
+      concurrency: 1,
       publish: async (event) => {
         if (event.n === failOn) throw new Error('consumer unreachable');
         sent.push(event.n);
@@ -71,5 +72,68 @@ describe('outbox relay', () => {
     await relay.kick();
     expect(sent).toEqual([0, 1, 2, 3, 4]);
     expect(outbox.pending()).toBe(0);
+  });
+
+  it('keeps up to `concurrency` hand-overs in flight, so a slow consumer round trip does not bound the relay to one event at a time', async () => {
+    const outbox = memoryOutbox(40);
+    let inFlight = 0;
+    let most = 0;
+    const started: number[] = [];
+    const relay = createOutboxRelay<{ n: number }>({
+      ...outbox,
+      publish: async (event) => {
+        started.push(event.n);
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+      },
+      spanName: 'test.outbox',
+      logger,
+      intervalMs: 60_000,
+      concurrency: 8,
+    });
+    await relay.kick();
+    expect(most).toBe(8);
+    expect(started).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(outbox.marks).toHaveLength(1);
+    expect(outbox.pending()).toBe(0);
+  });
+
+  it('at a failed hand-over starts no more, marks the others that were taken, and sends only the rest at the next kick', async () => {
+    const outbox = memoryOutbox(30);
+    const taken = new Map<number, number>();
+    let failing = true;
+    const relay = createOutboxRelay<{ n: number }>({
+      ...outbox,
+      publish: async (event) => {
+        // Event 3 fails slowly-ish, after its lane mates have started theirs.
+        await new Promise((resolve) => setTimeout(resolve, event.n === 3 ? 2 : 10));
+        if (failing && event.n === 3) throw new Error('consumer unreachable');
+        taken.set(event.n, (taken.get(event.n) ?? 0) + 1);
+      },
+      spanName: 'test.outbox',
+      logger,
+      intervalMs: 60_000,
+      concurrency: 4,
+    });
+    await relay.kick();
+    // Events 0-3 started together; 3 failed first, so no lane took event 4 or later.
+    expect([...taken.keys()].sort((a, b) => a - b)).toEqual([0, 1, 2]);
+    expect(outbox.marks).toEqual([['evt-0000', 'evt-0001', 'evt-0002']]);
+    expect(outbox.pending()).toBe(27);
+    failing = false;
+    await relay.kick();
+    expect(outbox.pending()).toBe(0);
+    // Nothing that was marked went out twice.
+    expect([...taken.values()].every((count) => count === 1)).toBe(true);
+    expect(taken.size).toBe(30);
+  });
+
+  it('refuses a concurrency that is not a whole number of at least 1', () => {
+    const outbox = memoryOutbox(0);
+    for (const concurrency of [0, -1, 1.5, Number.NaN])
+      expect(() => createOutboxRelay({ ...outbox, publish: async () => {}, spanName: 'test.outbox', logger, intervalMs: 60_000, concurrency })).toThrow(
+        /concurrency must be a whole number/,
+      );
   });
 });

@@ -31,13 +31,21 @@ export interface OutboxRelayOptions<E> {
   onLag?: (seconds: number) => void;
   /** Events read per round. Default 100. */
   batch?: number;
+  /**
+   * Hand-overs in flight at once. Default 16. One at a time, a hand-over's round trip bounds the
+   * relay to a few hundred events a second, fewer than a core takes orders, and the outbox falls
+   * behind for as long as checkout lasts. Consumers must accept events out of order (shipping does:
+   * its inbox applies each event once and confirm and cancel commute); 1 keeps strict id order.
+   */
+  concurrency?: number;
 }
 
 /**
- * Delivers outbox events in id (creation) order, one at a time, and marks those handed over in
- * one write per round. A failure stops the round and is retried at the next tick or kick: at
- * least once, never lost; consumers apply each event id once (their inbox). A crash before the
- * mark only means those events are sent again.
+ * Delivers outbox events, started in id (creation) order with up to `concurrency` in flight, and
+ * marks those handed over in one write per round. A failure stops the round (no new hand-over
+ * starts; those in flight finish) and the rest is retried at the next tick or kick: at least
+ * once, never lost; consumers apply each event id once (their inbox). A crash before the mark
+ * only means those events are sent again.
  * @example const relay = createOutboxRelay({ unpublished, markPublished, publish, spanName: 'orders.outbox', logger, intervalMs: 250 }); relay.start(); relay.kick()
  */
 export function createOutboxRelay<E>({
@@ -50,7 +58,9 @@ export function createOutboxRelay<E>({
   intervalMs,
   onLag,
   batch: size = 100,
+  concurrency = 16,
 }: OutboxRelayOptions<E>) {
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`outbox relay concurrency must be a whole number ≥ 1, got ${concurrency}`);
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
@@ -62,22 +72,32 @@ export function createOutboxRelay<E>({
       const batch = await unpublished(size);
       onLag?.(batch[0] ? Math.max(0, (Date.now() - Date.parse(batch[0].created_at)) / 1000) : 0);
       const delivered: string[] = [];
-      try {
-        for (const row of batch) {
-          const event = JSON.parse(row.payload) as E;
-          // Delivered inside the trace of the change that wrote it, so one order is one trace.
-          await withConsumerSpan(spanName, JSON.parse(row.headers) as Record<string, unknown>, () => publish(event), { tracing, system: 'outbox' });
-          delivered.push(row.id);
-          failures = 0;
+      let next = 0;
+      let failed: { error: unknown; eventId: string } | undefined;
+      // `concurrency` lanes take the batch's rows in id order until it is done or one fails.
+      const lane = async (): Promise<void> => {
+        while (!failed && next < batch.length) {
+          const row = batch[next++]!;
+          try {
+            const event = JSON.parse(row.payload) as E;
+            // Delivered inside the trace of the change that wrote it, so one order is one trace.
+            await withConsumerSpan(spanName, JSON.parse(row.headers) as Record<string, unknown>, () => publish(event), { tracing, system: 'outbox' });
+            delivered.push(row.id);
+          } catch (error) {
+            failed ??= { error, eventId: row.id };
+          }
         }
-      } catch (error) {
+      };
+      // A lane never throws: a failed hand-over only stops the lanes, so what was delivered is marked.
+      await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
+      if (delivered.length > 0) await markPublished(delivered);
+      if (failed) {
         failures++;
         if (failures === 1 || failures % 20 === 0)
-          logger.warn({ err: error, eventId: batch[delivered.length]?.id, failures }, 'outbox relay could not hand over an event; retrying');
-      } finally {
-        if (delivered.length > 0) await markPublished(delivered);
+          logger.warn({ err: failed.error, eventId: failed.eventId, failures }, 'outbox relay could not hand over an event; retrying');
+        return;
       }
-      if (delivered.length < batch.length) return;
+      failures = 0;
       if (batch.length === size) again = true;
     } while (again);
   }

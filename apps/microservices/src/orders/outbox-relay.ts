@@ -26,9 +26,7 @@ export interface OutboxRelayOptions {
 export function createOutboxRelay({ repo, transport, logger, tracing, intervalMs = 500, onLag }: OutboxRelayOptions) {
   return createRelay<DomainEvent>({
     unpublished: (limit) => repo.unpublished(limit),
-    markPublished: async (ids) => {
-      for (const id of ids) await repo.markPublished(id);
-    },
+    markPublished: (ids) => repo.markPublished(ids),
     publish: (event) => transport.publish(event),
     spanName: 'orders.outbox',
     logger,

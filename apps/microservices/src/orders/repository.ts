@@ -94,9 +94,6 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
   const insertEvent = prepareQuery(db, (q, $: Omit<OrdersTables['outbox'], 'published_at'>) =>
     q.insertInto('outbox').values({ id: $.id, type: $.type, payload: $.payload, headers: $.headers, created_at: $.created_at, published_at: null }),
   );
-  const markEventPublished = prepareQuery(db, (q, $: { id: string; now: string }) =>
-    q.updateTable('outbox').set({ published_at: $.now }).where('id', '=', $.id),
-  );
 
   return {
     db,
@@ -216,8 +213,10 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
     async unpublished(limit: number) {
       return db.selectFrom('outbox').select(['id', 'payload', 'headers', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(limit).execute();
     },
-    async markPublished(id: string): Promise<void> {
-      await markEventPublished.execute(db, { id, now: nowIso() });
+    /** Marks these events handed over: one statement for the relay's round (up to its batch of 100). */
+    async markPublished(ids: readonly string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await db.updateTable('outbox').set({ published_at: nowIso() }).where('id', 'in', ids).execute();
     },
   };
 }

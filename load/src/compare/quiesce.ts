@@ -40,9 +40,10 @@ export async function quiesce(read: () => Promise<ServerSnapshot | null>, option
   const threshold = Math.max(AT_REST_CORES, 3 * (options.idleCpuCores ?? 0));
   const start = performance.now();
   let previous = await read();
+  if (previous === null) return { seconds: 0, waitedSeconds: 0, settled: true, snapshot: null };
   let previousAt = performance.now();
   let quiet = 0;
-  while (previous !== null) {
+  for (;;) {
     await sleep(intervalMs);
     const current = await read();
     const at = performance.now();
@@ -56,5 +57,4 @@ export async function quiesce(read: () => Promise<ServerSnapshot | null>, option
     if (quiet >= 2) return { seconds: Math.max(0, waited - (2 * intervalMs) / 1000), waitedSeconds: waited, settled: true, snapshot: current };
     if (at - start >= timeoutMs) return { seconds: waited, waitedSeconds: waited, settled: false, snapshot: current };
   }
-  return { seconds: 0, waitedSeconds: 0, settled: true, snapshot: null };
 }

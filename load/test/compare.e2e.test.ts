@@ -56,7 +56,7 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
     expect(mono.cpuSecondsPer1kOrders).toBeGreaterThan(0);
     expect(mono.peakRssBytes).toBeGreaterThan(30 * 1024 * 1024);
     expect(mono.hopsPerRequest).toBe(0);
-    expect(comparison.scenarios.map((s) => s.scenario)).toEqual(['browse', 'checkout']);
+    expect(comparison.scenarios.map((s) => s.scenario)).toEqual(['browse', 'reads', 'checkout']);
     for (const s of comparison.scenarios) {
       expect(s.requests).toBeGreaterThan(10);
       expect(s.errorRate).toBe(0);
@@ -65,7 +65,14 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
     const browse = comparison.scenarios[0]!;
     expect(browse.loadModel).toBe('open');
     expect(browse.statusCounts).toEqual({ '200': browse.requests });
-    expect(comparison.scenarios[1]!.statusCounts).toEqual({ '201': comparison.scenarios[1]!.requests });
+    const readsRun = comparison.scenarios[1]!;
+    expect(readsRun.loadModel).toBe('closed');
+    expect(readsRun.statusCounts).toEqual({ '200': readsRun.requests });
+    // The closed run reads back to back, far above browse's fixed 20/s.
+    expect(readsRun.throughputRps).toBeGreaterThan(browse.throughputRps * 3);
+    expect(comparison.scenarios[2]!.statusCounts).toEqual({ '201': comparison.scenarios[2]!.requests });
+    // CPU per read comes from the reads run (which runs are counted: test/reads-counted.test.ts).
+    expect(mono.perRequest?.cpuMsPerRead).toBeGreaterThan(0);
 
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toMatch(/\| browse \| monolith \| open \|/);

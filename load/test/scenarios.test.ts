@@ -11,6 +11,7 @@ import {
   buildRequest,
   createVuState,
   loadDurationSeconds,
+  loadModelOf,
   pickRequest,
   seededRandom,
   spike,
@@ -58,8 +59,8 @@ describe('scenario definitions', () => {
     });
   }
 
-  it('standard has all four workloads, with the default thresholds', () => {
-    expect(PROFILES.standard.scenarios.map((s) => s.name)).toEqual(['browse', 'checkout', 'mixed', 'spike']);
+  it('standard has all five workloads, with the default thresholds', () => {
+    expect(PROFILES.standard.scenarios.map((s) => s.name)).toEqual(['browse', 'reads', 'checkout', 'mixed', 'spike']);
     for (const s of PROFILES.standard.scenarios) {
       expect(s.thresholds).toEqual([
         { metric: 'http_req_duration', expression: 'p(95)<100' },
@@ -71,8 +72,18 @@ describe('scenario definitions', () => {
   it('quick leaves room inside its four-minute budget for five topologies (starting and overhead take the rest)', () => {
     const q = PROFILES.quick;
     const perTopology = q.warmupSeconds + q.rounds * q.scenarios.reduce((sum, s) => sum + loadDurationSeconds(s.load), 0);
-    expect(perTopology * 5 + q.idleSeconds).toBeLessThan(170);
+    expect(perTopology * 5 + q.idleSeconds).toBeLessThan(180);
     expect(q.experiments).toEqual([]);
+  });
+
+  it('every profile measures reads at capacity beside browse at its fixed rate: the same mix, closed and open', () => {
+    for (const profile of Object.values(PROFILES)) {
+      const browse = profile.scenarios.find((s) => s.name === 'browse')!;
+      const reads = profile.scenarios.find((s) => s.name === 'reads')!;
+      expect(reads.mix).toEqual(browse.mix);
+      expect(loadModelOf(reads.load)).toBe('closed');
+      expect(loadModelOf(browse.load)).toBe('open');
+    }
   });
 
   it('orders only use ordinary seeded SKUs with large stock', () => {

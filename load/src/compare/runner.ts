@@ -24,7 +24,7 @@ import { RabbitControl, amqpUser, withVhost } from '../faults/rabbit';
 import { sumMetric } from '../metrics/prom-text';
 import type { PromSample } from '../metrics/prom-text';
 import { LOAD_CUSTOMERS, customerId } from '../scenarios/requests.ts';
-import { MIXED_MIX, loadDurationSeconds } from '../scenarios/definitions.ts';
+import { MIXED_MIX, loadDurationSeconds, loadModelOf } from '../scenarios/definitions.ts';
 import type { ExperimentName, Profile, ScenarioDefinition } from '../scenarios/types.ts';
 import { distribution, firstSuccess, measuredStarted, measuredTarget, timedGet } from './measured';
 import type { Measured } from './measured';
@@ -102,6 +102,24 @@ export class CompareRunError extends Error {
   override readonly name = 'CompareRunError';
 }
 
+/**
+ * Whether a scenario's CPU and requests make the CPU per read: a read-only scenario, and a
+ * closed-model one (at capacity) whenever the profile has one. A deployment sized for its peak
+ * runs warm and busy; at a moderate fixed rate a read costs several times the CPU (the JIT has not
+ * optimised the code, every request wakes the process, idle work is spread over few requests),
+ * and the cost model would size the peak with that figure.
+ * @example readsCounted(reads(8, 2), PROFILES.quick.scenarios) // true; browse(60, 2): false
+ */
+export function readsCounted(scenario: ScenarioDefinition, all: readonly ScenarioDefinition[]): boolean {
+  if (!scenario.mix.every((x) => x.kind !== 'place-order')) return false;
+  return isReadsAtCapacity(scenario) || !all.some(isReadsAtCapacity);
+}
+
+/** A closed-model run that only reads (the reads scenario): the most reads a second a topology serves. */
+export function isReadsAtCapacity(scenario: ScenarioDefinition): boolean {
+  return loadModelOf(scenario.load) === 'closed' && scenario.mix.every((x) => x.kind !== 'place-order');
+}
+
 interface Tally {
   segments: Map<string, SegmentResult[]>;
   cpuSeconds: number | null;
@@ -109,7 +127,10 @@ interface Tally {
   /** CPU and orders of order-only scenarios (checkout), for CPU per 1,000 orders. */
   orderCpuSeconds: number;
   orderOnlyOrders: number;
-  /** CPU and requests of read-only scenarios (browse). */
+  /**
+   * CPU and requests of read-only scenarios: the closed-model ones (reads, at capacity) when the
+   * profile has one, else the open-model ones (browse at its fixed rate); see readsCounted.
+   */
   readCpuSeconds: number;
   readRequests: number;
   publicRequests: number;
@@ -475,22 +496,27 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     }
     const after = rest?.snapshot ?? (await m.snapshot());
     const metricsAfter = await m.scrapeMetrics();
-    tally.ordersPlaced += result.ordersPlaced;
-    tally.publicRequests += result.requests;
-    tally.latencySumMs += (result.latencyMs.mean ?? result.latencyMs.p50) * result.requests;
     const orderOnly = scenario.mix.every((x) => x.kind === 'place-order');
-    const readOnly = scenario.mix.every((x) => x.kind !== 'place-order');
+    const readOnly = readsCounted(scenario, profile.scenarios);
+    // Reads at capacity measure the read throughput and the CPU per read only: the per-request
+    // figures (CPU, wall time and hops per public request) stay those of the profile's other runs.
+    const aside = isReadsAtCapacity(scenario);
+    if (!aside) {
+      tally.ordersPlaced += result.ordersPlaced;
+      tally.publicRequests += result.requests;
+      tally.latencySumMs += (result.latencyMs.mean ?? result.latencyMs.p50) * result.requests;
+    }
     if (before && after) {
       tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, after.rssBytes);
       const cpu = Math.max(0, after.cpuSeconds - before.cpuSeconds - (tally.idleCpuCores ?? 0) * (rest?.waitedSeconds ?? 0));
-      if (tally.cpuSeconds !== null) tally.cpuSeconds += cpu;
+      if (tally.cpuSeconds !== null && !aside) tally.cpuSeconds += cpu;
       if (orderOnly) tally.orderCpuSeconds += cpu;
       if (readOnly) tally.readCpuSeconds += cpu;
     } else tally.cpuSeconds = null;
     if (orderOnly) tally.orderOnlyOrders += result.ordersPlaced;
     if (readOnly) tally.readRequests += result.requests;
     const calls = delta(counter(metricsBefore, 'archbench_internal_calls_total'), counter(metricsAfter, 'archbench_internal_calls_total'));
-    if (calls !== undefined) tally.internalCalls = (tally.internalCalls ?? 0) + calls;
+    if (calls !== undefined && !aside) tally.internalCalls = (tally.internalCalls ?? 0) + calls;
     if (orderOnly) {
       const add = (key: 'orderInvocations' | 'orderQueueMessages' | 'orderInternalCalls' | 'orderRowsWritten', metric: string) => {
         const d = delta(counter(metricsBefore, metric), counter(metricsAfter, metric));

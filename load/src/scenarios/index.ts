@@ -11,6 +11,7 @@ export {
   loadDurationSeconds,
   loadModelOf,
   mixed,
+  reads,
   spike,
 } from './definitions.ts';
 export {

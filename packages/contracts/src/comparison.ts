@@ -116,9 +116,12 @@ export type IdleFigures = z.infer<typeof IdleFigures>;
 
 /** The per-request figures a pay-per-use cost model needs (from the checkout and browse runs). */
 export const PerRequestFigures = z.object({
-  /** Server CPU per public request, ms, summed over processes (browse + checkout requests). */
+  /** Server CPU per public request, ms, summed over processes (every run but the reads at capacity: browse + checkout in quick). */
   cpuMs: z.number().nonnegative(),
-  /** Server CPU per catalog read (browse only), ms. */
+  /**
+   * Server CPU per catalog read, ms: from the reads run at capacity (closed model), the regime a
+   * deployment sized for its peak runs in; from browse at its fixed rate in files without one.
+   */
   cpuMsPerRead: z.number().nonnegative().nullable().optional(),
   /** Server CPU per order (checkout only), ms. */
   cpuMsPerOrder: z.number().nonnegative().nullable(),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { READS_AT_CAPACITY_SCENARIO } from '@archbench/contracts/comparison';
 import { isReadsAtCapacity, readsCounted } from '../src/compare/runner';
 import { PROFILES, browse, checkout, mixed, reads } from '../src/scenarios/index';
 
@@ -13,6 +14,10 @@ describe('which runs make the CPU per read (readsCounted)', () => {
   it('falls back to the open-model reads of a profile without reads at capacity', () => {
     const old = [browse(60, 2), checkout(8, 5)];
     expect(old.filter((s) => readsCounted(s, old)).map((s) => s.name)).toEqual(['browse']);
+  });
+
+  it('is the scenario the decision CLI leaves out of latency verdicts (contracts names it)', () => {
+    expect(reads(8, 1).name).toBe(READS_AT_CAPACITY_SCENARIO);
   });
 
   it('sets only the reads at capacity aside from the per-request figures (hops, wall time, CPU per public request)', () => {

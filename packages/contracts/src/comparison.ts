@@ -48,6 +48,14 @@ export const ThresholdResult = z.object({
 export type ThresholdResult = z.infer<typeof ThresholdResult>;
 
 /** Client-side figures of one scenario against one topology (all rounds merged). */
+/**
+ * The scenario that measures read capacity: the browse mix as a closed model (load's `reads`). It
+ * shows how many reads a second a topology serves and what a read costs in CPU; it sends no
+ * orders, so it is no evidence of latency at a request rate of the whole API, and latency
+ * verdicts (the decision CLI's) leave it out unless asked for by name.
+ */
+export const READS_AT_CAPACITY_SCENARIO = 'reads';
+
 export const ScenarioResult = z.object({
   scenario: z.string(),
   topology: TopologyId,

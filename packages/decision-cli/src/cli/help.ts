@@ -128,7 +128,8 @@ const EVIDENCE = `Evidence options:
                           a k6 summary (--summary-export or handleSummary JSON) for a topology
                           (monolith, microservices-http, microservices-amqp, hybrid, serverless);
                           repeatable
-  --scenario NAME         only these scenarios count as latency evidence (repeatable; default all)
+  --scenario NAME         only these scenarios count as latency evidence (repeatable; default all
+                          but reads, the read-only run at capacity)
   --price ID=VALUE        override one price of the monthly estimate (model v2), the same price
                           list and flag as \`pnpm compare\` (USD; repeatable; ids in the ADR)
   --vcpu-hour-eur N       model v1 only: price of a vCPU-hour per 1,000 orders (default 0.0405)

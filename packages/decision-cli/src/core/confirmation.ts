@@ -2,7 +2,7 @@ import { z } from 'zod';
 import YAML from 'yaml';
 import { knownNumber, type Answers } from './answers';
 import { InputError } from './errors';
-import { assessLatency, type Evidence, type TopologyEvidence } from './evidence';
+import { assessLatency, latencyScenarios, type Evidence, type TopologyEvidence } from './evidence';
 import type { Model, OptionId } from './model';
 import type { ScoreResult } from './scoring';
 
@@ -90,9 +90,8 @@ export function buildConfirmation(
     );
     return { confirmation, notes };
   }
-  const maxMeasured = t.scenarios.length
-    ? Math.max(...t.scenarios.filter((s) => !scenarios?.length || scenarios.includes(s.scenario)).map((s) => s.throughputRps))
-    : null;
+  const rated = latencyScenarios(t.scenarios, scenarios);
+  const maxMeasured = rated.length ? Math.max(...rated.map((s) => s.throughputRps)) : null;
   const latency = assessLatency(t, budget ?? Number.MAX_VALUE, expected ?? 0, model, scenarios);
   let rate = expected ?? 0;
   if (expected === null && maxMeasured !== null && Number.isFinite(maxMeasured)) {

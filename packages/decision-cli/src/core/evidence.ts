@@ -1,3 +1,4 @@
+import { READS_AT_CAPACITY_SCENARIO } from '@archbench/contracts/comparison';
 import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, estimateCost, monthlyRequests } from '@archbench/contracts/cost';
 import { getAnswer, knownNumber, type Answers } from './answers';
 import type { Model, ModelBand } from './model';
@@ -424,6 +425,16 @@ export interface TopologyAssessment {
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /**
+ * The scenarios that can show latency at a request rate: the ones `filter` names, or, without a
+ * filter, all but the reads at capacity (READS_AT_CAPACITY_SCENARIO: reads only, as fast as the
+ * topology serves them; a rate reached with no orders says nothing of the API's latency at it).
+ * @example latencyScenarios(t.scenarios) // browse and checkout of a quick comparison
+ */
+export function latencyScenarios<S extends { scenario: string }>(scenarios: readonly S[], filter?: readonly string[]): S[] {
+  return scenarios.filter((s) => (filter?.length ? filter.includes(s.scenario) : s.scenario !== READS_AT_CAPACITY_SCENARIO));
+}
+
+/**
  * Judges whether a topology meets a p95 budget at a rate, using only the scenarios that reached
  * that rate (within the model's tolerance) — a run at a lower rate proves nothing either way.
  * @example assessLatency(topologyEvidence, 200, 100, MODEL_V1, ['browse'])
@@ -445,7 +456,7 @@ export function assessLatency(
     headroom: null,
     maxMeasuredRps: null,
   };
-  const scenarios = (t?.scenarios ?? []).filter((s) => !scenarioFilter?.length || scenarioFilter.includes(s.scenario));
+  const scenarios = latencyScenarios(t?.scenarios ?? [], scenarioFilter);
   if (!t || scenarios.length === 0) {
     return { ...base, status: 'unmeasured', reason: 'not measured' };
   }

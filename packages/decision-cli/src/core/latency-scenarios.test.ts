@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { READS_AT_CAPACITY_SCENARIO } from '@archbench/contracts/comparison';
+import { assessLatency, latencyScenarios, type ScenarioEvidence, type TopologyEvidence } from './evidence';
+import { MODEL_V2 } from './model';
+
+function run(scenario: string, throughputRps: number, p95Ms: number, loadModel: 'open' | 'closed'): ScenarioEvidence {
+  return {
+    scenario,
+    source: 'comparison',
+    throughputRps,
+    durationSeconds: 4,
+    requests: Math.round(throughputRps * 4),
+    p50Ms: p95Ms / 3,
+    p90Ms: null,
+    p95Ms,
+    p99Ms: null,
+    maxMs: null,
+    errorRate: 0,
+    thresholdsPassed: true,
+    failedThresholds: [],
+    loadModel,
+  };
+}
+
+/** A quick comparison's monolith: browse at 60/s, reads at capacity (7,000/s), checkout at capacity (2,600/s). */
+const monolith: TopologyEvidence = {
+  topology: 'monolith',
+  scenarios: [run('browse', 60, 3, 'open'), run(READS_AT_CAPACITY_SCENARIO, 7000, 2.7, 'closed'), run('checkout', 2600, 10, 'closed')],
+  processCount: 1,
+  cpuSecondsPer1kOrders: 0.37,
+  peakRssBytes: 128 * 2 ** 20,
+  ordersPlaced: 50_000,
+  hopsPerRequest: 0,
+  consistency: null,
+};
+
+describe('latency verdicts leave the reads at capacity out', () => {
+  it('does not call a rate met that only reads reached: the API with its orders was shown up to checkout', () => {
+    const verdict = assessLatency(monolith, 200, 5000, MODEL_V2);
+    expect(verdict.status).toBe('not-demonstrated');
+    expect(verdict.maxMeasuredRps).toBe(2600);
+    expect(verdict.reason).toMatch(/measured only up to 2,?600/);
+  });
+
+  it('judges a rate that checkout reached from browse and checkout, as before', () => {
+    const verdict = assessLatency(monolith, 200, 2000, MODEL_V2);
+    expect(verdict.status).toBe('meets');
+    expect(verdict.scenario).toBe('checkout');
+  });
+
+  it('counts the reads run when a filter names it', () => {
+    expect(latencyScenarios(monolith.scenarios).map((s) => s.scenario)).toEqual(['browse', 'checkout']);
+    expect(latencyScenarios(monolith.scenarios, [READS_AT_CAPACITY_SCENARIO]).map((s) => s.scenario)).toEqual(['reads']);
+    expect(assessLatency(monolith, 200, 5000, MODEL_V2, [READS_AT_CAPACITY_SCENARIO]).status).toBe('meets');
+  });
+});

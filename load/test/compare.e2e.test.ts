@@ -73,6 +73,10 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
     expect(comparison.scenarios[2]!.statusCounts).toEqual({ '201': comparison.scenarios[2]!.requests });
     // CPU per read comes from the reads run (which runs are counted: test/reads-counted.test.ts).
     expect(mono.perRequest?.cpuMsPerRead).toBeGreaterThan(0);
+    // The reads run is left out of the per-request figures: CPU per public request is the other
+    // runs' CPU over their requests (browse and checkout here), not over the reads' too.
+    const otherRequests = browse.requests + comparison.scenarios[2]!.requests;
+    expect(mono.perRequest?.cpuMs).toBeCloseTo(((mono.cpuSeconds ?? 0) * 1000) / otherRequests, 2);
 
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toMatch(/\| browse \| monolith \| open \|/);

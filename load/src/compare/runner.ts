@@ -111,13 +111,16 @@ export class CompareRunError extends Error {
  * @example readsCounted(reads(8, 2), PROFILES.quick.scenarios) // true; browse(60, 2): false
  */
 export function readsCounted(scenario: ScenarioDefinition, all: readonly ScenarioDefinition[]): boolean {
-  if (!scenario.mix.every((x) => x.kind !== 'place-order')) return false;
-  return isReadsAtCapacity(scenario) || !all.some(isReadsAtCapacity);
+  return readsOnly(scenario) && (isReadsAtCapacity(scenario) || !all.some(isReadsAtCapacity));
 }
 
 /** A closed-model run that only reads (the reads scenario): the most reads a second a topology serves. */
 export function isReadsAtCapacity(scenario: ScenarioDefinition): boolean {
-  return loadModelOf(scenario.load) === 'closed' && scenario.mix.every((x) => x.kind !== 'place-order');
+  return readsOnly(scenario) && loadModelOf(scenario.load) === 'closed';
+}
+
+function readsOnly(scenario: ScenarioDefinition): boolean {
+  return scenario.mix.every((x) => x.kind !== 'place-order');
 }
 
 interface Tally {

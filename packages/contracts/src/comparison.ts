@@ -47,7 +47,6 @@ export const ThresholdResult = z.object({
 });
 export type ThresholdResult = z.infer<typeof ThresholdResult>;
 
-/** Client-side figures of one scenario against one topology (all rounds merged). */
 /**
  * The scenario that measures read capacity: the browse mix as a closed model (load's `reads`). It
  * shows how many reads a second a topology serves and what a read costs in CPU; it sends no
@@ -56,6 +55,7 @@ export type ThresholdResult = z.infer<typeof ThresholdResult>;
  */
 export const READS_AT_CAPACITY_SCENARIO = 'reads';
 
+/** Client-side figures of one scenario against one topology (all rounds merged). */
 export const ScenarioResult = z.object({
   scenario: z.string(),
   topology: TopologyId,
@@ -122,9 +122,12 @@ export const IdleFigures = z.object({
 });
 export type IdleFigures = z.infer<typeof IdleFigures>;
 
-/** The per-request figures a pay-per-use cost model needs (from the checkout and browse runs). */
+/** The per-request figures a pay-per-use cost model needs (from the checkout, reads and browse runs). */
 export const PerRequestFigures = z.object({
-  /** Server CPU per public request, ms, summed over processes (every run but the reads at capacity: browse + checkout in quick). */
+  /**
+   * Server CPU per public request, ms, summed over processes (every run but the reads at
+   * capacity: browse + checkout in quick).
+   */
   cpuMs: z.number().nonnegative(),
   /**
    * Server CPU per catalog read, ms: from the reads run at capacity (closed model), the regime a

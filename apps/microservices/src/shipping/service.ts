@@ -16,25 +16,29 @@ export function createShipping(db: Kysely<ShippingTables>) {
     try {
       return await db.transaction().execute(async (trx) => {
         await trx.insertInto('inbox').values({ event_id: event.id, type: event.type, received_at: nowIso() }).execute();
-        const existing = await trx.selectFrom('shipments').select(['id', 'status']).where('order_id', '=', event.orderId).executeTakeFirst();
+        // Upserts, not a read then an insert: an order's confirm and cancel can be applied at the
+        // same time (a relay sends several events at once), and on PostgreSQL both transactions
+        // would read no shipment and the second insert fail on the order's unique key. The confirm
+        // leaves any shipment as it is; the cancel wins whichever way round they commit.
+        const shipment = { id: newId('shp'), order_id: event.orderId, created_at: nowIso() };
         if (event.type === 'OrderConfirmed') {
-          if (!existing)
-            await trx
-              .insertInto('shipments')
-              .values({ id: newId('shp'), order_id: event.orderId, status: 'PREPARING', created_at: nowIso() })
-              .execute();
-        } else if (!existing) {
           await trx
             .insertInto('shipments')
-            .values({ id: newId('shp'), order_id: event.orderId, status: 'CANCELLED', created_at: nowIso() })
+            .values({ ...shipment, status: 'PREPARING' })
+            .onConflict((oc) => oc.column('order_id').doNothing())
             .execute();
         } else {
-          await trx.updateTable('shipments').set({ status: 'CANCELLED' }).where('order_id', '=', event.orderId).execute();
+          await trx
+            .insertInto('shipments')
+            .values({ ...shipment, status: 'CANCELLED' })
+            .onConflict((oc) => oc.column('order_id').doUpdateSet({ status: 'CANCELLED' }))
+            .execute();
         }
         return true;
       });
     } catch (error) {
-      // Already in the inbox (or a concurrent duplicate created the shipment): nothing more to do.
+      // Already in the inbox: a redelivery (possibly running beside the first delivery). The
+      // shipment's own key cannot clash any more (the upserts above).
       if (isUniqueViolation(error)) return false;
       throw error;
     }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonFixture, type FixtureOptions } from '../../test/fixtures/comparison';
+import { READS_AT_CAPACITY_SCENARIO } from '@archbench/contracts/comparison';
+import type { TopologyName } from '@archbench/contracts/comparison';
+import { comparisonFixture, comparisonV2Fixture, type FixtureOptions } from '../../test/fixtures/comparison';
 import { MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
 import { withAnswer } from './answers';
 import { buildConfirmation, checkConfirmation, extractConfirmation, renderConfirmationBlock } from './confirmation';
-import { evidenceFromComparison } from './evidence';
-import { MODEL_V1 } from './model';
+import { evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
+import { MODEL_V1, MODEL_V2 } from './model';
 import { score } from './scoring';
 
 const ev = (o: FixtureOptions = {}) => evidenceFromComparison(comparisonFixture(o), 'c.json');
@@ -66,5 +68,70 @@ describe('confirmation', () => {
       /x\.md: the confirmation block is not valid \(criteria\.0\.metric/,
     );
     expect(() => extractConfirmation('# nothing here', 'x.md')).toThrow(/no archbench confirmation block/);
+  });
+});
+
+/** One client-side run, as a comparison records it. */
+function run(scenario: string, throughputRps: number, p95Ms: number, loadModel: 'open' | 'closed', errorRate = 0): ScenarioEvidence {
+  return {
+    scenario,
+    source: 'comparison',
+    throughputRps,
+    durationSeconds: 60,
+    requests: Math.round(throughputRps * 60),
+    p50Ms: p95Ms / 3,
+    p90Ms: null,
+    p95Ms,
+    p99Ms: null,
+    maxMs: null,
+    errorRate,
+    thresholdsPassed: true,
+    failedThresholds: [],
+    loadModel,
+  };
+}
+
+/** A version-2 comparison's evidence with one topology's runs replaced (or extended). */
+function v2Evidence(topologies: TopologyName[], runs: Partial<Record<TopologyName, ScenarioEvidence[]>>, keep = false): Evidence {
+  const e = evidenceFromComparison(comparisonV2Fixture({ topologies }), 'c.json');
+  return {
+    ...e,
+    topologies: e.topologies.map((t) => {
+      const r = runs[t.topology as TopologyName];
+      return r ? { ...t, scenarios: keep ? [...t.scenarios, ...r] : r } : t;
+    }),
+  };
+}
+
+describe('confirmation (model v2): the reads at capacity never count, as in the latency verdicts', () => {
+  // The monolith's reads run: reads only, as fast as it serves them, slower per request than browse
+  // and checkout of the fixture (p95 12 and 24 ms).
+  const withReads = (p95: number, errorRate = 0) =>
+    v2Evidence(['monolith'], { monolith: [run(READS_AT_CAPACITY_SCENARIO, 7000, p95, 'closed', errorRate)] }, true);
+
+  it("records the measured p95 of browse and checkout, not the reads run's", () => {
+    const evidence = withReads(60);
+    const result = score(SMALL_TEAM_MVP, evidence, { model: MODEL_V2 });
+    expect(result.recommendation).toBe('modular-monolith');
+    const { confirmation } = buildConfirmation(SMALL_TEAM_MVP, result, evidence, MODEL_V2);
+    expect(confirmation.criteria.find((c) => c.id === 'monolith-p95-measured')).toMatchObject({
+      max: 36,
+      description: expect.stringContaining('the 24 ms measured'),
+    });
+  });
+
+  it('verify ignores a slower or failing reads run (the scorer does too)', () => {
+    const evidence = withReads(3);
+    const { confirmation } = buildConfirmation(SMALL_TEAM_MVP, score(SMALL_TEAM_MVP, evidence, { model: MODEL_V2 }), evidence, MODEL_V2);
+    const checks = checkConfirmation(confirmation, withReads(600, 0.2));
+    expect(checks.filter((c) => !c.passed).map((c) => c.criterion.id)).toEqual([]);
+    expect(checks.find((c) => c.criterion.id === 'monolith-errors')!.detail).not.toMatch(/reads/);
+    // Asked for by name, it counts.
+    const named = buildConfirmation(SMALL_TEAM_MVP, score(SMALL_TEAM_MVP, evidence, { model: MODEL_V2, scenarios: ['reads'] }), evidence, MODEL_V2, ['reads']);
+    expect(
+      checkConfirmation(named.confirmation, withReads(600, 0.2))
+        .filter((c) => !c.passed)
+        .map((c) => c.criterion.id),
+    ).toEqual(['monolith-p95', 'monolith-p95-measured', 'monolith-errors']);
   });
 });

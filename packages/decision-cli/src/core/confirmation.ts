@@ -121,7 +121,7 @@ export function buildConfirmation(
   }
   // The budget alone lets a 5x slowdown pass while it stays under a generous budget; the measured
   // p95 plus a tolerance catches regressions long before users feel the budget.
-  const counted = t.scenarios.filter((s) => (!scenarios?.length || scenarios.includes(s.scenario)) && s.throughputRps >= rate * model.evidence.rateTolerance);
+  const counted = rated.filter((s) => s.throughputRps >= rate * model.evidence.rateTolerance);
   if (model.latencyRegressionAllowance !== undefined && counted.length) {
     const worst = Math.max(...counted.map((s) => s.p95Ms));
     const allowed = round(Math.max(worst * (1 + model.latencyRegressionAllowance), worst + 1), 1);
@@ -221,7 +221,8 @@ function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: C
     case 'p95Ms':
     case 'errorRate': {
       const rate = c.atLeastRps ?? 0;
-      const scenarios = t.scenarios.filter((s) => !confirmation.scenarios?.length || confirmation.scenarios.includes(s.scenario));
+      // The scenarios the scorer judges latency on: without a filter, the reads at capacity never count.
+      const scenarios = latencyScenarios(t.scenarios, confirmation.scenarios);
       const counted = scenarios.filter((s) => s.throughputRps >= rate * confirmation.rateTolerance);
       if (counted.length === 0) {
         const best = scenarios.length ? Math.max(...scenarios.map((s) => s.throughputRps)).toFixed(1) : 'none';

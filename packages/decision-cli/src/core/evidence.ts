@@ -359,6 +359,12 @@ export interface LatencyAssessment {
   headroom: number | null;
   /** Highest throughput measured in any scenario. */
   maxMeasuredRps: number | null;
+  /**
+   * Why the status is `not-demonstrated`: `below-rate`, no scenario reached the rate;
+   * `saturation`, only closed-model scenarios far above the rate (latency at saturation) missed
+   * the budget. Absent for every other status.
+   */
+  notDemonstratedBecause?: 'below-rate' | 'saturation';
   reason: string;
 }
 
@@ -474,6 +480,7 @@ export function assessLatency(
     return {
       ...base,
       status: 'not-demonstrated',
+      notDemonstratedBecause: 'below-rate',
       p95Ms: fastest.p95Ms,
       throughputRps: fastest.throughputRps,
       scenario: fastest.scenario,
@@ -512,6 +519,7 @@ export function assessLatency(
     return {
       ...base,
       status: 'not-demonstrated',
+      notDemonstratedBecause: 'saturation',
       p95Ms: worst.p95Ms,
       throughputRps: worst.throughputRps,
       scenario: worst.scenario,

@@ -125,4 +125,21 @@ export class CheckContext {
     const res = await this.api.post(`/admin/products/${sku}/restock`, { token: this.api.adminToken(), json: { quantity } });
     return expectBody(res, 200, Product);
   }
+
+  /** A random scarce SKU (SKU-0990 .. SKU-0999, seeded with stock 5), for checks that run stock out. */
+  scarceSku(): string {
+    return skuOf(randomInt(SCARCE_SKU_FROM, SEED_SKU_COUNT));
+  }
+
+  /** Brings a SKU's stock to `level`: restocks up, or buys the surplus away with confirmed orders. */
+  async bringStockTo(sku: string, level: number): Promise<void> {
+    let stock = await this.stock(sku);
+    if (stock < level) stock = (await this.restock(sku, level - stock)).stock;
+    while (stock > level) {
+      const drain = await this.placeTerminal(this.api.newCustomer('drain'), [{ sku, quantity: Math.min(stock - level, 1000) }]);
+      check(drain.status === 'CONFIRMED', `draining ${sku} to ${level}: order ended ${drain.status}`);
+      stock = await this.stock(sku);
+    }
+    check(stock === level, `could not bring ${sku} to stock ${level} (it is ${stock}); is another client ordering it?`);
+  }
 }

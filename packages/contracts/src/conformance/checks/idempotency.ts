@@ -59,6 +59,39 @@ export const idempotencyChecks: CheckDefinition[] = [
     },
   },
   {
+    name: 'idempotency.concurrent-scarce',
+    async run(ctx) {
+      // Copies of one keyed order for more than half the stock: only one can reserve it, so a
+      // copy that reserves before it sees the key is refused for stock the order itself took.
+      const LEVEL = 5;
+      const COPIES = 5;
+      const sku = ctx.scarceSku();
+      await ctx.bringStockTo(sku, LEVEL);
+      const customer = ctx.api.newCustomer('idems');
+      const key = randomUUID();
+      const items = [{ sku, quantity: 3 }];
+      const responses = await Promise.all(Array.from({ length: COPIES }, () => ctx.placeRaw(customer, items, { idempotencyKey: key, wait: 5 })));
+      const ids = new Set<string>();
+      const refused: number[] = [];
+      responses.forEach((res, i) => {
+        if (res.status === 409 && expectProblem(res, 409).code === 'insufficient-stock') refused.push(i);
+        else if (res.status === 409) expectProblem(res, 409, { code: 'idempotency-in-progress' });
+        else ids.add(expectBody(res, [200, 201, 202], Order).id);
+      });
+      check(
+        refused.length === 0,
+        `${refused.length} of ${COPIES} concurrent copies of one keyed order for 3 of ${LEVEL} units were refused with insufficient-stock ` +
+          `while another copy placed it (${[...ids].join(', ')}); a copy must be answered as a replay (200) or 409 idempotency-in-progress`,
+      );
+      check(ids.size === 1, `${COPIES} concurrent copies of one keyed order produced ${ids.size} different orders: ${[...ids].join(', ')}`);
+      const [orderId] = [...ids] as [string];
+      const retry = expectBody(await ctx.placeRaw(customer, items, { idempotencyKey: key }), 200, Order);
+      check(retry.id === orderId, `a later retry returned order ${retry.id}, expected ${orderId}`);
+      await expectSingleOrder(ctx, customer, orderId);
+      await ctx.expectStock(sku, LEVEL - 3, `after ${COPIES} concurrent copies of one keyed order of 3 from stock ${LEVEL}`);
+    },
+  },
+  {
     name: 'idempotency.other-body',
     async run(ctx) {
       const customer = ctx.api.newCustomer('idemb');

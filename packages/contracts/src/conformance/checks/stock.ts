@@ -1,7 +1,5 @@
-import { randomInt } from 'node:crypto';
 import type { Order as OrderType, PaymentToken } from '../../schemas';
 import { Order } from '../../schemas';
-import { skuOf } from '../context';
 import { check, eventually, expectBody, expectProblem, fail } from '../expect';
 import type { CheckDefinition } from './types';
 
@@ -13,16 +11,8 @@ export const stockChecks: CheckDefinition[] = [
   {
     name: 'stock.burst',
     async run(ctx) {
-      const sku = skuOf(990 + randomInt(0, 10));
-      // Bring the scarce SKU to a known level: restock up, or buy the surplus away.
-      let level = await ctx.stock(sku);
-      if (level < LEVEL) level = (await ctx.restock(sku, LEVEL - level)).stock;
-      while (level > LEVEL) {
-        const drain = await ctx.placeTerminal(ctx.api.newCustomer('drain'), [{ sku, quantity: Math.min(level - LEVEL, 1000) }]);
-        check(drain.status === 'CONFIRMED', `draining ${sku} to ${LEVEL}: order ended ${drain.status}`);
-        level = await ctx.stock(sku);
-      }
-      check(level === LEVEL, `could not bring ${sku} to stock ${LEVEL} (it is ${level}); is another client ordering it?`);
+      const sku = ctx.scarceSku();
+      await ctx.bringStockTo(sku, LEVEL);
 
       const customer = ctx.api.newCustomer('burst');
       const tokens: PaymentToken[] = Array.from({ length: LEVEL + EXTRA }, (_, i) => (i % 3 === 2 ? 'tok_decline' : 'tok_ok'));

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAdr } from '../src/core/adr';
 import { answersTemplate } from '../src/core/template';
-import { comparisonFixture } from './fixtures/comparison';
+import { comparisonFixture, comparisonV2Fixture } from './fixtures/comparison';
 import { IDLE_BURSTY_EVENTS, SMALL_TEAM_MVP } from './fixtures/answers';
+import { FOURTEEN_TEAMS } from './fixtures/profiles';
 import { runCli, spawnCli, tempDir } from './helpers';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -174,6 +175,27 @@ describe('archbench verify', () => {
     expect(r.stderr).toMatch(/was decided without evidence for the chosen option .* nothing to verify/);
     const noFlag = await runCli(['verify', '1'], tmp.dir);
     expect(noFlag.code).toBe(3);
+  });
+
+  it('exits 3 for a hybrid decided without the hybrid measured: the monolith does not stand in for it', async () => {
+    tmp.write('fourteen.yaml', answersTemplate(FOURTEEN_TEAMS));
+    tmp.write('v2.json', JSON.stringify(comparisonV2Fixture({ topologies: ['monolith', 'microservices-http', 'serverless'] })));
+    const d = await runCli(['decide', '--answers', 'fourteen.yaml', '--comparison', 'v2.json'], tmp.dir);
+    expect(d.stdout).toMatch(/1 {2}Hybrid +[\d.]+ {2}answers and priors only/);
+    const adr = readFileSync(
+      join(
+        tmp.dir,
+        'docs/decisions',
+        readdirSync(join(tmp.dir, 'docs/decisions')).find((f) => f.startsWith('0001-') && f.endsWith('.md'))!,
+      ),
+      'utf8',
+    );
+    expect(adr).toContain('The chosen option has no measured topology, so there is nothing machine-checkable yet');
+    expect(adr).not.toMatch(/no more processes than the 1 measured|monolith-p95/);
+    const r = await runCli(['verify', '1', '--comparison', 'v2.json'], tmp.dir);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/decided without evidence for the chosen option .* evidence that measures the chosen option/);
   });
 
   it('exits 2 for an ADR without a confirmation block or a comparison of the wrong version', async () => {

@@ -403,7 +403,7 @@ function cmdVerify(args: string[], io: CliIo): number {
   const checks = checkConfirmation(confirmation, evidence);
   if (checks.length === 0) {
     io.stderr.write(
-      `archbench: ${shown} was decided without evidence for the chosen option (model v${confirmation.modelVersion}): no measured thresholds were recorded, so there is nothing to verify; decide again with --comparison to record some\n`,
+      `archbench: ${shown} was decided without evidence for the chosen option (model v${confirmation.modelVersion}): no measured thresholds were recorded, so there is nothing to verify; decide again with --comparison evidence that measures the chosen option to record some\n`,
     );
     return EXIT_NO_EVIDENCE;
   }

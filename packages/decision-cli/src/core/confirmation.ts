@@ -53,12 +53,12 @@ export const Confirmation = z
   .strict();
 export type Confirmation = z.infer<typeof Confirmation>;
 
-/** Topologies whose numbers confirm an option: a hybrid is confirmed on its monolith core. */
+/**
+ * The topology whose numbers confirm an option: the one measured for it, or none. Another option's
+ * numbers never stand in (a hybrid is not confirmed on the monolith: it runs more processes).
+ */
 function confirmingTopology(option: OptionId, result: ScoreResult): string | null {
-  const measured = result.ranking.find((o) => o.option === option)?.measuredAs ?? null;
-  if (measured) return measured;
-  if (option === 'hybrid') return result.ranking.find((o) => o.option === 'modular-monolith')?.measuredAs ?? null;
-  return null;
+  return result.ranking.find((o) => o.option === option)?.measuredAs ?? null;
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -57,6 +57,18 @@ describe('monthly cost', () => {
     expect(requests.usd).toBeGreaterThan(0);
   });
 
+  it("bills GB-s for a read's and an order's wall time at the profile's mix, not the runs' mix as it came", () => {
+    const lambda = withOverrides(DEFAULT_PRICES, ['gb-second=0.0000166667']);
+    const serverless = inputs({ topology: 'serverless', billing: 'per-request', requestsPerOrder: 3, queueMessagesPerOrder: 2 });
+    const gbSeconds = (e: ReturnType<typeof estimateCost>) => e.lines.find((l) => l.priceId === 'gb-second')!.quantity;
+    // steady-200 sends 20 % orders: 0.8 × 4 ms + 0.2 × 100 ms = 23.2 ms a request at 0.128 GB.
+    const perKind = estimateCost({ ...serverless, wallMs: 210, wallMsPerRead: 4, wallMsPerOrder: 100 }, steady, { prices: lambda });
+    expect(gbSeconds(perKind)).toBeCloseTo(monthlyRequests(steady) * 0.0232 * 0.128, -2);
+    // A file without the per-kind figures still prices the wall time it has.
+    const old = estimateCost({ ...serverless, wallMs: 210 }, steady, { prices: lambda });
+    expect(gbSeconds(old)).toBeCloseTo(monthlyRequests(steady) * 0.21 * 0.128, -2);
+  });
+
   it('uses overridden prices and says who set them', () => {
     const prices = withOverrides(DEFAULT_PRICES, ['vcpu-hour=0.08']);
     expect(prices.find((p) => p.id === 'vcpu-hour')).toMatchObject({ value: 0.08, overriddenBy: '--price vcpu-hour=0.08' });

@@ -14,7 +14,7 @@ import type {
   PriceAssumption,
   TopologyResult,
 } from '@archbench/contracts/comparison';
-import { COMPARISON_SCHEMA_VERSION } from '@archbench/contracts/comparison';
+import { COMPARISON_SCHEMA_VERSION, REFERENCE_ORDER_SHARE } from '@archbench/contracts/comparison';
 import { mintToken } from '@archbench/contracts/tokens';
 import { costSection } from '../cost/model';
 import type { RunExtras } from '../engine/embedded-engine';
@@ -119,6 +119,31 @@ export function isReadsAtCapacity(scenario: ScenarioDefinition): boolean {
   return readsOnly(scenario) && loadModelOf(scenario.load) === 'closed';
 }
 
+/**
+ * Whether a scenario's latency makes the wall time per read: a read-only open-model run (browse,
+ * at a moderate fixed rate, so without the queueing of a run at capacity) when the profile has one,
+ * else the reads run.
+ * @example readWallCounted(browse(60, 2), PROFILES.quick.scenarios) // true; reads(8, 2): false
+ */
+export function readWallCounted(scenario: ScenarioDefinition, all: readonly ScenarioDefinition[]): boolean {
+  const open = (s: ScenarioDefinition) => readsOnly(s) && loadModelOf(s.load) === 'open';
+  return readsOnly(scenario) && (open(scenario) || !all.some(open));
+}
+
+/** A run that sends only orders (checkout): CPU, wall time and hops per order. */
+export function ordersOnly(scenario: ScenarioDefinition): boolean {
+  return scenario.mix.every((x) => x.kind === 'place-order');
+}
+
+/**
+ * A read's and an order's figure mixed at REFERENCE_ORDER_SHARE (80 % reads, 20 % orders), the one
+ * mix every topology's "per public request" figures are given at; null without both.
+ * @example atReferenceMix(0.1, 0.5) // 0.18
+ */
+export function atReferenceMix(perRead: number | null, perOrder: number | null): number | null {
+  return perRead === null || perOrder === null ? null : (1 - REFERENCE_ORDER_SHARE) * perRead + REFERENCE_ORDER_SHARE * perOrder;
+}
+
 function readsOnly(scenario: ScenarioDefinition): boolean {
   return scenario.mix.every((x) => x.kind !== 'place-order');
 }
@@ -136,6 +161,13 @@ interface Tally {
    */
   readCpuSeconds: number;
   readRequests: number;
+  /** Internal calls of the runs that make the CPU per read, when the topology counts them. */
+  readInternalCalls: number | undefined;
+  /** Latency summed over the requests of the run that makes the wall time per read (readWallCounted) and of checkout. */
+  readWallSumMs: number;
+  readWallRequests: number;
+  orderWallSumMs: number;
+  orderWallRequests: number;
   publicRequests: number;
   internalCalls: number | undefined;
   /** Deltas of serverless counters over order-only scenarios. */
@@ -210,6 +242,11 @@ function newTally(): Tally {
     orderOnlyOrders: 0,
     readCpuSeconds: 0,
     readRequests: 0,
+    readInternalCalls: undefined,
+    readWallSumMs: 0,
+    readWallRequests: 0,
+    orderWallSumMs: 0,
+    orderWallRequests: 0,
     publicRequests: 0,
     internalCalls: undefined,
     orderInvocations: undefined,
@@ -499,15 +536,24 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     }
     const after = rest?.snapshot ?? (await m.snapshot());
     const metricsAfter = await m.scrapeMetrics();
-    const orderOnly = scenario.mix.every((x) => x.kind === 'place-order');
+    const orderOnly = ordersOnly(scenario);
     const readOnly = readsCounted(scenario, profile.scenarios);
+    const latencySumMs = (result.latencyMs.mean ?? result.latencyMs.p50) * result.requests;
     // Reads at capacity measure the read throughput and the CPU per read only: the per-request
     // figures (CPU, wall time and hops per public request) stay those of the profile's other runs.
     const aside = isReadsAtCapacity(scenario);
     if (!aside) {
       tally.ordersPlaced += result.ordersPlaced;
       tally.publicRequests += result.requests;
-      tally.latencySumMs += (result.latencyMs.mean ?? result.latencyMs.p50) * result.requests;
+      tally.latencySumMs += latencySumMs;
+    }
+    if (readWallCounted(scenario, profile.scenarios)) {
+      tally.readWallSumMs += latencySumMs;
+      tally.readWallRequests += result.requests;
+    }
+    if (orderOnly) {
+      tally.orderWallSumMs += latencySumMs;
+      tally.orderWallRequests += result.requests;
     }
     if (before && after) {
       tally.peakRssBytes = Math.max(tally.peakRssBytes ?? 0, after.rssBytes);
@@ -520,6 +566,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     if (readOnly) tally.readRequests += result.requests;
     const calls = delta(counter(metricsBefore, 'archbench_internal_calls_total'), counter(metricsAfter, 'archbench_internal_calls_total'));
     if (calls !== undefined && !aside) tally.internalCalls = (tally.internalCalls ?? 0) + calls;
+    if (calls !== undefined && readOnly) tally.readInternalCalls = (tally.readInternalCalls ?? 0) + calls;
     if (orderOnly) {
       const add = (key: 'orderInvocations' | 'orderQueueMessages' | 'orderInternalCalls' | 'orderRowsWritten', metric: string) => {
         const d = delta(counter(metricsBefore, metric), counter(metricsAfter, metric));
@@ -556,7 +603,8 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     rounds: profile.rounds,
     skippedTopologies: skipped.length > 0 ? skipped : undefined,
     mode: targetMode ? 'target' : 'started',
-    experiments: ['load', ...[...experiments].sort()],
+    // What ran: cold start never runs against targets, and faults only when one was not skipped.
+    experiments: ['load', ...[...experiments].filter((e) => (e === 'coldstart' ? !targetMode : e === 'faults' ? faults.length > 0 : true)).sort()],
     faults,
     skippedFaults: skippedFaults.length > 0 ? skippedFaults : undefined,
     cost: costSection(topologies, (t) => billing.get(t.name) ?? 'provisioned', { prices: options.prices, profiles: options.loadProfiles }),
@@ -568,9 +616,14 @@ function topologyResult(m: Measured, t: Tally): TopologyResult {
   const useOrderOnly = t.orderOnlyOrders > 0;
   const cpu = useOrderOnly ? t.orderCpuSeconds : (t.cpuSeconds ?? 0);
   const orders = useOrderOnly ? t.orderOnlyOrders : t.ordersPlaced;
-  let hops: number | null = null;
-  if (t.internalCalls !== undefined && t.publicRequests > 0) hops = t.internalCalls / t.publicRequests;
-  else if (measuredServer && t.processCount === 1 && m.billing === 'provisioned') hops = 0; // one process: no internal calls by construction
+  // One process: no internal calls by construction.
+  const oneProcess = measuredServer && t.processCount === 1 && m.billing === 'provisioned';
+  const hopsPerRead = t.readInternalCalls !== undefined && t.readRequests > 0 ? t.readInternalCalls / t.readRequests : oneProcess ? 0 : null;
+  const hopsPerOrder = t.orderInternalCalls !== undefined && t.orderOnlyOrders > 0 ? t.orderInternalCalls / t.orderOnlyOrders : oneProcess ? 0 : null;
+  // At the reference mix when both kinds were measured; else over the runs as they came (a profile without reads or orders).
+  let hops: number | null = atReferenceMix(hopsPerRead, hopsPerOrder);
+  if (hops === null && t.internalCalls !== undefined && t.publicRequests > 0) hops = t.internalCalls / t.publicRequests;
+  else if (hops === null && oneProcess) hops = 0;
 
   let requestsPerOrder: number | null = null;
   if (t.orderOnlyOrders > 0) {
@@ -590,6 +643,13 @@ function topologyResult(m: Measured, t: Tally): TopologyResult {
         }
       : null;
   const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  const r3OrNull = (v: number | null) => (v === null ? null : r3(v));
+  const cpuMsPerRead = measuredServer && t.readRequests > 0 ? (t.readCpuSeconds * 1000) / t.readRequests : null;
+  const cpuMsPerOrder = measuredServer && t.orderOnlyOrders > 0 ? (t.orderCpuSeconds * 1000) / t.orderOnlyOrders : null;
+  const cpuMsAsCame = measuredServer && t.publicRequests > 0 ? ((t.cpuSeconds ?? 0) * 1000) / t.publicRequests : 0;
+  const wallMsPerRead = t.readWallRequests > 0 ? t.readWallSumMs / t.readWallRequests : null;
+  const wallMsPerOrder = t.orderWallRequests > 0 ? t.orderWallSumMs / t.orderWallRequests : null;
+  const wallMsAsCame = t.publicRequests > 0 ? t.latencySumMs / t.publicRequests : 0;
   return {
     name: m.name,
     processCount: measuredServer ? Math.max(1, t.processCount ?? 1) : null,
@@ -612,10 +672,14 @@ function topologyResult(m: Measured, t: Tally): TopologyResult {
           }
         : null,
     perRequest: {
-      cpuMs: measuredServer && t.publicRequests > 0 ? r3(((t.cpuSeconds ?? 0) * 1000) / t.publicRequests) : 0,
-      cpuMsPerRead: measuredServer && t.readRequests > 0 ? r3((t.readCpuSeconds * 1000) / t.readRequests) : null,
-      cpuMsPerOrder: measuredServer && t.orderOnlyOrders > 0 ? r3((t.orderCpuSeconds * 1000) / t.orderOnlyOrders) : null,
-      wallMs: t.publicRequests > 0 ? r3(t.latencySumMs / t.publicRequests) : 0,
+      cpuMs: r3(atReferenceMix(cpuMsPerRead, cpuMsPerOrder) ?? cpuMsAsCame),
+      cpuMsPerRead: r3OrNull(cpuMsPerRead),
+      cpuMsPerOrder: r3OrNull(cpuMsPerOrder),
+      wallMs: r3(atReferenceMix(wallMsPerRead, wallMsPerOrder) ?? wallMsAsCame),
+      wallMsPerRead: r3OrNull(wallMsPerRead),
+      wallMsPerOrder: r3OrNull(wallMsPerOrder),
+      hopsPerRead: r3OrNull(hopsPerRead),
+      hopsPerOrder: r3OrNull(hopsPerOrder),
       requestsPerOrder: requestsPerOrder === null ? null : r3(requestsPerOrder),
       queueMessagesPerOrder: queueMessagesPerOrder === null ? null : r3(queueMessagesPerOrder),
       rssBytesPerProcess: measuredServer && t.peakRssBytes !== null && t.processCount ? Math.round(t.peakRssBytes / t.processCount) : null,

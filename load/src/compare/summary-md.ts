@@ -1,4 +1,4 @@
-import { pairedThroughputRatio } from '@archbench/contracts/comparison';
+import { REFERENCE_ORDER_SHARE, pairedThroughputRatio } from '@archbench/contracts/comparison';
 import type { Comparison, ScenarioResult, TopologyResult } from '@archbench/contracts/comparison';
 
 function ms(value: number): string {
@@ -65,7 +65,9 @@ export function renderSummary(comparison: Comparison): string {
   const mono = comparison.topologies.find((t) => t.name === 'monolith');
   lines.push('### Server side');
   lines.push('');
-  lines.push('| Topology | Processes | CPU s / 1k orders | Peak RSS | Idle RSS | Hops / request | CPU vs monolith | Peak RSS vs monolith |');
+  lines.push(
+    `| Topology | Processes | CPU s / 1k orders | Peak RSS | Idle RSS | Hops / request (${Math.round((1 - REFERENCE_ORDER_SHARE) * 100)}/${Math.round(REFERENCE_ORDER_SHARE * 100)} mix) | CPU vs monolith | Peak RSS vs monolith |`,
+  );
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const hops = (t: TopologyResult) => (t.hopsPerRequest === null ? 'not measured' : t.hopsPerRequest.toFixed(2));
   for (const t of comparison.topologies) {
@@ -215,14 +217,21 @@ function renderExtras(comparison: Comparison): string[] {
   if (withPerRequest.length > 0) {
     lines.push('### Per request (cost model inputs)');
     lines.push('');
-    lines.push('| Topology | CPU-ms / read | CPU-ms / order | Wall ms / request | Invocations / order | Queue messages / order | RSS / process |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(
+      '| Topology | CPU-ms / read | CPU-ms / order | Wall ms / read | Wall ms / order | Hops / read | Hops / order | Invocations / order | Queue messages / order | RSS / process |',
+    );
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const t of withPerRequest) {
       const p = t.perRequest!;
       lines.push(
-        `| ${t.name} | ${n(p.cpuMsPerRead)} | ${n(p.cpuMsPerOrder)} | ${n(p.wallMs)} | ${n(p.requestsPerOrder)} | ${n(p.queueMessagesPerOrder)} | ${bytes(p.rssBytesPerProcess)} |`,
+        `| ${t.name} | ${n(p.cpuMsPerRead)} | ${n(p.cpuMsPerOrder)} | ${n(p.wallMsPerRead)} | ${n(p.wallMsPerOrder)} | ${n(p.hopsPerRead)} | ${n(p.hopsPerOrder)} | ${n(p.requestsPerOrder)} | ` +
+          `${n(p.queueMessagesPerOrder)} | ${bytes(p.rssBytesPerProcess)} |`,
       );
     }
+    lines.push('');
+    lines.push(
+      `Each kind of request is measured in its own run: reads in reads (CPU) and browse (wall time, at a moderate fixed rate), orders in checkout (at capacity, so their wall time includes a saturated server's queueing). Figures "per request" elsewhere mix them at ${Math.round((1 - REFERENCE_ORDER_SHARE) * 100)} % reads and ${Math.round(REFERENCE_ORDER_SHARE * 100)} % orders for every topology; the cost model mixes them at each load profile's share.`,
+    );
     lines.push('');
   }
   return lines;

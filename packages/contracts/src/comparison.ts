@@ -122,12 +122,24 @@ export const IdleFigures = z.object({
 });
 export type IdleFigures = z.infer<typeof IdleFigures>;
 
-/** The per-request figures a pay-per-use cost model needs (from the checkout, reads and browse runs). */
+/**
+ * The share of orders among public requests at which the per-request figures of a result are
+ * given (`perRequest.cpuMs`, `perRequest.wallMs`, `hopsPerRequest`): the mixed scenario's 80 %
+ * reads, 20 % orders. Every topology is then described at the same mix. Taken over the runs as
+ * they came, the figures would mix reads and orders in whatever proportion each topology's
+ * closed-model runs reached (a fast topology's requests mostly orders, a slow one's mostly reads),
+ * and could not be compared across topologies.
+ */
+export const REFERENCE_ORDER_SHARE = 0.2;
+
+/**
+ * The per-request figures a pay-per-use cost model needs. Each kind of request is measured on its
+ * own: reads in the reads run (or browse), orders in checkout; the figures "per public request"
+ * are the two mixed at REFERENCE_ORDER_SHARE. Files written before the per-kind figures existed
+ * hold the figures over all runs but the reads run, as they came.
+ */
 export const PerRequestFigures = z.object({
-  /**
-   * Server CPU per public request, ms, summed over processes (every run but the reads at
-   * capacity: browse + checkout in quick).
-   */
+  /** Server CPU per public request, ms, summed over processes, at REFERENCE_ORDER_SHARE. */
   cpuMs: z.number().nonnegative(),
   /**
    * Server CPU per catalog read, ms: from the reads run at capacity (closed model), the regime a
@@ -136,8 +148,23 @@ export const PerRequestFigures = z.object({
   cpuMsPerRead: z.number().nonnegative().nullable().optional(),
   /** Server CPU per order (checkout only), ms. */
   cpuMsPerOrder: z.number().nonnegative().nullable(),
-  /** Mean wall time of a public request as the client saw it, ms. */
+  /** Mean wall time of a public request as the client saw it, ms, at REFERENCE_ORDER_SHARE. */
   wallMs: z.number().nonnegative(),
+  /**
+   * Mean wall time of a read, ms: from browse, an open-model run at a moderate fixed rate, so
+   * without the queueing of a run at capacity (what a platform that scales out bills); from the
+   * reads run when there is no browse.
+   */
+  wallMsPerRead: z.number().nonnegative().nullable().optional(),
+  /**
+   * Mean wall time of an order, ms (checkout: closed model, so at capacity, with the queueing of
+   * a saturated server: an upper bound of what a platform that scales out bills).
+   */
+  wallMsPerOrder: z.number().nonnegative().nullable().optional(),
+  /** Internal requests per read (in the run that gives the CPU per read); null when unmeasured. */
+  hopsPerRead: z.number().nonnegative().nullable().optional(),
+  /** Internal requests per order (checkout, asynchronous work included); null when unmeasured. */
+  hopsPerOrder: z.number().nonnegative().nullable().optional(),
   /** Invocations one order costs: the public request plus every internal request or consumer call. Null when unmeasured. */
   requestsPerOrder: z.number().nonnegative().nullable(),
   /** Queue/broker messages one order sends. 0 where there is no queue; null when unmeasured. */
@@ -176,7 +203,7 @@ export const TopologyResult = z.object({
   peakRssBytes: z.number().int().nonnegative().nullable(),
   /** Resident memory summed over processes at rest (before the runs), bytes. */
   idleRssBytes: z.number().int().nonnegative().nullable().optional(),
-  /** Internal requests per public request; 0 for the monolith. Null when unmeasured. */
+  /** Internal requests per public request at REFERENCE_ORDER_SHARE (see PerRequestFigures); 0 for the monolith. Null when unmeasured. */
   hopsPerRequest: z.number().nonnegative().nullable(),
   /** Consistency cost seen during the run; null fields are unmeasured. */
   consistency: z

@@ -17,8 +17,11 @@ export interface CostInputs {
   /** CPU per catalog read and per order, ms (summed over processes). */
   cpuMsPerRead: number | null;
   cpuMsPerOrder: number | null;
-  /** Mean wall time of a public request, ms (for GB-s pricing). */
+  /** Mean wall time of a public request, ms (for GB-s pricing when the per-kind figures are missing). */
   wallMs: number | null;
+  /** Mean wall time of a read and of an order, ms (GB-s pricing: mixed at the profile's order share). */
+  wallMsPerRead?: number | null;
+  wallMsPerOrder?: number | null;
   /** Peak and idle resident memory summed over processes, bytes. */
   peakRssBytes: number | null;
   idleRssBytes: number | null;
@@ -59,6 +62,8 @@ export function costInputsOf(t: TopologyResult, billing: BillingModel): CostInpu
     cpuMsPerRead: pr?.cpuMsPerRead ?? pr?.cpuMs ?? null,
     cpuMsPerOrder: pr?.cpuMsPerOrder ?? (t.cpuSecondsPer1kOrders === null ? null : t.cpuSecondsPer1kOrders),
     wallMs: pr?.wallMs ?? null,
+    wallMsPerRead: pr?.wallMsPerRead ?? null,
+    wallMsPerOrder: pr?.wallMsPerOrder ?? null,
     peakRssBytes: t.peakRssBytes,
     idleRssBytes: t.idle?.rssBytes ?? t.idleRssBytes ?? null,
     requestsPerOrder: pr?.requestsPerOrder ?? null,
@@ -152,7 +157,13 @@ export function estimateCost(inputs: CostInputs, profile: LoadProfile, options: 
   const plan = priceOf(prices, 'workers-plan-month');
   const extraRequests = Math.max(0, invocations - priceOf(prices, 'workers-included-requests'));
   const extraCpuMs = Math.max(0, cpuMs - priceOf(prices, 'workers-included-cpu-ms'));
-  const gbSeconds = requests * ((inputs.wallMs ?? 0) / 1000) * priceOf(prices, 'gb-per-invocation');
+  // Billed duration at the profile's mix of reads and orders, like the CPU; a file without the
+  // per-kind figures has only the wall time of its runs as they came.
+  const readWall = inputs.wallMsPerRead ?? null;
+  const orderWall = inputs.wallMsPerOrder ?? null;
+  const wallMsPerRequest =
+    readWall !== null && orderWall !== null ? (1 - profile.orderShare) * readWall + profile.orderShare * orderWall : (inputs.wallMs ?? 0);
+  const gbSeconds = requests * (wallMsPerRequest / 1000) * priceOf(prices, 'gb-per-invocation');
   const queueOps = orders * (inputs.queueMessagesPerOrder ?? 0) * 3;
   if (inputs.queueMessagesPerOrder === null) notes.push('queue messages per order not measured: queue operations not priced');
   const extraQueueOps = Math.max(0, queueOps - priceOf(prices, 'queue-included-operations'));

@@ -308,6 +308,16 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       let paymentId: string | undefined;
       try {
         await db.transaction().execute(async (trx) => {
+          // The key first, before any stock is touched: a concurrent request with the same key
+          // waits here for this transaction (PostgreSQL) and then fails on the key, and is answered
+          // as a replay below, instead of reserving after this one and being refused for stock
+          // this order took. A refusal rolls the key back with everything else.
+          if (options.idempotencyKey !== undefined && hash !== undefined) {
+            await trx
+              .insertInto('idempotency_keys')
+              .values({ customer_id: customerId, key: options.idempotencyKey, request_hash: hash, order_id: id, created_at: now })
+              .execute();
+          }
           // In SKU order: the order's items as stored and as answered.
           const items = await catalog.reserve(shareTransaction(trx), body.items);
           const totalCents = orderTotal(items);
@@ -322,12 +332,6 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
           // The charge row commits with the order: one commit for both (see payments.openCharge).
           paymentId = await payments.openCharge(trx, id, totalCents);
           pending = pendingOrder({ id, customerId, items, totalCents, now });
-          if (options.idempotencyKey !== undefined && hash !== undefined) {
-            await trx
-              .insertInto('idempotency_keys')
-              .values({ customer_id: customerId, key: options.idempotencyKey, request_hash: hash, order_id: id, created_at: now })
-              .execute();
-          }
         });
       } catch (error) {
         // A concurrent request with the same key won the race: answer as its replay.

@@ -61,7 +61,9 @@ export const WORKERS: readonly WorkerDefinition[] = [
     name: 'payments',
     entry: 'src/workers/payments/index.ts',
     scriptName: 'archbench-payments',
-    producers: { EVENTS_QUEUE: QUEUES.orderEvents },
+    // PAYMENTS_QUEUE: the refund of a capture that arrived after its order was rejected goes to
+    // its own queue, as a cancel's refund does.
+    producers: { PAYMENTS_QUEUE: QUEUES.payments, EVENTS_QUEUE: QUEUES.orderEvents },
     consumers: [{ queue: QUEUES.payments, deadLetterQueue: QUEUES.deadLetters }],
     services: {},
     // The sweeps that resume saga work a queue lost (src/workers/payments/reconcile.ts): PENDING

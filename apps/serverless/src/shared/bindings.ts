@@ -39,7 +39,10 @@ export type ApiBindings = Pick<
   | 'CORS_ORIGINS'
   | 'LOG_LEVEL'
 >;
-export type PaymentsBindings = Pick<Bindings, 'DB' | 'EVENTS_QUEUE' | 'PAYMENT_LATENCY_MS' | 'PAYMENT_SLOW_MS' | 'PAYMENT_FAILURE_RATE' | 'LOG_LEVEL'>;
+export type PaymentsBindings = Pick<
+  Bindings,
+  'DB' | 'PAYMENTS_QUEUE' | 'EVENTS_QUEUE' | 'PAYMENT_LATENCY_MS' | 'PAYMENT_SLOW_MS' | 'PAYMENT_FAILURE_RATE' | 'LOG_LEVEL'
+>;
 export type ShippingBindings = Pick<Bindings, 'DB' | 'LOG_LEVEL'>;
 
 /** A numeric setting from `vars` (strings on the platform), or the default when unset or not a number. */

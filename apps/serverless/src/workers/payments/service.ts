@@ -10,7 +10,12 @@ import type { WorkerMetrics } from '../../shared/metrics';
 import { nowIso, releaseStockIf } from '../../shared/orders-store';
 import { QUEUES } from '../../topology';
 
-/** A charge left PENDING this long was cut off mid-call (the invocation died): give up on it rather than risk a second capture. */
+/**
+ * A charge left PENDING this long was cut off mid-call (the invocation died), or its provider call
+ * is only slow: the order is rejected rather than risk a second capture. There is no call timeout
+ * below this (a queue invocation may run for minutes): a call that outlives the rule is still
+ * heard, and when it captured, the capture is recorded and refunded (`refundLateCaptures`).
+ */
 export const STALE_CHARGE_MS = 30_000;
 
 /** Thrown to have the message delivered again later (another attempt is still in flight). */
@@ -53,8 +58,8 @@ interface Settlement {
   order: OrderRow;
   paymentId: string;
   outcome: ChargeOutcome;
+  /** The provider's reference when this invocation called it (a fresh answer); null when settled from the stored record. */
   providerRef: string | null;
-  redelivered: boolean;
 }
 
 const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, RejectionReason> = { DECLINED: 'payment_declined', FAILED: 'payment_provider_error' };
@@ -65,16 +70,20 @@ const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, RejectionReason> = { 
  * row is written before the provider is called, so a redelivered message never charges twice),
  * the provider calls run concurrently, one D1 round trip settles every order (status-guarded, a
  * reject releasing its stock in the same batch) and one `sendBatch` emits the OrderConfirmed
- * events. Every step is safe to repeat: queues deliver at least once.
+ * events of the orders that batch confirmed. A capture whose order was rejected meanwhile is
+ * refunded. Every step is safe to repeat: queues deliver at least once.
  */
 export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDeps) {
   const db: D1Database = env.DB;
 
   function settleStatements(s: Settlement): D1PreparedStatement[] {
     const now = nowIso();
-    const record = db
-      .prepare("UPDATE payments SET status = ?2, provider_ref = COALESCE(?3, provider_ref) WHERE id = ?1 AND status = 'PENDING'")
-      .bind(s.paymentId, s.outcome, s.providerRef);
+    // A fresh provider answer is recorded whatever the row says meanwhile: the stale-charge rule may
+    // have marked it FAILED while the call was still running, and a capture must not be hidden.
+    const record =
+      s.providerRef === null
+        ? db.prepare("UPDATE payments SET status = ?2 WHERE id = ?1 AND status = 'PENDING'").bind(s.paymentId, s.outcome)
+        : db.prepare('UPDATE payments SET status = ?2, provider_ref = ?3 WHERE id = ?1').bind(s.paymentId, s.outcome, s.providerRef);
     if (s.outcome === 'SUCCEEDED') {
       return [
         record,
@@ -90,6 +99,34 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         .prepare("UPDATE orders SET status = 'REJECTED', payment_status = ?2, rejection_reason = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'PENDING'")
         .bind(s.order.id, s.outcome, REASONS[s.outcome], now),
     ];
+  }
+
+  /**
+   * The refund of captures whose orders were rejected before the provider answered (the stale-charge
+   * rule gave up on a call that was only slow): one round trip records a PENDING refund row and
+   * marks the order's payment REFUNDED (the order stays REJECTED, its stock was released with the
+   * rejection), then `refund` commands go to the payments queue, as a cancel's refund does. At most
+   * one refund per order (the unique (order_id, kind) row), so a repeat records and sends nothing.
+   */
+  async function refundLateCaptures(orders: readonly OrderRow[]): Promise<void> {
+    const now = nowIso();
+    const written = await db.batch(
+      orders.flatMap((order) => [
+        db
+          .prepare(
+            "INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) SELECT ?2, id, 'refund', 'PENDING', total_cents, NULL, ?3 FROM orders WHERE id = ?1 AND status = 'REJECTED' ON CONFLICT (order_id, kind) DO NOTHING RETURNING id",
+          )
+          .bind(order.id, newId('pay'), now),
+        db
+          .prepare("UPDATE orders SET payment_status = 'REFUNDED', updated_at = ?2 WHERE id = ?1 AND status = 'REJECTED' AND payment_status != 'REFUNDED'")
+          .bind(order.id, now),
+      ]),
+    );
+    const recorded = orders.filter((_, i) => (written[2 * i]?.results.length ?? 0) > 0);
+    if (recorded.length === 0) return;
+    for (const order of recorded) logger.warn({ orderId: order.id }, 'payment captured after the order was rejected; refunding it');
+    await env.PAYMENTS_QUEUE.sendBatch(recorded.map((order) => ({ body: { kind: 'refund' as const, orderId: order.id }, contentType: 'json' as const })));
+    metrics.sent(QUEUES.payments, recorded.length);
   }
 
   const confirmed = (order: OrderRow): OrderEvent => ({
@@ -131,6 +168,8 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       const results = await db.batch(reads);
 
       const settlements: Settlement[] = [];
+      // Captures of orders that are REJECTED: refunded once the settlements are written.
+      const lateCaptures: OrderRow[] = [];
       const refunds: Array<{ id: string; amountCents: number; outcome?: ChargeOutcome; providerRef?: string }> = [];
       const events: OrderEvent[] = [];
       const calls: Array<Promise<void>> = [];
@@ -153,6 +192,8 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         if (order.status !== 'PENDING') {
           // Settled already; a redelivery after a crash between confirm and send must still tell shipping (it is idempotent).
           if (order.status === 'CONFIRMED' && redelivered) events.push(confirmed(order));
+          // A late capture recorded by a delivery that failed before its refund was: refund it now (once).
+          if (order.status === 'REJECTED' && charge?.status === 'SUCCEEDED') lateCaptures.push(order);
           return;
         }
         if (claimed && charge !== undefined && charge.id === claims[index]) {
@@ -160,7 +201,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
           calls.push(
             provider.charge(order.payment_token as PaymentToken, Number(order.total_cents)).then((result) => {
               metrics.inc('payments', { result: result.outcome.toLowerCase() });
-              settlements.push({ order, paymentId, outcome: result.outcome, providerRef: result.providerRef, redelivered });
+              settlements.push({ order, paymentId, outcome: result.outcome, providerRef: result.providerRef });
             }),
           );
           return;
@@ -178,10 +219,10 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
             return;
           }
           logger.warn({ orderId: order.id }, 'charge was cut off mid-call; rejecting the order instead of charging twice');
-          settlements.push({ order, paymentId: charge.id, outcome: 'FAILED', providerRef: null, redelivered: true });
+          settlements.push({ order, paymentId: charge.id, outcome: 'FAILED', providerRef: null });
           return;
         }
-        settlements.push({ order, paymentId: charge.id, outcome: charge.status as ChargeOutcome, providerRef: null, redelivered: true });
+        settlements.push({ order, paymentId: charge.id, outcome: charge.status as ChargeOutcome, providerRef: null });
       });
       for (const refund of refunds) {
         calls.push(
@@ -214,9 +255,16 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         for (const s of settlements) {
           const changed = written[orderUpdateAt.get(s)!]?.meta.changes === 1;
           if (s.outcome === 'SUCCEEDED') {
-            if (changed) metrics.inc('orders', { outcome: 'confirmed' });
-            // The order may have been confirmed by an earlier delivery that died before sending.
-            if (changed || s.redelivered) events.push(confirmed(s.order));
+            // Shipping hears of the order only when this batch confirmed it. Unchanged, the order was
+            // no longer PENDING: only this call could confirm it (the charge is claimed once; a
+            // confirmed order read at the start is re-announced above), so it was rejected while the
+            // provider was still answering, and a capture it just recorded goes back.
+            if (changed) {
+              metrics.inc('orders', { outcome: 'confirmed' });
+              events.push(confirmed(s.order));
+            } else if (s.providerRef !== null) {
+              lateCaptures.push(s.order);
+            }
           } else if (changed) {
             metrics.inc('orders', { outcome: 'rejected' });
             metrics.inc('sagaCompensations');
@@ -227,6 +275,9 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         await env.EVENTS_QUEUE.sendBatch(events.map((body) => ({ body, contentType: 'json' as const })));
         metrics.sent(QUEUES.orderEvents, events.length);
       }
+      // Round trip 3, rarely: when it fails the batch is retried, and the redelivery (order REJECTED,
+      // charge SUCCEEDED, read in round trip 1) refunds what is still unrefunded.
+      if (lateCaptures.length > 0) await refundLateCaptures(lateCaptures);
       return outcomes;
     },
   };

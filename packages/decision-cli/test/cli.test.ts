@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAdr } from '../src/core/adr';
+import { withAnswer } from '../src/core/answers';
 import { answersTemplate } from '../src/core/template';
 import { comparisonFixture, comparisonV2Fixture } from './fixtures/comparison';
 import { IDLE_BURSTY_EVENTS, SMALL_TEAM_MVP } from './fixtures/answers';
@@ -248,6 +249,14 @@ describe('score and report', () => {
     expect(json.ranking).toHaveLength(4);
     expect(json.criteria[0].fits['modular-monolith']).toMatchObject({ fit: 5, source: 'answers' });
     expect(json.sensitivity.margin).toBeCloseTo(json.margin, 9);
+  });
+
+  it('score (model v2) never prints the € per 1,000 orders of model v1: without a monthly cost, the reason', async () => {
+    tmp.write('unknown-burst.yaml', answersTemplate(withAnswer(SMALL_TEAM_MVP, 'load.burstiness', 'unknown')));
+    const r = await runCli(['score', '--answers', 'unknown-burst.yaml', '--comparison', 'comparison.json'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('€');
+    expect(r.stdout).toMatch(/ {2}monolith: latency meets — .*; cost: load\.burstiness unknown, so the monthly cost cannot be estimated; 1 process/);
   });
 
   it('report writes one HTML file', async () => {

@@ -186,13 +186,15 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
     }
   }
   if (result.assessments.length) {
+    // Model v1 estimated € per 1,000 orders; later models only the monthly cost (USD).
+    const monthlyModel = Boolean(modelVersion(result.modelVersion)?.cost.monthly);
     lines.push('', 'Evidence:');
     for (const a of result.assessments) {
       const cost = a.monthly
         ? `${usd(a.monthly.monthlyUsd)} a month (${a.monthly.billing})`
-        : a.cost
+        : !monthlyModel && a.cost
           ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders`
-          : `cost: ${a.costReason}`;
+          : `cost: ${monthlyModel ? a.monthlyReason : a.costReason}`;
       const faults = a.faults
         ? `; faults: worst browse availability ${a.faults.worstAvailability ? `${(a.faults.worstAvailability.value * 100).toFixed(1)}% (${a.faults.worstAvailability.fault})` : '—'}, slowest recovery ${a.faults.slowestRecovery ? (Number.isFinite(a.faults.slowestRecovery.value) ? `${a.faults.slowestRecovery.value.toFixed(1)} s` : 'never') : '—'}${a.faults.broken.length ? `, ${a.faults.broken.join('; ')}` : ''}`
         : '';

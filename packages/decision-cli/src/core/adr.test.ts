@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonFixture } from '../../test/fixtures/comparison';
+import { comparisonFixture, comparisonV2Fixture } from '../../test/fixtures/comparison';
 import { IDLE_BURSTY_EVENTS, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
 import { decisionInput } from '../../test/fixtures/decision';
 import { addMoreInformation, MADR_HEADINGS, parseAdr, renderDecisionAdr, renderIndex, renderTemplateAdr, setAdrStatus, slugify } from './adr';
 import { extractConfirmation } from './confirmation';
+import { withAnswer } from './answers';
 import { evidenceFromComparison, NO_EVIDENCE } from './evidence';
+import { MODEL_V2 } from './model';
 
 const evidence = evidenceFromComparison(comparisonFixture(), 'results/comparison.json');
 
@@ -103,5 +105,20 @@ describe('record edits', () => {
         { number: 1, file: '0001-a.md', title: 'A', status: 'superseded by ADR-0002', date: '2025-01-01' },
       ]),
     ).toContain('| [0001](0001-a.md) | A | superseded by ADR-0002 | 2025-01-01 |\n| [0002](0002-b.md) | B | accepted | 2025-01-02 |');
+  });
+});
+
+describe('renderDecisionAdr: the cost column follows the model', () => {
+  const v2 = evidenceFromComparison(comparisonV2Fixture(), 'c2.json');
+
+  it('model v2 without a monthly cost (burstiness unknown): — and the reason, never a bare € per 1,000 orders', () => {
+    const text = renderDecisionAdr(decisionInput(withAnswer(SMALL_TEAM_MVP, 'load.burstiness', 'unknown'), v2, {}, MODEL_V2));
+    expect(text).not.toContain('€');
+    expect(text).toMatch(/\| `monolith` \| [^\n]* \| — \(load\.burstiness unknown, so the monthly cost cannot be estimated\) \| clean/);
+  });
+
+  it('model v1 keeps its € per 1,000 orders', () => {
+    const text = renderDecisionAdr(decisionInput(SMALL_TEAM_MVP, evidence));
+    expect(text).toMatch(/\| `monolith` \| [^\n]* \| €[\d.]+ \| clean/);
   });
 });

@@ -201,8 +201,10 @@ export function decisionTitle(option: OptionId, model: Model, answers: Answers):
 const pts = (n: number) => n.toFixed(1);
 
 /** The measured table: one row per topology and scenario. */
-function measuredTable(result: ScoreResult, evidence: Evidence): string {
+function measuredTable(result: ScoreResult, evidence: Evidence, model: Model): string {
   if (evidence.topologies.length === 0) return '_No measured evidence was given._';
+  // Model v1 estimated € per 1,000 orders; later models only the monthly cost (USD).
+  const monthlyModel = Boolean(model.cost.monthly);
   const rows = evidence.topologies.flatMap((t) =>
     t.scenarios.map((s) => [
       `\`${t.topology}\``,
@@ -225,7 +227,11 @@ function measuredTable(result: ScoreResult, evidence: Evidence): string {
       num(t?.cpuSecondsPer1kOrders ?? null, 2),
       t?.peakRssBytes ? num(t.peakRssBytes / 2 ** 20) : '—',
       t?.hopsPerRequest === null || t?.hopsPerRequest === undefined ? '—' : num(t.hopsPerRequest, 2),
-      a.monthly ? `${usd(a.monthly.monthlyUsd)}/month (${a.monthly.billing})` : a.cost ? eur(a.cost.totalEurPer1kOrders) : '—',
+      a.monthly
+        ? `${usd(a.monthly.monthlyUsd)}/month (${a.monthly.billing})`
+        : !monthlyModel && a.cost
+          ? eur(a.cost.totalEurPer1kOrders)
+          : `— (${monthlyModel ? a.monthlyReason : a.costReason})`,
       a.consistency ? `${a.consistency.verdict} (${a.consistency.detail})` : '—',
     ];
   });
@@ -366,7 +372,9 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
   const monthly = result.assessments.filter((a) => a.monthly);
   const costAssumptions = monthly.length
     ? monthly.map((a) => `${a.topology} ${a.monthly!.billing}, ${usd(a.monthly!.monthlyUsd)} a month: ${a.monthly!.assumptions.join(', ')}`)
-    : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []);
+    : model.cost.monthly
+      ? []
+      : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []);
   // The same price list, sources and dates as the comparison's summary.md (one shared model).
   const priceLines = monthly.length ? priceAssumptionLines(priceList(result.prices)) : [];
 
@@ -404,7 +412,7 @@ The team answered the archbench questionnaire (\`${input.answersSource}\`):
 
 ${answersTable(answers)}
 
-${evidence.sources.length ? `Measured evidence:\n\n${evidence.sources.map((s) => `* ${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} \`${s.path}\`: ${s.description}`).join('\n')}\n\n${measuredTable(result, evidence)}` : '_No measured evidence was given; every option is scored from the answers alone._'}
+${evidence.sources.length ? `Measured evidence:\n\n${evidence.sources.map((s) => `* ${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} \`${s.path}\`: ${s.description}`).join('\n')}\n\n${measuredTable(result, evidence, model)}` : '_No measured evidence was given; every option is scored from the answers alone._'}
 
 ## Decision Drivers
 

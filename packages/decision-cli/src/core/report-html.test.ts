@@ -4,6 +4,7 @@ import { FOURTEEN_TEAMS } from '../../test/fixtures/profiles';
 import { MODEL_V2 } from './model';
 import { SMALL_TEAM_MVP } from '../../test/fixtures/answers';
 import { decisionInput } from '../../test/fixtures/decision';
+import { withAnswer } from './answers';
 import { evidenceFromComparison, NO_EVIDENCE } from './evidence';
 import { renderHtmlReport } from './report-html';
 
@@ -92,5 +93,28 @@ describe('renderHtmlReport with model v2 and a version-2 comparison', () => {
     expect(titles).toContain('Estimated monthly cost at your load profile');
     expect(html).toContain('<h2>Faults</h2>');
     expect(html).toMatch(/<td>dependency-crash<\/td><td><code>monolith<\/code><\/td><td class="num">2\.0%<\/td>/);
+  });
+});
+
+describe('renderHtmlReport with model v2: one cost model', () => {
+  const evidence = evidenceFromComparison(comparisonV2Fixture(), 'c2.json');
+  const render = (answers = SMALL_TEAM_MVP) => {
+    const d = decisionInput(answers, evidence, {}, MODEL_V2);
+    return renderHtmlReport({ title: 'T', date: d.date, answers, result: d.result, sensitivity: d.sensitivity, evidence, model: d.model, generator: 'test' });
+  };
+  const chartTitles = (html: string) => [...html.matchAll(/<svg [^>]*aria-label="([^"]+)"/g)].map((m) => m[1]);
+
+  it('charts the monthly cost in USD only, never the € per 1,000 orders of model v1', () => {
+    const html = render();
+    expect(chartTitles(html)).toContain('Estimated monthly cost at your load profile');
+    expect(chartTitles(html)).not.toContain('Estimated cost per 1,000 orders');
+    expect(html).not.toContain('€');
+  });
+
+  it('shows — and why when the monthly cost cannot be estimated', () => {
+    const html = render(withAnswer(SMALL_TEAM_MVP, 'load.burstiness', 'unknown'));
+    expect(chartTitles(html).filter((t) => /cost/i.test(t!))).toEqual([]);
+    expect(html).not.toContain('€');
+    expect(html).toMatch(/<td class="num">— <span class="note">\(load\.burstiness unknown, so the monthly cost cannot be estimated\)<\/span><\/td>/);
   });
 });

@@ -81,18 +81,24 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         width: CHART_WIDTH,
       }),
     );
-    charts.push(
-      barChart({
-        title: 'Estimated cost per 1,000 orders',
-        unit: '€',
-        categories: topoNames,
-        series: [
-          { name: 'cost per 1,000 orders', values: topoNames.map((t) => result.assessments.find((a) => a.topology === t)?.cost?.totalEurPer1kOrders ?? null) },
-        ],
-        width: CHART_WIDTH,
-      }),
-    );
-    if (result.assessments.some((a) => a.monthly)) {
+    // One cost figure per model: model v1 estimated € per 1,000 orders, later models the monthly
+    // cost in USD at the answers' load profile (the cost model of `pnpm compare`).
+    if (!model.cost.monthly) {
+      charts.push(
+        barChart({
+          title: 'Estimated cost per 1,000 orders',
+          unit: '€',
+          categories: topoNames,
+          series: [
+            {
+              name: 'cost per 1,000 orders',
+              values: topoNames.map((t) => result.assessments.find((a) => a.topology === t)?.cost?.totalEurPer1kOrders ?? null),
+            },
+          ],
+          width: CHART_WIDTH,
+        }),
+      );
+    } else if (result.assessments.some((a) => a.monthly)) {
       charts.push(
         barChart({
           title: 'Estimated monthly cost at your load profile',
@@ -211,7 +217,7 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
   const assessRows = result.assessments
     .map((a) => {
       const t = evidence.topologies.find((x) => x.topology === a.topology);
-      return `<tr><td><code>${esc(a.topology)}</code></td><td>${esc(a.latency.status)}: ${esc(a.latency.reason)}</td><td class="num">${t?.processCount ?? '—'}</td><td class="num">${n(t?.cpuSecondsPer1kOrders ?? null, 2)}</td><td class="num">${t?.peakRssBytes ? n(t.peakRssBytes / 2 ** 20, 0) : '—'}</td><td class="num">${a.monthly ? `${usd(a.monthly.monthlyUsd)} / month (${a.monthly.billing})` : a.cost ? eur(a.cost.totalEurPer1kOrders) : `— <span class="note">(${esc(a.costReason)})</span>`}</td><td>${a.consistency ? esc(`${a.consistency.verdict}: ${a.consistency.detail}`) : '—'}</td></tr>`;
+      return `<tr><td><code>${esc(a.topology)}</code></td><td>${esc(a.latency.status)}: ${esc(a.latency.reason)}</td><td class="num">${t?.processCount ?? '—'}</td><td class="num">${n(t?.cpuSecondsPer1kOrders ?? null, 2)}</td><td class="num">${t?.peakRssBytes ? n(t.peakRssBytes / 2 ** 20, 0) : '—'}</td><td class="num">${a.monthly ? `${usd(a.monthly.monthlyUsd)} / month (${a.monthly.billing})` : !model.cost.monthly && a.cost ? eur(a.cost.totalEurPer1kOrders) : `— <span class="note">(${esc(model.cost.monthly ? a.monthlyReason : a.costReason)})</span>`}</td><td>${a.consistency ? esc(`${a.consistency.verdict}: ${a.consistency.detail}`) : '—'}</td></tr>`;
     })
     .join('');
 
@@ -225,7 +231,7 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
   const flip = sensitivity.smallestFlip ? esc(describeFlip(sensitivity.smallestFlip, title)) : 'no change of one or two answers flips it';
   const assumptions = result.assessments
     .flatMap((a) => (a.monthly ? [`${a.topology}: ${a.monthly.assumptions.join(', ')}`] : []))
-    .concat(result.assessments.some((a) => a.monthly) ? [] : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []));
+    .concat(model.cost.monthly ? [] : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []));
 
   return `<!doctype html>
 <html lang="en">

@@ -138,18 +138,18 @@ function renderExtras(comparison: Comparison): string[] {
     lines.push('### Faults');
     lines.push('');
     lines.push(
-      'Each under a steady mixed load (open model); availability and p95 over the fault window; lost/stuck/duplicates/drift read from the real state after the deadline.',
+      'Each under a steady mixed load (open model); availability and p95 over the fault window (an iteration dropped because every virtual user was still waiting counts as failed); lost/stuck/duplicates/drift read from the real state after the deadline.',
     );
     lines.push('');
     lines.push(
-      '| Topology | Fault | Browse available | Checkout succeeded | Orders lost | Orders stuck | Duplicate charges | Stock drift | Recovery | p95 during fault | Injection |',
+      '| Topology | Fault | Browse available | Checkout succeeded | Dropped | Orders lost | Orders stuck | Duplicate charges | Stock drift | Recovery | p95 during fault | Injection |',
     );
-    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const f of comparison.faults) {
       const recovery = f.recovered === false ? `not within ${f.recoverySeconds.toFixed(0)} s` : `${f.recoverySeconds.toFixed(1)} s`;
       const injection = f.injection ? `${f.injection.verified ? 'verified' : 'NOT VERIFIED'}: ${f.injection.detail}` : '—';
       lines.push(
-        `| ${f.topology} | ${FAULT_TITLES[f.fault] ?? f.fault} | ${share(f.browseAvailability)} | ${share(f.checkoutSuccess)} | ${f.ordersLost} | ${f.ordersStuck} | ${f.duplicateCharges} | ${f.stockDrift} | ${recovery} | ${ms(f.p95DuringFaultMs)} ms | ${injection.replace(/\|/g, '/')} |`,
+        `| ${f.topology} | ${FAULT_TITLES[f.fault] ?? f.fault} | ${share(f.browseAvailability)} | ${share(f.checkoutSuccess)} | ${f.droppedDuringFault ?? '—'} | ${f.ordersLost} | ${f.ordersStuck} | ${f.duplicateCharges} | ${f.stockDrift} | ${recovery} | ${ms(f.p95DuringFaultMs)} ms | ${injection.replace(/\|/g, '/')} |`,
       );
     }
     if (comparison.skippedFaults?.length) {

@@ -38,6 +38,12 @@ export interface RequestEvent {
   ms: number;
   orderId?: string;
   orderStatus?: string;
+  /**
+   * An open-model iteration that was due but never sent (every VU busy, as when the system hangs
+   * instead of refusing): a failure for the user who wanted it, with no latency to count (`ms` 0).
+   * Its kind is drawn from the mix, as the request it would have been.
+   */
+  dropped?: true;
 }
 
 export interface RunProgress {
@@ -235,7 +241,13 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
         let vu = free.pop();
         if (!vu && created < load.maxVUs) vu = createVuState(++created, options.tokens);
         if (vu) iterate(vu, dueAt);
-        else dropped++;
+        else {
+          dropped++;
+          if (tally.events) {
+            const kind = pickRequest(scenario.mix, Math.random) === 'place-order' ? 'order' : 'browse';
+            tally.events.push({ at: Math.round((dueAt - start) * 10) / 10, kind, status: 0, ok: false, ms: 0, dropped: true });
+          }
+        }
         index++;
       }
       await Promise.all(inFlight);

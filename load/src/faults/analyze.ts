@@ -22,6 +22,15 @@ export interface TimelineFigures {
   normal: { successRate: number; p95Ms: number };
   ordersSentDuringFault: number;
   browseSentDuringFault: number;
+  /** Iterations due during the fault window that were never sent (every VU busy): counted as failed above. */
+  droppedDuringFault: number;
+}
+
+/** Latencies of the requests that were sent (a dropped iteration has none). */
+function latencies(list: readonly RequestEvent[]): number[] {
+  const values: number[] = [];
+  for (const e of list) if (e.dropped !== true) values.push(e.ms);
+  return values;
 }
 
 function percentile(values: number[], p: number): number {
@@ -45,8 +54,9 @@ function requestSucceeded(event: RequestEvent, finalStatus: ReadonlyMap<string, 
  * Availability, p95 and recovery of one fault experiment from its per-request time line.
  *
  * - browse availability / checkout success: share of requests *scheduled* in
- *   [injectAt, windowEnd) that succeeded (see requestSucceeded);
- * - p95 during the fault: of those requests, latency counted from the scheduled time;
+ *   [injectAt, windowEnd) that succeeded (see requestSucceeded); an iteration dropped because
+ *   every VU was busy (a system that hangs rather than refuses) is scheduled and failed;
+ * - p95 during the fault: of the requests sent, latency counted from the scheduled time;
  * - recovery: from `liftAt` to the start of the first `recoveryWindowMs` in which every
  *   1-second bucket is normal: success share at least 99 % of the pre-fault share, and p95 at
  *   most max(3 × pre-fault p95, pre-fault p95 + 100 ms). Not recovered by the end of the run:
@@ -68,13 +78,7 @@ export function analyzeTimeline(
   // "Normal" is what this topology did before the fault, skipping the first second (connections opening).
   const before = events.filter((e) => e.at >= Math.min(bucketMs, window.injectAt / 2) && e.at < window.injectAt);
   const normalRate = before.length === 0 ? 1 : share(before);
-  const normalP95 =
-    before.length === 0
-      ? 0
-      : percentile(
-          before.map((e) => e.ms),
-          95,
-        );
+  const normalP95 = percentile(latencies(before), 95);
   const minRate = normalRate * 0.99;
   const maxP95 = Math.max(normalP95 * 3, normalP95 + 100);
 
@@ -90,13 +94,7 @@ export function analyzeTimeline(
   const normalBucket = (index: number) => {
     const list = buckets.get(index);
     if (!list || list.length === 0) return true;
-    return (
-      share(list) >= minRate &&
-      percentile(
-        list.map((e) => e.ms),
-        95,
-      ) <= maxP95
-    );
+    return share(list) >= minRate && percentile(latencies(list), 95) <= maxP95;
   };
   const needed = Math.max(1, Math.round(recoveryWindowMs / bucketMs));
   let recoveredAt: number | undefined;
@@ -111,14 +109,12 @@ export function analyzeTimeline(
   return {
     browseAvailability: share(browse),
     checkoutSuccess: share(orders),
-    p95DuringFaultMs: percentile(
-      during.map((e) => e.ms),
-      95,
-    ),
+    p95DuringFaultMs: percentile(latencies(during), 95),
     recoverySeconds: recoveredAt === undefined ? Math.max(0, window.runEnd - window.liftAt) / 1000 : (recoveredAt * bucketMs) / 1000,
     recovered: recoveredAt !== undefined,
     normal: { successRate: normalRate, p95Ms: normalP95 },
     ordersSentDuringFault: orders.length,
     browseSentDuringFault: browse.length,
+    droppedDuringFault: during.filter((e) => e.dropped === true).length,
   };
 }

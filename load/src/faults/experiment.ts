@@ -126,7 +126,8 @@ export async function runFaultExperiment(options: FaultExperimentOptions): Promi
   log(
     `${subject.name}: ${fault}: browse ${(timeline.browseAvailability * 100).toFixed(1)} %, checkout ${(timeline.checkoutSuccess * 100).toFixed(1)} %, ` +
       `lost ${audit.ordersLost}, stuck ${audit.ordersStuck}, duplicates ${audit.duplicateCharges}, drift ${audit.stockDrift}, ` +
-      `recovery ${timeline.recovered ? `${timeline.recoverySeconds.toFixed(1)} s` : 'none'}; quiet after ${waited.toFixed(1)} s; ${proof.verified ? 'verified' : 'NOT VERIFIED'}: ${proof.detail}` +
+      `recovery ${timeline.recovered ? `${timeline.recoverySeconds.toFixed(1)} s` : 'none'}` +
+      `${timeline.droppedDuringFault > 0 ? `; ${timeline.droppedDuringFault} iterations dropped during the fault (every VU busy)` : ''}; quiet after ${waited.toFixed(1)} s; ${proof.verified ? 'verified' : 'NOT VERIFIED'}: ${proof.detail}` +
       (audit.lostIds.length ? `; lost ids ${audit.lostIds.slice(0, 5).join(', ')}` : ''),
   );
   await subject.settle();
@@ -141,10 +142,11 @@ export async function runFaultExperiment(options: FaultExperimentOptions): Promi
     stockDrift: audit.stockDrift,
     recoverySeconds: timeline.recoverySeconds,
     p95DuringFaultMs: timeline.p95DuringFaultMs,
+    droppedDuringFault: timeline.droppedDuringFault,
     recovered: timeline.recovered,
     faultSeconds: (windowEnd - injectAt) / 1000,
     recoveryWindowSeconds: plan.recoveryWindowSeconds,
-    orders: { sent: events.filter((e) => e.kind === 'order').length, accepted: audit.accepted, confirmed: audit.confirmed },
+    orders: { sent: events.filter((e) => e.kind === 'order' && e.dropped !== true).length, accepted: audit.accepted, confirmed: audit.confirmed },
     injection: { method: injector.method, verified: proof.verified, detail: proof.detail },
   };
 }

@@ -260,6 +260,12 @@ export const FaultResult = z.object({
   /** Fault window length, s (crash: from the kill; outage and broker loss: until lifted). */
   faultSeconds: z.number().nonnegative().optional(),
   recoveryWindowSeconds: z.number().nonnegative().optional(),
+  /**
+   * Iterations due during the fault window that were never sent because every virtual user was
+   * waiting on an earlier request (a system that hangs rather than refuses): counted as failed in
+   * the availability and success shares, and in recovery. Absent in files written before.
+   */
+  droppedDuringFault: z.number().int().nonnegative().optional(),
   /** Orders sent / accepted / confirmed over the whole experiment. */
   orders: z.object({ sent: z.number().int().nonnegative(), accepted: z.number().int().nonnegative(), confirmed: z.number().int().nonnegative() }).optional(),
   /** What was done and the proof it happened (e.g. pid before/after and restart count, provider failures seen). */

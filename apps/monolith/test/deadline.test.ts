@@ -143,6 +143,36 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(await Promise.all(skus.map((s) => app.stock(s)))).toEqual(before);
     });
 
+    it('Prefer: wait on an order left PENDING by a failed settle waits for the sweeper to end it, on GET and on a keyed replay', async () => {
+      const app = await boot(dialect);
+      await failConfirmations(app);
+      const key = `wait-${dialect}-${Date.now()}`;
+      const body = JSON.stringify({ items: [{ sku: 'SKU-0065', quantity: 1 }], payment: { token: 'tok_ok' } });
+      const placed = await app.call<Order>('/orders', { method: 'POST', body, headers: { 'idempotency-key': key } });
+      expect(placed.status).toBe(202);
+      // The capture is recorded once the settle step has failed: nothing in this process charges the order any more.
+      for (const until = Date.now() + TERMINAL_BOUND_MS; ; await sleep(20)) {
+        const charges = (await app.paymentsOf(placed.body.id)).filter((r) => r.kind === 'charge');
+        if (charges[0]?.status === 'SUCCEEDED' || Date.now() > until) break;
+      }
+      expect((await app.call<Order>(`/orders/${placed.body.id}`)).body.status).toBe('PENDING');
+
+      // Both answers arrive when the deadline sweeper rejects the order (DEADLINE_MS), not at once with PENDING.
+      const [got, replayed] = await Promise.all([
+        app.app.request(`/orders/${placed.body.id}`, { headers: { authorization: `Bearer ${customer}`, prefer: 'wait=10' } }),
+        app.app.request('/orders', {
+          method: 'POST',
+          body,
+          headers: { authorization: `Bearer ${customer}`, 'content-type': 'application/json', prefer: 'wait=10', 'idempotency-key': key },
+        }),
+      ]);
+      expect(got.headers.get('preference-applied')).toBe('wait=10');
+      expect(await got.json()).toMatchObject({ id: placed.body.id, status: 'REJECTED', paymentStatus: 'REFUNDED' });
+      expect(replayed.status).toBe(200);
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replayed.json()).toMatchObject({ id: placed.body.id, status: 'REJECTED', paymentStatus: 'REFUNDED' });
+    });
+
     it('an order whose provider call outlives the deadline is rejected, and a late capture is refunded', async () => {
       const provider = new GatedProvider();
       const app = await boot(dialect, provider);

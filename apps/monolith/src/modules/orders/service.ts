@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
@@ -41,6 +42,8 @@ export interface OrdersDeps {
 const RESUME_CONCURRENCY = 8;
 /** Orders the deadline sweeper settles per pass (the next pass takes the rest). */
 const SWEEP_BATCH = 100;
+/** How often `Prefer: wait` reads the status of a PENDING order this process is not charging, ms. */
+const WAIT_POLL_MS = 50;
 
 export interface PlaceResult {
   order: Order;
@@ -74,6 +77,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
 
   // Every order runs these; they are compiled once (see prepareQuery).
   const orderById = prepareQuery(db, (q, $: { id: string }) => q.selectFrom('orders').selectAll().where('id', '=', $.id));
+  const statusById = prepareQuery(db, (q, $: { id: string }) => q.selectFrom('orders').select('status').where('id', '=', $.id));
   const customerOrderById = prepareQuery(db, (q, $: { id: string; customer_id: string }) =>
     q.selectFrom('orders').selectAll().where('id', '=', $.id).where('customer_id', '=', $.customer_id),
   );
@@ -272,11 +276,24 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     return rejected;
   }
 
+  /**
+   * `Prefer: wait`: until the order is terminal or the wait is over. While this process is
+   * charging it, the charge is awaited; otherwise (a payment step that failed and waits for the
+   * deadline sweeper, an order another process is settling) its status is read every
+   * WAIT_POLL_MS.
+   */
   async function waitFor(order: Order, waitSeconds: number | undefined): Promise<Order> {
     if (!waitSeconds || isTerminal(order.status)) return order;
-    const running = inFlight.get(order.id);
-    if (running) await within(running, waitSeconds * 1000);
-    return (await load(order.id)) ?? order;
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const left = deadline - Date.now();
+      const running = inFlight.get(order.id);
+      if (running) await within(running, left);
+      else if (left > 0) await sleep(Math.min(WAIT_POLL_MS, left));
+      // The status alone while it is PENDING; the whole order once, to answer.
+      const status = (await statusById.executeTakeFirst(db, { id: order.id }))?.status as OrderStatus | undefined;
+      if (status === undefined || isTerminal(status) || Date.now() >= deadline) return (await load(order.id)) ?? order;
+    }
   }
 
   return {

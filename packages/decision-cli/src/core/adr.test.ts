@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { comparisonFixture, comparisonV2Fixture } from '../../test/fixtures/comparison';
-import { IDLE_BURSTY_EVENTS, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
+import { IDLE_BURSTY_EVENTS, MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
 import { decisionInput } from '../../test/fixtures/decision';
 import { addMoreInformation, MADR_HEADINGS, parseAdr, renderDecisionAdr, renderIndex, renderTemplateAdr, setAdrStatus, slugify } from './adr';
 import { extractConfirmation } from './confirmation';
@@ -120,5 +120,22 @@ describe('renderDecisionAdr: the cost column follows the model', () => {
   it('model v1 keeps its € per 1,000 orders', () => {
     const text = renderDecisionAdr(decisionInput(SMALL_TEAM_MVP, evidence));
     expect(text).toMatch(/\| `monolith` \| [^\n]* \| €[\d.]+ \| clean/);
+  });
+});
+
+describe('renderDecisionAdr: pros and cons scored from a prior say why', () => {
+  const v2 = evidenceFromComparison(comparisonV2Fixture(), 'c2.json');
+  // Running cost weighs 4 with cost sensitivity high, so it is among each option's telling arguments.
+  const answers = withAnswer(withAnswer(MANY_TEAMS_PLATFORM, 'cost.sensitivity', 'high'), 'load.burstiness', 'unknown');
+  const text = renderDecisionAdr(decisionInput(answers, v2, {}, MODEL_V2));
+
+  it('never "it suits <why the prior stands in>"', () => {
+    expect(text).not.toMatch(/it suits (not measured|unknown|load\.)/);
+    expect(text).toMatch(/\* (Good|Neutral|Bad), because the model assumes [\d.]+\/5 here, load\.burstiness being unknown \(Running cost, fit [\d.]+\/5\)/);
+  });
+
+  it('gives the real reason for running cost in More Information, not "not measured"', () => {
+    expect(text).toContain("* Running cost: load.burstiness unknown, so the monthly cost cannot be estimated; every option uses the model's prior.");
+    expect(text).not.toMatch(/Running cost: not measured for/);
   });
 });

@@ -323,7 +323,10 @@ function arguments_(result: ScoreResult, option: OptionId, limit = { good: 5, ne
     const f = c.fits[option];
     const tag = `(${c.title}, fit ${f.fit}/5)`;
     if (f.source === 'measured') return `${f.note} ${tag}`;
-    if (f.source === 'prior') return `the model assumes ${f.fit}/5 here, not measured ${tag}`;
+    // A prior stands in (the evidence did not decide, or the answer is unknown): say why, never
+    // "it suits <why>".
+    if (f.source === 'prior') return `the model assumes ${f.fit}/5 here, ${f.because ?? 'not measured'} ${tag}`;
+    if (f.source === 'unknown') return `the model assumes ${f.fit}/5 here, ${c.answerPath ?? 'the answer'} being unknown ${tag}`;
     const phrase = tone === 'good' ? `it suits ${f.note}` : tone === 'bad' ? `it suits ${f.note} poorly` : `it is a middling fit for ${f.note}`;
     return `${phrase} ${tag}`;
   };

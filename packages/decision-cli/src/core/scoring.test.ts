@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonFixture } from '../../test/fixtures/comparison';
+import { comparisonFixture, comparisonV2Fixture } from '../../test/fixtures/comparison';
 import { IDLE_BURSTY_EVENTS, MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
 import { DEFAULT_ANSWERS, withAnswer, type Answers } from './answers';
 import { evidenceFromComparison, NO_EVIDENCE, type Evidence } from './evidence';
-import { MODEL_V1, OPTION_IDS, type OptionId } from './model';
+import { MODEL_V1, MODEL_V2, OPTION_IDS, type OptionId } from './model';
 import { score } from './scoring';
 
 const evidence = (o: Parameters<typeof comparisonFixture>[0] = {}): Evidence => evidenceFromComparison(comparisonFixture(o), 'comparison.json');
@@ -136,5 +136,25 @@ describe('score: evidence', () => {
     const fit = result.criteria.find((c) => c.id === 'consistency-under-faults')!.fits.microservices;
     expect(fit).toMatchObject({ fit: 0, source: 'measured' });
     expect(fit.note).toMatch(/3 stuck orders/);
+  });
+});
+
+describe('score (model v2): why running cost falls back to the prior', () => {
+  const all = evidenceFromComparison(comparisonV2Fixture(), 'c2.json');
+  const costNote = (answers: Answers, e: Evidence = all) => score(answers, e, { model: MODEL_V2 }).notes.find((n) => n.startsWith('Running cost:'));
+
+  it.each(['load.burstiness', 'load.expectedRps'] as const)('every option measured but %s unknown: names the answer, not "not measured"', (path) => {
+    const answers = withAnswer(IDLE_BURSTY_EVENTS, path, 'unknown');
+    expect(costNote(answers)).toBe(`Running cost: ${path} unknown, so the monthly cost cannot be estimated; every option uses the model's prior.`);
+    const fit = score(answers, all, { model: MODEL_V2 }).criteria.find((c) => c.evidence === 'cost')!.fits.serverless;
+    expect(fit.because).toBe(`${path} unknown, so the monthly cost cannot be estimated`);
+    expect(fit.note).not.toMatch(/not measured/);
+  });
+
+  it('an option not measured is still named as such', () => {
+    const some = evidenceFromComparison(comparisonV2Fixture({ topologies: ['monolith', 'serverless'] }), 'c2.json');
+    expect(costNote(IDLE_BURSTY_EVENTS, some)).toMatch(
+      /^Running cost: measured for monolith, serverless but not for microservices, hybrid; .* until all are measured\.$/,
+    );
   });
 });

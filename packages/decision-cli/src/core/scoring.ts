@@ -12,6 +12,8 @@ export interface OptionFit {
   source: FitSource;
   /** Why this fit, in a few words (the level label or the measurement). */
   note: string;
+  /** Evidence criteria scored from the prior: why the evidence did not decide (e.g. `not measured`). */
+  because?: string;
 }
 
 export interface CriterionScore {
@@ -120,6 +122,8 @@ interface CostBasis {
   cheapest: number | null;
   /** Why the priors are used for every option (all-or-prior), shown in the notes. */
   priorsBecause: string | null;
+  /** The same in a few words, for the option's fit (e.g. `not measured for hybrid`). */
+  priorsShort: string | null;
   of: (a: TopologyAssessment) => number | null;
 }
 
@@ -129,13 +133,14 @@ function evidenceFit(
   rep: TopologyAssessment | undefined,
   costBasis: CostBasis,
   prior: { fit: number; note: string; source: FitSource },
-): { fit: number; source: FitSource; note: string } {
-  const priorBecause = (why: string) => ({
+): { fit: number; source: FitSource; note: string; because?: string } {
+  const priorBecause = (why: string, short = why) => ({
     fit: prior.fit,
     source: prior.source === 'unknown' ? ('unknown' as const) : ('prior' as const),
     note: criterion.answer ? `${why}; model prior for ${prior.note}` : `${why}; model prior`,
+    because: short,
   });
-  if (criterion.evidence === 'cost' && costBasis.priorsBecause) return priorBecause(costBasis.priorsBecause);
+  if (criterion.evidence === 'cost' && costBasis.priorsBecause) return priorBecause(costBasis.priorsBecause, costBasis.priorsShort ?? undefined);
   if (!rep) return priorBecause('not measured');
   switch (criterion.evidence) {
     case 'latency': {
@@ -143,7 +148,9 @@ function evidenceFit(
       if (l.status === 'meets')
         return { fit: bandFit(model.evidence.latencyHeadroom, l.headroom ?? 0), source: 'measured', note: `${rep.topology}: ${l.reason}` };
       if (l.status === 'fails') return { fit: model.evidence.latencyFailFit, source: 'measured', note: `${rep.topology}: ${l.reason}` };
-      return priorBecause(`${rep.topology}: ${l.reason}`);
+      const short =
+        l.status === 'not-demonstrated' ? 'latency not demonstrated at the expected rate' : l.status === 'unmeasured' ? 'latency not measured' : l.reason;
+      return priorBecause(`${rep.topology}: ${l.reason}`, `${rep.topology}: ${short}`);
     }
     case 'cost': {
       const value = costBasis.of(rep);
@@ -225,15 +232,40 @@ function costBasisOf(model: Model, reps: Map<OptionId, TopologyAssessment | unde
     const missing = values.filter((v) => v.value === null);
     if (missing.length) {
       const measured = present.map((v) => v.rep.topology);
+      const unmeasured = missing.filter((v) => !v.rep).map((v) => v.id);
+      // Measured, but not priced: an answer the estimate needs is unknown, or a figure is missing.
+      const reasonOf = (a: TopologyAssessment) => (model.cost.monthly ? a.monthlyReason : a.costReason);
+      const unpriced = missing.flatMap((v) => (v.rep ? [{ topology: v.rep.topology, reason: reasonOf(v.rep) }] : []));
+      const reasons = [...new Set(unpriced.map((u) => u.reason))];
+      const everyOption = unmeasured.length === 0 && unpriced.length === values.length && reasons.length === 1;
+      const parts = [
+        ...(unmeasured.length ? [`${measured.length ? `measured for ${measured.join(', ')} but not` : 'not measured'} for ${unmeasured.join(', ')}`] : []),
+        ...(everyOption
+          ? [reasons[0]!]
+          : reasons.map(
+              (r) =>
+                `${r} for ${unpriced
+                  .filter((u) => u.reason === r)
+                  .map((u) => u.topology)
+                  .join(', ')}`,
+            )),
+      ];
       return {
         cheapest: null,
         of,
-        priorsBecause: `${measured.length ? `measured for ${measured.join(', ')} but not` : 'not measured'} for ${missing.map((v) => v.id).join(', ')}; cost is only meaningful relative to the other options, so every option uses the model's prior until all are measured`,
+        priorsBecause: everyOption
+          ? `${parts.join('; ')}; every option uses the model's prior`
+          : `${parts.join('; ')}; cost is only meaningful relative to the other options, so every option uses the model's prior until all ${unmeasured.length ? 'are measured' : 'have one'}`,
+        priorsShort: everyOption
+          ? reasons[0]!
+          : unmeasured.length
+            ? `not measured for ${unmeasured.join(', ')}`
+            : `no cost estimate for ${unpriced.map((u) => u.topology).join(', ')}`,
       };
     }
   }
   const positive = present.map((v) => v.value).filter((v) => v > 0);
-  return { cheapest: positive.length ? Math.min(...positive) : null, of, priorsBecause: null };
+  return { cheapest: positive.length ? Math.min(...positive) : null, of, priorsBecause: null, priorsShort: null };
 }
 
 /**

@@ -76,6 +76,29 @@ describe('one cost model for pnpm compare and the decision', () => {
     expect(adr).toContain('vcpu-hour = 0.08 USD per vCPU-hour (set by --price vcpu-hour=0.08');
   });
 
+  it("bills GB-s from a read's and an order's wall time, as summary.md does, when a platform with a GB-s price is asked for", async () => {
+    const perKind = structuredClone(comparison);
+    const serverless = perKind.topologies.find((t) => t.name === 'serverless')!;
+    serverless.perRequest = { ...serverless.perRequest!, wallMs: 210, wallMsPerRead: 4, wallMsPerOrder: 100 };
+    tmp.write('per-kind.json', JSON.stringify(perKind));
+    const lambda = 'gb-second=0.0000166667';
+    const r = await runCli(['decide', '--answers', 'answers.yaml', '--comparison', 'per-kind.json', '--price', lambda], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    const expected = summaryFigures(perKind, withOverrides(DEFAULT_PRICES, [lambda])).get('serverless')!;
+    // Priced from the blended 210 ms, GB-s alone would cost about $236 a month instead of $26.
+    const blended = summaryFigures(
+      {
+        ...perKind,
+        topologies: perKind.topologies.map((t) =>
+          t.name === 'serverless' ? { ...t, perRequest: { ...t.perRequest!, wallMsPerRead: null, wallMsPerOrder: null } } : t,
+        ),
+      },
+      withOverrides(DEFAULT_PRICES, [lambda]),
+    ).get('serverless')!;
+    expect(blended - expected).toBeGreaterThan(200);
+    expect(adrText(tmp.dir)).toContain(`serverless pay-per-use, ${usd(expected)} a month`);
+  });
+
   it('an unknown price id is a one-line usage error (exit 2) and nothing is written', async () => {
     const r = await runCli(['decide', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--price', 'vcpu-hours=0.08'], tmp.dir);
     expect(r.code).toBe(2);

@@ -59,6 +59,9 @@ export interface CostFigures {
   cpuMsPerRead: number | null;
   cpuMsPerOrder: number | null;
   wallMs: number | null;
+  /** Wall time of a read and of an order, ms (GB-s billed at the answers' mix); absent in older files. */
+  wallMsPerRead?: number | null;
+  wallMsPerOrder?: number | null;
   requestsPerOrder: number | null;
   queueMessagesPerOrder: number | null;
   rowsWrittenPerOrder: number | null;
@@ -121,6 +124,8 @@ export interface ComparisonInput {
           cpuMsPerRead?: number | null | undefined;
           cpuMsPerOrder?: number | null | undefined;
           wallMs?: number | undefined;
+          wallMsPerRead?: number | null | undefined;
+          wallMsPerOrder?: number | null | undefined;
           requestsPerOrder?: number | null | undefined;
           queueMessagesPerOrder?: number | null | undefined;
           rowsWrittenPerOrder?: number | null | undefined;
@@ -207,6 +212,8 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
           cpuMsPerRead: t.perRequest.cpuMsPerRead ?? t.perRequest.cpuMs,
           cpuMsPerOrder: t.perRequest.cpuMsPerOrder ?? t.cpuSecondsPer1kOrders,
           wallMs: t.perRequest.wallMs ?? null,
+          wallMsPerRead: t.perRequest.wallMsPerRead ?? null,
+          wallMsPerOrder: t.perRequest.wallMsPerOrder ?? null,
           requestsPerOrder: t.perRequest.requestsPerOrder ?? null,
           queueMessagesPerOrder: t.perRequest.queueMessagesPerOrder ?? null,
           rowsWrittenPerOrder: t.perRequest.rowsWrittenPerOrder ?? null,
@@ -671,6 +678,8 @@ export function assessMonthlyCost(t: TopologyEvidence, answers: Answers, model: 
       cpuMsPerRead: f?.cpuMsPerRead ?? cpuMs,
       cpuMsPerOrder: f?.cpuMsPerOrder ?? cpuMs,
       wallMs: f?.wallMs ?? null,
+      wallMsPerRead: f?.wallMsPerRead ?? null,
+      wallMsPerOrder: f?.wallMsPerOrder ?? null,
       peakRssBytes: t.peakRssBytes,
       idleRssBytes: t.idleRssBytes ?? null,
       requestsPerOrder: f?.requestsPerOrder ?? null,

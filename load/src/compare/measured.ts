@@ -122,10 +122,14 @@ export function measuredTarget(
     billedAtRest: billing === 'provisioned',
     snapshot: async () => {
       if (!measured) return null;
-      const scrapes = (await Promise.all(metricsUrls.map(scrape))).filter((s): s is PromSample[] => s !== undefined);
+      // Every process or none: a sum over the URLs that happened to answer is not the
+      // deployment's total, and a CPU delta between two such sums would be off by a whole process.
+      const answers = await Promise.all(metricsUrls.map(scrape));
+      const scrapes = answers.filter((s): s is PromSample[] => s !== undefined);
+      if (scrapes.length < answers.length) return null;
       const cpu = scrapes.map((s) => sumMetric(s, 'process_cpu_seconds_total'));
       const rss = scrapes.map((s) => sumMetric(s, 'process_resident_memory_bytes'));
-      if (scrapes.length === 0 || cpu.every((v) => v === undefined)) return null;
+      if (cpu.some((v) => v === undefined)) return null;
       return {
         processCount: scrapes.length,
         cpuSeconds: cpu.reduce<number>((a, v) => a + (v ?? 0), 0),

@@ -102,10 +102,21 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
       const id = newId('ord');
       const now = nowIso();
       const sorted = [...body.items].sort((a, b) => a.sku.localeCompare(b.sku));
-      // One atomic batch, one round trip: take the stock (CHECK stock >= 0 fails the whole batch
-      // when any item is short), write the order, its items priced from the catalog (a NOT NULL
-      // price fails the batch for an unknown SKU), the total and the key. Nothing is half-written.
+      // One atomic batch, one round trip: claim the key, take the stock (CHECK stock >= 0 fails
+      // the whole batch when any item is short), write the order, its items priced from the
+      // catalog (a NOT NULL price fails the batch for an unknown SKU) and the total. Nothing is
+      // half-written. The key comes first: a copy of a keyed order that was just placed fails on
+      // the key (and is answered as its replay) before its stock update could fail on the stock
+      // the first copy took.
+      const keyed = key !== undefined && hash !== undefined;
       const statements: D1PreparedStatement[] = [
+        ...(keyed
+          ? [
+              db
+                .prepare('INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)')
+                .bind(customerId, key, hash, id, now),
+            ]
+          : []),
         ...sorted.map((item) => db.prepare('UPDATE products SET stock = stock - ?1 WHERE sku = ?2').bind(item.quantity, item.sku)),
         db
           .prepare(
@@ -121,13 +132,6 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
         ),
         db.prepare('UPDATE orders SET total_cents = (SELECT SUM(quantity * unit_price_cents) FROM order_items WHERE order_id = ?1) WHERE id = ?1').bind(id),
       ];
-      if (key !== undefined && hash !== undefined) {
-        statements.push(
-          db
-            .prepare('INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)')
-            .bind(customerId, key, hash, id, now),
-        );
-      }
       let results: Awaited<ReturnType<D1Database['batch']>>;
       try {
         results = await db.batch(statements);
@@ -143,7 +147,7 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
       }
       const priced = sorted.map((item, i) => ({
         ...item,
-        unitPriceCents: Number((results[sorted.length + 1 + i]?.results[0] as { unit_price_cents: number }).unit_price_cents),
+        unitPriceCents: Number((results[(keyed ? 1 : 0) + sorted.length + 1 + i]?.results[0] as { unit_price_cents: number }).unit_price_cents),
       }));
       const totalCents = orderTotal(priced);
 

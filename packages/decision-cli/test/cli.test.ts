@@ -239,6 +239,40 @@ describe('help', () => {
     expect(r.stdout).toMatch(/Examples:\n {2}archbench /);
     expect(r.stdout).not.toContain('@EVIDENCE@');
   });
+
+  it.each([
+    ['report', ['--answers', '--out', '--title']],
+    ['adr', ['--dir', '--status', '--decision-makers', '--consulted', '--informed', '--date', '--json']],
+  ])('%s --help lists every flag it accepts under Options', async (command, flags) => {
+    const r = await runCli([command, '--help'], tmp.dir);
+    const options = r.stdout.split('\nOptions:\n')[1]?.split('\n\n')[0] ?? '';
+    for (const flag of flags) expect(options, flag).toContain(flag);
+  });
+});
+
+describe('adr subcommands take only the flags they use', () => {
+  it.each([
+    ['list', '--status', 'accepted'],
+    ['list', '--date', '2025-01-01'],
+    ['index', '--json', ''],
+    ['status', '--consulted', 'Ops'],
+    ['supersede', '--status', 'accepted'],
+  ])('adr %s %s is refused (exit 2, nothing written)', async (sub, flag, value) => {
+    const before = files();
+    const r = await runCli(['adr', sub, flag, ...(value ? [value] : [])], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`archbench: adr ${sub}: Unknown option '${flag}'`);
+    expect(files()).toEqual(before);
+  });
+
+  it('and still accept the ones they do use', async () => {
+    expect((await runCli(['adr', 'new', 'X', '--status', 'accepted', '--consulted', 'Ops', '--informed', 'All', '--date', '2025-01-02'], tmp.dir)).code).toBe(
+      0,
+    );
+    expect((await runCli(['adr', 'list', '--json'], tmp.dir)).code).toBe(0);
+    expect((await runCli(['adr', 'status', '1', 'deprecated', '--date', '2025-01-03'], tmp.dir)).code).toBe(0);
+    expect((await runCli(['adr', 'index', '--dir', 'docs/decisions'], tmp.dir)).code).toBe(0);
+  });
 });
 
 describe('score and report', () => {

@@ -80,6 +80,10 @@ Writes one self-contained HTML file (inline CSS and SVG charts, no network neede
 confidence of the result, latency percentiles, throughput, cost and memory per topology, a chart
 per fault experiment, and the score breakdown.
 
+Options:
+  --answers FILE   answers (YAML or JSON), required
+  --out FILE       where to write the HTML file, required
+  --title TEXT     the report's title (default: "Architecture options for the <project name>")
 @EVIDENCE@
 
 Examples:
@@ -108,13 +112,20 @@ Examples:
 
   adr: `Usage: archbench adr <new|list|status|supersede|index> [options]
 
-  adr new TITLE [--status STATUS] [--decision-makers LIST]   a blank MADR 4.0 record, next number
-  adr list [--json]                                          number, status, date and title
-  adr status ADR STATUS                                      proposed, accepted, rejected, deprecated
-  adr supersede OLD NEW                                      OLD becomes "superseded by ADR-NEW"; both link to each other
-  adr index                                                  rewrite README.md in the folder
+  adr new TITLE [options]        a blank MADR 4.0 record, next number
+  adr list [--json]              number, status, date and title
+  adr status ADR STATUS          proposed, accepted, rejected, deprecated
+  adr supersede OLD NEW          OLD becomes "superseded by ADR-NEW"; both link to each other
+  adr index                      rewrite README.md in the folder
 
-All take --dir DIR (default docs/decisions). ADR is a number (3 or 0003) or a file name.
+Options:
+  --dir DIR               decisions folder (default docs/decisions); every subcommand
+  --status STATUS         new: proposed (default), accepted, rejected or deprecated
+  --decision-makers LIST  new: comma-separated front matter; also --consulted LIST, --informed LIST
+  --date YYYY-MM-DD       new, status, supersede: the date written (default today)
+  --json                  list: machine-readable output
+
+A subcommand refuses a flag it does not use (exit 2). ADR is a number (3 or 0003) or a file name.
 
 Examples:
   archbench adr new "Use PostgreSQL for orders"

@@ -472,23 +472,32 @@ function cmdTemplate(args: string[], io: CliIo): number {
   return 0;
 }
 
+const ADR_OPTIONS: Options = {
+  dir: { type: 'string', default: 'docs/decisions' },
+  status: { type: 'string', default: 'proposed' },
+  'decision-makers': { type: 'string' },
+  consulted: { type: 'string' },
+  informed: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  date: { type: 'string' },
+};
+
+/** The flags each `adr` subcommand uses (the help lists the same). */
+const ADR_FLAGS: Record<string, readonly string[]> = {
+  new: ['dir', 'status', 'decision-makers', 'consulted', 'informed', 'date'],
+  list: ['dir', 'json'],
+  status: ['dir', 'date'],
+  supersede: ['dir', 'date'],
+  index: ['dir'],
+};
+
 function cmdAdr(args: string[], io: CliIo): number {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') return help(io, 'adr');
-  const { values, positionals } = parse(
-    `adr ${sub}`,
-    rest,
-    {
-      dir: { type: 'string', default: 'docs/decisions' },
-      status: { type: 'string', default: 'proposed' },
-      'decision-makers': { type: 'string' },
-      consulted: { type: 'string' },
-      informed: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      date: { type: 'string' },
-    },
-    true,
-  );
+  const flags = ADR_FLAGS[sub];
+  if (!flags) throw new UsageError(`unknown adr subcommand ${JSON.stringify(sub)} (new, list, status, supersede, index)`, 'adr');
+  // Each subcommand takes only the flags it uses: `adr list --status accepted` is an error, not a no-op.
+  const { values, positionals } = parse(`adr ${sub}`, rest, Object.fromEntries(flags.map((f) => [f, ADR_OPTIONS[f]!])), true);
   if (values.help) return help(io, 'adr');
   const log = new AdrLog(resolve(io.cwd, String(values.dir)));
   const date = isoDate(values.date, io);

@@ -313,4 +313,11 @@ describe('the real bin in a child process', () => {
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/✗ monolith-p95/);
   }, 60_000);
+
+  it('a reader that goes away (`| head`) ends the output quietly: no EPIPE stack trace, and the files are still written', async () => {
+    const r = await spawnCli(decide, tmp.dir, { closeStdout: true });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(files()).toContain(join('docs', 'decisions', '0001-use-a-modular-monolith-for-the-order-processing-mvp.md'));
+  }, 60_000);
 });

@@ -25,13 +25,17 @@ export async function runCli(args: string[], cwd: string, date = '2025-05-01'): 
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** Runs the real bin in a child process (node + tsx loader, no shell). */
-export function spawnCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs the real bin in a child process (node + tsx loader, no shell). `closeStdout`: close the
+ * reading end of its stdout at once, as `| head -0` would, so every write it makes fails (EPIPE).
+ */
+export function spawnCli(args: string[], cwd: string, { closeStdout = false } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    if (closeStdout) child.stdout.destroy();
+    else child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));

@@ -49,7 +49,9 @@ export function answersTemplate(answers: Answers = DEFAULT_ANSWERS, schemaPath =
       ? `\nOne of: ${q.choices.map((c) => `${c.value} (${c.name})`).join(', ')}, or unknown.`
       : q.kind === 'int'
         ? '\nA whole number, at least 1, or unknown.'
-        : '\nA number above 0, or unknown.';
+        : q.path === 'load.busyHoursPerDay'
+          ? '\nA number from 0 to 24, or unknown.'
+          : '\nA number above 0, or unknown.';
     return `${q.message} ${q.help}${allowed}${q.optional ? ' Optional.' : ''}`;
   };
   const field = (q: (typeof QUESTIONS)[number]) => {

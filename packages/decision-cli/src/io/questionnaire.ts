@@ -11,15 +11,38 @@ export interface QuestionnaireOptions {
   models?: ReadonlyArray<{ title: string; summary: string }>;
 }
 
-const LIMITS: Record<string, { min: number; max: number; int: boolean }> = {
+/** Allowed numbers: at least `min` for whole numbers (and with `zero`), otherwise above it. */
+const LIMITS: Record<string, { min: number; max: number; int: boolean; zero?: boolean }> = {
   'team.teams': { min: 1, max: 1000, int: true },
   'team.engineers': { min: 1, max: 100000, int: true },
   'domain.boundedContexts': { min: 1, max: 500, int: true },
   'load.expectedRps': { min: 0, max: 10_000_000, int: false },
   'load.peakRps': { min: 0, max: 10_000_000, int: false },
   'load.p95BudgetMs': { min: 0, max: 600_000, int: false },
-  'load.busyHoursPerDay': { min: 0, max: 24, int: false },
+  // 0 is allowed, as in the answers schema: a team busy zero hours a day runs near idle all day.
+  'load.busyHoursPerDay': { min: 0, max: 24, int: false, zero: true },
 };
+
+/**
+ * Checks a typed number answer: true, or the message to show (the prompt asks again).
+ * @example checkNumber(question, '0', answers) // true for load.busyHoursPerDay
+ */
+export function checkNumber(q: Question, raw: string, answers: Answers, canGoBack = false): true | string {
+  const limits = LIMITS[q.path] ?? { min: 0, max: Number.MAX_SAFE_INTEGER, int: q.kind === 'int' };
+  const inclusive = limits.int || limits.zero === true;
+  const v = raw.trim().toLowerCase();
+  if (v === '?' || v === UNKNOWN || (canGoBack && v === 'b')) return true;
+  const n = Number(v);
+  if (v === '' || !Number.isFinite(n)) return 'Please enter a number, "?" if unknown';
+  if (limits.int && !Number.isInteger(n)) return 'Please enter a whole number';
+  if (inclusive ? n < limits.min : n <= limits.min) return `Please enter a number ${inclusive ? 'of at least' : 'above'} ${limits.min}`;
+  if (n > limits.max) return `Please enter at most ${limits.max}`;
+  const expected = answers.load.expectedRps;
+  if (q.path === 'load.peakRps' && typeof expected === 'number' && n < expected) return `The peak must be at least the expected rate (${expected} rps)`;
+  if (q.path === 'team.engineers' && typeof answers.team.teams === 'number' && n < answers.team.teams)
+    return `There must be at least one engineer per team (${answers.team.teams} teams)`;
+  return true;
+}
 
 const BACK = Symbol('back');
 type Step =
@@ -84,26 +107,12 @@ async function askStep(step: Step, answers: Answers, progress: string, ctx: Ctx,
     if (canGoBack) choices.push({ value: BACK, name: '← Back to the previous question' });
     return select({ message: `${progress} ${q.message}`, choices, default: current ?? UNKNOWN, pageSize: 8 }, ctx as Parameters<typeof select>[1]);
   }
-  const limits = LIMITS[q.path] ?? { min: 0, max: Number.MAX_SAFE_INTEGER, int: q.kind === 'int' };
   const value = await input(
     {
       message: `${progress} ${q.message} (${q.help}; "?" if unknown${canGoBack ? ', "b" goes back' : ''})`,
       default: current === undefined ? (q.optional ? '?' : undefined) : String(current === UNKNOWN ? '?' : current),
       required: true,
-      validate: (raw) => {
-        const v = raw.trim().toLowerCase();
-        if (v === '?' || v === UNKNOWN || (canGoBack && v === 'b')) return true;
-        const n = Number(v);
-        if (v === '' || !Number.isFinite(n)) return 'Please enter a number, "?" if unknown';
-        if (limits.int && !Number.isInteger(n)) return 'Please enter a whole number';
-        if (limits.int ? n < limits.min : n <= limits.min) return `Please enter a number ${limits.int ? 'of at least' : 'above'} ${limits.min}`;
-        if (n > limits.max) return `Please enter at most ${limits.max}`;
-        const expected = answers.load.expectedRps;
-        if (q.path === 'load.peakRps' && typeof expected === 'number' && n < expected) return `The peak must be at least the expected rate (${expected} rps)`;
-        if (q.path === 'team.engineers' && typeof answers.team.teams === 'number' && n < answers.team.teams)
-          return `There must be at least one engineer per team (${answers.team.teams} teams)`;
-        return true;
-      },
+      validate: (raw) => checkNumber(q, raw, answers, canGoBack),
     },
     ctx as Parameters<typeof input>[1],
   );

@@ -13,19 +13,13 @@ import { catalogAdminRoutes, catalogRoutes } from './catalog/routes';
 import { createCatalog } from './catalog/service';
 import { orderRoutes } from './orders/routes';
 import { createOrders } from './orders/service';
+import { shipmentOf } from './shipments';
 
 export interface AppDeps {
   service: string;
   metrics: WorkerMetrics;
   /** Origins allowed by CORS (the frontend console); empty: no CORS headers. Unset: the CORS_ORIGINS var (comma-separated). */
   corsOrigins?: string[];
-}
-
-interface ShipmentRow {
-  id: string;
-  order_id: string;
-  status: string;
-  created_at: string;
 }
 
 /**
@@ -81,10 +75,8 @@ export function createApp({ service, metrics, corsOrigins }: AppDeps) {
     '/',
     orderRoutes(
       (env) => createOrders({ env, metrics, logger: logger(env) }),
-      async (env, orderId) => {
-        const row = await env.DB.prepare('SELECT * FROM shipments WHERE order_id = ?1').bind(orderId).first<ShipmentRow>();
-        return row ? { id: row.id, orderId: row.order_id, status: row.status, createdAt: row.created_at } : undefined;
-      },
+      // Waits (up to 3 s) for shipping to catch up with a CONFIRMED or CANCELLED order, as the hybrid and the gateway do.
+      (env, order) => shipmentOf(env.DB, order),
     ),
   );
 

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { CreateOrderRequest, OrderListQuery, parsePreferWait } from '@archbench/contracts/schemas';
+import type { Order } from '@archbench/contracts/schemas';
 import { encodeCursor } from '@archbench/domain/orders';
 import { AppError } from '@archbench/domain/errors';
 import type { AuthVariables } from '@archbench/server-kit/auth';
@@ -8,7 +9,7 @@ import type { ApiBindings } from '../../../shared/bindings';
 import type { Orders } from './service';
 
 /** Order routes of a signed-in customer (mounted behind authenticate). */
-export function orderRoutes(orders: (env: ApiBindings) => Orders, shipment: (env: ApiBindings, orderId: string) => Promise<unknown>) {
+export function orderRoutes(orders: (env: ApiBindings) => Orders, shipment: (env: ApiBindings, order: Order) => Promise<unknown>) {
   return new Hono<{ Bindings: ApiBindings; Variables: AuthVariables }>()
     .post('/orders', async (c) => {
       const key = readIdempotencyKey(c);
@@ -31,7 +32,7 @@ export function orderRoutes(orders: (env: ApiBindings) => Orders, shipment: (env
     .post('/orders/:id/cancel', async (c) => c.json(await orders(c.env).cancel(c.var.auth.sub, c.req.param('id'))))
     .get('/orders/:id/shipment', async (c) => {
       const order = await orders(c.env).get(c.var.auth.sub, c.req.param('id'));
-      const found = await shipment(c.env, order.id);
+      const found = await shipment(c.env, order);
       if (!found) throw new AppError('not-found', `order ${order.id} has no shipment (it is ${order.status})`);
       return c.json(found);
     });

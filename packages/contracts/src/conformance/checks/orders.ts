@@ -3,7 +3,7 @@ import type { Order as OrderType } from '../../schemas';
 import { Order, Shipment, TERMINAL_STATUSES } from '../../schemas';
 import type { ApiResponse, Customer } from '../client';
 import type { CheckContext } from '../context';
-import { check, eventually, expectBody, expectProblem, fail } from '../expect';
+import { check, expectBody, expectProblem, fail } from '../expect';
 import type { CheckDefinition } from './types';
 
 /** Asserts the Location header of a POST /orders answer points at the order. */
@@ -17,16 +17,19 @@ function expectLocation(res: ApiResponse, orderId: string): string {
   return location;
 }
 
-/** Waits for the order's shipment to exist with the given status. */
+/**
+ * Reads the order's shipment once, right after the answer that made the order CONFIRMED or
+ * CANCELLED, and asserts it exists with the given status: a customer who was told the order is
+ * confirmed (or cancelled) sees the matching shipment at once. A topology whose shipping learns of
+ * the order from an event waits for it inside GET /orders/{id}/shipment, not in the client.
+ */
 export async function expectShipment(ctx: CheckContext, customer: Customer, orderId: string, status: 'PREPARING' | 'CANCELLED') {
-  return eventually(async () => {
-    const res = await ctx.api.get(`/orders/${orderId}/shipment`, { token: customer.token });
-    check(res.status === 200, `GET /orders/${orderId}/shipment: expected 200, got ${res.status}`);
-    const shipment = expectBody(res, 200, Shipment);
-    check(shipment.orderId === orderId, `GET /orders/${orderId}/shipment: shipment is for order ${shipment.orderId}`);
-    check(shipment.status === status, `GET /orders/${orderId}/shipment: status should be ${status}, is ${shipment.status}`);
-    return shipment;
-  });
+  const res = await ctx.api.get(`/orders/${orderId}/shipment`, { token: customer.token });
+  check(res.status === 200, `GET /orders/${orderId}/shipment: expected 200, got ${res.status}`);
+  const shipment = expectBody(res, 200, Shipment);
+  check(shipment.orderId === orderId, `GET /orders/${orderId}/shipment: shipment is for order ${shipment.orderId}`);
+  check(shipment.status === status, `GET /orders/${orderId}/shipment: status should be ${status}, is ${shipment.status}`);
+  return shipment;
 }
 
 /** Places a one-line order for a fresh customer and checks the outcome a payment token leads to. */

@@ -107,7 +107,11 @@ describe('evidence compares like with like', () => {
     expect(r.notes.join('\n')).toMatch(/Running cost: measured for monolith, microservices-http but not for serverless, hybrid/);
     // The same answers without any evidence score cost identically: measuring two options did not move it.
     const none = score(WEBHOOK_BURSTS, NO_EVIDENCE, { model: MODEL_V2 }).criteria.find((c) => c.evidence === 'cost')!;
-    expect(cost.fits).toEqual(Object.fromEntries(Object.entries(none.fits).map(([k, v]) => [k, { ...v, note: cost.fits[k as OptionId].note }])));
+    expect(cost.fits).toEqual(
+      Object.fromEntries(
+        Object.entries(none.fits).map(([k, v]) => [k, { ...v, note: cost.fits[k as OptionId].note, because: cost.fits[k as OptionId].because }]),
+      ),
+    );
   });
 
   it('with all four measured, the monthly cost at the load profile favours pay-per-use for a mostly idle workload and always-on for steady load', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCompareArgs, UsageError } from '../src/compare/args';
+import { parseCompareArgs, USAGE, UsageError } from '../src/compare/args';
+import { PROFILES } from '../src/scenarios/definitions.ts';
 
 describe('parseCompareArgs: targets, experiments, cost flags', () => {
   it('collects targets with their metrics URLs and fault hooks', () => {
@@ -43,11 +44,25 @@ describe('parseCompareArgs: targets, experiments, cost flags', () => {
     expect(parseCompareArgs(['--topologies', 'hybrid,serverless']).topologies).toEqual(['hybrid', 'serverless']);
   });
 
+  it('keeps a path prefix of a target URL (requests are appended to it), without trailing slashes', () => {
+    const o = parseCompareArgs(['--target', 'shop=https://shop.example/prod/', '--metrics-url', 'shop=https://shop.example/metrics?format=text']);
+    expect(o.targets).toEqual([{ name: 'shop', url: 'https://shop.example/prod', metricsUrls: ['https://shop.example/metrics?format=text'] }]);
+  });
+
+  it("states each profile's default experiments in the help as the profiles define them", () => {
+    expect(PROFILES.quick.experiments).toEqual([]);
+    expect(USAGE).toContain('(default: smoke none, quick none, standard coldstart,faults)');
+    for (const [name, profile] of Object.entries(PROFILES)) expect(USAGE).toContain(`${name} ${profile.experiments.join(',') || 'none'}`);
+  });
+
   it.each([
     [['--target', 'shop'], /--target shop: use NAME=VALUE/],
     [['--target', 'Shop=https://a'], /kebab-case/],
     [['--target', 'shop=ftp://a'], /not an http\(s\) URL/],
     [['--target', 'shop=https://a', '--target', 'shop=https://b'], /given twice/],
+    [['--target', 'shop=https://a/prod?stage=1'], /--target shop: "https:\/\/a\/prod\?stage=1" has a query or fragment/],
+    [['--target', 'shop=https://a/prod#top'], /has a query or fragment/],
+    [['--target', 'shop=https://a/prod?'], /has a query or fragment/],
     [['--metrics-url', 'shop=https://a/metrics'], /there is no --target shop/],
     [['--fault-cmd', 'shop=x'], /there is no --target shop/],
     [['--billing', 'shop=per-request'], /there is no --target shop/],

@@ -3,14 +3,23 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseComparison } from '@archbench/contracts/comparison';
-import { loadCompareEnv } from './env';
+import { EnvError, loadCompareEnv } from './env';
 
 function main(argv: string[]): number {
   if (argv.length !== 1 || argv[0] === '--help' || argv[0] === '-h') {
     process.stderr.write('usage: pnpm --filter @archbench/load check-results FILE\n');
     return 2;
   }
-  const path = resolve(loadCompareEnv().INIT_CWD ?? process.cwd(), argv[0]!);
+  // It reads one file: of the environment only INIT_CWD matters (a relative FILE resolves there).
+  let env;
+  try {
+    env = loadCompareEnv();
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  const path = resolve(env.INIT_CWD ?? process.cwd(), argv[0]!);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -1,14 +1,14 @@
 #!/usr/bin/env -S node --import tsx
 // `pnpm compare`: the paired load comparison. Pure parts live in src/compare; this file does the
-// I/O (arguments, files, terminal) and maps failures to exit codes: 1 regression, 2 bad
-// arguments, 3 the run failed.
-import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+// I/O (arguments, environment, files, terminal) and maps failures to exit codes: 1 regression,
+// 2 bad arguments or environment variables, 3 the run failed.
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ComparisonFormatError, parseComparison } from '@archbench/contracts/comparison';
 import type { Comparison } from '@archbench/contracts/comparison';
+import { DEV_AUTH_SECRET } from '@archbench/contracts/tokens';
 import { parseCompareArgs, USAGE, UsageError } from '../compare/args';
 import { compareWithBaseline, renderRegressions } from '../compare/baseline';
-import { writeFileAtomic } from '@archbench/contracts/files';
 import { findK6, K6Engine } from '../compare/k6-engine';
 import { CompareRunError, runComparison } from '../compare/runner';
 import type { LoadEngine } from '../compare/runner';
@@ -17,8 +17,12 @@ import { killAllTopologiesNow, topologyNames, TopologyStartError } from '../comp
 import { DEFAULT_PRICES, PriceError, withOverrides } from '../cost/prices';
 import { EmbeddedEngine } from '../engine/embedded-engine';
 import { PROFILES } from '../scenarios/definitions.ts';
-import { loadCompareEnv } from './env';
+import { EnvError, loadCompareEnv, readAuthSecret } from './env';
+import { prepareOutDir, removeFolders, writeFilesTogether } from './out-dir';
 import { terminalReporter } from './terminal-reporter';
+
+/** Folders prepareOutDir created for --out: removed again (when still empty) if the run ends without results. */
+let createdOutFolders: string[] = [];
 
 async function main(argv: string[]): Promise<number> {
   const options = parseCompareArgs(argv, topologyNames());
@@ -27,9 +31,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const env = loadCompareEnv();
+  // AUTH_SECRET mints the tokens (unless --token-file gives them) and is the secret of the servers
+  // compare starts (none with --target); --auth-secret replaces it.
+  const authSecret = options.authSecret ?? (options.tokenFile !== undefined && options.targets.length > 0 ? DEV_AUTH_SECRET : readAuthSecret());
   const base = env.INIT_CWD ?? process.cwd();
   const outDir = resolve(base, options.outDir);
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir} exists and is not a folder`);
 
   let baseline: Comparison | undefined;
   if (options.baseline) {
@@ -81,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError('--engine k6: k6 is not on PATH (install k6 >= 1.0, see load/README.md, or use --engine embedded)');
   }
   const engineName = options.engine === 'auto' ? (k6Path ? 'k6' : 'embedded') : options.engine;
+  // Last of the checks, as it creates the folder: nothing has started yet.
+  createdOutFolders = prepareOutDir(outDir);
   const reporter = terminalReporter();
   const profile = PROFILES[options.profile];
   reporter.info(`profile ${profile.name} (${profile.description}), engine ${engineName}`);
@@ -100,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
       topologies: options.topologies,
       targets: options.targets,
       experiments,
-      env: { authSecret: options.authSecret ?? env.AUTH_SECRET, amqpUrl: env.AMQP_URL },
+      env: { authSecret, amqpUrl: env.AMQP_URL },
       reporter,
       prices,
       loadProfiles: options.loadProfiles,
@@ -119,8 +127,12 @@ async function main(argv: string[]): Promise<number> {
     summary += `\n${renderRegressions(check, options.tolerance)}`;
     if (check.regressions.length > 0) exitCode = 1;
   }
-  writeFileAtomic(join(outDir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-  writeFileAtomic(join(outDir, 'summary.md'), summary);
+  // summary.md first, comparison.json last: never a new comparison.json beside a stale summary.md.
+  writeFilesTogether(outDir, [
+    ['summary.md', summary],
+    ['comparison.json', `${JSON.stringify(comparison, null, 2)}\n`],
+  ]);
+  createdOutFolders = [];
   if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summary);
   process.stdout.write(`\n${summary}\n`);
   reporter.info(`wrote ${join(outDir, 'comparison.json')} and summary.md in ${((Date.now() - wallStart) / 1000).toFixed(0)} s`);
@@ -130,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     killAllTopologiesNow();
+    removeFolders(createdOutFolders);
     process.stderr.write(`\ninterrupted (${signal}); servers stopped, nothing written\n`);
     process.exit(130);
   });
@@ -139,8 +152,13 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     killAllTopologiesNow();
+    removeFolders(createdOutFolders);
     if (error instanceof UsageError) {
       process.stderr.write(`archbench compare: ${error.message}\nrun with --help for usage\n`);
+      process.exit(2);
+    }
+    if (error instanceof EnvError) {
+      process.stderr.write(`archbench compare: ${error.message}\n`);
       process.exit(2);
     }
     const known = error instanceof CompareRunError || error instanceof TopologyStartError || error instanceof ComparisonFormatError;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { LoadProfile } from '@archbench/contracts/comparison';
 import { TopologyId } from '@archbench/contracts/comparison';
 import { PriceError, parseLoadProfile } from '../cost/prices';
-import { PROFILE_NAMES } from '../scenarios/definitions.ts';
+import { PROFILE_NAMES, PROFILES } from '../scenarios/definitions.ts';
 import type { ExperimentName, ProfileName } from '../scenarios/types.ts';
 
 /** A bad command line; the CLI prints the message and exits with code 2. */
@@ -51,8 +51,9 @@ export const USAGE = `usage: pnpm compare [options]
   --topologies a,b,...             monolith, microservices-http, microservices-amqp, hybrid,
                                    serverless (default: all that can run here; amqp needs AMQP_URL)
   --experiments a,b|none           besides the load rounds: faults, coldstart
-                                   (default: smoke none, quick coldstart, standard coldstart,faults)
-  --target NAME=URL                measure a deployment that already runs (repeatable); starts nothing
+                                   (default: ${PROFILE_NAMES.map((name) => `${name} ${PROFILES[name].experiments.join(',') || 'none'}`).join(', ')})
+  --target NAME=URL                measure a deployment that already runs (repeatable); starts nothing;
+                                   URL may end in a path prefix (https://host/prod), no query
   --metrics-url NAME=URL           Prometheus text of one of NAME's processes (repeatable); without
                                    it NAME's CPU and memory are "not measured"
   --fault-cmd NAME=CMD             hook that injects faults into a target (see load/README.md)
@@ -164,7 +165,11 @@ export function parseCompareArgs(
   const targets: TargetOption[] = [];
   for (const { name, value } of pairs('--target', v.target)) {
     if (targets.some((t) => t.name === name)) throw new UsageError(`--target ${name} is given twice`);
-    targets.push({ name, url: url(`--target ${name}`, value), metricsUrls: [] });
+    const base = url(`--target ${name}`, value);
+    // Request paths are appended to the URL (a path prefix is kept): a query or fragment would end up inside them.
+    if (/[?#]/.test(base))
+      throw new UsageError(`--target ${name}: ${JSON.stringify(value)} has a query or fragment; give the base URL (scheme, host, optional path prefix)`);
+    targets.push({ name, url: base, metricsUrls: [] });
   }
   /** The `--target` a per-target flag (`--metrics-url NAME=…` …) names, or a UsageError. */
   const targetFor = (flag: string, name: string) => {

@@ -9,7 +9,10 @@ import { LatencyHistogram } from './histogram';
 import { arrivalSchedule } from './schedule';
 
 export interface RunScenarioOptions {
-  /** Origin of the topology, e.g. `http://127.0.0.1:4100`. */
+  /**
+   * Where the topology answers, e.g. `http://127.0.0.1:4100`, or with a path prefix every request
+   * path is appended to (`https://host/prod` sends `GET /prod/products`, as k6's `${baseUrl}${path}`).
+   */
   baseUrl: string;
   scenario: ScenarioDefinition;
   /** Customer bearer tokens; VU n acts as customer n mod tokens.length. */
@@ -94,7 +97,7 @@ interface SendResult {
   orderStatus?: string;
 }
 
-async function send(pool: Pool, vu: VuState, scenario: ScenarioDefinition, timeoutMs: number, keepOrder: boolean): Promise<SendResult> {
+async function send(pool: Pool, pathPrefix: string, vu: VuState, scenario: ScenarioDefinition, timeoutMs: number, keepOrder: boolean): Promise<SendResult> {
   const kind = pickRequest(scenario.mix, vu.random);
   const spec = buildRequest(kind, vu);
   let status = 0;
@@ -103,7 +106,7 @@ async function send(pool: Pool, vu: VuState, scenario: ScenarioDefinition, timeo
   try {
     const response = await pool.request({
       method: spec.method,
-      path: spec.path,
+      path: `${pathPrefix}${spec.path}`,
       headers: spec.headers,
       body: spec.body,
       headersTimeout: timeoutMs,
@@ -166,8 +169,12 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
   const load = scenario.load;
   const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const maxVUs = load.executor === 'constant-vus' ? load.vus : load.maxVUs;
+  // undici's Pool takes an origin only: a path prefix of the base URL goes in front of every path.
+  const base = new URL(options.baseUrl);
+  if (base.search !== '' || base.hash !== '') throw new Error(`base URL ${options.baseUrl} must not have a query or fragment`);
+  const pathPrefix = base.pathname.replace(/\/+$/, '');
   // One connection per VU, as k6 keeps one connection per VU: a VU never waits for another's socket.
-  const pool = new Pool(options.baseUrl, { connections: maxVUs, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
+  const pool = new Pool(base.origin, { connections: maxVUs, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
   const startedAt = new Date().toISOString();
   const start = performance.now();
   const keep = options.recordEvents === true;
@@ -204,7 +211,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
         vus.map(async (vu) => {
           while (performance.now() < end) {
             const sentAt = performance.now();
-            const result = await send(pool, vu, scenario, timeoutMs, keep);
+            const result = await send(pool, pathPrefix, vu, scenario, timeoutMs, keep);
             record(tally, result, performance.now() - sentAt, sentAt);
           }
         }),
@@ -215,7 +222,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
       let created = free.length;
       const inFlight = new Set<Promise<void>>();
       const iterate = (vu: VuState, dueAt: number) => {
-        const task = send(pool, vu, scenario, timeoutMs, keep).then((result) => {
+        const task = send(pool, pathPrefix, vu, scenario, timeoutMs, keep).then((result) => {
           record(tally, result, performance.now() - dueAt, dueAt);
           free.push(vu);
           inFlight.delete(task);

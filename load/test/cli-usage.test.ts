@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// Bad environment variables and a bad --out are usage errors: exit 2, one line naming the
+// problem, no stack trace, and nothing started or written. Every run here stops at a check
+// before the load engine or a topology starts (a failing check would otherwise start a smoke
+// run of the monolith: the timeout and --topologies keep that short).
+
+const LOAD_DIR = fileURLToPath(new URL('..', import.meta.url));
+const FIXTURE = join(LOAD_DIR, 'test/fixtures/comparison-v2-quick-faults.json');
+const work = mkdtempSync(join(tmpdir(), 'archbench-cli-usage-'));
+afterAll(() => {
+  chmodSync(work, 0o700);
+  for (const entry of readdirSync(work)) chmodSync(join(work, entry), 0o700);
+  rmSync(work, { recursive: true, force: true });
+});
+
+function cli(script: 'compare' | 'check-results', args: string[], extraEnv: Record<string, string> = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.INIT_CWD;
+  delete env.AMQP_URL;
+  delete env.AUTH_SECRET;
+  delete env.GITHUB_STEP_SUMMARY;
+  Object.assign(env, extraEnv);
+  const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(LOAD_DIR, `src/cli/${script}.ts`), ...args], {
+    cwd: LOAD_DIR,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Arguments of a run that would start the monolith if no check stopped it first. */
+const smoke = (out: string) => ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'monolith', '--out', out];
+
+/** A usage error as the CLI prints it: the reason, no stack trace, nothing started. */
+function expectUsageError(run: ReturnType<typeof cli>, reason: RegExp) {
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr).toMatch(reason);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(run.stderr).not.toMatch(/compare failed|profile smoke|started monolith/);
+  expect(run.stdout).toBe('');
+}
+
+describe('pnpm compare: bad environment variables', () => {
+  it('refuses an AUTH_SECRET shorter than 16 characters with one line naming it, exit 2', () => {
+    const out = join(work, 'short-secret');
+    const run = cli('compare', smoke(out), { AUTH_SECRET: 'tooshort42' });
+    expectUsageError(run, /^archbench compare: invalid environment: AUTH_SECRET must be at least 16 characters \(it has 10\)/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toContain('tooshort42');
+    expect(existsSync(out)).toBe(false);
+    // An empty one is too short as well (the servers refuse it too).
+    expectUsageError(cli('compare', smoke(out), { AUTH_SECRET: '' }), /AUTH_SECRET must be at least 16 characters \(it has 0\)/);
+  });
+
+  it('does not read AUTH_SECRET with --auth-secret, nor with --token-file against targets; does with --token-file when it starts servers', () => {
+    // A later check (the missing --baseline) stops each run: reaching it proves AUTH_SECRET was not in the way.
+    const missing = join(work, 'no-baseline.json');
+    const tokens = join(work, 'tokens.txt');
+    writeFileSync(tokens, 'customer-token\nadmin:admin-token\n');
+    const withSecret = cli('compare', [...smoke(join(work, 'a')), '--auth-secret', 'the-servers-secret-0123', '--baseline', missing], { AUTH_SECRET: 'short' });
+    expectUsageError(withSecret, /cannot read --baseline .*ENOENT/);
+    const targetTokens = cli('compare', ['--target', 'shop=http://127.0.0.1:1', '--token-file', tokens, '--out', join(work, 'b'), '--baseline', missing], {
+      AUTH_SECRET: 'short',
+    });
+    expectUsageError(targetTokens, /cannot read --baseline .*ENOENT/);
+    // Started servers run with AUTH_SECRET, so a token file does not make it irrelevant there.
+    const startedTokens = cli('compare', [...smoke(join(work, 'c')), '--token-file', tokens, '--baseline', missing], { AUTH_SECRET: 'short' });
+    expectUsageError(startedTokens, /AUTH_SECRET must be at least 16 characters/);
+    for (const out of ['a', 'b', 'c']) expect(existsSync(join(work, out))).toBe(false);
+  });
+
+  it('takes an empty AMQP_URL (and GITHUB_STEP_SUMMARY, INIT_CWD) for unset', () => {
+    const run = cli('compare', [...smoke(join(work, 'd')), '--baseline', join(work, 'no-baseline.json')], {
+      AMQP_URL: '',
+      GITHUB_STEP_SUMMARY: '',
+      INIT_CWD: '',
+    });
+    expectUsageError(run, /cannot read --baseline .*ENOENT/);
+    expect(run.stderr).not.toContain('AMQP_URL');
+  });
+});
+
+describe('pnpm check-results reads no secret', () => {
+  it('checks a file whatever AUTH_SECRET and AMQP_URL say', () => {
+    const run = cli('check-results', [FIXTURE], { AUTH_SECRET: 'short', AMQP_URL: '' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/valid comparison/);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('pnpm compare: --out is checked before anything starts', () => {
+  it('refuses an --out below a file: exit 2 naming the path, nothing started', () => {
+    const file = join(work, 'a-file');
+    writeFileSync(file, 'not a folder\n');
+    const out = join(file, 'x');
+    expectUsageError(cli('compare', smoke(out)), new RegExp(`--out ${out}: cannot create the folder \\(ENOTDIR\\)`));
+    expectUsageError(cli('compare', smoke(file)), new RegExp(`--out ${file} exists and is not a folder`));
+  });
+
+  it('refuses a folder it cannot write to: exit 2 naming the path, nothing started or left behind', () => {
+    let out: string;
+    if (process.getuid?.() === 0) {
+      // root writes through permission bits; sysfs refuses new files to everyone.
+      if (!existsSync('/sys/kernel')) return;
+      out = '/sys';
+    } else {
+      out = join(work, 'read-only');
+      mkdirSync(out);
+      chmodSync(out, 0o555);
+    }
+    const run = cli('compare', smoke(out));
+    expectUsageError(run, new RegExp(`--out ${out}: cannot write a file there \\((EACCES|EPERM|EROFS)\\)`));
+    expect(readdirSync(out).filter((name) => name.startsWith('.archbench-probe'))).toEqual([]);
+  });
+});

@@ -10,10 +10,10 @@ import { DEV_AUTH_SECRET } from '@archbench/contracts/tokens';
 import { parseCompareArgs, USAGE, UsageError } from '../compare/args';
 import { compareWithBaseline, renderRegressions } from '../compare/baseline';
 import { findK6, K6Engine } from '../compare/k6-engine';
-import { CompareRunError, runComparison } from '../compare/runner';
+import { CompareRunError, dropVhostsNow, runComparison } from '../compare/runner';
 import type { LoadEngine } from '../compare/runner';
 import { renderSummary } from '../compare/summary-md';
-import { killAllTopologiesNow, topologyNames, TopologyStartError } from '../compare/topologies';
+import { killAllTopologiesNow, removeDataDirsNow, topologyNames, TopologyStartError } from '../compare/topologies';
 import { DEFAULT_PRICES, PriceError, withOverrides } from '../cost/prices';
 import { EmbeddedEngine } from '../engine/embedded-engine';
 import { PROFILES } from '../scenarios/definitions.ts';
@@ -142,8 +142,11 @@ async function main(argv: string[]): Promise<number> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     killAllTopologiesNow();
+    removeDataDirsNow();
+    const vhosts = dropVhostsNow();
     removeFolders(createdOutFolders);
-    process.stderr.write(`\ninterrupted (${signal}); servers stopped, nothing written\n`);
+    const removed = vhosts > 0 ? `their data and ${vhosts} RabbitMQ vhost${vhosts === 1 ? '' : 's'} removed` : 'their data removed';
+    process.stderr.write(`\ninterrupted (${signal}); servers stopped, ${removed}, nothing written\n`);
     process.exit(130);
   });
 }

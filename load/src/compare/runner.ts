@@ -97,6 +97,20 @@ export interface RunComparisonOptions {
   tokens?: { customers: string[]; admin: string | undefined };
 }
 
+/** Vhosts the runs of this process created and have not deleted yet (see dropVhostsNow). */
+const liveVhosts = new Map<string, RabbitControl>();
+
+/**
+ * Deletes, synchronously, the RabbitMQ vhosts of a run that is being interrupted (Ctrl-C: the
+ * run's own cleanup never gets to run); returns how many there were.
+ */
+export function dropVhostsNow(): number {
+  const count = liveVhosts.size;
+  for (const [vhost, control] of liveVhosts) control.deleteVhostNow(vhost);
+  liveVhosts.clear();
+  return count;
+}
+
 /** A run that could not produce a result (nothing could start, a server died mid-run). */
 export class CompareRunError extends Error {
   override readonly name = 'CompareRunError';
@@ -316,6 +330,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     if (!rabbitUsable || !options.env.amqpUrl) return options.env;
     // A fresh vhost per topology start: no queue is shared, and a broker loss hits one topology.
     const vhost = `archbench-${runId}-${name}-${vhosts.size}`;
+    liveVhosts.set(vhost, rabbit);
     await rabbit.createVhost(vhost, amqpUser(options.env.amqpUrl));
     vhosts.set(name, vhost);
     return { ...options.env, amqpUrl: withVhost(options.env.amqpUrl, vhost) };
@@ -460,6 +475,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     if (!vhost) return;
     vhosts.delete(name);
     await rabbit.deleteVhost(vhost);
+    liveVhosts.delete(vhost);
   }
 
   async function runFaults() {

@@ -57,6 +57,15 @@ export function topologyUnavailable(name: string, env: TopologyEnv, root = REPO_
 }
 
 /** A started topology as the compare runner uses it; `supervised` has the rest (processes, kill, restarts). */
+/** Data folders of topologies started here and not stopped yet (see removeDataDirsNow). */
+const liveDataDirs = new Set<string>();
+
+/** Removes the data folders of every running topology, for a signal handler (after killAllTopologiesNow). */
+export function removeDataDirsNow(): void {
+  for (const dir of liveDataDirs) rmSync(dir, { recursive: true, force: true });
+  liveDataDirs.clear();
+}
+
 export class RunningTopology {
   constructor(
     readonly supervised: SupervisedTopology,
@@ -101,7 +110,10 @@ export class RunningTopology {
 
   async stop(timeoutMs = 10_000): Promise<void> {
     await this.supervised.stop(timeoutMs);
-    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.dataDir) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      liveDataDirs.delete(this.dataDir);
+    }
   }
 }
 
@@ -125,6 +137,7 @@ export async function startTopology(name: string, options: StartTopologyOptions)
   // A data folder of compare's own naming: sweeps of stale archbench-<topology>-* folders by
   // other tools must not delete the state of a topology in the middle of a run.
   const dataDir = mkdtempSync(join(tmpdir(), `abcompare-${name}-`));
+  liveDataDirs.add(dataDir);
   const started = startDefined(name, {
     port: 0,
     dataDir,
@@ -142,6 +155,7 @@ export async function startTopology(name: string, options: StartTopologyOptions)
   });
   const supervised = await started.catch((error: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
+    liveDataDirs.delete(dataDir);
     throw error;
   });
   return new RunningTopology(supervised, logFile, spawnedAt ?? performance.now(), dataDir);

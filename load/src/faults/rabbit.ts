@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -33,6 +33,15 @@ export class RabbitControl {
 
   async deleteVhost(vhost: string): Promise<void> {
     await this.ctlRun(['delete_vhost', vhost]).catch(() => undefined);
+  }
+
+  /** deleteVhost for a signal handler, which cannot wait for a promise: blocks until done (at most `timeoutMs`); errors ignored. */
+  deleteVhostNow(vhost: string, timeoutMs = 10_000): void {
+    try {
+      execFileSync(this.ctl, ['-q', 'delete_vhost', vhost], { timeout: timeoutMs, stdio: 'ignore' });
+    } catch {
+      // best effort: the broker may be gone too
+    }
   }
 
   /** Client connections open on a vhost. */

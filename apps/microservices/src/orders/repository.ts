@@ -125,9 +125,39 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
     async idempotencyKey(customerId: string, key: string) {
       return idempotencyByKey.executeTakeFirst(db, { customer_id: customerId, key });
     },
-    async insertSaga(saga: Omit<SagaRow, 'created_at' | 'updated_at' | 'total_cents' | 'charge_outcome'>): Promise<void> {
+    /**
+     * Stores a new saga (RESERVING). With an Idempotency-Key the key is claimed for the saga's
+     * order in the same transaction, before anything is reserved: a second request with that key
+     * fails here on the key's primary key (a unique violation) and has nothing to undo.
+     */
+    async insertSaga(
+      saga: Omit<SagaRow, 'created_at' | 'updated_at' | 'total_cents' | 'charge_outcome'>,
+      idempotency?: { key: string; hash: string },
+    ): Promise<void> {
       const now = nowIso();
-      await insertSagaRow.execute(db, { ...saga, created_at: now, updated_at: now });
+      const row = { ...saga, created_at: now, updated_at: now };
+      if (idempotency === undefined) {
+        await insertSagaRow.execute(db, row);
+        return;
+      }
+      await db.transaction().execute(async (trx) => {
+        await insertIdempotencyKey.execute(trx, {
+          customer_id: saga.customer_id,
+          key: idempotency.key,
+          request_hash: idempotency.hash,
+          order_id: saga.order_id,
+          created_at: now,
+        });
+        await insertSagaRow.execute(trx, row);
+      });
+    },
+    /**
+     * Gives back the Idempotency-Key a saga claimed when its order will never exist (refused,
+     * aborted): a retry with that key places the order anew instead of replaying nothing.
+     */
+    async releaseKey(trx: Db, customerId: string, orderId: string): Promise<void> {
+      // The primary key starts with customer_id: only that customer's keys are read.
+      await trx.deleteFrom('idempotency_keys').where('customer_id', '=', customerId).where('order_id', '=', orderId).execute();
     },
     async saga(orderId: string): Promise<SagaRow | undefined> {
       return sagaByOrder.executeTakeFirst(db, { order_id: orderId });
@@ -172,22 +202,10 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
         .execute();
       return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
     },
-    async insertOrder(
-      trx: Db,
-      order: { id: string; customerId: string; token: string; totalCents: number; items: PricedItem[]; idempotency?: { key: string; hash: string } },
-    ): Promise<void> {
+    async insertOrder(trx: Db, order: { id: string; customerId: string; token: string; totalCents: number; items: PricedItem[] }): Promise<void> {
       const now = nowIso();
       await insertOrderRow.execute(trx, { id: order.id, customer_id: order.customerId, total_cents: order.totalCents, payment_token: order.token, now });
       for (const i of order.items) await insertItem.execute(trx, { order_id: order.id, sku: i.sku, quantity: i.quantity, unit_price_cents: i.unitPriceCents });
-      if (order.idempotency) {
-        await insertIdempotencyKey.execute(trx, {
-          customer_id: order.customerId,
-          key: order.idempotency.key,
-          request_hash: order.idempotency.hash,
-          order_id: order.id,
-          created_at: now,
-        });
-      }
     },
     async setOrderStatus(
       trx: Db,

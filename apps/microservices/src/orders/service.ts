@@ -32,6 +32,15 @@ class DeadlinePassed extends Error {
   override readonly name = 'DeadlinePassed';
 }
 const DEADLINE = Symbol('deadline');
+/**
+ * A request whose Idempotency-Key another request holds while it reserves waits for that order
+ * this long at least (the whole `Prefer: wait` when longer), reading the key every
+ * FIRST_REQUEST_POLL_MS, before it answers 409 idempotency-in-progress.
+ */
+const FIRST_REQUEST_WAIT_MS = 2000;
+const FIRST_REQUEST_POLL_MS = 20;
+/** Claims of a free-looking key that lost to another request before this one answers idempotency-in-progress. */
+const CLAIM_ATTEMPTS = 3;
 /** How a saga step sends: one transport attempt, the saga's loop retries (see `command`). */
 const SAGA_SEND: SendOptions = { attempts: 1 };
 
@@ -115,8 +124,11 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
     const id = saga.order_id;
     switch (saga.state as SagaState) {
       case 'RESERVING':
-        // Only after a crash or a failed POST: the reservation may or may not exist, give it back.
-        await repo.setSaga(repo.db, id, 'ABORTING', 'RESERVING');
+        // Only after a crash or a failed POST: the reservation may or may not exist, give it back,
+        // and the Idempotency-Key the POST claimed with it (no order will have it).
+        await repo.transaction(async (trx) => {
+          if (await repo.setSaga(trx, id, 'ABORTING', 'RESERVING')) await repo.releaseKey(trx, saga.customer_id, id);
+        });
         return 'ABORTING';
       case 'ABORTING':
         await command((once) => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }, once), `release ${id}`);
@@ -260,67 +272,85 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
 
   return {
     async place(customerId: string, body: CreateOrderRequest, options: { idempotencyKey?: string; waitSeconds?: number }): Promise<PlaceResult> {
-      const hash = options.idempotencyKey === undefined ? undefined : requestHash(body);
+      const key = options.idempotencyKey;
+      const idempotency = key === undefined ? undefined : { key, hash: requestHash(body) };
       const replay = async (): Promise<PlaceResult | undefined> => {
-        if (options.idempotencyKey === undefined) return undefined;
-        const existing = await repo.idempotencyKey(customerId, options.idempotencyKey);
-        if (!existing) return undefined;
-        if (existing.request_hash !== hash) throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
-        const order = await repo.load(existing.order_id);
-        if (!order) throw new AppError('internal-error', 'idempotency key refers to a missing order');
-        return { order: await waitFor(order, options.waitSeconds), replayed: true };
+        if (idempotency === undefined) return undefined;
+        const started = Date.now();
+        const waitMs = (options.waitSeconds ?? 0) * 1000;
+        for (;;) {
+          const existing = await repo.idempotencyKey(customerId, idempotency.key);
+          if (!existing) return undefined;
+          if (existing.request_hash !== idempotency.hash) {
+            throw new AppError('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
+          }
+          const order = await repo.load(existing.order_id);
+          if (order) {
+            const left = options.waitSeconds === undefined ? undefined : Math.max(0, started + waitMs - Date.now()) / 1000;
+            return { order: await waitFor(order, left), replayed: true };
+          }
+          // The first request holds the key and is still reserving: its order appears, or the key
+          // is given back when it is refused (then this one places the order itself).
+          if (Date.now() - started >= Math.max(FIRST_REQUEST_WAIT_MS, waitMs)) {
+            throw new AppError('idempotency-in-progress', 'a request with this Idempotency-Key is in progress');
+          }
+          await sleep(FIRST_REQUEST_POLL_MS);
+        }
       };
-
-      const earlier = await replay();
-      if (earlier) return earlier;
+      /** Ends a saga whose order will never exist, and gives back the key it claimed. */
+      const abandon = async (id: string, to: 'REFUSED' | 'ABORTING') => {
+        if (idempotency === undefined) await repo.setSaga(repo.db, id, to, 'RESERVING');
+        else
+          await repo.transaction(async (trx) => {
+            if (await repo.setSaga(trx, id, to, 'RESERVING')) await repo.releaseKey(trx, customerId, id);
+          });
+      };
 
       const id = newId('ord');
       reserving.add(id);
       try {
-        await repo.insertSaga({
-          order_id: id,
-          customer_id: customerId,
-          state: 'RESERVING',
-          items: JSON.stringify(body.items),
-          payment_token: body.payment.token,
-        });
+        // The key is claimed with the saga, before any stock is reserved: a copy of this request
+        // sent at the same time finds the key and answers as a replay instead of reserving too
+        // (and being refused for stock this order took).
+        for (let attempt = 1; ; attempt++) {
+          const earlier = await replay();
+          if (earlier) return earlier;
+          try {
+            await repo.insertSaga(
+              { order_id: id, customer_id: customerId, state: 'RESERVING', items: JSON.stringify(body.items), payment_token: body.payment.token },
+              idempotency,
+            );
+            break;
+          } catch (error) {
+            // Another request claimed the key between the look and the claim: replay it (again).
+            if (idempotency === undefined || !isUniqueViolation(error)) throw error;
+            if (attempt >= CLAIM_ATTEMPTS) throw new AppError('idempotency-in-progress', 'a request with this Idempotency-Key is in progress');
+          }
+        }
         let reply;
         try {
           // Not a saga step: the request waits for it, so the transport's INTERNAL_ATTEMPTS are its one retry layer.
           reply = await transport.send({ type: 'ReserveStock', id: `reserve:${id}`, orderId: id, items: body.items });
         } catch (error) {
           // The reservation may have happened: compensate in the background, answer 502 now.
-          await repo.setSaga(repo.db, id, 'ABORTING', 'RESERVING');
+          await abandon(id, 'ABORTING');
           void drive(id);
           throw error instanceof AppError ? error : new DependencyError('inventory', 'inventory did not answer', { cause: error });
         }
         if (!reply.ok) {
-          await repo.setSaga(repo.db, id, 'REFUSED', 'RESERVING');
+          await abandon(id, 'REFUSED');
           if (reply.code === 'already-released') throw new AppError('internal-error', reply.detail);
           throw new AppError(reply.code, reply.detail, reply.errors ? { errors: reply.errors } : {});
         }
         const totalCents = reply.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
         try {
           await repo.transaction(async (trx) => {
-            await repo.insertOrder(trx, {
-              id,
-              customerId,
-              token: body.payment.token,
-              totalCents,
-              items: reply.items,
-              idempotency: options.idempotencyKey !== undefined && hash !== undefined ? { key: options.idempotencyKey, hash } : undefined,
-            });
+            await repo.insertOrder(trx, { id, customerId, token: body.payment.token, totalCents, items: reply.items });
             await repo.setSaga(trx, id, 'PAYING', 'RESERVING', { total_cents: totalCents });
           });
         } catch (error) {
-          await repo.setSaga(repo.db, id, 'ABORTING', 'RESERVING');
+          await abandon(id, 'ABORTING');
           void drive(id);
-          // A concurrent request with the same key won the race: answer as its replay.
-          if (isUniqueViolation(error)) {
-            const raced = await replay();
-            if (raced) return raced;
-            throw new AppError('idempotency-in-progress', 'a request with this Idempotency-Key is in progress');
-          }
           throw error;
         }
       } finally {

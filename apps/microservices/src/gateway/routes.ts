@@ -48,8 +48,12 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
         path: '/orders',
         body: JSON.stringify(body),
         headers: { [CUSTOMER_HEADER]: c.var.auth.sub, 'idempotency-key': key, prefer: c.req.header('prefer') },
-        // Without a key a resent POST could place a second order: only retry when it never left.
-        retry: key === undefined ? 'connect' : 'always',
+        // Only retried when it never left, key or not. Once orders has it, the first attempt may
+        // still be placing the order when a resend (after a timeout or a dropped connection)
+        // arrives: the client's one request would come back as a replay, an
+        // idempotency-in-progress, or a second order without a key. The client's own retry with
+        // its key is the safe one.
+        retry: 'connect',
         timeoutMs: waitTimeout(c),
       });
       return pass(c, response);

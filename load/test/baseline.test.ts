@@ -81,6 +81,32 @@ describe('baseline regression check', () => {
     expect(compareWithBaseline(current, comparison(), 1).regressions).toEqual([]);
   });
 
+  it('compares hops per request only between files that give them at the same mix', () => {
+    const perKind = (c: Comparison, hops: number) => {
+      const t = c.topologies[1]!;
+      t.hopsPerRequest = hops;
+      t.perRequest = {
+        cpuMs: 1,
+        cpuMsPerOrder: 2,
+        wallMs: 5,
+        requestsPerOrder: 4,
+        queueMessagesPerOrder: 0,
+        rssBytesPerProcess: 1e8,
+        hopsPerRead: 1,
+        hopsPerOrder: 3,
+      };
+      return c;
+    };
+    // A baseline from before (2.5 over its runs as they came) against 3.0 at 80/20: two different
+    // figures, not a regression.
+    const across = compareWithBaseline(perKind(comparison(), 3), comparison(), 10);
+    expect(across.regressions).toEqual([]);
+    expect(across.notes.join('\n')).toMatch(/microservices-http hops per request not compared: one of the two files predates/);
+    // Both at 80/20: a real increase is flagged.
+    const both = compareWithBaseline(perKind(comparison(), 1.8), perKind(comparison(), 1.4), 10);
+    expect(both.regressions.map((r) => r.figure)).toEqual(['microservices-http hops per request']);
+  });
+
   it('notes what it could not compare', () => {
     const current = comparison();
     current.scenarios.pop();

@@ -60,7 +60,11 @@ export function compareWithBaseline(current: Comparison, baseline: Comparison, t
     }
     check(`${b.name} CPU s per 1k orders`, b.cpuSecondsPer1kOrders, c.cpuSecondsPer1kOrders, true);
     check(`${b.name} peak RSS (bytes)`, b.peakRssBytes, c.peakRssBytes, true);
-    check(`${b.name} hops per request`, b.hopsPerRequest, c.hopsPerRequest, true, 0.01);
+    // Hops per request are given at the 80/20 reference mix since the per-kind figures exist; a
+    // baseline written before holds them over its runs as they came, a different figure.
+    const perKind = (t: typeof b) => typeof t.perRequest?.hopsPerRead === 'number' && typeof t.perRequest.hopsPerOrder === 'number';
+    if (perKind(b) === perKind(c)) check(`${b.name} hops per request`, b.hopsPerRequest, c.hopsPerRequest, true, 0.01);
+    else notes.push(`${b.name} hops per request not compared: one of the two files predates the per-kind figures (hops at the 80/20 mix)`);
   }
   return { regressions, notes };
 }

@@ -32,7 +32,8 @@ export interface Measured {
   /** Compute paid at rest (false for scale-to-zero platforms). */
   billedAtRest: boolean;
   snapshot(): Promise<ServerSnapshot | null>;
-  scrapeMetrics(): Promise<PromSample[][]>;
+  /** One /metrics scrape per process, in the same order every time; undefined where a process did not answer. */
+  scrapeMetrics(): Promise<(PromSample[] | undefined)[]>;
   /** False once a started topology died for good. */
   readonly alive: boolean;
   logTail(lines?: number): string;
@@ -72,7 +73,7 @@ export function measuredStarted(topology: RunningTopology, options: StartedOptio
       const s = await topology.snapshot();
       return { processCount: s.pids.length, cpuSeconds: s.cpuSeconds, rssBytes: s.rssBytes };
     },
-    scrapeMetrics: async () => (await topology.scrapeMetrics()).flatMap((m) => (m === undefined ? [] : [m])),
+    scrapeMetrics: () => topology.scrapeMetrics(),
     get alive() {
       return topology.alive;
     },
@@ -136,7 +137,7 @@ export function measuredTarget(
         rssBytes: rss.reduce<number>((a, v) => a + (v ?? 0), 0),
       };
     },
-    scrapeMetrics: async () => (await Promise.all(metricsUrls.map(scrape))).filter((s): s is PromSample[] => s !== undefined),
+    scrapeMetrics: () => Promise.all(metricsUrls.map(scrape)),
     alive: true,
     logTail: () => '(a --target: its logs are wherever it runs)',
     faultSubject: () =>

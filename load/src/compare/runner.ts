@@ -211,17 +211,30 @@ function machineInfo(): MachineInfo {
   };
 }
 
-function counter(scrapes: readonly PromSample[][], name: string): number | undefined {
+/**
+ * How much a counter grew over a run, summed over the processes, from one /metrics scrape per
+ * process before and after (the same order; undefined for a process that did not answer). A
+ * process that answered only one of the two makes the growth unknown (undefined): summed as it
+ * came, its whole lifetime count would land in this run, or its share go missing. A process that
+ * answered both without the series had not counted anything yet (0). A counter that went down
+ * (the process restarted) counts from 0. Undefined when no process serves the series.
+ * @example counterDelta([a0, b0], [a1, b1], 'archbench_internal_calls_total')
+ */
+export function counterDelta(before: readonly (PromSample[] | undefined)[], after: readonly (PromSample[] | undefined)[], name: string): number | undefined {
+  if (before.length !== after.length) return undefined;
   let total: number | undefined;
-  for (const samples of scrapes) {
-    const value = sumMetric(samples, name);
-    if (value !== undefined) total = (total ?? 0) + value;
+  for (let i = 0; i < before.length; i++) {
+    const b = before[i];
+    const a = after[i];
+    if (b === undefined && a === undefined) continue;
+    if (b === undefined || a === undefined) return undefined;
+    const was = sumMetric(b, name);
+    const now = sumMetric(a, name);
+    if (was === undefined && now === undefined) continue;
+    const grown = (now ?? 0) - (was ?? 0);
+    total = (total ?? 0) + (grown >= 0 ? grown : (now ?? 0));
   }
   return total;
-}
-
-function delta(before: number | undefined, after: number | undefined): number | undefined {
-  return before === undefined || after === undefined ? undefined : Math.max(0, after - before);
 }
 
 function warmupScenario(seconds: number): ScenarioDefinition {
@@ -580,12 +593,12 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     } else tally.cpuSeconds = null;
     if (orderOnly) tally.orderOnlyOrders += result.ordersPlaced;
     if (readOnly) tally.readRequests += result.requests;
-    const calls = delta(counter(metricsBefore, 'archbench_internal_calls_total'), counter(metricsAfter, 'archbench_internal_calls_total'));
+    const calls = counterDelta(metricsBefore, metricsAfter, 'archbench_internal_calls_total');
     if (calls !== undefined && !aside) tally.internalCalls = (tally.internalCalls ?? 0) + calls;
     if (calls !== undefined && readOnly) tally.readInternalCalls = (tally.readInternalCalls ?? 0) + calls;
     if (orderOnly) {
       const add = (key: 'orderInvocations' | 'orderQueueMessages' | 'orderInternalCalls' | 'orderRowsWritten', metric: string) => {
-        const d = delta(counter(metricsBefore, metric), counter(metricsAfter, metric));
+        const d = counterDelta(metricsBefore, metricsAfter, metric);
         if (d !== undefined) tally[key] = (tally[key] ?? 0) + d;
       };
       add('orderInvocations', 'archbench_worker_invocations_total');

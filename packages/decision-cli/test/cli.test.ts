@@ -265,6 +265,12 @@ describe('adr subcommands take only the flags they use', () => {
     expect(files()).toEqual(before);
   });
 
+  it.each(['bogus', 'constructor', 'toString', '__proto__'])('adr %s is an unknown subcommand (exit 2), not a crash', async (sub) => {
+    const r = await runCli(['adr', sub], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`unknown adr subcommand "${sub}"`);
+  });
+
   it('and still accept the ones they do use', async () => {
     expect((await runCli(['adr', 'new', 'X', '--status', 'accepted', '--consulted', 'Ops', '--informed', 'All', '--date', '2025-01-02'], tmp.dir)).code).toBe(
       0,

@@ -494,7 +494,8 @@ const ADR_FLAGS: Record<string, readonly string[]> = {
 function cmdAdr(args: string[], io: CliIo): number {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') return help(io, 'adr');
-  const flags = ADR_FLAGS[sub];
+  // Own keys only: `adr constructor` must not find Object.prototype's.
+  const flags = Object.hasOwn(ADR_FLAGS, sub) ? ADR_FLAGS[sub] : undefined;
   if (!flags) throw new UsageError(`unknown adr subcommand ${JSON.stringify(sub)} (new, list, status, supersede, index)`, 'adr');
   // Each subcommand takes only the flags it uses: `adr list --status accepted` is an error, not a no-op.
   const { values, positionals } = parse(`adr ${sub}`, rest, Object.fromEntries(flags.map((f) => [f, ADR_OPTIONS[f]!])), true);

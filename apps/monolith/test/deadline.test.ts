@@ -173,6 +173,25 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(await replayed.json()).toMatchObject({ id: placed.body.id, status: 'REJECTED', paymentStatus: 'REFUNDED' });
     });
 
+    it('Prefer: wait on the first POST /orders whose settle fails waits for the sweeper to end the order, not PENDING at once', async () => {
+      const app = await boot(dialect);
+      await failConfirmations(app);
+      const started = Date.now();
+      const res = await app.app.request('/orders', {
+        method: 'POST',
+        body: JSON.stringify({ items: [{ sku: 'SKU-0066', quantity: 1 }], payment: { token: 'tok_ok' } }),
+        headers: { authorization: `Bearer ${customer}`, 'content-type': 'application/json', prefer: 'wait=10' },
+      });
+      // The settle step failed within milliseconds; the answer is the order the deadline sweeper
+      // rejected (DEADLINE_MS after creation), with the capture refunded.
+      expect(res.headers.get('preference-applied')).toBe('wait=10');
+      const order = (await res.json()) as Order;
+      expect(order).toMatchObject({ status: 'REJECTED', rejectionReason: 'payment_provider_unavailable', paymentStatus: 'REFUNDED' });
+      expect(res.status).toBe(201);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
+      expect((await app.call<Order>(`/orders/${order.id}`)).body).toMatchObject({ status: 'REJECTED', paymentStatus: 'REFUNDED' });
+    });
+
     it('an order whose provider call outlives the deadline is rejected, and a late capture is refunded', async () => {
       const provider = new GatedProvider();
       const app = await boot(dialect, provider);

@@ -5,6 +5,7 @@ import { canCancel, isTerminal, requestHash } from '@archbench/domain/orders';
 import { AppError, DependencyError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { isUniqueViolation } from '@archbench/server-kit/db';
+import { within } from '@archbench/server-kit/portable';
 import { retryPolicy } from '../shared/retry';
 import type { ChargeOutcome } from '../shared/messages';
 import type { SendOptions, Transport } from '../shared/transport';
@@ -39,6 +40,8 @@ const DEADLINE = Symbol('deadline');
  */
 const FIRST_REQUEST_WAIT_MS = 2000;
 const FIRST_REQUEST_POLL_MS = 20;
+/** How often `Prefer: wait` reads an order whose saga this process is not driving, ms. */
+const WAIT_POLL_MS = 100;
 /** Claims of a free-looking key that lost to another request before this one answers idempotency-in-progress. */
 const CLAIM_ATTEMPTS = 3;
 /** How a saga step sends: one transport attempt, the saga's loop retries (see `command`). */
@@ -257,16 +260,25 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
     return run;
   }
 
+  /**
+   * `Prefer: wait`: until the order is terminal or the wait is over. While this process drives its
+   * saga, the driver is awaited; otherwise (a driver that failed and left the saga to the sweeper,
+   * a saga another process drives) the order is read every WAIT_POLL_MS.
+   */
   async function waitFor(order: Order, waitSeconds: number | undefined): Promise<Order> {
-    if (!waitSeconds || isTerminal(order.status)) return order;
-    const deadline = Date.now() + waitSeconds * 1000;
-    for (;;) {
-      const running = driving.get(order.id);
+    if (!waitSeconds) return order;
+    return waitUntil(order, Date.now() + waitSeconds * 1000);
+  }
+
+  /** waitFor with the end of the wait as an instant (Date.now() ms): the order once terminal, else as it is then. */
+  async function waitUntil(order: Order, deadline: number): Promise<Order> {
+    for (let current = order; ;) {
       const left = deadline - Date.now();
-      if (running) await Promise.race([running, sleep(left)]);
-      else await sleep(Math.min(100, left));
-      const current = (await repo.load(order.id)) ?? order;
-      if (isTerminal(current.status) || Date.now() >= deadline) return current;
+      if (isTerminal(current.status) || left <= 0) return current;
+      const running = driving.get(order.id);
+      if (running) await within(running, left);
+      else await sleep(Math.min(WAIT_POLL_MS, left));
+      current = (await repo.load(order.id)) ?? current;
     }
   }
 
@@ -357,8 +369,12 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         reserving.delete(id);
       }
       const running = drive(id);
-      if (options.waitSeconds) await Promise.race([running, sleep(options.waitSeconds * 1000)]);
-      return { order: (await repo.load(id))!, replayed: false };
+      if (!options.waitSeconds) return { order: (await repo.load(id))!, replayed: false };
+      const deadline = Date.now() + options.waitSeconds * 1000;
+      await within(running, options.waitSeconds * 1000);
+      // The driver also returns when a step failed and left the saga to the sweeper (or to another
+      // process): then the order is polled for what is left of the wait, as GET does.
+      return { order: await waitUntil((await repo.load(id))!, deadline), replayed: false };
     },
 
     async get(customerId: string, id: string, waitSeconds?: number): Promise<Order> {

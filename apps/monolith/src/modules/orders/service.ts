@@ -284,15 +284,20 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
    */
   async function waitFor(order: Order, waitSeconds: number | undefined): Promise<Order> {
     if (!waitSeconds || isTerminal(order.status)) return order;
-    const deadline = Date.now() + waitSeconds * 1000;
+    return waitUntil(order, Date.now() + waitSeconds * 1000);
+  }
+
+  /** waitFor with the end of the wait as an instant (Date.now() ms): the order once terminal, else as it is then. */
+  async function waitUntil(order: Order, deadline: number): Promise<Order> {
     for (;;) {
       const left = deadline - Date.now();
+      if (left <= 0) return (await load(order.id)) ?? order;
       const running = inFlight.get(order.id);
       if (running) await within(running, left);
-      else if (left > 0) await sleep(Math.min(WAIT_POLL_MS, left));
+      else await sleep(Math.min(WAIT_POLL_MS, left));
       // The status alone while it is PENDING; the whole order once, to answer.
       const status = (await statusById.executeTakeFirst(db, { id: order.id }))?.status as OrderStatus | undefined;
-      if (status === undefined || isTerminal(status) || Date.now() >= deadline) return (await load(order.id)) ?? order;
+      if (status === undefined || isTerminal(status)) return (await load(order.id)) ?? order;
     }
   }
 
@@ -362,9 +367,12 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       if (pending === undefined) throw new AppError('internal-error', 'order transaction finished without an order');
       const running = process(pending, body.payment.token, paymentId);
       if (!options.waitSeconds) return { order: pending, replayed: false };
-      // The settled order comes back from memory; only a timeout or a lost race reads it again.
+      const deadline = Date.now() + options.waitSeconds * 1000;
+      // The settled order comes back from memory. Without it (a settle that failed and leaves the
+      // order to the deadline sweeper, a race lost to the sweeper, the wait over) the order's status
+      // is polled for what is left of the wait, as GET does.
       const settled = await within(running, options.waitSeconds * 1000);
-      return { order: settled ?? (await load(id)) ?? pending, replayed: false };
+      return { order: settled ?? (await waitUntil(pending, deadline)), replayed: false };
     },
 
     async get(customerId: string, id: string, waitSeconds?: number): Promise<Order> {

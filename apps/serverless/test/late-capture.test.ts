@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
 import type { RunningServerless } from '../src/runtime';
 import { QUEUES } from '../src/topology';
+import { FULL_SWEEP_CRON } from '../src/workers/payments/reconcile';
 import type { Client } from './helpers';
 import { client, eventually, metricValue, startTestServerless } from './helpers';
 
@@ -117,9 +118,114 @@ describe('serverless: a capture that arrives after the order was rejected', () =
     await expectRefundedAndUnshipped(customer, id, priceCents, sku, before, sentBefore);
   });
 
-  it('a late capture recorded by a delivery that failed before refunding it is refunded by the redelivery', async () => {
-    // As a failure between the settle batch and the refund's would leave it: REJECTED, the capture
-    // recorded, no refund row; the charge command is then delivered again.
+  /** An order straight into D1, PENDING since a minute ago, its stock taken and no charge command sent (only a sweep will charge it). */
+  async function insertPendingOrder(id: string, customerId: string, sku: string, priceCents: number, paymentToken: string) {
+    await db.batch([
+      db.prepare('UPDATE products SET stock = stock - 1 WHERE sku = ?1').bind(sku),
+      db
+        .prepare(
+          "INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'PENDING', ?3, 'EUR', ?4, 'PENDING', NULL, ?5, ?5)",
+        )
+        .bind(id, customerId, priceCents, paymentToken, aMinuteAgo()),
+      db.prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, 1, ?3)').bind(id, sku, priceCents),
+    ]);
+  }
+
+  /** The order's payment rows as D1 holds them now (read directly, no queue in between). */
+  const paymentRows = async (orderId: string) =>
+    (
+      await db
+        .prepare('SELECT kind, status, amount_cents FROM payments WHERE order_id = ?1 ORDER BY kind')
+        .bind(orderId)
+        .all<{ kind: string; status: string; amount_cents: number }>()
+    ).results;
+
+  it('a late capture through the sweep is recorded with its refund in one batch: a send failing after it (nothing retries a cron run) loses no refund', async () => {
+    // Two orders the same sweep charges: A (tok_slow) is rejected by a later sweep while its call
+    // runs, then captured; B (tok_ok) is confirmed in the same settle batch, but its OrderConfirmed
+    // cannot be sent: its customer id makes the message larger than the queue's 128 KB limit (a
+    // real failure of the queue binding, as on Cloudflare). So the sweep fails right after the
+    // settle batch, and a cron run is not retried.
+    const customer = api.customer('late-send');
+    const skuA = 'SKU-0616';
+    const skuB = 'SKU-0617';
+    const stockA = (await api.product(skuA)).stock;
+    const stockB = (await api.product(skuB)).stock;
+    const priceA = (await api.product(skuA)).priceCents;
+    const priceB = (await api.product(skuB)).priceCents;
+    const a = `ord_lsa_${randomUUID().slice(0, 8)}`;
+    const b = `ord_lsb_${randomUUID().slice(0, 8)}`;
+    await insertPendingOrder(a, customer.id, skuA, priceA, 'tok_slow');
+    await insertPendingOrder(b, `oversized-${'x'.repeat(130_000)}`, skuB, priceB, 'tok_ok');
+    const sentBefore = await eventsSent();
+
+    // Sweep 1 claims both charges (A's call is slow); sweep 2 finds A's claim stale and rejects it.
+    const first = minuteSweep();
+    await ageClaimedCharge(a);
+    await minuteSweep();
+    expect(await api.order(customer.token, a)).toMatchObject({ status: 'REJECTED', rejectionReason: 'payment_provider_error' });
+
+    // A's call answers SUCCEEDED; sweep 1 writes its settle batch (A captured, B confirmed), then B's event fails to send.
+    expect((await first).outcome).toBe('exception');
+    expect(await eventsSent()).toBe(sentBefore);
+    expect((await db.prepare('SELECT status FROM orders WHERE id = ?1').bind(b).first<{ status: string }>())?.status).toBe('CONFIRMED');
+    // The D1 state the failed sweep left: A's capture is there, and so is its refund (PENDING, or
+    // already SUCCEEDED when the refund command, sent besides, was consumed); A is REFUNDED.
+    const rows = await paymentRows(a);
+    expect(rows.map((r) => `${r.kind}:${r.amount_cents}`)).toEqual([`charge:${priceA}`, `refund:${priceA}`]);
+    expect(rows[0]!.status).toBe('SUCCEEDED');
+    expect(await db.prepare('SELECT status, payment_status FROM orders WHERE id = ?1').bind(a).first()).toEqual({
+      status: 'REJECTED',
+      payment_status: 'REFUNDED',
+    });
+
+    // B's event is sendable again (as after any transient send failure); the sweeps then run as usual.
+    await db.prepare('UPDATE orders SET customer_id = ?2, updated_at = ?3 WHERE id = ?1').bind(b, customer.id, aMinuteAgo()).run();
+    await minuteSweep();
+    expect((await (await app.miniflare.getWorker('payments')).scheduled({ cron: FULL_SWEEP_CRON })).outcome).toBe('ok');
+    await expectRefundedAndUnshipped(customer, a, priceA, skuA, stockA, sentBefore + 1);
+    // B stays confirmed, keeps its unit and is shipped once the daily sweep told shipping again.
+    expect((await api.product(skuB)).stock).toBe(stockB - 1);
+    await eventually(async () =>
+      expect(((await api.request('GET', `/orders/${b}/shipment`, { token: customer.token })).body as { status: string }).status).toBe('PREPARING'),
+    );
+  });
+
+  it('a refund recorded whose command was never sent is issued by the daily sweep (the every-minute one leaves it)', async () => {
+    // What a lost `refund` send leaves: REJECTED, REFUNDED, the capture and a PENDING refund row.
+    const customer = api.customer('late-unsent');
+    const sku = 'SKU-0618';
+    const stock = (await api.product(sku)).stock;
+    const { priceCents } = await api.product(sku);
+    const id = `ord_unsent_${randomUUID().slice(0, 8)}`;
+    const past = aMinuteAgo();
+    await db.batch([
+      db
+        .prepare(
+          "INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'REJECTED', ?3, 'EUR', 'tok_ok', 'REFUNDED', 'payment_provider_error', ?4, ?4)",
+        )
+        .bind(id, customer.id, priceCents, past),
+      db.prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, 1, ?3)').bind(id, sku, priceCents),
+      db
+        .prepare(
+          "INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) VALUES (?1, ?2, 'charge', 'SUCCEEDED', ?3, 'prov_y', ?4)",
+        )
+        .bind(`pay_c_${id}`, id, priceCents, past),
+      db
+        .prepare("INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) VALUES (?1, ?2, 'refund', 'PENDING', ?3, NULL, ?4)")
+        .bind(`pay_r_${id}`, id, priceCents, past),
+    ]);
+    const sentBefore = await eventsSent();
+    await minuteSweep();
+    expect((await paymentRows(id)).map((r) => `${r.kind}:${r.status}`)).toEqual(['charge:SUCCEEDED', 'refund:PENDING']);
+    expect((await (await app.miniflare.getWorker('payments')).scheduled({ cron: FULL_SWEEP_CRON })).outcome).toBe('ok');
+    expect((await paymentRows(id)).map((r) => `${r.kind}:${r.status}`)).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
+    await expectRefundedAndUnshipped(customer, id, priceCents, sku, stock, sentBefore);
+  });
+
+  it('a late capture an earlier version recorded without its refund (the refund batch failed) is refunded by a redelivery', async () => {
+    // Before the refund was written in the settle batch, a failure between the two left this:
+    // REJECTED, the capture recorded, no refund row; the charge command is then delivered again.
     const customer = api.customer('late-retry');
     const sku = 'SKU-0615';
     const stock = (await api.product(sku)).stock;

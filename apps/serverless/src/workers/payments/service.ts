@@ -14,7 +14,7 @@ import { QUEUES } from '../../topology';
  * A charge left PENDING this long was cut off mid-call (the invocation died), or its provider call
  * is only slow: the order is rejected rather than risk a second capture. There is no call timeout
  * below this (a queue invocation may run for minutes): a call that outlives the rule is still
- * heard, and when it captured, the capture is recorded and refunded (`refundLateCaptures`).
+ * heard, and when it captured, the capture is recorded with its refund (`refundIfRejected`).
  */
 export const STALE_CHARGE_MS = 30_000;
 
@@ -76,6 +76,32 @@ const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, RejectionReason> = { 
 export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDeps) {
   const db: D1Database = env.DB;
 
+  /**
+   * The refund of a capture whose order is REJECTED (the stale-charge rule gave up on a call that
+   * was only slow): a PENDING refund row and the order's payment marked REFUNDED (it stays
+   * REJECTED, its stock went back with the rejection). Only for a charge row that is SUCCEEDED: put
+   * in the same batch as (after) the statement that records the capture, so that no D1 state ever
+   * has the capture without its refund; the `refund` command is sent after the batch, and a send
+   * that is lost leaves the PENDING row to the daily sweep (reconcile.ts). Guarded by the order's
+   * status (for an order this batch confirmed they read its row and write nothing) and at most one
+   * refund per order (the unique (order_id, kind) row). The two always commit together, so the
+   * second changing the order (REJECTED, not yet REFUNDED) says a refund was recorded now; it is
+   * what the caller reads (a RETURNING on the insert would read 2 rows more on every capture).
+   */
+  function refundIfRejected(order: OrderRow): D1PreparedStatement[] {
+    const now = nowIso();
+    return [
+      db
+        .prepare(
+          "INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) SELECT ?2, id, 'refund', 'PENDING', total_cents, NULL, ?3 FROM orders WHERE id = ?1 AND status = 'REJECTED' ON CONFLICT (order_id, kind) DO NOTHING",
+        )
+        .bind(order.id, newId('pay'), now),
+      db
+        .prepare("UPDATE orders SET payment_status = 'REFUNDED', updated_at = ?2 WHERE id = ?1 AND status = 'REJECTED' AND payment_status != 'REFUNDED'")
+        .bind(order.id, now),
+    ];
+  }
+
   function settleStatements(s: Settlement): D1PreparedStatement[] {
     const now = nowIso();
     // A fresh provider answer is recorded whatever the row says meanwhile: the stale-charge rule may
@@ -99,34 +125,6 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         .prepare("UPDATE orders SET status = 'REJECTED', payment_status = ?2, rejection_reason = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'PENDING'")
         .bind(s.order.id, s.outcome, REASONS[s.outcome], now),
     ];
-  }
-
-  /**
-   * The refund of captures whose orders were rejected before the provider answered (the stale-charge
-   * rule gave up on a call that was only slow): one round trip records a PENDING refund row and
-   * marks the order's payment REFUNDED (the order stays REJECTED, its stock was released with the
-   * rejection), then `refund` commands go to the payments queue, as a cancel's refund does. At most
-   * one refund per order (the unique (order_id, kind) row), so a repeat records and sends nothing.
-   */
-  async function refundLateCaptures(orders: readonly OrderRow[]): Promise<void> {
-    const now = nowIso();
-    const written = await db.batch(
-      orders.flatMap((order) => [
-        db
-          .prepare(
-            "INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at) SELECT ?2, id, 'refund', 'PENDING', total_cents, NULL, ?3 FROM orders WHERE id = ?1 AND status = 'REJECTED' ON CONFLICT (order_id, kind) DO NOTHING RETURNING id",
-          )
-          .bind(order.id, newId('pay'), now),
-        db
-          .prepare("UPDATE orders SET payment_status = 'REFUNDED', updated_at = ?2 WHERE id = ?1 AND status = 'REJECTED' AND payment_status != 'REFUNDED'")
-          .bind(order.id, now),
-      ]),
-    );
-    const recorded = orders.filter((_, i) => (written[2 * i]?.results.length ?? 0) > 0);
-    if (recorded.length === 0) return;
-    for (const order of recorded) logger.warn({ orderId: order.id }, 'payment captured after the order was rejected; refunding it');
-    await env.PAYMENTS_QUEUE.sendBatch(recorded.map((order) => ({ body: { kind: 'refund' as const, orderId: order.id }, contentType: 'json' as const })));
-    metrics.sent(QUEUES.payments, recorded.length);
   }
 
   const confirmed = (order: OrderRow): OrderEvent => ({
@@ -168,7 +166,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       const results = await db.batch(reads);
 
       const settlements: Settlement[] = [];
-      // Captures of orders that are REJECTED: refunded once the settlements are written.
+      // REJECTED orders read with a SUCCEEDED charge: their refund goes into round trip 2.
       const lateCaptures: OrderRow[] = [];
       const refunds: Array<{ id: string; amountCents: number; outcome?: ChargeOutcome; providerRef?: string }> = [];
       const events: OrderEvent[] = [];
@@ -192,7 +190,8 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         if (order.status !== 'PENDING') {
           // Settled already; a redelivery after a crash between confirm and send must still tell shipping (it is idempotent).
           if (order.status === 'CONFIRMED' && redelivered) events.push(confirmed(order));
-          // A late capture recorded by a delivery that failed before its refund was: refund it now (once).
+          // A late capture: its refund is recorded with it, so this inserts nothing, except for one an
+          // earlier version recorded in a batch of its own and then failed before its refund's.
           if (order.status === 'REJECTED' && charge?.status === 'SUCCEEDED') lateCaptures.push(order);
           return;
         }
@@ -235,14 +234,24 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       }
       await Promise.all(calls);
 
-      // Round trip 2: every settlement and refund outcome, each guarded by status.
+      // Round trip 2: every settlement and refund outcome, each guarded by status. A fresh capture
+      // comes with the refund it needs if its order was rejected while the provider was answering
+      // (the stale-charge rule): recorded in this same batch, never after it, so a failure after
+      // the batch (a send, or a cron run that nothing retries) cannot leave a capture unrefunded.
       const writes: D1PreparedStatement[] = [];
       const orderUpdateAt = new Map<Settlement, number>();
+      const refundedAt = new Map<OrderRow, number>();
+      const addRefundIfRejected = (order: OrderRow) => {
+        writes.push(...refundIfRejected(order));
+        refundedAt.set(order, writes.length - 1);
+      };
       for (const s of settlements) {
         const statements = settleStatements(s);
         writes.push(...statements);
         orderUpdateAt.set(s, writes.length - 1);
+        if (s.outcome === 'SUCCEEDED' && s.providerRef !== null) addRefundIfRejected(s.order);
       }
+      for (const order of lateCaptures) addRefundIfRejected(order);
       for (const refund of refunds) {
         writes.push(
           db
@@ -250,6 +259,8 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
             .bind(refund.id, refund.outcome ?? 'FAILED', refund.providerRef ?? null),
         );
       }
+      // Orders whose refund round trip 2 just recorded: their `refund` commands.
+      const refundsRecorded: OrderRow[] = [];
       if (writes.length > 0) {
         const written = await db.batch(writes);
         for (const s of settlements) {
@@ -258,26 +269,39 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
             // Shipping hears of the order only when this batch confirmed it. Unchanged, the order was
             // no longer PENDING: only this call could confirm it (the charge is claimed once; a
             // confirmed order read at the start is re-announced above), so it was rejected while the
-            // provider was still answering, and a capture it just recorded goes back.
+            // provider was still answering, and the batch recorded the capture's refund too.
             if (changed) {
               metrics.inc('orders', { outcome: 'confirmed' });
               events.push(confirmed(s.order));
-            } else if (s.providerRef !== null) {
-              lateCaptures.push(s.order);
             }
           } else if (changed) {
             metrics.inc('orders', { outcome: 'rejected' });
             metrics.inc('sagaCompensations');
           }
         }
+        for (const [order, at] of refundedAt) {
+          if (written[at]?.meta.changes !== 1) continue;
+          logger.warn({ orderId: order.id }, 'payment captured after the order was rejected; refunding it');
+          refundsRecorded.push(order);
+        }
       }
+      // The sends, each tried whatever the other does. One that fails fails the step: a queue
+      // delivery is retried (a confirmed order is announced again); the refunds recorded above are
+      // not sent again by a redelivery (the row exists), the daily sweep sends its pending refunds.
+      const sends: Array<Promise<void>> = [];
       if (events.length > 0) {
-        await env.EVENTS_QUEUE.sendBatch(events.map((body) => ({ body, contentType: 'json' as const })));
-        metrics.sent(QUEUES.orderEvents, events.length);
+        sends.push(
+          env.EVENTS_QUEUE.sendBatch(events.map((body) => ({ body, contentType: 'json' as const }))).then(() =>
+            metrics.sent(QUEUES.orderEvents, events.length),
+          ),
+        );
       }
-      // Round trip 3, rarely: when it fails the batch is retried, and the redelivery (order REJECTED,
-      // charge SUCCEEDED, read in round trip 1) refunds what is still unrefunded.
-      if (lateCaptures.length > 0) await refundLateCaptures(lateCaptures);
+      if (refundsRecorded.length > 0) {
+        const commands = refundsRecorded.map((order) => ({ body: { kind: 'refund' as const, orderId: order.id }, contentType: 'json' as const }));
+        sends.push(env.PAYMENTS_QUEUE.sendBatch(commands).then(() => metrics.sent(QUEUES.payments, commands.length)));
+      }
+      const failed = (await Promise.allSettled(sends)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       return outcomes;
     },
   };

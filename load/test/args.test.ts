@@ -63,6 +63,7 @@ describe('parseCompareArgs: targets, experiments, cost flags', () => {
     [['--target', 'shop=https://a/prod?stage=1'], /--target shop: "https:\/\/a\/prod\?stage=1" has a query or fragment/],
     [['--target', 'shop=https://a/prod#top'], /has a query or fragment/],
     [['--target', 'shop=https://a/prod?'], /has a query or fragment/],
+    [['--target', 'shop=https://bob:secret@a/prod'], /--target shop: the URL carries credentials/],
     [['--metrics-url', 'shop=https://a/metrics'], /there is no --target shop/],
     [['--fault-cmd', 'shop=x'], /there is no --target shop/],
     [['--billing', 'shop=per-request'], /there is no --target shop/],

@@ -169,6 +169,12 @@ export function parseCompareArgs(
     // Request paths are appended to the URL (a path prefix is kept): a query or fragment would end up inside them.
     if (/[?#]/.test(base))
       throw new UsageError(`--target ${name}: ${JSON.stringify(value)} has a query or fragment; give the base URL (scheme, host, optional path prefix)`);
+    // The load sends its own Authorization header (bearer tokens), and the engine connects to the origin alone.
+    const { username, password } = new URL(base);
+    if (username || password)
+      throw new UsageError(
+        `--target ${name}: the URL carries credentials (user:password@); the load authenticates with bearer tokens, so give the URL without them`,
+      );
     targets.push({ name, url: base, metricsUrls: [] });
   }
   /** The `--target` a per-target flag (`--metrics-url NAME=…` …) names, or a UsageError. */

@@ -1,21 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestHash } from '@archbench/domain/orders';
 import { createLogger } from '@archbench/observability/logging';
-import { migrate, openDatabase } from '@archbench/server-kit/db';
-import type { Database } from '@archbench/server-kit/db';
-import { createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
-import type { TestDatabase } from '@archbench/server-kit/testing';
-import type { Command, Reply } from '../src/shared/messages';
-import type { Transport } from '../src/shared/transport';
+import { postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
+import type { Reply } from '../src/shared/messages';
 import { createOutboxRelay } from '../src/orders/outbox-relay';
 import { createOrdersRepository } from '../src/orders/repository';
-import { migrations } from '../src/orders/schema';
-import type { OrdersTables } from '../src/orders/schema';
 import { createOrders } from '../src/orders/service';
+import { freshOrdersDatabase, scriptedTransport } from './orders-in-process';
 
 /**
  * The orders service claims an order's Idempotency-Key with its saga, before the reserve: a copy
@@ -29,37 +21,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A transport whose ReserveStock waits for `open()` and answers with `reserve()`; every other command succeeds. */
-function scriptedTransport(reserve: (n: number) => Reply) {
-  const sent: Partial<Record<Command['type'], number>> = {};
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  const transport: Transport = {
-    kind: 'http',
-    async send(command) {
-      const n = (sent[command.type] = (sent[command.type] ?? 0) + 1);
-      switch (command.type) {
-        case 'ReserveStock':
-          await gate;
-          return reserve(n) as never;
-        case 'ChargePayment':
-          return { ok: true, outcome: 'SUCCEEDED' } as never;
-        case 'ReleaseStock':
-          return { ok: true, released: 1 } as never;
-        case 'VoidPayment':
-          return { ok: true, outcome: 'NOTHING_CAPTURED' } as never;
-        case 'RefundPayment':
-          return { ok: true, outcome: 'SUCCEEDED' } as never;
-      }
-    },
-    publish: async () => {},
-    listen: async () => {},
-    healthy: () => true,
-    close: async () => {},
-  };
-  return { transport, sent, open: () => open() };
-}
-
 const reserved = (): Reply => ({ ok: true, items: order.items.map((item) => ({ ...item, unitPriceCents: 1000 })) });
 const short = (): Reply => ({ ok: false, code: 'insufficient-stock', detail: 'not enough stock of SKU-0990 for 3 units' });
 
@@ -68,24 +29,15 @@ const skipPostgres = await shouldSkip('PostgreSQL', postgresReachable);
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe.skipIf(dialect === 'postgres' && skipPostgres)(`orders: Idempotency-Key claimed before the reserve (${dialect})`, () => {
     async function boot(reserve: (n: number) => Reply) {
-      let database: Database<OrdersTables>;
-      let testDatabase: TestDatabase | undefined;
-      const dir = mkdtempSync(join(tmpdir(), 'archbench-orders-idem-'));
-      if (dialect === 'postgres') {
-        testDatabase = await createTestDatabase('archbench_orders_idem');
-        database = openDatabase<OrdersTables>({ databaseUrl: testDatabase.url, dataDir: dir, fileName: 'orders.db' });
-      } else database = openDatabase<OrdersTables>({ dataDir: dir, fileName: 'orders.db' });
-      await migrate(database.db, migrations);
-      const inventory = scriptedTransport(reserve);
+      const { database, close } = await freshOrdersDatabase(dialect, 'orders-idem');
+      const inventory = scriptedTransport({ reserve, gated: true });
       const repo = createOrdersRepository(database.db);
       const relay = createOutboxRelay({ repo, transport: inventory.transport, logger: silent });
       const orders = createOrders({ repo, transport: inventory.transport, relay, logger: silent });
       cleanups.push(async () => {
         inventory.open();
         await orders.drain();
-        await database.close();
-        await testDatabase?.drop();
-        rmSync(dir, { recursive: true, force: true });
+        await close();
       });
       /** Resolves once `n` reserves were sent. */
       const reserveSent = async (n: number) => {

@@ -1,23 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
 import { createLogger } from '@archbench/observability/logging';
-import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
-import { createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
-import type { TestDatabase } from '@archbench/server-kit/testing';
-import type { Command } from '../src/shared/messages';
-import type { Transport } from '../src/shared/transport';
+import { postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
 import { CUSTOMER_HEADER } from '../src/shared/service-app';
 import { createOutboxRelay } from '../src/orders/outbox-relay';
 import { createOrdersRepository } from '../src/orders/repository';
 import { orderRoutes } from '../src/orders/routes';
-import { migrations } from '../src/orders/schema';
 import type { OrdersTables } from '../src/orders/schema';
 import { createOrders } from '../src/orders/service';
+import { freshOrdersDatabase, scriptedTransport } from './orders-in-process';
 
 /**
  * `Prefer: wait` on the first POST /orders: when the saga driver of this request gives up (a real
@@ -33,48 +26,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Inventory reserves and releases, payments captures every charge and refunds it on a void. */
-function scriptedTransport() {
-  const sent: Partial<Record<Command['type'], number>> = {};
-  const transport: Transport = {
-    kind: 'http',
-    async send(command) {
-      sent[command.type] = (sent[command.type] ?? 0) + 1;
-      switch (command.type) {
-        case 'ReserveStock':
-          return { ok: true, items: command.items.map((item) => ({ ...item, unitPriceCents: 1000 })) } as never;
-        case 'ChargePayment':
-          return { ok: true, outcome: 'SUCCEEDED' } as never;
-        case 'ReleaseStock':
-          return { ok: true, released: 1 } as never;
-        case 'VoidPayment':
-          return { ok: true, outcome: 'REFUNDED' } as never;
-        case 'RefundPayment':
-          return { ok: true, outcome: 'SUCCEEDED' } as never;
-      }
-    },
-    publish: async () => {},
-    listen: async () => {},
-    healthy: () => true,
-    close: async () => {},
-  };
-  return { transport, sent };
-}
-
 const skipPostgres = await shouldSkip('PostgreSQL', postgresReachable);
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe.skipIf(dialect === 'postgres' && skipPostgres)(`orders: Prefer: wait on POST /orders (${dialect})`, () => {
     async function boot() {
-      let database: Database<OrdersTables>;
-      let testDatabase: TestDatabase | undefined;
-      const dir = mkdtempSync(join(tmpdir(), 'archbench-orders-wait-'));
-      if (dialect === 'postgres') {
-        testDatabase = await createTestDatabase('archbench_orders_wait');
-        database = openDatabase<OrdersTables>({ databaseUrl: testDatabase.url, dataDir: dir, fileName: 'orders.db' });
-      } else database = openDatabase<OrdersTables>({ dataDir: dir, fileName: 'orders.db' });
-      await migrate(database.db, migrations);
-      const scripted = scriptedTransport();
+      const { database, close } = await freshOrdersDatabase(dialect, 'orders-wait');
+      // Inventory reserves and releases, payments captures every charge and refunds it on a void.
+      const scripted = scriptedTransport({ voidOutcome: 'REFUNDED' });
       const repo = createOrdersRepository(database.db);
       const relay = createOutboxRelay({ repo, transport: scripted.transport, logger: silent });
       const orders = createOrders({ repo, transport: scripted.transport, relay, logger: silent, deadlineMs: DEADLINE_MS });
@@ -83,9 +42,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       cleanups.push(async () => {
         clearInterval(sweeper);
         await orders.drain();
-        await database.close();
-        await testDatabase?.drop();
-        rmSync(dir, { recursive: true, force: true });
+        await close();
       });
       return { orders, database, sent: scripted.sent, app: orderRoutes(orders) };
     }

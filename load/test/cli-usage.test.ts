@@ -1,16 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LOAD_DIR, runCli } from './cli-kit';
+import type { LoadScript } from './cli-kit';
 
 // Bad environment variables and a bad --out are usage errors: exit 2, one line naming the
 // problem, no stack trace, and nothing started or written. Every run here stops at a check
 // before the load engine or a topology starts (a failing check would otherwise start a smoke
 // run of the monolith: the timeout and --topologies keep that short).
 
-const LOAD_DIR = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(LOAD_DIR, 'test/fixtures/comparison-v2-quick-faults.json');
 const work = mkdtempSync(join(tmpdir(), 'archbench-cli-usage-'));
 afterAll(() => {
@@ -19,21 +18,7 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function cli(script: 'compare' | 'check-results', args: string[], extraEnv: Record<string, string> = {}) {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.INIT_CWD;
-  delete env.AMQP_URL;
-  delete env.AUTH_SECRET;
-  delete env.GITHUB_STEP_SUMMARY;
-  Object.assign(env, extraEnv);
-  const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(LOAD_DIR, `src/cli/${script}.ts`), ...args], {
-    cwd: LOAD_DIR,
-    env,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (script: LoadScript, args: string[], extraEnv: Record<string, string> = {}) => runCli(script, args, extraEnv, 60_000);
 
 /** Arguments of a run that would start the monolith if no check stopped it first. */
 const smoke = (out: string) => ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'monolith', '--out', out];

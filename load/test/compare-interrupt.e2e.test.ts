@@ -2,11 +2,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { amqpReachable, AMQP_TEST_URL } from '@archbench/server-kit/testing';
+import { LOAD_DIR, cliArgs, cliEnv } from './cli-kit';
 
-const LOAD_DIR = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'archbench-compare-interrupt-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -25,15 +24,12 @@ describe.skipIf(!canRun)('Ctrl-C during pnpm compare', () => {
   it('stops the servers and removes their data folders and RabbitMQ vhosts, and writes nothing', async () => {
     const dirsBefore = new Set(dataDirs());
     const vhostsBefore = new Set(rabbitVhosts());
-    const env: NodeJS.ProcessEnv = { ...process.env, AMQP_URL: AMQP_TEST_URL };
-    delete env.INIT_CWD;
-    delete env.GITHUB_STEP_SUMMARY;
     const out = join(work, 'never');
-    const child = spawn(
-      process.execPath,
-      ['--import', import.meta.resolve('tsx'), join(LOAD_DIR, 'src/cli/compare.ts'), '--profile', 'smoke', '--topologies', 'monolith', '--out', out],
-      { cwd: LOAD_DIR, env, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const child = spawn(process.execPath, cliArgs('compare', ['--profile', 'smoke', '--topologies', 'monolith', '--out', out]), {
+      cwd: LOAD_DIR,
+      env: cliEnv({ AMQP_URL: AMQP_TEST_URL }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     // Interrupted once the monolith runs (its data folder and vhost exist), as a user would.

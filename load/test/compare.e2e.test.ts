@@ -1,30 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseComparison } from '@archbench/contracts/comparison';
+import { runCli } from './cli-kit';
+import type { LoadScript } from './cli-kit';
 
-const LOAD_DIR = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'archbench-compare-e2e-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function cli(script: 'compare' | 'check-results', args: string[], extraEnv: Record<string, string> = {}) {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
-  delete env.INIT_CWD;
-  delete env.AMQP_URL;
-  delete env.GITHUB_STEP_SUMMARY;
-  Object.assign(env, extraEnv);
-  const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(LOAD_DIR, `src/cli/${script}.ts`), ...args], {
-    cwd: LOAD_DIR,
-    env,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (script: LoadScript, args: string[], extraEnv: Record<string, string> = {}) => runCli(script, args, extraEnv);
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

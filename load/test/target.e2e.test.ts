@@ -2,25 +2,19 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseComparison } from '@archbench/contracts/comparison';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
+import { LOAD_DIR, cliArgs, cliEnv } from './cli-kit';
 
-const LOAD_DIR = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'archbench-target-test-secret-0123456789';
 const work = mkdtempSync(join(tmpdir(), 'archbench-target-e2e-'));
 
 /** Runs the compare CLI without blocking the event loop (the servers of this test live in this process). */
 function compare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.INIT_CWD;
-  delete env.AMQP_URL;
-  delete env.GITHUB_STEP_SUMMARY;
-  delete env.AUTH_SECRET;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(LOAD_DIR, 'src/cli/compare.ts'), ...args], { cwd: LOAD_DIR, env });
+    const child = spawn(process.execPath, cliArgs('compare', args), { cwd: LOAD_DIR, env: cliEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -93,16 +93,7 @@ describe('serverless: a capture that arrives after the order was rejected', () =
     const before = (await api.product(sku)).stock;
     const { priceCents } = await api.product(sku);
     const id = `ord_late_${randomUUID().slice(0, 8)}`;
-    const past = aMinuteAgo();
-    await db.batch([
-      db.prepare('UPDATE products SET stock = stock - 1 WHERE sku = ?1').bind(sku),
-      db
-        .prepare(
-          "INSERT INTO orders (id, customer_id, status, total_cents, currency, payment_token, payment_status, rejection_reason, created_at, updated_at) VALUES (?1, ?2, 'PENDING', ?3, 'EUR', 'tok_slow', 'PENDING', NULL, ?4, ?4)",
-        )
-        .bind(id, customer.id, priceCents, past),
-      db.prepare('INSERT INTO order_items (order_id, sku, quantity, unit_price_cents) VALUES (?1, ?2, 1, ?3)').bind(id, sku, priceCents),
-    ]);
+    await insertPendingOrder(id, customer.id, sku, priceCents, 'tok_slow');
     const sentBefore = await eventsSent();
 
     // Sweep 1 claims the charge and calls the provider (slow); sweep 2 finds that claim stale and rejects.

@@ -67,7 +67,7 @@ export const WORKERS: readonly WorkerDefinition[] = [
     consumers: [{ queue: QUEUES.payments, deadLetterQueue: QUEUES.deadLetters }],
     services: {},
     // The sweeps that resume saga work a queue lost (src/workers/payments/reconcile.ts): PENDING
-    // orders every minute, everything daily.
+    // orders and refunds every minute, everything daily.
     crons: ['* * * * *', '0 3 * * *'],
   },
   {

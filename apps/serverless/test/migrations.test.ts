@@ -62,7 +62,7 @@ async function failure(db: D1Database, statement: string, ...params: unknown[]):
  * constraints still there, the sweep reading the index of PENDING orders, and the app serving
  * the old orders and settling the PENDING one on top of it.
  */
-describe('D1 migration 0002_tables_keyed_by_id on a database at 0001', () => {
+describe('D1 migrations 0002_tables_keyed_by_id and 0003_refund_attempts on a database at 0001', () => {
   const persistDir = mkdtempSync(join(tmpdir(), 'archbench-serverless-migrate-'));
   afterAll(() => rmSync(persistDir, { recursive: true, force: true }));
   const api = client('http://unused');
@@ -71,8 +71,11 @@ describe('D1 migration 0002_tables_keyed_by_id on a database at 0001', () => {
 
   it('keeps every row and constraint, rebuilds the keyed tables WITHOUT ROWID, and the sweep reads orders_pending', async () => {
     const onlyFirst = join(persistDir, 'migrations-0001');
+    const upTo0002 = join(persistDir, 'migrations-0002');
     mkdirSync(onlyFirst);
+    mkdirSync(upTo0002);
     copyFileSync(join(MIGRATIONS_DIR, '0001_initial.sql'), join(onlyFirst, '0001_initial.sql'));
+    for (const file of ['0001_initial.sql', '0002_tables_keyed_by_id.sql']) copyFileSync(join(MIGRATIONS_DIR, file), join(upTo0002, file));
     const mf = d1Only(persistDir);
     try {
       const db = (await mf.getD1Database(D1_DATABASE.binding)) as unknown as D1Database;
@@ -99,8 +102,8 @@ describe('D1 migration 0002_tables_keyed_by_id on a database at 0001', () => {
       const before = await dump(db);
       expect(before.order_items).toHaveLength(4);
 
-      expect(await applyMigrations(db)).toEqual(['0002_tables_keyed_by_id.sql']);
-      expect(await applyMigrations(db)).toEqual([]);
+      expect(await applyMigrations(db, upTo0002)).toEqual(['0002_tables_keyed_by_id.sql']);
+      expect(await applyMigrations(db, upTo0002)).toEqual([]);
       const applied = await db.prepare('SELECT name FROM d1_migrations ORDER BY id').all<{ name: string }>();
       expect(applied.results.map((r) => r.name)).toEqual(['0001_initial.sql', '0002_tables_keyed_by_id.sql']);
 
@@ -144,6 +147,12 @@ describe('D1 migration 0002_tables_keyed_by_id on a database at 0001', () => {
       const plan = await db.prepare(`EXPLAIN QUERY PLAN ${PENDING_SWEEP}`).bind(new Date().toISOString(), 100).all<{ detail: string }>();
       expect(plan.results.map((r) => r.detail)).toEqual(['SEARCH orders USING COVERING INDEX orders_pending (created_at<?)']);
       expect((await db.prepare(PENDING_SWEEP).bind(new Date().toISOString(), 100).all()).results).toEqual([{ id: ids.pending }]);
+
+      // 0003: every payment row kept, none of them being attempted, and the index of PENDING refunds.
+      expect(await applyMigrations(db)).toEqual(['0003_refund_attempts.sql']);
+      expect(await dump(db)).toEqual({ ...before, payments: before.payments!.map((row) => ({ ...(row as object), attempted_at: null })) });
+      const refundsIndex = await db.prepare("SELECT sql FROM sqlite_master WHERE name = 'payments_pending_refunds'").first<{ sql: string }>();
+      expect(refundsIndex?.sql).toBe("CREATE INDEX payments_pending_refunds ON payments (created_at) WHERE kind = 'refund' AND status = 'PENDING'");
     } finally {
       await mf.dispose();
     }

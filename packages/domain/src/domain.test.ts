@@ -75,6 +75,8 @@ describe('simulated payment provider', () => {
   it('fails the configured share of calls', async () => {
     const provider = new PaymentProvider({ failureRate: 1 });
     expect((await provider.charge('tok_ok', 100)).outcome).toBe('FAILED');
+    expect((await provider.refund(100)).outcome).toBe('FAILED');
+    expect((await new PaymentProvider().refund(100)).outcome).toBe('SUCCEEDED');
   });
 });
 

@@ -4,8 +4,8 @@ import type { PaymentToken } from '@archbench/contracts/schemas';
 /**
  * The simulated third-party payment provider. `tok_ok` succeeds, `tok_decline` is declined,
  * `tok_error` fails like a broken provider (its 5xx), `tok_slow` succeeds after `slowMs`.
- * `latencyMs` and `failureRate` apply to every call, to show how a slow or flaky dependency
- * spreads through each architecture.
+ * `latencyMs` and `failureRate` apply to every call, refunds included, to show how a slow or flaky
+ * dependency spreads through each architecture (and that a refund the provider fails is retried).
  */
 export interface PaymentProviderOptions {
   /** Base latency of every call, ms. */
@@ -50,9 +50,11 @@ export class PaymentProvider {
     return { outcome: 'SUCCEEDED', providerRef: ref };
   }
 
-  /** Refunds a captured charge; the simulated provider always accepts refunds. */
+  /** Refunds a captured charge; never throws. Only `failureRate` makes it fail (like a 5xx). */
   async refund(_amountCents: number): Promise<ProviderResult> {
+    const ref = `prov_${++this.#seq}`;
     if (this.#latencyMs > 0) await sleep(this.#latencyMs);
-    return { outcome: 'SUCCEEDED', providerRef: `prov_${++this.#seq}` };
+    if (this.#failureRate > 0 && this.#random() < this.#failureRate) return { outcome: 'FAILED', providerRef: ref };
+    return { outcome: 'SUCCEEDED', providerRef: ref };
   }
 }

@@ -7,7 +7,7 @@ import type { Delivery, createPaymentStep } from './service';
 
 /** Work left older than this is picked up by the sweep (younger work is still on its way through the queues). */
 export const SWEEP_AFTER_MS = 30_000;
-/** The daily Cron Trigger: the full sweep (the every-minute one only resumes PENDING orders). */
+/** The daily Cron Trigger: the full sweep (the every-minute one only resumes PENDING orders and refunds). */
 export const FULL_SWEEP_CRON = '0 3 * * *';
 /** Most items one sweep takes on, so one invocation stays short. */
 const SWEEP_LIMIT = 100;
@@ -21,12 +21,14 @@ export interface SweepResult {
 
 /**
  * The saga's safety net, run by Cron Triggers (on Cloudflare every minute for PENDING orders and
- * daily in full; the local launcher fires the full sweep at start and the short one every 30 s): queues deliver at least once, but a message can still be
- * lost before it is sent (a crash between the D1 batch and `send`) or, locally, with the
- * in-memory queue broker of a killed workerd. So every order reaches a terminal state: orders
- * PENDING too long run the payment step again (idempotent: a claimed charge is never repeated),
- * pending refunds are sent, and shipping is told again about confirmed orders without a shipment
- * and cancelled orders whose shipment is still active.
+ * refunds, daily in full; the local launcher fires the full sweep at start and the short one every
+ * 30 s): queues deliver at least once, but a message can still be lost before it is sent (a crash
+ * between the D1 batch and `send`) or, locally, with the in-memory queue broker of a killed
+ * workerd, and a refund the provider keeps failing runs out of queue retries. So every order
+ * reaches a terminal state: orders PENDING too long run the payment step again (idempotent: a
+ * claimed charge is never repeated), refunds still PENDING are tried again (a claimed refund is
+ * not), and shipping is told again about confirmed orders without a shipment and cancelled orders
+ * whose shipment is still active.
  */
 export async function sweep(
   env: PaymentsBindings,
@@ -36,32 +38,30 @@ export async function sweep(
 ): Promise<SweepResult> {
   const db: D1Database = env.DB;
   const before = new Date(Date.now() - (options.olderThanMs ?? SWEEP_AFTER_MS)).toISOString();
-  // PENDING orders are few and indexed by status: cheap every minute. The other three scan
-  // settled orders and payments (D1 bills rows read), so they run daily and at start only —
+  // PENDING orders and PENDING refunds are few and each has an index of its own: cheap every minute.
+  // The other two scan settled orders (D1 bills rows read), so they run daily and at start only —
   // D1 and Cloudflare Queues are durable, and what they cover is a send lost to a crash.
   const pendingQuery = db.prepare("SELECT id FROM orders WHERE status = 'PENDING' AND created_at < ?1 ORDER BY created_at LIMIT ?2").bind(before, SWEEP_LIMIT);
-  if (!options.full) {
-    const [pending] = await db.batch([pendingQuery]);
-    const deliveries: Delivery[] = (pending?.results as Array<{ id: string }>).map((r) => ({
-      command: { kind: 'charge' as const, orderId: r.id },
-      attempts: 2,
-    }));
-    if (deliveries.length > 0) await step.handle(deliveries, { orphanedBefore: options.orphanedBefore });
-    return { charges: deliveries.length, refunds: 0, shipped: 0, cancelled: 0 };
-  }
+  const refundsQuery = db
+    .prepare("SELECT order_id FROM payments WHERE kind = 'refund' AND status = 'PENDING' AND created_at < ?1 ORDER BY created_at LIMIT ?2")
+    .bind(before, SWEEP_LIMIT);
   const [pending, refunds, unshipped, uncancelled] = await db.batch([
     pendingQuery,
-    db.prepare("SELECT order_id FROM payments WHERE kind = 'refund' AND status = 'PENDING' AND created_at < ?1 LIMIT ?2").bind(before, SWEEP_LIMIT),
-    db
-      .prepare(
-        "SELECT o.id, o.customer_id, o.total_cents FROM orders o LEFT JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CONFIRMED' AND s.id IS NULL AND o.updated_at < ?1 LIMIT ?2",
-      )
-      .bind(before, SWEEP_LIMIT),
-    db
-      .prepare(
-        "SELECT o.id, o.customer_id FROM orders o JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CANCELLED' AND s.status != 'CANCELLED' AND o.updated_at < ?1 LIMIT ?2",
-      )
-      .bind(before, SWEEP_LIMIT),
+    refundsQuery,
+    ...(options.full
+      ? [
+          db
+            .prepare(
+              "SELECT o.id, o.customer_id, o.total_cents FROM orders o LEFT JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CONFIRMED' AND s.id IS NULL AND o.updated_at < ?1 LIMIT ?2",
+            )
+            .bind(before, SWEEP_LIMIT),
+          db
+            .prepare(
+              "SELECT o.id, o.customer_id FROM orders o JOIN shipments s ON s.order_id = o.id WHERE o.status = 'CANCELLED' AND s.status != 'CANCELLED' AND o.updated_at < ?1 LIMIT ?2",
+            )
+            .bind(before, SWEEP_LIMIT),
+        ]
+      : []),
   ]);
   const deliveries: Delivery[] = [
     ...(pending?.results as Array<{ id: string }>).map((r) => ({ command: { kind: 'charge' as const, orderId: r.id }, attempts: 2 })),
@@ -69,13 +69,13 @@ export async function sweep(
   ];
   if (deliveries.length > 0) await step.handle(deliveries, { orphanedBefore: options.orphanedBefore });
   const events: OrderEvent[] = [
-    ...(unshipped?.results as Array<{ id: string; customer_id: string; total_cents: number }>).map((r) => ({
+    ...((unshipped?.results ?? []) as Array<{ id: string; customer_id: string; total_cents: number }>).map((r) => ({
       type: 'OrderConfirmed' as const,
       orderId: r.id,
       customerId: r.customer_id,
       totalCents: Number(r.total_cents),
     })),
-    ...(uncancelled?.results as Array<{ id: string; customer_id: string }>).map((r) => ({
+    ...((uncancelled?.results ?? []) as Array<{ id: string; customer_id: string }>).map((r) => ({
       type: 'OrderCancelled' as const,
       orderId: r.id,
       customerId: r.customer_id,

@@ -71,7 +71,8 @@ const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, RejectionReason> = { 
  * the provider calls run concurrently, one D1 round trip settles every order (status-guarded, a
  * reject releasing its stock in the same batch) and one `sendBatch` emits the OrderConfirmed
  * events of the orders that batch confirmed. A capture whose order was rejected meanwhile is
- * refunded. Every step is safe to repeat: queues deliver at least once.
+ * refunded. A refund is claimed in its row before its provider call, and one the provider fails
+ * stays PENDING and is tried again. Every step is safe to repeat: queues deliver at least once.
  */
 export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDeps) {
   const db: D1Database = env.DB;
@@ -82,7 +83,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
    * REJECTED, its stock went back with the rejection). Only for a charge row that is SUCCEEDED: put
    * in the same batch as (after) the statement that records the capture, so that no D1 state ever
    * has the capture without its refund; the `refund` command is sent after the batch, and a send
-   * that is lost leaves the PENDING row to the daily sweep (reconcile.ts). Guarded by the order's
+   * that is lost leaves the PENDING row to a redelivery or the every-minute sweep (reconcile.ts). Guarded by the order's
    * status (for an order this batch confirmed they read its row and write nothing) and at most one
    * refund per order (the unique (order_id, kind) row). The two always commit together, so the
    * second changing the order (REJECTED, not yet REFUNDED) says a refund was recorded now; it is
@@ -146,10 +147,11 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       const outcomes: Outcome[] = deliveries.map(() => 'ack');
       if (deliveries.length === 0) return outcomes;
       const now = nowIso();
+      const staleBefore = new Date(Date.now() - STALE_CHARGE_MS).toISOString();
       const claims = deliveries.map((d) => (d.command.kind === 'charge' ? newId('pay') : ''));
 
       // Round trip 1: per charge, the order, a claimed charge row (or none), the charge row as it
-      // now is; per refund, its pending refund row.
+      // now is; per refund, its PENDING refund row if this call claimed it, and the row as it now is.
       const reads: D1PreparedStatement[] = deliveries.flatMap((d, i): D1PreparedStatement[] =>
         d.command.kind === 'charge'
           ? [
@@ -161,22 +163,38 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
                 .bind(d.command.orderId, claims[i], now),
               db.prepare("SELECT id, status, created_at FROM payments WHERE order_id = ?1 AND kind = 'charge'").bind(d.command.orderId),
             ]
-          : [db.prepare("SELECT id, amount_cents FROM payments WHERE order_id = ?1 AND kind = 'refund' AND status = 'PENDING'").bind(d.command.orderId)],
+          : [
+              // The refund is claimed (its attempt stamped) before the provider is called, so a copy
+              // of the command (a redelivery, the sweep) finds it taken and never refunds twice.
+              db
+                .prepare(
+                  "UPDATE payments SET attempted_at = ?2 WHERE order_id = ?1 AND kind = 'refund' AND status = 'PENDING' AND (attempted_at IS NULL OR attempted_at < ?3) RETURNING id, amount_cents",
+                )
+                .bind(d.command.orderId, now, staleBefore),
+              db.prepare("SELECT status FROM payments WHERE order_id = ?1 AND kind = 'refund'").bind(d.command.orderId),
+            ],
       );
       const results = await db.batch(reads);
 
       const settlements: Settlement[] = [];
       // REJECTED orders read with a SUCCEEDED charge: their refund goes into round trip 2.
       const lateCaptures: OrderRow[] = [];
-      const refunds: Array<{ id: string; amountCents: number; outcome?: ChargeOutcome; providerRef?: string }> = [];
+      const refunds: Array<{ index: number; orderId: string; id: string; amountCents: number; outcome?: ChargeOutcome; providerRef?: string }> = [];
+      // REJECTED orders with a SUCCEEDED charge whose command came again: their refund command is sent
+      // again too (the refund step does nothing twice), in case the send after recording it was lost.
+      const refundsResent: OrderRow[] = [];
       const events: OrderEvent[] = [];
       const calls: Array<Promise<void>> = [];
       let cursor = 0;
       deliveries.forEach((d, index) => {
         const redelivered = d.attempts > 1;
         if (d.command.kind === 'refund') {
-          const row = results[cursor++]?.results[0] as { id: string; amount_cents: number } | undefined;
-          if (row) refunds.push({ id: row.id, amountCents: Number(row.amount_cents) });
+          const claimed = results[cursor]?.results[0] as { id: string; amount_cents: number } | undefined;
+          const row = results[cursor + 1]?.results[0] as { status: string } | undefined;
+          cursor += 2;
+          if (claimed) refunds.push({ index, orderId: d.command.orderId, id: claimed.id, amountCents: Number(claimed.amount_cents) });
+          // Still PENDING but not claimed here: another attempt holds it; this copy is done only if it succeeds.
+          else if (row?.status === 'PENDING') outcomes[index] = new RetryLaterError(`refund of ${d.command.orderId} is in flight`);
           return;
         }
         const order = results[cursor]?.results[0] as OrderRow | undefined;
@@ -192,7 +210,10 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
           if (order.status === 'CONFIRMED' && redelivered) events.push(confirmed(order));
           // A late capture: its refund is recorded with it, so this inserts nothing, except for one an
           // earlier version recorded in a batch of its own and then failed before its refund's.
-          if (order.status === 'REJECTED' && charge?.status === 'SUCCEEDED') lateCaptures.push(order);
+          if (order.status === 'REJECTED' && charge?.status === 'SUCCEEDED') {
+            lateCaptures.push(order);
+            if (redelivered) refundsResent.push(order);
+          }
           return;
         }
         if (claimed && charge !== undefined && charge.id === claims[index]) {
@@ -253,11 +274,18 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       }
       for (const order of lateCaptures) addRefundIfRejected(order);
       for (const refund of refunds) {
-        writes.push(
-          db
-            .prepare("UPDATE payments SET status = ?2, provider_ref = ?3 WHERE id = ?1 AND status = 'PENDING'")
-            .bind(refund.id, refund.outcome ?? 'FAILED', refund.providerRef ?? null),
-        );
+        if (refund.outcome === 'SUCCEEDED') {
+          writes.push(
+            db
+              .prepare("UPDATE payments SET status = 'SUCCEEDED', provider_ref = ?2 WHERE id = ?1 AND status = 'PENDING'")
+              .bind(refund.id, refund.providerRef ?? null),
+          );
+          continue;
+        }
+        // Not refunded: the row stays PENDING and the claim is given back, for the retry of this
+        // delivery (or, once its retries are spent, the every-minute sweep) to try again.
+        writes.push(db.prepare('UPDATE payments SET attempted_at = NULL WHERE id = ?1 AND attempted_at = ?2').bind(refund.id, now));
+        outcomes[refund.index] = new RetryLaterError(`refund of ${refund.orderId} ended ${refund.outcome ?? 'FAILED'}; it will be tried again`);
       }
       // Orders whose refund round trip 2 just recorded: their `refund` commands.
       const refundsRecorded: OrderRow[] = [];
@@ -286,8 +314,8 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         }
       }
       // The sends, each tried whatever the other does. One that fails fails the step: a queue
-      // delivery is retried (a confirmed order is announced again); the refunds recorded above are
-      // not sent again by a redelivery (the row exists), the daily sweep sends its pending refunds.
+      // delivery is retried (a confirmed order is announced again, a late capture's refund command
+      // sent again); the every-minute sweep also sends the refunds left PENDING.
       const sends: Array<Promise<void>> = [];
       if (events.length > 0) {
         sends.push(
@@ -296,8 +324,9 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
           ),
         );
       }
-      if (refundsRecorded.length > 0) {
-        const commands = refundsRecorded.map((order) => ({ body: { kind: 'refund' as const, orderId: order.id }, contentType: 'json' as const }));
+      const refundCommands = [...new Set([...refundsRecorded, ...refundsResent].map((order) => order.id))];
+      if (refundCommands.length > 0) {
+        const commands = refundCommands.map((orderId) => ({ body: { kind: 'refund' as const, orderId }, contentType: 'json' as const }));
         sends.push(env.PAYMENTS_QUEUE.sendBatch(commands).then(() => metrics.sent(QUEUES.payments, commands.length)));
       }
       const failed = (await Promise.allSettled(sends)).find((r): r is PromiseRejectedResult => r.status === 'rejected');

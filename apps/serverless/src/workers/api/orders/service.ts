@@ -223,7 +223,7 @@ export function createOrders({ env, metrics, logger }: OrdersDeps) {
         await send('PAYMENTS_QUEUE', { kind: 'refund', orderId: id });
         await send('EVENTS_QUEUE', { type: 'OrderCancelled', orderId: id, customerId });
       } catch (error) {
-        // The cancel itself is committed; the refund record stays PENDING for an operator to see.
+        // The cancel itself is committed; the refund stays PENDING and the every-minute sweep sends it.
         logger.error({ err: error, orderId: id }, 'could not enqueue the refund or OrderCancelled');
       }
       return { ...order, status: 'CANCELLED', paymentStatus: 'REFUNDED', updatedAt: now };

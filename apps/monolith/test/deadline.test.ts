@@ -44,6 +44,21 @@ class GatedProvider extends PaymentProvider {
   }
 }
 
+/** Refunds wait for `open()` and are counted: how often the provider was asked to give money back. */
+class GatedRefunds extends PaymentProvider {
+  refundCalls = 0;
+  #open!: () => void;
+  readonly #gate = new Promise<void>((resolve) => (this.#open = resolve));
+  override async refund(amountCents: number): ReturnType<PaymentProvider['refund']> {
+    this.refundCalls++;
+    await this.#gate;
+    return super.refund(amountCents);
+  }
+  open() {
+    this.#open();
+  }
+}
+
 type Dialect = 'sqlite' | 'postgres';
 
 async function boot(dialect: Dialect, provider?: PaymentProvider) {
@@ -209,6 +224,46 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(records.map((r) => `${r.kind}:${r.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
       expect((await app.call<Order>(`/orders/${placed.body.id}`)).body).toMatchObject({ status: 'REJECTED', paymentStatus: 'REFUNDED' });
       expect(await app.stock('SKU-0063')).toBe(before);
+    });
+
+    it('a refund the provider fails stays PENDING and the sweeper refunds it once the provider is back', async () => {
+      const app = await boot(dialect);
+      const placed = await app.place('SKU-0067', 1, 'tok_ok');
+      const [confirmed] = await app.settled([placed.body.id]);
+      expect(confirmed!.status).toBe('CONFIRMED');
+      const provider = async (failureRate: number) =>
+        expect((await app.call('/admin/payments/provider', { method: 'PUT', body: JSON.stringify({ failureRate }) }, admin)).status).toBe(200);
+      await provider(1);
+      const cancelled = await app.call<Order>(`/orders/${placed.body.id}/cancel`, { method: 'POST' });
+      expect(cancelled.body).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
+      // The sweeper passes over it (its next try is REFUND_RETRY_MS after this one): still PENDING, not FAILED.
+      await sleep(DEADLINE_MS + 300);
+      expect((await app.paymentsOf(placed.body.id)).map((r) => `${r.kind}:${r.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:PENDING']);
+
+      await provider(0);
+      // As if REFUND_RETRY_MS had passed since that try.
+      await sql`update payments set attempted_at = ${new Date(Date.now() - 60_000).toISOString()} where order_id = ${placed.body.id}`.execute(app.database.db);
+      for (const until = Date.now() + TERMINAL_BOUND_MS; Date.now() < until; await sleep(50)) {
+        if ((await app.paymentsOf(placed.body.id)).some((r) => r.kind === 'refund' && r.status === 'SUCCEEDED')) break;
+      }
+      expect((await app.paymentsOf(placed.body.id)).map((r) => `${r.kind}:${r.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
+    });
+
+    it('a cancel whose refund is at the provider while startup recovery sends pending refunds: the provider is asked once', async () => {
+      const provider = new GatedRefunds();
+      const app = await boot(dialect, provider);
+      const placed = await app.place('SKU-0068', 1, 'tok_ok');
+      const [confirmed] = await app.settled([placed.body.id]);
+      expect(confirmed!.status).toBe('CONFIRMED');
+      const cancel = app.call<Order>(`/orders/${placed.body.id}/cancel`, { method: 'POST' });
+      while (provider.refundCalls === 0) await sleep(10);
+      // main.ts runs recovery after the server listens: a cancel can be at the provider meanwhile.
+      const resumed = app.orders.resume();
+      await sleep(200);
+      provider.open();
+      await Promise.all([cancel, resumed]);
+      expect(provider.refundCalls).toBe(1);
+      expect((await app.paymentsOf(placed.body.id)).map((r) => `${r.kind}:${r.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
     });
   });
 }

@@ -62,17 +62,34 @@ describe('SQLite schema upgrade (0002: orders, payments and shipments keyed by i
           ['shipments', true],
         ]);
         const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and sql is not null order by name`.execute(db);
-        expect(indexes.rows.map((i) => i.name)).toEqual(['orders_customer_id', 'orders_pending']);
+        expect(indexes.rows.map((i) => i.name)).toEqual(['orders_customer_id', 'orders_pending', 'payments_pending_refunds']);
         // 0003: the deadline sweeper's query (PENDING orders by age) reads the index of pending orders, not the table.
         const plan = await sql<{
           detail: string;
         }>`explain query plan select id from orders where status = ${'PENDING'} and created_at < ${at} order by created_at limit 100`.execute(db);
         expect(plan.rows.map((r) => r.detail)).toEqual(['SEARCH orders USING COVERING INDEX orders_pending (created_at<?)']);
+        // 0005: the refund written before it is not being attempted, and the sweeper reads pending refunds through their index.
+        expect(await db.selectFrom('payments').select(['id', 'attempted_at']).execute()).toEqual([{ id: 'pay_1', attempted_at: null }]);
+        const refundsPlan = await sql<{
+          detail: string;
+        }>`explain query plan select id, amount_cents from payments where kind = ${'refund'} and status = ${'PENDING'} and created_at < ${at} order by created_at limit 100`.execute(
+          db,
+        );
+        expect(refundsPlan.rows.map((r) => r.detail)).toEqual(['SEARCH payments USING INDEX payments_pending_refunds (created_at<?)']);
 
         // The constraints came along: one charge per order, one shipment per order, items only of known orders.
         const charge = db
           .insertInto('payments')
-          .values({ id: 'pay_2', order_id: 'ord_1', kind: 'charge', status: 'PENDING', amount_cents: 1, provider_ref: null, created_at: at })
+          .values({
+            id: 'pay_2',
+            order_id: 'ord_1',
+            kind: 'charge',
+            status: 'PENDING',
+            amount_cents: 1,
+            provider_ref: null,
+            created_at: at,
+            attempted_at: null,
+          })
           .execute();
         await expect(charge).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
         const shipment = db.insertInto('shipments').values({ id: 'shp_2', order_id: 'ord_1', status: 'PENDING', created_at: at }).execute();

@@ -137,7 +137,9 @@ export const PaymentRecord = z
     id: z.string(),
     orderId: z.string(),
     kind: z.enum(['charge', 'refund']),
-    status: z.enum(['PENDING', 'SUCCEEDED', 'DECLINED', 'FAILED']).describe('PENDING while the provider call is in flight.'),
+    status: z
+      .enum(['PENDING', 'SUCCEEDED', 'DECLINED', 'FAILED'])
+      .describe('PENDING until the provider has answered; a refund the provider failed stays PENDING until a retry succeeds.'),
     amountCents: z.number().int().nonnegative(),
     createdAt: z.iso.datetime(),
   })

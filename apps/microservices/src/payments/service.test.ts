@@ -10,7 +10,7 @@ import { migrations } from './schema';
 import type { PaymentsTables } from './schema';
 import { createPayments } from './service';
 
-/** The payments service on a real SQLite file: the deadline fence and the void that goes with it. */
+/** The payments service on a real SQLite file: the deadline fence, the void that goes with it, and refunds. */
 describe('payments: charges past the saga deadline and voids', () => {
   let dir: string;
   let database: Database<PaymentsTables>;
@@ -69,6 +69,20 @@ describe('payments: charges past the saga deadline and voids', () => {
     expect(await p.handle(voidOf('o3'))).toEqual({ ok: true, outcome: 'REFUNDED' });
     expect(await p.handle(voidOf('o3'))).toEqual({ ok: true, outcome: 'REFUNDED' });
     expect(calls).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
+  });
+
+  it('a refund the provider fails stays PENDING and is made by a later copy of the command', async () => {
+    const p = payments();
+    expect((await p.charge(charge('o6', Date.now() + 60_000))).outcome).toBe('SUCCEEDED');
+    const refund = { type: 'RefundPayment' as const, id: 'refund:o6', orderId: 'o6', amountCents: 500 };
+    p.configureProvider({ failureRate: 1 });
+    await expect(p.handle(refund)).rejects.toThrow('refund of o6 ended FAILED; it will be retried');
+    expect((await p.listForOrder('o6')).map((r) => `${r.kind}:${r.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:PENDING']);
+    p.configureProvider({ failureRate: 0 });
+    // The saga resends it (orders retries a refund command until it is made).
+    expect(await p.handle(refund)).toEqual({ ok: true, outcome: 'SUCCEEDED' });
+    expect(calls).toEqual(['charge:SUCCEEDED', 'refund:FAILED', 'refund:SUCCEEDED']);
+    expect((await p.listForOrder('o6')).map((r) => `${r.kind}:${r.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
   });
 
   it('a void waits for a charge in flight and refunds what it captured', async () => {

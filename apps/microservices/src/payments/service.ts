@@ -119,7 +119,9 @@ export function createPayments(options: PaymentsOptions) {
   function run(key: string, id: string, call: () => Promise<{ outcome: string; providerRef: string | null }>): Promise<string> {
     const work = (async () => {
       const result = await call();
-      await repo.finish(id, result.outcome, result.providerRef);
+      // A refund the provider did not make stays PENDING: the saga sends the command again until it
+      // is made (a row finished FAILED would answer every later copy without calling).
+      if (!key.startsWith('refund') || result.outcome === 'SUCCEEDED') await repo.finish(id, result.outcome, result.providerRef);
       options.onOutcome?.(key.startsWith('charge') ? 'charge' : 'refund', result.outcome);
       return result.outcome;
     })().finally(() => inFlight.delete(key));

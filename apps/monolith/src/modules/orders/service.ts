@@ -260,7 +260,11 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     return true;
   }
 
-  /** One pass of the deadline sweeper: rejects orders PENDING for longer than `deadlineMs`. */
+  /**
+   * One pass of the deadline sweeper: rejects orders PENDING for longer than `deadlineMs`, then
+   * sends the refunds left PENDING as long (a provider that failed them, a process that died
+   * before it called) that are not being tried right now (see completeRefunds).
+   */
   async function sweep(): Promise<number> {
     const cutoff = new Date(Date.now() - deadlineMs).toISOString();
     const rows = await db
@@ -273,6 +277,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       .execute();
     let rejected = 0;
     for (const row of rows) if (await expire(row.id)) rejected++;
+    await payments.completeRefunds(undefined, cutoff);
     return rejected;
   }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { paymentFromRow } from '@archbench/domain/orders';
@@ -12,6 +12,15 @@ import { nowIso } from '../../shared/events';
 import { joinTransaction } from '../../shared/transaction';
 import type { SharedTransaction } from '../../shared/transaction';
 import type { PaymentsTables } from './tables';
+
+/**
+ * A PENDING refund whose provider call started this long ago is tried again: the call failed, or
+ * the process making it died. Until then no one else calls (a provider slower than this, which
+ * only a fault drill sets, could be asked twice; the serverless payment step has the same rule).
+ */
+export const REFUND_RETRY_MS = 30_000;
+/** Most refunds one `completeRefunds` call sends (the sweeper runs every second). */
+const REFUND_BATCH = 100;
 
 /** A charge the provider answered, not yet recorded: `recordCharge` writes it. */
 export interface ChargeAttempt {
@@ -44,9 +53,16 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
   let provider = providerOptions.provider ?? new PaymentProvider(settings);
   // Every order writes these two; compiled once.
   const insertPayment = prepareQuery(db, (q, $: { id: string; order_id: string; kind: string; amount_cents: number; created_at: string }) =>
-    q
-      .insertInto('payments')
-      .values({ id: $.id, order_id: $.order_id, kind: $.kind, status: 'PENDING', amount_cents: $.amount_cents, provider_ref: null, created_at: $.created_at }),
+    q.insertInto('payments').values({
+      id: $.id,
+      order_id: $.order_id,
+      kind: $.kind,
+      status: 'PENDING',
+      amount_cents: $.amount_cents,
+      provider_ref: null,
+      created_at: $.created_at,
+      attempted_at: null,
+    }),
   );
   const setOutcome = prepareQuery(db, (q, $: { id: string; status: string; provider_ref: string }) =>
     q.updateTable('payments').set({ status: $.status, provider_ref: $.provider_ref }).where('id', '=', $.id),
@@ -121,25 +137,55 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
     async recordRefund(shared: SharedTransaction, orderId: string, amountCents: number): Promise<void> {
       await joinTransaction<PaymentsTables>(shared)
         .insertInto('payments')
-        .values({ id: newId('pay'), order_id: orderId, kind: 'refund', status: 'PENDING', amount_cents: amountCents, provider_ref: null, created_at: nowIso() })
+        .values({
+          id: newId('pay'),
+          order_id: orderId,
+          kind: 'refund',
+          status: 'PENDING',
+          amount_cents: amountCents,
+          provider_ref: null,
+          created_at: nowIso(),
+          attempted_at: null,
+        })
         .execute();
     },
-    /** Sends recorded refunds to the provider: one order's (after its cancel) or every pending one (at start). */
-    async completeRefunds(orderId?: string): Promise<number> {
-      let query = db.selectFrom('payments').select(['id', 'amount_cents']).where('kind', '=', 'refund').where('status', '=', 'PENDING');
+    /**
+     * Sends recorded refunds to the provider: one order's (after its cancel) or every pending one
+     * (at start, and from the deadline sweeper: `olderThan`, an ISO instant). Each is claimed first
+     * (`attempted_at`, in one conditional update), so a refund another call is sending, or tried
+     * less than REFUND_RETRY_MS ago, is left alone: an order is refunded once. One the provider
+     * fails stays PENDING, with its attempt time, and is tried again REFUND_RETRY_MS later. Returns
+     * how many this call refunded.
+     */
+    async completeRefunds(orderId?: string, olderThan?: string): Promise<number> {
+      const retryBefore = new Date(Date.now() - REFUND_RETRY_MS).toISOString();
+      const claimable = (eb: ExpressionBuilder<PaymentsTables, 'payments'>) => eb.or([eb('attempted_at', 'is', null), eb('attempted_at', '<', retryBefore)]);
+      let query = db.selectFrom('payments').select(['id', 'amount_cents']).where('kind', '=', 'refund').where('status', '=', 'PENDING').where(claimable);
       if (orderId !== undefined) query = query.where('order_id', '=', orderId);
-      const pending = await query.execute();
+      if (olderThan !== undefined) query = query.where('created_at', '<', olderThan);
+      const pending = await query.orderBy('created_at').limit(REFUND_BATCH).execute();
+      let refunded = 0;
       for (const row of pending) {
+        const claim = await db
+          .updateTable('payments')
+          .set({ attempted_at: nowIso() })
+          .where('id', '=', row.id)
+          .where('status', '=', 'PENDING')
+          .where(claimable)
+          .executeTakeFirst();
+        if (Number(claim.numUpdatedRows) !== 1) continue;
         const result = await provider.refund(Number(row.amount_cents));
         metrics?.paymentsTotal.inc({ result: result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
+        if (result.outcome !== 'SUCCEEDED') continue;
         await db
           .updateTable('payments')
-          .set({ status: result.outcome, provider_ref: result.providerRef })
+          .set({ status: 'SUCCEEDED', provider_ref: result.providerRef })
           .where('id', '=', row.id)
           .where('status', '=', 'PENDING')
           .execute();
+        refunded++;
       }
-      return pending.length;
+      return refunded;
     },
     /** Outcome of an earlier charge attempt (after a restart), or undefined when none was made. */
     async chargeStatus(orderId: string): Promise<string | undefined> {

@@ -7,6 +7,8 @@ export interface PaymentsTable {
   amount_cents: number;
   provider_ref: string | null;
   created_at: string;
+  /** When the current (or last failed) provider call of a PENDING refund started; null before the first. */
+  attempted_at: string | null;
 }
 
 export interface PaymentsTables {

@@ -28,6 +28,15 @@ describe('prepareOutDir', () => {
     expect(() => prepareOutDir(join(file, 'x'))).toThrow(`--out ${join(file, 'x')}: cannot create the folder (ENOTDIR)`);
     expect(() => prepareOutDir(file)).toThrow(`--out ${file} exists and is not a folder`);
   });
+
+  it('refuses a path under /proc at once (a recursive mkdir never returns there) and leaves nothing behind', () => {
+    const out = `/proc/archbench-out-${process.pid}/a`;
+    expect(() => prepareOutDir(out)).toThrow(`--out ${out}: cannot create the folder (ENOENT)`);
+    // A failure below folders it created removes them again.
+    const tooLong = join(work, 'made', 'x'.repeat(300));
+    expect(() => prepareOutDir(tooLong)).toThrow(`--out ${tooLong}: cannot create the folder (ENAMETOOLONG)`);
+    expect(existsSync(join(work, 'made'))).toBe(false);
+  });
 });
 
 describe('writeFilesTogether', () => {

@@ -25,18 +25,19 @@ export function removeFolders(folders: readonly string[]): void {
  */
 export function prepareOutDir(outDir: string): string[] {
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir} exists and is not a folder`);
-  let first: string | undefined;
-  try {
-    first = mkdirSync(outDir, { recursive: true });
-  } catch (error) {
-    throw new UsageError(`--out ${outDir}: cannot create the folder (${errorCode(error)})`);
-  }
+  // One level at a time from the deepest folder that exists, not mkdirSync's `recursive`: that one
+  // never returns for a path under /proc (Node 24), this one fails there with ENOENT.
+  const missing: string[] = [];
+  for (let folder = outDir; !existsSync(folder) && dirname(folder) !== folder; folder = dirname(folder)) missing.push(folder);
   const created: string[] = [];
-  if (first !== undefined) {
-    for (let folder = outDir; ; folder = dirname(folder)) {
-      created.push(folder);
-      if (folder === first || dirname(folder) === folder) break;
+  for (const folder of missing.reverse()) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      removeFolders(created);
+      throw new UsageError(`--out ${outDir}: cannot create the folder (${errorCode(error)})`);
     }
+    created.unshift(folder);
   }
   const probe = join(outDir, `.archbench-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {

@@ -76,7 +76,7 @@ describe('core database upgrade on SQLite (hybrid 0002: outbox WITHOUT ROWID, 00
         const keyed = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and sql like '%without rowid'`.execute(db);
         expect(keyed.rows.map((r) => r.name).sort()).toEqual(['idempotency_keys', 'order_items', 'orders', 'outbox', 'payments', 'shipments']);
         const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and sql is not null order by name`.execute(db);
-        expect(indexes.rows.map((i) => i.name)).toEqual(['orders_customer_id', 'orders_pending', 'outbox_unsent']);
+        expect(indexes.rows.map((i) => i.name)).toEqual(['orders_customer_id', 'orders_pending', 'outbox_unsent', 'payments_pending_refunds']);
 
         expect(await db.selectFrom('order_items').selectAll().execute()).toEqual([{ order_id: 'ord_1', sku: 'SKU-0001', quantity: 2, unit_price_cents: 600 }]);
         expect(await db.selectFrom('idempotency_keys').select(['customer_id', 'key', 'order_id']).execute()).toEqual([

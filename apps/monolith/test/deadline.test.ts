@@ -236,13 +236,22 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await provider(1);
       const cancelled = await app.call<Order>(`/orders/${placed.body.id}/cancel`, { method: 'POST' });
       expect(cancelled.body).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
-      // The sweeper passes over it (its next try is REFUND_RETRY_MS after this one): still PENDING, not FAILED.
-      await sleep(DEADLINE_MS + 300);
+      // Still PENDING, not FAILED, and not tried again before REFUND_RETRY_MS (the sweeper passes every 100 ms).
+      const claim = async () =>
+        (
+          await sql<{
+            claimed_until: string | null;
+          }>`select claimed_until from payments where order_id = ${placed.body.id} and kind = 'refund'`.execute(app.database.db)
+        ).rows[0]?.claimed_until;
+      const retryAt = await claim();
+      expect(Date.parse(retryAt!) - Date.now()).toBeGreaterThan(20_000);
+      await sleep(1000);
+      expect(await claim()).toBe(retryAt);
       expect((await app.paymentsOf(placed.body.id)).map((r) => `${r.kind}:${r.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:PENDING']);
 
       await provider(0);
       // As if REFUND_RETRY_MS had passed since that try.
-      await sql`update payments set attempted_at = ${new Date(Date.now() - 60_000).toISOString()} where order_id = ${placed.body.id}`.execute(app.database.db);
+      await sql`update payments set claimed_until = ${new Date(Date.now() - 1000).toISOString()} where order_id = ${placed.body.id}`.execute(app.database.db);
       for (const until = Date.now() + TERMINAL_BOUND_MS; Date.now() < until; await sleep(50)) {
         if ((await app.paymentsOf(placed.body.id)).some((r) => r.kind === 'refund' && r.status === 'SUCCEEDED')) break;
       }

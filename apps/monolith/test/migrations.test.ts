@@ -68,14 +68,14 @@ describe('SQLite schema upgrade (0002: orders, payments and shipments keyed by i
           detail: string;
         }>`explain query plan select id from orders where status = ${'PENDING'} and created_at < ${at} order by created_at limit 100`.execute(db);
         expect(plan.rows.map((r) => r.detail)).toEqual(['SEARCH orders USING COVERING INDEX orders_pending (created_at<?)']);
-        // 0005: the refund written before it is not being attempted, and the sweeper reads pending refunds through their index.
-        expect(await db.selectFrom('payments').select(['id', 'attempted_at']).execute()).toEqual([{ id: 'pay_1', attempted_at: null }]);
+        // 0005: the payment written before it holds no claim, and the sweeper's query (PENDING refunds no one holds) reads their index.
+        expect(await db.selectFrom('payments').select(['id', 'claimed_until']).execute()).toEqual([{ id: 'pay_1', claimed_until: null }]);
         const refundsPlan = await sql<{
           detail: string;
-        }>`explain query plan select id, amount_cents from payments where kind = ${'refund'} and status = ${'PENDING'} and created_at < ${at} order by created_at limit 100`.execute(
+        }>`explain query plan select id, amount_cents from payments where kind = ${'refund'} and status = ${'PENDING'} and (claimed_until is null or claimed_until < ${at}) order by created_at limit 100`.execute(
           db,
         );
-        expect(refundsPlan.rows.map((r) => r.detail)).toEqual(['SEARCH payments USING INDEX payments_pending_refunds (created_at<?)']);
+        expect(refundsPlan.rows.map((r) => r.detail)).toEqual(['SCAN payments USING INDEX payments_pending_refunds']);
 
         // The constraints came along: one charge per order, one shipment per order, items only of known orders.
         const charge = db
@@ -88,7 +88,7 @@ describe('SQLite schema upgrade (0002: orders, payments and shipments keyed by i
             amount_cents: 1,
             provider_ref: null,
             created_at: at,
-            attempted_at: null,
+            claimed_until: null,
           })
           .execute();
         await expect(charge).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });

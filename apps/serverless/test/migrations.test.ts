@@ -62,7 +62,7 @@ async function failure(db: D1Database, statement: string, ...params: unknown[]):
  * constraints still there, the sweep reading the index of PENDING orders, and the app serving
  * the old orders and settling the PENDING one on top of it.
  */
-describe('D1 migrations 0002_tables_keyed_by_id and 0003_refund_attempts on a database at 0001', () => {
+describe('D1 migrations 0002_tables_keyed_by_id and 0003_refund_claims on a database at 0001', () => {
   const persistDir = mkdtempSync(join(tmpdir(), 'archbench-serverless-migrate-'));
   afterAll(() => rmSync(persistDir, { recursive: true, force: true }));
   const api = client('http://unused');
@@ -149,8 +149,8 @@ describe('D1 migrations 0002_tables_keyed_by_id and 0003_refund_attempts on a da
       expect((await db.prepare(PENDING_SWEEP).bind(new Date().toISOString(), 100).all()).results).toEqual([{ id: ids.pending }]);
 
       // 0003: every payment row kept, none of them being attempted, and the index of PENDING refunds.
-      expect(await applyMigrations(db)).toEqual(['0003_refund_attempts.sql']);
-      expect(await dump(db)).toEqual({ ...before, payments: before.payments!.map((row) => ({ ...(row as object), attempted_at: null })) });
+      expect(await applyMigrations(db)).toEqual(['0003_refund_claims.sql']);
+      expect(await dump(db)).toEqual({ ...before, payments: before.payments!.map((row) => ({ ...(row as object), claimed_until: null })) });
       const refundsIndex = await db.prepare("SELECT sql FROM sqlite_master WHERE name = 'payments_pending_refunds'").first<{ sql: string }>();
       expect(refundsIndex?.sql).toBe("CREATE INDEX payments_pending_refunds ON payments (created_at) WHERE kind = 'refund' AND status = 'PENDING'");
     } finally {

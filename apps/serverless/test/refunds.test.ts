@@ -37,9 +37,9 @@ describe('serverless: refunds', () => {
   }
   const refundRow = async (orderId: string) =>
     db
-      .prepare("SELECT status, attempted_at FROM payments WHERE order_id = ?1 AND kind = 'refund'")
+      .prepare("SELECT status, claimed_until FROM payments WHERE order_id = ?1 AND kind = 'refund'")
       .bind(orderId)
-      .first<{ status: string; attempted_at: string | null }>();
+      .first<{ status: string; claimed_until: string | null }>();
   const backdateRefund = (orderId: string) =>
     db
       .prepare("UPDATE payments SET created_at = ?2 WHERE order_id = ?1 AND kind = 'refund'")
@@ -67,7 +67,7 @@ describe('serverless: refunds', () => {
         const dead = (await api.request('GET', '/admin/dead-letters', { token: api.admin })).body as { items: Array<{ body: unknown }> };
         expect(dead.items.map((d) => d.body)).toContainEqual({ kind: 'refund', orderId: order.id });
       });
-      expect(await refundRow(order.id)).toEqual({ status: 'PENDING', attempted_at: null });
+      expect(await refundRow(order.id)).toEqual({ status: 'PENDING', claimed_until: null });
       expect((await api.payments(order.id)).map((p) => `${p.kind}:${p.status}`)).toEqual(['charge:SUCCEEDED', 'refund:PENDING']);
     } finally {
       await setProvider({ failureRate: 0 });

@@ -19,6 +19,18 @@ export interface PaymentProviderOptions {
 
 export type ChargeOutcome = 'SUCCEEDED' | 'DECLINED' | 'FAILED';
 
+/** The slowest `latencyMs` (and `slowMs`) the apps' provider switch accepts at run time, ms. */
+export const MAX_PROVIDER_LATENCY_MS = 120_000;
+
+/**
+ * How long a refund's claim (its row's `claimed_until`) keeps any other attempt from calling the
+ * provider for it: longer than the slowest refund call the provider switch allows, so only a
+ * claim whose process died expires while its call could still be running. A crash after the
+ * provider refunded but before the row says so still means a second refund once the claim
+ * expires: the simulated provider takes no idempotency key (a real integration passes the row id).
+ */
+export const REFUND_CLAIM_MS = MAX_PROVIDER_LATENCY_MS + 30_000;
+
 export interface ProviderResult {
   outcome: ChargeOutcome;
   providerRef: string;

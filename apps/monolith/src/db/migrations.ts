@@ -98,13 +98,13 @@ export const migrations: Record<string, Migration> = {
       await rebuildTablesWithoutRowid(db, ['order_items', 'idempotency_keys']);
     },
   },
-  '0005_refund_attempts': {
-    // A refund is claimed before its provider call (`attempted_at`), so two processes (or a
-    // cancel beside the sweeper) never refund one order twice, and one the provider failed stays
+  '0005_refund_claims': {
+    // A refund is claimed before its provider call (`claimed_until`), so two processes (or a cancel
+    // beside startup recovery) never refund one order twice, and one the provider failed stays
     // PENDING to be tried again. The deadline sweeper looks for those every pass: an index of
     // PENDING refunds only.
     async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('payments').addColumn('attempted_at', 'varchar(30)').execute();
+      await db.schema.alterTable('payments').addColumn('claimed_until', 'varchar(30)').execute();
       await db.schema
         .createIndex('payments_pending_refunds')
         .on('payments')

@@ -1,12 +1,13 @@
 import type { D1Database } from '@cloudflare/workers-types';
 import { z } from 'zod';
+import { MAX_PROVIDER_LATENCY_MS } from '@archbench/domain/payment-provider';
 import type { PaymentProviderOptions } from '@archbench/domain/payment-provider';
 import { numberVar } from './bindings';
 
 /** What `PUT /admin/payments/provider` accepts: any subset, nothing else (the microservices' payments service takes the same). */
 export const ProviderSettingsPatch = z.strictObject({
-  latencyMs: z.number().int().min(0).max(120_000).optional(),
-  slowMs: z.number().int().min(0).max(120_000).optional(),
+  latencyMs: z.number().int().min(0).max(MAX_PROVIDER_LATENCY_MS).optional(),
+  slowMs: z.number().int().min(0).max(MAX_PROVIDER_LATENCY_MS).optional(),
   failureRate: z.number().min(0).max(1).optional(),
 });
 export type ProviderSettingsPatch = z.infer<typeof ProviderSettingsPatch>;

@@ -69,6 +69,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
   const startedAt = nowIso();
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
+  let refunding: Promise<number> | undefined;
   const counted = {
     confirmed: metrics?.ordersTotal.labels({ outcome: 'confirmed' }),
     rejected: metrics?.ordersTotal.labels({ outcome: 'rejected' }),
@@ -260,11 +261,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     return true;
   }
 
-  /**
-   * One pass of the deadline sweeper: rejects orders PENDING for longer than `deadlineMs`, then
-   * sends the refunds left PENDING as long (a provider that failed them, a process that died
-   * before it called) that are not being tried right now (see completeRefunds).
-   */
+  /** One pass of the deadline sweeper: rejects orders PENDING for longer than `deadlineMs`. */
   async function sweep(): Promise<number> {
     const cutoff = new Date(Date.now() - deadlineMs).toISOString();
     const rows = await db
@@ -277,7 +274,6 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       .execute();
     let rejected = 0;
     for (const row of rows) if (await expire(row.id)) rejected++;
-    await payments.completeRefunds(undefined, cutoff);
     return rejected;
   }
 
@@ -487,18 +483,21 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
 
     /**
      * Starts the deadline sweeper: every `intervalMs`, orders PENDING for longer than the deadline
-     * are rejected and compensated (see expire). Stopped by drain(). Returns a function that stops it.
+     * are rejected and compensated (see expire), and refunds left PENDING (a provider that failed
+     * them, a cancel whose process died before it called) are sent when no one holds their claim
+     * (see completeRefunds): each in a pass of its own, so slow refunds never hold up the deadline.
+     * Stopped by drain(). Returns a function that stops it.
      */
     startDeadlineSweeper(intervalMs = 1000): () => void {
       if (sweeper === undefined) {
+        const pass = (run: () => Promise<number>, what: string) =>
+          run().catch((error: unknown) => {
+            logger.error({ err: error }, `${what} failed; retried at the next pass`);
+            return 0;
+          });
         sweeper = setInterval(() => {
-          if (sweeping) return;
-          sweeping = sweep()
-            .catch((error: unknown) => {
-              logger.error({ err: error }, 'deadline sweep failed; retried at the next pass');
-              return 0;
-            })
-            .finally(() => (sweeping = undefined));
+          sweeping ??= pass(sweep, 'deadline sweep').finally(() => (sweeping = undefined));
+          refunding ??= pass(() => payments.completeRefunds(), 'sending pending refunds').finally(() => (refunding = undefined));
         }, intervalMs);
         // The sweeper alone never keeps the process alive.
         sweeper.unref();
@@ -516,7 +515,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     async drain(): Promise<void> {
       clearInterval(sweeper);
       sweeper = undefined;
-      await sweeping;
+      await Promise.all([sweeping, refunding]);
       await Promise.allSettled([...inFlight.values()]);
     },
   };

@@ -1,12 +1,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { MAX_PROVIDER_LATENCY_MS } from '@archbench/domain/payment-provider';
 import { readJson } from '@archbench/server-kit/http';
 import type { Payments } from './service';
 
 /** The same limits as the microservices' payments service, so a drill means the same everywhere. */
 const ProviderSettingsPatch = z.strictObject({
-  latencyMs: z.number().int().min(0).max(120_000).optional(),
-  slowMs: z.number().int().min(0).max(120_000).optional(),
+  latencyMs: z.number().int().min(0).max(MAX_PROVIDER_LATENCY_MS).optional(),
+  slowMs: z.number().int().min(0).max(MAX_PROVIDER_LATENCY_MS).optional(),
   failureRate: z.number().min(0).max(1).optional(),
 });
 

@@ -2,7 +2,7 @@ import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { paymentFromRow } from '@archbench/domain/orders';
-import { PaymentProvider } from '@archbench/domain/payment-provider';
+import { PaymentProvider, REFUND_CLAIM_MS } from '@archbench/domain/payment-provider';
 import type { ChargeOutcome } from '@archbench/domain/payment-provider';
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
@@ -13,13 +13,9 @@ import { joinTransaction } from '../../shared/transaction';
 import type { SharedTransaction } from '../../shared/transaction';
 import type { PaymentsTables } from './tables';
 
-/**
- * A PENDING refund whose provider call started this long ago is tried again: the call failed, or
- * the process making it died. Until then no one else calls (a provider slower than this, which
- * only a fault drill sets, could be asked twice; the serverless payment step has the same rule).
- */
+/** A refund the provider failed is tried again this long after (the deadline sweeper looks every pass). */
 export const REFUND_RETRY_MS = 30_000;
-/** Most refunds one `completeRefunds` call sends (the sweeper runs every second). */
+/** Most refunds one `completeRefunds` call sends. */
 const REFUND_BATCH = 100;
 
 /** A charge the provider answered, not yet recorded: `recordCharge` writes it. */
@@ -61,7 +57,7 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
       amount_cents: $.amount_cents,
       provider_ref: null,
       created_at: $.created_at,
-      attempted_at: null,
+      claimed_until: null,
     }),
   );
   const setOutcome = prepareQuery(db, (q, $: { id: string; status: string; provider_ref: string }) =>
@@ -145,30 +141,30 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
           amount_cents: amountCents,
           provider_ref: null,
           created_at: nowIso(),
-          attempted_at: null,
+          claimed_until: null,
         })
         .execute();
     },
     /**
      * Sends recorded refunds to the provider: one order's (after its cancel) or every pending one
-     * (at start, and from the deadline sweeper: `olderThan`, an ISO instant). Each is claimed first
-     * (`attempted_at`, in one conditional update), so a refund another call is sending, or tried
-     * less than REFUND_RETRY_MS ago, is left alone: an order is refunded once. One the provider
-     * fails stays PENDING, with its attempt time, and is tried again REFUND_RETRY_MS later. Returns
-     * how many this call refunded.
+     * (at start, and from the deadline sweeper). Each is claimed first, in one conditional update
+     * of its row (`claimed_until`, REFUND_CLAIM_MS ahead), so a refund another call is sending, or
+     * one that failed less than REFUND_RETRY_MS ago, is left alone: an order is refunded once. One
+     * the provider fails stays PENDING and may be tried again REFUND_RETRY_MS later. Returns how
+     * many this call refunded.
      */
-    async completeRefunds(orderId?: string, olderThan?: string): Promise<number> {
-      const retryBefore = new Date(Date.now() - REFUND_RETRY_MS).toISOString();
-      const claimable = (eb: ExpressionBuilder<PaymentsTables, 'payments'>) => eb.or([eb('attempted_at', 'is', null), eb('attempted_at', '<', retryBefore)]);
+    async completeRefunds(orderId?: string): Promise<number> {
+      const now = nowIso();
+      const claimable = (eb: ExpressionBuilder<PaymentsTables, 'payments'>) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]);
       let query = db.selectFrom('payments').select(['id', 'amount_cents']).where('kind', '=', 'refund').where('status', '=', 'PENDING').where(claimable);
       if (orderId !== undefined) query = query.where('order_id', '=', orderId);
-      if (olderThan !== undefined) query = query.where('created_at', '<', olderThan);
       const pending = await query.orderBy('created_at').limit(REFUND_BATCH).execute();
       let refunded = 0;
       for (const row of pending) {
+        const claimedUntil = new Date(Date.now() + REFUND_CLAIM_MS).toISOString();
         const claim = await db
           .updateTable('payments')
-          .set({ attempted_at: nowIso() })
+          .set({ claimed_until: claimedUntil })
           .where('id', '=', row.id)
           .where('status', '=', 'PENDING')
           .where(claimable)
@@ -176,14 +172,16 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
         if (Number(claim.numUpdatedRows) !== 1) continue;
         const result = await provider.refund(Number(row.amount_cents));
         metrics?.paymentsTotal.inc({ result: result.outcome === 'SUCCEEDED' ? 'refunded' : 'refund_failed' });
-        if (result.outcome !== 'SUCCEEDED') continue;
-        await db
-          .updateTable('payments')
-          .set({ status: 'SUCCEEDED', provider_ref: result.providerRef })
-          .where('id', '=', row.id)
-          .where('status', '=', 'PENDING')
-          .execute();
-        refunded++;
+        const update = db.updateTable('payments').where('id', '=', row.id).where('status', '=', 'PENDING');
+        if (result.outcome === 'SUCCEEDED') {
+          await update.set({ status: 'SUCCEEDED', provider_ref: result.providerRef }).execute();
+          refunded++;
+        } else {
+          await update
+            .set({ claimed_until: new Date(Date.now() + REFUND_RETRY_MS).toISOString() })
+            .where('claimed_until', '=', claimedUntil)
+            .execute();
+        }
       }
       return refunded;
     },

@@ -7,8 +7,8 @@ export interface PaymentsTable {
   amount_cents: number;
   provider_ref: string | null;
   created_at: string;
-  /** When the current (or last failed) provider call of a PENDING refund started; null before the first. */
-  attempted_at: string | null;
+  /** A PENDING refund: no attempt may call the provider for it before this instant (a claim, or the wait after a failed try); null: none yet. */
+  claimed_until: string | null;
 }
 
 export interface PaymentsTables {

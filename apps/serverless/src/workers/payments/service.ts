@@ -1,6 +1,7 @@
 import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types';
 import type { PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
+import { REFUND_CLAIM_MS } from '@archbench/domain/payment-provider';
 import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-provider';
 import type { PaymentsBindings } from '../../shared/bindings';
 import type { WorkerLogger } from '../../shared/log';
@@ -147,11 +148,11 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       const outcomes: Outcome[] = deliveries.map(() => 'ack');
       if (deliveries.length === 0) return outcomes;
       const now = nowIso();
-      const staleBefore = new Date(Date.now() - STALE_CHARGE_MS).toISOString();
+      const refundClaimedUntil = new Date(Date.now() + REFUND_CLAIM_MS).toISOString();
       const claims = deliveries.map((d) => (d.command.kind === 'charge' ? newId('pay') : ''));
 
       // Round trip 1: per charge, the order, a claimed charge row (or none), the charge row as it
-      // now is; per refund, its PENDING refund row if this call claimed it, and the row as it now is.
+      // now is; per refund, its PENDING refund row if this call claimed it.
       const reads: D1PreparedStatement[] = deliveries.flatMap((d, i): D1PreparedStatement[] =>
         d.command.kind === 'charge'
           ? [
@@ -164,14 +165,13 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
               db.prepare("SELECT id, status, created_at FROM payments WHERE order_id = ?1 AND kind = 'charge'").bind(d.command.orderId),
             ]
           : [
-              // The refund is claimed (its attempt stamped) before the provider is called, so a copy
-              // of the command (a redelivery, the sweep) finds it taken and never refunds twice.
+              // The refund is claimed before the provider is called, so a copy of the command (a
+              // redelivery, the sweep) finds it taken and never refunds twice.
               db
                 .prepare(
-                  "UPDATE payments SET attempted_at = ?2 WHERE order_id = ?1 AND kind = 'refund' AND status = 'PENDING' AND (attempted_at IS NULL OR attempted_at < ?3) RETURNING id, amount_cents",
+                  "UPDATE payments SET claimed_until = ?2 WHERE order_id = ?1 AND kind = 'refund' AND status = 'PENDING' AND (claimed_until IS NULL OR claimed_until < ?3) RETURNING id, amount_cents",
                 )
-                .bind(d.command.orderId, now, staleBefore),
-              db.prepare("SELECT status FROM payments WHERE order_id = ?1 AND kind = 'refund'").bind(d.command.orderId),
+                .bind(d.command.orderId, refundClaimedUntil, now),
             ],
       );
       const results = await db.batch(reads);
@@ -189,12 +189,10 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       deliveries.forEach((d, index) => {
         const redelivered = d.attempts > 1;
         if (d.command.kind === 'refund') {
-          const claimed = results[cursor]?.results[0] as { id: string; amount_cents: number } | undefined;
-          const row = results[cursor + 1]?.results[0] as { status: string } | undefined;
-          cursor += 2;
+          const claimed = results[cursor++]?.results[0] as { id: string; amount_cents: number } | undefined;
+          // Not claimed here: made already, or another attempt holds the claim (this copy is done:
+          // if that attempt fails, its own delivery is retried, and the sweep sends PENDING refunds).
           if (claimed) refunds.push({ index, orderId: d.command.orderId, id: claimed.id, amountCents: Number(claimed.amount_cents) });
-          // Still PENDING but not claimed here: another attempt holds it; this copy is done only if it succeeds.
-          else if (row?.status === 'PENDING') outcomes[index] = new RetryLaterError(`refund of ${d.command.orderId} is in flight`);
           return;
         }
         const order = results[cursor]?.results[0] as OrderRow | undefined;
@@ -284,7 +282,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
         }
         // Not refunded: the row stays PENDING and the claim is given back, for the retry of this
         // delivery (or, once its retries are spent, the every-minute sweep) to try again.
-        writes.push(db.prepare('UPDATE payments SET attempted_at = NULL WHERE id = ?1 AND attempted_at = ?2').bind(refund.id, now));
+        writes.push(db.prepare('UPDATE payments SET claimed_until = NULL WHERE id = ?1 AND claimed_until = ?2').bind(refund.id, refundClaimedUntil));
         outcomes[refund.index] = new RetryLaterError(`refund of ${refund.orderId} ended ${refund.outcome ?? 'FAILED'}; it will be tried again`);
       }
       // Orders whose refund round trip 2 just recorded: their `refund` commands.

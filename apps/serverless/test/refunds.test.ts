@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { D1Database } from '@cloudflare/workers-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
+import { REFUND_CLAIM_MS } from '@archbench/domain/payment-provider';
 import type { RunningServerless } from '../src/runtime';
 import { FULL_SWEEP_CRON } from '../src/workers/payments/reconcile';
 import type { Client } from './helpers';
@@ -104,6 +105,37 @@ describe('serverless: refunds', () => {
     await minuteSweep();
     expect(await providerCalls('refunded')).toBe(refundedBefore + 1);
     expect((await api.payments(order.id)).map((p) => `${p.kind}:${p.status}`).sort()).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
+  });
+
+  it("the start sweep takes over the refund claims of the runtime before it, and leaves its own runtime's alone", async () => {
+    // Two cancelled orders whose refunds are PENDING and claimed (their calls never answered):
+    // one claimed 10 s before this runtime started (a killed workerd), one 1 s after.
+    const startedAt = Date.now() - 5000;
+    const claimedAt = { dead: startedAt - 10_000, live: startedAt + 1000 };
+    const orders: Record<keyof typeof claimedAt, Order> = {} as Record<keyof typeof claimedAt, Order>;
+    for (const which of ['dead', 'live'] as const) {
+      const { order } = await cancelledOrder(`refund-${which}`, which === 'dead' ? 'SKU-0703' : 'SKU-0704');
+      orders[which] = order;
+      await db.batch([
+        db.prepare("UPDATE orders SET status = 'CANCELLED', payment_status = 'REFUNDED' WHERE id = ?1").bind(order.id),
+        db
+          .prepare(
+            "INSERT INTO payments (id, order_id, kind, status, amount_cents, provider_ref, created_at, claimed_until) VALUES (?1, ?2, 'refund', 'PENDING', ?3, NULL, ?4, ?5)",
+          )
+          .bind(
+            `pay_r_${order.id}`,
+            order.id,
+            order.totalCents,
+            new Date(claimedAt[which]).toISOString(),
+            new Date(claimedAt[which] + REFUND_CLAIM_MS).toISOString(),
+          ),
+      ]);
+    }
+    const refundedBefore = await providerCalls('refunded');
+    await (await app.miniflare.getWorker('payments')).scheduled({ cron: '@startup', scheduledTime: new Date(startedAt) });
+    expect((await refundRow(orders.dead.id))?.status).toBe('SUCCEEDED');
+    expect((await refundRow(orders.live.id))?.status).toBe('PENDING');
+    expect(await providerCalls('refunded')).toBe(refundedBefore + 1);
   });
 
   it('the sweep reads pending refunds through their own index', async () => {

@@ -142,13 +142,16 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
      * `orphanedBefore`: a charge row still PENDING that was claimed before this instant belongs to
      * a runtime that is gone (the launcher's start sweep passes its own start time): no invocation
      * will ever settle it, so it is finished now instead of after STALE_CHARGE_MS, which could run
-     * past the saga deadline.
+     * past the saga deadline. A refund claimed before it is sent now, not when its claim runs out.
      */
     async handle(deliveries: readonly Delivery[], options: { orphanedBefore?: number } = {}): Promise<Outcome[]> {
       const outcomes: Outcome[] = deliveries.map(() => 'ack');
       if (deliveries.length === 0) return outcomes;
       const now = nowIso();
       const refundClaimedUntil = new Date(Date.now() + REFUND_CLAIM_MS).toISOString();
+      // A refund claim runs out REFUND_CLAIM_MS after it was made; one made before `orphanedBefore`
+      // is a dead runtime's and is taken at once.
+      const refundClaimsEndedBy = options.orphanedBefore === undefined ? now : new Date(options.orphanedBefore + REFUND_CLAIM_MS).toISOString();
       const claims = deliveries.map((d) => (d.command.kind === 'charge' ? newId('pay') : ''));
 
       // Round trip 1: per charge, the order, a claimed charge row (or none), the charge row as it
@@ -171,7 +174,7 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
                 .prepare(
                   "UPDATE payments SET claimed_until = ?2 WHERE order_id = ?1 AND kind = 'refund' AND status = 'PENDING' AND (claimed_until IS NULL OR claimed_until < ?3) RETURNING id, amount_cents",
                 )
-                .bind(d.command.orderId, refundClaimedUntil, now),
+                .bind(d.command.orderId, refundClaimedUntil, refundClaimsEndedBy),
             ],
       );
       const results = await db.batch(reads);

@@ -28,6 +28,12 @@ export interface ScenarioEvidence {
 export interface TopologyEvidence {
   topology: string;
   scenarios: ScenarioEvidence[];
+  /**
+   * Measured on a local emulator of its platform, not on the platform: serverless started by
+   * `pnpm compare` runs on one workerd process (workers, D1 and queues together), where Cloudflare
+   * scales out per request and runs D1 and Queues as remote services.
+   */
+  emulated?: boolean;
   processCount: number | null;
   cpuSecondsPer1kOrders: number | null;
   peakRssBytes: number | null;
@@ -108,6 +114,8 @@ export interface ComparisonInput {
   machine: { cores: number; memoryBytes: number; node: string; platform: string; arch: string };
   topologies: ReadonlyArray<{
     name: string;
+    /** `started`: run by compare on its own machine; `target`: a deployment measured where it runs. */
+    source?: 'started' | 'target' | undefined;
     processCount: number | null;
     cpuSecondsPer1kOrders: number | null;
     cpuSeconds?: number | null | undefined;
@@ -195,6 +203,8 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
   const topologies = comparison.topologies.map<TopologyEvidence>((t) => ({
     topology: t.name,
     scenarios: scenariosOf(t.name),
+    // Files from before `source` existed were all started locally.
+    emulated: t.name === 'serverless' && t.source !== 'target',
     processCount: t.processCount,
     cpuSecondsPer1kOrders: t.cpuSecondsPer1kOrders,
     peakRssBytes: t.peakRssBytes,
@@ -295,6 +305,7 @@ export function mergeEvidence(a: Evidence, b: Evidence): Evidence {
           ? {
               ...x,
               scenarios: [...x.scenarios, ...t.scenarios],
+              emulated: Boolean(x.emulated) || Boolean(t.emulated),
               processCount: x.processCount ?? t.processCount,
               cpuSecondsPer1kOrders: x.cpuSecondsPer1kOrders ?? t.cpuSecondsPer1kOrders,
               peakRssBytes: x.peakRssBytes ?? t.peakRssBytes,

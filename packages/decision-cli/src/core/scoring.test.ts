@@ -94,6 +94,20 @@ describe('score: evidence', () => {
     expect(result.ranking.find((o) => o.option === 'serverless')?.measuredAs).toBeNull();
   });
 
+  it('says when serverless was measured on the local emulator, not on Cloudflare, and not when a deployment was measured', () => {
+    const emulatorNote = (e: Evidence) => score(IDLE_BURSTY_EVENTS, e, { model: MODEL_V2 }).notes.filter((n) => /local emulator/.test(n));
+    const local = evidenceFromComparison(comparisonV2Fixture(), 'results/comparison.json');
+    expect(emulatorNote(local)).toEqual([
+      expect.stringMatching(/^serverless was measured on a local emulator of its platform .*`pnpm compare --target serverless=URL`/),
+    ]);
+    const deployed = comparisonV2Fixture();
+    const target = { ...deployed, topologies: deployed.topologies.map((t) => (t.name === 'serverless' ? { ...t, source: 'target' as const } : t)) };
+    expect(emulatorNote(evidenceFromComparison(target, 'results/comparison.json'))).toEqual([]);
+    // Only for a topology the ranking uses: without serverless in the evidence, no note.
+    const withoutServerless = evidenceFromComparison(comparisonV2Fixture({ topologies: ['monolith', 'microservices-http'] }), 'results/comparison.json');
+    expect(emulatorNote(withoutServerless)).toEqual([]);
+  });
+
   it('without evidence, says so and uses priors for every option', () => {
     const result = score(SMALL_TEAM_MVP, NO_EVIDENCE, { model: MODEL_V1 });
     expect(result.notes[0]).toMatch(/No measured evidence/);

@@ -343,6 +343,12 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
       );
     }
   }
+  for (const t of evidence.topologies) {
+    if (!t.emulated || ![...reps.values()].some((r) => r?.topology === t.topology)) continue;
+    notes.push(
+      `${t.topology} was measured on a local emulator of its platform (one workerd process running the workers, D1 and the queues, on the machine that generated the load), not on Cloudflare, which scales out per request and runs D1 and Queues as remote services: its latency under load and its fault figures are the emulator's. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) before relying on them.`,
+    );
+  }
   if (costBasis.priorsBecause && model.criteria.some((c) => c.evidence === 'cost') && evidence.topologies.length)
     notes.push(`Running cost: ${costBasis.priorsBecause}.`);
   for (const path of unknowns)

@@ -469,7 +469,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
         await db.transaction().execute((trx) => shipping.createIn(shareTransaction(trx), event));
         await events.publish(event);
       }
-      await payments.completeRefunds();
+      await payments.completeRefunds(undefined, startedAt);
       const cancelled = await db.selectFrom('orders').select(['id', 'customer_id']).where('status', '=', 'CANCELLED').execute();
       const stillShipping = new Set(await shipping.stillShipping(cancelled.map((r) => r.id)));
       for (const row of cancelled) {

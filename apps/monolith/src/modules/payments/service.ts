@@ -151,11 +151,12 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
      * of its row (`claimed_until`, REFUND_CLAIM_MS ahead), so a refund another call is sending, or
      * one that failed less than REFUND_RETRY_MS ago, is left alone: an order is refunded once. One
      * the provider fails stays PENDING and may be tried again REFUND_RETRY_MS later. Returns how
-     * many this call refunded.
+     * many this call refunded. `orphanedBefore` (startup recovery passes this process's start): a
+     * claim made before it is a dead process's and is taken now, not when it runs out.
      */
-    async completeRefunds(orderId?: string): Promise<number> {
-      const now = nowIso();
-      const claimable = (eb: ExpressionBuilder<PaymentsTables, 'payments'>) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]);
+    async completeRefunds(orderId?: string, orphanedBefore?: string): Promise<number> {
+      const endedBy = orphanedBefore === undefined ? nowIso() : new Date(Date.parse(orphanedBefore) + REFUND_CLAIM_MS).toISOString();
+      const claimable = (eb: ExpressionBuilder<PaymentsTables, 'payments'>) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', endedBy)]);
       let query = db.selectFrom('payments').select(['id', 'amount_cents']).where('kind', '=', 'refund').where('status', '=', 'PENDING').where(claimable);
       if (orderId !== undefined) query = query.where('order_id', '=', orderId);
       const pending = await query.orderBy('created_at').limit(REFUND_BATCH).execute();

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { D1Database } from '@cloudflare/workers-types';
 import type { Order, PaymentRecord, Product } from '@archbench/contracts/schemas';
 import { mintToken } from '@archbench/contracts/tokens';
 import { startServerless } from '../src/runtime';
@@ -11,6 +12,24 @@ export const AUTH_SECRET = `serverless-test-${randomBytes(12).toString('hex')}`;
 /** The app on a real workerd (miniflare), free port, fresh in-memory state, quick retries. */
 export function startTestServerless(options: Partial<ServerlessOptions> = {}): Promise<RunningServerless> {
   return startServerless({ port: 0, authSecret: AUTH_SECRET, logLevel: 'silent', retryDelaySeconds: 0, ...options });
+}
+
+/** A started test app with a client for it and its D1 database (the API worker's binding). */
+export interface TestServerless {
+  app: RunningServerless;
+  api: Client;
+  db: D1Database;
+}
+
+/** startTestServerless, plus a client and the D1 database: what most test files start in their beforeAll. */
+export async function startWithClient(options: Partial<ServerlessOptions> = {}): Promise<TestServerless> {
+  const app = await startTestServerless(options);
+  return { app, api: client(app.url), db: (await app.miniflare.getD1Database('DB', 'api')) as unknown as D1Database };
+}
+
+/** Fires one Cron Trigger of the payments worker by hand (tests start the app with no timer sweep, or race it). */
+export async function firePaymentsCron(app: RunningServerless, cron: string, scheduledTime?: Date) {
+  return (await app.miniflare.getWorker('payments')).scheduled(scheduledTime ? { cron, scheduledTime } : { cron });
 }
 
 export interface Client {

@@ -6,7 +6,7 @@ import type { RunningServerless } from '../src/runtime';
 import { QUEUES } from '../src/topology';
 import { FULL_SWEEP_CRON } from '../src/workers/payments/reconcile';
 import type { Client } from './helpers';
-import { client, eventually, metricValue, startTestServerless } from './helpers';
+import { eventually, firePaymentsCron, metricValue, startWithClient } from './helpers';
 
 /** How long the provider takes for tok_slow here: long enough to let the stale-charge rule reject the order first. */
 const SLOW_MS = 6000;
@@ -24,15 +24,13 @@ describe('serverless: a capture that arrives after the order was rejected', () =
   let db: D1Database;
 
   beforeAll(async () => {
-    app = await startTestServerless({ paymentSlowMs: SLOW_MS, cronEveryMs: 0 });
-    api = client(app.url);
-    db = (await app.miniflare.getD1Database('DB', 'api')) as unknown as D1Database;
+    ({ app, api, db } = await startWithClient({ paymentSlowMs: SLOW_MS, cronEveryMs: 0 }));
   });
   afterAll(async () => {
     await app?.stop();
   });
 
-  const minuteSweep = async () => (await app.miniflare.getWorker('payments')).scheduled({ cron: '* * * * *' });
+  const minuteSweep = () => firePaymentsCron(app, '* * * * *');
   const eventsSent = async () => metricValue(await api.metrics(), 'archbench_queue_messages_sent_total', { queue: QUEUES.orderEvents });
   const aMinuteAgo = () => new Date(Date.now() - 60_000).toISOString();
 
@@ -173,7 +171,7 @@ describe('serverless: a capture that arrives after the order was rejected', () =
     // B's event is sendable again (as after any transient send failure); the sweeps then run as usual.
     await db.prepare('UPDATE orders SET customer_id = ?2, updated_at = ?3 WHERE id = ?1').bind(b, customer.id, aMinuteAgo()).run();
     await minuteSweep();
-    expect((await (await app.miniflare.getWorker('payments')).scheduled({ cron: FULL_SWEEP_CRON })).outcome).toBe('ok');
+    expect((await firePaymentsCron(app, FULL_SWEEP_CRON)).outcome).toBe('ok');
     await expectRefundedAndUnshipped(customer, a, priceA, skuA, stockA, sentBefore + 1);
     // B stays confirmed, keeps its unit and is shipped once the daily sweep told shipping again.
     expect((await api.product(skuB)).stock).toBe(stockB - 1);
@@ -207,7 +205,7 @@ describe('serverless: a capture that arrives after the order was rejected', () =
         .bind(`pay_r_${id}`, id, priceCents, past),
     ]);
     const sentBefore = await eventsSent();
-    expect((await (await app.miniflare.getWorker('payments')).scheduled({ cron: '* * * * *' })).outcome).toBe('ok');
+    expect((await firePaymentsCron(app, '* * * * *')).outcome).toBe('ok');
     expect((await paymentRows(id)).map((r) => `${r.kind}:${r.status}`)).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
     await expectRefundedAndUnshipped(customer, id, priceCents, sku, stock, sentBefore);
   });

@@ -6,7 +6,7 @@ import { REFUND_CLAIM_MS } from '@archbench/domain/payment-provider';
 import type { RunningServerless } from '../src/runtime';
 import { FULL_SWEEP_CRON } from '../src/workers/payments/reconcile';
 import type { Client } from './helpers';
-import { client, eventually, metricValue, startTestServerless } from './helpers';
+import { eventually, firePaymentsCron, metricValue, startWithClient } from './helpers';
 
 /**
  * Refunds on the real runtime: a refund the provider fails is not lost (it stays PENDING and is
@@ -20,16 +20,14 @@ describe('serverless: refunds', () => {
   let db: D1Database;
 
   beforeAll(async () => {
-    app = await startTestServerless({ cronEveryMs: 0 });
-    api = client(app.url);
-    db = (await app.miniflare.getD1Database('DB', 'api')) as unknown as D1Database;
+    ({ app, api, db } = await startWithClient({ cronEveryMs: 0 }));
   });
   afterAll(async () => {
     await app?.stop();
   });
 
-  const minuteSweep = async () => (await app.miniflare.getWorker('payments')).scheduled({ cron: '* * * * *' });
-  const dailySweep = async () => (await app.miniflare.getWorker('payments')).scheduled({ cron: FULL_SWEEP_CRON });
+  const minuteSweep = () => firePaymentsCron(app, '* * * * *');
+  const dailySweep = () => firePaymentsCron(app, FULL_SWEEP_CRON);
   const providerCalls = async (result: 'refunded' | 'refund_failed') => metricValue(await api.metrics(), 'archbench_payments_total', { result });
   /** The provider settings the payment step reads from D1 (it caches them for 500 ms). */
   async function setProvider(settings: { failureRate?: number; latencyMs?: number }) {
@@ -132,7 +130,7 @@ describe('serverless: refunds', () => {
       ]);
     }
     const refundedBefore = await providerCalls('refunded');
-    await (await app.miniflare.getWorker('payments')).scheduled({ cron: '@startup', scheduledTime: new Date(startedAt) });
+    await firePaymentsCron(app, '@startup', new Date(startedAt));
     expect((await refundRow(orders.dead.id))?.status).toBe('SUCCEEDED');
     expect((await refundRow(orders.live.id))?.status).toBe('PENDING');
     expect(await providerCalls('refunded')).toBe(refundedBefore + 1);

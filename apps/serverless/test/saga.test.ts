@@ -5,7 +5,7 @@ import type { Order } from '@archbench/contracts/schemas';
 import type { RunningServerless } from '../src/runtime';
 import { CONSUMER_SETTINGS, QUEUES } from '../src/topology';
 import type { Client } from './helpers';
-import { client, eventually, metricValue, startTestServerless } from './helpers';
+import { eventually, firePaymentsCron, metricValue, startWithClient } from './helpers';
 
 /**
  * The order saga on real workerd: D1 batches, Queues with retries and a dead-letter queue, the
@@ -18,9 +18,7 @@ describe('serverless saga on workerd', () => {
   let db: D1Database;
 
   beforeAll(async () => {
-    app = await startTestServerless({ paymentSlowMs: 300 });
-    api = client(app.url);
-    db = (await app.miniflare.getD1Database('DB', 'api')) as unknown as D1Database;
+    ({ app, api, db } = await startWithClient({ paymentSlowMs: 300 }));
   });
   afterAll(async () => {
     await app?.stop();
@@ -195,8 +193,8 @@ describe('serverless saga on workerd', () => {
       .bind(`pay_${cutOff}`, cutOff, priceCents, past)
       .run();
     // The every-minute sweep settles both orders; the daily one tells shipping.
-    await (await app.miniflare.getWorker('payments')).scheduled({ cron: '* * * * *' });
-    await (await app.miniflare.getWorker('payments')).scheduled({ cron: '0 3 * * *' });
+    await firePaymentsCron(app, '* * * * *');
+    await firePaymentsCron(app, '0 3 * * *');
     expect((await api.order(customer.token, lost)).status).toBe('CONFIRMED');
     const rejected = await api.order(customer.token, cutOff);
     expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'payment_provider_error' });

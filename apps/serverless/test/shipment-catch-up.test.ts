@@ -6,7 +6,7 @@ import type { Order } from '@archbench/contracts/schemas';
 import type { RunningServerless } from '../src/runtime';
 import { SHIPMENT_CATCH_UP_MS } from '../src/workers/api/shipments';
 import type { Client } from './helpers';
-import { client, startTestServerless } from './helpers';
+import { startWithClient } from './helpers';
 
 /**
  * GET /orders/{id}/shipment answers what the order's status implies, as the monolith (one
@@ -21,9 +21,7 @@ describe('serverless: GET /orders/{id}/shipment waits for shipping to catch up',
   let db: D1Database;
 
   beforeAll(async () => {
-    app = await startTestServerless({ cronEveryMs: 0 });
-    api = client(app.url);
-    db = (await app.miniflare.getD1Database('DB', 'api')) as unknown as D1Database;
+    ({ app, api, db } = await startWithClient({ cronEveryMs: 0 }));
   });
   afterAll(async () => {
     await app?.stop();

@@ -31,6 +31,20 @@ export const MAX_PROVIDER_LATENCY_MS = 120_000;
  */
 export const REFUND_CLAIM_MS = MAX_PROVIDER_LATENCY_MS + 30_000;
 
+/**
+ * The two instants of a refund claim, as ISO text (how the apps store `claimed_until`): `until`,
+ * the end of a claim made now; `endedBy`, before which a claim has run out: now, or, given the
+ * start of this runtime (`orphanedBefore`, ms), every claim made before that start (a dead
+ * runtime's) counts as run out too.
+ */
+export function refundClaimTimes(orphanedBefore?: number): { until: string; endedBy: string } {
+  const now = Date.now();
+  return {
+    until: new Date(now + REFUND_CLAIM_MS).toISOString(),
+    endedBy: new Date(orphanedBefore === undefined ? now : Math.max(now, orphanedBefore + REFUND_CLAIM_MS)).toISOString(),
+  };
+}
+
 export interface ProviderResult {
   outcome: ChargeOutcome;
   providerRef: string;
@@ -50,12 +64,17 @@ export class PaymentProvider {
     this.#random = options.random ?? Math.random;
   }
 
+  /** Whether this call fails like a 5xx (its share is `failureRate`). */
+  #fails(): boolean {
+    return this.#failureRate > 0 && this.#random() < this.#failureRate;
+  }
+
   /** Charges (authorizes and captures) `amountCents`; never throws. */
   async charge(token: PaymentToken, _amountCents: number): Promise<ProviderResult> {
     const ref = `prov_${++this.#seq}`;
     if (this.#latencyMs > 0) await sleep(this.#latencyMs);
     if (token === 'tok_slow') await sleep(this.#slowMs);
-    if (token === 'tok_error' || (this.#failureRate > 0 && this.#random() < this.#failureRate)) {
+    if (token === 'tok_error' || this.#fails()) {
       return { outcome: 'FAILED', providerRef: ref };
     }
     if (token === 'tok_decline') return { outcome: 'DECLINED', providerRef: ref };
@@ -66,7 +85,7 @@ export class PaymentProvider {
   async refund(_amountCents: number): Promise<ProviderResult> {
     const ref = `prov_${++this.#seq}`;
     if (this.#latencyMs > 0) await sleep(this.#latencyMs);
-    if (this.#failureRate > 0 && this.#random() < this.#failureRate) return { outcome: 'FAILED', providerRef: ref };
+    if (this.#fails()) return { outcome: 'FAILED', providerRef: ref };
     return { outcome: 'SUCCEEDED', providerRef: ref };
   }
 }

@@ -2,7 +2,7 @@ import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { PaymentRecord, PaymentToken } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { paymentFromRow } from '@archbench/domain/orders';
-import { PaymentProvider, REFUND_CLAIM_MS } from '@archbench/domain/payment-provider';
+import { PaymentProvider, refundClaimTimes } from '@archbench/domain/payment-provider';
 import type { ChargeOutcome } from '@archbench/domain/payment-provider';
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
@@ -155,14 +155,14 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
      * claim made before it is a dead process's and is taken now, not when it runs out.
      */
     async completeRefunds(orderId?: string, orphanedBefore?: string): Promise<number> {
-      const endedBy = orphanedBefore === undefined ? nowIso() : new Date(Date.parse(orphanedBefore) + REFUND_CLAIM_MS).toISOString();
+      const { endedBy } = refundClaimTimes(orphanedBefore === undefined ? undefined : Date.parse(orphanedBefore));
       const claimable = (eb: ExpressionBuilder<PaymentsTables, 'payments'>) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', endedBy)]);
       let query = db.selectFrom('payments').select(['id', 'amount_cents']).where('kind', '=', 'refund').where('status', '=', 'PENDING').where(claimable);
       if (orderId !== undefined) query = query.where('order_id', '=', orderId);
       const pending = await query.orderBy('created_at').limit(REFUND_BATCH).execute();
       let refunded = 0;
       for (const row of pending) {
-        const claimedUntil = new Date(Date.now() + REFUND_CLAIM_MS).toISOString();
+        const claimedUntil = refundClaimTimes().until;
         const claim = await db
           .updateTable('payments')
           .set({ claimed_until: claimedUntil })

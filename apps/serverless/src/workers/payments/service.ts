@@ -1,7 +1,7 @@
 import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types';
 import type { PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
-import { REFUND_CLAIM_MS } from '@archbench/domain/payment-provider';
+import { refundClaimTimes } from '@archbench/domain/payment-provider';
 import type { ChargeOutcome, PaymentProvider } from '@archbench/domain/payment-provider';
 import type { PaymentsBindings } from '../../shared/bindings';
 import type { WorkerLogger } from '../../shared/log';
@@ -148,10 +148,9 @@ export function createPaymentStep({ env, provider, metrics, logger }: PaymentsDe
       const outcomes: Outcome[] = deliveries.map(() => 'ack');
       if (deliveries.length === 0) return outcomes;
       const now = nowIso();
-      const refundClaimedUntil = new Date(Date.now() + REFUND_CLAIM_MS).toISOString();
-      // A refund claim runs out REFUND_CLAIM_MS after it was made; one made before `orphanedBefore`
-      // is a dead runtime's and is taken at once.
-      const refundClaimsEndedBy = options.orphanedBefore === undefined ? now : new Date(options.orphanedBefore + REFUND_CLAIM_MS).toISOString();
+      // A refund claim made now, and the instant before which one has run out (with `orphanedBefore`,
+      // a claim made before it is a dead runtime's and is taken at once).
+      const { until: refundClaimedUntil, endedBy: refundClaimsEndedBy } = refundClaimTimes(options.orphanedBefore);
       const claims = deliveries.map((d) => (d.command.kind === 'charge' ? newId('pay') : ''));
 
       // Round trip 1: per charge, the order, a claimed charge row (or none), the charge row as it

@@ -141,7 +141,7 @@ const EVIDENCE = `Evidence options:
                           repeatable
   --scenario NAME         only these scenarios count as latency evidence (repeatable; default all
                           but reads, the read-only run at capacity)
-  --price ID=VALUE        override one price of the monthly estimate (model v2), the same price
+  --price ID=VALUE        override one price of the monthly estimate (model v2 on), the same price
                           list and flag as \`pnpm compare\` (USD; repeatable; ids in the ADR)
   --vcpu-hour-eur N       model v1 only: price of a vCPU-hour per 1,000 orders (default 0.0405)
   --gb-hour-eur N         model v1 only: price of a GB-hour of memory (default 0.0045)`;

@@ -6,7 +6,7 @@ import { ADR_STATUSES, decisionTitle, pad, renderDecisionAdr, renderIndex, rende
 import { buildConfirmation, checkConfirmation, extractConfirmation } from '../core/confirmation';
 import { exitCodeOf, InputError, UsageError, VerificationFailedError } from '../core/errors';
 import { DEFAULT_PRICES, PriceError, withOverrides } from '@archbench/contracts/cost';
-import { usd, type Evidence, type PriceItem, type Prices } from '../core/evidence';
+import { latencyVerdict, usd, type Evidence, type PriceItem, type Prices } from '../core/evidence';
 import { CURRENT_MODEL, modelVersion, MODEL_VERSIONS, optionTitle, OPTION_IDS, type Model } from '../core/model';
 import { eur } from '../core/markdown';
 import { renderHtmlReport } from '../core/report-html';
@@ -195,11 +195,12 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
         : !monthlyModel && a.cost
           ? `${eur(a.cost.totalEurPer1kOrders)} per 1,000 orders`
           : `cost: ${monthlyModel ? a.monthlyReason : a.costReason}`;
+      const none = a.faults?.emulatedFaults ? 'not counted (local emulator)' : '—';
       const faults = a.faults
-        ? `; faults: worst browse availability ${a.faults.worstAvailability ? `${(a.faults.worstAvailability.value * 100).toFixed(1)}% (${a.faults.worstAvailability.fault})` : '—'}, slowest recovery ${a.faults.slowestRecovery ? (Number.isFinite(a.faults.slowestRecovery.value) ? `${a.faults.slowestRecovery.value.toFixed(1)} s` : 'never') : '—'}${a.faults.broken.length ? `, ${a.faults.broken.join('; ')}` : ''}`
+        ? `; faults: worst browse availability ${a.faults.worstAvailability ? `${(a.faults.worstAvailability.value * 100).toFixed(1)}% (${a.faults.worstAvailability.fault})` : none}, slowest recovery ${a.faults.slowestRecovery ? (Number.isFinite(a.faults.slowestRecovery.value) ? `${a.faults.slowestRecovery.value.toFixed(1)} s` : 'never') : none}${a.faults.broken.length ? `, ${a.faults.broken.join('; ')}` : ''}`
         : '';
       lines.push(
-        `  ${a.topology}: latency ${a.latency.status} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}${faults}`,
+        `  ${a.topology}: latency ${latencyVerdict(a.latency)} — ${a.latency.reason}; ${cost}; ${a.processCount === null ? 'process count not measured' : `${a.processCount} process${a.processCount === 1 ? '' : 'es'}`}${faults}`,
       );
     }
   }

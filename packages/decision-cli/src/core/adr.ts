@@ -2,7 +2,7 @@ import YAML from 'yaml';
 import { getAnswer, type Answers } from './answers';
 import { renderConfirmationBlock, type Confirmation } from './confirmation';
 import { InputError } from './errors';
-import { priceAssumptionLines, priceList, usd, type Evidence } from './evidence';
+import { latencyVerdict, priceAssumptionLines, priceList, usd, type Evidence } from './evidence';
 import { eur, num, table } from './markdown';
 import { OPTION_IDS, optionTitle, type Model, type OptionId } from './model';
 import { answerLabel, QUESTION_GROUPS, QUESTIONS } from './questions';
@@ -207,7 +207,7 @@ function measuredTable(result: ScoreResult, evidence: Evidence, model: Model): s
   const monthlyModel = Boolean(model.cost.monthly);
   const rows = evidence.topologies.flatMap((t) =>
     t.scenarios.map((s) => [
-      `\`${t.topology}\``,
+      `\`${t.topology}\`${s.emulated ? ' (local emulator)' : ''}`,
       s.scenario,
       num(s.throughputRps, 1),
       num(s.p50Ms, 1),
@@ -221,8 +221,8 @@ function measuredTable(result: ScoreResult, evidence: Evidence, model: Model): s
     const t = evidence.topologies.find((x) => x.topology === a.topology);
     return [
       `\`${a.topology}\``,
-      a.latency.status === 'meets' ? `meets (${num((a.latency.headroom ?? 0) * 100)}% headroom)` : a.latency.status,
-      a.latencyAtPeak.status,
+      a.latency.status === 'meets' ? `meets (${num((a.latency.headroom ?? 0) * 100)}% headroom)` : latencyVerdict(a.latency),
+      latencyVerdict(a.latencyAtPeak),
       num(t?.processCount ?? null),
       num(t?.cpuSecondsPer1kOrders ?? null, 2),
       t?.peakRssBytes ? num(t.peakRssBytes / 2 ** 20) : '—',
@@ -238,7 +238,7 @@ function measuredTable(result: ScoreResult, evidence: Evidence, model: Model): s
   const faultRows = evidence.topologies.flatMap((t) =>
     (t.faults ?? []).map((f) => [
       f.fault,
-      `\`${t.topology}\``,
+      `\`${t.topology}\`${f.emulated ? ' (local emulator)' : ''}`,
       f.browseAvailability === null ? '—' : `${num(f.browseAvailability * 100, 1)}%`,
       f.checkoutSuccess === null ? '—' : `${num(f.checkoutSuccess * 100, 1)}%`,
       num(f.ordersLost),

@@ -2,8 +2,17 @@ import { z } from 'zod';
 import YAML from 'yaml';
 import { knownNumber, type Answers } from './answers';
 import { InputError } from './errors';
-import { assessLatency, latencyScenarios, type Evidence, type ScenarioEvidence, type TopologyEvidence } from './evidence';
-import type { Model, OptionId } from './model';
+import { listed } from './markdown';
+import {
+  assessLatency,
+  countedLatencyScenarios,
+  latencyScenarios,
+  type Evidence,
+  type FaultEvidence,
+  type ScenarioEvidence,
+  type TopologyEvidence,
+} from './evidence';
+import { emulatorCounts, modelVersion, type Model, type OptionId } from './model';
 import type { ScoreResult } from './scoring';
 
 /** Format written today; v1 blocks (model v1 ADRs) are still read and checked. */
@@ -102,7 +111,9 @@ export function buildConfirmation(
     );
     return { confirmation, notes };
   }
-  const rated = latencyScenarios(t.scenarios, scenarios);
+  const rated = countedLatencyScenarios(t.scenarios, model, scenarios);
+  // Every latency figure came from a local emulator, which this model does not count (v3).
+  const emulatorOnly = rated.length === 0 && latencyScenarios(t.scenarios, scenarios).length > 0;
   const maxMeasured = rated.length ? Math.max(...rated.map((s) => s.throughputRps)) : null;
   const latency = assessLatency(t, budget ?? Number.MAX_VALUE, expected ?? 0, model, scenarios);
   // Not demonstrated because the only runs over the budget were closed-model runs far above the
@@ -135,7 +146,11 @@ export function buildConfirmation(
   // The closedModelSaturation the budget criterion records, if any: the measured-p95 criterion
   // leaves out the same runs (a saturated run neither sets its baseline nor fails it on noise).
   let budgetSaturation: number | undefined;
-  if (budget !== null && saturation !== undefined && !counted.some((s) => !atSaturation(s, rate, saturation))) {
+  if (emulatorOnly) {
+    notes.push(
+      `${topology}'s latency was measured only on a local emulator, which model v${model.version} does not count: no latency or error-rate criteria are recorded. Measure a deployment (\`pnpm compare --target ${topology}=URL\`) and decide again to record them.`,
+    );
+  } else if (budget !== null && saturation !== undefined && !counted.some((s) => !atSaturation(s, rate, saturation))) {
     notes.push(
       `Only closed-model runs at saturation reached the expected ${rate} rps, so no budget criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record one.`,
     );
@@ -176,14 +191,15 @@ export function buildConfirmation(
       ...(budgetSaturation === undefined ? {} : { closedModelSaturation: budgetSaturation }),
     });
   }
-  add({
-    id: `${topology}-errors`,
-    description: `error rate of every ${topology} scenario at >= ${rate} rps stays at or below ${model.evidence.maxErrorRate * 100}%`,
-    topology,
-    metric: 'errorRate',
-    max: model.evidence.maxErrorRate,
-    atLeastRps: rate,
-  });
+  if (!emulatorOnly)
+    add({
+      id: `${topology}-errors`,
+      description: `error rate of every ${topology} scenario at >= ${rate} rps stays at or below ${model.evidence.maxErrorRate * 100}%`,
+      topology,
+      metric: 'errorRate',
+      max: model.evidence.maxErrorRate,
+      atLeastRps: rate,
+    });
   const allowance = 1 + model.regressionAllowance;
   const pct = `${Math.round(model.regressionAllowance * 100)}%`;
   if (t.cpuSecondsPer1kOrders !== null) {
@@ -220,9 +236,14 @@ export function buildConfirmation(
   if (t.consistency?.duplicateCharges !== null && t.consistency?.duplicateCharges !== undefined) {
     add({ id: `${topology}-duplicate-charges`, description: 'no payment is captured twice', topology, metric: 'duplicateCharges', max: 0 });
   }
+  const leftOut = (t.faults ?? []).filter((f) => !faultFigureCounts(f, 'browseAvailability', model) || !faultFigureCounts(f, 'recoverySeconds', model));
+  if (leftOut.length)
+    notes.push(
+      `${topology}'s ${listed(leftOut.map((f) => f.fault))} ran on a local emulator, which model v${model.version} does not count for availability and recovery: those criteria are not recorded (its lost or stuck orders, duplicate charges and stock drift are).`,
+    );
   for (const f of t.faults ?? []) {
     const base = { topology, metric: 'fault' as const, fault: f.fault };
-    const measured = f.browseAvailability;
+    const measured = faultFigureCounts(f, 'browseAvailability', model) ? f.browseAvailability : null;
     const availability = measured === null ? null : Math.max(0, round(measured - 0.05, 3));
     if (measured !== null && availability !== null)
       add({
@@ -232,7 +253,7 @@ export function buildConfirmation(
         faultMetric: 'browseAvailability',
         min: availability,
       });
-    if (f.recoverySeconds !== null) {
+    if (f.recoverySeconds !== null && faultFigureCounts(f, 'recoverySeconds', model)) {
       const allowed = round(Math.max(f.recoverySeconds * (1 + model.regressionAllowance), f.recoverySeconds + 2), 1);
       add({
         ...base,
@@ -251,6 +272,14 @@ export function buildConfirmation(
   return { confirmation, notes };
 }
 
+/** Whether a fault figure measured on a local emulator counts under the model (v3: not availability or recovery). */
+function faultFigureCounts(f: FaultEvidence, metric: string, model: Model | undefined): boolean {
+  if (!f.emulated || !model) return true;
+  if (metric === 'browseAvailability') return emulatorCounts(model, 'failure-isolation');
+  if (metric === 'recoverySeconds') return emulatorCounts(model, 'recovery');
+  return true;
+}
+
 export interface CriterionCheck {
   criterion: ConfirmationCriterion;
   passed: boolean;
@@ -259,12 +288,16 @@ export interface CriterionCheck {
 }
 
 function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: Confirmation): { actual: number | null; detail: string } {
+  const model = modelVersion(confirmation.modelVersion);
+  const emulator = `measured only on a local emulator, which model v${confirmation.modelVersion} does not count; measure a deployment (\`pnpm compare --target ${t.topology}=URL\`)`;
   switch (c.metric) {
     case 'p95Ms':
     case 'errorRate': {
       const rate = c.atLeastRps ?? 0;
       // The scenarios the scorer judges latency on: without a filter, the reads at capacity never count.
-      const scenarios = latencyScenarios(t.scenarios, confirmation.scenarios);
+      const scenarios = model ? countedLatencyScenarios(t.scenarios, model, confirmation.scenarios) : latencyScenarios(t.scenarios, confirmation.scenarios);
+      if (scenarios.length === 0 && latencyScenarios(t.scenarios, confirmation.scenarios).length)
+        return { actual: null, detail: `${t.topology}'s latency ${emulator}` };
       const reached = scenarios.filter((s) => s.throughputRps >= rate * confirmation.rateTolerance);
       const counted = c.metric === 'p95Ms' ? reached.filter((s) => !atSaturation(s, rate, c.closedModelSaturation)) : reached;
       if (counted.length === 0) {
@@ -295,8 +328,11 @@ function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: C
       return { actual: v, detail: v === null ? 'not measured' : `${v}` };
     }
     case 'fault': {
-      const f = (t.faults ?? []).find((x) => x.fault === c.fault);
+      // With a local run and a deployment merged, the deployment's figure is the one that counts.
+      const runs = (t.faults ?? []).filter((x) => x.fault === c.fault);
+      const f = runs.find((x) => !c.faultMetric || faultFigureCounts(x, c.faultMetric, model)) ?? runs[0];
       if (!f || !c.faultMetric) return { actual: null, detail: `fault experiment ${c.fault ?? '?'} not in the evidence` };
+      if (!faultFigureCounts(f, c.faultMetric, model)) return { actual: null, detail: `${f.fault} ${emulator}` };
       if (c.faultMetric === 'recoverySeconds' && f.recoverySeconds === null) return { actual: null, detail: `did not recover from ${f.fault}` };
       const v = f[c.faultMetric];
       const shown =

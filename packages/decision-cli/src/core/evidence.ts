@@ -1,7 +1,7 @@
 import { READS_AT_CAPACITY_SCENARIO } from '@archbench/contracts/comparison';
 import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, estimateCost, monthlyRequests } from '@archbench/contracts/cost';
 import { getAnswer, knownNumber, type Answers } from './answers';
-import type { Model, ModelBand } from './model';
+import { emulatorCounts, type Model, type ModelBand } from './model';
 
 /** Client-side figures of one scenario against one topology. */
 export interface ScenarioEvidence {
@@ -22,6 +22,8 @@ export interface ScenarioEvidence {
   failedThresholds: string[];
   /** `closed`: fixed virtual users, so the latency is the one at the saturated rate. */
   loadModel?: 'open' | 'closed' | undefined;
+  /** Measured on a local emulator of the platform (see TopologyEvidence.emulated). */
+  emulated?: boolean;
 }
 
 /** Everything measured about one topology; null means "not measured", never zero. */
@@ -87,6 +89,8 @@ export interface FaultEvidence {
   recoverySeconds: number | null;
   recovered: boolean;
   p95DuringFaultMs: number | null;
+  /** Measured on a local emulator of the platform (see TopologyEvidence.emulated). */
+  emulated?: boolean;
 }
 
 export interface EvidenceSource {
@@ -181,6 +185,8 @@ export const NO_EVIDENCE: Evidence = { sources: [], topologies: [] };
  * @example evidenceFromComparison(parseComparison(json), 'results/comparison.json')
  */
 export function evidenceFromComparison(comparison: ComparisonInput, path: string): Evidence {
+  // Files from before `source` existed were all started locally.
+  const emulated = (topology: string) => topology === 'serverless' && comparison.topologies.find((t) => t.name === topology)?.source !== 'target';
   const scenariosOf = (topology: string): ScenarioEvidence[] =>
     comparison.scenarios
       .filter((s) => s.topology === topology)
@@ -199,12 +205,12 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
         thresholdsPassed: s.thresholdsPassed,
         failedThresholds: s.thresholds.filter((x) => !x.passed).map((x) => `${x.metric}: ${x.expression}`),
         loadModel: s.loadModel,
+        ...(emulated(topology) ? { emulated: true } : {}),
       }));
   const topologies = comparison.topologies.map<TopologyEvidence>((t) => ({
     topology: t.name,
     scenarios: scenariosOf(t.name),
-    // Files from before `source` existed were all started locally.
-    emulated: t.name === 'serverless' && t.source !== 'target',
+    emulated: emulated(t.name),
     processCount: t.processCount,
     cpuSecondsPer1kOrders: t.cpuSecondsPer1kOrders,
     peakRssBytes: t.peakRssBytes,
@@ -242,6 +248,7 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
         recoverySeconds: f.recovered === false ? null : f.recoverySeconds,
         recovered: f.recovered ?? true,
         p95DuringFaultMs: f.p95DuringFaultMs,
+        ...(emulated(t.name) ? { emulated: true } : {}),
       })),
     reportedMonthly: (comparison.cost?.estimates ?? [])
       .filter((e) => e.topology === t.name && e.monthlyUsd !== null)
@@ -377,6 +384,8 @@ export interface LatencyAssessment {
   headroom: number | null;
   /** Highest throughput measured in any scenario. */
   maxMeasuredRps: number | null;
+  /** `unmeasured` because every scenario ran on a local emulator, which the model does not count. */
+  emulatorOnly?: true;
   /**
    * Why the status is `not-demonstrated`: `below-rate`, no scenario reached the rate;
    * `saturation`, only closed-model scenarios far above the rate (latency at saturation) missed
@@ -429,6 +438,11 @@ export interface FaultAssessment {
   worstAvailability: { value: number; fault: string } | null;
   /** Worst recovery time, and in which fault. */
   slowestRecovery: { value: number; fault: string } | null;
+  /**
+   * Faults measured on a local emulator whose availability or recovery the model does not count
+   * (`notFromEmulator`); their lost or stuck orders still count (the app's own logic).
+   */
+  emulatedFaults?: string[];
   /** Lost/stuck orders, duplicate charges or stock drift in any fault. */
   broken: string[];
 }
@@ -459,6 +473,33 @@ export function latencyScenarios<S extends { scenario: string }>(scenarios: read
 }
 
 /**
+ * The latency verdict in a word or two, for tables: the status, or `not counted` when every
+ * scenario ran on a local emulator the model does not count (v3).
+ * @example latencyVerdict(assessment.latency) // 'meets'
+ */
+export function latencyVerdict(l: LatencyAssessment): string {
+  return l.emulatorOnly ? 'not counted' : l.status;
+}
+
+/** Why a topology's latency figures do not count (model v3), for the breakdown and the notes. */
+export const EMULATED_LATENCY_REASON =
+  'latency measured only on a local emulator (one workerd process with the workers, D1 and the queues, beside the load generator), not on the platform';
+
+/**
+ * The scenarios whose latency a model counts: latencyScenarios, less those measured on a local
+ * emulator when the model scores emulated latency from the prior (v3).
+ * @example countedLatencyScenarios(t.scenarios, MODEL_V3) // [] for a locally started serverless
+ */
+export function countedLatencyScenarios<S extends { scenario: string; emulated?: boolean | undefined }>(
+  scenarios: readonly S[],
+  model: Model,
+  filter?: readonly string[],
+): S[] {
+  const rated = latencyScenarios(scenarios, filter);
+  return emulatorCounts(model, 'latency') ? rated : rated.filter((s) => !s.emulated);
+}
+
+/**
  * Judges whether a topology meets a p95 budget at a rate, using only the scenarios that reached
  * that rate (within the model's tolerance) — a run at a lower rate proves nothing either way.
  * @example assessLatency(topologyEvidence, 200, 100, MODEL_V1, ['browse'])
@@ -480,8 +521,10 @@ export function assessLatency(
     headroom: null,
     maxMeasuredRps: null,
   };
-  const scenarios = latencyScenarios(t?.scenarios ?? [], scenarioFilter);
+  const scenarios = countedLatencyScenarios(t?.scenarios ?? [], model, scenarioFilter);
   if (!t || scenarios.length === 0) {
+    if (t && latencyScenarios(t.scenarios, scenarioFilter).length)
+      return { ...base, status: 'unmeasured', emulatorOnly: true, reason: EMULATED_LATENCY_REASON };
     return { ...base, status: 'unmeasured', reason: 'not measured' };
   }
   if (budgetMs === null || rps === null) {
@@ -621,7 +664,7 @@ export function assessTopologies(evidence: Evidence, answers: Answers, model: Mo
       monthlyReason: monthly.reason,
       processCount: t.processCount,
       consistency: judgeConsistency(t),
-      faults: judgeFaults(t),
+      faults: judgeFaults(t, model),
     };
   });
 }
@@ -742,17 +785,28 @@ export function priceAssumptionLines(list: readonly PriceItem[]): string[] {
   );
 }
 
-function judgeFaults(t: TopologyEvidence): FaultAssessment | null {
+function judgeFaults(t: TopologyEvidence, model: Model): FaultAssessment | null {
   const faults = t.faults ?? [];
   if (faults.length === 0) return null;
   let worstAvailability: FaultAssessment['worstAvailability'] = null;
   let slowestRecovery: FaultAssessment['slowestRecovery'] = null;
-  const broken: string[] = [];
+  const emulatedFaults: string[] = [];
+  const availabilityCounts = (f: FaultEvidence) => !f.emulated || emulatorCounts(model, 'failure-isolation');
+  const recoveryCounts = (f: FaultEvidence) => !f.emulated || emulatorCounts(model, 'recovery');
   for (const f of faults) {
-    if (f.browseAvailability !== null && (!worstAvailability || f.browseAvailability < worstAvailability.value))
+    if (!availabilityCounts(f) || !recoveryCounts(f)) emulatedFaults.push(f.fault);
+    if (availabilityCounts(f) && f.browseAvailability !== null && (!worstAvailability || f.browseAvailability < worstAvailability.value))
       worstAvailability = { value: f.browseAvailability, fault: f.fault };
     const seconds = f.recoverySeconds ?? Infinity; // never recovered is the slowest recovery there is
-    if (!slowestRecovery || seconds > slowestRecovery.value) slowestRecovery = { value: seconds, fault: f.fault };
+    if (recoveryCounts(f) && (!slowestRecovery || seconds > slowestRecovery.value)) slowestRecovery = { value: seconds, fault: f.fault };
+  }
+  return { worstAvailability, slowestRecovery, broken: brokenFaults(faults), ...(emulatedFaults.length ? { emulatedFaults } : {}) };
+}
+
+/** Faults that lost or stuck orders, charged twice or drifted stock, as `fault: what` lines. */
+function brokenFaults(faults: readonly FaultEvidence[]): string[] {
+  const broken: string[] = [];
+  for (const f of faults) {
     const bad = [
       f.ordersLost ? `${f.ordersLost} orders lost` : null,
       f.ordersStuck ? `${f.ordersStuck} orders stuck` : null,
@@ -761,12 +815,12 @@ function judgeFaults(t: TopologyEvidence): FaultAssessment | null {
     ].filter((x): x is string => x !== null);
     if (bad.length) broken.push(`${f.fault}: ${bad.join(', ')}`);
   }
-  return { worstAvailability, slowestRecovery, broken };
+  return broken;
 }
 
 function judgeConsistency(t: TopologyEvidence): TopologyAssessment['consistency'] {
   const c = t.consistency;
-  const faultBroken = judgeFaults(t)?.broken ?? [];
+  const faultBroken = brokenFaults(t.faults ?? []);
   if (faultBroken.length) return { verdict: 'broken', detail: `under faults: ${faultBroken.join('; ')}` };
   if (!c || (c.compensations === null && c.stuckOrders === null && c.duplicateCharges === null)) {
     return (t.faults ?? []).length

@@ -30,3 +30,11 @@ export function eur(value: number | null | undefined): string {
   if (Math.abs(value) >= 1) return `€${value.toFixed(2)}`;
   return `€${Number(value.toPrecision(2)).toFixed(Math.max(2, 1 - Math.floor(Math.log10(Math.abs(value)))))}`;
 }
+
+/**
+ * An English list.
+ * @example listed(['a', 'b', 'c']) // 'a, b and c'
+ */
+export function listed(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? '');
+}

@@ -197,10 +197,11 @@ describe('confidence', () => {
 });
 
 describe('model versions', () => {
-  it('v2 is current, v1 is still loadable for ADRs decided with it', () => {
-    expect(CURRENT_MODEL.version).toBe(2);
+  it('v2 and v1 stay loadable for ADRs decided with them', () => {
+    expect(CURRENT_MODEL.version).toBe(3);
     expect(modelVersion(1)).toBe(MODEL_V1);
-    expect(modelVersion(3)).toBeUndefined();
+    expect(modelVersion(2)).toBe(MODEL_V2);
+    expect(modelVersion(4)).toBeUndefined();
     expect(MODEL_V2.options.find((o) => o.id === 'hybrid')!.measuredAs).toEqual(['hybrid']);
     expect(MODEL_V2.options.find((o) => o.id === 'serverless')!.measuredAs).toEqual(['serverless']);
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import modelV1 from '../../model/v1.json' with { type: 'json' };
 import modelV2 from '../../model/v2.json' with { type: 'json' };
+import modelV3 from '../../model/v3.json' with { type: 'json' };
 
 export const OptionId = z.enum(['modular-monolith', 'microservices', 'serverless', 'hybrid']);
 /** The architecture options archbench scores. */
@@ -17,6 +18,10 @@ const Level = z
   })
   .strict();
 
+const EvidenceKind = z.enum(['latency', 'cost', 'processes', 'consistency', 'failure-isolation', 'recovery']);
+/** What a criterion reads from the measurements. */
+export type EvidenceKind = z.infer<typeof EvidenceKind>;
+
 const Criterion = z
   .object({
     id: z.string(),
@@ -24,7 +29,7 @@ const Criterion = z
     group: z.string(),
     answer: z.string().optional(),
     weight: z.number().positive(),
-    evidence: z.enum(['latency', 'cost', 'processes', 'consistency', 'failure-isolation', 'recovery']).optional(),
+    evidence: EvidenceKind.optional(),
     weightBy: z
       .object({ answer: z.string(), factors: z.record(z.string(), z.number().nonnegative()) })
       .strict()
@@ -72,6 +77,12 @@ export const ModelSchema = z
         closedModelSaturation: z.number().min(1).optional(),
         /** Fit when a fault experiment never recovered. */
         neverRecoveredFit: Fit.optional(),
+        /**
+         * Evidence kinds for which figures measured on a local emulator of a platform (serverless
+         * started by `pnpm compare`: one workerd process) do not count: such a topology scores
+         * these criteria from the prior until a deployment is measured (v3). Absent: they count.
+         */
+        notFromEmulator: z.array(z.enum(['latency', 'failure-isolation', 'recovery'])).optional(),
       })
       .strict(),
     cost: z
@@ -129,14 +140,17 @@ export type Fits = Record<OptionId, number>;
 
 /** Model version 1, validated when this module loads so a bad edit fails every test at once. */
 export const MODEL_V1: Model = ModelSchema.parse(modelV1);
-/** Model version 2 (current): fair relative evidence, faults, monthly cost, large organisations. */
+/** Model version 2: fair relative evidence, faults, monthly cost, large organisations. */
 export const MODEL_V2: Model = ModelSchema.parse(modelV2);
+/** Model version 3 (current): v2, with a local emulator's latency and fault figures scored from the prior. */
+export const MODEL_V3: Model = ModelSchema.parse(modelV3);
 /** The model new decisions use. */
-export const CURRENT_MODEL: Model = MODEL_V2;
+export const CURRENT_MODEL: Model = MODEL_V3;
 
 const MODELS: ReadonlyMap<number, Model> = new Map([
   [1, MODEL_V1],
   [2, MODEL_V2],
+  [3, MODEL_V3],
 ]);
 
 /**
@@ -149,6 +163,14 @@ export function modelVersion(version: number): Model | undefined {
 
 /** Versions this build can score with. */
 export const MODEL_VERSIONS: readonly number[] = [...MODELS.keys()];
+
+/**
+ * Whether figures measured on a local emulator count for an evidence kind under this model.
+ * @example emulatorCounts(MODEL_V3, 'latency') // false
+ */
+export function emulatorCounts(model: Model, kind: EvidenceKind): boolean {
+  return !(model.evidence.notFromEmulator as readonly string[] | undefined)?.includes(kind);
+}
 
 /** Every option in display order. */
 export const OPTION_IDS: readonly OptionId[] = OptionId.options;

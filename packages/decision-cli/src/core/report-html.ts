@@ -1,5 +1,5 @@
 import { getAnswer, type Answers } from './answers';
-import { priceAssumptionLines, priceList, usd, type Evidence } from './evidence';
+import { latencyVerdict, priceAssumptionLines, priceList, usd, type Evidence } from './evidence';
 import { OPTION_IDS, optionTitle, type Model, type OptionId } from './model';
 import { answerLabel, QUESTION_GROUPS, QUESTIONS } from './questions';
 import type { ScoreResult } from './scoring';
@@ -217,7 +217,7 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
   const assessRows = result.assessments
     .map((a) => {
       const t = evidence.topologies.find((x) => x.topology === a.topology);
-      return `<tr><td><code>${esc(a.topology)}</code></td><td>${esc(a.latency.status)}: ${esc(a.latency.reason)}</td><td class="num">${t?.processCount ?? '—'}</td><td class="num">${n(t?.cpuSecondsPer1kOrders ?? null, 2)}</td><td class="num">${t?.peakRssBytes ? n(t.peakRssBytes / 2 ** 20, 0) : '—'}</td><td class="num">${a.monthly ? `${usd(a.monthly.monthlyUsd)} / month (${a.monthly.billing})` : !model.cost.monthly && a.cost ? eur(a.cost.totalEurPer1kOrders) : `— <span class="note">(${esc(model.cost.monthly ? a.monthlyReason : a.costReason)})</span>`}</td><td>${a.consistency ? esc(`${a.consistency.verdict}: ${a.consistency.detail}`) : '—'}</td></tr>`;
+      return `<tr><td><code>${esc(a.topology)}</code></td><td>${esc(latencyVerdict(a.latency))}: ${esc(a.latency.reason)}</td><td class="num">${t?.processCount ?? '—'}</td><td class="num">${n(t?.cpuSecondsPer1kOrders ?? null, 2)}</td><td class="num">${t?.peakRssBytes ? n(t.peakRssBytes / 2 ** 20, 0) : '—'}</td><td class="num">${a.monthly ? `${usd(a.monthly.monthlyUsd)} / month (${a.monthly.billing})` : !model.cost.monthly && a.cost ? eur(a.cost.totalEurPer1kOrders) : `— <span class="note">(${esc(model.cost.monthly ? a.monthlyReason : a.costReason)})</span>`}</td><td>${a.consistency ? esc(`${a.consistency.verdict}: ${a.consistency.detail}`) : '—'}</td></tr>`;
     })
     .join('');
 

@@ -1,6 +1,6 @@
 import { getAnswer, isUnknown, type Answers } from './answers';
 import { assessTopologies, bandFit, usd, type Evidence, type Prices, type TopologyAssessment } from './evidence';
-import { eur } from './markdown';
+import { eur, listed } from './markdown';
 import { OPTION_IDS, type Model, type ModelCriterion, type ModelLevel, type OptionId } from './model';
 
 export type FitSource = 'answers' | 'measured' | 'prior' | 'unknown';
@@ -115,6 +115,8 @@ function representative(model: Model, option: OptionId, assessments: TopologyAss
   )[0];
 }
 
+const CRITERION_NAMES: Record<string, string> = { latency: 'p95 latency', 'failure-isolation': 'failure isolation', recovery: 'recovery' };
+
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 interface CostBasis {
@@ -140,6 +142,11 @@ function evidenceFit(
     note: criterion.answer ? `${why}; model prior for ${prior.note}` : `${why}; model prior`,
     because: short,
   });
+  const emulatedFaults = (topology: string, faults: readonly string[]) =>
+    priorBecause(
+      `${topology}: ${listed(faults)} measured only on a local emulator (one workerd process is also the database and the broker), not on the platform`,
+      `${topology}: faults measured only on a local emulator`,
+    );
   if (criterion.evidence === 'cost' && costBasis.priorsBecause) return priorBecause(costBasis.priorsBecause, costBasis.priorsShort ?? undefined);
   if (!rep) return priorBecause('not measured');
   switch (criterion.evidence) {
@@ -149,7 +156,13 @@ function evidenceFit(
         return { fit: bandFit(model.evidence.latencyHeadroom, l.headroom ?? 0), source: 'measured', note: `${rep.topology}: ${l.reason}` };
       if (l.status === 'fails') return { fit: model.evidence.latencyFailFit, source: 'measured', note: `${rep.topology}: ${l.reason}` };
       const short =
-        l.status === 'not-demonstrated' ? 'latency not demonstrated at the expected rate' : l.status === 'unmeasured' ? 'latency not measured' : l.reason;
+        l.status === 'not-demonstrated'
+          ? 'latency not demonstrated at the expected rate'
+          : l.emulatorOnly
+            ? 'latency measured only on a local emulator'
+            : l.status === 'unmeasured'
+              ? 'latency not measured'
+              : l.reason;
       return priorBecause(`${rep.topology}: ${l.reason}`, `${rep.topology}: ${short}`);
     }
     case 'cost': {
@@ -167,6 +180,7 @@ function evidenceFit(
     }
     case 'failure-isolation': {
       const w = rep.faults?.worstAvailability;
+      if (!w && rep.faults?.emulatedFaults) return emulatedFaults(rep.topology, rep.faults.emulatedFaults);
       if (!w || !model.evidence.availability) return priorBecause(`${rep.topology}: no fault experiments`);
       return {
         fit: bandFit(model.evidence.availability, w.value),
@@ -176,6 +190,7 @@ function evidenceFit(
     }
     case 'recovery': {
       const r = rep.faults?.slowestRecovery;
+      if (!r && rep.faults?.emulatedFaults) return emulatedFaults(rep.topology, rep.faults.emulatedFaults);
       if (!r || !model.evidence.recoverySeconds) return priorBecause(`${rep.topology}: no recovery time measured`);
       if (!Number.isFinite(r.value))
         return { fit: model.evidence.neverRecoveredFit ?? 0, source: 'measured', note: `${rep.topology}: did not recover from ${r.fault} before the deadline` };
@@ -343,10 +358,14 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
       );
     }
   }
+  const fromPrior = model.evidence.notFromEmulator ?? [];
   for (const t of evidence.topologies) {
     if (!t.emulated || ![...reps.values()].some((r) => r?.topology === t.topology)) continue;
+    const emulator = `${t.topology} was measured on a local emulator of its platform (one workerd process running the workers, D1 and the queues, on the machine that generated the load), not on Cloudflare, which scales out per request and runs D1 and Queues as remote services`;
     notes.push(
-      `${t.topology} was measured on a local emulator of its platform (one workerd process running the workers, D1 and the queues, on the machine that generated the load), not on Cloudflare, which scales out per request and runs D1 and Queues as remote services: its latency under load and its fault figures are the emulator's. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) before relying on them.`,
+      fromPrior.length
+        ? `${emulator}. Its latency under load and its fault figures are the emulator's, so model v${model.version} scores its ${listed(fromPrior.map((k) => CRITERION_NAMES[k] ?? k))} from the prior, as if not measured; its CPU, hops, queue messages and rows per request (the running cost), process count and consistency under faults count as measured. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) to score the rest.`
+        : `${emulator}: its latency under load and its fault figures are the emulator's. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) before relying on them.`,
     );
   }
   if (costBasis.priorsBecause && model.criteria.some((c) => c.evidence === 'cost') && evidence.topologies.length)

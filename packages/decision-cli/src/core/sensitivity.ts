@@ -1,6 +1,6 @@
 import { enumValuesOf, getAnswer, isUnknown, knownNumber, withAnswer, type Answers } from './answers';
 import type { Evidence } from './evidence';
-import type { Model, OptionId } from './model';
+import { emulatorCounts, type Model, type OptionId } from './model';
 import { matchLevel, score, type ScoreOptions, type ScoreResult } from './scoring';
 
 /** One answer changed to another value. */
@@ -72,8 +72,9 @@ function numericCandidates(path: string, current: number, model: Model, evidence
   }
   // Evidence breakpoints: just below each measured p95 (a budget the topology would then miss),
   // and just above each measured rate (a rate no longer demonstrated).
+  // Only figures the model counts (v3 leaves out a local emulator's) can change a verdict.
   for (const t of evidence.topologies) {
-    for (const s of t.scenarios) {
+    for (const s of t.scenarios.filter((x) => !x.emulated || emulatorCounts(model, 'latency'))) {
       if (path === 'load.p95BudgetMs') {
         for (const v of [
           Math.floor(s.p95Ms) - 1,

@@ -12,7 +12,7 @@ import {
   type ScenarioEvidence,
   type TopologyEvidence,
 } from './evidence';
-import { emulatorCounts, modelVersion, type Model, type OptionId } from './model';
+import { emulatorCounts, MODEL_VERSIONS, modelVersion, type Model, type OptionId } from './model';
 import type { ScoreResult } from './scoring';
 
 /** Format written today; v1 blocks (model v1 ADRs) are still read and checked. */
@@ -151,8 +151,10 @@ export function buildConfirmation(
       `${topology}'s latency was measured only on a local emulator, which model v${model.version} does not count: no latency or error-rate criteria are recorded. Measure a deployment (\`pnpm compare --target ${topology}=URL\`) and decide again to record them.`,
     );
   } else if (budget !== null && saturation !== undefined && !counted.some((s) => !atSaturation(s, rate, saturation))) {
+    // Their p95 is the one at saturation: no baseline for the measured-p95 criterion either.
+    budgetSaturation = saturation;
     notes.push(
-      `Only closed-model runs at saturation reached the expected ${rate} rps, so no budget criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record one.`,
+      `Only closed-model runs at saturation reached the expected ${rate} rps, so no budget or measured-p95 criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record them.`,
     );
   } else if (budget !== null) {
     budgetSaturation = saturation;
@@ -387,10 +389,20 @@ export function extractConfirmation(markdown: string, source: string): Confirmat
       throw new InputError(`${source}: the confirmation block is not valid YAML (${(error as Error).message.split('\n')[0]})`);
     }
     const result = Confirmation.safeParse(data);
+    const known = `this archbench knows models ${MODEL_VERSIONS.map((v) => `v${v}`).join(', ')}`;
+    const version = (data as { modelVersion?: unknown } | null)?.modelVersion;
+    const newer = typeof version === 'number' && !modelVersion(version);
     if (!result.success) {
       const issue = result.error.issues[0];
-      throw new InputError(`${source}: the confirmation block is not valid (${issue?.path.join('.') || 'block'}: ${issue?.message})`);
+      throw new InputError(
+        `${source}: the confirmation block is not valid (${issue?.path.join('.') || 'block'}: ${issue?.message})${newer || issue?.code === 'unrecognized_keys' ? `; a newer archbench may have written it (${known}): upgrade @archbench/decision-cli` : ''}`,
+      );
     }
+    // Its criteria are read by that model's rules (which figures count); guessing them could pass what should fail.
+    if (newer)
+      throw new InputError(
+        `${source}: decided with model v${version}, which this archbench does not know (${known}): upgrade @archbench/decision-cli to verify it`,
+      );
     return result.data;
   }
   throw new InputError(`${source}: no archbench confirmation block (a \`\`\`yaml block with format: ${CONFIRMATION_FORMAT}) found under Confirmation`);

@@ -40,6 +40,15 @@ describe('summary.md of a version 2 comparison', () => {
     if ((comparison.machine.loadAverage?.[0] ?? 0) > comparison.machine.cores) expect(md).toContain('**Busy machine**');
   });
 
+  it('says that serverless ran on the local emulator, and not for a deployment measured with --target', () => {
+    expect(md).toContain('> **serverless ran on a local emulator**');
+    const deployed = parseComparison({
+      ...JSON.parse(MEASURED),
+      topologies: comparison.topologies.map((t) => (t.name === 'serverless' ? { ...t, source: 'target' } : t)),
+    });
+    expect(renderSummary(deployed)).not.toContain('local emulator');
+  });
+
   it('adds none of these sections for a version 1 file', () => {
     const v1 = JSON.parse(MEASURED) as Record<string, unknown>;
     for (const key of ['faults', 'skippedFaults', 'cost', 'mode', 'experiments']) delete v1[key];

@@ -173,6 +173,16 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
             </ul>
           </div>
         )}
+        {comparison.topologies.some((t) => t.name === 'serverless' && t.source !== 'target') && (
+          <div className="skipped" data-testid="emulator-note">
+            <p>
+              <strong>serverless ran on a local emulator:</strong> one workerd process running the workers, D1 and the queues, on the cores that also generated
+              the load. Cloudflare scales out per request and runs D1 and Queues as remote services, so serverless's latency under load and its fault figures
+              below are the emulator's; its CPU, hops, queue messages and rows per order are the app's own. Measure a deployment with{' '}
+              <code>pnpm compare --target serverless=URL</code>.
+            </p>
+          </div>
+        )}
       </section>
 
       <section className="card" aria-labelledby="cost-h">

@@ -299,6 +299,19 @@ describe('score and report', () => {
     expect(r.stdout).toMatch(/ {2}monolith: latency meets — .*; cost: load\.burstiness unknown, so the monthly cost cannot be estimated; 1 process/);
   });
 
+  it("score says which of a local serverless run's figures do not count (model v3)", async () => {
+    tmp.write('idle.yaml', answersTemplate(IDLE_BURSTY_EVENTS));
+    tmp.write('v2.json', JSON.stringify(comparisonV2Fixture()));
+    const r = await runCli(['score', '--answers', 'idle.yaml', '--comparison', 'v2.json'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      / {2}serverless: latency not counted — latency measured only on a local emulator .*; faults: worst browse availability not counted \(local emulator\), slowest recovery not counted \(local emulator\)/,
+    );
+    expect(r.stdout).toMatch(
+      /Note: serverless was measured on a local emulator .* model v3 scores its p95 latency, failure isolation and recovery from the prior/,
+    );
+  });
+
   it('report writes one HTML file', async () => {
     const r = await runCli(['report', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--out', 'r.html'], tmp.dir);
     expect(r.code).toBe(0);

@@ -12,7 +12,7 @@ import {
   type ScenarioEvidence,
   type TopologyEvidence,
 } from './evidence';
-import { emulatorCounts, MODEL_VERSIONS, modelVersion, type Model, type OptionId } from './model';
+import { CURRENT_MODEL, emulatorCounts, MODEL_VERSIONS, modelVersion, type Model, type OptionId } from './model';
 import type { ScoreResult } from './scoring';
 
 /** Format written today; v1 blocks (model v1 ADRs) are still read and checked. */
@@ -148,7 +148,7 @@ export function buildConfirmation(
   let budgetSaturation: number | undefined;
   if (emulatorOnly) {
     notes.push(
-      `${topology}'s latency was measured only on a local emulator, which model v${model.version} does not count: no latency or error-rate criteria are recorded. Measure a deployment (\`pnpm compare --target ${topology}=URL\`) and decide again to record them.`,
+      `${topology}'s latency was measured only on a local emulator, which model v${model.version} does not count: no latency or error-rate criteria are recorded. Measure a deployment (\`pnpm compare --target ${topology}=URL\`) and decide again to record them. The criteria recorded here (CPU, memory, processes, consistency) are the local run's: verify them against a later local comparison (a deployment measured with \`--target\` has CPU and memory only with \`--metrics-url\`).`,
     );
   } else if (budget !== null && saturation !== undefined && !counted.some((s) => !atSaturation(s, rate, saturation))) {
     // Their p95 is the one at saturation: no baseline for the measured-p95 criterion either.
@@ -238,12 +238,17 @@ export function buildConfirmation(
   if (t.consistency?.duplicateCharges !== null && t.consistency?.duplicateCharges !== undefined) {
     add({ id: `${topology}-duplicate-charges`, description: 'no payment is captured twice', topology, metric: 'duplicateCharges', max: 0 });
   }
-  const leftOut = (t.faults ?? []).filter((f) => !faultFigureCounts(f, 'browseAvailability', model) || !faultFigureCounts(f, 'recoverySeconds', model));
+  // One set of criteria per experiment: with a local run and a deployment merged, the run that counts.
+  const counts = (f: FaultEvidence) => faultFigureCounts(f, 'browseAvailability', model) && faultFigureCounts(f, 'recoverySeconds', model);
+  const byFault = new Map<string, FaultEvidence[]>();
+  for (const f of t.faults ?? []) byFault.set(f.fault, [...(byFault.get(f.fault) ?? []), f]);
+  const leftOut = [...byFault].filter(([, runs]) => !runs.some(counts)).map(([fault]) => fault);
   if (leftOut.length)
     notes.push(
-      `${topology}'s ${listed(leftOut.map((f) => f.fault))} ran on a local emulator, which model v${model.version} does not count for availability and recovery: those criteria are not recorded (its lost or stuck orders, duplicate charges and stock drift are).`,
+      `${topology}'s ${listed(leftOut)} ran on a local emulator, which model v${model.version} does not count for availability and recovery: those criteria are not recorded (its lost or stuck orders, duplicate charges and stock drift are).`,
     );
-  for (const f of t.faults ?? []) {
+  for (const runs of byFault.values()) {
+    const f = runs.find(counts) ?? runs[0]!;
     const base = { topology, metric: 'fault' as const, fault: f.fault };
     const measured = faultFigureCounts(f, 'browseAvailability', model) ? f.browseAvailability : null;
     const availability = measured === null ? null : Math.max(0, round(measured - 0.05, 3));
@@ -266,8 +271,9 @@ export function buildConfirmation(
       });
     }
     for (const k of ['ordersLost', 'ordersStuck', 'duplicateCharges', 'stockDrift'] as const) {
-      const v = f[k];
-      if (v === null) continue;
+      const values = runs.map((r) => r[k]).filter((x): x is number => x !== null);
+      if (!values.length) continue;
+      const v = Math.max(...values);
       add({ ...base, id: `${topology}-${f.fault}-${k}`, description: `during ${f.fault}, ${k} stays at or below the ${v} measured`, faultMetric: k, max: v });
     }
   }
@@ -275,8 +281,8 @@ export function buildConfirmation(
 }
 
 /** Whether a fault figure measured on a local emulator counts under the model (v3: not availability or recovery). */
-function faultFigureCounts(f: FaultEvidence, metric: string, model: Model | undefined): boolean {
-  if (!f.emulated || !model) return true;
+function faultFigureCounts(f: FaultEvidence, metric: string, model: Model): boolean {
+  if (!f.emulated) return true;
   if (metric === 'browseAvailability') return emulatorCounts(model, 'failure-isolation');
   if (metric === 'recoverySeconds') return emulatorCounts(model, 'recovery');
   return true;
@@ -290,14 +296,15 @@ export interface CriterionCheck {
 }
 
 function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: Confirmation): { actual: number | null; detail: string } {
-  const model = modelVersion(confirmation.modelVersion);
+  // A version this build does not know (extractConfirmation refuses those): the current rules.
+  const model = modelVersion(confirmation.modelVersion) ?? CURRENT_MODEL;
   const emulator = `measured only on a local emulator, which model v${confirmation.modelVersion} does not count; measure a deployment (\`pnpm compare --target ${t.topology}=URL\`)`;
   switch (c.metric) {
     case 'p95Ms':
     case 'errorRate': {
       const rate = c.atLeastRps ?? 0;
       // The scenarios the scorer judges latency on: without a filter, the reads at capacity never count.
-      const scenarios = model ? countedLatencyScenarios(t.scenarios, model, confirmation.scenarios) : latencyScenarios(t.scenarios, confirmation.scenarios);
+      const scenarios = countedLatencyScenarios(t.scenarios, model, confirmation.scenarios);
       if (scenarios.length === 0 && latencyScenarios(t.scenarios, confirmation.scenarios).length)
         return { actual: null, detail: `${t.topology}'s latency ${emulator}` };
       const reached = scenarios.filter((s) => s.throughputRps >= rate * confirmation.rateTolerance);

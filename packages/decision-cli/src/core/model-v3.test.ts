@@ -5,9 +5,11 @@ import { IDLE_BURSTY_EVENTS, MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../t
 import { FOURTEEN_TEAMS, WEBHOOK_BURSTS } from '../../test/fixtures/profiles';
 import type { Answers } from './answers';
 import { buildConfirmation, checkConfirmation } from './confirmation';
-import { evidenceFromComparison, mergeEvidence, NO_EVIDENCE, type Evidence } from './evidence';
+import { addScenarios, evidenceFromComparison, mergeEvidence, NO_EVIDENCE, type Evidence } from './evidence';
 import { CURRENT_MODEL, MODEL_V2, MODEL_V3, type Model } from './model';
+import { renderHtmlReport } from './report-html';
 import { score } from './scoring';
+import { decisionInput } from '../../test/fixtures/decision';
 
 /** The comparison as `pnpm compare --target serverless=URL` writes it: serverless measured where it runs. */
 const deployedServerless = (c: Comparison): Comparison => ({
@@ -16,6 +18,20 @@ const deployedServerless = (c: Comparison): Comparison => ({
 });
 const local = (o: V2Options = {}) => evidenceFromComparison(comparisonV2Fixture(o), 'local.json');
 const deployed = (o: V2Options = {}) => evidenceFromComparison(deployedServerless(comparisonV2Fixture(o)), 'deployed.json');
+/** A `--target` run without `--metrics-url`: client-side figures and faults, no server-side ones. */
+const deployedWithoutMetrics = () => {
+  const c = deployedServerless(comparisonV2Fixture());
+  return evidenceFromComparison(
+    {
+      ...c,
+      topologies: c.topologies.map((t) =>
+        t.name === 'serverless' ? { ...t, processCount: null, cpuSecondsPer1kOrders: null, cpuSeconds: null, peakRssBytes: null, perRequest: null } : t,
+      ),
+    },
+    'deployed.json',
+  );
+};
+const emulatorNotes = (evidence: Evidence) => score(WEBHOOK_BURSTS, evidence, { model: MODEL_V3 }).notes.filter((n) => /local emulator/.test(n));
 /** What an overloaded or crashed emulator measures: p95 5 s, a third of browsing up during the crash, 400 s to recover. */
 const EMULATOR_STRUGGLES: V2Options = { p95: { serverless: 5000 }, availability: { serverless: 0.3 }, recoverySeconds: { serverless: 400 } };
 
@@ -86,12 +102,40 @@ describe('model v3: a local emulator is not the platform', () => {
   });
 
   it('says which criteria came from the prior and how to measure them', () => {
-    const notes = score(WEBHOOK_BURSTS, local(), { model: MODEL_V3 }).notes.filter((n) => /local emulator/.test(n));
+    const notes = emulatorNotes(local());
     expect(notes).toEqual([
       expect.stringMatching(
         /so model v3 scores its p95 latency, failure isolation and recovery from the prior, as if not measured; .* Measure a deployment \(`pnpm compare --target serverless=URL`\) to score the rest\.$/,
       ),
     ]);
+  });
+
+  it('names only the criteria that did fall back: none beside a deployment, failure isolation and recovery beside a k6 run', () => {
+    expect(emulatorNotes(mergeEvidence(local(EMULATOR_STRUGGLES), deployed()))).toEqual([]);
+    const k6 = addScenarios(
+      local(),
+      'serverless',
+      [
+        {
+          scenario: 'browse',
+          source: 'k6',
+          throughputRps: 80,
+          durationSeconds: 60,
+          requests: 4800,
+          p50Ms: 20,
+          p90Ms: 40,
+          p95Ms: 50,
+          p99Ms: 90,
+          maxMs: 200,
+          errorRate: 0,
+          thresholdsPassed: true,
+          failedThresholds: [],
+        },
+      ],
+      { kind: 'k6', path: 'k6.json', description: 'k6 against the deployment' },
+    );
+    expect(serverlessFits(WEBHOOK_BURSTS, k6)['latency-budget']!.source).toBe('measured');
+    expect(emulatorNotes(k6)).toEqual([expect.stringMatching(/so model v3 scores its failure isolation and recovery from the prior/)]);
   });
 });
 
@@ -102,18 +146,38 @@ describe('model v3: confirmation of a serverless decision', () => {
     return buildConfirmation(WEBHOOK_BURSTS, result, evidence, model);
   };
 
-  it('records no latency, availability or recovery criteria from the emulator, and says why', () => {
+  it('records no latency, availability or recovery criteria from the emulator, and says why and where the rest is verified', () => {
     const { confirmation, notes } = decide(local());
     const ids = confirmation.criteria.map((c) => c.id);
     expect(ids).toEqual(expect.arrayContaining(['serverless-cpu', 'serverless-processes', 'serverless-dependency-crash-ordersLost']));
     expect(ids.filter((id) => /p95|errors|availability|recovery/.test(id))).toEqual([]);
     expect(notes).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^serverless's latency was measured only on a local emulator, .*`pnpm compare --target serverless=URL`/),
+        expect.stringMatching(
+          /^serverless's latency was measured only on a local emulator, .*`pnpm compare --target serverless=URL`.* verify them against a later local comparison/,
+        ),
         expect.stringMatching(/^serverless's dependency-crash ran on a local emulator, .*not recorded/),
       ]),
     );
-    expect(checkConfirmation(confirmation, deployed()).every((c) => c.passed)).toBe(true);
+    // A later local run confirms them; a deployment without --metrics-url has no CPU, memory or process figures.
+    expect(checkConfirmation(confirmation, local()).every((c) => c.passed)).toBe(true);
+    const failed = checkConfirmation(confirmation, deployedWithoutMetrics()).filter((c) => !c.passed);
+    expect(failed.map((c) => [c.criterion.id, c.detail])).toEqual([
+      ['serverless-cpu', 'not measured'],
+      ['serverless-memory', 'not measured'],
+      ['serverless-processes', 'not measured'],
+    ]);
+  });
+
+  it('a local run merged with a deployment: one set of fault criteria, from the deployment, and no note that says otherwise', () => {
+    const merged = mergeEvidence(local(EMULATOR_STRUGGLES), deployed());
+    const { confirmation, notes } = decide(merged);
+    const ids = confirmation.criteria.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(confirmation.criteria.find((c) => c.id === 'serverless-dependency-crash-availability')).toMatchObject({ min: 0.94 });
+    expect(confirmation.criteria.find((c) => c.id === 'serverless-p95-measured')).toBeDefined();
+    expect(notes.filter((n) => /local emulator/.test(n))).toEqual([]);
+    expect(checkConfirmation(confirmation, merged).every((c) => c.passed)).toBe(true);
   });
 
   it("criteria recorded on a deployment are not confirmed by a local run's figures", () => {
@@ -133,5 +197,20 @@ describe('model v3: confirmation of a serverless decision', () => {
     const { confirmation } = decide(local(), MODEL_V2);
     expect(confirmation.criteria.map((c) => c.id)).toEqual(expect.arrayContaining(['serverless-p95', 'serverless-dependency-crash-recovery']));
     expect(checkConfirmation(confirmation, local()).every((c) => c.passed)).toBe(true);
+  });
+});
+
+describe('model v3: the HTML report', () => {
+  it("labels the emulator's rows and says what its fault figures count for", () => {
+    const evidence = local();
+    const d = decisionInput(WEBHOOK_BURSTS, evidence, {}, MODEL_V3);
+    const html = renderHtmlReport({ ...d, title: 'x', generator: 'test' });
+    expect(html).toContain('<tr><td><code>serverless</code> (local emulator)</td><td>browse</td>');
+    expect(html).toMatch(/<tr><td>dependency-crash<\/td><td><code>serverless<\/code> \(local emulator\)<\/td>/);
+    expect(html).toContain('Runs on a local emulator count for consistency only: model v3 scores their topology');
+    expect(html).toContain('<td>not counted: latency measured only on a local emulator');
+    // v2 counted them: no such sentence.
+    const v2 = decisionInput(WEBHOOK_BURSTS, evidence, {}, MODEL_V2);
+    expect(renderHtmlReport({ ...v2, title: 'x', generator: 'test' })).not.toContain('Runs on a local emulator count for consistency only');
   });
 });

@@ -49,8 +49,16 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const title = (id: OptionId) => optionTitle(model, id);
   const scenarioNames = [...new Set(evidence.topologies.flatMap((t) => t.scenarios.map((s) => s.scenario)))];
   const topoNames = evidence.topologies.map((t) => t.topology);
+  // With a local run and a deployment merged, the charts show the deployment's figure (the one that counts).
+  const counted = <T extends { emulated?: boolean | undefined }>(runs: readonly T[]) => runs.find((x) => !x.emulated) ?? runs[0];
   const scenarioOf = (topology: string, scenario: string) =>
-    evidence.topologies.find((t) => t.topology === topology)?.scenarios.find((s) => s.scenario === scenario);
+    counted(evidence.topologies.find((t) => t.topology === topology)?.scenarios.filter((s) => s.scenario === scenario) ?? []);
+  /** A topology's name, marked when the figure shown was measured on a local emulator. */
+  const shown = (topology: string, emulated: boolean | undefined) => (emulated ? `${topology} (local emulator)` : topology);
+  const emulatedOnly = (topology: string) => {
+    const scenarios = evidence.topologies.find((t) => t.topology === topology)?.scenarios ?? [];
+    return scenarios.length > 0 && scenarios.every((s) => s.emulated);
+  };
 
   const charts: string[] = [];
   if (scenarioNames.length) {
@@ -59,7 +67,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         barChart({
           title: `Latency percentiles: ${scenario}`,
           unit: 'ms',
-          categories: topoNames,
+          categories: topoNames.map((t) => shown(t, scenarioOf(t, scenario)?.emulated)),
           series: (['p50Ms', 'p95Ms', 'p99Ms'] as const).map((k) => ({
             name: k.replace('Ms', ''),
             values: topoNames.map((t) => scenarioOf(t, scenario)?.[k] ?? null),
@@ -75,7 +83,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
         title: 'Throughput by scenario',
         unit: 'requests/s',
         categories: scenarioNames,
-        series: topoNames.map((t) => ({ name: t, values: scenarioNames.map((s) => scenarioOf(t, s)?.throughputRps ?? null) })),
+        series: topoNames.map((t) => ({ name: shown(t, emulatedOnly(t)), values: scenarioNames.map((s) => scenarioOf(t, s)?.throughputRps ?? null) })),
         reference:
           typeof answers.load.expectedRps === 'number' ? { value: answers.load.expectedRps, label: `expected ${answers.load.expectedRps} rps` } : undefined,
         width: CHART_WIDTH,
@@ -130,13 +138,14 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 
   // One chart per fault experiment: what stayed available, and how fast each topology was whole again.
   const faultNames = [...new Set(evidence.topologies.flatMap((t) => (t.faults ?? []).map((f) => f.fault)))];
-  const faultOf = (topology: string, fault: string) => evidence.topologies.find((t) => t.topology === topology)?.faults?.find((f) => f.fault === fault);
+  const faultOf = (topology: string, fault: string) =>
+    counted(evidence.topologies.find((t) => t.topology === topology)?.faults?.filter((f) => f.fault === fault) ?? []);
   const faultTopos = (fault: string) => topoNames.filter((t) => faultOf(t, fault));
   const faultCharts = faultNames.map((fault) =>
     barChart({
       title: `Fault: ${fault} — availability during the fault`,
       unit: '%',
-      categories: faultTopos(fault),
+      categories: faultTopos(fault).map((t) => shown(t, faultOf(t, fault)?.emulated)),
       series: [
         {
           name: 'browse available',
@@ -156,13 +165,17 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     .flatMap((fault) =>
       faultTopos(fault).map((t) => {
         const f = faultOf(t, fault)!;
-        return `<tr><td>${esc(fault)}</td><td><code>${esc(t)}</code></td><td class="num">${n(f.browseAvailability === null ? null : f.browseAvailability * 100)}%</td><td class="num">${n(f.checkoutSuccess === null ? null : f.checkoutSuccess * 100)}%</td><td class="num">${f.ordersLost ?? '—'}</td><td class="num">${f.ordersStuck ?? '—'}</td><td class="num">${f.duplicateCharges ?? '—'}</td><td class="num">${f.stockDrift ?? '—'}</td><td class="num">${f.recoverySeconds === null ? 'never' : n(f.recoverySeconds)}</td><td class="num">${n(f.p95DuringFaultMs)}</td></tr>`;
+        return `<tr><td>${esc(fault)}</td><td><code>${esc(t)}</code>${f.emulated ? ' (local emulator)' : ''}</td><td class="num">${n(f.browseAvailability === null ? null : f.browseAvailability * 100)}%</td><td class="num">${n(f.checkoutSuccess === null ? null : f.checkoutSuccess * 100)}%</td><td class="num">${f.ordersLost ?? '—'}</td><td class="num">${f.ordersStuck ?? '—'}</td><td class="num">${f.duplicateCharges ?? '—'}</td><td class="num">${f.stockDrift ?? '—'}</td><td class="num">${f.recoverySeconds === null ? 'never' : n(f.recoverySeconds)}</td><td class="num">${n(f.p95DuringFaultMs)}</td></tr>`;
       }),
     )
     .join('');
+  const emulatorFaults =
+    model.evidence.notFromEmulator?.length && evidence.topologies.some((t) => t.faults?.some((f) => f.emulated))
+      ? ` Runs on a local emulator count for consistency only: model v${model.version} scores their topology's failure isolation and recovery from the prior.`
+      : '';
   const faultSection = faultNames.length
     ? `<h2>Faults</h2>
-<p class="note">Fault experiments from the comparison: the share of browsing (what did not fail) and of checkouts that succeeded during each fault, and what was left broken afterwards. Failure isolation and recovery are scored from these.</p>
+<p class="note">Fault experiments from the comparison: the share of browsing (what did not fail) and of checkouts that succeeded during each fault, and what was left broken afterwards. Failure isolation and recovery are scored from these.${emulatorFaults}</p>
 <div class="charts">${faultCharts.join('\n')}</div>
 <table><thead><tr><th>Fault</th><th>Topology</th><th>Browse available</th><th>Checkout succeeded</th><th>Orders lost</th><th>Orders stuck</th><th>Duplicate charges</th><th>Stock drift</th><th>Recovery (s)</th><th>p95 during fault (ms)</th></tr></thead><tbody>${faultRows}</tbody></table>`
     : '';
@@ -210,7 +223,7 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
     .flatMap((t) =>
       t.scenarios.map(
         (s) =>
-          `<tr><td><code>${esc(t.topology)}</code></td><td>${esc(s.scenario)}</td><td class="num">${n(s.throughputRps)}</td><td class="num">${n(s.p50Ms)}</td><td class="num">${n(s.p95Ms)}</td><td class="num">${n(s.p99Ms)}</td><td class="num">${n(s.errorRate * 100, 2)}%</td></tr>`,
+          `<tr><td><code>${esc(t.topology)}</code>${s.emulated ? ' (local emulator)' : ''}</td><td>${esc(s.scenario)}</td><td class="num">${n(s.throughputRps)}</td><td class="num">${n(s.p50Ms)}</td><td class="num">${n(s.p95Ms)}</td><td class="num">${n(s.p99Ms)}</td><td class="num">${n(s.errorRate * 100, 2)}%</td></tr>`,
       ),
     )
     .join('');
@@ -271,7 +284,7 @@ ${assumptions.length ? `<p class="note">Cost assumptions: ${assumptions.map(esc)
 }
 ${faultSection}
 <h2>Score breakdown</h2>
-<p class="note">Fit 0–5 · points of 100. <span class="badge measured">measured</span> from the evidence, <span class="badge prior">prior</span> the model's assumption for an unmeasured option, <span class="badge unknown">unknown</span> the prior for an answer given as unknown; hover a cell for the reason.</p>
+<p class="note">Fit 0–5 · points of 100. <span class="badge measured">measured</span> from the evidence, <span class="badge prior">prior</span> the model's assumption for an option not measured, or whose figures do not count (say, a local emulator's), <span class="badge unknown">unknown</span> the prior for an answer given as unknown; hover a cell for the reason.</p>
 <table><thead><tr><th>Criterion</th><th>Answer</th><th>Weight</th>${OPTION_IDS.map((id) => `<th>${esc(title(id))}</th>`).join('')}</tr></thead><tbody>${breakdown}</tbody></table>
 <h2>Answers</h2>
 <table><thead><tr><th>Group</th><th>Question</th><th>Answer</th></tr></thead><tbody>${answersRows}</tbody></table>

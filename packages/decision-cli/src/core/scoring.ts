@@ -14,6 +14,8 @@ export interface OptionFit {
   note: string;
   /** Evidence criteria scored from the prior: why the evidence did not decide (e.g. `not measured`). */
   because?: string;
+  /** Scored from the prior because its figures were measured only on a local emulator (model v3). */
+  emulated?: true;
 }
 
 export interface CriterionScore {
@@ -135,18 +137,20 @@ function evidenceFit(
   rep: TopologyAssessment | undefined,
   costBasis: CostBasis,
   prior: { fit: number; note: string; source: FitSource },
-): { fit: number; source: FitSource; note: string; because?: string } {
+): { fit: number; source: FitSource; note: string; because?: string; emulated?: true } {
   const priorBecause = (why: string, short = why) => ({
     fit: prior.fit,
     source: prior.source === 'unknown' ? ('unknown' as const) : ('prior' as const),
     note: criterion.answer ? `${why}; model prior for ${prior.note}` : `${why}; model prior`,
     because: short,
   });
-  const emulatedFaults = (topology: string, faults: readonly string[]) =>
-    priorBecause(
+  const emulatedFaults = (topology: string, faults: readonly string[]) => ({
+    ...priorBecause(
       `${topology}: ${listed(faults)} measured only on a local emulator (one workerd process is also the database and the broker), not on the platform`,
       `${topology}: faults measured only on a local emulator`,
-    );
+    ),
+    emulated: true as const,
+  });
   if (criterion.evidence === 'cost' && costBasis.priorsBecause) return priorBecause(costBasis.priorsBecause, costBasis.priorsShort ?? undefined);
   if (!rep) return priorBecause('not measured');
   switch (criterion.evidence) {
@@ -163,7 +167,7 @@ function evidenceFit(
             : l.status === 'unmeasured'
               ? 'latency not measured'
               : l.reason;
-      return priorBecause(`${rep.topology}: ${l.reason}`, `${rep.topology}: ${short}`);
+      return { ...priorBecause(`${rep.topology}: ${l.reason}`, `${rep.topology}: ${short}`), ...(l.emulatorOnly ? { emulated: true as const } : {}) };
     }
     case 'cost': {
       const value = costBasis.of(rep);
@@ -358,13 +362,16 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
       );
     }
   }
-  const fromPrior = model.evidence.notFromEmulator ?? [];
   for (const t of evidence.topologies) {
-    if (!t.emulated || ![...reps.values()].some((r) => r?.topology === t.topology)) continue;
+    const option = [...reps].find(([, r]) => r?.topology === t.topology)?.[0];
+    if (!t.emulated || !option) continue;
+    // Only the criteria that did fall back: a deployment's (or a k6 run's) figures beside the local ones count.
+    const fromPrior = criteria.filter((c) => c.fits[option].emulated).map((c) => CRITERION_NAMES[c.evidence ?? ''] ?? c.title);
+    if (model.evidence.notFromEmulator?.length && !fromPrior.length) continue;
     const emulator = `${t.topology} was measured on a local emulator of its platform (one workerd process running the workers, D1 and the queues, on the machine that generated the load), not on Cloudflare, which scales out per request and runs D1 and Queues as remote services`;
     notes.push(
       fromPrior.length
-        ? `${emulator}. Its latency under load and its fault figures are the emulator's, so model v${model.version} scores its ${listed(fromPrior.map((k) => CRITERION_NAMES[k] ?? k))} from the prior, as if not measured; its CPU, hops, queue messages and rows per request (the running cost), process count and consistency under faults count as measured. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) to score the rest.`
+        ? `${emulator}. Its latency under load and its fault figures are the emulator's, so model v${model.version} scores its ${listed(fromPrior)} from the prior, as if not measured; its CPU, hops, queue messages and rows per request (the running cost), process count and consistency under faults count as measured. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) to score the rest.`
         : `${emulator}: its latency under load and its fault figures are the emulator's. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) before relying on them.`,
     );
   }

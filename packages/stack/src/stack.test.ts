@@ -75,6 +75,45 @@ describe('startStack', () => {
 });
 
 describe('pnpm start', () => {
+  const startScript = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'packages/stack/src/start.ts', ...args], {
+        cwd: REPO_ROOT,
+        // DIST_DIR pointing nowhere: if arguments were ignored, the start would fail instead of building
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DIST_DIR: join(tmpdir(), 'archbench-no-such-dist'), TOPOLOGIES: 'nope' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (code) => done({ code, stdout, stderr }));
+    });
+
+  it('--help and -h print the usage with the environment it reads and exit 0 without starting anything', async () => {
+    for (const flag of ['--help', '-h']) {
+      const { code, stdout, stderr } = await startScript([flag]);
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toMatch(/^usage: pnpm start/);
+      for (const variable of ['TOPOLOGIES', 'DATA_DIR', 'DIST_DIR', 'FRONTEND_PORT', 'SUPERVISOR_PORT', '<NAME>_PORT', 'HOST', 'AMQP_URL']) {
+        expect(stdout).toContain(variable);
+      }
+    }
+  });
+
+  it('refuses an unknown flag or an extra word with one line and exit code 2', async () => {
+    for (const [args, message] of [
+      [['--bogus'], 'unknown option --bogus'],
+      [['monolith'], 'unexpected argument "monolith"'],
+    ] as const) {
+      const { code, stdout, stderr } = await startScript([...args]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n')).toEqual([expect.stringContaining(`start failed: ${message}: pnpm start takes no arguments`)]);
+    }
+  });
+
   it('prints the table with pids and restarts, and SIGTERM to the pnpm process leaves no server behind', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'archbench-pnpm-start-'));
     const distDir = mkdtempSync(join(dataDir, 'dist-'));

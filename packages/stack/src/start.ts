@@ -16,7 +16,41 @@ import { StackError, describeStack, planStack, startStack } from './stack';
 // eslint-disable-next-line no-restricted-properties -- entry file: hands the whole env to planStack and the children
 const env = process.env;
 
+const START_USAGE = `usage: pnpm start [--help]
+
+Builds the frontend, then starts every topology that can run here side by side, seeded and
+supervised (a crashed process is restarted with backoff), and the frontend; prints their URLs,
+pids and restarts. Ctrl-C or SIGTERM stops every process. It takes no arguments; the environment
+configures it:
+
+  TOPOLOGIES=a,b      start only these (monolith, microservices, hybrid, serverless; default all)
+  <NAME>_PORT         move one topology (MONOLITH_PORT 3000, MICROSERVICES_PORT 3100 (its
+                      services on the next four), HYBRID_PORT 3200, SERVERLESS_PORT 3300)
+  FRONTEND_PORT       the frontend's port (default 5173)
+  SUPERVISOR_PORT     restart counts on /metrics and /processes (default 3009; off for none)
+  HOST                the address every process listens on (default 127.0.0.1)
+  DATA_DIR            each topology's databases in DATA_DIR/<name> (default ./data)
+  DIST_DIR            serve this existing frontend build instead of building one
+  AMQP_URL            run the microservices over RabbitMQ instead of HTTP
+  LOG_LEVEL           the servers' log level (default warn)
+Everything else in the environment (AUTH_SECRET, DATABASE_URL, …) passes to every server.
+`;
+
+/** `--help`/`-h` prints the usage and exits 0; anything else on the command line exits 2 with one line. */
+function readArgs(argv: readonly string[]): void {
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  if (args.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(START_USAGE);
+    process.exit(0);
+  }
+  if (args.length > 0) {
+    const what = args[0]!.startsWith('-') ? `unknown option ${args[0]}` : `unexpected argument ${JSON.stringify(args[0])}`;
+    throw new StackError(`${what}: pnpm start takes no arguments (configure it with TOPOLOGIES, <NAME>_PORT, …; see pnpm start --help)`);
+  }
+}
+
 async function main() {
+  readArgs(process.argv.slice(2));
   const plan = planStack(env);
   if (!env.DIST_DIR) {
     process.stderr.write('building the frontend…\n');

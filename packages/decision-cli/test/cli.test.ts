@@ -112,6 +112,25 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
       message: /cannot read .*k6\.json: it is not complete JSON \(truncated/,
     },
     { name: 'a malformed --k6 flag', args: [...decide, '--k6', 'k6.json'], message: /--k6 k6\.json: expected TOPOLOGY=FILE/ },
+    {
+      name: 'a --k6 flag without its file',
+      args: [...decide, '--k6', 'monolith='],
+      message: /--k6 monolith=: expected TOPOLOGY=FILE, .*\(topologies: monolith, microservices-http, microservices-amqp, hybrid, serverless\)/,
+    },
+    {
+      name: 'a --k6 topology no option is measured as (a typo)',
+      setup: () => tmp.write('k6.json', '{"metrics":{}}'),
+      args: [...decide, '--k6', 'microservices=k6.json'],
+      message: /--k6 microservices=\S*k6\.json: unknown topology "microservices" \(topologies: monolith, microservices-http, /,
+    },
+    {
+      name: 'a k6 summary given as a comparison',
+      setup: () => tmp.write('k6.json', '{"root_group":{},"metrics":{"http_req_duration":{"med":1}}}'),
+      args: ['score', '--answers', 'answers.yaml', '--comparison', 'k6.json'],
+      message: /k6\.json: a k6 summary, not a comparison file: pass it as --k6 TOPOLOGY=FILE/,
+    },
+    { name: 'help on a command that does not exist', args: ['help', 'bogus'], message: /no help for "bogus": not an archbench command/ },
+    { name: 'diff --model in hex', args: ['diff', 'answers.yaml', 'answers.yaml', '--model', '0x3'], message: /--model must be one of 1, 2, 3 \(got "0x3"\)/ },
     { name: 'an unknown flag', args: [...decide, '--frobnicate'], message: /decide: Unknown option '--frobnicate'/ },
     { name: 'a bad status', args: [...decide, '--status', 'maybe'], message: /--status must be one of proposed, accepted, rejected, deprecated/ },
     { name: 'a negative price', args: [...decide, '--vcpu-hour-eur=-1'], message: /--vcpu-hour-eur must be a number of euros/ },
@@ -176,6 +195,9 @@ describe('archbench verify', () => {
     expect(r.stderr).toMatch(/was decided without evidence for the chosen option .* nothing to verify/);
     const noFlag = await runCli(['verify', '1'], tmp.dir);
     expect(noFlag.code).toBe(3);
+    // Evidence that cannot be read is bad input first, whatever the ADR holds.
+    const missing = await runCli(['verify', '1', '--comparison', 'missing.json'], tmp.dir);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/missing\.json/)]);
   });
 
   it('exits 3 for a hybrid decided without the hybrid measured: the monolith does not stand in for it', async () => {
@@ -308,7 +330,7 @@ describe('score and report', () => {
       / {2}serverless: latency not counted — latency measured only on a local emulator .*; faults: worst browse availability not counted \(local emulator\), slowest recovery not counted \(local emulator\)/,
     );
     expect(r.stdout).toMatch(
-      /Note: serverless was measured on a local emulator .* model v3 scores its p95 latency, failure isolation and recovery from the prior/,
+      /Note: serverless was measured on a local emulator .*: model v3 does not count the emulator's figures for its p95 latency, failure isolation and recovery/,
     );
   });
 

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAdr, renderTemplateAdr } from '../src/core/adr';
@@ -53,7 +53,7 @@ describe('bad outputs: one line, exit 2, nothing written', () => {
       name: 'rps 1e308',
       setup: () => tmp.write('answers.yaml', answersTemplate(SMALL_TEAM_MVP).replace('expectedRps: 20', 'expectedRps: 1e308')),
       args: decide,
-      message: /load\.expectedRps: must be a number >= 0 <= 10000000, or unknown \(got 1e\+308\)/,
+      message: /load\.expectedRps: must be a number > 0 and <= 10000000, or unknown \(got 1e\+308\)/,
     },
     {
       name: 'more teams than engineers',
@@ -75,16 +75,52 @@ describe('bad outputs: one line, exit 2, nothing written', () => {
       args: ['report', '--answers', 'answers.yaml', '--out', 'r'],
       message: /--out r: is a folder/,
     },
+    {
+      name: '--html over an existing ADR',
+      setup: () => {
+        mkdirSync(join(tmp.dir, 'docs/decisions'), { recursive: true });
+        tmp.write('docs/decisions/0001-keep-it.md', renderTemplateAdr({ title: 'Keep it', date: '2025-01-01', status: 'accepted', people: {} }));
+      },
+      args: [...decide, '--html', 'docs/decisions/0001-keep-it.md'],
+      message: /^archbench: --html docs\/decisions\/0001-keep-it\.md: that is ADR-0001 \(0001-keep-it\.md\); refusing to overwrite it/,
+    },
+    {
+      name: '--html over the ADR index',
+      args: [...decide, '--html', 'docs/decisions/README.md'],
+      message: /--html docs\/decisions\/README\.md: that is the ADR index; refusing to overwrite it/,
+    },
+    {
+      name: '--html and --save-answers the same file',
+      args: [...decide, '--html', 'x.out', '--save-answers', 'x.out'],
+      message: /--save-answers x\.out: that is the file given as --html x\.out; refusing to overwrite it/,
+    },
+    {
+      name: '--html over the evidence it reads',
+      args: [...decide, '--html', 'comparison.json'],
+      message: /--html comparison\.json: that is the evidence file comparison\.json; refusing to overwrite it/,
+    },
+    {
+      name: 'report --out over its own evidence',
+      args: ['report', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--out', 'comparison.json'],
+      message: /--out comparison\.json: that is the evidence file comparison\.json; refusing to overwrite it/,
+    },
+    {
+      name: 'report --out over its answers',
+      args: ['report', '--answers', 'answers.yaml', '--out', 'answers.yaml'],
+      message: /--out answers\.yaml: that is the answers file answers\.yaml/,
+    },
   ];
   it.each(cases)('$name', async ({ setup, args, message }) => {
     setup?.();
-    const before = files();
+    // Names and contents: an output written over an existing file keeps its name.
+    const snapshot = () => files().map((f) => [f, statSync(join(tmp.dir, f)).isFile() ? readFileSync(join(tmp.dir, f), 'utf8') : 'folder']);
+    const before = snapshot();
     const r = await runCli(args, tmp.dir);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(r.code).toBe(2);
     expect(r.stdout).not.toMatch(/Recommendation/); // checked before scoring
-    expect(files()).toEqual(before);
+    expect(snapshot()).toEqual(before);
   });
 
   it('a write that fails halfway (the index cannot be replaced) leaves nothing behind', async () => {
@@ -133,12 +169,12 @@ describe('decide writes everything at once', () => {
     expect(adr).toContain('format: archbench-confirmation/v2');
   });
 
-  it('a too-close result stays proposed even when --status accepted is asked, and says why', async () => {
+  it.each(['accepted', 'rejected', 'deprecated'])('a too-close result stays proposed even when --status %s is asked, and says why', async (asked) => {
     tmp.write('close.yaml', answersTemplate({ ...FOURTEEN_TEAMS, team: { ...FOURTEEN_TEAMS.team, teams: 7 } }));
-    const r = await runCli(['decide', '--answers', 'close.yaml', '--status', 'accepted'], tmp.dir);
+    const r = await runCli(['decide', '--answers', 'close.yaml', '--status', asked], tmp.dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Too close to call: /);
-    expect(r.stdout).toContain('The result is too close to call, so the ADR stays proposed (not accepted).');
+    expect(r.stdout).toContain(`The result is too close to call, so the ADR stays proposed (not ${asked}).`);
     const file = readdirSync(join(tmp.dir, 'docs/decisions')).find((f) => f.endsWith('.md') && f !== 'README.md')!;
     const adr = readFileSync(join(tmp.dir, 'docs/decisions', file), 'utf8');
     expect(parseAdr(adr, file).frontMatter.status).toBe('proposed');

@@ -147,6 +147,11 @@ const EVIDENCE = `Evidence options:
   --gb-hour-eur N         model v1 only: price of a GB-hour of memory (default 0.0045)`;
 
 /** Help text for a command, with the shared evidence options expanded. */
+/** Whether `archbench help TOPIC` has a text for the topic. */
+export function hasHelp(topic: string): boolean {
+  return topic in HELP;
+}
+
 export function helpFor(command: string): string {
   return (HELP[command] ?? HELP.main!).replaceAll('@EVIDENCE@', EVIDENCE);
 }

@@ -20,7 +20,7 @@ import { AdrLog } from '../io/adr-log';
 import { loadEvidence, readAnswersFile, readText, writeFileAtomic } from '../io/files';
 import { checkOutputDir, checkOutputFile, OutputBatch } from '../io/outputs';
 import { runQuestionnaire } from '../io/questionnaire';
-import { helpFor } from './help';
+import { hasHelp, helpFor } from './help';
 
 /** Where the CLI reads and writes; tests pass their own. */
 export interface CliIo {
@@ -110,7 +110,7 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
   const comparisons = ((values.comparison as string[] | undefined) ?? []).map(abs);
   const k6 = ((values.k6 as string[] | undefined) ?? []).map((spec) => {
     const eq = spec.indexOf('=');
-    return eq > 0 ? `${spec.slice(0, eq)}=${abs(spec.slice(eq + 1))}` : spec;
+    return eq > 0 && spec.length > eq + 1 ? `${spec.slice(0, eq)}=${abs(spec.slice(eq + 1))}` : spec;
   });
   const prices = {
     vcpuHourEur: price(values['vcpu-hour-eur'], 'vcpu-hour-eur', model.cost.vcpuHourEur),
@@ -128,6 +128,32 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
     if (unknown.length) throw new UsageError(`--scenario ${unknown.join(', ')}: not in the evidence (scenarios: ${[...known].join(', ') || 'none'})`);
   }
   return { evidence: shown, prices, scenarios };
+}
+
+/** The files a command reads (answers, comparisons, k6 summaries), by absolute path, with what each is. */
+function inputFiles(values: Record<string, unknown>, io: CliIo): Map<string, string> {
+  const files = new Map<string, string>();
+  if (typeof values.answers === 'string') files.set(resolve(io.cwd, values.answers), `the answers file ${values.answers}`);
+  for (const c of (values.comparison as string[] | undefined) ?? []) files.set(resolve(io.cwd, c), `the evidence file ${c}`);
+  for (const spec of (values.k6 as string[] | undefined) ?? []) {
+    const file = /^[^=]+=(.*?)(?::[A-Za-z0-9_-]+)?$/.exec(spec)?.[1];
+    if (file) files.set(resolve(io.cwd, file), `the k6 summary ${file}`);
+  }
+  return files;
+}
+
+/**
+ * Refuses (exit 2, before anything is written) an output that would replace a file the command
+ * reads or writes otherwise, or another output: an HTML report over ADR-0001, or over its evidence.
+ */
+function refuseOverwriting(outputs: ReadonlyArray<readonly [string | undefined, string]>, taken: Map<string, string>): void {
+  const seen = new Map(taken);
+  for (const [path, shown] of outputs) {
+    if (!path) continue;
+    const other = seen.get(path);
+    if (other) throw new InputError(`${shown}: that is ${other}; refusing to overwrite it, choose another file`);
+    seen.set(path, `the file given as ${shown}`);
+  }
 }
 
 function requireAnswers(values: Record<string, unknown>, command: string, io: CliIo): { answers: Answers; source: string } {
@@ -208,10 +234,14 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
     '',
     `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one or two answers flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}${
       confidence.drivers.length
-        ? `; the lead comes mostly from ${confidence.drivers
-            .filter((d) => d.answerPath)
+        ? `; the lead comes mostly from ${[
+            ...new Set(
+              confidence.drivers
+                .filter((d) => d.answerPath)
+                .map((d) => `${d.answerPath} = ${typeof d.answer === 'string' ? d.answer : JSON.stringify(d.answer)}`),
+            ),
+          ]
             .slice(0, 3)
-            .map((d) => `${d.answerPath} = ${typeof d.answer === 'string' ? d.answer : JSON.stringify(d.answer)}`)
             .join(', ')}`
         : ''
     }.`,
@@ -255,6 +285,16 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
     checkOutputDir(log.dir, `--dir ${dirFlag}`);
     if (htmlPath) checkOutputFile(htmlPath, `--html ${String(values.html)}`);
     if (saveAnswers) checkOutputFile(saveAnswers, `--save-answers ${String(values['save-answers'])}`, { exclusive: true });
+    const taken = inputFiles(values, io);
+    for (const entry of log.list()) taken.set(log.path(entry), `ADR-${pad(entry.number)} (${entry.file})`);
+    taken.set(join(log.dir, 'README.md'), 'the ADR index');
+    refuseOverwriting(
+      [
+        [htmlPath, `--html ${String(values.html)}`],
+        [saveAnswers, `--save-answers ${String(values['save-answers'])}`],
+      ],
+      taken,
+    );
   }
   log.list();
   warn(io, log.warnings);
@@ -282,7 +322,7 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
   const evaluation = evaluate(answers, inputs);
   const { result, sensitivity, confidence } = evaluation;
   // A near-tie is not a decision: the record stays proposed until someone settles the deciding answers.
-  const status = confidence.level === 'too-close' && requestedStatus === 'accepted' ? 'proposed' : requestedStatus;
+  const status = confidence.level === 'too-close' ? 'proposed' : requestedStatus;
   const { confirmation, notes } = buildConfirmation(answers, result, inputs.evidence, model, inputs.scenarios);
   const adrTitle = typeof values.title === 'string' && values.title.trim() ? values.title.trim() : decisionTitle(result.recommendation, model, answers);
   const people = {
@@ -373,6 +413,7 @@ function cmdReport(args: string[], io: CliIo): number {
   if (values.help) return help(io, 'report');
   if (typeof values.out !== 'string') throw new UsageError('report needs --out FILE', 'report');
   checkOutputFile(resolve(io.cwd, values.out), `--out ${values.out}`);
+  refuseOverwriting([[resolve(io.cwd, values.out), `--out ${values.out}`]], inputFiles(values, io));
   const inputs = evidenceInputs(values, io);
   const { answers } = requireAnswers(values, 'report', io);
   const { result, sensitivity, confidence } = evaluate(answers, inputs);
@@ -402,7 +443,8 @@ function cmdVerify(args: string[], io: CliIo): number {
   const shown = relative(io.cwd, path) || path;
   if (confirmation.criteria.length && !(values.comparison as string[] | undefined)?.length && !(values.k6 as string[] | undefined)?.length)
     throw new UsageError('verify needs --comparison FILE (or --k6 TOPOLOGY=FILE) with the newer evidence', 'verify');
-  const { evidence } = confirmation.criteria.length ? evidenceInputs(values, io) : { evidence: { sources: [], topologies: [] } };
+  // Read whatever evidence was given even when there is nothing to check: a missing file is still bad input (exit 2).
+  const { evidence } = evidenceInputs(values, io);
   const checks = checkConfirmation(confirmation, evidence);
   if (checks.length === 0) {
     io.stderr.write(
@@ -442,7 +484,7 @@ function cmdDiff(args: string[], io: CliIo): number {
   const b = answersFrom(positionals[1]!, io);
   let withModel = model;
   if (typeof values.model === 'string') {
-    const m = modelVersion(Number(values.model));
+    const m = /^[1-9]\d*$/.test(values.model) ? modelVersion(Number(values.model)) : undefined;
     if (!m) throw new UsageError(`--model must be one of ${MODEL_VERSIONS.join(', ')} (got ${JSON.stringify(values.model)})`, 'diff');
     withModel = m;
   }
@@ -581,6 +623,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       case 'help':
       case '--help':
       case '-h':
+        if (args[0] !== undefined && !hasHelp(args[0])) throw new UsageError(`no help for ${JSON.stringify(args[0])}: not an archbench command`);
         return help(io, args[0] ?? 'main');
       case '--version':
       case '-v':

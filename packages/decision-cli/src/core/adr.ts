@@ -457,7 +457,7 @@ ${costAssumptions.length ? `* Cost estimate assumptions: ${costAssumptions.join(
 
 ### Score breakdown
 
-Fit is 0 (poor) to 5 (excellent); points are the criterion's share of the 100-point score. "(measured)" fits come from the evidence, "(prior)" fits are the model's assumption for an option that was not measured or whose figures do not count (the reason is under Pros and Cons of the Options), "(unknown)" fits the prior for an answer given as unknown.
+Fit is 0 (poor) to 5 (excellent); points are the criterion's share of the 100-point score. "(measured)" fits come from the evidence, "(prior)" fits are the model's assumption for an option that was not measured or whose figures do not count (More Information says why), "(unknown)" fits the prior for an answer given as unknown.
 
 ${breakdownTable(result, model)}
 

@@ -53,7 +53,7 @@ describe('parseAnswers', () => {
     {
       name: 'a wrong type',
       mutate: (a: Loose) => (a.team.teams = 'three'),
-      expected: /team\.teams: must be a whole number >= 1 <= 1000, or unknown \(got "three"\)/,
+      expected: /team\.teams: must be a whole number >= 1 and <= 1000, or unknown \(got "three"\)/,
     },
     { name: 'a fraction where a whole number is needed', mutate: (a: Loose) => (a.team.teams = 2.5), expected: /team\.teams: must be a whole number/ },
     { name: 'a peak below the expected rate', mutate: (a: Loose) => (a.load.peakRps = 1), expected: /load\.peakRps: must be at least expectedRps/ },
@@ -61,7 +61,7 @@ describe('parseAnswers', () => {
     {
       name: 'an absurd rate (1e308)',
       mutate: (a: Loose) => (a.load.expectedRps = 1e308),
-      expected: /load\.expectedRps: must be a number >= 0 <= 10000000, or unknown \(got 1e\+308\)/,
+      expected: /load\.expectedRps: must be a number > 0 and <= 10000000, or unknown \(got 1e\+308\)/,
     },
     { name: 'an infinite rate', mutate: (a: Loose) => (a.load.peakRps = Infinity), expected: /load\.peakRps: must be a number/ },
     { name: 'more teams than engineers', mutate: (a: Loose) => (a.team.teams = 20), expected: /team\.teams: 20 teams cannot be made of 5 engineers/ },

@@ -205,8 +205,11 @@ function describeAllowed(schema: AnySchema | undefined): string {
   if (schema instanceof z.ZodUnion) return schema.options.map((o) => describeAllowed(o as AnySchema)).join(' or ');
   if (schema instanceof z.ZodNumber) {
     const parts = [schema.format === 'safeint' ? 'a whole number' : 'a number'];
-    if (schema.minValue !== null && Number.isFinite(schema.minValue)) parts.push(`>= ${schema.minValue}`);
-    if (schema.maxValue !== null && Number.isFinite(schema.maxValue)) parts.push(`<= ${schema.maxValue}`);
+    // A bound the schema itself refuses is exclusive (`.positive()`: above 0, not 0).
+    const bound = (value: number | null, inclusive: string, exclusive: string) =>
+      value !== null && Number.isFinite(value) ? `${schema.safeParse(value).success ? inclusive : exclusive} ${value}` : null;
+    const range = [bound(schema.minValue, '>=', '>'), bound(schema.maxValue, '<=', '<')].filter((x): x is string => x !== null);
+    if (range.length) parts.push(range.join(' and '));
     return parts.join(' ');
   }
   if (schema instanceof z.ZodString) return 'a non-empty string';

@@ -371,7 +371,7 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
     const emulator = `${t.topology} was measured on a local emulator of its platform (one workerd process running the workers, D1 and the queues, on the machine that generated the load), not on Cloudflare, which scales out per request and runs D1 and Queues as remote services`;
     notes.push(
       fromPrior.length
-        ? `${emulator}. Its latency under load and its fault figures are the emulator's, so model v${model.version} scores its ${listed(fromPrior)} from the prior, as if not measured; its CPU, hops, queue messages and rows per request (the running cost), process count and consistency under faults count as measured. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) to score the rest.`
+        ? `${emulator}: model v${model.version} does not count the emulator's figures for its ${listed(fromPrior)} and scores ${fromPrior.length === 1 ? 'it' : 'them'} from the prior, as if not measured; its other measured figures (such as CPU, hops, queue messages and rows per request, which the running cost prices) count. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) to score ${fromPrior.length === 1 ? 'it' : 'them'} too.`
         : `${emulator}: its latency under load and its fault figures are the emulator's. Measure a deployment (\`pnpm compare --target ${t.topology}=URL\`) before relying on them.`,
     );
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ComparisonFormatError, parseComparison } from '@archbench/contracts/comparison';
+import { ComparisonFormatError, parseComparison, TopologyName } from '@archbench/contracts/comparison';
 import { FileExistsError, writeFileAtomic as writeAtomic } from '@archbench/contracts/files';
 import YAML from 'yaml';
 import { parseAnswers, type Answers } from '../core/answers';
@@ -58,12 +58,14 @@ function readComparisonFile(path: string): Evidence {
   try {
     return evidenceFromComparison(parseComparison(data), path);
   } catch (error) {
-    if (error instanceof ComparisonFormatError) throw new InputError(`${path}: ${error.message}`);
+    if (error instanceof ComparisonFormatError) {
+      // k6's --summary-export / handleSummary JSON has `metrics` (and `root_group`), a comparison `schemaVersion`.
+      const k6 = typeof data === 'object' && data !== null && 'metrics' in data && !('schemaVersion' in data);
+      throw new InputError(`${path}: ${k6 ? 'a k6 summary, not a comparison file: pass it as --k6 TOPOLOGY=FILE' : error.message}`);
+    }
     throw error;
   }
 }
-
-const TOPOLOGY = /^[a-z0-9][a-z0-9-]*$/;
 
 /**
  * Reads `--k6 TOPOLOGY=FILE[:SCENARIO]` summaries and merges them with comparison files.
@@ -75,13 +77,13 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
   for (const spec of k6Specs) {
     const eq = spec.indexOf('=');
     const topology = spec.slice(0, eq);
-    if (eq <= 0 || !TOPOLOGY.test(topology)) {
-      throw new InputError(
-        `--k6 ${spec}: expected TOPOLOGY=FILE, e.g. --k6 monolith=results/k6-monolith.json (topologies: monolith, microservices-http, microservices-amqp)`,
-      );
-    }
     const rest = spec.slice(eq + 1);
     const [file, scenario] = /^(.*?)(?::([A-Za-z0-9_-]+))?$/.exec(rest)!.slice(1) as [string, string | undefined];
+    const topologies = TopologyName.options.join(', ');
+    if (eq <= 0 || !file) throw new InputError(`--k6 ${spec}: expected TOPOLOGY=FILE, e.g. --k6 monolith=results/k6-monolith.json (topologies: ${topologies})`);
+    // A topology no option is measured as would be shown and never scored: say so instead.
+    if (!(TopologyName.options as readonly string[]).includes(topology))
+      throw new InputError(`--k6 ${spec}: unknown topology ${JSON.stringify(topology)} (topologies: ${topologies})`);
     const scenarioEvidence = parseK6Summary(readText(file, 'k6 summary'), file, scenario ?? 'k6');
     evidence = addScenarios(evidence, topology, [scenarioEvidence], {
       kind: 'k6',

@@ -65,6 +65,12 @@ describe('parseCompareArgs: targets, experiments, cost flags', () => {
     [['--target', 'shop=https://a/prod?'], /has a query or fragment/],
     [['--target', 'shop=https://bob:secret@a/prod'], /--target shop: the URL carries credentials/],
     [['--metrics-url', 'shop=https://a/metrics'], /there is no --target shop/],
+    [
+      ['--target', 'shop=https://a', '--metrics-url', 'shop=https://a:9464/metrics', '--metrics-url', 'shop=https://a:9464/metrics'],
+      /^--metrics-url shop: "https:\/\/a:9464\/metrics" is given twice \(each URL is one process, counted once\)$/,
+    ],
+    [['--target', 'shop=https://a', '--metrics-url', 'shop=https://a:9464/metrics', '--metrics-url', 'shop=HTTPS://A:9464/metrics'], /is given twice/],
+    [['--target', 'shop=https://a', '--metrics-url', 'shop=https://bob:pw@a:9464/metrics'], /^--metrics-url shop: the URL carries credentials/],
     [['--fault-cmd', 'shop=x'], /there is no --target shop/],
     [['--billing', 'shop=per-request'], /there is no --target shop/],
     [['--target', 'shop=https://a', '--billing', 'shop=free'], /use provisioned or per-request, got "free"/],

@@ -106,3 +106,25 @@ describe('pnpm compare: --out is checked before anything starts', () => {
     expect(readdirSync(out).filter((name) => name.startsWith('.archbench-probe'))).toEqual([]);
   });
 });
+
+describe('pnpm compare: bad flags are one line and exit 2, before anything starts', () => {
+  const target = ['--target', 'shop=http://127.0.0.1:1'];
+  it.each([
+    [
+      'the same --metrics-url twice',
+      [...target, '--metrics-url', 'shop=http://127.0.0.1:1/metrics', '--metrics-url', 'shop=http://127.0.0.1:1/metrics'],
+      '--metrics-url shop: "http://127.0.0.1:1/metrics" is given twice (each URL is one process, counted once)',
+    ],
+    [
+      'a --metrics-url with credentials',
+      [...target, '--metrics-url', 'shop=http://bob:pw@127.0.0.1:1/metrics'],
+      '--metrics-url shop: the URL carries credentials (user:password@), which fetch refuses; give the URL without them',
+    ],
+  ])('%s', (_what, args, message) => {
+    const out = join(work, 'bad-flags');
+    const run = cli('compare', [...args, '--out', out]);
+    expectUsageError(run, /./);
+    expect(run.stderr).toBe(`archbench compare: ${message}\nrun with --help for usage\n`);
+    expect(existsSync(out)).toBe(false);
+  });
+});

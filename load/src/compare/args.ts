@@ -183,8 +183,18 @@ export function parseCompareArgs(
     if (!target) throw new UsageError(`${flag} ${name}=…: there is no --target ${name}`);
     return target;
   };
-  for (const { name, value } of pairs('--metrics-url', v['metrics-url']))
-    targetFor('--metrics-url', name).metricsUrls.push(url(`--metrics-url ${name}`, value));
+  for (const { name, value } of pairs('--metrics-url', v['metrics-url'])) {
+    const target = targetFor('--metrics-url', name);
+    const metricsUrl = url(`--metrics-url ${name}`, value);
+    // fetch refuses a URL with credentials, so every scrape of it would fail (and read as "not measured").
+    const { username, password } = new URL(metricsUrl);
+    if (username || password)
+      throw new UsageError(`--metrics-url ${name}: the URL carries credentials (user:password@), which fetch refuses; give the URL without them`);
+    // Each URL is one process: the same one twice would count its CPU, memory and processes twice.
+    if (target.metricsUrls.some((known) => new URL(known).href === new URL(metricsUrl).href))
+      throw new UsageError(`--metrics-url ${name}: ${JSON.stringify(value)} is given twice (each URL is one process, counted once)`);
+    target.metricsUrls.push(metricsUrl);
+  }
   for (const { name, value } of pairs('--fault-cmd', v['fault-cmd'])) targetFor('--fault-cmd', name).faultCmd = value;
   for (const { name, value } of pairs('--billing', v.billing)) {
     const target = targetFor('--billing', name);

@@ -116,6 +116,7 @@ Examples:
   adr list [--json]              number, status, date and title
   adr status ADR STATUS          proposed, accepted, rejected, deprecated
   adr supersede OLD NEW          OLD becomes "superseded by ADR-NEW"; both link to each other
+                                 (a superseded record keeps that status and supersedes nothing)
   adr index                      rewrite README.md in the folder
 
 Options:

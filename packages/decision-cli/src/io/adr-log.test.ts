@@ -81,6 +81,11 @@ describe('AdrLog', () => {
     const snapshot = readdirSync(log.dir).map((f) => readFileSync(join(log.dir, f), 'utf8'));
     expect(() => log.supersede('1', '3', '2025-07-01')).toThrow(/ADR-0001 is already superseded by ADR-0002/);
     expect(() => log.supersede('2', '2', '2025-07-01')).toThrow(/cannot supersede itself/);
+    // No loops: ADR-0001 is superseded, so it cannot supersede ADR-0002 back (nor ADR-0003).
+    expect(() => log.supersede('2', '1', '2025-07-01')).toThrow(/ADR-0001 is itself superseded by ADR-0002, so it cannot supersede ADR-0002/);
+    expect(() => log.supersede('3', '1', '2025-07-01')).toThrow(/ADR-0001 is itself superseded by ADR-0002/);
+    // A superseded record keeps its status: its body links to its replacement.
+    expect(() => log.setStatus('1', 'accepted', '2025-07-01')).toThrow(/ADR-0001 is superseded by ADR-0002; its status stays so/);
     expect(() => log.setStatus('9', 'accepted', '2025-07-01')).toThrow(InputError);
     expect(() => log.find('9')).toThrow(/no ADR "9" in .* \(have 0001, 0002, 0003\)/);
     expect(readdirSync(log.dir).map((f) => readFileSync(join(log.dir, f), 'utf8'))).toEqual(snapshot);

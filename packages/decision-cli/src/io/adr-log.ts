@@ -108,6 +108,12 @@ export class AdrLog {
   /** Changes a record's status (and date), then the index. */
   setStatus(ref: string, status: string, date: string): AdrEntry {
     const entry = this.find(ref);
+    // Its body links to the record that replaced it; a new status would leave that link standing.
+    const by = /^superseded by (ADR-\d+)/.exec(entry.status);
+    if (by)
+      throw new InputError(
+        `ADR-${pad(entry.number)} is superseded by ${by[1]}; its status stays so (both records link to each other). To reverse the decision, record a new one that supersedes ${by[1]}`,
+      );
     writeFileAtomic(this.path(entry), setAdrStatus(this.read(entry), status, entry.file, date));
     this.writeIndex();
     return this.find(ref);
@@ -132,6 +138,10 @@ export class AdrLog {
     if (already && Number(already[1]) !== replacement.number) {
       throw new InputError(`ADR-${pad(old.number)} is already superseded by ADR-${already[1]}`);
     }
+    // A superseded record replaces nothing: `supersede 1 2` then `supersede 2 1` would make a loop.
+    const replaced = /^superseded by ADR-(\d+)/.exec(replacement.status);
+    if (replaced)
+      throw new InputError(`ADR-${pad(replacement.number)} is itself superseded by ADR-${replaced[1]}, so it cannot supersede ADR-${pad(old.number)}`);
     // Prepare both texts before writing either, so a bad record leaves both untouched.
     let oldText = setAdrStatus(this.read(old), `superseded by ADR-${pad(replacement.number)}`, old.file, date);
     oldText = addMoreInformation(oldText, `Superseded by [ADR-${pad(replacement.number)}](${replacement.file}).`);

@@ -86,3 +86,31 @@ describe('parseCompareArgs: targets, experiments, cost flags', () => {
     expect(() => parseCompareArgs(argv)).toThrow(message);
   });
 });
+
+describe('parseCompareArgs: numbers are decimal, nothing else reads as a number', () => {
+  const baseline = ['--baseline', 'old.json'];
+  it.each([
+    [[...baseline, '--tolerance', ''], '--tolerance must be a percentage between 0 and 1000, got ""'],
+    [[...baseline, '--tolerance', '%'], '--tolerance must be a percentage between 0 and 1000, got "%"'],
+    [[...baseline, '--tolerance', ' '], '--tolerance must be a percentage between 0 and 1000, got " "'],
+    [[...baseline, '--tolerance', '0x10'], '--tolerance must be a percentage between 0 and 1000, got "0x10"'],
+    [[...baseline, '--tolerance', '1e1'], '--tolerance must be a percentage between 0 and 1000, got "1e1"'],
+    [['--price', 'vcpu-hour='], '--price vcpu-hour: the value must be a decimal number >= 0, got ""'],
+    [['--price', 'vcpu-hour= '], '--price vcpu-hour: the value must be a decimal number >= 0, got " "'],
+    [['--price', 'vcpu-hour=0x10'], '--price vcpu-hour: the value must be a decimal number >= 0, got "0x10"'],
+    [['--price', 'vcpu-hour=-1'], '--price vcpu-hour: the value must be a decimal number >= 0, got "-1"'],
+    [['--price', '=1'], '--price "=1": use ID=VALUE (ids in load/README.md)'],
+    [['--load-profile', 'x=busy:,hours:'], '--load-profile x=busy:,hours:: "busy:" is not KEY:NUMBER (a decimal number >= 0)'],
+    [['--load-profile', 'x=busy:10:5,hours:2'], '--load-profile x=busy:10:5,hours:2: "busy:10:5" is not KEY:NUMBER (a decimal number >= 0)'],
+    [['--load-profile', 'x=busy:10,hours:0x2'], '--load-profile x=busy:10,hours:0x2: "hours:0x2" is not KEY:NUMBER (a decimal number >= 0)'],
+  ])('refuses %j naming the flag and the value', (argv, message) => {
+    expect(() => parseCompareArgs(argv)).toThrow(new UsageError(message));
+  });
+
+  it('still reads decimal numbers, with or without %', () => {
+    expect(parseCompareArgs([...baseline, '--tolerance', '2.5%']).tolerance).toBe(2.5);
+    expect(parseCompareArgs([...baseline, '--tolerance', '0']).tolerance).toBe(0);
+    expect(parseCompareArgs(['--price', 'vcpu-hour=0.05']).prices).toEqual(['vcpu-hour=0.05']);
+    expect(parseCompareArgs(['--load-profile', 'x=busy:.5,hours:2']).loadProfiles?.[0]).toMatchObject({ busyRps: 0.5, hoursPerDay: 2 });
+  });
+});

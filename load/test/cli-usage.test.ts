@@ -120,6 +120,14 @@ describe('pnpm compare: bad flags are one line and exit 2, before anything start
       [...target, '--metrics-url', 'shop=http://bob:pw@127.0.0.1:1/metrics'],
       '--metrics-url shop: the URL carries credentials (user:password@), which fetch refuses; give the URL without them',
     ],
+    ['an empty --tolerance', ['--baseline', 'old.json', '--tolerance', ''], '--tolerance must be a percentage between 0 and 1000, got ""'],
+    ['--tolerance 0x10', ['--baseline', 'old.json', '--tolerance', '0x10'], '--tolerance must be a percentage between 0 and 1000, got "0x10"'],
+    ['an empty --price', ['--price', 'vcpu-hour='], '--price vcpu-hour: the value must be a decimal number >= 0, got ""'],
+    [
+      'a --load-profile number with two colons',
+      ['--load-profile', 'x=busy:10:5,hours:2'],
+      '--load-profile x=busy:10:5,hours:2: "busy:10:5" is not KEY:NUMBER (a decimal number >= 0)',
+    ],
   ])('%s', (_what, args, message) => {
     const out = join(work, 'bad-flags');
     const run = cli('compare', [...args, '--out', out]);

@@ -73,6 +73,38 @@ export const USAGE = `usage: pnpm compare [options]
 
 exit codes: 0 done, 1 regression against the baseline, 2 bad arguments, 3 run failed`;
 
+/**
+ * A number as a person writes it in decimal (`10`, `0.5`, `.5`, `-1`), or undefined: unlike
+ * `Number`, which reads '' and ' ' as 0 and `0x10` as 16, nothing else passes.
+ * @example strictDecimal('2.5') // 2.5; strictDecimal('') // undefined
+ */
+export function strictDecimal(raw: string): number | undefined {
+  const text = raw.trim();
+  return /^-?(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : undefined;
+}
+
+/** `--price ID=VALUE`: the value a decimal number >= 0 (the id is checked against the price list later). */
+function checkPrice(raw: string): string {
+  const eq = raw.indexOf('=');
+  const id = eq < 0 ? raw : raw.slice(0, eq).trim();
+  if (eq <= 0 || id === '') throw new UsageError(`--price ${JSON.stringify(raw)}: use ID=VALUE (ids in load/README.md)`);
+  const value = strictDecimal(raw.slice(eq + 1));
+  if (value === undefined || value < 0)
+    throw new UsageError(`--price ${id}: the value must be a decimal number >= 0, got ${JSON.stringify(raw.slice(eq + 1))}`);
+  return id;
+}
+
+/** `--load-profile NAME=KEY:NUMBER,…`: each part exactly one key and one decimal number >= 0. */
+function checkLoadProfileNumbers(raw: string): void {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) return; // parseLoadProfile explains the form
+  for (const part of raw.slice(eq + 1).split(',')) {
+    const pieces = part.split(':');
+    const value = pieces.length === 2 ? strictDecimal(pieces[1]!) : undefined;
+    if (value === undefined || value < 0) throw new UsageError(`--load-profile ${raw}: ${JSON.stringify(part)} is not KEY:NUMBER (a decimal number >= 0)`);
+  }
+}
+
 /** `a, b,,c` -> ['a', 'b', 'c']. */
 function commaList(raw: string): string[] {
   return raw
@@ -208,8 +240,13 @@ export function parseCompareArgs(
   if (v['auth-secret'] !== undefined && v['auth-secret'].length < 16) throw new UsageError('--auth-secret must be at least 16 characters');
   if (v['auth-secret'] !== undefined && v['token-file'] !== undefined) throw new UsageError('use --auth-secret or --token-file, not both');
   let loadProfiles: LoadProfile[] | undefined;
+  for (const raw of v.price ?? []) checkPrice(raw);
   try {
-    if (v['load-profile'] !== undefined) loadProfiles = v['load-profile'].map((raw) => parseLoadProfile(raw));
+    if (v['load-profile'] !== undefined)
+      loadProfiles = v['load-profile'].map((raw) => {
+        checkLoadProfileNumbers(raw);
+        return parseLoadProfile(raw);
+      });
   } catch (error) {
     if (error instanceof PriceError) throw new UsageError(error.message);
     throw error;
@@ -218,9 +255,10 @@ export function parseCompareArgs(
   let tolerance = 10;
   if (v.tolerance !== undefined) {
     if (v.baseline === undefined) throw new UsageError('--tolerance only makes sense with --baseline FILE');
-    tolerance = Number(v.tolerance.replace(/%$/, ''));
-    if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 1000)
+    const percent = strictDecimal(v.tolerance.trim().replace(/%$/, ''));
+    if (percent === undefined || percent < 0 || percent > 1000)
       throw new UsageError(`--tolerance must be a percentage between 0 and 1000, got ${JSON.stringify(v.tolerance)}`);
+    tolerance = percent;
   }
   return {
     profile: profile as ProfileName,

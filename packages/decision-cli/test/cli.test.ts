@@ -129,6 +129,11 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
       args: ['score', '--answers', 'answers.yaml', '--comparison', 'k6.json'],
       message: /k6\.json: a k6 summary, not a comparison file: pass it as --k6 TOPOLOGY=FILE/,
     },
+    {
+      name: 'a comparison given as the answers',
+      args: ['score', '--answers', 'comparison.json'],
+      message: /^archbench: \S*comparison\.json: a comparison file \(written by pnpm compare\), not an answers file: pass it as --comparison\n$/,
+    },
     { name: 'help on a command that does not exist', args: ['help', 'bogus'], message: /no help for "bogus": not an archbench command/ },
     { name: 'diff --model in hex', args: ['diff', 'answers.yaml', 'answers.yaml', '--model', '0x3'], message: /--model must be one of 1, 2, 3 \(got "0x3"\)/ },
     { name: 'an unknown flag', args: [...decide, '--frobnicate'], message: /decide: Unknown option '--frobnicate'/ },

@@ -253,6 +253,9 @@ export function parseAnswers(data: unknown, source = 'answers'): Answers {
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new InputError(`${source}: expected a mapping of answers at the top level, got ${Array.isArray(data) ? 'a list' : typeof data}`);
   }
+  // A comparison.json given as answers would list thirty unrelated problems: name the mix-up instead.
+  if ('schemaVersion' in data && 'topologies' in data)
+    throw new InputError(`${source}: a comparison file (written by pnpm compare), not an answers file: pass it as --comparison`);
   const result = AnswersSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const lines = formatIssues(result.error.issues);

@@ -114,3 +114,16 @@ describe('parseCompareArgs: numbers are decimal, nothing else reads as a number'
     expect(parseCompareArgs(['--load-profile', 'x=busy:.5,hours:2']).loadProfiles?.[0]).toMatchObject({ busyRps: 0.5, hoursPerDay: 2 });
   });
 });
+
+describe('parseCompareArgs: a value starting with a dash', () => {
+  it('says in one line to write --flag=value', () => {
+    expect(() => parseCompareArgs(['--baseline', 'old.json', '--tolerance', '-1'])).toThrow(
+      new UsageError('--tolerance -1: a value starting with a dash reads as a flag; write --tolerance=-1'),
+    );
+    // The secret is not echoed.
+    expect(() => parseCompareArgs(['--auth-secret', '-abcdefghijklmnopqr'])).toThrow(
+      new UsageError('--auth-secret -…: a value starting with a dash reads as a flag; write --auth-secret=-…'),
+    );
+    expect(parseCompareArgs(['--auth-secret=-abcdefghijklmnopqr']).authSecret).toBe('-abcdefghijklmnopqr');
+  });
+});

@@ -128,6 +128,11 @@ describe('pnpm compare: bad flags are one line and exit 2, before anything start
       ['--load-profile', 'x=busy:10:5,hours:2'],
       '--load-profile x=busy:10:5,hours:2: "busy:10:5" is not KEY:NUMBER (a decimal number >= 0)',
     ],
+    [
+      'a value starting with a dash',
+      ['--baseline', 'old.json', '--tolerance', '-1'],
+      '--tolerance -1: a value starting with a dash reads as a flag; write --tolerance=-1',
+    ],
   ])('%s', (_what, args, message) => {
     const out = join(work, 'bad-flags');
     const run = cli('compare', [...args, '--out', out]);

@@ -105,6 +105,20 @@ function checkLoadProfileNumbers(raw: string): void {
   }
 }
 
+/**
+ * parseArgs' reason in one line. A value starting with a dash (`--tolerance -1`) is taken for a
+ * flag; node explains that over three lines, of which the last (how to write it) matters most.
+ */
+function parseArgsMessage(error: Error, argv: readonly string[]): string {
+  const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(error.message);
+  if (!ambiguous) return error.message.split('\n')[0]!;
+  const flag = ambiguous[1]!;
+  const value = argv[argv.indexOf(flag) + 1];
+  // Never echo a secret to the terminal.
+  const shown = value === undefined || flag === '--auth-secret' ? '-…' : value;
+  return `${flag} ${shown}: a value starting with a dash reads as a flag; write ${flag}=${shown}`;
+}
+
 /** `a, b,,c` -> ['a', 'b', 'c']. */
 function commaList(raw: string): string[] {
   return raw
@@ -147,7 +161,7 @@ export function parseCompareArgs(
       },
     });
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]!);
+    throw new UsageError(parseArgsMessage(error as Error, argv));
   }
   const v = parsed.values;
   const profile = v.profile ?? 'quick';

@@ -127,3 +127,48 @@ describe('parseCompareArgs: a value starting with a dash', () => {
     expect(parseCompareArgs(['--auth-secret=-abcdefghijklmnopqr']).authSecret).toBe('-abcdefghijklmnopqr');
   });
 });
+
+describe('parseCompareArgs: a flag that takes one value is given once', () => {
+  const target = ['--target', 'shop=https://a'];
+  it.each([
+    [['--profile', 'smoke', '--profile', 'quick'], '--profile is given twice'],
+    [['--out', 'a', '--out=b'], '--out is given twice'],
+    [['--engine', 'k6', '--engine', 'embedded'], '--engine is given twice'],
+    [['--baseline', 'a.json', '--baseline', 'b.json'], '--baseline is given twice'],
+    [['--baseline', 'a.json', '--tolerance', '5', '--tolerance', '10'], '--tolerance is given twice'],
+    [['--auth-secret', 'a-secret-of-16-chars', '--auth-secret', 'b-secret-of-16-chars'], '--auth-secret is given twice'],
+    [['--topologies', 'monolith', '--topologies', 'hybrid'], '--topologies is given twice'],
+    [['--experiments', 'faults', '--experiments', 'none'], '--experiments is given twice'],
+    [['--token-file', 'a', '--token-file', 'b'], '--token-file is given twice'],
+    [[...target, '--fault-cmd', 'shop=./a.sh', '--fault-cmd', 'shop=./b.sh'], '--fault-cmd shop is given twice'],
+    [['--price', 'vcpu-hour=0.05', '--price', 'vcpu-hour=0.06'], '--price vcpu-hour is given twice'],
+    [['--load-profile', 'x=busy:1,hours:2', '--load-profile', 'x=busy:3,hours:4'], '--load-profile x is given twice'],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCompareArgs(argv)).toThrow(new UsageError(message));
+  });
+
+  it('still takes the repeatable flags more than once', () => {
+    const o = parseCompareArgs([
+      ...target,
+      '--target',
+      'vm=https://b',
+      '--fault-cmd',
+      'shop=./a.sh',
+      '--fault-cmd',
+      'vm=./b.sh',
+      '--price',
+      'vcpu-hour=0.05',
+      '--price',
+      'gb-hour=0.01',
+      '--load-profile',
+      'x=busy:1,hours:2',
+      '--load-profile',
+      'y=busy:1,hours:2',
+      '-h',
+      '--help',
+    ]);
+    expect(o.targets.map((t) => t.faultCmd)).toEqual(['./a.sh', './b.sh']);
+    expect(o.prices).toHaveLength(2);
+    expect(o.loadProfiles?.map((p) => p.name)).toEqual(['x', 'y']);
+  });
+});

@@ -133,6 +133,8 @@ describe('pnpm compare: bad flags are one line and exit 2, before anything start
       ['--baseline', 'old.json', '--tolerance', '-1'],
       '--tolerance -1: a value starting with a dash reads as a flag; write --tolerance=-1',
     ],
+    ['--profile twice', ['--profile', 'smoke', '--profile', 'quick'], '--profile is given twice'],
+    ['--load-profile twice for one name', ['--load-profile', 'x=busy:1,hours:2', '--load-profile', 'x=busy:3,hours:4'], '--load-profile x is given twice'],
   ])('%s', (_what, args, message) => {
     const out = join(work, 'bad-flags');
     const run = cli('compare', [...args, '--out', out]);

@@ -105,6 +105,9 @@ function checkLoadProfileNumbers(raw: string): void {
   }
 }
 
+/** Flags that take one value each time and may be repeated; any other flag with a value is given once. */
+const REPEATABLE = new Set(['target', 'metrics-url', 'fault-cmd', 'billing', 'load-profile', 'price']);
+
 /**
  * parseArgs' reason in one line. A value starting with a dash (`--tolerance -1`) is taken for a
  * flag; node explains that over three lines, of which the last (how to write it) matters most.
@@ -140,6 +143,7 @@ export function parseCompareArgs(
     parsed = parseArgs({
       args: argv,
       strict: true,
+      tokens: true,
       allowPositionals: false,
       options: {
         profile: { type: 'string' },
@@ -164,6 +168,13 @@ export function parseCompareArgs(
     throw new UsageError(parseArgsMessage(error as Error, argv));
   }
   const v = parsed.values;
+  // parseArgs keeps the last of a repeated single-value flag; a second value is a mistake to report, not to drop.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || token.value === undefined || REPEATABLE.has(token.name)) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given twice`);
+    seen.add(token.name);
+  }
   const profile = v.profile ?? 'quick';
   if (!PROFILE_NAMES.includes(profile as ProfileName))
     throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got ${JSON.stringify(profile)}`);
@@ -241,7 +252,11 @@ export function parseCompareArgs(
       throw new UsageError(`--metrics-url ${name}: ${JSON.stringify(value)} is given twice (each URL is one process, counted once)`);
     target.metricsUrls.push(metricsUrl);
   }
-  for (const { name, value } of pairs('--fault-cmd', v['fault-cmd'])) targetFor('--fault-cmd', name).faultCmd = value;
+  for (const { name, value } of pairs('--fault-cmd', v['fault-cmd'])) {
+    const target = targetFor('--fault-cmd', name);
+    if (target.faultCmd !== undefined) throw new UsageError(`--fault-cmd ${name} is given twice`);
+    target.faultCmd = value;
+  }
   for (const { name, value } of pairs('--billing', v.billing)) {
     const target = targetFor('--billing', name);
     if (value !== 'provisioned' && value !== 'per-request')
@@ -254,7 +269,12 @@ export function parseCompareArgs(
   if (v['auth-secret'] !== undefined && v['auth-secret'].length < 16) throw new UsageError('--auth-secret must be at least 16 characters');
   if (v['auth-secret'] !== undefined && v['token-file'] !== undefined) throw new UsageError('use --auth-secret or --token-file, not both');
   let loadProfiles: LoadProfile[] | undefined;
-  for (const raw of v.price ?? []) checkPrice(raw);
+  const priceIds = new Set<string>();
+  for (const raw of v.price ?? []) {
+    const id = checkPrice(raw);
+    if (priceIds.has(id)) throw new UsageError(`--price ${id} is given twice`);
+    priceIds.add(id);
+  }
   try {
     if (v['load-profile'] !== undefined)
       loadProfiles = v['load-profile'].map((raw) => {
@@ -265,6 +285,9 @@ export function parseCompareArgs(
     if (error instanceof PriceError) throw new UsageError(error.message);
     throw error;
   }
+  const profileNames = (loadProfiles ?? []).map((p) => p.name);
+  const twice = profileNames.find((name, i) => profileNames.indexOf(name) !== i);
+  if (twice !== undefined) throw new UsageError(`--load-profile ${twice} is given twice`);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('--out must not be empty');
   let tolerance = 10;
   if (v.tolerance !== undefined) {

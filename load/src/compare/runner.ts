@@ -322,7 +322,9 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
   const tokens =
     options.tokens?.customers ?? Array.from({ length: LOAD_CUSTOMERS }, (_, i) => mintToken(secret, { sub: customerId(i), expiresInSeconds: 12 * 3600 }));
   const adminToken = options.tokens ? options.tokens.admin : mintToken(secret, { sub: 'archbench-compare', role: 'admin', expiresInSeconds: 12 * 3600 });
-  const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), 'archbench-logs-'));
+  // Created with the first topology started: a --target run starts none and leaves no empty folder behind.
+  let createdLogDir = options.logDir;
+  const logDir = () => (createdLogDir ??= mkdtempSync(join(tmpdir(), 'archbench-logs-')));
   const startedAt = new Date().toISOString();
   // The machine as it was when the run started (its load says how much else competed).
   const machine = machineInfo();
@@ -338,7 +340,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
   if (!targetMode && options.env.amqpUrl && !rabbitUsable)
     reporter.info('rabbitmqctl is not available: topologies share the AMQP_URL vhost and broker-loss experiments are skipped');
 
-  const readLog = (name: string) => readLogOf(logDir, name);
+  const readLog = (name: string) => readLogOf(logDir(), name);
   const envFor = async (name: string): Promise<TopologyEnv> => {
     if (!rabbitUsable || !options.env.amqpUrl) return options.env;
     // A fresh vhost per topology start: no queue is shared, and a broker loss hits one topology.
@@ -353,12 +355,12 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     const env = await envFor(name);
     let topology: RunningTopology;
     try {
-      topology = await startTopology(name, { env, logDir });
+      topology = await startTopology(name, { env, logDir: logDir() });
     } catch (error) {
       // Parallel starts can race for free ports (probe, then bind): one more try, alone.
       if (!/EADDRINUSE|exited during startup/.test(`${(error as Error).message} ${readLog(name)}`)) throw error;
       reporter.info(`${name} did not start (${(error as Error).message.split('\n')[0]}); trying once more`);
-      topology = await startTopology(name, { env, logDir });
+      topology = await startTopology(name, { env, logDir: logDir() });
     }
     started.set(name, topology);
     const vhost = vhosts.get(name);

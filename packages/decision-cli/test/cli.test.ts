@@ -339,6 +339,24 @@ describe('score and report', () => {
     );
   });
 
+  it('says that the model v1 prices are ignored by model v3, and reads a comparison given twice once', async () => {
+    const r = await runCli(
+      ['score', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--comparison', './comparison.json', '--vcpu-hour-eur', '0.05'],
+      tmp.dir,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(
+      "archbench: --vcpu-hour-eur prices only model v1's cost per 1,000 orders, so model v3 ignores it; use --price ID=VALUE (or diff --model 1)\n",
+    );
+    const dry = await runCli(
+      ['decide', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--comparison', './comparison.json', '--dry-run'],
+      tmp.dir,
+    );
+    expect(dry.stdout.match(/^\| `monolith` \| browse \|/gm)).toHaveLength(1);
+    const v1 = await runCli(['diff', 'answers.yaml', 'answers.yaml', '--comparison', 'comparison.json', '--model', '1', '--vcpu-hour-eur', '0.05'], tmp.dir);
+    expect([v1.code, v1.stderr]).toEqual([0, '']);
+  });
+
   it('report writes one HTML file', async () => {
     const r = await runCli(['report', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--out', 'r.html'], tmp.dir);
     expect(r.code).toBe(0);

@@ -107,7 +107,8 @@ interface Inputs {
 
 function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
   const abs = (p: string) => resolve(io.cwd, p);
-  const comparisons = ((values.comparison as string[] | undefined) ?? []).map(abs);
+  // The same file twice would list every row twice and count nothing more.
+  const comparisons = [...new Set(((values.comparison as string[] | undefined) ?? []).map(abs))];
   const k6 = ((values.k6 as string[] | undefined) ?? []).map((spec) => {
     const eq = spec.indexOf('=');
     return eq > 0 && spec.length > eq + 1 ? `${spec.slice(0, eq)}=${abs(spec.slice(eq + 1))}` : spec;
@@ -166,6 +167,15 @@ interface Evaluation {
   result: ScoreResult;
   sensitivity: Sensitivity;
   confidence: Confidence;
+}
+
+/** `--vcpu-hour-eur` and `--gb-hour-eur` price only model v1's cost per 1,000 orders: say so rather than ignore them. */
+function warnUnusedPrices(values: Record<string, unknown>, withModel: Model, io: CliIo): void {
+  const given = ['vcpu-hour-eur', 'gb-hour-eur'].filter((f) => values[f] !== undefined);
+  if (given.length && withModel.cost.monthly)
+    io.stderr.write(
+      `archbench: ${given.map((f) => `--${f}`).join(' and ')} ${given.length === 1 ? 'prices' : 'price'} only model v1's cost per 1,000 orders, so model v${withModel.version} ignores ${given.length === 1 ? 'it' : 'them'}; use --price ID=VALUE (or diff --model 1)\n`,
+    );
 }
 
 function evaluate(answers: Answers, inputs: Inputs, withModel: Model = model): Evaluation {
@@ -277,6 +287,7 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
   const dryRun = Boolean(values['dry-run']);
   // Validate every input and every output path before asking questions, scoring or writing.
   const inputs = evidenceInputs(values, io);
+  warnUnusedPrices(values, model, io);
   const dirFlag = String(values.dir);
   const log = new AdrLog(resolve(io.cwd, dirFlag));
   const htmlPath = typeof values.html === 'string' ? resolve(io.cwd, values.html) : undefined;
@@ -395,6 +406,7 @@ function cmdScore(args: string[], io: CliIo): number {
   const { values } = parse('score', args, { ...EVIDENCE_OPTIONS, answers: { type: 'string' }, json: { type: 'boolean', default: false } });
   if (values.help) return help(io, 'score');
   const inputs = evidenceInputs(values, io);
+  warnUnusedPrices(values, model, io);
   const { answers } = requireAnswers(values, 'score', io);
   const evaluation = evaluate(answers, inputs);
   const { result, sensitivity, confidence } = evaluation;
@@ -415,6 +427,7 @@ function cmdReport(args: string[], io: CliIo): number {
   checkOutputFile(resolve(io.cwd, values.out), `--out ${values.out}`);
   refuseOverwriting([[resolve(io.cwd, values.out), `--out ${values.out}`]], inputFiles(values, io));
   const inputs = evidenceInputs(values, io);
+  warnUnusedPrices(values, model, io);
   const { answers } = requireAnswers(values, 'report', io);
   const { result, sensitivity, confidence } = evaluate(answers, inputs);
   const date = io.now().toISOString().slice(0, 10);
@@ -488,6 +501,7 @@ function cmdDiff(args: string[], io: CliIo): number {
     if (!m) throw new UsageError(`--model must be one of ${MODEL_VERSIONS.join(', ')} (got ${JSON.stringify(values.model)})`, 'diff');
     withModel = m;
   }
+  warnUnusedPrices(values, withModel, io);
   const options = { model: withModel, prices: inputs.prices, scenarios: inputs.scenarios };
   const diff = diffDecisions(a.answers, b.answers, inputs.evidence, options);
   const decidedWith = [a, b]

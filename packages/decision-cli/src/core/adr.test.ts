@@ -139,3 +139,13 @@ describe('renderDecisionAdr: pros and cons scored from a prior say why', () => {
     expect(text).not.toMatch(/Running cost: not measured for/);
   });
 });
+
+describe('the verify command an ADR prints', () => {
+  const evidence = evidenceFromComparison(comparisonFixture(), 'comparison.json');
+  it('can be pasted into a shell as it stands: a path with a space or a quote is quoted', () => {
+    const at = (path: string) => renderDecisionAdr({ ...decisionInput(SMALL_TEAM_MVP, evidence), path });
+    expect(at('docs/decisions/0001-x.md')).toContain('`archbench verify docs/decisions/0001-x.md --comparison <comparison.json>`');
+    expect(at('my decisions/0001-x.md')).toContain("`archbench verify 'my decisions/0001-x.md' --comparison <comparison.json>`");
+    expect(at("it's/0001-x.md")).toContain(`\`archbench verify 'it'\\''s/0001-x.md' --comparison <comparison.json>\``);
+  });
+});

@@ -398,7 +398,9 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
     })
     .join('\n\n');
 
-  const verifyCmd = `archbench verify ${input.path ?? '<this file>'} --comparison <comparison.json>`;
+  // Quoted when it has spaces or quotes, so the command can be pasted into a shell as it stands.
+  const shownPath = input.path && /[\s'"$`\\]/.test(input.path) ? `'${input.path.replaceAll("'", "'\\''")}'` : input.path;
+  const verifyCmd = `archbench verify ${shownPath ?? '<this file>'} --comparison <comparison.json>`;
   const confidence = input.confidence;
   const tooClose = confidence?.level === 'too-close';
   const confidenceText = confidence ? describeConfidence(confidence) : '';

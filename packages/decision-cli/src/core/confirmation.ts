@@ -388,7 +388,14 @@ export function renderConfirmationBlock(confirmation: Confirmation): string {
 export function extractConfirmation(markdown: string, source: string): Confirmation {
   for (const match of markdown.matchAll(FENCE)) {
     const body = match[1] ?? '';
-    if (!CONFIRMATION_FORMATS.some((f) => body.includes(f))) continue;
+    if (!CONFIRMATION_FORMATS.some((f) => body.includes(f))) {
+      const other = /archbench-confirmation\/v\d+/.exec(body)?.[0];
+      if (other)
+        throw new InputError(
+          `${source}: the confirmation block is in format ${other}, which this archbench does not read (it reads ${CONFIRMATION_FORMATS.join(', ')}): upgrade @archbench/decision-cli`,
+        );
+      continue;
+    }
     let data: unknown;
     try {
       data = YAML.parse(body);

@@ -172,3 +172,21 @@ describe('parseCompareArgs: a flag that takes one value is given once', () => {
     expect(o.loadProfiles?.map((p) => p.name)).toEqual(['x', 'y']);
   });
 });
+
+describe('parseCompareArgs: target URLs as the URL parser reads them', () => {
+  it.each([
+    [' http://shop.example', 'http://shop.example'],
+    ['HTTP://SHOP.EXAMPLE/', 'http://shop.example'],
+    ['http:shop.example', 'http://shop.example'],
+    ['https://shop.example:443/Prod/', 'https://shop.example/Prod'],
+    ['http://shop.example:8080/prod//', 'http://shop.example:8080/prod'],
+  ])('stores --target shop=%j as %j', (raw, url) => {
+    const [target] = parseCompareArgs(['--target', `shop=${raw}`, '--metrics-url', `shop=${raw.replace(/\/*$/, '')}/metrics`]).targets;
+    expect(target?.url).toBe(url);
+    expect(target?.metricsUrls).toEqual([`${url}/metrics`]);
+  });
+
+  it.each([['shop.example'], ['/prod'], ['localhost:3000'], ['http://'], ['ftp://shop.example']])('refuses --target shop=%j', (raw) => {
+    expect(() => parseCompareArgs(['--target', `shop=${raw}`])).toThrow(new UsageError(`--target shop: ${JSON.stringify(raw)} is not an http(s) URL`));
+  });
+});

@@ -145,7 +145,7 @@ describe('pnpm compare: bad flags are one line and exit 2, before anything start
 });
 
 describe('pnpm compare --target starts nothing and leaves nothing', () => {
-  it('creates no archbench-logs-* folder (only started topologies write logs)', () => {
+  it('creates no archbench-logs-* folder (only started topologies write logs) and names the target by its normalised URL', () => {
     const tmp = mkdtempSync(join(work, 'tmp-'));
     const out = join(work, 'target-out');
     // Nothing answers on port 1: the run stops at the target probe, exit 3.
@@ -155,6 +155,13 @@ describe('pnpm compare --target starts nothing and leaves nothing', () => {
     });
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toMatch(/--target shop=http:\/\/127\.0\.0\.1:1 does not answer/);
+    // The URL as the parser reads it, not as typed.
+    const typed = cli('compare', ['--target', 'shop= HTTP://127.0.0.1:1/', '--engine', 'embedded', '--profile', 'smoke', '--out', out], {
+      TMPDIR: tmp,
+      AUTH_SECRET: 'cli-usage-secret-0123456789',
+    });
+    expect(typed.code, typed.stderr).toBe(3);
+    expect(typed.stderr).toMatch(/--target shop=http:\/\/127\.0\.0\.1:1 does not answer/);
     expect(readdirSync(tmp).filter((entry) => entry.startsWith('archbench-logs-'))).toEqual([]);
     expect(existsSync(out)).toBe(false);
   });

@@ -214,7 +214,8 @@ export function parseCompareArgs(
     try {
       const parsed = new URL(raw);
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
-      return raw.replace(/\/+$/, '');
+      // As the URL parser reads it (no surrounding spaces, lowercase scheme and host), without a trailing slash.
+      return parsed.href.replace(/\/+$/, '');
     } catch {
       throw new UsageError(`${flag}: ${JSON.stringify(raw)} is not an http(s) URL`);
     }
@@ -224,7 +225,7 @@ export function parseCompareArgs(
     if (targets.some((t) => t.name === name)) throw new UsageError(`--target ${name} is given twice`);
     const base = url(`--target ${name}`, value);
     // Request paths are appended to the URL (a path prefix is kept): a query or fragment would end up inside them.
-    if (/[?#]/.test(base))
+    if (/[?#]/.test(value))
       throw new UsageError(`--target ${name}: ${JSON.stringify(value)} has a query or fragment; give the base URL (scheme, host, optional path prefix)`);
     // The load sends its own Authorization header (bearer tokens), and the engine connects to the origin alone.
     const { username, password } = new URL(base);

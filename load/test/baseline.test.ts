@@ -163,7 +163,7 @@ describe('compare arguments', () => {
 
   it.each([
     [['--profile', 'huge'], /--profile must be one of smoke, quick, standard/],
-    [['--engine', 'wrk'], /--engine must be k6 or embedded/],
+    [['--engine', 'wrk'], /--engine must be k6, embedded or auto, got "wrk"/],
     [['--topologies', 'monolith,lambda'], /unknown topology "lambda"/],
     [['--topologies', 'monolith,monolith'], /twice/],
     [['--tolerance', '5'], /only makes sense with --baseline/],

@@ -47,7 +47,7 @@ export interface CompareOptions {
 export const USAGE = `usage: pnpm compare [options]
 
   --profile smoke|quick|standard   workload size (default quick)
-  --engine k6|embedded             load engine (default: k6 when on PATH, else embedded)
+  --engine k6|embedded|auto        load engine (default auto: k6 when on PATH, else embedded)
   --topologies a,b,...             monolith, microservices-http, microservices-amqp, hybrid,
                                    serverless (default: all that can run here; amqp needs AMQP_URL)
   --experiments a,b|none           besides the load rounds: faults, coldstart
@@ -65,7 +65,7 @@ export const USAGE = `usage: pnpm compare [options]
   --load-profile NAME=busy:R,peak:R,hours:H[,quiet:R][,orders:S]
                                    price at this traffic (repeatable; default steady 200 req/s and
                                    mostly idle with 2,000 req/s bursts)
-  --price ID=VALUE                 override one price of the cost model (repeatable; ids in README)
+  --price ID=VALUE                 override one price of the cost model (repeatable; ids in load/README.md)
   --out DIR                        where comparison.json and summary.md go (default results)
   --baseline FILE                  a previous comparison.json to check for regressions
   --tolerance P                    allowed regression in percent (default 10; needs --baseline)
@@ -179,7 +179,8 @@ export function parseCompareArgs(
   if (!PROFILE_NAMES.includes(profile as ProfileName))
     throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got ${JSON.stringify(profile)}`);
   const engine = v.engine ?? 'auto';
-  if (engine !== 'k6' && engine !== 'embedded' && engine !== 'auto') throw new UsageError(`--engine must be k6 or embedded, got ${JSON.stringify(engine)}`);
+  if (engine !== 'k6' && engine !== 'embedded' && engine !== 'auto')
+    throw new UsageError(`--engine must be k6, embedded or auto, got ${JSON.stringify(engine)}`);
   let topologies: string[] | undefined;
   if (v.topologies !== undefined) {
     const names = commaList(v.topologies);

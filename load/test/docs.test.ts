@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { USAGE } from '../src/compare/args';
+import { DEFAULT_PRICES } from '../src/cost/prices';
+import { LOAD_DIR } from './cli-kit';
+
+// --help and the READMEs say what the code does.
+const loadReadme = readFileSync(join(LOAD_DIR, 'README.md'), 'utf8');
+const rootReadme = readFileSync(join(LOAD_DIR, '..', 'README.md'), 'utf8');
+const rootScripts = (JSON.parse(readFileSync(join(LOAD_DIR, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+describe('pnpm compare: help and README', () => {
+  it("lists every price id of the cost model in load/README.md's price table, where --help sends the user", () => {
+    expect(USAGE).toContain('ids in load/README.md');
+    const table = loadReadme.slice(loadReadme.indexOf('Default prices'));
+    for (const { id } of DEFAULT_PRICES) expect(table, id).toContain(`\`${id}\``);
+  });
+
+  it('documents --engine auto, the default, in --help and the README', () => {
+    expect(USAGE).toContain('--engine k6|embedded|auto        load engine (default auto: k6 when on PATH, else embedded)');
+    expect(loadReadme).toContain('`--engine k6\\|embedded\\|auto`');
+    expect(loadReadme).toMatch(/`auto` \(the default\): k6 when `k6` is on PATH, else embedded/);
+  });
+
+  it('says in the root README what pnpm test runs', () => {
+    expect(rootReadme).toContain(`\`pnpm test\` = \`${rootScripts.test}\``);
+  });
+});

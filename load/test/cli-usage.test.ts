@@ -81,6 +81,28 @@ describe('pnpm check-results reads no secret', () => {
   });
 });
 
+describe('pnpm check-results: help and usage', () => {
+  it('--help and -h print the usage on stdout, exit 0', () => {
+    for (const flag of ['--help', '-h']) {
+      const run = cli('check-results', [flag]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^usage: pnpm --filter @archbench\/load check-results FILE\n/);
+      expect(run.stderr).toBe('');
+    }
+  });
+
+  it.each([
+    [[], 'FILE is missing'],
+    [['a.json', 'b.json'], 'one FILE only, got 2'],
+    [['--strict', FIXTURE], 'unknown option --strict'],
+  ])('refuses %j with one line, exit 2', (args, why) => {
+    const run = cli('check-results', args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`check-results: ${why} (usage: pnpm --filter @archbench/load check-results FILE)\n`);
+  });
+});
+
 describe('pnpm compare: --out is checked before anything starts', () => {
   it('refuses an --out below a file: exit 2 naming the path, nothing started', () => {
     const file = join(work, 'a-file');

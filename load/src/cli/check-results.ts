@@ -5,9 +5,20 @@ import { resolve } from 'node:path';
 import { parseComparison } from '@archbench/contracts/comparison';
 import { EnvError, loadCompareEnv } from './env';
 
-function main(argv: string[]): number {
-  if (argv.length !== 1 || argv[0] === '--help' || argv[0] === '-h') {
-    process.stderr.write('usage: pnpm --filter @archbench/load check-results FILE\n');
+const USAGE = 'usage: pnpm --filter @archbench/load check-results FILE';
+
+function main(args: string[]): number {
+  const argv = args[0] === '--' ? args.slice(1) : args;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(
+      `${USAGE}\n\nChecks FILE (a comparison.json of pnpm compare) against the schema.\nexit codes: 0 valid, 1 invalid, 2 bad arguments or FILE unreadable\n`,
+    );
+    return 0;
+  }
+  const option = argv.find((a) => a.startsWith('-'));
+  if (option !== undefined || argv.length !== 1) {
+    const why = option !== undefined ? `unknown option ${option}` : argv.length === 0 ? 'FILE is missing' : `one FILE only, got ${argv.length}`;
+    process.stderr.write(`check-results: ${why} (${USAGE})\n`);
     return 2;
   }
   // It reads one file: of the environment only INIT_CWD matters (a relative FILE resolves there).

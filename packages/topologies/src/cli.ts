@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { LauncherConfigError, childEnvironment, loadLauncherEnv, processPorts } from './env';
+import { LauncherConfigError, childEnvironment, invokedAs, loadLauncherEnv, processPorts } from './env';
 import { serveSupervisorMetrics } from './metrics';
 import { stopOnSignals } from './parent';
 import { REPO_ROOT, UnknownTopologyError, getTopology, topologyNames } from './registry';
@@ -21,9 +21,44 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-async function main(argv: string[]): Promise<void> {
-  if (argv.length !== 1 || argv[0]!.startsWith('-')) {
-    throw new UsageError(`usage: archbench-topology <topology>   (known: ${topologyNames().join(', ')}, microservices)`);
+/** The usage line, naming the command the user ran (`pnpm start:monolith`) when pnpm ran it. */
+function usageLine(argv: readonly string[]): string {
+  const command = invokedAs();
+  const topology = argv.find((a) => !a.startsWith('-'));
+  if (command && topology) return `usage: ${command}`;
+  return `usage: archbench-topology <topology>   (known: ${topologyNames().join(', ')}, microservices)`;
+}
+
+function help(argv: readonly string[]): string {
+  const topology = argv.find((a) => !a.startsWith('-'));
+  return `${usageLine(argv)}
+
+Starts ${topology ? `${topology} (archbench-topology ${topology})` : 'the topology'} supervised by this process: a process
+that crashes is restarted with backoff. Prints its processes; Ctrl-C or SIGTERM stops them all.
+
+environment:
+  PORT              the public port (default the topology's own); other processes take PORT+1…
+  <PROCESS>_PORT    move one process (INVENTORY_PORT, PAYMENTS_PORT, …)
+  HOST              the address to listen on (default 127.0.0.1)
+  DATA_DIR          the databases (default apps/<app>/data; relative to where pnpm ran)
+  SUPERVISOR_PORT   restart counts on /metrics and /processes (default PORT+9; off for none)
+  RUNNER            bundle (default) or tsx
+everything else (AUTH_SECRET, DATABASE_URL, AMQP_URL, LOG_LEVEL, …) passes to the processes.
+
+exit codes: 0 stopped by a signal, 1 a process could not start, 2 bad arguments or environment
+`;
+}
+
+async function main(args: string[]): Promise<void> {
+  const argv = args.filter((a) => a !== '--');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(help(argv));
+    process.exit(0);
+  }
+  const option = argv.find((a) => a.startsWith('-'));
+  if (option !== undefined) throw new UsageError(`unknown option ${option} (${usageLine(argv)})`);
+  if (argv.length !== 1) {
+    throw new UsageError(argv.length === 0 ? usageLine(argv) : `one topology only, got ${argv.join(' ')} (${usageLine(argv)})`);
   }
   const env = loadLauncherEnv();
   const childEnv = childEnvironment();

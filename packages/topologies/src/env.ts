@@ -55,3 +55,16 @@ export function processPorts(names: readonly string[], source: NodeJS.ProcessEnv
 export function childEnvironment(): NodeJS.ProcessEnv {
   return { ...process.env };
 }
+
+/**
+ * The command the user typed, as pnpm tells its scripts (`npm_lifecycle_event`,
+ * `npm_package_name`): `pnpm start:monolith` from the root, `pnpm --filter @archbench/monolith
+ * start` from an app; undefined when the bin was run directly.
+ * @example invokedAs({ npm_lifecycle_event: 'start:monolith', npm_package_name: 'archbench' }) // 'pnpm start:monolith'
+ */
+export function invokedAs(source: NodeJS.ProcessEnv = process.env): string | undefined {
+  const script = source.npm_lifecycle_event;
+  if (!script) return undefined;
+  const name = source.npm_package_name;
+  return !name || name === 'archbench' ? `pnpm ${script}` : `pnpm --filter ${name} ${script}`;
+}

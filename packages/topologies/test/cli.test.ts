@@ -58,6 +58,25 @@ describe('archbench-topology (pnpm start:<topology>)', () => {
     expect(amqp.output()).toMatch(/microservices-amqp cannot run here: AMQP_URL is not set/);
   });
 
+  it('--help prints the usage naming the command the user ran and exits 0; an unknown option exits 2 with one line', async () => {
+    const pnpmScript = { npm_lifecycle_event: 'start:monolith', npm_package_name: 'archbench' };
+    for (const flag of ['--help', '-h']) {
+      const help = cli(['monolith', flag], pnpmScript);
+      expect(await help.exited).toBe(0);
+      expect(help.output()).toMatch(/^usage: pnpm start:monolith\n/);
+      expect(help.output()).toMatch(/SUPERVISOR_PORT/);
+    }
+    const fromApp = cli(['monolith', '--help'], { npm_lifecycle_event: 'start', npm_package_name: '@archbench/monolith' });
+    expect(await fromApp.exited).toBe(0);
+    expect(fromApp.output()).toMatch(/^usage: pnpm --filter @archbench\/monolith start\n/);
+    const direct = cli(['--help'], {});
+    expect(await direct.exited).toBe(0);
+    expect(direct.output()).toMatch(/^usage: archbench-topology <topology> {3}\(known: .*monolith/);
+    const bogus = cli(['monolith', '--bogus'], pnpmScript);
+    expect(await bogus.exited).toBe(2);
+    expect(bogus.output()).toBe('archbench-topology: unknown option --bogus (usage: pnpm start:monolith)\n');
+  });
+
   it('serves the microservices on PORT..PORT+4 (SHIPPING_PORT moves one), restarts a SIGKILLed service, counts it on PORT+9, and SIGTERM stops every process', async () => {
     const port = await freePortRange(10);
     const launcher = cli(['microservices-http'], { PORT: String(port), DATA_DIR: dataDir(), SHIPPING_PORT: String(port + 7) });

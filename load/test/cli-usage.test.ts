@@ -32,6 +32,17 @@ function expectUsageError(run: ReturnType<typeof cli>, reason: RegExp) {
   expect(run.stdout).toBe('');
 }
 
+describe('pnpm compare: a topology named with --topologies that cannot run here', () => {
+  it('is a usage error before anything starts (without --topologies it would be skipped with a line)', () => {
+    const out = join(work, 'amqp-without-broker');
+    const run = cli('compare', ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'monolith,microservices-amqp', '--out', out], {
+      AUTH_SECRET: 'a-secret-of-enough-length',
+    });
+    expectUsageError(run, /^archbench compare: --topologies: microservices-amqp cannot run here \(AMQP_URL is not set/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('pnpm compare: bad environment variables', () => {
   it('refuses an AUTH_SECRET shorter than 16 characters with one line naming it, exit 2', () => {
     const out = join(work, 'short-secret');

@@ -13,7 +13,7 @@ import { findK6, K6Engine } from '../compare/k6-engine';
 import { CompareRunError, dropVhostsNow, runComparison } from '../compare/runner';
 import type { LoadEngine } from '../compare/runner';
 import { renderSummary } from '../compare/summary-md';
-import { killAllTopologiesNow, removeDataDirsNow, topologyNames, TopologyStartError } from '../compare/topologies';
+import { killAllTopologiesNow, removeDataDirsNow, topologyNames, TopologyStartError, topologyUnavailable } from '../compare/topologies';
 import { DEFAULT_PRICES, PriceError, withOverrides } from '../cost/prices';
 import { EmbeddedEngine } from '../engine/embedded-engine';
 import { PROFILES } from '../scenarios/definitions.ts';
@@ -87,6 +87,14 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError('--engine k6: k6 is not on PATH (install k6 >= 1.0, see load/README.md, or use --engine embedded)');
   }
   const engineName = options.engine === 'auto' ? (k6Path ? 'k6' : 'embedded') : options.engine;
+  // A topology the user named that cannot run here is bad input (without --topologies, such ones are skipped with a line saying why).
+  if (options.topologies && options.targets.length === 0) {
+    const cannot = options.topologies.flatMap((name) => {
+      const reason = topologyUnavailable(name, { authSecret, amqpUrl: env.AMQP_URL });
+      return reason ? [`${name} cannot run here (${reason})`] : [];
+    });
+    if (cannot.length) throw new UsageError(`--topologies: ${cannot.join('; ')}`);
+  }
   // Last of the checks, as it creates the folder: nothing has started yet.
   createdOutFolders = prepareOutDir(outDir);
   const reporter = terminalReporter();

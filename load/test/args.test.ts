@@ -99,7 +99,15 @@ describe('parseCompareArgs: numbers are decimal, nothing else reads as a number'
     [['--price', 'vcpu-hour= '], '--price vcpu-hour: the value must be a decimal number >= 0, got " "'],
     [['--price', 'vcpu-hour=0x10'], '--price vcpu-hour: the value must be a decimal number >= 0, got "0x10"'],
     [['--price', 'vcpu-hour=-1'], '--price vcpu-hour: the value must be a decimal number >= 0, got "-1"'],
-    [['--price', '=1'], '--price "=1": use ID=VALUE (ids in load/README.md)'],
+    [
+      ['--price', '=1'],
+      '--price =1: use ID=VALUE with ID one of vcpu-hour, gb-hour, min-vcpu-per-process, min-gb-per-process, workers-plan-month, workers-included-requests, workers-request-million, workers-included-cpu-ms, workers-cpu-ms-million, gb-second, gb-per-invocation, queue-operation-million, queue-included-operations, d1-rows-written-million, d1-included-rows-written, d1-rows-written-per-order',
+    ],
+    // An unknown id is refused here too, before anything starts.
+    [
+      ['--price', 'vcpu-hours=0.05'],
+      '--price vcpu-hours=0.05: use ID=VALUE with ID one of vcpu-hour, gb-hour, min-vcpu-per-process, min-gb-per-process, workers-plan-month, workers-included-requests, workers-request-million, workers-included-cpu-ms, workers-cpu-ms-million, gb-second, gb-per-invocation, queue-operation-million, queue-included-operations, d1-rows-written-million, d1-included-rows-written, d1-rows-written-per-order',
+    ],
     [['--load-profile', 'x=busy:,hours:'], '--load-profile x=busy:,hours:: "busy:" is not KEY:NUMBER (a decimal number >= 0)'],
     [['--load-profile', 'x=busy:10:5,hours:2'], '--load-profile x=busy:10:5,hours:2: "busy:10:5" is not KEY:NUMBER (a decimal number >= 0)'],
     [['--load-profile', 'x=busy:10,hours:0x2'], '--load-profile x=busy:10,hours:0x2: "hours:0x2" is not KEY:NUMBER (a decimal number >= 0)'],

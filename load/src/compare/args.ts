@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { LoadProfile } from '@archbench/contracts/comparison';
 import { TopologyId } from '@archbench/contracts/comparison';
-import { PriceError, parseLoadProfile } from '../cost/prices';
+import { DEFAULT_PRICES, PriceError, parseLoadProfile, strictDecimal, withOverrides } from '../cost/prices';
 import { PROFILE_NAMES, PROFILES } from '../scenarios/definitions.ts';
 import type { ExperimentName, ProfileName } from '../scenarios/types.ts';
 
@@ -72,38 +72,6 @@ export const USAGE = `usage: pnpm compare [options]
   -h, --help                       this text
 
 exit codes: 0 done, 1 regression against the baseline, 2 bad arguments, 3 run failed`;
-
-/**
- * A number as a person writes it in decimal (`10`, `0.5`, `.5`, `-1`), or undefined: unlike
- * `Number`, which reads '' and ' ' as 0 and `0x10` as 16, nothing else passes.
- * @example strictDecimal('2.5') // 2.5; strictDecimal('') // undefined
- */
-export function strictDecimal(raw: string): number | undefined {
-  const text = raw.trim();
-  return /^-?(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : undefined;
-}
-
-/** `--price ID=VALUE`: the value a decimal number >= 0 (the id is checked against the price list later). */
-function checkPrice(raw: string): string {
-  const eq = raw.indexOf('=');
-  const id = eq < 0 ? raw : raw.slice(0, eq).trim();
-  if (eq <= 0 || id === '') throw new UsageError(`--price ${JSON.stringify(raw)}: use ID=VALUE (ids in load/README.md)`);
-  const value = strictDecimal(raw.slice(eq + 1));
-  if (value === undefined || value < 0)
-    throw new UsageError(`--price ${id}: the value must be a decimal number >= 0, got ${JSON.stringify(raw.slice(eq + 1))}`);
-  return id;
-}
-
-/** `--load-profile NAME=KEY:NUMBER,…`: each part exactly one key and one decimal number >= 0. */
-function checkLoadProfileNumbers(raw: string): void {
-  const eq = raw.indexOf('=');
-  if (eq <= 0) return; // parseLoadProfile explains the form
-  for (const part of raw.slice(eq + 1).split(',')) {
-    const pieces = part.split(':');
-    const value = pieces.length === 2 ? strictDecimal(pieces[1]!) : undefined;
-    if (value === undefined || value < 0) throw new UsageError(`--load-profile ${raw}: ${JSON.stringify(part)} is not KEY:NUMBER (a decimal number >= 0)`);
-  }
-}
 
 /** Flags that take one value each time and may be repeated; any other flag with a value is given once. */
 const REPEATABLE = new Set(['target', 'metrics-url', 'fault-cmd', 'billing', 'load-profile', 'price']);
@@ -271,18 +239,10 @@ export function parseCompareArgs(
   if (v['auth-secret'] !== undefined && v['auth-secret'].length < 16) throw new UsageError('--auth-secret must be at least 16 characters');
   if (v['auth-secret'] !== undefined && v['token-file'] !== undefined) throw new UsageError('use --auth-secret or --token-file, not both');
   let loadProfiles: LoadProfile[] | undefined;
-  const priceIds = new Set<string>();
-  for (const raw of v.price ?? []) {
-    const id = checkPrice(raw);
-    if (priceIds.has(id)) throw new UsageError(`--price ${id} is given twice`);
-    priceIds.add(id);
-  }
   try {
-    if (v['load-profile'] !== undefined)
-      loadProfiles = v['load-profile'].map((raw) => {
-        checkLoadProfileNumbers(raw);
-        return parseLoadProfile(raw);
-      });
+    // The cost model's own parsers: ids, decimal values >= 0, no id twice; checked before anything starts.
+    withOverrides(DEFAULT_PRICES, v.price ?? []);
+    if (v['load-profile'] !== undefined) loadProfiles = v['load-profile'].map((raw) => parseLoadProfile(raw));
   } catch (error) {
     if (error instanceof PriceError) throw new UsageError(error.message);
     throw error;

@@ -1,1 +1,1 @@
-export { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, PriceError, parseLoadProfile, withOverrides } from '@archbench/contracts/cost';
+export { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, PriceError, parseLoadProfile, strictDecimal, withOverrides } from '@archbench/contracts/cost';

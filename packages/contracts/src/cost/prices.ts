@@ -160,18 +160,33 @@ export class PriceError extends Error {
 }
 
 /**
+ * A number as a person writes it in decimal (`10`, `0.5`, `.5`, `-1`), or undefined: unlike
+ * `Number`, which reads '' and ' ' as 0 and `0x10` as 16, nothing else passes.
+ * @example strictDecimal('2.5') // 2.5; strictDecimal('') // undefined
+ */
+export function strictDecimal(raw: string): number | undefined {
+  const text = raw.trim();
+  return /^-?(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : undefined;
+}
+
+/**
  * Applies `ID=VALUE` overrides to the price list; an unknown id or a bad value is a PriceError.
  * @example withOverrides(DEFAULT_PRICES, ['vcpu-hour=0.05'])
  */
 export function withOverrides(prices: readonly PriceAssumption[], overrides: readonly string[], flag = '--price'): PriceAssumption[] {
   const result = prices.map((p) => ({ ...p }));
+  const given = new Set<string>();
   for (const raw of overrides) {
     const eq = raw.indexOf('=');
     const id = eq < 0 ? raw : raw.slice(0, eq);
-    const value = Number(raw.slice(eq + 1));
+    const value = strictDecimal(raw.slice(eq + 1));
     const price = result.find((p) => p.id === id);
     if (eq < 0 || !price) throw new PriceError(`${flag} ${raw}: use ID=VALUE with ID one of ${prices.map((p) => p.id).join(', ')}`);
-    if (!Number.isFinite(value) || value < 0) throw new PriceError(`${flag} ${raw}: the value must be a number >= 0`);
+    if (value === undefined || value < 0)
+      throw new PriceError(`${flag} ${id}: the value must be a decimal number >= 0, got ${JSON.stringify(raw.slice(eq + 1))}`);
+    // The last one would silently win (and only it be recorded as the override).
+    if (given.has(id)) throw new PriceError(`${flag} ${id} is given twice`);
+    given.add(id);
     price.value = value;
     price.overriddenBy = `${flag} ${raw}`;
   }
@@ -189,10 +204,11 @@ export function parseLoadProfile(raw: string): LoadProfile {
     throw new PriceError(`--load-profile ${raw}: use NAME=busy:RPS,peak:RPS,hours:H[,quiet:RPS][,orders:SHARE] with a kebab-case NAME`);
   const fields = new Map<string, number>();
   for (const part of raw.slice(eq + 1).split(',')) {
-    const [key, value] = part.split(':').map((s) => s.trim());
-    const number = Number(value);
-    if (!key || value === undefined || !Number.isFinite(number) || number < 0)
-      throw new PriceError(`--load-profile ${raw}: ${JSON.stringify(part)} is not KEY:NUMBER`);
+    const pieces = part.split(':').map((s) => s.trim());
+    const [key, value] = pieces;
+    const number = pieces.length === 2 && value !== undefined ? strictDecimal(value) : undefined;
+    if (!key || number === undefined || number < 0)
+      throw new PriceError(`--load-profile ${raw}: ${JSON.stringify(part)} is not KEY:NUMBER (a decimal number >= 0)`);
     if (!['busy', 'peak', 'hours', 'quiet', 'orders'].includes(key))
       throw new PriceError(`--load-profile ${raw}: unknown key ${key} (busy, peak, hours, quiet, orders)`);
     fields.set(key, number);

@@ -17,7 +17,7 @@ import { answersFromAdr } from '../core/adr';
 import { answersTemplate } from '../core/template';
 import { parseAnswers, type Answers } from '../core/answers';
 import { AdrLog } from '../io/adr-log';
-import { loadEvidence, readAnswersFile, readText, writeFileAtomic } from '../io/files';
+import { k6Spec, loadEvidence, readAnswersFile, readText, writeFileAtomic } from '../io/files';
 import { checkOutputDir, checkOutputFile, OutputBatch } from '../io/outputs';
 import { runQuestionnaire } from '../io/questionnaire';
 import { hasHelp, helpFor } from './help';
@@ -137,8 +137,8 @@ function inputFiles(values: Record<string, unknown>, io: CliIo): Map<string, str
   if (typeof values.answers === 'string') files.set(resolve(io.cwd, values.answers), `the answers file ${values.answers}`);
   for (const c of (values.comparison as string[] | undefined) ?? []) files.set(resolve(io.cwd, c), `the evidence file ${c}`);
   for (const spec of (values.k6 as string[] | undefined) ?? []) {
-    const file = /^[^=]+=(.*?)(?::[A-Za-z0-9_-]+)?$/.exec(spec)?.[1];
-    if (file) files.set(resolve(io.cwd, file), `the k6 summary ${file}`);
+    const { topology, file } = k6Spec(spec);
+    if (topology && file) files.set(resolve(io.cwd, file), `the k6 summary ${file}`);
   }
   return files;
 }

@@ -6,13 +6,14 @@ import { listed } from './markdown';
 import {
   assessLatency,
   countedLatencyScenarios,
+  faultFigureCounts,
   latencyScenarios,
   type Evidence,
   type FaultEvidence,
   type ScenarioEvidence,
   type TopologyEvidence,
 } from './evidence';
-import { CURRENT_MODEL, emulatorCounts, MODEL_VERSIONS, modelVersion, type Model, type OptionId } from './model';
+import { CURRENT_MODEL, MODEL_VERSIONS, modelVersion, type Model, type OptionId } from './model';
 import type { ScoreResult } from './scoring';
 
 /** Format written today; v1 blocks (model v1 ADRs) are still read and checked. */
@@ -278,14 +279,6 @@ export function buildConfirmation(
     }
   }
   return { confirmation, notes };
-}
-
-/** Whether a fault figure measured on a local emulator counts under the model (v3: not availability or recovery). */
-function faultFigureCounts(f: FaultEvidence, metric: string, model: Model): boolean {
-  if (!f.emulated) return true;
-  if (metric === 'browseAvailability') return emulatorCounts(model, 'failure-isolation');
-  if (metric === 'recoverySeconds') return emulatorCounts(model, 'recovery');
-  return true;
 }
 
 export interface CriterionCheck {

@@ -785,14 +785,26 @@ export function priceAssumptionLines(list: readonly PriceItem[]): string[] {
   );
 }
 
+/**
+ * Whether a figure of a fault run counts under the model: a local emulator's browse availability
+ * and recovery time do not under model v3 (its lost or stuck orders, charges and drift always do).
+ * @example faultFigureCounts(localServerlessCrash, 'recoverySeconds', MODEL_V3) // false
+ */
+export function faultFigureCounts(f: FaultEvidence, metric: string, model: Model): boolean {
+  if (!f.emulated) return true;
+  if (metric === 'browseAvailability') return emulatorCounts(model, 'failure-isolation');
+  if (metric === 'recoverySeconds') return emulatorCounts(model, 'recovery');
+  return true;
+}
+
 function judgeFaults(t: TopologyEvidence, model: Model): FaultAssessment | null {
   const faults = t.faults ?? [];
   if (faults.length === 0) return null;
   let worstAvailability: FaultAssessment['worstAvailability'] = null;
   let slowestRecovery: FaultAssessment['slowestRecovery'] = null;
   const emulatedFaults: string[] = [];
-  const availabilityCounts = (f: FaultEvidence) => !f.emulated || emulatorCounts(model, 'failure-isolation');
-  const recoveryCounts = (f: FaultEvidence) => !f.emulated || emulatorCounts(model, 'recovery');
+  const availabilityCounts = (f: FaultEvidence) => faultFigureCounts(f, 'browseAvailability', model);
+  const recoveryCounts = (f: FaultEvidence) => faultFigureCounts(f, 'recoverySeconds', model);
   for (const f of faults) {
     if (!availabilityCounts(f) || !recoveryCounts(f)) emulatedFaults.push(f.fault);
     if (availabilityCounts(f) && f.browseAvailability !== null && (!worstAvailability || f.browseAvailability < worstAvailability.value))

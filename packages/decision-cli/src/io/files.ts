@@ -68,6 +68,16 @@ function readComparisonFile(path: string): Evidence {
 }
 
 /**
+ * The parts of a `--k6 TOPOLOGY=FILE[:SCENARIO]` spec, as given (no checks).
+ * @example k6Spec('monolith=k6.json:browse') // { topology: 'monolith', file: 'k6.json', scenario: 'browse' }
+ */
+export function k6Spec(spec: string): { topology: string; file: string; scenario: string | undefined } {
+  const eq = spec.indexOf('=');
+  const [file, scenario] = /^(.*?)(?::([A-Za-z0-9_-]+))?$/.exec(eq < 0 ? '' : spec.slice(eq + 1))!.slice(1) as [string, string | undefined];
+  return { topology: eq < 0 ? '' : spec.slice(0, eq), file, scenario };
+}
+
+/**
  * Reads `--k6 TOPOLOGY=FILE[:SCENARIO]` summaries and merges them with comparison files.
  * @example loadEvidence(['results/comparison.json'], ['monolith=summary.json'])
  */
@@ -75,12 +85,10 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
   let evidence = NO_EVIDENCE;
   for (const path of comparisons) evidence = mergeEvidence(evidence, readComparisonFile(path));
   for (const spec of k6Specs) {
-    const eq = spec.indexOf('=');
-    const topology = spec.slice(0, eq);
-    const rest = spec.slice(eq + 1);
-    const [file, scenario] = /^(.*?)(?::([A-Za-z0-9_-]+))?$/.exec(rest)!.slice(1) as [string, string | undefined];
+    const { topology, file, scenario } = k6Spec(spec);
     const topologies = TopologyName.options.join(', ');
-    if (eq <= 0 || !file) throw new InputError(`--k6 ${spec}: expected TOPOLOGY=FILE, e.g. --k6 monolith=results/k6-monolith.json (topologies: ${topologies})`);
+    if (!topology || !file)
+      throw new InputError(`--k6 ${spec}: expected TOPOLOGY=FILE, e.g. --k6 monolith=results/k6-monolith.json (topologies: ${topologies})`);
     // A topology no option is measured as would be shown and never scored: say so instead.
     if (!(TopologyName.options as readonly string[]).includes(topology))
       throw new InputError(`--k6 ${spec}: unknown topology ${JSON.stringify(topology)} (topologies: ${topologies})`);

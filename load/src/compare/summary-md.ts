@@ -1,4 +1,4 @@
-import { REFERENCE_ORDER_SHARE, pairedThroughputRatio } from '@archbench/contracts/comparison';
+import { REFERENCE_ORDER_SHARE, pairedThroughputRatio, ranOnLocalEmulator } from '@archbench/contracts/comparison';
 import type { Comparison, ScenarioResult, TopologyResult } from '@archbench/contracts/comparison';
 
 function ms(value: number): string {
@@ -45,8 +45,7 @@ export function renderSummary(comparison: Comparison): string {
     lines.push('');
   }
 
-  // Files from before `source` were all started locally.
-  if (comparison.topologies.some((t) => t.name === 'serverless' && t.source !== 'target')) {
+  if (comparison.topologies.some(ranOnLocalEmulator)) {
     lines.push(
       "> **serverless ran on a local emulator**: one workerd process running the workers, D1 and the queues, on the cores that also generated the load. Cloudflare scales out per request and runs D1 and Queues as remote services, so its latency under load and its fault figures here are the emulator's; its CPU, hops, queue messages and rows per order are the app's own. `archbench decide` (model v3) scores its latency, failure isolation and recovery from its prior for that reason; measure a deployment with `--target serverless=URL` to count them.",
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMPARISON_SCHEMA_VERSION, ComparisonFormatError, comparisonJsonSchema, parseComparison } from './comparison';
+import { COMPARISON_SCHEMA_VERSION, ComparisonFormatError, comparisonJsonSchema, parseComparison, ranOnLocalEmulator } from './comparison';
 
 function v1File() {
   return {
@@ -115,5 +115,15 @@ describe('parseComparison', () => {
     const schema = comparisonJsonSchema() as unknown as { properties: { schemaVersion: unknown }; required: string[] };
     expect(JSON.stringify(schema.properties.schemaVersion)).toMatch(/1.*2/);
     expect(schema.required).not.toContain('faults');
+  });
+});
+
+describe('ranOnLocalEmulator', () => {
+  it('is serverless started here (or from a file older than `source`), never a deployment or another topology', () => {
+    expect(ranOnLocalEmulator({ name: 'serverless', source: 'started' })).toBe(true);
+    expect(ranOnLocalEmulator({ name: 'serverless' })).toBe(true);
+    expect(ranOnLocalEmulator({ name: 'serverless', source: 'target' })).toBe(false);
+    expect(ranOnLocalEmulator({ name: 'monolith', source: 'started' })).toBe(false);
+    expect(ranOnLocalEmulator({ name: 'hybrid' })).toBe(false);
   });
 });

@@ -228,6 +228,19 @@ export const TopologyResult = z.object({
 });
 export type TopologyResult = z.infer<typeof TopologyResult>;
 
+/**
+ * Whether a topology's figures come from a local emulator of its platform rather than from the
+ * platform: serverless that `pnpm compare` started runs as one workerd process with the workers,
+ * D1 and the queues, on the cores that also generate the load; a `--target` deployment is the
+ * platform. Files from before `source` existed were all started locally. Its latency under load
+ * and its fault figures are the emulator's; its CPU, hops, queue messages and rows per order are
+ * the app's own (decision model v3 scores the former from its prior, ADR 0013).
+ * @example comparison.topologies.some(ranOnLocalEmulator) // show the emulator note
+ */
+export function ranOnLocalEmulator(topology: { readonly name: string; readonly source?: 'started' | 'target' | undefined }): boolean {
+  return topology.name === 'serverless' && topology.source !== 'target';
+}
+
 /** The faults `pnpm compare --experiments faults` injects. */
 export const FaultName = z.enum(['dependency-crash', 'provider-outage', 'broker-loss']);
 export type FaultName = z.infer<typeof FaultName>;

@@ -1,4 +1,4 @@
-import type { Comparison, ScenarioResult, TopologyResult } from '@archbench/contracts/comparison';
+import { ranOnLocalEmulator, type Comparison, type ScenarioResult, type TopologyResult } from '@archbench/contracts/comparison';
 import { formatMiB, formatMs, formatNumber } from '../ui/format';
 import { ScrollTable, num } from '../ui/Table';
 import { BarChart } from './BarChart';
@@ -173,7 +173,7 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
             </ul>
           </div>
         )}
-        {comparison.topologies.some((t) => t.name === 'serverless' && t.source !== 'target') && (
+        {comparison.topologies.some(ranOnLocalEmulator) && (
           <div className="skipped" data-testid="emulator-note">
             <p>
               <strong>serverless ran on a local emulator:</strong> one workerd process running the workers, D1 and the queues, on the cores that also generated

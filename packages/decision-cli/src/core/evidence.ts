@@ -1,4 +1,4 @@
-import { READS_AT_CAPACITY_SCENARIO } from '@archbench/contracts/comparison';
+import { READS_AT_CAPACITY_SCENARIO, ranOnLocalEmulator } from '@archbench/contracts/comparison';
 import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, estimateCost, monthlyRequests } from '@archbench/contracts/cost';
 import { getAnswer, knownNumber, type Answers } from './answers';
 import { emulatorCounts, type Model, type ModelBand } from './model';
@@ -185,8 +185,7 @@ export const NO_EVIDENCE: Evidence = { sources: [], topologies: [] };
  * @example evidenceFromComparison(parseComparison(json), 'results/comparison.json')
  */
 export function evidenceFromComparison(comparison: ComparisonInput, path: string): Evidence {
-  // Files from before `source` existed were all started locally.
-  const emulated = (topology: string) => topology === 'serverless' && comparison.topologies.find((t) => t.name === topology)?.source !== 'target';
+  const emulated = (topology: string) => comparison.topologies.some((t) => t.name === topology && ranOnLocalEmulator(t));
   const scenariosOf = (topology: string): ScenarioEvidence[] =>
     comparison.scenarios
       .filter((s) => s.topology === topology)

@@ -275,6 +275,23 @@ describe('help', () => {
     const options = r.stdout.split('\nOptions:\n')[1]?.split('\n\n')[0] ?? '';
     for (const flag of flags) expect(options, flag).toContain(flag);
   });
+
+  it.each([
+    [[...decide, '--scenario', 'bogus'], 'decide'],
+    [[...decide, '--date', '2026-02-30'], 'decide'],
+    [['score', '--answers', 'answers.yaml', '--date', 'x'], 'score'],
+    [['--answers', 'answers.yaml', '--date', 'x'], 'decide'],
+  ])('a bad flag of %j points at the help of the command that has it', async (args, command) => {
+    const r = await runCli(args, tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`\\nRun \`archbench ${command} --help\` for usage\\.\\n$`));
+  });
+
+  it('an unknown command points at the command list', async () => {
+    const r = await runCli(['main'], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('archbench: unknown command "main"\nRun `archbench --help` for usage.\n');
+  });
 });
 
 describe('adr subcommands take only the flags they use', () => {
@@ -316,6 +333,19 @@ describe('score and report', () => {
     expect(json.ranking).toHaveLength(4);
     expect(json.criteria[0].fits['modular-monolith']).toMatchObject({ fit: 5, source: 'answers' });
     expect(json.sensitivity.margin).toBeCloseTo(json.margin, 9);
+  });
+
+  it('score --json says a fault never recovered (recovered: false) where the seconds cannot be a number', async () => {
+    const comparison = comparisonV2Fixture();
+    const crash = comparison.faults!.find((f) => f.topology === 'monolith')!;
+    Object.assign(crash, { recovered: false, recoverySeconds: 30 });
+    tmp.write('v2.json', JSON.stringify(comparison));
+    const r = await runCli(['score', '--answers', 'answers.yaml', '--comparison', 'v2.json', '--json'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    const monolith = JSON.parse(r.stdout).assessments.find((t: { topology: string }) => t.topology === 'monolith');
+    expect(monolith.faults.slowestRecovery).toEqual({ value: null, fault: 'dependency-crash', recovered: false });
+    const hybrid = JSON.parse(r.stdout).assessments.find((t: { topology: string }) => t.topology === 'hybrid');
+    expect(hybrid.faults.slowestRecovery).toMatchObject({ value: expect.any(Number), recovered: true });
   });
 
   it('score (model v2) never prints the € per 1,000 orders of model v1: without a monthly cost, the reason', async () => {

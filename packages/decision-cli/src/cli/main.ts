@@ -667,7 +667,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     }
     const code = exitCodeOf(error);
     if (error instanceof UsageError) {
-      io.stderr.write(`archbench: ${error.message}\nRun \`archbench ${error.command ? `${error.command} ` : ''}--help\` for usage.\n`);
+      // Point at the help of the command that failed (`decide --help` lists --scenario and --date), not the command list.
+      const helpOf = error.command ?? (command !== undefined && command !== 'main' && hasHelp(command) ? command : undefined);
+      io.stderr.write(`archbench: ${error.message}\nRun \`archbench ${helpOf ? `${helpOf} ` : ''}--help\` for usage.\n`);
     } else if (error instanceof InputError || error instanceof VerificationFailedError) {
       io.stderr.write(`archbench: ${error.message}\n`);
     } else {

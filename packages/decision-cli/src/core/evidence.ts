@@ -435,8 +435,11 @@ export interface MonthlyCost {
 export interface FaultAssessment {
   /** Worst availability of what did not fail, and in which fault. */
   worstAvailability: { value: number; fault: string } | null;
-  /** Worst recovery time, and in which fault. */
-  slowestRecovery: { value: number; fault: string } | null;
+  /**
+   * Worst recovery time, and in which fault. `recovered: false` when it never recovered within the
+   * experiment: `value` is then Infinity (`null` in JSON).
+   */
+  slowestRecovery: { value: number; fault: string; recovered: boolean } | null;
   /**
    * Faults measured on a local emulator whose availability or recovery the model does not count
    * (`notFromEmulator`); their lost or stuck orders still count (the app's own logic).
@@ -809,7 +812,7 @@ function judgeFaults(t: TopologyEvidence, model: Model): FaultAssessment | null 
     if (availabilityCounts(f) && f.browseAvailability !== null && (!worstAvailability || f.browseAvailability < worstAvailability.value))
       worstAvailability = { value: f.browseAvailability, fault: f.fault };
     const seconds = f.recoverySeconds ?? Infinity; // never recovered is the slowest recovery there is
-    if (recoveryCounts(f) && (!slowestRecovery || seconds > slowestRecovery.value)) slowestRecovery = { value: seconds, fault: f.fault };
+    if (recoveryCounts(f) && (!slowestRecovery || seconds > slowestRecovery.value)) slowestRecovery = { value: seconds, fault: f.fault, recovered: Number.isFinite(seconds) };
   }
   return { worstAvailability, slowestRecovery, broken: brokenFaults(faults), ...(emulatedFaults.length ? { emulatedFaults } : {}) };
 }

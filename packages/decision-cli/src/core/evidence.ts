@@ -812,7 +812,8 @@ function judgeFaults(t: TopologyEvidence, model: Model): FaultAssessment | null 
     if (availabilityCounts(f) && f.browseAvailability !== null && (!worstAvailability || f.browseAvailability < worstAvailability.value))
       worstAvailability = { value: f.browseAvailability, fault: f.fault };
     const seconds = f.recoverySeconds ?? Infinity; // never recovered is the slowest recovery there is
-    if (recoveryCounts(f) && (!slowestRecovery || seconds > slowestRecovery.value)) slowestRecovery = { value: seconds, fault: f.fault, recovered: Number.isFinite(seconds) };
+    if (recoveryCounts(f) && (!slowestRecovery || seconds > slowestRecovery.value))
+      slowestRecovery = { value: seconds, fault: f.fault, recovered: Number.isFinite(seconds) };
   }
   return { worstAvailability, slowestRecovery, broken: brokenFaults(faults), ...(emulatedFaults.length ? { emulatedFaults } : {}) };
 }

@@ -45,6 +45,68 @@ export function refundClaimTimes(orphanedBefore?: number): { until: string; ende
   };
 }
 
+/**
+ * A lease on one provider call, kept in its row (`claimed_until`) so that any process sharing the
+ * database can tell a live call from a dead one: the process making the call renews it every
+ * CALL_LEASE_RENEW_MS while the call runs (`withCallLease`), so another replica, or one started
+ * during a rolling update, never takes over a call that is still running however slow the
+ * provider is, and a call whose process died lapses within CALL_LEASE_MS. Only a process that
+ * stalls longer than the lease (its renewals stop) can have its call taken over while running.
+ */
+export const CALL_LEASE_MS = 3_000;
+const CALL_LEASE_RENEW_MS = 1_000;
+
+/** The end of a call lease taken (or renewed) now, as ISO text. */
+export function callLeaseUntil(now = Date.now()): string {
+  return new Date(now + CALL_LEASE_MS).toISOString();
+}
+
+/**
+ * Runs `call` while renewing its lease. `renew(from, to)` moves the row's `claimed_until` from
+ * `from` to `to` only if it still reads `from` (a conditional update) and says whether it did.
+ * A renewal that finds the lease gone (another process took the call over after this one stalled)
+ * stops renewing and reports it to `onLost`; a renewal that throws (a database error) is tried
+ * again at the next tick. Resolves with the call's result and the lease as last renewed.
+ * @example const { result, lease } = await withCallLease(claimedUntil, (from, to) => repo.renewClaim(id, from, to), () => provider.refund(amount))
+ */
+export async function withCallLease<T>(
+  lease: string,
+  renew: (from: string, to: string) => Promise<boolean>,
+  call: () => Promise<T>,
+  onLost?: () => void,
+): Promise<{ result: T; lease: string }> {
+  let held = lease;
+  let done = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let renewal: Promise<void> | undefined;
+  const tick = () => {
+    timer = setTimeout(() => {
+      const next = callLeaseUntil();
+      renewal = renew(held, next).then(
+        (renewed) => {
+          if (renewed) held = next;
+          if (done) return;
+          if (renewed) tick();
+          else onLost?.();
+        },
+        () => {
+          if (!done) tick();
+        },
+      );
+    }, CALL_LEASE_RENEW_MS);
+  };
+  tick();
+  let result: T;
+  try {
+    result = await call();
+  } finally {
+    done = true;
+    clearTimeout(timer);
+    await renewal; // the lease returned is the one the row holds
+  }
+  return { result, lease: held };
+}
+
 export interface ProviderResult {
   outcome: ChargeOutcome;
   providerRef: string;

@@ -29,6 +29,7 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
       provider_ref: $.provider_ref,
       command_id: $.command_id,
       created_at: $.created_at,
+      claimed_until: $.claimed_until,
     }),
   );
   const finishPayment = prepareQuery(db, (q, $: { id: string; status: string; provider_ref: string | null }) =>
@@ -51,6 +52,7 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
       amountCents: number,
       commandId: string,
       status: 'PENDING' | 'EXPIRED' | 'VOIDED' = 'PENDING',
+      claimedUntil: string | null = null,
     ): Promise<string> {
       const id = newId('pay');
       await insertPayment.execute(db, {
@@ -62,8 +64,34 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
         provider_ref: null,
         command_id: commandId,
         created_at: nowIso(),
+        claimed_until: claimedUntil,
       });
       return id;
+    },
+    /**
+     * Moves a PENDING row's lease from `from` (null: a row from before leases) to `to` if it still
+     * reads `from`: renewing one's own lease, or taking over a lapsed one. False when it did not.
+     */
+    async moveClaim(id: string, from: string | null, to: string): Promise<boolean> {
+      const result = await db
+        .updateTable('payments')
+        .set({ claimed_until: to })
+        .where('id', '=', id)
+        .where('status', '=', 'PENDING')
+        .where('claimed_until', from === null ? 'is' : '=', from)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /** Settles a PENDING row whose lease still reads `lease` (a dead process's call); false when it does not. */
+    async settleLapsed(id: string, lease: string | null, status: string): Promise<boolean> {
+      const result = await db
+        .updateTable('payments')
+        .set({ status })
+        .where('id', '=', id)
+        .where('status', '=', 'PENDING')
+        .where('claimed_until', lease === null ? 'is' : '=', lease)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async finish(id: string, status: string, providerRef: string | null): Promise<void> {
       await finishPayment.execute(db, { id, status, provider_ref: providerRef });

@@ -15,6 +15,13 @@ export interface PaymentsTables {
     provider_ref: string | null;
     command_id: string;
     created_at: string;
+    /**
+     * While PENDING: the end of the lease of the process calling the provider, renewed while the
+     * call runs (CALL_LEASE_MS); a lapsed lease is a dead process's call. Null on rows from before
+     * 0003 (their call counts as running for ORPHAN_AFTER_MS after `created_at`) and on rows that
+     * never call (EXPIRED, VOIDED).
+     */
+    claimed_until: string | null;
   };
 }
 
@@ -42,6 +49,13 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
       await rebuildTablesWithoutRowid(db, ['payments']);
+    },
+  },
+  '0003_call_leases': {
+    // A provider call's lease (see claimed_until): two payments processes on one PostgreSQL (a
+    // second replica, or the new pod of a rolling update) tell a live call from a dead one.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('payments').addColumn('claimed_until', 'varchar(30)').execute();
     },
   },
 };

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PaymentProvider } from '@archbench/domain/payment-provider';
+import { PaymentProvider, callLeaseUntil, withCallLease } from '@archbench/domain/payment-provider';
 import type { PaymentProviderOptions } from '@archbench/domain/payment-provider';
 import { AppError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
@@ -20,6 +20,10 @@ export interface PaymentsOptions {
 }
 
 const TIMED_OUT = Symbol('timed out');
+/** A PENDING row from before call leases (no `claimed_until`) counts as running this long after its creation, ms. */
+const ORPHAN_AFTER_MS = 1000;
+/** How often a duplicate command reads a row whose call another process is making, ms. */
+const POLL_MS = 100;
 
 /**
  * Payments: charges and refunds against the simulated provider, behind a circuit breaker and a
@@ -28,6 +32,13 @@ const TIMED_OUT = Symbol('timed out');
  * an attempt left PENDING by a crash is settled as FAILED (the simulated provider cannot be
  * asked what happened, so nothing is charged a second time). A charge past its saga's deadline
  * (`notAfter`) or after a void never reaches the provider.
+ *
+ * Whose call is it: a PENDING row carries the lease of the process calling the provider
+ * (`claimed_until`, renewed while the call runs: CALL_LEASE_MS), so a duplicate command that
+ * reaches another payments process (a second replica on one PostgreSQL, the new pod of a rolling
+ * update) waits for the call instead of taking it for a dead one, however slow the provider is;
+ * a dead process's call is taken over once its lease lapses, in one conditional update that only
+ * one process wins.
  */
 export function createPayments(options: PaymentsOptions) {
   const { repo, logger } = options;
@@ -36,16 +47,17 @@ export function createPayments(options: PaymentsOptions) {
   const breaker = new CircuitBreaker({ ...options.breaker, onStateChange: (state) => logger.warn({ state }, `payment provider circuit ${state}`) });
   const inFlight = new Map<string, Promise<string>>();
 
-  /** A PENDING row younger than this may belong to a call whose insert is still resolving here. */
-  const orphanAfterMs = 1000;
-
-  /** True when a PENDING row is an attempt of a process that died (nothing runs it here). */
-  async function orphaned(key: string, row: { created_at: string }): Promise<boolean> {
+  /**
+   * True when a PENDING row's call has no live process: not running here and its lease lapsed.
+   * Otherwise waits a little (at most POLL_MS) and returns false, for the caller to read it again.
+   */
+  async function lapsed(key: string, row: { created_at: string; claimed_until: string | null }): Promise<boolean> {
     if (inFlight.has(key)) return false;
-    const age = Date.now() - Date.parse(row.created_at);
-    if (age >= orphanAfterMs) return true;
-    await sleep(orphanAfterMs - age);
-    return !inFlight.has(key);
+    const until = row.claimed_until === null ? Date.parse(row.created_at) + ORPHAN_AFTER_MS : Date.parse(row.claimed_until);
+    const left = until - Date.now();
+    if (left < 0) return true;
+    await sleep(Math.min(left + 1, POLL_MS));
+    return false;
   }
 
   async function attempt(
@@ -60,26 +72,29 @@ export function createPayments(options: PaymentsOptions) {
       const existing = await repo.find(command.orderId, kind);
       if (existing && existing.status !== 'PENDING') return existing.status;
       if (existing) {
-        if (!(await orphaned(key, existing))) continue;
-        // PENDING with nothing in flight here: the process that made the call died.
+        if (!(await lapsed(key, existing))) continue;
+        // PENDING, and the process that made the call died. Whoever settles or retakes it first wins.
         if (kind === 'charge') {
-          await repo.finish(existing.id, 'FAILED', existing.provider_ref);
+          if (!(await repo.settleLapsed(existing.id, existing.claimed_until, 'FAILED'))) continue;
           return 'FAILED';
         }
-        return run(key, existing.id, call);
+        const lease = callLeaseUntil();
+        if (!(await repo.moveClaim(existing.id, existing.claimed_until, lease))) continue;
+        return run(key, existing.id, lease, call);
       }
       // Past the saga's deadline: the orders service has given up (or is about to); record the
       // refusal in the order's one charge row so no later delivery can start a call either.
       const expired = kind === 'charge' && (command as ChargeCommand).notAfter !== undefined && Date.now() > (command as ChargeCommand).notAfter!;
       let id: string;
+      const lease = expired ? null : callLeaseUntil();
       try {
-        id = await repo.insertPending(command.orderId, kind, command.amountCents, command.id, expired ? 'EXPIRED' : 'PENDING');
+        id = await repo.insertPending(command.orderId, kind, command.amountCents, command.id, expired ? 'EXPIRED' : 'PENDING', lease);
       } catch (error) {
         if (isUniqueViolation(error)) continue; // a concurrent duplicate won; read its outcome
         throw error;
       }
-      if (expired) return 'EXPIRED';
-      return run(key, id, call);
+      if (lease === null) return 'EXPIRED';
+      return run(key, id, lease, call);
     }
   }
 
@@ -106,8 +121,8 @@ export function createPayments(options: PaymentsOptions) {
         return { ok: true, outcome: 'NOTHING_CAPTURED' };
       }
       if (existing.status === 'PENDING') {
-        if (!(await orphaned(key, existing))) continue;
-        await repo.finish(existing.id, 'FAILED', existing.provider_ref);
+        if (!(await lapsed(key, existing))) continue;
+        if (!(await repo.settleLapsed(existing.id, existing.claimed_until, 'FAILED'))) continue;
         return { ok: true, outcome: 'NOTHING_CAPTURED' };
       }
       if (existing.status !== 'SUCCEEDED') return { ok: true, outcome: 'NOTHING_CAPTURED' };
@@ -116,12 +131,20 @@ export function createPayments(options: PaymentsOptions) {
     }
   }
 
-  function run(key: string, id: string, call: () => Promise<{ outcome: string; providerRef: string | null }>): Promise<string> {
+  function run(key: string, id: string, lease: string, call: () => Promise<{ outcome: string; providerRef: string | null }>): Promise<string> {
     const work = (async () => {
-      const result = await call();
+      const held = await withCallLease(
+        lease,
+        (from, to) => repo.moveClaim(id, from, to),
+        call,
+        () => logger.warn({ paymentId: id }, 'another process took over this provider call after this one stalled past its lease'),
+      );
+      const { result } = held;
       // A refund the provider did not make stays PENDING: the saga sends the command again until it
-      // is made (a row finished FAILED would answer every later copy without calling).
+      // is made (a row finished FAILED would answer every later copy without calling). Its lease is
+      // given back, so that copy calls at once, whichever process it reaches.
       if (!key.startsWith('refund') || result.outcome === 'SUCCEEDED') await repo.finish(id, result.outcome, result.providerRef);
+      else await repo.moveClaim(id, held.lease, new Date(0).toISOString());
       options.onOutcome?.(key.startsWith('charge') ? 'charge' : 'refund', result.outcome);
       return result.outcome;
     })().finally(() => inFlight.delete(key));

@@ -8,7 +8,7 @@ import type { AuthVariables } from '@archbench/server-kit/auth';
 import { readIdempotencyKey, readJson } from '@archbench/server-kit/http';
 import type { ServiceName } from '../env';
 import type { InternalHttpClient, InternalRequest, InternalResponse } from '../shared/http-client';
-import { CUSTOMER_HEADER } from '../shared/service-app';
+import { CUSTOMER_HEADER, customerHeader } from '../shared/service-app';
 
 /** Response headers of a service that the public answer carries. */
 const FORWARDED = ['content-type', 'location', 'preference-applied', 'idempotent-replayed', 'retry-after', 'www-authenticate'];
@@ -47,7 +47,7 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
         method: 'POST',
         path: '/orders',
         body: JSON.stringify(body),
-        headers: { [CUSTOMER_HEADER]: c.var.auth.sub, 'idempotency-key': key, prefer: c.req.header('prefer') },
+        headers: { [CUSTOMER_HEADER]: customerHeader(c.var.auth.sub), 'idempotency-key': key, prefer: c.req.header('prefer') },
         // Only retried when it never left, key or not. Once orders has it, the first attempt may
         // still be placing the order when a resend (after a timeout or a dropped connection)
         // arrives: the client's one request would come back as a replay, an
@@ -59,7 +59,16 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
       return pass(c, response);
     })
     .get('/orders', async (c) =>
-      pass(c, await call('orders', { method: 'GET', path: '/orders', query: c.req.query(), headers: { [CUSTOMER_HEADER]: c.var.auth.sub }, retry: 'always' })),
+      pass(
+        c,
+        await call('orders', {
+          method: 'GET',
+          path: '/orders',
+          query: c.req.query(),
+          headers: { [CUSTOMER_HEADER]: customerHeader(c.var.auth.sub) },
+          retry: 'always',
+        }),
+      ),
     )
     .get('/orders/:id', async (c) =>
       pass(
@@ -68,7 +77,7 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
           method: 'GET',
           path: '/orders/:id',
           params: { id: c.req.param('id') },
-          headers: { [CUSTOMER_HEADER]: c.var.auth.sub, prefer: c.req.header('prefer') },
+          headers: { [CUSTOMER_HEADER]: customerHeader(c.var.auth.sub), prefer: c.req.header('prefer') },
           retry: 'always',
           timeoutMs: waitTimeout(c),
         }),
@@ -81,7 +90,7 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
           method: 'POST',
           path: '/orders/:id/cancel',
           params: { id: c.req.param('id') },
-          headers: { [CUSTOMER_HEADER]: c.var.auth.sub },
+          headers: { [CUSTOMER_HEADER]: customerHeader(c.var.auth.sub) },
           retry: 'connect',
           timeoutMs: 20_000,
         }),
@@ -93,7 +102,7 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
         method: 'GET',
         path: '/orders/:id',
         params: { id },
-        headers: { [CUSTOMER_HEADER]: c.var.auth.sub },
+        headers: { [CUSTOMER_HEADER]: customerHeader(c.var.auth.sub) },
         retry: 'always',
       });
       if (orderResponse.status !== 200) return pass(c, orderResponse);

@@ -4,11 +4,11 @@ import { CreateOrderRequest, OrderListQuery, parsePreferWait } from '@archbench/
 import { encodeCursor } from '@archbench/domain/orders';
 import { AppError } from '@archbench/domain/errors';
 import { placedOrderResponse, readCursor, readIdempotencyKey, validate } from '@archbench/server-kit/http';
-import { CUSTOMER_HEADER } from '../shared/service-app';
+import { CUSTOMER_HEADER, customerFromHeader } from '../shared/service-app';
 import type { Orders } from './service';
 
 function customerOf(c: Context): string {
-  const customer = c.req.header(CUSTOMER_HEADER);
+  const customer = customerFromHeader(c.req.header(CUSTOMER_HEADER));
   if (!customer) throw new AppError('unauthorized', `missing ${CUSTOMER_HEADER}: order routes are called through the gateway`);
   return customer;
 }

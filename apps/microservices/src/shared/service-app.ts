@@ -37,8 +37,27 @@ export function internalToken(authSecret: string): string {
   return createHmac('sha256', authSecret).update('archbench-internal-v1').digest('hex');
 }
 
-/** The customer a gateway call acts for (the verified token's subject); only the gateway sets it. */
+/**
+ * The customer a gateway call acts for (the verified token's subject); only the gateway sets it,
+ * percent-encoded (`customerHeader`): a header value loses surrounding whitespace and cannot carry
+ * control or non-Latin-1 characters, and a subject may hold any of them (" alice" is not "alice").
+ */
 export const CUSTOMER_HEADER = 'x-archbench-customer';
+
+/** The CUSTOMER_HEADER value for a token subject: every character kept, whatever it is. */
+export function customerHeader(sub: string): string {
+  return encodeURIComponent(sub);
+}
+
+/** The token subject a CUSTOMER_HEADER value carries, or undefined when it is missing or not one `customerHeader` wrote. */
+export function customerFromHeader(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
 
 const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
 

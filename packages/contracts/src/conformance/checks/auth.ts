@@ -1,5 +1,5 @@
 import { mintToken } from '../../tokens';
-import type { ApiClient, ApiResponse } from '../client';
+import type { ApiClient, ApiResponse, Customer } from '../client';
 import { check, expectProblem } from '../expect';
 import type { CheckDefinition } from './types';
 
@@ -94,6 +94,40 @@ export const authChecks: CheckDefinition[] = [
       const after = await ctx.getOrder(alice, order.id);
       check(after.status === 'CONFIRMED', `mallory's cancel attempt changed alice's order to ${after.status}`);
       await ctx.expectStock(sku, before - 1, "after mallory's refused cancel (nothing restocked)");
+    },
+  },
+  {
+    // A token's subject is the customer, character for character, whatever it holds: one that
+    // differs only by surrounding whitespace is someone else, and one with non-Latin-1 or control
+    // characters is served like any other (a topology that carries the subject in an internal
+    // header must encode it, not let HTTP trim or refuse it).
+    name: 'auth.subject-exact',
+    async run(ctx) {
+      const alice = ctx.api.newCustomer('exact');
+      const sku = ctx.plentifulSku();
+      const order = await ctx.placeTerminal(alice, [{ sku, quantity: 1 }]);
+      for (const sub of [` ${alice.id}`, `${alice.id}\t`, `${alice.id} `]) {
+        const lookalike: Customer = { id: sub, token: ctx.api.token(sub) };
+        try {
+          expectProblem(await ctx.api.get(`/orders/${order.id}`, { token: lookalike.token }), 404, { code: 'not-found' });
+          expectProblem(await ctx.api.post(`/orders/${order.id}/cancel`, { token: lookalike.token }), 404, { code: 'not-found' });
+          const listed = await ctx.listOrders(lookalike);
+          check(listed.length === 0, `GET /orders lists ${listed.length} order(s) of another customer`);
+        } catch (error) {
+          if (error instanceof Error) error.message = `as subject ${JSON.stringify(sub)}: ${error.message}`;
+          throw error;
+        }
+      }
+      const after = await ctx.getOrder(alice, order.id);
+      check(after.status === order.status, `a lookalike subject's cancel changed the order to ${after.status}`);
+      const unusualId = `${ctx.api.newCustomer('x').id}-ärger☃\u007f`;
+      const unusual: Customer = { id: unusualId, token: ctx.api.token(unusualId) };
+      const placed = await ctx.placeTerminal(unusual, [{ sku, quantity: 1 }]);
+      const mine = await ctx.listOrders(unusual);
+      check(
+        mine.length === 1 && mine[0]!.id === placed.id,
+        `a subject with non-Latin-1 and control characters lists ${mine.length} order(s), expected its one`,
+      );
     },
   },
   {

@@ -65,8 +65,9 @@ export function callLeaseUntil(now = Date.now()): string {
  * Runs `call` while renewing its lease. `renew(from, to)` moves the row's `claimed_until` from
  * `from` to `to` only if it still reads `from` (a conditional update) and says whether it did.
  * A renewal that finds the lease gone (another process took the call over after this one stalled)
- * stops renewing and reports it to `onLost`; a renewal that throws (a database error) is tried
- * again at the next tick. Resolves with the call's result and the lease as last renewed.
+ * stops renewing and reports it to `onLost`; one that throws (a database error) is tried again at
+ * the next tick until the lease has run out, then counts as lost too (another process may take the
+ * call over from then on). Resolves with the call's result and the lease as last renewed.
  * @example const { result, lease } = await withCallLease(claimedUntil, (from, to) => repo.renewClaim(id, from, to), () => provider.refund(amount))
  */
 export async function withCallLease<T>(
@@ -90,7 +91,9 @@ export async function withCallLease<T>(
           else onLost?.();
         },
         () => {
-          if (!done) tick();
+          if (done) return;
+          if (Date.now() < Date.parse(held)) tick();
+          else onLost?.();
         },
       );
     }, CALL_LEASE_RENEW_MS);

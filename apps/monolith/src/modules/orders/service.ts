@@ -14,7 +14,7 @@ import type { EventBus } from '../../shared/events';
 import { nowIso } from '../../shared/events';
 import { shareTransaction } from '../../shared/transaction';
 import type { Catalog } from '../catalog';
-import type { Payments } from '../payments';
+import type { OpenedCharge, Payments } from '../payments';
 import type { ShippingSeam } from '../shipping';
 import type { OrdersTables } from './tables';
 
@@ -179,15 +179,14 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
 
   /**
    * Takes payment for a PENDING order in the background; resolves with the settled order.
-   * `paymentId`: the charge was already opened in the order's own transaction (a new order);
+   * `opened`: the charge was already opened in the order's own transaction (a new order);
    * without it (an order resumed after a restart) the charge is opened here first.
    */
-  function process(order: Order, token: PaymentToken, paymentId?: string): Promise<Order | undefined> {
+  function process(order: Order, token: PaymentToken, opened?: OpenedCharge): Promise<Order | undefined> {
     let answered: Charge | undefined;
     const run = (async () => {
       try {
-        const charge =
-          paymentId === undefined ? await payments.attempt(order.id, token, order.totalCents) : await payments.send(paymentId, token, order.totalCents);
+        const charge = opened === undefined ? await payments.attempt(order.id, token, order.totalCents) : await payments.send(opened, token, order.totalCents);
         if (charge === 'DUPLICATE') return undefined;
         answered = charge;
         return await settle(order, charge.outcome, charge);
@@ -328,7 +327,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
       const id = newId('ord');
       const now = nowIso();
       let pending: Order | undefined;
-      let paymentId: string | undefined;
+      let opened: OpenedCharge | undefined;
       try {
         await db.transaction().execute(async (trx) => {
           // The key first, before any stock is touched: a concurrent request with the same key
@@ -353,7 +352,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
           });
           await insertItemsOf(items.length).execute(trx, rows);
           // The charge row commits with the order: one commit for both (see payments.openCharge).
-          paymentId = await payments.openCharge(trx, id, totalCents);
+          opened = await payments.openCharge(trx, id, totalCents);
           pending = pendingOrder({ id, customerId, items, totalCents, now });
         });
       } catch (error) {
@@ -366,7 +365,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
         throw error;
       }
       if (pending === undefined) throw new AppError('internal-error', 'order transaction finished without an order');
-      const running = process(pending, body.payment.token, paymentId);
+      const running = process(pending, body.payment.token, opened);
       if (!options.waitSeconds) return { order: pending, replayed: false };
       const deadline = Date.now() + options.waitSeconds * 1000;
       // The settled order comes back from memory. Without it (a settle that failed and leaves the
@@ -433,8 +432,10 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
     /**
      * After a restart: finishes orders left PENDING. An order whose charge was never opened (one
      * written before charges were opened in the order's own transaction) is charged now; one whose
-     * charge was open or in flight when the process died is rejected as a provider error (the
-     * simulated provider cannot be asked), and confirmed orders without a shipment (written
+     * charge was open or in flight when its process died is rejected as a provider error (the
+     * simulated provider cannot be asked) once the call's lease lapsed (at most CALL_LEASE_MS
+     * after the death): a lease still renewed is a live process's (another replica on the same
+     * PostgreSQL, the pod a rolling update is replacing), and its order is left to it. Confirmed orders without a shipment (written
      * before shipments committed with the confirmation) get it now. Refunds recorded by a cancel that crashed before
      * reaching the provider are sent, and cancelled orders whose shipment is still active (cancelled
      * before shipments were cancelled in the same commit) get it cancelled.
@@ -450,15 +451,28 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
           .where('created_at', '<', startedAt)
           .execute()
       ).filter((row) => !inFlight.has(row.id));
+      let resumed = 0;
       await eachBounded(pending, RESUME_CONCURRENCY, async (row) => {
         const order = await load(row.id);
         if (!order || order.status !== 'PENDING') return;
-        const status = await payments.chargeStatus(row.id);
-        if (status === undefined) await process(order, row.payment_token as PaymentToken);
-        else {
-          if (status === 'PENDING') await payments.abandonCharge(row.id);
-          await settle(order, status === 'PENDING' ? 'FAILED' : (status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
+        const call = await payments.chargeCall(row.id);
+        if (call === undefined) {
+          resumed++;
+          await process(order, row.payment_token as PaymentToken);
+          return;
         }
+        if (call.status === 'PENDING') {
+          // A lease that had not lapsed yet: wait it out; renewed meanwhile, its process is alive.
+          const left = call.claimedUntil === null ? -1 : Date.parse(call.claimedUntil) - Date.now();
+          if (left >= 0) {
+            await sleep(left + 10);
+            const again = await payments.chargeCall(row.id);
+            if (again?.status !== 'PENDING' || again.claimedUntil !== call.claimedUntil) return;
+          }
+          if (!(await payments.abandonLapsedCharge(row.id, call.claimedUntil))) return;
+        }
+        resumed++;
+        await settle(order, call.status === 'PENDING' ? 'FAILED' : (call.status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));
       });
       // Shipments are shipping's: ask it which orders it has not heard about, never join its table.
       const confirmed = await db.selectFrom('orders').select(['id', 'customer_id', 'total_cents']).where('status', '=', 'CONFIRMED').execute();
@@ -469,7 +483,10 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
         await db.transaction().execute((trx) => shipping.createIn(shareTransaction(trx), event));
         await events.publish(event);
       }
-      await payments.completeRefunds(undefined, startedAt);
+      // Refunds a dead process was sending: once their leases lapsed (a live process's are renewed, and stay its own).
+      const leasesEnd = await payments.refundLeasesOfEarlierProcessesEnd(startedAt);
+      if (leasesEnd !== undefined) await sleep(Math.max(0, leasesEnd - Date.now()) + 10);
+      await payments.completeRefunds();
       const cancelled = await db.selectFrom('orders').select(['id', 'customer_id']).where('status', '=', 'CANCELLED').execute();
       const stillShipping = new Set(await shipping.stillShipping(cancelled.map((r) => r.id)));
       for (const row of cancelled) {
@@ -478,7 +495,7 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
         await db.transaction().execute((trx) => shipping.cancelIn(shareTransaction(trx), event));
         await events.publish(event);
       }
-      return pending.length;
+      return resumed;
     },
 
     /**

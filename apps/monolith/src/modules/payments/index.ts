@@ -1,5 +1,5 @@
 /** Payments module: the only entry other modules may import. */
 export { createPayments } from './service';
-export type { Payments, ProviderSettings } from './service';
+export type { OpenedCharge, Payments, ProviderSettings } from './service';
 export type { PaymentsTables } from './tables';
 export { paymentsAdminRoutes } from './routes';

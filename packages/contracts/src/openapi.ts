@@ -127,8 +127,9 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
             {
               name: 'Idempotency-Key',
               in: 'header',
-              schema: { type: 'string', maxLength: LIMITS.maxIdempotencyKeyLength },
-              description: 'A retry with the same key returns the first order (200) and never charges twice.',
+              schema: { type: 'string', minLength: 1, maxLength: LIMITS.maxIdempotencyKeyLength, pattern: '^[\\x20-\\x7E]+$' },
+              description:
+                'A retry with the same key returns the first order (200) and never charges twice. Printable ASCII (a UUID, say); any other byte is refused with 422 validation-failed.',
             },
             { name: 'Prefer', in: 'header', schema: { type: 'string', example: 'wait=5' } },
           ],

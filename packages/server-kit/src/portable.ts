@@ -321,11 +321,20 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, code: 'v
 /** Longest Idempotency-Key accepted (the contract's limit). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = LIMITS.maxIdempotencyKeyLength;
 
-/** The request's Idempotency-Key, or undefined; 422 when it is empty or longer than the limit. */
+/**
+ * An Idempotency-Key as the contract accepts it: 1 to 200 printable ASCII characters (a UUID,
+ * say; the IETF draft makes it a structured-field string). Bytes beyond ASCII are refused rather
+ * than read: Node reads a header byte by byte (Latin-1) and workerd as UTF-8, replacing invalid
+ * sequences with U+FFFD, so one key would be two lengths, and distinct keys one, depending on the
+ * topology.
+ */
+const IDEMPOTENCY_KEY = new RegExp(`^[\\x20-\\x7e]{1,${LIMITS.maxIdempotencyKeyLength}}$`);
+
+/** The request's Idempotency-Key, or undefined; 422 when it is empty, too long or not printable ASCII. */
 export function readIdempotencyKey(c: Context): string | undefined {
   const key = c.req.header('idempotency-key');
-  if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-    const message = `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    const message = `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`;
     throw new AppError('validation-failed', `Idempotency-Key ${message}`, { errors: [{ path: 'header.Idempotency-Key', message }] });
   }
   return key;

@@ -180,6 +180,14 @@ const cases: BadInputCase[] = [
     send: (ctx, c, sku) => ctx.placeRaw(c, [{ sku, quantity: 1 }], { idempotencyKey: 'k'.repeat(500) }),
     status: [400, 422],
   },
+  {
+    // A byte beyond ASCII (here 0xE9) reads as "é" to Node and as U+FFFD to workerd: two topologies,
+    // two keys, and distinct keys that collide. Refused everywhere instead.
+    name: 'bad-input.idempotency-key-not-ascii',
+    send: (ctx, c, sku) => ctx.placeRaw(c, [{ sku, quantity: 1 }], { idempotencyKey: 'k\u00e9\u00e9' }),
+    status: 422,
+    code: 'validation-failed',
+  },
 ];
 
 /**

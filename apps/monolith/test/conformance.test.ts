@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
-import type { ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { conformanceChecks } from '@archbench/contracts/conformance';
 import type { ConformanceCheck } from '@archbench/contracts/conformance';
 import { createLogger } from '@archbench/observability/logging';
+import { listen } from '@archbench/server-kit/serve';
 import { createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
 import type { TestDatabase } from '@archbench/server-kit/testing';
 import { createApp } from '../src/app';
@@ -45,17 +44,15 @@ async function startMonolith(databaseUrl?: string): Promise<RunningMonolith> {
   const database = await openMonolithDatabase(env);
   const { app, catalog, orders } = createApp({ env, db: database.db, logger });
   await catalog.seed();
-  let server: ServerType | undefined;
-  const port = await new Promise<number>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
-  });
+  // As main.ts serves it (serveWithShutdown without the signal handling).
+  const { server, port } = await listen(app, { port: 0, host: '127.0.0.1' });
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     authSecret,
     async stop() {
       await new Promise<void>((resolve) => {
-        server?.close(() => resolve());
-        (server as unknown as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
+        server.close(() => resolve());
+        server.closeAllConnections();
       });
       await orders.drain();
       await database.close();

@@ -36,6 +36,7 @@ const orderId = { name: 'id', in: 'path', required: true, schema: { type: 'strin
 const bearer = [{ bearerAuth: [] }];
 const common = {
   '401': problem('Missing, forged or expired token'),
+  '431': problem('Request line and headers over 16 KiB (headers-too-large)'),
   '503': problem('Overloaded; retry after the Retry-After header'),
 };
 
@@ -138,7 +139,7 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
             '200': json('Order', 'Idempotent replay: the order first created with this key'),
             '201': json('Order', 'The order reached a terminal status while waiting'),
             '202': json('Order', 'The order is accepted and still PENDING'),
-            '400': problem('Malformed JSON'),
+            '400': problem('Malformed JSON, or a control character in a header value (malformed-request)'),
             ...common,
             '409': problem('Insufficient stock, or a request with the same Idempotency-Key is in progress'),
             '413': problem('Body too large'),

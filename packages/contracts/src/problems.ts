@@ -7,6 +7,8 @@ export const PROBLEM_BASE = 'https://archbench.dev/problems/';
 export const PROBLEM_CODES = {
   'malformed-json': 400,
   'invalid-query': 400,
+  /** A request HTTP cannot take as it is: a control character in a header value, say. */
+  'malformed-request': 400,
   unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
@@ -16,6 +18,8 @@ export const PROBLEM_CODES = {
   'idempotency-in-progress': 409,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  /** The request line and headers together are over 16 KiB (Node's limit, held in every topology). */
+  'headers-too-large': 431,
   'validation-failed': 422,
   'unknown-sku': 422,
   'idempotency-key-reused': 422,

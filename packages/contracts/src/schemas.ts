@@ -17,6 +17,8 @@ export const LIMITS = {
   maxWaitSeconds: 30,
   /** Longest `Idempotency-Key` header accepted, in characters; longer keys get 422. */
   maxIdempotencyKeyLength: 200,
+  /** Largest request line plus headers, in bytes (Node's default); larger get 431 headers-too-large. */
+  maxHeaderBytes: 16 * 1024,
 } as const;
 
 export const Sku = z

@@ -23,6 +23,7 @@ export function classifyError(error: unknown): Classification {
 const TITLES: Partial<Record<ProblemCode, string>> = {
   'malformed-json': 'Malformed JSON',
   'invalid-query': 'Invalid query parameters',
+  'malformed-request': 'Malformed request',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   'not-found': 'Not found',
@@ -31,6 +32,7 @@ const TITLES: Partial<Record<ProblemCode, string>> = {
   'idempotency-in-progress': 'A request with this Idempotency-Key is in progress',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
+  'headers-too-large': 'Request header fields too large',
   'validation-failed': 'Validation failed',
   'unknown-sku': 'Unknown SKU',
   'idempotency-key-reused': 'Idempotency-Key reused with a different request',

@@ -318,6 +318,31 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, code: 'v
   return result.data;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/;
+const utf8 = new TextEncoder();
+
+/**
+ * The header rules that node's HTTP parser holds the Node topologies to (see `answerUnparsable`
+ * in ./serve), for a runtime that does not (workerd): the request line and headers at most
+ * LIMITS.maxHeaderBytes, counted as they travel (`METHOD target HTTP/1.1` and one `name: value`
+ * line each), else 431 `headers-too-large`; no control character but tab in a header value, else
+ * 400 `malformed-request`. So a request refused by one topology is refused by all, with the same
+ * problem. Not for Node servers: their parser has refused such requests already.
+ */
+export function nodeHeaderRules(): MiddlewareHandler {
+  return async function headerRules(c, next) {
+    const url = new URL(c.req.url);
+    let bytes = c.req.method.length + utf8.encode(url.pathname + url.search).length + 12;
+    for (const [name, value] of c.req.raw.headers) {
+      if (CONTROL_CHARACTER.test(value)) throw new AppError('malformed-request', `the ${name} header holds a control character`);
+      bytes += name.length + utf8.encode(value).length + 4;
+    }
+    if (bytes > LIMITS.maxHeaderBytes) throw new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`);
+    await next();
+  };
+}
+
 /** Longest Idempotency-Key accepted (the contract's limit). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = LIMITS.maxIdempotencyKeyLength;
 

@@ -1,5 +1,10 @@
 import { serve } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { PROBLEM_CONTENT_TYPE } from '@archbench/contracts/problems';
+import { LIMITS } from '@archbench/contracts/schemas';
+import { AppError } from '@archbench/domain/errors';
+import { toProblem } from '@archbench/observability/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { DeferredHeadersResponse } from '@archbench/observability/node-response';
 
@@ -14,18 +19,42 @@ export interface ServeOptions {
 }
 
 /**
+ * Answers a request node's HTTP parser refused before the app saw it, as the app answers bad
+ * input (problem+json), so every topology answers it alike (workerd hands such requests to the
+ * serverless app, which refuses them with the same problems): headers over
+ * LIMITS.maxHeaderBytes → 431 `headers-too-large`, anything else unparsable (a control character
+ * in a header value) → 400 `malformed-request`. Node's own answer was the same status with no
+ * body. A request that timed out keeps node's 408; a reset connection is just closed.
+ */
+export function answerUnparsable(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const problem = toProblem(
+    tooLarge
+      ? new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`)
+      : new AppError('malformed-request', 'the request is not valid HTTP (a control character in a header value, say)'),
+  );
+  const body = JSON.stringify(problem.body);
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
  * Serves a Hono app on node:http with graceful shutdown: on SIGTERM/SIGINT it stops accepting,
  * lets in-flight requests finish (bounded), runs `onShutdown`, then exits.
  * Resolves with the bound port once listening.
  */
 export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fetch'] }, options: ServeOptions): Promise<number> {
-  return new Promise((resolve) => {
-    // DeferredHeadersResponse: headers set by middleware are written with the handler's in one writeHead.
-    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host, serverOptions: { ServerResponse: DeferredHeadersResponse } }, (info) =>
-      resolve(info.port),
-    );
-    // Longer than common client/proxy idle timeouts, so keep-alive sockets are closed by the client side.
-    (server as HttpServer).keepAliveTimeout = 65_000;
+  return listen(app, options).then(({ server, port }) => {
     let closing = false;
     const shutdown = (signal: string) => {
       if (closing) return;
@@ -52,5 +81,26 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
     process.once('SIGINT', () => shutdown('SIGINT'));
     // Started by a supervisor with an IPC channel (@archbench/topologies): stop when it goes away, even after a SIGKILL.
     if (process.send) process.once('disconnect', () => shutdown('supervisor gone'));
+    return port;
+  });
+}
+
+/**
+ * Serves a Hono app on node:http as every Node topology does, without serveWithShutdown's signal
+ * handling (tests): headers set by middleware written in one writeHead (DeferredHeadersResponse),
+ * a keep-alive timeout longer than common client and proxy idle timeouts (so the client side
+ * closes idle sockets), and requests the parser refuses answered as problems (answerUnparsable).
+ * Resolves once listening.
+ */
+export function listen(
+  app: { fetch: Parameters<typeof serve>[0]['fetch'] },
+  options: { port: number; host: string },
+): Promise<{ server: HttpServer; port: number }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host, serverOptions: { ServerResponse: DeferredHeadersResponse } }, (info) =>
+      resolve({ server: server as HttpServer, port: info.port }),
+    ) as HttpServer;
+    server.keepAliveTimeout = 65_000;
+    server.on('clientError', answerUnparsable);
   });
 }

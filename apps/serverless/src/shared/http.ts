@@ -4,4 +4,4 @@
  * the error model only; its Node part loads prom-client, pino and OpenTelemetry's Node context
  * manager, none of which load on workerd), so workerd and the Node servers run the same code.
  */
-export { placedOrderResponse, publicEdge, readCursor, readIdempotencyKey, readJson, validate } from '@archbench/server-kit/portable';
+export { nodeHeaderRules, placedOrderResponse, publicEdge, readCursor, readIdempotencyKey, readJson, validate } from '@archbench/server-kit/portable';

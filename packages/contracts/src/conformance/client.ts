@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { connect as connectTcp } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { mintToken } from '../tokens';
 import type { Role } from '../tokens';
 
@@ -76,6 +78,66 @@ export class ApiClient {
 
   post(path: string, options?: RequestOptions) {
     return this.request('POST', path, options);
+  }
+
+  /**
+   * Sends one HTTP/1.1 request byte for byte over its own connection, header values as Latin-1:
+   * for what fetch refuses to send (a control character in a header value) but a server must
+   * still answer. The connection closes after the answer.
+   */
+  async requestBytes(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; token?: string; body?: string; timeoutMs?: number } = {},
+  ): Promise<ApiResponse> {
+    const url = new URL(this.url(path));
+    const body = Buffer.from(options.body ?? '', 'utf8');
+    const headers: Record<string, string> = {
+      host: url.host,
+      accept: 'application/json, application/problem+json',
+      connection: 'close',
+      'content-length': String(body.length),
+      ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    };
+    const head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n${Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('')}\r\n`;
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const socket = url.protocol === 'https:' ? connectTls({ host: url.hostname, port, servername: url.hostname }) : connectTcp({ host: url.hostname, port });
+      const chunks: Buffer[] = [];
+      socket.setTimeout(options.timeoutMs ?? 30_000, () => socket.destroy(new Error('timed out')));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', (error) => reject(new Error(`${method} ${path}: request failed: ${error.message}`)));
+      socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+    });
+    const split = received.indexOf('\r\n\r\n');
+    const lines = received
+      .subarray(0, split < 0 ? received.length : split)
+      .toString('latin1')
+      .split('\r\n');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1]);
+    if (!Number.isInteger(status)) throw new Error(`${method} ${path}: not an HTTP answer: ${JSON.stringify(lines[0]?.slice(0, 80))}`);
+    const responseHeaders = new Headers();
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon > 0) responseHeaders.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    }
+    let rest = split < 0 ? Buffer.alloc(0) : received.subarray(split + 4);
+    if (/chunked/i.test(responseHeaders.get('transfer-encoding') ?? '')) {
+      const parts: Buffer[] = [];
+      for (;;) {
+        const end = rest.indexOf('\r\n');
+        const size = parseInt(rest.subarray(0, end).toString('latin1'), 16);
+        if (!(size > 0)) break;
+        parts.push(rest.subarray(end + 2, end + 2 + size));
+        rest = rest.subarray(end + 2 + size + 2);
+      }
+      rest = Buffer.concat(parts);
+    }
+    return { method, path, status, headers: responseHeaders, text: rest.toString('utf8') };
   }
 
   /** Mints a token signed with the suite's secret. */

@@ -4,7 +4,7 @@ import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import type { ApiBindings } from '../../shared/bindings';
 import { listVar, numberVar } from '../../shared/bindings';
-import { publicEdge } from '../../shared/http';
+import { nodeHeaderRules, publicEdge } from '../../shared/http';
 import { createLogger } from '../../shared/log';
 import type { WorkerMetrics } from '../../shared/metrics';
 import { observeWorker, peerSnapshot } from '../../shared/observe';
@@ -49,6 +49,8 @@ export function createApp({ service, metrics, corsOrigins }: AppDeps) {
       },
     },
     [
+      // What node's HTTP parser refuses before a Node topology's app runs (workerd lets it through).
+      nodeHeaderRules(),
       // The limit is a var, known from the request's env; the count is per isolate, as per Node process.
       // Security headers, CORS (one exposed-headers list), body limit and overload guard: the same edge as the Node servers.
       async (c, next) => {

@@ -188,6 +188,20 @@ const cases: BadInputCase[] = [
     status: 422,
     code: 'validation-failed',
   },
+  {
+    // Node's HTTP parser refuses these before the app runs; workerd does not: both must answer alike.
+    name: 'bad-input.headers-too-large',
+    send: (ctx, c, sku) => raw(ctx, c, JSON.stringify(order(sku)), { ...JSON_TYPE, 'x-padding': 'a'.repeat(LIMITS.maxHeaderBytes + 600) }),
+    status: 431,
+    code: 'headers-too-large',
+  },
+  {
+    name: 'bad-input.control-character-in-header',
+    send: (ctx, c, sku) =>
+      ctx.api.requestBytes('POST', '/orders', { token: c.token, headers: { ...JSON_TYPE, 'idempotency-key': 'a\u007fb' }, body: JSON.stringify(order(sku)) }),
+    status: 400,
+    code: 'malformed-request',
+  },
 ];
 
 /**

@@ -78,7 +78,7 @@ function componentSchemas(): Record<string, unknown> {
 }
 
 /**
- * Builds the OpenAPI 3.1 document of the public API; both apps serve it at `/openapi.json`.
+ * Builds the OpenAPI 3.1 document of the public API; every topology serves it at `/openapi.json`.
  * @example app.get('/openapi.json', (c) => c.json(buildOpenApiDocument({ title: 'monolith' })))
  */
 export function buildOpenApiDocument(options: { title?: string; version?: string; serverUrl?: string } = {}) {
@@ -87,7 +87,8 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
     info: {
       title: options.title ?? 'archbench order API',
       version: options.version ?? '1.0.0',
-      description: 'The order-processing API that both archbench reference apps (modular monolith and microservices) implement identically.',
+      description:
+        'The order-processing API that every archbench reference app (modular monolith, microservices, hybrid, serverless) implements identically.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     components: {

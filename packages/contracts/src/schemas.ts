@@ -37,8 +37,16 @@ export const Product = z
   .meta({ id: 'Product' });
 export type Product = z.infer<typeof Product>;
 
+const PAGE_SIZE_MESSAGE = `must be a whole number from 1 to ${LIMITS.maxPageSize}`;
+
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(LIMITS.maxPageSize).default(LIMITS.defaultPageSize),
+  // Digits only from a query string: `0x10`, `1e1`, `1.0` and an empty value are refused, not read as numbers.
+  limit: z
+    .preprocess(
+      (value) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value),
+      z.number({ error: PAGE_SIZE_MESSAGE }).int(PAGE_SIZE_MESSAGE).min(1, PAGE_SIZE_MESSAGE).max(LIMITS.maxPageSize, PAGE_SIZE_MESSAGE),
+    )
+    .default(LIMITS.defaultPageSize),
   cursor: z.string().max(200).optional(),
 });
 export type PageQuery = z.infer<typeof PageQuery>;
@@ -151,7 +159,10 @@ export type PaymentRecord = z.infer<typeof PaymentRecord>;
 export const PaymentList = z.object({ items: z.array(PaymentRecord) }).meta({ id: 'PaymentList' });
 export type PaymentList = z.infer<typeof PaymentList>;
 
-export const RestockRequest = z.strictObject({ quantity: z.number().int().min(1).max(1_000_000) }).meta({ id: 'RestockRequest' });
+const RESTOCK_MESSAGE = 'must be a whole number from 1 to 1000000';
+export const RestockRequest = z
+  .strictObject({ quantity: z.number({ error: RESTOCK_MESSAGE }).int(RESTOCK_MESSAGE).min(1, RESTOCK_MESSAGE).max(1_000_000, RESTOCK_MESSAGE) })
+  .meta({ id: 'RestockRequest' });
 export type RestockRequest = z.infer<typeof RestockRequest>;
 
 export const SeedResult = z.object({ products: z.number().int() }).meta({ id: 'SeedResult' });

@@ -54,7 +54,7 @@ export const productChecks: CheckDefinition[] = [
   {
     name: 'products.bad-limit',
     async run({ api }) {
-      for (const limit of ['0', '101', 'abc', '-1', '1.5']) {
+      for (const limit of ['0', '101', 'abc', '-1', '1.5', '1.0', '0x10', '1e1', '']) {
         expectProblem(await api.get(`/products?limit=${limit}`), 400, { code: 'invalid-query' });
       }
     },

@@ -87,8 +87,7 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
     info: {
       title: options.title ?? 'archbench order API',
       version: options.version ?? '1.0.0',
-      description:
-        'The order-processing API that every archbench reference app (modular monolith, microservices, hybrid, serverless) implements identically.',
+      description: 'The order-processing API that every archbench reference app (modular monolith, microservices, hybrid, serverless) implements identically.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     components: {

@@ -54,7 +54,17 @@ export const paginationChecks: CheckDefinition[] = [
     name: 'orders.bad-query',
     async run(ctx) {
       const customer = ctx.api.newCustomer('badq');
-      for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=0x10', 'limit=', 'status=SHIPPED', 'status=pending', 'cursor=!!!', `cursor=${'x'.repeat(300)}`]) {
+      for (const query of [
+        'limit=0',
+        'limit=101',
+        'limit=abc',
+        'limit=0x10',
+        'limit=',
+        'status=SHIPPED',
+        'status=pending',
+        'cursor=!!!',
+        `cursor=${'x'.repeat(300)}`,
+      ]) {
         expectProblem(await ctx.api.get(`/orders?${query}`, { token: customer.token }), 400, { code: 'invalid-query' });
       }
     },

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@archbench/observability/logging';
@@ -35,7 +36,7 @@ describe.skipIf(skip)('payments: two processes on one PostgreSQL', () => {
 
   /** One payments process: its own pool and its own in-flight calls, the provider answering after `latencyMs`. */
   async function paymentsProcess(name: string, latencyMs: number) {
-    const database = openDatabase<PaymentsTables>({ databaseUrl: testDatabase.url, poolSize: 2 });
+    const database = openDatabase<PaymentsTables>({ databaseUrl: testDatabase.url, dataDir: tmpdir(), fileName: 'payments.db', poolSize: 2 });
     databases.push(database);
     if (databases.length === 1) await migrate(database.db, migrations);
     const service = createPayments({
@@ -68,7 +69,7 @@ describe.skipIf(skip)('payments: two processes on one PostgreSQL', () => {
   it('a copy of a refund that reaches the other process while the provider answers slowly refunds once', async () => {
     const a = await paymentsProcess('a', 0);
     const b = await paymentsProcess('b', 0);
-    expect((await a.service.handle(charge('o2'))).outcome).toBe('SUCCEEDED');
+    expect((await a.service.charge(charge('o2'))).outcome).toBe('SUCCEEDED');
     a.service.configureProvider({ latencyMs: 3500 });
     b.service.configureProvider({ latencyMs: 3500 });
     const first = a.service.handle(refund('o2'));
@@ -82,7 +83,7 @@ describe.skipIf(skip)('payments: two processes on one PostgreSQL', () => {
 
   it("takes over a dead process's calls once their lease lapses: its refund is made, its charge settled FAILED without a call", async () => {
     const b = await paymentsProcess('b', 0);
-    expect((await b.service.handle(charge('o3'))).outcome).toBe('SUCCEEDED');
+    expect((await b.service.charge(charge('o3'))).outcome).toBe('SUCCEEDED');
     calls.length = 0;
     // What a process that died mid-call leaves: PENDING rows whose lease it stopped renewing.
     const repo = createPaymentsRepository(b.database.db);
@@ -98,7 +99,7 @@ describe.skipIf(skip)('payments: two processes on one PostgreSQL', () => {
   it('a refund the provider failed is given back at once: a copy in the other process makes it without waiting for a lease', async () => {
     const a = await paymentsProcess('a', 0);
     const b = await paymentsProcess('b', 0);
-    expect((await a.service.handle(charge('o5'))).outcome).toBe('SUCCEEDED');
+    expect((await a.service.charge(charge('o5'))).outcome).toBe('SUCCEEDED');
     a.service.configureProvider({ failureRate: 1 });
     await expect(a.service.handle(refund('o5'))).rejects.toThrow('refund of o5 ended FAILED; it will be retried');
     const started = Date.now();

@@ -282,14 +282,20 @@ function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
 }
 
 /**
- * Reads a JSON request body: 415 unless the content type is JSON, 413 past the size limit
- * (checked on the bytes actually read, not only Content-Length), 400 for malformed JSON (deeply
- * nested input included), 422 with field errors when the schema rejects it.
+ * Reads a JSON request body: 415 unless the content type is JSON and the body is not encoded
+ * (a `Content-Encoding` other than identity: no topology decodes one, so a gzip body would read
+ * as malformed JSON and a plain body labelled gzip as valid), 413 past the size limit (checked
+ * on the bytes actually read, not only Content-Length), 400 for malformed JSON (deeply nested
+ * input included), 422 with field errors when the schema rejects it.
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number = LIMITS.maxBodyBytes): Promise<z.infer<S>> {
   const type = c.req.header('content-type') ?? '';
   if (!JSON_TYPE.test(type)) {
     throw new AppError('unsupported-media-type', `expected Content-Type: application/json, got ${type ? JSON.stringify(type.slice(0, 100)) : 'none'}`);
+  }
+  const encoding = c.req.header('content-encoding');
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new AppError('unsupported-media-type', `request bodies are read as sent: Content-Encoding ${JSON.stringify(encoding.slice(0, 100))} is not accepted`);
   }
   const buffer = await readBody(c, maxBytes);
   if (buffer.byteLength > maxBytes) {

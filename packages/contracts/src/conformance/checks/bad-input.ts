@@ -189,6 +189,13 @@ const cases: BadInputCase[] = [
     code: 'validation-failed',
   },
   {
+    // No topology decodes a request body: an encoded one is refused, not read as malformed (or as plain) JSON.
+    name: 'bad-input.content-encoding',
+    send: (ctx, c, sku) => raw(ctx, c, JSON.stringify(order(sku)), { ...JSON_TYPE, 'content-encoding': 'gzip' }),
+    status: 415,
+    code: 'unsupported-media-type',
+  },
+  {
     // Node's HTTP parser refuses these before the app runs; workerd does not: both must answer alike.
     name: 'bad-input.headers-too-large',
     send: (ctx, c, sku) => raw(ctx, c, JSON.stringify(order(sku)), { ...JSON_TYPE, 'x-padding': 'a'.repeat(LIMITS.maxHeaderBytes + 600) }),

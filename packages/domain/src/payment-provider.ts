@@ -23,8 +23,9 @@ export type ChargeOutcome = 'SUCCEEDED' | 'DECLINED' | 'FAILED';
 export const MAX_PROVIDER_LATENCY_MS = 120_000;
 
 /**
- * How long a refund's claim (its row's `claimed_until`) keeps any other attempt from calling the
- * provider for it: longer than the slowest refund call the provider switch allows, so only a
+ * Serverless: how long a refund's claim (its row's `claimed_until`) keeps any other attempt from
+ * calling the provider for it (the Node apps hold renewed call leases instead, see
+ * CALL_LEASE_MS): longer than the slowest refund call the provider switch allows, so only a
  * claim whose process died expires while its call could still be running. A crash after the
  * provider refunded but before the row says so still means a second refund once the claim
  * expires: the simulated provider takes no idempotency key (a real integration passes the row id).

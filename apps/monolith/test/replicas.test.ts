@@ -78,9 +78,9 @@ describe.skipIf(skip)('two monoliths on one PostgreSQL (a rolling update)', () =
     return testDatabase.url;
   }
 
-  it("the new process's startup recovery leaves an order whose charge the old one is still making (3.5 s, past one lease) to it", async () => {
+  it("the new process's startup recovery leaves an order whose charge the old one is still making (10.5 s, past one lease) to it", async () => {
     const url = await database();
-    const old = await boot(url, new PaymentProvider({ latencyMs: 3500 }));
+    const old = await boot(url, new PaymentProvider({ latencyMs: 10_500 }));
     const placed = await old.call<Order>('/orders', {
       method: 'POST',
       body: JSON.stringify({ items: [{ sku: 'SKU-0071', quantity: 1 }], payment: { token: 'tok_ok' } }),
@@ -92,7 +92,7 @@ describe.skipIf(skip)('two monoliths on one PostgreSQL (a rolling update)', () =
     const order = (await old.call<Order>(`/orders/${placed.body.id}`, { headers: { prefer: 'wait=10' } })).body;
     expect(order).toMatchObject({ status: 'CONFIRMED', paymentStatus: 'CAPTURED' });
     expect(await fresh.paymentsOf(order.id)).toEqual(['charge:SUCCEEDED']);
-  }, 20_000);
+  }, 30_000);
 
   it("the new process's startup recovery leaves a refund the old one is sending to it: the provider is asked once", async () => {
     const url = await database();
@@ -109,11 +109,11 @@ describe.skipIf(skip)('two monoliths on one PostgreSQL (a rolling update)', () =
     const freshProvider = new GatedRefunds();
     freshProvider.open();
     const fresh = await boot(url, freshProvider);
-    await fresh.orders.resume(); // waits out the leases of refunds started before it (about 3 s)
+    await fresh.orders.resume(); // waits out the leases of refunds started before it (up to 10 s)
     await sleep(500);
     oldProvider.open();
     expect((await cancel).body).toMatchObject({ status: 'CANCELLED', paymentStatus: 'REFUNDED' });
     expect([oldProvider.refundCalls, freshProvider.refundCalls]).toEqual([1, 0]);
     expect(await fresh.paymentsOf(placed.body.id)).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
-  }, 20_000);
+  }, 30_000);
 });

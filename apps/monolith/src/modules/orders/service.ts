@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { CreateOrderRequest, Order, OrderStatus, PaymentToken, RejectionReason } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
+import { CALL_LEASE_MS } from '@archbench/domain/payment-provider';
 import { canCancel, isTerminal, orderFromRows, ordersFromRows, orderTotal, pendingOrder, requestHash } from '@archbench/domain/orders';
 import { AppError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
@@ -452,24 +453,28 @@ export function createOrders({ db, catalog, payments, shipping, events, logger, 
           .execute()
       ).filter((row) => !inFlight.has(row.id));
       let resumed = 0;
+      // The charges' leases as they were: wait once, for the latest one live to run out (at most
+      // CALL_LEASE_MS), then take the charges whose lease still reads the same, lapsed: a lease
+      // renewed meanwhile is a live process's, and so is its order.
+      const calls = new Map<string, Awaited<ReturnType<Payments['chargeCall']>>>();
+      await eachBounded(pending, RESUME_CONCURRENCY, async (row) => void calls.set(row.id, await payments.chargeCall(row.id)));
+      const liveUntil = [...calls.values()].reduce((latest, call) => {
+        const until = call?.status === 'PENDING' && call.claimedUntil !== null ? Date.parse(call.claimedUntil) : 0;
+        return Math.max(latest, until);
+      }, 0);
+      if (liveUntil >= Date.now()) await sleep(Math.min(liveUntil - Date.now(), CALL_LEASE_MS) + 10);
       await eachBounded(pending, RESUME_CONCURRENCY, async (row) => {
         const order = await load(row.id);
         if (!order || order.status !== 'PENDING') return;
-        const call = await payments.chargeCall(row.id);
+        const call = calls.get(row.id);
         if (call === undefined) {
           resumed++;
           await process(order, row.payment_token as PaymentToken);
           return;
         }
         if (call.status === 'PENDING') {
-          // A lease that had not lapsed yet: wait it out; renewed meanwhile, its process is alive.
-          const left = call.claimedUntil === null ? -1 : Date.parse(call.claimedUntil) - Date.now();
-          if (left >= 0) {
-            await sleep(left + 10);
-            const again = await payments.chargeCall(row.id);
-            if (again?.status !== 'PENDING' || again.claimedUntil !== call.claimedUntil) return;
-          }
-          if (!(await payments.abandonLapsedCharge(row.id, call.claimedUntil))) return;
+          if (call.claimedUntil !== null && Date.parse(call.claimedUntil) >= Date.now()) return; // still held
+          if (!(await payments.abandonLapsedCharge(row.id, call.claimedUntil))) return; // renewed meanwhile, or settled
         }
         resumed++;
         await settle(order, call.status === 'PENDING' ? 'FAILED' : (call.status as 'SUCCEEDED' | 'DECLINED' | 'FAILED'));

@@ -143,7 +143,7 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
             ...common,
             '409': problem('Insufficient stock, or a request with the same Idempotency-Key is in progress'),
             '413': problem('Body too large'),
-            '415': problem('Content type is not application/json'),
+            '415': problem('Content type is not application/json, or the body has a Content-Encoding'),
             '422': problem('Validation failed, unknown SKU, or Idempotency-Key reused with another body'),
           },
         },

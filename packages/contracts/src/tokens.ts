@@ -55,6 +55,8 @@ export function mintToken(secret: string, options: MintTokenOptions): string {
 
 export type VerifyResult = { ok: true; claims: TokenClaims } | { ok: false; reason: string };
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Verifies signature, algorithm, expiry and claim shapes.
  * @example verifyToken(token, 's3cret') // { ok: true, claims: { sub: 'cust-1', ... } }
@@ -80,6 +82,10 @@ export function verifyToken(token: string, secret: string, nowSeconds = Date.now
   const c = claims as Partial<TokenClaims> | null;
   if (!c || typeof c.sub !== 'string' || c.sub.length === 0 || c.sub.length > 200) {
     return { ok: false, reason: 'sub claim missing' };
+  }
+  // A lone surrogate (a JSON `\ud800` escape) is no text: it cannot be stored, logged or passed on as UTF-8.
+  if (LONE_SURROGATE.test(c.sub)) {
+    return { ok: false, reason: 'sub claim is not well-formed text' };
   }
   if (c.role !== 'customer' && c.role !== 'admin') return { ok: false, reason: 'role claim must be customer or admin' };
   if (typeof c.exp !== 'number') return { ok: false, reason: 'exp claim missing' };

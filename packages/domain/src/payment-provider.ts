@@ -52,10 +52,17 @@ export function refundClaimTimes(orphanedBefore?: number): { until: string; ende
  * CALL_LEASE_RENEW_MS while the call runs (`withCallLease`), so another replica, or one started
  * during a rolling update, never takes over a call that is still running however slow the
  * provider is, and a call whose process died lapses within CALL_LEASE_MS. Only a process that
- * stalls longer than the lease (its renewals stop) can have its call taken over while running.
+ * stalls longer than CALL_LEASE_MS − CALL_LEASE_RENEW_MS (its renewals stop, or its outcome
+ * waits that long to be written) can have its call taken over, and only hosts whose clocks
+ * agree within that margin can share calls (NTP, as Kubernetes nodes run).
  */
-export const CALL_LEASE_MS = 3_000;
-const CALL_LEASE_RENEW_MS = 1_000;
+export const CALL_LEASE_MS = 10_000;
+/**
+ * How often a running call's lease is renewed: a call that just ended has at least
+ * CALL_LEASE_MS − CALL_LEASE_RENEW_MS (8 s) left to write its outcome, and the hosts' clocks may
+ * disagree by as much before a live call looks lapsed.
+ */
+const CALL_LEASE_RENEW_MS = 2_000;
 
 /** The end of a call lease taken (or renewed) now, as ISO text. */
 export function callLeaseUntil(now = Date.now()): string {

@@ -328,23 +328,28 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, code: 'v
 const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/;
 const utf8 = new TextEncoder();
 
+/** Headers a platform adds in front of the app (Cloudflare's), not sent by the client: not counted. */
+const ADDED_BY_PLATFORM = /^(cf-|x-forwarded-|x-real-ip$)/;
+
 /**
  * The header rules that node's HTTP parser holds the Node topologies to (see `answerUnparsable`
- * in ./serve), for a runtime that does not (workerd): the request line and headers at most
- * LIMITS.maxHeaderBytes, counted as they travel (`METHOD target HTTP/1.1` and one `name: value`
- * line each), else 431 `headers-too-large`; no control character but tab in a header value, else
- * 400 `malformed-request`. So a request refused by one topology is refused by all, with the same
+ * in ./serve), for a runtime that does not (workerd): the request target and headers under
+ * LIMITS.maxHeaderBytes, counted as node counts them (the target's bytes plus every header's
+ * name and value, measured against node 24: a request whose count reaches the limit is refused),
+ * else 431 `headers-too-large`; no control character but tab in a header value, else 400
+ * `malformed-request`. So a request refused by one topology is refused by all, with the same
  * problem. Not for Node servers: their parser has refused such requests already.
  */
 export function nodeHeaderRules(): MiddlewareHandler {
   return async function headerRules(c, next) {
     const url = new URL(c.req.url);
-    let bytes = c.req.method.length + utf8.encode(url.pathname + url.search).length + 12;
+    let bytes = utf8.encode(url.pathname + url.search).length;
     for (const [name, value] of c.req.raw.headers) {
       if (CONTROL_CHARACTER.test(value)) throw new AppError('malformed-request', `the ${name} header holds a control character`);
-      bytes += name.length + utf8.encode(value).length + 4;
+      if (!ADDED_BY_PLATFORM.test(name)) bytes += name.length + utf8.encode(value).length;
     }
-    if (bytes > LIMITS.maxHeaderBytes) throw new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`);
+    if (bytes >= LIMITS.maxHeaderBytes)
+      throw new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`);
     await next();
   };
 }

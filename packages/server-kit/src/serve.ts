@@ -22,28 +22,43 @@ export interface ServeOptions {
  * Answers a request node's HTTP parser refused before the app saw it, as the app answers bad
  * input (problem+json), so every topology answers it alike (workerd hands such requests to the
  * serverless app, which refuses them with the same problems): headers over
- * LIMITS.maxHeaderBytes → 431 `headers-too-large`, anything else unparsable (a control character
- * in a header value) → 400 `malformed-request`. Node's own answer was the same status with no
- * body. A request that timed out keeps node's 408; a reset connection is just closed.
+ * LIMITS.maxHeaderBytes → 431 `headers-too-large`, a chunk extension too long → 413
+ * `payload-too-large`, anything else unparsable (a control character in a header value) → 400
+ * `malformed-request`. Node's own answer was the same status with no body. A request that timed
+ * out keeps node's 408. As with node's own handler the connection is then destroyed (a second
+ * later); a reset connection, or one whose response is already being written (keep-alive), at
+ * once.
  */
 export function answerUnparsable(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  const writing = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (error.code === 'ECONNRESET' || !socket.writable || writing) {
     socket.destroy();
     return;
   }
+  // Destroyed a second after the answer, not as soon as it is written: the client may still be
+  // sending the rest of an oversized request, and closing with unread input resets the connection,
+  // which can lose the answer on its way.
+  const close = (answer: string) => {
+    socket.end(answer);
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+    close('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
     return;
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const problem = toProblem(
-    tooLarge
-      ? new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`)
-      : new AppError('malformed-request', 'the request is not valid HTTP (a control character in a header value, say)'),
-  );
+  const [status, error_] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ([
+          'Request Header Fields Too Large',
+          new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`),
+        ] as const)
+      : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? (['Payload Too Large', new AppError('payload-too-large', 'a chunk extension of the request body is too long')] as const)
+        : (['Bad Request', new AppError('malformed-request', 'the request is not valid HTTP (a control character in a header value, say)')] as const);
+  const problem = toProblem(error_);
   const body = JSON.stringify(problem.body);
-  socket.end(
-    `HTTP/1.1 ${problem.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+  close(
+    `HTTP/1.1 ${problem.status} ${status}\r\n` +
       `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

@@ -60,6 +60,7 @@ describe('authenticate', () => {
     ['forged', `Bearer ${mintToken('another-secret-entirely', { sub: 'alice' })}`],
     ['expired', `Bearer ${mintToken(secret, { sub: 'alice', expiresInSeconds: -10 })}`],
     ['garbage', 'Bearer a.b.c'],
+    ['a subject with a lone surrogate', `Bearer ${mintToken(secret, { sub: 'alice\ud800' })}`],
   ])('rejects %s with 401 problem+json', async (_name, header) => {
     const res = await app.request('/me', { headers: header ? { authorization: header } : {} });
     expect(res.status).toBe(401);

@@ -6,13 +6,14 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Order, PaymentToken, Product } from '@archbench/contracts/schemas';
 import { mintToken } from '@archbench/contracts/tokens';
-import { PaymentProvider } from '@archbench/domain/payment-provider';
+import type { PaymentProvider } from '@archbench/domain/payment-provider';
 import { createLogger } from '@archbench/observability/logging';
 import { createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
 import type { TestDatabase } from '@archbench/server-kit/testing';
 import { createApp } from '../src/app';
 import { openMonolithDatabase } from '../src/db';
 import { loadEnv } from '../src/env';
+import { GatedProvider, GatedRefunds } from './gated-providers';
 
 /**
  * No order stays PENDING while the monolith keeps running: the deadline sweeper (SAGA_DEADLINE_MS)
@@ -30,34 +31,6 @@ const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** Charges wait for `open()`; the charge is then answered as the simulated provider would. */
-class GatedProvider extends PaymentProvider {
-  #open!: () => void;
-  readonly #gate = new Promise<void>((resolve) => (this.#open = resolve));
-  override async charge(token: PaymentToken, amountCents: number): ReturnType<PaymentProvider['charge']> {
-    await this.#gate;
-    return super.charge(token, amountCents);
-  }
-  open() {
-    this.#open();
-  }
-}
-
-/** Refunds wait for `open()` and are counted: how often the provider was asked to give money back. */
-class GatedRefunds extends PaymentProvider {
-  refundCalls = 0;
-  #open!: () => void;
-  readonly #gate = new Promise<void>((resolve) => (this.#open = resolve));
-  override async refund(amountCents: number): ReturnType<PaymentProvider['refund']> {
-    this.refundCalls++;
-    await this.#gate;
-    return super.refund(amountCents);
-  }
-  open() {
-    this.#open();
-  }
-}
 
 type Dialect = 'sqlite' | 'postgres';
 

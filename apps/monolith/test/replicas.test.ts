@@ -12,6 +12,7 @@ import type { TestDatabase } from '@archbench/server-kit/testing';
 import { createApp } from '../src/app';
 import { openMonolithDatabase } from '../src/db';
 import { loadEnv } from '../src/env';
+import { GatedRefunds } from './gated-providers';
 
 /**
  * Two monoliths on one PostgreSQL, as during a rolling update: the new process starts (and runs
@@ -22,21 +23,6 @@ import { loadEnv } from '../src/env';
 const secret = 'replicas-test-secret-0123456789';
 const customer = mintToken(secret, { sub: 'replicas-customer' });
 const admin = mintToken(secret, { sub: 'ops', role: 'admin' });
-
-/** Refunds wait for `open()` and are counted. */
-class GatedRefunds extends PaymentProvider {
-  refundCalls = 0;
-  #open!: () => void;
-  readonly #gate = new Promise<void>((resolve) => (this.#open = resolve));
-  override async refund(amountCents: number): ReturnType<PaymentProvider['refund']> {
-    this.refundCalls++;
-    await this.#gate;
-    return super.refund(amountCents);
-  }
-  open() {
-    this.#open();
-  }
-}
 
 const skip = await shouldSkip('PostgreSQL', postgresReachable);
 const cleanups: Array<() => Promise<void>> = [];

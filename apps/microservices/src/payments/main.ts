@@ -9,7 +9,11 @@ runProcess('payments', async ({ env, obs, transport, internalToken }) => {
   const service = createPaymentsApp({ env, db: database.db, obs, dialect: database.dialect, transport: transport!, internalToken });
   return {
     app: service.app,
-    start: service.start,
+    start: async () => {
+      await service.start();
+      // Refunds of late captures a stopped process left PENDING: no saga asks for them again.
+      service.payments.resumeLateCaptureRefunds().catch((error: unknown) => obs.logger.error({ err: error }, "resuming late captures' refunds failed"));
+    },
     stop: async () => {
       await service.payments.drain();
       await database.close();

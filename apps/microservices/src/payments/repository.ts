@@ -8,6 +8,12 @@ import type { PaymentsTables } from './schema';
 
 type Row = PaymentsTables['payments'];
 const NOTHING_CAPTURED = new Set(['UNAVAILABLE', 'EXPIRED', 'VOIDED']);
+/**
+ * The `command_id` prefix of a refund row no command asked for: the refund of a late capture (a
+ * charge the provider made after another process had settled its row FAILED), sent by payments
+ * itself, `late-capture:<orderId>`.
+ */
+export const LATE_CAPTURE_REFUND = 'late-capture:';
 
 // A charge the breaker refused, that timed out, or that was refused or voided past the saga's
 // deadline captured nothing: it shows as FAILED.
@@ -33,7 +39,7 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
     }),
   );
   const finishPayment = prepareQuery(db, (q, $: { id: string; status: string; provider_ref: string | null }) =>
-    q.updateTable('payments').set({ status: $.status, provider_ref: $.provider_ref }).where('id', '=', $.id),
+    q.updateTable('payments').set({ status: $.status, provider_ref: $.provider_ref }).where('id', '=', $.id).where('status', '=', 'PENDING'),
   );
   const paymentsOfOrder = prepareQuery(db, (q, $: { order_id: string }) =>
     q.selectFrom('payments').selectAll().where('order_id', '=', $.order_id).orderBy('created_at'),
@@ -93,8 +99,23 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    async finish(id: string, status: string, providerRef: string | null): Promise<void> {
-      await finishPayment.execute(db, { id, status, provider_ref: providerRef });
+    /**
+     * Records a provider call's outcome on its row if it is still PENDING; false when another
+     * process settled it meanwhile (this one stalled past its lease, see CALL_LEASE_MS).
+     */
+    async finish(id: string, status: string, providerRef: string | null): Promise<boolean> {
+      return (await finishPayment.executeAffected(db, { id, status, provider_ref: providerRef })) === 1;
+    },
+    /** The refunds of late captures still PENDING (see LATE_CAPTURE_REFUND): the saga never asks for them. */
+    async pendingLateCaptureRefunds(): Promise<Array<Pick<Row, 'order_id' | 'amount_cents'>>> {
+      return db
+        .selectFrom('payments')
+        .select(['order_id', 'amount_cents'])
+        .where('kind', '=', 'refund')
+        .where('status', '=', 'PENDING')
+        .where('command_id', 'like', `${LATE_CAPTURE_REFUND}%`)
+        .orderBy('created_at')
+        .execute();
     },
     async listForOrder(orderId: string): Promise<PaymentRecord[]> {
       const rows = await paymentsOfOrder.execute(db, { order_id: orderId });

@@ -13,6 +13,7 @@ export interface PaymentsTables {
     status: string;
     amount_cents: number;
     provider_ref: string | null;
+    /** The command that wrote the row; `late-capture:<orderId>` on a refund payments sent of its own accord (LATE_CAPTURE_REFUND). */
     command_id: string;
     created_at: string;
     /**

@@ -7,11 +7,14 @@ import { isUniqueViolation } from '@archbench/server-kit/db';
 import type { ChargeCommand, ChargeOutcome, ChargeReply, Command, RefundCommand, RefundReply, Reply, VoidCommand, VoidReply } from '../shared/messages';
 import { CircuitBreaker } from './circuit-breaker';
 import type { BreakerState, CircuitBreakerOptions } from './circuit-breaker';
+import { LATE_CAPTURE_REFUND } from './repository';
 import type { PaymentsRepository } from './repository';
 
 export interface PaymentsOptions {
   repo: PaymentsRepository;
   provider: PaymentProviderOptions;
+  /** A provider to use until the first `configureProvider` (tests); default: one built from `provider`. */
+  providerInstance?: PaymentProvider;
   /** A provider call slower than this counts as failed and the order is not charged, ms. */
   timeoutMs: number;
   breaker: Omit<CircuitBreakerOptions, 'onStateChange' | 'now'>;
@@ -24,6 +27,9 @@ const TIMED_OUT = Symbol('timed out');
 const ORPHAN_AFTER_MS = 1000;
 /** How often a duplicate command reads a row whose call another process is making, ms. */
 const POLL_MS = 100;
+/** A late capture's refund the provider failed is tried again after this, doubling up to LATE_REFUND_MAX_RETRY_MS. */
+const LATE_REFUND_RETRY_MS = 1000;
+const LATE_REFUND_MAX_RETRY_MS = 30_000;
 
 /**
  * Payments: charges and refunds against the simulated provider, behind a circuit breaker and a
@@ -38,14 +44,20 @@ const POLL_MS = 100;
  * reaches another payments process (a second replica on one PostgreSQL, the new pod of a rolling
  * update) waits for the call instead of taking it for a dead one, however slow the provider is;
  * a dead process's call is taken over once its lease lapses, in one conditional update that only
- * one process wins.
+ * one process wins. A process that stalled past its lease (CALL_LEASE_MS − the renew interval)
+ * records its call's outcome only if the row is still PENDING; when it was settled meanwhile, the
+ * row's answer stands, and a capture the provider made all the same is refunded
+ * (`refundLateCapture`).
  */
 export function createPayments(options: PaymentsOptions) {
   const { repo, logger } = options;
   let providerSettings: PaymentProviderOptions = { ...options.provider };
-  let provider = new PaymentProvider(providerSettings);
+  let provider = options.providerInstance ?? new PaymentProvider(providerSettings);
   const breaker = new CircuitBreaker({ ...options.breaker, onStateChange: (state) => logger.warn({ state }, `payment provider circuit ${state}`) });
   const inFlight = new Map<string, Promise<string>>();
+  /** Late captures whose refund the provider failed, tried again by this process, by order id. */
+  const lateRefunds = new Map<string, Promise<void>>();
+  const stopping = new AbortController();
 
   /**
    * True when a PENDING row's call has no live process: not running here and its lease lapsed.
@@ -80,7 +92,7 @@ export function createPayments(options: PaymentsOptions) {
         }
         const lease = callLeaseUntil();
         if (!(await repo.moveClaim(existing.id, existing.claimed_until, lease))) continue;
-        return run(key, existing.id, lease, call);
+        return run(command, kind, existing.id, lease, call);
       }
       // Past the saga's deadline: the orders service has given up (or is about to); record the
       // refusal in the order's one charge row so no later delivery can start a call either.
@@ -94,7 +106,7 @@ export function createPayments(options: PaymentsOptions) {
         throw error;
       }
       if (lease === null) return 'EXPIRED';
-      return run(key, id, lease, call);
+      return run(command, kind, id, lease, call);
     }
   }
 
@@ -131,7 +143,14 @@ export function createPayments(options: PaymentsOptions) {
     }
   }
 
-  function run(key: string, id: string, lease: string, call: () => Promise<{ outcome: string; providerRef: string | null }>): Promise<string> {
+  function run(
+    command: ChargeCommand | RefundCommand,
+    kind: 'charge' | 'refund',
+    id: string,
+    lease: string,
+    call: () => Promise<{ outcome: string; providerRef: string | null }>,
+  ): Promise<string> {
+    const key = `${kind}:${command.orderId}`;
     const work = (async () => {
       const held = await withCallLease(
         lease,
@@ -143,13 +162,56 @@ export function createPayments(options: PaymentsOptions) {
       // A refund the provider did not make stays PENDING: the saga sends the command again until it
       // is made (a row finished FAILED would answer every later copy without calling). Its lease is
       // given back, so that copy calls at once, whichever process it reaches.
-      if (!key.startsWith('refund') || result.outcome === 'SUCCEEDED') await repo.finish(id, result.outcome, result.providerRef);
-      else await repo.moveClaim(id, held.lease, new Date(0).toISOString());
-      options.onOutcome?.(key.startsWith('charge') ? 'charge' : 'refund', result.outcome);
-      return result.outcome;
+      let recorded = true;
+      if (kind === 'refund' && result.outcome !== 'SUCCEEDED') await repo.moveClaim(id, held.lease, new Date(0).toISOString());
+      else recorded = await repo.finish(id, result.outcome, result.providerRef);
+      options.onOutcome?.(kind, result.outcome);
+      return recorded ? result.outcome : settledElsewhere(command, kind, result.outcome);
     })().finally(() => inFlight.delete(key));
     inFlight.set(key, work);
     return work;
+  }
+
+  /**
+   * The row of a call this process made was settled by another process meanwhile: this one
+   * stalled past its lease and the call was taken over (a charge settled FAILED without calling,
+   * a refund made again). The row's answer stands, for every copy of the command alike. A charge
+   * the provider captured all the same is given back: the order was answered as not charged.
+   */
+  async function settledElsewhere(command: ChargeCommand | RefundCommand, kind: 'charge' | 'refund', outcome: string): Promise<string> {
+    const status = (await repo.find(command.orderId, kind))?.status ?? outcome;
+    logger.warn({ orderId: command.orderId, kind, outcome, recorded: status }, 'provider call ended after another process had settled it; its row stands');
+    if (kind === 'charge' && outcome === 'SUCCEEDED' && status !== 'SUCCEEDED') await refundLateCapture(command.orderId, command.amountCents);
+    return status;
+  }
+
+  /**
+   * Refunds a late capture: a charge the provider made after another process had settled its row
+   * FAILED (the order was rejected). It is the order's refund row (`LATE_CAPTURE_REFUND` command
+   * id), sent as every refund is (`attempt`: leased, counted by `onOutcome`); no saga will ever
+   * ask for it, so while the provider fails it this process tries again (LATE_REFUND_RETRY_MS,
+   * doubling), and one left PENDING by a process that stopped is sent by the next start
+   * (`resumeLateCaptureRefunds`). Resolves after the first try; never throws.
+   */
+  async function refundLateCapture(orderId: string, amountCents: number): Promise<void> {
+    const command: RefundCommand = { type: 'RefundPayment', id: `${LATE_CAPTURE_REFUND}${orderId}`, orderId, amountCents };
+    const once = async (): Promise<boolean> => {
+      try {
+        return (await attempt(command, 'refund', () => provider.refund(amountCents))) === 'SUCCEEDED';
+      } catch (error) {
+        logger.error({ err: error, orderId }, 'refund of a late capture failed; it will be retried');
+        return false;
+      }
+    };
+    if (lateRefunds.has(orderId) || (await once())) return;
+    logger.warn({ orderId }, 'the provider failed the refund of a late capture; it will be retried');
+    const retrying = (async () => {
+      for (let delay = LATE_REFUND_RETRY_MS; ; delay = Math.min(2 * delay, LATE_REFUND_MAX_RETRY_MS)) {
+        await sleep(delay, undefined, { signal: stopping.signal, ref: false }).catch(() => undefined);
+        if (stopping.signal.aborted || (await once())) return;
+      }
+    })().finally(() => lateRefunds.delete(orderId));
+    lateRefunds.set(orderId, retrying);
   }
 
   async function charge(command: ChargeCommand): Promise<ChargeReply> {
@@ -182,6 +244,16 @@ export function createPayments(options: PaymentsOptions) {
     refund,
     void: voidCharge,
     listForOrder: repo.listForOrder,
+    /**
+     * At start: sends the refunds of late captures left PENDING by a payments process that stopped
+     * or died before the provider made them (one still leased by a live process is waited for, as
+     * any copy of a refund waits). Resolves after each one's first try; how many it found.
+     */
+    async resumeLateCaptureRefunds(): Promise<number> {
+      const pending = await repo.pendingLateCaptureRefunds();
+      await Promise.all(pending.map((row) => refundLateCapture(row.order_id, Number(row.amount_cents))));
+      return pending.length;
+    },
     async handle(command: Command): Promise<Reply> {
       if (command.type === 'ChargePayment') return charge(command);
       if (command.type === 'RefundPayment') return refund(command);
@@ -197,8 +269,10 @@ export function createPayments(options: PaymentsOptions) {
     status(): { provider: PaymentProviderOptions; breaker: BreakerState } {
       return { provider: providerSettings, breaker: breaker.state };
     },
+    /** Waits for the calls in flight; stops retrying late captures' refunds (the next start sends them). */
     async drain(): Promise<void> {
-      await Promise.allSettled([...inFlight.values()]);
+      stopping.abort();
+      await Promise.allSettled([...inFlight.values(), ...lateRefunds.values()]);
     },
   };
 }

@@ -1,0 +1,203 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PaymentToken } from '@archbench/contracts/schemas';
+import { PaymentProvider } from '@archbench/domain/payment-provider';
+import { createLogger } from '@archbench/observability/logging';
+import { migrate, openDatabase } from '@archbench/server-kit/db';
+import type { Database } from '@archbench/server-kit/db';
+import { createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
+import { createPaymentsRepository } from './repository';
+import { migrations } from './schema';
+import type { PaymentsTables } from './schema';
+import { createPayments } from './service';
+
+/**
+ * A provider call taken over after its process stalled past its lease (CALL_LEASE_MS), without
+ * waiting 8 s: process A's call is held at the provider, its lease is set into the past in the
+ * database (as a stall lets it lapse), process B takes the call over (a redelivered command), then
+ * A's provider answers. A charge B settled FAILED that A's provider captured all the same is
+ * refunded once by A, through the order's refund row; the order's answer stays FAILED.
+ */
+const skipPostgres = await shouldSkip('PostgreSQL', postgresReachable);
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** The simulated provider with its calls counted; charges or refunds wait for `open()` when held. */
+class HeldProvider extends PaymentProvider {
+  chargeCalls = 0;
+  refundCalls = 0;
+  /** How many refunds to answer FAILED (like a 5xx) before refunding again. */
+  failingRefunds = 0;
+  #open!: () => void;
+  readonly #gate = new Promise<void>((resolve) => (this.#open = resolve));
+  constructor(readonly hold: { charges?: boolean; refunds?: boolean } = {}) {
+    super();
+  }
+  override async charge(token: PaymentToken, amountCents: number): ReturnType<PaymentProvider['charge']> {
+    this.chargeCalls++;
+    if (this.hold.charges) await this.#gate;
+    return super.charge(token, amountCents);
+  }
+  override async refund(amountCents: number): ReturnType<PaymentProvider['refund']> {
+    this.refundCalls++;
+    if (this.hold.refunds) await this.#gate;
+    if (this.failingRefunds > 0) {
+      this.failingRefunds--;
+      return { outcome: 'FAILED', providerRef: 'refund-failed' };
+    }
+    return super.refund(amountCents);
+  }
+  open() {
+    this.#open();
+  }
+}
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe.skipIf(dialect === 'postgres' && skipPostgres)(`payments: a call taken over after its process stalled (${dialect})`, () => {
+    /** Two payments processes on one database, each with its own connections, calls in flight and provider. */
+    async function processes() {
+      const dir = mkdtempSync(join(tmpdir(), 'archbench-late-capture-'));
+      const testDatabase = dialect === 'postgres' ? await createTestDatabase('archbench_late_capture') : undefined;
+      const calls: string[] = [];
+      const databases: Database<PaymentsTables>[] = [];
+      const services: Array<ReturnType<typeof createPayments>> = [];
+      cleanups.push(async () => {
+        await Promise.all(services.map((s) => s.drain()));
+        await Promise.all(databases.map((d) => d.close()));
+        await testDatabase?.drop();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const open = async (name: string, provider: HeldProvider) => {
+        const database = openDatabase<PaymentsTables>({
+          databaseUrl: testDatabase?.url,
+          dataDir: dir,
+          fileName: 'payments.db',
+          poolSize: 2,
+          lockingMode: 'normal', // two connections share the SQLite file
+        });
+        databases.push(database);
+        if (databases.length === 1) await migrate(database.db, migrations);
+        const service = createPayments({
+          repo: createPaymentsRepository(database.db),
+          provider: {},
+          providerInstance: provider,
+          timeoutMs: 30_000,
+          breaker: { windowMs: 10_000, minimumCalls: 10, failureRate: 0.5, openMs: 5000 },
+          logger: createLogger({ service: 'payments-test', level: 'silent' }),
+          onOutcome: (kind, outcome) => calls.push(`${name} ${kind}:${outcome}`),
+        });
+        services.push(service);
+        return { service, provider, repo: createPaymentsRepository(database.db), db: database.db };
+      };
+      const a = await open('a', new HeldProvider({ charges: true }));
+      const b = await open('b', new HeldProvider());
+      /** What a stall of A's process does to its call's lease: it runs out, unrenewed. */
+      const lapse = async (orderId: string, kind: 'charge' | 'refund') => {
+        await a.db
+          .updateTable('payments')
+          .set({ claimed_until: new Date(Date.now() - 1).toISOString() })
+          .where('order_id', '=', orderId)
+          .where('kind', '=', kind)
+          .execute();
+      };
+      const rows = async (orderId: string) => (await b.service.listForOrder(orderId)).map((r) => `${r.kind}:${r.status}`).sort();
+      return { a, b, calls, lapse, rows };
+    }
+    const charge = (orderId: string, token: PaymentToken = 'tok_ok') => ({
+      type: 'ChargePayment' as const,
+      id: `charge:${orderId}`,
+      orderId,
+      token,
+      amountCents: 500,
+    });
+    const refund = (orderId: string) => ({ type: 'RefundPayment' as const, id: `refund:${orderId}`, orderId, amountCents: 500 });
+
+    it('a charge settled FAILED by the other process that then captures is refunded once; both answers say FAILED', async () => {
+      const { a, b, calls, lapse, rows } = await processes();
+      const first = a.service.handle(charge('o1'));
+      while (a.provider.chargeCalls === 0) await sleep(5);
+      await lapse('o1', 'charge');
+      // A redelivered copy reaches B: the call looks dead, B settles it without calling the provider.
+      expect(await b.service.handle(charge('o1'))).toEqual({ ok: true, outcome: 'FAILED' });
+      a.provider.open(); // A's provider captures after all
+      expect(await first).toEqual({ ok: true, outcome: 'FAILED' });
+      expect(await rows('o1')).toEqual(['charge:FAILED', 'refund:SUCCEEDED']);
+      expect([a.provider.refundCalls, b.provider.refundCalls, b.provider.chargeCalls]).toEqual([1, 0, 0]);
+      expect(calls).toEqual(['a charge:SUCCEEDED', 'a refund:SUCCEEDED']);
+      // Later copies of the charge, in either process, answer what the row says.
+      expect(await a.service.handle(charge('o1'))).toEqual({ ok: true, outcome: 'FAILED' });
+      expect(await b.service.handle(charge('o1'))).toEqual({ ok: true, outcome: 'FAILED' });
+      expect(a.provider.refundCalls + b.provider.refundCalls).toBe(1);
+    });
+
+    it('a charge settled FAILED by the other process that the provider then declines needs no refund', async () => {
+      const { a, b, calls, lapse, rows } = await processes();
+      const first = a.service.handle(charge('o2', 'tok_decline'));
+      while (a.provider.chargeCalls === 0) await sleep(5);
+      await lapse('o2', 'charge');
+      expect(await b.service.handle(charge('o2', 'tok_decline'))).toEqual({ ok: true, outcome: 'FAILED' });
+      a.provider.open();
+      expect(await first).toEqual({ ok: true, outcome: 'FAILED' });
+      expect(await rows('o2')).toEqual(['charge:FAILED']);
+      expect(calls).toEqual(['a charge:DECLINED']);
+      expect(a.provider.refundCalls + b.provider.refundCalls).toBe(0);
+    });
+
+    it("a late capture's refund the provider fails stays PENDING and is tried again until made", async () => {
+      const { a, b, calls, lapse, rows } = await processes();
+      a.provider.failingRefunds = 1;
+      const first = a.service.handle(charge('o3'));
+      while (a.provider.chargeCalls === 0) await sleep(5);
+      await lapse('o3', 'charge');
+      expect(await b.service.handle(charge('o3'))).toEqual({ ok: true, outcome: 'FAILED' });
+      a.provider.open();
+      expect(await first).toEqual({ ok: true, outcome: 'FAILED' });
+      expect(await rows('o3')).toEqual(['charge:FAILED', 'refund:PENDING']);
+      for (const until = Date.now() + 5000; Date.now() < until && a.provider.refundCalls < 2;) await sleep(20);
+      for (const until = Date.now() + 2000; Date.now() < until && (await rows('o3')).includes('refund:PENDING');) await sleep(20);
+      expect(await rows('o3')).toEqual(['charge:FAILED', 'refund:SUCCEEDED']);
+      expect(calls).toEqual(['a charge:SUCCEEDED', 'a refund:FAILED', 'a refund:SUCCEEDED']);
+      expect([a.provider.refundCalls, b.provider.refundCalls]).toEqual([2, 0]);
+    });
+
+    it("a late capture's refund left PENDING by a process that stopped is sent at start; a cancel's refund is left to its saga", async () => {
+      const { b, calls, rows } = await processes();
+      // What a process that died while refunding a late capture leaves: the charge FAILED, its refund PENDING.
+      const lapsed = new Date(Date.now() - 1).toISOString();
+      const chargeRow = await b.repo.insertPending('o4', 'charge', 500, 'charge:o4', 'PENDING', lapsed);
+      await b.repo.finish(chargeRow, 'FAILED', null);
+      await b.repo.insertPending('o4', 'refund', 500, 'late-capture:o4', 'PENDING', lapsed);
+      // A cancel's refund the provider failed: the saga resends it.
+      const captured = await b.repo.insertPending('o5', 'charge', 500, 'charge:o5', 'PENDING', lapsed);
+      await b.repo.finish(captured, 'SUCCEEDED', 'prov_0');
+      await b.repo.insertPending('o5', 'refund', 500, 'refund:o5', 'PENDING', new Date(0).toISOString());
+      expect(await b.service.resumeLateCaptureRefunds()).toBe(1);
+      expect(await rows('o4')).toEqual(['charge:FAILED', 'refund:SUCCEEDED']);
+      expect(await rows('o5')).toEqual(['charge:SUCCEEDED', 'refund:PENDING']);
+      expect(calls).toEqual(['b refund:SUCCEEDED']);
+    });
+
+    it('a refund taken over while its process stalled reaches the provider twice (it takes no idempotency key); the row records it once', async () => {
+      const { a, b, calls, lapse, rows } = await processes();
+      a.provider.hold.charges = false;
+      expect(await a.service.charge(charge('o6'))).toEqual({ ok: true, outcome: 'SUCCEEDED' });
+      a.provider.hold.refunds = true;
+      const first = a.service.handle(refund('o6'));
+      while (a.provider.refundCalls === 0) await sleep(5);
+      await lapse('o6', 'refund');
+      expect(await b.service.handle(refund('o6'))).toEqual({ ok: true, outcome: 'SUCCEEDED' });
+      a.provider.open();
+      expect(await first).toEqual({ ok: true, outcome: 'SUCCEEDED' });
+      expect(await rows('o6')).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
+      expect([a.provider.refundCalls, b.provider.refundCalls]).toEqual([1, 1]);
+      expect(calls).toEqual(['a charge:SUCCEEDED', 'b refund:SUCCEEDED', 'a refund:SUCCEEDED']);
+      expect(await a.service.handle(refund('o6'))).toEqual({ ok: true, outcome: 'SUCCEEDED' });
+      expect(a.provider.refundCalls + b.provider.refundCalls).toBe(2);
+    });
+  });
+}

@@ -174,7 +174,7 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | un
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 /** Stateless with `stream` unset, so one decoder serves every request. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** What readBody uses of node's IncomingMessage (typed here: workerd imports this module too). */
 interface NodeRequestBody {
@@ -303,7 +303,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   }
   let data: unknown;
   try {
-    data = JSON.parse(UTF8.decode(buffer));
+    data = JSON.parse(utf8Decoder.decode(buffer));
   } catch {
     throw new AppError('malformed-json', 'request body is not valid JSON');
   }
@@ -326,10 +326,18 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, code: 'v
 
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/;
-const utf8 = new TextEncoder();
+const utf8Encoder = new TextEncoder();
 
 /** Headers a platform adds in front of the app (Cloudflare's), not sent by the client: not counted. */
 const ADDED_BY_PLATFORM = /^(cf-|x-forwarded-|x-real-ip$)/;
+
+/**
+ * The 431 `headers-too-large` problem, one message for both places that refuse such a request:
+ * `answerUnparsable` in ./serve (node's parser refused it) and nodeHeaderRules (workerd).
+ */
+export function headersTooLarge(): AppError {
+  return new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`);
+}
 
 /**
  * The header rules that node's HTTP parser holds the Node topologies to (see `answerUnparsable`
@@ -343,13 +351,12 @@ const ADDED_BY_PLATFORM = /^(cf-|x-forwarded-|x-real-ip$)/;
 export function nodeHeaderRules(): MiddlewareHandler {
   return async function headerRules(c, next) {
     const url = new URL(c.req.url);
-    let bytes = utf8.encode(url.pathname + url.search).length;
+    let bytes = utf8Encoder.encode(url.pathname + url.search).length;
     for (const [name, value] of c.req.raw.headers) {
       if (CONTROL_CHARACTER.test(value)) throw new AppError('malformed-request', `the ${name} header holds a control character`);
-      if (!ADDED_BY_PLATFORM.test(name)) bytes += name.length + utf8.encode(value).length;
+      if (!ADDED_BY_PLATFORM.test(name)) bytes += name.length + utf8Encoder.encode(value).length;
     }
-    if (bytes >= LIMITS.maxHeaderBytes)
-      throw new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`);
+    if (bytes >= LIMITS.maxHeaderBytes) throw headersTooLarge();
     await next();
   };
 }

@@ -2,11 +2,11 @@ import { serve } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PROBLEM_CONTENT_TYPE } from '@archbench/contracts/problems';
-import { LIMITS } from '@archbench/contracts/schemas';
 import { AppError } from '@archbench/domain/errors';
 import { toProblem } from '@archbench/observability/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { DeferredHeadersResponse } from '@archbench/observability/node-response';
+import { headersTooLarge } from './portable';
 
 export interface ServeOptions {
   port: number;
@@ -48,10 +48,7 @@ export function answerUnparsable(error: Error & { code?: string }, socket: Duple
   }
   const [status, error_] =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? ([
-          'Request Header Fields Too Large',
-          new AppError('headers-too-large', `the request line and headers are over the ${LIMITS.maxHeaderBytes}-byte limit`),
-        ] as const)
+      ? (['Request Header Fields Too Large', headersTooLarge()] as const)
       : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
         ? (['Payload Too Large', new AppError('payload-too-large', 'a chunk extension of the request body is too long')] as const)
         : (['Bad Request', new AppError('malformed-request', 'the request is not valid HTTP (a control character in a header value, say)')] as const);

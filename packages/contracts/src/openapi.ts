@@ -128,9 +128,9 @@ export function buildOpenApiDocument(options: { title?: string; version?: string
             {
               name: 'Idempotency-Key',
               in: 'header',
-              schema: { type: 'string', minLength: 1, maxLength: LIMITS.maxIdempotencyKeyLength, pattern: '^[\\x20-\\x7E]+$' },
+              schema: { type: 'string', minLength: 1, maxLength: LIMITS.maxIdempotencyKeyLength, pattern: '^[\\x20-\\x2B\\x2D-\\x7E]+$' },
               description:
-                'A retry with the same key returns the first order (200) and never charges twice. Printable ASCII (a UUID, say); any other byte is refused with 422 validation-failed.',
+                'A retry with the same key returns the first order (200) and never charges twice. One value of printable ASCII but the comma (a UUID, say): two Idempotency-Key headers reach the server joined into one value with a comma, so a key holding a comma, like any other byte, is refused with 422 validation-failed.',
             },
             { name: 'Prefer', in: 'header', schema: { type: 'string', example: 'wait=5' } },
           ],

@@ -369,16 +369,21 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = LIMITS.maxIdempotencyKeyLength;
  * say; the IETF draft makes it a structured-field string). Bytes beyond ASCII are refused rather
  * than read: Node reads a header byte by byte (Latin-1) and workerd as UTF-8, replacing invalid
  * sequences with U+FFFD, so one key would be two lengths, and distinct keys one, depending on the
- * topology.
+ * topology. The comma too: Node and workerd join two Idempotency-Key headers into one value
+ * `a, b`, which would otherwise be taken for one key that neither header sent.
  */
-const IDEMPOTENCY_KEY = new RegExp(`^[\\x20-\\x7e]{1,${LIMITS.maxIdempotencyKeyLength}}$`);
+const IDEMPOTENCY_KEY = new RegExp(`^[\\x20-\\x2b\\x2d-\\x7e]{1,${LIMITS.maxIdempotencyKeyLength}}$`);
 
-/** The request's Idempotency-Key, or undefined; 422 when it is empty, too long or not printable ASCII. */
+function invalidIdempotencyKey(message: string): AppError {
+  return new AppError('validation-failed', `Idempotency-Key ${message}`, { errors: [{ path: 'header.Idempotency-Key', message }] });
+}
+
+/** The request's Idempotency-Key, or undefined; 422 when it is empty, too long, not printable ASCII or holds a comma. */
 export function readIdempotencyKey(c: Context): string | undefined {
   const key = c.req.header('idempotency-key');
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    const message = `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`;
-    throw new AppError('validation-failed', `Idempotency-Key ${message}`, { errors: [{ path: 'header.Idempotency-Key', message }] });
+    if (key.includes(',')) throw invalidIdempotencyKey('must be one value without a comma (duplicate Idempotency-Key headers are joined with commas)');
+    throw invalidIdempotencyKey(`must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`);
   }
   return key;
 }

@@ -82,25 +82,35 @@ export class ApiClient {
 
   /**
    * Sends one HTTP/1.1 request byte for byte over its own connection, header values as Latin-1:
-   * for what fetch refuses to send (a control character in a header value) but a server must
-   * still answer. The connection closes after the answer.
+   * for what fetch refuses to send (a control character in a header value, two headers of one
+   * name) but a server must still answer. `headers` as pairs sends each pair as its own line, in
+   * order, after the defaults (a name given twice is sent twice); as a record, it replaces the
+   * defaults of the same name. The connection closes after the answer.
+   * @example await api.requestBytes('POST', '/orders', { headers: [['idempotency-key', 'a'], ['idempotency-key', 'b']] })
    */
   async requestBytes(
     method: string,
     path: string,
-    options: { headers?: Record<string, string>; token?: string; body?: string; timeoutMs?: number } = {},
+    options: {
+      headers?: Record<string, string> | ReadonlyArray<readonly [string, string]>;
+      token?: string;
+      body?: string;
+      timeoutMs?: number;
+    } = {},
   ): Promise<ApiResponse> {
     const url = new URL(this.url(path));
     const body = Buffer.from(options.body ?? '', 'utf8');
+    const given = options.headers ?? {};
+    const extra: ReadonlyArray<readonly [string, string]> = isPairs(given) ? given : [];
     const headers: Record<string, string> = {
       host: url.host,
       accept: 'application/json, application/problem+json',
       connection: 'close',
       'content-length': String(body.length),
       ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers,
+      ...(isPairs(given) ? {} : given),
     };
-    const head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n${Object.entries(headers)
+    const head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n${[...Object.entries(headers), ...extra]
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('')}\r\n`;
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
@@ -162,6 +172,10 @@ export class ApiClient {
   adminToken(): string {
     return this.token(`conf-admin-${randomBytes(3).toString('hex')}`, 'admin');
   }
+}
+
+function isPairs(headers: Record<string, string> | ReadonlyArray<readonly [string, string]>): headers is ReadonlyArray<readonly [string, string]> {
+  return Array.isArray(headers);
 }
 
 /** Turns fetch's generic "fetch failed" into the underlying cause (ECONNREFUSED, timeout, ...). */

@@ -209,6 +209,23 @@ const cases: BadInputCase[] = [
     code: 'headers-too-large',
   },
   {
+    // Node and workerd join two Idempotency-Key headers into one value "a, b": refused, not taken for a third key.
+    name: 'bad-input.idempotency-key-twice',
+    send: (ctx, c, sku) =>
+      ctx.api.requestBytes('POST', '/orders', {
+        token: c.token,
+        headers: [
+          ['content-type', 'application/json'],
+          ['idempotency-key', `a-${c.id}`],
+          ['idempotency-key', `b-${c.id}`],
+        ],
+        body: JSON.stringify(order(sku)),
+      }),
+    status: 422,
+    code: 'validation-failed',
+    verify: expectFieldError('header.Idempotency-Key'),
+  },
+  {
     name: 'bad-input.control-character-in-header',
     send: (ctx, c, sku) =>
       ctx.api.requestBytes('POST', '/orders', { token: c.token, headers: { ...JSON_TYPE, 'idempotency-key': 'a\u007fb' }, body: JSON.stringify(order(sku)) }),

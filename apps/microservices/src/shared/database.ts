@@ -41,7 +41,9 @@ export async function ensurePostgresDatabase(serverUrl: string, name: string): P
     const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
     if (exists.rowCount === 0) {
       await client.query(`create database "${name}"`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created concurrently
+        // Created concurrently (replicas starting together): 42P04 once the other committed,
+        // 23505 on pg_database's unique name index while it was still committing.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
     }
   } finally {

@@ -28,12 +28,16 @@ export interface Deployable {
  */
 export const DEPLOYABLES: readonly Deployable[] = [
   { name: 'monolith', entry: 'apps/monolith/src/main.ts', port: 3000, health: '/health', ready: '/ready', dockerfile: 'server.Dockerfile', stateful: true },
+  // The gateway's /ready asks every service's /ready (what the local launcher waits for before a
+  // run). As a readiness probe that would take every gateway replica out of its Service whenever
+  // one service or the broker blips, reads included, instead of answering 502 for what is down:
+  // the gateway keeps no state of its own, so in a cluster ready = alive.
   {
     name: 'gateway',
     entry: 'apps/microservices/src/gateway/main.ts',
     port: 3100,
     health: '/health',
-    ready: '/ready',
+    ready: '/health',
     dockerfile: 'server.Dockerfile',
     stateful: false,
   },

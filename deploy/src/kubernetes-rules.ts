@@ -37,6 +37,8 @@ export function schemaProblem(object: K8sObject): string | undefined {
 export interface Probe {
   httpGet?: { path: string; port: string | number };
   exec?: { command: string[] };
+  periodSeconds?: number;
+  failureThreshold?: number;
 }
 
 export interface Container {
@@ -44,6 +46,7 @@ export interface Container {
   image: string;
   ports?: { name?: string; containerPort: number }[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
+  startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };

@@ -52,6 +52,8 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
         const c = podSpec(deployment!).containers[0]!;
         expect(c.image.split(':')[0]).toMatch(new RegExp(`(^|/)(archbench[/-])${d.name}$`));
         expect(c.readinessProbe?.httpGet).toEqual({ path: d.ready, port: 'http' });
+        // Migrations run before listen: a stateful process gets at least 3 minutes to start.
+        if (d.stateful) expect((c.startupProbe?.periodSeconds ?? 10) * (c.startupProbe?.failureThreshold ?? 3), d.name).toBeGreaterThanOrEqual(180);
         expect(c.livenessProbe?.httpGet).toEqual({ path: d.health, port: 'http' });
         expect(c.ports).toEqual([{ name: 'http', containerPort: d.port }]);
         expect(env(deployment!).PORT).toBe(String(d.port));
@@ -92,7 +94,8 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
       const d = byName(objects, 'Deployment', name)!;
       expect(podSpec(d).volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName).toBe(`${name}-data`);
       expect(byName(objects, 'PersistentVolumeClaim', `${name}-data`)).toBeDefined();
-      expect((d.spec as { strategy?: { type: string } }).strategy?.type).toBe('Recreate');
+      // rollingUpdate: null, so `kubectl apply` over a Deployment first applied from another overlay clears the defaulted field.
+      expect((d.spec as { strategy?: { type: string } }).strategy).toEqual({ type: 'Recreate', rollingUpdate: null });
       expect((d.spec as { replicas?: number }).replicas).toBe(1);
     }
     expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
@@ -128,6 +131,11 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
       expect(e.AMQP_URL).toBe('amqp://archbench:$(RABBITMQ_PASSWORD)@rabbitmq:5672');
     }
     expect(env(byName(objects, 'Deployment', 'gateway')!).AMQP_URL).toBeUndefined();
+    // One broker, two topologies: the hybrid's queues and exchange must not be the microservices' (AMQP_PREFIX),
+    // or the two shipping services would each take half of both topologies' events.
+    const prefix = (name: string) => env(byName(objects, 'Deployment', name)!).AMQP_PREFIX ?? 'archbench';
+    expect(new Set(['inventory', 'orders', 'payments', 'shipping'].map(prefix))).toEqual(new Set(['archbench']));
+    expect(new Set(['hybrid-core', 'hybrid-shipping'].map(prefix))).toEqual(new Set(['archbench-hybrid']));
     for (const name of BROKER_USERS) expect(env(byName(rendered.get('postgres')!, 'Deployment', name)!).TRANSPORT).toBe('http');
   });
 
@@ -141,8 +149,9 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
       expect(target).toBeDefined();
       expect((target.spec as { replicas?: number }).replicas).toBeUndefined();
       expect(spec.minReplicas).toBeGreaterThanOrEqual(2);
-      // Inventory shares one database between replicas only with PostgreSQL.
-      expect(env(target).DATABASE_URL ?? 'stateless').toBeTruthy();
+      // Inventory shares one database between replicas only with PostgreSQL; the gateway keeps no data.
+      if (target.metadata.name === 'inventory') expect(String(env(target).DATABASE_URL)).toMatch(/^postgres:\/\//);
+      else expect(env(target).DATABASE_URL).toBeUndefined();
     }
   });
 
@@ -161,6 +170,10 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
       groups: { processes: { name: string; peakRssMiB: number; loadCpuCores: number }[] }[];
     };
     const figures = new Map(measured.groups.flatMap((g) => g.processes.map((p) => [p.name, p] as const)));
+    // A server's V8 heap may grow to --max-old-space-size; the limit leaves room for the rest of the
+    // process (code, stacks, buffers, SQLite: ~100 MB at rest), so V8 reports a full heap before the kernel OOM-kills.
+    const oldSpaceMiB = (dockerfile: string) =>
+      Number(/--max-old-space-size=(\d+)/.exec(readFileSync(join(REPO_ROOT, 'deploy/docker', dockerfile), 'utf8'))?.[1] ?? 0);
     for (const d of DEPLOYABLES) {
       const f = figures.get(d.name);
       expect(f, `${d.name} was measured`).toBeDefined();
@@ -169,6 +182,7 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
       // Request what it was seen to use, with headroom; limit well above it (a V8 heap grows under load).
       expect(quantity(r.requests!.memory!), d.name).toBeGreaterThanOrEqual(1.1 * peak);
       expect(quantity(r.limits!.memory!), d.name).toBeGreaterThanOrEqual(2 * peak);
+      expect(quantity(r.limits!.memory!), d.name).toBeGreaterThanOrEqual((oldSpaceMiB(d.dockerfile) + 128) * 1024 ** 2);
       expect(quantity(r.requests!.cpu!), d.name).toBeGreaterThanOrEqual(f!.loadCpuCores);
       expect(quantity(r.limits!.cpu!), d.name).toBeGreaterThanOrEqual(Math.max(0.5, 2 * f!.loadCpuCores));
     }

@@ -104,6 +104,12 @@ describe('.github/workflows', () => {
     expect(new URL(job.env!.AMQP_TEST_URL!).username).toBe(job.services!.rabbitmq!.env!.RABBITMQ_DEFAULT_USER);
     expect(job.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))?.with?.['node-version-file']).toBe('.nvmrc');
     const test = job.steps.find((s) => s.run === 'pnpm test')!;
+    // The broker-fault suites need rabbitmqctl, and with ARCHBENCH_REQUIRE_SERVICES=1 they fail without it.
+    const ctl = job.steps.find((s) => s.name === 'rabbitmqctl on PATH');
+    expect(ctl?.run).toContain('exec docker exec %s rabbitmqctl "$@"');
+    expect(ctl?.run).toContain("'${{ job.services.rabbitmq.id }}'");
+    expect(ctl?.run).toMatch(/>> "\$GITHUB_PATH"/);
+    expect(job.steps.indexOf(ctl!)).toBeLessThan(job.steps.indexOf(test));
     expect(test.env?.CHROMIUM_PATH).toMatch(/steps\.chromium\.outputs/);
     expect(job.steps.findIndex((s) => s.id === 'chromium')).toBeLessThan(job.steps.indexOf(test));
   });
@@ -158,5 +164,22 @@ describe('.github/workflows', () => {
   it('the path check would notice a file that does not exist', () => {
     expect(mentionedPaths('docker build -f deploy/docker/nope.Dockerfile . && cat .nvmrc')).toEqual(['deploy/docker/nope.Dockerfile', '.nvmrc']);
     expect(existsSync(join(REPO_ROOT, 'deploy/docker/nope.Dockerfile'))).toBe(false);
+  });
+});
+
+describe('workspace package scripts', () => {
+  it('every script that runs a file (tsx or node) names one that exists', () => {
+    const dirs = ['.', 'load', 'deploy', ...['apps', 'packages'].flatMap((top) => readdirSync(join(REPO_ROOT, top)).map((d) => `${top}/${d}`))];
+    const files: string[] = [];
+    for (const dir of dirs) {
+      const manifest = join(REPO_ROOT, dir, 'package.json');
+      if (!existsSync(manifest)) continue;
+      const scripts = (JSON.parse(readFileSync(manifest, 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+      for (const [name, command] of Object.entries(scripts))
+        for (const m of command.matchAll(/(?:^|\s)(?:tsx|node)\s+(?:--?\S+\s+)*([\w./-]+\.(?:ts|tsx|mjs|js))\b/g))
+          files.push(`${dir}/${m[1]} (${dir} ${name})`);
+    }
+    expect(files.length).toBeGreaterThan(20);
+    expect(files.filter((f) => !existsSync(join(REPO_ROOT, f.split(' ')[0]!)))).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ export const PROBLEM_CODES = {
   unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
+  /** A path of the API with a method it does not serve; sent with an `Allow` header listing those it does. */
   'method-not-allowed': 405,
   'insufficient-stock': 409,
   'order-not-cancellable': 409,

@@ -27,6 +27,7 @@ const TITLES: Partial<Record<ProblemCode, string>> = {
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
   'insufficient-stock': 'Insufficient stock',
   'order-not-cancellable': 'Order cannot be cancelled',
   'idempotency-in-progress': 'A request with this Idempotency-Key is in progress',

@@ -19,6 +19,12 @@ export interface ObserveWorkerOptions {
   ready?: Record<string, (c: Context) => Promise<boolean>>;
   /** Other workers' metrics to merge into GET /metrics. */
   peers?: (c: Context) => Promise<MetricsSnapshot[]>;
+  /**
+   * The error for a request no route took; default a 404 `not-found`. The API worker passes
+   * `unrouted` of @archbench/server-kit/portable (405 with Allow for a public path asked with a
+   * method it does not serve), as the Node topologies do; the internal workers keep the 404.
+   */
+  unrouted?: (c: Context) => Error;
 }
 
 function respond(c: Context, error: unknown, metrics: WorkerMetrics): Response {
@@ -47,7 +53,8 @@ export function observeWorker<E extends Env>(app: Hono<E>, options: ObserveWorke
     }
     return respond(c, error, metrics);
   });
-  app.notFound((c) => respond(c, new AppError('not-found', `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`), metrics));
+  const unrouted = options.unrouted ?? ((c: Context) => new AppError('not-found', `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`));
+  app.notFound((c) => respond(c, unrouted(c), metrics));
   app.use(async (c, next) => {
     const started = Date.now();
     const incoming = c.req.header('x-request-id');

@@ -35,7 +35,16 @@ describe('runConformance against a deliberately wrong server', () => {
       baseUrl: server.baseUrl,
       authSecret,
       log: (line) => lines.push(line),
-      only: ['health', 'openapi', 'products.paging', 'products.unknown-sku', 'products.bad-limit', 'auth.missing', 'bad-input.malformed-json'],
+      only: [
+        'health',
+        'openapi',
+        'products.paging',
+        'products.unknown-sku',
+        'products.bad-limit',
+        'auth.missing',
+        'bad-input.malformed-json',
+        'methods.not-allowed',
+      ],
     });
   });
   afterAll(async () => {
@@ -52,7 +61,7 @@ describe('runConformance against a deliberately wrong server', () => {
     expect(report.passed).toBe(false);
     expect(result('health')).toMatchObject({ passed: true });
     expect(result('health').error).toBeUndefined();
-    expect(report.checks.map((c) => c.name)).toHaveLength(7);
+    expect(report.checks.map((c) => c.name)).toHaveLength(8);
     for (const c of report.checks) expect(c.durationMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -73,6 +82,10 @@ describe('runConformance against a deliberately wrong server', () => {
     expect(result('products.bad-limit').error).toMatch(
       /GET \/products\?limit=0: a 400 must be application\/problem\+json, got Content-Type "application\/json"/,
     );
+  });
+
+  it('insists on 405 with Allow, not 404, for a method a path does not serve', () => {
+    expect(result('methods.not-allowed').error).toBe('POST /health: expected a 405 problem, got 404: 404 Not Found');
   });
 
   it('catches a missing auth check', () => {

@@ -5,6 +5,7 @@ import { badInputChecks } from './checks/bad-input';
 import { cancelChecks } from './checks/cancel';
 import { idempotencyChecks } from './checks/idempotency';
 import { metaChecks } from './checks/meta';
+import { methodChecks } from './checks/methods';
 import { orderChecks } from './checks/orders';
 import { paginationChecks } from './checks/pagination';
 import { paymentChecks } from './checks/payments';
@@ -42,6 +43,7 @@ export interface ConformanceReport {
 
 const ALL_CHECKS: readonly CheckDefinition[] = [
   ...metaChecks,
+  ...methodChecks,
   ...productChecks,
   ...orderChecks,
   ...cancelChecks,

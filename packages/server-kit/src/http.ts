@@ -1,6 +1,6 @@
-import type { Context, Env, Hono, NotFoundHandler, Schema } from 'hono';
+import type { Context, NotFoundHandler } from 'hono';
 import type { Order } from '@archbench/contracts/schemas';
-import { notFoundHandler, problemHandler, setResponseHeaders } from '@archbench/observability/hono';
+import { problemHandler, setResponseHeaders } from '@archbench/observability/hono';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
 import { placedOrderResponse as portablePlacedOrderResponse, unrouted } from './portable';
@@ -8,22 +8,6 @@ import { placedOrderResponse as portablePlacedOrderResponse, unrouted } from './
 // The contract helpers live in ./portable (no Node dependencies, shared with workerd); the
 // public edge (security headers, CORS, body limit, overload guard) in ./edge.
 export { MAX_IDEMPOTENCY_KEY_LENGTH, readCursor, readIdempotencyKey, readJson, unrouted, validate, within } from './portable';
-
-/**
- * Installs the one error mapping of a server: typed errors become their problem+json, unknown
- * errors a generic 500 with the cause logged (never sent); unknown routes a 404 problem. Delegates
- * to @archbench/observability's problemHandler, so with `metrics` each answer is counted in
- * `archbench_errors_total{kind,code}` (observe() installs the same handlers).
- * @example installProblemHandlers(app, logger, { metrics })
- */
-export function installProblemHandlers<E extends Env, S extends Schema, B extends string>(
-  app: Hono<E, S, B>,
-  logger: Logger,
-  options: { metrics?: Pick<Metrics, 'errorsTotal'> } = {},
-): void {
-  app.onError(problemHandler({ logger, metrics: options.metrics }));
-  app.notFound(notFoundHandler({ metrics: options.metrics }));
-}
 
 /**
  * The not-found handler of a public Node server: 405 `method-not-allowed` with `Allow` for a path

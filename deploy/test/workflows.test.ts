@@ -139,7 +139,7 @@ describe('.github/workflows', () => {
     expect(job.steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@')).map((s) => s.with?.path)).toEqual(['results/', 'baseline/results/']);
   });
 
-  it('images: builds every deployable with its Dockerfile, deploys an overlay to kind, runs the conformance suite against the gateway and the monolith', () => {
+  it('images: builds every deployable with its Dockerfile, deploys the postgres and amqp overlays to kind, runs the conformance suite against the monolith, the gateway and the hybrid', () => {
     const workflow = workflows.get('images.yml')!;
     const matrix = workflow.jobs.build!.strategy!.matrix.include;
     expect(matrix.map((m) => m.app).sort()).toEqual(DEPLOYABLES.map((d) => d.name).sort());
@@ -148,13 +148,21 @@ describe('.github/workflows', () => {
     const kind = workflow.jobs.kind!;
     expect(kind.needs).toBe('build');
     expect(kind.steps.some((s) => s.uses?.startsWith('helm/kind-action@'))).toBe(true);
-    const overlay = /kubectl apply -k (\S+)/.exec(runs(workflow).join('\n'))?.[1];
-    expect(overlay && existsSync(join(REPO_ROOT, overlay, 'kustomization.yaml'))).toBe(true);
+    const overlay = /kubectl apply -k (.+)$/m.exec(runs(workflow).join('\n'))?.[1];
+    const overlays = (kind.strategy?.matrix.include ?? []).map((row) => overlay?.replace('${{ matrix.overlay }}', row.overlay!));
+    expect(overlays).toEqual(['deploy/kubernetes/overlays/postgres', 'deploy/kubernetes/overlays/amqp']);
+    for (const path of overlays) expect(existsSync(join(REPO_ROOT, path!, 'kustomization.yaml')), path).toBe(true);
     const conformance = runs(workflow).join('\n');
-    expect(conformance).toMatch(/port-forward svc\/monolith 3000:3000/);
-    expect(conformance).toMatch(/port-forward svc\/gateway 3100:3100/);
-    expect(conformance).toMatch(/pnpm conformance --base-url http:\/\/127\.0\.0\.1:3000/);
-    expect(conformance).toMatch(/pnpm conformance --base-url http:\/\/127\.0\.0\.1:3100/);
+    for (const [service, port] of [
+      ['monolith', 3000],
+      ['gateway', 3100],
+      ['hybrid-core', 3200],
+    ] as const) {
+      expect(conformance).toContain(`port-forward svc/${service} ${port}:${port}`);
+      expect(conformance).toContain(`pnpm conformance --base-url http://127.0.0.1:${port}`);
+    }
+    // Every Secret the overlays read is created.
+    for (const name of ['archbench-auth', 'archbench-postgres', 'archbench-rabbitmq']) expect(conformance).toContain(`create secret generic ${name} `);
     // The cluster's secret is the one the conformance suite mints tokens with.
     const secret = /--from-literal=AUTH_SECRET=([\w-]+)/.exec(kind.steps.flatMap((s) => (s.run ? [s.run] : [])).join('\n'))?.[1];
     expect(secret).toBeTruthy();

@@ -14,10 +14,18 @@ const NOTHING_CAPTURED = new Set(['UNAVAILABLE', 'EXPIRED', 'VOIDED']);
  * itself, `late-capture:<orderId>`.
  */
 export const LATE_CAPTURE_REFUND = 'late-capture:';
+/**
+ * The status of a charge the provider made after another process had settled its row FAILED (the
+ * order was rejected): commands are still answered FAILED, the records show it captured, and
+ * payments refunds it (LATE_CAPTURE_REFUND).
+ */
+export const LATE_CAPTURED = 'LATE_CAPTURED';
 
 // A charge the breaker refused, that timed out, or that was refused or voided past the saga's
 // deadline captured nothing: it shows as FAILED.
-const toRecord = (row: Row): PaymentRecord => paymentFromRow(NOTHING_CAPTURED.has(row.status) ? { ...row, status: 'FAILED' } : row);
+// A late capture shows as the capture it was (its refund beside it).
+const toRecord = (row: Row): PaymentRecord =>
+  paymentFromRow(NOTHING_CAPTURED.has(row.status) ? { ...row, status: 'FAILED' } : row.status === LATE_CAPTURED ? { ...row, status: 'SUCCEEDED' } : row);
 
 /** Table access of the payments service. */
 export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
@@ -106,16 +114,43 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
     async finish(id: string, status: string, providerRef: string | null): Promise<boolean> {
       return (await finishPayment.executeAffected(db, { id, status, provider_ref: providerRef })) === 1;
     },
-    /** The refunds of late captures still PENDING (see LATE_CAPTURE_REFUND): the saga never asks for them. */
-    async pendingLateCaptureRefunds(): Promise<Array<Pick<Row, 'order_id' | 'amount_cents'>>> {
-      return db
-        .selectFrom('payments')
-        .select(['order_id', 'amount_cents'])
-        .where('kind', '=', 'refund')
-        .where('status', '=', 'PENDING')
-        .where('command_id', 'like', `${LATE_CAPTURE_REFUND}%`)
-        .orderBy('created_at')
-        .execute();
+    /** Records that the provider captured a charge whose row another process had settled FAILED (see LATE_CAPTURED). */
+    async markLateCapture(id: string, providerRef: string | null): Promise<boolean> {
+      const result = await db
+        .updateTable('payments')
+        .set({ status: LATE_CAPTURED, provider_ref: providerRef })
+        .where('id', '=', id)
+        .where('status', '=', 'FAILED')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    /**
+     * Late captures not refunded yet: their refund row PENDING (see LATE_CAPTURE_REFUND), or a
+     * LATE_CAPTURED charge with no refund made (its process stopped before it wrote the refund
+     * row). Read once at start; the saga never asks for these refunds.
+     */
+    async unrefundedLateCaptures(): Promise<Array<Pick<Row, 'order_id' | 'amount_cents'>>> {
+      const [pending, unstarted] = await Promise.all([
+        db
+          .selectFrom('payments')
+          .select(['order_id', 'amount_cents'])
+          .where('kind', '=', 'refund')
+          .where('status', '=', 'PENDING')
+          .where('command_id', 'like', `${LATE_CAPTURE_REFUND}%`)
+          .orderBy('created_at')
+          .execute(),
+        db
+          .selectFrom('payments as c')
+          .select(['c.order_id', 'c.amount_cents'])
+          .where('c.kind', '=', 'charge')
+          .where('c.status', '=', LATE_CAPTURED)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('payments as r').select('r.id').whereRef('r.order_id', '=', 'c.order_id').where('r.kind', '=', 'refund'))),
+          )
+          .orderBy('c.created_at')
+          .execute(),
+      ]);
+      return [...pending, ...unstarted];
     },
     async listForOrder(orderId: string): Promise<PaymentRecord[]> {
       const rows = await paymentsOfOrder.execute(db, { order_id: orderId });

@@ -9,7 +9,11 @@ export interface PaymentsTables {
     id: string;
     order_id: string;
     kind: string;
-    /** PENDING while the provider call runs; SUCCEEDED, DECLINED, FAILED or UNAVAILABLE after; EXPIRED or VOIDED when refused past the saga's deadline (no call). */
+    /**
+     * PENDING while the provider call runs; SUCCEEDED, DECLINED, FAILED or UNAVAILABLE after;
+     * EXPIRED or VOIDED when refused past the saga's deadline (no call); LATE_CAPTURED for a
+     * charge captured after another process had settled it FAILED (refunded by payments).
+     */
     status: string;
     amount_cents: number;
     provider_ref: string | null;

@@ -7,7 +7,7 @@ import { isUniqueViolation } from '@archbench/server-kit/db';
 import type { ChargeCommand, ChargeOutcome, ChargeReply, Command, RefundCommand, RefundReply, Reply, VoidCommand, VoidReply } from '../shared/messages';
 import { CircuitBreaker } from './circuit-breaker';
 import type { BreakerState, CircuitBreakerOptions } from './circuit-breaker';
-import { LATE_CAPTURE_REFUND } from './repository';
+import { LATE_CAPTURED, LATE_CAPTURE_REFUND } from './repository';
 import type { PaymentsRepository } from './repository';
 
 export interface PaymentsOptions {
@@ -30,6 +30,11 @@ const POLL_MS = 100;
 /** A late capture's refund the provider failed is tried again after this, doubling up to LATE_REFUND_MAX_RETRY_MS. */
 const LATE_REFUND_RETRY_MS = 1000;
 const LATE_REFUND_MAX_RETRY_MS = 30_000;
+
+/** Whether a charge row's status means the provider holds the money (a late capture is refunded by payments itself). */
+const captured = (status: string) => status === 'SUCCEEDED' || status === LATE_CAPTURED;
+/** What a command is answered for a settled row: a late capture's order was answered as not charged, and stays so. */
+const answerOf = (status: string) => (status === LATE_CAPTURED ? 'FAILED' : status);
 
 /**
  * Payments: charges and refunds against the simulated provider, behind a circuit breaker and a
@@ -55,8 +60,8 @@ export function createPayments(options: PaymentsOptions) {
   let provider = options.providerInstance ?? new PaymentProvider(providerSettings);
   const breaker = new CircuitBreaker({ ...options.breaker, onStateChange: (state) => logger.warn({ state }, `payment provider circuit ${state}`) });
   const inFlight = new Map<string, Promise<string>>();
-  /** Late captures whose refund the provider failed, tried again by this process, by order id. */
-  const lateRefunds = new Map<string, Promise<void>>();
+  /** Late captures' refunds this process is sending (or trying again), by order id: the first try, and the whole. */
+  const lateRefunds = new Map<string, { first: Promise<void>; work: Promise<void> }>();
   const stopping = new AbortController();
 
   /**
@@ -82,7 +87,7 @@ export function createPayments(options: PaymentsOptions) {
       const running = inFlight.get(key);
       if (running) return running;
       const existing = await repo.find(command.orderId, kind);
-      if (existing && existing.status !== 'PENDING') return existing.status;
+      if (existing && existing.status !== 'PENDING') return answerOf(existing.status);
       if (existing) {
         if (!(await lapsed(key, existing))) continue;
         // PENDING, and the process that made the call died. Whoever settles or retakes it first wins.
@@ -137,7 +142,7 @@ export function createPayments(options: PaymentsOptions) {
         if (!(await repo.settleLapsed(existing.id, existing.claimed_until, 'FAILED'))) continue;
         return { ok: true, outcome: 'NOTHING_CAPTURED' };
       }
-      if (existing.status !== 'SUCCEEDED') return { ok: true, outcome: 'NOTHING_CAPTURED' };
+      if (!captured(existing.status)) return { ok: true, outcome: 'NOTHING_CAPTURED' };
       await refund({ type: 'RefundPayment', id: command.id, orderId: command.orderId, amountCents: Number(existing.amount_cents) });
       return { ok: true, outcome: 'REFUNDED' };
     }
@@ -166,7 +171,7 @@ export function createPayments(options: PaymentsOptions) {
       if (kind === 'refund' && result.outcome !== 'SUCCEEDED') await repo.moveClaim(id, held.lease, new Date(0).toISOString());
       else recorded = await repo.finish(id, result.outcome, result.providerRef);
       options.onOutcome?.(kind, result.outcome);
-      return recorded ? result.outcome : settledElsewhere(command, kind, result.outcome);
+      return recorded ? result.outcome : settledElsewhere(command, kind, id, result);
     })().finally(() => inFlight.delete(key));
     inFlight.set(key, work);
     return work;
@@ -176,12 +181,30 @@ export function createPayments(options: PaymentsOptions) {
    * The row of a call this process made was settled by another process meanwhile: this one
    * stalled past its lease and the call was taken over (a charge settled FAILED without calling,
    * a refund made again). The row's answer stands, for every copy of the command alike. A charge
-   * the provider captured all the same is given back: the order was answered as not charged.
+   * the provider captured all the same is recorded as such (LATE_CAPTURED: the records show the
+   * capture and its refund, commands still answer FAILED) and given back, in the background: the
+   * order was answered as not charged, and this answer does not wait for the refund.
    */
-  async function settledElsewhere(command: ChargeCommand | RefundCommand, kind: 'charge' | 'refund', outcome: string): Promise<string> {
-    const status = (await repo.find(command.orderId, kind))?.status ?? outcome;
-    logger.warn({ orderId: command.orderId, kind, outcome, recorded: status }, 'provider call ended after another process had settled it; its row stands');
-    if (kind === 'charge' && outcome === 'SUCCEEDED' && status !== 'SUCCEEDED') await refundLateCapture(command.orderId, command.amountCents);
+  async function settledElsewhere(
+    command: ChargeCommand | RefundCommand,
+    kind: 'charge' | 'refund',
+    id: string,
+    result: { outcome: string; providerRef: string | null },
+  ): Promise<string> {
+    const { orderId } = command;
+    if (kind === 'charge' && result.outcome === 'SUCCEEDED') {
+      // Only ever FAILED by then: another process settles a charge it did not make FAILED, never SUCCEEDED.
+      logger.warn({ orderId }, 'the provider captured a charge after another process had settled it FAILED; refunding the capture');
+      try {
+        await repo.markLateCapture(id, result.providerRef);
+      } catch (error) {
+        logger.error({ err: error, orderId }, 'could not record a late capture; it is refunded all the same');
+      }
+      void refundLateCapture(orderId, command.amountCents);
+      return 'FAILED';
+    }
+    const status = answerOf((await repo.find(orderId, kind))?.status ?? result.outcome);
+    logger.warn({ orderId, kind, outcome: result.outcome, recorded: status }, 'provider call ended after another process had settled it; its row stands');
     return status;
   }
 
@@ -189,11 +212,13 @@ export function createPayments(options: PaymentsOptions) {
    * Refunds a late capture: a charge the provider made after another process had settled its row
    * FAILED (the order was rejected). It is the order's refund row (`LATE_CAPTURE_REFUND` command
    * id), sent as every refund is (`attempt`: leased, counted by `onOutcome`); no saga will ever
-   * ask for it, so while the provider fails it this process tries again (LATE_REFUND_RETRY_MS,
-   * doubling), and one left PENDING by a process that stopped is sent by the next start
-   * (`resumeLateCaptureRefunds`). Resolves after the first try; never throws.
+   * ask for it, so while the provider fails it (or the database does) this process tries again
+   * (LATE_REFUND_RETRY_MS, doubling) until it stops, and one a process left unrefunded is sent by
+   * the next start (`resumeLateCaptureRefunds`). Resolves after the first try; never throws.
    */
-  async function refundLateCapture(orderId: string, amountCents: number): Promise<void> {
+  function refundLateCapture(orderId: string, amountCents: number): Promise<void> {
+    const running = lateRefunds.get(orderId);
+    if (running) return running.first;
     const command: RefundCommand = { type: 'RefundPayment', id: `${LATE_CAPTURE_REFUND}${orderId}`, orderId, amountCents };
     const once = async (): Promise<boolean> => {
       try {
@@ -203,15 +228,20 @@ export function createPayments(options: PaymentsOptions) {
         return false;
       }
     };
-    if (lateRefunds.has(orderId) || (await once())) return;
-    logger.warn({ orderId }, 'the provider failed the refund of a late capture; it will be retried');
-    const retrying = (async () => {
+    let firstTried!: () => void;
+    const first = new Promise<void>((resolve) => (firstTried = resolve));
+    const work = (async () => {
       for (let delay = LATE_REFUND_RETRY_MS; ; delay = Math.min(2 * delay, LATE_REFUND_MAX_RETRY_MS)) {
+        const refunded = await once();
+        firstTried();
+        if (refunded) return;
+        logger.warn({ orderId, retryInMs: delay }, 'the refund of a late capture was not made; it will be retried');
         await sleep(delay, undefined, { signal: stopping.signal, ref: false }).catch(() => undefined);
-        if (stopping.signal.aborted || (await once())) return;
+        if (stopping.signal.aborted) return;
       }
     })().finally(() => lateRefunds.delete(orderId));
-    lateRefunds.set(orderId, retrying);
+    lateRefunds.set(orderId, { first, work });
+    return first;
   }
 
   async function charge(command: ChargeCommand): Promise<ChargeReply> {
@@ -232,7 +262,7 @@ export function createPayments(options: PaymentsOptions) {
 
   async function refund(command: RefundCommand): Promise<RefundReply> {
     const charged = await repo.find(command.orderId, 'charge');
-    if (charged?.status !== 'SUCCEEDED') return { ok: true, outcome: 'NOTHING_TO_REFUND' };
+    if (!charged || !captured(charged.status)) return { ok: true, outcome: 'NOTHING_TO_REFUND' };
     // Refunds are not gated by the breaker: a cancel must eventually give the money back.
     const outcome = await attempt(command, 'refund', () => provider.refund(command.amountCents));
     if (outcome !== 'SUCCEEDED') throw new Error(`refund of ${command.orderId} ended ${outcome}; it will be retried`);
@@ -245,14 +275,15 @@ export function createPayments(options: PaymentsOptions) {
     void: voidCharge,
     listForOrder: repo.listForOrder,
     /**
-     * At start: sends the refunds of late captures left PENDING by a payments process that stopped
-     * or died before the provider made them (one still leased by a live process is waited for, as
-     * any copy of a refund waits). Resolves after each one's first try; how many it found.
+     * At start: sends the refunds of late captures that a payments process that stopped or died
+     * left unmade (its refund row PENDING, or not written yet); one still leased by a live process
+     * is waited for, as any copy of a refund waits. Resolves after each one's first try; how many
+     * it found.
      */
     async resumeLateCaptureRefunds(): Promise<number> {
-      const pending = await repo.pendingLateCaptureRefunds();
-      await Promise.all(pending.map((row) => refundLateCapture(row.order_id, Number(row.amount_cents))));
-      return pending.length;
+      const unrefunded = await repo.unrefundedLateCaptures();
+      await Promise.all(unrefunded.map((row) => refundLateCapture(row.order_id, Number(row.amount_cents))));
+      return unrefunded.length;
     },
     async handle(command: Command): Promise<Reply> {
       if (command.type === 'ChargePayment') return charge(command);
@@ -272,7 +303,7 @@ export function createPayments(options: PaymentsOptions) {
     /** Waits for the calls in flight; stops retrying late captures' refunds (the next start sends them). */
     async drain(): Promise<void> {
       stopping.abort();
-      await Promise.allSettled([...inFlight.values(), ...lateRefunds.values()]);
+      await Promise.allSettled([...inFlight.values(), ...[...lateRefunds.values()].map((r) => r.work)]);
     },
   };
 }

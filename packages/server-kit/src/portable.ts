@@ -25,9 +25,10 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** The response headers a browser client may read across origins: the one list of every public server. */
-export const EXPOSED_HEADERS = ['Location', 'Retry-After', 'Preference-Applied', 'Idempotent-Replayed', 'X-Request-Id'] as const;
+export const EXPOSED_HEADERS = ['Location', 'Retry-After', 'Preference-Applied', 'Idempotent-Replayed', 'X-Request-Id', 'Allow'] as const;
 
-const ALLOWED_METHODS = 'GET,HEAD,POST,PUT,DELETE,OPTIONS';
+/** The methods some route serves (PUT: the admin provider switch); a preflight for another is refused by the browser. */
+const ALLOWED_METHODS = 'GET,HEAD,POST,PUT,OPTIONS';
 const EXPOSED = EXPOSED_HEADERS.join(',');
 /** Health, readiness and metrics answer under any load. */
 const UNGUARDED_PATHS = new Set(['/health', '/ready', '/metrics']);

@@ -47,6 +47,7 @@ export function scriptedTransport(options: ScriptOptions = {}) {
     publish: async () => {},
     listen: async () => {},
     healthy: () => true,
+    stopReceiving: async () => {},
     close: async () => {},
   };
   return { transport, sent, open: () => open?.() };

@@ -67,6 +67,9 @@ export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessCo
       host: env.HOST,
       logger,
       onShutdown: async () => {
+        // No command may start once the work is drained and the database closed: one that did
+        // (a refund made at the provider, then not recorded) would be made again by the next start.
+        await transport?.stopReceiving();
         await running.stop?.();
         await transport?.close();
         await client.close();

@@ -340,6 +340,18 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       if (event) await consume(names.eventQueue(service), (data, headers) => event(parseEvent(data), headers));
     },
     healthy: () => link !== undefined,
+    async stopReceiving() {
+      const received = [...subscriptions.keys()].filter((queue) => queue !== names.replies(options.self));
+      // Not subscribed again by a reconnect either.
+      for (const queue of received) subscriptions.delete(queue);
+      const current = link;
+      for (const queue of received) {
+        const tag = consumerTags.get(queue);
+        consumerTags.delete(queue);
+        if (current && tag !== undefined) await current.consumer.cancel(tag).catch(() => undefined);
+      }
+      await Promise.allSettled([...inFlight]);
+    },
     async close() {
       closing = true;
       const last = link;

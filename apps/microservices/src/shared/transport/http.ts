@@ -43,6 +43,9 @@ export function createHttpTransport({ client }: HttpTransportOptions): Transport
       // HTTP receives through internalRoutes(), mounted by each service's app.
     },
     healthy: () => true,
+    async stopReceiving() {
+      // Commands and events arrive as HTTP requests: the server stopped taking them and drained them already.
+    },
     async close() {
       await client.close();
     },

@@ -31,5 +31,11 @@ export interface Transport {
   listen(service: ServiceName, handlers: Handlers): Promise<void>;
   /** True while the transport can carry messages (readiness). */
   healthy(): boolean;
+  /**
+   * At shutdown, before the process drains its work and closes its database: takes no more
+   * commands or events (AMQP: cancels those consumers; the broker keeps what arrives for another
+   * process) and waits for the ones being handled. Sending, and its replies, go on until `close`.
+   */
+  stopReceiving(): Promise<void>;
   close(): Promise<void>;
 }

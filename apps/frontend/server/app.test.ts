@@ -135,6 +135,56 @@ describe('/api/<backend>/*', () => {
     expect(echo.headers).toMatchObject({ authorization: 'Bearer t', prefer: 'wait=3', 'idempotency-key': 'k1' });
   });
 
+  it("passes on only the headers the API reads: not the browser's cookies, hop-by-hop, Expect or made-up forwarding headers", async () => {
+    const res = await server().request('/api/monolith/orders', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer t',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        cookie: 'session=secret',
+        'x-forwarded-for': '203.0.113.9',
+        forwarded: 'for=203.0.113.9',
+        'proxy-authorization': 'Basic eDp5',
+        'x-custom': 'named in Connection',
+        connection: 'x-custom',
+        expect: '100-continue',
+        host: 'console.example:5173',
+      },
+      body: JSON.stringify({ items: [] }),
+    });
+    expect(res.status).toBe(201);
+    const { headers } = (await res.json()) as { headers: Record<string, string> };
+    expect(headers).toMatchObject({ authorization: 'Bearer t', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    expect(headers['x-forwarded-host']).toBe('console.example:5173');
+    for (const name of ['cookie', 'x-forwarded-for', 'forwarded', 'proxy-authorization', 'x-custom', 'expect']) expect(headers[name], name).toBeUndefined();
+  });
+
+  it('answers 502 when a backend takes longer than any answer may (a stuck process), instead of waiting with the browser', async () => {
+    const stuck = createServer(() => undefined); // takes the request, never answers
+    await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
+    try {
+      const app = createFrontendServer({
+        env: {
+          MONOLITH_URL: `http://127.0.0.1:${(stuck.address() as AddressInfo).port}`,
+          MICROSERVICES_URL: null,
+          AUTH_SECRET: DEV_AUTH_SECRET,
+          DEV_LOGIN: false,
+        },
+        upstreamTimeoutMs: 300,
+      });
+      const started = Date.now();
+      const res = await app.request('/api/monolith/products');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(res.status).toBe(502);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await res.json()) as { title: string }).title).toBe('Modular monolith did not answer in time');
+    } finally {
+      stuck.closeAllConnections();
+      await new Promise<void>((resolve) => stuck.close(() => resolve()));
+    }
+  });
+
   it('passes a backend problem through unchanged', async () => {
     const res = await server().request('/api/monolith/missing');
     expect(res.status).toBe(404);

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { proxy } from 'hono/proxy';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { PROBLEM_BASE, PROBLEM_CONTENT_TYPE } from '@archbench/contracts/problems';
+import { LIMITS } from '@archbench/contracts/schemas';
 import type { ProblemCode } from '@archbench/contracts/problems';
 import { mintToken } from '@archbench/contracts/tokens';
 import { BackendId, DevTokenRequest, backendLabel } from '../src/api/config-schema';
@@ -13,12 +14,34 @@ import type { FrontendEnv } from './env';
 /** Lifetime of a demo token: long enough for a session at the console, short enough to expire. */
 const DEV_TOKEN_SECONDS = 8 * 3600;
 
+/**
+ * The request headers the public API reads, the only ones the proxy passes on: not the browser's
+ * cookies for this host, its hop-by-hop or `Expect` headers, nor forwarding headers a client made up.
+ */
+const FORWARDED_HEADERS = [
+  'accept',
+  'authorization',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'idempotency-key',
+  'prefer',
+  'traceparent',
+  'tracestate',
+  'x-request-id',
+] as const;
+
+/** How long a backend may take to answer: the longest `Prefer: wait` the contract allows, and some. */
+export const UPSTREAM_TIMEOUT_MS = (LIMITS.maxWaitSeconds + 15) * 1000;
+
 export interface FrontendServerOptions {
   env: Pick<FrontendEnv, 'MONOLITH_URL' | 'MICROSERVICES_URL' | 'AUTH_SECRET' | 'DEV_LOGIN'> & { BACKENDS?: FrontendEnv['BACKENDS'] };
   /** Absolute path of the built app; omit to serve only the API routes (Vite dev mounts those). */
   distDir?: string;
   /** Replaces fetch towards the backends (tests use a real server instead where they can). */
   fetchUpstream?: (request: Request) => Promise<Response>;
+  /** How long a backend may take to answer before the console answers 502 itself, ms; default UPSTREAM_TIMEOUT_MS. */
+  upstreamTimeoutMs?: number;
 }
 
 function problem(
@@ -41,7 +64,7 @@ function problem(
  * the built single-page app. Serving is done by server.ts; tests call `app.request()`.
  * @example createFrontendServer({ env: loadEnv(), distDir: resolve('dist') }).fetch(request)
  */
-export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendServerOptions) {
+export function createFrontendServer({ env, distDir, fetchUpstream, upstreamTimeoutMs = UPSTREAM_TIMEOUT_MS }: FrontendServerOptions) {
   const backends = backendsOf(env);
   const upstreams = new Map(backends.map((b) => [b.id, b.url]));
   const config: FrontendConfig = {
@@ -96,22 +119,41 @@ export function createFrontendServer({ env, distDir, fetchUpstream }: FrontendSe
     const url = new URL(c.req.url);
     const rest = url.pathname.slice(`/api/${id.data}`.length) || '/';
     const target = `${base}${rest}${url.search}`;
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED_HEADERS) {
+      const value = c.req.header(name);
+      if (value !== undefined) headers[name] = value;
+    }
+    const host = c.req.header('host');
+    if (host !== undefined) headers['x-forwarded-host'] = host;
+    const timeout = AbortSignal.timeout(upstreamTimeoutMs);
     try {
       return await proxy(target, {
-        raw: c.req.raw,
         method: c.req.method,
         body: c.req.raw.body,
-        headers: { ...c.req.header(), host: undefined, 'x-forwarded-host': c.req.header('host') },
+        headers,
+        // Given up when the browser goes away, or when the backend takes longer than any answer may.
+        signal: AbortSignal.any([c.req.raw.signal, timeout]),
         ...(fetchUpstream ? { customFetch: fetchUpstream } : {}),
         // Node's fetch needs this to stream a request body.
         ...({ duplex: 'half' } as object),
       });
     } catch (error) {
+      const { label } = backendLabel(id.data);
+      if (timeout.aborted) {
+        return problem(
+          c,
+          502,
+          'dependency-failed',
+          `${label} did not answer in time`,
+          `no answer from ${label} within ${upstreamTimeoutMs / 1000} s; is it overloaded or stuck?`,
+        );
+      }
       return problem(
         c,
         502,
         'dependency-failed',
-        `${backendLabel(id.data).label} is unreachable`,
+        `${label} is unreachable`,
         `the console's server could not reach ${base} (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}); is it running?`,
       );
     }

@@ -1,6 +1,6 @@
-import { render, screen, within } from '@testing-library/react';
+import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FetchLike } from '../api/client';
 import SAMPLE from '../../public/sample-comparison.json?raw';
 import { ReportViewer } from './ReportViewer';
@@ -77,5 +77,76 @@ describe('ReportViewer', () => {
         .map((li) => li.textContent),
     ).toEqual(['Good, because one deploy', 'Bad, because one database']);
     expect(within(article).getByText('accepted')).toBeTruthy();
+  });
+
+  describe('loads', () => {
+    afterEach(() => {
+      vi.unstubAllGlobals();
+    });
+
+    it('fetches ?report= once when rendered as App renders it (no fetch prop)', async () => {
+      let calls = 0;
+      vi.stubGlobal('fetch', async () => {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return new Response(SAMPLE, { headers: { 'content-type': 'application/json' } });
+      });
+      render(<ReportViewer initialUrl="/reports/comparison.json" />);
+      await screen.findByTestId('comparison');
+      expect(calls).toBe(1);
+      await act(() => new Promise((resolve) => setTimeout(resolve, 300)));
+      expect(calls).toBe(1);
+      expect(screen.getByText('/reports/comparison.json', { selector: 'code' })).toBeTruthy();
+    });
+
+    it('does not load again when only the fetch prop changes, and loads a new initial URL once', async () => {
+      const seen: string[] = [];
+      const make = (): FetchLike => async (input, init) => {
+        seen.push(input);
+        return serveSample(input, init);
+      };
+      const { rerender } = render(<ReportViewer initialUrl="/reports/comparison.json" fetch={make()} />);
+      await screen.findByTestId('comparison');
+      rerender(<ReportViewer initialUrl="/reports/comparison.json" fetch={make()} />);
+      rerender(<ReportViewer initialUrl="/reports/comparison.json" fetch={make()} />);
+      await act(() => new Promise((resolve) => setTimeout(resolve, 100)));
+      expect(seen).toEqual(['/reports/comparison.json']);
+
+      rerender(<ReportViewer initialUrl="/nope.json" fetch={make()} />);
+      expect((await screen.findByTestId('report-error')).textContent).toContain('could not load /nope.json: HTTP 404');
+      expect(seen).toEqual(['/reports/comparison.json', '/nope.json']);
+    });
+
+    it('ignores an older URL load that answers after a file was picked, and aborts it', async () => {
+      const user = userEvent.setup();
+      let answer: (response: Response) => void = () => undefined;
+      let signal: AbortSignal | undefined;
+      const slow: FetchLike = (_input, init) => {
+        signal = init?.signal ?? undefined;
+        return new Promise((resolve) => (answer = resolve));
+      };
+      render(<ReportViewer initialUrl="/reports/slow.json" fetch={slow} />);
+      await user.upload(screen.getByLabelText('Comparison file (comparison.json)'), new File([SAMPLE], 'picked.json', { type: 'application/json' }));
+      await screen.findByTestId('comparison');
+      expect(signal?.aborted).toBe(true);
+
+      await act(async () => answer(new Response('not json')));
+      await act(() => new Promise((resolve) => setTimeout(resolve, 50)));
+      expect(screen.queryByTestId('report-error')).toBeNull();
+      expect(screen.getByText('picked.json', { selector: 'code' })).toBeTruthy();
+      expect((screen.getByRole('button', { name: 'Load' }) as HTMLButtonElement).disabled).toBe(false);
+    });
+
+    it('shows only the error when a second file is invalid, not the previous report beside it', async () => {
+      const user = userEvent.setup();
+      render(<ReportViewer fetch={serveSample} />);
+      const input = screen.getByLabelText('Comparison file (comparison.json)');
+      await user.upload(input, new File([SAMPLE], 'good.json', { type: 'application/json' }));
+      await screen.findByTestId('comparison');
+      await user.upload(input, new File(['{'], 'bad.json', { type: 'application/json' }));
+      expect((await screen.findByTestId('report-error')).textContent).toContain('bad.json is not JSON');
+      expect(screen.queryByTestId('comparison')).toBeNull();
+      expect(screen.queryByText(/^Showing/)).toBeNull();
+    });
   });
 });

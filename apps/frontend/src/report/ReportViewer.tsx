@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { ChangeEvent, FormEvent } from 'react';
 import { ComparisonFormatError, parseComparison } from '@archbench/contracts/comparison';
 import type { Comparison } from '@archbench/contracts/comparison';
@@ -40,49 +40,97 @@ function readComparison(text: string, source: string): { ok: true; comparison: C
   }
 }
 
-/** Loads a comparison.json (file, URL, or ?report=...) and ADR markdown files, and shows them. */
-export function ReportViewer({ initialUrl, fetch = (input, init) => globalThis.fetch(input, init) }: { initialUrl?: string | null; fetch?: FetchLike }) {
+/** The browser's fetch, looked up at call time (so a test may replace it). Module-level: one function for every render. */
+const defaultFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
+
+/**
+ * Loads a comparison.json (file, URL, or ?report=...) and ADR markdown files, and shows them.
+ * A URL load starts when `initialUrl` changes (not when `fetch` does), and only the latest load
+ * counts: a newer URL or a picked file aborts the older load and its answer is ignored.
+ */
+export function ReportViewer({ initialUrl, fetch = defaultFetch }: { initialUrl?: string | null; fetch?: FetchLike }) {
   const [comparison, setComparison] = useState<{ data: Comparison; source: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [url, setUrl] = useState(initialUrl ?? '');
   const [adrs, setAdrs] = useState<Adr[]>([]);
   const [loading, setLoading] = useState(false);
   const id = useId();
+  // The latest fetch, read when a load starts: a new fetch prop must not start a load itself.
+  const fetchRef = useRef(fetch);
+  useEffect(() => {
+    fetchRef.current = fetch;
+  }, [fetch]);
+  // The current load (URL or file); starting another one aborts it and makes its answer stale.
+  const current = useRef<{ controller: AbortController } | null>(null);
 
+  /** Starts a load: the previous one is aborted and can no longer change the state. */
+  const begin = useCallback(() => {
+    current.current?.controller.abort();
+    const load = { controller: new AbortController() };
+    current.current = load;
+    return { signal: load.controller.signal, isCurrent: () => current.current === load };
+  }, []);
+
+  /** Shows the comparison, or the error alone: never a message beside an older report. */
   const accept = useCallback((text: string, source: string) => {
     const result = readComparison(text, source);
     if (result.ok) {
       setComparison({ data: result.comparison, source });
       setError(null);
     } else {
+      setComparison(null);
       setError(result.message);
     }
   }, []);
 
   const loadUrl = useCallback(
     async (target: string) => {
+      const load = begin();
       setLoading(true);
       setError(null);
       try {
-        const response = await fetch(target);
+        const response = await fetchRef.current(target, { signal: load.signal });
         if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
-        accept(await response.text(), target);
+        const text = await response.text();
+        if (load.isCurrent()) accept(text, target);
       } catch (e) {
-        setError(`could not load ${target}: ${e instanceof Error ? e.message : String(e)}`);
+        if (load.isCurrent()) {
+          setComparison(null);
+          setError(`could not load ${target}: ${e instanceof Error ? e.message : String(e)}`);
+        }
       } finally {
-        setLoading(false);
+        if (load.isCurrent()) setLoading(false);
       }
     },
-    [accept, fetch],
+    [accept, begin],
   );
 
   useEffect(() => {
-    if (initialUrl) void loadUrl(initialUrl);
+    if (!initialUrl) return;
+    void loadUrl(initialUrl);
+    // Unmounted or given another URL: whatever load is running is no longer wanted.
+    return () => {
+      current.current?.controller.abort();
+      current.current = null;
+    };
   }, [initialUrl, loadUrl]);
 
   async function onComparisonFile(event: ChangeEvent<HTMLInputElement>) {
     const file = event.target.files?.[0];
-    if (file) accept(await readText(file), file.name);
+    if (!file) return;
+    const load = begin();
+    setLoading(false);
+    let text: string;
+    try {
+      text = await readText(file);
+    } catch (e) {
+      if (load.isCurrent()) {
+        setComparison(null);
+        setError(`could not read ${file.name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return;
+    }
+    if (load.isCurrent()) accept(text, file.name);
   }
 
   async function onAdrFiles(event: ChangeEvent<HTMLInputElement>) {

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { loadConfig } from './api/client';
 import type { FetchLike } from './api/client';
 import type { FrontendConfig } from './api/config-schema';
@@ -17,10 +17,23 @@ const VIEWS: { id: View; label: string }[] = [
   { id: 'report', label: 'Report viewer' },
 ];
 
-function viewFromLocation(): View {
-  const hash = globalThis.location?.hash.replace(/^#\/?/, '') ?? '';
-  if (hash === 'lab' || hash === 'report' || hash === 'orders') return hash;
+/**
+ * The view a URL hash names: `#/lab` → 'lab'; null for no hash (or `#`, `#/`); undefined for any
+ * other hash, such as an in-document anchor (`#main`), which names no view.
+ */
+function viewOfHash(hash: string): View | null | undefined {
+  const name = hash.replace(/^#\/?/, '');
+  if (name === '') return null;
+  return VIEWS.find((v) => v.id === name)?.id;
+}
+
+/** The view of a URL without a view hash: the report viewer for `?report=`, else the console. */
+function defaultView(): View {
   return new URLSearchParams(globalThis.location?.search ?? '').has('report') ? 'report' : 'orders';
+}
+
+function viewFromLocation(): View {
+  return viewOfHash(globalThis.location?.hash ?? '') ?? defaultView();
 }
 
 /** The app shell: three views addressed by the URL hash (#/orders, #/lab, #/report). */
@@ -28,10 +41,15 @@ export function App({ fetch }: { fetch?: FetchLike }) {
   const [view, setView] = useState<View>(viewFromLocation);
   const [config, setConfig] = useState<FrontendConfig | null>(null);
   const [configProblem, setConfigProblem] = useState<ProblemInfo | null>(null);
+  const mainRef = useRef<HTMLElement>(null);
   const reportUrl = new URLSearchParams(globalThis.location?.search ?? '').get('report');
 
   useEffect(() => {
-    const onHash = () => setView(viewFromLocation());
+    // A hash that names no view (an in-document anchor) keeps the current view and its state.
+    const onHash = () => {
+      const named = viewOfHash(globalThis.location.hash);
+      if (named !== undefined) setView(named ?? defaultView());
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
@@ -52,7 +70,15 @@ export function App({ fetch }: { fetch?: FetchLike }) {
 
   return (
     <>
-      <a className="skip-link" href="#main">
+      {/* Moves focus to <main> without touching the URL hash (the hash addresses the views); the href is the fallback. */}
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          mainRef.current?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header className="app-header">
@@ -71,7 +97,7 @@ export function App({ fetch }: { fetch?: FetchLike }) {
           </ul>
         </nav>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={mainRef}>
         {view === 'orders' &&
           (config && config.backends.length === 0 ? (
             <p className="card">

@@ -76,6 +76,11 @@ export class InputDelayMeter {
     const onKeyDown = (event: KeyboardEvent) => {
       pendingKeydown = event.timeStamp;
     };
+    // A key that typed nothing (an arrow, Shift, Tab) must not become the start of a later input
+    // that had no keydown (the clear button, a paste with the mouse): its input comes before its keyup.
+    const onKeyUp = () => {
+      pendingKeydown = null;
+    };
     // A native listener on the input runs before React's delegated onChange, so the frame
     // requested here is the first one after whatever work this keystroke triggers.
     const onInput = (event: Event) => {
@@ -99,6 +104,7 @@ export class InputDelayMeter {
       });
     };
     input.addEventListener('keydown', onKeyDown);
+    input.addEventListener('keyup', onKeyUp);
     input.addEventListener('input', onInput);
 
     let observer: PerformanceObserver | null = null;
@@ -108,6 +114,7 @@ export class InputDelayMeter {
     }
     return () => {
       input.removeEventListener('keydown', onKeyDown);
+      input.removeEventListener('keyup', onKeyUp);
       input.removeEventListener('input', onInput);
       observer?.disconnect();
     };

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import type { MouseEvent, ReactNode } from 'react';
 
 /**
  * A small Markdown renderer for ADRs (MADR): headings, paragraphs, lists, block quotes, code
@@ -48,7 +48,11 @@ export function renderMarkdown(source: string): ReactNode[] {
     if (heading) {
       const level = Math.min(6, heading[1]!.length + 1) as 2 | 3 | 4 | 5 | 6;
       const Tag = `h${level}` as const;
-      blocks.push(<Tag key={next()}>{inline(heading[2]!)}</Tag>);
+      blocks.push(
+        <Tag key={next()} data-anchor={slug(heading[2]!)}>
+          {inline(heading[2]!)}
+        </Tag>,
+      );
       i++;
       continue;
     }
@@ -146,7 +150,39 @@ export function renderMarkdown(source: string): ReactNode[] {
 
 const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*|__[^_]+__)|(\*[^*\s][^*]*\*|_[^_\s][^_]*_)|(\[[^\]]+\]\([^)\s]+\))/;
 
-/** Inline markup; only http(s), mailto and relative links become links. */
+/**
+ * The anchor name GitHub gives a heading, which ADRs link to: lower case, punctuation dropped,
+ * spaces as hyphens. Kept in data-anchor (not id: several ADRs on one page share headings).
+ * @example slug('Decision Outcome') // 'decision-outcome'
+ */
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .trim()
+    .replace(/\s/g, '-');
+}
+
+/**
+ * Follows an in-document link (`#decision-outcome`) without changing the URL hash, which
+ * addresses the app's views: focuses and scrolls to the heading of that name in the same ADR.
+ */
+function followAnchor(event: MouseEvent<HTMLAnchorElement>, name: string) {
+  event.preventDefault();
+  const scope: ParentNode = event.currentTarget.closest('article') ?? document;
+  const target = [...scope.querySelectorAll<HTMLElement>('[data-anchor], [id]')].find((el) => el.dataset.anchor === name || el.id === name);
+  if (!target) return;
+  if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+  target.focus();
+  target.scrollIntoView?.({ block: 'start' });
+}
+
+/**
+ * Inline markup. Links: absolute http(s) links open in a new tab (the loaded report stays),
+ * mailto: links stay links, in-document anchors (`#name`) move within the ADR; any other target
+ * (a relative `0004-x.md`, `#/orders`, `javascript:`) is shown as its text, since following it
+ * would leave the report viewer and lose the files loaded into it.
+ */
 function inline(text: string): ReactNode[] {
   const out: ReactNode[] = [];
   let rest = text;
@@ -165,16 +201,35 @@ function inline(text: string): ReactNode[] {
     else {
       const link = /^\[([^\]]+)\]\(([^)\s]+)\)$/.exec(token)!;
       const href = link[2]!;
-      const safe = /^(https?:|mailto:|#|\.{0,2}\/|[\w-]+(\.\w+)?$)/i.test(href) && !/^javascript:/i.test(href);
-      out.push(
-        safe ? (
-          <a key={key++} href={href} rel="noreferrer noopener">
-            {inline(link[1]!)}
-          </a>
-        ) : (
-          link[1]
-        ),
-      );
+      const label = inline(link[1]!);
+      if (/^https?:\/\/[^/]/i.test(href)) {
+        out.push(
+          <a key={key++} href={href} target="_blank" rel="noreferrer noopener">
+            {label}
+            <span className="visually-hidden"> (opens in a new tab)</span>
+          </a>,
+        );
+      } else if (/^mailto:/i.test(href)) {
+        out.push(
+          <a key={key++} href={href}>
+            {label}
+          </a>,
+        );
+      } else if (/^#[^/]/.test(href)) {
+        let name = href.slice(1);
+        try {
+          name = decodeURIComponent(name);
+        } catch {
+          // a malformed escape: look the name up as written
+        }
+        out.push(
+          <a key={key++} href={href} onClick={(event) => followAnchor(event, name)}>
+            {label}
+          </a>,
+        );
+      } else {
+        out.push(<span key={key++}>{label}</span>);
+      }
     }
     rest = rest.slice(match.index + token.length);
   }

@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { Product } from '@archbench/contracts/schemas';
 import type { ApiClient } from '../api/client';
 import { ApiError } from '../api/problem';
@@ -28,9 +28,12 @@ export function Catalog({ api, onAdd, onSkipToCart }: { api: ApiClient; onAdd: (
   const [problem, setProblem] = useState<ProblemInfo | null>(null);
   const [query, setQuery] = useState('');
   const searchId = useId();
+  /** Aborted when the backend or customer changes: every request for the current catalog uses its signal. */
+  const catalogLoad = useRef<AbortController | null>(null);
 
   useEffect(() => {
     const controller = new AbortController();
+    catalogLoad.current = controller;
     setProducts([]);
     setCursor(null);
     setLoading(true);
@@ -51,26 +54,35 @@ export function Catalog({ api, onAdd, onSkipToCart }: { api: ApiClient; onAdd: (
     return () => controller.abort();
   }, [api]);
 
+  // A page or look-up of the previous backend is dropped (and its request aborted) once the
+  // backend changed: appended to the new one's list, its cursor would then be sent to the new one.
   async function loadMore() {
-    if (!cursor) return;
+    const signal = catalogLoad.current?.signal;
+    if (!cursor || !signal || signal.aborted) return;
     setLoading(true);
     try {
-      const page = await api.listProducts(cursor, 100);
+      const page = await api.listProducts(cursor, 100, signal);
+      if (signal.aborted) return;
       setProducts((current) => [...current, ...page.items]);
       setCursor(page.nextCursor);
     } catch (error) {
+      if (signal.aborted) return;
       setProblem(error instanceof ApiError ? error.problem : { title: 'Could not load more products', detail: String(error), status: 0, code: 'unknown' });
     } finally {
-      setLoading(false);
+      if (!signal.aborted) setLoading(false);
     }
   }
 
   async function lookUp(sku: string) {
+    const signal = catalogLoad.current?.signal;
+    if (!signal || signal.aborted) return;
     setProblem(null);
     try {
-      const product = await api.getProduct(sku);
+      const product = await api.getProduct(sku, signal);
+      if (signal.aborted) return;
       setProducts((current) => (current.some((p) => p.sku === product.sku) ? current : [...current, product]));
     } catch (error) {
+      if (signal.aborted) return;
       setProblem(error instanceof ApiError ? error.problem : { title: 'Lookup failed', detail: String(error), status: 0, code: 'unknown' });
     }
   }

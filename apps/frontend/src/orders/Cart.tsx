@@ -35,11 +35,18 @@ export interface CartProps {
   onDismissProblem: () => void;
 }
 
+/** Whether a quantity field holds a number the API takes (an empty field is NaN). */
+function validQuantity(quantity: number): boolean {
+  return Number.isInteger(quantity) && quantity >= 1 && quantity <= LIMITS.maxQuantity;
+}
+
 /** The cart: quantities, a payment token of the simulated provider, and the place-order button. */
 export function Cart(props: CartProps) {
   const { lines, payment, busy, signedIn, problem } = props;
   const id = useId();
-  const total = lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0);
+  // A line whose quantity field is empty or out of range counts for nothing until it is fixed.
+  const total = lines.reduce((sum, line) => sum + (validQuantity(line.quantity) ? line.priceCents * line.quantity : 0), 0);
+  const incomplete = lines.some((line) => !validQuantity(line.quantity));
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -70,10 +77,11 @@ export function Cart(props: CartProps) {
                   className="qty"
                   min={1}
                   max={LIMITS.maxQuantity}
-                  value={line.quantity}
+                  value={Number.isFinite(line.quantity) ? line.quantity : ''}
+                  aria-invalid={!validQuantity(line.quantity)}
                   onChange={(e) => props.onQuantity(line.sku, e.target.valueAsNumber)}
                 />
-                <span className="num">{formatEuros(line.priceCents * (Number.isFinite(line.quantity) ? line.quantity : 0))}</span>
+                <span className="num">{formatEuros(validQuantity(line.quantity) ? line.priceCents * line.quantity : 0)}</span>
                 <button type="button" className="link-button" onClick={() => props.onRemove(line.sku)} aria-label={`Remove ${line.sku} from cart`}>
                   Remove
                 </button>
@@ -100,9 +108,10 @@ export function Cart(props: CartProps) {
           Total: <strong>{formatEuros(total)}</strong>
         </p>
         {problem && <ProblemView problem={problem} onDismiss={props.onDismissProblem} />}
-        <button type="submit" className="primary" disabled={busy || lines.length === 0 || !signedIn}>
+        <button type="submit" className="primary" disabled={busy || lines.length === 0 || incomplete || !signedIn}>
           {busy ? 'Placing order…' : 'Place order'}
         </button>
+        {incomplete && <p className="muted">Enter a quantity from 1 to {LIMITS.maxQuantity} for every line.</p>}
         {!signedIn && <p className="muted">Sign in to place orders.</p>}
       </form>
     </section>

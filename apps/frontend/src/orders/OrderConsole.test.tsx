@@ -1,6 +1,6 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
 import { App } from '../App';
 import type { FetchLike } from '../api/client';
@@ -12,6 +12,7 @@ interface Call {
   url: string;
   headers: Record<string, string>;
   body: unknown;
+  signal?: AbortSignal | null;
 }
 
 const PRODUCTS = [
@@ -47,11 +48,17 @@ function problem(status: number, code: string, title: string, detail: string) {
 /** The demo sign-in's answer: a token for bob, valid for an hour. */
 const SIGNED_IN = { 'POST /dev/token': () => json({ token: 'a.b.c', customerId: 'bob', expiresAt: new Date(Date.now() + 3600_000).toISOString() }) };
 
-function stubServer(routes: Record<string, (call: Call) => Response>) {
+function stubServer(routes: Record<string, (call: Call) => Response | Promise<Response>>) {
   const calls: Call[] = [];
   const fetch: FetchLike = async (input, init = {}) => {
     const headers = Object.fromEntries(new Headers(init.headers).entries());
-    const call: Call = { method: init.method ?? 'GET', url: input, headers, body: init.body ? JSON.parse(String(init.body)) : undefined };
+    const call: Call = {
+      method: init.method ?? 'GET',
+      url: input,
+      headers,
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+      signal: init.signal,
+    };
     calls.push(call);
     const path = input.split('?')[0]!;
     const handler = routes[`${call.method} ${path}`];
@@ -162,5 +169,259 @@ describe('sign-in and ordering in the console', () => {
     expect(alert.textContent).toContain('Insufficient stock');
     expect(alert.textContent).toContain('SKU-0002 has 3 units left');
     expect(screen.getByRole('button', { name: 'Remove SKU-0002 from cart' })).toBeTruthy();
+  });
+});
+
+/** An answer the test sends later: `answer` is the stub's handler, `send` releases it. */
+function later() {
+  let send!: (response: Response) => void;
+  const response = new Promise<Response>((resolve) => (send = resolve));
+  return { answer: () => response, send };
+}
+
+/** An answer that never comes, like a long poll held open; it fails when the request is aborted. */
+function held(call: Call) {
+  return new Promise<Response>((_, reject) => call.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+}
+
+function signedIn() {
+  sessionStorage.setItem('archbench.session', JSON.stringify({ customerId: 'bob', token: 'a.b.c', expiresAt: new Date(Date.now() + 3600_000).toISOString() }));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const TWO_BACKENDS = {
+  'GET /config.json': () =>
+    json({
+      backends: [
+        { id: 'monolith', label: 'Modular monolith', description: 'one process' },
+        { id: 'microservices', label: 'Microservices', description: 'several processes' },
+      ],
+      devLogin: true,
+    }),
+  'GET /api/monolith/health': () => json({ status: 'ok', service: 'monolith' }),
+  'GET /api/microservices/health': () => json({ status: 'ok', service: 'gateway' }),
+  'GET /api/monolith/products': () => json({ items: PRODUCTS, nextCursor: null }),
+  'GET /api/microservices/products': () => json({ items: PRODUCTS, nextCursor: null }),
+  'GET /api/microservices/orders': () => json({ items: [], nextCursor: null }),
+};
+
+const shownOrders = () => [...document.querySelectorAll('li.order')].map((li) => li.getAttribute('data-order-id'));
+const orderPosts = (calls: Call[]) => calls.filter((c) => c.method === 'POST' && c.url === '/api/monolith/orders');
+
+describe('switching backend', () => {
+  it('does not show a late order list of the previous backend', async () => {
+    const slowList = later();
+    const server = stubServer({ ...TWO_BACKENDS, 'GET /api/monolith/orders': slowList.answer });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await waitFor(() => expect(server.calls.some((c) => c.url === '/api/monolith/orders?limit=50')).toBe(true));
+
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+    await waitFor(() => expect(server.calls.some((c) => c.url === '/api/microservices/orders?limit=50')).toBe(true));
+    slowList.send(json({ items: [order('PENDING', { id: 'mono-1' })], nextCursor: null }));
+    await sleep(50);
+
+    expect(shownOrders()).toEqual([]);
+    expect(server.calls.some((c) => c.url.startsWith('/api/microservices/orders/'))).toBe(false);
+  });
+
+  it('follows a pending order only on the backend it came from', async () => {
+    const server = stubServer({
+      ...TWO_BACKENDS,
+      'GET /api/monolith/orders': () => json({ items: [order('PENDING', { id: 'mono-1' })], nextCursor: null }),
+      'GET /api/monolith/orders/mono-1': held,
+    });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await waitFor(() => expect(shownOrders()).toEqual(['mono-1']));
+    await waitFor(() => expect(server.calls.some((c) => c.url === '/api/monolith/orders/mono-1')).toBe(true));
+
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+    await waitFor(() => expect(server.calls.some((c) => c.url === '/api/microservices/orders?limit=50')).toBe(true));
+    await sleep(50);
+
+    expect(server.calls.filter((c) => c.url.startsWith('/api/microservices/orders/'))).toEqual([]);
+    expect(server.calls.find((c) => c.url === '/api/monolith/orders/mono-1')!.signal?.aborted).toBe(true);
+    expect(shownOrders()).toEqual([]);
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('drops a catalog page and a look-up of the previous backend', async () => {
+    const pageTwo = later();
+    const lookUp = later();
+    const server = stubServer({
+      ...TWO_BACKENDS,
+      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
+      'GET /api/monolith/products': (call) => (call.url.includes('cursor=') ? pageTwo.answer() : json({ items: PRODUCTS, nextCursor: 'mono-page-2' })),
+      'GET /api/monolith/products/SKU-0042': lookUp.answer,
+      'GET /api/microservices/products': (call) =>
+        json({
+          items: call.url.includes('cursor=') ? [] : [{ ...PRODUCTS[0]!, sku: 'SKU-0100' }],
+          nextCursor: call.url.includes('cursor=') ? null : 'ms-page-2',
+        }),
+    });
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Load more products' }));
+    await user.type(screen.getByLabelText('Search by SKU or name'), 'SKU-0042');
+    await user.click(screen.getByRole('button', { name: 'Look up SKU-0042' }));
+    await user.clear(screen.getByLabelText('Search by SKU or name'));
+
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+    await waitFor(() => expect(document.querySelector('tr[data-sku="SKU-0100"]')).not.toBeNull());
+    pageTwo.send(json({ items: [{ ...PRODUCTS[0]!, sku: 'SKU-0003' }], nextCursor: 'mono-page-3' }));
+    lookUp.send(json({ ...PRODUCTS[0]!, sku: 'SKU-0042' }));
+    await sleep(50);
+
+    expect([...document.querySelectorAll('tr[data-sku]')].map((tr) => tr.getAttribute('data-sku'))).toEqual(['SKU-0100']);
+    await user.click(screen.getByRole('button', { name: 'Load more products' }));
+    const more = server.calls.filter((c) => c.url.startsWith('/api/microservices/products?') && c.url.includes('cursor='));
+    expect(more.map((c) => c.url)).toEqual(['/api/microservices/products?limit=100&cursor=ms-page-2']);
+  });
+});
+
+describe('placing an order again after a failure', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  async function openCart(server: ReturnType<typeof stubServer>) {
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    return user;
+  }
+
+  it('resends the same Idempotency-Key after a network error or a 502, and a new one for another cart', async () => {
+    const answers: (() => Response)[] = [
+      () => {
+        throw new TypeError('Failed to fetch');
+      },
+      () => new Response('<html>502 Bad Gateway</html>', { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } }),
+      () => problem(503, 'unavailable', 'Service unavailable', 'try again'),
+      () => problem(503, 'unavailable', 'Service unavailable', 'try again'),
+    ];
+    const server = stubServer({
+      ...base,
+      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
+      'POST /api/monolith/orders': () => answers.shift()!(),
+    });
+    const user = await openCart(server);
+
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Could not reach the server');
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('502');
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await waitFor(() => expect(orderPosts(server.calls)).toHaveLength(3));
+    const [first, second, third] = orderPosts(server.calls).map((c) => c.headers['idempotency-key']);
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+
+    await user.click(screen.getByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await waitFor(() => expect(orderPosts(server.calls)).toHaveLength(4));
+    const fourth = orderPosts(server.calls)[3]!;
+    expect(fourth.body).toEqual({
+      items: [
+        { sku: 'SKU-0001', quantity: 1 },
+        { sku: 'SKU-0002', quantity: 1 },
+      ],
+      payment: { token: 'tok_ok' },
+    });
+    expect(fourth.headers['idempotency-key']).not.toBe(first);
+  });
+
+  it('keeps the key while the first attempt is still processed and makes a new one after a definite refusal', async () => {
+    const answers: (() => Response)[] = [
+      () => problem(409, 'idempotency-in-progress', 'Request in progress', 'a request with this key is in progress'),
+      () => problem(409, 'insufficient-stock', 'Insufficient stock', 'SKU-0001 has 0 units left'),
+      () => json(order('CONFIRMED'), 201),
+    ];
+    const server = stubServer({
+      ...base,
+      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
+      'POST /api/monolith/orders': () => answers.shift()!(),
+    });
+    const user = await openCart(server);
+
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('still being processed');
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Insufficient stock');
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await waitFor(() => expect(document.querySelector('[data-order-id="ord_1"]')).not.toBeNull());
+    const [first, second, third] = orderPosts(server.calls).map((c) => c.headers['idempotency-key']);
+    expect(second).toBe(first);
+    expect(third).not.toBe(second);
+  });
+
+  it('places an order with a valid key where crypto.randomUUID does not exist (plain http)', async () => {
+    const webCrypto = globalThis.crypto;
+    vi.stubGlobal('crypto', { getRandomValues: <T extends ArrayBufferView>(array: T) => webCrypto.getRandomValues(array) });
+    expect(typeof (globalThis.crypto as Partial<Crypto>).randomUUID).toBe('undefined');
+    const server = stubServer({
+      ...base,
+      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
+      'POST /api/monolith/orders': () => json(order('CONFIRMED'), 201),
+    });
+    const user = await openCart(server);
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+
+    await waitFor(() => expect(document.querySelector('[data-order-id="ord_1"]')).not.toBeNull());
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(orderPosts(server.calls)[0]!.headers['idempotency-key']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('the cart', () => {
+  const total = () => screen.getByText(/^Total:/).textContent;
+
+  it('shows no NaN total while a quantity field is empty, and does not send it', async () => {
+    const server = stubServer({ ...base, ...SIGNED_IN, 'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }) });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+    expect(total()).toBe('Total: €45.98');
+
+    await user.clear(screen.getByLabelText('Quantity of SKU-0001'));
+    expect(total()).toBe('Total: €25.99');
+    expect(screen.getByRole('button', { name: 'Place order' })).toHaveProperty('disabled', true);
+    await user.type(screen.getByLabelText('Quantity of SKU-0001'), '2');
+    expect(total()).toBe('Total: €65.97');
+  });
+
+  it('removes only what was ordered: a product added while the order was placed stays', async () => {
+    const placed = later();
+    const server = stubServer({
+      ...base,
+      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
+      'POST /api/monolith/orders': placed.answer,
+    });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    expect(screen.getByRole('button', { name: 'Placing order…' })).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+
+    placed.send(json(order('CONFIRMED'), 201));
+    await waitFor(() => expect(document.querySelector('[data-order-id="ord_1"]')).not.toBeNull());
+    const lines = [...document.querySelectorAll('.cart-lines li')].map((li) => [
+      li.getAttribute('data-sku'),
+      (li.querySelector('input') as HTMLInputElement).value,
+    ]);
+    expect(lines).toEqual([
+      ['SKU-0001', '1'],
+      ['SKU-0002', '1'],
+    ]);
   });
 });

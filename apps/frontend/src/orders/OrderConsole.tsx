@@ -2,8 +2,9 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { TERMINAL_STATUSES } from '@archbench/contracts/schemas';
 import type { Order, PaymentToken, Product } from '@archbench/contracts/schemas';
 import { createApiClient } from '../api/client';
-import type { FetchLike } from '../api/client';
+import type { ApiClient, FetchLike } from '../api/client';
 import type { BackendId, FrontendConfig } from '../api/config-schema';
+import { newIdempotencyKey } from '../api/idempotency-key';
 import { ApiError, rejectionMessage } from '../api/problem';
 import type { ProblemInfo } from '../api/problem';
 import { ProblemView } from '../ui/ProblemView';
@@ -21,6 +22,32 @@ const POLL_WAIT_SECONDS = 10;
 
 function asProblem(error: unknown, title: string): ProblemInfo {
   return error instanceof ApiError ? error.problem : { title, detail: error instanceof Error ? error.message : String(error), status: 0, code: 'unknown' };
+}
+
+/** Like asProblem, but under the given title, the server's own title moving into the detail. */
+function titledProblem(error: unknown, title: string): ProblemInfo {
+  if (!(error instanceof ApiError)) return asProblem(error, title);
+  const { problem } = error;
+  return { ...problem, title, detail: problem.detail ? `${problem.title}: ${problem.detail}` : problem.title };
+}
+
+/**
+ * Whether a failed placement certainly placed no order, so that a new attempt needs a new
+ * Idempotency-Key: a 4xx answer, except 408 and 429 (nothing is known of the attempt) and
+ * 409 idempotency-in-progress (the first attempt is still running). A network error, a
+ * proxy's 502, a 5xx or a timeout may come after the order was placed: the retry must send
+ * the same key, so that the server answers with that order instead of placing a second one.
+ */
+function placedNothing(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  const { status, code } = error.problem;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429 && code !== 'idempotency-in-progress';
+}
+
+/** The orders of one customer on one backend: `api` is the client they were read with. */
+interface OrdersOf {
+  api: ApiClient | null;
+  items: Order[];
 }
 
 function isTerminal(order: Order) {
@@ -45,13 +72,22 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const [placing, setPlacing] = useState(false);
   const [cartProblem, setCartProblem] = useState<ProblemInfo | null>(null);
   const [ordersProblem, setOrdersProblem] = useState<ProblemInfo | null>(null);
-  const [orders, setOrders] = useState<Order[]>([]);
+  const [ordersOf, setOrdersOf] = useState<OrdersOf>({ api: null, items: [] });
   const [cancelling, setCancelling] = useState<ReadonlySet<string>>(new Set());
   const [announcement, setAnnouncement] = useState('');
   const watching = useRef(new Map<string, AbortController>());
+  const listing = useRef<AbortController | null>(null);
+  /** The Idempotency-Key of the cart and payment last sent, kept until that attempt's outcome is certain. */
+  const placement = useRef<{ request: string; key: string } | null>(null);
   const cartHeading = useRef<HTMLHeadingElement>(null);
 
   const api = useMemo(() => createApiClient({ backend, token: session?.token ?? null, fetch }), [backend, session, fetch]);
+  const currentApi = useRef(api);
+  useEffect(() => {
+    currentApi.current = api;
+  }, [api]);
+  // Only orders read from the current backend and customer are shown (and followed).
+  const orders = ordersOf.api === api ? ordersOf.items : [];
 
   useEffect(() => {
     for (const { id } of config.backends) {
@@ -63,37 +99,55 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     }
   }, [config, fetch]);
 
-  const upsert = useCallback((order: Order) => {
-    setOrders((current) => {
-      const index = current.findIndex((o) => o.id === order.id);
-      if (index === -1) return [order, ...current];
-      const next = [...current];
-      next[index] = order;
-      return next;
+  /** Puts an order read from `source` into the list, unless the list now is another backend's or customer's. */
+  const upsert = useCallback((source: ApiClient, order: Order) => {
+    setOrdersOf((current) => {
+      if (current.api !== source) return current;
+      const index = current.items.findIndex((o) => o.id === order.id);
+      if (index === -1) return { api: source, items: [order, ...current.items] };
+      const items = [...current.items];
+      items[index] = order;
+      return { api: source, items };
     });
   }, []);
 
+  // A new refresh, a switch of backend or customer and sign-out abandon the list being read:
+  // a late answer of the previous backend must not replace the current one's orders.
   const refresh = useCallback(async () => {
+    listing.current?.abort();
+    listing.current = null;
     if (!session) return;
+    const controller = new AbortController();
+    listing.current = controller;
     try {
-      const page = await api.listOrders();
-      setOrders(page.items);
+      const page = await api.listOrders(controller.signal);
+      if (controller.signal.aborted) return;
+      setOrdersOf({ api, items: page.items });
       setOrdersProblem(null);
     } catch (error) {
+      if (controller.signal.aborted) return;
       setOrdersProblem(asProblem(error, 'Could not load your orders'));
+    } finally {
+      if (listing.current === controller) listing.current = null;
     }
   }, [api, session]);
 
   useEffect(() => {
-    setOrders([]);
+    setOrdersOf({ api, items: [] });
+    setOrdersProblem(null);
     void refresh();
-  }, [refresh]);
+  }, [api, refresh]);
+
+  useEffect(() => () => listing.current?.abort(), []);
 
   // Follow every pending order until it is terminal: long polls with Prefer: wait, so a status
   // change shows up as soon as the server knows it without hammering it.
+  // An order is followed only on the backend it was read from: right after a switch, this effect
+  // sees the new client with the previous backend's list, which must not be polled there.
   useEffect(() => {
+    if (ordersOf.api !== api) return;
     const live = watching.current;
-    for (const order of orders) {
+    for (const order of ordersOf.items) {
       if (isTerminal(order) || live.has(order.id)) continue;
       const controller = new AbortController();
       live.set(order.id, controller);
@@ -105,7 +159,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
             if (controller.signal.aborted) return;
             if (isTerminal(latest)) {
               live.delete(order.id);
-              upsert(latest);
+              upsert(api, latest);
               setAnnouncement(announce(latest));
               return;
             }
@@ -113,7 +167,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
             if (controller.signal.aborted) return;
             if (++failures >= 5) {
               live.delete(order.id);
-              setOrdersProblem(asProblem(error, `Lost track of order ${order.id}`));
+              setOrdersProblem(titledProblem(error, `Lost track of order ${order.id}`));
               return;
             }
             await new Promise((resolve) => setTimeout(resolve, 500 * failures));
@@ -121,7 +175,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         }
       })();
     }
-  }, [orders, api, upsert]);
+  }, [ordersOf, api, upsert]);
 
   // Switching backend or customer abandons the polls of the previous one.
   useEffect(() => {
@@ -136,6 +190,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     setBackend(id);
     globalThis.localStorage?.setItem(BACKEND_KEY, id);
     setCartProblem(null);
+    setOrdersProblem(null);
   }
 
   function signIn(next: Session) {
@@ -146,7 +201,8 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   function signOut() {
     saveSession(null);
     setSession(null);
-    setOrders([]);
+    setOrdersOf({ api: null, items: [] });
+    setOrdersProblem(null);
   }
 
   function addToCart(product: Product) {
@@ -162,16 +218,36 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   async function place() {
     setPlacing(true);
     setCartProblem(null);
+    const ordered = cart.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+    const body = { items: ordered, payment: { token: payment } };
+    // A retry of the same cart and payment resends the key of the attempt whose outcome is unknown.
+    const request = JSON.stringify(body);
+    if (placement.current?.request !== request) placement.current = { request, key: newIdempotencyKey() };
+    const attempt = placement.current;
     try {
-      const order = await api.placeOrder(
-        { items: cart.map((l) => ({ sku: l.sku, quantity: l.quantity })), payment: { token: payment } },
-        { idempotencyKey: crypto.randomUUID() },
-      );
-      upsert(order);
+      const order = await api.placeOrder(body, { idempotencyKey: attempt.key });
+      if (placement.current === attempt) placement.current = null;
+      upsert(api, order);
       setAnnouncement(announce(order));
-      setCart([]);
+      // Only what was ordered leaves the cart: lines added while the order was being placed stay.
+      setCart((lines) =>
+        lines.flatMap((line) => {
+          const done = ordered.find((o) => o.sku === line.sku)?.quantity ?? 0;
+          if (done === 0) return [line];
+          return line.quantity > done ? [{ ...line, quantity: line.quantity - done }] : [];
+        }),
+      );
     } catch (error) {
-      setCartProblem(asProblem(error, 'The order could not be placed'));
+      if (placedNothing(error) && placement.current === attempt) placement.current = null;
+      if (error instanceof ApiError && error.problem.code === 'idempotency-in-progress') {
+        setCartProblem({
+          ...error.problem,
+          title: 'Your order is still being processed',
+          detail: 'The server is still working on this order. Wait a moment and place it again: you will get its result, not a second order.',
+        });
+      } else {
+        setCartProblem(asProblem(error, 'The order could not be placed'));
+      }
     } finally {
       setPlacing(false);
     }
@@ -182,10 +258,10 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     setOrdersProblem(null);
     try {
       const order = await api.cancelOrder(id);
-      upsert(order);
+      upsert(api, order);
       setAnnouncement(announce(order));
     } catch (error) {
-      setOrdersProblem(asProblem(error, `Order ${id} could not be cancelled`));
+      if (currentApi.current === api) setOrdersProblem(asProblem(error, `Order ${id} could not be cancelled`));
     } finally {
       setCancelling((s) => {
         const next = new Set(s);

@@ -1,9 +1,10 @@
 import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { parseComparison } from '@archbench/contracts/comparison';
+import { pairedThroughputRatio, parseComparison } from '@archbench/contracts/comparison';
 import MEASURED from '../../public/measured-comparison.json?raw';
 import SAMPLE from '../../public/sample-comparison.json?raw';
 import { ComparisonView } from './ComparisonView';
+import { formatRatio } from './ratios';
 
 describe('ComparisonView: where serverless was measured', () => {
   const measured = parseComparison(JSON.parse(MEASURED));
@@ -22,5 +23,22 @@ describe('ComparisonView: where serverless was measured', () => {
     unmount();
     render(<ComparisonView comparison={parseComparison(JSON.parse(SAMPLE))} />);
     expect(screen.queryByTestId('emulator-note')).toBeNull();
+  });
+});
+
+describe('ComparisonView: throughput ratios', () => {
+  const measured = parseComparison(JSON.parse(MEASURED));
+
+  it('reads each throughput ratio paired by round, as summary.md does, not as a ratio of totals', () => {
+    render(<ComparisonView comparison={measured} />);
+    let differs = 0;
+    for (const result of measured.scenarios) {
+      const base = measured.scenarios.find((r) => r.scenario === result.scenario && r.topology === 'monolith');
+      if (!base || result.topology === 'monolith') continue;
+      const paired = pairedThroughputRatio(result, base)!;
+      expect(screen.getByTestId(`throughput-ratio-${result.scenario}-${result.topology}`).textContent).toBe(formatRatio(paired, 'monolith'));
+      if (paired.toFixed(2) !== (result.throughputRps / base.throughputRps).toFixed(2)) differs++;
+    }
+    expect(differs).toBeGreaterThan(0); // the file has rounds where the two readings differ (hybrid reads: 0.83× paired, 0.89× of totals)
   });
 });

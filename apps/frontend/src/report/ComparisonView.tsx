@@ -1,4 +1,4 @@
-import { ranOnLocalEmulator, type Comparison, type ScenarioResult, type TopologyResult } from '@archbench/contracts/comparison';
+import { pairedThroughputRatio, ranOnLocalEmulator, type Comparison, type ScenarioResult, type TopologyResult } from '@archbench/contracts/comparison';
 import { formatMiB, formatMs, formatNumber } from '../ui/format';
 import { ScrollTable, num } from '../ui/Table';
 import { BarChart } from './BarChart';
@@ -28,16 +28,19 @@ function RatioNote({
   base,
   baseName,
   testId,
+  computed,
 }: {
   isBaseline: boolean;
   value: number | null;
   base: number | null | undefined;
   baseName: string;
   testId?: string;
+  /** The ratio when it is not value / base (throughput: the median of the per-round ratios). */
+  computed?: number | null;
 }) {
   return (
     <span className="ratio block" data-testid={testId}>
-      {isBaseline ? 'baseline' : formatRatio(ratio(value, base), baseName)}
+      {isBaseline ? 'baseline' : formatRatio(computed !== undefined ? computed : ratio(value, base), baseName)}
     </span>
   );
 }
@@ -67,7 +70,15 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
             <th scope="row">{r.topology}</th>
             <td className="num">
               {formatNumber(r.throughputRps)} req/s
-              <RatioNote isBaseline={r.topology === baseline} value={r.throughputRps} base={base?.throughputRps} baseName={baseline} />
+              {/* Paired by round, as summary.md and the decision CLI read it (pairedThroughputRatio). */}
+              <RatioNote
+                isBaseline={r.topology === baseline}
+                value={r.throughputRps}
+                base={base?.throughputRps}
+                baseName={baseline}
+                computed={base ? pairedThroughputRatio(r, base) : null}
+                testId={`throughput-ratio-${name}-${r.topology}`}
+              />
             </td>
             <td className="num">{ms(r.latencyMs.p50)}</td>
             <td className="num">

@@ -288,6 +288,15 @@ describe('placing an order again after a failure', () => {
     vi.unstubAllGlobals();
   });
 
+  /** A monolith with no orders yet whose POST /orders gives the scripted answers, one per placement. */
+  function placements(answers: (() => Response)[]) {
+    return stubServer({
+      ...base,
+      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
+      'POST /api/monolith/orders': () => answers.shift()!(),
+    });
+  }
+
   async function openCart(server: ReturnType<typeof stubServer>) {
     signedIn();
     const user = userEvent.setup();
@@ -305,11 +314,7 @@ describe('placing an order again after a failure', () => {
       () => problem(503, 'unavailable', 'Service unavailable', 'try again'),
       () => problem(503, 'unavailable', 'Service unavailable', 'try again'),
     ];
-    const server = stubServer({
-      ...base,
-      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
-      'POST /api/monolith/orders': () => answers.shift()!(),
-    });
+    const server = placements(answers);
     const user = await openCart(server);
 
     await user.click(screen.getByRole('button', { name: 'Place order' }));
@@ -342,11 +347,7 @@ describe('placing an order again after a failure', () => {
       () => problem(409, 'insufficient-stock', 'Insufficient stock', 'SKU-0001 has 0 units left'),
       () => json(order('CONFIRMED'), 201),
     ];
-    const server = stubServer({
-      ...base,
-      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
-      'POST /api/monolith/orders': () => answers.shift()!(),
-    });
+    const server = placements(answers);
     const user = await openCart(server);
 
     await user.click(screen.getByRole('button', { name: 'Place order' }));

@@ -38,6 +38,8 @@ export interface Probe {
   httpGet?: { path: string; port: string | number };
   exec?: { command: string[] };
   periodSeconds?: number;
+  /** Kubernetes' default is 1 s. */
+  timeoutSeconds?: number;
   failureThreshold?: number;
 }
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { READY_CHECK_TIMEOUT_MS } from '@archbench/observability/health';
 import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
 import { allowedEdges, podSpec, quantity, schemaProblem, workloadProblems, workloads } from '../src/kubernetes-rules';
 import type { K8sObject } from '../src/kustomize';
@@ -54,6 +55,11 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
         expect(c.readinessProbe?.httpGet).toEqual({ path: d.ready, port: 'http' });
         // Migrations run before listen: a stateful process gets at least 3 minutes to start.
         if (d.stateful) expect((c.startupProbe?.periodSeconds ?? 10) * (c.startupProbe?.failureThreshold ?? 3), d.name).toBeGreaterThanOrEqual(180);
+        // The kubelet gives up after timeoutSeconds (default 1 s); /ready waits up to its checks' timeout
+        // (2 s) for a database or broker under load, so a shorter probe takes a slow but healthy pod
+        // out of its Service exactly when it is busiest.
+        expect((c.readinessProbe?.timeoutSeconds ?? 1) * 1000, d.name).toBeGreaterThan(READY_CHECK_TIMEOUT_MS);
+        expect(c.livenessProbe?.timeoutSeconds ?? 1, d.name).toBeGreaterThanOrEqual(3);
         expect(c.livenessProbe?.httpGet).toEqual({ path: d.health, port: 'http' });
         expect(c.ports).toEqual([{ name: 'http', containerPort: d.port }]);
         expect(env(deployment!).PORT).toBe(String(d.port));
@@ -103,7 +109,11 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
 
   it.each(['postgres', 'amqp'])('%s: every database owner gets DATABASE_URL for the PostgreSQL it deploys, its password from a Secret', (overlay) => {
     const objects = rendered.get(overlay)!;
-    expect(byName(objects, 'StatefulSet', 'postgres')).toBeDefined();
+    const postgres = byName(objects, 'StatefulSet', 'postgres');
+    expect(postgres).toBeDefined();
+    // pg_isready waits up to 3 s to connect (its default connect_timeout); the kubelet's default 1 s would cut it short.
+    for (const probe of [podSpec(postgres!).containers[0]!.readinessProbe, podSpec(postgres!).containers[0]!.livenessProbe])
+      expect(probe?.timeoutSeconds ?? 1).toBeGreaterThan(3);
     for (const name of DB_OWNERS) {
       const e = env(byName(objects, 'Deployment', name)!);
       expect(e.DATABASE_URL, name).toMatch(/^postgres:\/\/postgres:\$\(POSTGRES_PASSWORD\)@postgres:5432\/archbench_\w+$/);

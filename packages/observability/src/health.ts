@@ -9,9 +9,12 @@ export interface HealthOptions {
   service: string;
   /** Checks run by /ready, in parallel, e.g. `{ database: () => ping(db), broker: () => amqp.ready() }`. */
   checks?: Record<string, HealthCheck>;
-  /** A check slower than this fails, ms (default 2000). */
+  /** A check slower than this fails, ms (default READY_CHECK_TIMEOUT_MS, 2000). */
   timeoutMs?: number;
 }
+
+/** How long `/ready` waits for a check by default before it counts as failed, ms. */
+export const READY_CHECK_TIMEOUT_MS = 2000;
 
 type CheckState = 'ok' | 'failed' | 'timeout';
 
@@ -39,7 +42,7 @@ async function runCheck(check: HealthCheck, timeoutMs: number): Promise<CheckSta
  */
 export function healthRoutes(options: HealthOptions): Hono {
   const checks = Object.entries(options.checks ?? {});
-  const timeoutMs = options.timeoutMs ?? 2000;
+  const timeoutMs = options.timeoutMs ?? READY_CHECK_TIMEOUT_MS;
   const app = new Hono();
   app.get('/health', (c) => c.json({ status: 'ok', service: options.service }));
   app.get('/ready', async (c) => {

@@ -67,7 +67,9 @@ export function createApiClient({ backend, token, fetch: fetchFn = defaultFetch 
     listProducts: (cursor?: string | null, limit = 100, signal?: AbortSignal) =>
       call(fetchFn, `${base}/products?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, ProductPage, { signal }),
     getProduct: (sku: string, signal?: AbortSignal) => call(fetchFn, `${base}/products/${encodeURIComponent(sku)}`, Product, { signal }),
-    listOrders: (signal?: AbortSignal) => call(fetchFn, `${base}/orders?limit=50`, OrderPage, { headers: auth(), signal }),
+    /** One page of the customer's orders, newest first: the first without a cursor, older ones with the previous page's nextCursor. */
+    listOrders: (cursor?: string | null, signal?: AbortSignal) =>
+      call(fetchFn, `${base}/orders?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, OrderPage, { headers: auth(), signal }),
     placeOrder: (body: CreateOrderRequest, options: PlaceOrderOptions) =>
       call(fetchFn, `${base}/orders`, Order, {
         method: 'POST',

@@ -426,3 +426,85 @@ describe('the cart', () => {
     ]);
   });
 });
+
+describe('older orders', () => {
+  const newest = [order('CONFIRMED', { id: 'ord_3' }), order('CONFIRMED', { id: 'ord_2' })];
+  const oldest = [order('CONFIRMED', { id: 'ord_1' })];
+  /** Two pages of orders on the monolith: the first has cursor c1, the second none. */
+  const pages = (call: Call) => (call.url.includes('cursor=c1') ? json({ items: oldest, nextCursor: null }) : json({ items: newest, nextCursor: 'c1' }));
+
+  it('appends the next page with the API’s cursor, and hides "Show older orders" at the end', async () => {
+    const server = stubServer({ ...base, 'GET /api/monolith/orders': pages });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await waitFor(() => expect(shownOrders()).toEqual(['ord_3', 'ord_2']));
+
+    await user.click(screen.getByRole('button', { name: 'Show older orders' }));
+    await waitFor(() => expect(shownOrders()).toEqual(['ord_3', 'ord_2', 'ord_1']));
+    expect(server.calls.filter((c) => c.url.startsWith('/api/monolith/orders?')).map((c) => c.url)).toEqual([
+      '/api/monolith/orders?limit=50',
+      '/api/monolith/orders?limit=50&cursor=c1',
+    ]);
+    expect(screen.queryByRole('button', { name: 'Show older orders' })).toBeNull();
+    expect(screen.getByTestId('announcer').textContent).toBe('Showing 1 older order.');
+  });
+
+  it('reloads only the first page on Refresh', async () => {
+    const server = stubServer({ ...base, 'GET /api/monolith/orders': pages });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Show older orders' }));
+    await waitFor(() => expect(shownOrders()).toEqual(['ord_3', 'ord_2', 'ord_1']));
+
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(shownOrders()).toEqual(['ord_3', 'ord_2']));
+    expect(screen.getByRole('button', { name: 'Show older orders' })).toBeTruthy();
+  });
+
+  it('says why when an older page cannot be loaded, keeps the orders shown and lets the user try again', async () => {
+    let fail = true;
+    const server = stubServer({
+      ...base,
+      'GET /api/monolith/orders': (call) =>
+        call.url.includes('cursor=') && fail ? problem(503, 'unavailable', 'Service unavailable', 'the orders database is busy') : pages(call),
+    });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Show older orders' }));
+
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Could not load older orders');
+    expect(alert.textContent).toContain('Service unavailable: the orders database is busy');
+    expect(shownOrders()).toEqual(['ord_3', 'ord_2']);
+    fail = false;
+    await user.click(screen.getByRole('button', { name: 'Show older orders' }));
+    await waitFor(() => expect(shownOrders()).toEqual(['ord_3', 'ord_2', 'ord_1']));
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('drops an older page of the previous backend, and aborts its request', async () => {
+    const olderPage = later();
+    const server = stubServer({
+      ...TWO_BACKENDS,
+      'GET /api/monolith/orders': (call) => (call.url.includes('cursor=') ? olderPage.answer() : pages(call)),
+    });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Show older orders' }));
+    expect(screen.getByRole('button', { name: 'Loading older orders…' })).toBeTruthy();
+
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+    await waitFor(() => expect(server.calls.some((c) => c.url === '/api/microservices/orders?limit=50')).toBe(true));
+    olderPage.send(json({ items: oldest, nextCursor: null }));
+    await sleep(50);
+
+    expect(server.calls.find((c) => c.url === '/api/monolith/orders?limit=50&cursor=c1')!.signal?.aborted).toBe(true);
+    expect(shownOrders()).toEqual([]);
+    expect(screen.queryByRole('button', { name: /older orders/ })).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+});

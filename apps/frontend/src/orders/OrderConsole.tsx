@@ -48,7 +48,11 @@ function placedNothing(error: unknown): boolean {
 interface OrdersOf {
   api: ApiClient | null;
   items: Order[];
+  /** The cursor of the next older page; null when the oldest order is shown. */
+  nextCursor: string | null;
 }
+
+const NO_ORDERS: OrdersOf = { api: null, items: [], nextCursor: null };
 
 function isTerminal(order: Order) {
   return TERMINAL_STATUSES.includes(order.status);
@@ -72,11 +76,14 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const [placing, setPlacing] = useState(false);
   const [cartProblem, setCartProblem] = useState<ProblemInfo | null>(null);
   const [ordersProblem, setOrdersProblem] = useState<ProblemInfo | null>(null);
-  const [ordersOf, setOrdersOf] = useState<OrdersOf>({ api: null, items: [] });
+  const [ordersOf, setOrdersOf] = useState<OrdersOf>(NO_ORDERS);
+  const [loadingOlder, setLoadingOlder] = useState(false);
   const [cancelling, setCancelling] = useState<ReadonlySet<string>>(new Set());
   const [announcement, setAnnouncement] = useState('');
   const watching = useRef(new Map<string, AbortController>());
   const listing = useRef<AbortController | null>(null);
+  /** The older page being read ("Show older orders"); a refresh, a switch and sign-out abort it. */
+  const olderListing = useRef<AbortController | null>(null);
   /** The Idempotency-Key of the cart and payment last sent, kept until that attempt's outcome is certain. */
   const placement = useRef<{ request: string; key: string } | null>(null);
   const cartHeading = useRef<HTMLHeadingElement>(null);
@@ -88,6 +95,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   }, [api]);
   // Only orders read from the current backend and customer are shown (and followed).
   const orders = ordersOf.api === api ? ordersOf.items : [];
+  const olderCursor = ordersOf.api === api ? ordersOf.nextCursor : null;
 
   useEffect(() => {
     for (const { id } of config.backends) {
@@ -104,25 +112,29 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     setOrdersOf((current) => {
       if (current.api !== source) return current;
       const index = current.items.findIndex((o) => o.id === order.id);
-      if (index === -1) return { api: source, items: [order, ...current.items] };
+      if (index === -1) return { ...current, items: [order, ...current.items] };
       const items = [...current.items];
       items[index] = order;
-      return { api: source, items };
+      return { ...current, items };
     });
   }, []);
 
   // A new refresh, a switch of backend or customer and sign-out abandon the list being read:
   // a late answer of the previous backend must not replace the current one's orders.
+  // A refresh reloads the first page: older pages shown or being read are dropped with it.
   const refresh = useCallback(async () => {
     listing.current?.abort();
     listing.current = null;
+    olderListing.current?.abort();
+    olderListing.current = null;
+    setLoadingOlder(false);
     if (!session) return;
     const controller = new AbortController();
     listing.current = controller;
     try {
-      const page = await api.listOrders(controller.signal);
+      const page = await api.listOrders(null, controller.signal);
       if (controller.signal.aborted) return;
-      setOrdersOf({ api, items: page.items });
+      setOrdersOf({ api, items: page.items, nextCursor: page.nextCursor });
       setOrdersProblem(null);
     } catch (error) {
       if (controller.signal.aborted) return;
@@ -133,12 +145,47 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   }, [api, session]);
 
   useEffect(() => {
-    setOrdersOf({ api, items: [] });
+    setOrdersOf({ ...NO_ORDERS, api });
     setOrdersProblem(null);
     void refresh();
   }, [api, refresh]);
 
-  useEffect(() => () => listing.current?.abort(), []);
+  useEffect(
+    () => () => {
+      listing.current?.abort();
+      olderListing.current?.abort();
+    },
+    [],
+  );
+
+  /** Appends the next older page, unless the list was refreshed or is now another backend's or customer's. */
+  async function showOlder() {
+    const cursor = olderCursor;
+    if (!cursor || olderListing.current) return;
+    const source = api;
+    const controller = new AbortController();
+    olderListing.current = controller;
+    setLoadingOlder(true);
+    try {
+      const page = await source.listOrders(cursor, controller.signal);
+      if (controller.signal.aborted) return;
+      setOrdersOf((current) => {
+        if (current.api !== source || current.nextCursor !== cursor) return current;
+        const known = new Set(current.items.map((o) => o.id));
+        return { api: source, items: [...current.items, ...page.items.filter((o) => !known.has(o.id))], nextCursor: page.nextCursor };
+      });
+      setOrdersProblem(null);
+      setAnnouncement(page.items.length === 1 ? 'Showing 1 older order.' : `Showing ${page.items.length} older orders.`);
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      setOrdersProblem(titledProblem(error, 'Could not load older orders'));
+    } finally {
+      if (olderListing.current === controller) {
+        olderListing.current = null;
+        setLoadingOlder(false);
+      }
+    }
+  }
 
   // Follow every pending order until it is terminal: long polls with Prefer: wait, so a status
   // change shows up as soon as the server knows it without hammering it.
@@ -201,7 +248,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   function signOut() {
     saveSession(null);
     setSession(null);
-    setOrdersOf({ api: null, items: [] });
+    setOrdersOf(NO_ORDERS);
     setOrdersProblem(null);
   }
 
@@ -309,7 +356,15 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
           {session && (
             <>
               {ordersProblem && <ProblemView problem={ordersProblem} onDismiss={() => setOrdersProblem(null)} />}
-              <OrderList orders={orders} cancelling={cancelling} onCancel={(id) => void cancel(id)} onRefresh={() => void refresh()} />
+              <OrderList
+                orders={orders}
+                cancelling={cancelling}
+                onCancel={(id) => void cancel(id)}
+                onRefresh={() => void refresh()}
+                hasOlder={olderCursor !== null}
+                loadingOlder={loadingOlder}
+                onShowOlder={() => void showOlder()}
+              />
             </>
           )}
         </div>

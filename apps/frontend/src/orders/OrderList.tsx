@@ -15,10 +15,14 @@ export interface OrderListProps {
   cancelling: ReadonlySet<string>;
   onCancel: (id: string) => void;
   onRefresh: () => void;
+  /** Whether the API has older orders than those shown (a nextCursor). */
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  onShowOlder: () => void;
 }
 
 /** The customer's orders, newest first, with live status and a cancel button where allowed. */
-export function OrderList({ orders, cancelling, onCancel, onRefresh }: OrderListProps) {
+export function OrderList({ orders, cancelling, onCancel, onRefresh, hasOlder, loadingOlder, onShowOlder }: OrderListProps) {
   const id = useId();
   return (
     <section className="card orders" aria-labelledby={`${id}-h`}>
@@ -57,6 +61,12 @@ export function OrderList({ orders, cancelling, onCancel, onRefresh }: OrderList
             </li>
           ))}
         </ol>
+      )}
+      {/* aria-disabled, not disabled, while a page loads: a disabled button would drop keyboard focus to <body>. */}
+      {hasOlder && (
+        <button type="button" onClick={loadingOlder ? undefined : onShowOlder} aria-disabled={loadingOlder || undefined}>
+          {loadingOlder ? 'Loading older orders…' : 'Show older orders'}
+        </button>
       )}
     </section>
   );

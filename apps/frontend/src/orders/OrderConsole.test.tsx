@@ -1,4 +1,4 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
@@ -506,5 +506,127 @@ describe('older orders', () => {
     expect(shownOrders()).toEqual([]);
     expect(screen.queryByRole('button', { name: /older orders/ })).toBeNull();
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
+
+describe('the cart across view switches and reloads', () => {
+  afterEach(() => window.history.replaceState(null, '', '/'));
+
+  const cartLines = () =>
+    [...document.querySelectorAll('.cart-lines li')].map((li) => [li.getAttribute('data-sku'), (li.querySelector('input') as HTMLInputElement).value]);
+
+  /** Follows a link of the view navigation, as a click on it does in a browser. */
+  async function goTo(view: 'Order console' | 'Concurrency lab' | 'Report viewer') {
+    const href = screen.getByRole('link', { name: view }).getAttribute('href')!;
+    await act(async () => {
+      window.history.replaceState(null, '', `/${href}`);
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    });
+  }
+
+  const noOrders = { ...base, 'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }) };
+
+  it('keeps the cart and the payment token when the user goes to another view and back', async () => {
+    const server = stubServer(noOrders);
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+    await user.clear(screen.getByLabelText('Quantity of SKU-0001'));
+    await user.type(screen.getByLabelText('Quantity of SKU-0001'), '3');
+    await user.click(screen.getByRole('radio', { name: /Declined card/ }));
+
+    await goTo('Report viewer');
+    expect(screen.queryByRole('heading', { name: 'Cart' })).toBeNull();
+    await goTo('Order console');
+    await screen.findByRole('heading', { name: 'Cart' });
+    expect(cartLines()).toEqual([
+      ['SKU-0001', '3'],
+      ['SKU-0002', '1'],
+    ]);
+    expect(screen.getByRole('radio', { name: /Declined card/ })).toHaveProperty('checked', true);
+    expect(screen.getByText(/^Total:/).textContent).toBe('Total: €85.96');
+  });
+
+  it('keeps them across a reload', async () => {
+    const server = stubServer(noOrders);
+    signedIn();
+    const user = userEvent.setup();
+    const first = render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+    await user.click(screen.getByRole('radio', { name: /Slow provider/ }));
+    first.unmount();
+
+    render(<App fetch={server.fetch} />);
+    await screen.findByRole('heading', { name: 'Cart' });
+    expect(cartLines()).toEqual([['SKU-0002', '1']]);
+    expect(screen.getByRole('radio', { name: /Slow provider/ })).toHaveProperty('checked', true);
+  });
+
+  it.each([
+    ['not JSON', '{"version":1,"lines":['],
+    ['of another version', JSON.stringify({ version: 0, items: [{ sku: 'SKU-0001', quantity: 1 }], token: 'tok_ok' })],
+    [
+      'with a wrong field',
+      JSON.stringify({ version: 1, lines: [{ sku: 'SKU-0001', name: 'x', priceCents: 1999, quantity: 'one' }], payment: 'tok_ok', placement: null }),
+    ],
+    ['with an unknown payment token', JSON.stringify({ version: 1, lines: [], payment: 'tok_gold', placement: null })],
+  ])('starts with an empty cart when the stored one is %s, and stores the next change', async (_, stored) => {
+    sessionStorage.setItem('archbench.cart', stored);
+    const server = stubServer(noOrders);
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    expect(await screen.findByText(/^The cart is empty/)).toBeTruthy();
+    expect(screen.getByRole('radio', { name: /Good card/ })).toHaveProperty('checked', true);
+
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ version: 1, lines: [{ sku: 'SKU-0001', quantity: 1 }], payment: 'tok_ok' });
+  });
+
+  it('takes what was ordered out of the stored cart, even when the answer comes while another view is shown', async () => {
+    const placed = later();
+    const server = stubServer({ ...noOrders, 'POST /api/monolith/orders': placed.answer });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await goTo('Report viewer');
+    await act(async () => {
+      placed.send(json(order('CONFIRMED'), 201));
+      await sleep(20);
+    });
+
+    await goTo('Order console');
+    expect(await screen.findByText(/^The cart is empty/)).toBeTruthy();
+    expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ lines: [], placement: null });
+  });
+
+  it('resends the same Idempotency-Key after an uncertain failure, a view switch and a reload', async () => {
+    const answers: (() => Response)[] = [
+      () => {
+        throw new TypeError('Failed to fetch');
+      },
+      () => json(order('CONFIRMED'), 201),
+    ];
+    const server = stubServer({ ...noOrders, 'POST /api/monolith/orders': () => answers.shift()!() });
+    signedIn();
+    const user = userEvent.setup();
+    const first = render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Could not reach the server');
+    await goTo('Concurrency lab');
+    await goTo('Order console');
+    first.unmount();
+
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Place order' }));
+    await waitFor(() => expect(document.querySelector('[data-order-id="ord_1"]')).not.toBeNull());
+    const [firstKey, secondKey] = orderPosts(server.calls).map((c) => c.headers['idempotency-key']);
+    expect(secondKey).toBe(firstKey);
+    expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ lines: [], placement: null });
   });
 });

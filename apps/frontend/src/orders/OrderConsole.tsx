@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { TERMINAL_STATUSES } from '@archbench/contracts/schemas';
-import type { Order, PaymentToken, Product } from '@archbench/contracts/schemas';
+import type { Order, Product } from '@archbench/contracts/schemas';
 import { createApiClient } from '../api/client';
 import type { ApiClient, FetchLike } from '../api/client';
 import type { BackendId, FrontendConfig } from '../api/config-schema';
@@ -13,6 +13,8 @@ import type { CartLine } from './Cart';
 import { Catalog } from './Catalog';
 import { OrderList } from './OrderList';
 import { SignIn } from './SignIn';
+import { readCart, updateCart, useStoredCart } from './cart-store';
+import type { StoredCart } from './cart-store';
 import { loadSession, saveSession } from './session';
 import type { Session } from './session';
 
@@ -71,8 +73,8 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   });
   const [session, setSession] = useState<Session | null>(() => loadSession());
   const [health, setHealth] = useState<Partial<Record<BackendId, 'up' | 'down' | 'checking'>>>({});
-  const [cart, setCart] = useState<CartLine[]>([]);
-  const [payment, setPayment] = useState<PaymentToken>('tok_ok');
+  // Kept in sessionStorage (cart-store): a switch to another view unmounts the console.
+  const { lines: cart, payment } = useStoredCart();
   const [placing, setPlacing] = useState(false);
   const [cartProblem, setCartProblem] = useState<ProblemInfo | null>(null);
   const [ordersProblem, setOrdersProblem] = useState<ProblemInfo | null>(null);
@@ -84,8 +86,6 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const listing = useRef<AbortController | null>(null);
   /** The older page being read ("Show older orders"); a refresh, a switch and sign-out abort it. */
   const olderListing = useRef<AbortController | null>(null);
-  /** The Idempotency-Key of the cart and payment last sent, kept until that attempt's outcome is certain. */
-  const placement = useRef<{ request: string; key: string } | null>(null);
   const cartHeading = useRef<HTMLHeadingElement>(null);
 
   const api = useMemo(() => createApiClient({ backend, token: session?.token ?? null, fetch }), [backend, session, fetch]);
@@ -233,6 +233,10 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     };
   }, [api]);
 
+  function setLines(change: (lines: CartLine[]) => CartLine[]) {
+    updateCart((c) => ({ ...c, lines: change(c.lines) }));
+  }
+
   function chooseBackend(id: BackendId) {
     setBackend(id);
     globalThis.localStorage?.setItem(BACKEND_KEY, id);
@@ -255,7 +259,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   function addToCart(product: Product) {
     setCartProblem(null);
     setAnnouncement(`Added ${product.sku} ${product.name} to the cart.`);
-    setCart((lines) => {
+    setLines((lines) => {
       const existing = lines.find((l) => l.sku === product.sku);
       if (existing) return lines.map((l) => (l.sku === product.sku ? { ...l, quantity: l.quantity + 1 } : l));
       return [...lines, { sku: product.sku, name: product.name, priceCents: product.priceCents, quantity: 1 }];
@@ -268,24 +272,35 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     const ordered = cart.map((l) => ({ sku: l.sku, quantity: l.quantity }));
     const body = { items: ordered, payment: { token: payment } };
     // A retry of the same cart and payment resends the key of the attempt whose outcome is unknown.
+    // It is stored with the cart, so a view switch or a reload in between does not lose it.
     const request = JSON.stringify(body);
-    if (placement.current?.request !== request) placement.current = { request, key: newIdempotencyKey() };
-    const attempt = placement.current;
+    let attempt = readCart().placement;
+    if (attempt?.request !== request) {
+      const fresh = { request, key: newIdempotencyKey() };
+      updateCart((c) => ({ ...c, placement: fresh }));
+      attempt = fresh;
+    }
+    const { key } = attempt;
+    /** Forgets the key once this attempt's outcome is certain (unless a newer attempt replaced it). */
+    const settled = (c: StoredCart): StoredCart => (c.placement?.key === key ? { ...c, placement: null } : c);
     try {
-      const order = await api.placeOrder(body, { idempotencyKey: attempt.key });
-      if (placement.current === attempt) placement.current = null;
+      const order = await api.placeOrder(body, { idempotencyKey: key });
       upsert(api, order);
       setAnnouncement(announce(order));
       // Only what was ordered leaves the cart: lines added while the order was being placed stay.
-      setCart((lines) =>
-        lines.flatMap((line) => {
-          const done = ordered.find((o) => o.sku === line.sku)?.quantity ?? 0;
-          if (done === 0) return [line];
-          return line.quantity > done ? [{ ...line, quantity: line.quantity - done }] : [];
+      // (Stored even when the console was left meanwhile: the cart it comes back to is current.)
+      updateCart((c) =>
+        settled({
+          ...c,
+          lines: c.lines.flatMap((line) => {
+            const done = ordered.find((o) => o.sku === line.sku)?.quantity ?? 0;
+            if (done === 0) return [line];
+            return line.quantity > done ? [{ ...line, quantity: line.quantity - done }] : [];
+          }),
         }),
       );
     } catch (error) {
-      if (placedNothing(error) && placement.current === attempt) placement.current = null;
+      if (placedNothing(error)) updateCart(settled);
       if (error instanceof ApiError && error.problem.code === 'idempotency-in-progress') {
         setCartProblem({
           ...error.problem,
@@ -347,9 +362,9 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
             busy={placing}
             signedIn={session !== null}
             problem={cartProblem}
-            onQuantity={(sku, quantity) => setCart((lines) => lines.map((l) => (l.sku === sku ? { ...l, quantity } : l)))}
-            onRemove={(sku) => setCart((lines) => lines.filter((l) => l.sku !== sku))}
-            onPayment={setPayment}
+            onQuantity={(sku, quantity) => setLines((lines) => lines.map((l) => (l.sku === sku ? { ...l, quantity } : l)))}
+            onRemove={(sku) => setLines((lines) => lines.filter((l) => l.sku !== sku))}
+            onPayment={(token) => updateCart((c) => ({ ...c, payment: token }))}
             onPlace={() => void place()}
             onDismissProblem={() => setCartProblem(null)}
           />

@@ -50,7 +50,7 @@ export function Cart(props: CartProps) {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    props.onPlace();
+    if (!busy) props.onPlace();
   }
 
   return (
@@ -108,7 +108,8 @@ export function Cart(props: CartProps) {
           Total: <strong>{formatEuros(total)}</strong>
         </p>
         {problem && <ProblemView problem={problem} onDismiss={props.onDismissProblem} />}
-        <button type="submit" className="primary" disabled={busy || lines.length === 0 || incomplete || !signedIn}>
+        {/* aria-disabled, not disabled, while placing: a disabled button would drop keyboard focus to <body>. */}
+        <button type="submit" className="primary" disabled={lines.length === 0 || incomplete || !signedIn} aria-disabled={busy || undefined}>
           {busy ? 'Placing order…' : 'Place order'}
         </button>
         {incomplete && <p className="muted">Enter a quantity from 1 to {LIMITS.maxQuantity} for every line.</p>}

@@ -1,4 +1,5 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { Ref } from 'react';
 import type { Product } from '@archbench/contracts/schemas';
 import type { ApiClient } from '../api/client';
 import { ApiError } from '../api/problem';
@@ -21,7 +22,18 @@ function filterProducts(products: readonly Product[], query: string): Product[] 
 }
 
 /** Browse and search the catalog of the selected backend, page by page. */
-export function Catalog({ api, onAdd, onSkipToCart }: { api: ApiClient; onAdd: (product: Product) => void; onSkipToCart: () => void }) {
+export function Catalog({
+  api,
+  onAdd,
+  onSkipToCart,
+  headingRef,
+}: {
+  api: ApiClient;
+  onAdd: (product: Product) => void;
+  onSkipToCart: () => void;
+  /** Receives the catalog heading, so the console can move keyboard focus to the catalog. */
+  headingRef?: Ref<HTMLHeadingElement>;
+}) {
   const [products, setProducts] = useState<Product[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -92,7 +104,9 @@ export function Catalog({ api, onAdd, onSkipToCart }: { api: ApiClient; onAdd: (
 
   return (
     <section className="card catalog" aria-labelledby={`${searchId}-h`}>
-      <h2 id={`${searchId}-h`}>Catalog</h2>
+      <h2 id={`${searchId}-h`} ref={headingRef} tabIndex={-1}>
+        Catalog
+      </h2>
       <div className="row">
         <label htmlFor={searchId}>Search by SKU or name</label>
         <input id={searchId} type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="e.g. kettle or SKU-0042" />

@@ -630,3 +630,72 @@ describe('the cart across view switches and reloads', () => {
     expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ lines: [], placement: null });
   });
 });
+
+describe('keyboard focus', () => {
+  const noOrders = { ...base, ...SIGNED_IN, 'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }) };
+
+  it('moves focus to the catalog after sign-in and to the sign-in form after sign-out', async () => {
+    const server = stubServer(noOrders);
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Sign in' }));
+    await screen.findByTestId('signed-in-as');
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Catalog' }));
+
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Sign in' }));
+    await user.tab();
+    expect(document.activeElement).toBe(screen.getByLabelText('Demo customer id'));
+  });
+
+  it('keeps focus on Place order while the order is placed, then moves it to the new order', async () => {
+    const placed = later();
+    const server = stubServer({ ...noOrders, 'POST /api/monolith/orders': placed.answer });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    // Not `disabled`: a disabled button loses focus (to <body> in browsers); a second press is ignored.
+    const button = screen.getByRole('button', { name: 'Placing order…' });
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    expect(button).toHaveProperty('disabled', false);
+    expect(document.activeElement).toBe(button);
+    await user.keyboard('{Enter}');
+    expect(orderPosts(server.calls)).toHaveLength(1);
+
+    placed.send(json(order('CONFIRMED'), 201));
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('li[data-order-id="ord_1"]')));
+  });
+
+  it('leaves focus where the user moved it while the order was placed', async () => {
+    const placed = later();
+    const server = stubServer({ ...noOrders, 'POST /api/monolith/orders': placed.answer });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await user.click(screen.getByLabelText('Search by SKU or name'));
+
+    placed.send(json(order('CONFIRMED'), 201));
+    await waitFor(() => expect(document.querySelector('li[data-order-id="ord_1"]')).not.toBeNull());
+    await sleep(20);
+    expect(document.activeElement).toBe(screen.getByLabelText('Search by SKU or name'));
+  });
+
+  it('moves focus to the first order of the last older page, which removes the button', async () => {
+    const server = stubServer({
+      ...base,
+      'GET /api/monolith/orders': (call) =>
+        call.url.includes('cursor=c1')
+          ? json({ items: [order('CONFIRMED', { id: 'ord_1' })], nextCursor: null })
+          : json({ items: [order('CONFIRMED', { id: 'ord_2' })], nextCursor: 'c1' }),
+    });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Show older orders' }));
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('li[data-order-id="ord_1"]')));
+  });
+});

@@ -46,6 +46,15 @@ function placedNothing(error: unknown): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429 && code !== 'idempotency-in-progress';
 }
 
+/**
+ * A move of keyboard focus to `target` once the next render is on screen, made only if focus is
+ * then lost (on <body>, where a removed control leaves it) or still inside `from`.
+ */
+interface FocusRequest {
+  target: () => HTMLElement | null | undefined;
+  from: () => Element | null | undefined;
+}
+
 /** The orders of one customer on one backend: `api` is the client they were read with. */
 interface OrdersOf {
   api: ApiClient | null;
@@ -87,6 +96,25 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   /** The older page being read ("Show older orders"); a refresh, a switch and sign-out abort it. */
   const olderListing = useRef<AbortController | null>(null);
   const cartHeading = useRef<HTMLHeadingElement>(null);
+  const catalogHeading = useRef<HTMLHeadingElement>(null);
+  const signInHeading = useRef<HTMLHeadingElement>(null);
+  const ordersHeading = useRef<HTMLHeadingElement>(null);
+  /** Where keyboard focus goes after the next render, set when the control that has it disappears (sign-in, sign-out) or an order is placed. */
+  const focusRequest = useRef<FocusRequest | null>(null);
+
+  useEffect(() => {
+    const request = focusRequest.current;
+    if (!request) return;
+    focusRequest.current = null;
+    const active = document.activeElement;
+    // Focus that the user has moved elsewhere meanwhile (e.g. into the search field) stays there.
+    if (active && active !== document.body && !request.from()?.contains(active)) return;
+    request.target()?.focus();
+  });
+
+  /** The order's item in the list, if it is shown. */
+  const orderItem = (id: string) =>
+    [...(ordersHeading.current?.closest('section')?.querySelectorAll<HTMLElement>('li[data-order-id]') ?? [])].find((li) => li.dataset.orderId === id);
 
   const api = useMemo(() => createApiClient({ backend, token: session?.token ?? null, fetch }), [backend, session, fetch]);
   const currentApi = useRef(api);
@@ -169,6 +197,14 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     try {
       const page = await source.listOrders(cursor, controller.signal);
       if (controller.signal.aborted) return;
+      // The last page removes the button: focus moves on to the first order it brought.
+      if (page.nextCursor === null) {
+        const first = page.items.find((o) => !orders.some((shown) => shown.id === o.id));
+        focusRequest.current = {
+          target: () => (first ? orderItem(first.id) : undefined) ?? ordersHeading.current,
+          from: () => ordersHeading.current?.closest('section'),
+        };
+      }
       setOrdersOf((current) => {
         if (current.api !== source || current.nextCursor !== cursor) return current;
         const known = new Set(current.items.map((o) => o.id));
@@ -245,11 +281,15 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   }
 
   function signIn(next: Session) {
+    // The sign-in form goes away: on to the catalog, where ordering starts.
+    focusRequest.current = { target: () => catalogHeading.current, from: () => signInHeading.current?.closest('section') };
     saveSession(next);
     setSession(next);
   }
 
   function signOut() {
+    // The Sign out button goes away: to the sign-in form that replaces it.
+    focusRequest.current = { target: () => signInHeading.current, from: () => signInHeading.current?.closest('section') };
     saveSession(null);
     setSession(null);
     setOrdersOf(NO_ORDERS);
@@ -285,6 +325,8 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     const settled = (c: StoredCart): StoredCart => (c.placement?.key === key ? { ...c, placement: null } : c);
     try {
       const order = await api.placeOrder(body, { idempotencyKey: key });
+      // The ordered lines (maybe the whole cart, disabling Place order) go away: on to the new order.
+      focusRequest.current = { target: () => orderItem(order.id) ?? ordersHeading.current, from: () => cartHeading.current?.closest('section') };
       upsert(api, order);
       setAnnouncement(announce(order));
       // Only what was ordered leaves the cart: lines added while the order was being placed stay.
@@ -351,9 +393,9 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
           ))}
         </fieldset>
       </section>
-      <SignIn devLogin={config.devLogin} session={session} onSignIn={signIn} onSignOut={signOut} fetch={fetch} />
+      <SignIn devLogin={config.devLogin} session={session} onSignIn={signIn} onSignOut={signOut} fetch={fetch} headingRef={signInHeading} />
       <div className="grid-2">
-        <Catalog api={api} onAdd={addToCart} onSkipToCart={() => cartHeading.current?.focus()} />
+        <Catalog api={api} onAdd={addToCart} onSkipToCart={() => cartHeading.current?.focus()} headingRef={catalogHeading} />
         <div>
           <Cart
             headingRef={cartHeading}
@@ -379,6 +421,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
                 hasOlder={olderCursor !== null}
                 loadingOlder={loadingOlder}
                 onShowOlder={() => void showOlder()}
+                headingRef={ordersHeading}
               />
             </>
           )}

@@ -1,4 +1,5 @@
 import { useId } from 'react';
+import type { Ref } from 'react';
 import type { Order } from '@archbench/contracts/schemas';
 import { rejectionMessage } from '../api/problem';
 import { formatEuros } from '../ui/format';
@@ -19,15 +20,19 @@ export interface OrderListProps {
   hasOlder: boolean;
   loadingOlder: boolean;
   onShowOlder: () => void;
+  /** Receives the list's heading, so the console can move keyboard focus to it (each order can take focus too). */
+  headingRef?: Ref<HTMLHeadingElement>;
 }
 
 /** The customer's orders, newest first, with live status and a cancel button where allowed. */
-export function OrderList({ orders, cancelling, onCancel, onRefresh, hasOlder, loadingOlder, onShowOlder }: OrderListProps) {
+export function OrderList({ orders, cancelling, onCancel, onRefresh, hasOlder, loadingOlder, onShowOlder, headingRef }: OrderListProps) {
   const id = useId();
   return (
     <section className="card orders" aria-labelledby={`${id}-h`}>
       <div className="row spread">
-        <h2 id={`${id}-h`}>Your orders</h2>
+        <h2 id={`${id}-h`} ref={headingRef} tabIndex={-1}>
+          Your orders
+        </h2>
         <button type="button" onClick={onRefresh}>
           Refresh
         </button>
@@ -37,7 +42,7 @@ export function OrderList({ orders, cancelling, onCancel, onRefresh, hasOlder, l
       ) : (
         <ol className="order-list">
           {orders.map((order) => (
-            <li key={order.id} className={`order status-${order.status.toLowerCase()}`} data-order-id={order.id} data-status={order.status}>
+            <li key={order.id} className={`order status-${order.status.toLowerCase()}`} data-order-id={order.id} data-status={order.status} tabIndex={-1}>
               <div className="row spread">
                 <span>
                   <code>{order.id}</code> · {order.items.length} item{order.items.length === 1 ? '' : 's'} · {formatEuros(order.totalCents)}

@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import type { FormEvent } from 'react';
+import type { FormEvent, Ref } from 'react';
 import { requestDevToken } from '../api/client';
 import type { FetchLike } from '../api/client';
 import { ApiError } from '../api/problem';
@@ -15,10 +15,12 @@ export interface SignInProps {
   onSignIn: (session: Session) => void;
   onSignOut: () => void;
   fetch?: FetchLike;
+  /** Receives the section's heading ("Sign in" or "Customer"), so the console can move keyboard focus to it. */
+  headingRef?: Ref<HTMLHeadingElement>;
 }
 
 /** Sign in as a demo customer (the server mints the token), or paste a token issued elsewhere. */
-export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch }: SignInProps) {
+export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch, headingRef }: SignInProps) {
   const [customerId, setCustomerId] = useState('alice');
   const [pasted, setPasted] = useState('');
   const [busy, setBusy] = useState(false);
@@ -29,7 +31,9 @@ export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch }: SignIn
   if (session) {
     return (
       <section className="card sign-in" aria-labelledby={`${idField}-h`}>
-        <h2 id={`${idField}-h`}>Customer</h2>
+        <h2 id={`${idField}-h`} ref={headingRef} tabIndex={-1}>
+          Customer
+        </h2>
         <p>
           Signed in as <strong data-testid="signed-in-as">{session.customerId}</strong>{' '}
           <span className="muted">(token valid until {new Date(session.expiresAt).toLocaleTimeString()})</span>
@@ -73,7 +77,9 @@ export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch }: SignIn
 
   return (
     <section className="card sign-in" aria-labelledby={`${idField}-h`}>
-      <h2 id={`${idField}-h`}>Sign in</h2>
+      <h2 id={`${idField}-h`} ref={headingRef} tabIndex={-1}>
+        Sign in
+      </h2>
       {devLogin ? (
         <form onSubmit={(event) => void signInDemo(event)} className="row">
           <label htmlFor={idField}>Demo customer id</label>

@@ -1,6 +1,6 @@
 import { pairedThroughputRatio, ranOnLocalEmulator, type Comparison, type ScenarioResult, type TopologyResult } from '@archbench/contracts/comparison';
 import { formatMiB, formatMs, formatNumber } from '../ui/format';
-import { ScrollTable, num } from '../ui/Table';
+import { NumCell, ScrollTable, num } from '../ui/Table';
 import { BarChart } from './BarChart';
 import { formatRatio, ratio } from './ratios';
 import { CostSection, FaultsSection, RestSection } from './ResilienceAndCost';
@@ -9,7 +9,7 @@ function ms(value: number) {
   return formatMs(value, 1);
 }
 
-const SCENARIO_COLUMNS = ['Topology', num('Throughput'), num('p50'), num('p95'), num('p99'), num('Errors'), 'Thresholds'];
+const SCENARIO_COLUMNS = ['Topology', num('Throughput'), num('p50'), num('p95'), num('p99'), num('Errors'), num('Dropped'), 'Thresholds'];
 const COST_COLUMNS = [
   'Topology',
   num('Processes'),
@@ -45,6 +45,12 @@ function RatioNote({
   );
 }
 
+/** Whether other work competed with the run: a 1-minute load average above the cores at its start (as summary.md warns). */
+function busyMachine(comparison: Comparison): boolean {
+  const load = comparison.machine.loadAverage;
+  return load !== undefined && load[0]! > comparison.machine.cores;
+}
+
 /** The baseline of every ratio: the monolith when the run has one, else the first topology. */
 function baselineOf(comparison: Comparison): TopologyResult {
   return comparison.topologies.find((t) => t.name === 'monolith') ?? comparison.topologies[0]!;
@@ -52,6 +58,7 @@ function baselineOf(comparison: Comparison): TopologyResult {
 
 function ScenarioSection({ name, results, baseline, series }: { name: string; results: ScenarioResult[]; baseline: string; series: string[] }) {
   const base = results.find((r) => r.topology === baseline);
+  const dropping = results.filter((r) => r.dropped > 0);
   return (
     <section className="card scenario" aria-labelledby={`scenario-${name}`} data-scenario={name}>
       <h3 id={`scenario-${name}`}>
@@ -62,6 +69,13 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
           {results[0].loadModel === 'open'
             ? 'Open model (fixed arrival rate): throughput is the offered rate, so compare latency and errors.'
             : 'Closed model (fixed virtual users): throughput is the most each topology sustained.'}
+        </p>
+      )}
+      {dropping.length > 0 && (
+        <p className="skipped" data-testid={`dropped-note-${name}`}>
+          <strong>Requests dropped:</strong> {dropping.map((r) => `${r.topology} ${formatNumber(r.dropped, 0)}`).join(', ')}. The load generator was due to send
+          them but every virtual user was still waiting on an earlier request, so they were never sent: that topology did not keep up with the offered rate, and
+          its latency and errors leave those requests out.
         </p>
       )}
       <ScrollTable label={`Figures of scenario ${name}`} columns={SCENARIO_COLUMNS}>
@@ -93,6 +107,9 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
             </td>
             <td className="num">{ms(r.latencyMs.p99)}</td>
             <td className="num">{formatNumber(r.errorRate * 100, 2)} %</td>
+            <NumCell bad={r.dropped > 0} testId={`dropped-${name}-${r.topology}`}>
+              {formatNumber(r.dropped, 0)}
+            </NumCell>
             <td>
               {r.thresholds.length === 0
                 ? '–'
@@ -159,6 +176,12 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
               {comparison.machine.cpuModel ? `, ${comparison.machine.cpuModel}` : ''}
             </dd>
           </div>
+          {comparison.machine.loadAverage && (
+            <div>
+              <dt>Load average at the start</dt>
+              <dd>{comparison.machine.loadAverage.map((v) => formatNumber(v, 2)).join(' / ')} (1, 5, 15 minutes)</dd>
+            </div>
+          )}
           <div>
             <dt>Ratios against</dt>
             <dd>{base.name}</dd>
@@ -170,6 +193,13 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
             </div>
           )}
         </dl>
+        {busyMachine(comparison) && (
+          <p className="skipped" data-testid="busy-machine-note">
+            <strong>Busy machine:</strong> load average {comparison.machine.loadAverage!.map((v) => formatNumber(v, 2)).join(' / ')} on{' '}
+            {comparison.machine.cores} cores when the run started. Other work competed with the servers and the load generator; ratios from this run are noisier
+            than usual.
+          </p>
+        )}
         {comparison.skippedTopologies && comparison.skippedTopologies.length > 0 && (
           <div className="skipped">
             <p>

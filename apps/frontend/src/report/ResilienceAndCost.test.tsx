@@ -135,3 +135,11 @@ describe('report viewer, version 2 sections', () => {
     expect(screen.getByTestId('comparison')).toBeTruthy();
   });
 });
+
+describe('report viewer, faults of files written before droppedDuringFault', () => {
+  it('shows a dash, not 0, where the iterations dropped were not counted', () => {
+    render(<ComparisonView comparison={v2()} />);
+    expect(screen.getByTestId('dropped-during-dependency-crash-monolith').textContent).toBe('–');
+    expect(screen.getByTestId('dropped-during-dependency-crash-monolith').className).not.toContain('fail');
+  });
+});

@@ -22,6 +22,7 @@ const FAULT_COLUMNS = [
   'Topology',
   num('Browse available'),
   num('Checkout succeeded'),
+  num('Dropped'),
   num('Orders lost'),
   num('Orders stuck'),
   num('Duplicate charges'),
@@ -56,6 +57,10 @@ function FaultTable({ fault, results, series }: { fault: string; results: FaultR
               <th scope="row">{f.topology}</th>
               <td className="num">{percent(f.browseAvailability)}</td>
               <td className="num">{percent(f.checkoutSuccess)}</td>
+              {/* Absent in files written before it was counted. */}
+              <NumCell bad={(f.droppedDuringFault ?? 0) > 0} testId={`dropped-during-${fault}-${f.topology}`}>
+                {f.droppedDuringFault ?? '–'}
+              </NumCell>
               <NumCell bad={f.ordersLost > 0} testId={`lost-${fault}-${f.topology}`}>
                 {f.ordersLost}
               </NumCell>
@@ -103,7 +108,8 @@ export function FaultsSection({ comparison, series }: { comparison: Comparison; 
       <h3 id="faults-h">Under faults</h3>
       <p className="muted small">
         Each topology under a steady mixed load while one part fails. Availability and p95 are over the fault window; lost and stuck orders, duplicate charges
-        and stock drift are read from the real state after the deadline.
+        and stock drift are read from the real state after the deadline. Dropped: iterations due in the fault window that were never sent because every virtual
+        user was still waiting (a system that hangs rather than refuses); they count as failed in the availability and success shares.
       </p>
       {faults.map((fault) => (
         <FaultTable key={fault} fault={fault} results={comparison.faults.filter((f) => f.fault === fault)} series={series} />

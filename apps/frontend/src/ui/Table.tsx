@@ -31,11 +31,12 @@ export function TableHead({ columns }: { columns: readonly Column[] }) {
 
 /**
  * A table that scrolls sideways on narrow screens: a focusable, labelled region (so keyboard users
- * can scroll it) around a table with the given headings and body rows.
+ * can scroll it) around a table with the given headings and body rows. The role gives the focus
+ * stop a name to announce: on a plain <div> (role generic) aria-label is not allowed and is ignored.
  */
 export function ScrollTable({ label, columns, children }: { label: string; columns: readonly Column[]; children: ReactNode }) {
   return (
-    <div className="table-scroll" tabIndex={0} aria-label={label}>
+    <div className="table-scroll" role="region" tabIndex={0} aria-label={label}>
       <table>
         <TableHead columns={columns} />
         <tbody>{children}</tbody>

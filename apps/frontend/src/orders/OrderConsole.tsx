@@ -99,18 +99,22 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const catalogHeading = useRef<HTMLHeadingElement>(null);
   const signInHeading = useRef<HTMLHeadingElement>(null);
   const ordersHeading = useRef<HTMLHeadingElement>(null);
-  /** Where keyboard focus goes after the next render, set when the control that has it disappears (sign-in, sign-out) or an order is placed. */
-  const focusRequest = useRef<FocusRequest | null>(null);
+  /**
+   * Where keyboard focus goes, set when the control that has it disappears (sign-in, sign-out) or
+   * an order is placed. State, not a ref: it is committed in the same render as the update it
+   * goes with (the new order, the signed-in console), while the cart store's updates render on
+   * their own, earlier (useSyncExternalStore updates are synchronous).
+   */
+  const [focusRequest, setFocusRequest] = useState<FocusRequest | null>(null);
 
   useEffect(() => {
-    const request = focusRequest.current;
+    const request = focusRequest;
     if (!request) return;
-    focusRequest.current = null;
     const active = document.activeElement;
     // Focus that the user has moved elsewhere meanwhile (e.g. into the search field) stays there.
     if (active && active !== document.body && !request.from()?.contains(active)) return;
     request.target()?.focus();
-  });
+  }, [focusRequest]);
 
   /** The order's item in the list, if it is shown. */
   const orderItem = (id: string) =>
@@ -200,10 +204,10 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
       // The last page removes the button: focus moves on to the first order it brought.
       if (page.nextCursor === null) {
         const first = page.items.find((o) => !orders.some((shown) => shown.id === o.id));
-        focusRequest.current = {
+        setFocusRequest({
           target: () => (first ? orderItem(first.id) : undefined) ?? ordersHeading.current,
           from: () => ordersHeading.current?.closest('section'),
-        };
+        });
       }
       setOrdersOf((current) => {
         if (current.api !== source || current.nextCursor !== cursor) return current;
@@ -282,14 +286,14 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
 
   function signIn(next: Session) {
     // The sign-in form goes away: on to the catalog, where ordering starts.
-    focusRequest.current = { target: () => catalogHeading.current, from: () => signInHeading.current?.closest('section') };
+    setFocusRequest({ target: () => catalogHeading.current, from: () => signInHeading.current?.closest('section') });
     saveSession(next);
     setSession(next);
   }
 
   function signOut() {
     // The Sign out button goes away: to the sign-in form that replaces it.
-    focusRequest.current = { target: () => signInHeading.current, from: () => signInHeading.current?.closest('section') };
+    setFocusRequest({ target: () => signInHeading.current, from: () => signInHeading.current?.closest('section') });
     saveSession(null);
     setSession(null);
     setOrdersOf(NO_ORDERS);
@@ -326,7 +330,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     try {
       const order = await api.placeOrder(body, { idempotencyKey: key });
       // The ordered lines (maybe the whole cart, disabling Place order) go away: on to the new order.
-      focusRequest.current = { target: () => orderItem(order.id) ?? ordersHeading.current, from: () => cartHeading.current?.closest('section') };
+      setFocusRequest({ target: () => orderItem(order.id) ?? ordersHeading.current, from: () => cartHeading.current?.closest('section') });
       upsert(api, order);
       setAnnouncement(announce(order));
       // Only what was ordered leaves the cart: lines added while the order was being placed stay.

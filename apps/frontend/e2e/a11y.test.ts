@@ -52,6 +52,8 @@ describe('keyboard use and accessibility of the main screens', () => {
     await page.keyboard.type('keyboard-user');
     await page.keyboard.press('Enter');
     await page.getByTestId('signed-in-as').waitFor();
+    // The sign-in form is gone: focus went on to the catalog heading, not to <body>.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Catalog');
     await page.getByRole('button', { name: /^Add SKU-0001 / }).waitFor();
 
     await tabTo(page, 'the first Add button', (el) => (el.getAttribute('aria-label') ?? '').startsWith('Add SKU-0000'));
@@ -63,6 +65,8 @@ describe('keyboard use and accessibility of the main screens', () => {
     await tabTo(page, 'the Place order button', (el) => el.textContent === 'Place order', 12);
     await page.keyboard.press('Enter');
     await page.locator('li.order[data-status="CONFIRMED"]').waitFor({ timeout: 30_000 });
+    // The ordered line left the cart: focus is on the new order, not on <body>.
+    expect(await page.evaluate(() => document.activeElement?.matches('li.order'))).toBe(true);
 
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'orders.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);

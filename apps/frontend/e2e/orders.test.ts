@@ -97,3 +97,24 @@ for (const backend of ['monolith', 'microservices'] as const) {
     });
   });
 }
+
+describe('the cart', () => {
+  it('keeps the cart and the payment token across a switch to the lab and back, and a reload', async () => {
+    const page = await e2e.browser.newPage();
+    await signIn(page, 'monolith', `e2e-cart-${Date.now()}`);
+    await page.getByRole('button', { name: /^Add SKU-0004 / }).click();
+    await page.getByLabel('Quantity of SKU-0004').fill('2');
+    await page.getByRole('radio', { name: /Slow provider/ }).check();
+
+    await page.getByRole('link', { name: 'Concurrency lab' }).click();
+    await page.getByTestId('lab-filter').waitFor();
+    await page.getByRole('link', { name: 'Order console' }).click();
+    expect(await page.getByLabel('Quantity of SKU-0004').inputValue()).toBe('2');
+    expect(await page.getByRole('radio', { name: /Slow provider/ }).isChecked()).toBe(true);
+
+    await page.reload();
+    expect(await page.getByLabel('Quantity of SKU-0004').inputValue()).toBe('2');
+    expect(await page.getByRole('radio', { name: /Slow provider/ }).isChecked()).toBe(true);
+    await page.close();
+  });
+});

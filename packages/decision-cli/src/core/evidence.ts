@@ -1,6 +1,7 @@
 import { READS_AT_CAPACITY_SCENARIO, ranOnLocalEmulator } from '@archbench/contracts/comparison';
 import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, estimateCost, monthlyRequests } from '@archbench/contracts/cost';
 import { getAnswer, knownNumber, type Answers } from './answers';
+import { fixed } from './markdown';
 import { emulatorCounts, type Model, type ModelBand } from './model';
 
 /** Client-side figures of one scenario against one topology. */
@@ -462,7 +463,7 @@ export interface TopologyAssessment {
   faults: FaultAssessment | null;
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = fixed;
 
 /**
  * The scenarios that can show latency at a request rate: the ones `filter` names, or, without a
@@ -774,7 +775,7 @@ export function assessMonthlyCost(t: TopologyEvidence, answers: Answers, model: 
  */
 export function usd(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
-  return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return `$${fixed(value, 2)}`;
 }
 
 /**

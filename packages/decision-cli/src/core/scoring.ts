@@ -1,6 +1,6 @@
 import { getAnswer, isUnknown, type Answers } from './answers';
 import { assessTopologies, bandFit, usd, type Evidence, type Prices, type TopologyAssessment } from './evidence';
-import { eur, listed } from './markdown';
+import { eur, fixed, listed } from './markdown';
 import { OPTION_IDS, type Model, type ModelCriterion, type ModelLevel, type OptionId } from './model';
 
 export type FitSource = 'answers' | 'measured' | 'prior' | 'unknown';
@@ -119,7 +119,7 @@ function representative(model: Model, option: OptionId, assessments: TopologyAss
 
 const CRITERION_NAMES: Record<string, string> = { latency: 'p95 latency', 'failure-isolation': 'failure isolation', recovery: 'recovery' };
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = fixed;
 
 interface CostBasis {
   /** The cheapest cost among the options that count; null: the criterion uses priors. */

@@ -5,12 +5,12 @@ import { InputError } from './errors';
 import { listed } from './markdown';
 import {
   assessLatency,
+  atSaturation,
   countedLatencyScenarios,
   faultFigureCounts,
   latencyScenarios,
   type Evidence,
   type FaultEvidence,
-  type ScenarioEvidence,
   type TopologyEvidence,
 } from './evidence';
 import { CURRENT_MODEL, MODEL_VERSIONS, modelVersion, type Model, type OptionId } from './model';
@@ -37,8 +37,8 @@ export const ConfirmationCriterion = z
     /** For p95Ms and errorRate: only scenarios that reached this many requests per second count. */
     atLeastRps: z.number().nonnegative().optional(),
     /**
-     * For p95Ms: closed-model scenarios (fixed virtual users) that ran faster than atLeastRps x
-     * this factor measured latency at saturation and do not count (the scoring's
+     * For p95Ms and errorRate: closed-model scenarios (fixed virtual users) that ran faster than
+     * atLeastRps x this factor measured latency at saturation and do not count (the scoring's
      * closedModelSaturation). Absent: every scenario at the rate counts (older ADRs).
      */
     closedModelSaturation: z.number().min(1).optional(),
@@ -73,11 +73,6 @@ function confirmingTopology(option: OptionId, result: ScoreResult): string | nul
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 const fmt = (n: number | null, digits = 1) => (n === null ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
-
-/** A closed-model run far above the rate: its p95 is the one at saturation (the scoring's upper bound). */
-function atSaturation(s: ScenarioEvidence, rate: number, saturation: number | undefined): boolean {
-  return saturation !== undefined && s.loadModel === 'closed' && s.throughputRps > rate * saturation;
-}
 
 /**
  * Machine-checkable thresholds that must keep holding for the decision to stand: the chosen
@@ -117,23 +112,17 @@ export function buildConfirmation(
   const emulatorOnly = rated.length === 0 && latencyScenarios(t.scenarios, scenarios).length > 0;
   const maxMeasured = rated.length ? Math.max(...rated.map((s) => s.throughputRps)) : null;
   const latency = assessLatency(t, budget ?? Number.MAX_VALUE, expected ?? 0, model, scenarios);
-  // Not demonstrated because the only runs over the budget were closed-model runs far above the
-  // expected rate (latency at saturation): the rate was reached, so the criteria stay at it, and
-  // the budget criterion leaves those runs out as the scoring did.
-  const saturation =
-    latency.status === 'not-demonstrated' && latency.notDemonstratedBecause === 'saturation' ? model.evidence.closedModelSaturation : undefined;
+  // Closed-model runs far above the rate measured latency at saturation: the scoring leaves them
+  // out of the verdict (v2), so every latency criterion leaves out the same runs, and verify
+  // compares the runs the scoring would count (a saturated run neither sets a baseline nor fails
+  // one on noise).
+  const saturation = model.evidence.closedModelSaturation;
+  const onlySaturated = expected !== null && latency.status === 'not-demonstrated' && latency.notDemonstratedBecause === 'saturation';
   let rate = expected ?? 0;
   if (expected === null && maxMeasured !== null && Number.isFinite(maxMeasured)) {
     rate = Math.max(1, Math.floor(maxMeasured * 0.8));
     notes.push(`The expected rate is unknown: the latency criteria are recorded at ${rate} rps (80% of the highest measured rate).`);
-  } else if (saturation !== undefined) {
-    // A run at the rate that is not at saturation: the budget criterion is recorded, and the
-    // measured-p95 criterion leaves the same runs out of its baseline.
-    const unsaturated = rated.some((s) => s.throughputRps >= rate * model.evidence.rateTolerance && !atSaturation(s, rate, saturation));
-    notes.push(
-      `${topology} missed the ${budget} ms p95 budget only in closed-model runs far above the expected ${expected} rps (${latency.scenario}: p95 ${fmt(latency.p95Ms)} ms at ${fmt(latency.throughputRps)} rps), which measured latency at saturation and prove nothing either way at the expected rate: the latency criteria are recorded at the expected ${rate} rps, and the budget criterion${unsaturated ? ' and the measured-p95 baseline' : ''} ${unsaturated ? 'leave' : 'leaves'} out closed-model runs above ${fmt(rate * saturation)} rps (${saturation}× the rate), as the scoring does.`,
-    );
-  } else if (latency.status === 'not-demonstrated' && latency.maxMeasuredRps !== null) {
+  } else if (latency.status === 'not-demonstrated' && latency.notDemonstratedBecause === 'below-rate' && latency.maxMeasuredRps !== null) {
     // 80% of the highest measured rate leaves room for run-to-run noise in closed-model scenarios.
     rate = Math.max(1, Math.floor(latency.maxMeasuredRps * 0.8));
     notes.push(
@@ -143,66 +132,62 @@ export function buildConfirmation(
   if (latency.status === 'fails')
     notes.push(`${topology} does not meet this criterion on the current evidence (${latency.reason}); verify will fail until it does.`);
   const add = (c: ConfirmationCriterion) => confirmation.criteria.push(c);
-  const counted = rated.filter((s) => s.throughputRps >= rate * model.evidence.rateTolerance);
-  // The closedModelSaturation the budget criterion records, if any: the measured-p95 criterion
-  // leaves out the same runs (a saturated run neither sets its baseline nor fails it on noise).
-  let budgetSaturation: number | undefined;
+  const counted = rated.filter((s) => s.throughputRps >= rate * model.evidence.rateTolerance && !atSaturation(s, rate, saturation));
+  const saturatedRuns = rated.filter((s) => s.throughputRps >= rate * model.evidence.rateTolerance && atSaturation(s, rate, saturation));
+  const saturatedList = saturatedRuns.map((s) => `${s.scenario}: p95 ${fmt(s.p95Ms)} ms at ${fmt(s.throughputRps)} rps`).join('; ');
+  const leavingOut = saturation === undefined ? '' : `, leaving out closed-model runs above ${fmt(rate * saturation)} rps (latency at saturation),`;
+  const withSaturation = saturation === undefined ? {} : { closedModelSaturation: saturation };
+  if (saturatedRuns.length && !onlySaturated && !emulatorOnly)
+    notes.push(
+      `${topology}'s closed-model ${saturatedRuns.length === 1 ? 'run' : 'runs'} far above the expected ${rate} rps (${saturatedList}) measured latency at saturation, which proves nothing either way at the expected rate: the scoring left ${saturatedRuns.length === 1 ? 'it' : 'them'} out, and so do the latency and error-rate criteria (closed-model runs above ${fmt(rate * saturation!)} rps, ${saturation}× the rate).`,
+    );
   if (emulatorOnly) {
     notes.push(
       `${topology}'s latency was measured only on a local emulator, which model v${model.version} does not count: no latency or error-rate criteria are recorded. Measure a deployment (\`pnpm compare --target ${topology}=URL\`) and decide again to record them. The criteria recorded here (CPU, memory, processes, consistency) are the local run's: verify them against a later local comparison (a deployment measured with \`--target\` has CPU and memory only with \`--metrics-url\`).`,
     );
-  } else if (budget !== null && saturation !== undefined && !counted.some((s) => !atSaturation(s, rate, saturation))) {
-    // Their p95 is the one at saturation: no baseline for the measured-p95 criterion either.
-    budgetSaturation = saturation;
+  } else if (onlySaturated) {
     notes.push(
-      `Only closed-model runs at saturation reached the expected ${rate} rps, so no budget or measured-p95 criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record them.`,
+      `Only closed-model runs at saturation reached the expected ${rate} rps (${saturatedList}), so no budget, measured-p95 or error-rate criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record them.`,
     );
-  } else if (budget !== null) {
-    budgetSaturation = saturation;
-    add({
-      id: `${topology}-p95`,
-      description:
-        saturation === undefined
-          ? `p95 of every ${topology} scenario at >= ${rate} rps stays within the ${budget} ms budget`
-          : `p95 of every ${topology} scenario at >= ${rate} rps, leaving out closed-model runs above ${fmt(rate * saturation)} rps (latency at saturation), stays within the ${budget} ms budget`,
-      topology,
-      metric: 'p95Ms',
-      max: budget,
-      atLeastRps: rate,
-      ...(saturation === undefined ? {} : { closedModelSaturation: saturation }),
-    });
   } else {
-    notes.push('The p95 budget is unknown: only the measured p95 (plus tolerance) is recorded.');
-  }
-  // The budget alone lets a 5x slowdown pass while it stays under a generous budget; the measured
-  // p95 plus a tolerance catches regressions long before users feel the budget.
-  const baseline = counted.filter((s) => !atSaturation(s, rate, budgetSaturation));
-  if (model.latencyRegressionAllowance !== undefined && baseline.length) {
-    const worst = Math.max(...baseline.map((s) => s.p95Ms));
-    const allowed = round(Math.max(worst * (1 + model.latencyRegressionAllowance), worst + 1), 1);
-    const grows = `grows no more than ${Math.round(model.latencyRegressionAllowance * 100)}% over the ${round(worst, 1)} ms measured`;
-    add({
-      id: `${topology}-p95-measured`,
-      description:
-        budgetSaturation === undefined
-          ? `p95 of every ${topology} scenario at >= ${rate} rps ${grows}`
-          : `p95 of every ${topology} scenario at >= ${rate} rps, leaving out closed-model runs above ${fmt(rate * budgetSaturation)} rps (latency at saturation), ${grows}`,
-      topology,
-      metric: 'p95Ms',
-      max: allowed,
-      atLeastRps: rate,
-      ...(budgetSaturation === undefined ? {} : { closedModelSaturation: budgetSaturation }),
-    });
-  }
-  if (!emulatorOnly)
+    if (budget !== null) {
+      add({
+        id: `${topology}-p95`,
+        description: `p95 of every ${topology} scenario at >= ${rate} rps${leavingOut} stays within the ${budget} ms budget`,
+        topology,
+        metric: 'p95Ms',
+        max: budget,
+        atLeastRps: rate,
+        ...withSaturation,
+      });
+    } else {
+      notes.push('The p95 budget is unknown: only the measured p95 (plus tolerance) is recorded.');
+    }
+    // The budget alone lets a 5x slowdown pass while it stays under a generous budget; the measured
+    // p95 plus a tolerance catches regressions long before users feel the budget.
+    if (model.latencyRegressionAllowance !== undefined && counted.length) {
+      const worst = Math.max(...counted.map((s) => s.p95Ms));
+      const allowed = round(Math.max(worst * (1 + model.latencyRegressionAllowance), worst + 1), 1);
+      add({
+        id: `${topology}-p95-measured`,
+        description: `p95 of every ${topology} scenario at >= ${rate} rps${leavingOut} grows no more than ${Math.round(model.latencyRegressionAllowance * 100)}% over the ${round(worst, 1)} ms measured`,
+        topology,
+        metric: 'p95Ms',
+        max: allowed,
+        atLeastRps: rate,
+        ...withSaturation,
+      });
+    }
     add({
       id: `${topology}-errors`,
-      description: `error rate of every ${topology} scenario at >= ${rate} rps stays at or below ${model.evidence.maxErrorRate * 100}%`,
+      description: `error rate of every ${topology} scenario at >= ${rate} rps${leavingOut} stays at or below ${model.evidence.maxErrorRate * 100}%`,
       topology,
       metric: 'errorRate',
       max: model.evidence.maxErrorRate,
       atLeastRps: rate,
+      ...withSaturation,
     });
+  }
   const allowance = 1 + model.regressionAllowance;
   const pct = `${Math.round(model.regressionAllowance * 100)}%`;
   if (t.cpuSecondsPer1kOrders !== null) {
@@ -301,7 +286,7 @@ function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: C
       if (scenarios.length === 0 && latencyScenarios(t.scenarios, confirmation.scenarios).length)
         return { actual: null, detail: `${t.topology}'s latency ${emulator}` };
       const reached = scenarios.filter((s) => s.throughputRps >= rate * confirmation.rateTolerance);
-      const counted = c.metric === 'p95Ms' ? reached.filter((s) => !atSaturation(s, rate, c.closedModelSaturation)) : reached;
+      const counted = reached.filter((s) => !atSaturation(s, rate, c.closedModelSaturation));
       if (counted.length === 0) {
         if (reached.length)
           return { actual: null, detail: `only closed-model runs at saturation (above ${fmt(rate * c.closedModelSaturation!)} rps) reached ${rate} rps` };

@@ -72,7 +72,8 @@ export const ModelSchema = z
         recoverySeconds: z.array(Band).optional(),
         /**
          * A closed-model scenario above this multiple of the expected rate measured latency at
-         * saturation: it can show a budget is met, not that it is missed (absent: v1, no distinction).
+         * saturation, not at the expected rate: the latency verdict leaves it out and judges the
+         * runs at about the expected rate (absent: v1, no distinction).
          */
         closedModelSaturation: z.number().min(1).optional(),
         /** Fit when a fault experiment never recovered. */

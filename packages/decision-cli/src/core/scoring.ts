@@ -101,9 +101,21 @@ function unknownLevel(criterion: ModelCriterion): ModelLevel {
   return { label: 'unknown (mean over the answers)', fit };
 }
 
-const STATUS_RANK = { meets: 3, 'not-demonstrated': 2, 'unknown-answer': 2, fails: 1, unmeasured: 0 } as const;
+/**
+ * How well a measured topology stands for its option, independent of the budget: latency judged at
+ * the rate without errors (met or missed: the headroom then orders them, i.e. the lower p95 first)
+ * before latency not demonstrated (the prior), before too many errors, before nothing measured.
+ * Ranking "meets" above "not demonstrated" above "misses" would let a looser budget switch the
+ * option to another topology (from the prior to a measured 2/5 with other costs and faults), so a
+ * looser budget could score worse.
+ */
+function latencyRank(l: TopologyAssessment['latency']): number {
+  if (l.status === 'meets' || (l.status === 'fails' && l.failedBecause !== 'errors')) return 3;
+  if (l.status === 'not-demonstrated' || l.status === 'unknown-answer') return 2;
+  return l.status === 'fails' ? 1 : 0;
+}
 
-/** Picks the measured topology that stands for an option: the one that best meets the budget. */
+/** Picks the measured topology that stands for an option: the one with the lowest p95 at the rate (see latencyRank). */
 function representative(model: Model, option: OptionId, assessments: TopologyAssessment[]): TopologyAssessment | undefined {
   const names = model.options.find((o) => o.id === option)?.measuredAs ?? [];
   const candidates = assessments.filter(
@@ -111,7 +123,7 @@ function representative(model: Model, option: OptionId, assessments: TopologyAss
   );
   return candidates.sort(
     (a, b) =>
-      STATUS_RANK[b.latency.status] - STATUS_RANK[a.latency.status] ||
+      latencyRank(b.latency) - latencyRank(a.latency) ||
       (b.latency.headroom ?? -Infinity) - (a.latency.headroom ?? -Infinity) ||
       names.indexOf(a.topology) - names.indexOf(b.topology),
   )[0];

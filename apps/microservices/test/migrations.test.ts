@@ -173,8 +173,9 @@ describe('SQLite schema upgrade of the microservices (0002: tables keyed by text
         })
         .execute();
     });
-    expect(await tables(db)).toEqual({ payments: true });
-    expect(await indexes(db)).toEqual([]);
+    // 0004: the outbox of payments' own events, keyed by text, its unsent events indexed as the orders outbox's.
+    expect(await tables(db)).toEqual({ payments: true, outbox: true });
+    expect(await indexes(db)).toEqual(['outbox_unsent']);
     expect(await db.selectFrom('payments').select(['id', 'order_id', 'status', 'command_id']).execute()).toEqual([
       { id: 'pay_1', order_id: 'ord_1', status: 'SUCCEEDED', command_id: 'cmd_1' },
     ]);
@@ -251,12 +252,14 @@ describe.skipIf(skipPostgres)('microservices schemas on PostgreSQL', () => {
           await migrate(database.db, migrations);
           const done = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(database.db);
           expect(done.rows.map((r) => r.name)).toEqual(Object.keys(migrations).sort());
-          if (service === 'orders') {
+          if (service === 'orders' || service === 'payments') {
             const index = await sql<{
               indexname: string;
               indexdef: string;
-            }>`select indexname, indexdef from pg_indexes where tablename = 'outbox' and indexname <> 'outbox_pkey'`.execute(database.db);
-            expect(index.rows.map((r) => [r.indexname, /WHERE \(published_at IS NULL\)/.test(r.indexdef)])).toEqual([['outbox_unsent', true]]);
+            }>`select indexname, indexdef from pg_indexes where tablename = 'outbox' and indexname <> 'outbox_pkey' order by indexname`.execute(database.db);
+            // Payments' outbox (0004) also keeps one event of a type per order.
+            const once = service === 'payments' ? [['outbox_once_per_order', false]] : [];
+            expect(index.rows.map((r) => [r.indexname, /WHERE \(published_at IS NULL\)/.test(r.indexdef)])).toEqual([...once, ['outbox_unsent', true]]);
           }
         } finally {
           await database.close();

@@ -3,6 +3,7 @@ import { ping } from '@archbench/server-kit/db';
 import { createServiceApp } from '../shared/service-app';
 import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
+import { bindService } from '../shared/transport';
 import type { Transport } from '../shared/transport';
 import { createOutboxRelay } from './outbox-relay';
 import { createOrdersRepository } from './repository';
@@ -37,16 +38,19 @@ export function createOrdersApp({ db: rawDb, obs, dialect, transport, internalTo
   });
   const app = createServiceApp({ service: 'orders', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', orderRoutes(orders));
+  // Events for orders: payments' LateCaptureRefunded.
+  const listen = bindService(app, transport, 'orders', { event: (event) => orders.handleEvent(event) });
   let sweeper: NodeJS.Timeout | undefined;
   return {
     app,
     orders,
-    /** Resumes unfinished sagas and starts the relay and the periodic sweep. */
+    /** Resumes unfinished sagas, starts the relay and the periodic sweep, and takes events. */
     async start(): Promise<number> {
       relay.start();
       const resumed = await orders.sweep();
       sweeper = setInterval(() => void orders.sweep().catch((error: unknown) => logger.error({ err: error }, 'saga sweep failed')), sweepMs);
       sweeper.unref();
+      await listen();
       return resumed;
     },
     async stop(): Promise<void> {

@@ -26,7 +26,7 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
   const idempotencyByKey = prepareQuery(db, (q, $: { customer_id: string; key: string }) =>
     q.selectFrom('idempotency_keys').select(['request_hash', 'order_id']).where('customer_id', '=', $.customer_id).where('key', '=', $.key),
   );
-  const insertSagaRow = prepareQuery(db, (q, $: Omit<SagaRow, 'total_cents' | 'charge_outcome'>) =>
+  const insertSagaRow = prepareQuery(db, (q, $: Omit<SagaRow, 'total_cents' | 'charge_outcome' | 'late_refund_at'>) =>
     q.insertInto('sagas').values({
       order_id: $.order_id,
       customer_id: $.customer_id,
@@ -37,6 +37,7 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       charge_outcome: null,
       created_at: $.created_at,
       updated_at: $.updated_at,
+      late_refund_at: null,
     }),
   );
   const sagaByOrder = prepareQuery(db, (q, $: { order_id: string }) => q.selectFrom('sagas').selectAll().where('order_id', '=', $.order_id));
@@ -59,6 +60,26 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
   );
   const setPaymentStatusOf = prepareQuery(db, (q, $: { id: string; status: string; payment_status: string; now: string }) =>
     q.updateTable('orders').set({ payment_status: $.payment_status, updated_at: $.now }).where('id', '=', $.id).where('status', '=', $.status),
+  );
+  /** A REJECTED order's payment shown REFUNDED (a late capture's refund); a no-op on any other order, or one already REFUNDED. */
+  const lateRefund = prepareQuery(db, (q, $: { id: string; now: string }) =>
+    q
+      .updateTable('orders')
+      .set({ payment_status: 'REFUNDED', updated_at: $.now })
+      .where('id', '=', $.id)
+      .where('status', '=', 'REJECTED')
+      .where('payment_status', '<>', 'REFUNDED'),
+  );
+  const lateRefundIfAnnounced = prepareQuery(db, (q, $: { id: string; now: string }) =>
+    q
+      .updateTable('orders')
+      .set({ payment_status: 'REFUNDED', updated_at: $.now })
+      .where('id', '=', $.id)
+      .where('status', '=', 'REJECTED')
+      .where('payment_status', '<>', 'REFUNDED')
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('sagas').select('sagas.order_id').where('sagas.order_id', '=', $.id).where('sagas.late_refund_at', 'is not', null)),
+      ),
   );
   const insertOrderRow = prepareQuery(db, (q, $: { id: string; customer_id: string; total_cents: number; payment_token: string; now: string }) =>
     q.insertInto('orders').values({
@@ -131,7 +152,7 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
      * fails here on the key's primary key (a unique violation) and has nothing to undo.
      */
     async insertSaga(
-      saga: Omit<SagaRow, 'created_at' | 'updated_at' | 'total_cents' | 'charge_outcome'>,
+      saga: Omit<SagaRow, 'created_at' | 'updated_at' | 'total_cents' | 'charge_outcome' | 'late_refund_at'>,
       idempotency?: { key: string; hash: string },
     ): Promise<void> {
       const now = nowIso();
@@ -183,6 +204,30 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
     /** Sets the payment status of an order that is already in `status` (a compensation finished later). */
     async setPaymentStatus(trx: Db, id: string, status: OrderStatus, paymentStatus: string): Promise<void> {
       await setPaymentStatusOf.execute(trx, { id, status, payment_status: paymentStatus, now: nowIso() });
+    },
+    /**
+     * Payments announced a late capture of the order and its refund (LateCaptureRefunded): kept on
+     * the saga, and a REJECTED order's payment status set REFUNDED (never a CONFIRMED or CANCELLED
+     * one's). Idempotent: a redelivery changes nothing. The saga row is written first, so this and
+     * a transaction of the saga that rejects the order (which moves the saga first, then calls
+     * `applyLateRefund`) take the same row lock in the same order: whichever commits second sees
+     * the other's write, and the order ends REFUNDED either way. 'unknown' when there is no such saga.
+     */
+    async recordLateRefund(orderId: string): Promise<'refunded' | 'kept' | 'unknown'> {
+      return db.transaction().execute(async (trx) => {
+        const now = nowIso();
+        const saga = await trx
+          .updateTable('sagas')
+          .set((eb) => ({ late_refund_at: eb.fn.coalesce('late_refund_at', eb.val(now)) }))
+          .where('order_id', '=', orderId)
+          .executeTakeFirst();
+        if (Number(saga.numUpdatedRows) !== 1) return 'unknown';
+        return (await lateRefund.executeAffected(trx, { id: orderId, now })) === 1 ? 'refunded' : 'kept';
+      });
+    },
+    /** In a transaction that rejected the order (after its saga moved): REFUNDED if payments announced a late capture's refund. */
+    async applyLateRefund(trx: Db, id: string): Promise<void> {
+      await lateRefundIfAnnounced.execute(trx, { id, now: nowIso() });
     },
     /** Sagas with a step to run, in order id order, after `afterId` (keyset pages). */
     async activeSagas(limit: number, afterId?: string): Promise<SagaRow[]> {

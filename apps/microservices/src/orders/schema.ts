@@ -31,6 +31,12 @@ export interface OrdersTables {
     charge_outcome: string | null;
     created_at: string;
     updated_at: string;
+    /**
+     * When payments announced a late capture of this order and its refund (LateCaptureRefunded,
+     * 0004): the order, once REJECTED, shows its payment REFUNDED, whichever of the saga's
+     * rejection and the event comes first.
+     */
+    late_refund_at: string | null;
   };
   /** Transactional outbox: events written with the change that caused them, sent by the relay. */
   outbox: {
@@ -123,6 +129,13 @@ export const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await db.schema.dropIndex('outbox_unpublished').execute();
       await db.schema.createIndex('outbox_unsent').on('outbox').column('id').where(sql.ref('published_at'), 'is', null).execute();
+    },
+  },
+  '0004_saga_late_refund': {
+    // Payments tells the orders service of a late capture's refund (LateCaptureRefunded); it may
+    // arrive before the saga rejected the order, so it is kept on the saga (see late_refund_at).
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sagas').addColumn('late_refund_at', 'varchar(30)').execute();
     },
   },
 };

@@ -7,7 +7,8 @@ import type { Logger } from '@archbench/observability/logging';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { within } from '@archbench/server-kit/portable';
 import { retryPolicy } from '../shared/retry';
-import type { ChargeOutcome } from '../shared/messages';
+import { PoisonMessageError } from '../shared/messages';
+import type { ChargeOutcome, ServiceEvent } from '../shared/messages';
 import type { SendOptions, Transport } from '../shared/transport';
 import type { OutboxRelay } from './outbox-relay';
 import type { Db, OrdersRepository, SagaRow } from './repository';
@@ -184,6 +185,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         await repo.transaction(async (trx) => {
           if (!(await repo.setSaga(trx, id, 'REJECTED', 'RELEASING'))) return;
           if (await reject(trx)) rejected = true;
+          await repo.applyLateRefund(trx, id);
         });
         onCompensation?.();
         if (rejected) onOutcome?.('rejected');
@@ -196,6 +198,8 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         await repo.transaction(async (trx) => {
           if (!(await repo.setSaga(trx, id, 'EXPIRED', 'EXPIRING'))) return;
           await repo.setPaymentStatus(trx, id, 'REJECTED', voided.outcome === 'REFUNDED' ? 'REFUNDED' : 'FAILED');
+          // A void that found nothing captured may have overtaken a late capture payments announced since.
+          await repo.applyLateRefund(trx, id);
         });
         onCompensation?.();
         return 'EXPIRED';
@@ -231,6 +235,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
     const expired = await repo.transaction(async (trx) => {
       if (!(await repo.setSaga(trx, id, 'EXPIRING', 'PAYING', { charge_outcome: 'EXPIRED' }))) return false;
       await repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus: 'PENDING', rejectionReason: REASONS.EXPIRED.reason });
+      await repo.applyLateRefund(trx, id);
       return true;
     });
     if (expired) {
@@ -422,6 +427,19 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
     },
 
     sagaCounts: () => repo.sagaCounts(),
+
+    /**
+     * Events for the orders service (EVENT_SUBSCRIBERS): LateCaptureRefunded, payments' word that
+     * it captured a charge it had answered FAILED and refunds it. A REJECTED order's payment status
+     * becomes REFUNDED, as in the monolith; one the saga has not rejected yet gets it when it does
+     * (`recordLateRefund`). At least once, in any order: applying it again changes nothing.
+     */
+    async handleEvent(event: ServiceEvent): Promise<void> {
+      if (event.type !== 'LateCaptureRefunded') throw new PoisonMessageError(`orders does not take ${event.type}`);
+      const result = await repo.recordLateRefund(event.orderId);
+      if (result === 'unknown') logger.warn({ orderId: event.orderId, eventId: event.id }, 'late capture refunded for an order this service does not know');
+      else logger.info({ orderId: event.orderId, applied: result === 'refunded' }, "payments refunded a late capture; the order's payment shows REFUNDED");
+    },
 
     /** Stops driving (graceful shutdown); unfinished sagas are resumed at next start. */
     async drain(timeoutMs = 5000): Promise<void> {

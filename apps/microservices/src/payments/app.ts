@@ -1,7 +1,10 @@
 import type { Kysely } from 'kysely';
+import type { PaymentProvider } from '@archbench/domain/payment-provider';
 import type { PaymentResult } from '@archbench/observability/metrics';
 import { ping } from '@archbench/server-kit/db';
+import { createOutboxRelay } from '@archbench/server-kit/outbox';
 import type { Env } from '../env';
+import type { ServiceEvent } from '../shared/messages';
 import { createServiceApp } from '../shared/service-app';
 import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
@@ -19,16 +22,31 @@ export interface PaymentsAppDeps {
   dialect: 'sqlite' | 'postgres';
   transport: Transport;
   internalToken: string;
+  /** A provider to use instead of one built from PAYMENT_* (tests). */
+  providerInstance?: PaymentProvider;
 }
 
 /** The payments service: charge/refund commands behind a circuit breaker, admin payment records. */
 const RESULTS: Record<string, PaymentResult> = { SUCCEEDED: 'succeeded', DECLINED: 'declined', FAILED: 'failed', UNAVAILABLE: 'failed' };
 
-export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, internalToken }: PaymentsAppDeps) {
-  const { logger, metrics } = obs;
+export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, internalToken, providerInstance }: PaymentsAppDeps) {
+  const { logger, metrics, tracing } = obs;
+  const repo = createPaymentsRepository(observedDb(rawDb, obs, dialect));
+  // Payments' own events (LateCaptureRefunded, for the orders service): the relay the orders service runs too.
+  const relay = createOutboxRelay<ServiceEvent>({
+    unpublished: (limit) => repo.unpublished(limit),
+    markPublished: (ids) => repo.markPublished(ids),
+    publish: (event) => transport.publish(event),
+    spanName: 'payments.outbox',
+    logger,
+    tracing,
+    intervalMs: 500,
+  });
   const payments = createPayments({
-    repo: createPaymentsRepository(observedDb(rawDb, obs, dialect)),
+    repo,
+    relay,
     provider: { latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE },
+    providerInstance,
     timeoutMs: env.PAYMENT_TIMEOUT_MS,
     breaker: {
       windowMs: env.PAYMENT_BREAKER_WINDOW_MS,
@@ -44,5 +62,19 @@ export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, int
   });
   const app = createServiceApp({ service: 'payments', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', paymentsRoutes(payments));
-  return { app, payments, start: bindService(app, transport, 'payments', { command: (command) => payments.handle(command) }) };
+  const listen = bindService(app, transport, 'payments', { command: (command) => payments.handle(command) });
+  return {
+    app,
+    payments,
+    /** Takes commands and starts the outbox relay (it sends what a previous process left unsent). */
+    async start(): Promise<void> {
+      await listen();
+      relay.start();
+    },
+    /** Waits for the calls in flight, then stops the relay (unsent events wait for the next start). */
+    async stop(): Promise<void> {
+      await payments.drain();
+      await relay.stop();
+    },
+  };
 }

@@ -133,6 +133,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       amountCents: 500,
     });
     const refund = (orderId: string) => ({ type: 'RefundPayment' as const, id: `refund:${orderId}`, orderId, amountCents: 500 });
+    /** The events waiting in the outbox for the relay, as `type:orderId`. */
+    const announced = async (p: { repo: ReturnType<typeof createPaymentsRepository> }) =>
+      (await p.repo.unpublished(100)).map((row) => JSON.parse(row.payload) as { type: string; orderId: string }).map((e) => `${e.type}:${e.orderId}`);
 
     it('a charge settled FAILED by the other process that then captures is refunded once; both answers say FAILED, the records show the capture and its refund', async () => {
       const { a, b, calls, lapse, rowsOnce } = await processes();
@@ -151,6 +154,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(await a.service.handle(charge('o1'))).toEqual({ ok: true, outcome: 'FAILED' });
       expect(await b.service.handle(charge('o1'))).toEqual({ ok: true, outcome: 'FAILED' });
       expect(a.provider.refundCalls + b.provider.refundCalls).toBe(1);
+      // The orders service is told, once, through the outbox: the rejected order's payment shows REFUNDED.
+      expect(await announced(b)).toEqual(['LateCaptureRefunded:o1']);
     });
 
     it('a charge settled FAILED by the other process that the provider then declines needs no refund', async () => {
@@ -164,6 +169,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(await rows('o2')).toEqual(['charge:FAILED']);
       expect(calls).toEqual(['a charge:DECLINED']);
       expect(a.provider.refundCalls + b.provider.refundCalls).toBe(0);
+      expect(await announced(b)).toEqual([]);
     });
 
     it("a late capture's refund the provider fails stays PENDING and is tried again until made", async () => {
@@ -206,6 +212,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(calls).toEqual(['b refund:SUCCEEDED', 'b refund:SUCCEEDED']);
       // Done: the next start finds nothing to refund.
       expect(await b.service.resumeLateCaptureRefunds()).toBe(0);
+      // Every late capture is announced to the orders service, once; a cancel's refund is not one.
+      expect((await announced(b)).sort()).toEqual(['LateCaptureRefunded:o4', 'LateCaptureRefunded:o7']);
+    });
+
+    it('a late capture recorded and refunded before payments told the orders service of it (its record failed, or before the outbox) is announced at start, once', async () => {
+      const { b, calls } = await processes();
+      const lapsed = new Date(Date.now() - 1).toISOString();
+      const late = await b.repo.insertPending('o9', 'charge', 500, 'charge:o9', 'PENDING', lapsed);
+      await b.repo.finish(late, 'FAILED', null);
+      await b.db.updateTable('payments').set({ status: 'LATE_CAPTURED', provider_ref: 'prov_9' }).where('id', '=', late).execute();
+      const refunded = await b.repo.insertPending('o9', 'refund', 500, 'late-capture:o9', 'PENDING', lapsed);
+      await b.repo.finish(refunded, 'SUCCEEDED', 'prov_r9');
+      expect(await announced(b)).toEqual([]);
+      expect(await b.service.resumeLateCaptureRefunds()).toBe(0); // nothing left to refund
+      expect(await announced(b)).toEqual(['LateCaptureRefunded:o9']);
+      expect(await b.service.resumeLateCaptureRefunds()).toBe(0);
+      expect(await announced(b)).toEqual(['LateCaptureRefunded:o9']);
+      expect(calls).toEqual([]);
     });
 
     it("the charge's answer does not wait for the late capture's refund; a void of the order (the saga's deadline) waits for it and answers REFUNDED", async () => {

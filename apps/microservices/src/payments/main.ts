@@ -15,7 +15,7 @@ runProcess('payments', async ({ env, obs, transport, internalToken }) => {
       service.payments.resumeLateCaptureRefunds().catch((error: unknown) => obs.logger.error({ err: error }, "resuming late captures' refunds failed"));
     },
     stop: async () => {
-      await service.payments.drain();
+      await service.stop();
       await database.close();
     },
   };

@@ -3,7 +3,9 @@ import type { PaymentRecord } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
 import { paymentFromRow } from '@archbench/domain/orders';
 import { nowIso } from '@archbench/domain/ids';
+import { injectContext } from '@archbench/observability/tracing';
 import { prepareQuery } from '@archbench/server-kit/prepared';
+import type { LateCaptureRefunded } from '../shared/messages';
 import type { PaymentsTables } from './schema';
 
 type Row = PaymentsTables['payments'];
@@ -26,6 +28,28 @@ export const LATE_CAPTURED = 'LATE_CAPTURED';
 // A late capture shows as the capture it was (its refund beside it).
 const toRecord = (row: Row): PaymentRecord =>
   paymentFromRow(NOTHING_CAPTURED.has(row.status) ? { ...row, status: 'FAILED' } : row.status === LATE_CAPTURED ? { ...row, status: 'SUCCEEDED' } : row);
+
+/** The type of the event that tells the orders service of a late capture's refund (shared/messages.ts). */
+const LATE_CAPTURE_EVENT: LateCaptureRefunded['type'] = 'LateCaptureRefunded';
+
+/** Writes the order's LateCaptureRefunded to the outbox, once: a second write for the order does nothing. */
+async function announce(db: Kysely<PaymentsTables>, orderId: string): Promise<void> {
+  const id = newId('evt');
+  const event: LateCaptureRefunded = { type: LATE_CAPTURE_EVENT, id, orderId };
+  await db
+    .insertInto('outbox')
+    .values({
+      id,
+      order_id: orderId,
+      type: event.type,
+      payload: JSON.stringify(event),
+      headers: JSON.stringify(injectContext({})),
+      created_at: nowIso(),
+      published_at: null,
+    })
+    .onConflict((oc) => oc.columns(['order_id', 'type']).doNothing())
+    .execute();
+}
 
 /** Table access of the payments service. */
 export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
@@ -114,15 +138,64 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
     async finish(id: string, status: string, providerRef: string | null): Promise<boolean> {
       return (await finishPayment.executeAffected(db, { id, status, provider_ref: providerRef })) === 1;
     },
-    /** Records that the provider captured a charge whose row another process had settled FAILED (see LATE_CAPTURED). */
+    /**
+     * Records that the provider captured a charge whose row another process had settled FAILED (see
+     * LATE_CAPTURED) and, in the same transaction, announces it to the orders service
+     * (`announceLateCapture`): what is recorded is refunded, and the order told so, whatever stops.
+     */
     async markLateCapture(id: string, providerRef: string | null): Promise<boolean> {
-      const result = await db
-        .updateTable('payments')
-        .set({ status: LATE_CAPTURED, provider_ref: providerRef })
-        .where('id', '=', id)
-        .where('status', '=', 'FAILED')
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      return db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('payments')
+          .set({ status: LATE_CAPTURED, provider_ref: providerRef })
+          .where('id', '=', id)
+          .where('status', '=', 'FAILED')
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) return false;
+        const { order_id: orderId } = await trx.selectFrom('payments').select('order_id').where('id', '=', id).executeTakeFirstOrThrow();
+        await announce(trx, orderId);
+        return true;
+      });
+    },
+    /**
+     * Puts LateCaptureRefunded for the order in the outbox unless it is there already (one per
+     * order): the orders service shows the rejected order's payment REFUNDED, as the monolith does
+     * once it records such a refund. Written with the late capture (`markLateCapture`), and again
+     * by whoever sends its refund in case that record failed or predates the outbox.
+     */
+    async announceLateCapture(orderId: string): Promise<void> {
+      await announce(db, orderId);
+    },
+    /**
+     * Orders with a late capture (a LATE_CAPTURED charge, or a refund row of LATE_CAPTURE_REFUND)
+     * never announced: recorded before the outbox existed (0004), or whose record failed. Read at start.
+     */
+    async unannouncedLateCaptures(): Promise<string[]> {
+      const rows = await db
+        .selectFrom('payments as p')
+        .select('p.order_id')
+        .distinct()
+        .where(({ and, or, eb }) =>
+          or([
+            and([eb('p.kind', '=', 'charge'), eb('p.status', '=', LATE_CAPTURED)]),
+            and([eb('p.kind', '=', 'refund'), eb('p.command_id', 'like', `${LATE_CAPTURE_REFUND}%`)]),
+          ]),
+        )
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('outbox as o').select('o.id').whereRef('o.order_id', '=', 'p.order_id').where('o.type', '=', LATE_CAPTURE_EVENT))),
+        )
+        .orderBy('p.order_id')
+        .execute();
+      return rows.map((r) => r.order_id);
+    },
+    /** Up to `limit` events not handed over yet, in id (creation) order (the outbox relay). */
+    async unpublished(limit: number) {
+      return db.selectFrom('outbox').select(['id', 'payload', 'headers', 'created_at']).where('published_at', 'is', null).orderBy('id').limit(limit).execute();
+    },
+    /** Marks these events handed over (the outbox relay, once per round). */
+    async markPublished(ids: readonly string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await db.updateTable('outbox').set({ published_at: nowIso() }).where('id', 'in', ids).execute();
     },
     /**
      * Late captures not refunded yet: their refund row PENDING (see LATE_CAPTURE_REFUND), or a

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import { SqliteAdapter } from 'kysely';
+import { SqliteAdapter, sql } from 'kysely';
 import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 
 /** The payments service's own database. */
@@ -27,6 +27,21 @@ export interface PaymentsTables {
      * never call (EXPIRED, VOIDED).
      */
     claimed_until: string | null;
+  };
+  /**
+   * Transactional outbox (0004), as the orders service's: events written with the change that
+   * caused them, sent by the relay. One event of a type per order (unique order_id + type): a late
+   * capture is announced once (LateCaptureRefunded) however many times it is found.
+   */
+  outbox: {
+    id: string;
+    order_id: string;
+    type: string;
+    payload: string;
+    /** Trace context of the change (JSON), so delivery joins the order's trace. */
+    headers: string;
+    created_at: string;
+    published_at: string | null;
   };
 }
 
@@ -61,6 +76,28 @@ export const migrations: Record<string, Migration> = {
     // second replica, or the new pod of a rolling update) tell a live call from a dead one.
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('payments').addColumn('claimed_until', 'varchar(30)').execute();
+    },
+  },
+  '0004_outbox': {
+    // Events of payments' own (a late capture's refund, which no command answers: the orders service
+    // must hear of it), written in the transaction that records what they announce and sent by a
+    // relay. Keyed by text: WITHOUT ROWID on SQLite, as 0002 made the other tables; the relay reads
+    // the unsent ones through a partial index, as the orders outbox does (its 0003).
+    async up(db: Kysely<unknown>) {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'varchar(40)', (c) => c.primaryKey())
+        .addColumn('order_id', 'varchar(40)', (c) => c.notNull())
+        .addColumn('type', 'varchar(40)', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('headers', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(30)', (c) => c.notNull())
+        .addColumn('published_at', 'varchar(30)')
+        .addUniqueConstraint('outbox_once_per_order', ['order_id', 'type'])
+        .$call((table) => (sqlite ? table.modifyEnd(sql`without rowid`) : table))
+        .execute();
+      await db.schema.createIndex('outbox_unsent').on('outbox').column('id').where(sql.ref('published_at'), 'is', null).execute();
     },
   },
 };

@@ -20,6 +20,8 @@ export interface PaymentsOptions {
   breaker: Omit<CircuitBreakerOptions, 'onStateChange' | 'now'>;
   logger: Logger;
   onOutcome?: (kind: 'charge' | 'refund', outcome: string) => void;
+  /** The outbox relay (app.ts), kicked when an event was written; without it (tests) events wait in the outbox. */
+  relay?: { kick(): Promise<void> };
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -52,7 +54,8 @@ const answerOf = (status: string) => (status === LATE_CAPTURED ? 'FAILED' : stat
  * one process wins. A process that stalled past its lease (CALL_LEASE_MS − the renew interval)
  * records its call's outcome only if the row is still PENDING; when it was settled meanwhile, the
  * row's answer stands, and a capture the provider made all the same is refunded
- * (`refundLateCapture`).
+ * (`refundLateCapture`) and announced to the orders service (LateCaptureRefunded, through the
+ * outbox and `relay`), which shows the rejected order's payment REFUNDED.
  */
 export function createPayments(options: PaymentsOptions) {
   const { repo, logger } = options;
@@ -196,9 +199,10 @@ export function createPayments(options: PaymentsOptions) {
       // Only ever FAILED by then: another process settles a charge it did not make FAILED, never SUCCEEDED.
       logger.warn({ orderId }, 'the provider captured a charge after another process had settled it FAILED; refunding the capture');
       try {
-        await repo.markLateCapture(id, result.providerRef);
+        // With its LateCaptureRefunded in the outbox: the orders service shows the payment REFUNDED.
+        if (await repo.markLateCapture(id, result.providerRef)) void options.relay?.kick();
       } catch (error) {
-        logger.error({ err: error, orderId }, 'could not record a late capture; it is refunded all the same');
+        logger.error({ err: error, orderId }, 'could not record a late capture; it is refunded (and announced) all the same');
       }
       void refundLateCapture(orderId, command.amountCents);
       return 'FAILED';
@@ -214,14 +218,22 @@ export function createPayments(options: PaymentsOptions) {
    * id), sent as every refund is (`attempt`: leased, counted by `onOutcome`); no saga will ever
    * ask for it, so while the provider fails it (or the database does) this process tries again
    * (LATE_REFUND_RETRY_MS, doubling) until it stops, and one a process left unrefunded is sent by
-   * the next start (`resumeLateCaptureRefunds`). Resolves after the first try; never throws.
+   * the next start (`resumeLateCaptureRefunds`). Before its first call, the orders service is
+   * told (LateCaptureRefunded in the outbox, a no-op when `markLateCapture` wrote it already), so a
+   * refund row never exists unannounced. Resolves after the first try; never throws.
    */
   function refundLateCapture(orderId: string, amountCents: number): Promise<void> {
     const running = lateRefunds.get(orderId);
     if (running) return running.first;
     const command: RefundCommand = { type: 'RefundPayment', id: `${LATE_CAPTURE_REFUND}${orderId}`, orderId, amountCents };
+    let announced = false;
     const once = async (): Promise<boolean> => {
       try {
+        if (!announced) {
+          await repo.announceLateCapture(orderId);
+          announced = true;
+          void options.relay?.kick();
+        }
         return (await attempt(command, 'refund', () => provider.refund(amountCents))) === 'SUCCEEDED';
       } catch (error) {
         logger.error({ err: error, orderId }, 'refund of a late capture failed; it will be retried');
@@ -277,10 +289,14 @@ export function createPayments(options: PaymentsOptions) {
     /**
      * At start: sends the refunds of late captures that a payments process that stopped or died
      * left unmade (its refund row PENDING, or not written yet); one still leased by a live process
-     * is waited for, as any copy of a refund waits. Resolves after each one's first try; how many
-     * it found.
+     * is waited for, as any copy of a refund waits. Late captures the orders service was never told
+     * of (recorded before the outbox, or whose record failed) are announced first. Resolves after
+     * each refund's first try; how many refunds it found.
      */
     async resumeLateCaptureRefunds(): Promise<number> {
+      const unannounced = await repo.unannouncedLateCaptures();
+      for (const orderId of unannounced) await repo.announceLateCapture(orderId);
+      if (unannounced.length > 0) void options.relay?.kick();
       const unrefunded = await repo.unrefundedLateCaptures();
       await Promise.all(unrefunded.map((row) => refundLateCapture(row.order_id, Number(row.amount_cents))));
       return unrefunded.length;

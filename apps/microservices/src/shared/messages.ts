@@ -64,10 +64,22 @@ export const COMMAND_TARGET: Record<Command['type'], ServiceName> = {
  */
 export type DomainEvent = StoredEvent;
 
+/**
+ * Published by payments when it recorded a late capture (a charge the provider made after another
+ * payments process had settled its row FAILED, so the saga rejected the order) and the refund that
+ * gives it back: the rejected order's payment status becomes REFUNDED, as the monolith's does when
+ * it records such a refund. `id` is the payments outbox row's, one per order.
+ */
+export type LateCaptureRefunded = { type: 'LateCaptureRefunded'; id: string; orderId: string };
+
+/** Every event services exchange: the orders service's (DomainEvent) and the payments service's. */
+export type ServiceEvent = DomainEvent | LateCaptureRefunded;
+
 /** Which services consume each event (HTTP pushes to them; AMQP binds their queues). */
-export const EVENT_SUBSCRIBERS: Record<DomainEvent['type'], ServiceName[]> = {
+export const EVENT_SUBSCRIBERS: Record<ServiceEvent['type'], ServiceName[]> = {
   OrderConfirmed: ['shipping'],
   OrderCancelled: ['shipping'],
+  LateCaptureRefunded: ['orders'],
 };
 
 /** Trace context carried with a message (W3C traceparent), so one order is one trace. */
@@ -77,7 +89,7 @@ export interface CommandHandler {
   (command: Command, headers: MessageHeaders): Promise<Reply>;
 }
 export interface EventHandler {
-  (event: DomainEvent, headers: MessageHeaders): Promise<void>;
+  (event: ServiceEvent, headers: MessageHeaders): Promise<void>;
 }
 
 /** A command or event failing in a way a retry cannot fix (bad shape): dead-letter it. */
@@ -98,10 +110,10 @@ export function parseCommand(data: unknown): Command {
 }
 
 /** Checks the envelope of a received event; throws PoisonMessageError when it is not one. */
-export function parseEvent(data: unknown): DomainEvent {
-  const e = data as Partial<DomainEvent> | null;
+export function parseEvent(data: unknown): ServiceEvent {
+  const e = data as Partial<ServiceEvent> | null;
   if (!e || typeof e !== 'object' || typeof e.type !== 'string' || !EVENT_TYPES.has(e.type) || typeof e.id !== 'string' || typeof e.orderId !== 'string') {
     throw new PoisonMessageError('not an event: needs type, id and orderId');
   }
-  return e as DomainEvent;
+  return e as ServiceEvent;
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ping } from '@archbench/server-kit/db';
-import type { DomainEvent } from '../shared/messages';
+import { PoisonMessageError } from '../shared/messages';
+import type { ServiceEvent } from '../shared/messages';
 import { createServiceApp } from '../shared/service-app';
 import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
@@ -22,7 +23,9 @@ export interface ShippingAppDeps {
 export function createShippingApp({ db: rawDb, obs, dialect, transport, internalToken }: ShippingAppDeps) {
   const { logger } = obs;
   const shipping = createShipping(observedDb(rawDb, obs, dialect));
-  const onEvent = async (event: DomainEvent) => {
+  const onEvent = async (event: ServiceEvent) => {
+    // Only the orders service's events are routed here (EVENT_SUBSCRIBERS).
+    if (event.type !== 'OrderConfirmed' && event.type !== 'OrderCancelled') throw new PoisonMessageError(`shipping does not take ${event.type}`);
     const applied = await shipping.apply(event);
     if (!applied) logger.debug({ eventId: event.id, type: event.type }, 'duplicate event ignored');
   };

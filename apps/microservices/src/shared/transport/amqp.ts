@@ -8,7 +8,7 @@ import type { ServiceName } from '../../env';
 import { backoff, backoffMs } from '../retry';
 import type { Observability } from '../service-app';
 import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
-import type { Command, DomainEvent, MessageHeaders, Reply, ReplyOf } from '../messages';
+import type { Command, MessageHeaders, Reply, ReplyOf, ServiceEvent } from '../messages';
 import type { Handlers, SendOptions, Transport } from './types';
 
 export interface AmqpTransportOptions {
@@ -327,7 +327,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
         pending.delete(correlationId);
       }
     },
-    async publish(event: DomainEvent): Promise<void> {
+    async publish(event: ServiceEvent): Promise<void> {
       await withProducerSpan(
         names.events,
         (headers) => publishConfirmed(names.events, event.type, Buffer.from(JSON.stringify(event)), { messageId: event.id, type: event.type, headers }),

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { AppError, DependencyError } from '@archbench/domain/errors';
 import type { InternalHttpClient } from '../http-client';
 import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
-import type { Command, DomainEvent, MessageHeaders, ReplyOf } from '../messages';
+import type { Command, MessageHeaders, ReplyOf, ServiceEvent } from '../messages';
 import type { Handlers, SendOptions, Transport } from './types';
 
 export interface HttpTransportOptions {
@@ -33,7 +33,7 @@ export function createHttpTransport({ client }: HttpTransportOptions): Transport
       }
       return JSON.parse(response.text) as ReplyOf<C>;
     },
-    async publish(event: DomainEvent): Promise<void> {
+    async publish(event: ServiceEvent): Promise<void> {
       for (const subscriber of EVENT_SUBSCRIBERS[event.type]) {
         const response = await client.request(subscriber, { method: 'POST', path: '/internal/events', body: JSON.stringify(event), retry: 'always' });
         if (response.status >= 300) throw new DependencyError(subscriber, `${event.type} ${event.id} answered ${response.status}`);

@@ -1,5 +1,5 @@
 import type { ServiceName } from '../../env';
-import type { Command, CommandHandler, DomainEvent, EventHandler, ReplyOf } from '../messages';
+import type { Command, CommandHandler, EventHandler, ReplyOf, ServiceEvent } from '../messages';
 
 export interface SendOptions {
   /** Per-attempt timeout, ms. */
@@ -26,7 +26,7 @@ export interface Transport {
   /** Sends a command to the service that owns it and waits for the reply. */
   send<C extends Command>(command: C, options?: SendOptions): Promise<ReplyOf<C>>;
   /** Delivers an event to every subscriber (at least once); throws when it could not be handed over. */
-  publish(event: DomainEvent): Promise<void>;
+  publish(event: ServiceEvent): Promise<void>;
   /** Starts receiving commands/events for `service` (AMQP consumers; HTTP serves them via `internalRoutes`). */
   listen(service: ServiceName, handlers: Handlers): Promise<void>;
   /** True while the transport can carry messages (readiness). */

@@ -70,7 +70,7 @@ export function Catalog({
   // backend changed: appended to the new one's list, its cursor would then be sent to the new one.
   async function loadMore() {
     const signal = catalogLoad.current?.signal;
-    if (!cursor || !signal || signal.aborted) return;
+    if (loading || !cursor || !signal || signal.aborted) return;
     setLoading(true);
     try {
       const page = await api.listProducts(cursor, 100, signal);
@@ -142,7 +142,8 @@ export function Catalog({
       </ScrollTable>
       {matches.length > SHOWN && <p className="muted">Showing the first {SHOWN}; refine the search to see others.</p>}
       {cursor && (
-        <button type="button" onClick={() => void loadMore()} disabled={loading}>
+        // aria-disabled, not disabled, while a page loads: a disabled button would drop keyboard focus to <body>.
+        <button type="button" onClick={() => void loadMore()} aria-disabled={loading || undefined}>
           Load more products
         </button>
       )}

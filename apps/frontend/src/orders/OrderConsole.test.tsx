@@ -684,6 +684,47 @@ describe('keyboard focus', () => {
     expect(document.activeElement).toBe(screen.getByLabelText('Search by SKU or name'));
   });
 
+  it('keeps focus on Sign in while signing in and after a refused sign-in; a second press is ignored', async () => {
+    const minted = later();
+    const server = stubServer({ ...base, 'POST /dev/token': minted.answer });
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Sign in' }));
+    // Not `disabled`: a disabled button loses focus (to <body> in browsers), and a refused sign-in left it there.
+    const button = screen.getByRole('button', { name: 'Signing in…' });
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    expect(button).toHaveProperty('disabled', false);
+    expect(document.activeElement).toBe(button);
+    await user.keyboard('{Enter}');
+    expect(server.calls.filter((c) => c.url === '/dev/token')).toHaveLength(1);
+
+    minted.send(problem(403, 'forbidden', 'Demo sign-in is off', 'This server has a real AUTH_SECRET'));
+    await screen.findByRole('alert');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Sign in' }));
+  });
+
+  it('keeps focus on Load more products while the page loads; a second press sends nothing', async () => {
+    const pageTwo = later();
+    const server = stubServer({
+      ...base,
+      'GET /api/monolith/products': (call) => (call.url.includes('cursor=') ? pageTwo.answer() : json({ items: PRODUCTS, nextCursor: 'page-2' })),
+    });
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    const button = await screen.findByRole('button', { name: 'Load more products' });
+    await user.click(button);
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    expect(button).toHaveProperty('disabled', false);
+    expect(document.activeElement).toBe(button);
+    await user.keyboard('{Enter}');
+    expect(server.calls.filter((c) => c.url.includes('cursor=page-2'))).toHaveLength(1);
+
+    pageTwo.send(json({ items: [{ ...PRODUCTS[0]!, sku: 'SKU-0003' }], nextCursor: 'page-3' }));
+    await waitFor(() => expect(document.querySelector('tr[data-sku="SKU-0003"]')).not.toBeNull());
+    expect(button.getAttribute('aria-disabled')).toBeNull();
+    expect(document.activeElement).toBe(button);
+  });
+
   it('moves focus to the first order of the last older page, which removes the button', async () => {
     const server = stubServer({
       ...base,

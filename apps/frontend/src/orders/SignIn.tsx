@@ -47,6 +47,7 @@ export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch, headingR
 
   async function signInDemo(event: FormEvent) {
     event.preventDefault();
+    if (busy) return;
     setBusy(true);
     setProblem(null);
     try {
@@ -91,7 +92,8 @@ export function SignIn({ devLogin, session, onSignIn, onSignOut, fetch, headingR
             autoComplete="username"
             aria-describedby={`${idField}-hint`}
           />
-          <button type="submit" disabled={busy}>
+          {/* aria-disabled, not disabled, while signing in: a failed sign-in would leave keyboard focus on <body>. */}
+          <button type="submit" aria-disabled={busy || undefined}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
           <p id={`${idField}-hint`} className="muted hint">

@@ -62,6 +62,30 @@ describe('ReportViewer', () => {
     expect((await screen.findByText(/could not load \/nope\.json: HTTP 404 Not Found/)).closest('[role="alert"]')).toBeTruthy();
   });
 
+  it('keeps focus on Load while a URL loads; a second press starts no second load', async () => {
+    const user = userEvent.setup();
+    const asked: string[] = [];
+    let answer: (response: Response) => void = () => undefined;
+    const slow: FetchLike = (input) => {
+      asked.push(String(input));
+      return new Promise((resolve) => (answer = resolve));
+    };
+    render(<ReportViewer fetch={slow} />);
+    await user.type(screen.getByLabelText('…or its URL'), '/reports/comparison.json');
+    await user.click(screen.getByRole('button', { name: 'Load' }));
+    // Not `disabled`: a disabled button loses focus (to <body> in browsers).
+    const button = screen.getByRole('button', { name: 'Loading…' });
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    expect(button).toHaveProperty('disabled', false);
+    expect(document.activeElement).toBe(button);
+    await user.keyboard('{Enter}');
+    expect(asked).toEqual(['/reports/comparison.json']);
+
+    await act(async () => answer(new Response(SAMPLE, { headers: { 'content-type': 'application/json' } })));
+    await screen.findByTestId('comparison');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Load' }));
+  });
+
   it('renders ADR markdown files as readable documents', async () => {
     const user = userEvent.setup();
     render(<ReportViewer fetch={serveSample} />);
@@ -134,7 +158,7 @@ describe('ReportViewer', () => {
       await act(() => new Promise((resolve) => setTimeout(resolve, 50)));
       expect(screen.queryByTestId('report-error')).toBeNull();
       expect(screen.getByText('picked.json', { selector: 'code' })).toBeTruthy();
-      expect((screen.getByRole('button', { name: 'Load' }) as HTMLButtonElement).disabled).toBe(false);
+      expect(screen.getByRole('button', { name: 'Load' }).getAttribute('aria-disabled')).toBeNull();
     });
 
     it('shows only the error when a second file is invalid, not the previous report beside it', async () => {

@@ -141,7 +141,7 @@ export function ReportViewer({ initialUrl, fetch = defaultFetch }: { initialUrl?
 
   function onUrlSubmit(event: FormEvent) {
     event.preventDefault();
-    if (url.trim()) void loadUrl(url.trim());
+    if (!loading && url.trim()) void loadUrl(url.trim());
   }
 
   return (
@@ -161,7 +161,8 @@ export function ReportViewer({ initialUrl, fetch = defaultFetch }: { initialUrl?
             <label htmlFor={`${id}-url`}>…or its URL</label>
             <div className="row">
               <input id={`${id}-url`} type="text" inputMode="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="/sample-comparison.json" />
-              <button type="submit" disabled={loading}>
+              {/* aria-disabled, not disabled, while loading: a disabled button would drop keyboard focus to <body>. */}
+              <button type="submit" aria-disabled={loading || undefined}>
                 {loading ? 'Loading…' : 'Load'}
               </button>
               <button type="button" onClick={() => void loadUrl('/sample-comparison.json')}>

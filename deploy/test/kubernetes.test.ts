@@ -26,6 +26,8 @@ const CALLS = [
   'orders->inventory:3101',
   'orders->payments:3103',
   'orders->shipping:3104',
+  // Over HTTP, payments posts its outbox's events (a late capture refunded) to orders.
+  'payments->orders:3102',
   'hybrid-core->hybrid-shipping:3204',
 ];
 const DB_OWNERS = ['monolith', 'inventory', 'orders', 'payments', 'shipping', 'hybrid-core', 'hybrid-shipping'];

@@ -15,6 +15,28 @@ async function orderIds(page: Page): Promise<string[]> {
   return page.locator('li.order').evaluateAll((items) => items.map((li) => li.getAttribute('data-order-id') ?? ''));
 }
 
+/** The signed-in customer's order ids as the backend lists them (through the console's proxy, with the page's token), newest first. */
+async function serverOrderIds(page: Page, backend: string): Promise<string[]> {
+  return page.evaluate(async (name) => {
+    const { token } = JSON.parse(sessionStorage.getItem('archbench.session') ?? '{}') as { token?: string };
+    const response = await fetch(`/api/${name}/orders?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+    if (!response.ok) throw new Error(`GET /orders: HTTP ${response.status}`);
+    return ((await response.json()) as { items: { id: string }[] }).items.map((o) => o.id);
+  }, backend);
+}
+
+/** A product's stock as the backend answers it now. */
+async function stockOf(page: Page, backend: string, sku: string): Promise<number> {
+  return page.evaluate(
+    async ([name, id]) => {
+      const response = await fetch(`/api/${name}/products/${id}`);
+      if (!response.ok) throw new Error(`GET /products/${id}: HTTP ${response.status}`);
+      return ((await response.json()) as { stock: number }).stock;
+    },
+    [backend, sku] as const,
+  );
+}
+
 /** Adds one product, picks a payment token, places the order and returns the new order's row. */
 async function placeOrder(page: Page, sku: string, paymentLabel: RegExp, quantity = 1) {
   const before = await orderIds(page);
@@ -83,6 +105,7 @@ for (const backend of ['monolith', 'microservices'] as const) {
       const page = await e2e.browser.newPage();
       await signIn(page, backend, `e2e-${backend}-stock-${Date.now()}`);
       const before = await orderIds(page);
+      const stockBefore = await stockOf(page, backend, 'SKU-0995');
       await page.getByLabel('Search by SKU or name').fill('SKU-0995');
       await page.getByRole('button', { name: 'Look up SKU-0995' }).click();
       await page.getByRole('button', { name: /^Add SKU-0995 / }).click();
@@ -93,6 +116,9 @@ for (const backend of ['monolith', 'microservices'] as const) {
       expect(await alert.getAttribute('data-problem-code')).toBe('insufficient-stock');
       expect(await alert.textContent()).toMatch(/HTTP 409/);
       expect(await orderIds(page)).toEqual(before);
+      // Nothing on the server either: the customer's orders as the API lists them, and the stock.
+      expect(await serverOrderIds(page, backend)).toEqual(before);
+      expect(await stockOf(page, backend, 'SKU-0995')).toBe(stockBefore);
       await page.close();
     });
   });

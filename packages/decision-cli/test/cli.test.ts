@@ -135,7 +135,11 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
       message: /^archbench: \S*comparison\.json: a comparison file \(written by pnpm compare\), not an answers file: pass it as --comparison\n$/,
     },
     { name: 'help on a command that does not exist', args: ['help', 'bogus'], message: /no help for "bogus": not an archbench command/ },
-    { name: 'diff --model in hex', args: ['diff', 'answers.yaml', 'answers.yaml', '--model', '0x3'], message: /--model must be one of 1, 2, 3 \(got "0x3"\)/ },
+    {
+      name: 'diff --model in hex',
+      args: ['diff', 'answers.yaml', 'answers.yaml', '--model', '0x3'],
+      message: /--model must be one of 1, 2, 3, 4 \(got "0x3"\)/,
+    },
     { name: 'an unknown flag', args: [...decide, '--frobnicate'], message: /decide: Unknown option '--frobnicate'/ },
     { name: 'a bad status', args: [...decide, '--status', 'maybe'], message: /--status must be one of proposed, accepted, rejected, deprecated/ },
     { name: 'a negative price', args: [...decide, '--vcpu-hour-eur=-1'], message: /--vcpu-hour-eur must be a number of euros/ },
@@ -365,7 +369,7 @@ describe('score and report', () => {
       / {2}serverless: latency not counted — latency measured only on a local emulator .*; faults: worst browse availability not counted \(local emulator\), slowest recovery not counted \(local emulator\)/,
     );
     expect(r.stdout).toMatch(
-      /Note: serverless was measured on a local emulator .*: model v3 does not count the emulator's figures for its p95 latency, failure isolation and recovery/,
+      /Note: serverless was measured on a local emulator .*: model v4 does not count the emulator's figures for its p95 latency, failure isolation and recovery/,
     );
   });
 
@@ -376,7 +380,7 @@ describe('score and report', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe(
-      "archbench: --vcpu-hour-eur prices only model v1's cost per 1,000 orders, so model v3 ignores it; use --price ID=VALUE (or diff --model 1)\n",
+      "archbench: --vcpu-hour-eur prices only model v1's cost per 1,000 orders, so model v4 ignores it; use --price ID=VALUE (or diff --model 1)\n",
     );
     const dry = await runCli(
       ['decide', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--comparison', './comparison.json', '--dry-run'],

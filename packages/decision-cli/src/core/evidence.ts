@@ -461,6 +461,8 @@ export interface TopologyAssessment {
   monthly: MonthlyCost | null;
   monthlyReason: string;
   processCount: number | null;
+  /** Billed per use (the model's payPerUse, or nothing billed at rest): its processes are the platform's. */
+  billedPerUse: boolean;
   consistency: { verdict: 'clean' | 'compensated' | 'broken'; detail: string } | null;
   faults: FaultAssessment | null;
 }
@@ -689,10 +691,16 @@ export function assessTopologies(evidence: Evidence, answers: Answers, model: Mo
       monthly: monthly.cost,
       monthlyReason: monthly.reason,
       processCount: t.processCount,
+      billedPerUse: billedPerUse(t, model),
       consistency: judgeConsistency(t),
       faults: judgeFaults(t, model),
     };
   });
+}
+
+/** Billed per use (scale to zero): the model's `payPerUse` list, or measured as billing nothing at rest. */
+function billedPerUse(t: TopologyEvidence, model: Model): boolean {
+  return Boolean(model.cost.monthly?.payPerUse.includes(t.topology)) || t.billedAtRest === false;
 }
 
 /** The load profile the monthly estimate is made at; null (with why) when an answer it needs is unknown. */
@@ -739,7 +747,7 @@ export function assessMonthlyCost(t: TopologyEvidence, answers: Answers, model: 
   const cpuMs = t.cpuMsPerRequest ?? (cpuSeconds !== null && requests > 0 ? (cpuSeconds * 1000) / requests : null);
   if (cpuMs === null || t.peakRssBytes === null) return { cost: null, reason: 'no server-side CPU per request and memory figures' };
   const f = t.costFigures ?? null;
-  const billing = m.payPerUse.includes(t.topology) || t.billedAtRest === false ? 'per-request' : 'provisioned';
+  const billing = billedPerUse(t, model) ? 'per-request' : 'provisioned';
   const orderShare = DEFAULT_LOAD_PROFILES[0]?.orderShare ?? 0.2;
   const priced = {
     name: 'answers',

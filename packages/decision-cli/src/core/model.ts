@@ -2,6 +2,7 @@ import { z } from 'zod';
 import modelV1 from '../../model/v1.json' with { type: 'json' };
 import modelV2 from '../../model/v2.json' with { type: 'json' };
 import modelV3 from '../../model/v3.json' with { type: 'json' };
+import modelV4 from '../../model/v4.json' with { type: 'json' };
 
 export const OptionId = z.enum(['modular-monolith', 'microservices', 'serverless', 'hybrid']);
 /** The architecture options archbench scores. */
@@ -41,6 +42,23 @@ const Criterion = z
 
 const Band = z.object({ max: z.number().optional(), min: z.number().optional(), fit: Fit }).strict();
 
+/**
+ * The scale of a measured process count by the value of an answer (v4: the criterion's own,
+ * `team.platformMaturity`, the answer its prior levels depend on), so a measured count and the
+ * prior share one scale.
+ */
+const ProcessCountScale = z
+  .object({
+    answer: z.string(),
+    levels: z.record(z.string(), z.array(Band).min(1)),
+    /**
+     * `prior`: a topology billed per use (the cost model's `payPerUse`, or measured as billing
+     * nothing at rest) runs on processes its platform operates, not the team: its count is not scored.
+     */
+    payPerUse: z.literal('prior').optional(),
+  })
+  .strict();
+
 export const ModelSchema = z
   .object({
     $comment: z.string().optional(),
@@ -57,7 +75,8 @@ export const ModelSchema = z
         latencyHeadroom: z.array(Band),
         latencyFailFit: Fit,
         costRatio: z.array(Band),
-        processCount: z.array(Band),
+        /** One scale (v1-v3), or one per value of an answer (v4). */
+        processCount: z.union([z.array(Band), ProcessCountScale]),
         consistency: z.object({ clean: Fit, compensated: Fit, broken: Fit }).strict(),
         /**
          * How criteria whose measurement is only meaningful relative to other options (cost) are
@@ -143,15 +162,18 @@ export type Fits = Record<OptionId, number>;
 export const MODEL_V1: Model = ModelSchema.parse(modelV1);
 /** Model version 2: fair relative evidence, faults, monthly cost, large organisations. */
 export const MODEL_V2: Model = ModelSchema.parse(modelV2);
-/** Model version 3 (current): v2, with a local emulator's latency and fault figures scored from the prior. */
+/** Model version 3: v2, with a local emulator's latency and fault figures scored from the prior. */
 export const MODEL_V3: Model = ModelSchema.parse(modelV3);
+/** Model version 4 (current): v3, with a measured process count scored on the prior's platform-maturity scale. */
+export const MODEL_V4: Model = ModelSchema.parse(modelV4);
 /** The model new decisions use. */
-export const CURRENT_MODEL: Model = MODEL_V3;
+export const CURRENT_MODEL: Model = MODEL_V4;
 
 const MODELS: ReadonlyMap<number, Model> = new Map([
   [1, MODEL_V1],
   [2, MODEL_V2],
   [3, MODEL_V3],
+  [4, MODEL_V4],
 ]);
 
 /**

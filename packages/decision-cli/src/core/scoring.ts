@@ -143,9 +143,25 @@ interface CostBasis {
   of: (a: TopologyAssessment) => number | null;
 }
 
+/**
+ * The fit of a measured process count: on the model's one scale (v1-v3), or on the scale for the
+ * answer the prior levels depend on (v4: `team.platformMaturity`); an unknown answer takes the
+ * mean over its scales, as the prior does over its levels.
+ */
+function processCountFit(model: Model, answers: Answers, count: number): { fit: number; unknown: string | null } {
+  const scale = model.evidence.processCount;
+  if (Array.isArray(scale)) return { fit: bandFit(scale, count), unknown: null };
+  const value = getAnswer(answers, scale.answer);
+  const bands = isUnknown(value) ? undefined : scale.levels[String(value)];
+  if (bands) return { fit: bandFit(bands, count), unknown: null };
+  const fits = Object.values(scale.levels).map((b) => bandFit(b, count));
+  return { fit: Math.round((fits.reduce((a, b) => a + b, 0) / Math.max(1, fits.length)) * 100) / 100, unknown: scale.answer };
+}
+
 function evidenceFit(
   criterion: ModelCriterion,
   model: Model,
+  answers: Answers,
   rep: TopologyAssessment | undefined,
   costBasis: CostBasis,
   prior: { fit: number; note: string; source: FitSource },
@@ -218,10 +234,19 @@ function evidenceFit(
     }
     case 'processes': {
       if (rep.processCount === null) return priorBecause(`${rep.topology}: process count not measured`);
+      const scale = model.evidence.processCount;
+      if (!Array.isArray(scale) && scale.payPerUse === 'prior' && rep.billedPerUse)
+        return priorBecause(
+          `${rep.topology}: billed per use, so its processes are the platform's to run, not the team's`,
+          `${rep.topology}: processes run by the platform (billed per use)`,
+        );
+      const { fit, unknown } = processCountFit(model, answers, rep.processCount);
+      // v4: on the scale of the answer the prior reads, named as the prior's level names it.
+      const on = Array.isArray(scale) ? '' : unknown ? `, scored as the mean over the scales (${unknown} unknown)` : `, scored for ${prior.note}`;
       return {
-        fit: bandFit(model.evidence.processCount, rep.processCount),
+        fit,
         source: 'measured',
-        note: `${rep.topology}: ${rep.processCount} process${rep.processCount === 1 ? '' : 'es'} to run`,
+        note: `${rep.topology}: ${rep.processCount} process${rep.processCount === 1 ? '' : 'es'} to run${on}`,
       };
     }
     case 'consistency': {
@@ -323,7 +348,7 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
       OPTION_IDS.map((id) => {
         const prior = { fit: level.fit[id], note: level.label, source: (unknown ? 'unknown' : 'answers') as FitSource };
         const f = criterion.evidence
-          ? evidenceFit(criterion, model, reps.get(id), costBasis, prior)
+          ? evidenceFit(criterion, model, answers, reps.get(id), costBasis, prior)
           : { fit: prior.fit, source: prior.source, note: level.label };
         return [id, { ...f, points: 0 }];
       }),

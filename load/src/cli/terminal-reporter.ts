@@ -1,4 +1,5 @@
 import type { Reporter } from '../compare/runner';
+import { failureCounts } from '../compare/summary-md';
 
 /**
  * Draws live progress: one rewritten line on a TTY, one line per finished run otherwise (CI logs).
@@ -28,7 +29,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): R
     segmentDone: ({ round, scenario, topology, result }) =>
       line(
         `[${clock()}] round ${round} ${scenario} -> ${topology}: ${(result.requests / result.durationSeconds).toFixed(1)} req/s, p95 ${result.latencyMs.p95.toFixed(1)} ms, ` +
-          `${result.failed} failed${result.dropped ? `, ${result.dropped} dropped` : ''}`,
+          `${result.failed} failed${result.failed > 0 ? ` (${failureCounts(result).slice(0, 3).join(', ')})` : ''}${result.dropped ? `, ${result.dropped} dropped` : ''}`,
       ),
   };
 }

@@ -5,7 +5,9 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunProgress, SegmentResult } from '../engine/run-scenario';
 import { parseK6Summary } from '@archbench/contracts/k6-summary';
+import type { K6Summary } from '@archbench/contracts/k6-summary';
 import { loadModelOf } from '../scenarios/definitions.ts';
+import { K6_FAILED_METRIC, ORDER_FAILURES, k6OrderFailureMetric, statusKey } from '../scenarios/requests.ts';
 import type { ProfileName, ScenarioDefinition } from '../scenarios/types.ts';
 
 /** The k6 executable on PATH, or undefined. */
@@ -69,7 +71,8 @@ export class K6Engine {
     }).finally(() => timer && clearInterval(timer));
     if (code !== 0 && code !== 99) throw new Error(`k6 exited with ${code} for ${scenario.name}:\n${stderr.trim()}`);
     const file = existsSync(summaryJson) ? summaryJson : exportJson;
-    const summary = parseK6Summary(readFileSync(file, 'utf8'), file);
+    const text = readFileSync(file, 'utf8');
+    const summary = withArchbenchVerdicts(parseK6Summary(text, file), text);
     return {
       scenario: scenario.name,
       loadModel: loadModelOf(scenario.load),
@@ -88,4 +91,45 @@ export class K6Engine {
   async close(): Promise<void> {
     rmSync(this.workDir, { recursive: true, force: true });
   }
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A k6 summary with archbench's verdict of each request instead of k6's (which sees only the
+ * status): failures and the `http_req_failed` thresholds from K6_FAILED_METRIC (the scripts set
+ * their thresholds on it), and orders answered 201 that were not CONFIRMED in `statusCounts` as
+ * `201 <failure>`, as the embedded engine counts them. A summary without those metrics (an older
+ * script) is returned as it is.
+ * @example withArchbenchVerdicts(parseK6Summary(text), text).failed
+ */
+export function withArchbenchVerdicts(summary: K6Summary, text: string): K6Summary {
+  const data = JSON.parse(text) as Json;
+  const metrics = isObject(data.metrics) ? data.metrics : {};
+  // handleSummary data: { values: {...} } per metric; --summary-export: the values flat.
+  const values = (name: string): Json | undefined => {
+    const metric = metrics[name];
+    if (!isObject(metric)) return undefined;
+    return isObject(metric.values) ? metric.values : metric;
+  };
+  const count = (name: string) => {
+    const value = values(name)?.count;
+    return typeof value === 'number' ? value : 0;
+  };
+  const statusCounts = { ...summary.statusCounts };
+  for (const failure of ORDER_FAILURES) {
+    const n = count(k6OrderFailureMetric(failure));
+    if (n > 0) statusCounts[statusKey(201, failure)] = n;
+  }
+  const failedRate = values(K6_FAILED_METRIC);
+  const failed = typeof failedRate?.passes === 'number' ? failedRate.passes : undefined;
+  if (failed === undefined) return { ...summary, statusCounts };
+  return {
+    ...summary,
+    statusCounts,
+    failed,
+    errorRate: summary.requests > 0 ? failed / summary.requests : 0,
+    thresholds: summary.thresholds.map((t) => (t.metric === K6_FAILED_METRIC ? { ...t, metric: 'http_req_failed' } : t)),
+  };
 }

@@ -23,6 +23,21 @@ function rps(value: number): string {
   return value >= 100 ? value.toFixed(0) : value.toFixed(1);
 }
 
+const FAILURE_NOTES: Record<string, string> = { '0': 'transport error or timeout', '202': 'order still PENDING when Prefer: wait ran out' };
+
+/**
+ * The failed responses of a scenario by what they were, most first: every `statusCounts` key but
+ * the successful 200 and 201 (an order answered 201 that was not placed is counted under
+ * `201 <failure>`, e.g. `201 rejected: payment_provider_error`).
+ * @example failureCounts(checkout) // ['1407 × 201 rejected: payment_provider_error']
+ */
+export function failureCounts(s: Pick<ScenarioResult, 'statusCounts'>): string[] {
+  return Object.entries(s.statusCounts)
+    .filter(([key, count]) => key !== '200' && key !== '201' && count > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, count]) => `${count} × ${key}${FAILURE_NOTES[key] ? ` (${FAILURE_NOTES[key]})` : ''}`);
+}
+
 /**
  * Renders a comparison as GitHub-flavoured markdown (terminal, job summary, PR comment): a client
  * side table per scenario, a server side table, and ratios against the monolith.
@@ -67,6 +82,14 @@ export function renderSummary(comparison: Comparison): string {
     );
   }
   lines.push('');
+  const failures = comparison.scenarios.flatMap((s) => {
+    const named = failureCounts(s);
+    return named.length > 0 ? [`${s.scenario} on ${s.topology}: ${named.join(', ')}`] : [];
+  });
+  if (failures.length > 0) {
+    lines.push(`Failed requests: ${failures.join('; ')}.`);
+    lines.push('');
+  }
 
   const mono = comparison.topologies.find((t) => t.name === 'monolith');
   lines.push('### Server side');

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { afterResponse, buildRequest, createVuState, needsBody, pickRequest } from '../scenarios/requests.ts';
-import type { VuState } from '../scenarios/requests.ts';
+import { afterResponse, buildRequest, createVuState, needsBody, orderFields, pickRequest, responseFailure, statusKey } from '../scenarios/requests.ts';
+import type { OrderFailure, VuState } from '../scenarios/requests.ts';
 import { loadDurationSeconds, loadModelOf } from '../scenarios/definitions.ts';
 import type { LoadModel, ScenarioDefinition } from '../scenarios/types.ts';
 import { LatencyHistogram } from './histogram';
@@ -65,9 +65,13 @@ export interface SegmentResult {
   durationSeconds: number;
   requests: number;
   failed: number;
+  /**
+   * Responses by HTTP status (`0`: transport error); an order answered 201 that is not CONFIRMED
+   * under `201 <failure>` (`201 rejected: payment_provider_error`, see ORDER_FAILURES).
+   */
   statusCounts: Record<string, number>;
   dropped: number;
-  /** Successful POST /orders (201). */
+  /** POST /orders answered 201 with the order CONFIRMED. */
   ordersPlaced: number;
   /** Encoded HdrHistogram of latencies (µs); absent for k6 runs, which only report percentiles. */
   histogram?: string;
@@ -82,7 +86,8 @@ interface Tally {
   requests: number;
   failed: number;
   ordersPlaced: number;
-  statusCounts: Map<number, number>;
+  /** By HTTP status, and by `201 <failure>` for orders that were not placed (statusKey). */
+  statusCounts: Map<string, number>;
   histogram: LatencyHistogram;
   lastCompletion: number;
   events: RequestEvent[] | undefined;
@@ -93,6 +98,8 @@ interface SendResult {
   status: number;
   kind: string;
   ok: boolean;
+  /** Why it failed (responseFailure); undefined when ok. */
+  failure: OrderFailure | 'status' | undefined;
   orderId?: string;
   orderStatus?: string;
 }
@@ -102,7 +109,7 @@ async function send(pool: Pool, pathPrefix: string, vu: VuState, scenario: Scena
   const spec = buildRequest(kind, vu);
   let status = 0;
   let body: string | null = null;
-  let order: { id?: unknown; status?: unknown } | undefined;
+  let text: string | null = null;
   try {
     const response = await pool.request({
       method: spec.method,
@@ -114,22 +121,22 @@ async function send(pool: Pool, pathPrefix: string, vu: VuState, scenario: Scena
     });
     status = response.statusCode;
     // Reading the whole body is part of the request, as in k6's http_req_duration.
-    const text = await response.body.text();
+    text = await response.body.text();
     body = needsBody(kind) ? text : null;
-    if (keepOrder && kind === 'place-order' && (status === 201 || status === 202 || status === 200)) {
-      try {
-        order = JSON.parse(text) as { id?: unknown; status?: unknown };
-      } catch {
-        order = undefined;
-      }
-    }
   } catch {
     status = 0;
+    text = null;
   }
   afterResponse(kind, vu, status, body);
-  const result: SendResult = { status, kind, ok: spec.expectedStatuses.includes(status) };
-  if (typeof order?.id === 'string') result.orderId = order.id;
-  if (typeof order?.status === 'string') result.orderStatus = order.status;
+  // An order's body is read only as far as needed: its status (a 201 is placed only when CONFIRMED),
+  // and with keepOrder (fault experiments) its id, for the audit of the real state.
+  const failure = responseFailure(kind, status, kind === 'place-order' ? text : null);
+  const result: SendResult = { status, kind, ok: failure === undefined, failure };
+  if (keepOrder && kind === 'place-order' && text !== null && (status === 201 || status === 202 || status === 200)) {
+    const order = orderFields(text);
+    if (order.id !== undefined) result.orderId = order.id;
+    if (order.status !== undefined) result.orderStatus = order.status;
+  }
   return result;
 }
 
@@ -137,7 +144,8 @@ function record(tally: Tally, result: SendResult, latencyMs: number, startedAt: 
   tally.requests++;
   if (!result.ok) tally.failed++;
   if (result.ok && result.kind === 'place-order') tally.ordersPlaced++;
-  tally.statusCounts.set(result.status, (tally.statusCounts.get(result.status) ?? 0) + 1);
+  const key = statusKey(result.status, result.failure);
+  tally.statusCounts.set(key, (tally.statusCounts.get(key) ?? 0) + 1);
   tally.histogram.recordMs(latencyMs);
   tally.lastCompletion = performance.now();
   if (tally.events) {
@@ -266,7 +274,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
 
   const durationSeconds = Math.max((tally.lastCompletion - start) / 1000, durationMs / 1000, 0.001);
   const statusCounts: Record<string, number> = {};
-  for (const [status, count] of [...tally.statusCounts].sort((a, b) => a[0] - b[0])) statusCounts[String(status)] = count;
+  for (const [key, count] of [...tally.statusCounts].sort((a, b) => parseInt(a[0], 10) - parseInt(b[0], 10) || a[0].localeCompare(b[0])))
+    statusCounts[key] = count;
   return {
     scenario: scenario.name,
     loadModel: loadModelOf(load),

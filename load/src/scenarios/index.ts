@@ -17,8 +17,10 @@ export {
 export {
   DEV_AUTH_SECRET_FOR_K6,
   EXPECTED_STATUSES,
+  K6_FAILED_METRIC,
   K6_STATUS_BUCKETS,
   LOAD_CUSTOMERS,
+  ORDER_FAILURES,
   ORDER_SKU_COUNT,
   ORDER_WAIT_SECONDS,
   PRODUCTS_PAGE_SIZE,
@@ -26,10 +28,15 @@ export {
   buildRequest,
   createVuState,
   customerId,
+  k6OrderFailureMetric,
   needsBody,
+  orderFailure,
+  orderFields,
   pickRequest,
+  responseFailure,
   seededRandom,
+  statusKey,
 } from './requests.ts';
-export type { RequestSpec, VuState } from './requests.ts';
+export type { OrderFailure, RequestSpec, VuState } from './requests.ts';
 export { K6_TREND_STATS, toK6Options } from './k6-options.ts';
 export type { K6Options } from './k6-options.ts';

@@ -1,4 +1,5 @@
 import { loadDurationSeconds } from './definitions.ts';
+import { K6_FAILED_METRIC } from './requests.ts';
 import type { ScenarioDefinition } from './types.ts';
 
 /** The k6 options object for one scenario (a plain object, so Node tests can check it too). */
@@ -18,7 +19,8 @@ function seconds(value: number): string {
 
 /**
  * Maps a scenario definition to k6 options: arrival-rate shapes to k6's arrival-rate executors
- * (open model), constant-vus to constant-vus, thresholds by metric.
+ * (open model), constant-vus to constant-vus, thresholds by metric (those on `http_req_failed`
+ * on K6_FAILED_METRIC, which the scripts fill with archbench's own verdict of each request).
  * @example toK6Options(browse(80, 6)).scenarios.browse.executor // 'constant-arrival-rate'
  */
 export function toK6Options(scenario: ScenarioDefinition): K6Options {
@@ -49,8 +51,10 @@ export function toK6Options(scenario: ScenarioDefinition): K6Options {
       k6Scenario = { executor: 'constant-vus', vus: load.vus, duration: seconds(load.durationSeconds) };
       break;
   }
+  // Failures as archbench counts them (an order answered 201 but not CONFIRMED is one; k6's
+  // http_req_failed only sees the status): the scripts count them in K6_FAILED_METRIC.
   const thresholds: Record<string, string[]> = {};
-  for (const t of scenario.thresholds) (thresholds[t.metric] ??= []).push(t.expression);
+  for (const t of scenario.thresholds) (thresholds[t.metric === 'http_req_failed' ? K6_FAILED_METRIC : t.metric] ??= []).push(t.expression);
   return {
     scenarios: { [scenario.name]: { ...k6Scenario, gracefulStop: seconds(Math.min(30, loadDurationSeconds(load))) } },
     thresholds,

@@ -10,12 +10,98 @@ export const LOAD_CUSTOMERS = 50;
 export const PRODUCTS_PAGE_SIZE = 20;
 /** How long POST /orders may wait for a terminal status, so latency covers the whole order. */
 export const ORDER_WAIT_SECONDS = 5;
-/** Statuses that count as success, per request kind. */
+/**
+ * Statuses that count as success, per request kind. For `place-order` the status is not enough:
+ * POST /orders answers 201 for every terminal order, REJECTED too, so a 201 is a placed order only
+ * when the answered order is CONFIRMED (see orderFailure). A 202 (still PENDING when
+ * `Prefer: wait` ran out) is a failure.
+ */
 export const EXPECTED_STATUSES: Record<RequestKind, number[]> = {
   'list-products': [200],
   'get-product': [200],
   'place-order': [201],
 };
+
+/**
+ * What an order answered 201 can be other than placed, as both engines name it: the key it is
+ * counted under in `statusCounts` is `201 <failure>` (`201 rejected: payment_provider_error`).
+ * The rejection reasons are the contract's `RejectionReason` (a test keeps them equal; k6 cannot
+ * import @archbench/contracts); `rejected` is a rejection with no or another reason, `not confirmed`
+ * any other status (CANCELLED, or a body without one).
+ */
+export const ORDER_FAILURES = [
+  'rejected: payment_declined',
+  'rejected: payment_provider_error',
+  'rejected: payment_provider_unavailable',
+  'rejected',
+  'not confirmed',
+] as const;
+export type OrderFailure = (typeof ORDER_FAILURES)[number];
+
+// The order's own fields, read without parsing the whole body (a regex costs ~0.1 µs a response,
+// JSON.parse ~2.5 µs): every order body is one object whose items carry no `status` or `id`.
+const STATUS_FIELD = /"status"\s*:\s*"([^"\\]*)"/;
+const REASON_FIELD = /"rejectionReason"\s*:\s*"([^"\\]*)"/;
+const ID_FIELD = /"id"\s*:\s*"([^"\\]*)"/;
+
+/**
+ * The `id` and `status` of an order body (POST /orders' answer), without parsing the rest.
+ * @example orderFields('{"id":"ord_1","status":"PENDING"}') // { id: 'ord_1', status: 'PENDING' }
+ */
+export function orderFields(body: string): { id: string | undefined; status: string | undefined } {
+  return { id: ID_FIELD.exec(body)?.[1], status: STATUS_FIELD.exec(body)?.[1] };
+}
+
+/**
+ * Why an order answered 201 (terminal) is not a placed order, or undefined when it is: it must be
+ * CONFIRMED, as an order paid with `tok_ok` is. Reads only `status`, and `rejectionReason` of a
+ * rejected one.
+ * @example orderFailure('{"status":"REJECTED","rejectionReason":"payment_provider_error"}') // 'rejected: payment_provider_error'
+ */
+export function orderFailure(body: string): OrderFailure | undefined {
+  const status = STATUS_FIELD.exec(body)?.[1];
+  if (status === 'CONFIRMED') return undefined;
+  if (status !== 'REJECTED') return 'not confirmed';
+  const named = `rejected: ${REASON_FIELD.exec(body)?.[1] ?? ''}`;
+  return (ORDER_FAILURES as readonly string[]).includes(named) ? (named as OrderFailure) : 'rejected';
+}
+
+/**
+ * How one response counts, the same in both engines: undefined when it succeeded (the kind's
+ * expected status and, for an order, CONFIRMED), else why it failed: an order's OrderFailure, or
+ * `status` for an unexpected status (`0`: transport error). `body` is needed only for
+ * `place-order` answered 201.
+ * @example responseFailure('place-order', 201, rejectedBody) // 'rejected: payment_provider_error'
+ */
+export function responseFailure(kind: RequestKind, status: number, body: string | null): OrderFailure | 'status' | undefined {
+  if (!EXPECTED_STATUSES[kind].includes(status)) return 'status';
+  if (kind !== 'place-order') return undefined;
+  return body === null ? 'not confirmed' : orderFailure(body);
+}
+
+/**
+ * The `statusCounts` key of a response: its HTTP status, or `<status> <failure>` for an order
+ * answered with the expected status that was not placed.
+ * @example statusKey(201, 'rejected: payment_provider_error') // '201 rejected: payment_provider_error'
+ */
+export function statusKey(status: number, failure: OrderFailure | 'status' | undefined): string {
+  return failure === undefined || failure === 'status' ? String(status) : `${status} ${failure}`;
+}
+
+/**
+ * The k6 counter an order failure is counted in (k6 metric names allow letters, digits and `_`).
+ * @example k6OrderFailureMetric('rejected: payment_declined') // 'archbench_order_rejected_payment_declined'
+ */
+export function k6OrderFailureMetric(failure: OrderFailure): string {
+  return `archbench_order_${failure.replace(/[^A-Za-z0-9]+/g, '_')}`;
+}
+
+/**
+ * The k6 rate metric of failed requests as archbench counts them (an order answered 201 that is not
+ * CONFIRMED included). k6's own `http_req_failed` only sees the status, so the scripts' thresholds
+ * on `http_req_failed` are set on this metric instead (toK6Options).
+ */
+export const K6_FAILED_METRIC = 'archbench_req_failed';
 
 /** The request one iteration sends; both engines turn this into their HTTP call. */
 export interface RequestSpec {

@@ -15,6 +15,7 @@ export {
   assessCost,
   assessLatency,
   assessMonthlyCost,
+  combineEvidence,
   evidenceFromComparison,
   mergeEvidence,
   priceAssumptionLines,

@@ -391,6 +391,29 @@ describe('score and report', () => {
     expect([v1.code, v1.stderr]).toEqual([0, '']);
   });
 
+  it('several --comparison files: the same result in any order, a warning for a topology measured twice, exit 2 for two machines', async () => {
+    tmp.write('may-1.json', JSON.stringify({ ...comparisonV2Fixture({ topologies: ['monolith', 'hybrid'] }), startedAt: '2025-05-01T10:00:00.000Z' }));
+    const may2 = comparisonV2Fixture({ topologies: ['monolith'], p95: { monolith: 140 } });
+    tmp.write(
+      'may-2.json',
+      JSON.stringify({ ...may2, startedAt: '2025-05-02T10:00:00.000Z', topologies: may2.topologies.map((t) => ({ ...t, processCount: 3 })) }),
+    );
+    const scoreWith = (...paths: string[]) => runCli(['score', '--answers', 'answers.yaml', ...paths.flatMap((p) => ['--comparison', p]), '--json'], tmp.dir);
+    const [ab, ba] = await Promise.all([scoreWith('may-1.json', 'may-2.json'), scoreWith('may-2.json', 'may-1.json')]);
+    expect([ab.code, ba.code]).toEqual([0, 0]);
+    // Before: the first file's processes (1 or 3) and cost, both files' scenarios.
+    expect(ba.stdout).toBe(ab.stdout);
+    const monolith = JSON.parse(ab.stdout).assessments.find((a: { topology: string }) => a.topology === 'monolith');
+    expect(monolith.processCount).toBe(3);
+    expect(ab.stderr).toBe(
+      'archbench: warning: monolith is a local run in 2 comparison files: using may-2.json (the latest run, started 2025-05-02T10:00:00.000Z); left out: may-1.json\n',
+    );
+    tmp.write('laptop.json', JSON.stringify({ ...comparisonV2Fixture({ topologies: ['serverless'] }), profile: 'standard' }));
+    const mixed = await scoreWith('may-1.json', 'laptop.json');
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/^archbench: --comparison laptop\.json and may-1\.json were not measured alike \(profile standard vs quick\)/);
+  });
+
   it('report writes one HTML file', async () => {
     const r = await runCli(['report', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--out', 'r.html'], tmp.dir);
     expect(r.code).toBe(0);

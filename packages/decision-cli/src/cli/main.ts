@@ -118,9 +118,17 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
     gbHourEur: price(values['gb-hour-eur'], 'gb-hour-eur', model.cost.gbHourEur),
     list: priceOverrides(values.price),
   };
-  const evidence = loadEvidence(comparisons, k6);
   // Show paths relative to where the user ran the command.
   const display = (p: string) => (isAbsolute(p) ? relative(io.cwd, p) || p : p);
+  const shorten = (text: string) => comparisons.reduce((t, path) => t.split(path).join(display(path)), text);
+  let loaded: ReturnType<typeof loadEvidence>;
+  try {
+    loaded = loadEvidence(comparisons, k6);
+  } catch (error) {
+    throw error instanceof InputError ? new InputError(shorten(error.message)) : error;
+  }
+  const { evidence, warnings } = loaded;
+  warn(io, warnings.map(shorten));
   const shown: Evidence = { ...evidence, sources: evidence.sources.map((s) => ({ ...s, path: display(s.path) })) };
   const scenarios = values.scenario as string[] | undefined;
   if (scenarios?.length) {

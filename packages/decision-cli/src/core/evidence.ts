@@ -1,6 +1,7 @@
-import { READS_AT_CAPACITY_SCENARIO, ranOnLocalEmulator } from '@archbench/contracts/comparison';
+import { READS_AT_CAPACITY_SCENARIO, ranOnLocalEmulator, TopologyName } from '@archbench/contracts/comparison';
 import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, estimateCost, monthlyRequests } from '@archbench/contracts/cost';
 import { getAnswer, knownNumber, type Answers } from './answers';
+import { InputError } from './errors';
 import { fixed } from './markdown';
 import { emulatorCounts, type Model, type ModelBand } from './model';
 
@@ -61,6 +62,10 @@ export interface TopologyEvidence {
   costFigures?: CostFigures | null;
   /** The comparison's own monthly estimates at its load profiles, shown for reference. */
   reportedMonthly?: Array<{ profile: string; amount: number; currency: string }>;
+  /** Measured where it is deployed (`pnpm compare --target`), not started on the machine that ran compare. */
+  target?: boolean;
+  /** The run these figures came from (combineEvidence keeps one run per topology and kind). */
+  run?: { path: string; startedAt: string };
 }
 
 /** What the shared cost model (@archbench/contracts/cost) needs beyond CPU per request and memory. */
@@ -99,6 +104,11 @@ export interface EvidenceSource {
   path: string;
   /** Plain text without the path, e.g. `profile quick, embedded engine, ...`. */
   description: string;
+  /** Comparisons: the load profile, and the machine that ran compare (see combineEvidence). */
+  profile?: string;
+  machine?: ComparisonInput['machine'];
+  /** Comparisons: every topology was a deployment measured with `--target` (nothing started on `machine`). */
+  deploymentsOnly?: boolean;
 }
 
 /** Measured evidence from comparison files and k6 summaries. */
@@ -116,7 +126,7 @@ export interface ComparisonInput {
   profile: string;
   engine: string;
   startedAt: string;
-  machine: { cores: number; memoryBytes: number; node: string; platform: string; arch: string };
+  machine: { cores: number; memoryBytes: number; node: string; platform: string; arch: string; cpuModel?: string | undefined };
   topologies: ReadonlyArray<{
     name: string;
     /** `started`: run by compare on its own machine; `target`: a deployment measured where it runs. */
@@ -207,10 +217,13 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
         loadModel: s.loadModel,
         ...(emulated(topology) ? { emulated: true } : {}),
       }));
+  const run = { path, startedAt: comparison.startedAt };
   const topologies = comparison.topologies.map<TopologyEvidence>((t) => ({
     topology: t.name,
     scenarios: scenariosOf(t.name),
     emulated: emulated(t.name),
+    target: t.source === 'target',
+    run,
     processCount: t.processCount,
     cpuSecondsPer1kOrders: t.cpuSecondsPer1kOrders,
     peakRssBytes: t.peakRssBytes,
@@ -256,7 +269,7 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
   }));
   // Scenarios of a topology without server-side figures still count as client-side evidence.
   for (const name of new Set(comparison.scenarios.map((s) => s.topology))) {
-    if (!topologies.some((t) => t.topology === name)) topologies.push({ ...emptyTopology(name), scenarios: scenariosOf(name) });
+    if (!topologies.some((t) => t.topology === name)) topologies.push({ ...emptyTopology(name), scenarios: scenariosOf(name), run });
   }
   const machine = comparison.machine;
   return {
@@ -265,6 +278,9 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
         kind: 'comparison',
         path,
         description: `profile ${comparison.profile}, ${comparison.engine} engine, started ${comparison.startedAt}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GB memory, Node ${machine.node} on ${machine.platform}/${machine.arch}`,
+        profile: comparison.profile,
+        machine: { ...machine },
+        deploymentsOnly: comparison.topologies.length > 0 && comparison.topologies.every((t) => t.source === 'target'),
       },
     ],
     topologies,
@@ -296,44 +312,117 @@ export function addScenarios(evidence: Evidence, topology: string, scenarios: Sc
   return { sources: [...evidence.sources, source], topologies };
 }
 
-/** Combines evidence from several files; topologies with the same name are merged. */
-export function mergeEvidence(a: Evidence, b: Evidence): Evidence {
-  let merged: Evidence = { sources: [...a.sources], topologies: [...a.topologies] };
-  for (const t of b.topologies) {
-    const existing = merged.topologies.find((x) => x.topology === t.topology);
-    if (!existing) {
-      merged = { ...merged, topologies: [...merged.topologies, t] };
-      continue;
-    }
-    merged = {
-      ...merged,
-      topologies: merged.topologies.map((x) =>
-        x === existing
-          ? {
-              ...x,
-              scenarios: [...x.scenarios, ...t.scenarios],
-              emulated: Boolean(x.emulated) || Boolean(t.emulated),
-              processCount: x.processCount ?? t.processCount,
-              cpuSecondsPer1kOrders: x.cpuSecondsPer1kOrders ?? t.cpuSecondsPer1kOrders,
-              peakRssBytes: x.peakRssBytes ?? t.peakRssBytes,
-              ordersPlaced: x.ordersPlaced ?? t.ordersPlaced,
-              hopsPerRequest: x.hopsPerRequest ?? t.hopsPerRequest,
-              consistency: x.consistency ?? t.consistency,
-              cpuSeconds: x.cpuSeconds ?? t.cpuSeconds ?? null,
-              idleRssBytes: x.idleRssBytes ?? t.idleRssBytes ?? null,
-              idleCpuCores: x.idleCpuCores ?? t.idleCpuCores ?? null,
-              billedAtRest: x.billedAtRest ?? t.billedAtRest ?? null,
-              cpuMsPerRequest: x.cpuMsPerRequest ?? t.cpuMsPerRequest ?? null,
-              rssBytesPerProcess: x.rssBytesPerProcess ?? t.rssBytesPerProcess ?? null,
-              costFigures: x.costFigures ?? t.costFigures ?? null,
-              faults: [...(x.faults ?? []), ...(t.faults ?? [])],
-              reportedMonthly: [...(x.reportedMonthly ?? []), ...(t.reportedMonthly ?? [])],
-            }
-          : x,
-      ),
-    };
+/**
+ * How two machines that ran `pnpm compare` differ, in words; null when they count as one machine
+ * (memory within 5%: a machine's reported total moves a little between runs).
+ */
+function machineDifference(a: ComparisonInput['machine'], b: ComparisonInput['machine']): string | null {
+  const gib = (m: ComparisonInput['machine']) => `${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB`;
+  const differences = [
+    a.cores !== b.cores ? `${a.cores} vs ${b.cores} cores` : null,
+    a.cpuModel && b.cpuModel && a.cpuModel !== b.cpuModel ? `CPU ${a.cpuModel} vs ${b.cpuModel}` : null,
+    Math.abs(a.memoryBytes - b.memoryBytes) > 0.05 * Math.max(a.memoryBytes, b.memoryBytes) ? `${gib(a)} vs ${gib(b)} memory` : null,
+    a.platform !== b.platform || a.arch !== b.arch ? `${a.platform}/${a.arch} vs ${b.platform}/${b.arch}` : null,
+    a.node !== b.node ? `Node ${a.node} vs ${b.node}` : null,
+  ].filter((d): d is string => d !== null);
+  return differences.length ? differences.join(', ') : null;
+}
+
+/** The later run first (by start time, then path), so the choice does not depend on the order files were given in. */
+const latestFirst = (a: TopologyEvidence, b: TopologyEvidence) =>
+  (b.run?.startedAt ?? '').localeCompare(a.run?.startedAt ?? '') || (a.run?.path ?? '').localeCompare(b.run?.path ?? '');
+
+/** A local run and a deployment of one topology: both runs count (ADR 0013), the deployment's server-side figures first. */
+function withDeployment(local: TopologyEvidence, deployed: TopologyEvidence): TopologyEvidence {
+  return {
+    ...local,
+    scenarios: [...local.scenarios, ...deployed.scenarios],
+    emulated: Boolean(local.emulated) || Boolean(deployed.emulated),
+    target: true,
+    processCount: deployed.processCount ?? local.processCount,
+    cpuSecondsPer1kOrders: deployed.cpuSecondsPer1kOrders ?? local.cpuSecondsPer1kOrders,
+    peakRssBytes: deployed.peakRssBytes ?? local.peakRssBytes,
+    ordersPlaced: deployed.ordersPlaced ?? local.ordersPlaced,
+    hopsPerRequest: deployed.hopsPerRequest ?? local.hopsPerRequest,
+    consistency: deployed.consistency ?? local.consistency,
+    cpuSeconds: deployed.cpuSeconds ?? local.cpuSeconds ?? null,
+    idleRssBytes: deployed.idleRssBytes ?? local.idleRssBytes ?? null,
+    idleCpuCores: deployed.idleCpuCores ?? local.idleCpuCores ?? null,
+    billedAtRest: deployed.billedAtRest ?? local.billedAtRest ?? null,
+    cpuMsPerRequest: deployed.cpuMsPerRequest ?? local.cpuMsPerRequest ?? null,
+    rssBytesPerProcess: deployed.rssBytesPerProcess ?? local.rssBytesPerProcess ?? null,
+    costFigures: deployed.costFigures ?? local.costFigures ?? null,
+    faults: [...(local.faults ?? []), ...(deployed.faults ?? [])],
+    reportedMonthly: [...(local.reportedMonthly ?? []), ...(deployed.reportedMonthly ?? [])],
+  };
+}
+
+/**
+ * Combines the evidence of several comparison files, whatever order they were given in:
+ *
+ * - Runs that `pnpm compare` started must come from one machine (cores, CPU model, memory,
+ *   platform, Node) and one profile: a topology measured on a faster machine, or with other rates
+ *   and durations, would be favoured for where it was measured. Otherwise an InputError (exit 2).
+ *   A file of deployments only (`--target`) joins any: its servers ran where they are deployed.
+ * - A topology in several files of the same kind (two local runs, or two deployments): the latest
+ *   run (by start time; then by path) stands for it whole — scenarios, faults, processes, CPU,
+ *   memory and cost — and a warning names the runs left out. Pooling them would mix two runs'
+ *   figures, and give a topology measured twice two chances at a worst p95.
+ * - A local run and a deployment of one topology both count (ADR 0013: the emulator's figures are
+ *   marked, so a model that does not count them counts the deployment's); server-side figures are
+ *   the deployment's where it has them.
+ * @example combineEvidence([local, deployed]).evidence
+ */
+export function combineEvidence(files: readonly Evidence[]): { evidence: Evidence; warnings: string[] } {
+  const warnings: string[] = [];
+  const sources = files.flatMap((f) => f.sources).sort((a, b) => a.path.localeCompare(b.path));
+  const started = sources.filter((s) => s.kind === 'comparison' && s.machine && !s.deploymentsOnly);
+  const reference = started[0];
+  for (const other of started.slice(1)) {
+    const difference = machineDifference(reference!.machine!, other.machine!);
+    const profiles = reference!.profile !== other.profile ? `profile ${reference!.profile} vs ${other.profile}` : null;
+    if (difference || profiles)
+      throw new InputError(
+        `--comparison ${reference!.path} and ${other.path} were not measured alike (${[profiles, difference].filter(Boolean).join('; ')}): topologies measured on different machines or profiles are not comparable, so one option would be favoured for where it was measured. Run \`pnpm compare\` for every topology on one machine with one profile (a deployment measured with --target can join any run)`,
+      );
   }
-  return { ...merged, sources: [...merged.sources, ...b.sources] };
+  const byName = new Map<string, TopologyEvidence[]>();
+  for (const t of files.flatMap((f) => f.topologies)) byName.set(t.topology, [...(byName.get(t.topology) ?? []), t]);
+  const topologies: TopologyEvidence[] = [];
+  for (const [name, runs] of [...byName].sort(([a], [b]) => a.localeCompare(b))) {
+    const pick = (kind: TopologyEvidence[], what: string) => {
+      const sorted = [...kind].sort(latestFirst);
+      if (sorted.length > 1)
+        warnings.push(
+          `${name} is ${what} in ${sorted.length} comparison files: using ${sorted[0]!.run?.path ?? 'the first'} (the latest run${sorted[0]!.run ? `, started ${sorted[0]!.run.startedAt}` : ''}); left out: ${sorted
+            .slice(1)
+            .map((t) => t.run?.path ?? '?')
+            .join(', ')}`,
+        );
+      return sorted[0];
+    };
+    const local = pick(
+      runs.filter((t) => !t.target),
+      'a local run',
+    );
+    const deployed = pick(
+      runs.filter((t) => t.target),
+      'a deployment',
+    );
+    topologies.push(local && deployed ? withDeployment(local, deployed) : (local ?? deployed)!);
+  }
+  // In the order compare lists them (monolith first; others by name), whatever the file order.
+  const rank = (name: string) => (TopologyName.options as readonly string[]).indexOf(name) + 1 || Infinity;
+  topologies.sort((a, b) => rank(a.topology) - rank(b.topology) || a.topology.localeCompare(b.topology));
+  return { evidence: { sources, topologies }, warnings };
+}
+
+/**
+ * Combines the evidence of two comparison files (see combineEvidence, which takes every file at
+ * once and also returns the warnings).
+ */
+export function mergeEvidence(a: Evidence, b: Evidence): Evidence {
+  return combineEvidence([a, b]).evidence;
 }
 
 /**

@@ -4,7 +4,7 @@ import { FileExistsError, writeFileAtomic as writeAtomic } from '@archbench/cont
 import YAML from 'yaml';
 import { parseAnswers, type Answers } from '../core/answers';
 import { ConflictError, InputError } from '../core/errors';
-import { addScenarios, evidenceFromComparison, mergeEvidence, NO_EVIDENCE, type Evidence } from '../core/evidence';
+import { addScenarios, combineEvidence, evidenceFromComparison, type Evidence } from '../core/evidence';
 import { parseK6Summary } from '../core/k6';
 
 /**
@@ -78,12 +78,14 @@ export function k6Spec(spec: string): { topology: string; file: string; scenario
 }
 
 /**
- * Reads `--k6 TOPOLOGY=FILE[:SCENARIO]` summaries and merges them with comparison files.
- * @example loadEvidence(['results/comparison.json'], ['monolith=summary.json'])
+ * Reads comparison files (combined by combineEvidence: the same result in any order, one machine
+ * and profile, the latest run of a topology measured twice, with a warning) and `--k6
+ * TOPOLOGY=FILE[:SCENARIO]` summaries.
+ * @example loadEvidence(['results/comparison.json'], ['monolith=summary.json']).evidence
  */
-export function loadEvidence(comparisons: readonly string[], k6Specs: readonly string[]): Evidence {
-  let evidence = NO_EVIDENCE;
-  for (const path of comparisons) evidence = mergeEvidence(evidence, readComparisonFile(path));
+export function loadEvidence(comparisons: readonly string[], k6Specs: readonly string[]): { evidence: Evidence; warnings: string[] } {
+  const combined = combineEvidence(comparisons.map(readComparisonFile));
+  let evidence = combined.evidence;
   for (const spec of k6Specs) {
     const { topology, file, scenario } = k6Spec(spec);
     const topologies = TopologyName.options.join(', ');
@@ -99,5 +101,5 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
       description: `${topology}, scenario ${scenarioEvidence.scenario}`,
     });
   }
-  return evidence;
+  return { evidence, warnings: combined.warnings };
 }

@@ -16,6 +16,7 @@ import { renderSummary } from '../compare/summary-md';
 import { killAllTopologiesNow, removeDataDirsNow, topologyNames, TopologyStartError, topologyUnavailable } from '../compare/topologies';
 import { DEFAULT_PRICES, PriceError, withOverrides } from '../cost/prices';
 import { EmbeddedEngine } from '../engine/embedded-engine';
+import { liftFaultsNow } from '../faults/injectors';
 import { PROFILES } from '../scenarios/definitions.ts';
 import { EnvError, loadCompareEnv, readAuthSecret } from './env';
 import { prepareOutDir, removeFolders, writeFilesTogether } from './out-dir';
@@ -155,6 +156,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     removeFolders(createdOutFolders);
     const removed = vhosts > 0 ? `their data and ${vhosts} RabbitMQ vhost${vhosts === 1 ? '' : 's'} removed` : 'their data removed';
     process.stderr.write(`\ninterrupted (${signal}); servers stopped, ${removed}, nothing written\n`);
+    // A fault a --fault-cmd hook put into a --target stays until its lift runs: run it now (bounded),
+    // or say loudly that the target is still faulted and how to lift it.
+    liftFaultsNow((line) => process.stderr.write(line));
     process.exit(130);
   });
 }

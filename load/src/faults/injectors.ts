@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultName } from '@archbench/contracts/comparison';
@@ -211,6 +211,60 @@ function runHook(command: string, env: Record<string, string>): Promise<{ code: 
   });
 }
 
+/** A sustained fault a `--fault-cmd` hook injected into a target and has not lifted yet. */
+interface LiveFault {
+  target: string;
+  fault: FaultName;
+  command: string;
+  env: Record<string, string>;
+}
+
+/** Faults in place on targets now (between `inject` and a `lift` that succeeded), for liftFaultsNow. */
+const liveFaults = new Set<LiveFault>();
+
+/** How to run a hook's `lift` by hand, as one shell line. */
+function liftByHand(f: LiveFault): string {
+  const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  const vars = Object.entries({ ...f.env, ARCHBENCH_PHASE: 'lift' }).map(([k, v]) => `${k}=${quote(v)}`);
+  return `${vars.join(' ')} sh -c ${quote(f.command)}`;
+}
+
+/**
+ * For a signal handler (Ctrl-C during a fault experiment, whose own lift never comes): runs the
+ * `lift` phase of every fault a `--fault-cmd` hook injected into a target and did not lift yet,
+ * synchronously, each at most `timeoutMs`; writes what it does, and for a lift that failed, in
+ * capitals, that the target is still faulted and the command that lifts it. Returns how many
+ * faults were lifted and how many were left in place.
+ * @example process.once('SIGINT', () => { liftFaultsNow((line) => process.stderr.write(line)); process.exit(130); })
+ */
+export function liftFaultsNow(write: (line: string) => void, timeoutMs = 20_000): { lifted: number; left: number } {
+  let lifted = 0;
+  let left = 0;
+  for (const f of liveFaults) {
+    write(`lifting ${f.fault} on target ${f.target} (--fault-cmd lift, at most ${Math.round(timeoutMs / 1000)} s; to lift it by hand: ${liftByHand(f)})\n`);
+    const r = spawnSync('sh', ['-c', f.command], {
+      // eslint-disable-next-line no-restricted-properties -- the user's hook runs with the user's environment
+      env: { ...process.env, ...f.env, ARCHBENCH_PHASE: 'lift' },
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+    if (r.status === 0) {
+      lifted++;
+      write(`lifted ${f.fault} on target ${f.target}${output ? `: ${output}` : ''}\n`);
+    } else {
+      left++;
+      const why = r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`);
+      write(
+        `TARGET ${f.target} IS STILL FAULTED (${f.fault}): --fault-cmd lift failed (${why})${output ? `: ${output}` : ''}.\nLift it by hand: ${liftByHand(f)}\n`,
+      );
+    }
+  }
+  liveFaults.clear();
+  return { lifted, left };
+}
+
 /**
  * A `--target` as a fault subject through its `--fault-cmd` hook: `sh -c CMD` with
  * ARCHBENCH_FAULT (dependency-crash | provider-outage | broker-loss), ARCHBENCH_PHASE
@@ -230,11 +284,21 @@ export function hookSubject(name: string, baseUrl: string, command: string): Fau
         const r = await runHook(command, env(fault, phase));
         if (r.code !== 0) throw new Error(`--fault-cmd ${name} ${fault} ${phase} exited ${r.code}: ${r.output}`);
       };
+      const sustained = fault === 'provider-outage';
+      // In place from the start of `inject` (an interrupted inject may have done it) until a lift succeeds.
+      const live: LiveFault = { target: name, fault, command, env: env(fault, 'lift') };
       return {
         method: `--fault-cmd hook (${command})`,
-        sustained: fault === 'provider-outage',
-        inject: () => step('inject'),
-        lift: async () => (fault === 'provider-outage' ? step('lift') : undefined),
+        sustained,
+        inject: async () => {
+          if (sustained) liveFaults.add(live);
+          await step('inject');
+        },
+        lift: async () => {
+          if (!sustained) return;
+          await step('lift');
+          liveFaults.delete(live);
+        },
         verify: async () => {
           const r = await runHook(command, env(fault, 'verify'));
           return { verified: r.code === 0, detail: r.output || `verify exit ${r.code}` };

@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { LauncherConfigError, childEnvironment, invokedAs, loadLauncherEnv, processPorts } from './env';
+import { LauncherConfigError, childEnvironment, invokedAs, loadLauncherEnv, portVariable, processPorts } from './env';
 import { serveSupervisorMetrics } from './metrics';
 import { stopOnSignals } from './parent';
 import { REPO_ROOT, UnknownTopologyError, getTopology, topologyNames } from './registry';
@@ -12,7 +12,8 @@ import { describeEvent, describeTopology } from './describe';
  * by this process, prints its processes, restarts any that crash (with backoff, each restart
  * logged), serves the restart counts on SUPERVISOR_PORT (default PORT+9), and stops every
  * process on Ctrl-C, SIGTERM, or when its parent (pnpm) goes away.
- * Exit codes: 0 stopped by a signal, 1 a process could not start, 2 bad arguments or environment.
+ * Exit codes: 0 stopped by a signal, 1 a process could not start or a port it needs is taken
+ * (refused before anything starts), 2 bad arguments or environment.
  */
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -45,7 +46,7 @@ environment:
   RUNNER            bundle (default) or tsx
 everything else (AUTH_SECRET, DATABASE_URL, AMQP_URL, LOG_LEVEL, …) passes to the processes.
 
-exit codes: 0 stopped by a signal, 1 a process could not start, 2 bad arguments or environment
+exit codes: 0 stopped by a signal, 1 a process could not start or a port it needs is taken, 2 bad arguments or environment
 `;
 }
 
@@ -67,6 +68,15 @@ async function main(args: string[]): Promise<void> {
   const dataDir = env.DATA_DIR ? (isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(base, env.DATA_DIR)) : join(REPO_ROOT, definition.app, 'data');
   const port = env.PORT ?? definition.defaultPort;
   const ports = processPorts(definition.processes.filter((p) => p.name !== definition.publicProcess).map((p) => p.name));
+  // Named when a port is taken: the launcher refuses it before starting anything.
+  const portSettings = Object.fromEntries(
+    definition.processes.map((p) => {
+      if (p.name === definition.publicProcess) return [p.name, 'PORT'];
+      return [p.name, ports[p.name] !== undefined ? portVariable(p.name) : `PORT+${p.portOffset}; ${portVariable(p.name)} moves it`];
+    }),
+  );
+  const supervisorPort = env.SUPERVISOR_PORT === 'off' ? undefined : (env.SUPERVISOR_PORT ?? (port === 0 ? 0 : port + 9));
+  const supervisorSetting = env.SUPERVISOR_PORT === undefined ? 'supervisor: PORT+9; SUPERVISOR_PORT moves it, off for none' : 'supervisor: SUPERVISOR_PORT';
 
   // Set once started; the signal handlers are installed before, so a Ctrl-C during startup stops what runs.
   const running: { topology?: RunningTopology } = {};
@@ -85,6 +95,8 @@ async function main(args: string[]): Promise<void> {
   const topology = await startTopology(definition, {
     port,
     ports,
+    portSettings,
+    extraPorts: supervisorPort ? [{ port: supervisorPort, what: supervisorSetting }] : [],
     host: env.HOST,
     env: childEnv,
     dataDir,
@@ -98,10 +110,9 @@ async function main(args: string[]): Promise<void> {
   running.topology = topology;
   if (stopping) return void (await topology.stop());
   let supervisorUrl: string | undefined;
-  if (env.SUPERVISOR_PORT !== 'off') {
-    const wanted = env.SUPERVISOR_PORT ?? (port === 0 ? 0 : port + 9);
+  if (supervisorPort !== undefined) {
     try {
-      const served = await serveSupervisorMetrics(() => [topology], wanted, env.HOST);
+      const served = await serveSupervisorMetrics(() => [topology], supervisorPort, env.HOST);
       closeMetrics = served.close;
       supervisorUrl = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${served.port}`;
     } catch (error) {

@@ -34,6 +34,11 @@ export function loadLauncherEnv(source: NodeJS.ProcessEnv = process.env): Launch
   return result.data;
 }
 
+/** The variable that moves a process off PORT+offset. @example portVariable('payments') // 'PAYMENTS_PORT' */
+export function portVariable(processName: string): string {
+  return `${processName.toUpperCase().replace(/-/g, '_')}_PORT`;
+}
+
 /**
  * `<PROCESS>_PORT` (INVENTORY_PORT, PAYMENTS_PORT …) for each non-public process that has one:
  * a port instead of PORT+offset.
@@ -42,7 +47,7 @@ export function loadLauncherEnv(source: NodeJS.ProcessEnv = process.env): Launch
 export function processPorts(names: readonly string[], source: NodeJS.ProcessEnv = process.env): Record<string, number> {
   const ports: Record<string, number> = {};
   for (const name of names) {
-    const variable = `${name.toUpperCase().replace(/-/g, '_')}_PORT`;
+    const variable = portVariable(name);
     if (source[variable] === undefined || source[variable] === '') continue;
     const parsed = port.safeParse(source[variable]);
     if (!parsed.success) throw new LauncherConfigError(`invalid environment: ${variable} must be a port number, got ${JSON.stringify(source[variable])}`);

@@ -15,11 +15,20 @@ export {
   topologyNames,
   topologyUnavailable,
 } from './registry';
-export { RunningTopology, TSX_LOADER, TopologyStartError, TopologyUnavailableError, killAllTopologiesNow, startTopology } from './start-topology';
+export {
+  RunningTopology,
+  TSX_LOADER,
+  TopologyPortInUseError,
+  TopologyStartError,
+  TopologyUnavailableError,
+  killAllTopologiesNow,
+  startTopology,
+} from './start-topology';
 export type { ProcessInfo, ProcessMetrics, StartTopologyOptions, TopologyEvent } from './start-topology';
-export { DEFAULT_RESTART_POLICY, ProcessStartError, ProcessSupervisor, backoffDelay } from './supervisor';
+export { DEFAULT_RESTART_POLICY, PortInUseError, ProcessStartError, ProcessSupervisor, backoffDelay } from './supervisor';
 export type { OutputMode, ProcessSpec, ProcessState, RestartPolicy, SupervisorEvent, SupervisorOptions } from './supervisor';
-export { freePort, freePortRange, freePorts, portFree } from './ports';
+export { freePort, freePortRange, freePorts, portFree, portInUse, portsInUseMessage } from './ports';
+export type { BusyPort } from './ports';
 export { serveSupervisorMetrics, supervisorMetricsText } from './metrics';
 export type { ProcSnapshot } from './proc';
 export { stopOnSignals, watchParent } from './parent';

@@ -15,6 +15,39 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /**
+ * Whether another process listens on `port` at `host` now (binding it fails with EADDRINUSE).
+ * Other failures (EACCES below 1024, an address this machine does not have) are not "in use":
+ * the server that tries the port reports them itself.
+ * @example await portInUse(3000) // true while the monolith runs
+ */
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE'));
+    server.listen(port, host, () => server.close(() => resolve(false)));
+  });
+}
+
+/** A port someone else holds, and what sets it (`PORT`, `SUPERVISOR_PORT` …) for the message. */
+export interface BusyPort {
+  port: number;
+  /** What the port is for and which variable sets it, e.g. `PORT` or `payments: PORT+3; PAYMENTS_PORT moves it`. */
+  what?: string;
+}
+
+/**
+ * The one line a launcher prints when ports it needs are taken, before it starts anything.
+ * @example portsInUseMessage('monolith', [{ port: 4100, what: 'PORT' }])
+ * // 'monolith: port 4100 (PORT) is already in use by another process; nothing was started (stop that process or choose another port)'
+ */
+export function portsInUseMessage(who: string, busy: readonly BusyPort[]): string {
+  const list = busy.map((b) => `${b.port}${b.what ? ` (${b.what})` : ''}`).join(', ');
+  return busy.length === 1
+    ? `${who}: port ${list} is already in use by another process; nothing was started (stop that process or choose another port)`
+    : `${who}: ports ${list} are already in use by other processes; nothing was started (stop them or choose other ports)`;
+}
+
+/**
  * `count` distinct ports the OS says are free now (all held open at once, so none repeats).
  * @example const [a, b] = await freePorts(2)
  */

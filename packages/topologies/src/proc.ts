@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * CPU and memory of a process tree from Linux /proc. Used for every topology because it needs
@@ -104,6 +104,54 @@ export function snapshotTree(root: number, excludeRoot = false): ProcSnapshot {
     rss += readRssBytes(s.pid);
   }
   return { pids: tree.map((s) => s.pid), cpuSeconds: ticks / CLOCK_TICKS, rssBytes: rss };
+}
+
+/** Inodes of the TCP sockets listening on `port` (any address, IPv4 and IPv6), from /proc/net. */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    // sl local_address rem_address st … inode: st 0A is LISTEN.
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[3] === '0A' && fields[1]?.endsWith(hexPort) && fields[9] && fields[9] !== '0') inodes.add(fields[9]);
+    }
+  }
+  return inodes;
+}
+
+/**
+ * Whether `root` or a process it spawned is what listens on TCP `port`: true; false when only
+ * other processes do (a second server on the port the child failed to bind); undefined when
+ * /proc lists no listener there (it cannot tell).
+ * @example treeListensOn(child.pid!, 3000) // true once the monolith listens
+ */
+export function treeListensOn(root: number, port: number): boolean | undefined {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return undefined;
+  for (const { pid } of processTree(root)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (socket && inodes.has(socket[1]!)) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
 }
 
 /**

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SERVER_ENV, SERVER_NODE_FLAGS, bundleEntries } from './bundle';
-import { freePortRange } from './ports';
+import { freePortRange, portInUse, portsInUseMessage } from './ports';
+import type { BusyPort } from './ports';
 import { procAvailable, snapshotTree } from './proc';
 import type { ProcSnapshot } from './proc';
 import { REPO_ROOT, getTopology, processForCapability, topologyUnavailable } from './registry';
-import { DEFAULT_RESTART_POLICY, ProcessStartError, ProcessSupervisor } from './supervisor';
+import { DEFAULT_RESTART_POLICY, PortInUseError, ProcessStartError, ProcessSupervisor } from './supervisor';
 import type { OutputMode, ProcessState, RestartPolicy, SupervisorEvent } from './supervisor';
 import type { Capability, TopologyContext, TopologyDefinition } from './types';
 
@@ -17,6 +18,16 @@ export interface StartTopologyOptions {
   port?: number;
   /** A port for a process other than the public one, instead of PORT+offset (`{ payments: 4003 }`). */
   ports?: Readonly<Record<string, number | undefined>>;
+  /**
+   * What sets each process's port, as the user knows it, named when the port is in use (the CLI:
+   * `{ monolith: 'PORT' }`, `{ payments: 'PORT+3; PAYMENTS_PORT moves it' }`).
+   */
+  portSettings?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Ports the caller will listen on itself (the launcher's supervisor endpoint), checked free
+   * together with the topology's before anything starts.
+   */
+  extraPorts?: readonly BusyPort[];
   /** Interface every process listens on (default 127.0.0.1). */
   host?: string;
   /** Environment every child starts from (default: this process's). */
@@ -67,6 +78,16 @@ export interface ProcessMetrics {
 
 export class TopologyStartError extends Error {
   override readonly name = 'TopologyStartError';
+}
+
+/** Ports the topology needs are held by other processes; nothing was started. `ports` lists them. */
+export class TopologyPortInUseError extends TopologyStartError {
+  constructor(
+    readonly topology: string,
+    readonly ports: readonly BusyPort[],
+  ) {
+    super(portsInUseMessage(topology, ports));
+  }
 }
 
 /** Thrown when a topology cannot run here; `reason` says why (e.g. AMQP_URL is not set). */
@@ -307,8 +328,10 @@ function gaugeValue(text: string, name: string): number | undefined {
 
 /**
  * Starts a topology from its definition, supervised by this process, and resolves once every
- * process answers its ready URL. Processes listen on PORT+offset (public PORT, then PORT+1..+4 =
- * inventory, orders, payments, shipping). On failure everything started is stopped again and a
+ * process answers its ready URL (itself: not another server on its port). Processes listen on
+ * PORT+offset (public PORT, then PORT+1..+4 = inventory, orders, payments, shipping). A port that
+ * another process holds is refused before anything starts (TopologyPortInUseError, naming the
+ * port and `portSettings`). On failure everything started is stopped again and a
  * TopologyStartError names the process and shows its last output.
  * @example
  * const t = await startTopology('microservices-http', { port: 0 });
@@ -334,7 +357,8 @@ export async function startTopology(nameOrDefinition: string | TopologyDefinitio
     try {
       return await startOnce(definition, options, baseEnv, root, requestedPort);
     } catch (error) {
-      if (attempt >= attempts || !(error instanceof TopologyStartError) || !/EADDRINUSE/.test(error.message)) throw error;
+      const collided = error instanceof TopologyPortInUseError || (error instanceof TopologyStartError && /EADDRINUSE/.test(error.message));
+      if (attempt >= attempts || !collided) throw error;
     }
   }
 }
@@ -349,15 +373,30 @@ async function startOnce(
   const host = options.host ?? '127.0.0.1';
   const span = Math.max(...definition.processes.map((p) => p.portOffset)) + 1;
   const port = requestedPort === 0 ? await freePortRange(span, host === '0.0.0.0' ? '127.0.0.1' : host) : requestedPort;
-  const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), `archbench-${definition.name}-`));
-  baseEnv.DATA_DIR = dataDir;
   // Clients reach a server listening on every interface through loopback.
   const reachHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const ports = Object.fromEntries(
     definition.processes.map((p) => [p.name, (p.name !== definition.publicProcess ? options.ports?.[p.name] : undefined) ?? port + p.portOffset]),
   );
   const urls = Object.fromEntries(definition.processes.map((p) => [p.name, `http://${reachHost}:${ports[p.name]}`]));
+  const label = (name: string) => (definition.processes.length === 1 ? definition.name : `${definition.name}/${name}`);
+  const settingOf = (name: string) => {
+    const setting = options.portSettings?.[name];
+    return definition.processes.length === 1 ? setting : setting ? `${name}: ${setting}` : name;
+  };
+  // Refused before anything is bundled or spawned: a second server on a port would answer for a process that cannot bind it.
+  const wanted: BusyPort[] = [...definition.processes.map((p) => ({ port: ports[p.name]!, what: settingOf(p.name) })), ...(options.extraPorts ?? [])];
+  const clash = wanted.find((w, i) => w.port !== 0 && wanted.findIndex((o) => o.port === w.port) !== i);
+  if (clash) {
+    const sharing = wanted.filter((w) => w.port === clash.port).map((w) => w.what ?? definition.publicProcess);
+    throw new TopologyStartError(`${definition.name}: ${sharing.join(' and ')} are both set to port ${clash.port}; give each its own port`);
+  }
+  const probed = await Promise.all(wanted.map(async (w) => (w.port !== 0 && (await portInUse(w.port, host)) ? [w] : [])));
+  const busy = probed.flat();
+  if (busy.length > 0) throw new TopologyPortInUseError(definition.name, busy);
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), `archbench-${definition.name}-`));
+  baseEnv.DATA_DIR = dataDir;
   const context: TopologyContext = { env: baseEnv, host, port, ports, urls, root };
   const topologyEnv = definition.env?.(context) ?? {};
   const appDir = join(root, definition.app);
@@ -389,7 +428,9 @@ async function startOnce(
           cwd: appDir,
           env,
           readyUrl: `${urls[p.name]}${p.readyPath ?? '/ready'}`,
-          label: definition.processes.length === 1 ? definition.name : `${definition.name}/${p.name}`,
+          port: ports[p.name],
+          portSetting: options.portSettings?.[p.name],
+          label: label(p.name),
         },
         { output, restart, onEvent: options.onEvent ? (event) => options.onEvent!({ ...event, topology: definition.name }) : undefined },
       ),
@@ -418,6 +459,11 @@ async function startOnce(
     }
   } catch (error) {
     await topology.stop(2000);
+    // Taken between the check above and this process's start: the same refusal.
+    if (error instanceof PortInUseError) {
+      const taken = definition.processes.find((p) => ports[p.name] === error.port);
+      throw new TopologyPortInUseError(definition.name, [{ port: error.port, what: taken ? settingOf(taken.name) : undefined }]);
+    }
     const message = error instanceof Error ? error.message : String(error);
     throw new TopologyStartError(`${definition.name} did not start: ${message}`, { cause: error instanceof ProcessStartError ? undefined : error });
   }

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { portInUse, portsInUseMessage } from './ports';
+import { procAvailable, treeListensOn } from './proc';
 
 /** Restart policy of a supervised process, like a platform's (systemd, Kubernetes' CrashLoopBackOff). */
 export interface RestartPolicy {
@@ -51,6 +53,15 @@ export interface ProcessSpec {
   env: NodeJS.ProcessEnv;
   /** Answers 200 once the process can serve. */
   readyUrl: string;
+  /**
+   * The TCP port the process listens on (default: the ready URL's). start() refuses to spawn
+   * while another process holds it, and a 200 from the ready URL counts only when this process
+   * (or one it spawned) is what listens there, not another server on the same port. `null`: no
+   * port checks (a ready URL served by someone else).
+   */
+  port?: number | null;
+  /** The variable that sets the port (`FRONTEND_PORT`), named when the port is in use. */
+  portSetting?: string;
   /** How its output lines are prefixed in `prefix` mode (default: the name). */
   label?: string;
 }
@@ -69,6 +80,20 @@ export type ProcessState = 'starting' | 'ready' | 'backoff' | 'exited' | 'stoppe
 export class ProcessStartError extends Error {
   override readonly name = 'ProcessStartError';
 }
+
+/** start() found the process's port held by another process and spawned nothing. */
+export class PortInUseError extends ProcessStartError {
+  constructor(
+    readonly label: string,
+    readonly port: number,
+    readonly setting?: string,
+  ) {
+    super(portsInUseMessage(label, [{ port, what: setting }]));
+  }
+}
+
+/** Where /proc tells which process listens on a port (Linux), readiness checks the listener is the child. */
+const PROC = procAvailable();
 
 const isAlive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
@@ -101,6 +126,10 @@ export class ProcessSupervisor {
   #partial = '';
   #readyWaiters: (() => void)[] = [];
   #generation = 0;
+  /** The port was free right before this child was spawned (what readiness trusts where /proc cannot tell who listens). */
+  #portFreeAtSpawn = true;
+  /** The ready URL answered while another process held the port (for the error message). */
+  #foreignListener = false;
 
   constructor(spec: ProcessSpec, options: SupervisorOptions) {
     this.spec = spec;
@@ -119,6 +148,25 @@ export class ProcessSupervisor {
   /** Times this process was started again after an unexpected exit. */
   get restarts(): number {
     return this.#restarts;
+  }
+
+  /** The port the process listens on: `spec.port`, else the ready URL's; undefined with `port: null`. */
+  get port(): number | undefined {
+    if (this.spec.port === null) return undefined;
+    if (this.spec.port !== undefined) return this.spec.port;
+    const url = new URL(this.spec.readyUrl);
+    return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  }
+
+  /** The address the process listens on: its HOST, else the ready URL's host. */
+  get #host(): string {
+    return this.spec.env.HOST || new URL(this.spec.readyUrl).hostname.replace(/^\[(.*)\]$/, '$1');
+  }
+
+  /** Whether another process holds the port now. */
+  async #portTaken(): Promise<boolean> {
+    const port = this.port;
+    return port !== undefined && (await portInUse(port, this.#host));
   }
 
   /** The last lines the process wrote (stdout and stderr), oldest first. */
@@ -168,20 +216,28 @@ export class ProcessSupervisor {
   }
 
   /**
-   * Starts the process and resolves once its ready URL answers 200; rejects (and leaves it
-   * stopped) when it exits first or is not ready within `timeoutMs`.
+   * Starts the process and resolves once its ready URL answers 200 from it; rejects (and leaves
+   * it stopped) when its port is held by another process (PortInUseError, nothing spawned), when
+   * it exits first, or when it is not ready within `timeoutMs`.
    */
   async start(timeoutMs: number): Promise<void> {
     if (this.#child && isAlive(this.#child)) return this.waitReady(timeoutMs);
     clearTimeout(this.#restartTimer);
     const generation = ++this.#generation;
-    this.#launch(generation);
+    if (await this.#portTaken()) {
+      this.#state = 'stopped';
+      throw new PortInUseError(this.spec.label ?? this.name, this.port!, this.spec.portSetting);
+    }
+    if (this.#generation !== generation) throw new ProcessStartError(`${this.name} was stopped while starting`);
+    this.#launch(generation, true);
     const child = this.#child!;
     const deadline = Date.now() + timeoutMs;
     while (this.#generation === generation && isAlive(child) && this.#state === 'starting') {
       if (Date.now() > deadline) {
         await this.stop(2000);
-        throw new ProcessStartError(`${this.name} was not ready at ${this.spec.readyUrl} within ${Math.round(timeoutMs / 1000)} s${this.#tailText()}`);
+        throw new ProcessStartError(
+          `${this.name} was not ready at ${this.spec.readyUrl} within ${Math.round(timeoutMs / 1000)} s${this.#foreignText()}${this.#tailText()}`,
+        );
       }
       await sleep(100);
     }
@@ -189,7 +245,12 @@ export class ProcessSupervisor {
     const exit = child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
     this.#state = 'stopped';
     clearTimeout(this.#restartTimer);
-    throw new ProcessStartError(`${this.name} exited during startup (${exit})${this.#tailText()}`);
+    const taken = this.#foreignListener || (await this.#portTaken()) ? `; port ${this.port} is in use by another process` : '';
+    throw new ProcessStartError(`${this.name} exited during startup (${exit})${taken}${this.#tailText()}`);
+  }
+
+  #foreignText(): string {
+    return this.#foreignListener ? ` (port ${this.port} answers, but from another process, not from ${this.name})` : '';
   }
 
   #tailText(): string {
@@ -198,10 +259,12 @@ export class ProcessSupervisor {
   }
 
   /** Spawns and starts polling readiness; exits are handled by #onExit. */
-  #launch(generation: number): void {
+  #launch(generation: number, portWasFree: boolean): void {
     this.#state = 'starting';
     this.#startedAt = Date.now();
     this.#readyAt = undefined;
+    this.#portFreeAtSpawn = portWasFree;
+    this.#foreignListener = false;
     const child = this.#spawn();
     this.#child = child;
     this.#options.onEvent?.({ type: 'started', process: this.name, pid: child.pid ?? -1, restarts: this.#restarts });
@@ -209,10 +272,27 @@ export class ProcessSupervisor {
     void this.#pollReady(child, generation);
   }
 
+  /**
+   * Whether this child is what listens on the port, so a 200 from the ready URL is its own: on
+   * Linux the listening socket must belong to it or a process it spawned; where /proc cannot
+   * tell, the port must have been free when it was spawned.
+   */
+  #listensItself(child: ChildProcess): boolean {
+    const port = this.port;
+    if (port === undefined || child.pid === undefined) return true;
+    return (PROC ? treeListensOn(child.pid, port) : undefined) ?? this.#portFreeAtSpawn;
+  }
+
   async #pollReady(child: ChildProcess, generation: number): Promise<void> {
     while (this.#generation === generation && isAlive(child) && this.#state === 'starting') {
       if (await answers(this.spec.readyUrl)) {
         if (this.#generation !== generation || !isAlive(child) || this.#state !== 'starting') return;
+        // Another server on the port answered (the child will fail to bind, or has not yet): not ready.
+        if (!this.#listensItself(child)) {
+          this.#foreignListener = true;
+          await sleep(100);
+          continue;
+        }
         this.#state = 'ready';
         const now = Date.now();
         this.#readyAt = now;
@@ -262,11 +342,16 @@ export class ProcessSupervisor {
     const delay = backoffDelay(this.#crashesInARow, policy);
     this.#state = 'backoff';
     this.#options.onEvent?.({ type: 'exited', process: this.name, pid: child.pid ?? -1, code, signal, restarts: this.#restarts, restartInMs: delay, uptimeMs });
-    this.#restartTimer = setTimeout(() => {
-      if (this.#generation !== generation || this.#state !== 'backoff') return;
-      this.#restarts++;
-      this.#launch(generation);
-    }, delay);
+    this.#restartTimer = setTimeout(() => void this.#relaunch(generation), delay);
+  }
+
+  /** A restart after the backoff. The port is probed first: a child spawned onto a taken port is not trusted to be ready where /proc cannot tell. */
+  async #relaunch(generation: number): Promise<void> {
+    if (this.#generation !== generation || this.#state !== 'backoff') return;
+    const free = !(await this.#portTaken());
+    if (this.#generation !== generation || this.#state !== 'backoff') return;
+    this.#restarts++;
+    this.#launch(generation, free);
   }
 
   /** Resolves when the process is ready (now or after a restart); rejects after `timeoutMs`. */
@@ -276,7 +361,11 @@ export class ProcessSupervisor {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#readyWaiters = this.#readyWaiters.filter((w) => w !== wake);
-        reject(new ProcessStartError(`${this.name} was not ready within ${Math.round(timeoutMs / 1000)} s (state ${this.#state})${this.#tailText()}`));
+        reject(
+          new ProcessStartError(
+            `${this.name} was not ready within ${Math.round(timeoutMs / 1000)} s (state ${this.#state})${this.#foreignText()}${this.#tailText()}`,
+          ),
+        );
       }, timeoutMs);
       const wake = () => {
         clearTimeout(timer);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,16 +106,15 @@ describe('archbench-topology (pnpm start:<topology>)', () => {
 
   it('exits 1 naming the process when one cannot start, and leaves nothing listening', async () => {
     const port = await freePortRange(10);
-    const blocker = createServer();
-    await new Promise<void>((done) => blocker.listen(port + 3, '127.0.0.1', done)); // payments' port
-    try {
-      const launcher = cli(['microservices-http'], { PORT: String(port), DATA_DIR: dataDir() });
-      expect(await launcher.exited).toBe(1);
-      expect(launcher.output()).toMatch(/payments exited during startup/);
-      for (const p of [port, port + 1, port + 2, port + 4]) expect(await portFree(p)).toBe(true);
-    } finally {
-      blocker.close();
-    }
+    // DATA_DIR is a file: the services cannot create their databases. (A taken port: port-in-use.test.ts.)
+    const notADirectory = join(dataDir(), 'file');
+    writeFileSync(notADirectory, '');
+    const launcher = cli(['microservices-http'], { PORT: String(port), DATA_DIR: notADirectory });
+    expect(await launcher.exited).toBe(1);
+    expect(launcher.output()).toMatch(
+      /archbench-topology: microservices-http did not start: (inventory|orders|payments|shipping) exited during startup \(code 1\)/,
+    );
+    for (const p of [port, port + 1, port + 2, port + 3, port + 4, port + 9]) expect(await portFree(p)).toBe(true);
   });
 
   it('takes its children with it when the launcher itself is SIGKILLed', async () => {

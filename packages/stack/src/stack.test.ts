@@ -37,6 +37,10 @@ describe('planStack', () => {
     expect(() => planStack({ HYBRID_PORT: '70000' })).toThrow(StackError);
     expect(() => planStack({ FRONTEND_PORT: 'x' })).toThrow(/FRONTEND_PORT must be a port number/);
     expect(() => planStack({ TOPOLOGIES: 'monolith,nope' })).toThrow(/unknown topologies: nope/);
+    // A known variant that this environment does not pick is not "unknown": say how to choose it.
+    expect(() => planStack({ TOPOLOGIES: 'microservices-amqp' })).toThrow(
+      /microservices-amqp, which pnpm start does not run with this environment \(it runs microservices as microservices-http; set AMQP_URL, or TRANSPORT/,
+    );
   });
 });
 

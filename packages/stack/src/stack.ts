@@ -7,7 +7,9 @@ import {
   TopologyStartError,
   displayName,
   runnableSideBySide,
+  getTopology,
   startTopology,
+  topologyNames,
   topologyUnavailable,
 } from '@archbench/topologies';
 import type { RunningTopology, TopologyDefinition, TopologyEvent } from '@archbench/topologies';
@@ -64,8 +66,14 @@ export function planStack(env: Readonly<NodeJS.ProcessEnv>): StackPlan {
     : undefined;
   const all = runnableSideBySide(env);
   if (wanted) {
-    const unknown = wanted.filter((w) => !all.some((d) => d.name === w || displayName(d) === w));
-    if (unknown.length) throw new StackError(`TOPOLOGIES names unknown topologies: ${unknown.join(', ')} (known: ${all.map(displayName).join(', ')})`);
+    const missing = wanted.filter((w) => !all.some((d) => d.name === w || displayName(d) === w));
+    // A variant of a family that runs another variant here (microservices-amqp without AMQP_URL) is known, just not chosen.
+    const variants = missing.filter((w) => topologyNames().includes(w));
+    if (variants.length)
+      throw new StackError(
+        `TOPOLOGIES names ${variants.map((v) => `${v}, which pnpm start does not run with this environment (it runs ${displayName(getTopology(v))} as ${getTopology(displayName(getTopology(v)), env).name}; set AMQP_URL, or TRANSPORT, to choose the variant)`).join('; ')}`,
+      );
+    if (missing.length) throw new StackError(`TOPOLOGIES names unknown topologies: ${missing.join(', ')} (known: ${all.map(displayName).join(', ')})`);
   }
   const topologies = all
     .filter((d) => !wanted || wanted.includes(d.name) || wanted.includes(displayName(d)))

@@ -72,6 +72,17 @@ describe('pnpm compare: bad environment variables', () => {
     for (const out of ['a', 'b', 'c']) expect(existsSync(join(work, out))).toBe(false);
   });
 
+  it('refuses a malformed AMQP_URL with one line naming it, exit 2 (was a stack trace from the vhost setup, exit 3)', () => {
+    for (const bad of ['notaurl', 'http://127.0.0.1:5672', 'amqp://user:s3cret@']) {
+      const out = join(work, 'bad-amqp');
+      const run = cli('compare', ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'microservices-amqp', '--out', out], { AMQP_URL: bad });
+      expectUsageError(run, /^archbench compare: invalid environment: AMQP_URL: must be an amqp:\/\/ or amqps:\/\/ URL/);
+      expect(run.stderr.trim().split('\n'), bad).toHaveLength(1);
+      expect(run.stderr).not.toContain(bad);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
   it('takes an empty AMQP_URL (and GITHUB_STEP_SUMMARY, INIT_CWD) for unset', () => {
     const run = cli('compare', [...smoke(join(work, 'd')), '--baseline', join(work, 'no-baseline.json')], {
       AMQP_URL: '',
@@ -85,10 +96,12 @@ describe('pnpm compare: bad environment variables', () => {
 
 describe('pnpm check-results reads no secret', () => {
   it('checks a file whatever AUTH_SECRET and AMQP_URL say', () => {
-    const run = cli('check-results', [FIXTURE], { AUTH_SECRET: 'short', AMQP_URL: '' });
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/valid comparison/);
-    expect(run.stderr).toBe('');
+    for (const amqp of ['', 'notaurl']) {
+      const run = cli('check-results', [FIXTURE], { AUTH_SECRET: 'short', AMQP_URL: amqp });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/valid comparison/);
+      expect(run.stderr).toBe('');
+    }
   });
 });
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseComparison } from '@archbench/contracts/comparison';
-import { EnvError, loadCompareEnv } from './env';
+import { EnvError, loadCheckResultsEnv } from './env';
 
 const USAGE = 'usage: pnpm --filter @archbench/load check-results FILE';
 
@@ -24,7 +24,7 @@ function main(args: string[]): number {
   // It reads one file: of the environment only INIT_CWD matters (a relative FILE resolves there).
   let env;
   try {
-    env = loadCompareEnv();
+    env = loadCheckResultsEnv();
   } catch (error) {
     if (!(error instanceof EnvError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -158,6 +160,22 @@ describe('pnpm start', () => {
       expect(tree.filter(pidAlive)).toEqual([]);
     } finally {
       pnpm.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('names MONOLITH_PORT when another process holds it, and starts nothing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-stack-'));
+    const squatter = createServer((_req, res) => res.end('someone else'));
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, TOPOLOGIES: 'monolith', DATA_DIR: dataDir, MONOLITH_PORT: String(port), LOG_LEVEL: 'warn' };
+    try {
+      const started = startStack(planStack(env), { env, output: sink });
+      await expect(started).rejects.toThrow(StackError);
+      await expect(started).rejects.toThrow(new RegExp(`port ${port} \\(MONOLITH_PORT\\) is already in use`));
+    } finally {
+      squatter.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -134,8 +134,13 @@ export async function startStack(plan: StackPlan, options: StartStackOptions): P
     }
     progress(`starting ${planned.id} (${planned.definition.name})…`);
     try {
+      const variable = portVariable(planned.id);
       const topology = await startTopology(planned.definition, {
         port: planned.port,
+        // Named when a port is in use: `MONOLITH_PORT`, `MICROSERVICES_PORT+3` (PORT+offset).
+        portSettings: Object.fromEntries(
+          planned.definition.processes.map((p) => [p.name, p.name === planned.definition.publicProcess ? variable : `${variable}+${p.portOffset}`]),
+        ),
         host: plan.host,
         env: base,
         dataDir: planned.dataDir,
@@ -164,6 +169,7 @@ export async function startStack(plan: StackPlan, options: StartStackOptions): P
       cwd: frontendDir,
       env: { ...base, HOST: plan.host, PORT: String(plan.frontendPort), BACKENDS: frontendBackends(topologies) },
       readyUrl: `${frontendUrl}/config.json`,
+      portSetting: 'FRONTEND_PORT',
     },
     {
       output: { prefix: options.output },

@@ -19,6 +19,7 @@ import { EmbeddedEngine } from '../engine/embedded-engine';
 import { liftFaultsNow } from '../faults/injectors';
 import { PROFILES } from '../scenarios/definitions.ts';
 import { EnvError, loadCompareEnv, readAuthSecret } from './env';
+import { watchLauncher } from './parent';
 import { prepareOutDir, removeFolders, writeFilesTogether } from './out-dir';
 import { terminalReporter } from './terminal-reporter';
 
@@ -148,20 +149,23 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAllTopologiesNow();
-    removeDataDirsNow();
-    const vhosts = dropVhostsNow();
-    removeFolders(createdOutFolders);
-    const removed = vhosts > 0 ? `their data and ${vhosts} RabbitMQ vhost${vhosts === 1 ? '' : 's'} removed` : 'their data removed';
-    process.stderr.write(`\ninterrupted (${signal}); servers stopped, ${removed}, nothing written\n`);
-    // A fault a --fault-cmd hook put into a --target stays until its lift runs: run it now (bounded),
-    // or say loudly that the target is still faulted and how to lift it.
-    liftFaultsNow((line) => process.stderr.write(line));
-    process.exit(130);
-  });
+/** Stops everything this run started, now (a signal handler cannot wait for the run's own cleanup), and exits. */
+function interrupted(why: string): never {
+  killAllTopologiesNow();
+  removeDataDirsNow();
+  const vhosts = dropVhostsNow();
+  removeFolders(createdOutFolders);
+  const removed = vhosts > 0 ? `their data and ${vhosts} RabbitMQ vhost${vhosts === 1 ? '' : 's'} removed` : 'their data removed';
+  process.stderr.write(`\ninterrupted (${why}); servers stopped, ${removed}, nothing written\n`);
+  // A fault a --fault-cmd hook put into a --target stays until its lift runs: run it now (bounded),
+  // or say loudly that the target is still faulted and how to lift it.
+  liftFaultsNow((line) => process.stderr.write(line));
+  process.exit(130);
 }
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => interrupted(signal));
+// `kill <pnpm pid>`: pnpm exits without passing the signal on, and compare would run on alone.
+watchLauncher(() => interrupted('the process that started compare exited'));
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -76,6 +76,22 @@ describe('one cost model for pnpm compare and the decision', () => {
     expect(adr).toContain('vcpu-hour = 0.08 USD per vCPU-hour (set by --price vcpu-hour=0.08');
   });
 
+  it('--price d1-rows-written-per-order wins over the measured rows per order, and the ADR says which it replaced', async () => {
+    const measured = structuredClone(comparison);
+    const serverless = measured.topologies.find((t) => t.name === 'serverless')!;
+    serverless.perRequest = { ...serverless.perRequest!, rowsWrittenPerOrder: 12.99 };
+    tmp.write('rows.json', JSON.stringify(measured));
+    const set = 'd1-rows-written-per-order=1';
+    const r = await runCli(['decide', '--answers', 'answers.yaml', '--comparison', 'rows.json', '--price', set, '--dry-run'], tmp.dir);
+    expect(r.code, r.stderr).toBe(0);
+    const withSet = summaryFigures(measured, withOverrides(DEFAULT_PRICES, [set])).get('serverless')!;
+    // Before: priced on the 12.99 rows measured while the price list said "= 1 rows per order (set by --price ...)".
+    expect(withSet).toBeLessThan(summaryFigures(measured).get('serverless')!);
+    expect(r.stdout).toContain(`serverless pay-per-use, ${usd(withSet)} a month`);
+    expect(r.stdout).toContain(`D1 rows per order: 1, set by --price ${set}, overriding the 12.99 measured`);
+    expect(r.stdout).toContain(`d1-rows-written-per-order = 1 rows per order (set by --price ${set}`);
+  });
+
   it("bills GB-s from a read's and an order's wall time, as summary.md does, when a platform with a GB-s price is asked for", async () => {
     const perKind = structuredClone(comparison);
     const serverless = perKind.topologies.find((t) => t.name === 'serverless')!;

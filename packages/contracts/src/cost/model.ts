@@ -167,12 +167,19 @@ export function estimateCost(inputs: CostInputs, profile: LoadProfile, options: 
   const queueOps = orders * (inputs.queueMessagesPerOrder ?? 0) * 3;
   if (inputs.queueMessagesPerOrder === null) notes.push('queue messages per order not measured: queue operations not priced');
   const extraQueueOps = Math.max(0, queueOps - priceOf(prices, 'queue-included-operations'));
+  // Rows per order: the measured figure, else the d1-rows-written-per-order assumption; a value the
+  // user set (`--price d1-rows-written-per-order=N`) wins over both, and the note says what it replaced.
   const measuredRows = inputs.rowsWrittenPerOrder ?? null;
-  const rowsWritten = orders * (measuredRows ?? priceOf(prices, 'd1-rows-written-per-order'));
+  const rowsAssumption = prices.find((p) => p.id === 'd1-rows-written-per-order');
+  const rowsSetBy = rowsAssumption?.overriddenBy;
+  const rowsPerOrder = rowsSetBy !== undefined ? rowsAssumption!.value : (measuredRows ?? priceOf(prices, 'd1-rows-written-per-order'));
+  const rowsWritten = orders * rowsPerOrder;
   notes.push(
-    measuredRows === null
-      ? `D1 rows per order: the assumption d1-rows-written-per-order (${priceOf(prices, 'd1-rows-written-per-order')}), not measured`
-      : `D1 rows per order measured: ${round(measuredRows, 2)}`,
+    rowsSetBy !== undefined
+      ? `D1 rows per order: ${rowsPerOrder}, set by ${rowsSetBy}${measuredRows === null ? ' (not measured)' : `, overriding the ${round(measuredRows, 2)} measured`}`
+      : measuredRows === null
+        ? `D1 rows per order: the assumption d1-rows-written-per-order (${rowsPerOrder}), not measured`
+        : `D1 rows per order measured: ${round(measuredRows, 2)}`,
   );
   const extraRows = Math.max(0, rowsWritten - priceOf(prices, 'd1-included-rows-written'));
   const lines = [

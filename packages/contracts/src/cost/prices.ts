@@ -130,7 +130,8 @@ export const DEFAULT_PRICES: readonly PriceAssumption[] = [
   },
   {
     id: 'd1-rows-written-per-order',
-    description: 'rows one order writes (order, items, payment, shipment, outbox, stock): an estimate, not measured',
+    description:
+      'rows one order writes (order, items, payment, shipment, outbox, stock): an estimate, used where rows per order were not measured; a value set with --price replaces a measured one too',
     value: 8,
     unit: 'rows per order',
     source: 'archbench estimate from the serverless app schema (not a price; override with --price)',

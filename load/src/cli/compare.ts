@@ -12,7 +12,7 @@ import { compareWithBaseline, renderRegressions } from '../compare/baseline';
 import { findK6, K6Engine } from '../compare/k6-engine';
 import { CompareRunError, dropVhostsNow, runComparison } from '../compare/runner';
 import type { LoadEngine } from '../compare/runner';
-import { renderSummary } from '../compare/summary-md';
+import { everyRequestFailed, renderSummary } from '../compare/summary-md';
 import { killAllTopologiesNow, removeDataDirsNow, topologyNames, TopologyStartError, topologyUnavailable } from '../compare/topologies';
 import { DEFAULT_PRICES, PriceError, withOverrides } from '../cost/prices';
 import { EmbeddedEngine } from '../engine/embedded-engine';
@@ -146,6 +146,9 @@ async function main(argv: string[]): Promise<number> {
   if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summary);
   process.stdout.write(`\n${summary}\n`);
   reporter.info(`wrote ${join(outDir, 'comparison.json')} and summary.md in ${((Date.now() - wallStart) / 1000).toFixed(0)} s`);
+  // Written (summary.md names the failures), but a run in which a scenario got no answer right measured nothing there.
+  const measuredNothing = everyRequestFailed(comparison);
+  if (measuredNothing.length > 0) throw new CompareRunError(`${measuredNothing.join('; ')}; the files are written, the run is not a measurement`);
   return exitCode;
 }
 

@@ -28,7 +28,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): R
     },
     segmentDone: ({ round, scenario, topology, result }) =>
       line(
-        `[${clock()}] round ${round} ${scenario} -> ${topology}: ${(result.requests / result.durationSeconds).toFixed(1)} req/s, p95 ${result.latencyMs.p95.toFixed(1)} ms, ` +
+        `[${clock()}] round ${round} ${scenario} -> ${topology}: ${((result.requests - result.failed) / result.durationSeconds).toFixed(1)} req/s, p95 ${result.latencyMs.p95.toFixed(1)} ms, ` +
           `${result.failed} failed${result.failed > 0 ? ` (${failureCounts(result).slice(0, 3).join(', ')})` : ''}${result.dropped ? `, ${result.dropped} dropped` : ''}`,
       ),
   };

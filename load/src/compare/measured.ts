@@ -101,6 +101,24 @@ async function scrape(url: string): Promise<PromSample[] | undefined> {
 }
 
 /**
+ * Why a `--metrics-url` gives no CPU figures, or undefined when it does: it does not answer, not
+ * with 200, or without `process_cpu_seconds_total`.
+ * @example await metricsProblem('http://10.0.0.5:9100/metrics') // 'does not answer (fetch failed: ECONNREFUSED)'
+ */
+export async function metricsProblem(url: string, timeoutMs = 5000): Promise<string | undefined> {
+  let text: string;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    text = await response.text();
+    if (!response.ok) return `answers ${response.status}`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return `does not answer (${(error as Error).message}${cause ? `: ${cause.code ?? cause.message}` : ''})`;
+  }
+  return sumMetric(parsePromText(text), 'process_cpu_seconds_total') === undefined ? 'serves no process_cpu_seconds_total' : undefined;
+}
+
+/**
  * A deployment that already runs: load goes to `baseUrl`; CPU and memory come from the
  * Prometheus text at `metricsUrls` (process_cpu_seconds_total, process_resident_memory_bytes,
  * summed over the URLs, one per process) or are not measured; faults only through a hook.

@@ -8,7 +8,7 @@ import type { ScenarioDefinition } from '../scenarios/types.ts';
  * Merges the rounds of one scenario against one topology. With histograms (embedded engine)
  * percentiles are exact over all rounds; k6 only reports percentiles per run, so those are
  * averaged weighted by request count (max stays exact) and a threshold passes only if it passed
- * in every round.
+ * in every round. Throughput counts the requests that succeeded.
  * @example mergeSegments(browse(80, 6), 'monolith', [round1, round2])
  */
 export function mergeSegments(scenario: ScenarioDefinition, topology: string, segments: SegmentResult[]): ScenarioResult {
@@ -62,7 +62,9 @@ export function mergeSegments(scenario: ScenarioDefinition, topology: string, se
     topology,
     durationSeconds,
     requests,
-    throughputRps: requests / durationSeconds,
+    // Successful requests only: a request that failed (a 401, a rejected order) is no throughput,
+    // and a topology that fails fast would otherwise out-run one that works.
+    throughputRps: (requests - failed) / durationSeconds,
     latencyMs,
     errorRate,
     statusCounts,
@@ -70,6 +72,6 @@ export function mergeSegments(scenario: ScenarioDefinition, topology: string, se
     thresholds,
     thresholdsPassed: thresholds.every((t) => t.passed),
     loadModel: segments[0]!.loadModel,
-    roundThroughputRps: segments.map((s) => s.requests / s.durationSeconds),
+    roundThroughputRps: segments.map((s) => (s.requests - s.failed) / s.durationSeconds),
   };
 }

@@ -26,7 +26,7 @@ import type { PromSample } from '../metrics/prom-text';
 import { LOAD_CUSTOMERS, customerId } from '../scenarios/requests.ts';
 import { MIXED_MIX, loadDurationSeconds, loadModelOf } from '../scenarios/definitions.ts';
 import type { ExperimentName, Profile, ScenarioDefinition } from '../scenarios/types.ts';
-import { distribution, firstSuccess, measuredStarted, measuredTarget, timedGet } from './measured';
+import { distribution, firstSuccess, measuredStarted, measuredTarget, metricsProblem, timedGet } from './measured';
 import type { Measured } from './measured';
 import { mergeSegments } from './merge';
 import { quiesce } from './quiesce';
@@ -413,6 +413,13 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
         reporter.info(
           `target ${target.name} at ${target.url} (${target.metricsUrls.length > 0 ? `metrics from ${target.metricsUrls.join(', ')}` : 'server side not measured: no --metrics-url'})`,
         );
+        for (const url of target.metricsUrls) {
+          const problem = await metricsProblem(url);
+          if (problem)
+            reporter.info(
+              `warning: --metrics-url ${target.name}=${url} ${problem}: ${target.name}'s CPU and memory will be "not measured" unless it answers during the runs`,
+            );
+        }
       }
     } else {
       if (experiments.has('coldstart')) {
@@ -614,6 +621,12 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     reporter.segmentDone({ round, scenario: scenario.name, topology: m.name, result });
   }
 
+  for (const m of measured) {
+    if (m.serverSide === 'metrics-url' && tallies.get(m.name)!.cpuSeconds === null)
+      reporter.info(
+        `warning: a --metrics-url of ${m.name} did not answer (or served no process_cpu_seconds_total) around a run: its server side is "not measured"`,
+      );
+  }
   const finishedAt = new Date().toISOString();
   const topologies: TopologyResult[] = measured.map((m) => topologyResult(m, tallies.get(m.name)!));
   const scenarios = profile.scenarios.flatMap((scenario) =>

@@ -39,6 +39,23 @@ export function failureCounts(s: Pick<ScenarioResult, 'statusCounts'>): string[]
 }
 
 /**
+ * Scenario results in which every request failed, one line each with what they failed with: such
+ * a run measured nothing (a wrong --auth-secret answers 401 to every order), and compare exits 3.
+ * @example everyRequestFailed(comparison) // ['every request of checkout against shop failed (40 × 401: ...)']
+ */
+export function everyRequestFailed(comparison: Pick<Comparison, 'scenarios'>): string[] {
+  return comparison.scenarios
+    .filter((s) => s.requests > 0 && s.errorRate >= 1)
+    .map((s) => {
+      const hint =
+        s.statusCounts['401'] || s.statusCounts['403']
+          ? "; a 401 or 403 means the tokens are not signed with the servers' AUTH_SECRET (--auth-secret, --token-file)"
+          : '';
+      return `every request of ${s.scenario} against ${s.topology} failed (${failureCounts(s).slice(0, 3).join(', ')})${hint}`;
+    });
+}
+
+/**
  * Renders a comparison as GitHub-flavoured markdown (terminal, job summary, PR comment): a client
  * side table per scenario, a server side table, and ratios against the monolith.
  * @example writeFileSync('summary.md', renderSummary(comparison))

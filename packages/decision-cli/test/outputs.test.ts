@@ -295,8 +295,10 @@ describe('unknown answers end to end', () => {
     const file = readdirSync(join(tmp.dir, 'docs/decisions')).find((f) => /^0001-.*\.md$/.test(f))!;
     const adr = readFileSync(join(tmp.dir, 'docs/decisions', file), 'utf8');
     expect(adr).toMatch(/Assumptions: .*`team\.onCall`.*`load\.expectedRps`.*are unknown/);
-    expect(adr).toContain('The expected rate is unknown: the latency criteria are recorded at');
-    expect(adr).toContain('The p95 budget is unknown: only the measured p95 (plus tolerance) is recorded.');
+    expect(adr).toContain(
+      "The expected rate (`load.expectedRps`) is unknown, so latency was scored from the model's prior: no latency or error-rate criteria are recorded.",
+    );
+    expect(adr).not.toMatch(/metric: (p95Ms|errorRate)/);
     const v = await runCli(['verify', '1', '--comparison', 'v2.json'], tmp.dir);
     expect(v.code).toBe(0);
   });

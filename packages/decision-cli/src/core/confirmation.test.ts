@@ -5,8 +5,10 @@ import { comparisonFixture, comparisonV2Fixture, type FixtureOptions } from '../
 import { MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
 import { withAnswer } from './answers';
 import { buildConfirmation, checkConfirmation, extractConfirmation, renderConfirmationBlock } from './confirmation';
+import { readFileSync } from 'node:fs';
+import { parseComparison } from '@archbench/contracts/comparison';
 import { evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
-import { MODEL_V1, MODEL_V2 } from './model';
+import { CURRENT_MODEL, MODEL_V1, MODEL_V2 } from './model';
 import { score } from './scoring';
 
 const ev = (o: FixtureOptions = {}) => evidenceFromComparison(comparisonFixture(o), 'c.json');
@@ -282,5 +284,34 @@ describe('confirmation (model v2): latency over the budget only at saturation', 
     expect(md).not.toContain('closedModelSaturation');
     const p95 = checkConfirmation(extractConfirmation(md, 'x.md'), measured())[0]!;
     expect(p95).toMatchObject({ passed: false, detail: '73.7 ms in checkout at 387.8 rps (max 50)' });
+  });
+});
+
+describe('confirmation: the expected rate unknown', () => {
+  // The measured comparison of 5 December: the monolith's checkout is a closed-model run at 4,160 rps.
+  const measured = JSON.parse(readFileSync(new URL('../../test/fixtures/measured-comparison.json', import.meta.url), 'utf8'));
+  const evidence = evidenceFromComparison(parseComparison(measured), 'measured.json');
+  const answers = withAnswer(SMALL_TEAM_MVP, 'load.expectedRps', 'unknown');
+
+  it('records no latency or error-rate criteria: latency was scored from the prior, there is no rate to hold them at', () => {
+    const result = score(answers, evidence, { model: CURRENT_MODEL });
+    expect(result.recommendation).toBe('modular-monolith');
+    expect(result.criteria.find((c) => c.id === 'latency-budget')!.fits['modular-monolith']).toMatchObject({
+      source: 'prior',
+      because: 'monolith: the request rate is unknown, so the measured latency cannot be judged',
+    });
+    const { confirmation, notes } = buildConfirmation(answers, result, evidence, CURRENT_MODEL);
+    // Before: p95, measured-p95 and error criteria at >= 3327 rps (80% of checkout's saturated rate).
+    expect(confirmation.criteria.filter((c) => c.metric === 'p95Ms' || c.metric === 'errorRate')).toEqual([]);
+    expect(confirmation.criteria.map((c) => c.id)).toContain('monolith-cpu');
+    expect(notes).toContain(
+      "The expected rate (`load.expectedRps`) is unknown, so latency was scored from the model's prior: no latency or error-rate criteria are recorded. Answer it and decide again to record them at that rate.",
+    );
+    expect(notes.join('\n')).not.toMatch(/80% of the highest measured rate|does not meet this criterion/);
+    // The same comparison with checkout at 3,000 rps: nothing the decision rests on moved.
+    const slowerCheckout = structuredClone(measured);
+    for (const x of slowerCheckout.scenarios) if (x.topology === 'monolith' && x.scenario === 'checkout') x.throughputRps = 3000;
+    const checks = checkConfirmation(confirmation, evidenceFromComparison(parseComparison(slowerCheckout), 'later.json'));
+    expect(checks.filter((c) => !c.passed)).toEqual([]);
   });
 });

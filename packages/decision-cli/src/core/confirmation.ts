@@ -110,7 +110,6 @@ export function buildConfirmation(
   const rated = countedLatencyScenarios(t.scenarios, model, scenarios);
   // Every latency figure came from a local emulator, which this model does not count (v3).
   const emulatorOnly = rated.length === 0 && latencyScenarios(t.scenarios, scenarios).length > 0;
-  const maxMeasured = rated.length ? Math.max(...rated.map((s) => s.throughputRps)) : null;
   const latency = assessLatency(t, budget ?? Number.MAX_VALUE, expected ?? 0, model, scenarios);
   // Closed-model runs far above the rate measured latency at saturation: the scoring leaves them
   // out of the verdict (v2), so every latency criterion leaves out the same runs, and verify
@@ -118,10 +117,15 @@ export function buildConfirmation(
   // one on noise).
   const saturation = model.evidence.closedModelSaturation;
   const onlySaturated = expected !== null && latency.status === 'not-demonstrated' && latency.notDemonstratedBecause === 'saturation';
+  // The rate unknown: latency was scored from the prior (no rate to judge it at), so there is no
+  // rate to record criteria at either; 80% of the highest rate measured would be a closed-model
+  // run's saturated rate, which says nothing of the system's load.
+  const rateUnknown = expected === null && !emulatorOnly;
   let rate = expected ?? 0;
-  if (expected === null && maxMeasured !== null && Number.isFinite(maxMeasured)) {
-    rate = Math.max(1, Math.floor(maxMeasured * 0.8));
-    notes.push(`The expected rate is unknown: the latency criteria are recorded at ${rate} rps (80% of the highest measured rate).`);
+  if (rateUnknown) {
+    notes.push(
+      `The expected rate (\`load.expectedRps\`) is unknown, so latency was scored from the model's prior: no latency or error-rate criteria are recorded. Answer it and decide again to record them at that rate.`,
+    );
   } else if (latency.status === 'not-demonstrated' && latency.notDemonstratedBecause === 'below-rate' && latency.maxMeasuredRps !== null) {
     // 80% of the highest measured rate leaves room for run-to-run noise in closed-model scenarios.
     rate = Math.max(1, Math.floor(latency.maxMeasuredRps * 0.8));
@@ -129,7 +133,7 @@ export function buildConfirmation(
       `The evidence reaches only ${latency.maxMeasuredRps.toFixed(1)} rps, below the expected ${expected} rps: the latency criteria are recorded at ${rate} rps (80% of the highest measured rate). Re-run the comparison at the expected rate to confirm them there.`,
     );
   }
-  if (latency.status === 'fails')
+  if (latency.status === 'fails' && !rateUnknown)
     notes.push(`${topology} does not meet this criterion on the current evidence (${latency.reason}); verify will fail until it does.`);
   const add = (c: ConfirmationCriterion) => confirmation.criteria.push(c);
   const counted = rated.filter((s) => s.throughputRps >= rate * model.evidence.rateTolerance && !atSaturation(s, rate, saturation));
@@ -137,7 +141,7 @@ export function buildConfirmation(
   const saturatedList = saturatedRuns.map((s) => `${s.scenario}: p95 ${fmt(s.p95Ms)} ms at ${fmt(s.throughputRps)} rps`).join('; ');
   const leavingOut = saturation === undefined ? '' : `, leaving out closed-model runs above ${fmt(rate * saturation)} rps (latency at saturation),`;
   const withSaturation = saturation === undefined ? {} : { closedModelSaturation: saturation };
-  if (saturatedRuns.length && !onlySaturated && !emulatorOnly)
+  if (saturatedRuns.length && !onlySaturated && !emulatorOnly && !rateUnknown)
     notes.push(
       `${topology}'s closed-model ${saturatedRuns.length === 1 ? 'run' : 'runs'} far above the expected ${rate} rps (${saturatedList}) measured latency at saturation, which proves nothing either way at the expected rate: the scoring left ${saturatedRuns.length === 1 ? 'it' : 'them'} out, and so do the latency and error-rate criteria (closed-model runs above ${fmt(rate * saturation!)} rps, ${saturation}× the rate).`,
     );
@@ -145,6 +149,8 @@ export function buildConfirmation(
     notes.push(
       `${topology}'s latency was measured only on a local emulator, which model v${model.version} does not count: no latency or error-rate criteria are recorded. Measure a deployment (\`pnpm compare --target ${topology}=URL\`) and decide again to record them. The criteria recorded here (CPU, memory, processes, consistency) are the local run's: verify them against a later local comparison (a deployment measured with \`--target\` has CPU and memory only with \`--metrics-url\`).`,
     );
+  } else if (rateUnknown) {
+    // Noted above.
   } else if (onlySaturated) {
     notes.push(
       `Only closed-model runs at saturation reached the expected ${rate} rps (${saturatedList}), so no budget, measured-p95 or error-rate criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record them.`,

@@ -1,12 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseComparison } from '@archbench/contracts/comparison';
 import { comparisonFixture, comparisonV2Fixture } from '../../test/fixtures/comparison';
 import { IDLE_BURSTY_EVENTS, MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
+import { WEBHOOK_BURSTS } from '../../test/fixtures/profiles';
 import { decisionInput } from '../../test/fixtures/decision';
 import { addMoreInformation, MADR_HEADINGS, parseAdr, renderDecisionAdr, renderIndex, renderTemplateAdr, setAdrStatus, slugify } from './adr';
 import { extractConfirmation } from './confirmation';
-import { withAnswer } from './answers';
+import { withAnswer, type Answers } from './answers';
 import { evidenceFromComparison, NO_EVIDENCE } from './evidence';
-import { MODEL_V2 } from './model';
+import { CURRENT_MODEL, MODEL_V2 } from './model';
 
 const evidence = evidenceFromComparison(comparisonFixture(), 'results/comparison.json');
 
@@ -147,5 +150,48 @@ describe('the verify command an ADR prints', () => {
     expect(at('docs/decisions/0001-x.md')).toContain('`archbench verify docs/decisions/0001-x.md --comparison <comparison.json>`');
     expect(at('my decisions/0001-x.md')).toContain("`archbench verify 'my decisions/0001-x.md' --comparison <comparison.json>`");
     expect(at("it's/0001-x.md")).toContain(`\`archbench verify 'it'\\''s/0001-x.md' --comparison <comparison.json>\``);
+  });
+});
+
+describe('the decision ADR reads as written (QA)', () => {
+  const measuredJson = JSON.parse(readFileSync(new URL('../../test/fixtures/measured-comparison.json', import.meta.url), 'utf8'));
+  const measured = evidenceFromComparison(parseComparison(measuredJson), 'measured-comparison.json');
+  const render = (answers: Answers, e = measured) => renderDecisionAdr(decisionInput(answers, e, {}, CURRENT_MODEL));
+  const section = (text: string, heading: string) =>
+    text.slice(text.indexOf(`${heading}\n`), text.indexOf('\n#', text.indexOf(`${heading}\n`) + heading.length));
+
+  it('Confirmation notes are paragraphs after the criteria list, which CommonMark cannot merge into it', () => {
+    const text = render(WEBHOOK_BURSTS);
+    const confirmation = section(text, '### Confirmation');
+    const lines = confirmation.slice(0, confirmation.indexOf('```yaml')).trimEnd().split('\n');
+    const firstNote = lines.findIndex((l) => l.startsWith('Note: '));
+    expect(firstNote).toBeGreaterThan(0);
+    // Before: "* note" one blank line after "* criterion": one loose list.
+    expect(lines[firstNote - 1]).toBe('');
+    expect(lines[firstNote - 2]).toMatch(/^\* /);
+    const after = lines.slice(firstNote);
+    expect(after.filter((l) => /^\s*[*+-] |^\s{2,}\S/.test(l))).toEqual([]);
+    // Each note is its own paragraph.
+    expect(after.filter((l) => l !== '').every((l) => l.startsWith('Note: '))).toBe(true);
+  });
+
+  it('latency verdicts in the tables are words, not status names', () => {
+    const unknownRate = render(withAnswer(WEBHOOK_BURSTS, 'load.expectedRps', 'unknown'));
+    expect(unknownRate).toMatch(/\| `monolith` \| not judged \(answer unknown\) \| /);
+    const tooFast = render(withAnswer(withAnswer(WEBHOOK_BURSTS, 'load.expectedRps', 100_000), 'load.peakRps', 200_000));
+    expect(tooFast).toMatch(/\| `monolith` \| not demonstrated \| not demonstrated \| /);
+    for (const text of [unknownRate, tooFast]) expect(text).not.toMatch(/unknown-answer|not-demonstrated/);
+  });
+
+  it('says "Too close to call" once, as the heading of its reasons', () => {
+    const text = render(WEBHOOK_BURSTS);
+    const outcome = section(text, '## Decision Outcome');
+    expect(outcome).toMatch(/^\*\*Too close to call:\*\* \d+ one-step changes of a single answer flip it/m);
+    expect(outcome.match(/too close to call/gi)).toHaveLength(1);
+  });
+
+  it('states the memory of the machine in GiB, as measured (23.5, not "24 GB")', () => {
+    expect(render(WEBHOOK_BURSTS)).toContain('2 cores, 23.5 GiB memory, Node v24.22.3 on linux/x64');
+    expect(render(SMALL_TEAM_MVP, evidence)).toContain('2 cores, 8 GiB memory');
   });
 });

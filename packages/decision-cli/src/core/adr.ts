@@ -404,6 +404,8 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
   const confidence = input.confidence;
   const tooClose = confidence?.level === 'too-close';
   const confidenceText = confidence ? describeConfidence(confidence) : '';
+  // Under its own bold heading: the reasons only, not "Too close to call:" a second time.
+  const tooCloseText = confidence ? describeConfidence(confidence, { withLevel: false }) : '';
   const assumptions = result.unknowns.length
     ? `\n\nAssumptions: ${result.unknowns.map((p) => `\`${p}\``).join(', ')} ${result.unknowns.length === 1 ? 'is' : 'are'} unknown (answered \`unknown\` or not given) and scored from the model's prior (each option's mean fit over the possible answers). Confirm ${result.unknowns.length === 1 ? 'it' : 'them'} before accepting this decision.`
     : '';
@@ -432,7 +434,7 @@ ${result.ranking.map((o) => `* ${title(o.option)}`).join('\n')}
 
 ## Decision Outcome
 
-${tooClose ? `**Too close to call.** ${confidenceText} The record stays proposed until the deciding answers are settled.\n\n` : ''}Chosen option: "${title(chosen)}", because it scores ${pts(chosenScore.score)}/100 against ${pts(runner.score)} for ${title(runner.option)} (margin ${pts(result.margin)} points) under archbench decision model v${model.version}${strongest.length ? `; it is ahead most on ${strongest.join(', ')}` : ''}.
+${tooClose ? `**Too close to call:** ${tooCloseText} The record stays proposed until the deciding answers are settled.\n\n` : ''}Chosen option: "${title(chosen)}", because it scores ${pts(chosenScore.score)}/100 against ${pts(runner.score)} for ${title(runner.option)} (margin ${pts(result.margin)} points) under archbench decision model v${model.version}${strongest.length ? `; it is ahead most on ${strongest.join(', ')}` : ''}.
 
 ${sensitivityText}${confidence && !tooClose ? `\n\nConfidence: ${confidenceText}` : ''}${assumptions}
 
@@ -443,7 +445,7 @@ ${[...chosenArgs.good.map((a) => `* Good, because ${a}`), ...chosenArgs.bad.map(
 ### Confirmation
 
 ${input.confirmation.criteria.length ? `The decision holds while these measured thresholds hold. \`${verifyCmd}\` re-checks them against a newer \`pnpm compare\` result and exits 1, listing each failed criterion, when one no longer holds.\n\n${input.confirmation.criteria.map((c) => `* ${c.description}`).join('\n')}` : 'There is nothing machine-checkable yet (see below); `archbench verify` reports this block as empty.'}
-${input.confirmationNotes.length ? `\n${input.confirmationNotes.map((n) => `* ${n}`).join('\n')}\n` : ''}
+${input.confirmationNotes.length ? `\n${input.confirmationNotes.map((n) => `Note: ${n}`).join('\n\n')}\n` : ''}
 ${renderConfirmationBlock(input.confirmation)}
 
 ## Pros and Cons of the Options

@@ -277,7 +277,7 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
       {
         kind: 'comparison',
         path,
-        description: `profile ${comparison.profile}, ${comparison.engine} engine, started ${comparison.startedAt}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(0)} GB memory, Node ${machine.node} on ${machine.platform}/${machine.arch}`,
+        description: `profile ${comparison.profile}, ${comparison.engine} engine, started ${comparison.startedAt}, ${machine.cores} cores, ${Number((machine.memoryBytes / 2 ** 30).toFixed(1))} GiB memory, Node ${machine.node} on ${machine.platform}/${machine.arch}`,
         profile: comparison.profile,
         machine: { ...machine },
         deploymentsOnly: comparison.topologies.length > 0 && comparison.topologies.every((t) => t.source === 'target'),
@@ -568,13 +568,22 @@ export function latencyScenarios<S extends { scenario: string }>(scenarios: read
   return scenarios.filter((s) => (filter?.length ? filter.includes(s.scenario) : s.scenario !== READS_AT_CAPACITY_SCENARIO));
 }
 
+/** The latency statuses in words, for people (the status names stay in `score --json`). */
+const LATENCY_VERDICTS: Record<LatencyStatus, string> = {
+  meets: 'meets',
+  fails: 'fails',
+  'not-demonstrated': 'not demonstrated',
+  'unknown-answer': 'not judged (answer unknown)',
+  unmeasured: 'not measured',
+};
+
 /**
- * The latency verdict in a word or two, for tables: the status, or `not counted` when every
- * scenario ran on a local emulator the model does not count (v3).
- * @example latencyVerdict(assessment.latency) // 'meets'
+ * The latency verdict in a few words, for tables and the terminal: the status in words, or `not
+ * counted` when every scenario ran on a local emulator the model does not count (v3).
+ * @example latencyVerdict(assessment.latency) // 'not demonstrated'
  */
 export function latencyVerdict(l: LatencyAssessment): string {
-  return l.emulatorOnly ? 'not counted' : l.status;
+  return l.emulatorOnly ? 'not counted' : LATENCY_VERDICTS[l.status];
 }
 
 /** Why a topology's latency figures do not count (model v3), for the breakdown and the notes. */

@@ -277,11 +277,11 @@ export function assessConfidence(result: ScoreResult, sensitivity: Sensitivity, 
 }
 
 /** One line for terminal and reports, e.g. `Too close to call: ... Deciding answers: ...`. */
-export function describeConfidence(c: Confidence): string {
+export function describeConfidence(c: Confidence, { withLevel = true }: { withLevel?: boolean } = {}): string {
   const drivers = c.drivers.length
     ? ` Ahead mostly on ${c.drivers.map((d) => `${d.criterion.toLowerCase()}${d.answerPath ? ` (${d.answerPath}: ${show(d.answer)})` : ''} +${d.points.toFixed(1)}`).join(', ')}.`
     : '';
   if (c.level === 'clear')
     return `Clear: ahead by ${c.margin.toFixed(1)} points (threshold ${c.threshold})${c.deciding.length ? `; the nearest flips need a bigger change: ${c.deciding.slice(0, 2).join(', ')}` : ''}.${drivers}`;
-  return `Too close to call: ${c.reasons.join('; ')}.${c.deciding.length ? ` Deciding answers: ${c.deciding.join(', ')}.` : ''}${drivers}`;
+  return `${withLevel ? 'Too close to call: ' : ''}${c.reasons.join('; ')}.${c.deciding.length ? ` Deciding answers: ${c.deciding.join(', ')}.` : ''}${drivers}`;
 }

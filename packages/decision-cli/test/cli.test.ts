@@ -148,6 +148,23 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
     { name: 'a decisions --dir that is a file', args: [...decide, '--dir', 'answers.yaml'], message: /--dir answers\.yaml: is a file, not a folder/ },
     { name: 'an unknown command', args: ['decidee'], message: /unknown command "decidee"/ },
     { name: 'score without answers', args: ['score'], message: /score needs --answers FILE/ },
+    {
+      // Before: accepted, and the answers were saved to a.yaml.
+      name: '--save-answers with --no-save-answers',
+      args: [...decide, '--save-answers', 'a.yaml', '--no-save-answers'],
+      message: /^archbench: --save-answers and --no-save-answers contradict each other: give one of them\n/,
+    },
+    {
+      // Before: accepted silently; "ghost" was shown as evidence and never scored.
+      name: 'a comparison whose scenario names a topology it does not list',
+      setup: () => {
+        const c = comparisonFixture();
+        tmp.write('comparison.json', JSON.stringify({ ...c, scenarios: [...c.scenarios, { ...c.scenarios[0]!, topology: 'ghost' }] }));
+      },
+      args: decide,
+      message:
+        /^archbench: comparison\.json: scenario browse names a topology \(ghost\) not in its topologies \(monolith, microservices-http\); the file is inconsistent: write it again with `pnpm compare`\n$/,
+    },
   ];
   it.each(cases)('$name', async ({ setup, args, message }) => {
     setup?.();
@@ -157,6 +174,29 @@ describe('bad input: a clear message, exit code 2, nothing written', () => {
     expect(r.stderr).toMatch(/^archbench: /);
     expect(r.code).toBe(2);
     expect(files()).toEqual(before);
+  });
+
+  it('--scenario: the README and --help give the same default (all but reads, the read-only run at capacity)', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const help = (await runCli(['score', '--help'], tmp.dir)).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('--scenario NAME only these scenarios count as latency evidence (repeatable; default all but reads, the read-only run at capacity)');
+    // Before: "(default: all)".
+    expect(readme).toContain(
+      '`--scenario NAME` — only these scenarios count as latency evidence (repeatable; default: all but `reads`, the read-only run at capacity',
+    );
+    // And every answer the README's table lists under Load is a load.* field, under Operations an operations.* one.
+    const rows = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => /^\| .*\| `[a-zA-Z.]+`/.test(l));
+    let group = '';
+    const misplaced: string[] = [];
+    for (const row of rows) {
+      const [, g, field] = /^\| ([^|]*?)\s*\| `([a-zA-Z.]+)`/.exec(row)!;
+      if (g) group = g;
+      const prefix = { Load: 'load.', Operations: 'operations.' }[group];
+      if (prefix && !field!.startsWith(prefix)) misplaced.push(`${field} under ${group}`);
+    }
+    expect(misplaced).toEqual([]);
   });
 
   it('answers-template --out refuses to overwrite', async () => {

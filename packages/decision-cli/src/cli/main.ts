@@ -292,6 +292,9 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
   if (!(ADR_STATUSES as readonly string[]).includes(requestedStatus))
     throw new UsageError(`--status must be one of ${ADR_STATUSES.join(', ')} (got ${JSON.stringify(requestedStatus)})`);
   const date = isoDate(values.date, io);
+  // One says where to save the answers, the other not to save them: neither can win silently.
+  if (typeof values['save-answers'] === 'string' && values['no-save-answers'])
+    throw new UsageError('--save-answers and --no-save-answers contradict each other: give one of them', 'decide');
   const dryRun = Boolean(values['dry-run']);
   // Validate every input and every output path before asking questions, scoring or writing.
   const inputs = evidenceInputs(values, io);

@@ -63,7 +63,7 @@ export interface ScoreResult {
 export interface ScoreOptions {
   model: Model;
   prices?: Prices;
-  /** Only these scenarios count as latency evidence (default: all). */
+  /** Only these scenarios count as latency evidence (default: all but the reads at capacity, see latencyScenarios). */
   scenarios?: readonly string[];
 }
 

@@ -56,7 +56,20 @@ function readComparisonFile(path: string): Evidence {
     throw new InputError(`${path}: not valid JSON (${(error as Error).message}); is the file truncated?`);
   }
   try {
-    return evidenceFromComparison(parseComparison(data), path);
+    const comparison = parseComparison(data);
+    // compare writes a topology entry for every topology it ran: a scenario or fault of another
+    // would be shown and never scored (no option is measured as it), so the file is inconsistent.
+    const names = new Set(comparison.topologies.map((t) => t.name));
+    const stray = [
+      ...comparison.scenarios.filter((s) => !names.has(s.topology)).map((s) => `scenario ${s.scenario}`),
+      ...(comparison.faults ?? []).filter((f) => !names.has(f.topology)).map((f) => `fault ${f.fault}`),
+    ];
+    const strayTopologies = [...new Set([...comparison.scenarios, ...(comparison.faults ?? [])].map((x) => x.topology).filter((name) => !names.has(name)))];
+    if (stray.length)
+      throw new InputError(
+        `${path}: ${stray.join(', ')} ${stray.length === 1 ? 'names a topology' : 'name topologies'} (${strayTopologies.join(', ')}) not in its topologies (${[...names].join(', ') || 'none'}); the file is inconsistent: write it again with \`pnpm compare\``,
+      );
+    return evidenceFromComparison(comparison, path);
   } catch (error) {
     if (error instanceof ComparisonFormatError) {
       // k6's --summary-export / handleSummary JSON has `metrics` (and `root_group`), a comparison `schemaVersion`.

@@ -59,6 +59,9 @@ describe('several comparison files: one rule, whatever their order', () => {
     const twin = run('c-may-2.json', '2025-05-02T10:00:00.000Z', { topologies: ['monolith'] });
     expect(combineEvidence([twin, MAY_2]).evidence.topologies[0]!.processCount).toBe(3);
     expect(combineEvidence([MAY_2, twin]).evidence.topologies[0]!.processCount).toBe(3);
+    expect(combineEvidence([twin, MAY_2]).warnings).toEqual([
+      'monolith is a local run in 2 comparison files: using b-may-2.json (runs started at the same time: the first by path, started 2025-05-02T10:00:00.000Z); left out: c-may-2.json',
+    ]);
   });
 
   it('refuses runs from different machines or profiles (exit 2), naming both files and the difference', () => {

@@ -394,7 +394,7 @@ export function combineEvidence(files: readonly Evidence[]): { evidence: Evidenc
       const sorted = [...kind].sort(latestFirst);
       if (sorted.length > 1)
         warnings.push(
-          `${name} is ${what} in ${sorted.length} comparison files: using ${sorted[0]!.run?.path ?? 'the first'} (the latest run${sorted[0]!.run ? `, started ${sorted[0]!.run.startedAt}` : ''}); left out: ${sorted
+          `${name} is ${what} in ${sorted.length} comparison files: using ${sorted[0]!.run?.path ?? 'the first'} (${sorted[0]!.run?.startedAt === sorted[1]!.run?.startedAt ? 'runs started at the same time: the first by path' : 'the latest run'}${sorted[0]!.run ? `, started ${sorted[0]!.run.startedAt}` : ''}); left out: ${sorted
             .slice(1)
             .map((t) => t.run?.path ?? '?')
             .join(', ')}`,

@@ -139,7 +139,11 @@ export const REFERENCE_ORDER_SHARE = 0.2;
  * hold the figures over all runs but the reads run, as they came.
  */
 export const PerRequestFigures = z.object({
-  /** Server CPU per public request, ms, summed over processes, at REFERENCE_ORDER_SHARE. */
+  /**
+   * Server CPU per public request, ms, summed over processes, at REFERENCE_ORDER_SHARE. 0 where
+   * the topology's `serverSide` is `not-measured` (a target without metrics): readers take it as
+   * unknown there, not as free.
+   */
   cpuMs: z.number().nonnegative(),
   /**
    * Server CPU per catalog read, ms: from the reads run at capacity (closed model), the regime a

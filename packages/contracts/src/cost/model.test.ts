@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCost, type CostInputs } from './model';
+import type { TopologyResult } from '../comparison';
+import { costInputsOf, estimateCost, type CostInputs } from './model';
 import { DEFAULT_LOAD_PROFILES, DEFAULT_PRICES, withOverrides } from './prices';
 
 const bursts = DEFAULT_LOAD_PROFILES.find((p) => p.name === 'idle-bursts-2000')!;
@@ -38,5 +39,31 @@ describe('D1 rows per order', () => {
     const unmeasured = estimateCost(serverless(null), bursts, { prices });
     expect(rowsMillions(unmeasured)).toBe(rowsMillions(set));
     expect(unmeasured.notes).toContain('D1 rows per order: 1, set by --price d1-rows-written-per-order=1 (not measured)');
+  });
+});
+
+describe('a target measured without server-side metrics', () => {
+  // As load writes it: serverSide not-measured, and perRequest.cpuMs 0 because the schema keeps it a number.
+  const target: TopologyResult = {
+    name: 'monolith',
+    source: 'target',
+    serverSide: 'not-measured',
+    processCount: null,
+    cpuSecondsPer1kOrders: null,
+    cpuSeconds: null,
+    ordersPlaced: 120,
+    peakRssBytes: null,
+    idleRssBytes: null,
+    hopsPerRequest: null,
+    perRequest: { cpuMs: 0, cpuMsPerRead: null, cpuMsPerOrder: null, wallMs: 3, requestsPerOrder: 2, queueMessagesPerOrder: 0, rssBytesPerProcess: null },
+  };
+
+  it('has no CPU figure, so it is not priced as free compute', () => {
+    const inputs = costInputsOf(target, 'per-request');
+    expect(inputs).toMatchObject({ cpuMsPerRead: null, cpuMsPerOrder: null });
+    const estimate = estimateCost(inputs, bursts);
+    expect(estimate.monthlyUsd).toBeNull();
+    // The same file with the CPU measured prices it.
+    expect(costInputsOf({ ...target, serverSide: 'metrics-url', perRequest: { ...target.perRequest!, cpuMs: 0.4 } }, 'per-request').cpuMsPerRead).toBe(0.4);
   });
 });

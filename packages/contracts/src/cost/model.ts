@@ -55,12 +55,15 @@ export function monthlyRequests(profile: LoadProfile): number {
 /** The inputs of one measured topology, from a comparison's topology result. */
 export function costInputsOf(t: TopologyResult, billing: BillingModel): CostInputs {
   const pr = t.perRequest ?? null;
+  // A target measured without --metrics-url has no server CPU: its perRequest.cpuMs reads 0 (the
+  // schema keeps it a number), which would price its compute at nothing.
+  const cpuMeasured = t.serverSide !== 'not-measured';
   return {
     topology: t.name,
     billing,
     processCount: t.processCount,
-    cpuMsPerRead: pr?.cpuMsPerRead ?? pr?.cpuMs ?? null,
-    cpuMsPerOrder: pr?.cpuMsPerOrder ?? (t.cpuSecondsPer1kOrders === null ? null : t.cpuSecondsPer1kOrders),
+    cpuMsPerRead: cpuMeasured ? (pr?.cpuMsPerRead ?? pr?.cpuMs ?? null) : null,
+    cpuMsPerOrder: cpuMeasured ? (pr?.cpuMsPerOrder ?? (t.cpuSecondsPer1kOrders === null ? null : t.cpuSecondsPer1kOrders)) : null,
     wallMs: pr?.wallMs ?? null,
     wallMsPerRead: pr?.wallMsPerRead ?? null,
     wallMsPerOrder: pr?.wallMsPerOrder ?? null,

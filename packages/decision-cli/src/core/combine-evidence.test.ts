@@ -101,4 +101,25 @@ describe('several comparison files: one rule, whatever their order', () => {
     expect(scores(a.evidence).assessments.find((x) => x.topology === 'serverless')!.latency.p95Ms).toBe(120);
     expect(score(WEBHOOK_BURSTS, a.evidence, { model: CURRENT_MODEL }).ranking).toEqual(score(WEBHOOK_BURSTS, b.evidence, { model: CURRENT_MODEL }).ranking);
   });
+
+  it('a deployment measured without --metrics-url has no CPU figure: the figure of the local run is used, not a free 0', () => {
+    const local = run('local.json', '2025-05-01T10:00:00.000Z', {}, withProcesses('monolith', 1, 0.5));
+    // As load writes a target without metrics: serverSide not-measured, perRequest.cpuMs 0 (the schema keeps it a number).
+    const unmeasured: Change = (c) => ({
+      ...c,
+      topologies: c.topologies.map((t) => ({ ...t, serverSide: 'not-measured' as const, processCount: null, cpuSecondsPer1kOrders: null, cpuSeconds: null })),
+    });
+    const deployed = run('deployed.json', '2025-06-01T10:00:00.000Z', { topologies: ['monolith'] }, (c) =>
+      unmeasured(withProcesses('monolith', 1, 0)(deployment(c))),
+    );
+    const alone = evidenceFromComparison(unmeasured(withProcesses('monolith', 1, 0)(deployment(comparisonV2Fixture({ topologies: ['monolith'] })))), 'd.json');
+    expect(alone.topologies[0]).toMatchObject({ cpuMsPerRequest: null, costFigures: expect.objectContaining({ cpuMsPerRead: null, cpuMsPerOrder: null }) });
+    for (const files of [
+      [local, deployed],
+      [deployed, local],
+    ]) {
+      const monolith = combineEvidence(files).evidence.topologies.find((t) => t.topology === 'monolith')!;
+      expect(monolith.cpuMsPerRequest).toBe(0.5);
+    }
+  });
 });

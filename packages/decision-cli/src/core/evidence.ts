@@ -131,6 +131,8 @@ export interface ComparisonInput {
     name: string;
     /** `started`: run by compare on its own machine; `target`: a deployment measured where it runs. */
     source?: 'started' | 'target' | undefined;
+    /** Where the server-side figures come from; `not-measured`: a target without metrics (its CPU figures read 0). */
+    serverSide?: 'proc' | 'metrics-url' | 'not-measured' | undefined;
     processCount: number | null;
     cpuSecondsPer1kOrders: number | null;
     cpuSeconds?: number | null | undefined;
@@ -218,55 +220,59 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
         ...(emulated(topology) ? { emulated: true } : {}),
       }));
   const run = { path, startedAt: comparison.startedAt };
-  const topologies = comparison.topologies.map<TopologyEvidence>((t) => ({
-    topology: t.name,
-    scenarios: scenariosOf(t.name),
-    emulated: emulated(t.name),
-    target: t.source === 'target',
-    run,
-    processCount: t.processCount,
-    cpuSecondsPer1kOrders: t.cpuSecondsPer1kOrders,
-    peakRssBytes: t.peakRssBytes,
-    ordersPlaced: t.ordersPlaced,
-    hopsPerRequest: t.hopsPerRequest,
-    consistency: t.consistency ?? null,
-    cpuSeconds: t.cpuSeconds ?? null,
-    idleRssBytes: t.idle?.rssBytes ?? t.idleRssBytes ?? null,
-    idleCpuCores: t.idle?.cpuCores ?? null,
-    billedAtRest: t.idle ? t.idle.billedAtRest : null,
-    cpuMsPerRequest: t.perRequest?.cpuMs ?? null,
-    rssBytesPerProcess: t.perRequest?.rssBytesPerProcess ?? null,
-    costFigures: t.perRequest
-      ? {
-          cpuMsPerRead: t.perRequest.cpuMsPerRead ?? t.perRequest.cpuMs,
-          cpuMsPerOrder: t.perRequest.cpuMsPerOrder ?? t.cpuSecondsPer1kOrders,
-          wallMs: t.perRequest.wallMs ?? null,
-          wallMsPerRead: t.perRequest.wallMsPerRead ?? null,
-          wallMsPerOrder: t.perRequest.wallMsPerOrder ?? null,
-          requestsPerOrder: t.perRequest.requestsPerOrder ?? null,
-          queueMessagesPerOrder: t.perRequest.queueMessagesPerOrder ?? null,
-          rowsWrittenPerOrder: t.perRequest.rowsWrittenPerOrder ?? null,
-        }
-      : null,
-    faults: (comparison.faults ?? [])
-      .filter((f) => f.topology === t.name)
-      .map((f) => ({
-        fault: f.fault,
-        browseAvailability: f.browseAvailability,
-        checkoutSuccess: f.checkoutSuccess,
-        ordersLost: f.ordersLost,
-        ordersStuck: f.ordersStuck,
-        duplicateCharges: f.duplicateCharges,
-        stockDrift: f.stockDrift,
-        recoverySeconds: f.recovered === false ? null : f.recoverySeconds,
-        recovered: f.recovered ?? true,
-        p95DuringFaultMs: f.p95DuringFaultMs,
-        ...(emulated(t.name) ? { emulated: true } : {}),
-      })),
-    reportedMonthly: (comparison.cost?.estimates ?? [])
-      .filter((e) => e.topology === t.name && e.monthlyUsd !== null)
-      .map((e) => ({ profile: e.profile, amount: e.monthlyUsd!, currency: comparison.cost?.currency ?? 'USD' })),
-  }));
+  const topologies = comparison.topologies.map<TopologyEvidence>((t) => {
+    const cpuMeasured = t.serverSide !== 'not-measured';
+    return {
+      topology: t.name,
+      scenarios: scenariosOf(t.name),
+      emulated: emulated(t.name),
+      target: t.source === 'target',
+      run,
+      processCount: t.processCount,
+      cpuSecondsPer1kOrders: t.cpuSecondsPer1kOrders,
+      peakRssBytes: t.peakRssBytes,
+      ordersPlaced: t.ordersPlaced,
+      hopsPerRequest: t.hopsPerRequest,
+      consistency: t.consistency ?? null,
+      cpuSeconds: t.cpuSeconds ?? null,
+      idleRssBytes: t.idle?.rssBytes ?? t.idleRssBytes ?? null,
+      idleCpuCores: t.idle?.cpuCores ?? null,
+      billedAtRest: t.idle ? t.idle.billedAtRest : null,
+      // Not measured (a --target without --metrics-url): perRequest.cpuMs reads 0, not a measured zero.
+      cpuMsPerRequest: cpuMeasured ? (t.perRequest?.cpuMs ?? null) : null,
+      rssBytesPerProcess: t.perRequest?.rssBytesPerProcess ?? null,
+      costFigures: t.perRequest
+        ? {
+            cpuMsPerRead: cpuMeasured ? (t.perRequest.cpuMsPerRead ?? t.perRequest.cpuMs) : null,
+            cpuMsPerOrder: cpuMeasured ? (t.perRequest.cpuMsPerOrder ?? t.cpuSecondsPer1kOrders) : null,
+            wallMs: t.perRequest.wallMs ?? null,
+            wallMsPerRead: t.perRequest.wallMsPerRead ?? null,
+            wallMsPerOrder: t.perRequest.wallMsPerOrder ?? null,
+            requestsPerOrder: t.perRequest.requestsPerOrder ?? null,
+            queueMessagesPerOrder: t.perRequest.queueMessagesPerOrder ?? null,
+            rowsWrittenPerOrder: t.perRequest.rowsWrittenPerOrder ?? null,
+          }
+        : null,
+      faults: (comparison.faults ?? [])
+        .filter((f) => f.topology === t.name)
+        .map((f) => ({
+          fault: f.fault,
+          browseAvailability: f.browseAvailability,
+          checkoutSuccess: f.checkoutSuccess,
+          ordersLost: f.ordersLost,
+          ordersStuck: f.ordersStuck,
+          duplicateCharges: f.duplicateCharges,
+          stockDrift: f.stockDrift,
+          recoverySeconds: f.recovered === false ? null : f.recoverySeconds,
+          recovered: f.recovered ?? true,
+          p95DuringFaultMs: f.p95DuringFaultMs,
+          ...(emulated(t.name) ? { emulated: true } : {}),
+        })),
+      reportedMonthly: (comparison.cost?.estimates ?? [])
+        .filter((e) => e.topology === t.name && e.monthlyUsd !== null)
+        .map((e) => ({ profile: e.profile, amount: e.monthlyUsd!, currency: comparison.cost?.currency ?? 'USD' })),
+    };
+  });
   // Scenarios of a topology without server-side figures still count as client-side evidence.
   for (const name of new Set(comparison.scenarios.map((s) => s.topology))) {
     if (!topologies.some((t) => t.topology === name)) topologies.push({ ...emptyTopology(name), scenarios: scenariosOf(name), run });

@@ -41,7 +41,10 @@ describe('planStack', () => {
     expect(() => planStack({ TOPOLOGIES: 'monolith,nope' })).toThrow(/unknown topologies: nope/);
     // A known variant that this environment does not pick is not "unknown": say how to choose it.
     expect(() => planStack({ TOPOLOGIES: 'microservices-amqp' })).toThrow(
-      /microservices-amqp, which pnpm start does not run with this environment \(it runs microservices as microservices-http; set AMQP_URL, or TRANSPORT/,
+      /microservices-amqp, which pnpm start does not run with this environment \(it runs microservices as microservices-http; set AMQP_URL to run microservices-amqp\)/,
+    );
+    expect(() => planStack({ TOPOLOGIES: 'microservices-http', AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672' })).toThrow(
+      /it runs microservices as microservices-amqp; set TRANSPORT=http to run microservices-http\)/,
     );
   });
 });
@@ -174,6 +177,23 @@ describe('pnpm start', () => {
       const started = startStack(planStack(env), { env, output: sink });
       await expect(started).rejects.toThrow(StackError);
       await expect(started).rejects.toThrow(new RegExp(`port ${port} \\(MONOLITH_PORT\\) is already in use`));
+    } finally {
+      squatter.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('names FRONTEND_PORT when another process holds it, before any topology starts', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'archbench-stack-'));
+    const squatter = createServer((_req, res) => res.end('someone else'));
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, TOPOLOGIES: 'monolith', DATA_DIR: dataDir, FRONTEND_PORT: String(port), LOG_LEVEL: 'warn' };
+    const events: string[] = [];
+    try {
+      const started = startStack(planStack(env), { env, output: sink, onEvent: (e) => events.push(e.type) });
+      await expect(started).rejects.toThrow(new RegExp(`port ${port} \\(FRONTEND_PORT\\) is already in use`));
+      expect(events).toEqual([]);
     } finally {
       squatter.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -8,6 +8,8 @@ import {
   displayName,
   runnableSideBySide,
   getTopology,
+  portInUse,
+  portsInUseMessage,
   startTopology,
   topologyNames,
   topologyUnavailable,
@@ -45,6 +47,19 @@ const portOf = (name: string, value: string | undefined, fallback: number): numb
   return port;
 };
 
+/**
+ * Why a registered variant is not the one its family runs here, and how to choose it:
+ * `microservices-amqp` without AMQP_URL, `microservices-http` with AMQP_URL set.
+ */
+function notChosen(variant: string, env: Readonly<NodeJS.ProcessEnv>): string {
+  const family = displayName(getTopology(variant));
+  const chosen = getTopology(family, env).name;
+  const transport = variant.startsWith(`${family}-`) ? variant.slice(family.length + 1) : undefined;
+  // AMQP_URL alone picks the amqp variant (unless TRANSPORT says otherwise).
+  const how = transport === undefined ? 'see pnpm start --help' : transport === 'amqp' && !env.AMQP_URL ? 'set AMQP_URL' : `set TRANSPORT=${transport}`;
+  return `${variant}, which pnpm start does not run with this environment (it runs ${family} as ${chosen}; ${how} to run ${variant})`;
+}
+
 /** `MICROSERVICES_PORT` for `microservices`, `HYBRID_PORT` for `hybrid` … */
 const portVariable = (id: string) => `${id.toUpperCase().replace(/-/g, '_')}_PORT`;
 
@@ -69,10 +84,7 @@ export function planStack(env: Readonly<NodeJS.ProcessEnv>): StackPlan {
     const missing = wanted.filter((w) => !all.some((d) => d.name === w || displayName(d) === w));
     // A variant of a family that runs another variant here (microservices-amqp without AMQP_URL) is known, just not chosen.
     const variants = missing.filter((w) => topologyNames().includes(w));
-    if (variants.length)
-      throw new StackError(
-        `TOPOLOGIES names ${variants.map((v) => `${v}, which pnpm start does not run with this environment (it runs ${displayName(getTopology(v))} as ${getTopology(displayName(getTopology(v)), env).name}; set AMQP_URL, or TRANSPORT, to choose the variant)`).join('; ')}`,
-      );
+    if (variants.length) throw new StackError(`TOPOLOGIES names ${variants.map((v) => notChosen(v, env)).join('; ')}`);
     if (missing.length) throw new StackError(`TOPOLOGIES names unknown topologies: ${missing.join(', ')} (known: ${all.map(displayName).join(', ')})`);
   }
   const topologies = all
@@ -127,6 +139,9 @@ export async function startStack(plan: StackPlan, options: StartStackOptions): P
   const stopAll = async () => {
     await Promise.all(topologies.map(({ topology }) => topology.stop()));
   };
+  // The console's port is checked before the topologies start: found busy after them, they would all be stopped again.
+  if (plan.frontendPort !== 0 && (await portInUse(plan.frontendPort, plan.host)))
+    throw new StackError(portsInUseMessage('frontend', [{ port: plan.frontendPort, what: 'FRONTEND_PORT' }]));
   for (const planned of plan.topologies) {
     if (planned.skip) {
       skipped.push({ id: planned.id, reason: planned.skip });

@@ -703,6 +703,31 @@ describe('keyboard focus', () => {
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Sign in' }));
   });
 
+  it('keeps focus on Cancel order while cancelling, then on the cancelled order; a second press sends nothing', async () => {
+    const cancelled = later();
+    const server = stubServer({
+      ...base,
+      'GET /api/monolith/orders': () => json({ items: [order('CONFIRMED')], nextCursor: null }),
+      'POST /api/monolith/orders/ord_1/cancel': cancelled.answer,
+    });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Cancel order ord_1' }));
+    // Not `disabled`: a disabled button loses focus (to <body> in browsers).
+    const button = screen.getByRole('button', { name: 'Cancel order ord_1' });
+    expect(button.textContent).toBe('Cancelling…');
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    expect(button).toHaveProperty('disabled', false);
+    expect(document.activeElement).toBe(button);
+    await user.keyboard('{Enter}');
+    expect(server.calls.filter((c) => c.url.endsWith('/cancel'))).toHaveLength(1);
+
+    cancelled.send(json(order('CANCELLED')));
+    await waitFor(() => expect(document.querySelector('li[data-order-id="ord_1"]')?.getAttribute('data-status')).toBe('CANCELLED'));
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('li[data-order-id="ord_1"]')));
+  });
+
   it('keeps focus on Load more products while the page loads; a second press sends nothing', async () => {
     const pageTwo = later();
     const server = stubServer({

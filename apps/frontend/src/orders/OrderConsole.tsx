@@ -362,10 +362,13 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   }
 
   async function cancel(id: string) {
+    if (cancelling.has(id)) return;
     setCancelling((s) => new Set(s).add(id));
     setOrdersProblem(null);
     try {
       const order = await api.cancelOrder(id);
+      // A cancelled order has no Cancel button any more: focus stays with the order.
+      setFocusRequest({ target: () => orderItem(id), from: () => orderItem(id) });
       upsert(api, order);
       setAnnouncement(announce(order));
     } catch (error) {

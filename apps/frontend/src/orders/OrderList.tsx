@@ -59,7 +59,13 @@ export function OrderList({ orders, cancelling, onCancel, onRefresh, hasOlder, l
                 {order.paymentStatus.toLowerCase()}
               </p>
               {order.status === 'CONFIRMED' && (
-                <button type="button" onClick={() => onCancel(order.id)} disabled={cancelling.has(order.id)} aria-label={`Cancel order ${order.id}`}>
+                // aria-disabled, not disabled, while cancelling: a disabled button would drop keyboard focus to <body>.
+                <button
+                  type="button"
+                  onClick={() => onCancel(order.id)}
+                  aria-disabled={cancelling.has(order.id) || undefined}
+                  aria-label={`Cancel order ${order.id}`}
+                >
                   {cancelling.has(order.id) ? 'Cancelling…' : 'Cancel order'}
                 </button>
               )}

@@ -7,7 +7,7 @@ import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
 import { createTestDatabase } from '@archbench/server-kit/testing';
 import type { TestDatabase } from '@archbench/server-kit/testing';
-import type { Command, Reply, VoidReply } from '../src/shared/messages';
+import type { ChargeOutcome, Command, Reply, VoidReply } from '../src/shared/messages';
 import type { Transport } from '../src/shared/transport';
 import { migrations } from '../src/orders/schema';
 import type { OrdersTables } from '../src/orders/schema';
@@ -19,9 +19,13 @@ export interface ScriptOptions {
   gated?: boolean;
   /** What a VoidPayment answers; default NOTHING_CAPTURED. */
   voidOutcome?: VoidReply['outcome'];
+  /** What a ChargePayment answers; default SUCCEEDED. */
+  chargeOutcome?: ChargeOutcome;
+  /** Runs before a ReleaseStock is answered (e.g. an event arriving while the saga releases). */
+  beforeRelease?: (command: Extract<Command, { type: 'ReleaseStock' }>) => Promise<void>;
 }
 
-/** A transport that answers every command as scripted (charges and refunds succeed) and counts what was sent. */
+/** A transport that answers every command as scripted (charges, unless told otherwise, and refunds succeed) and counts what was sent. */
 export function scriptedTransport(options: ScriptOptions = {}) {
   const sent: Partial<Record<Command['type'], number>> = {};
   let open!: () => void;
@@ -35,8 +39,9 @@ export function scriptedTransport(options: ScriptOptions = {}) {
           await gate;
           return (options.reserve?.(n, command) ?? { ok: true, items: command.items.map((item) => ({ ...item, unitPriceCents: 1000 })) }) as never;
         case 'ChargePayment':
-          return { ok: true, outcome: 'SUCCEEDED' } as never;
+          return { ok: true, outcome: options.chargeOutcome ?? 'SUCCEEDED' } as never;
         case 'ReleaseStock':
+          await options.beforeRelease?.(command);
           return { ok: true, released: 1 } as never;
         case 'VoidPayment':
           return { ok: true, outcome: options.voidOutcome ?? 'NOTHING_CAPTURED' } as never;

@@ -51,6 +51,24 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       .where('order_id', '=', $.order_id)
       .where('state', '=', $.from),
   );
+  // The moves that reject an order read back whether payments announced a late capture's refund
+  // (late_refund_at, set by `recordLateRefund`): the rejection pays one more statement only then.
+  const rejectingMove = prepareQuery(db, (q, $: { order_id: string; state: string; from: string; now: string }) =>
+    q
+      .updateTable('sagas')
+      .set({ state: $.state, updated_at: $.now })
+      .where('order_id', '=', $.order_id)
+      .where('state', '=', $.from)
+      .returning('late_refund_at'),
+  );
+  const rejectingMoveWithOutcome = prepareQuery(db, (q, $: { order_id: string; state: string; from: string; now: string; charge_outcome: string }) =>
+    q
+      .updateTable('sagas')
+      .set({ state: $.state, updated_at: $.now, charge_outcome: $.charge_outcome })
+      .where('order_id', '=', $.order_id)
+      .where('state', '=', $.from)
+      .returning('late_refund_at'),
+  );
   const moveSagaWithTotal = prepareQuery(db, (q, $: { order_id: string; state: string; from: string; now: string; total_cents: number }) =>
     q
       .updateTable('sagas')
@@ -69,17 +87,6 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       .where('id', '=', $.id)
       .where('status', '=', 'REJECTED')
       .where('payment_status', '<>', 'REFUNDED'),
-  );
-  const lateRefundIfAnnounced = prepareQuery(db, (q, $: { id: string; now: string }) =>
-    q
-      .updateTable('orders')
-      .set({ payment_status: 'REFUNDED', updated_at: $.now })
-      .where('id', '=', $.id)
-      .where('status', '=', 'REJECTED')
-      .where('payment_status', '<>', 'REFUNDED')
-      .where(({ exists, selectFrom }) =>
-        exists(selectFrom('sagas').select('sagas.order_id').where('sagas.order_id', '=', $.id).where('sagas.late_refund_at', 'is not', null)),
-      ),
   );
   const insertOrderRow = prepareQuery(db, (q, $: { id: string; customer_id: string; total_cents: number; payment_token: string; now: string }) =>
     q.insertInto('orders').values({
@@ -201,6 +208,28 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       else changed = await moveSaga.executeAffected(trx, move);
       return changed === 1;
     },
+    /**
+     * `setSaga` for a move that rejects the order (→ REJECTED, EXPIRED, EXPIRING), in the same one
+     * statement: whether it moved, and whether payments announced a late capture's refund of the
+     * order (`late_refund_at`), in which case the caller runs `applyLateRefund` once the order is
+     * REJECTED. On PostgreSQL the move waits for a `recordLateRefund` holding the saga row and then
+     * reads its write; one that comes after the move finds the order REJECTED itself.
+     */
+    async setSagaRejecting(
+      trx: Db,
+      orderId: string,
+      state: SagaState,
+      from: SagaState,
+      extra: Partial<Pick<SagaRow, 'charge_outcome'>> = {},
+    ): Promise<{ moved: boolean; lateRefund: boolean }> {
+      if (!canMove(from, state)) throw new Error(`saga move ${from} -> ${state} is not in SAGA_TRANSITIONS`);
+      const move = { order_id: orderId, state, from, now: nowIso() };
+      const rows =
+        extra.charge_outcome != null
+          ? await rejectingMoveWithOutcome.execute(trx, { ...move, charge_outcome: extra.charge_outcome })
+          : await rejectingMove.execute(trx, move);
+      return { moved: rows.length === 1, lateRefund: rows[0]?.late_refund_at != null };
+    },
     /** Sets the payment status of an order that is already in `status` (a compensation finished later). */
     async setPaymentStatus(trx: Db, id: string, status: OrderStatus, paymentStatus: string): Promise<void> {
       await setPaymentStatusOf.execute(trx, { id, status, payment_status: paymentStatus, now: nowIso() });
@@ -209,8 +238,8 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
      * Payments announced a late capture of the order and its refund (LateCaptureRefunded): kept on
      * the saga, and a REJECTED order's payment status set REFUNDED (never a CONFIRMED or CANCELLED
      * one's). Idempotent: a redelivery changes nothing. The saga row is written first, so this and
-     * a transaction of the saga that rejects the order (which moves the saga first, then calls
-     * `applyLateRefund`) take the same row lock in the same order: whichever commits second sees
+     * a transaction of the saga that rejects the order (which moves the saga first,
+     * `setSagaRejecting`, then calls `applyLateRefund` when the move read `late_refund_at`) take the same row lock in the same order: whichever commits second sees
      * the other's write, and the order ends REFUNDED either way. 'unknown' when there is no such saga.
      */
     async recordLateRefund(orderId: string): Promise<'refunded' | 'kept' | 'unknown'> {
@@ -225,9 +254,12 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
         return (await lateRefund.executeAffected(trx, { id: orderId, now })) === 1 ? 'refunded' : 'kept';
       });
     },
-    /** In a transaction that rejected the order (after its saga moved): REFUNDED if payments announced a late capture's refund. */
+    /**
+     * In a transaction that rejected the order, when its saga's move (`setSagaRejecting`) read that
+     * payments announced a late capture's refund: the REJECTED order's payment shows REFUNDED.
+     */
     async applyLateRefund(trx: Db, id: string): Promise<void> {
-      await lateRefundIfAnnounced.execute(trx, { id, now: nowIso() });
+      await lateRefund.execute(trx, { id, now: nowIso() });
     },
     /** Sagas with a step to run, in order id order, after `afterId` (keyset pages). */
     async activeSagas(limit: number, afterId?: string): Promise<SagaRow[]> {

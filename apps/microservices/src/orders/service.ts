@@ -183,9 +183,11 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
           await command(release, `release ${id}`);
         }
         await repo.transaction(async (trx) => {
-          if (!(await repo.setSaga(trx, id, 'REJECTED', 'RELEASING'))) return;
+          const move = await repo.setSagaRejecting(trx, id, 'REJECTED', 'RELEASING');
+          if (!move.moved) return;
           if (await reject(trx)) rejected = true;
-          await repo.applyLateRefund(trx, id);
+          // Only when payments announced a late capture's refund (normally never: declines pay nothing more).
+          if (move.lateRefund) await repo.applyLateRefund(trx, id);
         });
         onCompensation?.();
         if (rejected) onOutcome?.('rejected');
@@ -196,10 +198,11 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         await command((once) => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }, once), `release ${id}`);
         const voided = await command((once) => transport.send({ type: 'VoidPayment', id: `void:${id}`, orderId: id }, once), `void ${id}`);
         await repo.transaction(async (trx) => {
-          if (!(await repo.setSaga(trx, id, 'EXPIRED', 'EXPIRING'))) return;
+          const move = await repo.setSagaRejecting(trx, id, 'EXPIRED', 'EXPIRING');
+          if (!move.moved) return;
           await repo.setPaymentStatus(trx, id, 'REJECTED', voided.outcome === 'REFUNDED' ? 'REFUNDED' : 'FAILED');
           // A void that found nothing captured may have overtaken a late capture payments announced since.
-          await repo.applyLateRefund(trx, id);
+          if (move.lateRefund) await repo.applyLateRefund(trx, id);
         });
         onCompensation?.();
         return 'EXPIRED';
@@ -233,9 +236,10 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
   async function expire(saga: SagaRow): Promise<SagaState> {
     const id = saga.order_id;
     const expired = await repo.transaction(async (trx) => {
-      if (!(await repo.setSaga(trx, id, 'EXPIRING', 'PAYING', { charge_outcome: 'EXPIRED' }))) return false;
+      const move = await repo.setSagaRejecting(trx, id, 'EXPIRING', 'PAYING', { charge_outcome: 'EXPIRED' });
+      if (!move.moved) return false;
       await repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus: 'PENDING', rejectionReason: REASONS.EXPIRED.reason });
-      await repo.applyLateRefund(trx, id);
+      if (move.lateRefund) await repo.applyLateRefund(trx, id);
       return true;
     });
     if (expired) {

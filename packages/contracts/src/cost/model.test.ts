@@ -63,7 +63,11 @@ describe('a target measured without server-side metrics', () => {
     expect(inputs).toMatchObject({ cpuMsPerRead: null, cpuMsPerOrder: null });
     const estimate = estimateCost(inputs, bursts);
     expect(estimate.monthlyUsd).toBeNull();
+    // A metrics URL that did not answer: serverSide says metrics-url, but no CPU was read.
+    expect(costInputsOf({ ...target, serverSide: 'metrics-url' }, 'per-request')).toMatchObject({ cpuMsPerRead: null, cpuMsPerOrder: null });
     // The same file with the CPU measured prices it.
-    expect(costInputsOf({ ...target, serverSide: 'metrics-url', perRequest: { ...target.perRequest!, cpuMs: 0.4 } }, 'per-request').cpuMsPerRead).toBe(0.4);
+    expect(
+      costInputsOf({ ...target, serverSide: 'metrics-url', cpuSeconds: 12, perRequest: { ...target.perRequest!, cpuMs: 0.4 } }, 'per-request').cpuMsPerRead,
+    ).toBe(0.4);
   });
 });

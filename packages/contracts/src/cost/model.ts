@@ -57,7 +57,8 @@ export function costInputsOf(t: TopologyResult, billing: BillingModel): CostInpu
   const pr = t.perRequest ?? null;
   // A target measured without --metrics-url has no server CPU: its perRequest.cpuMs reads 0 (the
   // schema keeps it a number), which would price its compute at nothing.
-  const cpuMeasured = t.serverSide !== 'not-measured';
+  // The same when the server's CPU could not be read (a metrics scrape that failed): cpuSeconds null.
+  const cpuMeasured = t.serverSide !== 'not-measured' && t.cpuSeconds !== null;
   return {
     topology: t.name,
     billing,

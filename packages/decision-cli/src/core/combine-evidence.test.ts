@@ -114,9 +114,15 @@ describe('several comparison files: one rule, whatever their order', () => {
     );
     const alone = evidenceFromComparison(unmeasured(withProcesses('monolith', 1, 0)(deployment(comparisonV2Fixture({ topologies: ['monolith'] })))), 'd.json');
     expect(alone.topologies[0]).toMatchObject({ cpuMsPerRequest: null, costFigures: expect.objectContaining({ cpuMsPerRead: null, cpuMsPerOrder: null }) });
+    // A metrics URL that did not answer: the file says metrics-url, but no CPU was read.
+    const scrapeFailed = run('scrape-failed.json', '2025-06-02T10:00:00.000Z', { topologies: ['monolith'] }, (c) => ({
+      ...unmeasured(withProcesses('monolith', 1, 0)(deployment(c))),
+      topologies: unmeasured(withProcesses('monolith', 1, 0)(deployment(c))).topologies.map((t) => ({ ...t, serverSide: 'metrics-url' as const })),
+    }));
     for (const files of [
       [local, deployed],
       [deployed, local],
+      [scrapeFailed, local],
     ]) {
       const monolith = combineEvidence(files).evidence.topologies.find((t) => t.topology === 'monolith')!;
       expect(monolith.cpuMsPerRequest).toBe(0.5);

@@ -221,7 +221,8 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
       }));
   const run = { path, startedAt: comparison.startedAt };
   const topologies = comparison.topologies.map<TopologyEvidence>((t) => {
-    const cpuMeasured = t.serverSide !== 'not-measured';
+    // Not measured: a target without metrics, or whose CPU could not be read (cpuSeconds null; absent in older files).
+    const cpuMeasured = t.serverSide !== 'not-measured' && t.cpuSeconds !== null;
     return {
       topology: t.name,
       scenarios: scenariosOf(t.name),

@@ -29,19 +29,30 @@ export interface PaymentsAppDeps {
 /** The payments service: charge/refund commands behind a circuit breaker, admin payment records. */
 const RESULTS: Record<string, PaymentResult> = { SUCCEEDED: 'succeeded', DECLINED: 'declined', FAILED: 'failed', UNAVAILABLE: 'failed' };
 
+/**
+ * How often the payments outbox relay looks for events on its own, ms. Each event is written with a
+ * late capture and the relay kicked then, so this only paces the retries of a hand-over that failed
+ * (the orders service down): polling every 500 ms cost a query twice a second for a rare event.
+ */
+export const RELAY_RETRY_MS = 10_000;
+
 export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, internalToken, providerInstance }: PaymentsAppDeps) {
   const { logger, metrics, tracing } = obs;
   const repo = createPaymentsRepository(observedDb(rawDb, obs, dialect));
   // Payments' own events (LateCaptureRefunded, for the orders service): the relay the orders service runs too.
-  const relay = createOutboxRelay<ServiceEvent>({
+  const outboxRelay = createOutboxRelay<ServiceEvent>({
     unpublished: (limit) => repo.unpublished(limit),
     markPublished: (ids) => repo.markPublished(ids),
     publish: (event) => transport.publish(event),
     spanName: 'payments.outbox',
     logger,
     tracing,
-    intervalMs: 500,
+    // Every write kicks the relay (`kick`): the timer only retries a hand-over that failed.
+    intervalMs: RELAY_RETRY_MS,
   });
+  let relayStopped = false;
+  /** Kicks the relay; nothing once it stopped (a late capture's refund finishing during shutdown leaves its event to the next start). */
+  const relay = { kick: (): Promise<void> => (relayStopped ? Promise.resolve() : outboxRelay.kick()) };
   const payments = createPayments({
     repo,
     relay,
@@ -69,12 +80,13 @@ export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, int
     /** Takes commands and starts the outbox relay (it sends what a previous process left unsent). */
     async start(): Promise<void> {
       await listen();
-      relay.start();
+      outboxRelay.start();
     },
     /** Waits for the calls in flight, then stops the relay (unsent events wait for the next start). */
     async stop(): Promise<void> {
       await payments.drain();
-      await relay.stop();
+      relayStopped = true;
+      await outboxRelay.stop();
     },
   };
 }

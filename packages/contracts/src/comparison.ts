@@ -61,7 +61,10 @@ export const ScenarioResult = z.object({
   topology: TopologyId,
   durationSeconds: z.number().positive(),
   requests: z.number().int().nonnegative(),
-  /** Completed requests per second. */
+  /**
+   * Successful requests per second (from 5 December 2026; completed requests before): a failed
+   * request is no throughput. `requests / durationSeconds` is the rate the run offered.
+   */
   throughputRps: z.number().nonnegative(),
   /** Milliseconds; for open-model runs measured from each request's scheduled send time. */
   latencyMs: LatencySummary,

@@ -37,7 +37,7 @@ describe('confirmation', () => {
   it('fails when the newer evidence no longer reaches the recorded rate or lacks the topology', () => {
     const { confirmation } = confirmationFor();
     const slowRun = evidenceFromComparison(
-      { ...comparisonFixture(), scenarios: comparisonFixture().scenarios.map((s) => ({ ...s, throughputRps: 5 })) },
+      { ...comparisonFixture(), scenarios: comparisonFixture().scenarios.map((s) => ({ ...s, throughputRps: 5, requests: 5 * s.durationSeconds })) },
       'c.json',
     );
     const p95 = checkConfirmation(confirmation, slowRun).find((c) => c.criterion.id === 'monolith-p95')!;

@@ -4,6 +4,7 @@ import { knownNumber, type Answers } from './answers';
 import { InputError } from './errors';
 import { listed } from './markdown';
 import {
+  attemptedRps,
   assessLatency,
   atSaturation,
   countedLatencyScenarios,
@@ -136,8 +137,8 @@ export function buildConfirmation(
   if (latency.status === 'fails' && !rateUnknown)
     notes.push(`${topology} does not meet this criterion on the current evidence (${latency.reason}); verify will fail until it does.`);
   const add = (c: ConfirmationCriterion) => confirmation.criteria.push(c);
-  const counted = rated.filter((s) => s.throughputRps >= rate * model.evidence.rateTolerance && !atSaturation(s, rate, saturation));
-  const saturatedRuns = rated.filter((s) => s.throughputRps >= rate * model.evidence.rateTolerance && atSaturation(s, rate, saturation));
+  const counted = rated.filter((s) => attemptedRps(s) >= rate * model.evidence.rateTolerance && !atSaturation(s, rate, saturation));
+  const saturatedRuns = rated.filter((s) => attemptedRps(s) >= rate * model.evidence.rateTolerance && atSaturation(s, rate, saturation));
   const saturatedList = saturatedRuns.map((s) => `${s.scenario}: p95 ${fmt(s.p95Ms)} ms at ${fmt(s.throughputRps)} rps`).join('; ');
   const leavingOut = saturation === undefined ? '' : `, leaving out closed-model runs above ${fmt(rate * saturation)} rps (latency at saturation),`;
   const withSaturation = saturation === undefined ? {} : { closedModelSaturation: saturation };
@@ -291,12 +292,12 @@ function actualOf(c: ConfirmationCriterion, t: TopologyEvidence, confirmation: C
       const scenarios = countedLatencyScenarios(t.scenarios, model, confirmation.scenarios);
       if (scenarios.length === 0 && latencyScenarios(t.scenarios, confirmation.scenarios).length)
         return { actual: null, detail: `${t.topology}'s latency ${emulator}` };
-      const reached = scenarios.filter((s) => s.throughputRps >= rate * confirmation.rateTolerance);
+      const reached = scenarios.filter((s) => attemptedRps(s) >= rate * confirmation.rateTolerance);
       const counted = reached.filter((s) => !atSaturation(s, rate, c.closedModelSaturation));
       if (counted.length === 0) {
         if (reached.length)
           return { actual: null, detail: `only closed-model runs at saturation (above ${fmt(rate * c.closedModelSaturation!)} rps) reached ${rate} rps` };
-        const best = scenarios.length ? Math.max(...scenarios.map((s) => s.throughputRps)).toFixed(1) : 'none';
+        const best = scenarios.length ? Math.max(...scenarios.map(attemptedRps)).toFixed(1) : 'none';
         return { actual: null, detail: `no ${t.topology} scenario reached ${rate} rps (highest: ${best} rps)` };
       }
       const key = c.metric === 'p95Ms' ? 'p95Ms' : 'errorRate';

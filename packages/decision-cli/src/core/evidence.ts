@@ -612,13 +612,28 @@ export function countedLatencyScenarios<S extends { scenario: string; emulated?:
 }
 
 /**
+ * The rate a run offered the topology: every request sent, failed ones included, per second.
+ * Whether a run reached the expected rate is judged on it: `throughputRps` counts successes only
+ * (files from 5 December 2026 on), so a run at the rate with 10 % errors would otherwise fall
+ * below it and its errors never be judged.
+ * @example attemptedRps({ requests: 1000, durationSeconds: 10, throughputRps: 90 }) // 100
+ */
+export function attemptedRps(s: Pick<ScenarioEvidence, 'requests' | 'durationSeconds' | 'throughputRps'>): number {
+  return s.durationSeconds > 0 && s.requests > 0 ? Math.max(s.throughputRps, s.requests / s.durationSeconds) : s.throughputRps;
+}
+
+/**
  * Whether a run measured latency at saturation: a closed-model scenario (fixed virtual users, as
  * fast as the topology serves them) above `saturation` times the rate (the model's
  * closedModelSaturation; undefined: model v1, no such distinction).
  * @example atSaturation(checkoutAt4160Rps, 50, 1.5) // true
  */
-export function atSaturation(s: Pick<ScenarioEvidence, 'loadModel' | 'throughputRps'>, rps: number, saturation: number | undefined): boolean {
-  return saturation !== undefined && s.loadModel === 'closed' && s.throughputRps > rps * saturation;
+export function atSaturation(
+  s: Pick<ScenarioEvidence, 'loadModel' | 'throughputRps' | 'requests' | 'durationSeconds'>,
+  rps: number,
+  saturation: number | undefined,
+): boolean {
+  return saturation !== undefined && s.loadModel === 'closed' && attemptedRps(s) > rps * saturation;
 }
 
 /**
@@ -657,8 +672,8 @@ export function assessLatency(
       reason: `the ${budgetMs === null ? 'p95 budget' : 'request rate'} is unknown, so the measured latency cannot be judged`,
     };
   }
-  const maxMeasuredRps = Math.max(...scenarios.map((s) => s.throughputRps));
-  const reached = scenarios.filter((s) => s.throughputRps >= rps * model.evidence.rateTolerance);
+  const maxMeasuredRps = Math.max(...scenarios.map(attemptedRps));
+  const reached = scenarios.filter((s) => attemptedRps(s) >= rps * model.evidence.rateTolerance);
   if (reached.length === 0) {
     const fastest = scenarios.reduce((a, b) => (b.throughputRps > a.throughputRps ? b : a));
     return {

@@ -54,3 +54,15 @@ describe('latency verdicts leave the reads at capacity out', () => {
     expect(assessLatency(monolith, 200, 5000, MODEL_V2, [READS_AT_CAPACITY_SCENARIO]).status).toBe('meets');
   });
 });
+
+describe('a run at the expected rate with failures', () => {
+  it('is judged on the rate it offered, so its errors count: throughput counts successes only', () => {
+    // mixed at 100 rps for 4 s, 10 % failed: 90 successful requests per second.
+    const failing: ScenarioEvidence = { ...run('mixed', 90, 8, 'open'), requests: 400, errorRate: 0.1 };
+    const hybrid: TopologyEvidence = { ...monolith, topology: 'hybrid', scenarios: [failing, run('checkout', 1500, 20, 'closed')] };
+    const verdict = assessLatency(hybrid, 200, 100, MODEL_V2);
+    expect(verdict.status).toBe('fails');
+    expect(verdict.scenario).toBe('mixed');
+    expect(verdict.errorRate).toBe(0.1);
+  });
+});

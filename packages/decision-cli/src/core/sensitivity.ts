@@ -1,5 +1,5 @@
 import { enumValuesOf, getAnswer, isUnknown, knownNumber, withAnswer, type Answers } from './answers';
-import type { Evidence } from './evidence';
+import { attemptedRps, type Evidence } from './evidence';
 import { emulatorCounts, type Model, type OptionId } from './model';
 import { matchLevel, score, type ScoreOptions, type ScoreResult } from './scoring';
 
@@ -87,7 +87,7 @@ function numericCandidates(path: string, current: number, model: Model, evidence
         }
       }
       if (path === 'load.expectedRps' || path === 'load.peakRps') {
-        const v = Math.floor(s.throughputRps / model.evidence.rateTolerance) + 1;
+        const v = Math.floor(attemptedRps(s) / model.evidence.rateTolerance) + 1;
         if (v > 0 && v !== current) values.set(v, Math.min(values.get(v) ?? Infinity, 1));
       }
     }

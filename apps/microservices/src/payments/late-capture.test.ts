@@ -73,6 +73,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const dir = mkdtempSync(join(tmpdir(), 'archbench-late-capture-'));
       const testDatabase = dialect === 'postgres' ? await createTestDatabase('archbench_late_capture') : undefined;
       const calls: string[] = [];
+      /** What the services did to their relay, in order (`a kick`), and when a drain ended (`a drained`). */
+      const relayLog: string[] = [];
       const databases: Database<PaymentsTables>[] = [];
       const services: Array<ReturnType<typeof createPayments>> = [];
       cleanups.push(async () => {
@@ -99,6 +101,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           breaker: { windowMs: 10_000, minimumCalls: 10, failureRate: 0.5, openMs: 5000 },
           logger: createLogger({ service: 'payments-test', level: 'silent' }),
           onOutcome: (kind, outcome) => calls.push(`${name} ${kind}:${outcome}`),
+          relay: { kick: async () => void relayLog.push(`${name} kick`) },
         });
         services.push(service);
         return { service, provider, repo: createPaymentsRepository(database.db), db: database.db };
@@ -123,7 +126,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         }
         return rows(orderId);
       };
-      return { a, b, calls, lapse, rows, rowsOnce };
+      return { a, b, calls, relayLog, lapse, rows, rowsOnce };
     }
     const charge = (orderId: string, token: PaymentToken = 'tok_ok') => ({
       type: 'ChargePayment' as const,
@@ -156,6 +159,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(a.provider.refundCalls + b.provider.refundCalls).toBe(1);
       // The orders service is told, once, through the outbox: the rejected order's payment shows REFUNDED.
       expect(await announced(b)).toEqual(['LateCaptureRefunded:o1']);
+    });
+
+    it("a process draining while its charge captures late waits for the late capture's refund it starts then: nothing runs (or kicks the relay) after the drain", async () => {
+      const { a, b, relayLog, lapse, rows } = await processes();
+      const first = a.service.handle(charge('o10'));
+      while (a.provider.chargeCalls === 0) await sleep(5);
+      await lapse('o10', 'charge');
+      expect(await b.service.handle(charge('o10'))).toEqual({ ok: true, outcome: 'FAILED' });
+      // A stops while its call is at the provider; the call captures during the drain.
+      const drained = a.service.drain().then(() => void relayLog.push('a drained'));
+      await sleep(20);
+      a.provider.open();
+      expect(await first).toEqual({ ok: true, outcome: 'FAILED' });
+      await drained;
+      expect(await rows('o10')).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
+      await sleep(200);
+      expect(relayLog.at(-1)).toBe('a drained');
+      expect(relayLog.filter((entry) => entry.startsWith('a kick')).length).toBeGreaterThan(0);
     });
 
     it('a charge settled FAILED by the other process that the provider then declines needs no refund', async () => {

@@ -316,10 +316,15 @@ export function createPayments(options: PaymentsOptions) {
     status(): { provider: PaymentProviderOptions; breaker: BreakerState } {
       return { provider: providerSettings, breaker: breaker.state };
     },
-    /** Waits for the calls in flight; stops retrying late captures' refunds (the next start sends them). */
+    /**
+     * Waits for the calls in flight; stops retrying late captures' refunds (the next start sends
+     * them). A charge that finishes meanwhile can find a late capture and start its refund, so the
+     * refunds are waited for again once the calls settled: none outlives the drain (its database).
+     */
     async drain(): Promise<void> {
       stopping.abort();
       await Promise.allSettled([...inFlight.values(), ...[...lateRefunds.values()].map((r) => r.work)]);
+      while (lateRefunds.size > 0) await Promise.allSettled([...lateRefunds.values()].map((r) => r.work));
     },
   };
 }

@@ -19,5 +19,6 @@ describe('bench:instructions --last-level-kb', () => {
       expect(result.stderr).toContain('--last-level-kb needs --cache-sim and a power of two of at least 64');
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
-  });
+    // Three tsx start-ups in a row: about 1.5 s each alone, over 5 s on a loaded CI machine.
+  }, 60_000);
 });

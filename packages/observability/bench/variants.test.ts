@@ -151,5 +151,6 @@ describe('bench helpers', () => {
     const v = bench('--variants', 'constructor');
     expect(v.status).toBe(2);
     expect(v.stderr).toContain('unknown variant constructor');
-  });
+    // Three tsx start-ups: over 5 s on a loaded CI machine.
+  }, 60_000);
 });

@@ -51,7 +51,8 @@ function probe(protocol: 'http/protobuf' | 'http/json') {
   };
 }
 
-describe('the official OTLP/JSON exporter is loaded only when JSON is exported', () => {
+// Each test starts a tsx process: seconds on a loaded CI machine, over vitest's default 5 s.
+describe('the official OTLP/JSON exporter is loaded only when JSON is exported', { timeout: 30_000 }, () => {
   it('is never loaded for protobuf export (the production default)', () => {
     const { loaded, received } = probe('http/protobuf');
     expect(received).toEqual([{ path: '/v1/traces', contentType: 'application/x-protobuf', bytes: expect.any(Number) }]);

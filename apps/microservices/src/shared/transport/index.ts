@@ -25,7 +25,7 @@ export interface CreateTransportOptions {
  */
 export async function createTransport(options: CreateTransportOptions): Promise<Transport> {
   const { env } = options;
-  if (transportOf(env) === 'http') return createHttpTransport({ client: options.client });
+  if (transportOf(env) === 'http') return createHttpTransport({ client: options.client, logger: options.obs.logger });
   if (!env.AMQP_URL) throw new Error('TRANSPORT=amqp needs AMQP_URL');
   return createAmqpTransport({
     url: env.AMQP_URL,

@@ -77,3 +77,11 @@ describe('bad summaries', () => {
     expect(() => parseK6Summary(JSON.stringify(data))).toThrow(/has no boolean "ok"/);
   });
 });
+
+describe("archbench's failure metric", () => {
+  it('is the one the contracts parser prefers over http_req_failed', async () => {
+    const { K6_FAILED_METRIC } = await import('../src/scenarios/requests');
+    const { K6_ARCHBENCH_FAILED_METRIC } = await import('@archbench/contracts/k6-summary');
+    expect(K6_FAILED_METRIC).toBe(K6_ARCHBENCH_FAILED_METRIC);
+  });
+});

@@ -8,6 +8,13 @@ import type { LatencySummary, ThresholdResult } from './comparison';
  * - the `data` object handed to `handleSummary()`: metrics hold `{ type, contains, values }` and
  *   thresholds map to `{ ok: boolean }`, where `ok: true` means passed.
  */
+/**
+ * The rate metric archbench's k6 scripts (load/k6) record each request's verdict in: failed when
+ * its status is not the expected one or an order answered 201 is not CONFIRMED. k6's own
+ * `http_req_failed` sees only the status. load's K6_FAILED_METRIC is the same name (a test keeps them equal).
+ */
+export const K6_ARCHBENCH_FAILED_METRIC = 'archbench_req_failed';
+
 export interface K6Summary {
   format: 'summary-export' | 'handle-summary';
   durationSeconds: number;
@@ -99,8 +106,10 @@ function read(text: string, source: string, requireTails: boolean): K6SummaryRea
   const durationSeconds = testRunMs !== undefined ? testRunMs / 1000 : rate > 0 ? requests / rate : 0;
   if (!(durationSeconds > 0)) throw new K6SummaryError(`${source}: cannot tell the test duration (no state.testRunDurationMs and no http_reqs rate)`);
 
-  // http_req_failed is a rate metric: "passes" counts true values, i.e. failed requests.
-  const failedValues = values('http_req_failed');
+  // http_req_failed is a rate metric: "passes" counts true values, i.e. failed requests. archbench's
+  // scripts count their own verdict in K6_ARCHBENCH_FAILED_METRIC (an order answered 201 but not
+  // CONFIRMED failed), which http_req_failed cannot see: it wins where the summary has it.
+  const failedValues = values(K6_ARCHBENCH_FAILED_METRIC) ?? values('http_req_failed');
   const failedShare = typeof failedValues?.rate === 'number' ? failedValues.rate : typeof failedValues?.value === 'number' ? failedValues.value : undefined;
   const failed = typeof failedValues?.passes === 'number' ? failedValues.passes : Math.round((failedShare ?? 0) * requests);
 

@@ -34,7 +34,6 @@ describe('parseK6Summary', () => {
     expect(s).toMatchObject({
       scenario: 'browse',
       source: 'k6',
-      throughputRps: 99.96,
       requests: 3000,
       p50Ms: 15.2,
       p95Ms: 61.7,
@@ -42,8 +41,23 @@ describe('parseK6Summary', () => {
       errorRate: 0.001,
       durationSeconds: 30.0125,
     });
+    // Successful requests per second, as compare counts throughput: (3000 − 3) / 30.0125 s.
+    expect(s.throughputRps).toBeCloseTo(99.86, 2);
     expect(s.thresholdsPassed).toBe(false);
     expect(s.failedThresholds).toEqual(['http_req_duration: p(95)<50']);
+  });
+
+  it("takes archbench's own verdict of each request where the script records it: orders answered 201 but REJECTED failed", () => {
+    // load/k6's checkout: every order rejected; k6's http_req_failed saw 201s and reports none failed.
+    const rejected = {
+      ...SUMMARY_DATA,
+      metrics: {
+        ...SUMMARY_DATA.metrics,
+        archbench_req_failed: { type: 'rate', contains: 'default', values: { rate: 1, passes: 500, fails: 0 }, thresholds: { 'rate<0.01': { ok: false } } },
+      },
+    };
+    const s = parseK6Summary(JSON.stringify(rejected), 'checkout.json', 'checkout');
+    expect(s).toMatchObject({ errorRate: 1, throughputRps: 0, thresholdsPassed: false });
   });
 
   it('reads handleSummary data, where thresholds carry { ok }', () => {

@@ -20,7 +20,8 @@ export function parseK6Summary(text: string, source: string, scenario = 'k6'): S
   return {
     scenario,
     source: 'k6',
-    throughputRps: summary.requestRate,
+    // Successful requests per second, as compare counts throughput (a failed request is none).
+    throughputRps: Math.max(0, summary.requests - summary.failed) / summary.durationSeconds,
     durationSeconds: summary.durationSeconds,
     requests: summary.requests,
     p50Ms: summary.latencyMs.p50,

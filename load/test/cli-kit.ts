@@ -1,5 +1,5 @@
 // Shared by the tests that run load's CLIs as a user does (a child process through tsx).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,4 +30,19 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 export function runCli(script: LoadScript, args: readonly string[], extraEnv: Record<string, string> = {}, timeoutMs = 120_000) {
   const result = spawnSync(process.execPath, cliArgs(script, args), { cwd: LOAD_DIR, env: cliEnv(extraEnv), encoding: 'utf8', timeout: timeoutMs });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs `compare` without blocking the event loop (for tests whose servers live in the test's own
+ * process); its exit code and output once it ends.
+ */
+export function compareAsync(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, cliArgs('compare', args), { cwd: LOAD_DIR, env: cliEnv() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

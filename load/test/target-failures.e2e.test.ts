@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,23 +8,15 @@ import type { RunningTopology } from '@archbench/topologies';
 import { mergeSegments } from '../src/compare/merge';
 import type { SegmentResult } from '../src/engine/run-scenario';
 import { checkout } from '../src/scenarios/index';
-import { LOAD_DIR, cliArgs, cliEnv } from './cli-kit';
+import { compareAsync } from './cli-kit';
 
 // A --target whose every order fails (here: its AUTH_SECRET is not the --auth-secret, so 401) is
 // no measurement: its failed requests must not count as throughput, and compare must not exit 0.
 
 const work = mkdtempSync(join(tmpdir(), 'archbench-target-failures-'));
 
-function compare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, cliArgs('compare', args), { cwd: LOAD_DIR, env: cliEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs the compare CLI without blocking the event loop (the servers of this test live in this process). */
+const compare = compareAsync;
 
 const segment = (requests: number, failed: number): SegmentResult => ({
   scenario: 'checkout',

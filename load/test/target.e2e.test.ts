@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,22 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseComparison } from '@archbench/contracts/comparison';
 import { startTopology } from '@archbench/topologies';
 import type { RunningTopology } from '@archbench/topologies';
-import { LOAD_DIR, cliArgs, cliEnv } from './cli-kit';
+import { compareAsync } from './cli-kit';
 
 const SECRET = 'archbench-target-test-secret-0123456789';
 const work = mkdtempSync(join(tmpdir(), 'archbench-target-e2e-'));
 
 /** Runs the compare CLI without blocking the event loop (the servers of this test live in this process). */
-function compare(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, cliArgs('compare', args), { cwd: LOAD_DIR, env: cliEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const compare = compareAsync;
 
 describe('pnpm compare --target: measures servers that already run and starts nothing', () => {
   let mono: RunningTopology;

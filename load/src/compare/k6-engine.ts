@@ -98,11 +98,11 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /**
  * A k6 summary with archbench's verdict of each request instead of k6's (which sees only the
- * status): failures and the `http_req_failed` thresholds from K6_FAILED_METRIC (the scripts set
- * their thresholds on it), and orders answered 201 that were not CONFIRMED in `statusCounts` as
+ * status): the `http_req_failed` thresholds from K6_FAILED_METRIC (the scripts set their
+ * thresholds on it; parseK6Summary already takes the failures from it), and orders answered 201 that were not CONFIRMED in `statusCounts` as
  * `201 <failure>`, as the embedded engine counts them. A summary without those metrics (an older
  * script) is returned as it is.
- * @example withArchbenchVerdicts(parseK6Summary(text), text).failed
+ * @example withArchbenchVerdicts(parseK6Summary(text), text).statusCounts
  */
 export function withArchbenchVerdicts(summary: K6Summary, text: string): K6Summary {
   const data = JSON.parse(text) as Json;
@@ -122,14 +122,11 @@ export function withArchbenchVerdicts(summary: K6Summary, text: string): K6Summa
     const n = count(k6OrderFailureMetric(failure));
     if (n > 0) statusCounts[statusKey(201, failure)] = n;
   }
-  const failedRate = values(K6_FAILED_METRIC);
-  const failed = typeof failedRate?.passes === 'number' ? failedRate.passes : undefined;
-  if (failed === undefined) return { ...summary, statusCounts };
+  // Failures and the error rate already come from K6_FAILED_METRIC (parseK6Summary prefers it);
+  // its thresholds are shown under the name the scenario gave them.
   return {
     ...summary,
     statusCounts,
-    failed,
-    errorRate: summary.requests > 0 ? failed / summary.requests : 0,
     thresholds: summary.thresholds.map((t) => (t.metric === K6_FAILED_METRIC ? { ...t, metric: 'http_req_failed' } : t)),
   };
 }

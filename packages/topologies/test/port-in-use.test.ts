@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PortInUseError, ProcessSupervisor, TSX_LOADER, defineTopology, startTopology, supervisorMetricsText } from '../src/index';
+import { PortInUseError, ProcessSupervisor, TSX_LOADER, startTopology, supervisorMetricsText } from '../src/index';
 import type { RunningTopology, SupervisorEvent, TopologyEvent } from '../src/index';
 import { freePortRange, portFree } from '../src/ports';
 import { procAvailable } from '../src/proc';
+import { crashy } from './crashy-topology';
 
 /**
  * A port another server already holds: the launcher refuses it before it starts anything, and a
@@ -65,20 +66,6 @@ function cli(args: string[], env: NodeJS.ProcessEnv) {
   };
   return { exit, output: () => output };
 }
-
-/** The crashing fixture as a one-process topology (LISTEN_AFTER_MS makes it bind late). */
-const crashy = defineTopology({
-  name: 'crashy',
-  title: 'Crashy',
-  description: 'a test server',
-  app: 'test/fixtures',
-  defaultPort: 0,
-  publicProcess: 'worker',
-  processes: [{ name: 'worker', entry: 'crashy.ts', portOffset: 0, capabilities: ['payments'] }],
-  storage: 'none',
-  transport: 'none',
-  billing: 'provisioned',
-});
 
 describe('the launcher refuses a port another process holds', () => {
   it('exits 1 with one line naming the port and PORT, and never says ready (monolith)', async () => {

@@ -6,25 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SERVER_ENV, SERVER_NODE_FLAGS } from '../src/bundle';
 import { backoffDelay, defineTopology, pidAlive, startTopology, supervisorMetricsText } from '../src/index';
 import type { RunningTopology, TopologyEvent } from '../src/index';
+import { crashy } from './crashy-topology';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const alive = pidAlive;
-
-/** A one-process topology of the crashing fixture, from this package's test folder. */
-const crashy = defineTopology({
-  name: 'crashy',
-  title: 'Crashy',
-  description: 'a server that crashes on a schedule',
-  app: 'test/fixtures',
-  defaultPort: 0,
-  publicProcess: 'worker',
-  processes: [{ name: 'worker', entry: 'crashy.ts', portOffset: 0, capabilities: ['payments'] }],
-  storage: 'none',
-  transport: 'none',
-  billing: 'provisioned',
-});
 
 describe('backoffDelay', () => {
   it('starts at 250 ms, doubles, and stops at 10 s', () => {

@@ -86,3 +86,49 @@ describe('ComparisonView: the warnings summary.md gives', () => {
     expect(within(cell.closest('table')!).getByRole('columnheader', { name: 'Dropped' })).toBeTruthy();
   });
 });
+
+describe('ComparisonView: the headline summary.md gives', () => {
+  const measured = parseComparison(JSON.parse(MEASURED));
+  /** The measured run with one closed-model result failing `rate` of its requests. */
+  const failing = (scenario: string, topology: string, rate: number) => ({
+    ...measured,
+    scenarios: measured.scenarios.map((s) => (s.scenario === scenario && s.topology === topology ? { ...s, errorRate: rate } : s)),
+  });
+
+  it('says a closed-model result is not comparable when it or the monolith failed more than 1 % of its requests, prominently', () => {
+    render(<ComparisonView comparison={failing('checkout', 'hybrid', 0.25)} />);
+    const headline = screen.getByTestId('headline');
+    expect(headline.textContent).toMatch(/^Headline/);
+    // Right after the run's facts, before the cost tables and the scenarios.
+    expect(headline.previousElementSibling?.querySelector('h3')?.textContent).toBe('The run');
+    const line = screen.getByTestId('headline-checkout-hybrid');
+    expect(line.textContent).toBe('checkout: not comparable, too many failed requests (hybrid 25 %, monolith 0 %); see the server logs.');
+    expect(line.className).toContain('fail');
+    expect(screen.getByTestId('not-comparable-note').textContent).toMatch(/^Not comparable: 1 of 8 results failed more than 1 %/);
+  });
+
+  it('calls every topology of a scenario not comparable when the monolith failed, and leaves 1 % itself comparable', () => {
+    const { unmount } = render(<ComparisonView comparison={failing('reads', 'monolith', 0.02)} />);
+    for (const t of ['microservices-amqp', 'microservices-http', 'hybrid', 'serverless'])
+      expect(screen.getByTestId(`headline-reads-${t}`).textContent).toMatch(/^reads: not comparable, .*monolith 2 %\)/);
+    expect(screen.getByTestId('headline-checkout-hybrid').textContent).toMatch(/^checkout: hybrid sustains/);
+    unmount();
+    render(<ComparisonView comparison={failing('checkout', 'hybrid', 0.01)} />);
+    expect(screen.getByTestId('headline-checkout-hybrid').textContent).toMatch(/^checkout: hybrid sustains \d\.\d\d× the monolith's maximum throughput/);
+    expect(screen.queryByTestId('not-comparable-note')).toBeNull();
+  });
+
+  it('gives the paired throughput ratio of each closed-model result, and nothing for open-model ones or a run without a monolith', () => {
+    const { unmount } = render(<ComparisonView comparison={measured} />);
+    const hybrid = measured.scenarios.find((s) => s.scenario === 'checkout' && s.topology === 'hybrid')!;
+    const mono = measured.scenarios.find((s) => s.scenario === 'checkout' && s.topology === 'monolith')!;
+    expect(screen.getByTestId('headline-checkout-hybrid').textContent).toBe(
+      `checkout: hybrid sustains ${pairedThroughputRatio(hybrid, mono)!.toFixed(2)}× the monolith's maximum throughput (median of per-round paired ratios; totals 2,572 vs 4,159.7 req/s).`,
+    );
+    expect(screen.queryByTestId('headline-browse-hybrid')).toBeNull();
+    unmount();
+    const noMonolith = { ...measured, scenarios: measured.scenarios.filter((s) => s.topology !== 'monolith') };
+    render(<ComparisonView comparison={noMonolith} />);
+    expect(screen.queryByTestId('headline')).toBeNull();
+  });
+});

@@ -51,6 +51,81 @@ function busyMachine(comparison: Comparison): boolean {
   return load !== undefined && load[0]! > comparison.machine.cores;
 }
 
+/**
+ * The error rate above which summary.md's headline calls a closed-model result not comparable
+ * (either side's): the same rule as `renderSummary` in load/src/compare/summary-md.ts, which keeps
+ * it inline (no shared function in @archbench/contracts to import).
+ */
+const NOT_COMPARABLE_ERROR_RATE = 0.01;
+
+interface Headline {
+  scenario: string;
+  topology: string;
+  comparable: boolean;
+  text: string;
+}
+
+/**
+ * summary.md's "Headline": for each closed-model result of a topology other than the monolith,
+ * the throughput it sustained against the monolith's (paired by round), or "not comparable" when
+ * either side failed more than 1 % of its requests. None without a monolith, as in summary.md.
+ * @example headlines(comparison) // [{ scenario: 'checkout', topology: 'hybrid', comparable: false, text: 'checkout: not comparable, …' }]
+ */
+export function headlines(comparison: Comparison): Headline[] {
+  const pct = (rate: number) => `${formatNumber(rate * 100, 2)} %`;
+  return comparison.scenarios.flatMap((s): Headline[] => {
+    if (s.loadModel !== 'closed' || s.topology === 'monolith') return [];
+    const base = comparison.scenarios.find((x) => x.scenario === s.scenario && x.topology === 'monolith');
+    if (!base) return [];
+    if (s.errorRate > NOT_COMPARABLE_ERROR_RATE || base.errorRate > NOT_COMPARABLE_ERROR_RATE) {
+      return [
+        {
+          scenario: s.scenario,
+          topology: s.topology,
+          comparable: false,
+          text: `${s.scenario}: not comparable, too many failed requests (${s.topology} ${pct(s.errorRate)}, monolith ${pct(base.errorRate)}); see the server logs.`,
+        },
+      ];
+    }
+    const paired = pairedThroughputRatio(s, base);
+    return [
+      {
+        scenario: s.scenario,
+        topology: s.topology,
+        comparable: true,
+        text:
+          `${s.scenario}: ${s.topology} sustains ${paired === null ? '–' : `${paired.toFixed(2)}×`} the monolith's maximum throughput ` +
+          `(median of per-round paired ratios; totals ${formatNumber(s.throughputRps)} vs ${formatNumber(base.throughputRps)} req/s).`,
+      },
+    ];
+  });
+}
+
+/** The headline verdicts, first thing after the run's facts; a result that is not comparable is marked as a warning. */
+function HeadlineSection({ comparison }: { comparison: Comparison }) {
+  const lines = headlines(comparison);
+  if (lines.length === 0) return null;
+  const incomparable = lines.filter((l) => !l.comparable).length;
+  return (
+    <section className="card" aria-labelledby="headline-h" data-testid="headline">
+      <h3 id="headline-h">Headline</h3>
+      {incomparable > 0 && (
+        <p className="skipped" data-testid="not-comparable-note">
+          <strong>Not comparable:</strong> {incomparable} of {lines.length} result{lines.length === 1 ? '' : 's'} failed more than 1 % of their requests (or the
+          monolith's did), so their throughput says nothing about the architecture. Their figures below are shown as measured.
+        </p>
+      )}
+      <ul className="headline">
+        {lines.map((l) => (
+          <li key={`${l.scenario}-${l.topology}`} className={l.comparable ? undefined : 'fail'} data-testid={`headline-${l.scenario}-${l.topology}`}>
+            {l.comparable ? l.text : <strong>{l.text}</strong>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 /** The baseline of every ratio: the monolith when the run has one, else the first topology. */
 function baselineOf(comparison: Comparison): TopologyResult {
   return comparison.topologies.find((t) => t.name === 'monolith') ?? comparison.topologies[0]!;
@@ -225,6 +300,8 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
           </div>
         )}
       </section>
+
+      <HeadlineSection comparison={comparison} />
 
       <section className="card" aria-labelledby="cost-h">
         <h3 id="cost-h">Server-side cost per topology</h3>

@@ -28,6 +28,8 @@ export interface CartProps {
   busy: boolean;
   signedIn: boolean;
   problem: ProblemInfo | null;
+  /** sessionStorage refused the cart: it is kept in memory only, and a reload loses it. */
+  notStored?: boolean;
   onQuantity: (sku: string, quantity: number) => void;
   onRemove: (sku: string) => void;
   onPayment: (token: PaymentToken) => void;
@@ -108,6 +110,12 @@ export function Cart(props: CartProps) {
           Total: <strong>{formatEuros(total)}</strong>
         </p>
         {problem && <ProblemView problem={problem} onDismiss={props.onDismissProblem} />}
+        {props.notStored && (
+          <p className="skipped" data-testid="cart-not-stored">
+            This browser refused to store the cart (its storage is full or turned off): the cart is kept while this page stays open, but a reload or a new tab
+            starts with an empty one.
+          </p>
+        )}
         {/* aria-disabled, not disabled, while placing: a disabled button would drop keyboard focus to <body>. */}
         <button type="submit" className="primary" disabled={lines.length === 0 || incomplete || !signedIn} aria-disabled={busy || undefined}>
           {busy ? 'Placing order…' : 'Place order'}

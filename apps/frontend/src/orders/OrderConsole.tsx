@@ -13,7 +13,7 @@ import type { CartLine } from './Cart';
 import { Catalog } from './Catalog';
 import { OrderList } from './OrderList';
 import { SignIn } from './SignIn';
-import { readCart, updateCart, useStoredCart } from './cart-store';
+import { readCart, updateCart, useCartInMemoryOnly, useStoredCart } from './cart-store';
 import type { StoredCart } from './cart-store';
 import { loadSession, saveSession } from './session';
 import type { Session } from './session';
@@ -84,6 +84,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const [health, setHealth] = useState<Partial<Record<BackendId, 'up' | 'down' | 'checking'>>>({});
   // Kept in sessionStorage (cart-store): a switch to another view unmounts the console.
   const { lines: cart, payment } = useStoredCart();
+  const cartNotStored = useCartInMemoryOnly();
   const [placing, setPlacing] = useState(false);
   const [cartProblem, setCartProblem] = useState<ProblemInfo | null>(null);
   const [ordersProblem, setOrdersProblem] = useState<ProblemInfo | null>(null);
@@ -411,6 +412,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
             busy={placing}
             signedIn={session !== null}
             problem={cartProblem}
+            notStored={cartNotStored}
             onQuantity={(sku, quantity) => setLines((lines) => lines.map((l) => (l.sku === sku ? { ...l, quantity } : l)))}
             onRemove={(sku) => setLines((lines) => lines.filter((l) => l.sku !== sku))}
             onPayment={(token) => updateCart((c) => ({ ...c, payment: token }))}

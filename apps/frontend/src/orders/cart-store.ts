@@ -8,7 +8,9 @@ import type { CartLine } from './Cart';
  * kept in sessionStorage: a switch to another view (which unmounts the console) or a reload
  * keeps them, and a placement that ends while the console is not shown still takes what it
  * ordered out of the cart. A stored value that is not valid (corrupt, or written by another
- * version) is ignored, as if the cart were empty, and replaced by the next change.
+ * version) is ignored, as if the cart were empty, and replaced by the next change. Where
+ * sessionStorage refuses a write (full, disabled), the cart lives in memory until a write
+ * succeeds again; `useCartInMemoryOnly` lets the cart say that a reload would lose it.
  */
 export interface StoredCart {
   lines: CartLine[];
@@ -63,7 +65,7 @@ function storage(): Storage | undefined {
   }
 }
 
-/** Set when sessionStorage cannot be written (missing, full): the cart then lives in memory only. */
+/** Set while sessionStorage refuses writes (missing, full, disabled): the cart then lives in memory only. */
 let inMemory: { raw: string | null } | null = null;
 let snapshot: { raw: string | null; value: StoredCart } = { raw: null, value: EMPTY_CART };
 const listeners = new Set<() => void>();
@@ -84,20 +86,28 @@ export function readCart(): StoredCart {
   return snapshot.value;
 }
 
-/** Applies a change to the stored cart and tells every console showing it. */
+/**
+ * Applies a change to the stored cart and tells every console showing it. Each change tries
+ * sessionStorage again, so the cart goes back there once it takes writes.
+ */
 export function updateCart(change: (cart: StoredCart) => StoredCart): void {
   const next = change(readCart());
   const raw = JSON.stringify({ version: VERSION, ...next });
-  if (!inMemory) {
+  const target = storage();
+  try {
+    if (!target) throw new Error('no sessionStorage');
+    target.setItem(CART_KEY, raw);
+    inMemory = null;
+  } catch {
+    inMemory = { raw };
+    // An older cart left in storage would come back on a reload, with the key of an attempt
+    // that may since have been settled: a reload shows an empty cart instead (removing needs no quota).
     try {
-      const target = storage();
-      if (!target) throw new Error('no sessionStorage');
-      target.setItem(CART_KEY, raw);
+      target?.removeItem(CART_KEY);
     } catch {
-      inMemory = { raw };
+      // Storage refuses everything: nothing stored can come back either.
     }
   }
-  if (inMemory) inMemory.raw = raw;
   for (const listener of listeners) listener();
 }
 
@@ -109,4 +119,11 @@ function subscribe(listener: () => void): () => void {
 /** The stored cart, re-rendering on every change. */
 export function useStoredCart(): StoredCart {
   return useSyncExternalStore(subscribe, readCart, readCart);
+}
+
+const inMemoryOnly = () => inMemory !== null;
+
+/** Whether the cart is kept in memory only (sessionStorage refused the last write), so a reload would lose it. */
+export function useCartInMemoryOnly(): boolean {
+  return useSyncExternalStore(subscribe, inMemoryOnly, inMemoryOnly);
 }

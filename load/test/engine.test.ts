@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedEngine } from '../src/engine/embedded-engine';
 import { LatencyHistogram } from '../src/engine/histogram';
 import { runScenario } from '../src/engine/run-scenario';
+import type { RunProgress } from '../src/engine/run-scenario';
 import type { ScenarioDefinition } from '../src/scenarios/index';
 
 /** A tiny product server: answers GET /products/* after `delayMs`, 500 on /products/SKU-0000..0099 when told. */
@@ -147,6 +148,21 @@ describe('embedded engine, open model', () => {
     const refused = await runScenario({ baseUrl: 'http://127.0.0.1:1', scenario: openScenario(20, 0.5), tokens, requestTimeoutMs: 1000 });
     expect(refused.statusCounts).toEqual({ '0': 10 });
     expect(refused.failed).toBe(10);
+  });
+
+  it('reports live progress as successful requests per second, with the failures counted beside them', async () => {
+    let n = 0;
+    const url = await startInProcessServer(() => ({ status: n++ % 2 === 0 ? 500 : 200, delayMs: 1 }));
+    const progress: RunProgress[] = [];
+    const result = await runScenario({ baseUrl: url, scenario: openScenario(100, 2.2), tokens, onProgress: (p) => progress.push(p) });
+    expect(result.failed).toBeGreaterThan(0);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    for (const p of progress) {
+      expect(p.failed).toBeGreaterThan(0);
+      expect(p.failed).toBeLessThan(p.requests);
+      // As the results count throughput: a failed request is none.
+      expect(p.rps).toBeCloseTo((p.requests - p.failed) / p.elapsedSeconds, 6);
+    }
   });
 });
 

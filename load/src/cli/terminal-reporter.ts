@@ -3,6 +3,8 @@ import { failureCounts } from '../compare/summary-md';
 
 /**
  * Draws live progress: one rewritten line on a TTY, one line per finished run otherwise (CI logs).
+ * Rates are successful requests per second (`ok/s`), as comparison.json counts throughput; failed
+ * requests are counted beside them.
  */
 export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): Reporter {
   const tty = stream.isTTY === true;
@@ -22,13 +24,13 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): R
     progress: (p) => {
       if (!tty) return;
       stream.write(
-        `\r\x1b[K[${clock()}] round ${p.round}/${p.rounds} ${p.scenario} -> ${p.topology}  ${p.elapsedSeconds.toFixed(0)}/${p.durationSeconds.toFixed(0)} s  ${p.requests} req  ${p.rps.toFixed(1)} req/s`,
+        `\r\x1b[K[${clock()}] round ${p.round}/${p.rounds} ${p.scenario} -> ${p.topology}  ${p.elapsedSeconds.toFixed(0)}/${p.durationSeconds.toFixed(0)} s  ${p.requests} req, ${p.failed} failed  ${p.rps.toFixed(1)} ok/s`,
       );
       open = true;
     },
     segmentDone: ({ round, scenario, topology, result }) =>
       line(
-        `[${clock()}] round ${round} ${scenario} -> ${topology}: ${((result.requests - result.failed) / result.durationSeconds).toFixed(1)} req/s, p95 ${result.latencyMs.p95.toFixed(1)} ms, ` +
+        `[${clock()}] round ${round} ${scenario} -> ${topology}: ${((result.requests - result.failed) / result.durationSeconds).toFixed(1)} ok/s, p95 ${result.latencyMs.p95.toFixed(1)} ms, ` +
           `${result.failed} failed${result.failed > 0 ? ` (${failureCounts(result).slice(0, 3).join(', ')})` : ''}${result.dropped ? `, ${result.dropped} dropped` : ''}`,
       ),
   };

@@ -58,7 +58,10 @@ export class K6Engine {
     args.push(SCRIPT);
     const startedAt = new Date();
     const timer = onProgress
-      ? setInterval(() => onProgress({ scenario: scenario.name, elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000, requests: 0, rps: 0 }), 1000)
+      ? setInterval(
+          () => onProgress({ scenario: scenario.name, elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000, requests: 0, failed: 0, rps: 0 }),
+          1000,
+        )
       : undefined;
     let stderr = '';
     const code = await new Promise<number | null>((resolve, reject) => {

@@ -49,7 +49,10 @@ export interface Reporter {
     topology: string;
     elapsedSeconds: number;
     durationSeconds: number;
+    /** Requests completed so far, failed ones included. */
     requests: number;
+    failed: number;
+    /** Successful requests per second so far. */
     rps: number;
   }): void;
   segmentDone(state: { round: number; scenario: string; topology: string; result: SegmentResult }): void;
@@ -557,6 +560,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
           elapsedSeconds: p.elapsedSeconds,
           durationSeconds: loadDurationSeconds(scenario.load),
           requests: p.requests,
+          failed: p.failed,
           rps: p.rps,
         }),
       );

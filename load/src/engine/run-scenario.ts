@@ -52,7 +52,10 @@ export interface RequestEvent {
 export interface RunProgress {
   scenario: string;
   elapsedSeconds: number;
+  /** Requests completed so far, failed ones included. */
   requests: number;
+  failed: number;
+  /** Successful requests per second so far (as the results count throughput). */
   rps: number;
 }
 
@@ -206,7 +209,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
           scenario: scenario.name,
           elapsedSeconds,
           requests: tally.requests,
-          rps: elapsedSeconds > 0 ? tally.requests / elapsedSeconds : 0,
+          failed: tally.failed,
+          rps: elapsedSeconds > 0 ? (tally.requests - tally.failed) / elapsedSeconds : 0,
         });
       }, 1000)
     : undefined;

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { terminalReporter } from '../src/cli/terminal-reporter';
+import type { SegmentResult } from '../src/engine/run-scenario';
+
+/** A terminal (or a CI log when `tty` is false) that keeps what was written. */
+function screen(tty: boolean) {
+  let text = '';
+  const stream = { isTTY: tty, write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WriteStream;
+  return { stream, text: () => text };
+}
+
+describe('terminal reporter', () => {
+  it('shows successful requests per second live and at the end of a run, failures beside them', () => {
+    const out = screen(true);
+    const reporter = terminalReporter(out.stream);
+    reporter.progress({
+      round: 1,
+      rounds: 4,
+      scenario: 'checkout',
+      topology: 'shop',
+      elapsedSeconds: 2,
+      durationSeconds: 5,
+      requests: 1000,
+      failed: 250,
+      rps: 375,
+    });
+    expect(out.text()).toContain('1000 req, 250 failed  375.0 ok/s');
+    const result = { requests: 2000, failed: 500, durationSeconds: 4, dropped: 0, latencyMs: { p95: 12 }, statusCounts: { '201': 1500, '401': 500 } };
+    reporter.segmentDone({ round: 1, scenario: 'checkout', topology: 'shop', result: result as unknown as SegmentResult });
+    expect(out.text()).toMatch(/round 1 checkout -> shop: 375\.0 ok\/s, p95 12\.0 ms, 500 failed \(500 × 401/);
+  });
+
+  it('draws no live line in a CI log', () => {
+    const out = screen(false);
+    terminalReporter(out.stream).progress({
+      round: 1,
+      rounds: 1,
+      scenario: 'browse',
+      topology: 'shop',
+      elapsedSeconds: 1,
+      durationSeconds: 2,
+      requests: 10,
+      failed: 0,
+      rps: 10,
+    });
+    expect(out.text()).toBe('');
+  });
+});

@@ -604,6 +604,69 @@ describe('the cart across view switches and reloads', () => {
     expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ lines: [], placement: null });
   });
 
+  /** Places the cart's order with POST /orders held open, goes to the report viewer and back; returns the held answer and the list requests made. */
+  async function placeLeaveAndComeBack(routes: Record<string, (call: Call) => Response | Promise<Response>> = {}) {
+    const placed = later();
+    const server = stubServer({ ...noOrders, 'POST /api/monolith/orders': placed.answer, ...routes });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await goTo('Report viewer');
+    await goTo('Order console');
+    await screen.findByRole('heading', { name: 'Your orders' });
+    const lists = () => server.calls.filter((c) => c.method === 'GET' && c.url.startsWith('/api/monolith/orders?'));
+    await waitFor(() => expect(lists()).toHaveLength(2));
+    return { placed, lists };
+  }
+
+  it('lists an order whose placement is answered after the user came back to the console, without a Refresh', async () => {
+    const { placed, lists } = await placeLeaveAndComeBack();
+    expect(shownOrders()).toEqual([]);
+    await act(async () => {
+      placed.send(json(order('CONFIRMED'), 201));
+      await sleep(20);
+    });
+    expect(document.querySelector('[data-order-id="ord_1"]')?.getAttribute('data-status')).toBe('CONFIRMED');
+    expect(screen.getByTestId('announcer').textContent).toBe('Order ord_1 is confirmed.');
+    expect(lists()).toHaveLength(2);
+    expect(await screen.findByText(/^The cart is empty/)).toBeTruthy();
+  });
+
+  it('follows an order answered 202 PENDING after the user came back, until it is confirmed', async () => {
+    const poll = later();
+    const { placed } = await placeLeaveAndComeBack({ 'GET /api/monolith/orders/ord_1': poll.answer });
+    await act(async () => {
+      placed.send(json(order('PENDING'), 202));
+      await sleep(20);
+    });
+    expect(document.querySelector('[data-order-id="ord_1"]')?.getAttribute('data-status')).toBe('PENDING');
+    await act(async () => {
+      poll.send(json(order('CONFIRMED', { updatedAt: '2025-01-01T10:00:05.000Z' })));
+      await sleep(20);
+    });
+    expect(document.querySelector('[data-order-id="ord_1"]')?.getAttribute('data-status')).toBe('CONFIRMED');
+  });
+
+  it('keeps an order answered while the list was being read, when the list read predates it', async () => {
+    const list = later();
+    let lists = 0;
+    const { placed } = await placeLeaveAndComeBack({
+      // The first page (before leaving) comes at once; the one read on coming back is held.
+      'GET /api/monolith/orders': () => (++lists === 1 ? json({ items: [], nextCursor: null }) : list.answer()),
+    });
+    await act(async () => {
+      placed.send(json(order('CONFIRMED'), 201));
+      await sleep(20);
+    });
+    await act(async () => {
+      list.send(json({ items: [order('CONFIRMED', { id: 'ord_0' })], nextCursor: null }));
+      await sleep(20);
+    });
+    expect(shownOrders()).toEqual(['ord_1', 'ord_0']);
+  });
+
   it('resends the same Idempotency-Key after an uncertain failure, a view switch and a reload', async () => {
     const answers: (() => Response)[] = [
       () => {

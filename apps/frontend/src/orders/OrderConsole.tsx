@@ -15,6 +15,7 @@ import { OrderList } from './OrderList';
 import { SignIn } from './SignIn';
 import { readCart, updateCart, useCartInMemoryOnly, useStoredCart } from './cart-store';
 import type { StoredCart } from './cart-store';
+import { onPlaced, publishPlaced } from './placed-orders';
 import { loadSession, saveSession } from './session';
 import type { Session } from './session';
 
@@ -94,6 +95,8 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const [announcement, setAnnouncement] = useState('');
   const watching = useRef(new Map<string, AbortController>());
   const listing = useRef<AbortController | null>(null);
+  /** The ids of orders placements were answered with while the first page is read: that page may predate them. */
+  const placedDuringListing = useRef<Set<string> | null>(null);
   /** The older page being read ("Show older orders"); a refresh, a switch and sign-out abort it. */
   const olderListing = useRef<AbortController | null>(null);
   const cartHeading = useRef<HTMLHeadingElement>(null);
@@ -140,12 +143,16 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     }
   }, [config, fetch]);
 
-  /** Puts an order read from `source` into the list, unless the list now is another backend's or customer's. */
+  /**
+   * Puts an order read from `source` into the list, unless the list now is another backend's or
+   * customer's, or shows a later state of it (a placement's answer may come after the polls').
+   */
   const upsert = useCallback((source: ApiClient, order: Order) => {
     setOrdersOf((current) => {
       if (current.api !== source) return current;
       const index = current.items.findIndex((o) => o.id === order.id);
       if (index === -1) return { ...current, items: [order, ...current.items] };
+      if (Date.parse(current.items[index]!.updatedAt) > Date.parse(order.updatedAt)) return current;
       const items = [...current.items];
       items[index] = order;
       return { ...current, items };
@@ -164,18 +171,39 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     if (!session) return;
     const controller = new AbortController();
     listing.current = controller;
+    const placed = new Set<string>();
+    placedDuringListing.current = placed;
     try {
       const page = await api.listOrders(null, controller.signal);
       if (controller.signal.aborted) return;
-      setOrdersOf({ api, items: page.items, nextCursor: page.nextCursor });
+      // An order placed while the page was read stays listed, newest first, if the page is older than it.
+      setOrdersOf((current) => {
+        const listed = new Set(page.items.map((o) => o.id));
+        const newer = current.api === api ? current.items.filter((o) => placed.has(o.id) && !listed.has(o.id)) : [];
+        return { api, items: [...newer, ...page.items], nextCursor: page.nextCursor };
+      });
       setOrdersProblem(null);
     } catch (error) {
       if (controller.signal.aborted) return;
       setOrdersProblem(asProblem(error, 'Could not load your orders'));
     } finally {
       if (listing.current === controller) listing.current = null;
+      if (placedDuringListing.current === placed) placedDuringListing.current = null;
     }
   }, [api, session]);
+
+  // A placement's answer is listed by whichever console is shown when it comes, for the backend
+  // and customer it was placed with: the console that sent it may have been left and come back to.
+  useEffect(
+    () =>
+      onPlaced(({ backend: placedOn, token, order }) => {
+        if (placedOn !== api.backend || token !== session?.token) return;
+        placedDuringListing.current?.add(order.id);
+        upsert(api, order);
+        setAnnouncement(announce(order));
+      }),
+    [api, session, upsert],
+  );
 
   useEffect(() => {
     setOrdersOf({ ...NO_ORDERS, api });
@@ -332,8 +360,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
       const order = await api.placeOrder(body, { idempotencyKey: key });
       // The ordered lines (maybe the whole cart, disabling Place order) go away: on to the new order.
       setFocusRequest({ target: () => orderItem(order.id) ?? ordersHeading.current, from: () => cartHeading.current?.closest('section') });
-      upsert(api, order);
-      setAnnouncement(announce(order));
+      if (session) publishPlaced({ backend: api.backend, token: session.token, order });
       // Only what was ordered leaves the cart: lines added while the order was being placed stay.
       // (Stored even when the console was left meanwhile: the cart it comes back to is current.)
       updateCart((c) =>

@@ -8,7 +8,19 @@
  */
 export { ANSWERS_VERSION, AnswersSchema, DEFAULT_ANSWERS, UNKNOWN, answersJsonSchema, parseAnswers } from './core/answers';
 export type { Answers } from './core/answers';
-export { CURRENT_MODEL, MODEL_V1, MODEL_V2, MODEL_V3, MODEL_V4, MODEL_VERSIONS, ModelSchema, OPTION_IDS, modelVersion, optionTitle } from './core/model';
+export {
+  CURRENT_MODEL,
+  MODEL_V1,
+  MODEL_V2,
+  MODEL_V3,
+  MODEL_V4,
+  MODEL_V5,
+  MODEL_VERSIONS,
+  ModelSchema,
+  OPTION_IDS,
+  modelVersion,
+  optionTitle,
+} from './core/model';
 export type { Model, OptionId } from './core/model';
 export {
   NO_EVIDENCE,

@@ -165,7 +165,7 @@ describe('decide writes everything at once', () => {
     );
     expect(files().some((f) => f.endsWith('.tmp') || f.includes('.bak'))).toBe(false);
     const adr = readFileSync(join(tmp.dir, ADR), 'utf8');
-    expect(adr).toContain('# archbench-answers (decided with model v4)');
+    expect(adr).toContain('# archbench-answers (decided with model v5)');
     expect(adr).toContain('format: archbench-confirmation/v2');
   });
 

@@ -76,14 +76,14 @@ describe('confirmation', () => {
     const { confirmation } = confirmationFor();
     const md = renderConfirmationBlock(confirmation);
     expect(() => extractConfirmation(md.replace(/^modelVersion: \d+$/m, 'modelVersion: 9'), 'x.md')).toThrow(
-      /^x\.md: decided with model v9, which this archbench does not know \(this archbench knows models v1, v2, v3, v4\): upgrade @archbench\/decision-cli to verify it$/,
+      /^x\.md: decided with model v9, which this archbench does not know \(this archbench knows models v1, v2, v3, v4, v5\): upgrade @archbench\/decision-cli to verify it$/,
     );
     expect(() => extractConfirmation(md.replace('archbench-confirmation/v2', 'archbench-confirmation/v3'), 'x.md')).toThrow(
       /^x\.md: the confirmation block is in format archbench-confirmation\/v3, which this archbench does not read \(it reads archbench-confirmation\/v1, archbench-confirmation\/v2\): upgrade/,
     );
     // A criterion field it does not know, as an older archbench saw closedModelSaturation.
     expect(() => extractConfirmation(md.replace('metric: p95Ms', 'metric: p95Ms\n    fromTheFuture: 1'), 'x.md')).toThrow(
-      /not valid \(criteria\.0: .*fromTheFuture.*\); a newer archbench may have written it \(this archbench knows models v1, v2, v3, v4\): upgrade/,
+      /not valid \(criteria\.0: .*fromTheFuture.*\); a newer archbench may have written it \(this archbench knows models v1, v2, v3, v4, v5\): upgrade/,
     );
   });
 });

@@ -153,8 +153,11 @@ export function buildConfirmation(
   } else if (rateUnknown) {
     // Noted above.
   } else if (onlySaturated) {
+    const bound = latency.upperBound?.meets
+      ? ` The scoring took p95 ${fmt(latency.upperBound.p95Ms, 1)} ms in ${latency.upperBound.scenario} at ${fmt(latency.upperBound.throughputRps, 1)} rps as an upper bound on the p95 at the expected rate (model v${model.version}), which a later run at saturation need not repeat.`
+      : '';
     notes.push(
-      `Only closed-model runs at saturation reached the expected ${rate} rps (${saturatedList}), so no budget, measured-p95 or error-rate criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record them.`,
+      `Only closed-model runs at saturation reached the expected ${rate} rps (${saturatedList}), so no budget, measured-p95 or error-rate criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record them.${bound}`,
     );
   } else {
     if (budget !== null) {

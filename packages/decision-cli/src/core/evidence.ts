@@ -490,7 +490,24 @@ export interface LatencyAssessment {
   notDemonstratedBecause?: 'below-rate' | 'saturation';
   /** Why the status is `fails`: a run at the rate over the budget, or with too many errors. */
   failedBecause?: 'budget' | 'errors';
+  /**
+   * Model v5, `not-demonstrated` because of saturation: every closed-model run at saturation ran
+   * without errors and with enough clients queued to bound the p95 at the rate from above (see
+   * boundsRateFromAbove); the worst of them. Present whatever the budget (it also picks the
+   * variant that stands for an option); `meets` says whether the bound is within the budget.
+   */
+  upperBound?: LatencyUpperBound;
   reason: string;
+}
+
+/** A p95 that the p95 at the expected rate cannot exceed, from a closed-model run at saturation (v5). */
+export interface LatencyUpperBound {
+  p95Ms: number;
+  scenario: string;
+  throughputRps: number;
+  /** (budget - p95) / budget; negative when the bound is over the budget (which proves nothing). */
+  headroom: number;
+  meets: boolean;
 }
 
 export interface CostAssessment {
@@ -590,6 +607,7 @@ const LATENCY_VERDICTS: Record<LatencyStatus, string> = {
  * @example latencyVerdict(assessment.latency) // 'not demonstrated'
  */
 export function latencyVerdict(l: LatencyAssessment): string {
+  if (l.upperBound?.meets) return 'meets at saturation (an upper bound)';
   return l.emulatorOnly ? 'not counted' : LATENCY_VERDICTS[l.status];
 }
 
@@ -634,6 +652,26 @@ export function atSaturation(
   saturation: number | undefined,
 ): boolean {
   return saturation !== undefined && s.loadModel === 'closed' && attemptedRps(s) > rps * saturation;
+}
+
+/**
+ * Whether a closed-model run far above the rate bounds the p95 at the rate from above (model v5).
+ * Its clients wait behind each other: about throughput × p50 of them are in the system (Little's
+ * law with the median, which undercounts them), so a request waits behind all the others. An open
+ * stream at the rate, a share ρ = rate / throughput of what the run served, has fewer than
+ * ln 20 / ln(1/ρ) requests ahead of it 95 % of the time (M/M/1: P(n or more in the system) = ρⁿ).
+ * So when the run's clients outnumber that by one, and it ran without errors, its p95 is at least
+ * the p95 at the rate. A run with errors (overload) or few clients proves nothing.
+ * @example boundsRateFromAbove({ loadModel: 'closed', throughputRps: 684, p50Ms: 20, errorRate: 0 }, 400, 0.01) // true: 13.7 clients, 6.6 needed
+ */
+export function boundsRateFromAbove(
+  s: Pick<ScenarioEvidence, 'loadModel' | 'throughputRps' | 'p50Ms' | 'errorRate'>,
+  rps: number,
+  maxErrorRate: number,
+): boolean {
+  if (s.loadModel !== 'closed' || s.errorRate > maxErrorRate || !(s.throughputRps > rps) || rps <= 0) return false;
+  const clients = (s.throughputRps * s.p50Ms) / 1000;
+  return clients >= 1 + Math.log(20) / Math.log(s.throughputRps / rps);
 }
 
 /**
@@ -704,6 +742,15 @@ export function assessLatency(
     : null;
   if (counted.length === 0) {
     const worst = saturated.reduce((a, b) => (b.p95Ms > a.p95Ms ? b : a));
+    const runs = saturated.map((s) => `${s.scenario} at ${fmt(s.throughputRps, 1)} rps, ${fmt(s.throughputRps / rps, 1)}×`).join('; ');
+    // v5: runs loaded enough bound the p95 at the rate from above; within the budget, that bound
+    // is evidence the budget is met (over it, it proves nothing).
+    const bounds = model.evidence.saturatedUpperBound && saturated.every((s) => boundsRateFromAbove(s, rps, model.evidence.maxErrorRate));
+    const headroom = (budgetMs - worst.p95Ms) / budgetMs;
+    const upperBound = bounds
+      ? { p95Ms: worst.p95Ms, scenario: worst.scenario, throughputRps: worst.throughputRps, headroom, meets: worst.p95Ms <= budgetMs }
+      : undefined;
+    const budget = `${fmt(budgetMs, Number.isInteger(budgetMs) ? 0 : 1)} ms budget`;
     return {
       ...base,
       status: 'not-demonstrated',
@@ -713,7 +760,10 @@ export function assessLatency(
       scenario: worst.scenario,
       errorRate: worst.errorRate,
       maxMeasuredRps,
-      reason: `only closed-model runs far above the expected ${fmt(rps)} rps reached it (${saturated.map((s) => `${s.scenario} at ${fmt(s.throughputRps, 1)} rps, ${fmt(s.throughputRps / rps, 1)}×`).join('; ')}): latency at saturation proves nothing either way at the expected rate`,
+      ...(upperBound ? { upperBound } : {}),
+      reason: upperBound?.meets
+        ? `p95 ${fmt(worst.p95Ms, 1)} ms in ${worst.scenario} at ${fmt(worst.throughputRps, 1)} rps (closed model at saturation, ${fmt(worst.throughputRps / rps, 1)}× the expected ${fmt(rps)} rps) is within the ${budget} (${fmt(headroom * 100)}% headroom): an upper bound on the p95 at the expected rate`
+        : `only closed-model runs far above the expected ${fmt(rps)} rps reached it (${runs}): latency at saturation ${upperBound ? `(p95 ${fmt(worst.p95Ms, 1)} ms, over the ${budget}) ` : ''}proves nothing either way at the expected rate`,
     };
   }
   const worst = counted.reduce((a, b) => (b.p95Ms > a.p95Ms ? b : a));

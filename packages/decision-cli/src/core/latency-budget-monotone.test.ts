@@ -4,7 +4,7 @@ import { parseComparison, type TopologyName } from '@archbench/contracts/compari
 import { comparisonV2Fixture } from '../../test/fixtures/comparison';
 import { withAnswer, type Answers } from './answers';
 import { evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
-import { CURRENT_MODEL, MODEL_V2, MODEL_V3, MODEL_V4, OPTION_IDS, type Model, type OptionId } from './model';
+import { CURRENT_MODEL, MODEL_V2, MODEL_V3, MODEL_V4, MODEL_V5, OPTION_IDS, type Model, type OptionId } from './model';
 import { score } from './scoring';
 
 /** The answers of `archbench answers-template`, filled in: 2 teams, 50 rps expected, 200 at peak. */
@@ -140,13 +140,13 @@ describe('a looser p95 budget never scores worse', () => {
     expect(latencyFit(budgetOf(TEMPLATE, 120), QUICK, 'hybrid').note).toMatch(/^hybrid: p95 34\.0 ms in browse at 60\.0 rps/);
   });
 
-  it('holds for every option on the measured and the quick comparisons, at several expected rates, with models v2, v3 and v4', () => {
+  it('holds for every option on the measured and the quick comparisons, at several expected rates, with models v2 to v5', () => {
     for (const [name, evidence] of [
       ['measured', MEASURED],
       ['quick', QUICK],
     ] as const)
       for (const rps of [10, 50, 150, 1000])
-        for (const model of [MODEL_V2, MODEL_V3, MODEL_V4]) {
+        for (const model of [MODEL_V2, MODEL_V3, MODEL_V4, MODEL_V5]) {
           const answers = withAnswer(withAnswer(TEMPLATE, 'load.expectedRps', rps), 'load.peakRps', rps * 4);
           expectMonotone(answers, evidence, model, `${name} at ${rps} rps, model v${model.version}`);
         }
@@ -156,7 +156,7 @@ describe('a looser p95 budget never scores worse', () => {
     for (let seed = 1; seed <= 150; seed++) {
       const rps = [20, 50, 400][seed % 3]!;
       const answers = withAnswer(withAnswer(TEMPLATE, 'load.expectedRps', rps), 'load.peakRps', rps * 4);
-      expectMonotone(answers, randomEvidence(seed, rps), [MODEL_V2, MODEL_V3, MODEL_V4][seed % 3]!, `seed ${seed}`);
+      expectMonotone(answers, randomEvidence(seed, rps), [MODEL_V2, MODEL_V3, MODEL_V4, MODEL_V5][seed % 4]!, `seed ${seed}`);
     }
   });
 });

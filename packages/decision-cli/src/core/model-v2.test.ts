@@ -198,10 +198,10 @@ describe('confidence', () => {
 
 describe('model versions', () => {
   it('v2 and v1 stay loadable for ADRs decided with them', () => {
-    expect(CURRENT_MODEL.version).toBe(4);
+    expect(CURRENT_MODEL.version).toBe(5);
     expect(modelVersion(1)).toBe(MODEL_V1);
     expect(modelVersion(2)).toBe(MODEL_V2);
-    expect(modelVersion(5)).toBeUndefined();
+    expect(modelVersion(6)).toBeUndefined();
     expect(MODEL_V2.options.find((o) => o.id === 'hybrid')!.measuredAs).toEqual(['hybrid']);
     expect(MODEL_V2.options.find((o) => o.id === 'serverless')!.measuredAs).toEqual(['serverless']);
   });

@@ -6,7 +6,7 @@ import { FOURTEEN_TEAMS, WEBHOOK_BURSTS } from '../../test/fixtures/profiles';
 import type { Answers } from './answers';
 import { buildConfirmation, checkConfirmation } from './confirmation';
 import { addScenarios, evidenceFromComparison, mergeEvidence, NO_EVIDENCE, type Evidence } from './evidence';
-import { CURRENT_MODEL, MODEL_V2, MODEL_V3, MODEL_V4, type Model } from './model';
+import { CURRENT_MODEL, MODEL_V2, MODEL_V3, MODEL_V5, type Model } from './model';
 import { renderHtmlReport } from './report-html';
 import { score } from './scoring';
 import { decisionInput } from '../../test/fixtures/decision';
@@ -45,8 +45,8 @@ const serverlessFits = (answers: Answers, evidence: Evidence, model: Model = MOD
   );
 
 describe('model v3: a local emulator is not the platform', () => {
-  it('differs from v2 only in which emulated figures count (v4 is current)', () => {
-    expect(CURRENT_MODEL).toBe(MODEL_V4);
+  it('differs from v2 only in which emulated figures count (v5 is current)', () => {
+    expect(CURRENT_MODEL).toBe(MODEL_V5);
     const { version, title, $comment, evidence, ...rest } = MODEL_V3;
     const { version: v2, title: t2, $comment: c2, evidence: e2, ...rest2 } = MODEL_V2;
     expect([version, v2, title, t2]).toEqual([3, 2, 'archbench decision model v3', 'archbench decision model v2']);

@@ -5,7 +5,7 @@ import { IDLE_BURSTY_EVENTS, MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../t
 import { FOURTEEN_TEAMS, WEBHOOK_BURSTS } from '../../test/fixtures/profiles';
 import { withAnswer, type Answers } from './answers';
 import { evidenceFromComparison, NO_EVIDENCE, type Evidence } from './evidence';
-import { CURRENT_MODEL, MODEL_V3, MODEL_V4, OPTION_IDS, type Model, type OptionId } from './model';
+import { MODEL_V3, MODEL_V4, OPTION_IDS, type Model, type OptionId } from './model';
 import { score } from './scoring';
 
 const MATURITIES = ['none', 'basic', 'mature', 'unknown'] as const;
@@ -24,8 +24,7 @@ const only = (name: TopologyName, processes?: number, change: (c: Comparison) =>
 const platform = (answers: Answers, maturity: string) => withAnswer(answers, 'team.platformMaturity', maturity);
 
 describe('model v4: a measured process count is scored on the scale of the prior', () => {
-  it('is current, and differs from v3 only in the process-count scale (and the why that explains it)', () => {
-    expect(CURRENT_MODEL).toBe(MODEL_V4);
+  it('differs from v3 only in the process-count scale (and the why that explains it)', () => {
     const { version, title, $comment, evidence, criteria, ...rest } = MODEL_V4;
     const { version: v3, title: t3, $comment: c3, evidence: e3, criteria: cr3, ...rest3 } = MODEL_V3;
     expect([version, v3, title, t3]).toEqual([4, 3, 'archbench decision model v4', 'archbench decision model v3']);

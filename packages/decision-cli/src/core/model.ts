@@ -3,6 +3,7 @@ import modelV1 from '../../model/v1.json' with { type: 'json' };
 import modelV2 from '../../model/v2.json' with { type: 'json' };
 import modelV3 from '../../model/v3.json' with { type: 'json' };
 import modelV4 from '../../model/v4.json' with { type: 'json' };
+import modelV5 from '../../model/v5.json' with { type: 'json' };
 
 export const OptionId = z.enum(['modular-monolith', 'microservices', 'serverless', 'hybrid']);
 /** The architecture options archbench scores. */
@@ -95,6 +96,14 @@ export const ModelSchema = z
          * runs at about the expected rate (absent: v1, no distinction).
          */
         closedModelSaturation: z.number().min(1).optional(),
+        /**
+         * v5: a closed-model run above closedModelSaturation times the rate, without errors and
+         * with enough clients queued (see boundsRateFromAbove), bounds the p95 at the rate from
+         * above. When only such runs reached the rate, a bound within the budget scores the better
+         * of the prior and the bound's headroom, and such a variant can stand for its option by its
+         * bound (see ADR 0015). Absent: saturated runs prove nothing either way (v2-v4).
+         */
+        saturatedUpperBound: z.boolean().optional(),
         /** Fit when a fault experiment never recovered. */
         neverRecoveredFit: Fit.optional(),
         /**
@@ -164,16 +173,19 @@ export const MODEL_V1: Model = ModelSchema.parse(modelV1);
 export const MODEL_V2: Model = ModelSchema.parse(modelV2);
 /** Model version 3: v2, with a local emulator's latency and fault figures scored from the prior. */
 export const MODEL_V3: Model = ModelSchema.parse(modelV3);
-/** Model version 4 (current): v3, with a measured process count scored on the prior's platform-maturity scale. */
+/** Model version 4: v3, with a measured process count scored on the prior's platform-maturity scale. */
 export const MODEL_V4: Model = ModelSchema.parse(modelV4);
+/** Model version 5 (current): v4, with a closed-model run at saturation counted as an upper bound on the p95 at the rate. */
+export const MODEL_V5: Model = ModelSchema.parse(modelV5);
 /** The model new decisions use. */
-export const CURRENT_MODEL: Model = MODEL_V4;
+export const CURRENT_MODEL: Model = MODEL_V5;
 
 const MODELS: ReadonlyMap<number, Model> = new Map([
   [1, MODEL_V1],
   [2, MODEL_V2],
   [3, MODEL_V3],
   [4, MODEL_V4],
+  [5, MODEL_V5],
 ]);
 
 /**

@@ -110,9 +110,20 @@ function unknownLevel(criterion: ModelCriterion): ModelLevel {
  * looser budget could score worse.
  */
 function latencyRank(l: TopologyAssessment['latency']): number {
-  if (l.status === 'meets' || (l.status === 'fails' && l.failedBecause !== 'errors')) return 3;
+  if (l.status === 'meets' || (l.status === 'fails' && l.failedBecause !== 'errors') || l.upperBound) return 3;
   if (l.status === 'not-demonstrated' || l.status === 'unknown-answer') return 2;
   return l.status === 'fails' ? 1 : 0;
+}
+
+/**
+ * The p95 that orders the variants of one rank: the one at the rate, or (v5) the upper bound of a
+ * variant measured at the rate only at saturation. Only the p95, never the budget, so a looser
+ * budget cannot switch the variant: a bound below another variant's p95 at the rate shows the
+ * first variant is the faster one there.
+ */
+function rankedP95(l: TopologyAssessment['latency']): number {
+  if (l.upperBound) return l.upperBound.p95Ms;
+  return latencyRank(l) === 3 && l.p95Ms !== null ? l.p95Ms : Infinity;
 }
 
 /** Picks the measured topology that stands for an option: the one with the lowest p95 at the rate (see latencyRank). */
@@ -123,9 +134,7 @@ function representative(model: Model, option: OptionId, assessments: TopologyAss
   );
   return candidates.sort(
     (a, b) =>
-      latencyRank(b.latency) - latencyRank(a.latency) ||
-      (b.latency.headroom ?? -Infinity) - (a.latency.headroom ?? -Infinity) ||
-      names.indexOf(a.topology) - names.indexOf(b.topology),
+      latencyRank(b.latency) - latencyRank(a.latency) || rankedP95(a.latency) - rankedP95(b.latency) || names.indexOf(a.topology) - names.indexOf(b.topology),
   )[0];
 }
 
@@ -187,6 +196,16 @@ function evidenceFit(
       if (l.status === 'meets')
         return { fit: bandFit(model.evidence.latencyHeadroom, l.headroom ?? 0), source: 'measured', note: `${rep.topology}: ${l.reason}` };
       if (l.status === 'fails') return { fit: model.evidence.latencyFailFit, source: 'measured', note: `${rep.topology}: ${l.reason}` };
+      // v5: a bound within the budget is evidence the budget is met, at least as well as its
+      // headroom says; it cannot show a miss, so the prior stands when it is the better fit.
+      if (l.upperBound?.meets) {
+        const fit = bandFit(model.evidence.latencyHeadroom, l.upperBound.headroom);
+        if (fit >= prior.fit) return { fit, source: 'measured', note: `${rep.topology}: ${l.reason}` };
+        return priorBecause(
+          `${rep.topology}: ${l.reason}, whose headroom scores below the prior`,
+          `${rep.topology}: latency bounded at saturation, below the prior`,
+        );
+      }
       const short =
         l.status === 'not-demonstrated'
           ? 'latency not demonstrated at the expected rate'

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseComparison } from '@archbench/contracts/comparison';
+import { withAnswer, type Answers } from './answers';
+import { boundsRateFromAbove, evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
+import { CURRENT_MODEL, MODEL_V4, MODEL_V5, type Model, type OptionId } from './model';
+import { score } from './scoring';
+import { buildConfirmation } from './confirmation';
+
+/** The answers of `archbench answers-template`, filled in (as in latency-budget-monotone.test.ts). */
+const TEMPLATE: Answers = {
+  version: 2,
+  project: { name: 'order-processing system' },
+  team: { teams: 2, engineers: 10, onCall: 'shared-rotation', platformMaturity: 'basic' },
+  domain: { boundedContexts: 4, crossContextConsistency: 'mixed', interaction: 'request-response' },
+  load: { expectedRps: 50, peakRps: 200, burstiness: 'daily-peaks', scalingProfile: 'uniform', p95BudgetMs: 300 },
+  change: { releaseFrequency: 'weekly', independentReleases: 'none' },
+  operations: { kubernetes: 'none', tracing: 'logs-metrics' },
+  cost: { sensitivity: 'medium' },
+  timeToMarket: 'normal',
+  today: { architecture: 'none', broker: 'none', pain: 'none' },
+};
+
+/** The standard run of 5 December (apps/frontend/public/measured-comparison.json). */
+const MEASURED = evidenceFromComparison(
+  parseComparison(JSON.parse(readFileSync(new URL('../../test/fixtures/measured-comparison.json', import.meta.url), 'utf8'))),
+  'measured-comparison.json',
+);
+
+const at = (rps: number, budgetMs: number) =>
+  withAnswer(withAnswer(withAnswer(TEMPLATE, 'load.expectedRps', rps), 'load.peakRps', rps * 4), 'load.p95BudgetMs', budgetMs);
+const run = (answers: Answers, evidence: Evidence, model: Model = MODEL_V5) => score(answers, evidence, { model });
+const latencyFit = (answers: Answers, evidence: Evidence, option: OptionId, model: Model = MODEL_V5) =>
+  run(answers, evidence, model).criteria.find((c) => c.id === 'latency-budget')!.fits[option];
+const priorFit = (answers: Answers, option: OptionId) => latencyFit(answers, { sources: [], topologies: [] }, option);
+
+/** The measured evidence with one topology's checkout changed. */
+function withCheckout(topology: string, change: Partial<ScenarioEvidence>): Evidence {
+  return {
+    ...MEASURED,
+    topologies: MEASURED.topologies.map((t) =>
+      t.topology === topology ? { ...t, scenarios: t.scenarios.map((s) => (s.scenario === 'checkout' ? { ...s, ...change } : s)) } : t,
+    ),
+  };
+}
+
+describe('model v5: a closed-model run at saturation bounds the p95 at the rate from above', () => {
+  it('is current, and differs from v4 only in saturatedUpperBound (and the comment that explains it)', () => {
+    expect(CURRENT_MODEL).toBe(MODEL_V5);
+    const { version, title, $comment, evidence, ...rest } = MODEL_V5;
+    const { version: v4, title: t4, $comment: c4, evidence: e4, ...rest4 } = MODEL_V4;
+    expect([version, v4, title, t4]).toEqual([5, 4, 'archbench decision model v5', 'archbench decision model v4']);
+    expect($comment).toContain(c4);
+    expect(rest).toEqual(rest4);
+    const { saturatedUpperBound, ...sameEvidence } = evidence;
+    expect(saturatedUpperBound).toBe(true);
+    expect(sameEvidence).toEqual(e4);
+  });
+
+  it("the reviewer's case: at 400 rps and 50 ms, microservices-http's checkout (41 ms at 684 rps) stands for the option, not AMQP's miss at 500 rps", () => {
+    // v4: microservices-amqp, "p95 56.3 ms in checkout at 499.9 rps (closed model) exceeds the 50 ms budget", 0/5.
+    const v4 = latencyFit(at(400, 50), MEASURED, 'microservices', MODEL_V4);
+    expect(v4).toMatchObject({ fit: 0, source: 'measured' });
+    expect(v4.note).toMatch(/^microservices-amqp: p95 56\.3 ms in checkout/);
+    const v5 = latencyFit(at(400, 50), MEASURED, 'microservices');
+    expect(v5).toMatchObject({ fit: 3, source: 'measured' });
+    expect(v5.note).toBe(
+      'microservices-http: p95 41.3 ms in checkout at 684.0 rps (closed model at saturation, 1.7× the expected 400 rps) is within the 50 ms budget (17% headroom): an upper bound on the p95 at the expected rate',
+    );
+    const result = run(at(400, 50), MEASURED);
+    expect(result.ranking.find((o) => o.option === 'microservices')!.measuredAs).toBe('microservices-http');
+    expect(result.assessments.find((a) => a.topology === 'microservices-http')!.latency.upperBound).toMatchObject({ meets: true, p95Ms: 41.279 });
+  });
+
+  it('a bound over the budget proves nothing: the prior, with the same variant standing for the option (v4 scored AMQP 0/5)', () => {
+    const fit = latencyFit(at(400, 40), MEASURED, 'microservices');
+    expect(fit.fit).toBe(priorFit(at(400, 40), 'microservices').fit);
+    expect(fit.source).toBe('prior');
+    expect(fit.note).toMatch(
+      /^microservices-http: only closed-model runs far above the expected 400 rps reached it \(checkout at 684\.0 rps, 1\.7×\): latency at saturation \(p95 41\.3 ms, over the 40 ms budget\) proves nothing/,
+    );
+    expect(latencyFit(at(400, 40), MEASURED, 'microservices', MODEL_V4).fit).toBe(0);
+  });
+
+  it('a bound within the budget whose headroom scores below the prior keeps the prior, and says why', () => {
+    // 41.3 ms of a 44 ms budget: 6% headroom, 2/5 on the headroom scale; the prior for a budget up to 50 ms is higher for the hybrid.
+    const slowHybrid = withCheckout('hybrid', { p95Ms: 41.3, p50Ms: 30 });
+    const prior = priorFit(at(1000, 44), 'hybrid');
+    expect(prior.fit).toBeGreaterThan(2);
+    const fit = latencyFit(at(1000, 44), slowHybrid, 'hybrid');
+    expect(fit).toMatchObject({ fit: prior.fit, source: 'prior', because: 'hybrid: latency bounded at saturation, below the prior' });
+    expect(fit.note).toMatch(/an upper bound on the p95 at the expected rate, whose headroom scores below the prior/);
+  });
+
+  it('a saturated run with errors, or with too few clients queued to outnumber an open stream at the rate, bounds nothing', () => {
+    const httpCheckout = MEASURED.topologies.find((t) => t.topology === 'microservices-http')!.scenarios.find((s) => s.scenario === 'checkout')!;
+    // About 684 × p50 clients in the system; an open stream at 400 rps has fewer than 1 + ln 20 / ln(684/400) ≈ 6.6 ahead of it 95 % of the time.
+    expect(boundsRateFromAbove(httpCheckout, 400, 0.01)).toBe(true);
+    expect(boundsRateFromAbove({ ...httpCheckout, p50Ms: 6 }, 400, 0.01)).toBe(false); // 4.1 clients
+    expect(boundsRateFromAbove({ ...httpCheckout, p50Ms: 10 }, 400, 0.01)).toBe(true); // 6.8 clients
+    expect(boundsRateFromAbove({ ...httpCheckout, errorRate: 0.05 }, 400, 0.01)).toBe(false);
+    expect(boundsRateFromAbove({ ...httpCheckout, loadModel: 'open' }, 400, 0.01)).toBe(false);
+    expect(boundsRateFromAbove({ ...httpCheckout, p50Ms: 0 }, 400, 0.01)).toBe(false);
+    expect(boundsRateFromAbove(httpCheckout, 684, 0.01)).toBe(false);
+    for (const change of [{ errorRate: 0.05 }, { p50Ms: 2 }]) {
+      const evidence = withCheckout('microservices-http', change);
+      const fit = latencyFit(at(400, 50), evidence, 'microservices');
+      // Neither variant is bounded now: AMQP's miss at about the rate stands for the option, as in v4.
+      expect(fit, JSON.stringify(change)).toMatchObject({ fit: 0, source: 'measured' });
+      expect(fit.note).toMatch(/^microservices-amqp: /);
+    }
+  });
+
+  it('scores exactly as v4 wherever a run at about the expected rate exists or nothing reached it', () => {
+    for (const rps of [10, 50, 100, 150])
+      for (const budget of [5, 20, 50, 300]) {
+        const answers = at(rps, budget);
+        const scores = (model: Model) => run(answers, MEASURED, model).ranking.map((o) => [o.option, o.score, o.measuredAs]);
+        expect(scores(MODEL_V5), `${rps} rps, ${budget} ms`).toEqual(scores(MODEL_V4));
+      }
+    // Far above what anything measured: nothing reached the rate, nothing changes.
+    expect(run(at(50_000, 50), MEASURED).ranking).toEqual(run(at(50_000, 50), MEASURED, MODEL_V4).ranking);
+  });
+
+  it('the Confirmation records no latency criterion from a saturated run, and says the scoring used it as a bound', () => {
+    const answers = at(400, 50);
+    const result = run(answers, MEASURED);
+    expect(result.recommendation).toBe('modular-monolith');
+    const monolith = result.assessments.find((a) => a.topology === 'monolith')!;
+    expect(monolith.latency).toMatchObject({ status: 'not-demonstrated', upperBound: { meets: true } });
+    const { confirmation, notes } = buildConfirmation(answers, result, MEASURED, MODEL_V5);
+    expect(confirmation.criteria.map((c) => c.metric)).not.toContain('p95Ms');
+    expect(notes.join('\n')).toMatch(/The scoring took p95 9\.6 ms in checkout at 4,159\.7 rps as an upper bound on the p95 at the expected rate \(model v5\)/);
+  });
+});

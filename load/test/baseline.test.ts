@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Comparison } from '@archbench/contracts/comparison';
-import { parseComparison } from '@archbench/contracts/comparison';
+import { COMPARISON_SCHEMA_VERSION, parseComparison } from '@archbench/contracts/comparison';
 import { parseCompareArgs, UsageError } from '../src/compare/args';
 import { compareWithBaseline, renderRegressions } from '../src/compare/baseline';
 import { renderSummary } from '../src/compare/summary-md';
 
-function comparison(): Comparison {
+/** This run's file as written (current schema version). */
+function comparisonFile() {
   const latency = (p95: number) => ({ p50: p95 / 3, p90: p95 / 1.5, p95, p99: p95 * 2, max: p95 * 4 });
-  return parseComparison({
-    schemaVersion: 1,
+  return {
+    schemaVersion: COMPARISON_SCHEMA_VERSION,
     tool: 'archbench',
     profile: 'quick',
     engine: 'embedded',
@@ -47,7 +48,11 @@ function comparison(): Comparison {
         loadModel: 'closed',
       },
     ],
-  });
+  };
+}
+
+function comparison(): Comparison {
+  return parseComparison(comparisonFile());
 }
 
 describe('baseline regression check', () => {
@@ -105,6 +110,25 @@ describe('baseline regression check', () => {
     // Both at 80/20: a real increase is flagged.
     const both = compareWithBaseline(perKind(comparison(), 1.8), perKind(comparison(), 1.4), 10);
     expect(both.regressions.map((r) => r.figure)).toEqual(['microservices-http hops per request']);
+  });
+
+  it("reads a baseline written before schema version 3 with this run's throughput (successes) and notes what it converted and what it cannot", () => {
+    // The same run, a fifth of microservices-http's orders failing: a version 2 file counted them in its throughput.
+    const failing = (file: ReturnType<typeof comparisonFile>, throughputRps: number) => {
+      Object.assign(file.scenarios[1]!, { errorRate: 0.2, statusCounts: { '201': 2400, '503': 600 }, throughputRps });
+      return file;
+    };
+    const current = parseComparison(failing(comparisonFile(), 2400 / 18));
+    const baseline = parseComparison({ ...failing(comparisonFile(), 3000 / 18), schemaVersion: 2 });
+    const check = compareWithBaseline(current, baseline, 10);
+    expect(check.regressions).toEqual([]);
+    const notes = renderRegressions(check, 10);
+    expect(notes).toMatch(
+      /note: baseline: throughput in this version 2 file counted failed requests too; read as successful requests\/s .* for checkout\/microservices-http/,
+    );
+    expect(notes).toMatch(/note: baseline: this version 2 file may count orders answered 201 but REJECTED as placed orders/);
+    // A baseline of this version: nothing to say.
+    expect(compareWithBaseline(current, current, 10).notes).toEqual([]);
   });
 
   it('notes what it could not compare', () => {

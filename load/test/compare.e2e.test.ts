@@ -32,7 +32,10 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
     first = cli('compare', ['--profile', 'smoke', '--engine', 'embedded', '--topologies', 'monolith', '--out', out], { GITHUB_STEP_SUMMARY: stepSummary });
     expect(first.stderr).toContain('started monolith');
     expect(first.code, first.stderr).toBe(0);
-    const comparison = parseComparison(JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8')));
+    const written = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
+    expect(written.schemaVersion).toBe(3);
+    const comparison = parseComparison(written);
+    expect(comparison.convertedFrom).toBeUndefined();
     expect(comparison.engine).toBe('embedded');
     expect(comparison.profile).toBe('smoke');
     expect(comparison.topologies.map((t) => t.name)).toEqual(['monolith']);
@@ -82,7 +85,14 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
   it('check-results accepts the file and rejects a damaged one', () => {
     const ok = cli('check-results', [join(out, 'comparison.json')]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/valid comparison/);
+    expect(ok.stdout).toMatch(/valid comparison \(schema 3,/);
+    expect(ok.stderr).not.toMatch(/warning/);
+    const older = join(work, 'older.json');
+    writeFileSync(older, JSON.stringify({ ...JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8')), schemaVersion: 2 }));
+    const old = cli('check-results', [older]);
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stdout).toMatch(/valid comparison \(schema 2, read as 3,/);
+    expect(old.stderr).toMatch(/warning: this version 2 file may count orders answered 201 but REJECTED/);
     const damaged = join(work, 'damaged.json');
     writeFileSync(damaged, readFileSync(join(out, 'comparison.json'), 'utf8').replace('"throughputRps"', '"throughput"'));
     const bad = cli('check-results', [damaged]);
@@ -91,12 +101,17 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
     expect(cli('check-results', []).code).toBe(2);
   });
 
-  it('exits 1 and lists the regression when a figure is worse than the baseline', () => {
-    // A baseline that is generous on every figure except the monolith's checkout throughput.
+  it('exits 1 and lists the regression when a figure is worse than the baseline, and warns that a version 2 baseline is converted', () => {
+    // A baseline that is generous on every figure except the monolith's checkout throughput,
+    // written before schema version 3 (which may count rejected orders as placed).
     const baseline = JSON.parse(readFileSync(join(out, 'comparison.json'), 'utf8'));
+    baseline.schemaVersion = 2;
     for (const s of baseline.scenarios) Object.assign(s, { throughputRps: 0, errorRate: 1, latencyMs: { ...s.latencyMs, p95: 1e6 } });
     for (const t of baseline.topologies) Object.assign(t, { cpuSecondsPer1kOrders: 1e6, peakRssBytes: 1e12 });
-    baseline.scenarios.find((s: { scenario: string }) => s.scenario === 'checkout').throughputRps = 1e6;
+    Object.assign(
+      baseline.scenarios.find((s: { scenario: string }) => s.scenario === 'checkout'),
+      { throughputRps: 1e6, errorRate: 0 },
+    );
     const baselineFile = join(work, 'baseline.json');
     writeFileSync(baselineFile, JSON.stringify(baseline));
     const second = cli('compare', [
@@ -116,7 +131,10 @@ describe('pnpm compare end to end (monolith, smoke profile, embedded engine)', (
     expect(second.code, second.stderr).toBe(1);
     expect(second.stdout).toMatch(/REGRESSION checkout\/monolith throughput \(req\/s\)/);
     expect(second.stdout.match(/REGRESSION/g)).toHaveLength(1);
-    expect(readFileSync(join(work, 'run2', 'summary.md'), 'utf8')).toContain('Baseline check (tolerance 50%)');
+    const summary = readFileSync(join(work, 'run2', 'summary.md'), 'utf8');
+    expect(summary).toContain('Baseline check (tolerance 50%)');
+    expect(summary).toMatch(/note: baseline: this version 2 file may count orders answered 201 but REJECTED as placed orders/);
+    expect(second.stderr).toMatch(/warning: --baseline .*baseline\.json: this version 2 file may count orders answered 201 but REJECTED/);
   });
 
   it('bad arguments exit 2 with a message and write nothing', () => {

@@ -129,7 +129,7 @@ describe('against a monolith whose payment provider fails every call', () => {
       const s = mergeSegments(scenario, 'monolith', [result]);
       const md = renderSummary(
         parseComparison({
-          schemaVersion: 2,
+          schemaVersion: 3,
           tool: 'archbench',
           profile: 'smoke',
           engine: 'embedded',

@@ -40,10 +40,12 @@ function main(args: string[]): number {
   }
   try {
     const comparison = parseComparison(JSON.parse(text));
+    const converted = comparison.convertedFrom;
     process.stdout.write(
-      `${path}: valid comparison (schema ${comparison.schemaVersion}, profile ${comparison.profile}, engine ${comparison.engine}, ` +
+      `${path}: valid comparison (schema ${converted ? `${converted.schemaVersion}, read as ${comparison.schemaVersion}` : comparison.schemaVersion}, profile ${comparison.profile}, engine ${comparison.engine}, ` +
         `${comparison.topologies.map((t) => t.name).join(', ')}; ${comparison.scenarios.length} scenario results)\n`,
     );
+    for (const warning of converted?.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`${path}: ${(error as Error).message}\n`);

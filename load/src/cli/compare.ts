@@ -40,8 +40,9 @@ async function main(argv: string[]): Promise<number> {
   const outDir = resolve(base, options.outDir);
 
   let baseline: Comparison | undefined;
+  let baselinePath: string | undefined;
   if (options.baseline) {
-    const path = resolve(base, options.baseline);
+    const path = (baselinePath = resolve(base, options.baseline));
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -100,6 +101,9 @@ async function main(argv: string[]): Promise<number> {
   // Last of the checks, as it creates the folder: nothing has started yet.
   createdOutFolders = prepareOutDir(outDir);
   const reporter = terminalReporter();
+  // Said before the run as well as in the baseline check: a baseline older than schema version 3 is
+  // read with this run's meanings only as far as the file allows.
+  for (const warning of baseline?.convertedFrom?.warnings ?? []) reporter.info(`warning: --baseline ${baselinePath}: ${warning}`);
   const profile = PROFILES[options.profile];
   reporter.info(`profile ${profile.name} (${profile.description}), engine ${engineName}`);
   const engine: LoadEngine = engineName === 'k6' ? new K6Engine(k6Path!, profile.name) : await EmbeddedEngine.start();

@@ -32,6 +32,9 @@ export function compareWithBaseline(current: Comparison, baseline: Comparison, t
   if (current.profile !== baseline.profile)
     notes.push(`baseline profile is ${baseline.profile}, this run is ${current.profile}: figures may not be comparable`);
   if (current.engine !== baseline.engine) notes.push(`baseline engine is ${baseline.engine}, this run used ${current.engine}`);
+  // A baseline written before schema version 3 was read with this run's meanings where the file
+  // allows (parseComparison); what it converted or could not is said here.
+  for (const warning of baseline.convertedFrom?.warnings ?? []) notes.push(`baseline: ${warning}`);
 
   const check = (figure: string, base: number | null | undefined, now: number | null | undefined, higherIsWorse: boolean, floor = 0) => {
     if (base === null || base === undefined || now === null || now === undefined) return;

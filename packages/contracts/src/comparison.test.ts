@@ -84,10 +84,11 @@ function v2File() {
 }
 
 describe('parseComparison', () => {
-  it('writes version 2 and still reads version 1 files, which have no faults or cost', () => {
-    expect(COMPARISON_SCHEMA_VERSION).toBe(2);
+  it('writes version 3 and still reads version 1 files, which have no faults or cost', () => {
+    expect(COMPARISON_SCHEMA_VERSION).toBe(3);
     const old = parseComparison(v1File());
-    expect(old.schemaVersion).toBe(1);
+    expect(old.schemaVersion).toBe(3);
+    expect(old.convertedFrom?.schemaVersion).toBe(1);
     expect(old.faults).toEqual([]);
     expect(old.cost).toBeUndefined();
   });
@@ -101,7 +102,7 @@ describe('parseComparison', () => {
   });
 
   it('refuses unknown versions, unknown faults and non-numeric fault figures, naming the problem', () => {
-    expect(() => parseComparison({ ...v2File(), schemaVersion: 3 })).toThrow(/schemaVersion 3.*reads schemaVersion 1 or 2/);
+    expect(() => parseComparison({ ...v2File(), schemaVersion: 4 })).toThrow(/schemaVersion 4.*reads schemaVersion 1, 2 or 3/);
     const badFault = v2File();
     badFault.faults[0] = { ...badFault.faults[0]!, fault: 'meteor' };
     expect(() => parseComparison(badFault)).toThrow(ComparisonFormatError);
@@ -111,10 +112,63 @@ describe('parseComparison', () => {
     expect(() => parseComparison({ ...v2File(), topologies: [{ ...v2File().topologies[2], name: 'Staging EU' }] })).toThrow(/kebab-case/);
   });
 
-  it('publishes a JSON Schema that accepts both versions', () => {
+  it('publishes a JSON Schema that accepts every readable version', () => {
     const schema = comparisonJsonSchema() as unknown as { properties: { schemaVersion: unknown }; required: string[] };
-    expect(JSON.stringify(schema.properties.schemaVersion)).toMatch(/1.*2/);
+    expect(JSON.stringify(schema.properties.schemaVersion)).toMatch(/1.*2.*3/);
     expect(schema.required).not.toContain('faults');
+  });
+});
+
+/** A version 2 checkout of 1,000 orders in 10 s, 100 of them failed, its throughput counted as `counted`. */
+function v2Checkout(counted: 'every request' | 'successes', statusCounts: Record<string, number> = { '201': 900, '503': 100 }) {
+  const base = v1File().scenarios[0]!;
+  const [rps, rounds] = counted === 'every request' ? [100, [110, 90]] : [90, [99, 81]];
+  return {
+    ...v2File(),
+    scenarios: [
+      { ...base, durationSeconds: 10, requests: 1000, throughputRps: rps, errorRate: 0.1, statusCounts, roundThroughputRps: rounds },
+      {
+        ...base,
+        scenario: 'browse',
+        durationSeconds: 10,
+        requests: 600,
+        throughputRps: 60,
+        errorRate: 0,
+        statusCounts: { '200': 600 } as Record<string, number>,
+      },
+    ],
+  };
+}
+
+describe('parseComparison of files written before version 3', () => {
+  it('reads their throughput, which counted failed requests too, as successful requests per second, and says so', () => {
+    const c = parseComparison(v2Checkout('every request'));
+    expect(c.schemaVersion).toBe(3);
+    expect(c.scenarios[0]!.throughputRps).toBeCloseTo(90, 9);
+    expect(c.scenarios[0]!.roundThroughputRps!.map((r) => Number(r.toFixed(6)))).toEqual([99, 81]);
+    // Nothing failed in browse: nothing to convert.
+    expect(c.scenarios[1]!.throughputRps).toBe(60);
+    expect(c.convertedFrom).toMatchObject({ schemaVersion: 2, throughputConverted: ['checkout/monolith'], rejectedOrdersMayCountAsPlaced: true });
+    expect(c.convertedFrom!.warnings.join('\n')).toMatch(/counted failed requests too.*checkout\/monolith/);
+    expect(c.convertedFrom!.warnings.join('\n')).toMatch(/REJECTED as placed orders.*cannot be corrected/);
+    // Parsing what a reader re-serialised changes nothing again.
+    expect(parseComparison(JSON.parse(JSON.stringify(c)))).toEqual(c);
+  });
+
+  it('leaves the throughput of version 2 files that already counted successes, and drops the rejected-orders caveat for files that name rejections', () => {
+    const c = parseComparison(v2Checkout('successes', { '201': 900, '201 rejected: payment_declined': 100 }));
+    expect(c.scenarios[0]!.throughputRps).toBe(90);
+    expect(c.scenarios[0]!.roundThroughputRps).toEqual([99, 81]);
+    expect(c.convertedFrom).toEqual({ schemaVersion: 2, throughputConverted: [], rejectedOrdersMayCountAsPlaced: false, warnings: [] });
+  });
+
+  it('converts version 1 files alike, and leaves version 3 files as they are', () => {
+    const v1 = { ...v2Checkout('every request'), schemaVersion: 1 };
+    expect(parseComparison(v1).scenarios[0]!.throughputRps).toBeCloseTo(90, 9);
+    expect(parseComparison(v1).convertedFrom?.schemaVersion).toBe(1);
+    const v3 = parseComparison({ ...v2Checkout('every request'), schemaVersion: 3 });
+    expect(v3.scenarios[0]!.throughputRps).toBe(100);
+    expect(v3.convertedFrom).toBeUndefined();
   });
 });
 

@@ -6,15 +6,20 @@ import { z } from 'zod';
  * incompatible change; readers accept every version in READABLE_COMPARISON_SCHEMA_VERSIONS and
  * refuse others with a clear message.
  *
- * Version 2 (this one) adds: `hybrid` and `serverless`; free topology names for `--target`
- * runs; `faults[]` (fault experiments); `cost` (monthly estimates at load profiles, every price
- * a stated assumption); per topology `idle`, `perRequest` and `coldStart`; and server-side
- * figures that may be `null` ("not measured", e.g. a target without a metrics URL).
+ * Version 3 (this one) changes meanings, not fields: `throughputRps` and `roundThroughputRps`
+ * count successful requests only, and an order answered 201 but not CONFIRMED is a failed request
+ * and no placed order. parseComparison reads older files as version 3 (see ComparisonConversion:
+ * their throughput is converted, and `convertedFrom` says what could not be).
+ *
+ * Version 2 added: `hybrid` and `serverless`; free topology names for `--target` runs;
+ * `faults[]` (fault experiments); `cost` (monthly estimates at load profiles, every price a
+ * stated assumption); per topology `idle`, `perRequest` and `coldStart`; and server-side figures
+ * that may be `null` ("not measured", e.g. a target without a metrics URL).
  * Version 1 files still parse: they simply have none of the version 2 sections.
  */
-export const COMPARISON_SCHEMA_VERSION = 2;
-/** Versions readers accept (version 1 files lack the version 2 sections). */
-export const READABLE_COMPARISON_SCHEMA_VERSIONS = [1, 2] as const;
+export const COMPARISON_SCHEMA_VERSION = 3;
+/** Versions readers accept (version 1 files lack the version 2 sections; 1 and 2 are converted to 3's meanings). */
+export const READABLE_COMPARISON_SCHEMA_VERSIONS = [1, 2, 3] as const;
 
 /** The topologies archbench ships and starts itself. */
 export const TopologyName = z.enum(['monolith', 'microservices-http', 'microservices-amqp', 'hybrid', 'serverless']);
@@ -62,8 +67,9 @@ export const ScenarioResult = z.object({
   durationSeconds: z.number().positive(),
   requests: z.number().int().nonnegative(),
   /**
-   * Successful requests per second (from 5 December 2026; completed requests before): a failed
-   * request is no throughput. `requests / durationSeconds` is the rate the run offered.
+   * Successful requests per second: a failed request is no throughput. `requests /
+   * durationSeconds` is the rate the run offered. Files before version 3 counted every request
+   * (until 5 December 2026); parseComparison converts them (see ComparisonConversion).
    */
   throughputRps: z.number().nonnegative(),
   /** Milliseconds; for open-model runs measured from each request's scheduled send time. */
@@ -77,7 +83,7 @@ export const ScenarioResult = z.object({
   thresholdsPassed: z.boolean(),
   /** `open` (arrival rate: throughput is the offered rate) or `closed` (fixed VUs: throughput is the maximum sustained). */
   loadModel: z.enum(['open', 'closed']).optional(),
-  /** Throughput of each interleaved round, in round order (for paired ratios, see pairedThroughputRatio). */
+  /** Successful requests/s of each interleaved round, in round order (for paired ratios, see pairedThroughputRatio). */
   roundThroughputRps: z.array(z.number().nonnegative()).optional(),
 });
 export type ScenarioResult = z.infer<typeof ScenarioResult>;
@@ -379,8 +385,36 @@ export const MachineInfo = z.object({
 });
 export type MachineInfo = z.infer<typeof MachineInfo>;
 
-export const Comparison = z.object({
+/**
+ * Set by parseComparison on a file written before version 3, never by compare: what it changed so
+ * that the file reads with version 3's meanings, and what it could not. Readers that show or
+ * compare figures should show `warnings` (a baseline, a report, evidence for a decision).
+ */
+export const ComparisonConversion = z.object({
+  /** The version the file was written with. */
   schemaVersion: z.union([z.literal(1), z.literal(2)]),
+  /**
+   * Scenario results (`scenario/topology`) whose `throughputRps` counted failed requests too and
+   * now reads `throughputRps × (1 − errorRate)`; each `roundThroughputRps` is scaled by the same
+   * share (a round's own failures are not in the file, so those are estimates). Results without
+   * failures, or whose throughput already counted successes only (compare from 5 December 2026
+   * wrote such version 2 files), are unchanged.
+   */
+  throughputConverted: z.array(z.string()),
+  /**
+   * true when the file may count orders answered 201 but REJECTED as placed orders and successful
+   * requests (compare before 5 December 2026): order scenarios' `errorRate` and `throughputRps`,
+   * and `ordersPlaced` and `cpuSecondsPer1kOrders`, may then look better than they were. It cannot
+   * be undone from the file. false when the file names such failures (`"201 rejected: …"`).
+   */
+  rejectedOrdersMayCountAsPlaced: z.boolean(),
+  /** The above in sentences, for readers to show. */
+  warnings: z.array(z.string()),
+});
+export type ComparisonConversion = z.infer<typeof ComparisonConversion>;
+
+export const Comparison = z.object({
+  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   tool: z.literal('archbench'),
   profile: z.string(),
   engine: z.enum(['k6', 'embedded']),
@@ -403,6 +437,8 @@ export const Comparison = z.object({
   skippedFaults: z.array(z.object({ topology: TopologyId, fault: FaultName, reason: z.string() })).optional(),
   /** v2: monthly cost estimates at load profiles. */
   cost: CostSection.optional(),
+  /** Set by parseComparison when it read a file written before version 3 (see ComparisonConversion). */
+  convertedFrom: ComparisonConversion.optional(),
 });
 export type Comparison = z.infer<typeof Comparison>;
 
@@ -411,14 +447,16 @@ export class ComparisonFormatError extends Error {
 }
 
 /**
- * Validates parsed JSON as a comparison file; throws ComparisonFormatError naming the problem.
+ * Validates parsed JSON as a comparison file; throws ComparisonFormatError naming the problem. A
+ * file written before version 3 is returned as version 3, with `convertedFrom` saying so (see
+ * ComparisonConversion), so every reader sees one meaning of throughput.
  * @example parseComparison(JSON.parse(readFileSync('results/comparison.json', 'utf8')))
  */
 export function parseComparison(data: unknown): Comparison {
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (!(READABLE_COMPARISON_SCHEMA_VERSIONS as readonly unknown[]).includes(version)) {
     throw new ComparisonFormatError(
-      `comparison file has schemaVersion ${JSON.stringify(version)}; this version of archbench reads schemaVersion ${READABLE_COMPARISON_SCHEMA_VERSIONS.join(' or ')}`,
+      `comparison file has schemaVersion ${JSON.stringify(version)}; this version of archbench reads schemaVersion ${READABLE_COMPARISON_SCHEMA_VERSIONS.slice(0, -1).join(', ')} or ${READABLE_COMPARISON_SCHEMA_VERSIONS.at(-1)}`,
     );
   }
   const result = Comparison.safeParse(data);
@@ -426,7 +464,51 @@ export function parseComparison(data: unknown): Comparison {
     const first = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ComparisonFormatError(`comparison file is not valid: ${first.join('; ')}`);
   }
-  return result.data;
+  const comparison = result.data;
+  return comparison.schemaVersion === COMPARISON_SCHEMA_VERSION ? comparison : toCurrentMeanings(comparison, comparison.schemaVersion);
+}
+
+/** The share of a scenario result's requests that succeeded, and whether its throughput already counts only those. */
+function successShare(s: ScenarioResult): { share: number; countsSuccesses: boolean } {
+  const share = 1 - s.errorRate;
+  const failed = Math.round(s.requests * s.errorRate);
+  if (failed === 0) return { share, countsSuccesses: true };
+  // Compare wrote throughput as (requests − failed) / durationSeconds from 5 December 2026 (still
+  // version 2), requests / durationSeconds before: the file's own figures tell which.
+  const counted = s.throughputRps * s.durationSeconds;
+  return { share, countsSuccesses: Math.abs(counted - (s.requests - failed)) < 0.5 && Math.abs(counted - s.requests) >= 0.5 };
+}
+
+/** A version 1 or 2 comparison read with version 3's meanings (see ComparisonConversion). */
+function toCurrentMeanings(comparison: Comparison, from: 1 | 2): Comparison {
+  const throughputConverted: string[] = [];
+  const scenarios = comparison.scenarios.map((s) => {
+    const { share, countsSuccesses } = successShare(s);
+    if (countsSuccesses) return s;
+    throughputConverted.push(`${s.scenario}/${s.topology}`);
+    return {
+      ...s,
+      throughputRps: s.throughputRps * share,
+      ...(s.roundThroughputRps ? { roundThroughputRps: s.roundThroughputRps.map((r) => r * share) } : {}),
+    };
+  });
+  // Compare names an order answered 201 but not CONFIRMED since it stopped counting it as placed.
+  const namesRejections = comparison.scenarios.some((s) => Object.keys(s.statusCounts).some((key) => key.startsWith('201 ')));
+  const warnings: string[] = [];
+  if (throughputConverted.length > 0)
+    warnings.push(
+      `throughput in this version ${from} file counted failed requests too; read as successful requests/s (throughput × (1 − error rate)) for ${throughputConverted.join(', ')}, per round scaled by the same share (estimates)`,
+    );
+  if (!namesRejections)
+    warnings.push(
+      `this version ${from} file may count orders answered 201 but REJECTED as placed orders and successful requests (compare before 5 December 2026): order scenarios' error rate and throughput, orders placed and CPU per 1,000 orders may look better than they were, and this cannot be corrected from the file`,
+    );
+  return {
+    ...comparison,
+    schemaVersion: COMPARISON_SCHEMA_VERSION,
+    scenarios,
+    convertedFrom: { schemaVersion: from, throughputConverted, rejectedOrdersMayCountAsPlaced: !namesRejections, warnings },
+  };
 }
 
 /**

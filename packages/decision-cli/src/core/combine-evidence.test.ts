@@ -64,17 +64,20 @@ describe('several comparison files: one rule, whatever their order', () => {
     ]);
   });
 
-  it('refuses runs from different machines or profiles (exit 2), naming both files and the difference', () => {
+  it('refuses runs from different machines, profiles or load generators (exit 2), naming both files and the difference', () => {
     const laptop = run('laptop.json', '2025-05-03T10:00:00.000Z', { topologies: ['serverless'] }, onMachine({ cores: 8, cpuModel: 'Apple M3' }));
     const other = () => combineEvidence([MAY_1, laptop]);
     expect(other).toThrow(InputError);
     expect(other).toThrow(
-      /^--comparison a-may-1\.json and laptop\.json were not measured alike \(2 vs 8 cores\): topologies measured on different machines or profiles are not comparable/,
+      /^--comparison a-may-1\.json and laptop\.json were not measured alike \(2 vs 8 cores\): topologies measured on different machines, with different profiles or load generators are not comparable/,
     );
     const standard = run('standard.json', '2025-05-03T10:00:00.000Z', { topologies: ['serverless'] }, onMachine({}, 'standard'));
     expect(() => combineEvidence([standard, MAY_1])).toThrow(
       /^--comparison a-may-1\.json and standard\.json were not measured alike \(profile quick vs standard\)/,
     );
+    // k6 beside the topologies costs other CPU and adds other latency than the embedded engine.
+    const k6 = run('k6.json', '2025-05-03T10:00:00.000Z', { topologies: ['serverless'] }, (c) => ({ ...c, engine: 'k6' as const }));
+    expect(() => combineEvidence([k6, MAY_1])).toThrow(/^--comparison a-may-1\.json and k6\.json were not measured alike \(embedded engine vs k6\)/);
     // A machine's reported memory moves a little between runs: within 5% it is the same machine.
     const sameBox = run('same.json', '2025-05-03T10:00:00.000Z', { topologies: ['serverless'] }, onMachine({ memoryBytes: 8 * 2 ** 30 + 356_352 }));
     expect(combineEvidence([MAY_1, sameBox]).warnings).toEqual([]);

@@ -104,8 +104,9 @@ export interface EvidenceSource {
   path: string;
   /** Plain text without the path, e.g. `profile quick, embedded engine, ...`. */
   description: string;
-  /** Comparisons: the load profile, and the machine that ran compare (see combineEvidence). */
+  /** Comparisons: the load profile, the load generator and the machine that ran compare (see combineEvidence). */
   profile?: string;
+  engine?: string;
   machine?: ComparisonInput['machine'];
   /** Comparisons: every topology was a deployment measured with `--target` (nothing started on `machine`). */
   deploymentsOnly?: boolean;
@@ -286,6 +287,7 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
         path,
         description: `profile ${comparison.profile}, ${comparison.engine} engine, started ${comparison.startedAt}, ${machine.cores} cores, ${Number((machine.memoryBytes / 2 ** 30).toFixed(1))} GiB memory, Node ${machine.node} on ${machine.platform}/${machine.arch}`,
         profile: comparison.profile,
+        engine: comparison.engine,
         machine: { ...machine },
         deploymentsOnly: comparison.topologies.length > 0 && comparison.topologies.every((t) => t.source === 'target'),
       },
@@ -368,8 +370,9 @@ function withDeployment(local: TopologyEvidence, deployed: TopologyEvidence): To
  * Combines the evidence of several comparison files, whatever order they were given in:
  *
  * - Runs that `pnpm compare` started must come from one machine (cores, CPU model, memory,
- *   platform, Node) and one profile: a topology measured on a faster machine, or with other rates
- *   and durations, would be favoured for where it was measured. Otherwise an InputError (exit 2).
+ *   platform, Node), one profile and one engine (k6 or the embedded one): a topology measured on
+ *   a faster machine, with other rates and durations, or with another load generator beside it,
+ *   would be favoured for where it was measured. Otherwise an InputError (exit 2).
  *   A file of deployments only (`--target`) joins any: its servers ran where they are deployed.
  * - A topology in several files of the same kind (two local runs, or two deployments): the latest
  *   run (by start time; then by path) stands for it whole — scenarios, faults, processes, CPU,
@@ -388,9 +391,12 @@ export function combineEvidence(files: readonly Evidence[]): { evidence: Evidenc
   for (const other of started.slice(1)) {
     const difference = machineDifference(reference!.machine!, other.machine!);
     const profiles = reference!.profile !== other.profile ? `profile ${reference!.profile} vs ${other.profile}` : null;
-    if (difference || profiles)
+    // The load generator shares the machine's cores with the topologies and adds its own latency:
+    // k6 and the embedded engine measure the same topology differently.
+    const engines = reference!.engine !== other.engine ? `${reference!.engine ?? '?'} engine vs ${other.engine ?? '?'}` : null;
+    if (difference || profiles || engines)
       throw new InputError(
-        `--comparison ${reference!.path} and ${other.path} were not measured alike (${[profiles, difference].filter(Boolean).join('; ')}): topologies measured on different machines or profiles are not comparable, so one option would be favoured for where it was measured. Run \`pnpm compare\` for every topology on one machine with one profile (a deployment measured with --target can join any run)`,
+        `--comparison ${reference!.path} and ${other.path} were not measured alike (${[profiles, engines, difference].filter(Boolean).join('; ')}): topologies measured on different machines, with different profiles or load generators are not comparable, so one option would be favoured for where it was measured. Run \`pnpm compare\` for every topology on one machine with one profile and one engine (a deployment measured with --target can join any run)`,
       );
   }
   const byName = new Map<string, TopologyEvidence[]>();

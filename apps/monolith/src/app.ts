@@ -10,7 +10,7 @@ import type { Tracing } from '@archbench/observability/tracing';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import { ping } from '@archbench/server-kit/db';
 import { openApiHandler, publicEdge } from '@archbench/server-kit/edge';
-import { publicNotFound } from '@archbench/server-kit/http';
+import { unroutedHandler } from '@archbench/server-kit/http';
 import { forModule } from './db';
 import type { Tables } from './db';
 import type { Env } from './env';
@@ -89,8 +89,8 @@ export function createApp({
     health: { checks: { database: () => ping(rawDb) } },
     use: [publicEdge({ corsOrigins: env.CORS_ORIGINS, maxInFlight: env.MAX_IN_FLIGHT })],
   });
-  // A public path asked with a method it does not serve: 405 with Allow (the contract's route table), not observe()'s 404.
-  app.notFound(publicNotFound({ logger, metrics }));
+  // A path some route serves, asked with a method none does: 405 with Allow (this app's routes, admin ones too), not observe()'s 404.
+  app.notFound(unroutedHandler(app, { logger, metrics }));
   app.get('/openapi.json', openApiHandler(`archbench order API (${name})`));
 
   app.route('/', catalogRoutes(catalog));

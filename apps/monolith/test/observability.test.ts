@@ -92,7 +92,16 @@ describe('monolith observability', () => {
       logger: createLogger({ service: 'monolith', level: 'silent' }),
       tracing: initTracing({ serviceName: 'x', ...off.tracing }),
     });
-    expect((await bare.app.request('/metrics')).status).toBe(404);
+    // Metrics off: /metrics is a path this server does not have, for every method (not 405 with an Allow it would not honour).
+    for (const method of ['GET', 'POST', 'DELETE']) {
+      const res = await bare.app.request('/metrics', { method });
+      expect(res.status, method).toBe(404);
+      expect(res.headers.get('allow'), method).toBeNull();
+    }
+    // Metrics on: another method is 405 with the methods it serves.
+    const wrong = await mono.app.request('/metrics', { method: 'POST' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
     expect((await bare.app.request('/products/SKU-0001')).status).toBe(200);
     expect(() => loadEnv({ OTEL_TRACES_SAMPLER: 'often' })).toThrow(/OTEL_TRACES_SAMPLER must be one of/);
     expect(() => loadEnv({ METRICS_ENABLED: 'maybe' })).toThrow(/METRICS_ENABLED/);

@@ -62,6 +62,24 @@ describe('monolith provider switch', () => {
     expect((await call('/admin/payments/provider', { method: 'PUT', body: '{"failureRate":1}' })).status).toBe(403);
   });
 
+  it('answers a method the switch does not serve 405 with Allow, whoever asks, and changes nothing', async () => {
+    for (const [method, headers] of [
+      ['DELETE', { authorization: `Bearer ${admin}` }],
+      ['POST', { authorization: `Bearer ${customer}` }],
+      ['PATCH', {}],
+    ] as const) {
+      const res = await monolith.app.request('/admin/payments/provider', {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{"failureRate":1}',
+      });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow'), method).toBe('GET, HEAD, PUT');
+      expect(await res.json()).toMatchObject({ code: 'method-not-allowed' });
+    }
+    expect((await call<Record<string, unknown>>('/admin/payments/provider', {}, admin)).body).toEqual({ latencyMs: 0, slowMs: 700, failureRate: 0 });
+  });
+
   it('refuses bad settings with problem+json and changes nothing', async () => {
     for (const bad of [{ failureRate: 2 }, { latencyMs: -1 }, { latencyMs: 1.5 }, { slowMs: 120_001 }, { failureRate: 1, extra: true }, ['failureRate']]) {
       const answer = await setProvider(bad);

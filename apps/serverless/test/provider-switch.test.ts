@@ -37,6 +37,23 @@ describe('serverless payment provider switch', () => {
     expect((await put({ failureRate: 1 }, api.customer().token)).status).toBe(403);
   });
 
+  it('answers a method an admin route does not serve 405 with Allow, whoever asks, as the public routes', async () => {
+    for (const [method, path, token, allow] of [
+      ['DELETE', '/admin/payments/provider', api.admin, 'GET, HEAD, PUT'],
+      ['POST', '/admin/payments/provider', api.customer().token, 'GET, HEAD, PUT'],
+      ['PATCH', '/admin/payments/provider', undefined, 'GET, HEAD, PUT'],
+      ['DELETE', '/admin/dead-letters', undefined, 'GET, HEAD'],
+      ['POST', '/metrics', undefined, 'GET, HEAD'],
+    ] as const) {
+      const answer = await api.request(method, path, { token, json: { failureRate: 1 } });
+      expect(answer.status, `${method} ${path}`).toBe(405);
+      expect(answer.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect(answer.body, `${method} ${path}`).toMatchObject({ code: 'method-not-allowed' });
+    }
+    expect((await api.request('GET', '/admin/no-such-route')).status).toBe(404);
+    expect(((await api.request('GET', '/admin/payments/provider', { token: api.admin })).body as ProviderAnswer).overrides).toEqual({});
+  });
+
   it('refuses bad settings with problem+json and changes nothing', async () => {
     const cases: Array<[unknown, number]> = [
       [{ failureRate: 2 }, 422],

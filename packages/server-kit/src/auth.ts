@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import { verifyToken } from '@archbench/contracts/tokens';
 import type { TokenClaims } from '@archbench/contracts/tokens';
 import { AppError } from '@archbench/domain/errors';
+import { routed } from './unrouted';
 
 export type AuthVariables = { auth: TokenClaims };
 
@@ -12,7 +13,9 @@ const BEARER = /^Bearer\s+/i;
 const VERIFIED_CACHE_SIZE = 1024;
 
 /**
- * Requires a valid HS256 bearer token; puts its claims in `c.var.auth`.
+ * Requires a valid HS256 bearer token; puts its claims in `c.var.auth`. A request no route takes
+ * passes untouched to the not-found handler (`routed`): a method the path does not serve is 405
+ * with Allow, an unknown path 404, with a token or without, the same answer for everyone.
  * A client sends the same token with every request until it expires, so a token that verified
  * once is remembered (by its exact text, signature included) and only its expiry is checked
  * again: the HMAC and the two JSON parses are paid once per token, not once per request.
@@ -21,6 +24,7 @@ const VERIFIED_CACHE_SIZE = 1024;
 export function authenticate(secret: string) {
   const verified = new Map<string, TokenClaims>();
   return createMiddleware<{ Variables: AuthVariables }>(async (c, next) => {
+    if (!routed(c)) return next();
     const header = c.req.header('authorization');
     if (!header || !BEARER.test(header)) {
       throw new AppError('unauthorized', 'a bearer token is required (Authorization: Bearer <token>)', { headers: challenge });
@@ -44,9 +48,10 @@ export function authenticate(secret: string) {
   });
 }
 
-/** Requires the admin role; use after `authenticate`. */
+/** Requires the admin role; use after `authenticate`. A request no route takes passes, as there. */
 export function requireAdmin() {
   return createMiddleware<{ Variables: AuthVariables }>(async (c, next) => {
+    if (!routed(c)) return next();
     if (c.var.auth.role !== 'admin') throw new AppError('forbidden', 'this endpoint needs the admin role');
     await next();
   });

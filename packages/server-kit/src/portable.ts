@@ -5,7 +5,6 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
-import { publicRouteOf } from '@archbench/contracts/routes';
 import { LIMITS, toFieldErrors } from '@archbench/contracts/schemas';
 import type { Order } from '@archbench/contracts/schemas';
 import { AppError } from '@archbench/domain/errors';
@@ -154,25 +153,6 @@ export function publicEdge(options: PublicEdgeOptions, setHeaders: HeaderSetter 
 export function openApiHandler(title: string) {
   let document: string | undefined;
   return (c: Context) => c.body((document ??= JSON.stringify(buildOpenApiDocument({ title }))), 200, { 'content-type': 'application/json' });
-}
-
-/**
- * The error for a request no route took: 405 `method-not-allowed` with an `Allow` header when its
- * path is one of the public API's (the OpenAPI document's paths, @archbench/contracts/routes) and
- * the method is not one the path serves, else 404 `not-found`. For a server's not-found handler
- * only, so a routed request runs none of it; every public server installs it (the Node ones with
- * `publicNotFound` of ./http, the serverless API through observeWorker), so all four answer alike.
- * @example app.notFound((c) => respond(c, unrouted(c)))
- */
-export function unrouted(c: Context): AppError {
-  const { method } = c.req;
-  const path = c.req.path;
-  const route = publicRouteOf(path);
-  // A method the path serves that still found no route (GET /metrics where metrics are off) is a 404.
-  if (route === undefined || route.methods.includes(method)) return new AppError('not-found', `no route for ${method} ${path.slice(0, 200)}`);
-  return new AppError('method-not-allowed', `${method.slice(0, 20)} is not allowed on ${route.template}; it serves ${route.allow}`, {
-    headers: { allow: route.allow },
-  });
 }
 
 /**

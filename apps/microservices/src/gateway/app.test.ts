@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
 import { createLogger } from '@archbench/observability/logging';
+import { createMetrics } from '@archbench/observability/metrics';
 import { publicEdgeMismatches } from '@archbench/server-kit/edge-conformance';
 import { loadEnv } from '../env';
 import { InternalHttpClient } from '../shared/http-client';
@@ -19,6 +20,26 @@ describe('gateway public edge', () => {
     const client = new InternalHttpClient({ peers: {}, timeoutMs: 100, attempts: 1, internalToken: 'unused' });
     const { app } = createGatewayApp({ env, obs: { logger: createLogger({ service: 'edge-test', level: 'silent' }) }, client });
     expect(await publicEdgeMismatches((path, init) => app.request(path, init), ORIGIN)).toEqual([]);
+  });
+});
+
+describe('gateway /metrics', () => {
+  const client = new InternalHttpClient({ peers: {}, timeoutMs: 100, attempts: 1, internalToken: 'unused' });
+  const logger = createLogger({ service: 'metrics-test', level: 'silent' });
+
+  it('is a path the gateway does not have with metrics off (404 to every method), 405 with Allow to a wrong method with metrics on', async () => {
+    const env = loadEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', METRICS_ENABLED: 'false' });
+    const off = createGatewayApp({ env, obs: { logger }, client }).app;
+    for (const method of ['GET', 'POST', 'DELETE']) {
+      const res = await off.request('/metrics', { method });
+      expect(res.status, method).toBe(404);
+      expect(res.headers.get('allow'), method).toBeNull();
+    }
+    const on = createGatewayApp({ env, obs: { logger, metrics: createMetrics({ service: 'gateway' }) }, client }).app;
+    expect((await on.request('/metrics')).status).toBe(200);
+    const wrong = await on.request('/metrics', { method: 'POST' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
   });
 });
 

@@ -1,6 +1,6 @@
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
 import { openApiHandler, publicEdge } from '@archbench/server-kit/edge';
-import { publicNotFound } from '@archbench/server-kit/http';
+import { unroutedHandler } from '@archbench/server-kit/http';
 import { SERVICE_NAMES } from '../env';
 import type { Env } from '../env';
 import type { InternalHttpClient } from '../shared/http-client';
@@ -29,8 +29,8 @@ export function createGatewayApp({ env, obs, client }: GatewayAppDeps) {
   // The same public edge as the monolith's: security headers, CORS, body limit, overload guard.
   const middleware = [publicEdge({ corsOrigins: env.CORS_ORIGINS, maxInFlight: env.MAX_IN_FLIGHT })];
   const app = createServiceApp({ service: 'gateway', ...obs, checks, middleware });
-  // A public path asked with a method it does not serve: 405 with Allow (the contract's route table), as every topology answers.
-  app.notFound(publicNotFound(obs));
+  // A path some route serves, asked with a method none does: 405 with Allow (this app's routes), as every topology answers.
+  app.notFound(unroutedHandler(app, obs));
   app.get('/openapi.json', openApiHandler('archbench order API (microservices)'));
   const auth = authenticate(env.AUTH_SECRET);
   app.use('/orders', auth);

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ping } from '@archbench/server-kit/db';
+import { unroutedHandler } from '@archbench/server-kit/http';
 import { createServiceApp } from '../shared/service-app';
 import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
@@ -23,5 +24,7 @@ export function createInventoryApp({ db: rawDb, obs, dialect, transport, interna
   const inventory = createInventory(createInventoryRepository(observedDb(rawDb, obs, dialect)));
   const app = createServiceApp({ service: 'inventory', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', inventoryRoutes(inventory));
+  // A wrong method on one of its routes (admin, internal): 405 with Allow, as on the public API.
+  app.notFound(unroutedHandler(app, obs));
   return { app, inventory, start: bindService(app, transport, 'inventory', { command: (command) => inventory.handle(command) }) };
 }

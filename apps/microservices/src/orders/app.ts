@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ping } from '@archbench/server-kit/db';
+import { unroutedHandler } from '@archbench/server-kit/http';
 import { createServiceApp } from '../shared/service-app';
 import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
@@ -38,6 +39,8 @@ export function createOrdersApp({ db: rawDb, obs, dialect, transport, internalTo
   });
   const app = createServiceApp({ service: 'orders', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', orderRoutes(orders));
+  // A wrong method on one of its routes (admin, internal): 405 with Allow, as on the public API.
+  app.notFound(unroutedHandler(app, obs));
   // Events for orders: payments' LateCaptureRefunded.
   const listen = bindService(app, transport, 'orders', { event: (event) => orders.handleEvent(event) });
   let sweeper: NodeJS.Timeout | undefined;

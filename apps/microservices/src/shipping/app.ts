@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ping } from '@archbench/server-kit/db';
+import { unroutedHandler } from '@archbench/server-kit/http';
 import { PoisonMessageError } from '../shared/messages';
 import type { ServiceEvent } from '../shared/messages';
 import { createServiceApp } from '../shared/service-app';
@@ -31,5 +32,7 @@ export function createShippingApp({ db: rawDb, obs, dialect, transport, internal
   };
   const app = createServiceApp({ service: 'shipping', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', shippingRoutes(shipping));
+  // A wrong method on one of its routes (admin, internal): 405 with Allow, as on the public API.
+  app.notFound(unroutedHandler(app, obs));
   return { app, shipping, start: bindService(app, transport, 'shipping', { event: onEvent }) };
 }

@@ -2,6 +2,7 @@ import type { Context, Env, Hono, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { classifyError, toProblem } from '@archbench/observability/errors';
 import { AppError } from '@archbench/domain/errors';
+import { unroutedError } from '@archbench/server-kit/unrouted';
 import type { WorkerLogger } from './log';
 import type { MetricsSnapshot, WorkerMetrics } from './metrics';
 
@@ -19,12 +20,6 @@ export interface ObserveWorkerOptions {
   ready?: Record<string, (c: Context) => Promise<boolean>>;
   /** Other workers' metrics to merge into GET /metrics. */
   peers?: (c: Context) => Promise<MetricsSnapshot[]>;
-  /**
-   * The error for a request no route took; default a 404 `not-found`. The API worker passes
-   * `unrouted` of @archbench/server-kit/portable (405 with Allow for a public path asked with a
-   * method it does not serve), as the Node topologies do; the internal workers keep the 404.
-   */
-  unrouted?: (c: Context) => Error;
 }
 
 function respond(c: Context, error: unknown, metrics: WorkerMetrics): Response {
@@ -37,7 +32,9 @@ function respond(c: Context, error: unknown, metrics: WorkerMetrics): Response {
 /**
  * What observe() of @archbench/observability gives the Node apps, for a worker: problem+json
  * errors (unknown errors a generic 500, cause logged), request duration histogram by route
- * template, /metrics (Prometheus text, peers merged), /health and /ready.
+ * template, /metrics (Prometheus text, peers merged), /health and /ready. A request no route
+ * took is `unroutedError` of @archbench/server-kit/unrouted, as on the Node servers: 405 with
+ * Allow for a path some route of the worker serves (public, admin or internal), else 404.
  */
 export function observeWorker<E extends Env>(app: Hono<E>, options: ObserveWorkerOptions, use: MiddlewareHandler[] = []): void {
   const { metrics } = options;
@@ -53,8 +50,7 @@ export function observeWorker<E extends Env>(app: Hono<E>, options: ObserveWorke
     }
     return respond(c, error, metrics);
   });
-  const unrouted = options.unrouted ?? ((c: Context) => new AppError('not-found', `no route for ${c.req.method} ${c.req.path.slice(0, 200)}`));
-  app.notFound((c) => respond(c, unrouted(c), metrics));
+  app.notFound((c) => respond(c, unroutedError(app, c), metrics));
   app.use(async (c, next) => {
     const started = Date.now();
     const incoming = c.req.header('x-request-id');

@@ -2,7 +2,6 @@ import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { authenticate, requireAdmin } from '@archbench/server-kit/auth';
-import { unrouted } from '@archbench/server-kit/portable';
 import type { ApiBindings } from '../../shared/bindings';
 import { listVar, numberVar } from '../../shared/bindings';
 import { nodeHeaderRules, publicEdge } from '../../shared/http';
@@ -48,8 +47,6 @@ export function createApp({ service, metrics, corsOrigins }: AppDeps) {
         const snapshots = await Promise.all([peerSnapshot(env.PAYMENTS_WORKER), peerSnapshot(env.SHIPPING_WORKER)]);
         return snapshots.filter((s) => s !== undefined);
       },
-      // A public path asked with a method it does not serve: 405 with Allow, as the Node topologies answer.
-      unrouted,
     },
     [
       // What node's HTTP parser refuses before a Node topology's app runs (workerd lets it through).

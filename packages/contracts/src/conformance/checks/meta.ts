@@ -98,6 +98,9 @@ export const metaChecks: CheckDefinition[] = [
       expectProblem(await api.request('DELETE', '/no-such-route'), 404, { code: 'not-found' });
       const customer = api.newCustomer('route');
       expectProblem(await api.post('/orders/ord_x/refund', { token: customer.token }), 404, { code: 'not-found' });
+      // The path is checked before the token: an unknown path is 404 with a token or without.
+      expectProblem(await api.post('/orders/ord_x/refund'), 404, { code: 'not-found' });
+      expectProblem(await api.get('/admin/no-such-route', { token: customer.token }), 404, { code: 'not-found' });
       expectProblem(await api.get('/products/SKU-0001/stock'), 404, { code: 'not-found' });
     },
   },

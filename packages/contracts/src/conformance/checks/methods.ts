@@ -36,7 +36,9 @@ function expectNotAllowed(res: ApiResponse, route: PublicRoute): void {
 
 export const methodChecks: CheckDefinition[] = [
   {
-    // Every path of the OpenAPI document, every method it does not list: 405 with Allow, never 404.
+    // Every path of the OpenAPI document, every method it does not list: 405 with Allow, never 404,
+    // and never 401 or 403: the method is checked before the token, so whoever asks (no token, a
+    // customer on an admin path) gets the same 405, which tells nothing but the path's methods.
     name: 'methods.not-allowed',
     async run(ctx) {
       const customer = ctx.api.newCustomer('methods');
@@ -46,8 +48,17 @@ export const methodChecks: CheckDefinition[] = [
       for (const route of publicRoutes()) {
         const path = route.template.replace('{sku}', sku).replace('{id}', id);
         const token = path.startsWith('/admin/') ? admin : customer.token;
+        const callers = path.startsWith('/admin/') ? [token, customer.token, undefined] : [token, undefined];
         for (const method of METHODS.filter((m) => !route.methods.includes(m))) {
-          expectNotAllowed(await ctx.api.request(method, path, { token }), route);
+          for (const caller of callers) {
+            try {
+              expectNotAllowed(await ctx.api.request(method, path, { token: caller }), route);
+            } catch (error) {
+              if (error instanceof Error)
+                error.message = `${caller === undefined ? 'without a token' : caller === admin ? 'as admin' : 'as a customer'}: ${error.message}`;
+              throw error;
+            }
+          }
         }
       }
       // The HEAD that Allow lists wherever GET is served: answered as the GET, without a body.

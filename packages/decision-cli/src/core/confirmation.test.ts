@@ -10,6 +10,7 @@ import { parseComparison } from '@archbench/contracts/comparison';
 import { evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
 import { CURRENT_MODEL, MODEL_V1, MODEL_V2 } from './model';
 import { score } from './scoring';
+import { scenarioRun } from '../../test/fixtures/scenario';
 
 const ev = (o: FixtureOptions = {}) => evidenceFromComparison(comparisonFixture(o), 'c.json');
 
@@ -89,24 +90,8 @@ describe('confirmation', () => {
 });
 
 /** One client-side run, as a comparison records it. */
-function run(scenario: string, throughputRps: number, p95Ms: number, loadModel: 'open' | 'closed', errorRate = 0): ScenarioEvidence {
-  return {
-    scenario,
-    source: 'comparison',
-    throughputRps,
-    durationSeconds: 60,
-    requests: Math.round(throughputRps * 60),
-    p50Ms: p95Ms / 3,
-    p90Ms: null,
-    p95Ms,
-    p99Ms: null,
-    maxMs: null,
-    errorRate,
-    thresholdsPassed: true,
-    failedThresholds: [],
-    loadModel,
-  };
-}
+const run = (scenario: string, throughputRps: number, p95Ms: number, loadModel: 'open' | 'closed', errorRate = 0) =>
+  scenarioRun(scenario, throughputRps, p95Ms, loadModel, { errorRate });
 
 /** A version-2 comparison's evidence with one topology's runs replaced (or extended). */
 function v2Evidence(topologies: TopologyName[], runs: Partial<Record<TopologyName, ScenarioEvidence[]>>, keep = false): Evidence {

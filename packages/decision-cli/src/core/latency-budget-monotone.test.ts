@@ -6,6 +6,7 @@ import { withAnswer, type Answers } from './answers';
 import { evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
 import { CURRENT_MODEL, MODEL_V2, MODEL_V3, MODEL_V4, MODEL_V5, OPTION_IDS, type Model, type OptionId } from './model';
 import { score } from './scoring';
+import { scenarioRun } from '../../test/fixtures/scenario';
 
 /** The answers of `archbench answers-template`, filled in: 2 teams, 50 rps expected, 200 at peak. */
 const TEMPLATE: Answers = {
@@ -84,22 +85,8 @@ function randomEvidence(seed: number, expectedRps: number): Evidence {
   const run = (scenario: string): ScenarioEvidence => {
     const throughputRps = expectedRps * pick([0.3, 0.9, 0.96, 1, 1.2, 1.5, 1.6, 3, 40]);
     const p95Ms = Math.round(pick([1, 5, 20, 60, 150, 400, 1500]) * (0.5 + random()) * 10) / 10;
-    return {
-      scenario,
-      source: 'comparison',
-      throughputRps,
-      durationSeconds: 60,
-      requests: Math.round(throughputRps * 60),
-      p50Ms: p95Ms / 3,
-      p90Ms: null,
-      p95Ms,
-      p99Ms: null,
-      maxMs: null,
-      errorRate: random() < 0.1 ? 0.05 : 0,
-      thresholdsPassed: true,
-      failedThresholds: [],
-      loadModel: random() < 0.5 ? 'closed' : 'open',
-    };
+    const errorRate = random() < 0.1 ? 0.05 : 0;
+    return scenarioRun(scenario, throughputRps, p95Ms, random() < 0.5 ? 'closed' : 'open', { errorRate });
   };
   return {
     ...base,

@@ -2,25 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { READS_AT_CAPACITY_SCENARIO } from '@archbench/contracts/comparison';
 import { assessLatency, latencyScenarios, type ScenarioEvidence, type TopologyEvidence } from './evidence';
 import { MODEL_V2 } from './model';
+import { scenarioRun } from '../../test/fixtures/scenario';
 
-function run(scenario: string, throughputRps: number, p95Ms: number, loadModel: 'open' | 'closed'): ScenarioEvidence {
-  return {
-    scenario,
-    source: 'comparison',
-    throughputRps,
-    durationSeconds: 4,
-    requests: Math.round(throughputRps * 4),
-    p50Ms: p95Ms / 3,
-    p90Ms: null,
-    p95Ms,
-    p99Ms: null,
-    maxMs: null,
-    errorRate: 0,
-    thresholdsPassed: true,
-    failedThresholds: [],
-    loadModel,
-  };
-}
+const run = (scenario: string, throughputRps: number, p95Ms: number, loadModel: 'open' | 'closed') =>
+  scenarioRun(scenario, throughputRps, p95Ms, loadModel, { durationSeconds: 4 });
 
 /** A quick comparison's monolith: browse at 60/s, reads at capacity (7,000/s), checkout at capacity (2,600/s). */
 const monolith: TopologyEvidence = {

@@ -58,7 +58,8 @@ describe('keyboard use and accessibility of the main screens', () => {
 
     await tabTo(page, 'the first Add button', (el) => (el.getAttribute('aria-label') ?? '').startsWith('Add SKU-0000'));
     await page.keyboard.press('Enter');
-    expect(await page.getByTestId('announcer').textContent()).toMatch(/^Added SKU-0000 .* to the cart\.$/);
+    // Said once the adds stop (use-settled's ANNOUNCE_AFTER_MS), not at each press.
+    await page.waitForFunction(() => /^Cart: 1 item, total €[\d.,]+\.$/.test(document.querySelector('[data-testid="announcer"]')?.textContent ?? ''));
     // A hundred Add buttons lie between the catalog and the cart: the skip button jumps them.
     await tabTo(page, 'the skip-to-cart button', (el) => el.textContent === 'Skip the product list to the cart', 5, 'Shift+Tab');
     await page.keyboard.press('Enter');
@@ -101,6 +102,58 @@ describe('keyboard use and accessibility of the main screens', () => {
     expect(await page.getByTestId('cpu-ratio-microservices-http').textContent()).toBe('2.75× monolith');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'report.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('live regions speak once after a burst of adds or keystrokes, and the lab says nothing while typing', async () => {
+    const page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Records every text added to a live region (what a screen reader would speak), from the first paint on.
+    await page.addInitScript(() => {
+      const spoken: { region: string; text: string }[] = [];
+      (window as unknown as { spoken: typeof spoken }).spoken = spoken;
+      const LIVE = '[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]';
+      new MutationObserver((records) => {
+        for (const record of records) {
+          const nodes = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
+          for (const node of nodes) {
+            const element = node instanceof Element ? node : node.parentElement;
+            const region = element?.closest(LIVE);
+            if (region && node.textContent?.trim())
+              spoken.push({ region: region.getAttribute('data-testid') ?? region.getAttribute('role') ?? 'aria-live', text: node.textContent.trim() });
+          }
+        }
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    /** What the live regions said since the last call. */
+    const said = () => page.evaluate(() => (window as unknown as { spoken: { region: string; text: string }[] }).spoken.splice(0));
+    await page.goto(`${e2e.server.frontendUrl}/#/orders`);
+    await page.getByLabel('Demo customer id').fill('live-regions');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('signed-in-as').waitFor();
+    await page.getByRole('button', { name: /^Add SKU-0001 / }).waitFor();
+    await page.waitForTimeout(2500);
+    await said();
+
+    for (const sku of ['SKU-0001', 'SKU-0001', 'SKU-0002', 'SKU-0001']) await page.getByRole('button', { name: new RegExp(`^Add ${sku} `) }).click();
+    await page.waitForTimeout(2500);
+    const afterAdds = await said();
+    expect(afterAdds.filter((s) => s.region === 'announcer')).toEqual([
+      { region: 'announcer', text: expect.stringMatching(/^Cart: 4 items, total €[\d.,]+\.$/) },
+    ]);
+    expect(afterAdds).toHaveLength(1);
+
+    await page.getByLabel('Search by SKU or name').pressSequentially('kettle', { delay: 120 });
+    await page.waitForTimeout(2500);
+    const afterTyping = await said();
+    expect(afterTyping).toEqual([{ region: 'catalog-count-spoken', text: expect.stringMatching(/^\d+ of \d+ loaded products match/) }]);
+
+    await page.goto(`${e2e.server.frontendUrl}/#/lab`);
+    await page.getByTestId('lab-mode-transition').check();
+    await said();
+    await page.getByTestId('lab-filter').pressSequentially('alice berlin', { delay: 60 });
+    await page.waitForTimeout(1500);
+    // The list updates in a transition ("Updating the list…" shows and goes) without a word spoken per keystroke.
+    expect(await said()).toEqual([]);
     await page.close();
   });
 

@@ -177,9 +177,11 @@ function DeferredFilter(props: FilterProps) {
   return <FilteredResults {...props} text={text} onText={setText} query={deferred} stale={deferred !== text} showPending />;
 }
 
+// Not a live region: it comes and goes with nearly every keystroke, and a screen reader would say
+// "Updating the list" between the letters typed. The results say they are stale with aria-busy.
 function Pending({ visible }: { visible: boolean }) {
   return (
-    <span className="pending" role="status" data-pending={visible}>
+    <span className="pending" data-pending={visible}>
       {visible ? (
         <>
           <span className="spinner" aria-hidden="true" /> Updating the list…

@@ -42,12 +42,21 @@ function validQuantity(quantity: number): boolean {
   return Number.isInteger(quantity) && quantity >= 1 && quantity <= LIMITS.maxQuantity;
 }
 
+/**
+ * The cart's item count and total; a line whose quantity field is empty or out of range counts
+ * for nothing until it is fixed.
+ * @example cartTotals([{ sku: 'SKU-0001', name: 'Kettle', priceCents: 1999, quantity: 2 }]) // { items: 2, cents: 3998 }
+ */
+export function cartTotals(lines: readonly CartLine[]): { items: number; cents: number } {
+  const valid = lines.filter((line) => validQuantity(line.quantity));
+  return { items: valid.reduce((sum, line) => sum + line.quantity, 0), cents: valid.reduce((sum, line) => sum + line.priceCents * line.quantity, 0) };
+}
+
 /** The cart: quantities, a payment token of the simulated provider, and the place-order button. */
 export function Cart(props: CartProps) {
   const { lines, payment, busy, signedIn, problem } = props;
   const id = useId();
-  // A line whose quantity field is empty or out of range counts for nothing until it is fixed.
-  const total = lines.reduce((sum, line) => sum + (validQuantity(line.quantity) ? line.priceCents * line.quantity : 0), 0);
+  const total = cartTotals(lines).cents;
   const incomplete = lines.some((line) => !validQuantity(line.quantity));
 
   function submit(event: FormEvent) {

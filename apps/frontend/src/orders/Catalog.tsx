@@ -7,6 +7,7 @@ import type { ProblemInfo } from '../api/problem';
 import { ProblemView } from '../ui/ProblemView';
 import { ScrollTable, num } from '../ui/Table';
 import { formatEuros } from '../ui/format';
+import { useSettled } from '../ui/use-settled';
 
 const SHOWN = 200;
 const COLUMNS = ['SKU', 'Name', num('Price'), num('Stock'), { label: <span className="visually-hidden">Actions</span>, num: false }];
@@ -101,6 +102,9 @@ export function Catalog({
 
   const matches = useMemo(() => filterProducts(products, query), [products, query]);
   const skuQuery = /^sku-\d{4}$/i.test(query.trim()) ? query.trim().toUpperCase() : null;
+  const count = loading ? 'Loading products…' : `${matches.length} of ${products.length} loaded products match${cursor ? ' (more can be loaded)' : ''}.`;
+  // Shown at once, but spoken once typing (or loading) pauses: not a count per keystroke.
+  const spokenCount = useSettled(count);
 
   return (
     <section className="card catalog" aria-labelledby={`${searchId}-h`}>
@@ -119,8 +123,11 @@ export function Catalog({
           </button>
         )}
       </div>
-      <p className="muted" aria-live="polite">
-        {loading ? 'Loading products…' : `${matches.length} of ${products.length} loaded products match${cursor ? ' (more can be loaded)' : ''}.`}
+      <p className="muted" aria-hidden="true" data-testid="catalog-count">
+        {count}
+      </p>
+      <p className="visually-hidden" aria-live="polite" data-testid="catalog-count-spoken">
+        {spokenCount}
       </p>
       {problem && <ProblemView problem={problem} onDismiss={() => setProblem(null)} />}
       <ScrollTable label="Products" columns={COLUMNS}>

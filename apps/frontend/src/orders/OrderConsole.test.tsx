@@ -585,15 +585,21 @@ describe('the cart across view switches and reloads', () => {
     expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ version: 1, lines: [{ sku: 'SKU-0001', quantity: 1 }], payment: 'tok_ok' });
   });
 
-  it('takes what was ordered out of the stored cart, even when the answer comes while another view is shown', async () => {
+  /** Places the cart's order with POST /orders held open and goes to the report viewer; returns the held answer. */
+  async function placeAndLeave(routes: Record<string, (call: Call) => Response | Promise<Response>> = {}) {
     const placed = later();
-    const server = stubServer({ ...noOrders, 'POST /api/monolith/orders': placed.answer });
+    const server = stubServer({ ...noOrders, 'POST /api/monolith/orders': placed.answer, ...routes });
     signedIn();
     const user = userEvent.setup();
     render(<App fetch={server.fetch} />);
     await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
     await user.click(screen.getByRole('button', { name: 'Place order' }));
     await goTo('Report viewer');
+    return { placed, server };
+  }
+
+  it('takes what was ordered out of the stored cart, even when the answer comes while another view is shown', async () => {
+    const { placed } = await placeAndLeave();
     await act(async () => {
       placed.send(json(order('CONFIRMED'), 201));
       await sleep(20);
@@ -604,16 +610,9 @@ describe('the cart across view switches and reloads', () => {
     expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ lines: [], placement: null });
   });
 
-  /** Places the cart's order with POST /orders held open, goes to the report viewer and back; returns the held answer and the list requests made. */
+  /** placeAndLeave, then back to the console; returns the held answer and the list requests made. */
   async function placeLeaveAndComeBack(routes: Record<string, (call: Call) => Response | Promise<Response>> = {}) {
-    const placed = later();
-    const server = stubServer({ ...noOrders, 'POST /api/monolith/orders': placed.answer, ...routes });
-    signedIn();
-    const user = userEvent.setup();
-    render(<App fetch={server.fetch} />);
-    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
-    await user.click(screen.getByRole('button', { name: 'Place order' }));
-    await goTo('Report viewer');
+    const { placed, server } = await placeAndLeave(routes);
     await goTo('Order console');
     await screen.findByRole('heading', { name: 'Your orders' });
     const lists = () => server.calls.filter((c) => c.method === 'GET' && c.url.startsWith('/api/monolith/orders?'));
@@ -826,5 +825,73 @@ describe('keyboard focus', () => {
     render(<App fetch={server.fetch} />);
     await user.click(await screen.findByRole('button', { name: 'Show older orders' }));
     await waitFor(() => expect(document.activeElement).toBe(document.querySelector('li[data-order-id="ord_1"]')));
+  });
+});
+
+describe('what the live regions say', () => {
+  /** Every text added to the element from now on, in order: what a polite live region speaks (additions and text changes). */
+  function spoken(element: HTMLElement) {
+    const said: string[] = [];
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        const added = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
+        for (const node of added) if (node.textContent) said.push(node.textContent);
+      }
+    });
+    observer.observe(element, { subtree: true, childList: true, characterData: true });
+    return { said, stop: () => observer.disconnect() };
+  }
+
+  /** A signed-in console with no orders yet; records what its announcer says from the moment the catalog shows. */
+  async function listenToConsole(routes: Record<string, (call: Call) => Response | Promise<Response>> = {}) {
+    const server = stubServer({ ...base, 'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }), ...routes });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    const kettle = await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' });
+    return { user, kettle, announcer: spoken(screen.getByTestId('announcer')) };
+  }
+
+  it('says the cart’s count and total once after a burst of adds, not once per click', async () => {
+    const { user, kettle, announcer } = await listenToConsole();
+    await user.click(kettle);
+    await user.click(kettle);
+    await user.click(screen.getByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+    expect(announcer.said).toEqual([]);
+    await waitFor(() => expect(announcer.said).toEqual(['Cart: 3 items, total €65.97.']), { timeout: 3000 });
+    await sleep(1200);
+    expect(announcer.said).toEqual(['Cart: 3 items, total €65.97.']);
+
+    // A second burst with the same outcome is said again (a new node in the live region).
+    await user.click(screen.getByRole('button', { name: 'Remove SKU-0002 from cart' }));
+    await user.click(screen.getByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+    await waitFor(() => expect(announcer.said).toEqual(['Cart: 3 items, total €65.97.', 'Cart: 3 items, total €65.97.']), { timeout: 3000 });
+    announcer.stop();
+  });
+
+  it('says the order, not the cart, when Place order comes within the burst', async () => {
+    const { user, kettle, announcer } = await listenToConsole({ 'POST /api/monolith/orders': () => json(order('CONFIRMED'), 201) });
+    await user.click(kettle);
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await waitFor(() => expect(announcer.said).toEqual(['Order ord_1 is confirmed.']));
+    await sleep(1200);
+    expect(announcer.said).toEqual(['Order ord_1 is confirmed.']);
+    announcer.stop();
+  });
+
+  it('says the catalog’s match count once typing pauses, while the count on screen follows each keystroke', async () => {
+    const server = stubServer(base);
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' });
+    const live = screen.getByTestId('catalog-count-spoken');
+    await waitFor(() => expect(live.textContent).toBe('2 of 2 loaded products match.'), { timeout: 3000 });
+    const region = spoken(live);
+    await user.type(screen.getByLabelText('Search by SKU or name'), 'lamp');
+    expect(screen.getByTestId('catalog-count').textContent).toBe('1 of 2 loaded products match.');
+    expect(region.said).toEqual([]);
+    await waitFor(() => expect(region.said).toEqual(['1 of 2 loaded products match.']), { timeout: 3000 });
+    expect(live.getAttribute('aria-live')).toBe('polite');
+    region.stop();
   });
 });

@@ -8,7 +8,9 @@ import { newIdempotencyKey } from '../api/idempotency-key';
 import { ApiError, rejectionMessage } from '../api/problem';
 import type { ProblemInfo } from '../api/problem';
 import { ProblemView } from '../ui/ProblemView';
-import { Cart } from './Cart';
+import { formatEuros } from '../ui/format';
+import { ANNOUNCE_AFTER_MS } from '../ui/use-settled';
+import { Cart, cartTotals } from './Cart';
 import type { CartLine } from './Cart';
 import { Catalog } from './Catalog';
 import { OrderList } from './OrderList';
@@ -70,6 +72,12 @@ function isTerminal(order: Order) {
   return TERMINAL_STATUSES.includes(order.status);
 }
 
+/** What the cart holds, said once after a burst of adds. */
+function cartAnnouncement(lines: readonly CartLine[]): string {
+  const { items, cents } = cartTotals(lines);
+  return `Cart: ${items} item${items === 1 ? '' : 's'}, total ${formatEuros(cents)}.`;
+}
+
 function announce(order: Order): string {
   if (order.status === 'REJECTED') return `Order ${order.id} was rejected. ${rejectionMessage(order.rejectionReason)}`;
   return `Order ${order.id} is ${order.status.toLowerCase()}.`;
@@ -92,7 +100,12 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const [ordersOf, setOrdersOf] = useState<OrdersOf>(NO_ORDERS);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [cancelling, setCancelling] = useState<ReadonlySet<string>>(new Set());
-  const [announcement, setAnnouncement] = useState('');
+  // Each announcement is a new node in the live region, so the same words said twice are spoken twice.
+  const [announcement, setAnnouncementState] = useState({ text: '', n: 0 });
+  const setAnnouncement = useCallback((text: string) => setAnnouncementState((a) => ({ text, n: a.n + 1 })), []);
+  /** The cart's announcement, due once the adds of a burst stop (ANNOUNCE_AFTER_MS without another). */
+  const cartAnnouncementDue = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(cartAnnouncementDue.current), []);
   const watching = useRef(new Map<string, AbortController>());
   const listing = useRef<AbortController | null>(null);
   /** The ids of orders placements were answered with while the first page is read: that page may predate them. */
@@ -202,7 +215,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         upsert(api, order);
         setAnnouncement(announce(order));
       }),
-    [api, session, upsert],
+    [api, session, upsert, setAnnouncement],
   );
 
   useEffect(() => {
@@ -291,7 +304,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         }
       })();
     }
-  }, [ordersOf, api, upsert]);
+  }, [ordersOf, api, upsert, setAnnouncement]);
 
   // Switching backend or customer abandons the polls of the previous one.
   useEffect(() => {
@@ -331,7 +344,9 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
 
   function addToCart(product: Product) {
     setCartProblem(null);
-    setAnnouncement(`Added ${product.sku} ${product.name} to the cart.`);
+    // Not one announcement per click: the cart's count and total once the clicks stop.
+    clearTimeout(cartAnnouncementDue.current);
+    cartAnnouncementDue.current = setTimeout(() => setAnnouncement(cartAnnouncement(readCart().lines)), ANNOUNCE_AFTER_MS);
     setLines((lines) => {
       const existing = lines.find((l) => l.sku === product.sku);
       if (existing) return lines.map((l) => (l.sku === product.sku ? { ...l, quantity: l.quantity + 1 } : l));
@@ -340,6 +355,8 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   }
 
   async function place() {
+    // The order's own announcement says what happened to the cart's lines.
+    clearTimeout(cartAnnouncementDue.current);
     setPlacing(true);
     setCartProblem(null);
     const ordered = cart.map((l) => ({ sku: l.sku, quantity: l.quantity }));
@@ -464,7 +481,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         </div>
       </div>
       <p className="visually-hidden" aria-live="polite" data-testid="announcer">
-        {announcement}
+        <span key={announcement.n}>{announcement.text}</span>
       </p>
     </div>
   );

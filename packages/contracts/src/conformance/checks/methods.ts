@@ -54,8 +54,7 @@ export const methodChecks: CheckDefinition[] = [
             try {
               expectNotAllowed(await ctx.api.request(method, path, { token: caller }), route);
             } catch (error) {
-              if (error instanceof Error)
-                error.message = `${caller === undefined ? 'without a token' : caller === admin ? 'as admin' : 'as a customer'}: ${error.message}`;
+              if (error instanceof Error && caller !== token) error.message = `${caller === undefined ? 'without a token' : 'as a customer'}: ${error.message}`;
               throw error;
             }
           }

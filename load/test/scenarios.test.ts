@@ -146,6 +146,25 @@ describe('k6 mapping', () => {
   });
 });
 
+describe('k6 open-model VUs', () => {
+  // k6's arrival-rate executors drop an iteration as soon as every VU already started is busy (more
+  // start only one at a time in the background); the embedded engine starts one on the spot up to
+  // maxVUs. With every VU ready, k6 too drops only when all maxVUs are busy.
+  const open = Object.values(PROFILES).flatMap((p) =>
+    p.scenarios.filter((s) => s.load.executor !== 'constant-vus').map((s) => [`${p.name} ${s.name}`, s] as const),
+  );
+
+  it.each(open)('%s: k6 pre-allocates every VU up to maxVUs', (_, scenario) => {
+    const load = scenario.load as Extract<typeof scenario.load, { maxVUs: number }>;
+    expect(load.preAllocatedVUs).toBeLessThan(load.maxVUs); // the definition's own pre-allocation is smaller
+    expect(toK6Options(scenario).scenarios[scenario.name]).toMatchObject({ preAllocatedVUs: load.maxVUs, maxVUs: load.maxVUs });
+  });
+
+  it('covers browse, mixed and spike', () => {
+    expect(new Set(open.map(([, s]) => s.name))).toEqual(new Set(['browse', 'mixed', 'spike']));
+  });
+});
+
 describe('arrival schedule', () => {
   const count = (schedule: (i: number) => number | null) => {
     let i = 0;

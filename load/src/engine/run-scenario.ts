@@ -171,7 +171,8 @@ function record(tally: Tally, result: SendResult, latencyMs: number, startedAt: 
  * Open model (arrival-rate executors): iteration i is due at a fixed time from the schedule; it
  * runs on a free VU, and its latency counts from the *due* time, so time spent waiting for a
  * connection, or for this process's own event loop, is charged to the request (no coordinated
- * omission). When all `maxVUs` are busy the iteration is dropped and counted, as in k6.
+ * omission). When all `maxVUs` are busy the iteration is dropped and counted, as k6 does with every
+ * VU pre-allocated (which is how toK6Options maps it).
  * Closed model (constant-vus): each VU sends back to back; latency is from send to last byte.
  * @example await runScenario({ baseUrl: 'http://127.0.0.1:3000', scenario: browse(50, 5), tokens })
  */

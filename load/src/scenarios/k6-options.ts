@@ -18,8 +18,18 @@ function seconds(value: number): string {
 }
 
 /**
+ * k6's arrival-rate executors drop an iteration as soon as every VU already initialised is busy;
+ * beyond `preAllocatedVUs` they start VUs one at a time in the background, too late for that
+ * iteration. The embedded engine starts a VU on the spot up to `maxVUs`. So that both drop only
+ * when all `maxVUs` are busy, k6 gets every VU ready before the run.
+ */
+function everyVuReady(maxVUs: number): { preAllocatedVUs: number; maxVUs: number } {
+  return { preAllocatedVUs: maxVUs, maxVUs };
+}
+
+/**
  * Maps a scenario definition to k6 options: arrival-rate shapes to k6's arrival-rate executors
- * (open model), constant-vus to constant-vus, thresholds by metric (those on `http_req_failed`
+ * (open model, with every VU up to `maxVUs` pre-allocated), constant-vus to constant-vus, thresholds by metric (those on `http_req_failed`
  * on K6_FAILED_METRIC, which the scripts fill with archbench's own verdict of each request).
  * @example toK6Options(browse(80, 6)).scenarios.browse.executor // 'constant-arrival-rate'
  */
@@ -33,8 +43,7 @@ export function toK6Options(scenario: ScenarioDefinition): K6Options {
         rate: load.rate,
         timeUnit: '1s',
         duration: seconds(load.durationSeconds),
-        preAllocatedVUs: load.preAllocatedVUs,
-        maxVUs: load.maxVUs,
+        ...everyVuReady(load.maxVUs),
       };
       break;
     case 'ramping-arrival-rate':
@@ -43,8 +52,7 @@ export function toK6Options(scenario: ScenarioDefinition): K6Options {
         startRate: load.startRate,
         timeUnit: '1s',
         stages: load.stages.map((s) => ({ target: s.target, duration: seconds(s.durationSeconds) })),
-        preAllocatedVUs: load.preAllocatedVUs,
-        maxVUs: load.maxVUs,
+        ...everyVuReady(load.maxVUs),
       };
       break;
     case 'constant-vus':

@@ -28,8 +28,13 @@ export type LoadShape =
       /** Iterations per second. */
       rate: number;
       durationSeconds: number;
+      /**
+       * VUs the embedded engine creates up front; it creates more on the spot up to `maxVUs`. The
+       * k6 mapping pre-allocates all `maxVUs` instead (k6 drops an iteration when every started VU
+       * is busy and starts more only in the background), so both engines behave alike.
+       */
       preAllocatedVUs: number;
-      /** Iterations that find all `maxVUs` busy are dropped and counted, as k6 does. */
+      /** Iterations that find all `maxVUs` busy are dropped and counted, by both engines. */
       maxVUs: number;
     }
   | {

@@ -17,6 +17,7 @@ import {
   createVuState,
   customerId,
   k6OrderFailureMetric,
+  k6RequestParams,
   needsBody,
   pickRequest,
   responseFailure,
@@ -86,8 +87,7 @@ export function script(scenarioName: string): K6Script {
       const kind = pickRequest(scenario.mix, vu.random);
       const spec = buildRequest(kind, vu);
       const response = http.request(spec.method, `${baseUrl}${spec.path}`, spec.body ?? null, {
-        headers: spec.headers,
-        tags: { name: kind },
+        ...k6RequestParams(spec),
         responseCallback: http.expectedStatuses(...spec.expectedStatuses),
       });
       const body = typeof response.body === 'string' ? response.body : null;

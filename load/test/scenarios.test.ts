@@ -8,8 +8,10 @@ import {
   DEV_AUTH_SECRET_FOR_K6,
   ORDER_SKU_COUNT,
   PROFILES,
+  REQUEST_TIMEOUT_SECONDS,
   buildRequest,
   createVuState,
+  k6RequestParams,
   loadDurationSeconds,
   loadModelOf,
   pickRequest,
@@ -162,6 +164,24 @@ describe('k6 open-model VUs', () => {
 
   it('covers browse, mixed and spike', () => {
     expect(new Set(open.map(([, s]) => s.name))).toEqual(new Set(['browse', 'mixed', 'spike']));
+  });
+});
+
+describe('k6 requests in flight at the end of a run', () => {
+  const all = Object.values(PROFILES).flatMap((p) => p.scenarios.map((s) => [`${p.name} ${s.name}`, s] as const));
+
+  it.each(all)('%s: k6 waits for a request in flight as long as its timeout (gracefulStop)', (_, scenario) => {
+    // An iteration k6 interrupts at gracefulStop loses its samples and the counters after the
+    // request; the embedded engine waits for every request in flight (up to the timeout).
+    const gracefulStop = String(toK6Options(scenario).scenarios[scenario.name]!.gracefulStop);
+    expect(gracefulStop).toMatch(/^\d+s$/);
+    expect(parseInt(gracefulStop, 10)).toBeGreaterThan(REQUEST_TIMEOUT_SECONDS);
+  });
+
+  it("k6 requests time out when the embedded engine's do (30 s; k6 defaults to 60 s)", () => {
+    expect(REQUEST_TIMEOUT_SECONDS).toBe(30);
+    const spec = buildRequest('place-order', createVuState(1, ['t']));
+    expect(k6RequestParams(spec)).toEqual({ headers: spec.headers, tags: { name: 'place-order' }, timeout: '30s' });
   });
 });
 

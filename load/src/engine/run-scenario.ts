@@ -1,7 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { afterResponse, buildRequest, createVuState, needsBody, orderFields, pickRequest, responseFailure, statusKey } from '../scenarios/requests.ts';
+import {
+  REQUEST_TIMEOUT_SECONDS,
+  afterResponse,
+  buildRequest,
+  createVuState,
+  needsBody,
+  orderFields,
+  pickRequest,
+  responseFailure,
+  statusKey,
+} from '../scenarios/requests.ts';
 import type { OrderFailure, VuState } from '../scenarios/requests.ts';
 import { loadDurationSeconds, loadModelOf } from '../scenarios/definitions.ts';
 import type { LoadModel, ScenarioDefinition } from '../scenarios/types.ts';
@@ -19,7 +29,7 @@ export interface RunScenarioOptions {
   tokens: string[];
   /** Called about once a second while running. */
   onProgress?: (progress: RunProgress) => void;
-  /** Per-request timeout, ms (a timed-out request counts as a transport error, status 0). */
+  /** Per-request timeout, ms (a timed-out request counts as a transport error, status 0); default REQUEST_TIMEOUT_SECONDS, as the k6 scripts. */
   requestTimeoutMs?: number;
   /**
    * Keep one event per request (time, kind, status, latency, order id): fault experiments need
@@ -179,7 +189,7 @@ function record(tally: Tally, result: SendResult, latencyMs: number, startedAt: 
 export async function runScenario(options: RunScenarioOptions): Promise<SegmentResult> {
   const { scenario } = options;
   const load = scenario.load;
-  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_SECONDS * 1000;
   const maxVUs = load.executor === 'constant-vus' ? load.vus : load.maxVUs;
   // undici's Pool takes an origin only: a path prefix of the base URL goes in front of every path.
   const base = new URL(options.baseUrl);

@@ -24,6 +24,7 @@ export {
   ORDER_SKU_COUNT,
   ORDER_WAIT_SECONDS,
   PRODUCTS_PAGE_SIZE,
+  REQUEST_TIMEOUT_SECONDS,
   afterResponse,
   buildRequest,
   createVuState,
@@ -38,5 +39,5 @@ export {
   statusKey,
 } from './requests.ts';
 export type { OrderFailure, RequestSpec, VuState } from './requests.ts';
-export { K6_TREND_STATS, toK6Options } from './k6-options.ts';
-export type { K6Options } from './k6-options.ts';
+export { K6_GRACEFUL_STOP_SECONDS, K6_TREND_STATS, k6RequestParams, toK6Options } from './k6-options.ts';
+export type { K6Options, K6RequestParams } from './k6-options.ts';

@@ -1,5 +1,6 @@
-import { loadDurationSeconds } from './definitions.ts';
-import { K6_FAILED_METRIC } from './requests.ts';
+import { K6_FAILED_METRIC, REQUEST_TIMEOUT_SECONDS } from './requests.ts';
+import type { RequestKind } from './types.ts';
+import type { RequestSpec } from './requests.ts';
 import type { ScenarioDefinition } from './types.ts';
 
 /** The k6 options object for one scenario (a plain object, so Node tests can check it too). */
@@ -12,6 +13,31 @@ export interface K6Options {
 
 /** Trend stats the summary must hold so the result file can be filled (p99 is not a k6 default). */
 export const K6_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
+
+/**
+ * How long k6 lets iterations still running at the end of a scenario finish: the request timeout
+ * and a margin, for every scenario. k6 drops the samples of an iteration it interrupts (and the
+ * scripts' counters after the request never run), where the embedded engine waits for every
+ * request in flight; `min(30, duration)` cut smoke and quick runs' orders (`Prefer: wait=5`) off.
+ */
+export const K6_GRACEFUL_STOP_SECONDS = REQUEST_TIMEOUT_SECONDS + 5;
+
+/** The params of each k6 request but its responseCallback (a k6 object, set by the script). */
+export interface K6RequestParams {
+  headers: Record<string, string>;
+  tags: { name: RequestKind };
+  /** REQUEST_TIMEOUT_SECONDS, as the embedded engine (k6's default is 60 s). */
+  timeout: string;
+}
+
+/**
+ * The params the k6 scripts send a request with: its headers, its kind as the `name` tag and the
+ * timeout both engines use.
+ * @example k6RequestParams(buildRequest('get-product', vu)).timeout // '30s'
+ */
+export function k6RequestParams(spec: RequestSpec): K6RequestParams {
+  return { headers: spec.headers, tags: { name: spec.kind }, timeout: `${REQUEST_TIMEOUT_SECONDS}s` };
+}
 
 function seconds(value: number): string {
   return `${Math.max(1, Math.round(value))}s`;
@@ -64,7 +90,7 @@ export function toK6Options(scenario: ScenarioDefinition): K6Options {
   const thresholds: Record<string, string[]> = {};
   for (const t of scenario.thresholds) (thresholds[t.metric === 'http_req_failed' ? K6_FAILED_METRIC : t.metric] ??= []).push(t.expression);
   return {
-    scenarios: { [scenario.name]: { ...k6Scenario, gracefulStop: seconds(Math.min(30, loadDurationSeconds(load))) } },
+    scenarios: { [scenario.name]: { ...k6Scenario, gracefulStop: `${K6_GRACEFUL_STOP_SECONDS}s` } },
     thresholds,
     summaryTrendStats: K6_TREND_STATS,
     setupTimeout: '30s',

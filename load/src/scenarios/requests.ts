@@ -11,6 +11,12 @@ export const PRODUCTS_PAGE_SIZE = 20;
 /** How long POST /orders may wait for a terminal status, so latency covers the whole order. */
 export const ORDER_WAIT_SECONDS = 5;
 /**
+ * How long either engine waits for one request before counting it a transport error (status 0):
+ * the embedded engine's default, the k6 scripts' `timeout` (k6's own default is 60 s), and the
+ * floor of k6's `gracefulStop`, so a request in flight at the end of a run is waited for too.
+ */
+export const REQUEST_TIMEOUT_SECONDS = 30;
+/**
  * Statuses that count as success, per request kind. For `place-order` the status is not enough:
  * POST /orders answers 201 for every terminal order, REJECTED too, so a 201 is a placed order only
  * when the answered order is CONFIRMED (see orderFailure). A 202 (still PENDING when

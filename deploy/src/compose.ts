@@ -111,3 +111,57 @@ export function serviceEnvironment(compose: ComposeFile, name: string): Record<s
   if (!service) throw new Error(`compose has no service ${name}`);
   return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
 }
+
+/** Default port of each URL scheme the services use, when a URL names none. */
+export const SCHEME_PORTS: Record<string, number> = { http: 80, https: 443, amqp: 5672, postgres: 5432 };
+
+/**
+ * Every `scheme://[user@]host[:port]` in a value (a list such as BACKENDS holds several), with the
+ * port the scheme implies when none is written.
+ * @example urlsIn('a=http://x:1,b=http://y') // [{ scheme: 'http', host: 'x', port: 1 }, { scheme: 'http', host: 'y', port: 80 }]
+ */
+export function urlsIn(value: string): { scheme: string; host: string; port: number }[] {
+  const found: { scheme: string; host: string; port: number }[] = [];
+  for (const m of value.matchAll(/\b(https?|amqp|postgres):\/\/(?:[^@/\s,]*@)?([\w.-]+)(?::(\d+))?/g)) {
+    found.push({ scheme: m[1]!, host: m[2]!, port: m[3] ? Number(m[3]) : SCHEME_PORTS[m[1]!]! });
+  }
+  return found;
+}
+
+/**
+ * Ports the third-party images listen on (their documented defaults, as configured here), by
+ * image repository; archbench's own images listen on their service's PORT.
+ */
+export const IMAGE_PORTS: Record<string, number[]> = {
+  postgres: [5432],
+  rabbitmq: [5672, 15672],
+  'otel/opentelemetry-collector-contrib': [4317, 4318, 13133],
+  'jaegertracing/jaeger': [4317, 4318, 16686],
+  'prom/prometheus': [9090],
+  'grafana/grafana': [3000],
+};
+
+/** Ports a compose service listens on: its PORT, else its image's defaults. */
+export function listeningPorts(service: ComposeService): number[] {
+  if (service.environment?.PORT) return [Number(service.environment.PORT)];
+  return IMAGE_PORTS[(service.image ?? '').replace(/:[^/:]*$/, '')] ?? [];
+}
+
+/**
+ * URLs in the services' environment that name no compose service, or a port it does not listen
+ * on (a URL without a port means its scheme's default: http 80, postgres 5432, amqp 5672).
+ */
+export function serviceUrlProblems(compose: ComposeFile): string[] {
+  const problems: string[] = [];
+  for (const [name, service] of Object.entries(compose.services)) {
+    for (const [key, value] of Object.entries(service.environment ?? {})) {
+      for (const url of urlsIn(String(value))) {
+        const target = compose.services[url.host];
+        if (!target) problems.push(`${name}.${key}: ${url.host} is not a compose service`);
+        else if (!listeningPorts(target).includes(url.port))
+          problems.push(`${name}.${key}: ${url.host} listens on ${listeningPorts(target).join(', ') || 'no known port'}, not ${url.port}`);
+      }
+    }
+  }
+  return problems;
+}

@@ -4,6 +4,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import type { K8sObject } from './kustomize';
+import { urlsIn } from './compose';
 
 type ModelClass = new (data: never) => { validate(): void };
 
@@ -126,50 +127,115 @@ export function workloadProblems(objects: K8sObject[]): string[] {
 export interface Edge {
   from: string;
   to: string;
-  port: number;
+  /** `*` when the rule lists no ports (every port). */
+  port: number | '*';
+}
+
+interface Selector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: unknown[];
+}
+interface Peer {
+  podSelector?: Selector;
+  namespaceSelector?: Selector;
+  ipBlock?: { cidr: string };
+}
+
+const labelText = (selector?: Selector) => {
+  const labels = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  if (selector?.matchExpressions?.length) labels.push(JSON.stringify(selector.matchExpressions));
+  return labels.length > 0 ? labels.join(',') : '*';
+};
+
+/**
+ * Names a NetworkPolicy peer: an archbench app by its `app.kubernetes.io/name`, other pods of the
+ * namespace as `pods:<labels>`, pods of other namespaces as `ns:<namespace labels>/<pod labels>`
+ * (`*` = any), an address block as `ip:<cidr>`.
+ */
+function peerName(peer: Peer): string {
+  if (peer.ipBlock) return `ip:${peer.ipBlock.cidr}`;
+  if (peer.namespaceSelector) return `ns:${labelText(peer.namespaceSelector)}/${labelText(peer.podSelector)}`;
+  const labels = peer.podSelector?.matchLabels;
+  const app = labels?.['app.kubernetes.io/name'];
+  if (app && Object.keys(labels!).length === 1 && !peer.podSelector?.matchExpressions?.length) return app;
+  return `pods:${labelText(peer.podSelector)}`;
 }
 
 /**
- * The calls NetworkPolicies allow between archbench pods, as (from, to, port) edges: an edge
- * exists only when the caller's egress AND the callee's ingress both allow it. `*` stands for
- * "any source" on a public entry point.
+ * Everything the NetworkPolicies allow, as (from, to, port) edges, so a test can compare the whole
+ * set with the architecture's calls. Between two archbench apps an edge exists only when the
+ * caller's egress AND the callee's ingress both allow it. Peers the namespace's policies do not
+ * govern are edges on one side's word: a public entry point's ingress from anyone (`*`), a
+ * namespace-selector peer (`ns:…`, e.g. Prometheus in `monitoring`), an egress rule without `to`
+ * (`*`, any destination) or to another namespace. A policy selecting every pod (`podSelector: {}`)
+ * speaks for `*`; a rule without ports allows port `*`.
  */
 export function allowedEdges(objects: K8sObject[]): Edge[] {
   interface Rule {
-    from?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown }[];
-    to?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown }[];
-    ports?: { port: number }[];
+    from?: Peer[];
+    to?: Peer[];
+    ports?: { port?: number }[];
   }
-  const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
-  const appOf = (selector?: { matchLabels?: Record<string, string> }) => selector?.matchLabels?.['app.kubernetes.io/name'];
   const ingress = new Map<string, Set<string>>();
   const egress = new Map<string, Set<string>>();
-  for (const policy of policies) {
-    const spec = policy.spec as { podSelector: { matchLabels?: Record<string, string> }; ingress?: Rule[]; egress?: Rule[] };
-    const self = appOf(spec.podSelector);
-    if (!self) continue;
+  const add = (map: Map<string, Set<string>>, key: string, value: string) => (map.get(key) ?? map.set(key, new Set()).get(key)!).add(value);
+  const portsOf = (rule: Rule) => (rule.ports?.length ? rule.ports.map((p) => String(p.port ?? '*')) : ['*']);
+  for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+    const spec = policy.spec as { podSelector: Selector; policyTypes?: string[]; ingress?: Rule[]; egress?: Rule[] };
+    const self = labelText(spec.podSelector) === '*' ? '*' : peerName({ podSelector: spec.podSelector });
     for (const rule of spec.ingress ?? []) {
-      for (const port of rule.ports ?? []) {
-        const sources = rule.from ? rule.from.filter((f) => !f.namespaceSelector).map((f) => appOf(f.podSelector) ?? '?') : ['*'];
-        for (const source of sources) (ingress.get(self) ?? ingress.set(self, new Set()).get(self)!).add(`${source}>${port.port}`);
-      }
+      for (const port of portsOf(rule)) for (const source of rule.from ? rule.from.map(peerName) : ['*']) add(ingress, self, `${source}>${port}`);
     }
     for (const rule of spec.egress ?? []) {
-      for (const port of rule.ports ?? []) {
-        for (const to of rule.to ?? []) {
-          const target = appOf(to.podSelector);
-          if (target) (egress.get(self) ?? egress.set(self, new Set()).get(self)!).add(`${target}>${port.port}`);
+      for (const port of portsOf(rule)) for (const target of rule.to ? rule.to.map(peerName) : ['*']) add(egress, self, `${target}>${port}`);
+    }
+  }
+  /** Whether `to`'s ingress (or a policy over every pod) admits `from` on `port`. */
+  const admits = (to: string, from: string, port: string) =>
+    [...(ingress.get(to) ?? []), ...(ingress.get('*') ?? [])].some((entry) => {
+      const [source, open] = entry.split('>') as [string, string];
+      return (source === from || source === '*' || source === 'pods:*') && (open === port || open === '*');
+    });
+  const inNamespace = (peer: string) => peer !== '*' && !peer.startsWith('ns:') && !peer.startsWith('ip:');
+  const edges = new Map<string, Edge>();
+  const edge = (from: string, to: string, port: string) => edges.set(`${from}->${to}:${port}`, { from, to, port: port === '*' ? '*' : Number(port) });
+  for (const [from, targets] of egress) {
+    for (const entry of targets) {
+      const [to, port] = entry.split('>') as [string, string];
+      // Within the namespace the callee's ingress must agree; beyond it, this policy alone decides.
+      if (!inNamespace(to) || admits(to, from, port)) edge(from, to, port);
+    }
+  }
+  for (const [to, sources] of ingress) {
+    for (const entry of sources) {
+      const [from, port] = entry.split('>') as [string, string];
+      if (!inNamespace(from)) edge(from, to, port);
+    }
+  }
+  return [...edges.values()].sort((a, b) => `${a.from} ${a.to} ${a.port}`.localeCompare(`${b.from} ${b.to} ${b.port}`));
+}
+
+/**
+ * URLs in the workloads' environment that name no Service of the objects, or a port that
+ * Service does not expose (a URL without a port means its scheme's default). Hosts may be short
+ * (`orders`) or qualified (`orders.archbench.svc.cluster.local`).
+ */
+export function serviceUrlProblems(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const w of workloads(objects)) {
+    for (const c of podSpec(w).containers) {
+      for (const variable of c.env ?? []) {
+        if (typeof variable.value !== 'string') continue;
+        for (const url of urlsIn(variable.value)) {
+          const [host, namespace] = url.host.split('.');
+          const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === host && (!namespace || o.metadata.namespace === namespace));
+          const ports = ((service?.spec as { ports?: { port: number }[] } | undefined)?.ports ?? []).map((p) => p.port);
+          if (!service) problems.push(`${w.metadata.name}.${variable.name}: no Service ${url.host}`);
+          else if (!ports.includes(url.port))
+            problems.push(`${w.metadata.name}.${variable.name}: Service ${host} exposes ${ports.join(', ')}, not ${url.port}`);
         }
       }
     }
   }
-  const edges: Edge[] = [];
-  for (const [from, targets] of egress) {
-    for (const entry of targets) {
-      const [to, port] = entry.split('>') as [string, string];
-      const open = ingress.get(to);
-      if (open?.has(`${from}>${port}`) || open?.has(`*>${port}`)) edges.push({ from, to, port: Number(port) });
-    }
-  }
-  return edges.sort((a, b) => `${a.from}${a.to}`.localeCompare(`${b.from}${b.to}`));
+  return problems;
 }

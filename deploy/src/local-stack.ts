@@ -35,7 +35,6 @@ export async function startLocalStack(names: readonly string[], options: LocalSt
       for (const [key, value] of Object.entries(env)) {
         env[key] = value.replace(/^http:\/\/([\w-]+):\d+/, (match, host: string) => (ports.has(host) ? `http://127.0.0.1:${ports.get(host)}` : match));
       }
-      if (env.SHIPPING_PORT) env.SHIPPING_PORT = String(ports.get(name));
       // The image a compose service runs names its deployable (gateway-amqp runs archbench/gateway).
       const image = /^[\w.-]+\/([\w-]+):/.exec(compose.services[name]?.image ?? '')?.[1];
       if (!image) throw new Error(`compose service ${name} runs no archbench image`);

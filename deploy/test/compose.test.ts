@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMPOSE_DIR, interpolate, loadCompose, projectRuleProblems, schemaErrors } from '../src/compose';
+import { COMPOSE_DIR, interpolate, loadCompose, projectRuleProblems, schemaErrors, serviceUrlProblems, urlsIn } from '../src/compose';
 import type { ComposeFile } from '../src/compose';
 import { DASHBOARDS, DASHBOARD_DIR, dashboardFile, renderDashboard } from '../src/dashboards';
 import { DEPLOYABLES } from '../src/deployables';
@@ -70,16 +70,52 @@ describe('deploy/compose/compose.yaml', () => {
   });
 
   it('service URLs in the environment name compose services at the ports they listen on', () => {
-    for (const [name, service] of Object.entries(services)) {
-      for (const [key, value] of Object.entries(service.environment ?? {})) {
-        const url = /^(https?|amqp|postgres):\/\/(?:[^@/]*@)?([\w-]+):(\d+)/.exec(String(value));
-        if (!url) continue;
-        const target = services[url[2]!];
-        expect(target, `${name}.${key} -> ${url[2]}`).toBeDefined();
-        const listens = target!.environment?.PORT;
-        if (listens) expect(url[3], `${name}.${key}`).toBe(listens);
-      }
+    const urls = Object.values(services).flatMap((s) => Object.values(s.environment ?? {}).flatMap((v) => urlsIn(String(v))));
+    expect(urls.length).toBeGreaterThanOrEqual(30);
+    expect(serviceUrlProblems(compose)).toEqual([]);
+  });
+
+  it('the URL check catches a wrong port, a URL without one, a third-party port and an unknown host', () => {
+    const broken = clone();
+    broken.services.gateway!.environment!.ORDERS_URL = 'http://orders:3103';
+    broken.services['gateway-amqp']!.environment!.INVENTORY_URL = 'http://inventory-amqp';
+    broken.services.monolith!.environment!.DATABASE_URL = 'postgres://postgres:x@postgres:5433/archbench_monolith';
+    broken.services.frontend!.environment!.BACKENDS = 'monolith=http://monolith:3000,hybrid=http://hybrid:3200';
+    // The postgres scheme's default port is the image's: no problem.
+    broken.services['hybrid-core']!.environment!.DATABASE_URL = 'postgres://postgres:x@postgres/archbench_hybrid';
+    expect(serviceUrlProblems(broken).sort()).toEqual([
+      'frontend.BACKENDS: hybrid is not a compose service',
+      'gateway-amqp.INVENTORY_URL: inventory-amqp listens on 3101, not 80',
+      'gateway.ORDERS_URL: orders listens on 3102, not 3103',
+      'monolith.DATABASE_URL: postgres listens on 5432, not 5433',
+    ]);
+  });
+
+  it('the console offers every topology `--profile all` runs: each public entry point', () => {
+    const entries = appServices.filter(([name, s]) => name !== 'frontend' && (s.ports?.length ?? 0) > 0).map(([name, s]) => `${name}:${s.environment!.PORT}`);
+    expect(entries.sort()).toEqual(['gateway-amqp:3100', 'gateway:3100', 'hybrid-core:3200', 'monolith:3000']);
+    const backends = urlsIn(services.frontend!.environment!.BACKENDS ?? '').map((u) => `${u.host}:${u.port}`);
+    expect(backends.sort()).toEqual(entries.sort());
+  });
+
+  it("names every server's spans after its compose service and topology, so Jaeger tells the topologies apart", () => {
+    const prometheus = parse(readFileSync(join(COMPOSE_DIR, 'prometheus/prometheus.yaml'), 'utf8')) as {
+      scrape_configs: { static_configs: { targets: string[]; labels: { topology: string } }[] }[];
+    };
+    const topologyOf = new Map(
+      prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets.map((t) => [t.split(':')[0]!, c.labels.topology] as const))),
+    );
+    const servers = appServices.filter(([name]) => name !== 'frontend');
+    for (const [name, service] of servers) {
+      expect(service.environment?.OTEL_SERVICE_NAME, name).toBe(name);
+      expect(service.environment?.OTEL_RESOURCE_ATTRIBUTES, name).toBe(`deployment.environment.name=${topologyOf.get(name)}`);
     }
+    expect(new Set(servers.map(([, s]) => s.environment?.OTEL_SERVICE_NAME)).size).toBe(servers.length);
+  });
+
+  it('hybrid-shipping runs the microservices shipping process, which listens on PORT: it gets no SHIPPING_PORT (only the hybrid core reads it)', () => {
+    expect(services['hybrid-shipping']!.environment).not.toHaveProperty('SHIPPING_PORT');
+    expect(services['hybrid-shipping']!.environment?.PORT).toBe('3204');
   });
 
   it("health-checks each app exactly as its image's HEALTHCHECK does", () => {

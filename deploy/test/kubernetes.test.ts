@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { READY_CHECK_TIMEOUT_MS } from '@archbench/observability/health';
 import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
-import { allowedEdges, podSpec, quantity, schemaProblem, workloadProblems, workloads } from '../src/kubernetes-rules';
+import { allowedEdges, podSpec, quantity, schemaProblem, serviceUrlProblems, workloadProblems, workloads } from '../src/kubernetes-rules';
 import type { K8sObject } from '../src/kustomize';
 import { applyJsonPatch, renderKustomization } from '../src/kustomize';
+import { urlsIn } from '../src/compose';
 
 const K8S = join(REPO_ROOT, 'deploy/kubernetes');
 const overlays = readdirSync(join(K8S, 'overlays')).sort();
@@ -19,6 +20,7 @@ const env = (o: K8sObject) => Object.fromEntries((podSpec(o).containers[0]!.env 
 const CALLS = [
   'frontend->monolith:3000',
   'frontend->gateway:3100',
+  'frontend->hybrid-core:3200',
   'gateway->inventory:3101',
   'gateway->orders:3102',
   'gateway->payments:3103',
@@ -30,6 +32,11 @@ const CALLS = [
   'payments->orders:3102',
   'hybrid-core->hybrid-shipping:3204',
 ];
+/** Public entry points: anyone may call them (ingress controller, k6 runners, other namespaces). */
+const PUBLIC = ['monolith:3000', 'gateway:3100', 'hybrid-core:3200', 'frontend:5173'];
+/** Prometheus in the namespace `monitoring` scrapes the servers that are not public. */
+const SCRAPED = ['inventory:3101', 'orders:3102', 'payments:3103', 'shipping:3104', 'hybrid-shipping:3204'];
+const MONITORING = 'ns:kubernetes.io/metadata.name=monitoring/*';
 const DB_OWNERS = ['monolith', 'inventory', 'orders', 'payments', 'shipping', 'hybrid-core', 'hybrid-shipping'];
 const BROKER_USERS = ['inventory', 'orders', 'payments', 'shipping', 'hybrid-core', 'hybrid-shipping'];
 
@@ -124,7 +131,8 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
       const names = podSpec(byName(objects, 'Deployment', name)!).containers[0]!.env!.map((v) => v.name);
       expect(names.indexOf('POSTGRES_PASSWORD')).toBeLessThan(names.indexOf('DATABASE_URL'));
     }
-    // The init script creates the databases the apps do not create themselves.
+    // The init script creates the monolith's database (the monolith does not) and the hybrid core's
+    // (which the core would also create when missing, as the microservices create theirs).
     const init = (byName(objects, 'ConfigMap', 'postgres-init')!.data as Record<string, string>)['10-archbench.sql']!;
     for (const name of ['monolith', 'hybrid-core'])
       expect(init).toContain(
@@ -173,8 +181,82 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
     expect(denyAll.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     for (const w of workloads(objects)) expect(byName(objects, 'NetworkPolicy', w.metadata.name), w.metadata.name).toBeDefined();
     const edges = allowedEdges(objects).map((e) => `${e.from}->${e.to}:${e.port}`);
-    const expected = [...CALLS, ...DB_OWNERS.map((n) => `${n}->postgres:5432`), ...BROKER_USERS.map((n) => `${n}->rabbitmq:5672`)];
+    const expected = [
+      ...CALLS,
+      ...DB_OWNERS.map((n) => `${n}->postgres:5432`),
+      ...BROKER_USERS.map((n) => `${n}->rabbitmq:5672`),
+      ...PUBLIC.map((p) => `*->${p}`),
+      ...SCRAPED.map((s) => `${MONITORING}->${s}`),
+      // Every pod resolves names with the cluster DNS, in whatever namespace it runs.
+      '*->ns:*/k8s-app=kube-dns:53',
+    ];
     expect(edges.sort()).toEqual(expected.sort());
+  });
+
+  it('the network-policy graph shows an over-permissive rule: any destination, any port, any namespace, any source', () => {
+    const policies = rendered.get('postgres')!;
+    const edgesWith = (mutate: (objects: K8sObject[]) => void) => {
+      const objects = structuredClone(policies);
+      mutate(objects);
+      return allowedEdges(objects).map((e) => `${e.from}->${e.to}:${e.port}`);
+    };
+    type Spec = { egress: unknown[]; ingress: unknown[] };
+    const spec = (objects: K8sObject[], name: string) => byName(objects, 'NetworkPolicy', name)!.spec as Spec;
+    // A ports-only egress rule reaches any destination on that port.
+    expect(edgesWith((o) => spec(o, 'frontend').egress.push({ ports: [{ port: 443, protocol: 'TCP' }] }))).toContain('frontend->*:443');
+    // An empty rule: anywhere, every port.
+    expect(edgesWith((o) => spec(o, 'monolith').egress.push({}))).toContain('monolith->*:*');
+    // Ingress from every namespace.
+    expect(edgesWith((o) => spec(o, 'orders').ingress.push({ from: [{ namespaceSelector: {} }], ports: [{ port: 3102 }] }))).toContain('ns:*/*->orders:3102');
+    // Ingress without `from`: an internal service opened to anyone.
+    expect(edgesWith((o) => spec(o, 'payments').ingress.push({ ports: [{ port: 3103 }] }))).toContain('*->payments:3103');
+  });
+
+  describe.each([['base', base] as const, ...[...rendered].map(([n, o]) => [`overlays/${n}`, o] as const)])('%s: service URLs', (_name, objects) => {
+    it("every URL in a workload's environment names a Service and a port that Service exposes", () => {
+      const urls = workloads(objects).flatMap((w) => (podSpec(w).containers[0]!.env ?? []).filter((e) => /:\/\//.test(e.value ?? '')));
+      expect(urls.length).toBeGreaterThanOrEqual(10);
+      expect(serviceUrlProblems(objects)).toEqual([]);
+    });
+  });
+
+  it('the URL check catches a wrong port, a default port and an unknown host', () => {
+    const objects = structuredClone(rendered.get('postgres')!);
+    const set = (deployment: string, variable: string, value: string) => {
+      podSpec(byName(objects, 'Deployment', deployment)!).containers[0]!.env!.find((e) => e.name === variable)!.value = value;
+    };
+    set('gateway', 'ORDERS_URL', 'http://orders:3103');
+    set('orders', 'INVENTORY_URL', 'http://inventory');
+    set('frontend', 'BACKENDS', 'monolith=http://monolith:3000,hybrid=http://hybrid:3200');
+    // postgres:// without a port is 5432, which the Service exposes.
+    set('monolith', 'DATABASE_URL', 'postgres://postgres:$(POSTGRES_PASSWORD)@postgres/archbench_monolith');
+    expect(serviceUrlProblems(objects).sort()).toEqual([
+      'frontend.BACKENDS: no Service hybrid',
+      'gateway.ORDERS_URL: Service orders exposes 3102, not 3103',
+      'orders.INVENTORY_URL: Service inventory exposes 3101, not 80',
+    ]);
+  });
+
+  it('the console offers every topology the base deploys, hybrid included', () => {
+    const backends = String(env(byName(base, 'Deployment', 'frontend')!).BACKENDS);
+    expect(urlsIn(backends).map((u) => `${u.host}:${u.port}`)).toEqual(PUBLIC.filter((p) => !p.startsWith('frontend')));
+  });
+
+  it('names every server process and its topology in its spans (the topologies run side by side in one namespace)', () => {
+    const names = new Set<string>();
+    for (const d of DEPLOYABLES.filter((x) => x.dockerfile === 'server.Dockerfile')) {
+      const deployment = byName(base, 'Deployment', d.name)!;
+      const e = env(deployment);
+      expect(e.OTEL_SERVICE_NAME, d.name).toBe(d.name);
+      names.add(String(e.OTEL_SERVICE_NAME));
+      const component = (deployment.metadata as { labels: Record<string, string> }).labels['app.kubernetes.io/component'];
+      expect(e.OTEL_RESOURCE_ATTRIBUTES, d.name).toBe(`deployment.environment.name=${component}`);
+    }
+    expect(names.size).toBe(8);
+  });
+
+  it('hybrid-shipping runs the microservices shipping process, which listens on PORT: it gets no SHIPPING_PORT (only the hybrid core reads it)', () => {
+    for (const objects of [base, ...rendered.values()]) expect(env(byName(objects, 'Deployment', 'hybrid-shipping')!)).not.toHaveProperty('SHIPPING_PORT');
   });
 
   it('resources come from the measured RSS and CPU (measured-resources.json, `pnpm --filter @archbench/deploy measure`)', () => {

@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CreateOrderRequest } from '@archbench/contracts/schemas';
 import { DEV_AUTH_SECRET } from '@archbench/contracts/tokens';
+import { openApiPaths } from '@archbench/contracts/openapi';
+import { PROBLEM_CODES } from '@archbench/contracts/problems';
 import { SCARCE_FROM, SEED_STOCK, seedCatalog } from '@archbench/domain/catalog';
 import { arrivalSchedule } from '../src/engine/schedule';
 import {
   DEV_AUTH_SECRET_FOR_K6,
+  K6_STATUS_BUCKETS,
   ORDER_SKU_COUNT,
   PROFILES,
   REQUEST_TIMEOUT_SECONDS,
@@ -182,6 +185,20 @@ describe('k6 requests in flight at the end of a run', () => {
     expect(REQUEST_TIMEOUT_SECONDS).toBe(30);
     const spec = buildRequest('place-order', createVuState(1, ['t']));
     expect(k6RequestParams(spec)).toEqual({ headers: spec.headers, tags: { name: 'place-order' }, timeout: '30s' });
+  });
+});
+
+describe('k6 status counters', () => {
+  it('have a bucket for every status the API can answer, so k6 shows the code and not "other"', () => {
+    const documented = Object.values(openApiPaths()).flatMap((item) =>
+      Object.values(item as Record<string, { responses?: Record<string, unknown> }>).flatMap((op) => Object.keys(op.responses ?? {})),
+    );
+    const answerable = new Set([...documented.map(Number), ...Object.values(PROBLEM_CODES)]);
+    expect(answerable.size).toBeGreaterThan(10);
+    // 405 (method-not-allowed), 413, 415 and 431 went to archbench_status_other before.
+    for (const status of answerable) expect(K6_STATUS_BUCKETS, `status ${status}`).toContain(status);
+    // Node's own 408 (request timeout) and a proxy's 429 and 504 too.
+    for (const status of [408, 429, 504]) expect(K6_STATUS_BUCKETS).toContain(status);
   });
 });
 

@@ -454,6 +454,32 @@ describe('score and report', () => {
     expect(mixed.stderr).toMatch(/^archbench: --comparison laptop\.json and may-1\.json were not measured alike \(profile standard vs quick\)/);
   });
 
+  it('a comparison written before schema version 3: converted, with a warning on stderr and a note in the ADR and the report', async () => {
+    // A version 2 file as compare wrote it before 5 December 2026: its checkout counted every request, 2 % of them failed.
+    const old = comparisonV2Fixture({ topologies: ['monolith'] });
+    const checkout = old.scenarios.find((s) => s.scenario === 'checkout')!;
+    const failed = { ...checkout, errorRate: 0.02, throughputRps: checkout.requests / checkout.durationSeconds, roundThroughputRps: undefined };
+    tmp.write('v2.json', JSON.stringify({ ...old, schemaVersion: 2, scenarios: old.scenarios.map((s) => (s === checkout ? failed : s)) }));
+    const r = await runCli(['decide', '--answers', 'answers.yaml', '--comparison', 'v2.json', '--html', 'r.html'], tmp.dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^archbench: warning: v2\.json: .*REJECTED as placed orders/m);
+    const adr = readFileSync(
+      join(
+        tmp.dir,
+        'docs/decisions',
+        readdirSync(join(tmp.dir, 'docs/decisions')).find((f) => /^0001-.*\.md$/.test(f))!,
+      ),
+      'utf8',
+    );
+    expect(adr).toMatch(
+      /\* comparison `v2\.json`: profile quick, .*\. Written with schema version 2 and read with version 3's meanings: .*REJECTED as placed orders/,
+    );
+    expect(readFileSync(join(tmp.dir, 'r.html'), 'utf8')).toContain('Written with schema version 2 and read with version 3&#39;s meanings');
+    // score says so too.
+    const json = await runCli(['score', '--answers', 'answers.yaml', '--comparison', 'v2.json', '--json'], tmp.dir);
+    expect(json.stderr).toMatch(/warning: v2\.json: /);
+  });
+
   it('report writes one HTML file', async () => {
     const r = await runCli(['report', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--out', 'r.html'], tmp.dir);
     expect(r.code).toBe(0);

@@ -2,7 +2,7 @@ import YAML from 'yaml';
 import { getAnswer, type Answers } from './answers';
 import { renderConfirmationBlock, type Confirmation } from './confirmation';
 import { InputError } from './errors';
-import { latencyVerdict, priceAssumptionLines, priceList, usd, type Evidence } from './evidence';
+import { latencyVerdict, priceAssumptionLines, priceList, usd, convertedNote, type Evidence } from './evidence';
 import { eur, num, table } from './markdown';
 import { OPTION_IDS, optionTitle, type Model, type OptionId } from './model';
 import { answerLabel, QUESTION_GROUPS, QUESTIONS } from './questions';
@@ -419,7 +419,7 @@ The team answered the archbench questionnaire (\`${input.answersSource}\`):
 
 ${answersTable(answers)}
 
-${evidence.sources.length ? `Measured evidence:\n\n${evidence.sources.map((s) => `* ${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} \`${s.path}\`: ${s.description}`).join('\n')}\n\n${measuredTable(result, evidence, model)}` : '_No measured evidence was given; every option is scored from the answers alone._'}
+${evidence.sources.length ? `Measured evidence:\n\n${evidence.sources.map((s) => `* ${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} \`${s.path}\`: ${s.description}${convertedNote(s)}`).join('\n')}\n\n${measuredTable(result, evidence, model)}` : '_No measured evidence was given; every option is scored from the answers alone._'}
 
 ## Decision Drivers
 

@@ -110,6 +110,21 @@ export interface EvidenceSource {
   machine?: ComparisonInput['machine'];
   /** Comparisons: every topology was a deployment measured with `--target` (nothing started on `machine`). */
   deploymentsOnly?: boolean;
+  /**
+   * Comparisons written before schema version 3: the version, and what reading them with version
+   * 3's meanings could not correct (e.g. orders answered 201 but REJECTED counted as placed).
+   */
+  convertedFrom?: { schemaVersion: number; warnings: string[] };
+}
+
+/**
+ * What reading a comparison written before schema version 3 could not correct, as a sentence to
+ * follow its description ('' for any other source).
+ * @example convertedNote(source) // ". Written with schema version 2 and read with version 3's meanings: …"
+ */
+export function convertedNote(s: EvidenceSource): string {
+  if (!s.convertedFrom) return '';
+  return `. Written with schema version ${s.convertedFrom.schemaVersion} and read with version 3's meanings${s.convertedFrom.warnings.length ? `: ${s.convertedFrom.warnings.join('; ')}` : ''}`;
 }
 
 /** Measured evidence from comparison files and k6 summaries. */
@@ -127,6 +142,8 @@ export interface ComparisonInput {
   profile: string;
   engine: string;
   startedAt: string;
+  /** Set when the file was written before schema version 3 and read with its meanings (parseComparison). */
+  convertedFrom?: { schemaVersion: number; warnings: readonly string[] } | undefined;
   machine: { cores: number; memoryBytes: number; node: string; platform: string; arch: string; cpuModel?: string | undefined };
   topologies: ReadonlyArray<{
     name: string;
@@ -290,6 +307,9 @@ export function evidenceFromComparison(comparison: ComparisonInput, path: string
         engine: comparison.engine,
         machine: { ...machine },
         deploymentsOnly: comparison.topologies.length > 0 && comparison.topologies.every((t) => t.source === 'target'),
+        ...(comparison.convertedFrom
+          ? { convertedFrom: { schemaVersion: comparison.convertedFrom.schemaVersion, warnings: [...comparison.convertedFrom.warnings] } }
+          : {}),
       },
     ],
     topologies,

@@ -1,5 +1,5 @@
 import { getAnswer, type Answers } from './answers';
-import { latencyVerdict, priceAssumptionLines, priceList, usd, type Evidence } from './evidence';
+import { convertedNote, latencyVerdict, priceAssumptionLines, priceList, usd, type Evidence } from './evidence';
 import { OPTION_IDS, optionTitle, type Model, type OptionId } from './model';
 import { answerLabel, QUESTION_GROUPS, QUESTIONS } from './questions';
 import type { ScoreResult } from './scoring';
@@ -267,7 +267,7 @@ ${result.notes.length ? `<ul class="note">${result.notes.map((x) => `<li>${esc(x
 <h2>Measured evidence</h2>
 ${
   evidence.sources.length
-    ? `<ul>${evidence.sources.map((s) => `<li>${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} <code>${esc(s.path)}</code>: ${esc(s.description)}</li>`).join('')}</ul>
+    ? `<ul>${evidence.sources.map((s) => `<li>${s.kind === 'comparison' ? 'comparison' : 'k6 summary'} <code>${esc(s.path)}</code>: ${esc(s.description + convertedNote(s))}</li>`).join('')}</ul>
 <div class="charts">${charts.join('\n')}</div>
 <table><thead><tr><th>Topology</th><th>Scenario</th><th>Throughput (rps)</th><th>p50 (ms)</th><th>p95 (ms)</th><th>p99 (ms)</th><th>Errors</th></tr></thead><tbody>${measuredRows}</tbody></table>
 <table><thead><tr><th>Topology</th><th>p95 budget at ${esc(String(answers.load.expectedRps))} rps</th><th>Processes</th><th>CPU s / 1k orders</th><th>Peak MiB</th><th>Cost</th><th>Consistency under faults</th></tr></thead><tbody>${assessRows}</tbody></table>

@@ -114,5 +114,8 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
       description: `${topology}, scenario ${scenarioEvidence.scenario}`,
     });
   }
-  return { evidence, warnings: combined.warnings };
+  // A file written before schema version 3 was read with its meanings; what that could not
+  // correct is said once per file.
+  const converted = evidence.sources.flatMap((s) => (s.convertedFrom?.warnings ?? []).map((w) => `${s.path}: ${w}`));
+  return { evidence, warnings: [...converted, ...combined.warnings] };
 }

@@ -169,6 +169,11 @@ describe('keyboard use and accessibility of the main screens', () => {
     await page.goto(`${e2e.server.frontendUrl}/?report=/sample-comparison.json`);
     await page.getByTestId('comparison').waitFor();
     expect(await page.locator('[data-scenario]').evaluateAll((els) => els.map((e) => e.getAttribute('data-scenario')))).toEqual(['browse', 'place-order']);
+    // The sample is a version 1 file: read as version 3, its failed requests no longer count as throughput, and the page says so.
+    expect(await page.getByRole('note').textContent()).toMatch(/^Older file: written with schema version 1, shown with version 3's meanings/);
+    const row = page.locator('[data-scenario="place-order"] tr[data-topology="microservices-http"]');
+    expect(await row.getByRole('cell', { name: /^294 req\/s/ }).textContent()).toMatch(/^294 req\/s\* converted to successful requests\/s/);
+    expect(await page.getByTestId('throughput-converted-place-order-microservices-http').locator('span[aria-hidden="true"]').isVisible()).toBe(true);
     await page.close();
   });
 
@@ -189,6 +194,8 @@ describe('keyboard use and accessibility of the main screens', () => {
       const ratio = t.peakRssBytes / mono.peakRssBytes;
       expect(await page.getByTestId(`memory-ratio-${t.name}`).textContent()).toBe(`${ratio.toFixed(2)}× monolith`);
     }
+    // A version 2 file, measured before rejected orders were told apart: noted, though it failed nothing to convert.
+    expect(await page.getByRole('note').textContent()).toMatch(/^Older file: written with schema version 2, .*REJECTED as placed orders/);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'report-measured.png'), fullPage: true });
     await page.close();
   });

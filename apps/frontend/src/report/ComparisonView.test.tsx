@@ -132,3 +132,44 @@ describe('ComparisonView: the headline summary.md gives', () => {
     expect(screen.queryByTestId('headline')).toBeNull();
   });
 });
+
+describe('ComparisonView: a file written before schema version 3', () => {
+  const sample = parseComparison(JSON.parse(SAMPLE));
+  const measured = parseComparison(JSON.parse(MEASURED));
+
+  it('notes a version 2 file whose throughput needed no conversion, with only what it cannot tell, and marks no throughput', () => {
+    // The showcase run failed no request (nothing to convert), but was measured before rejected orders were told apart.
+    expect(measured.convertedFrom).toMatchObject({ schemaVersion: 2, throughputConverted: [], rejectedOrdersMayCountAsPlaced: true });
+    render(<ComparisonView comparison={measured} />);
+    const note = screen.getByRole('note');
+    expect(note.textContent).toMatch(
+      /^Older file: written with schema version 2, shown with version 3's meanings \(throughput counts successful requests only\)\./,
+    );
+    expect(
+      within(note)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual(measured.convertedFrom!.warnings);
+    expect(within(note).getByText(/orders answered 201 but REJECTED as placed orders/)).toBeTruthy();
+    expect(screen.queryByText(/converted to successful requests/)).toBeNull();
+  });
+
+  it('says that per-round figures were scaled too when the converted results have rounds', () => {
+    const file = JSON.parse(SAMPLE) as { scenarios: Array<{ scenario: string; roundThroughputRps?: number[] }> };
+    for (const s of file.scenarios) s.roundThroughputRps = [310, 290];
+    render(<ComparisonView comparison={parseComparison(file)} />);
+    expect(screen.getByTestId('throughput-converted-note-place-order').textContent).toMatch(
+      /Each round's throughput, which the ratios pair, is scaled by the same share: .* estimates\.$/,
+    );
+  });
+
+  it('says nothing of the kind for a version 3 file', () => {
+    const current = parseComparison({ ...JSON.parse(SAMPLE), schemaVersion: 3 });
+    expect(current.convertedFrom).toBeUndefined();
+    render(<ComparisonView comparison={current} />);
+    expect(screen.queryByRole('note')).toBeNull();
+    expect(screen.queryByText(/converted/i)).toBeNull();
+    expect(within(screen.getByRole('row', { name: /^microservices-http 300 req\/s/ })).queryByText(/\*/)).toBeNull();
+    expect(sample.convertedFrom?.schemaVersion).toBe(1);
+  });
+});

@@ -126,14 +126,62 @@ function HeadlineSection({ comparison }: { comparison: Comparison }) {
   );
 }
 
+/**
+ * Said when parseComparison read a file written before the current schema version: which version,
+ * that its figures are shown with the current meanings, and what the conversion changed or could
+ * not (its warnings, e.g. rejected orders that may count as placed).
+ */
+function ConvertedNote({ comparison }: { comparison: Comparison }) {
+  const from = comparison.convertedFrom;
+  if (!from) return null;
+  return (
+    <div className="skipped" role="note" data-testid="converted-note">
+      <p>
+        <strong>Older file:</strong> written with schema version {from.schemaVersion}, shown with version {comparison.schemaVersion}'s meanings (throughput
+        counts successful requests only).
+      </p>
+      {from.warnings.length > 0 && (
+        <ul>
+          {from.warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** The results (`scenario/topology`) whose throughput parseComparison converted to successful requests/s. */
+function convertedThroughput(comparison: Comparison): ReadonlySet<string> {
+  return new Set(comparison.convertedFrom?.throughputConverted ?? []);
+}
+
 /** The baseline of every ratio: the monolith when the run has one, else the first topology. */
 function baselineOf(comparison: Comparison): TopologyResult {
   return comparison.topologies.find((t) => t.name === 'monolith') ?? comparison.topologies[0]!;
 }
 
-function ScenarioSection({ name, results, baseline, series }: { name: string; results: ScenarioResult[]; baseline: string; series: string[] }) {
+function ScenarioSection({
+  name,
+  results,
+  baseline,
+  series,
+  converted,
+  convertedFrom,
+}: {
+  name: string;
+  results: ScenarioResult[];
+  baseline: string;
+  series: string[];
+  /** `scenario/topology` of the results whose throughput was converted (see ConvertedNote). */
+  converted: ReadonlySet<string>;
+  /** The schema version the file was written with, when it was converted. */
+  convertedFrom?: number;
+}) {
   const base = results.find((r) => r.topology === baseline);
   const dropping = results.filter((r) => r.dropped > 0);
+  const isConverted = (r: ScenarioResult) => converted.has(`${r.scenario}/${r.topology}`);
+  const convertedResults = results.filter(isConverted);
   return (
     <section className="card scenario" aria-labelledby={`scenario-${name}`} data-scenario={name}>
       <h3 id={`scenario-${name}`}>
@@ -159,6 +207,12 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
             <th scope="row">{r.topology}</th>
             <td className="num">
               {formatNumber(r.throughputRps)} req/s
+              {isConverted(r) && (
+                <sup className="footnote-mark" data-testid={`throughput-converted-${name}-${r.topology}`}>
+                  <span aria-hidden="true">*</span>
+                  <span className="visually-hidden"> converted to successful requests/s, see the note below the table</span>
+                </sup>
+              )}
               {/* Paired by round, as summary.md and the decision CLI read it (pairedThroughputRatio). */}
               <RatioNote
                 isBaseline={r.topology === baseline}
@@ -197,6 +251,14 @@ function ScenarioSection({ name, results, baseline, series }: { name: string; re
           </tr>
         ))}
       </ScrollTable>
+      {convertedResults.length > 0 && (
+        <p className="muted small" data-testid={`throughput-converted-note-${name}`}>
+          <span aria-hidden="true">* </span>Converted: the throughput this version {convertedFrom} file gives for{' '}
+          {convertedResults.map((r) => r.topology).join(', ')} counted failed requests too; shown as successful requests/s, throughput × (1 − error rate).
+          {convertedResults.some((r) => r.roundThroughputRps) &&
+            " Each round's throughput, which the ratios pair, is scaled by the same share: the file does not give a round's own failures, so those ratios are estimates."}
+        </p>
+      )}
       <div className="charts">
         <BarChart
           title={`Latency of ${name}`}
@@ -223,6 +285,7 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
   const series = comparison.topologies.map((t) => t.name);
   const scenarios = [...new Set(comparison.scenarios.map((s) => s.scenario))];
   const seconds = (Date.parse(comparison.finishedAt) - Date.parse(comparison.startedAt)) / 1000;
+  const converted = convertedThroughput(comparison);
 
   return (
     <div className="comparison" data-testid="comparison">
@@ -268,6 +331,7 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
             </div>
           )}
         </dl>
+        <ConvertedNote comparison={comparison} />
         {busyMachine(comparison) && (
           <p className="skipped" data-testid="busy-machine-note">
             <strong>Busy machine:</strong> load average {comparison.machine.loadAverage!.map((v) => formatNumber(v, 2)).join(' / ')} on{' '}
@@ -362,7 +426,15 @@ export function ComparisonView({ comparison }: { comparison: Comparison }) {
 
       <h3 className="section-title">Scenarios</h3>
       {scenarios.map((name) => (
-        <ScenarioSection key={name} name={name} results={comparison.scenarios.filter((s) => s.scenario === name)} baseline={base.name} series={series} />
+        <ScenarioSection
+          key={name}
+          name={name}
+          results={comparison.scenarios.filter((s) => s.scenario === name)}
+          baseline={base.name}
+          series={series}
+          converted={converted}
+          convertedFrom={comparison.convertedFrom?.schemaVersion}
+        />
       ))}
     </div>
   );

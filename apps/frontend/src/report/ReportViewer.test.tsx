@@ -24,7 +24,31 @@ describe('ReportViewer', () => {
     expect(screen.getByTestId('p95-ratio-place-order-microservices-http').textContent).toBe('1.85× monolith');
     const placeOrder = screen.getByRole('heading', { name: 'Scenario place-order' }).closest('section')!;
     const row = within(placeOrder).getByRole('row', { name: /^microservices-http/ });
-    expect(row.textContent).toContain('300 req/s');
+    // The sample is a version 1 file, whose throughput counted every request: 300 req/s with 2 %
+    // failed reads as 294 successful requests/s, marked as converted.
+    expect(row.textContent).toContain('294 req/s');
+    expect(within(row).getByTestId('throughput-converted-place-order-microservices-http').textContent).toBe(
+      '* converted to successful requests/s, see the note below the table',
+    );
+    expect(within(placeOrder).getByTestId('throughput-converted-note-place-order').textContent).toBe(
+      '* Converted: the throughput this version 1 file gives for monolith, microservices-http counted failed requests too; shown as successful requests/s, throughput × (1 − error rate).',
+    );
+    // browse failed nothing: its throughput is as written, and not marked.
+    const browse = screen.getByRole('heading', { name: 'Scenario browse' }).closest('section')!;
+    expect(within(browse).getByRole('row', { name: /^microservices-http/ }).textContent).toContain('950 req/s');
+    expect(within(browse).queryByText(/converted/)).toBeNull();
+    // …and the run's facts say the file was converted and what it cannot tell.
+    const note = screen.getByRole('note');
+    expect(note.closest('section')).toBe(screen.getByRole('heading', { name: 'The run' }).closest('section'));
+    expect(note.textContent).toMatch(/^Older file: written with schema version 1, shown with version 3's meanings/);
+    expect(
+      within(note)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual([
+      expect.stringMatching(/^throughput in this version 1 file counted failed requests too; .* for place-order\/monolith, place-order\/microservices-http/),
+      expect.stringMatching(/^this version 1 file may count orders answered 201 but REJECTED as placed orders .* cannot be corrected from the file$/),
+    ]);
     expect(row.textContent).toContain('2 %');
     expect(row.textContent).toContain('✗ http_req_failed rate<0.01');
 
@@ -39,13 +63,16 @@ describe('ReportViewer', () => {
     expect(within(placeOrder).getByText(/^Open model/)).toBeTruthy();
   });
 
-  it('refuses a file of another schema version with a message saying so', async () => {
+  it('reads schema versions 1 to 3 and refuses a newer one with a message saying so', async () => {
     const user = userEvent.setup();
     render(<ReportViewer fetch={serveSample} />);
-    const file = new File([JSON.stringify({ ...JSON.parse(SAMPLE), schemaVersion: 99 })], 'old.json', { type: 'application/json' });
-    await user.upload(screen.getByLabelText('Comparison file (comparison.json)'), file);
+    // Version 3 is read (the sample as version 3 is shown); the first unknown version, 4, is refused.
+    const input = screen.getByLabelText('Comparison file (comparison.json)');
+    await user.upload(input, new File([JSON.stringify({ ...JSON.parse(SAMPLE), schemaVersion: 3 })], 'current.json', { type: 'application/json' }));
+    await screen.findByTestId('comparison');
+    await user.upload(input, new File([JSON.stringify({ ...JSON.parse(SAMPLE), schemaVersion: 4 })], 'newer.json', { type: 'application/json' }));
     const error = await screen.findByTestId('report-error');
-    expect(error.textContent).toContain('old.json: comparison file has schemaVersion 99; this version of archbench reads schemaVersion 1 or 2');
+    expect(error.textContent).toContain('newer.json: comparison file has schemaVersion 4; this version of archbench reads schemaVersion 1, 2 or 3');
     expect(screen.queryByTestId('comparison')).toBeNull();
   });
 

@@ -18,6 +18,7 @@ import {
   customerId,
   k6OrderFailureMetric,
   k6RequestParams,
+  k6SummaryData,
   needsBody,
   pickRequest,
   responseFailure,
@@ -64,15 +65,15 @@ export interface K6Script {
  * Builds a k6 script for one archbench scenario. Environment (k6 `-e NAME=value`):
  * BASE_URL (default http://127.0.0.1:3000), PROFILE (default standard, which has every scenario), AUTH_SECRET (default: the
  * development secret), TOKENS (comma-separated bearer tokens, minted here when absent),
- * SUMMARY_JSON (where handleSummary writes its data, default k6-summary.json), SCENARIO_JSON (a whole
+ * SUMMARY_JSON (where handleSummary writes its data, with an `archbench` block naming the scenario,
+ * its load model and the profile; default k6-summary.json), SCENARIO_JSON (a whole
  * scenario definition, overriding the named one).
  */
 export function script(scenarioName: string): K6Script {
   const baseUrl = (__ENV.BASE_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
   // `pnpm compare` passes the exact definition it runs (SCENARIO_JSON), e.g. for its warm-up.
-  const scenario: ScenarioDefinition = __ENV.SCENARIO_JSON
-    ? (JSON.parse(__ENV.SCENARIO_JSON) as ScenarioDefinition)
-    : findScenario(__ENV.PROFILE ?? 'standard', scenarioName);
+  const profile = __ENV.PROFILE ?? 'standard';
+  const scenario: ScenarioDefinition = __ENV.SCENARIO_JSON ? (JSON.parse(__ENV.SCENARIO_JSON) as ScenarioDefinition) : findScenario(profile, scenarioName);
   let vu: VuState | undefined;
 
   return {
@@ -101,7 +102,9 @@ export function script(scenarioName: string): K6Script {
       afterResponse(kind, vu, response.status, needsBody(kind) ? body : null);
     },
     handleSummary: (data) => ({
-      [__ENV.SUMMARY_JSON ?? 'k6-summary.json']: JSON.stringify(data, null, 2),
+      // With the scenario, its load model and profile, so a reader (archbench decide --k6) can tell
+      // a closed-model run from one at a set rate.
+      [__ENV.SUMMARY_JSON ?? 'k6-summary.json']: JSON.stringify(k6SummaryData(data, scenario, profile), null, 2),
       stdout: `archbench: ${scenario.name} finished; summary data written to ${__ENV.SUMMARY_JSON ?? 'k6-summary.json'}\n`,
     }),
   };

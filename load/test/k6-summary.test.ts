@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { K6SummaryError, parseK6Summary } from '@archbench/contracts/k6-summary';
+import { PROFILES, k6SummaryData } from '../src/scenarios/index';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -83,5 +84,55 @@ describe("archbench's failure metric", () => {
     const { K6_FAILED_METRIC } = await import('../src/scenarios/requests');
     const { K6_ARCHBENCH_FAILED_METRIC } = await import('@archbench/contracts/k6-summary');
     expect(K6_FAILED_METRIC).toBe(K6_ARCHBENCH_FAILED_METRIC);
+  });
+});
+
+describe('the archbench block handleSummary adds', () => {
+  const quick = (name: string) => PROFILES.quick.scenarios.find((s) => s.name === name)!;
+  const k6Data = () => {
+    const data = JSON.parse(fixture('k6-handle-summary.json')) as Record<string, unknown>;
+    delete data.archbench; // k6's own data has no such block
+    return data;
+  };
+
+  it("names the run's scenario, load model and profile, which the parser reads back", () => {
+    expect(parseK6Summary(fixture('k6-handle-summary.json')).archbench).toEqual({ scenario: 'checkout', loadModel: 'closed', profile: 'quick' });
+    for (const [name, loadModel] of [
+      ['checkout', 'closed'],
+      ['reads', 'closed'],
+      ['browse', 'open'],
+    ] as const) {
+      const written = JSON.stringify(k6SummaryData(k6Data(), quick(name), 'quick'));
+      expect(parseK6Summary(written).archbench).toEqual({ scenario: name, loadModel, profile: 'quick' });
+    }
+  });
+
+  it('a summary without it (another script, an older one, --summary-export) has none, and reads as before', () => {
+    const s = parseK6Summary(JSON.stringify(k6Data()));
+    expect(s.archbench).toBeUndefined();
+    expect(s.requests).toBe(962);
+    expect(parseK6Summary(fixture('k6-summary-export.json')).archbench).toBeUndefined();
+  });
+
+  it('a malformed one is an error naming it', () => {
+    const data = { ...k6Data(), archbench: { scenario: 'checkout', loadModel: 'closed' } };
+    expect(() => parseK6Summary(JSON.stringify(data), 'x.json')).toThrow(/x\.json: "archbench" is not \{ scenario, loadModel/);
+  });
+});
+
+describe('thresholds on the failure metric', () => {
+  it('read back under http_req_failed, the name the scenario gave them', () => {
+    const data = JSON.parse(fixture('k6-handle-summary.json')) as { metrics: Record<string, unknown> };
+    data.metrics.archbench_req_failed = {
+      type: 'rate',
+      contains: 'default',
+      values: { rate: 0.5, passes: 481, fails: 481 },
+      thresholds: { 'rate<0.01': { ok: false } },
+    };
+    delete (data.metrics.http_req_failed as { thresholds?: unknown }).thresholds;
+    expect(parseK6Summary(JSON.stringify(data)).thresholds).toEqual([
+      { metric: 'http_req_duration', expression: 'p(95)<100', passed: false },
+      { metric: 'http_req_failed', expression: 'rate<0.01', passed: false },
+    ]);
   });
 });

@@ -7,7 +7,7 @@ import type { RunProgress, SegmentResult } from '../engine/run-scenario';
 import { parseK6Summary } from '@archbench/contracts/k6-summary';
 import type { K6Summary } from '@archbench/contracts/k6-summary';
 import { loadModelOf } from '../scenarios/definitions.ts';
-import { K6_FAILED_METRIC, ORDER_FAILURES, k6OrderFailureMetric, statusKey } from '../scenarios/requests.ts';
+import { ORDER_FAILURES, k6OrderFailureMetric, statusKey } from '../scenarios/requests.ts';
 import type { ProfileName, ScenarioDefinition } from '../scenarios/types.ts';
 
 /** The k6 executable on PATH, or undefined. */
@@ -101,10 +101,10 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /**
  * A k6 summary with archbench's verdict of each request instead of k6's (which sees only the
- * status): the `http_req_failed` thresholds from K6_FAILED_METRIC (the scripts set their
- * thresholds on it; parseK6Summary already takes the failures from it), and orders answered 201 that were not CONFIRMED in `statusCounts` as
- * `201 <failure>`, as the embedded engine counts them. A summary without those metrics (an older
- * script) is returned as it is.
+ * status): orders answered 201 that were not CONFIRMED in `statusCounts` as `201 <failure>`, as
+ * the embedded engine counts them. (parseK6Summary already takes the failures and the
+ * `http_req_failed` thresholds from K6_FAILED_METRIC, where the scripts set them.) A summary
+ * without those metrics (an older script) is returned as it is.
  * @example withArchbenchVerdicts(parseK6Summary(text), text).statusCounts
  */
 export function withArchbenchVerdicts(summary: K6Summary, text: string): K6Summary {
@@ -125,11 +125,5 @@ export function withArchbenchVerdicts(summary: K6Summary, text: string): K6Summa
     const n = count(k6OrderFailureMetric(failure));
     if (n > 0) statusCounts[statusKey(201, failure)] = n;
   }
-  // Failures and the error rate already come from K6_FAILED_METRIC (parseK6Summary prefers it);
-  // its thresholds are shown under the name the scenario gave them.
-  return {
-    ...summary,
-    statusCounts,
-    thresholds: summary.thresholds.map((t) => (t.metric === K6_FAILED_METRIC ? { ...t, metric: 'http_req_failed' } : t)),
-  };
+  return { ...summary, statusCounts };
 }

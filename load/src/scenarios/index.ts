@@ -39,5 +39,5 @@ export {
   statusKey,
 } from './requests.ts';
 export type { OrderFailure, RequestSpec, VuState } from './requests.ts';
-export { K6_GRACEFUL_STOP_SECONDS, K6_TREND_STATS, k6RequestParams, toK6Options } from './k6-options.ts';
-export type { K6Options, K6RequestParams } from './k6-options.ts';
+export { K6_GRACEFUL_STOP_SECONDS, K6_TREND_STATS, k6RequestParams, k6SummaryData, toK6Options } from './k6-options.ts';
+export type { K6Options, K6RequestParams, K6SummaryRun } from './k6-options.ts';

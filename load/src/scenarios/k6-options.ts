@@ -1,7 +1,8 @@
+import { loadModelOf } from './definitions.ts';
 import { K6_FAILED_METRIC, REQUEST_TIMEOUT_SECONDS } from './requests.ts';
 import type { RequestKind } from './types.ts';
 import type { RequestSpec } from './requests.ts';
-import type { ScenarioDefinition } from './types.ts';
+import type { LoadModel, ScenarioDefinition } from './types.ts';
 
 /** The k6 options object for one scenario (a plain object, so Node tests can check it too). */
 export interface K6Options {
@@ -95,4 +96,24 @@ export function toK6Options(scenario: ScenarioDefinition): K6Options {
     summaryTrendStats: K6_TREND_STATS,
     setupTimeout: '30s',
   };
+}
+
+/**
+ * What the scripts' handleSummary adds to k6's summary data under `archbench` (read back by
+ * `@archbench/contracts/k6-summary` as K6ArchbenchRun): without it a reader of the file cannot tell
+ * a closed-model run (constant VUs, as fast as the target serves them) from one at a set rate.
+ */
+export interface K6SummaryRun {
+  scenario: string;
+  loadModel: LoadModel;
+  profile: string;
+}
+
+/**
+ * k6's handleSummary data with the `archbench` block of the scenario the script ran.
+ * @example k6SummaryData(data, PROFILES.quick.scenarios[2], 'quick').archbench // { scenario: 'checkout', loadModel: 'closed', profile: 'quick' }
+ */
+export function k6SummaryData(data: unknown, scenario: ScenarioDefinition, profile: string): Record<string, unknown> & { archbench: K6SummaryRun } {
+  const base = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+  return { ...base, archbench: { scenario: scenario.name, loadModel: loadModelOf(scenario.load), profile } };
 }

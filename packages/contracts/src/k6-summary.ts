@@ -15,6 +15,28 @@ import type { LatencySummary, ThresholdResult } from './comparison';
  */
 export const K6_ARCHBENCH_FAILED_METRIC = 'archbench_req_failed';
 
+/**
+ * The metric a threshold of an archbench k6 summary is named by: the scripts set a scenario's
+ * `http_req_failed` thresholds on K6_ARCHBENCH_FAILED_METRIC (archbench's verdict of each
+ * request), so they read back under the name the scenario gave them. Any other metric keeps its name.
+ * @example k6ThresholdMetric('archbench_req_failed') // 'http_req_failed'
+ */
+export function k6ThresholdMetric(metric: string): string {
+  return metric === K6_ARCHBENCH_FAILED_METRIC ? 'http_req_failed' : metric;
+}
+
+/**
+ * What archbench's k6 scripts (load/k6) add to their handleSummary JSON under `archbench`: the
+ * scenario the run was, its load model (`closed`: constant VUs, as fast as the target serves
+ * them; `open`: an arrival rate) and the profile its sizes came from. A summary from another
+ * script, or from a script older than this block, has none.
+ */
+export interface K6ArchbenchRun {
+  scenario: string;
+  loadModel: 'open' | 'closed';
+  profile: string;
+}
+
 export interface K6Summary {
   format: 'summary-export' | 'handle-summary';
   durationSeconds: number;
@@ -30,7 +52,13 @@ export interface K6Summary {
   /** From archbench's `archbench_status_<code>` counters; empty for scripts that lack them. */
   statusCounts: Record<string, number>;
   latencyMs: LatencySummary;
+  /**
+   * Thresholds as the scenario named them: those the scripts set on K6_ARCHBENCH_FAILED_METRIC read
+   * as `http_req_failed` (k6ThresholdMetric).
+   */
   thresholds: ThresholdResult[];
+  /** The run's scenario, load model and profile from archbench's scripts; undefined when the summary has no `archbench` block. */
+  archbench?: K6ArchbenchRun | undefined;
 }
 
 /** A summary read without insisting on the tail statistics (p90, p99, max), which a script may omit. */
@@ -134,9 +162,10 @@ function read(text: string, source: string, requireTails: boolean): K6SummaryRea
         if (!isObject(outcome) || typeof outcome.ok !== 'boolean') throw new K6SummaryError(`${source}: threshold ${metric} ${expression} has no boolean "ok"`);
         passed = outcome.ok;
       }
-      thresholds.push({ metric, expression, passed });
+      thresholds.push({ metric: k6ThresholdMetric(metric), expression, passed });
     }
   }
+  const archbench = archbenchRun(data.archbench, source);
 
   return {
     format,
@@ -157,5 +186,19 @@ function read(text: string, source: string, requireTails: boolean): K6SummaryRea
       mean: number('http_req_duration', 'avg', false),
     },
     thresholds,
+    ...(archbench ? { archbench } : {}),
   };
+}
+
+function archbenchRun(block: unknown, source: string): K6ArchbenchRun | undefined {
+  if (block === undefined) return undefined;
+  if (
+    !isObject(block) ||
+    typeof block.scenario !== 'string' ||
+    block.scenario.length === 0 ||
+    (block.loadModel !== 'open' && block.loadModel !== 'closed') ||
+    typeof block.profile !== 'string'
+  )
+    throw new K6SummaryError(`${source}: "archbench" is not { scenario, loadModel: "open" | "closed", profile }: ${JSON.stringify(block).slice(0, 200)}`);
+  return { scenario: block.scenario, loadModel: block.loadModel, profile: block.profile };
 }

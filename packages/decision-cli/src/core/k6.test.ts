@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InputError } from './errors';
-import { parseK6Summary } from './k6';
+import { assessLatency, type TopologyEvidence } from './evidence';
+import { parseK6Summary, readK6Evidence } from './k6';
+import { CURRENT_MODEL } from './model';
 
 // Shapes as k6 writes them: `k6 run --summary-export=x.json` and the handleSummary(data) object.
 const EXPORT = {
@@ -58,6 +61,9 @@ describe('parseK6Summary', () => {
     };
     const s = parseK6Summary(JSON.stringify(rejected), 'checkout.json', 'checkout');
     expect(s).toMatchObject({ errorRate: 1, throughputRps: 0, thresholdsPassed: false });
+    // The scripts set the scenario's http_req_failed threshold on archbench_req_failed; it reads
+    // back under the scenario's name, as pnpm compare shows it.
+    expect(s.failedThresholds).toEqual(['http_req_failed: rate<0.01']);
   });
 
   it('reads handleSummary data, where thresholds carry { ok }', () => {
@@ -77,5 +83,57 @@ describe('parseK6Summary', () => {
   ])('rejects $name with InputError', ({ text, expected }) => {
     expect(() => parseK6Summary(text, 'export.json')).toThrow(InputError);
     expect(() => parseK6Summary(text, 'export.json')).toThrow(expected);
+  });
+});
+
+describe('the archbench block of load/k6 handleSummary', () => {
+  // load's fixture: what load/k6's handleSummary writes for a quick checkout (8 VUs back to back):
+  // 160 rps, p95 104.6 ms.
+  const text = readFileSync(new URL('../../../../load/test/fixtures/k6-handle-summary.json', import.meta.url), 'utf8');
+  const withoutBlock = (() => {
+    const data = JSON.parse(text) as Record<string, unknown>;
+    delete data.archbench;
+    return JSON.stringify(data);
+  })();
+  const monolith = (scenario: TopologyEvidence['scenarios'][number]): TopologyEvidence => ({
+    topology: 'monolith',
+    scenarios: [scenario],
+    processCount: null,
+    cpuSecondsPer1kOrders: null,
+    peakRssBytes: null,
+    ordersPlaced: null,
+    hopsPerRequest: null,
+    consistency: null,
+  });
+
+  it('names the scenario and its load model, so a closed-model run is judged as one', () => {
+    const { evidence, warnings } = readK6Evidence(text, 'k6-checkout.json');
+    expect(evidence).toMatchObject({ scenario: 'checkout', loadModel: 'closed', p95Ms: 104.6 });
+    expect(evidence.throughputRps).toBeCloseTo(160, 0);
+    expect(warnings).toEqual([]);
+    // At 50 rps and a 100 ms budget: 160 rps of constant VUs is latency at saturation, which proves
+    // nothing either way at 50 rps; read as a run at the rate, its 104.6 ms failed the budget.
+    const verdict = assessLatency(monolith(evidence), 100, 50, CURRENT_MODEL);
+    expect(verdict).toMatchObject({ status: 'not-demonstrated', notDemonstratedBecause: 'saturation', scenario: 'checkout' });
+    // A scenario named on the command line still wins.
+    expect(readK6Evidence(text, 'k6-checkout.json', 'orders').evidence).toMatchObject({ scenario: 'orders', loadModel: 'closed' });
+  });
+
+  it('without it, reads as before (no load model, scenario k6) and says why that may mislead', () => {
+    const { evidence, warnings } = readK6Evidence(withoutBlock, 'old.json');
+    expect(evidence.scenario).toBe('k6');
+    expect(evidence.loadModel).toBeUndefined();
+    expect(assessLatency(monolith(evidence), 100, 50, CURRENT_MODEL).status).toBe('fails');
+    expect(warnings).toEqual([
+      expect.stringMatching(/^old\.json: no "archbench" block .*load model is unknown.*named "k6" \(name it with --k6 TOPOLOGY=FILE:SCENARIO\)$/),
+    ]);
+    expect(readK6Evidence(withoutBlock, 'old.json', 'checkout').warnings).toEqual([expect.not.stringContaining('FILE:SCENARIO')]);
+  });
+
+  it('refuses a malformed block with InputError', () => {
+    const data = JSON.parse(text) as Record<string, unknown>;
+    data.archbench = { scenario: 'checkout', loadModel: 'sometimes', profile: 'quick' };
+    expect(() => parseK6Summary(JSON.stringify(data), 'bad.json')).toThrow(InputError);
+    expect(() => parseK6Summary(JSON.stringify(data), 'bad.json')).toThrow(/bad\.json: "archbench" is not \{ scenario, loadModel/);
   });
 });

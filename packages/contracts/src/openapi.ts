@@ -80,7 +80,8 @@ function componentSchemas(): Record<string, unknown> {
 /**
  * The `paths` of the OpenAPI document: every public path and the operations (methods) it serves.
  * A fresh object per call, so no caller can change another's document. The route table
- * (./routes) is read off it, so what a server answers 405 to and the document cannot disagree.
+ * (./routes) is read off it, and the conformance suite holds every topology to it: another
+ * method of a path is 405 with that `Allow`, whoever asks.
  * @example Object.keys(openApiPaths()['/orders']) // ['post', 'get']
  */
 export function openApiPaths() {

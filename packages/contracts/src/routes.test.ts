@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from './openapi';
-import { publicRouteOf, publicRoutes } from './routes';
+import { publicRoutes } from './routes';
 
 describe('publicRoutes', () => {
   it('lists every path of the OpenAPI document with its operations, and HEAD wherever GET', () => {
@@ -18,24 +18,4 @@ describe('publicRoutes', () => {
     expect(allow['/orders/{id}/cancel']).toBe('POST');
     expect(allow['/products/{sku}']).toBe('GET, HEAD');
   });
-});
-
-describe('publicRouteOf', () => {
-  it.each([
-    ['/orders', '/orders'],
-    ['/orders/ord_1', '/orders/{id}'],
-    ['/orders/ord_1/cancel', '/orders/{id}/cancel'],
-    ['/orders/a%2Fb/shipment', '/orders/{id}/shipment'],
-    ['/admin/products/SKU-0001/restock', '/admin/products/{sku}/restock'],
-    ['/openapi.json', '/openapi.json'],
-  ])('%s is %s', (path, template) => {
-    expect(publicRouteOf(path)?.template).toBe(template);
-  });
-
-  it.each(['/no-such-route', '/orders/', '/orders//cancel', '/orders/a/b', '/Orders', '/openapiXjson', '/products/SKU-0001/stock', ''])(
-    '%j is no path of the API',
-    (path) => {
-      expect(publicRouteOf(path)).toBeUndefined();
-    },
-  );
 });

@@ -8,6 +8,9 @@ const RATE = '$__rate_interval';
 /** Every query is scoped to the dashboard's topology and service selections. */
 const SCOPE = 'topology=~"$topology", service=~"$service"';
 
+/** Requests per second at each topology's public entry: the gateway, the monolith, the hybrid core (service "core"). */
+const PUBLIC_REQUESTS = `sum by (topology) (rate(http_server_request_duration_seconds_count{topology=~"$topology", service=~"gateway|monolith|core"}[${RATE}]))`;
+
 interface PanelSpec {
   title: string;
   description: string;
@@ -58,7 +61,8 @@ const red: DashboardSpec = {
       unit: 'percentunit',
       queries: [
         {
-          expr: `sum by (topology, service, route) (rate(http_server_request_duration_seconds_count{${SCOPE}, status_class="5xx"}[${RATE}])) / sum by (topology, service, route) (rate(http_server_request_duration_seconds_count{${SCOPE}}[${RATE}]))`,
+          // `or 0 * …`: a route that never answered 5xx has no 5xx series; it shows 0, not No data.
+          expr: `(sum by (topology, service, route) (rate(http_server_request_duration_seconds_count{${SCOPE}, status_class="5xx"}[${RATE}])) or 0 * sum by (topology, service, route) (rate(http_server_request_duration_seconds_count{${SCOPE}}[${RATE}]))) / sum by (topology, service, route) (rate(http_server_request_duration_seconds_count{${SCOPE}}[${RATE}]))`,
           legend: '{{topology}} {{service}} {{route}}',
         },
       ],
@@ -147,17 +151,20 @@ const saga: DashboardSpec = {
     },
     {
       title: 'Payment provider results',
-      description: 'Calls to the simulated provider by result (succeeded, declined, failed, timeout …).',
+      description:
+        'Calls to the simulated provider by result: succeeded, declined or failed for charges (a timeout counts as failed), refunded or refund_failed for refunds.',
       unit: 'ops',
       queries: [{ expr: `sum by (topology, result) (rate(archbench_payments_total{${SCOPE}}[${RATE}]))`, legend: '{{topology}} {{result}}' }],
     },
     {
       title: 'Internal hops per public request',
-      description: 'Service-to-service calls and broker messages per request at the gateway (0 for the monolith).',
+      description:
+        "Service-to-service calls and broker messages per request at each topology's public entry (the gateway, the monolith, the hybrid core): 0 for the monolith.",
       unit: 'short',
       queries: [
         {
-          expr: `sum by (topology) (rate(archbench_internal_calls_total{topology=~"$topology"}[${RATE}])) / sum by (topology) (rate(http_server_request_duration_seconds_count{topology=~"$topology", service="gateway"}[${RATE}]))`,
+          // `or 0 * …`: a topology that makes no internal call has no archbench_internal_calls_total series; it shows 0, not No data.
+          expr: `(sum by (topology) (rate(archbench_internal_calls_total{topology=~"$topology"}[${RATE}])) or 0 * ${PUBLIC_REQUESTS}) / ${PUBLIC_REQUESTS}`,
           legend: '{{topology}}',
         },
       ],
@@ -369,4 +376,70 @@ export function labelUses(expr: string): { metric: string; label: string }[] {
       for (const metric of metrics) uses.push({ metric, label });
   }
   return uses;
+}
+
+/** One series of a /metrics exposition: its name and labels. */
+export interface Series {
+  name: string;
+  labels: Record<string, string>;
+}
+
+/** Top-level (outside parentheses, braces, brackets and strings) positions of `op` in `expr`. */
+function topLevelSplit(expr: string, op: RegExp): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (c === '"' && expr[i - 1] !== '\\') quoted = !quoted;
+    if (quoted) continue;
+    if ('({['.includes(c)) depth++;
+    else if (')}]'.includes(c)) depth--;
+    else if (depth === 0) {
+      const m = op.exec(expr.slice(i));
+      if (m?.index === 0) {
+        parts.push(expr.slice(start, i));
+        start = i + m[0].length;
+        i = start - 1;
+      }
+    }
+  }
+  parts.push(expr.slice(start));
+  return parts.map((p) => p.trim());
+}
+
+/**
+ * Whether a dashboard expression returns at least one series given the series a topology's
+ * processes expose: a selector needs a series with its name and matching labels (Prometheus' own
+ * scrape labels and the `$topology`/`$service` variables match anything), `a or b` needs either
+ * side, any other operator both, an aggregation or function its series argument. Values are not
+ * evaluated: a rate of 0 still yields a series.
+ * @example yieldsSeries('sum(rate(x_total{service="gateway"}[5m]))', [{ name: 'x_total', labels: { service: 'monolith' } }]) // false
+ */
+export function yieldsSeries(expr: string, series: readonly Series[]): boolean {
+  let e = expr.trim();
+  const or = topLevelSplit(e, /^\s+or\s+/);
+  if (or.length > 1) return or.some((part) => yieldsSeries(part, series));
+  const arithmetic = topLevelSplit(e, /^\s*[/*+-]\s*(?![^\s(]*\})/);
+  if (arithmetic.length > 1) return arithmetic.filter((part) => !/^[\d.]+$/.test(part)).every((part) => yieldsSeries(part, series));
+  const call = /^(\w+)?\s*(?:(?:by|without)\s*\([^)]*\)\s*)?\(/.exec(e);
+  if (call && e.endsWith(')')) {
+    e = e.slice(call[0].length, -1);
+    const args = topLevelSplit(e, /^,/).filter((a) => !/^[\d.]+$/.test(a));
+    return args.every((arg) => yieldsSeries(arg, series));
+  }
+  const selector = /^([a-zA-Z_:][\w:]*)\s*(?:\{([^}]*)\})?\s*(?:\[[^\]]*\])?$/.exec(e);
+  if (!selector) throw new Error(`cannot read ${JSON.stringify(expr)}`);
+  const matchers = [...(selector[2] ?? '').matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)]
+    .filter((m) => !SCRAPE_LABELS.has(m[1]!))
+    .map(([, label, op, value]) => ({ label: label!, op: op!, pattern: new RegExp(`^(?:${value!.replace(/\$\w+/g, '.*')})$`) }));
+  return series.some(
+    (s) =>
+      s.name === selector[1] &&
+      matchers.every(({ label, op, pattern }) => {
+        const hit = pattern.test(s.labels[label] ?? '');
+        return op === '=' || op === '=~' ? hit : !hit;
+      }),
+  );
 }

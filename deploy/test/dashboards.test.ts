@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
 import { loadCompose, serviceEnvironment } from '../src/compose';
 import { startLocalStack } from '../src/local-stack';
-import { DASHBOARD_DIR, EXTERNAL_METRICS, SCRAPE_LABELS, dashboardExpressions, labelUses, metricNames } from '../src/dashboards';
+import { DASHBOARD_DIR, EXTERNAL_METRICS, SCRAPE_LABELS, dashboardExpressions, labelUses, metricNames, yieldsSeries } from '../src/dashboards';
+import type { Series } from '../src/dashboards';
 import type { renderDashboard } from '../src/dashboards';
 import { REPO_ROOT, deployable } from '../src/deployables';
 import type { RunningServer } from '../src/standalone';
@@ -23,6 +24,18 @@ const groups: string[][] = [
   ['inventory', 'orders', 'payments', 'shipping', 'gateway'],
   ...(hybridBuilt ? [['hybrid-shipping', 'hybrid-core']] : []),
 ];
+/** The Prometheus `topology` of each group (compose's microservices-http runs these processes). */
+const topologyOf = (group: string[]) => (group[0] === 'monolith' ? 'monolith' : group.includes('gateway') ? 'microservices-http' : 'hybrid');
+/** Every series each topology's processes expose, with its labels. */
+const seriesOf = new Map<string, Series[]>();
+/**
+ * Panels that have no data for a topology by design, and why. Any other panel must return at
+ * least one series for every topology.
+ */
+const NO_DATA: Record<string, { topologies: string[]; why: string }> = {
+  'Internal calls: p95 by caller and peer': { topologies: ['monolith'], why: 'one process: no service-to-service HTTP' },
+  'Internal calls by transport': { topologies: ['monolith'], why: 'one process: no internal call or message' },
+};
 const out = mkdtempSync(join(tmpdir(), 'archbench-deploy-metrics-'));
 const running = new Map<string, RunningServer>();
 const exposed = new Set<string>();
@@ -30,15 +43,21 @@ const exposed = new Set<string>();
 const labelsOf = new Map<string, Set<string>>();
 const secret = serviceEnvironment(compose, 'monolith').AUTH_SECRET!;
 
-function sampleNames(text: string): string[] {
+function sampleNames(text: string, topology: string): string[] {
   const names: string[] = [];
+  const series = seriesOf.get(topology) ?? seriesOf.set(topology, []).get(topology)!;
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
     const name = /^[a-zA-Z_:][\w:]*/.exec(line)?.[0] ?? '';
     names.push(name);
     const labels = labelsOf.get(name) ?? labelsOf.set(name, new Set()).get(name)!;
     const body = line.slice(name.length).startsWith('{') ? line.slice(name.length + 1, line.lastIndexOf('}')) : '';
-    for (const match of body.matchAll(/(\w+)="/g)) labels.add(match[1]!);
+    const values: Record<string, string> = {};
+    for (const match of body.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+      labels.add(match[1]!);
+      values[match[1]!] = match[2]!;
+    }
+    series.push({ name, labels: values });
   }
   return names;
 }
@@ -72,7 +91,12 @@ beforeAll(async () => {
   if (hybridBuilt) await traffic(running.get('hybrid-core')!.url);
   // The outbox relay and shipping consume asynchronously; give them a moment before scraping.
   await new Promise((r) => setTimeout(r, 1500));
-  for (const server of running.values()) for (const name of sampleNames(await (await fetch(`${server.url}/metrics`)).text())) exposed.add(name);
+  for (const group of groups) {
+    for (const name of group) {
+      const text = await (await fetch(`${running.get(name)!.url}/metrics`)).text();
+      for (const metric of sampleNames(text, topologyOf(group))) exposed.add(metric);
+    }
+  }
 });
 
 afterAll(async () => {
@@ -117,6 +141,31 @@ describe("dashboards against the servers' real /metrics", () => {
       expect([...new Set(wrong)]).toEqual([]);
     },
   );
+
+  it.each(dashboards.map((d) => [d.file, d.json] as const))('%s: every panel shows data for every topology that should have it', (_file, json) => {
+    const topologies = groups.map(topologyOf);
+    const empty: string[] = [];
+    for (const panel of json.panels) {
+      const exprs = panel.targets.map((t) => t.expr);
+      // Panels on series from elsewhere (Prometheus, kube-state-metrics, the supervisor) cannot be checked here.
+      if (exprs.flatMap(metricNames).some((name) => name in EXTERNAL_METRICS)) continue;
+      for (const topology of topologies) {
+        const shown = exprs.some((expr) => yieldsSeries(expr, seriesOf.get(topology)!));
+        const expected = !NO_DATA[panel.title]?.topologies.includes(topology);
+        if (shown !== expected) empty.push(`${panel.title}: ${shown ? 'data' : 'No data'} for ${topology}`);
+      }
+    }
+    expect(empty).toEqual([]);
+  });
+
+  it('the data check would catch a query that only one topology can answer', () => {
+    const hops = (service: string) =>
+      `sum by (topology) (rate(archbench_internal_calls_total[1m])) / sum by (topology) (rate(http_server_request_duration_seconds_count{topology=~"$topology", service=~"${service}"}[1m]))`;
+    expect(yieldsSeries(hops('gateway'), seriesOf.get('microservices-http')!)).toBe(true);
+    expect(yieldsSeries(hops('gateway'), seriesOf.get('monolith')!)).toBe(false);
+    // The monolith makes no internal call: without `or 0 * …` the ratio has no series there.
+    expect(yieldsSeries(hops('gateway|monolith|core'), seriesOf.get('monolith')!)).toBe(false);
+  });
 
   it('the label check would catch a label the metric does not have', () => {
     const uses = labelUses('sum by (service, path) (rate(http_server_request_duration_seconds_count{status="500"}[1m]))');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { USAGE } from '../src/compare/args';
@@ -25,5 +25,15 @@ describe('pnpm compare: help and README', () => {
 
   it('says in the root README what pnpm test runs', () => {
     expect(rootReadme).toContain(`\`pnpm test\` = \`${rootScripts.test}\``);
+  });
+});
+
+describe('k6 scripts: README', () => {
+  it('names every environment variable the scripts read in its "Script environment" list', () => {
+    const k6Dir = join(LOAD_DIR, 'k6');
+    const read = new Set(readdirSync(k6Dir).flatMap((f) => [...readFileSync(join(k6Dir, f), 'utf8').matchAll(/__ENV\.([A-Z0-9_]+)/g)].map((m) => m[1]!)));
+    expect(read).toContain('SCENARIO'); // k6/archbench.ts, the script compare runs
+    const list = loadReadme.slice(loadReadme.indexOf('Script environment:'), loadReadme.indexOf('Type-checked with `@types/k6`'));
+    for (const name of read) expect(list, name).toContain(`\`${name}\``);
   });
 });

@@ -61,3 +61,19 @@ describe('summary.md of a version 2 comparison', () => {
     expect(old).toContain('### Server side');
   });
 });
+
+describe('what open-model latency means, by engine', () => {
+  const comparison = parseComparison(JSON.parse(MEASURED));
+
+  it("embedded: counted from each request's scheduled time", () => {
+    const md = renderSummary({ ...comparison, engine: 'embedded' });
+    expect(md).toContain("latency counts from each request's scheduled time");
+    expect(md).not.toContain("k6's http_req_duration");
+  });
+
+  it("k6: http_req_duration, from the send, without connection setup or a late generator's delay", () => {
+    const md = renderSummary({ ...comparison, engine: 'k6' });
+    expect(md).toContain("latency is k6's http_req_duration: from sending each request to its last byte, without connection setup");
+    expect(md).not.toContain("latency counts from each request's scheduled time");
+  });
+});

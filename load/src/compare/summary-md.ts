@@ -149,10 +149,26 @@ export function renderSummary(comparison: Comparison): string {
     lines.push(`Skipped: ${comparison.skippedTopologies.map((s) => `${s.name} (${s.reason})`).join('; ')}.`);
     lines.push('');
   }
-  lines.push(
-    "Open-model scenarios offer a fixed arrival rate (throughput is the offered rate; latency counts from each request's scheduled time). Closed-model scenarios measure the maximum sustained throughput.",
-  );
+  lines.push(`${openModelNote(comparison.engine)} Closed-model scenarios measure the maximum sustained throughput.`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What an open-model scenario's figures mean with the engine that measured them: the embedded
+ * engine counts latency from each request's scheduled time; k6 reports `http_req_duration`, from
+ * the send, without connection setup or any delay before it (a k6 script is given no scheduled
+ * time to count from).
+ * @example openModelNote('k6')
+ */
+export function openModelNote(engine: string): string {
+  const offered = 'Open-model scenarios offer a fixed arrival rate (throughput is the offered rate, less failed requests)';
+  if (engine === 'k6')
+    return (
+      `${offered}; latency is k6's http_req_duration: from sending each request to its last byte, without connection setup or any ` +
+      'delay before the send (a load generator running late), so under a stall it can read lower than the embedded engine, which counts from each ' +
+      "request's scheduled time."
+    );
+  return `${offered}; latency counts from each request's scheduled time, so a wait for a connection or for the load generator is charged to the request.`;
 }
 
 function usd(value: number | null): string {

@@ -19,8 +19,9 @@ export interface RateStage {
 
 /**
  * How load is offered, named after k6's executors. Arrival-rate executors are open-model runs
- * (iterations start on schedule whether or not earlier ones finished; latency counts from the
- * scheduled time); `constant-vus` is a closed model that measures maximum throughput.
+ * (iterations start on schedule whether or not earlier ones finished; the embedded engine counts
+ * latency from the scheduled time, k6 from the send: its http_req_duration); `constant-vus` is a
+ * closed model that measures maximum throughput.
  */
 export type LoadShape =
   | {

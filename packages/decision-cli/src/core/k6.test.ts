@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InputError } from './errors';
-import { assessLatency, type TopologyEvidence } from './evidence';
+import { addScenarios, assessLatency, type ScenarioEvidence } from './evidence';
 import { parseK6Summary, readK6Evidence } from './k6';
 import { CURRENT_MODEL } from './model';
 
@@ -95,16 +95,9 @@ describe('the archbench block of load/k6 handleSummary', () => {
     delete data.archbench;
     return JSON.stringify(data);
   })();
-  const monolith = (scenario: TopologyEvidence['scenarios'][number]): TopologyEvidence => ({
-    topology: 'monolith',
-    scenarios: [scenario],
-    processCount: null,
-    cpuSecondsPer1kOrders: null,
-    peakRssBytes: null,
-    ordersPlaced: null,
-    hopsPerRequest: null,
-    consistency: null,
-  });
+  // As loadEvidence adds a --k6 summary.
+  const monolith = (scenario: ScenarioEvidence) =>
+    addScenarios({ sources: [], topologies: [] }, 'monolith', [scenario], { kind: 'k6', path: 'k6.json', description: 'monolith' }).topologies[0];
 
   it('names the scenario and its load model, so a closed-model run is judged as one', () => {
     const { evidence, warnings } = readK6Evidence(text, 'k6-checkout.json');

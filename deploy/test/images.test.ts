@@ -1,10 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
 import { SERVER_ENV, SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
 import { buildStandalone } from '../src/bundle';
+import { loadCompose, serviceEnvironment } from '../src/compose';
 import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
 import { checkDockerfile } from '../src/dockerfile-rules';
 import { runStandalone } from '../src/standalone';
@@ -130,6 +133,50 @@ describe('what the server image contains (deploy bundler output, run without the
       expect(await placed.json()).toMatchObject({ status: 'CONFIRMED' });
     } finally {
       expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it("exports spans from the image file set to OTLP/HTTP, named with compose's service and topology", async () => {
+    const standalone = await buildStandalone('monolith', { outDir: out });
+    const posts: { path: string; type: string; body: Buffer }[] = [];
+    // A tiny OTLP/HTTP receiver standing in for compose's collector.
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method === 'POST') posts.push({ path: req.url ?? '', type: String(req.headers['content-type']), body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    // Compose's environment, without its database and port (a free one is taken here).
+    const { DATABASE_URL: _database, PORT: _port, ...env } = serviceEnvironment(loadCompose(), 'monolith');
+    const server = await runStandalone(standalone, {
+      ...env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      DATA_DIR: mkdtempSync(join(out, 'otlp-')),
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      expect((await fetch(`${server.url}/products?limit=1`)).status).toBe(200);
+      for (let i = 0; i < 100 && !posts.some((p) => p.path === '/v1/traces'); i++) await new Promise((r) => setTimeout(r, 100));
+      const traces = posts.find((p) => p.path === '/v1/traces');
+      expect(traces, `received ${posts.map((p) => p.path).join(', ') || 'nothing'}`).toBeDefined();
+      // Production exports protobuf, whose strings are plain UTF-8 bytes.
+      expect(traces!.type).toBe('application/x-protobuf');
+      expect(traces!.body.includes('GET /products')).toBe(true);
+      // Resource attributes: key, then (a few tag and length bytes on) its string value.
+      const valueOf = (key: string) => {
+        const at = traces!.body.indexOf(key);
+        return at < 0 ? '' : traces!.body.subarray(at + key.length, at + key.length + 4 + 40).toString('latin1');
+      };
+      expect(valueOf('service.name')).toContain('monolith');
+      expect(valueOf('deployment.environment.name')).toMatch(/^[\s\S]{4}monolith/);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      receiver.close();
     }
   });
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# End-to-end check of the decision CLI on a real `pnpm compare` result (schema version 1 or 2):
+# End-to-end check of the decision CLI on a real `pnpm compare` result (schema version 1, 2 or 3):
 #   1. decide --answers (scripts/e2e-answers.yaml) --comparison RESULTS_DIR/comparison.json
 #      -> ADR, answers beside it, index and HTML report (with its Confidence section)
 #   2. verify the new ADR against the same comparison                  -> must exit 0

@@ -47,7 +47,7 @@ export type {
   TopologyAssessment,
   TopologyEvidence,
 } from './core/evidence';
-export { parseK6Summary } from './core/k6';
+export { parseK6Summary, readK6Evidence, type K6Evidence } from './core/k6';
 export { score } from './core/scoring';
 export type { CriterionScore, OptionScore, ScoreResult } from './core/scoring';
 export { analyseSensitivity, assessConfidence, describeConfidence, describeFlip } from './core/sensitivity';

@@ -480,6 +480,25 @@ describe('score and report', () => {
     expect(json.stderr).toMatch(/warning: v2\.json: /);
   });
 
+  it('--k6: a summary of load/k6 names its scenario and load model; one without the block is read as before, with a warning', async () => {
+    const summary = JSON.parse(readFileSync(new URL('../../../load/test/fixtures/k6-handle-summary.json', import.meta.url), 'utf8'));
+    tmp.write('k6.json', JSON.stringify(summary));
+    const { archbench: _, ...bare } = summary;
+    tmp.write('bare.json', JSON.stringify(bare));
+    const scoreWith = (spec: string) => runCli(['score', '--answers', 'answers.yaml', '--k6', spec, '--json'], tmp.dir);
+    const withBlock = await scoreWith('monolith=k6.json');
+    expect(withBlock.code).toBe(0);
+    expect(withBlock.stderr).toBe('');
+    const monolith = (r: { stdout: string }) => JSON.parse(r.stdout).assessments.find((a: { topology: string }) => a.topology === 'monolith');
+    expect(monolith(withBlock).latency.scenario).toBe(summary.archbench.scenario);
+    const without = await scoreWith('monolith=bare.json');
+    expect(without.code).toBe(0);
+    expect(without.stderr).toBe(
+      'archbench: warning: bare.json: no "archbench" block (a summary not written by load/k6\'s handleSummary, or by an older one), so its load model is unknown: a closed-model run (constant VUs, e.g. checkout or reads) is judged as if it ran at the expected rate, and the scenario is named "k6" (name it with --k6 TOPOLOGY=FILE:SCENARIO)\n',
+    );
+    expect(monolith(without).latency.scenario).toBe('k6');
+  });
+
   it('report writes one HTML file', async () => {
     const r = await runCli(['report', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--out', 'r.html'], tmp.dir);
     expect(r.code).toBe(0);

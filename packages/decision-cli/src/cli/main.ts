@@ -120,7 +120,8 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
   };
   // Show paths relative to where the user ran the command.
   const display = (p: string) => (isAbsolute(p) ? relative(io.cwd, p) || p : p);
-  const shorten = (text: string) => comparisons.reduce((t, path) => t.split(path).join(display(path)), text);
+  const paths = [...comparisons, ...k6.map((spec) => k6Spec(spec).file).filter(isAbsolute)];
+  const shorten = (text: string) => paths.reduce((t, path) => t.split(path).join(display(path)), text);
   let loaded: ReturnType<typeof loadEvidence>;
   try {
     loaded = loadEvidence(comparisons, k6);

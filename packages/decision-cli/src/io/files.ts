@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { parseAnswers, type Answers } from '../core/answers';
 import { ConflictError, InputError } from '../core/errors';
 import { addScenarios, combineEvidence, evidenceFromComparison, type Evidence } from '../core/evidence';
-import { parseK6Summary } from '../core/k6';
+import { readK6Evidence } from '../core/k6';
 
 /**
  * Writes a file atomically (`@archbench/contracts/files`); with `exclusive`, an existing target
@@ -99,6 +99,7 @@ export function k6Spec(spec: string): { topology: string; file: string; scenario
 export function loadEvidence(comparisons: readonly string[], k6Specs: readonly string[]): { evidence: Evidence; warnings: string[] } {
   const combined = combineEvidence(comparisons.map(readComparisonFile));
   let evidence = combined.evidence;
+  const k6Warnings: string[] = [];
   for (const spec of k6Specs) {
     const { topology, file, scenario } = k6Spec(spec);
     const topologies = TopologyName.options.join(', ');
@@ -107,7 +108,9 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
     // A topology no option is measured as would be shown and never scored: say so instead.
     if (!(TopologyName.options as readonly string[]).includes(topology))
       throw new InputError(`--k6 ${spec}: unknown topology ${JSON.stringify(topology)} (topologies: ${topologies})`);
-    const scenarioEvidence = parseK6Summary(readText(file, 'k6 summary'), file, scenario ?? 'k6');
+    const read = readK6Evidence(readText(file, 'k6 summary'), file, scenario);
+    k6Warnings.push(...read.warnings);
+    const scenarioEvidence = read.evidence;
     evidence = addScenarios(evidence, topology, [scenarioEvidence], {
       kind: 'k6',
       path: file,
@@ -117,5 +120,5 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
   // A file written before schema version 3 was read with its meanings; what that could not
   // correct is said once per file.
   const converted = evidence.sources.flatMap((s) => (s.convertedFrom?.warnings ?? []).map((w) => `${s.path}: ${w}`));
-  return { evidence, warnings: [...converted, ...combined.warnings] };
+  return { evidence, warnings: [...converted, ...combined.warnings, ...k6Warnings] };
 }

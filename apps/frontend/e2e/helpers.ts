@@ -56,6 +56,8 @@ export interface Started {
   url: string;
   output: () => string;
   stop: () => Promise<void>;
+  /** The pid of one of a topology's processes (e.g. the microservices' `inventory`), to pause it with SIGSTOP in a test. */
+  pid?: (process: string) => number | undefined;
 }
 
 /** The console's server, supervised like every server (it is not a topology: it fronts them). */
@@ -80,7 +82,12 @@ async function startFrontend(env: Record<string, string>): Promise<Started> {
 /** A topology through @archbench/topologies (the same definition `pnpm start` uses), on free ports. */
 async function startBackend(name: 'monolith' | 'microservices-http', env: Record<string, string>): Promise<Started> {
   const topology = await startTopology(name, { port: 0, env: { ...process.env, ...env }, restart: false });
-  return { url: topology.baseUrl, output: () => topology.logTail(200), stop: () => topology.stop(5000) };
+  return {
+    url: topology.baseUrl,
+    output: () => topology.logTail(200),
+    stop: () => topology.stop(5000),
+    pid: (process) => topology.processes.find((p) => p.name === process)?.pid,
+  };
 }
 
 /** Only the console's server (the lab and the report viewer need no backend). */

@@ -124,6 +124,68 @@ for (const backend of ['monolith', 'microservices'] as const) {
   });
 }
 
+describe.skipIf(!hasMicroservices)('a placement still in progress after a reload', () => {
+  it('is resent by itself with the same key, says so calmly, and lists the one order once the first request is done', async () => {
+    const page = await e2e.browser.newPage();
+    const customer = `e2e-in-progress-${Date.now()}`;
+    await signIn(page, 'microservices', customer);
+    await page.getByRole('button', { name: /^Add SKU-0005 / }).click();
+    const stored = () =>
+      page.evaluate(() => (JSON.parse(sessionStorage.getItem('archbench.cart') ?? '{}') as { placement?: { key: string } | null }).placement?.key ?? null);
+
+    // A paused inventory service holds the first request in its stock reservation (the
+    // transport waits INTERNAL_TIMEOUT_MS, 5 s, per attempt, 4 attempts): its key is claimed,
+    // its order does not exist yet, so a copy with the same key gets 409 idempotency-in-progress
+    // (after the orders service's 2 s wait for it).
+    const inventory = e2e.server.microservices!.pid!('inventory')!;
+    expect(inventory).toBeGreaterThan(0);
+    process.kill(inventory, 'SIGSTOP');
+    let paused = true;
+    try {
+      await page.getByRole('button', { name: 'Place order' }).click();
+      await expect.poll(stored, { timeout: 5000 }).not.toBeNull();
+      const key = await stored();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The user reloads while the order is being placed, then places the same cart again.
+      await page.reload();
+      await page.getByTestId('signed-in-as').waitFor({ timeout: 15_000 });
+      expect(await stored()).toBe(key);
+      const resends: string[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'POST' && request.url().endsWith('/api/microservices/orders')) resends.push(request.headers()['idempotency-key'] ?? '');
+      });
+      const place = page.getByRole('button', { name: 'Place order' });
+      await place.click();
+      const status = page.getByTestId('placing-status');
+      await status.waitFor({ timeout: 15_000 });
+      expect(await status.textContent()).toBe('Your earlier order is still being placed…');
+      expect(await page.getByRole('button', { name: 'Placing order…' }).getAttribute('aria-disabled')).toBe('true');
+      expect(await page.locator('.cart [role="alert"]').count()).toBe(0);
+      await expect.poll(() => page.getByTestId('announcer').textContent(), { timeout: 5000 }).toMatch(/^Your earlier order is still being placed/);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'orders-in-progress-resent.png'), fullPage: true });
+
+      // The first request finishes once the inventory answers; no click needed for the rest.
+      process.kill(inventory, 'SIGCONT');
+      paused = false;
+      await page.locator('li.order').first().waitFor({ timeout: 30_000 });
+      expect(resends.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(resends)).toEqual(new Set([key]));
+    } finally {
+      if (paused) process.kill(inventory, 'SIGCONT');
+    }
+    const [id] = await orderIds(page);
+    expect(await orderIds(page)).toEqual([id]);
+    expect(await serverOrderIds(page, 'microservices')).toEqual([id]);
+    expect(await page.getByTestId('placing-status').count()).toBe(0);
+    expect(await page.locator('.cart [role="alert"]').count()).toBe(0);
+    expect(await page.getByTestId('announcer').textContent()).toMatch(new RegExp(`^Order ${id} is `));
+    // Focus follows the new order, as after any placement, and the settled key is forgotten.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-order-id'))).toBe(id);
+    expect(await stored()).toBeNull();
+    await page.close();
+  });
+});
+
 describe('the cart', () => {
   it('keeps the cart and the payment token across a switch to the lab and back, and a reload', async () => {
     const page = await e2e.browser.newPage();

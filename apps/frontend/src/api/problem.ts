@@ -7,6 +7,8 @@ export interface ProblemInfo {
   status: number;
   code: string;
   errors?: { path: string; message: string }[];
+  /** The answer's Retry-After in seconds (delta-seconds or an HTTP date), when it sent one. */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -30,6 +32,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * @example const problem = await readProblem(await fetch('/api/monolith/orders/nope'))
  */
 export async function readProblem(response: Response): Promise<ProblemInfo> {
+  const retryAfterSeconds = readRetryAfter(response.headers.get('retry-after'));
+  const retry = retryAfterSeconds === undefined ? {} : { retryAfterSeconds };
   const text = await response.text().catch(() => '');
   let body: unknown;
   try {
@@ -47,6 +51,7 @@ export async function readProblem(response: Response): Promise<ProblemInfo> {
       status: typeof body.status === 'number' ? body.status : response.status,
       code: typeof body.code === 'string' ? body.code : `http-${response.status}`,
       ...(errors && errors.length > 0 ? { errors } : {}),
+      ...retry,
     };
   }
   const snippet = text
@@ -59,7 +64,21 @@ export async function readProblem(response: Response): Promise<ProblemInfo> {
     detail: snippet || 'the server sent no explanation',
     status: response.status,
     code: `http-${response.status}`,
+    ...retry,
   };
+}
+
+/**
+ * A Retry-After header (RFC 9110: delta-seconds or an HTTP date) as seconds from now; undefined
+ * when missing or unreadable.
+ * @example readRetryAfter('2') // 2
+ */
+export function readRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
 }
 
 /** The problem shown when the request never reached a server. */

@@ -26,6 +26,8 @@ export interface CartProps {
   lines: CartLine[];
   payment: PaymentToken;
   busy: boolean;
+  /** What the placement under way is waiting for (said by the console's announcer, so not a live region here). */
+  status?: string | null;
   signedIn: boolean;
   problem: ProblemInfo | null;
   /** sessionStorage refused the cart: it is kept in memory only, and a reload loses it. */
@@ -118,6 +120,11 @@ export function Cart(props: CartProps) {
         <p>
           Total: <strong>{formatEuros(total)}</strong>
         </p>
+        {busy && props.status && (
+          <p className="muted" data-testid="placing-status">
+            {props.status}
+          </p>
+        )}
         {problem && <ProblemView problem={problem} onDismiss={props.onDismissProblem} />}
         {props.notStored && (
           <p className="skipped" data-testid="cart-not-stored">

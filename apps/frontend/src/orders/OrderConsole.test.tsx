@@ -341,17 +341,23 @@ describe('placing an order again after a failure', () => {
     expect(fourth.headers['idempotency-key']).not.toBe(first);
   });
 
+  /** 409 idempotency-in-progress, with a Retry-After (seconds) when given. */
+  function inProgress(retryAfter?: string) {
+    const response = problem(409, 'idempotency-in-progress', 'Request in progress', 'a request with this key is in progress');
+    if (retryAfter !== undefined) response.headers.set('retry-after', retryAfter);
+    return response;
+  }
+
   it('keeps the key while the first attempt is still processed and makes a new one after a definite refusal', async () => {
     const answers: (() => Response)[] = [
-      () => problem(409, 'idempotency-in-progress', 'Request in progress', 'a request with this key is in progress'),
+      () => inProgress('0'),
       () => problem(409, 'insufficient-stock', 'Insufficient stock', 'SKU-0001 has 0 units left'),
       () => json(order('CONFIRMED'), 201),
     ];
     const server = placements(answers);
     const user = await openCart(server);
 
-    await user.click(screen.getByRole('button', { name: 'Place order' }));
-    expect((await screen.findByRole('alert')).textContent).toContain('still being processed');
+    // The 409 idempotency-in-progress is resent by itself, with the same key.
     await user.click(screen.getByRole('button', { name: 'Place order' }));
     expect((await screen.findByRole('alert')).textContent).toContain('Insufficient stock');
     await user.click(screen.getByRole('button', { name: 'Place order' }));
@@ -359,6 +365,64 @@ describe('placing an order again after a failure', () => {
     const [first, second, third] = orderPosts(server.calls).map((c) => c.headers['idempotency-key']);
     expect(second).toBe(first);
     expect(third).not.toBe(second);
+  });
+
+  it('resends a placement the server is still processing by itself, says so calmly, and lists the one order it answers', async () => {
+    const answers: (() => Response)[] = [
+      () => inProgress('0'),
+      () => inProgress('0'),
+      () => {
+        const replayed = json(order('PENDING'), 202);
+        replayed.headers.set('idempotent-replayed', 'true');
+        return replayed;
+      },
+    ];
+    const server = placements(answers);
+    const user = await openCart(server);
+    const said: string[] = [];
+    const announcer = screen.getByTestId('announcer');
+    const recorder = new MutationObserver(() => said.push(announcer.textContent ?? ''));
+    recorder.observe(announcer, { childList: true, subtree: true, characterData: true });
+
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    expect((await screen.findByTestId('placing-status')).textContent).toBe('Your earlier order is still being placed…');
+    expect(screen.getByRole('button', { name: 'Placing order…' }).getAttribute('aria-disabled')).toBe('true');
+    expect(screen.queryByRole('alert')).toBeNull();
+
+    await waitFor(() => expect(shownOrders()).toEqual(['ord_1']));
+    recorder.disconnect();
+    expect(screen.queryByTestId('placing-status')).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+    const keys = orderPosts(server.calls).map((c) => c.headers['idempotency-key']);
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(1);
+    expect(orderPosts(server.calls).every((c) => JSON.stringify(c.body) === JSON.stringify(orderPosts(server.calls)[0]!.body))).toBe(true);
+    // Said once while waiting (not per resend), then the order; focus on the new order, as after any placement.
+    expect(said.filter((text) => text.startsWith('Your earlier order is still being placed'))).toHaveLength(1);
+    expect(said.at(-1)).toBe('Order ord_1 is pending.');
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('li[data-order-id="ord_1"]')));
+    // The outcome is certain: the key is forgotten and the cart is empty.
+    expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ lines: [], placement: null });
+  });
+
+  it('stops resending when the user switches backend, keeping the key for the next attempt', async () => {
+    const server = stubServer({
+      ...TWO_BACKENDS,
+      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
+      'POST /api/monolith/orders': () => inProgress('1'),
+    });
+    const user = await openCart(server);
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await screen.findByTestId('placing-status');
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-disabled')).toBeNull());
+    expect(screen.queryByTestId('placing-status')).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+    await sleep(1300);
+    expect(orderPosts(server.calls)).toHaveLength(1);
+    expect(server.calls.filter((c) => c.method === 'POST' && c.url === '/api/microservices/orders')).toEqual([]);
+    expect(JSON.parse(sessionStorage.getItem('archbench.cart')!).placement.key).toBe(orderPosts(server.calls)[0]!.headers['idempotency-key']);
   });
 
   it('places an order with a valid key where crypto.randomUUID does not exist (plain http)', async () => {

@@ -18,12 +18,15 @@ import { SignIn } from './SignIn';
 import { readCart, updateCart, useCartInMemoryOnly, useStoredCart } from './cart-store';
 import type { StoredCart } from './cart-store';
 import { onPlaced, publishPlaced } from './placed-orders';
+import { isInProgress, resendWhileInProgress } from './resend-in-progress';
 import { loadSession, saveSession } from './session';
 import type { Session } from './session';
 
 const BACKEND_KEY = 'archbench.backend';
 /** Seconds the server may hold a status poll open (Prefer: wait) before answering PENDING again. */
 const POLL_WAIT_SECONDS = 10;
+/** Shown in the cart, and said once, while a resend waits for the earlier request with the same key. */
+export const EARLIER_ORDER_STILL_PLACED = 'Your earlier order is still being placed…';
 
 function asProblem(error: unknown, title: string): ProblemInfo {
   return error instanceof ApiError ? error.problem : { title, detail: error instanceof Error ? error.message : String(error), status: 0, code: 'unknown' };
@@ -95,6 +98,10 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const { lines: cart, payment } = useStoredCart();
   const cartNotStored = useCartInMemoryOnly();
   const [placing, setPlacing] = useState(false);
+  /** Set while a placement answered 409 idempotency-in-progress is resent by itself. */
+  const [placingStatus, setPlacingStatus] = useState<string | null>(null);
+  /** The resends of the placement under way: leaving the console or switching backend or customer stops them. */
+  const placementResends = useRef<AbortController | null>(null);
   const [cartProblem, setCartProblem] = useState<ProblemInfo | null>(null);
   const [ordersProblem, setOrdersProblem] = useState<ProblemInfo | null>(null);
   const [ordersOf, setOrdersOf] = useState<OrdersOf>(NO_ORDERS);
@@ -306,12 +313,17 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     }
   }, [ordersOf, api, upsert, setAnnouncement]);
 
-  // Switching backend or customer abandons the polls of the previous one.
+  // Switching backend or customer abandons the polls of the previous one, and the resends of a
+  // placement still in progress there (its key stays with the cart: placing it again resumes).
+  // Leaving the console (unmount) does the same.
   useEffect(() => {
     const live = watching.current;
+    const resends = placementResends;
     return () => {
       for (const controller of live.values()) controller.abort();
       live.clear();
+      resends.current?.abort();
+      resends.current = null;
     };
   }, [api]);
 
@@ -373,8 +385,20 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     const { key } = attempt;
     /** Forgets the key once this attempt's outcome is certain (unless a newer attempt replaced it). */
     const settled = (c: StoredCart): StoredCart => (c.placement?.key === key ? { ...c, placement: null } : c);
+    const resends = new AbortController();
+    placementResends.current?.abort();
+    placementResends.current = resends;
     try {
-      const order = await api.placeOrder(body, { idempotencyKey: key });
+      // 409 idempotency-in-progress: the first request with this key (sent before a reload, say)
+      // is still being placed. The same request and key are sent again until it answers with
+      // that order, a bounded number of times, so the user need not press Place order again.
+      const order = await resendWhileInProgress(() => api.placeOrder(body, { idempotencyKey: key }), {
+        signal: resends.signal,
+        onInProgress: (resend) => {
+          setPlacingStatus(EARLIER_ORDER_STILL_PLACED);
+          if (resend === 1) setAnnouncement('Your earlier order is still being placed. It is shown here once the server has it.');
+        },
+      });
       // The ordered lines (maybe the whole cart, disabling Place order) go away: on to the new order.
       setFocusRequest({ target: () => orderItem(order.id) ?? ordersHeading.current, from: () => cartHeading.current?.closest('section') });
       if (session) publishPlaced({ backend: api.backend, token: session.token, order });
@@ -391,8 +415,10 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         }),
       );
     } catch (error) {
+      // Left (another backend or customer, another view): the key stays for the next attempt, and nothing is said.
+      if (resends.signal.aborted && !(error instanceof ApiError)) return;
       if (placedNothing(error)) updateCart(settled);
-      if (error instanceof ApiError && error.problem.code === 'idempotency-in-progress') {
+      if (isInProgress(error)) {
         setCartProblem({
           ...error.problem,
           title: 'Your order is still being processed',
@@ -402,7 +428,9 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         setCartProblem(asProblem(error, 'The order could not be placed'));
       }
     } finally {
+      if (placementResends.current === resends) placementResends.current = null;
       setPlacing(false);
+      setPlacingStatus(null);
     }
   }
 
@@ -454,6 +482,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
             lines={cart}
             payment={payment}
             busy={placing}
+            status={placingStatus}
             signedIn={session !== null}
             problem={cartProblem}
             notStored={cartNotStored}

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompiledQuery, sql } from 'kysely';
-import type { Compilable, Kysely, Migration } from 'kysely';
+import { CompiledQuery, SqliteAdapter, sql } from 'kysely';
+import type { Compilable, Kysely, KyselyPlugin, Migration } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
@@ -13,6 +13,7 @@ import { createOrdersRepository } from '../src/orders/repository';
 import { ACTIVE_SAGA_STATES } from '../src/orders/saga';
 import { migrations as ordersMigrations } from '../src/orders/schema';
 import type { OrdersTables } from '../src/orders/schema';
+import { createPaymentsRepository } from '../src/payments/repository';
 import { migrations as paymentsMigrations } from '../src/payments/schema';
 import type { PaymentsTables } from '../src/payments/schema';
 import { migrations as shippingMigrations } from '../src/shipping/schema';
@@ -63,6 +64,62 @@ async function plan<T>(db: Kysely<T>, query: Compilable): Promise<string[]> {
   const compiled = query.compile();
   const result = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
   return result.rows.map((r) => r.detail);
+}
+
+/**
+ * The queries a call of the payments repository runs, compiled as the database gets them (SQL and
+ * parameters): the scans at start, to EXPLAIN as they are.
+ */
+async function queriesOf(db: Kysely<PaymentsTables>, run: (repo: ReturnType<typeof createPaymentsRepository>) => Promise<unknown>): Promise<CompiledQuery[]> {
+  let compiled: CompiledQuery[] = [];
+  const capture: KyselyPlugin = {
+    transformQuery: ({ node, queryId }) => {
+      compiled.push(db.getExecutor().compileQuery(node, queryId));
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  };
+  const repo = createPaymentsRepository(db.withPlugin(capture));
+  compiled = []; // not the statements the repository prepares when it is made
+  await run(repo);
+  return compiled;
+}
+
+/**
+ * A payments table of `settled` charges of the past and a few late captures: ord_late1's refund
+ * still PENDING, ord_late2's refund never written (nor announced), ord_late3's refund made and
+ * announced, and a customer's refund PENDING (not a late capture's).
+ */
+async function paymentsHistory(db: Kysely<PaymentsTables>, settled: number) {
+  const row = { amount_cents: 500, provider_ref: null, created_at: at, claimed_until: null };
+  await db
+    .insertInto('payments')
+    .values([
+      { ...row, id: 'pay_l1c', order_id: 'ord_late1', kind: 'charge', status: 'LATE_CAPTURED', command_id: 'charge:ord_late1' },
+      { ...row, id: 'pay_l1r', order_id: 'ord_late1', kind: 'refund', status: 'PENDING', command_id: 'late-capture:ord_late1' },
+      { ...row, id: 'pay_l2c', order_id: 'ord_late2', kind: 'charge', status: 'LATE_CAPTURED', command_id: 'charge:ord_late2' },
+      { ...row, id: 'pay_l3c', order_id: 'ord_late3', kind: 'charge', status: 'LATE_CAPTURED', command_id: 'charge:ord_late3' },
+      { ...row, id: 'pay_l3r', order_id: 'ord_late3', kind: 'refund', status: 'SUCCEEDED', command_id: 'late-capture:ord_late3' },
+      { ...row, id: 'pay_c1c', order_id: 'ord_cancel', kind: 'charge', status: 'SUCCEEDED', command_id: 'charge:ord_cancel' },
+      { ...row, id: 'pay_c1r', order_id: 'ord_cancel', kind: 'refund', status: 'PENDING', command_id: 'refund:ord_cancel' },
+    ])
+    .execute();
+  const event = { type: 'LateCaptureRefunded', payload: '{}', headers: '{}', created_at: at, published_at: at };
+  await db
+    .insertInto('outbox')
+    .values([
+      { ...event, id: 'evt_l1', order_id: 'ord_late1' },
+      { ...event, id: 'evt_l3', order_id: 'ord_late3' },
+    ])
+    .execute();
+  // Every charge of the past, settled: what a scan without the index reads in full.
+  const postgres = !(db.getExecutor().adapter instanceof SqliteAdapter);
+  const numbers = postgres
+    ? sql`select i from generate_series(1, ${settled}) as i`
+    : sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${settled}) select i from n`;
+  await sql`insert into payments (id, order_id, kind, status, amount_cents, provider_ref, command_id, created_at, claimed_until)
+    select 'pay_' || i, 'ord_' || i, 'charge', 'SUCCEEDED', 500, 'prov', 'charge:ord_' || i, ${at}, null from (${numbers}) as numbers`.execute(db);
+  if (postgres) await sql`analyze payments`.execute(db);
 }
 
 describe('SQLite schema upgrade of the microservices (0002: tables keyed by text are WITHOUT ROWID; orders 0003: an index of unpublished events)', () => {
@@ -175,7 +232,8 @@ describe('SQLite schema upgrade of the microservices (0002: tables keyed by text
     });
     // 0004: the outbox of payments' own events, keyed by text, its unsent events indexed as the orders outbox's.
     expect(await tables(db)).toEqual({ payments: true, outbox: true });
-    expect(await indexes(db)).toEqual(['outbox_unsent']);
+    // 0005: the partial index of late captures, for the scans at start.
+    expect(await indexes(db)).toEqual(['outbox_unsent', 'payments_late_captures']);
     expect(await db.selectFrom('payments').select(['id', 'order_id', 'status', 'command_id']).execute()).toEqual([
       { id: 'pay_1', order_id: 'ord_1', status: 'SUCCEEDED', command_id: 'cmd_1' },
     ]);
@@ -187,6 +245,35 @@ describe('SQLite schema upgrade of the microservices (0002: tables keyed by text
     // The service finds a payment by order and kind: the unique constraint's index answers it.
     expect(await plan(db, db.selectFrom('payments').selectAll().where('order_id', '=', 'ord_1').where('kind', '=', 'charge'))).toEqual([
       'SEARCH payments USING INDEX sqlite_autoindex_payments_2 (order_id=? AND kind=?)',
+    ]);
+  });
+
+  it('payments: the scans at start for late captures not refunded or not announced read the partial index of late captures, not every payment (0005)', async () => {
+    // A database from before 0005 gets the index by migrating, as a deployed service's restart does.
+    const db = await upgraded<PaymentsTables>('payments', paymentsMigrations, async () => {});
+    await paymentsHistory(db, 20_000);
+    const repo = createPaymentsRepository(db);
+    expect(await repo.unrefundedLateCaptures()).toEqual([
+      { order_id: 'ord_late1', amount_cents: 500 },
+      { order_id: 'ord_late2', amount_cents: 500 },
+    ]);
+    expect(await repo.unannouncedLateCaptures()).toEqual(['ord_late2']);
+
+    const [pending, unstarted] = await queriesOf(db, (repo) => repo.unrefundedLateCaptures());
+    const [unannounced] = await queriesOf(db, (repo) => repo.unannouncedLateCaptures());
+    // Each reads the index (SCAN … USING INDEX over its few rows), the refund or the event of an
+    // order by the unique constraints' indexes; without the index, SQLite scans every payment.
+    expect(await plan(db, { compile: () => pending! })).toEqual(['SCAN payments USING INDEX payments_late_captures', 'USE TEMP B-TREE FOR ORDER BY']);
+    expect(await plan(db, { compile: () => unstarted! })).toEqual([
+      'SCAN c USING INDEX payments_late_captures',
+      'CORRELATED SCALAR SUBQUERY 1',
+      'SEARCH r USING INDEX sqlite_autoindex_payments_2 (order_id=? AND kind=?)',
+      'USE TEMP B-TREE FOR ORDER BY',
+    ]);
+    expect(await plan(db, { compile: () => unannounced! })).toEqual([
+      'SCAN p USING INDEX payments_late_captures',
+      'CORRELATED SCALAR SUBQUERY 1',
+      'SEARCH o USING INDEX sqlite_autoindex_outbox_2 (order_id=? AND type=?)',
     ]);
   });
 
@@ -266,6 +353,43 @@ describe.skipIf(skipPostgres)('microservices schemas on PostgreSQL', () => {
           await pgDb.drop();
         }
       }
+    }
+  });
+
+  it('payments: the scans at start read the partial index of late captures (0005), also in a database from before it', async () => {
+    const pgDb = await createTestDatabase('archbench_ms_mig_late');
+    const database = openDatabase<PaymentsTables>({ databaseUrl: pgDb.url, dataDir: 'unused', fileName: 'unused.db' });
+    try {
+      // Up to 0004, with the payments of the past, then migrated: 0005 indexes what was there.
+      await migrate(database.db, Object.fromEntries(Object.entries(paymentsMigrations).filter(([name]) => name < '0005')));
+      await paymentsHistory(database.db, 20_000);
+      await migrate(database.db, paymentsMigrations);
+      await sql`analyze payments`.execute(database.db);
+      const repo = createPaymentsRepository(database.db);
+      expect(await repo.unrefundedLateCaptures()).toEqual([
+        { order_id: 'ord_late1', amount_cents: '500' },
+        { order_id: 'ord_late2', amount_cents: '500' },
+      ]);
+      expect(await repo.unannouncedLateCaptures()).toEqual(['ord_late2']);
+      const scans = [
+        ...(await queriesOf(database.db, (repo) => repo.unrefundedLateCaptures())),
+        ...(await queriesOf(database.db, (repo) => repo.unannouncedLateCaptures())),
+      ];
+      expect(scans).toHaveLength(3);
+      for (const scan of scans) {
+        // PostgreSQL's EXPLAIN of the query with its parameters bound: payments read through the index, never in full.
+        const explained = await database.db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${scan.sql}`, [...scan.parameters]));
+        const text = explained.rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(text, scan.sql).toMatch(/Index Scan using payments_late_captures on payments/);
+        expect(text, scan.sql).not.toMatch(/Seq Scan on payments/);
+      }
+      const index = await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = 'payments_late_captures'`.execute(database.db);
+      expect(index.rows.map((r) => r.indexdef)).toEqual([
+        "CREATE INDEX payments_late_captures ON public.payments USING btree (order_id) WHERE (((status)::text = 'LATE_CAPTURED'::text) OR ((command_id)::text ~~ 'late-capture:%'::text))",
+      ]);
+    } finally {
+      await database.close();
+      await pgDb.drop();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { AppError } from '@archbench/domain/errors';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import type { PricedItem } from '@archbench/domain/orders';
+import { PoisonMessageError } from '../shared/messages';
 import type { Command, Reply, ReleaseCommand, ReleaseReply, ReserveCommand, ReserveReply } from '../shared/messages';
 import type { InventoryRepository } from './repository';
 
@@ -103,7 +104,8 @@ export function createInventory(repo: InventoryRepository) {
     async handle(command: Command): Promise<Reply> {
       if (command.type === 'ReserveStock') return reserve(command);
       if (command.type === 'ReleaseStock') return release(command);
-      throw new AppError('validation-failed', `inventory does not handle ${command.type}`);
+      // Poison: this service never takes it (a command routed to the wrong service); dead-lettered, not retried.
+      throw new PoisonMessageError(`inventory does not handle ${command.type}`);
     },
   };
 }

@@ -9,6 +9,7 @@ import { within } from '@archbench/server-kit/portable';
 import { retryPolicy } from '../shared/retry';
 import { PoisonMessageError } from '../shared/messages';
 import type { ChargeOutcome, ServiceEvent } from '../shared/messages';
+import { PoisonCommandError } from '../shared/transport';
 import type { SendOptions, Transport } from '../shared/transport';
 import type { OutboxRelay } from './outbox-relay';
 import type { Db, OrdersRepository, SagaRow } from './repository';
@@ -87,7 +88,8 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
   /**
    * Sends a saga command until it gets a reply; commands are idempotent, so resending is safe.
    * With a deadline, throws DeadlinePassed once it is reached (an attempt still running then is
-   * abandoned; its late reply is ignored).
+   * abandoned; its late reply is ignored). A command the receiver refused as poison
+   * (PoisonCommandError, on either transport) is not resent: no copy of it can ever be taken.
    *
    * One retry layer: this loop owns the retries of a saga step, and `send` gets SAGA_SEND (one
    * transport attempt), so the HTTP client and the AMQP send do not retry underneath it. Only the
@@ -101,7 +103,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
     // Until it answers: only the deadline or a stopping process ends a saga command's retries.
     const commandRetry = retryPolicy({
       attempts: Infinity,
-      retryable: (error) => !(error instanceof DeadlinePassed) && !stopping,
+      retryable: (error) => !(error instanceof DeadlinePassed) && !(error instanceof PoisonCommandError) && !stopping,
       firstDelayMs: 100,
       maxDelayMs: 2000,
     });
@@ -124,7 +126,20 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
     return commandRetry.execute(once);
   }
 
+  /**
+   * Runs the step of the saga's state. A compensating step whose command the service refused as
+   * poison parks the saga DEAD_LETTERED (`deadLetter`) instead of resending it for ever.
+   */
   async function step(saga: SagaRow): Promise<SagaState | undefined> {
+    try {
+      return await stepOf(saga);
+    } catch (error) {
+      if (!(error instanceof PoisonCommandError)) throw error;
+      return deadLetter(saga, error);
+    }
+  }
+
+  async function stepOf(saga: SagaRow): Promise<SagaState | undefined> {
     const id = saga.order_id;
     switch (saga.state as SagaState) {
       case 'RESERVING':
@@ -151,6 +166,9 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
             deadline,
           );
         } catch (error) {
+          // A charge payments refused as poison is given up at once, as on the deadline: the order
+          // ends as it would when the deadline passed (what the AMQP path did before a poison reply).
+          if (error instanceof PoisonCommandError) return expire(saga, error);
           if (!(error instanceof DeadlinePassed)) throw error;
           return expire(saga);
         }
@@ -178,8 +196,11 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         } catch (error) {
           if (!(error instanceof DeadlinePassed)) throw error;
           // ...but past the deadline the customer gets the answer now; the stock follows when inventory answers.
-          rejected = await reject(repo.db);
-          if (rejected) logger.warn({ orderId: id }, 'saga deadline passed while releasing stock; order rejected, release continues');
+          // Counted now: a release refused as poison next ends this step elsewhere (deadLetter).
+          if (await reject(repo.db)) {
+            logger.warn({ orderId: id }, 'saga deadline passed while releasing stock; order rejected, release continues');
+            onOutcome?.('rejected');
+          }
           await command(release, `release ${id}`);
         }
         await repo.transaction(async (trx) => {
@@ -230,10 +251,10 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
   }
 
   /**
-   * PAYING past the deadline: the order is REJECTED now (its payment status stays PENDING until
-   * the void says what happened) and EXPIRING compensates.
+   * PAYING past the deadline, or its charge refused as poison (`poison`): the order is REJECTED now
+   * (its payment status stays PENDING until the void says what happened) and EXPIRING compensates.
    */
-  async function expire(saga: SagaRow): Promise<SagaState> {
+  async function expire(saga: SagaRow, poison?: PoisonCommandError): Promise<SagaState> {
     const id = saga.order_id;
     const expired = await repo.transaction(async (trx) => {
       const move = await repo.setSagaRejecting(trx, id, 'EXPIRING', 'PAYING', { charge_outcome: 'EXPIRED' });
@@ -243,10 +264,40 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       return true;
     });
     if (expired) {
-      logger.warn({ orderId: id, deadlineMs }, 'saga deadline passed before the payment was settled; order rejected, stock release and void follow');
+      if (poison)
+        logger.error({ orderId: id, commandId: poison.commandId }, 'charge refused as poison (dead-lettered); order rejected, stock release and void follow');
+      else logger.warn({ orderId: id, deadlineMs }, 'saga deadline passed before the payment was settled; order rejected, stock release and void follow');
       onOutcome?.('rejected');
     }
     return 'EXPIRING';
+  }
+
+  /**
+   * A compensating step's command refused as poison: the saga is parked DEAD_LETTERED, never resent
+   * (by `command` or the sweeper). The order is left as the step had it, except that RELEASING
+   * rejects it first, as past its deadline (its stock stays held); what the command was for (stock
+   * back, a void, a refund) waits for an operator, as a dead-lettered message does on RabbitMQ.
+   */
+  async function deadLetter(saga: SagaRow, poison: PoisonCommandError): Promise<SagaState | undefined> {
+    const id = saga.order_id;
+    const from = saga.state as SagaState;
+    let rejected = false;
+    const parked = await repo.transaction(async (trx) => {
+      if (from !== 'RELEASING') return repo.setSaga(trx, id, 'DEAD_LETTERED', from);
+      const move = await repo.setSagaRejecting(trx, id, 'DEAD_LETTERED', 'RELEASING');
+      if (!move.moved) return false;
+      const { paymentStatus, reason } = REASONS[(saga.charge_outcome ?? 'FAILED') as keyof typeof REASONS] ?? REASONS.FAILED;
+      rejected = await repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus, rejectionReason: reason });
+      if (move.lateRefund) await repo.applyLateRefund(trx, id);
+      return true;
+    });
+    if (!parked) return undefined; // moved on elsewhere meanwhile: nothing to park
+    logger.error(
+      { orderId: id, state: from, commandId: poison.commandId, type: poison.commandType, err: poison },
+      'saga command refused as poison (dead-lettered); saga parked DEAD_LETTERED for an operator',
+    );
+    if (rejected) onOutcome?.('rejected');
+    return 'DEAD_LETTERED';
   }
 
   /** Drives a saga to a terminal state; one driver per saga in this process. */
@@ -405,6 +456,8 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       await Promise.race([drive(id), sleep(cancelWaitMs)]);
       const after = (await repo.load(id))!;
       if (after.status !== 'CANCELLED') {
+        if ((await repo.saga(id))?.state === 'DEAD_LETTERED')
+          throw new DependencyError('payments', 'the refund or restock was refused by the service that makes it; the cancellation waits for an operator');
         throw new DependencyError('payments', 'the refund or restock is taking longer than expected; the cancellation completes in the background');
       }
       return after;

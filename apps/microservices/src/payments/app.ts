@@ -11,6 +11,7 @@ import type { Observability } from '../shared/service-app';
 import { observedDb } from '../shared/database';
 import { bindService } from '../shared/transport';
 import type { Transport } from '../shared/transport';
+import { outboxLag } from './outbox-lag';
 import { createPaymentsRepository } from './repository';
 import { paymentsRoutes } from './routes';
 import type { PaymentsTables } from './schema';
@@ -40,10 +41,19 @@ export const RELAY_RETRY_MS = 10_000;
 export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, internalToken, providerInstance }: PaymentsAppDeps) {
   const { logger, metrics, tracing } = obs;
   const repo = createPaymentsRepository(observedDb(rawDb, obs, dialect));
+  // archbench_outbox_lag_seconds{service="payments"}, as orders reports its relay's: kept current
+  // between this relay's rare rounds (see outboxLag).
+  const lag = metrics ? outboxLag((seconds) => metrics.outboxLagSeconds.set(seconds)) : undefined;
   // Payments' own events (LateCaptureRefunded, for the orders service): the relay the orders service runs too.
   const outboxRelay = createOutboxRelay<ServiceEvent>({
-    unpublished: (limit) => repo.unpublished(limit),
-    markPublished: (ids) => repo.markPublished(ids),
+    unpublished: async (limit) => {
+      const rows = await repo.unpublished(limit);
+      return lag ? lag.read(rows, limit) : rows;
+    },
+    markPublished: async (ids) => {
+      await repo.markPublished(ids);
+      lag?.delivered(ids);
+    },
     publish: (event) => transport.publish(event),
     spanName: 'payments.outbox',
     logger,
@@ -90,6 +100,7 @@ export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, int
       await payments.drain();
       relayStopped = true;
       await outboxRelay.stop();
+      lag?.stop();
     },
   };
 }

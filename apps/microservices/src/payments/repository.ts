@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { PaymentRecord } from '@archbench/contracts/schemas';
 import { newId } from '@archbench/domain/ids';
@@ -28,6 +29,17 @@ export const LATE_CAPTURED = 'LATE_CAPTURED';
 // A late capture shows as the capture it was (its refund beside it).
 const toRecord = (row: Row): PaymentRecord =>
   paymentFromRow(NOTHING_CAPTURED.has(row.status) ? { ...row, status: 'FAILED' } : row.status === LATE_CAPTURED ? { ...row, status: 'SUCCEEDED' } : row);
+
+/**
+ * The terms of the partial index `payments_late_captures` (migration 0005), as SQL literals: the
+ * scans at start (`unrefundedLateCaptures`, `unannouncedLateCaptures`) read the index only when
+ * their WHERE holds these terms as written in the index's predicate, `status = 'LATE_CAPTURED' or
+ * command_id like 'late-capture:%'`. A bound parameter would not do: SQLite plans a statement before
+ * its parameters are bound, so it cannot tell `status = ?` implies the predicate, and scans every
+ * payment ever made instead (EXPLAIN QUERY PLAN, test/migrations.test.ts).
+ */
+const LATE_CAPTURED_LITERAL = sql.lit(LATE_CAPTURED);
+const LATE_CAPTURE_REFUND_LIKE = sql.lit(`${LATE_CAPTURE_REFUND}%`);
 
 /** The type of the event that tells the orders service of a late capture's refund (shared/messages.ts). */
 const LATE_CAPTURE_EVENT: LateCaptureRefunded['type'] = 'LateCaptureRefunded';
@@ -175,10 +187,12 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
         .selectFrom('payments as p')
         .select('p.order_id')
         .distinct()
+        // The index's predicate as such (implied by the next condition): SQLite cannot see that an OR of ANDs implies it.
+        .where(({ or, eb }) => or([eb('p.status', '=', LATE_CAPTURED_LITERAL), eb('p.command_id', 'like', LATE_CAPTURE_REFUND_LIKE)]))
         .where(({ and, or, eb }) =>
           or([
-            and([eb('p.kind', '=', 'charge'), eb('p.status', '=', LATE_CAPTURED)]),
-            and([eb('p.kind', '=', 'refund'), eb('p.command_id', 'like', `${LATE_CAPTURE_REFUND}%`)]),
+            and([eb('p.kind', '=', 'charge'), eb('p.status', '=', LATE_CAPTURED_LITERAL)]),
+            and([eb('p.kind', '=', 'refund'), eb('p.command_id', 'like', LATE_CAPTURE_REFUND_LIKE)]),
           ]),
         )
         .where(({ not, exists, selectFrom }) =>
@@ -200,7 +214,8 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
     /**
      * Late captures not refunded yet: their refund row PENDING (see LATE_CAPTURE_REFUND), or a
      * LATE_CAPTURED charge with no refund made (its process stopped before it wrote the refund
-     * row). Read once at start; the saga never asks for these refunds.
+     * row). Read once at start; the saga never asks for these refunds. Both halves read the partial
+     * index `payments_late_captures` (0005), not every payment ever made.
      */
     async unrefundedLateCaptures(): Promise<Array<Pick<Row, 'order_id' | 'amount_cents'>>> {
       const [pending, unstarted] = await Promise.all([
@@ -209,14 +224,14 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
           .select(['order_id', 'amount_cents'])
           .where('kind', '=', 'refund')
           .where('status', '=', 'PENDING')
-          .where('command_id', 'like', `${LATE_CAPTURE_REFUND}%`)
+          .where('command_id', 'like', LATE_CAPTURE_REFUND_LIKE)
           .orderBy('created_at')
           .execute(),
         db
           .selectFrom('payments as c')
           .select(['c.order_id', 'c.amount_cents'])
           .where('c.kind', '=', 'charge')
-          .where('c.status', '=', LATE_CAPTURED)
+          .where('c.status', '=', LATE_CAPTURED_LITERAL)
           .where(({ not, exists, selectFrom }) =>
             not(exists(selectFrom('payments as r').select('r.id').whereRef('r.order_id', '=', 'c.order_id').where('r.kind', '=', 'refund'))),
           )

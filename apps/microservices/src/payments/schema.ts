@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Kysely, Migration, SqlBool } from 'kysely';
 import { SqliteAdapter, sql } from 'kysely';
 import { rebuildTablesWithoutRowid } from '@archbench/server-kit/sqlite-rebuild';
 
@@ -98,6 +98,24 @@ export const migrations: Record<string, Migration> = {
         .$call((table) => (sqlite ? table.modifyEnd(sql`without rowid`) : table))
         .execute();
       await db.schema.createIndex('outbox_unsent').on('outbox').column('id').where(sql.ref('published_at'), 'is', null).execute();
+    },
+  },
+  '0005_late_capture_index': {
+    // What a payments process reads at start (resumeLateCaptureRefunds): late captures not refunded
+    // or not announced yet, among every payment ever made. A partial index of the rare rows that can
+    // be one (a LATE_CAPTURED charge, a refund of one: command id `late-capture:<orderId>`) answers
+    // both scans without reading the table, and gets no entry when a charge or a customer's refund
+    // is written. Keyed by order id, the order the unannounced scan lists them in (SQLite scanned
+    // the whole table in that order otherwise). The queries repeat the predicate's terms as literals
+    // (the repository's LATE_CAPTURED_LITERAL): SQLite cannot match a bound parameter against it.
+    // SQLite and PostgreSQL; existing databases get it with this migration.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('payments_late_captures')
+        .on('payments')
+        .column('order_id')
+        .where(sql<SqlBool>`status = 'LATE_CAPTURED' or command_id like 'late-capture:%'`)
+        .execute();
     },
   },
 };

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PaymentProvider, callLeaseUntil, withCallLease } from '@archbench/domain/payment-provider';
 import type { PaymentProviderOptions } from '@archbench/domain/payment-provider';
-import { AppError } from '@archbench/domain/errors';
 import type { Logger } from '@archbench/observability/logging';
 import { isUniqueViolation } from '@archbench/server-kit/db';
+import { PoisonMessageError } from '../shared/messages';
 import type { ChargeCommand, ChargeOutcome, ChargeReply, Command, RefundCommand, RefundReply, Reply, VoidCommand, VoidReply } from '../shared/messages';
 import { CircuitBreaker } from './circuit-breaker';
 import type { BreakerState, CircuitBreakerOptions } from './circuit-breaker';
@@ -305,7 +305,8 @@ export function createPayments(options: PaymentsOptions) {
       if (command.type === 'ChargePayment') return charge(command);
       if (command.type === 'RefundPayment') return refund(command);
       if (command.type === 'VoidPayment') return voidCharge(command);
-      throw new AppError('validation-failed', `payments does not handle ${command.type}`);
+      // Poison: this service never takes it (a command routed to the wrong service); dead-lettered, not retried.
+      throw new PoisonMessageError(`payments does not handle ${command.type}`);
     },
     /** Changes the simulated provider at run time (fault drills); the breaker keeps its state. */
     configureProvider(settings: PaymentProviderOptions): PaymentProviderOptions {

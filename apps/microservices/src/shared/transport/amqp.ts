@@ -9,6 +9,8 @@ import { backoff, backoffMs } from '../retry';
 import type { Observability } from '../service-app';
 import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
 import type { Command, MessageHeaders, Reply, ReplyOf, ServiceEvent } from '../messages';
+import { isPoisonReply, poisonReply, refusedAsPoison } from './poison';
+import type { PoisonReply } from './poison';
 import type { Handlers, SendOptions, Transport } from './types';
 
 export interface AmqpTransportOptions {
@@ -56,7 +58,9 @@ type OnMessage = (channel: Channel, message: ConsumeMessage) => void;
 /**
  * Saga commands and replies on durable queues, events on a topic exchange, RabbitMQ style:
  * publisher confirms on every message, a prefetch limit per consumer, and a dead-letter exchange
- * + queue for messages that fail `maxDeliveries` times or are not messages at all.
+ * + queue for messages that fail `maxDeliveries` times or are not messages at all. A command
+ * dead-lettered as poison is answered with a poison reply, so its `send` fails at once with
+ * PoisonCommandError, as over HTTP (422).
  *
  * A lost connection (broker restart, network cut, forced close) is not fatal: the transport
  * reconnects with exponential backoff, declares the topology again and resumes every consumer.
@@ -212,7 +216,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
     });
   };
 
-  const pending = new Map<string, { resolve: (reply: Reply) => void }>();
+  const pending = new Map<string, { resolve: (reply: Reply | PoisonReply) => void }>();
   let replies: Promise<string> | undefined;
   const replyQueue = (): Promise<string> => {
     replies ??= (async () => {
@@ -222,7 +226,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
         // Replies to a previous life of this process (or to an attempt already answered) are dropped.
         if (!waiter) return;
         try {
-          waiter.resolve(JSON.parse(message.content.toString('utf8')) as Reply);
+          waiter.resolve(JSON.parse(message.content.toString('utf8')) as Reply | PoisonReply);
         } catch (error) {
           logger.warn({ err: error }, 'unreadable reply dropped');
         }
@@ -270,6 +274,16 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       if (closing) return; // unacked: the broker redelivers to the next consumer
       if (error instanceof PoisonMessageError || deliveries >= options.maxDeliveries) {
         logger.error({ err: error, queue, deliveries, messageId: message.properties.messageId }, 'message dead-lettered');
+        // A command's sender waits for a reply: tell it the command is poison, so it fails at once
+        // (PoisonCommandError) instead of timing out and sending another copy to dead-letter, as the
+        // HTTP transport's 422 does. A command that kept failing gets none: like a 500 over HTTP, the
+        // sender may try again.
+        const { replyTo, correlationId } = message.properties as { replyTo?: string; correlationId?: string };
+        if (error instanceof PoisonMessageError && replyTo) {
+          await publishConfirmed('', replyTo, Buffer.from(JSON.stringify(poisonReply(error.message))), { correlationId, persistent: false }).catch(
+            (replyError: unknown) => logger.warn({ err: replyError, queue }, 'could not send the poison reply; the sender times out instead'),
+          );
+        }
         settle(channel, message, false);
         return;
       }
@@ -306,7 +320,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
       const timeoutMs = sendOptions.timeoutMs ?? options.timeoutMs;
       // One correlation id for all attempts, so a late reply to an earlier attempt still counts.
       const correlationId = randomUUID();
-      const answer = new Promise<Reply>((resolve) => pending.set(correlationId, { resolve }));
+      const answer = new Promise<Reply | PoisonReply>((resolve) => pending.set(correlationId, { resolve }));
       try {
         for (let attempt = 1; attempt <= attempts; attempt++) {
           const queue = names.commands(target);
@@ -320,6 +334,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
           const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
           const result = await Promise.race([answer, timeout]);
           clearTimeout(timer);
+          if (isPoisonReply(result)) throw refusedAsPoison(logger, target, command, result.detail);
           if (result !== 'timeout') return result as ReplyOf<C>;
         }
         throw new DependencyError(target, `${command.type} ${command.id}: no reply from ${target} after ${attempts} attempts of ${timeoutMs} ms`);

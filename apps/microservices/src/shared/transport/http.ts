@@ -4,12 +4,16 @@ import type { Logger } from '@archbench/observability/logging';
 import type { InternalHttpClient } from '../http-client';
 import { COMMAND_TARGET, EVENT_SUBSCRIBERS, PoisonMessageError, parseCommand, parseEvent } from '../messages';
 import type { Command, MessageHeaders, ReplyOf, ServiceEvent } from '../messages';
+import { refusedAsPoison } from './poison';
 import type { Handlers, SendOptions, Transport } from './types';
 
 export interface HttpTransportOptions {
   /** Knows every service's URL; propagates trace context and counts internal calls. */
   client: InternalHttpClient;
-  /** Logs an event a subscriber refused as poison (422), which is dropped, as RabbitMQ dead-letters it. */
+  /**
+   * Logs a command or event the receiver refused as poison (422): the event is dropped and the
+   * command fails with PoisonCommandError, neither resent, as RabbitMQ dead-letters them.
+   */
   logger?: Logger;
 }
 
@@ -34,6 +38,11 @@ export function createHttpTransport({ client, logger }: HttpTransportOptions): T
         timeoutMs: options.timeoutMs,
         attempts: options.attempts,
       });
+      if (response.status === POISON_STATUS) {
+        // Poison: no copy of this command can ever be taken. Final, as the AMQP consumer dead-letters
+        // it and sends a poison reply; the saga does not resend it either (PoisonCommandError).
+        throw refusedAsPoison(logger, target, command, response.text);
+      }
       if (response.status !== 200) {
         throw new DependencyError(target, `${command.type} ${command.id} answered ${response.status}: ${response.text.slice(0, 200)}`);
       }
@@ -71,7 +80,7 @@ export function createHttpTransport({ client, logger }: HttpTransportOptions): T
  * The receiving side of the HTTP transport, mounted by every service app. A handler that throws
  * answers 500 (the sender retries); a body that is not a message, or a handler's
  * PoisonMessageError (a message this service cannot take), answers 422 (no retry: the sender
- * drops it, as RabbitMQ dead-letters it).
+ * drops an event and fails a command with PoisonCommandError, as RabbitMQ dead-letters them).
  */
 export function internalRoutes(handlers: Handlers) {
   return new Hono()

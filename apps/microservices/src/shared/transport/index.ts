@@ -10,6 +10,7 @@ import type { Handlers, Transport } from './types';
 
 export type { Handlers, SendOptions, Transport } from './types';
 export { amqpNames, deleteAmqpTopology } from './amqp';
+export { PoisonCommandError } from './poison';
 
 export interface CreateTransportOptions {
   env: Env;

@@ -6,36 +6,29 @@
  * | state      | the step run in it                                   | next                            |
  * | ---------- | ---------------------------------------------------- | ------------------------------- |
  * | RESERVING  | (the POST reserves; after a crash: give it back)     | PAYING, REFUSED, ABORTING       |
- * | ABORTING   | ReleaseStock (no order was created)                  | ABORTED, DEAD_LETTERED          |
- * | PAYING     | ChargePayment with `notAfter` = deadline (a poison charge expires at once) | CONFIRMED, RELEASING, EXPIRING |
- * | RELEASING  | ReleaseStock, then the order is REJECTED             | REJECTED, DEAD_LETTERED         |
- * | EXPIRING   | deadline passed, order already REJECTED: ReleaseStock, VoidPayment | EXPIRED, DEAD_LETTERED |
+ * | ABORTING   | ReleaseStock (no order was created)                  | ABORTED                         |
+ * | PAYING     | ChargePayment with `notAfter` = deadline             | CONFIRMED, RELEASING, EXPIRING  |
+ * | RELEASING  | ReleaseStock, then the order is REJECTED             | REJECTED                        |
+ * | EXPIRING   | deadline passed, order already REJECTED: ReleaseStock, VoidPayment | EXPIRED           |
  * | CONFIRMED  | (the order is CONFIRMED; a customer cancel starts)   | CANCELLING                      |
- * | CANCELLING | RefundPayment, ReleaseStock                          | CANCELLED, DEAD_LETTERED        |
+ * | CANCELLING | RefundPayment, ReleaseStock                          | CANCELLED                       |
  *
- * REFUSED, ABORTED, REJECTED, EXPIRED and CANCELLED are final. So is DEAD_LETTERED, where a
- * compensating step (ABORTING, RELEASING, EXPIRING, CANCELLING) stops when the service refused its
- * command as poison (PoisonCommandError: no copy of it can ever be taken, so it is not resent, as
- * RabbitMQ dead-letters it): the order is left as that step would have left it so far (RELEASING
- * rejects it first), and what the command was for waits for an operator. A poison charge is not
- * parked: PAYING gives up on it at once as on its deadline (EXPIRING).
+ * REFUSED, ABORTED, REJECTED, EXPIRED and CANCELLED are final.
  */
 const SAGA = {
   RESERVING: { next: ['PAYING', 'REFUSED', 'ABORTING'], swept: true },
-  ABORTING: { next: ['ABORTED', 'DEAD_LETTERED'], swept: true },
+  ABORTING: { next: ['ABORTED'], swept: true },
   PAYING: { next: ['CONFIRMED', 'RELEASING', 'EXPIRING'], swept: true },
-  RELEASING: { next: ['REJECTED', 'DEAD_LETTERED'], swept: true },
-  EXPIRING: { next: ['EXPIRED', 'DEAD_LETTERED'], swept: true },
+  RELEASING: { next: ['REJECTED'], swept: true },
+  EXPIRING: { next: ['EXPIRED'], swept: true },
   // Waits for a customer's cancel, not for the sweeper.
   CONFIRMED: { next: ['CANCELLING'], swept: false },
-  CANCELLING: { next: ['CANCELLED', 'DEAD_LETTERED'], swept: true },
+  CANCELLING: { next: ['CANCELLED'], swept: true },
   REFUSED: { next: [], swept: false },
   ABORTED: { next: [], swept: false },
   REJECTED: { next: [], swept: false },
   EXPIRED: { next: [], swept: false },
   CANCELLED: { next: [], swept: false },
-  // A compensation's command refused as poison: not resent, not swept (see above).
-  DEAD_LETTERED: { next: [], swept: false },
 } as const satisfies Record<string, { next: readonly string[]; swept: boolean }>;
 
 export type SagaState = keyof typeof SAGA;

@@ -89,7 +89,10 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
    * Sends a saga command until it gets a reply; commands are idempotent, so resending is safe.
    * With a deadline, throws DeadlinePassed once it is reached (an attempt still running then is
    * abandoned; its late reply is ignored). A command the receiver refused as poison
-   * (PoisonCommandError, on either transport) is not resent: no copy of it can ever be taken.
+   * (PoisonCommandError, on either transport) ends the retries only with `finalOnPoison` (the
+   * charge: the order is rejected at once). A compensation (release, void, refund) is resent
+   * until it is taken, poison or not: giving it up would keep stock held or money taken, and a
+   * service that refuses it is fixed by a deploy, after which the next copy is taken.
    *
    * One retry layer: this loop owns the retries of a saga step, and `send` gets SAGA_SEND (one
    * transport attempt), so the HTTP client and the AMQP send do not retry underneath it. Only the
@@ -99,11 +102,17 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
    * waits for it, so the transport's bounded INTERNAL_ATTEMPTS own its retries, and the saga does
    * not resend it (a failed reserve is compensated by ABORTING instead).
    */
-  async function command<T>(send: (options: SendOptions) => Promise<T>, what: string, deadline?: number): Promise<T> {
-    // Until it answers: only the deadline or a stopping process ends a saga command's retries.
+  async function command<T>(
+    send: (options: SendOptions) => Promise<T>,
+    what: string,
+    deadline?: number,
+    { finalOnPoison = false }: { finalOnPoison?: boolean } = {},
+  ): Promise<T> {
+    // Until it answers: only the deadline, a stopping process or (with finalOnPoison) a poison
+    // refusal ends a saga command's retries.
     const commandRetry = retryPolicy({
       attempts: Infinity,
-      retryable: (error) => !(error instanceof DeadlinePassed) && !(error instanceof PoisonCommandError) && !stopping,
+      retryable: (error) => !(error instanceof DeadlinePassed) && !(finalOnPoison && error instanceof PoisonCommandError) && !stopping,
       firstDelayMs: 100,
       maxDelayMs: 2000,
     });
@@ -120,26 +129,18 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       return result as T;
     };
     commandRetry.onRetry((event) => {
-      if ('error' in event && (event.attempt === 1 || event.attempt % 10 === 0))
-        logger.warn({ err: event.error, attempt: event.attempt }, `${what} failed; retrying`);
+      if (!('error' in event) || (event.attempt !== 1 && event.attempt % 10 !== 0)) return;
+      if (event.error instanceof PoisonCommandError)
+        logger.error(
+          { err: event.error, attempt: event.attempt, commandId: event.error.commandId },
+          `${what} refused as poison (dead-lettered); resent until the service takes it`,
+        );
+      else logger.warn({ err: event.error, attempt: event.attempt }, `${what} failed; retrying`);
     });
     return commandRetry.execute(once);
   }
 
-  /**
-   * Runs the step of the saga's state. A compensating step whose command the service refused as
-   * poison parks the saga DEAD_LETTERED (`deadLetter`) instead of resending it for ever.
-   */
   async function step(saga: SagaRow): Promise<SagaState | undefined> {
-    try {
-      return await stepOf(saga);
-    } catch (error) {
-      if (!(error instanceof PoisonCommandError)) throw error;
-      return deadLetter(saga, error);
-    }
-  }
-
-  async function stepOf(saga: SagaRow): Promise<SagaState | undefined> {
     const id = saga.order_id;
     switch (saga.state as SagaState) {
       case 'RESERVING':
@@ -164,6 +165,7 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
             (once) => transport.send({ type: 'ChargePayment', id: `charge:${id}`, orderId: id, token, amountCents, notAfter: deadline }, once),
             `charge ${id}`,
             deadline,
+            { finalOnPoison: true },
           );
         } catch (error) {
           // A charge payments refused as poison is given up at once, as on the deadline: the order
@@ -196,11 +198,8 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         } catch (error) {
           if (!(error instanceof DeadlinePassed)) throw error;
           // ...but past the deadline the customer gets the answer now; the stock follows when inventory answers.
-          // Counted now: a release refused as poison next ends this step elsewhere (deadLetter).
-          if (await reject(repo.db)) {
-            logger.warn({ orderId: id }, 'saga deadline passed while releasing stock; order rejected, release continues');
-            onOutcome?.('rejected');
-          }
+          rejected = await reject(repo.db);
+          if (rejected) logger.warn({ orderId: id }, 'saga deadline passed while releasing stock; order rejected, release continues');
           await command(release, `release ${id}`);
         }
         await repo.transaction(async (trx) => {
@@ -270,34 +269,6 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       onOutcome?.('rejected');
     }
     return 'EXPIRING';
-  }
-
-  /**
-   * A compensating step's command refused as poison: the saga is parked DEAD_LETTERED, never resent
-   * (by `command` or the sweeper). The order is left as the step had it, except that RELEASING
-   * rejects it first, as past its deadline (its stock stays held); what the command was for (stock
-   * back, a void, a refund) waits for an operator, as a dead-lettered message does on RabbitMQ.
-   */
-  async function deadLetter(saga: SagaRow, poison: PoisonCommandError): Promise<SagaState | undefined> {
-    const id = saga.order_id;
-    const from = saga.state as SagaState;
-    let rejected = false;
-    const parked = await repo.transaction(async (trx) => {
-      if (from !== 'RELEASING') return repo.setSaga(trx, id, 'DEAD_LETTERED', from);
-      const move = await repo.setSagaRejecting(trx, id, 'DEAD_LETTERED', 'RELEASING');
-      if (!move.moved) return false;
-      const { paymentStatus, reason } = REASONS[(saga.charge_outcome ?? 'FAILED') as keyof typeof REASONS] ?? REASONS.FAILED;
-      rejected = await repo.setOrderStatus(trx, id, 'PENDING', { status: 'REJECTED', paymentStatus, rejectionReason: reason });
-      if (move.lateRefund) await repo.applyLateRefund(trx, id);
-      return true;
-    });
-    if (!parked) return undefined; // moved on elsewhere meanwhile: nothing to park
-    logger.error(
-      { orderId: id, state: from, commandId: poison.commandId, type: poison.commandType, err: poison },
-      'saga command refused as poison (dead-lettered); saga parked DEAD_LETTERED for an operator',
-    );
-    if (rejected) onOutcome?.('rejected');
-    return 'DEAD_LETTERED';
   }
 
   /** Drives a saga to a terminal state; one driver per saga in this process. */
@@ -456,8 +427,6 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
       await Promise.race([drive(id), sleep(cancelWaitMs)]);
       const after = (await repo.load(id))!;
       if (after.status !== 'CANCELLED') {
-        if ((await repo.saga(id))?.state === 'DEAD_LETTERED')
-          throw new DependencyError('payments', 'the refund or restock was refused by the service that makes it; the cancellation waits for an operator');
         throw new DependencyError('payments', 'the refund or restock is taking longer than expected; the cancellation completes in the background');
       }
       return after;

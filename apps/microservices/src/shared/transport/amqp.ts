@@ -334,7 +334,7 @@ export async function createAmqpTransport(options: AmqpTransportOptions): Promis
           const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
           const result = await Promise.race([answer, timeout]);
           clearTimeout(timer);
-          if (isPoisonReply(result)) throw refusedAsPoison(logger, target, command, result.detail);
+          if (isPoisonReply(result)) throw refusedAsPoison(target, command, result.detail);
           if (result !== 'timeout') return result as ReplyOf<C>;
         }
         throw new DependencyError(target, `${command.type} ${command.id}: no reply from ${target} after ${attempts} attempts of ${timeoutMs} ms`);

@@ -11,8 +11,8 @@ export interface HttpTransportOptions {
   /** Knows every service's URL; propagates trace context and counts internal calls. */
   client: InternalHttpClient;
   /**
-   * Logs a command or event the receiver refused as poison (422): the event is dropped and the
-   * command fails with PoisonCommandError, neither resent, as RabbitMQ dead-letters them.
+   * Logs an event a subscriber refused as poison (422), which is dropped, as RabbitMQ dead-letters
+   * it. A command refused so fails with PoisonCommandError (not resent here; the saga decides).
    */
   logger?: Logger;
 }
@@ -39,9 +39,10 @@ export function createHttpTransport({ client, logger }: HttpTransportOptions): T
         attempts: options.attempts,
       });
       if (response.status === POISON_STATUS) {
-        // Poison: no copy of this command can ever be taken. Final, as the AMQP consumer dead-letters
-        // it and sends a poison reply; the saga does not resend it either (PoisonCommandError).
-        throw refusedAsPoison(logger, target, command, response.text);
+        // Poison: the service cannot take this command (until it is fixed). Not resent here, as the
+        // AMQP consumer dead-letters it and sends a poison reply; the saga gives up a refused charge
+        // and resends a refused compensation.
+        throw refusedAsPoison(target, command, response.text);
       }
       if (response.status !== 200) {
         throw new DependencyError(target, `${command.type} ${command.id} answered ${response.status}: ${response.text.slice(0, 200)}`);

@@ -1,13 +1,13 @@
 import { DependencyError } from '@archbench/domain/errors';
-import type { Logger } from '@archbench/observability/logging';
 import type { ServiceName } from '../../env';
 import type { Command } from '../messages';
 
 /**
  * Thrown by `Transport.send` when the receiver refused the command as poison (its handler threw
  * PoisonMessageError, or the body was not a command): HTTP answered 422, RabbitMQ dead-lettered it
- * and sent a poison reply. Final on both transports: neither resends it, nor does the saga
- * (orders/service.ts), since no copy of the command can ever be taken. A DependencyError, so a
+ * and sent a poison reply. Neither transport resends it; the saga
+ * (orders/service.ts) gives up a refused charge at once and resends a refused compensation until
+ * the service takes it (after a fix), since giving that up would keep stock or money. A DependencyError, so a
  * request waiting for it answers 502 as for any failed peer.
  */
 export class PoisonCommandError extends DependencyError {
@@ -41,14 +41,10 @@ export function isPoisonReply(reply: unknown): reply is PoisonReply {
 }
 
 /**
- * What both transports' `send` do with a poison answer: log the command as dead-lettered (as the
- * RabbitMQ consumer does when it dead-letters it) and return the PoisonCommandError to throw.
+ * What both transports' `send` do with a poison answer: the PoisonCommandError to throw. Not
+ * logged here (a compensation is resent until it is taken, so this runs on every attempt): the
+ * saga logs it (orders/service.ts `command`), and the receiver logged the dead-lettering.
  */
-export function refusedAsPoison(logger: Logger | undefined, target: ServiceName, command: Command, detail: string): PoisonCommandError {
-  const error = new PoisonCommandError(target, command, detail.slice(0, 200));
-  logger?.error(
-    { target, commandId: command.id, type: command.type, orderId: command.orderId, detail: detail.slice(0, 200) },
-    'command refused as poison; dead-lettered (not resent)',
-  );
-  return error;
+export function refusedAsPoison(target: ServiceName, command: Command, detail: string): PoisonCommandError {
+  return new PoisonCommandError(target, command, detail.slice(0, 200));
 }

@@ -25,7 +25,7 @@ export interface Transport {
   readonly kind: 'http' | 'amqp';
   /**
    * Sends a command to the service that owns it and waits for the reply. Throws PoisonCommandError
-   * (final: not resent) when the receiver refused it as poison, a DependencyError on other failures.
+   * (not resent by the transport) when the receiver refused it as poison, a DependencyError on other failures.
    */
   send<C extends Command>(command: C, options?: SendOptions): Promise<ReplyOf<C>>;
   /** Delivers an event to every subscriber (at least once); throws when it could not be handed over. */

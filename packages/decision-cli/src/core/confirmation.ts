@@ -153,9 +153,16 @@ export function buildConfirmation(
   } else if (rateUnknown) {
     // Noted above.
   } else if (onlySaturated) {
-    const bound = latency.upperBound?.meets
-      ? ` The scoring took p95 ${fmt(latency.upperBound.p95Ms, 1)} ms in ${latency.upperBound.scenario} at ${fmt(latency.upperBound.throughputRps, 1)} rps as an upper bound on the p95 at the expected rate (model v${model.version}), which a later run at saturation need not repeat.`
-      : '';
+    // v5: say whether the scoring used the bound (it did only with the budget known, and where
+    // it scored at least the prior; see bestLatencyFit).
+    const fit = result.criteria.find((c) => c.evidence === 'latency')?.fits[option];
+    const b = budget !== null && latency.upperBound?.meets ? latency.upperBound : undefined;
+    const run = b ? `p95 ${fmt(b.p95Ms, 1)} ms in ${b.scenario} at ${fmt(b.throughputRps, 1)} rps` : '';
+    const bound = !b
+      ? ''
+      : fit?.source === 'measured' && fit.note.startsWith(`${topology}: `) && fit.note.includes('an upper bound')
+        ? ` The scoring took ${run} as an upper bound on the p95 at the expected rate (model v${model.version}), which a later run at saturation need not repeat.`
+        : ` ${run} is within the budget, an upper bound on the p95 at the expected rate; the scoring used ${fit?.source === 'measured' ? "another variant's measurement" : 'the prior'}, which scored at least as well.`;
     notes.push(
       `Only closed-model runs at saturation reached the expected ${rate} rps (${saturatedList}), so no budget, measured-p95 or error-rate criterion is recorded; re-run the comparison with an open-model scenario at the expected rate to record them.${bound}`,
     );

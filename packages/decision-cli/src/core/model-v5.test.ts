@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseComparison } from '@archbench/contracts/comparison';
 import { withAnswer, type Answers } from './answers';
 import { boundsRateFromAbove, evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
-import { CURRENT_MODEL, MODEL_V4, MODEL_V5, type Model, type OptionId } from './model';
+import { CURRENT_MODEL, MODEL_V4, MODEL_V5, MODEL_VERSIONS, type Model, type OptionId } from './model';
 import { score } from './scoring';
 import { buildConfirmation } from './confirmation';
 
@@ -57,6 +57,14 @@ describe('model v5: a closed-model run at saturation bounds the p95 at the rate 
     expect(sameEvidence).toEqual(e4);
   });
 
+  it('every model version is importable from the package, as the README links them (v5 was missing)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    for (const version of MODEL_VERSIONS) {
+      expect(pkg.exports[`./model/v${version}.json`], `v${version}`).toBe(`./model/v${version}.json`);
+      expect(pkg.publishConfig.exports[`./model/v${version}.json`], `v${version} (published)`).toBe(`./model/v${version}.json`);
+    }
+  });
+
   it("the reviewer's case: at 400 rps and 50 ms, microservices-http's checkout (41 ms at 684 rps) stands for the option, not AMQP's miss at 500 rps", () => {
     // v4: microservices-amqp, "p95 56.3 ms in checkout at 499.9 rps (closed model) exceeds the 50 ms budget", 0/5.
     const v4 = latencyFit(at(400, 50), MEASURED, 'microservices', MODEL_V4);
@@ -90,6 +98,27 @@ describe('model v5: a closed-model run at saturation bounds the p95 at the rate 
     const fit = latencyFit(at(1000, 44), slowHybrid, 'hybrid');
     expect(fit).toMatchObject({ fit: prior.fit, source: 'prior', because: 'hybrid: latency bounded at saturation, below the prior' });
     expect(fit.note).toMatch(/an upper bound on the p95 at the expected rate, whose headroom scores below the prior/);
+  });
+
+  it("an option's latency is its best judged variant's: a faster or newly measured variant never lowers it (the reviewer's case at 60 ms)", () => {
+    // HTTP's checkout bounds the p95 at 400 rps at 50 ms (17% headroom: 3/5, below the prior's 4/5 for a 60 ms budget, so the prior stands).
+    const http = (e: Evidence) => ({
+      ...e,
+      topologies: e.topologies.map((t) =>
+        t.topology === 'microservices-http' ? { ...t, scenarios: t.scenarios.map((x) => (x.scenario === 'checkout' ? { ...x, p95Ms: 50, p50Ms: 20 } : x)) } : t,
+      ),
+    });
+    const amqpAt = (p95Ms: number) => http(withCheckout('microservices-amqp', { p95Ms }));
+    const answers = at(400, 60);
+    const scoreOf = (e: Evidence) => run(answers, e).ranking.find((o) => o.option === 'microservices')!.score;
+    const fits = [70, 52, 48, 30].map((p95) => latencyFit(answers, amqpAt(p95), 'microservices').fit);
+    const scores = [70, 52, 48, 30].map((p95) => scoreOf(amqpAt(p95)));
+    // Before: 4, 4, 3 (AMQP's 48 ms at the rate stood for the option, below HTTP's prior floor), 5.
+    expect(fits).toEqual([4, 4, 4, 5]);
+    for (let i = 1; i < scores.length; i++) expect(scores[i]!).toBeGreaterThanOrEqual(scores[i - 1]! - 1e-9);
+    // Measuring AMQP at all (48 ms) adds nothing below what HTTP alone gave.
+    const httpOnly = { ...amqpAt(48), topologies: amqpAt(48).topologies.filter((t) => t.topology !== 'microservices-amqp') };
+    expect(scoreOf(amqpAt(48))).toBeGreaterThanOrEqual(scoreOf(httpOnly) - 1e-9);
   });
 
   it('a saturated run with errors, or with too few clients queued to outnumber an open stream at the rate, bounds nothing', () => {
@@ -131,5 +160,21 @@ describe('model v5: a closed-model run at saturation bounds the p95 at the rate 
     const { confirmation, notes } = buildConfirmation(answers, result, MEASURED, MODEL_V5);
     expect(confirmation.criteria.map((c) => c.metric)).not.toContain('p95Ms');
     expect(notes.join('\n')).toMatch(/The scoring took p95 9\.6 ms in checkout at 4,159\.7 rps as an upper bound on the p95 at the expected rate \(model v5\)/);
+  });
+
+  it('the Confirmation names the bound only where the scoring used it: not with the budget unknown, nor where the prior scored higher', () => {
+    const unknownBudget = withAnswer(at(400, 50), 'load.p95BudgetMs', 'unknown');
+    const unknown = buildConfirmation(unknownBudget, run(unknownBudget, MEASURED), MEASURED, MODEL_V5).notes.join('\n');
+    expect(unknown).not.toMatch(/upper bound/);
+    // The monolith's 9.6 ms bound of a 12 ms budget (20% headroom) scores 3/5, below its prior's 5/5: the prior is used, and said.
+    const answers = at(400, 12);
+    const result = run(answers, MEASURED);
+    expect(result.recommendation).toBe('modular-monolith');
+    expect(result.criteria.find((c) => c.id === 'latency-budget')!.fits['modular-monolith']).toMatchObject({ fit: 5, source: 'prior' });
+    const notes = buildConfirmation(answers, result, MEASURED, MODEL_V5).notes.join('\n');
+    expect(notes).toMatch(
+      /p95 9\.6 ms in checkout at 4,159\.7 rps is within the budget, an upper bound on the p95 at the expected rate; the scoring used the prior, which scored at least as well/,
+    );
+    expect(notes).not.toMatch(/The scoring took/);
   });
 });

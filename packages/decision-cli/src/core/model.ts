@@ -97,7 +97,7 @@ export const ModelSchema = z
          */
         closedModelSaturation: z.number().min(1).optional(),
         /**
-         * v5: a closed-model run above closedModelSaturation times the rate, without errors and
+         * v5: a closed-model run above closedModelSaturation times the rate, within maxErrorRate and
          * with enough clients queued (see boundsRateFromAbove), bounds the p95 at the rate from
          * above. When only such runs reached the rate, a bound within the budget scores the better
          * of the prior and the bound's headroom, and such a variant can stand for its option by its

@@ -126,8 +126,8 @@ function rankedP95(l: TopologyAssessment['latency']): number {
   return latencyRank(l) === 3 && l.p95Ms !== null ? l.p95Ms : Infinity;
 }
 
-/** Picks the measured topology that stands for an option: the one with the lowest p95 at the rate (see latencyRank). */
-function representative(model: Model, option: OptionId, assessments: TopologyAssessment[]): TopologyAssessment | undefined {
+/** An option's measured topologies, the one that stands for it first: the lowest p95 at the rate (see latencyRank). */
+function measuredVariants(model: Model, option: OptionId, assessments: TopologyAssessment[]): TopologyAssessment[] {
   const names = model.options.find((o) => o.id === option)?.measuredAs ?? [];
   const candidates = assessments.filter(
     (a) => names.includes(a.topology) && (a.latency.status !== 'unmeasured' || a.processCount !== null || a.faults !== null),
@@ -135,7 +135,29 @@ function representative(model: Model, option: OptionId, assessments: TopologyAss
   return candidates.sort(
     (a, b) =>
       latencyRank(b.latency) - latencyRank(a.latency) || rankedP95(a.latency) - rankedP95(b.latency) || names.indexOf(a.topology) - names.indexOf(b.topology),
-  )[0];
+  );
+}
+
+/**
+ * v5: an option's latency is its best variant's among those judged at the rate or bounded from
+ * saturation (latencyRank 3), each scored as evidenceFit scores it. A bound keeps the prior as a
+ * floor and a run at the rate does not, so standing for the option by the lower p95 alone could
+ * let a faster variant lower the option's fit; the best of them never drops when a variant gets
+ * faster, and, each variant's fit rising with the budget, never when the budget loosens. The
+ * other criteria keep the one variant that stands for the option.
+ */
+function bestLatencyFit(
+  criterion: ModelCriterion,
+  model: Model,
+  answers: Answers,
+  variants: TopologyAssessment[],
+  costBasis: CostBasis,
+  prior: Parameters<typeof evidenceFit>[5],
+): ReturnType<typeof evidenceFit> {
+  const judged = variants.filter((v) => latencyRank(v.latency) === 3);
+  if (judged.length < 2) return evidenceFit(criterion, model, answers, variants[0], costBasis, prior);
+  // Ties go to the variant that stands for the option (first).
+  return judged.map((v) => evidenceFit(criterion, model, answers, v, costBasis, prior)).reduce((best, f) => (f.fit > best.fit ? f : best));
 }
 
 const CRITERION_NAMES: Record<string, string> = { latency: 'p95 latency', 'failure-isolation': 'failure isolation', recovery: 'recovery' };
@@ -352,7 +374,8 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
   const { model } = options;
   const prices = options.prices ?? { vcpuHourEur: model.cost.vcpuHourEur, gbHourEur: model.cost.gbHourEur };
   const assessments = cachedAssessments(evidence, answers, model, prices, options.scenarios);
-  const reps = new Map(OPTION_IDS.map((id) => [id, representative(model, id, assessments)]));
+  const variants = new Map(OPTION_IDS.map((id) => [id, measuredVariants(model, id, assessments)]));
+  const reps = new Map(OPTION_IDS.map((id) => [id, variants.get(id)![0]]));
   const costBasis = costBasisOf(model, reps);
   const unknowns = new Set<string>();
 
@@ -366,9 +389,11 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
     const fits = Object.fromEntries(
       OPTION_IDS.map((id) => {
         const prior = { fit: level.fit[id], note: level.label, source: (unknown ? 'unknown' : 'answers') as FitSource };
-        const f = criterion.evidence
-          ? evidenceFit(criterion, model, answers, reps.get(id), costBasis, prior)
-          : { fit: prior.fit, source: prior.source, note: level.label };
+        const f = !criterion.evidence
+          ? { fit: prior.fit, source: prior.source, note: level.label }
+          : criterion.evidence === 'latency' && model.evidence.saturatedUpperBound
+            ? bestLatencyFit(criterion, model, answers, variants.get(id)!, costBasis, prior)
+            : evidenceFit(criterion, model, answers, reps.get(id), costBasis, prior);
         return [id, { ...f, points: 0 }];
       }),
     ) as Record<OptionId, OptionFit>;

@@ -497,6 +497,20 @@ describe('score and report', () => {
       'archbench: warning: bare.json: no "archbench" block (a summary not written by load/k6\'s handleSummary, or by an older one), so its load model is unknown: a closed-model run (constant VUs, e.g. checkout or reads) is judged as if it ran at the expected rate, and the scenario is named "k6" (name it with --k6 TOPOLOGY=FILE:SCENARIO)\n',
     );
     expect(monolith(without).latency.scenario).toBe('k6');
+    // A reads run counts only when --scenario names it: said, not silently "not measured".
+    tmp.write('reads.json', JSON.stringify({ ...summary, archbench: { ...summary.archbench, scenario: 'reads' } }));
+    const reads = await scoreWith('monolith=reads.json');
+    expect(reads.stderr).toContain(
+      'archbench: warning: reads.json: a reads run (reads only, as fast as the topology serves them) counts as latency evidence only with --scenario reads\n',
+    );
+    const named = await runCli(['score', '--answers', 'answers.yaml', '--k6', 'monolith=reads.json', '--scenario', 'reads', '--json'], tmp.dir);
+    expect(named.stderr).toBe('');
+    // A comparison of the embedded engine beside a k6 summary: said.
+    const mixed = await runCli(['score', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--k6', 'hybrid=k6.json', '--json'], tmp.dir);
+    expect(mixed.code).toBe(0);
+    expect(mixed.stderr).toMatch(
+      /^archbench: warning: the evidence mixes load generators \(embedded: comparison\.json; k6: k6\.json\): k6 times a request from its send/m,
+    );
   });
 
   it('report writes one HTML file', async () => {

@@ -124,7 +124,7 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
   const shorten = (text: string) => paths.reduce((t, path) => t.split(path).join(display(path)), text);
   let loaded: ReturnType<typeof loadEvidence>;
   try {
-    loaded = loadEvidence(comparisons, k6);
+    loaded = loadEvidence(comparisons, k6, values.scenario as string[] | undefined);
   } catch (error) {
     throw error instanceof InputError ? new InputError(shorten(error.message)) : error;
   }

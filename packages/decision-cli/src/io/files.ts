@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ComparisonFormatError, parseComparison, TopologyName } from '@archbench/contracts/comparison';
+import { ComparisonFormatError, parseComparison, READS_AT_CAPACITY_SCENARIO, TopologyName } from '@archbench/contracts/comparison';
 import { FileExistsError, writeFileAtomic as writeAtomic } from '@archbench/contracts/files';
 import YAML from 'yaml';
 import { parseAnswers, type Answers } from '../core/answers';
@@ -96,7 +96,11 @@ export function k6Spec(spec: string): { topology: string; file: string; scenario
  * TOPOLOGY=FILE[:SCENARIO]` summaries.
  * @example loadEvidence(['results/comparison.json'], ['monolith=summary.json']).evidence
  */
-export function loadEvidence(comparisons: readonly string[], k6Specs: readonly string[]): { evidence: Evidence; warnings: string[] } {
+export function loadEvidence(
+  comparisons: readonly string[],
+  k6Specs: readonly string[],
+  scenarioFilter?: readonly string[],
+): { evidence: Evidence; warnings: string[] } {
   const combined = combineEvidence(comparisons.map(readComparisonFile));
   let evidence = combined.evidence;
   const k6Warnings: string[] = [];
@@ -110,6 +114,11 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
       throw new InputError(`--k6 ${spec}: unknown topology ${JSON.stringify(topology)} (topologies: ${topologies})`);
     const read = readK6Evidence(readText(file, 'k6 summary'), file, scenario);
     k6Warnings.push(...read.warnings);
+    // The reads run counts as latency evidence only when --scenario names it (latencyScenarios).
+    if (read.evidence.scenario === READS_AT_CAPACITY_SCENARIO && !scenarioFilter?.includes(READS_AT_CAPACITY_SCENARIO))
+      k6Warnings.push(
+        `${file}: a ${READS_AT_CAPACITY_SCENARIO} run (reads only, as fast as the topology serves them) counts as latency evidence only with --scenario ${READS_AT_CAPACITY_SCENARIO}`,
+      );
     const scenarioEvidence = read.evidence;
     evidence = addScenarios(evidence, topology, [scenarioEvidence], {
       kind: 'k6',
@@ -120,5 +129,24 @@ export function loadEvidence(comparisons: readonly string[], k6Specs: readonly s
   // A file written before schema version 3 was read with its meanings; what that could not
   // correct is said once per file.
   const converted = evidence.sources.flatMap((s) => (s.convertedFrom?.warnings ?? []).map((w) => `${s.path}: ${w}`));
-  return { evidence, warnings: [...converted, ...combined.warnings, ...k6Warnings] };
+  return { evidence, warnings: [...converted, ...combined.warnings, ...k6Warnings, ...mixedEngines(evidence)] };
+}
+
+/**
+ * A warning when the evidence comes from more than one load generator (a comparison's engine, or
+ * k6 for a --k6 summary): k6 times a request from its send, the embedded engine an open-model one
+ * from its scheduled time, so options may be judged on different terms. Local runs of different
+ * engines are refused by combineEvidence; this covers --k6 summaries and deployments.
+ */
+function mixedEngines(evidence: Evidence): string[] {
+  const byEngine = new Map<string, string[]>();
+  for (const source of evidence.sources) {
+    const engine = source.kind === 'k6' ? 'k6' : source.engine;
+    if (engine) byEngine.set(engine, [...(byEngine.get(engine) ?? []), source.path]);
+  }
+  if (byEngine.size < 2) return [];
+  const list = [...byEngine].map(([engine, paths]) => `${engine}: ${paths.join(', ')}`).join('; ');
+  return [
+    `the evidence mixes load generators (${list}): k6 times a request from its send, the embedded engine an open-model request from its scheduled time, so options measured by different ones are judged on different latency terms`,
+  ];
 }

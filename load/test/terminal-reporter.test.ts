@@ -30,6 +30,24 @@ describe('terminal reporter', () => {
     expect(out.text()).toMatch(/round 1 checkout -> shop: 375\.0 ok\/s, p95 12\.0 ms, 500 failed \(500 × 401/);
   });
 
+  it('says k6 counts at the end instead of claiming 0 requests and 0 failed while k6 runs', () => {
+    const out = screen(true);
+    terminalReporter(out.stream).progress({
+      round: 1,
+      rounds: 2,
+      scenario: 'browse',
+      topology: 'shop',
+      elapsedSeconds: 3,
+      durationSeconds: 10,
+      requests: 0,
+      failed: 0,
+      rps: 0,
+      counted: false,
+    });
+    expect(out.text()).toContain('3/10 s  k6 counts at the end');
+    expect(out.text()).not.toMatch(/0 failed|ok\/s/);
+  });
+
   it('draws no live line in a CI log', () => {
     const out = screen(false);
     terminalReporter(out.stream).progress({

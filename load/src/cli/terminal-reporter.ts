@@ -24,7 +24,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr): R
     progress: (p) => {
       if (!tty) return;
       stream.write(
-        `\r\x1b[K[${clock()}] round ${p.round}/${p.rounds} ${p.scenario} -> ${p.topology}  ${p.elapsedSeconds.toFixed(0)}/${p.durationSeconds.toFixed(0)} s  ${p.requests} req, ${p.failed} failed  ${p.rps.toFixed(1)} ok/s`,
+        `\r\x1b[K[${clock()}] round ${p.round}/${p.rounds} ${p.scenario} -> ${p.topology}  ${p.elapsedSeconds.toFixed(0)}/${p.durationSeconds.toFixed(0)} s  ${p.counted === false ? 'k6 counts at the end' : `${p.requests} req, ${p.failed} failed  ${p.rps.toFixed(1)} ok/s`}`,
       );
       open = true;
     },

@@ -59,7 +59,8 @@ export class K6Engine {
     const startedAt = new Date();
     const timer = onProgress
       ? setInterval(
-          () => onProgress({ scenario: scenario.name, elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000, requests: 0, failed: 0, rps: 0 }),
+          () =>
+            onProgress({ scenario: scenario.name, elapsedSeconds: (Date.now() - startedAt.getTime()) / 1000, requests: 0, failed: 0, rps: 0, counted: false }),
           1000,
         )
       : undefined;

@@ -54,6 +54,8 @@ export interface Reporter {
     failed: number;
     /** Successful requests per second so far. */
     rps: number;
+    /** false: the engine counts only at the end (k6), so the counts above are not known yet. */
+    counted?: boolean;
   }): void;
   segmentDone(state: { round: number; scenario: string; topology: string; result: SegmentResult }): void;
 }
@@ -562,6 +564,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
           requests: p.requests,
           failed: p.failed,
           rps: p.rps,
+          ...(p.counted === false ? { counted: false } : {}),
         }),
       );
     } finally {

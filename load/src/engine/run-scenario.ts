@@ -67,6 +67,8 @@ export interface RunProgress {
   failed: number;
   /** Successful requests per second so far (as the results count throughput). */
   rps: number;
+  /** false: the engine counts only at the end (k6 reports no live counts), so the figures above are not known yet. */
+  counted?: boolean;
 }
 
 /** Figures of one run of one scenario (one round against one topology), histogram included. */

@@ -197,9 +197,13 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
           await command(release, `release ${id}`, deadlineOf(saga.created_at, deadlineMs));
         } catch (error) {
           if (!(error instanceof DeadlinePassed)) throw error;
-          // ...but past the deadline the customer gets the answer now; the stock follows when inventory answers.
-          rejected = await reject(repo.db);
-          if (rejected) logger.warn({ orderId: id }, 'saga deadline passed while releasing stock; order rejected, release continues');
+          // ...but past the deadline the customer gets the answer now; the stock follows when inventory
+          // answers. Counted now: the release may take long (inventory down, or refusing it), and a
+          // driver after a restart finds the order already REJECTED and would never count it.
+          if (await reject(repo.db)) {
+            logger.warn({ orderId: id }, 'saga deadline passed while releasing stock; order rejected, release continues');
+            onOutcome?.('rejected');
+          }
           await command(release, `release ${id}`);
         }
         await repo.transaction(async (trx) => {

@@ -43,7 +43,8 @@ export function isPoisonReply(reply: unknown): reply is PoisonReply {
 /**
  * What both transports' `send` do with a poison answer: the PoisonCommandError to throw. Not
  * logged here (a compensation is resent until it is taken, so this runs on every attempt): the
- * saga logs it (orders/service.ts `command`), and the receiver logged the dead-lettering.
+ * saga logs it (orders/service.ts `command`), and on RabbitMQ the receiver logged the
+ * dead-lettering (over HTTP the 422 is not logged by the receiver).
  */
 export function refusedAsPoison(target: ServiceName, command: Command, detail: string): PoisonCommandError {
   return new PoisonCommandError(target, command, detail.slice(0, 200));

@@ -505,6 +505,10 @@ describe('score and report', () => {
     );
     const named = await runCli(['score', '--answers', 'answers.yaml', '--k6', 'monolith=reads.json', '--scenario', 'reads', '--json'], tmp.dir);
     expect(named.stderr).toBe('');
+    // verify counts what its ADR's Confirmation names and takes no --scenario: it says nothing of it.
+    await runCli(['decide', '--answers', 'answers.yaml', '--k6', 'monolith=reads.json', '--scenario', 'reads'], tmp.dir);
+    const verified = await runCli(['verify', '1', '--k6', 'monolith=reads.json'], tmp.dir);
+    expect(verified.stderr).not.toMatch(/--scenario reads/);
     // A comparison of the embedded engine beside a k6 summary: said.
     const mixed = await runCli(['score', '--answers', 'answers.yaml', '--comparison', 'comparison.json', '--k6', 'hybrid=k6.json', '--json'], tmp.dir);
     expect(mixed.code).toBe(0);

@@ -105,7 +105,11 @@ interface Inputs {
   scenarios: string[] | undefined;
 }
 
-function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
+/**
+ * The evidence, prices and scenarios a command was given. `scored`: false for verify, which
+ * counts the scenarios its ADR's Confirmation names, not `--scenario` (so no word on which count).
+ */
+function evidenceInputs(values: Record<string, unknown>, io: CliIo, scored = true): Inputs {
   const abs = (p: string) => resolve(io.cwd, p);
   // The same file twice would list every row twice and count nothing more.
   const comparisons = [...new Set(((values.comparison as string[] | undefined) ?? []).map(abs))];
@@ -124,7 +128,7 @@ function evidenceInputs(values: Record<string, unknown>, io: CliIo): Inputs {
   const shorten = (text: string) => paths.reduce((t, path) => t.split(path).join(display(path)), text);
   let loaded: ReturnType<typeof loadEvidence>;
   try {
-    loaded = loadEvidence(comparisons, k6, values.scenario as string[] | undefined);
+    loaded = loadEvidence(comparisons, k6, scored ? ((values.scenario as string[] | undefined) ?? []) : undefined);
   } catch (error) {
     throw error instanceof InputError ? new InputError(shorten(error.message)) : error;
   }
@@ -213,7 +217,7 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
   lines.push(`  #  ${pad2('Option', 18)} ${pad2('Score', 6, true)}  Evidence`);
   result.ranking.forEach((o, i) =>
     lines.push(
-      `  ${i + 1}  ${pad2(o.title, 18)} ${pad2(o.score.toFixed(1), 6, true)}  ${o.measuredAs ? `measured as ${o.measuredAs}` : 'answers and priors only'}`,
+      `  ${i + 1}  ${pad2(o.title, 18)} ${pad2(o.score.toFixed(1), 6, true)}  ${o.measuredAs ? `measured as ${o.measuredAs}${o.latencyFrom ? ` (p95 latency from ${o.latencyFrom})` : ''}` : 'answers and priors only'}`,
     ),
   );
   if (breakdown) {
@@ -469,7 +473,7 @@ function cmdVerify(args: string[], io: CliIo): number {
   if (confirmation.criteria.length && !(values.comparison as string[] | undefined)?.length && !(values.k6 as string[] | undefined)?.length)
     throw new UsageError('verify needs --comparison FILE (or --k6 TOPOLOGY=FILE) with the newer evidence', 'verify');
   // Read whatever evidence was given even when there is nothing to check: a missing file is still bad input (exit 2).
-  const { evidence } = evidenceInputs(values, io);
+  const { evidence } = evidenceInputs(values, io, false);
   const checks = checkConfirmation(confirmation, evidence);
   if (checks.length === 0) {
     io.stderr.write(

@@ -384,7 +384,9 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
   const prosCons = result.ranking
     .map((o) => {
       const args = arguments_(result, o.option);
-      const measured = o.measuredAs ? `measured as \`${o.measuredAs}\`` : 'not measured: scored from the answers and model priors';
+      const measured = o.measuredAs
+        ? `measured as \`${o.measuredAs}\`${o.latencyFrom ? ` (p95 latency from \`${o.latencyFrom}\`, its best variant)` : ''}`
+        : 'not measured: scored from the answers and model priors';
       const summary = model.options.find((x) => x.id === o.option)?.summary ?? '';
       return [
         `### ${title(o.option)}`,

@@ -132,11 +132,45 @@ describe('a looser p95 budget never scores worse', () => {
       ['measured', MEASURED],
       ['quick', QUICK],
     ] as const)
-      for (const rps of [10, 50, 150, 1000])
+      for (const rps of [10, 50, 150, 400, 1000])
         for (const model of [MODEL_V2, MODEL_V3, MODEL_V4, MODEL_V5]) {
           const answers = withAnswer(withAnswer(TEMPLATE, 'load.expectedRps', rps), 'load.peakRps', rps * 4);
           expectMonotone(answers, evidence, model, `${name} at ${rps} rps, model v${model.version}`);
         }
+  });
+
+  it("holds where an option's best latency variant is not the one that stands for it (model v5): HTTP bounded at saturation, AMQP at the rate", () => {
+    const answers = withAnswer(withAnswer(TEMPLATE, 'load.expectedRps', 400), 'load.peakRps', 1600);
+    const checkout = (evidence: Evidence, topology: string, p95Ms: number): Evidence => ({
+      ...evidence,
+      topologies: evidence.topologies.map((t) =>
+        t.topology === topology
+          ? { ...t, scenarios: t.scenarios.map((x) => (x.scenario === 'checkout' ? { ...x, p95Ms, p50Ms: Math.max(x.p50Ms, p95Ms / 2) } : x)) }
+          : t,
+      ),
+    });
+    const grid = [10, 30, 48, 52, 70, 200];
+    for (const httpP95 of grid)
+      for (const amqpP95 of grid)
+        expectMonotone(
+          answers,
+          checkout(checkout(MEASURED, 'microservices-http', httpP95), 'microservices-amqp', amqpP95),
+          MODEL_V5,
+          `HTTP bound ${httpP95} ms, AMQP ${amqpP95} ms`,
+        );
+    // And a faster variant never lowers the option, at any budget.
+    for (const budget of [20, 40, 50, 60, 75, 100, 300]) {
+      const at = budgetOf(answers, budget);
+      for (const httpP95 of grid) {
+        let previous = -Infinity;
+        for (const amqpP95 of [...grid].reverse()) {
+          const evidence = checkout(checkout(MEASURED, 'microservices-http', httpP95), 'microservices-amqp', amqpP95);
+          const now = scoreOf(at, evidence, 'microservices', MODEL_V5);
+          expect(now, `${budget} ms, HTTP ${httpP95} ms, AMQP ${amqpP95} ms`).toBeGreaterThanOrEqual(previous - 1e-9);
+          previous = now;
+        }
+      }
+    }
   });
 
   it('holds for 150 random sets of runs (open and closed, below, at and far above the rate, some with errors)', () => {

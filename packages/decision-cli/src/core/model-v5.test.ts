@@ -80,14 +80,22 @@ describe('model v5: a closed-model run at saturation bounds the p95 at the rate 
     expect(result.assessments.find((a) => a.topology === 'microservices-http')!.latency.upperBound).toMatchObject({ meets: true, p95Ms: 41.279 });
   });
 
-  it('a bound over the budget proves nothing: the prior, with the same variant standing for the option (v4 scored AMQP 0/5)', () => {
+  it("a bound over the budget proves nothing: the option is judged on AMQP's miss at the rate, as in v4, not lifted to its prior", () => {
     const fit = latencyFit(at(400, 40), MEASURED, 'microservices');
-    expect(fit.fit).toBe(priorFit(at(400, 40), 'microservices').fit);
-    expect(fit.source).toBe('prior');
-    expect(fit.note).toMatch(
+    expect(fit).toMatchObject({ fit: 0, source: 'measured' });
+    expect(fit.note).toMatch(/^microservices-amqp: p95 56\.3 ms in checkout at 499\.9 rps \(closed model\) exceeds the 40 ms budget/);
+    expect(latencyFit(at(400, 40), MEASURED, 'microservices', MODEL_V4).fit).toBe(0);
+    // However slow HTTP's saturated checkout is, it never lifts the option (a review found 400 ms at saturation gave the prior's 2/5).
+    const slowHttp = withCheckout('microservices-http', { p95Ms: 400, p50Ms: 200 });
+    expect(latencyFit(at(400, 40), slowHttp, 'microservices').fit).toBe(0);
+    // With AMQP not measured, HTTP's bound over the budget leaves the prior.
+    const httpOnly = { ...MEASURED, topologies: MEASURED.topologies.filter((t) => t.topology !== 'microservices-amqp') };
+    const prior = latencyFit(at(400, 40), httpOnly, 'microservices');
+    expect(prior.fit).toBe(priorFit(at(400, 40), 'microservices').fit);
+    expect(prior.source).toBe('prior');
+    expect(prior.note).toMatch(
       /^microservices-http: only closed-model runs far above the expected 400 rps reached it \(checkout at 684\.0 rps, 1\.7×\): latency at saturation \(p95 41\.3 ms, over the 40 ms budget\) proves nothing/,
     );
-    expect(latencyFit(at(400, 40), MEASURED, 'microservices', MODEL_V4).fit).toBe(0);
   });
 
   it('a bound within the budget whose headroom scores below the prior keeps the prior, and says why', () => {
@@ -111,6 +119,12 @@ describe('model v5: a closed-model run at saturation bounds the p95 at the rate 
     const amqpAt = (p95Ms: number) => http(withCheckout('microservices-amqp', { p95Ms }));
     const answers = at(400, 60);
     const scoreOf = (e: Evidence) => run(answers, e).ranking.find((o) => o.option === 'microservices')!.score;
+    // The ranking says where the latency came from when it is not the variant the option is measured as.
+    expect(run(answers, amqpAt(48)).ranking.find((o) => o.option === 'microservices')).toMatchObject({
+      measuredAs: 'microservices-amqp',
+      latencyFrom: 'microservices-http',
+    });
+    expect(run(answers, amqpAt(70)).ranking.find((o) => o.option === 'microservices')!.latencyFrom).toBeUndefined();
     const fits = [70, 52, 48, 30].map((p95) => latencyFit(answers, amqpAt(p95), 'microservices').fit);
     const scores = [70, 52, 48, 30].map((p95) => scoreOf(amqpAt(p95)));
     // Before: 4, 4, 3 (AMQP's 48 ms at the rate stood for the option, below HTTP's prior floor), 5.

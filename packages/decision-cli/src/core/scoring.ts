@@ -16,6 +16,8 @@ export interface OptionFit {
   because?: string;
   /** Scored from the prior because its figures were measured only on a local emulator (model v3). */
   emulated?: true;
+  /** v5 latency: the option's variant the fit came from, when not the one it is measured as. */
+  variant?: string;
 }
 
 export interface CriterionScore {
@@ -40,6 +42,8 @@ export interface OptionScore {
   score: number;
   /** The measured topology that stands for this option, null when none was measured. */
   measuredAs: string | null;
+  /** v5: the variant its latency fit came from, when it is not `measuredAs` (its best variant). */
+  latencyFrom?: string;
 }
 
 /** Everything `score` works out: ranking, breakdown, and the assessments behind it. */
@@ -139,8 +143,9 @@ function measuredVariants(model: Model, option: OptionId, assessments: TopologyA
 }
 
 /**
- * v5: an option's latency is its best variant's among those judged at the rate or bounded from
- * saturation (latencyRank 3), each scored as evidenceFit scores it. A bound keeps the prior as a
+ * v5: an option's latency is its best variant's among those judged at the rate or bounded within
+ * the budget from saturation, each scored as evidenceFit scores it (none: the variant that stands
+ * for the option, as before). A bound keeps the prior as a
  * floor and a run at the rate does not, so standing for the option by the lower p95 alone could
  * let a faster variant lower the option's fit; the best of them never drops when a variant gets
  * faster, and, each variant's fit rising with the budget, never when the budget loosens. The
@@ -153,11 +158,22 @@ function bestLatencyFit(
   variants: TopologyAssessment[],
   costBasis: CostBasis,
   prior: Parameters<typeof evidenceFit>[5],
-): ReturnType<typeof evidenceFit> {
-  const judged = variants.filter((v) => latencyRank(v.latency) === 3);
-  if (judged.length < 2) return evidenceFit(criterion, model, answers, variants[0], costBasis, prior);
+): ReturnType<typeof evidenceFit> & { variant?: string } {
+  // A bound over the budget proves nothing: it is no verdict to take the best of (it would lift
+  // the option to its prior above another variant's measured miss).
+  const judged = variants.filter((v) => latencyRank(v.latency) === 3 && (!v.latency.upperBound || v.latency.upperBound.meets));
+  if (judged.length === 0) return evidenceFit(criterion, model, answers, variants[0], costBasis, prior);
   // Ties go to the variant that stands for the option (first).
-  return judged.map((v) => evidenceFit(criterion, model, answers, v, costBasis, prior)).reduce((best, f) => (f.fit > best.fit ? f : best));
+  const fits = judged.map((v) => ({ ...evidenceFit(criterion, model, answers, v, costBasis, prior), variant: v.topology }));
+  const best = fits.reduce((a, f) => (f.fit > a.fit ? f : a));
+  const { variant, ...fit } = best;
+  return variant === variants[0]?.topology ? fit : { ...fit, variant };
+}
+
+/** `latencyFrom` of an option's score: the variant its latency fit came from, when another. */
+function latencyFrom(criteria: CriterionScore[], id: OptionId): { latencyFrom?: string } {
+  const variant = criteria.find((c) => c.evidence === 'latency' && c.fits[id].variant)?.fits[id].variant;
+  return variant ? { latencyFrom: variant } : {};
 }
 
 const CRITERION_NAMES: Record<string, string> = { latency: 'p95 latency', 'failure-isolation': 'failure isolation', recovery: 'recovery' };
@@ -423,6 +439,7 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
     title: model.options.find((o) => o.id === id)?.title ?? id,
     score: criteria.reduce((sum, c) => sum + c.fits[id].points, 0),
     measuredAs: reps.get(id)?.topology ?? null,
+    ...latencyFrom(criteria, id),
   })).sort((a, b) => {
     // Compare rounded scores so float noise never decides; ties go to the simpler option.
     const diff = Math.round(b.score * 1e6) - Math.round(a.score * 1e6);

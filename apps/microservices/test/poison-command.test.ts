@@ -66,7 +66,8 @@ for (const kind of ['http', 'amqp'] as const) {
   const skip = await skipUnlessReachable({ transport: kind, database: 'sqlite' });
 
   describe.skipIf(skip)(`a command refused as poison (${kind})`, () => {
-    async function system() {
+    /** `deadlineMs` and the provider's latency: a charge slower than the deadline expires its order. */
+    async function system({ deadlineMs = DEADLINE_MS, providerLatencyMs = 0 } = {}) {
       const dir = mkdtempSync(join(tmpdir(), 'archbench-poison-command-'));
       const prefix = `archbench-poison-${randomUUID().slice(0, 8)}`;
       const databases: Array<Database<unknown>> = [];
@@ -136,7 +137,7 @@ for (const kind of ['http', 'amqp'] as const) {
       await migrate(paymentsDb, paymentsMigrations);
       const payments = createPayments({
         repo: createPaymentsRepository(paymentsDb),
-        provider: {},
+        provider: { latencyMs: providerLatencyMs },
         timeoutMs: 4000,
         breaker: { windowMs: 10_000, minimumCalls: 10, failureRate: 0.5, openMs: 5000 },
         logger: spy,
@@ -162,7 +163,7 @@ for (const kind of ['http', 'amqp'] as const) {
         transport: await transportOf('orders'),
         internalToken: TOKEN,
         sweepMs: 100,
-        deadlineMs: DEADLINE_MS,
+        deadlineMs,
       });
       await listen('orders', orders.app);
       await orders.start();
@@ -258,6 +259,25 @@ for (const kind of ['http', 'amqp'] as const) {
       const order = await s.orderOnce(placed.body.id, (o) => o.status !== 'PENDING');
       expect([order.status, order.paymentStatus, order.rejectionReason]).toEqual(['REJECTED', 'DECLINED', 'payment_declined']);
       expect(await s.sagaOnce(placed.body.id, ['REJECTED'])).toBe('REJECTED');
+      expect(await s.stock()).toBe(initial);
+    });
+
+    it('an expired order whose stock release is refused still has its captured charge refunded: the void does not wait for the release, which is resent until taken', async () => {
+      const s = await system({ deadlineMs: 1500, providerLatencyMs: 3000 });
+      const initial = await s.stock();
+      s.refused.add('ReleaseStock');
+      const placed = await s.place('tok_ok');
+      // The deadline passes during the charge: REJECTED at once, then the void waits for the charge, which captures, and refunds it.
+      for (const until = Date.now() + 15_000; Date.now() < until; await sleep(50))
+        if ((await s.payments(placed.body.id)).some((p) => p.kind === 'refund' && p.status !== 'PENDING')) break;
+      expect((await s.payments(placed.body.id)).map((p) => `${p.kind}:${p.status}`)).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
+      expect((await s.orderOnce(placed.body.id, () => true, 0)).status).toBe('REJECTED');
+      expect(await s.saga(placed.body.id)).toBe('EXPIRING'); // the release is still refused
+      expect(await s.stock()).toBe(initial - 2);
+      s.refused.delete('ReleaseStock'); // inventory fixed
+      expect(await s.sagaOnce(placed.body.id, ['EXPIRED'])).toBe('EXPIRED');
+      const order = await s.orderOnce(placed.body.id, (o) => o.paymentStatus !== 'PENDING');
+      expect([order.status, order.paymentStatus]).toEqual(['REJECTED', 'REFUNDED']);
       expect(await s.stock()).toBe(initial);
     });
 

@@ -9,7 +9,7 @@
  * | ABORTING   | ReleaseStock (no order was created)                  | ABORTED                         |
  * | PAYING     | ChargePayment with `notAfter` = deadline             | CONFIRMED, RELEASING, EXPIRING  |
  * | RELEASING  | ReleaseStock, then the order is REJECTED             | REJECTED                        |
- * | EXPIRING   | deadline passed, order already REJECTED: ReleaseStock, VoidPayment | EXPIRED           |
+ * | EXPIRING   | deadline passed, order already REJECTED: VoidPayment and ReleaseStock, at once | EXPIRED |
  * | CONFIRMED  | (the order is CONFIRMED; a customer cancel starts)   | CANCELLING                      |
  * | CANCELLING | RefundPayment, ReleaseStock                          | CANCELLED                       |
  *

@@ -74,8 +74,8 @@ const REASONS: Record<Exclude<ChargeOutcome, 'SUCCEEDED'>, { paymentStatus: stri
  * second effect anywhere. The table of moves is SAGA_TRANSITIONS (saga.ts).
  *
  * Deadline: an order still PENDING `deadlineMs` after its creation is REJECTED at once
- * (`payment_provider_unavailable`) and the saga turns to EXPIRING, which releases the stock and
- * voids the charge (refunding it if it had captured) whenever inventory and payments answer.
+ * (`payment_provider_unavailable`) and the saga turns to EXPIRING, which voids the charge
+ * (refunding it if it had captured) and releases the stock, each whenever its service answers.
  * Charges carry the deadline as `notAfter`, so payments never starts one after it.
  */
 export function createOrders({ repo, transport, relay, logger, onOutcome, onCompensation, cancelWaitMs = 10_000, deadlineMs = 60_000 }: OrdersDeps) {
@@ -218,9 +218,16 @@ export function createOrders({ repo, transport, relay, logger, onOutcome, onComp
         return 'REJECTED';
       }
       case 'EXPIRING': {
-        // The order is already REJECTED; give back what the saga may still hold, for as long as it takes.
-        await command((once) => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }, once), `release ${id}`);
-        const voided = await command((once) => transport.send({ type: 'VoidPayment', id: `void:${id}`, orderId: id }, once), `void ${id}`);
+        // The order is already REJECTED; give back what the saga may still hold, for as long as it
+        // takes, both at once: an inventory that is down (or refuses the release) does not hold up
+        // the refund of a charge that captured, nor a hung payments the stock.
+        const [voiding, releasing] = await Promise.allSettled([
+          command((once) => transport.send({ type: 'VoidPayment', id: `void:${id}`, orderId: id }, once), `void ${id}`),
+          command((once) => transport.send({ type: 'ReleaseStock', id: `release:${id}`, orderId: id }, once), `release ${id}`),
+        ]);
+        if (voiding.status === 'rejected') throw voiding.reason;
+        if (releasing.status === 'rejected') throw releasing.reason;
+        const voided = voiding.value;
         await repo.transaction(async (trx) => {
           const move = await repo.setSagaRejecting(trx, id, 'EXPIRED', 'EXPIRING');
           if (!move.moved) return;

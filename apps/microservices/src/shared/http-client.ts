@@ -102,22 +102,30 @@ export class InternalHttpClient {
       retryable: (error) => request.retry === 'always' || (request.retry === 'connect' && notSent(error)),
       retryResult: (response) => request.retry === 'always' && RETRYABLE_STATUS.has((response as { status: number }).status),
     });
+    // The error names every attempt and the whole wait: "did not answer within 5000 ms" alone hid
+    // that the caller had waited four times that.
+    let made = 0;
+    const started = performance.now();
     try {
-      const response = await policy.execute(() =>
-        client.request(request.method, request.path, {
+      const response = await policy.execute(() => {
+        made++;
+        return client.request(request.method, request.path, {
           params: request.params,
           query: request.query,
           headers,
           body: request.body,
           timeoutMs: request.timeoutMs ?? this.#options.timeoutMs,
-        }),
-      );
+        });
+      });
       return { status: response.status, headers: flatten(response.headers), text: response.text };
     } catch (error) {
-      if (error instanceof DependencyError) throw error;
-      throw new DependencyError(peer, `${request.method} ${request.path} to ${peer} failed: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      const tries = made > 1 ? ` (${made} attempts in ${((performance.now() - started) / 1000).toFixed(1)} s)` : '';
+      if (error instanceof DependencyError) throw tries ? new DependencyError(peer, `${error.message}${tries}`, { cause: error }) : error;
+      throw new DependencyError(
+        peer,
+        `${request.method} ${request.path} to ${peer} failed: ${error instanceof Error ? error.message : String(error)}${tries}`,
+        { cause: error },
+      );
     }
   }
 

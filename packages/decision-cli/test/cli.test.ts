@@ -48,6 +48,30 @@ describe('archbench decide --answers', () => {
     );
   });
 
+  it('--supersedes an ADR already superseded is refused before anything is scored or asked, with exit 2', async () => {
+    await runCli(decide, tmp.dir);
+    await runCli([...decide, '--supersedes', '1'], tmp.dir);
+    const before = files();
+    const r = await runCli([...decide, '--supersedes', '1'], tmp.dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(''); // before: the whole recommendation, then the refusal
+    expect(r.stderr).toBe('archbench: --supersedes 1: ADR-0001 is already superseded by ADR-0002\n');
+    expect(files()).toEqual(before);
+  });
+
+  it('diff of two ADRs without evidence says it scores from the answers alone', async () => {
+    await runCli(decide, tmp.dir);
+    const adr = join(
+      'docs/decisions',
+      readdirSync(join(tmp.dir, 'docs/decisions')).find((f) => /^0001-.*\.md$/.test(f))!,
+    );
+    const bare = await runCli(['diff', adr, adr], tmp.dir);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toContain('Note: no evidence was given, so both are scored from the answers alone');
+    const withEvidence = await runCli(['diff', adr, adr, '--comparison', 'comparison.json'], tmp.dir);
+    expect(withEvidence.stdout).not.toContain('no evidence was given');
+  });
+
   it('reads JSON answers too', async () => {
     tmp.write('answers.json', JSON.stringify(SMALL_TEAM_MVP));
     const r = await runCli(['score', '--answers', 'answers.json', '--json'], tmp.dir);

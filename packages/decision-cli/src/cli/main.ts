@@ -326,6 +326,12 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
   log.list();
   warn(io, log.warnings);
   const superseded = typeof values.supersedes === 'string' ? log.find(values.supersedes) : undefined;
+  // Refused before any question is asked (supersedeTexts refuses it again when writing).
+  const supersededBy = superseded && /^superseded by ADR-(\d+)/.exec(superseded.status);
+  if (supersededBy)
+    throw new InputError(
+      `--supersedes ${String(values.supersedes)}: ADR-${String(superseded.number).padStart(4, '0')} is already superseded by ADR-${supersededBy[1]}`,
+    );
 
   let answers: Answers;
   let source: string;
@@ -522,12 +528,21 @@ function cmdDiff(args: string[], io: CliIo): number {
   const diff = diffDecisions(a.answers, b.answers, inputs.evidence, options);
   const decidedWith = [a, b]
     .filter((x) => x.modelVersion !== null && x.modelVersion !== withModel.version)
-    .map((x) => `${x.label} was decided with model v${x.modelVersion}`);
-  if (values.json) io.stdout.write(`${JSON.stringify({ ...diff, notes: decidedWith }, null, 2)}\n`);
-  else
-    io.stdout.write(
-      `${renderDiff(diff, a.label, b.label, (id) => optionTitle(withModel, id))}${decidedWith.map((n) => `Note: ${n}; both are scored with model v${withModel.version} here (--model N re-scores with another).\n`).join('')}`,
+    .map(
+      (x) => `${x.label} was decided with model v${x.modelVersion}; both are scored with model v${withModel.version} here (--model N re-scores with another)`,
     );
+  // An ADR decided with measurements scores differently without them: say which was used.
+  const adrs = [a, b].filter((x) => x.modelVersion !== null || /\.md$/i.test(x.label));
+  const notes = [
+    ...decidedWith,
+    ...(inputs.evidence.sources.length === 0 && adrs.length
+      ? [
+          'no evidence was given, so both are scored from the answers alone (an ADR decided with measurements shows other scores; pass the same --comparison/--k6 to compare like with like)',
+        ]
+      : []),
+  ];
+  if (values.json) io.stdout.write(`${JSON.stringify({ ...diff, notes }, null, 2)}\n`);
+  else io.stdout.write(`${renderDiff(diff, a.label, b.label, (id) => optionTitle(withModel, id))}${notes.map((n) => `Note: ${n}.\n`).join('')}`);
   return 0;
 }
 

@@ -112,10 +112,11 @@ export function slugify(title: string): string {
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60)
-    .replace(/-+$/g, '');
-  return slug || 'decision';
+    .replace(/^-+|-+$/g, '');
+  // At most 60 characters, cut at a word boundary (a word longer than that is cut).
+  const head = slug.slice(0, 60);
+  const cut = slug.length <= 60 || slug[60] === '-' || !head.includes('-') ? head : head.replace(/-[^-]*$/, '');
+  return cut.replace(/-+$/g, '') || 'decision';
 }
 
 /** Four-digit ADR number, e.g. `0007`. */
@@ -385,7 +386,7 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
     .map((o) => {
       const args = arguments_(result, o.option);
       const measured = o.measuredAs
-        ? `measured as \`${o.measuredAs}\`${o.latencyFrom ? ` (p95 latency from \`${o.latencyFrom}\`, its best variant)` : ''}`
+        ? `measured as \`${o.measuredAs}\`${o.latencyFrom ? ` (p95 latency from \`${o.latencyFrom}\`)` : ''}`
         : 'not measured: scored from the answers and model priors';
       const summary = model.options.find((x) => x.id === o.option)?.summary ?? '';
       return [

@@ -219,7 +219,10 @@ function describeAllowed(schema: AnySchema | undefined): string {
 }
 
 function show(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
+  if (value === undefined) return 'nothing';
+  // JSON has no Infinity or NaN (it writes null): YAML's .inf or 1e309 would read "(got null)".
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return JSON.stringify(value);
 }
 
 /**

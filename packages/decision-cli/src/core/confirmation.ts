@@ -362,7 +362,9 @@ export function checkConfirmation(confirmation: Confirmation, evidence: Evidence
     const { actual, detail } = actualOf(criterion, t, confirmation);
     if (actual === null) return { criterion, passed: false, actual, detail };
     const passed = (criterion.max === undefined || actual <= criterion.max) && (criterion.min === undefined || actual >= criterion.min);
-    const bounds = [criterion.min !== undefined ? `min ${criterion.min}` : null, criterion.max !== undefined ? `max ${criterion.max}` : null]
+    // In the unit the figure is shown in: availability as a percentage, as "50.0% available".
+    const unit = (n: number) => (criterion.faultMetric === 'browseAvailability' ? `${(n * 100).toFixed(1)}%` : `${n}`);
+    const bounds = [criterion.min !== undefined ? `min ${unit(criterion.min)}` : null, criterion.max !== undefined ? `max ${unit(criterion.max)}` : null]
       .filter(Boolean)
       .join(', ');
     return { criterion, passed, actual, detail: `${detail} (${bounds})` };

@@ -681,6 +681,16 @@ export function atSaturation(
 }
 
 /**
+ * A budget in ms as the user wrote it, to the precision it needs: `50`, `9.5`, `0.0001` (one
+ * decimal for every budget printed "0.0 ms" for 0.0001, which reads as an invalid budget).
+ * @example fmtMs(0.25) // '0.25'
+ */
+function fmtMs(ms: number): string {
+  if (Number.isInteger(ms)) return fmt(ms, 0);
+  return ms >= 1 ? fmt(ms, 1) : String(Number(ms.toPrecision(2)));
+}
+
+/**
  * Whether a closed-model run far above the rate bounds the p95 at the rate from above (model v5).
  * Its clients wait behind each other: about throughput × p50 of them are in the system (Little's
  * law with the median, which undercounts them), so a request waits behind all the others. An open
@@ -776,7 +786,7 @@ export function assessLatency(
     const upperBound = bounds
       ? { p95Ms: worst.p95Ms, scenario: worst.scenario, throughputRps: worst.throughputRps, headroom, meets: worst.p95Ms <= budgetMs }
       : undefined;
-    const budget = `${fmt(budgetMs, Number.isInteger(budgetMs) ? 0 : 1)} ms budget`;
+    const budget = `${fmtMs(budgetMs)} ms budget`;
     return {
       ...base,
       status: 'not-demonstrated',
@@ -824,8 +834,8 @@ export function assessLatency(
     headroom,
     maxMeasuredRps,
     reason: meets
-      ? `p95 ${fmt(worst.p95Ms, 1)} ms in ${where} is within the ${fmt(budgetMs, Number.isInteger(budgetMs) ? 0 : 1)} ms budget (${fmt(headroom * 100)}% headroom)${aside}`
-      : `p95 ${fmt(worst.p95Ms, 1)} ms in ${where} exceeds the ${fmt(budgetMs, Number.isInteger(budgetMs) ? 0 : 1)} ms budget by ${fmt(-headroom * 100)}%${aside}`,
+      ? `p95 ${fmt(worst.p95Ms, 1)} ms in ${where} is within the ${fmtMs(budgetMs)} ms budget (${fmt(headroom * 100)}% headroom)${aside}`
+      : `p95 ${fmt(worst.p95Ms, 1)} ms in ${where} exceeds the ${fmtMs(budgetMs)} ms budget by ${fmt(-headroom * 100)}%${aside}`,
   };
 }
 

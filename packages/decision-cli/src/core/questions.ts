@@ -211,7 +211,7 @@ export const QUESTIONS: readonly Question[] = [
     choices: [
       { value: 'low', name: 'Low', description: 'Cost is a minor concern.' },
       { value: 'medium', name: 'Medium', description: 'Cost matters like other criteria.' },
-      { value: 'high', name: 'High', description: 'Every euro counts.' },
+      { value: 'high', name: 'High', description: 'Every cent counts.' },
     ],
   },
   {

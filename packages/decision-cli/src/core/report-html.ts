@@ -203,7 +203,7 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
   const ranking = result.ranking
     .map(
       (o, i) =>
-        `<tr class="${i === 0 ? 'winner' : ''}"><td>${i + 1}</td><td>${esc(o.title)}</td><td class="num">${n(o.score)}</td><td>${o.measuredAs ? `measured as <code>${esc(o.measuredAs)}</code>${o.latencyFrom ? ` (p95 latency from <code>${esc(o.latencyFrom)}</code>, its best variant)` : ''}` : 'not measured: answers and model priors only'}</td></tr>`,
+        `<tr class="${i === 0 ? 'winner' : ''}"><td>${i + 1}</td><td>${esc(o.title)}</td><td class="num">${n(o.score)}</td><td>${o.measuredAs ? `measured as <code>${esc(o.measuredAs)}</code>${o.latencyFrom ? ` (p95 latency from <code>${esc(o.latencyFrom)}</code>)` : ''}` : 'not measured: answers and model priors only'}</td></tr>`,
     )
     .join('');
 

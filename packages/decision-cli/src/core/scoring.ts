@@ -483,7 +483,9 @@ export function score(answers: Answers, evidence: Evidence, options: ScoreOption
     ranking,
     recommendation: first.option,
     runnerUp: second.option,
-    margin: first.score - second.score,
+    // Ranked on scores rounded to 1e-6 (float noise never decides), so the margin is too: a tie is
+    // 0, never -0.0 points.
+    margin: first.score - second.score < 1e-6 ? 0 : first.score - second.score,
     criteria,
     assessments,
     prices,

@@ -282,6 +282,6 @@ export function describeConfidence(c: Confidence, { withLevel = true }: { withLe
     ? ` Ahead mostly on ${c.drivers.map((d) => `${d.criterion.toLowerCase()}${d.answerPath ? ` (${d.answerPath}: ${show(d.answer)})` : ''} +${d.points.toFixed(1)}`).join(', ')}.`
     : '';
   if (c.level === 'clear')
-    return `Clear: ahead by ${c.margin.toFixed(1)} points (threshold ${c.threshold})${c.deciding.length ? `; the nearest flips need a bigger change: ${c.deciding.slice(0, 2).join(', ')}` : ''}.${drivers}`;
+    return `Clear: ahead by ${c.margin.toFixed(1)} points (threshold ${c.threshold})${c.deciding.length ? `; the nearest changes that would flip it: ${c.deciding.slice(0, 2).join(', ')}` : ''}.${drivers}`;
   return `${withLevel ? 'Too close to call: ' : ''}${c.reasons.join('; ')}.${c.deciding.length ? ` Deciding answers: ${c.deciding.join(', ')}.` : ''}${drivers}`;
 }

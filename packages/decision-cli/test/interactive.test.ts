@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { parseAnswers } from '../src/core/answers';
@@ -13,6 +14,7 @@ const TSX = import.meta.resolve('tsx');
 // eslint-disable-next-line no-control-regex -- stripping terminal escape sequences is the point
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const ENTER = '\r';
+const FIXTURE = fileURLToPath(new URL('fixtures/measured-comparison.json', import.meta.url));
 
 class Session {
   output = '';
@@ -143,5 +145,33 @@ describe('interactive questionnaire (child process, keystrokes piped to stdin)',
     expect(s.screen).toContain('Cancelled; nothing written.');
     expect(readdirSync(tmp.dir)).toEqual([]);
     expect(existsSync(join(tmp.dir, 'docs'))).toBe(false);
+  }, 60_000);
+
+  it('answers piped in one go (`yes "" | head -40`) all count: the questionnaire completes and decides, exit 0', async () => {
+    const s = start(['decide', '--interactive', '--dry-run', '--comparison', FIXTURE], tmp.dir);
+    s.child.stdin.end('\n'.repeat(40));
+    expect(await s.exited).toBe(0);
+    expect(s.screen).toContain('[question 27 of 27] What pain triggered this decision?');
+    expect(s.screen).toMatch(/Recommendation: Modular monolith/);
+    expect(s.screen).not.toContain('Cancelled');
+    expect(readdirSync(tmp.dir)).toEqual([]);
+  }, 60_000);
+
+  it('input that ends early (`printf "\\n\\n"`, or Ctrl+D) says so, exit 2, no unsettled-await warning, nothing written', async () => {
+    const s = start(['decide', '--interactive'], tmp.dir);
+    s.child.stdin.end('\n\n');
+    expect(await s.exited).toBe(2);
+    expect(s.screen).toContain('archbench: input ended at question 3 of 27, before the questionnaire was complete; nothing written');
+    expect(s.screen).not.toMatch(/Cancelled|unsettled top-level await|Warning/);
+    expect(readdirSync(tmp.dir)).toEqual([]);
+
+    const d = start(['decide', '--interactive'], tmp.dir);
+    await d.answer('What are you deciding for?', `x${ENTER}`);
+    await d.waitFor('The problem in a sentence or two');
+    d.type('\x04');
+    expect(await d.exited).toBe(2);
+    expect(d.screen).toContain('archbench: input ended at question 2 of 27, before the questionnaire was complete; nothing written');
+    expect(d.screen).not.toMatch(/Cancelled|unsettled/);
+    expect(readdirSync(tmp.dir)).toEqual([]);
   }, 60_000);
 });

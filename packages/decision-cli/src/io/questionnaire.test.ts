@@ -26,6 +26,12 @@ describe('the questionnaire accepts the numbers the answers schema accepts', () 
     expect(checkNumber(question('team.teams'), '0', DEFAULT_ANSWERS)).toBe('Please enter a number of at least 1');
     expect(checkNumber(question('team.teams'), '?', DEFAULT_ANSWERS)).toBe(true);
   });
+
+  it('takes decimal numbers only (0x10 was read as 16 engineers)', () => {
+    for (const raw of ['0x10', '0b11', '1e3', 'Infinity', '+5', '5 5'])
+      expect(checkNumber(question('team.engineers'), raw, DEFAULT_ANSWERS), raw).toBe('Please enter a number, "?" if unknown');
+    for (const raw of ['16', ' 16 ', '2.5', '.5']) expect(checkNumber(question('load.expectedRps'), raw, DEFAULT_ANSWERS), raw).toBe(true);
+  });
 });
 
 // eslint-disable-next-line no-control-regex -- stripping terminal escape sequences is the point

@@ -35,7 +35,8 @@ export function checkNumber(q: Question, raw: string, answers: Answers, canGoBac
   const inclusive = limits.int || limits.zero === true;
   const v = raw.trim().toLowerCase();
   if (v === '?' || v === UNKNOWN || (canGoBack && v === 'b')) return true;
-  const n = Number(v);
+  // Decimal digits only: Number() would also take 0x10 (16), 0b11, 1e3 and Infinity.
+  const n = /^-?(\d+(\.\d*)?|\.\d+)$/.test(v) ? Number(v) : NaN;
   if (v === '' || !Number.isFinite(n)) return 'Please enter a number, "?" if unknown';
   if (limits.int && !Number.isInteger(n)) return 'Please enter a whole number';
   if (inclusive ? n < limits.min : n <= limits.min) return `Please enter a number ${inclusive ? 'of at least' : 'above'} ${limits.min}`;

@@ -79,7 +79,7 @@ export function renderSummary(comparison: Comparison): string {
 
   if (comparison.topologies.some(ranOnLocalEmulator)) {
     lines.push(
-      "> **serverless ran on a local emulator**: one workerd process running the workers, D1 and the queues, on the cores that also generated the load. Cloudflare scales out per request and runs D1 and Queues as remote services, so its latency under load and its fault figures here are the emulator's; its CPU, hops, queue messages and rows per order are the app's own. `archbench decide` (model v3) scores its latency, failure isolation and recovery from its prior for that reason; measure a deployment with `--target serverless=URL` to count them.",
+      "> **serverless ran on a local emulator**: one workerd process running the workers, D1 and the queues, on the cores that also generated the load. Cloudflare scales out per request and runs D1 and Queues as remote services, so its latency under load and its fault figures here are the emulator's; its CPU, hops, queue messages and rows per order are the app's own. `archbench decide` (from model v3 on) scores its latency, failure isolation and recovery from its prior for that reason; measure a deployment with `--target serverless=URL` to count them.",
     );
     lines.push('');
   }

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Order, PaymentToken } from '@archbench/contracts/schemas';
@@ -18,13 +14,11 @@ import { AMQP_TEST_URL, createTestDatabase, skipUnlessReachable } from '@archben
 import type { TestDatabase } from '@archbench/server-kit/testing';
 import type { ServiceName } from '../src/env';
 import { loadEnv } from '../src/env';
-import { InternalHttpClient } from '../src/shared/http-client';
+import { inProcessWiring } from './in-process-wiring';
 import type { Command, Reply } from '../src/shared/messages';
 import { CUSTOMER_HEADER } from '../src/shared/service-app';
 import { bindService, deleteAmqpTopology } from '../src/shared/transport';
 import type { Transport } from '../src/shared/transport';
-import { createAmqpTransport } from '../src/shared/transport/amqp';
-import { createHttpTransport } from '../src/shared/transport/http';
 import { createInventoryRepository } from '../src/inventory/repository';
 import { migrations as inventoryMigrations } from '../src/inventory/schema';
 import type { InventoryTables } from '../src/inventory/schema';
@@ -95,25 +89,23 @@ for (const { transport: kind, dialect } of combinations) {
     async function system(options: { holdRelease?: boolean; relayOfA?: boolean } = {}) {
       const dir = mkdtempSync(join(tmpdir(), 'archbench-late-capture-order-'));
       const prefix = `archbench-late-capture-${randomUUID().slice(0, 8)}`;
+      const wiring = inProcessWiring(kind, { prefix, internalToken: TOKEN, attempts: 1, logger: silent });
+      const { transportOf, listen } = wiring;
       const testDatabases: TestDatabase[] = [];
       const databases: Array<Database<unknown>> = [];
-      const transports: Transport[] = [];
-      const servers: Server[] = [];
       const stops: Array<() => Promise<void>> = [];
       const release = gate();
       cleanups.push(async () => {
         // A test that failed while the release was held must not leave inventory's handler waiting (stops would hang on it).
         release.open();
         for (const stop of stops.reverse()) await stop();
-        for (const t of transports) await t.close();
-        for (const server of servers) await new Promise((resolve) => server.close(resolve));
+        await wiring.close();
         for (const database of databases) await database.close();
         for (const testDatabase of testDatabases) await testDatabase.drop();
         if (kind === 'amqp') await deleteAmqpTopology(AMQP_TEST_URL, prefix);
         rmSync(dir, { recursive: true, force: true });
       });
 
-      const urls: Record<string, string> = {};
       const pgUrls: Partial<Record<ServiceName, string>> = {};
       for (const service of ['inventory', 'orders', 'payments'] as const) {
         if (dialect !== 'postgres') continue;
@@ -126,21 +118,6 @@ for (const { transport: kind, dialect } of combinations) {
         const database = openDatabase<T>({ databaseUrl: pgUrls[service], dataDir: dir, fileName: `${service}.db`, poolSize: 2, lockingMode: 'normal' });
         databases.push(database as Database<unknown>);
         return database.db;
-      };
-      const transportOf = async (self: ServiceName): Promise<Transport> => {
-        const transport =
-          kind === 'http'
-            ? createHttpTransport({ client: new InternalHttpClient({ peers: urls, timeoutMs: 2000, attempts: 1, internalToken: TOKEN }) })
-            : await createAmqpTransport({ url: AMQP_TEST_URL, prefix, self, prefetch: 32, maxDeliveries: 5, timeoutMs: 2000, attempts: 1, obs });
-        transports.push(transport);
-        return transport;
-      };
-      const listen = async (service: ServiceName, app: Hono) => {
-        if (kind !== 'http') return;
-        const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-        await once(server, 'listening');
-        servers.push(server);
-        urls[service] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       };
 
       // Inventory, its ReleaseStock held at a gate when asked (the saga is still releasing the order's stock).

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
 import { connect } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
@@ -17,14 +12,11 @@ import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
 import { AMQP_TEST_URL, skipUnlessReachable } from '@archbench/server-kit/testing';
 import type { ServiceName } from '../src/env';
-import { InternalHttpClient } from '../src/shared/http-client';
+import { inProcessWiring } from './in-process-wiring';
 import { PoisonMessageError } from '../src/shared/messages';
 import type { Command } from '../src/shared/messages';
 import { CUSTOMER_HEADER, createServiceApp } from '../src/shared/service-app';
 import { amqpNames, bindService, deleteAmqpTopology } from '../src/shared/transport';
-import type { Transport } from '../src/shared/transport';
-import { createAmqpTransport } from '../src/shared/transport/amqp';
-import { createHttpTransport } from '../src/shared/transport/http';
 import { createInventoryRepository } from '../src/inventory/repository';
 import { migrations as inventoryMigrations } from '../src/inventory/schema';
 import type { InventoryTables } from '../src/inventory/schema';
@@ -70,41 +62,24 @@ for (const kind of ['http', 'amqp'] as const) {
     async function system({ deadlineMs = DEADLINE_MS, providerLatencyMs = 0 } = {}) {
       const dir = mkdtempSync(join(tmpdir(), 'archbench-poison-command-'));
       const prefix = `archbench-poison-${randomUUID().slice(0, 8)}`;
-      const databases: Array<Database<unknown>> = [];
-      const transports: Transport[] = [];
-      const servers: Server[] = [];
-      const stops: Array<() => Promise<void>> = [];
-      cleanups.push(async () => {
-        for (const stop of stops.reverse()) await stop();
-        for (const t of transports) await t.close();
-        for (const server of servers) await new Promise((resolve) => server.close(resolve));
-        for (const database of databases) await database.close();
-        if (kind === 'amqp') await deleteAmqpTopology(AMQP_TEST_URL, prefix);
-        rmSync(dir, { recursive: true, force: true });
-      });
       /** What every process logged at error level (message texts). */
       const errors: string[] = [];
       const logger = createLogger({ service: 'poison-command-test', level: 'silent' });
       const spy = Object.assign(Object.create(logger) as Logger, { error: (_details: unknown, message?: string) => void errors.push(message ?? '') });
       const obs = { logger: spy };
+      // attempts 4 as INTERNAL_ATTEMPTS: the reserve the POST waits for is retried by the transport.
+      const wiring = inProcessWiring(kind, { prefix, internalToken: TOKEN, attempts: 4, logger: spy });
+      const { transportOf, listen } = wiring;
+      const databases: Array<Database<unknown>> = [];
+      const stops: Array<() => Promise<void>> = [];
+      cleanups.push(async () => {
+        for (const stop of stops.reverse()) await stop();
+        await wiring.close();
+        for (const database of databases) await database.close();
+        if (kind === 'amqp') await deleteAmqpTopology(AMQP_TEST_URL, prefix);
+        rmSync(dir, { recursive: true, force: true });
+      });
 
-      const urls: Record<string, string> = {};
-      const transportOf = async (self: ServiceName): Promise<Transport> => {
-        const transport =
-          kind === 'http'
-            ? createHttpTransport({ client: new InternalHttpClient({ peers: urls, timeoutMs: 2000, attempts: 4, internalToken: TOKEN }), logger: spy })
-            : // attempts 4 as INTERNAL_ATTEMPTS: the reserve the POST waits for is retried by the transport.
-              await createAmqpTransport({ url: AMQP_TEST_URL, prefix, self, prefetch: 32, maxDeliveries: 5, timeoutMs: 2000, attempts: 4, obs });
-        transports.push(transport);
-        return transport;
-      };
-      const listen = async (service: ServiceName, app: Hono) => {
-        if (kind !== 'http') return;
-        const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-        await once(server, 'listening');
-        servers.push(server);
-        urls[service] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      };
       const open = <T>(service: ServiceName) => {
         const database = openDatabase<T>({ dataDir: dir, fileName: `${service}.db` });
         databases.push(database as Database<unknown>);

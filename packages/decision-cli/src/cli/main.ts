@@ -326,12 +326,14 @@ async function cmdDecide(args: string[], io: CliIo): Promise<number> {
   log.list();
   warn(io, log.warnings);
   const superseded = typeof values.supersedes === 'string' ? log.find(values.supersedes) : undefined;
-  // Refused before any question is asked (supersedeTexts refuses it again when writing).
-  const supersededBy = superseded && /^superseded by ADR-(\d+)/.exec(superseded.status);
-  if (supersededBy)
-    throw new InputError(
-      `--supersedes ${String(values.supersedes)}: ADR-${String(superseded.number).padStart(4, '0')} is already superseded by ADR-${supersededBy[1]}`,
-    );
+  // Refused before any question is asked (supersedeTexts checks it again when writing).
+  if (superseded) {
+    try {
+      log.checkSupersedable(superseded);
+    } catch (error) {
+      throw error instanceof InputError ? new InputError(`--supersedes ${String(values.supersedes)}: ${error.message}`) : error;
+    }
+  }
 
   let answers: Answers;
   let source: string;

@@ -1,33 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseComparison, type TopologyName } from '@archbench/contracts/comparison';
+import { MEASURED_EVIDENCE, QUICK_EVIDENCE } from '../../test/fixtures/evidence';
+import type { TopologyName } from '@archbench/contracts/comparison';
 import { comparisonV2Fixture } from '../../test/fixtures/comparison';
-import { withAnswer, type Answers } from './answers';
+import { DEFAULT_ANSWERS, withAnswer, type Answers } from './answers';
 import { evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
 import { CURRENT_MODEL, MODEL_V2, MODEL_V3, MODEL_V4, MODEL_V5, OPTION_IDS, type Model, type OptionId } from './model';
 import { score } from './scoring';
 import { scenarioRun } from '../../test/fixtures/scenario';
 
 /** The answers of `archbench answers-template`, filled in: 2 teams, 50 rps expected, 200 at peak. */
-const TEMPLATE: Answers = {
-  version: 2,
-  project: { name: 'order-processing system' },
-  team: { teams: 2, engineers: 10, onCall: 'shared-rotation', platformMaturity: 'basic' },
-  domain: { boundedContexts: 4, crossContextConsistency: 'mixed', interaction: 'request-response' },
-  load: { expectedRps: 50, peakRps: 200, burstiness: 'daily-peaks', scalingProfile: 'uniform', p95BudgetMs: 300 },
-  change: { releaseFrequency: 'weekly', independentReleases: 'none' },
-  operations: { kubernetes: 'none', tracing: 'logs-metrics' },
-  cost: { sensitivity: 'medium' },
-  timeToMarket: 'normal',
-  today: { architecture: 'none', broker: 'none', pain: 'none' },
-};
-
-const fixture = (name: string) =>
-  evidenceFromComparison(parseComparison(JSON.parse(readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8'))), name);
-/** The standard run of 5 December (apps/frontend/public/measured-comparison.json). */
-const MEASURED = fixture('measured-comparison.json');
-/** A quick run on a busy machine (load/test/fixtures/comparison-v2-quick-faults.json). */
-const QUICK = fixture('comparison-v2-quick-faults.json');
+const TEMPLATE = DEFAULT_ANSWERS;
+const MEASURED = MEASURED_EVIDENCE;
+const QUICK = QUICK_EVIDENCE;
 
 const budgetOf = (answers: Answers, budget: number) => withAnswer(answers, 'load.p95BudgetMs', budget);
 const latencyFit = (answers: Answers, evidence: Evidence, option: OptionId, model: Model = CURRENT_MODEL) =>

@@ -1,31 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseComparison } from '@archbench/contracts/comparison';
-import { withAnswer, type Answers } from './answers';
-import { boundsRateFromAbove, evidenceFromComparison, type Evidence, type ScenarioEvidence } from './evidence';
+import { MEASURED_EVIDENCE } from '../../test/fixtures/evidence';
+import { DEFAULT_ANSWERS, withAnswer, type Answers } from './answers';
+import { boundsRateFromAbove, type Evidence, type ScenarioEvidence } from './evidence';
 import { CURRENT_MODEL, MODEL_V4, MODEL_V5, MODEL_VERSIONS, type Model, type OptionId } from './model';
 import { score } from './scoring';
 import { buildConfirmation } from './confirmation';
 
-/** The answers of `archbench answers-template`, filled in (as in latency-budget-monotone.test.ts). */
-const TEMPLATE: Answers = {
-  version: 2,
-  project: { name: 'order-processing system' },
-  team: { teams: 2, engineers: 10, onCall: 'shared-rotation', platformMaturity: 'basic' },
-  domain: { boundedContexts: 4, crossContextConsistency: 'mixed', interaction: 'request-response' },
-  load: { expectedRps: 50, peakRps: 200, burstiness: 'daily-peaks', scalingProfile: 'uniform', p95BudgetMs: 300 },
-  change: { releaseFrequency: 'weekly', independentReleases: 'none' },
-  operations: { kubernetes: 'none', tracing: 'logs-metrics' },
-  cost: { sensitivity: 'medium' },
-  timeToMarket: 'normal',
-  today: { architecture: 'none', broker: 'none', pain: 'none' },
-};
-
-/** The standard run of 5 December (apps/frontend/public/measured-comparison.json). */
-const MEASURED = evidenceFromComparison(
-  parseComparison(JSON.parse(readFileSync(new URL('../../test/fixtures/measured-comparison.json', import.meta.url), 'utf8'))),
-  'measured-comparison.json',
-);
+/** The answers of `archbench answers-template`, filled in, and the standard run of 5 December. */
+const TEMPLATE = DEFAULT_ANSWERS;
+const MEASURED = MEASURED_EVIDENCE;
 
 const at = (rps: number, budgetMs: number) =>
   withAnswer(withAnswer(withAnswer(TEMPLATE, 'load.expectedRps', rps), 'load.peakRps', rps * 4), 'load.p95BudgetMs', budgetMs);

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseComparison } from '@archbench/contracts/comparison';
+import { MEASURED_EVIDENCE } from '../../test/fixtures/evidence';
 import { comparisonV2Fixture } from '../../test/fixtures/comparison';
-import { withAnswer, type Answers } from './answers';
+import { DEFAULT_ANSWERS, withAnswer } from './answers';
 import { parseAnswers } from './answers';
 import { slugify } from './adr';
 import { buildConfirmation, checkConfirmation } from './confirmation';
@@ -12,22 +11,13 @@ import { score } from './scoring';
 import { analyseSensitivity, assessConfidence, describeConfidence } from './sensitivity';
 
 /** Findings of a QA pass over the decision CLI as a user runs it (5 December 2026). */
-const TEMPLATE: Answers = {
-  version: 2,
-  project: { name: 'order-processing system' },
-  team: { teams: 2, engineers: 10, onCall: 'shared-rotation', platformMaturity: 'basic' },
-  domain: { boundedContexts: 4, crossContextConsistency: 'mixed', interaction: 'request-response' },
-  load: { expectedRps: 400, peakRps: 1600, burstiness: 'daily-peaks', scalingProfile: 'uniform', p95BudgetMs: 50 },
-  change: { releaseFrequency: 'weekly', independentReleases: 'some' },
-  operations: { kubernetes: 'none', tracing: 'logs-metrics' },
-  cost: { sensitivity: 'medium' },
-  timeToMarket: 'normal',
-  today: { architecture: 'none', broker: 'none', pain: 'none' },
-};
-const MEASURED = evidenceFromComparison(
-  parseComparison(JSON.parse(readFileSync(new URL('../../test/fixtures/measured-comparison.json', import.meta.url), 'utf8'))),
-  'measured-comparison.json',
+/** The answers template at 400 rps (1,600 at peak), a 50 ms budget, some parts released independently. */
+const TEMPLATE = withAnswer(
+  withAnswer(withAnswer(withAnswer(DEFAULT_ANSWERS, 'load.expectedRps', 400), 'load.peakRps', 1600), 'load.p95BudgetMs', 50),
+  'change.independentReleases',
+  'some',
 );
+const MEASURED = MEASURED_EVIDENCE;
 
 describe('what a QA pass saw, fixed', () => {
   it('a tie has a margin of 0, never "-0.0 points"', () => {

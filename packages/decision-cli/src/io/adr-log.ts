@@ -119,10 +119,18 @@ export class AdrLog {
     return this.find(ref);
   }
 
+  /**
+   * Refuses to supersede `old` by another record than the one that already supersedes it.
+   * @example log.checkSupersedable(log.find('3')) // throws when ADR-0003 is superseded already
+   */
+  checkSupersedable(old: AdrEntry, by?: number): void {
+    const already = supersededBy(old);
+    if (already !== undefined && already !== by) throw new InputError(`ADR-${pad(old.number)} is already superseded by ADR-${pad(already)}`);
+  }
+
   /** The texts `supersede` would write, without writing them (for an all-or-nothing batch). */
   supersedeTexts(old: AdrEntry, replacement: { number: number; file: string }, replacementText: string, date: string): { oldText: string; newText: string } {
-    const already = /^superseded by ADR-(\d+)/.exec(old.status);
-    if (already && Number(already[1]) !== replacement.number) throw new InputError(`ADR-${pad(old.number)} is already superseded by ADR-${already[1]}`);
+    this.checkSupersedable(old, replacement.number);
     let oldText = setAdrStatus(this.read(old), `superseded by ADR-${pad(replacement.number)}`, old.file, date);
     oldText = addMoreInformation(oldText, `Superseded by [ADR-${pad(replacement.number)}](${replacement.file}).`);
     const newText = addMoreInformation(replacementText, `Supersedes [ADR-${pad(old.number)}](${old.file}).`);
@@ -134,14 +142,11 @@ export class AdrLog {
     const old = this.find(oldRef);
     const replacement = this.find(newRef);
     if (old.number === replacement.number) throw new InputError(`an ADR cannot supersede itself (${pad(old.number)})`);
-    const already = /^superseded by ADR-(\d+)/.exec(old.status);
-    if (already && Number(already[1]) !== replacement.number) {
-      throw new InputError(`ADR-${pad(old.number)} is already superseded by ADR-${already[1]}`);
-    }
+    this.checkSupersedable(old, replacement.number);
     // A superseded record replaces nothing: `supersede 1 2` then `supersede 2 1` would make a loop.
-    const replaced = /^superseded by ADR-(\d+)/.exec(replacement.status);
-    if (replaced)
-      throw new InputError(`ADR-${pad(replacement.number)} is itself superseded by ADR-${replaced[1]}, so it cannot supersede ADR-${pad(old.number)}`);
+    const replaced = supersededBy(replacement);
+    if (replaced !== undefined)
+      throw new InputError(`ADR-${pad(replacement.number)} is itself superseded by ADR-${pad(replaced)}, so it cannot supersede ADR-${pad(old.number)}`);
     // Prepare both texts before writing either, so a bad record leaves both untouched.
     let oldText = setAdrStatus(this.read(old), `superseded by ADR-${pad(replacement.number)}`, old.file, date);
     oldText = addMoreInformation(oldText, `Superseded by [ADR-${pad(replacement.number)}](${replacement.file}).`);
@@ -158,4 +163,10 @@ export class AdrLog {
     writeFileAtomic(path, renderIndex(this.list()));
     return path;
   }
+}
+
+/** The number of the record that supersedes `entry`, from its status; undefined when none does. */
+function supersededBy(entry: AdrEntry): number | undefined {
+  const match = /^superseded by ADR-(\d+)/.exec(entry.status);
+  return match ? Number(match[1]) : undefined;
 }

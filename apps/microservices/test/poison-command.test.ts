@@ -7,6 +7,7 @@ import { connect } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
 import { createLogger } from '@archbench/observability/logging';
+import { createMetrics } from '@archbench/observability/metrics';
 import type { Logger } from '@archbench/observability/logging';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
@@ -133,7 +134,7 @@ for (const kind of ['http', 'amqp'] as const) {
       // The sweeper runs often: a saga given up on must not be resent by it.
       const orders = createOrdersApp({
         db: ordersDb,
-        obs,
+        obs: { ...obs, metrics: createMetrics({ service: 'orders', defaultMetrics: false }) },
         dialect: 'sqlite',
         transport: await transportOf('orders'),
         internalToken: TOKEN,
@@ -179,6 +180,13 @@ for (const kind of ['http', 'amqp'] as const) {
           return state;
         },
         sagas: () => orders.orders.sagaCounts(),
+        /** archbench_saga_oldest_open_seconds{state} on the orders service's /metrics, as Prometheus scrapes it. */
+        sagaAge: async (state: string): Promise<number | undefined> => {
+          const text = await (await orders.app.request('/metrics')).text();
+          for (const [, labels, value] of text.matchAll(/^archbench_saga_oldest_open_seconds\{([^}]*)\} (\S+)$/gm))
+            if (labels!.includes(`state="${state}"`)) return Number(value);
+          return undefined;
+        },
         stock: async () => (await inventory.get('SKU-0007'))!.stock,
         payments: (id: string) => payments.listForOrder(id),
         /** Messages in the dead-letter queue (RabbitMQ only). */
@@ -217,7 +225,7 @@ for (const kind of ['http', 'amqp'] as const) {
       if (kind === 'amqp') expect(await s.deadLettered()).toBe(1);
     });
 
-    it('a stock release refused as poison is resent until inventory takes it, and the order then ends as it would have: REJECTED, stock back', async () => {
+    it('a stock release refused as poison is resent until inventory takes it (its age in RELEASING grows on /metrics), and the order then ends as it would have: REJECTED, stock back, age 0', async () => {
       const s = await system();
       const initial = await s.stock();
       s.refused.add('ReleaseStock');
@@ -230,11 +238,18 @@ for (const kind of ['http', 'amqp'] as const) {
       expect(await s.stock()).toBe(initial - 2);
       expect(s.errors).toContain(`release ${placed.body.id} refused as poison (dead-lettered); resent until the service takes it`);
       if (kind === 'amqp') expect(await s.deadLettered()).toBeGreaterThanOrEqual(2);
+      // What an operator sees: the saga's age in RELEASING on /metrics, growing while inventory refuses.
+      const stuck = await s.sagaAge('RELEASING');
+      expect(stuck).toBeGreaterThan(1);
+      await sleep(500);
+      expect(await s.sagaAge('RELEASING')).toBeGreaterThan(stuck! + 0.4);
+      expect(await s.saga(placed.body.id)).toBe('RELEASING');
       s.refused.delete('ReleaseStock'); // inventory fixed
       const order = await s.orderOnce(placed.body.id, (o) => o.status !== 'PENDING');
       expect([order.status, order.paymentStatus, order.rejectionReason]).toEqual(['REJECTED', 'DECLINED', 'payment_declined']);
       expect(await s.sagaOnce(placed.body.id, ['REJECTED'])).toBe('REJECTED');
       expect(await s.stock()).toBe(initial);
+      expect(await s.sagaAge('RELEASING')).toBe(0);
     });
 
     it('an expired order whose stock release is refused still has its captured charge refunded: the void does not wait for the release, which is resent until taken', async () => {
@@ -256,7 +271,7 @@ for (const kind of ['http', 'amqp'] as const) {
       expect(await s.stock()).toBe(initial);
     });
 
-    it('a refund refused as poison is resent until payments takes it: the cancel completes once it does, refunded once, stock back', async () => {
+    it('a refund refused as poison is resent until payments takes it (its age in CANCELLING grows on /metrics): the cancel completes once it does, refunded once, stock back, age 0', async () => {
       const s = await system();
       const initial = await s.stock();
       const placed = await s.place('tok_ok');
@@ -266,11 +281,19 @@ for (const kind of ['http', 'amqp'] as const) {
       await sleep(1500);
       expect(s.received.RefundPayment).toBeGreaterThanOrEqual(2);
       expect(await s.saga(placed.body.id)).toBe('CANCELLING');
+      // What an operator sees: the saga's age in CANCELLING on /metrics, growing while payments refuses.
+      const stuck = await s.sagaAge('CANCELLING');
+      expect(stuck).toBeGreaterThan(1);
+      await sleep(500);
+      expect(await s.sagaAge('CANCELLING')).toBeGreaterThan(stuck! + 0.4);
+      expect(await s.saga(placed.body.id)).toBe('CANCELLING');
+      expect((await s.orderOnce(placed.body.id, () => true, 0)).status).toBe('CONFIRMED');
       s.refused.delete('RefundPayment'); // payments fixed, within the time a cancel waits
       const cancel = await cancelling;
       expect([cancel.status, cancel.body.status, cancel.body.paymentStatus]).toEqual([200, 'CANCELLED', 'REFUNDED']);
       expect((await s.payments(placed.body.id)).map((p) => `${p.kind}:${p.status}`)).toEqual(['charge:SUCCEEDED', 'refund:SUCCEEDED']);
       expect(await s.stock()).toBe(initial);
+      expect(await s.sagaAge('CANCELLING')).toBe(0);
     });
 
     it('a reserve refused as poison: the POST answers 502 at once with the reserve sent once (RabbitMQ waited for INTERNAL_ATTEMPTS timeouts), the saga aborted', async () => {

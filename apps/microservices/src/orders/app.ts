@@ -9,6 +9,7 @@ import type { Transport } from '../shared/transport';
 import { createOutboxRelay } from './outbox-relay';
 import { createOrdersRepository } from './repository';
 import { orderRoutes } from './routes';
+import { registerSagaAge } from './saga-age';
 import type { OrdersTables } from './schema';
 import { createOrders } from './service';
 
@@ -37,6 +38,8 @@ export function createOrdersApp({ db: rawDb, obs, dialect, transport, internalTo
     onCompensation: () => metrics?.sagaCompensationsTotal.inc(),
     deadlineMs,
   });
+  // archbench_saga_oldest_open_seconds{state}: a compensation resent without end shows as a growing age.
+  if (metrics) registerSagaAge(metrics, repo, logger);
   const app = createServiceApp({ service: 'orders', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', orderRoutes(orders));
   // A wrong method on one of its routes (admin, internal): 405 with Allow, as on the public API.

@@ -270,6 +270,22 @@ export function createOrdersRepository(db: Kysely<OrdersTables>) {
       if (afterId !== undefined) query = query.where('order_id', '>', afterId);
       return query.orderBy('order_id').limit(limit).execute();
     },
+    /**
+     * When the oldest saga in each state with a step to run entered that state (`updated_at`, which
+     * only a move sets), by state; states with no saga are left out. Reads the `sagas_state` index
+     * for those states only: the rows read are the sagas in flight, which the sweeper reads whole
+     * every SAGA_SWEEP_MS anyway.
+     */
+    async oldestActiveSagas(): Promise<Partial<Record<SagaState, string>>> {
+      const rows = await db
+        .selectFrom('sagas')
+        .select('state')
+        .select((eb) => eb.fn.min<string>('updated_at').as('since'))
+        .where('state', 'in', [...ACTIVE_SAGA_STATES])
+        .groupBy('state')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.state, r.since]));
+    },
     async sagaCounts(): Promise<Record<string, number>> {
       const rows = await db
         .selectFrom('sagas')

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { comparisonFixture } from '../../test/fixtures/comparison';
-import { MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
+import { IDLE_BURSTY_EVENTS, MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
+import { QUICK_EVIDENCE } from '../../test/fixtures/evidence';
 import { DEFAULT_ANSWERS, withAnswer, type Answers } from './answers';
 import { evidenceFromComparison, NO_EVIDENCE } from './evidence';
-import { MODEL_V1, optionTitle } from './model';
+import { CURRENT_MODEL, MODEL_V1, optionTitle } from './model';
 import { score } from './scoring';
 import { analyseSensitivity, describeFlip } from './sensitivity';
 
@@ -70,5 +71,64 @@ describe('analyseSensitivity', () => {
     // The largest budget that flips it is just under the 120 ms measured p95 of browse.
     expect(Math.max(...s.singleFlips.filter((f) => f.changes[0]!.path === 'load.p95BudgetMs').map((f) => f.changes[0]!.to as number))).toBe(119);
     expect(budgetFlip!.winner).not.toBe('microservices');
+  });
+
+  describe('steps of a number count the band edges and evidence breakpoints passed', () => {
+    // A small team whose monolith only just leads Hybrid; the monolith's checkout p95 is 45 ms,
+    // so any budget under it (44 ms and below) fails the monolith and flips the call.
+    const SMALL_TEAM_UNEVEN: Answers = {
+      ...SMALL_TEAM_MVP,
+      team: { ...SMALL_TEAM_MVP.team, platformMaturity: 'mature' },
+      domain: { ...SMALL_TEAM_MVP.domain, crossContextConsistency: 'eventual' },
+      load: { ...SMALL_TEAM_MVP.load, scalingProfile: 'uneven', p95BudgetMs: 300 },
+      change: { ...SMALL_TEAM_MVP.change, independentReleases: 'some' },
+    };
+    const evidence = evidenceFromComparison(comparisonFixture({ microservicesP95: 8, monolithP95: 24 }), 'c.json');
+    const budgetFlips = (s: ReturnType<typeof analyseSensitivity>) =>
+      s.singleFlips.filter((f) => f.changes[0]!.path === 'load.p95BudgetMs').map((f) => f.changes[0]!);
+
+    it('a budget far below the current one is many steps, so a nearer change of another answer is the smallest flip', () => {
+      const s = analyseSensitivity(SMALL_TEAM_UNEVEN, evidence, options);
+      // The recommendation and its lead are the scoring's, untouched by the sensitivity analysis.
+      const base = score(SMALL_TEAM_UNEVEN, evidence, options);
+      expect([s.recommendation, s.runnerUp]).toEqual(['modular-monolith', 'hybrid']);
+      expect(base.recommendation).toBe('modular-monolith');
+      expect(s.margin).toBeCloseTo(4.48, 2);
+      expect(s.margin).toBeCloseTo(base.margin, 9);
+      // The old count called 300 → 44 ms one step and reported it as the smallest flip.
+      expect(s.smallestFlip?.changes).toEqual([{ path: 'timeToMarket', from: 'urgent', to: 'relaxed', steps: 2 }]);
+      const budgets = budgetFlips(s);
+      expect(budgets[0]).toMatchObject({ from: 300, to: 44 });
+      expect(budgets[0]!.steps).toBeGreaterThan(2);
+      // Lower budgets are further away: strictly more steps.
+      for (let i = 1; i < budgets.length; i++) {
+        expect(budgets[i]!.to).toBeLessThan(budgets[i - 1]!.to as number);
+        expect(budgets[i]!.steps).toBeGreaterThan(budgets[i - 1]!.steps);
+      }
+      for (const f of s.singleFlips) expect(score(apply(SMALL_TEAM_UNEVEN, f.changes), evidence, options).recommendation).toBe(f.winner);
+    });
+
+    it('the nearest breakpoint on a side is still one step, the next one two', () => {
+      const answers = withAnswer(SMALL_TEAM_UNEVEN, 'load.p95BudgetMs', 46);
+      const s = analyseSensitivity(answers, evidence, options);
+      expect(budgetFlips(s).slice(0, 2)).toEqual([
+        { path: 'load.p95BudgetMs', from: 46, to: 44, steps: 1 },
+        { path: 'load.p95BudgetMs', from: 46, to: 32, steps: 2 },
+      ]);
+    });
+
+    it('a rate far above the current one is many steps (the measured quick run, current model)', () => {
+      const s = analyseSensitivity(IDLE_BURSTY_EVENTS, QUICK_EVIDENCE, { model: CURRENT_MODEL });
+      expect(s.recommendation).toBe('serverless');
+      expect(s.margin).toBeCloseTo(score(IDLE_BURSTY_EVENTS, QUICK_EVIDENCE, { model: CURRENT_MODEL }).margin, 9);
+      // The old count called 2 → 149 req/s one step, the smallest flip.
+      expect(s.smallestFlip?.changes).toEqual([{ path: 'domain.crossContextConsistency', from: 'eventual', to: 'strong', steps: 2 }]);
+      const rate = s.singleFlips.find((f) => f.changes[0]!.path === 'load.expectedRps')!.changes[0]!;
+      expect(rate).toMatchObject({ from: 2, to: 149 });
+      expect(rate.steps).toBeGreaterThan(2);
+      expect(describeFlip(s.smallestFlip!, (id) => optionTitle(CURRENT_MODEL, id))).toMatch(
+        /^if domain\.crossContextConsistency were "strong" instead of "eventual", Modular monolith would lead/,
+      );
+    });
   });
 });

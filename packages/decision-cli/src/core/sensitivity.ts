@@ -8,7 +8,8 @@ export interface AnswerChange {
   path: string;
   from: unknown;
   to: unknown;
-  /** Ordinal steps along the answer's values (enum order, or the model's bands for numbers). */
+  /** Ordinal steps along the answer's values: enum order, or for numbers the candidate values passed
+   * (band edges and evidence breakpoints between the current answer and this one, this one included). */
   steps: number;
 }
 
@@ -56,9 +57,13 @@ function relevantPaths(model: Model): string[] {
 }
 
 /** Numbers worth trying for a numeric answer: the nearest value inside each other band of the
- * criteria that read it, plus values where the measured evidence changes its verdict. */
+ * criteria that read it, plus values where the measured evidence changes its verdict.
+ * Steps count the candidate values passed on the way: a value is as many steps away as there are
+ * distinct candidates (band edges and evidence breakpoints) between the current answer and it,
+ * itself included — the nearest on each side is 1 step, the next 2, and so on. So a budget far
+ * below the current one is many steps away, however few bands lie between. */
 function numericCandidates(path: string, current: number, model: Model, evidence: Evidence): Candidate[] {
-  const values = new Map<number, number>(); // value -> steps
+  const values = new Set<number>();
   const criteria = model.criteria.filter((c) => c.answer === path);
   for (const criterion of criteria) {
     const maxes = criterion.levels.map((l) => (l.when && 'max' in l.when ? l.when.max : Infinity));
@@ -67,7 +72,7 @@ function numericCandidates(path: string, current: number, model: Model, evidence
       if (i === here) return;
       const lower = i === 0 ? 1 : (maxes[i - 1] ?? 0) + 1;
       const value = i < here ? max : lower;
-      if (Number.isFinite(value) && value > 0) values.set(value, Math.min(values.get(value) ?? Infinity, Math.abs(i - here)));
+      if (Number.isFinite(value) && value > 0) values.add(value);
     });
   }
   // Evidence breakpoints: just below each measured p95 (a budget the topology would then miss),
@@ -83,17 +88,19 @@ function numericCandidates(path: string, current: number, model: Model, evidence
           Math.ceil(s.p95Ms / (1 - 0.25)),
           Math.ceil(s.p95Ms / (1 - 0.1)),
         ]) {
-          if (v > 0 && v !== current) values.set(v, Math.min(values.get(v) ?? Infinity, 1));
+          if (v > 0) values.add(v);
         }
       }
       if (path === 'load.expectedRps' || path === 'load.peakRps') {
         const v = Math.floor(attemptedRps(s) / model.evidence.rateTolerance) + 1;
-        if (v > 0 && v !== current) values.set(v, Math.min(values.get(v) ?? Infinity, 1));
+        if (v > 0) values.add(v);
       }
     }
   }
   values.delete(current);
-  return [...values].map(([to, steps]) => ({ path, from: current, to, steps: Math.max(1, steps), relative: Math.abs(to - current) / Math.abs(current || 1) }));
+  const all = [...values];
+  const steps = (to: number) => all.filter((v) => (to < current ? v >= to && v < current : v <= to && v > current)).length;
+  return all.map((to) => ({ path, from: current, to, steps: steps(to), relative: Math.abs(to - current) / Math.abs(current || 1) }));
 }
 
 /** Values an unknown answer could take: every enum value, or one number in each band of the criteria that read it. */

@@ -392,7 +392,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
       // 409 idempotency-in-progress: the first request with this key (sent before a reload, say)
       // is still being placed. The same request and key are sent again until it answers with
       // that order, a bounded number of times, so the user need not press Place order again.
-      const order = await resendWhileInProgress(() => api.placeOrder(body, { idempotencyKey: key }), {
+      const order = await resendWhileInProgress((signal) => api.placeOrder(body, { idempotencyKey: key, signal }), {
         signal: resends.signal,
         onInProgress: (resend) => {
           setPlacingStatus(EARLIER_ORDER_STILL_PLACED);

@@ -65,6 +65,24 @@ describe('resendWhileInProgress', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(send).toHaveBeenCalledTimes(1);
   });
+
+  it('gives each resend the signal, and ignores a resend’s answer that comes after the abort', async () => {
+    const controller = new AbortController();
+    const signals: (AbortSignal | undefined)[] = [];
+    let answer!: (order: string) => void;
+    const send = vi.fn((signal?: AbortSignal) => {
+      signals.push(signal);
+      if (signals.length === 1) return Promise.reject(inProgress(0));
+      return new Promise<string>((resolve) => (answer = resolve));
+    });
+    const result = resendWhileInProgress(send, { signal: controller.signal });
+    const settled = expect(result).rejects.toMatchObject({ name: 'AbortError' });
+    await vi.waitFor(() => expect(send).toHaveBeenCalledTimes(2));
+    controller.abort();
+    answer('order');
+    await settled;
+    expect(signals).toEqual([undefined, controller.signal]);
+  });
 });
 
 describe('Retry-After on a problem', () => {

@@ -29,10 +29,13 @@ export function inProgressWaitMs(resend: number, retryAfterSeconds?: number): nu
   return Math.min(LONGEST_WAIT_MS, FIRST_WAIT_MS * 2 ** (resend - 1));
 }
 
+/** Why a resend stopped: the user left the console or switched backend or customer. */
+const left = () => new DOMException('the placement was left', 'AbortError');
+
 /** Resolves after `ms`, or rejects with an AbortError as soon as `signal` is aborted. */
 function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new DOMException('the placement was left', 'AbortError'));
+    if (signal.aborted) return reject(left());
     const done = () => {
       signal.removeEventListener('abort', stop);
       resolve();
@@ -40,14 +43,17 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     function stop() {
       clearTimeout(timer);
-      reject(new DOMException('the placement was left', 'AbortError'));
+      reject(left());
     }
     signal.addEventListener('abort', stop, { once: true });
   });
 }
 
 export interface ResendOptions {
-  /** Aborted when the user leaves the console or switches backend or customer: no further resend is sent. */
+  /**
+   * Aborted when the user leaves the console or switches backend or customer: no further resend
+   * is sent, and a resend under way is aborted (its fetch gets this signal) and its answer ignored.
+   */
   signal: AbortSignal;
   /** Called before each wait (resend counts from 1), e.g. to say that the earlier order is still being placed. */
   onInProgress?: (resend: number, waitMs: number) => void;
@@ -60,13 +66,25 @@ export interface ResendOptions {
  * being processed, and a resend with the same key gets its order (201/202, Idempotent-Replayed)
  * once it is done. Any other outcome, or the last 409, is returned or thrown as is; an abort
  * during a wait throws an AbortError and sends nothing more.
- * @example await resendWhileInProgress(() => api.placeOrder(body, { idempotencyKey: key }), { signal })
+ *
+ * The first call gets no signal: it may be the one that places the order, and its answer still
+ * counts after the user left (the cart is updated). Each resend gets `signal`, to pass on to its
+ * fetch: once aborted, a resend under way is aborted and whatever it answers is ignored (an
+ * AbortError is thrown instead), so it cannot land in another backend's or customer's view.
+ * @example await resendWhileInProgress((signal) => api.placeOrder(body, { idempotencyKey: key, signal }), { signal })
  */
-export async function resendWhileInProgress<T>(send: () => Promise<T>, { signal, onInProgress, resends = IN_PROGRESS_RESENDS }: ResendOptions): Promise<T> {
+export async function resendWhileInProgress<T>(
+  send: (signal?: AbortSignal) => Promise<T>,
+  { signal, onInProgress, resends = IN_PROGRESS_RESENDS }: ResendOptions,
+): Promise<T> {
   for (let resend = 1; ; resend++) {
+    const isResend = resend > 1;
     try {
-      return await send();
+      const result = await send(isResend ? signal : undefined);
+      if (isResend && signal.aborted) throw left();
+      return result;
     } catch (error) {
+      if (isResend && signal.aborted) throw left();
       if (!isInProgress(error) || resend > resends) throw error;
       const ms = inProgressWaitMs(resend, error.problem.retryAfterSeconds);
       onInProgress?.(resend, ms);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { Context } from 'hono';
 import { CreateOrderRequest, LIMITS, RestockRequest, parsePreferWait } from '@archbench/contracts/schemas';
 import type { Order, Shipment } from '@archbench/contracts/schemas';
@@ -33,6 +34,13 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
     for (const name of FORWARDED) if (response.headers[name] !== undefined) headers[name] = response.headers[name]!;
     return c.body(response.text, response.status as 200, headers);
   };
+  /**
+   * The provider switch of fault drills (`/admin/payments/provider`, as the other topologies have
+   * it) answers the settings in force, flat; payments checks the patch (422 for a bad one), and its
+   * own answer's circuit breaker state stays internal.
+   */
+  const providerAnswer = (c: Ctx, response: InternalResponse) =>
+    response.status === 200 ? c.json((JSON.parse(response.text) as { provider: unknown }).provider) : pass(c, response);
   const waitTimeout = (c: Context) => ((parsePreferWait(c.req.header('prefer')) ?? 0) + 10) * 1000;
 
   return new Hono<{ Variables: AuthVariables }>()
@@ -137,5 +145,10 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
     })
     .get('/admin/orders/:id/payments', async (c) =>
       pass(c, await call('payments', { method: 'GET', path: '/admin/orders/:id/payments', params: { id: c.req.param('id') }, retry: 'always' })),
-    );
+    )
+    .get('/admin/payments/provider', async (c) => providerAnswer(c, await call('payments', { method: 'GET', path: '/admin/provider', retry: 'always' })))
+    .put('/admin/payments/provider', async (c) => {
+      const patch = await readJson(c, z.unknown());
+      return providerAnswer(c, await call('payments', { method: 'PUT', path: '/admin/provider', body: JSON.stringify(patch), retry: 'always' }));
+    });
 }

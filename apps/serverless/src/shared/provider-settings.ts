@@ -34,9 +34,8 @@ function overrides(value: string | null | undefined): ProviderSettingsPatch {
 }
 
 export interface StoredProviderSettings {
+  /** The settings in force: the vars, overridden by what was switched at run time. */
   provider: ProviderSettings;
-  /** Only the fields set at run time (absent ones come from the vars). */
-  overrides: ProviderSettingsPatch;
 }
 
 /**
@@ -46,8 +45,7 @@ export interface StoredProviderSettings {
  */
 export async function readProviderSettings(db: D1Database, defaults: ProviderSettings): Promise<StoredProviderSettings> {
   const row = await db.prepare('SELECT value FROM meta WHERE key = ?1').bind(PROVIDER_SETTINGS_KEY).first<{ value: string }>();
-  const set = overrides(row?.value);
-  return { provider: { ...defaults, ...set }, overrides: set };
+  return { provider: { ...defaults, ...overrides(row?.value) } };
 }
 
 /** Merges a patch into the D1 row in one statement (json_patch), so concurrent switches cannot lose each other's fields. */
@@ -56,6 +54,5 @@ export async function writeProviderSettings(db: D1Database, patch: ProviderSetti
     .prepare('INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = json_patch(meta.value, excluded.value) RETURNING value')
     .bind(PROVIDER_SETTINGS_KEY, JSON.stringify(patch))
     .first<{ value: string }>();
-  const set = overrides(row?.value);
-  return { provider: { ...defaults, ...set }, overrides: set };
+  return { provider: { ...defaults, ...overrides(row?.value) } };
 }

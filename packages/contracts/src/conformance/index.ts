@@ -10,6 +10,7 @@ import { orderChecks } from './checks/orders';
 import { paginationChecks } from './checks/pagination';
 import { paymentChecks } from './checks/payments';
 import { productChecks } from './checks/products';
+import { providerChecks } from './checks/provider';
 import { stockChecks } from './checks/stock';
 import type { CheckDefinition } from './checks/types';
 
@@ -53,6 +54,7 @@ const ALL_CHECKS: readonly CheckDefinition[] = [
   ...paginationChecks,
   ...stockChecks,
   ...badInputChecks,
+  ...providerChecks,
 ];
 
 /** Names of every check, in run order. */

@@ -9,6 +9,8 @@ import { ProviderSettingsPatch, providerDefaults, readProviderSettings, writePro
  * Admin views: payment records of an order (at-most-once capture), the dead letters, and the
  * simulated provider's settings for fault drills (`pnpm compare --experiments faults` switches
  * failureRate to 1 and back). The payment step reads the settings from D1 (cached under a second).
+ * The switch answers the settings in force, flat, as the monolith, the hybrid and the microservices
+ * gateway do: `{ latencyMs, slowMs, failureRate }`.
  */
 export function adminRoutes() {
   return new Hono<{ Bindings: ApiBindings }>()
@@ -17,10 +19,10 @@ export function adminRoutes() {
       const items = rows.results.map(paymentFromRow);
       return c.json({ items });
     })
-    .get('/payments/provider', async (c) => c.json(await readProviderSettings(c.env.DB, providerDefaults(c.env))))
+    .get('/payments/provider', async (c) => c.json((await readProviderSettings(c.env.DB, providerDefaults(c.env))).provider))
     .put('/payments/provider', async (c) => {
       const patch = await readJson(c, ProviderSettingsPatch);
-      return c.json(await writeProviderSettings(c.env.DB, patch, providerDefaults(c.env)));
+      return c.json((await writeProviderSettings(c.env.DB, patch, providerDefaults(c.env))).provider);
     })
     .get('/dead-letters', async (c) => {
       const rows = await c.env.DB.prepare('SELECT * FROM dead_letters ORDER BY received_at DESC LIMIT 100').all<{

@@ -255,7 +255,7 @@ function summaryText({ result, sensitivity, confidence }: Evaluation, breakdown:
   }
   lines.push(
     '',
-    `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one or two answers flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}${
+    `Sensitivity: ${sensitivity.smallestFlip ? describeFlip(sensitivity.smallestFlip, title) : `no change of one answer, nor of two answers by one step each, flips the recommendation${sensitivity.closest ? `; the closest, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${sensitivity.closest.margin.toFixed(1)} points` : ''}`}${
       confidence.drivers.length
         ? `; the lead comes mostly from ${[
             ...new Set(

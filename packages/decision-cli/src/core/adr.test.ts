@@ -39,6 +39,8 @@ describe('renderDecisionAdr', () => {
     expect(body).toMatch(/\| `monolith` \| browse \| 80\.0 \| 4\.0 \| 12\.0 \| 19\.2 \| 0\.00% \| passed \|/);
     expect(body).toMatch(/`microservices-http` \| meets \(68% headroom\)/);
     expect(body).toMatch(/Sensitivity: The recommendation leads Hybrid by \d+\.\d points/);
+    // Only one-step changes are paired, so the ADR does not claim that no pair of changes flips it.
+    expect(body).toMatch(/points, and no change of one answer, nor of two answers by one step each, flips it/);
     expect(body).toContain('Serverless is not one of the measured topologies: it is scored from the answers alone');
     expect(body).toMatch(/Cost estimate assumptions: €0\.0405 per vCPU-hour/);
   });

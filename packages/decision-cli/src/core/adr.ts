@@ -370,7 +370,7 @@ export function renderDecisionAdr(input: DecisionAdrInput): string {
     `We must decide how to structure the ${answers.project?.name ?? 'order-processing system'}: as a modular monolith, microservices, serverless functions, or a hybrid.`;
   const sensitivityText = sensitivity.smallestFlip
     ? `The recommendation leads ${title(sensitivity.runnerUp)} by ${pts(sensitivity.margin)} points. The smallest change in answers that flips it: ${describeFlip(sensitivity.smallestFlip, title)}.`
-    : `The recommendation leads ${title(sensitivity.runnerUp)} by ${pts(sensitivity.margin)} points, and no change of one or two answers flips it${sensitivity.closest ? ` (the closest single change, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${pts(sensitivity.closest.margin)} points)` : ''}.`;
+    : `The recommendation leads ${title(sensitivity.runnerUp)} by ${pts(sensitivity.margin)} points, and no change of one answer, nor of two answers by one step each, flips it${sensitivity.closest ? ` (the closest single change, ${sensitivity.closest.change.path} = ${JSON.stringify(sensitivity.closest.change.to)}, narrows the margin to ${pts(sensitivity.closest.margin)} points)` : ''}.`;
 
   const missing = result.notes.map((n) => `* ${n}`).join('\n');
   const monthly = result.assessments.filter((a) => a.monthly);

@@ -241,7 +241,9 @@ ${conf.unknowns.length ? `<p class="note">Answered unknown (scored from the prio
     }),
   ).join('');
 
-  const flip = sensitivity.smallestFlip ? esc(describeFlip(sensitivity.smallestFlip, title)) : 'no change of one or two answers flips it';
+  const flip = sensitivity.smallestFlip
+    ? esc(describeFlip(sensitivity.smallestFlip, title))
+    : 'no change of one answer, nor of two answers by one step each, flips it';
   const assumptions = result.assessments
     .flatMap((a) => (a.monthly ? [`${a.topology}: ${a.monthly.assumptions.join(', ')}`] : []))
     .concat(model.cost.monthly ? [] : (result.assessments.find((a) => a.cost)?.cost?.assumptions ?? []));

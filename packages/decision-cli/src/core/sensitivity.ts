@@ -27,7 +27,8 @@ export interface Sensitivity {
   recommendation: OptionId;
   runnerUp: OptionId;
   margin: number;
-  /** The smallest change that flips the recommendation; null when no change of one or two answers does. */
+  /** The smallest change that flips the recommendation; null when no single change does, nor a pair of
+   * one-step changes (only those are paired). */
   smallestFlip: Flip | null;
   /** Every single-answer change that flips it, smallest first. */
   singleFlips: Flip[];

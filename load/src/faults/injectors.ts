@@ -74,8 +74,9 @@ async function tryGet(url: string, headers: Record<string, string>): Promise<boo
 
 /**
  * Finds the runtime switch of the simulated payment provider: `PUT /admin/payments/provider` on
- * the public API (admin token), else `PUT /admin/provider` on the process that runs payments
- * (internal token, as the microservices' payments service has it).
+ * the public API (admin token; every topology has it, the microservices' gateway forwarding it to
+ * payments), else `PUT /admin/provider` on the process that runs payments (internal token: a
+ * microservices build from before the gateway had the route).
  */
 async function findProviderSwitch(topology: SupervisedTopology, adminToken: string, authSecret: string): Promise<ProviderSwitch | undefined> {
   const admin = { authorization: `Bearer ${adminToken}` };

@@ -41,6 +41,30 @@ async function tabTo(page: Page, describe: string, matches: (el: Element) => boo
   throw new Error(`could not reach ${describe} with ${maxTabs} presses of Tab`);
 }
 
+/**
+ * Records every text added to a live region (what a screen reader would speak), from the first
+ * paint on; call before page.goto. Returns a function that gives what was said since its last call.
+ */
+async function recordLiveRegions(page: Page): Promise<() => Promise<{ region: string; text: string }[]>> {
+  await page.addInitScript(() => {
+    const spoken: { region: string; text: string }[] = [];
+    (window as unknown as { spoken: typeof spoken }).spoken = spoken;
+    const LIVE = '[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]';
+    new MutationObserver((records) => {
+      for (const record of records) {
+        const nodes = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
+        for (const node of nodes) {
+          const element = node instanceof Element ? node : node.parentElement;
+          const region = element?.closest(LIVE);
+          if (region && node.textContent?.trim())
+            spoken.push({ region: region.getAttribute('data-testid') ?? region.getAttribute('role') ?? 'aria-live', text: node.textContent.trim() });
+        }
+      }
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { spoken: { region: string; text: string }[] }).spoken.splice(0));
+}
+
 describe('keyboard use and accessibility of the main screens', () => {
   it('runs the order flow with the keyboard alone, and axe finds nothing serious', async () => {
     const page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -107,25 +131,7 @@ describe('keyboard use and accessibility of the main screens', () => {
 
   it('live regions speak once after a burst of adds or keystrokes, and the lab says nothing while typing', async () => {
     const page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
-    // Records every text added to a live region (what a screen reader would speak), from the first paint on.
-    await page.addInitScript(() => {
-      const spoken: { region: string; text: string }[] = [];
-      (window as unknown as { spoken: typeof spoken }).spoken = spoken;
-      const LIVE = '[aria-live]:not([aria-live="off"]), [role="status"], [role="alert"], [role="log"]';
-      new MutationObserver((records) => {
-        for (const record of records) {
-          const nodes = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
-          for (const node of nodes) {
-            const element = node instanceof Element ? node : node.parentElement;
-            const region = element?.closest(LIVE);
-            if (region && node.textContent?.trim())
-              spoken.push({ region: region.getAttribute('data-testid') ?? region.getAttribute('role') ?? 'aria-live', text: node.textContent.trim() });
-          }
-        }
-      }).observe(document, { subtree: true, childList: true, characterData: true });
-    });
-    /** What the live regions said since the last call. */
-    const said = () => page.evaluate(() => (window as unknown as { spoken: { region: string; text: string }[] }).spoken.splice(0));
+    const said = await recordLiveRegions(page);
     await page.goto(`${e2e.server.frontendUrl}/#/orders`);
     await page.getByLabel('Demo customer id').fill('live-regions');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -154,6 +160,34 @@ describe('keyboard use and accessibility of the main screens', () => {
     await page.waitForTimeout(1500);
     // The list updates in a transition ("Updating the list…" shows and goes) without a word spoken per keystroke.
     expect(await said()).toEqual([]);
+    await page.close();
+  });
+
+  it('says once that the browser refused to store the cart, when that notice appears', async () => {
+    const page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // A full sessionStorage: writes of the cart throw as Chromium's do at the quota.
+    await page.addInitScript(() => {
+      const setItem = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key: string, value: string) {
+        if (this === window.sessionStorage && key === 'archbench.cart') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        setItem.call(this, key, value);
+      };
+    });
+    const said = await recordLiveRegions(page);
+    await page.goto(`${e2e.server.frontendUrl}/#/orders`);
+    await page.getByLabel('Demo customer id').fill('storage-full');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: /^Add SKU-0001 / }).waitFor();
+    await page.waitForTimeout(1500);
+    await said();
+
+    await page.getByRole('button', { name: /^Add SKU-0001 / }).click();
+    await page.getByTestId('cart-not-stored').waitFor();
+    await page.getByRole('button', { name: /^Add SKU-0002 / }).click();
+    await page.getByRole('radio', { name: /Declined card/ }).check();
+    await page.waitForTimeout(2500);
+    const notices = (await said()).filter((s) => s.region === 'cart-storage-status');
+    expect(notices).toEqual([{ region: 'cart-storage-status', text: expect.stringMatching(/^This browser refused to store the cart /) }]);
     await page.close();
   });
 

@@ -30,7 +30,7 @@ export interface CartProps {
   status?: string | null;
   signedIn: boolean;
   problem: ProblemInfo | null;
-  /** sessionStorage refused the cart: it is kept in memory only, and a reload loses it. */
+  /** sessionStorage refused the cart: it is kept in memory only, and a reload loses it (said once, by a status region). */
   notStored?: boolean;
   onQuantity: (sku: string, quantity: number) => void;
   onRemove: (sku: string) => void;
@@ -126,12 +126,16 @@ export function Cart(props: CartProps) {
           </p>
         )}
         {problem && <ProblemView problem={problem} onDismiss={props.onDismissProblem} />}
-        {props.notStored && (
-          <p className="skipped" data-testid="cart-not-stored">
-            This browser refused to store the cart (its storage is full or turned off): the cart is kept while this page stays open, but a reload or a new tab
-            starts with an empty one.
-          </p>
-        )}
+        {/* A polite live region that is always there, so the notice is said once when it appears (a region
+            inserted together with its text is often not read) and not again when the cart re-renders. */}
+        <div role="status" data-testid="cart-storage-status">
+          {props.notStored && (
+            <p className="skipped" data-testid="cart-not-stored">
+              This browser refused to store the cart (its storage is full or turned off): the cart is kept while this page stays open, but a reload or a new tab
+              starts with an empty one.
+            </p>
+          )}
+        </div>
         {/* aria-disabled, not disabled, while placing: a disabled button would drop keyboard focus to <body>. */}
         <button type="submit" className="primary" disabled={lines.length === 0 || incomplete || !signedIn} aria-disabled={busy || undefined}>
           {busy ? 'Placing order…' : 'Place order'}

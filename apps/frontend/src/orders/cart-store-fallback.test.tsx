@@ -91,7 +91,7 @@ describe('the stored cart where sessionStorage refuses writes', () => {
 });
 
 describe('what the user sees when the cart cannot be stored', () => {
-  it('shows a notice in the cart that a reload would lose it, and none while storage works', async () => {
+  it('shows a notice in the cart that a reload would lose it, said once by a status region, and none while storage works', async () => {
     vi.stubGlobal('sessionStorage', fullStorage());
     const { updateCart, useCartInMemoryOnly, useStoredCart } = await freshStore();
     const { Cart } = await import('./Cart');
@@ -115,10 +115,27 @@ describe('what the user sees when the cart cannot be stored', () => {
     }
     render(<StoredCart />);
     expect(screen.queryByTestId('cart-not-stored')).toBeNull();
-    await userEvent.setup().click(screen.getByRole('radio', { name: /Declined card/ }));
+    // The status region is there before the notice, so a screen reader says the notice when it is added.
+    const status = screen.getByRole('status');
+    const said: string[] = [];
+    const recorder = new MutationObserver((records) => {
+      for (const record of records) {
+        const added = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
+        for (const node of added) if (node.textContent) said.push(node.textContent);
+      }
+    });
+    recorder.observe(status, { subtree: true, childList: true, characterData: true });
+    const user = userEvent.setup();
+    await user.click(screen.getByRole('radio', { name: /Declined card/ }));
     expect(screen.getByRole('radio', { name: /Declined card/ })).toHaveProperty('checked', true);
     expect(screen.getByTestId('cart-not-stored').textContent).toMatch(
       /^This browser refused to store the cart .* a reload or a new tab starts with an empty one\.$/,
     );
+    // Said once when it appears, not again as the cart changes and re-renders.
+    await user.click(screen.getByRole('radio', { name: /Slow provider/ }));
+    await user.click(screen.getByRole('radio', { name: /Good card/ }));
+    recorder.disconnect();
+    expect(said).toEqual([screen.getByTestId('cart-not-stored').textContent]);
+    expect(status.contains(screen.getByTestId('cart-not-stored'))).toBe(true);
   });
 });

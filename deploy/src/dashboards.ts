@@ -1,7 +1,29 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { COMPOSE_DIR } from './compose';
 
 export const DASHBOARD_DIR = join(COMPOSE_DIR, 'grafana/dashboards');
+/** The Prometheus alert rules of the compose stack (`rule_files` in prometheus/prometheus.yaml). */
+export const ALERTS_FILE = join(COMPOSE_DIR, 'prometheus/alerts.yaml');
+
+/** One alerting rule of a Prometheus rules file. */
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * The alerting rules of ALERTS_FILE, every group's.
+ * @example alertRules().map((r) => r.alert) // ['SagaCompensationStuck']
+ */
+export function alertRules(file = ALERTS_FILE): AlertRule[] {
+  const rules = parse(readFileSync(file, 'utf8')) as { groups: { name: string; rules: AlertRule[] }[] };
+  return rules.groups.flatMap((group) => group.rules);
+}
 
 const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
 const RATE = '$__rate_interval';
@@ -148,6 +170,13 @@ const saga: DashboardSpec = {
       description: 'Age of the oldest event written with its state change but not yet published. Growing = the relay or the broker is stuck.',
       unit: 's',
       queries: [{ expr: `max by (topology, service) (archbench_outbox_lag_seconds{${SCOPE}})`, legend: '{{topology}} {{service}}' }],
+    },
+    {
+      title: 'Sagas: oldest in each open state',
+      description:
+        "Age of the oldest saga in each state with a step to run, since it entered that state (orders service, microservices only). ABORTING, RELEASING, EXPIRING and CANCELLING are compensations, resent until taken: one growing past minutes is stuck (alert SagaCompensationStuck at 5 min); the orders log names the order, RabbitMQ's dead-letter queue holds refused copies.",
+      unit: 's',
+      queries: [{ expr: `max by (topology, state) (archbench_saga_oldest_open_seconds{${SCOPE}})`, legend: '{{topology}} {{state}}' }],
     },
     {
       title: 'Payment provider results',
@@ -421,7 +450,8 @@ export function yieldsSeries(expr: string, series: readonly Series[]): boolean {
   let e = expr.trim();
   const or = topLevelSplit(e, /^\s+or\s+/);
   if (or.length > 1) return or.some((part) => yieldsSeries(part, series));
-  const arithmetic = topLevelSplit(e, /^\s*[/*+-]\s*(?![^\s(]*\})/);
+  // Arithmetic, and comparisons (an alert's threshold): both sides must yield series.
+  const arithmetic = topLevelSplit(e, /^\s*(?:[/*+-]|[<>]=?|==|!=)\s*(?![^\s(]*\})/);
   if (arithmetic.length > 1) return arithmetic.filter((part) => !/^[\d.]+$/.test(part)).every((part) => yieldsSeries(part, series));
   const call = /^(\w+)?\s*(?:(?:by|without)\s*\([^)]*\)\s*)?\(/.exec(e);
   if (call && e.endsWith(')')) {

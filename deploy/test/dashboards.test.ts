@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
 import { loadCompose, serviceEnvironment } from '../src/compose';
 import { startLocalStack } from '../src/local-stack';
-import { DASHBOARD_DIR, EXTERNAL_METRICS, SCRAPE_LABELS, dashboardExpressions, labelUses, metricNames, yieldsSeries } from '../src/dashboards';
+import { DASHBOARD_DIR, EXTERNAL_METRICS, SCRAPE_LABELS, alertRules, dashboardExpressions, labelUses, metricNames, yieldsSeries } from '../src/dashboards';
 import type { Series } from '../src/dashboards';
 import type { renderDashboard } from '../src/dashboards';
 import { REPO_ROOT, deployable } from '../src/deployables';
 import type { RunningServer } from '../src/standalone';
 
 /**
- * Every metric a dashboard queries must exist in what the servers really expose. The servers run
+ * Every metric a dashboard or an alert rule (prometheus/alerts.yaml) queries must exist in what the servers really expose. The servers run
  * from their image filesystems with the environment compose gives them (service hosts mapped to
  * free local ports, SQLite instead of PostgreSQL, no collector), get a little traffic of every
  * kind (confirmed, declined and cancelled orders, a 404), and their /metrics are read.
@@ -35,6 +35,10 @@ const seriesOf = new Map<string, Series[]>();
 const NO_DATA: Record<string, { topologies: string[]; why: string }> = {
   'Internal calls: p95 by caller and peer': { topologies: ['monolith'], why: 'one process: no service-to-service HTTP' },
   'Internal calls by transport': { topologies: ['monolith'], why: 'one process: no internal call or message' },
+  'Sagas: oldest in each open state': {
+    topologies: ['monolith', 'hybrid'],
+    why: 'no orchestrated saga: an order, its stock and its payment record change in one transaction',
+  },
 };
 const out = mkdtempSync(join(tmpdir(), 'archbench-deploy-metrics-'));
 const running = new Map<string, RunningServer>();
@@ -118,6 +122,7 @@ describe("dashboards against the servers' real /metrics", () => {
       'archbench_orders_total',
       'archbench_saga_compensations_total',
       'archbench_outbox_lag_seconds',
+      'archbench_saga_oldest_open_seconds',
       'process_resident_memory_bytes',
     ]) {
       expect(exposed, name).toContain(name);
@@ -183,6 +188,27 @@ describe("dashboards against the servers' real /metrics", () => {
     const supervisor = join(REPO_ROOT, 'packages/topologies/src/metrics.ts');
     if (existsSync(supervisor)) expect(readFileSync(supervisor, 'utf8')).toContain('archbench_process_restarts_total');
     for (const name of Object.keys(EXTERNAL_METRICS)) expect(exposed.has(name), `${name} is served by the apps now; drop it from EXTERNAL_METRICS`).toBe(false);
+  });
+
+  it('every alert rule reads metrics and labels the servers expose, and has series to alert on in some topology', () => {
+    const rules = alertRules();
+    expect(rules.length).toBeGreaterThan(0);
+    const wrong: string[] = [];
+    for (const { alert, expr } of rules) {
+      for (const name of metricNames(expr)) if (!exposed.has(name) && !(name in EXTERNAL_METRICS)) wrong.push(`${alert}: no metric ${name}`);
+      for (const { metric, label } of labelUses(expr))
+        if (!(metric in EXTERNAL_METRICS) && !SCRAPE_LABELS.has(label) && !labelsOf.get(metric)?.has(label))
+          wrong.push(`${alert}: ${metric} has no label ${label}`);
+      if (![...seriesOf.values()].some((series) => yieldsSeries(expr, series))) wrong.push(`${alert}: no series in any topology`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('the alert check would catch a rule whose selector matches no series', () => {
+    const stuck = 'max by (topology, state) (archbench_saga_oldest_open_seconds{state=~"RELEASING|CANCELLING"}) > 300';
+    expect(yieldsSeries(stuck, seriesOf.get('microservices-http')!)).toBe(true);
+    expect(yieldsSeries(stuck, seriesOf.get('monolith')!)).toBe(false);
+    expect(yieldsSeries(stuck.replace('RELEASING|CANCELLING', 'RELEASED'), seriesOf.get('microservices-http')!)).toBe(false);
   });
 
   it('the name check would catch a misspelt metric', () => {

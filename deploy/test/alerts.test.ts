@@ -1,0 +1,53 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { COMPOSE_DIR } from '../src/compose';
+import { ALERTS_FILE, alertRules, labelUses, metricNames, yieldsSeries } from '../src/dashboards';
+
+/**
+ * The compose stack's alert rules (prometheus/alerts.yaml): Prometheus loads them, and each is a
+ * rule an operator can act on. That every metric and label a rule reads exists on the servers'
+ * real /metrics is checked where the servers run, in dashboards.test.ts.
+ */
+const prometheus = parse(readFileSync(join(COMPOSE_DIR, 'prometheus/prometheus.yaml'), 'utf8')) as { rule_files?: string[] };
+const rules = alertRules();
+
+describe('alert rules (prometheus/alerts.yaml)', () => {
+  it('prometheus.yaml loads the rules file', () => {
+    expect(prometheus.rule_files).toEqual(['/etc/prometheus/alerts.yaml']);
+    for (const file of prometheus.rule_files!) expect(existsSync(join(COMPOSE_DIR, 'prometheus', basename(file))), file).toBe(true);
+    expect(basename(ALERTS_FILE)).toBe('alerts.yaml');
+  });
+
+  it('every group is named and every rule is an alert with a readable expression, a severity, a summary and a description', () => {
+    const groups = (parse(readFileSync(ALERTS_FILE, 'utf8')) as { groups: { name?: string; rules?: unknown[] }[] }).groups;
+    expect(groups.length).toBeGreaterThan(0);
+    for (const group of groups) {
+      expect(group.name).toMatch(/^[\w-]+$/);
+      expect(group.rules?.length, group.name).toBeGreaterThan(0);
+    }
+    expect(new Set(rules.map((r) => r.alert)).size).toBe(rules.length);
+    for (const rule of rules) {
+      expect(rule.alert).toMatch(/^[A-Z][A-Za-z]+$/);
+      expect(metricNames(rule.expr).length, rule.alert).toBeGreaterThan(0);
+      // The series check reads the expression (it throws on one it cannot read).
+      expect(() => yieldsSeries(rule.expr, []), rule.alert).not.toThrow();
+      if (rule.for !== undefined) expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);
+      expect(['warning', 'critical'], rule.alert).toContain(rule.labels?.severity);
+      expect(rule.annotations?.summary, rule.alert).toBeTruthy();
+      expect(rule.annotations?.description, rule.alert).toBeTruthy();
+    }
+  });
+
+  it('SagaCompensationStuck fires on a compensating state older than 5 minutes, per topology and state, never on one that is not compensating', () => {
+    const { expr } = rules.find((r) => r.alert === 'SagaCompensationStuck')!;
+    expect(metricNames(expr)).toEqual(['archbench_saga_oldest_open_seconds']);
+    expect(expr).toMatch(/\) > 300$/);
+    expect(labelUses(expr).map((u) => u.label)).toEqual(['state', 'topology', 'state']);
+    const age = (state: string) => [{ name: 'archbench_saga_oldest_open_seconds', labels: { service: 'orders', state } }];
+    for (const state of ['ABORTING', 'RELEASING', 'EXPIRING', 'CANCELLING']) expect(yieldsSeries(expr, age(state)), state).toBe(true);
+    // PAYING ends by the saga's deadline, RESERVING with its POST: neither is a compensation.
+    for (const state of ['PAYING', 'RESERVING']) expect(yieldsSeries(expr, age(state)), state).toBe(false);
+  });
+});

@@ -26,6 +26,8 @@ export function registerSagaAge(metrics: Metrics, repo: Pick<OrdersRepository, '
     help: HELP,
     type: 'gauge' as const,
     aggregator: 'max' as const,
+    /** `registry.resetMetrics()`: nothing to reset, every scrape reads the database. */
+    reset() {},
     async get() {
       let values: { value: number; labels: { state: string } }[] = [];
       try {

@@ -2,7 +2,8 @@ import { useId } from 'react';
 
 export interface BarGroup {
   label: string;
-  bars: { series: string; value: number | null }[];
+  /** `marked`: the value is shown with the chart's `mark` (e.g. a figure converted from an older file). */
+  bars: { series: string; value: number | null; marked?: boolean }[];
 }
 
 export interface BarChartProps {
@@ -13,6 +14,11 @@ export interface BarChartProps {
   format: (value: number) => string;
   /** Shown under the title, e.g. "lower is better". */
   note?: string;
+  /**
+   * What a marked bar's `*` means, said in the text alternative after its value, e.g. "converted to
+   * successful requests/s" (the footnote that explains it is the page's, next to the chart).
+   */
+  mark?: string;
 }
 
 const COLORS = ['#2563eb', '#d97706', '#059669', '#9333ea', '#dc2626'];
@@ -28,14 +34,17 @@ const VALUE_W = 90;
  * value, so the chart is not the only way to read the numbers.
  * @example <BarChart title="p95 latency" series={['monolith']} groups={[{ label: 'p95', bars: [{ series: 'monolith', value: 12 }] }]} format={(v) => `${v} ms`} />
  */
-export function BarChart({ title, groups, series, format, note }: BarChartProps) {
+export function BarChart({ title, groups, series, format, note, mark = 'marked' }: BarChartProps) {
   const id = useId();
   const max = Math.max(0, ...groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)));
   const plotW = WIDTH - LABEL_W - VALUE_W;
   const groupHeight = (g: BarGroup) => g.bars.length * (BAR_H + GAP) - GAP;
   const height = groups.reduce((h, g) => h + groupHeight(g) + GROUP_GAP, 0) + 10;
   const description = groups
-    .map((g) => `${g.label}: ${g.bars.map((b) => `${b.series} ${b.value === null ? 'not measured' : format(b.value)}`).join(', ')}`)
+    .map(
+      (g) =>
+        `${g.label}: ${g.bars.map((b) => `${b.series} ${b.value === null ? 'not measured' : format(b.value)}${b.marked && b.value !== null ? ` (${mark})` : ''}`).join(', ')}`,
+    )
     .join('; ');
 
   let y = 5;
@@ -77,7 +86,7 @@ export function BarChart({ title, groups, series, format, note }: BarChartProps)
                   <g key={b.series}>
                     <rect x={LABEL_W} y={barY} width={w} height={BAR_H} fill={color} rx={2} />
                     <text x={LABEL_W + w + 6} y={barY + BAR_H - 5} className="chart-value">
-                      {b.value === null ? 'n/a' : format(b.value)}
+                      {b.value === null ? 'n/a' : `${format(b.value)}${b.marked ? '*' : ''}`}
                     </text>
                   </g>
                 );

@@ -4,6 +4,7 @@ import { pairedThroughputRatio, parseComparison } from '@archbench/contracts/com
 import MEASURED from '../../public/measured-comparison.json?raw';
 import SAMPLE from '../../public/sample-comparison.json?raw';
 import { ComparisonView } from './ComparisonView';
+import { formatNumber } from '../ui/format';
 import { formatRatio } from './ratios';
 
 describe('ComparisonView: where serverless was measured', () => {
@@ -152,6 +153,47 @@ describe('ComparisonView: a file written before schema version 3', () => {
     ).toEqual(measured.convertedFrom!.warnings);
     expect(within(note).getByText(/orders answered 201 but REJECTED as placed orders/)).toBeTruthy();
     expect(screen.queryByText(/converted to successful requests/)).toBeNull();
+  });
+
+  it('marks converted throughput in the throughput chart and its text alternative, and in the headline (a version 2 file with failed requests)', () => {
+    // The measured version 2 file, with some checkout requests failed: its throughput counted them, so both checkout totals are converted.
+    const file = JSON.parse(MEASURED) as { scenarios: Array<{ scenario: string; topology: string; errorRate: number }> };
+    for (const s of file.scenarios) if (s.scenario === 'checkout' && (s.topology === 'hybrid' || s.topology === 'monolith')) s.errorRate = 0.005;
+    const comparison = parseComparison(file);
+    expect(comparison.convertedFrom).toMatchObject({ schemaVersion: 2, throughputConverted: ['checkout/monolith', 'checkout/hybrid'] });
+    const rps = (topology: string) => formatNumber(comparison.scenarios.find((s) => s.scenario === 'checkout' && s.topology === topology)!.throughputRps);
+    render(<ComparisonView comparison={comparison} />);
+
+    // The chart: the converted bars' values carry the table's *, and its text alternative says they are converted.
+    const chart = screen.getByRole('img', { name: 'Throughput of checkout (higher is better)' });
+    expect(chart.querySelector('desc')?.textContent).toBe(
+      `req/s: monolith ${rps('monolith')} req/s (converted to successful requests/s), microservices-amqp ${rps('microservices-amqp')} req/s, ` +
+        `microservices-http ${rps('microservices-http')} req/s, hybrid ${rps('hybrid')} req/s (converted to successful requests/s), serverless ${rps('serverless')} req/s`,
+    );
+    expect([...chart.querySelectorAll('text.chart-value')].map((t) => t.textContent)).toEqual([
+      `${rps('monolith')} req/s*`,
+      `${rps('microservices-amqp')} req/s`,
+      `${rps('microservices-http')} req/s`,
+      `${rps('hybrid')} req/s*`,
+      `${rps('serverless')} req/s`,
+    ]);
+    expect(screen.getByTestId('throughput-converted-note-checkout').textContent).toContain('in this table and the throughput chart.');
+
+    // The headline: both converted totals marked, read out as converted, and a footnote under it.
+    const line = screen.getByTestId('headline-checkout-hybrid');
+    expect(within(line).getByTestId('headline-converted-checkout-hybrid').textContent).toBe(
+      '* converted to successful requests/s, see the note below the headline',
+    );
+    expect(within(line).getByTestId('headline-converted-checkout-monolith').textContent).toBe(
+      '* converted to successful requests/s, see the note below the headline',
+    );
+    expect(line.textContent).toMatch(new RegExp(`totals ${rps('hybrid')}\\* converted .* vs ${rps('monolith')}\\* converted .* req/s\\)\\.$`));
+    expect(screen.getByTestId('headline-converted-note').textContent).toBe(
+      '* Converted: the throughput this version 2 file gives for checkout monolith, checkout hybrid counted failed requests too; shown as successful requests/s, throughput × (1 − error rate).',
+    );
+    // Results that were not converted are not marked.
+    expect(within(screen.getByTestId('headline-reads-hybrid')).queryByText(/converted/)).toBeNull();
+    expect(within(screen.getByTestId('headline-checkout-serverless')).queryByTestId('headline-converted-checkout-serverless')).toBeNull();
   });
 
   it('says that per-round figures were scaled too when the converted results have rounds', () => {

@@ -58,21 +58,27 @@ function busyMachine(comparison: Comparison): boolean {
  */
 const NOT_COMPARABLE_ERROR_RATE = 0.01;
 
-interface Headline {
-  scenario: string;
-  topology: string;
-  comparable: boolean;
+/** A throughput figure as the headline gives it, and whether parseComparison converted it (marked `*`). */
+interface HeadlineFigure {
   text: string;
+  converted: boolean;
 }
+
+type Headline =
+  | { scenario: string; topology: string; comparable: false; text: string }
+  | { scenario: string; topology: string; comparable: true; ratio: number | null; totals: { topology: HeadlineFigure; monolith: HeadlineFigure } };
 
 /**
  * summary.md's "Headline": for each closed-model result of a topology other than the monolith,
  * the throughput it sustained against the monolith's (paired by round), or "not comparable" when
  * either side failed more than 1 % of its requests. None without a monolith, as in summary.md.
+ * A converted total (parseComparison of a version 1 or 2 file) is marked as the table marks it.
  * @example headlines(comparison) // [{ scenario: 'checkout', topology: 'hybrid', comparable: false, text: 'checkout: not comparable, …' }]
  */
 export function headlines(comparison: Comparison): Headline[] {
   const pct = (rate: number) => `${formatNumber(rate * 100, 2)} %`;
+  const converted = convertedThroughput(comparison);
+  const figure = (r: ScenarioResult): HeadlineFigure => ({ text: formatNumber(r.throughputRps), converted: converted.has(`${r.scenario}/${r.topology}`) });
   return comparison.scenarios.flatMap((s): Headline[] => {
     if (s.loadModel !== 'closed' || s.topology === 'monolith') return [];
     const base = comparison.scenarios.find((x) => x.scenario === s.scenario && x.topology === 'monolith');
@@ -87,18 +93,45 @@ export function headlines(comparison: Comparison): Headline[] {
         },
       ];
     }
-    const paired = pairedThroughputRatio(s, base);
     return [
       {
         scenario: s.scenario,
         topology: s.topology,
         comparable: true,
-        text:
-          `${s.scenario}: ${s.topology} sustains ${paired === null ? '–' : `${paired.toFixed(2)}×`} the monolith's maximum throughput ` +
-          `(median of per-round paired ratios; totals ${formatNumber(s.throughputRps)} vs ${formatNumber(base.throughputRps)} req/s).`,
+        ratio: pairedThroughputRatio(s, base),
+        totals: { topology: figure(s), monolith: figure(base) },
       },
     ];
   });
+}
+
+/**
+ * The `*` after a throughput parseComparison converted, read out as converted (see ConvertedNote).
+ * `see` says where the footnote is, e.g. "below the table".
+ */
+function ConvertedMark({ testId, see }: { testId: string; see: string }) {
+  return (
+    <sup className="footnote-mark" data-testid={testId}>
+      <span aria-hidden="true">*</span>
+      <span className="visually-hidden"> converted to successful requests/s, see the note {see}</span>
+    </sup>
+  );
+}
+
+/** A comparable headline: the paired ratio and both totals, each converted total marked `*`. */
+function HeadlineText({ line }: { line: Extract<Headline, { comparable: true }> }) {
+  const total = (f: HeadlineFigure, topology: string) => (
+    <>
+      {f.text}
+      {f.converted && <ConvertedMark testId={`headline-converted-${line.scenario}-${topology}`} see="below the headline" />}
+    </>
+  );
+  return (
+    <>
+      {line.scenario}: {line.topology} sustains {line.ratio === null ? '–' : `${line.ratio.toFixed(2)}×`} the monolith's maximum throughput (median of per-round
+      paired ratios; totals {total(line.totals.topology, line.topology)} vs {total(line.totals.monolith, 'monolith')} req/s).
+    </>
+  );
 }
 
 /** The headline verdicts, first thing after the run's facts; a result that is not comparable is marked as a warning. */
@@ -106,6 +139,16 @@ function HeadlineSection({ comparison }: { comparison: Comparison }) {
   const lines = headlines(comparison);
   if (lines.length === 0) return null;
   const incomparable = lines.filter((l) => !l.comparable).length;
+  // The converted totals the comparable lines give (`scenario topology`), each named once.
+  const convertedLines = [
+    ...new Set(
+      lines.flatMap((l) =>
+        l.comparable
+          ? [...(l.totals.topology.converted ? [`${l.scenario} ${l.topology}`] : []), ...(l.totals.monolith.converted ? [`${l.scenario} monolith`] : [])]
+          : [],
+      ),
+    ),
+  ];
   return (
     <section className="card" aria-labelledby="headline-h" data-testid="headline">
       <h3 id="headline-h">Headline</h3>
@@ -118,10 +161,16 @@ function HeadlineSection({ comparison }: { comparison: Comparison }) {
       <ul className="headline">
         {lines.map((l) => (
           <li key={`${l.scenario}-${l.topology}`} className={l.comparable ? undefined : 'fail'} data-testid={`headline-${l.scenario}-${l.topology}`}>
-            {l.comparable ? l.text : <strong>{l.text}</strong>}
+            {l.comparable ? <HeadlineText line={l} /> : <strong>{l.text}</strong>}
           </li>
         ))}
       </ul>
+      {convertedLines.length > 0 && (
+        <p className="muted small" data-testid="headline-converted-note">
+          <span aria-hidden="true">* </span>Converted: the throughput this version {comparison.convertedFrom?.schemaVersion} file gives for{' '}
+          {convertedLines.join(', ')} counted failed requests too; shown as successful requests/s, throughput × (1 − error rate).
+        </p>
+      )}
     </section>
   );
 }
@@ -207,12 +256,7 @@ function ScenarioSection({
             <th scope="row">{r.topology}</th>
             <td className="num">
               {formatNumber(r.throughputRps)} req/s
-              {isConverted(r) && (
-                <sup className="footnote-mark" data-testid={`throughput-converted-${name}-${r.topology}`}>
-                  <span aria-hidden="true">*</span>
-                  <span className="visually-hidden"> converted to successful requests/s, see the note below the table</span>
-                </sup>
-              )}
+              {isConverted(r) && <ConvertedMark testId={`throughput-converted-${name}-${r.topology}`} see="below the table" />}
               {/* Paired by round, as summary.md and the decision CLI read it (pairedThroughputRatio). */}
               <RatioNote
                 isBaseline={r.topology === baseline}
@@ -254,7 +298,8 @@ function ScenarioSection({
       {convertedResults.length > 0 && (
         <p className="muted small" data-testid={`throughput-converted-note-${name}`}>
           <span aria-hidden="true">* </span>Converted: the throughput this version {convertedFrom} file gives for{' '}
-          {convertedResults.map((r) => r.topology).join(', ')} counted failed requests too; shown as successful requests/s, throughput × (1 − error rate).
+          {convertedResults.map((r) => r.topology).join(', ')} counted failed requests too; shown as successful requests/s, throughput × (1 − error rate), in
+          this table and the throughput chart.
           {convertedResults.some((r) => r.roundThroughputRps) &&
             " Each round's throughput, which the ratios pair, is scaled by the same share: the file does not give a round's own failures, so those ratios are estimates."}
         </p>
@@ -272,7 +317,8 @@ function ScenarioSection({
           note="higher is better"
           series={series}
           format={(v) => `${formatNumber(v)} req/s`}
-          groups={[{ label: 'req/s', bars: results.map((r) => ({ series: r.topology, value: r.throughputRps })) }]}
+          mark="converted to successful requests/s"
+          groups={[{ label: 'req/s', bars: results.map((r) => ({ series: r.topology, value: r.throughputRps, marked: isConverted(r) })) }]}
         />
       </div>
     </section>

@@ -31,7 +31,7 @@ describe('ReportViewer', () => {
       '* converted to successful requests/s, see the note below the table',
     );
     expect(within(placeOrder).getByTestId('throughput-converted-note-place-order').textContent).toBe(
-      '* Converted: the throughput this version 1 file gives for monolith, microservices-http counted failed requests too; shown as successful requests/s, throughput × (1 − error rate).',
+      '* Converted: the throughput this version 1 file gives for monolith, microservices-http counted failed requests too; shown as successful requests/s, throughput × (1 − error rate), in this table and the throughput chart.',
     );
     // browse failed nothing: its throughput is as written, and not marked.
     const browse = screen.getByRole('heading', { name: 'Scenario browse' }).closest('section')!;

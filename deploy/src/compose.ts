@@ -4,9 +4,12 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './deployables';
+import { SERVER_KIT_DEPLOYABLES, SHUTDOWN_CLOSE_SECONDS, drainSeconds } from './shutdown';
 
 export const COMPOSE_DIR = join(REPO_ROOT, 'deploy/compose');
 const COMPOSE_FILE = join(COMPOSE_DIR, 'compose.yaml');
+/** A Compose duration: Go's syntax (`45s`, `1m30s`), not ISO 8601's. */
+const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 
 export interface ComposeService {
   image?: string;
@@ -18,6 +21,8 @@ export interface ComposeService {
   ports?: string[];
   volumes?: string[];
   command?: string[];
+  /** How long Docker waits after SIGTERM before SIGKILL (a Go duration); Docker's default is 10 s. */
+  stop_grace_period?: string;
   [extension: `x-${string}`]: unknown;
 }
 
@@ -60,7 +65,7 @@ export function schemaErrors(compose: unknown): string[] {
   const ajv = new Ajv2019({ strict: false, allErrors: true });
   addFormats.default(ajv);
   // Formats the Compose implementation defines for itself (Go durations, not ISO 8601 ones).
-  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
+  ajv.addFormat('duration', GO_DURATION);
   ajv.addFormat('ports', /^(\d{1,5}(-\d{1,5})?|((\S+:)?\d{1,5}(-\d{1,5})?:\d{1,5}(-\d{1,5})?))(\/(tcp|udp))?$/);
   ajv.addFormat('expose', /^\d{1,5}(-\d{1,5})?(\/(tcp|udp))?$/);
   ajv.addFormat('subnet_ip_address', /^[\d.:a-fA-F]+\/\d{1,3}$/);
@@ -79,13 +84,40 @@ function withoutDraft4Ids(node: unknown): unknown {
   );
 }
 
+/** Seconds in a Compose duration (`45s`, `1m30s`, `1500ms`); undefined when it is not one. */
+export function durationSeconds(value: string): number | undefined {
+  if (!GO_DURATION.test(value)) return undefined;
+  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  let seconds = 0;
+  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) seconds += Number(m[1]) * unit[m[2]!]!;
+  return seconds;
+}
+
+/** Docker's wait between SIGTERM and SIGKILL when a service sets no stop_grace_period. */
+const DOCKER_STOP_SECONDS = 10;
+
 /**
  * The project's own rules: every service has a healthcheck (or says in `x-healthcheck-exempt`
- * why its image cannot run one), and every dependency waits for health, never just for start.
+ * why its image cannot run one), every dependency waits for health, never just for start, and a
+ * server-kit server's stop_grace_period covers its drain (SHUTDOWN_DRAIN_MS, 10 s when unset)
+ * and closing, so Docker's SIGKILL does not cut requests the drain would let finish.
  */
 export function projectRuleProblems(compose: ComposeFile): string[] {
   const problems: string[] = [];
   for (const [name, service] of Object.entries(compose.services)) {
+    // The image names its deployable (gateway-amqp runs archbench/gateway).
+    const deployable = /^[\w.-]+\/([\w-]+):/.exec(service.image ?? '')?.[1];
+    if (deployable && SERVER_KIT_DEPLOYABLES.has(deployable)) {
+      const value: unknown = service.environment?.SHUTDOWN_DRAIN_MS;
+      const drain = drainSeconds(value === undefined ? undefined : String(value));
+      const grace = service.stop_grace_period === undefined ? DOCKER_STOP_SECONDS : durationSeconds(service.stop_grace_period);
+      if ('refused' in drain) problems.push(`${name}: ${drain.refused}`);
+      else if (grace === undefined) problems.push(`${name}: stop_grace_period ${service.stop_grace_period} is not a duration`);
+      else if (grace < drain.seconds + SHUTDOWN_CLOSE_SECONDS)
+        problems.push(
+          `${name}: stop_grace_period ${grace} s does not cover SHUTDOWN_DRAIN_MS + ${SHUTDOWN_CLOSE_SECONDS} s to close (${drain.seconds + SHUTDOWN_CLOSE_SECONDS} s): SIGKILL would cut requests still draining`,
+        );
+    }
     const exempt = service['x-healthcheck-exempt'];
     const test = service.healthcheck?.test;
     if (service.healthcheck?.disable) problems.push(`${name}: healthcheck disabled`);

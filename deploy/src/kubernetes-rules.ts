@@ -5,6 +5,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import type { K8sObject } from './kustomize';
 import { urlsIn } from './compose';
+import { SERVER_KIT_DEPLOYABLES, SHUTDOWN_CLOSE_SECONDS, drainSeconds } from './shutdown';
 
 type ModelClass = new (data: never) => { validate(): void };
 
@@ -55,6 +56,7 @@ export interface Container {
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] }; runAsNonRoot?: boolean };
   volumeMounts?: { name: string; mountPath: string }[];
+  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number }; httpGet?: unknown } };
 }
 
 export interface PodSpec {
@@ -79,10 +81,60 @@ export function quantity(value: string): number {
 }
 
 /**
+ * How long a container's preStop hook takes, in seconds: Kubernetes' `sleep` action, an exec of
+ * `sleep N` (or `sh -c 'sleep N'`) or of `node -e 'setTimeout(() => {}, N)'` (what the manifests
+ * use), 0 without a hook; undefined for a hook whose length cannot be read off it.
+ */
+export function preStopSeconds(container: Container): number | undefined {
+  const preStop = container.lifecycle?.preStop;
+  if (!preStop) return 0;
+  if (preStop.sleep) return preStop.sleep.seconds;
+  const command = preStop.exec?.command ?? [];
+  const sleep = /^(?:(?:\/bin\/)?(?:sh|bash) -c )?(?:\S*\/)?sleep (\d+(?:\.\d+)?)$/.exec(command.join(' '));
+  if (sleep) return Number(sleep[1]);
+  const timer = command[0] === 'node' && command[1] === '-e' ? /^setTimeout\(\s*\(\)\s*=>\s*\{\s*\},\s*(\d+)\s*\)$/.exec(command[2] ?? '') : null;
+  if (timer && command.length === 3) return Number(timer[1]) / 1000;
+  return undefined;
+}
+
+/**
+ * Problems with how a server-kit container is stopped: the pod's terminationGracePeriodSeconds
+ * must cover its preStop hook, then its drain (SHUTDOWN_DRAIN_MS as the server reads it, or its
+ * 10 s default when unset), then SHUTDOWN_CLOSE_SECONDS to close; a shorter grace period means
+ * SIGKILL cuts requests the drain promised to let finish.
+ */
+function shutdownProblems(id: string, spec: PodSpec): string[] {
+  const problems: string[] = [];
+  const needs: number[] = [];
+  for (const c of spec.containers) {
+    const cid = `${id} container ${c.name}`;
+    const preStop = preStopSeconds(c);
+    if (preStop === undefined)
+      problems.push(`${cid}: cannot tell how long its preStop hook takes (use sleep, or exec sleep N / node -e 'setTimeout(() => {}, N)')`);
+    const variable = c.env?.find((e) => e.name === 'SHUTDOWN_DRAIN_MS');
+    if (variable && variable.value === undefined) {
+      problems.push(`${cid}: SHUTDOWN_DRAIN_MS comes from valueFrom; the grace-period check needs its value in the manifest`);
+      continue;
+    }
+    const drain = drainSeconds(variable?.value);
+    if ('refused' in drain) problems.push(`${cid}: ${drain.refused}`);
+    else if (preStop !== undefined) needs.push(preStop + drain.seconds);
+  }
+  const need = Math.max(0, ...needs) + SHUTDOWN_CLOSE_SECONDS;
+  const grace = spec.terminationGracePeriodSeconds ?? 30;
+  if (needs.length > 0 && grace < need)
+    problems.push(
+      `${id}: terminationGracePeriodSeconds ${grace} does not cover preStop + SHUTDOWN_DRAIN_MS + ${SHUTDOWN_CLOSE_SECONDS} s to close (${need} s): SIGKILL would cut requests still draining`,
+    );
+  return problems;
+}
+
+/**
  * The project's rules for every workload: readiness and liveness probes, CPU and memory requests
  * and limits, non-root with no privilege escalation and ALL capabilities dropped, a read-only
- * root filesystem (except documented backing services), a termination grace period, a pinned
- * image, and a Service and a PodDisruptionBudget selecting its pods.
+ * root filesystem (except documented backing services), a termination grace period (for a
+ * server-kit server, one that covers its preStop hook, its SHUTDOWN_DRAIN_MS and closing), a
+ * pinned image, and a Service and a PodDisruptionBudget selecting its pods.
  */
 export function workloadProblems(objects: K8sObject[]): string[] {
   const problems: string[] = [];
@@ -92,6 +144,7 @@ export function workloadProblems(objects: K8sObject[]): string[] {
     if (spec.securityContext?.runAsNonRoot !== true) problems.push(`${id}: pod securityContext.runAsNonRoot is not true`);
     if (spec.securityContext?.seccompProfile?.type !== 'RuntimeDefault') problems.push(`${id}: no RuntimeDefault seccomp profile`);
     if (spec.terminationGracePeriodSeconds === undefined) problems.push(`${id}: no terminationGracePeriodSeconds`);
+    if (SERVER_KIT_DEPLOYABLES.has(w.metadata.name)) problems.push(...shutdownProblems(id, spec));
     for (const c of spec.containers) {
       const cid = `${id} container ${c.name}`;
       if (!c.readinessProbe) problems.push(`${cid}: no readinessProbe`);

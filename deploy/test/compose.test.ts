@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { COMPOSE_DIR, interpolate, loadCompose, projectRuleProblems, schemaErrors, serviceUrlProblems, urlsIn } from '../src/compose';
 import type { ComposeFile } from '../src/compose';
 import { DASHBOARDS, DASHBOARD_DIR, dashboardFile, renderDashboard } from '../src/dashboards';
+import { LIMITS } from '@archbench/contracts/schemas';
 import { DEPLOYABLES } from '../src/deployables';
 import { checkDockerfile } from '../src/dockerfile-rules';
 
@@ -40,6 +41,32 @@ describe('deploy/compose/compose.yaml', () => {
     expect(problems).toMatch(/inventory: no healthcheck/);
     expect(problems).toMatch(/gateway: depends_on orders with condition service_started/);
     expect(problems).toMatch(/orders: depends_on as a list/);
+  });
+
+  it('every server drains longer than the longest Prefer: wait, and Docker waits for that drain before SIGKILL', () => {
+    const servers = appServices.filter(([name]) => name !== 'frontend');
+    expect(servers.length).toBeGreaterThanOrEqual(13);
+    for (const [name, service] of servers) expect(Number(service.environment?.SHUTDOWN_DRAIN_MS), name).toBeGreaterThan(LIMITS.maxWaitSeconds * 1000);
+    expect(projectRuleProblems(compose).filter((p) => /SHUTDOWN_DRAIN_MS/.test(p))).toEqual([]);
+  });
+
+  it('the project rules catch a stop_grace_period shorter than SHUTDOWN_DRAIN_MS (or its 10 s default) + closing', () => {
+    const broken = clone();
+    // Docker's default 10 s against a 35 s drain.
+    delete broken.services.orders!.stop_grace_period;
+    // No drain set: the server's 10 s default, + 5 s to close, against 12 s.
+    delete broken.services['payments-amqp']!.environment!.SHUTDOWN_DRAIN_MS;
+    broken.services['payments-amqp']!.stop_grace_period = '12s';
+    broken.services['hybrid-core']!.stop_grace_period = '1m';
+    broken.services.monolith!.environment!.SHUTDOWN_DRAIN_MS = '-1';
+    // The console's server has no server-kit drain: not held to it.
+    broken.services.frontend!.stop_grace_period = '1s';
+    // A minute is enough: not in the list.
+    expect(projectRuleProblems(broken).sort()).toEqual([
+      'monolith: SHUTDOWN_DRAIN_MS="-1" is refused by the server (must be a whole number of milliseconds from 0 to 600000)',
+      'orders: stop_grace_period 10 s does not cover SHUTDOWN_DRAIN_MS + 5 s to close (40 s): SIGKILL would cut requests still draining',
+      'payments-amqp: stop_grace_period 12 s does not cover SHUTDOWN_DRAIN_MS + 5 s to close (15 s): SIGKILL would cut requests still draining',
+    ]);
   });
 
   it('runs every deployable from the image its Dockerfile builds, under a profile of its own and "all"', () => {

@@ -2,9 +2,11 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { LIMITS } from '@archbench/contracts/schemas';
 import { READY_CHECK_TIMEOUT_MS } from '@archbench/observability/health';
 import { DEPLOYABLES, REPO_ROOT } from '../src/deployables';
-import { allowedEdges, podSpec, quantity, schemaProblem, serviceUrlProblems, workloadProblems, workloads } from '../src/kubernetes-rules';
+import { allowedEdges, podSpec, preStopSeconds, quantity, schemaProblem, serviceUrlProblems, workloadProblems, workloads } from '../src/kubernetes-rules';
+import type { Container } from '../src/kubernetes-rules';
 import type { K8sObject } from '../src/kustomize';
 import { applyJsonPatch, renderKustomization } from '../src/kustomize';
 import { urlsIn } from '../src/compose';
@@ -95,6 +97,60 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
     expect(problems).toMatch(/gateway container gateway: no readinessProbe/);
     expect(problems).toMatch(/gateway container gateway: no memory limits/);
     expect(problems).toMatch(/gateway: pod securityContext.runAsNonRoot is not true/);
+  });
+
+  it.each([['base', base] as const, ...[...rendered].map(([n, o]) => [`overlays/${n}`, o] as const)])(
+    '%s: every server drains longer than the longest Prefer: wait, so a long-poll begun before a rollout gets its answer',
+    (_name, objects) => {
+      for (const d of DEPLOYABLES.filter((x) => x.dockerfile === 'server.Dockerfile')) {
+        const drainMs = Number(env(byName(objects, 'Deployment', d.name)!).SHUTDOWN_DRAIN_MS);
+        expect(drainMs, d.name).toBeGreaterThan(LIMITS.maxWaitSeconds * 1000);
+      }
+    },
+  );
+
+  it('the project rules catch a grace period too short for preStop + SHUTDOWN_DRAIN_MS (or its 10 s default) + closing', () => {
+    const objects = structuredClone(base);
+    const container = (name: string) => podSpec(byName(objects, 'Deployment', name)!).containers[0]!;
+    const setDrain = (name: string, value: string | undefined) => {
+      const c = container(name);
+      c.env = c.env!.filter((e) => e.name !== 'SHUTDOWN_DRAIN_MS');
+      if (value !== undefined) c.env.push({ name: 'SHUTDOWN_DRAIN_MS', value });
+    };
+    // A drain raised past what the pod's 50 s allow: 5 s preStop + 60 s + 5 s.
+    setDrain('orders', '60000');
+    // The variable left out: the server's 10 s default counts, 5 + 10 + 5 = 20 s.
+    setDrain('payments', undefined);
+    podSpec(byName(objects, 'Deployment', 'payments')!).terminationGracePeriodSeconds = 20;
+    podSpec(byName(objects, 'Deployment', 'inventory')!).terminationGracePeriodSeconds = 19;
+    setDrain('inventory', undefined);
+    // A longer preStop hook (Kubernetes' sleep action) eats into the grace period too.
+    container('shipping').lifecycle = { preStop: { sleep: { seconds: 15 } } };
+    // A value the server refuses at start, and a hook whose length cannot be read.
+    setDrain('gateway', '35s');
+    container('monolith').lifecycle = { preStop: { httpGet: { path: '/drain', port: 'http' } } };
+    // The console's server is not server-kit's (no SHUTDOWN_DRAIN_MS): not held to this rule.
+    podSpec(byName(objects, 'Deployment', 'frontend')!).terminationGracePeriodSeconds = 1;
+    expect(workloadProblems(objects).sort()).toEqual([
+      'Deployment/gateway container gateway: SHUTDOWN_DRAIN_MS="35s" is refused by the server (must be a whole number of milliseconds from 0 to 600000)',
+      'Deployment/inventory: terminationGracePeriodSeconds 19 does not cover preStop + SHUTDOWN_DRAIN_MS + 5 s to close (20 s): SIGKILL would cut requests still draining',
+      "Deployment/monolith container monolith: cannot tell how long its preStop hook takes (use sleep, or exec sleep N / node -e 'setTimeout(() => {}, N)')",
+      'Deployment/orders: terminationGracePeriodSeconds 50 does not cover preStop + SHUTDOWN_DRAIN_MS + 5 s to close (70 s): SIGKILL would cut requests still draining',
+      'Deployment/shipping: terminationGracePeriodSeconds 50 does not cover preStop + SHUTDOWN_DRAIN_MS + 5 s to close (55 s): SIGKILL would cut requests still draining',
+    ]);
+    // payments' 20 s is exactly enough: it is not in the list.
+  });
+
+  it('reads how long a preStop hook takes: the sleep action, sleep N, sh -c, node -e setTimeout', () => {
+    const hook = (preStop: NonNullable<Container['lifecycle']>['preStop']) => preStopSeconds({ name: 'x', image: 'x:1', lifecycle: { preStop } });
+    expect(preStopSeconds({ name: 'x', image: 'x:1' })).toBe(0);
+    expect(hook({ sleep: { seconds: 7 } })).toBe(7);
+    expect(hook({ exec: { command: ['sleep', '5'] } })).toBe(5);
+    expect(hook({ exec: { command: ['/bin/sleep', '2.5'] } })).toBe(2.5);
+    expect(hook({ exec: { command: ['sh', '-c', 'sleep 3'] } })).toBe(3);
+    expect(hook({ exec: { command: ['node', '-e', 'setTimeout(() => {}, 5000)'] } })).toBe(5);
+    expect(hook({ exec: { command: ['node', '-e', 'setTimeout(() => {}, 5000); doMore()'] } })).toBeUndefined();
+    expect(hook({ exec: { command: ['sh', '-c', 'curl -X POST localhost/drain && sleep 3'] } })).toBeUndefined();
   });
 
   it('the schema check rejects a malformed object', () => {

@@ -24,6 +24,7 @@ async function main() {
     port: env.PORT,
     host: env.HOST,
     logger,
+    drainTimeoutMs: env.SHUTDOWN_DRAIN_MS,
     onShutdown: async () => {
       await orders.drain();
       await database.close();

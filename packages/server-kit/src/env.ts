@@ -3,6 +3,13 @@ import { DEV_AUTH_SECRET } from '@archbench/contracts/tokens';
 import { TracingConfigError, tracingOptionsFromEnv } from '@archbench/observability/tracing';
 import type { TracingEnvOptions } from '@archbench/observability/tracing';
 
+/** How long a server lets in-flight requests finish after SIGTERM when SHUTDOWN_DRAIN_MS is unset, ms. */
+export const DEFAULT_SHUTDOWN_DRAIN_MS = 10_000;
+/** The longest drain SHUTDOWN_DRAIN_MS may ask for, ms: a rollout should not wait longer than 10 minutes for one pod. */
+export const MAX_SHUTDOWN_DRAIN_MS = 600_000;
+
+const drainMessage = `must be a whole number of milliseconds from 0 to ${MAX_SHUTDOWN_DRAIN_MS}`;
+
 /**
  * The environment every archbench server honours. Each app's `env.ts` extends this schema and
  * is the only place that reads `process.env`.
@@ -26,6 +33,17 @@ export const baseEnvSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /**
+   * After SIGTERM (or SIGINT), how long the server lets in-flight requests finish before it closes
+   * their connections, ms (serveWithShutdown). Decimal digits only: `coerce` would take '' as 0 and
+   * '0x10' as 16, and a drain silently cut to nothing is what this variable exists to prevent.
+   */
+  SHUTDOWN_DRAIN_MS: z
+    .string()
+    .regex(/^\d+$/, drainMessage)
+    .transform(Number)
+    .pipe(z.number().max(MAX_SHUTDOWN_DRAIN_MS, drainMessage))
+    .default(DEFAULT_SHUTDOWN_DRAIN_MS),
   /** Requests in flight beyond which the server answers 503 + Retry-After. */
   MAX_IN_FLIGHT: z.coerce.number().int().positive().default(512),
   /** Simulated payment provider: base latency, tok_slow latency, random failure share. */

@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PROBLEM_CONTENT_TYPE } from '@archbench/contracts/problems';
 import { AppError } from '@archbench/domain/errors';
@@ -14,8 +15,11 @@ export interface ServeOptions {
   logger: Logger;
   /** Called after the server stopped accepting and drained; close databases here. */
   onShutdown?: () => Promise<void>;
-  /** Longest wait for in-flight requests on shutdown, ms. */
-  drainTimeoutMs?: number;
+  /**
+   * Longest wait for in-flight requests on shutdown, ms; past it their connections are closed.
+   * Required, so no server forgets it: pass the server's `env.SHUTDOWN_DRAIN_MS`.
+   */
+  drainTimeoutMs: number;
 }
 
 /**
@@ -62,22 +66,40 @@ export function answerUnparsable(error: Error & { code?: string }, socket: Duple
 
 /**
  * Serves a Hono app on node:http with graceful shutdown: on SIGTERM/SIGINT it stops accepting,
- * lets in-flight requests finish (bounded), runs `onShutdown`, then exits.
- * Resolves with the bound port once listening.
+ * lets in-flight requests finish for at most `drainTimeoutMs` (then closes their connections),
+ * runs `onShutdown`, then exits. Resolves with the bound port once listening.
+ * @example await serveWithShutdown(app, { port: env.PORT, host: env.HOST, logger, drainTimeoutMs: env.SHUTDOWN_DRAIN_MS })
  */
 export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fetch'] }, options: ServeOptions): Promise<number> {
   return listen(app, options).then(({ server, port }) => {
     let closing = false;
+    // Open connections, so shutdown can make the response each is writing its last (one set entry
+    // per connection, nothing per request).
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     const shutdown = (signal: string) => {
       if (closing) return;
       closing = true;
-      options.logger.info({ signal }, 'shutting down');
+      options.logger.info({ signal, drainMs: options.drainTimeoutMs }, 'shutting down');
       const timer = setTimeout(() => {
         options.logger.warn('drain timeout reached; closing remaining connections');
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }, options.drainTimeoutMs ?? 10_000);
+        server.closeAllConnections();
+      }, options.drainTimeoutMs);
       timer.unref();
-      (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      // server.close() waits for every connection to close, and a keep-alive client keeps its
+      // connection open after its answer: without this the server would wait out the whole drain
+      // (SHUTDOWN_DRAIN_MS, 35 s in the manifests) whenever a request was in flight at SIGTERM.
+      // Each response in flight, and each one a kept-alive connection asks for during the drain,
+      // is the last on its connection, which closes once the response is written.
+      for (const socket of sockets) {
+        const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+        if (response) lastOnItsConnection(response, socket);
+      }
+      server.on('request', (_request: IncomingMessage, response: ServerResponse) => lastOnItsConnection(response, response.socket));
+      server.closeIdleConnections();
       const finish = async () => {
         try {
           await options.onShutdown?.();
@@ -95,6 +117,16 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
     if (process.send) process.once('disconnect', () => shutdown('supervisor gone'));
     return port;
   });
+}
+
+/**
+ * Makes `response` the last on its connection: with `Connection: close` when its headers are not
+ * written yet (node then ends the connection after it), else by ending the connection once it is
+ * written.
+ */
+function lastOnItsConnection(response: ServerResponse, socket: Socket | null): void {
+  if (!response.headersSent) response.shouldKeepAlive = false;
+  else if (socket) response.once('finish', () => socket.end());
 }
 
 /**

@@ -66,6 +66,7 @@ export function runProcess(name: ServiceName | 'gateway', setup: (ctx: ProcessCo
       port: env.PORT,
       host: env.HOST,
       logger,
+      drainTimeoutMs: env.SHUTDOWN_DRAIN_MS,
       onShutdown: async () => {
         // No command may start once the work is drained and the database closed: one that did
         // (a refund made at the provider, then not recorded) would be made again by the next start.

@@ -18,7 +18,7 @@ import { catalogAdminRoutes, catalogRoutes, createCatalog } from './modules/cata
 import type { CatalogTables } from './modules/catalog';
 import { createOrders, orderRoutes } from './modules/orders';
 import type { OrdersTables } from './modules/orders';
-import { createPayments, paymentsAdminRoutes } from './modules/payments';
+import { createPayments, paymentsAdminRoutes, registerRefundAge } from './modules/payments';
 import type { PaymentsTables } from './modules/payments';
 import { createShipping } from './modules/shipping';
 import type { ShippingSeam, ShippingTables } from './modules/shipping';
@@ -75,6 +75,8 @@ export function createApp({
     { settings: { latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE }, provider },
     metrics,
   );
+  // archbench_refund_oldest_pending_seconds: a refund the provider keeps failing shows as a growing age.
+  if (metrics) registerRefundAge(metrics, payments, logger);
   const shipping = makeShipping({ db: forModule<ShippingTables>(db), events });
   const orders = createOrders({ db: forModule<OrdersTables>(db), catalog, payments, shipping, events, logger, metrics, deadlineMs: env.SAGA_DEADLINE_MS });
 

@@ -231,6 +231,20 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
       return refunded;
     },
     /**
+     * When the oldest refund still to be made was recorded (`created_at`: the cancel or late
+     * capture that owes it), or undefined when none is. Reads the `payments_pending_refunds`
+     * partial index (pending refunds only), however many finished payments the table holds.
+     */
+    async oldestPendingRefund(): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('payments')
+        .select((eb) => eb.fn.min<string>('created_at').as('since'))
+        .where('kind', '=', 'refund')
+        .where('status', '=', 'PENDING')
+        .executeTakeFirst();
+      return row?.since ?? undefined;
+    },
+    /**
      * When the last refund lease that a process started before `startedAt` may still hold runs
      * out (leases end at most CALL_LEASE_MS after their last renewal), or undefined when none is
      * held: restart recovery waits for it, then sends the refunds a dead process left.

@@ -202,6 +202,16 @@ describe('Prometheus, collector and Grafana configuration', () => {
     for (const { target } of targets) expect(services[target.split(':')[0]!], target).toBeDefined();
   });
 
+  it('mounts every rule file prometheus.yaml loads (Prometheus skips a rule file that is not there without a word)', () => {
+    const { rule_files: ruleFiles = [] } = parse(readFileSync(join(COMPOSE_DIR, 'prometheus/prometheus.yaml'), 'utf8')) as { rule_files?: string[] };
+    expect(ruleFiles.length).toBeGreaterThan(0);
+    const mounts = new Map((services.prometheus!.volumes ?? []).map((v) => [v.split(':')[1]!, v.split(':')[0]!] as const));
+    for (const file of ruleFiles) {
+      expect(mounts.get(file), file).toBeDefined();
+      expect(existsSync(resolve(COMPOSE_DIR, mounts.get(file)!)), file).toBe(true);
+    }
+  });
+
   it('the collector pipeline uses only components it defines and exports to a compose service', () => {
     const config = parse(readFileSync(join(COMPOSE_DIR, 'otel-collector/config.yaml'), 'utf8')) as Record<string, Record<string, unknown>> & {
       service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };

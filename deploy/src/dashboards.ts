@@ -18,7 +18,7 @@ export interface AlertRule {
 
 /**
  * The alerting rules of ALERTS_FILE, every group's.
- * @example alertRules().map((r) => r.alert) // ['SagaCompensationStuck']
+ * @example alertRules().map((r) => r.alert) // ['SagaCompensationStuck', 'RefundStuck']
  */
 export function alertRules(file = ALERTS_FILE): AlertRule[] {
   const rules = parse(readFileSync(file, 'utf8')) as { groups: { name: string; rules: AlertRule[] }[] };
@@ -184,6 +184,13 @@ const saga: DashboardSpec = {
         'Calls to the simulated provider by result: succeeded, declined or failed for charges (a timeout counts as failed), refunded or refund_failed for refunds.',
       unit: 'ops',
       queries: [{ expr: `sum by (topology, result) (rate(archbench_payments_total{${SCOPE}}[${RATE}]))`, legend: '{{topology}} {{result}}' }],
+    },
+    {
+      title: 'Refunds: oldest pending',
+      description:
+        'Age of the oldest refund still to be made (monolith and hybrid core, read from the payments table): 0 normally. A refund the provider fails is tried again every 30 s, forever; one growing past minutes is stuck (alert RefundStuck at 5 min), see refund_failed in the panel beside it. In the microservices a refund is a saga step: see "Sagas: oldest in each open state".',
+      unit: 's',
+      queries: [{ expr: `max by (topology, service) (archbench_refund_oldest_pending_seconds{${SCOPE}})`, legend: '{{topology}} {{service}}' }],
     },
     {
       title: 'Internal hops per public request',

@@ -50,4 +50,15 @@ describe('alert rules (prometheus/alerts.yaml)', () => {
     // PAYING ends by the saga's deadline, RESERVING with its POST: neither is a compensation.
     for (const state of ['PAYING', 'RESERVING']) expect(yieldsSeries(expr, age(state)), state).toBe(false);
   });
+
+  it('RefundStuck fires on a refund pending for over 5 minutes (ten 30 s retries), per topology, on the monolith and hybrid gauge only', () => {
+    const { expr } = rules.find((r) => r.alert === 'RefundStuck')!;
+    expect(metricNames(expr)).toEqual(['archbench_refund_oldest_pending_seconds']);
+    expect(expr).toMatch(/\) > 300$/);
+    expect(labelUses(expr).map((u) => u.label)).toEqual(['topology']);
+    for (const service of ['monolith', 'core'])
+      expect(yieldsSeries(expr, [{ name: 'archbench_refund_oldest_pending_seconds', labels: { service } }]), service).toBe(true);
+    // The counter of failed tries is no age: it does not say whether the refund was made since.
+    expect(yieldsSeries(expr, [{ name: 'archbench_payments_total', labels: { service: 'monolith', result: 'refund_failed' } }])).toBe(false);
+  });
 });

@@ -39,6 +39,10 @@ const NO_DATA: Record<string, { topologies: string[]; why: string }> = {
     topologies: ['monolith', 'hybrid'],
     why: 'no orchestrated saga: an order, its stock and its payment record change in one transaction',
   },
+  'Refunds: oldest pending': {
+    topologies: ['microservices-http'],
+    why: 'a refund is a saga step there, resent by orders: a stuck one shows in "Sagas: oldest in each open state"',
+  },
 };
 const out = mkdtempSync(join(tmpdir(), 'archbench-deploy-metrics-'));
 const running = new Map<string, RunningServer>();
@@ -123,6 +127,7 @@ describe("dashboards against the servers' real /metrics", () => {
       'archbench_saga_compensations_total',
       'archbench_outbox_lag_seconds',
       'archbench_saga_oldest_open_seconds',
+      'archbench_refund_oldest_pending_seconds',
       'process_resident_memory_bytes',
     ]) {
       expect(exposed, name).toContain(name);
@@ -209,6 +214,16 @@ describe("dashboards against the servers' real /metrics", () => {
     expect(yieldsSeries(stuck, seriesOf.get('microservices-http')!)).toBe(true);
     expect(yieldsSeries(stuck, seriesOf.get('monolith')!)).toBe(false);
     expect(yieldsSeries(stuck.replace('RELEASING|CANCELLING', 'RELEASED'), seriesOf.get('microservices-http')!)).toBe(false);
+  });
+
+  it('the monolith and the hybrid core report the pending-refund age, one series each, so RefundStuck has series there; the microservices do not', () => {
+    const { expr } = alertRules().find((r) => r.alert === 'RefundStuck')!;
+    for (const topology of ['monolith', ...(hybridBuilt ? ['hybrid'] : [])]) {
+      const ages = seriesOf.get(topology)!.filter((s) => s.name === 'archbench_refund_oldest_pending_seconds');
+      expect(ages, topology).toHaveLength(1);
+      expect(yieldsSeries(expr, seriesOf.get(topology)!), topology).toBe(true);
+    }
+    expect(yieldsSeries(expr, seriesOf.get('microservices-http')!)).toBe(false);
   });
 
   it('the name check would catch a misspelt metric', () => {

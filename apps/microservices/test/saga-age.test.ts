@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompiledQuery, sql } from 'kysely';
@@ -10,6 +12,7 @@ import { migrate, openDatabase } from '@archbench/server-kit/db';
 import { createTestDatabase, skipUnlessReachable } from '@archbench/server-kit/testing';
 import type { Transport } from '../src/shared/transport';
 import { createOrdersApp } from '../src/orders/app';
+import { SAGA_AGE_METRIC, registerSagaAge } from '../src/orders/saga-age';
 import { createOrdersRepository } from '../src/orders/repository';
 import { migrations } from '../src/orders/schema';
 import type { OrdersTables } from '../src/orders/schema';
@@ -103,11 +106,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         return Object.fromEntries(
           [...text.matchAll(/^archbench_saga_oldest_open_seconds\{state="(\w+)",service="orders"\} (\S+)$/gm)].map(([, state, value]) => [
             state,
-            Math.round(Number(value)),
+            Number(value),
           ]),
         );
       };
-      expect(await ages()).toEqual({ RESERVING: 0, ABORTING: 0, PAYING: 0, RELEASING: 600, EXPIRING: 0, CANCELLING: 120 });
+      // Ages from the rows' updated_at (10 and 2 minutes before the insert), plus however long the
+      // setup took on a busy machine: whole seconds after 600 and 120, not exactly.
+      const measured = await ages();
+      expect(Object.keys(measured).sort()).toEqual(['ABORTING', 'CANCELLING', 'EXPIRING', 'PAYING', 'RELEASING', 'RESERVING']);
+      expect(measured).toMatchObject({ RESERVING: 0, ABORTING: 0, PAYING: 0, EXPIRING: 0 });
+      expect(measured.RELEASING).toBeGreaterThanOrEqual(600);
+      expect(measured.RELEASING).toBeLessThan(630);
+      expect(measured.CANCELLING! - measured.RELEASING!).toBeCloseTo(-480, 0);
       // The database gone: /metrics still answers, without this series (an alert on it does not fire on a guess).
       await close();
       expect(await ages()).toEqual({});
@@ -139,3 +149,39 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('a database that hangs', () => {
+  it('holds up /metrics for at most about a second, leaves the series out, and is asked once however many scrapes wait', async () => {
+    // A PostgreSQL "server" that accepts connections and never answers: a hung database, a full pool.
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const database = openDatabase<OrdersTables>({
+      databaseUrl: `postgres://archbench@127.0.0.1:${port}/hung`,
+      dataDir: tmpdir(),
+      fileName: 'unused.db',
+      poolSize: 2,
+    });
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      await database.close().catch(() => undefined);
+    });
+    const metrics = createMetrics({ service: 'orders', defaultMetrics: false });
+    metrics.ordersTotal.inc({ outcome: 'confirmed' });
+    registerSagaAge(metrics, createOrdersRepository(database.db), silent);
+    const started = performance.now();
+    const [first, second] = await Promise.all([metrics.render(), metrics.render()]);
+    const third = await metrics.render();
+    const elapsed = performance.now() - started;
+    for (const text of [first, second, third]) {
+      expect(text).toContain('archbench_orders_total{outcome="confirmed",service="orders"} 1');
+      expect(text).not.toMatch(new RegExp(`^${SAGA_AGE_METRIC}\\{`, 'm'));
+    }
+    // Two scrapes of about a second each (the first two wait together), not the pg driver's wait.
+    expect(elapsed).toBeLessThan(4000);
+    // The scrapes waited for one query: the pool opened one connection, not one per scrape.
+    expect(sockets).toHaveLength(1);
+  });
+});

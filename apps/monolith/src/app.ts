@@ -76,7 +76,7 @@ export function createApp({
     metrics,
   );
   // archbench_refund_oldest_pending_seconds: a refund the provider keeps failing shows as a growing age.
-  if (metrics) registerRefundAge(metrics, payments, logger);
+  if (metrics) registerRefundAge(metrics, forModule<PaymentsTables>(rawDb), logger);
   const shipping = makeShipping({ db: forModule<ShippingTables>(db), events });
   const orders = createOrders({ db: forModule<OrdersTables>(db), catalog, payments, shipping, events, logger, metrics, deadlineMs: env.SAGA_DEADLINE_MS });
 

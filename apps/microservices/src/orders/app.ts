@@ -39,7 +39,7 @@ export function createOrdersApp({ db: rawDb, obs, dialect, transport, internalTo
     deadlineMs,
   });
   // archbench_saga_oldest_open_seconds{state}: a compensation resent without end shows as a growing age.
-  if (metrics) registerSagaAge(metrics, repo, logger);
+  if (metrics) registerSagaAge(metrics, createOrdersRepository(rawDb), logger);
   const app = createServiceApp({ service: 'orders', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', orderRoutes(orders));
   // A wrong method on one of its routes (admin, internal): 405 with Allow, as on the public API.

@@ -1,5 +1,6 @@
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
+import { registerScrapeGauge, secondsSince } from '@archbench/observability/scrape-gauge';
 import type { OrdersRepository } from './repository';
 import { ACTIVE_SAGA_STATES } from './saga';
 
@@ -14,35 +15,23 @@ const HELP =
 /**
  * `archbench_saga_oldest_open_seconds{state}` on the orders service's /metrics: a compensation
  * that inventory or payments refuses is resent forever (giving it up would keep stock or money),
- * and this is how an operator sees it. Read from the database at scrape time, so every orders
- * process reports the same value whichever of them drives the saga, and a restart loses nothing.
- * A database that does not answer leaves the series out of that scrape (the rest of /metrics is
- * served; /ready reports the database).
- * @example registerSagaAge(metrics, repo, logger) // archbench_saga_oldest_open_seconds{state="RELEASING",service="orders"} 312.5
+ * and this is how an operator sees it. Read from the database at scrape time (registerScrapeGauge),
+ * so every orders process reports the same value whichever of them drives the saga, and a restart
+ * loses nothing; a database that fails or hangs leaves the series out of that scrape after at
+ * most a second (the rest of /metrics is served; /ready reports the database). `repo` should be
+ * built on the plain database, without query spans and histograms: a scrape is not a request.
+ * @example registerSagaAge(metrics, createOrdersRepository(rawDb), logger) // archbench_saga_oldest_open_seconds{state="RELEASING",service="orders"} 312.5
  */
-export function registerSagaAge(metrics: Metrics, repo: Pick<OrdersRepository, 'oldestActiveSagas'>, logger: Logger): void {
-  const gauge = {
+export function registerSagaAge(metrics: Pick<Metrics, 'registry'>, repo: Pick<OrdersRepository, 'oldestActiveSagas'>, logger: Logger): void {
+  registerScrapeGauge(metrics, {
     name: SAGA_AGE_METRIC,
     help: HELP,
-    type: 'gauge' as const,
-    aggregator: 'max' as const,
-    /** `registry.resetMetrics()`: nothing to reset, every scrape reads the database. */
-    reset() {},
-    async get() {
-      let values: { value: number; labels: { state: string } }[] = [];
-      try {
-        const since = await repo.oldestActiveSagas();
-        const now = Date.now();
-        values = ACTIVE_SAGA_STATES.map((state) => {
-          const entered = since[state];
-          return { value: entered === undefined ? 0 : Math.max(0, (now - Date.parse(entered)) / 1000), labels: { state } };
-        });
-      } catch (error) {
-        logger.warn({ err: error }, `${SAGA_AGE_METRIC}: the orders database did not answer; left out of this scrape`);
-      }
-      return { name: gauge.name, help: gauge.help, type: gauge.type, aggregator: gauge.aggregator, values };
+    source: 'the orders database',
+    logger,
+    read: async () => {
+      const since = await repo.oldestActiveSagas();
+      const now = Date.now();
+      return ACTIVE_SAGA_STATES.map((state) => ({ value: secondsSince(since[state], now), labels: { state } }));
     },
-  };
-  // A metric of its own kind, as FastHistogram is: the registry only calls `get`.
-  metrics.registry.registerMetric(gauge as unknown as Parameters<Metrics['registry']['registerMetric']>[0]);
+  });
 }

@@ -1,7 +1,9 @@
+import type { Kysely } from 'kysely';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
-import type { Payments } from './service';
-import { REFUND_RETRY_MS } from './service';
+import { registerScrapeGauge, secondsSince } from '@archbench/observability/scrape-gauge';
+import { REFUND_RETRY_MS, oldestPendingRefund } from './service';
+import type { PaymentsTables } from './tables';
 
 export const REFUND_AGE_METRIC = 'archbench_refund_oldest_pending_seconds';
 
@@ -15,30 +17,18 @@ const HELP =
  * `archbench_refund_oldest_pending_seconds` on the monolith's (and the hybrid core's) /metrics: a
  * refund the provider fails stays PENDING and is tried again every REFUND_RETRY_MS, forever (giving
  * it up would keep the customer's money), and this is how an operator sees it. Read from the
- * database at scrape time, so every process on one database reports the same value whichever of
- * them sends the refund, and a restart loses nothing. A database that does not answer leaves the
- * series out of that scrape (the rest of /metrics is served; /ready reports the database).
- * @example registerRefundAge(metrics, payments, logger) // archbench_refund_oldest_pending_seconds{service="monolith"} 312.5
+ * database at scrape time (registerScrapeGauge), so every process on one database reports the same
+ * value whichever of them sends the refund, and a restart loses nothing; a database that fails or
+ * hangs leaves the series out of that scrape after at most a second. `db` is the plain database,
+ * without the query spans and histogram: a scrape is not a request.
+ * @example registerRefundAge(metrics, rawDb, logger) // archbench_refund_oldest_pending_seconds{service="monolith"} 312.5
  */
-export function registerRefundAge(metrics: Metrics, payments: Pick<Payments, 'oldestPendingRefund'>, logger: Logger): void {
-  const gauge = {
+export function registerRefundAge(metrics: Pick<Metrics, 'registry'>, db: Kysely<PaymentsTables>, logger: Logger): void {
+  registerScrapeGauge(metrics, {
     name: REFUND_AGE_METRIC,
     help: HELP,
-    type: 'gauge' as const,
-    aggregator: 'max' as const,
-    /** `registry.resetMetrics()`: nothing to reset, every scrape reads the database. */
-    reset() {},
-    async get() {
-      let values: { value: number; labels: Record<string, string> }[] = [];
-      try {
-        const since = await payments.oldestPendingRefund();
-        values = [{ value: since === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(since)) / 1000), labels: {} }];
-      } catch (error) {
-        logger.warn({ err: error }, `${REFUND_AGE_METRIC}: the database did not answer; left out of this scrape`);
-      }
-      return { name: gauge.name, help: gauge.help, type: gauge.type, aggregator: gauge.aggregator, values };
-    },
-  };
-  // A metric of its own kind, as FastHistogram is: the registry only calls `get`.
-  metrics.registry.registerMetric(gauge as unknown as Parameters<Metrics['registry']['registerMetric']>[0]);
+    source: 'the database',
+    logger,
+    read: async () => [{ value: secondsSince(await oldestPendingRefund(db)) }],
+  });
 }

@@ -57,6 +57,21 @@ export interface PaymentsProviderOptions {
  * update) tells a live call from a dead one: startup recovery and refund passes take only calls
  * whose lease lapsed.
  */
+/**
+ * When the oldest refund still to be made was recorded (`created_at`: the cancel or late capture
+ * that owes it), or undefined when none is. Reads the `payments_pending_refunds` partial index
+ * (pending refunds only), however many finished payments the table holds.
+ */
+export async function oldestPendingRefund(db: Kysely<PaymentsTables>): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('payments')
+    .select((eb) => eb.fn.min<string>('created_at').as('since'))
+    .where('kind', '=', 'refund')
+    .where('status', '=', 'PENDING')
+    .executeTakeFirst();
+  return row?.since ?? undefined;
+}
+
 export function createPayments(db: Kysely<PaymentsTables>, providerOptions: PaymentsProviderOptions, metrics?: Pick<Metrics, 'paymentsTotal'>) {
   let settings: ProviderSettings = { ...providerOptions.settings };
   let provider = providerOptions.provider ?? new PaymentProvider(settings);
@@ -230,20 +245,8 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
       }
       return refunded;
     },
-    /**
-     * When the oldest refund still to be made was recorded (`created_at`: the cancel or late
-     * capture that owes it), or undefined when none is. Reads the `payments_pending_refunds`
-     * partial index (pending refunds only), however many finished payments the table holds.
-     */
-    async oldestPendingRefund(): Promise<string | undefined> {
-      const row = await db
-        .selectFrom('payments')
-        .select((eb) => eb.fn.min<string>('created_at').as('since'))
-        .where('kind', '=', 'refund')
-        .where('status', '=', 'PENDING')
-        .executeTakeFirst();
-      return row?.since ?? undefined;
-    },
+    /** When the oldest refund still to be made was recorded (see `oldestPendingRefund`). */
+    oldestPendingRefund: () => oldestPendingRefund(db),
     /**
      * When the last refund lease that a process started before `startedAt` may still hold runs
      * out (leases end at most CALL_LEASE_MS after their last renewal), or undefined when none is

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from './metrics';
+import { registerScrapeGauge, secondsSince } from './scrape-gauge';
+
+function setup(read: () => Promise<{ value: number; labels?: Record<string, string> }[]>, timeoutMs = 200) {
+  const warnings: string[] = [];
+  const metrics = createMetrics({ service: 'svc', defaultMetrics: false });
+  let reads = 0;
+  registerScrapeGauge(metrics, {
+    name: 'test_oldest_seconds',
+    help: 'the age of the oldest thing',
+    source: 'the test database',
+    logger: { warn: (_: unknown, message: string) => void warnings.push(message) } as never,
+    read: () => {
+      reads++;
+      return read();
+    },
+    timeoutMs,
+  });
+  return { metrics, warnings, reads: () => reads };
+}
+
+describe('registerScrapeGauge', () => {
+  it('reads its series at each scrape, labelled with the service', async () => {
+    let value = 1.5;
+    const { metrics } = setup(async () => [{ value, labels: { state: 'RELEASING' } }]);
+    expect(await metrics.render()).toContain('test_oldest_seconds{state="RELEASING",service="svc"} 1.5');
+    value = 0;
+    expect(await metrics.render()).toContain('test_oldest_seconds{state="RELEASING",service="svc"} 0');
+    metrics.registry.resetMetrics(); // nothing to reset, no throw
+  });
+
+  it('leaves the series out of a scrape whose read fails, with a warning, and serves the rest', async () => {
+    const { metrics, warnings } = setup(() => Promise.reject(new Error('connection refused')));
+    metrics.ordersTotal.inc({ outcome: 'confirmed' });
+    const text = await metrics.render();
+    expect(text).toContain('archbench_orders_total{outcome="confirmed",service="svc"} 1');
+    expect(text).not.toMatch(/^test_oldest_seconds\{/m);
+    expect(warnings).toEqual(['test_oldest_seconds: the test database did not answer; left out of this scrape']);
+  });
+
+  it('waits at most timeoutMs for a read that hangs, and starts no second read while it is under way', async () => {
+    let answer: (values: { value: number }[]) => void = () => {};
+    const { metrics, reads } = setup(() => new Promise((resolve) => (answer = resolve)), 200);
+    const started = performance.now();
+    const [a, b] = await Promise.all([metrics.render(), metrics.render()]);
+    expect(performance.now() - started).toBeLessThan(1500);
+    for (const text of [a, b]) expect(text).not.toMatch(/^test_oldest_seconds\{/m);
+    expect(reads()).toBe(1);
+    answer([{ value: 7 }]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The read answered: the next scrape reads afresh.
+    answer = () => {};
+    const next = metrics.render();
+    answer([{ value: 3 }]);
+    expect(await next).toContain('test_oldest_seconds{service="svc"} 3');
+    expect(reads()).toBe(2);
+  });
+});
+
+describe('secondsSince', () => {
+  it('is 0 for none and never negative', () => {
+    expect(secondsSince(undefined)).toBe(0);
+    expect(secondsSince('2026-01-01T00:00:10.000Z', Date.parse('2026-01-01T00:00:00.000Z'))).toBe(0);
+    expect(secondsSince('2026-01-01T00:00:00.000Z', Date.parse('2026-01-01T00:01:30.500Z'))).toBe(90.5);
+  });
+});

@@ -12,6 +12,7 @@ import { observedDb } from '../shared/database';
 import { bindService } from '../shared/transport';
 import type { Transport } from '../shared/transport';
 import { outboxLag } from './outbox-lag';
+import { registerRefundAge } from './refund-age';
 import { createPaymentsRepository } from './repository';
 import { paymentsRoutes } from './routes';
 import type { PaymentsTables } from './schema';
@@ -82,6 +83,8 @@ export function createPaymentsApp({ env, db: rawDb, obs, dialect, transport, int
       else metrics?.paymentsTotal.inc({ result: RESULTS[outcome] ?? 'failed' });
     },
   });
+  // archbench_refund_oldest_pending_seconds, as the monolith's: a refund the provider keeps failing shows as a growing age.
+  if (metrics) registerRefundAge(metrics, rawDb, logger);
   const app = createServiceApp({ service: 'payments', ...obs, internalToken, checks: { database: () => ping(rawDb), transport: () => transport.healthy() } });
   app.route('/', paymentsRoutes(payments));
   // A wrong method on one of its routes (admin, internal): 405 with Allow, as on the public API.

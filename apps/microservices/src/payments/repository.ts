@@ -63,6 +63,23 @@ async function announce(db: Kysely<PaymentsTables>, orderId: string): Promise<vo
     .execute();
 }
 
+/**
+ * When the oldest refund still to be made was recorded (`created_at` of a PENDING refund row: a
+ * late capture's, which payments retries itself, or one the saga asked for and resends), or
+ * undefined when none is. Reads the `payments_pending_refunds` partial index (0006: pending
+ * refunds only), however many finished payments the table holds. Each scrape of /metrics runs it
+ * (refund-age.ts).
+ */
+export async function oldestPendingRefund(db: Kysely<PaymentsTables>): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('payments')
+    .select((eb) => eb.fn.min<string>('created_at').as('since'))
+    .where('kind', '=', 'refund')
+    .where('status', '=', 'PENDING')
+    .executeTakeFirst();
+  return row?.since ?? undefined;
+}
+
 /** Table access of the payments service. */
 export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
   // Every charge runs these; compiled once (see prepareQuery).

@@ -118,4 +118,19 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_pending_refunds_index': {
+    // What each scrape of /metrics reads (archbench_refund_oldest_pending_seconds): the oldest
+    // refund still PENDING, a late capture's or one the saga asked for, among every payment ever
+    // made. As the monolith's index of the same name: a partial index of pending refunds only,
+    // keyed by created_at, answers min(created_at) from its first entry; a charge or a made
+    // refund leaves it. SQLite and PostgreSQL; existing databases get it with this migration.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('payments_pending_refunds')
+        .on('payments')
+        .column('created_at')
+        .where(sql<SqlBool>`kind = 'refund' and status = 'PENDING'`)
+        .execute();
+    },
+  },
 };

@@ -31,7 +31,7 @@ const ORPHAN_AFTER_MS = 1000;
 const POLL_MS = 100;
 /** A late capture's refund the provider failed is tried again after this, doubling up to LATE_REFUND_MAX_RETRY_MS. */
 const LATE_REFUND_RETRY_MS = 1000;
-const LATE_REFUND_MAX_RETRY_MS = 30_000;
+export const LATE_REFUND_MAX_RETRY_MS = 30_000;
 
 /** Whether a charge row's status means the provider holds the money (a late capture is refunded by payments itself). */
 const captured = (status: string) => status === 'SUCCEEDED' || status === LATE_CAPTURED;

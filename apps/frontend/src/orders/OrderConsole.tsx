@@ -81,6 +81,13 @@ function cartAnnouncement(lines: readonly CartLine[]): string {
   return `Cart: ${items} item${items === 1 ? '' : 's'}, total ${formatEuros(cents)}.`;
 }
 
+/**
+ * The Idempotency-Keys whose order has taken its lines out of the stored cart. A placement left
+ * under way goes on out of sight, and one made with the same key after coming back answers the
+ * same order: its lines leave the cart once, not twice (lines added since would go too).
+ */
+const linesTaken = new Set<string>();
+
 function announce(order: Order): string {
   if (order.status === 'REJECTED') return `Order ${order.id} was rejected. ${rejectionMessage(order.rejectionReason)}`;
   return `Order ${order.id} is ${order.status.toLowerCase()}.`;
@@ -100,8 +107,12 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const [placing, setPlacing] = useState(false);
   /** Set while a placement answered 409 idempotency-in-progress is resent by itself. */
   const [placingStatus, setPlacingStatus] = useState<string | null>(null);
-  /** The resends of the placement under way: leaving the console or switching backend or customer stops them. */
-  const placementResends = useRef<AbortController | null>(null);
+  /**
+   * The placement under way in this view: aborted when the user leaves the console or switches
+   * backend or customer. The placement itself goes on (its resends too) and still settles the
+   * stored cart, but moves no focus and shows no status or problem in the view the user is in now.
+   */
+  const placementShown = useRef<AbortController | null>(null);
   const [cartProblem, setCartProblem] = useState<ProblemInfo | null>(null);
   const [ordersProblem, setOrdersProblem] = useState<ProblemInfo | null>(null);
   const [ordersOf, setOrdersOf] = useState<OrdersOf>(NO_ORDERS);
@@ -313,17 +324,22 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     }
   }, [ordersOf, api, upsert, setAnnouncement]);
 
-  // Switching backend or customer abandons the polls of the previous one, and the resends of a
-  // placement still in progress there (its key stays with the cart: placing it again resumes).
+  // Switching backend or customer abandons the polls of the previous one. A placement still under
+  // way there is not abandoned (the server may have placed its order): it finishes out of sight,
+  // taking its lines and key out of the cart, and the new view is no longer busy with it.
   // Leaving the console (unmount) does the same.
   useEffect(() => {
     const live = watching.current;
-    const resends = placementResends;
+    const shown = placementShown;
     return () => {
       for (const controller of live.values()) controller.abort();
       live.clear();
-      resends.current?.abort();
-      resends.current = null;
+      if (shown.current) {
+        shown.current.abort();
+        shown.current = null;
+        setPlacing(false);
+        setPlacingStatus(null);
+      }
     };
   }, [api]);
 
@@ -385,39 +401,50 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     const { key } = attempt;
     /** Forgets the key once this attempt's outcome is certain (unless a newer attempt replaced it). */
     const settled = (c: StoredCart): StoredCart => (c.placement?.key === key ? { ...c, placement: null } : c);
-    const resends = new AbortController();
-    placementResends.current?.abort();
-    placementResends.current = resends;
+    const shown = new AbortController();
+    placementShown.current?.abort();
+    placementShown.current = shown;
+    /** Whether the user left this placement's view: another backend or customer, or another view. */
+    const left = () => shown.signal.aborted;
     try {
       // 409 idempotency-in-progress: the first request with this key (sent before a reload, say)
       // is still being placed. The same request and key are sent again until it answers with
       // that order, a bounded number of times, so the user need not press Place order again.
-      const order = await resendWhileInProgress((signal) => api.placeOrder(body, { idempotencyKey: key, signal }), {
-        signal: resends.signal,
+      // Leaving does not stop or abort them: only their answer tells what became of the order.
+      const order = await resendWhileInProgress(() => api.placeOrder(body, { idempotencyKey: key }), {
         onInProgress: (resend) => {
+          if (left()) return;
           setPlacingStatus(EARLIER_ORDER_STILL_PLACED);
           if (resend === 1) setAnnouncement('Your earlier order is still being placed. It is shown here once the server has it.');
         },
       });
-      // The ordered lines (maybe the whole cart, disabling Place order) go away: on to the new order.
-      setFocusRequest({ target: () => orderItem(order.id) ?? ordersHeading.current, from: () => cartHeading.current?.closest('section') });
+      // The ordered lines (maybe the whole cart, disabling Place order) go away: on to the new order,
+      // unless the user is elsewhere now (focus stays where it is in the view they switched to).
+      if (!left()) setFocusRequest({ target: () => orderItem(order.id) ?? ordersHeading.current, from: () => cartHeading.current?.closest('section') });
+      // Listed and announced by the console showing this backend and customer, if one is shown.
       if (session) publishPlaced({ backend: api.backend, token: session.token, order });
       // Only what was ordered leaves the cart: lines added while the order was being placed stay.
-      // (Stored even when the console was left meanwhile: the cart it comes back to is current.)
-      updateCart((c) =>
-        settled({
-          ...c,
-          lines: c.lines.flatMap((line) => {
-            const done = ordered.find((o) => o.sku === line.sku)?.quantity ?? 0;
-            if (done === 0) return [line];
-            return line.quantity > done ? [{ ...line, quantity: line.quantity - done }] : [];
+      // Stored even when the user left meanwhile (another view, backend or customer): the lines
+      // are ordered, and a key kept with them would order them again once the cart is edited or
+      // placed on another backend or for another customer, which do not know the key.
+      if (!linesTaken.has(key)) {
+        // Once per key: a second placement with it (made after coming back) answers the same order.
+        linesTaken.add(key);
+        updateCart((c) =>
+          settled({
+            ...c,
+            lines: c.lines.flatMap((line) => {
+              const done = ordered.find((o) => o.sku === line.sku)?.quantity ?? 0;
+              if (done === 0) return [line];
+              return line.quantity > done ? [{ ...line, quantity: line.quantity - done }] : [];
+            }),
           }),
-        }),
-      );
+        );
+      }
     } catch (error) {
-      // Left (another backend or customer, another view): the key stays for the next attempt, and nothing is said.
-      if (resends.signal.aborted && !(error instanceof ApiError)) return;
       if (placedNothing(error)) updateCart(settled);
+      // Left: another backend's or customer's placement is not the view's problem, and nothing is said.
+      if (left()) return;
       if (isInProgress(error)) {
         setCartProblem({
           ...error.problem,
@@ -428,9 +455,12 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         setCartProblem(asProblem(error, 'The order could not be placed'));
       }
     } finally {
-      if (placementResends.current === resends) placementResends.current = null;
-      setPlacing(false);
-      setPlacingStatus(null);
+      // Once left, the view was set free when it was left, and may be placing another order now.
+      if (placementShown.current === shown) {
+        placementShown.current = null;
+        setPlacing(false);
+        setPlacingStatus(null);
+      }
     }
   }
 

@@ -29,32 +29,9 @@ export function inProgressWaitMs(resend: number, retryAfterSeconds?: number): nu
   return Math.min(LONGEST_WAIT_MS, FIRST_WAIT_MS * 2 ** (resend - 1));
 }
 
-/** Why a resend stopped: the user left the console or switched backend or customer. */
-const left = () => new DOMException('the placement was left', 'AbortError');
-
-/** Resolves after `ms`, or rejects with an AbortError as soon as `signal` is aborted. */
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(left());
-    const done = () => {
-      signal.removeEventListener('abort', stop);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    function stop() {
-      clearTimeout(timer);
-      reject(left());
-    }
-    signal.addEventListener('abort', stop, { once: true });
-  });
-}
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface ResendOptions {
-  /**
-   * Aborted when the user leaves the console or switches backend or customer: no further resend
-   * is sent, and a resend under way is aborted (its fetch gets this signal) and its answer ignored.
-   */
-  signal: AbortSignal;
   /** Called before each wait (resend counts from 1), e.g. to say that the earlier order is still being placed. */
   onInProgress?: (resend: number, waitMs: number) => void;
   resends?: number;
@@ -64,31 +41,25 @@ export interface ResendOptions {
  * Calls `send` and, while it fails with 409 idempotency-in-progress, calls it again after
  * `inProgressWaitMs`, at most `resends` more times: the first request with that key is still
  * being processed, and a resend with the same key gets its order (201/202, Idempotent-Replayed)
- * once it is done. Any other outcome, or the last 409, is returned or thrown as is; an abort
- * during a wait throws an AbortError and sends nothing more.
+ * once it is done. Any other outcome, or the last 409, is returned or thrown as is.
  *
- * The first call gets no signal: it may be the one that places the order, and its answer still
- * counts after the user left (the cart is updated). Each resend gets `signal`, to pass on to its
- * fetch: once aborted, a resend under way is aborted and whatever it answers is ignored (an
- * AbortError is thrown instead), so it cannot land in another backend's or customer's view.
- * @example await resendWhileInProgress((signal) => api.placeOrder(body, { idempotencyKey: key, signal }), { signal })
+ * Nothing stops or aborts it: the order is being placed on the server whatever the user does
+ * (leaving the console or switching backend or customer cannot un-place it), and its answer is
+ * the only way the console learns that order and takes its lines and key out of the stored cart.
+ * Left with the key and lines, the cart would order them a second time once edited, or on
+ * another backend or for another customer, which do not know the key. The caller decides what
+ * the answer shows: nothing in a view the user switched to.
+ * @example await resendWhileInProgress(() => api.placeOrder(body, { idempotencyKey: key }), { onInProgress })
  */
-export async function resendWhileInProgress<T>(
-  send: (signal?: AbortSignal) => Promise<T>,
-  { signal, onInProgress, resends = IN_PROGRESS_RESENDS }: ResendOptions,
-): Promise<T> {
+export async function resendWhileInProgress<T>(send: () => Promise<T>, { onInProgress, resends = IN_PROGRESS_RESENDS }: ResendOptions = {}): Promise<T> {
   for (let resend = 1; ; resend++) {
-    const isResend = resend > 1;
     try {
-      const result = await send(isResend ? signal : undefined);
-      if (isResend && signal.aborted) throw left();
-      return result;
+      return await send();
     } catch (error) {
-      if (isResend && signal.aborted) throw left();
       if (!isInProgress(error) || resend > resends) throw error;
       const ms = inProgressWaitMs(resend, error.problem.retryAfterSeconds);
       onInProgress?.(resend, ms);
-      await wait(ms, signal);
+      await wait(ms);
     }
   }
 }

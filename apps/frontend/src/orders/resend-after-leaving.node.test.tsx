@@ -1,0 +1,210 @@
+import { act, render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Order } from '@archbench/contracts/schemas';
+import { App } from '../App';
+
+// The console against a real HTTP server through the real fetch (not a stub), which places
+// orders by Idempotency-Key as the API does: a request closed before its answer is seen, and the
+// orders counted are the ones the server placed.
+// Type-checked by tsconfig.node.json (Node's types), not by tsconfig.json.
+
+const PRODUCTS = [
+  { sku: 'SKU-0001', name: 'Compact Kettle 1', priceCents: 1999, currency: 'EUR', stock: 100 },
+  { sku: 'SKU-0002', name: 'Classic Lamp 1', priceCents: 2599, currency: 'EUR', stock: 100 },
+];
+
+interface Placement {
+  items: { sku: string; quantity: number }[];
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': status >= 400 ? 'application/problem+json' : 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+async function bodyOf(req: IncomingMessage): Promise<Placement> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return JSON.parse(text) as Placement;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const servers: Server[] = [];
+afterEach(async () => {
+  window.history.replaceState(null, '', '/');
+  await Promise.all(
+    servers.splice(0).map((server) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    }),
+  );
+});
+
+/**
+ * A monolith and a microservices backend on a free port. The monolith places orders by
+ * Idempotency-Key: the first key it sees is taken as one whose first request (sent before a
+ * reload, say) is still being placed, so it answers 409 idempotency-in-progress and holds the
+ * resends until `finishPlacing()`, which places the order and answers them with it (replayed).
+ * Any other new key places an order at once; a known key answers its order again.
+ */
+async function backends() {
+  const orders: { key: string; order: Order }[] = [];
+  const microservicesPosts: string[] = [];
+  let beingPlaced: { key: string; body: Placement; held: ServerResponse[] } | null = null;
+  let resendsHeld = 0;
+  let resendsClosedUnanswered = 0;
+  let resendArrived!: () => void;
+  const resendUnderWay = new Promise<void>((resolve) => (resendArrived = resolve));
+
+  const place = (key: string, body: Placement): Order => {
+    const now = new Date().toISOString();
+    const items = body.items.map(({ sku, quantity }) => ({ sku, quantity, unitPriceCents: PRODUCTS.find((p) => p.sku === sku)!.priceCents }));
+    const order: Order = {
+      id: `ord_${orders.length + 1}`,
+      customerId: 'bob',
+      status: 'CONFIRMED',
+      items,
+      totalCents: items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0),
+      currency: 'EUR',
+      paymentStatus: 'CAPTURED',
+      rejectionReason: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    orders.unshift({ key, order });
+    return order;
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const route = `${req.method} ${req.url?.split('?')[0]}`;
+      const key = String(req.headers['idempotency-key']);
+      if (route === 'GET /config.json') {
+        send(res, 200, {
+          backends: [
+            { id: 'monolith', label: 'Modular monolith', description: 'one process' },
+            { id: 'microservices', label: 'Microservices', description: 'several processes' },
+          ],
+          devLogin: true,
+        });
+      } else if (route.endsWith('/health')) send(res, 200, { status: 'ok', service: 'x' });
+      else if (route.endsWith('/products')) send(res, 200, { items: PRODUCTS, nextCursor: null });
+      else if (route === 'GET /api/monolith/orders') send(res, 200, { items: orders.map((o) => o.order), nextCursor: null });
+      else if (route === 'GET /api/microservices/orders') send(res, 200, { items: [], nextCursor: null });
+      else if (route === 'POST /api/microservices/orders') {
+        microservicesPosts.push(key);
+        send(res, 500, { title: 'Not expected', status: 500, detail: 'no order belongs here', code: 'unexpected' });
+      } else if (route === 'POST /api/monolith/orders') {
+        const body = await bodyOf(req);
+        const known = orders.find((o) => o.key === key);
+        if (known) send(res, 201, known.order, { 'idempotent-replayed': 'true' });
+        else if (!beingPlaced && orders.length === 0) {
+          beingPlaced = { key, body, held: [] };
+          send(res, 409, { title: 'Request in progress', status: 409, detail: 'in progress', code: 'idempotency-in-progress' }, { 'retry-after': '0' });
+        } else if (beingPlaced?.key === key) {
+          resendsHeld++;
+          res.on('close', () => {
+            if (!res.writableFinished) resendsClosedUnanswered++;
+          });
+          beingPlaced.held.push(res);
+          resendArrived();
+        } else send(res, 201, place(key, body));
+      } else send(res, 404, { title: 'Not found', status: 404, detail: route, code: 'not-found' });
+    })();
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    fetch: (input: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${input}`, init),
+    orders,
+    microservicesPosts,
+    resendUnderWay,
+    resendsHeld: () => resendsHeld,
+    resendsClosedUnanswered: () => resendsClosedUnanswered,
+    /** The earlier request's order is placed: the held resends get it. */
+    finishPlacing() {
+      const { key, body, held } = beingPlaced!;
+      const order = place(key, body);
+      for (const res of held) if (res.writable) send(res, 201, order, { 'idempotent-replayed': 'true' });
+      beingPlaced = null;
+    },
+  };
+}
+
+/** Follows a link of the view navigation, as a click on it does in a browser. */
+async function goTo(view: 'Order console' | 'Report viewer') {
+  const href = screen.getByRole('link', { name: view }).getAttribute('href')!;
+  await act(async () => {
+    window.history.replaceState(null, '', `/${href}`);
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+  });
+}
+
+const storedCart = () => JSON.parse(sessionStorage.getItem('archbench.cart') ?? 'null') as { lines: unknown[]; placement: unknown } | null;
+
+describe('a placement resent while in progress, when the user leaves it', () => {
+  it.each(['switches backend', 'goes to another view'] as const)(
+    'still settles the cart when the user %s mid-resend, silently, and orders nothing twice',
+    async (how) => {
+      const server = await backends();
+      sessionStorage.setItem(
+        'archbench.session',
+        JSON.stringify({ customerId: 'bob', token: 'a.b.c', expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+      );
+      const user = userEvent.setup();
+      render(<App fetch={server.fetch} />);
+      await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+      await user.click(screen.getByRole('button', { name: 'Place order' }));
+      await server.resendUnderWay;
+      expect(screen.getByTestId('placing-status').textContent).toBe('Your earlier order is still being placed…');
+
+      const said: string[] = [];
+      if (how === 'switches backend') {
+        await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+        // The new view is not busy with the other backend's placement.
+        await waitFor(() => expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-disabled')).toBeNull());
+        expect(screen.queryByTestId('placing-status')).toBeNull();
+        // Focus in the cart, where a placement's answer would take it from, onto the new order.
+        await user.click(screen.getByRole('radio', { name: /Good card/ }));
+        const announcer = screen.getByTestId('announcer');
+        new MutationObserver(() => said.push(announcer.textContent ?? '')).observe(announcer, { childList: true, subtree: true, characterData: true });
+      } else {
+        await goTo('Report viewer');
+      }
+      await sleep(300);
+      server.finishPlacing();
+
+      // The order is placed: its line and key leave the stored cart, whatever view is shown.
+      await waitFor(() => expect(storedCart()).toMatchObject({ lines: [], placement: null }));
+      await sleep(100);
+      expect(server.resendsHeld()).toBe(1);
+      expect(server.resendsClosedUnanswered()).toBe(0);
+      if (how === 'switches backend') {
+        // Nothing of it in the other backend's view: not listed, not said, and focus stays put.
+        expect(document.querySelector('[data-order-id="ord_1"]')).toBeNull();
+        expect(said.filter((text) => text.includes('ord_1') || text.includes('still being placed'))).toEqual([]);
+        expect(document.activeElement).toBe(screen.getByRole('radio', { name: /Good card/ }));
+        await user.click(screen.getByRole('radio', { name: /Modular monolith/ }));
+      } else {
+        await goTo('Order console');
+      }
+
+      // Back on the backend and customer it was placed for: the order is listed and the cart empty.
+      await waitFor(() => expect(document.querySelector('[data-order-id="ord_1"]')).not.toBeNull());
+      expect(screen.getByRole('button', { name: 'Place order' })).toHaveProperty('disabled', true);
+      // The user goes on shopping: the next order holds only what was added since.
+      await user.click(await screen.findByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+      await user.click(screen.getByRole('button', { name: 'Place order' }));
+      await waitFor(() => expect(document.querySelector('[data-order-id="ord_2"]')).not.toBeNull());
+
+      expect(server.orders.map(({ order }) => order.items.map(({ sku, quantity }) => `${quantity} × ${sku}`))).toEqual([['1 × SKU-0002'], ['1 × SKU-0001']]);
+      expect(server.microservicesPosts).toEqual([]);
+      expect(storedCart()).toMatchObject({ lines: [], placement: null });
+    },
+  );
+});

@@ -73,7 +73,7 @@ describe('analyseSensitivity', () => {
     expect(budgetFlip!.winner).not.toBe('microservices');
   });
 
-  describe('steps of a number count the band edges and evidence breakpoints passed', () => {
+  describe('steps of a number count the changes of outcome on the way', () => {
     // A small team whose monolith only just leads Hybrid; the monolith's checkout p95 is 45 ms,
     // so any budget under it (44 ms and below) fails the monolith and flips the call.
     const SMALL_TEAM_UNEVEN: Answers = {
@@ -108,13 +108,52 @@ describe('analyseSensitivity', () => {
       for (const f of s.singleFlips) expect(score(apply(SMALL_TEAM_UNEVEN, f.changes), evidence, options).recommendation).toBe(f.winner);
     });
 
-    it('the nearest breakpoint on a side is still one step, the next one two', () => {
+    it('the nearest value that changes the outcome is one step; a farther one that scores the same is no further flip', () => {
       const answers = withAnswer(SMALL_TEAM_UNEVEN, 'load.p95BudgetMs', 46);
       const s = analyseSensitivity(answers, evidence, options);
-      expect(budgetFlips(s).slice(0, 2)).toEqual([
-        { path: 'load.p95BudgetMs', from: 46, to: 44, steps: 1 },
-        { path: 'load.p95BudgetMs', from: 46, to: 32, steps: 2 },
-      ]);
+      // 32 ms (the monolith's browse p95 of 24 ms with 25% headroom) is tried too, but every option
+      // scores there as at 44 ms: the same change of outcome, so it neither counts a step nor is listed.
+      expect(score(withAnswer(answers, 'load.p95BudgetMs', 32), evidence, options).ranking).toEqual(
+        score(withAnswer(answers, 'load.p95BudgetMs', 44), evidence, options).ranking,
+      );
+      expect(budgetFlips(s)).toEqual([{ path: 'load.p95BudgetMs', from: 46, to: 44, steps: 1 }]);
+    });
+
+    it("a flip's steps do not depend on another topology's unrelated measurement", () => {
+      // Budget 46 ms: 44 ms fails the monolith's checkout (45 ms) and flips the call. The
+      // microservices' browse p95 is either 8 ms or 44 ms; at 44 ms it adds a breakpoint at 45 ms
+      // (1% over it), on the way from 46 to 44, where no score changes.
+      const answers = withAnswer(SMALL_TEAM_UNEVEN, 'load.p95BudgetMs', 46);
+      const run = (microservicesP95: number) => {
+        const e = evidenceFromComparison(comparisonFixture({ microservicesP95, monolithP95: 24 }), 'c.json');
+        return analyseSensitivity(answers, e, options);
+      };
+      const fast = run(8);
+      const slow = run(44);
+      for (const s of [fast, slow]) {
+        expect([s.recommendation, s.runnerUp]).toEqual(['modular-monolith', 'hybrid']);
+        expect(s.margin).toBeCloseTo(2.09, 2);
+        expect(budgetFlips(s)[0]).toEqual({ path: 'load.p95BudgetMs', from: 46, to: 44, steps: 1 });
+      }
+      // The same flips, with the same steps: the one-step changes the confidence line counts too.
+      expect(slow.singleFlips).toEqual(fast.singleFlips);
+      expect(slow.smallestFlip).toEqual(fast.smallestFlip);
+      const oneStep = (s: ReturnType<typeof analyseSensitivity>) => s.singleFlips.filter((f) => f.changes[0]!.steps <= 1).length;
+      expect(oneStep(slow)).toBe(oneStep(fast));
+    });
+
+    it('a value that fails validation adds no step', () => {
+      // Answers passed without validation, peak (150) below expected (300): every rate tried between
+      // them, such as the quick run's 166 req/s breakpoint, is rejected as invalid. 149 req/s is
+      // the first valid value below 300 and changes the outcome, so it is one step.
+      const answers = withAnswer(withAnswer(IDLE_BURSTY_EVENTS, 'load.expectedRps', 300), 'load.peakRps', 150);
+      const s = analyseSensitivity(answers, QUICK_EVIDENCE, { model: CURRENT_MODEL });
+      const rates = s.singleFlips.map((f) => f.changes[0]!).filter((c) => c.path === 'load.expectedRps');
+      expect(rates[0]).toEqual({ path: 'load.expectedRps', from: 300, to: 149, steps: 1 });
+      expect(rates.map((c) => c.to)).not.toContain(166);
+      // 166 req/s is tried (it flips valid answers expecting 2 req/s), just not here.
+      const tried = analyseSensitivity(IDLE_BURSTY_EVENTS, QUICK_EVIDENCE, { model: CURRENT_MODEL }).singleFlips.map((f) => f.changes[0]!);
+      expect(tried).toContainEqual(expect.objectContaining({ path: 'load.expectedRps', to: 166 }));
     });
 
     it('a rate far above the current one is many steps (the measured quick run, current model)', () => {

@@ -8,8 +8,9 @@ export interface AnswerChange {
   path: string;
   from: unknown;
   to: unknown;
-  /** Ordinal steps along the answer's values: enum order, or for numbers the candidate values passed
-   * (band edges and evidence breakpoints between the current answer and this one, this one included). */
+  /** Ordinal steps along the answer's values: enum order; for a number, the changes of outcome met
+   * walking from the current answer to this value (its own included) — the distinct score results
+   * of the candidate values tried on the way, so values that score alike are the same step. */
   steps: number;
 }
 
@@ -30,7 +31,8 @@ export interface Sensitivity {
   /** The smallest change that flips the recommendation; null when no single change does, nor a pair of
    * one-step changes (only those are paired). */
   smallestFlip: Flip | null;
-  /** Every single-answer change that flips it, smallest first. */
+  /** Every single-answer change that flips it, smallest first (of numbers that score alike on one
+   * side of an answer, only the nearest). */
   singleFlips: Flip[];
   /** When nothing flips: the single change that narrows the margin most. */
   closest: { change: AnswerChange; margin: number } | null;
@@ -59,10 +61,9 @@ function relevantPaths(model: Model): string[] {
 
 /** Numbers worth trying for a numeric answer: the nearest value inside each other band of the
  * criteria that read it, plus values where the measured evidence changes its verdict.
- * Steps count the candidate values passed on the way: a value is as many steps away as there are
- * distinct candidates (band edges and evidence breakpoints) between the current answer and it,
- * itself included — the nearest on each side is 1 step, the next 2, and so on. So a budget far
- * below the current one is many steps away, however few bands lie between. */
+ * Their steps are left at 0 here: a number is as many steps away as the changes of outcome met on
+ * the way to it, which only its scores tell (see numericSteps). Counting the values tried instead
+ * made steps depend on unrelated measurements: every measured p95 adds five budget breakpoints. */
 function numericCandidates(path: string, current: number, model: Model, evidence: Evidence): Candidate[] {
   const values = new Set<number>();
   const criteria = model.criteria.filter((c) => c.answer === path);
@@ -99,9 +100,43 @@ function numericCandidates(path: string, current: number, model: Model, evidence
     }
   }
   values.delete(current);
-  const all = [...values];
-  const steps = (to: number) => all.filter((v) => (to < current ? v >= to && v < current : v <= to && v > current)).length;
-  return all.map((to) => ({ path, from: current, to, steps: steps(to), relative: Math.abs(to - current) / Math.abs(current || 1) }));
+  return [...values].map((to) => ({ path, from: current, to, steps: 0, relative: Math.abs(to - current) / Math.abs(current || 1) }));
+}
+
+/** Same outcome: the same recommendation and every option's total equal (within 1e-9, rounding). */
+function sameScores(a: ScoreResult, b: ScoreResult): boolean {
+  const totals = new Map(b.ranking.map((o) => [o.option, o.score]));
+  return a.recommendation === b.recommendation && a.ranking.every((o) => Math.abs(o.score - (totals.get(o.option) ?? NaN)) <= 1e-9);
+}
+
+/**
+ * Steps of the numeric candidates, from their scores: along each answer, on each side of the current
+ * value, nearest first, a candidate whose scores differ from the previous (nearer) one's — the
+ * baseline's for the first — is one step further; one that scores the same is as far as that one
+ * (0 when it scores as the current answer does). Invalid candidates are not here, so add none.
+ * Returns the candidates with their steps, and whether each repeats a nearer outcome.
+ */
+function numericSteps(scored: Array<{ c: Candidate; r: ScoreResult }>, baseline: ScoreResult): Array<{ c: Candidate; r: ScoreResult; repeat: boolean }> {
+  const out = scored.map((x) => ({ ...x, repeat: false }));
+  const sides = new Map<string, typeof out>();
+  for (const x of out) {
+    if (typeof x.c.from !== 'number' || typeof x.c.to !== 'number') continue;
+    const key = `${x.c.path}${x.c.to < x.c.from ? '<' : '>'}`;
+    if (!sides.has(key)) sides.set(key, []);
+    sides.get(key)!.push(x);
+  }
+  for (const side of sides.values()) {
+    side.sort((a, b) => a.c.relative - b.c.relative); // nearest first
+    let previous = baseline;
+    let steps = 0;
+    for (const x of side) {
+      x.repeat = sameScores(x.r, previous);
+      if (!x.repeat) steps++;
+      x.c = { ...x.c, steps };
+      previous = x.r;
+    }
+  }
+  return out;
 }
 
 /** Values an unknown answer could take: every enum value, or one number in each band of the criteria that read it. */
@@ -172,10 +207,14 @@ export function analyseSensitivity(answers: Answers, evidence: Evidence, options
   const singles: Array<{ changes: Candidate[]; winner: OptionId; runnerUp: OptionId; margin: number }> = [];
   let closest: Sensitivity['closest'] = null;
   const narrowing: Array<{ c: Candidate; margin: number }> = [];
+  const scored: Array<{ c: Candidate; r: ScoreResult }> = [];
   for (const c of candidates) {
     const changed = withAnswer(answers, c.path, c.to);
-    if (!valid(changed)) continue;
-    const r = score(changed, evidence, options);
+    if (valid(changed)) scored.push({ c, r: score(changed, evidence, options) });
+  }
+  for (const { c, r, repeat } of numericSteps(scored, baseline)) {
+    // A number that scores as a nearer one does is the same change of outcome: only the nearer counts.
+    if (repeat) continue;
     if (r.recommendation !== baseline.recommendation) {
       singles.push({ changes: [c], winner: r.recommendation, runnerUp: r.runnerUp, margin: r.margin });
     } else {

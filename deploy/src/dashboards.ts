@@ -188,7 +188,7 @@ const saga: DashboardSpec = {
     {
       title: 'Refunds: oldest pending',
       description:
-        'Age of the oldest refund still to be made (monolith and hybrid core, read from the payments table): 0 normally. A refund the provider fails is tried again every 30 s, forever; one growing past minutes is stuck (alert RefundStuck at 5 min), see refund_failed in the panel beside it. In the microservices a refund is a saga step: see "Sagas: oldest in each open state".',
+        "Age of the oldest refund still to be made (monolith, hybrid core and the microservices' payments service, read from the payments table): 0 normally. A refund the provider fails is tried again, forever (every 30 s in the monolith and hybrid; in the microservices a late capture's by payments every 30 s at most, a cancel's by the saga every 2 s at most); one growing past minutes is stuck (alert RefundStuck at 5 min), see refund_failed in the panel beside it.",
       unit: 's',
       queries: [{ expr: `max by (topology, service) (archbench_refund_oldest_pending_seconds{${SCOPE}})`, legend: '{{topology}} {{service}}' }],
     },

@@ -51,13 +51,18 @@ describe('alert rules (prometheus/alerts.yaml)', () => {
     for (const state of ['PAYING', 'RESERVING']) expect(yieldsSeries(expr, age(state)), state).toBe(false);
   });
 
-  it('RefundStuck fires on a refund pending for over 5 minutes (ten 30 s retries), per topology, on the monolith and hybrid gauge only', () => {
+  it("RefundStuck fires on a refund pending for over 5 minutes (ten 30 s retries), per topology, on the monolith's, hybrid core's and microservices' payments gauge", () => {
     const { expr } = rules.find((r) => r.alert === 'RefundStuck')!;
     expect(metricNames(expr)).toEqual(['archbench_refund_oldest_pending_seconds']);
     expect(expr).toMatch(/\) > 300$/);
     expect(labelUses(expr).map((u) => u.label)).toEqual(['topology']);
-    for (const service of ['monolith', 'core'])
-      expect(yieldsSeries(expr, [{ name: 'archbench_refund_oldest_pending_seconds', labels: { service } }]), service).toBe(true);
+    for (const [topology, service] of [
+      ['monolith', 'monolith'],
+      ['hybrid', 'core'],
+      ['microservices-http', 'payments'],
+      ['microservices-amqp', 'payments'],
+    ] as const)
+      expect(yieldsSeries(expr, [{ name: 'archbench_refund_oldest_pending_seconds', labels: { topology, service } }]), topology).toBe(true);
     // The counter of failed tries is no age: it does not say whether the refund was made since.
     expect(yieldsSeries(expr, [{ name: 'archbench_payments_total', labels: { service: 'monolith', result: 'refund_failed' } }])).toBe(false);
   });

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@archbench/contracts/tokens';
+import { deleteAmqpTopology } from '@archbench/microservices/transport';
+import { AMQP_TEST_URL, amqpReachable, shouldSkip } from '@archbench/server-kit/testing';
 import { loadCompose, serviceEnvironment } from '../src/compose';
 import { startLocalStack } from '../src/local-stack';
 import { DASHBOARD_DIR, EXTERNAL_METRICS, SCRAPE_LABELS, alertRules, dashboardExpressions, labelUses, metricNames, yieldsSeries } from '../src/dashboards';
@@ -15,17 +18,22 @@ import type { RunningServer } from '../src/standalone';
  * Every metric a dashboard or an alert rule (prometheus/alerts.yaml) queries must exist in what the servers really expose. The servers run
  * from their image filesystems with the environment compose gives them (service hosts mapped to
  * free local ports, SQLite instead of PostgreSQL, no collector), get a little traffic of every
- * kind (confirmed, declined and cancelled orders, a 404), and their /metrics are read.
+ * kind (confirmed, declined and cancelled orders, a 404), and their /metrics are read. The
+ * microservices-amqp services run too when this machine's RabbitMQ answers (a fresh AMQP_PREFIX).
  */
 const compose = loadCompose();
 const hybridBuilt = existsSync(join(REPO_ROOT, deployable('hybrid-core').entry)) && existsSync(join(REPO_ROOT, deployable('hybrid-shipping').entry));
+const amqpRuns = !(await shouldSkip('RabbitMQ', amqpReachable));
+const amqpPrefix = `archbench-deploy-metrics-${randomBytes(4).toString('hex')}`;
 const groups: string[][] = [
   ['monolith'],
   ['inventory', 'orders', 'payments', 'shipping', 'gateway'],
+  ...(amqpRuns ? [['inventory-amqp', 'orders-amqp', 'payments-amqp', 'shipping-amqp', 'gateway-amqp']] : []),
   ...(hybridBuilt ? [['hybrid-shipping', 'hybrid-core']] : []),
 ];
-/** The Prometheus `topology` of each group (compose's microservices-http runs these processes). */
-const topologyOf = (group: string[]) => (group[0] === 'monolith' ? 'monolith' : group.includes('gateway') ? 'microservices-http' : 'hybrid');
+/** The Prometheus `topology` of each group (compose's microservices-http and microservices-amqp run these processes). */
+const topologyOf = (group: string[]) =>
+  group[0] === 'monolith' ? 'monolith' : group.includes('gateway') ? 'microservices-http' : group.includes('gateway-amqp') ? 'microservices-amqp' : 'hybrid';
 /** Every series each topology's processes expose, with its labels. */
 const seriesOf = new Map<string, Series[]>();
 /**
@@ -38,10 +46,6 @@ const NO_DATA: Record<string, { topologies: string[]; why: string }> = {
   'Sagas: oldest in each open state': {
     topologies: ['monolith', 'hybrid'],
     why: 'no orchestrated saga: an order, its stock and its payment record change in one transaction',
-  },
-  'Refunds: oldest pending': {
-    topologies: ['microservices-http'],
-    why: 'a refund is a saga step there, resent by orders: a stuck one shows in "Sagas: oldest in each open state"',
   },
 };
 const out = mkdtempSync(join(tmpdir(), 'archbench-deploy-metrics-'));
@@ -93,9 +97,14 @@ async function traffic(base: string) {
 }
 
 beforeAll(async () => {
-  for (const group of groups) for (const [name, server] of await startLocalStack(group, { workDir: out, compose })) running.set(name, server);
+  for (const group of groups) {
+    // The amqp services on this machine's RabbitMQ, under a prefix of their own.
+    const overrides = group.includes('gateway-amqp') ? { AMQP_URL: AMQP_TEST_URL, AMQP_PREFIX: amqpPrefix } : undefined;
+    for (const [name, server] of await startLocalStack(group, { workDir: out, compose, overrides })) running.set(name, server);
+  }
   await traffic(running.get('monolith')!.url);
   await traffic(running.get('gateway')!.url);
+  if (amqpRuns) await traffic(running.get('gateway-amqp')!.url);
   if (hybridBuilt) await traffic(running.get('hybrid-core')!.url);
   // The outbox relay and shipping consume asynchronously; give them a moment before scraping.
   await new Promise((r) => setTimeout(r, 1500));
@@ -109,6 +118,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const codes = await Promise.all([...running.values()].map((s) => s.stop().catch(() => null)));
+  if (amqpRuns) await deleteAmqpTopology(AMQP_TEST_URL, amqpPrefix).catch(() => undefined);
   rmSync(out, { recursive: true, force: true });
   // Every server stopped on SIGTERM by itself (exit 0), as a container runtime would stop it.
   expect(codes.every((c) => c === 0)).toBe(true);
@@ -216,14 +226,18 @@ describe("dashboards against the servers' real /metrics", () => {
     expect(yieldsSeries(stuck.replace('RELEASING|CANCELLING', 'RELEASED'), seriesOf.get('microservices-http')!)).toBe(false);
   });
 
-  it('the monolith and the hybrid core report the pending-refund age, one series each, so RefundStuck has series there; the microservices do not', () => {
+  it("the monolith, the hybrid core and the microservices' payments service (http and amqp) report the pending-refund age, one series each, so RefundStuck has series in every topology", () => {
     const { expr } = alertRules().find((r) => r.alert === 'RefundStuck')!;
-    for (const topology of ['monolith', ...(hybridBuilt ? ['hybrid'] : [])]) {
+    const owner: Record<string, string> = { monolith: 'monolith', hybrid: 'core', 'microservices-http': 'payments', 'microservices-amqp': 'payments' };
+    const topologies = ['monolith', 'microservices-http', ...(amqpRuns ? ['microservices-amqp'] : []), ...(hybridBuilt ? ['hybrid'] : [])];
+    for (const topology of topologies) {
       const ages = seriesOf.get(topology)!.filter((s) => s.name === 'archbench_refund_oldest_pending_seconds');
-      expect(ages, topology).toHaveLength(1);
+      expect(
+        ages.map((s) => s.labels.service),
+        topology,
+      ).toEqual([owner[topology]]);
       expect(yieldsSeries(expr, seriesOf.get(topology)!), topology).toBe(true);
     }
-    expect(yieldsSeries(expr, seriesOf.get('microservices-http')!)).toBe(false);
   });
 
   it('the name check would catch a misspelt metric', () => {

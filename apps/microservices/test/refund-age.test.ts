@@ -360,17 +360,22 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         expect(response.status).toBe(200);
         return response.text();
       };
-      expect(Math.round(refundAge(await scrape())!)).toBe(600);
+      // 600 s from the row's created_at, plus however long the setup took on a busy machine.
+      const first = refundAge(await scrape())!;
+      expect(first).toBeGreaterThanOrEqual(600);
+      expect(first).toBeLessThan(630);
       // registry.resetMetrics() (a test harness, a hot reload): nothing to reset, the next scrape reads the database again.
       metrics.registry.resetMetrics();
-      expect(Math.round(refundAge(await scrape())!)).toBe(600);
+      expect(refundAge(await scrape())!).toBeGreaterThanOrEqual(first);
       // The cancel's refund made: the late capture's, pending for 3 minutes, is the oldest.
       await db
         .updateTable('payments')
         .set({ status: 'SUCCEEDED' })
         .where('id', '=', `pay_${String(FINISHED + 1).padStart(6, '0')}`)
         .execute();
-      expect(Math.round(refundAge(await scrape())!)).toBe(180);
+      const late = refundAge(await scrape())!;
+      expect(late).toBeGreaterThanOrEqual(180);
+      expect(late).toBeLessThan(first - 400);
       // The database gone: /metrics still answers, without this series (an alert on it does not fire on a guess).
       await close();
       const text = await scrape();

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
+import { registerScrapeGauge, secondsSince } from '@archbench/observability/scrape-gauge';
 import { oldestPendingRefund } from './repository';
 import type { PaymentsTables } from './schema';
 import { LATE_REFUND_MAX_RETRY_MS } from './service';
@@ -26,30 +27,17 @@ const HELP =
  * row says payments took the refund and the provider failed it, where a saga's age alone does not
  * tell that from a command refused as poison (no row). Read from the database at scrape time,
  * so every payments process reports the same value whichever of them sends the refund, and a
- * restart loses nothing. A database that does not answer leaves the series out of that scrape
- * (the rest of /metrics is served; /ready reports the database). `db` is the plain database,
+ * restart loses nothing; a database that fails or hangs leaves the series out of that scrape
+ * after at most a second (registerScrapeGauge; /ready reports the database). `db` is the plain database,
  * without the query spans and histogram: a scrape is not a request.
  * @example registerRefundAge(metrics, rawDb, logger) // archbench_refund_oldest_pending_seconds{service="payments"} 312.5
  */
-export function registerRefundAge(metrics: Metrics, db: Kysely<PaymentsTables>, logger: Logger): void {
-  const gauge = {
+export function registerRefundAge(metrics: Pick<Metrics, 'registry'>, db: Kysely<PaymentsTables>, logger: Logger): void {
+  registerScrapeGauge(metrics, {
     name: REFUND_AGE_METRIC,
     help: HELP,
-    type: 'gauge' as const,
-    aggregator: 'max' as const,
-    /** `registry.resetMetrics()`: nothing to reset, every scrape reads the database. */
-    reset() {},
-    async get() {
-      let values: { value: number; labels: Record<string, string> }[] = [];
-      try {
-        const since = await oldestPendingRefund(db);
-        values = [{ value: since === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(since)) / 1000), labels: {} }];
-      } catch (error) {
-        logger.warn({ err: error }, `${REFUND_AGE_METRIC}: the payments database did not answer; left out of this scrape`);
-      }
-      return { name: gauge.name, help: gauge.help, type: gauge.type, aggregator: gauge.aggregator, values };
-    },
-  };
-  // A metric of its own kind, as FastHistogram is: the registry only calls `get`.
-  metrics.registry.registerMetric(gauge as unknown as Parameters<Metrics['registry']['registerMetric']>[0]);
+    source: 'the payments database',
+    logger,
+    read: async () => [{ value: secondsSince(await oldestPendingRefund(db)) }],
+  });
 }

@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PROBLEM_CONTENT_TYPE } from '@archbench/contracts/problems';
@@ -73,8 +74,8 @@ export function answerUnparsable(error: Error & { code?: string }, socket: Duple
 export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fetch'] }, options: ServeOptions): Promise<number> {
   return listen(app, options).then(({ server, port }) => {
     let closing = false;
-    // Open connections, so shutdown can make the response each is writing its last (one set entry
-    // per connection, nothing per request).
+    // Open connections, so shutdown can tell whether a response is still being written (one set
+    // entry per connection, nothing per request).
     const sockets = new Set<Socket>();
     server.on('connection', (socket: Socket) => {
       sockets.add(socket);
@@ -89,18 +90,38 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
         server.closeAllConnections();
       }, options.drainTimeoutMs);
       timer.unref();
-      // server.close() waits for every connection to close, and a keep-alive client keeps its
-      // connection open after its answer: without this the server would wait out the whole drain
-      // (SHUTDOWN_DRAIN_MS, 35 s in the manifests) whenever a request was in flight at SIGTERM.
-      // Each response in flight, and each one a kept-alive connection asks for during the drain,
-      // is the last on its connection, which closes once the response is written.
-      for (const socket of sockets) {
-        const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-        if (response) lastOnItsConnection(response, socket);
-      }
-      server.on('request', (_request: IncomingMessage, response: ServerResponse) => lastOnItsConnection(response, response.socket));
-      server.closeIdleConnections();
+      // The server stops accepting, then waits for every connection to close, and a keep-alive
+      // client keeps its connection open after its answer: left alone, the server would wait out
+      // the whole drain (SHUTDOWN_DRAIN_MS, 35 s in the manifests) whenever a request was in flight.
+      // So every response started during the drain says `Connection: close` (node ends that
+      // connection once it is written, after any response queued before it on a pipelining
+      // connection). The listener goes first: an app that answers synchronously has written its
+      // headers by the time a listener after it runs. Responses already in flight are left as
+      // they are: ending their connection after them would drop the answers node queued behind
+      // them for pipelined requests whose handlers have run. (A request pipelined behind a
+      // response started during the drain is still lost: its handler runs, node closes the
+      // connection after the response before it. Browsers and proxies do not pipeline.)
+      server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
+        response.shouldKeepAlive = false;
+      });
+      // Those, and connections with no request, are closed once idle (no request being received,
+      // no response being written: node's own notion, which counts pipelined requests), now and
+      // every IDLE_SWEEP_MS until the server has closed. A request a client sends on a kept-alive
+      // connection as it is closed is never read (its handler does not run) and the client sees
+      // the connection closed or reset, as when node's keep-alive timeout closes one.
+      const closeIdle = () => {
+        // closeIdleConnections also destroys a connection whose response has ended but is not
+        // written yet (a slow reader's large body), cutting it and any response queued behind it;
+        // such a response finishes in its own time (or the drain timeout closes it), and the
+        // sweep waits until none is left.
+        for (const socket of sockets) if ((socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage?.writableEnded) return;
+        server.closeIdleConnections();
+      };
+      const sweep = setInterval(closeIdle, IDLE_SWEEP_MS);
+      sweep.unref();
+      closeIdle();
       const finish = async () => {
+        clearInterval(sweep);
         try {
           await options.onShutdown?.();
         } catch (error) {
@@ -109,7 +130,8 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
         options.logger.flush?.();
         process.exit(0);
       };
-      server.close(() => void finish());
+      // net's close, not http's: http's first closes idle connections unguarded (above).
+      NetServer.prototype.close.call(server, () => void finish());
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
@@ -119,15 +141,8 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
   });
 }
 
-/**
- * Makes `response` the last on its connection: with `Connection: close` when its headers are not
- * written yet (node then ends the connection after it), else by ending the connection once it is
- * written.
- */
-function lastOnItsConnection(response: ServerResponse, socket: Socket | null): void {
-  if (!response.headersSent) response.shouldKeepAlive = false;
-  else if (socket) response.once('finish', () => socket.end());
-}
+/** How often a draining server closes the connections that have become idle, ms. */
+const IDLE_SWEEP_MS = 100;
 
 /**
  * Serves a Hono app on node:http as every Node topology does, without serveWithShutdown's signal

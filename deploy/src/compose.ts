@@ -97,6 +97,22 @@ export function durationSeconds(value: string): number | undefined {
 const DOCKER_STOP_SECONDS = 10;
 
 /**
+ * Whether a service runs a server-kit server: it builds from server.Dockerfile or with a
+ * server's `APP` build argument, or (no build section) its image's repository is named after a
+ * server, whatever registry and tag ARCHBENCH_REGISTRY and ARCHBENCH_TAG put around it
+ * (`localhost:5000/me/monolith:dev`).
+ */
+export function runsServerKit(service: ComposeService): boolean {
+  const build = service.build;
+  if (build?.dockerfile !== undefined && /(^|\/)server\.Dockerfile$/.test(build.dockerfile)) return true;
+  if (build?.args?.APP !== undefined && SERVER_KIT_DEPLOYABLES.has(build.args.APP)) return true;
+  if (build || !service.image) return false;
+  // registry[:port]/path/name[:tag][@digest] → name
+  const repository = service.image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  return SERVER_KIT_DEPLOYABLES.has(repository.slice(repository.lastIndexOf('/') + 1));
+}
+
+/**
  * The project's own rules: every service has a healthcheck (or says in `x-healthcheck-exempt`
  * why its image cannot run one), every dependency waits for health, never just for start, and a
  * server-kit server's stop_grace_period covers its drain (SHUTDOWN_DRAIN_MS, 10 s when unset)
@@ -105,9 +121,7 @@ const DOCKER_STOP_SECONDS = 10;
 export function projectRuleProblems(compose: ComposeFile): string[] {
   const problems: string[] = [];
   for (const [name, service] of Object.entries(compose.services)) {
-    // The image names its deployable (gateway-amqp runs archbench/gateway).
-    const deployable = /^[\w.-]+\/([\w-]+):/.exec(service.image ?? '')?.[1];
-    if (deployable && SERVER_KIT_DEPLOYABLES.has(deployable)) {
+    if (runsServerKit(service)) {
       const value: unknown = service.environment?.SHUTDOWN_DRAIN_MS;
       const drain = drainSeconds(value === undefined ? undefined : String(value));
       const grace = service.stop_grace_period === undefined ? DOCKER_STOP_SECONDS : durationSeconds(service.stop_grace_period);

@@ -50,6 +50,7 @@ export interface Container {
   image: string;
   ports?: { name?: string; containerPort: number }[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string }; prefix?: string }[];
   startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
@@ -100,8 +101,10 @@ export function preStopSeconds(container: Container): number | undefined {
 /**
  * Problems with how a server-kit container is stopped: the pod's terminationGracePeriodSeconds
  * must cover its preStop hook, then its drain (SHUTDOWN_DRAIN_MS as the server reads it, or its
- * 10 s default when unset), then SHUTDOWN_CLOSE_SECONDS to close; a shorter grace period means
- * SIGKILL cuts requests the drain promised to let finish.
+ * 10 s default when unset; the last env entry, as Kubernetes takes it, with a duplicate reported),
+ * then SHUTDOWN_CLOSE_SECONDS to close; a shorter grace period means SIGKILL cuts requests the
+ * drain promised to let finish. A container with envFrom and no SHUTDOWN_DRAIN_MS in env is
+ * reported: its drain could come from a ConfigMap or Secret, which this check does not read.
  */
 function shutdownProblems(id: string, spec: PodSpec): string[] {
   const problems: string[] = [];
@@ -111,7 +114,18 @@ function shutdownProblems(id: string, spec: PodSpec): string[] {
     const preStop = preStopSeconds(c);
     if (preStop === undefined)
       problems.push(`${cid}: cannot tell how long its preStop hook takes (use sleep, or exec sleep N / node -e 'setTimeout(() => {}, N)')`);
-    const variable = c.env?.find((e) => e.name === 'SHUTDOWN_DRAIN_MS');
+    // Kubernetes gives the container the last entry of a name (an overlay appending to env/-
+    // overrides the base), and a name in env overrides any envFrom source.
+    const entries = (c.env ?? []).filter((e) => e.name === 'SHUTDOWN_DRAIN_MS');
+    const variable = entries.at(-1);
+    if (entries.length > 1)
+      problems.push(
+        `${cid}: SHUTDOWN_DRAIN_MS is set ${entries.length} times in env; Kubernetes uses the last (${JSON.stringify(variable?.value ?? variable?.valueFrom)}), so keep only one`,
+      );
+    if (!variable && c.envFrom?.length) {
+      problems.push(`${cid}: SHUTDOWN_DRAIN_MS may come from envFrom, which the grace-period check cannot read; set it in env`);
+      continue;
+    }
     if (variable && variable.value === undefined) {
       problems.push(`${cid}: SHUTDOWN_DRAIN_MS comes from valueFrom; the grace-period check needs its value in the manifest`);
       continue;

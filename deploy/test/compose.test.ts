@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMPOSE_DIR, interpolate, loadCompose, projectRuleProblems, schemaErrors, serviceUrlProblems, urlsIn } from '../src/compose';
+import { COMPOSE_DIR, interpolate, loadCompose, projectRuleProblems, runsServerKit, schemaErrors, serviceUrlProblems, urlsIn } from '../src/compose';
 import type { ComposeFile } from '../src/compose';
 import { DASHBOARDS, DASHBOARD_DIR, dashboardFile, renderDashboard } from '../src/dashboards';
 import { LIMITS } from '@archbench/contracts/schemas';
@@ -68,6 +68,30 @@ describe('deploy/compose/compose.yaml', () => {
       'payments-amqp: stop_grace_period 12 s does not cover SHUTDOWN_DRAIN_MS + 5 s to close (15 s): SIGKILL would cut requests still draining',
     ]);
   });
+
+  it.each(['localhost:5000/me', 'ghcr.io/me'])(
+    'the stop_grace_period rule still checks every server with ARCHBENCH_REGISTRY=%s (found by what builds it, not by its image name)',
+    (registry) => {
+      const pushed = loadCompose(undefined, { ARCHBENCH_REGISTRY: registry, ARCHBENCH_TAG: 'v1.2.3' });
+      const servers = Object.entries(pushed.services).filter(([, service]) => runsServerKit(service));
+      expect(servers.map(([name]) => name).sort()).toEqual(
+        appServices
+          .filter(([name]) => name !== 'frontend')
+          .map(([name]) => name)
+          .sort(),
+      );
+      expect(projectRuleProblems(pushed)).toEqual([]);
+      delete pushed.services.orders!.stop_grace_period;
+      // A service that only pulls the pushed image (no build section) is known by the image's name.
+      delete pushed.services.monolith!.build;
+      expect(pushed.services.monolith!.image).toBe(`${registry}/monolith:v1.2.3`);
+      pushed.services.monolith!.stop_grace_period = '20s';
+      expect(projectRuleProblems(pushed).sort()).toEqual([
+        'monolith: stop_grace_period 20 s does not cover SHUTDOWN_DRAIN_MS + 5 s to close (40 s): SIGKILL would cut requests still draining',
+        'orders: stop_grace_period 10 s does not cover SHUTDOWN_DRAIN_MS + 5 s to close (40 s): SIGKILL would cut requests still draining',
+      ]);
+    },
+  );
 
   it('runs every deployable from the image its Dockerfile builds, under a profile of its own and "all"', () => {
     for (const d of DEPLOYABLES) {

@@ -141,6 +141,32 @@ describe('Kubernetes manifests (Kustomize, rendered here)', () => {
     // payments' 20 s is exactly enough: it is not in the list.
   });
 
+  it('the project rules read SHUTDOWN_DRAIN_MS as Kubernetes does: the last env entry (an overlay appending to env/-), and report a duplicate or an envFrom they cannot read', () => {
+    const objects = structuredClone(base);
+    // An overlay raising the drain by appending to the base's env: Kubernetes uses the last entry,
+    // 60 s, which 5 s preStop + 5 s to close take past the pod's 50 s.
+    applyJsonPatch(
+      byName(objects, 'Deployment', 'orders'),
+      [{ op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'SHUTDOWN_DRAIN_MS', value: '60000' } }],
+      'overlay',
+    );
+    // A duplicate that changes nothing is still reported: which one counts is easy to misread.
+    const payments = podSpec(byName(objects, 'Deployment', 'payments')!).containers[0]!;
+    payments.env!.push({ name: 'SHUTDOWN_DRAIN_MS', value: '35000' });
+    // The drain from a ConfigMap the check does not read.
+    const inventory = podSpec(byName(objects, 'Deployment', 'inventory')!).containers[0]!;
+    inventory.env = inventory.env!.filter((e) => e.name !== 'SHUTDOWN_DRAIN_MS');
+    inventory.envFrom = [{ configMapRef: { name: 'inventory-settings' } }];
+    // envFrom beside SHUTDOWN_DRAIN_MS in env: env wins, so the value is known.
+    podSpec(byName(objects, 'Deployment', 'shipping')!).containers[0]!.envFrom = [{ configMapRef: { name: 'shipping-settings' } }];
+    expect(workloadProblems(objects).sort()).toEqual([
+      'Deployment/inventory container inventory: SHUTDOWN_DRAIN_MS may come from envFrom, which the grace-period check cannot read; set it in env',
+      'Deployment/orders container orders: SHUTDOWN_DRAIN_MS is set 2 times in env; Kubernetes uses the last ("60000"), so keep only one',
+      'Deployment/orders: terminationGracePeriodSeconds 50 does not cover preStop + SHUTDOWN_DRAIN_MS + 5 s to close (70 s): SIGKILL would cut requests still draining',
+      'Deployment/payments container payments: SHUTDOWN_DRAIN_MS is set 2 times in env; Kubernetes uses the last ("35000"), so keep only one',
+    ]);
+  });
+
   it('reads how long a preStop hook takes: the sleep action, sleep N, sh -c, node -e setTimeout', () => {
     const hook = (preStop: NonNullable<Container['lifecycle']>['preStop']) => preStopSeconds({ name: 'x', image: 'x:1', lifecycle: { preStop } });
     expect(preStopSeconds({ name: 'x', image: 'x:1' })).toBe(0);

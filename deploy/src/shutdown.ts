@@ -1,4 +1,4 @@
-import { baseEnvSchema } from '@archbench/server-kit/env';
+import { DEFAULT_SHUTDOWN_DRAIN_MS, baseEnvSchema } from '@archbench/server-kit/env';
 import { DEPLOYABLES } from './deployables';
 
 /** Deployables that run a server-kit server (serveWithShutdown, SHUTDOWN_DRAIN_MS): every server image. */
@@ -20,4 +20,17 @@ export function drainSeconds(value: string | undefined): { seconds: number } | {
   const drain = baseEnvSchema.shape.SHUTDOWN_DRAIN_MS.safeParse(value);
   if (!drain.success) return { refused: `SHUTDOWN_DRAIN_MS=${JSON.stringify(value)} is refused by the server (${drain.error.issues[0]?.message})` };
   return { seconds: drain.data / 1000 };
+}
+
+/**
+ * How long a local runner (runStandalone) waits after SIGTERM before SIGKILL for a server started
+ * with `env`, ms: its drain (10 s when SHUTDOWN_DRAIN_MS is unset or refused), the
+ * SHUTDOWN_CLOSE_SECONDS a grace period leaves to close, and 5 s more for a busy machine; the
+ * same as the `pnpm start` supervisor's wait (childStopTimeoutMs in @archbench/topologies).
+ * @example stopTimeoutMs({ SHUTDOWN_DRAIN_MS: '35000' }) // 45000
+ */
+export function stopTimeoutMs(env: Record<string, string | undefined>): number {
+  const drain = drainSeconds(env.SHUTDOWN_DRAIN_MS);
+  const seconds = 'seconds' in drain ? drain.seconds : DEFAULT_SHUTDOWN_DRAIN_MS / 1000;
+  return (seconds + SHUTDOWN_CLOSE_SECONDS + 5) * 1000;
 }

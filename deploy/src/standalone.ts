@@ -6,12 +6,16 @@ import { SERVER_ENV, SERVER_NODE_FLAGS } from '@archbench/topologies/bundle';
 import type { Standalone } from './bundle';
 import { REPO_ROOT } from './deployables';
 import { loadDeployEnv } from './env';
+import { stopTimeoutMs } from './shutdown';
 
 export interface RunningServer {
   url: string;
   child: ChildProcess;
   output(): string;
-  /** SIGTERM; resolves with the exit code (rejects after 15 s). */
+  /**
+   * SIGTERM; resolves with the exit code (rejects, after a SIGKILL, when the server has not
+   * exited within its drain + closing: stopTimeoutMs of the env it was given).
+   */
   stop(): Promise<number | null>;
 }
 
@@ -27,9 +31,11 @@ export async function runStandalone(standalone: Standalone, env: Record<string, 
   writeFileSync(standalone.server, rerooted);
   const port = Number(env.PORT ?? (await freePort()));
   let output = '';
+  const childEnv = { ...SERVER_ENV, PATH: loadDeployEnv().PATH, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' };
+  const stopAfterMs = stopTimeoutMs(childEnv);
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, standalone.server], {
     cwd: standalone.rootfs,
-    env: { ...SERVER_ENV, PATH: loadDeployEnv().PATH, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -58,8 +64,8 @@ export async function runStandalone(standalone: Standalone, env: Record<string, 
         if (child.exitCode !== null) return resolve(child.exitCode);
         const timer = setTimeout(() => {
           child.kill('SIGKILL');
-          reject(new Error(`${standalone.name} ignored SIGTERM for 15 s`));
-        }, 15_000);
+          reject(new Error(`${standalone.name} ignored SIGTERM for ${stopAfterMs / 1000} s`));
+        }, stopAfterMs);
         child.once('exit', (code) => {
           clearTimeout(timer);
           resolve(code);

@@ -2,7 +2,18 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMPOSE_DIR, interpolate, loadCompose, projectRuleProblems, runsServerKit, schemaErrors, serviceUrlProblems, urlsIn } from '../src/compose';
+import {
+  COMPOSE_DIR,
+  interpolate,
+  loadCompose,
+  projectRuleProblems,
+  runsServerKit,
+  schemaErrors,
+  serviceEnvironment,
+  serviceUrlProblems,
+  urlsIn,
+} from '../src/compose';
+import { stopTimeoutMs } from '../src/shutdown';
 import type { ComposeFile } from '../src/compose';
 import { DASHBOARDS, DASHBOARD_DIR, dashboardFile, renderDashboard } from '../src/dashboards';
 import { LIMITS } from '@archbench/contracts/schemas';
@@ -67,6 +78,12 @@ describe('deploy/compose/compose.yaml', () => {
       'orders: stop_grace_period 10 s does not cover SHUTDOWN_DRAIN_MS + 5 s to close (40 s): SIGKILL would cut requests still draining',
       'payments-amqp: stop_grace_period 12 s does not cover SHUTDOWN_DRAIN_MS + 5 s to close (15 s): SIGKILL would cut requests still draining',
     ]);
+  });
+
+  it('a server run from its image files locally (runStandalone, with compose’s environment) gets its whole drain + closing before SIGKILL, not a fixed 15 s', () => {
+    expect(stopTimeoutMs(serviceEnvironment(compose, 'orders'))).toBe(45_000);
+    expect(stopTimeoutMs({})).toBe(20_000);
+    expect(stopTimeoutMs({ SHUTDOWN_DRAIN_MS: 'abc' })).toBe(20_000);
   });
 
   it.each(['localhost:5000/me', 'ghcr.io/me'])(

@@ -92,6 +92,40 @@ export class PortInUseError extends ProcessStartError {
   }
 }
 
+/**
+ * A server's drain after SIGTERM when SHUTDOWN_DRAIN_MS is unset, ms: server-kit's default
+ * (`DEFAULT_SHUTDOWN_DRAIN_MS` in @archbench/server-kit/env, which this package does not depend on).
+ */
+export const DEFAULT_SHUTDOWN_DRAIN_MS = 10_000;
+
+/**
+ * Time a server takes after its drain to finish shutting down, ms: the microservices' orders
+ * waits up to 5 s for the sagas it drives, then servers close their database and broker and
+ * flush their spans (deploy's rules leave 5 s for this on top of the drain; 5 s more here, as a
+ * busy machine is slower).
+ */
+export const SHUTDOWN_WORK_MS = 10_000;
+
+/**
+ * The drain a server started with `env` gets after SIGTERM, ms, read as server-kit reads
+ * SHUTDOWN_DRAIN_MS: decimal digits, at most 600000, else (unset, or a value the server refuses
+ * at start, so it never runs) the 10 s default.
+ * @example shutdownDrainMs({ SHUTDOWN_DRAIN_MS: '35000' }) // 35000
+ */
+export function shutdownDrainMs(env: NodeJS.ProcessEnv): number {
+  const value = env.SHUTDOWN_DRAIN_MS;
+  return value !== undefined && /^\d+$/.test(value) && Number(value) <= 600_000 ? Number(value) : DEFAULT_SHUTDOWN_DRAIN_MS;
+}
+
+/**
+ * How long stop() waits after SIGTERM before SIGKILL for a child started with `env`, ms: its
+ * drain, then SHUTDOWN_WORK_MS for what it does after.
+ * @example childStopTimeoutMs({}) // 20000
+ */
+export function childStopTimeoutMs(env: NodeJS.ProcessEnv): number {
+  return shutdownDrainMs(env) + SHUTDOWN_WORK_MS;
+}
+
 /** Where /proc tells which process listens on a port (Linux), readiness checks the listener is the child. */
 const PROC = procAvailable();
 
@@ -387,8 +421,14 @@ export class ProcessSupervisor {
     await gone;
   }
 
-  /** Stops the process for good: SIGTERM to its group, SIGKILL after `graceMs`; no restart. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * Stops the process for good: SIGTERM to its group, SIGKILL after `graceMs` but never before
+   * the drain the process was given and its shutdown work (childStopTimeoutMs of its env), so a
+   * server is not killed while it lets requests finish or closes its database; no restart. A
+   * caller that cannot wait uses killNow().
+   */
+  async stop(graceMs = 0): Promise<void> {
+    const waitMs = Math.max(graceMs, childStopTimeoutMs(this.spec.env));
     this.#state = 'stopped';
     this.#generation++;
     clearTimeout(this.#restartTimer);
@@ -398,7 +438,7 @@ export class ProcessSupervisor {
     if (isAlive(child)) {
       const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       signalGroup(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), graceMs);
+      const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), waitMs);
       await gone;
       clearTimeout(timer);
     }

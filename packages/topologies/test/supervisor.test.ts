@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SERVER_ENV, SERVER_NODE_FLAGS } from '../src/bundle';
 import { backoffDelay, defineTopology, pidAlive, startTopology, supervisorMetricsText } from '../src/index';
 import type { RunningTopology, TopologyEvent } from '../src/index';
+import { freePort } from '../src/ports';
+import { ProcessSupervisor, childStopTimeoutMs } from '../src/supervisor';
 import { crashy } from './crashy-topology';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
@@ -80,6 +82,50 @@ describe('stop', () => {
     expect(topology.alive).toBe(false);
     await expect(fetch(`${topology.baseUrl}/ready`)).rejects.toThrow();
   });
+});
+
+describe('stop waits for the drain the child was given', () => {
+  it('reads SHUTDOWN_DRAIN_MS from the env it passes the child as the servers do (10 s unset or refused), and adds 10 s for the work after the drain', () => {
+    expect(childStopTimeoutMs({})).toBe(20_000);
+    expect(childStopTimeoutMs({ SHUTDOWN_DRAIN_MS: '35000' })).toBe(45_000);
+    expect(childStopTimeoutMs({ SHUTDOWN_DRAIN_MS: '0' })).toBe(10_000);
+    expect(childStopTimeoutMs({ SHUTDOWN_DRAIN_MS: '600000' })).toBe(610_000);
+    for (const refused of ['', '-1', '0x10', '1e4', '600001', '35s']) expect(childStopTimeoutMs({ SHUTDOWN_DRAIN_MS: refused }), refused).toBe(20_000);
+  });
+
+  it('a child still draining past the caller’s grace (SHUTDOWN_DRAIN_MS=1500, stop(300)) is not SIGKILLed: it finishes its drain and its shutdown work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'archbench-drain-'));
+    dirs.push(dir);
+    const marker = join(dir, 'drained');
+    const port = await freePort();
+    // A server that, like serveWithShutdown with a request open, takes its whole drain after SIGTERM.
+    const script = `
+      const server = require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');
+      process.on('SIGTERM', () => { server.close(); setTimeout(() => { require('node:fs').writeFileSync(process.env.MARKER, 'drained'); process.exit(0); }, Number(process.env.SHUTDOWN_DRAIN_MS)); });
+    `;
+    const supervisor = new ProcessSupervisor(
+      {
+        name: 'draining',
+        command: process.execPath,
+        args: ['-e', script],
+        cwd: dir,
+        env: { PATH: process.env.PATH, PORT: String(port), MARKER: marker, SHUTDOWN_DRAIN_MS: '1500' },
+        readyUrl: `http://127.0.0.1:${port}/`,
+      },
+      { output: 'capture', restart: false },
+    );
+    await supervisor.start(10_000);
+    const pid = supervisor.pid!;
+    const started = performance.now();
+    try {
+      await supervisor.stop(300);
+    } finally {
+      supervisor.killNow();
+    }
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1400);
+    expect(existsSync(marker)).toBe(true);
+    expect(alive(pid)).toBe(false);
+  }, 15_000);
 });
 
 describe('server runtime settings', () => {

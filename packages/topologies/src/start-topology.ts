@@ -300,10 +300,11 @@ export class RunningTopology {
   }
 
   /**
-   * Stops every process: SIGTERM (graceful drain), SIGKILL after `graceMs`, public process first
-   * so no new work arrives; removes a temporary DATA_DIR. Leaves no process behind.
+   * Stops every process: SIGTERM (graceful drain), SIGKILL after `graceMs` or the process's own
+   * drain (SHUTDOWN_DRAIN_MS) plus 10 s, whichever is longer (Supervisor.stop), public process
+   * first so no new work arrives; removes a temporary DATA_DIR. Leaves no process behind.
    */
-  async stop(graceMs = 10_000): Promise<void> {
+  async stop(graceMs = 0): Promise<void> {
     this.#stopped = true;
     const publicOne = this.#supervisors.get(this.definition.publicProcess);
     await publicOne?.stop(graceMs);

@@ -14,8 +14,8 @@ describe('microservices: a wrong method is 405 with Allow on every process', asy
     const { urls } = system().topology;
     const headers = internalHeaders();
     for (const [process, method, path, allow] of [
-      ['payments', 'DELETE', '/admin/provider', 'GET, HEAD, PUT'],
-      ['payments', 'POST', '/admin/provider', 'GET, HEAD, PUT'],
+      ['payments', 'PATCH', '/admin/provider', 'GET, HEAD, PUT, DELETE'],
+      ['payments', 'POST', '/admin/provider', 'GET, HEAD, PUT, DELETE'],
       ['orders', 'POST', '/admin/sagas', 'GET, HEAD'],
       ['orders', 'GET', '/internal/events', 'POST'],
       ['inventory', 'GET', '/internal/commands', 'POST'],

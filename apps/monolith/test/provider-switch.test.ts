@@ -64,7 +64,7 @@ describe('monolith provider switch', () => {
 
   it('answers a method the switch does not serve 405 with Allow, whoever asks, and changes nothing', async () => {
     for (const [method, headers] of [
-      ['DELETE', { authorization: `Bearer ${admin}` }],
+      ['POST', { authorization: `Bearer ${admin}` }],
       ['POST', { authorization: `Bearer ${customer}` }],
       ['PATCH', {}],
     ] as const) {
@@ -74,9 +74,18 @@ describe('monolith provider switch', () => {
         body: '{"failureRate":1}',
       });
       expect(res.status, method).toBe(405);
-      expect(res.headers.get('allow'), method).toBe('GET, HEAD, PUT');
+      expect(res.headers.get('allow'), method).toBe('GET, HEAD, PUT, DELETE');
       expect(await res.json()).toMatchObject({ code: 'method-not-allowed' });
     }
+    expect((await call<Record<string, unknown>>('/admin/payments/provider', {}, admin)).body).toEqual({ latencyMs: 0, slowMs: 700, failureRate: 0 });
+  });
+
+  it('DELETE goes back to the PAYMENT_* env the process started with, for admins only', async () => {
+    expect((await setProvider({ latencyMs: 3, slowMs: 20, failureRate: 0.5 })).body).toEqual({ latencyMs: 3, slowMs: 20, failureRate: 0.5 });
+    expect((await call('/admin/payments/provider', { method: 'DELETE' })).status).toBe(403);
+    const reset = await call<Record<string, unknown>>('/admin/payments/provider', { method: 'DELETE' }, admin);
+    expect(reset.status).toBe(200);
+    expect(reset.body).toEqual({ latencyMs: 0, slowMs: 700, failureRate: 0 });
     expect((await call<Record<string, unknown>>('/admin/payments/provider', {}, admin)).body).toEqual({ latencyMs: 0, slowMs: 700, failureRate: 0 });
   });
 

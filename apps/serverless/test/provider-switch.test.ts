@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
@@ -41,9 +44,9 @@ describe('serverless payment provider switch', () => {
 
   it('answers a method an admin route does not serve 405 with Allow, whoever asks, as the public routes', async () => {
     for (const [method, path, token, allow] of [
-      ['DELETE', '/admin/payments/provider', api.admin, 'GET, HEAD, PUT'],
-      ['POST', '/admin/payments/provider', api.customer().token, 'GET, HEAD, PUT'],
-      ['PATCH', '/admin/payments/provider', undefined, 'GET, HEAD, PUT'],
+      ['POST', '/admin/payments/provider', api.admin, 'GET, HEAD, PUT, DELETE'],
+      ['POST', '/admin/payments/provider', api.customer().token, 'GET, HEAD, PUT, DELETE'],
+      ['PATCH', '/admin/payments/provider', undefined, 'GET, HEAD, PUT, DELETE'],
       ['DELETE', '/admin/dead-letters', undefined, 'GET, HEAD'],
       ['POST', '/metrics', undefined, 'GET, HEAD'],
     ] as const) {
@@ -125,5 +128,50 @@ describe('serverless payment provider switch', () => {
       return o;
     });
     expect((await api.payments(order.id)).map((r) => [r.kind, r.status])).toEqual([['charge', 'SUCCEEDED']]);
+  });
+
+  it('DELETE drops the overrides: the vars apply again, a var changed since included; refused callers change nothing', async () => {
+    expect((await put({ latencyMs: 7, failureRate: 0.5 })).body).toEqual({ latencyMs: 7, slowMs: 300, failureRate: 0.5 });
+    expect((await api.request('DELETE', '/admin/payments/provider')).status).toBe(401);
+    expect((await api.request('DELETE', '/admin/payments/provider', { token: api.customer().token })).status).toBe(403);
+    expect((await api.request('GET', '/admin/payments/provider', { token: api.admin })).body).toEqual({ latencyMs: 7, slowMs: 300, failureRate: 0.5 });
+    const cleared = await api.request('DELETE', '/admin/payments/provider', { token: api.admin });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).toEqual({ latencyMs: 0, slowMs: 300, failureRate: 0 });
+    expect((await api.request('GET', '/admin/payments/provider', { token: api.admin })).body).toEqual({ latencyMs: 0, slowMs: 300, failureRate: 0 });
+    // Twice is the same as once.
+    expect((await api.request('DELETE', '/admin/payments/provider', { token: api.admin })).body).toEqual({ latencyMs: 0, slowMs: 300, failureRate: 0 });
+  });
+});
+
+describe('serverless payment provider switch across a redeploy with changed vars', () => {
+  const persistDir = mkdtempSync(join(tmpdir(), 'archbench-provider-switch-'));
+  let app: RunningServerless | undefined;
+  afterAll(async () => {
+    await app?.stop();
+    rmSync(persistDir, { recursive: true, force: true });
+  });
+
+  it('keeps a PUT over the vars until DELETE, which brings the changed vars in force', async () => {
+    app = await startTestServerless({ persistDir, paymentLatencyMs: 5, paymentSlowMs: 300 });
+    let api = client(app.url);
+    const provider = (method: string, json?: unknown) => api.request(method, '/admin/payments/provider', { token: api.admin, json });
+    expect((await provider('GET')).body).toEqual({ latencyMs: 5, slowMs: 300, failureRate: 0 });
+    // A drill (or a conformance run) switches every field: all three are overrides in D1 now.
+    expect((await provider('PUT', { latencyMs: 1, slowMs: 200, failureRate: 0.25 })).body).toEqual({ latencyMs: 1, slowMs: 200, failureRate: 0.25 });
+    // DELETE answers the deployment's vars, not the settings before the PUT.
+    expect((await provider('DELETE')).body).toEqual({ latencyMs: 5, slowMs: 300, failureRate: 0 });
+    expect((await provider('PUT', { latencyMs: 1, slowMs: 200, failureRate: 0.25 })).status).toBe(200);
+    await app.stop();
+
+    // Redeployed with other vars, same database: the overrides still stand over them...
+    app = await startTestServerless({ persistDir, paymentLatencyMs: 9, paymentSlowMs: 400, paymentFailureRate: 0.1 });
+    api = client(app.url);
+    expect((await provider('GET')).body).toEqual({ latencyMs: 1, slowMs: 200, failureRate: 0.25 });
+    // ...until DELETE, after which the new vars are the settings in force.
+    const cleared = await provider('DELETE');
+    expect(cleared.status).toBe(200);
+    expect(cleared.body).toEqual({ latencyMs: 9, slowMs: 400, failureRate: 0.1 });
+    expect((await provider('GET')).body).toEqual({ latencyMs: 9, slowMs: 400, failureRate: 0.1 });
   });
 });

@@ -12,6 +12,8 @@ import {
   Problem,
   Product,
   ProductPage,
+  ProviderSettings,
+  ProviderSettingsPatch,
   RejectionReason,
   RestockRequest,
   SeedResult,
@@ -61,6 +63,8 @@ function componentSchemas(): Record<string, unknown> {
     Health,
     RestockRequest,
     SeedResult,
+    ProviderSettings,
+    ProviderSettingsPatch,
   ];
   const registry = z.registry<{ id: string }>();
   for (const schema of schemas) {
@@ -202,6 +206,29 @@ export function openApiPaths() {
         security: bearer,
         parameters: [orderId],
         responses: { '200': json('PaymentList', 'Charges and refunds'), ...common, '403': problem('Not an admin') },
+      },
+    },
+    '/admin/payments/provider': {
+      get: {
+        summary: 'The simulated payment provider settings in force (admin; fault drills)',
+        security: bearer,
+        responses: { '200': json('ProviderSettings', 'The settings in force'), ...common, '403': problem('Not an admin') },
+      },
+      put: {
+        summary: 'Switch the simulated payment provider at run time (admin; fault drills): any subset of the settings',
+        security: bearer,
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ProviderSettingsPatch' } } } },
+        responses: {
+          '200': json('ProviderSettings', 'The settings in force after the switch'),
+          ...common,
+          '403': problem('Not an admin'),
+          '422': problem('Validation failed; nothing changed'),
+        },
+      },
+      delete: {
+        summary: "Switch the simulated payment provider back to the deployment's configured settings (admin; fault drills)",
+        security: bearer,
+        responses: { '200': json('ProviderSettings', 'The configured settings, now in force'), ...common, '403': problem('Not an admin') },
       },
     },
   };

@@ -165,6 +165,35 @@ export const RestockRequest = z
   .meta({ id: 'RestockRequest' });
 export type RestockRequest = z.infer<typeof RestockRequest>;
 
+/** The slowest `latencyMs` (and `slowMs`) the provider switch accepts at run time, ms. */
+export const MAX_PROVIDER_LATENCY_MS = 120_000;
+
+const providerLatency = z.number().int().min(0).max(MAX_PROVIDER_LATENCY_MS);
+/**
+ * What `PUT /admin/payments/provider` (the simulated payment provider's switch for fault drills)
+ * takes in every topology: any subset of the three settings, nothing else. The one copy: the
+ * monolith, the hybrid, the microservices' gateway and payments service and the serverless API
+ * worker all validate with it.
+ */
+export const ProviderSettingsPatch = z
+  .strictObject({
+    latencyMs: providerLatency.optional().describe('Base latency of every provider call, ms.'),
+    slowMs: providerLatency.optional().describe('Latency of tok_slow, ms.'),
+    failureRate: z.number().min(0).max(1).optional().describe('Share of provider calls (0..1) that fail like a 5xx.'),
+  })
+  .meta({ id: 'ProviderSettingsPatch' });
+export type ProviderSettingsPatch = z.infer<typeof ProviderSettingsPatch>;
+
+/** What `GET`/`PUT`/`DELETE /admin/payments/provider` answer: the provider settings in force, flat. */
+export const ProviderSettings = z
+  .strictObject({
+    latencyMs: z.number().int().min(0),
+    slowMs: z.number().int().min(0),
+    failureRate: z.number().min(0).max(1),
+  })
+  .meta({ id: 'ProviderSettings' });
+export type ProviderSettings = z.infer<typeof ProviderSettings>;
+
 export const SeedResult = z.object({ products: z.number().int() }).meta({ id: 'SeedResult' });
 
 export const Health = z

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_PROVIDER_LATENCY_MS } from '@archbench/contracts/schemas';
 import type { PaymentToken } from '@archbench/contracts/schemas';
 
 /**
@@ -19,8 +20,8 @@ export interface PaymentProviderOptions {
 
 export type ChargeOutcome = 'SUCCEEDED' | 'DECLINED' | 'FAILED';
 
-/** The slowest `latencyMs` (and `slowMs`) the apps' provider switch accepts at run time, ms. */
-export const MAX_PROVIDER_LATENCY_MS = 120_000;
+/** The slowest `latencyMs` (and `slowMs`) the apps' provider switch accepts at run time, ms (the contract's). */
+export { MAX_PROVIDER_LATENCY_MS };
 
 /**
  * Serverless: how long a refund's claim (its row's `claimed_until`) keeps any other attempt from

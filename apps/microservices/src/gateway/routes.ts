@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { Context } from 'hono';
-import { CreateOrderRequest, LIMITS, RestockRequest, parsePreferWait } from '@archbench/contracts/schemas';
-import type { Order, Shipment } from '@archbench/contracts/schemas';
+import { CreateOrderRequest, LIMITS, ProviderSettingsPatch, RestockRequest, parsePreferWait } from '@archbench/contracts/schemas';
+import type { Order, ProviderSettings, Shipment } from '@archbench/contracts/schemas';
 import { AppError } from '@archbench/domain/errors';
 import type { AuthVariables } from '@archbench/server-kit/auth';
 import { readIdempotencyKey, readJson } from '@archbench/server-kit/http';
@@ -36,11 +35,15 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
   };
   /**
    * The provider switch of fault drills (`/admin/payments/provider`, as the other topologies have
-   * it) answers the settings in force, flat; payments checks the patch (422 for a bad one), and its
-   * own answer's circuit breaker state stays internal.
+   * it) answers the settings in force, flat; the patch is checked here like every body (a bad one
+   * is 422 with this path as `instance` and never reaches payments), and payments' own answer's
+   * circuit breaker state stays internal.
    */
-  const providerAnswer = (c: Ctx, response: InternalResponse) =>
-    response.status === 200 ? c.json((JSON.parse(response.text) as { provider: unknown }).provider) : pass(c, response);
+  const providerAnswer = (c: Ctx, response: InternalResponse) => {
+    if (response.status !== 200) return pass(c, response);
+    const { latencyMs, slowMs, failureRate } = (JSON.parse(response.text) as { provider: ProviderSettings }).provider;
+    return c.json({ latencyMs, slowMs, failureRate });
+  };
   const waitTimeout = (c: Context) => ((parsePreferWait(c.req.header('prefer')) ?? 0) + 10) * 1000;
 
   return new Hono<{ Variables: AuthVariables }>()
@@ -148,7 +151,8 @@ export function gatewayRoutes({ client }: GatewayRoutesOptions) {
     )
     .get('/admin/payments/provider', async (c) => providerAnswer(c, await call('payments', { method: 'GET', path: '/admin/provider', retry: 'always' })))
     .put('/admin/payments/provider', async (c) => {
-      const patch = await readJson(c, z.unknown());
+      const patch = await readJson(c, ProviderSettingsPatch, LIMITS.maxBodyBytes);
       return providerAnswer(c, await call('payments', { method: 'PUT', path: '/admin/provider', body: JSON.stringify(patch), retry: 'always' }));
-    });
+    })
+    .delete('/admin/payments/provider', async (c) => providerAnswer(c, await call('payments', { method: 'DELETE', path: '/admin/provider', retry: 'always' })));
 }

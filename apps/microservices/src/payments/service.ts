@@ -314,6 +314,12 @@ export function createPayments(options: PaymentsOptions) {
       provider = new PaymentProvider(providerSettings);
       return providerSettings;
     },
+    /** Back to the settings the process started with (its PAYMENT_* env); the breaker keeps its state. */
+    resetProvider(): PaymentProviderOptions {
+      providerSettings = { ...options.provider };
+      provider = new PaymentProvider(providerSettings);
+      return providerSettings;
+    },
     status(): { provider: PaymentProviderOptions; breaker: BreakerState } {
       return { provider: providerSettings, breaker: breaker.state };
     },

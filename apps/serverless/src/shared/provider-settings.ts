@@ -1,20 +1,11 @@
 import type { D1Database } from '@cloudflare/workers-types';
-import { z } from 'zod';
-import { MAX_PROVIDER_LATENCY_MS } from '@archbench/domain/payment-provider';
+import { ProviderSettingsPatch } from '@archbench/contracts/schemas';
 import type { PaymentProviderOptions } from '@archbench/domain/payment-provider';
 import { numberVar } from './bindings';
 
-/** What `PUT /admin/payments/provider` accepts: any subset, nothing else (the microservices' payments service takes the same). */
-export const ProviderSettingsPatch = z.strictObject({
-  latencyMs: z.number().int().min(0).max(MAX_PROVIDER_LATENCY_MS).optional(),
-  slowMs: z.number().int().min(0).max(MAX_PROVIDER_LATENCY_MS).optional(),
-  failureRate: z.number().min(0).max(1).optional(),
-});
-export type ProviderSettingsPatch = z.infer<typeof ProviderSettingsPatch>;
-
 export type ProviderSettings = Required<Pick<PaymentProviderOptions, 'latencyMs' | 'slowMs' | 'failureRate'>>;
 
-/** The row in `meta` that holds the run-time overrides (a JSON object; absent = the vars apply). */
+/** The row in `meta` that holds the run-time overrides (a JSON object; absent = the vars apply; `DELETE /admin/payments/provider` removes it). */
 const PROVIDER_SETTINGS_KEY = 'payment_provider';
 
 /** The provider settings the deployment was configured with (`vars`), before any override. */
@@ -55,4 +46,13 @@ export async function writeProviderSettings(db: D1Database, patch: ProviderSetti
     .bind(PROVIDER_SETTINGS_KEY, JSON.stringify(patch))
     .first<{ value: string }>();
   return { provider: { ...defaults, ...overrides(row?.value) } };
+}
+
+/**
+ * Drops the run-time overrides (the D1 row), so the deployment's vars apply again (a changed var
+ * too, from the next read on); answers the settings now in force.
+ */
+export async function clearProviderSettings(db: D1Database, defaults: ProviderSettings): Promise<StoredProviderSettings> {
+  await db.prepare('DELETE FROM meta WHERE key = ?1').bind(PROVIDER_SETTINGS_KEY).run();
+  return { provider: { ...defaults } };
 }

@@ -321,6 +321,12 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
       provider = new PaymentProvider(settings);
       return { ...settings };
     },
+    /** Back to the settings the process started with (its PAYMENT_* env), whatever was switched since. */
+    resetProvider(): ProviderSettings {
+      settings = { ...providerOptions.settings };
+      provider = new PaymentProvider(settings);
+      return { ...settings };
+    },
     async listForOrder(orderId: string): Promise<PaymentRecord[]> {
       const rows = await db.selectFrom('payments').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
       return rows.map(paymentFromRow);

@@ -1,16 +1,18 @@
 import { Hono } from 'hono';
+import { ProviderSettingsPatch } from '@archbench/contracts/schemas';
 import { paymentFromRow } from '@archbench/domain/orders';
 import type { PaymentRow } from '@archbench/domain/orders';
 import type { ApiBindings } from '../../../shared/bindings';
 import { readJson } from '../../../shared/http';
-import { ProviderSettingsPatch, providerDefaults, readProviderSettings, writeProviderSettings } from '../../../shared/provider-settings';
+import { clearProviderSettings, providerDefaults, readProviderSettings, writeProviderSettings } from '../../../shared/provider-settings';
 
 /**
  * Admin views: payment records of an order (at-most-once capture), the dead letters, and the
  * simulated provider's settings for fault drills (`pnpm compare --experiments faults` switches
  * failureRate to 1 and back). The payment step reads the settings from D1 (cached under a second).
  * The switch answers the settings in force, flat, as the monolith, the hybrid and the microservices
- * gateway do: `{ latencyMs, slowMs, failureRate }`.
+ * gateway do: `{ latencyMs, slowMs, failureRate }`; `PUT` stores overrides of the `PAYMENT_*` vars in
+ * D1, `DELETE` removes them (the vars apply again, one changed since too).
  */
 export function adminRoutes() {
   return new Hono<{ Bindings: ApiBindings }>()
@@ -24,6 +26,7 @@ export function adminRoutes() {
       const patch = await readJson(c, ProviderSettingsPatch);
       return c.json((await writeProviderSettings(c.env.DB, patch, providerDefaults(c.env))).provider);
     })
+    .delete('/payments/provider', async (c) => c.json((await clearProviderSettings(c.env.DB, providerDefaults(c.env))).provider))
     .get('/dead-letters', async (c) => {
       const rows = await c.env.DB.prepare('SELECT * FROM dead_letters ORDER BY received_at DESC LIMIT 100').all<{
         id: string;

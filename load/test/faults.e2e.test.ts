@@ -83,6 +83,12 @@ describe('provider outage on the microservices: the provider really fails, the c
   });
 
   it('fails checkout during the window, verified by failed provider calls, and switches the provider back', async () => {
+    // A setting switched before the experiment (not the deployment's): the lift (DELETE, then a PUT
+    // of what differs) puts it back too.
+    const switchUrl = `${topology.baseUrl}/admin/payments/provider`;
+    const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const before = await (await fetch(switchUrl, { method: 'PUT', headers: admin, body: JSON.stringify({ latencyMs: 2 }) })).json();
+    expect(before).toMatchObject({ latencyMs: 2, failureRate: 0 });
     const result = await runFaultExperiment({
       engine,
       subject: startedSubject(topology, { adminToken: ADMIN, authSecret: SECRET }),
@@ -100,6 +106,7 @@ describe('provider outage on the microservices: the provider really fails, the c
     expect(result.stockDrift).toBe(0);
     const provider = await fetch(`${topology.urls.payments}/admin/provider`, { headers: { 'x-archbench-internal': internalToken(SECRET) } });
     expect(((await provider.json()) as { provider: { failureRate: number } }).provider.failureRate).toBe(0);
+    expect(await (await fetch(switchUrl, { headers: admin })).json()).toEqual(before);
   });
 });
 

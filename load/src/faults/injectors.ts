@@ -88,33 +88,79 @@ async function findProviderSwitch(topology: SupervisedTopology, adminToken: stri
   return undefined;
 }
 
-async function putProvider(target: ProviderSwitch, settings: Record<string, number>): Promise<unknown> {
+/** The provider settings the switch answers: flat on the public API, under `provider` on payments' internal route. */
+type ProviderSettings = Partial<Record<'latencyMs' | 'slowMs' | 'failureRate', number>>;
+const SETTING_KEYS = ['latencyMs', 'slowMs', 'failureRate'] as const;
+
+function settingsOf(answer: unknown): ProviderSettings {
+  const body = (answer && typeof answer === 'object' && 'provider' in answer ? answer.provider : answer) as Record<string, unknown> | null;
+  const settings: ProviderSettings = {};
+  for (const key of SETTING_KEYS) if (typeof body?.[key] === 'number') settings[key] = body[key];
+  return settings;
+}
+
+async function callProvider(
+  target: ProviderSwitch,
+  method: 'GET' | 'PUT' | 'DELETE',
+  settings?: ProviderSettings,
+): Promise<{ status: number; answer?: unknown }> {
   const response = await fetch(target.url, {
-    method: 'PUT',
-    headers: { ...target.headers, 'content-type': 'application/json' },
-    body: JSON.stringify(settings),
+    method,
+    headers: { ...target.headers, ...(settings ? { 'content-type': 'application/json' } : {}) },
+    body: settings ? JSON.stringify(settings) : undefined,
     signal: AbortSignal.timeout(5000),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`PUT ${target.url}: ${response.status} ${text.slice(0, 200)}`);
-  return JSON.parse(text) as unknown;
+  // A switch without DELETE (a build from before it) answers 405 (or 404): the caller falls back to a PUT.
+  if (method === 'DELETE' && (response.status === 404 || response.status === 405)) return { status: response.status };
+  if (!response.ok) throw new Error(`${method} ${target.url}: ${response.status} ${text.slice(0, 200)}`);
+  return { status: response.status, answer: JSON.parse(text) as unknown };
+}
+
+async function putProvider(target: ProviderSwitch, settings: ProviderSettings): Promise<unknown> {
+  return (await callProvider(target, 'PUT', settings)).answer;
 }
 
 /**
- * Provider outage: the simulated payment provider fails every call (failureRate 1) until lifted.
- * Verified when the switch confirmed it and the payment records show failed provider calls.
+ * Puts the switch back as it was before the outage: `DELETE` (back to the deployment's configured
+ * settings, so nothing the drill switched stays stored as an override: the serverless app keeps
+ * overrides in D1 over its vars), then a PUT of only the fields that still differ from `previous`.
+ * A switch without DELETE gets a PUT of `previous` (failureRate 0 when it was not read).
+ */
+async function restoreProvider(target: ProviderSwitch, previous: ProviderSettings | undefined): Promise<void> {
+  const reset = await callProvider(target, 'DELETE');
+  if (reset.answer === undefined) {
+    await putProvider(target, previous && Object.keys(previous).length > 0 ? previous : { failureRate: 0 });
+    return;
+  }
+  if (!previous) return;
+  const configured = settingsOf(reset.answer);
+  const back = Object.fromEntries(SETTING_KEYS.filter((k) => previous[k] !== undefined && previous[k] !== configured[k]).map((k) => [k, previous[k]]));
+  if (Object.keys(back).length > 0) await putProvider(target, back);
+}
+
+/**
+ * Provider outage: the simulated payment provider fails every call (failureRate 1) until lifted,
+ * then is put back as it was (DELETE, and a PUT of what still differs). Verified when the switch
+ * confirmed it and the payment records show failed provider calls.
  */
 function outageInjector(target: ProviderSwitch): FaultInjector {
   let confirmed = false;
+  let previous: ProviderSettings | undefined;
   return {
-    method: `payment provider fails every call (PUT ${new URL(target.url).pathname} failureRate 1)`,
+    method: `payment provider fails every call (PUT ${new URL(target.url).pathname} failureRate 1; lifted by DELETE, then a PUT of what differs from before)`,
     sustained: true,
     inject: async () => {
+      // What the lift puts back; unread (the GET failed): the lift still ends the outage.
+      previous = await callProvider(target, 'GET').then(
+        (r) => settingsOf(r.answer),
+        () => undefined,
+      );
       const answer = JSON.stringify(await putProvider(target, { failureRate: 1 }));
       confirmed = /"failureRate":1\b/.test(answer);
     },
     lift: async () => {
-      await putProvider(target, { failureRate: 0 });
+      await restoreProvider(target, previous);
     },
     verify: async (audit) => ({
       verified: confirmed && audit.failedCharges > 0,

@@ -66,4 +66,12 @@ describe('alert rules (prometheus/alerts.yaml)', () => {
     // The counter of failed tries is no age: it does not say whether the refund was made since.
     expect(yieldsSeries(expr, [{ name: 'archbench_payments_total', labels: { service: 'monolith', result: 'refund_failed' } }])).toBe(false);
   });
+
+  it('ScrapeGaugeUnreadable fires when a gauge read at scrape time failed at every scrape for 5 minutes, per gauge and process', () => {
+    const { expr } = rules.find((r) => r.alert === 'ScrapeGaugeUnreadable')!;
+    expect(metricNames(expr)).toEqual(['archbench_scrape_read_ok']);
+    expect(expr).toBe('max_over_time(archbench_scrape_read_ok[5m]) == 0');
+    for (const gauge of ['archbench_saga_oldest_open_seconds', 'archbench_refund_oldest_pending_seconds'])
+      expect(yieldsSeries(expr, [{ name: 'archbench_scrape_read_ok', labels: { service: 'orders', gauge } }]), gauge).toBe(true);
+  });
 });

@@ -58,6 +58,52 @@ describe('registerScrapeGauge', () => {
   });
 });
 
+describe('archbench_scrape_read_ok', () => {
+  it('says, in the same scrape, whether each scrape gauge of the registry was read', async () => {
+    const metrics = createMetrics({ service: 'svc', defaultMetrics: false });
+    const logger = { warn: () => {} } as never;
+    let fails = false;
+    registerScrapeGauge(metrics, { name: 'a_seconds', help: 'a', source: 'db a', logger, read: async () => [{ value: 1 }] });
+    registerScrapeGauge(metrics, {
+      name: 'b_seconds',
+      help: 'b',
+      source: 'db b',
+      logger,
+      timeoutMs: 50,
+      read: () => (fails ? new Promise(() => {}) : Promise.resolve([{ value: 2 }])),
+    });
+    const ok = (text: string) =>
+      Object.fromEntries([...text.matchAll(/^archbench_scrape_read_ok\{gauge="(\w+)",service="svc"\} (\d)$/gm)].map(([, g, v]) => [g, Number(v)]));
+    expect(ok(await metrics.render())).toEqual({ a_seconds: 1, b_seconds: 1 });
+    fails = true;
+    // The first scrape whose read hangs says so: what an alert on it reads.
+    const text = await metrics.render();
+    expect(ok(text)).toEqual({ a_seconds: 1, b_seconds: 0 });
+    expect(text).toContain('a_seconds{service="svc"} 1');
+    expect(text).not.toMatch(/^b_seconds\{/m);
+  });
+
+  it('gives up on a read that hangs for ten timeouts: a later scrape reads again and the gauge is back', async () => {
+    let calls = 0;
+    const metrics = createMetrics({ service: 'svc', defaultMetrics: false });
+    registerScrapeGauge(metrics, {
+      name: 'c_seconds',
+      help: 'c',
+      source: 'db c',
+      logger: { warn: () => {} } as never,
+      timeoutMs: 20,
+      // The first read never settles (a query on a half-open connection); later ones answer.
+      read: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve([{ value: 4 }])),
+    });
+    expect(await metrics.render()).not.toMatch(/^c_seconds\{/m);
+    expect(await metrics.render()).not.toMatch(/^c_seconds\{/m);
+    expect(calls).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 220));
+    expect(await metrics.render()).toContain('c_seconds{service="svc"} 4');
+    expect(calls).toBe(2);
+  });
+});
+
 describe('secondsSince', () => {
   it('is 0 for none and never negative', () => {
     expect(secondsSince(undefined)).toBe(0);

@@ -74,6 +74,7 @@ export function createApp({
     forModule<PaymentsTables>(db),
     { settings: { latencyMs: env.PAYMENT_LATENCY_MS, slowMs: env.PAYMENT_SLOW_MS, failureRate: env.PAYMENT_FAILURE_RATE }, provider },
     metrics,
+    logger,
   );
   // archbench_refund_oldest_pending_seconds: a refund the provider keeps failing shows as a growing age.
   if (metrics) registerRefundAge(metrics, forModule<PaymentsTables>(rawDb), logger);

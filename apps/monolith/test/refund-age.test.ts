@@ -72,8 +72,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         rmSync(dataDir, { recursive: true, force: true });
       });
       /** One monolith process on the database; `sweep` starts its deadline sweeper (which retries refunds). */
-      const monolith = (sweep: boolean) => {
-        const app = createApp({ env, db: database.db, logger: silent, metrics: createMetrics({ service: 'monolith', defaultMetrics: false }) });
+      const monolith = (sweep: boolean, logger = silent) => {
+        const app = createApp({ env, db: database.db, logger, metrics: createMetrics({ service: 'monolith', defaultMetrics: false }) });
         if (sweep) app.orders.startDeadlineSweeper(env.SAGA_SWEEP_MS);
         cleanups.push(() => app.orders.drain());
         const call = async <T>(path: string, init: RequestInit = {}, bearer = customer) => {
@@ -96,7 +96,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     it('a refund the provider keeps failing: the age grows past 1 s on /metrics (a restarted process reports it too), and is 0 once the refund is made', async () => {
       const s = await system();
-      const mono = s.monolith(true);
+      // The warning an operator follows from RefundStuck to the order.
+      const lines: Array<{ level: number; msg: string; orderId?: string }> = [];
+      const logged = createLogger({ service: 'monolith', level: 'warn', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+      const mono = s.monolith(true, logged);
       await mono.catalog.seed();
       expect(await mono.age()).toBe(0);
       const placed = await mono.call<Order>('/orders', {
@@ -118,6 +121,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await sleep(1200);
       const scraped = await mono.scrape();
       expect(scraped).toMatch(/^archbench_payments_total\{result="refund_failed",service="monolith"\} [1-9]/m);
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: 40, orderId: placed.body.id, msg: 'refund failed at the payment provider; tried again in 30 s' }),
+      );
       const stuck = refundAge(scraped)!;
       expect(stuck).toBeGreaterThan(1);
       await sleep(500);

@@ -4,6 +4,7 @@ import { newId } from '@archbench/domain/ids';
 import { paymentFromRow } from '@archbench/domain/orders';
 import { PaymentProvider, callLeaseUntil, withCallLease } from '@archbench/domain/payment-provider';
 import type { ChargeOutcome } from '@archbench/domain/payment-provider';
+import type { Logger } from '@archbench/observability/logging';
 import type { Metrics } from '@archbench/observability/metrics';
 import { isUniqueViolation } from '@archbench/server-kit/db';
 import { prepareQuery } from '@archbench/server-kit/prepared';
@@ -47,17 +48,6 @@ export interface PaymentsProviderOptions {
 }
 
 /**
- * Payments: talks to the (simulated) provider, outside any database transaction, and records
- * every charge and refund. The unique (order_id, kind) row is written before the provider call,
- * so a second charge for the same order can never reach the provider: at most one capture.
- *
- * Whose call is it: the row of a call carries the lease of the process making it (`claimed_until`,
- * renewed every second while the provider answers, lapsing CALL_LEASE_MS after the process died;
- * `withCallLease`), so a second process on one PostgreSQL (a replica, the new pod of a rolling
- * update) tells a live call from a dead one: startup recovery and refund passes take only calls
- * whose lease lapsed.
- */
-/**
  * When the oldest refund still to be made was recorded (`created_at`: the cancel or late capture
  * that owes it), or undefined when none is. Reads the `payments_pending_refunds` partial index
  * (pending refunds only), however many finished payments the table holds.
@@ -72,7 +62,23 @@ export async function oldestPendingRefund(db: Kysely<PaymentsTables>): Promise<s
   return row?.since ?? undefined;
 }
 
-export function createPayments(db: Kysely<PaymentsTables>, providerOptions: PaymentsProviderOptions, metrics?: Pick<Metrics, 'paymentsTotal'>) {
+/**
+ * Payments: talks to the (simulated) provider, outside any database transaction, and records
+ * every charge and refund. The unique (order_id, kind) row is written before the provider call,
+ * so a second charge for the same order can never reach the provider: at most one capture.
+ *
+ * Whose call is it: the row of a call carries the lease of the process making it (`claimed_until`,
+ * renewed every second while the provider answers, lapsing CALL_LEASE_MS after the process died;
+ * `withCallLease`), so a second process on one PostgreSQL (a replica, the new pod of a rolling
+ * update) tells a live call from a dead one: startup recovery and refund passes take only calls
+ * whose lease lapsed.
+ */
+export function createPayments(
+  db: Kysely<PaymentsTables>,
+  providerOptions: PaymentsProviderOptions,
+  metrics?: Pick<Metrics, 'paymentsTotal'>,
+  logger?: Pick<Logger, 'warn'>,
+) {
   let settings: ProviderSettings = { ...providerOptions.settings };
   let provider = providerOptions.provider ?? new PaymentProvider(settings);
   // Every order writes these two; compiled once.
@@ -212,7 +218,12 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
     async completeRefunds(orderId?: string): Promise<number> {
       const now = nowIso();
       const claimable = (eb: ExpressionBuilder<PaymentsTables, 'payments'>) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]);
-      let query = db.selectFrom('payments').select(['id', 'amount_cents']).where('kind', '=', 'refund').where('status', '=', 'PENDING').where(claimable);
+      let query = db
+        .selectFrom('payments')
+        .select(['id', 'order_id', 'amount_cents'])
+        .where('kind', '=', 'refund')
+        .where('status', '=', 'PENDING')
+        .where(claimable);
       if (orderId !== undefined) query = query.where('order_id', '=', orderId);
       const pending = await query.orderBy('created_at').limit(REFUND_BATCH).execute();
       let refunded = 0;
@@ -237,6 +248,11 @@ export function createPayments(db: Kysely<PaymentsTables>, providerOptions: Paym
           await update.set({ status: 'SUCCEEDED', provider_ref: result.providerRef }).execute();
           refunded++;
         } else {
+          // What an operator follows from RefundStuck (compose's alert on the oldest pending refund).
+          logger?.warn(
+            { orderId: row.order_id, paymentId: row.id, amountCents: Number(row.amount_cents) },
+            `refund failed at the payment provider; tried again in ${REFUND_RETRY_MS / 1000} s`,
+          );
           await update
             .set({ claimed_until: new Date(Date.now() + REFUND_RETRY_MS).toISOString() })
             .where('claimed_until', '=', lease)

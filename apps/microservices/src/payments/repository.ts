@@ -231,8 +231,10 @@ export function createPaymentsRepository(db: Kysely<PaymentsTables>) {
     /**
      * Late captures not refunded yet: their refund row PENDING (see LATE_CAPTURE_REFUND), or a
      * LATE_CAPTURED charge with no refund made (its process stopped before it wrote the refund
-     * row). Read once at start; the saga never asks for these refunds. Both halves read the partial
-     * index `payments_late_captures` (0005), not every payment ever made.
+     * row). Read once at start; the saga never asks for these refunds. Neither half reads every
+     * payment ever made: the pending refunds come from a partial index (`payments_late_captures`,
+     * 0005, or `payments_pending_refunds`, 0006, whichever the planner picks), the unstarted ones
+     * from `payments_late_captures`.
      */
     async unrefundedLateCaptures(): Promise<Array<Pick<Row, 'order_id' | 'amount_cents'>>> {
       const [pending, unstarted] = await Promise.all([

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { comparisonFixture } from '../../test/fixtures/comparison';
 import { IDLE_BURSTY_EVENTS, MANY_TEAMS_PLATFORM, SMALL_TEAM_MVP } from '../../test/fixtures/answers';
+import { WEBHOOK_BURSTS } from '../../test/fixtures/profiles';
 import { QUICK_EVIDENCE } from '../../test/fixtures/evidence';
 import { DEFAULT_ANSWERS, withAnswer, type Answers } from './answers';
 import { evidenceFromComparison, NO_EVIDENCE } from './evidence';
 import { CURRENT_MODEL, MODEL_V1, optionTitle } from './model';
 import { score } from './scoring';
-import { analyseSensitivity, describeFlip } from './sensitivity';
+import { analyseSensitivity, assessConfidence, describeFlip } from './sensitivity';
 
 const options = { model: MODEL_V1 };
 const FEW_TEAMS_SOME_INDEPENDENT: Answers = {
@@ -144,16 +145,62 @@ describe('analyseSensitivity', () => {
 
     it('a value that fails validation adds no step', () => {
       // Answers passed without validation, peak (150) below expected (300): every rate tried between
-      // them, such as the quick run's 166 req/s breakpoint, is rejected as invalid. 149 req/s is
-      // the first valid value below 300 and changes the outcome, so it is one step.
+      // them, such as 165 req/s (the last rate the quick run's 157 req/s checkout demonstrates), is
+      // rejected as invalid. 148 req/s (the last its 141 req/s checkout demonstrates) is the first
+      // valid value below 300 and changes the outcome, so it is one step.
       const answers = withAnswer(withAnswer(IDLE_BURSTY_EVENTS, 'load.expectedRps', 300), 'load.peakRps', 150);
       const s = analyseSensitivity(answers, QUICK_EVIDENCE, { model: CURRENT_MODEL });
       const rates = s.singleFlips.map((f) => f.changes[0]!).filter((c) => c.path === 'load.expectedRps');
-      expect(rates[0]).toEqual({ path: 'load.expectedRps', from: 300, to: 149, steps: 1 });
-      expect(rates.map((c) => c.to)).not.toContain(166);
+      expect(rates[0]).toEqual({ path: 'load.expectedRps', from: 300, to: 148, steps: 1 });
+      expect(rates.map((c) => c.to)).not.toContain(165);
       // 166 req/s is tried (it flips valid answers expecting 2 req/s), just not here.
       const tried = analyseSensitivity(IDLE_BURSTY_EVENTS, QUICK_EVIDENCE, { model: CURRENT_MODEL }).singleFlips.map((f) => f.changes[0]!);
       expect(tried).toContainEqual(expect.objectContaining({ path: 'load.expectedRps', to: 166 }));
+    });
+
+    it("the same flip's steps whatever a third option's measurement (the reviewer's case)", () => {
+      // Monolith vs Hybrid; the microservices' browse p95 only moves the microservices' total.
+      // Down from 100 ms the close call changes at 89 ms (the monolith's 45 ms checkout loses 50%
+      // headroom), 59 ms (25%), 50 ms (a band edge of the budget, for Hybrid), 49 ms (10%), and
+      // flips at 44 ms (it fails): 5 steps. From 130 ms nothing changes it before 89 ms.
+      for (const budget of [100, 130]) {
+        const answers = withAnswer(SMALL_TEAM_UNEVEN, 'load.p95BudgetMs', budget);
+        const runs = [8, 30, 60, 80, 120].map((microservicesP95) =>
+          analyseSensitivity(answers, evidenceFromComparison(comparisonFixture({ microservicesP95, monolithP95: 24 }), 'c.json'), options),
+        );
+        for (const s of runs) {
+          expect([s.recommendation, s.runnerUp]).toEqual(['modular-monolith', 'hybrid']);
+          expect(budgetFlips(s)[0]).toEqual({ path: 'load.p95BudgetMs', from: budget, to: 44, steps: 5 });
+          // Every flip, with its steps, is the same: so is the confidence line's one-step count.
+          expect(s.singleFlips).toEqual(runs[0]!.singleFlips);
+          expect(s.smallestFlip).toEqual(runs[0]!.smallestFlip);
+        }
+      }
+    });
+
+    it('an enum value that leaves the close call as it is adds no step (the webhook team, quick run)', () => {
+      // load.burstiness is ordered steady, daily-peaks, spiky, mostly-idle. From mostly-idle, spiky
+      // moves only Hybrid's and the microservices' totals: Serverless still leads the monolith by
+      // the same points. So daily-peaks, which flips it, is one step (it was two: a position
+      // passed), steady two, and spiky is no flip nor step of its own.
+      const model = CURRENT_MODEL;
+      const base = score(WEBHOOK_BURSTS, QUICK_EVIDENCE, { model });
+      const spiky = score(withAnswer(WEBHOOK_BURSTS, 'load.burstiness', 'spiky'), QUICK_EVIDENCE, { model });
+      const total = (r: typeof base, option: string) => r.ranking.find((o) => o.option === option)!.score;
+      expect([base.recommendation, base.runnerUp]).toEqual(['serverless', 'modular-monolith']);
+      expect([spiky.recommendation, spiky.runnerUp]).toEqual(['serverless', 'modular-monolith']);
+      for (const option of ['serverless', 'modular-monolith']) expect(total(spiky, option)).toBeCloseTo(total(base, option), 9);
+      expect(total(spiky, 'hybrid')).not.toBeCloseTo(total(base, 'hybrid'), 3);
+      const s = analyseSensitivity(WEBHOOK_BURSTS, QUICK_EVIDENCE, { model }, base);
+      const bursts = s.singleFlips.map((f) => f.changes[0]!).filter((c) => c.path === 'load.burstiness');
+      expect(bursts).toEqual([
+        { path: 'load.burstiness', from: 'mostly-idle', to: 'daily-peaks', steps: 1 },
+        { path: 'load.burstiness', from: 'mostly-idle', to: 'steady', steps: 2 },
+      ]);
+      // Numbers and enums on one scale: the one-step flips the confidence line counts include it.
+      const confidence = assessConfidence(base, s, model);
+      expect(confidence.reasons).toContain('4 one-step changes of a single answer flip it');
+      expect(confidence.deciding).toContain('load.burstiness (daily-peaks instead of mostly-idle → modular-monolith)');
     });
 
     it('a rate far above the current one is many steps (the measured quick run, current model)', () => {

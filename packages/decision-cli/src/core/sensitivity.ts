@@ -8,9 +8,8 @@ export interface AnswerChange {
   path: string;
   from: unknown;
   to: unknown;
-  /** Ordinal steps along the answer's values: enum order; for a number, the changes of outcome met
-   * walking from the current answer to this value (its own included) — the distinct score results
-   * of the candidate values tried on the way, so values that score alike are the same step. */
+  /** Changes of the close call met walking from the current answer to this value, its own included
+   * (see closeCallSteps): the same for enums and numbers. A value of an unknown answer is 1 step. */
   steps: number;
 }
 
@@ -31,8 +30,8 @@ export interface Sensitivity {
   /** The smallest change that flips the recommendation; null when no single change does, nor a pair of
    * one-step changes (only those are paired). */
   smallestFlip: Flip | null;
-  /** Every single-answer change that flips it, smallest first (of numbers that score alike on one
-   * side of an answer, only the nearest). */
+  /** Every single-answer change that flips it, smallest first (of values that score alike for the
+   * close call on one side of an answer, only the nearest). */
   singleFlips: Flip[];
   /** When nothing flips: the single change that narrows the margin most. */
   closest: { change: AnswerChange; margin: number } | null;
@@ -41,6 +40,11 @@ export interface Sensitivity {
 interface Candidate extends AnswerChange {
   /** |to - from| / |from| for numbers, 0 for enums; breaks ties between equal step counts. */
   relative: number;
+  /** Which side of the current answer the value lies on (-1 below, 1 above, in enum or numeric order),
+   * and how far (enum positions, or |to - from|): the order closeCallSteps walks in. 0 for a value
+   * of an unknown answer, which is not walked. */
+  side: -1 | 0 | 1;
+  distance: number;
 }
 
 /** Answer paths the model reads, plus the load figures the evidence is judged at. */
@@ -59,11 +63,22 @@ function relevantPaths(model: Model): string[] {
   return [...paths];
 }
 
+/** The smallest whole number from which `holds` holds, near `guess` (`holds` grows with the number;
+ * the guess is exact but for floating-point rounding). */
+function firstWhole(guess: number, holds: (n: number) => boolean): number {
+  if (!Number.isFinite(guess)) return guess;
+  let n = guess;
+  while (!holds(n) && n < guess + 3) n++;
+  while (n > 1 && holds(n - 1) && n > guess - 3) n--;
+  return n;
+}
+
 /** Numbers worth trying for a numeric answer: the nearest value inside each other band of the
  * criteria that read it, plus values where the measured evidence changes its verdict.
- * Their steps are left at 0 here: a number is as many steps away as the changes of outcome met on
- * the way to it, which only its scores tell (see numericSteps). Counting the values tried instead
- * made steps depend on unrelated measurements: every measured p95 adds five budget breakpoints. */
+ * Their steps are left at 0 here: a number is as many steps away as the changes of the close call
+ * met on the way to it, which only its scores tell (see closeCallSteps). Counting the values tried,
+ * or changes of any option's total, made steps depend on unrelated measurements: every measured
+ * p95 brings budget breakpoints, and moves its own topology's total. */
 function numericCandidates(path: string, current: number, model: Model, evidence: Evidence): Candidate[] {
   const values = new Set<number>();
   const criteria = model.criteria.filter((c) => c.answer === path);
@@ -77,60 +92,84 @@ function numericCandidates(path: string, current: number, model: Model, evidence
       if (Number.isFinite(value) && value > 0) values.add(value);
     });
   }
-  // Evidence breakpoints: just below each measured p95 (a budget the topology would then miss),
-  // and just above each measured rate (a rate no longer demonstrated).
+  // Evidence breakpoints: each budget where a measured p95 starts to meet it or to keep a band of
+  // the model's headroom, and each rate a measured run stops demonstrating. Of each threshold, the
+  // value past it seen from the current answer is tried: the first that holds it when it lies above,
+  // the last that does not when it lies below. Walking outward, each change of a score is then seen
+  // where it happens, not at whichever value of another measurement or band edge comes next (see
+  // closeCallSteps); the value on the current answer's side scores as a nearer one, so is not tried.
   // Only figures the model counts (v3 leaves out a local emulator's) can change a verdict.
+  const add = (first: number) => {
+    const v = first > current ? first : first - 1;
+    if (Number.isFinite(v) && v > 0) values.add(v);
+  };
+  const headrooms = [...new Set([0, ...model.evidence.latencyHeadroom.flatMap((b) => (b.min !== undefined && b.min >= 0 && b.min < 1 ? [b.min] : []))])];
   for (const t of evidence.topologies) {
     for (const s of t.scenarios.filter((x) => !x.emulated || emulatorCounts(model, 'latency'))) {
       if (path === 'load.p95BudgetMs') {
-        for (const v of [
-          Math.floor(s.p95Ms) - 1,
-          Math.ceil(s.p95Ms * 1.01),
-          Math.ceil(s.p95Ms / (1 - 0.5)),
-          Math.ceil(s.p95Ms / (1 - 0.25)),
-          Math.ceil(s.p95Ms / (1 - 0.1)),
-        ]) {
-          if (v > 0) values.add(v);
-        }
+        // The smallest whole budget with this headroom, by the scoring's own arithmetic (a budget
+        // meets at headroom 0).
+        for (const h of headrooms) add(firstWhole(Math.ceil(s.p95Ms / (1 - h)), (b) => (b - s.p95Ms) / b >= h));
       }
       if (path === 'load.expectedRps' || path === 'load.peakRps') {
-        const v = Math.floor(attemptedRps(s) / model.evidence.rateTolerance) + 1;
-        if (v > 0) values.add(v);
+        // The smallest whole rate the run no longer demonstrates.
+        const attempted = attemptedRps(s);
+        add(firstWhole(Math.floor(attempted / model.evidence.rateTolerance) + 1, (r) => attempted < r * model.evidence.rateTolerance));
       }
     }
   }
   values.delete(current);
-  return [...values].map((to) => ({ path, from: current, to, steps: 0, relative: Math.abs(to - current) / Math.abs(current || 1) }));
-}
-
-/** Same outcome: the same recommendation and every option's total equal (within 1e-9, rounding). */
-function sameScores(a: ScoreResult, b: ScoreResult): boolean {
-  const totals = new Map(b.ranking.map((o) => [o.option, o.score]));
-  return a.recommendation === b.recommendation && a.ranking.every((o) => Math.abs(o.score - (totals.get(o.option) ?? NaN)) <= 1e-9);
+  return [...values].map((to) => ({
+    path,
+    from: current,
+    to,
+    steps: 0,
+    relative: Math.abs(to - current) / Math.abs(current || 1),
+    side: to < current ? -1 : 1,
+    distance: Math.abs(to - current),
+  }));
 }
 
 /**
- * Steps of the numeric candidates, from their scores: along each answer, on each side of the current
- * value, nearest first, a candidate whose scores differ from the previous (nearer) one's — the
- * baseline's for the first — is one step further; one that scores the same is as far as that one
- * (0 when it scores as the current answer does). Invalid candidates are not here, so add none.
- * Returns the candidates with their steps, and whether each repeats a nearer outcome.
+ * The same close call: the same recommended option and runner-up, and the same totals (within 1e-9,
+ * rounding) for the two options the baseline's call is between — its recommendation and runner-up.
+ * A change that moves only other options' totals leaves the close call as it is.
  */
-function numericSteps(scored: Array<{ c: Candidate; r: ScoreResult }>, baseline: ScoreResult): Array<{ c: Candidate; r: ScoreResult; repeat: boolean }> {
+function sameCloseCall(a: ScoreResult, b: ScoreResult, baseline: ScoreResult): boolean {
+  const total = (r: ScoreResult, option: OptionId) => r.ranking.find((o) => o.option === option)?.score ?? NaN;
+  return (
+    a.recommendation === b.recommendation &&
+    a.runnerUp === b.runnerUp &&
+    [baseline.recommendation, baseline.runnerUp].every((option) => Math.abs(total(a, option) - total(b, option)) <= 1e-9)
+  );
+}
+
+/**
+ * Steps of the known answers' candidates, from their scores, for enums and numbers alike. Along
+ * each answer, on each side of the current value, nearest first (enum order, or numeric order), a
+ * candidate whose close call differs from the nearer candidate's — the baseline's for the first —
+ * is one step further: another recommendation or runner-up, or another total for the baseline's
+ * recommendation or runner-up (see sameCloseCall). One with the same close call is as far as the
+ * nearer one (0 when it is the baseline's) and repeats it. So a value that moves only a third
+ * option's total, e.g. a budget breakpoint of an unrelated topology's measurement, adds no step.
+ * Invalid candidates are not here, so add none; unknown answers' values (side 0) keep 1 step each.
+ * Returns the candidates with their steps, and whether each repeats a nearer close call.
+ */
+function closeCallSteps(scored: Array<{ c: Candidate; r: ScoreResult }>, baseline: ScoreResult): Array<{ c: Candidate; r: ScoreResult; repeat: boolean }> {
   const out = scored.map((x) => ({ ...x, repeat: false }));
   const sides = new Map<string, typeof out>();
   for (const x of out) {
-    if (typeof x.c.from !== 'number' || typeof x.c.to !== 'number') continue;
-    const key = `${x.c.path}${x.c.to < x.c.from ? '<' : '>'}`;
+    if (x.c.side === 0) continue;
+    const key = `${x.c.path}${x.c.side < 0 ? '<' : '>'}`;
     if (!sides.has(key)) sides.set(key, []);
     sides.get(key)!.push(x);
   }
   for (const side of sides.values()) {
-    side.sort((a, b) => a.c.relative - b.c.relative); // nearest first
+    side.sort((a, b) => a.c.distance - b.c.distance); // nearest first
     let previous = baseline;
     let steps = 0;
     for (const x of side) {
-      x.repeat = sameScores(x.r, previous);
+      x.repeat = sameCloseCall(x.r, previous, baseline);
       if (!x.repeat) steps++;
       x.c = { ...x.c, steps };
       previous = x.r;
@@ -143,7 +182,7 @@ function numericSteps(scored: Array<{ c: Candidate; r: ScoreResult }>, baseline:
 function unknownCandidates(path: string, model: Model): Candidate[] {
   const current = 'unknown';
   const values = enumValuesOf(path);
-  if (values) return values.map((to) => ({ path, from: current, to, steps: 1, relative: 0 }));
+  if (values) return values.map((to) => ({ path, from: current, to, steps: 1, relative: 0, side: 0, distance: 0 }));
   const numbers = new Set<number>();
   for (const criterion of model.criteria.filter((c) => c.answer === path)) {
     let lower = 1;
@@ -153,7 +192,7 @@ function unknownCandidates(path: string, model: Model): Candidate[] {
       if (max !== undefined) lower = max + 1;
     }
   }
-  return [...numbers].map((to) => ({ path, from: current, to, steps: 1, relative: 0 }));
+  return [...numbers].map((to) => ({ path, from: current, to, steps: 1, relative: 0, side: 0, distance: 0 }));
 }
 
 function candidatesFor(path: string, answers: Answers, model: Model, evidence: Evidence): Candidate[] {
@@ -162,7 +201,18 @@ function candidatesFor(path: string, answers: Answers, model: Model, evidence: E
   const values = enumValuesOf(path);
   if (values) {
     const here = values.indexOf(String(current));
-    return values.filter((v) => v !== current).map((to) => ({ path, from: current, to, steps: Math.abs(values.indexOf(to) - here), relative: 0 }));
+    // Steps are set from the scores, as for numbers (see closeCallSteps).
+    return values
+      .filter((v) => v !== current)
+      .map((to) => ({
+        path,
+        from: current,
+        to,
+        steps: 0,
+        relative: 0,
+        side: values.indexOf(to) < here ? -1 : 1,
+        distance: Math.abs(values.indexOf(to) - here),
+      }));
   }
   if (typeof current === 'number') return numericCandidates(path, current, model, evidence);
   return [];
@@ -212,8 +262,8 @@ export function analyseSensitivity(answers: Answers, evidence: Evidence, options
     const changed = withAnswer(answers, c.path, c.to);
     if (valid(changed)) scored.push({ c, r: score(changed, evidence, options) });
   }
-  for (const { c, r, repeat } of numericSteps(scored, baseline)) {
-    // A number that scores as a nearer one does is the same change of outcome: only the nearer counts.
+  for (const { c, r, repeat } of closeCallSteps(scored, baseline)) {
+    // A value with the same close call as a nearer one is the same change: only the nearer counts.
     if (repeat) continue;
     if (r.recommendation !== baseline.recommendation) {
       singles.push({ changes: [c], winner: r.recommendation, runnerUp: r.runnerUp, margin: r.margin });

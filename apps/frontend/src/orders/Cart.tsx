@@ -28,6 +28,13 @@ export interface CartProps {
   busy: boolean;
   /** What the placement under way is waiting for (said by the console's announcer, so not a live region here). */
   status?: string | null;
+  /**
+   * Why Place order waits although this view sends nothing: an order of this cart is being placed
+   * for another backend or customer (Place order stays focusable, `aria-disabled`, and says why).
+   */
+  waitingFor?: string | null;
+  /** What to know before placing (an earlier order of this cart may have gone through elsewhere). */
+  note?: string | null;
   signedIn: boolean;
   problem: ProblemInfo | null;
   /** sessionStorage refused the cart: it is kept in memory only, and a reload loses it (said once, by a status region). */
@@ -60,10 +67,12 @@ export function Cart(props: CartProps) {
   const id = useId();
   const total = cartTotals(lines).cents;
   const incomplete = lines.some((line) => !validQuantity(line.quantity));
+  const waiting = busy || Boolean(props.waitingFor);
+  const reason = props.waitingFor ?? props.note;
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (!busy) props.onPlace();
+    if (!waiting) props.onPlace();
   }
 
   return (
@@ -136,8 +145,19 @@ export function Cart(props: CartProps) {
             </p>
           )}
         </div>
+        {reason && (
+          <p id={`${id}-reason`} className="muted" data-testid={props.waitingFor ? 'placing-elsewhere' : 'placed-elsewhere'}>
+            {reason}
+          </p>
+        )}
         {/* aria-disabled, not disabled, while placing: a disabled button would drop keyboard focus to <body>. */}
-        <button type="submit" className="primary" disabled={lines.length === 0 || incomplete || !signedIn} aria-disabled={busy || undefined}>
+        <button
+          type="submit"
+          className="primary"
+          disabled={lines.length === 0 || incomplete || !signedIn}
+          aria-disabled={waiting || undefined}
+          aria-describedby={reason ? `${id}-reason` : undefined}
+        >
           {busy ? 'Placing order…' : 'Place order'}
         </button>
         {incomplete && <p className="muted">Enter a quantity from 1 to {LIMITS.maxQuantity} for every line.</p>}

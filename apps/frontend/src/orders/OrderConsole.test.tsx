@@ -417,8 +417,9 @@ describe('placing an order again after a failure', () => {
     await screen.findByTestId('placing-status');
     await user.click(screen.getByRole('radio', { name: /Microservices/ }));
 
-    // The new view is not busy with the monolith's placement, and says nothing of it.
-    await waitFor(() => expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-disabled')).toBeNull());
+    // The new view does not send the cart while the monolith's placement is unresolved, and says why.
+    expect((await screen.findByRole('button', { name: 'Place order' })).getAttribute('aria-disabled')).toBe('true');
+    expect(screen.getByTestId('placing-elsewhere').textContent).toMatch(/^An order of this cart is still being placed on Modular monolith for bob…/);
     expect(screen.queryByTestId('placing-status')).toBeNull();
     expect(screen.queryByRole('alert')).toBeNull();
     // The resend after Retry-After still goes to the monolith, and its order empties the cart and settles the key.
@@ -427,7 +428,30 @@ describe('placing an order again after a failure', () => {
     expect(second).toBe(first);
     expect(server.calls.filter((c) => c.method === 'POST' && c.url === '/api/microservices/orders')).toEqual([]);
     expect(document.querySelector('[data-order-id="ord_1"]')).toBeNull();
-    expect(screen.getByTestId('announcer').textContent).not.toContain('ord_1');
+    expect(screen.getByTestId('announcer').textContent).toBe('An order placed earlier on Modular monolith for bob went through: its lines left the cart.');
+    expect(screen.queryByTestId('placing-elsewhere')).toBeNull();
+  });
+
+  it('lets another backend place the cart once the resends give up, with a note that the earlier order may have gone through', async () => {
+    const server = stubServer({
+      ...TWO_BACKENDS,
+      'GET /api/monolith/orders': () => json({ items: [], nextCursor: null }),
+      'POST /api/monolith/orders': () => inProgress('0'),
+    });
+    const user = await openCart(server);
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await screen.findByTestId('placing-status');
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+    expect((await screen.findByRole('button', { name: 'Place order' })).getAttribute('aria-disabled')).toBe('true');
+
+    // Seven answers of 409, 0.25 s apart: the resends give up, and the key stays with the monolith's placement.
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-disabled')).toBeNull(), { timeout: 4000 });
+    expect(orderPosts(server.calls)).toHaveLength(7);
+    const note = screen.getByTestId('placed-elsewhere');
+    expect(note.textContent).toMatch(/^An earlier order of this cart may have gone through on Modular monolith for bob: .* place it again there/);
+    expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-describedby')).toBe(note.id);
+    const key = orderPosts(server.calls)[0]!.headers['idempotency-key'];
+    expect(JSON.parse(sessionStorage.getItem('archbench.cart')!)).toMatchObject({ placement: { key, backend: 'monolith', customerId: 'bob', underWay: null } });
   });
 
   it('places an order with a valid key where crypto.randomUUID does not exist (plain http)', async () => {

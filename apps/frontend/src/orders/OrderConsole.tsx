@@ -15,8 +15,8 @@ import type { CartLine } from './Cart';
 import { Catalog } from './Catalog';
 import { OrderList } from './OrderList';
 import { SignIn } from './SignIn';
-import { readCart, updateCart, useCartInMemoryOnly, useStoredCart } from './cart-store';
-import type { StoredCart } from './cart-store';
+import { placementUnderWay, readCart, underWayHere, updateCart, useCartInMemoryOnly, useStoredCart } from './cart-store';
+import type { Placement, StoredCart } from './cart-store';
 import { onPlaced, publishPlaced } from './placed-orders';
 import { isInProgress, resendWhileInProgress } from './resend-in-progress';
 import { loadSession, saveSession } from './session';
@@ -81,13 +81,6 @@ function cartAnnouncement(lines: readonly CartLine[]): string {
   return `Cart: ${items} item${items === 1 ? '' : 's'}, total ${formatEuros(cents)}.`;
 }
 
-/**
- * The Idempotency-Keys whose order has taken its lines out of the stored cart. A placement left
- * under way goes on out of sight, and one made with the same key after coming back answers the
- * same order: its lines leave the cart once, not twice (lines added since would go too).
- */
-const linesTaken = new Set<string>();
-
 function announce(order: Order): string {
   if (order.status === 'REJECTED') return `Order ${order.id} was rejected. ${rejectionMessage(order.rejectionReason)}`;
   return `Order ${order.id} is ${order.status.toLowerCase()}.`;
@@ -102,11 +95,16 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   const [session, setSession] = useState<Session | null>(() => loadSession());
   const [health, setHealth] = useState<Partial<Record<BackendId, 'up' | 'down' | 'checking'>>>({});
   // Kept in sessionStorage (cart-store): a switch to another view unmounts the console.
-  const { lines: cart, payment } = useStoredCart();
+  const storedCart = useStoredCart();
+  const { lines: cart, payment, placement } = storedCart;
   const cartNotStored = useCartInMemoryOnly();
-  const [placing, setPlacing] = useState(false);
-  /** Set while a placement answered 409 idempotency-in-progress is resent by itself. */
-  const [placingStatus, setPlacingStatus] = useState<string | null>(null);
+  /**
+   * The placement being sent (or resent) now, kept in the cart store, not in this view: it goes on
+   * when the user switches backend or customer or leaves the console, and until it is answered
+   * (or its resends give up) no view may send this cart again (another backend or customer does
+   * not know its key, and would place a second order).
+   */
+  const underWay = placementUnderWay(storedCart);
   /**
    * The placement under way in this view: aborted when the user leaves the console or switches
    * backend or customer. The placement itself goes on (its resends too) and still settles the
@@ -160,6 +158,21 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   useEffect(() => {
     currentApi.current = api;
   }, [api]);
+  const backendLabel = useCallback((id: string) => config.backends.find((b) => b.id === id)?.label ?? id, [config]);
+  /** Whether a placement was sent from this view's backend and customer (one stored before they were kept counts as any). */
+  const sentFromHere = (p: Placement) => (p.backend ?? backend) === backend && (p.customerId ?? session?.customerId) === session?.customerId;
+  const placingHere = underWay !== null && sentFromHere(underWay);
+  /** Why Place order waits in this view: an order of this cart is being placed for another backend or customer. */
+  const placingElsewhere =
+    underWay && !placingHere
+      ? `An order of this cart is still being placed on ${backendLabel(underWay.backend ?? backend)} for ${underWay.customerId ?? 'another customer'}… Place order works again once that order is answered.`
+      : null;
+  /** A placement whose outcome is unknown (no answer, or the resends gave up) was sent for another backend or customer. */
+  const uncertainElsewhere =
+    placement && !underWay && placement.backend && !sentFromHere(placement)
+      ? `An earlier order of this cart may have gone through on ${backendLabel(placement.backend)} for ${placement.customerId ?? 'another customer'}: its answer never came. To get its result rather than a second order, place it again there; placing it here may order it twice.`
+      : null;
+
   // Only orders read from the current backend and customer are shown (and followed).
   const orders = ordersOf.api === api ? ordersOf.items : [];
   const olderCursor = ordersOf.api === api ? ordersOf.nextCursor : null;
@@ -227,13 +240,18 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   // and customer it was placed with: the console that sent it may have been left and come back to.
   useEffect(
     () =>
-      onPlaced(({ backend: placedOn, token, order }) => {
-        if (placedOn !== api.backend || token !== session?.token) return;
+      onPlaced(({ backend: placedOn, token, customerId, order, tookLines }) => {
+        if (placedOn !== api.backend || token !== session?.token) {
+          // Another backend's or customer's order, placed before the user switched: not listed
+          // here, but the cart shown here changed, and the user is told why.
+          if (tookLines) setAnnouncement(`An order placed earlier on ${backendLabel(placedOn)} for ${customerId} went through: its lines left the cart.`);
+          return;
+        }
         placedDuringListing.current?.add(order.id);
         upsert(api, order);
         setAnnouncement(announce(order));
       }),
-    [api, session, upsert, setAnnouncement],
+    [api, session, upsert, setAnnouncement, backendLabel],
   );
 
   useEffect(() => {
@@ -326,7 +344,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
 
   // Switching backend or customer abandons the polls of the previous one. A placement still under
   // way there is not abandoned (the server may have placed its order): it finishes out of sight,
-  // taking its lines and key out of the cart, and the new view is no longer busy with it.
+  // taking its lines and key out of the cart, and every view waits for it (cart-store).
   // Leaving the console (unmount) does the same.
   useEffect(() => {
     const live = watching.current;
@@ -334,12 +352,8 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
     return () => {
       for (const controller of live.values()) controller.abort();
       live.clear();
-      if (shown.current) {
-        shown.current.abort();
-        shown.current = null;
-        setPlacing(false);
-        setPlacingStatus(null);
-      }
+      shown.current?.abort();
+      shown.current = null;
     };
   }, [api]);
 
@@ -383,24 +397,26 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   }
 
   async function place() {
+    // Sent once at a time, from any view: a second send before the first is answered could reach
+    // another backend or customer, which does not know its key, and place a second order.
+    if (!session || placementUnderWay(readCart())) return;
+    const placedFor = { backend: api.backend, customerId: session.customerId };
     // The order's own announcement says what happened to the cart's lines.
     clearTimeout(cartAnnouncementDue.current);
-    setPlacing(true);
     setCartProblem(null);
     const ordered = cart.map((l) => ({ sku: l.sku, quantity: l.quantity }));
     const body = { items: ordered, payment: { token: payment } };
-    // A retry of the same cart and payment resends the key of the attempt whose outcome is unknown.
-    // It is stored with the cart, so a view switch or a reload in between does not lose it.
+    // A retry of the same cart and payment, for the same backend and customer, resends the key of
+    // the attempt whose outcome is unknown. It is stored with the cart, so a view switch or a
+    // reload in between does not lose it. Another backend or customer does not know it: a new key.
     const request = JSON.stringify(body);
-    let attempt = readCart().placement;
-    if (attempt?.request !== request) {
-      const fresh = { request, key: newIdempotencyKey() };
-      updateCart((c) => ({ ...c, placement: fresh }));
-      attempt = fresh;
-    }
-    const { key } = attempt;
+    const earlier = readCart().placement;
+    const key = earlier?.request === request && sentFromHere(earlier) ? earlier.key : newIdempotencyKey();
+    updateCart((c) => ({ ...c, placement: { request, key, ...placedFor, underWay: underWayHere(false) } }));
+    /** Whether the stored cart still holds this placement (no newer one replaced it, it is not settled). */
+    const holds = (c: StoredCart): c is StoredCart & { placement: Placement } => c.placement?.key === key;
     /** Forgets the key once this attempt's outcome is certain (unless a newer attempt replaced it). */
-    const settled = (c: StoredCart): StoredCart => (c.placement?.key === key ? { ...c, placement: null } : c);
+    const settled = (c: StoredCart): StoredCart => (holds(c) ? { ...c, placement: null } : c);
     const shown = new AbortController();
     placementShown.current?.abort();
     placementShown.current = shown;
@@ -413,34 +429,31 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
       // Leaving does not stop or abort them: only their answer tells what became of the order.
       const order = await resendWhileInProgress(() => api.placeOrder(body, { idempotencyKey: key }), {
         onInProgress: (resend) => {
+          updateCart((c) => (holds(c) && c.placement.underWay ? { ...c, placement: { ...c.placement, underWay: underWayHere(true) } } : c));
           if (left()) return;
-          setPlacingStatus(EARLIER_ORDER_STILL_PLACED);
           if (resend === 1) setAnnouncement('Your earlier order is still being placed. It is shown here once the server has it.');
         },
+      });
+      // Only what was ordered leaves the cart, and only while the cart still holds this placement:
+      // lines added while it was being placed stay. Stored even when the user left meanwhile
+      // (another view, backend or customer), where every view waited for this answer.
+      let tookLines = false;
+      updateCart((c) => {
+        if (!holds(c)) return c;
+        const lines = c.lines.flatMap((line) => {
+          const done = ordered.find((o) => o.sku === line.sku)?.quantity ?? 0;
+          if (done === 0) return [line];
+          return line.quantity > done ? [{ ...line, quantity: line.quantity - done }] : [];
+        });
+        tookLines = lines.length !== c.lines.length || lines.some((line, i) => line.quantity !== c.lines[i]!.quantity);
+        return { ...c, lines, placement: null };
       });
       // The ordered lines (maybe the whole cart, disabling Place order) go away: on to the new order,
       // unless the user is elsewhere now (focus stays where it is in the view they switched to).
       if (!left()) setFocusRequest({ target: () => orderItem(order.id) ?? ordersHeading.current, from: () => cartHeading.current?.closest('section') });
-      // Listed and announced by the console showing this backend and customer, if one is shown.
-      if (session) publishPlaced({ backend: api.backend, token: session.token, order });
-      // Only what was ordered leaves the cart: lines added while the order was being placed stay.
-      // Stored even when the user left meanwhile (another view, backend or customer): the lines
-      // are ordered, and a key kept with them would order them again once the cart is edited or
-      // placed on another backend or for another customer, which do not know the key.
-      if (!linesTaken.has(key)) {
-        // Once per key: a second placement with it (made after coming back) answers the same order.
-        linesTaken.add(key);
-        updateCart((c) =>
-          settled({
-            ...c,
-            lines: c.lines.flatMap((line) => {
-              const done = ordered.find((o) => o.sku === line.sku)?.quantity ?? 0;
-              if (done === 0) return [line];
-              return line.quantity > done ? [{ ...line, quantity: line.quantity - done }] : [];
-            }),
-          }),
-        );
-      }
+      // Listed and announced by the console showing this backend and customer; another one says
+      // that the cart it shows lost the order's lines.
+      publishPlaced({ backend: placedFor.backend, token: session.token, customerId: placedFor.customerId, order, tookLines });
     } catch (error) {
       if (placedNothing(error)) updateCart(settled);
       // Left: another backend's or customer's placement is not the view's problem, and nothing is said.
@@ -455,12 +468,9 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         setCartProblem(asProblem(error, 'The order could not be placed'));
       }
     } finally {
-      // Once left, the view was set free when it was left, and may be placing another order now.
-      if (placementShown.current === shown) {
-        placementShown.current = null;
-        setPlacing(false);
-        setPlacingStatus(null);
-      }
+      // Answered or given up: no longer under way. An uncertain outcome keeps the key for the next attempt.
+      updateCart((c) => (holds(c) && c.placement.underWay ? { ...c, placement: { ...c.placement, underWay: null } } : c));
+      if (placementShown.current === shown) placementShown.current = null;
     }
   }
 
@@ -511,8 +521,10 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
             headingRef={cartHeading}
             lines={cart}
             payment={payment}
-            busy={placing}
-            status={placingStatus}
+            busy={placingHere}
+            status={underWay?.underWay?.resending ? EARLIER_ORDER_STILL_PLACED : null}
+            waitingFor={placingElsewhere}
+            note={uncertainElsewhere}
             signedIn={session !== null}
             problem={cartProblem}
             notStored={cartNotStored}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CART_KEY, EMPTY_CART, parseStoredCart, readCart, updateCart } from './cart-store';
+import { CART_KEY, EMPTY_CART, parseStoredCart, placementUnderWay, readCart, underWayHere, updateCart } from './cart-store';
 
 const line = { sku: 'SKU-0001', name: 'Compact Kettle 1', priceCents: 1999, quantity: 2 };
 
@@ -28,5 +28,21 @@ describe('the stored cart', () => {
     ['no version', JSON.stringify({ lines: [line], payment: 'tok_ok', placement: null })],
   ])('reads %s as the empty cart', (_, raw) => {
     expect(parseStoredCart(raw)).toBe(EMPTY_CART);
+  });
+
+  it('keeps a placement under way only for the page sending it: after a reload nothing sends it, and its key stays', () => {
+    const placement = { request: '{}', key: 'k1', backend: 'monolith', customerId: 'bob' };
+    updateCart((c) => ({ ...c, placement: { ...placement, underWay: underWayHere(true) } }));
+    expect(placementUnderWay(readCart())).toMatchObject({ key: 'k1', underWay: { resending: true } });
+    // As stored by the page before a reload.
+    sessionStorage.setItem(
+      CART_KEY,
+      JSON.stringify({ version: 1, lines: [], payment: 'tok_ok', placement: { ...placement, underWay: { page: 'an-earlier-page', resending: true } } }),
+    );
+    expect(placementUnderWay(readCart())).toBeNull();
+    expect(readCart().placement).toMatchObject(placement);
+    // A cart stored before the backend and customer were kept is still read.
+    sessionStorage.setItem(CART_KEY, JSON.stringify({ version: 1, lines: [], payment: 'tok_ok', placement: { request: '{}', key: 'k0' } }));
+    expect(readCart().placement).toEqual({ request: '{}', key: 'k0' });
   });
 });

@@ -1,6 +1,7 @@
 import { useSyncExternalStore } from 'react';
 import { z } from 'zod';
 import { PaymentToken } from '@archbench/contracts/schemas';
+import { newIdempotencyKey } from '../api/idempotency-key';
 import type { CartLine } from './Cart';
 
 /**
@@ -16,7 +17,34 @@ export interface StoredCart {
   lines: CartLine[];
   payment: PaymentToken;
   /** The cart and payment last sent (as JSON) and its key, kept until that attempt's outcome is certain. */
-  placement: { request: string; key: string } | null;
+  placement: Placement | null;
+}
+
+export interface Placement {
+  request: string;
+  key: string;
+  /** The backend and customer it was sent to (missing in a cart stored before they were kept). */
+  backend?: string | undefined;
+  customerId?: string | undefined;
+  /**
+   * Set while a page sends it (or resends it, answered 409 idempotency-in-progress), until it is
+   * answered or the resends give up: every view keeps Place order from sending this cart again.
+   * `page` is the page load sending it: after a reload nothing is sending it any more.
+   */
+  underWay?: { page: string; resending: boolean } | null | undefined;
+}
+
+/** This page load: a placement marked under way by another one (before a reload) is not being sent. */
+const PAGE = newIdempotencyKey();
+
+/** Marks a placement as being sent by this page (`resending` while answered 409 idempotency-in-progress). */
+export function underWayHere(resending: boolean): { page: string; resending: boolean } {
+  return { page: PAGE, resending };
+}
+
+/** The stored placement, if this page is sending it now (its outcome is unknown and may still come). */
+export function placementUnderWay(cart: StoredCart): Placement | null {
+  return cart.placement?.underWay?.page === PAGE ? cart.placement : null;
 }
 
 export const CART_KEY = 'archbench.cart';
@@ -38,7 +66,15 @@ const Stored = z.object({
     )
     .refine((lines) => new Set(lines.map((l) => l.sku)).size === lines.length, 'a SKU is in the cart twice'),
   payment: PaymentToken,
-  placement: z.object({ request: z.string(), key: z.string().min(1) }).nullable(),
+  placement: z
+    .object({
+      request: z.string(),
+      key: z.string().min(1),
+      backend: z.string().optional(),
+      customerId: z.string().optional(),
+      underWay: z.object({ page: z.string(), resending: z.boolean() }).nullable().optional(),
+    })
+    .nullable(),
 });
 
 /** Parses a stored value; the empty cart for nothing stored or anything invalid. */

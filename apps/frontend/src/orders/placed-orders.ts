@@ -5,7 +5,11 @@ import type { BackendId } from '../api/config-schema';
 export interface PlacedOrder {
   backend: BackendId;
   token: string;
+  /** The customer the token is for, to name it in another customer's view. */
+  customerId: string;
   order: Order;
+  /** Whether the order took lines out of the stored cart (it does not once the cart holds another placement). */
+  tookLines: boolean;
 }
 
 const listeners = new Set<(placed: PlacedOrder) => void>();
@@ -15,7 +19,7 @@ const listeners = new Set<(placed: PlacedOrder) => void>();
  * have started in a console since unmounted (the user went to the lab and came back): the
  * console showing the orders now is another instance, which would otherwise only see the order
  * after a Refresh.
- * @example publishPlaced({ backend: 'monolith', token, order })
+ * @example publishPlaced({ backend: 'monolith', token, customerId: 'alice', order, tookLines: true })
  */
 export function publishPlaced(placed: PlacedOrder): void {
   for (const listener of listeners) listener(placed);

@@ -49,22 +49,24 @@ afterEach(async () => {
  * Idempotency-Key: the first key it sees is taken as one whose first request (sent before a
  * reload, say) is still being placed, so it answers 409 idempotency-in-progress and holds the
  * resends until `finishPlacing()`, which places the order and answers them with it (replayed).
- * Any other new key places an order at once; a known key answers its order again.
+ * Any other new key places an order at once; a known key answers its order again. The
+ * microservices place every new key at once (`microservicesOrders`): they never saw the monolith's.
  */
 async function backends() {
   const orders: { key: string; order: Order }[] = [];
   const microservicesPosts: string[] = [];
+  const microservicesOrders: { key: string; order: Order }[] = [];
   let beingPlaced: { key: string; body: Placement; held: ServerResponse[] } | null = null;
   let resendsHeld = 0;
   let resendsClosedUnanswered = 0;
   let resendArrived!: () => void;
   const resendUnderWay = new Promise<void>((resolve) => (resendArrived = resolve));
 
-  const place = (key: string, body: Placement): Order => {
+  const place = (key: string, body: Placement, on = orders, prefix = 'ord'): Order => {
     const now = new Date().toISOString();
     const items = body.items.map(({ sku, quantity }) => ({ sku, quantity, unitPriceCents: PRODUCTS.find((p) => p.sku === sku)!.priceCents }));
     const order: Order = {
-      id: `ord_${orders.length + 1}`,
+      id: `${prefix}_${on.length + 1}`,
       customerId: 'bob',
       status: 'CONFIRMED',
       items,
@@ -75,7 +77,7 @@ async function backends() {
       createdAt: now,
       updatedAt: now,
     };
-    orders.unshift({ key, order });
+    on.unshift({ key, order });
     return order;
   };
 
@@ -94,10 +96,13 @@ async function backends() {
       } else if (route.endsWith('/health')) send(res, 200, { status: 'ok', service: 'x' });
       else if (route.endsWith('/products')) send(res, 200, { items: PRODUCTS, nextCursor: null });
       else if (route === 'GET /api/monolith/orders') send(res, 200, { items: orders.map((o) => o.order), nextCursor: null });
-      else if (route === 'GET /api/microservices/orders') send(res, 200, { items: [], nextCursor: null });
+      else if (route === 'GET /api/microservices/orders') send(res, 200, { items: microservicesOrders.map((o) => o.order), nextCursor: null });
       else if (route === 'POST /api/microservices/orders') {
         microservicesPosts.push(key);
-        send(res, 500, { title: 'Not expected', status: 500, detail: 'no order belongs here', code: 'unexpected' });
+        const body = await bodyOf(req);
+        const known = microservicesOrders.find((o) => o.key === key);
+        if (known) send(res, 201, known.order, { 'idempotent-replayed': 'true' });
+        else send(res, 201, place(key, body, microservicesOrders, 'ms'));
       } else if (route === 'POST /api/monolith/orders') {
         const body = await bodyOf(req);
         const known = orders.find((o) => o.key === key);
@@ -123,6 +128,7 @@ async function backends() {
     fetch: (input: string, init?: RequestInit) => fetch(`http://127.0.0.1:${port}${input}`, init),
     orders,
     microservicesPosts,
+    microservicesOrders,
     resendUnderWay,
     resendsHeld: () => resendsHeld,
     resendsClosedUnanswered: () => resendsClosedUnanswered,
@@ -147,9 +153,23 @@ async function goTo(view: 'Order console' | 'Report viewer') {
 
 const storedCart = () => JSON.parse(sessionStorage.getItem('archbench.cart') ?? 'null') as { lines: unknown[]; placement: unknown } | null;
 
+/** The stored cart's lines, as "quantity × SKU". */
+const storedLines = () => ((storedCart()?.lines ?? []) as { sku: string; quantity: number }[]).map(({ sku, quantity }) => `${quantity} × ${sku}`);
+
+/** What each order holds, as "quantity × SKU". */
+const itemsOf = (placed: { order: Order }[]) => placed.map(({ order }) => order.items.map(({ sku, quantity }) => `${quantity} × ${sku}`));
+
+/** Records what the console's live region says from now on. */
+function recordAnnouncements(): string[] {
+  const said: string[] = [];
+  const announcer = screen.getByTestId('announcer');
+  new MutationObserver(() => said.push(announcer.textContent ?? '')).observe(announcer, { childList: true, subtree: true, characterData: true });
+  return said;
+}
+
 describe('a placement resent while in progress, when the user leaves it', () => {
   it.each(['switches backend', 'goes to another view'] as const)(
-    'still settles the cart when the user %s mid-resend, silently, and orders nothing twice',
+    'still settles the cart when the user %s mid-resend, shows no order there, and orders nothing twice',
     async (how) => {
       const server = await backends();
       sessionStorage.setItem(
@@ -163,16 +183,17 @@ describe('a placement resent while in progress, when the user leaves it', () => 
       await server.resendUnderWay;
       expect(screen.getByTestId('placing-status').textContent).toBe('Your earlier order is still being placed…');
 
-      const said: string[] = [];
+      let said: string[] = [];
       if (how === 'switches backend') {
         await user.click(screen.getByRole('radio', { name: /Microservices/ }));
-        // The new view is not busy with the other backend's placement.
-        await waitFor(() => expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-disabled')).toBeNull());
+        // The new view does not send the cart while the monolith's placement is unresolved, and says why.
+        await screen.findByRole('button', { name: 'Place order' });
+        expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-disabled')).toBe('true');
+        expect(screen.getByTestId('placing-elsewhere').textContent).toMatch(/^An order of this cart is still being placed on Modular monolith for bob…/);
         expect(screen.queryByTestId('placing-status')).toBeNull();
         // Focus in the cart, where a placement's answer would take it from, onto the new order.
         await user.click(screen.getByRole('radio', { name: /Good card/ }));
-        const announcer = screen.getByTestId('announcer');
-        new MutationObserver(() => said.push(announcer.textContent ?? '')).observe(announcer, { childList: true, subtree: true, characterData: true });
+        said = recordAnnouncements();
       } else {
         await goTo('Report viewer');
       }
@@ -188,6 +209,9 @@ describe('a placement resent while in progress, when the user leaves it', () => 
         // Nothing of it in the other backend's view: not listed, not said, and focus stays put.
         expect(document.querySelector('[data-order-id="ord_1"]')).toBeNull();
         expect(said.filter((text) => text.includes('ord_1') || text.includes('still being placed'))).toEqual([]);
+        // Only that the cart shown lost the order's lines.
+        expect(said).toEqual(['An order placed earlier on Modular monolith for bob went through: its lines left the cart.']);
+        expect(screen.queryByTestId('placing-elsewhere')).toBeNull();
         expect(document.activeElement).toBe(screen.getByRole('radio', { name: /Good card/ }));
         await user.click(screen.getByRole('radio', { name: /Modular monolith/ }));
       } else {
@@ -207,4 +231,50 @@ describe('a placement resent while in progress, when the user leaves it', () => 
       expect(storedCart()).toMatchObject({ lines: [], placement: null });
     },
   );
+
+  it('keeps another backend from ordering the cart again while it is being placed, and takes only its own lines out of the cart, saying so', async () => {
+    const server = await backends();
+    sessionStorage.setItem(
+      'archbench.session',
+      JSON.stringify({ customerId: 'bob', token: 'a.b.c', expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+    );
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    const addKettle = async () => user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await addKettle();
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await server.resendUnderWay;
+
+    // On the microservices, the same cart (its key unknown there) would be a second order: Place order
+    // waits, says for what, and sends nothing, with the lamp added or not.
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+    const placeOrder = await screen.findByRole('button', { name: 'Place order' });
+    expect(placeOrder.getAttribute('aria-disabled')).toBe('true');
+    expect(screen.getByTestId('placing-elsewhere').textContent).toMatch(/still being placed on Modular monolith for bob/);
+    await user.click(placeOrder);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0002 Classic Lamp 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-disabled')).toBe('true');
+    // The user goes on adding: two more kettles.
+    await addKettle();
+    await addKettle();
+    await sleep(300);
+    expect(server.microservicesPosts).toEqual([]);
+    expect(storedLines()).toEqual(['3 × SKU-0001', '1 × SKU-0002']);
+    const said = recordAnnouncements();
+
+    // The monolith's order is answered: only its one kettle leaves the cart, and the user is told.
+    server.finishPlacing();
+    await waitFor(() => expect(storedCart()).toMatchObject({ placement: null }));
+    expect(storedLines()).toEqual(['2 × SKU-0001', '1 × SKU-0002']);
+    await waitFor(() => expect(said).toContain('An order placed earlier on Modular monolith for bob went through: its lines left the cart.'));
+    expect(screen.queryByTestId('placing-elsewhere')).toBeNull();
+
+    // Now the microservices order what the user added since, once.
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await waitFor(() => expect(document.querySelector('[data-order-id="ms_1"]')).not.toBeNull());
+    expect(itemsOf(server.orders)).toEqual([['1 × SKU-0001']]);
+    expect(itemsOf(server.microservicesOrders)).toEqual([['2 × SKU-0001', '1 × SKU-0002']]);
+    expect(storedCart()).toMatchObject({ lines: [], placement: null });
+  });
 });

@@ -156,6 +156,8 @@ export function measuredTarget(
       };
     },
     scrapeMetrics: () => Promise.all(metricsUrls.map(scrape)),
+    // Nothing supervises a target here: after a round in which requests got no response, the
+    // runner probes it and fails the run when it stopped answering (checkTargetAnswered).
     alive: true,
     logTail: () => '(a --target: its logs are wherever it runs)',
     faultSubject: () =>

@@ -260,6 +260,60 @@ function readLogOf(logDir: string, name: string): string {
   }
 }
 
+/**
+ * Why a request failed before any response, from fetch's `error.cause` (undici puts the system
+ * error there): `fetch failed (ECONNREFUSED 127.0.0.1:3400)` rather than a bare `fetch failed`.
+ * @example describeFetchError(error) // 'fetch failed (ENOTFOUND no-such-host.invalid)'
+ */
+export function describeFetchError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = (error as { cause?: { code?: string; message?: string; hostname?: string; address?: string; port?: number } } | null)?.cause;
+  if (!cause) return message;
+  const where = cause.hostname ?? (cause.address ? `${cause.address}${cause.port ? `:${cause.port}` : ''}` : '');
+  const what = cause.code ? `${cause.code}${where ? ` ${where}` : ''}` : (cause.message ?? '');
+  return what ? `${message} (${what})` : message;
+}
+
+/** The fetch error code behind a failed request (`ECONNREFUSED`, `ENOTFOUND` …), if any. */
+export function fetchErrorCode(error: unknown): string | undefined {
+  return (error as { cause?: { code?: string } } | null)?.cause?.code;
+}
+
+/**
+ * Share of a round's requests that got no response at all (status 0: refused, reset or timed out)
+ * from which a `--target` counts as having stopped answering even when it answers again right
+ * after: half its requests measured the network's failure, not the deployment.
+ */
+export const TARGET_TRANSPORT_FAILURE_SHARE = 0.5;
+
+/**
+ * After a round against a `--target` in which requests got no response (status 0): the target is
+ * probed (GET /products/SKU-0001, three tries a second apart); the run fails, as with a started
+ * topology that died, when the probe gets no 200 or when at least half the round's requests got no
+ * response. A started topology has a supervisor compare can ask; a target only answers or not.
+ */
+async function checkTargetAnswered(m: Measured, scenario: string, round: number, result: SegmentResult): Promise<void> {
+  const lost = result.statusCounts['0'] ?? 0;
+  if (lost === 0) return;
+  let probe: string | undefined = 'no answer';
+  for (let attempt = 0; attempt < 3 && probe !== undefined; attempt++) {
+    if (attempt > 0) await sleep(1000);
+    probe = await timedGet(`${m.baseUrl}${PROBE_PATH}`, 5000).then(
+      () => undefined,
+      (error: unknown) => describeFetchError(error),
+    );
+  }
+  const share = lost / Math.max(1, result.requests);
+  if (probe === undefined && share < TARGET_TRANSPORT_FAILURE_SHARE) return;
+  throw new CompareRunError(
+    `target ${m.name} (${m.baseUrl}) stopped answering during round ${round} ${scenario}: ${lost} of ${result.requests} requests got no response (transport error or timeout)` +
+      (probe !== undefined
+        ? `, and GET ${PROBE_PATH} after the round failed: ${probe}`
+        : `, ${Math.round(share * 100)} % of the round (GET ${PROBE_PATH} answered again after it)`) +
+      '; nothing is written, the run is not a measurement',
+  );
+}
+
 /** The public request cold start and idle figures time (a product page: catalog only). */
 const PROBE_PATH = '/products/SKU-0001';
 const FAULT_ORDER: FaultName[] = ['provider-outage', 'broker-loss', 'dependency-crash'];
@@ -413,7 +467,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
         tallies.set(target.name, newTally());
         measured.push(measuredTarget(target.name, target.url, target.metricsUrls, target.faultCmd, target.billing));
         await timedGet(`${target.url}${PROBE_PATH}`).catch((error: unknown) => {
-          throw new CompareRunError(`--target ${target.name}=${target.url} does not answer GET ${PROBE_PATH}: ${(error as Error).message}`);
+          throw new CompareRunError(`--target ${target.name}=${target.url} does not answer GET ${PROBE_PATH}: ${describeFetchError(error)}`);
         });
         reporter.info(
           `target ${target.name} at ${target.url} (${target.metricsUrls.length > 0 ? `metrics from ${target.metricsUrls.join(', ')}` : 'server side not measured: no --metrics-url'})`,
@@ -570,7 +624,8 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     } finally {
       clearInterval(sampler);
     }
-    if (!m.alive) throw new CompareRunError(`${m.name} died during ${scenario.name}; last log lines:\n${m.logTail()}`);
+    if (!m.alive) throw new CompareRunError(`${m.name} died during round ${round} ${scenario.name}; last log lines:\n${m.logTail()}`);
+    if (m.source === 'target') await checkTargetAnswered(m, scenario.name, round, result);
     // Work the topology finishes after the last response (a relay, a consumer catching up) is this
     // segment's: wait for rest before the closing figures, and take the wait's idle CPU off.
     const rest = before !== null ? await quiesce(sampled, { idleCpuCores: tally.idleCpuCores, timeoutSeconds: options.quiesceTimeoutSeconds }) : undefined;

@@ -1,5 +1,5 @@
 import { REFERENCE_ORDER_SHARE, pairedThroughputRatio, ranOnLocalEmulator } from '@archbench/contracts/comparison';
-import type { Comparison, ScenarioResult, TopologyResult } from '@archbench/contracts/comparison';
+import type { Comparison, FaultResult, ScenarioResult, TopologyResult } from '@archbench/contracts/comparison';
 
 function ms(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
@@ -191,6 +191,23 @@ const FAULT_TITLES: Record<string, string> = {
 };
 
 /**
+ * A fault's row title: what was done. A `--fault-cmd` hook's crash is whatever the hook did, not
+ * compare's SIGKILL of the process that runs payments.
+ * @example faultTitle({ fault: 'dependency-crash', injection: { method: '--fault-cmd hook (…)', … } }) // 'dependency crash (by the --fault-cmd hook)'
+ */
+export function faultTitle(f: Pick<FaultResult, 'fault' | 'injection'>): string {
+  if (f.fault === 'dependency-crash' && f.injection?.method.startsWith('--fault-cmd')) return 'dependency crash (by the --fault-cmd hook)';
+  return FAULT_TITLES[f.fault] ?? f.fault;
+}
+
+/** The Injection cell: verified or not, and the evidence ("injected by the hook, not verified: …" says it itself). */
+function injectionCell(f: Pick<FaultResult, 'injection'>): string {
+  if (!f.injection) return '—';
+  if (f.injection.verified) return `verified: ${f.injection.detail}`;
+  return f.injection.detail.startsWith('injected by the hook, not verified') ? f.injection.detail : `NOT VERIFIED: ${f.injection.detail}`;
+}
+
+/**
  * The version 2 sections: fault experiments, monthly cost at load profiles with the prices used,
  * idle and cold start, per-request figures. Empty for version 1 files.
  */
@@ -209,9 +226,9 @@ function renderExtras(comparison: Comparison): string[] {
     lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const f of comparison.faults) {
       const recovery = f.recovered === false ? `not within ${f.recoverySeconds.toFixed(0)} s` : `${f.recoverySeconds.toFixed(1)} s`;
-      const injection = f.injection ? `${f.injection.verified ? 'verified' : 'NOT VERIFIED'}: ${f.injection.detail}` : '—';
+      const injection = injectionCell(f);
       lines.push(
-        `| ${f.topology} | ${FAULT_TITLES[f.fault] ?? f.fault} | ${share(f.browseAvailability)} | ${share(f.checkoutSuccess)} | ${f.droppedDuringFault ?? '—'} | ${f.ordersLost} | ${f.ordersStuck} | ${f.duplicateCharges} | ${f.stockDrift} | ${recovery} | ${ms(f.p95DuringFaultMs)} ms | ${injection.replace(/\|/g, '/')} |`,
+        `| ${f.topology} | ${faultTitle(f)} | ${share(f.browseAvailability)} | ${share(f.checkoutSuccess)} | ${f.droppedDuringFault ?? '—'} | ${f.ordersLost} | ${f.ordersStuck} | ${f.duplicateCharges} | ${f.stockDrift} | ${recovery} | ${ms(f.p95DuringFaultMs)} ms | ${injection.replace(/\|/g, '/')} |`,
       );
     }
     if (comparison.skippedFaults?.length) {

@@ -127,7 +127,7 @@ export async function runFaultExperiment(options: FaultExperimentOptions): Promi
     `${subject.name}: ${fault}: browse ${(timeline.browseAvailability * 100).toFixed(1)} %, checkout ${(timeline.checkoutSuccess * 100).toFixed(1)} %, ` +
       `lost ${audit.ordersLost}, stuck ${audit.ordersStuck}, duplicates ${audit.duplicateCharges}, drift ${audit.stockDrift}, ` +
       `recovery ${timeline.recovered ? `${timeline.recoverySeconds.toFixed(1)} s` : 'none'}` +
-      `${timeline.droppedDuringFault > 0 ? `; ${timeline.droppedDuringFault} iterations dropped during the fault (every VU busy)` : ''}; quiet after ${waited.toFixed(1)} s; ${proof.verified ? 'verified' : 'NOT VERIFIED'}: ${proof.detail}` +
+      `${timeline.droppedDuringFault > 0 ? `; ${timeline.droppedDuringFault} iterations dropped during the fault (every VU busy)` : ''}; quiet after ${waited.toFixed(1)} s; ${proof.verified ? `verified: ${proof.detail}` : proof.detail.startsWith('injected by the hook') ? proof.detail : `NOT VERIFIED: ${proof.detail}`}` +
       (audit.lostIds.length ? `; lost ids ${audit.lostIds.slice(0, 5).join(', ')}` : ''),
   );
   await subject.settle();

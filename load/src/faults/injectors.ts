@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultName } from '@archbench/contracts/comparison';
+import { listTopologies } from '@archbench/topologies';
 import type { RunningTopology as SupervisedTopology } from '@archbench/topologies';
 import type { FaultInjector, FaultSubject } from './experiment';
 import type { RabbitControl } from './rabbit';
@@ -313,11 +314,52 @@ export function liftFaultsNow(write: (line: string) => void, timeoutMs = 20_000)
 }
 
 /**
+ * Why a `--target` of this name holds no broker connections, or undefined when it may: a target
+ * named as a topology (or family) all of whose definitions talk without a message broker (the
+ * monolith: in-process). The name is how `archbench decide` matches a target to its option too.
+ * @example brokerlessTarget('monolith') // 'monolith is a topology without a message broker (transport: in-process)'
+ */
+export function brokerlessTarget(name: string): string | undefined {
+  const definitions = listTopologies().filter((d) => d.name === name || d.family === name);
+  if (definitions.length === 0 || definitions.some((d) => /amqp|rabbit|queue|broker/i.test(d.transport))) return undefined;
+  return `${name} is a topology without a message broker (transport: ${definitions.map((d) => d.transport).join(', ')})`;
+}
+
+/**
+ * What a hook's `verify` is worth: the hook's word (exit 0) is proof of a crash it caused, but a
+ * provider outage counts as verified only on the same evidence a started topology needs (failed
+ * provider calls in the payment records of the experiment's orders), and a broker loss never on a
+ * target known to hold no broker connections. Else: "injected by the hook, not verified: …".
+ * @example hookVerdict('provider-outage', 'shop', { code: 0, output: 'ok' }, 0) // { verified: false, detail: 'injected by the hook, not verified: …' }
+ */
+export function hookVerdict(
+  fault: FaultName,
+  target: string,
+  verify: { code: number; output: string },
+  failedCharges: number,
+): { verified: boolean; detail: string } {
+  const said = verify.output || `verify exit ${verify.code}`;
+  if (verify.code !== 0) return { verified: false, detail: said };
+  if (fault === 'provider-outage') {
+    if (failedCharges > 0) return { verified: true, detail: `${said}; ${failedCharges} provider call${failedCharges === 1 ? '' : 's'} failed` };
+    return {
+      verified: false,
+      detail: `injected by the hook, not verified: no provider call failed in the payment records of the experiment's orders (verify said: ${said})`,
+    };
+  }
+  const brokerless = fault === 'broker-loss' ? brokerlessTarget(target) : undefined;
+  if (brokerless)
+    return { verified: false, detail: `injected by the hook, not verified: ${brokerless}, so it had no broker connections to lose (verify said: ${said})` };
+  return { verified: true, detail: said };
+}
+
+/**
  * A `--target` as a fault subject through its `--fault-cmd` hook: `sh -c CMD` with
  * ARCHBENCH_FAULT (dependency-crash | provider-outage | broker-loss), ARCHBENCH_PHASE
  * (check | inject | lift | verify), ARCHBENCH_TARGET and ARCHBENCH_URL. `check` exits 0 when the
  * fault applies (any other code: skipped, its output as the reason); `inject`/`lift` exit 0 when
- * done; `verify` exits 0 when the fault really happened (its output is the detail).
+ * done; `verify` exits 0 when the fault really happened (its output is the detail), which
+ * hookVerdict weighs against the audit.
  */
 export function hookSubject(name: string, baseUrl: string, command: string): FaultSubject {
   const env = (fault: FaultName, phase: string) => ({ ARCHBENCH_FAULT: fault, ARCHBENCH_PHASE: phase, ARCHBENCH_TARGET: name, ARCHBENCH_URL: baseUrl });
@@ -346,10 +388,7 @@ export function hookSubject(name: string, baseUrl: string, command: string): Fau
           await step('lift');
           liveFaults.delete(live);
         },
-        verify: async () => {
-          const r = await runHook(command, env(fault, 'verify'));
-          return { verified: r.code === 0, detail: r.output || `verify exit ${r.code}` };
-        },
+        verify: async (audit) => hookVerdict(fault, name, await runHook(command, env(fault, 'verify')), audit.failedCharges),
       };
     },
     settle: async () => {

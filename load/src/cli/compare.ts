@@ -2,7 +2,9 @@
 // `pnpm compare`: the paired load comparison. Pure parts live in src/compare; this file does the
 // I/O (arguments, environment, files, terminal) and maps failures to exit codes: 1 regression,
 // 2 bad arguments or environment variables, 3 the run failed.
+import { lookup } from 'node:dns/promises';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ComparisonFormatError, parseComparison } from '@archbench/contracts/comparison';
 import type { Comparison } from '@archbench/contracts/comparison';
@@ -98,6 +100,11 @@ async function main(argv: string[]): Promise<number> {
     });
     if (cannot.length) throw new UsageError(`--topologies: ${cannot.join('; ')}`);
   }
+  // A --target whose host name does not resolve is a typo, not a failed run: exit 2 before anything starts.
+  for (const target of options.targets) {
+    const problem = await unresolvableHost(target.url);
+    if (problem) throw new UsageError(`--target ${target.name}=${target.url}: ${problem}`);
+  }
   // Last of the checks, as it creates the folder: nothing has started yet.
   createdOutFolders = prepareOutDir(outDir);
   const reporter = terminalReporter();
@@ -154,6 +161,24 @@ async function main(argv: string[]): Promise<number> {
   const measuredNothing = everyRequestFailed(comparison);
   if (measuredNothing.length > 0) throw new CompareRunError(`${measuredNothing.join('; ')}; the files are written, the run is not a measurement`);
   return exitCode;
+}
+
+/**
+ * Why a URL's host name cannot be resolved (`ENOTFOUND`: no such name), or undefined when it
+ * resolves, is an IP address, or the lookup failed for another reason (`EAI_AGAIN`: the resolver
+ * did not answer, which is no proof the name is wrong; the probe of the target then says why).
+ * @example await unresolvableHost('http://no-such-host.invalid') // 'host no-such-host.invalid does not resolve (ENOTFOUND)'
+ */
+async function unresolvableHost(url: string): Promise<string | undefined> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) !== 0) return undefined;
+  try {
+    await lookup(host);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOTFOUND' ? `host ${host} does not resolve (ENOTFOUND)` : undefined;
+  }
 }
 
 /** Stops everything this run started, now (a signal handler cannot wait for the run's own cleanup), and exits. */

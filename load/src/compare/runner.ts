@@ -20,6 +20,7 @@ import { costSection } from '../cost/model';
 import type { RunExtras } from '../engine/embedded-engine';
 import type { RunProgress, SegmentResult } from '../engine/run-scenario';
 import { FaultSkipped, runFaultExperiment } from '../faults/experiment';
+import type { FaultInjector, FaultPlan, FaultSubject } from '../faults/experiment';
 import { RabbitControl, amqpUser, withVhost } from '../faults/rabbit';
 import { sumMetric } from '../metrics/prom-text';
 import type { PromSample } from '../metrics/prom-text';
@@ -314,6 +315,49 @@ async function checkTargetAnswered(m: Measured, scenario: string, round: number,
   );
 }
 
+/**
+ * Seconds or minutes, rounded for a person: `40 s`, `about 4 min` is said by the caller.
+ * @example duration(238) // '4 min'
+ */
+export function duration(seconds: number): string {
+  return seconds < 90 ? `${Math.max(5, Math.round(seconds / 5) * 5)} s` : `${Math.round(seconds / 60)} min`;
+}
+
+/** Wall time of one fault experiment: its load, and on average a few seconds of settling and audit (measured: 23–24 s each at quick). */
+export function faultExperimentSeconds(plan: FaultPlan): number {
+  return plan.durationSeconds + 2;
+}
+
+/**
+ * What a run will take, from what will run: starting (none for targets), rest, warm-up, the rounds
+ * of every scenario against every topology, and at most every fault against every topology (the
+ * count is said again once the faults that do not apply are known). Calibrated on the 2-core
+ * machine the README's timing table comes from: a segment costs about 0.6 s besides its load
+ * (snapshots, waiting for rest), a parallel start about 20 s, a timed cold start about 12 s.
+ * @example estimateSeconds(PROFILES.quick, { topologies: 5, started: true, experiments: new Set() }) // about 230
+ */
+export function estimateSeconds(profile: Profile, run: { topologies: number; started: boolean; experiments: ReadonlySet<ExperimentName> }): number {
+  const n = run.topologies;
+  const coldstart = run.started && run.experiments.has('coldstart');
+  const start = !run.started ? 0 : coldstart ? 12 * n : 20;
+  const rounds = profile.rounds * n * profile.scenarios.reduce((sum, s) => sum + loadDurationSeconds(s.load) + 0.6, 0);
+  const faults = run.experiments.has('faults') ? FAULT_ORDER.length * n * faultExperimentSeconds(profile.faultPlan) : 0;
+  const moreColdStarts = coldstart ? (profile.coldStartSamples - 1) * n * (12 + profile.idleSeconds / n) : 0;
+  return start + profile.idleSeconds + n * (profile.warmupSeconds + 1) + rounds + faults + moreColdStarts;
+}
+
+/** One line on what will run and about how long it takes (the first thing the run says). */
+function planLine(profile: Profile, names: readonly string[], started: boolean, experiments: ReadonlySet<ExperimentName>): string {
+  const n = names.length;
+  const what = profile.scenarios.map((s) => `${s.name} ${loadDurationSeconds(s.load)} s`).join(', ');
+  const faults = experiments.has('faults')
+    ? `, then up to ${FAULT_ORDER.length * n} fault experiments of about ${faultExperimentSeconds(profile.faultPlan)} s each`
+    : '';
+  const cold = started && experiments.has('coldstart') ? `, ${profile.coldStartSamples} timed cold start${profile.coldStartSamples === 1 ? '' : 's'} each` : '';
+  const estimate = estimateSeconds(profile, { topologies: n, started, experiments });
+  return `about ${duration(estimate)} for ${n} ${started ? 'topolog' : 'target'}${started ? (n === 1 ? 'y' : 'ies') : n === 1 ? '' : 's'} (${names.join(', ')}): ${profile.rounds} round${profile.rounds === 1 ? '' : 's'} of ${what}${cold}${faults}`;
+}
+
 /** The public request cold start and idle figures time (a product page: catalog only). */
 const PROBE_PATH = '/products/SKU-0001';
 const FAULT_ORDER: FaultName[] = ['provider-outage', 'broker-loss', 'dependency-crash'];
@@ -377,6 +421,14 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     if (names.length === 0) throw new CompareRunError(`no topology can run here (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`);
   }
 
+  reporter.info(
+    planLine(
+      profile,
+      targetMode ? options.targets!.map((t) => t.name) : names,
+      !targetMode,
+      new Set([...experiments].filter((e) => !(targetMode && e === 'coldstart'))),
+    ),
+  );
   const secret = options.env.authSecret;
   const tokens =
     options.tokens?.customers ?? Array.from({ length: LOAD_CUSTOMERS }, (_, i) => mintToken(secret, { sub: customerId(i), expiresInSeconds: 12 * 3600 }));
@@ -562,32 +614,74 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
   async function runFaults() {
     const engine = options.faultEngine ?? options.engine;
     const plan = profile.faultPlan;
+    // Every fault's applicability first (a hook's `check`, a provider switch, broker connections),
+    // so a skip is said as a skip and the experiments that run are counted before the first starts.
+    const planned: { m: Measured; fault: FaultName; subject: FaultSubject; injector: FaultInjector }[] = [];
     for (const fault of options.faults ?? FAULT_ORDER) {
       for (const m of measured) {
         const subject = m.faultSubject();
-        if ('skip' in subject || adminToken === undefined) {
-          const reason = 'skip' in subject ? subject.skip : 'the --token-file has no admin token (admin:TOKEN), so payments cannot be audited';
-          skippedFaults.push({ topology: m.name, fault, reason });
-          reporter.info(`fault ${fault} on ${m.name} skipped: ${reason}`);
-          continue;
+        let why: string | undefined;
+        let injector: FaultInjector | undefined;
+        if ('skip' in subject) why = subject.skip;
+        else if (adminToken === undefined) why = 'the --token-file has no admin token (admin:TOKEN), so payments cannot be audited';
+        else {
+          try {
+            const found = await subject.injector(fault);
+            if ('skip' in found) why = found.skip;
+            else injector = found;
+          } catch (error) {
+            const reason = `the experiment failed: ${(error as Error).message.split('\n')[0]}`;
+            skippedFaults.push({ topology: m.name, fault, reason });
+            reporter.info(`fault ${fault} on ${m.name} not recorded: ${reason}`);
+            continue;
+          }
         }
-        // Fresh customers per experiment (their orders are exactly the experiment's); a token file's customers otherwise.
-        const customers = options.tokens
-          ? options.tokens.customers.slice(0, FAULT_CUSTOMERS)
-          : Array.from({ length: FAULT_CUSTOMERS }, (_, i) =>
-              mintToken(secret, { sub: `fault-${runId}-${m.name}-${fault}-${i}`, expiresInSeconds: 12 * 3600 }),
-            );
-        reporter.info(`fault ${fault} on ${m.name}: mixed load ${plan.rate}/s for ${plan.durationSeconds} s, fault at ${plan.injectAtSeconds} s`);
-        try {
-          faults.push(await runFaultExperiment({ engine, subject, fault, plan, customerTokens: customers, adminToken, log: (line) => reporter.info(line) }));
-        } catch (error) {
-          // One experiment that cannot finish (a topology that does not come back) must not cost the
-          // whole run: it is reported, with the reason, and the next experiment starts.
-          const reason = error instanceof FaultSkipped ? error.message : `the experiment failed: ${(error as Error).message.split('\n')[0]}`;
-          skippedFaults.push({ topology: m.name, fault, reason });
-          reporter.info(`fault ${fault} on ${m.name} not recorded: ${reason}${error instanceof FaultSkipped ? '' : `; last log lines:\n${m.logTail(10)}`}`);
-          if (!(error instanceof FaultSkipped)) await subject.settle().catch(() => undefined);
+        if (injector && !('skip' in subject)) planned.push({ m, fault, subject, injector });
+        else {
+          skippedFaults.push({ topology: m.name, fault, reason: why! });
+          reporter.info(`fault ${fault} on ${m.name} skipped: ${why}`);
         }
+      }
+    }
+    const skippedCount = skippedFaults.length;
+    reporter.info(
+      planned.length === 0
+        ? `no fault experiment to run (${skippedCount} skipped)`
+        : `fault experiments: ${planned.length} to run, ${skippedCount} skipped; about ${duration(planned.length * faultExperimentSeconds(plan))}`,
+    );
+    for (const [index, { m, fault, subject, injector }] of planned.entries()) {
+      // Fresh customers per experiment (their orders are exactly the experiment's); a token file's customers otherwise.
+      const customers = options.tokens
+        ? options.tokens.customers.slice(0, FAULT_CUSTOMERS)
+        : Array.from({ length: FAULT_CUSTOMERS }, (_, i) => mintToken(secret, { sub: `fault-${runId}-${m.name}-${fault}-${i}`, expiresInSeconds: 12 * 3600 }));
+      reporter.info(
+        `fault ${index + 1}/${planned.length} ${fault} on ${m.name}: mixed load ${plan.rate}/s for ${plan.durationSeconds} s, fault at ${plan.injectAtSeconds} s`,
+      );
+      try {
+        faults.push(
+          await runFaultExperiment({
+            engine,
+            subject,
+            fault,
+            plan,
+            customerTokens: customers,
+            adminToken: adminToken!,
+            injector,
+            log: (line) => reporter.info(line),
+          }),
+        );
+      } catch (error) {
+        // One experiment that cannot finish (a topology that does not come back) must not cost the
+        // whole run: it is reported, with the reason, and the next experiment starts.
+        const skippedNow = error instanceof FaultSkipped;
+        const reason = skippedNow ? error.message : `the experiment failed: ${(error as Error).message.split('\n')[0]}`;
+        skippedFaults.push({ topology: m.name, fault, reason });
+        reporter.info(
+          skippedNow
+            ? `fault ${fault} on ${m.name} skipped: ${reason}`
+            : `fault ${fault} on ${m.name} not recorded: ${reason}; last log lines:\n${m.logTail(10)}`,
+        );
+        if (!skippedNow) await subject.settle().catch(() => undefined);
       }
     }
   }

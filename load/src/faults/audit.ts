@@ -123,17 +123,26 @@ const TERMINAL: ReadonlySet<string> = new Set<OrderStatus>(TERMINAL_STATUSES);
  * shipment, or the deadline passes: the state is then read as it is ("until the system is quiet").
  * Returns the seconds waited.
  */
-export async function waitUntilQuiet(options: AuditOptions, deadlineMs: number, pollMs = 1000, preexisting: ReadonlySet<string> = new Set()): Promise<number> {
+export async function waitUntilQuiet(
+  options: AuditOptions,
+  deadlineMs: number,
+  pollMs = 1000,
+  preexisting: ReadonlySet<string> = new Set(),
+  onPoll?: (waitedSeconds: number, notTerminal: number | undefined) => void,
+): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < deadlineMs) {
+    let notTerminal: number | undefined;
     try {
       const orders = (await Promise.all(options.customerTokens.map((t) => listOrders(options.baseUrl, t, options.requestTimeoutMs))))
         .flat()
         .filter((o) => !preexisting.has(o.id));
-      if (orders.every((o) => TERMINAL.has(o.status))) return (Date.now() - started) / 1000;
+      notTerminal = orders.filter((o) => !TERMINAL.has(o.status)).length;
+      if (notTerminal === 0) return (Date.now() - started) / 1000;
     } catch {
       // still recovering: keep polling until the deadline
     }
+    onPoll?.((Date.now() - started) / 1000, notTerminal);
     await sleep(pollMs);
   }
   return (Date.now() - started) / 1000;

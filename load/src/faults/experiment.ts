@@ -61,7 +61,12 @@ export interface FaultExperimentOptions {
   customerTokens: string[];
   adminToken: string;
   log?: (message: string) => void;
+  /** The injector, when the caller already asked the subject for it (to skip before announcing the experiment). */
+  injector?: FaultInjector;
 }
+
+/** Longest silence of a fault experiment on the terminal: a line at least this often, s. */
+const PROGRESS_EVERY_SECONDS = 10;
 
 export class FaultSkipped extends Error {
   override readonly name = 'FaultSkipped';
@@ -83,14 +88,20 @@ function faultLoad(plan: FaultPlan): ScenarioDefinition {
 export async function runFaultExperiment(options: FaultExperimentOptions): Promise<FaultResult> {
   const { subject, plan, fault } = options;
   const log = options.log ?? (() => undefined);
-  const injector = await subject.injector(fault);
+  const injector = options.injector ?? (await subject.injector(fault));
   if ('skip' in injector) throw new FaultSkipped(injector.skip);
   const auditOptions = { baseUrl: subject.baseUrl, customerTokens: options.customerTokens, adminToken: options.adminToken };
   const preexisting = new Set((await Promise.all(options.customerTokens.map((t) => listOrders(subject.baseUrl, t)))).flat().map((o) => o.id));
   const stockBefore = await readStock(subject.baseUrl);
 
   const t0 = performance.now();
-  const run = options.engine.run(subject.baseUrl, faultLoad(plan), options.customerTokens, undefined, { recordEvents: true, requestTimeoutMs: 15_000 });
+  let said = 0;
+  const progress = (p: RunProgress) => {
+    if (p.elapsedSeconds - said < PROGRESS_EVERY_SECONDS) return;
+    said = p.elapsedSeconds;
+    log(`${subject.name}: ${fault}: load ${p.elapsedSeconds.toFixed(0)}/${plan.durationSeconds} s, ${p.requests} requests, ${p.failed} failed`);
+  };
+  const run = options.engine.run(subject.baseUrl, faultLoad(plan), options.customerTokens, progress, { recordEvents: true, requestTimeoutMs: 15_000 });
   let injectAt = plan.injectAtSeconds * 1000;
   let liftAt = injectAt;
   const schedule = (async () => {
@@ -117,7 +128,15 @@ export async function runFaultExperiment(options: FaultExperimentOptions): Promi
   if (result.status === 'rejected') throw result.reason;
   const events = result.value.events ?? [];
 
-  const waited = await waitUntilQuiet(auditOptions, plan.quietDeadlineSeconds * 1000, 1000, preexisting);
+  log(`${subject.name}: ${fault}: load done; waiting up to ${plan.quietDeadlineSeconds} s for the experiment's orders to settle, then reading the state`);
+  let lastSaid = 0;
+  const waited = await waitUntilQuiet(auditOptions, plan.quietDeadlineSeconds * 1000, 1000, preexisting, (seconds, notTerminal) => {
+    if (seconds - lastSaid < PROGRESS_EVERY_SECONDS) return;
+    lastSaid = seconds;
+    log(
+      `${subject.name}: ${fault}: ${notTerminal === undefined ? 'orders not readable yet' : `${notTerminal} orders not terminal yet`} after ${seconds.toFixed(0)} s`,
+    );
+  });
   const audit = await auditState(auditOptions, events, stockBefore, preexisting);
   const proof = await injector.verify(audit);
   const runEnd = Math.max(plan.durationSeconds * 1000, ...events.map((e) => e.at));

@@ -112,7 +112,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   quick: {
     name: 'quick',
-    description: 'about four minutes for five topologies: browse at a moderate fixed rate, reads and checkout at maximum throughput',
+    description: 'browse at a moderate fixed rate, reads and checkout at maximum throughput, four rounds',
     // 4 rounds of browse 2 s + reads 1 s + checkout 5 s: five topologies (two of them five
     // processes) in about four minutes on a 2-core machine; cold start and faults are left to standard.
     rounds: 4,

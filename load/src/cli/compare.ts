@@ -27,9 +27,12 @@ import { terminalReporter } from './terminal-reporter';
 
 /** Folders prepareOutDir created for --out: removed again (when still empty) if the run ends without results. */
 let createdOutFolders: string[] = [];
+/** A --target run starts no server: an interrupt has nothing to stop. */
+let targetRun = false;
 
 async function main(argv: string[]): Promise<number> {
   const options = parseCompareArgs(argv, topologyNames());
+  targetRun = options.targets.length > 0;
   if (options.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -100,6 +103,9 @@ async function main(argv: string[]): Promise<number> {
     });
     if (cannot.length) throw new UsageError(`--topologies: ${cannot.join('; ')}`);
   }
+  // Cold start times a start, and compare starts no --target: asking for both is a contradiction.
+  if (options.targets.length > 0 && options.experiments?.includes('coldstart'))
+    throw new UsageError('--experiments coldstart: cold start cannot be measured for a --target (compare starts nothing); leave coldstart out');
   // A --target whose host name does not resolve is a typo, not a failed run: exit 2 before anything starts.
   for (const target of options.targets) {
     const problem = await unresolvableHost(target.url);
@@ -115,6 +121,11 @@ async function main(argv: string[]): Promise<number> {
   reporter.info(`profile ${profile.name} (${profile.description}), engine ${engineName}`);
   const engine: LoadEngine = engineName === 'k6' ? new K6Engine(k6Path!, profile.name) : await EmbeddedEngine.start();
   const experiments = options.experiments ?? profile.experiments;
+  const hooks = options.targets.filter((t) => t.faultCmd !== undefined).map((t) => t.name);
+  if (hooks.length > 0 && !experiments.includes('faults'))
+    reporter.info(
+      `warning: --fault-cmd of ${hooks.join(', ')} will not run: no fault experiments (${options.experiments ? `--experiments ${options.experiments.join(',') || 'none'}` : `the ${profile.name} profile has none`}; add --experiments faults)`,
+    );
   // Fault experiments need per-request events, which only the embedded engine records.
   const faultEngine: LoadEngine | undefined = engineName === 'k6' && experiments.includes('faults') ? await EmbeddedEngine.start() : undefined;
 
@@ -188,7 +199,7 @@ function interrupted(why: string): never {
   const vhosts = dropVhostsNow();
   removeFolders(createdOutFolders);
   const removed = vhosts > 0 ? `their data and ${vhosts} RabbitMQ vhost${vhosts === 1 ? '' : 's'} removed` : 'their data removed';
-  process.stderr.write(`\ninterrupted (${why}); servers stopped, ${removed}, nothing written\n`);
+  process.stderr.write(`\ninterrupted (${why}); ${targetRun ? 'nothing was started (--target)' : `servers stopped, ${removed}`}, nothing written\n`);
   // A fault a --fault-cmd hook put into a --target stays until its lift runs: run it now (bounded),
   // or say loudly that the target is still faulted and how to lift it.
   liftFaultsNow((line) => process.stderr.write(line));

@@ -77,6 +77,11 @@ export function renderSummary(comparison: Comparison): string {
     lines.push('');
   }
 
+  if (comparison.mode === 'target') {
+    const urls = comparison.topologies.map((t) => `${t.name} at ${t.baseUrl ?? 'an unrecorded URL'}`);
+    lines.push(`Measured deployments that already run (\`--target\`; nothing was started): ${urls.join(', ')}.`);
+    lines.push('');
+  }
   if (comparison.topologies.some(ranOnLocalEmulator)) {
     lines.push(
       "> **serverless ran on a local emulator**: one workerd process running the workers, D1 and the queues, on the cores that also generated the load. Cloudflare scales out per request and runs D1 and Queues as remote services, so its latency under load and its fault figures here are the emulator's; its CPU, hops, queue messages and rows per order are the app's own. `archbench decide` (from model v3 on) scores its latency, failure isolation and recovery from its prior for that reason; measure a deployment with `--target serverless=URL` to count them.",
@@ -213,7 +218,12 @@ function injectionCell(f: Pick<FaultResult, 'injection'>): string {
  */
 function renderExtras(comparison: Comparison): string[] {
   const lines: string[] = [];
-  if (comparison.faults.length > 0 || comparison.skippedFaults?.length) {
+  if (comparison.faults.length === 0 && comparison.skippedFaults?.length) {
+    lines.push('### Faults');
+    lines.push('');
+    lines.push(`Every fault was skipped: ${comparison.skippedFaults.map((s) => `${s.topology} / ${s.fault} (${s.reason})`).join('; ')}.`);
+    lines.push('');
+  } else if (comparison.faults.length > 0) {
     lines.push('### Faults');
     lines.push('');
     lines.push(
@@ -254,9 +264,12 @@ function renderExtras(comparison: Comparison): string[] {
       lines.push('| Topology | Model | Per month | With no traffic | Provisioned | Basis |');
       lines.push('| --- | --- | ---: | ---: | --- | --- |');
       for (const e of cost.estimates.filter((x) => x.profile === profile.name)) {
-        const provisioned = e.provisioned ? `${e.provisioned.vcpus.toFixed(2)} vCPU, ${e.provisioned.memoryGiB.toFixed(2)} GiB` : '—';
+        // Not estimated: the sizing was computed from figures that are missing (0 CPU-ms, no memory), so none is shown.
+        const estimated = e.monthlyUsd !== null;
+        const provisioned = e.provisioned && estimated ? `${e.provisioned.vcpus.toFixed(2)} vCPU, ${e.provisioned.memoryGiB.toFixed(2)} GiB` : '—';
+        const notes = estimated ? e.notes : e.notes.filter((note) => note.startsWith('not estimated'));
         lines.push(
-          `| ${e.topology} | ${e.model} | ${usd(e.monthlyUsd)} | ${usd(e.idleMonthlyUsd)} | ${provisioned} | ${e.notes.join('; ').replace(/\|/g, '/')} |`,
+          `| ${e.topology} | ${e.model} | ${usd(e.monthlyUsd)} | ${usd(e.idleMonthlyUsd)} | ${provisioned} | ${notes.join('; ').replace(/\|/g, '/')} |`,
         );
       }
       lines.push('');

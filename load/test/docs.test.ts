@@ -37,3 +37,13 @@ describe('k6 scripts: README', () => {
     for (const name of read) expect(list, name).toContain(`\`${name}\``);
   });
 });
+
+describe('fault experiments: README', () => {
+  it('explains every field of a fault result in the "field of `faults[]`" table', () => {
+    const fixture = JSON.parse(readFileSync(join(LOAD_DIR, 'test/fixtures/comparison-v2-quick-faults.json'), 'utf8')) as { faults: Record<string, unknown>[] };
+    const start = loadReadme.indexOf('| field of `faults[]`');
+    const table = loadReadme.slice(start, loadReadme.indexOf('\n\n', start));
+    for (const key of Object.keys(fixture.faults[0]!)) expect(table, key).toMatch(new RegExp(`^\\| [^|]*\`${key}\``, 'm'));
+    expect(table).toContain('`confirmed` can exceed `accepted`');
+  });
+});

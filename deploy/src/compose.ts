@@ -15,7 +15,11 @@ export interface ComposeService {
   image?: string;
   build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   profiles?: string[];
-  environment?: Record<string, string>;
+  /**
+   * `KEY: value` (a map) or `- KEY=value` (a list); a bare `KEY` (`KEY:` in a map) takes the
+   * value from the environment docker compose runs in. Read it with environmentOf().
+   */
+  environment?: Record<string, string | number | boolean | null> | string[];
   healthcheck?: { test?: string[] | string; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
   ports?: string[];
@@ -93,6 +97,27 @@ export function durationSeconds(value: string): number | undefined {
   return seconds;
 }
 
+/**
+ * A service's `environment` in either of Compose's forms, as a map: `KEY: value` and
+ * `- KEY=value` give the value as a string (`- KEY=` an empty one); a bare `- KEY` or `KEY:`
+ * (no value) is null: Compose takes it from the environment it runs in, unknown here. A key
+ * written twice in a list keeps its last value.
+ * @example environmentOf({ environment: ['SHUTDOWN_DRAIN_MS=60000', 'AUTH_SECRET'] }) // { SHUTDOWN_DRAIN_MS: '60000', AUTH_SECRET: null }
+ */
+export function environmentOf(service: ComposeService): Record<string, string | null> {
+  const environment = service.environment ?? {};
+  if (Array.isArray(environment)) {
+    return Object.fromEntries(
+      environment.map((entry) => {
+        const text = String(entry);
+        const equals = text.indexOf('=');
+        return equals === -1 ? [text, null] : [text.slice(0, equals), text.slice(equals + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, value === null || value === undefined ? null : String(value)]));
+}
+
 /** Docker's wait between SIGTERM and SIGKILL when a service sets no stop_grace_period. */
 const DOCKER_STOP_SECONDS = 10;
 
@@ -115,17 +140,23 @@ export function runsServerKit(service: ComposeService): boolean {
 /**
  * The project's own rules: every service has a healthcheck (or says in `x-healthcheck-exempt`
  * why its image cannot run one), every dependency waits for health, never just for start, and a
- * server-kit server's stop_grace_period covers its drain (SHUTDOWN_DRAIN_MS, 10 s when unset)
- * and closing, so Docker's SIGKILL does not cut requests the drain would let finish.
+ * server-kit server's stop_grace_period covers its drain (SHUTDOWN_DRAIN_MS, 10 s when unset,
+ * in either form of `environment`) and closing, so Docker's SIGKILL does not cut requests the
+ * drain would let finish; a SHUTDOWN_DRAIN_MS taken from the host's environment (a bare key) is
+ * reported, as the grace period cannot be checked against it.
  */
 export function projectRuleProblems(compose: ComposeFile): string[] {
   const problems: string[] = [];
   for (const [name, service] of Object.entries(compose.services)) {
     if (runsServerKit(service)) {
-      const value: unknown = service.environment?.SHUTDOWN_DRAIN_MS;
-      const drain = drainSeconds(value === undefined ? undefined : String(value));
+      const value = environmentOf(service).SHUTDOWN_DRAIN_MS;
+      const drain = drainSeconds(value ?? undefined);
       const grace = service.stop_grace_period === undefined ? DOCKER_STOP_SECONDS : durationSeconds(service.stop_grace_period);
-      if ('refused' in drain) problems.push(`${name}: ${drain.refused}`);
+      if (value === null)
+        problems.push(
+          `${name}: SHUTDOWN_DRAIN_MS has no value here (taken from the environment docker compose runs in), so stop_grace_period cannot be checked against it; set it in the file`,
+        );
+      else if ('refused' in drain) problems.push(`${name}: ${drain.refused}`);
       else if (grace === undefined) problems.push(`${name}: stop_grace_period ${service.stop_grace_period} is not a duration`);
       else if (grace < drain.seconds + SHUTDOWN_CLOSE_SECONDS)
         problems.push(
@@ -151,11 +182,15 @@ export function projectRuleProblems(compose: ComposeFile): string[] {
   return problems;
 }
 
-/** Environment of a service as compose hands it to the container. */
+/**
+ * Environment of a service as compose hands it to the container, from either form of
+ * `environment`; a key taken from the environment docker compose runs in (a bare `KEY`) is left
+ * out, as its value is not in the file.
+ */
 export function serviceEnvironment(compose: ComposeFile, name: string): Record<string, string> {
   const service = compose.services[name];
   if (!service) throw new Error(`compose has no service ${name}`);
-  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(Object.entries(environmentOf(service)).flatMap(([k, v]) => (v === null ? [] : [[k, v]])));
 }
 
 /** Default port of each URL scheme the services use, when a URL names none. */
@@ -189,7 +224,8 @@ export const IMAGE_PORTS: Record<string, number[]> = {
 
 /** Ports a compose service listens on: its PORT, else its image's defaults. */
 export function listeningPorts(service: ComposeService): number[] {
-  if (service.environment?.PORT) return [Number(service.environment.PORT)];
+  const port = environmentOf(service).PORT;
+  if (port) return [Number(port)];
   return IMAGE_PORTS[(service.image ?? '').replace(/:[^/:]*$/, '')] ?? [];
 }
 
@@ -200,8 +236,8 @@ export function listeningPorts(service: ComposeService): number[] {
 export function serviceUrlProblems(compose: ComposeFile): string[] {
   const problems: string[] = [];
   for (const [name, service] of Object.entries(compose.services)) {
-    for (const [key, value] of Object.entries(service.environment ?? {})) {
-      for (const url of urlsIn(String(value))) {
+    for (const [key, value] of Object.entries(environmentOf(service))) {
+      for (const url of urlsIn(value ?? '')) {
         const target = compose.services[url.host];
         if (!target) problems.push(`${name}.${key}: ${url.host} is not a compose service`);
         else if (!listeningPorts(target).includes(url.port))

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   COMPOSE_DIR,
+  environmentOf,
   interpolate,
   loadCompose,
   projectRuleProblems,
@@ -14,7 +15,7 @@ import {
   urlsIn,
 } from '../src/compose';
 import { stopTimeoutMs } from '../src/shutdown';
-import type { ComposeFile } from '../src/compose';
+import type { ComposeFile, ComposeService } from '../src/compose';
 import { DASHBOARDS, DASHBOARD_DIR, dashboardFile, renderDashboard } from '../src/dashboards';
 import { LIMITS } from '@archbench/contracts/schemas';
 import { DEPLOYABLES } from '../src/deployables';
@@ -24,6 +25,11 @@ const compose = loadCompose();
 const services = compose.services;
 const appServices = Object.entries(services).filter(([, s]) => s.image?.includes('${') === false && /^archbench\//.test(s.image ?? ''));
 const clone = (): ComposeFile => structuredClone(compose);
+/** A service's `environment` to edit, written as a map (as compose.yaml writes every one). */
+const mapEnvironment = (service: ComposeService): Record<string, unknown> => {
+  if (!service.environment || Array.isArray(service.environment)) throw new Error('environment is not a map');
+  return service.environment;
+};
 
 describe('deploy/compose/compose.yaml', () => {
   it('is valid against the Compose Specification JSON schema', () => {
@@ -57,7 +63,7 @@ describe('deploy/compose/compose.yaml', () => {
   it('every server drains longer than the longest Prefer: wait, and Docker waits for that drain before SIGKILL', () => {
     const servers = appServices.filter(([name]) => name !== 'frontend');
     expect(servers.length).toBeGreaterThanOrEqual(13);
-    for (const [name, service] of servers) expect(Number(service.environment?.SHUTDOWN_DRAIN_MS), name).toBeGreaterThan(LIMITS.maxWaitSeconds * 1000);
+    for (const [name, service] of servers) expect(Number(environmentOf(service).SHUTDOWN_DRAIN_MS), name).toBeGreaterThan(LIMITS.maxWaitSeconds * 1000);
     expect(projectRuleProblems(compose).filter((p) => /SHUTDOWN_DRAIN_MS/.test(p))).toEqual([]);
   });
 
@@ -66,10 +72,10 @@ describe('deploy/compose/compose.yaml', () => {
     // Docker's default 10 s against a 35 s drain.
     delete broken.services.orders!.stop_grace_period;
     // No drain set: the server's 10 s default, + 5 s to close, against 12 s.
-    delete broken.services['payments-amqp']!.environment!.SHUTDOWN_DRAIN_MS;
+    delete mapEnvironment(broken.services['payments-amqp']!).SHUTDOWN_DRAIN_MS;
     broken.services['payments-amqp']!.stop_grace_period = '12s';
     broken.services['hybrid-core']!.stop_grace_period = '1m';
-    broken.services.monolith!.environment!.SHUTDOWN_DRAIN_MS = '-1';
+    mapEnvironment(broken.services.monolith!).SHUTDOWN_DRAIN_MS = '-1';
     // The console's server has no server-kit drain: not held to it.
     broken.services.frontend!.stop_grace_period = '1s';
     // A minute is enough: not in the list.
@@ -84,6 +90,35 @@ describe('deploy/compose/compose.yaml', () => {
     expect(stopTimeoutMs(serviceEnvironment(compose, 'orders'))).toBe(45_000);
     expect(stopTimeoutMs({})).toBe(20_000);
     expect(stopTimeoutMs({ SHUTDOWN_DRAIN_MS: 'abc' })).toBe(20_000);
+  });
+
+  it('the stop_grace_period rule reads `environment` written as a list (- SHUTDOWN_DRAIN_MS=60000) and reports a bare - SHUTDOWN_DRAIN_MS taken from the host', () => {
+    const listed = clone();
+    const asList = (service: ComposeService) => Object.entries(mapEnvironment(service)).map(([key, value]) => `${key}=${value as string}`);
+    // A 60 s drain against the file's 45 s: as a map it is reported, and as a list too.
+    mapEnvironment(listed.services.orders!).SHUTDOWN_DRAIN_MS = '60000';
+    listed.services.orders!.environment = asList(listed.services.orders!);
+    expect(listed.services.orders!.environment).toContain('SHUTDOWN_DRAIN_MS=60000');
+    // From the host when compose runs: its value is not in the file.
+    listed.services.monolith!.environment = [...asList(listed.services.monolith!).filter((e) => !e.startsWith('SHUTDOWN_DRAIN_MS=')), 'SHUTDOWN_DRAIN_MS'];
+    delete mapEnvironment(listed.services.payments!).SHUTDOWN_DRAIN_MS;
+    listed.services.payments!.environment = [...asList(listed.services.payments!), 'SHUTDOWN_DRAIN_MS=-1'];
+    // A list that sets it, with a grace period that covers it: no problem.
+    listed.services.inventory!.environment = asList(listed.services.inventory!);
+    const gatewayEnvironment = asList(listed.services.gateway!);
+    expect(schemaErrors(listed)).toEqual([]);
+    expect(projectRuleProblems(listed).sort()).toEqual([
+      'monolith: SHUTDOWN_DRAIN_MS has no value here (taken from the environment docker compose runs in), so stop_grace_period cannot be checked against it; set it in the file',
+      'orders: stop_grace_period 45 s does not cover SHUTDOWN_DRAIN_MS + 5 s to close (65 s): SIGKILL would cut requests still draining',
+      'payments: SHUTDOWN_DRAIN_MS="-1" is refused by the server (must be a whole number of milliseconds from 0 to 600000)',
+    ]);
+    expect(serviceEnvironment(listed, 'orders')).toEqual({ ...serviceEnvironment(compose, 'orders'), SHUTDOWN_DRAIN_MS: '60000' });
+    expect(serviceEnvironment(listed, 'monolith')).not.toHaveProperty('SHUTDOWN_DRAIN_MS');
+    expect(environmentOf({ environment: ['A=1=2', 'B=', 'C', 'A=3'] })).toEqual({ A: '3', B: '', C: null });
+    expect(environmentOf({ environment: { A: 1, B: null, C: false } })).toEqual({ A: '1', B: null, C: 'false' });
+    // The URL rule reads a list too.
+    listed.services.gateway!.environment = [...gatewayEnvironment.filter((e) => !e.startsWith('ORDERS_URL=')), 'ORDERS_URL=http://orders:3103'];
+    expect(serviceUrlProblems(listed)).toEqual(['gateway.ORDERS_URL: orders listens on 3102, not 3103']);
   });
 
   it.each(['localhost:5000/me', 'ghcr.io/me'])(
@@ -118,7 +153,7 @@ describe('deploy/compose/compose.yaml', () => {
       expect(service!.build?.dockerfile).toBe(`deploy/docker/${d.dockerfile}`);
       expect(resolve(COMPOSE_DIR, service!.build!.context)).toBe(resolve(COMPOSE_DIR, '../..'));
       if (d.dockerfile === 'server.Dockerfile') expect(service!.build?.args).toEqual({ APP: d.name, PORT: String(d.port) });
-      expect(service!.environment?.PORT).toBe(String(d.port));
+      expect(environmentOf(service!).PORT).toBe(String(d.port));
       expect(service!.profiles).toContain('all');
     }
     const profiles = new Set(Object.values(services).flatMap((s) => s.profiles ?? []));
@@ -130,27 +165,27 @@ describe('deploy/compose/compose.yaml', () => {
       const http = services[name]!;
       const amqp = services[`${name}-amqp`]!;
       expect(amqp.image).toBe(http.image);
-      expect(amqp.environment?.TRANSPORT).toBe('amqp');
-      expect(http.environment?.TRANSPORT).toBe('http');
-      expect(amqp.environment?.AMQP_URL).toMatch(/^amqp:\/\/\w+:\w+@rabbitmq:5672$/);
-      expect(amqp.environment?.DATABASE_URL).not.toBe(http.environment?.DATABASE_URL);
+      expect(environmentOf(amqp).TRANSPORT).toBe('amqp');
+      expect(environmentOf(http).TRANSPORT).toBe('http');
+      expect(environmentOf(amqp).AMQP_URL).toMatch(/^amqp:\/\/\w+:\w+@rabbitmq:5672$/);
+      expect(environmentOf(amqp).DATABASE_URL).not.toBe(environmentOf(http).DATABASE_URL);
     }
   });
 
   it('service URLs in the environment name compose services at the ports they listen on', () => {
-    const urls = Object.values(services).flatMap((s) => Object.values(s.environment ?? {}).flatMap((v) => urlsIn(String(v))));
+    const urls = Object.values(services).flatMap((s) => Object.values(environmentOf(s)).flatMap((v) => urlsIn(v ?? '')));
     expect(urls.length).toBeGreaterThanOrEqual(30);
     expect(serviceUrlProblems(compose)).toEqual([]);
   });
 
   it('the URL check catches a wrong port, a URL without one, a third-party port and an unknown host', () => {
     const broken = clone();
-    broken.services.gateway!.environment!.ORDERS_URL = 'http://orders:3103';
-    broken.services['gateway-amqp']!.environment!.INVENTORY_URL = 'http://inventory-amqp';
-    broken.services.monolith!.environment!.DATABASE_URL = 'postgres://postgres:x@postgres:5433/archbench_monolith';
-    broken.services.frontend!.environment!.BACKENDS = 'monolith=http://monolith:3000,hybrid=http://hybrid:3200';
+    mapEnvironment(broken.services.gateway!).ORDERS_URL = 'http://orders:3103';
+    mapEnvironment(broken.services['gateway-amqp']!).INVENTORY_URL = 'http://inventory-amqp';
+    mapEnvironment(broken.services.monolith!).DATABASE_URL = 'postgres://postgres:x@postgres:5433/archbench_monolith';
+    mapEnvironment(broken.services.frontend!).BACKENDS = 'monolith=http://monolith:3000,hybrid=http://hybrid:3200';
     // The postgres scheme's default port is the image's: no problem.
-    broken.services['hybrid-core']!.environment!.DATABASE_URL = 'postgres://postgres:x@postgres/archbench_hybrid';
+    mapEnvironment(broken.services['hybrid-core']!).DATABASE_URL = 'postgres://postgres:x@postgres/archbench_hybrid';
     expect(serviceUrlProblems(broken).sort()).toEqual([
       'frontend.BACKENDS: hybrid is not a compose service',
       'gateway-amqp.INVENTORY_URL: inventory-amqp listens on 3101, not 80',
@@ -160,9 +195,9 @@ describe('deploy/compose/compose.yaml', () => {
   });
 
   it('the console offers every topology `--profile all` runs: each public entry point', () => {
-    const entries = appServices.filter(([name, s]) => name !== 'frontend' && (s.ports?.length ?? 0) > 0).map(([name, s]) => `${name}:${s.environment!.PORT}`);
+    const entries = appServices.filter(([name, s]) => name !== 'frontend' && (s.ports?.length ?? 0) > 0).map(([name, s]) => `${name}:${environmentOf(s).PORT}`);
     expect(entries.sort()).toEqual(['gateway-amqp:3100', 'gateway:3100', 'hybrid-core:3200', 'monolith:3000']);
-    const backends = urlsIn(services.frontend!.environment!.BACKENDS ?? '').map((u) => `${u.host}:${u.port}`);
+    const backends = urlsIn(environmentOf(services.frontend!).BACKENDS ?? '').map((u) => `${u.host}:${u.port}`);
     expect(backends.sort()).toEqual(entries.sort());
   });
 
@@ -175,15 +210,15 @@ describe('deploy/compose/compose.yaml', () => {
     );
     const servers = appServices.filter(([name]) => name !== 'frontend');
     for (const [name, service] of servers) {
-      expect(service.environment?.OTEL_SERVICE_NAME, name).toBe(name);
-      expect(service.environment?.OTEL_RESOURCE_ATTRIBUTES, name).toBe(`deployment.environment.name=${topologyOf.get(name)}`);
+      expect(environmentOf(service).OTEL_SERVICE_NAME, name).toBe(name);
+      expect(environmentOf(service).OTEL_RESOURCE_ATTRIBUTES, name).toBe(`deployment.environment.name=${topologyOf.get(name)}`);
     }
-    expect(new Set(servers.map(([, s]) => s.environment?.OTEL_SERVICE_NAME)).size).toBe(servers.length);
+    expect(new Set(servers.map(([, s]) => environmentOf(s).OTEL_SERVICE_NAME)).size).toBe(servers.length);
   });
 
   it('hybrid-shipping runs the microservices shipping process, which listens on PORT: it gets no SHIPPING_PORT (only the hybrid core reads it)', () => {
     expect(services['hybrid-shipping']!.environment).not.toHaveProperty('SHIPPING_PORT');
-    expect(services['hybrid-shipping']!.environment?.PORT).toBe('3204');
+    expect(environmentOf(services['hybrid-shipping']!).PORT).toBe('3204');
   });
 
   it("health-checks each app exactly as its image's HEALTHCHECK does", () => {
@@ -196,7 +231,7 @@ describe('deploy/compose/compose.yaml', () => {
   it('every DATABASE_URL names a database that exists at start: created by init.sql, or derived and created by the microservices', () => {
     const init = readFileSync(join(COMPOSE_DIR, 'postgres/init.sql'), 'utf8');
     for (const [name, service] of Object.entries(services)) {
-      const url = service.environment?.DATABASE_URL;
+      const url = environmentOf(service).DATABASE_URL;
       if (!url) continue;
       const database = new URL(url).pathname.slice(1);
       // The microservices' shipping process (also the hybrid's) derives <name>_<service> and creates it.
@@ -233,7 +268,7 @@ describe('Prometheus, collector and Grafana configuration', () => {
     const servers = appServices.filter(([name]) => name !== 'frontend');
     expect(servers.length).toBeGreaterThanOrEqual(13);
     for (const [name, service] of servers) {
-      const found = targets.find((t) => t.target === `${name}:${service.environment?.PORT}`);
+      const found = targets.find((t) => t.target === `${name}:${environmentOf(service).PORT}`);
       expect(found, name).toBeDefined();
       expect(found!.topology, name).toBeTruthy();
     }
@@ -267,7 +302,7 @@ describe('Prometheus, collector and Grafana configuration', () => {
     // Every server sends its spans to the collector's OTLP/HTTP receiver.
     const receiver = (config.receivers as Record<string, { protocols: { http: { endpoint: string } } }>).otlp!.protocols.http.endpoint.split(':')[1];
     for (const [name, service] of appServices.filter(([n]) => n !== 'frontend'))
-      expect(service.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe(`http://otel-collector:${receiver}`);
+      expect(environmentOf(service).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe(`http://otel-collector:${receiver}`);
   });
 
   it('Grafana loads the dashboards folder compose mounts, with the datasources they use', () => {
@@ -286,7 +321,7 @@ describe('Prometheus, collector and Grafana configuration', () => {
       for (const match of text.matchAll(/"uid": "([^"]+)"/g)) if (match[1] !== JSON.parse(text).uid) expect(uids, file).toContain(match[1]);
     }
     for (const d of datasources.datasources) expect(services[new URL(d.url).hostname], d.url).toBeDefined();
-    const home = services.grafana!.environment!.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
+    const home = environmentOf(services.grafana!).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
     expect(home.startsWith(`${provider.providers[0]!.options.path}/`)).toBe(true);
     expect(existsSync(join(DASHBOARD_DIR, home.split('/').pop()!))).toBe(true);
   });

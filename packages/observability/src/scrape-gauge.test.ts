@@ -83,24 +83,42 @@ describe('archbench_scrape_read_ok', () => {
     expect(text).not.toMatch(/^b_seconds\{/m);
   });
 
-  it('gives up on a read that hangs for ten timeouts: a later scrape reads again and the gauge is back', async () => {
+  it('gives up on a read that hangs for ten timeouts (a later scrape reads again), one at a time: never more than two reads held', async () => {
     let calls = 0;
+    const answers: Array<(values: { value: number }[]) => void> = [];
     const metrics = createMetrics({ service: 'svc', defaultMetrics: false });
     registerScrapeGauge(metrics, {
       name: 'c_seconds',
       help: 'c',
       source: 'db c',
       logger: { warn: () => {} } as never,
-      timeoutMs: 20,
-      // The first read never settles (a query on a half-open connection); later ones answer.
-      read: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve([{ value: 4 }])),
+      timeoutMs: 40,
+      // Every read hangs until the test answers it (a lock on the table; a half-open connection).
+      read: () => {
+        calls++;
+        return new Promise((resolve) => answers.push(resolve));
+      },
     });
     expect(await metrics.render()).not.toMatch(/^c_seconds\{/m);
-    expect(await metrics.render()).not.toMatch(/^c_seconds\{/m);
     expect(calls).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 220));
-    expect(await metrics.render()).toContain('c_seconds{service="svc"} 4');
+    const past = () => new Promise((resolve) => setTimeout(resolve, 10 * 40 + 50));
+    await past();
+    // The first read is given up on: this scrape starts a second one (which hangs too).
+    expect(await metrics.render()).not.toMatch(/^c_seconds\{/m);
     expect(calls).toBe(2);
+    await past();
+    // The second hangs as long, but the first is still held: no third read.
+    await metrics.render();
+    await metrics.render();
+    expect(calls).toBe(2);
+    // The first settles at last: the second may now be given up on, and a third read answers.
+    answers[0]!([{ value: 9 }]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const next = metrics.render();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    answers[2]!([{ value: 4 }]);
+    expect(await next).toContain('c_seconds{service="svc"} 4');
+    expect(calls).toBe(3);
   });
 });
 

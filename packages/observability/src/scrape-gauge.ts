@@ -25,7 +25,9 @@ export const SCRAPE_GAUGE_TIMEOUT_MS = 1000;
 /**
  * A read still under way after this many timeouts is given up on: the next scrape starts another.
  * One that never settles (a query on a half-open connection) would otherwise hide the gauge for
- * good; this bounds the reads left hanging to one per 10 s of such a hang.
+ * good. At most one read is given up on at a time: until it settles no other is, so a gauge holds
+ * at most two of the database's connections however long the database hangs (a lock on the table,
+ * say), and never takes the pool the requests need.
  */
 const STALE_AFTER_TIMEOUTS = 10;
 
@@ -92,18 +94,26 @@ function registerReadOk(registry: Metrics['registry']): ReadState {
  */
 export function registerScrapeGauge(metrics: Pick<Metrics, 'registry'>, options: ScrapeGaugeOptions): void {
   const timeoutMs = options.timeoutMs ?? SCRAPE_GAUGE_TIMEOUT_MS;
-  let reading: { promise: Promise<ScrapeGaugeValue[]>; startedAt: number } | undefined;
+  type Read = { promise: Promise<ScrapeGaugeValue[]>; startedAt: number };
+  let reading: Read | undefined;
+  /** The read given up on, until it settles: while there is one, no other is given up on. */
+  let abandoned: Read | undefined;
   const start = () => {
     const current = { promise: options.read(), startedAt: performance.now() };
     const done = () => {
       if (reading === current) reading = undefined;
+      if (abandoned === current) abandoned = undefined;
     };
     current.promise.then(done, done);
     return current;
   };
   const collect = async (): Promise<ScrapeGaugeValue[]> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    if (!reading || performance.now() - reading.startedAt > STALE_AFTER_TIMEOUTS * timeoutMs) reading = start();
+    if (!reading) reading = start();
+    else if (!abandoned && performance.now() - reading.startedAt > STALE_AFTER_TIMEOUTS * timeoutMs) {
+      abandoned = reading;
+      reading = start();
+    }
     try {
       const values = await Promise.race([
         reading.promise,

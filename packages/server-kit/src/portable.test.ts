@@ -2,7 +2,9 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { observe } from '@archbench/observability/hono';
 import { createLogger } from '@archbench/observability/logging';
+import { buildOpenApiDocument } from '@archbench/contracts/openapi';
 import { readIdempotencyKey } from './http';
+import { ALLOWED_METHODS } from './portable';
 
 const logger = createLogger({ service: 'portable-test', level: 'silent' });
 
@@ -37,5 +39,14 @@ describe('readIdempotencyKey', () => {
       expect(res.status, JSON.stringify(key)).toBe(422);
       expect(((await res.json()) as { detail: string }).detail).toBe('Idempotency-Key must be 1 to 200 printable ASCII characters');
     }
+  });
+});
+
+describe('CORS preflight methods', () => {
+  it('allows every method the OpenAPI document has a route for, so a browser on another origin can call each (DELETE /admin/payments/provider)', () => {
+    const document = buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> };
+    const methods = new Set(Object.values(document.paths).flatMap((item) => Object.keys(item).filter((k) => /^(get|head|post|put|delete|patch)$/.test(k))));
+    expect([...methods]).toContain('delete');
+    for (const method of methods) expect(ALLOWED_METHODS.split(','), method).toContain(method.toUpperCase());
   });
 });

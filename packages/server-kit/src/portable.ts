@@ -26,8 +26,8 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
 /** The response headers a browser client may read across origins: the one list of every public server. */
 export const EXPOSED_HEADERS = ['Location', 'Retry-After', 'Preference-Applied', 'Idempotent-Replayed', 'X-Request-Id', 'Allow'] as const;
 
-/** The methods some route serves (PUT: the admin provider switch); a preflight for another is refused by the browser. */
-const ALLOWED_METHODS = 'GET,HEAD,POST,PUT,OPTIONS';
+/** The methods some route serves (PUT and DELETE: the admin provider switch); a preflight for another is refused by the browser. */
+export const ALLOWED_METHODS = 'GET,HEAD,POST,PUT,DELETE,OPTIONS';
 const EXPOSED = EXPOSED_HEADERS.join(',');
 /** Health, readiness and metrics answer under any load. */
 const UNGUARDED_PATHS = new Set(['/health', '/ready', '/metrics']);

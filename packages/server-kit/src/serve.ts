@@ -96,14 +96,22 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
       // So every response started during the drain says `Connection: close` (node ends that
       // connection once it is written, after any response queued before it on a pipelining
       // connection). The listener goes first: an app that answers synchronously has written its
-      // headers by the time a listener after it runs. Responses already in flight are left as
-      // they are: ending their connection after them would drop the answers node queued behind
-      // them for pipelined requests whose handlers have run. (A request pipelined behind a
-      // response started during the drain is still lost: its handler runs, node closes the
-      // connection after the response before it. Browsers and proxies do not pipeline.)
+      // headers by the time a listener after it runs. (A request pipelined behind a response
+      // started during the drain is still lost: its handler runs, node closes the connection
+      // after the response before it. Browsers, undici and proxies do not pipeline.)
       server.prependListener('request', (_request: IncomingMessage, response: ServerResponse) => {
         response.shouldKeepAlive = false;
       });
+      // A response in flight at SIGTERM whose headers are not written yet (a `Prefer: wait`
+      // long-poll) says `Connection: close` too, so a pooled client does not send its next
+      // request on a connection about to close — unless, when its headers go out, a later request
+      // has been read on the connection (pipelined): ending the connection after this response
+      // would drop that one's answer, so it keeps the connection, and the later one (started
+      // during the drain) closes it.
+      for (const socket of sockets) {
+        const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+        if (inFlight && !inFlight.headersSent) closeAfter(inFlight, socket);
+      }
       // Those, and connections with no request, are closed once idle (no request being received,
       // no response being written: node's own notion, which counts pipelined requests), now and
       // every IDLE_SWEEP_MS until the server has closed. A request a client sends on a kept-alive
@@ -139,6 +147,22 @@ export function serveWithShutdown(app: { fetch: Parameters<typeof serve>[0]['fet
     if (process.send) process.once('disconnect', () => shutdown('supervisor gone'));
     return port;
   });
+}
+
+/**
+ * Makes `response`, in flight at SIGTERM, the last on its connection when its headers are written,
+ * if by then no later request has been read on the connection: node's parser keeps the request it
+ * read last (`socket.parser.incoming`, as `_httpMessage` node's own field), which is this
+ * response's own unless a client pipelined another. Only the few responses in flight at SIGTERM
+ * get the wrapper; nothing runs per request otherwise.
+ */
+function closeAfter(response: ServerResponse, socket: Socket): void {
+  const writeHead = response.writeHead;
+  response.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    const parser = (socket as Socket & { parser?: { incoming?: unknown } | null }).parser;
+    if (parser?.incoming === response.req) response.shouldKeepAlive = false;
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
 }
 
 /** How often a draining server closes the connections that have become idle, ms. */

@@ -78,7 +78,10 @@ export const providerChecks: CheckDefinition[] = [
         const configured = await reset(api);
         const shown = await read(api);
         check(show(shown) === show(configured), `GET ${PATH} after DELETE must show what DELETE answered, ${show(configured)}; showed ${show(shown)}`);
-        const patch = { latencyMs: configured.latencyMs > 0 ? configured.latencyMs - 1 : 1, slowMs: configured.slowMs < MAX_PROVIDER_LATENCY_MS ? configured.slowMs + 1 : configured.slowMs - 1 };
+        const patch = {
+          latencyMs: configured.latencyMs > 0 ? configured.latencyMs - 1 : 1,
+          slowMs: configured.slowMs < MAX_PROVIDER_LATENCY_MS ? configured.slowMs + 1 : configured.slowMs - 1,
+        };
         const switched = expectBody(await put(api, patch), 200, ProviderSettings);
         check(show(switched) === show({ ...configured, ...patch }), `PUT ${PATH} ${JSON.stringify(patch)} answered ${show(switched)}`);
         // Neither without a token nor as a customer: the switch stays as it was.

@@ -11,9 +11,11 @@ import { describeEvent, describeTopology } from './describe';
  * `pnpm start:<topology>` (bin `archbench-topology <topology>`): starts one topology supervised
  * by this process, prints its processes, restarts any that crash (with backoff, each restart
  * logged), serves the restart counts on SUPERVISOR_PORT (default PORT+9), and stops every
- * process on Ctrl-C, SIGTERM, or when its parent (pnpm) goes away.
+ * process on Ctrl-C, SIGTERM, or when its parent (pnpm) goes away: each server gets its drain
+ * (SHUTDOWN_DRAIN_MS) + 10 s before SIGKILL, and a second Ctrl-C or SIGTERM kills them all at once.
  * Exit codes: 0 stopped by a signal, 1 a process could not start or a port it needs is taken
- * (refused before anything starts), 2 bad arguments or environment.
+ * (refused before anything starts), 2 bad arguments or environment, 128 + the signal's number
+ * (130 for Ctrl-C) when a second signal killed every process at once.
  */
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -35,7 +37,8 @@ function help(argv: readonly string[]): string {
   return `${usageLine(argv)}
 
 Starts ${topology ? `${topology} (archbench-topology ${topology})` : 'the topology'} supervised by this process: a process
-that crashes is restarted with backoff. Prints its processes; Ctrl-C or SIGTERM stops them all.
+that crashes is restarted with backoff. Prints its processes; Ctrl-C or SIGTERM stops them all
+(each server lets its requests finish first: SHUTDOWN_DRAIN_MS); a second Ctrl-C kills them at once.
 
 environment:
   PORT              the public port (default the topology's own); other processes take PORT+1…
@@ -46,7 +49,8 @@ environment:
   RUNNER            bundle (default) or tsx
 everything else (AUTH_SECRET, DATABASE_URL, AMQP_URL, LOG_LEVEL, …) passes to the processes.
 
-exit codes: 0 stopped by a signal, 1 a process could not start or a port it needs is taken, 2 bad arguments or environment
+exit codes: 0 stopped by a signal, 1 a process could not start or a port it needs is taken, 2 bad arguments or environment,
+  130 (128 + the signal's number) a second signal killed every process at once
 `;
 }
 

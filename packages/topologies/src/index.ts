@@ -25,7 +25,15 @@ export {
   startTopology,
 } from './start-topology';
 export type { ProcessInfo, ProcessMetrics, StartTopologyOptions, TopologyEvent } from './start-topology';
-export { DEFAULT_RESTART_POLICY, PortInUseError, ProcessStartError, ProcessSupervisor, backoffDelay } from './supervisor';
+export {
+  DEFAULT_RESTART_POLICY,
+  DEFAULT_STOP_GRACE_MS,
+  PortInUseError,
+  ProcessStartError,
+  ProcessSupervisor,
+  backoffDelay,
+  killAllSupervisedNow,
+} from './supervisor';
 export type { OutputMode, ProcessSpec, ProcessState, RestartPolicy, SupervisorEvent, SupervisorOptions } from './supervisor';
 export { freePort, freePortRange, freePorts, portFree, portInUse, portsInUseMessage } from './ports';
 export type { BusyPort } from './ports';

@@ -1,3 +1,6 @@
+import { constants } from 'node:os';
+import { killAllSupervisedNow } from './supervisor';
+
 /**
  * Calls `onGone` once when this process's parent exits. `pnpm run` does not pass SIGTERM on to
  * the script it started (it exits and the script is re-parented), so a launcher under pnpm
@@ -18,10 +21,30 @@ export function watchParent(onGone: () => void, intervalMs = 500): () => void {
 
 /**
  * Calls `stop(why)` on Ctrl-C, SIGTERM, SIGHUP, or when the parent (pnpm) exits: what a
- * launcher that owns child processes must listen to so that none outlives it.
+ * launcher that owns child processes must listen to so that none outlives it. A second signal
+ * while it stops (a server draining for SHUTDOWN_DRAIN_MS) does not wait: every child process of
+ * this process is SIGKILLed at once (killAllSupervisedNow), saying so on stderr, and the process
+ * exits with 128 + the signal's number (130 for Ctrl-C).
  * @example stopOnSignals((why) => void shutdown(why))
  */
 export function stopOnSignals(stop: (why: string) => void): void {
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
-  watchParent(() => stop('parent process exited'));
+  let stopping = false;
+  const once = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    stop(why);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (!stopping) {
+        once(signal);
+        process.stderr.write(`(${signal === 'SIGINT' ? 'Ctrl-C' : signal} again kills every process at once, without waiting for its drain)\n`);
+        return;
+      }
+      process.stderr.write(`${signal} again: killing every process now (SIGKILL), without waiting for their drain\n`);
+      killAllSupervisedNow();
+      process.exit(128 + constants.signals[signal]);
+    });
+  }
+  watchParent(() => once('parent process exited'));
 }

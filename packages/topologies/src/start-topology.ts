@@ -9,7 +9,7 @@ import type { BusyPort } from './ports';
 import { procAvailable, snapshotTree } from './proc';
 import type { ProcSnapshot } from './proc';
 import { REPO_ROOT, getTopology, processForCapability, topologyUnavailable } from './registry';
-import { DEFAULT_RESTART_POLICY, PortInUseError, ProcessStartError, ProcessSupervisor } from './supervisor';
+import { DEFAULT_RESTART_POLICY, DEFAULT_STOP_GRACE_MS, PortInUseError, ProcessStartError, ProcessSupervisor } from './supervisor';
 import type { OutputMode, ProcessState, RestartPolicy, SupervisorEvent } from './supervisor';
 import type { Capability, TopologyContext, TopologyDefinition } from './types';
 
@@ -300,15 +300,16 @@ export class RunningTopology {
   }
 
   /**
-   * Stops every process: SIGTERM (graceful drain), SIGKILL after `graceMs` or the process's own
-   * drain (SHUTDOWN_DRAIN_MS) plus 10 s, whichever is longer (Supervisor.stop), public process
-   * first so no new work arrives; removes a temporary DATA_DIR. Leaves no process behind.
+   * Stops every process: SIGTERM (graceful drain), SIGKILL after `graceMs` (5 s by default), or
+   * for a ready server-kit server (`serverKit`) after its own drain (SHUTDOWN_DRAIN_MS) plus 10 s
+   * if that is longer, unless `drain: false` (ProcessSupervisor.stop); public process first so no
+   * new work arrives; removes a temporary DATA_DIR. Leaves no process behind.
    */
-  async stop(graceMs = 0): Promise<void> {
+  async stop(graceMs = DEFAULT_STOP_GRACE_MS, options: { drain?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     const publicOne = this.#supervisors.get(this.definition.publicProcess);
-    await publicOne?.stop(graceMs);
-    await Promise.all([...this.#supervisors.values()].map((s) => s.stop(graceMs)));
+    await publicOne?.stop(graceMs, options);
+    await Promise.all([...this.#supervisors.values()].map((s) => s.stop(graceMs, options)));
     live.delete(this);
     if (this.#ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
@@ -432,6 +433,7 @@ async function startOnce(
           port: ports[p.name],
           portSetting: options.portSettings?.[p.name],
           label: label(p.name),
+          serverKit: p.serverKit === true,
         },
         { output, restart, onEvent: options.onEvent ? (event) => options.onEvent!({ ...event, topology: definition.name }) : undefined },
       ),
@@ -459,7 +461,8 @@ async function startOnce(
       for (const p of wave) started.add(p.name);
     }
   } catch (error) {
-    await topology.stop(2000);
+    // The topology was never handed out, so its processes served nothing: no drain to wait for.
+    await topology.stop(2000, { drain: false });
     // Taken between the check above and this process's start: the same refusal.
     if (error instanceof PortInUseError) {
       const taken = definition.processes.find((p) => ports[p.name] === error.port);

@@ -64,6 +64,13 @@ export interface ProcessSpec {
   portSetting?: string;
   /** How its output lines are prefixed in `prefix` mode (default: the name). */
   label?: string;
+  /**
+   * The process is a server-kit server (`serveWithShutdown`): after SIGTERM it drains for
+   * SHUTDOWN_DRAIN_MS, then closes its database and broker, so stop() waits for that (see
+   * childStopTimeoutMs) once it has been ready. Any other process (the frontend's server, the
+   * serverless launcher) has no drain and gets stop()'s grace only.
+   */
+  serverKit?: boolean;
 }
 
 export interface SupervisorOptions {
@@ -118,12 +125,33 @@ export function shutdownDrainMs(env: NodeJS.ProcessEnv): number {
 }
 
 /**
- * How long stop() waits after SIGTERM before SIGKILL for a child started with `env`, ms: its
- * drain, then SHUTDOWN_WORK_MS for what it does after.
+ * The least stop() waits after SIGTERM before SIGKILL for a ready server-kit server
+ * (`serverKit`) started with `env`, ms: its drain, then SHUTDOWN_WORK_MS for what it does after.
  * @example childStopTimeoutMs({}) // 20000
  */
 export function childStopTimeoutMs(env: NodeJS.ProcessEnv): number {
   return shutdownDrainMs(env) + SHUTDOWN_WORK_MS;
+}
+
+/**
+ * stop()'s wait between SIGTERM and SIGKILL when the caller gives none, ms: what a process
+ * with no drain (not a server-kit server, or one that never became ready) gets to exit.
+ */
+export const DEFAULT_STOP_GRACE_MS = 5_000;
+
+/** The wait before SIGKILL for a process that was not ready within start()'s timeout, ms: it has served nothing, so nothing to drain. */
+const START_TIMEOUT_STOP_MS = 2_000;
+
+/** Every supervisor with a child that may be running (for killAllSupervisedNow). */
+const supervised = new Set<ProcessSupervisor>();
+
+/**
+ * SIGKILL to every child process any supervisor of this process started (each with its process
+ * group), synchronously, without a drain: for a launcher told to stop a second time, or an exit
+ * handler with no time left.
+ */
+export function killAllSupervisedNow(): void {
+  for (const supervisor of [...supervised]) supervisor.killNow();
 }
 
 /** Where /proc tells which process listens on a port (Linux), readiness checks the listener is the child. */
@@ -268,7 +296,8 @@ export class ProcessSupervisor {
     const deadline = Date.now() + timeoutMs;
     while (this.#generation === generation && isAlive(child) && this.#state === 'starting') {
       if (Date.now() > deadline) {
-        await this.stop(2000);
+        // Never ready, so it served nothing: no drain to wait for, whatever it is.
+        await this.stop(START_TIMEOUT_STOP_MS, { drain: false });
         throw new ProcessStartError(
           `${this.name} was not ready at ${this.spec.readyUrl} within ${Math.round(timeoutMs / 1000)} s${this.#foreignText()}${this.#tailText()}`,
         );
@@ -301,6 +330,7 @@ export class ProcessSupervisor {
     this.#foreignListener = false;
     const child = this.#spawn();
     this.#child = child;
+    supervised.add(this);
     this.#options.onEvent?.({ type: 'started', process: this.name, pid: child.pid ?? -1, restarts: this.#restarts });
     child.once('exit', (code, signal) => this.#onExit(child, generation, code, signal));
     void this.#pollReady(child, generation);
@@ -422,13 +452,16 @@ export class ProcessSupervisor {
   }
 
   /**
-   * Stops the process for good: SIGTERM to its group, SIGKILL after `graceMs` but never before
-   * the drain the process was given and its shutdown work (childStopTimeoutMs of its env), so a
-   * server is not killed while it lets requests finish or closes its database; no restart. A
-   * caller that cannot wait uses killNow().
+   * Stops the process for good: SIGTERM to its group, SIGKILL after `graceMs`; no restart. A
+   * server-kit server (`spec.serverKit`) that is ready waits at least for the drain it was given
+   * and its shutdown work (childStopTimeoutMs of its env), so it is not killed while it lets
+   * requests finish or closes its database; `drain: false` (nothing was served yet) skips that.
+   * A process that is not ready (still starting, never ready) has served nothing: `graceMs` only.
+   * A caller that cannot wait uses killNow().
    */
-  async stop(graceMs = 0): Promise<void> {
-    const waitMs = Math.max(graceMs, childStopTimeoutMs(this.spec.env));
+  async stop(graceMs = DEFAULT_STOP_GRACE_MS, options: { drain?: boolean } = {}): Promise<void> {
+    const drains = options.drain !== false && this.spec.serverKit === true && this.#state === 'ready';
+    const waitMs = drains ? Math.max(graceMs, childStopTimeoutMs(this.spec.env)) : graceMs;
     this.#state = 'stopped';
     this.#generation++;
     clearTimeout(this.#restartTimer);
@@ -443,6 +476,7 @@ export class ProcessSupervisor {
       clearTimeout(timer);
     }
     signalGroup(child.pid, 'SIGKILL');
+    if (this.#child === child) supervised.delete(this);
   }
 
   /** SIGKILL to the process group now, synchronously (for an exit handler with no time left). */
@@ -451,6 +485,7 @@ export class ProcessSupervisor {
     this.#generation++;
     clearTimeout(this.#restartTimer);
     if (this.#child?.pid !== undefined) signalGroup(this.#child.pid, 'SIGKILL');
+    supervised.delete(this);
   }
 }
 

@@ -54,6 +54,12 @@ export interface ProcessDefinition {
    * `tsx` runs the TypeScript through the tsx loader (for entries esbuild cannot bundle).
    */
   runner?: 'bundle' | 'tsx';
+  /**
+   * It runs a server-kit server (`serveWithShutdown`, SHUTDOWN_DRAIN_MS): stop() then waits for
+   * its drain and closing before SIGKILL. Unset (a launcher such as the serverless one, or any
+   * server without a drain): SIGKILL after stop()'s grace.
+   */
+  serverKit?: boolean;
   /** Answers 200 once the process can serve (default `/ready`). */
   readyPath?: string;
   /** Prometheus text of the process, or null when it has none (default `/metrics`). */

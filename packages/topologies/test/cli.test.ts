@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePortRange, portFree } from '../src/ports';
+import { freePort, freePortRange, portFree } from '../src/ports';
 import { pidAlive, processTree } from '../src/proc';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
@@ -148,4 +148,33 @@ describe('archbench-topology (pnpm start:<topology>)', () => {
     expect(tree.filter(alive)).toEqual([]);
     expect(await portFree(port)).toBe(true);
   });
+});
+
+describe('a second signal to a launcher (stopOnSignals, as pnpm start and pnpm start:<topology> use it)', () => {
+  it('SIGINT stops gracefully (waiting for a server’s 60 s drain); a second SIGINT SIGKILLs every process at once, says so, and exits 130', async () => {
+    const launcher = run(process.execPath, ['--import', 'tsx', 'test/fixtures/stop-on-signals.ts'], { PORT: String(await freePort()) });
+    try {
+      await launcher.until(/ready pid \d+/, 20_000);
+      const [server] = pidsIn(launcher.output());
+      launcher.child.kill('SIGINT');
+      await launcher.until(/SIGINT, stopping every process/, 5000);
+      await sleep(500);
+      // Still draining: the first signal waits for it.
+      expect(alive(server!)).toBe(true);
+      const killedAt = performance.now();
+      launcher.child.kill('SIGINT');
+      await Promise.race([launcher.exited, sleep(5000)]);
+      expect(launcher.child.exitCode, launcher.output()).toBe(130);
+      expect(performance.now() - killedAt).toBeLessThan(3000);
+      expect(launcher.output()).toMatch(/Ctrl-C again kills every process at once/);
+      expect(launcher.output()).toMatch(/SIGINT again: killing every process now \(SIGKILL\)/);
+      const deadline = Date.now() + 2000;
+      while (alive(server!) && Date.now() < deadline) await sleep(50);
+      expect(alive(server!)).toBe(false);
+    } finally {
+      launcher.child.kill('SIGKILL');
+      const server = pidsIn(launcher.output())[0];
+      if (server !== undefined && alive(server)) process.kill(server, 'SIGKILL');
+    }
+  }, 40_000);
 });

@@ -7,7 +7,7 @@ import { SERVER_ENV, SERVER_NODE_FLAGS } from '../src/bundle';
 import { backoffDelay, defineTopology, pidAlive, startTopology, supervisorMetricsText } from '../src/index';
 import type { RunningTopology, TopologyEvent } from '../src/index';
 import { freePort } from '../src/ports';
-import { ProcessSupervisor, childStopTimeoutMs } from '../src/supervisor';
+import { ProcessStartError, ProcessSupervisor, childStopTimeoutMs } from '../src/supervisor';
 import { crashy } from './crashy-topology';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
@@ -84,6 +84,83 @@ describe('stop', () => {
   });
 });
 
+/**
+ * A supervised `node -e` child on a free port that ignores SIGTERM (only SIGKILL ends it), with
+ * SHUTDOWN_DRAIN_MS=1000 in its env (stop() of a server-kit server would wait 11 s); `ready:
+ * false` answers 503 forever.
+ */
+async function stubborn(spec: { serverKit?: boolean; ready?: boolean }) {
+  const dir = mkdtempSync(join(tmpdir(), 'archbench-stubborn-'));
+  dirs.push(dir);
+  const port = await freePort();
+  const script = `
+    require('node:http').createServer((q, r) => { r.statusCode = process.env.READY === '1' ? 200 : 503; r.end(); }).listen(Number(process.env.PORT), '127.0.0.1');
+    process.on('SIGTERM', () => {});
+  `;
+  return new ProcessSupervisor(
+    {
+      name: 'stubborn',
+      command: process.execPath,
+      args: ['-e', script],
+      cwd: dir,
+      env: { PATH: process.env.PATH, PORT: String(port), SHUTDOWN_DRAIN_MS: '1000', READY: spec.ready === false ? '0' : '1' },
+      readyUrl: `http://127.0.0.1:${port}/`,
+      serverKit: spec.serverKit,
+    },
+    { output: 'capture', restart: false },
+  );
+}
+
+describe('stop of a process with no drain', () => {
+  it('a child that is not a server-kit server and ignores SIGTERM is SIGKILLed after the given grace, not after a drain + 10 s', async () => {
+    const supervisor = await stubborn({ serverKit: false });
+    await supervisor.start(10_000);
+    const pid = supervisor.pid!;
+    const started = performance.now();
+    try {
+      await supervisor.stop(300);
+    } finally {
+      supervisor.killNow();
+    }
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(3000);
+    expect(alive(pid)).toBe(false);
+  }, 20_000);
+
+  it('a server-kit server that never became ready is SIGKILLed 2 s after its start timeout, not after its drain + 10 s', async () => {
+    const supervisor = await stubborn({ serverKit: true, ready: false });
+    const started = performance.now();
+    let pid: number | undefined;
+    const watch = setInterval(() => (pid ??= supervisor.pid), 20);
+    try {
+      await expect(supervisor.start(500)).rejects.toThrow(ProcessStartError);
+    } finally {
+      clearInterval(watch);
+      supervisor.killNow();
+    }
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(2400);
+    expect(took).toBeLessThan(5000);
+    expect(pid).toBeDefined();
+    expect(alive(pid!)).toBe(false);
+  }, 20_000);
+
+  it('a ready server-kit server that ignores SIGTERM is stopped after the caller’s grace when drain: false (a topology that failed to start)', async () => {
+    const supervisor = await stubborn({ serverKit: true });
+    await supervisor.start(10_000);
+    const pid = supervisor.pid!;
+    const started = performance.now();
+    try {
+      await supervisor.stop(300, { drain: false });
+    } finally {
+      supervisor.killNow();
+    }
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(alive(pid)).toBe(false);
+  }, 20_000);
+});
+
 describe('stop waits for the drain the child was given', () => {
   it('reads SHUTDOWN_DRAIN_MS from the env it passes the child as the servers do (10 s unset or refused), and adds 10 s for the work after the drain', () => {
     expect(childStopTimeoutMs({})).toBe(20_000);
@@ -93,7 +170,7 @@ describe('stop waits for the drain the child was given', () => {
     for (const refused of ['', '-1', '0x10', '1e4', '600001', '35s']) expect(childStopTimeoutMs({ SHUTDOWN_DRAIN_MS: refused }), refused).toBe(20_000);
   });
 
-  it('a child still draining past the caller’s grace (SHUTDOWN_DRAIN_MS=1500, stop(300)) is not SIGKILLed: it finishes its drain and its shutdown work', async () => {
+  it('a server-kit child still draining past the caller’s grace (SHUTDOWN_DRAIN_MS=1500, stop(300)) is not SIGKILLed: it finishes its drain and its shutdown work', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'archbench-drain-'));
     dirs.push(dir);
     const marker = join(dir, 'drained');
@@ -111,6 +188,7 @@ describe('stop waits for the drain the child was given', () => {
         cwd: dir,
         env: { PATH: process.env.PATH, PORT: String(port), MARKER: marker, SHUTDOWN_DRAIN_MS: '1500' },
         readyUrl: `http://127.0.0.1:${port}/`,
+        serverKit: true,
       },
       { output: 'capture', restart: false },
     );

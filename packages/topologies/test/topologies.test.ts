@@ -37,6 +37,21 @@ describe('registry', () => {
   });
 });
 
+describe('stop timeouts', () => {
+  it('marks exactly the server-kit servers (serveWithShutdown, a SHUTDOWN_DRAIN_MS drain) as serverKit, so stop() waits for the drain of those only', () => {
+    const serverKit = Object.fromEntries(listTopologies().map((d) => [d.name, Object.fromEntries(d.processes.map((p) => [p.name, p.serverKit === true]))]));
+    const services = { gateway: true, inventory: true, orders: true, payments: true, shipping: true };
+    expect(serverKit).toEqual({
+      monolith: { monolith: true },
+      'microservices-http': services,
+      'microservices-amqp': services,
+      hybrid: { shipping: true, core: true },
+      // A Node launcher around workerd: no drain of its own.
+      serverless: { api: false },
+    });
+  });
+});
+
 describe('billing', () => {
   it('every definition says how it is paid for; only serverless is billed per request', () => {
     // pnpm compare prices each topology with this field (load/src/compare/measured.ts), so a

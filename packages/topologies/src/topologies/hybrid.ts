@@ -14,10 +14,17 @@ export default defineTopology({
   defaultPort: 3200,
   publicProcess: 'core',
   processes: [
-    { name: 'shipping', entry: 'src/shipping/main.ts', portOffset: PORT_OFFSETS.shipping, capabilities: ['shipping'] },
+    { name: 'shipping', entry: 'src/shipping/main.ts', portOffset: PORT_OFFSETS.shipping, capabilities: ['shipping'], serverKit: true },
     // The core does not need shipping to serve (the outbox holds events), but starting it second
     // makes "core ready" mean "the whole topology is up".
-    { name: 'core', entry: 'src/main.ts', portOffset: PORT_OFFSETS.public, capabilities: ['catalog', 'orders', 'payments'], after: ['shipping'] },
+    {
+      name: 'core',
+      entry: 'src/main.ts',
+      portOffset: PORT_OFFSETS.public,
+      capabilities: ['catalog', 'orders', 'payments'],
+      after: ['shipping'],
+      serverKit: true,
+    },
   ],
   storage: 'SQLite files core.db and shipping.db in DATA_DIR, or the PostgreSQL database DATABASE_URL names (core) and <its name>_shipping',
   transport: 'http, or RabbitMQ when AMQP_URL is set (core → shipping events only)',

@@ -27,9 +27,17 @@ export function microservicesTopology(transport: 'http' | 'amqp'): TopologyDefin
         entry: `src/${service.name}/main.ts`,
         portOffset: PORT_OFFSETS[service.name],
         capabilities: service.capabilities,
+        serverKit: true,
       })),
       // The gateway answers /ready only once it can reach the services, so it starts after them.
-      { name: 'gateway', entry: 'src/gateway/main.ts', portOffset: PORT_OFFSETS.public, capabilities: ['gateway'], after: SERVICES.map((s) => s.name) },
+      {
+        name: 'gateway',
+        entry: 'src/gateway/main.ts',
+        portOffset: PORT_OFFSETS.public,
+        capabilities: ['gateway'],
+        after: SERVICES.map((s) => s.name),
+        serverKit: true,
+      },
     ],
     storage: 'one SQLite file per service in DATA_DIR, or one PostgreSQL database per service derived from DATABASE_URL',
     transport,

@@ -8,7 +8,7 @@ export default defineTopology({
   app: 'apps/monolith',
   defaultPort: 3000,
   publicProcess: 'monolith',
-  processes: [{ name: 'monolith', entry: 'src/main.ts', portOffset: 0, capabilities: ['catalog', 'orders', 'payments', 'shipping'] }],
+  processes: [{ name: 'monolith', entry: 'src/main.ts', portOffset: 0, capabilities: ['catalog', 'orders', 'payments', 'shipping'], serverKit: true }],
   storage: 'one SQLite file in DATA_DIR, or the PostgreSQL database DATABASE_URL names',
   transport: 'in-process',
   billing: 'provisioned',

@@ -15,7 +15,8 @@ export default defineTopology({
   defaultPort: 3300,
   publicProcess: 'api',
   // The Node launcher (esbuild, miniflare's host: ≈280 MB) is local scaffolding Cloudflare does
-  // not run, so only workerd, its child, is measured.
+  // not run, so only workerd, its child, is measured. It is no server-kit server (no drain):
+  // stop() gives it its grace only.
   processes: [
     { name: 'api', entry: 'src/launch.ts', portOffset: 0, capabilities: ['gateway', 'catalog', 'orders', 'payments', 'shipping'], measure: 'children' },
   ],

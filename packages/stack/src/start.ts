@@ -20,8 +20,8 @@ const START_USAGE = `usage: pnpm start [--help]
 
 Builds the frontend, then starts every topology that can run here side by side, seeded and
 supervised (a crashed process is restarted with backoff), and the frontend; prints their URLs,
-pids and restarts. Ctrl-C or SIGTERM stops every process. It takes no arguments; the environment
-configures it:
+pids and restarts. Ctrl-C or SIGTERM stops every process (each server drains first); a second
+Ctrl-C kills them at once (exit 130). It takes no arguments; the environment configures it:
 
   TOPOLOGIES=a,b      start only these (monolith, microservices, hybrid, serverless; default all)
   <NAME>_PORT         move one topology (MONOLITH_PORT 3000, MICROSERVICES_PORT 3100 (its

@@ -25,11 +25,13 @@ export const SCRAPE_GAUGE_TIMEOUT_MS = 1000;
 /**
  * A read still under way after this many timeouts is given up on: the next scrape starts another.
  * One that never settles (a query on a half-open connection) would otherwise hide the gauge for
- * good. At most one read is given up on at a time: until it settles no other is, so a gauge holds
- * at most two of the database's connections however long the database hangs (a lock on the table,
- * say), and never takes the pool the requests need.
+ * good. At most MAX_ABANDONED reads are given up on and still unsettled at a time, so a gauge holds
+ * at most three of the database's connections however long the database hangs (a lock on the
+ * table, say), and never takes the pool the requests need; a database whose connections all hang
+ * for good hides the gauge once that many are held (and `archbench_scrape_read_ok` says 0).
  */
 const STALE_AFTER_TIMEOUTS = 10;
+const MAX_ABANDONED = 2;
 
 /** `archbench_scrape_read_ok{gauge}`: whether each scrape gauge's last read answered in time. */
 export const SCRAPE_READ_OK_METRIC = 'archbench_scrape_read_ok';
@@ -96,13 +98,13 @@ export function registerScrapeGauge(metrics: Pick<Metrics, 'registry'>, options:
   const timeoutMs = options.timeoutMs ?? SCRAPE_GAUGE_TIMEOUT_MS;
   type Read = { promise: Promise<ScrapeGaugeValue[]>; startedAt: number };
   let reading: Read | undefined;
-  /** The read given up on, until it settles: while there is one, no other is given up on. */
-  let abandoned: Read | undefined;
+  /** Reads given up on and not settled yet: while MAX_ABANDONED are, no other is given up on. */
+  const abandoned = new Set<Read>();
   const start = () => {
     const current = { promise: options.read(), startedAt: performance.now() };
     const done = () => {
       if (reading === current) reading = undefined;
-      if (abandoned === current) abandoned = undefined;
+      abandoned.delete(current);
     };
     current.promise.then(done, done);
     return current;
@@ -110,8 +112,8 @@ export function registerScrapeGauge(metrics: Pick<Metrics, 'registry'>, options:
   const collect = async (): Promise<ScrapeGaugeValue[]> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     if (!reading) reading = start();
-    else if (!abandoned && performance.now() - reading.startedAt > STALE_AFTER_TIMEOUTS * timeoutMs) {
-      abandoned = reading;
+    else if (abandoned.size < MAX_ABANDONED && performance.now() - reading.startedAt > STALE_AFTER_TIMEOUTS * timeoutMs) {
+      abandoned.add(reading);
       reading = start();
     }
     try {

@@ -281,36 +281,57 @@ export function fetchErrorCode(error: unknown): string | undefined {
 }
 
 /**
- * Share of a round's requests that got no response at all (status 0: refused, reset or timed out)
- * from which a `--target` counts as having stopped answering even when it answers again right
- * after: half its requests measured the network's failure, not the deployment.
+ * Share of a round's requests whose connection was refused or reset (no response at all, not a
+ * timeout) from which a `--target` counts as having stopped answering even when it answers again
+ * right after: half its requests measured the network's failure, not the deployment. Timeouts do
+ * not count here: a target that is overloaded but alive is being measured.
  */
 export const TARGET_TRANSPORT_FAILURE_SHARE = 0.5;
 
 /**
+ * The HTTP status of one GET, or why there was none (refused, reset, timed out): any response,
+ * a load balancer's 503 or a 429 included, means the target is answering.
+ */
+async function probeStatus(url: string, timeoutMs: number): Promise<{ status: number } | { error: string }> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer().catch(() => undefined);
+    return { status: response.status };
+  } catch (error) {
+    return { error: describeFetchError(error) };
+  }
+}
+
+/**
  * After a round against a `--target` in which requests got no response (status 0): the target is
  * probed (GET /products/SKU-0001, three tries a second apart); the run fails, as with a started
- * topology that died, when the probe gets no 200 or when at least half the round's requests got no
- * response. A started topology has a supervisor compare can ask; a target only answers or not.
+ * topology that died, when the probe gets no HTTP response at all, or when at least half the
+ * round's requests had their connection refused or reset. Any HTTP status answers the probe (said
+ * when it is not 200); timeouts alone never fail the run (an overloaded target is a measurement).
+ * A started topology has a supervisor compare can ask; a target only answers or not.
  */
-async function checkTargetAnswered(m: Measured, scenario: string, round: number, result: SegmentResult): Promise<void> {
+async function checkTargetAnswered(m: Measured, scenario: string, round: number, result: SegmentResult, info: (line: string) => void): Promise<void> {
   const lost = result.statusCounts['0'] ?? 0;
   if (lost === 0) return;
-  let probe: string | undefined = 'no answer';
-  for (let attempt = 0; attempt < 3 && probe !== undefined; attempt++) {
+  let probe: { status: number } | { error: string } = { error: 'no answer' };
+  for (let attempt = 0; attempt < 3 && 'error' in probe; attempt++) {
     if (attempt > 0) await sleep(1000);
-    probe = await timedGet(`${m.baseUrl}${PROBE_PATH}`, 5000).then(
-      () => undefined,
-      (error: unknown) => describeFetchError(error),
-    );
+    probe = await probeStatus(`${m.baseUrl}${PROBE_PATH}`, 5000);
   }
-  const share = lost / Math.max(1, result.requests);
-  if (probe === undefined && share < TARGET_TRANSPORT_FAILURE_SHARE) return;
+  const cut = result.connectionFailures ?? 0;
+  const share = cut / Math.max(1, result.requests);
+  if ('status' in probe && share < TARGET_TRANSPORT_FAILURE_SHARE) {
+    if (probe.status !== 200)
+      info(
+        `target ${m.name}: ${lost} of ${result.requests} requests of round ${round} ${scenario} got no response; GET ${PROBE_PATH} after it answered ${probe.status}, so it is still answering`,
+      );
+    return;
+  }
   throw new CompareRunError(
     `target ${m.name} (${m.baseUrl}) stopped answering during round ${round} ${scenario}: ${lost} of ${result.requests} requests got no response (transport error or timeout)` +
-      (probe !== undefined
-        ? `, and GET ${PROBE_PATH} after the round failed: ${probe}`
-        : `, ${Math.round(share * 100)} % of the round (GET ${PROBE_PATH} answered again after it)`) +
+      ('error' in probe
+        ? `, and GET ${PROBE_PATH} after the round failed: ${probe.error}`
+        : `, ${cut} of them (${Math.round(share * 100)} % of the round) refused or reset (GET ${PROBE_PATH} answered ${probe.status} after it)`) +
       '; nothing is written, the run is not a measurement',
   );
 }
@@ -719,7 +740,7 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
       clearInterval(sampler);
     }
     if (!m.alive) throw new CompareRunError(`${m.name} died during round ${round} ${scenario.name}; last log lines:\n${m.logTail()}`);
-    if (m.source === 'target') await checkTargetAnswered(m, scenario.name, round, result);
+    if (m.source === 'target') await checkTargetAnswered(m, scenario.name, round, result, (line) => reporter.info(line));
     // Work the topology finishes after the last response (a relay, a consumer catching up) is this
     // segment's: wait for rest before the closing figures, and take the wait's idle CPU off.
     const rest = before !== null ? await quiesce(sampled, { idleCpuCores: tally.idleCpuCores, timeoutSeconds: options.quiesceTimeoutSeconds }) : undefined;

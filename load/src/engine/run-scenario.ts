@@ -85,6 +85,12 @@ export interface SegmentResult {
    * under `201 <failure>` (`201 rejected: payment_provider_error`, see ORDER_FAILURES).
    */
   statusCounts: Record<string, number>;
+  /**
+   * Of the requests without a response (status 0), those whose connection was refused or reset
+   * (ECONNREFUSED, ECONNRESET, "other side closed"), not timed out: a target that is gone rather
+   * than slow. Embedded engine only (k6 does not say).
+   */
+  connectionFailures?: number;
   dropped: number;
   /** POST /orders answered 201 with the order CONFIRMED. */
   ordersPlaced: number;
@@ -103,6 +109,7 @@ interface Tally {
   ordersPlaced: number;
   /** By HTTP status, and by `201 <failure>` for orders that were not placed (statusKey). */
   statusCounts: Map<string, number>;
+  connectionFailures: number;
   histogram: LatencyHistogram;
   lastCompletion: number;
   events: RequestEvent[] | undefined;
@@ -117,6 +124,21 @@ interface SendResult {
   failure: OrderFailure | 'status' | undefined;
   orderId?: string;
   orderStatus?: string;
+  /** No response because the connection was refused or reset (not a timeout). */
+  connectionFailed?: boolean;
+}
+
+/**
+ * Whether a request that got no response failed on its connection (refused, reset, closed by the
+ * other side) rather than by a timeout or anything else.
+ * @example connectionFailed(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })) // true
+ */
+export function connectionFailed(error: unknown): boolean {
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE') return true;
+    if (typeof e.message === 'string' && /other side closed/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 async function send(pool: Pool, pathPrefix: string, vu: VuState, scenario: ScenarioDefinition, timeoutMs: number, keepOrder: boolean): Promise<SendResult> {
@@ -125,6 +147,7 @@ async function send(pool: Pool, pathPrefix: string, vu: VuState, scenario: Scena
   let status = 0;
   let body: string | null = null;
   let text: string | null = null;
+  let lostConnection = false;
   try {
     const response = await pool.request({
       method: spec.method,
@@ -138,15 +161,17 @@ async function send(pool: Pool, pathPrefix: string, vu: VuState, scenario: Scena
     // Reading the whole body is part of the request, as in k6's http_req_duration.
     text = await response.body.text();
     body = needsBody(kind) ? text : null;
-  } catch {
+  } catch (error) {
     status = 0;
     text = null;
+    lostConnection = connectionFailed(error);
   }
   afterResponse(kind, vu, status, body);
   // An order's body is read only as far as needed: its status (a 201 is placed only when CONFIRMED),
   // and with keepOrder (fault experiments) its id, for the audit of the real state.
   const failure = responseFailure(kind, status, kind === 'place-order' ? text : null);
   const result: SendResult = { status, kind, ok: failure === undefined, failure };
+  if (lostConnection) result.connectionFailed = true;
   if (keepOrder && kind === 'place-order' && text !== null && (status === 201 || status === 202 || status === 200)) {
     const order = orderFields(text);
     if (order.id !== undefined) result.orderId = order.id;
@@ -161,6 +186,7 @@ function record(tally: Tally, result: SendResult, latencyMs: number, startedAt: 
   if (result.ok && result.kind === 'place-order') tally.ordersPlaced++;
   const key = statusKey(result.status, result.failure);
   tally.statusCounts.set(key, (tally.statusCounts.get(key) ?? 0) + 1);
+  if (result.connectionFailed) tally.connectionFailures++;
   tally.histogram.recordMs(latencyMs);
   tally.lastCompletion = performance.now();
   if (tally.events) {
@@ -207,6 +233,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
     failed: 0,
     ordersPlaced: 0,
     statusCounts: new Map(),
+    connectionFailures: 0,
     histogram: new LatencyHistogram(),
     lastCompletion: start,
     events: keep ? [] : undefined,
@@ -301,6 +328,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<SegmentR
     requests: tally.requests,
     failed: tally.failed,
     statusCounts,
+    connectionFailures: tally.connectionFailures,
     dropped,
     ordersPlaced: tally.ordersPlaced,
     histogram: tally.histogram.encode(),

@@ -740,7 +740,6 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
       clearInterval(sampler);
     }
     if (!m.alive) throw new CompareRunError(`${m.name} died during round ${round} ${scenario.name}; last log lines:\n${m.logTail()}`);
-    if (m.source === 'target') await checkTargetAnswered(m, scenario.name, round, result, (line) => reporter.info(line));
     // Work the topology finishes after the last response (a relay, a consumer catching up) is this
     // segment's: wait for rest before the closing figures, and take the wait's idle CPU off.
     const rest = before !== null ? await quiesce(sampled, { idleCpuCores: tally.idleCpuCores, timeoutSeconds: options.quiesceTimeoutSeconds }) : undefined;
@@ -751,6 +750,8 @@ export async function runComparison(options: RunComparisonOptions): Promise<Comp
     }
     const after = rest?.snapshot ?? (await m.snapshot());
     const metricsAfter = await m.scrapeMetrics();
+    // After the closing figures: the probe's requests and its waits are not the segment's.
+    if (m.source === 'target') await checkTargetAnswered(m, scenario.name, round, result, (line) => reporter.info(line));
     const orderOnly = ordersOnly(scenario);
     const readOnly = readsCounted(scenario, profile.scenarios);
     const latencySumMs = (result.latencyMs.mean ?? result.latencyMs.p50) * result.requests;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { Health, Order, OrderPage, Product, ProductPage } from '@archbench/contracts/schemas';
+import { LIMITS } from '@archbench/contracts/schemas';
 import type { CreateOrderRequest } from '@archbench/contracts/schemas';
 import { DevTokenResponse, FrontendConfig } from './config-schema';
 import type { BackendId } from './config-schema';
@@ -9,16 +10,44 @@ export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 
 const defaultFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
 
-async function call<S extends z.ZodType>(fetchFn: FetchLike, url: string, schema: S, init: RequestInit = {}): Promise<z.infer<S>> {
+/**
+ * How long a placement may go unanswered before the console gives up on it, ms: longer than the
+ * longest wait a server may take (Prefer: wait, at most LIMITS.maxWaitSeconds = 30 s) and than
+ * the console server's own upstream timeout (45 s), so a slow answer still arrives; but a stalled
+ * connection (the laptop slept, the Wi-Fi dropped; Vite's dev proxy has no timeout) ends, and
+ * Place order is not kept waiting in every view until a reload.
+ */
+export const PLACE_ORDER_TIMEOUT_MS = (LIMITS.maxWaitSeconds + 30) * 1000;
+
+/** A placement given up after PLACE_ORDER_TIMEOUT_MS: the order may have been placed (uncertain, like a network error). */
+export function placementTimedOut(timeoutMs: number): ApiError {
+  return new ApiError({
+    title: 'No answer to the order',
+    detail: `The server did not answer within ${Math.round(timeoutMs / 1000)} s. The order may have been placed: press Place order again to learn its fate (the same order is asked for, not a second one).`,
+    status: 0,
+    code: 'timeout',
+  });
+}
+
+async function call<S extends z.ZodType>(
+  fetchFn: FetchLike,
+  url: string,
+  schema: S,
+  init: RequestInit = {},
+  timeout?: { signal: AbortSignal; ms: number },
+): Promise<z.infer<S>> {
   let response: Response;
   try {
     response = await fetchFn(url, init);
   } catch (error) {
+    if (timeout?.signal.aborted) throw placementTimedOut(timeout.ms);
     if (init.signal?.aborted) throw error;
     throw new ApiError(networkProblem(error));
   }
   if (!response.ok) throw new ApiError(await readProblem(response));
   const body: unknown = await response.json().catch(() => undefined);
+  // The body stalled after the headers: as uncertain as no answer at all.
+  if (timeout?.signal.aborted) throw placementTimedOut(timeout.ms);
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     throw new ApiError({
@@ -52,6 +81,8 @@ export interface PlaceOrderOptions {
   /** The same key on a retry returns the first result instead of a second order. */
   idempotencyKey: string;
   signal?: AbortSignal;
+  /** Gives up (an uncertain outcome, ApiError code 'timeout') after this many ms; default PLACE_ORDER_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 /**
@@ -70,13 +101,21 @@ export function createApiClient({ backend, token, fetch: fetchFn = defaultFetch 
     /** One page of the customer's orders, newest first: the first without a cursor, older ones with the previous page's nextCursor. */
     listOrders: (cursor?: string | null, signal?: AbortSignal) =>
       call(fetchFn, `${base}/orders?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, OrderPage, { headers: auth(), signal }),
-    placeOrder: (body: CreateOrderRequest, options: PlaceOrderOptions) =>
-      call(fetchFn, `${base}/orders`, Order, {
-        method: 'POST',
-        headers: { ...auth(), 'content-type': 'application/json', 'idempotency-key': options.idempotencyKey },
-        body: JSON.stringify(body),
-        signal: options.signal,
-      }),
+    placeOrder: (body: CreateOrderRequest, { idempotencyKey, signal, timeoutMs = PLACE_ORDER_TIMEOUT_MS }: PlaceOrderOptions) => {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      return call(
+        fetchFn,
+        `${base}/orders`,
+        Order,
+        {
+          method: 'POST',
+          headers: { ...auth(), 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+          body: JSON.stringify(body),
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        },
+        { signal: timeout, ms: timeoutMs },
+      );
+    },
     /** With waitSeconds the server holds the answer until the order is terminal (RFC 7240 Prefer: wait). */
     getOrder: (id: string, waitSeconds?: number, signal?: AbortSignal) =>
       call(fetchFn, `${base}/orders/${encodeURIComponent(id)}`, Order, {

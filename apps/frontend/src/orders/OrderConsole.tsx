@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { TERMINAL_STATUSES } from '@archbench/contracts/schemas';
 import type { Order, Product } from '@archbench/contracts/schemas';
-import { createApiClient } from '../api/client';
+import { PLACE_ORDER_TIMEOUT_MS, createApiClient } from '../api/client';
 import type { ApiClient, FetchLike } from '../api/client';
 import type { BackendId, FrontendConfig } from '../api/config-schema';
 import { newIdempotencyKey } from '../api/idempotency-key';
@@ -17,7 +17,7 @@ import { OrderList } from './OrderList';
 import { SignIn } from './SignIn';
 import { placementUnderWay, readCart, underWayHere, updateCart, useCartInMemoryOnly, useStoredCart } from './cart-store';
 import type { Placement, StoredCart } from './cart-store';
-import { onPlaced, publishPlaced } from './placed-orders';
+import { onPlaced, onUnplaced, publishPlaced, publishUnplaced } from './placed-orders';
 import { isInProgress, resendWhileInProgress } from './resend-in-progress';
 import { loadSession, saveSession } from './session';
 import type { Session } from './session';
@@ -79,6 +79,38 @@ function isTerminal(order: Order) {
 function cartAnnouncement(lines: readonly CartLine[]): string {
   const { items, cents } = cartTotals(lines);
   return `Cart: ${items} item${items === 1 ? '' : 's'}, total ${formatEuros(cents)}.`;
+}
+
+/**
+ * What another backend's or customer's view says when an order of the cart, placed there before the
+ * user switched, is answered: worded from its status. Its lines left the cart whatever the status,
+ * as in the view it was placed from (a rejected order's lines are gone there too).
+ */
+function placedElsewhereAnnouncement(order: Order, where: string): string {
+  if (order.status === 'REJECTED') return `An order placed earlier ${where} was declined: its lines left the cart. ${rejectionMessage(order.rejectionReason)}`;
+  if (order.status === 'PENDING') return `An order placed earlier ${where} was accepted and is being processed: its lines left the cart.`;
+  if (order.status === 'CANCELLED') return `An order placed earlier ${where} was cancelled: its lines left the cart.`;
+  return `An order placed earlier ${where} went through: its lines left the cart.`;
+}
+
+/** What a view says of a placement the user left that ended with no order. */
+function unplacedAnnouncement(problem: ProblemInfo, nothingPlaced: boolean, where: string): string {
+  const what = `${problem.title}${problem.detail ? ` (${problem.detail})` : ''}`;
+  return nothingPlaced
+    ? `The order of this cart ${where} could not be placed: ${what}. Place order works again.`
+    : `The order of this cart ${where} could not be confirmed: ${what}. Place order works again; to learn its fate rather than order twice, place it again there.`;
+}
+
+/** The problem a failed placement shows. */
+function placementProblem(error: unknown): ProblemInfo {
+  if (isInProgress(error)) {
+    return {
+      ...error.problem,
+      title: 'Your order is still being processed',
+      detail: 'The server is still working on this order. Wait a moment and place it again: you will get its result, not a second order.',
+    };
+  }
+  return asProblem(error, 'The order could not be placed');
 }
 
 function announce(order: Order): string {
@@ -165,7 +197,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
   /** Why Place order waits in this view: an order of this cart is being placed for another backend or customer. */
   const placingElsewhere =
     underWay && !placingHere
-      ? `An order of this cart is still being placed on ${backendLabel(underWay.backend ?? backend)} for ${underWay.customerId ?? 'another customer'}… Place order works again once that order is answered.`
+      ? `An order of this cart is still being placed on ${backendLabel(underWay.backend ?? backend)} for ${underWay.customerId ?? 'another customer'}… Place order works again once that order is answered, or after ${PLACE_ORDER_TIMEOUT_MS / 1000} s without an answer; reloading the page frees it at once (that order's answer is then lost: place it again there to learn its fate).`
       : null;
   /** A placement whose outcome is unknown (no answer, or the resends gave up) was sent for another backend or customer. */
   const uncertainElsewhere =
@@ -244,7 +276,7 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         if (placedOn !== api.backend || token !== session?.token) {
           // Another backend's or customer's order, placed before the user switched: not listed
           // here, but the cart shown here changed, and the user is told why.
-          if (tookLines) setAnnouncement(`An order placed earlier on ${backendLabel(placedOn)} for ${customerId} went through: its lines left the cart.`);
+          if (tookLines) setAnnouncement(placedElsewhereAnnouncement(order, `on ${backendLabel(placedOn)} for ${customerId}`));
           return;
         }
         placedDuringListing.current?.add(order.id);
@@ -252,6 +284,17 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
         setAnnouncement(announce(order));
       }),
     [api, session, upsert, setAnnouncement, backendLabel],
+  );
+
+  // A placement the user left that ended with no order frees Place order in every view: the view
+  // of its backend and customer shows why (the problem is an alert), another one says it once.
+  useEffect(
+    () =>
+      onUnplaced(({ backend: placedOn, token, customerId, problem, placedNothing: nothingPlaced }) => {
+        if (placedOn === api.backend && token === session?.token) setCartProblem(problem);
+        else setAnnouncement(unplacedAnnouncement(problem, nothingPlaced, `on ${backendLabel(placedOn)} for ${customerId}`));
+      }),
+    [api, session, setAnnouncement, backendLabel],
   );
 
   useEffect(() => {
@@ -455,20 +498,16 @@ export function OrderConsole({ config, fetch }: { config: FrontendConfig; fetch?
       // that the cart it shows lost the order's lines.
       publishPlaced({ backend: placedFor.backend, token: session.token, customerId: placedFor.customerId, order, tookLines });
     } catch (error) {
-      if (placedNothing(error)) updateCart(settled);
-      // Left: another backend's or customer's placement is not the view's problem, and nothing is said.
-      if (left()) return;
-      if (isInProgress(error)) {
-        setCartProblem({
-          ...error.problem,
-          title: 'Your order is still being processed',
-          detail: 'The server is still working on this order. Wait a moment and place it again: you will get its result, not a second order.',
-        });
-      } else {
-        setCartProblem(asProblem(error, 'The order could not be placed'));
-      }
-    } finally {
+      const nothingPlaced = placedNothing(error);
+      if (nothingPlaced) updateCart(settled);
       // Answered or given up: no longer under way. An uncertain outcome keeps the key for the next attempt.
+      updateCart((c) => (holds(c) && c.placement.underWay ? { ...c, placement: { ...c.placement, underWay: null } } : c));
+      // Left: the console shown now (this one on another backend or customer, or another instance)
+      // is told, since every view kept Place order waiting for this placement.
+      if (left()) publishUnplaced({ ...placedFor, token: session.token, problem: placementProblem(error), placedNothing: nothingPlaced });
+      else setCartProblem(placementProblem(error));
+    } finally {
+      // Answered or given up: no longer under way (see above for a failure).
       updateCart((c) => (holds(c) && c.placement.underWay ? { ...c, placement: { ...c.placement, underWay: null } } : c));
       if (placementShown.current === shown) placementShown.current = null;
     }

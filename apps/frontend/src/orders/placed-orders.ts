@@ -1,5 +1,6 @@
 import type { Order } from '@archbench/contracts/schemas';
 import type { BackendId } from '../api/config-schema';
+import type { ProblemInfo } from '../api/problem';
 
 /** An order the API answered to a placement, with the backend and customer token it was placed with. */
 export interface PlacedOrder {
@@ -33,5 +34,37 @@ export function onPlaced(listener: (placed: PlacedOrder) => void): () => void {
   listeners.add(listener);
   return () => {
     listeners.delete(listener);
+  };
+}
+
+/** A placement that ended with no order (its resends gave up, a definite 4xx, a network error, a timeout). */
+export interface Unplaced {
+  backend: BackendId;
+  token: string;
+  customerId: string;
+  problem: ProblemInfo;
+  /** Whether no order was placed for certain (a definite 4xx): else it may have gone through. */
+  placedNothing: boolean;
+}
+
+const unplacedListeners = new Set<(unplaced: Unplaced) => void>();
+
+/**
+ * Tells every console shown now that a placement the user left (another view, backend or
+ * customer) ended with no order: Place order is free again there, and the user is told why.
+ * @example publishUnplaced({ backend: 'monolith', token, customerId: 'alice', problem, placedNothing: false })
+ */
+export function publishUnplaced(unplaced: Unplaced): void {
+  for (const listener of unplacedListeners) listener(unplaced);
+}
+
+/**
+ * Calls `listener` with every placement published by publishUnplaced from now on; returns the unsubscribe function.
+ * @example useEffect(() => onUnplaced((u) => show(u.problem)), [])
+ */
+export function onUnplaced(listener: (unplaced: Unplaced) => void): () => void {
+  unplacedListeners.add(listener);
+  return () => {
+    unplacedListeners.delete(listener);
   };
 }

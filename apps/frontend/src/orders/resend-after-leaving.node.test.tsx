@@ -3,9 +3,10 @@ import userEvent from '@testing-library/user-event';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
 import { App } from '../App';
+import { PLACE_ORDER_TIMEOUT_MS } from '../api/client';
 
 // The console against a real HTTP server through the real fetch (not a stub), which places
 // orders by Idempotency-Key as the API does: a request closed before its answer is seen, and the
@@ -19,6 +20,7 @@ const PRODUCTS = [
 
 interface Placement {
   items: { sku: string; quantity: number }[];
+  payment?: { token: string };
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -35,6 +37,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const servers: Server[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   window.history.replaceState(null, '', '/');
   await Promise.all(
     servers.splice(0).map((server) => {
@@ -51,8 +54,10 @@ afterEach(async () => {
  * resends until `finishPlacing()`, which places the order and answers them with it (replayed).
  * Any other new key places an order at once; a known key answers its order again. The
  * microservices place every new key at once (`microservicesOrders`): they never saw the monolith's.
+ * A tok_decline payment places a REJECTED order. With `holdPosts`, the monolith answers no
+ * placement until `answerHeld` (a stalled connection, say).
  */
-async function backends() {
+async function backends({ holdPosts = false } = {}) {
   const orders: { key: string; order: Order }[] = [];
   const microservicesPosts: string[] = [];
   const microservicesOrders: { key: string; order: Order }[] = [];
@@ -61,19 +66,23 @@ async function backends() {
   let resendsClosedUnanswered = 0;
   let resendArrived!: () => void;
   const resendUnderWay = new Promise<void>((resolve) => (resendArrived = resolve));
+  const heldPosts: ServerResponse[] = [];
+  let postArrived!: () => void;
+  const postHeld = new Promise<void>((resolve) => (postArrived = resolve));
 
   const place = (key: string, body: Placement, on = orders, prefix = 'ord'): Order => {
     const now = new Date().toISOString();
     const items = body.items.map(({ sku, quantity }) => ({ sku, quantity, unitPriceCents: PRODUCTS.find((p) => p.sku === sku)!.priceCents }));
+    const declined = body.payment?.token === 'tok_decline';
     const order: Order = {
       id: `${prefix}_${on.length + 1}`,
       customerId: 'bob',
-      status: 'CONFIRMED',
+      status: declined ? 'REJECTED' : 'CONFIRMED',
       items,
       totalCents: items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0),
       currency: 'EUR',
-      paymentStatus: 'CAPTURED',
-      rejectionReason: null,
+      paymentStatus: declined ? 'DECLINED' : 'CAPTURED',
+      rejectionReason: declined ? 'payment_declined' : null,
       createdAt: now,
       updatedAt: now,
     };
@@ -106,7 +115,10 @@ async function backends() {
       } else if (route === 'POST /api/monolith/orders') {
         const body = await bodyOf(req);
         const known = orders.find((o) => o.key === key);
-        if (known) send(res, 201, known.order, { 'idempotent-replayed': 'true' });
+        if (holdPosts) {
+          heldPosts.push(res);
+          postArrived();
+        } else if (known) send(res, 201, known.order, { 'idempotent-replayed': 'true' });
         else if (!beingPlaced && orders.length === 0) {
           beingPlaced = { key, body, held: [] };
           send(res, 409, { title: 'Request in progress', status: 409, detail: 'in progress', code: 'idempotency-in-progress' }, { 'retry-after': '0' });
@@ -132,6 +144,12 @@ async function backends() {
     resendUnderWay,
     resendsHeld: () => resendsHeld,
     resendsClosedUnanswered: () => resendsClosedUnanswered,
+    postHeld,
+    heldPosts,
+    /** Answers the held placements (holdPosts) with a problem. */
+    answerHeld(status: number, problem: object) {
+      for (const res of heldPosts.splice(0)) if (res.writable) send(res, status, problem);
+    },
     /** The earlier request's order is placed: the held resends get it. */
     finishPlacing() {
       const { key, body, held } = beingPlaced!;
@@ -276,5 +294,90 @@ describe('a placement resent while in progress, when the user leaves it', () => 
     expect(itemsOf(server.orders)).toEqual([['1 × SKU-0001']]);
     expect(itemsOf(server.microservicesOrders)).toEqual([['2 × SKU-0001', '1 × SKU-0002']]);
     expect(storedCart()).toMatchObject({ lines: [], placement: null });
+  });
+
+  it('says in another backend how an order placed earlier ended: a declined one was declined, not "went through"', async () => {
+    const server = await backends();
+    sessionStorage.setItem(
+      'archbench.session',
+      JSON.stringify({ customerId: 'bob', token: 'a.b.c', expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+    );
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('radio', { name: /Declined card/ }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await server.resendUnderWay;
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+    await screen.findByRole('button', { name: 'Place order' });
+    const said = recordAnnouncements();
+
+    server.finishPlacing();
+    await waitFor(() => expect(storedCart()).toMatchObject({ placement: null }));
+    // As in the monolith's own view, the rejected order's lines left the cart.
+    expect(storedLines()).toEqual([]);
+    await waitFor(() => expect(said).toHaveLength(1));
+    expect(said[0]).toMatch(/^An order placed earlier on Modular monolith for bob was declined: its lines left the cart\. Payment declined/);
+  });
+});
+
+describe('a placement that ends with no order, when the user left it', () => {
+  const signedIn = () =>
+    sessionStorage.setItem(
+      'archbench.session',
+      JSON.stringify({ customerId: 'bob', token: 'a.b.c', expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+    );
+
+  it('gives up on a stalled placement, frees Place order in every view and says so there, keeping its key', async () => {
+    // The placement's timeout, shortened: the server never answers it (a stalled connection).
+    const timeout = AbortSignal.timeout.bind(AbortSignal);
+    vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => timeout(ms === PLACE_ORDER_TIMEOUT_MS ? 400 : ms));
+    const server = await backends({ holdPosts: true });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await server.postHeld;
+    const key = (storedCart()?.placement as { key: string }).key;
+
+    await user.click(screen.getByRole('radio', { name: /Microservices/ }));
+    const placeOrder = await screen.findByRole('button', { name: 'Place order' });
+    expect(placeOrder.getAttribute('aria-disabled')).toBe('true');
+    // The reason says what frees it.
+    expect(screen.getByTestId('placing-elsewhere').textContent).toMatch(
+      /once that order is answered, or after 60 s without an answer; reloading the page frees it/,
+    );
+    const said = recordAnnouncements();
+
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Place order' }).getAttribute('aria-disabled')).toBeNull());
+    expect(said).toEqual([
+      expect.stringMatching(/^The order of this cart on Modular monolith for bob could not be confirmed: No answer to the order \(.*may have been placed/),
+    ]);
+    // Uncertain: the key stays with its backend and customer, and the cart keeps its lines.
+    expect(storedCart()).toMatchObject({ lines: [{ sku: 'SKU-0001', quantity: 1 }], placement: { key, backend: 'monolith', underWay: null } });
+    expect(screen.getByTestId('placed-elsewhere').textContent).toMatch(/may have gone through on Modular monolith for bob/);
+    expect(server.microservicesPosts).toEqual([]);
+  });
+
+  it('shows the view the user came back to why Place order is free again', async () => {
+    const server = await backends({ holdPosts: true });
+    signedIn();
+    const user = userEvent.setup();
+    render(<App fetch={server.fetch} />);
+    await user.click(await screen.findByRole('button', { name: 'Add SKU-0001 Compact Kettle 1 to cart' }));
+    await user.click(screen.getByRole('button', { name: 'Place order' }));
+    await server.postHeld;
+    await goTo('Report viewer');
+    await goTo('Order console');
+    expect((await screen.findByRole('button', { name: 'Placing order…' })).getAttribute('aria-disabled')).toBe('true');
+
+    server.answerHeld(422, { title: 'Invalid order', status: 422, detail: 'SKU-0001 is out of stock', code: 'validation-failed' });
+    await screen.findByRole('button', { name: 'Place order' });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/Invalid order/);
+    expect(alert.textContent).toMatch(/SKU-0001 is out of stock/);
+    // A definite 4xx placed nothing: the key is forgotten.
+    expect(storedCart()).toMatchObject({ placement: null });
   });
 });

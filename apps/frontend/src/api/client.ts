@@ -23,7 +23,7 @@ export const PLACE_ORDER_TIMEOUT_MS = (LIMITS.maxWaitSeconds + 30) * 1000;
 export function placementTimedOut(timeoutMs: number): ApiError {
   return new ApiError({
     title: 'No answer to the order',
-    detail: `The server did not answer within ${Math.round(timeoutMs / 1000)} s. The order may have been placed: press Place order again to learn its fate (the same order is asked for, not a second one).`,
+    detail: `The server did not answer within ${Math.round(timeoutMs / 1000)} s. The order may have been placed: press Place order again, without changing the cart, to learn its fate (the same order is asked for, not a second one).`,
     status: 0,
     code: 'timeout',
   });

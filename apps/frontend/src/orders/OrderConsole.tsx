@@ -95,7 +95,9 @@ function placedElsewhereAnnouncement(order: Order, where: string): string {
 
 /** What a view says of a placement the user left that ended with no order. */
 function unplacedAnnouncement(problem: ProblemInfo, nothingPlaced: boolean, where: string): string {
-  const what = `${problem.title}${problem.detail ? ` (${problem.detail})` : ''}`;
+  // The title only: a problem's detail advises the view it happened in ("press Place order again"),
+  // which here would send the cart to another backend or customer, as a second order.
+  const what = problem.title;
   return nothingPlaced
     ? `The order of this cart ${where} could not be placed: ${what}. Place order works again.`
     : `The order of this cart ${where} could not be confirmed: ${what}. Place order works again; to learn its fate rather than order twice, place it again there.`;

@@ -58,3 +58,14 @@ export function inProcessWiring(kind: 'http' | 'amqp', o: { prefix: string; inte
     },
   };
 }
+
+/** A transport for a service under test that sends no commands and hears nothing (its saga or relay idle). */
+export const IDLE_TRANSPORT: Transport = {
+  kind: 'http',
+  send: () => Promise.reject(new Error('no commands here')),
+  publish: async () => {},
+  listen: async () => {},
+  healthy: () => true,
+  stopReceiving: async () => {},
+  close: async () => {},
+};

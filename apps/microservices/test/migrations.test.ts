@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompiledQuery, SqliteAdapter, sql } from 'kysely';
-import type { Compilable, Kysely, KyselyPlugin, Migration } from 'kysely';
+import type { Compilable, Kysely, Migration } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
-import { createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
+import { captureQueries, createTestDatabase, postgresReachable, shouldSkip } from '@archbench/server-kit/testing';
 import { migrations as inventoryMigrations } from '../src/inventory/schema';
 import type { InventoryTables } from '../src/inventory/schema';
 import { createOrdersRepository } from '../src/orders/repository';
@@ -71,18 +71,11 @@ async function plan<T>(db: Kysely<T>, query: Compilable): Promise<string[]> {
  * parameters): the scans at start, to EXPLAIN as they are.
  */
 async function queriesOf(db: Kysely<PaymentsTables>, run: (repo: ReturnType<typeof createPaymentsRepository>) => Promise<unknown>): Promise<CompiledQuery[]> {
-  let compiled: CompiledQuery[] = [];
-  const capture: KyselyPlugin = {
-    transformQuery: ({ node, queryId }) => {
-      compiled.push(db.getExecutor().compileQuery(node, queryId));
-      return node;
-    },
-    transformResult: async ({ result }) => result,
-  };
-  const repo = createPaymentsRepository(db.withPlugin(capture));
-  compiled = []; // not the statements the repository prepares when it is made
+  const capture = captureQueries(db);
+  const repo = createPaymentsRepository(capture.db);
+  capture.take(); // not the statements the repository prepares when it is made
   await run(repo);
-  return compiled;
+  return capture.take();
 }
 
 /**

@@ -12,7 +12,7 @@ import { migrate, openDatabase } from '@archbench/server-kit/db';
 import { createOutboxRelay } from '@archbench/server-kit/outbox';
 import { InternalHttpClient } from '../src/shared/http-client';
 import type { ServiceEvent } from '../src/shared/messages';
-import type { Transport } from '../src/shared/transport';
+import { IDLE_TRANSPORT as idle } from './in-process-wiring';
 import { createHttpTransport } from '../src/shared/transport/http';
 import { createOrdersApp } from '../src/orders/app';
 import { migrations as ordersMigrations } from '../src/orders/schema';
@@ -28,15 +28,6 @@ import type { ShippingTables } from '../src/shipping/schema';
  */
 const TOKEN = 'poison-http-test';
 const silent = createLogger({ service: 'poison-http-test', level: 'silent' });
-const idle: Transport = {
-  kind: 'http',
-  send: () => Promise.reject(new Error('no commands here')),
-  publish: async () => {},
-  listen: async () => {},
-  healthy: () => true,
-  stopReceiving: async () => {},
-  close: async () => {},
-};
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
-import { CompiledQuery, sql } from 'kysely';
-import type { Kysely, KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Order, PaymentToken } from '@archbench/contracts/schemas';
 import { PaymentProvider } from '@archbench/domain/payment-provider';
@@ -13,11 +13,11 @@ import { createLogger } from '@archbench/observability/logging';
 import { createMetrics } from '@archbench/observability/metrics';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
 import type { Database } from '@archbench/server-kit/db';
-import { AMQP_TEST_URL, createTestDatabase, skipUnlessReachable } from '@archbench/server-kit/testing';
+import { AMQP_TEST_URL, captureQueries, createTestDatabase, queryPlan, skipUnlessReachable } from '@archbench/server-kit/testing';
 import type { TestDatabase } from '@archbench/server-kit/testing';
 import type { ServiceName } from '../src/env';
 import { loadEnv } from '../src/env';
-import { inProcessWiring } from './in-process-wiring';
+import { IDLE_TRANSPORT as idle, inProcessWiring } from './in-process-wiring';
 import { CUSTOMER_HEADER } from '../src/shared/service-app';
 import { bindService, deleteAmqpTopology } from '../src/shared/transport';
 import type { Transport } from '../src/shared/transport';
@@ -337,15 +337,6 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     it('a payments process that never sent the refunds reports the oldest (600 s, not the charge in flight), and leaves the series out while the database is gone', async () => {
       const { db, close } = await seeded();
-      const idle: Transport = {
-        kind: 'http',
-        send: () => Promise.reject(new Error('no commands here')),
-        publish: async () => {},
-        listen: async () => {},
-        healthy: () => true,
-        stopReceiving: async () => {},
-        close: async () => {},
-      };
       const metrics = createMetrics({ service: 'payments', defaultMetrics: false });
       const payments = createPaymentsApp({
         env: loadEnv({ NODE_ENV: 'test' }),
@@ -386,20 +377,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     it("the scrape's query reads the payments_pending_refunds index (0006), not every payment", async () => {
       const { db } = await seeded();
-      const compiled: CompiledQuery[] = [];
-      const capture: KyselyPlugin = {
-        transformQuery: ({ node, queryId }) => {
-          compiled.push(db.getExecutor().compileQuery(node, queryId));
-          return node;
-        },
-        transformResult: async ({ result }) => result,
-      };
-      expect(await oldestPendingRefund(db.withPlugin(capture))).toBeDefined();
+      const capture = captureQueries(db);
+      expect(await oldestPendingRefund(capture.db)).toBeDefined();
+      const compiled = capture.take();
       expect(compiled).toHaveLength(1);
-      const query = compiled[0]!;
-      const explain = dialect === 'sqlite' ? 'explain query plan' : 'explain';
-      const rows = (await db.executeQuery<Record<string, string>>(CompiledQuery.raw(`${explain} ${query.sql}`, [...query.parameters]))).rows;
-      const plan = rows.map((r) => r.detail ?? r['QUERY PLAN']).join('\n');
+      const plan = await queryPlan(db, compiled[0]!, dialect);
       if (dialect === 'sqlite') expect(plan).toBe('SEARCH payments USING COVERING INDEX payments_pending_refunds');
       else {
         expect(plan).toMatch(/Index (Only )?Scan (on|using) payments_pending_refunds/);

@@ -3,14 +3,13 @@ import { createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompiledQuery, sql } from 'kysely';
-import type { KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@archbench/observability/logging';
 import { createMetrics } from '@archbench/observability/metrics';
 import { migrate, openDatabase } from '@archbench/server-kit/db';
-import { createTestDatabase, skipUnlessReachable } from '@archbench/server-kit/testing';
-import type { Transport } from '../src/shared/transport';
+import { captureQueries, createTestDatabase, queryPlan, skipUnlessReachable } from '@archbench/server-kit/testing';
+import { IDLE_TRANSPORT as idle } from './in-process-wiring';
 import { createOrdersApp } from '../src/orders/app';
 import { SAGA_AGE_METRIC, registerSagaAge } from '../src/orders/saga-age';
 import { createOrdersRepository } from '../src/orders/repository';
@@ -24,15 +23,6 @@ import type { OrdersTables } from '../src/orders/schema';
  * finished sagas the table holds. The poison-command tests show it growing on a real refusal.
  */
 const silent = createLogger({ service: 'saga-age-test', level: 'silent' });
-const idle: Transport = {
-  kind: 'http',
-  send: () => Promise.reject(new Error('no commands here')),
-  publish: async () => {},
-  listen: async () => {},
-  healthy: () => true,
-  stopReceiving: async () => {},
-  close: async () => {},
-};
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -125,22 +115,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     it("the scrape's query reads the sagas_state index, not every saga", async () => {
       const { db } = await ordersDb();
-      const compiled: CompiledQuery[] = [];
-      const capture: KyselyPlugin = {
-        transformQuery: ({ node, queryId }) => {
-          compiled.push(db.getExecutor().compileQuery(node, queryId));
-          return node;
-        },
-        transformResult: async ({ result }) => result,
-      };
-      const repo = createOrdersRepository(db.withPlugin(capture));
-      compiled.length = 0; // not the statements the repository prepares when it is made
+      const capture = captureQueries(db);
+      const repo = createOrdersRepository(capture.db);
+      capture.take(); // not the statements the repository prepares when it is made
       await repo.oldestActiveSagas();
+      const compiled = capture.take();
       expect(compiled).toHaveLength(1);
-      const query = compiled[0]!;
-      const explain = dialect === 'sqlite' ? 'explain query plan' : 'explain';
-      const rows = (await db.executeQuery<Record<string, string>>(CompiledQuery.raw(`${explain} ${query.sql}`, [...query.parameters]))).rows;
-      const plan = rows.map((r) => r.detail ?? r['QUERY PLAN']).join('\n');
+      const plan = await queryPlan(db, compiled[0]!, dialect);
       if (dialect === 'sqlite') expect(plan).toBe('SEARCH sagas USING INDEX sagas_state (state=?)');
       else {
         expect(plan).toMatch(/Index (Only )?Scan on sagas_state|Index (Only )?Scan using sagas_state/);

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompiledQuery, sql } from 'kysely';
-import type { Kysely, KyselyPlugin } from 'kysely';
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Order } from '@archbench/contracts/schemas';
 import { mintToken } from '@archbench/contracts/tokens';
 import { createLogger } from '@archbench/observability/logging';
 import { createMetrics } from '@archbench/observability/metrics';
-import { createTestDatabase, skipUnlessReachable } from '@archbench/server-kit/testing';
+import { captureQueries, createTestDatabase, queryPlan, skipUnlessReachable } from '@archbench/server-kit/testing';
 import type { TestDatabase } from '@archbench/server-kit/testing';
 import { createApp } from '../src/app';
 import { forModule, openMonolithDatabase } from '../src/db';
@@ -198,22 +198,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     it("the scrape's query reads the payments_pending_refunds index, not every payment", async () => {
       const s = await system();
       await seeded(s.db);
-      const compiled: CompiledQuery[] = [];
-      const capture: KyselyPlugin = {
-        transformQuery: ({ node, queryId }) => {
-          compiled.push(s.db.getExecutor().compileQuery(node, queryId));
-          return node;
-        },
-        transformResult: async ({ result }) => result,
-      };
-      const payments = createPayments(forModule<PaymentsTables>(s.db.withPlugin(capture)), { settings: { latencyMs: 0, slowMs: 0, failureRate: 0 } });
-      compiled.length = 0; // not the statements the service prepares when it is made
+      const capture = captureQueries(s.db);
+      const payments = createPayments(forModule<PaymentsTables>(capture.db), { settings: { latencyMs: 0, slowMs: 0, failureRate: 0 } });
+      capture.take(); // not the statements the service prepares when it is made
       expect(await payments.oldestPendingRefund()).toBeDefined();
+      const compiled = capture.take();
       expect(compiled).toHaveLength(1);
-      const query = compiled[0]!;
-      const explain = dialect === 'sqlite' ? 'explain query plan' : 'explain';
-      const rows = (await s.db.executeQuery<Record<string, string>>(CompiledQuery.raw(`${explain} ${query.sql}`, [...query.parameters]))).rows;
-      const plan = rows.map((r) => r.detail ?? r['QUERY PLAN']).join('\n');
+      const plan = await queryPlan(s.db, compiled[0]!, dialect);
       if (dialect === 'sqlite') expect(plan).toBe('SEARCH payments USING COVERING INDEX payments_pending_refunds');
       else {
         expect(plan).toMatch(/Index (Only )?Scan (on|using) payments_pending_refunds/);

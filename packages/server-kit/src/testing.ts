@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
+import type { Kysely, KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { mintToken } from '@archbench/contracts/tokens';
 
@@ -279,4 +279,36 @@ export async function rowsSeenBySecond<DB>(first: Kysely<DB>, second: Kysely<DB>
   await sql`create table probe (v text)`.execute(first);
   await sql`insert into probe values ('from the first')`.execute(first);
   return (await sql<{ v: string }>`select v from probe`.execute(second)).rows;
+}
+
+/**
+ * `db` with a plugin that keeps every query it sends, compiled as the database gets them (SQL and
+ * parameters): `take()` returns those kept since the last `take()` and forgets them (so a test
+ * drops the statements a repository prepares when it is made before the call it checks).
+ * @example const c = captureQueries(db); const repo = createRepo(c.db); c.take(); await repo.scan(); const [query] = c.take()
+ */
+export function captureQueries<T>(db: Kysely<T>): { db: Kysely<T>; take: () => CompiledQuery[] } {
+  let compiled: CompiledQuery[] = [];
+  const capture: KyselyPlugin = {
+    transformQuery: ({ node, queryId }) => {
+      compiled.push(db.getExecutor().compileQuery(node, queryId));
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  };
+  return {
+    db: db.withPlugin(capture),
+    take: () => {
+      const taken = compiled;
+      compiled = [];
+      return taken;
+    },
+  };
+}
+
+/** The plan of a compiled query as the database would run it: SQLite's EXPLAIN QUERY PLAN details, PostgreSQL's EXPLAIN lines. */
+export async function queryPlan<T>(db: Kysely<T>, query: CompiledQuery, dialect: 'sqlite' | 'postgres'): Promise<string> {
+  const explain = dialect === 'sqlite' ? 'explain query plan' : 'explain';
+  const rows = (await db.executeQuery<Record<string, string>>(CompiledQuery.raw(`${explain} ${query.sql}`, [...query.parameters]))).rows;
+  return rows.map((r) => r.detail ?? r['QUERY PLAN']).join('\n');
 }
